@@ -1,0 +1,3 @@
+export * from "./bytes.js";
+export * from "./codec.js";
+export * from "./crypto.js";

@@ -1,0 +1,120 @@
+// Consensus parameters and limits. Every quantity a peer can drive has a limit here, named with
+// its unit last (TIGER_STYLE), so a reader can audit the worst case a Byzantine guardian can cause.
+
+export interface ConsensusLimits {
+  /** Largest frame accepted from a peer; anything larger is dropped before decoding. */
+  readonly messageBytesMax: number;
+  /** Largest single consensus item (a transaction, a vote of a module...). */
+  readonly itemBytesMax: number;
+  /** Items one guardian may put in one bundle. */
+  readonly itemsPerBundleMax: number;
+  /** Encoded size of one bundle, items included. */
+  readonly bundleBytesMax: number;
+  /** Own bundles signed and broadcast but not yet committed. */
+  readonly bundlesInFlightMax: number;
+  /** Bundles buffered per origin ahead of its last committed one. */
+  readonly bundlesPendingPerOriginMax: number;
+  /** Bundles of one origin a block may carry; with bundleBytesMax this bounds a block. */
+  readonly bundlesPerOriginPerBlockMax: number;
+  /** Own items waiting for a bundle; beyond this, submit refuses (back-pressure). */
+  readonly itemsQueuedMax: number;
+  /** Messages buffered per peer for heights above ours. */
+  readonly futureMessagesPerPeerMax: number;
+  /** How many heights above ours we buffer at all. */
+  readonly futureHeightsMax: number;
+  /** Rounds above ours for which votes are stored; higher rounds only count for round skipping. */
+  readonly roundsAheadMax: number;
+  /** Decisions sent to a lagging peer per catch-up reply. */
+  readonly decisionsPerCatchUpMax: number;
+  /** Signed sessions sent to a lagging peer per catch-up reply. */
+  readonly sessionsPerCatchUpMax: number;
+  /** Signature verifications remembered (by digest) to skip re-verifying relayed bundles. */
+  readonly verifiedCacheEntriesMax: number;
+}
+
+export interface ConsensusTimeouts {
+  readonly proposeMs: number;
+  readonly prevoteMs: number;
+  readonly precommitMs: number;
+  /** Added per round: partial synchrony needs timeouts that eventually exceed the delay bound. */
+  readonly roundIncrementMs: number;
+  /** How often a guardian stuck on one height resends its own messages (lossy links). */
+  readonly rebroadcastMs: number;
+  /** How often a guardian tells its peers its height (heartbeat and catch-up trigger). */
+  readonly statusMs: number;
+  /** Minimum interval between two catch-up replies to the same peer. */
+  readonly catchUpMs: number;
+}
+
+export interface ConsensusConfig {
+  /** 32 bytes; every signature is bound to it so messages cannot be replayed across federations. */
+  readonly federationId: Uint8Array;
+  /** Ed25519 public keys of the guardians; a guardian's index is its position here. */
+  readonly publicKeys: readonly Uint8Array[];
+  /** Heights grouped into one signed session. */
+  readonly heightsPerSession: number;
+  readonly timeouts: ConsensusTimeouts;
+  readonly limits: ConsensusLimits;
+  /**
+   * Deliberate bugs, for proving that the simulator's checkers catch real violations.
+   * Never set outside tests: a guardian's config loader refuses it.
+   */
+  readonly faultInjection?: { readonly quorumDelta?: number };
+}
+
+export const DEFAULT_LIMITS: ConsensusLimits = {
+  messageBytesMax: 16 * 1024 * 1024,
+  itemBytesMax: 64 * 1024,
+  itemsPerBundleMax: 4096,
+  bundleBytesMax: 256 * 1024,
+  bundlesInFlightMax: 2,
+  bundlesPendingPerOriginMax: 8,
+  bundlesPerOriginPerBlockMax: 2,
+  itemsQueuedMax: 100_000,
+  futureMessagesPerPeerMax: 512,
+  futureHeightsMax: 4,
+  roundsAheadMax: 16,
+  decisionsPerCatchUpMax: 64,
+  sessionsPerCatchUpMax: 4,
+  verifiedCacheEntriesMax: 8192,
+};
+
+export const DEFAULT_TIMEOUTS: ConsensusTimeouts = {
+  proposeMs: 300,
+  prevoteMs: 150,
+  precommitMs: 150,
+  roundIncrementMs: 100,
+  rebroadcastMs: 500,
+  statusMs: 250,
+  catchUpMs: 50,
+};
+
+/** f: the number of guardians that may be Byzantine. */
+export function faultTolerance(n: number): number {
+  return Math.floor((n - 1) / 3);
+}
+
+/** t = n - f: the quorum. Two quorums intersect in n - 2f >= f + 1 guardians, one of them honest. */
+export function quorumThreshold(n: number): number {
+  return n - faultTolerance(n);
+}
+
+export function validateConsensusConfig(config: ConsensusConfig): void {
+  const n = config.publicKeys.length;
+  if (n < 1 || n > 64) throw new RangeError(`a federation has 1..64 guardians, not ${n}`);
+  if (config.federationId.length !== 32) throw new RangeError("federationId must be 32 bytes");
+  for (const k of config.publicKeys) {
+    if (k.length !== 32) throw new RangeError("every guardian public key must be 32 bytes");
+  }
+  if (!Number.isInteger(config.heightsPerSession) || config.heightsPerSession < 1) {
+    throw new RangeError("heightsPerSession must be a positive integer");
+  }
+  const l = config.limits;
+  const blockBytesWorst = n * l.bundlesPerOriginPerBlockMax * (l.bundleBytesMax + 128) + 1024;
+  if (blockBytesWorst > l.messageBytesMax) {
+    throw new RangeError(
+      `limits allow blocks of ${blockBytesWorst} bytes, above messageBytesMax ${l.messageBytesMax}`,
+    );
+  }
+  if (l.itemBytesMax + 16 > l.bundleBytesMax) throw new RangeError("bundleBytesMax must hold one item");
+}

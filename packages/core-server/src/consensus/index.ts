@@ -1,0 +1,6 @@
+export * from "./config.js";
+export * from "./engine.js";
+export * from "./messages.js";
+export * from "./replica.js";
+export * from "./store.js";
+export * from "./types.js";

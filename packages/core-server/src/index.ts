@@ -1,0 +1,2 @@
+export * from "./node-crypto.js";
+export * from "./consensus/index.js";
