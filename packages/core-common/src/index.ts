@@ -1,3 +1,4 @@
 export * from "./bytes.js";
 export * from "./codec.js";
 export * from "./crypto.js";
+export * from "./federation-config.js";

@@ -55,7 +55,16 @@ export class Replica {
     return taken;
   }
 
-  private flush(): void {
+  /**
+   * Hand a frame to the engine without flushing: a driver that has several frames at once
+   * delivers them all and flushes once, so one disk write covers many messages (group commit).
+   */
+  deliver(from: number, bytes: Uint8Array, now: number): void {
+    this.engine.receive(from, bytes, now);
+  }
+
+  /** Persist, then send, then report: the write-ahead order every driver must keep. */
+  flush(): void {
     const out = this.engine.drainOutput();
     if (out.persist.length > 0) {
       this.store.apply(out.persist);

@@ -1,0 +1,111 @@
+// Starts guardian daemons as separate OS processes on 127.0.0.1 and talks to them over the IPC
+// control channel. Used by the benchmark, the process-level tests and the local federation.
+import { fork } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import type { LocalFederationFiles } from "./local-federation.js";
+
+const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
+
+export interface GuardianProcess {
+  readonly index: number;
+  readonly child: ChildProcess;
+  request<T>(body: Record<string, unknown>, timeoutMs?: number): Promise<T>;
+  /** Resolves when the process has exited. */
+  readonly exited: Promise<number | null>;
+}
+
+export function startGuardian(
+  files: LocalFederationFiles,
+  index: number,
+  options: { quiet?: boolean; onLine?: (line: string) => void } = {},
+): Promise<GuardianProcess> {
+  const child = fork(
+    MAIN,
+    [
+      "--config",
+      files.configPath,
+      "--secret",
+      files.secretPaths[index]!,
+      "--data",
+      files.dataDirs[index]!,
+      "--ipc-control",
+      ...(options.quiet === false ? [] : ["--quiet"]),
+    ],
+    { execArgv: ["--import", "tsx"], stdio: ["ignore", "pipe", "pipe", "ipc"] },
+  );
+  let nextId = 1;
+  const waiting = new Map<number, (v: Record<string, unknown>) => void>();
+  child.on("message", (m: unknown) => {
+    const msg = m as { id?: number };
+    if (typeof msg.id === "number") waiting.get(msg.id)?.(msg);
+  });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  let buffered = "";
+  const ready = new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      buffered += chunk.toString("utf8");
+      let nl: number;
+      while ((nl = buffered.indexOf("\n")) >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        options.onLine?.(line);
+        if (line.includes('"guardian.ready"')) resolve();
+      }
+    };
+    child.stdout?.on("data", onData);
+    let stderr = "";
+    child.stderr?.on("data", (c: Buffer) => (stderr += c.toString("utf8")));
+    void exited.then((code) =>
+      reject(new Error(`guardian ${index} exited with ${code} before ready: ${stderr}`)),
+    );
+  });
+  const proc: GuardianProcess = {
+    index,
+    child,
+    exited,
+    request<T>(body: Record<string, unknown>, timeoutMs = 120_000): Promise<T> {
+      const id = nextId++;
+      return new Promise<T>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          waiting.delete(id);
+          reject(new Error(`guardian ${index}: no answer to ${String(body.cmd)} in ${timeoutMs} ms`));
+        }, timeoutMs);
+        waiting.set(id, (v) => {
+          clearTimeout(timer);
+          waiting.delete(id);
+          if (typeof v.error === "string") reject(new Error(v.error));
+          else resolve(v as T);
+        });
+        child.send({ id, ...body });
+      });
+    },
+  };
+  return ready.then(() => proc);
+}
+
+export async function stopGuardian(p: GuardianProcess, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+  p.child.kill(signal);
+  const timer = setTimeout(() => p.child.kill("SIGKILL"), 5_000);
+  await p.exited;
+  clearTimeout(timer);
+}
+
+export interface StatusReply {
+  status: { height: number; round: number; sessionsSigned: number };
+  connected: number;
+  counters: Record<string, number>;
+  rssBytes: number;
+}
+
+/** Waits until every guardian is linked to every other one. */
+export async function waitConnected(ps: readonly GuardianProcess[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const statuses = await Promise.all(ps.map((p) => p.request<StatusReply>({ cmd: "status" })));
+    if (statuses.every((s) => s.connected === ps.length - 1)) return;
+    if (Date.now() > deadline) throw new Error(`guardians not all connected after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

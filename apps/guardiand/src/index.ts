@@ -1,0 +1,2 @@
+export * from "./local-federation.js";
+export * from "./guardian-processes.js";
