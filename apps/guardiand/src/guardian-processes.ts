@@ -18,7 +18,7 @@ export interface GuardianProcess {
 export function startGuardian(
   files: LocalFederationFiles,
   index: number,
-  options: { quiet?: boolean; onLine?: (line: string) => void } = {},
+  options: { quiet?: boolean; onLine?: (line: string) => void; durability?: "fsync" | "os-buffered" } = {},
 ): Promise<GuardianProcess> {
   const child = fork(
     MAIN,
@@ -31,6 +31,7 @@ export function startGuardian(
       files.dataDirs[index]!,
       "--ipc-control",
       ...(options.quiet === false ? [] : ["--quiet"]),
+      ...(options.durability ? ["--durability", options.durability] : []),
     ],
     { execArgv: ["--import", "tsx"], stdio: ["ignore", "pipe", "pipe", "ipc"] },
   );

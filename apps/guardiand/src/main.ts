@@ -1,7 +1,7 @@
 // conclaved: the guardian daemon. Today it runs consensus between guardians; the federation core
 // (API, modules) plugs into the commits it produces.
 //
-//   conclaved --config federation.json --secret guardian.secret.json --data DIR
+//   conclaved --config federation.json --secret guardian.secret.json --data DIR [--durability fsync|os-buffered]
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { z } from "zod";
@@ -31,6 +31,7 @@ async function main(): Promise<void> {
       data: { type: "string" },
       "ipc-control": { type: "boolean", default: false },
       quiet: { type: "boolean", default: false },
+      durability: { type: "string", default: "fsync" },
     },
   });
   if (!values.config || !values.secret || !values.data) {
@@ -42,10 +43,15 @@ async function main(): Promise<void> {
   const federation = parseFederationConfig(readJson(values.config, "federation config"));
   const secret = secretSchema.parse(readJson(values.secret, "guardian secret"));
   const quiet = values.quiet;
+  const durability = values.durability;
+  if (durability !== "fsync" && durability !== "os-buffered") {
+    throw new Error(`--durability is "fsync" (default) or "os-buffered", not "${durability}"`);
+  }
   const node = new ConsensusNode({
     federation,
     secretSeed: fromHex(secret.secretSeed),
     dataDir: values.data,
+    durability,
     log: (event, fields) => {
       if (!quiet || event.startsWith("consensus.")) log(event, fields);
     },

@@ -12,6 +12,7 @@ import type { Commit } from "./consensus/types.js";
 import { NodeSigner, NodeVerifier, sha256 } from "./node-crypto.js";
 import { PeerLinks } from "./p2p/index.js";
 import { LmdbConsensusStore } from "./storage/lmdb-consensus-store.js";
+import type { StoreDurability } from "./storage/lmdb-consensus-store.js";
 
 export type LogFn = (event: string, fields: Record<string, unknown>) => void;
 
@@ -22,6 +23,7 @@ export interface ConsensusNodeOptions {
   readonly hooks?: ReplicaHooks;
   readonly limits?: Partial<ConsensusLimits>;
   readonly log?: LogFn;
+  readonly durability?: StoreDurability;
 }
 
 export function consensusConfigOf(
@@ -65,7 +67,12 @@ export class ConsensusNode {
     if (self < 0) throw new Error("this guardian's secret key matches no guardian in the federation config");
     this.self = self;
     this.log = options.log ?? (() => {});
-    this.store = new LmdbConsensusStore(options.dataDir, self, this.config.heightsPerSession);
+    this.store = new LmdbConsensusStore(
+      options.dataDir,
+      self,
+      this.config.heightsPerSession,
+      options.durability ?? "fsync",
+    );
     this.links = new PeerLinks({
       selfIndex: self,
       secretSeed: options.secretSeed,
