@@ -35,7 +35,18 @@ export function restoreFrom(
   self: number,
   heightsPerSession: number,
 ): RestoredState {
-  if (!reads.chain) return genesisState(n);
+  if (!reads.chain) {
+    // Own bundles are persisted (and acknowledged to clients) before the first block is decided:
+    // restore them too, or a guardian restarted at height 0 forgets them and signs another bundle
+    // with the same sequence number, losing acknowledged items (found by the simulator, seed 5).
+    // Likewise the votes signed at height 0: without them a restarted guardian could sign a
+    // different vote for a slot it already voted in.
+    return {
+      ...genesisState(n),
+      round: reads.round && reads.round.height === 0 ? reads.round : null,
+      ownBundles: [...reads.ownBundles].sort((a, b) => a.seq - b.seq).map((b) => b.envelope),
+    };
+  }
   const chain = reads.chain;
   const k = heightsPerSession;
   const current = Math.floor(chain.height / k);

@@ -282,9 +282,6 @@ export class PeerLinks {
       });
     }
     if (self === undefined) throw new PeerLinksConfigError(`guardian ${options.selfIndex} is not in peers`);
-    if (this.indexByKey.has(toHex(self.publicKey))) {
-      throw new PeerLinksConfigError(`guardian ${self.index} has the same key as another guardian`);
-    }
     if (!bytesEqual(ed25519PublicKeyOf(options.secretSeed), self.publicKey)) {
       throw new PeerLinksConfigError(`the secret seed is not guardian ${self.index}'s configured key`);
     }
@@ -314,8 +311,13 @@ export class PeerLinks {
     this.server = server;
     server.on("connection", (raw: net.Socket) => this.onTcpAccepted(raw));
     server.on("secureConnection", (socket: tls.TLSSocket) => this.onAccepted(socket));
-    // Garbage, non-TLS clients, truncated or timed-out handshakes: Node destroys the socket.
-    server.on("tlsClientError", (error: Error) => this.countError(error, undefined, "accepted"));
+    // Garbage, non-TLS clients, truncated or timed-out handshakes. Node destroys the socket after
+    // a TLS error but not after a handshake timeout: a client that connects and stays silent
+    // would hold its socket forever.
+    server.on("tlsClientError", (error: Error, socket: tls.TLSSocket) => {
+      this.countError(error, undefined, "accepted");
+      socket.destroy();
+    });
     this.listening = new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen({ host: this.self.host, port: this.self.port }, () => {
@@ -352,7 +354,11 @@ export class PeerLinks {
     for (const link of this.outbound.values()) this.enqueue(link, encoded);
   }
 
-  /** Frames from another guardian, in the order it sent them. The frame is the handler's to keep. */
+  /**
+   * Frames from another guardian, in the order it sent them; the frame is the handler's to keep.
+   * Handlers run synchronously on the socket's data event: one that throws is a local bug and
+   * crashes the process, as an assertion would.
+   */
   onFrame(handler: FrameHandler): void {
     this.frameHandlers.push(handler);
   }
