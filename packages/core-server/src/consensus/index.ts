@@ -4,3 +4,4 @@ export * from "./messages.js";
 export * from "./replica.js";
 export * from "./store.js";
 export * from "./types.js";
+export * from "./session-verify.js";
