@@ -345,12 +345,87 @@ export class ConsensusEngine {
       this.drop("unexpected");
       return;
     }
+    // Cheap checks before the signature check: signature verification is most of the engine's
+    // CPU, and late votes for a decided height or rebroadcast copies need none.
+    if (this.obsoleteOrDuplicate(env, bytes)) return;
     if (!this.verifyEnvelope(env)) {
       this.drop("badSignature");
       return;
     }
     this.handle(env, bytes);
     this.progress();
+  }
+
+  /**
+   * A message for an old height usually means only that its sender decided a moment after us; a
+   * sender two or more heights behind is really lagging, and gets decisions (rate-limited). The
+   * one-height case is left to the Status heartbeat, so no block is sent to a guardian that is
+   * about to decide it anyway.
+   */
+  private helpIfBehind(peer: number, height: number): void {
+    if (height + 1 < this.height) this.requestCatchUpFor(peer, height, this.sessionsSigned);
+  }
+
+  /** True (and counted) when the message can change nothing, whoever signed it. */
+  private obsoleteOrDuplicate(env: Envelope, bytes: Uint8Array): boolean {
+    const b = env.body;
+    switch (b.type) {
+      case MessageType.Prevote:
+      case MessageType.Precommit: {
+        if (b.vote.height < this.height) {
+          this.drop("stale");
+          this.helpIfBehind(env.sender, b.vote.height);
+          return true;
+        }
+        if (b.vote.height !== this.height) return false;
+        const set = (b.type === MessageType.Prevote ? this.prevotes : this.precommits).get(b.vote.round);
+        const existing = set?.bySender.get(env.sender);
+        if (existing && bytesEqual(existing.envelope, bytes)) {
+          this.drop("duplicate");
+          return true;
+        }
+        return false;
+      }
+      case MessageType.Proposal: {
+        if (b.proposal.height < this.height) {
+          this.drop("stale");
+          this.helpIfBehind(env.sender, b.proposal.height);
+          return true;
+        }
+        const existing = b.proposal.height === this.height ? this.proposals.get(b.proposal.round) : undefined;
+        if (existing && bytesEqual(existing.envelope, bytes)) {
+          this.drop("duplicate");
+          return true;
+        }
+        return false;
+      }
+      case MessageType.Bundle: {
+        if (b.bundle.seq <= this.originSeq[env.sender]!) {
+          this.drop("stale");
+          return true;
+        }
+        const existing = this.pending[env.sender]!.get(b.bundle.seq);
+        if (existing && bytesEqual(existing.envelope, bytes)) {
+          this.drop("duplicate");
+          return true;
+        }
+        return false;
+      }
+      case MessageType.SessionSig:
+        if (b.sessionSig.session < this.sessionsSigned || this.sessions.get(b.sessionSig.session)?.done) {
+          this.drop("stale");
+          return true;
+        }
+        return false;
+      case MessageType.Decision:
+        if (b.decision.height !== this.height) {
+          this.drop(b.decision.height < this.height ? "stale" : "future");
+          return true;
+        }
+        return false;
+      default:
+        return false;
+    }
   }
 
   /** Build a signed envelope (also used by the driver to answer catch-up requests). */
@@ -401,8 +476,7 @@ export class ConsensusEngine {
         const h = body.type === MessageType.Proposal ? body.proposal.height : body.vote.height;
         if (h < this.height) {
           this.drop("stale");
-          // The sender is behind: help it catch up (rate-limited).
-          this.requestCatchUpFor(env.sender, h, this.sessionsSigned);
+          this.helpIfBehind(env.sender, h);
           return;
         }
         if (h > this.height) {
