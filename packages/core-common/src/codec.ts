@@ -56,6 +56,15 @@ export class Writer {
     return this;
   }
 
+  /** A money amount or any unsigned 64-bit value, as a bigint. */
+  u64big(v: bigint): this {
+    if (v < 0n || v > 0xffffffffffffffffn) throw new CodecError(`u64 out of range: ${v}`);
+    this.reserve(8);
+    this.view.setBigUint64(this.pos, v);
+    this.pos += 8;
+    return this;
+  }
+
   /** Fixed-length bytes: the length is part of the schema, not of the encoding. */
   fixed(bytes: Uint8Array, length: number): this {
     if (bytes.length !== length) throw new CodecError(`expected ${length} bytes, got ${bytes.length}`);
@@ -133,6 +142,13 @@ export class Reader {
     this.pos += 8;
     if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new CodecError(`u64 above 2^53: ${v}`);
     return Number(v);
+  }
+
+  u64big(): bigint {
+    this.need(8);
+    const v = this.view.getBigUint64(this.pos);
+    this.pos += 8;
+    return v;
   }
 
   fixed(length: number): Uint8Array {

@@ -1,0 +1,3 @@
+export * from "./common.js";
+export * from "./server.js";
+export * from "./client.js";

@@ -1,0 +1,76 @@
+// The contract between the federation core and a module's server half (Fedimint's
+// ServerModule, in TypeScript). A module gets a database transaction scoped to its own key space
+// and never a clock, a socket or a random source: everything it decides must be a function of
+// the ordered consensus history, so that every honest guardian decides the same.
+import type { TxInput, TxOutput } from "@conclave/core-common";
+import type { ReadTx, WriteTx } from "../db/kv.js";
+
+/** Why a module refused an input or output: a stable code and a message the user can act on. */
+export interface ModuleError {
+  readonly code: string;
+  readonly message: string;
+  readonly details?: Record<string, unknown>;
+}
+
+export type ModuleResult<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ModuleError };
+
+export const ok = <T>(value: T): ModuleResult<T> => ({ ok: true, value });
+export const fail = <T = never>(
+  code: string,
+  message: string,
+  details?: Record<string, unknown>,
+): ModuleResult<T> => ({
+  ok: false,
+  error: details ? { code, message, details } : { code, message },
+});
+
+export interface InputMeta {
+  /** Value the input brings, in the base unit (must equal the input's declared amount). */
+  readonly amount: bigint;
+  readonly fee: bigint;
+  /** Ed25519 keys that must sign the transaction id for this input to be spent. */
+  readonly signers: readonly Uint8Array[];
+}
+
+export interface OutputMeta {
+  readonly amount: bigint;
+  readonly fee: bigint;
+}
+
+export interface OutPoint {
+  readonly txid: Uint8Array;
+  readonly index: number;
+}
+
+export interface Audit {
+  readonly assets: bigint;
+  readonly liabilities: bigint;
+}
+
+export interface ModuleApiEndpoint {
+  readonly method: "GET" | "POST";
+  /** Path below /v1/modules/<module name>/ */
+  readonly path: string;
+  readonly summary: string;
+  /** Validates its own body (the core passes untrusted JSON) and returns JSON or throws a ConclaveError. */
+  handle(request: { params: Record<string, string>; body: unknown; db: ReadTx }): unknown;
+}
+
+export interface ServerModule {
+  readonly kind: string;
+  readonly instanceId: number;
+  /** Test-only modules are refused by any federation whose config is not marked as a dev federation. */
+  readonly testOnly: boolean;
+
+  /** Items this guardian wants ordered now (e.g. its view of a chain height). May be empty. */
+  consensusProposal(db: ReadTx): Uint8Array[];
+  /** An ordered item from guardian `peer`. Errors are logged and counted, never fatal. */
+  processConsensusItem(db: WriteTx, payload: Uint8Array, peer: number): ModuleResult<void>;
+  processInput(db: WriteTx, input: TxInput): ModuleResult<InputMeta>;
+  processOutput(db: WriteTx, output: TxOutput, outPoint: OutPoint): ModuleResult<OutputMeta>;
+  /** What the client gets for an accepted output (JSON), if anything yet. */
+  outputOutcome(db: ReadTx, outPoint: OutPoint): unknown;
+  audit(db: ReadTx): Audit;
+  readonly api: readonly ModuleApiEndpoint[];
+}
