@@ -1,0 +1,91 @@
+// What the guardian's HTTP/WebSocket API needs from the guardian. The API layer validates and
+// bounds every request and maps errors to HTTP; the backend does the work. Keeping this seam
+// narrow lets the API be tested on its own and keeps HTTP concerns out of the core.
+import type { ReadTx } from "../db/kv.js";
+import type { ModuleApiEndpoint } from "../federation/module.js";
+
+export type TxStatusView =
+  | { readonly txid: string; readonly state: "proposed" }
+  | {
+      readonly txid: string;
+      readonly state: "accepted";
+      readonly height: number;
+      readonly fee: string;
+      /** One entry per output: the module's outcome (JSON), or null while it has none yet. */
+      readonly outcomes: readonly unknown[];
+    }
+  | {
+      readonly txid: string;
+      readonly state: "rejected";
+      readonly height: number;
+      readonly error: {
+        readonly code: string;
+        readonly message: string;
+        readonly details?: Record<string, unknown>;
+      };
+    };
+
+export interface GuardianStatusView {
+  readonly guardian: number;
+  readonly name: string;
+  readonly height: number;
+  readonly round: number;
+  readonly sessionsSigned: number;
+  readonly peersConnected: number;
+  readonly peersTotal: number;
+  readonly mempoolItems: number;
+  /** Set when the guardian stopped processing (audit failure): the reason, loudly. */
+  readonly halted: string | null;
+  readonly version: string;
+}
+
+export interface SessionView {
+  readonly session: number;
+  readonly sessionHash: string;
+  readonly blockIds: readonly string[];
+  readonly signatures: readonly { readonly signer: number; readonly signature: string }[];
+  /** Hex of each block, so the caller can verify the session itself (verifySignedSession). */
+  readonly blocks: readonly string[];
+}
+
+export interface AuditView {
+  readonly modules: readonly {
+    readonly instanceId: number;
+    readonly kind: string;
+    readonly assets: string;
+    readonly liabilities: string;
+  }[];
+  readonly assets: string;
+  readonly liabilities: string;
+}
+
+export interface GuardianBackend {
+  /** The public federation config (JSON) and its id (hex), as clients join with. */
+  federation(): { readonly federationId: string; readonly config: unknown };
+  status(): GuardianStatusView;
+  /**
+   * Check a transaction (canonical bytes) against the current state and propose it to consensus.
+   * Throws a ConclaveError (InvalidRequestError for undecodable bytes, TransactionRejectedError with
+   * the module's code when the check fails, UnavailableError when halted or the queue is full).
+   * Idempotent: resubmitting a known transaction returns its current status.
+   */
+  submitTransaction(tx: Uint8Array): TxStatusView;
+  transactionStatus(txid: string): TxStatusView | undefined;
+  /** Resolves with the status once it is final (accepted / rejected), or at the timeout with the current one. */
+  waitTransaction(txid: string, timeoutMs: number, signal?: AbortSignal): Promise<TxStatusView | undefined>;
+  /** Called on every status change of this transaction; returns the unsubscribe function. */
+  subscribeTransaction(txid: string, listener: (status: TxStatusView) => void): () => void;
+  sessionCount(): number;
+  session(index: number): SessionView | undefined;
+  audit(): AuditView;
+  /** Prometheus text exposition format. */
+  metrics(): string;
+  modules(): readonly {
+    readonly name: string;
+    readonly instanceId: number;
+    readonly endpoints: readonly ModuleApiEndpoint[];
+    readonly db: () => ReadTx;
+  }[];
+  /** Graceful shutdown of the whole guardian (admin). */
+  shutdown(): Promise<void>;
+}
