@@ -2,12 +2,13 @@
 // --ipc-control when the guardian is forked by a harness, never reachable over the network.
 // Load is generated inside the guardian so the figures measure consensus, not the IPC pipe.
 import { fromHex, toHex } from "@conclave/core-common";
-import type { ConsensusNode } from "@conclave/core-server";
+import type { ConsensusNode, Guardian } from "@conclave/core-server";
 
 type Request =
   | { id: number; cmd: "status" }
   | { id: number; cmd: "submit"; items: string[] }
   | { id: number; cmd: "blockIds"; from: number; to: number }
+  | { id: number; cmd: "stateHash" }
   | { id: number; cmd: "probe"; count: number; itemBytes: number }
   | {
       id: number;
@@ -31,7 +32,8 @@ function submittedAt(item: Uint8Array): number {
   return new DataView(item.buffer, item.byteOffset, item.byteLength).getFloat64(0);
 }
 
-export function attachIpcControl(node: ConsensusNode): void {
+export function attachIpcControl(guardian: Guardian): void {
+  const node: ConsensusNode = guardian.node;
   if (!process.send) throw new Error("--ipc-control needs a parent process with an IPC channel");
   const reply = (id: number, body: Record<string, unknown>) => process.send?.({ id, ...body });
   let ownLatency: number[] | undefined;
@@ -74,6 +76,9 @@ export function attachIpcControl(node: ConsensusNode): void {
         return;
       case "submit":
         reply(req.id, { taken: node.submit(req.items.map((h) => fromHex(h))) });
+        return;
+      case "stateHash":
+        reply(req.id, { stateHash: guardian.stateHash(), height: node.engineStatus?.height ?? 0 });
         return;
       case "blockIds": {
         const ids: string[] = [];

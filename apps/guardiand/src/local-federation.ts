@@ -20,6 +20,11 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** A dev federation runs the test-only dummy module so transactions can be made without real money. */
+export const DEV_MODULES: FederationConfig["modules"] = [
+  { instanceId: 0, kind: "dummy", config: { faucetAmountMax: "1000000000000000", feePerInput: "0" } },
+];
+
 export interface LocalFederationFiles {
   readonly dir: string;
   readonly configPath: string;
@@ -32,6 +37,7 @@ export async function writeLocalFederation(
   dir: string,
   n: number,
   consensus: FederationConfig["consensus"] = { heightsPerSession: 16 },
+  modules: FederationConfig["modules"] = DEV_MODULES,
 ): Promise<LocalFederationFiles> {
   mkdirSync(dir, { recursive: true });
   const seeds = Array.from({ length: n }, () => generateEd25519Seed());
@@ -41,9 +47,17 @@ export async function writeLocalFederation(
       name: `guardian-${i}`,
       publicKey: toHex(ed25519PublicKeyOf(seeds[i]!)),
       p2p: { host: "127.0.0.1", port: await freePort() },
+      api: { url: `http://127.0.0.1:${await freePort()}` },
     });
   }
-  const config: FederationConfig = { version: 1, name: "local", guardians, consensus };
+  const config: FederationConfig = {
+    version: 1,
+    name: "local",
+    environment: "dev",
+    guardians,
+    consensus,
+    modules,
+  };
   const configPath = join(dir, "federation.json");
   writeFileSync(configPath, JSON.stringify(config, null, 2));
   const secretPaths = seeds.map((seed, i) => {

@@ -6,7 +6,8 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { fromHex, parseFederationConfig } from "@conclave/core-common";
-import { ConsensusNode } from "@conclave/core-server";
+import { Guardian } from "@conclave/core-server";
+import { MODULE_FACTORIES } from "./modules.js";
 import { attachIpcControl } from "./ipc-control.js";
 
 const secretSchema = z.strictObject({ secretSeed: z.string().regex(/^[0-9a-f]{64}$/) });
@@ -47,28 +48,26 @@ async function main(): Promise<void> {
   if (durability !== "fsync" && durability !== "os-buffered") {
     throw new Error(`--durability is "fsync" (default) or "os-buffered", not "${durability}"`);
   }
-  const node = new ConsensusNode({
+  const guardian = new Guardian({
     federation,
     secretSeed: fromHex(secret.secretSeed),
     dataDir: values.data,
     durability,
+    moduleFactories: MODULE_FACTORIES,
     log: (event, fields) => {
-      if (!quiet || event.startsWith("consensus.")) log(event, fields);
-    },
-    hooks: {
-      onEvidence: (e) =>
-        log("consensus.evidence", { sender: e.sender, what: e.what, height: e.height, round: e.round }),
+      if (!quiet || event.startsWith("consensus.") || event.startsWith("guardian.")) log(event, fields);
     },
   });
-  if (values["ipc-control"]) attachIpcControl(node);
-  await node.start();
+  const node = guardian.node;
+  if (values["ipc-control"]) attachIpcControl(guardian);
+  await guardian.start();
   log("guardian.ready", { self: node.self, guardians: federation.guardians.length });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     log("guardian.stopping", { signal });
-    node.stop().then(
+    guardian.stop().then(
       () => process.exit(0),
       (e: unknown) => {
         log("guardian.stop-failed", { error: String(e) });

@@ -33,14 +33,26 @@ export const consensusParamsSchema = z.strictObject({
     .optional(),
 });
 
+export const moduleEntrySchema = z.strictObject({
+  instanceId: z.number().int().min(0).max(0xffff),
+  kind: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, "a module kind: lowercase letters, digits and dashes"),
+  /** The module's own public config (validated by the module itself). */
+  config: z.record(z.string(), z.unknown()),
+});
+
 export const federationConfigSchema = z.strictObject({
   version: z.literal(1),
   name: z.string().min(1).max(128),
+  /** "dev" federations may load test-only modules; the mark is part of the federation id. */
+  environment: z.enum(["production", "dev"]).default("production"),
   guardians: z.array(guardianEntrySchema).min(1).max(64),
   consensus: consensusParamsSchema,
+  modules: z.array(moduleEntrySchema).max(64).default([]),
 });
 
 export type FederationConfig = z.infer<typeof federationConfigSchema>;
+export type FederationConfigInput = z.input<typeof federationConfigSchema>;
+export type ModuleEntry = z.infer<typeof moduleEntrySchema>;
 export type GuardianEntry = z.infer<typeof guardianEntrySchema>;
 
 export class ConfigError extends Error {
@@ -57,6 +69,8 @@ export function parseFederationConfig(json: unknown): FederationConfig {
   }
   const keys = new Set(parsed.data.guardians.map((g) => g.publicKey));
   if (keys.size !== parsed.data.guardians.length) throw new ConfigError("two guardians share a public key");
+  const ids = new Set(parsed.data.modules.map((m) => m.instanceId));
+  if (ids.size !== parsed.data.modules.length) throw new ConfigError("two modules share an instance id");
   return parsed.data;
 }
 
@@ -66,5 +80,19 @@ export function federationId(config: FederationConfig, hash: Hash): Uint8Array {
     .u32(config.guardians.length);
   for (const g of config.guardians) w.fixed(fromHex(g.publicKey), 32);
   w.u32(config.consensus.heightsPerSession);
+  w.bytes(new TextEncoder().encode(config.environment));
+  w.bytes(new TextEncoder().encode(canonicalJson(config.modules)));
   return hash(w.finish());
+}
+
+/** JSON with object keys sorted: one text per value, so it can be hashed. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
 }

@@ -6,3 +6,4 @@ export * from "./storage/lmdb-consensus-store.js";
 export * from "./db/kv.js";
 export * from "./federation/module.js";
 export * from "./federation/processor.js";
+export * from "./guardian.js";

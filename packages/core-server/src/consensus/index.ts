@@ -5,3 +5,4 @@ export * from "./replica.js";
 export * from "./store.js";
 export * from "./types.js";
 export * from "./session-verify.js";
+export * from "./block-content.js";

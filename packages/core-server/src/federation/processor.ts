@@ -22,7 +22,13 @@ export function txSignatureMessage(txid: Uint8Array): Uint8Array {
 }
 
 export type TxStatus =
-  | { readonly state: "accepted"; readonly height: number; readonly fee: bigint }
+  | {
+      readonly state: "accepted";
+      readonly height: number;
+      readonly fee: bigint;
+      /** Module instance of each output, so outcomes can be looked up later. */
+      readonly outputModules: readonly number[];
+    }
   | { readonly state: "rejected"; readonly height: number; readonly error: ModuleError };
 
 export interface ProcessedEvent {
@@ -41,8 +47,12 @@ export interface BlockOutcome {
 
 function encodeStatus(s: TxStatus): Uint8Array {
   const w = new Writer().u8(s.state === "accepted" ? 1 : 2).u64(s.height);
-  if (s.state === "accepted") w.u64big(s.fee);
-  else w.bytes(utf8.encode(JSON.stringify(s.error)));
+  if (s.state === "accepted") {
+    w.u64big(s.fee).u32(s.outputModules.length);
+    for (const m of s.outputModules) w.u16(m);
+  } else {
+    w.bytes(utf8.encode(JSON.stringify(s.error)));
+  }
   return w.finish();
 }
 
@@ -50,8 +60,27 @@ function decodeStatus(bytes: Uint8Array): TxStatus {
   const r = new Reader(bytes);
   const tag = r.u8();
   const height = r.u64();
-  if (tag === 1) return { state: "accepted", height, fee: r.u64big() };
+  if (tag === 1) {
+    const fee = r.u64big();
+    const outputModules: number[] = [];
+    for (let i = 0, n = r.count(1 << 16); i < n; i++) outputModules.push(r.u16());
+    return { state: "accepted", height, fee, outputModules };
+  }
   return { state: "rejected", height, error: JSON.parse(utf8.decode(r.bytes(1 << 16))) as ModuleError };
+}
+
+/** What each output of an accepted transaction yielded (module outcome JSON, null when none yet). */
+export function outputOutcomes(
+  processor: FederationProcessor,
+  db: ReadTx,
+  txid: Uint8Array,
+  status: TxStatus,
+): unknown[] {
+  if (status.state !== "accepted") return [];
+  return status.outputModules.map((instanceId, index) => {
+    const m = processor.module(instanceId);
+    return (m?.outputOutcome(processor.moduleReadDb(db, instanceId), { txid, index }) ?? null) as unknown;
+  });
 }
 
 export class FederationProcessor {
@@ -66,6 +95,10 @@ export class FederationProcessor {
       if (this.byId.has(m.instanceId)) throw new Error(`two modules with instance id ${m.instanceId}`);
       this.byId.set(m.instanceId, m);
     }
+  }
+
+  module(instanceId: number): ServerModule | undefined {
+    return this.byId.get(instanceId);
   }
 
   moduleDb(db: WriteTx, instanceId: number): WriteTx {
@@ -129,7 +162,12 @@ export class FederationProcessor {
         let status: TxStatus;
         if (r.ok) {
           overlay.commitInto(db);
-          status = { state: "accepted", height, fee: r.value.fee };
+          status = {
+            state: "accepted",
+            height,
+            fee: r.value.fee,
+            outputModules: item.tx.outputs.map((o) => o.module),
+          };
         } else {
           status = { state: "rejected", height, error: r.error };
         }

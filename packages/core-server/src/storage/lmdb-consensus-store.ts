@@ -22,6 +22,8 @@ import type {
   RestoredState,
   SessionRecord,
 } from "../consensus/types.js";
+import { prefixEnd } from "../db/kv.js";
+import type { ReadTx, WriteTx } from "../db/kv.js";
 
 type Bytes = Buffer;
 
@@ -40,7 +42,16 @@ export class LmdbConsensusStore implements ConsensusStore {
   private readonly blocks: Database<Bytes, number>;
   private readonly sessions: Database<Bytes, number>;
   private readonly ownBundles: Database<Bytes, number>;
+  /** The federation state (modules and core), written in the same transactions as consensus. */
+  private readonly state: Database<Bytes, Bytes>;
   private chainCache: ChainState | undefined;
+  /**
+   * Runs inside the write transaction that records a decided block: whatever it writes to `db`
+   * commits atomically with the block (or not at all).
+   */
+  onDecided: ((decided: DecidedBlock, db: WriteTx) => void) | undefined;
+  readonly stateReader: ReadTx;
+  private readonly stateWriter: WriteTx;
 
   constructor(
     path: string,
@@ -58,6 +69,32 @@ export class LmdbConsensusStore implements ConsensusStore {
     this.blocks = this.root.openDB<Bytes, number>({ name: "consensus-blocks", encoding: "binary" });
     this.sessions = this.root.openDB<Bytes, number>({ name: "consensus-sessions", encoding: "binary" });
     this.ownBundles = this.root.openDB<Bytes, number>({ name: "consensus-own-bundles", encoding: "binary" });
+    this.state = this.root.openDB<Bytes, Bytes>({
+      name: "federation-state",
+      encoding: "binary",
+      keyEncoding: "binary",
+    });
+    const state = this.state;
+    this.stateReader = {
+      get: (key) => {
+        const v = state.get(Buffer.from(key));
+        return v === undefined ? undefined : new Uint8Array(v);
+      },
+      *scan(prefix) {
+        const end = prefixEnd(prefix);
+        const range = end
+          ? { start: Buffer.from(prefix), end: Buffer.from(end) }
+          : { start: Buffer.from(prefix) };
+        for (const { key, value } of state.getRange(range))
+          yield [new Uint8Array(key), new Uint8Array(value)];
+      },
+    };
+    this.stateWriter = {
+      ...this.stateReader,
+      scan: (prefix) => this.stateReader.scan(prefix),
+      put: (key, value) => void state.put(Buffer.from(key), Buffer.from(value)),
+      delete: (key) => void state.remove(Buffer.from(key)),
+    };
     const chain = this.meta.get("chain");
     this.chainCache = chain ? decodeChain(chain) : undefined;
   }
@@ -88,6 +125,7 @@ export class LmdbConsensusStore implements ConsensusStore {
         switch (op.kind) {
           case "decided": {
             void this.blocks.put(op.decided.height, Buffer.from(encodeDecided(op.decided)));
+            this.onDecided?.(op.decided, this.stateWriter);
             chain = op.chain;
             const own = chain.originSeq[this.self]!;
             for (const key of this.ownBundles.getKeys({ end: own + 1 })) void this.ownBundles.remove(key);

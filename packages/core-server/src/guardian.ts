@@ -1,0 +1,349 @@
+// A guardian: consensus, the federation's modules and its database, behind the API backend seam.
+// Ordered items are processed inside the same LMDB transaction that records the decided block, so a
+// guardian killed at any instant restarts with consensus and module state agreeing.
+import { InvalidRequestError, TransactionRejectedError, UnavailableError } from "@conclave/core-common";
+import { decodeTransaction, encodeConsensusItem, fromHex, toHex, transactionId } from "@conclave/core-common";
+import type { FederationConfig, Transaction } from "@conclave/core-common";
+import type {
+  AuditView,
+  GuardianBackend,
+  GuardianStatusView,
+  SessionView,
+  TxStatusView,
+} from "./api/backend.js";
+import { ConsensusNode } from "./consensus-node.js";
+import type { LogFn } from "./consensus-node.js";
+import { blockBundles } from "./consensus/block-content.js";
+import { NodeVerifier, sha256 } from "./node-crypto.js";
+import { FederationProcessor, outputOutcomes } from "./federation/processor.js";
+import type { ServerModule } from "./federation/module.js";
+import type { TxStatus } from "./federation/processor.js";
+import type { StoreDurability } from "./storage/lmdb-consensus-store.js";
+
+export const VERSION = "0.1.0";
+
+export type ModuleFactory = (instanceId: number, config: Record<string, unknown>) => ServerModule;
+
+export interface GuardianOptions {
+  readonly federation: FederationConfig;
+  readonly secretSeed: Uint8Array;
+  readonly dataDir: string;
+  readonly moduleFactories: Readonly<Record<string, ModuleFactory>>;
+  readonly durability?: StoreDurability;
+  readonly log?: LogFn;
+  /** How often module consensus proposals are polled. */
+  readonly moduleProposalMs?: number;
+  readonly onShutdownRequested?: () => void;
+}
+
+export class ModuleConfigError extends Error {
+  override readonly name = "ModuleConfigError";
+}
+
+/** Build the module instances a federation config names; test-only kinds only in dev federations. */
+export function instantiateModules(
+  federation: FederationConfig,
+  factories: Readonly<Record<string, ModuleFactory>>,
+): ServerModule[] {
+  return federation.modules.map((m) => {
+    const factory = factories[m.kind];
+    if (!factory)
+      throw new ModuleConfigError(
+        `module kind "${m.kind}" is not known to this guardian (version ${VERSION})`,
+      );
+    const instance = factory(m.instanceId, m.config);
+    if (instance.testOnly && federation.environment !== "dev") {
+      throw new ModuleConfigError(
+        `module "${m.kind}" is test-only and refused in a ${federation.environment} federation`,
+      );
+    }
+    return instance;
+  });
+}
+
+function statusView(txid: string, s: TxStatus, outcomes: unknown[]): TxStatusView {
+  if (s.state === "accepted")
+    return { txid, state: "accepted", height: s.height, fee: s.fee.toString(), outcomes };
+  return { txid, state: "rejected", height: s.height, error: s.error };
+}
+
+export class Guardian implements GuardianBackend {
+  readonly node: ConsensusNode;
+  readonly processor: FederationProcessor;
+  private readonly mempool = new Map<string, Transaction>();
+  private readonly listeners = new Map<string, Set<(s: TxStatusView) => void>>();
+  private readonly pendingEvents: { txid: string }[] = [];
+  private halted: string | null = null;
+  private moduleTimer: NodeJS.Timeout | undefined;
+  private readonly lastModuleProposal = new Map<number, string>();
+  private readonly log: LogFn;
+  readonly counters = { txAccepted: 0, txRejected: 0, malformedItems: 0, moduleItemErrors: 0 };
+
+  constructor(private readonly options: GuardianOptions) {
+    this.log = options.log ?? (() => {});
+    const modules = instantiateModules(options.federation, options.moduleFactories);
+    this.processor = new FederationProcessor(modules, { verifier: new NodeVerifier(), hash: sha256 });
+    this.node = new ConsensusNode({
+      federation: options.federation,
+      secretSeed: options.secretSeed,
+      dataDir: options.dataDir,
+      log: this.log,
+      ...(options.durability ? { durability: options.durability } : {}),
+      hooks: {
+        onCommit: () => this.deliverEvents(),
+        onEvidence: (e) =>
+          this.log("consensus.evidence", {
+            sender: e.sender,
+            what: e.what,
+            height: e.height,
+            round: e.round,
+          }),
+      },
+    });
+    const n = this.node.config.publicKeys.length;
+    this.node.store.onDecided = (decided, db) => {
+      if (this.halted) throw new Error(`guardian halted: ${this.halted}`);
+      const bundles = blockBundles(decided.block, this.node.config.limits, n);
+      const outcome = this.processor.processBlock(db, decided.height, bundles);
+      this.counters.malformedItems += outcome.malformedItems;
+      this.counters.moduleItemErrors += outcome.moduleItemErrors;
+      for (const e of outcome.events) {
+        if (e.status.state === "accepted") this.counters.txAccepted++;
+        else this.counters.txRejected++;
+        this.pendingEvents.push({ txid: e.txid });
+      }
+      if (outcome.auditFailure) this.halt(outcome.auditFailure);
+    };
+  }
+
+  async start(): Promise<void> {
+    await this.node.start();
+    this.moduleTimer = setInterval(() => this.proposeModuleItems(), this.options.moduleProposalMs ?? 1000);
+  }
+
+  async stop(): Promise<void> {
+    if (this.moduleTimer) clearInterval(this.moduleTimer);
+    await this.node.stop();
+  }
+
+  /** Fedimint's rule: a guardian whose audit fails stops taking part, loudly, rather than go on. */
+  private halt(reason: string): void {
+    if (this.halted) return;
+    this.halted = reason;
+    this.log("guardian.halted", { reason });
+    process.stderr.write(`GUARDIAN HALTED: ${reason}\n`);
+    setImmediate(() => void this.node.stop());
+  }
+
+  private deliverEvents(): void {
+    const events = this.pendingEvents.splice(0);
+    for (const e of events) {
+      this.mempool.delete(e.txid);
+      const view = this.transactionStatus(e.txid);
+      if (!view) continue;
+      for (const l of this.listeners.get(e.txid) ?? []) l(view);
+    }
+  }
+
+  private proposeModuleItems(): void {
+    if (this.halted) return;
+    for (const m of this.processor.modules) {
+      const items = m.consensusProposal(
+        this.processor.moduleReadDb(this.node.store.stateReader, m.instanceId),
+      );
+      const key = items.map(toHex).join(",");
+      if (items.length === 0 || this.lastModuleProposal.get(m.instanceId) === key) continue;
+      this.lastModuleProposal.set(m.instanceId, key);
+      this.node.submit(
+        items.map((payload) => encodeConsensusItem({ kind: "module", module: m.instanceId, payload })),
+      );
+    }
+  }
+
+  // ------------------------------------------------------------------ GuardianBackend
+
+  federation(): { federationId: string; config: unknown } {
+    return { federationId: toHex(this.node.config.federationId), config: this.options.federation };
+  }
+
+  status(): GuardianStatusView {
+    const s = this.node.engineStatus;
+    const n = this.node.config.publicKeys.length;
+    let connected = 0;
+    for (let i = 0; i < n; i++) if (i !== this.node.self && this.node.links.isConnected(i)) connected++;
+    return {
+      guardian: this.node.self,
+      name: this.options.federation.guardians[this.node.self]!.name,
+      height: s?.height ?? 0,
+      round: s?.round ?? 0,
+      sessionsSigned: s?.sessionsSigned ?? 0,
+      peersConnected: connected,
+      peersTotal: n - 1,
+      mempoolItems: this.mempool.size,
+      halted: this.halted,
+      version: VERSION,
+    };
+  }
+
+  submitTransaction(bytes: Uint8Array): TxStatusView {
+    if (this.halted)
+      throw new UnavailableError(`this guardian halted (${this.halted}); use another guardian`);
+    let tx: Transaction;
+    try {
+      tx = decodeTransaction(bytes, this.processor.limits);
+    } catch (e) {
+      throw new InvalidRequestError(`not a valid transaction encoding: ${(e as Error).message}`);
+    }
+    const txid = toHex(transactionId(tx, sha256));
+    const known = this.transactionStatus(txid);
+    if (known) return known;
+    const check = this.processor.check(this.node.store.stateReader, tx);
+    if (!check.ok)
+      throw new TransactionRejectedError(check.error.code, check.error.message, check.error.details ?? {});
+    const taken = this.node.submit([encodeConsensusItem({ kind: "transaction", tx })]);
+    if (taken !== 1) throw new UnavailableError("this guardian's proposal queue is full; retry shortly");
+    this.mempool.set(txid, tx);
+    return { txid, state: "proposed" };
+  }
+
+  transactionStatus(txid: string): TxStatusView | undefined {
+    if (!/^[0-9a-f]{64}$/.test(txid)) return undefined;
+    const id = fromHex(txid);
+    const db = this.node.store.stateReader;
+    const s = this.processor.txStatus(db, id);
+    if (s) return statusView(txid, s, outputOutcomes(this.processor, db, id, s));
+    return this.mempool.has(txid) ? { txid, state: "proposed" } : undefined;
+  }
+
+  waitTransaction(txid: string, timeoutMs: number, signal?: AbortSignal): Promise<TxStatusView | undefined> {
+    const now = this.transactionStatus(txid);
+    if (now && now.state !== "proposed") return Promise.resolve(now);
+    return new Promise((resolve) => {
+      const finish = () => {
+        clearTimeout(timer);
+        unsubscribe();
+        signal?.removeEventListener("abort", finish);
+        resolve(this.transactionStatus(txid));
+      };
+      const timer = setTimeout(finish, timeoutMs);
+      const unsubscribe = this.subscribeTransaction(txid, (s) => {
+        if (s.state !== "proposed") finish();
+      });
+      signal?.addEventListener("abort", finish);
+    });
+  }
+
+  subscribeTransaction(txid: string, listener: (status: TxStatusView) => void): () => void {
+    let set = this.listeners.get(txid);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(txid, set);
+    }
+    set.add(listener);
+    return () => {
+      const s = this.listeners.get(txid);
+      s?.delete(listener);
+      if (s && s.size === 0) this.listeners.delete(txid);
+    };
+  }
+
+  sessionCount(): number {
+    return this.node.engineStatus?.sessionsSigned ?? 0;
+  }
+
+  session(index: number): SessionView | undefined {
+    const record = this.node.store.session(index);
+    if (!record) return undefined;
+    const k = this.node.config.heightsPerSession;
+    const blocks: string[] = [];
+    for (let h = index * k; h < (index + 1) * k; h++) {
+      const d = this.node.store.decided(h);
+      if (!d) return undefined;
+      blocks.push(toHex(d.block));
+    }
+    return {
+      session: record.session,
+      sessionHash: toHex(record.sessionHash),
+      blockIds: record.blockIds.map(toHex),
+      signatures: record.signatures.map((s) => ({ signer: s.signer, signature: toHex(s.signature) })),
+      blocks,
+    };
+  }
+
+  audit(): AuditView {
+    const a = this.processor.audit(this.node.store.stateReader);
+    return {
+      modules: a.modules.map((m) => ({
+        instanceId: m.instanceId,
+        kind: m.kind,
+        assets: m.audit.assets.toString(),
+        liabilities: m.audit.liabilities.toString(),
+      })),
+      assets: a.assets.toString(),
+      liabilities: a.liabilities.toString(),
+    };
+  }
+
+  /** A hash of the whole federation state, to compare guardians (tests, operators). */
+  stateHash(): string {
+    const h = new Uint8Array(32);
+    const db = this.node.store.stateReader;
+    let acc = sha256(new Uint8Array());
+    for (const [k, v] of db.scan(new Uint8Array())) {
+      const buf = new Uint8Array(acc.length + k.length + v.length + 8);
+      buf.set(acc);
+      new DataView(buf.buffer).setUint32(32, k.length);
+      buf.set(k, 36);
+      new DataView(buf.buffer).setUint32(36 + k.length, v.length);
+      buf.set(v, 40 + k.length);
+      acc = sha256(buf);
+    }
+    h.set(acc);
+    return toHex(h);
+  }
+
+  metrics(): string {
+    const s = this.status();
+    const c = this.node.counters;
+    const lines: string[] = [
+      "# TYPE conclave_height gauge",
+      `conclave_height ${s.height}`,
+      "# TYPE conclave_sessions_signed gauge",
+      `conclave_sessions_signed ${s.sessionsSigned}`,
+      "# TYPE conclave_peers_connected gauge",
+      `conclave_peers_connected ${s.peersConnected}`,
+      "# TYPE conclave_mempool_items gauge",
+      `conclave_mempool_items ${s.mempoolItems}`,
+      "# TYPE conclave_halted gauge",
+      `conclave_halted ${s.halted ? 1 : 0}`,
+      "# TYPE conclave_transactions_total counter",
+      `conclave_transactions_total{result="accepted"} ${this.counters.txAccepted}`,
+      `conclave_transactions_total{result="rejected"} ${this.counters.txRejected}`,
+      "# TYPE conclave_consensus_messages_total counter",
+    ];
+    for (const [k, v] of Object.entries(c)) lines.push(`conclave_consensus_messages_total{kind="${k}"} ${v}`);
+    const audit = this.audit();
+    lines.push("# TYPE conclave_module_assets gauge", "# TYPE conclave_module_liabilities gauge");
+    for (const m of audit.modules) {
+      lines.push(`conclave_module_assets{module="${m.kind}",instance="${m.instanceId}"} ${m.assets}`);
+      lines.push(
+        `conclave_module_liabilities{module="${m.kind}",instance="${m.instanceId}"} ${m.liabilities}`,
+      );
+    }
+    return lines.join("\n") + "\n";
+  }
+
+  modules(): ReturnType<GuardianBackend["modules"]> {
+    return this.processor.modules.map((m) => ({
+      name: m.kind,
+      instanceId: m.instanceId,
+      endpoints: m.api,
+      db: () => this.processor.moduleReadDb(this.node.store.stateReader, m.instanceId),
+    }));
+  }
+
+  async shutdown(): Promise<void> {
+    this.options.onShutdownRequested?.();
+    await this.stop();
+  }
+}
