@@ -5,3 +5,4 @@ export * from "./federation-config.js";
 export * from "./errors.js";
 export * from "./transaction.js";
 export * from "./amount.js";
+export * from "./setup/codes.js";
