@@ -15,20 +15,51 @@ export interface GuardianProcess {
   readonly exited: Promise<number | null>;
 }
 
+export interface StartOptions {
+  quiet?: boolean;
+  onLine?: (line: string) => void;
+  durability?: "fsync" | "os-buffered";
+}
+
+/** A guardian of a dev federation made by writeLocalFederation (files named explicitly). */
 export function startGuardian(
   files: LocalFederationFiles,
   index: number,
-  options: { quiet?: boolean; onLine?: (line: string) => void; durability?: "fsync" | "os-buffered" } = {},
+  options: StartOptions = {},
 ): Promise<GuardianProcess> {
-  const child = fork(
-    MAIN,
+  return startGuardianProcess(
     [
+      "run",
       "--config",
       files.configPath,
       "--secret",
       files.secretPaths[index]!,
       "--data",
       files.dataDirs[index]!,
+    ],
+    index,
+    options,
+  );
+}
+
+/** A guardian whose data directory holds federation.json and guardian.secret.json (after a ceremony). */
+export function startGuardianFromDir(
+  dataDir: string,
+  index: number,
+  options: StartOptions = {},
+): Promise<GuardianProcess> {
+  return startGuardianProcess(["run", "--data", dataDir], index, options);
+}
+
+function startGuardianProcess(
+  args: readonly string[],
+  index: number,
+  options: StartOptions,
+): Promise<GuardianProcess> {
+  const child = fork(
+    MAIN,
+    [
+      ...args,
       "--ipc-control",
       ...(options.quiet === false ? [] : ["--quiet"]),
       ...(options.durability ? ["--durability", options.durability] : []),
@@ -83,6 +114,30 @@ export function startGuardian(
     },
   };
   return ready.then(() => proc);
+}
+
+/** Runs `conclaved` with arguments to completion (e.g. `setup run`); resolves with its stdout. */
+export function runConclaved(args: readonly string[]): { done: Promise<string>; child: ChildProcess } {
+  const child = fork(MAIN, [...args], {
+    execArgv: ["--import", "tsx"],
+    stdio: ["ignore", "pipe", "pipe", "ipc"],
+  });
+  let out = "";
+  let err = "";
+  child.stdout?.on("data", (c: Buffer) => (out += c.toString("utf8")));
+  child.stderr?.on("data", (c: Buffer) => (err += c.toString("utf8")));
+  const done = new Promise<string>((resolve, reject) => {
+    child.once("exit", (code, signal) => {
+      if (code === 0) resolve(out);
+      else
+        reject(
+          new Error(
+            `conclaved ${args.slice(0, 2).join(" ")} exited with ${code ?? signal}: ${err.slice(-2000)}`,
+          ),
+        );
+    });
+  });
+  return { done, child };
 }
 
 export async function stopGuardian(p: GuardianProcess, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {

@@ -1,16 +1,29 @@
-// conclaved: the guardian daemon. Today it runs consensus between guardians; the federation core
-// (API, modules) plugs into the commits it produces.
+// conclaved: the guardian daemon.
 //
-//   conclaved --config federation.json --secret guardian.secret.json --data DIR [--durability fsync|os-buffered]
-import { readFileSync } from "node:fs";
+//   conclaved setup init --data DIR --name NAME --p2p HOST:PORT --api URL     print this guardian's setup code
+//   conclaved setup run  --data DIR --codes C1,C2,... --federation-name NAME  run the key ceremony
+//   conclaved run --data DIR [--durability fsync|os-buffered]                  run the guardian
+//   conclaved run --config federation.json --secret guardian.secret.json --data DIR
+//
+// `run` serves the client API on the address of its own `api.url` in the federation config, and
+// the admin routes if DIR/admin-password.hash exists (see `hashAdminPassword`).
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { fromHex, parseFederationConfig } from "@conclave/core-common";
-import { Guardian } from "@conclave/core-server";
-import { MODULE_FACTORIES } from "./modules.js";
+import { ApiServer, Guardian } from "@conclave/core-server";
 import { attachIpcControl } from "./ipc-control.js";
+import { MODULE_FACTORIES } from "./modules.js";
+import { setupMain } from "./setup-cli.js";
 
-const secretSchema = z.strictObject({ secretSeed: z.string().regex(/^[0-9a-f]{64}$/) });
+const secretSchema = z.strictObject({
+  secretSeed: z.string().regex(/^[0-9a-f]{64}$/),
+  thresholdShare: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
+});
 
 function log(event: string, fields: Record<string, unknown>): void {
   process.stdout.write(JSON.stringify({ t: new Date().toISOString(), event, ...fields }) + "\n");
@@ -24,8 +37,9 @@ function readJson(path: string, what: string): unknown {
   }
 }
 
-async function main(): Promise<void> {
+async function run(argv: readonly string[]): Promise<void> {
   const { values } = parseArgs({
+    args: [...argv],
     options: {
       config: { type: "string" },
       secret: { type: "string" },
@@ -33,51 +47,88 @@ async function main(): Promise<void> {
       "ipc-control": { type: "boolean", default: false },
       quiet: { type: "boolean", default: false },
       durability: { type: "string", default: "fsync" },
+      "no-api": { type: "boolean", default: false },
     },
   });
-  if (!values.config || !values.secret || !values.data) {
-    process.stderr.write(
-      "usage: conclaved --config federation.json --secret guardian.secret.json --data DIR\n",
-    );
-    process.exit(2);
-  }
-  const federation = parseFederationConfig(readJson(values.config, "federation config"));
-  const secret = secretSchema.parse(readJson(values.secret, "guardian secret"));
-  const quiet = values.quiet;
+  if (!values.data)
+    throw new Error("usage: conclaved run --data DIR [--config federation.json --secret secret.json]");
+  const configPath = values.config ?? join(values.data, "federation.json");
+  const secretPath = values.secret ?? join(values.data, "guardian.secret.json");
+  const federation = parseFederationConfig(readJson(configPath, "federation config"));
+  const secret = secretSchema.parse(readJson(secretPath, "guardian secret"));
   const durability = values.durability;
   if (durability !== "fsync" && durability !== "os-buffered") {
     throw new Error(`--durability is "fsync" (default) or "os-buffered", not "${durability}"`);
   }
+  const quiet = values.quiet;
   const guardian = new Guardian({
     federation,
     secretSeed: fromHex(secret.secretSeed),
-    dataDir: values.data,
+    dataDir: join(values.data, "db"),
     durability,
     moduleFactories: MODULE_FACTORIES,
     log: (event, fields) => {
       if (!quiet || event.startsWith("consensus.") || event.startsWith("guardian.")) log(event, fields);
     },
+    onShutdownRequested: () => stop("admin-shutdown"),
   });
   const node = guardian.node;
   if (values["ipc-control"]) attachIpcControl(guardian);
   await guardian.start();
-  log("guardian.ready", { self: node.self, guardians: federation.guardians.length });
+
+  let api: ApiServer | undefined;
+  const ownApi = federation.guardians[node.self]!.api?.url;
+  if (ownApi && !values["no-api"]) {
+    const url = new URL(ownApi);
+    const hashPath = join(values.data, "admin-password.hash");
+    api = new ApiServer({
+      backend: guardian,
+      host: url.hostname,
+      port: Number(url.port),
+      ...(existsSync(hashPath) ? { adminPasswordHash: readFileSync(hashPath, "utf8").trim() } : {}),
+      log: (event, fields) => {
+        if (!quiet) log(event, fields);
+      },
+    });
+    await api.start();
+  }
+  log("guardian.ready", {
+    self: node.self,
+    guardians: federation.guardians.length,
+    api: api ? ownApi : null,
+  });
+
   let stopping = false;
-  const stop = (signal: string) => {
+  function stop(signal: string): void {
     if (stopping) return;
     stopping = true;
     log("guardian.stopping", { signal });
-    guardian.stop().then(
+    Promise.all([api?.close(), guardian.stop()]).then(
       () => process.exit(0),
       (e: unknown) => {
         log("guardian.stop-failed", { error: String(e) });
         process.exit(1);
       },
     );
-  };
+  }
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("disconnect", () => stop("parent-disconnected"));
+}
+
+async function main(): Promise<void> {
+  const [command, ...rest] = process.argv.slice(2);
+  if (command === "setup") return setupMain(rest);
+  if (command === "run") return run(rest);
+  // Without a command: the flags of `run` (kept for scripts written before subcommands).
+  if (command?.startsWith("--")) return run(process.argv.slice(2));
+  process.stderr.write(
+    "usage: conclaved setup init|run ... | conclaved run --data DIR\n" +
+      "  setup init --data DIR --name NAME --p2p HOST:PORT --api URL\n" +
+      "  setup run  --data DIR --codes C1,C2,... --federation-name NAME [--environment dev] [--dummy-module]\n" +
+      "  run        --data DIR [--config F --secret F] [--durability fsync|os-buffered]\n",
+  );
+  process.exit(2);
 }
 
 main().catch((e: unknown) => {

@@ -48,6 +48,13 @@ export const federationConfigSchema = z.strictObject({
   guardians: z.array(guardianEntrySchema).min(1).max(64),
   consensus: consensusParamsSchema,
   modules: z.array(moduleEntrySchema).max(64).default([]),
+  /** The federation's threshold BLS key from the key ceremony (G2, hex): any t guardians can sign. */
+  threshold: z
+    .strictObject({
+      publicKey: z.string().regex(/^[0-9a-f]{192}$/),
+      publicKeyShares: z.array(z.string().regex(/^[0-9a-f]{192}$/)),
+    })
+    .optional(),
 });
 
 export type FederationConfig = z.infer<typeof federationConfigSchema>;
@@ -82,6 +89,7 @@ export function federationId(config: FederationConfig, hash: Hash): Uint8Array {
   w.u32(config.consensus.heightsPerSession);
   w.bytes(new TextEncoder().encode(config.environment));
   w.bytes(new TextEncoder().encode(canonicalJson(config.modules)));
+  w.bytes(new TextEncoder().encode(canonicalJson(config.threshold ?? null)));
   return hash(w.finish());
 }
 

@@ -7,3 +7,5 @@ export * from "./db/kv.js";
 export * from "./federation/module.js";
 export * from "./federation/processor.js";
 export * from "./guardian.js";
+export * from "./setup/ceremony.js";
+export * from "./api/index.js";

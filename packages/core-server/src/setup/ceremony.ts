@@ -1,0 +1,281 @@
+// The key ceremony: guardians that have exchanged setup codes out of band set up a federation
+// with no trusted dealer.
+//
+//   1. Every code is checked (format, same software version, no duplicate key or name) and the
+//      setup id is computed from all codes and the federation parameters. The links between the
+//      guardians use the setup id as their federation id, so a guardian with other codes or other
+//      parameters cannot even connect: peers are checked BEFORE any key is made.
+//   2. Once every peer is connected, the DKG (packages/core-common/src/threshold/dkg.ts) runs over
+//      the links: the federation's threshold key plus the keys modules ask for.
+//   3. Each guardian writes the federation config (identical everywhere: a function of the codes,
+//      the parameters and the DKG's agreed transcript) and its secret file, and stays until every
+//      peer has reported it finished, so a peer restarted late can still complete.
+//
+// A guardian restarted in the middle resumes from its DKG snapshot (persisted before each send)
+// and gets the messages it missed when its links reconnect.
+import { randomBytes } from "node:crypto";
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from "node:fs";
+import { join } from "node:path";
+import { canonicalJson, fromHex, toHex, utf8 } from "@conclave/core-common";
+import type { FederationConfig, SetupCode } from "@conclave/core-common";
+import { Dkg, encodeDkgMessage, federationThreshold } from "@conclave/core-common/threshold";
+import type { DkgOutput, DkgResult } from "@conclave/core-common/threshold";
+import { ed25519PublicKeyOf, sha256 } from "../node-crypto.js";
+import { PeerLinks } from "../p2p/index.js";
+
+export const SOFTWARE_VERSION = "0.1.0";
+const FRAME_DKG = 1;
+const FRAME_DONE = 2;
+
+export interface CeremonyParams {
+  readonly federationName: string;
+  readonly environment: "production" | "dev";
+  readonly heightsPerSession: number;
+  readonly modules: FederationConfig["modules"];
+}
+
+export interface CeremonyOptions {
+  readonly dataDir: string;
+  readonly secretSeed: Uint8Array;
+  /** Every guardian's setup code, this guardian's own included. */
+  readonly codes: readonly SetupCode[];
+  readonly params: CeremonyParams;
+  readonly log?: (event: string, fields: Record<string, unknown>) => void;
+  /** Give up waiting for peers after this long. */
+  readonly timeoutMs?: number;
+}
+
+export interface GuardianSecret {
+  readonly secretSeed: string;
+  /** This guardian's share of the federation threshold key (scalar, hex). */
+  readonly thresholdShare: string;
+}
+
+export interface CeremonyResult {
+  readonly config: FederationConfig;
+  readonly secret: GuardianSecret;
+  readonly self: number;
+}
+
+export class CeremonyError extends Error {
+  override readonly name = "CeremonyError";
+}
+
+/** Sorted by public key: every guardian derives the same indices from the same set of codes. */
+export function orderCodes(codes: readonly SetupCode[]): SetupCode[] {
+  const sorted = [...codes].sort((a, b) =>
+    a.publicKey < b.publicKey ? -1 : a.publicKey > b.publicKey ? 1 : 0,
+  );
+  for (let i = 1; i < sorted.length; i++) {
+    if (sorted[i]!.publicKey === sorted[i - 1]!.publicKey)
+      throw new CeremonyError(`two setup codes share the key of "${sorted[i]!.name}"`);
+  }
+  const names = new Set(sorted.map((c) => c.name));
+  if (names.size !== sorted.length) throw new CeremonyError("two setup codes share a guardian name");
+  for (const c of sorted) {
+    if (c.software !== SOFTWARE_VERSION) {
+      throw new CeremonyError(
+        `guardian "${c.name}" runs software ${c.software}, this guardian ${SOFTWARE_VERSION}: all must match`,
+      );
+    }
+  }
+  return sorted;
+}
+
+export function setupId(codes: readonly SetupCode[], params: CeremonyParams): Uint8Array {
+  return sha256(utf8.encode(`conclave/setup/v1|${canonicalJson({ codes: orderCodes(codes), params })}`));
+}
+
+function writeFileDurably(path: string, text: string, mode: number): void {
+  const tmp = `${path}.tmp`;
+  const fd = openSync(tmp, "w", mode);
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+}
+
+export function ceremonyFiles(dataDir: string): { config: string; secret: string; snapshot: string } {
+  return {
+    config: join(dataDir, "federation.json"),
+    secret: join(dataDir, "guardian.secret.json"),
+    snapshot: join(dataDir, "ceremony-dkg.json"),
+  };
+}
+
+export function buildFederationConfig(
+  codes: readonly SetupCode[],
+  params: CeremonyParams,
+  dkg: DkgResult,
+): FederationConfig {
+  const key = dkg.keys[0]!;
+  return {
+    version: 1,
+    name: params.federationName,
+    environment: params.environment,
+    guardians: orderCodes(codes).map((c) => ({
+      name: c.name,
+      publicKey: c.publicKey,
+      p2p: c.p2p,
+      api: { url: c.api },
+    })),
+    consensus: { heightsPerSession: params.heightsPerSession },
+    modules: params.modules,
+    threshold: { publicKey: toHex(key.publicKey), publicKeyShares: key.publicKeyShares.map(toHex) },
+  };
+}
+
+/** Runs (or resumes) the ceremony; resolves once the files are written and every peer finished. */
+export async function runCeremony(options: CeremonyOptions): Promise<CeremonyResult> {
+  const log = options.log ?? (() => {});
+  const files = ceremonyFiles(options.dataDir);
+  mkdirSync(options.dataDir, { recursive: true });
+  const codes = orderCodes(options.codes);
+  const n = codes.length;
+  const ownKey = toHex(ed25519PublicKeyOf(options.secretSeed));
+  const self = codes.findIndex((c) => c.publicKey === ownKey);
+  if (self < 0) throw new CeremonyError("this guardian's own setup code is not among the codes given");
+  const id = setupId(codes, options.params);
+
+  const snapshotText = existsSync(files.snapshot) ? readFileSync(files.snapshot, "utf8") : undefined;
+  if (!snapshotText && existsSync(files.config) && existsSync(files.secret)) {
+    // Finished earlier, and every peer confirmed (the snapshot is deleted only then).
+    const config = JSON.parse(readFileSync(files.config, "utf8")) as FederationConfig;
+    const secret = JSON.parse(readFileSync(files.secret, "utf8")) as GuardianSecret;
+    log("ceremony.already-finished", { self });
+    return { config, secret, self };
+  }
+  const dkg = snapshotText
+    ? Dkg.restore(JSON.parse(snapshotText), (k) => new Uint8Array(randomBytes(k)))
+    : new Dkg({
+        n,
+        t: federationThreshold(n),
+        self,
+        keyCount: 1,
+        rng: (k) => new Uint8Array(randomBytes(k)),
+      });
+  log("ceremony.start", { self, guardians: n, setupId: toHex(id), resumed: snapshotText !== undefined });
+
+  const links = new PeerLinks({
+    selfIndex: self,
+    secretSeed: options.secretSeed,
+    federationId: id,
+    peers: codes.map((c, index) => ({
+      index,
+      publicKey: fromHex(c.publicKey),
+      host: c.p2p.host,
+      port: c.p2p.port,
+    })),
+    log,
+  });
+  const doneFrom = new Set<number>();
+  let result: DkgResult | undefined;
+  let finished: (() => void) | undefined;
+  let failed: ((e: Error) => void) | undefined;
+  const completion = new Promise<void>((resolve, reject) => {
+    finished = resolve;
+    failed = reject;
+  });
+
+  const writeResult = (r: DkgResult): void => {
+    const config = buildFederationConfig(codes, options.params, r);
+    const secret: GuardianSecret = {
+      secretSeed: toHex(options.secretSeed),
+      thresholdShare: r.keys[0]!.secretShare.toString(16).padStart(64, "0"),
+    };
+    writeFileDurably(files.secret, JSON.stringify(secret), 0o600);
+    writeFileDurably(files.config, JSON.stringify(config, null, 2), 0o644);
+  };
+  const frame = (type: number, body: Uint8Array): Uint8Array => {
+    const out = new Uint8Array(body.length + 1);
+    out[0] = type;
+    out.set(body, 1);
+    return out;
+  };
+  const handle = (out: DkgOutput, onlyTo?: number): void => {
+    // Persist before sending: a restart must re-send exactly these messages, not new random ones.
+    writeFileDurably(files.snapshot, JSON.stringify(dkg.snapshot()), 0o600);
+    for (const s of out.send) {
+      const bytes = frame(FRAME_DKG, encodeDkgMessage(s.message));
+      if (s.to === "all") {
+        if (onlyTo === undefined) links.broadcast(bytes);
+        else links.send(onlyTo, bytes);
+      } else if (onlyTo === undefined || s.to === onlyTo) {
+        links.send(s.to, bytes);
+      }
+    }
+    if (out.failed) {
+      failed?.(
+        new CeremonyError(
+          `key ceremony failed (${out.failed.code}): ${out.failed.message}; suspects: ${out.failed.guardians.join(", ")}`,
+        ),
+      );
+    } else if (out.done && !result) {
+      result = out.done;
+      log("ceremony.dkg-done", { qualified: out.done.qualified, transcript: toHex(out.done.transcript) });
+      writeResult(out.done);
+      doneFrom.add(self);
+      links.broadcast(frame(FRAME_DONE, new Uint8Array()));
+      if (doneFrom.size === n) finished?.();
+    }
+  };
+
+  links.onFrame((peer, bytes) => {
+    if (bytes.length === 0) return;
+    if (bytes[0] === FRAME_DONE) {
+      doneFrom.add(peer);
+      if (result && doneFrom.size === n) finished?.();
+      return;
+    }
+    if (bytes[0] !== FRAME_DKG) return;
+    // Undecodable input becomes a typed failure naming the peer (the ceremony then aborts).
+    handle(dkg.receiveBytes(peer, bytes.subarray(1)));
+  });
+  links.onPeerConnected((peer) => {
+    // A peer that (re)connects may have lost what we sent: send it everything again.
+    handle(dkg.start(), peer);
+    if (result) links.send(peer, frame(FRAME_DONE, new Uint8Array()));
+  });
+
+  const timeoutMs = options.timeoutMs ?? 10 * 60_000;
+  const timer = setTimeout(() => {
+    const missing = codes.map((c, i) => (i === self || doneFrom.has(i) ? undefined : c.name)).filter(Boolean);
+    if (result) {
+      // Our files are written; a peer never confirmed. Its operator will see its own failure.
+      log("ceremony.unconfirmed", { missing });
+      finished?.();
+      return;
+    }
+    failed?.(
+      new CeremonyError(`key ceremony timed out after ${timeoutMs} ms waiting for: ${missing.join(", ")}`),
+    );
+  }, timeoutMs);
+  try {
+    await links.start();
+    handle(dkg.start());
+    await completion;
+  } finally {
+    clearTimeout(timer);
+    await links.close();
+  }
+  if (!result) throw new CeremonyError("ceremony ended without a result (bug)");
+  // Every peer has its result: the snapshot (it holds polynomial secrets) is no longer needed.
+  rmSync(files.snapshot, { force: true });
+  const config = JSON.parse(readFileSync(files.config, "utf8")) as FederationConfig;
+  const secret = JSON.parse(readFileSync(files.secret, "utf8")) as GuardianSecret;
+  log("ceremony.finished", { self, federation: config.name });
+  return { config, secret, self };
+}
