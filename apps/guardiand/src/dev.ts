@@ -57,20 +57,22 @@ async function ceremony(): Promise<void> {
   const started = Date.now();
   await Promise.all(
     dirs.map(
-      (d) =>
-        runConclaved([
-          "setup",
-          "run",
-          "--data",
-          d,
-          "--codes",
-          codes.join(","),
-          "--federation-name",
-          "local",
-          "--environment",
-          "dev",
-          "--dummy-module",
-        ]).done,
+      async (d) =>
+        (
+          await runConclaved([
+            "setup",
+            "run",
+            "--data",
+            d,
+            "--codes",
+            codes.join(","),
+            "--federation-name",
+            "local",
+            "--environment",
+            "dev",
+            "--dummy-module",
+          ])
+        ).done,
     ),
   );
   console.log(`  done in ${((Date.now() - started) / 1000).toFixed(1)} s`);

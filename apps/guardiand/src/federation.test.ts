@@ -158,7 +158,7 @@ describe("federation core with guardian processes", () => {
     ];
     // Guardian 3 starts first and is killed as soon as it has persisted its first ceremony step,
     // while the others have not even started: it must resume from its snapshot.
-    const first = runConclaved(args(data[3]!));
+    const first = await runConclaved(args(data[3]!));
     await until(
       "guardian 3's ceremony snapshot",
       () => Promise.resolve(existsSync(join(data[3]!, "ceremony-dkg.json"))),
@@ -168,8 +168,8 @@ describe("federation core with guardian processes", () => {
     await first.done.catch(() => undefined);
     const snapshotBefore = readFileSync(join(data[3]!, "ceremony-dkg.json"), "utf8");
     expect(snapshotBefore.length).toBeGreaterThan(0);
-    const runs = [0, 1, 2].map((i) => runConclaved(args(data[i]!)).done);
-    const resumed = runConclaved(args(data[3]!)).done;
+    const runs = [0, 1, 2].map(async (i) => (await runConclaved(args(data[i]!))).done);
+    const resumed = (await runConclaved(args(data[3]!))).done;
     const invites = await Promise.all([...runs, resumed]);
     expect(new Set(invites.map((s) => s.trim())).size).toBe(1);
     const configs = data.map((d) => readFileSync(join(d, "federation.json"), "utf8"));

@@ -2,10 +2,9 @@
 // control channel. Used by the benchmark, the process-level tests and the local federation.
 import { fork } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import type { LocalFederationFiles } from "./local-federation.js";
 
-const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
+import { buildGuardianBundle } from "./build.js";
 
 export interface GuardianProcess {
   readonly index: number;
@@ -51,20 +50,20 @@ export function startGuardianFromDir(
   return startGuardianProcess(["run", "--data", dataDir], index, options);
 }
 
-function startGuardianProcess(
+async function startGuardianProcess(
   args: readonly string[],
   index: number,
   options: StartOptions,
 ): Promise<GuardianProcess> {
   const child = fork(
-    MAIN,
+    await buildGuardianBundle(),
     [
       ...args,
       "--ipc-control",
       ...(options.quiet === false ? [] : ["--quiet"]),
       ...(options.durability ? ["--durability", options.durability] : []),
     ],
-    { execArgv: ["--import", "tsx"], stdio: ["ignore", "pipe", "pipe", "ipc"] },
+    { execArgv: ["--enable-source-maps"], stdio: ["ignore", "pipe", "pipe", "ipc"] },
   );
   let nextId = 1;
   const waiting = new Map<number, (v: Record<string, unknown>) => void>();
@@ -117,9 +116,11 @@ function startGuardianProcess(
 }
 
 /** Runs `conclaved` with arguments to completion (e.g. `setup run`); resolves with its stdout. */
-export function runConclaved(args: readonly string[]): { done: Promise<string>; child: ChildProcess } {
-  const child = fork(MAIN, [...args], {
-    execArgv: ["--import", "tsx"],
+export async function runConclaved(
+  args: readonly string[],
+): Promise<{ done: Promise<string>; child: ChildProcess }> {
+  const child = fork(await buildGuardianBundle(), [...args], {
+    execArgv: ["--enable-source-maps"],
     stdio: ["ignore", "pipe", "pipe", "ipc"],
   });
   let out = "";
