@@ -71,6 +71,7 @@ async function benchSize(n: number): Promise<void> {
     for (let i = 0; i < Number(values.probes); i++) single.push(await submitAndWait(apis[i % n]!));
 
     const seconds = Number(values.seconds);
+    const heightBefore = (await gs[0]!.request<StatusReply>({ cmd: "status" })).status.height;
     const end = performance.now() + seconds * 1000;
     const loaded: number[] = [];
     let peak = 0;
@@ -82,6 +83,8 @@ async function benchSize(n: number): Promise<void> {
     );
     clearInterval(sampler);
     const tps = loaded.length / seconds;
+    const heightsPerS =
+      ((await gs[0]!.request<StatusReply>({ cmd: "status" })).status.height - heightBefore) / seconds;
 
     // Restart catch-up: stop the last guardian, let the others run sessions, restart and time it.
     const last = gs.pop()!;
@@ -105,7 +108,7 @@ async function benchSize(n: number): Promise<void> {
     const catchUpS = (performance.now() - t0) / 1000;
     console.log(
       `N=${n}: submit->accepted (one at a time) p50 ${percentile(single, 50).toFixed(1)} ms p99 ${percentile(single, 99).toFixed(1)} ms` +
-        ` | ${Number(values.concurrency)} clients: ${tps.toFixed(0)} tx/s, p50 ${percentile(loaded, 50).toFixed(1)} ms p99 ${percentile(loaded, 99).toFixed(1)} ms` +
+        ` | ${Number(values.concurrency)} clients: ${tps.toFixed(0)} tx/s (${heightsPerS.toFixed(0)} heights/s), p50 ${percentile(loaded, 50).toFixed(1)} ms p99 ${percentile(loaded, 99).toFixed(1)} ms` +
         ` | RSS idle ${idle.toFixed(0)} MiB, under load ${peak.toFixed(0)} MiB` +
         ` | catch-up of ${target.sessionsSigned} sessions (${target.height} heights) in ${catchUpS.toFixed(2)} s (process start included): ${(target.sessionsSigned / catchUpS).toFixed(1)} sessions/s`,
     );
