@@ -23,6 +23,7 @@ const secretSchema = z.strictObject({
     .string()
     .regex(/^[0-9a-f]{64}$/)
     .optional(),
+  moduleShares: z.record(z.string(), z.array(z.string().regex(/^[0-9a-f]{64}$/))).optional(),
 });
 
 function log(event: string, fields: Record<string, unknown>): void {
@@ -67,6 +68,7 @@ async function run(argv: readonly string[]): Promise<void> {
     dataDir: join(values.data, "db"),
     durability,
     moduleFactories: MODULE_FACTORIES,
+    ...(secret.moduleShares ? { moduleShares: secret.moduleShares } : {}),
     log: (event, fields) => {
       if (!quiet || event.startsWith("consensus.") || event.startsWith("guardian.")) log(event, fields);
     },

@@ -74,6 +74,76 @@ describe("key ceremony", () => {
     expect(combineSignature({ ...input, partials: partials.slice(0, 2) }).ok).toBe(false);
   });
 
+  it("gives each module the threshold keys it asks for: public halves in its config, shares in the secret files", async () => {
+    const root = mkdtempSync(join(tmpdir(), "conclave-ceremony-"));
+    dirs.push(root);
+    const n = 4;
+    const dataDirs = Array.from({ length: n }, (_, i) => join(root, `g${i}`));
+    const codes: string[] = [];
+    for (let i = 0; i < n; i++) {
+      codes.push(
+        encodeSetupCode(
+          setupInit(
+            dataDirs[i]!,
+            `guardian-${i}`,
+            `127.0.0.1:${await freePort()}`,
+            `http://127.0.0.1:${await freePort()}`,
+          ),
+        ),
+      );
+    }
+    // A module kind that needs `keys` threshold keys (as the mint needs one per denomination).
+    const moduleSetups = {
+      keyed: {
+        keyCount: (config: Record<string, unknown>) => Number(config.keys),
+        finish: (
+          config: Record<string, unknown>,
+          keys: readonly { publicKey: string; publicKeyShares: readonly string[] }[],
+        ) => ({
+          ...config,
+          publicKeys: keys.map((k) => k.publicKey),
+          shares: keys.map((k) => k.publicKeyShares),
+        }),
+      },
+    };
+    const modules = [{ instanceId: 5, kind: "keyed", config: { keys: 2 } }];
+    const results = await Promise.all(
+      dataDirs.map((dataDir) =>
+        setupRun({
+          dataDir,
+          codes,
+          federationName: "k",
+          environment: "dev",
+          heightsPerSession: 4,
+          modules,
+          moduleSetups,
+        }),
+      ),
+    );
+    const config = parseFederationConfig(results[0]!.config);
+    const moduleConfig = config.modules[0]!.config as { publicKeys: string[]; shares: string[][] };
+    expect(moduleConfig.publicKeys).toHaveLength(2);
+    expect(moduleConfig.publicKeys[0]).not.toBe(moduleConfig.publicKeys[1]);
+    expect(moduleConfig.publicKeys).not.toContain(config.threshold!.publicKey);
+    const { readFileSync } = await import("node:fs");
+    const message = new TextEncoder().encode("a module key signs");
+    const partials = dataDirs.map((d, dir) => {
+      const secret = JSON.parse(readFileSync(join(d, "guardian.secret.json"), "utf8")) as {
+        moduleShares: Record<string, string[]>;
+      };
+      const guardian = config.guardians.findIndex((g) => g.name === `guardian-${dir}`);
+      return { guardian, signature: signPartial(BigInt("0x" + secret.moduleShares["5"]![1]!), message) };
+    });
+    const combined = combineSignature({
+      message,
+      threshold: 3,
+      publicKey: fromHex(moduleConfig.publicKeys[1]!),
+      publicKeyShares: moduleConfig.shares[1]!.map(fromHex),
+      partials: partials.slice(1),
+    });
+    expect(combined.ok).toBe(true);
+  });
+
   it("refuses setup codes of another software version before any key is made", async () => {
     const root = mkdtempSync(join(tmpdir(), "conclave-ceremony-"));
     dirs.push(root);

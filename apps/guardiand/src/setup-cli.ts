@@ -25,6 +25,8 @@ import {
   runCeremony,
   sha256,
 } from "@conclave/core-server";
+import type { ModuleSetup } from "@conclave/core-server";
+import { MODULE_SETUPS } from "./modules.js";
 
 const identitySchema = z.strictObject({
   secretSeed: z.string().regex(/^[0-9a-f]{64}$/),
@@ -84,12 +86,14 @@ export async function setupRun(options: {
   environment: "production" | "dev";
   heightsPerSession: number;
   modules: FederationConfig["modules"];
+  moduleSetups?: Readonly<Record<string, ModuleSetup>>;
   log?: (event: string, fields: Record<string, unknown>) => void;
 }): Promise<{ config: FederationConfig; invite: string }> {
   const identity = identitySchema.parse(JSON.parse(readFileSync(identityPath(options.dataDir), "utf8")));
   const result = await runCeremony({
     dataDir: options.dataDir,
     secretSeed: fromHex(identity.secretSeed),
+    moduleSetups: options.moduleSetups ?? MODULE_SETUPS,
     codes: options.codes.map(decodeSetupCode),
     params: {
       federationName: options.federationName,

@@ -22,13 +22,23 @@ import type { StoreDurability } from "./storage/lmdb-consensus-store.js";
 
 export const VERSION = "0.1.0";
 
-export type ModuleFactory = (instanceId: number, config: Record<string, unknown>) => ServerModule;
+/**
+ * Builds a module instance from its federation-config entry and this guardian's secret shares of
+ * the module's threshold keys (from the key ceremony; empty for modules that need none).
+ */
+export type ModuleFactory = (
+  instanceId: number,
+  config: Record<string, unknown>,
+  shares: readonly bigint[],
+) => ServerModule;
 
 export interface GuardianOptions {
   readonly federation: FederationConfig;
   readonly secretSeed: Uint8Array;
   readonly dataDir: string;
   readonly moduleFactories: Readonly<Record<string, ModuleFactory>>;
+  /** Per module instance id, this guardian's secret key shares (hex), from its secret file. */
+  readonly moduleShares?: Readonly<Record<string, readonly string[]>>;
   readonly durability?: StoreDurability;
   readonly log?: LogFn;
   /** How often module consensus proposals are polled. */
@@ -44,6 +54,7 @@ export class ModuleConfigError extends Error {
 export function instantiateModules(
   federation: FederationConfig,
   factories: Readonly<Record<string, ModuleFactory>>,
+  moduleShares: Readonly<Record<string, readonly string[]>> = {},
 ): ServerModule[] {
   return federation.modules.map((m) => {
     const factory = factories[m.kind];
@@ -51,7 +62,8 @@ export function instantiateModules(
       throw new ModuleConfigError(
         `module kind "${m.kind}" is not known to this guardian (version ${VERSION})`,
       );
-    const instance = factory(m.instanceId, m.config);
+    const shares = (moduleShares[String(m.instanceId)] ?? []).map((h) => BigInt(`0x${h}`));
+    const instance = factory(m.instanceId, m.config, shares);
     if (instance.testOnly && federation.environment !== "dev") {
       throw new ModuleConfigError(
         `module "${m.kind}" is test-only and refused in a ${federation.environment} federation`,
@@ -81,7 +93,7 @@ export class Guardian implements GuardianBackend {
 
   constructor(private readonly options: GuardianOptions) {
     this.log = options.log ?? (() => {});
-    const modules = instantiateModules(options.federation, options.moduleFactories);
+    const modules = instantiateModules(options.federation, options.moduleFactories, options.moduleShares);
     this.processor = new FederationProcessor(modules, { verifier: new NodeVerifier(), hash: sha256 });
     this.node = new ConsensusNode({
       federation: options.federation,

@@ -44,9 +44,38 @@ export interface CeremonyParams {
   readonly modules: FederationConfig["modules"];
 }
 
+/**
+ * A module's part in the ceremony: how many threshold keys it needs from the DKG (e.g. one per
+ * e-cash denomination), and how their public halves enter its config. The secret shares go to the
+ * guardian's secret file (`moduleShares`), never into the config.
+ */
+export interface ModuleSetup {
+  keyCount(config: Record<string, unknown>): number;
+  finish(
+    config: Record<string, unknown>,
+    keys: readonly { publicKey: string; publicKeyShares: readonly string[] }[],
+  ): Record<string, unknown>;
+}
+
+/** The DKG makes key 0 for the federation, then each module's keys in module order. */
+export function moduleKeyRanges(
+  modules: CeremonyParams["modules"],
+  setups: Readonly<Record<string, ModuleSetup>>,
+): { instanceId: number; first: number; count: number }[] {
+  let next = 1;
+  return modules.map((m) => {
+    const count = setups[m.kind]?.keyCount(m.config) ?? 0;
+    const range = { instanceId: m.instanceId, first: next, count };
+    next += count;
+    return range;
+  });
+}
+
 export interface CeremonyOptions {
   readonly dataDir: string;
   readonly secretSeed: Uint8Array;
+  /** Setup steps of the module kinds this guardian knows (kinds without one need no keys). */
+  readonly moduleSetups?: Readonly<Record<string, ModuleSetup>>;
   /** Every guardian's setup code, this guardian's own included. */
   readonly codes: readonly SetupCode[];
   readonly params: CeremonyParams;
@@ -59,6 +88,8 @@ export interface GuardianSecret {
   readonly secretSeed: string;
   /** This guardian's share of the federation threshold key (scalar, hex). */
   readonly thresholdShare: string;
+  /** Per module instance id, this guardian's secret shares of the module's keys (hex scalars). */
+  readonly moduleShares: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface CeremonyResult {
@@ -116,12 +147,16 @@ export function ceremonyFiles(dataDir: string): { config: string; secret: string
   };
 }
 
+const scalarHex = (x: bigint): string => x.toString(16).padStart(64, "0");
+
 export function buildFederationConfig(
   codes: readonly SetupCode[],
   params: CeremonyParams,
   dkg: DkgResult,
+  setups: Readonly<Record<string, ModuleSetup>> = {},
 ): FederationConfig {
   const key = dkg.keys[0]!;
+  const ranges = moduleKeyRanges(params.modules, setups);
   return {
     version: 1,
     name: params.federationName,
@@ -133,7 +168,16 @@ export function buildFederationConfig(
       api: { url: c.api },
     })),
     consensus: { heightsPerSession: params.heightsPerSession },
-    modules: params.modules,
+    modules: params.modules.map((m, i) => {
+      const setup = setups[m.kind];
+      const r = ranges[i]!;
+      if (!setup) return m;
+      const keys = dkg.keys.slice(r.first, r.first + r.count).map((k) => ({
+        publicKey: toHex(k.publicKey),
+        publicKeyShares: k.publicKeyShares.map(toHex),
+      }));
+      return { ...m, config: setup.finish(m.config, keys) };
+    }),
     threshold: { publicKey: toHex(key.publicKey), publicKeyShares: key.publicKeyShares.map(toHex) },
   };
 }
@@ -145,6 +189,7 @@ export async function runCeremony(options: CeremonyOptions): Promise<CeremonyRes
   mkdirSync(options.dataDir, { recursive: true });
   const codes = orderCodes(options.codes);
   const n = codes.length;
+  const setups = options.moduleSetups ?? {};
   const ownKey = toHex(ed25519PublicKeyOf(options.secretSeed));
   const self = codes.findIndex((c) => c.publicKey === ownKey);
   if (self < 0) throw new CeremonyError("this guardian's own setup code is not among the codes given");
@@ -164,7 +209,7 @@ export async function runCeremony(options: CeremonyOptions): Promise<CeremonyRes
         n,
         t: federationThreshold(n),
         self,
-        keyCount: 1,
+        keyCount: 1 + moduleKeyRanges(options.params.modules, setups).reduce((a, r) => a + r.count, 0),
         rng: (k) => new Uint8Array(randomBytes(k)),
       });
   log("ceremony.start", { self, guardians: n, setupId: toHex(id), resumed: snapshotText !== undefined });
@@ -191,10 +236,18 @@ export async function runCeremony(options: CeremonyOptions): Promise<CeremonyRes
   });
 
   const writeResult = (r: DkgResult): void => {
-    const config = buildFederationConfig(codes, options.params, r);
+    const config = buildFederationConfig(codes, options.params, r, setups);
+    const moduleShares: Record<string, string[]> = {};
+    for (const range of moduleKeyRanges(options.params.modules, setups)) {
+      if (range.count === 0) continue;
+      moduleShares[String(range.instanceId)] = r.keys
+        .slice(range.first, range.first + range.count)
+        .map((k) => scalarHex(k.secretShare));
+    }
     const secret: GuardianSecret = {
       secretSeed: toHex(options.secretSeed),
-      thresholdShare: r.keys[0]!.secretShare.toString(16).padStart(64, "0"),
+      thresholdShare: scalarHex(r.keys[0]!.secretShare),
+      moduleShares,
     };
     writeFileDurably(files.secret, JSON.stringify(secret), 0o600);
     writeFileDurably(files.config, JSON.stringify(config, null, 2), 0o644);
