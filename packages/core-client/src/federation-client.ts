@@ -1,0 +1,553 @@
+// The client's view of a federation: it talks to every guardian and believes only what t = n - f of
+// them agree on, or what it can verify itself (the federation config against the invite's id, a
+// session against t guardian signatures). Up to f guardians may be down or lie without effect.
+//
+// Trust, per call:
+//   join            the config must hash to the invite's federation id (the invite is what the user
+//                   trusts); one guardian serving it is enough, a guardian serving another is reported.
+//   submit          one guardian taking the transaction is enough to get it proposed; t guardians
+//                   refusing it with the same code is a refusal.
+//   awaitTransaction  t guardians must report the same final state (same outcomes, or same code).
+//   session         t valid signatures of the federation's guardians over the served blocks.
+//   queryConsensus  t guardians must answer the same value.
+// Answers are counted per guardian address from the invite: the client trusts the invite's URLs to
+// reach distinct guardians (use https so that nobody on the way can answer for them).
+import type { z } from "zod";
+import { sha256 } from "@noble/hashes/sha2.js";
+import {
+  ConfigError,
+  DEFAULT_TRANSACTION_LIMITS,
+  InvalidRequestError,
+  TransactionRejectedError,
+  canonicalJson,
+  decodeTransaction,
+  federationId,
+  fromHex,
+  parseFederationConfig,
+  toHex,
+  txidHex,
+} from "@conclave/core-common";
+import type { ConclaveError, FederationConfig } from "@conclave/core-common";
+import {
+  BadResponseError,
+  FederationMismatchError,
+  NoQuorumError,
+  RequestAbortedError,
+  SessionUnavailableError,
+  asConclaveError,
+  describeError,
+} from "./errors.js";
+import type { AnswerSummary } from "./errors.js";
+import { decodeInviteCode } from "./invite.js";
+import { clientLimits } from "./limits.js";
+import type { ClientLimits } from "./limits.js";
+import { fanOut, faultTolerance, groupAnswers, quorumThreshold } from "./quorum.js";
+import type { Agreement, GuardianAnswer } from "./quorum.js";
+import { sessionFromView, verifySession } from "./session-verify.js";
+import type { SessionTrust, SignedSession } from "./session-verify.js";
+import { GuardianHttp, backoffMs, sleep } from "./transport.js";
+import type { FetchFn } from "./transport.js";
+import {
+  FederationViewSchema,
+  GuardianStatusViewSchema,
+  SessionViewSchema,
+  TxStatusViewSchema,
+  TxidSchema,
+} from "./wire.js";
+import type { FinalTxStatus, GuardianStatusView, TxStatusView } from "./wire.js";
+
+export interface ClientOptions {
+  readonly limits?: Partial<ClientLimits>;
+  /** Defaults to the global fetch (Node 20+, browsers). */
+  readonly fetch?: FetchFn;
+  /** Uniform in [0, 1), for backoff jitter. */
+  readonly random?: () => number;
+}
+
+export interface CallOptions {
+  readonly signal?: AbortSignal;
+}
+
+export interface AwaitOptions extends CallOptions {
+  /** Give up after this long (default and maximum in the client limits). */
+  readonly timeoutMs?: number;
+}
+
+export interface SessionOptions extends CallOptions {
+  /** Id of the last block of the session before: the session must extend it. */
+  readonly previousBlockId?: Uint8Array;
+}
+
+/** A guardian as the client reaches it: its index in the federation, its name and API address. */
+export interface GuardianInfo {
+  readonly index: number;
+  readonly name: string;
+  readonly url: string;
+}
+
+export interface SubmitResult {
+  readonly txid: string;
+  /** Guardians that took the transaction (proposed it, or already know it as accepted). */
+  readonly acceptedBy: readonly number[];
+  /** What each guardian said, up to the moment the outcome was clear. */
+  readonly answers: readonly GuardianAnswer<TxStatusView>[];
+}
+
+export type GuardianStatusReport = GuardianInfo &
+  (
+    | { readonly reachable: true; readonly status: GuardianStatusView }
+    | { readonly reachable: false; readonly error: ConclaveError }
+  );
+
+export interface VerifiedSession extends SignedSession {
+  /** The guardian whose copy verified. */
+  readonly servedBy: number;
+  /** Guardians whose signatures over the session hash verified (at least t). */
+  readonly signers: readonly number[];
+  /** Guardians asked before, and why their answer was not used (down, not signed yet, forged). */
+  readonly skipped: readonly AnswerSummary[];
+}
+
+type SubmitDecision =
+  { readonly kind: "taken" } | { readonly kind: "refused"; readonly error: ConclaveError };
+
+/** JSON equality, whatever the key order. */
+export function sameJson(a: unknown, b: unknown): boolean {
+  return canonicalJson(a) === canonicalJson(b);
+}
+
+/** Two final states are the same when everything consensus decided about the transaction is. */
+function finalStateKey(s: FinalTxStatus): string {
+  return s.state === "accepted"
+    ? `accepted|${s.height}|${s.fee}|${canonicalJson(s.outcomes)}`
+    : `rejected|${s.error.code}`;
+}
+
+function describeStatus(s: TxStatusView): string {
+  switch (s.state) {
+    case "proposed":
+      return "proposed, not final yet";
+    case "accepted":
+      return `accepted at height ${s.height}, outcomes ${canonicalJson(s.outcomes).slice(0, 300)}`;
+    case "rejected":
+      return `rejected (${s.error.code}: ${s.error.message.slice(0, 300)})`;
+  }
+}
+
+/** A refusal that t guardians sharing it makes final: a 4xx other than 429, or a final rejection. */
+function refusalOf(answer: GuardianAnswer<TxStatusView>): { key: string; error: ConclaveError } | undefined {
+  if (answer.ok) {
+    const s = answer.value;
+    if (s.state !== "rejected") return undefined;
+    return {
+      key: `422|${s.error.code}`,
+      error: new TransactionRejectedError(s.error.code, s.error.message, s.error.details ?? {}),
+    };
+  }
+  const e = answer.error;
+  if (e.status >= 400 && e.status < 500 && e.status !== 429)
+    return { key: `${e.status}|${e.code}`, error: e };
+  return undefined;
+}
+
+function decideSubmit(
+  answers: readonly GuardianAnswer<TxStatusView>[],
+  pending: number,
+  t: number,
+): SubmitDecision | undefined {
+  const refusals = new Map<string, { count: number; error: ConclaveError }>();
+  let taken = 0;
+  for (const a of answers) {
+    const refusal = refusalOf(a);
+    if (refusal) {
+      const r = refusals.get(refusal.key) ?? { count: 0, error: refusal.error };
+      r.count++;
+      refusals.set(refusal.key, r);
+    } else if (a.ok) taken++;
+  }
+  let top: { count: number; error: ConclaveError } | undefined;
+  for (const r of refusals.values()) if (!top || r.count > top.count) top = r;
+  if (top && top.count >= t) return { kind: "refused", error: top.error };
+  // Decided once the guardians still to answer could not make t same refusals any more.
+  if (taken > 0 && (top?.count ?? 0) + pending < t) return { kind: "taken" };
+  return undefined;
+}
+
+export class FederationClient {
+  /** Hex of the federation id the invite named and the config hashes to. */
+  readonly federationId: string;
+  /** The federation config, as served by the guardians and checked against the invite's id. */
+  readonly config: FederationConfig;
+  /** Guardians in federation order, reached at the invite's addresses. */
+  readonly guardians: readonly GuardianInfo[];
+  readonly n: number;
+  /** Guardians that may be down or lie. */
+  readonly f: number;
+  /** Same answers needed: n - f. */
+  readonly t: number;
+  /** What each guardian answered when joining (a guardian serving another federation is named). */
+  readonly joinAnswers: readonly AnswerSummary[];
+  readonly limits: ClientLimits;
+  private readonly http: readonly GuardianHttp[];
+  private readonly random: () => number;
+  private readonly trust: SessionTrust;
+
+  private constructor(init: {
+    federationId: string;
+    config: FederationConfig;
+    guardians: readonly GuardianInfo[];
+    http: readonly GuardianHttp[];
+    joinAnswers: readonly AnswerSummary[];
+    limits: ClientLimits;
+    random: () => number;
+  }) {
+    this.federationId = init.federationId;
+    this.config = init.config;
+    this.guardians = init.guardians;
+    this.http = init.http;
+    this.joinAnswers = init.joinAnswers;
+    this.limits = init.limits;
+    this.random = init.random;
+    this.n = init.guardians.length;
+    this.f = faultTolerance(this.n);
+    this.t = quorumThreshold(this.n);
+    this.trust = {
+      federationId: fromHex(init.federationId),
+      publicKeys: init.config.guardians.map((g) => fromHex(g.publicKey)),
+      heightsPerSession: init.config.consensus.heightsPerSession,
+      threshold: this.t,
+    };
+  }
+
+  /**
+   * Joins the federation an invite code names: asks every guardian for the federation config and
+   * keeps the one that hashes to the invite's federation id (served by the most guardians, if some
+   * differ in what the id does not cover: names, addresses, timeouts). Guardians are then reached at
+   * the invite's addresses, never at addresses from the config.
+   */
+  static async join(
+    inviteCode: string,
+    options: ClientOptions & CallOptions = {},
+  ): Promise<FederationClient> {
+    const limits = clientLimits(options.limits);
+    const invite = decodeInviteCode(inviteCode, limits.inviteCodeCharsMax);
+    if (invite.guardians.length > limits.guardiansMax)
+      throw new ConfigError(
+        `the invite names ${invite.guardians.length} guardians, at most ${limits.guardiansMax}`,
+      );
+    const random = options.random ?? Math.random;
+    const guardians = invite.guardians.map((g, index) => ({ index, name: g.name, url: g.api }));
+    const http = guardians.map(
+      (g) => new GuardianHttp(g.url, { limits, random, ...(options.fetch ? { fetch: options.fetch } : {}) }),
+    );
+    const n = guardians.length;
+    const t = quorumThreshold(n);
+    const wanted = invite.federationId;
+
+    const served = async (g: number, signal: AbortSignal) => {
+      const h = http[g]!;
+      const view = await h.get("/v1/federation", FederationViewSchema, { signal });
+      let config: FederationConfig;
+      try {
+        config = parseFederationConfig(view.config);
+      } catch (e) {
+        throw new BadResponseError(h.baseUrl, e instanceof Error ? e.message : String(e));
+      }
+      const id = toHex(federationId(config, sha256));
+      if (id !== wanted) throw new BadResponseError(h.baseUrl, `it serves federation ${id}, not ${wanted}`);
+      if (config.guardians.length !== n)
+        throw new BadResponseError(
+          h.baseUrl,
+          `its config has ${config.guardians.length} guardians, the invite ${n}`,
+        );
+      return { config, key: canonicalJson(config) };
+    };
+    const sameConfig = (a: { key: string }, b: { key: string }) => a.key === b.key;
+    const { answers } = await fanOut(
+      guardians.map((g) => g.index),
+      served,
+      (answers, pending) =>
+        (groupAnswers(answers, sameConfig)[0]?.guardians.length ?? 0) >= t || pending === 0
+          ? true
+          : undefined,
+      {
+        concurrency: limits.requestsInFlightMax,
+        abortRestOnDecision: true,
+        what: "joining the federation",
+        ...(options.signal ? { signal: options.signal } : {}),
+      },
+    );
+    const summary = summarize(guardians, answers, () => "served the federation config");
+    const best = groupAnswers(answers, sameConfig)[0];
+    if (!best) throw new FederationMismatchError(wanted, summary);
+    return new FederationClient({
+      federationId: wanted,
+      config: best.value.config,
+      guardians,
+      http,
+      joinAnswers: summary,
+      limits,
+      random,
+    });
+  }
+
+  private all(): number[] {
+    return this.guardians.map((g) => g.index);
+  }
+
+  private fanOutOptions(what: string, abortRestOnDecision: boolean, signal: AbortSignal | undefined) {
+    return {
+      concurrency: this.limits.requestsInFlightMax,
+      abortRestOnDecision,
+      what,
+      ...(signal ? { signal } : {}),
+    };
+  }
+
+  /**
+   * Sends a transaction (canonical bytes) to every guardian at once. Resolves as soon as one
+   * guardian took it and no t guardians can refuse it any more; throws the refusal (e.g. a
+   * TransactionRejectedError with code spent_input) when t guardians refuse it with one code, and a
+   * NoQuorumError naming every answer when no guardian took it.
+   */
+  async submitTransaction(txBytes: Uint8Array, options: CallOptions = {}): Promise<SubmitResult> {
+    if (txBytes.length > DEFAULT_TRANSACTION_LIMITS.txBytesMax)
+      throw new InvalidRequestError(
+        `a transaction is at most ${DEFAULT_TRANSACTION_LIMITS.txBytesMax} bytes, this one ${txBytes.length}`,
+      );
+    let txid: string;
+    try {
+      txid = txidHex(decodeTransaction(txBytes), sha256);
+    } catch (e) {
+      throw new InvalidRequestError(
+        `not a valid transaction encoding: ${e instanceof Error ? e.message : String(e)}`,
+      );
+    }
+    const body = { transaction: toHex(txBytes) };
+    const { decision, answers } = await fanOut(
+      this.all(),
+      async (g, signal) => {
+        const h = this.http[g]!;
+        const s = await h.post("/v1/transactions", body, TxStatusViewSchema, { signal });
+        if (s.txid !== txid)
+          throw new BadResponseError(h.baseUrl, `it answered for transaction ${s.txid}, not ${txid}`);
+        return s;
+      },
+      (answers, pending) => decideSubmit(answers, pending, this.t),
+      // The transaction should reach every guardian, even after the outcome is clear.
+      this.fanOutOptions(`submitting transaction ${txid}`, false, options.signal),
+    );
+    if (decision?.kind === "refused") throw decision.error;
+    if (decision?.kind === "taken") {
+      const acceptedBy = answers.filter((a) => a.ok && a.value.state !== "rejected").map((a) => a.guardian);
+      return { txid, acceptedBy: acceptedBy.sort((a, b) => a - b), answers };
+    }
+    throw new NoQuorumError(
+      `no guardian took transaction ${txid}`,
+      this.t,
+      summarize(this.guardians, answers, describeStatus),
+    );
+  }
+
+  /**
+   * Waits until t guardians report the same final state of a transaction: accepted with the same
+   * height, fee and outcomes, or rejected with the same code. Long-polls every guardian; a guardian
+   * that is down, slow or lying just does not count. Throws NoQuorumError at the timeout.
+   * An outcome is null while its module has none yet (agreed on as such); ask again later for it.
+   */
+  async awaitTransaction(
+    txid: string,
+    options: AwaitOptions = {},
+  ): Promise<Agreement<FinalTxStatus, TxStatusView>> {
+    if (!TxidSchema.safeParse(txid).success)
+      throw new InvalidRequestError("a transaction id is 64 lowercase hex characters");
+    const timeoutMs = Math.min(
+      options.timeoutMs ?? this.limits.awaitTimeoutMsDefault,
+      this.limits.awaitTimeoutMsMax,
+    );
+    const deadline = Date.now() + timeoutMs;
+    const controller = new AbortController();
+    const onAbort = () => controller.abort();
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    const signal = controller.signal;
+    const latest: (GuardianAnswer<TxStatusView> | undefined)[] = [];
+    const finals: (FinalTxStatus | undefined)[] = [];
+    let agreement: Agreement<FinalTxStatus, TxStatusView> | undefined;
+
+    const check = () => {
+      const finalAnswers = finals.flatMap((value, guardian) =>
+        value ? [{ guardian, ok: true as const, value }] : [],
+      );
+      const top = groupAnswers(finalAnswers, (a, b) => finalStateKey(a) === finalStateKey(b))[0];
+      if (!top || top.guardians.length < this.t || agreement) return;
+      agreement = {
+        value: top.value,
+        agreedBy: [...top.guardians].sort((a, b) => a - b),
+        answers: latest.filter((a) => a !== undefined),
+      };
+      controller.abort();
+    };
+
+    const watch = async (g: number): Promise<void> => {
+      const h = this.http[g]!;
+      let failures = 0;
+      while (!signal.aborted) {
+        const remaining = deadline - Date.now();
+        if (remaining <= 0) return;
+        // Once final here, only refresh (outcomes may still change, e.g. a coin gets spent).
+        const wait = finals[g] ? 0 : Math.ceil(Math.min(this.limits.pollWaitMsMax, remaining));
+        try {
+          const s = await h.get(
+            `/v1/transactions/${txid}${wait > 0 ? `?wait=${wait}` : ""}`,
+            TxStatusViewSchema,
+            {
+              signal,
+              timeoutMs: wait > 0 ? wait + this.limits.longPollMarginMs : this.limits.requestTimeoutMs,
+            },
+          );
+          if (s.txid !== txid) throw new BadResponseError(h.baseUrl, `it answered for transaction ${s.txid}`);
+          failures = 0;
+          latest[g] = { guardian: g, ok: true, value: s };
+          if (s.state !== "proposed") {
+            finals[g] = s;
+            check();
+            await sleep(this.limits.finalRecheckMs, signal);
+          } else await sleep(this.limits.pollGapMs, signal);
+        } catch (e) {
+          if (signal.aborted) return;
+          const error = asConclaveError(e);
+          latest[g] = { guardian: g, ok: false, error };
+          // not_found: this guardian has not seen the transaction yet; it will once consensus decides it.
+          const pause =
+            error.code === "not_found"
+              ? this.limits.pollGapMs
+              : backoffMs(failures++, this.limits, this.random);
+          await sleep(pause, signal);
+        }
+      }
+    };
+
+    try {
+      // One long-poll per guardian (at most guardiansMax), for as long as the wait lasts.
+      await Promise.all(this.all().map((g) => watch(g)));
+    } finally {
+      clearTimeout(timer);
+      options.signal?.removeEventListener("abort", onAbort);
+    }
+    if (agreement) return agreement;
+    if (options.signal?.aborted) throw new RequestAbortedError(`waiting for transaction ${txid}`);
+    const answers = this.guardians.map((g): AnswerSummary => {
+      const final = finals[g.index];
+      const last = latest[g.index];
+      const answer = final
+        ? describeStatus(final)
+        : last === undefined
+          ? "no answer"
+          : last.ok
+            ? describeStatus(last.value)
+            : describeError(last.error);
+      return { guardian: g.index, url: g.url, answer };
+    });
+    throw new NoQuorumError(
+      `no final state of transaction ${txid} reported by enough guardians within ${timeoutMs} ms`,
+      this.t,
+      answers,
+    );
+  }
+
+  /** Every guardian's own status (not agreed on: each reports itself), and which ones answered. */
+  async status(options: CallOptions = {}): Promise<readonly GuardianStatusReport[]> {
+    const { answers } = await fanOut(
+      this.all(),
+      (g, signal) => this.http[g]!.get("/v1/status", GuardianStatusViewSchema, { signal }),
+      () => undefined,
+      this.fanOutOptions("asking for the guardians' status", false, options.signal),
+    );
+    return this.guardians.map((g): GuardianStatusReport => {
+      const a = answers.find((x) => x.guardian === g.index);
+      if (a?.ok) return { ...g, reachable: true, status: a.value };
+      return { ...g, reachable: false, error: a?.error ?? asConclaveError(new Error("no answer")) };
+    });
+  }
+
+  /**
+   * A signed session, verified here: asks guardians one after another until one serves a copy with
+   * t valid guardian signatures over the hash of its blocks. Guardians whose copy does not verify
+   * are skipped and named in `skipped`.
+   */
+  async session(index: number, options: SessionOptions = {}): Promise<VerifiedSession> {
+    if (!Number.isSafeInteger(index) || index < 0)
+      throw new InvalidRequestError(`a session index is a whole number from 0, got ${index}`);
+    const skipped: AnswerSummary[] = [];
+    for (const g of this.guardians) {
+      if (options.signal?.aborted) throw new RequestAbortedError(`fetching session ${index}`);
+      const skip = (answer: string) => skipped.push({ guardian: g.index, url: g.url, answer });
+      let signed: SignedSession;
+      try {
+        const view = await this.http[g.index]!.get(`/v1/sessions/${index}`, SessionViewSchema, {
+          responseBytesMax: this.limits.sessionResponseBytesMax,
+          ...(options.signal ? { signal: options.signal } : {}),
+        });
+        signed = sessionFromView(view);
+      } catch (e) {
+        if (options.signal?.aborted) throw new RequestAbortedError(`fetching session ${index}`);
+        skip(describeError(asConclaveError(e)));
+        continue;
+      }
+      const check = verifySession(this.trust, signed, index, options.previousBlockId);
+      if (!check.ok) {
+        skip(`served a session that does not verify: ${check.reason}`);
+        continue;
+      }
+      return { ...signed, servedBy: g.index, signers: check.signers, skipped };
+    }
+    throw new SessionUnavailableError(index, skipped);
+  }
+
+  /**
+   * GETs `path` from every guardian and returns the value t of them agree on (by `equal`, JSON
+   * equality by default). Stops asking once t agree, or once no value can reach t any more.
+   */
+  async queryConsensus<T>(
+    path: string,
+    schema: z.ZodType<T>,
+    equal: (a: T, b: T) => boolean = sameJson,
+    options: CallOptions = {},
+  ): Promise<Agreement<T>> {
+    if (!path.startsWith("/v1/"))
+      throw new InvalidRequestError(`an API path starts with /v1/, got ${path.slice(0, 64)}`);
+    const { decision, answers } = await fanOut(
+      this.all(),
+      (g, signal) => this.http[g]!.get(path, schema, { signal }),
+      (answers, pending) => {
+        const top = groupAnswers(answers, equal)[0];
+        const size = top?.guardians.length ?? 0;
+        if (top && size >= this.t) return { agreed: top };
+        return size + pending < this.t ? { agreed: undefined } : undefined;
+      },
+      this.fanOutOptions(`GET ${path}`, true, options.signal),
+    );
+    const agreed = decision?.agreed;
+    if (agreed)
+      return { value: agreed.value, agreedBy: [...agreed.guardians].sort((a, b) => a - b), answers };
+    throw new NoQuorumError(
+      `no ${this.t} guardians gave the same answer to GET ${path}`,
+      this.t,
+      summarize(this.guardians, answers, (v) => canonicalJson(v).slice(0, 300)),
+    );
+  }
+}
+
+function summarize<T>(
+  guardians: readonly GuardianInfo[],
+  answers: readonly GuardianAnswer<T>[],
+  describe: (value: T) => string,
+): AnswerSummary[] {
+  return guardians.map((g) => {
+    const a = answers.find((x) => x.guardian === g.index);
+    const answer =
+      a === undefined ? "not needed (no answer yet)" : a.ok ? describe(a.value) : describeError(a.error);
+    return { guardian: g.index, url: g.url, answer };
+  });
+}

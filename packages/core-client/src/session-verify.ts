@@ -1,0 +1,166 @@
+// Checking a signed session without trusting whoever served it, in the browser too: the same check
+// as core-server's `verifySignedSession`, with @noble instead of node:crypto. Only the two encodings
+// a client needs are re-implemented here, byte for byte as in core-server `consensus/messages.ts`:
+//
+//   block id      = sha256("conclave/consensus/block/v1" | block bytes)
+//   session hash  = sha256("conclave/consensus/session/v1" | federationId(32) | session u64 |
+//                          count u32 | block id(32) ...)
+//   signed bytes  = "conclave/consensus/session/v1" | federationId(32) | session u64 | session hash(32)
+//   block header  = height u64 | previous block id(32) | count u32 | (u32 length | bundle) ...
+//
+// session-verify.test.ts checks both implementations agree, on random values and on real sessions.
+import { ed25519 } from "@noble/curves/ed25519.js";
+import { sha256 } from "@noble/hashes/sha2.js";
+import { Reader, Writer, bytesEqual, concatBytes, fromHex, utf8 } from "@conclave/core-common";
+import type { SessionView } from "./wire.js";
+
+const DOMAIN_SESSION = utf8.encode("conclave/consensus/session/v1");
+const DOMAIN_BLOCK = utf8.encode("conclave/consensus/block/v1");
+const ID_BYTES = 32;
+const SIGNATURE_BYTES = 64;
+
+/** What a client must know (from the federation config it joined with) to check a session. */
+export interface SessionTrust {
+  readonly federationId: Uint8Array;
+  /** Ed25519 keys of the guardians, in config order: a signer is an index into this list. */
+  readonly publicKeys: readonly Uint8Array[];
+  readonly heightsPerSession: number;
+  /** t: distinct valid signatures needed. */
+  readonly threshold: number;
+}
+
+export interface SignedSession {
+  readonly session: number;
+  readonly sessionHash: Uint8Array;
+  readonly blockIds: readonly Uint8Array[];
+  readonly signatures: readonly { readonly signer: number; readonly signature: Uint8Array }[];
+  readonly blocks: readonly Uint8Array[];
+}
+
+export type SessionCheck =
+  | { readonly ok: true; readonly signers: readonly number[] }
+  | { readonly ok: false; readonly reason: string };
+
+export function blockId(block: Uint8Array): Uint8Array {
+  return sha256(concatBytes(DOMAIN_BLOCK, block));
+}
+
+export function sessionHash(
+  federationId: Uint8Array,
+  session: number,
+  blockIds: readonly Uint8Array[],
+): Uint8Array {
+  const w = new Writer(64 + blockIds.length * ID_BYTES)
+    .raw(DOMAIN_SESSION)
+    .fixed(federationId, 32)
+    .u64(session)
+    .u32(blockIds.length);
+  for (const id of blockIds) w.fixed(id, ID_BYTES);
+  return sha256(w.finish());
+}
+
+export function sessionSigningBytes(federationId: Uint8Array, session: number, hash: Uint8Array): Uint8Array {
+  return new Writer(96)
+    .raw(DOMAIN_SESSION)
+    .fixed(federationId, 32)
+    .u64(session)
+    .fixed(hash, ID_BYTES)
+    .finish();
+}
+
+/**
+ * The header of a block (height and the id it extends). The bundles are only walked over, with
+ * their lengths checked against the block's own size, not against the guardians' limits: t
+ * signatures already prove the block was decided, so a stricter client would only break on a
+ * guardian upgrade that raises a limit.
+ */
+export function readBlockHeader(block: Uint8Array): { height: number; prevBlockId: Uint8Array } {
+  const r = new Reader(block);
+  const height = r.u64();
+  const prevBlockId = r.fixed(ID_BYTES);
+  const count = r.count(r.remaining / 4);
+  for (let i = 0; i < count; i++) r.bytes(r.remaining);
+  r.end();
+  return { height, prevBlockId };
+}
+
+/** The hex of a served session as bytes; throws on malformed hex or wrong lengths. */
+export function sessionFromView(view: SessionView): SignedSession {
+  const fixed = (hex: string, bytes: number, what: string): Uint8Array => {
+    const b = fromHex(hex);
+    if (b.length !== bytes) throw new TypeError(`${what} must be ${bytes} bytes`);
+    return b;
+  };
+  return {
+    session: view.session,
+    sessionHash: fixed(view.sessionHash, ID_BYTES, "the session hash"),
+    blockIds: view.blockIds.map((id) => fixed(id, ID_BYTES, "a block id")),
+    signatures: view.signatures.map((s) => ({
+      signer: s.signer,
+      signature: fixed(s.signature, SIGNATURE_BYTES, "a signature"),
+    })),
+    blocks: view.blocks.map((b) => fromHex(b)),
+  };
+}
+
+function verifyEd25519(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  try {
+    // RFC 8032 decoding rules (not ZIP-215's laxer ones), as node:crypto on the guardians.
+    return ed25519.verify(signature, message, publicKey, { zip215: false });
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A session is proven when its blocks have the right heights and chain to each other, its hash is
+ * the hash of those blocks, and at least t distinct guardians of the federation signed that hash.
+ * With `previousBlockId` (the last block of the session before), the first block must extend it too.
+ */
+export function verifySession(
+  trust: SessionTrust,
+  s: SignedSession,
+  expectedIndex: number,
+  previousBlockId?: Uint8Array,
+): SessionCheck {
+  const k = trust.heightsPerSession;
+  if (s.session !== expectedIndex)
+    return { ok: false, reason: `asked for session ${expectedIndex}, got session ${s.session}` };
+  if (s.blocks.length !== k)
+    return { ok: false, reason: `a session has ${k} blocks, got ${s.blocks.length}` };
+  if (s.blockIds.length !== k)
+    return { ok: false, reason: `a session names ${k} block ids, got ${s.blockIds.length}` };
+  const ids = s.blocks.map(blockId);
+  let prev = previousBlockId;
+  for (let i = 0; i < k; i++) {
+    if (!bytesEqual(ids[i]!, s.blockIds[i]!))
+      return { ok: false, reason: `block ${i} does not match its id` };
+    let header;
+    try {
+      header = readBlockHeader(s.blocks[i]!);
+    } catch (e) {
+      return { ok: false, reason: `block ${i} is malformed: ${e instanceof Error ? e.message : String(e)}` };
+    }
+    if (header.height !== s.session * k + i) return { ok: false, reason: `block ${i} has the wrong height` };
+    if (prev && !bytesEqual(header.prevBlockId, prev))
+      return { ok: false, reason: `block ${i} does not extend the chain` };
+    prev = ids[i]!;
+  }
+  const hash = sessionHash(trust.federationId, s.session, ids);
+  if (!bytesEqual(hash, s.sessionHash))
+    return { ok: false, reason: "the session hash does not match its blocks" };
+  const signing = sessionSigningBytes(trust.federationId, s.session, hash);
+  const signers = new Set<number>();
+  // One verification per guardian at most: a server padding the list with bad signatures cannot
+  // make the client verify more than n of them (an honest guardian sends one per signer).
+  const tried = new Set<number>();
+  for (const sig of s.signatures) {
+    const key = trust.publicKeys[sig.signer];
+    if (!key || tried.has(sig.signer)) continue;
+    tried.add(sig.signer);
+    if (verifyEd25519(key, signing, sig.signature)) signers.add(sig.signer);
+  }
+  if (signers.size < trust.threshold)
+    return { ok: false, reason: `${signers.size} valid guardian signatures, ${trust.threshold} needed` };
+  return { ok: true, signers: [...signers].sort((a, b) => a - b) };
+}
