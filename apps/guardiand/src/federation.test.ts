@@ -83,6 +83,10 @@ describe("federation core with guardian processes", () => {
     const txid = txidHex(tx, sha256);
     expect((await submit(apis[1]!, tx)).status).toBe(202);
     for (const api of apis) expect(await txState(api, txid, 20_000)).toBe("accepted");
+    // The guardian it was submitted to measured its latency; every guardian counts it accepted.
+    const metrics = await (await fetch(`${apis[1]}/metrics`)).text();
+    expect(metrics).toMatch(/^conclave_transaction_final_seconds_count 1$/m);
+    expect(metrics).toMatch(/^conclave_transactions_total\{result="accepted"\} 1$/m);
 
     gs[2]!.child.kill("SIGKILL");
     await gs[2]!.exited;

@@ -17,6 +17,10 @@ type Request =
       itemBytes: number;
       itemsPerBatch: number;
       intervalMs: number;
+      /** Closed loop: skip a tick while this many own items wait for a bundle (0: open loop). */
+      queuedMax?: number;
+      /** Paced: submit what this rate owes since the start (timers drift under load), capped per tick. */
+      itemsPerSecond?: number;
     };
 
 function makeItem(node: ConsensusNode, bytes: number): Uint8Array {
@@ -113,7 +117,12 @@ export function attachIpcControl(guardian: Guardian): void {
               resolve();
               return;
             }
-            const batch = Array.from({ length: req.itemsPerBatch }, () => makeItem(node, req.itemBytes));
+            if (req.queuedMax && (node.engineStatus?.ownQueued ?? 0) >= req.queuedMax) return;
+            const owed = req.itemsPerSecond
+              ? Math.floor(((node.now() - start) * req.itemsPerSecond) / 1000) - submitted - refused
+              : req.itemsPerBatch;
+            const count = Math.max(0, Math.min(owed, req.itemsPerBatch));
+            const batch = Array.from({ length: count }, () => makeItem(node, req.itemBytes));
             const taken = node.submit(batch);
             submitted += taken;
             refused += batch.length - taken;

@@ -46,6 +46,36 @@ export interface GuardianOptions {
   readonly onShutdownRequested?: () => void;
 }
 
+/** A Prometheus histogram of milliseconds, exposed in seconds. */
+class LatencyHistogram {
+  private readonly counts: number[];
+  private sum = 0;
+  private count = 0;
+
+  constructor(private readonly bucketsMs: readonly number[]) {
+    this.counts = bucketsMs.map(() => 0);
+  }
+
+  observe(ms: number): void {
+    this.sum += ms;
+    this.count++;
+    this.bucketsMs.forEach((b, i) => {
+      if (ms <= b) this.counts[i]!++;
+    });
+  }
+
+  exposition(name: string, help: string): string[] {
+    return [
+      `# HELP ${name} ${help}`,
+      `# TYPE ${name} histogram`,
+      ...this.bucketsMs.map((b, i) => `${name}_bucket{le="${b / 1000}"} ${this.counts[i]}`),
+      `${name}_bucket{le="+Inf"} ${this.count}`,
+      `${name}_sum ${this.sum / 1000}`,
+      `${name}_count ${this.count}`,
+    ];
+  }
+}
+
 export class ModuleConfigError extends Error {
   override readonly name = "ModuleConfigError";
 }
@@ -82,7 +112,11 @@ function statusView(txid: string, s: TxStatus, outcomes: unknown[]): TxStatusVie
 export class Guardian implements GuardianBackend {
   readonly node: ConsensusNode;
   readonly processor: FederationProcessor;
-  private readonly mempool = new Map<string, Transaction>();
+  /** Transactions this guardian proposed, with when they were submitted (ms, for the latency metric). */
+  private readonly mempool = new Map<string, { tx: Transaction; submittedAt: number }>();
+  private readonly acceptLatency = new LatencyHistogram([
+    5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000,
+  ]);
   private readonly listeners = new Map<string, Set<(s: TxStatusView) => void>>();
   private readonly pendingEvents: { txid: string }[] = [];
   private halted: string | null = null;
@@ -150,6 +184,8 @@ export class Guardian implements GuardianBackend {
   private deliverEvents(): void {
     const events = this.pendingEvents.splice(0);
     for (const e of events) {
+      const proposed = this.mempool.get(e.txid);
+      if (proposed) this.acceptLatency.observe(performance.now() - proposed.submittedAt);
       this.mempool.delete(e.txid);
       const view = this.transactionStatus(e.txid);
       if (!view) continue;
@@ -214,7 +250,7 @@ export class Guardian implements GuardianBackend {
       throw new TransactionRejectedError(check.error.code, check.error.message, check.error.details ?? {});
     const taken = this.node.submit([encodeConsensusItem({ kind: "transaction", tx })]);
     if (taken !== 1) throw new UnavailableError("this guardian's proposal queue is full; retry shortly");
-    this.mempool.set(txid, tx);
+    this.mempool.set(txid, { tx, submittedAt: performance.now() });
     return { txid, state: "proposed" };
   }
 
@@ -328,6 +364,10 @@ export class Guardian implements GuardianBackend {
       `conclave_mempool_items ${s.mempoolItems}`,
       "# TYPE conclave_halted gauge",
       `conclave_halted ${s.halted ? 1 : 0}`,
+      ...this.acceptLatency.exposition(
+        "conclave_transaction_final_seconds",
+        "from submission at this guardian to accepted or rejected",
+      ),
       "# TYPE conclave_transactions_total counter",
       `conclave_transactions_total{result="accepted"} ${this.counters.txAccepted}`,
       `conclave_transactions_total{result="rejected"} ${this.counters.txRejected}`,
