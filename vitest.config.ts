@@ -2,7 +2,12 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["packages/*/src/**/*.test.ts", "modules/*/src/**/*.test.ts", "apps/*/src/**/*.test.ts", "testing/*/src/**/*.test.ts"],
+    include: [
+      "packages/*/src/**/*.test.ts",
+      "modules/*/src/**/*.test.ts",
+      "apps/*/src/**/*.test.ts",
+      "testing/*/src/**/*.test.ts",
+    ],
     testTimeout: 120_000,
     hookTimeout: 60_000,
     pool: "forks",
