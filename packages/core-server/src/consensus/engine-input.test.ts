@@ -51,8 +51,21 @@ describe("consensus engine input validation", () => {
 
   it("refuses a message signed by one guardian but sent on another guardian's link", () => {
     const e = engine();
+    e.receive(
+      2,
+      signed(1, { type: MessageType.Precommit, vote: { height: 0, round: 0, blockId: NIL_ID } }),
+      1,
+    );
+    e.receive(2, signed(1, { type: MessageType.Prevote, vote: { height: 1, round: 0, blockId: NIL_ID } }), 1);
+    expect(e.counters.unexpected).toBe(2);
+  });
+
+  it("accepts a prevote at its height relayed by another guardian (a relayed proof of lock)", () => {
+    const e = engine();
     e.receive(2, signed(1, { type: MessageType.Prevote, vote: { height: 0, round: 0, blockId: NIL_ID } }), 1);
-    expect(e.counters.unexpected).toBe(1);
+    e.receive(1, signed(1, { type: MessageType.Prevote, vote: { height: 0, round: 0, blockId: NIL_ID } }), 1);
+    expect(e.counters.unexpected).toBe(0);
+    expect(e.counters.duplicate).toBe(1);
   });
 
   it("refuses a message signed with a key outside the federation", () => {

@@ -57,17 +57,48 @@ interface VoteRecord {
   readonly envelope: Uint8Array;
 }
 
-/** The votes of one type in one round: at most one per sender (the first; a second is evidence). */
+/**
+ * The votes of one type in one round. `bySender` keeps each sender's first vote (what "q votes of
+ * any kind" counts); `countById` counts, per block id, the distinct senders that voted for it. As in
+ * the paper (its rules count messages <PREVOTE, h, r, id> from distinct senders, per id), an
+ * equivocating sender counts for each id it voted for: two ids reaching q in one round would still
+ * need an honest guardian to vote twice. Without that, a guardian that happened to receive an
+ * equivocator's other vote first could never count the relayed proof of lock of a peer locked on
+ * this id, and the federation could stay stuck forever (found by the simulator, seed 52 at N=4).
+ * A conflicting vote is kept only when the caller says its id can matter (nil or a proposed block),
+ * so a Byzantine sender cannot grow the set with votes for made-up ids.
+ */
 class VoteSet {
   readonly bySender = new Map<number, VoteRecord>();
   readonly countById = new Map<string, number>();
+  private readonly byId = new Map<string, Map<number, Uint8Array>>();
+  /** Senders already reported for equivocating in this set (one piece of evidence is enough). */
+  private readonly accused = new Set<number>();
 
-  add(sender: number, record: VoteRecord): VoteRecord | undefined {
-    const existing = this.bySender.get(sender);
-    if (existing) return existing;
-    this.bySender.set(sender, record);
-    this.countById.set(record.idHex, (this.countById.get(record.idHex) ?? 0) + 1);
-    return undefined;
+  /**
+   * `first` is the sender's earlier first vote (undefined if this is it), `added` whether this
+   * (sender, id) is new and counted, `accuse` whether this vote is the sender's first conflict here.
+   */
+  add(
+    sender: number,
+    record: VoteRecord,
+    conflictMayCount: boolean,
+  ): { first: VoteRecord | undefined; added: boolean; accuse: boolean } {
+    const first = this.bySender.get(sender);
+    const conflicting = first !== undefined && first.idHex !== record.idHex;
+    const accuse = conflicting && !this.accused.has(sender);
+    if (accuse) this.accused.add(sender);
+    if (conflicting && !conflictMayCount) return { first, added: false, accuse };
+    let voters = this.byId.get(record.idHex);
+    if (!voters) {
+      voters = new Map();
+      this.byId.set(record.idHex, voters);
+    }
+    if (voters.has(sender)) return { first, added: false, accuse };
+    voters.set(sender, record.envelope);
+    this.countById.set(record.idHex, voters.size);
+    if (first === undefined) this.bySender.set(sender, record);
+    return { first, added: true, accuse };
   }
 
   count(idHex: string): number {
@@ -79,9 +110,7 @@ class VoteSet {
   }
 
   envelopesFor(idHex: string): Uint8Array[] {
-    const out: Uint8Array[] = [];
-    for (const r of this.bySender.values()) if (r.idHex === idHex) out.push(r.envelope);
-    return out;
+    return [...(this.byId.get(idHex)?.values() ?? [])];
   }
 }
 
@@ -231,7 +260,16 @@ export class ConsensusEngine {
   }
 
   private static emptyOutput(): Output {
-    return { persist: [], send: [], commits: [], evidence: [], catchUp: [], bundled: [], sessionsSigned: [] };
+    return {
+      persist: [],
+      send: [],
+      commits: [],
+      evidence: [],
+      catchUp: [],
+      bundled: [],
+      sessionsSigned: [],
+      syncRequired: false,
+    };
   }
 
   // ---------------------------------------------------------------- public interface
@@ -340,8 +378,11 @@ export class ConsensusEngine {
       return;
     }
     // A guardian signs what it sends on its own link; a relayed envelope is refused here (votes
-    // that travel further do so inside decisions, which carry their own signatures).
-    if (env.sender !== from) {
+    // that travel further do so inside decisions, which carry their own signatures), except
+    // prevotes at our height: a guardian relays the proof of its lock (see [L36]), as Tendermint's
+    // gossip does. The signature binds a prevote to its signer whoever relays it.
+    const relayable = env.body.type === MessageType.Prevote && env.body.vote.height === this.height;
+    if (env.sender !== from && !relayable) {
       this.drop("unexpected");
       return;
     }
@@ -555,20 +596,25 @@ export class ConsensusEngine {
       sets.set(vote.round, set);
     }
     const idHex = toHex(vote.blockId);
-    const existing = set.add(sender, { idHex, envelope: bytes });
-    if (existing) {
-      if (existing.idHex !== idHex) {
-        this.reportEquivocation(
-          sender,
-          type === MessageType.Prevote ? "prevote" : "precommit",
-          vote.round,
-          existing.envelope,
-          bytes,
-        );
-      } else {
-        this.drop("duplicate");
-      }
+    const mayCount = idHex === NIL_HEX || this.isProposedId(idHex);
+    const { first, added, accuse } = set.add(sender, { idHex, envelope: bytes }, mayCount);
+    if (accuse && first) {
+      this.reportEquivocation(
+        sender,
+        type === MessageType.Prevote ? "prevote" : "precommit",
+        vote.round,
+        first.envelope,
+        bytes,
+      );
+    } else if (!added) {
+      this.drop("duplicate");
     }
+  }
+
+  /** Whether a block with this id was proposed at our height (in any round). */
+  private isProposedId(idHex: string): boolean {
+    for (const p of this.proposals.values()) if (p.idHex === idHex) return true;
+    return false;
   }
 
   private onBundle(origin: number, seq: number, items: readonly Uint8Array[], bytes: Uint8Array): void {
@@ -717,6 +763,10 @@ export class ConsensusEngine {
         }
         this.validRound = r;
         this.validBlock = proposal.blockBytes;
+        // Keep the proof of lock (these q prevotes) with our own messages: it is persisted with the
+        // round state and rebroadcast while we are stuck, so that peers that missed some of these
+        // votes, or got an equivocator's other vote, can accept a re-proposal of this block [L28].
+        for (const e of prevotes.envelopesFor(proposal.idHex)) if (!this.sent.includes(e)) this.sent.push(e);
         this.roundDirty = true;
         return true;
       }
@@ -797,6 +847,7 @@ export class ConsensusEngine {
     });
     this.sent.push(bytes);
     this.roundDirty = true;
+    this.out.syncRequired = true;
     this.broadcast(bytes);
   }
 
@@ -835,9 +886,10 @@ export class ConsensusEngine {
       set = new VoteSet();
       sets.set(round, set);
     }
-    set.add(this.self, { idHex: toHex(id), envelope: bytes });
+    set.add(this.self, { idHex: toHex(id), envelope: bytes }, true);
     this.sent.push(bytes);
     this.roundDirty = true;
+    this.out.syncRequired = true;
     this.broadcast(bytes);
   }
 
@@ -1219,6 +1271,7 @@ export class ConsensusEngine {
       this.ownInFlight.set(seq, envelope);
       this.pending[this.self]!.set(seq, { envelope, items });
       this.out.persist.push({ kind: "ownBundle", seq, envelope });
+      this.out.syncRequired = true;
       this.out.bundled.push({ seq, items });
       this.broadcast(envelope);
       if (seq === this.originSeq[this.self]! + 1) this.becomeActive();
@@ -1282,7 +1335,8 @@ export class ConsensusEngine {
           set = new VoteSet();
           sets.set(b.vote.round, set);
         }
-        set.add(this.self, { idHex: toHex(b.vote.blockId), envelope: bytes });
+        // Our own votes, and the prevotes of others that prove our lock.
+        set.add(env.sender, { idHex: toHex(b.vote.blockId), envelope: bytes }, true);
       }
       this.broadcast(bytes);
     }

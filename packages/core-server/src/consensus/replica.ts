@@ -67,7 +67,7 @@ export class Replica {
   flush(): void {
     const out = this.engine.drainOutput();
     if (out.persist.length > 0) {
-      this.store.apply(out.persist);
+      this.store.apply(out.persist, out.syncRequired);
       this.counters.persistBatches++;
     }
     for (const m of out.send) {

@@ -14,8 +14,11 @@ import type {
 export interface ConsensusStore {
   /** The state to construct the engine from after a start or a crash. */
   load(n: number, self: number, heightsPerSession: number): RestoredState;
-  /** Apply one drainOutput's persist ops in one atomic transaction. */
-  apply(ops: readonly PersistOp[]): void;
+  /**
+   * Apply one drainOutput's persist ops in one atomic transaction; on stable storage before
+   * returning when `sync` (Output.syncRequired), else possibly flushed with a later transaction.
+   */
+  apply(ops: readonly PersistOp[], sync?: boolean): void;
   decided(height: number): DecidedBlock | undefined;
   session(session: number): SessionRecord | undefined;
 }

@@ -30,7 +30,10 @@ export interface RoundSnapshot {
   readonly lockedBlock: Uint8Array | null;
   readonly validRound: number;
   readonly validBlock: Uint8Array | null;
-  /** Every envelope this guardian signed at this height (proposals and votes), resent after a restart. */
+  /**
+   * Every envelope this guardian signed at this height (proposals and votes), and the prevotes of
+   * others that prove its lock / valid value; resent after a restart and while stuck.
+   */
   readonly sent: readonly Uint8Array[];
 }
 
@@ -102,6 +105,14 @@ export interface Output {
   /** Own items now durable inside a signed bundle. */
   readonly bundled: { readonly seq: number; readonly items: readonly Uint8Array[] }[];
   readonly sessionsSigned: SessionRecord[];
+  /**
+   * True when `send` carries a message this guardian signed for the first time (a proposal, a vote,
+   * a bundle): `persist` must then reach stable storage before sending, or a guardian restarted
+   * after a power cut could sign a different message for the same slot. Otherwise the write may be
+   * flushed lazily: LMDB commits in order, so it becomes durable with the next synced one, and a
+   * lost decided block is simply learned again from peers.
+   */
+  syncRequired: boolean;
 }
 
 export interface RestoredState {

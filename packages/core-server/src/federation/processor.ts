@@ -79,7 +79,7 @@ export function outputOutcomes(
   if (status.state !== "accepted") return [];
   return status.outputModules.map((instanceId, index) => {
     const m = processor.module(instanceId);
-    return (m?.outputOutcome(processor.moduleReadDb(db, instanceId), { txid, index }) ?? null);
+    return m?.outputOutcome(processor.moduleReadDb(db, instanceId), { txid, index }) ?? null;
   });
 }
 

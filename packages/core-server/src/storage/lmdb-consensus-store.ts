@@ -1,7 +1,7 @@
 // The guardian's consensus store in LMDB: embedded, crash-safe (copy-on-write B-tree, fsync on
 // commit), transactional, no server. Every drainOutput is one LMDB write transaction, so a
 // decided block, the chain state it produced and the next round's state land together or not at all.
-import { open } from "lmdb";
+import { TransactionFlags, open } from "lmdb";
 import type { Database, RootDatabase } from "lmdb";
 import {
   decodeChain,
@@ -26,6 +26,10 @@ import { prefixEnd } from "../db/kv.js";
 import type { ReadTx, WriteTx } from "../db/kv.js";
 
 type Bytes = Buffer;
+
+const SYNCED = TransactionFlags.ABORTABLE | TransactionFlags.SYNCHRONOUS_COMMIT;
+/** Committed (visible, ordered) before returning, flushed to disk with a later synced commit. */
+const LAZY = SYNCED | TransactionFlags.NO_SYNC_FLUSH;
 
 /**
  * "fsync": every transaction is on stable storage before the engine's messages leave (survives
@@ -117,35 +121,38 @@ export class LmdbConsensusStore implements ConsensusStore {
     );
   }
 
-  apply(ops: readonly PersistOp[]): void {
+  apply(ops: readonly PersistOp[], sync = true): void {
     if (ops.length === 0) return;
     let chain = this.chainCache;
-    this.root.transactionSync(() => {
-      for (const op of ops) {
-        switch (op.kind) {
-          case "decided": {
-            void this.blocks.put(op.decided.height, Buffer.from(encodeDecided(op.decided)));
-            this.onDecided?.(op.decided, this.stateWriter);
-            chain = op.chain;
-            const own = chain.originSeq[this.self]!;
-            for (const key of this.ownBundles.getKeys({ end: own + 1 })) void this.ownBundles.remove(key);
-            break;
+    this.root.transactionSync(
+      () => {
+        for (const op of ops) {
+          switch (op.kind) {
+            case "decided": {
+              void this.blocks.put(op.decided.height, Buffer.from(encodeDecided(op.decided)));
+              this.onDecided?.(op.decided, this.stateWriter);
+              chain = op.chain;
+              const own = chain.originSeq[this.self]!;
+              for (const key of this.ownBundles.getKeys({ end: own + 1 })) void this.ownBundles.remove(key);
+              break;
+            }
+            case "round":
+              void this.meta.put("round", Buffer.from(encodeRound(op.round)));
+              break;
+            case "ownBundle":
+              void this.ownBundles.put(op.seq, Buffer.from(op.envelope));
+              break;
+            case "sessionSigned":
+              assertSessionMatches(op.record, (h) => this.decided(h), this.heightsPerSession);
+              void this.sessions.put(op.record.session, Buffer.from(encodeSession(op.record)));
+              if (chain) chain = { ...chain, sessionsSigned: op.sessionsSigned };
+              break;
           }
-          case "round":
-            void this.meta.put("round", Buffer.from(encodeRound(op.round)));
-            break;
-          case "ownBundle":
-            void this.ownBundles.put(op.seq, Buffer.from(op.envelope));
-            break;
-          case "sessionSigned":
-            assertSessionMatches(op.record, (h) => this.decided(h), this.heightsPerSession);
-            void this.sessions.put(op.record.session, Buffer.from(encodeSession(op.record)));
-            if (chain) chain = { ...chain, sessionsSigned: op.sessionsSigned };
-            break;
         }
-      }
-      if (chain) void this.meta.put("chain", Buffer.from(encodeChain(chain)));
-    });
+        if (chain) void this.meta.put("chain", Buffer.from(encodeChain(chain)));
+      },
+      sync ? SYNCED : LAZY,
+    );
     this.chainCache = chain;
   }
 

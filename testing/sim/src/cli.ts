@@ -1,0 +1,277 @@
+// npm run sim -- [--seeds K [--from S] | --seed S] [--nodes N] [--byzantine B] [--quorum-delta D]
+//                [--safety-ms MS] [--jobs J] [--verbose]
+// Runs the deterministic simulator over many seeds (or one), prints a line now and then, every
+// violation with the command that replays it, and a summary. Exit code 1 on any violation.
+// Wall-clock time is read here only, to report the simulator's speed; never inside a run.
+import { fork } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { availableParallelism } from "node:os";
+import { fileURLToPath } from "node:url";
+import { faultTolerance } from "./consensus.js";
+import {
+  LIVENESS_BOUND_MS,
+  NODES_MAX,
+  NODES_MIN,
+  SAFETY_MS_MAX,
+  nodesForSeed,
+  replayCommand,
+  runSimulation,
+} from "./simulator.js";
+import type { SimOptions, SimResult } from "./simulator.js";
+import type { WorkerReply, WorkerRequest } from "./worker.js";
+
+const USAGE = `usage: npm run sim -- [options]
+  --seeds K         run K seeds (default 100), starting at --from (default 1)
+  --from S          first seed of a --seeds run
+  --seed S          run one seed (replays a failure)
+  --nodes N         guardians per run (default: drawn per seed from ${NODES_MIN}..${NODES_MAX})
+  --byzantine B     Byzantine guardians per run (default: f = floor((N-1)/3))
+  --quorum-delta D  deliberate bug: engines use a quorum of t + D (the checkers must catch it)
+  --safety-ms MS    length of the safety phase in simulated ms, up to ${SAFETY_MS_MAX} (default: drawn per seed)
+  --jobs J          processes running seeds in parallel (default: one per CPU)
+  --verbose         print every run and, for one seed, its fault timeline and full result`;
+
+interface CliArgs {
+  seeds: number;
+  from: number;
+  single: boolean;
+  nodes?: number;
+  byzantine?: number;
+  quorumDelta?: number;
+  safetyMs?: number;
+  jobs: number;
+  verbose: boolean;
+}
+
+class UsageError extends Error {}
+
+function parseArgs(argv: readonly string[]): CliArgs {
+  const args: CliArgs = { seeds: 100, from: 1, single: false, jobs: availableParallelism(), verbose: false };
+  const integer = (flag: string, value: string | undefined, min: number, max: number): number => {
+    if (value === undefined || !/^-?\d+$/.test(value)) throw new UsageError(`${flag} needs an integer`);
+    const v = Number(value);
+    if (!Number.isSafeInteger(v) || v < min || v > max)
+      throw new UsageError(`${flag} must be in ${min}..${max}`);
+    return v;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    const value = argv[i + 1];
+    switch (flag) {
+      case "--seeds":
+        args.seeds = integer(flag, value, 1, 1e9);
+        i++;
+        break;
+      case "--from":
+        args.from = integer(flag, value, 0, Number.MAX_SAFE_INTEGER - 1e9);
+        i++;
+        break;
+      case "--seed":
+        args.from = integer(flag, value, 0, Number.MAX_SAFE_INTEGER);
+        args.seeds = 1;
+        args.single = true;
+        i++;
+        break;
+      case "--nodes":
+        args.nodes = integer(flag, value, NODES_MIN, 64);
+        i++;
+        break;
+      case "--byzantine":
+        args.byzantine = integer(flag, value, 0, 63);
+        i++;
+        break;
+      case "--quorum-delta":
+        args.quorumDelta = integer(flag, value, -64, 64);
+        i++;
+        break;
+      case "--safety-ms":
+        args.safetyMs = integer(flag, value, 0, SAFETY_MS_MAX);
+        i++;
+        break;
+      case "--jobs":
+        args.jobs = integer(flag, value, 1, 256);
+        i++;
+        break;
+      case "--verbose":
+        args.verbose = true;
+        break;
+      case "--help":
+      case "-h":
+        console.log(USAGE);
+        process.exit(0);
+        break;
+      default:
+        throw new UsageError(`unknown argument ${flag}`);
+    }
+  }
+  if (args.nodes !== undefined && args.byzantine !== undefined && args.byzantine >= args.nodes) {
+    throw new UsageError("--byzantine must be below --nodes");
+  }
+  if (args.nodes === undefined && args.byzantine !== undefined && 3 * args.byzantine + 1 > NODES_MAX) {
+    throw new UsageError(
+      `--byzantine ${args.byzantine} needs --nodes (no N up to ${NODES_MAX} tolerates it)`,
+    );
+  }
+  return args;
+}
+
+function optionsFor(seed: number, args: CliArgs): SimOptions {
+  const nodes = args.nodes ?? nodesForSeed(seed, args.byzantine ?? 0);
+  return {
+    seed,
+    nodes,
+    byzantine: args.byzantine ?? faultTolerance(nodes),
+    ...(args.quorumDelta !== undefined ? { quorumDelta: args.quorumDelta } : {}),
+    ...(args.safetyMs !== undefined ? { safetyMs: args.safetyMs } : {}),
+  };
+}
+
+function summaryLine(r: SimResult): string {
+  const converged =
+    r.convergedAfterMs === null ? "never converged" : `converged ${r.convergedAfterMs} ms after heal`;
+  return (
+    `seed ${r.seed} n=${r.nodes} b=${r.byzantine} k=${r.heightsPerSession}: ${r.heights} heights, ` +
+    `${r.rounds} rounds, ${r.items.submitted} items, ${r.faults.crashes} crashes, ` +
+    `${r.faults.partitions} partitions, loss ${(r.faults.links.lossRate * 100).toFixed(0)}%, ${converged}` +
+    (r.violations.length > 0 ? `, ${r.violations.length} VIOLATIONS` : "")
+  );
+}
+
+/** Runs the seeds on `jobs` child processes; results come back in any order. */
+async function runParallel(
+  requests: readonly SimOptions[],
+  jobs: number,
+  onResult: (seed: number, r: SimResult | Error) => void,
+): Promise<void> {
+  const workerPath = fileURLToPath(new URL("./worker.ts", import.meta.url));
+  let next = 0;
+  const startWorker = (): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      const child: ChildProcess = fork(workerPath, [], { execArgv: process.execArgv });
+      let pending: number | undefined;
+      const feed = (): void => {
+        const options = requests[next++];
+        if (options === undefined) {
+          pending = undefined;
+          child.disconnect();
+          return;
+        }
+        pending = options.seed;
+        const request: WorkerRequest = { options };
+        child.send(request);
+      };
+      child.on("message", (m: WorkerReply) => {
+        onResult(m.seed, "result" in m ? m.result : new Error(m.error));
+        feed();
+      });
+      child.on("exit", (code) => {
+        if (pending !== undefined) reject(new Error(`worker exited (${code}) while running seed ${pending}`));
+        else resolve();
+      });
+      child.on("error", reject);
+      feed();
+    });
+  await Promise.all(Array.from({ length: Math.min(jobs, requests.length) }, startWorker));
+}
+
+async function main(): Promise<number> {
+  let args: CliArgs;
+  try {
+    args = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`sim: ${e.message}\n${USAGE}`);
+      return 2;
+    }
+    throw e;
+  }
+  if (
+    args.nodes !== undefined &&
+    args.byzantine !== undefined &&
+    args.byzantine > faultTolerance(args.nodes)
+  ) {
+    console.log(
+      `note: ${args.byzantine} Byzantine of ${args.nodes} is above f = ${faultTolerance(args.nodes)}: no guarantee holds`,
+    );
+  }
+  const every = args.verbose ? 1 : Math.max(1, Math.round(args.seeds / 20));
+  const started = performance.now();
+  let lastPrint = started;
+  const totals = { runs: 0, failing: 0, violations: 0, heights: 0, rounds: 0, simulatedMs: 0, worst: 0 };
+
+  const report = (options: SimOptions, r: SimResult | Error, index: number): void => {
+    totals.runs++;
+    if (r instanceof Error) {
+      totals.failing++;
+      totals.violations++;
+      console.log(
+        `seed ${options.seed}: THE SIMULATOR THREW (a bug in the simulator, not the engine)\n${r.message}`,
+      );
+      console.log(`  replay: ${replayCommand(options)}`);
+      return;
+    }
+    totals.heights += r.heights;
+    totals.rounds += r.rounds;
+    totals.simulatedMs += r.simulatedMs;
+    totals.worst = Math.max(totals.worst, r.convergedAfterMs ?? 0);
+    const now = performance.now();
+    if (r.violations.length > 0) {
+      totals.failing++;
+      totals.violations += r.violations.length;
+      console.log(summaryLine(r));
+      for (const v of r.violations) console.log(`  VIOLATION ${v}`);
+      console.log(`  replay: ${r.replay}`);
+    } else if (args.single || (index + 1) % every === 0 || now - lastPrint > 10_000) {
+      console.log(summaryLine(r));
+      lastPrint = now;
+    }
+  };
+
+  const requests = Array.from({ length: args.seeds }, (_, i) => optionsFor(args.from + i, args));
+  const jobs = Math.min(args.jobs, args.seeds);
+  if (jobs <= 1) {
+    requests.forEach((options, i) => {
+      const log = args.single && args.verbose ? (line: string) => console.log(`  ${line}`) : undefined;
+      const r = runSimulation(log === undefined ? options : { ...options, log });
+      report(options, r, i);
+      if (args.single && args.verbose) console.log(JSON.stringify(r, null, 2));
+    });
+  } else {
+    // Print in seed order, whatever order the workers finish in.
+    const done = new Map<number, SimResult | Error>();
+    let printed = 0;
+    await runParallel(requests, jobs, (seed, r) => {
+      done.set(seed, r);
+      for (let s = args.from + printed; done.has(s); s = args.from + printed) {
+        report(requests[printed]!, done.get(s)!, printed);
+        done.delete(s);
+        printed++;
+      }
+    });
+  }
+
+  const wallS = (performance.now() - started) / 1000;
+  console.log(`seeds run: ${totals.runs} (${args.from}..${args.from + args.seeds - 1}), ${jobs} jobs`);
+  console.log(`violations: ${totals.violations} in ${totals.failing} seeds`);
+  console.log(
+    `simulated heights: ${totals.heights}, simulated rounds: ${totals.rounds}, ` +
+      `simulated time: ${(totals.simulatedMs / 1000).toFixed(0)} s, ` +
+      `worst convergence after heal: ${totals.worst} ms (bound ${LIVENESS_BOUND_MS} ms)`,
+  );
+  console.log(
+    `speed: ${(totals.runs / wallS).toFixed(2)} seeds/s, ` +
+      `${(totals.rounds / wallS).toFixed(0)} simulated rounds per wall-clock second`,
+  );
+  console.log(`wall time: ${wallS.toFixed(1)} s`);
+  return totals.failing > 0 ? 1 : 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    console.error(e);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,73 @@
+// Ed25519 for a whole simulated federation in one process. In a real federation each guardian
+// verifies each vote once; in the simulator all N of them share a CPU and would verify the same
+// signature N-1 times. So one verifier is shared, with a cache keyed by public key, message digest
+// and signature: every answer is still the result of a real node:crypto verification of exactly
+// those bytes. Signers are memoized the same way: Ed25519 is deterministic, and an idle guardian
+// signs the same heartbeat again and again.
+import { NodeSigner, NodeVerifier, sha256 } from "./consensus.js";
+import type { Signer } from "@conclave/core-common";
+
+/** Entries kept before a cache starts over (bounds memory on long runs). */
+const CACHE_ENTRIES_MAX = 200_000;
+/** What the engine verifies is already a digest (domain | federation | hash); longer inputs are hashed. */
+const MESSAGE_KEY_BYTES_MAX = 128;
+
+function latin1(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
+}
+
+function messageKey(message: Uint8Array): string {
+  return latin1(message.length <= MESSAGE_KEY_BYTES_MAX ? message : sha256(message));
+}
+
+export class MemoVerifier extends NodeVerifier {
+  private readonly cache = new Map<string, boolean>();
+  hits = 0;
+  misses = 0;
+
+  override verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+    if (signature.length !== 64 || publicKey.length !== 32)
+      return super.verify(publicKey, message, signature);
+    const key = latin1(publicKey) + latin1(signature) + messageKey(message);
+    const known = this.cache.get(key);
+    if (known !== undefined) {
+      this.hits++;
+      return known;
+    }
+    this.misses++;
+    const ok = super.verify(publicKey, message, signature);
+    if (this.cache.size >= CACHE_ENTRIES_MAX) this.cache.clear();
+    this.cache.set(key, ok);
+    return ok;
+  }
+}
+
+/** Key objects by secret seed: stateless, so shared by every run in the process. */
+const nodeSigners = new Map<string, NodeSigner>();
+
+export class MemoSigner implements Signer {
+  readonly publicKey: Uint8Array;
+  private readonly inner: NodeSigner;
+  private readonly cache = new Map<string, Uint8Array>();
+
+  constructor(seed: Uint8Array) {
+    const id = latin1(seed);
+    let inner = nodeSigners.get(id);
+    if (inner === undefined) {
+      inner = new NodeSigner(seed);
+      nodeSigners.set(id, inner);
+    }
+    this.inner = inner;
+    this.publicKey = inner.publicKey;
+  }
+
+  sign(message: Uint8Array): Uint8Array {
+    const key = messageKey(message);
+    const known = this.cache.get(key);
+    if (known !== undefined) return known.slice();
+    const signature = this.inner.sign(message);
+    if (this.cache.size >= CACHE_ENTRIES_MAX) this.cache.clear();
+    this.cache.set(key, signature.slice());
+    return signature;
+  }
+}
