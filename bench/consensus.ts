@@ -81,8 +81,8 @@ async function benchSize(n: number, durability: "fsync" | "os-buffered"): Promis
     const steadyRate = steady[0]!.committedItems / (steady[0]!.elapsedMs / 1000);
     const offeredRate = steady.reduce((a, l) => a + l.submitted / (l.elapsedMs / 1000), 0);
     const steadyLat = steady.flatMap((l) => l.latencies);
-    // Many items, saturating but closed-loop: every guardian keeps up to 8,192 own items queued (two
-    // full bundles) and tops up every 5 ms; what gets committed is the ceiling.
+    // Many items, saturating but closed-loop: every guardian keeps up to 4,096 own items queued and
+    // tops up every 5 ms; what gets committed is the ceiling.
     const loads = await Promise.all(
       guardians.map((g) =>
         g.request<LoadReply>({

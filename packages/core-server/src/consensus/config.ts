@@ -64,9 +64,11 @@ export interface ConsensusConfig {
 
 export const DEFAULT_LIMITS: ConsensusLimits = {
   messageBytesMax: 16 * 1024 * 1024,
-  itemBytesMax: 64 * 1024,
-  itemsPerBundleMax: 4096,
-  bundleBytesMax: 256 * 1024,
+  // Blocks stay at most n * 2 * 64 KiB (2 MiB at N = 16): at 256 KiB bundles, 16 guardians on two
+  // cores spent longer on one 8 MiB block than the round timeouts allow and stopped committing.
+  itemBytesMax: 56 * 1024,
+  itemsPerBundleMax: 1024,
+  bundleBytesMax: 64 * 1024,
   bundlesInFlightMax: 2,
   bundlesPendingPerOriginMax: 8,
   bundlesPerOriginPerBlockMax: 2,

@@ -182,7 +182,7 @@ describe("consensus engine input validation", () => {
       limits: { itemsQueuedMax: 3, bundlesInFlightMax: 1, itemsPerBundleMax: 1 },
     });
     const e = new ConsensusEngine(small.config, small.cryptoFor(0), 0, genesisState(4), 0);
-    expect(e.submit([new Uint8Array(64 * 1024 + 1)], 1)).toBe(0);
+    expect(e.submit([new Uint8Array(small.config.limits.itemBytesMax + 1)], 1)).toBe(0);
     // Three queued; the first of them is cut into the one bundle allowed in flight at once.
     expect(
       e.submit(
