@@ -64,8 +64,8 @@ export interface ConsensusConfig {
 
 export const DEFAULT_LIMITS: ConsensusLimits = {
   messageBytesMax: 16 * 1024 * 1024,
-  // Blocks stay at most n * 2 * 64 KiB (2 MiB at N = 16): at 256 KiB bundles, 16 guardians on two
-  // cores spent longer on one 8 MiB block than the round timeouts allow and stopped committing.
+  // Blocks stay at most n * 2 * 64 KiB (2 MiB at N = 16), so that a block is hashed, verified and
+  // persisted well within a round's timeouts even on small machines.
   itemBytesMax: 56 * 1024,
   itemsPerBundleMax: 1024,
   bundleBytesMax: 64 * 1024,
