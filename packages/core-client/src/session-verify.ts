@@ -1,6 +1,6 @@
 // Checking a signed session without trusting whoever served it, in the browser too: the same check
-// as core-server's `verifySignedSession`, with @noble instead of node:crypto. Only the two encodings
-// a client needs are re-implemented here, byte for byte as in core-server `consensus/messages.ts`:
+// as core-server's `verifySignedSession`, with @noble instead of node:crypto. The encodings are the
+// guardians' own (core-common `session-encoding.ts`), with @noble's sha256 passed in:
 //
 //   block id      = sha256("conclave/consensus/block/v1" | block bytes)
 //   session hash  = sha256("conclave/consensus/session/v1" | federationId(32) | session u64 |
@@ -11,11 +11,16 @@
 // session-verify.test.ts checks both implementations agree, on random values and on real sessions.
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { sha256 } from "@noble/hashes/sha2.js";
-import { Reader, Writer, bytesEqual, concatBytes, fromHex, utf8 } from "@conclave/core-common";
+import {
+  Reader,
+  blockIdOf,
+  bytesEqual,
+  fromHex,
+  sessionHashOf,
+  sessionSigningBytes,
+} from "@conclave/core-common";
 import type { SessionView } from "./wire.js";
 
-const DOMAIN_SESSION = utf8.encode("conclave/consensus/session/v1");
-const DOMAIN_BLOCK = utf8.encode("conclave/consensus/block/v1");
 const ID_BYTES = 32;
 const SIGNATURE_BYTES = 64;
 
@@ -42,7 +47,7 @@ export type SessionCheck =
   | { readonly ok: false; readonly reason: string };
 
 export function blockId(block: Uint8Array): Uint8Array {
-  return sha256(concatBytes(DOMAIN_BLOCK, block));
+  return blockIdOf(block, sha256);
 }
 
 export function sessionHash(
@@ -50,23 +55,10 @@ export function sessionHash(
   session: number,
   blockIds: readonly Uint8Array[],
 ): Uint8Array {
-  const w = new Writer(64 + blockIds.length * ID_BYTES)
-    .raw(DOMAIN_SESSION)
-    .fixed(federationId, 32)
-    .u64(session)
-    .u32(blockIds.length);
-  for (const id of blockIds) w.fixed(id, ID_BYTES);
-  return sha256(w.finish());
+  return sessionHashOf(federationId, session, blockIds, sha256);
 }
 
-export function sessionSigningBytes(federationId: Uint8Array, session: number, hash: Uint8Array): Uint8Array {
-  return new Writer(96)
-    .raw(DOMAIN_SESSION)
-    .fixed(federationId, 32)
-    .u64(session)
-    .fixed(hash, ID_BYTES)
-    .finish();
-}
+export { sessionSigningBytes };
 
 /**
  * The header of a block (height and the id it extends). The bundles are only walked over, with

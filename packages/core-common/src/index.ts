@@ -6,3 +6,4 @@ export * from "./errors.js";
 export * from "./transaction.js";
 export * from "./amount.js";
 export * from "./setup/codes.js";
+export * from "./session-encoding.js";

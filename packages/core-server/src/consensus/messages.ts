@@ -6,7 +6,16 @@
 // so a message cannot be replayed in another federation, and large blocks are hashed once.
 // Decoders are strict: every length is bounded before it is read and trailing bytes are refused,
 // so an encoding is canonical and its hash identifies the value.
-import { CodecError, Reader, Writer, concatBytes, utf8 } from "@conclave/core-common";
+import {
+  CodecError,
+  Reader,
+  Writer,
+  blockIdOf,
+  concatBytes,
+  sessionHashOf,
+  sessionSigningBytes,
+  utf8,
+} from "@conclave/core-common";
 import type { Hash, Signer } from "@conclave/core-common";
 import type { ConsensusLimits } from "./config.js";
 
@@ -15,8 +24,6 @@ export const SIGNATURE_BYTES = 64;
 export const ID_BYTES = 32;
 const ENVELOPE_HEADER_BYTES = 4;
 const DOMAIN_MESSAGE = utf8.encode("conclave/consensus/message/v1");
-const DOMAIN_SESSION = utf8.encode("conclave/consensus/session/v1");
-const DOMAIN_BLOCK = utf8.encode("conclave/consensus/block/v1");
 
 export const NIL_ID = new Uint8Array(ID_BYTES);
 
@@ -270,7 +277,7 @@ export function decodeBlock(bytes: Uint8Array, limits: ConsensusLimits, n: numbe
 }
 
 export function blockId(blockBytes: Uint8Array, hash: Hash): Uint8Array {
-  return hash(concatBytes(DOMAIN_BLOCK, blockBytes));
+  return blockIdOf(blockBytes, hash);
 }
 
 /** The hash that t guardians sign to certify a session: it names every block of the session in order. */
@@ -280,21 +287,8 @@ export function sessionHash(
   blockIds: readonly Uint8Array[],
   hash: Hash,
 ): Uint8Array {
-  const w = new Writer(64 + blockIds.length * ID_BYTES)
-    .raw(DOMAIN_SESSION)
-    .fixed(federationId, 32)
-    .u64(session)
-    .u32(blockIds.length);
-  for (const id of blockIds) w.fixed(id, ID_BYTES);
-  return hash(w.finish());
+  return sessionHashOf(federationId, session, blockIds, hash);
 }
 
 /** Bytes a guardian signs for a session (also what a client verifies). */
-export function sessionSigningBytes(federationId: Uint8Array, session: number, hash: Uint8Array): Uint8Array {
-  return new Writer(96)
-    .raw(DOMAIN_SESSION)
-    .fixed(federationId, 32)
-    .u64(session)
-    .fixed(hash, ID_BYTES)
-    .finish();
-}
+export { sessionSigningBytes };
