@@ -15,7 +15,7 @@ import { ConsensusNode } from "./consensus-node.js";
 import type { LogFn } from "./consensus-node.js";
 import { blockBundles } from "./consensus/block-content.js";
 import { NodeVerifier, sha256 } from "./node-crypto.js";
-import { FederationProcessor, outputOutcomes } from "./federation/processor.js";
+import { FederationProcessor, auditView, outputOutcomes } from "./federation/processor.js";
 import type { ServerModule } from "./federation/module.js";
 import type { TxStatus } from "./federation/processor.js";
 import type { StoreDurability } from "./storage/lmdb-consensus-store.js";
@@ -319,17 +319,7 @@ export class Guardian implements GuardianBackend {
   }
 
   audit(): AuditView {
-    const a = this.processor.audit(this.node.store.stateReader);
-    return {
-      modules: a.modules.map((m) => ({
-        instanceId: m.instanceId,
-        kind: m.kind,
-        assets: m.audit.assets.toString(),
-        liabilities: m.audit.liabilities.toString(),
-      })),
-      assets: a.assets.toString(),
-      liabilities: a.liabilities.toString(),
-    };
+    return auditView(this.processor.audit(this.node.store.stateReader));
   }
 
   /** A hash of the whole federation state, to compare guardians (tests, operators). */

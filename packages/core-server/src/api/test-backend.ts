@@ -20,7 +20,7 @@ import type { Transaction } from "@conclave/core-common";
 import { DummyServerModule, buildTransaction, coinOutput, faucetInput } from "@conclave/module-dummy";
 import { MemoryKv } from "../db/kv.js";
 import type { ModuleApiEndpoint } from "../federation/module.js";
-import { FederationProcessor } from "../federation/processor.js";
+import { FederationProcessor, auditView } from "../federation/processor.js";
 import type { BlockOutcome } from "../federation/processor.js";
 import { NodeSigner, NodeVerifier, sha256 } from "../node-crypto.js";
 import type { AuditView, GuardianBackend, GuardianStatusView, SessionView, TxStatusView } from "./backend.js";
@@ -212,17 +212,7 @@ export class TestBackend implements GuardianBackend {
   }
 
   audit(): AuditView {
-    const a = this.processor.audit(this.db);
-    return {
-      modules: a.modules.map((m) => ({
-        instanceId: m.instanceId,
-        kind: m.kind,
-        assets: m.audit.assets.toString(),
-        liabilities: m.audit.liabilities.toString(),
-      })),
-      assets: a.assets.toString(),
-      liabilities: a.liabilities.toString(),
-    };
+    return auditView(this.processor.audit(this.db));
   }
 
   metrics(): string {

@@ -287,3 +287,21 @@ function statusKey(txid: Uint8Array): Uint8Array {
   k.set(txid, 2);
   return k;
 }
+
+/** The audit as the API shows it: amounts as decimal strings. */
+export function auditView(a: ReturnType<FederationProcessor["audit"]>): {
+  modules: { instanceId: number; kind: string; assets: string; liabilities: string }[];
+  assets: string;
+  liabilities: string;
+} {
+  return {
+    modules: a.modules.map((m) => ({
+      instanceId: m.instanceId,
+      kind: m.kind,
+      assets: m.audit.assets.toString(),
+      liabilities: m.audit.liabilities.toString(),
+    })),
+    assets: a.assets.toString(),
+    liabilities: a.liabilities.toString(),
+  };
+}
