@@ -1,0 +1,23 @@
+// Threshold blind BLS signatures for e-cash notes.
+export {
+  BLINDING_KEY_BYTES,
+  TBS_DST,
+  TBS_G1_BYTES,
+  blind,
+  combineBlindShares,
+  decodeBlindingKey,
+  encodeBlindingKey,
+  findBadNotes,
+  hashNote,
+  signBlindShare,
+  unblind,
+  verifyBlindShare,
+  verifyNote,
+  verifyNotesBatch,
+  type BlindShare,
+  type Blinded,
+  type Note,
+  type TbsError,
+  type TbsErrorCode,
+  type TbsResult,
+} from "./tbs.js";
