@@ -169,7 +169,7 @@ describe("transactions across modules (dummy module, core processor)", () => {
     fund(alice, 5n);
   });
 
-  it("halts (reports an audit failure) when a module's liabilities exceed its assets", () => {
+  it("halts (reports an audit failure naming each module) when the federation's liabilities exceed its assets", () => {
     const { p, db, fund } = setup();
     fund(alice, 100n);
     // Corrupt the module's totals directly, as a bug in a module would.
@@ -179,6 +179,6 @@ describe("transactions across modules (dummy module, core processor)", () => {
       new Uint8Array(16).fill(0).map((_, i) => (i === 15 ? 1 : 0)),
     );
     const r = p.processBlock(db, 100, []);
-    expect(r.auditFailure).toMatch(/liabilities 1 exceed assets 0/);
+    expect(r.auditFailure).toMatch(/liabilities 1 exceed assets 0 \(dummy#0 assets 0 liabilities 1\)/);
   });
 });

@@ -198,13 +198,18 @@ export class FederationProcessor {
     };
   }
 
+  /**
+   * Fedimint's rule, on the federation's sum: money moves between modules (a deposit module's
+   * assets back a mint's notes), so one module alone may owe more than it holds; the federation as
+   * a whole never may. The message names every module with its figures, to find the culprit.
+   */
   private auditFailure(db: ReadTx): string | undefined {
-    for (const m of this.audit(db).modules) {
-      if (m.audit.liabilities > m.audit.assets) {
-        return `module ${m.kind}#${m.instanceId}: liabilities ${m.audit.liabilities} exceed assets ${m.audit.assets}`;
-      }
-    }
-    return undefined;
+    const a = this.audit(db);
+    if (a.liabilities <= a.assets) return undefined;
+    const detail = a.modules
+      .map((m) => `${m.kind}#${m.instanceId} assets ${m.audit.assets} liabilities ${m.audit.liabilities}`)
+      .join("; ");
+    return `federation liabilities ${a.liabilities} exceed assets ${a.assets} (${detail})`;
   }
 
   private apply(db: WriteTx, tx: Transaction, txid: Uint8Array): ModuleResult<{ fee: bigint }> {
