@@ -1,1 +1,5 @@
-export {};
+export * from "./common.js";
+export * from "./server.js";
+export * from "./setup.js";
+export * from "./factory.js";
+export * from "./client.js";

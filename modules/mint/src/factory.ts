@@ -1,0 +1,36 @@
+import { fromHex } from "@conclave/core-common";
+import { Fr } from "@conclave/core-common/threshold";
+import { mintConfigSchema } from "./common.js";
+import type { MintConfig } from "./common.js";
+import { MintServerModule } from "./server.js";
+
+/** Parses the mint's federation-config entry (validated: config comes from a file). */
+export function parseMintConfig(config: Record<string, unknown>): MintConfig {
+  const c = mintConfigSchema.parse(config);
+  return {
+    denominationsLog2: c.denominationsLog2,
+    feePerInput: BigInt(c.feePerInput),
+    notesPerTxMax: c.notesPerTxMax,
+    keys: c.keys.map((k) => ({
+      publicKey: fromHex(k.publicKey),
+      publicKeyShares: k.publicKeyShares.map(fromHex),
+    })),
+  };
+}
+
+/** Builds the mint from its config entry and this guardian's secret shares (one per denomination). */
+export function mintModuleFactory(
+  instanceId: number,
+  config: Record<string, unknown>,
+  shares: readonly bigint[],
+): MintServerModule {
+  const c = parseMintConfig(config);
+  if (shares.length !== c.denominationsLog2.length)
+    throw new RangeError(
+      `the mint needs ${c.denominationsLog2.length} secret shares (one per denomination), got ${shares.length}`,
+    );
+  for (const s of shares) {
+    if (s <= 0n || s >= Fr.ORDER) throw new RangeError("a mint secret share is not a non-zero scalar");
+  }
+  return new MintServerModule(instanceId, c, shares);
+}
