@@ -1,1 +1,12 @@
-export {};
+// The guardian/Node fast path of the threshold blind signatures, on blst (@chainsafe/blst).
+export {
+  combineBlindShares,
+  findBadNotes,
+  hashNote,
+  hashNoteBytes,
+  signBlindShare,
+  unblind,
+  verifyBlindShare,
+  verifyNote,
+  verifyNotesBatch,
+} from "./tbs-blst.js";
