@@ -1,10 +1,10 @@
 // Client half of the mint: prepares notes, turns guardians' blind shares into spendable notes,
 // and builds inputs, outputs and signed transactions.
 import { randomBytes } from "node:crypto";
-import { fromHex, transactionId } from "@conclave/core-common";
-import type { Hash, Signer, Transaction, TxInput, TxOutput } from "@conclave/core-common";
+import { fromHex } from "@conclave/core-common";
+import type { Signer, TxInput, TxOutput } from "@conclave/core-common";
 import type { Rng } from "@conclave/core-common/threshold";
-import { NodeSigner, txSignatureMessage } from "@conclave/core-server";
+import { NodeSigner } from "@conclave/core-server";
 import { denominationAmount, encodeMintInput, encodeMintOutput } from "./common.js";
 import type { DenominationKey } from "./common.js";
 import { blind, combineBlindShares, unblind, verifyBlindShare, verifyNote } from "./tbs.js";
@@ -133,15 +133,5 @@ function andThen<A, B>(r: TbsResult<A>, f: (a: A) => TbsResult<B>): TbsResult<B>
   return r.ok ? f(r.value) : r;
 }
 
-/** Signs with one signer per input that needs one (one per mint note), in input order. */
-export function buildTransaction(
-  inputs: readonly TxInput[],
-  outputs: readonly TxOutput[],
-  signers: readonly Signer[],
-  hash: Hash,
-  nonce: Uint8Array = new Uint8Array(randomBytes(32)),
-): Transaction {
-  const txid = transactionId({ inputs, outputs, nonce }, hash);
-  const message = txSignatureMessage(txid);
-  return { inputs, outputs, nonce, signatures: signers.map((s) => s.sign(message)) };
-}
+/** The transaction model's own builder, re-exported so module clients offer one entry point. */
+export { buildTransaction } from "@conclave/core-common";

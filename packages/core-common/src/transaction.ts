@@ -6,7 +6,7 @@
 // The txid hashes everything but the signatures; each input names (through its module) the keys
 // that must sign the txid, and `signatures[i]` belongs to the i-th required key in input order.
 import { CodecError, Reader, Writer } from "./codec.js";
-import type { Hash } from "./crypto.js";
+import type { Hash, Signer } from "./crypto.js";
 import { toHex } from "./bytes.js";
 
 export interface TxInput {
@@ -90,6 +90,31 @@ export function transactionId(tx: Pick<Transaction, "inputs" | "outputs" | "nonc
   const w = new Writer(512).raw(DOMAIN_TXID);
   writeParts(w, tx);
   return hash(w.finish());
+}
+
+const DOMAIN_TX_SIGNATURE = new TextEncoder().encode("conclave/tx-signature/v1");
+
+/** What each required key signs: the domain tag and the txid. */
+export function txSignatureMessage(txid: Uint8Array): Uint8Array {
+  const out = new Uint8Array(DOMAIN_TX_SIGNATURE.length + txid.length);
+  out.set(DOMAIN_TX_SIGNATURE);
+  out.set(txid, DOMAIN_TX_SIGNATURE.length);
+  return out;
+}
+
+/**
+ * A signed transaction: one signer per input that needs one, in input order. The nonce defaults to
+ * 32 random bytes from the Web Crypto API (Node and browsers).
+ */
+export function buildTransaction(
+  inputs: readonly TxInput[],
+  outputs: readonly TxOutput[],
+  signers: readonly Signer[],
+  hash: Hash,
+  nonce: Uint8Array = globalThis.crypto.getRandomValues(new Uint8Array(32)),
+): Transaction {
+  const message = txSignatureMessage(transactionId({ inputs, outputs, nonce }, hash));
+  return { inputs, outputs, nonce, signatures: signers.map((s) => s.sign(message)) };
 }
 
 export function txidHex(tx: Pick<Transaction, "inputs" | "outputs" | "nonce">, hash: Hash): string {

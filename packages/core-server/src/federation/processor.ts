@@ -1,7 +1,15 @@
 // Consensus processing: ordered items -> modules -> database, atomically. Every honest guardian
 // runs this on the same ordered items and so reaches the same state; nothing here reads a clock,
 // a socket or a random source.
-import { Reader, Writer, decodeConsensusItem, toHex, transactionId, utf8 } from "@conclave/core-common";
+import {
+  Reader,
+  Writer,
+  decodeConsensusItem,
+  toHex,
+  transactionId,
+  txSignatureMessage,
+  utf8,
+} from "@conclave/core-common";
 import type { Hash, Transaction, TransactionLimits, Verifier } from "@conclave/core-common";
 import { DEFAULT_TRANSACTION_LIMITS } from "@conclave/core-common";
 import { OverlayTx, PrefixedReadTx, PrefixedTx } from "../db/kv.js";
@@ -9,17 +17,12 @@ import type { ReadTx, WriteTx } from "../db/kv.js";
 import { fail, ok } from "./module.js";
 import type { Audit, ModuleError, ModuleResult, ServerModule } from "./module.js";
 
-const DOMAIN_TX_SIGNATURE = utf8.encode("conclave/tx-signature/v1");
 const CORE_PREFIX = Uint8Array.from([0x01]);
 const TX_STATUS = 0x01;
 const MODULE_PREFIX = 0x02;
 
-export function txSignatureMessage(txid: Uint8Array): Uint8Array {
-  const out = new Uint8Array(DOMAIN_TX_SIGNATURE.length + txid.length);
-  out.set(DOMAIN_TX_SIGNATURE);
-  out.set(txid, DOMAIN_TX_SIGNATURE.length);
-  return out;
-}
+/** Defined with the transaction model (clients sign with it too); re-exported for modules. */
+export { txSignatureMessage };
 
 export type TxStatus =
   | {
