@@ -27,7 +27,8 @@ import {
   toHex,
   txidHex,
 } from "@conclave/core-common";
-import type { ConclaveError, FederationConfig } from "@conclave/core-common";
+import { BackupRecordSchema, BackupStoredSchema } from "@conclave/core-common";
+import type { BackupRecord, BackupStored, ConclaveError, FederationConfig } from "@conclave/core-common";
 import {
   BadResponseError,
   FederationMismatchError,
@@ -69,6 +70,13 @@ export interface CallOptions {
 }
 
 export interface AwaitOptions extends CallOptions {
+  /**
+   * Whether the t guardians must also report the same outcomes (default true). Modules whose
+   * outcomes differ per guardian (the mint: each guardian's own blind signature share) set it to
+   * false: then t guardians agree on the state, height and fee, and each guardian's outcomes are in
+   * `answers`, to be checked one by one (e.g. each share against that guardian's public key share).
+   */
+  readonly agreeOnOutcomes?: boolean;
   /** Give up after this long (default and maximum in the client limits). */
   readonly timeoutMs?: number;
 }
@@ -117,10 +125,11 @@ export function sameJson(a: unknown, b: unknown): boolean {
 }
 
 /** Two final states are the same when everything consensus decided about the transaction is. */
-function finalStateKey(s: FinalTxStatus): string {
-  return s.state === "accepted"
+function finalStateKey(s: FinalTxStatus, withOutcomes: boolean): string {
+  if (s.state === "rejected") return `rejected|${s.error.code}`;
+  return withOutcomes
     ? `accepted|${s.height}|${s.fee}|${canonicalJson(s.outcomes)}`
-    : `rejected|${s.error.code}`;
+    : `accepted|${s.height}|${s.fee}|${s.outcomes.length}`;
 }
 
 function describeStatus(s: TxStatusView): string {
@@ -379,7 +388,11 @@ export class FederationClient {
       const finalAnswers = finals.flatMap((value, guardian) =>
         value ? [{ guardian, ok: true as const, value }] : [],
       );
-      const top = groupAnswers(finalAnswers, (a, b) => finalStateKey(a) === finalStateKey(b))[0];
+      const withOutcomes = options.agreeOnOutcomes ?? true;
+      const top = groupAnswers(
+        finalAnswers,
+        (a, b) => finalStateKey(a, withOutcomes) === finalStateKey(b, withOutcomes),
+      )[0];
       if (!top || top.guardians.length < this.t || agreement) return;
       agreement = {
         value: top.value,
@@ -505,6 +518,119 @@ export class FederationClient {
     throw new SessionUnavailableError(index, skipped);
   }
 
+  /** One guardian's own view of a transaction (not agreed on: for per-guardian outcomes). */
+  async transactionAt(guardian: number, txid: string, options: CallOptions = {}): Promise<TxStatusView> {
+    if (!TxidSchema.safeParse(txid).success)
+      throw new InvalidRequestError("a transaction id is 64 lowercase hex characters");
+    const h = this.guardianHttp(guardian);
+    const s = await h.get(`/v1/transactions/${txid}`, TxStatusViewSchema, this.signalOption(options));
+    if (s.txid !== txid) throw new BadResponseError(h.baseUrl, `it answered for transaction ${s.txid}`);
+    return s;
+  }
+
+  /**
+   * POSTs `body` to `path` at every guardian (or the given ones) and returns every answer, each
+   * validated by `schema`: for per-guardian answers the caller checks one by one (blind signature
+   * shares). Waits for all of them, each bounded by the request timeout.
+   */
+  async postEach<T>(
+    path: string,
+    body: unknown,
+    schema: z.ZodType<T>,
+    options: CallOptions & { readonly guardians?: readonly number[] } = {},
+  ): Promise<readonly GuardianAnswer<T>[]> {
+    checkApiPath(path);
+    const targets = options.guardians ?? this.all();
+    for (const g of targets) this.guardianHttp(g);
+    const { answers } = await fanOut(
+      targets,
+      (g, signal) => this.http[g]!.post(path, body, schema, { signal }),
+      () => undefined,
+      this.fanOutOptions(`POST ${path}`, false, options.signal),
+    );
+    return [...answers].sort((a, b) => a.guardian - b.guardian);
+  }
+
+  /** POSTs `body` to `path` at every guardian and returns the value t of them agree on. */
+  async postConsensus<T>(
+    path: string,
+    body: unknown,
+    schema: z.ZodType<T>,
+    equal: (a: T, b: T) => boolean = sameJson,
+    options: CallOptions = {},
+  ): Promise<Agreement<T>> {
+    checkApiPath(path);
+    const { decision, answers } = await fanOut(
+      this.all(),
+      (g, signal) => this.http[g]!.post(path, body, schema, { signal }),
+      (answers, pending) => decideAgreement(answers, pending, this.t, equal),
+      this.fanOutOptions(`POST ${path}`, true, options.signal),
+    );
+    const agreed = decision?.agreed;
+    if (agreed)
+      return { value: agreed.value, agreedBy: [...agreed.guardians].sort((a, b) => a - b), answers };
+    throw new NoQuorumError(
+      `no ${this.t} guardians gave the same answer to POST ${path}`,
+      this.t,
+      summarize(this.guardians, answers, (v) => canonicalJson(v).slice(0, 300)),
+    );
+  }
+
+  /**
+   * Stores an encrypted backup at every guardian (core-common backup.ts). At least t must store
+   * it, or this throws a NoQuorumError naming each guardian's answer; returns who stored it.
+   */
+  async uploadBackup(
+    record: BackupRecord,
+    options: CallOptions = {},
+  ): Promise<{ storedBy: readonly number[]; answers: readonly GuardianAnswer<BackupStored>[] }> {
+    const parsed = BackupRecordSchema.safeParse(record);
+    if (!parsed.success) throw new InvalidRequestError(`not a valid backup record: ${parsed.error.message}`);
+    const answers = await this.postEach("/v1/backups", record, BackupStoredSchema, options);
+    const storedBy = answers.filter((a) => a.ok).map((a) => a.guardian);
+    if (storedBy.length < this.t)
+      throw new NoQuorumError(
+        `only ${storedBy.length} guardians stored the backup, ${this.t} needed`,
+        this.t,
+        summarize(this.guardians, answers, (v) => `stored version ${v.version}`),
+      );
+    return { storedBy, answers };
+  }
+
+  /**
+   * Every guardian's copy of the backup named `id` (hex). Not agreed on: the caller checks each
+   * record's signature and decrypts it, and keeps the highest version it can read.
+   */
+  async downloadBackups(
+    id: string,
+    options: CallOptions = {},
+  ): Promise<readonly GuardianAnswer<BackupRecord>[]> {
+    if (!/^[0-9a-f]{64}$/.test(id))
+      throw new InvalidRequestError("a backup id is 64 lowercase hex characters");
+    const { answers } = await fanOut(
+      this.all(),
+      async (g, signal) => {
+        const h = this.http[g]!;
+        const r = await h.get(`/v1/backups/${id}`, BackupRecordSchema, { signal });
+        if (r.id !== id) throw new BadResponseError(h.baseUrl, `it answered with backup ${r.id}`);
+        return r;
+      },
+      () => undefined,
+      this.fanOutOptions(`downloading backup ${id}`, false, options.signal),
+    );
+    return [...answers].sort((a, b) => a.guardian - b.guardian);
+  }
+
+  private guardianHttp(guardian: number): GuardianHttp {
+    const h = this.http[guardian];
+    if (!h) throw new InvalidRequestError(`no guardian ${guardian}; this federation has ${this.n}`);
+    return h;
+  }
+
+  private signalOption(options: CallOptions): { signal?: AbortSignal } {
+    return options.signal ? { signal: options.signal } : {};
+  }
+
   /**
    * GETs `path` from every guardian and returns the value t of them agree on (by `equal`, JSON
    * equality by default). Stops asking once t agree, or once no value can reach t any more.
@@ -515,17 +641,11 @@ export class FederationClient {
     equal: (a: T, b: T) => boolean = sameJson,
     options: CallOptions = {},
   ): Promise<Agreement<T>> {
-    if (!path.startsWith("/v1/"))
-      throw new InvalidRequestError(`an API path starts with /v1/, got ${path.slice(0, 64)}`);
+    checkApiPath(path);
     const { decision, answers } = await fanOut(
       this.all(),
       (g, signal) => this.http[g]!.get(path, schema, { signal }),
-      (answers, pending) => {
-        const top = groupAnswers(answers, equal)[0];
-        const size = top?.guardians.length ?? 0;
-        if (top && size >= this.t) return { agreed: top };
-        return size + pending < this.t ? { agreed: undefined } : undefined;
-      },
+      (answers, pending) => decideAgreement(answers, pending, this.t, equal),
       this.fanOutOptions(`GET ${path}`, true, options.signal),
     );
     const agreed = decision?.agreed;
@@ -537,6 +657,23 @@ export class FederationClient {
       summarize(this.guardians, answers, (v) => canonicalJson(v).slice(0, 300)),
     );
   }
+}
+
+function checkApiPath(path: string): void {
+  if (!path.startsWith("/v1/"))
+    throw new InvalidRequestError(`an API path starts with /v1/, got ${path.slice(0, 64)}`);
+}
+
+function decideAgreement<T>(
+  answers: readonly GuardianAnswer<T>[],
+  pending: number,
+  t: number,
+  equal: (a: T, b: T) => boolean,
+) {
+  const top = groupAnswers(answers, equal)[0];
+  const size = top?.guardians.length ?? 0;
+  if (top && size >= t) return { agreed: top };
+  return size + pending < t ? { agreed: undefined } : undefined;
 }
 
 function summarize<T>(

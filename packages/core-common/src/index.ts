@@ -7,3 +7,4 @@ export * from "./transaction.js";
 export * from "./amount.js";
 export * from "./setup/codes.js";
 export * from "./session-encoding.js";
+export * from "./backup.js";

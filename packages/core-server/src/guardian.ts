@@ -3,7 +3,7 @@
 // guardian killed at any instant restarts with consensus and module state agreeing.
 import { InvalidRequestError, TransactionRejectedError, UnavailableError } from "@conclave/core-common";
 import { decodeTransaction, encodeConsensusItem, fromHex, toHex, transactionId } from "@conclave/core-common";
-import type { FederationConfig, Transaction } from "@conclave/core-common";
+import type { BackupRecord, BackupStored, FederationConfig, Transaction } from "@conclave/core-common";
 import type {
   AuditView,
   GuardianBackend,
@@ -19,6 +19,7 @@ import { FederationProcessor, auditView, outputOutcomes } from "./federation/pro
 import type { ServerModule } from "./federation/module.js";
 import type { TxStatus } from "./federation/processor.js";
 import type { StoreDurability } from "./storage/lmdb-consensus-store.js";
+import { BackupStore } from "./storage/backup-store.js";
 
 export const VERSION = "0.1.0";
 
@@ -123,6 +124,7 @@ export class Guardian implements GuardianBackend {
   private moduleTimer: NodeJS.Timeout | undefined;
   private readonly lastModuleProposal = new Map<number, string>();
   private readonly log: LogFn;
+  private readonly backups: BackupStore;
   readonly counters = { txAccepted: 0, txRejected: 0, malformedItems: 0, moduleItemErrors: 0 };
 
   constructor(private readonly options: GuardianOptions) {
@@ -146,6 +148,7 @@ export class Guardian implements GuardianBackend {
           }),
       },
     });
+    this.backups = new BackupStore(this.node.store.root, this.node.config.federationId, new NodeVerifier());
     const n = this.node.config.publicKeys.length;
     this.node.store.onDecided = (decided, db) => {
       if (this.halted) throw new Error(`guardian halted: ${this.halted}`);
@@ -382,6 +385,14 @@ export class Guardian implements GuardianBackend {
       endpoints: m.api,
       db: () => this.processor.moduleReadDb(this.node.store.stateReader, m.instanceId),
     }));
+  }
+
+  storeBackup(record: BackupRecord): Promise<BackupStored> {
+    return this.backups.put(record);
+  }
+
+  backup(id: string): BackupRecord | undefined {
+    return this.backups.get(id);
   }
 
   async shutdown(): Promise<void> {

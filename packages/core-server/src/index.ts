@@ -3,6 +3,7 @@ export * from "./consensus/index.js";
 export * from "./consensus-node.js";
 export * from "./p2p/index.js";
 export * from "./storage/lmdb-consensus-store.js";
+export * from "./storage/backup-store.js";
 export * from "./db/kv.js";
 export * from "./federation/module.js";
 export * from "./federation/processor.js";

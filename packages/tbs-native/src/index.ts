@@ -1,5 +1,8 @@
 // The guardian/Node fast path of the threshold blind signatures, on blst (@chainsafe/blst).
 export {
+  blind,
+  blstTbs,
+  checkG1Point,
   combineBlindShares,
   findBadNotes,
   hashNote,

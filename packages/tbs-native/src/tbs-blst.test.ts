@@ -314,3 +314,40 @@ describe("malformed input is rejected the same way as noble", () => {
     }
   });
 });
+
+describe("blind and checkG1Point: blst agrees with noble", () => {
+  it("blinds a nonce to the same blinding key and blinded message from the same random bytes", () => {
+    for (let i = 0; i < 5; i++) {
+      const nonce = utf8.encode(`blind-agreement-${i}`);
+      const a = fast.blind(nonce, seededRng(`blind-${i}`));
+      const b = noble.blind(nonce, seededRng(`blind-${i}`));
+      expect(a.blindingKey).toBe(b.blindingKey);
+      expect(toHex(a.blindedMessage)).toBe(toHex(b.blindedMessage));
+    }
+  });
+
+  it("accepts a blinded message and refuses the same bad encodings with the same codes", () => {
+    const good = noble.blind(utf8.encode("check"), seededRng("check")).blindedMessage;
+    expect(fast.checkG1Point("m", good)).toEqual({ ok: true, value: undefined });
+    const flipped = good.slice();
+    flipped[47] = flipped[47]! ^ 1;
+    for (const bad of [good.subarray(0, 47), new Uint8Array(48), flipped]) {
+      const a = fast.checkG1Point("m", bad);
+      const b = noble.checkG1Point("m", bad);
+      expect(a.ok).toBe(false);
+      expect(b.ok).toBe(false);
+      if (!a.ok && !b.ok) expect(a.error.code).toBe(b.error.code);
+    }
+  });
+
+  it("offers both backends behind one interface with the same answers", () => {
+    expect(fast.blstTbs.name).toBe("blst");
+    expect(noble.nobleTbs.name).toBe("noble");
+    const nonce = utf8.encode("iface");
+    const b1 = fast.blstTbs.blind(nonce, seededRng("iface"));
+    const b2 = noble.nobleTbs.blind(nonce, seededRng("iface"));
+    const s1 = fast.blstTbs.signBlindShare(7n, b1.blindedMessage);
+    const s2 = noble.nobleTbs.signBlindShare(7n, b2.blindedMessage);
+    expect(s1.ok && s2.ok && toHex(s1.value) === toHex(s2.value)).toBe(true);
+  });
+});

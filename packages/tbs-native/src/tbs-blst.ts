@@ -19,6 +19,7 @@ import {
   GUARDIAN_INDEX_MAX,
   decodeG1 as decodeNobleG1,
   lagrangeAtZero,
+  randomScalar,
   type G1Point,
   type PointErrorCode,
   type Rng,
@@ -28,6 +29,8 @@ import {
 import {
   TBS_DST,
   type BlindShare,
+  type Blinded,
+  type TbsBackend,
   type Note,
   type TbsError,
   type TbsErrorCode,
@@ -160,6 +163,19 @@ export function hashNoteBytes(nonce: Uint8Array): Uint8Array {
 }
 
 /** Guardian side: secretShare * B for a blinded message B received from a client. */
+/** Same as core-common's blind: r * H(nonce) with a fresh non-zero scalar r from `rng`. */
+export function blind(nonce: Uint8Array, rng: Rng): Blinded {
+  const blindingKey = randomScalar(rng);
+  const blindedMessage = hashToP1(nonce).mult(scalarLE(blindingKey)).to_affine().compress();
+  return { blindingKey, blindedMessage };
+}
+
+/** Same as core-common's checkG1Point: a canonical G1 point in the subgroup, not infinity. */
+export function checkG1Point(what: string, bytes: Uint8Array): TbsResult<void> {
+  const point = decodePoint(what, bytes);
+  return point.ok ? { ok: true, value: undefined } : point;
+}
+
 export function signBlindShare(secretShare: bigint, blindedMessage: Uint8Array): TbsResult<Uint8Array> {
   if (!isNonZeroScalar(secretShare)) return fail("scalar-out-of-range", "secret share out of range");
   const point = decodePoint("blinded message", blindedMessage);
@@ -300,3 +316,17 @@ export function findBadNotes(aggregatePublicKey: Uint8Array, notes: readonly Not
   });
   return bad;
 }
+
+/** The blst backend as one object (core-common's TbsBackend), for callers that pick a backend once. */
+export const blstTbs: TbsBackend = {
+  name: "blst",
+  blind,
+  checkG1Point,
+  signBlindShare,
+  verifyBlindShare,
+  combineBlindShares,
+  unblind,
+  verifyNote,
+  verifyNotesBatch,
+  findBadNotes,
+};

@@ -4,6 +4,8 @@ export {
   TBS_DST,
   TBS_G1_BYTES,
   blind,
+  checkG1Point,
+  nobleTbs,
   combineBlindShares,
   decodeBlindingKey,
   encodeBlindingKey,
@@ -20,4 +22,5 @@ export {
   type TbsError,
   type TbsErrorCode,
   type TbsResult,
+  type TbsBackend,
 } from "./tbs.js";

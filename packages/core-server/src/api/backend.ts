@@ -1,6 +1,7 @@
 // What the guardian's HTTP/WebSocket API needs from the guardian. The API layer validates and
 // bounds every request and maps errors to HTTP; the backend does the work. Keeping this seam
 // narrow lets the API be tested on its own and keeps HTTP concerns out of the core.
+import type { BackupRecord, BackupStored } from "@conclave/core-common";
 import type { ReadTx } from "../db/kv.js";
 import type { ModuleApiEndpoint } from "../federation/module.js";
 
@@ -86,6 +87,12 @@ export interface GuardianBackend {
     readonly endpoints: readonly ModuleApiEndpoint[];
     readonly db: () => ReadTx;
   }[];
+  /**
+   * Stores a client's encrypted backup (outside consensus) once its owner's signature verifies and
+   * its version is newer than the stored one (StaleBackupError, 409, otherwise).
+   */
+  storeBackup(record: BackupRecord): Promise<BackupStored>;
+  backup(id: string): BackupRecord | undefined;
   /** Graceful shutdown of the whole guardian (admin). */
   shutdown(): Promise<void>;
 }

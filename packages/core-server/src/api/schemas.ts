@@ -3,7 +3,7 @@
 // document cannot drift from the validation. The type assertions at the bottom fail to compile if
 // a response schema drifts from the backend's TypeScript types.
 import { z } from "zod";
-import { DEFAULT_TRANSACTION_LIMITS } from "@conclave/core-common";
+import { BackupRecordSchema, BackupStoredSchema, DEFAULT_TRANSACTION_LIMITS } from "@conclave/core-common";
 import type { AuditView, GuardianStatusView, SessionView, TxStatusView } from "./backend.js";
 
 const hexOfBytes = (bytesMax: number) =>
@@ -38,6 +38,10 @@ export const SubmitTransactionRequestSchema = z
       .describe("The transaction's canonical encoding, as lowercase hex."),
   })
   .describe("A transaction to check and propose to consensus.");
+
+export const BackupIdParamsSchema = z.object({
+  id: z.string().regex(/^[0-9a-f]{64}$/, "a backup id is 32 bytes as lowercase hex"),
+});
 
 export const TxidParamsSchema = z.object({ txid: TxidSchema });
 
@@ -179,6 +183,8 @@ export type WsServerMessage = z.output<typeof WsServerMessageSchema>;
 export const COMPONENT_SCHEMAS = {
   ErrorBody: ErrorBodySchema,
   SubmitTransactionRequest: SubmitTransactionRequestSchema,
+  BackupRecord: BackupRecordSchema,
+  BackupStored: BackupStoredSchema,
   TxStatusView: TxStatusViewSchema,
   GuardianStatusView: GuardianStatusViewSchema,
   FederationView: FederationViewSchema,

@@ -445,6 +445,8 @@ describe("guardian API: OpenAPI", () => {
           "GET /v1/admin/status",
           "GET /v1/admin/audit",
           "POST /v1/admin/shutdown",
+          "POST /v1/backups",
+          "GET /v1/backups/{id}",
           "GET /v1/ws",
           "GET /v1/modules/dummy/coins/{txid}/{index}",
           "POST /v1/modules/dummy/echo",

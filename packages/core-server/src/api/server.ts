@@ -12,6 +12,8 @@ import { HTTPException } from "hono/http-exception";
 import { matchedRoutes } from "hono/route";
 import type { z } from "zod";
 import {
+  BACKUP_REQUEST_BYTES_MAX,
+  BackupRecordSchema,
   ConclaveError,
   InvalidRequestError,
   NotFoundError,
@@ -28,6 +30,7 @@ import { buildOpenApiDocument } from "./openapi.js";
 import type { OperationDoc } from "./openapi.js";
 import { TokenBuckets, clientKey } from "./rate-limit.js";
 import {
+  BackupIdParamsSchema,
   ModuleParamsSchema,
   SessionIndexParamsSchema,
   SubmitTransactionRequestSchema,
@@ -345,6 +348,49 @@ export class ApiServer {
             wait === undefined || wait === 0 ? b.transactionStatus(txid) : await this.waitFor(c, txid, wait);
           if (!status) throw new NotFoundError(`this guardian does not know transaction ${txid}`);
           return json(200, status);
+        },
+      },
+      {
+        method: "post",
+        path: "/v1/backups",
+        operationId: "storeBackup",
+        summary: "Store a client's encrypted backup (signed by its owner; a newer version replaces it)",
+        description:
+          "Outside consensus: each guardian keeps its own copy. The body is at most " +
+          `${BACKUP_REQUEST_BYTES_MAX} bytes (the backup limit, not the API's general one).`,
+        tag: "backups",
+        body: "BackupRecord",
+        responses: {
+          200: { description: "Stored.", content: "BackupStored" },
+          400: { description: "Malformed, or the signature does not verify." },
+          409: { description: "This guardian holds the same or a newer version (stale_backup)." },
+          503: { description: "The guardian's backup storage is full." },
+        },
+        handle: async (c) => {
+          const record = parse(
+            BackupRecordSchema,
+            await readJsonBody(c.env.incoming, BACKUP_REQUEST_BYTES_MAX),
+            "request body",
+          );
+          return json(200, await b.storeBackup(record));
+        },
+      },
+      {
+        method: "get",
+        path: "/v1/backups/:id",
+        operationId: "getBackup",
+        summary: "A client's encrypted backup, by its id (the owner's public key)",
+        tag: "backups",
+        params: BackupIdParamsSchema,
+        responses: {
+          200: { description: "The stored backup.", content: "BackupRecord" },
+          404: { description: "This guardian holds no backup with this id." },
+        },
+        handle: (c) => {
+          const { id } = parse(BackupIdParamsSchema, c.req.param(), "path");
+          const record = b.backup(id);
+          if (!record) throw new NotFoundError(`this guardian holds no backup ${id}`);
+          return json(200, record);
         },
       },
       {

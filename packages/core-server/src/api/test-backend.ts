@@ -16,7 +16,7 @@ import {
   toHex,
   transactionId,
 } from "@conclave/core-common";
-import type { Transaction } from "@conclave/core-common";
+import type { BackupRecord, BackupStored, Transaction } from "@conclave/core-common";
 import { DummyServerModule, buildTransaction, coinOutput, faucetInput } from "@conclave/module-dummy";
 import { MemoryKv } from "../db/kv.js";
 import type { ModuleApiEndpoint } from "../federation/module.js";
@@ -268,6 +268,16 @@ export class TestBackend implements GuardianBackend {
         db: () => this.processor.moduleReadDb(this.db, DUMMY),
       },
     ];
+  }
+
+  storeBackup(): Promise<BackupStored> {
+    return Promise.reject(
+      new UnavailableError("the test backend keeps no backups (the guardian's BackupStore does)"),
+    );
+  }
+
+  backup(): BackupRecord | undefined {
+    return undefined;
   }
 
   shutdown(): Promise<void> {

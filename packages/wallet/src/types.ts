@@ -1,0 +1,138 @@
+// The wallet's public interface: what the CLI, the web page and other wallet developers program
+// against. Browser-safe (no node: imports); the Node entry (`@conclave/wallet/node`) only adds an
+// embedded database and the native crypto backends.
+//
+// Amounts are bigint base units (piconero for a Monero federation). Every operation that moves
+// notes is crash-safe: it is written to the client database before anything is sent, and
+// `resume()` (also run by `open`) finishes or retries whatever a crash interrupted. Nothing a
+// guardian answers is trusted alone: shares are verified against the guardian's public key share,
+// states need t guardians agreeing.
+
+/** One denomination's notes in the wallet. */
+export interface DenominationHolding {
+  readonly denominationLog2: number;
+  /** 2^denominationLog2, decimal string. */
+  readonly amount: string;
+  readonly count: number;
+}
+
+export interface WalletInfo {
+  readonly federationId: string;
+  readonly federationName: string;
+  readonly guardians: readonly { readonly index: number; readonly name: string; readonly url: string }[];
+  /** Guardians that must agree (n - f). */
+  readonly threshold: number;
+  /** Spendable notes, total in base units. */
+  readonly balance: bigint;
+  readonly notes: readonly DenominationHolding[];
+  /** Notes handed out by `spend` and not yet known to be redeemed or cancelled. */
+  readonly outgoing: readonly { readonly id: string; readonly amount: bigint; readonly createdAtMs: number }[];
+  /** Operations written but not finished (a crash, or guardians unreachable): `resume()` retries them. */
+  readonly pendingOperations: number;
+  /** The fee the mint charges per spent note. */
+  readonly feePerNote: bigint;
+  readonly denominationsLog2: readonly number[];
+  readonly lastBackup?: { readonly version: number; readonly notes: number; readonly atMs: number };
+}
+
+/** What `spend` gives: a string another user passes to `reissue`. */
+export interface SpendResult {
+  readonly id: string;
+  readonly amount: bigint;
+  readonly notes: string;
+}
+
+export interface ReissueResult {
+  readonly txid: string;
+  /** Value received into fresh notes (inputs minus fees). */
+  readonly amount: bigint;
+  readonly fee: bigint;
+  readonly notesIssued: number;
+}
+
+/** Offline validation of a note string: federation, encoding and the federation's signatures. */
+export interface ValidateResult {
+  readonly federationId: string;
+  readonly amount: bigint;
+  readonly notes: readonly { readonly denominationLog2: number; readonly nonce: string; readonly valid: boolean }[];
+  /** Present only when asked to check online: t guardians' answer per note. */
+  readonly spent?: readonly boolean[];
+}
+
+export interface BackupResult {
+  readonly version: number;
+  readonly notes: number;
+  readonly bytes: number;
+  /** Guardians that stored it (at least t, or the call throws). */
+  readonly storedBy: readonly number[];
+}
+
+export interface RestoreResult {
+  /** Unspent notes recovered, and their value. */
+  readonly notes: number;
+  readonly amount: bigint;
+  /** Of them, from the encrypted backup / found by re-deriving nonces past it. */
+  readonly fromBackup: number;
+  readonly fromScan: number;
+  /** Notes in the backup that the guardians report spent (dropped). */
+  readonly spentDropped: number;
+  readonly backupVersion?: number;
+  readonly elapsedMs: number;
+}
+
+/** The wallet operations (one joined federation per wallet database). */
+export interface WalletApi {
+  info(): Promise<WalletInfo>;
+  /** Dev federations only (the test-only faucet module): issue `amount` in fresh notes. */
+  devFaucet(amount: bigint): Promise<ReissueResult>;
+  /** Hands out notes worth exactly `amount` (reissuing for change first if needed). */
+  spend(amount: bigint): Promise<SpendResult>;
+  /** Takes back notes handed out by `spend` (reissues them to oneself) if nobody redeemed them yet. */
+  cancel(spendId: string): Promise<ReissueResult>;
+  /** Receives a note string: redeems its notes into fresh ones of this wallet. */
+  reissue(notes: string): Promise<ReissueResult>;
+  /** Reissues own notes so that at least `count` notes of 2^denominationLog2 exist (change kept). */
+  split(denominationLog2: number, count: number): Promise<ReissueResult>;
+  /** Reissues own notes into as few notes as possible. */
+  combine(): Promise<ReissueResult>;
+  validate(notes: string, options?: { online?: boolean }): Promise<ValidateResult>;
+  backup(): Promise<BackupResult>;
+  /** Finishes or retries operations a crash interrupted. Returns how many it finished. */
+  resume(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/**
+ * Stable codes of the WalletError the wallet throws (a ConclaveError subclass, so `code` and a
+ * message a user can act on). Guardian refusals keep the core's own errors (TransactionRejectedError
+ * with e.g. `spent_input`; NoQuorumError when too few guardians answer).
+ */
+export type WalletErrorCode =
+  | "malformed_notes" // a note string that does not decode (bad prefix, checksum, length)
+  | "wrong_federation" // notes or a backup of another federation than this wallet's
+  | "invalid_note" // a note whose signature does not verify under the federation's key
+  | "insufficient_funds"
+  | "invalid_amount" // zero, negative, or not representable in the mint's denominations
+  | "invalid_mnemonic"
+  | "already_joined" // the database already holds a wallet
+  | "not_joined"
+  | "unknown_spend" // cancel of an id this wallet did not hand out
+  | "not_dev_federation" // devFaucet on a federation without the test-only module
+  | "backup_unavailable"; // no guardian holds a backup this mnemonic can read (restore still scans)
+
+/** How the Node entry opens wallets (one directory = one embedded database = one wallet). */
+export interface NodeWalletEntry {
+  /** Joins the federation of `invite` with a fresh mnemonic (returned) or the given one. */
+  joinWallet(
+    dir: string,
+    invite: string,
+    options?: { mnemonic?: string },
+  ): Promise<{ wallet: WalletApi; mnemonic: string }>;
+  openWallet(dir: string): Promise<WalletApi>;
+  /** A new wallet from the mnemonic alone: downloads the backup and scans for notes past it. */
+  restoreWallet(
+    dir: string,
+    invite: string,
+    mnemonic: string,
+  ): Promise<{ wallet: WalletApi; result: RestoreResult }>;
+}
