@@ -19,7 +19,7 @@ export function buildGuardianBundle(): Promise<string> {
     format: "esm",
     target: "node20",
     sourcemap: "inline",
-    external: ["lmdb", "bufferutil", "utf-8-validate"],
+    external: ["lmdb", "@chainsafe/blst", "@chainsafe/blst/*", "bufferutil", "utf-8-validate"],
     banner: {
       js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
     },

@@ -71,6 +71,7 @@ async function ceremony(): Promise<void> {
             "--environment",
             "dev",
             "--dummy-module",
+            "--mint",
           ])
         ).done,
     ),

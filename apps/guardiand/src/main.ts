@@ -127,7 +127,7 @@ async function main(): Promise<void> {
   process.stderr.write(
     "usage: conclaved setup init|run ... | conclaved run --data DIR\n" +
       "  setup init --data DIR --name NAME --p2p HOST:PORT --api URL\n" +
-      "  setup run  --data DIR --codes C1,C2,... --federation-name NAME [--environment dev] [--dummy-module]\n" +
+      "  setup run  --data DIR --codes C1,C2,... --federation-name NAME [--environment dev] [--dummy-module] [--mint [--mint-fee-per-note P]]\n" +
       "  run        --data DIR [--config F --secret F] [--durability fsync|os-buffered]\n",
   );
   process.exit(2);

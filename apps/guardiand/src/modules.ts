@@ -1,10 +1,16 @@
 // The module kinds this guardian build can run, by the name federation configs use.
 import type { ModuleFactory, ModuleSetup } from "@conclave/core-server";
 import { dummyModuleFactory } from "@conclave/module-dummy";
+import { createMintModuleFactory, mintModuleSetup } from "@conclave/module-mint";
+import { blstTbs } from "@conclave/tbs-native";
 
 export const MODULE_FACTORIES: Readonly<Record<string, ModuleFactory>> = {
   dummy: dummyModuleFactory,
+  // The guardian signs and verifies notes with native blst (about 20x the pure-TypeScript speed).
+  mint: createMintModuleFactory(blstTbs),
 };
 
 /** Setup steps for the key ceremony, by module kind (the dummy module needs no keys). */
-export const MODULE_SETUPS: Readonly<Record<string, ModuleSetup>> = {};
+export const MODULE_SETUPS: Readonly<Record<string, ModuleSetup>> = {
+  mint: mintModuleSetup,
+};

@@ -27,6 +27,7 @@ import {
 } from "@conclave/core-server";
 import type { ModuleSetup } from "@conclave/core-server";
 import { MODULE_SETUPS } from "./modules.js";
+import { DEV_MODULES, MINT_PARAMS_XMR } from "./local-federation.js";
 
 const identitySchema = z.strictObject({
   secretSeed: z.string().regex(/^[0-9a-f]{64}$/),
@@ -120,6 +121,8 @@ export async function setupMain(argv: readonly string[]): Promise<void> {
       environment: { type: "string", default: "production" },
       "heights-per-session": { type: "string", default: "16" },
       "dummy-module": { type: "boolean", default: false },
+      mint: { type: "boolean", default: false },
+      "mint-fee-per-note": { type: "string", default: MINT_PARAMS_XMR.feePerInput },
     },
   });
   if (!values.data) throw new Error("--data DIR is required");
@@ -141,15 +144,18 @@ export async function setupMain(argv: readonly string[]): Promise<void> {
       federationName: values["federation-name"],
       environment,
       heightsPerSession: Number(values["heights-per-session"]),
-      modules: values["dummy-module"]
-        ? [
-            {
-              instanceId: 0,
-              kind: "dummy",
-              config: { faucetAmountMax: "1000000000000000", feePerInput: "0" },
-            },
-          ]
-        : [],
+      modules: [
+        ...(values["dummy-module"] ? DEV_MODULES : []),
+        ...(values.mint
+          ? [
+              {
+                instanceId: values["dummy-module"] ? 1 : 0,
+                kind: "mint",
+                config: { ...MINT_PARAMS_XMR, feePerInput: values["mint-fee-per-note"] },
+              },
+            ]
+          : []),
+      ],
       log: (event, fields) => process.stderr.write(JSON.stringify({ event, ...fields }) + "\n"),
     });
     process.stdout.write(invite + "\n");

@@ -1,4 +1,6 @@
 import { fromHex } from "@conclave/core-common";
+import { nobleTbs } from "@conclave/core-common/tbs";
+import type { TbsBackend } from "@conclave/core-common/tbs";
 import { Fr } from "@conclave/core-common/threshold";
 import { mintConfigSchema } from "./common.js";
 import type { MintConfig } from "./common.js";
@@ -18,11 +20,19 @@ export function parseMintConfig(config: Record<string, unknown>): MintConfig {
   };
 }
 
+/** A mint factory whose modules compute with `tbs` (the guardian passes the native blst backend). */
+export function createMintModuleFactory(
+  tbs: TbsBackend,
+): (instanceId: number, config: Record<string, unknown>, shares: readonly bigint[]) => MintServerModule {
+  return (instanceId, config, shares) => mintModuleFactory(instanceId, config, shares, tbs);
+}
+
 /** Builds the mint from its config entry and this guardian's secret shares (one per denomination). */
 export function mintModuleFactory(
   instanceId: number,
   config: Record<string, unknown>,
   shares: readonly bigint[],
+  tbs: TbsBackend = nobleTbs,
 ): MintServerModule {
   const c = parseMintConfig(config);
   if (shares.length !== c.denominationsLog2.length)
@@ -32,5 +42,5 @@ export function mintModuleFactory(
   for (const s of shares) {
     if (s <= 0n || s >= Fr.ORDER) throw new RangeError("a mint secret share is not a non-zero scalar");
   }
-  return new MintServerModule(instanceId, c, shares);
+  return new MintServerModule(instanceId, c, shares, tbs);
 }

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { Writer, concatBytes, encodeConsensusItem, toHex, transactionId, utf8 } from "@conclave/core-common";
+import {
+  InvalidRequestError,
+  Writer,
+  concatBytes,
+  encodeConsensusItem,
+  toHex,
+  transactionId,
+  utf8,
+} from "@conclave/core-common";
 import type { Signer, Transaction, TxInput, TxOutput } from "@conclave/core-common";
 import {
   commitPolynomial,
@@ -9,6 +17,8 @@ import {
   randomPolynomial,
 } from "@conclave/core-common/threshold";
 import type { Rng } from "@conclave/core-common/threshold";
+import { nobleTbs } from "@conclave/core-common/tbs";
+import { blstTbs } from "@conclave/tbs-native";
 import { FederationProcessor, MemoryKv, NodeSigner, NodeVerifier, sha256 } from "@conclave/core-server";
 import type { ModuleError, ProcessedEvent } from "@conclave/core-server";
 import { DummyServerModule, faucetInput } from "@conclave/module-dummy";
@@ -25,6 +35,7 @@ import type { PendingNote, SpendableNote } from "./client.js";
 import { denominationAmount, encodeMintInput, encodeMintOutput } from "./common.js";
 import { mintModuleFactory, parseMintConfig } from "./factory.js";
 import type { MintServerModule } from "./server.js";
+import type { IssuedAnswer } from "./api.js";
 import { mintModuleSetup } from "./setup.js";
 
 const DUMMY = 0;
@@ -73,10 +84,13 @@ interface Guardian {
   readonly mint: MintServerModule;
 }
 
-/** Three of the four guardians, each with its own shares and database, processing the same blocks. */
+/**
+ * Three of the four guardians, each with its own shares and database, processing the same blocks.
+ * Guardian 1 computes with the native blst backend, the others with noble: they must decide alike.
+ */
 function federation() {
   const guardians: Guardian[] = [0, 1, 2].map((index) => {
-    const mint = mintModuleFactory(MINT, config, secretShares(index));
+    const mint = mintModuleFactory(MINT, config, secretShares(index), index === 1 ? blstTbs : nobleTbs);
     const dummy = new DummyServerModule(DUMMY, { faucetAmountMax: 1_000_000n, feePerInput: 0n });
     const p = new FederationProcessor([dummy, mint], { verifier: new NodeVerifier(), hash: sha256 });
     return { index, db: new MemoryKv(), p, mint };
@@ -330,6 +344,93 @@ describe("mint module (3 of 4 guardians, dummy faucet as the funding source)", (
       sha256,
     );
     f.accept(four, 4n);
+  });
+});
+
+describe("mint inputs: limits, batches and the same note twice", () => {
+  it("spends at most notesPerTxMax notes per transaction", () => {
+    const f = federation();
+    const notes = f.issue([1, 1, 1, 1]).concat(f.issue([1]));
+    const tooMany = f.spend(notes, [noteOutput(MINT, prepareNote(0, noteRng))]);
+    expect(f.rejection(tooMany)).toMatchObject({
+      code: "too_many_notes",
+      details: { notesPerTxMax: NOTES_MAX },
+    });
+    f.checkAudit();
+    // 4 notes of 2, fee 1 each: 4 left for one note of 4.
+    f.accept(f.spend(notes.slice(0, 4), [noteOutput(MINT, prepareNote(2, noteRng))]), -8n + 4n);
+  });
+
+  it("refuses the same note twice in one transaction with spent_input and spends nothing", () => {
+    const f = federation();
+    const [note] = f.issue([2]);
+    const twice = buildTransaction(
+      [noteInput(MINT, note!), noteInput(MINT, note!)],
+      [noteOutput(MINT, prepareNote(2, noteRng))],
+      [noteSigner(note!), noteSigner(note!)],
+      sha256,
+    );
+    expect(f.rejection(twice)).toMatchObject({ code: "spent_input", details: { input: 1 } });
+    f.accept(f.spend([note!], [noteOutput(MINT, prepareNote(1, noteRng))]), -4n + 2n);
+  });
+
+  it("names the one bad note among good ones of the same denomination (batch fails, then one by one)", () => {
+    const f = federation();
+    const notes = f.issue([1, 1, 1]);
+    const forged: SpendableNote = { ...notes[2]!, signature: notes[0]!.signature };
+    const tx = f.spend([notes[0]!, notes[1]!, forged], [noteOutput(MINT, prepareNote(0, noteRng))]);
+    expect(f.rejection(tx)).toMatchObject({ code: "invalid_note", details: { input: 2 } });
+    f.checkAudit();
+  });
+});
+
+describe("mint API: spent and issued queries", () => {
+  const call = (g: Guardian, path: string, body: unknown): unknown => {
+    const endpoint = g.mint.api.find((e) => e.path === path)!;
+    return endpoint.handle({ params: {}, body, db: g.p.moduleReadDb(g.db, MINT) });
+  };
+
+  it("answers which nonces are spent, in order, the same at every guardian", () => {
+    const f = federation();
+    const [a, b] = f.issue([0, 1]);
+    f.accept(f.spend([a!], []), -1n); // the whole note goes to the fee
+    const body = { nonces: [toHex(a!.spendKey), toHex(b!.spendKey)] };
+    for (const g of f.guardians) expect(call(g, "notes/spent", body)).toEqual({ spent: [true, false] });
+  });
+
+  it("finds issued notes by blinded message, with each guardian's own verifiable share", () => {
+    const f = federation();
+    const pending = [prepareNote(3, noteRng), prepareNote(0, noteRng)];
+    const tx = buildTransaction(
+      [faucetInput(DUMMY, 9n)],
+      pending.map((n) => noteOutput(MINT, n)),
+      [],
+      sha256,
+    );
+    f.accept(tx, 9n);
+    const unknown = prepareNote(0, noteRng).blindedMessage;
+    const body = { blindedMessages: [toHex(pending[1]!.blindedMessage), toHex(unknown)] };
+    const answers = f.guardians.map((g) => call(g, "notes/issued", body) as IssuedAnswer);
+    for (const a of answers) {
+      expect(a.issued[1]).toBeNull();
+      expect(a.issued[0]).toMatchObject({
+        txid: toHex(transactionId(tx, sha256)),
+        index: 1,
+        denominationLog2: 0,
+      });
+    }
+    const shares = answers.map((a, guardian) => ({ guardian, blindShare: a.issued[0]!.blindShare }));
+    expect(finishNote(pending[1]!, keyOf(0), T, shares).ok).toBe(true);
+  });
+
+  it("refuses malformed queries with invalid_request, naming the field", () => {
+    const g = federation().guardians[0]!;
+    expect(() => call(g, "notes/spent", { nonces: ["xyz"] })).toThrow(/nonces\.0/);
+    expect(() => call(g, "notes/spent", { nonces: [] })).toThrow(InvalidRequestError);
+    expect(() => call(g, "notes/issued", { blindedMessages: Array(1001).fill("00".repeat(48)) })).toThrow(
+      InvalidRequestError,
+    );
+    expect(() => call(g, "notes/issued", "garbage")).toThrow(InvalidRequestError);
   });
 });
 

@@ -3,8 +3,14 @@
 // State (module key space; identical on every honest guardian, since it holds no secret):
 //   0x01 | txid(32) | index u32  -> denominationLog2 u8 | blinded message(48)   issued outputs
 //   0x02 | nonce(32)             -> denominationLog2 u8                         spent notes (forever)
-//   0x03 | blinded message(48)   -> 0x01                                        blinded messages used
+//   0x03 | blinded message(48)   -> txid(32) | index u32                        blinded messages used
 //   0x04 | denominationLog2 u8   -> issued u64 | redeemed u64                   note counts
+//
+// Crypto goes through a TbsBackend: native blst in the guardian (conclaved), the pure-TypeScript
+// one elsewhere. The notes of one transaction are verified together with one batched pairing check
+// (verifyInputs, random coefficients) and one by one only to name a bad note. The coefficients come
+// from node:crypto: they change nothing an honest guardian decides (a valid batch always passes, an
+// invalid one fails except with probability 2^-64), they only keep a forger from aiming at them.
 //
 // A guardian's blind signature share is computed when the outcome is asked for, from the stored
 // blinded message and its secret share: scalar multiplication is deterministic, so asking twice
@@ -14,23 +20,28 @@
 // funding transactions brought into other modules (a deposit module, the dummy faucet), which the
 // mint cannot see. It reports assets 0 and liabilities = Σ (issued - redeemed) * denomination, and
 // relies on the core checking the federation's sum (Fedimint's rule), not each module alone.
-import { Reader, Writer, toHex } from "@conclave/core-common";
+import { randomBytes } from "node:crypto";
+import { InvalidRequestError, Reader, Writer, fromHex, toHex } from "@conclave/core-common";
 import type { TxInput, TxOutput } from "@conclave/core-common";
-import { decodeG1 } from "@conclave/core-common/threshold";
+import { nobleTbs } from "@conclave/core-common/tbs";
+import type { Note, TbsBackend } from "@conclave/core-common/tbs";
 import { fail, ok } from "@conclave/core-server";
+import type { z } from "zod";
 import type {
   Audit,
   InputMeta,
   ModuleResult,
   OutPoint,
   OutputMeta,
+  ModuleApiEndpoint,
   ReadTx,
   ServerModule,
   WriteTx,
 } from "@conclave/core-server";
+import { IssuedQuerySchema, SpentQuerySchema } from "./api.js";
+import type { IssuedAnswer, SpentAnswer } from "./api.js";
 import { MINT_KIND, decodeMintInput, decodeMintOutput, denominationAmount } from "./common.js";
-import type { DenominationKey, MintConfig } from "./common.js";
-import { signBlindShare, verifyNote } from "./tbs.js";
+import type { DenominationKey, MintConfig, MintInput } from "./common.js";
 
 const OUTPUT = 0x01;
 const SPENT = 0x02;
@@ -39,6 +50,14 @@ const COUNTS = 0x04;
 
 function outputKey(outPoint: OutPoint): Uint8Array {
   return new Writer().u8(OUTPUT).fixed(outPoint.txid, 32).u32(outPoint.index).finish();
+}
+
+function spentKey(nonce: Uint8Array): Uint8Array {
+  return new Writer().u8(SPENT).fixed(nonce, 32).finish();
+}
+
+function blindedKey(blindedMessage: Uint8Array): Uint8Array {
+  return new Writer().u8(BLINDED).fixed(blindedMessage, 48).finish();
 }
 
 function countsKey(log2: number): Uint8Array {
@@ -69,17 +88,32 @@ export interface MintOutputOutcome {
   readonly blindShare: string;
 }
 
+/** Shares computed on request are remembered (they never change): clients ask several times. */
+const SHARE_CACHE_ENTRIES = 16_384;
+
+const batchRng = (n: number): Uint8Array => new Uint8Array(randomBytes(n));
+
+function parseQuery<T>(schema: z.ZodType<T>, body: unknown): T {
+  const r = schema.safeParse(body);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const where = issue && issue.path.length > 0 ? `${issue.path.map(String).join(".")}: ` : "";
+  throw new InvalidRequestError(`request body: ${where}${issue?.message ?? "invalid"}`);
+}
+
 export class MintServerModule implements ServerModule {
   readonly kind = MINT_KIND;
   readonly testOnly = false;
-  readonly api = [];
+  readonly api: readonly ModuleApiEndpoint[];
   private readonly index = new Map<number, number>();
+  private readonly shareCache = new Map<string, string>();
 
   /** `secretShares[i]` is this guardian's share of the key of `config.denominationsLog2[i]`. */
   constructor(
     readonly instanceId: number,
     readonly config: MintConfig,
     private readonly secretShares: readonly bigint[],
+    readonly tbs: TbsBackend = nobleTbs,
   ) {
     if (config.keys.length !== config.denominationsLog2.length)
       throw new RangeError("the mint needs one key per denomination");
@@ -88,6 +122,36 @@ export class MintServerModule implements ServerModule {
         `the mint needs one secret share per denomination: ${config.denominationsLog2.length}, got ${secretShares.length}`,
       );
     config.denominationsLog2.forEach((log2, i) => this.index.set(log2, i));
+    this.api = [
+      {
+        method: "POST",
+        path: "notes/spent",
+        summary: "Which notes (by nonce, the spend key) are spent: { nonces } -> { spent }",
+        handle: ({ body, db }): SpentAnswer => {
+          const { nonces } = parseQuery(SpentQuerySchema, body);
+          return { spent: nonces.map((n) => db.get(spentKey(fromHex(n))) !== undefined) };
+        },
+      },
+      {
+        method: "POST",
+        path: "notes/issued",
+        summary:
+          "For each blinded message the federation signed: its output, denomination and this guardian's blind share",
+        handle: ({ body, db }): IssuedAnswer => {
+          const { blindedMessages } = parseQuery(IssuedQuerySchema, body);
+          return {
+            issued: blindedMessages.map((hex) => {
+              const v = db.get(blindedKey(fromHex(hex)));
+              if (!v) return null;
+              const r = new Reader(v);
+              const outPoint = { txid: r.fixed(32), index: r.u32() };
+              const outcome = this.outputOutcome(db, outPoint);
+              return outcome ? { txid: toHex(outPoint.txid), index: outPoint.index, ...outcome } : null;
+            }),
+          };
+        },
+      },
+    ];
   }
 
   private key(log2: number): { key: DenominationKey; share: bigint } | undefined {
@@ -112,34 +176,73 @@ export class MintServerModule implements ServerModule {
     return fail("no_items", "the mint has no consensus items");
   }
 
+  /** Stateful checks only (denomination, spent set); the signatures are verified in verifyInputs. */
   processInput(db: WriteTx, input: TxInput): ModuleResult<InputMeta> {
-    let parsed;
+    const parsed = this.decodeInput(input);
+    if (!parsed.ok) return parsed;
+    const { denominationLog2: log2, spendKey } = parsed.value;
+    if (!this.key(log2)) return this.unknownDenomination(log2);
+    const spent = spentKey(spendKey);
+    if (db.get(spent)) return fail("spent_input", `note ${toHex(spendKey)} is already spent`);
+    db.put(spent, Uint8Array.of(log2));
+    const c = readCounts(db, log2);
+    writeCounts(db, log2, { issued: c.issued, redeemed: c.redeemed + 1n });
+    return ok({ amount: denominationAmount(log2), fee: this.config.feePerInput, signers: [spendKey] });
+  }
+
+  private decodeInput(input: TxInput): ModuleResult<MintInput> {
     try {
-      parsed = decodeMintInput(input.payload);
+      return ok(decodeMintInput(input.payload));
     } catch (e) {
       return fail(
         "malformed_input",
         `a mint input is denomination u8 | spend key (32) | signature (48): ${(e as Error).message}`,
       );
     }
-    const { denominationLog2: log2, spendKey, signature } = parsed;
-    const k = this.key(log2);
-    if (!k) return this.unknownDenomination(log2);
-    const spentKey = new Writer().u8(SPENT).fixed(spendKey, 32).finish();
-    if (db.get(spentKey)) return fail("spent_input", `note ${toHex(spendKey)} is already spent`);
-    const sig = decodeG1(signature);
-    if (!sig.ok)
-      return fail("malformed_note", `note signature: ${sig.error.message}`, { tbsCode: sig.error.code });
-    if (!verifyNote(k.key.publicKey, spendKey, signature)) {
+  }
+
+  /**
+   * A transaction's notes: at most notesPerTxMax, each signed by the federation. One batched
+   * pairing check per denomination; only if one fails are the notes checked one by one, to name
+   * the bad note (malformed_note for a signature that is not a point, invalid_note otherwise).
+   */
+  verifyInputs(inputs: readonly TxInput[]): ModuleResult<void> {
+    if (inputs.length > this.config.notesPerTxMax)
       return fail(
-        "invalid_note",
-        `note ${toHex(spendKey)} does not carry the federation's signature for denomination 2^${log2}`,
+        "too_many_notes",
+        `a transaction may spend at most ${this.config.notesPerTxMax} notes, this one spends ${inputs.length}`,
+        { notesPerTxMax: this.config.notesPerTxMax },
       );
+    const groups = new Map<number, { notes: Note[]; at: number[] }>();
+    for (const [i, input] of inputs.entries()) {
+      const parsed = this.decodeInput(input);
+      if (!parsed.ok) return fail(parsed.error.code, parsed.error.message, { input: i });
+      const { denominationLog2: log2, spendKey, signature } = parsed.value;
+      if (!this.key(log2)) return fail("unknown_denomination", `no denomination 2^${log2}`, { input: i });
+      const g = groups.get(log2) ?? { notes: [], at: [] };
+      g.notes.push({ nonce: spendKey, signature });
+      g.at.push(i);
+      groups.set(log2, g);
     }
-    db.put(spentKey, Uint8Array.of(log2));
-    const c = readCounts(db, log2);
-    writeCounts(db, log2, { issued: c.issued, redeemed: c.redeemed + 1n });
-    return ok({ amount: denominationAmount(log2), fee: this.config.feePerInput, signers: [spendKey] });
+    for (const [log2, g] of groups) {
+      const pk = this.key(log2)!.key.publicKey;
+      if (this.tbs.verifyNotesBatch(pk, g.notes, batchRng)) continue;
+      for (const [j, note] of g.notes.entries()) {
+        const i = g.at[j]!;
+        const point = this.tbs.checkG1Point("note signature", note.signature);
+        if (!point.ok)
+          return fail("malformed_note", point.error.message, { input: i, tbsCode: point.error.code });
+        if (!this.tbs.verifyNote(pk, note.nonce, note.signature))
+          return fail(
+            "invalid_note",
+            `note ${toHex(note.nonce)} does not carry the federation's signature for denomination 2^${log2}`,
+            { input: i },
+          );
+      }
+      // The batch failed but every note verifies alone: only a broken backend does that.
+      return fail("invalid_note", "the notes do not verify together", {});
+    }
+    return ok(undefined);
   }
 
   processOutput(db: WriteTx, output: TxOutput, outPoint: OutPoint): ModuleResult<OutputMeta> {
@@ -154,11 +257,6 @@ export class MintServerModule implements ServerModule {
     }
     const { denominationLog2: log2, blindedMessage } = parsed;
     if (!this.key(log2)) return this.unknownDenomination(log2);
-    const point = decodeG1(blindedMessage);
-    if (!point.ok)
-      return fail("invalid_blinded_message", `blinded message: ${point.error.message}`, {
-        tbsCode: point.error.code,
-      });
     // Earlier mint outputs of this transaction are already in the overlay: count them.
     const txPrefix = new Writer().u8(OUTPUT).fixed(outPoint.txid, 32).finish();
     let issuedInTx = 0;
@@ -169,10 +267,12 @@ export class MintServerModule implements ServerModule {
       });
     // A reused blinded message would give a second signature on a note the client already has
     // (or lose the money): refuse it, as Fedimint does.
-    const blindedKey = new Writer().u8(BLINDED).fixed(blindedMessage, 48).finish();
-    if (db.get(blindedKey))
+    const blinded = blindedKey(blindedMessage);
+    if (db.get(blinded))
       return fail("blinded_message_reused", "this blinded message was already signed; blind a fresh nonce");
-    db.put(blindedKey, Uint8Array.of(1));
+    const point = this.tbs.checkG1Point("blinded message", blindedMessage);
+    if (!point.ok) return fail("invalid_blinded_message", point.error.message, { tbsCode: point.error.code });
+    db.put(blinded, new Writer().fixed(outPoint.txid, 32).u32(outPoint.index).finish());
     db.put(outputKey(outPoint), new Writer().u8(log2).fixed(blindedMessage, 48).finish());
     const c = readCounts(db, log2);
     writeCounts(db, log2, { issued: c.issued + 1n, redeemed: c.redeemed });
@@ -187,14 +287,20 @@ export class MintServerModule implements ServerModule {
     const blindedMessage = r.fixed(48);
     const k = this.key(log2);
     if (!k) return undefined;
-    const share = signBlindShare(k.share, blindedMessage);
-    // The blinded message was validated when it was accepted; only a bad secret share fails here.
-    if (!share.ok) throw new Error(`mint: cannot sign a blind share: ${share.error.message}`);
-    return {
-      denominationLog2: log2,
-      amount: denominationAmount(log2).toString(),
-      blindShare: toHex(share.value),
-    };
+    const cacheKey = `${log2}:${toHex(blindedMessage)}`;
+    let blindShare = this.shareCache.get(cacheKey);
+    if (blindShare === undefined) {
+      const share = this.tbs.signBlindShare(k.share, blindedMessage);
+      // The blinded message was validated when it was accepted; only a bad secret share fails here.
+      if (!share.ok) throw new Error(`mint: cannot sign a blind share: ${share.error.message}`);
+      blindShare = toHex(share.value);
+      if (this.shareCache.size >= SHARE_CACHE_ENTRIES) {
+        const oldest = this.shareCache.keys().next();
+        if (!oldest.done) this.shareCache.delete(oldest.value);
+      }
+      this.shareCache.set(cacheKey, blindShare);
+    }
+    return { denominationLog2: log2, amount: denominationAmount(log2).toString(), blindShare };
   }
 
   /** Notes issued and not yet redeemed, per denomination (counts, as the audit sees them). */

@@ -68,6 +68,15 @@ export interface ServerModule {
   /** An ordered item from guardian `peer`. Errors are logged and counted, never fatal. */
   processConsensusItem(db: WriteTx, payload: Uint8Array, peer: number): ModuleResult<void>;
   processInput(db: WriteTx, input: TxInput): ModuleResult<InputMeta>;
+  /**
+   * Optional: the checks of this module's inputs of one transaction that need no state, all at
+   * once (the mint verifies a transaction's notes with one batched pairing check). The processor
+   * calls it after processInput accepted each of them and before the transaction can be accepted,
+   * so a module with verifyInputs may leave these checks out of processInput. Its result must be a
+   * function of the inputs alone: the processor remembers a success per transaction id. An error's
+   * `details.input` is the index among `inputs`, which the processor maps to the transaction's.
+   */
+  verifyInputs?(inputs: readonly TxInput[]): ModuleResult<void>;
   processOutput(db: WriteTx, output: TxOutput, outPoint: OutPoint): ModuleResult<OutputMeta>;
   /** What the client gets for an accepted output (JSON), if anything yet. */
   outputOutcome(db: ReadTx, outPoint: OutPoint): unknown;

@@ -10,7 +10,7 @@ import {
   txSignatureMessage,
   utf8,
 } from "@conclave/core-common";
-import type { Hash, Transaction, TransactionLimits, Verifier } from "@conclave/core-common";
+import type { Hash, Transaction, TransactionLimits, TxInput, Verifier } from "@conclave/core-common";
 import { DEFAULT_TRANSACTION_LIMITS } from "@conclave/core-common";
 import { OverlayTx, PrefixedReadTx, PrefixedTx } from "../db/kv.js";
 import type { ReadTx, WriteTx } from "../db/kv.js";
@@ -86,8 +86,32 @@ export function outputOutcomes(
   });
 }
 
+/**
+ * Remembers checks whose result can never change (a signature that verified over a given message),
+ * so that a transaction checked at submission is not verified again when its block is processed.
+ * Bounded: the oldest entries go first.
+ */
+class VerifiedSet {
+  private readonly entries = new Set<string>();
+  constructor(private readonly capacity: number) {}
+  has(key: string): boolean {
+    return this.entries.has(key);
+  }
+  add(key: string): void {
+    if (this.entries.size >= this.capacity) {
+      const oldest = this.entries.values().next();
+      if (!oldest.done) this.entries.delete(oldest.value);
+    }
+    this.entries.add(key);
+  }
+}
+
+/** Successful stateless checks remembered (transaction-and-module pairs plus signatures). */
+const VERIFIED_CACHE_ENTRIES = 65_536;
+
 export class FederationProcessor {
   private readonly byId = new Map<number, ServerModule>();
+  private readonly verified = new VerifiedSet(VERIFIED_CACHE_ENTRIES);
 
   constructor(
     readonly modules: readonly ServerModule[],
@@ -222,6 +246,7 @@ export class FederationProcessor {
     let outputTotal = 0n;
     let fees = 0n;
     const signers: Uint8Array[] = [];
+    const byModule = new Map<number, { inputs: TxInput[]; indexes: number[] }>();
     for (const [i, input] of tx.inputs.entries()) {
       const m = this.byId.get(input.module);
       if (!m)
@@ -240,6 +265,26 @@ export class FederationProcessor {
       inputTotal += r.value.amount;
       fees += r.value.fee;
       signers.push(...r.value.signers);
+      if (m.verifyInputs) {
+        const group = byModule.get(m.instanceId) ?? { inputs: [], indexes: [] };
+        group.inputs.push(input);
+        group.indexes.push(i);
+        byModule.set(m.instanceId, group);
+      }
+    }
+    const txidHex = toHex(txid);
+    for (const [instanceId, group] of byModule) {
+      const key = `inputs:${txidHex}:${instanceId}`;
+      if (this.verified.has(key)) continue;
+      const r = this.byId.get(instanceId)!.verifyInputs!(group.inputs);
+      if (!r.ok) {
+        const local = r.error.details?.["input"];
+        const i = typeof local === "number" ? group.indexes[local] : undefined;
+        return i === undefined
+          ? fail(r.error.code, r.error.message, { ...r.error.details })
+          : fail(r.error.code, `input ${i}: ${r.error.message}`, { ...r.error.details, input: i });
+      }
+      this.verified.add(key);
     }
     if (tx.signatures.length !== signers.length) {
       return fail(
@@ -249,9 +294,13 @@ export class FederationProcessor {
     }
     const message = txSignatureMessage(txid);
     for (const [i, key] of signers.entries()) {
-      if (!this.crypto.verifier.verify(key, message, tx.signatures[i]!)) {
+      const signature = tx.signatures[i]!;
+      const remembered = `sig:${txidHex}:${toHex(key)}:${toHex(signature)}`;
+      if (this.verified.has(remembered)) continue;
+      if (!this.crypto.verifier.verify(key, message, signature)) {
         return fail("bad_signature", `signature ${i} does not verify for its input's key`, { signature: i });
       }
+      this.verified.add(remembered);
     }
     for (const [i, output] of tx.outputs.entries()) {
       const m = this.byId.get(output.module);
