@@ -9,6 +9,7 @@ type Request =
   | { id: number; cmd: "submit"; items: string[] }
   | { id: number; cmd: "blockIds"; from: number; to: number }
   | { id: number; cmd: "stateHash" }
+  | { id: number; cmd: "audit" }
   | { id: number; cmd: "probe"; count: number; itemBytes: number }
   | {
       id: number;
@@ -67,6 +68,9 @@ export function attachIpcControl(guardian: Guardian): void {
 
   async function handle(req: Request): Promise<void> {
     switch (req.cmd) {
+      case "audit":
+        reply(req.id, { audit: guardian.audit() });
+        return;
       case "status":
         reply(req.id, {
           status: node.engineStatus,
