@@ -10,6 +10,7 @@ export {
   signBlindShare,
   unblind,
   verifyBlindShare,
+  verifyBlindSharesBatch,
   verifyNote,
   verifyNotesBatch,
 } from "./tbs-blst.js";

@@ -351,3 +351,44 @@ describe("blind and checkG1Point: blst agrees with noble", () => {
     expect(s1.ok && s2.ok && toHex(s1.value) === toHex(s2.value)).toBe(true);
   });
 });
+
+describe("verifyBlindSharesBatch: one guardian's shares in one check, in both backends", () => {
+  const secret = 123456789n;
+  const pkShare = encodeG2(commitPolynomial([secret])[0]!);
+  const items = [0, 1, 2, 3, 4].map((i) => {
+    const blindedMessage = noble.blind(utf8.encode(`share-batch-${i}`), seededRng(`sb-${i}`)).blindedMessage;
+    const share = noble.signBlindShare(secret, blindedMessage);
+    if (!share.ok) throw new Error(share.error.message);
+    return { blindedMessage, blindShare: share.value };
+  });
+  const backends = [noble.nobleTbs, fast.blstTbs];
+
+  it("accepts a guardian's honest shares, one or many, and an empty set", () => {
+    for (const b of backends) {
+      expect(b.verifyBlindSharesBatch(pkShare, items, seededRng("c"))).toBe(true);
+      expect(b.verifyBlindSharesBatch(pkShare, items.slice(0, 1), seededRng("c"))).toBe(true);
+      expect(b.verifyBlindSharesBatch(pkShare, [], seededRng("c"))).toBe(true);
+    }
+  });
+
+  it("refuses a set with one share for the wrong message, a share by another key, or a malformed point", () => {
+    const swapped = [...items];
+    swapped[3] = { ...items[3]!, blindShare: items[2]!.blindShare };
+    const otherKey = encodeG2(commitPolynomial([secret + 1n])[0]!);
+    const broken = [...items];
+    broken[1] = { ...items[1]!, blindShare: new Uint8Array(48) };
+    for (const b of backends) {
+      expect(b.verifyBlindSharesBatch(pkShare, swapped, seededRng("c"))).toBe(false);
+      expect(b.verifyBlindSharesBatch(otherKey, items, seededRng("c"))).toBe(false);
+      expect(b.verifyBlindSharesBatch(pkShare, broken, seededRng("c"))).toBe(false);
+      // The one-by-one check then finds exactly the bad share.
+      expect(swapped.map((x) => b.verifyBlindShare(pkShare, x.blindedMessage, x.blindShare))).toEqual([
+        true,
+        true,
+        true,
+        false,
+        true,
+      ]);
+    }
+  });
+});

@@ -30,6 +30,7 @@ import {
   TBS_DST,
   type BlindShare,
   type Blinded,
+  type ShareItem,
   type TbsBackend,
   type Note,
   type TbsError,
@@ -304,6 +305,35 @@ export function verifyNotesBatch(aggregatePublicKey: Uint8Array, notes: readonly
   return pairingCheck(sigSum.to_affine(), hashSum.to_affine(), pk.value);
 }
 
+/** Same as core-common's verifyBlindSharesBatch: all of one guardian's shares in one check. */
+export function verifyBlindSharesBatch(
+  publicKeyShare: Uint8Array,
+  items: readonly ShareItem[],
+  rng: Rng,
+): boolean {
+  if (items.length === 0) return true;
+  const pk = decodeKey("public key share", publicKeyShare);
+  if (!pk.ok) return false;
+  const shares: P1_Affine[] = [];
+  const messages: P1_Affine[] = [];
+  for (const item of items) {
+    const share = decodePoint("blind share", item.blindShare);
+    const message = decodePoint("blinded message", item.blindedMessage);
+    if (!share.ok || !message.ok) return false;
+    shares.push(share.value);
+    messages.push(message.value);
+  }
+  if (items.length === 1) return pairingCheck(shares[0]!, messages[0]!, pk.value);
+  const shareSum = new bindings.P1();
+  const messageSum = new bindings.P1();
+  items.forEach((_, i) => {
+    const c = batchCoefficient(rng);
+    shareSum.add(mult(shares[i]!, c));
+    messageSum.add(mult(messages[i]!, c));
+  });
+  return pairingCheck(shareSum.to_affine(), messageSum.to_affine(), pk.value);
+}
+
 /**
  * Indices (ascending) of the notes that do not verify: one batch check first, and only if it fails
  * one check per note.
@@ -324,6 +354,7 @@ export const blstTbs: TbsBackend = {
   checkG1Point,
   signBlindShare,
   verifyBlindShare,
+  verifyBlindSharesBatch,
   combineBlindShares,
   unblind,
   verifyNote,

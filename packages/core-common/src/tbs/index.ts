@@ -14,6 +14,7 @@ export {
   signBlindShare,
   unblind,
   verifyBlindShare,
+  verifyBlindSharesBatch,
   verifyNote,
   verifyNotesBatch,
   type BlindShare,
@@ -23,4 +24,5 @@ export {
   type TbsErrorCode,
   type TbsResult,
   type TbsBackend,
+  type ShareItem,
 } from "./tbs.js";

@@ -253,6 +253,41 @@ export function verifyNotesBatch(aggregatePublicKey: Uint8Array, notes: readonly
   return pairingCheck(sigSum, hashSum, pk.value);
 }
 
+/** One guardian's blind share on one blinded message, for a batched share check. */
+export interface ShareItem {
+  readonly blindedMessage: Uint8Array;
+  readonly blindShare: Uint8Array;
+}
+
+/**
+ * Checks all of one guardian's shares (one per output of a transaction) with one two-pairing
+ * product: e(Σ c_i share_i, G2) = e(Σ c_i B_i, PK_i), random 64-bit c_i. A false names the
+ * guardian; call verifyBlindShare per share to find which shares are bad. Malformed input: false.
+ */
+export function verifyBlindSharesBatch(
+  publicKeyShare: Uint8Array,
+  items: readonly ShareItem[],
+  rng: Rng,
+): boolean {
+  if (items.length === 0) return true;
+  const pk = decodeKey("public key share", publicKeyShare);
+  if (!pk.ok) return false;
+  const shares: G1Point[] = [];
+  const messages: G1Point[] = [];
+  for (const item of items) {
+    const share = decodePoint("blind share", item.blindShare);
+    const message = decodePoint("blinded message", item.blindedMessage);
+    if (!share.ok || !message.ok) return false;
+    shares.push(share.value);
+    messages.push(message.value);
+  }
+  if (items.length === 1) return pairingCheck(shares[0]!, messages[0]!, pk.value);
+  const coefficients = items.map(() => batchCoefficient(rng));
+  const shareSum = mulAddUnsafe(bls12_381.G1.Point, shares, coefficients);
+  const messageSum = mulAddUnsafe(bls12_381.G1.Point, messages, coefficients);
+  return pairingCheck(shareSum, messageSum, pk.value);
+}
+
 /**
  * Indices (ascending) of the notes that do not verify: one batch check first, and only if it fails
  * one check per note.
@@ -277,6 +312,7 @@ export interface TbsBackend {
   checkG1Point(what: string, bytes: Uint8Array): TbsResult<void>;
   signBlindShare(secretShare: bigint, blindedMessage: Uint8Array): TbsResult<Uint8Array>;
   verifyBlindShare(publicKeyShare: Uint8Array, blindedMessage: Uint8Array, blindShare: Uint8Array): boolean;
+  verifyBlindSharesBatch(publicKeyShare: Uint8Array, items: readonly ShareItem[], rng: Rng): boolean;
   combineBlindShares(threshold: number, shares: readonly BlindShare[]): TbsResult<Uint8Array>;
   unblind(blindSignature: Uint8Array, blindingKey: bigint): TbsResult<Uint8Array>;
   verifyNote(aggregatePublicKey: Uint8Array, nonce: Uint8Array, signature: Uint8Array): boolean;
@@ -290,6 +326,7 @@ export const nobleTbs: TbsBackend = {
   checkG1Point,
   signBlindShare,
   verifyBlindShare,
+  verifyBlindSharesBatch,
   combineBlindShares,
   unblind,
   verifyNote,
