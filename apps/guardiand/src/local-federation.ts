@@ -35,13 +35,13 @@ export const DEV_MODULES: FederationConfig["modules"] = [
 ];
 
 /**
- * The mint's parameters for Monero (base unit: the piconero, 10^-12 XMR): denominations 2^20 to
- * 2^45 piconero (about 0.000001 to 35 XMR), so amounts are multiples of 2^20 piconero; no fee
- * per spent note; at most 200 notes per transaction (about 29 KiB of inputs, inside the core's
- * 48 KiB transaction limit).
+ * The mint's parameters for Monero (base unit: the piconero, 10^-12 XMR): denominations 2^0 to
+ * 2^45 piconero (up to about 35 XMR per note), so that every amount in piconero can be paid in
+ * notes (at most one note per set bit of the amount); no fee per spent note; at most 200 notes per
+ * transaction (about 29 KiB of inputs, inside the core's 48 KiB transaction limit).
  */
 export const MINT_PARAMS_XMR = {
-  denominationsLog2: Array.from({ length: 26 }, (_, i) => 20 + i),
+  denominationsLog2: Array.from({ length: 46 }, (_, i) => i),
   feePerInput: "0",
   notesPerTxMax: 200,
 };

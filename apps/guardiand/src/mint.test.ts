@@ -50,6 +50,7 @@ const guardians: GuardianProcess[] = [];
 /** What the mint must owe: the value of every note issued and not yet spent. */
 let outstanding = 0n;
 
+const keyOf = (log2: number) => mint.keys[mint.denominationsLog2.indexOf(log2)]!;
 const txid = (tx: Transaction) => toHex(transactionId(tx, sha256));
 
 interface AuditReply {
@@ -83,7 +84,7 @@ async function issueInto(tx: Transaction, pending: readonly PendingNote[], first
       const outcome = MintOutputOutcomeSchema.parse(a.value.outcomes[firstOutput + i]);
       return { guardian: a.guardian, blindShare: outcome.blindShare };
     });
-    const key = mint.keys[mint.denominationsLog2.indexOf(note.denominationLog2)]!;
+    const key = keyOf(note.denominationLog2);
     const r = finishNote(note, key, client.t, shares);
     if (!r.ok) throw new Error(`${r.error.code}: ${r.error.message}`);
     return r.value;
@@ -153,7 +154,7 @@ describe("mint across 4 guardian processes", () => {
     );
     const notes = await issueInto(tx, pending);
     outstanding += total;
-    expect(notes.map((n) => blstTbs.verifyNote(mint.keys[1]!.publicKey, n.spendKey, n.signature))).toEqual([
+    expect(notes.map((n) => blstTbs.verifyNote(keyOf(UNIT + 1).publicKey, n.spendKey, n.signature))).toEqual([
       true,
       false, // a 2^20 note does not verify under the 2^21 key
     ]);
