@@ -27,7 +27,7 @@ import {
   toHex,
   txidHex,
 } from "@conclave/core-common";
-import { BackupRecordSchema, BackupStoredSchema } from "@conclave/core-common";
+import { BACKUP_REQUEST_BYTES_MAX, BackupRecordSchema, BackupStoredSchema } from "@conclave/core-common";
 import type { BackupRecord, BackupStored, ConclaveError, FederationConfig } from "@conclave/core-common";
 import {
   BadResponseError,
@@ -611,7 +611,10 @@ export class FederationClient {
       this.all(),
       async (g, signal) => {
         const h = this.http[g]!;
-        const r = await h.get(`/v1/backups/${id}`, BackupRecordSchema, { signal });
+        const r = await h.get(`/v1/backups/${id}`, BackupRecordSchema, {
+          signal,
+          responseBytesMax: BACKUP_REQUEST_BYTES_MAX,
+        });
         if (r.id !== id) throw new BadResponseError(h.baseUrl, `it answered with backup ${r.id}`);
         return r;
       },

@@ -13,9 +13,9 @@ import { Writer } from "./codec.js";
 import type { Hash } from "./crypto.js";
 import { utf8 } from "./bytes.js";
 
-/** Largest backup ciphertext a guardian stores (about 19,000 notes at 53 bytes each). */
-export const BACKUP_CIPHERTEXT_BYTES_MAX = 1024 * 1024;
-/** A POST /v1/backups body: base64 of the largest ciphertext plus the envelope. */
+/** Largest backup ciphertext a guardian stores (about 49,000 notes at the wallet's 85 bytes each). */
+export const BACKUP_CIPHERTEXT_BYTES_MAX = 4 * 1024 * 1024;
+/** A POST /v1/backups body (or a GET answer): base64 of the largest ciphertext plus the envelope. */
 export const BACKUP_REQUEST_BYTES_MAX = Math.ceil((BACKUP_CIPHERTEXT_BYTES_MAX * 4) / 3) + 4096;
 
 const BACKUP_DOMAIN = "conclave/backup/v1";

@@ -26,7 +26,11 @@ export interface WalletInfo {
   readonly balance: bigint;
   readonly notes: readonly DenominationHolding[];
   /** Notes handed out by `spend` and not yet known to be redeemed or cancelled. */
-  readonly outgoing: readonly { readonly id: string; readonly amount: bigint; readonly createdAtMs: number }[];
+  readonly outgoing: readonly {
+    readonly id: string;
+    readonly amount: bigint;
+    readonly createdAtMs: number;
+  }[];
   /** Operations written but not finished (a crash, or guardians unreachable): `resume()` retries them. */
   readonly pendingOperations: number;
   /** The fee the mint charges per spent note. */
@@ -43,7 +47,10 @@ export interface SpendResult {
 }
 
 export interface ReissueResult {
+  /** The (last) transaction; "" when there was nothing to do (split or combine already satisfied). */
   readonly txid: string;
+  /** Every transaction, in order, when the operation took more than one (notesPerTxMax). */
+  readonly txids?: readonly string[];
   /** Value received into fresh notes (inputs minus fees). */
   readonly amount: bigint;
   readonly fee: bigint;
@@ -54,7 +61,11 @@ export interface ReissueResult {
 export interface ValidateResult {
   readonly federationId: string;
   readonly amount: bigint;
-  readonly notes: readonly { readonly denominationLog2: number; readonly nonce: string; readonly valid: boolean }[];
+  readonly notes: readonly {
+    readonly denominationLog2: number;
+    readonly nonce: string;
+    readonly valid: boolean;
+  }[];
   /** Present only when asked to check online: t guardians' answer per note. */
   readonly spent?: readonly boolean[];
 }
@@ -78,6 +89,18 @@ export interface RestoreResult {
   readonly spentDropped: number;
   readonly backupVersion?: number;
   readonly elapsedMs: number;
+  /**
+   * Where the time went: joining (config, keys), downloading and opening the backup, asking which
+   * backed-up notes are spent, scanning past the backup (with its spent check; it runs at the same
+   * time as the backup's spent check), writing the database.
+   */
+  readonly phasesMs?: {
+    readonly join: number;
+    readonly backup: number;
+    readonly spent: number;
+    readonly scan: number;
+    readonly write: number;
+  };
 }
 
 /** The wallet operations (one joined federation per wallet database). */

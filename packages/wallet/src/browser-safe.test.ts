@@ -1,0 +1,90 @@
+// The wallet's browser entry (index.ts) must load nothing from Node and no native package: this
+// walks its import graph through the workspace packages it uses, to the third-party packages.
+import { readFileSync, readdirSync } from "node:fs";
+import { builtinModules } from "node:module";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, "../../..");
+const WORKSPACE: Record<string, string> = {
+  "@conclave/core-common": join(root, "packages/core-common/src/index.ts"),
+  "@conclave/core-common/tbs": join(root, "packages/core-common/src/tbs/index.ts"),
+  "@conclave/core-common/threshold": join(root, "packages/core-common/src/threshold/index.ts"),
+  "@conclave/core-client": join(root, "packages/core-client/src/index.ts"),
+  "@conclave/module-mint/browser": join(root, "modules/mint/src/browser.ts"),
+  "@conclave/module-dummy/browser": join(root, "modules/dummy/src/browser.ts"),
+};
+/** Browser-ready third-party packages the wallet may load. */
+const ALLOWED_PACKAGES = ["zod", "@noble/curves", "@noble/hashes", "@noble/ciphers", "@scure/bip39"];
+/** Files only the Node entry loads. */
+const NODE_ONLY = ["node.ts", "lmdb-db.ts", "node-crypto.ts"];
+/** Reachable files of other packages that use Buffer in functions the wallet never calls. */
+const NODE_GLOBALS_TOLERATED = new Set(["packages/core-common/src/setup/codes.ts"]);
+
+function specifiers(source: string): string[] {
+  const found: string[] = [];
+  for (const m of source.matchAll(/(?:^|\n)\s*(?:import|export)\s[^;]*?from\s*["']([^"']+)["']/g))
+    found.push(m[1]!);
+  for (const m of source.matchAll(/\bimport\(\s*["']([^"']+)["']\s*\)/g)) found.push(m[1]!);
+  return found;
+}
+
+function packageOf(specifier: string): string {
+  const parts = specifier.split("/");
+  return specifier.startsWith("@") ? parts.slice(0, 2).join("/") : parts[0]!;
+}
+
+function walk(entry: string) {
+  const seen = new Set<string>();
+  const packages = new Set<string>();
+  const forbidden: string[] = [];
+  const stack = [entry];
+  while (stack.length > 0) {
+    const file = stack.pop()!;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    for (const spec of specifiers(readFileSync(file, "utf8"))) {
+      if (spec.startsWith(".")) stack.push(resolve(dirname(file), spec.replace(/\.js$/, ".ts")));
+      else if (WORKSPACE[spec]) stack.push(WORKSPACE[spec]);
+      else if (spec.startsWith("@conclave/")) forbidden.push(`${relative(root, file)}: ${spec}`);
+      else if (spec.startsWith("node:") || builtinModules.includes(packageOf(spec)))
+        forbidden.push(`${relative(root, file)}: ${spec}`);
+      else packages.add(packageOf(spec));
+    }
+  }
+  return { files: [...seen].map((f) => relative(root, f)), packages, forbidden };
+}
+
+describe("browser safety of @conclave/wallet", () => {
+  const graph = walk(join(here, "index.ts"));
+
+  it("loads no Node module and no workspace package beyond the browser-safe entries", () => {
+    expect(graph.files).toContain("packages/core-client/src/index.ts");
+    expect(graph.forbidden).toEqual([]);
+  });
+
+  it("loads only browser-ready third-party packages (no lmdb, no native blst)", () => {
+    for (const p of graph.packages) expect(ALLOWED_PACKAGES).toContain(p);
+  });
+
+  it("uses no Node globals (Buffer, process, require, __dirname) in what it loads", () => {
+    const offenders = graph.files.filter(
+      (f) =>
+        !NODE_GLOBALS_TOLERATED.has(f) &&
+        /\b(?:Buffer|process|require|__dirname|__filename)\b/.test(
+          readFileSync(join(root, f), "utf8").replace(/\/\/.*$|\/\*[\s\S]*?\*\//gm, ""),
+        ),
+    );
+    expect(offenders).toEqual([]);
+  });
+
+  it("reaches every source file of the wallet except the Node-only ones", () => {
+    const sources = readdirSync(here)
+      .filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts") && !NODE_ONLY.includes(f))
+      .map((f) => `packages/wallet/src/${f}`);
+    for (const s of sources) expect(graph.files).toContain(s);
+    for (const f of NODE_ONLY) expect(graph.files).not.toContain(`packages/wallet/src/${f}`);
+  });
+});

@@ -1,0 +1,1547 @@
+// The wallet: notes of one federation's mint in a client database, moved by transactions that are
+// written down before they are sent, so that a crash at any point loses nothing.
+//
+// Every transaction goes through one path (`execute`):
+//   1. prepare: pick inputs, reserve note indexes, build and sign the transaction; ONE atomic write
+//      stores the pending operation (transaction bytes, inputs, outputs with their note indexes),
+//      advances the note counter and removes the input notes from the spendable set;
+//   2. submit the same bytes to every guardian (a resubmission after a crash gets the final state);
+//   3. await the state t guardians agree on (outcomes are per guardian: each its own share);
+//   4. accepted: combine each new note from t guardian shares (a share that does not verify against
+//      its guardian's public key share is dropped and the guardian named in `warnings`), unblind,
+//      verify; ONE atomic write stores the notes and deletes the pending operation. Fewer than t good
+//      shares: the operation stays pending and `resume()` asks again.
+//      rejected: the inputs go back to the wallet, except those t guardians report spent.
+// Network trouble leaves the operation pending; `resume()` (also run by `open`) continues it.
+import { sha256 } from "@noble/hashes/sha2.js";
+import { BadResponseError, FederationClient, NoQuorumError, decodeInviteCode } from "@conclave/core-client";
+import type { ClientOptions, GuardianAnswer, TxStatusView } from "@conclave/core-client";
+import {
+  ConclaveError,
+  TransactionRejectedError,
+  backupSigningBytes,
+  buildTransaction,
+  encodeTransaction,
+  fromHex,
+  parseFederationConfig,
+  toHex,
+  txidHex,
+} from "@conclave/core-common";
+import type { BackupRecord, FederationConfig, Signer, TxInput, TxOutput } from "@conclave/core-common";
+import type { Rng } from "@conclave/core-common/threshold";
+import { encodeDummyInput } from "@conclave/module-dummy/browser";
+import {
+  IssuedAnswerSchema,
+  MINT_QUERY_ITEMS_MAX,
+  MintOutputOutcomeSchema,
+  SpentAnswerSchema,
+  denominationAmount,
+  encodeMintInput,
+  encodeMintOutput,
+  mintConfigSchema,
+} from "@conclave/module-mint/browser";
+import type { DenominationKey, MintConfig } from "@conclave/module-mint/browser";
+import { z } from "zod";
+import { base64Decode, base64Encode } from "./base64.js";
+import { BACKUP_NOTES_MAX, decodeSnapshot, decryptBackup, encodeSnapshot, encryptBackup } from "./backup.js";
+import type { BackupSnapshot } from "./backup.js";
+import type { WalletCrypto } from "./crypto.js";
+import type { ClientDb, DbOp } from "./db.js";
+import { del, put, scanPrefix } from "./db.js";
+import { WalletError, assert } from "./errors.js";
+import { NOTE_INDEX_MAX, WalletKeys, federationRoot } from "./keys.js";
+import { NOTES_PER_STRING_MAX, decodeNoteString, encodeNoteString } from "./note-string.js";
+import type { BearerNote } from "./note-string.js";
+import {
+  coverValue,
+  decompose,
+  holdingsOf,
+  planCombine,
+  planOutputs,
+  representable,
+  selectExact,
+  sumOf,
+  without,
+} from "./select.js";
+import type { ReissuePlan } from "./select.js";
+import {
+  K_BACKUP,
+  K_COUNTER,
+  K_SCHEMA,
+  K_WALLET,
+  P_NOTE,
+  P_OP,
+  P_OUT,
+  SCHEMA_VERSION,
+  decodeNote,
+  json,
+  noteFromJson,
+  noteKey,
+  notePut,
+  noteToJson,
+  parseJson,
+} from "./store.js";
+import type {
+  BackupMeta,
+  ForeignNoteJson,
+  OutgoingRecord,
+  OwnNote,
+  PendingKind,
+  PendingOp,
+  WalletRecord,
+} from "./store.js";
+import type {
+  BackupResult,
+  DenominationHolding,
+  ReissueResult,
+  RestoreResult,
+  SpendResult,
+  ValidateResult,
+  WalletApi,
+  WalletInfo,
+} from "./types.js";
+
+/** Most inputs the wallet puts in one transaction (a signed input is ~160 bytes; 48 KiB per tx). */
+export const INPUTS_PER_TX_MAX = 128;
+/** Most outputs per transaction, whatever the mint allows (an output is ~63 bytes). */
+export const OUTPUTS_PER_TX_MAX = 128;
+/** Consecutive indexes that t guardians report not issued before a restore scan stops. */
+export const RESTORE_GAP_DEFAULT = 100;
+/** Spent queries in flight at once during a restore. */
+const QUERIES_IN_FLIGHT_MAX = 10;
+const SPENT_PATH = "/v1/modules/mint/notes/spent";
+const ISSUED_PATH = "/v1/modules/mint/notes/issued";
+/** Rounds of reissuing one operation may take (splitting into many notes takes several). */
+const ROUNDS_MAX = 64;
+
+export interface WalletHooks {
+  /** Test hook: runs once the operation is written down, before its transaction is first sent. */
+  readonly beforeSubmit?: (txid: string) => void | Promise<void>;
+  /** Test hook: runs after the guardians took a transaction, before the wallet waits for it. */
+  readonly afterSubmit?: (txid: string) => void | Promise<void>;
+}
+
+export interface WalletOptions {
+  readonly crypto: WalletCrypto;
+  /** Options of the client core (fetch, limits). */
+  readonly client?: ClientOptions;
+  /** How long one operation waits for t guardians to decide its transaction (default 60 s). */
+  readonly awaitTimeoutMs?: number;
+  readonly restoreGap?: number;
+  readonly hooks?: WalletHooks;
+  /** Where warnings go besides `Wallet.warnings` (a guardian sent a bad share...). */
+  readonly onWarning?: (message: string) => void;
+  readonly now?: () => number;
+}
+
+interface MintView {
+  readonly instanceId: number;
+  readonly config: MintConfig;
+}
+
+interface DummyView {
+  readonly instanceId: number;
+  readonly faucetAmountMax: bigint;
+  readonly feePerInput: bigint;
+}
+
+const dummyConfigSchema = z.object({
+  faucetAmountMax: z.string().regex(/^\d{1,20}$/),
+  feePerInput: z.string().regex(/^\d{1,20}$/),
+});
+
+function mintOf(config: FederationConfig): MintView {
+  const entry = config.modules.find((m) => m.kind === "mint");
+  if (!entry)
+    throw new ConclaveError("no_mint", "this federation runs no mint module: it cannot hold e-cash notes", {
+      status: 400,
+    });
+  const parsed = mintConfigSchema.safeParse(entry.config);
+  if (!parsed.success)
+    throw new ConclaveError(
+      "bad_mint_config",
+      `the federation's mint config is invalid: ${parsed.error.message}`,
+      {
+        status: 502,
+      },
+    );
+  const c = parsed.data;
+  return {
+    instanceId: entry.instanceId,
+    config: {
+      denominationsLog2: c.denominationsLog2,
+      feePerInput: BigInt(c.feePerInput),
+      notesPerTxMax: c.notesPerTxMax,
+      keys: c.keys.map((k) => ({
+        publicKey: fromHex(k.publicKey),
+        publicKeyShares: k.publicKeyShares.map(fromHex),
+      })),
+    },
+  };
+}
+
+function dummyOf(config: FederationConfig): DummyView | undefined {
+  const entry = config.modules.find((m) => m.kind === "dummy");
+  if (!entry || config.environment !== "dev") return undefined;
+  const parsed = dummyConfigSchema.safeParse(entry.config);
+  if (!parsed.success) return undefined;
+  return {
+    instanceId: entry.instanceId,
+    faucetAmountMax: BigInt(parsed.data.faucetAmountMax),
+    feePerInput: BigInt(parsed.data.feePerInput),
+  };
+}
+
+/** A note being issued to this wallet: everything re-derives from its index. */
+interface PreparedNote {
+  readonly index: number;
+  readonly denominationLog2: number;
+  readonly nonce: Uint8Array;
+  readonly blindingKey: bigint;
+  readonly blindedMessage: Uint8Array;
+}
+
+/** A guardian refused for good: a 4xx that is not a rate limit (422: the transaction's own fault). */
+function isRefusal(e: unknown): e is ConclaveError {
+  return (
+    e instanceof ConclaveError && e.status >= 400 && e.status < 500 && e.status !== 429 && e.status !== 499
+  );
+}
+
+class Mutex {
+  private tail: Promise<void> = Promise.resolve();
+  run<T>(f: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(f);
+    this.tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+}
+
+async function inBatches<T, R>(
+  items: readonly T[],
+  size: number,
+  concurrency: number,
+  f: (batch: readonly T[]) => Promise<readonly R[]>,
+): Promise<R[]> {
+  const batches: T[][] = [];
+  for (let i = 0; i < items.length; i += size) batches.push(items.slice(i, i + size));
+  const results: (readonly R[])[] = new Array<readonly R[]>(batches.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < batches.length) {
+      const i = next++;
+      results[i] = await f(batches[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, batches.length) }, worker));
+  return results.flat();
+}
+
+export class Wallet implements WalletApi {
+  /** Recent warnings: guardians that sent shares that do not verify, operations left pending. */
+  readonly warnings: string[] = [];
+  private clientPromise: Promise<FederationClient> | undefined;
+  private readonly mutex = new Mutex();
+  private readonly mint: MintView;
+  private readonly dummy: DummyView | undefined;
+  private readonly federationIdBytes: Uint8Array;
+  private readonly now: () => number;
+
+  private constructor(
+    private readonly db: ClientDb,
+    private readonly record: WalletRecord,
+    private readonly config: FederationConfig,
+    private readonly keys: WalletKeys,
+    private readonly options: WalletOptions,
+    client?: FederationClient,
+  ) {
+    this.mint = mintOf(config);
+    this.dummy = dummyOf(config);
+    this.federationIdBytes = fromHex(record.federationId);
+    this.now = options.now ?? Date.now;
+    if (client) this.clientPromise = Promise.resolve(client);
+  }
+
+  // ---- opening ---------------------------------------------------------------------------------
+
+  /** Opens the wallet in `db` and finishes what a crash interrupted (errors stay in `warnings`). */
+  static async open(db: ClientDb, options: WalletOptions): Promise<Wallet> {
+    const schema = await db.get(K_SCHEMA);
+    const raw = await db.get(K_WALLET);
+    if (!schema || !raw)
+      throw new WalletError("not_joined", "this database holds no wallet: join a federation first");
+    const { schema: version } = parseJson<{ schema: number }>(schema);
+    if (version !== SCHEMA_VERSION)
+      throw new ConclaveError(
+        "unsupported_schema",
+        `the wallet database has schema ${version}; this wallet reads schema ${SCHEMA_VERSION}`,
+        { status: 400 },
+      );
+    const record = parseJson<WalletRecord>(raw);
+    const wallet = new Wallet(
+      db,
+      record,
+      parseFederationConfig(record.config),
+      new WalletKeys(fromHex(record.root)),
+      options,
+    );
+    if ((await scanPrefix(db, P_OP)).length > 0) {
+      try {
+        await wallet.resume();
+      } catch (e) {
+        wallet.warn(`could not resume pending operations: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    return wallet;
+  }
+
+  /** Joins the federation of `invite` in an empty database, with the keys of `mnemonic`. */
+  static async join(db: ClientDb, invite: string, mnemonic: string, options: WalletOptions): Promise<Wallet> {
+    if (await db.get(K_WALLET))
+      throw new WalletError("already_joined", "this database already holds a wallet; use another directory");
+    const client = await joinClient(invite, options);
+    const root = await federationRoot(mnemonic, fromHex(client.federationId));
+    return Wallet.create(db, invite, client, root, 0, options);
+  }
+
+  private static async create(
+    db: ClientDb,
+    invite: string,
+    client: FederationClient,
+    root: Uint8Array,
+    nextIndex: number,
+    options: WalletOptions,
+    extra: readonly DbOp[] = [],
+  ): Promise<Wallet> {
+    const record: WalletRecord = {
+      federationId: client.federationId,
+      invite: invite.trim(),
+      config: client.config,
+      root: toHex(root),
+      createdAtMs: (options.now ?? Date.now)(),
+    };
+    const wallet = new Wallet(db, record, client.config, new WalletKeys(root), options, client);
+    await db.write([
+      put(K_SCHEMA, json({ schema: SCHEMA_VERSION })),
+      put(K_WALLET, json(record)),
+      put(K_COUNTER, json({ next: nextIndex })),
+      ...extra,
+    ]);
+    return wallet;
+  }
+
+  /**
+   * A new wallet from the mnemonic alone: the newest backup this mnemonic can read (minus notes the
+   * guardians report spent), then every note issued to indexes past it, found by re-deriving blinded
+   * messages until `restoreGap` consecutive indexes were never issued.
+   */
+  static async restore(
+    db: ClientDb,
+    invite: string,
+    mnemonic: string,
+    options: WalletOptions,
+  ): Promise<{ wallet: Wallet; result: RestoreResult }> {
+    const started = (options.now ?? Date.now)();
+    if (await db.get(K_WALLET))
+      throw new WalletError(
+        "already_joined",
+        "this database already holds a wallet; restore into another directory",
+      );
+    const now = options.now ?? Date.now;
+    const client = await joinClient(invite, options);
+    const root = await federationRoot(mnemonic, fromHex(client.federationId));
+    const joinMs = now() - started;
+    const restorer = new Restorer(client, new WalletKeys(root), options);
+    const found = await restorer.run();
+    const writeStarted = now();
+    const ops: DbOp[] = found.notes.map(notePut);
+    if (found.backupVersion !== undefined)
+      ops.push(
+        put(K_BACKUP, json({ version: found.backupVersion, notes: found.backupNotes, atMs: started })),
+      );
+    const wallet = await Wallet.create(db, invite, client, root, found.nextIndex, options, ops);
+    const result: RestoreResult = {
+      notes: found.notes.length,
+      amount: sumOf(found.notes.map((n) => n.denominationLog2)),
+      fromBackup: found.fromBackup,
+      fromScan: found.fromScan,
+      spentDropped: found.spentDropped,
+      ...(found.backupVersion !== undefined ? { backupVersion: found.backupVersion } : {}),
+      elapsedMs: now() - started,
+      phasesMs: { join: joinMs, ...found.phasesMs, write: now() - writeStarted },
+    };
+    return { wallet, result };
+  }
+
+  // ---- the API ---------------------------------------------------------------------------------
+
+  info(): Promise<WalletInfo> {
+    return this.mutex.run(async () => {
+      const notes = await this.loadNotes();
+      const counts = holdingsOf(notes.map((n) => n.denominationLog2));
+      const holdings: DenominationHolding[] = [...counts.entries()]
+        .sort(([a], [b]) => a - b)
+        .map(([log2, count]) => ({
+          denominationLog2: log2,
+          amount: denominationAmount(log2).toString(),
+          count,
+        }));
+      const outgoing = (await scanPrefix(this.db, P_OUT))
+        .map(([, v]) => parseJson<OutgoingRecord>(v))
+        .map((o) => ({ id: o.id, amount: BigInt(o.amount), createdAtMs: o.createdAtMs }))
+        .sort((a, b) => a.createdAtMs - b.createdAtMs);
+      const pending = await scanPrefix(this.db, P_OP);
+      const backupRaw = await this.db.get(K_BACKUP);
+      const lastBackup = backupRaw ? parseJson<BackupMeta>(backupRaw) : undefined;
+      const guardians = this.record.invite
+        ? decodeInviteCode(this.record.invite, 64 * 1024).guardians.map((g, index) => ({
+            index,
+            name: g.name,
+            url: g.api,
+          }))
+        : [];
+      return {
+        federationId: this.record.federationId,
+        federationName: this.config.name,
+        guardians,
+        threshold: this.config.guardians.length - Math.floor((this.config.guardians.length - 1) / 3),
+        balance: sumOf(notes.map((n) => n.denominationLog2)),
+        notes: holdings,
+        outgoing,
+        pendingOperations: pending.length,
+        feePerNote: this.mint.config.feePerInput,
+        denominationsLog2: this.mint.config.denominationsLog2,
+        ...(lastBackup ? { lastBackup } : {}),
+      };
+    });
+  }
+
+  devFaucet(amount: bigint): Promise<ReissueResult> {
+    return this.mutex.run(async () => {
+      const dummy = this.dummy;
+      if (!dummy)
+        throw new WalletError(
+          "not_dev_federation",
+          "this federation has no test faucet (only dev federations run the test-only dummy module)",
+        );
+      this.checkAmount(amount);
+      const notes = decompose(amount, this.mint.config.denominationsLog2).notes;
+      const results: ReissueResult[] = [];
+      let chunk: number[] = [];
+      let chunkValue = 0n;
+      const flush = async () => {
+        if (chunk.length === 0) return;
+        const faucet: TxInput = {
+          module: dummy.instanceId,
+          amount: chunkValue + dummy.feePerInput,
+          payload: encodeDummyInput({ kind: "faucet", nonce: this.options.crypto.random(16) }),
+        };
+        const op = await this.prepare("faucet", { faucet: [faucet], outputs: chunk });
+        results.push(await this.execute(op));
+        chunk = [];
+        chunkValue = 0n;
+      };
+      for (const log2 of notes) {
+        const d = denominationAmount(log2);
+        if (d + dummy.feePerInput > dummy.faucetAmountMax)
+          throw new WalletError(
+            "invalid_amount",
+            `the faucet gives at most ${dummy.faucetAmountMax} per transaction`,
+          );
+        if (chunk.length >= this.outputsMax() || chunkValue + d + dummy.feePerInput > dummy.faucetAmountMax)
+          await flush();
+        chunk.push(log2);
+        chunkValue += d;
+      }
+      await flush();
+      return mergeResults(results);
+    });
+  }
+
+  spend(amount: bigint): Promise<SpendResult> {
+    return this.mutex.run(async () => {
+      this.checkAmount(amount);
+      for (let round = 0; round < ROUNDS_MAX; round++) {
+        const notes = await this.loadNotes();
+        const holdings = holdingsOf(notes.map((n) => n.denominationLog2));
+        const exact = selectExact(holdings, amount);
+        if (exact) return this.handOut(notes, exact, amount);
+        await this.execute(await this.prepareChange(notes, amount));
+      }
+      throw new Error(`spend of ${amount} did not converge in ${ROUNDS_MAX} reissues`);
+    });
+  }
+
+  cancel(spendId: string): Promise<ReissueResult> {
+    return this.mutex.run(async () => {
+      const raw = /^[0-9a-f]{1,64}$/.test(spendId) ? await this.db.get(P_OUT + spendId) : undefined;
+      if (!raw)
+        throw new WalletError("unknown_spend", `this wallet handed out no open spend with id ${spendId}`);
+      const outgoing = parseJson<OutgoingRecord>(raw);
+      const inputs = outgoing.notes.map(noteFromJson);
+      const results: ReissueResult[] = [];
+      // One transaction per chunk; the entry keeps the notes not yet taken back, so that a crash
+      // between chunks leaves every note either in the entry or in a pending operation.
+      const chunks = this.chunkInputs(inputs.map((n) => n.denominationLog2));
+      let rest = outgoing.notes;
+      for (const chunk of chunks) {
+        const own = chunk.map((i) => inputs[i]!);
+        const plan = this.plan(
+          own.map((n) => n.denominationLog2),
+          [],
+        );
+        const taken = new Set(own.map((n) => toHex(n.nonce)));
+        rest = rest.filter((n) => !taken.has(n.nonce));
+        results.push(
+          await this.execute(
+            await this.prepare("cancel", {
+              own,
+              outputs: plan.outputs,
+              outgoing: { ...outgoing, notes: own.map(noteToJson) },
+              outgoingRest: { ...outgoing, notes: rest },
+            }),
+          ),
+        );
+      }
+      return mergeResults(results);
+    });
+  }
+
+  reissue(notesText: string): Promise<ReissueResult> {
+    return this.mutex.run(async () => {
+      const decoded = decodeNoteString(notesText);
+      if (decoded.federationId !== this.record.federationId)
+        throw new WalletError(
+          "wrong_federation",
+          `these notes belong to federation ${decoded.federationId}, this wallet to ${this.record.federationId}`,
+          { federationId: decoded.federationId },
+        );
+      const foreign = decoded.notes.map((n) => this.foreignNote(n));
+      const seen = new Set<string>();
+      foreign.forEach((n, i) => {
+        if (seen.has(n.nonce))
+          throw new WalletError("malformed_notes", `note ${i + 1} appears twice in the string`);
+        seen.add(n.nonce);
+      });
+      const bad = this.badNotes(
+        foreign.map((n) => ({ ...n, nonce: fromHex(n.nonce), signature: fromHex(n.signature) })),
+      );
+      if (bad.length > 0)
+        throw new WalletError(
+          "invalid_note",
+          `note${bad.length > 1 ? "s" : ""} ${bad.map((i) => i + 1).join(", ")} of the string ` +
+            `do${bad.length > 1 ? "" : "es"} not carry the federation's signature (forged or altered); nothing was redeemed`,
+          { notes: bad },
+        );
+      const results: ReissueResult[] = [];
+      for (const chunk of this.chunkInputs(foreign.map((n) => n.denominationLog2))) {
+        const inputs = chunk.map((i) => foreign[i]!);
+        const plan = this.plan(
+          inputs.map((n) => n.denominationLog2),
+          [],
+        );
+        results.push(
+          await this.execute(await this.prepare("reissue", { foreign: inputs, outputs: plan.outputs })),
+        );
+      }
+      return mergeResults(results);
+    });
+  }
+
+  split(denominationLog2: number, count: number): Promise<ReissueResult> {
+    return this.mutex.run(async () => {
+      if (!this.mint.config.denominationsLog2.includes(denominationLog2))
+        throw new WalletError(
+          "invalid_amount",
+          `the mint has no denomination 2^${denominationLog2}; it has 2^k for k in [${this.mint.config.denominationsLog2.join(", ")}]`,
+        );
+      if (!Number.isSafeInteger(count) || count < 1 || count > 100_000)
+        throw new WalletError("invalid_amount", `a note count is 1 to 100000, not ${count}`);
+      const results: ReissueResult[] = [];
+      for (let round = 0; round < ROUNDS_MAX * 4; round++) {
+        const notes = await this.loadNotes();
+        const holdings = holdingsOf(notes.map((n) => n.denominationLog2));
+        const have = holdings.get(denominationLog2) ?? 0;
+        if (have >= count) return mergeResults(results);
+        const need = count - have;
+        const others = new Map(holdings);
+        others.delete(denominationLog2);
+        const wantedValue = BigInt(need) * denominationAmount(denominationLog2);
+        const fee = this.mint.config.feePerInput;
+        const inputs =
+          coverValue(others, wantedValue, fee, this.inputsMax()) ?? largestFirst(others, this.inputsMax());
+        const plan = planOutputs(
+          inputs,
+          new Array<number>(need).fill(denominationLog2),
+          fee,
+          this.mint.config.denominationsLog2,
+          this.outputsMax(),
+        );
+        if (!plan || !plan.outputs.includes(denominationLog2))
+          throw new WalletError(
+            "insufficient_funds",
+            `not enough other notes to make ${count} notes of ${denominationAmount(denominationLog2)} (have ${have})`,
+          );
+        results.push(
+          await this.execute(
+            await this.prepare("split", { own: pickNotes(notes, inputs), outputs: plan.outputs }),
+          ),
+        );
+      }
+      throw new Error(`split did not converge in ${ROUNDS_MAX * 4} reissues`);
+    });
+  }
+
+  combine(): Promise<ReissueResult> {
+    return this.mutex.run(async () => {
+      const results: ReissueResult[] = [];
+      for (let round = 0; round < ROUNDS_MAX * 4; round++) {
+        const notes = await this.loadNotes();
+        const plan = planCombine(
+          notes.map((n) => n.denominationLog2),
+          this.mint.config.feePerInput,
+          this.mint.config.denominationsLog2,
+          this.inputsMax(),
+          this.outputsMax(),
+        );
+        if (!plan) break;
+        results.push(
+          await this.execute(
+            await this.prepare("combine", { own: pickNotes(notes, plan.inputs), outputs: plan.outputs }),
+          ),
+        );
+      }
+      return mergeResults(results);
+    });
+  }
+
+  validate(notesText: string, options: { online?: boolean } = {}): Promise<ValidateResult> {
+    return this.mutex.run(async () => {
+      const decoded = decodeNoteString(notesText);
+      if (decoded.federationId !== this.record.federationId)
+        throw new WalletError(
+          "wrong_federation",
+          `these notes belong to federation ${decoded.federationId}, this wallet to ${this.record.federationId}`,
+          { federationId: decoded.federationId },
+        );
+      const notes = decoded.notes.map((n) => ({
+        denominationLog2: n.denominationLog2,
+        nonce: this.options.crypto.ed25519PublicKey(n.spendSeed),
+        signature: n.signature,
+      }));
+      const bad = new Set(this.badNotes(notes));
+      const result: ValidateResult = {
+        federationId: decoded.federationId,
+        amount: sumOf(notes.map((n) => n.denominationLog2)),
+        notes: notes.map((n, i) => ({
+          denominationLog2: n.denominationLog2,
+          nonce: toHex(n.nonce),
+          valid: !bad.has(i),
+        })),
+      };
+      if (!options.online) return result;
+      const spent = await spentOf(
+        await this.client(),
+        notes.map((n) => toHex(n.nonce)),
+      );
+      return { ...result, spent };
+    });
+  }
+
+  backup(): Promise<BackupResult> {
+    return this.mutex.run(async () => {
+      const client = await this.client();
+      const snapshot = await this.snapshot();
+      if (snapshot.notes.length > BACKUP_NOTES_MAX)
+        throw new ConclaveError(
+          "backup_too_large",
+          `the wallet holds ${snapshot.notes.length} notes, a backup at most ${BACKUP_NOTES_MAX}: combine notes first`,
+          { status: 400 },
+        );
+      const ciphertext = encryptBackup(
+        this.keys.backupKey,
+        this.federationIdBytes,
+        encodeSnapshot(snapshot),
+        this.options.crypto.random,
+      );
+      const lastRaw = await this.db.get(K_BACKUP);
+      const last = lastRaw ? parseJson<BackupMeta>(lastRaw) : undefined;
+      const atMs = this.now();
+      const version = Math.max(atMs, (last?.version ?? 0) + 1);
+      const record = signBackup(this.options.crypto, this.keys, this.federationIdBytes, version, ciphertext);
+      const { storedBy } = await client.uploadBackup(record);
+      await this.db.write([put(K_BACKUP, json({ version, notes: snapshot.notes.length, atMs }))]);
+      return { version, notes: snapshot.notes.length, bytes: ciphertext.length, storedBy };
+    });
+  }
+
+  resume(): Promise<number> {
+    return this.mutex.run(async () => {
+      let finished = 0;
+      for (const [, raw] of await scanPrefix(this.db, P_OP)) {
+        const op = parseJson<PendingOp>(raw);
+        try {
+          await this.execute(op, true);
+          finished++;
+        } catch (e) {
+          if (!(await this.db.get(P_OP + op.txid))) finished++;
+          this.warn(`operation ${op.txid} (${op.kind}): ${e instanceof Error ? e.message : String(e)}`);
+        }
+      }
+      return finished;
+    });
+  }
+
+  close(): Promise<void> {
+    return this.mutex.run(() => this.db.close());
+  }
+
+  // ---- preparing transactions ------------------------------------------------------------------
+
+  /** The mint counts notes per transaction on each side (inputs and outputs). */
+  private inputsMax(): number {
+    return Math.min(this.mint.config.notesPerTxMax, INPUTS_PER_TX_MAX);
+  }
+
+  private outputsMax(): number {
+    return Math.min(this.mint.config.notesPerTxMax, OUTPUTS_PER_TX_MAX);
+  }
+
+  private checkAmount(amount: bigint): void {
+    if (typeof amount !== "bigint" || !representable(amount, this.mint.config.denominationsLog2)) {
+      const smallest = denominationAmount(Math.min(...this.mint.config.denominationsLog2));
+      throw new WalletError(
+        "invalid_amount",
+        amount <= 0n
+          ? `an amount must be positive, got ${amount}`
+          : `${amount} is not a multiple of ${smallest}, the smallest note of this mint`,
+        { amount: String(amount) },
+      );
+    }
+  }
+
+  /** Outputs for spending `inputs` (wanted notes, then change), or a clear error. */
+  private plan(inputs: readonly number[], wanted: readonly number[]): ReissuePlan {
+    const plan = planOutputs(
+      inputs,
+      wanted,
+      this.mint.config.feePerInput,
+      this.mint.config.denominationsLog2,
+      this.outputsMax(),
+    );
+    if (!plan)
+      throw new WalletError(
+        "insufficient_funds",
+        `notes worth ${sumOf(inputs)} do not pay the fee of ${this.mint.config.feePerInput} per note`,
+      );
+    return plan;
+  }
+
+  /** Splits inputs into transactions whose change fits in the mint's notes per transaction. */
+  private chunkInputs(log2s: readonly number[]): number[][] {
+    const chunks: number[][] = [];
+    let chunk: number[] = [];
+    const fits = (c: readonly number[]) =>
+      c.length <= this.inputsMax() &&
+      planOutputs(
+        c.map((i) => log2s[i]!),
+        [],
+        this.mint.config.feePerInput,
+        this.mint.config.denominationsLog2,
+        this.outputsMax(),
+      ) !== undefined;
+    for (let i = 0; i < log2s.length; i++) {
+      const next = [...chunk, i];
+      if (chunk.length > 0 && !fits(next)) {
+        chunks.push(chunk);
+        chunk = [i];
+      } else chunk = next;
+    }
+    if (chunk.length > 0) chunks.push(chunk);
+    return chunks;
+  }
+
+  /** A reissue that makes `amount` payable with exact notes (the change stays in the wallet). */
+  private prepareChange(notes: readonly OwnNote[], amount: bigint): Promise<PendingOp> {
+    const fee = this.mint.config.feePerInput;
+    const denoms = this.mint.config.denominationsLog2;
+    const holdings = holdingsOf(notes.map((n) => n.denominationLog2));
+    // Pay what exact notes can pay; split one note for the rest (fewest inputs, least fee)...
+    const partial = greedyPartial(holdings, amount);
+    const rest = amount - sumOf(partial);
+    let inputs = coverValue(without(holdings, partial), rest, fee, this.inputsMax());
+    let wanted = decompose(rest, denoms).notes;
+    // ...or reissue enough notes into the whole amount.
+    if (!inputs) {
+      inputs = coverValue(holdings, amount, fee, this.inputsMax());
+      wanted = decompose(amount, denoms).notes;
+    }
+    const plan = inputs && planOutputs(inputs, wanted, fee, denoms, this.outputsMax());
+    if (!inputs || !plan) {
+      const balance = sumOf(notes.map((n) => n.denominationLog2));
+      throw new WalletError(
+        "insufficient_funds",
+        `the wallet holds ${balance}; spending ${amount} needs more (the mint charges ${fee} per note reissued for change)`,
+        { balance: balance.toString(), amount: amount.toString() },
+      );
+    }
+    return this.prepare("change", { own: pickNotes(notes, plan.inputs), outputs: plan.outputs });
+  }
+
+  private foreignNote(n: BearerNote): ForeignNoteJson {
+    return {
+      denominationLog2: n.denominationLog2,
+      spendSeed: toHex(n.spendSeed),
+      nonce: toHex(this.options.crypto.ed25519PublicKey(n.spendSeed)),
+      signature: toHex(n.signature),
+    };
+  }
+
+  private keyOf(log2: number): DenominationKey | undefined {
+    const i = this.mint.config.denominationsLog2.indexOf(log2);
+    return i < 0 ? undefined : this.mint.config.keys[i];
+  }
+
+  /** Positions of notes that do not verify (unknown denomination included): batched per denomination. */
+  private badNotes(
+    notes: readonly { denominationLog2: number; nonce: Uint8Array; signature: Uint8Array }[],
+  ): number[] {
+    const byDenom = new Map<number, number[]>();
+    notes.forEach((n, i) => byDenom.set(n.denominationLog2, [...(byDenom.get(n.denominationLog2) ?? []), i]));
+    const bad: number[] = [];
+    for (const [log2, positions] of byDenom) {
+      const key = this.keyOf(log2);
+      if (!key) {
+        bad.push(...positions);
+        continue;
+      }
+      const group = positions.map((i) => notes[i]!);
+      for (const b of this.options.crypto.tbs.findBadNotes(key.publicKey, group, this.options.crypto.random))
+        bad.push(positions[b]!);
+    }
+    return bad.sort((a, b) => a - b);
+  }
+
+  private prepareNote(index: number, denominationLog2: number): PreparedNote {
+    const nonce = this.options.crypto.ed25519PublicKey(this.keys.spendSeed(index));
+    const { blindingKey, blindedMessage } = this.options.crypto.tbs.blind(
+      nonce,
+      this.keys.blindingRng(index),
+    );
+    return { index, denominationLog2, nonce, blindingKey, blindedMessage };
+  }
+
+  private async readCounter(): Promise<number> {
+    const raw = await this.db.get(K_COUNTER);
+    assert(raw, "the wallet has no note counter");
+    return parseJson<{ next: number }>(raw).next;
+  }
+
+  /**
+   * Builds and signs a transaction and writes it down as a pending operation, together with the
+   * advanced note counter and the removal of its inputs from the spendable notes (one atomic write).
+   */
+  private async prepare(
+    kind: PendingKind,
+    parts: {
+      readonly own?: readonly OwnNote[];
+      readonly foreign?: readonly ForeignNoteJson[];
+      readonly faucet?: readonly TxInput[];
+      readonly outputs: readonly number[];
+      readonly outgoing?: OutgoingRecord;
+      /** For a cancel: what stays in the outgoing entry (deleted when nothing does). */
+      readonly outgoingRest?: OutgoingRecord;
+    },
+  ): Promise<PendingOp> {
+    const own = parts.own ?? [];
+    const foreign = parts.foreign ?? [];
+    const first = await this.readCounter();
+    if (first + parts.outputs.length > NOTE_INDEX_MAX) throw new Error("the wallet ran out of note indexes");
+    const faucet = parts.faucet ?? [];
+    const prepared = parts.outputs.map((log2, i) => this.prepareNote(first + i, log2));
+    const mintModule = this.mint.instanceId;
+    const inputs: TxInput[] = [...faucet];
+    const signers: Signer[] = [];
+    for (const n of own) {
+      inputs.push({
+        module: mintModule,
+        amount: denominationAmount(n.denominationLog2),
+        payload: encodeMintInput({
+          denominationLog2: n.denominationLog2,
+          spendKey: n.nonce,
+          signature: n.signature,
+        }),
+      });
+      signers.push(this.options.crypto.ed25519Signer(this.keys.spendSeed(n.index)));
+    }
+    for (const n of foreign) {
+      inputs.push({
+        module: mintModule,
+        amount: denominationAmount(n.denominationLog2),
+        payload: encodeMintInput({
+          denominationLog2: n.denominationLog2,
+          spendKey: fromHex(n.nonce),
+          signature: fromHex(n.signature),
+        }),
+      });
+      signers.push(this.options.crypto.ed25519Signer(fromHex(n.spendSeed)));
+    }
+    const outputs: TxOutput[] = prepared.map((p) => ({
+      module: mintModule,
+      amount: denominationAmount(p.denominationLog2),
+      payload: encodeMintOutput({ denominationLog2: p.denominationLog2, blindedMessage: p.blindedMessage }),
+    }));
+    const tx = buildTransaction(inputs, outputs, signers, sha256, this.options.crypto.random(32));
+    const op: PendingOp = {
+      txid: txidHex(tx, sha256),
+      kind,
+      createdAtMs: this.now(),
+      tx: toHex(encodeTransaction(tx)),
+      ownInputs: own.map(noteToJson),
+      foreignInputs: foreign,
+      outputs: prepared.map((p, i) => ({ index: p.index, denominationLog2: p.denominationLog2, output: i })),
+      ...(parts.outgoing ? { outgoing: parts.outgoing } : {}),
+    };
+    await this.db.write([
+      put(K_COUNTER, json({ next: first + prepared.length })),
+      put(P_OP + op.txid, json(op)),
+      ...own.map((n) => del(noteKey(n.denominationLog2, n.nonce))),
+      ...(parts.outgoingRest
+        ? [
+            parts.outgoingRest.notes.length > 0
+              ? put(P_OUT + parts.outgoingRest.id, json(parts.outgoingRest))
+              : del(P_OUT + parts.outgoingRest.id),
+          ]
+        : []),
+    ]);
+    return op;
+  }
+
+  // ---- running transactions --------------------------------------------------------------------
+
+  /** Submits (or resubmits) a pending operation, waits for the federation, and settles it. */
+  private async execute(op: PendingOp, resuming = false): Promise<ReissueResult> {
+    const client = await this.client();
+    if (!resuming) await this.options.hooks?.beforeSubmit?.(op.txid);
+    try {
+      await client.submitTransaction(fromHex(op.tx));
+    } catch (e) {
+      if (isRefusal(e)) return this.settleRejected(op, e);
+      this.warn(`transaction ${op.txid} not submitted (${errorText(e)}); it stays pending for resume()`);
+      throw e;
+    }
+    if (!resuming) await this.options.hooks?.afterSubmit?.(op.txid);
+    const agreement = await client.awaitTransaction(op.txid, {
+      agreeOnOutcomes: false,
+      ...(this.options.awaitTimeoutMs !== undefined ? { timeoutMs: this.options.awaitTimeoutMs } : {}),
+    });
+    const state = agreement.value;
+    if (state.state === "rejected")
+      return this.settleRejected(
+        op,
+        new TransactionRejectedError(state.error.code, state.error.message, state.error.details ?? {}),
+      );
+    return this.settleAccepted(op, client, agreement.answers, BigInt(state.fee));
+  }
+
+  private async settleAccepted(
+    op: PendingOp,
+    client: FederationClient,
+    answers: readonly GuardianAnswer<TxStatusView>[],
+    fee: bigint,
+  ): Promise<ReissueResult> {
+    const outcomes = new Map<number, readonly unknown[]>();
+    const take = (a: GuardianAnswer<TxStatusView>) => {
+      if (a.ok && a.value.state === "accepted" && a.value.txid === op.txid)
+        outcomes.set(a.guardian, a.value.outcomes);
+    };
+    answers.forEach(take);
+    let notes = this.finishNotes(op, outcomes, client.t);
+    if (!notes.done) {
+      // Ask the guardians whose outcomes are missing (down when we waited, or slower than t others).
+      const missing = client.guardians
+        .map((g) => g.index)
+        .filter((g) => !outcomes.has(g) || notes.badGuardians.has(g));
+      const fetched = await Promise.allSettled(missing.map((g) => client.transactionAt(g, op.txid)));
+      fetched.forEach((r, i) => {
+        if (r.status === "fulfilled") take({ guardian: missing[i]!, ok: true, value: r.value });
+      });
+      notes = this.finishNotes(op, outcomes, client.t);
+    }
+    for (const g of notes.badGuardians)
+      this.warn(
+        `guardian ${g} sent blind signature shares that do not verify for transaction ${op.txid}; ignored`,
+      );
+    if (!notes.done)
+      throw new NoQuorumError(
+        `fewer than ${client.t} guardians sent valid blind signature shares for transaction ${op.txid} ` +
+          `(it is accepted; resume() asks again)`,
+        client.t,
+        client.guardians.map((g) => ({
+          guardian: g.index,
+          url: g.url,
+          answer: !outcomes.has(g.index)
+            ? "no outcome"
+            : notes.badGuardians.has(g.index)
+              ? "shares that do not verify"
+              : "valid shares",
+        })),
+      );
+    const ops: DbOp[] = [...notes.notes.map(notePut), del(P_OP + op.txid)];
+    await this.db.write(ops);
+    const issued = sumOf(notes.notes.map((n) => n.denominationLog2));
+    return { txid: op.txid, amount: issued, fee, notesIssued: notes.notes.length };
+  }
+
+  /**
+   * The new notes from the guardians' outcomes: for each output, t shares combined without checking
+   * first (then the notes of a denomination verified in one batch); only a note that does not verify
+   * has its shares checked one by one against each guardian's public key share, naming the bad ones.
+   */
+  private finishNotes(
+    op: PendingOp,
+    outcomes: ReadonlyMap<number, readonly unknown[]>,
+    t: number,
+  ): { done: boolean; notes: OwnNote[]; badGuardians: Set<number> } {
+    const tbs = this.options.crypto.tbs;
+    const badGuardians = new Set<number>();
+    const candidates: {
+      p: PreparedNote;
+      shares: { guardian: number; share: Uint8Array }[];
+      signature?: Uint8Array;
+    }[] = [];
+    for (const out of op.outputs) {
+      const p = this.prepareNote(out.index, out.denominationLog2);
+      const shares: { guardian: number; share: Uint8Array }[] = [];
+      for (const [guardian, list] of [...outcomes.entries()].sort(([a], [b]) => a - b)) {
+        const parsed = MintOutputOutcomeSchema.safeParse(list[out.output]);
+        if (!parsed.success || parsed.data.denominationLog2 !== out.denominationLog2) {
+          if (list[out.output] !== null && list[out.output] !== undefined) badGuardians.add(guardian);
+          continue;
+        }
+        shares.push({ guardian, share: fromHex(parsed.data.blindShare) });
+      }
+      candidates.push({ p, shares });
+    }
+    const rng: Rng = this.options.crypto.random;
+    // Optimistic: combine the first t shares and verify the resulting notes in one batch.
+    const byDenom = new Map<number, number[]>();
+    candidates.forEach((c, i) => {
+      if (c.shares.length < t) return;
+      const combined = tbs.combineBlindShares(t, c.shares.slice(0, t));
+      const sig = combined.ok ? tbs.unblind(combined.value, c.p.blindingKey) : combined;
+      if (sig.ok) c.signature = sig.value;
+      byDenom.set(c.p.denominationLog2, [...(byDenom.get(c.p.denominationLog2) ?? []), i]);
+    });
+    const verified = new Set<number>();
+    for (const [log2, positions] of byDenom) {
+      const key = this.keyOf(log2);
+      assert(key, `an output of an unknown denomination 2^${log2}`);
+      const withSig = positions.filter((i) => candidates[i]!.signature);
+      const bad = new Set(
+        tbs.findBadNotes(
+          key.publicKey,
+          withSig.map((i) => ({ nonce: candidates[i]!.p.nonce, signature: candidates[i]!.signature! })),
+          rng,
+        ),
+      );
+      withSig.forEach((i, k) => {
+        if (!bad.has(k)) verified.add(i);
+      });
+    }
+    // Pessimistic, for the rest: check every share, combine t good ones.
+    candidates.forEach((c, i) => {
+      if (verified.has(i)) return;
+      const key = this.keyOf(c.p.denominationLog2);
+      assert(key, "denomination checked above");
+      const good = c.shares.filter((s) => {
+        const pk = key.publicKeyShares[s.guardian];
+        const ok = pk !== undefined && tbs.verifyBlindShare(pk, c.p.blindedMessage, s.share);
+        if (!ok) badGuardians.add(s.guardian);
+        return ok;
+      });
+      delete c.signature;
+      if (good.length < t) return;
+      const combined = tbs.combineBlindShares(t, good.slice(0, t));
+      const sig = combined.ok ? tbs.unblind(combined.value, c.p.blindingKey) : combined;
+      if (sig.ok && tbs.verifyNote(key.publicKey, c.p.nonce, sig.value)) {
+        c.signature = sig.value;
+        verified.add(i);
+      }
+    });
+    const notes = candidates.flatMap((c, i) =>
+      verified.has(i) && c.signature
+        ? [
+            {
+              index: c.p.index,
+              denominationLog2: c.p.denominationLog2,
+              nonce: c.p.nonce,
+              signature: c.signature,
+            },
+          ]
+        : [],
+    );
+    return { done: notes.length === candidates.length, notes, badGuardians };
+  }
+
+  /**
+   * The federation refused the transaction: nothing moved. Own inputs go back to the wallet (or to
+   * the outgoing entry of a cancel), except inputs t guardians report spent when the refusal is a
+   * spent input. Throws the refusal, with what happened to the notes.
+   */
+  private async settleRejected(op: PendingOp, error: ConclaveError): Promise<never> {
+    const client = await this.client();
+    const spentInput = error.code === "spent_input";
+    const own = op.ownInputs.map(noteFromJson);
+    let spentOwn = new Set<number>();
+    let spentForeign = new Set<number>();
+    // A cancel refused for a spent note closes the whole entry: its other notes are checked too.
+    const restRaw =
+      op.kind === "cancel" && op.outgoing ? await this.db.get(P_OUT + op.outgoing.id) : undefined;
+    const rest = restRaw ? parseJson<OutgoingRecord>(restRaw) : undefined;
+    const restNotes = spentInput && rest ? rest.notes.map(noteFromJson) : [];
+    let restUnspent: OwnNote[] = [];
+    if (spentInput) {
+      // Unknown spent state keeps the operation pending (resume asks again): never guess.
+      const spent = await spentOf(client, [
+        ...op.ownInputs.map((n) => n.nonce),
+        ...op.foreignInputs.map((n) => n.nonce),
+        ...restNotes.map((n) => toHex(n.nonce)),
+      ]);
+      spentOwn = new Set(own.flatMap((_, i) => (spent[i] ? [i] : [])));
+      spentForeign = new Set(op.foreignInputs.flatMap((_, i) => (spent[own.length + i] ? [i] : [])));
+      const offset = own.length + op.foreignInputs.length;
+      restUnspent = restNotes.filter((_, i) => !spent[offset + i]);
+    }
+    const ops: DbOp[] = [del(P_OP + op.txid)];
+    let message = error.message;
+    const details: Record<string, unknown> = { ...error.details, txid: op.txid };
+    if (op.kind === "cancel" && op.outgoing) {
+      if (spentInput) {
+        const unspent = [...own.filter((_, i) => !spentOwn.has(i)), ...restUnspent];
+        const total = own.length + restNotes.length;
+        ops.push(...unspent.map(notePut), del(P_OUT + op.outgoing.id));
+        message =
+          `spend ${op.outgoing.id} was already redeemed by whoever received it (${total - unspent.length} of ` +
+          `${total} notes spent); its outgoing entry is closed` +
+          (unspent.length > 0 ? `, and the ${unspent.length} unspent notes are back in the wallet` : "");
+      } else {
+        // Back into the entry, next to the notes no chunk has taken yet.
+        ops.push(
+          put(
+            P_OUT + op.outgoing.id,
+            json({ ...op.outgoing, notes: [...(rest?.notes ?? []), ...op.outgoing.notes] }),
+          ),
+        );
+      }
+    } else {
+      ops.push(...own.filter((_, i) => !spentOwn.has(i)).map(notePut));
+      if (spentOwn.size > 0)
+        message += `; ${spentOwn.size} of this wallet's notes are spent and were dropped`;
+    }
+    if (op.foreignInputs.length > 0 && spentInput) {
+      const unspent = op.foreignInputs.filter((_, i) => !spentForeign.has(i));
+      message =
+        `${spentForeign.size} of the ${op.foreignInputs.length} notes were already redeemed (spent); nothing was received` +
+        (unspent.length > 0 ? `; the ${unspent.length} unspent ones are in details.unspentNotes` : "");
+      if (unspent.length > 0)
+        details["unspentNotes"] = encodeNoteString({
+          federationId: this.record.federationId,
+          notes: unspent.slice(0, NOTES_PER_STRING_MAX).map((n) => ({
+            denominationLog2: n.denominationLog2,
+            spendSeed: fromHex(n.spendSeed),
+            signature: fromHex(n.signature),
+          })),
+        });
+    }
+    await this.db.write(ops);
+    throw error instanceof TransactionRejectedError
+      ? new TransactionRejectedError(error.code, message, details)
+      : error;
+  }
+
+  // ---- spending --------------------------------------------------------------------------------
+
+  private async handOut(
+    notes: readonly OwnNote[],
+    log2s: readonly number[],
+    amount: bigint,
+  ): Promise<SpendResult> {
+    const chosen = pickNotes(notes, log2s);
+    if (chosen.length > NOTES_PER_STRING_MAX)
+      throw new WalletError(
+        "invalid_amount",
+        `${amount} needs ${chosen.length} notes, a note string holds at most ${NOTES_PER_STRING_MAX}: combine first`,
+      );
+    const id = toHex(this.options.crypto.random(16));
+    const outgoing: OutgoingRecord = {
+      id,
+      amount: amount.toString(),
+      createdAtMs: this.now(),
+      notes: chosen.map(noteToJson),
+    };
+    const text = encodeNoteString({
+      federationId: this.record.federationId,
+      notes: chosen.map((n) => ({
+        denominationLog2: n.denominationLog2,
+        spendSeed: this.keys.spendSeed(n.index),
+        signature: n.signature,
+      })),
+    });
+    await this.db.write([
+      ...chosen.map((n) => del(noteKey(n.denominationLog2, n.nonce))),
+      put(P_OUT + id, json(outgoing)),
+    ]);
+    return { id, amount, notes: text };
+  }
+
+  private async loadNotes(): Promise<OwnNote[]> {
+    return (await scanPrefix(this.db, P_NOTE)).map(([, v]) => decodeNote(v));
+  }
+
+  /** What a backup holds: spendable and outgoing notes, and the first index no pending operation uses. */
+  private async snapshot(): Promise<BackupSnapshot> {
+    const notes = await this.loadNotes();
+    for (const [, raw] of await scanPrefix(this.db, P_OUT))
+      notes.push(...parseJson<OutgoingRecord>(raw).notes.map(noteFromJson));
+    let nextIndex = await this.readCounter();
+    for (const [, raw] of await scanPrefix(this.db, P_OP)) {
+      const op = parseJson<PendingOp>(raw);
+      notes.push(...op.ownInputs.map(noteFromJson));
+      // Its outputs may get issued after the backup: the restore scan must start below them.
+      for (const o of op.outputs) nextIndex = Math.min(nextIndex, o.index);
+    }
+    return { nextIndex, notes };
+  }
+
+  private client(): Promise<FederationClient> {
+    this.clientPromise ??= joinClient(this.record.invite, this.options).then((c) => {
+      if (c.federationId !== this.record.federationId)
+        throw new BadResponseError("invite", `the stored invite names federation ${c.federationId}`);
+      return c;
+    });
+    const p = this.clientPromise;
+    // A failed join is retried at the next call (the guardians may have been unreachable).
+    p.catch(() => {
+      if (this.clientPromise === p) this.clientPromise = undefined;
+    });
+    return p;
+  }
+
+  private warn(message: string): void {
+    this.warnings.push(message);
+    if (this.warnings.length > 100) this.warnings.shift();
+    this.options.onWarning?.(message);
+  }
+}
+
+// ---- helpers -------------------------------------------------------------------------------------
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+async function joinClient(invite: string, options: WalletOptions): Promise<FederationClient> {
+  // Backup downloads carry their own answer limit (core-client's downloadBackups).
+  return FederationClient.join(invite.trim(), options.client ?? {});
+}
+
+function mergeResults(results: readonly ReissueResult[]): ReissueResult & { txids?: readonly string[] } {
+  if (results.length === 0) return { txid: "", amount: 0n, fee: 0n, notesIssued: 0 };
+  return {
+    txid: results[results.length - 1]!.txid,
+    amount: results.reduce((s, r) => s + r.amount, 0n),
+    fee: results.reduce((s, r) => s + r.fee, 0n),
+    notesIssued: results.reduce((s, r) => s + r.notesIssued, 0),
+    ...(results.length > 1 ? { txids: results.map((r) => r.txid) } : {}),
+  };
+}
+
+/** Concrete notes for a list of denominations. */
+function pickNotes(notes: readonly OwnNote[], log2s: readonly number[]): OwnNote[] {
+  const pool = new Map<number, OwnNote[]>();
+  for (const n of notes) pool.set(n.denominationLog2, [...(pool.get(n.denominationLog2) ?? []), n]);
+  return log2s.map((l) => {
+    const n = pool.get(l)?.pop();
+    assert(n, `no 2^${l} note left to pick`);
+    return n;
+  });
+}
+
+/** As many notes as fit in `amount`, largest first (the exact selection's greedy pass). */
+function greedyPartial(holdings: ReadonlyMap<number, number>, amount: bigint): number[] {
+  const out: number[] = [];
+  let left = amount;
+  for (const log2 of [...holdings.keys()].sort((a, b) => b - a)) {
+    const d = denominationAmount(log2);
+    for (let i = 0; i < (holdings.get(log2) ?? 0) && left >= d; i++) {
+      out.push(log2);
+      left -= d;
+    }
+  }
+  return out;
+}
+
+function largestFirst(holdings: ReadonlyMap<number, number>, max: number): number[] {
+  const out: number[] = [];
+  for (const log2 of [...holdings.keys()].sort((a, b) => b - a))
+    for (let i = 0; i < (holdings.get(log2) ?? 0) && out.length < max; i++) out.push(log2);
+  return out;
+}
+
+/** Which notes (by nonce hex) t guardians report spent, in batches of the mint's query limit. */
+/**
+ * Which notes (by nonce hex) t guardians report spent, in batches of the mint's query limit. With
+ * `preferred` guardians (known reachable), each batch first goes to t of them only and is taken if
+ * all t give the same answer (t agreeing answers, the quorum rule, with a quarter fewer requests
+ * for n = 4); any failure or disagreement asks every guardian.
+ */
+async function spentOf(
+  client: FederationClient,
+  nonces: readonly string[],
+  preferred: readonly number[] = [],
+): Promise<boolean[]> {
+  if (nonces.length === 0) return [];
+  const targets = preferred.slice(0, client.t);
+  return inBatches(nonces, MINT_QUERY_ITEMS_MAX, QUERIES_IN_FLIGHT_MAX, async (batch) => {
+    const body = { nonces: batch };
+    if (targets.length === client.t) {
+      const answers = await client.postEach(SPENT_PATH, body, SpentAnswerSchema, { guardians: targets });
+      const values = answers.flatMap((a) =>
+        a.ok && a.value.spent.length === batch.length ? [a.value.spent] : [],
+      );
+      const first = values[0];
+      if (first && values.length === client.t && values.every((v) => v.every((x, i) => x === first[i])))
+        return first;
+    }
+    const { value } = await client.postConsensus(SPENT_PATH, body, SpentAnswerSchema);
+    if (value.spent.length !== batch.length)
+      throw new NoQuorumError(
+        `the guardians answered ${value.spent.length} spent flags for ${batch.length} notes`,
+        client.t,
+        [],
+      );
+    return value.spent;
+  });
+}
+
+function signBackup(
+  crypto: WalletCrypto,
+  keys: WalletKeys,
+  federationId: Uint8Array,
+  version: number,
+  ciphertext: Uint8Array,
+): BackupRecord {
+  const signer = crypto.ed25519Signer(keys.backupIdSeed);
+  const signature = signer.sign(
+    backupSigningBytes(sha256, federationId, signer.publicKey, version, ciphertext),
+  );
+  return {
+    id: toHex(signer.publicKey),
+    version,
+    ciphertext: base64Encode(ciphertext),
+    signature: toHex(signature),
+  };
+}
+
+// ---- restore -------------------------------------------------------------------------------------
+
+interface Restored {
+  readonly notes: OwnNote[];
+  readonly nextIndex: number;
+  readonly fromBackup: number;
+  readonly fromScan: number;
+  readonly spentDropped: number;
+  readonly backupVersion?: number;
+  readonly backupNotes: number;
+  readonly phasesMs: { readonly backup: number; readonly spent: number; readonly scan: number };
+}
+
+/** Restores notes from the backup and the scan; pure reads, the caller writes the result. */
+class Restorer {
+  private readonly mint: MintView;
+  private reachable: readonly number[] = [];
+  private readonly federationId: Uint8Array;
+
+  constructor(
+    private readonly client: FederationClient,
+    private readonly keys: WalletKeys,
+    private readonly options: WalletOptions,
+  ) {
+    this.mint = mintOf(client.config);
+    this.federationId = fromHex(client.federationId);
+  }
+
+  async run(): Promise<Restored> {
+    const now = this.options.now ?? Date.now;
+    const t0 = now();
+    const backup = await this.newestBackup();
+    const backupMs = now() - t0;
+    const start = backup?.snapshot.nextIndex ?? 0;
+    // The backup's spent check and the scan past it are independent: run them together.
+    const timed = async <T>(f: () => Promise<T>): Promise<{ value: T; ms: number }> => {
+      const t = now();
+      const value = await f();
+      return { value, ms: now() - t };
+    };
+    const [spent, scan] = await Promise.all([
+      timed(() =>
+        spentOf(this.client, backup ? backup.snapshot.notes.map((n) => toHex(n.nonce)) : [], this.reachable),
+      ),
+      timed(async () => {
+        const found = await this.scan(start);
+        const spentFound = await spentOf(
+          this.client,
+          found.notes.map((n) => toHex(n.nonce)),
+        );
+        return { ...found, unspent: found.notes.filter((_, i) => !spentFound[i]) };
+      }),
+    ]);
+    const notes = backup ? backup.snapshot.notes.filter((_, i) => !spent.value[i]) : [];
+    const fromBackup = notes.length;
+    // A note both in the backup and found by the scan cannot happen (the scan starts past the
+    // backup's indexes), but a set keeps the restore idempotent whatever the backup says.
+    const seen = new Set(notes.map((n) => toHex(n.nonce)));
+    for (const n of scan.value.unspent) if (!seen.has(toHex(n.nonce))) notes.push(n);
+    return {
+      notes,
+      nextIndex: Math.max(start, scan.value.highest + 1),
+      fromBackup,
+      fromScan: notes.length - fromBackup,
+      spentDropped: (backup?.snapshot.notes.length ?? 0) - fromBackup,
+      backupNotes: backup?.snapshot.notes.length ?? 0,
+      phasesMs: { backup: backupMs, spent: spent.ms, scan: scan.ms },
+      ...(backup ? { backupVersion: backup.version } : {}),
+    };
+  }
+
+  /** The highest version whose signature verifies and that decrypts, among every guardian's copy. */
+  private async newestBackup(): Promise<{ version: number; snapshot: BackupSnapshot } | undefined> {
+    const signer = this.options.crypto.ed25519Signer(this.keys.backupIdSeed);
+    const id = toHex(signer.publicKey);
+    const answers = await this.client.downloadBackups(id);
+    // Guardians that answered (a backup, or "none here"): the spent queries go to them first.
+    this.reachable = answers.filter((a) => a.ok || a.error.status < 500).map((a) => a.guardian);
+    let best: { version: number; snapshot: BackupSnapshot } | undefined;
+    const tried = new Set<string>();
+    for (const a of answers) {
+      if (!a.ok) continue;
+      const r = a.value;
+      if (best && r.version <= best.version) continue;
+      const key = `${r.version}:${r.signature}`;
+      if (tried.has(key)) continue;
+      tried.add(key);
+      const decoded = base64Decode(r.ciphertext);
+      if (!decoded.ok) continue;
+      const ciphertext = decoded.bytes;
+      const message = backupSigningBytes(sha256, this.federationId, signer.publicKey, r.version, ciphertext);
+      if (!this.options.crypto.ed25519Verify(signer.publicKey, message, fromHex(r.signature))) continue;
+      const plaintext = decryptBackup(this.keys.backupKey, this.federationId, ciphertext);
+      const snapshot = plaintext && decodeSnapshot(plaintext);
+      if (snapshot) best = { version: r.version, snapshot };
+    }
+    return best;
+  }
+
+  /** Notes issued to indexes from `start` on, until `gap` consecutive indexes were never issued. */
+  private async scan(start: number): Promise<{ notes: OwnNote[]; highest: number }> {
+    const gap = this.options.restoreGap ?? RESTORE_GAP_DEFAULT;
+    const batchSize = Math.min(MINT_QUERY_ITEMS_MAX, Math.max(gap, 16));
+    const notes: OwnNote[] = [];
+    let highest = start - 1;
+    let unissuedRun = 0;
+    for (let from = start; unissuedRun < gap && from <= NOTE_INDEX_MAX; from += batchSize) {
+      const indexes = Array.from(
+        { length: Math.min(batchSize, NOTE_INDEX_MAX + 1 - from) },
+        (_, i) => from + i,
+      );
+      const prepared = indexes.map((i) => this.prepare(i));
+      const answers = await this.client.postEach(
+        ISSUED_PATH,
+        { blindedMessages: prepared.map((p) => toHex(p.blindedMessage)) },
+        IssuedAnswerSchema,
+      );
+      const good = answers.filter((a) => a.ok && a.value.issued.length === indexes.length);
+      if (good.length < this.client.t)
+        throw new NoQuorumError(`asking which notes were issued (indexes ${from}..)`, this.client.t, []);
+      for (let k = 0; k < indexes.length && unissuedRun < gap; k++) {
+        const p = prepared[k]!;
+        let unissued = 0;
+        const reports: { guardian: number; denominationLog2: number; share: Uint8Array }[] = [];
+        for (const a of good) {
+          if (!a.ok) continue;
+          const item = a.value.issued[k];
+          if (item === null || item === undefined) unissued++;
+          else
+            reports.push({
+              guardian: a.guardian,
+              denominationLog2: item.denominationLog2,
+              share: fromHex(item.blindShare),
+            });
+        }
+        if (unissued >= this.client.t || reports.length === 0) {
+          unissuedRun++;
+          continue;
+        }
+        unissuedRun = 0;
+        highest = p.index;
+        const note = this.finish(p, reports);
+        if (note) notes.push(note);
+        else
+          this.options.onWarning?.(
+            `note index ${p.index} is reported issued but fewer than ${this.client.t} valid shares came back`,
+          );
+      }
+    }
+    return { notes, highest };
+  }
+
+  private prepare(index: number): {
+    index: number;
+    nonce: Uint8Array;
+    blindingKey: bigint;
+    blindedMessage: Uint8Array;
+  } {
+    const nonce = this.options.crypto.ed25519PublicKey(this.keys.spendSeed(index));
+    const { blindingKey, blindedMessage } = this.options.crypto.tbs.blind(
+      nonce,
+      this.keys.blindingRng(index),
+    );
+    return { index, nonce, blindingKey, blindedMessage };
+  }
+
+  private finish(
+    p: { index: number; nonce: Uint8Array; blindingKey: bigint; blindedMessage: Uint8Array },
+    reports: readonly { guardian: number; denominationLog2: number; share: Uint8Array }[],
+  ): OwnNote | undefined {
+    const tbs = this.options.crypto.tbs;
+    const t = this.client.t;
+    for (const log2 of new Set(reports.map((r) => r.denominationLog2))) {
+      const i = this.mint.config.denominationsLog2.indexOf(log2);
+      const key = this.mint.config.keys[i];
+      if (i < 0 || !key) continue;
+      const shares = reports
+        .filter((r) => r.denominationLog2 === log2)
+        .map((r) => ({ guardian: r.guardian, share: r.share }));
+      const attempt = (list: typeof shares) => {
+        if (list.length < t) return undefined;
+        const combined = tbs.combineBlindShares(t, list.slice(0, t));
+        const sig = combined.ok ? tbs.unblind(combined.value, p.blindingKey) : combined;
+        return sig.ok && tbs.verifyNote(key.publicKey, p.nonce, sig.value) ? sig.value : undefined;
+      };
+      const signature =
+        attempt(shares) ??
+        attempt(
+          shares.filter((s) => {
+            const pk = key.publicKeyShares[s.guardian];
+            return pk !== undefined && tbs.verifyBlindShare(pk, p.blindedMessage, s.share);
+          }),
+        );
+      if (signature) return { index: p.index, denominationLog2: log2, nonce: p.nonce, signature };
+    }
+    return undefined;
+  }
+}
