@@ -1,0 +1,246 @@
+// The command line, parsed and validated with node:util parseArgs before anything touches the
+// wallet. Global options may come before or after the command. Every mistake is a UsageError
+// (exit 2) that names the command whose --help shows the right form.
+import { parseArgs } from "node:util";
+import { parseAmountArg, parseCountArg, parseDenominationArg } from "./amount-arg.js";
+import { COMMANDS, GLOBAL_OPTIONS, commandSpec } from "./commands-spec.js";
+import type { CommandSpec, OptionSpec } from "./commands-spec.js";
+import { UsageError } from "./usage-error.js";
+
+export interface GlobalOptions {
+  readonly data?: string;
+  readonly json: boolean;
+  readonly verbose: boolean;
+}
+
+/** Where a note string comes from. */
+export type NotesSource =
+  | { readonly kind: "text"; readonly text: string }
+  | { readonly kind: "stdin" }
+  | { readonly kind: "file"; readonly path: string };
+
+/** "-" means stdin; absent means: not given on the command line. */
+export type MnemonicSource = { readonly kind: "words"; readonly words: string } | { readonly kind: "stdin" };
+
+export type Command =
+  | { readonly name: "help"; readonly topic?: string }
+  | { readonly name: "join"; readonly invite: string; readonly mnemonic?: MnemonicSource }
+  | { readonly name: "info" }
+  | { readonly name: "dev-faucet"; readonly amount: bigint }
+  | { readonly name: "spend"; readonly amount: bigint }
+  | { readonly name: "cancel"; readonly spendId: string }
+  | { readonly name: "reissue"; readonly notes: NotesSource }
+  | { readonly name: "split"; readonly denominationLog2: number; readonly count: number }
+  | { readonly name: "combine" }
+  | { readonly name: "validate"; readonly notes: NotesSource; readonly online: boolean }
+  | { readonly name: "backup" }
+  | { readonly name: "restore"; readonly invite: string; readonly mnemonic?: MnemonicSource }
+  | { readonly name: "resume" };
+
+export interface Invocation {
+  readonly global: GlobalOptions;
+  readonly command: Command;
+}
+
+/** Longest argument accepted (a note string of many notes is long, but not unbounded). */
+export const ARG_CHARS_MAX = 1_000_000;
+
+type ParseArgsOptions = Record<string, { type: "string" | "boolean"; short?: string }>;
+
+function toParseArgs(specs: Readonly<Record<string, OptionSpec>>): ParseArgsOptions {
+  const out: ParseArgsOptions = {};
+  for (const [name, s] of Object.entries(specs)) {
+    out[name] = s.short === undefined ? { type: s.type } : { type: s.type, short: s.short };
+  }
+  return out;
+}
+
+/** Index of the command word: the first argument that is neither an option nor an option's value. */
+function commandIndex(argv: readonly string[]): number {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--") return i + 1 < argv.length ? i + 1 : -1;
+    if (a === "--data" || a === "-d") {
+      i++;
+      continue;
+    }
+    if (a.startsWith("-") && a !== "-") continue;
+    return i;
+  }
+  return -1;
+}
+
+export function parseInvocation(argv: readonly string[]): Invocation {
+  for (const a of argv) {
+    if (a.length > ARG_CHARS_MAX) {
+      throw new UsageError(`an argument is longer than ${ARG_CHARS_MAX} characters; pass it with @FILE or -`);
+    }
+  }
+  const at = commandIndex(argv);
+  const before = at < 0 ? argv : argv.slice(0, at);
+  const pre = parse(
+    before.filter((a) => a !== "--"),
+    toParseArgs(GLOBAL_OPTIONS),
+    undefined,
+    false,
+  );
+  if (at < 0) {
+    const global = globalsOf(pre.values);
+    if (pre.values["help"] === true) return { global, command: { name: "help" } };
+    throw new UsageError("no command given");
+  }
+  const word = argv[at]!;
+  if (word === "help") {
+    const topic = argv[at + 1];
+    if (topic !== undefined && !commandSpec(topic)) throw new UsageError(`unknown command "${topic}"`);
+    return {
+      global: globalsOf(pre.values),
+      command: topic === undefined ? { name: "help" } : { name: "help", topic },
+    };
+  }
+  const spec = commandSpec(word);
+  if (!spec) throw new UsageError(unknownCommandMessage(word));
+  const rest = parse(
+    argv.slice(at + 1),
+    { ...toParseArgs(GLOBAL_OPTIONS), ...toParseArgs(spec.options) },
+    spec.name,
+    true,
+  );
+  const global = globalsOf({ ...pre.values, ...definedOnly(rest.values) });
+  if (rest.values["help"] === true || pre.values["help"] === true) {
+    return { global, command: { name: "help", topic: spec.name } };
+  }
+  return { global, command: buildCommand(spec, rest.positionals, rest.values) };
+}
+
+type Values = Record<string, string | boolean | undefined>;
+
+function definedOnly(values: Values): Values {
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined));
+}
+
+function parse(
+  args: readonly string[],
+  options: ParseArgsOptions,
+  command: string | undefined,
+  allowPositionals: boolean,
+): { values: Values; positionals: string[] } {
+  try {
+    const { values, positionals } = parseArgs({ args: [...args], options, allowPositionals, strict: true });
+    return { values, positionals };
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS")) {
+      // node's messages go on to explain "--" at length; the first sentence is what matters here.
+      const first = (e as Error).message.split(/\.\s/)[0] ?? "bad arguments";
+      throw new UsageError(first.replace(/\.$/, ""), command);
+    }
+    throw e;
+  }
+}
+
+function globalsOf(values: Values): GlobalOptions {
+  const data = values["data"];
+  if (data === "") throw new UsageError("--data needs a directory");
+  const base = { json: values["json"] === true, verbose: values["verbose"] === true };
+  return typeof data === "string" ? { ...base, data } : base;
+}
+
+function unknownCommandMessage(word: string): string {
+  const ranked = COMMANDS.map((c) => ({ name: c.name, d: editDistance(word, c.name) })).sort(
+    (a, b) => a.d - b.d,
+  );
+  const close = ranked[0] !== undefined && ranked[0].d <= 2 ? ranked[0].name : undefined;
+  return `unknown command "${word}"${close ? ` (did you mean "${close}"?)` : ""}`;
+}
+
+/** Levenshtein distance, for "did you mean": the words are short, so the table is tiny. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min(previous[j]! + 1, current[j - 1]! + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+function buildCommand(spec: CommandSpec, positionals: readonly string[], values: Values): Command {
+  const required = spec.args.filter((a) => !a.endsWith("?"));
+  if (positionals.length < required.length) {
+    const missing = required.slice(positionals.length).map((a) => a.toUpperCase());
+    throw new UsageError(`missing ${missing.join(" and ")}`, spec.name);
+  }
+  if (positionals.length > spec.args.length) {
+    const extra = positionals.slice(spec.args.length).join(" ");
+    const hint =
+      spec.name === "join" || spec.name === "restore" ? ' (quote the words: --mnemonic "w1 w2 ...")' : "";
+    throw new UsageError(`unexpected argument${extra.includes(" ") ? "s" : ""} "${extra}"${hint}`, spec.name);
+  }
+  const p = (i: number) => positionals[i]!;
+  const withCommand = <T>(f: () => T): T => {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof UsageError && e.command === undefined) throw new UsageError(e.message, spec.name);
+      throw e;
+    }
+  };
+  return withCommand((): Command => {
+    switch (spec.name) {
+      case "join":
+      case "restore": {
+        const invite = nonEmpty(p(0), "INVITE");
+        const mnemonic = mnemonicOption(values["mnemonic"]);
+        return mnemonic === undefined ? { name: spec.name, invite } : { name: spec.name, invite, mnemonic };
+      }
+      case "info":
+      case "combine":
+      case "backup":
+      case "resume":
+        return { name: spec.name };
+      case "dev-faucet":
+      case "spend":
+        return { name: spec.name, amount: parseAmountArg(p(0)) };
+      case "cancel":
+        return { name: "cancel", spendId: nonEmpty(p(0), "SPEND-ID") };
+      case "reissue":
+        return { name: "reissue", notes: notesSource(p(0)) };
+      case "validate":
+        return { name: "validate", notes: notesSource(p(0)), online: values["online"] === true };
+      case "split":
+        return { name: "split", denominationLog2: parseDenominationArg(p(0)), count: parseCountArg(p(1)) };
+      default:
+        throw new Error(`command table and parser disagree on "${spec.name}"`);
+    }
+  });
+}
+
+function nonEmpty(text: string, what: string): string {
+  const t = text.trim();
+  if (t === "") throw new UsageError(`${what} is empty`);
+  return t;
+}
+
+function mnemonicOption(value: string | boolean | undefined): MnemonicSource | undefined {
+  if (typeof value !== "string") return undefined;
+  if (value === "-") return { kind: "stdin" };
+  const words = value.trim().split(/\s+/).join(" ");
+  if (words === "") throw new UsageError("--mnemonic is empty");
+  return { kind: "words", words };
+}
+
+export function notesSource(arg: string): NotesSource {
+  if (arg === "-") return { kind: "stdin" };
+  if (arg.startsWith("@")) {
+    const path = arg.slice(1);
+    if (path === "") throw new UsageError('"@" needs a file name, e.g. @notes.txt');
+    return { kind: "file", path };
+  }
+  const text = arg.trim();
+  if (text === "") throw new UsageError('NOTES is empty; pass the note string, "-" for stdin or @FILE');
+  return { kind: "text", text };
+}

@@ -1,0 +1,193 @@
+// Every command's shape: its positional arguments, its own options, and its help text. The parser
+// (args.ts) and `--help` both read this table, so the help cannot drift from what is accepted.
+
+export interface OptionSpec {
+  readonly type: "string" | "boolean";
+  readonly short?: string;
+  readonly value?: string;
+  readonly help: string;
+}
+
+export interface CommandSpec {
+  readonly name: string;
+  /** Positional arguments, in order; a trailing "?" marks an optional one. */
+  readonly args: readonly string[];
+  readonly options: Readonly<Record<string, OptionSpec>>;
+  readonly summary: string;
+  /** Longer explanation, lines. */
+  readonly details: readonly string[];
+  readonly examples: readonly string[];
+  /** Moves notes: an interruption leaves a pending operation that `conclave resume` finishes. */
+  readonly movesNotes: boolean;
+}
+
+export const GLOBAL_OPTIONS = {
+  data: {
+    type: "string",
+    short: "d",
+    value: "dir",
+    help: "wallet directory (default: $CONCLAVE_WALLET_DIR, else ~/.conclave/wallet)",
+  },
+  json: { type: "boolean", help: "machine-readable output (amounts as decimal strings of base units)" },
+  verbose: { type: "boolean", short: "v", help: "print stack traces of unexpected errors" },
+  help: { type: "boolean", short: "h", help: "show help" },
+} as const satisfies Record<string, OptionSpec>;
+
+const AMOUNT_FORMS =
+  'Amounts: XMR with up to 12 decimals ("0.25") or base units with a "p" suffix ("250000000000p").';
+const NOTES_FORMS =
+  'NOTES: the note string itself, "-" to read it from stdin, or "@FILE" to read it from a file.';
+
+export const COMMANDS: readonly CommandSpec[] = [
+  {
+    name: "join",
+    args: ["invite"],
+    options: {
+      mnemonic: {
+        type: "string",
+        value: "words|-",
+        help: 'use this recovery phrase instead of a new one ("-" reads it from stdin)',
+      },
+    },
+    summary: "join a federation with its invite code and create the wallet",
+    details: [
+      "Creates a wallet in the data directory (which must not hold one yet) for the federation of the",
+      "invite code, and prints the federation, its guardians and threshold, and the wallet's new",
+      "recovery phrase (mnemonic). Write the phrase down: it is printed this once, never again, and",
+      "it alone restores the wallet's notes (`conclave restore`).",
+    ],
+    examples: ["conclave join conclave1:AbC...", "conclave --data ./bob join conclave1:AbC..."],
+    movesNotes: false,
+  },
+  {
+    name: "info",
+    args: [],
+    options: {},
+    summary: "balance, notes per denomination, outgoing spends, pending operations, last backup",
+    details: [],
+    examples: ["conclave info", "conclave --json info"],
+    movesNotes: false,
+  },
+  {
+    name: "dev-faucet",
+    args: ["amount"],
+    options: {},
+    summary: "get free notes from a dev federation's test-only faucet",
+    details: [
+      "Only a dev federation (like `npm start`'s) runs the faucet; a real one refuses.",
+      AMOUNT_FORMS,
+    ],
+    examples: ["conclave dev-faucet 1.5", "conclave dev-faucet 1000000p"],
+    movesNotes: true,
+  },
+  {
+    name: "spend",
+    args: ["amount"],
+    options: {},
+    summary: "hand out notes worth AMOUNT as a note string (stdout) for someone to `reissue`",
+    details: [
+      "Prints the note string alone on stdout, so it can be piped or redirected, and the spend id",
+      "on stderr. Until the receiver reissues the notes, `conclave cancel <spend-id>` takes them back.",
+      AMOUNT_FORMS,
+    ],
+    examples: ["conclave spend 0.25 > notes.txt", "conclave spend 0.25 | conclave --data ./bob reissue -"],
+    movesNotes: true,
+  },
+  {
+    name: "cancel",
+    args: ["spend-id"],
+    options: {},
+    summary: "take back notes handed out by `spend` (if nobody reissued them yet)",
+    details: ["The spend ids still outstanding are listed by `conclave info`."],
+    examples: ["conclave cancel 3f2a..."],
+    movesNotes: true,
+  },
+  {
+    name: "reissue",
+    args: ["notes"],
+    options: {},
+    summary: "receive a note string: redeem its notes into fresh notes of this wallet",
+    details: [NOTES_FORMS, "A damaged or already spent note string is refused and nothing is lost."],
+    examples: [
+      "conclave reissue cnotes1...",
+      "conclave reissue @notes.txt",
+      "conclave reissue - < notes.txt",
+    ],
+    movesNotes: true,
+  },
+  {
+    name: "split",
+    args: ["denomination", "count"],
+    options: {},
+    summary: "reissue own notes so that at least COUNT notes of DENOMINATION exist",
+    details: [
+      "DENOMINATION: 2^N, or its amount (a power of two of the base unit) as `conclave info` lists it.",
+    ],
+    examples: ["conclave split 2^30 4", "conclave split 1073741824p 4"],
+    movesNotes: true,
+  },
+  {
+    name: "combine",
+    args: [],
+    options: {},
+    summary: "reissue own notes into as few notes as possible",
+    details: [],
+    examples: ["conclave combine"],
+    movesNotes: true,
+  },
+  {
+    name: "validate",
+    args: ["notes"],
+    options: {
+      online: { type: "boolean", help: "also ask the guardians whether each note is already spent" },
+    },
+    summary: "check a note string offline: encoding, federation and signatures (and spent, with --online)",
+    details: [NOTES_FORMS, "Exits with 1 if any note is invalid (or, with --online, already spent)."],
+    examples: ["conclave validate @notes.txt", "conclave validate --online -  < notes.txt"],
+    movesNotes: false,
+  },
+  {
+    name: "backup",
+    args: [],
+    options: {},
+    summary: "store the wallet's encrypted backup at every guardian",
+    details: ["Only the recovery phrase can read it; `conclave restore` finds it and scans for newer notes."],
+    examples: ["conclave backup"],
+    movesNotes: false,
+  },
+  {
+    name: "restore",
+    args: ["invite"],
+    options: {
+      mnemonic: {
+        type: "string",
+        value: "words|-",
+        help: 'the recovery phrase ("-" reads it from stdin); default: $CONCLAVE_MNEMONIC, else stdin',
+      },
+    },
+    summary: "recreate a wallet from its recovery phrase into an empty data directory",
+    details: [
+      "Downloads the encrypted backup and asks the guardians which notes derived from the phrase were",
+      "issued and are unspent. Keep the phrase out of your shell history: pipe it in, let conclave ask",
+      "for it, or set CONCLAVE_MNEMONIC (e.g. `read -rs CONCLAVE_MNEMONIC; export CONCLAVE_MNEMONIC`).",
+    ],
+    examples: [
+      "conclave --data ./restored restore conclave1:AbC...          # asks for the phrase",
+      "conclave --data ./restored restore conclave1:AbC... < phrase.txt",
+    ],
+    movesNotes: true,
+  },
+  {
+    name: "resume",
+    args: [],
+    options: {},
+    summary: "finish operations that were interrupted (Ctrl-C, a crash, guardians unreachable)",
+    details: ["Every command that opens the wallet also does this first."],
+    examples: ["conclave resume"],
+    movesNotes: true,
+  },
+];
+
+export function commandSpec(name: string): CommandSpec | undefined {
+  return COMMANDS.find((c) => c.name === name);
+}

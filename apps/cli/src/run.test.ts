@@ -1,0 +1,617 @@
+// The CLI in-process against a fake wallet (the real one is exercised end to end in
+// cli-federation.test.ts): what each command prints on stdout and stderr, in human and --json
+// form, its exit code, and how every kind of failure is reported.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import { ConclaveError, ConfigError, TransactionRejectedError, encodeInvite } from "@conclave/core-common";
+import { resolveDataDir } from "./data-dir.js";
+import type { CliIo } from "./io.js";
+import { runCli } from "./run.js";
+import type { NodeWalletEntry, ReissueResult, WalletApi, WalletInfo } from "@conclave/wallet";
+
+const root = mkdtempSync(join(tmpdir(), "conclave-cli-run-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let dirCount = 0;
+const freshDir = () => join(root, `w${dirCount++}`);
+
+const INVITE = encodeInvite({
+  federationId: "ab".repeat(32),
+  name: "local",
+  guardians: [{ name: "guardian-0", api: "http://127.0.0.1:4000" }],
+});
+const MNEMONIC = "abandon ability able about above absent absorb abstract absurd abuse access accident";
+const NOTES = "cnotes1AAAAexample";
+
+class Exited extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
+
+interface Captured {
+  out: string;
+  err: string;
+  interrupt: () => void;
+  exitCode?: number;
+}
+
+function fakeIo(options: { stdin?: string; env?: Record<string, string>; tty?: boolean } = {}): {
+  io: CliIo;
+  cap: Captured;
+} {
+  const cap: Captured = { out: "", err: "", interrupt: () => {} };
+  const io: CliIo = {
+    stdout: (t) => void (cap.out += t),
+    stderr: (t) => void (cap.err += t),
+    env: options.env ?? {},
+    homeDir: join(root, "home"),
+    stdinIsTty: options.tty ?? false,
+    readStdin: () => Promise.resolve(options.stdin ?? ""),
+    promptLine: () => Promise.resolve(options.stdin ?? ""),
+    readFile: async (path) => (await import("node:fs/promises")).readFile(path, "utf8"),
+    onInterrupt: (handler) => {
+      cap.interrupt = handler;
+      return () => {
+        cap.interrupt = () => {};
+      };
+    },
+    exit: (code) => {
+      cap.exitCode = code;
+      throw new Exited(code);
+    },
+  };
+  return { io, cap };
+}
+
+function walletError(code: string, message: string): ConclaveError {
+  return new ConclaveError(code, message);
+}
+
+/** An in-memory wallet that keeps a balance, enough to check what the CLI prints. */
+class FakeWallet implements WalletApi {
+  balance = 0n;
+  closed = false;
+  received: string[] = [];
+  onSpend: () => void = () => {};
+  constructor(private readonly dir: string) {}
+
+  info(): Promise<WalletInfo> {
+    return Promise.resolve({
+      federationId: "ab".repeat(32),
+      federationName: "local",
+      guardians: [0, 1, 2, 3].map((i) => ({
+        index: i,
+        name: `guardian-${i}`,
+        url: `http://127.0.0.1:${4000 + i}`,
+      })),
+      threshold: 3,
+      balance: this.balance,
+      notes:
+        this.balance > 0n ? [{ denominationLog2: 2, amount: "4", count: Number(this.balance / 4n) }] : [],
+      outgoing: [{ id: "spend-1", amount: 5n, createdAtMs: Date.UTC(2025, 0, 2, 3, 4, 5) }],
+      pendingOperations: 1,
+      feePerNote: 0n,
+      denominationsLog2: [2, 3],
+    });
+  }
+  private result(amount: bigint): ReissueResult {
+    return { txid: "f".repeat(64), amount, fee: 0n, notesIssued: 2 };
+  }
+  devFaucet(amount: bigint): Promise<ReissueResult> {
+    if (amount % 4n !== 0n) return Promise.reject(walletError("invalid_amount", "not a multiple of 4"));
+    this.balance += amount;
+    return Promise.resolve(this.result(amount));
+  }
+  spend(amount: bigint) {
+    this.onSpend();
+    if (amount > this.balance)
+      return Promise.reject(walletError("insufficient_funds", `only ${this.balance} available`));
+    this.balance -= amount;
+    return Promise.resolve({ id: "spend-2", amount, notes: NOTES });
+  }
+  cancel(spendId: string) {
+    if (spendId !== "spend-1") return Promise.reject(walletError("unknown_spend", `no spend ${spendId}`));
+    return Promise.resolve(this.result(5n));
+  }
+  reissue(notes: string) {
+    if (!notes.startsWith("cnotes1"))
+      return Promise.reject(
+        walletError("malformed_notes", 'not a valid note string: it must start with "cnotes1"'),
+      );
+    if (this.received.includes(notes))
+      return Promise.reject(new TransactionRejectedError("spent_input", "note 12ab is already spent"));
+    this.received.push(notes);
+    return Promise.resolve(this.result(7n));
+  }
+  split(_log2: number, count: number) {
+    const txids = ["1".repeat(64), "2".repeat(64)];
+    return Promise.resolve({ ...this.result(this.balance), txid: txids[1]!, txids, notesIssued: count });
+  }
+  combine() {
+    return Promise.resolve(
+      this.balance === 0n ? { txid: "", amount: 0n, fee: 0n, notesIssued: 0 } : this.result(this.balance),
+    );
+  }
+  validate(notes: string, options?: { online?: boolean }) {
+    const bad = notes.endsWith("BAD");
+    return Promise.resolve({
+      federationId: "ab".repeat(32),
+      amount: 3n,
+      notes: [
+        { denominationLog2: 0, nonce: "01".repeat(32), valid: true },
+        { denominationLog2: 1, nonce: "02".repeat(32), valid: !bad },
+      ],
+      ...(options?.online ? { spent: [false, notes.endsWith("SPENT")] } : {}),
+    });
+  }
+  backup() {
+    return Promise.resolve({ version: 3, notes: 2, bytes: 180, storedBy: [0, 1, 2, 3] });
+  }
+  resume() {
+    return Promise.resolve(0);
+  }
+  close() {
+    this.closed = true;
+    return Promise.resolve();
+  }
+  get directory() {
+    return this.dir;
+  }
+}
+
+/** The wallet entry over FakeWallets; a wallet "exists" when its directory has the marker file. */
+class FakeEntry implements NodeWalletEntry {
+  readonly wallets = new Map<string, FakeWallet>();
+  restoredWith: string | undefined;
+  joinWallet(dir: string, _invite: string, options?: { mnemonic?: string }) {
+    if (this.wallets.has(dir)) return Promise.reject(walletError("already_joined", `${dir} holds a wallet`));
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "data.mdb"), "");
+    const wallet = new FakeWallet(dir);
+    this.wallets.set(dir, wallet);
+    return Promise.resolve({ wallet, mnemonic: options?.mnemonic ?? MNEMONIC });
+  }
+  openWallet(dir: string) {
+    const w = this.wallets.get(dir);
+    return w ? Promise.resolve(w) : Promise.reject(walletError("not_joined", `no wallet in ${dir}`));
+  }
+  restoreWallet(dir: string, _invite: string, mnemonic: string) {
+    if (this.wallets.has(dir)) return Promise.reject(walletError("already_joined", `${dir} holds a wallet`));
+    this.restoredWith = mnemonic;
+    if (mnemonic.split(" ").length !== 12)
+      return Promise.reject(walletError("invalid_mnemonic", "not 12 words"));
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "data.mdb"), "");
+    const wallet = new FakeWallet(dir);
+    wallet.balance = 9n;
+    this.wallets.set(dir, wallet);
+    return Promise.resolve({
+      wallet,
+      result: {
+        notes: 3,
+        amount: 9n,
+        fromBackup: 2,
+        fromScan: 1,
+        spentDropped: 0,
+        backupVersion: 3,
+        elapsedMs: 1200,
+      },
+    });
+  }
+}
+
+let entry: FakeEntry;
+beforeEach(() => {
+  entry = new FakeEntry();
+});
+
+async function cli(argv: string[], options: Parameters<typeof fakeIo>[0] = {}) {
+  const { io, cap } = fakeIo(options);
+  const code = await runCli(argv, io, () => Promise.resolve(entry));
+  return { code, out: cap.out, err: cap.err };
+}
+
+async function joined(): Promise<string> {
+  const dir = freshDir();
+  expect((await cli(["--data", dir, "join", INVITE])).code).toBe(0);
+  return dir;
+}
+
+describe("join", () => {
+  it("prints the federation, its guardians and threshold, and the new phrase with a warning to write it down", async () => {
+    const dir = freshDir();
+    const { code, out, err } = await cli(["--data", dir, "join", INVITE]);
+    expect(code).toBe(0);
+    expect(err).toBe("");
+    expect(out).toContain('Federation "local"');
+    expect(out).toContain("any 3 of them must agree");
+    for (let i = 0; i < 4; i++) expect(out).toContain(`guardian-${i}  http://127.0.0.1:400${i}`);
+    expect(out).toContain(MNEMONIC);
+    expect(out).toContain(" 1. abandon");
+    expect(out).toContain("12. accident");
+    expect(out).toContain("WRITE THESE WORDS DOWN NOW");
+    expect(out).toContain("never show");
+    expect(entry.wallets.get(dir)?.closed).toBe(true);
+  });
+
+  it("does not print a phrase the user supplied, and never prints the phrase again afterwards", async () => {
+    const dir = freshDir();
+    const given = await cli(["--data", dir, "join", INVITE, "--mnemonic", MNEMONIC]);
+    expect(given.code).toBe(0);
+    expect(given.out).not.toContain("abandon");
+    for (const argv of [["info"], ["--json", "info"], ["backup"], ["resume"]]) {
+      const r = await cli(["--data", dir, ...argv]);
+      expect(r.out + r.err).not.toContain("abandon");
+    }
+  });
+
+  it("gives the phrase in --json output, where a program asked for it", async () => {
+    const { out } = await cli(["--json", "--data", freshDir(), "join", INVITE]);
+    const json = JSON.parse(out) as { mnemonic: string; threshold: number; guardians: unknown[] };
+    expect(json.mnemonic).toBe(MNEMONIC);
+    expect(json.threshold).toBe(3);
+    expect(json.guardians).toHaveLength(4);
+  });
+
+  it("reads a given phrase from stdin with --mnemonic -", async () => {
+    const dir = freshDir();
+    const r = await cli(["--data", dir, "join", INVITE, "--mnemonic", "-"], {
+      stdin: `  ${MNEMONIC}\n`,
+    });
+    expect(r.code).toBe(0);
+    expect(r.out).not.toContain("abandon");
+  });
+
+  it("refuses a directory that already holds a wallet with already_joined", async () => {
+    const dir = await joined();
+    const { code, err } = await cli(["--data", dir, "join", INVITE]);
+    expect(code).toBe(1);
+    expect(err).toMatch(/^error \[already_joined\]: .* use another with --data DIR\n$/);
+  });
+});
+
+describe("commands on an empty data directory", () => {
+  it.each([["info"], ["spend", "1"], ["reissue", "cnotes1x"], ["backup"], ["resume"]])(
+    "%s says to run join first, exits 1 and does not load the wallet",
+    async (...argv) => {
+      const dir = freshDir();
+      const { io, cap } = fakeIo();
+      const code = await runCli(["--data", dir, ...argv], io, () =>
+        Promise.reject(new Error("must not load")),
+      );
+      expect(code).toBe(1);
+      expect(cap.out).toBe("");
+      expect(cap.err).toContain("error [not_joined]: there is no wallet in");
+      expect(cap.err).toContain("run `conclave join <invite>`");
+    },
+  );
+});
+
+describe("spend, reissue, cancel", () => {
+  it("spend prints the note string alone on stdout and the spend id on stderr", async () => {
+    const dir = await joined();
+    await cli(["--data", dir, "dev-faucet", "12p"]);
+    const { code, out, err } = await cli(["--data", dir, "spend", "4p"]);
+    expect(code).toBe(0);
+    expect(out).toBe(`${NOTES}\n`);
+    expect(err).toContain("Spend id: spend-2");
+    expect(err).toContain("conclave cancel spend-2");
+  });
+
+  it("spend --json gives id, amount (a decimal string) and notes on stdout, nothing on stderr", async () => {
+    const dir = await joined();
+    await cli(["--data", dir, "dev-faucet", "10000000000000000000p"]);
+    expect(entry.wallets.get(dir)?.balance).toBe(10_000_000_000_000_000_000n);
+    const { out, err } = await cli(["--data", dir, "--json", "spend", "9007199254740993p"]);
+    expect(JSON.parse(out)).toEqual({ id: "spend-2", amount: "9007199254740993", notes: NOTES });
+    expect(err).toBe("");
+  });
+
+  it("reissue takes the note string as an argument, from stdin ('-') or from a file ('@path')", async () => {
+    const dir = await joined();
+    const file = join(root, "notes.txt");
+    writeFileSync(file, "cnotes1fromfile\n");
+    const a = await cli(["--data", dir, "reissue", "cnotes1arg"]);
+    const b = await cli(["--data", dir, "reissue", "-"], { stdin: "cnotes1stdin\n" });
+    const c = await cli(["--data", dir, "reissue", `@${file}`]);
+    for (const r of [a, b, c]) {
+      expect(r.code).toBe(0);
+      expect(r.out).toBe("Received 0.000000000007 XMR (7p) as 2 new notes (transaction ffffffffffffffff…)\n");
+    }
+    expect(entry.wallets.get(dir)?.received).toEqual(["cnotes1arg", "cnotes1stdin", "cnotes1fromfile"]);
+  });
+
+  it("reports a missing file or empty stdin as unreadable_input (exit 1) without calling the wallet", async () => {
+    const dir = await joined();
+    const missing = await cli(["--data", dir, "reissue", `@${join(root, "nope.txt")}`]);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toContain("error [unreadable_input]: cannot read");
+    expect(missing.err).toContain("no such file");
+    const empty = await cli(["--data", dir, "reissue", "-"], { stdin: " \n" });
+    expect(empty.code).toBe(1);
+    expect(empty.err).toContain("error [unreadable_input]: stdin is empty");
+    expect(entry.wallets.get(dir)?.received).toEqual([]);
+  });
+
+  it("a malformed note string is one line naming malformed_notes and saying nothing was lost", async () => {
+    const dir = await joined();
+    const { code, out, err } = await cli(["--data", dir, "reissue", "garbage"]);
+    expect(code).toBe(1);
+    expect(out).toBe("");
+    expect(err.split("\n")).toHaveLength(2);
+    expect(err).toContain('error [malformed_notes]: not a valid note string: it must start with "cnotes1"');
+    expect(err).toContain("nothing was spent or lost");
+  });
+
+  it("a second reissue of the same string says already spent (the guardians' spent_input)", async () => {
+    const dir = await joined();
+    expect((await cli(["--data", dir, "reissue", "cnotes1once"])).code).toBe(0);
+    const { code, err } = await cli(["--data", dir, "reissue", "cnotes1once"]);
+    expect(code).toBe(1);
+    expect(err).toContain("error [spent_input]: note 12ab is already spent");
+    expect(err).toContain("your balance did not change");
+    expect(err).not.toContain("    at ");
+  });
+
+  it("cancel of an unknown id is unknown_spend with a pointer to `conclave info`", async () => {
+    const dir = await joined();
+    expect((await cli(["--data", dir, "cancel", "spend-1"])).out).toContain("Cancelled spend spend-1");
+    const { code, err } = await cli(["--data", dir, "cancel", "nope"]);
+    expect(code).toBe(1);
+    expect(err).toContain("error [unknown_spend]");
+    expect(err).toContain("conclave info");
+  });
+});
+
+describe("amounts the mint cannot issue", () => {
+  it("invalid_amount names the smallest note and the nearest amounts that work", async () => {
+    const dir = await joined();
+    const { code, err } = await cli(["--data", dir, "dev-faucet", "10p"]);
+    expect(code).toBe(1);
+    expect(err).toContain(
+      "error [invalid_amount]: 0.00000000001 XMR (10p) is not a multiple of the smallest note, 0.000000000004 XMR (4p); " +
+        "the nearest amounts are 0.000000000008 XMR (8p) or 0.000000000012 XMR (12p)",
+    );
+  });
+});
+
+describe("split and combine", () => {
+  it("say what they reissued, counting the transactions when there were several", async () => {
+    const dir = await joined();
+    await cli(["--data", dir, "dev-faucet", "12p"]);
+    const split = await cli(["--data", dir, "split", "2^2", "3"]);
+    expect(split.out).toBe(
+      "Split: reissued 0.000000000012 XMR (12p) as 3 new notes (2 transactions, the last 2222222222222222…)\n",
+    );
+    const combine = await cli(["--data", dir, "combine"]);
+    expect(combine.out).toContain("Combined: reissued 0.000000000012 XMR (12p) as 2 new notes");
+  });
+
+  it("say there was nothing to do when the wallet made no transaction", async () => {
+    const dir = await joined();
+    const r = await cli(["--data", dir, "combine"]);
+    expect(r.code).toBe(0);
+    expect(r.out).toBe("Nothing to do: the notes are already as few as they can be.\n");
+  });
+});
+
+describe("info", () => {
+  it("shows balance in XMR and base units, notes per denomination, outgoing spends, pending operations, backup", async () => {
+    const dir = await joined();
+    await cli(["--data", dir, "dev-faucet", "12p"]);
+    const { code, out } = await cli(["--data", dir, "info"]);
+    expect(code).toBe(0);
+    expect(out).toContain("Balance: 0.000000000012 XMR (12p) in 3 notes");
+    expect(out).toMatch(/2\^2 +4p +× +3/);
+    expect(out).toContain("spend-1  0.000000000005 XMR (5p)  since 2025-01-02T03:04:05Z");
+    expect(out).toContain("Pending operations: 1 (run `conclave resume` to finish them)");
+    expect(out).toContain("Last backup: never (run `conclave backup`)");
+  });
+
+  it("--json prints the wallet info with bigints as decimal strings", async () => {
+    const dir = await joined();
+    await cli(["--data", dir, "dev-faucet", "12p"]);
+    const json = JSON.parse((await cli(["--data", dir, "info", "--json"])).out) as Record<string, unknown>;
+    expect(json["balance"]).toBe("12");
+    expect(json["feePerNote"]).toBe("0");
+    expect(json["outgoing"]).toEqual([
+      { id: "spend-1", amount: "5", createdAtMs: Date.UTC(2025, 0, 2, 3, 4, 5) },
+    ]);
+  });
+});
+
+describe("validate, backup, restore", () => {
+  it("validate exits 0 when every note verifies and 1 when one does not or (online) is spent", async () => {
+    const dir = await joined();
+    const good = await cli(["--data", dir, "validate", "cnotes1ok"]);
+    expect(good.code).toBe(0);
+    expect(good.out).toContain("All notes valid.");
+    const bad = await cli(["--data", dir, "validate", "cnotes1BAD"]);
+    expect(bad.code).toBe(1);
+    expect(bad.out).toContain("INVALID");
+    expect(bad.err).toContain("error [invalid_note]: 1 of 2 notes do not verify");
+    const spent = await cli(["--data", dir, "validate", "--online", "cnotes1SPENT"]);
+    expect(spent.code).toBe(1);
+    expect(spent.out).toContain("SPENT");
+    expect(spent.err).toContain("error [spent_input]: 1 of 2 notes are already spent");
+  });
+
+  it("backup says which guardians stored it", async () => {
+    const dir = await joined();
+    expect((await cli(["--data", dir, "backup"])).out).toContain("stored by guardians 0, 1, 2, 3");
+  });
+
+  it("restore takes the phrase from --mnemonic, else $CONCLAVE_MNEMONIC, else stdin", async () => {
+    const flag = await cli(["--data", freshDir(), "restore", INVITE, "--mnemonic", MNEMONIC]);
+    expect(flag.code).toBe(0);
+    expect(flag.err).toContain("shell history");
+    expect(entry.restoredWith).toBe(MNEMONIC);
+
+    entry.restoredWith = undefined;
+    const env = await cli(["--data", freshDir(), "restore", INVITE], {
+      env: { CONCLAVE_MNEMONIC: MNEMONIC },
+    });
+    expect(env.code).toBe(0);
+    expect(env.err).toBe("");
+    expect(entry.restoredWith).toBe(MNEMONIC);
+
+    entry.restoredWith = undefined;
+    const stdin = await cli(["--data", freshDir(), "restore", INVITE], {
+      stdin: `${MNEMONIC.replace(/ /g, "\n")}\n`,
+    });
+    expect(stdin.code).toBe(0);
+    expect(entry.restoredWith).toBe(MNEMONIC);
+    expect(stdin.out).toContain("Restored 3 unspent notes worth 0.000000000009 XMR (9p)");
+    expect(stdin.out).toContain("2 from backup version 3, 1 found by scanning");
+  });
+
+  it("restore into a directory that holds a wallet is already_joined", async () => {
+    const dir = await joined();
+    const { code, err } = await cli(["--data", dir, "restore", INVITE, "--mnemonic", MNEMONIC]);
+    expect(code).toBe(1);
+    expect(err).toContain("error [already_joined]");
+    expect(entry.restoredWith).toBeUndefined();
+  });
+
+  it("restore with a wrong phrase is invalid_mnemonic with what to check", async () => {
+    const { code, err } = await cli(["--data", freshDir(), "restore", INVITE], { stdin: "one two\n" });
+    expect(code).toBe(1);
+    expect(err).toContain("error [invalid_mnemonic]");
+    expect(err).toContain("12 or 24 BIP39 words");
+  });
+});
+
+describe("errors and exit codes", () => {
+  it("a usage error exits 2 with one line pointing at the command's --help", async () => {
+    const { code, out, err } = await cli(["spend", "1,5"]);
+    expect(code).toBe(2);
+    expect(out).toBe("");
+    expect(err).toMatch(/^error \[usage\]: amount "1,5" uses a comma.*\(see `conclave spend --help`\)\n$/);
+  });
+
+  it("no arguments prints the overview on stderr and exits 2", async () => {
+    const { code, out, err } = await cli([]);
+    expect(code).toBe(2);
+    expect(out).toBe("");
+    expect(err).toContain("Commands:");
+  });
+
+  it("--help prints on stdout and exits 0, for the overview and every command", async () => {
+    const overview = await cli(["--help"]);
+    expect(overview.code).toBe(0);
+    expect(overview.out).toContain("Usage: conclave [--data <dir>] [--json] <command>");
+    const spend = await cli(["spend", "--help"]);
+    expect(spend.out).toContain("Usage: conclave [options] spend AMOUNT");
+    expect(spend.out).toContain("250000000000p");
+  });
+
+  it("an unexpected error prints its message and the --verbose hint, and the stack only with --verbose", async () => {
+    const dir = await joined();
+    entry.wallets.get(dir)!.info = () => Promise.reject(new TypeError("boom"));
+    const plain = await cli(["--data", dir, "info"]);
+    expect(plain.code).toBe(1);
+    expect(plain.err).toBe("error [unexpected]: boom (rerun with --verbose for the stack trace)\n");
+    const verbose = await cli(["--data", dir, "info", "--verbose"]);
+    expect(verbose.err).toContain("TypeError: boom\n    at ");
+  });
+
+  it("--json reports errors as one JSON line on stderr", async () => {
+    const usage = await cli(["--json", "spend", "x"]);
+    expect(usage.code).toBe(2);
+    expect(JSON.parse(usage.err)).toMatchObject({ error: { code: "usage", help: "conclave spend --help" } });
+    const failed = await cli(["--json", "--data", freshDir(), "info"]);
+    expect(failed.code).toBe(1);
+    expect(JSON.parse(failed.err)).toMatchObject({ error: { code: "not_joined" } });
+  });
+
+  it("Ctrl-C during an operation that moves notes says `conclave resume` finishes it, and exits 130", async () => {
+    const dir = await joined();
+    const { io, cap } = fakeIo();
+    entry.wallets.get(dir)!.onSpend = () => cap.interrupt();
+    // (the fake exit throws where process.exit would end the process: what runCli returns after it is moot)
+    await runCli(["--data", dir, "spend", "1p"], io, () => Promise.resolve(entry));
+    expect(cap.exitCode).toBe(130);
+    expect(cap.err).toContain("nothing is lost");
+    expect(cap.err).toContain(`conclave --data ${dir} resume`);
+  });
+});
+
+describe("bad invites and unreachable federations", () => {
+  it("a damaged or foreign invite is invalid_invite (exit 1) and the wallet is never loaded", async () => {
+    for (const bad of [INVITE.slice(0, -2) + "00", "hello", "conclave1:"]) {
+      const { io, cap } = fakeIo();
+      const code = await runCli(["--data", freshDir(), "join", bad], io, () =>
+        Promise.reject(new Error("must not load")),
+      );
+      expect(code).toBe(1);
+      expect(cap.err).toMatch(/^error \[invalid_invite\]: [^\n]+copy the invite code again[^\n]+\n$/);
+    }
+  });
+
+  it("when every guardian is unreachable, the hint says to check the connection, not the invite", async () => {
+    const dir = await joined();
+    const answers = [0, 1, 2, 3].map((i) => ({
+      guardian: i,
+      url: `u${i}`,
+      answer: "unreachable: fetch failed",
+    }));
+    entry.wallets.get(dir)!.backup = () =>
+      Promise.reject(new ConclaveError("no_quorum", "backup: too few answers", { details: { answers } }));
+    const { code, err } = await cli(["--data", dir, "backup"]);
+    expect(code).toBe(1);
+    expect(err).toContain("error [no_quorum]: backup: too few answers — no guardian could be reached");
+  });
+
+  it("a ConfigError from below (a config that does not parse) is reported without a stack", async () => {
+    const dir = await joined();
+    entry.wallets.get(dir)!.info = () => Promise.reject(new ConfigError("guardians[0].api: not a URL"));
+    const { code, err } = await cli(["--data", dir, "info"]);
+    expect(code).toBe(1);
+    expect(err).toBe("error [invalid_config]: guardians[0].api: not a URL\n");
+  });
+});
+
+describe("wallet warnings", () => {
+  it("go to stderr, as a line in human mode and as a JSON line with --json, without failing the command", async () => {
+    const dir = await joined();
+    const loader = (onWarning: (m: string) => void) => {
+      onWarning("guardian 2 sent a blind signature share that does not verify");
+      return Promise.resolve(entry);
+    };
+    const human = fakeIo();
+    expect(await runCli(["--data", dir, "resume"], human.io, loader)).toBe(0);
+    expect(human.cap.err).toBe("warning: guardian 2 sent a blind signature share that does not verify\n");
+    const json = fakeIo();
+    expect(await runCli(["--json", "--data", dir, "resume"], json.io, loader)).toBe(0);
+    expect(JSON.parse(json.cap.err)).toEqual({
+      warning: "guardian 2 sent a blind signature share that does not verify",
+    });
+    expect(JSON.parse(json.cap.out)).toEqual({ finished: 0 });
+  });
+});
+
+describe("Ctrl-C before the wallet is touched", () => {
+  it("says nothing was done (no resume needed) and exits 130", async () => {
+    const dir = await joined();
+    const { io, cap } = fakeIo();
+    const waiting: CliIo = { ...io, readStdin: () => (cap.interrupt(), Promise.resolve("cnotes1x")) };
+    await runCli(["--data", dir, "reissue", "-"], waiting, () => Promise.resolve(entry));
+    expect(cap.exitCode).toBe(130);
+    expect(cap.err.startsWith("\ninterrupted before anything was done\n")).toBe(true);
+  });
+});
+
+describe("resolveDataDir", () => {
+  it("takes --data, else $CONCLAVE_WALLET_DIR, else ~/.conclave/wallet, expanding ~", () => {
+    expect(resolveDataDir("/a", { CONCLAVE_WALLET_DIR: "/b" }, "/home/u")).toBe("/a");
+    expect(resolveDataDir(undefined, { CONCLAVE_WALLET_DIR: "/b" }, "/home/u")).toBe("/b");
+    expect(resolveDataDir(undefined, { CONCLAVE_WALLET_DIR: "" }, "/home/u")).toBe(
+      "/home/u/.conclave/wallet",
+    );
+    expect(resolveDataDir(undefined, {}, "/home/u")).toBe("/home/u/.conclave/wallet");
+    expect(resolveDataDir("~/w", {}, "/home/u")).toBe("/home/u/w");
+    expect(resolveDataDir(undefined, { CONCLAVE_WALLET_DIR: "~/x" }, "/home/u")).toBe("/home/u/x");
+  });
+});
