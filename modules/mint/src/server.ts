@@ -24,7 +24,7 @@ import { randomBytes } from "node:crypto";
 import { InvalidRequestError, Reader, Writer, fromHex, toHex } from "@conclave/core-common";
 import type { TxInput, TxOutput } from "@conclave/core-common";
 import { nobleTbs } from "@conclave/core-common/tbs";
-import type { Note, TbsBackend } from "@conclave/core-common/tbs";
+import type { KeyedNote, TbsBackend, TbsResult } from "@conclave/core-common/tbs";
 import { fail, ok } from "@conclave/core-server";
 import type { z } from "zod";
 import type {
@@ -107,6 +107,7 @@ export class MintServerModule implements ServerModule {
   readonly api: readonly ModuleApiEndpoint[];
   private readonly index = new Map<number, number>();
   private readonly shareCache = new Map<string, string>();
+  private readonly validPoints = new Set<string>();
 
   /** `secretShares[i]` is this guardian's share of the key of `config.denominationsLog2[i]`. */
   constructor(
@@ -202,9 +203,10 @@ export class MintServerModule implements ServerModule {
   }
 
   /**
-   * A transaction's notes: at most notesPerTxMax, each signed by the federation. One batched
-   * pairing check per denomination; only if one fails are the notes checked one by one, to name
-   * the bad note (malformed_note for a signature that is not a point, invalid_note otherwise).
+   * A transaction's notes: at most notesPerTxMax, each signed by the federation. One multi-pairing
+   * over all of them (one Miller loop per denomination, one final exponentiation); only if it fails
+   * are they checked one by one, to name the bad note (malformed_note for a signature that is not
+   * a point, invalid_note otherwise).
    */
   verifyInputs(inputs: readonly TxInput[]): ModuleResult<void> {
     if (inputs.length > this.config.notesPerTxMax)
@@ -213,35 +215,29 @@ export class MintServerModule implements ServerModule {
         `a transaction may spend at most ${this.config.notesPerTxMax} notes, this one spends ${inputs.length}`,
         { notesPerTxMax: this.config.notesPerTxMax },
       );
-    const groups = new Map<number, { notes: Note[]; at: number[] }>();
+    const notes: KeyedNote[] = [];
     for (const [i, input] of inputs.entries()) {
       const parsed = this.decodeInput(input);
       if (!parsed.ok) return fail(parsed.error.code, parsed.error.message, { input: i });
       const { denominationLog2: log2, spendKey, signature } = parsed.value;
-      if (!this.key(log2)) return fail("unknown_denomination", `no denomination 2^${log2}`, { input: i });
-      const g = groups.get(log2) ?? { notes: [], at: [] };
-      g.notes.push({ nonce: spendKey, signature });
-      g.at.push(i);
-      groups.set(log2, g);
+      const k = this.key(log2);
+      if (!k) return fail("unknown_denomination", `no denomination 2^${log2}`, { input: i });
+      notes.push({ publicKey: k.key.publicKey, nonce: spendKey, signature });
     }
-    for (const [log2, g] of groups) {
-      const pk = this.key(log2)!.key.publicKey;
-      if (this.tbs.verifyNotesBatch(pk, g.notes, batchRng)) continue;
-      for (const [j, note] of g.notes.entries()) {
-        const i = g.at[j]!;
-        const point = this.tbs.checkG1Point("note signature", note.signature);
-        if (!point.ok)
-          return fail("malformed_note", point.error.message, { input: i, tbsCode: point.error.code });
-        if (!this.tbs.verifyNote(pk, note.nonce, note.signature))
-          return fail(
-            "invalid_note",
-            `note ${toHex(note.nonce)} does not carry the federation's signature for denomination 2^${log2}`,
-            { input: i },
-          );
-      }
-      // The batch failed but every note verifies alone: only a broken backend does that.
-      return fail("invalid_note", "the notes do not verify together", {});
+    if (this.tbs.verifyKeyedNotesBatch(notes, batchRng)) return ok(undefined);
+    for (const [i, note] of notes.entries()) {
+      const point = this.tbs.checkG1Point("note signature", note.signature);
+      if (!point.ok)
+        return fail("malformed_note", point.error.message, { input: i, tbsCode: point.error.code });
+      if (!this.tbs.verifyNote(note.publicKey, note.nonce, note.signature))
+        return fail(
+          "invalid_note",
+          `note ${toHex(note.nonce)} does not carry the federation's signature for its denomination`,
+          { input: i },
+        );
     }
+    // The batch failed but every note verifies alone: only a broken backend does that.
+    return fail("invalid_note", "the notes do not verify together", {});
     return ok(undefined);
   }
 
@@ -270,13 +266,50 @@ export class MintServerModule implements ServerModule {
     const blinded = blindedKey(blindedMessage);
     if (db.get(blinded))
       return fail("blinded_message_reused", "this blinded message was already signed; blind a fresh nonce");
-    const point = this.tbs.checkG1Point("blinded message", blindedMessage);
+    const point = this.checkBlindedMessage(blindedMessage);
     if (!point.ok) return fail("invalid_blinded_message", point.error.message, { tbsCode: point.error.code });
     db.put(blinded, new Writer().fixed(outPoint.txid, 32).u32(outPoint.index).finish());
     db.put(outputKey(outPoint), new Writer().u8(log2).fixed(blindedMessage, 48).finish());
+    setImmediate(() => this.shareFor(log2, blindedMessage));
     const c = readCounts(db, log2);
     writeCounts(db, log2, { issued: c.issued + 1n, redeemed: c.redeemed });
     return ok({ amount: denominationAmount(log2), fee: 0n });
+  }
+
+  /**
+   * The point check of a blinded message, remembered (it is a pure function of the bytes): a
+   * transaction is checked at submission and again when its block is processed. A valid message's
+   * share is computed right after, off the request's path, so that the outcome is ready when the
+   * transaction is accepted; it is released only through outputOutcome, after acceptance.
+   */
+  private checkBlindedMessage(blindedMessage: Uint8Array): TbsResult<void> {
+    const hex = toHex(blindedMessage);
+    if (this.validPoints.has(hex)) return { ok: true, value: undefined };
+    const r = this.tbs.checkG1Point("blinded message", blindedMessage);
+    if (r.ok) {
+      if (this.validPoints.size >= SHARE_CACHE_ENTRIES) this.validPoints.clear();
+      this.validPoints.add(hex);
+    }
+    return r;
+  }
+
+  private shareFor(log2: number, blindedMessage: Uint8Array): string {
+    const k = this.key(log2);
+    if (!k) throw new Error(`mint: no denomination 2^${log2}`);
+    const cacheKey = `${log2}:${toHex(blindedMessage)}`;
+    let blindShare = this.shareCache.get(cacheKey);
+    if (blindShare === undefined) {
+      const share = this.tbs.signBlindShare(k.share, blindedMessage);
+      // Blinded messages are validated before they are signed; only a bad secret share fails here.
+      if (!share.ok) throw new Error(`mint: cannot sign a blind share: ${share.error.message}`);
+      blindShare = toHex(share.value);
+      if (this.shareCache.size >= SHARE_CACHE_ENTRIES) {
+        const oldest = this.shareCache.keys().next();
+        if (!oldest.done) this.shareCache.delete(oldest.value);
+      }
+      this.shareCache.set(cacheKey, blindShare);
+    }
+    return blindShare;
   }
 
   outputOutcome(db: ReadTx, outPoint: OutPoint): MintOutputOutcome | undefined {
@@ -287,19 +320,7 @@ export class MintServerModule implements ServerModule {
     const blindedMessage = r.fixed(48);
     const k = this.key(log2);
     if (!k) return undefined;
-    const cacheKey = `${log2}:${toHex(blindedMessage)}`;
-    let blindShare = this.shareCache.get(cacheKey);
-    if (blindShare === undefined) {
-      const share = this.tbs.signBlindShare(k.share, blindedMessage);
-      // The blinded message was validated when it was accepted; only a bad secret share fails here.
-      if (!share.ok) throw new Error(`mint: cannot sign a blind share: ${share.error.message}`);
-      blindShare = toHex(share.value);
-      if (this.shareCache.size >= SHARE_CACHE_ENTRIES) {
-        const oldest = this.shareCache.keys().next();
-        if (!oldest.done) this.shareCache.delete(oldest.value);
-      }
-      this.shareCache.set(cacheKey, blindShare);
-    }
+    const blindShare = this.shareFor(log2, blindedMessage);
     return { denominationLog2: log2, amount: denominationAmount(log2).toString(), blindShare };
   }
 

@@ -392,3 +392,41 @@ describe("verifyBlindSharesBatch: one guardian's shares in one check, in both ba
     }
   });
 });
+
+describe("verifyKeyedNotesBatch: notes of several denominations in one multi-pairing, both backends", () => {
+  const secrets = [11n, 22n, 33n];
+  const keys = secrets.map((s) => encodeG2(commitPolynomial([s])[0]!));
+  const notes = [0, 1, 2, 3, 4, 5].map((i) => {
+    const k = i % 3;
+    const nonce = utf8.encode(`keyed-${i}`);
+    const b = noble.blind(nonce, seededRng(`keyed-${i}`));
+    const share = noble.signBlindShare(secrets[k]!, b.blindedMessage);
+    if (!share.ok) throw new Error(share.error.message);
+    const sig = noble.unblind(share.value, b.blindingKey);
+    if (!sig.ok) throw new Error(sig.error.message);
+    return { publicKey: keys[k]!, nonce, signature: sig.value };
+  });
+  const backends = [noble.nobleTbs, fast.blstTbs];
+
+  it("accepts valid notes under three keys, a single note, and an empty set", () => {
+    for (const b of backends) {
+      expect(b.verifyKeyedNotesBatch(notes, seededRng("k"))).toBe(true);
+      expect(b.verifyKeyedNotesBatch(notes.slice(2, 3), seededRng("k"))).toBe(true);
+      expect(b.verifyKeyedNotesBatch([], seededRng("k"))).toBe(true);
+      expect(b.findBadKeyedNotes(notes, seededRng("k"))).toEqual([]);
+    }
+  });
+
+  it("refuses a note presented under another denomination's key and names it; malformed input is false", () => {
+    const relabelled = notes.map((n, i) => (i === 4 ? { ...n, publicKey: keys[0]! } : n));
+    const broken = notes.map((n, i) => (i === 1 ? { ...n, signature: new Uint8Array(48) } : n));
+    const badKey = notes.map((n, i) => (i === 0 ? { ...n, publicKey: new Uint8Array(96) } : n));
+    for (const b of backends) {
+      expect(b.verifyKeyedNotesBatch(relabelled, seededRng("k"))).toBe(false);
+      expect(b.findBadKeyedNotes(relabelled, seededRng("k"))).toEqual([4]);
+      expect(b.verifyKeyedNotesBatch(broken, seededRng("k"))).toBe(false);
+      expect(b.findBadKeyedNotes(broken, seededRng("k"))).toEqual([1]);
+      expect(b.verifyKeyedNotesBatch(badKey, seededRng("k"))).toBe(false);
+    }
+  });
+});

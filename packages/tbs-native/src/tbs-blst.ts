@@ -30,6 +30,7 @@ import {
   TBS_DST,
   type BlindShare,
   type Blinded,
+  type KeyedNote,
   type ShareItem,
   type TbsBackend,
   type Note,
@@ -305,6 +306,41 @@ export function verifyNotesBatch(aggregatePublicKey: Uint8Array, notes: readonly
   return pairingCheck(sigSum.to_affine(), hashSum.to_affine(), pk.value);
 }
 
+/** Same as core-common's verifyKeyedNotesBatch: notes of several keys, one multi-pairing. */
+export function verifyKeyedNotesBatch(notes: readonly KeyedNote[], rng: Rng): boolean {
+  if (notes.length === 0) return true;
+  const sigSum = new bindings.P1();
+  const groups = new Map<string, { key: P2_Affine; hashSum: P1 }>();
+  for (const note of notes) {
+    const sig = decodePoint("note signature", note.signature);
+    if (!sig.ok) return false;
+    const id = Buffer.from(note.publicKey).toString("hex");
+    let g = groups.get(id);
+    if (!g) {
+      const key = decodeKey("aggregate public key", note.publicKey);
+      if (!key.ok) return false;
+      g = { key: key.value, hashSum: new bindings.P1() };
+      groups.set(id, g);
+    }
+    const c = batchCoefficient(rng);
+    sigSum.add(mult(sig.value, c));
+    g.hashSum.add(hashToP1(note.nonce).mult(c));
+  }
+  const product = new MillerLoop(sigSum.to_affine(), bindings.BLS12_381_NEG_G2);
+  for (const g of groups.values()) product.mul(new MillerLoop(g.hashSum.to_affine(), g.key));
+  return product.final_exp().is_one();
+}
+
+/** Positions of the notes that do not verify: one multi-key batch first, then one by one. */
+export function findBadKeyedNotes(notes: readonly KeyedNote[], rng: Rng): number[] {
+  if (verifyKeyedNotesBatch(notes, rng)) return [];
+  const bad: number[] = [];
+  notes.forEach((n, i) => {
+    if (!verifyNote(n.publicKey, n.nonce, n.signature)) bad.push(i);
+  });
+  return bad;
+}
+
 /** Same as core-common's verifyBlindSharesBatch: all of one guardian's shares in one check. */
 export function verifyBlindSharesBatch(
   publicKeyShare: Uint8Array,
@@ -360,4 +396,6 @@ export const blstTbs: TbsBackend = {
   verifyNote,
   verifyNotesBatch,
   findBadNotes,
+  verifyKeyedNotesBatch,
+  findBadKeyedNotes,
 };

@@ -11,7 +11,8 @@ export interface WalletCrypto {
   readonly name: string;
   /** The note nonce of a spend seed (its Ed25519 public key). */
   ed25519PublicKey(seed: Uint8Array): Uint8Array;
-  ed25519Signer(seed: Uint8Array): Signer;
+  /** A signer for `seed`; pass its public key when known, to save computing it again. */
+  ed25519Signer(seed: Uint8Array, publicKey?: Uint8Array): Signer;
   ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
   readonly tbs: TbsBackend;
   /** Cryptographically secure random bytes (batch-verification coefficients, nonces). */
@@ -23,8 +24,11 @@ export const webRandom: Rng = (n) => globalThis.crypto.getRandomValues(new Uint8
 
 export class NobleSigner implements Signer {
   readonly publicKey: Uint8Array;
-  constructor(private readonly seed: Uint8Array) {
-    this.publicKey = ed25519.getPublicKey(seed);
+  constructor(
+    private readonly seed: Uint8Array,
+    publicKey?: Uint8Array,
+  ) {
+    this.publicKey = publicKey ?? ed25519.getPublicKey(seed);
   }
   sign(message: Uint8Array): Uint8Array {
     return ed25519.sign(message, this.seed);
@@ -35,7 +39,7 @@ export class NobleSigner implements Signer {
 export const nobleCrypto: WalletCrypto = {
   name: "noble",
   ed25519PublicKey: (seed) => ed25519.getPublicKey(seed),
-  ed25519Signer: (seed) => new NobleSigner(seed),
+  ed25519Signer: (seed, publicKey) => new NobleSigner(seed, publicKey),
   ed25519Verify: (publicKey, message, signature) => {
     try {
       return ed25519.verify(signature, message, publicKey);

@@ -21,14 +21,14 @@ const SPKI_ED25519_PREFIX = Uint8Array.from([
 class NodeEd25519Signer implements Signer {
   readonly publicKey: Uint8Array;
   private readonly key: KeyObject;
-  constructor(seed: Uint8Array) {
+  constructor(seed: Uint8Array, publicKey?: Uint8Array) {
     if (seed.length !== 32) throw new TypeError("an Ed25519 seed is 32 bytes");
     this.key = createPrivateKey({
       key: Buffer.from(concatBytes(PKCS8_ED25519_PREFIX, seed)),
       format: "der",
       type: "pkcs8",
     });
-    this.publicKey = ed25519.getPublicKey(seed);
+    this.publicKey = publicKey ?? ed25519.getPublicKey(seed);
   }
   sign(message: Uint8Array): Uint8Array {
     return new Uint8Array(sign(null, message, this.key));
@@ -52,7 +52,7 @@ function nodeVerify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8
 export const nodeCrypto: WalletCrypto = {
   name: "node",
   ed25519PublicKey: (seed) => ed25519.getPublicKey(seed),
-  ed25519Signer: (seed) => new NodeEd25519Signer(seed),
+  ed25519Signer: (seed, publicKey) => new NodeEd25519Signer(seed, publicKey),
   ed25519Verify: nodeVerify,
   tbs: blstTbs,
   random: webRandom,

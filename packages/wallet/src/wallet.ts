@@ -29,6 +29,7 @@ import {
 } from "@conclave/core-common";
 import type { BackupRecord, FederationConfig, Signer, TxInput, TxOutput } from "@conclave/core-common";
 import type { Rng } from "@conclave/core-common/threshold";
+import type { KeyedNote } from "@conclave/core-common/tbs";
 import { encodeDummyInput } from "@conclave/module-dummy/browser";
 import {
   IssuedAnswerSchema,
@@ -109,6 +110,8 @@ export const OUTPUTS_PER_TX_MAX = 128;
 export const RESTORE_GAP_DEFAULT = 100;
 /** Spent queries in flight at once during a restore. */
 const QUERIES_IN_FLIGHT_MAX = 10;
+/** Derived notes kept between preparing and settling (those of refused transactions are dropped here). */
+const PREPARED_CACHE_MAX = 4096;
 const SPENT_PATH = "/v1/modules/mint/notes/spent";
 const ISSUED_PATH = "/v1/modules/mint/notes/issued";
 /** Rounds of reissuing one operation may take (splitting into many notes takes several). */
@@ -245,6 +248,8 @@ export class Wallet implements WalletApi {
   readonly warnings: string[] = [];
   private clientPromise: Promise<FederationClient> | undefined;
   private readonly mutex = new Mutex();
+  /** Notes derived for transactions being prepared, until they settle (derivation costs ~1 ms each). */
+  private readonly prepared = new Map<number, PreparedNote>();
   private readonly mint: MintView;
   private readonly dummy: DummyView | undefined;
   private readonly federationIdBytes: Uint8Array;
@@ -805,27 +810,36 @@ export class Wallet implements WalletApi {
     return i < 0 ? undefined : this.mint.config.keys[i];
   }
 
-  /** Positions of notes that do not verify (unknown denomination included): batched per denomination. */
+  /**
+   * Positions of notes that do not verify (unknown denomination included): one multi-pairing over
+   * all of them (one Miller loop per denomination), then one by one only if it fails.
+   */
   private badNotes(
     notes: readonly { denominationLog2: number; nonce: Uint8Array; signature: Uint8Array }[],
   ): number[] {
-    const byDenom = new Map<number, number[]>();
-    notes.forEach((n, i) => byDenom.set(n.denominationLog2, [...(byDenom.get(n.denominationLog2) ?? []), i]));
     const bad: number[] = [];
-    for (const [log2, positions] of byDenom) {
-      const key = this.keyOf(log2);
-      if (!key) {
-        bad.push(...positions);
-        continue;
+    const keyed: KeyedNote[] = [];
+    const at: number[] = [];
+    notes.forEach((n, i) => {
+      const key = this.keyOf(n.denominationLog2);
+      if (!key) bad.push(i);
+      else {
+        keyed.push({ publicKey: key.publicKey, nonce: n.nonce, signature: n.signature });
+        at.push(i);
       }
-      const group = positions.map((i) => notes[i]!);
-      for (const b of this.options.crypto.tbs.findBadNotes(key.publicKey, group, this.options.crypto.random))
-        bad.push(positions[b]!);
-    }
+    });
+    for (const b of this.options.crypto.tbs.findBadKeyedNotes(keyed, this.options.crypto.random))
+      bad.push(at[b]!);
     return bad.sort((a, b) => a - b);
   }
 
   private prepareNote(index: number, denominationLog2: number): PreparedNote {
+    // Made when the transaction was prepared, asked again when it settles: derived once.
+    const cached = this.prepared.get(index);
+    if (cached && cached.denominationLog2 === denominationLog2) {
+      this.prepared.delete(index);
+      return cached;
+    }
     const nonce = this.options.crypto.ed25519PublicKey(this.keys.spendSeed(index));
     const { blindingKey, blindedMessage } = this.options.crypto.tbs.blind(
       nonce,
@@ -862,6 +876,8 @@ export class Wallet implements WalletApi {
     if (first + parts.outputs.length > NOTE_INDEX_MAX) throw new Error("the wallet ran out of note indexes");
     const faucet = parts.faucet ?? [];
     const prepared = parts.outputs.map((log2, i) => this.prepareNote(first + i, log2));
+    if (this.prepared.size > PREPARED_CACHE_MAX) this.prepared.clear();
+    for (const p of prepared) this.prepared.set(p.index, p);
     const mintModule = this.mint.instanceId;
     const inputs: TxInput[] = [...faucet];
     const signers: Signer[] = [];
@@ -875,7 +891,7 @@ export class Wallet implements WalletApi {
           signature: n.signature,
         }),
       });
-      signers.push(this.options.crypto.ed25519Signer(this.keys.spendSeed(n.index)));
+      signers.push(this.options.crypto.ed25519Signer(this.keys.spendSeed(n.index), n.nonce));
     }
     for (const n of foreign) {
       inputs.push({
@@ -887,7 +903,7 @@ export class Wallet implements WalletApi {
           signature: fromHex(n.signature),
         }),
       });
-      signers.push(this.options.crypto.ed25519Signer(fromHex(n.spendSeed)));
+      signers.push(this.options.crypto.ed25519Signer(fromHex(n.spendSeed), fromHex(n.nonce)));
     }
     const outputs: TxOutput[] = prepared.map((p) => ({
       module: mintModule,
@@ -1027,31 +1043,22 @@ export class Wallet implements WalletApi {
       candidates.push({ p, shares });
     }
     const rng: Rng = this.options.crypto.random;
-    // Optimistic: combine the first t shares and verify the resulting notes in one batch.
-    const byDenom = new Map<number, number[]>();
+    // Optimistic: combine the first t shares and verify all the resulting notes in one multi-pairing.
+    const combinedAt: number[] = [];
+    const keyed: KeyedNote[] = [];
     candidates.forEach((c, i) => {
       if (c.shares.length < t) return;
+      const key = this.keyOf(c.p.denominationLog2);
+      assert(key, `an output of an unknown denomination 2^${c.p.denominationLog2}`);
       const combined = tbs.combineBlindShares(t, c.shares.slice(0, t));
       const sig = combined.ok ? tbs.unblind(combined.value, c.p.blindingKey) : combined;
-      if (sig.ok) c.signature = sig.value;
-      byDenom.set(c.p.denominationLog2, [...(byDenom.get(c.p.denominationLog2) ?? []), i]);
+      if (!sig.ok) return;
+      c.signature = sig.value;
+      combinedAt.push(i);
+      keyed.push({ publicKey: key.publicKey, nonce: c.p.nonce, signature: sig.value });
     });
-    const verified = new Set<number>();
-    for (const [log2, positions] of byDenom) {
-      const key = this.keyOf(log2);
-      assert(key, `an output of an unknown denomination 2^${log2}`);
-      const withSig = positions.filter((i) => candidates[i]!.signature);
-      const bad = new Set(
-        tbs.findBadNotes(
-          key.publicKey,
-          withSig.map((i) => ({ nonce: candidates[i]!.p.nonce, signature: candidates[i]!.signature! })),
-          rng,
-        ),
-      );
-      withSig.forEach((i, k) => {
-        if (!bad.has(k)) verified.add(i);
-      });
-    }
+    const verified = new Set<number>(combinedAt);
+    for (const b of tbs.findBadKeyedNotes(keyed, rng)) verified.delete(combinedAt[b]!);
     // Pessimistic, for the rest: check every share, combine t good ones.
     candidates.forEach((c, i) => {
       if (verified.has(i)) return;

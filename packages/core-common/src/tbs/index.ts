@@ -9,7 +9,9 @@ export {
   combineBlindShares,
   decodeBlindingKey,
   encodeBlindingKey,
+  findBadKeyedNotes,
   findBadNotes,
+  verifyKeyedNotesBatch,
   hashNote,
   signBlindShare,
   unblind,
@@ -24,5 +26,6 @@ export {
   type TbsErrorCode,
   type TbsResult,
   type TbsBackend,
+  type KeyedNote,
   type ShareItem,
 } from "./tbs.js";
