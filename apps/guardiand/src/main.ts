@@ -17,6 +17,11 @@ import { attachIpcControl } from "./ipc-control.js";
 import { MODULE_FACTORIES } from "./modules.js";
 import { setupMain } from "./setup-cli.js";
 
+/** guardian.local.json: `{ "modules": { "<instance id>": { ...settings } } }`. */
+const localSchema = z.strictObject({
+  modules: z.record(z.string().regex(/^\d+$/), z.record(z.string(), z.unknown())),
+});
+
 const secretSchema = z.strictObject({
   secretSeed: z.string().regex(/^[0-9a-f]{64}$/),
   thresholdShare: z
@@ -49,6 +54,7 @@ async function run(argv: readonly string[]): Promise<void> {
       quiet: { type: "boolean", default: false },
       durability: { type: "string", default: "fsync" },
       "no-api": { type: "boolean", default: false },
+      local: { type: "string" },
     },
   });
   if (!values.data)
@@ -57,6 +63,12 @@ async function run(argv: readonly string[]): Promise<void> {
   const secretPath = values.secret ?? join(values.data, "guardian.secret.json");
   const federation = parseFederationConfig(readJson(configPath, "federation config"));
   const secret = secretSchema.parse(readJson(secretPath, "guardian secret"));
+  // This guardian's own settings per module instance (e.g. its own monerod): optional.
+  const localPath = values.local ?? join(values.data, "guardian.local.json");
+  const local =
+    values.local !== undefined || existsSync(localPath)
+      ? localSchema.parse(readJson(localPath, "guardian's local settings"))
+      : { modules: {} };
   const durability = values.durability;
   if (durability !== "fsync" && durability !== "os-buffered") {
     throw new Error(`--durability is "fsync" (default) or "os-buffered", not "${durability}"`);
@@ -69,6 +81,7 @@ async function run(argv: readonly string[]): Promise<void> {
     durability,
     moduleFactories: MODULE_FACTORIES,
     ...(secret.moduleShares ? { moduleShares: secret.moduleShares } : {}),
+    moduleLocal: local.modules,
     log: (event, fields) => {
       if (!quiet || event.startsWith("consensus.") || event.startsWith("guardian.")) log(event, fields);
     },
@@ -128,7 +141,7 @@ async function main(): Promise<void> {
     "usage: conclaved setup init|run ... | conclaved run --data DIR\n" +
       "  setup init --data DIR --name NAME --p2p HOST:PORT --api URL\n" +
       "  setup run  --data DIR --codes C1,C2,... --federation-name NAME [--environment dev] [--dummy-module] [--mint [--mint-fee-per-note P]]\n" +
-      "  run        --data DIR [--config F --secret F] [--durability fsync|os-buffered]\n",
+      "  run        --data DIR [--config F --secret F --local F] [--durability fsync|os-buffered]\n",
   );
   process.exit(2);
 }

@@ -24,13 +24,15 @@ import { BackupStore } from "./storage/backup-store.js";
 export const VERSION = "0.1.0";
 
 /**
- * Builds a module instance from its federation-config entry and this guardian's secret shares of
- * the module's threshold keys (from the key ceremony; empty for modules that need none).
+ * Builds a module instance from its federation-config entry, this guardian's secret shares of the
+ * module's threshold keys (from the key ceremony; empty for modules that need none) and this
+ * guardian's own settings for it (e.g. the address of its own chain node; never shared).
  */
 export type ModuleFactory = (
   instanceId: number,
   config: Record<string, unknown>,
   shares: readonly bigint[],
+  local: Readonly<Record<string, unknown>>,
 ) => ServerModule;
 
 export interface GuardianOptions {
@@ -40,6 +42,8 @@ export interface GuardianOptions {
   readonly moduleFactories: Readonly<Record<string, ModuleFactory>>;
   /** Per module instance id, this guardian's secret key shares (hex), from its secret file. */
   readonly moduleShares?: Readonly<Record<string, readonly string[]>>;
+  /** Per module instance id, this guardian's own settings for the module (guardian.local.json). */
+  readonly moduleLocal?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
   readonly durability?: StoreDurability;
   readonly log?: LogFn;
   /** How often module consensus proposals are polled. */
@@ -86,6 +90,7 @@ export function instantiateModules(
   federation: FederationConfig,
   factories: Readonly<Record<string, ModuleFactory>>,
   moduleShares: Readonly<Record<string, readonly string[]>> = {},
+  moduleLocal: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {},
 ): ServerModule[] {
   return federation.modules.map((m) => {
     const factory = factories[m.kind];
@@ -94,7 +99,7 @@ export function instantiateModules(
         `module kind "${m.kind}" is not known to this guardian (version ${VERSION})`,
       );
     const shares = (moduleShares[String(m.instanceId)] ?? []).map((h) => BigInt(`0x${h}`));
-    const instance = factory(m.instanceId, m.config, shares);
+    const instance = factory(m.instanceId, m.config, shares, moduleLocal[String(m.instanceId)] ?? {});
     if (instance.testOnly && federation.environment !== "dev") {
       throw new ModuleConfigError(
         `module "${m.kind}" is test-only and refused in a ${federation.environment} federation`,
@@ -129,7 +134,12 @@ export class Guardian implements GuardianBackend {
 
   constructor(private readonly options: GuardianOptions) {
     this.log = options.log ?? (() => {});
-    const modules = instantiateModules(options.federation, options.moduleFactories, options.moduleShares);
+    const modules = instantiateModules(
+      options.federation,
+      options.moduleFactories,
+      options.moduleShares,
+      options.moduleLocal,
+    );
     this.processor = new FederationProcessor(modules, { verifier: new NodeVerifier(), hash: sha256 });
     this.node = new ConsensusNode({
       federation: options.federation,
@@ -168,10 +178,27 @@ export class Guardian implements GuardianBackend {
   async start(): Promise<void> {
     await this.node.start();
     this.moduleTimer = setInterval(() => this.proposeModuleItems(), this.options.moduleProposalMs ?? 1000);
+    let woken = false;
+    const wake = () => {
+      if (woken) return;
+      woken = true;
+      setImmediate(() => {
+        woken = false;
+        this.proposeModuleItems();
+      });
+    };
+    for (const m of this.processor.modules)
+      m.start?.({
+        log: (event, fields) =>
+          this.log(`module.${m.kind}.${event}`, { instanceId: m.instanceId, ...fields }),
+        wake,
+        self: this.node.self,
+      });
   }
 
   async stop(): Promise<void> {
     if (this.moduleTimer) clearInterval(this.moduleTimer);
+    await Promise.all(this.processor.modules.map((m) => m.stop?.() ?? Promise.resolve()));
     await this.node.stop();
   }
 

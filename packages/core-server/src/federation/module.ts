@@ -57,6 +57,15 @@ export interface ModuleApiEndpoint {
   handle(request: { params: Record<string, string>; body: unknown; db: ReadTx }): unknown;
 }
 
+/** What the guardian gives a module that works in the background (e.g. watching a chain). */
+export interface ModuleContext {
+  readonly log: (event: string, fields: Record<string, unknown>) => void;
+  /** Asks the guardian to collect consensusProposal() now rather than at its next poll. */
+  readonly wake: () => void;
+  /** This guardian's index in the federation. */
+  readonly self: number;
+}
+
 export interface ServerModule {
   readonly kind: string;
   readonly instanceId: number;
@@ -82,4 +91,10 @@ export interface ServerModule {
   outputOutcome(db: ReadTx, outPoint: OutPoint): unknown;
   audit(db: ReadTx): Audit;
   readonly api: readonly ModuleApiEndpoint[];
+  /**
+   * Optional background work outside consensus (watching this guardian's own chain node). What it
+   * learns enters consensus only through consensusProposal, so every guardian decides the same.
+   */
+  start?(context: ModuleContext): void;
+  stop?(): Promise<void>;
 }
