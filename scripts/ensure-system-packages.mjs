@@ -28,6 +28,9 @@ export const SYSTEM_PACKAGES = {
     "monero-wallet-rpc": "monero",
     "monero-wallet-cli": "monero",
   },
+  chromium: {
+    chromium: "chromium",
+  },
 };
 
 /**

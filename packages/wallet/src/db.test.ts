@@ -58,6 +58,18 @@ describe.each(implementations)("%s", (_name, make) => {
     await db.close();
   });
 
+  it("applies nothing of a batch with an op that fails (a value on a detached buffer)", async () => {
+    const db = make();
+    await db.write([put("y", utf8.encode("y"))]);
+    const detached = Uint8Array.of(1, 2, 3);
+    structuredClone(detached.buffer, { transfer: [detached.buffer] });
+    await expect(
+      (async () => db.write([del("y"), put("w", utf8.encode("w")), put("v", detached)]))(),
+    ).rejects.toThrow(TypeError);
+    expect((await scanPrefix(db, "")).map(([k, v]) => `${k}=${text(v)}`)).toEqual(["y=y"]);
+    await db.close();
+  });
+
   it("hands out copies: changing a returned value does not change the database", async () => {
     const db = make();
     await db.write([put("k", Uint8Array.of(1, 2, 3))]);

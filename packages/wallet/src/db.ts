@@ -52,10 +52,13 @@ export class MemoryClientDb implements ClientDb {
 
   write(ops: readonly DbOp[]): Promise<void> {
     this.check();
-    for (const op of ops) {
-      if (op.type === "put") this.map.set(op.key, op.value.slice());
+    // Copy every value before changing anything: a value that cannot be copied (a detached buffer)
+    // fails the whole batch, not the ops after it.
+    const copies = ops.map((op) => (op.type === "put" ? op.value.slice() : undefined));
+    ops.forEach((op, i) => {
+      if (op.type === "put") this.map.set(op.key, copies[i]!);
       else this.map.delete(op.key);
-    }
+    });
     return Promise.resolve();
   }
 

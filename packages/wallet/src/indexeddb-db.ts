@@ -32,6 +32,7 @@ interface IdbTransactionLike {
   onerror: ((this: unknown, ev: unknown) => unknown) | null;
   onabort: ((this: unknown, ev: unknown) => unknown) | null;
   error: unknown;
+  abort(): void;
 }
 
 interface IdbDatabaseLike {
@@ -120,7 +121,8 @@ export class IndexedDbClientDb implements ClientDb {
     return v === undefined ? undefined : bytesOf(v);
   }
 
-  range(start: string, end: string): Promise<[string, Uint8Array][]> {
+  // async: a closed database throws from transaction(), and callers expect a rejected promise.
+  async range(start: string, end: string): Promise<[string, Uint8Array][]> {
     const tx = this.db.transaction(STORE, "readonly");
     const cursorReq = tx
       .objectStore(STORE)
@@ -145,9 +147,17 @@ export class IndexedDbClientDb implements ClientDb {
     const tx = this.db.transaction(STORE, "readwrite", { durability: "strict" });
     const finished = done(tx);
     const store = tx.objectStore(STORE);
-    for (const op of ops) {
-      if (op.type === "put") store.put(op.value.slice(), op.key);
-      else store.delete(op.key);
+    try {
+      for (const op of ops) {
+        if (op.type === "put") store.put(op.value.slice(), op.key);
+        else store.delete(op.key);
+      }
+    } catch (e) {
+      // An op that throws before IndexedDB takes it (a value on a detached buffer, a value that
+      // cannot be cloned) would otherwise let the ops already queued commit on their own.
+      tx.abort();
+      await finished.catch(() => undefined);
+      throw e;
     }
     await finished;
   }

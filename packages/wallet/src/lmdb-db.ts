@@ -34,12 +34,16 @@ export class LmdbClientDb implements ClientDb {
 
   async write(ops: readonly DbOp[]): Promise<void> {
     if (ops.length === 0) return;
+    // Every value is wrapped before the transaction starts: lmdb commits what a throwing callback
+    // already wrote, so a value that cannot be read (a detached buffer) must fail the batch first.
+    const values = ops.map((op) =>
+      op.type === "put" ? Buffer.from(op.value.buffer, op.value.byteOffset, op.value.byteLength) : undefined,
+    );
     await this.db.transaction(() => {
-      for (const op of ops) {
-        if (op.type === "put")
-          void this.db.put(op.key, Buffer.from(op.value.buffer, op.value.byteOffset, op.value.byteLength));
+      ops.forEach((op, i) => {
+        if (op.type === "put") void this.db.put(op.key, values[i]!);
         else void this.db.remove(op.key);
-      }
+      });
     });
   }
 
