@@ -63,7 +63,13 @@ interface AuditReply {
 
 /** Every guardian reports the same audit: the mint owes exactly the outstanding notes. */
 async function checkAudit(): Promise<void> {
-  const replies = await Promise.all(guardians.map((g) => g.request<AuditReply>({ cmd: "audit" })));
+  // A guardian may be a block behind the t that answered the last call: wait (bounded) for it.
+  let replies: AuditReply[] = [];
+  for (let i = 0; i < 50; i++) {
+    replies = await Promise.all(guardians.map((g) => g.request<AuditReply>({ cmd: "audit" })));
+    if (replies.every((r) => JSON.stringify(r.audit) === JSON.stringify(replies[0]!.audit))) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
   for (const r of replies) {
     expect(r.audit).toEqual(replies[0]!.audit);
     const m = r.audit.modules.find((x) => x.instanceId === MINT)!;

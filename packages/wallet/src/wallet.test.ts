@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { FederationClient } from "@conclave/core-client";
 import { TransactionRejectedError, encodeInvite, federationId, fromHex, toHex } from "@conclave/core-common";
 import type { FederationConfig } from "@conclave/core-common";
@@ -86,6 +86,26 @@ beforeAll(async () => {
   const failed = started.find((s) => s.status === "rejected");
   if (failed) throw failed.reason;
   await waitConnected(guardians);
+});
+
+interface AuditReply {
+  audit: { assets: string; liabilities: string };
+}
+
+/** After every test: each running guardian reports the same audit, and the federation is solvent. */
+afterEach(async () => {
+  const running = guardians.filter((g) => g.child.exitCode === null && g.child.signalCode === null);
+  // A guardian may be a block behind the t that answered the last call: wait (bounded) for it.
+  let replies: AuditReply[] = [];
+  for (let i = 0; i < 50; i++) {
+    replies = await Promise.all(running.map((g) => g.request<AuditReply>({ cmd: "audit" })));
+    if (replies.every((r) => JSON.stringify(r.audit) === JSON.stringify(replies[0]!.audit))) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  for (const r of replies) expect(r.audit).toEqual(replies[0]!.audit);
+  const audit = replies[0]!.audit;
+  expect(BigInt(audit.liabilities)).toBeGreaterThan(0n);
+  expect(BigInt(audit.assets) >= BigInt(audit.liabilities)).toBe(true);
 });
 
 afterAll(async () => {
