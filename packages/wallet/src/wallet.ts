@@ -112,6 +112,8 @@ export const RESTORE_GAP_DEFAULT = 100;
 const QUERIES_IN_FLIGHT_MAX = 10;
 /** Derived notes kept between preparing and settling (those of refused transactions are dropped here). */
 const PREPARED_CACHE_MAX = 4096;
+/** Guardians' refusals meaning a note of the string is not the federation's. */
+const FORGED_NOTE_CODES = new Set(["invalid_note", "malformed_note", "unknown_denomination"]);
 const SPENT_PATH = "/v1/modules/mint/notes/spent";
 const ISSUED_PATH = "/v1/modules/mint/notes/issued";
 /** Rounds of reissuing one operation may take (splitting into many notes takes several). */
@@ -531,26 +533,46 @@ export class Wallet implements WalletApi {
           throw new WalletError("malformed_notes", `note ${i + 1} appears twice in the string`);
         seen.add(n.nonce);
       });
-      const bad = this.badNotes(
-        foreign.map((n) => ({ ...n, nonce: fromHex(n.nonce), signature: fromHex(n.signature) })),
-      );
-      if (bad.length > 0)
-        throw new WalletError(
+      const forged = (bad: readonly number[]) =>
+        new WalletError(
           "invalid_note",
           `note${bad.length > 1 ? "s" : ""} ${bad.map((i) => i + 1).join(", ")} of the string ` +
             `do${bad.length > 1 ? "" : "es"} not carry the federation's signature (forged or altered); nothing was redeemed`,
           { notes: bad },
         );
+      const chunks = this.chunkInputs(foreign.map((n) => n.denominationLog2));
+      // A string that takes several transactions is checked here first, so that a forged note in a
+      // later one cannot leave the string half redeemed. A one-transaction string is checked by
+      // every guardian anyway (and refused whole): checking it here too would cost the receiver a
+      // second multi-pairing on the latency path.
+      if (chunks.length > 1) {
+        const bad = this.badNotes(
+          foreign.map((n) => ({ ...n, nonce: fromHex(n.nonce), signature: fromHex(n.signature) })),
+        );
+        if (bad.length > 0) throw forged(bad);
+      }
       const results: ReissueResult[] = [];
-      for (const chunk of this.chunkInputs(foreign.map((n) => n.denominationLog2))) {
+      for (const chunk of chunks) {
         const inputs = chunk.map((i) => foreign[i]!);
         const plan = this.plan(
           inputs.map((n) => n.denominationLog2),
           [],
         );
-        results.push(
-          await this.execute(await this.prepare("reissue", { foreign: inputs, outputs: plan.outputs })),
-        );
+        try {
+          results.push(
+            await this.execute(await this.prepare("reissue", { foreign: inputs, outputs: plan.outputs })),
+          );
+        } catch (e) {
+          const input = e instanceof TransactionRejectedError ? e.details["input"] : undefined;
+          if (
+            chunks.length === 1 &&
+            e instanceof TransactionRejectedError &&
+            FORGED_NOTE_CODES.has(e.code) &&
+            typeof input === "number"
+          )
+            throw forged([chunk[input] ?? input]);
+          throw e;
+        }
       }
       return mergeResults(results);
     });
