@@ -63,7 +63,14 @@ async function startGuardianProcess(
       ...(options.quiet === false ? [] : ["--quiet"]),
       ...(options.durability ? ["--durability", options.durability] : []),
     ],
-    { execArgv: ["--enable-source-maps"], stdio: ["ignore", "pipe", "pipe", "ipc"] },
+    {
+      // CONCLAVE_GUARDIAN_NODE_ARGS: extra Node flags for profiling, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p".
+      execArgv: [
+        "--enable-source-maps",
+        ...(process.env["CONCLAVE_GUARDIAN_NODE_ARGS"]?.split(" ").filter((a) => a.length > 0) ?? []),
+      ],
+      stdio: ["ignore", "pipe", "pipe", "ipc"],
+    },
   );
   let nextId = 1;
   const waiting = new Map<number, (v: Record<string, unknown>) => void>();

@@ -64,10 +64,33 @@ function decodePoint(what: string, bytes: Uint8Array, guardian?: number): TbsRes
   return fail(decoded.error.code, `${what}: ${decoded.error.message}`, guardian);
 }
 
+/**
+ * Keys are few (one per denomination, one share per guardian) and used for every note, while a G2
+ * decompression with its subgroup check costs about a pairing's worth of work: valid keys are
+ * remembered by their bytes (bounded; cleared when full). Invalid ones are decoded each time.
+ */
+const KEY_CACHE_ENTRIES = 4096;
+const decodedKeys = new Map<string, G2Point>();
+
 function decodeKey(what: string, bytes: Uint8Array): TbsResult<G2Point> {
+  const id = bytes instanceof Uint8Array && bytes.length === 96 ? keyId(bytes) : undefined;
+  const known = id === undefined ? undefined : decodedKeys.get(id);
+  if (known) return { ok: true, value: known };
   const decoded = decodeG2(bytes);
-  if (decoded.ok) return { ok: true, value: decoded.point };
+  if (decoded.ok) {
+    if (id !== undefined) {
+      if (decodedKeys.size >= KEY_CACHE_ENTRIES) decodedKeys.clear();
+      decodedKeys.set(id, decoded.point);
+    }
+    return { ok: true, value: decoded.point };
+  }
   return fail(decoded.error.code, `${what}: ${decoded.error.message}`);
+}
+
+function keyId(bytes: Uint8Array): string {
+  let s = "";
+  for (const b of bytes) s += b.toString(16).padStart(2, "0");
+  return s;
 }
 
 function isNonZeroScalar(value: bigint): boolean {
