@@ -35,6 +35,7 @@ export type Command =
   | { readonly name: "validate"; readonly notes: NotesSource; readonly online: boolean }
   | { readonly name: "backup" }
   | { readonly name: "restore"; readonly invite: string; readonly mnemonic?: MnemonicSource }
+  | { readonly name: "claim"; readonly txid: string; readonly txKey: string }
   | { readonly name: "resume" };
 
 export interface Invocation {
@@ -213,10 +214,33 @@ function buildCommand(spec: CommandSpec, positionals: readonly string[], values:
         return { name: "validate", notes: notesSource(p(0)), online: values["online"] === true };
       case "split":
         return { name: "split", denominationLog2: parseDenominationArg(p(0)), count: parseCountArg(p(1)) };
+      case "claim":
+        return {
+          name: "claim",
+          txid: hexOption(values["txid"], "--txid", /^[0-9a-fA-F]{64}$/, "64 hex characters"),
+          txKey: hexOption(
+            values["tx-key"],
+            "--tx-key",
+            /^([0-9a-fA-F]{64}){1,17}$/,
+            "64 hex characters (or several such keys joined)",
+          ),
+        };
       default:
         throw new Error(`command table and parser disagree on "${spec.name}"`);
     }
   });
+}
+
+function hexOption(
+  value: string | boolean | undefined,
+  flag: string,
+  form: RegExp,
+  formText: string,
+): string {
+  if (typeof value !== "string" || value.trim() === "") throw new UsageError(`missing ${flag}`);
+  const v = value.trim().toLowerCase();
+  if (!form.test(v)) throw new UsageError(`${flag} is ${formText}`);
+  return v;
 }
 
 function nonEmpty(text: string, what: string): string {

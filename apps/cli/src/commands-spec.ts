@@ -178,6 +178,32 @@ export const COMMANDS: readonly CommandSpec[] = [
     movesNotes: true,
   },
   {
+    name: "claim",
+    args: [],
+    options: {
+      txid: {
+        type: "string",
+        value: "hex",
+        help: "the Monero transaction that paid the federation's address",
+      },
+      "tx-key": {
+        type: "string",
+        value: "hex",
+        help: "its tx key, from the sending wallet (monero-wallet-cli: get_tx_key TXID)",
+      },
+    },
+    summary: "turn a Monero deposit to the federation into notes, by proof of payment (txid + tx key)",
+    details: [
+      "Sends the proof to every guardian with a claim key derived from this wallet's recovery phrase;",
+      "each guardian checks it against its own Monero node. Once t guardians agree and the deposit has",
+      "the federation's confirmations, it is spent into fresh notes. Progress is printed as it goes.",
+      "The first claim the guardians order binds the deposit: claim it before sharing the tx key.",
+      "Interrupted or timed out, the claim stays pending: run the same command again, or `resume`.",
+    ],
+    examples: ["conclave claim --txid 5e3f... --tx-key 9a1c..."],
+    movesNotes: true,
+  },
+  {
     name: "resume",
     args: [],
     options: {},

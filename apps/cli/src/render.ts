@@ -3,6 +3,8 @@
 import { formatXmr } from "@conclave/core-common";
 import type {
   BackupResult,
+  ClaimDepositResult,
+  DepositProgress,
   ReissueResult,
   RestoreResult,
   SpendResult,
@@ -25,6 +27,19 @@ function isoTime(ms: number): string {
 
 function shortId(id: string): string {
   return id.length > 16 ? `${id.slice(0, 16)}…` : id;
+}
+
+/** One line per change while a deposit claim waits. */
+export function depositProgressLine(p: DepositProgress): string {
+  return `  ${p.stage.padEnd(10)} ${p.message}`;
+}
+
+export function claimLines(r: ClaimDepositResult): string[] {
+  return [
+    `Received ${amountText(r.amount)} in ${plural(r.notesIssued, "note")} from Monero deposit ${shortId(r.depositTxid)}`,
+    `Transaction ${r.txid}`,
+    ...(r.dust > 0n ? [`${amountText(r.dust)} below the smallest note stays with the federation`] : []),
+  ];
 }
 
 export function federationLines(info: WalletInfo): string[] {
@@ -102,6 +117,10 @@ export function infoLines(info: WalletInfo): string[] {
       ? "Pending operations: none"
       : `Pending operations: ${info.pendingOperations} (run \`conclave resume\` to finish them)`,
   );
+  for (const d of info.pendingDeposits ?? [])
+    lines.push(
+      `Pending Monero deposit claim: ${d.txid} since ${isoTime(d.createdAtMs)} (\`conclave resume\`)`,
+    );
   const b = info.lastBackup;
   lines.push(
     b === undefined

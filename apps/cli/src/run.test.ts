@@ -9,7 +9,15 @@ import { ConclaveError, ConfigError, TransactionRejectedError, encodeInvite } fr
 import { resolveDataDir } from "./data-dir.js";
 import type { CliIo } from "./io.js";
 import { runCli } from "./run.js";
-import type { NodeWalletEntry, ReissueResult, WalletApi, WalletInfo } from "@conclave/wallet";
+import type {
+  ClaimDepositOptions,
+  ClaimDepositResult,
+  DepositProof,
+  NodeWalletEntry,
+  ReissueResult,
+  WalletApi,
+  WalletInfo,
+} from "@conclave/wallet";
 
 const root = mkdtempSync(join(tmpdir(), "conclave-cli-run-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -151,6 +159,20 @@ class FakeWallet implements WalletApi {
   }
   resume() {
     return Promise.resolve(0);
+  }
+  claimDeposit(proof: DepositProof, options?: ClaimDepositOptions): Promise<ClaimDepositResult> {
+    if (proof.txid === "0".repeat(64))
+      return Promise.reject(walletError("deposit_rejected", "the guardians refused the claim"));
+    for (const confirmations of [1, 2, 3])
+      options?.onProgress?.({
+        txid: proof.txid,
+        stage: "confirming",
+        message: `confirmations ${confirmations}/3`,
+        confirmations,
+        confirmationsRequired: 3,
+      });
+    this.balance += 12n;
+    return Promise.resolve({ ...this.result(12n), depositTxid: proof.txid, dust: 0n });
   }
   close() {
     this.closed = true;
@@ -362,6 +384,69 @@ describe("spend, reissue, cancel", () => {
     expect(code).toBe(1);
     expect(err).toContain("error [unknown_spend]");
     expect(err).toContain("conclave info");
+  });
+});
+
+describe("claim (Monero deposit by proof of payment)", () => {
+  const TXID = "5e".repeat(32);
+  const KEY = "9a".repeat(32);
+
+  it("prints a progress line per change, then what was received", async () => {
+    const dir = await joined();
+    const { code, out, err } = await cli([
+      "--data",
+      dir,
+      "claim",
+      "--txid",
+      TXID,
+      "--tx-key",
+      KEY.toUpperCase(),
+    ]);
+    expect(code).toBe(0);
+    expect(err).toBe("");
+    const lines = out.trimEnd().split("\n");
+    expect(lines.slice(0, 3).map((l) => l.trim())).toEqual([
+      "confirming confirmations 1/3",
+      "confirming confirmations 2/3",
+      "confirming confirmations 3/3",
+    ]);
+    expect(lines[3]).toContain(
+      "Received 0.000000000012 XMR (12p) in 2 notes from Monero deposit 5e5e5e5e5e5e5e5e",
+    );
+  });
+
+  it("--json keeps stdout one JSON document and puts progress on stderr as JSON lines", async () => {
+    const dir = await joined();
+    const { code, out, err } = await cli(["--data", dir, "--json", "claim", "--txid", TXID, "--tx-key", KEY]);
+    expect(code).toBe(0);
+    expect(JSON.parse(out)).toMatchObject({ amount: "12", depositTxid: TXID, dust: "0" });
+    const progress = err
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { progress: { stage: string } });
+    expect(progress).toHaveLength(3);
+    expect(progress[0]!.progress).toMatchObject({ stage: "confirming", confirmations: 1 });
+  });
+
+  it("refuses a missing or malformed txid or tx key as a usage error (exit 2), before the wallet loads", async () => {
+    const dir = await joined();
+    for (const argv of [
+      ["claim", "--tx-key", KEY],
+      ["claim", "--txid", "5e", "--tx-key", KEY],
+      ["claim", "--txid", TXID, "--tx-key", `${KEY}00`],
+      ["claim", "--txid", TXID],
+    ]) {
+      const { code, err } = await cli(["--data", dir, ...argv]);
+      expect(code).toBe(2);
+      expect(err).toMatch(/--txid|--tx-key/);
+    }
+  });
+
+  it("reports a refused claim as one line with its code (exit 1)", async () => {
+    const dir = await joined();
+    const { code, err } = await cli(["--data", dir, "claim", "--txid", "0".repeat(64), "--tx-key", KEY]);
+    expect(code).toBe(1);
+    expect(err).toContain("error [deposit_rejected]: the guardians refused the claim");
   });
 });
 

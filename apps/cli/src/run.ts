@@ -20,6 +20,8 @@ import { InputTooLargeError } from "./io.js";
 import {
   amountText,
   backupLines,
+  claimLines,
+  depositProgressLine,
   infoLines,
   joinLines,
   reissueLines,
@@ -186,7 +188,7 @@ async function execute(
   const input = "notes" in command ? await readNotes(command.notes, io) : "";
   const entry = await loadEntry();
   const wallet = await entry.openWallet(dir);
-  return withWallet(wallet, (w) => operate(command, w, input));
+  return withWallet(wallet, (w) => operate(command, w, input, io, global));
 }
 
 /** A damaged or mistyped invite is caught here, before the wallet touches the directory. */
@@ -212,6 +214,8 @@ async function operate(
   command: Exclude<Command, { name: "help" | "join" | "restore" }>,
   w: WalletApi,
   notes: string,
+  io: CliIo,
+  global: GlobalOptions,
 ): Promise<Output> {
   switch (command.name) {
     case "info": {
@@ -277,6 +281,20 @@ async function operate(
     case "backup": {
       const r = await w.backup();
       return { json: r, lines: backupLines(r) };
+    }
+    case "claim": {
+      // Progress as it happens: stdout lines, or JSON lines on stderr with --json (stdout keeps
+      // one JSON document, the result).
+      const r = await w.claimDeposit(
+        { txid: command.txid, txKey: command.txKey },
+        {
+          onProgress: (p) =>
+            global.json
+              ? io.stderr(JSON.stringify({ progress: p }, bigintReplacer) + "\n")
+              : io.stdout(depositProgressLine(p) + "\n"),
+        },
+      );
+      return { json: r, lines: claimLines(r) };
     }
     case "resume": {
       const finished = await w.resume();

@@ -2,12 +2,16 @@
 import type { ModuleFactory, ModuleSetup } from "@conclave/core-server";
 import { dummyModuleFactory } from "@conclave/module-dummy";
 import { createMintModuleFactory, mintModuleSetup } from "@conclave/module-mint";
+import { moneroModuleFactory } from "@conclave/module-monero";
 import { blstTbs } from "@conclave/tbs-native";
 
 export const MODULE_FACTORIES: Readonly<Record<string, ModuleFactory>> = {
   dummy: dummyModuleFactory,
   // The guardian signs and verifies notes with native blst (about 20x the pure-TypeScript speed).
   mint: createMintModuleFactory(blstTbs),
+  // Deposits by proof of payment, verified by each guardian against its own monerod and wallet-rpc
+  // (guardian.local.json: daemonUrl, walletRpcUrl).
+  monero: moneroModuleFactory,
 };
 
 /** Setup steps for the key ceremony, by module kind (the dummy module needs no keys). */

@@ -15,6 +15,7 @@ const WORKSPACE: Record<string, string> = {
   "@conclave/core-client": join(root, "packages/core-client/src/index.ts"),
   "@conclave/module-mint/browser": join(root, "modules/mint/src/browser.ts"),
   "@conclave/module-dummy/browser": join(root, "modules/dummy/src/browser.ts"),
+  "@conclave/module-monero/browser": join(root, "modules/monero/src/browser.ts"),
 };
 /** Browser-ready third-party packages the wallet may load. */
 const ALLOWED_PACKAGES = ["zod", "@noble/curves", "@noble/hashes", "@noble/ciphers", "@scure/bip39"];

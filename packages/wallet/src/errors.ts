@@ -15,6 +15,12 @@ const STATUS: Record<WalletErrorCode, number> = {
   unknown_spend: 404,
   not_dev_federation: 400,
   backup_unavailable: 404,
+  no_monero_module: 400,
+  invalid_deposit_proof: 400,
+  deposit_claimed: 409,
+  deposit_rejected: 422,
+  deposit_timeout: 504,
+  claim_not_taken: 503,
 };
 
 export class WalletError extends ConclaveError {

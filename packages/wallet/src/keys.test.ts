@@ -83,6 +83,17 @@ describe("derivation", () => {
     expect(toHex(keys.backupKey)).not.toBe(toHex(keys.backupIdSeed));
   });
 
+  it("gives every deposit claim index its own claim seed, apart from the note seeds", async () => {
+    const keys = new WalletKeys(await federationRoot(MNEMONIC, FED_A));
+    const claims = new Set(Array.from({ length: 50 }, (_, i) => toHex(keys.claimSeed(i))));
+    expect(claims.size).toBe(50);
+    const notes = new Set(Array.from({ length: 50 }, (_, i) => toHex(keys.spendSeed(i))));
+    for (const c of claims) expect(notes.has(c)).toBe(false);
+    // Deterministic: the same mnemonic re-derives the key a deposit is bound to.
+    const again = new WalletKeys(await federationRoot(MNEMONIC, FED_A));
+    expect(toHex(again.claimSeed(7))).toBe(toHex(keys.claimSeed(7)));
+  });
+
   it("blinds note i to the same blinding key and blinded message with noble and blst", async () => {
     const keys = new WalletKeys(await federationRoot(MNEMONIC, FED_A));
     for (const i of [0, 1, 99]) {

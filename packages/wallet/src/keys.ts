@@ -17,9 +17,13 @@
 //   backupKey       = HKDF-Expand(root, "conclave/wallet/v1/backup/encryption", 32)  XChaCha20-Poly1305 key
 //   backupIdSeed    = HKDF-Expand(root, "conclave/wallet/v1/backup/id", 32)          Ed25519 seed; its public
 //                     key names the backup at the guardians and signs it.
+//   claimSeed(j)    = HKDF-Expand(root, "conclave/wallet/v1/deposit/claim" | u64be(j), 32)
+//                     Ed25519 seed of deposit claim j; its public key is the claim key a Monero deposit
+//                     is bound to (it signs the transaction that turns the deposit into notes).
 //
 // Note indexes i come from one counter per wallet, persisted before a note with that index is
-// blinded for a transaction, so a blinded message is never reused after a crash.
+// blinded for a transaction, so a blinded message is never reused after a crash. Claim indexes j
+// come from a second counter, persisted with the claim before it is sent to any guardian.
 import { expand, hkdf } from "@noble/hashes/hkdf.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { generateMnemonic, mnemonicToSeed, validateMnemonic } from "@scure/bip39";
@@ -33,6 +37,7 @@ const LABEL_SPEND = utf8.encode("conclave/wallet/v1/note/spend");
 const LABEL_BLIND = utf8.encode("conclave/wallet/v1/note/blind");
 const LABEL_BACKUP_KEY = utf8.encode("conclave/wallet/v1/backup/encryption");
 const LABEL_BACKUP_ID = utf8.encode("conclave/wallet/v1/backup/id");
+const LABEL_CLAIM = utf8.encode("conclave/wallet/v1/deposit/claim");
 export const ROOT_BYTES = 32;
 /** Largest note index (the backup stores indexes as u32). */
 export const NOTE_INDEX_MAX = 0xffff_ffff;
@@ -99,6 +104,11 @@ export class WalletKeys {
 
   spendSeed(index: number): Uint8Array {
     return expand(sha256, this.root, labelled(LABEL_SPEND, index), 32);
+  }
+
+  /** Ed25519 seed of deposit claim `index` (its public key is the claim key). */
+  claimSeed(index: number): Uint8Array {
+    return expand(sha256, this.root, labelled(LABEL_CLAIM, index), 32);
   }
 
   /** The deterministic "random" source whose draws make note `index`'s blinding key. */

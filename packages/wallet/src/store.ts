@@ -7,6 +7,8 @@
 //   out/<spend id>            OutgoingRecord (JSON)            notes handed out by spend
 //   op/<txid>                 PendingOp (JSON)                 a transaction written but not finished
 //   backup                    {"version","notes","atMs"}       the last backup stored
+//   claim-counter             {"next":J}                       next unused deposit claim index
+//   claim/<monero txid>       ClaimRecord (JSON)               a deposit claim not yet turned into notes
 //
 // Keys are ASCII so that LMDB (bytes), IndexedDB (UTF-16 units) and a Map order them alike.
 import { Reader, fromHex, toHex, utf8 } from "@conclave/core-common";
@@ -21,6 +23,8 @@ export const K_BACKUP = "backup";
 export const P_NOTE = "note/";
 export const P_OUT = "out/";
 export const P_OP = "op/";
+export const K_CLAIM_COUNTER = "claim-counter";
+export const P_CLAIM = "claim/";
 const NOTE_RECORD_BYTES = 85;
 
 export interface WalletRecord {
@@ -63,7 +67,17 @@ export interface ForeignNoteJson {
   readonly signature: string;
 }
 
-export type PendingKind = "faucet" | "reissue" | "change" | "split" | "combine" | "cancel";
+export type PendingKind = "faucet" | "reissue" | "change" | "split" | "combine" | "cancel" | "deposit";
+
+/** A Monero deposit being claimed: written before the claim is sent, so a crash resumes with the same key. */
+export interface ClaimRecord {
+  /** The Monero transaction id (hex). */
+  readonly txid: string;
+  readonly txKey: string;
+  /** The claim key's index (keys.ts claimSeed). */
+  readonly index: number;
+  readonly createdAtMs: number;
+}
 
 export interface PendingOp {
   readonly txid: string;
@@ -81,6 +95,8 @@ export interface PendingOp {
   }[];
   /** For a cancel: the outgoing entry being taken back. */
   readonly outgoing?: OutgoingRecord;
+  /** For a deposit: the claim it spends (restored if the transaction is refused). */
+  readonly claim?: ClaimRecord;
 }
 
 export interface BackupMeta {

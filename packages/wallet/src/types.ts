@@ -37,6 +37,8 @@ export interface WalletInfo {
   readonly feePerNote: bigint;
   readonly denominationsLog2: readonly number[];
   readonly lastBackup?: { readonly version: number; readonly notes: number; readonly atMs: number };
+  /** Monero deposits being claimed (claimDeposit or resume() finishes them). */
+  readonly pendingDeposits?: readonly { readonly txid: string; readonly createdAtMs: number }[];
 }
 
 /** What `spend` gives: a string another user passes to `reissue`. */
@@ -103,6 +105,48 @@ export interface RestoreResult {
   };
 }
 
+/** A proof of payment to the federation's Monero address: what the sender's wallet shows. */
+export interface DepositProof {
+  /** The Monero transaction id (64 hex characters). */
+  readonly txid: string;
+  /** Its tx key (`get_tx_key` / the wallet's "tx key"): 64 hex characters, or several such keys joined. */
+  readonly txKey: string;
+}
+
+/** Where a deposit claim stands, as t guardians agree (reported when it changes). */
+export interface DepositProgress {
+  readonly txid: string;
+  /**
+   * claimed: guardians took the claim; waiting: the claim is not ordered yet, or another claim of
+   * this txid is open; verifying: guardians check it against their own nodes (attestations);
+   * confirming: credited, waiting for confirmations at the agreed height; issuing: notes are being
+   * issued; done.
+   */
+  readonly stage: "claimed" | "waiting" | "verifying" | "confirming" | "issuing" | "done";
+  readonly message: string;
+  readonly attestations?: number;
+  readonly attestationsRequired?: number;
+  readonly confirmations?: number;
+  readonly confirmationsRequired?: number;
+  readonly amount?: bigint;
+}
+
+export interface ClaimDepositOptions {
+  readonly onProgress?: (progress: DepositProgress) => void;
+  /** Between two looks at the guardians' state (default 1 s). */
+  readonly pollMs?: number;
+  /** Give up waiting after this long (default 6 h); the claim stays pending and a new call continues it. */
+  readonly timeoutMs?: number;
+}
+
+/** A deposit turned into notes. */
+export interface ClaimDepositResult extends ReissueResult {
+  /** The Monero transaction that paid the federation. */
+  readonly depositTxid: string;
+  /** Notes could not carry the part of the deposit below the smallest note (kept by the federation). */
+  readonly dust: bigint;
+}
+
 /** The wallet operations (one joined federation per wallet database). */
 export interface WalletApi {
   info(): Promise<WalletInfo>;
@@ -120,6 +164,13 @@ export interface WalletApi {
   combine(): Promise<ReissueResult>;
   validate(notes: string, options?: { online?: boolean }): Promise<ValidateResult>;
   backup(): Promise<BackupResult>;
+  /**
+   * Claims a Monero deposit to the federation's address by proof of payment and turns it into notes:
+   * posts the claim (bound to a claim key derived from the mnemonic) to every guardian, waits until t
+   * guardians agree it is verified and confirmed, then spends it into fresh notes. Crash-safe: the
+   * claim is written down first; calling again (or resume()) continues with the same key.
+   */
+  claimDeposit(proof: DepositProof, options?: ClaimDepositOptions): Promise<ClaimDepositResult>;
   /** Finishes or retries operations a crash interrupted. Returns how many it finished. */
   resume(): Promise<number>;
   close(): Promise<void>;
@@ -141,7 +192,13 @@ export type WalletErrorCode =
   | "not_joined"
   | "unknown_spend" // cancel of an id this wallet did not hand out
   | "not_dev_federation" // devFaucet on a federation without the test-only module
-  | "backup_unavailable"; // no guardian holds a backup this mnemonic can read (restore still scans)
+  | "backup_unavailable" // no guardian holds a backup this mnemonic can read (restore still scans)
+  | "no_monero_module" // claimDeposit on a federation without the Monero module
+  | "invalid_deposit_proof" // a txid or tx key that is not hex of the right length
+  | "deposit_claimed" // the deposit is bound to another claim key (someone else claimed it first)
+  | "deposit_rejected" // t guardians found the proof invalid, or the claim expired
+  | "deposit_timeout" // still not spendable when the wait ended (the claim stays pending)
+  | "claim_not_taken"; // no guardian took the claim (unreachable, busy): it stays pending
 
 /** How the Node entry opens wallets (one directory = one embedded database = one wallet). */
 export interface NodeWalletEntry {

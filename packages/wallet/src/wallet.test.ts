@@ -405,4 +405,11 @@ describe("wallet against four real guardians", () => {
     expect((await rejection(wallets.openWallet(walletDir()))).code).toBe("not_joined");
     expect(WalletError.name).toBe("WalletError");
   });
+
+  it("refuses a deposit claim on a federation without the Monero module, before writing or sending anything", async () => {
+    const txid = "ab".repeat(32);
+    const txKey = `${"42".repeat(31)}01`;
+    expect((await rejection(alice.wallet.claimDeposit({ txid, txKey }))).code).toBe("no_monero_module");
+    expect((await alice.wallet.info()).pendingDeposits).toBeUndefined();
+  });
 });

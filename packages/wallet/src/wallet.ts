@@ -13,8 +13,18 @@
 //      shares: the operation stays pending and `resume()` asks again.
 //      rejected: the inputs go back to the wallet, except those t guardians report spent.
 // Network trouble leaves the operation pending; `resume()` (also run by `open`) continues it.
+//
+// A Monero deposit (claimDeposit) first goes through a claim: written down with its claim index,
+// posted to every guardian, watched until t guardians agree it is credited and confirmed; then the
+// deposit input and the new notes take the same `execute` path (kind "deposit").
 import { sha256 } from "@noble/hashes/sha2.js";
-import { BadResponseError, FederationClient, NoQuorumError, decodeInviteCode } from "@conclave/core-client";
+import {
+  BadResponseError,
+  FederationClient,
+  NoQuorumError,
+  decodeInviteCode,
+  sleep,
+} from "@conclave/core-client";
 import type { ClientOptions, GuardianAnswer, TxStatusView } from "@conclave/core-client";
 import {
   ConclaveError,
@@ -42,6 +52,15 @@ import {
   mintConfigSchema,
 } from "@conclave/module-mint/browser";
 import type { DenominationKey, MintConfig } from "@conclave/module-mint/browser";
+import {
+  ClaimAnswerSchema,
+  DepositViewSchema,
+  MONERO_KIND,
+  TxKeyHexSchema,
+  depositInput,
+  isCanonicalTxKey,
+} from "@conclave/module-monero/browser";
+import type { DepositView } from "@conclave/module-monero/browser";
 import { z } from "zod";
 import { base64Decode, base64Encode } from "./base64.js";
 import { BACKUP_NOTES_MAX, decodeSnapshot, decryptBackup, encodeSnapshot, encryptBackup } from "./backup.js";
@@ -67,7 +86,9 @@ import {
 import type { ReissuePlan } from "./select.js";
 import {
   K_BACKUP,
+  K_CLAIM_COUNTER,
   K_COUNTER,
+  P_CLAIM,
   K_SCHEMA,
   K_WALLET,
   P_NOTE,
@@ -84,6 +105,7 @@ import {
 } from "./store.js";
 import type {
   BackupMeta,
+  ClaimRecord,
   ForeignNoteJson,
   OutgoingRecord,
   OwnNote,
@@ -93,7 +115,11 @@ import type {
 } from "./store.js";
 import type {
   BackupResult,
+  ClaimDepositOptions,
+  ClaimDepositResult,
   DenominationHolding,
+  DepositProgress,
+  DepositProof,
   ReissueResult,
   RestoreResult,
   SpendResult,
@@ -118,6 +144,12 @@ const SPENT_PATH = "/v1/modules/mint/notes/spent";
 const ISSUED_PATH = "/v1/modules/mint/notes/issued";
 /** Rounds of reissuing one operation may take (splitting into many notes takes several). */
 const ROUNDS_MAX = 64;
+const CLAIMS_PATH = "/v1/modules/monero/claims";
+const depositPath = (txid: string) => `/v1/modules/monero/deposits/${txid}`;
+/** How long a deposit claim waits for the federation by default (confirmations take 20 min on mainnet). */
+export const DEPOSIT_WAIT_MS_DEFAULT = 6 * 60 * 60 * 1000;
+/** A claim not ordered yet (or released by another claim's rejection) is posted again this often. */
+const CLAIM_REPOST_MS = 15_000;
 
 export interface WalletHooks {
   /** Test hook: runs once the operation is written down, before its transaction is first sent. */
@@ -183,6 +215,11 @@ function mintOf(config: FederationConfig): MintView {
       })),
     },
   };
+}
+
+function moneroOf(config: FederationConfig): { readonly instanceId: number } | undefined {
+  const entry = config.modules.find((m) => m.kind === MONERO_KIND);
+  return entry ? { instanceId: entry.instanceId } : undefined;
 }
 
 function dummyOf(config: FederationConfig): DummyView | undefined {
@@ -401,6 +438,7 @@ export class Wallet implements WalletApi {
         .map((o) => ({ id: o.id, amount: BigInt(o.amount), createdAtMs: o.createdAtMs }))
         .sort((a, b) => a.createdAtMs - b.createdAtMs);
       const pending = await scanPrefix(this.db, P_OP);
+      const claims = (await scanPrefix(this.db, P_CLAIM)).map(([, v]) => parseJson<ClaimRecord>(v));
       const backupRaw = await this.db.get(K_BACKUP);
       const lastBackup = backupRaw ? parseJson<BackupMeta>(backupRaw) : undefined;
       const guardians = this.record.invite
@@ -422,6 +460,9 @@ export class Wallet implements WalletApi {
         feePerNote: this.mint.config.feePerInput,
         denominationsLog2: this.mint.config.denominationsLog2,
         ...(lastBackup ? { lastBackup } : {}),
+        ...(claims.length > 0
+          ? { pendingDeposits: claims.map((c) => ({ txid: c.txid, createdAtMs: c.createdAtMs })) }
+          : {}),
       };
     });
   }
@@ -706,7 +747,7 @@ export class Wallet implements WalletApi {
   }
 
   resume(): Promise<number> {
-    return this.mutex.run(async () => {
+    const operations = this.mutex.run(async () => {
       let finished = 0;
       for (const [, raw] of await scanPrefix(this.db, P_OP)) {
         const op = parseJson<PendingOp>(raw);
@@ -720,10 +761,244 @@ export class Wallet implements WalletApi {
       }
       return finished;
     });
+    return operations.then(async (finished) => finished + (await this.resumeClaims()));
+  }
+
+  /** One look at each pending deposit claim: posted again, and turned into notes if spendable now. */
+  private async resumeClaims(): Promise<number> {
+    const monero = moneroOf(this.config);
+    if (!monero) return 0;
+    let finished = 0;
+    for (const [, raw] of await scanPrefix(this.db, P_CLAIM)) {
+      const claim = parseJson<ClaimRecord>(raw);
+      try {
+        const client = await this.client();
+        await this.postClaim(client, claim);
+        const view = await this.depositView(client, claim.txid);
+        if (view && this.claimOutcome(claim, view) === "spendable") {
+          await this.issueDeposit(monero.instanceId, claim, view);
+          finished++;
+        }
+      } catch (e) {
+        if (!(await this.db.get(P_CLAIM + claim.txid))) finished++;
+        this.warn(`deposit claim ${claim.txid}: ${errorText(e)}`);
+      }
+    }
+    return finished;
   }
 
   close(): Promise<void> {
     return this.mutex.run(() => this.db.close());
+  }
+
+  // ---- Monero deposits -------------------------------------------------------------------------
+
+  /**
+   * Claims a deposit and waits for it outside the wallet's lock (it can take many blocks): only
+   * writing the claim and issuing the notes take the lock.
+   */
+  async claimDeposit(proof: DepositProof, options: ClaimDepositOptions = {}): Promise<ClaimDepositResult> {
+    const monero = moneroOf(this.config);
+    if (!monero)
+      throw new WalletError(
+        "no_monero_module",
+        "this federation runs no Monero module: it takes no Monero deposits",
+      );
+    const txid = proof.txid.trim().toLowerCase();
+    const txKey = proof.txKey.trim().toLowerCase();
+    if (!/^[0-9a-f]{64}$/.test(txid))
+      throw new WalletError("invalid_deposit_proof", "a Monero txid is 64 hex characters", {
+        txid: proof.txid.slice(0, 100),
+      });
+    if (!TxKeyHexSchema.safeParse(txKey).success || !isCanonicalTxKey(fromHex(txKey)))
+      throw new WalletError(
+        "invalid_deposit_proof",
+        "a tx key is 64 hex characters (several joined when the payment went to subaddresses); " +
+          "get it from the sending wallet (get_tx_key, or `get_tx_key <txid>` in monero-wallet-cli)",
+      );
+    const claim = await this.mutex.run(() => this.recordClaim(txid, txKey));
+    const report = progressReporter(options.onProgress);
+    const client = await this.client();
+    const pollMs = options.pollMs ?? 1000;
+    const deadline = this.now() + (options.timeoutMs ?? DEPOSIT_WAIT_MS_DEFAULT);
+    let postedAt = this.now();
+    const taken = await this.postClaim(client, claim);
+    report({
+      txid,
+      stage: "claimed",
+      message: `claim taken by ${taken} of ${client.guardians.length} guardians`,
+    });
+    let spendable: DepositView | undefined;
+    while (!spendable) {
+      const view = await this.depositView(client, txid);
+      if (view) {
+        const outcome = this.claimOutcome(claim, view);
+        if (outcome === "spendable") {
+          spendable = view;
+          break;
+        }
+        if (outcome === "repost" && this.now() - postedAt >= CLAIM_REPOST_MS) {
+          postedAt = this.now();
+          await this.postClaim(client, claim);
+        }
+        report(progressOf(view, claim, client.t));
+      }
+      if (this.now() >= deadline)
+        throw new WalletError(
+          "deposit_timeout",
+          `deposit ${txid} is not spendable yet${view ? ` (${progressOf(view, claim, client.t).message})` : ""}; ` +
+            "the claim stays pending: run the claim again (or resume) later",
+          { txid },
+        );
+      await sleep(pollMs);
+    }
+    report({ txid, stage: "issuing", message: "issuing notes" });
+    const result = await this.issueDeposit(monero.instanceId, claim, spendable);
+    report({ txid, stage: "done", message: `received ${result.amount}`, amount: result.amount });
+    return result;
+  }
+
+  /**
+   * The claim of `txid`, written down with a fresh claim index unless one with this tx key exists
+   * (then it continues). A corrected tx key gets a fresh claim key too: the federation may hold an
+   * open claim of the old (wrong) key bound to the old claim key; once it is rejected, the txid is
+   * released and the new claim, under another key, is posted again.
+   */
+  private async recordClaim(txid: string, txKey: string): Promise<ClaimRecord> {
+    const raw = await this.db.get(P_CLAIM + txid);
+    if (raw) {
+      const existing = parseJson<ClaimRecord>(raw);
+      if (existing.txKey === txKey) return existing;
+    }
+    const counterRaw = await this.db.get(K_CLAIM_COUNTER);
+    const index = counterRaw ? parseJson<{ next: number }>(counterRaw).next : 0;
+    if (index > NOTE_INDEX_MAX) throw new Error("the wallet ran out of claim indexes");
+    const claim: ClaimRecord = { txid, txKey, index, createdAtMs: this.now() };
+    await this.db.write([put(K_CLAIM_COUNTER, json({ next: index + 1 })), put(P_CLAIM + txid, json(claim))]);
+    return claim;
+  }
+
+  private claimKeyOf(claim: ClaimRecord): Uint8Array {
+    return this.options.crypto.ed25519PublicKey(this.keys.claimSeed(claim.index));
+  }
+
+  /** Posts the claim to every guardian; returns how many took it (throws when none did). */
+  private async postClaim(client: FederationClient, claim: ClaimRecord): Promise<number> {
+    const body = { txid: claim.txid, txKey: claim.txKey, claimKey: toHex(this.claimKeyOf(claim)) };
+    const answers = await client.postEach(CLAIMS_PATH, body, ClaimAnswerSchema);
+    const took = answers.filter((a) => a.ok).length;
+    if (took > 0) return took;
+    // Bound to another key already: what the deposit's state says next tells the user.
+    if (answers.some((a) => !a.ok && a.error.code === "already_claimed")) return 0;
+    const refusal = answers.find((a) => !a.ok && a.error.status === 400);
+    if (refusal && !refusal.ok) {
+      // The claim itself is wrong: nothing to resume.
+      await this.dropClaim(claim);
+      throw refusal.error;
+    }
+    throw new WalletError(
+      "claim_not_taken",
+      `no guardian took the claim of ${claim.txid} (${answers
+        .map((a) => (a.ok ? "" : `guardian ${a.guardian}: ${a.error.message}`))
+        .join("; ")}); it stays pending: run the claim again later`,
+      { txid: claim.txid },
+    );
+  }
+
+  /** The deposit's state as t guardians agree, or undefined while they do not (one is a block behind). */
+  private async depositView(client: FederationClient, txid: string): Promise<DepositView | undefined> {
+    try {
+      return (await client.queryConsensus(depositPath(txid), DepositViewSchema)).value;
+    } catch (e) {
+      if (e instanceof NoQuorumError) return undefined;
+      throw e;
+    }
+  }
+
+  /**
+   * What the agreed state means for this wallet's claim: spendable (issue the notes), wait, repost
+   * (the claim is not ordered, or the txid was released); a deposit bound to another key or a
+   * rejected claim of ours throws (and the claim is dropped).
+   */
+  private claimOutcome(claim: ClaimRecord, view: DepositView): "spendable" | "wait" | "repost" {
+    const mine = view.claimKey === toHex(this.claimKeyOf(claim));
+    switch (view.state) {
+      case "unclaimed":
+        return "repost";
+      case "open":
+        return mine ? "wait" : "repost";
+      case "credited":
+      case "spent":
+        if (mine && view.state === "credited") return view.spendable ? "spendable" : "wait";
+        this.forgetClaim(claim);
+        throw new WalletError(
+          "deposit_claimed",
+          mine
+            ? `deposit ${claim.txid} was already turned into notes with this wallet's key`
+            : `deposit ${claim.txid} was claimed first by another key (someone else holding its tx key); ` +
+                "this wallet cannot receive it",
+          { txid: claim.txid, state: view.state },
+        );
+      case "rejected":
+      case "expired":
+        if (!mine) return "repost";
+        this.forgetClaim(claim);
+        throw new WalletError(
+          "deposit_rejected",
+          view.state === "expired"
+            ? `the claim of ${claim.txid} expired: not enough guardians could verify it in time ` +
+                "(is the transaction mined, and sent to the federation's address?); claim it again"
+            : `the guardians refused the claim of ${claim.txid}: ${rejectionText(view.closedReason)}`,
+          { txid: claim.txid, reason: view.closedReason ?? view.state },
+        );
+    }
+  }
+
+  private async dropClaim(claim: ClaimRecord): Promise<void> {
+    await this.mutex.run(async () => {
+      // Only this record (a newer claim of the txid, with another tx key, stays).
+      const raw = await this.db.get(P_CLAIM + claim.txid);
+      if (raw && parseJson<ClaimRecord>(raw).index === claim.index)
+        await this.db.write([del(P_CLAIM + claim.txid)]);
+    });
+  }
+
+  /** Drops a claim the federation settled against it, in the background of the error it throws. */
+  private forgetClaim(claim: ClaimRecord): void {
+    this.dropClaim(claim).catch((e: unknown) =>
+      this.warn(`could not drop claim ${claim.txid}: ${errorText(e)}`),
+    );
+  }
+
+  /** One transaction: the deposit as input (signed by the claim key), fresh notes of its amount. */
+  private issueDeposit(module: number, claim: ClaimRecord, view: DepositView): Promise<ClaimDepositResult> {
+    return this.mutex.run(async () => {
+      // Finished meanwhile (a concurrent call or resume).
+      if (!(await this.db.get(P_CLAIM + claim.txid)))
+        throw new WalletError("deposit_claimed", `deposit ${claim.txid} was already turned into notes`, {
+          txid: claim.txid,
+        });
+      const amount = BigInt(view.amount ?? "0");
+      const { notes, dust } = decompose(amount, this.mint.config.denominationsLog2);
+      if (notes.length === 0 || notes.length > this.outputsMax())
+        throw new WalletError(
+          "invalid_amount",
+          notes.length === 0
+            ? `the deposit of ${amount} is below the smallest note`
+            : `the deposit of ${amount} needs ${notes.length} notes, more than one transaction may issue (${this.outputsMax()})`,
+          { amount: amount.toString() },
+        );
+      const seed = this.keys.claimSeed(claim.index);
+      const input = depositInput(module, amount, fromHex(claim.txid));
+      const op = await this.prepare("deposit", {
+        faucet: [input],
+        signers: [this.options.crypto.ed25519Signer(seed, this.claimKeyOf(claim))],
+        outputs: notes,
+        claim,
+      });
+      const r = await this.execute(op);
+      return { ...r, depositTxid: claim.txid, dust };
+    });
   }
 
   // ---- preparing transactions ------------------------------------------------------------------
@@ -886,7 +1161,11 @@ export class Wallet implements WalletApi {
       readonly own?: readonly OwnNote[];
       readonly foreign?: readonly ForeignNoteJson[];
       readonly faucet?: readonly TxInput[];
+      /** Keys that sign the `faucet` inputs (a deposit's claim key), in their order. */
+      readonly signers?: readonly Signer[];
       readonly outputs: readonly number[];
+      /** A deposit: its claim record is deleted in the same write, and kept in the operation. */
+      readonly claim?: ClaimRecord;
       readonly outgoing?: OutgoingRecord;
       /** For a cancel: what stays in the outgoing entry (deleted when nothing does). */
       readonly outgoingRest?: OutgoingRecord;
@@ -902,7 +1181,7 @@ export class Wallet implements WalletApi {
     for (const p of prepared) this.prepared.set(p.index, p);
     const mintModule = this.mint.instanceId;
     const inputs: TxInput[] = [...faucet];
-    const signers: Signer[] = [];
+    const signers: Signer[] = [...(parts.signers ?? [])];
     for (const n of own) {
       inputs.push({
         module: mintModule,
@@ -942,10 +1221,12 @@ export class Wallet implements WalletApi {
       foreignInputs: foreign,
       outputs: prepared.map((p, i) => ({ index: p.index, denominationLog2: p.denominationLog2, output: i })),
       ...(parts.outgoing ? { outgoing: parts.outgoing } : {}),
+      ...(parts.claim ? { claim: parts.claim } : {}),
     };
     await this.db.write([
       put(K_COUNTER, json({ next: first + prepared.length })),
       put(P_OP + op.txid, json(op)),
+      ...(parts.claim ? [del(P_CLAIM + parts.claim.txid)] : []),
       ...own.map((n) => del(noteKey(n.denominationLog2, n.nonce))),
       ...(parts.outgoingRest
         ? [
@@ -1146,6 +1427,8 @@ export class Wallet implements WalletApi {
       restUnspent = restNotes.filter((_, i) => !spent[offset + i]);
     }
     const ops: DbOp[] = [del(P_OP + op.txid)];
+    // A refused deposit transaction (not confirmed at a lagging guardian...): the claim goes back.
+    if (op.claim && !spentInput) ops.push(put(P_CLAIM + op.claim.txid, json(op.claim)));
     let message = error.message;
     const details: Record<string, unknown> = { ...error.details, txid: op.txid };
     if (op.kind === "cancel" && op.outgoing) {
@@ -1573,4 +1856,56 @@ class Restorer {
     }
     return undefined;
   }
+}
+
+function rejectionText(reason: string | undefined): string {
+  switch (reason) {
+    case "nothing_received":
+      return "the transaction pays nothing to the federation's address with this tx key (a wrong tx key, or a payment to another address)";
+    case "below_minimum":
+      return "the deposit is below the federation's minimum";
+    case "bad_tx_key":
+      return "the tx key is not a key of this transaction";
+    default:
+      return reason ?? "refused";
+  }
+}
+
+/** The progress a deposit view means, in words. */
+function progressOf(view: DepositView, claim: ClaimRecord, t: number): DepositProgress {
+  const base = { txid: claim.txid };
+  switch (view.state) {
+    case "unclaimed":
+      return { ...base, stage: "waiting", message: "waiting for the claim to be ordered" };
+    case "open":
+      return {
+        ...base,
+        stage: "verifying",
+        message: `verifying: ${view.attestations.length} of ${t} guardians checked it against their nodes`,
+        attestations: view.attestations.length,
+        attestationsRequired: view.attestationsRequired,
+      };
+    default:
+      return {
+        ...base,
+        stage: "confirming",
+        message: `confirmations ${view.confirmations}/${view.confirmationsRequired}`,
+        confirmations: view.confirmations,
+        confirmationsRequired: view.confirmationsRequired,
+        ...(view.amount === undefined ? {} : { amount: BigInt(view.amount) }),
+      };
+  }
+}
+
+/** Calls `onProgress` only when what it would say changes. */
+function progressReporter(
+  onProgress: ((p: DepositProgress) => void) | undefined,
+): (p: DepositProgress) => void {
+  let last = "";
+  return (p) => {
+    const key = `${p.stage}|${p.message}`;
+    if (key === last) return;
+    last = key;
+    onProgress?.(p);
+  };
 }

@@ -1,0 +1,100 @@
+// The Monero module's HTTP API, under /v1/modules/monero/ on every guardian: request and answer
+// schemas shared by the server half and the wallet (browser-safe: zod only).
+//
+//   POST claims          ClaimRequest  -> ClaimAnswer
+//        A proof of payment (txid + tx key) and the Ed25519 key that may spend the deposit. The
+//        guardian checks the form and proposes it; the first claim consensus orders binds the key.
+//        The client posts it to every guardian (one honest guardian is enough to get it ordered).
+//   GET  height                        -> HeightView      consensus state: t guardians agree
+//   GET  deposits/:txid                -> DepositView     consensus state: t guardians agree
+import { z } from "zod";
+
+export const hexBytes = (bytes: number) =>
+  z.string().regex(new RegExp(`^[0-9a-f]{${bytes * 2}}$`), `${bytes} bytes as lowercase hex`);
+
+const amount = z.string().regex(/^\d{1,20}$/, "an amount in piconero, as a decimal string");
+
+/** get_tx_key's answer: one 32-byte key, or several (additional keys for subaddress outputs). */
+export const TxKeyHexSchema = z
+  .string()
+  .regex(/^([0-9a-f]{64}){1,17}$/, "a tx key: 64 lowercase hex characters (or up to 17 such keys joined)");
+
+export const ClaimRequestSchema = z.strictObject({
+  txid: hexBytes(32),
+  txKey: TxKeyHexSchema,
+  /** The Ed25519 public key that must sign the transaction spending the deposit. */
+  claimKey: hexBytes(32),
+});
+export type ClaimRequest = z.infer<typeof ClaimRequestSchema>;
+
+export const ClaimAnswerSchema = z.strictObject({
+  txid: hexBytes(32),
+  /**
+   * queued: this guardian will propose the claim; already: consensus already bound this claim key to
+   * this txid (the claim was taken earlier, by this or another guardian).
+   */
+  state: z.enum(["queued", "already"]),
+});
+export type ClaimAnswer = z.infer<typeof ClaimAnswerSchema>;
+
+export const HeightViewSchema = z.strictObject({
+  /** The agreed chain height (monerod's block count) that confirmations are counted at. */
+  agreedHeight: z.number().int().min(0),
+  /** Each guardian's latest reported height (null: none yet), by guardian index. */
+  reported: z.array(z.number().int().min(0).nullable()),
+  confirmations: z.number().int().min(1),
+});
+export type HeightView = z.infer<typeof HeightViewSchema>;
+
+export const DEPOSIT_STATES = ["unclaimed", "open", "credited", "spent", "rejected", "expired"] as const;
+export type DepositState = (typeof DEPOSIT_STATES)[number];
+
+export const AttestationViewSchema = z.strictObject({
+  guardian: z.number().int().min(0),
+  /** "valid", or why not: nothing_received, below_minimum, bad_tx_key. */
+  verdict: z.string(),
+  amount: amount.optional(),
+  txHeight: z.number().int().min(0).optional(),
+});
+export type AttestationView = z.infer<typeof AttestationViewSchema>;
+
+export const RefusedClaimViewSchema = z.strictObject({
+  claimKey: hexBytes(32),
+  /** The guardian that proposed it. */
+  guardian: z.number().int().min(0),
+  reason: z.string(),
+});
+export type RefusedClaimView = z.infer<typeof RefusedClaimViewSchema>;
+
+export const DepositViewSchema = z.strictObject({
+  txid: hexBytes(32),
+  state: z.enum(DEPOSIT_STATES),
+  /** Claims of this txid so far (a rejected or expired claim releases it for a new one). */
+  round: z.number().int().min(0),
+  claimKey: hexBytes(32).optional(),
+  /** The guardian that proposed the binding claim. */
+  claimedBy: z.number().int().min(0).optional(),
+  claimedAtHeight: z.number().int().min(0).optional(),
+  /** An open claim expires at this agreed height. */
+  expiresAtHeight: z.number().int().min(0).optional(),
+  attestations: z.array(AttestationViewSchema),
+  /** Guardians whose matching verdicts are needed (t). */
+  attestationsRequired: z.number().int().min(1),
+  /** Credited or spent: the amount t guardians attested, and the block that holds the transaction. */
+  amount: amount.optional(),
+  txHeight: z.number().int().min(0).optional(),
+  agreedHeight: z.number().int().min(0),
+  /** At the agreed height (0 until credited). */
+  confirmations: z.number().int().min(0),
+  confirmationsRequired: z.number().int().min(1),
+  /** A transaction may spend the deposit now (credited, confirmed at the agreed height, unspent). */
+  spendable: z.boolean(),
+  spent: z.boolean(),
+  /** Rejected or expired: why. */
+  closedReason: z.string().optional(),
+  /** Claims of this txid with another key (or a different tx key) that consensus refused. */
+  refusedClaims: z.array(RefusedClaimViewSchema),
+  /** Refused claims beyond the ones listed (only the first few are kept). */
+  refusedClaimsNotListed: z.number().int().min(0),
+});
+export type DepositView = z.infer<typeof DepositViewSchema>;

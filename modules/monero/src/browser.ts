@@ -1,0 +1,5 @@
+// The Monero module's browser-safe half (no node: imports, no Monero RPC client): wire formats,
+// config schema, API schemas and the deposit input builder.
+export * from "./common.js";
+export * from "./api.js";
+export * from "./client.js";

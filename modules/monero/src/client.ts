@@ -1,0 +1,9 @@
+// Client helpers of the Monero module (browser-safe): the deposit input a wallet puts into the
+// transaction that turns a credited deposit into e-cash.
+import type { TxInput } from "@conclave/core-common";
+import { encodeDepositInput } from "./common.js";
+
+/** Spends credited deposit `txid` (worth `amount`, the attested amount); the claim key must sign. */
+export function depositInput(module: number, amount: bigint, txid: Uint8Array): TxInput {
+  return { module, amount, payload: encodeDepositInput(txid) };
+}

@@ -1,0 +1,236 @@
+// The Monero custody module's wire formats, limits and pure rules (browser-safe: no node: imports).
+//
+// Consensus items (each guardian proposes its own; every byte is bounds-checked on decoding):
+//   0x01 Height  | height u64                                  this guardian's monerod block count
+//   0x02 Claim   | txid (32) | claimKey (32) | count u8 | txKey (32 × count)
+//                                                              a proof of payment, bound to claimKey
+//   0x03 Attest  | txid (32) | round u32 | 0x00 | amount u64 | txHeight u64      the deposit is real
+//                | txid (32) | round u32 | reason u8 (≥ 1)                        it is not
+// Transaction input:
+//   0x01 Deposit | txid (32)                                   spend a credited, confirmed deposit
+// Transaction outputs: none yet (payouts come with the multisig slice).
+//
+// Heights are monerod's block counts (get_info / get_height "height" = top block height + 1); a
+// transaction's height (txHeight) is the height of the block that holds it. Confirmations at block
+// count H: H − txHeight (the tx in the top block has 1, as wallets show it). A deposit is confirmed
+// when agreedHeight − txHeight >= confirmations, i.e. topHeight >= txHeight + confirmations − 1.
+import { ed25519 } from "@noble/curves/ed25519.js";
+import { CodecError, Reader, Writer } from "@conclave/core-common";
+import { z } from "zod";
+
+export const MONERO_KIND = "monero";
+
+export const ITEM_HEIGHT = 0x01;
+export const ITEM_CLAIM = 0x02;
+export const ITEM_ATTEST = 0x03;
+export const INPUT_DEPOSIT = 0x01;
+
+export const TXID_BYTES = 32;
+export const CLAIM_KEY_BYTES = 32;
+/**
+ * A tx key is one 32-byte secret, followed by one more per output when the sender paid a subaddress
+ * ("additional tx keys"): get_tx_key returns them concatenated. 16 outputs is Monero's maximum.
+ */
+export const TX_KEY_PARTS_MAX = 17;
+/** Heights above this are refused as malformed (monerod's chain is far below; it keeps u64 math safe). */
+export const HEIGHT_MAX = 2 ** 48;
+
+/** Why a guardian says a claimed deposit is not one (final facts about the transaction, not transient). */
+export const INVALID_REASONS = {
+  /** check_tx_key found nothing for the federation's address: a wrong tx key or another recipient. */
+  nothing_received: 1,
+  /** Received less than the federation's minimum deposit. */
+  below_minimum: 2,
+  /** The wallet refused the tx key itself (not a key for this transaction). */
+  bad_tx_key: 3,
+} as const;
+export type InvalidReason = keyof typeof INVALID_REASONS;
+const REASON_BY_CODE = new Map<number, InvalidReason>(
+  Object.entries(INVALID_REASONS).map(([k, v]) => [v, k as InvalidReason]),
+);
+
+export type Verdict =
+  | { readonly valid: true; readonly amount: bigint; readonly txHeight: number }
+  | { readonly valid: false; readonly reason: InvalidReason };
+
+export type MoneroItem =
+  | { readonly kind: "height"; readonly height: number }
+  | {
+      readonly kind: "claim";
+      readonly txid: Uint8Array;
+      readonly claimKey: Uint8Array;
+      readonly txKey: Uint8Array;
+    }
+  | { readonly kind: "attest"; readonly txid: Uint8Array; readonly round: number; readonly verdict: Verdict };
+
+export function encodeMoneroItem(item: MoneroItem): Uint8Array {
+  const w = new Writer();
+  switch (item.kind) {
+    case "height":
+      return w.u8(ITEM_HEIGHT).u64(item.height).finish();
+    case "claim": {
+      const parts = item.txKey.length / 32;
+      if (!Number.isInteger(parts) || parts < 1 || parts > TX_KEY_PARTS_MAX)
+        throw new CodecError("a tx key is 1 to 17 parts of 32 bytes");
+      w.u8(ITEM_CLAIM).fixed(item.txid, TXID_BYTES).fixed(item.claimKey, CLAIM_KEY_BYTES).u8(parts);
+      return w.fixed(item.txKey, item.txKey.length).finish();
+    }
+    case "attest": {
+      w.u8(ITEM_ATTEST).fixed(item.txid, TXID_BYTES).u32(item.round);
+      if (item.verdict.valid) return w.u8(0).u64big(item.verdict.amount).u64(item.verdict.txHeight).finish();
+      return w.u8(INVALID_REASONS[item.verdict.reason]).finish();
+    }
+  }
+}
+
+/** Throws CodecError for anything that is not exactly one well-formed item. */
+export function decodeMoneroItem(bytes: Uint8Array): MoneroItem {
+  const r = new Reader(bytes);
+  const tag = r.u8();
+  let item: MoneroItem;
+  if (tag === ITEM_HEIGHT) {
+    const height = r.u64();
+    if (height > HEIGHT_MAX) throw new CodecError(`height ${height} is above ${HEIGHT_MAX}`);
+    item = { kind: "height", height };
+  } else if (tag === ITEM_CLAIM) {
+    const txid = r.fixed(TXID_BYTES);
+    const claimKey = r.fixed(CLAIM_KEY_BYTES);
+    const parts = r.u8();
+    if (parts < 1 || parts > TX_KEY_PARTS_MAX)
+      throw new CodecError(`a tx key has 1 to 17 parts, not ${parts}`);
+    item = { kind: "claim", txid, claimKey, txKey: r.fixed(parts * 32) };
+  } else if (tag === ITEM_ATTEST) {
+    const txid = r.fixed(TXID_BYTES);
+    const round = r.u32();
+    const code = r.u8();
+    let verdict: Verdict;
+    if (code === 0) {
+      const amount = r.u64big();
+      const txHeight = r.u64();
+      if (amount === 0n) throw new CodecError("a valid deposit has a positive amount");
+      if (txHeight > HEIGHT_MAX) throw new CodecError(`tx height ${txHeight} is above ${HEIGHT_MAX}`);
+      verdict = { valid: true, amount, txHeight };
+    } else {
+      const reason = REASON_BY_CODE.get(code);
+      if (!reason) throw new CodecError(`unknown invalid-deposit reason ${code}`);
+      verdict = { valid: false, reason };
+    }
+    item = { kind: "attest", txid, round, verdict };
+  } else throw new CodecError(`unknown monero item kind ${tag}`);
+  r.end();
+  return item;
+}
+
+export function encodeDepositInput(txid: Uint8Array): Uint8Array {
+  return new Writer().u8(INPUT_DEPOSIT).fixed(txid, TXID_BYTES).finish();
+}
+
+export function decodeDepositInput(bytes: Uint8Array): { readonly txid: Uint8Array } {
+  const r = new Reader(bytes);
+  const tag = r.u8();
+  if (tag !== INPUT_DEPOSIT) throw new CodecError(`unknown monero input kind ${tag}`);
+  const txid = r.fixed(TXID_BYTES);
+  r.end();
+  return { txid };
+}
+
+/** The order of the Ed25519 group: a Monero secret key is a scalar below it. */
+const ED25519_ORDER = 2n ** 252n + 27742317777372353535851937790883648493n;
+
+/**
+ * True when every 32-byte part of `txKey` is a canonical, non-zero scalar (little-endian, below the
+ * group order), as Monero's own secret keys are. monero-wallet-rpc 0.18 CRASHES on check_tx_key with
+ * a non-canonical key (found here: the process exits), so such a key must never reach a guardian's
+ * wallet: the API refuses it and consensus refuses a claim carrying one.
+ */
+export function isCanonicalTxKey(txKey: Uint8Array): boolean {
+  if (txKey.length === 0 || txKey.length % 32 !== 0 || txKey.length > 32 * TX_KEY_PARTS_MAX) return false;
+  for (let at = 0; at < txKey.length; at += 32) {
+    let v = 0n;
+    for (let i = at + 31; i >= at; i--) v = (v << 8n) | BigInt(txKey[i]!);
+    if (v === 0n || v >= ED25519_ORDER) return false;
+  }
+  return true;
+}
+
+/** True when `key` decodes to an Ed25519 point (a key that can ever sign): checked before it binds a deposit. */
+export function isEd25519PublicKey(key: Uint8Array): boolean {
+  if (key.length !== CLAIM_KEY_BYTES) return false;
+  try {
+    ed25519.Point.fromBytes(key);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Guardians that may lie: f = ⌊(n − 1) / 3⌋. */
+export function faultTolerance(n: number): number {
+  return Math.floor((n - 1) / 3);
+}
+
+/** Guardians that must agree: t = n − f. */
+export function agreementThreshold(n: number): number {
+  return n - faultTolerance(n);
+}
+
+/**
+ * The chain height the federation agrees on: sort every guardian's latest report (0 for none)
+ * descending and take position 2f. At least 2f + 1 guardians reported that height or more, so at
+ * least f + 1 honest guardians' nodes reached it: f liars cannot raise it (their huge reports sit
+ * above position 2f) nor hold it down (their tiny ones sit below it while 2f + 1 honest ones move).
+ */
+export function agreedHeight(reported: readonly number[], n: number): number {
+  const sorted = Array.from({ length: n }, (_, i) => reported[i] ?? 0).sort((a, b) => b - a);
+  return sorted[2 * faultTolerance(n)] ?? 0;
+}
+
+/** Confirmations of a transaction in block `txHeight` when the chain has `height` blocks. */
+export function confirmationsAt(height: number, txHeight: number): number {
+  return Math.max(0, height - txHeight);
+}
+
+const decimal = z.string().regex(/^\d{1,20}$/, "an amount in piconero, as a decimal string");
+
+/** The module's federation config (the same at every guardian; hashed into the federation id). */
+export const moneroConfigSchema = z.strictObject({
+  /** Regtest uses mainnet addresses: "mainnet". */
+  network: z.enum(["mainnet", "stagenet", "testnet"]),
+  /** The federation's deposit address (its multisig wallet's primary address). */
+  address: z.string().min(1).max(106),
+  /**
+   * Number of guardians (the federation config's count; the module needs it to know f). The
+   * multisig ceremony step will write it with the address, so that both always come from one place.
+   */
+  guardians: z.number().int().min(1).max(64),
+  /** Blocks deep (the tx's own block counts as one) before a deposit may be spent into e-cash. */
+  confirmations: z.number().int().min(1).max(10_000).default(10),
+  /** Smaller deposits are refused (below_minimum). */
+  depositMinPiconero: decimal.default("1"),
+  /** An open claim that t guardians have not settled by this many agreed blocks expires (and is released). */
+  claimExpiryBlocks: z.number().int().min(1).max(1_000_000).default(720),
+  /** Claims proposed by one guardian that may be open at once (spam bound; see docs/monero.md). */
+  openClaimsPerGuardianMax: z.number().int().min(1).max(100_000).default(256),
+});
+export type MoneroConfigJson = z.input<typeof moneroConfigSchema>;
+
+export interface MoneroConfig {
+  readonly network: "mainnet" | "stagenet" | "testnet";
+  readonly address: string;
+  readonly guardians: number;
+  readonly confirmations: number;
+  readonly depositMinPiconero: bigint;
+  readonly claimExpiryBlocks: number;
+  readonly openClaimsPerGuardianMax: number;
+}
+
+/** This guardian's own settings (guardian.local.json), never shared with the others. */
+export const moneroLocalSchema = z.strictObject({
+  /** This guardian's own monerod (http://host:port). */
+  daemonUrl: z.url({ protocol: /^https?$/ }),
+  /** This guardian's own monero-wallet-rpc, with its wallet open (any wallet can run check_tx_key). */
+  walletRpcUrl: z.url({ protocol: /^https?$/ }),
+  /** How often the chain is polled. */
+  pollMs: z.number().int().min(50).max(600_000).default(2_000),
+});
+export type MoneroLocal = z.output<typeof moneroLocalSchema>;

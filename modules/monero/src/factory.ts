@@ -1,0 +1,68 @@
+// Builds the Monero module from its federation-config entry and this guardian's own settings
+// (guardian.local.json). Both come from files: validated here, with messages that name the field.
+import { parseAddress } from "@conclave/monero";
+import type { ServerModule } from "@conclave/core-server";
+import { moneroConfigSchema, moneroLocalSchema } from "./common.js";
+import type { MoneroConfig, MoneroLocal } from "./common.js";
+import { MoneroServerModule } from "./server.js";
+import { RpcChainSource } from "./watcher.js";
+
+export class MoneroConfigError extends Error {
+  override readonly name = "MoneroConfigError";
+}
+
+/** The federation-wide config: address checked for the network (Base58, checksum, keys on the curve). */
+export function parseMoneroConfig(config: Record<string, unknown>): MoneroConfig {
+  const r = moneroConfigSchema.safeParse(config);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new MoneroConfigError(
+      `monero module config: ${issue ? `${issue.path.map(String).join(".") || "(root)"}: ${issue.message}` : "invalid"}`,
+    );
+  }
+  const c = r.data;
+  try {
+    // Primary or integrated addresses only: check_tx_key on a subaddress needs its own handling.
+    parseAddress(c.address, c.network, ["standard"]);
+  } catch (e) {
+    throw new MoneroConfigError(`monero module config: address: ${(e as Error).message}`);
+  }
+  return {
+    network: c.network,
+    address: c.address,
+    guardians: c.guardians,
+    confirmations: c.confirmations,
+    depositMinPiconero: BigInt(c.depositMinPiconero),
+    claimExpiryBlocks: c.claimExpiryBlocks,
+    openClaimsPerGuardianMax: c.openClaimsPerGuardianMax,
+  };
+}
+
+/** This guardian's own nodes, or undefined when guardian.local.json has no entry for the module. */
+export function parseMoneroLocal(local: Readonly<Record<string, unknown>>): MoneroLocal | undefined {
+  if (Object.keys(local).length === 0) return undefined;
+  const r = moneroLocalSchema.safeParse(local);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new MoneroConfigError(
+      `monero module local settings (guardian.local.json): ${issue ? `${issue.path.map(String).join(".") || "(root)"}: ${issue.message}` : "invalid"}`,
+    );
+  }
+  return r.data;
+}
+
+/** The ModuleFactory of guardiand: (instance id, config entry, secret shares (none), local settings). */
+export function moneroModuleFactory(
+  instanceId: number,
+  config: Record<string, unknown>,
+  _shares: readonly bigint[],
+  local: Readonly<Record<string, unknown>>,
+): ServerModule {
+  const c = parseMoneroConfig(config);
+  const l = parseMoneroLocal(local);
+  return new MoneroServerModule(
+    instanceId,
+    c,
+    l ? { chain: new RpcChainSource(l.daemonUrl, l.walletRpcUrl), pollMs: l.pollMs } : undefined,
+  );
+}

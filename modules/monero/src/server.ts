@@ -1,0 +1,554 @@
+// Server half of the Monero custody module, first slice: the agreed chain height, and deposits
+// proven by proof of payment (txid + tx key) that become transaction inputs (e.g. into e-cash).
+//
+// Deterministic part (consensus items, inputs, audit): a function of the ordered history alone.
+//   Height{h}   from guardian g: g's latest report (monotonic: a lower one changes nothing). The
+//               agreed height is position 2f of the reports sorted descending (common.ts).
+//   Claim       the first ordered claim of a txid binds its claim key (state open). Later claims of
+//               the txid are refused and recorded (GET shows them) while it is open, credited or
+//               spent. A claim that t guardians reject, or that expires, RELEASES the txid: otherwise
+//               anyone who saw a txid on chain could block its real owner forever with a garbage key.
+//   Attest      one verdict per guardian per claim round (counted once). t equal Valid{amount,
+//               txHeight} credit the deposit; t Invalid reject the claim. f liars can neither credit
+//               (they are fewer than t) nor block (t honest guardians remain).
+//   Deposit{txid} input: credited, confirmed at the agreed height, unspent -> worth the attested
+//               amount, signed by the bound claim key; then spent forever.
+// Background part (start/stop): the ChainWatcher polls this guardian's own nodes; its findings
+// enter consensus only through consensusProposal.
+//
+// Audit: assets = Σ deposits spent into the federation (piconero the federation's wallet now holds
+// for it), liabilities 0: the mint carries the notes they became, the core checks the sum.
+import { ConclaveError, InvalidRequestError, UnavailableError, fromHex, toHex } from "@conclave/core-common";
+import type { TxInput, TxOutput } from "@conclave/core-common";
+import { fail, ok } from "@conclave/core-server";
+import type {
+  Audit,
+  InputMeta,
+  ModuleApiEndpoint,
+  ModuleContext,
+  ModuleResult,
+  OutputMeta,
+  ReadTx,
+  ServerModule,
+  WriteTx,
+} from "@conclave/core-server";
+import type { z } from "zod";
+import { ClaimRequestSchema } from "./api.js";
+import type { AttestationView, ClaimAnswer, DepositView, HeightView } from "./api.js";
+import {
+  MONERO_KIND,
+  agreedHeight,
+  agreementThreshold,
+  confirmationsAt,
+  decodeDepositInput,
+  decodeMoneroItem,
+  encodeMoneroItem,
+  isCanonicalTxKey,
+  isEd25519PublicKey,
+} from "./common.js";
+import type { MoneroConfig, MoneroItem, Verdict } from "./common.js";
+import { MoneroState, MoneroStateWriter, REFUSED_LISTED_MAX, sameVerdict } from "./state.js";
+import type { DepositRecord, RefusalReason } from "./state.js";
+import { ChainWatcher } from "./watcher.js";
+import type { ChainSource } from "./watcher.js";
+
+/** Claims this guardian holds for proposing at once (the API refuses more: 503, try another guardian). */
+export const CLAIM_QUEUE_MAX = 256;
+/** A queued claim that consensus never ordered is forgotten after this long (the client re-posts). */
+export const CLAIM_QUEUE_TTL_MS = 10 * 60_000;
+/** Items in one proposal. */
+export const ITEMS_PER_PROPOSAL_MAX = 128;
+/** Closed claims pruned per agreed-height step (the rest go at the next steps). */
+const PRUNE_PER_STEP_MAX = 256;
+
+/** The background part's settings (this guardian's own nodes), or a ready-made chain for tests. */
+export interface MoneroBackground {
+  readonly chain: ChainSource;
+  readonly pollMs: number;
+  readonly backoffMaxMs?: number;
+  /** False: the watcher does not poll by itself (tests call chainWatcher.poll()). Default true. */
+  readonly autoPoll?: boolean;
+}
+
+interface QueuedClaim {
+  readonly txid: Uint8Array;
+  readonly claimKey: Uint8Array;
+  readonly txKey: Uint8Array;
+  readonly queuedAtMs: number;
+}
+
+const equalBytes = (a: Uint8Array, b: Uint8Array): boolean =>
+  a.length === b.length && a.every((x, i) => x === b[i]);
+
+function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
+  const r = schema.safeParse(body);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const where = issue && issue.path.length > 0 ? `${issue.path.map(String).join(".")}: ` : "";
+  throw new InvalidRequestError(`request body: ${where}${issue?.message ?? "invalid"}`);
+}
+
+function txidParam(params: Record<string, string>): Uint8Array {
+  const txid = params["txid"] ?? "";
+  if (!/^[0-9a-f]{64}$/.test(txid))
+    throw new InvalidRequestError("a Monero txid is 64 lowercase hex characters", {
+      txid: txid.slice(0, 80),
+    });
+  return fromHex(txid);
+}
+
+function verdictView(guardian: number, v: Verdict): AttestationView {
+  return v.valid
+    ? { guardian, verdict: "valid", amount: v.amount.toString(), txHeight: v.txHeight }
+    : { guardian, verdict: v.reason };
+}
+
+export class MoneroServerModule implements ServerModule {
+  readonly kind = MONERO_KIND;
+  readonly testOnly = false;
+  readonly api: readonly ModuleApiEndpoint[];
+  private readonly t: number;
+  private context: ModuleContext | undefined;
+  private watcher: ChainWatcher | undefined;
+  private readonly queue = new Map<string, QueuedClaim>();
+
+  constructor(
+    readonly instanceId: number,
+    readonly config: MoneroConfig,
+    private readonly background?: MoneroBackground,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.t = agreementThreshold(config.guardians);
+    this.api = [
+      {
+        method: "POST",
+        path: "claims",
+        summary:
+          "Claim a deposit by proof of payment: { txid, txKey, claimKey } -> { txid, state }; the first claim ordered binds claimKey",
+        handle: ({ body, db }): ClaimAnswer => this.postClaim(body, db),
+      },
+      {
+        method: "GET",
+        path: "height",
+        summary: "The agreed Monero chain height (block count) and each guardian's latest report",
+        handle: ({ db }): HeightView => this.heightView(db),
+      },
+      {
+        method: "GET",
+        path: "deposits/:txid",
+        summary:
+          "A deposit's claim, attestations, credited amount, confirmations at the agreed height, and whether it is spendable or spent",
+        handle: ({ params, db }): DepositView => this.depositView(db, txidParam(params)),
+      },
+    ];
+  }
+
+  // ---- background ------------------------------------------------------------------------------
+
+  start(context: ModuleContext): void {
+    this.context = context;
+    if (!this.background) {
+      context.log("no_local_settings", {
+        message:
+          "no daemonUrl / walletRpcUrl in guardian.local.json for this module: this guardian reports no height and attests no deposit",
+      });
+      return;
+    }
+    this.watcher = new ChainWatcher({
+      chain: this.background.chain,
+      address: this.config.address,
+      confirmations: this.config.confirmations,
+      depositMin: this.config.depositMinPiconero,
+      pollMs: this.background.pollMs,
+      ...(this.background.backoffMaxMs === undefined ? {} : { backoffMaxMs: this.background.backoffMaxMs }),
+      log: context.log,
+      onChange: () => context.wake(),
+    });
+    if (this.background.autoPoll !== false) this.watcher.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.watcher?.stop();
+  }
+
+  /** The watcher, for tests that drive its polls by hand. */
+  get chainWatcher(): ChainWatcher | undefined {
+    return this.watcher;
+  }
+
+  /**
+   * What this guardian wants ordered: its node's height if newer than its last report, the claims
+   * its API took, and its verdicts on open claims. Each item stays proposed until the consensus
+   * state shows its effect, so a resubmission is harmless (every item is idempotent).
+   */
+  consensusProposal(db: ReadTx): Uint8Array[] {
+    const self = this.context?.self;
+    if (self === undefined) return [];
+    const state = new MoneroState(db);
+    const items: MoneroItem[] = [];
+    const nodeHeight = this.watcher?.nodeHeight;
+    if (nodeHeight !== undefined && nodeHeight > (state.reportedHeight(self) ?? -1))
+      items.push({ kind: "height", height: nodeHeight });
+
+    const now = this.now();
+    for (const [id, q] of this.queue) {
+      const rec = state.deposit(q.txid);
+      const ordered = rec !== undefined && rec.state !== "rejected" && rec.state !== "expired";
+      if (ordered || now - q.queuedAtMs > CLAIM_QUEUE_TTL_MS) this.queue.delete(id);
+      else if (items.length < ITEMS_PER_PROPOSAL_MAX)
+        items.push({ kind: "claim", txid: q.txid, claimKey: q.claimKey, txKey: q.txKey });
+    }
+
+    if (this.watcher) {
+      // Claims with a verdict stay wanted until consensus shows the attestation (it is re-proposed).
+      const wanted = [];
+      for (const { txid } of state.openClaims()) {
+        const rec = state.deposit(txid);
+        if (!rec || rec.state !== "open" || state.attestation(txid, self)) continue;
+        const hex = toHex(txid);
+        wanted.push({ txid: hex, round: rec.round, txKey: toHex(rec.txKey) });
+        const verdict = this.watcher.verdict(hex, rec.round);
+        if (verdict && items.length < ITEMS_PER_PROPOSAL_MAX)
+          items.push({ kind: "attest", txid, round: rec.round, verdict });
+      }
+      this.watcher.setWanted(wanted);
+    }
+    return items.map(encodeMoneroItem);
+  }
+
+  // ---- consensus items -------------------------------------------------------------------------
+
+  processConsensusItem(db: WriteTx, payload: Uint8Array, peer: number): ModuleResult<void> {
+    if (!Number.isInteger(peer) || peer < 0 || peer >= this.config.guardians)
+      return fail(
+        "unknown_guardian",
+        `guardian ${peer} is not one of this module's ${this.config.guardians}`,
+      );
+    let item: MoneroItem;
+    try {
+      item = decodeMoneroItem(payload);
+    } catch (e) {
+      return fail("malformed_item", `not a monero consensus item: ${(e as Error).message}`, { peer });
+    }
+    const state = new MoneroStateWriter(db);
+    switch (item.kind) {
+      case "height":
+        return this.onHeight(state, peer, item.height);
+      case "claim":
+        return this.onClaim(state, peer, item.txid, item.claimKey, item.txKey);
+      case "attest":
+        return this.onAttest(state, peer, item.txid, item.round, item.verdict);
+    }
+  }
+
+  private onHeight(state: MoneroStateWriter, peer: number, height: number): ModuleResult<void> {
+    const previous = state.reportedHeight(peer);
+    // A lower or equal report changes nothing (a resubmission, or a liar trying to pull it down).
+    if (previous !== undefined && height <= previous) return ok(undefined);
+    state.setReportedHeight(peer, height);
+    const before = state.agreedHeight();
+    const heights = state.reportedHeights(this.config.guardians).map((h) => h ?? 0);
+    const agreed = agreedHeight(heights, this.config.guardians);
+    // Monotonic by construction (each report only grows); the guard keeps a bug from rewinding it.
+    if (agreed > before) {
+      state.setAgreedHeight(agreed);
+      this.expireClaims(state, agreed);
+      this.pruneClosed(state, agreed);
+    }
+    return ok(undefined);
+  }
+
+  private expireClaims(state: MoneroStateWriter, agreed: number): void {
+    const expired = [];
+    const restarted = [];
+    for (const open of state.openClaims()) {
+      const rec = state.deposit(open.txid);
+      if (!rec || rec.state !== "open") continue;
+      // Claimed before any height was agreed (a new federation): its clock starts now, or the
+      // first agreed height (the whole chain) would expire it at once.
+      if (rec.claimedAt === 0) restarted.push({ txid: open.txid, rec });
+      else if (agreed >= rec.claimedAt + this.config.claimExpiryBlocks) expired.push({ ...open, rec });
+    }
+    for (const { txid, rec } of restarted) state.putDeposit(txid, { ...rec, claimedAt: agreed });
+    for (const { proposer, txid, rec } of expired) {
+      state.setOpen(proposer, txid, false);
+      state.putDeposit(txid, { ...rec, state: "expired", closedAt: agreed, closedReason: "expired" });
+      state.setClosed(agreed, txid, true);
+    }
+  }
+
+  /** Closed claims are kept claimExpiryBlocks for clients to see why, then forgotten. */
+  private pruneClosed(state: MoneroStateWriter, agreed: number): void {
+    const prune = [];
+    for (const c of state.closedClaims()) {
+      if (c.closedAt + this.config.claimExpiryBlocks > agreed || prune.length >= PRUNE_PER_STEP_MAX) break;
+      prune.push(c);
+    }
+    for (const c of prune) state.prune(c.txid, c.closedAt);
+  }
+
+  private onClaim(
+    state: MoneroStateWriter,
+    peer: number,
+    txid: Uint8Array,
+    claimKey: Uint8Array,
+    txKey: Uint8Array,
+  ): ModuleResult<void> {
+    if (!isEd25519PublicKey(claimKey))
+      return fail("invalid_claim_key", "the claim key is not an Ed25519 public key", { peer });
+    if (!isCanonicalTxKey(txKey))
+      return fail("invalid_tx_key", "the tx key is not a canonical scalar (nor several)", { peer });
+    const rec = state.deposit(txid);
+    if (rec && rec.state !== "rejected" && rec.state !== "expired") {
+      const sameKey = equalBytes(rec.claimKey, claimKey);
+      if (sameKey && equalBytes(rec.txKey, txKey)) return ok(undefined); // the same claim, again
+      const reason: RefusalReason = sameKey
+        ? "other_tx_key"
+        : rec.state === "open"
+          ? "already_claimed"
+          : "already_credited";
+      if (rec.refusedCount < REFUSED_LISTED_MAX)
+        state.addRefusedClaim(txid, rec.refusedCount, claimKey, peer, reason);
+      state.putDeposit(txid, { ...rec, refusedCount: rec.refusedCount + 1 });
+      return ok(undefined);
+    }
+    if (
+      state.openClaimsOf(peer, this.config.openClaimsPerGuardianMax) >= this.config.openClaimsPerGuardianMax
+    )
+      return fail(
+        "too_many_open_claims",
+        `guardian ${peer} already has ${this.config.openClaimsPerGuardianMax} open claims`,
+        { peer },
+      );
+    if (rec) {
+      // A new round after a rejection or expiry: the old verdicts were about another tx key.
+      state.clearAttestations(txid);
+      state.setClosed(rec.closedAt, txid, false);
+    }
+    state.putDeposit(txid, {
+      state: "open",
+      round: (rec?.round ?? 0) + 1,
+      claimKey,
+      txKey,
+      claimedBy: peer,
+      claimedAt: state.agreedHeight(),
+      amount: 0n,
+      txHeight: 0,
+      closedAt: 0,
+      refusedCount: rec?.refusedCount ?? 0,
+    });
+    state.setOpen(peer, txid, true);
+    return ok(undefined);
+  }
+
+  private onAttest(
+    state: MoneroStateWriter,
+    peer: number,
+    txid: Uint8Array,
+    round: number,
+    verdict: Verdict,
+  ): ModuleResult<void> {
+    const rec = state.deposit(txid);
+    if (!rec) return fail("unknown_claim", `no claim of ${toHex(txid)} to attest`, { peer });
+    if (rec.round !== round)
+      return fail("stale_attestation", `claim round ${round} of ${toHex(txid)} is over (now ${rec.round})`, {
+        peer,
+      });
+    const previous = state.attestation(txid, peer);
+    if (previous)
+      return sameVerdict(previous, verdict)
+        ? ok(undefined)
+        : fail("already_attested", `guardian ${peer} already attested ${toHex(txid)} differently`, { peer });
+    // Settled already: a late verdict (the t-th came first) changes nothing and is not kept.
+    if (rec.state !== "open") return ok(undefined);
+    state.putAttestation(txid, peer, verdict);
+    this.settle(state, txid, rec);
+    return ok(undefined);
+  }
+
+  /** Credits the deposit when t guardians agree it is valid, rejects it when t say it is not. */
+  private settle(state: MoneroStateWriter, txid: Uint8Array, rec: DepositRecord): void {
+    const all = state.attestations(txid);
+    const invalid = all.filter((a) => !a.verdict.valid);
+    for (const a of all) {
+      const v = a.verdict;
+      if (!v.valid) continue;
+      const agreeing = all.filter((b) => sameVerdict(b.verdict, v)).length;
+      if (agreeing >= this.t) {
+        state.putDeposit(txid, { ...rec, state: "credited", amount: v.amount, txHeight: v.txHeight });
+        state.setOpen(rec.claimedBy, txid, false);
+        return;
+      }
+    }
+    if (invalid.length >= this.t) {
+      // The most common reason names the claim's fault (ties: the first in guardian order).
+      const counts = new Map<string, number>();
+      for (const a of invalid)
+        if (!a.verdict.valid) counts.set(a.verdict.reason, (counts.get(a.verdict.reason) ?? 0) + 1);
+      const first = invalid[0]!.verdict;
+      let reason = first.valid ? "nothing_received" : first.reason;
+      for (const [r, c] of counts) if (c > (counts.get(reason) ?? 0)) reason = r as typeof reason;
+      const agreed = state.agreedHeight();
+      state.putDeposit(txid, { ...rec, state: "rejected", closedAt: agreed, closedReason: reason });
+      state.setOpen(rec.claimedBy, txid, false);
+      state.setClosed(agreed, txid, true);
+    }
+  }
+
+  // ---- transactions ----------------------------------------------------------------------------
+
+  processInput(db: WriteTx, input: TxInput): ModuleResult<InputMeta> {
+    let txid: Uint8Array;
+    try {
+      txid = decodeDepositInput(input.payload).txid;
+    } catch (e) {
+      return fail("malformed_input", `a monero input is 0x01 | txid (32): ${(e as Error).message}`);
+    }
+    const state = new MoneroStateWriter(db);
+    const rec = state.deposit(txid);
+    const hex = toHex(txid);
+    if (!rec) return fail("unknown_deposit", `no claim of Monero transaction ${hex}: claim it first`);
+    switch (rec.state) {
+      case "spent":
+        return fail("spent_input", `deposit ${hex} was already turned into e-cash`);
+      case "open":
+        return fail(
+          "deposit_not_credited",
+          `deposit ${hex} is not verified yet: ${state.attestations(txid).length} of ${this.t} guardians attested it`,
+        );
+      case "rejected":
+      case "expired":
+        return fail("deposit_rejected", `the claim of ${hex} was ${rec.state} (${rec.closedReason ?? "?"})`);
+      case "credited":
+        break;
+    }
+    const agreed = state.agreedHeight();
+    const confirmations = confirmationsAt(agreed, rec.txHeight);
+    if (confirmations < this.config.confirmations)
+      return fail(
+        "deposit_unconfirmed",
+        `deposit ${hex} has ${confirmations} of ${this.config.confirmations} confirmations at the agreed height ${agreed}`,
+        { confirmations, confirmationsRequired: this.config.confirmations, agreedHeight: agreed },
+      );
+    state.putDeposit(txid, { ...rec, state: "spent" });
+    const totals = state.totals();
+    state.setTotals({ deposited: totals.deposited + rec.amount, count: totals.count + 1n });
+    return ok({ amount: rec.amount, fee: 0n, signers: [rec.claimKey] });
+  }
+
+  processOutput(_db: WriteTx, _output: TxOutput): ModuleResult<OutputMeta> {
+    return fail(
+      "outputs_unsupported",
+      "the monero module takes no outputs yet: payouts to Monero addresses come in a later version",
+    );
+  }
+
+  outputOutcome(): unknown {
+    return undefined;
+  }
+
+  audit(db: ReadTx): Audit {
+    return { assets: new MoneroState(db).totals().deposited, liabilities: 0n };
+  }
+
+  // ---- API -------------------------------------------------------------------------------------
+
+  private postClaim(body: unknown, db: ReadTx): ClaimAnswer {
+    const req = parseBody(ClaimRequestSchema, body);
+    const txid = fromHex(req.txid);
+    const claimKey = fromHex(req.claimKey);
+    const txKey = fromHex(req.txKey);
+    if (!isEd25519PublicKey(claimKey))
+      throw new InvalidRequestError("claimKey is not an Ed25519 public key", { claimKey: req.claimKey });
+    if (!isCanonicalTxKey(txKey))
+      throw new InvalidRequestError(
+        "txKey is not a Monero tx key (each 32-byte part must be a scalar below the group order): check that it was copied whole",
+      );
+    const self = this.context?.self;
+    if (self === undefined) throw new UnavailableError("this guardian's monero module is not running yet");
+    const state = new MoneroState(db);
+    const rec = state.deposit(txid);
+    if (rec && rec.state !== "rejected" && rec.state !== "expired") {
+      if (equalBytes(rec.claimKey, claimKey) && equalBytes(rec.txKey, txKey))
+        return { txid: req.txid, state: "already" };
+      throw new ConclaveError(
+        "already_claimed",
+        equalBytes(rec.claimKey, claimKey)
+          ? `deposit ${req.txid} is already claimed by this key with another tx key`
+          : `deposit ${req.txid} is already claimed by another key (${rec.state})`,
+        { status: 409, details: { txid: req.txid, state: rec.state } },
+      );
+    }
+    const id = req.txid;
+    if (!this.queue.has(id)) {
+      const open = state.openClaimsOf(self, this.config.openClaimsPerGuardianMax);
+      if (
+        this.queue.size >= CLAIM_QUEUE_MAX ||
+        open + this.queue.size >= this.config.openClaimsPerGuardianMax
+      )
+        throw new UnavailableError(
+          "this guardian has too many claims in flight; retry later or at another guardian",
+        );
+    }
+    this.queue.set(id, { txid, claimKey, txKey, queuedAtMs: this.now() });
+    this.context?.wake();
+    return { txid: req.txid, state: "queued" };
+  }
+
+  heightView(db: ReadTx): HeightView {
+    const state = new MoneroState(db);
+    return {
+      agreedHeight: state.agreedHeight(),
+      reported: state.reportedHeights(this.config.guardians).map((h) => h ?? null),
+      confirmations: this.config.confirmations,
+    };
+  }
+
+  depositView(db: ReadTx, txid: Uint8Array): DepositView {
+    const state = new MoneroState(db);
+    const agreed = state.agreedHeight();
+    const rec = state.deposit(txid);
+    const base = {
+      txid: toHex(txid),
+      agreedHeight: agreed,
+      attestationsRequired: this.t,
+      confirmationsRequired: this.config.confirmations,
+    };
+    if (!rec)
+      return {
+        ...base,
+        state: "unclaimed",
+        round: 0,
+        attestations: [],
+        confirmations: 0,
+        spendable: false,
+        spent: false,
+        refusedClaims: [],
+        refusedClaimsNotListed: 0,
+      };
+    const settled = rec.state === "credited" || rec.state === "spent";
+    const confirmations = settled ? confirmationsAt(agreed, rec.txHeight) : 0;
+    const refused = state.refusedClaims(txid);
+    return {
+      ...base,
+      state: rec.state,
+      round: rec.round,
+      claimKey: toHex(rec.claimKey),
+      claimedBy: rec.claimedBy,
+      claimedAtHeight: rec.claimedAt,
+      ...(rec.state === "open" ? { expiresAtHeight: rec.claimedAt + this.config.claimExpiryBlocks } : {}),
+      attestations: state.attestations(txid).map((a) => verdictView(a.guardian, a.verdict)),
+      ...(settled ? { amount: rec.amount.toString(), txHeight: rec.txHeight } : {}),
+      confirmations,
+      spendable: rec.state === "credited" && confirmations >= this.config.confirmations,
+      spent: rec.state === "spent",
+      ...(rec.closedReason === undefined ? {} : { closedReason: rec.closedReason }),
+      refusedClaims: refused.map((r) => ({
+        claimKey: toHex(r.claimKey),
+        guardian: r.guardian,
+        reason: r.reason,
+      })),
+      refusedClaimsNotListed: Math.max(0, rec.refusedCount - refused.length),
+    };
+  }
+}

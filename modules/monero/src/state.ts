@@ -1,0 +1,290 @@
+// The module's consensus state: keys and records in its own key space. Identical at every honest
+// guardian (it is a function of the ordered items alone), so every encoding here is canonical.
+//
+//   0x01 | guardian u16                 -> height u64             latest height each guardian reported
+//   0x02                                -> height u64             the agreed height
+//   0x03 | txid (32)                    -> DepositRecord          a claimed deposit (any state)
+//   0x04 | txid (32) | guardian u16     -> verdict                one attestation per guardian per round
+//   0x05 | txid (32) | index u16        -> claimKey | guardian u16 | reason u8    refused claims (listed few)
+//   0x06 | proposer u16 | txid (32)     -> ()                     open claims, by the guardian that proposed them
+//   0x07                                -> deposited u64 | count u64               spent deposits (the audit)
+//   0x08 | closedAt u64 | txid (32)     -> ()                     rejected / expired claims, pruned in order
+import { Reader, Writer } from "@conclave/core-common";
+import type { ReadTx, WriteTx } from "@conclave/core-server";
+import { INVALID_REASONS, TX_KEY_PARTS_MAX } from "./common.js";
+import type { InvalidReason, Verdict } from "./common.js";
+
+const K_HEIGHT = 0x01;
+const K_AGREED = 0x02;
+const K_DEPOSIT = 0x03;
+const K_ATTEST = 0x04;
+const K_REFUSED = 0x05;
+const K_OPEN = 0x06;
+const K_TOTALS = 0x07;
+const K_CLOSED = 0x08;
+
+export const STATE_CODES = { open: 1, credited: 2, spent: 3, rejected: 4, expired: 5 } as const;
+export type RecordState = keyof typeof STATE_CODES;
+const STATE_BY_CODE = new Map<number, RecordState>(
+  Object.entries(STATE_CODES).map(([k, v]) => [v, k as RecordState]),
+);
+
+/** Why a claim closed: an invalid verdict t guardians agreed on, or expiry. */
+export type CloseReason = InvalidReason | "expired";
+const CLOSE_CODES: Record<CloseReason, number> = { ...INVALID_REASONS, expired: 100 };
+const CLOSE_BY_CODE = new Map<number, CloseReason>(
+  Object.entries(CLOSE_CODES).map(([k, v]) => [v, k as CloseReason]),
+);
+
+/** Why consensus refused a later claim of a txid. */
+export const REFUSAL_CODES = { already_claimed: 1, already_credited: 2, other_tx_key: 3 } as const;
+export type RefusalReason = keyof typeof REFUSAL_CODES;
+const REFUSAL_BY_CODE = new Map<number, RefusalReason>(
+  Object.entries(REFUSAL_CODES).map(([k, v]) => [v, k as RefusalReason]),
+);
+/** Refused claims listed per txid (the rest are only counted): a spammer cannot grow the state. */
+export const REFUSED_LISTED_MAX = 8;
+
+export interface DepositRecord {
+  readonly state: RecordState;
+  /** 1 for the first claim of this txid; a new claim after a rejection or expiry increments it. */
+  readonly round: number;
+  readonly claimKey: Uint8Array;
+  readonly txKey: Uint8Array;
+  readonly claimedBy: number;
+  readonly claimedAt: number;
+  /** Credited and spent: the attested amount and block. */
+  readonly amount: bigint;
+  readonly txHeight: number;
+  /** Rejected and expired: when and why. */
+  readonly closedAt: number;
+  readonly closedReason?: CloseReason;
+  readonly refusedCount: number;
+}
+
+const bytesKey = (...parts: (number | Uint8Array | { u16: number } | { u64: number })[]): Uint8Array => {
+  const w = new Writer();
+  for (const p of parts) {
+    if (typeof p === "number") w.u8(p);
+    else if (p instanceof Uint8Array) w.raw(p);
+    else if ("u16" in p) w.u16(p.u16);
+    else w.u64(p.u64);
+  }
+  return w.finish();
+};
+
+export function encodeVerdict(v: Verdict): Uint8Array {
+  const w = new Writer();
+  return v.valid
+    ? w.u8(0).u64big(v.amount).u64(v.txHeight).finish()
+    : w.u8(INVALID_REASONS[v.reason]).finish();
+}
+
+export function decodeVerdict(bytes: Uint8Array): Verdict {
+  const r = new Reader(bytes);
+  const code = r.u8();
+  if (code === 0) return { valid: true, amount: r.u64big(), txHeight: r.u64() };
+  const reason = [...Object.entries(INVALID_REASONS)].find(([, c]) => c === code)?.[0] as
+    InvalidReason | undefined;
+  if (!reason) throw new Error(`monero state: unknown verdict code ${code}`);
+  return { valid: false, reason };
+}
+
+export function sameVerdict(a: Verdict, b: Verdict): boolean {
+  if (a.valid && b.valid) return a.amount === b.amount && a.txHeight === b.txHeight;
+  if (!a.valid && !b.valid) return a.reason === b.reason;
+  return false;
+}
+
+function encodeRecord(d: DepositRecord): Uint8Array {
+  return new Writer()
+    .u8(STATE_CODES[d.state])
+    .u32(d.round)
+    .fixed(d.claimKey, 32)
+    .u8(d.txKey.length / 32)
+    .raw(d.txKey)
+    .u16(d.claimedBy)
+    .u64(d.claimedAt)
+    .u64big(d.amount)
+    .u64(d.txHeight)
+    .u64(d.closedAt)
+    .u8(d.closedReason === undefined ? 0 : CLOSE_CODES[d.closedReason])
+    .u32(d.refusedCount)
+    .finish();
+}
+
+function decodeRecord(bytes: Uint8Array): DepositRecord {
+  const r = new Reader(bytes);
+  const state = STATE_BY_CODE.get(r.u8());
+  const round = r.u32();
+  const claimKey = r.fixed(32);
+  const parts = r.u8();
+  if (!state || parts < 1 || parts > TX_KEY_PARTS_MAX)
+    throw new Error("monero state: corrupt deposit record");
+  const txKey = r.fixed(parts * 32);
+  const claimedBy = r.u16();
+  const claimedAt = r.u64();
+  const amount = r.u64big();
+  const txHeight = r.u64();
+  const closedAt = r.u64();
+  const closedReason = CLOSE_BY_CODE.get(r.u8());
+  const refusedCount = r.u32();
+  r.end();
+  return {
+    state,
+    round,
+    claimKey,
+    txKey,
+    claimedBy,
+    claimedAt,
+    amount,
+    txHeight,
+    closedAt,
+    ...(closedReason === undefined ? {} : { closedReason }),
+    refusedCount,
+  };
+}
+
+/** Typed access to the module's key space. */
+export class MoneroState {
+  constructor(private readonly db: ReadTx) {}
+
+  reportedHeight(guardian: number): number | undefined {
+    const v = this.db.get(bytesKey(K_HEIGHT, { u16: guardian }));
+    return v ? new Reader(v).u64() : undefined;
+  }
+
+  reportedHeights(n: number): (number | undefined)[] {
+    return Array.from({ length: n }, (_, i) => this.reportedHeight(i));
+  }
+
+  agreedHeight(): number {
+    const v = this.db.get(Uint8Array.of(K_AGREED));
+    return v ? new Reader(v).u64() : 0;
+  }
+
+  deposit(txid: Uint8Array): DepositRecord | undefined {
+    const v = this.db.get(bytesKey(K_DEPOSIT, txid));
+    return v ? decodeRecord(v) : undefined;
+  }
+
+  attestations(txid: Uint8Array): { guardian: number; verdict: Verdict }[] {
+    const prefix = bytesKey(K_ATTEST, txid);
+    const out: { guardian: number; verdict: Verdict }[] = [];
+    for (const [k, v] of this.db.scan(prefix)) {
+      out.push({ guardian: new Reader(k.subarray(prefix.length)).u16(), verdict: decodeVerdict(v) });
+    }
+    return out;
+  }
+
+  attestation(txid: Uint8Array, guardian: number): Verdict | undefined {
+    const v = this.db.get(bytesKey(K_ATTEST, txid, { u16: guardian }));
+    return v ? decodeVerdict(v) : undefined;
+  }
+
+  refusedClaims(txid: Uint8Array): { claimKey: Uint8Array; guardian: number; reason: RefusalReason }[] {
+    const out: { claimKey: Uint8Array; guardian: number; reason: RefusalReason }[] = [];
+    for (const [, v] of this.db.scan(bytesKey(K_REFUSED, txid))) {
+      const r = new Reader(v);
+      const claimKey = r.fixed(32);
+      const guardian = r.u16();
+      const reason = REFUSAL_BY_CODE.get(r.u8()) ?? "already_claimed";
+      out.push({ claimKey, guardian, reason });
+    }
+    return out;
+  }
+
+  /** Open claims, in key order (by proposer, then txid); `proposer` narrows to one guardian's. */
+  *openClaims(proposer?: number): Iterable<{ proposer: number; txid: Uint8Array }> {
+    const prefix = proposer === undefined ? Uint8Array.of(K_OPEN) : bytesKey(K_OPEN, { u16: proposer });
+    for (const [k] of this.db.scan(prefix)) {
+      const r = new Reader(k.subarray(1));
+      yield { proposer: r.u16(), txid: r.fixed(32) };
+    }
+  }
+
+  /** Counts one guardian's open claims, stopping at `max`. */
+  openClaimsOf(proposer: number, max: number): number {
+    let n = 0;
+    for (const _ of this.openClaims(proposer)) if (++n >= max) break;
+    return n;
+  }
+
+  /** Closed claims in the order they closed. */
+  *closedClaims(): Iterable<{ closedAt: number; txid: Uint8Array }> {
+    for (const [k] of this.db.scan(Uint8Array.of(K_CLOSED))) {
+      const r = new Reader(k.subarray(1));
+      yield { closedAt: r.u64(), txid: r.fixed(32) };
+    }
+  }
+
+  totals(): { deposited: bigint; count: bigint } {
+    const v = this.db.get(Uint8Array.of(K_TOTALS));
+    if (!v) return { deposited: 0n, count: 0n };
+    const r = new Reader(v);
+    return { deposited: r.u64big(), count: r.u64big() };
+  }
+}
+
+export class MoneroStateWriter extends MoneroState {
+  constructor(private readonly w: WriteTx) {
+    super(w);
+  }
+
+  setReportedHeight(guardian: number, height: number): void {
+    this.w.put(bytesKey(K_HEIGHT, { u16: guardian }), new Writer().u64(height).finish());
+  }
+
+  setAgreedHeight(height: number): void {
+    this.w.put(Uint8Array.of(K_AGREED), new Writer().u64(height).finish());
+  }
+
+  putDeposit(txid: Uint8Array, d: DepositRecord): void {
+    this.w.put(bytesKey(K_DEPOSIT, txid), encodeRecord(d));
+  }
+
+  putAttestation(txid: Uint8Array, guardian: number, v: Verdict): void {
+    this.w.put(bytesKey(K_ATTEST, txid, { u16: guardian }), encodeVerdict(v));
+  }
+
+  clearAttestations(txid: Uint8Array): void {
+    for (const [k] of [...this.w.scan(bytesKey(K_ATTEST, txid))]) this.w.delete(k);
+  }
+
+  addRefusedClaim(
+    txid: Uint8Array,
+    index: number,
+    claimKey: Uint8Array,
+    guardian: number,
+    reason: RefusalReason,
+  ): void {
+    this.w.put(
+      bytesKey(K_REFUSED, txid, { u16: index }),
+      new Writer().fixed(claimKey, 32).u16(guardian).u8(REFUSAL_CODES[reason]).finish(),
+    );
+  }
+
+  setOpen(proposer: number, txid: Uint8Array, open: boolean): void {
+    const key = bytesKey(K_OPEN, { u16: proposer }, txid);
+    if (open) this.w.put(key, new Uint8Array());
+    else this.w.delete(key);
+  }
+
+  setClosed(closedAt: number, txid: Uint8Array, closed: boolean): void {
+    const key = bytesKey(K_CLOSED, { u64: closedAt }, txid);
+    if (closed) this.w.put(key, new Uint8Array());
+    else this.w.delete(key);
+  }
+
+  /** Forgets a closed claim entirely (its record, attestations and refusals). */
+  prune(txid: Uint8Array, closedAt: number): void {
+    this.w.delete(bytesKey(K_DEPOSIT, txid));
+    this.clearAttestations(txid);
+    for (const [k] of [...this.w.scan(bytesKey(K_REFUSED, txid))]) this.w.delete(k);
+    this.setClosed(closedAt, txid, false);
+  }
+
+  setTotals(t: { deposited: bigint; count: bigint }): void {
+    this.w.put(Uint8Array.of(K_TOTALS), new Writer().u64big(t.deposited).u64big(t.count).finish());
+  }
+}

@@ -1,0 +1,285 @@
+// The background half of a guardian's Monero module: it watches THIS guardian's own monerod and
+// wallet-rpc, outside consensus, and turns what it sees into verdicts that enter consensus only as
+// this guardian's proposals (Height, Attest). Nothing here decides anything: t guardians must agree.
+//
+// A verdict on a claim (txid, tx key) against the federation's address:
+//   - the transaction is unknown to this node: no verdict yet (it may still be relayed); the claim
+//     expires if t guardians never settle it;
+//   - check_tx_key finds nothing received (a wrong key or another recipient), less than the minimum,
+//     or refuses the key: Invalid at once (the amount is a function of the txid and the key, the
+//     transaction's content cannot change, so this is final even in the pool);
+//   - otherwise Valid{amount, txHeight} once the transaction is `confirmations` deep on this node
+//     (not merely in a block): an attestation says "buried deep on my node", so a shallow reorg that
+//     moves or drops the transaction before t guardians attest cannot credit a stale height.
+// RPC failures are logged and retried with exponential backoff; they never yield a verdict. A node
+// that cannot be reached backs off the whole loop; an error the node answers about one claim (it
+// is up, this claim troubles it) backs off that claim alone, so one bad claim cannot stall the
+// height reports and the other claims.
+import {
+  DaemonRpc,
+  MoneroRpcError,
+  MoneroStatusError,
+  WalletRpc,
+  WalletRpcErrorCode,
+} from "@conclave/monero";
+import { isCanonicalTxKey } from "./common.js";
+import type { Verdict } from "./common.js";
+
+/** What the watcher needs from the chain: this guardian's own monerod and wallet-rpc. */
+export interface ChainSource {
+  /** monerod's block count (get_height "height"). */
+  height(): Promise<number>;
+  /** Where the node sees a transaction: unknown, in the pool, or in the block at `blockHeight`. */
+  transaction(txid: string): Promise<{ readonly found: false } | TxLocation>;
+  /** check_tx_key against `address`: how much `address` received in `txid`. */
+  received(txid: string, txKey: string, address: string): Promise<bigint>;
+}
+
+export type TxLocation =
+  | { readonly found: true; readonly inPool: true }
+  | { readonly found: true; readonly inPool: false; readonly blockHeight: number };
+
+/** The wallet refused the key itself (not an RPC or network failure): a final verdict, not a retry. */
+export class TxKeyRefusedError extends Error {
+  override readonly name = "TxKeyRefusedError";
+}
+
+/** The real chain: a guardian's monerod and monero-wallet-rpc (any open wallet can run check_tx_key). */
+export class RpcChainSource implements ChainSource {
+  private readonly daemon: DaemonRpc;
+  private readonly wallet: WalletRpc;
+
+  constructor(daemonUrl: string, walletRpcUrl: string) {
+    this.daemon = new DaemonRpc({ url: daemonUrl, timeoutMs: 15_000 });
+    this.wallet = new WalletRpc({ url: walletRpcUrl, timeoutMs: 30_000 });
+  }
+
+  async height(): Promise<number> {
+    return (await this.daemon.getHeight()).height;
+  }
+
+  async transaction(txid: string): Promise<{ readonly found: false } | TxLocation> {
+    const r = await this.daemon.getTransactions([txid]);
+    const tx = r.found.find((t) => t.txid === txid);
+    if (!tx) return { found: false };
+    if (tx.inPool || tx.blockHeight === undefined) return { found: true, inPool: true };
+    return { found: true, inPool: false, blockHeight: tx.blockHeight };
+  }
+
+  async received(txid: string, txKey: string, address: string): Promise<bigint> {
+    // Consensus never orders such a key; this guard keeps wallet-rpc alive whatever happens above.
+    if (!/^[0-9a-f]+$/.test(txKey) || !isCanonicalTxKey(Uint8Array.from(Buffer.from(txKey, "hex"))))
+      throw new TxKeyRefusedError("not a canonical tx key");
+    try {
+      return (await this.wallet.checkTxKey({ txid, txKey, address })).received;
+    } catch (e) {
+      if (
+        MoneroRpcError.hasCode(e, WalletRpcErrorCode.WrongKey) ||
+        MoneroRpcError.hasCode(e, WalletRpcErrorCode.BadHex)
+      )
+        throw new TxKeyRefusedError(e.rpcMessage);
+      throw e;
+    }
+  }
+}
+
+export interface WatcherOptions {
+  readonly chain: ChainSource;
+  readonly address: string;
+  readonly confirmations: number;
+  readonly depositMin: bigint;
+  readonly pollMs: number;
+  /** Longest wait between polls after repeated failures. */
+  readonly backoffMaxMs?: number;
+  readonly log: (event: string, fields: Record<string, unknown>) => void;
+  /** Called when something new can be proposed (a height, a verdict). */
+  readonly onChange: () => void;
+  readonly now?: () => number;
+}
+
+/** One claim this guardian has yet to attest: what consensus ordered (txid, round, tx key). */
+export interface WantedClaim {
+  readonly txid: string;
+  readonly round: number;
+  readonly txKey: string;
+}
+
+/** Claims checked per poll, so that a burst of claims cannot starve the height updates. */
+export const CLAIMS_PER_POLL_MAX = 32;
+/** How long stop() waits for a poll in flight. */
+export const STOP_WAIT_MS = 2_000;
+/** Claims remembered at once (consensus bounds open claims; this bounds the watcher's memory). */
+export const WANTED_MAX = 8192;
+
+interface Work {
+  readonly claim: WantedClaim;
+  /** Known once check_tx_key answered (positive and at least the minimum). */
+  received?: bigint;
+  verdict?: Verdict;
+  /** Errors the nodes answered about this claim in a row, and when to try it again (ms). */
+  failures: number;
+  retryAtMs: number;
+}
+
+/** The node answered (it is up) but refused this one request: back off the claim, not the loop. */
+function isClaimError(e: unknown): boolean {
+  return e instanceof MoneroRpcError || e instanceof MoneroStatusError;
+}
+
+export class ChainWatcher {
+  /** This node's block count (undefined until the first successful poll). */
+  nodeHeight: number | undefined;
+  private readonly work = new Map<string, Work>();
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+  private failures = 0;
+  /** Claims checked least recently first. */
+  private cursor = 0;
+
+  private readonly now: () => number;
+
+  constructor(private readonly options: WatcherOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  /** Stops polling; waits for a poll in flight at most STOP_WAIT_MS (a hung node must not hold up a shutdown). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, STOP_WAIT_MS);
+      timer.unref();
+    });
+    await Promise.race([this.running, bound]);
+    clearTimeout(timer);
+  }
+
+  /**
+   * The claims this guardian must still attest (from the consensus state). Work on claims no longer
+   * listed (settled, expired, or a newer round) is dropped.
+   */
+  setWanted(claims: readonly WantedClaim[]): void {
+    const keep = new Set<string>();
+    for (const c of claims.slice(0, WANTED_MAX)) {
+      const id = `${c.txid}:${c.round}`;
+      keep.add(id);
+      if (!this.work.has(id)) this.work.set(id, { claim: c, failures: 0, retryAtMs: 0 });
+    }
+    for (const id of [...this.work.keys()]) if (!keep.has(id)) this.work.delete(id);
+  }
+
+  /** This guardian's verdict on a claim, once it has one. */
+  verdict(txid: string, round: number): Verdict | undefined {
+    return this.work.get(`${txid}:${round}`)?.verdict;
+  }
+
+  /** One poll: the height, then up to CLAIMS_PER_POLL_MAX claims without a verdict. Throws on RPC failure. */
+  async poll(): Promise<void> {
+    const { chain } = this.options;
+    let changed = false;
+    const height = await chain.height();
+    if (height !== this.nodeHeight) {
+      this.nodeHeight = height;
+      changed = true;
+    }
+    const now = this.now();
+    const pending = [...this.work.values()].filter((w) => w.verdict === undefined && w.retryAtMs <= now);
+    const start = pending.length === 0 ? 0 : this.cursor % pending.length;
+    const batch = [...pending.slice(start), ...pending.slice(0, start)].slice(0, CLAIMS_PER_POLL_MAX);
+    this.cursor = start + batch.length;
+    for (const w of batch) {
+      if (this.stopped) break;
+      try {
+        if (await this.check(w, height)) changed = true;
+        w.failures = 0;
+      } catch (e) {
+        if (!isClaimError(e)) throw e;
+        w.failures++;
+        const delay = Math.min(
+          this.options.pollMs * 2 ** Math.min(w.failures, 16),
+          this.options.backoffMaxMs ?? 60_000,
+        );
+        w.retryAtMs = this.now() + delay;
+        // Logged at the first failure and then at powers of two, so a stuck claim cannot flood the log.
+        if ((w.failures & (w.failures - 1)) === 0)
+          this.options.log("claim_check_failed", {
+            txid: w.claim.txid,
+            error: e instanceof Error ? e.message : String(e),
+            failures: w.failures,
+            retryInMs: delay,
+          });
+      }
+    }
+    if (changed) this.options.onChange();
+  }
+
+  /** Advances one claim; true when it got a verdict. */
+  private async check(w: Work, height: number): Promise<boolean> {
+    const { chain, address, confirmations, depositMin } = this.options;
+    const { txid, txKey } = w.claim;
+    const where = await chain.transaction(txid);
+    if (!where.found) return false;
+    if (w.received === undefined) {
+      let received: bigint;
+      try {
+        received = await chain.received(txid, txKey, address);
+      } catch (e) {
+        if (!(e instanceof TxKeyRefusedError)) throw e;
+        w.verdict = { valid: false, reason: "bad_tx_key" };
+        return true;
+      }
+      if (received === 0n) {
+        w.verdict = { valid: false, reason: "nothing_received" };
+        return true;
+      }
+      if (received < depositMin) {
+        w.verdict = { valid: false, reason: "below_minimum" };
+        return true;
+      }
+      w.received = received;
+    }
+    if (where.inPool || height - where.blockHeight < confirmations) return false;
+    w.verdict = { valid: true, amount: w.received, txHeight: where.blockHeight };
+    this.options.log("deposit_verified", {
+      txid,
+      amount: w.received.toString(),
+      txHeight: where.blockHeight,
+      height,
+    });
+    return true;
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.poll().then(
+        () => {
+          if (this.failures > 0) this.options.log("rpc_recovered", { after: this.failures });
+          this.failures = 0;
+          this.schedule(this.options.pollMs);
+        },
+        (e: unknown) => {
+          this.failures++;
+          const delay = Math.min(
+            this.options.pollMs * 2 ** Math.min(this.failures, 16),
+            this.options.backoffMaxMs ?? 60_000,
+          );
+          this.options.log("rpc_failed", {
+            error: e instanceof Error ? e.message : String(e),
+            failures: this.failures,
+            retryInMs: delay,
+          });
+          this.schedule(delay);
+        },
+      );
+    }, ms);
+  }
+}
