@@ -141,6 +141,7 @@ async function main(): Promise<void> {
     "usage: conclaved setup init|run ... | conclaved run --data DIR\n" +
       "  setup init --data DIR --name NAME --p2p HOST:PORT --api URL\n" +
       "  setup run  --data DIR --codes C1,C2,... --federation-name NAME [--environment dev] [--dummy-module] [--mint [--mint-fee-per-note P]]\n" +
+      "             [--modules FILE (JSON [{instanceId, kind, config}])] [--local FILE (this guardian's settings, e.g. its Monero wallet)]\n" +
       "  run        --data DIR [--config F --secret F --local F] [--durability fsync|os-buffered]\n",
   );
   process.exit(2);

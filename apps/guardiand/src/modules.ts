@@ -3,6 +3,7 @@ import type { ModuleFactory, ModuleSetup } from "@conclave/core-server";
 import { dummyModuleFactory } from "@conclave/module-dummy";
 import { createMintModuleFactory, mintModuleSetup } from "@conclave/module-mint";
 import { moneroModuleFactory } from "@conclave/module-monero";
+import { moneroMultisigExchange } from "@conclave/monero";
 import { blstTbs } from "@conclave/tbs-native";
 
 export const MODULE_FACTORIES: Readonly<Record<string, ModuleFactory>> = {
@@ -17,4 +18,7 @@ export const MODULE_FACTORIES: Readonly<Record<string, ModuleFactory>> = {
 /** Setup steps for the key ceremony, by module kind (the dummy module needs no keys). */
 export const MODULE_SETUPS: Readonly<Record<string, ModuleSetup>> = {
   mint: mintModuleSetup,
+  // No DKG keys: the guardians' own wallets run the multisig rounds (setup run --local FILE names
+  // each guardian's wallet-rpc and wallet) and the address they agree on enters the config.
+  monero: { keyCount: () => 0, finish: (config) => config, exchange: moneroMultisigExchange() },
 };

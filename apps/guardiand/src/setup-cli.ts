@@ -3,8 +3,12 @@
 //   conclaved setup init --data DIR --name alice --p2p 127.0.0.1:4001 --api http://127.0.0.1:5001
 //       makes this guardian's identity key and prints its setup code (share it with the others)
 //   conclaved setup run --data DIR --codes CODE,CODE,... --federation-name NAME [--environment dev]
-//       checks the codes, connects to every peer, runs the DKG, writes federation.json and the
-//       guardian's secret into DIR, and prints the invite code for users
+//       [--modules FILE] [--local FILE]
+//       checks the codes, connects to every peer, runs the DKG and the modules' exchanges (the Monero
+//       multisig rounds between the guardians' own wallets), writes federation.json and the
+//       guardian's secret into DIR, and prints the invite code for users. --modules adds module
+//       entries ([{instanceId, kind, config}], the same file at every guardian); --local gives this
+//       guardian's own settings for them ({"modules": {"<instance id>": {...}}}, never shared).
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -25,7 +29,7 @@ import {
   runCeremony,
   sha256,
 } from "@conclave/core-server";
-import type { ModuleSetup } from "@conclave/core-server";
+import type { CeremonyLocal, ModuleSetup } from "@conclave/core-server";
 import { MODULE_SETUPS } from "./modules.js";
 import { DEV_MODULES, MINT_PARAMS_XMR } from "./local-federation.js";
 
@@ -36,6 +40,34 @@ const identitySchema = z.strictObject({
   api: z.url(),
 });
 type Identity = z.infer<typeof identitySchema>;
+
+/** `setup run --local FILE`: the format of guardian.local.json. */
+const setupLocalSchema = z.strictObject({
+  modules: z.record(z.string().regex(/^\d+$/), z.record(z.string(), z.unknown())),
+});
+
+/** `setup run --modules FILE`: module entries of the federation parameters. */
+const modulesFileSchema = z
+  .array(
+    z.strictObject({
+      instanceId: z.number().int().min(0).max(0xffff),
+      kind: z.string().min(1).max(64),
+      config: z.record(z.string(), z.unknown()),
+    }),
+  )
+  .max(64);
+
+function readJsonFile<T>(path: string, what: string, schema: z.ZodType<T>): T {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, "utf8"));
+  } catch (e) {
+    throw new Error(`cannot read ${what} from ${path}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) throw new Error(`${what} in ${path} is invalid: ${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}
 
 export function identityPath(dataDir: string): string {
   return join(dataDir, "identity.secret.json");
@@ -88,6 +120,8 @@ export async function setupRun(options: {
   heightsPerSession: number;
   modules: FederationConfig["modules"];
   moduleSetups?: Readonly<Record<string, ModuleSetup>>;
+  /** This guardian's own settings for the modules' exchanges (e.g. its Monero wallet). */
+  local?: CeremonyLocal;
   log?: (event: string, fields: Record<string, unknown>) => void;
 }): Promise<{ config: FederationConfig; invite: string }> {
   const identity = identitySchema.parse(JSON.parse(readFileSync(identityPath(options.dataDir), "utf8")));
@@ -102,6 +136,7 @@ export async function setupRun(options: {
       heightsPerSession: options.heightsPerSession,
       modules: options.modules,
     },
+    ...(options.local ? { local: options.local } : {}),
     ...(options.log ? { log: options.log } : {}),
   });
   return { config: result.config, invite: encodeInvite(inviteOf(result.config)) };
@@ -123,6 +158,8 @@ export async function setupMain(argv: readonly string[]): Promise<void> {
       "dummy-module": { type: "boolean", default: false },
       mint: { type: "boolean", default: false },
       "mint-fee-per-note": { type: "string", default: MINT_PARAMS_XMR.feePerInput },
+      modules: { type: "string" },
+      local: { type: "string" },
     },
   });
   if (!values.data) throw new Error("--data DIR is required");
@@ -138,24 +175,37 @@ export async function setupMain(argv: readonly string[]): Promise<void> {
     const environment = values.environment;
     if (environment !== "production" && environment !== "dev")
       throw new Error('--environment is "production" or "dev"');
+    const extraModules = values.modules
+      ? readJsonFile(values.modules, "module entries", modulesFileSchema)
+      : [];
+    const local = values.local ? readJsonFile(values.local, "local settings", setupLocalSchema) : undefined;
+    const modules = [
+      ...(values["dummy-module"] ? DEV_MODULES : []),
+      ...(values.mint
+        ? [
+            {
+              instanceId: values["dummy-module"] ? 1 : 0,
+              kind: "mint",
+              config: { ...MINT_PARAMS_XMR, feePerInput: values["mint-fee-per-note"] },
+            },
+          ]
+        : []),
+      ...extraModules,
+    ];
+    const ids = modules.map((m) => m.instanceId);
+    if (new Set(ids).size !== ids.length) {
+      throw new Error(
+        `module instance ids must differ (--modules adds to --dummy-module / --mint): ${ids.join(", ")}`,
+      );
+    }
     const { invite } = await setupRun({
       dataDir: values.data,
       codes: values.codes.split(",").filter((c) => c.length > 0),
       federationName: values["federation-name"],
       environment,
       heightsPerSession: Number(values["heights-per-session"]),
-      modules: [
-        ...(values["dummy-module"] ? DEV_MODULES : []),
-        ...(values.mint
-          ? [
-              {
-                instanceId: values["dummy-module"] ? 1 : 0,
-                kind: "mint",
-                config: { ...MINT_PARAMS_XMR, feePerInput: values["mint-fee-per-note"] },
-              },
-            ]
-          : []),
-      ],
+      modules,
+      ...(local ? { local } : {}),
       log: (event, fields) => process.stderr.write(JSON.stringify({ event, ...fields }) + "\n"),
     });
     process.stdout.write(invite + "\n");

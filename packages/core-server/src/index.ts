@@ -9,4 +9,5 @@ export * from "./federation/module.js";
 export * from "./federation/processor.js";
 export * from "./guardian.js";
 export * from "./setup/ceremony.js";
+export * from "./setup/exchange.js";
 export * from "./api/index.js";

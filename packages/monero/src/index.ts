@@ -9,6 +9,7 @@ export * from "./errors.js";
 export { hex32, parseJsonExact, quoteUnsafeIntegers, stringifyJson, u64, uint } from "./json.js";
 export type { JsonIn } from "./json.js";
 export * from "./multisig.js";
+export * from "./multisig-ceremony.js";
 export { RESPONSE_BYTES_MAX, RpcTransport } from "./rpc.js";
 export type { CallOptions, RpcClientOptions } from "./rpc.js";
 export * from "./wallet-cli.js";

@@ -7,12 +7,19 @@
 //      parameters cannot even connect: peers are checked BEFORE any key is made.
 //   2. Once every peer is connected, the DKG (packages/core-common/src/threshold/dkg.ts) runs over
 //      the links: the federation's threshold key plus the keys modules ask for.
-//   3. Each guardian writes the federation config (identical everywhere: a function of the codes,
-//      the parameters and the DKG's agreed transcript) and its secret file, and stays until every
-//      peer has reported it finished, so a peer restarted late can still complete.
+//   3. Once the DKG has succeeded, modules whose setup needs rounds of messages among the guardians'
+//      own external systems (a Monero multisig wallet each) run them over the same links
+//      (exchange.ts); every guardian must reach the same result, which enters the module's config.
+//      They run after the DKG, not beside it: their external steps cannot be undone (a wallet that
+//      ran make_multisig is spent), so they start only once every peer has proved it is the peer it
+//      claims and runs a working ceremony; the DKG takes seconds, the ceremony is run by people.
+//   4. Each guardian writes the federation config (identical everywhere: a function of the codes,
+//      the parameters, the DKG's agreed transcript and the exchanges' agreed results) and its secret
+//      file, and stays until every peer has reported it finished, so a peer restarted late can
+//      still complete.
 //
-// A guardian restarted in the middle resumes from its DKG snapshot (persisted before each send)
-// and gets the messages it missed when its links reconnect.
+// A guardian restarted in the middle resumes from its DKG snapshot and its exchange record (both
+// persisted before each send) and gets the messages it missed when its links reconnect.
 import { randomBytes } from "node:crypto";
 import {
   closeSync,
@@ -32,6 +39,8 @@ import { Dkg, encodeDkgMessage, federationThreshold } from "@conclave/core-commo
 import type { DkgOutput, DkgResult } from "@conclave/core-common/threshold";
 import { ed25519PublicKeyOf, sha256 } from "../node-crypto.js";
 import { PeerLinks } from "../p2p/index.js";
+import { CeremonyExchanges, FRAME_EXCHANGE, FRAME_EXCHANGE_RESULT } from "./exchange.js";
+import type { ExchangeParticipant, ModuleExchange } from "./exchange.js";
 
 export const SOFTWARE_VERSION = "0.1.0";
 const FRAME_DKG = 1;
@@ -51,10 +60,18 @@ export interface CeremonyParams {
  */
 export interface ModuleSetup {
   keyCount(config: Record<string, unknown>): number;
+  /** `config` includes the exchange's result when the module has an exchange. */
   finish(
     config: Record<string, unknown>,
     keys: readonly { publicKey: string; publicKeyShares: readonly string[] }[],
   ): Record<string, unknown>;
+  /** Rounds of messages among the guardians' own external systems (exchange.ts), after the DKG. */
+  readonly exchange?: ModuleExchange;
+}
+
+/** This guardian's own settings per module instance: the format of guardian.local.json. */
+export interface CeremonyLocal {
+  readonly modules: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
 }
 
 /** The DKG makes key 0 for the federation, then each module's keys in module order. */
@@ -82,6 +99,10 @@ export interface CeremonyOptions {
   readonly log?: (event: string, fields: Record<string, unknown>) => void;
   /** Give up waiting for peers after this long. */
   readonly timeoutMs?: number;
+  /** This guardian's own settings for the modules' exchanges (e.g. its Monero wallet-rpc). */
+  readonly local?: CeremonyLocal;
+  /** Stops the ceremony (rejects with CeremonyError); what was recorded stays, for a later resume. */
+  readonly signal?: AbortSignal;
 }
 
 export interface GuardianSecret {
@@ -139,11 +160,17 @@ function writeFileDurably(path: string, text: string, mode: number): void {
   renameSync(tmp, path);
 }
 
-export function ceremonyFiles(dataDir: string): { config: string; secret: string; snapshot: string } {
+export function ceremonyFiles(dataDir: string): {
+  config: string;
+  secret: string;
+  snapshot: string;
+  exchange: string;
+} {
   return {
     config: join(dataDir, "federation.json"),
     secret: join(dataDir, "guardian.secret.json"),
     snapshot: join(dataDir, "ceremony-dkg.json"),
+    exchange: join(dataDir, "ceremony-exchange.json"),
   };
 }
 
@@ -154,6 +181,7 @@ export function buildFederationConfig(
   params: CeremonyParams,
   dkg: DkgResult,
   setups: Readonly<Record<string, ModuleSetup>> = {},
+  exchangeResults: ReadonlyMap<number, Record<string, unknown>> = new Map(),
 ): FederationConfig {
   const key = dkg.keys[0]!;
   const ranges = moduleKeyRanges(params.modules, setups);
@@ -176,10 +204,21 @@ export function buildFederationConfig(
         publicKey: toHex(k.publicKey),
         publicKeyShares: k.publicKeyShares.map(toHex),
       }));
-      return { ...m, config: setup.finish(m.config, keys) };
+      const patch = exchangeResults.get(m.instanceId);
+      return { ...m, config: setup.finish(patch ? { ...m.config, ...patch } : m.config, keys) };
     }),
     threshold: { publicKey: toHex(key.publicKey), publicKeyShares: key.publicKeyShares.map(toHex) },
   };
+}
+
+function exchangeParticipants(
+  modules: CeremonyParams["modules"],
+  setups: Readonly<Record<string, ModuleSetup>>,
+): ExchangeParticipant[] {
+  return modules.flatMap((m) => {
+    const exchange = setups[m.kind]?.exchange;
+    return exchange ? [{ instanceId: m.instanceId, kind: m.kind, config: m.config, exchange }] : [];
+  });
 }
 
 /** Runs (or resumes) the ceremony; resolves once the files are written and every peer finished. */
@@ -200,6 +239,7 @@ export async function runCeremony(options: CeremonyOptions): Promise<CeremonyRes
     // Finished earlier, and every peer confirmed (the snapshot is deleted only then).
     const config = JSON.parse(readFileSync(files.config, "utf8")) as FederationConfig;
     const secret = JSON.parse(readFileSync(files.secret, "utf8")) as GuardianSecret;
+    rmSync(files.exchange, { force: true });
     log("ceremony.already-finished", { self });
     return { config, secret, self };
   }
@@ -235,8 +275,33 @@ export async function runCeremony(options: CeremonyOptions): Promise<CeremonyRes
     failed = reject;
   });
 
+  const exchanges = new CeremonyExchanges(
+    {
+      statePath: files.exchange,
+      self,
+      threshold: federationThreshold(n),
+      names: codes.map((c) => c.name),
+      local: options.local?.modules ?? {},
+      send: (to, bytes) => (to === "all" ? links.broadcast(bytes) : void links.send(to, bytes)),
+      persist: (path, text) => writeFileDurably(path, text, 0o600),
+      fail: (message) => failed?.(new CeremonyError(`key ceremony failed: ${message}`)),
+      settled: () => {
+        if (dkgDone) finish(dkgDone);
+      },
+      log,
+    },
+    exchangeParticipants(options.params.modules, setups),
+  );
+  let dkgDone: DkgResult | undefined;
+
   const writeResult = (r: DkgResult): void => {
-    const config = buildFederationConfig(codes, options.params, r, setups);
+    const config = buildFederationConfig(
+      codes,
+      options.params,
+      r,
+      setups,
+      exchanges.empty ? new Map() : exchanges.results(),
+    );
     const moduleShares: Record<string, string[]> = {};
     for (const range of moduleKeyRanges(options.params.modules, setups)) {
       if (range.count === 0) continue;
@@ -276,14 +341,20 @@ export async function runCeremony(options: CeremonyOptions): Promise<CeremonyRes
           `key ceremony failed (${out.failed.code}): ${out.failed.message}; suspects: ${out.failed.guardians.join(", ")}`,
         ),
       );
-    } else if (out.done && !result) {
-      result = out.done;
+    } else if (out.done && !dkgDone) {
+      dkgDone = out.done;
       log("ceremony.dkg-done", { qualified: out.done.qualified, transcript: toHex(out.done.transcript) });
-      writeResult(out.done);
-      doneFrom.add(self);
-      links.broadcast(frame(FRAME_DONE, new Uint8Array()));
-      if (doneFrom.size === n) finished?.();
+      if (exchanges.empty) finish(out.done);
+      else exchanges.begin(); // calls finish once every exchange has its agreed result
     }
+  };
+  const finish = (r: DkgResult): void => {
+    if (result) return;
+    result = r;
+    writeResult(r);
+    doneFrom.add(self);
+    links.broadcast(frame(FRAME_DONE, new Uint8Array()));
+    if (doneFrom.size === n) finished?.();
   };
 
   links.onFrame((peer, bytes) => {
@@ -293,6 +364,10 @@ export async function runCeremony(options: CeremonyOptions): Promise<CeremonyRes
       if (result && doneFrom.size === n) finished?.();
       return;
     }
+    if (bytes[0] === FRAME_EXCHANGE || bytes[0] === FRAME_EXCHANGE_RESULT) {
+      exchanges.receive(peer, bytes);
+      return;
+    }
     if (bytes[0] !== FRAME_DKG) return;
     // Undecodable input becomes a typed failure naming the peer (the ceremony then aborts).
     handle(dkg.receiveBytes(peer, bytes.subarray(1)));
@@ -300,6 +375,7 @@ export async function runCeremony(options: CeremonyOptions): Promise<CeremonyRes
   links.onPeerConnected((peer) => {
     // A peer that (re)connects may have lost what we sent: send it everything again.
     handle(dkg.start(), peer);
+    exchanges.resendTo(peer);
     if (result) links.send(peer, frame(FRAME_DONE, new Uint8Array()));
   });
 
@@ -316,17 +392,24 @@ export async function runCeremony(options: CeremonyOptions): Promise<CeremonyRes
       new CeremonyError(`key ceremony timed out after ${timeoutMs} ms waiting for: ${missing.join(", ")}`),
     );
   }, timeoutMs);
+  const onAbort = (): void => failed?.(new CeremonyError("key ceremony aborted"));
+  options.signal?.addEventListener("abort", onAbort);
   try {
+    if (options.signal?.aborted) throw new CeremonyError("key ceremony aborted");
     await links.start();
     handle(dkg.start());
     await completion;
   } finally {
+    exchanges.stop();
+    options.signal?.removeEventListener("abort", onAbort);
     clearTimeout(timer);
     await links.close();
   }
   if (!result) throw new CeremonyError("ceremony ended without a result (bug)");
-  // Every peer has its result: the snapshot (it holds polynomial secrets) is no longer needed.
+  // Every peer has its result: the snapshot (it holds polynomial secrets) is no longer needed. It
+  // goes first: while it exists a restart resumes, and needs the exchange record to do so.
   rmSync(files.snapshot, { force: true });
+  rmSync(files.exchange, { force: true });
   const config = JSON.parse(readFileSync(files.config, "utf8")) as FederationConfig;
   const secret = JSON.parse(readFileSync(files.secret, "utf8")) as GuardianSecret;
   log("ceremony.finished", { self, federation: config.name });
