@@ -2,7 +2,12 @@
 // store; they set the federation up with the real key ceremony (no dealer), then run consensus and
 // serve the client API. Prints the invite code and the API URLs. Ctrl-C stops every process.
 //
-//   npm start [-- --guardians 4 --dir .tmp/local-federation --fresh]
+// With Monero (the default): monerod in regtest, one monero-wallet-rpc per guardian holding that
+// guardian's wallet, and a demo user's wallet with mined coins. The ceremony turns the guardians'
+// wallets into one t-of-n multisig wallet whose address is the federation's deposit address; a
+// block is mined every few seconds so that deposits confirm.
+//
+//   npm start [-- --guardians 4 --dir .tmp/local-federation --fresh --no-monero --block-seconds 5]
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -11,7 +16,15 @@ import { encodeInvite, encodeSetupCode, parseFederationConfig } from "@conclave/
 import { hashAdminPassword } from "@conclave/core-server";
 import { runConclaved, startGuardianFromDir, stopGuardian, waitConnected } from "./guardian-processes.js";
 import type { GuardianProcess, StatusReply } from "./guardian-processes.js";
+import type { DemoMonero } from "./demo-pay.js";
 import { freePort } from "./local-federation.js";
+import {
+  BLOCKS_BEFORE_FIRST_TRANSFER,
+  ensureMoneroInstalled,
+  mineBlocks,
+  startRegtest,
+} from "@conclave/testing-monero";
+import type { Regtest } from "@conclave/testing-monero";
 import { inviteOf, setupInit } from "./setup-cli.js";
 
 const { values } = parseArgs({
@@ -19,8 +32,18 @@ const { values } = parseArgs({
     guardians: { type: "string", default: "4" },
     dir: { type: "string", default: ".tmp/local-federation" },
     fresh: { type: "boolean", default: false },
+    "no-monero": { type: "boolean", default: false },
+    "block-seconds": { type: "string", default: "5" },
   },
 });
+const withMonero = !values["no-monero"];
+const blockSeconds = Number(values["block-seconds"]);
+if (!(blockSeconds >= 1 && blockSeconds <= 600)) {
+  process.stderr.write("--block-seconds takes a number from 1 to 600\n");
+  process.exit(2);
+}
+const MONERO_INSTANCE = 2;
+const WALLET_PASSWORD = "dev-wallet-password";
 const n = Number(values.guardians);
 if (!Number.isInteger(n) || n < 1 || n > 16) {
   process.stderr.write("--guardians takes a whole number from 1 to 16\n");
@@ -31,18 +54,52 @@ if (values.fresh) rmSync(root, { recursive: true, force: true });
 const dirs = Array.from({ length: n }, (_, i) => join(root, `guardian-${i}`));
 
 const guardians: GuardianProcess[] = [];
+let net: Regtest | undefined;
+let miner: NodeJS.Timeout | undefined;
 let stopping = false;
+let report: NodeJS.Timeout | undefined;
 async function stopAll(code: number): Promise<never> {
+  if (stopping) return new Promise<never>(() => {});
   stopping = true;
+  if (report) clearInterval(report);
+  if (miner) clearInterval(miner);
   await Promise.all(guardians.map((g) => stopGuardian(g)));
+  await net?.stop();
   process.exit(code);
+}
+
+/**
+ * Monero regtest for the federation: monerod, a wallet-rpc per guardian and one for the demo user.
+ * First run: wallets created, 80 blocks mined to the demo wallet (coinbase unlocks after 60).
+ * Later runs: the same chain and wallets, reopened.
+ */
+async function startMonero(fresh: boolean): Promise<Regtest> {
+  ensureMoneroInstalled();
+  console.log("Monero regtest: monerod and a monero-wallet-rpc per guardian…");
+  const regtest = await startRegtest({ walletRpcs: n + 1, dir: join(root, "monero"), keepDir: true });
+  const names = [...dirs.map((_, i) => `guardian-${i}`), "demo"];
+  await Promise.all(
+    regtest.walletRpcs.map((w, i) =>
+      fresh
+        ? w.rpc.createWallet({ filename: names[i]!, password: WALLET_PASSWORD })
+        : w.rpc.openWallet({ filename: names[i]!, password: WALLET_PASSWORD }),
+    ),
+  );
+  if (fresh) {
+    const demo = (await regtest.walletRpcs[n]!.rpc.getAddress()).address;
+    await mineBlocks(regtest.daemon.rpc, BLOCKS_BEFORE_FIRST_TRANSFER, demo);
+  }
+  return regtest;
 }
 process.on("SIGINT", () => void stopAll(0));
 process.on("SIGTERM", () => void stopAll(0));
 
+function hasFederation(): boolean {
+  return dirs.every((d) => existsSync(join(d, "federation.json")));
+}
+
 async function ceremony(): Promise<void> {
-  if (dirs.every((d) => existsSync(join(d, "federation.json")))) return;
-  rmSync(root, { recursive: true, force: true });
+  if (hasFederation()) return;
   console.log(`Key ceremony: ${n} guardians exchange setup codes and run the DKG over TLS…`);
   const codes: string[] = [];
   for (let i = 0; i < n; i++) {
@@ -54,10 +111,34 @@ async function ceremony(): Promise<void> {
     );
     codes.push(encodeSetupCode(code));
   }
+  const moneroArgs = (i: number): string[] => {
+    if (!net) return [];
+    const modulesFile = join(root, "monero-module.json");
+    writeFileSync(
+      modulesFile,
+      JSON.stringify([
+        {
+          instanceId: MONERO_INSTANCE,
+          kind: "monero",
+          config: { network: "mainnet", confirmations: 2, depositMinPiconero: "1000000" },
+        },
+      ]),
+    );
+    const w = net.walletRpcs[i]!;
+    const localFile = join(dirs[i]!, "setup-local.json");
+    const settings = {
+      walletRpcUrl: w.url,
+      walletName: `guardian-${i}`,
+      walletPassword: WALLET_PASSWORD,
+      walletDir: w.walletDir,
+    };
+    writeFileSync(localFile, JSON.stringify({ modules: { [MONERO_INSTANCE]: settings } }), { mode: 0o600 });
+    return ["--modules", modulesFile, "--local", localFile];
+  };
   const started = Date.now();
   await Promise.all(
     dirs.map(
-      async (d) =>
+      async (d, i) =>
         (
           await runConclaved([
             "setup",
@@ -72,6 +153,7 @@ async function ceremony(): Promise<void> {
             "dev",
             "--dummy-module",
             "--mint",
+            ...moneroArgs(i),
           ])
         ).done,
     ),
@@ -86,7 +168,38 @@ async function ceremony(): Promise<void> {
 }
 
 try {
+  const fresh = !hasFederation();
+  if (fresh) rmSync(root, { recursive: true, force: true });
+  if (withMonero) net = await startMonero(fresh);
   await ceremony();
+  if (net) {
+    // Each guardian watches the chain through its own monerod and wallet-rpc (guardian.local.json).
+    for (let i = 0; i < n; i++) {
+      const local = { daemonUrl: net.daemon.url, walletRpcUrl: net.walletRpcs[i]!.url, pollMs: 500 };
+      writeFileSync(
+        join(dirs[i]!, "guardian.local.json"),
+        JSON.stringify({ modules: { [MONERO_INSTANCE]: local } }, null, 2),
+        { mode: 0o600 },
+      );
+    }
+    const demo = (await net.walletRpcs[n]!.rpc.getAddress()).address;
+    const daemon = net.daemon.rpc;
+    const federation = parseFederationConfig(
+      JSON.parse(readFileSync(join(dirs[0]!, "federation.json"), "utf8")),
+    );
+    const monero = federation.modules.find((m) => m.kind === "monero");
+    const state: DemoMonero = {
+      daemonUrl: net.daemon.url,
+      demoWalletRpcUrl: net.walletRpcs[n]!.url,
+      federationAddress: String(monero?.config["address"] ?? ""),
+    };
+    writeFileSync(join(root, "monero.json"), JSON.stringify(state, null, 2));
+    miner = setInterval(() => {
+      mineBlocks(daemon, 1, demo).catch((e: unknown) => {
+        if (!stopping) console.log(`mining failed: ${String(e)}`);
+      });
+    }, blockSeconds * 1000);
+  }
   for (let i = 0; i < n; i++) guardians.push(await startGuardianFromDir(dirs[i]!, i));
   await waitConnected(guardians);
 } catch (e) {
@@ -110,9 +223,19 @@ config.guardians.forEach((g, i) => {
   );
 });
 const api = config.guardians[0]!.api?.url ?? "";
-console.log(`\nTry:\n  curl ${api}/v1/status\n  curl ${api}/openapi.json\nCtrl-C stops every guardian.\n`);
+console.log(`\nTry:\n  curl ${api}/v1/status\n  curl ${api}/openapi.json`);
+if (net) {
+  const monero = config.modules.find((m) => m.kind === "monero");
+  console.log(
+    `\nMonero (regtest): the federation's ${n - Math.floor((n - 1) / 3)}-of-${n} multisig deposit address is\n` +
+      `  ${String(monero?.config["address"] ?? "?")}\n` +
+      `monerod ${net.daemon.url}; a block every ${blockSeconds} s; a demo wallet with mined coins pays it:\n` +
+      `  npm run demo:pay -- 1.5        (prints the txid and tx key for \`conclave claim\`)`,
+  );
+}
+console.log("Ctrl-C stops every guardian" + (net ? ", monerod and the wallets.\n" : ".\n"));
 
-const report = setInterval(() => {
+report = setInterval(() => {
   void Promise.all(guardians.map((g) => g.request<StatusReply>({ cmd: "status" }))).then(
     (s) => {
       const line = s.map(

@@ -115,7 +115,15 @@ async function startGuardianProcess(
           if (typeof v.error === "string") reject(new Error(v.error));
           else resolve(v as T);
         });
-        child.send({ id, ...body });
+        const failed = (e: Error) => {
+          clearTimeout(timer);
+          waiting.delete(id);
+          reject(new Error(`guardian ${index}: cannot send ${String(body.cmd)}: ${e.message}`));
+        };
+        // A guardian that exited (Ctrl-C reaches the whole process group) answers nothing: reject,
+        // never throw from the ChildProcess's 'error' event.
+        if (!child.connected) failed(new Error("its process has exited"));
+        else child.send({ id, ...body }, (e) => (e ? failed(e) : undefined));
       });
     },
   };

@@ -1,0 +1,60 @@
+// npm run demo:pay -- <amount in XMR>: pays the local federation's Monero deposit address from the
+// demo user's wallet that `npm start` runs (regtest coins), and prints the txid and the tx key that
+// prove the payment, with the `conclave claim` command that turns it into e-cash.
+//
+//   npm run demo:pay -- 1.5 [--dir .tmp/local-federation]
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { z } from "zod";
+import { WalletRpc, formatXmr, parseXmr } from "@conclave/monero";
+
+export const DemoMoneroSchema = z.strictObject({
+  daemonUrl: z.string().url(),
+  demoWalletRpcUrl: z.string().url(),
+  federationAddress: z.string().min(1),
+});
+export type DemoMonero = z.infer<typeof DemoMoneroSchema>;
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    options: { dir: { type: "string", default: ".tmp/local-federation" } },
+    allowPositionals: true,
+  });
+  const [amountText] = positionals;
+  if (amountText === undefined || positionals.length !== 1) {
+    process.stderr.write("usage: npm run demo:pay -- <amount in XMR> [--dir DIR]\n");
+    process.exit(2);
+  }
+  let amount: bigint;
+  try {
+    amount = parseXmr(amountText);
+  } catch (e) {
+    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(2);
+  }
+  const statePath = join(resolve(values.dir), "monero.json");
+  let state: DemoMonero;
+  try {
+    state = DemoMoneroSchema.parse(JSON.parse(readFileSync(statePath, "utf8")));
+  } catch {
+    process.stderr.write(`no running local federation with Monero at ${statePath}: run npm start first\n`);
+    process.exit(1);
+  }
+  const wallet = new WalletRpc({ url: state.demoWalletRpcUrl });
+  await wallet.refresh();
+  const sent = await wallet.transfer({ destinations: [{ address: state.federationAddress, amount }] });
+  if (sent.txid === undefined) throw new Error("the demo wallet gave no txid (is it a multisig wallet?)");
+  const txKey = sent.txKey ?? (await wallet.getTxKey(sent.txid));
+  process.stdout.write(
+    `Paid ${formatXmr(amount)} XMR (fee ${formatXmr(sent.fee)}) to the federation ${state.federationAddress.slice(0, 12)}…\n` +
+      `  txid    ${sent.txid}\n  tx key  ${txKey}\n` +
+      `Claim it (it confirms after 2 blocks; npm start mines one every few seconds):\n` +
+      `  conclave --data .tmp/alice claim --txid ${sent.txid} --tx-key ${txKey}\n`,
+  );
+}
+
+await main().catch((e: unknown) => {
+  process.stderr.write(`demo payment failed: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});
