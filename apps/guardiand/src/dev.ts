@@ -57,7 +57,7 @@ const guardians: GuardianProcess[] = [];
 let net: Regtest | undefined;
 let miner: NodeJS.Timeout | undefined;
 let stopping = false;
-let report: NodeJS.Timeout | undefined;
+let report: NodeJS.Timeout | undefined = undefined;
 async function stopAll(code: number): Promise<never> {
   if (stopping) return new Promise<never>(() => {});
   stopping = true;
@@ -93,6 +93,12 @@ async function startMonero(fresh: boolean): Promise<Regtest> {
 }
 process.on("SIGINT", () => void stopAll(0));
 process.on("SIGTERM", () => void stopAll(0));
+
+/** The multisig deposit address the ceremony wrote into the monero module's config. */
+function addressOf(config: Record<string, unknown> | undefined): string {
+  const address = config?.["address"];
+  return typeof address === "string" ? address : "";
+}
 
 function hasFederation(): boolean {
   return dirs.every((d) => existsSync(join(d, "federation.json")));
@@ -191,7 +197,7 @@ try {
     const state: DemoMonero = {
       daemonUrl: net.daemon.url,
       demoWalletRpcUrl: net.walletRpcs[n]!.url,
-      federationAddress: String(monero?.config["address"] ?? ""),
+      federationAddress: addressOf(monero?.config),
     };
     writeFileSync(join(root, "monero.json"), JSON.stringify(state, null, 2));
     miner = setInterval(() => {
@@ -228,7 +234,7 @@ if (net) {
   const monero = config.modules.find((m) => m.kind === "monero");
   console.log(
     `\nMonero (regtest): the federation's ${n - Math.floor((n - 1) / 3)}-of-${n} multisig deposit address is\n` +
-      `  ${String(monero?.config["address"] ?? "?")}\n` +
+      `  ${addressOf(monero?.config)}\n` +
       `monerod ${net.daemon.url}; a block every ${blockSeconds} s; a demo wallet with mined coins pays it:\n` +
       `  npm run demo:pay -- 1.5        (prints the txid and tx key for \`conclave claim\`)`,
   );
