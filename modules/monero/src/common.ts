@@ -8,7 +8,7 @@
 //                | txid (32) | round u32 | reason u8 (≥ 1)                        it is not
 // Transaction input:
 //   0x01 Deposit | txid (32)                                   spend a credited, confirmed deposit
-// Transaction outputs: none yet (payouts come with the multisig slice).
+// Transaction output and the payout signing items: payout-common.ts.
 //
 // Heights are monerod's block counts (get_info / get_height "height" = top block height + 1); a
 // transaction's height (txHeight) is the height of the block that holds it. Confirmations at block
@@ -211,6 +211,21 @@ export const moneroConfigSchema = z.strictObject({
   claimExpiryBlocks: z.number().int().min(1).max(1_000_000).default(720),
   /** Claims proposed by one guardian that may be open at once (spam bound; see docs/monero.md). */
   openClaimsPerGuardianMax: z.number().int().min(1).max(100_000).default(256),
+  /** Smaller payouts are refused (payout_too_small). Default 0.001 XMR. */
+  payoutMinPiconero: decimal.default("1000000000"),
+  /**
+   * Charged as each payout output's fee: the federation pays the Monero fee of the batch's
+   * transaction out of these reserves (the signers refuse a transaction whose fee exceeds their sum).
+   * Default 0.01 XMR: about 8 KB at the lowest fee per byte measured on regtest (1.2e6 piconero), a
+   * one-input one-payout multisig transaction being about 2 KB (docs/monero.md, Payouts).
+   */
+  payoutFeePiconero: decimal.default("10000000000"),
+  /** Payouts in one Monero transaction (Monero allows 16 outputs, one is the change). */
+  payoutBatchMax: z.number().int().min(1).max(15).default(8),
+  /** A signing round that does not progress within this many agreed blocks moves to the next attempt. */
+  payoutRoundBlocks: z.number().int().min(1).max(10_000).default(20),
+  /** Blocks deep (its own block counts) before a payout's transaction is attested as confirmed. */
+  payoutConfirmations: z.number().int().min(1).max(10_000).default(10),
 });
 export type MoneroConfigJson = z.input<typeof moneroConfigSchema>;
 
@@ -222,6 +237,11 @@ export interface MoneroConfig {
   readonly depositMinPiconero: bigint;
   readonly claimExpiryBlocks: number;
   readonly openClaimsPerGuardianMax: number;
+  readonly payoutMinPiconero: bigint;
+  readonly payoutFeePiconero: bigint;
+  readonly payoutBatchMax: number;
+  readonly payoutRoundBlocks: number;
+  readonly payoutConfirmations: number;
 }
 
 /** This guardian's own settings (guardian.local.json), never shared with the others. */

@@ -2,7 +2,8 @@
 // (guardian.local.json). Both come from files: validated here, with messages that name the field.
 import { parseAddress } from "@conclave/monero";
 import type { ServerModule } from "@conclave/core-server";
-import { moneroConfigSchema, moneroLocalSchema } from "./common.js";
+import { agreementThreshold, moneroConfigSchema, moneroLocalSchema } from "./common.js";
+import { RpcPayoutWallet } from "./payout-watcher.js";
 import type { MoneroConfig, MoneroLocal } from "./common.js";
 import { MoneroServerModule } from "./server.js";
 import { RpcChainSource } from "./watcher.js";
@@ -35,6 +36,11 @@ export function parseMoneroConfig(config: Record<string, unknown>): MoneroConfig
     depositMinPiconero: BigInt(c.depositMinPiconero),
     claimExpiryBlocks: c.claimExpiryBlocks,
     openClaimsPerGuardianMax: c.openClaimsPerGuardianMax,
+    payoutMinPiconero: BigInt(c.payoutMinPiconero),
+    payoutFeePiconero: BigInt(c.payoutFeePiconero),
+    payoutBatchMax: c.payoutBatchMax,
+    payoutRoundBlocks: c.payoutRoundBlocks,
+    payoutConfirmations: c.payoutConfirmations,
   };
 }
 
@@ -63,6 +69,17 @@ export function moneroModuleFactory(
   return new MoneroServerModule(
     instanceId,
     c,
-    l ? { chain: new RpcChainSource(l.daemonUrl, l.walletRpcUrl), pollMs: l.pollMs } : undefined,
+    l
+      ? {
+          chain: new RpcChainSource(l.daemonUrl, l.walletRpcUrl),
+          pollMs: l.pollMs,
+          // The wallet open in wallet-rpc is this guardian's share of the multisig wallet.
+          payoutWallet: new RpcPayoutWallet(l.walletRpcUrl, l.daemonUrl, {
+            threshold: agreementThreshold(c.guardians),
+            total: c.guardians,
+            multisigAddress: c.address,
+          }),
+        }
+      : undefined,
   );
 }

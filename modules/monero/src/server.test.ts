@@ -501,7 +501,7 @@ describe("deposit input", () => {
       [alice],
       sha256,
     );
-    expect(code(payout)).toBe("outputs_unsupported");
+    expect(code(payout)).toBe("malformed_output");
     expect(f.deposit(txidOf(4)).state).toBe("credited");
   });
 

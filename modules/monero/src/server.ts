@@ -27,6 +27,7 @@ import type {
   ModuleApiEndpoint,
   ModuleContext,
   ModuleResult,
+  OutPoint,
   OutputMeta,
   ReadTx,
   ServerModule,
@@ -34,6 +35,7 @@ import type {
 } from "@conclave/core-server";
 import type { z } from "zod";
 import { ClaimRequestSchema } from "./api.js";
+import { sha256 } from "@conclave/core-server";
 import type { AttestationView, ClaimAnswer, DepositView, HeightView } from "./api.js";
 import {
   MONERO_KIND,
@@ -47,6 +49,11 @@ import {
   isEd25519PublicKey,
 } from "./common.js";
 import type { MoneroConfig, MoneroItem, Verdict } from "./common.js";
+import { PAYOUT_ITEM_TAGS, chunksOf, decodePayoutItem, encodePayoutItem } from "./payout-common.js";
+import type { PayoutItem, PayoutOutcome } from "./payout-common.js";
+import { PayoutSigner } from "./payout-watcher.js";
+import type { PayoutWallet } from "./payout-watcher.js";
+import { Payouts } from "./payouts.js";
 import { MoneroState, MoneroStateWriter, REFUSED_LISTED_MAX, sameVerdict } from "./state.js";
 import type { DepositRecord, RefusalReason } from "./state.js";
 import { ChainWatcher } from "./watcher.js";
@@ -68,6 +75,8 @@ export interface MoneroBackground {
   readonly backoffMaxMs?: number;
   /** False: the watcher does not poll by itself (tests call chainWatcher.poll()). Default true. */
   readonly autoPoll?: boolean;
+  /** This guardian's share of the multisig wallet: without it the guardian signs no payout. */
+  readonly payoutWallet?: PayoutWallet;
 }
 
 interface QueuedClaim {
@@ -110,6 +119,8 @@ export class MoneroServerModule implements ServerModule {
   private readonly t: number;
   private context: ModuleContext | undefined;
   private watcher: ChainWatcher | undefined;
+  private signer: PayoutSigner | undefined;
+  readonly payouts: Payouts;
   private readonly queue = new Map<string, QueuedClaim>();
 
   constructor(
@@ -119,6 +130,7 @@ export class MoneroServerModule implements ServerModule {
     private readonly now: () => number = Date.now,
   ) {
     this.t = agreementThreshold(config.guardians);
+    this.payouts = new Payouts(config);
     this.api = [
       {
         method: "POST",
@@ -139,6 +151,13 @@ export class MoneroServerModule implements ServerModule {
         summary:
           "A deposit's claim, attestations, credited amount, confirmations at the agreed height, and whether it is spendable or spent",
         handle: ({ params, db }): DepositView => this.depositView(db, txidParam(params)),
+      },
+      {
+        method: "GET",
+        path: "payouts/:txid/:index",
+        summary:
+          "A payout output's outcome (federation transaction id and output index): queued, signing (round), submitted {moneroTxid}, confirmed {moneroTxid, txKey, confirmations}",
+        handle: ({ params, db }): PayoutOutcome => this.payoutView(db, params),
       },
     ];
   }
@@ -164,11 +183,28 @@ export class MoneroServerModule implements ServerModule {
       log: context.log,
       onChange: () => context.wake(),
     });
-    if (this.background.autoPoll !== false) this.watcher.start();
+    if (this.background.payoutWallet)
+      this.signer = new PayoutSigner({
+        wallet: this.background.payoutWallet,
+        threshold: this.t,
+        confirmations: this.config.payoutConfirmations,
+        pollMs: this.background.pollMs,
+        log: context.log,
+        onChange: () => context.wake(),
+      });
+    if (this.background.autoPoll !== false) {
+      this.watcher.start();
+      this.signer?.start();
+    }
   }
 
   async stop(): Promise<void> {
-    await this.watcher?.stop();
+    await Promise.all([this.watcher?.stop(), this.signer?.stop()]);
+  }
+
+  /** The payout signer, for tests that drive its work by hand. */
+  get payoutSigner(): PayoutSigner | undefined {
+    return this.signer;
   }
 
   /** The watcher, for tests that drive its polls by hand. */
@@ -213,7 +249,40 @@ export class MoneroServerModule implements ServerModule {
       }
       this.watcher.setWanted(wanted);
     }
-    return items.map(encodeMoneroItem);
+    return [...items.map(encodeMoneroItem), ...this.payoutProposal(db, self).map(encodePayoutItem)];
+  }
+
+  /** This guardian's part of the current payout round, once its job for it is done. */
+  private payoutProposal(db: ReadTx, self: number): PayoutItem[] {
+    if (!this.signer) return [];
+    const duty = this.payouts.duty(db, self);
+    this.signer.setDuty(duty);
+    const result = duty && this.signer.result(duty);
+    if (!duty || !result) return [];
+    const { batch, attempt } = duty;
+    switch (result.kind) {
+      case "blob": {
+        const chunks = chunksOf(result.blob);
+        const digest = sha256(result.blob);
+        const missing = this.payouts.missingChunks(db, batch, result.slot, self, chunks.length);
+        return missing.slice(0, ITEMS_PER_PROPOSAL_MAX).map((index) => ({
+          kind: "chunk",
+          batch,
+          attempt,
+          slot: result.slot,
+          total: chunks.length,
+          index,
+          digest,
+          data: chunks[index]!,
+        }));
+      }
+      case "fault":
+        return [{ kind: "fault", batch, attempt, slot: result.slot }];
+      case "txid":
+        return [{ kind: "txid", batch, attempt, txid: result.txid }];
+      case "seen":
+        return [{ kind: "seen", batch, attempt, txHeight: result.txHeight, txKey: result.txKey }];
+    }
   }
 
   // ---- consensus items -------------------------------------------------------------------------
@@ -224,6 +293,15 @@ export class MoneroServerModule implements ServerModule {
         "unknown_guardian",
         `guardian ${peer} is not one of this module's ${this.config.guardians}`,
       );
+    if (payload[0] !== undefined && PAYOUT_ITEM_TAGS.has(payload[0])) {
+      let payout: PayoutItem;
+      try {
+        payout = decodePayoutItem(payload);
+      } catch (e) {
+        return fail("malformed_item", `not a monero payout item: ${(e as Error).message}`, { peer });
+      }
+      return this.payouts.processItem(db, payout, peer, new MoneroState(db).agreedHeight());
+    }
     let item: MoneroItem;
     try {
       item = decodeMoneroItem(payload);
@@ -233,7 +311,7 @@ export class MoneroServerModule implements ServerModule {
     const state = new MoneroStateWriter(db);
     switch (item.kind) {
       case "height":
-        return this.onHeight(state, peer, item.height);
+        return this.onHeight(db, state, peer, item.height);
       case "claim":
         return this.onClaim(state, peer, item.txid, item.claimKey, item.txKey);
       case "attest":
@@ -241,7 +319,7 @@ export class MoneroServerModule implements ServerModule {
     }
   }
 
-  private onHeight(state: MoneroStateWriter, peer: number, height: number): ModuleResult<void> {
+  private onHeight(db: WriteTx, state: MoneroStateWriter, peer: number, height: number): ModuleResult<void> {
     const previous = state.reportedHeight(peer);
     // A lower or equal report changes nothing (a resubmission, or a liar trying to pull it down).
     if (previous !== undefined && height <= previous) return ok(undefined);
@@ -254,6 +332,7 @@ export class MoneroServerModule implements ServerModule {
       state.setAgreedHeight(agreed);
       this.expireClaims(state, agreed);
       this.pruneClosed(state, agreed);
+      this.payouts.onHeight(db, agreed);
     }
     return ok(undefined);
   }
@@ -436,19 +515,24 @@ export class MoneroServerModule implements ServerModule {
     return ok({ amount: rec.amount, fee: 0n, signers: [rec.claimKey] });
   }
 
-  processOutput(_db: WriteTx, _output: TxOutput): ModuleResult<OutputMeta> {
-    return fail(
-      "outputs_unsupported",
-      "the monero module takes no outputs yet: payouts to Monero addresses come in a later version",
-    );
+  /** A payout: validated (address, network, minimum), queued, and its amount + fee reserve leave the assets. */
+  processOutput(db: WriteTx, output: TxOutput, outPoint: OutPoint): ModuleResult<OutputMeta> {
+    return this.payouts.processOutput(db, output, outPoint);
   }
 
-  outputOutcome(): unknown {
-    return undefined;
+  outputOutcome(db: ReadTx, outPoint: OutPoint): unknown {
+    return this.payouts.outcome(db, outPoint, new MoneroState(db).agreedHeight());
   }
 
+  /**
+   * Assets: Σ deposits spent into the federation − Σ (payout + fee reserve) accepted. The Monero fee
+   * actually paid is at most the reserves (the signers' check), so the wallet holds at least this.
+   */
   audit(db: ReadTx): Audit {
-    return { assets: new MoneroState(db).totals().deposited, liabilities: 0n };
+    return {
+      assets: new MoneroState(db).totals().deposited - this.payouts.paidOut(db),
+      liabilities: 0n,
+    };
   }
 
   // ---- API -------------------------------------------------------------------------------------
@@ -493,6 +577,25 @@ export class MoneroServerModule implements ServerModule {
     this.queue.set(id, { txid, claimKey, txKey, queuedAtMs: this.now() });
     this.context?.wake();
     return { txid: req.txid, state: "queued" };
+  }
+
+  payoutView(db: ReadTx, params: Record<string, string>): PayoutOutcome {
+    const txid = txidParam(params);
+    const index = Number(params["index"] ?? "");
+    if (!Number.isInteger(index) || index < 0 || index > 0xffff)
+      throw new InvalidRequestError("an output index is an integer from 0 to 65535", {
+        index: String(params["index"]).slice(0, 20),
+      });
+    const outcome = this.payouts.outcome(db, { txid, index }, new MoneroState(db).agreedHeight());
+    if (!outcome)
+      throw new ConclaveError(
+        "unknown_payout",
+        `no payout at output ${index} of transaction ${toHex(txid)}`,
+        {
+          status: 404,
+        },
+      );
+    return outcome;
   }
 
   heightView(db: ReadTx): HeightView {

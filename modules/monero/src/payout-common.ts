@@ -1,0 +1,190 @@
+// Payouts of the Monero module: wire formats and outcome schema (browser-safe: no node: imports).
+//
+// Transaction output (a payout: the federation pays `amount` to a Monero address):
+//   0x01 Payout | addressLength u8 | address (ASCII)       amount: the output's amount
+//   The output's fee is the configured payoutFeePiconero (the federation's Monero fee reserve).
+//
+// Consensus items of the signing rounds (see payouts.ts for the state machine):
+//   0x04 Chunk  | batch u64 | attempt u32 | slot u8 | total u16 | index u16 | digest (32) | data
+//                 slot 0xff: this guardian's export_multisig_info; slot s < t: the transaction set
+//                 after s + 1 signatures (slot 0: the creator's). A blob is the concatenation of its
+//                 `total` chunks, whose SHA-256 is `digest`.
+//   0x05 Txid   | batch u64 | attempt u32 | txid (32)      submit_multisig of the final set gave it
+//   0x06 Fault  | batch u64 | attempt u32 | slot u8        slot s < t: my check refused the set of
+//                 slot s (proposed by the next signer); slot t: my node refused the final set
+//   0x07 Seen   | batch u64 | attempt u32 | txHeight u64 | parts u8 | txKey (32 × parts)
+//                 the batch's txid is `confirmations` deep on my node, in block txHeight; its tx key
+//                 (the submitter's wallet stores it: measured, see docs/monero.md)
+import { CodecError, Reader, Writer } from "@conclave/core-common";
+import { z } from "zod";
+import { TX_KEY_PARTS_MAX } from "./common.js";
+
+export const OUTPUT_PAYOUT = 0x01;
+export const ITEM_CHUNK = 0x04;
+export const ITEM_TXID = 0x05;
+export const ITEM_FAULT = 0x06;
+export const ITEM_SEEN = 0x07;
+
+/** The export slot of a Chunk item; slots 0..t-1 are the transaction set after 1..t signatures. */
+export const SLOT_EXPORT = 0xff;
+/**
+ * Bytes of blob data in one Chunk item. The core decodes a module item's payload up to txBytesMax
+ * (48 KiB, core-common transaction.ts; the engine's itemBytesMax is 56 KiB): 40 KiB leaves room for
+ * the 50-byte header and any tightening of that limit (a 48 KiB chunk was dropped as malformed). Measured on regtest: an export is
+ * 706 bytes (1412 hex characters) and a 3-output transaction set 5 KB; both grow with the wallet's
+ * outputs and the transaction's inputs.
+ */
+export const CHUNK_BYTES_MAX = 40 * 1024;
+/** Chunks per blob (3.75 MiB): a larger export or transaction set is refused. */
+export const CHUNKS_PER_BLOB_MAX = 96;
+export const DIGEST_BYTES = 32;
+/** Standard and subaddress addresses are 95 characters; integrated 106. */
+export const PAYOUT_ADDRESS_CHARS_MAX = 106;
+
+export function encodePayoutOutput(address: string): Uint8Array {
+  if (
+    address.length === 0 ||
+    address.length > PAYOUT_ADDRESS_CHARS_MAX ||
+    !/^[1-9A-HJ-NP-Za-km-z]+$/.test(address)
+  )
+    throw new CodecError("a payout address is 1 to 106 base58 characters");
+  const bytes = new TextEncoder().encode(address);
+  return new Writer().u8(OUTPUT_PAYOUT).u8(bytes.length).fixed(bytes, bytes.length).finish();
+}
+
+/** Throws CodecError unless `bytes` is exactly one payout output payload (the address is not yet checked). */
+export function decodePayoutOutput(bytes: Uint8Array): { readonly address: string } {
+  const r = new Reader(bytes);
+  const tag = r.u8();
+  if (tag !== OUTPUT_PAYOUT) throw new CodecError(`unknown monero output kind ${tag}`);
+  const length = r.u8();
+  if (length === 0 || length > PAYOUT_ADDRESS_CHARS_MAX)
+    throw new CodecError(`a payout address has 1 to ${PAYOUT_ADDRESS_CHARS_MAX} characters, not ${length}`);
+  const raw = r.fixed(length);
+  r.end();
+  if (raw.some((b) => b < 0x21 || b > 0x7e)) throw new CodecError("a payout address is ASCII");
+  return { address: new TextDecoder().decode(raw) };
+}
+
+export type PayoutItem =
+  | {
+      readonly kind: "chunk";
+      readonly batch: number;
+      readonly attempt: number;
+      readonly slot: number;
+      readonly total: number;
+      readonly index: number;
+      readonly digest: Uint8Array;
+      readonly data: Uint8Array;
+    }
+  | { readonly kind: "txid"; readonly batch: number; readonly attempt: number; readonly txid: Uint8Array }
+  | { readonly kind: "fault"; readonly batch: number; readonly attempt: number; readonly slot: number }
+  | {
+      readonly kind: "seen";
+      readonly batch: number;
+      readonly attempt: number;
+      readonly txHeight: number;
+      readonly txKey: Uint8Array;
+    };
+
+export const PAYOUT_ITEM_TAGS: ReadonlySet<number> = new Set([ITEM_CHUNK, ITEM_TXID, ITEM_FAULT, ITEM_SEEN]);
+
+export function encodePayoutItem(item: PayoutItem): Uint8Array {
+  const w = new Writer();
+  switch (item.kind) {
+    case "chunk":
+      w.u8(ITEM_CHUNK).u64(item.batch).u32(item.attempt).u8(item.slot).u16(item.total).u16(item.index);
+      return w.fixed(item.digest, DIGEST_BYTES).raw(item.data).finish();
+    case "txid":
+      return w.u8(ITEM_TXID).u64(item.batch).u32(item.attempt).fixed(item.txid, 32).finish();
+    case "fault":
+      return w.u8(ITEM_FAULT).u64(item.batch).u32(item.attempt).u8(item.slot).finish();
+    case "seen": {
+      const parts = item.txKey.length / 32;
+      if (!Number.isInteger(parts) || parts < 1 || parts > TX_KEY_PARTS_MAX)
+        throw new CodecError("a tx key is 1 to 17 parts of 32 bytes");
+      w.u8(ITEM_SEEN).u64(item.batch).u32(item.attempt).u64(item.txHeight).u8(parts);
+      return w.fixed(item.txKey, item.txKey.length).finish();
+    }
+  }
+}
+
+/** Throws CodecError for anything that is not exactly one well-formed payout item. */
+export function decodePayoutItem(bytes: Uint8Array): PayoutItem {
+  const r = new Reader(bytes);
+  const tag = r.u8();
+  const batch = r.u64();
+  const attempt = r.u32();
+  let item: PayoutItem;
+  if (tag === ITEM_CHUNK) {
+    const slot = r.u8();
+    const total = r.u16();
+    const index = r.u16();
+    const digest = r.fixed(DIGEST_BYTES);
+    const data = bytes.slice(1 + 8 + 4 + 1 + 2 + 2 + DIGEST_BYTES);
+    if (total < 1 || total > CHUNKS_PER_BLOB_MAX || index >= total)
+      throw new CodecError(`chunk ${index} of ${total} (1..${CHUNKS_PER_BLOB_MAX} chunks)`);
+    if (data.length < 1 || data.length > CHUNK_BYTES_MAX)
+      throw new CodecError(`a chunk carries 1 to ${CHUNK_BYTES_MAX} bytes, not ${data.length}`);
+    return { kind: "chunk", batch, attempt, slot, total, index, digest, data };
+  } else if (tag === ITEM_TXID) {
+    item = { kind: "txid", batch, attempt, txid: r.fixed(32) };
+  } else if (tag === ITEM_FAULT) {
+    item = { kind: "fault", batch, attempt, slot: r.u8() };
+  } else if (tag === ITEM_SEEN) {
+    const txHeight = r.u64();
+    const parts = r.u8();
+    if (parts < 1 || parts > TX_KEY_PARTS_MAX)
+      throw new CodecError(`a tx key has 1 to 17 parts, not ${parts}`);
+    item = { kind: "seen", batch, attempt, txHeight, txKey: r.fixed(parts * 32) };
+  } else throw new CodecError(`unknown monero payout item kind ${tag}`);
+  r.end();
+  return item;
+}
+
+/** Splits a blob into Chunk items' data (at least one chunk; an empty blob is refused). */
+export function chunksOf(blob: Uint8Array): Uint8Array[] {
+  if (blob.length === 0 || blob.length > CHUNK_BYTES_MAX * CHUNKS_PER_BLOB_MAX)
+    throw new CodecError(
+      `a blob has 1 to ${CHUNK_BYTES_MAX * CHUNKS_PER_BLOB_MAX} bytes, not ${blob.length}`,
+    );
+  const out: Uint8Array[] = [];
+  for (let at = 0; at < blob.length; at += CHUNK_BYTES_MAX) out.push(blob.subarray(at, at + CHUNK_BYTES_MAX));
+  return out;
+}
+
+export const PAYOUT_STATES = ["queued", "signing", "submitted", "confirmed"] as const;
+export type PayoutState = (typeof PAYOUT_STATES)[number];
+
+const amount = z.string().regex(/^\d{1,20}$/, "an amount in piconero, as a decimal string");
+
+/**
+ * A payout output's outcome (the core's transaction status outcomes, and GET payouts/:txid/:index).
+ * A function of the consensus state: t guardians give the same one.
+ */
+export const PayoutOutcomeSchema = z.strictObject({
+  kind: z.literal("payout"),
+  state: z.enum(PAYOUT_STATES),
+  address: z.string(),
+  amount,
+  /** The fee reserve charged for this output (the federation pays the Monero fee out of it). */
+  feeReserve: amount,
+  /** The batch (Monero transaction) this payout is in; 0 while queued. */
+  batch: z.number().int().min(0),
+  /** Signing: the attempt and how many signatures of how many are in. */
+  attempt: z.number().int().min(0).optional(),
+  round: z.string().optional(),
+  /** Submitted and confirmed: the Monero transaction id. */
+  moneroTxid: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
+  /** Confirmed: the tx key (check_tx_key(moneroTxid, txKey, address) proves the payment). */
+  txKey: z
+    .string()
+    .regex(/^([0-9a-f]{64}){1,17}$/)
+    .optional(),
+  txHeight: z.number().int().min(0).optional(),
+  confirmations: z.number().int().min(0).optional(),
+});
+export type PayoutOutcome = z.infer<typeof PayoutOutcomeSchema>;

@@ -1,0 +1,330 @@
+// Payouts against real Monero software: monerod regtest, four guardian wallet-rpcs made one 3-of-4
+// multisig wallet (packages/monero's setup steps + enableMultisigExperimental), a miner and a user.
+// The four guardians' module instances run in this process (processors in memory, as in
+// payouts.test.ts), each with an RpcPayoutWallet on its own wallet-rpc and the real monerod: the
+// consensus rounds are simulated, every wallet call is real. A deposit to the multisig address is
+// credited, a transaction pays it out to the user, and the user's wallet receives it; the outcome's
+// tx key proves it (check_tx_key). Then with guardian 3 down, and with a guardian "restarted" (a new
+// module instance on the same database: its in-memory results gone) in the middle of the signing.
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { encodeConsensusItem, toHex, transactionId } from "@conclave/core-common";
+import type { Transaction } from "@conclave/core-common";
+import { FederationProcessor, MemoryKv, NodeSigner, NodeVerifier, sha256 } from "@conclave/core-server";
+import { DummyServerModule, buildTransaction, coinOutput } from "@conclave/module-dummy";
+import {
+  decodeAddress,
+  encodeAddress,
+  enableMultisigExperimental,
+  multisigExchange,
+  multisigMake,
+  multisigPrepare,
+  othersOf,
+  parseXmr,
+} from "@conclave/monero";
+import type { KexStepResult, WalletRpc } from "@conclave/monero";
+import {
+  BLOCKS_BEFORE_FIRST_TRANSFER,
+  OUTPUT_UNLOCK_BLOCKS,
+  ensureMoneroInstalled,
+  mineBlocks,
+  startRegtest,
+} from "@conclave/testing-monero";
+import type { Regtest } from "@conclave/testing-monero";
+import { depositInput } from "./client.js";
+import { encodeMoneroItem } from "./common.js";
+import type { MoneroConfig, MoneroItem } from "./common.js";
+import { parseMoneroConfig } from "./factory.js";
+import { encodePayoutOutput } from "./payout-common.js";
+import type { PayoutOutcome } from "./payout-common.js";
+import { RpcPayoutWallet } from "./payout-watcher.js";
+import { MoneroServerModule } from "./server.js";
+
+const N = 4;
+const T = 3;
+const DUMMY = 0;
+const MONERO = 2;
+const PASSWORD = "regtest-password";
+const DEPOSIT = parseXmr("2");
+const FEE = parseXmr("0.01");
+const alice = new NodeSigner(new Uint8Array(32).fill(1));
+
+let net: Regtest | undefined;
+let guardianWallets: WalletRpc[] = [];
+let miner: WalletRpc;
+let user: WalletRpc;
+let minerAddress = "";
+let userAddress = "";
+let multisigAddress = "";
+const timings: Record<string, number> = {};
+let t0 = Date.now();
+const lap = (name: string) => {
+  timings[name] = Date.now() - t0;
+  t0 = Date.now();
+};
+
+beforeAll(async () => {
+  ensureMoneroInstalled();
+  t0 = Date.now();
+  net = await startRegtest({ walletRpcs: N + 2 });
+  const { daemon, walletRpcs } = net;
+  guardianWallets = walletRpcs.slice(0, N).map((w) => w.rpc);
+  miner = walletRpcs[N]!.rpc;
+  user = walletRpcs[N + 1]!.rpc;
+  await miner.createWallet({ filename: "miner", password: "" });
+  minerAddress = (await miner.getAddress()).address;
+  const mining = mineBlocks(daemon.rpc, BLOCKS_BEFORE_FIRST_TRANSFER, minerAddress);
+  void mining.catch(() => undefined);
+  await Promise.all(
+    guardianWallets.map((g, i) => g.createWallet({ filename: `guardian-${i}`, password: PASSWORD })),
+  );
+  await user.createWallet({ filename: "user", password: "" });
+  userAddress = (await user.getAddress()).address;
+  // enable-multisig-experimental first (close, wallet-cli, open), then the setup steps.
+  await Promise.all(guardianWallets.map((g) => g.closeWallet()));
+  await Promise.all(
+    walletRpcs
+      .slice(0, N)
+      .map((w, i) => enableMultisigExperimental(join(w.walletDir, `guardian-${i}`), PASSWORD)),
+  );
+  await Promise.all(
+    guardianWallets.map((g, i) => g.openWallet({ filename: `guardian-${i}`, password: PASSWORD })),
+  );
+  const params = { threshold: T, total: N, password: PASSWORD };
+  const prepared = await Promise.all(guardianWallets.map((g) => multisigPrepare(g)));
+  let round: KexStepResult[] = await Promise.all(
+    guardianWallets.map((g, i) => multisigMake(g, params, othersOf(prepared, i))),
+  );
+  while (!round.every((r) => r.ready)) {
+    const m = round.map((r) => r.message ?? "");
+    round = await Promise.all(guardianWallets.map((g, i) => multisigExchange(g, params, othersOf(m, i))));
+  }
+  multisigAddress = (await guardianWallets[0]!.getAddress()).address;
+  await mining;
+  lap("regtest, wallets, 3-of-4 multisig, 80 blocks");
+}, 300_000);
+
+afterAll(async () => {
+  await net?.stop();
+  console.log(`payout regtest timings (ms): ${JSON.stringify(timings)}`);
+});
+
+function federation() {
+  const { daemon, walletRpcs } = net!;
+  const config: MoneroConfig = parseMoneroConfig({
+    network: "mainnet",
+    address: multisigAddress,
+    guardians: N,
+    confirmations: 1,
+    payoutMinPiconero: "1000000",
+    payoutFeePiconero: FEE.toString(),
+    payoutRoundBlocks: 4,
+    payoutConfirmations: 1,
+  });
+  const makeModule = (g: number) => {
+    const monero = new MoneroServerModule(MONERO, config, {
+      chain: {
+        height: async () => (await daemon.rpc.getHeight()).height,
+        transaction: () => Promise.resolve({ found: false }),
+        received: () => Promise.resolve(0n),
+      },
+      pollMs: 200,
+      autoPoll: false,
+      payoutWallet: new RpcPayoutWallet(walletRpcs[g]!.url, daemon.url, {
+        threshold: T,
+        total: N,
+        multisigAddress,
+      }),
+    });
+    monero.start({ self: g, wake: () => {}, log: () => {} });
+    return monero;
+  };
+  const guardians = Array.from({ length: N }, (_, g) => {
+    const monero = makeModule(g);
+    const dummy = new DummyServerModule(DUMMY, { faucetAmountMax: 10n ** 15n, feePerInput: 0n });
+    const p = new FederationProcessor([dummy, monero], { verifier: new NodeVerifier(), hash: sha256 });
+    return { db: new MemoryKv(), p, monero, down: false };
+  });
+  let height = 0;
+  const block = (items: readonly { from: number; payload: Uint8Array }[], txs: Transaction[] = []) => {
+    const bundles = Array.from({ length: N }, (_, origin) => ({
+      origin,
+      items: items
+        .filter((i) => i.from === origin)
+        .map((i) => encodeConsensusItem({ kind: "module", module: MONERO, payload: i.payload })),
+    }));
+    bundles[0]!.items.push(...txs.map((tx) => encodeConsensusItem({ kind: "transaction", tx })));
+    const results = guardians.map((g) => g.p.processBlock(g.db, height, bundles));
+    height++;
+    for (const r of results) expect(r.auditFailure).toBeUndefined();
+    return results[0]!;
+  };
+  const item = (from: number, i: MoneroItem) => ({ from, payload: encodeMoneroItem(i) });
+  const mdb = (i: number) => guardians[i]!.p.moduleReadDb(guardians[i]!.db, MONERO);
+  const reportHeight = async () => {
+    const h = (await daemon.rpc.getHeight()).height;
+    block(guardians.map((_, from) => item(from, { kind: "height", height: h })));
+  };
+  /** Each guardian that is up: its proposal (sets its duty), its job, its proposal again. */
+  const round = async () => {
+    const items: { from: number; payload: Uint8Array }[] = [];
+    for (const [from, g] of guardians.entries()) {
+      if (g.down) continue;
+      g.monero.consensusProposal(mdb(from));
+      await g.monero.payoutSigner!.work();
+      for (const payload of g.monero.consensusProposal(mdb(from)))
+        if (payload[0] !== 0x01) items.push({ from, payload });
+    }
+    block(items);
+  };
+  const outcome = (tx: Transaction, index: number): PayoutOutcome => {
+    const views = guardians.map((_, i) =>
+      guardians[i]!.monero.payoutView(mdb(i), {
+        txid: toHex(transactionId(tx, sha256)),
+        index: String(index),
+      }),
+    );
+    for (const v of views.slice(1)) expect(v).toEqual(views[0]);
+    return views[0]!;
+  };
+  /** Rounds until the payout is confirmed, mining a block whenever it is submitted. */
+  const finish = async (tx: Transaction, index: number, onRound?: (o: PayoutOutcome, i: number) => void) => {
+    for (let i = 0; i < 60; i++) {
+      const o = outcome(tx, index);
+      if (o.state === "confirmed") return o;
+      onRound?.(o, i);
+      if (o.state === "submitted") {
+        await mineBlocks(daemon.rpc, 1, minerAddress);
+        await reportHeight();
+      }
+      await round();
+    }
+    throw new Error(`payout not confirmed: ${JSON.stringify(outcome(tx, index))}`);
+  };
+  /** A deposit from the miner to the multisig address, credited (t attestations) and confirmed. */
+  const deposit = async (amount: bigint) => {
+    const sent = await miner.transfer({ destinations: [{ address: multisigAddress, amount }] });
+    await mineBlocks(daemon.rpc, OUTPUT_UNLOCK_BLOCKS, minerAddress);
+    await reportHeight();
+    const txid = Uint8Array.from(Buffer.from(sent.txid!, "hex"));
+    const txKey = Uint8Array.from(Buffer.from(sent.txKey!, "hex"));
+    block([item(0, { kind: "claim", txid, claimKey: alice.publicKey, txKey })]);
+    const tx = await daemon.rpc.getTransactions([sent.txid!]);
+    const txHeight = tx.found[0]!.blockHeight!;
+    block(
+      [0, 1, 2].map((from) =>
+        item(from, { kind: "attest", txid, round: 1, verdict: { valid: true, amount, txHeight } }),
+      ),
+    );
+    return txid;
+  };
+  const payoutTx = (dep: Uint8Array, amount: bigint, pay: bigint, address = userAddress) =>
+    buildTransaction(
+      [depositInput(MONERO, amount, dep)],
+      [
+        { module: MONERO, amount: pay, payload: encodePayoutOutput(address) },
+        coinOutput(DUMMY, amount - pay - FEE, alice.publicKey),
+      ],
+      [alice],
+      sha256,
+    );
+  const audits = () => {
+    const all = guardians.map((g) => g.p.audit(g.db));
+    for (const a of all) expect(a.liabilities).toBeLessThanOrEqual(a.assets);
+    for (const a of all.slice(1)) expect(a).toEqual(all[0]);
+    return all[0]!.modules.find((m) => m.instanceId === MONERO)!.audit;
+  };
+  return {
+    guardians,
+    block,
+    round,
+    outcome,
+    finish,
+    deposit,
+    payoutTx,
+    audits,
+    makeModule,
+    mdb,
+    reportHeight,
+  };
+}
+
+describe("payouts from a real 3-of-4 multisig wallet (monerod regtest, four guardians' wallet-rpc)", () => {
+  let f: ReturnType<typeof federation>;
+
+  it("a deposit paid out to the user: the user's wallet receives it once, the tx key proves it, the audit is exact", async () => {
+    f = federation();
+    await f.reportHeight();
+    const dep = await f.deposit(DEPOSIT);
+    const pay = parseXmr("0.5");
+    const tx = f.payoutTx(dep, DEPOSIT, pay);
+    expect(f.block([], [tx]).events[0]!.status.state).toBe("accepted");
+    expect(f.audits()).toEqual({ assets: DEPOSIT - pay - FEE, liabilities: 0n });
+    lap("deposit credited, payout accepted");
+    const done = await f.finish(tx, 0);
+    lap("payout: export, create, 2 signatures, submit, 1 confirmation");
+    expect(done.moneroTxid).toMatch(/^[0-9a-f]{64}$/);
+    await user.refresh();
+    const got = await user.getTransferByTxid(done.moneroTxid!);
+    expect(got.map((t) => t.amount)).toEqual([pay]);
+    const proof = await user.checkTxKey({ txid: done.moneroTxid!, txKey: done.txKey!, address: userAddress });
+    expect(proof.received).toBe(pay);
+    expect((await user.getBalance()).balance).toBe(pay);
+  }, 200_000);
+
+  it("an invalid address (another network's, a typo) is refused at submission", async () => {
+    const dep = await f.deposit(parseXmr("0.1"));
+    const keys = decodeAddress(userAddress);
+    const testnet = encodeAddress({ ...keys, network: "testnet", kind: "standard" });
+    const typo = userAddress.slice(0, 30) + (userAddress[30] === "a" ? "b" : "a") + userAddress.slice(31);
+    for (const address of [testnet, typo]) {
+      const s = f.block([], [f.payoutTx(dep, parseXmr("0.1"), parseXmr("0.05"), address)]).events[0]!.status;
+      expect(s.state === "rejected" && s.error.code).toBe("invalid_address");
+    }
+  }, 60_000);
+
+  it("with guardian 3 down (f = 1) a payout still completes", async () => {
+    f.guardians[3]!.down = true;
+    const dep = await f.deposit(parseXmr("1"));
+    const pay = parseXmr("0.3");
+    const tx = f.payoutTx(dep, parseXmr("1"), pay);
+    expect(f.block([], [tx]).events[0]!.status.state).toBe("accepted");
+    const done = await f.finish(tx, 0);
+    lap("payout with guardian 3 down");
+    await user.refresh();
+    expect((await user.getTransferByTxid(done.moneroTxid!)).map((t) => t.amount)).toEqual([pay]);
+    f.guardians[3]!.down = false;
+  }, 200_000);
+
+  it("a guardian restarted in the middle of the signing rounds resumes its part; the user is paid exactly once", async () => {
+    const dep = await f.deposit(parseXmr("1"));
+    const pay = parseXmr("0.2");
+    const before = (await user.getBalance()).balance;
+    const tx = f.payoutTx(dep, parseXmr("1"), pay);
+    expect(f.block([], [tx]).events[0]!.status.state).toBe("accepted");
+    let restarted = false;
+    const done = await f.finish(tx, 0, (o) => {
+      // Once the creator's set is in, every guardian is "killed" and restarted: a new module
+      // instance on the same database (its signer's in-memory results are gone).
+      if (!restarted && o.state === "signing" && o.round === "signatures: 1 of 3") {
+        restarted = true;
+        for (const [g, guardian] of f.guardians.entries()) {
+          void guardian.monero.stop();
+          const fresh = f.makeModule(g);
+          const dummy = new DummyServerModule(DUMMY, { faucetAmountMax: 10n ** 15n, feePerInput: 0n });
+          f.guardians[g] = {
+            ...guardian,
+            monero: fresh,
+            p: new FederationProcessor([dummy, fresh], { verifier: new NodeVerifier(), hash: sha256 }),
+          };
+        }
+      }
+    });
+    expect(restarted).toBe(true);
+    lap("payout with every guardian restarted mid-signing");
+    await user.refresh();
+    expect((await user.getTransferByTxid(done.moneroTxid!)).map((t) => t.amount)).toEqual([pay]);
+    expect((await user.getBalance()).balance).toBe(before + pay);
+    expect(f.audits().liabilities).toBe(0n);
+  }, 200_000);
+});

@@ -1,0 +1,296 @@
+// The background half of payouts: this guardian's part of the current signing round, done with its
+// own wallet-rpc (the guardian's share of the multisig wallet) and monerod. It acts only on what the
+// consensus state says (payouts.ts `duty`), one job at a time, and keeps each result in memory until
+// consensus shows it ordered; results enter consensus only as this guardian's proposals.
+//
+// Restarts: the state says whose turn it is, so a restarted guardian does its part of the current
+// round. Its export of an attempt is made once per process: if it crashed after proposing an export
+// that consensus has not fully ordered, its new export conflicts (first chunk binds the digest) and
+// is refused; the attempt goes on without it, or times out into a fresh attempt (fresh exports for
+// everyone: MEASURED.md, a fresh export/import before every spend). A signer that signed but died
+// before its set was ordered cannot sign that set again (wallet-rpc answers -35, measured): the round
+// times out and the next attempt skips it.
+import {
+  DaemonRpc,
+  MoneroMultisigError,
+  MoneroRpcError,
+  WalletRpc,
+  WalletRpcErrorCode,
+  multisigCheckTransfer,
+  multisigCreateTransfer,
+  multisigImportInfo,
+  multisigSign,
+  multisigSubmit,
+} from "@conclave/monero";
+import { fromHex, toHex } from "@conclave/core-common";
+import type { PayoutDuty } from "./payouts.js";
+
+/** What the payout signer needs from this guardian's wallet-rpc (the multisig wallet) and monerod. */
+export interface PayoutWallet {
+  /** export_multisig_info (after a refresh), hex. */
+  exportInfo(): Promise<string>;
+  /** import_multisig_info of the others' exports. */
+  importInfos(infos: readonly string[]): Promise<void>;
+  /** transfer: the creator's transaction set (hex) and its fee. */
+  create(
+    destinations: readonly { address: string; amount: bigint }[],
+  ): Promise<{ txset: string; fee: bigint }>;
+  /** Throws MoneroMultisigError when the set pays anything but exactly this (pre-signing check). */
+  check(
+    txset: string,
+    expected: { destinations: readonly { address: string; amount: bigint }[]; feeMax: bigint },
+  ): Promise<void>;
+  sign(txset: string): Promise<string>;
+  /** submit_multisig: the transaction id. */
+  submit(txset: string): Promise<string>;
+  /** get_tx_key: the wallet that submitted a multisig transaction stores its key (measured). */
+  txKey(txid: string): Promise<string>;
+  /** Where this guardian's monerod sees the transaction: block height, 0 in the pool, undefined unknown. */
+  location(txid: string): Promise<number | undefined>;
+  /** monerod's block count. */
+  height(): Promise<number>;
+}
+
+/** The real wallet: this guardian's monero-wallet-rpc with its multisig wallet open, and its monerod. */
+export class RpcPayoutWallet implements PayoutWallet {
+  private readonly wallet: WalletRpc;
+  private readonly daemon: DaemonRpc;
+
+  constructor(
+    walletRpcUrl: string,
+    daemonUrl: string,
+    private readonly params: { threshold: number; total: number; multisigAddress: string },
+  ) {
+    this.wallet = new WalletRpc({ url: walletRpcUrl, timeoutMs: 30_000 });
+    this.daemon = new DaemonRpc({ url: daemonUrl, timeoutMs: 15_000 });
+  }
+
+  async exportInfo(): Promise<string> {
+    await this.wallet.refresh();
+    return this.wallet.exportMultisigInfo();
+  }
+
+  async importInfos(infos: readonly string[]): Promise<void> {
+    await this.wallet.refresh();
+    await multisigImportInfo(this.wallet, this.params, infos);
+  }
+
+  create(
+    destinations: readonly { address: string; amount: bigint }[],
+  ): Promise<{ txset: string; fee: bigint }> {
+    return multisigCreateTransfer(this.wallet, destinations);
+  }
+
+  async check(
+    txset: string,
+    expected: { destinations: readonly { address: string; amount: bigint }[]; feeMax: bigint },
+  ): Promise<void> {
+    await multisigCheckTransfer(this.wallet, txset, {
+      ...expected,
+      changeAddress: this.params.multisigAddress,
+    });
+  }
+
+  async sign(txset: string): Promise<string> {
+    return (await multisigSign(this.wallet, txset)).txset;
+  }
+
+  async submit(txset: string): Promise<string> {
+    const [txid] = await multisigSubmit(this.wallet, txset);
+    if (txid === undefined) throw new MoneroMultisigError("submit_multisig returned no txid");
+    return txid;
+  }
+
+  txKey(txid: string): Promise<string> {
+    return this.wallet.getTxKey(txid);
+  }
+
+  async location(txid: string): Promise<number | undefined> {
+    const r = await this.daemon.getTransactions([txid]);
+    const tx = r.found.find((t) => t.txid === txid);
+    if (!tx) return undefined;
+    return tx.inPool || tx.blockHeight === undefined ? 0 : tx.blockHeight;
+  }
+
+  async height(): Promise<number> {
+    return (await this.daemon.getHeight()).height;
+  }
+}
+
+/** A finished job: what this guardian proposes for its duty. */
+export type PayoutResult =
+  | { readonly kind: "blob"; readonly slot: number; readonly blob: Uint8Array }
+  | { readonly kind: "fault"; readonly slot: number }
+  | { readonly kind: "txid"; readonly txid: Uint8Array }
+  | { readonly kind: "seen"; readonly txHeight: number; readonly txKey: Uint8Array };
+
+export interface PayoutSignerOptions {
+  readonly wallet: PayoutWallet;
+  /** t: a fully signed set has t signatures (Fault slot t: my node refused it). */
+  readonly threshold: number;
+  readonly confirmations: number;
+  readonly pollMs: number;
+  readonly log: (event: string, fields: Record<string, unknown>) => void;
+  readonly onChange: () => void;
+}
+
+export function dutyKey(d: PayoutDuty): string {
+  return d.kind === "sign" ? `sign:${d.batch}:${d.attempt}:${d.slot}` : `${d.kind}:${d.batch}:${d.attempt}`;
+}
+
+/** Results remembered (a few attempts' worth; older ones are dropped). */
+const RESULTS_MAX = 64;
+
+export class PayoutSigner {
+  private duty: PayoutDuty | undefined;
+  private readonly results = new Map<string, PayoutResult>();
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = true;
+  private failures = 0;
+
+  constructor(private readonly options: PayoutSignerOptions) {}
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  /** What the consensus state says this guardian must do now (undefined: nothing). */
+  setDuty(duty: PayoutDuty | undefined): void {
+    this.duty = duty;
+  }
+
+  /** The result of `duty`, once this guardian's job for it finished. */
+  result(duty: PayoutDuty): PayoutResult | undefined {
+    return this.results.get(dutyKey(duty));
+  }
+
+  /** One step of work for the current duty (tests call it directly). */
+  async work(): Promise<void> {
+    const duty = this.duty;
+    if (!duty) return;
+    const id = dutyKey(duty);
+    if (this.results.has(id)) return;
+    const result = await this.run(duty);
+    if (!result) return;
+    this.results.set(id, result);
+    while (this.results.size > RESULTS_MAX) {
+      const oldest = this.results.keys().next();
+      if (oldest.done) break;
+      this.results.delete(oldest.value);
+    }
+    this.options.log("payout_step", { duty: id, result: result.kind });
+    this.options.onChange();
+  }
+
+  private async run(duty: PayoutDuty): Promise<PayoutResult | undefined> {
+    const { wallet } = this.options;
+    switch (duty.kind) {
+      case "export":
+        return { kind: "blob", slot: 0xff, blob: fromHex(await wallet.exportInfo()) };
+      case "sign": {
+        await wallet.importInfos(duty.othersExports.map(toHex));
+        if (duty.slot === 0) {
+          const created = await wallet.create(duty.destinations);
+          if (created.fee > duty.feeMax) {
+            // An honest creator never proposes what the signers will refuse: the round times out.
+            this.options.log("payout_fee_above_reserve", {
+              fee: created.fee.toString(),
+              feeMax: duty.feeMax.toString(),
+            });
+            return undefined;
+          }
+          return { kind: "blob", slot: 0, blob: fromHex(created.txset) };
+        }
+        const txset = duty.txset ? toHex(duty.txset) : "";
+        try {
+          await wallet.check(txset, { destinations: duty.destinations, feeMax: duty.feeMax });
+        } catch (e) {
+          if (
+            !(e instanceof MoneroMultisigError) &&
+            !MoneroRpcError.hasCode(e, WalletRpcErrorCode.BadMultisigTxData)
+          )
+            throw e;
+          this.options.log("payout_set_refused", {
+            batch: duty.batch,
+            slot: duty.slot - 1,
+            error: String(e),
+          });
+          return { kind: "fault", slot: duty.slot - 1 };
+        }
+        try {
+          return { kind: "blob", slot: duty.slot, blob: fromHex(await wallet.sign(txset)) };
+        } catch (e) {
+          // A set that parses and pays the batch but does not sign (a false signature share, or
+          // built on other exports than the ones ordered): the previous signer's fault.
+          if (
+            MoneroRpcError.hasCode(e, WalletRpcErrorCode.BadMultisigTxData) ||
+            (MoneroRpcError.hasCode(e, WalletRpcErrorCode.MultisigSignature) && duty.slot > 0)
+          ) {
+            this.options.log("payout_sign_failed", { batch: duty.batch, slot: duty.slot, error: String(e) });
+            return { kind: "fault", slot: duty.slot - 1 };
+          }
+          throw e;
+        }
+      }
+      case "submit":
+        try {
+          return { kind: "txid", txid: fromHex(await wallet.submit(toHex(duty.txset))) };
+        } catch (e) {
+          if (!(e instanceof MoneroRpcError) && !(e instanceof MoneroMultisigError)) throw e;
+          this.options.log("payout_submit_refused", { batch: duty.batch, error: String(e) });
+          return { kind: "fault", slot: this.options.threshold };
+        }
+      case "confirm": {
+        const at = await wallet.location(duty.txid);
+        if (at === undefined || at === 0) return undefined;
+        const height = await wallet.height();
+        if (height - at < this.options.confirmations) return undefined;
+        let txKey: string;
+        try {
+          txKey = await wallet.txKey(duty.txid);
+        } catch (e) {
+          if (!MoneroRpcError.hasCode(e, WalletRpcErrorCode.NoTxKey)) throw e;
+          // This wallet did not submit it (its guardian voted, then its wallet-rpc restarted):
+          // resubmitting stores the key again (a resubmission returns the same txid, measured).
+          if (!duty.txset) throw e;
+          await wallet.submit(toHex(duty.txset));
+          txKey = await wallet.txKey(duty.txid);
+        }
+        return { kind: "seen", txHeight: at, txKey: fromHex(txKey) };
+      }
+    }
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.work().then(
+        () => {
+          this.failures = 0;
+          this.schedule(this.options.pollMs);
+        },
+        (e: unknown) => {
+          this.failures++;
+          const delay = Math.min(this.options.pollMs * 2 ** Math.min(this.failures, 8), 30_000);
+          if ((this.failures & (this.failures - 1)) === 0)
+            this.options.log("payout_step_failed", {
+              duty: this.duty ? dutyKey(this.duty) : undefined,
+              error: e instanceof Error ? e.message : String(e),
+              failures: this.failures,
+              retryInMs: delay,
+            });
+          this.schedule(delay);
+        },
+      );
+    }, ms);
+  }
+}

@@ -1,0 +1,498 @@
+// Payouts with four guardians' processors in memory (no monerod): payout outputs validated and
+// queued, the audit, and the signing rounds as consensus items, driven either by hand (items) or by
+// each guardian's PayoutSigner over a fake multisig wallet. Every guardian must decide the same.
+import { describe, expect, it } from "vitest";
+import { ed25519 } from "@noble/curves/ed25519.js";
+import { encodeConsensusItem, toHex } from "@conclave/core-common";
+import type { Transaction } from "@conclave/core-common";
+import { FederationProcessor, MemoryKv, NodeSigner, NodeVerifier, sha256 } from "@conclave/core-server";
+import { DummyServerModule, buildTransaction, coinOutput } from "@conclave/module-dummy";
+import { MoneroMultisigError, encodeAddress } from "@conclave/monero";
+import { depositInput } from "./client.js";
+import { encodeMoneroItem } from "./common.js";
+import type { MoneroConfig, MoneroItem } from "./common.js";
+import { parseMoneroConfig } from "./factory.js";
+import {
+  CHUNK_BYTES_MAX,
+  SLOT_EXPORT,
+  chunksOf,
+  encodePayoutItem,
+  encodePayoutOutput,
+} from "./payout-common.js";
+import type { PayoutItem, PayoutOutcome } from "./payout-common.js";
+import type { PayoutWallet } from "./payout-watcher.js";
+import { MoneroServerModule } from "./server.js";
+
+const DUMMY = 0;
+const MONERO = 2;
+const N = 4;
+const T = 3;
+const addr = (network: "mainnet" | "testnet", kind: "standard" | "subaddress" | "integrated", seed: number) =>
+  encodeAddress({
+    network,
+    kind,
+    publicSpendKey: ed25519.getPublicKey(new Uint8Array(32).fill(seed)),
+    publicViewKey: ed25519.getPublicKey(new Uint8Array(32).fill(seed + 1)),
+    ...(kind === "integrated" ? { paymentId: new Uint8Array(8).fill(9) } : {}),
+  });
+const FEDERATION = addr("mainnet", "standard", 7);
+const USER = addr("mainnet", "standard", 20);
+const USER_SUB = addr("mainnet", "subaddress", 30);
+const FEE = 100n;
+const CONFIG: MoneroConfig = parseMoneroConfig({
+  network: "mainnet",
+  address: FEDERATION,
+  guardians: N,
+  confirmations: 1,
+  payoutMinPiconero: "1000",
+  payoutFeePiconero: FEE.toString(),
+  payoutBatchMax: 2,
+  payoutRoundBlocks: 3,
+  payoutConfirmations: 2,
+});
+
+const alice = new NodeSigner(new Uint8Array(32).fill(1));
+const txidOf = (n: number) => new Uint8Array(32).fill(n);
+const TXKEY = Uint8Array.from([...new Uint8Array(31).fill(0x42), 0x01]);
+
+/** A fake share of the multisig wallet: sets are text, a signature is "|g<i>", the txid a hash. */
+class FakeWallet implements PayoutWallet {
+  calls: string[] = [];
+  silent = false;
+  /** Byzantine: creates a set that pays someone else. */
+  garbage = false;
+  submitted = new Map<string, number>();
+  constructor(
+    readonly g: number,
+    readonly chain: { height: number; mined: Map<string, number>; submits: Map<string, number> },
+  ) {}
+  private hold(): Promise<never> | undefined {
+    return this.silent ? new Promise<never>(() => {}) : undefined;
+  }
+  async exportInfo(): Promise<string> {
+    await this.hold();
+    this.calls.push("export");
+    return toHex(new TextEncoder().encode(`export-${this.g}-${this.calls.length}`));
+  }
+  async importInfos(infos: readonly string[]): Promise<void> {
+    await this.hold();
+    if (infos.length !== T - 1) throw new Error("import needs t - 1 infos");
+    this.calls.push("import");
+  }
+  async create(destinations: readonly { address: string; amount: bigint }[]) {
+    await this.hold();
+    this.calls.push("create");
+    const pays = this.garbage ? [{ address: addr("mainnet", "standard", 99), amount: 1n }] : destinations;
+    const text = `${pays.map((d) => `${d.address}:${d.amount}`).join(",")};fee=50|g${this.g}`;
+    return { txset: toHex(new TextEncoder().encode(text)), fee: 50n };
+  }
+  async check(txset: string, expected: { destinations: readonly { address: string; amount: bigint }[] }) {
+    await this.hold();
+    this.calls.push("check");
+    const text = new TextDecoder().decode(Buffer.from(txset, "hex"));
+    const want = expected.destinations.map((d) => `${d.address}:${d.amount}`).join(",");
+    if (!text.startsWith(`${want};`))
+      throw new MoneroMultisigError("the transaction does not pay what was agreed");
+  }
+  async sign(txset: string): Promise<string> {
+    await this.hold();
+    this.calls.push("sign");
+    return txset + toHex(new TextEncoder().encode(`|g${this.g}`));
+  }
+  async submit(txset: string): Promise<string> {
+    await this.hold();
+    this.calls.push("submit");
+    const signatures = new TextDecoder().decode(Buffer.from(txset, "hex")).split("|").length - 1;
+    if (signatures !== T) throw new MoneroMultisigError(`${signatures} signatures`);
+    const txid = toHex(sha256(Buffer.from(txset, "hex")));
+    this.chain.submits.set(txid, (this.chain.submits.get(txid) ?? 0) + 1);
+    if (!this.chain.mined.has(txid)) this.chain.mined.set(txid, this.chain.height);
+    this.submitted.set(txid, 1);
+    return txid;
+  }
+  txKey(txid: string): Promise<string> {
+    if (!this.submitted.has(txid)) return Promise.reject(new Error("no tx key"));
+    return Promise.resolve(toHex(TXKEY));
+  }
+  location(txid: string): Promise<number | undefined> {
+    return Promise.resolve(this.chain.mined.get(txid));
+  }
+  height(): Promise<number> {
+    return Promise.resolve(this.chain.height);
+  }
+}
+
+function federation(config: MoneroConfig = CONFIG) {
+  const chain = { height: 100, mined: new Map<string, number>(), submits: new Map<string, number>() };
+  const guardians = Array.from({ length: N }, (_, g) => {
+    const wallet = new FakeWallet(g, chain);
+    const monero = new MoneroServerModule(MONERO, config, {
+      chain: {
+        height: () => Promise.resolve(chain.height),
+        transaction: () => Promise.resolve({ found: false }),
+        received: () => Promise.resolve(0n),
+      },
+      pollMs: 1000,
+      autoPoll: false,
+      payoutWallet: wallet,
+    });
+    monero.start({ self: g, wake: () => {}, log: () => {} });
+    const dummy = new DummyServerModule(DUMMY, { faucetAmountMax: 10n ** 15n, feePerInput: 0n });
+    const p = new FederationProcessor([dummy, monero], { verifier: new NodeVerifier(), hash: sha256 });
+    return { db: new MemoryKv(), p, monero, wallet, down: false };
+  });
+  let height = 0;
+
+  const block = (
+    items: readonly { from: number; item: MoneroItem | PayoutItem | Uint8Array }[],
+    txs: Transaction[] = [],
+  ) => {
+    const bundles = Array.from({ length: N }, (_, origin) => ({
+      origin,
+      items: items
+        .filter((i) => i.from === origin)
+        .map((i) =>
+          encodeConsensusItem({
+            kind: "module",
+            module: MONERO,
+            payload:
+              i.item instanceof Uint8Array
+                ? i.item
+                : ["height", "claim", "attest"].includes(i.item.kind)
+                  ? encodeMoneroItem(i.item as MoneroItem)
+                  : encodePayoutItem(i.item as PayoutItem),
+          }),
+        ),
+    }));
+    bundles[0]!.items.push(...txs.map((tx) => encodeConsensusItem({ kind: "transaction", tx })));
+    const results = guardians.map((g) => g.p.processBlock(g.db, height, bundles));
+    height++;
+    for (const r of results) expect(r.auditFailure).toBeUndefined();
+    for (const r of results.slice(1)) expect(r.moduleItemErrors).toBe(results[0]!.moduleItemErrors);
+    return results[0]!;
+  };
+  const mdb = (i = 0) => guardians[i]!.p.moduleReadDb(guardians[i]!.db, MONERO);
+  const heights = (h: number) => {
+    chain.height = h;
+    return block(guardians.map((_, from) => ({ from, item: { kind: "height" as const, height: h } })));
+  };
+  const audit = () => {
+    const audits = guardians.map((g) => g.p.audit(g.db));
+    for (const a of audits.slice(1)) expect(a).toEqual(audits[0]);
+    return audits[0]!;
+  };
+  const moneroAudit = () => audit().modules.find((m) => m.instanceId === MONERO)!.audit;
+  /** A deposit of `amount`, credited and confirmed. */
+  const credit = (txid: Uint8Array, amount: bigint) => {
+    block([{ from: 0, item: { kind: "claim", txid, claimKey: alice.publicKey, txKey: TXKEY } }]);
+    block(
+      [0, 1, 2].map((from) => ({
+        from,
+        item: {
+          kind: "attest" as const,
+          txid,
+          round: 1,
+          verdict: { valid: true as const, amount, txHeight: 50 },
+        },
+      })),
+    );
+  };
+  /** One transaction: a deposit in, payouts out, the rest to a dummy coin. */
+  const payoutTx = (
+    deposit: Uint8Array,
+    amount: bigint,
+    payouts: readonly { address: string; amount: bigint }[],
+  ) => {
+    const out = payouts.map((p) => ({
+      module: MONERO,
+      amount: p.amount,
+      payload: encodePayoutOutput(p.address),
+    }));
+    const rest = amount - payouts.reduce((a, p) => a + p.amount + FEE, 0n);
+    return buildTransaction(
+      [depositInput(MONERO, amount, deposit)],
+      [...out, ...(rest > 0n ? [coinOutput(DUMMY, rest, alice.publicKey)] : [])],
+      [alice],
+      sha256,
+    );
+  };
+  const submit = (tx: Transaction) => block([], [tx]).events[0]!.status;
+  const txidOfTx = (tx: Transaction) => toHex(sha256Tx(tx));
+  /** The outcome of output `index` of `tx`, as every guardian sees it (they agree). */
+  const outcome = (tx: Transaction, index: number): PayoutOutcome | undefined => {
+    const views = guardians.map((g, i) => {
+      try {
+        return g.monero.payoutView(mdb(i), { txid: txidOfTx(tx), index: String(index) });
+      } catch {
+        return undefined;
+      }
+    });
+    for (const v of views.slice(1)) expect(v).toEqual(views[0]);
+    return views[0];
+  };
+  /** Every guardian that is up: its signer works, then its proposal goes into one block. */
+  const round = async () => {
+    const items: { from: number; item: Uint8Array }[] = [];
+    for (const [from, g] of guardians.entries()) {
+      if (g.down) continue;
+      g.monero.consensusProposal(mdb(from)); // sets the duty
+      if (!g.wallet.silent) await g.monero.payoutSigner!.work();
+      for (const item of g.monero.consensusProposal(mdb(from))) {
+        // Height reports are driven by `heights` in these tests.
+        if (item[0] === 0x01) continue;
+        items.push({ from, item });
+      }
+    }
+    return block(items);
+  };
+  return {
+    guardians,
+    chain,
+    block,
+    mdb,
+    heights,
+    audit,
+    moneroAudit,
+    credit,
+    payoutTx,
+    submit,
+    outcome,
+    round,
+  };
+}
+
+function sha256Tx(tx: Transaction): Uint8Array {
+  // The core's transaction id (txidHex); recomputed through a processor check would need a db.
+  return transactionIdOf(tx);
+}
+import { transactionId } from "@conclave/core-common";
+const transactionIdOf = (tx: Transaction) => transactionId(tx, sha256);
+
+const code = (s: { state: string; error?: { code: string } }) =>
+  s.state === "rejected" ? s.error?.code : "accepted";
+
+describe("payout outputs", () => {
+  it("refuses a bad address, another network's, an integrated one, a too small amount, with clear codes; nothing moves", () => {
+    const f = federation();
+    f.heights(300);
+    f.credit(txidOf(1), 100_000n);
+    const typo = USER.slice(0, 40) + (USER[40] === "a" ? "b" : "a") + USER.slice(41);
+    const cases: [string, bigint, string][] = [
+      [typo, 5000n, "invalid_address"],
+      [addr("testnet", "standard", 20), 5000n, "invalid_address"],
+      [addr("mainnet", "integrated", 20), 5000n, "invalid_address"],
+      ["4".repeat(95), 5000n, "invalid_address"],
+      [USER, 999n, "payout_too_small"],
+    ];
+    for (const [address, amount, expected] of cases) {
+      const s = f.submit(f.payoutTx(txidOf(1), 100_000n, [{ address, amount }]));
+      expect(code(s)).toBe(expected);
+      if (s.state === "rejected") expect(s.error.message.length).toBeGreaterThan(10);
+    }
+    const wrongNetwork = f.submit(
+      f.payoutTx(txidOf(1), 100_000n, [{ address: addr("testnet", "standard", 20), amount: 5000n }]),
+    );
+    expect(wrongNetwork.state === "rejected" && wrongNetwork.error.message).toContain("testnet address");
+    // A malformed payload.
+    const bad = buildTransaction(
+      [depositInput(MONERO, 100_000n, txidOf(1))],
+      [{ module: MONERO, amount: 5000n, payload: Uint8Array.of(1, 0) }],
+      [alice],
+      sha256,
+    );
+    expect(code(f.submit(bad))).toBe("malformed_output");
+    expect(f.moneroAudit()).toEqual({ assets: 0n, liabilities: 0n });
+  });
+
+  it("queues valid payouts (standard and subaddress), charges the fee reserve, and the audit stays exact", () => {
+    const f = federation();
+    f.heights(300);
+    f.credit(txidOf(1), 100_000n);
+    const tx = f.payoutTx(txidOf(1), 100_000n, [
+      { address: USER, amount: 40_000n },
+      { address: USER_SUB, amount: 10_000n },
+    ]);
+    expect(code(f.submit(tx))).toBe("accepted");
+    expect(f.outcome(tx, 0)).toEqual({
+      kind: "payout",
+      state: "queued",
+      address: USER,
+      amount: "40000",
+      feeReserve: "100",
+      batch: 0,
+    });
+    expect(f.outcome(tx, 1)?.address).toBe(USER_SUB);
+    // 100 000 in, 50 000 + 2 × 100 out: the module holds the dummy coin's 49 800.
+    expect(f.moneroAudit()).toEqual({ assets: 49_800n, liabilities: 0n });
+    const whole = f.audit();
+    expect(whole.assets - whole.liabilities).toBe(0n);
+    // The deposit is spent once: the same input again is refused.
+    expect(code(f.submit(f.payoutTx(txidOf(1), 100_000n, [{ address: USER, amount: 5000n }])))).toBe(
+      "spent_input",
+    );
+  });
+
+  it("unbalanced: a payout whose inputs do not cover amount + fee reserve is refused", () => {
+    const f = federation();
+    f.heights(300);
+    f.credit(txidOf(1), 5000n);
+    const tx = buildTransaction(
+      [depositInput(MONERO, 5000n, txidOf(1))],
+      [{ module: MONERO, amount: 5000n, payload: encodePayoutOutput(USER) }],
+      [alice],
+      sha256,
+    );
+    expect(code(f.submit(tx))).toBe("unbalanced");
+  });
+});
+
+describe("payout signing rounds", () => {
+  const setup = () => {
+    const f = federation();
+    f.heights(300);
+    f.credit(txidOf(1), 1_000_000n);
+    const tx = f.payoutTx(txidOf(1), 1_000_000n, [
+      { address: USER, amount: 40_000n },
+      { address: USER_SUB, amount: 10_000n },
+      { address: USER, amount: 20_000n },
+    ]);
+    expect(code(f.submit(tx))).toBe("accepted");
+    return { f, tx };
+  };
+
+  it("t of n finish a batch (guardian 3 down): export, create, sign, submit, confirm; the user is paid once", async () => {
+    const { f, tx } = setup();
+    f.guardians[3]!.down = true;
+    await f.round(); // exports: batch 1 starts with the oldest payoutBatchMax (2) payouts
+    expect(f.outcome(tx, 0)).toMatchObject({ state: "signing", batch: 1, attempt: 0 });
+    expect(f.outcome(tx, 2)).toMatchObject({ state: "queued", batch: 0 });
+    for (let i = 0; i < 3; i++) await f.round(); // creator, then two signers
+    await f.round(); // submit votes
+    const submitted = f.outcome(tx, 0)!;
+    expect(submitted.state).toBe("submitted");
+    expect(submitted.moneroTxid).toMatch(/^[0-9a-f]{64}$/);
+    await f.round(); // not deep enough yet
+    expect(f.outcome(tx, 0)!.state).toBe("submitted");
+    f.heights(302);
+    await f.round();
+    const confirmed = f.outcome(tx, 1)!;
+    expect(confirmed).toMatchObject({
+      state: "confirmed",
+      moneroTxid: submitted.moneroTxid,
+      txKey: toHex(TXKEY),
+      txHeight: 300,
+      confirmations: 2,
+    });
+    // Every guardian that was up submitted (idempotent); one transaction.
+    expect([...f.chain.submits.keys()]).toEqual([submitted.moneroTxid]);
+    // The next batch takes the third payout.
+    for (let i = 0; i < 6; i++) await f.round();
+    f.heights(305);
+    await f.round();
+    expect(f.outcome(tx, 2)).toMatchObject({ state: "confirmed", batch: 2 });
+    expect(f.chain.submits.size).toBe(2);
+    expect(f.moneroAudit()).toEqual({ assets: 1_000_000n - 70_300n, liabilities: 0n });
+  });
+
+  it("a silent creator is replaced after payoutRoundBlocks agreed blocks; the next attempt excludes it", async () => {
+    const { f, tx } = setup();
+    await f.round(); // four exports: participants 0, 1, 2; creator (batch 1 + attempt 0) mod 3 = 1
+    const creator = 1;
+    f.guardians[creator]!.wallet.silent = true;
+    await f.round();
+    await f.round();
+    expect(f.outcome(tx, 0)).toMatchObject({ state: "signing", attempt: 0, round: "signatures: 0 of 3" });
+    f.heights(302);
+    expect(f.outcome(tx, 0)!.attempt).toBe(0);
+    f.heights(303); // 3 blocks after the round began
+    expect(f.outcome(tx, 0)).toMatchObject({ state: "signing", attempt: 1 });
+    // Attempt 1 runs without guardian 1 (it is blamed; guardian 3 takes its place).
+    for (let i = 0; i < 6; i++) await f.round();
+    expect(f.outcome(tx, 0)!.state).toBe("submitted");
+    expect(f.guardians[creator]!.wallet.calls.filter((c) => c === "create")).toHaveLength(0);
+    f.heights(306);
+    await f.round();
+    expect(f.outcome(tx, 0)!.state).toBe("confirmed");
+  });
+
+  it("the last signer's turn never times out: a withheld fully signed set can never pay the batch twice", async () => {
+    const { f, tx } = setup();
+    await f.round(); // exports: participants 0, 1, 2; creator 1; signing order 1, 2, 0
+    const last = 0;
+    f.guardians[last]!.wallet.silent = true;
+    for (let i = 0; i < 3; i++) await f.round(); // creator and the second signer; the last is silent
+    expect(f.outcome(tx, 0)).toMatchObject({ state: "signing", attempt: 0 });
+    f.heights(340); // far past payoutRoundBlocks
+    await f.round();
+    expect(f.outcome(tx, 0)).toMatchObject({ state: "signing", attempt: 0 });
+    expect(f.chain.submits.size).toBe(0);
+    // When it signs, the one transaction of attempt 0 is paid, once.
+    f.guardians[last]!.wallet.silent = false;
+    for (let i = 0; i < 3; i++) await f.round();
+    expect(f.outcome(tx, 0)!.state).toBe("submitted");
+    f.heights(345);
+    await f.round();
+    expect(f.outcome(tx, 0)!.state).toBe("confirmed");
+    expect(f.chain.submits.size).toBe(1);
+  });
+
+  it("a Byzantine creator's garbage transaction set is refused by the next signer and skipped; the batch pays once", async () => {
+    const { f, tx } = setup();
+    f.guardians[1]!.wallet.garbage = true; // the creator of attempt 0
+    await f.round(); // exports
+    await f.round(); // the garbage set
+    await f.round(); // the next signer refuses it: Fault(slot 0), attempt 1
+    expect(f.outcome(tx, 0)).toMatchObject({ state: "signing", attempt: 1 });
+    for (let i = 0; i < 6; i++) await f.round();
+    expect(f.outcome(tx, 0)!.state).toBe("submitted");
+    f.heights(302);
+    await f.round();
+    expect(f.outcome(tx, 0)!.state).toBe("confirmed");
+    expect(f.chain.submits.size).toBe(1);
+  });
+
+  it("refuses items out of turn, conflicting blobs, bad digests and stale attempts; chunked blobs reassemble", () => {
+    const { f } = setup();
+    const big = new Uint8Array(CHUNK_BYTES_MAX * 2 + 10).map((_, i) => i % 251);
+    const chunks = chunksOf(big);
+    expect(chunks).toHaveLength(3);
+    const digest = sha256(big);
+    const chunk = (from: number, index: number, d = digest, slot = SLOT_EXPORT, batch = 1, attempt = 0) => ({
+      from,
+      item: {
+        kind: "chunk" as const,
+        batch,
+        attempt,
+        slot,
+        total: 3,
+        index,
+        digest: d,
+        data: chunks[index]!,
+      },
+    });
+    // A batch that does not exist yet (batch 2) is refused; batch 1 starts.
+    expect(f.block([chunk(0, 0, digest, SLOT_EXPORT, 2)]).moduleItemErrors).toBe(1);
+    expect(f.block([chunk(0, 0), chunk(0, 1)]).moduleItemErrors).toBe(0);
+    // Another digest for the same blob: refused.
+    expect(f.block([chunk(0, 2, new Uint8Array(32))]).moduleItemErrors).toBe(1);
+    expect(f.block([chunk(0, 2)]).moduleItemErrors).toBe(0);
+    expect(f.guardians[2]!.monero.payouts.missingChunks(f.mdb(2), 1, SLOT_EXPORT, 0, 3)).toEqual([]);
+    // Chunks whose concatenation does not hash to the digest.
+    const wrong = sha256(new Uint8Array(5));
+    expect(f.block([chunk(1, 0, wrong), chunk(1, 1, wrong)]).moduleItemErrors).toBe(0);
+    expect(f.block([chunk(1, 2, wrong)]).moduleItemErrors).toBe(1);
+    // A transaction set out of turn (signing has not started) and a future attempt.
+    expect(f.block([chunk(2, 0, digest, 0)]).moduleItemErrors).toBe(1);
+    expect(f.block([chunk(2, 0, digest, SLOT_EXPORT, 1, 5)]).moduleItemErrors).toBe(1);
+    // A txid vote or an attestation before the set is signed.
+    expect(
+      f.block([
+        { from: 2, item: { kind: "txid", batch: 1, attempt: 0, txid: txidOf(9) } },
+        { from: 2, item: { kind: "seen", batch: 1, attempt: 0, txHeight: 5, txKey: TXKEY } },
+        { from: 2, item: { kind: "fault", batch: 1, attempt: 0, slot: 0 } },
+      ]).moduleItemErrors,
+    ).toBe(3);
+    // Garbage.
+    expect(f.block([{ from: 2, item: Uint8Array.of(0x04, 1, 2) }]).moduleItemErrors).toBe(1);
+  });
+});
