@@ -31,7 +31,10 @@ function shortId(id: string): string {
 
 /** One line per change while a deposit claim waits. */
 export function depositProgressLine(p: DepositProgress): string {
-  return `  ${p.stage.padEnd(10)} ${p.message}`;
+  // The wallet's message speaks in base units; the CLI shows amounts in both units.
+  const message =
+    p.stage === "done" && p.amount !== undefined ? `received ${amountText(p.amount)}` : p.message;
+  return `  ${p.stage.padEnd(10)} ${message}`;
 }
 
 export function claimLines(r: ClaimDepositResult): string[] {

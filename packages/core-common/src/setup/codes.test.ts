@@ -27,6 +27,6 @@ describe("setup and invite codes", () => {
     expect(() => decodeSetupCode(damaged)).toThrow(/damaged \(checksum mismatch\): copy it again/);
     expect(() => decodeSetupCode(text.slice(0, -3))).toThrow(ConfigError);
     expect(() => decodeSetupCode("hello")).toThrow(/must start with "conclave-setup1:"/);
-    expect(() => decodeInvite(text)).toThrow(/not a invite code|must start with "conclave1:"/);
+    expect(() => decodeInvite(text)).toThrow(/not an invite code: it must start with "conclave1:"/);
   });
 });

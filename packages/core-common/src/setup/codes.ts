@@ -25,7 +25,9 @@ function pack(prefix: string, json: unknown): string {
 function unpack(prefix: string, code: string, what: string): unknown {
   const parts = code.trim().split(":");
   if (parts.length !== 3 || parts[0] !== prefix)
-    throw new ConfigError(`not a ${what}: it must start with "${prefix}:"`);
+    throw new ConfigError(
+      `not ${/^[aeiou]/.test(what) ? "an" : "a"} ${what}: it must start with "${prefix}:"`,
+    );
   if (checksum(`${parts[0]}:${parts[1]}`) !== parts[2]) {
     throw new ConfigError(`the ${what} is damaged (checksum mismatch): copy it again`);
   }
