@@ -35,6 +35,27 @@ describe("parseInvocation: commands", () => {
     expect(parse("restore", "conclave1:abc").command).toEqual({ name: "restore", invite: "conclave1:abc" });
   });
 
+  it("parses withdraw's Monero address (95 or 106 base58 characters) and amount", () => {
+    const address = `4${"A".repeat(94)}`;
+    const integrated = `4${"B".repeat(105)}`;
+    expect(parse("withdraw", ` ${address} `, "0.25").command).toEqual({
+      name: "withdraw",
+      address,
+      amount: 250_000_000_000n,
+    });
+    expect(parse("withdraw", integrated, "7p").command).toEqual({
+      name: "withdraw",
+      address: integrated,
+      amount: 7n,
+    });
+    for (const bad of ["4abc", `4${"A".repeat(95)}`, `4${"0".repeat(94)}`, `4${"l".repeat(94)}`]) {
+      const e = usage("withdraw", bad, "1");
+      expect(e.message).toMatch(/ADDRESS is a Monero address/);
+      expect(e.command).toBe("withdraw");
+    }
+    expect(usage("withdraw", address).message).toMatch(/missing AMOUNT/);
+  });
+
   it("reads a note string argument as text, '-' as stdin and '@path' as a file", () => {
     expect(parse("reissue", "cnotes1xyz").command).toEqual({
       name: "reissue",

@@ -36,6 +36,7 @@ export type Command =
   | { readonly name: "backup" }
   | { readonly name: "restore"; readonly invite: string; readonly mnemonic?: MnemonicSource }
   | { readonly name: "claim"; readonly txid: string; readonly txKey: string }
+  | { readonly name: "withdraw"; readonly address: string; readonly amount: bigint }
   | { readonly name: "resume" };
 
 export interface Invocation {
@@ -225,6 +226,8 @@ function buildCommand(spec: CommandSpec, positionals: readonly string[], values:
             "64 hex characters (or several such keys joined)",
           ),
         };
+      case "withdraw":
+        return { name: "withdraw", address: moneroAddress(p(0)), amount: parseAmountArg(p(1)) };
       default:
         throw new Error(`command table and parser disagree on "${spec.name}"`);
     }
@@ -241,6 +244,18 @@ function hexOption(
   const v = value.trim().toLowerCase();
   if (!form.test(v)) throw new UsageError(`${flag} is ${formText}`);
   return v;
+}
+
+/** A Monero address's form (base58, 95 or 106 characters); the guardians check the rest. */
+function moneroAddress(text: string): string {
+  const a = nonEmpty(text, "ADDRESS");
+  if (!/^[1-9A-HJ-NP-Za-km-z]{95}$|^[1-9A-HJ-NP-Za-km-z]{106}$/.test(a))
+    throw new UsageError(
+      `ADDRESS is a Monero address: 95 base58 characters (106 for an integrated address), not ${
+        a.length > 40 ? `"${a.slice(0, 40)}…"` : `"${a}"`
+      }`,
+    );
+  return a;
 }
 
 function nonEmpty(text: string, what: string): string {

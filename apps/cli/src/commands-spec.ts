@@ -204,6 +204,22 @@ export const COMMANDS: readonly CommandSpec[] = [
     movesNotes: true,
   },
   {
+    name: "withdraw",
+    args: ["address", "amount"],
+    options: {},
+    summary: "pay AMOUNT from the wallet's notes to a Monero ADDRESS; prints the txid and tx key",
+    details: [
+      "Spends notes worth AMOUNT plus the federation's Monero fee reserve and the mint's fee per note",
+      "(the change comes back as fresh notes) into a payout that the guardians' multisig wallets sign",
+      "in turn. Waits, printing progress (queued, signing, submitted, confirmed), and prints the",
+      "Monero txid and tx key: `check_tx_key TXID TXKEY ADDRESS` in any Monero wallet proves the",
+      "payment. An address the guardians refuse costs nothing: the notes stay in the wallet.",
+      AMOUNT_FORMS,
+    ],
+    examples: ["conclave withdraw 4AdUndXHHZ6cfufTMvppY6JwXNouMBzSkbLYfpAV5Usx... 0.25"],
+    movesNotes: true,
+  },
+  {
     name: "resume",
     args: [],
     options: {},

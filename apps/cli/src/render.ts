@@ -10,6 +10,8 @@ import type {
   SpendResult,
   ValidateResult,
   WalletInfo,
+  WithdrawProgress,
+  WithdrawResult,
 } from "@conclave/wallet";
 
 /** "0.25 XMR (250000000000p)": both units, so either can be typed back. */
@@ -42,6 +44,21 @@ export function claimLines(r: ClaimDepositResult): string[] {
     `Received ${amountText(r.amount)} in ${plural(r.notesIssued, "note")} from Monero deposit ${shortId(r.depositTxid)}`,
     `Transaction ${r.txid}`,
     ...(r.dust > 0n ? [`${amountText(r.dust)} below the smallest note stays with the federation`] : []),
+  ];
+}
+
+/** One line per change while a withdrawal's payout is signed and confirmed. */
+export function withdrawProgressLine(p: WithdrawProgress): string {
+  return `  ${p.stage.padEnd(10)} ${p.message}`;
+}
+
+export function withdrawLines(r: WithdrawResult, address: string): string[] {
+  return [
+    `Paid ${amountText(r.amount)} to ${address} (fee ${amountText(r.fee)})`,
+    `Monero txid ${r.moneroTxid}`,
+    `Tx key      ${r.txKey}`,
+    `Proof: check_tx_key ${r.moneroTxid} ${r.txKey} ${address}`,
+    `Transaction ${r.txid}`,
   ];
 }
 

@@ -17,6 +17,8 @@ import type {
   ReissueResult,
   WalletApi,
   WalletInfo,
+  WithdrawOptions,
+  WithdrawResult,
 } from "@conclave/wallet";
 
 const root = mkdtempSync(join(tmpdir(), "conclave-cli-run-"));
@@ -173,6 +175,38 @@ class FakeWallet implements WalletApi {
       });
     this.balance += 12n;
     return Promise.resolve({ ...this.result(12n), depositTxid: proof.txid, dust: 0n });
+  }
+  withdraw(address: string, amount: bigint, options?: WithdrawOptions): Promise<WithdrawResult> {
+    if (address.startsWith("4Bad"))
+      return Promise.reject(
+        new TransactionRejectedError("invalid_address", "output 1: cannot pay 4Bad…: bad checksum"),
+      );
+    const moneroTxid = "7a".repeat(32);
+    options?.onProgress?.({
+      txid: "f".repeat(64),
+      stage: "queued",
+      message: "queued for the next Monero transaction",
+    });
+    options?.onProgress?.({
+      txid: "f".repeat(64),
+      stage: "signing",
+      message: "the guardians' wallets are signing",
+    });
+    options?.onProgress?.({
+      txid: "f".repeat(64),
+      stage: "submitted",
+      message: `submitted as Monero transaction ${moneroTxid}, 1 confirmations`,
+      moneroTxid,
+      confirmations: 1,
+    });
+    options?.onProgress?.({
+      txid: "f".repeat(64),
+      stage: "confirmed",
+      message: `confirmed in Monero transaction ${moneroTxid}`,
+      moneroTxid,
+    });
+    this.balance -= amount;
+    return Promise.resolve({ txid: "f".repeat(64), moneroTxid, txKey: "3c".repeat(32), amount, fee: 10n });
   }
   close() {
     this.closed = true;
@@ -698,5 +732,78 @@ describe("resolveDataDir", () => {
     expect(resolveDataDir(undefined, {}, "/home/u")).toBe("/home/u/.conclave/wallet");
     expect(resolveDataDir("~/w", {}, "/home/u")).toBe("/home/u/w");
     expect(resolveDataDir(undefined, { CONCLAVE_WALLET_DIR: "~/x" }, "/home/u")).toBe("/home/u/x");
+  });
+});
+
+describe("withdraw (Monero payout)", () => {
+  const ADDRESS = `4${"A".repeat(94)}`;
+  const BAD = `4Bad${"A".repeat(91)}`;
+
+  it("prints a progress line per stage, then the Monero txid and tx key", async () => {
+    const dir = await joined();
+    const { code, out, err } = await cli(["--data", dir, "withdraw", ADDRESS, "0.25"]);
+    expect(code).toBe(0);
+    expect(err).toBe("");
+    const lines = out.trimEnd().split("\n");
+    expect(lines.slice(0, 4).map((l) => l.trim().split(/\s+/)[0])).toEqual([
+      "queued",
+      "signing",
+      "submitted",
+      "confirmed",
+    ]);
+    expect(lines[4]).toBe(`Paid 0.25 XMR (250000000000p) to ${ADDRESS} (fee 0.00000000001 XMR (10p))`);
+    expect(lines).toContain(`Monero txid ${"7a".repeat(32)}`);
+    expect(lines).toContain(`Tx key      ${"3c".repeat(32)}`);
+    expect(lines).toContain(`Proof: check_tx_key ${"7a".repeat(32)} ${"3c".repeat(32)} ${ADDRESS}`);
+  });
+
+  it("--json keeps stdout one JSON document and puts progress on stderr as JSON lines", async () => {
+    const dir = await joined();
+    const { code, out, err } = await cli(["--data", dir, "--json", "withdraw", ADDRESS, "250000000000p"]);
+    expect(code).toBe(0);
+    expect(JSON.parse(out)).toEqual({
+      txid: "f".repeat(64),
+      moneroTxid: "7a".repeat(32),
+      txKey: "3c".repeat(32),
+      amount: "250000000000",
+      fee: "10",
+    });
+    const progress = err
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { progress: { stage: string } });
+    expect(progress.map((p) => p.progress.stage)).toEqual(["queued", "signing", "submitted", "confirmed"]);
+  });
+
+  it("refuses a missing or malformed address or amount as a usage error (exit 2)", async () => {
+    const dir = await joined();
+    for (const [argv, message] of [
+      [["withdraw"], /missing ADDRESS and AMOUNT/],
+      [["withdraw", ADDRESS], /missing AMOUNT/],
+      [["withdraw", "4abc", "1"], /ADDRESS is a Monero address/],
+      [["withdraw", `0${"A".repeat(94)}`, "1"], /ADDRESS is a Monero address/],
+      [["withdraw", ADDRESS, "lots"], /amount/i],
+      [["withdraw", ADDRESS, "1", "2"], /unexpected argument/],
+    ] as const) {
+      const { code, err } = await cli(["--data", dir, ...argv]);
+      expect(code).toBe(2);
+      expect(err).toMatch(message);
+      expect(err).toContain("conclave withdraw --help");
+    }
+  });
+
+  it("reports an address the guardians refuse as one line with its code (exit 1)", async () => {
+    const dir = await joined();
+    const { code, out, err } = await cli(["--data", dir, "withdraw", BAD, "1"]);
+    expect(code).toBe(1);
+    expect(out).toBe("");
+    expect(err).toContain("error [invalid_address]: output 1: cannot pay 4Bad…: bad checksum");
+  });
+
+  it("has its help", async () => {
+    const { code, out } = await cli(["withdraw", "--help"]);
+    expect(code).toBe(0);
+    expect(out).toContain("withdraw ADDRESS AMOUNT");
+    expect(out).toContain("check_tx_key");
   });
 });

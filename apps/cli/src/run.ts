@@ -28,6 +28,8 @@ import {
   restoreLines,
   spendNotice,
   validateLines,
+  withdrawLines,
+  withdrawProgressLine,
 } from "./render.js";
 import type { NodeWalletEntry, WalletApi } from "@conclave/wallet";
 
@@ -295,6 +297,15 @@ async function operate(
         },
       );
       return { json: r, lines: claimLines(r) };
+    }
+    case "withdraw": {
+      const r = await w.withdraw(command.address, command.amount, {
+        onProgress: (p) =>
+          global.json
+            ? io.stderr(JSON.stringify({ progress: p }, bigintReplacer) + "\n")
+            : io.stdout(withdrawProgressLine(p) + "\n"),
+      });
+      return { json: r, lines: withdrawLines(r, command.address) };
     }
     case "resume": {
       const finished = await w.resume();

@@ -21,6 +21,8 @@ const STATUS: Record<WalletErrorCode, number> = {
   deposit_rejected: 422,
   deposit_timeout: 504,
   claim_not_taken: 503,
+  invalid_address: 400,
+  withdraw_timeout: 504,
 };
 
 export class WalletError extends ConclaveError {

@@ -67,7 +67,8 @@ export interface ForeignNoteJson {
   readonly signature: string;
 }
 
-export type PendingKind = "faucet" | "reissue" | "change" | "split" | "combine" | "cancel" | "deposit";
+export type PendingKind =
+  "faucet" | "reissue" | "change" | "split" | "combine" | "cancel" | "deposit" | "withdraw";
 
 /** A Monero deposit being claimed: written before the claim is sent, so a crash resumes with the same key. */
 export interface ClaimRecord {
@@ -97,6 +98,8 @@ export interface PendingOp {
   readonly outgoing?: OutgoingRecord;
   /** For a deposit: the claim it spends (restored if the transaction is refused). */
   readonly claim?: ClaimRecord;
+  /** For a withdrawal: the Monero payout output (after the change notes) and what it pays. */
+  readonly payout?: { readonly output: number; readonly address: string; readonly amount: string };
 }
 
 export interface BackupMeta {

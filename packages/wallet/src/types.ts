@@ -147,6 +147,43 @@ export interface ClaimDepositResult extends ReissueResult {
   readonly dust: bigint;
 }
 
+/** Where a withdrawal's Monero payout stands, as t guardians agree (reported when it changes). */
+export interface WithdrawProgress {
+  /** The federation transaction that spent the notes into the payout. */
+  readonly txid: string;
+  /**
+   * queued: waiting for its batch; signing: the guardians' wallets sign the Monero transaction in
+   * turn; submitted: on its way into a block (moneroTxid known); confirmed: deep enough (tx key known).
+   */
+  readonly stage: "queued" | "signing" | "submitted" | "confirmed";
+  readonly message: string;
+  readonly moneroTxid?: string;
+  readonly confirmations?: number;
+}
+
+export interface WithdrawOptions {
+  readonly onProgress?: (progress: WithdrawProgress) => void;
+  /** Between two looks at the guardians' state (default 1 s). */
+  readonly pollMs?: number;
+  /**
+   * Give up waiting after this long (default 6 h). The notes are spent by then: the payout goes on
+   * at the federation, and GET /v1/modules/monero/payouts/:txid/:index shows it.
+   */
+  readonly timeoutMs?: number;
+}
+
+/** A confirmed withdrawal: `check_tx_key(moneroTxid, txKey, address)` proves the payment. */
+export interface WithdrawResult {
+  /** The federation transaction (notes in, change notes and the payout out). */
+  readonly txid: string;
+  readonly moneroTxid: string;
+  readonly txKey: string;
+  /** Paid to the address. */
+  readonly amount: bigint;
+  /** Charged on top: the mint's fee per spent note and the federation's Monero fee reserve. */
+  readonly fee: bigint;
+}
+
 /** The wallet operations (one joined federation per wallet database). */
 export interface WalletApi {
   info(): Promise<WalletInfo>;
@@ -171,6 +208,14 @@ export interface WalletApi {
    * claim is written down first; calling again (or resume()) continues with the same key.
    */
   claimDeposit(proof: DepositProof, options?: ClaimDepositOptions): Promise<ClaimDepositResult>;
+  /**
+   * Pays `amount` to a Monero address from the wallet's notes: one transaction spends notes worth
+   * the amount plus the federation's Monero fee reserve plus the mint's fees, issuing the change as
+   * fresh notes, with the payout as its last output; then waits (outside the wallet's lock) until t
+   * guardians agree the payout is confirmed. An address the guardians refuse is a
+   * TransactionRejectedError and the notes stay in the wallet.
+   */
+  withdraw(address: string, amount: bigint, options?: WithdrawOptions): Promise<WithdrawResult>;
   /** Finishes or retries operations a crash interrupted. Returns how many it finished. */
   resume(): Promise<number>;
   close(): Promise<void>;
@@ -198,7 +243,9 @@ export type WalletErrorCode =
   | "deposit_claimed" // the deposit is bound to another claim key (someone else claimed it first)
   | "deposit_rejected" // t guardians found the proof invalid, or the claim expired
   | "deposit_timeout" // still not spendable when the wait ended (the claim stays pending)
-  | "claim_not_taken"; // no guardian took the claim (unreachable, busy): it stays pending
+  | "claim_not_taken" // no guardian took the claim (unreachable, busy): it stays pending
+  | "invalid_address" // a withdrawal address that is not 1 to 106 base58 characters
+  | "withdraw_timeout"; // the payout was not confirmed when the wait ended (it goes on at the federation)
 
 /** How the Node entry opens wallets (one directory = one embedded database = one wallet). */
 export interface NodeWalletEntry {

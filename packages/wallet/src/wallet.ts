@@ -17,6 +17,10 @@
 // A Monero deposit (claimDeposit) first goes through a claim: written down with its claim index,
 // posted to every guardian, watched until t guardians agree it is credited and confirmed; then the
 // deposit input and the new notes take the same `execute` path (kind "deposit").
+//
+// A Monero withdrawal (withdraw) is one transaction of kind "withdraw": own notes in, the change as
+// fresh notes (outputs 0..k-1) and the payout output last (output k); once accepted, its outcome is
+// watched outside the lock until t guardians agree it is confirmed.
 import { sha256 } from "@noble/hashes/sha2.js";
 import {
   BadResponseError,
@@ -56,10 +60,14 @@ import {
   ClaimAnswerSchema,
   DepositViewSchema,
   MONERO_KIND,
+  PayoutOutcomeSchema,
   TxKeyHexSchema,
   depositInput,
+  encodePayoutOutput,
   isCanonicalTxKey,
+  moneroConfigSchema,
 } from "@conclave/module-monero/browser";
+import type { PayoutOutcome } from "@conclave/module-monero/browser";
 import type { DepositView } from "@conclave/module-monero/browser";
 import { z } from "zod";
 import { base64Decode, base64Encode } from "./base64.js";
@@ -126,6 +134,9 @@ import type {
   ValidateResult,
   WalletApi,
   WalletInfo,
+  WithdrawOptions,
+  WithdrawProgress,
+  WithdrawResult,
 } from "./types.js";
 
 /** Most inputs the wallet puts in one transaction (a signed input is ~160 bytes; 48 KiB per tx). */
@@ -146,8 +157,11 @@ const ISSUED_PATH = "/v1/modules/mint/notes/issued";
 const ROUNDS_MAX = 64;
 const CLAIMS_PATH = "/v1/modules/monero/claims";
 const depositPath = (txid: string) => `/v1/modules/monero/deposits/${txid}`;
+const payoutPath = (txid: string, index: number) => `/v1/modules/monero/payouts/${txid}/${index}`;
 /** How long a deposit claim waits for the federation by default (confirmations take 20 min on mainnet). */
 export const DEPOSIT_WAIT_MS_DEFAULT = 6 * 60 * 60 * 1000;
+/** How long `withdraw` waits for the payout to be confirmed unless told otherwise. */
+export const WITHDRAW_WAIT_MS_DEFAULT = 6 * 60 * 60 * 1000;
 /** A claim not ordered yet (or released by another claim's rejection) is posted again this often. */
 const CLAIM_REPOST_MS = 15_000;
 
@@ -220,6 +234,19 @@ function mintOf(config: FederationConfig): MintView {
 function moneroOf(config: FederationConfig): { readonly instanceId: number } | undefined {
   const entry = config.modules.find((m) => m.kind === MONERO_KIND);
   return entry ? { instanceId: entry.instanceId } : undefined;
+}
+
+/** The Monero module's payout terms, or undefined when its config does not parse. */
+function payoutTermsOf(
+  config: FederationConfig,
+): { readonly feeReserve: bigint; readonly minimum: bigint } | undefined {
+  const entry = config.modules.find((m) => m.kind === MONERO_KIND);
+  const parsed = entry && moneroConfigSchema.safeParse(entry.config);
+  if (!parsed?.success) return undefined;
+  return {
+    feeReserve: BigInt(parsed.data.payoutFeePiconero),
+    minimum: BigInt(parsed.data.payoutMinPiconero),
+  };
 }
 
 function dummyOf(config: FederationConfig): DummyView | undefined {
@@ -1001,6 +1028,120 @@ export class Wallet implements WalletApi {
     });
   }
 
+  // ---- Monero withdrawals ----------------------------------------------------------------------
+
+  /**
+   * Pays `amount` to a Monero address: one transaction under the lock (notes in, change notes and
+   * the payout output out), then the wait for the payout's confirmation outside it.
+   */
+  async withdraw(address: string, amount: bigint, options: WithdrawOptions = {}): Promise<WithdrawResult> {
+    const monero = moneroOf(this.config);
+    if (!monero)
+      throw new WalletError("no_monero_module", "this federation runs no Monero module: it makes no payouts");
+    const terms = payoutTermsOf(this.config);
+    if (!terms) throw new Error("the federation's Monero module config does not parse");
+    const to = address.trim();
+    let payload: Uint8Array;
+    try {
+      payload = encodePayoutOutput(to);
+    } catch (e) {
+      throw new WalletError("invalid_address", `not a Monero address: ${errorText(e)}`, {
+        address: to.slice(0, 120),
+      });
+    }
+    if (typeof amount !== "bigint" || amount < terms.minimum)
+      throw new WalletError(
+        "invalid_amount",
+        `the federation pays out at least ${terms.minimum} per withdrawal, not ${String(amount)}`,
+        { amount: String(amount), minimum: terms.minimum.toString() },
+      );
+    const { result, output } = await this.mutex.run(async () => {
+      const op = await this.prepareWithdraw(monero.instanceId, to, amount, terms.feeReserve, payload);
+      return { result: await this.execute(op), output: op.payout?.output ?? 0 };
+    });
+    const report = withdrawReporter(options.onProgress);
+    const client = await this.client();
+    const pollMs = options.pollMs ?? 1000;
+    const deadline = this.now() + (options.timeoutMs ?? WITHDRAW_WAIT_MS_DEFAULT);
+    for (;;) {
+      const outcome = await this.payoutView(client, result.txid, output);
+      if (outcome) {
+        report(withdrawProgressOf(result.txid, outcome));
+        if (outcome.state === "confirmed" && outcome.moneroTxid && outcome.txKey)
+          return {
+            txid: result.txid,
+            moneroTxid: outcome.moneroTxid,
+            txKey: outcome.txKey,
+            amount,
+            fee: result.fee,
+          };
+      }
+      if (this.now() >= deadline)
+        throw new WalletError(
+          "withdraw_timeout",
+          `the payout of transaction ${result.txid} is not confirmed yet` +
+            (outcome ? ` (${outcome.state})` : "") +
+            `; the notes are spent and the federation goes on with it: GET ${payoutPath(result.txid, output)} shows it`,
+          { txid: result.txid, output },
+        );
+      await sleep(pollMs);
+    }
+  }
+
+  /** Notes covering amount + fee reserve + the mint's fees; change notes first, the payout last. */
+  private async prepareWithdraw(
+    module: number,
+    address: string,
+    amount: bigint,
+    feeReserve: bigint,
+    payload: Uint8Array,
+  ): Promise<PendingOp> {
+    const fee = this.mint.config.feePerInput;
+    const notes = await this.loadNotes();
+    const holdings = holdingsOf(notes.map((n) => n.denominationLog2));
+    const needed = amount + feeReserve;
+    const inputs = coverValue(holdings, needed, fee, this.inputsMax());
+    if (!inputs) {
+      const balance = sumOf(notes.map((n) => n.denominationLog2));
+      throw new WalletError(
+        "insufficient_funds",
+        `the wallet holds ${balance}; withdrawing ${amount} needs ${needed} (with the federation's Monero fee reserve of ` +
+          `${feeReserve}) plus the mint's fee of ${fee} per note spent`,
+        { balance: balance.toString(), amount: amount.toString(), feeReserve: feeReserve.toString() },
+      );
+    }
+    const change = decompose(
+      sumOf(inputs) - fee * BigInt(inputs.length) - needed,
+      this.mint.config.denominationsLog2,
+    );
+    if (change.notes.length > this.outputsMax())
+      throw new WalletError(
+        "invalid_amount",
+        `withdrawing ${amount} leaves change of ${change.notes.length} notes, more than one transaction may issue ` +
+          `(${this.outputsMax()}): combine first`,
+      );
+    return this.prepare("withdraw", {
+      own: pickNotes(notes, inputs),
+      outputs: change.notes,
+      extra: [{ module, amount, payload }],
+      payout: { output: change.notes.length, address, amount: amount.toString() },
+    });
+  }
+
+  /** The payout's outcome as t guardians agree, or undefined while they do not (one is a block behind). */
+  private async payoutView(
+    client: FederationClient,
+    txid: string,
+    output: number,
+  ): Promise<PayoutOutcome | undefined> {
+    try {
+      return (await client.queryConsensus(payoutPath(txid, output), PayoutOutcomeSchema)).value;
+    } catch (e) {
+      if (e instanceof NoQuorumError) return undefined;
+      throw e;
+    }
+  }
+
   // ---- preparing transactions ------------------------------------------------------------------
 
   /** The mint counts notes per transaction on each side (inputs and outputs). */
@@ -1164,6 +1305,10 @@ export class Wallet implements WalletApi {
       /** Keys that sign the `faucet` inputs (a deposit's claim key), in their order. */
       readonly signers?: readonly Signer[];
       readonly outputs: readonly number[];
+      /** Outputs of other modules, after the mint's (a payout): part of the signed transaction. */
+      readonly extra?: readonly TxOutput[];
+      /** A withdrawal: its payout output, kept in the operation. */
+      readonly payout?: PendingOp["payout"];
       /** A deposit: its claim record is deleted in the same write, and kept in the operation. */
       readonly claim?: ClaimRecord;
       readonly outgoing?: OutgoingRecord;
@@ -1211,6 +1356,7 @@ export class Wallet implements WalletApi {
       amount: denominationAmount(p.denominationLog2),
       payload: encodeMintOutput({ denominationLog2: p.denominationLog2, blindedMessage: p.blindedMessage }),
     }));
+    outputs.push(...(parts.extra ?? []));
     const tx = buildTransaction(inputs, outputs, signers, sha256, this.options.crypto.random(32));
     const op: PendingOp = {
       txid: txidHex(tx, sha256),
@@ -1222,6 +1368,7 @@ export class Wallet implements WalletApi {
       outputs: prepared.map((p, i) => ({ index: p.index, denominationLog2: p.denominationLog2, output: i })),
       ...(parts.outgoing ? { outgoing: parts.outgoing } : {}),
       ...(parts.claim ? { claim: parts.claim } : {}),
+      ...(parts.payout ? { payout: parts.payout } : {}),
     };
     await this.db.write([
       put(K_COUNTER, json({ next: first + prepared.length })),
@@ -1895,6 +2042,50 @@ function progressOf(view: DepositView, claim: ClaimRecord, t: number): DepositPr
         ...(view.amount === undefined ? {} : { amount: BigInt(view.amount) }),
       };
   }
+}
+
+/** The progress a payout outcome means, in words. */
+function withdrawProgressOf(txid: string, outcome: PayoutOutcome): WithdrawProgress {
+  const base = {
+    txid,
+    stage: outcome.state,
+    ...(outcome.moneroTxid ? { moneroTxid: outcome.moneroTxid } : {}),
+  };
+  switch (outcome.state) {
+    case "queued":
+      return { ...base, message: "queued for the next Monero transaction" };
+    case "signing":
+      return {
+        ...base,
+        message: `the guardians' wallets are signing` + (outcome.round ? ` (${outcome.round})` : ""),
+      };
+    case "submitted":
+      return {
+        ...base,
+        message:
+          `submitted as Monero transaction ${outcome.moneroTxid ?? "?"}` +
+          (outcome.confirmations !== undefined ? `, ${outcome.confirmations} confirmations` : ""),
+        ...(outcome.confirmations !== undefined ? { confirmations: outcome.confirmations } : {}),
+      };
+    case "confirmed":
+      return {
+        ...base,
+        message: `confirmed in Monero transaction ${outcome.moneroTxid ?? "?"}`,
+        ...(outcome.confirmations !== undefined ? { confirmations: outcome.confirmations } : {}),
+      };
+  }
+}
+
+function withdrawReporter(
+  onProgress: ((p: WithdrawProgress) => void) | undefined,
+): (p: WithdrawProgress) => void {
+  let last = "";
+  return (p) => {
+    const key = `${p.stage}|${p.message}`;
+    if (key === last) return;
+    last = key;
+    onProgress?.(p);
+  };
 }
 
 /** Calls `onProgress` only when what it would say changes. */
