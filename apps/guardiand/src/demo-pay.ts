@@ -50,7 +50,8 @@ async function main(): Promise<void> {
     `Paid ${formatXmr(amount)} XMR (fee ${formatXmr(sent.fee)}) to the federation ${state.federationAddress.slice(0, 12)}…\n` +
       `  txid    ${sent.txid}\n  tx key  ${txKey}\n` +
       `Claim it (it confirms after 2 blocks; npm start mines one every few seconds):\n` +
-      `  conclave --data .tmp/alice claim --txid ${sent.txid} --tx-key ${txKey}\n`,
+      `  conclave --data .tmp/alice claim --txid ${sent.txid} --tx-key ${txKey}\n` +
+      `The demo wallet's own address, to withdraw back to:\n  ${(await wallet.getAddress()).address}\n`,
   );
 }
 
