@@ -26,7 +26,7 @@ import {
   txidHex,
 } from "@conclave/core-common";
 import type { TxOutput } from "@conclave/core-common";
-import { FederationClient } from "@conclave/core-client";
+import { FederationClient, NoQuorumError } from "@conclave/core-client";
 import { NodeSigner, sha256 } from "@conclave/core-server";
 import {
   DEV_MODULES_WITH_MINT,
@@ -171,8 +171,20 @@ async function heights(): Promise<HeightView> {
   return (await (await fetch(`${url}/v1/modules/monero/height`)).json()) as HeightView;
 }
 
+/**
+ * The deposit as t guardians agree on it. Its view carries the agreed height, which moves with every
+ * block: a guardian one block behind the others answers differently for a moment, so a missing
+ * quorum is asked again (bounded), as the wallet does.
+ */
 async function view(txid: string): Promise<DepositView> {
-  return (await client.queryConsensus(depositPath(txid), DepositViewSchema)).value;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return (await client.queryConsensus(depositPath(txid), DepositViewSchema)).value;
+    } catch (e) {
+      if (!(e instanceof NoQuorumError) || attempt >= 50) throw e;
+      await sleep(100);
+    }
+  }
 }
 
 async function post(
