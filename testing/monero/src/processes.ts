@@ -90,24 +90,17 @@ function signalPid(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-/**
- * A TCP port free on 127.0.0.1 a moment ago, drawn at random from 20000–32767: below Linux's
- * ephemeral range (32768–60999), where the OS puts every `listen(0)` and every outgoing connection of
- * the many processes a test run starts, so another process is unlikely to take it before it is used.
- */
-export async function freePort(): Promise<number> {
-  for (let attempt = 0; ; attempt++) {
-    const port = 20_000 + Math.floor(Math.random() * 12_768);
-    const free = await new Promise<boolean>((resolve, reject) => {
-      const server = createServer();
-      server.once("error", (e: NodeJS.ErrnoException) =>
-        e.code === "EADDRINUSE" || e.code === "EACCES" ? resolve(false) : reject(e),
-      );
-      server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+/** A TCP port that was free on 127.0.0.1 a moment ago (a caller retries if someone takes it meanwhile). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
     });
-    if (free) return port;
-    if (attempt >= 100) throw new Error("no free TCP port found in 20000-32767");
-  }
+  });
 }
 
 /**

@@ -25,18 +25,14 @@ interface Federation {
 }
 
 async function freePort(): Promise<number> {
-  for (let attempt = 0; ; attempt++) {
-    const port = 20_000 + Math.floor(Math.random() * 12_768);
-    const free = await new Promise<boolean>((resolve, reject) => {
-      const server = net.createServer();
-      server.once("error", (e: NodeJS.ErrnoException) =>
-        e.code === "EADDRINUSE" || e.code === "EACCES" ? resolve(false) : reject(e),
-      );
-      server.listen(port, HOST, () => server.close(() => resolve(true)));
-    });
-    if (free) return port;
-    if (attempt >= 100) throw new Error("no free TCP port found in 20000-32767");
-  }
+  const server = net.createServer();
+  server.listen(0, HOST);
+  await once(server, "listening");
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("no TCP address");
+  server.close();
+  await once(server, "close");
+  return address.port;
 }
 
 async function federation(size: number): Promise<Federation> {
