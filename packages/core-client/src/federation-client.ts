@@ -559,20 +559,12 @@ export class FederationClient {
     equal: (a: T, b: T) => boolean = sameJson,
     options: CallOptions = {},
   ): Promise<Agreement<T>> {
-    checkApiPath(path);
-    const { decision, answers } = await fanOut(
-      this.all(),
+    return this.agreeOn(
+      "POST",
+      path,
       (g, signal) => this.http[g]!.post(path, body, schema, { signal }),
-      (answers, pending) => decideAgreement(answers, pending, this.t, equal),
-      this.fanOutOptions(`POST ${path}`, true, options.signal),
-    );
-    const agreed = decision?.agreed;
-    if (agreed)
-      return { value: agreed.value, agreedBy: [...agreed.guardians].sort((a, b) => a - b), answers };
-    throw new NoQuorumError(
-      `no ${this.t} guardians gave the same answer to POST ${path}`,
-      this.t,
-      summarize(this.guardians, answers, (v) => canonicalJson(v).slice(0, 300)),
+      equal,
+      options,
     );
   }
 
@@ -624,6 +616,31 @@ export class FederationClient {
     return [...answers].sort((a, b) => a.guardian - b.guardian);
   }
 
+  /** Asks every guardian (`task`) and returns the value t of them agree on, or throws NoQuorumError. */
+  private async agreeOn<T>(
+    method: "GET" | "POST",
+    path: string,
+    task: (guardian: number, signal: AbortSignal) => Promise<T>,
+    equal: (a: T, b: T) => boolean,
+    options: CallOptions,
+  ): Promise<Agreement<T>> {
+    checkApiPath(path);
+    const { decision, answers } = await fanOut(
+      this.all(),
+      task,
+      (answers, pending) => decideAgreement(answers, pending, this.t, equal),
+      this.fanOutOptions(`${method} ${path}`, true, options.signal),
+    );
+    const agreed = decision?.agreed;
+    if (agreed)
+      return { value: agreed.value, agreedBy: [...agreed.guardians].sort((a, b) => a - b), answers };
+    throw new NoQuorumError(
+      `no ${this.t} guardians gave the same answer to ${method} ${path}`,
+      this.t,
+      summarize(this.guardians, answers, (v) => canonicalJson(v).slice(0, 300)),
+    );
+  }
+
   private guardianHttp(guardian: number): GuardianHttp {
     const h = this.http[guardian];
     if (!h) throw new InvalidRequestError(`no guardian ${guardian}; this federation has ${this.n}`);
@@ -644,20 +661,12 @@ export class FederationClient {
     equal: (a: T, b: T) => boolean = sameJson,
     options: CallOptions = {},
   ): Promise<Agreement<T>> {
-    checkApiPath(path);
-    const { decision, answers } = await fanOut(
-      this.all(),
+    return this.agreeOn(
+      "GET",
+      path,
       (g, signal) => this.http[g]!.get(path, schema, { signal }),
-      (answers, pending) => decideAgreement(answers, pending, this.t, equal),
-      this.fanOutOptions(`GET ${path}`, true, options.signal),
-    );
-    const agreed = decision?.agreed;
-    if (agreed)
-      return { value: agreed.value, agreedBy: [...agreed.guardians].sort((a, b) => a - b), answers };
-    throw new NoQuorumError(
-      `no ${this.t} guardians gave the same answer to GET ${path}`,
-      this.t,
-      summarize(this.guardians, answers, (v) => canonicalJson(v).slice(0, 300)),
+      equal,
+      options,
     );
   }
 }

@@ -38,6 +38,7 @@ import {
   type TbsErrorCode,
   type TbsResult,
 } from "@conclave/core-common/tbs";
+import { toHex } from "@conclave/core-common";
 
 /** The 2-argument PT constructor (a Miller loop) is in the bindings but missing from their typings. */
 interface MillerLoopConstructor {
@@ -127,7 +128,7 @@ const KEY_CACHE_ENTRIES = 4096;
 const decodedKeys = new Map<string, P2_Affine>();
 
 function decodeKey(what: string, bytes: Uint8Array): TbsResult<P2_Affine> {
-  const id = bytes instanceof Uint8Array && bytes.length === 96 ? keyId(bytes) : undefined;
+  const id = bytes instanceof Uint8Array && bytes.length === 96 ? toHex(bytes) : undefined;
   const known = id === undefined ? undefined : decodedKeys.get(id);
   if (known) return { ok: true, value: known };
   const decoded = decodeG2(bytes);
@@ -139,12 +140,6 @@ function decodeKey(what: string, bytes: Uint8Array): TbsResult<P2_Affine> {
     return { ok: true, value: decoded.point };
   }
   return fail(decoded.error.code, `${what}: ${decoded.error.message}`);
-}
-
-function keyId(bytes: Uint8Array): string {
-  let s = "";
-  for (const b of bytes) s += b.toString(16).padStart(2, "0");
-  return s;
 }
 
 function isNonZeroScalar(value: bigint): boolean {
@@ -337,7 +332,7 @@ export function verifyKeyedNotesBatch(notes: readonly KeyedNote[], rng: Rng): bo
   for (const note of notes) {
     const sig = decodePoint("note signature", note.signature);
     if (!sig.ok) return false;
-    const id = Buffer.from(note.publicKey).toString("hex");
+    const id = toHex(note.publicKey);
     let g = groups.get(id);
     if (!g) {
       const key = decodeKey("aggregate public key", note.publicKey);

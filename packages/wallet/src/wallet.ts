@@ -1059,7 +1059,7 @@ export class Wallet implements WalletApi {
       const op = await this.prepareWithdraw(monero.instanceId, to, amount, terms.feeReserve, payload);
       return { result: await this.execute(op), output: op.payout?.output ?? 0 };
     });
-    const report = withdrawReporter(options.onProgress);
+    const report = progressReporter(options.onProgress);
     const client = await this.client();
     const pollMs = options.pollMs ?? 1000;
     const deadline = this.now() + (options.timeoutMs ?? WITHDRAW_WAIT_MS_DEFAULT);
@@ -2076,22 +2076,10 @@ function withdrawProgressOf(txid: string, outcome: PayoutOutcome): WithdrawProgr
   }
 }
 
-function withdrawReporter(
-  onProgress: ((p: WithdrawProgress) => void) | undefined,
-): (p: WithdrawProgress) => void {
-  let last = "";
-  return (p) => {
-    const key = `${p.stage}|${p.message}`;
-    if (key === last) return;
-    last = key;
-    onProgress?.(p);
-  };
-}
-
-/** Calls `onProgress` only when what it would say changes. */
-function progressReporter(
-  onProgress: ((p: DepositProgress) => void) | undefined,
-): (p: DepositProgress) => void {
+/** Calls `onProgress` only when what it would say changes (deposit and withdrawal progress alike). */
+function progressReporter<P extends { readonly stage: string; readonly message: string }>(
+  onProgress: ((p: P) => void) | undefined,
+): (p: P) => void {
   let last = "";
   return (p) => {
     const key = `${p.stage}|${p.message}`;

@@ -25,6 +25,7 @@ import {
   type PointShare,
   type Rng,
 } from "../threshold/poly.js";
+import { toHex } from "../bytes.js";
 import { decodeG1, decodeG2, encodeG1, type PointErrorCode } from "../threshold/shares.js";
 
 /** RFC 9380 hash_to_curve suite BLS12381G1_XMD:SHA-256_SSWU_RO_ with the note-hashing domain tag. */
@@ -73,7 +74,7 @@ const KEY_CACHE_ENTRIES = 4096;
 const decodedKeys = new Map<string, G2Point>();
 
 function decodeKey(what: string, bytes: Uint8Array): TbsResult<G2Point> {
-  const id = bytes instanceof Uint8Array && bytes.length === 96 ? keyId(bytes) : undefined;
+  const id = bytes instanceof Uint8Array && bytes.length === 96 ? toHex(bytes) : undefined;
   const known = id === undefined ? undefined : decodedKeys.get(id);
   if (known) return { ok: true, value: known };
   const decoded = decodeG2(bytes);
@@ -85,12 +86,6 @@ function decodeKey(what: string, bytes: Uint8Array): TbsResult<G2Point> {
     return { ok: true, value: decoded.point };
   }
   return fail(decoded.error.code, `${what}: ${decoded.error.message}`);
-}
-
-function keyId(bytes: Uint8Array): string {
-  let s = "";
-  for (const b of bytes) s += b.toString(16).padStart(2, "0");
-  return s;
 }
 
 function isNonZeroScalar(value: bigint): boolean {
@@ -295,7 +290,7 @@ export function verifyKeyedNotesBatch(notes: readonly KeyedNote[], rng: Rng): bo
   for (const note of notes) {
     const sig = decodePoint("note signature", note.signature);
     if (!sig.ok) return false;
-    const id = bytesHex(note.publicKey);
+    const id = toHex(note.publicKey);
     let g = groups.get(id);
     if (!g) {
       const key = decodeKey("aggregate public key", note.publicKey);
@@ -319,12 +314,6 @@ export function verifyKeyedNotesBatch(notes: readonly KeyedNote[], rng: Rng): bo
   for (const g of groups.values())
     pairs.push({ g1: mulAddUnsafe(bls12_381.G1.Point, g.hashes, g.coefficients), g2: g.key });
   return Fp12.eql(bls12_381.pairingBatch(pairs), Fp12.ONE);
-}
-
-function bytesHex(b: Uint8Array): string {
-  let s = "";
-  for (const x of b) s += x.toString(16).padStart(2, "0");
-  return s;
 }
 
 /** Positions of the notes that do not verify: one multi-key batch first, then one by one. */
