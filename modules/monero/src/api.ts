@@ -98,3 +98,32 @@ export const DepositViewSchema = z.strictObject({
   refusedClaimsNotListed: z.number().int().min(0),
 });
 export type DepositView = z.infer<typeof DepositViewSchema>;
+
+/** GET reserves: this guardian's multisig wallet balance against what is owed (reserves.ts). */
+export const ReservesViewSchema = z.strictObject({
+  state: z.enum(["ok", "short", "stale", "unknown"]),
+  detail: z.string(),
+  /** ecashBacking + credited, piconero. */
+  required: amount,
+  /** Σ deposits spent into e-cash − Σ (payout + fee reserve). */
+  ecashBacking: z.string().regex(/^-?\d{1,20}$/),
+  /** Σ deposits credited to claim keys, not yet spent. */
+  credited: amount,
+  agreedHeight: z.number().int().min(0),
+  wallet: z
+    .strictObject({
+      balance: amount,
+      unlocked: amount,
+      locked: amount,
+      height: z.number().int().min(0),
+      multisigImportNeeded: z.boolean(),
+      checkedAt: z.string(),
+    })
+    .optional(),
+  /** balance − required; negative when short. */
+  surplus: z
+    .string()
+    .regex(/^-?\d{1,20}$/)
+    .optional(),
+});
+export type ReservesView = z.infer<typeof ReservesViewSchema>;

@@ -252,5 +252,7 @@ export const moneroLocalSchema = z.strictObject({
   walletRpcUrl: z.url({ protocol: /^https?$/ }),
   /** How often the chain is polled. */
   pollMs: z.number().int().min(50).max(600_000).default(2_000),
+  /** How often this guardian reads its multisig wallet's balance for the reserves check. */
+  reservesPollMs: z.number().int().min(100).max(3_600_000).default(30_000),
 });
 export type MoneroLocal = z.output<typeof moneroLocalSchema>;

@@ -7,6 +7,7 @@ import { RpcPayoutWallet } from "./payout-watcher.js";
 import type { MoneroConfig, MoneroLocal } from "./common.js";
 import { MoneroServerModule } from "./server.js";
 import { RpcChainSource } from "./watcher.js";
+import { RpcReservesSource } from "./reserves.js";
 
 export class MoneroConfigError extends Error {
   override readonly name = "MoneroConfigError";
@@ -79,6 +80,8 @@ export function moneroModuleFactory(
             total: c.guardians,
             multisigAddress: c.address,
           }),
+          reserves: new RpcReservesSource(l.walletRpcUrl),
+          reservesPollMs: l.reservesPollMs,
         }
       : undefined,
   );

@@ -6,5 +6,6 @@ export * from "./state.js";
 export * from "./watcher.js";
 export * from "./payouts.js";
 export * from "./payout-watcher.js";
+export * from "./reserves.js";
 export * from "./server.js";
 export * from "./factory.js";

@@ -36,7 +36,7 @@ import type {
 import type { z } from "zod";
 import { ClaimRequestSchema } from "./api.js";
 import { sha256 } from "@conclave/core-server";
-import type { AttestationView, ClaimAnswer, DepositView, HeightView } from "./api.js";
+import type { AttestationView, ClaimAnswer, DepositView, HeightView, ReservesView } from "./api.js";
 import {
   MONERO_KIND,
   agreedHeight,
@@ -58,6 +58,8 @@ import { MoneroState, MoneroStateWriter, REFUSED_LISTED_MAX, sameVerdict } from 
 import type { DepositRecord, RefusalReason } from "./state.js";
 import { ChainWatcher } from "./watcher.js";
 import type { ChainSource } from "./watcher.js";
+import { ReservesMonitor } from "./reserves.js";
+import type { Owed, ReservesReport, ReservesSource } from "./reserves.js";
 
 /** Claims this guardian holds for proposing at once (the API refuses more: 503, try another guardian). */
 export const CLAIM_QUEUE_MAX = 256;
@@ -77,6 +79,10 @@ export interface MoneroBackground {
   readonly autoPoll?: boolean;
   /** This guardian's share of the multisig wallet: without it the guardian signs no payout. */
   readonly payoutWallet?: PayoutWallet;
+  /** This guardian's wallet balance, checked against what is owed (reserves.ts). */
+  readonly reserves?: ReservesSource;
+  /** How often the reserves are read (default 30 s). */
+  readonly reservesPollMs?: number;
 }
 
 interface QueuedClaim {
@@ -120,6 +126,9 @@ export class MoneroServerModule implements ServerModule {
   private context: ModuleContext | undefined;
   private watcher: ChainWatcher | undefined;
   private signer: PayoutSigner | undefined;
+  private reservesMonitor: ReservesMonitor | undefined;
+  /** What is owed as of the latest audit (after every block): the reserves monitor compares against it. */
+  private owedCache: Owed | undefined;
   readonly payouts: Payouts;
   private readonly queue = new Map<string, QueuedClaim>();
 
@@ -151,6 +160,13 @@ export class MoneroServerModule implements ServerModule {
         summary:
           "A deposit's claim, attestations, credited amount, confirmations at the agreed height, and whether it is spendable or spent",
         handle: ({ params, db }): DepositView => this.depositView(db, txidParam(params)),
+      },
+      {
+        method: "GET",
+        path: "reserves",
+        summary:
+          "This guardian's view of the reserves: its multisig wallet's balance (confirmed, unlocked, locked) against what is owed (e-cash backing + credited deposits): ok, short, stale or unknown",
+        handle: ({ db }): ReservesView => this.reservesView(db),
       },
       {
         method: "GET",
@@ -192,14 +208,22 @@ export class MoneroServerModule implements ServerModule {
         log: context.log,
         onChange: () => context.wake(),
       });
+    if (this.background.reserves)
+      this.reservesMonitor = new ReservesMonitor({
+        source: this.background.reserves,
+        pollMs: this.background.reservesPollMs ?? 30_000,
+        owed: () => this.owedCache,
+        log: context.log,
+      });
     if (this.background.autoPoll !== false) {
       this.watcher.start();
       this.signer?.start();
+      this.reservesMonitor?.start();
     }
   }
 
   async stop(): Promise<void> {
-    await Promise.all([this.watcher?.stop(), this.signer?.stop()]);
+    await Promise.all([this.watcher?.stop(), this.signer?.stop(), this.reservesMonitor?.stop()]);
   }
 
   /** The payout signer, for tests that drive its work by hand. */
@@ -529,9 +553,56 @@ export class MoneroServerModule implements ServerModule {
    * actually paid is at most the reserves (the signers' check), so the wallet holds at least this.
    */
   audit(db: ReadTx): Audit {
+    const owed = this.owed(db);
+    this.owedCache = owed;
+    return { assets: owed.ecashBacking, liabilities: 0n };
+  }
+
+  /** What the multisig wallet must hold (reserves.ts): the audit's assets plus credited, unspent deposits. */
+  owed(db: ReadTx): Owed {
+    const state = new MoneroState(db);
     return {
-      assets: new MoneroState(db).totals().deposited - this.payouts.paidOut(db),
-      liabilities: 0n,
+      ecashBacking: state.totals().deposited - this.payouts.paidOut(db),
+      credited: state.creditedOutstanding(),
+      agreedHeight: state.agreedHeight(),
+    };
+  }
+
+  /** The reserves monitor, for tests that drive its reads by hand. */
+  get reserves(): ReservesMonitor | undefined {
+    return this.reservesMonitor;
+  }
+
+  reservesView(db: ReadTx): ReservesView {
+    const owed = this.owed(db);
+    const r: ReservesReport = this.reservesMonitor
+      ? this.reservesMonitor.report(owed)
+      : {
+          state: "unknown",
+          detail: "this guardian has no wallet-rpc configured for the module (guardian.local.json)",
+          required: owed.ecashBacking + owed.credited,
+          owed,
+        };
+    return {
+      state: r.state,
+      detail: r.detail,
+      required: r.required.toString(),
+      ecashBacking: owed.ecashBacking.toString(),
+      credited: owed.credited.toString(),
+      agreedHeight: owed.agreedHeight,
+      ...(r.wallet
+        ? {
+            wallet: {
+              balance: r.wallet.balance.toString(),
+              unlocked: r.wallet.unlocked.toString(),
+              locked: r.wallet.locked.toString(),
+              height: r.wallet.height,
+              multisigImportNeeded: r.wallet.importNeeded,
+              checkedAt: new Date(r.wallet.checkedAtMs).toISOString(),
+            },
+          }
+        : {}),
+      ...(r.surplus === undefined ? {} : { surplus: r.surplus.toString() }),
     };
   }
 

@@ -22,6 +22,8 @@ const K_REFUSED = 0x05;
 const K_OPEN = 0x06;
 const K_TOTALS = 0x07;
 const K_CLOSED = 0x08;
+/** Σ amounts of deposits in state "credited" (kept by putDeposit); 0x09.. are payouts.ts's keys. */
+const K_CREDITED = 0x1f;
 
 export const STATE_CODES = { open: 1, credited: 2, spent: 3, rejected: 4, expired: 5 } as const;
 export type RecordState = keyof typeof STATE_CODES;
@@ -218,6 +220,12 @@ export class MoneroState {
     }
   }
 
+  /** Σ amounts credited to claim keys and not yet spent into the federation (owed to the depositors). */
+  creditedOutstanding(): bigint {
+    const v = this.db.get(Uint8Array.of(K_CREDITED));
+    return v ? new Reader(v).u64big() : 0n;
+  }
+
   totals(): { deposited: bigint; count: bigint } {
     const v = this.db.get(Uint8Array.of(K_TOTALS));
     if (!v) return { deposited: 0n, count: 0n };
@@ -239,8 +247,22 @@ export class MoneroStateWriter extends MoneroState {
     this.w.put(Uint8Array.of(K_AGREED), new Writer().u64(height).finish());
   }
 
+  /** Writes a record, keeping Σ credited-and-unspent amounts as records enter and leave "credited". */
   putDeposit(txid: Uint8Array, d: DepositRecord): void {
+    const before = this.deposit(txid);
+    const was = before?.state === "credited" ? before.amount : 0n;
+    const now = d.state === "credited" ? d.amount : 0n;
+    if (was !== now)
+      this.w.put(
+        Uint8Array.of(K_CREDITED),
+        new Writer().u64big(this.creditedOutstanding() - was + now).finish(),
+      );
     this.w.put(bytesKey(K_DEPOSIT, txid), encodeRecord(d));
+  }
+
+  /** Moves Σ credited-and-unspent by `delta` (subaddress deposits keep it here too: subaddresses.ts). */
+  addCreditedOutstanding(delta: bigint): void {
+    this.w.put(Uint8Array.of(K_CREDITED), new Writer().u64big(this.creditedOutstanding() + delta).finish());
   }
 
   putAttestation(txid: Uint8Array, guardian: number, v: Verdict): void {

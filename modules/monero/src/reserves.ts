@@ -1,0 +1,197 @@
+// Proof of reserves, as far as one guardian can see: its own share of the multisig wallet's balance
+// (confirmed, unlocked and locked) against what the federation owes on this module.
+//
+// What is owed (from the consensus state alone, the same at every guardian):
+//   e-cash backing  Σ deposits spent into the federation − Σ (payout + fee reserve) accepted
+//                   (the module's audit assets: what backs the notes the mint issued for them)
+//   credited        Σ deposits credited to a claim key and not yet spent into e-cash (the depositor
+//                   may spend them at any time)
+// The wallet must hold at least their sum. It holds more while a deposit is unclaimed or not yet
+// confirmed, while a payout is accepted but not yet submitted, and by whatever part of the fee
+// reserves the Monero fee did not use. It can never legitimately hold less.
+//
+// The wallet's view can be behind: its height below the agreed height (a deposit credited at the
+// agreed height may not be in it yet) is "stale", not "short". A multisig wallet also cannot tell
+// by itself that its outputs were spent (their key images need the other guardians' partial key
+// images); every guardian submits each payout's final set, which marks the inputs spent in its own
+// wallet, and wallet-rpc says `multisig_import_needed` when it knows its view is incomplete: that
+// is reported with the figures. A shortfall is logged once when it appears and once when it clears.
+import { WalletRpc } from "@conclave/monero";
+
+/** The wallet's figures at one moment. */
+export interface WalletReserves {
+  /** get_balance "balance": every unspent output, locked or not, incoming change included. */
+  readonly balance: bigint;
+  readonly unlocked: bigint;
+  /** The wallet's block count (how far it has scanned). */
+  readonly height: number;
+  /** The wallet knows some of its outputs' key images are missing (its balance may be too high). */
+  readonly importNeeded: boolean;
+}
+
+/** Where the figures come from: this guardian's own wallet-rpc. */
+export interface ReservesSource {
+  read(): Promise<WalletReserves>;
+}
+
+export class RpcReservesSource implements ReservesSource {
+  private readonly wallet: WalletRpc;
+
+  constructor(walletRpcUrl: string) {
+    this.wallet = new WalletRpc({ url: walletRpcUrl, timeoutMs: 30_000 });
+  }
+
+  async read(): Promise<WalletReserves> {
+    await this.wallet.refresh();
+    const b = await this.wallet.getBalance();
+    const height = await this.wallet.getHeight();
+    return { balance: b.balance, unlocked: b.unlockedBalance, height, importNeeded: b.multisigImportNeeded };
+  }
+}
+
+/** What the federation owes on this module (consensus state only). */
+export interface Owed {
+  readonly ecashBacking: bigint;
+  readonly credited: bigint;
+  readonly agreedHeight: number;
+}
+
+export type ReservesState = "ok" | "short" | "stale" | "unknown";
+
+export interface ReservesReport {
+  readonly state: ReservesState;
+  /** Why the state is what it is, in words for an operator. */
+  readonly detail: string;
+  readonly required: bigint;
+  readonly owed: Owed;
+  readonly wallet?: WalletReserves & { readonly locked: bigint; readonly checkedAtMs: number };
+  /** balance − required (negative when short). */
+  readonly surplus?: bigint;
+}
+
+/** The comparison, a pure function of the two sides. */
+export function compareReserves(
+  owed: Owed,
+  wallet: (WalletReserves & { readonly checkedAtMs: number }) | undefined,
+  lastError?: string,
+): ReservesReport {
+  const required = owed.ecashBacking + owed.credited;
+  if (!wallet)
+    return {
+      state: "unknown",
+      detail: lastError
+        ? `this guardian's wallet could not be read: ${lastError}`
+        : "this guardian's wallet has not been read yet",
+      required,
+      owed,
+    };
+  const view = { ...wallet, locked: wallet.balance - wallet.unlocked };
+  const surplus = wallet.balance - required;
+  if (wallet.height < owed.agreedHeight)
+    return {
+      state: "stale",
+      detail: `the wallet has scanned ${wallet.height} blocks, below the agreed height ${owed.agreedHeight}`,
+      required,
+      owed,
+      wallet: view,
+      surplus,
+    };
+  if (surplus < 0n)
+    return {
+      state: "short",
+      detail: `the multisig wallet holds ${wallet.balance} piconero, ${-surplus} less than the ${required} owed`,
+      required,
+      owed,
+      wallet: view,
+      surplus,
+    };
+  return {
+    state: "ok",
+    detail: wallet.importNeeded
+      ? "the wallet holds at least what is owed (it reports missing multisig key images: its balance may count spent outputs until the next payout round)"
+      : "the wallet holds at least what is owed",
+    required,
+    owed,
+    wallet: view,
+    surplus,
+  };
+}
+
+export interface ReservesMonitorOptions {
+  readonly source: ReservesSource;
+  readonly pollMs: number;
+  /** The latest owed figures (the module caches them from its audit after every block). */
+  readonly owed: () => Owed | undefined;
+  readonly log: (event: string, fields: Record<string, unknown>) => void;
+  readonly now?: () => number;
+}
+
+/** Reads the wallet every pollMs and logs when the comparison turns short, and when it recovers. */
+export class ReservesMonitor {
+  private snapshot: (WalletReserves & { readonly checkedAtMs: number }) | undefined;
+  private lastError: string | undefined;
+  private lastJudged: "ok" | "short" | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+  private readonly now: () => number;
+
+  constructor(private readonly options: ReservesMonitorOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  start(): void {
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** One read and comparison (tests call it directly). Never throws. */
+  async poll(): Promise<void> {
+    try {
+      const r = await this.options.source.read();
+      this.snapshot = { ...r, checkedAtMs: this.now() };
+      this.lastError = undefined;
+    } catch (e) {
+      this.lastError = e instanceof Error ? e.message : String(e);
+    }
+    this.note();
+  }
+
+  /** The comparison against the given owed figures (the API passes the current state's). */
+  report(owed: Owed): ReservesReport {
+    return compareReserves(owed, this.snapshot, this.lastError);
+  }
+
+  /** Logs only judgements (ok, short) that differ from the last one: stale and unknown views judge nothing. */
+  private note(): void {
+    const owed = this.options.owed();
+    if (!owed) return;
+    const r = this.report(owed);
+    if ((r.state !== "ok" && r.state !== "short") || r.state === this.lastJudged) return;
+    const fields = {
+      detail: r.detail,
+      required: r.required.toString(),
+      balance: r.wallet?.balance.toString(),
+      surplus: r.surplus?.toString(),
+    };
+    if (r.state === "short") this.options.log("reserves_short", fields);
+    else this.options.log(this.lastJudged === "short" ? "reserves_recovered" : "reserves_ok", fields);
+    this.lastJudged = r.state;
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.poll().finally(() => {
+        this.running = undefined;
+        this.schedule(this.options.pollMs);
+      });
+    }, ms);
+    this.timer.unref?.();
+  }
+}
