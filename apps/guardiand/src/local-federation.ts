@@ -3,7 +3,6 @@
 // key ceremony, where each guardian makes its own key and shares only the public half.
 import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { toHex } from "@conclave/core-common";
 import type { FederationConfig } from "@conclave/core-common";
@@ -14,20 +13,11 @@ import {
   publicKeyShare,
   randomPolynomial,
 } from "@conclave/core-common/threshold";
-import { ed25519PublicKeyOf, generateEd25519Seed } from "@conclave/core-server";
+import { ed25519PublicKeyOf, freePort, generateEd25519Seed } from "@conclave/core-server";
 import { MODULE_SETUPS } from "./modules.js";
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+/** Where the dev federation and the tests get their ports (core-server's: see ports.ts). */
+export { freePort };
 
 /** A dev federation runs the test-only dummy module so transactions can be made without real money. */
 export const DEV_MODULES: FederationConfig["modules"] = [

@@ -1,4 +1,5 @@
 export * from "./node-crypto.js";
+export * from "./ports.js";
 export * from "./consensus/index.js";
 export * from "./consensus-node.js";
 export * from "./p2p/index.js";

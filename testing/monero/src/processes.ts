@@ -4,7 +4,6 @@
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { openSync, closeSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
 
 export interface ManagedProcess {
   readonly name: string;
@@ -90,18 +89,8 @@ function signalPid(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-/** A TCP port that was free on 127.0.0.1 a moment ago (a caller retries if someone takes it meanwhile). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+/** Ports for monerod and wallet-rpc command lines (core-server's: see its ports.ts). */
+export { freePort } from "@conclave/core-server";
 
 /**
  * Polls `probe` until it returns true; fails early if `process` exits, and after `timeoutMs`.

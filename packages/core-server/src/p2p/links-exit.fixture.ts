@@ -5,18 +5,9 @@ import { once } from "node:events";
 import * as net from "node:net";
 import { ed25519PublicKeyOf, generateEd25519Seed } from "../node-crypto.js";
 import { PeerLinks, type PeerAddress } from "./links.js";
+import { freePort } from "../ports.js";
 
 const HOST = "127.0.0.1";
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, HOST);
-  await once(server, "listening");
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("no TCP address");
-  server.close();
-  await once(server, "close");
-  return address.port;
-}
 
 const seeds: [Uint8Array, Uint8Array, Uint8Array] = [
   generateEd25519Seed(),

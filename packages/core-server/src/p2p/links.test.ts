@@ -15,6 +15,7 @@ import {
   type PeerAddress,
   type PeerLinksOptions,
 } from "./links.js";
+import { freePort } from "../ports.js";
 
 const HOST = "127.0.0.1";
 
@@ -22,17 +23,6 @@ interface Federation {
   federationId: Uint8Array;
   seeds: Uint8Array[];
   peers: PeerAddress[];
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, HOST);
-  await once(server, "listening");
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("no TCP address");
-  server.close();
-  await once(server, "close");
-  return address.port;
 }
 
 async function federation(size: number): Promise<Federation> {

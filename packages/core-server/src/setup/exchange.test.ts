@@ -2,9 +2,7 @@
 // 127.0.0.1; only the module's external system (a Monero wallet in production) is faked, in memory,
 // and it refuses to do any step twice, as make_multisig does.
 import { createHash, randomBytes } from "node:crypto";
-import { once } from "node:events";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -16,6 +14,7 @@ import { CeremonyError, SOFTWARE_VERSION, ceremonyFiles, runCeremony, setupId } 
 import type { CeremonyParams, CeremonyResult, ModuleSetup } from "./ceremony.js";
 import { FRAME_EXCHANGE } from "./exchange.js";
 import type { ModuleExchange, ModuleExchangeContext } from "./exchange.js";
+import { freePort } from "../ports.js";
 
 const HOST = "127.0.0.1";
 const INSTANCE = 3;
@@ -26,17 +25,6 @@ afterAll(async () => {
   await Promise.all(openLinks.map((l) => l.close()));
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, HOST);
-  await once(server, "listening");
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("no TCP address");
-  server.close();
-  await once(server, "close");
-  return address.port;
-}
 
 interface Federation {
   seeds: Uint8Array[];
