@@ -35,8 +35,19 @@ export type Command =
   | { readonly name: "validate"; readonly notes: NotesSource; readonly online: boolean }
   | { readonly name: "backup" }
   | { readonly name: "restore"; readonly invite: string; readonly mnemonic?: MnemonicSource }
-  | { readonly name: "claim"; readonly txid: string; readonly txKey: string }
+  | {
+      readonly name: "claim";
+      readonly txid: string;
+      readonly txKey: string;
+      /** --seal: print the claim sealed to one guardian (for `relay`) instead of posting it. */
+      readonly seal?: { readonly guardian?: number };
+    }
+  | { readonly name: "claim"; readonly wait: string }
+  | { readonly name: "relay"; readonly sealed: NotesSource; readonly url?: string }
   | { readonly name: "withdraw"; readonly address: string; readonly amount: bigint }
+  | { readonly name: "deposit"; readonly wait: boolean }
+  | { readonly name: "balance" }
+  | { readonly name: "withdrawals" }
   | { readonly name: "resume" };
 
 export interface Invocation {
@@ -199,6 +210,10 @@ function buildCommand(spec: CommandSpec, positionals: readonly string[], values:
         const mnemonic = mnemonicOption(values["mnemonic"]);
         return mnemonic === undefined ? { name: spec.name, invite } : { name: spec.name, invite, mnemonic };
       }
+      case "deposit":
+        return { name: "deposit", wait: values["no-wait"] !== true };
+      case "balance":
+      case "withdrawals":
       case "info":
       case "combine":
       case "backup":
@@ -216,22 +231,63 @@ function buildCommand(spec: CommandSpec, positionals: readonly string[], values:
       case "split":
         return { name: "split", denominationLog2: parseDenominationArg(p(0)), count: parseCountArg(p(1)) };
       case "claim":
-        return {
-          name: "claim",
-          txid: hexOption(values["txid"], "--txid", /^[0-9a-fA-F]{64}$/, "64 hex characters"),
-          txKey: hexOption(
-            values["tx-key"],
-            "--tx-key",
-            /^([0-9a-fA-F]{64}){1,17}$/,
-            "64 hex characters (or several such keys joined)",
-          ),
-        };
+        return claimCommand(values);
+      case "relay": {
+        const url = urlOption(values["url"]);
+        const sealed = notesSource(p(0), SEALED_INPUT);
+        return url === undefined ? { name: "relay", sealed } : { name: "relay", sealed, url };
+      }
       case "withdraw":
         return { name: "withdraw", address: moneroAddress(p(0)), amount: parseAmountArg(p(1)) };
       default:
         throw new Error(`command table and parser disagree on "${spec.name}"`);
     }
   });
+}
+
+const TXID_FORM = /^[0-9a-fA-F]{64}$/;
+
+/** claim --txid --tx-key [--seal [--guardian N]], or claim --wait TXID. */
+function claimCommand(values: Values): Command {
+  const given = (name: string) => values[name] !== undefined && values[name] !== false;
+  if (given("wait")) {
+    const clash = ["txid", "tx-key", "seal", "guardian"].find(given);
+    if (clash) throw new UsageError(`--wait finishes a claim already made: leave out --${clash}`);
+    return {
+      name: "claim",
+      wait: hexOption(values["wait"], "--wait", TXID_FORM, "a txid: 64 hex characters"),
+    };
+  }
+  if (given("guardian") && !given("seal")) throw new UsageError("--guardian goes with --seal");
+  const proof = {
+    txid: hexOption(values["txid"], "--txid", TXID_FORM, "64 hex characters"),
+    txKey: hexOption(
+      values["tx-key"],
+      "--tx-key",
+      /^([0-9a-fA-F]{64}){1,17}$/,
+      "64 hex characters (or several such keys joined)",
+    ),
+  };
+  if (!given("seal")) return { name: "claim", ...proof };
+  const g = values["guardian"];
+  if (g === undefined) return { name: "claim", ...proof, seal: {} };
+  if (typeof g !== "string" || !/^\d{1,2}$/.test(g.trim()))
+    throw new UsageError("--guardian is a guardian's index (0, 1, 2, ...; `conclave info` lists them)");
+  return { name: "claim", ...proof, seal: { guardian: Number(g.trim()) } };
+}
+
+function urlOption(value: string | boolean | undefined): string | undefined {
+  if (typeof value !== "string") return undefined;
+  const v = value.trim();
+  let url: URL | undefined;
+  try {
+    url = new URL(v);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== "http:" && url.protocol !== "https:"))
+    throw new UsageError(`--url is a guardian's API URL (http:// or https://), not "${v.slice(0, 60)}"`);
+  return v;
 }
 
 function hexOption(
@@ -272,14 +328,25 @@ function mnemonicOption(value: string | boolean | undefined): MnemonicSource | u
   return { kind: "words", words };
 }
 
-export function notesSource(arg: string): NotesSource {
+/** What a text-or-stdin-or-@FILE argument is called in messages. */
+export interface InputNames {
+  readonly arg: string;
+  readonly thing: string;
+  readonly file: string;
+}
+
+const NOTES_INPUT: InputNames = { arg: "NOTES", thing: "note string", file: "notes.txt" };
+const SEALED_INPUT: InputNames = { arg: "SEALED", thing: "sealed claim", file: "claim.txt" };
+
+export function notesSource(arg: string, names: InputNames = NOTES_INPUT): NotesSource {
   if (arg === "-") return { kind: "stdin" };
   if (arg.startsWith("@")) {
     const path = arg.slice(1);
-    if (path === "") throw new UsageError('"@" needs a file name, e.g. @notes.txt');
+    if (path === "") throw new UsageError(`"@" needs a file name, e.g. @${names.file}`);
     return { kind: "file", path };
   }
   const text = arg.trim();
-  if (text === "") throw new UsageError('NOTES is empty; pass the note string, "-" for stdin or @FILE');
+  if (text === "")
+    throw new UsageError(`${names.arg} is empty; pass the ${names.thing}, "-" for stdin or @FILE`);
   return { kind: "text", text };
 }

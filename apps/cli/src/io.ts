@@ -11,6 +11,8 @@ export interface CliIo {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly homeDir: string;
   readonly stdinIsTty: boolean;
+  /** stdout is a terminal: progress bars are redrawn in place (plain lines otherwise). */
+  readonly stdoutIsTty?: boolean;
   /** All of stdin as UTF-8; rejects past `bytesMax`. */
   readStdin(bytesMax: number): Promise<string>;
   /** One line typed at the terminal after `prompt` (printed on stderr). */
@@ -32,6 +34,7 @@ export function processIo(): CliIo {
     env: process.env,
     homeDir: homedir(),
     stdinIsTty: process.stdin.isTTY === true,
+    stdoutIsTty: process.stdout.isTTY === true,
     readStdin: async (bytesMax) => {
       const chunks: Buffer[] = [];
       let bytes = 0;

@@ -4,12 +4,18 @@ import { formatXmr } from "@conclave/core-common";
 import type {
   BackupResult,
   ClaimDepositResult,
+  DepositAddressResult,
   DepositProgress,
+  ReceiveDepositsResult,
   ReissueResult,
+  RelayResult,
   RestoreResult,
+  SealClaimResult,
   SpendResult,
+  SubaddressDepositProgress,
   ValidateResult,
   WalletInfo,
+  WithdrawalInfo,
   WithdrawProgress,
   WithdrawResult,
 } from "@conclave/wallet";
@@ -31,6 +37,48 @@ function shortId(id: string): string {
   return id.length > 16 ? `${id.slice(0, 16)}…` : id;
 }
 
+/** `conclave deposit`: the address to pay, and how. */
+export function depositAddressLines(r: DepositAddressResult, waiting: boolean): string[] {
+  return [
+    `Pay this Monero subaddress of the federation (from any wallet; no tx key needed):`,
+    ``,
+    `  ${r.address}`,
+    ``,
+    waiting
+      ? `Waiting for the payment (Ctrl-C is safe: \`conclave resume\` issues it later).`
+      : `Then run \`conclave resume\` (any command also does) to turn what it received into notes.`,
+  ];
+}
+
+const BAR_WIDTH = 20;
+
+/**
+ * A subaddress deposit's progress as one line: a bar over the confirmations while they count,
+ * the stage and message otherwise. On a terminal it is redrawn in place.
+ */
+export function subaddressProgressLine(p: SubaddressDepositProgress): string {
+  const message =
+    p.stage === "done" && p.amount !== undefined ? `received ${amountText(p.amount)}` : p.message;
+  if (p.confirmations === undefined || p.confirmationsRequired === undefined)
+    return `  ${p.stage.padEnd(10)} ${message}`;
+  const filled = Math.round(
+    (BAR_WIDTH * Math.min(p.confirmations, p.confirmationsRequired)) / p.confirmationsRequired,
+  );
+  const bar = `[${"#".repeat(filled)}${"-".repeat(BAR_WIDTH - filled)}]`;
+  return `  ${p.stage.padEnd(10)} ${bar} ${p.confirmations}/${p.confirmationsRequired} ${message}`;
+}
+
+export function receivedLines(r: ReceiveDepositsResult, balance: bigint): string[] {
+  return [
+    ...r.deposits.map(
+      (d) =>
+        `Received ${amountText(d.amount)} from Monero deposit ${shortId(d.txid)}` +
+        (d.dust > 0n ? ` (${amountText(d.dust)} below the smallest note stays with the federation)` : ""),
+    ),
+    `Balance: ${amountText(balance)}`,
+  ];
+}
+
 /** One line per change while a deposit claim waits. */
 export function depositProgressLine(p: DepositProgress): string {
   // The wallet's message speaks in base units; the CLI shows amounts in both units.
@@ -47,6 +95,23 @@ export function claimLines(r: ClaimDepositResult): string[] {
   ];
 }
 
+/** On stderr after `claim --seal` (stdout holds the sealed claim alone, for a pipe or a file). */
+export function sealNotice(r: SealClaimResult, dataFlag: string): string[] {
+  return [
+    `Claim of ${shortId(r.txid)} sealed to guardian ${r.guardian} (${r.guardianName}); nothing was sent.`,
+    `Relay it (from any machine): conclave relay <the csealed1... text>`,
+    `Then: conclave${dataFlag} claim --wait ${r.txid}`,
+  ];
+}
+
+export function relayLines(r: RelayResult): string[] {
+  return [
+    r.state === "queued"
+      ? `Guardian ${r.guardian} took the sealed claim of deposit ${shortId(r.txid)}: it will propose it`
+      : `Guardian ${r.guardian} already has the claim of deposit ${shortId(r.txid)} (the guardians ordered it)`,
+  ];
+}
+
 /** One line per change while a withdrawal's payout is signed and confirmed. */
 export function withdrawProgressLine(p: WithdrawProgress): string {
   return `  ${p.stage.padEnd(10)} ${p.message}`;
@@ -60,6 +125,20 @@ export function withdrawLines(r: WithdrawResult, address: string): string[] {
     `Proof: check_tx_key ${r.moneroTxid} ${r.txKey} ${address}`,
     `Transaction ${r.txid}`,
   ];
+}
+
+export function withdrawalsLines(list: readonly WithdrawalInfo[]): string[] {
+  if (list.length === 0) return ["No withdrawals."];
+  const lines: string[] = [];
+  for (const w of list) {
+    lines.push(
+      `${isoTime(w.createdAtMs)}  ${w.state.padEnd(10)}  ${amountText(w.amount)} to ${w.address}`,
+      `  transaction ${w.txid}`,
+    );
+    if (w.moneroTxid) lines.push(`  Monero txid ${w.moneroTxid}`);
+    if (w.txKey && w.moneroTxid) lines.push(`  proof: check_tx_key ${w.moneroTxid} ${w.txKey} ${w.address}`);
+  }
+  return lines;
 }
 
 export function federationLines(info: WalletInfo): string[] {
@@ -137,6 +216,11 @@ export function infoLines(info: WalletInfo): string[] {
       ? "Pending operations: none"
       : `Pending operations: ${info.pendingOperations} (run \`conclave resume\` to finish them)`,
   );
+  const unconfirmed = (info.withdrawals ?? []).filter((w) => w.state !== "confirmed");
+  if (unconfirmed.length > 0)
+    lines.push(
+      `Withdrawals not confirmed yet: ${unconfirmed.length} (\`conclave withdrawals\` asks the guardians and shows them)`,
+    );
   for (const d of info.pendingDeposits ?? [])
     lines.push(
       `Pending Monero deposit claim: ${d.txid} since ${isoTime(d.createdAtMs)} (\`conclave resume\`)`,

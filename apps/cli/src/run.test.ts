@@ -12,12 +12,20 @@ import { runCli } from "./run.js";
 import type {
   ClaimDepositOptions,
   ClaimDepositResult,
+  DepositAddressResult,
   DepositProof,
   NodeWalletEntry,
+  ReceiveDepositsOptions,
+  ReceiveDepositsResult,
   ReissueResult,
+  RelayResult,
+  SealClaimRequest,
+  SealClaimResult,
+  SubaddressDepositProgress,
   WalletApi,
   WalletInfo,
   WithdrawOptions,
+  WithdrawalInfo,
   WithdrawResult,
 } from "@conclave/wallet";
 
@@ -33,6 +41,7 @@ const INVITE = encodeInvite({
 });
 const MNEMONIC = "abandon ability able about above absent absorb abstract absurd abuse access accident";
 const NOTES = "cnotes1AAAAexample";
+const SUBADDRESS = `8${"B".repeat(94)}`;
 
 class Exited extends Error {
   constructor(readonly code: number) {
@@ -47,7 +56,9 @@ interface Captured {
   exitCode?: number;
 }
 
-function fakeIo(options: { stdin?: string; env?: Record<string, string>; tty?: boolean } = {}): {
+function fakeIo(
+  options: { stdin?: string; env?: Record<string, string>; tty?: boolean; stdoutTty?: boolean } = {},
+): {
   io: CliIo;
   cap: Captured;
 } {
@@ -58,6 +69,7 @@ function fakeIo(options: { stdin?: string; env?: Record<string, string>; tty?: b
     env: options.env ?? {},
     homeDir: join(root, "home"),
     stdinIsTty: options.tty ?? false,
+    stdoutIsTty: options.stdoutTty ?? false,
     readStdin: () => Promise.resolve(options.stdin ?? ""),
     promptLine: () => Promise.resolve(options.stdin ?? ""),
     readFile: async (path) => (await import("node:fs/promises")).readFile(path, "utf8"),
@@ -84,8 +96,38 @@ class FakeWallet implements WalletApi {
   balance = 0n;
   closed = false;
   received: string[] = [];
+  sealedClaims: string[] = [];
+  relayed: string[] = [];
+  withdrawn: WithdrawalInfo[] = [];
   onSpend: () => void = () => {};
+  /** What receiveDeposits reports before it issues `depositAmount`. */
+  depositProgress: SubaddressDepositProgress[] = [
+    { stage: "waiting", message: "waiting for a payment to the address" },
+    { stage: "seen", message: "8 seen in the pool", amount: 8n },
+    { stage: "confirming", message: "8: 1 of 3 confirmations", confirmations: 1, confirmationsRequired: 3 },
+    { stage: "confirming", message: "8: 2 of 3 confirmations", confirmations: 2, confirmationsRequired: 3 },
+    {
+      stage: "verifying",
+      message: "3 of 3 confirmations; 2 of 3 guardians attested it",
+      confirmations: 3,
+      confirmationsRequired: 3,
+    },
+    { stage: "issuing", message: "issuing notes for 8" },
+    { stage: "done", message: "received 8", amount: 8n },
+  ];
+  depositAmount = 8n;
   constructor(private readonly dir: string) {}
+
+  depositAddress(): Promise<DepositAddressResult> {
+    return Promise.resolve({ address: SUBADDRESS, index: 3, claimKey: "cd".repeat(32) });
+  }
+  receiveDeposits(address: string, options: ReceiveDepositsOptions = {}): Promise<ReceiveDepositsResult> {
+    if (address !== SUBADDRESS) return Promise.reject(walletError("unknown_address", "not mine"));
+    for (const p of this.depositProgress) options.onProgress?.(p);
+    this.balance += this.depositAmount;
+    const deposits = [{ txid: "e".repeat(64), amount: this.depositAmount, dust: 0n }];
+    return Promise.resolve({ address, deposits, amount: this.depositAmount });
+  }
 
   info(): Promise<WalletInfo> {
     return Promise.resolve({
@@ -176,6 +218,27 @@ class FakeWallet implements WalletApi {
     this.balance += 12n;
     return Promise.resolve({ ...this.result(12n), depositTxid: proof.txid, dust: 0n });
   }
+  sealClaim(request: SealClaimRequest): Promise<SealClaimResult> {
+    const guardian = request.guardian ?? 0;
+    if (guardian > 3)
+      return Promise.reject(walletError("unknown_guardian", `guardian ${guardian} is not one`));
+    this.sealedClaims.push(request.txid);
+    return Promise.resolve({
+      txid: request.txid,
+      guardian,
+      guardianName: `guardian-${guardian}`,
+      sealed: `csealed1SEALED${guardian}`,
+    });
+  }
+  waitDeposit(txid: string, options?: ClaimDepositOptions): Promise<ClaimDepositResult> {
+    if (!this.sealedClaims.includes(txid))
+      return Promise.reject(walletError("unknown_claim", `no pending claim of ${txid}`));
+    return this.claimDeposit({ txid, txKey: "" }, options);
+  }
+  relaySealed(sealed: string): Promise<RelayResult> {
+    this.relayed.push(sealed);
+    return Promise.resolve({ txid: "5e".repeat(32), guardian: 2, state: "queued" });
+  }
   withdraw(address: string, amount: bigint, options?: WithdrawOptions): Promise<WithdrawResult> {
     if (address.startsWith("4Bad"))
       return Promise.reject(
@@ -206,7 +269,20 @@ class FakeWallet implements WalletApi {
       moneroTxid,
     });
     this.balance -= amount;
+    this.withdrawn.unshift({
+      txid: "f".repeat(64),
+      address,
+      amount,
+      state: "confirmed",
+      moneroTxid,
+      txKey: "3c".repeat(32),
+      createdAtMs: Date.UTC(2025, 0, 2, 3, 4, 5),
+      updatedAtMs: Date.UTC(2025, 0, 2, 3, 9, 5),
+    });
     return Promise.resolve({ txid: "f".repeat(64), moneroTxid, txKey: "3c".repeat(32), amount, fee: 10n });
+  }
+  withdrawals(): Promise<WithdrawalInfo[]> {
+    return Promise.resolve(this.withdrawn);
   }
   close() {
     this.closed = true;
@@ -232,6 +308,11 @@ class FakeEntry implements NodeWalletEntry {
   openWallet(dir: string) {
     const w = this.wallets.get(dir);
     return w ? Promise.resolve(w) : Promise.reject(walletError("not_joined", `no wallet in ${dir}`));
+  }
+  readonly relayedTo: { url: string; sealed: string }[] = [];
+  relaySealed(url: string, sealed: string): Promise<RelayResult> {
+    this.relayedTo.push({ url, sealed });
+    return Promise.resolve({ txid: "5e".repeat(32), guardian: 1, state: "already" });
   }
   restoreWallet(dir: string, _invite: string, mnemonic: string) {
     if (this.wallets.has(dir)) return Promise.reject(walletError("already_joined", `${dir} holds a wallet`));
@@ -481,6 +562,77 @@ describe("claim (Monero deposit by proof of payment)", () => {
     const { code, err } = await cli(["--data", dir, "claim", "--txid", "0".repeat(64), "--tx-key", KEY]);
     expect(code).toBe(1);
     expect(err).toContain("error [deposit_rejected]: the guardians refused the claim");
+  });
+});
+
+describe("claim --seal, claim --wait and relay (sealed claims)", () => {
+  const TXID = "5e".repeat(32);
+  const KEY = "9a".repeat(32);
+
+  it("--seal prints the sealed claim alone on stdout, what to do next on stderr, and sends nothing", async () => {
+    const dir = await joined();
+    const proof = ["--txid", TXID, "--tx-key", KEY];
+    const { code, out, err } = await cli(["--data", dir, "claim", ...proof, "--seal", "--guardian", "2"]);
+    expect(code).toBe(0);
+    expect(out).toBe("csealed1SEALED2\n");
+    expect(err).toContain("sealed to guardian 2 (guardian-2); nothing was sent");
+    expect(err).toContain(`claim --wait ${TXID}`);
+    expect(entry.wallets.get(dir)!.balance).toBe(0n);
+  });
+
+  it("--wait finishes a sealed claim (progress, then the amount); an unknown txid is unknown_claim", async () => {
+    const dir = await joined();
+    await cli(["--data", dir, "claim", "--txid", TXID, "--tx-key", KEY, "--seal"]);
+    const { code, out } = await cli(["--data", dir, "claim", "--wait", TXID.toUpperCase()]);
+    expect(code).toBe(0);
+    expect(out).toContain("confirming confirmations 3/3");
+    expect(out).toContain("Received 0.000000000012 XMR (12p)");
+    const other = await cli(["--data", dir, "claim", "--wait", "77".repeat(32)]);
+    expect(other.code).toBe(1);
+    expect(other.err).toContain("error [unknown_claim]");
+  });
+
+  it("refuses contradictory or malformed flags as usage errors (exit 2)", async () => {
+    const dir = await joined();
+    const cases: [string[], RegExp][] = [
+      [
+        ["claim", "--wait", TXID, "--tx-key", KEY],
+        /--wait finishes a claim already made: leave out --tx-key/,
+      ],
+      [["claim", "--wait", TXID, "--seal"], /leave out --seal/],
+      [["claim", "--wait", "5e"], /--wait is a txid/],
+      [["claim", "--txid", TXID, "--tx-key", KEY, "--guardian", "1"], /--guardian goes with --seal/],
+      [
+        ["claim", "--txid", TXID, "--tx-key", KEY, "--seal", "--guardian", "x"],
+        /--guardian is a guardian's index/,
+      ],
+      [["relay"], /missing SEALED/],
+      [["relay", "@"], /"@" needs a file name, e.g. @claim.txt/],
+      [["relay", "csealed1x", "--url", "ftp://x"], /--url is a guardian's API URL/],
+    ];
+    for (const [argv, message] of cases) {
+      const { code, err } = await cli(["--data", dir, ...argv]);
+      expect(code).toBe(2);
+      expect(err).toMatch(message);
+    }
+  });
+
+  it("relay posts through the wallet's federation, or with --url without any wallet", async () => {
+    const dir = await joined();
+    const viaWallet = await cli(["--data", dir, "relay", "csealed1abc"]);
+    expect(viaWallet.code).toBe(0);
+    expect(viaWallet.out).toContain("Guardian 2 took the sealed claim of deposit 5e5e5e5e5e5e5e5e");
+    expect(entry.wallets.get(dir)!.relayed).toEqual(["csealed1abc"]);
+    const file = join(root, "sealed.txt");
+    writeFileSync(file, "csealed1fromfile\n");
+    const noWallet = freshDir();
+    const viaUrl = await cli(["--data", noWallet, "relay", `@${file}`, "--url", "http://127.0.0.1:4001"]);
+    expect(viaUrl.code).toBe(0);
+    expect(viaUrl.out).toContain("Guardian 1 already has the claim");
+    expect(entry.relayedTo).toEqual([{ url: "http://127.0.0.1:4001", sealed: "csealed1fromfile" }]);
+    const missing = await cli(["--data", freshDir(), "relay", "csealed1abc"]);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toContain("to relay without one, give the guardian's --url");
   });
 });
 
@@ -800,10 +952,100 @@ describe("withdraw (Monero payout)", () => {
     expect(err).toContain("error [invalid_address]: output 1: cannot pay 4Bad…: bad checksum");
   });
 
+  it("withdrawals lists none, then each withdrawal with its state, Monero txid and proof line", async () => {
+    const dir = await joined();
+    expect((await cli(["--data", dir, "withdrawals"])).out).toBe("No withdrawals.\n");
+    const wallet = entry.wallets.get(dir)!;
+    wallet.withdrawn.unshift({
+      txid: "e".repeat(64),
+      address: ADDRESS,
+      amount: 5n,
+      state: "signing",
+      createdAtMs: Date.UTC(2025, 0, 1),
+      updatedAtMs: Date.UTC(2025, 0, 1),
+    });
+    expect((await cli(["--data", dir, "withdraw", ADDRESS, "0.25"])).code).toBe(0);
+    const { code, out } = await cli(["--data", dir, "withdrawals"]);
+    expect(code).toBe(0);
+    const lines = out.trimEnd().split("\n");
+    expect(lines[0]).toMatch(/^2025-01-02T03:04:05.*confirmed\s+0\.25 XMR \(250000000000p\) to 4A+$/);
+    expect(lines).toContain(`  Monero txid ${"7a".repeat(32)}`);
+    expect(lines).toContain(`  proof: check_tx_key ${"7a".repeat(32)} ${"3c".repeat(32)} ${ADDRESS}`);
+    expect(lines.find((l) => l.includes("signing"))).toContain("0.000000000005 XMR (5p)");
+    const json = JSON.parse((await cli(["--data", dir, "--json", "withdrawals"])).out) as {
+      withdrawals: { state: string; amount: string }[];
+    };
+    expect(json.withdrawals.map((w) => [w.state, w.amount])).toEqual([
+      ["confirmed", "250000000000"],
+      ["signing", "5"],
+    ]);
+  });
+
   it("has its help", async () => {
     const { code, out } = await cli(["withdraw", "--help"]);
     expect(code).toBe(0);
     expect(out).toContain("withdraw ADDRESS AMOUNT");
     expect(out).toContain("check_tx_key");
+  });
+});
+
+describe("deposit (Monero subaddress) and balance", () => {
+  it("prints the subaddress, one progress line per change with a bar over the confirmations, then the new balance", async () => {
+    const dir = await joined();
+    const { code, out, err } = await cli(["--data", dir, "deposit"]);
+    expect(code).toBe(0);
+    expect(err).toBe("");
+    const lines = out.trimEnd().split("\n");
+    expect(lines).toContain(`  ${SUBADDRESS}`);
+    const progress = lines.filter((l) => /^ {2}[a-z]+ /.test(l));
+    expect(progress.map((l) => l.trim().split(/\s+/)[0])).toEqual([
+      "waiting",
+      "seen",
+      "confirming",
+      "confirming",
+      "verifying",
+      "issuing",
+      "done",
+    ]);
+    expect(progress[2]).toContain("[#######-------------] 1/3");
+    expect(progress[4]).toContain("[####################] 3/3");
+    expect(lines.at(-2)).toBe(`Received 0.000000000008 XMR (8p) from Monero deposit eeeeeeeeeeeeeeee…`);
+    expect(lines.at(-1)).toBe("Balance: 0.000000000008 XMR (8p)");
+  });
+
+  it("on a terminal redraws one bar line in place", async () => {
+    const dir = await joined();
+    const { code, out } = await cli(["--data", dir, "deposit"], { stdoutTty: true });
+    expect(code).toBe(0);
+    const redraws = out.split("\r\x1b[2K");
+    expect(redraws).toHaveLength(8); // the address block, then 7 redraws of the same line
+    expect(redraws.slice(1, -1).every((r) => !r.includes("\n"))).toBe(true);
+    expect(redraws.at(-1)).toMatch(/^ {2}done +received .*\nReceived /);
+  });
+
+  it("--no-wait prints only the address; --json gives the address and the result with the balance", async () => {
+    const dir = await joined();
+    const noWait = await cli(["--data", dir, "deposit", "--no-wait"]);
+    expect(noWait.code).toBe(0);
+    expect(noWait.out).toContain(SUBADDRESS);
+    expect(noWait.out).not.toContain("Balance");
+    const json = await cli(["--data", dir, "--json", "deposit"]);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.out)).toMatchObject({ address: SUBADDRESS, amount: "8", balance: "8" });
+    const events = json.err
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { address?: { address: string }; progress?: { stage: string } });
+    expect(events[0]?.address?.address).toBe(SUBADDRESS);
+    expect(events.slice(1).map((e) => e.progress?.stage)).toContain("confirming");
+  });
+
+  it("balance prints the balance alone", async () => {
+    const dir = await joined();
+    await cli(["--data", dir, "dev-faucet", "8p"]);
+    const { code, out } = await cli(["--data", dir, "balance"]);
+    expect(code).toBe(0);
+    expect(out).toBe("Balance: 0.000000000008 XMR (8p)\n");
+    expect(JSON.parse((await cli(["--data", dir, "--json", "balance"])).out)).toEqual({ balance: "8" });
   });
 });

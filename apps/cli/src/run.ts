@@ -21,17 +21,23 @@ import {
   amountText,
   backupLines,
   claimLines,
+  depositAddressLines,
   depositProgressLine,
   infoLines,
   joinLines,
+  receivedLines,
   reissueLines,
+  relayLines,
   restoreLines,
+  sealNotice,
   spendNotice,
+  subaddressProgressLine,
   validateLines,
   withdrawLines,
+  withdrawalsLines,
   withdrawProgressLine,
 } from "./render.js";
-import type { NodeWalletEntry, WalletApi } from "@conclave/wallet";
+import type { DepositProgress, NodeWalletEntry, WalletApi } from "@conclave/wallet";
 
 /** Largest note string or mnemonic read from stdin or a file. */
 export const INPUT_BYTES_MAX = 4 * 1024 * 1024;
@@ -183,14 +189,29 @@ async function execute(
     default:
       break;
   }
+  if (command.name === "relay" && command.url !== undefined) {
+    // A relay needs no wallet: the sealed claim names its guardian, --url says where it is.
+    const sealed = await readNotes(command.sealed, io, "sealed claim");
+    const r = await (await loadEntry()).relaySealed(command.url, sealed);
+    return { json: r, lines: relayLines(r) };
+  }
   if (isEmptyDir(dir)) {
-    throw new CliError("not_joined", `there is no wallet in ${dir}`, { dir });
+    throw new CliError(
+      "not_joined",
+      `there is no wallet in ${dir}${command.name === "relay" ? " (to relay without one, give the guardian's --url)" : ""}`,
+      { dir },
+    );
   }
   // Input first: a wallet operation starts only once everything it needs has been read.
-  const input = "notes" in command ? await readNotes(command.notes, io) : "";
+  const input =
+    "notes" in command
+      ? await readNotes(command.notes, io)
+      : "sealed" in command
+        ? await readNotes(command.sealed, io, "sealed claim")
+        : "";
   const entry = await loadEntry();
   const wallet = await entry.openWallet(dir);
-  return withWallet(wallet, (w) => operate(command, w, input, io, global));
+  return withWallet(wallet, (w) => operate(command, w, input, io, global, dir));
 }
 
 /** A damaged or mistyped invite is caught here, before the wallet touches the directory. */
@@ -211,18 +232,44 @@ async function withWallet<T>(wallet: WalletApi, f: (w: WalletApi) => Promise<T>)
   }
 }
 
-/** `notes`: the note string of reissue and validate, already read. */
+/** `notes`: the note string of reissue and validate (or the sealed claim of relay), already read. */
 async function operate(
   command: Exclude<Command, { name: "help" | "join" | "restore" }>,
   w: WalletApi,
   notes: string,
   io: CliIo,
   global: GlobalOptions,
+  dir: string,
 ): Promise<Output> {
   switch (command.name) {
     case "info": {
       const info = await w.info();
       return { json: info, lines: infoLines(info) };
+    }
+    case "balance": {
+      const info = await w.info();
+      return { json: { balance: info.balance }, lines: [`Balance: ${amountText(info.balance)}`] };
+    }
+    case "deposit": {
+      const address = await w.depositAddress();
+      if (!command.wait) return { json: address, lines: depositAddressLines(address, false) };
+      if (global.json) io.stderr(JSON.stringify({ address }) + "\n");
+      else for (const line of depositAddressLines(address, true)) io.stdout(line + "\n");
+      // A bar redrawn in place on a terminal; one line per change otherwise; JSON lines with --json.
+      const tty = io.stdoutIsTty === true && !global.json;
+      let drawn = false;
+      const r = await w.receiveDeposits(address.address, {
+        onProgress: (p) => {
+          if (global.json) io.stderr(JSON.stringify({ progress: p }, bigintReplacer) + "\n");
+          else if (tty) {
+            io.stdout(`\r\x1b[2K${subaddressProgressLine(p)}`);
+            drawn = true;
+          } else io.stdout(subaddressProgressLine(p) + "\n");
+        },
+      });
+      if (drawn) io.stdout("\n");
+      const balance = (await w.info()).balance;
+      return { json: { ...r, balance }, lines: receivedLines(r, balance) };
     }
     case "dev-faucet": {
       const r = await explainAmount(w, command.amount, () => w.devFaucet(command.amount));
@@ -287,16 +334,33 @@ async function operate(
     case "claim": {
       // Progress as it happens: stdout lines, or JSON lines on stderr with --json (stdout keeps
       // one JSON document, the result).
-      const r = await w.claimDeposit(
-        { txid: command.txid, txKey: command.txKey },
-        {
-          onProgress: (p) =>
-            global.json
-              ? io.stderr(JSON.stringify({ progress: p }, bigintReplacer) + "\n")
-              : io.stdout(depositProgressLine(p) + "\n"),
-        },
-      );
+      const progress = {
+        onProgress: (p: DepositProgress) =>
+          global.json
+            ? io.stderr(JSON.stringify({ progress: p }, bigintReplacer) + "\n")
+            : io.stdout(depositProgressLine(p) + "\n"),
+      };
+      if ("wait" in command) {
+        const r = await w.waitDeposit(command.wait, progress);
+        return { json: r, lines: claimLines(r) };
+      }
+      const proof = { txid: command.txid, txKey: command.txKey };
+      if (command.seal) {
+        const r = await w.sealClaim(
+          command.seal.guardian === undefined ? proof : { ...proof, guardian: command.seal.guardian },
+        );
+        return { json: r, lines: [], raw: `${r.sealed}\n`, notices: sealNotice(r, dataFlag(dir)) };
+      }
+      const r = await w.claimDeposit(proof, progress);
       return { json: r, lines: claimLines(r) };
+    }
+    case "relay": {
+      const r = await w.relaySealed(notes);
+      return { json: r, lines: relayLines(r) };
+    }
+    case "withdrawals": {
+      const list = await w.withdrawals({ refresh: true });
+      return { json: { withdrawals: list }, lines: withdrawalsLines(list) };
     }
     case "withdraw": {
       const r = await w.withdraw(command.address, command.amount, {
@@ -341,12 +405,12 @@ async function explainAmount<T>(w: WalletApi, amount: bigint, f: () => Promise<T
   }
 }
 
-async function readNotes(source: NotesSource, io: CliIo): Promise<string> {
+async function readNotes(source: NotesSource, io: CliIo, what = "note string"): Promise<string> {
   switch (source.kind) {
     case "text":
       return source.text;
     case "stdin": {
-      if (io.stdinIsTty) io.stderr("Paste the note string, then press Enter and Ctrl-D:\n");
+      if (io.stdinIsTty) io.stderr(`Paste the ${what}, then press Enter and Ctrl-D:\n`);
       return nonEmptyInput(await readInput(() => io.readStdin(INPUT_BYTES_MAX), "stdin"), "stdin");
     }
     case "file":

@@ -3,11 +3,12 @@
 // prove the payment, with the `conclave claim` command that turns it into e-cash.
 //
 //   npm run demo:pay -- 1.5 [--dir .tmp/local-federation]
+//   npm run demo:pay -- 1.5 --to <address>   pays another address (a wallet's `conclave deposit` subaddress)
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { WalletRpc, formatXmr, parseXmr } from "@conclave/monero";
+import { WalletRpc, formatXmr, parseAddress, parseXmr } from "@conclave/monero";
 
 export const DemoMoneroSchema = z.strictObject({
   daemonUrl: z.string().url(),
@@ -18,12 +19,12 @@ export type DemoMonero = z.infer<typeof DemoMoneroSchema>;
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
-    options: { dir: { type: "string", default: ".tmp/local-federation" } },
+    options: { dir: { type: "string", default: ".tmp/local-federation" }, to: { type: "string" } },
     allowPositionals: true,
   });
   const [amountText] = positionals;
   if (amountText === undefined || positionals.length !== 1) {
-    process.stderr.write("usage: npm run demo:pay -- <amount in XMR> [--dir DIR]\n");
+    process.stderr.write("usage: npm run demo:pay -- <amount in XMR> [--to ADDRESS] [--dir DIR]\n");
     process.exit(2);
   }
   let amount: bigint;
@@ -41,10 +42,27 @@ async function main(): Promise<void> {
     process.stderr.write(`no running local federation with Monero at ${statePath}: run npm start first\n`);
     process.exit(1);
   }
+  const to = values.to?.trim();
+  if (to !== undefined) {
+    try {
+      // Regtest uses mainnet addresses; a standard address or a subaddress (a deposit subaddress).
+      parseAddress(to, "mainnet", ["standard", "subaddress"]);
+    } catch (e) {
+      process.stderr.write(`--to: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.exit(2);
+    }
+  }
   const wallet = new WalletRpc({ url: state.demoWalletRpcUrl });
   await wallet.refresh();
-  const sent = await wallet.transfer({ destinations: [{ address: state.federationAddress, amount }] });
+  const sent = await wallet.transfer({ destinations: [{ address: to ?? state.federationAddress, amount }] });
   if (sent.txid === undefined) throw new Error("the demo wallet gave no txid (is it a multisig wallet?)");
+  if (to !== undefined) {
+    process.stdout.write(
+      `Paid ${formatXmr(amount)} XMR (fee ${formatXmr(sent.fee)}) to ${to.slice(0, 12)}…\n  txid    ${sent.txid}\n` +
+        `No tx key is needed for a deposit subaddress: the guardians see the payment themselves.\n`,
+    );
+    return;
+  }
   const txKey = sent.txKey ?? (await wallet.getTxKey(sent.txid));
   process.stdout.write(
     `Paid ${formatXmr(amount)} XMR (fee ${formatXmr(sent.fee)}) to the federation ${state.federationAddress.slice(0, 12)}…\n` +

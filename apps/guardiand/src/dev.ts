@@ -12,12 +12,12 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { encodeInvite, encodeSetupCode, parseFederationConfig } from "@conclave/core-common";
+import { encodeInvite, parseFederationConfig } from "@conclave/core-common";
 import { hashAdminPassword } from "@conclave/core-server";
-import { runConclaved, startGuardianFromDir, stopGuardian, waitConnected } from "./guardian-processes.js";
+import { startGuardianFromDir, stopGuardian, waitConnected } from "./guardian-processes.js";
 import type { GuardianProcess, StatusReply } from "./guardian-processes.js";
 import type { DemoMonero } from "./demo-pay.js";
-import { freePort } from "./local-federation.js";
+import { DEV_WALLET_PASSWORD, runLocalCeremony, writeMoneroLocal } from "./monero-federation.js";
 import {
   BLOCKS_BEFORE_FIRST_TRANSFER,
   ensureMoneroInstalled,
@@ -25,7 +25,7 @@ import {
   startRegtest,
 } from "@conclave/testing-monero";
 import type { Regtest } from "@conclave/testing-monero";
-import { inviteOf, setupInit } from "./setup-cli.js";
+import { inviteOf } from "./setup-cli.js";
 
 const { values } = parseArgs({
   options: {
@@ -42,8 +42,6 @@ if (!(blockSeconds >= 1 && blockSeconds <= 600)) {
   process.stderr.write("--block-seconds takes a number from 1 to 600\n");
   process.exit(2);
 }
-const MONERO_INSTANCE = 2;
-const WALLET_PASSWORD = "dev-wallet-password";
 const n = Number(values.guardians);
 if (!Number.isInteger(n) || n < 1 || n > 16) {
   process.stderr.write("--guardians takes a whole number from 1 to 16\n");
@@ -81,8 +79,8 @@ async function startMonero(fresh: boolean): Promise<Regtest> {
   await Promise.all(
     regtest.walletRpcs.map((w, i) =>
       fresh
-        ? w.rpc.createWallet({ filename: names[i]!, password: WALLET_PASSWORD })
-        : w.rpc.openWallet({ filename: names[i]!, password: WALLET_PASSWORD }),
+        ? w.rpc.createWallet({ filename: names[i]!, password: DEV_WALLET_PASSWORD })
+        : w.rpc.openWallet({ filename: names[i]!, password: DEV_WALLET_PASSWORD }),
     ),
   );
   if (fresh) {
@@ -107,63 +105,14 @@ function hasFederation(): boolean {
 async function ceremony(): Promise<void> {
   if (hasFederation()) return;
   console.log(`Key ceremony: ${n} guardians exchange setup codes and run the DKG over TLS…`);
-  const codes: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const code = setupInit(
-      dirs[i]!,
-      `guardian-${i}`,
-      `127.0.0.1:${await freePort()}`,
-      `http://127.0.0.1:${await freePort()}`,
-    );
-    codes.push(encodeSetupCode(code));
-  }
-  const moneroArgs = (i: number): string[] => {
-    if (!net) return [];
-    const modulesFile = join(root, "monero-module.json");
-    writeFileSync(
-      modulesFile,
-      JSON.stringify([
-        {
-          instanceId: MONERO_INSTANCE,
-          kind: "monero",
-          config: { network: "mainnet", confirmations: 2, depositMinPiconero: "1000000" },
-        },
-      ]),
-    );
-    const w = net.walletRpcs[i]!;
-    const localFile = join(dirs[i]!, "setup-local.json");
-    const settings = {
-      walletRpcUrl: w.url,
-      walletName: `guardian-${i}`,
-      walletPassword: WALLET_PASSWORD,
-      walletDir: w.walletDir,
-    };
-    writeFileSync(localFile, JSON.stringify({ modules: { [MONERO_INSTANCE]: settings } }), { mode: 0o600 });
-    return ["--modules", modulesFile, "--local", localFile];
-  };
   const started = Date.now();
-  await Promise.all(
-    dirs.map(
-      async (d, i) =>
-        (
-          await runConclaved([
-            "setup",
-            "run",
-            "--data",
-            d,
-            "--codes",
-            codes.join(","),
-            "--federation-name",
-            "local",
-            "--environment",
-            "dev",
-            "--dummy-module",
-            "--mint",
-            ...moneroArgs(i),
-          ])
-        ).done,
-    ),
-  );
+  await runLocalCeremony({
+    root,
+    dirs,
+    ...(net
+      ? { monero: { walletRpcs: net.walletRpcs.slice(0, n), walletPassword: DEV_WALLET_PASSWORD } }
+      : {}),
+  });
   console.log(`  done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   for (const d of dirs) {
     // Dev only: a fresh admin password per guardian, printed below; operators choose their own.
@@ -179,15 +128,12 @@ try {
   if (withMonero) net = await startMonero(fresh);
   await ceremony();
   if (net) {
-    // Each guardian watches the chain through its own monerod and wallet-rpc (guardian.local.json).
-    for (let i = 0; i < n; i++) {
-      const local = { daemonUrl: net.daemon.url, walletRpcUrl: net.walletRpcs[i]!.url, pollMs: 500 };
-      writeFileSync(
-        join(dirs[i]!, "guardian.local.json"),
-        JSON.stringify({ modules: { [MONERO_INSTANCE]: local } }, null, 2),
-        { mode: 0o600 },
-      );
-    }
+    writeMoneroLocal(
+      dirs,
+      net.daemon.url,
+      net.walletRpcs.slice(0, n).map((w) => w.url),
+      500,
+    );
     const demo = (await net.walletRpcs[n]!.rpc.getAddress()).address;
     const daemon = net.daemon.rpc;
     const federation = parseFederationConfig(

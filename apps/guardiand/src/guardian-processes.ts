@@ -181,3 +181,31 @@ export async function waitConnected(ps: readonly GuardianProcess[], timeoutMs = 
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** A guardian's answer to the IPC `audit` command (amounts as decimal strings). */
+export interface AuditReply {
+  audit: {
+    assets: string;
+    liabilities: string;
+    modules: { instanceId: number; kind: string; assets: string; liabilities: string }[];
+  };
+}
+
+/**
+ * Every guardian's audit, asked again (every 100 ms, `tries` times) until `settled` holds for them
+ * (default: all equal), since a guardian may be a block behind the others; the last answers otherwise.
+ */
+export async function guardianAudits(
+  ps: readonly GuardianProcess[],
+  settled: (replies: readonly AuditReply[]) => boolean = (rs) =>
+    rs.every((r) => JSON.stringify(r.audit) === JSON.stringify(rs[0]?.audit)),
+  tries = 50,
+): Promise<AuditReply[]> {
+  let replies: AuditReply[] = [];
+  for (let i = 0; i < tries; i++) {
+    replies = await Promise.all(ps.map((p) => p.request<AuditReply>({ cmd: "audit" })));
+    if (settled(replies)) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return replies;
+}

@@ -1,2 +1,3 @@
 export * from "./local-federation.js";
 export * from "./guardian-processes.js";
+export * from "./monero-federation.js";

@@ -5,6 +5,9 @@
 //        A proof of payment (txid + tx key) and the Ed25519 key that may spend the deposit. The
 //        guardian checks the form and proposes it; the first claim consensus orders binds the key.
 //        The client posts it to every guardian (one honest guardian is enough to get it ordered).
+//   POST sealed-claims   SealedClaimRequest -> ClaimAnswer
+//        The same claim sealed to this guardian (HPKE to its identity key), e.g. relayed by mail or
+//        I2P: the guardian opens it (only if it is the target) and treats it exactly as POST claims.
 //   GET  height                        -> HeightView      consensus state: t guardians agree
 //   GET  deposits/:txid                -> DepositView     consensus state: t guardians agree
 import { z } from "zod";
@@ -26,6 +29,26 @@ export const ClaimRequestSchema = z.strictObject({
   claimKey: hexBytes(32),
 });
 export type ClaimRequest = z.infer<typeof ClaimRequestSchema>;
+
+/** HPKE's purpose label for a sealed claim (core-common seal.ts binds it, with the guardian, into info). */
+export const SEALED_CLAIM_PURPOSE = "monero/claim";
+/**
+ * Longest sealed claim text: the largest claim (610 bytes, 17 tx key parts) sealed is 939 characters;
+ * the rest is room for the line breaks a relay (mail) inserts.
+ */
+export const SEALED_CLAIM_CHARS_MAX = 2048;
+
+/**
+ * A claim sealed to one guardian (`csealed1…`, the wallet's sealClaim): the plaintext is the Claim
+ * item (txid, claim key, tx key) in its consensus form. Any relay may post it; only its guardian opens it.
+ */
+export const SealedClaimRequestSchema = z.strictObject({
+  sealed: z
+    .string()
+    .min(1)
+    .max(SEALED_CLAIM_CHARS_MAX, `a sealed claim is at most ${SEALED_CLAIM_CHARS_MAX} characters`),
+});
+export type SealedClaimRequest = z.infer<typeof SealedClaimRequestSchema>;
 
 export const ClaimAnswerSchema = z.strictObject({
   txid: hexBytes(32),
@@ -127,3 +150,76 @@ export const ReservesViewSchema = z.strictObject({
     .optional(),
 });
 export type ReservesView = z.infer<typeof ReservesViewSchema>;
+
+// ---- subaddress deposits ------------------------------------------------------------------------
+//   POST subaddresses               SubaddressRequest -> SubaddressAnswer
+//        A claim key asks for its deposit subaddress (signed by it). The guardian proposes the
+//        request; consensus assigns the next index; every guardian's wallet derives the same address.
+//   GET  subaddresses/:claimKey     -> SubaddressView   consensus state (+ the address this guardian's
+//        wallet derives): t guardians agree
+//   GET  subaddresses/:claimKey/seen -> SubaddressSeenView  this guardian's own wallet (pool and
+//        shallow transfers: progress only, never a reason to credit)
+
+export const SubaddressRequestSchema = z.strictObject({
+  claimKey: hexBytes(32),
+  /** Ed25519 signature by claimKey over subaddressRequestMessage(federation address, claimKey). */
+  signature: hexBytes(64),
+});
+export type SubaddressRequest = z.infer<typeof SubaddressRequestSchema>;
+
+export const SubaddressAnswerSchema = z.strictObject({
+  claimKey: hexBytes(32),
+  /** queued: this guardian will propose the request; assigned: consensus bound an index to the key. */
+  state: z.enum(["queued", "assigned"]),
+  index: z.number().int().min(1).optional(),
+  /** The subaddress, once this guardian's wallet has derived it. */
+  address: z.string().optional(),
+});
+export type SubaddressAnswer = z.infer<typeof SubaddressAnswerSchema>;
+
+export const SubaddressDepositViewSchema = z.strictObject({
+  txid: hexBytes(32),
+  /** pending: fewer than t guardians attested it so far; credited: t did; spent: turned into e-cash. */
+  state: z.enum(["pending", "credited", "spent"]),
+  /** Pending: attestations so far. */
+  attestations: z.number().int().min(0),
+  amount: amount.optional(),
+  txHeight: z.number().int().min(0).optional(),
+  /** At the agreed height (0 until credited). */
+  confirmations: z.number().int().min(0),
+  spendable: z.boolean(),
+});
+export type SubaddressDepositView = z.infer<typeof SubaddressDepositViewSchema>;
+
+export const SubaddressViewSchema = z.strictObject({
+  claimKey: hexBytes(32),
+  state: z.enum(["unassigned", "assigned"]),
+  /** The minor index in account 0 of the federation's wallet. */
+  index: z.number().int().min(1).optional(),
+  /** The subaddress, once this guardian's wallet has derived it (t guardians must agree on it). */
+  address: z.string().optional(),
+  agreedHeight: z.number().int().min(0),
+  attestationsRequired: z.number().int().min(1),
+  confirmationsRequired: z.number().int().min(1),
+  /** Deposits not yet spent first, at most 64; the rest are counted. */
+  deposits: z.array(SubaddressDepositViewSchema),
+  depositsNotListed: z.number().int().min(0),
+});
+export type SubaddressView = z.infer<typeof SubaddressViewSchema>;
+
+export const SubaddressSeenViewSchema = z.strictObject({
+  claimKey: hexBytes(32),
+  /** This guardian's node height (block count), when known. */
+  nodeHeight: z.number().int().min(0).optional(),
+  seen: z.array(
+    z.strictObject({
+      txid: hexBytes(32),
+      amount,
+      /** Absent while in the pool. */
+      txHeight: z.number().int().min(0).optional(),
+      /** On this guardian's node (0 in the pool). */
+      confirmations: z.number().int().min(0),
+    }),
+  ),
+});
+export type SubaddressSeenView = z.infer<typeof SubaddressSeenViewSchema>;

@@ -4,3 +4,4 @@ export * from "./common.js";
 export * from "./payout-common.js";
 export * from "./api.js";
 export * from "./client.js";
+export * from "./sealed-claim.js";

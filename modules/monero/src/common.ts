@@ -6,8 +6,14 @@
 //                                                              a proof of payment, bound to claimKey
 //   0x03 Attest  | txid (32) | round u32 | 0x00 | amount u64 | txHeight u64      the deposit is real
 //                | txid (32) | round u32 | reason u8 (≥ 1)                        it is not
-// Transaction input:
+//   0x10 AddressRequest | claimKey (32) | signature (64)   bind the next subaddress to claimKey
+//                                                              (signed by it: subaddressRequestMessage)
+//   0x11 SubaddressSeen | txid (32) | index u32 | amount u64 | txHeight u64
+//                                                              my wallet received `amount` at subaddress
+//                                                              (0, index) in block txHeight, deep enough
+// Transaction inputs:
 //   0x01 Deposit | txid (32)                                   spend a credited, confirmed deposit
+//   0x02 SubaddressDeposit | txid (32) | index u32             the same for a subaddress deposit
 // Transaction output and the payout signing items: payout-common.ts.
 //
 // Heights are monerod's block counts (get_info / get_height "height" = top block height + 1); a
@@ -24,6 +30,12 @@ export const ITEM_HEIGHT = 0x01;
 export const ITEM_CLAIM = 0x02;
 export const ITEM_ATTEST = 0x03;
 export const INPUT_DEPOSIT = 0x01;
+export const ITEM_ADDRESS_REQUEST = 0x10;
+export const ITEM_SUBADDRESS_SEEN = 0x11;
+export const INPUT_SUBADDRESS_DEPOSIT = 0x02;
+export const SIGNATURE_BYTES = 64;
+/** Subaddress minor indexes (account 0) are 1..SUBADDRESS_INDEX_MAX; 0 is the primary address. */
+export const SUBADDRESS_INDEX_MAX = 0xffff_fffe;
 
 export const TXID_BYTES = 32;
 export const CLAIM_KEY_BYTES = 32;
@@ -61,7 +73,15 @@ export type MoneroItem =
       readonly claimKey: Uint8Array;
       readonly txKey: Uint8Array;
     }
-  | { readonly kind: "attest"; readonly txid: Uint8Array; readonly round: number; readonly verdict: Verdict };
+  | { readonly kind: "attest"; readonly txid: Uint8Array; readonly round: number; readonly verdict: Verdict }
+  | { readonly kind: "address_request"; readonly claimKey: Uint8Array; readonly signature: Uint8Array }
+  | {
+      readonly kind: "subaddress_seen";
+      readonly txid: Uint8Array;
+      readonly index: number;
+      readonly amount: bigint;
+      readonly txHeight: number;
+    };
 
 export function encodeMoneroItem(item: MoneroItem): Uint8Array {
   const w = new Writer();
@@ -80,6 +100,20 @@ export function encodeMoneroItem(item: MoneroItem): Uint8Array {
       if (item.verdict.valid) return w.u8(0).u64big(item.verdict.amount).u64(item.verdict.txHeight).finish();
       return w.u8(INVALID_REASONS[item.verdict.reason]).finish();
     }
+    case "address_request":
+      return w
+        .u8(ITEM_ADDRESS_REQUEST)
+        .fixed(item.claimKey, CLAIM_KEY_BYTES)
+        .fixed(item.signature, SIGNATURE_BYTES)
+        .finish();
+    case "subaddress_seen":
+      return w
+        .u8(ITEM_SUBADDRESS_SEEN)
+        .fixed(item.txid, TXID_BYTES)
+        .u32(item.index)
+        .u64big(item.amount)
+        .u64(item.txHeight)
+        .finish();
   }
 }
 
@@ -116,6 +150,22 @@ export function decodeMoneroItem(bytes: Uint8Array): MoneroItem {
       verdict = { valid: false, reason };
     }
     item = { kind: "attest", txid, round, verdict };
+  } else if (tag === ITEM_ADDRESS_REQUEST) {
+    item = {
+      kind: "address_request",
+      claimKey: r.fixed(CLAIM_KEY_BYTES),
+      signature: r.fixed(SIGNATURE_BYTES),
+    };
+  } else if (tag === ITEM_SUBADDRESS_SEEN) {
+    const txid = r.fixed(TXID_BYTES);
+    const index = r.u32();
+    const amount = r.u64big();
+    const txHeight = r.u64();
+    if (index < 1 || index > SUBADDRESS_INDEX_MAX)
+      throw new CodecError(`subaddress index ${index} is not 1..${SUBADDRESS_INDEX_MAX}`);
+    if (amount === 0n) throw new CodecError("a subaddress deposit has a positive amount");
+    if (txHeight > HEIGHT_MAX) throw new CodecError(`tx height ${txHeight} is above ${HEIGHT_MAX}`);
+    item = { kind: "subaddress_seen", txid, index, amount, txHeight };
   } else throw new CodecError(`unknown monero item kind ${tag}`);
   r.end();
   return item;
@@ -132,6 +182,44 @@ export function decodeDepositInput(bytes: Uint8Array): { readonly txid: Uint8Arr
   const txid = r.fixed(TXID_BYTES);
   r.end();
   return { txid };
+}
+
+/** Spends credited subaddress deposit (txid, index): one transaction may pay several subaddresses. */
+export function encodeSubaddressDepositInput(txid: Uint8Array, index: number): Uint8Array {
+  return new Writer().u8(INPUT_SUBADDRESS_DEPOSIT).fixed(txid, TXID_BYTES).u32(index).finish();
+}
+
+export type MoneroInput =
+  | { readonly kind: "deposit"; readonly txid: Uint8Array }
+  | { readonly kind: "subaddress_deposit"; readonly txid: Uint8Array; readonly index: number };
+
+/** Either input kind; throws CodecError for anything else. */
+export function decodeMoneroInput(bytes: Uint8Array): MoneroInput {
+  if (bytes[0] !== INPUT_SUBADDRESS_DEPOSIT) return { kind: "deposit", ...decodeDepositInput(bytes) };
+  const r = new Reader(bytes);
+  r.u8();
+  const txid = r.fixed(TXID_BYTES);
+  const index = r.u32();
+  r.end();
+  if (index < 1 || index > SUBADDRESS_INDEX_MAX)
+    throw new CodecError(`subaddress index ${index} is not 1..${SUBADDRESS_INDEX_MAX}`);
+  return { kind: "subaddress_deposit", txid, index };
+}
+
+const REQUEST_DOMAIN = new TextEncoder().encode("conclave/monero/v1/subaddress-request\0");
+
+/**
+ * What a claim key signs to ask for its deposit subaddress: a domain, the federation's address (a
+ * signature for one federation is worth nothing at another) and the key itself.
+ */
+export function subaddressRequestMessage(federationAddress: string, claimKey: Uint8Array): Uint8Array {
+  const address = new TextEncoder().encode(federationAddress);
+  const out = new Uint8Array(REQUEST_DOMAIN.length + address.length + 1 + CLAIM_KEY_BYTES);
+  out.set(REQUEST_DOMAIN, 0);
+  out.set(address, REQUEST_DOMAIN.length);
+  out[REQUEST_DOMAIN.length + address.length] = 0;
+  out.set(claimKey, REQUEST_DOMAIN.length + address.length + 1);
+  return out;
 }
 
 /** The order of the Ed25519 group: a Monero secret key is a scalar below it. */
@@ -226,6 +314,15 @@ export const moneroConfigSchema = z.strictObject({
   payoutRoundBlocks: z.number().int().min(1).max(10_000).default(20),
   /** Blocks deep (its own block counts) before a payout's transaction is attested as confirmed. */
   payoutConfirmations: z.number().int().min(1).max(10_000).default(10),
+  /**
+   * Deposit subaddresses the federation hands out in all (each guardian's wallet holds that many
+   * subaddresses: its size and scan table grow with it). See docs/monero.md, Subaddress deposits.
+   */
+  subaddressesMax: z.number().int().min(0).max(10_000_000).default(1_000_000),
+  /** Subaddresses one guardian may have assigned per window (spam bound; a new window refills it). */
+  subaddressesPerGuardianPerWindowMax: z.number().int().min(1).max(100_000).default(256),
+  /** The window of that bound, in agreed blocks. */
+  subaddressWindowBlocks: z.number().int().min(1).max(1_000_000).default(30),
 });
 export type MoneroConfigJson = z.input<typeof moneroConfigSchema>;
 
@@ -242,6 +339,9 @@ export interface MoneroConfig {
   readonly payoutBatchMax: number;
   readonly payoutRoundBlocks: number;
   readonly payoutConfirmations: number;
+  readonly subaddressesMax: number;
+  readonly subaddressesPerGuardianPerWindowMax: number;
+  readonly subaddressWindowBlocks: number;
 }
 
 /** This guardian's own settings (guardian.local.json), never shared with the others. */

@@ -3,8 +3,9 @@
 // real guardian processes (apps/guardiand: TLS links, LMDB, HTTP API) running the dummy, mint and
 // monero modules. A user pays the federation's address from their own Monero wallet, and the wallet
 // SDK's claimDeposit turns the payment into e-cash; then the bad inputs of issue 5 that concern
-// deposits, the CLI as a process, a Byzantine guardian (raw items through its IPC control) and one
-// guardian down. The audit is checked at every guardian after each case. Timings are printed.
+// deposits, the CLI as a process, a claim sealed to one guardian and relayed (`conclave claim --seal`,
+// `conclave relay`, `conclave claim --wait`), a Byzantine guardian (raw items through its IPC control)
+// and one guardian down. The audit is checked at every guardian after each case. Timings are printed.
 //
 // The federation's deposit address is a plain wallet's (guardian 0's): the 3-of-4 multisig address
 // costs ~25-55 s more here (enable-multisig-experimental through monero-wallet-cli on each wallet)
@@ -17,8 +18,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   ConclaveError,
   TransactionRejectedError,
+  decodeSealed,
   encodeConsensusItem,
   encodeInvite,
+  encodeSealed,
   encodeTransaction,
   federationId,
   fromHex,
@@ -46,7 +49,7 @@ import {
   startRegtest,
 } from "@conclave/testing-monero";
 import type { Regtest } from "@conclave/testing-monero";
-import { WalletKeys, federationRoot, nodeWallets } from "@conclave/wallet/node";
+import { WalletKeys, federationRoot, nodeWallets, relaySealedClaim } from "@conclave/wallet/node";
 import type { DepositProgress, Wallet } from "@conclave/wallet/node";
 import { DepositViewSchema } from "./api.js";
 import type { DepositView } from "./api.js";
@@ -553,6 +556,91 @@ describe("Monero deposits into e-cash (real monerod, 4 guardian processes, the w
     ecash += amount;
     await checkAudit();
     lap("CLI claim");
+  });
+
+  it("a claim sealed to guardian 2 crosses relays, is refused where it does not belong, and becomes notes once", async () => {
+    // The CLI wallet of the case above (its ticker still mines); TARGET is a federation index.
+    ticker.start();
+    const TARGET = 2;
+    const target = files.config.guardians[TARGET]!;
+    const targetUrl = target.api!.url;
+    const cliDir = join(dir, "wallet-cli");
+    const amount = parseXmr("0.75");
+    const paid = await pay(federationAddress, amount);
+    // Sealed with the CLI: the text alone on stdout, nothing sent to any guardian.
+    const sealedRun = await runConclave([
+      ...["--data", cliDir, "claim", "--txid", paid.txid, "--tx-key", paid.txKey],
+      ...["--seal", "--guardian", String(TARGET)],
+    ]);
+    expect(sealedRun.stderr).toContain(`sealed to guardian ${TARGET} (${target.name}); nothing was sent`);
+    expect(sealedRun.code).toBe(0);
+    const sealed = sealedRun.stdout.trim();
+    expect(sealed).toMatch(/^csealed1[A-Za-z0-9_-]+$/);
+    expect(decodeSealed(sealed).guardian).toBe(TARGET);
+    expect((await view(paid.txid)).state).toBe("unclaimed");
+
+    // Relayed to the wrong guardian: refused, naming the right one.
+    const wrong = await refusal(relaySealedClaim(files.config.guardians[1]!.api!.url, sealed));
+    expect(wrong.code).toBe("misdirected_sealed");
+    expect(wrong.message).toContain(`for guardian ${TARGET} (${target.name}, ${targetUrl})`);
+    // Damaged on the way (one character): the checksum catches it before anything is sent.
+    const at = 60;
+    const damaged = sealed.slice(0, at) + (sealed[at] === "A" ? "B" : "A") + sealed.slice(at + 1);
+    expect((await refusal(relaySealedClaim(targetUrl, damaged))).code).toBe("malformed_sealed");
+    // Tampered with by a relay that re-encodes it (checksum right): refused; posted raw, oversized: 400.
+    const s = decodeSealed(sealed);
+    const ciphertext = Uint8Array.from(s.ciphertext);
+    ciphertext[10]! ^= 0x01;
+    const tampered = await refusal(relaySealedClaim(targetUrl, encodeSealed({ ...s, ciphertext })));
+    expect({ code: tampered.code, status: tampered.status }).toEqual({ code: "unsealable", status: 400 });
+    const oversized = await post(TARGET, "/v1/modules/monero/sealed-claims", {
+      sealed: "csealed1" + "A".repeat(3000),
+    });
+    expect(oversized).toMatchObject({ status: 400, json: { code: "invalid_request" } });
+    // Guardian 2 runs on, and nothing was claimed.
+    expect(guardians[TARGET]!.child.exitCode).toBeNull();
+    const status: unknown = await (await fetch(`${targetUrl}/v1/status`)).json();
+    expect(status).toMatchObject({ guardian: TARGET });
+    expect((await view(paid.txid)).state).toBe("unclaimed");
+
+    // Through a relay operator's CLI with no wallet (the text on stdin, wrapped as a mail would),
+    // then again through the user's wallet (its federation names guardian 2's address): harmless.
+    const relayed = await runConclave(["--data", join(dir, "no-wallet"), "relay", "--url", targetUrl, "-"], {
+      stdin: `${sealed.replace(/(.{70})/g, "$1\n")}\n`,
+    });
+    expect({ code: relayed.code, stderr: relayed.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(relayed.stdout).toMatch(new RegExp(`^Guardian ${TARGET} (took|already has) the sealed claim`));
+    const again = await runConclave(["--data", cliDir, "relay", sealed]);
+    expect({ code: again.code, stderr: again.stderr }).toEqual({ code: 0, stderr: "" });
+
+    // The user finishes it: wait, then the notes.
+    const waited = await runConclave(["--data", cliDir, "--json", "claim", "--wait", paid.txid], {
+      timeoutMs: 90_000,
+    });
+    expect(waited.code).toBe(0);
+    const result = JSON.parse(waited.stdout) as { amount: string; dust: string; depositTxid: string };
+    expect(result.depositTxid).toBe(paid.txid);
+    expect(BigInt(result.amount) + BigInt(result.dust)).toBe(amount);
+    const stages = waited.stderr
+      .trim()
+      .split("\n")
+      .map((l) => (JSON.parse(l) as { progress: { stage: string } }).progress.stage);
+    expect(stages.at(-1)).toBe("done");
+    expect(stages).not.toContain("claimed"); // the wallet posted nothing itself
+
+    // Credited once: one claim round, proposed by guardian 2, spent into the notes; a relay now: "already".
+    const v = await view(paid.txid);
+    expect(v).toMatchObject({ state: "spent", round: 1, claimedBy: TARGET, amount: amount.toString() });
+    expect(v.refusedClaims).toEqual([]);
+    expect(await relaySealedClaim(targetUrl, sealed)).toEqual({
+      txid: paid.txid,
+      guardian: TARGET,
+      state: "already",
+    });
+    deposited += amount;
+    ecash += BigInt(result.amount);
+    await checkAudit();
+    lap("sealed claim (CLI seal, relay x2, wait)");
   });
 
   it("ignores a Byzantine guardian's false height and false attestations: nothing moves, nothing is credited wrongly", async () => {

@@ -42,6 +42,9 @@ export function parseMoneroConfig(config: Record<string, unknown>): MoneroConfig
     payoutBatchMax: c.payoutBatchMax,
     payoutRoundBlocks: c.payoutRoundBlocks,
     payoutConfirmations: c.payoutConfirmations,
+    subaddressesMax: c.subaddressesMax,
+    subaddressesPerGuardianPerWindowMax: c.subaddressesPerGuardianPerWindowMax,
+    subaddressWindowBlocks: c.subaddressWindowBlocks,
   };
 }
 
@@ -67,12 +70,15 @@ export function moneroModuleFactory(
 ): ServerModule {
   const c = parseMoneroConfig(config);
   const l = parseMoneroLocal(local);
+  const chain = l ? new RpcChainSource(l.daemonUrl, l.walletRpcUrl) : undefined;
   return new MoneroServerModule(
     instanceId,
     c,
-    l
+    l && chain
       ? {
-          chain: new RpcChainSource(l.daemonUrl, l.walletRpcUrl),
+          chain,
+          // The same wallet: its subaddresses are the federation's (every share derives the same ones).
+          subaddresses: chain,
           pollMs: l.pollMs,
           // The wallet open in wallet-rpc is this guardian's share of the multisig wallet.
           payoutWallet: new RpcPayoutWallet(l.walletRpcUrl, l.daemonUrl, {

@@ -2,6 +2,7 @@ export * from "./common.js";
 export * from "./payout-common.js";
 export * from "./api.js";
 export * from "./client.js";
+export * from "./sealed-claim.js";
 export * from "./state.js";
 export * from "./watcher.js";
 export * from "./payouts.js";

@@ -8,7 +8,7 @@
 // module instance on the same database: its in-memory results gone) in the middle of the signing.
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { encodeConsensusItem, toHex, transactionId } from "@conclave/core-common";
+import { encodeConsensusItem, fromHex, toHex, transactionId } from "@conclave/core-common";
 import type { Transaction } from "@conclave/core-common";
 import { FederationProcessor, MemoryKv, NodeSigner, NodeVerifier, sha256 } from "@conclave/core-server";
 import { DummyServerModule, buildTransaction, coinOutput } from "@conclave/module-dummy";
@@ -35,9 +35,11 @@ import { depositInput } from "./client.js";
 import { encodeMoneroItem } from "./common.js";
 import type { MoneroConfig, MoneroItem } from "./common.js";
 import { parseMoneroConfig } from "./factory.js";
-import { encodePayoutOutput } from "./payout-common.js";
+import { chunksOf, encodePayoutItem, encodePayoutOutput } from "./payout-common.js";
 import type { PayoutOutcome } from "./payout-common.js";
 import { RpcPayoutWallet } from "./payout-watcher.js";
+import { PayoutStore } from "./payouts.js";
+import type { PayoutDuty } from "./payouts.js";
 import { MoneroServerModule } from "./server.js";
 
 const N = 4;
@@ -109,6 +111,9 @@ afterAll(async () => {
   console.log(`payout regtest timings (ms): ${JSON.stringify(timings)}`);
 });
 
+/** A Byzantine guardian's proposals for its duty (undefined: it behaves). */
+type Tamper = (guardian: number, duty: PayoutDuty | undefined) => Promise<Uint8Array[] | undefined>;
+
 function federation() {
   const { daemon, walletRpcs } = net!;
   const config: MoneroConfig = parseMoneroConfig({
@@ -165,11 +170,19 @@ function federation() {
     const h = (await daemon.rpc.getHeight()).height;
     block(guardians.map((_, from) => item(from, { kind: "height", height: h })));
   };
-  /** Each guardian that is up: its proposal (sets its duty), its job, its proposal again. */
-  const round = async () => {
+  /**
+   * Each guardian that is up: its proposal (sets its duty), its job, its proposal again. A Byzantine
+   * guardian's `tamper` may propose other payloads for its duty instead.
+   */
+  const round = async (tamper?: Tamper) => {
     const items: { from: number; payload: Uint8Array }[] = [];
     for (const [from, g] of guardians.entries()) {
       if (g.down) continue;
+      const forged = await tamper?.(from, g.monero.payouts.duty(mdb(from), from));
+      if (forged) {
+        items.push(...forged.map((payload) => ({ from, payload })));
+        continue;
+      }
       g.monero.consensusProposal(mdb(from));
       await g.monero.payoutSigner!.work();
       for (const payload of g.monero.consensusProposal(mdb(from)))
@@ -188,7 +201,12 @@ function federation() {
     return views[0]!;
   };
   /** Rounds until the payout is confirmed, mining a block whenever it is submitted. */
-  const finish = async (tx: Transaction, index: number, onRound?: (o: PayoutOutcome, i: number) => void) => {
+  const finish = async (
+    tx: Transaction,
+    index: number,
+    onRound?: (o: PayoutOutcome, i: number) => void,
+    tamper?: Tamper,
+  ) => {
     for (let i = 0; i < 60; i++) {
       const o = outcome(tx, index);
       if (o.state === "confirmed") return o;
@@ -197,7 +215,7 @@ function federation() {
         await mineBlocks(daemon.rpc, 1, minerAddress);
         await reportHeight();
       }
-      await round();
+      await round(tamper);
     }
     throw new Error(`payout not confirmed: ${JSON.stringify(outcome(tx, index))}`);
   };
@@ -325,6 +343,64 @@ describe("payouts from a real 3-of-4 multisig wallet (monerod regtest, four guar
     await user.refresh();
     expect((await user.getTransferByTxid(done.moneroTxid!)).map((t) => t.amount)).toEqual([pay]);
     expect((await user.getBalance()).balance).toBe(before + pay);
+    expect(f.audits().liabilities).toBe(0n);
+  }, 200_000);
+
+  it("a Byzantine creator's set paying another address is refused by the next signer's wallet: the creator is skipped, the user paid once", async () => {
+    const dep = await f.deposit(parseXmr("1"));
+    const pay = parseXmr("0.15");
+    const tx = f.payoutTx(dep, parseXmr("1"), pay);
+    expect(f.block([], [tx]).events[0]!.status.state).toBe("accepted");
+    let thief: number | undefined;
+    // Attempt 0's creator builds, with its real wallet and the others' real exports, a transaction set
+    // paying the batch's amount to the miner instead of the user, and proposes it as its slot-0 set.
+    const steal: Tamper = async (from, duty) => {
+      if (duty?.kind !== "sign" || duty.slot !== 0 || duty.attempt !== 0) return undefined;
+      thief = from;
+      const wallet = new RpcPayoutWallet(net!.walletRpcs[from]!.url, net!.daemon.url, {
+        threshold: T,
+        total: N,
+        multisigAddress,
+      });
+      await wallet.importInfos(duty.othersExports.map(toHex));
+      const blob = fromHex((await wallet.create([{ address: minerAddress, amount: pay }])).txset);
+      const parts = chunksOf(blob);
+      return parts.map((data, index) =>
+        encodePayoutItem({
+          kind: "chunk",
+          batch: duty.batch,
+          attempt: 0,
+          slot: 0,
+          total: parts.length,
+          index,
+          digest: sha256(blob),
+          data,
+        }),
+      );
+    };
+    const done = await f.finish(tx, 0, undefined, steal);
+    lap("payout with a Byzantine creator");
+    expect(thief).toBeDefined();
+    // The next signer's pre-signing check refused the set (Fault): attempt 1 ran without the thief.
+    expect(done.attempt).toBe(1);
+    const batch = new PayoutStore(f.mdb(0)).batch(done.batch)!;
+    expect(batch.blamed[thief!]).toBe(1);
+    expect(batch.accused.reduce((a, x) => a + x, 0)).toBe(1);
+    expect(batch.order).toHaveLength(T);
+    expect(batch.order).not.toContain(thief);
+    const proof = await user.checkTxKey({ txid: done.moneroTxid!, txKey: done.txKey!, address: userAddress });
+    expect(proof.received).toBe(pay);
+    await user.refresh();
+    const incoming = await user.getTransfers({
+      in: true,
+      pool: true,
+      out: false,
+      pending: false,
+      failed: false,
+    });
+    expect([...incoming.in, ...incoming.pool].filter((t) => t.amount === pay).map((t) => t.txid)).toEqual([
+      done.moneroTxid,
+    ]);
     expect(f.audits().liabilities).toBe(0n);
   }, 200_000);
 });

@@ -18,7 +18,14 @@
 //
 // Audit: assets = Σ deposits spent into the federation (piconero the federation's wallet now holds
 // for it), liabilities 0: the mint carries the notes they became, the core checks the sum.
-import { ConclaveError, InvalidRequestError, UnavailableError, fromHex, toHex } from "@conclave/core-common";
+import {
+  ConclaveError,
+  InvalidRequestError,
+  UnavailableError,
+  decodeSealed,
+  fromHex,
+  toHex,
+} from "@conclave/core-common";
 import type { TxInput, TxOutput } from "@conclave/core-common";
 import { fail, ok } from "@conclave/core-server";
 import type {
@@ -34,7 +41,7 @@ import type {
   WriteTx,
 } from "@conclave/core-server";
 import type { z } from "zod";
-import { ClaimRequestSchema } from "./api.js";
+import { ClaimRequestSchema, SEALED_CLAIM_PURPOSE, SealedClaimRequestSchema } from "./api.js";
 import { sha256 } from "@conclave/core-server";
 import type { AttestationView, ClaimAnswer, DepositView, HeightView, ReservesView } from "./api.js";
 import {
@@ -42,7 +49,7 @@ import {
   agreedHeight,
   agreementThreshold,
   confirmationsAt,
-  decodeDepositInput,
+  decodeMoneroInput,
   decodeMoneroItem,
   encodeMoneroItem,
   isCanonicalTxKey,
@@ -57,7 +64,10 @@ import { Payouts } from "./payouts.js";
 import { MoneroState, MoneroStateWriter, REFUSED_LISTED_MAX, sameVerdict } from "./state.js";
 import type { DepositRecord, RefusalReason } from "./state.js";
 import { ChainWatcher } from "./watcher.js";
-import type { ChainSource } from "./watcher.js";
+import type { ChainSource, SubaddressSource } from "./watcher.js";
+import { SubaddressRequestSchema } from "./api.js";
+import type { SubaddressAnswer, SubaddressDepositView, SubaddressSeenView, SubaddressView } from "./api.js";
+import { SUBADDRESS_DEPOSITS_LISTED_MAX, SubaddressState, Subaddresses } from "./subaddresses.js";
 import { ReservesMonitor } from "./reserves.js";
 import type { Owed, ReservesReport, ReservesSource } from "./reserves.js";
 
@@ -79,6 +89,8 @@ export interface MoneroBackground {
   readonly autoPoll?: boolean;
   /** This guardian's share of the multisig wallet: without it the guardian signs no payout. */
   readonly payoutWallet?: PayoutWallet;
+  /** This guardian's share of the multisig wallet for subaddress deposits (create_address, get_transfers). */
+  readonly subaddresses?: SubaddressSource;
   /** This guardian's wallet balance, checked against what is owed (reserves.ts). */
   readonly reserves?: ReservesSource;
   /** How often the reserves are read (default 30 s). */
@@ -112,6 +124,15 @@ function txidParam(params: Record<string, string>): Uint8Array {
   return fromHex(txid);
 }
 
+function claimKeyParam(params: Record<string, string>): Uint8Array {
+  const claimKey = params["claimKey"] ?? "";
+  if (!/^[0-9a-f]{64}$/.test(claimKey))
+    throw new InvalidRequestError("a claim key is 64 lowercase hex characters", {
+      claimKey: claimKey.slice(0, 80),
+    });
+  return fromHex(claimKey);
+}
+
 function verdictView(guardian: number, v: Verdict): AttestationView {
   return v.valid
     ? { guardian, verdict: "valid", amount: v.amount.toString(), txHeight: v.txHeight }
@@ -131,6 +152,12 @@ export class MoneroServerModule implements ServerModule {
   private owedCache: Owed | undefined;
   readonly payouts: Payouts;
   private readonly queue = new Map<string, QueuedClaim>();
+  readonly subaddresses: Subaddresses;
+  /** Address requests this guardian's API took, until consensus binds their key (or they age out). */
+  private readonly addressQueue = new Map<
+    string,
+    { claimKey: Uint8Array; signature: Uint8Array; queuedAtMs: number }
+  >();
 
   constructor(
     readonly instanceId: number,
@@ -140,6 +167,7 @@ export class MoneroServerModule implements ServerModule {
   ) {
     this.t = agreementThreshold(config.guardians);
     this.payouts = new Payouts(config);
+    this.subaddresses = new Subaddresses(config, this.t);
     this.api = [
       {
         method: "POST",
@@ -147,6 +175,13 @@ export class MoneroServerModule implements ServerModule {
         summary:
           "Claim a deposit by proof of payment: { txid, txKey, claimKey } -> { txid, state }; the first claim ordered binds claimKey",
         handle: ({ body, db }): ClaimAnswer => this.postClaim(body, db),
+      },
+      {
+        method: "POST",
+        path: "sealed-claims",
+        summary:
+          "Claim a deposit with a claim sealed to this guardian (csealed1..., HPKE to its identity key), from any relay: { sealed } -> { txid, state }; refused, naming the right guardian, if sealed to another",
+        handle: ({ body, db }): Promise<ClaimAnswer> => this.postSealedClaim(body, db),
       },
       {
         method: "GET",
@@ -175,6 +210,27 @@ export class MoneroServerModule implements ServerModule {
           "A payout output's outcome (federation transaction id and output index): queued, signing (round), submitted {moneroTxid}, confirmed {moneroTxid, txKey, confirmations}",
         handle: ({ params, db }): PayoutOutcome => this.payoutView(db, params),
       },
+      {
+        method: "POST",
+        path: "subaddresses",
+        summary:
+          "Ask for the deposit subaddress of a claim key: { claimKey, signature } -> { state: queued | assigned, index, address }; the same key always gets the same subaddress",
+        handle: ({ body, db }): SubaddressAnswer => this.postSubaddress(body, db),
+      },
+      {
+        method: "GET",
+        path: "subaddresses/:claimKey",
+        summary:
+          "A claim key's deposit subaddress (index, address) and the deposits to it: pending (attestations), credited, spent, confirmations at the agreed height, spendable",
+        handle: ({ params, db }): SubaddressView => this.subaddressView(db, claimKeyParam(params)),
+      },
+      {
+        method: "GET",
+        path: "subaddresses/:claimKey/seen",
+        summary:
+          "Transfers to a claim key's subaddress that this guardian's own wallet sees (in the pool, confirmations on its node): progress only, not consensus",
+        handle: ({ params, db }): SubaddressSeenView => this.subaddressSeenView(db, claimKeyParam(params)),
+      },
     ];
   }
 
@@ -192,6 +248,7 @@ export class MoneroServerModule implements ServerModule {
     this.watcher = new ChainWatcher({
       chain: this.background.chain,
       address: this.config.address,
+      ...(this.background.subaddresses ? { subaddresses: this.background.subaddresses } : {}),
       confirmations: this.config.confirmations,
       depositMin: this.config.depositMinPiconero,
       pollMs: this.background.pollMs,
@@ -273,6 +330,7 @@ export class MoneroServerModule implements ServerModule {
       }
       this.watcher.setWanted(wanted);
     }
+    items.push(...this.subaddressProposal(db, ITEMS_PER_PROPOSAL_MAX - items.length));
     return [...items.map(encodeMoneroItem), ...this.payoutProposal(db, self).map(encodePayoutItem)];
   }
 
@@ -340,6 +398,10 @@ export class MoneroServerModule implements ServerModule {
         return this.onClaim(state, peer, item.txid, item.claimKey, item.txKey);
       case "attest":
         return this.onAttest(state, peer, item.txid, item.round, item.verdict);
+      case "address_request":
+        return this.subaddresses.onRequest(db, peer, item.claimKey, item.signature);
+      case "subaddress_seen":
+        return this.subaddresses.onSeen(db, peer, item);
     }
   }
 
@@ -357,6 +419,7 @@ export class MoneroServerModule implements ServerModule {
       this.expireClaims(state, agreed);
       this.pruneClosed(state, agreed);
       this.payouts.onHeight(db, agreed);
+      this.subaddresses.onHeight(db, agreed);
     }
     return ok(undefined);
   }
@@ -503,9 +566,15 @@ export class MoneroServerModule implements ServerModule {
   processInput(db: WriteTx, input: TxInput): ModuleResult<InputMeta> {
     let txid: Uint8Array;
     try {
-      txid = decodeDepositInput(input.payload).txid;
+      const decoded = decodeMoneroInput(input.payload);
+      if (decoded.kind === "subaddress_deposit")
+        return this.subaddresses.processInput(db, decoded.txid, decoded.index);
+      txid = decoded.txid;
     } catch (e) {
-      return fail("malformed_input", `a monero input is 0x01 | txid (32): ${(e as Error).message}`);
+      return fail(
+        "malformed_input",
+        `a monero input is 0x01 | txid (32) or 0x02 | txid (32) | index u32: ${(e as Error).message}`,
+      );
     }
     const state = new MoneroStateWriter(db);
     const rec = state.deposit(txid);
@@ -608,13 +677,177 @@ export class MoneroServerModule implements ServerModule {
 
   // ---- API -------------------------------------------------------------------------------------
 
-  private postClaim(body: unknown, db: ReadTx): ClaimAnswer {
-    const req = parseBody(ClaimRequestSchema, body);
-    const txid = fromHex(req.txid);
+  // ---- subaddress deposits (subaddresses.ts) ---------------------------------------------------
+
+  /**
+   * The address requests this guardian's API took (until consensus binds their key), and its wallet's
+   * deep-enough transfers to assigned subaddresses that consensus has not settled nor shows its
+   * attestation of. Also tells the watcher how many subaddresses its wallet must hold.
+   */
+  private subaddressProposal(db: ReadTx, room: number): MoneroItem[] {
+    const self = this.context?.self;
+    if (self === undefined || room <= 0) return [];
+    const subs = new SubaddressState(db);
+    const items: MoneroItem[] = [];
+    const now = this.now();
+    for (const [id, q] of this.addressQueue) {
+      if (subs.binding(q.claimKey) || now - q.queuedAtMs > CLAIM_QUEUE_TTL_MS) this.addressQueue.delete(id);
+      else if (items.length < room)
+        items.push({ kind: "address_request", claimKey: q.claimKey, signature: q.signature });
+    }
+    const watcher = this.watcher?.subaddresses;
+    if (!watcher) return items;
+    watcher.setAssigned(subs.count());
+    for (const found of [...watcher.attestable()]) {
+      const txid = fromHex(found.txid);
+      const rec = subs.deposit(txid, found.index);
+      if (rec && rec.state !== "pending") watcher.forget(found);
+      else if (!subs.attestation(txid, found.index, self) && items.length < room)
+        items.push({
+          kind: "subaddress_seen",
+          txid,
+          index: found.index,
+          amount: found.amount,
+          txHeight: found.txHeight,
+        });
+    }
+    return items;
+  }
+
+  private postSubaddress(body: unknown, db: ReadTx): SubaddressAnswer {
+    const req = parseBody(SubaddressRequestSchema, body);
     const claimKey = fromHex(req.claimKey);
-    const txKey = fromHex(req.txKey);
     if (!isEd25519PublicKey(claimKey))
       throw new InvalidRequestError("claimKey is not an Ed25519 public key", { claimKey: req.claimKey });
+    if (!this.subaddresses.verifyRequest(claimKey, fromHex(req.signature)))
+      throw new ConclaveError(
+        "bad_signature",
+        "the request is not signed by claimKey (sign subaddressRequestMessage(federation address, claimKey))",
+        { status: 400 },
+      );
+    const self = this.context?.self;
+    if (self === undefined) throw new UnavailableError("this guardian's monero module is not running yet");
+    const binding = new SubaddressState(db).binding(claimKey);
+    if (binding) {
+      const address = this.watcher?.subaddresses?.address(binding.index);
+      return {
+        claimKey: req.claimKey,
+        state: "assigned",
+        index: binding.index,
+        ...(address === undefined ? {} : { address }),
+      };
+    }
+    if (!this.addressQueue.has(req.claimKey)) {
+      const refused = this.subaddresses.refusal(db, self);
+      if (refused?.code === "subaddresses_exhausted")
+        throw new ConclaveError(refused.code, refused.message, { status: 409 });
+      if (refused || this.addressQueue.size >= CLAIM_QUEUE_MAX)
+        throw new UnavailableError(
+          `this guardian cannot propose more address requests now (${refused?.message ?? "queue full"}); retry later or at another guardian`,
+        );
+    }
+    this.addressQueue.set(req.claimKey, {
+      claimKey,
+      signature: fromHex(req.signature),
+      queuedAtMs: this.now(),
+    });
+    this.context?.wake();
+    return { claimKey: req.claimKey, state: "queued" };
+  }
+
+  subaddressView(db: ReadTx, claimKey: Uint8Array): SubaddressView {
+    const state = new MoneroState(db);
+    const subs = new SubaddressState(db);
+    const agreed = state.agreedHeight();
+    const base = {
+      claimKey: toHex(claimKey),
+      agreedHeight: agreed,
+      attestationsRequired: this.t,
+      confirmationsRequired: this.config.confirmations,
+    };
+    const binding = subs.binding(claimKey);
+    if (!binding) return { ...base, state: "unassigned", deposits: [], depositsNotListed: 0 };
+    const address = this.watcher?.subaddresses?.address(binding.index);
+    // Deposits not yet spent first (a wallet needs those), then spent ones, SUBADDRESS_DEPOSITS_LISTED_MAX in all.
+    const deposits: SubaddressDepositView[] = [];
+    let total = 0;
+    for (const spentPass of [false, true])
+      for (const { txid, deposit: d } of subs.depositsOf(binding.index)) {
+        if ((d.state === "spent") !== spentPass) continue;
+        total++;
+        if (deposits.length >= SUBADDRESS_DEPOSITS_LISTED_MAX) continue;
+        const settled = d.state !== "pending";
+        const confirmations = settled ? confirmationsAt(agreed, d.txHeight) : 0;
+        deposits.push({
+          txid: toHex(txid),
+          state: d.state,
+          attestations: d.state === "pending" ? subs.attestations(txid, binding.index).length : this.t,
+          ...(settled ? { amount: d.amount.toString(), txHeight: d.txHeight } : {}),
+          confirmations,
+          spendable: d.state === "credited" && confirmations >= this.config.confirmations,
+        });
+      }
+    return {
+      ...base,
+      state: "assigned",
+      index: binding.index,
+      ...(address === undefined ? {} : { address }),
+      deposits,
+      depositsNotListed: total - deposits.length,
+    };
+  }
+
+  subaddressSeenView(db: ReadTx, claimKey: Uint8Array): SubaddressSeenView {
+    const binding = new SubaddressState(db).binding(claimKey);
+    const height = this.watcher?.nodeHeight;
+    const seen = binding ? (this.watcher?.subaddresses?.seenAt(binding.index) ?? []) : [];
+    return {
+      claimKey: toHex(claimKey),
+      ...(height === undefined ? {} : { nodeHeight: height }),
+      seen: seen.map((t) => ({
+        txid: t.txid,
+        amount: t.amount.toString(),
+        ...(t.txHeight === undefined ? {} : { txHeight: t.txHeight }),
+        confirmations:
+          t.txHeight === undefined || height === undefined ? 0 : confirmationsAt(height, t.txHeight),
+      })),
+    };
+  }
+
+  private postClaim(body: unknown, db: ReadTx): ClaimAnswer {
+    const req = parseBody(ClaimRequestSchema, body);
+    return this.takeClaim(fromHex(req.txid), fromHex(req.claimKey), fromHex(req.txKey), db);
+  }
+
+  /**
+   * POST sealed-claims: a claim sealed to this guardian, from any relay. Opened through the
+   * guardian's unseal capability (it refuses, naming the right guardian, what is sealed to another),
+   * then taken exactly as POST claims takes a claim in clear.
+   */
+  private async postSealedClaim(body: unknown, db: ReadTx): Promise<ClaimAnswer> {
+    const req = parseBody(SealedClaimRequestSchema, body);
+    const sealed = decodeSealed(req.sealed);
+    const unseal = this.context?.unseal;
+    if (!unseal) throw new UnavailableError("this guardian's monero module cannot open sealed claims yet");
+    const plaintext = await unseal(sealed, SEALED_CLAIM_PURPOSE);
+    let item: MoneroItem | undefined;
+    try {
+      item = decodeMoneroItem(plaintext);
+    } catch {
+      item = undefined;
+    }
+    if (item?.kind !== "claim")
+      throw new InvalidRequestError("the sealed message opened but holds no deposit claim", {
+        bytes: plaintext.length,
+      });
+    return this.takeClaim(item.txid, item.claimKey, item.txKey, db);
+  }
+
+  /** A claim from either endpoint: the same checks, the same queue, the same consensus item. */
+  private takeClaim(txid: Uint8Array, claimKey: Uint8Array, txKey: Uint8Array, db: ReadTx): ClaimAnswer {
+    const req = { txid: toHex(txid) };
+    if (!isEd25519PublicKey(claimKey))
+      throw new InvalidRequestError("claimKey is not an Ed25519 public key", { claimKey: toHex(claimKey) });
     if (!isCanonicalTxKey(txKey))
       throw new InvalidRequestError(
         "txKey is not a Monero tx key (each 32-byte part must be a scalar below the group order): check that it was copied whole",

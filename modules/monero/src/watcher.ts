@@ -15,6 +15,11 @@
 // that cannot be reached backs off the whole loop; an error the node answers about one claim (it
 // is up, this claim troubles it) backs off that claim alone, so one bad claim cannot stall the
 // height reports and the other claims.
+//
+// Subaddress deposits (SubaddressWatcher, with this guardian's share of the federation's wallet): it
+// keeps the wallet's subaddress table up to the count consensus assigned (create_address), and lists
+// the wallet's incoming transfers to those subaddresses; one `confirmations` deep on this node is
+// attested (txid, index, amount, txHeight). No tx key is involved: the wallet's view key finds them.
 import {
   DaemonRpc,
   MoneroRpcError,
@@ -35,6 +40,28 @@ export interface ChainSource {
   received(txid: string, txKey: string, address: string): Promise<bigint>;
 }
 
+/** An incoming transfer to subaddress (0, index), as this guardian's wallet sees it. */
+export interface IncomingToSubaddress {
+  readonly txid: string;
+  /** The minor index (account 0); 0 is the primary address. */
+  readonly index: number;
+  readonly amount: bigint;
+  /** The block holding it; undefined while in the pool. */
+  readonly txHeight: number | undefined;
+}
+
+/** This guardian's share of the federation's wallet, for subaddress deposits (account 0). */
+export interface SubaddressSource {
+  /** Subaddresses in account 0, the primary address included. */
+  subaddressCount(): Promise<number>;
+  /** Makes `count` more subaddresses at the next indexes; returns the new count. */
+  createSubaddresses(count: number): Promise<number>;
+  /** The addresses of subaddresses (0, index). */
+  subaddresses(indexes: readonly number[]): Promise<Map<number, string>>;
+  /** Scans new blocks, then lists incoming transfers of account 0: in the pool, and in blocks above minHeight. */
+  incoming(minHeight: number): Promise<IncomingToSubaddress[]>;
+}
+
 export type TxLocation =
   | { readonly found: true; readonly inPool: true }
   | { readonly found: true; readonly inPool: false; readonly blockHeight: number };
@@ -45,7 +72,7 @@ export class TxKeyRefusedError extends Error {
 }
 
 /** The real chain: a guardian's monerod and monero-wallet-rpc (any open wallet can run check_tx_key). */
-export class RpcChainSource implements ChainSource {
+export class RpcChainSource implements ChainSource, SubaddressSource {
   private readonly daemon: DaemonRpc;
   private readonly wallet: WalletRpc;
 
@@ -81,6 +108,41 @@ export class RpcChainSource implements ChainSource {
       throw e;
     }
   }
+
+  async subaddressCount(): Promise<number> {
+    return (await this.wallet.getAddress({ accountIndex: 0 })).addresses.length;
+  }
+
+  async createSubaddresses(count: number): Promise<number> {
+    const r = await this.wallet.createAddress({ accountIndex: 0, count });
+    return Math.max(...r.addressIndices) + 1;
+  }
+
+  async subaddresses(indexes: readonly number[]): Promise<Map<number, string>> {
+    const r = await this.wallet.getAddress({ accountIndex: 0, addressIndices: indexes });
+    return new Map(r.addresses.map((a) => [a.addressIndex, a.address]));
+  }
+
+  async incoming(minHeight: number): Promise<IncomingToSubaddress[]> {
+    await this.wallet.refresh();
+    const r = await this.wallet.getTransfers({
+      in: true,
+      out: false,
+      pending: false,
+      failed: false,
+      pool: true,
+      accountIndex: 0,
+      minHeight,
+    });
+    return [...r.in, ...r.pool]
+      .filter((t) => t.subaddrIndex.major === 0)
+      .map((t) => ({
+        txid: t.txid,
+        index: t.subaddrIndex.minor,
+        amount: t.amount,
+        txHeight: t.type === "pool" || t.height === 0 ? undefined : t.height,
+      }));
+  }
 }
 
 export interface WatcherOptions {
@@ -95,6 +157,8 @@ export interface WatcherOptions {
   /** Called when something new can be proposed (a height, a verdict). */
   readonly onChange: () => void;
   readonly now?: () => number;
+  /** This guardian's share of the federation's wallet: without it, no subaddress deposit is attested. */
+  readonly subaddresses?: SubaddressSource;
 }
 
 /** One claim this guardian has yet to attest: what consensus ordered (txid, round, tx key). */
@@ -129,6 +193,8 @@ function isClaimError(e: unknown): boolean {
 export class ChainWatcher {
   /** This node's block count (undefined until the first successful poll). */
   nodeHeight: number | undefined;
+  /** Subaddress deposits (undefined without a SubaddressSource). */
+  readonly subaddresses: SubaddressWatcher | undefined;
   private readonly work = new Map<string, Work>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -141,6 +207,9 @@ export class ChainWatcher {
 
   constructor(private readonly options: WatcherOptions) {
     this.now = options.now ?? Date.now;
+    this.subaddresses = options.subaddresses
+      ? new SubaddressWatcher(options.subaddresses, options.confirmations, options.depositMin, options.log)
+      : undefined;
   }
 
   start(): void {
@@ -218,6 +287,7 @@ export class ChainWatcher {
           });
       }
     }
+    if (this.subaddresses && !this.stopped && (await this.subaddresses.poll(height))) changed = true;
     if (changed) this.options.onChange();
   }
 
@@ -281,5 +351,120 @@ export class ChainWatcher {
         },
       );
     }, ms);
+  }
+}
+
+/** Subaddresses made per create_address call (wallet-rpc 0.18's limit) and addresses read per get_address. */
+export const SUBADDRESSES_PER_CALL_MAX = 64;
+/** Subaddress addresses remembered (those the API was asked for). */
+export const SUBADDRESS_CACHE_MAX = 4096;
+/** Deep-enough transfers remembered until consensus settles them. */
+export const FOUND_MAX = 8192;
+/** Blocks below the last poll's unconfirmed range that the next poll lists again (a reorg margin). */
+const RESCAN_MARGIN_BLOCKS = 20;
+
+/** A transfer to an assigned subaddress that this guardian can attest. */
+export interface FoundDeposit {
+  readonly txid: string;
+  readonly index: number;
+  readonly amount: bigint;
+  readonly txHeight: number;
+}
+
+/**
+ * The subaddress half of the watcher: keeps the wallet's subaddress table covering every index
+ * consensus assigned (create_address is idempotent by count: after a restart the wallet's count is
+ * read again), reads the addresses the API is asked for, and finds incoming transfers to assigned
+ * subaddresses (the pool and shallow ones only for progress views; deep ones to attest).
+ */
+export class SubaddressWatcher {
+  private assigned = 0;
+  private walletCount: number | undefined;
+  private readonly addresses = new Map<number, string>();
+  private readonly wantedAddresses = new Set<number>();
+  private scanFrom = 0;
+  private readonly found = new Map<string, FoundDeposit>();
+  private seen = new Map<number, IncomingToSubaddress[]>();
+
+  constructor(
+    private readonly source: SubaddressSource,
+    private readonly confirmations: number,
+    private readonly depositMin: bigint,
+    private readonly log: (event: string, fields: Record<string, unknown>) => void,
+  ) {}
+
+  /** The count consensus assigned (from the state, at every proposal). */
+  setAssigned(count: number): void {
+    this.assigned = count;
+  }
+
+  /** The address of subaddress `index` when this guardian's wallet has given it; asks for it otherwise. */
+  address(index: number): string | undefined {
+    const a = this.addresses.get(index);
+    if (a === undefined && this.wantedAddresses.size < SUBADDRESS_CACHE_MAX) this.wantedAddresses.add(index);
+    return a;
+  }
+
+  /** Transfers to subaddress `index` this wallet saw at its latest poll (the pool and shallow ones included). */
+  seenAt(index: number): readonly IncomingToSubaddress[] {
+    return this.seen.get(index) ?? [];
+  }
+
+  /** Transfers deep enough to attest, until consensus settles them (forget). */
+  attestable(): Iterable<FoundDeposit> {
+    return this.found.values();
+  }
+
+  forget(d: FoundDeposit): void {
+    this.found.delete(`${d.txid}:${d.index}`);
+  }
+
+  /** One poll; true when something new can be proposed. RPC failures throw (the loop backs off). */
+  async poll(height: number): Promise<boolean> {
+    if (this.assigned === 0) return false;
+    this.walletCount ??= await this.source.subaddressCount();
+    while (this.walletCount <= this.assigned) {
+      const count = Math.min(SUBADDRESSES_PER_CALL_MAX, this.assigned + 1 - this.walletCount);
+      this.walletCount = await this.source.createSubaddresses(count);
+      this.log("subaddresses_created", { count, walletCount: this.walletCount });
+    }
+    const wanted = [...this.wantedAddresses]
+      .filter((i) => i >= 1 && i <= this.assigned)
+      .slice(0, SUBADDRESSES_PER_CALL_MAX);
+    if (wanted.length > 0) {
+      const got = await this.source.subaddresses(wanted);
+      if (this.addresses.size + got.size > SUBADDRESS_CACHE_MAX) this.addresses.clear();
+      for (const [i, a] of got) this.addresses.set(i, a);
+      for (const i of wanted) this.wantedAddresses.delete(i);
+    }
+    let changed = wanted.length > 0;
+    const seen = new Map<number, IncomingToSubaddress[]>();
+    for (const t of await this.source.incoming(this.scanFrom)) {
+      if (t.index < 1 || t.index > this.assigned) continue;
+      const list = seen.get(t.index) ?? [];
+      if (list.length < SUBADDRESSES_PER_CALL_MAX) list.push(t);
+      seen.set(t.index, list);
+      const id = `${t.txid}:${t.index}`;
+      if (
+        t.txHeight === undefined ||
+        height - t.txHeight < this.confirmations ||
+        t.amount < this.depositMin ||
+        this.found.has(id) ||
+        this.found.size >= FOUND_MAX
+      )
+        continue;
+      this.found.set(id, { txid: t.txid, index: t.index, amount: t.amount, txHeight: t.txHeight });
+      this.log("subaddress_deposit_seen", {
+        txid: t.txid,
+        index: t.index,
+        amount: t.amount.toString(),
+        txHeight: t.txHeight,
+        height,
+      });
+      changed = true;
+    }
+    this.seen = seen;
+    this.scanFrom = Math.max(0, height - this.confirmations - RESCAN_MARGIN_BLOCKS);
+    return changed;
   }
 }

@@ -1,61 +1,33 @@
 // A withdrawal end to end against real Monero software, set up as `npm start` does
-// (apps/guardiand/src/dev.ts): monerod in regtest, a monero-wallet-rpc per guardian and one for the
+// (startMoneroFederation, apps/guardiand/src/monero-federation.ts): monerod in regtest, a monero-wallet-rpc per guardian and one for the
 // user, 80 blocks mined to the user, the real key ceremony in four `conclaved setup run` processes
 // (DKG, the mint's keys, and the 3-of-4 multisig rounds between the guardians' wallets), then four
 // guardian processes, a block mined every second. The user pays the federation's multisig address,
 // the wallet SDK claims the deposit into notes, then withdraws part of it to the user's address:
 // the user's wallet receives exactly that amount, and the outcome's tx key proves it
 // (check_tx_key). A withdrawal to an invalid address is refused at submission, nothing lost.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  TransactionRejectedError,
-  encodeInvite,
-  encodeSetupCode,
-  parseFederationConfig,
-} from "@conclave/core-common";
-import {
-  freePort,
-  runConclaved,
-  startGuardianFromDir,
-  stopGuardian,
-  waitConnected,
-} from "@conclave/guardiand";
-import type { GuardianProcess } from "@conclave/guardiand";
+import { TransactionRejectedError } from "@conclave/core-common";
+import { startMoneroFederation } from "@conclave/guardiand";
+import type { MoneroFederation } from "@conclave/guardiand";
 import { parseXmr } from "@conclave/monero";
 import type { WalletRpc } from "@conclave/monero";
-import {
-  BLOCKS_BEFORE_FIRST_TRANSFER,
-  ensureMoneroInstalled,
-  mineBlocks,
-  startRegtest,
-} from "@conclave/testing-monero";
-import type { Regtest } from "@conclave/testing-monero";
 import { nodeWallets } from "@conclave/wallet/node";
 import type { Wallet, WithdrawProgress } from "@conclave/wallet/node";
-import { inviteOf, setupInit } from "../../../apps/guardiand/src/setup-cli.js";
+import { ReservesViewSchema } from "./api.js";
+import { parseMoneroConfig } from "./factory.js";
+import type { ReservesView } from "./api.js";
 
 const N = 4;
-const MONERO_INSTANCE = 2;
-const WALLET_PASSWORD = "dev-wallet-password";
 const DEPOSIT = parseXmr("2");
 const WITHDRAWAL = parseXmr("0.5");
 
-let net: Regtest | undefined;
-let root = "";
-let dirs: string[] = [];
-const ceremonyChildren: ChildProcess[] = [];
-const guardians: GuardianProcess[] = [];
+let fed: MoneroFederation | undefined;
 let user: WalletRpc;
 let userAddress = "";
 let federationAddress = "";
 let wallet: Wallet | undefined;
-let mining: Promise<void> | undefined;
-let stopMining = false;
-const miningFailures: string[] = [];
 const timings: Record<string, number> = {};
 let lapStart = Date.now();
 const lap = (name: string) => {
@@ -63,129 +35,28 @@ const lap = (name: string) => {
   lapStart = Date.now();
 };
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** A block every second, as `npm start -- --block-seconds 1` mines (to the user, as dev.ts to the demo wallet). */
-function startMining(): void {
-  mining = (async () => {
-    while (!stopMining) {
-      await mineBlocks(net!.daemon.rpc, 1, userAddress).catch((e: unknown) => {
-        miningFailures.push(e instanceof Error ? e.message : String(e));
-      });
-      await sleep(1000);
-    }
-  })();
-}
-
 beforeAll(async () => {
-  ensureMoneroInstalled();
+  // A block every second, as `npm start -- --block-seconds 1` mines (to the user, as dev.ts to the demo wallet).
+  fed = await startMoneroFederation({ n: N, prefix: "conclave-monero-withdraw-" });
+  Object.assign(timings, fed.timings);
+  ({ user, userAddress, address: federationAddress } = fed);
   lapStart = Date.now();
-  root = mkdtempSync(join(tmpdir(), "conclave-monero-withdraw-"));
-  dirs = Array.from({ length: N }, (_, i) => join(root, `guardian-${i}`));
-  net = await startRegtest({ walletRpcs: N + 1, dir: join(root, "monero") });
-  const names = [...dirs.map((_, i) => `guardian-${i}`), "user"];
-  await Promise.all(
-    net.walletRpcs.map((w, i) => w.rpc.createWallet({ filename: names[i]!, password: WALLET_PASSWORD })),
-  );
-  user = net.walletRpcs[N]!.rpc;
-  userAddress = (await user.getAddress()).address;
-  await mineBlocks(net.daemon.rpc, BLOCKS_BEFORE_FIRST_TRANSFER, userAddress);
-  lap("monerod + 5 wallet-rpc, wallets, 80 blocks");
-
-  // The key ceremony, as dev.ts runs it.
-  const codes: string[] = [];
-  for (let i = 0; i < N; i++)
-    codes.push(
-      encodeSetupCode(
-        setupInit(
-          dirs[i]!,
-          `guardian-${i}`,
-          `127.0.0.1:${await freePort()}`,
-          `http://127.0.0.1:${await freePort()}`,
-        ),
-      ),
-    );
-  const modulesFile = join(root, "monero-module.json");
-  writeFileSync(
-    modulesFile,
-    JSON.stringify([
-      {
-        instanceId: MONERO_INSTANCE,
-        kind: "monero",
-        config: { network: "mainnet", confirmations: 2, depositMinPiconero: "1000000" },
-      },
-    ]),
-  );
-  await Promise.all(
-    dirs.map(async (d, i) => {
-      const w = net!.walletRpcs[i]!;
-      const localFile = join(d, "setup-local.json");
-      const settings = {
-        walletRpcUrl: w.url,
-        walletName: `guardian-${i}`,
-        walletPassword: WALLET_PASSWORD,
-        walletDir: w.walletDir,
-      };
-      writeFileSync(localFile, JSON.stringify({ modules: { [MONERO_INSTANCE]: settings } }), { mode: 0o600 });
-      const run = await runConclaved([
-        "setup",
-        "run",
-        "--data",
-        d,
-        "--codes",
-        codes.join(","),
-        "--federation-name",
-        "local",
-        "--environment",
-        "dev",
-        "--dummy-module",
-        "--mint",
-        "--modules",
-        modulesFile,
-        "--local",
-        localFile,
-      ]);
-      ceremonyChildren.push(run.child);
-      return run.done;
-    }),
-  );
-  lap("key ceremony (DKG + 3-of-4 multisig)");
-
-  for (let i = 0; i < N; i++) {
-    const local = { daemonUrl: net.daemon.url, walletRpcUrl: net.walletRpcs[i]!.url, pollMs: 500 };
-    writeFileSync(
-      join(dirs[i]!, "guardian.local.json"),
-      JSON.stringify({ modules: { [MONERO_INSTANCE]: local } }, null, 2),
-      { mode: 0o600 },
-    );
-  }
-  const config = parseFederationConfig(JSON.parse(readFileSync(join(dirs[0]!, "federation.json"), "utf8")));
-  const address = config.modules.find((m) => m.kind === "monero")?.config["address"];
-  federationAddress = typeof address === "string" ? address : "";
-  startMining();
-  for (let i = 0; i < N; i++) guardians.push(await startGuardianFromDir(dirs[i]!, i));
-  await waitConnected(guardians);
-  const invite = encodeInvite(inviteOf(config));
-  wallet = (await nodeWallets().joinWallet(join(root, "wallet"), invite)).wallet;
-  lap("4 guardians, a wallet joined");
+  wallet = (await nodeWallets().joinWallet(join(fed.root, "wallet"), fed.invite)).wallet;
+  lap("a wallet joined");
 }, 240_000);
 
 afterAll(async () => {
-  stopMining = true;
-  await mining;
   await wallet?.close();
-  for (const c of ceremonyChildren) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
-  await Promise.allSettled(guardians.map((g) => stopGuardian(g)));
-  await net?.stop();
-  if (root) rmSync(root, { recursive: true, force: true });
+  const failures = fed?.miner.failures ?? [];
+  await fed?.stop();
   console.log(`monero withdraw e2e timings (ms): ${JSON.stringify(timings)}`);
-  if (miningFailures.length > 0) console.log(`mining failures: ${miningFailures.slice(-5).join("; ")}`);
+  if (failures.length > 0) console.log(`mining failures: ${failures.slice(-5).join("; ")}`);
 });
 
 describe("withdraw to a Monero address (real monerod, the real ceremony's 3-of-4 multisig, 4 guardian processes)", () => {
   it("the ceremony made the guardians' wallets one 3-of-4 multisig wallet: the federation's address", async () => {
     expect(federationAddress).toMatch(/^4[1-9A-HJ-NP-Za-km-z]{94}$/);
-    const guardianRpcs = net!.walletRpcs.slice(0, N).map((w) => w.rpc);
+    const guardianRpcs = fed!.guardianWallets;
     const status = await Promise.all(guardianRpcs.map((w) => w.isMultisig()));
     expect(status).toEqual(Array(N).fill({ multisig: true, ready: true, threshold: 3, total: N }));
     const addresses = await Promise.all(guardianRpcs.map(async (w) => (await w.getAddress()).address));
@@ -195,11 +66,9 @@ describe("withdraw to a Monero address (real monerod, the real ceremony's 3-of-4
 
   it("a deposit to the federation is claimed into notes", async () => {
     lapStart = Date.now();
-    await user.refresh();
-    const sent = await user.transfer({ destinations: [{ address: federationAddress, amount: DEPOSIT }] });
-    expect(sent.txid).toBeTruthy();
-    const txKey = await user.getTxKey(sent.txid!);
-    const r = await wallet!.claimDeposit({ txid: sent.txid!, txKey }, { pollMs: 200, timeoutMs: 120_000 });
+    const sent = await fed!.userPay(federationAddress, [DEPOSIT]);
+    expect(sent.txid).toMatch(/^[0-9a-f]{64}$/);
+    const r = await wallet!.claimDeposit(sent, { pollMs: 200, timeoutMs: 120_000 });
     expect(r.amount + r.dust).toBe(DEPOSIT);
     expect((await wallet!.info()).balance).toBe(r.amount);
     lap("deposit claimed");
@@ -243,5 +112,45 @@ describe("withdraw to a Monero address (real monerod, the real ceremony's 3-of-4
     await user.refresh();
     const incoming = (await user.getTransferByTxid(r.moneroTxid)).filter((t) => t.type === "in");
     expect(incoming.map((t) => t.amount)).toEqual([WITHDRAWAL]);
+
+    // The wallet keeps the withdrawal with its proof (a `withdraw` cut short would find it here).
+    const listed = await wallet!.withdrawals({ refresh: true });
+    expect(listed).toEqual([
+      expect.objectContaining({
+        txid: r.txid,
+        address: userAddress,
+        amount: WITHDRAWAL,
+        state: "confirmed",
+        moneroTxid: r.moneroTxid,
+        txKey: r.txKey,
+      }),
+    ]);
+    expect((await wallet!.info()).withdrawals?.map((w) => w.state)).toEqual(["confirmed"]);
   }, 200_000);
+
+  it("every guardian's multisig wallet holds at least what the federation owes (reserves)", async () => {
+    const entry = fed!.config.modules.find((m) => m.kind === "monero");
+    const reserve = parseMoneroConfig(entry!.config).payoutFeePiconero;
+    // The deposit was spent into e-cash; the payout and its fee reserve left the module's assets.
+    const owed = DEPOSIT - WITHDRAWAL - reserve;
+    for (let i = 0; i < N; i++) {
+      let view: ReservesView | undefined;
+      const deadline = Date.now() + 60_000;
+      while (Date.now() < deadline) {
+        const res = await fetch(`${fed!.apiUrl(i)}/v1/modules/monero/reserves`);
+        view = ReservesViewSchema.parse(await res.json());
+        if (view.state === "ok") break;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      expect(view?.state, `guardian ${i}: ${view?.detail}`).toBe("ok");
+      expect(BigInt(view!.ecashBacking)).toBe(owed);
+      expect(BigInt(view!.credited)).toBe(0n);
+      expect(BigInt(view!.required)).toBe(owed);
+      // The wallet spent the payout and a Monero fee no larger than the reserve: what is left covers it.
+      const balance = BigInt(view!.wallet!.balance);
+      expect(balance).toBeGreaterThanOrEqual(owed);
+      expect(balance).toBeLessThanOrEqual(DEPOSIT - WITHDRAWAL);
+      expect(BigInt(view!.surplus!)).toBe(balance - owed);
+    }
+  }, 120_000);
 });

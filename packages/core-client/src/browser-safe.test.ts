@@ -12,8 +12,19 @@ const root = resolve(here, "../../..");
 const WORKSPACE: Record<string, string> = {
   "@conclave/core-common": join(root, "packages/core-common/src/index.ts"),
 };
-/** Third-party packages the client may load; all three are written for browsers and Node alike. */
-const ALLOWED_PACKAGES = ["zod", "@noble/curves", "@noble/hashes"];
+/**
+ * Third-party packages the client may load, all written for browsers and Node alike (the @hpke ones:
+ * core-common's sealed messages, HPKE over WebCrypto, run in Chromium by the wallet's browser.test.ts).
+ */
+const ALLOWED_PACKAGES = [
+  "zod",
+  "@noble/curves",
+  "@noble/hashes",
+  "@hpke/core",
+  "@hpke/common",
+  "@hpke/dhkem-x25519",
+  "@hpke/chacha20poly1305",
+];
 /**
  * Reachable files that use Node's Buffer in functions the client never calls: core-common's
  * invite and setup codes (the client reads invites with its own invite.ts instead).

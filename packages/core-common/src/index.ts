@@ -1,4 +1,5 @@
 export * from "./bytes.js";
+export * from "./base64.js";
 export * from "./codec.js";
 export * from "./crypto.js";
 export * from "./federation-config.js";
@@ -8,3 +9,4 @@ export * from "./amount.js";
 export * from "./setup/codes.js";
 export * from "./session-encoding.js";
 export * from "./backup.js";
+export * from "./seal.js";

@@ -17,6 +17,7 @@ import { blockBundles } from "./consensus/block-content.js";
 import { NodeVerifier, sha256 } from "./node-crypto.js";
 import { FederationProcessor, auditView, outputOutcomes } from "./federation/processor.js";
 import type { ServerModule } from "./federation/module.js";
+import { sealOpener } from "./federation/unseal.js";
 import type { TxStatus } from "./federation/processor.js";
 import type { StoreDurability } from "./storage/lmdb-consensus-store.js";
 import { BackupStore } from "./storage/backup-store.js";
@@ -193,6 +194,13 @@ export class Guardian implements GuardianBackend {
           this.log(`module.${m.kind}.${event}`, { instanceId: m.instanceId, ...fields }),
         wake,
         self: this.node.self,
+        unseal: sealOpener({
+          federation: this.options.federation,
+          federationId: this.node.config.federationId,
+          self: this.node.self,
+          secretSeed: this.options.secretSeed,
+          instanceId: m.instanceId,
+        }),
       });
   }
 

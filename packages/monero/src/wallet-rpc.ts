@@ -52,8 +52,19 @@ const GetAddressSchema = z
   }));
 
 const CreateAddressSchema = z
-  .object({ address: z.string(), address_index: uint })
-  .transform((r) => ({ address: r.address, addressIndex: r.address_index }));
+  .object({
+    address: z.string(),
+    address_index: uint,
+    addresses: z.array(z.string()).optional(),
+    address_indices: z.array(uint).optional(),
+  })
+  .transform((r) => ({
+    address: r.address,
+    addressIndex: r.address_index,
+    /** With `count`: every subaddress made, in order (the first is `address`). */
+    addresses: r.addresses ?? [r.address],
+    addressIndices: r.address_indices ?? [r.address_index],
+  }));
 
 const GetBalanceSchema = z
   .object({
@@ -385,13 +396,23 @@ export class WalletRpc {
     );
   }
 
-  /** A new subaddress (for example one per deposit) in an account. */
-  createAddress(
-    args: { accountIndex?: number; label?: string } = {},
-  ): Promise<{ address: string; addressIndex: number }> {
+  /**
+   * New subaddresses (for example one per deposit) in an account, at the next indexes: one, or `count`
+   * (wallet-rpc 0.18 makes at most 64 per call).
+   */
+  createAddress(args: { accountIndex?: number; label?: string; count?: number } = {}): Promise<{
+    address: string;
+    addressIndex: number;
+    addresses: string[];
+    addressIndices: number[];
+  }> {
     return this.call(
       "create_address",
-      { account_index: args.accountIndex ?? 0, ...(args.label === undefined ? {} : { label: args.label }) },
+      {
+        account_index: args.accountIndex ?? 0,
+        ...(args.label === undefined ? {} : { label: args.label }),
+        ...(args.count === undefined ? {} : { count: args.count }),
+      },
       CreateAddressSchema,
     );
   }

@@ -18,7 +18,18 @@ const WORKSPACE: Record<string, string> = {
   "@conclave/module-monero/browser": join(root, "modules/monero/src/browser.ts"),
 };
 /** Browser-ready third-party packages the wallet may load. */
-const ALLOWED_PACKAGES = ["zod", "@noble/curves", "@noble/hashes", "@noble/ciphers", "@scure/bip39"];
+const ALLOWED_PACKAGES = [
+  "zod",
+  "@noble/curves",
+  "@noble/hashes",
+  "@noble/ciphers",
+  "@scure/bip39",
+  // HPKE for sealed claims (pure TypeScript over WebCrypto; browser.test.ts runs it in Chromium).
+  "@hpke/core",
+  "@hpke/common",
+  "@hpke/dhkem-x25519",
+  "@hpke/chacha20poly1305",
+];
 /** Files only the Node entry loads. */
 const NODE_ONLY = ["node.ts", "lmdb-db.ts", "node-crypto.ts"];
 /** Reachable files of other packages that use Buffer in functions the wallet never calls. */

@@ -2,6 +2,7 @@
 // NodeWalletEntry shape of types.ts over any client database.
 import type { ClientDb } from "./db.js";
 import { checkMnemonic, newMnemonic } from "./keys.js";
+import { relaySealedClaim } from "./relay.js";
 import type { NodeWalletEntry, RestoreResult } from "./types.js";
 import { Wallet } from "./wallet.js";
 import type { WalletOptions } from "./wallet.js";
@@ -46,6 +47,9 @@ export function walletEntry(
     async openWallet(dir) {
       const db = await openDb(dir);
       return closingOnError(db, () => Wallet.open(db, options));
+    },
+    relaySealed(url, sealed) {
+      return relaySealedClaim(url, sealed, options.client);
     },
     async restoreWallet(dir, invite, mnemonic) {
       const normalized = checkMnemonic(mnemonic);

@@ -23,6 +23,7 @@ export type { WalletCrypto } from "./crypto.js";
 export { Wallet, RESTORE_GAP_DEFAULT } from "./wallet.js";
 export type { WalletHooks, WalletOptions } from "./wallet.js";
 export { walletEntry } from "./entry.js";
+export { relaySealedClaim, SEALED_CLAIMS_PATH } from "./relay.js";
 export type { WalletEntry } from "./entry.js";
 
 /** Wallets in the browser: IndexedDB databases by name, noble cryptography. */

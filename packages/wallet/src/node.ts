@@ -19,5 +19,6 @@ const defaults = nodeWallets();
 export const joinWallet: NodeWalletEntry["joinWallet"] = (dir, invite, options) =>
   defaults.joinWallet(dir, invite, options);
 export const openWallet: NodeWalletEntry["openWallet"] = (dir) => defaults.openWallet(dir);
+export const relaySealed: NodeWalletEntry["relaySealed"] = (url, sealed) => defaults.relaySealed(url, sealed);
 export const restoreWallet: NodeWalletEntry["restoreWallet"] = (dir, invite, mnemonic) =>
   defaults.restoreWallet(dir, invite, mnemonic);

@@ -9,6 +9,7 @@
 //   backup                    {"version","notes","atMs"}       the last backup stored
 //   claim-counter             {"next":J}                       next unused deposit claim index
 //   claim/<monero txid>       ClaimRecord (JSON)               a deposit claim not yet turned into notes
+//   subaddr/<claim key hex>   SubaddressRecord (JSON)          a deposit subaddress and its claim index
 //
 // Keys are ASCII so that LMDB (bytes), IndexedDB (UTF-16 units) and a Map order them alike.
 import { Reader, fromHex, toHex, utf8 } from "@conclave/core-common";
@@ -25,6 +26,9 @@ export const P_OUT = "out/";
 export const P_OP = "op/";
 export const K_CLAIM_COUNTER = "claim-counter";
 export const P_CLAIM = "claim/";
+export const P_SUBADDR = "subaddr/";
+/** A withdrawal, by federation txid: written with its transaction, kept after it is confirmed. */
+export const P_WITHDRAWAL = "withdrawal/";
 const NOTE_RECORD_BYTES = 85;
 
 export interface WalletRecord {
@@ -78,6 +82,19 @@ export interface ClaimRecord {
   /** The claim key's index (keys.ts claimSeed). */
   readonly index: number;
   readonly createdAtMs: number;
+  /** Sealed to this guardian (sealClaim): a relay delivers it; the wallet never posts it in clear. */
+  readonly sealedTo?: number;
+}
+
+/** A deposit subaddress: written (claim index) before it is requested, kept for later payments. */
+export interface SubaddressRecord {
+  /** The claim key (hex), keys.ts claimSeed(index). */
+  readonly claimKey: string;
+  readonly index: number;
+  readonly createdAtMs: number;
+  /** Once t guardians agreed on it. */
+  readonly address?: string;
+  readonly subaddressIndex?: number;
 }
 
 export interface PendingOp {
@@ -98,8 +115,27 @@ export interface PendingOp {
   readonly outgoing?: OutgoingRecord;
   /** For a deposit: the claim it spends (restored if the transaction is refused). */
   readonly claim?: ClaimRecord;
+  /** For a subaddress deposit: the deposit it spends (a second issue of it waits for this one). */
+  readonly subaddressDeposit?: { readonly txid: string; readonly index: number };
   /** For a withdrawal: the Monero payout output (after the change notes) and what it pays. */
   readonly payout?: { readonly output: number; readonly address: string; readonly amount: string };
+}
+
+/** A withdrawal as the wallet last saw it (the tx key once confirmed: the user's proof of payment). */
+export interface WithdrawalRecord {
+  /** The federation transaction (notes in, change notes and the payout out). */
+  readonly txid: string;
+  /** The payout's output index in it. */
+  readonly output: number;
+  readonly address: string;
+  /** Piconero paid to the address, decimal. */
+  readonly amount: string;
+  /** "submitting" until the federation accepted the transaction, then the payout's own state. */
+  readonly state: "submitting" | "queued" | "signing" | "submitted" | "confirmed";
+  readonly moneroTxid?: string;
+  readonly txKey?: string;
+  readonly createdAtMs: number;
+  readonly updatedAtMs: number;
 }
 
 export interface BackupMeta {

@@ -39,6 +39,23 @@ export interface WalletInfo {
   readonly lastBackup?: { readonly version: number; readonly notes: number; readonly atMs: number };
   /** Monero deposits being claimed (claimDeposit or resume() finishes them). */
   readonly pendingDeposits?: readonly { readonly txid: string; readonly createdAtMs: number }[];
+  /** Withdrawals, newest first: every one not yet confirmed and the latest confirmed ones. */
+  readonly withdrawals?: readonly WithdrawalInfo[];
+}
+
+/** A withdrawal as the wallet last saw it; `withdrawals({ refresh: true })` asks the guardians again. */
+export interface WithdrawalInfo {
+  /** The federation transaction that spent the notes into the payout. */
+  readonly txid: string;
+  readonly address: string;
+  readonly amount: bigint;
+  /** submitting: the federation has not accepted the transaction yet (`resume()` resubmits it). */
+  readonly state: "submitting" | "queued" | "signing" | "submitted" | "confirmed";
+  readonly moneroTxid?: string;
+  /** Once confirmed: `check_tx_key(moneroTxid, txKey, address)` proves the payment. */
+  readonly txKey?: string;
+  readonly createdAtMs: number;
+  readonly updatedAtMs: number;
 }
 
 /** What `spend` gives: a string another user passes to `reissue`. */
@@ -111,6 +128,29 @@ export interface DepositProof {
   readonly txid: string;
   /** Its tx key (`get_tx_key` / the wallet's "tx key"): 64 hex characters, or several such keys joined. */
   readonly txKey: string;
+}
+
+/** A deposit claim to seal to one guardian instead of posting it in clear (sealClaim). */
+export interface SealClaimRequest extends DepositProof {
+  /** The guardian (index) to seal it to; default: one picked at random. */
+  readonly guardian?: number;
+}
+
+/** A claim sealed to one guardian: hand `sealed` to any relay (`conclave relay`), then waitDeposit. */
+export interface SealClaimResult {
+  readonly txid: string;
+  readonly guardian: number;
+  readonly guardianName: string;
+  /** `csealed1…`: only that guardian can open it. */
+  readonly sealed: string;
+}
+
+/** What a guardian answered to a relayed sealed claim. */
+export interface RelayResult {
+  readonly txid: string;
+  readonly guardian: number;
+  /** queued: the guardian will propose it; already: consensus already bound this claim. */
+  readonly state: "queued" | "already";
 }
 
 /** Where a deposit claim stands, as t guardians agree (reported when it changes). */
@@ -209,6 +249,29 @@ export interface WalletApi {
    */
   claimDeposit(proof: DepositProof, options?: ClaimDepositOptions): Promise<ClaimDepositResult>;
   /**
+   * A deposit subaddress of the federation's Monero wallet for a fresh claim key (derived from the
+   * mnemonic, written down before it is used): pay it from any wallet, no tx key needed. The address
+   * is the one t guardians agree on. Pass it to receiveDeposits to wait and turn payments into notes.
+   */
+  depositAddress(options?: DepositAddressOptions): Promise<DepositAddressResult>;
+  /**
+   * Waits for payments to a subaddress from depositAddress (progress: seen in the pool, confirmations,
+   * credited, issued) and turns each credited one into notes; returns once at least one payment was
+   * issued and none is left spendable. Crash-safe: resume() issues what became spendable meanwhile.
+   */
+  receiveDeposits(address: string, options?: ReceiveDepositsOptions): Promise<ReceiveDepositsResult>;
+  /**
+   * The same claim sealed to one guardian (HPKE to its identity key) instead of posted: returns the
+   * `csealed1…` text for a relay and records the claim (its claim key derived and stored first), which
+   * the wallet never sends in clear. waitDeposit (or resume()) turns the deposit into notes once the
+   * sealed claim has reached its guardian and the deposit is confirmed.
+   */
+  sealClaim(request: SealClaimRequest): Promise<SealClaimResult>;
+  /** Waits for a pending claim of `txid` (sealed or not) and turns the deposit into notes. */
+  waitDeposit(txid: string, options?: ClaimDepositOptions): Promise<ClaimDepositResult>;
+  /** Posts a sealed claim (`csealed1…`, of this wallet's federation) to the guardian it is sealed to. */
+  relaySealed(sealed: string): Promise<RelayResult>;
+  /**
    * Pays `amount` to a Monero address from the wallet's notes: one transaction spends notes worth
    * the amount plus the federation's Monero fee reserve plus the mint's fees, issuing the change as
    * fresh notes, with the payout as its last output; then waits (outside the wallet's lock) until t
@@ -216,6 +279,12 @@ export interface WalletApi {
    * TransactionRejectedError and the notes stay in the wallet.
    */
   withdraw(address: string, amount: bigint, options?: WithdrawOptions): Promise<WithdrawResult>;
+  /**
+   * The wallet's withdrawals, newest first; with `refresh`, each one not yet confirmed is first
+   * looked up at the guardians (t must agree), so a withdrawal whose wait was cut short (a crash, a
+   * timeout, Ctrl-C) still ends with its Monero txid and tx key.
+   */
+  withdrawals(options?: { readonly refresh?: boolean }): Promise<WithdrawalInfo[]>;
   /** Finishes or retries operations a crash interrupted. Returns how many it finished. */
   resume(): Promise<number>;
   close(): Promise<void>;
@@ -238,12 +307,15 @@ export type WalletErrorCode =
   | "unknown_spend" // cancel of an id this wallet did not hand out
   | "not_dev_federation" // devFaucet on a federation without the test-only module
   | "backup_unavailable" // no guardian holds a backup this mnemonic can read (restore still scans)
+  | "unknown_address" // receiveDeposits with an address that is not this wallet's deposit subaddress
   | "no_monero_module" // claimDeposit on a federation without the Monero module
   | "invalid_deposit_proof" // a txid or tx key that is not hex of the right length
   | "deposit_claimed" // the deposit is bound to another claim key (someone else claimed it first)
   | "deposit_rejected" // t guardians found the proof invalid, or the claim expired
   | "deposit_timeout" // still not spendable when the wait ended (the claim stays pending)
   | "claim_not_taken" // no guardian took the claim (unreachable, busy): it stays pending
+  | "unknown_guardian" // sealClaim to a guardian index the federation does not have
+  | "unknown_claim" // waitDeposit of a txid this wallet has no pending claim of
   | "invalid_address" // a withdrawal address that is not 1 to 106 base58 characters
   | "withdraw_timeout"; // the payout was not confirmed when the wait ended (it goes on at the federation)
 
@@ -256,10 +328,61 @@ export interface NodeWalletEntry {
     options?: { mnemonic?: string },
   ): Promise<{ wallet: WalletApi; mnemonic: string }>;
   openWallet(dir: string): Promise<WalletApi>;
+  /** Posts a sealed claim to the guardian API at `url` (no wallet needed: what a relay runs). */
+  relaySealed(url: string, sealed: string): Promise<RelayResult>;
   /** A new wallet from the mnemonic alone: downloads the backup and scans for notes past it. */
   restoreWallet(
     dir: string,
     invite: string,
     mnemonic: string,
   ): Promise<{ wallet: WalletApi; result: RestoreResult }>;
+}
+
+export interface DepositAddressOptions {
+  /** Between two looks at the guardians' state (default 500 ms). */
+  readonly pollMs?: number;
+  /** Give up waiting for t guardians to agree on the address after this long (default 2 min). */
+  readonly timeoutMs?: number;
+}
+
+export interface DepositAddressResult {
+  /** The subaddress to pay (account 0 of the federation's multisig wallet). */
+  readonly address: string;
+  /** Its minor index in the federation's wallet. */
+  readonly index: number;
+  /** The claim key bound to it (hex): only this wallet can spend what it receives. */
+  readonly claimKey: string;
+}
+
+/** Where payments to a deposit subaddress stand (reported when it changes). */
+export interface SubaddressDepositProgress {
+  /**
+   * waiting: nothing paid yet; seen: in the pool of a guardian's node; confirming: k of K confirmations
+   * (a guardian's node, then the agreed height); verifying: n of t guardians attested it; credited;
+   * issuing: notes are being issued; done.
+   */
+  readonly stage: "waiting" | "seen" | "confirming" | "verifying" | "credited" | "issuing" | "done";
+  readonly message: string;
+  readonly txid?: string;
+  readonly amount?: bigint;
+  readonly confirmations?: number;
+  readonly confirmationsRequired?: number;
+  readonly attestations?: number;
+  readonly attestationsRequired?: number;
+}
+
+export interface ReceiveDepositsOptions {
+  readonly onProgress?: (progress: SubaddressDepositProgress) => void;
+  /** Between two looks at the guardians' state (default 1 s). */
+  readonly pollMs?: number;
+  /** Give up waiting after this long (default 6 h); what arrives later is issued by a new call or resume(). */
+  readonly timeoutMs?: number;
+}
+
+export interface ReceiveDepositsResult {
+  readonly address: string;
+  /** Each payment turned into notes by this call. */
+  readonly deposits: readonly { readonly txid: string; readonly amount: bigint; readonly dust: bigint }[];
+  /** Σ notes issued. */
+  readonly amount: bigint;
 }

@@ -35,6 +35,7 @@ import {
   TransactionRejectedError,
   backupSigningBytes,
   buildTransaction,
+  decodeSealed,
   encodeTransaction,
   fromHex,
   parseFederationConfig,
@@ -60,6 +61,7 @@ import {
   ClaimAnswerSchema,
   DepositViewSchema,
   MONERO_KIND,
+  sealClaim as sealMoneroClaim,
   PayoutOutcomeSchema,
   TxKeyHexSchema,
   depositInput,
@@ -69,6 +71,18 @@ import {
 } from "@conclave/module-monero/browser";
 import type { PayoutOutcome } from "@conclave/module-monero/browser";
 import type { DepositView } from "@conclave/module-monero/browser";
+import {
+  SubaddressAnswerSchema,
+  SubaddressSeenViewSchema,
+  SubaddressViewSchema,
+  subaddressDepositInput,
+  subaddressRequestMessage,
+} from "@conclave/module-monero/browser";
+import type {
+  SubaddressDepositView,
+  SubaddressSeenView,
+  SubaddressView,
+} from "@conclave/module-monero/browser";
 import { z } from "zod";
 import { base64Decode, base64Encode } from "./base64.js";
 import { BACKUP_NOTES_MAX, decodeSnapshot, decryptBackup, encodeSnapshot, encryptBackup } from "./backup.js";
@@ -79,6 +93,7 @@ import { del, put, scanPrefix } from "./db.js";
 import { WalletError, assert } from "./errors.js";
 import { NOTE_INDEX_MAX, WalletKeys, federationRoot } from "./keys.js";
 import { NOTES_PER_STRING_MAX, decodeNoteString, encodeNoteString } from "./note-string.js";
+import { SEALED_CLAIMS_PATH } from "./relay.js";
 import type { BearerNote } from "./note-string.js";
 import {
   coverValue,
@@ -97,11 +112,13 @@ import {
   K_CLAIM_COUNTER,
   K_COUNTER,
   P_CLAIM,
+  P_SUBADDR,
   K_SCHEMA,
   K_WALLET,
   P_NOTE,
   P_OP,
   P_OUT,
+  P_WITHDRAWAL,
   SCHEMA_VERSION,
   decodeNote,
   json,
@@ -119,7 +136,9 @@ import type {
   OwnNote,
   PendingKind,
   PendingOp,
+  SubaddressRecord,
   WalletRecord,
+  WithdrawalRecord,
 } from "./store.js";
 import type {
   BackupResult,
@@ -127,12 +146,21 @@ import type {
   ClaimDepositResult,
   DenominationHolding,
   DepositProgress,
+  DepositAddressOptions,
+  DepositAddressResult,
   DepositProof,
+  ReceiveDepositsOptions,
+  ReceiveDepositsResult,
+  RelayResult,
   ReissueResult,
   RestoreResult,
+  SealClaimRequest,
+  SealClaimResult,
   SpendResult,
+  SubaddressDepositProgress,
   ValidateResult,
   WalletApi,
+  WithdrawalInfo,
   WalletInfo,
   WithdrawOptions,
   WithdrawProgress,
@@ -157,9 +185,14 @@ const ISSUED_PATH = "/v1/modules/mint/notes/issued";
 const ROUNDS_MAX = 64;
 const CLAIMS_PATH = "/v1/modules/monero/claims";
 const depositPath = (txid: string) => `/v1/modules/monero/deposits/${txid}`;
+const SUBADDRESSES_PATH = "/v1/modules/monero/subaddresses";
+const subaddressPath = (claimKey: string) => `${SUBADDRESSES_PATH}/${claimKey}`;
+const subaddressSeenPath = (claimKey: string) => `${SUBADDRESSES_PATH}/${claimKey}/seen`;
 const payoutPath = (txid: string, index: number) => `/v1/modules/monero/payouts/${txid}/${index}`;
 /** How long a deposit claim waits for the federation by default (confirmations take 20 min on mainnet). */
 export const DEPOSIT_WAIT_MS_DEFAULT = 6 * 60 * 60 * 1000;
+/** Confirmed withdrawals listed by info() (all are kept: `withdrawals()` lists them all). */
+const INFO_CONFIRMED_WITHDRAWALS_MAX = 10;
 /** How long `withdraw` waits for the payout to be confirmed unless told otherwise. */
 export const WITHDRAW_WAIT_MS_DEFAULT = 6 * 60 * 60 * 1000;
 /** A claim not ordered yet (or released by another claim's rejection) is posted again this often. */
@@ -230,6 +263,14 @@ function mintOf(config: FederationConfig): MintView {
     },
   };
 }
+
+/** The federation's Monero address (what address requests are signed for). */
+function moneroAddressOf(config: FederationConfig): string | undefined {
+  const address = config.modules.find((m) => m.kind === MONERO_KIND)?.config["address"];
+  return typeof address === "string" ? address : undefined;
+}
+
+const sumBig = (xs: readonly bigint[]): bigint => xs.reduce((a, b) => a + b, 0n);
 
 function moneroOf(config: FederationConfig): { readonly instanceId: number } | undefined {
   const entry = config.modules.find((m) => m.kind === MONERO_KIND);
@@ -466,6 +507,13 @@ export class Wallet implements WalletApi {
         .sort((a, b) => a.createdAtMs - b.createdAtMs);
       const pending = await scanPrefix(this.db, P_OP);
       const claims = (await scanPrefix(this.db, P_CLAIM)).map(([, v]) => parseJson<ClaimRecord>(v));
+      const allWithdrawals = await this.withdrawalRecords();
+      const withdrawals = [
+        ...allWithdrawals.filter((w) => w.state !== "confirmed"),
+        ...allWithdrawals.filter((w) => w.state === "confirmed").slice(0, INFO_CONFIRMED_WITHDRAWALS_MAX),
+      ]
+        .sort((a, b) => b.createdAtMs - a.createdAtMs)
+        .map(withdrawalInfoOf);
       const backupRaw = await this.db.get(K_BACKUP);
       const lastBackup = backupRaw ? parseJson<BackupMeta>(backupRaw) : undefined;
       const guardians = this.record.invite
@@ -490,6 +538,7 @@ export class Wallet implements WalletApi {
         ...(claims.length > 0
           ? { pendingDeposits: claims.map((c) => ({ txid: c.txid, createdAtMs: c.createdAtMs })) }
           : {}),
+        ...(withdrawals.length > 0 ? { withdrawals } : {}),
       };
     });
   }
@@ -788,7 +837,9 @@ export class Wallet implements WalletApi {
       }
       return finished;
     });
-    return operations.then(async (finished) => finished + (await this.resumeClaims()));
+    return operations.then(
+      async (finished) => finished + (await this.resumeClaims()) + (await this.resumeSubaddresses()),
+    );
   }
 
   /** One look at each pending deposit claim: posted again, and turned into notes if spendable now. */
@@ -800,7 +851,7 @@ export class Wallet implements WalletApi {
       const claim = parseJson<ClaimRecord>(raw);
       try {
         const client = await this.client();
-        await this.postClaim(client, claim);
+        if (claim.sealedTo === undefined) await this.postClaim(client, claim);
         const view = await this.depositView(client, claim.txid);
         if (view && this.claimOutcome(claim, view) === "spendable") {
           await this.issueDeposit(monero.instanceId, claim, view);
@@ -825,36 +876,113 @@ export class Wallet implements WalletApi {
    * writing the claim and issuing the notes take the lock.
    */
   async claimDeposit(proof: DepositProof, options: ClaimDepositOptions = {}): Promise<ClaimDepositResult> {
+    const monero = this.moneroModule();
+    const { txid, txKey } = checkDepositProof(proof);
+    const claim = await this.mutex.run(() => this.recordClaim(txid, txKey));
+    return this.awaitClaim(monero.instanceId, claim, options);
+  }
+
+  /**
+   * Seals the claim to one guardian instead of posting it: the claim is written down first (claim key
+   * index included, marked sealed so that nothing sends it in clear), then sealed for the relay.
+   */
+  async sealClaim(request: SealClaimRequest): Promise<SealClaimResult> {
+    const monero = this.moneroModule();
+    const { txid, txKey } = checkDepositProof(request);
+    const n = this.config.guardians.length;
+    const guardian = request.guardian ?? randomIndex(this.options.crypto.random, n);
+    const entry = Number.isInteger(guardian) ? this.config.guardians[guardian] : undefined;
+    if (!entry)
+      throw new WalletError(
+        "unknown_guardian",
+        `guardian ${guardian} is not one of this federation's guardians (0 to ${n - 1}; \`conclave info\` lists them)`,
+        { guardian, guardians: n },
+      );
+    const claim = await this.mutex.run(() => this.recordClaim(txid, txKey, guardian));
+    const sealed = await sealMoneroClaim({
+      guardianPublicKey: fromHex(entry.publicKey),
+      guardian,
+      federationId: this.federationIdBytes,
+      instanceId: monero.instanceId,
+      txid: fromHex(txid),
+      claimKey: this.claimKeyOf(claim),
+      txKey: fromHex(txKey),
+    });
+    return { txid, guardian, guardianName: entry.name, sealed };
+  }
+
+  async waitDeposit(txid: string, options: ClaimDepositOptions = {}): Promise<ClaimDepositResult> {
+    const monero = this.moneroModule();
+    const id = txid.trim().toLowerCase();
+    const raw = /^[0-9a-f]{64}$/.test(id) ? await this.mutex.run(() => this.db.get(P_CLAIM + id)) : undefined;
+    if (!raw)
+      throw new WalletError(
+        "unknown_claim",
+        `this wallet has no pending claim of deposit ${txid.slice(0, 100)}: either it was turned into notes ` +
+          "already (resume does that; see the balance) or it was never claimed here (claim it, or seal it, first)",
+        { txid: txid.slice(0, 100) },
+      );
+    return this.awaitClaim(monero.instanceId, parseJson<ClaimRecord>(raw), options);
+  }
+
+  async relaySealed(sealed: string): Promise<RelayResult> {
+    const s = decodeSealed(sealed);
+    if (toHex(s.federationId) !== this.record.federationId)
+      throw new WalletError(
+        "wrong_federation",
+        `this sealed claim is for federation ${toHex(s.federationId).slice(0, 16)}…, not this wallet's ` +
+          `(${this.record.federationId.slice(0, 16)}…); relay it with --url <the guardian's API URL>`,
+        { federationId: toHex(s.federationId) },
+      );
+    const client = await this.client();
+    if (s.guardian >= client.guardians.length)
+      throw new WalletError(
+        "unknown_guardian",
+        `this sealed claim is for guardian ${s.guardian}, which this federation does not have`,
+        { guardian: s.guardian },
+      );
+    const [answer] = await client.postEach(SEALED_CLAIMS_PATH, { sealed }, ClaimAnswerSchema, {
+      guardians: [s.guardian],
+    });
+    if (!answer) throw new Error("postEach answered for no guardian");
+    if (!answer.ok) throw answer.error;
+    return { txid: answer.value.txid, guardian: s.guardian, state: answer.value.state };
+  }
+
+  private moneroModule(): { readonly instanceId: number } {
     const monero = moneroOf(this.config);
     if (!monero)
       throw new WalletError(
         "no_monero_module",
         "this federation runs no Monero module: it takes no Monero deposits",
       );
-    const txid = proof.txid.trim().toLowerCase();
-    const txKey = proof.txKey.trim().toLowerCase();
-    if (!/^[0-9a-f]{64}$/.test(txid))
-      throw new WalletError("invalid_deposit_proof", "a Monero txid is 64 hex characters", {
-        txid: proof.txid.slice(0, 100),
-      });
-    if (!TxKeyHexSchema.safeParse(txKey).success || !isCanonicalTxKey(fromHex(txKey)))
-      throw new WalletError(
-        "invalid_deposit_proof",
-        "a tx key is 64 hex characters (several joined when the payment went to subaddresses); " +
-          "get it from the sending wallet (get_tx_key, or `get_tx_key <txid>` in monero-wallet-cli)",
-      );
-    const claim = await this.mutex.run(() => this.recordClaim(txid, txKey));
+    return monero;
+  }
+
+  /**
+   * Waits for a recorded claim outside the wallet's lock (it can take many blocks), posting it in
+   * clear unless it is sealed, then issues the notes (under the lock).
+   */
+  private async awaitClaim(
+    instanceId: number,
+    claim: ClaimRecord,
+    options: ClaimDepositOptions,
+  ): Promise<ClaimDepositResult> {
+    const txid = claim.txid;
+    const sealed = claim.sealedTo !== undefined;
     const report = progressReporter(options.onProgress);
     const client = await this.client();
     const pollMs = options.pollMs ?? 1000;
     const deadline = this.now() + (options.timeoutMs ?? DEPOSIT_WAIT_MS_DEFAULT);
     let postedAt = this.now();
-    const taken = await this.postClaim(client, claim);
-    report({
-      txid,
-      stage: "claimed",
-      message: `claim taken by ${taken} of ${client.guardians.length} guardians`,
-    });
+    if (!sealed) {
+      const taken = await this.postClaim(client, claim);
+      report({
+        txid,
+        stage: "claimed",
+        message: `claim taken by ${taken} of ${client.guardians.length} guardians`,
+      });
+    }
     let spendable: DepositView | undefined;
     while (!spendable) {
       const view = await this.depositView(client, txid);
@@ -864,7 +992,7 @@ export class Wallet implements WalletApi {
           spendable = view;
           break;
         }
-        if (outcome === "repost" && this.now() - postedAt >= CLAIM_REPOST_MS) {
+        if (!sealed && outcome === "repost" && this.now() - postedAt >= CLAIM_REPOST_MS) {
           postedAt = this.now();
           await this.postClaim(client, claim);
         }
@@ -874,13 +1002,15 @@ export class Wallet implements WalletApi {
         throw new WalletError(
           "deposit_timeout",
           `deposit ${txid} is not spendable yet${view ? ` (${progressOf(view, claim, client.t).message})` : ""}; ` +
-            "the claim stays pending: run the claim again (or resume) later",
+            (sealed
+              ? `the claim stays pending: relay the sealed claim to guardian ${claim.sealedTo} if it has not arrived, then wait again`
+              : "the claim stays pending: run the claim again (or resume) later"),
           { txid },
         );
       await sleep(pollMs);
     }
     report({ txid, stage: "issuing", message: "issuing notes" });
-    const result = await this.issueDeposit(monero.instanceId, claim, spendable);
+    const result = await this.issueDeposit(instanceId, claim, spendable);
     report({ txid, stage: "done", message: `received ${result.amount}`, amount: result.amount });
     return result;
   }
@@ -891,16 +1021,29 @@ export class Wallet implements WalletApi {
    * open claim of the old (wrong) key bound to the old claim key; once it is rejected, the txid is
    * released and the new claim, under another key, is posted again.
    */
-  private async recordClaim(txid: string, txKey: string): Promise<ClaimRecord> {
+  private async recordClaim(txid: string, txKey: string, sealedTo?: number): Promise<ClaimRecord> {
     const raw = await this.db.get(P_CLAIM + txid);
     if (raw) {
       const existing = parseJson<ClaimRecord>(raw);
-      if (existing.txKey === txKey) return existing;
+      if (existing.txKey === txKey) {
+        // Same claim (same key); sealed now, or claimed in clear after sealing: the latest choice counts.
+        if (existing.sealedTo === sealedTo) return existing;
+        const { sealedTo: _old, ...rest } = existing;
+        const updated: ClaimRecord = sealedTo === undefined ? rest : { ...rest, sealedTo };
+        await this.db.write([put(P_CLAIM + txid, json(updated))]);
+        return updated;
+      }
     }
     const counterRaw = await this.db.get(K_CLAIM_COUNTER);
     const index = counterRaw ? parseJson<{ next: number }>(counterRaw).next : 0;
     if (index > NOTE_INDEX_MAX) throw new Error("the wallet ran out of claim indexes");
-    const claim: ClaimRecord = { txid, txKey, index, createdAtMs: this.now() };
+    const claim: ClaimRecord = {
+      txid,
+      txKey,
+      index,
+      createdAtMs: this.now(),
+      ...(sealedTo === undefined ? {} : { sealedTo }),
+    };
     await this.db.write([put(K_CLAIM_COUNTER, json({ next: index + 1 })), put(P_CLAIM + txid, json(claim))]);
     return claim;
   }
@@ -997,6 +1140,20 @@ export class Wallet implements WalletApi {
     );
   }
 
+  /** The notes a deposit of `amount` becomes in one transaction (the rest is dust). */
+  private depositNotes(amount: bigint): { notes: number[]; dust: bigint } {
+    const { notes, dust } = decompose(amount, this.mint.config.denominationsLog2);
+    if (notes.length === 0 || notes.length > this.outputsMax())
+      throw new WalletError(
+        "invalid_amount",
+        notes.length === 0
+          ? `the deposit of ${amount} is below the smallest note`
+          : `the deposit of ${amount} needs ${notes.length} notes, more than one transaction may issue (${this.outputsMax()})`,
+        { amount: amount.toString() },
+      );
+    return { notes, dust };
+  }
+
   /** One transaction: the deposit as input (signed by the claim key), fresh notes of its amount. */
   private issueDeposit(module: number, claim: ClaimRecord, view: DepositView): Promise<ClaimDepositResult> {
     return this.mutex.run(async () => {
@@ -1006,15 +1163,7 @@ export class Wallet implements WalletApi {
           txid: claim.txid,
         });
       const amount = BigInt(view.amount ?? "0");
-      const { notes, dust } = decompose(amount, this.mint.config.denominationsLog2);
-      if (notes.length === 0 || notes.length > this.outputsMax())
-        throw new WalletError(
-          "invalid_amount",
-          notes.length === 0
-            ? `the deposit of ${amount} is below the smallest note`
-            : `the deposit of ${amount} needs ${notes.length} notes, more than one transaction may issue (${this.outputsMax()})`,
-          { amount: amount.toString() },
-        );
+      const { notes, dust } = this.depositNotes(amount);
       const seed = this.keys.claimSeed(claim.index);
       const input = depositInput(module, amount, fromHex(claim.txid));
       const op = await this.prepare("deposit", {
@@ -1026,6 +1175,244 @@ export class Wallet implements WalletApi {
       const r = await this.execute(op);
       return { ...r, depositTxid: claim.txid, dust };
     });
+  }
+
+  // ---- Monero subaddress deposits --------------------------------------------------------------
+
+  async depositAddress(options: DepositAddressOptions = {}): Promise<DepositAddressResult> {
+    const monero = moneroOf(this.config);
+    const federationAddress = moneroAddressOf(this.config);
+    if (!monero || federationAddress === undefined)
+      throw new WalletError(
+        "no_monero_module",
+        "this federation runs no Monero module: it takes no Monero deposits",
+      );
+    // A fresh claim key, written down before anyone sees it (the mnemonic re-derives it).
+    const record = await this.mutex.run(async () => {
+      const counterRaw = await this.db.get(K_CLAIM_COUNTER);
+      const index = counterRaw ? parseJson<{ next: number }>(counterRaw).next : 0;
+      if (index > NOTE_INDEX_MAX) throw new Error("the wallet ran out of claim indexes");
+      const claimKey = toHex(this.options.crypto.ed25519PublicKey(this.keys.claimSeed(index)));
+      const r: SubaddressRecord = { claimKey, index, createdAtMs: this.now() };
+      await this.db.write([
+        put(K_CLAIM_COUNTER, json({ next: index + 1 })),
+        put(P_SUBADDR + claimKey, json(r)),
+      ]);
+      return r;
+    });
+    const client = await this.client();
+    const seed = this.keys.claimSeed(record.index);
+    const pub = fromHex(record.claimKey);
+    const signature = this.options.crypto
+      .ed25519Signer(seed, pub)
+      .sign(subaddressRequestMessage(federationAddress, pub));
+    const body = { claimKey: record.claimKey, signature: toHex(signature) };
+    const post = async () => {
+      const answers = await client.postEach(SUBADDRESSES_PATH, body, SubaddressAnswerSchema);
+      if (answers.some((a) => a.ok)) return;
+      const first = answers.find((a) => !a.ok);
+      if (first && !first.ok) throw first.error;
+    };
+    await post();
+    const pollMs = options.pollMs ?? 500;
+    const deadline = this.now() + (options.timeoutMs ?? 120_000);
+    let postedAt = this.now();
+    for (;;) {
+      const view = await this.subaddressView(client, record.claimKey);
+      if (view?.state === "assigned" && view.address !== undefined && view.index !== undefined) {
+        const done: SubaddressRecord = { ...record, address: view.address, subaddressIndex: view.index };
+        await this.mutex.run(() => this.db.write([put(P_SUBADDR + record.claimKey, json(done))]));
+        return { address: view.address, index: view.index, claimKey: record.claimKey };
+      }
+      if (this.now() >= deadline)
+        throw new WalletError(
+          "deposit_timeout",
+          `t guardians did not agree on a deposit subaddress for claim key ${record.claimKey} in time` +
+            (view ? ` (${view.state}${view.index === undefined ? "" : `, index ${view.index}`})` : "") +
+            "; ask again later",
+          { claimKey: record.claimKey },
+        );
+      if (view?.state === "unassigned" && this.now() - postedAt >= CLAIM_REPOST_MS) {
+        postedAt = this.now();
+        await post();
+      }
+      await sleep(pollMs);
+    }
+  }
+
+  async receiveDeposits(
+    address: string,
+    options: ReceiveDepositsOptions = {},
+  ): Promise<ReceiveDepositsResult> {
+    const monero = moneroOf(this.config);
+    if (!monero)
+      throw new WalletError(
+        "no_monero_module",
+        "this federation runs no Monero module: it takes no Monero deposits",
+      );
+    const record = await this.subaddressRecord(address.trim());
+    const client = await this.client();
+    const report = progressReporter(options.onProgress);
+    const pollMs = options.pollMs ?? 1000;
+    const deadline = this.now() + (options.timeoutMs ?? DEPOSIT_WAIT_MS_DEFAULT);
+    const issued: { txid: string; amount: bigint; dust: bigint }[] = [];
+    for (;;) {
+      const view = await this.subaddressView(client, record.claimKey);
+      if (view) {
+        const spendable = view.deposits.filter((d) => d.spendable);
+        for (const d of spendable) {
+          report({
+            stage: "issuing",
+            txid: d.txid,
+            message: `issuing notes for ${d.amount ?? "?"} (${d.txid})`,
+          });
+          const r = await this.issueSubaddressDeposit(monero.instanceId, record, d);
+          if (r) {
+            issued.push({ txid: d.txid, amount: r.amount, dust: r.dust });
+            report({ stage: "done", txid: d.txid, amount: r.amount, message: `received ${r.amount}` });
+          }
+        }
+        if (issued.length > 0 && spendable.length === 0)
+          return {
+            address: record.address ?? address,
+            deposits: issued,
+            amount: sumBig(issued.map((d) => d.amount)),
+          };
+        if (spendable.length === 0) report(await this.subaddressProgress(client, record.claimKey, view));
+      }
+      if (this.now() >= deadline)
+        throw new WalletError(
+          "deposit_timeout",
+          `no payment to ${address} became spendable in time; it stays watched: receive again (or resume) later`,
+          { address },
+        );
+      await sleep(pollMs);
+    }
+  }
+
+  private async subaddressRecord(address: string): Promise<SubaddressRecord> {
+    for (const [, raw] of await scanPrefix(this.db, P_SUBADDR)) {
+      const r = parseJson<SubaddressRecord>(raw);
+      if (r.address === address) return r;
+    }
+    throw new WalletError(
+      "unknown_address",
+      `${address.slice(0, 120)} is not a deposit subaddress of this wallet (depositAddress makes one)`,
+      { address: address.slice(0, 120) },
+    );
+  }
+
+  /** The claim key's subaddress view as t guardians agree, or undefined while they do not. */
+  private async subaddressView(
+    client: FederationClient,
+    claimKey: string,
+  ): Promise<SubaddressView | undefined> {
+    try {
+      return (await client.queryConsensus(subaddressPath(claimKey), SubaddressViewSchema)).value;
+    } catch (e) {
+      if (e instanceof NoQuorumError) return undefined;
+      throw e;
+    }
+  }
+
+  /**
+   * Progress of the newest payment: from the agreed state once t guardians attest it; before that
+   * from what one guardian's own wallet sees (the pool, its node's confirmations): progress only.
+   */
+  private async subaddressProgress(
+    client: FederationClient,
+    claimKey: string,
+    view: SubaddressView,
+  ): Promise<SubaddressDepositProgress> {
+    const required = view.confirmationsRequired;
+    const pending = view.deposits.find((d) => d.state === "pending");
+    const credited = view.deposits.find((d) => d.state === "credited");
+    if (credited)
+      return {
+        stage: "confirming",
+        txid: credited.txid,
+        confirmations: credited.confirmations,
+        confirmationsRequired: required,
+        message: `credited ${credited.amount ?? "?"}: ${credited.confirmations} of ${required} confirmations at the agreed height`,
+      };
+    if (pending)
+      return {
+        stage: "verifying",
+        txid: pending.txid,
+        attestations: pending.attestations,
+        attestationsRequired: view.attestationsRequired,
+        confirmations: required,
+        confirmationsRequired: required,
+        message: `${required} of ${required} confirmations; ${pending.attestations} of ${view.attestationsRequired} guardians attested it`,
+      };
+    let seen: SubaddressSeenView | undefined;
+    try {
+      seen = (await client.queryConsensus(subaddressSeenPath(claimKey), SubaddressSeenViewSchema, () => true))
+        .value;
+    } catch (e) {
+      if (!(e instanceof NoQuorumError)) throw e;
+    }
+    const known = new Set(view.deposits.map((d) => d.txid));
+    const latest = seen?.seen.filter((t) => !known.has(t.txid)).at(-1);
+    if (!latest) return { stage: "waiting", message: "waiting for a payment to the address" };
+    const amount = BigInt(latest.amount);
+    if (latest.txHeight === undefined)
+      return { stage: "seen", txid: latest.txid, amount, message: `${latest.amount} seen in the pool` };
+    const k = Math.min(latest.confirmations, required);
+    return {
+      stage: "confirming",
+      txid: latest.txid,
+      amount,
+      confirmations: k,
+      confirmationsRequired: required,
+      message: `${latest.amount}: ${k} of ${required} confirmations`,
+    };
+  }
+
+  /** One transaction: the subaddress deposit as input (signed by its claim key), fresh notes of its amount. */
+  private issueSubaddressDeposit(
+    module: number,
+    record: SubaddressRecord,
+    d: SubaddressDepositView,
+  ): Promise<(ReissueResult & { dust: bigint }) | undefined> {
+    return this.mutex.run(async () => {
+      const index = record.subaddressIndex;
+      if (index === undefined) throw new Error("a subaddress record without its index");
+      // Being issued already (a crash or a concurrent call): resume() finishes that one.
+      for (const [, raw] of await scanPrefix(this.db, P_OP)) {
+        const op = parseJson<PendingOp>(raw);
+        if (op.subaddressDeposit?.txid === d.txid && op.subaddressDeposit.index === index) return undefined;
+      }
+      const amount = BigInt(d.amount ?? "0");
+      const { notes, dust } = this.depositNotes(amount);
+      const seed = this.keys.claimSeed(record.index);
+      const op = await this.prepare("deposit", {
+        faucet: [subaddressDepositInput(module, amount, fromHex(d.txid), index)],
+        signers: [this.options.crypto.ed25519Signer(seed, fromHex(record.claimKey))],
+        outputs: notes,
+        subaddressDeposit: { txid: d.txid, index },
+      });
+      return { ...(await this.execute(op)), dust };
+    });
+  }
+
+  /** One look at each deposit subaddress: what is spendable now becomes notes. */
+  private async resumeSubaddresses(): Promise<number> {
+    const monero = moneroOf(this.config);
+    if (!monero) return 0;
+    let finished = 0;
+    for (const [, raw] of await scanPrefix(this.db, P_SUBADDR)) {
+      const record = parseJson<SubaddressRecord>(raw);
+      if (record.address === undefined) continue;
+      try {
+        const view = await this.subaddressView(await this.client(), record.claimKey);
+        for (const d of view?.deposits.filter((x) => x.spendable) ?? [])
+          if (await this.issueSubaddressDeposit(monero.instanceId, record, d)) finished++;
+      } catch (e) {
+        this.warn(`deposit subaddress ${record.address}: ${errorText(e)}`);
+      }
+    }
+    return finished;
   }
 
   // ---- Monero withdrawals ----------------------------------------------------------------------
@@ -1066,6 +1453,7 @@ export class Wallet implements WalletApi {
     for (;;) {
       const outcome = await this.payoutView(client, result.txid, output);
       if (outcome) {
+        await this.noteWithdrawal(result.txid, outcome);
         report(withdrawProgressOf(result.txid, outcome));
         if (outcome.state === "confirmed" && outcome.moneroTxid && outcome.txKey)
           return {
@@ -1086,6 +1474,46 @@ export class Wallet implements WalletApi {
         );
       await sleep(pollMs);
     }
+  }
+
+  withdrawals(options: { readonly refresh?: boolean } = {}): Promise<WithdrawalInfo[]> {
+    return (async () => {
+      if (options.refresh) {
+        const client = await this.client();
+        for (const w of await this.withdrawalRecords()) {
+          if (w.state === "confirmed") continue;
+          // Not accepted yet (its operation is pending: resume() resubmits it): nothing to ask.
+          if (w.state === "submitting" && (await this.db.get(P_OP + w.txid))) continue;
+          const outcome = await this.payoutView(client, w.txid, w.output);
+          if (outcome) await this.noteWithdrawal(w.txid, outcome);
+        }
+      }
+      return (await this.withdrawalRecords()).map(withdrawalInfoOf);
+    })();
+  }
+
+  private async withdrawalRecords(): Promise<WithdrawalRecord[]> {
+    return (await scanPrefix(this.db, P_WITHDRAWAL))
+      .map(([, v]) => parseJson<WithdrawalRecord>(v))
+      .sort((a, b) => b.createdAtMs - a.createdAtMs);
+  }
+
+  /** Saves what the guardians now say of a withdrawal's payout (only when it changed). */
+  private async noteWithdrawal(txid: string, outcome: PayoutOutcome): Promise<void> {
+    await this.mutex.run(async () => {
+      const raw = await this.db.get(P_WITHDRAWAL + txid);
+      if (!raw) return;
+      const w = parseJson<WithdrawalRecord>(raw);
+      const next: WithdrawalRecord = {
+        ...w,
+        state: outcome.state,
+        ...(outcome.moneroTxid ? { moneroTxid: outcome.moneroTxid } : {}),
+        ...(outcome.txKey ? { txKey: outcome.txKey } : {}),
+        updatedAtMs: this.now(),
+      };
+      if (next.state === w.state && next.moneroTxid === w.moneroTxid && next.txKey === w.txKey) return;
+      await this.db.write([put(P_WITHDRAWAL + txid, json(next))]);
+    });
   }
 
   /** Notes covering amount + fee reserve + the mint's fees; change notes first, the payout last. */
@@ -1311,6 +1739,8 @@ export class Wallet implements WalletApi {
       readonly payout?: PendingOp["payout"];
       /** A deposit: its claim record is deleted in the same write, and kept in the operation. */
       readonly claim?: ClaimRecord;
+      /** A subaddress deposit being spent (kept in the operation). */
+      readonly subaddressDeposit?: PendingOp["subaddressDeposit"];
       readonly outgoing?: OutgoingRecord;
       /** For a cancel: what stays in the outgoing entry (deleted when nothing does). */
       readonly outgoingRest?: OutgoingRecord;
@@ -1369,10 +1799,14 @@ export class Wallet implements WalletApi {
       ...(parts.outgoing ? { outgoing: parts.outgoing } : {}),
       ...(parts.claim ? { claim: parts.claim } : {}),
       ...(parts.payout ? { payout: parts.payout } : {}),
+      ...(parts.subaddressDeposit ? { subaddressDeposit: parts.subaddressDeposit } : {}),
     };
     await this.db.write([
       put(K_COUNTER, json({ next: first + prepared.length })),
       put(P_OP + op.txid, json(op)),
+      ...(parts.payout
+        ? [put(P_WITHDRAWAL + op.txid, json(withdrawalRecordOf(op.txid, parts.payout, op.createdAtMs)))]
+        : []),
       ...(parts.claim ? [del(P_CLAIM + parts.claim.txid)] : []),
       ...own.map((n) => del(noteKey(n.denominationLog2, n.nonce))),
       ...(parts.outgoingRest
@@ -1574,6 +2008,8 @@ export class Wallet implements WalletApi {
       restUnspent = restNotes.filter((_, i) => !spent[offset + i]);
     }
     const ops: DbOp[] = [del(P_OP + op.txid)];
+    // A refused withdrawal paid nothing: its record goes with it.
+    if (op.payout) ops.push(del(P_WITHDRAWAL + op.txid));
     // A refused deposit transaction (not confirmed at a lagging guardian...): the claim goes back.
     if (op.claim && !spentInput) ops.push(put(P_CLAIM + op.claim.txid, json(op.claim)));
     let message = error.message;
@@ -1698,6 +2134,29 @@ export class Wallet implements WalletApi {
 }
 
 // ---- helpers -------------------------------------------------------------------------------------
+
+/** A proof's txid and tx key in canonical form, or invalid_deposit_proof saying what is wrong. */
+function checkDepositProof(proof: DepositProof): { readonly txid: string; readonly txKey: string } {
+  const txid = proof.txid.trim().toLowerCase();
+  const txKey = proof.txKey.trim().toLowerCase();
+  if (!/^[0-9a-f]{64}$/.test(txid))
+    throw new WalletError("invalid_deposit_proof", "a Monero txid is 64 hex characters", {
+      txid: proof.txid.slice(0, 100),
+    });
+  if (!TxKeyHexSchema.safeParse(txKey).success || !isCanonicalTxKey(fromHex(txKey)))
+    throw new WalletError(
+      "invalid_deposit_proof",
+      "a tx key is 64 hex characters (several joined when the payment went to subaddresses); " +
+        "get it from the sending wallet (get_tx_key, or `get_tx_key <txid>` in monero-wallet-cli)",
+    );
+  return { txid, txKey };
+}
+
+/** Uniform in [0, n) from secure random bytes (n <= 64 guardians: the modulo bias is below 2^-26). */
+function randomIndex(random: (bytes: number) => Uint8Array, n: number): number {
+  const b = random(4);
+  return (((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0) % n;
+}
 
 function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -2045,6 +2504,35 @@ function progressOf(view: DepositView, claim: ClaimRecord, t: number): DepositPr
 }
 
 /** The progress a payout outcome means, in words. */
+function withdrawalRecordOf(
+  txid: string,
+  payout: NonNullable<PendingOp["payout"]>,
+  atMs: number,
+): WithdrawalRecord {
+  return {
+    txid,
+    output: payout.output,
+    address: payout.address,
+    amount: payout.amount,
+    state: "submitting",
+    createdAtMs: atMs,
+    updatedAtMs: atMs,
+  };
+}
+
+function withdrawalInfoOf(w: WithdrawalRecord): WithdrawalInfo {
+  return {
+    txid: w.txid,
+    address: w.address,
+    amount: BigInt(w.amount),
+    state: w.state,
+    ...(w.moneroTxid ? { moneroTxid: w.moneroTxid } : {}),
+    ...(w.txKey ? { txKey: w.txKey } : {}),
+    createdAtMs: w.createdAtMs,
+    updatedAtMs: w.updatedAtMs,
+  };
+}
+
 function withdrawProgressOf(txid: string, outcome: PayoutOutcome): WithdrawProgress {
   const base = {
     txid,

@@ -1,4 +1,5 @@
 // @conclave/testing-monero: a Monero regtest network (monerod + monero-wallet-rpc processes on
 // 127.0.0.1) for tests and the dev federation, with mining helpers.
+export * from "./miner.js";
 export * from "./processes.js";
 export * from "./regtest.js";

@@ -4,6 +4,7 @@
 // the ordered consensus history, so that every honest guardian decides the same.
 import type { TxInput, TxOutput } from "@conclave/core-common";
 import type { ReadTx, WriteTx } from "../db/kv.js";
+import type { Unseal } from "./unseal.js";
 
 /** Why a module refused an input or output: a stable code and a message the user can act on. */
 export interface ModuleError {
@@ -64,6 +65,12 @@ export interface ModuleContext {
   readonly wake: () => void;
   /** This guardian's index in the federation. */
   readonly self: number;
+  /**
+   * Opens a message a client sealed to this guardian for this module instance and `purpose`
+   * (core-common seal.ts); throws SealError (misdirected_sealed names the right guardian; unsealable).
+   * The guardian's secret never reaches the module. Absent where no guardian runs the module (tests).
+   */
+  readonly unseal?: Unseal;
 }
 
 export interface ServerModule {
