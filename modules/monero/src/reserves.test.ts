@@ -11,10 +11,11 @@ import type { Owed, WalletReserves } from "./reserves.js";
 import { MoneroStateWriter } from "./state.js";
 import type { DepositRecord } from "./state.js";
 
-const owed = (ecashBacking: bigint, credited: bigint, agreedHeight = 100): Owed => ({
+const owed = (ecashBacking: bigint, credited: bigint, agreedHeight = 100, confirmations = 10): Owed => ({
   ecashBacking,
   credited,
   agreedHeight,
+  walletHeightMin: agreedHeight - confirmations + 1,
 });
 const wallet = (balance: bigint, unlocked: bigint, height = 100, importNeeded = false) => ({
   balance,
@@ -41,10 +42,12 @@ describe("compareReserves: the wallet must hold e-cash backing + credited deposi
     expect(short.detail).toContain("1 less than the 1000 owed");
   });
 
-  it("judges nothing while the wallet has scanned fewer blocks than the agreed height (stale)", () => {
-    const r = compareReserves(owed(700n, 300n, 120), wallet(10n, 10n, 119));
+  it("judges nothing while the wallet may miss a credited deposit (stale), but judges a wallet a few blocks behind", () => {
+    // 10 confirmations at agreed height 120: every credited deposit is in the first 111 blocks.
+    const r = compareReserves(owed(700n, 300n, 120), wallet(10n, 10n, 110));
     expect(r.state).toBe("stale");
-    expect(r.detail).toContain("119 blocks, below the agreed height 120");
+    expect(r.detail).toContain("scanned 110 blocks; every credited deposit is in the first 111");
+    expect(compareReserves(owed(700n, 300n, 120), wallet(10n, 10n, 111)).state).toBe("short");
   });
 
   it("is unknown before the first read, and says why when the wallet could not be read", () => {
@@ -57,7 +60,7 @@ describe("compareReserves: the wallet must hold e-cash backing + credited deposi
   it("warns that a multisig wallet missing key images may count spent outputs", () => {
     const r = compareReserves(owed(1n, 0n), wallet(5n, 5n, 100, true));
     expect(r.state).toBe("ok");
-    expect(r.detail).toContain("missing multisig key images");
+    expect(r.detail).toContain("partial key images");
   });
 });
 
@@ -66,7 +69,7 @@ describe("the credited-and-unspent sum kept by the state as deposit records chan
     state,
     round: 1,
     claimKey: new Uint8Array(32).fill(1),
-    txKey: new Uint8Array(32).fill(2),
+    proof: new Uint8Array(96).fill(2),
     claimedBy: 0,
     claimedAt: 10,
     amount,

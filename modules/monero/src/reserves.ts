@@ -10,8 +10,10 @@
 // confirmed, while a payout is accepted but not yet submitted, and by whatever part of the fee
 // reserves the Monero fee did not use. It can never legitimately hold less.
 //
-// The wallet's view can be behind: its height below the agreed height (a deposit credited at the
-// agreed height may not be in it yet) is "stale", not "short". A multisig wallet also cannot tell
+// The wallet's view can be behind. A deposit is credited only once `confirmations` deep at the
+// agreed height, so a wallet that has scanned agreedHeight − confirmations + 1 blocks holds every
+// credited deposit; a wallet below that is "stale", not "short" (a wallet a block or two behind the
+// agreed height, as wallets often are between refreshes, is not stale). A multisig wallet also cannot tell
 // by itself that its outputs were spent (their key images need the other guardians' partial key
 // images); every guardian submits each payout's final set, which marks the inputs spent in its own
 // wallet, and wallet-rpc says `multisig_import_needed` when it knows its view is incomplete: that
@@ -54,6 +56,8 @@ export interface Owed {
   readonly ecashBacking: bigint;
   readonly credited: bigint;
   readonly agreedHeight: number;
+  /** The wallet must have scanned this many blocks to hold every credited deposit. */
+  readonly walletHeightMin: number;
 }
 
 export type ReservesState = "ok" | "short" | "stale" | "unknown";
@@ -87,10 +91,12 @@ export function compareReserves(
     };
   const view = { ...wallet, locked: wallet.balance - wallet.unlocked };
   const surplus = wallet.balance - required;
-  if (wallet.height < owed.agreedHeight)
+  if (wallet.height < owed.walletHeightMin)
     return {
       state: "stale",
-      detail: `the wallet has scanned ${wallet.height} blocks, below the agreed height ${owed.agreedHeight}`,
+      detail:
+        `the wallet has scanned ${wallet.height} blocks; every credited deposit is in the first ` +
+        `${owed.walletHeightMin} (agreed height ${owed.agreedHeight})`,
       required,
       owed,
       wallet: view,
@@ -108,7 +114,7 @@ export function compareReserves(
   return {
     state: "ok",
     detail: wallet.importNeeded
-      ? "the wallet holds at least what is owed (it reports missing multisig key images: its balance may count spent outputs until the next payout round)"
+      ? "the wallet holds at least what is owed (it lacks the other guardians' partial key images of its newest outputs, as a multisig wallet does until the next payout round: spends it did not submit itself would not show yet)"
       : "the wallet holds at least what is owed",
     required,
     owed,

@@ -630,10 +630,14 @@ export class MoneroServerModule implements ServerModule {
   /** What the multisig wallet must hold (reserves.ts): the audit's assets plus credited, unspent deposits. */
   owed(db: ReadTx): Owed {
     const state = new MoneroState(db);
+    const agreedHeight = state.agreedHeight();
     return {
       ecashBacking: state.totals().deposited - this.payouts.paidOut(db),
       credited: state.creditedOutstanding(),
-      agreedHeight: state.agreedHeight(),
+      agreedHeight,
+      // A deposit is credited once `confirmations` deep at the agreed height: in the first
+      // agreedHeight − confirmations + 1 blocks.
+      walletHeightMin: Math.max(0, agreedHeight - this.config.confirmations + 1),
     };
   }
 
