@@ -37,6 +37,7 @@ import {
   buildTransaction,
   decodeSealed,
   encodeTransaction,
+  formatXmr,
   fromHex,
   parseFederationConfig,
   toHex,
@@ -1011,7 +1012,7 @@ export class Wallet implements WalletApi {
     }
     report({ txid, stage: "issuing", message: "issuing notes" });
     const result = await this.issueDeposit(instanceId, claim, spendable);
-    report({ txid, stage: "done", message: `received ${result.amount}`, amount: result.amount });
+    report({ txid, stage: "done", message: `received ${xmrText(result.amount)}`, amount: result.amount });
     return result;
   }
 
@@ -1264,12 +1265,17 @@ export class Wallet implements WalletApi {
           report({
             stage: "issuing",
             txid: d.txid,
-            message: `issuing notes for ${d.amount ?? "?"} (${d.txid})`,
+            message: `issuing notes for ${xmrText(d.amount)} (${d.txid})`,
           });
           const r = await this.issueSubaddressDeposit(monero.instanceId, record, d);
           if (r) {
             issued.push({ txid: d.txid, amount: r.amount, dust: r.dust });
-            report({ stage: "done", txid: d.txid, amount: r.amount, message: `received ${r.amount}` });
+            report({
+              stage: "done",
+              txid: d.txid,
+              amount: r.amount,
+              message: `received ${xmrText(r.amount)}`,
+            });
           }
         }
         if (issued.length > 0 && spendable.length === 0)
@@ -1333,7 +1339,7 @@ export class Wallet implements WalletApi {
         txid: credited.txid,
         confirmations: credited.confirmations,
         confirmationsRequired: required,
-        message: `credited ${credited.amount ?? "?"}: ${credited.confirmations} of ${required} confirmations at the agreed height`,
+        message: `credited ${xmrText(credited.amount)}: ${credited.confirmations} of ${required} confirmations at the agreed height`,
       };
     if (pending)
       return {
@@ -1357,7 +1363,12 @@ export class Wallet implements WalletApi {
     if (!latest) return { stage: "waiting", message: "waiting for a payment to the address" };
     const amount = BigInt(latest.amount);
     if (latest.txHeight === undefined)
-      return { stage: "seen", txid: latest.txid, amount, message: `${latest.amount} seen in the pool` };
+      return {
+        stage: "seen",
+        txid: latest.txid,
+        amount,
+        message: `${xmrText(latest.amount)} seen in the pool`,
+      };
     const k = Math.min(latest.confirmations, required);
     return {
       stage: "confirming",
@@ -1365,7 +1376,7 @@ export class Wallet implements WalletApi {
       amount,
       confirmations: k,
       confirmationsRequired: required,
-      message: `${latest.amount}: ${k} of ${required} confirmations`,
+      message: `${xmrText(latest.amount)}: ${k} of ${required} confirmations`,
     };
   }
 
@@ -2504,6 +2515,16 @@ function progressOf(view: DepositView, claim: ClaimRecord, t: number): DepositPr
 }
 
 /** The progress a payout outcome means, in words. */
+/** An amount in progress messages: "1.5 XMR" (piconero as a decimal string or a bigint). */
+function xmrText(piconero: bigint | string | undefined): string {
+  if (piconero === undefined) return "?";
+  try {
+    return `${formatXmr(BigInt(piconero))} XMR`;
+  } catch {
+    return `${String(piconero)} piconero`;
+  }
+}
+
 function withdrawalRecordOf(
   txid: string,
   payout: NonNullable<PendingOp["payout"]>,
