@@ -13,7 +13,8 @@
 // accepted by consensus (the wallet's first progress report, right after the guardians accepted it)
 // to the payout's Monero transaction submitted (t guardians agree on its txid; checked in monerod's
 // pool or a block), and to confirmed (payoutConfirmations deep, the tx key agreed). Every payout is
-// checked with check_tx_key at the user's address.
+// checked with check_tx_key at the user's address. Also printed: the fee each payout was charged
+// (the guardians' quote at the agreed rate) against the Monero fee its transaction actually paid.
 //
 //   npm run bench:monero [-- --deposits 10 --payouts 5]
 import { join } from "node:path";
@@ -102,6 +103,8 @@ try {
   const toSubmitted: number[] = [];
   const toConfirmed: number[] = [];
   const requestToAccepted: number[] = [];
+  /** Per payout: the fee charged (the quote), the Monero transaction's fee and size. */
+  const fees: { charged: bigint; paid: bigint; bytes: number; rate: number }[] = [];
   /** When each round was first seen (ms after acceptance), by round ("signatures: 1 of 3", ...). */
   const milestones = new Map<string, number[]>();
   for (let k = 0; k < PAYOUTS; k++) {
@@ -130,6 +133,13 @@ try {
       throw new Error(`monerod does not know payout transaction ${submitted.moneroTxid}`);
     const proof = await user.checkTxKey({ txid: r.moneroTxid, txKey: r.txKey, address: userAddress });
     if (proof.received !== PAYOUT) throw new Error(`payout ${k}: check_tx_key proves ${proof.received}`);
+    const out = (await fed.guardianWallets[0]!.getTransferByTxid(r.moneroTxid)).find(
+      (t) => t.type === "out" || t.type === "pending",
+    );
+    const bytes = ((await daemon.getTransactions([r.moneroTxid])).found[0]?.hex.length ?? 0) / 2;
+    if (out && out.fee > r.moneroFee)
+      throw new Error(`payout ${k}: paid ${out.fee} > charged ${r.moneroFee}`);
+    fees.push({ charged: r.moneroFee, paid: out?.fee ?? -1n, bytes, rate: r.feeRate });
     requestToAccepted.push(accepted - requested);
     toSubmitted.push(submitted.at - accepted);
     toConfirmed.push(confirmed - accepted);
@@ -142,6 +152,11 @@ try {
       `payout request -> confirmed, ${PAYOUT_CONFIRMATIONS} blocks deep at a block a second ` +
         `(${PAYOUTS} payouts): ${summary(toConfirmed)}`,
     );
+    for (const f of fees.slice(0, 3))
+      console.log(
+        `  fee: charged ${f.charged} (agreed rate ${f.rate} piconero/byte), the Monero transaction paid ` +
+          `${f.paid} for ${f.bytes} bytes`,
+      );
     // Where the time goes: each signing round as the wallet first saw it (polling every 50 ms).
     for (const [round, at] of milestones)
       console.log(`  ${round.padEnd(40)} seen after p50 ${percentile(at, 50).toFixed(0)} ms (${at.length}x)`);

@@ -120,6 +120,7 @@ export function withdrawProgressLine(p: WithdrawProgress): string {
 export function withdrawLines(r: WithdrawResult, address: string): string[] {
   return [
     `Paid ${amountText(r.amount)} to ${address} (fee ${amountText(r.fee)})`,
+    `Fee         ${amountText(r.moneroFee)} Monero fee (the guardians' agreed rate, ${r.feeRate} piconero/byte) + ${amountText(r.fee - r.moneroFee)} mint fee`,
     `Monero txid ${r.moneroTxid}`,
     `Tx key      ${r.txKey}`,
     `Proof: check_tx_key ${r.moneroTxid} ${r.txKey} ${address}`,

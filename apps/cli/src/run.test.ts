@@ -279,7 +279,15 @@ class FakeWallet implements WalletApi {
       createdAtMs: Date.UTC(2025, 0, 2, 3, 4, 5),
       updatedAtMs: Date.UTC(2025, 0, 2, 3, 9, 5),
     });
-    return Promise.resolve({ txid: "f".repeat(64), moneroTxid, txKey: "3c".repeat(32), amount, fee: 10n });
+    return Promise.resolve({
+      txid: "f".repeat(64),
+      moneroTxid,
+      txKey: "3c".repeat(32),
+      amount,
+      fee: 10n,
+      moneroFee: 8n,
+      feeRate: 1200000,
+    });
   }
   withdrawals(): Promise<WithdrawalInfo[]> {
     return Promise.resolve(this.withdrawn);
@@ -904,6 +912,9 @@ describe("withdraw (Monero payout)", () => {
       "confirmed",
     ]);
     expect(lines[4]).toBe(`Paid 0.25 XMR (250000000000p) to ${ADDRESS} (fee 0.00000000001 XMR (10p))`);
+    expect(lines[5]).toBe(
+      "Fee         0.000000000008 XMR (8p) Monero fee (the guardians' agreed rate, 1200000 piconero/byte) + 0.000000000002 XMR (2p) mint fee",
+    );
     expect(lines).toContain(`Monero txid ${"7a".repeat(32)}`);
     expect(lines).toContain(`Tx key      ${"3c".repeat(32)}`);
     expect(lines).toContain(`Proof: check_tx_key ${"7a".repeat(32)} ${"3c".repeat(32)} ${ADDRESS}`);
@@ -919,6 +930,8 @@ describe("withdraw (Monero payout)", () => {
       txKey: "3c".repeat(32),
       amount: "250000000000",
       fee: "10",
+      moneroFee: "8",
+      feeRate: 1200000,
     });
     const progress = err
       .trimEnd()

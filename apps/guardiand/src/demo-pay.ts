@@ -4,7 +4,7 @@
 //
 //   npm run demo:pay -- 1.5 [--dir .tmp/local-federation]
 //   npm run demo:pay -- 1.5 --to <address>   pays another address (a wallet's `conclave deposit` subaddress)
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
@@ -53,8 +53,17 @@ async function main(): Promise<void> {
     }
   }
   const wallet = new WalletRpc({ url: state.demoWalletRpcUrl });
-  await wallet.refresh();
-  const sent = await wallet.transfer({ destinations: [{ address: to ?? state.federationAddress, amount }] });
+  // npm start stops mining while this file is fresh (dev.ts): wallet-rpc's transfer starts over
+  // when the chain grows under it, which with a block every second or two can go on for minutes.
+  const pause = join(resolve(values.dir), "mining-paused");
+  writeFileSync(pause, String(process.pid));
+  let sent;
+  try {
+    await wallet.refresh();
+    sent = await wallet.transfer({ destinations: [{ address: to ?? state.federationAddress, amount }] });
+  } finally {
+    rmSync(pause, { force: true });
+  }
   if (sent.txid === undefined) throw new Error("the demo wallet gave no txid (is it a multisig wallet?)");
   if (to !== undefined) {
     process.stdout.write(

@@ -9,7 +9,7 @@
 //
 //   npm start [-- --guardians 4 --dir .tmp/local-federation --fresh --no-monero --block-seconds 5]
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { encodeInvite, parseFederationConfig } from "@conclave/core-common";
@@ -50,6 +50,22 @@ if (!Number.isInteger(n) || n < 1 || n > 16) {
 const root = resolve(values.dir);
 if (values.fresh) rmSync(root, { recursive: true, force: true });
 const dirs = Array.from({ length: n }, (_, i) => join(root, `guardian-${i}`));
+
+/**
+ * `demo:pay` holds this file while the demo wallet builds its transfer: wallet-rpc 0.18's transfer
+ * asks the daemon for ring members and starts over when the chain grew meanwhile, so with a block
+ * every second or two on a loaded machine it can go on for minutes (seen in tests). A file older
+ * than MINING_PAUSE_MAX_MS (a demo:pay that died) is ignored.
+ */
+const MINING_PAUSE_FILE = "mining-paused"; // also in demo-pay.ts
+const MINING_PAUSE_MAX_MS = 120_000;
+function miningPaused(): boolean {
+  try {
+    return Date.now() - statSync(join(root, MINING_PAUSE_FILE)).mtimeMs < MINING_PAUSE_MAX_MS;
+  } catch {
+    return false;
+  }
+}
 
 const guardians: GuardianProcess[] = [];
 let net: Regtest | undefined;
@@ -147,6 +163,7 @@ try {
     };
     writeFileSync(join(root, "monero.json"), JSON.stringify(state, null, 2));
     miner = setInterval(() => {
+      if (miningPaused()) return;
       mineBlocks(daemon, 1, demo).catch((e: unknown) => {
         if (!stopping) console.log(`mining failed: ${String(e)}`);
       });

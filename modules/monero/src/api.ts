@@ -2,14 +2,16 @@
 // schemas shared by the server half and the wallet (browser-safe: zod only).
 //
 //   POST claims          ClaimRequest  -> ClaimAnswer
-//        A proof of payment (txid + tx key) and the Ed25519 key that may spend the deposit. The
-//        guardian checks the form and proposes it; the first claim consensus orders binds the key.
+//        A payment proof (txid + OutProofV2 made from the tx key for the claim key's message) and the
+//        Ed25519 key that may spend the deposit; the tx key itself is never sent. The guardian checks
+//        the form and proposes it; the first claim consensus orders binds the key.
 //        The client posts it to every guardian (one honest guardian is enough to get it ordered).
 //   POST sealed-claims   SealedClaimRequest -> ClaimAnswer
 //        The same claim sealed to this guardian (HPKE to its identity key), e.g. relayed by mail or
 //        I2P: the guardian opens it (only if it is the target) and treats it exactly as POST claims.
 //   GET  height                        -> HeightView      consensus state: t guardians agree
 //   GET  deposits/:txid                -> DepositView     consensus state: t guardians agree
+//   GET  payouts/terms                 -> PayoutTerms     consensus state: t guardians agree
 import { z } from "zod";
 
 export const hexBytes = (bytes: number) =>
@@ -22,25 +24,34 @@ export const TxKeyHexSchema = z
   .string()
   .regex(/^([0-9a-f]{64}){1,17}$/, "a tx key: 64 lowercase hex characters (or up to 17 such keys joined)");
 
+/** A claim's payment proof: per tx key part, D | c | s (96 bytes, 192 hex characters); common.ts claimProof. */
+export const ClaimProofHexSchema = z
+  .string()
+  .regex(
+    /^([0-9a-f]{192}){1,17}$/,
+    "a claim proof: 192 lowercase hex characters per tx key part (1 to 17), as the wallet's claimProof makes it",
+  );
+
 export const ClaimRequestSchema = z.strictObject({
   txid: hexBytes(32),
-  txKey: TxKeyHexSchema,
   /** The Ed25519 public key that must sign the transaction spending the deposit. */
   claimKey: hexBytes(32),
+  /** OutProofV2 of txid to the federation's address for claimProofMessage(claimKey). */
+  proof: ClaimProofHexSchema,
 });
 export type ClaimRequest = z.infer<typeof ClaimRequestSchema>;
 
 /** HPKE's purpose label for a sealed claim (core-common seal.ts binds it, with the guardian, into info). */
 export const SEALED_CLAIM_PURPOSE = "monero/claim";
 /**
- * Longest sealed claim text: the largest claim (610 bytes, 17 tx key parts) sealed is 939 characters;
+ * Longest sealed claim text: the largest claim (1698 bytes, 17 proof parts) sealed is 2390 characters;
  * the rest is room for the line breaks a relay (mail) inserts.
  */
-export const SEALED_CLAIM_CHARS_MAX = 2048;
+export const SEALED_CLAIM_CHARS_MAX = 3072;
 
 /**
  * A claim sealed to one guardian (`csealed1…`, the wallet's sealClaim): the plaintext is the Claim
- * item (txid, claim key, tx key) in its consensus form. Any relay may post it; only its guardian opens it.
+ * item (txid, claim key, proof) in its consensus form. Any relay may post it; only its guardian opens it.
  */
 export const SealedClaimRequestSchema = z.strictObject({
   sealed: z
@@ -69,12 +80,36 @@ export const HeightViewSchema = z.strictObject({
 });
 export type HeightView = z.infer<typeof HeightViewSchema>;
 
+/**
+ * What a payout costs now (a quote from the consensus state, so t guardians give the same one): the
+ * fee a payout output must carry is at least `fee` when the transaction is ordered. `fee` is absent
+ * while no fee rate is agreed (payouts are refused then: fee_rate_unknown).
+ */
+export const PayoutTermsSchema = z.strictObject({
+  /** Smallest payout amount. */
+  minimum: amount,
+  /** The fee a payout output must carry now: max(feeMin, ⌈feeRate × feeBytes⌉). */
+  fee: amount.optional(),
+  /** A payout whose fee is above this is refused (fee_too_high). */
+  feeMax: amount.optional(),
+  /** The agreed fee rate, piconero per byte (0: none yet). */
+  feeRate: z.number().int().min(0),
+  /** Bytes of Monero transaction charged per payout, and the floor (federation config). */
+  feeBytes: z.number().int().min(1),
+  feeMin: amount,
+  /** Each guardian's latest reported fee rate (null: none yet), by guardian index. */
+  reportedFeeRates: z.array(z.number().int().min(0).nullable()),
+  /** The agreed height the quote was read at. */
+  agreedHeight: z.number().int().min(0),
+});
+export type PayoutTerms = z.infer<typeof PayoutTermsSchema>;
+
 export const DEPOSIT_STATES = ["unclaimed", "open", "credited", "spent", "rejected", "expired"] as const;
 export type DepositState = (typeof DEPOSIT_STATES)[number];
 
 export const AttestationViewSchema = z.strictObject({
   guardian: z.number().int().min(0),
-  /** "valid", or why not: nothing_received, below_minimum, bad_tx_key. */
+  /** "valid", or why not: nothing_received, below_minimum, bad_proof. */
   verdict: z.string(),
   amount: amount.optional(),
   txHeight: z.number().int().min(0).optional(),
@@ -115,7 +150,7 @@ export const DepositViewSchema = z.strictObject({
   spent: z.boolean(),
   /** Rejected or expired: why. */
   closedReason: z.string().optional(),
-  /** Claims of this txid with another key (or a different tx key) that consensus refused. */
+  /** Claims of this txid with another key (or the same key with another proof) that consensus refused. */
   refusedClaims: z.array(RefusedClaimViewSchema),
   /** Refused claims beyond the ones listed (only the first few are kept). */
   refusedClaimsNotListed: z.number().int().min(0),

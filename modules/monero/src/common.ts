@@ -2,8 +2,11 @@
 //
 // Consensus items (each guardian proposes its own; every byte is bounds-checked on decoding):
 //   0x01 Height  | height u64                                  this guardian's monerod block count
-//   0x02 Claim   | txid (32) | claimKey (32) | count u8 | txKey (32 × count)
-//                                                              a proof of payment, bound to claimKey
+//   0x08 Claim   | txid (32) | claimKey (32) | count u8 | (D (32) | c (32) | s (32)) × count
+//                                                              a payment proof (OutProofV2, one part per
+//                                                              tx key part) whose message names claimKey
+//                                                              (claimProofMessage); 0x02, the claim that
+//                                                              carried the tx key itself, is retired
 //   0x03 Attest  | txid (32) | round u32 | 0x00 | amount u64 | txHeight u64      the deposit is real
 //                | txid (32) | round u32 | reason u8 (≥ 1)                        it is not
 //   0x10 AddressRequest | claimKey (32) | signature (64)   bind the next subaddress to claimKey
@@ -11,6 +14,9 @@
 //   0x11 SubaddressSeen | txid (32) | index u32 | amount u64 | txHeight u64
 //                                                              my wallet received `amount` at subaddress
 //                                                              (0, index) in block txHeight, deep enough
+//   0x12 FeeRate | perByte u64                                this guardian's monerod's get_fee_estimate
+//                                                              (piconero per byte), proposed when it moves
+//                                                              by > 10%; the agreed rate: agreedFeeRate
 // Transaction inputs:
 //   0x01 Deposit | txid (32)                                   spend a credited, confirmed deposit
 //   0x02 SubaddressDeposit | txid (32) | index u32             the same for a subaddress deposit
@@ -21,17 +27,26 @@
 // count H: H − txHeight (the tx in the top block has 1, as wallets show it). A deposit is confirmed
 // when agreedHeight − txHeight >= confirmations, i.e. topHeight >= txHeight + confirmations − 1.
 import { ed25519 } from "@noble/curves/ed25519.js";
-import { CodecError, Reader, Writer } from "@conclave/core-common";
+import { CodecError, Reader, Writer, toHex } from "@conclave/core-common";
+import {
+  TX_PROOF_PART_BYTES,
+  isCanonicalScalar,
+  isWellFormedOutProof,
+  makeOutProof,
+  standardAddressViewKey,
+} from "@conclave/monero/tx-proof";
 import { z } from "zod";
 
 export const MONERO_KIND = "monero";
 
 export const ITEM_HEIGHT = 0x01;
-export const ITEM_CLAIM = 0x02;
+/** A claim by payment proof (0x02 carried the tx key in clear and is refused as unknown). */
+export const ITEM_CLAIM = 0x08;
 export const ITEM_ATTEST = 0x03;
 export const INPUT_DEPOSIT = 0x01;
 export const ITEM_ADDRESS_REQUEST = 0x10;
 export const ITEM_SUBADDRESS_SEEN = 0x11;
+export const ITEM_FEE_RATE = 0x12;
 export const INPUT_SUBADDRESS_DEPOSIT = 0x02;
 export const SIGNATURE_BYTES = 64;
 /** Subaddress minor indexes (account 0) are 1..SUBADDRESS_INDEX_MAX; 0 is the primary address. */
@@ -46,15 +61,23 @@ export const CLAIM_KEY_BYTES = 32;
 export const TX_KEY_PARTS_MAX = 17;
 /** Heights above this are refused as malformed (monerod's chain is far below; it keeps u64 math safe). */
 export const HEIGHT_MAX = 2 ** 48;
+/**
+ * Fee rates (piconero per byte) above this are refused as malformed: 0.01 XMR per byte, about 10^5
+ * times mainnet's (~2·10^4) and 10^4 times regtest's (1.2·10^6, docs/monero.md). Keeps rate × bytes exact.
+ */
+export const FEE_PER_BYTE_MAX = 10_000_000_000;
 
 /** Why a guardian says a claimed deposit is not one (final facts about the transaction, not transient). */
 export const INVALID_REASONS = {
-  /** check_tx_key found nothing for the federation's address: a wrong tx key or another recipient. */
+  /** The proof is good but the federation's address received nothing (paid to another address). */
   nothing_received: 1,
   /** Received less than the federation's minimum deposit. */
   below_minimum: 2,
-  /** The wallet refused the tx key itself (not a key for this transaction). */
-  bad_tx_key: 3,
+  /**
+   * check_tx_proof says the proof is not good for this txid, the federation's address and this claim
+   * key's message: a wrong tx key, or a proof copied from another claim (front-running).
+   */
+  bad_proof: 3,
 } as const;
 export type InvalidReason = keyof typeof INVALID_REASONS;
 const REASON_BY_CODE = new Map<number, InvalidReason>(
@@ -71,7 +94,8 @@ export type MoneroItem =
       readonly kind: "claim";
       readonly txid: Uint8Array;
       readonly claimKey: Uint8Array;
-      readonly txKey: Uint8Array;
+      /** OutProofV2 parts, D | c | s (96 bytes) each: see claimProof. */
+      readonly proof: Uint8Array;
     }
   | { readonly kind: "attest"; readonly txid: Uint8Array; readonly round: number; readonly verdict: Verdict }
   | { readonly kind: "address_request"; readonly claimKey: Uint8Array; readonly signature: Uint8Array }
@@ -81,7 +105,8 @@ export type MoneroItem =
       readonly index: number;
       readonly amount: bigint;
       readonly txHeight: number;
-    };
+    }
+  | { readonly kind: "fee_rate"; readonly perByte: number };
 
 export function encodeMoneroItem(item: MoneroItem): Uint8Array {
   const w = new Writer();
@@ -89,11 +114,11 @@ export function encodeMoneroItem(item: MoneroItem): Uint8Array {
     case "height":
       return w.u8(ITEM_HEIGHT).u64(item.height).finish();
     case "claim": {
-      const parts = item.txKey.length / 32;
+      const parts = item.proof.length / TX_PROOF_PART_BYTES;
       if (!Number.isInteger(parts) || parts < 1 || parts > TX_KEY_PARTS_MAX)
-        throw new CodecError("a tx key is 1 to 17 parts of 32 bytes");
+        throw new CodecError("a claim proof is 1 to 17 parts of 96 bytes");
       w.u8(ITEM_CLAIM).fixed(item.txid, TXID_BYTES).fixed(item.claimKey, CLAIM_KEY_BYTES).u8(parts);
-      return w.fixed(item.txKey, item.txKey.length).finish();
+      return w.fixed(item.proof, item.proof.length).finish();
     }
     case "attest": {
       w.u8(ITEM_ATTEST).fixed(item.txid, TXID_BYTES).u32(item.round);
@@ -114,6 +139,8 @@ export function encodeMoneroItem(item: MoneroItem): Uint8Array {
         .u64big(item.amount)
         .u64(item.txHeight)
         .finish();
+    case "fee_rate":
+      return w.u8(ITEM_FEE_RATE).u64(item.perByte).finish();
   }
 }
 
@@ -131,8 +158,8 @@ export function decodeMoneroItem(bytes: Uint8Array): MoneroItem {
     const claimKey = r.fixed(CLAIM_KEY_BYTES);
     const parts = r.u8();
     if (parts < 1 || parts > TX_KEY_PARTS_MAX)
-      throw new CodecError(`a tx key has 1 to 17 parts, not ${parts}`);
-    item = { kind: "claim", txid, claimKey, txKey: r.fixed(parts * 32) };
+      throw new CodecError(`a claim proof has 1 to 17 parts, not ${parts}`);
+    item = { kind: "claim", txid, claimKey, proof: r.fixed(parts * TX_PROOF_PART_BYTES) };
   } else if (tag === ITEM_ATTEST) {
     const txid = r.fixed(TXID_BYTES);
     const round = r.u32();
@@ -166,6 +193,11 @@ export function decodeMoneroItem(bytes: Uint8Array): MoneroItem {
     if (amount === 0n) throw new CodecError("a subaddress deposit has a positive amount");
     if (txHeight > HEIGHT_MAX) throw new CodecError(`tx height ${txHeight} is above ${HEIGHT_MAX}`);
     item = { kind: "subaddress_seen", txid, index, amount, txHeight };
+  } else if (tag === ITEM_FEE_RATE) {
+    const perByte = r.u64();
+    if (perByte < 1 || perByte > FEE_PER_BYTE_MAX)
+      throw new CodecError(`a fee rate is 1 to ${FEE_PER_BYTE_MAX} piconero per byte, not ${perByte}`);
+    item = { kind: "fee_rate", perByte };
   } else throw new CodecError(`unknown monero item kind ${tag}`);
   r.end();
   return item;
@@ -222,22 +254,73 @@ export function subaddressRequestMessage(federationAddress: string, claimKey: Ui
   return out;
 }
 
-/** The order of the Ed25519 group: a Monero secret key is a scalar below it. */
-const ED25519_ORDER = 2n ** 252n + 27742317777372353535851937790883648493n;
-
 /**
  * True when every 32-byte part of `txKey` is a canonical, non-zero scalar (little-endian, below the
- * group order), as Monero's own secret keys are. monero-wallet-rpc 0.18 CRASHES on check_tx_key with
- * a non-canonical key (found here: the process exits), so such a key must never reach a guardian's
- * wallet: the API refuses it and consensus refuses a claim carrying one.
+ * group order), as Monero's own secret keys are: the wallet checks the user's tx key with it before
+ * making a claim proof (a typo is caught there; the key itself is never sent anywhere).
  */
 export function isCanonicalTxKey(txKey: Uint8Array): boolean {
   if (txKey.length === 0 || txKey.length % 32 !== 0 || txKey.length > 32 * TX_KEY_PARTS_MAX) return false;
   for (let at = 0; at < txKey.length; at += 32) {
-    let v = 0n;
-    for (let i = at + 31; i >= at; i--) v = (v << 8n) | BigInt(txKey[i]!);
-    if (v === 0n || v >= ED25519_ORDER) return false;
+    const part = txKey.subarray(at, at + 32);
+    if (!isCanonicalScalar(part) || part.every((b) => b === 0)) return false;
   }
+  return true;
+}
+
+/**
+ * The message a claim's payment proof signs: it names the claim key, so the proof is worth nothing
+ * for any other key. Plain ASCII, so that a user can check a claim with any Monero wallet's
+ * `check_tx_proof <txid> <federation address> <proof text> conclave-claim-v1:<claim key hex>`.
+ */
+export function claimProofMessage(claimKey: Uint8Array): string {
+  return `conclave-claim-v1:${toHex(claimKey)}`;
+}
+
+/**
+ * The claim's payment proof, made where the tx key is (the user's wallet): Monero's OutProofV2 (as
+ * the sender's `get_tx_proof` makes it) of txid to the federation's (standard) address, for the
+ * claim key's message. The tx key never leaves: a guardian learns only this proof, which it cannot
+ * turn into one for its own key (docs/monero.md, "Claims bound to the claim key").
+ */
+export function claimProof(args: {
+  /** The federation's address (the module config's `address`, a standard address). */
+  readonly federationAddress: string;
+  readonly txid: Uint8Array;
+  readonly txKey: Uint8Array;
+  readonly claimKey: Uint8Array;
+}): Uint8Array {
+  return makeOutProof({
+    txid: args.txid,
+    txKey: args.txKey,
+    viewKey: standardAddressViewKey(args.federationAddress),
+    message: claimProofMessage(args.claimKey),
+  });
+}
+
+/**
+ * What a proof must be where it enters (the API) and again before any wallet-rpc sees it (the
+ * watcher): every part's D a prime-order point, c and s canonical scalars (about 1.6 ms per part).
+ */
+export function isWellFormedClaimProof(proof: Uint8Array): boolean {
+  return isWellFormedOutProof(proof);
+}
+
+/**
+ * The cheap part of that check, which consensus applies to every ordered claim: 1 to 17 parts whose
+ * c and s are canonical scalars (microseconds). The point checks stay out of consensus, so that a
+ * Byzantine guardian's claims cannot cost every guardian 26 ms each (17 parts); a proof that passes
+ * here and fails there is attested bad_proof by the honest guardians (the watcher never sends it).
+ */
+export function isClaimProofShape(proof: Uint8Array): boolean {
+  const parts = proof.length / TX_PROOF_PART_BYTES;
+  if (!Number.isInteger(parts) || parts < 1 || parts > TX_KEY_PARTS_MAX) return false;
+  for (let at = 0; at < proof.length; at += TX_PROOF_PART_BYTES)
+    if (
+      !isCanonicalScalar(proof.subarray(at + 32, at + 64)) ||
+      !isCanonicalScalar(proof.subarray(at + 64, at + TX_PROOF_PART_BYTES))
+    )
+      return false;
   return true;
 }
 
@@ -263,14 +346,41 @@ export function agreementThreshold(n: number): number {
 }
 
 /**
- * The chain height the federation agrees on: sort every guardian's latest report (0 for none)
- * descending and take position 2f. At least 2f + 1 guardians reported that height or more, so at
- * least f + 1 honest guardians' nodes reached it: f liars cannot raise it (their huge reports sit
- * above position 2f) nor hold it down (their tiny ones sit below it while 2f + 1 honest ones move).
+ * The value the federation agrees on from one report per guardian: sort every guardian's latest
+ * report (0 for none) descending and take position 2f. At least 2f + 1 reports are at or above it
+ * (so at least f + 1 honest ones) and at least n − 2f ≥ f + 1 at or below it (at least one honest
+ * one): f liars can move it neither above the highest honest report nor below the lowest. With
+ * fewer than 2f + 1 reports it is 0 (none).
  */
-export function agreedHeight(reported: readonly number[], n: number): number {
+export function agreedReport(reported: readonly number[], n: number): number {
   const sorted = Array.from({ length: n }, (_, i) => reported[i] ?? 0).sort((a, b) => b - a);
   return sorted[2 * faultTolerance(n)] ?? 0;
+}
+
+/**
+ * The chain height the federation agrees on (agreedReport): at least f + 1 honest guardians' nodes
+ * reached it; f liars cannot raise it (their huge reports sit above position 2f) nor hold it down
+ * (their tiny ones sit below it while 2f + 1 honest ones move).
+ */
+export function agreedHeight(reported: readonly number[], n: number): number {
+  return agreedReport(reported, n);
+}
+
+/**
+ * The fee rate (piconero per byte) the federation agrees on (agreedReport of every guardian's latest
+ * get_fee_estimate; 0 until 2f + 1 guardians reported one). Unlike heights, reports may fall.
+ */
+export function agreedFeeRate(reported: readonly number[], n: number): number {
+  return agreedReport(reported, n);
+}
+
+/** A guardian proposes a new fee rate when its node's differs from its last ordered one by more than this. */
+export const FEE_RATE_CHANGE_PERCENT = 10;
+
+/** True when `perByte` should replace `reported` (none yet, or a change above FEE_RATE_CHANGE_PERCENT). */
+export function feeRateChanged(reported: number | undefined, perByte: number): boolean {
+  if (reported === undefined) return true;
+  return Math.abs(perByte - reported) * 100 > reported * FEE_RATE_CHANGE_PERCENT;
 }
 
 /** Confirmations of a transaction in block `txHeight` when the chain has `height` blocks. */
@@ -302,12 +412,21 @@ export const moneroConfigSchema = z.strictObject({
   /** Smaller payouts are refused (payout_too_small). Default 0.001 XMR. */
   payoutMinPiconero: decimal.default("1000000000"),
   /**
-   * Charged as each payout output's fee: the federation pays the Monero fee of the batch's
-   * transaction out of these reserves (the signers refuse a transaction whose fee exceeds their sum).
-   * Default 0.01 XMR: about 8 KB at the lowest fee per byte measured on regtest (1.2e6 piconero), a
-   * one-input one-payout multisig transaction being about 2 KB (docs/monero.md, Payouts).
+   * Bytes of Monero transaction charged per payout at the agreed fee rate: each payout output pays
+   * max(payoutFeeMinPiconero, ⌈agreed rate × payoutFeeBytes⌉), and the federation pays the batch's
+   * Monero fee out of those fees (the signers refuse a transaction whose fee exceeds their sum).
+   * Default 3000: a 1-payout multisig transaction (2 outputs with the change) measured 1507 bytes on
+   * regtest and a CLSAG input is about 0.7 KB more, so 3000 covers a payout alone in a batch whose
+   * transaction needs one or two more inputs; in a batch of 8 each payout's share measured 824
+   * bytes (docs/monero.md, Payouts, fees).
    */
-  payoutFeePiconero: decimal.default("10000000000"),
+  payoutFeeBytes: z.number().int().min(100).max(100_000).default(3000),
+  /**
+   * The least fee a payout pays, whatever the agreed rate (a floor against a rate that t guardians'
+   * nodes report absurdly low). Default 0.00006 XMR: 3000 bytes at mainnet's low-priority rate of
+   * about 2·10^4 piconero per byte. Until a rate is agreed, payouts are refused (fee_rate_unknown).
+   */
+  payoutFeeMinPiconero: decimal.default("60000000"),
   /** Payouts in one Monero transaction (Monero allows 16 outputs, one is the change). */
   payoutBatchMax: z.number().int().min(1).max(15).default(8),
   /** A signing round that does not progress within this many agreed blocks moves to the next attempt. */
@@ -335,7 +454,8 @@ export interface MoneroConfig {
   readonly claimExpiryBlocks: number;
   readonly openClaimsPerGuardianMax: number;
   readonly payoutMinPiconero: bigint;
-  readonly payoutFeePiconero: bigint;
+  readonly payoutFeeBytes: number;
+  readonly payoutFeeMinPiconero: bigint;
   readonly payoutBatchMax: number;
   readonly payoutRoundBlocks: number;
   readonly payoutConfirmations: number;

@@ -4,8 +4,8 @@
 // monero modules. A user pays the federation's address from their own Monero wallet, and the wallet
 // SDK's claimDeposit turns the payment into e-cash; then the bad inputs of issue 5 that concern
 // deposits, the CLI as a process, a claim sealed to one guardian and relayed (`conclave claim --seal`,
-// `conclave relay`, `conclave claim --wait`), a Byzantine guardian (raw items through its IPC control)
-// and one guardian down. The audit is checked at every guardian after each case. Timings are printed.
+// `conclave relay`, `conclave claim --wait`), a Byzantine guardian (raw items through its IPC control:
+// false heights and verdicts, and a front-run claim with a copied proof) and one guardian down. The audit is checked at every guardian after each case. Timings are printed.
 //
 // The federation's deposit address is a plain wallet's (guardian 0's): the 3-of-4 multisig address
 // costs ~25-55 s more here (enable-multisig-experimental through monero-wallet-cli on each wallet)
@@ -54,7 +54,7 @@ import type { DepositProgress, Wallet } from "@conclave/wallet/node";
 import { DepositViewSchema } from "./api.js";
 import type { DepositView } from "./api.js";
 import { depositInput } from "./client.js";
-import { encodeMoneroItem } from "./common.js";
+import { claimProof, encodeMoneroItem } from "./common.js";
 import type { MoneroItem } from "./common.js";
 // The CLI as a user's shell runs it (a test harness of apps/cli, imported as its own tests import guardiand).
 import { runConclave } from "../../../apps/cli/src/cli-test-harness.js";
@@ -210,6 +210,17 @@ async function pay(address: string, amount: bigint): Promise<{ txid: string; txK
   const sent = await user.transfer({ destinations: [{ address, amount }] });
   if (!sent.txid) throw new Error("transfer gave no txid");
   return { txid: sent.txid, txKey: await user.getTxKey(sent.txid) };
+}
+
+/** POST claims' body for `claimKey` (hex), with the proof the wallet would make from the tx key. */
+function claimBody(paid: { txid: string; txKey: string }, claimKey: string) {
+  const proof = claimProof({
+    federationAddress,
+    txid: fromHex(paid.txid),
+    txKey: fromHex(paid.txKey),
+    claimKey: fromHex(claimKey),
+  });
+  return { txid: paid.txid, claimKey, proof: toHex(proof) };
 }
 
 interface AuditReply {
@@ -383,21 +394,28 @@ describe("Monero deposits into e-cash (real monerod, 4 guardian processes, the w
     ticker.start();
     const amount = parseXmr("0.25");
     const paid = await pay(federationAddress, amount);
-    // 32 random bytes are (almost always) no scalar: monero-wallet-rpc 0.18 crashes on check_tx_key
-    // with such a key, so the wallet and every guardian's API refuse it before it gets that far.
+    // A typo'd tx key (not a scalar) is caught by the wallet before it makes a proof; a garbage proof
+    // (and the tx key itself, the old request form) by every guardian's API before any wallet-rpc.
     const garbage = "ff".repeat(32);
     const typo = await refusal(wallet.claimDeposit({ txid: paid.txid, txKey: garbage }));
     expect(typo.code).toBe("invalid_deposit_proof");
     const someKey = toHex(new NodeSigner(new Uint8Array(randomBytes(32))).publicKey);
     for (let g = 0; g < GUARDIANS; g++) {
-      const r = await post(g, "/v1/modules/monero/claims", { ...paid, txKey: garbage, claimKey: someKey });
+      const r = await post(g, "/v1/modules/monero/claims", {
+        txid: paid.txid,
+        proof: garbage.repeat(3),
+        claimKey: someKey,
+      });
       expect(r.status).toBe(400);
-      expect(JSON.stringify(r.json)).toContain("txKey is not a Monero tx key");
+      expect(JSON.stringify(r.json)).toContain("proof is not a claim proof");
+      const old = await post(g, "/v1/modules/monero/claims", { ...paid, claimKey: someKey });
+      expect(old.status).toBe(400);
     }
+    // A wrong (canonical) tx key makes a proof that check_tx_proof finds not good.
     const wrong = await refusal(
       wallet.claimDeposit({ txid: paid.txid, txKey: madeUpTxKey() }, { pollMs: 100, timeoutMs: 60_000 }),
     );
-    expect(wrong).toMatchObject({ code: "deposit_rejected", details: { reason: "nothing_received" } });
+    expect(wrong).toMatchObject({ code: "deposit_rejected", details: { reason: "bad_proof" } });
     expect(wrong.message).toContain("wrong tx key");
     // The rejected claim released the txid: its owner claims it with the right key.
     const before = (await wallet.info()).balance;
@@ -412,10 +430,17 @@ describe("Monero deposits into e-cash (real monerod, 4 guardian processes, the w
   });
 
   it("refuses a payment to another address, even with its right tx key", async () => {
-    const other = (await user.createAddress({ label: "not the federation" })).address;
+    // Another standard address (guardian 1's own wallet): the proof is good (R = r·G, D = r·A of the
+    // federation's view key) but the federation's address received nothing.
+    const other = (await regtest().walletRpcs[1]!.rpc.getAddress()).address;
     const paid = await pay(other, parseXmr("0.1"));
     const e = await refusal(wallet.claimDeposit(paid, { pollMs: 100, timeoutMs: 60_000 }));
     expect(e).toMatchObject({ code: "deposit_rejected", details: { reason: "nothing_received" } });
+    // A subaddress (one subaddress destination: R = r·D): no proof made for R = r·G holds.
+    const sub = (await user.createAddress({ label: "not the federation" })).address;
+    const toSub = await pay(sub, parseXmr("0.1"));
+    const e2 = await refusal(wallet.claimDeposit(toSub, { pollMs: 100, timeoutMs: 60_000 }));
+    expect(e2).toMatchObject({ code: "deposit_rejected", details: { reason: "bad_proof" } });
     await checkAudit();
     lap("deposit to another address");
   });
@@ -440,14 +465,15 @@ describe("Monero deposits into e-cash (real monerod, 4 guardian processes, the w
     const v = await view(first.txid);
     const claimKey = v.claimKey!;
     // The same claim at two guardians: already bound to it, nothing new.
+    // (The wallet's proof is deterministic: the same bytes as the wallet sent.)
     for (const g of [0, 2]) {
-      const r = await post(g, "/v1/modules/monero/claims", { ...first, claimKey });
+      const r = await post(g, "/v1/modules/monero/claims", claimBody(first, claimKey));
       expect(r).toEqual({ status: 200, json: { txid: first.txid, state: "already" } });
     }
-    // Another key, at the guardian that proposed the first claim and at another one.
+    // Another key (with its own good proof), at the guardian that proposed the first claim and at another one.
     const thief = new NodeSigner(new Uint8Array(randomBytes(32)));
     for (const g of [v.claimedBy!, (v.claimedBy! + 1) % GUARDIANS]) {
-      const r = await post(g, "/v1/modules/monero/claims", { ...first, claimKey: toHex(thief.publicKey) });
+      const r = await post(g, "/v1/modules/monero/claims", claimBody(first, toHex(thief.publicKey)));
       expect(r.status).toBe(409);
       expect(r.json).toMatchObject({ code: "already_claimed" });
     }
@@ -488,7 +514,7 @@ describe("Monero deposits into e-cash (real monerod, 4 guardian processes, the w
     ];
     const answers = await Promise.all(
       keys.map((k, i) =>
-        post(i === 0 ? 1 : 3, "/v1/modules/monero/claims", { ...paid, claimKey: toHex(k.publicKey) }),
+        post(i === 0 ? 1 : 3, "/v1/modules/monero/claims", claimBody(paid, toHex(k.publicKey))),
       ),
     );
     const bound = await waitFor("the deposit to be spendable", async () => {
@@ -538,10 +564,18 @@ describe("Monero deposits into e-cash (real monerod, 4 guardian processes, the w
     const joined = await runConclave(["--data", cliDir, "join", invite]);
     expect(joined.code).toBe(0);
     const amount = parseXmr("0.5");
+    // No block until the claim is ordered: otherwise a slow process start can find the deposit deep
+    // enough already, and the run has no progress line to show between "claimed" and "issuing".
+    await ticker.stop();
     const paid = await pay(federationAddress, amount);
-    const run = await runConclave(["--data", cliDir, "claim", "--txid", paid.txid, "--tx-key", paid.txKey], {
+    const running = runConclave(["--data", cliDir, "claim", "--txid", paid.txid, "--tx-key", paid.txKey], {
       timeoutMs: 60_000,
     });
+    await waitFor("the CLI's claim to be ordered", async () =>
+      (await view(paid.txid)).state === "open" ? true : undefined,
+    );
+    ticker.start();
+    const run = await running;
     expect({ code: run.code, stderr: run.stderr, stdout: run.stdout }).toMatchObject({ code: 0, stderr: "" });
     const lines = run.stdout.trimEnd().split("\n");
     expect(lines[0]).toMatch(/^ {2}claimed +claim taken by [1-4] of 4 guardians$/);
@@ -594,7 +628,7 @@ describe("Monero deposits into e-cash (real monerod, 4 guardian processes, the w
     const tampered = await refusal(relaySealedClaim(targetUrl, encodeSealed({ ...s, ciphertext })));
     expect({ code: tampered.code, status: tampered.status }).toEqual({ code: "unsealable", status: 400 });
     const oversized = await post(TARGET, "/v1/modules/monero/sealed-claims", {
-      sealed: "csealed1" + "A".repeat(3000),
+      sealed: "csealed1" + "A".repeat(3100),
     });
     expect(oversized).toMatchObject({ status: 400, json: { code: "invalid_request" } });
     // Guardian 2 runs on, and nothing was claimed.
@@ -677,7 +711,7 @@ describe("Monero deposits into e-cash (real monerod, 4 guardian processes, the w
     const fake = toHex(randomBytes(32));
     const fakeKey = toHex(new NodeSigner(new Uint8Array(randomBytes(32))).publicKey);
     expect(
-      (await post(0, "/v1/modules/monero/claims", { txid: fake, txKey: madeUpTxKey(), claimKey: fakeKey }))
+      (await post(0, "/v1/modules/monero/claims", claimBody({ txid: fake, txKey: madeUpTxKey() }, fakeKey)))
         .status,
     ).toBe(200);
     const fakeOpen = await waitFor("the fake claim to be ordered", async () => {
@@ -716,6 +750,63 @@ describe("Monero deposits into e-cash (real monerod, 4 guardian processes, the w
     ecash += amount;
     await checkAudit();
     lap("Byzantine height and attestations");
+  });
+
+  it("front-running: a Byzantine guardian orders the user's proof under its own key first; it is rejected (bad_proof) and the user's claim credits the user", async () => {
+    ticker.start();
+    const amount = parseXmr("0.35");
+    const paid = await pay(federationAddress, amount);
+    // A fresh wallet: its first claim key (index 0) is known in advance, so the test can compute the
+    // exact claim (txid, claim key, proof) that the wallet will post, as a guardian receiving it sees it.
+    const joined = await nodeWallets().joinWallet(join(dir, "wallet-front-run"), invite);
+    const victim = joined.wallet;
+    try {
+      const root = await federationRoot(joined.mnemonic, fromHex(client.federationId));
+      const userKey = toHex(new NodeSigner(new WalletKeys(root).claimSeed(0)).publicKey);
+      const seen = claimBody(paid, userKey);
+      // Guardian 3 proposes the same txid with ITS key and the copied proof, before the user's claim.
+      const thief = new NodeSigner(new Uint8Array(randomBytes(32)));
+      await inject(3, [
+        { kind: "claim", txid: fromHex(paid.txid), claimKey: thief.publicKey, proof: fromHex(seen.proof) },
+      ]);
+      const bound = await waitFor("the front-run claim to be ordered", async () => {
+        const v = await view(paid.txid);
+        return v.state === "open" ? v : undefined;
+      });
+      expect(bound).toMatchObject({ claimKey: toHex(thief.publicKey), claimedBy: 3, round: 1 });
+      // Every honest guardian's check_tx_proof (the thief's message) fails: rejected, the txid released.
+      const rejected = await waitFor("the front-run claim to be rejected", async () => {
+        const v = await view(paid.txid);
+        return v.state === "rejected" ? v : undefined;
+      });
+      expect(rejected.closedReason).toBe("bad_proof");
+      expect(rejected.attestations.filter((a) => a.verdict === "bad_proof").length).toBeGreaterThanOrEqual(3);
+      // The user's wallet claims it (posting the very claim the thief copied) and gets the notes.
+      const r = await victim.claimDeposit(paid, { pollMs: 100, timeoutMs: 60_000 });
+      expect(r.amount).toBe(amount);
+      expect((await victim.info()).balance).toBe(amount);
+      expect(await view(paid.txid)).toMatchObject({ state: "spent", round: 2, claimKey: userKey });
+      // The thief's key cannot spend it.
+      const stolen = await refusal(
+        client.submitTransaction(
+          encodeTransaction(
+            buildTransaction(
+              [depositInput(MONERO, amount, fromHex(paid.txid))],
+              [coinOutput(DUMMY, amount, thief.publicKey)],
+              [thief],
+              sha256,
+            ),
+          ),
+        ),
+      );
+      expect(stolen.code).toBe("spent_input");
+    } finally {
+      await victim.close();
+    }
+    deposited += amount;
+    ecash += amount;
+    await checkAudit();
+    lap("front-run claim with a copied proof");
   });
 
   it("keeps crediting with one guardian down (f = 1); restarted, that guardian catches up to the same state", async () => {

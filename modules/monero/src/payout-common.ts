@@ -1,8 +1,11 @@
 // Payouts of the Monero module: wire formats and outcome schema (browser-safe: no node: imports).
 //
 // Transaction output (a payout: the federation pays `amount` to a Monero address):
-//   0x01 Payout | addressLength u8 | address (ASCII)       amount: the output's amount
-//   The output's fee is the configured payoutFeePiconero (the federation's Monero fee reserve).
+//   0x02 Payout | fee u64 | addressLength u8 | address (ASCII)    amount: the output's amount
+//   `fee` is what the client pays for the payout's share of the Monero fee: at least the required
+//   fee at the agreed rate when the output is processed (payoutFee), at most FEE_OVERPAY_FACTOR_MAX
+//   times it. The client reads the required fee from GET payouts/terms (PayoutTermsSchema, api.ts).
+//   (0x01, the first format, had no fee: the configured reserve was charged. It is refused now.)
 //
 // Consensus items of the signing rounds (see payouts.ts for the state machine):
 //   0x04 Chunk  | batch u64 | attempt u32 | slot u8 | total u16 | index u16 | digest (32) | data
@@ -18,8 +21,11 @@
 import { CodecError, Reader, Writer } from "@conclave/core-common";
 import { z } from "zod";
 import { TX_KEY_PARTS_MAX } from "./common.js";
+import type { MoneroConfig } from "./common.js";
 
-export const OUTPUT_PAYOUT = 0x01;
+export const OUTPUT_PAYOUT = 0x02;
+/** The retired payout output without a fee (refused with a message that names the new format). */
+export const OUTPUT_PAYOUT_V1 = 0x01;
 export const ITEM_CHUNK = 0x04;
 export const ITEM_TXID = 0x05;
 export const ITEM_FAULT = 0x06;
@@ -41,29 +47,60 @@ export const DIGEST_BYTES = 32;
 /** Standard and subaddress addresses are 95 characters; integrated 106. */
 export const PAYOUT_ADDRESS_CHARS_MAX = 106;
 
-export function encodePayoutOutput(address: string): Uint8Array {
+/**
+ * A payout is refused (fee_too_high) when its fee is more than this many times the required fee: the
+ * surplus would be the federation's, so a client bug (a fee in XMR read as piconero...) would cost
+ * its user dearly. A client that quoted just before a fall of the rate stays well inside it.
+ */
+export const FEE_OVERPAY_FACTOR_MAX = 10n;
+
+/**
+ * The fee one payout must pay at agreed rate `perByte` (piconero per byte):
+ * max(payoutFeeMinPiconero, ⌈perByte × payoutFeeBytes⌉); undefined while no rate is agreed (0), when
+ * payouts are refused (fee_rate_unknown) rather than charged a guess.
+ */
+export function payoutFee(
+  config: Pick<MoneroConfig, "payoutFeeBytes" | "payoutFeeMinPiconero">,
+  perByte: number,
+): bigint | undefined {
+  if (perByte <= 0) return undefined;
+  const atRate = BigInt(perByte) * BigInt(config.payoutFeeBytes); // integers: already the ceiling
+  return atRate > config.payoutFeeMinPiconero ? atRate : config.payoutFeeMinPiconero;
+}
+
+export function encodePayoutOutput(address: string, fee: bigint): Uint8Array {
   if (
     address.length === 0 ||
     address.length > PAYOUT_ADDRESS_CHARS_MAX ||
     !/^[1-9A-HJ-NP-Za-km-z]+$/.test(address)
   )
     throw new CodecError("a payout address is 1 to 106 base58 characters");
+  if (fee < 1n || fee >= 2n ** 64n) throw new CodecError("a payout fee is 1 to 2^64 − 1 piconero");
   const bytes = new TextEncoder().encode(address);
-  return new Writer().u8(OUTPUT_PAYOUT).u8(bytes.length).fixed(bytes, bytes.length).finish();
+  return new Writer().u8(OUTPUT_PAYOUT).u64big(fee).u8(bytes.length).fixed(bytes, bytes.length).finish();
 }
 
-/** Throws CodecError unless `bytes` is exactly one payout output payload (the address is not yet checked). */
-export function decodePayoutOutput(bytes: Uint8Array): { readonly address: string } {
+/**
+ * Throws CodecError unless `bytes` is exactly one payout output payload (the address is not yet
+ * checked, nor the fee against the agreed rate).
+ */
+export function decodePayoutOutput(bytes: Uint8Array): { readonly address: string; readonly fee: bigint } {
   const r = new Reader(bytes);
   const tag = r.u8();
+  if (tag === OUTPUT_PAYOUT_V1)
+    throw new CodecError(
+      "payout outputs 0x01 (without a fee) are retired: 0x02 | fee u64 | length | address",
+    );
   if (tag !== OUTPUT_PAYOUT) throw new CodecError(`unknown monero output kind ${tag}`);
+  const fee = r.u64big();
+  if (fee === 0n) throw new CodecError("a payout pays a positive fee");
   const length = r.u8();
   if (length === 0 || length > PAYOUT_ADDRESS_CHARS_MAX)
     throw new CodecError(`a payout address has 1 to ${PAYOUT_ADDRESS_CHARS_MAX} characters, not ${length}`);
   const raw = r.fixed(length);
   r.end();
   if (raw.some((b) => b < 0x21 || b > 0x7e)) throw new CodecError("a payout address is ASCII");
-  return { address: new TextDecoder().decode(raw) };
+  return { address: new TextDecoder().decode(raw), fee };
 }
 
 export type PayoutItem =
@@ -167,8 +204,11 @@ export const PayoutOutcomeSchema = z.strictObject({
   state: z.enum(PAYOUT_STATES),
   address: z.string(),
   amount,
-  /** The fee reserve charged for this output (the federation pays the Monero fee out of it). */
-  feeReserve: amount,
+  /**
+   * The fee this output paid (the client's, at least the required fee when it was accepted): the
+   * federation pays the batch's Monero fee out of its payouts' fees.
+   */
+  fee: amount,
   /** The batch (Monero transaction) this payout is in; 0 while queued. */
   batch: z.number().int().min(0),
   /** Signing: the attempt and how many signatures of how many are in. */

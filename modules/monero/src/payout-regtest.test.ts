@@ -32,10 +32,10 @@ import {
 } from "@conclave/testing-monero";
 import type { Regtest } from "@conclave/testing-monero";
 import { depositInput } from "./client.js";
-import { encodeMoneroItem } from "./common.js";
+import { claimProof, encodeMoneroItem } from "./common.js";
 import type { MoneroConfig, MoneroItem } from "./common.js";
 import { parseMoneroConfig } from "./factory.js";
-import { chunksOf, encodePayoutItem, encodePayoutOutput } from "./payout-common.js";
+import { chunksOf, encodePayoutItem, encodePayoutOutput, payoutFee } from "./payout-common.js";
 import type { PayoutOutcome } from "./payout-common.js";
 import { RpcPayoutWallet } from "./payout-watcher.js";
 import { PayoutStore } from "./payouts.js";
@@ -48,7 +48,6 @@ const DUMMY = 0;
 const MONERO = 2;
 const PASSWORD = "regtest-password";
 const DEPOSIT = parseXmr("2");
-const FEE = parseXmr("0.01");
 const alice = new NodeSigner(new Uint8Array(32).fill(1));
 
 let net: Regtest | undefined;
@@ -106,10 +105,36 @@ beforeAll(async () => {
   lap("regtest, wallets, 3-of-4 multisig, 80 blocks");
 }, 300_000);
 
+/** Per measured batch: payouts, Σ fees charged, the Monero fee paid, the transaction's bytes. */
+const feeFigures: { payouts: number; charged: string; paid: string; bytes: number; rate: string }[] = [];
+
 afterAll(async () => {
   await net?.stop();
   console.log(`payout regtest timings (ms): ${JSON.stringify(timings)}`);
+  console.log(`payout regtest fees: ${JSON.stringify(feeFigures)}`);
 });
+
+/**
+ * The Monero fee a payout transaction actually paid (guardian 0's wallet submitted it: its outgoing
+ * transfer) is at most Σ the fees its payouts were charged; the figures are kept for the docs.
+ */
+async function expectFeeWithin(moneroTxid: string, payouts: number, charged: bigint): Promise<bigint> {
+  const transfers = await guardianWallets[0]!.getTransferByTxid(moneroTxid);
+  const paid = transfers.find((t) => t.type === "out" || t.type === "pending")?.fee;
+  expect(paid).toBeDefined();
+  expect(paid!).toBeGreaterThan(0n);
+  expect(paid!).toBeLessThanOrEqual(charged);
+  const [tx] = (await net!.daemon.rpc.getTransactions([moneroTxid])).found;
+  const rate = (await net!.daemon.rpc.getFeeEstimate()).feePerByte;
+  feeFigures.push({
+    payouts,
+    charged: charged.toString(),
+    paid: paid!.toString(),
+    bytes: tx ? tx.hex.length / 2 : -1,
+    rate: rate.toString(),
+  });
+  return paid!;
+}
 
 /** A Byzantine guardian's proposals for its duty (undefined: it behaves). */
 type Tamper = (guardian: number, duty: PayoutDuty | undefined) => Promise<Uint8Array[] | undefined>;
@@ -122,7 +147,6 @@ function federation() {
     guardians: N,
     confirmations: 1,
     payoutMinPiconero: "1000000",
-    payoutFeePiconero: FEE.toString(),
     payoutRoundBlocks: 4,
     payoutConfirmations: 1,
   });
@@ -131,7 +155,7 @@ function federation() {
       chain: {
         height: async () => (await daemon.rpc.getHeight()).height,
         transaction: () => Promise.resolve({ found: false }),
-        received: () => Promise.resolve(0n),
+        proven: () => Promise.resolve({ good: false, received: 0n }),
       },
       pollMs: 200,
       autoPoll: false,
@@ -166,9 +190,19 @@ function federation() {
   };
   const item = (from: number, i: MoneroItem) => ({ from, payload: encodeMoneroItem(i) });
   const mdb = (i: number) => guardians[i]!.p.moduleReadDb(guardians[i]!.db, MONERO);
+  /** The fee a payout pays at the agreed rate: every guardian reports monerod's estimate at the first height. */
+  let fee: bigint | undefined;
   const reportHeight = async () => {
     const h = (await daemon.rpc.getHeight()).height;
     block(guardians.map((_, from) => item(from, { kind: "height", height: h })));
+    if (fee !== undefined) return;
+    const perByte = Number((await daemon.rpc.getFeeEstimate()).feePerByte);
+    block(guardians.map((_, from) => item(from, { kind: "fee_rate", perByte })));
+    fee = payoutFee(config, perByte);
+  };
+  const feeNow = (): bigint => {
+    if (fee === undefined) throw new Error("no fee rate reported yet");
+    return fee;
   };
   /**
    * Each guardian that is up: its proposal (sets its duty), its job, its proposal again. A Byzantine
@@ -226,7 +260,8 @@ function federation() {
     await reportHeight();
     const txid = Uint8Array.from(Buffer.from(sent.txid!, "hex"));
     const txKey = Uint8Array.from(Buffer.from(sent.txKey!, "hex"));
-    block([item(0, { kind: "claim", txid, claimKey: alice.publicKey, txKey })]);
+    const proof = claimProof({ federationAddress: multisigAddress, txid, txKey, claimKey: alice.publicKey });
+    block([item(0, { kind: "claim", txid, claimKey: alice.publicKey, proof })]);
     const tx = await daemon.rpc.getTransactions([sent.txid!]);
     const txHeight = tx.found[0]!.blockHeight!;
     block(
@@ -240,8 +275,8 @@ function federation() {
     buildTransaction(
       [depositInput(MONERO, amount, dep)],
       [
-        { module: MONERO, amount: pay, payload: encodePayoutOutput(address) },
-        coinOutput(DUMMY, amount - pay - FEE, alice.publicKey),
+        { module: MONERO, amount: pay, payload: encodePayoutOutput(address, feeNow()) },
+        coinOutput(DUMMY, amount - pay - feeNow(), alice.publicKey),
       ],
       [alice],
       sha256,
@@ -264,6 +299,7 @@ function federation() {
     makeModule,
     mdb,
     reportHeight,
+    fee: feeNow,
   };
 }
 
@@ -277,7 +313,7 @@ describe("payouts from a real 3-of-4 multisig wallet (monerod regtest, four guar
     const pay = parseXmr("0.5");
     const tx = f.payoutTx(dep, DEPOSIT, pay);
     expect(f.block([], [tx]).events[0]!.status.state).toBe("accepted");
-    expect(f.audits()).toEqual({ assets: DEPOSIT - pay - FEE, liabilities: 0n });
+    expect(f.audits()).toEqual({ assets: DEPOSIT - pay - f.fee(), liabilities: 0n });
     lap("deposit credited, payout accepted");
     const done = await f.finish(tx, 0);
     lap("payout: export, create, 2 signatures, submit, 1 confirmation");
@@ -288,6 +324,11 @@ describe("payouts from a real 3-of-4 multisig wallet (monerod regtest, four guar
     const proof = await user.checkTxKey({ txid: done.moneroTxid!, txKey: done.txKey!, address: userAddress });
     expect(proof.received).toBe(pay);
     expect((await user.getBalance()).balance).toBe(pay);
+    // The fee: ⌈monerod's estimate × 3000 bytes⌉ (above the floor at regtest's rate), and the Monero
+    // fee actually paid is within it.
+    const rate = (await net!.daemon.rpc.getFeeEstimate()).feePerByte;
+    expect(f.fee()).toBe(rate * 3000n > 60_000_000n ? rate * 3000n : 60_000_000n);
+    await expectFeeWithin(done.moneroTxid!, 1, f.fee());
   }, 200_000);
 
   it("an invalid address (another network's, a typo) is refused at submission", async () => {
@@ -312,6 +353,41 @@ describe("payouts from a real 3-of-4 multisig wallet (monerod regtest, four guar
     await user.refresh();
     expect((await user.getTransferByTxid(done.moneroTxid!)).map((t) => t.amount)).toEqual([pay]);
     f.guardians[3]!.down = false;
+  }, 200_000);
+
+  it("a batch of 8 payouts (one Monero transaction) pays a Monero fee within the sum of their fees", async () => {
+    const amount = parseXmr("1");
+    const dep = await f.deposit(amount);
+    // Eight distinct addresses of the user's wallet: its primary address and seven subaddresses.
+    await user.createAddress({ accountIndex: 0, count: 7 });
+    const addresses = (await user.getAddress({ accountIndex: 0 })).addresses
+      .map((a) => a.address)
+      .slice(0, 8);
+    expect(addresses).toHaveLength(8);
+    const pays = addresses.map((_, i) => parseXmr("0.01") * BigInt(i + 1));
+    const charged = f.fee() * BigInt(pays.length);
+    const tx = buildTransaction(
+      [depositInput(MONERO, amount, dep)],
+      [
+        ...addresses.map((address, i) => ({
+          module: MONERO,
+          amount: pays[i]!,
+          payload: encodePayoutOutput(address, f.fee()),
+        })),
+        coinOutput(DUMMY, amount - pays.reduce((a, p) => a + p, 0n) - charged, alice.publicKey),
+      ],
+      [alice],
+      sha256,
+    );
+    expect(f.block([], [tx]).events[0]!.status.state).toBe("accepted");
+    const done = await f.finish(tx, 0);
+    lap("a batch of 8 payouts");
+    for (let i = 1; i < pays.length; i++) expect(f.outcome(tx, i).moneroTxid).toBe(done.moneroTxid);
+    for (const [i, address] of addresses.entries()) {
+      const proof = await user.checkTxKey({ txid: done.moneroTxid!, txKey: done.txKey!, address });
+      expect(proof.received).toBe(pays[i]);
+    }
+    await expectFeeWithin(done.moneroTxid!, pays.length, charged);
   }, 200_000);
 
   it("a guardian restarted in the middle of the signing rounds resumes its part; the user is paid exactly once", async () => {

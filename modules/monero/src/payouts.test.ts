@@ -9,15 +9,17 @@ import { FederationProcessor, MemoryKv, NodeSigner, NodeVerifier, sha256 } from 
 import { DummyServerModule, buildTransaction, coinOutput } from "@conclave/module-dummy";
 import { MoneroMultisigError, encodeAddress } from "@conclave/monero";
 import { depositInput } from "./client.js";
-import { encodeMoneroItem } from "./common.js";
+import { agreedFeeRate, claimProof, decodeMoneroItem, encodeMoneroItem, feeRateChanged } from "./common.js";
 import type { MoneroConfig, MoneroItem } from "./common.js";
 import { parseMoneroConfig } from "./factory.js";
 import {
   CHUNK_BYTES_MAX,
   SLOT_EXPORT,
   chunksOf,
+  decodePayoutOutput,
   encodePayoutItem,
   encodePayoutOutput,
+  payoutFee,
 } from "./payout-common.js";
 import type { PayoutItem, PayoutOutcome } from "./payout-common.js";
 import type { PayoutWallet } from "./payout-watcher.js";
@@ -38,6 +40,8 @@ const addr = (network: "mainnet" | "testnet", kind: "standard" | "subaddress" | 
 const FEDERATION = addr("mainnet", "standard", 7);
 const USER = addr("mainnet", "standard", 20);
 const USER_SUB = addr("mainnet", "subaddress", 30);
+/** The agreed rate the federation starts with (piconero per byte) and the fee it requires: 1 × 100 bytes. */
+const RATE = 1;
 const FEE = 100n;
 const CONFIG: MoneroConfig = parseMoneroConfig({
   network: "mainnet",
@@ -45,7 +49,8 @@ const CONFIG: MoneroConfig = parseMoneroConfig({
   guardians: N,
   confirmations: 1,
   payoutMinPiconero: "1000",
-  payoutFeePiconero: FEE.toString(),
+  payoutFeeBytes: 100,
+  payoutFeeMinPiconero: "50",
   payoutBatchMax: 2,
   payoutRoundBlocks: 3,
   payoutConfirmations: 2,
@@ -122,7 +127,8 @@ class FakeWallet implements PayoutWallet {
   }
 }
 
-function federation(config: MoneroConfig = CONFIG) {
+/** Four guardians in memory; each reports fee rate `rate` first (null: none, no agreed rate yet). */
+function federation(config: MoneroConfig = CONFIG, rate: number | null = RATE) {
   const chain = { height: 100, mined: new Map<string, number>(), submits: new Map<string, number>() };
   const guardians = Array.from({ length: N }, (_, g) => {
     const wallet = new FakeWallet(g, chain);
@@ -130,7 +136,7 @@ function federation(config: MoneroConfig = CONFIG) {
       chain: {
         height: () => Promise.resolve(chain.height),
         transaction: () => Promise.resolve({ found: false }),
-        received: () => Promise.resolve(0n),
+        proven: () => Promise.resolve({ good: false, received: 0n }),
       },
       pollMs: 1000,
       autoPoll: false,
@@ -158,7 +164,7 @@ function federation(config: MoneroConfig = CONFIG) {
             payload:
               i.item instanceof Uint8Array
                 ? i.item
-                : ["height", "claim", "attest"].includes(i.item.kind)
+                : ["height", "claim", "attest", "fee_rate"].includes(i.item.kind)
                   ? encodeMoneroItem(i.item as MoneroItem)
                   : encodePayoutItem(i.item as PayoutItem),
           }),
@@ -172,6 +178,14 @@ function federation(config: MoneroConfig = CONFIG) {
     return results[0]!;
   };
   const mdb = (i = 0) => guardians[i]!.p.moduleReadDb(guardians[i]!.db, MONERO);
+  /** Fee rate reports, one per guardian (undefined: that guardian reports nothing). */
+  const rates = (perByte: readonly (number | undefined)[]) =>
+    block(
+      perByte.flatMap((r, from) =>
+        r === undefined ? [] : [{ from, item: { kind: "fee_rate" as const, perByte: r } }],
+      ),
+    );
+  if (rate !== null) rates([rate, rate, rate, rate]);
   const heights = (h: number) => {
     chain.height = h;
     return block(guardians.map((_, from) => ({ from, item: { kind: "height" as const, height: h } })));
@@ -184,7 +198,13 @@ function federation(config: MoneroConfig = CONFIG) {
   const moneroAudit = () => audit().modules.find((m) => m.instanceId === MONERO)!.audit;
   /** A deposit of `amount`, credited and confirmed. */
   const credit = (txid: Uint8Array, amount: bigint) => {
-    block([{ from: 0, item: { kind: "claim", txid, claimKey: alice.publicKey, txKey: TXKEY } }]);
+    const proof = claimProof({
+      federationAddress: FEDERATION,
+      txid,
+      txKey: TXKEY,
+      claimKey: alice.publicKey,
+    });
+    block([{ from: 0, item: { kind: "claim", txid, claimKey: alice.publicKey, proof } }]);
     block(
       [0, 1, 2].map((from) => ({
         from,
@@ -201,14 +221,14 @@ function federation(config: MoneroConfig = CONFIG) {
   const payoutTx = (
     deposit: Uint8Array,
     amount: bigint,
-    payouts: readonly { address: string; amount: bigint }[],
+    payouts: readonly { address: string; amount: bigint; fee?: bigint }[],
   ) => {
     const out = payouts.map((p) => ({
       module: MONERO,
       amount: p.amount,
-      payload: encodePayoutOutput(p.address),
+      payload: encodePayoutOutput(p.address, p.fee ?? FEE),
     }));
-    const rest = amount - payouts.reduce((a, p) => a + p.amount + FEE, 0n);
+    const rest = amount - payouts.reduce((a, p) => a + p.amount + (p.fee ?? FEE), 0n);
     return buildTransaction(
       [depositInput(MONERO, amount, deposit)],
       [...out, ...(rest > 0n ? [coinOutput(DUMMY, rest, alice.publicKey)] : [])],
@@ -251,6 +271,7 @@ function federation(config: MoneroConfig = CONFIG) {
     block,
     mdb,
     heights,
+    rates,
     audit,
     moneroAudit,
     credit,
@@ -304,7 +325,7 @@ describe("payout outputs", () => {
     expect(f.moneroAudit()).toEqual({ assets: 0n, liabilities: 0n });
   });
 
-  it("queues valid payouts (standard and subaddress), charges the fee reserve, and the audit stays exact", () => {
+  it("queues valid payouts (standard and subaddress), charges the fee they carry, and the audit stays exact", () => {
     const f = federation();
     f.heights(300);
     f.credit(txidOf(1), 100_000n);
@@ -318,7 +339,7 @@ describe("payout outputs", () => {
       state: "queued",
       address: USER,
       amount: "40000",
-      feeReserve: "100",
+      fee: "100",
       batch: 0,
     });
     expect(f.outcome(tx, 1)?.address).toBe(USER_SUB);
@@ -332,13 +353,13 @@ describe("payout outputs", () => {
     );
   });
 
-  it("unbalanced: a payout whose inputs do not cover amount + fee reserve is refused", () => {
+  it("unbalanced: a payout whose inputs do not cover amount + fee is refused", () => {
     const f = federation();
     f.heights(300);
     f.credit(txidOf(1), 5000n);
     const tx = buildTransaction(
       [depositInput(MONERO, 5000n, txidOf(1))],
-      [{ module: MONERO, amount: 5000n, payload: encodePayoutOutput(USER) }],
+      [{ module: MONERO, amount: 5000n, payload: encodePayoutOutput(USER, FEE) }],
       [alice],
       sha256,
     );
@@ -494,5 +515,250 @@ describe("payout signing rounds", () => {
     ).toBe(3);
     // Garbage.
     expect(f.block([{ from: 2, item: Uint8Array.of(0x04, 1, 2) }]).moduleItemErrors).toBe(1);
+  });
+});
+
+describe("the agreed fee rate", () => {
+  it("is position 2f of the latest reports: f liars, high or low, cannot move it outside the honest range", () => {
+    // n = 4, f = 1: one liar.
+    expect(agreedFeeRate([100, 110, 120, 10 ** 9], 4)).toBe(110);
+    expect(agreedFeeRate([1, 100, 110, 120], 4)).toBe(100);
+    // Missing reports count as none (0): fewer than 2f + 1 reports agree on nothing.
+    expect(agreedFeeRate([100, 110], 4)).toBe(0);
+    expect(agreedFeeRate([100, 110, 120], 4)).toBe(100);
+    // A liar alone cannot create a rate: with two honest reports and a liar's, it is an honest one.
+    expect(agreedFeeRate([10 ** 9, 100, 110], 4)).toBe(100);
+    for (let n = 4; n <= 16; n++) {
+      const f = Math.floor((n - 1) / 3);
+      const honest = Array.from({ length: n - f }, (_, i) => 1000 + 37 * ((i * 7 + n) % 11));
+      const lo = Math.min(...honest);
+      const hi = Math.max(...honest);
+      for (const lie of [1, lo - 1, hi + 1, 10 ** 10]) {
+        const agreed = agreedFeeRate([...Array.from({ length: f }, () => lie), ...honest], n);
+        expect(agreed).toBeGreaterThanOrEqual(lo);
+        expect(agreed).toBeLessThanOrEqual(hi);
+      }
+    }
+  });
+
+  it("a guardian re-proposes only when its node's rate moves by more than 10%", () => {
+    expect(feeRateChanged(undefined, 5)).toBe(true);
+    expect(feeRateChanged(1000, 1100)).toBe(false);
+    expect(feeRateChanged(1000, 900)).toBe(false);
+    expect(feeRateChanged(1000, 1101)).toBe(true);
+    expect(feeRateChanged(1000, 899)).toBe(true);
+  });
+
+  it("the fee per payout is max(floor, rate × bytes); none without an agreed rate", () => {
+    const c = { payoutFeeBytes: 3000, payoutFeeMinPiconero: 60_000_000n };
+    expect(payoutFee(c, 0)).toBeUndefined();
+    expect(payoutFee(c, 1_200_000)).toBe(3_600_000_000n); // regtest's rate
+    expect(payoutFee(c, 20_000)).toBe(60_000_000n); // exactly the floor
+    expect(payoutFee(c, 19_999)).toBe(60_000_000n); // below it: the floor
+    expect(payoutFee(c, 10_000_000_000)).toBe(30_000_000_000_000n); // the largest rate, exact
+    // The defaults of the federation config.
+    const d = parseMoneroConfig({ network: "mainnet", address: FEDERATION, guardians: 4 });
+    expect(d.payoutFeeBytes).toBe(3000);
+    expect(d.payoutFeeMinPiconero).toBe(60_000_000n);
+    // The fixed reserve is gone: a config that still names it is refused, naming it.
+    expect(() =>
+      parseMoneroConfig({ network: "mainnet", address: FEDERATION, guardians: 4, payoutFeePiconero: "1" }),
+    ).toThrow(/payoutFeePiconero/);
+  });
+
+  it("FeeRate items: each guardian's latest report, the agreed rate in the state, GET payouts/terms; garbage refused", () => {
+    const f = federation(CONFIG, null);
+    const terms = () => {
+      const views = f.guardians.map((g, i) => g.monero.payoutTerms(f.mdb(i)));
+      for (const v of views.slice(1)) expect(v).toEqual(views[0]);
+      return views[0]!;
+    };
+    expect(terms()).toMatchObject({ feeRate: 0, reportedFeeRates: [null, null, null, null] });
+    expect(terms().fee).toBeUndefined();
+    f.rates([200, 3, undefined, 10 ** 9]); // one honest report, a liar low and one high: 2f + 1 = 3 reports
+    expect(terms().feeRate).toBe(3);
+    f.rates([undefined, undefined, 210]); // guardian 2 reports: 1e9, 210, 200, 3 -> position 2
+    expect(terms()).toEqual({
+      minimum: "1000",
+      fee: "20000",
+      feeMax: "200000",
+      feeRate: 200,
+      feeBytes: 100,
+      feeMin: "50",
+      reportedFeeRates: [200, 3, 210, 10 ** 9],
+      agreedHeight: 0,
+    });
+    // Reports may fall (unlike heights): the latest one counts; the same report again changes nothing.
+    expect(f.rates([150, 3, 150]).moduleItemErrors).toBe(0);
+    expect(terms()).toMatchObject({ feeRate: 150, fee: "15000" });
+    // Malformed: a zero rate, one above FEE_PER_BYTE_MAX, a truncated item: refused, state unchanged.
+    const raw = (perByte: bigint) => {
+      const b = new Uint8Array(9);
+      b[0] = 0x12;
+      new DataView(b.buffer).setBigUint64(1, perByte);
+      return b;
+    };
+    expect(decodeMoneroItem(raw(7n))).toEqual({ kind: "fee_rate", perByte: 7 });
+    expect(
+      f.block([
+        { from: 1, item: raw(0n) },
+        { from: 1, item: raw(10_000_000_001n) },
+        { from: 1, item: raw(7n).subarray(0, 5) },
+      ]).moduleItemErrors,
+    ).toBe(3);
+    expect(terms()).toMatchObject({ feeRate: 150, reportedFeeRates: [150, 3, 150, 10 ** 9] });
+  });
+
+  it("a guardian's watcher proposes its node's rate at first and then only on a change above 10%", async () => {
+    let nodeRate = 1_200_000n;
+    const monero = new MoneroServerModule(MONERO, CONFIG, {
+      chain: {
+        height: () => Promise.resolve(100),
+        transaction: () => Promise.resolve({ found: false }),
+        proven: () => Promise.resolve({ good: false, received: 0n }),
+        feeRate: () => Promise.resolve(nodeRate),
+      },
+      pollMs: 1000,
+      autoPoll: false,
+    });
+    monero.start({ self: 1, wake: () => {}, log: () => {} });
+    const dummy = new DummyServerModule(DUMMY, { faucetAmountMax: 1n, feePerInput: 0n });
+    const p = new FederationProcessor([dummy, monero], { verifier: new NodeVerifier(), hash: sha256 });
+    const db = new MemoryKv();
+    let height = 0;
+    const proposedRates = () => {
+      const items = monero.consensusProposal(p.moduleReadDb(db, MONERO)).map(decodeMoneroItem);
+      p.processBlock(db, height++, [
+        { origin: 0, items: [] },
+        {
+          origin: 1,
+          items: items.map((item) =>
+            encodeConsensusItem({ kind: "module", module: MONERO, payload: encodeMoneroItem(item) }),
+          ),
+        },
+      ]);
+      return items.flatMap((i) => (i.kind === "fee_rate" ? [i.perByte] : []));
+    };
+    expect(proposedRates()).toEqual([]); // not read yet
+    await monero.chainWatcher!.poll();
+    expect(proposedRates()).toEqual([1_200_000]);
+    expect(proposedRates()).toEqual([]); // ordered: nothing more to say
+    nodeRate = 1_300_000n; // +8%
+    await monero.chainWatcher!.poll();
+    expect(proposedRates()).toEqual([]);
+    nodeRate = 1_400_000n; // +17% over the ordered report
+    await monero.chainWatcher!.poll();
+    expect(proposedRates()).toEqual([1_400_000]);
+    nodeRate = 0n; // a node answering nonsense: nothing proposed, the last report stands
+    await monero.chainWatcher!.poll();
+    expect(proposedRates()).toEqual([]);
+    expect(monero.payoutTerms(p.moduleReadDb(db, MONERO)).reportedFeeRates).toEqual([
+      null,
+      1_400_000,
+      null,
+      null,
+    ]);
+  });
+});
+
+describe("payout fees at the agreed rate", () => {
+  it("refuses payouts until a rate is agreed (fee_rate_unknown); nothing moves", () => {
+    const f = federation(CONFIG, null);
+    f.heights(300);
+    f.credit(txidOf(1), 100_000n);
+    const s = f.submit(f.payoutTx(txidOf(1), 100_000n, [{ address: USER, amount: 5000n }]));
+    expect(code(s)).toBe("fee_rate_unknown");
+    expect(s.state === "rejected" && s.error.message).toContain("not agreed on a Monero fee rate");
+    expect(f.moneroAudit()).toEqual({ assets: 0n, liabilities: 0n });
+  });
+
+  it("fee too low (naming the required fee), exactly the quote, above it, and absurdly above it", () => {
+    const f = federation();
+    f.heights(300);
+    f.credit(txidOf(1), 100_000n);
+    f.credit(txidOf(2), 100_000n);
+    f.credit(txidOf(3), 100_000n);
+    const low = f.submit(f.payoutTx(txidOf(1), 100_000n, [{ address: USER, amount: 5000n, fee: FEE - 1n }]));
+    expect(code(low)).toBe("fee_too_low");
+    expect(low.state === "rejected" && low.error.details).toMatchObject({
+      fee: "99",
+      required: "100",
+      feeRate: 1,
+    });
+    const high = f.submit(
+      f.payoutTx(txidOf(1), 100_000n, [{ address: USER, amount: 5000n, fee: FEE * 10n + 1n }]),
+    );
+    expect(code(high)).toBe("fee_too_high");
+    expect(high.state === "rejected" && high.error.details).toMatchObject({ fee: "1001", required: "100" });
+    expect(f.moneroAudit()).toEqual({ assets: 0n, liabilities: 0n });
+    // Exactly the quote, and 10 × the quote (a rate that fell after the quote): accepted, each
+    // record keeps the fee it paid, and the audit and the signers' fee bound use it.
+    const exact = f.payoutTx(txidOf(1), 100_000n, [{ address: USER, amount: 5000n, fee: FEE }]);
+    const generous = f.payoutTx(txidOf(2), 100_000n, [{ address: USER_SUB, amount: 6000n, fee: FEE * 10n }]);
+    expect(code(f.submit(exact))).toBe("accepted");
+    expect(code(f.submit(generous))).toBe("accepted");
+    expect(f.outcome(exact, 0)).toMatchObject({ state: "queued", amount: "5000", fee: "100" });
+    expect(f.outcome(generous, 0)).toMatchObject({ state: "queued", amount: "6000", fee: "1000" });
+    // Assets: the two deposits' change (dummy coins) stay; 5000 + 100 and 6000 + 1000 left.
+    expect(f.moneroAudit()).toEqual({ assets: 200_000n - 5100n - 7000n, liabilities: 0n });
+    expect(f.audit().assets - f.audit().liabilities).toBe(0n);
+    // A rate that rose by consensus (every guardian's node now says 3 per byte): the old quote is too low.
+    f.rates([3, 3, 3, 3]);
+    const stale = f.submit(f.payoutTx(txidOf(3), 100_000n, [{ address: USER, amount: 5000n, fee: FEE }]));
+    expect(code(stale)).toBe("fee_too_low");
+    expect(stale.state === "rejected" && stale.error.details).toMatchObject({ required: "300", feeRate: 3 });
+    expect(
+      code(f.submit(f.payoutTx(txidOf(3), 100_000n, [{ address: USER, amount: 5000n, fee: 300n }]))),
+    ).toBe("accepted");
+  });
+
+  it("the signers' fee bound is the sum of the fees the batch's payouts paid", async () => {
+    const f = federation();
+    f.heights(300);
+    f.credit(txidOf(1), 100_000n);
+    const tx = f.payoutTx(txidOf(1), 100_000n, [
+      { address: USER, amount: 5000n, fee: 100n },
+      { address: USER_SUB, amount: 6000n, fee: 350n },
+    ]);
+    expect(code(f.submit(tx))).toBe("accepted");
+    await f.round(); // exports: the batch starts, participants 0, 1, 2, creator 1
+    const duty = f.guardians[1]!.monero.payouts.duty(f.mdb(1), 1);
+    expect(duty).toMatchObject({ kind: "sign", slot: 0, feeMax: 450n });
+  });
+
+  it("the payout output codec: round trip; the retired 0x01 form, a zero fee, bad lengths and trailing bytes are refused", () => {
+    const enc = encodePayoutOutput(USER, 123_456_789n);
+    expect(enc[0]).toBe(0x02);
+    expect(decodePayoutOutput(enc)).toEqual({ address: USER, fee: 123_456_789n });
+    const ascii = new TextEncoder().encode(USER);
+    const v1 = Uint8Array.from([0x01, ascii.length, ...ascii]);
+    expect(() => decodePayoutOutput(v1)).toThrow(/retired/);
+    const zero = encodePayoutOutput(USER, 1n);
+    zero[8] = 0;
+    expect(() => decodePayoutOutput(zero)).toThrow(/positive fee/);
+    expect(() => decodePayoutOutput(enc.subarray(0, 5))).toThrow();
+    expect(() => decodePayoutOutput(Uint8Array.from([...enc, 0]))).toThrow();
+    const long = Uint8Array.from(enc);
+    long[9] = 200;
+    expect(() => decodePayoutOutput(long)).toThrow(/1 to 106/);
+    const nonAscii = Uint8Array.from(enc);
+    nonAscii[12] = 0x80;
+    expect(() => decodePayoutOutput(nonAscii)).toThrow(/ASCII/);
+    expect(() => encodePayoutOutput(USER, 0n)).toThrow();
+    expect(() => encodePayoutOutput(USER, 2n ** 64n)).toThrow();
+    // In a transaction: malformed_output, with the format in the message.
+    const f = federation();
+    f.heights(300);
+    f.credit(txidOf(1), 100_000n);
+    const s = f.submit(
+      buildTransaction(
+        [depositInput(MONERO, 100_000n, txidOf(1))],
+        [{ module: MONERO, amount: 5000n, payload: v1 }],
+        [alice],
+        sha256,
+      ),
+    );
+    expect(code(s)).toBe("malformed_output");
+    expect(s.state === "rejected" && s.error.message).toContain("0x02 | fee u64");
   });
 });

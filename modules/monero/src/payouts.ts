@@ -41,7 +41,13 @@ import type { ModuleResult, OutPoint, OutputMeta, ReadTx, WriteTx } from "@concl
 import { MoneroAddressError, PICONERO_MAX, parseAddress } from "@conclave/monero";
 import { agreementThreshold, faultTolerance } from "./common.js";
 import type { MoneroConfig } from "./common.js";
-import { DIGEST_BYTES, SLOT_EXPORT, decodePayoutOutput } from "./payout-common.js";
+import {
+  DIGEST_BYTES,
+  FEE_OVERPAY_FACTOR_MAX,
+  SLOT_EXPORT,
+  decodePayoutOutput,
+  payoutFee,
+} from "./payout-common.js";
 import type { PayoutItem, PayoutOutcome } from "./payout-common.js";
 
 const K_PAYOUT = 0x09;
@@ -74,7 +80,7 @@ export interface PayoutCounters {
   readonly nextBatch: number;
   /** The batch in flight, 0 for none. */
   readonly current: number;
-  /** Σ (amount + fee reserve) of every accepted payout: what left the module's assets. */
+  /** Σ (amount + fee paid) of every accepted payout: what left the module's assets. */
   readonly paidOut: bigint;
 }
 
@@ -399,12 +405,26 @@ export class Payouts {
 
   // ---- outputs ---------------------------------------------------------------------------------
 
-  processOutput(db: WriteTx, output: TxOutput, outPoint: OutPoint): ModuleResult<OutputMeta> {
+  /**
+   * A payout output at agreed fee rate `feeRate` (piconero per byte, 0 for none yet): its fee must
+   * be at least payoutFee(config, feeRate) and at most FEE_OVERPAY_FACTOR_MAX times it; the record
+   * keeps the fee paid (the audit and the signers' fee check use it).
+   */
+  processOutput(
+    db: WriteTx,
+    output: TxOutput,
+    outPoint: OutPoint,
+    feeRate: number,
+  ): ModuleResult<OutputMeta> {
     let address: string;
+    let fee: bigint;
     try {
-      address = decodePayoutOutput(output.payload).address;
+      ({ address, fee } = decodePayoutOutput(output.payload));
     } catch (e) {
-      return fail("malformed_output", `a monero output is 0x01 | length | address: ${(e as Error).message}`);
+      return fail(
+        "malformed_output",
+        `a monero output is 0x02 | fee u64 | length u8 | address: ${(e as Error).message}`,
+      );
     }
     try {
       // Integrated addresses carry a payment id, which the pre-signing check cannot compare
@@ -416,7 +436,24 @@ export class Payouts {
         network: this.config.network,
       });
     }
-    const fee = this.config.payoutFeePiconero;
+    const required = payoutFee(this.config, feeRate);
+    if (required === undefined)
+      return fail(
+        "fee_rate_unknown",
+        "the guardians have not agreed on a Monero fee rate yet (their watchers report it at start): retry in a minute",
+      );
+    if (fee < required)
+      return fail(
+        "fee_too_low",
+        `the payout's fee is ${fee} piconero; the agreed fee rate requires ${required}: ask GET payouts/terms again`,
+        { fee: fee.toString(), required: required.toString(), feeRate },
+      );
+    if (fee > required * FEE_OVERPAY_FACTOR_MAX)
+      return fail(
+        "fee_too_high",
+        `the payout's fee is ${fee} piconero, more than ${FEE_OVERPAY_FACTOR_MAX} times the required ${required}: a client bug?`,
+        { fee: fee.toString(), required: required.toString(), feeRate },
+      );
     if (output.amount < this.config.payoutMinPiconero)
       return fail(
         "payout_too_small",
@@ -455,7 +492,7 @@ export class Payouts {
       kind: "payout" as const,
       address: p.address,
       amount: p.amount.toString(),
-      feeReserve: p.fee.toString(),
+      fee: p.fee.toString(),
       batch: p.batch,
     };
     const b = p.batch === 0 ? undefined : store.batch(p.batch);

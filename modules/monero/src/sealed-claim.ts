@@ -1,5 +1,5 @@
 // A deposit claim sealed to one guardian (browser-safe): the Claim consensus item (txid, claim key,
-// tx key) in its binary form, HPKE-encrypted to the guardian's identity key with core-common's seal,
+// payment proof) in its binary form, HPKE-encrypted to the guardian's identity key with core-common's seal,
 // for that guardian's POST sealed-claims. The text can travel over any relay; only that guardian
 // opens it, and only for this federation and module instance (HPKE's info binds them).
 import { encodeSealed, sealTo } from "@conclave/core-common";
@@ -15,12 +15,13 @@ export interface SealClaimParams {
   readonly instanceId: number;
   readonly txid: Uint8Array;
   readonly claimKey: Uint8Array;
-  readonly txKey: Uint8Array;
+  /** common.ts claimProof(…): the tx key itself is never sealed nor sent. */
+  readonly proof: Uint8Array;
 }
 
 /** The `csealed1…` text of the claim, sealed to guardian `guardian`. */
 export async function sealClaim(p: SealClaimParams): Promise<string> {
-  const plaintext = encodeMoneroItem({ kind: "claim", txid: p.txid, claimKey: p.claimKey, txKey: p.txKey });
+  const plaintext = encodeMoneroItem({ kind: "claim", txid: p.txid, claimKey: p.claimKey, proof: p.proof });
   const sealed = await sealTo(
     p.guardianPublicKey,
     { federationId: p.federationId, instanceId: p.instanceId, guardian: p.guardian },

@@ -18,7 +18,7 @@ import { NodeVerifier, ed25519PublicKeyOf } from "@conclave/core-server";
 import type { ModuleContext } from "@conclave/core-server";
 import { encodeAddress } from "@conclave/monero";
 import { SEALED_CLAIM_CHARS_MAX, SEALED_CLAIM_PURPOSE } from "./api.js";
-import { encodeMoneroItem } from "./common.js";
+import { claimProof, encodeMoneroItem } from "./common.js";
 import { parseMoneroConfig } from "./factory.js";
 import { sealClaim } from "./sealed-claim.js";
 import { MoneroServerModule } from "./server.js";
@@ -51,8 +51,10 @@ const CONFIG = parseMoneroConfig({
 });
 const claimKey = new NodeSigner(new Uint8Array(32).fill(1)).publicKey;
 const txid = new Uint8Array(32).fill(0xab);
-/** A canonical tx key (little-endian scalar below the group order). */
+/** A canonical tx key (little-endian scalar below the group order): it stays with the wallet. */
 const txKey = Uint8Array.from([...new Uint8Array(31).fill(0x42), 0x01]);
+/** What is sealed instead: the proof made from it for this claim key. */
+const proof = claimProof({ federationAddress: CONFIG.address, txid, txKey, claimKey });
 
 /** Guardian `self`'s module, started as the guardian starts it (with its unseal capability). */
 function guardianModule(self: number, withUnseal = true) {
@@ -96,7 +98,7 @@ function guardianModule(self: number, withUnseal = true) {
   return { monero, postSealed, postClear, proposal, order, view: () => monero.depositView(read(), txid) };
 }
 
-const sealedTo = (guardian: number, key = txKey) =>
+const sealedTo = (guardian: number, p = proof) =>
   sealClaim({
     guardianPublicKey: ed25519PublicKeyOf(seeds[guardian]!),
     guardian,
@@ -104,7 +106,7 @@ const sealedTo = (guardian: number, key = txKey) =>
     instanceId: MONERO,
     txid,
     claimKey,
-    txKey: key,
+    proof: p,
   });
 
 async function refusal(p: Promise<unknown>): Promise<ConclaveError> {
@@ -122,9 +124,9 @@ describe("POST sealed-claims", () => {
     const sealed = await sealedTo(2);
     expect(await g.postSealed({ sealed })).toEqual({ txid: toHex(txid), state: "queued" });
     const clear = guardianModule(2);
-    clear.postClear({ txid: toHex(txid), txKey: toHex(txKey), claimKey: toHex(claimKey) });
+    clear.postClear({ txid: toHex(txid), proof: toHex(proof), claimKey: toHex(claimKey) });
     expect(g.proposal()).toEqual(clear.proposal());
-    expect(g.proposal()).toContain(toHex(encodeMoneroItem({ kind: "claim", txid, claimKey, txKey })));
+    expect(g.proposal()).toContain(toHex(encodeMoneroItem({ kind: "claim", txid, claimKey, proof })));
     g.order();
     expect(g.view()).toMatchObject({ state: "open", claimedBy: 2, claimKey: toHex(claimKey) });
     // Relayed again (twice by a relay, or by the user and a relay): consensus already bound it.
@@ -154,9 +156,9 @@ describe("POST sealed-claims", () => {
     const cases: [unknown, string, RegExp][] = [
       [{ sealed: encodeSealed({ ...sealed, ciphertext: flipped }) }, "unsealable", /changed on the way/],
       [{ sealed: encodeSealed({ ...sealed, instanceId: 7 }) }, "misdirected_sealed", /module instance 7/],
-      [{ sealed: (await sealedTo(2)).slice(0, -8) }, "malformed_sealed", /cut|checksum|length/],
+      [{ sealed: (await sealedTo(2)).slice(0, -10) }, "malformed_sealed", /cut|checksum|length/],
       [{ sealed: "hello" }, "malformed_sealed", /must start with "csealed1"/],
-      [{ sealed: "x".repeat(SEALED_CLAIM_CHARS_MAX + 1) }, "invalid_request", /at most 2048 characters/],
+      [{ sealed: "x".repeat(SEALED_CLAIM_CHARS_MAX + 1) }, "invalid_request", /at most 3072 characters/],
       [{ sealed: 42 }, "invalid_request", /sealed/],
       [{}, "invalid_request", /sealed/],
       [{ sealed: "csealed1abc", extra: 1 }, "invalid_request", /request body/],
@@ -170,12 +172,13 @@ describe("POST sealed-claims", () => {
     expect(g.proposal()).toEqual([]);
   });
 
-  it("checks the opened claim exactly as a claim in clear: a non-canonical tx key or a non-claim is refused", async () => {
+  it("checks the opened claim exactly as a claim in clear: a malformed proof or a non-claim is refused", async () => {
     const g = guardianModule(2);
-    // 32 bytes at or above the group order crash monero-wallet-rpc 0.18 (docs/monero.md).
-    const e = await refusal(g.postSealed({ sealed: await sealedTo(2, new Uint8Array(32).fill(0xff)) }));
+    // s not below the group order: never sent to a wallet-rpc (docs/monero.md).
+    const broken = Uint8Array.from([...proof.subarray(0, 64), ...new Uint8Array(32).fill(0xff)]);
+    const e = await refusal(g.postSealed({ sealed: await sealedTo(2, broken) }));
     expect(e.code).toBe("invalid_request");
-    expect(e.message).toContain("txKey is not a Monero tx key");
+    expect(e.message).toContain("proof is not a claim proof");
     const height = encodeMoneroItem({ kind: "height", height: 5 });
     const notClaim = encodeSealed(
       await sealTo(
@@ -194,11 +197,28 @@ describe("POST sealed-claims", () => {
         ed25519PublicKeyOf(seeds[2]!),
         { federationId: fid, instanceId: MONERO, guardian: 2 },
         "mint/other",
-        encodeMoneroItem({ kind: "claim", txid, claimKey, txKey }),
+        encodeMoneroItem({ kind: "claim", txid, claimKey, proof }),
       ),
     );
     expect((await refusal(g.postSealed({ sealed: otherPurpose }))).code).toBe("unsealable");
     expect(g.proposal()).toEqual([]);
+  });
+
+  it("seals the largest claim (17 proof parts) within SEALED_CLAIM_CHARS_MAX, and opens it", async () => {
+    const keys = new Uint8Array(17 * 32);
+    for (let i = 0; i < 17; i++)
+      keys.set(
+        txKey.map((b, j) => (j === 0 ? b + i : b)),
+        i * 32,
+      );
+    const big = claimProof({ federationAddress: CONFIG.address, txid, txKey: keys, claimKey });
+    const sealed = await sealedTo(2, big);
+    expect(sealed.length).toBe(2390);
+    expect(sealed.length).toBeLessThanOrEqual(SEALED_CLAIM_CHARS_MAX);
+    expect((await sealedTo(2)).length).toBe(342);
+    const g = guardianModule(2);
+    expect(await g.postSealed({ sealed })).toEqual({ txid: toHex(txid), state: "queued" });
+    expect(g.proposal()).toContain(toHex(encodeMoneroItem({ kind: "claim", txid, claimKey, proof: big })));
   });
 
   it("answers 503 where the module runs without a guardian's unseal capability", async () => {

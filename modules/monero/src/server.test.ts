@@ -15,14 +15,20 @@ import type { Transaction } from "@conclave/core-common";
 import { FederationProcessor, MemoryKv, NodeSigner, NodeVerifier, sha256 } from "@conclave/core-server";
 import type { ModuleContext, ProcessedEvent } from "@conclave/core-server";
 import { DummyServerModule, buildTransaction, coinOutput } from "@conclave/module-dummy";
-import { MoneroRpcError, encodeAddress } from "@conclave/monero";
+import {
+  MoneroRpcError,
+  checkTxProofPart,
+  encodeAddress,
+  standardAddressViewKey,
+  txProofPrefixHash,
+} from "@conclave/monero";
 import { depositInput } from "./client.js";
-import { agreedHeight, encodeMoneroItem, faultTolerance } from "./common.js";
+import { agreedHeight, claimProof, encodeMoneroItem, faultTolerance } from "./common.js";
 import type { MoneroConfig, MoneroItem, Verdict } from "./common.js";
 import { parseMoneroConfig } from "./factory.js";
 import { MoneroServerModule } from "./server.js";
 import type { ChainSource, TxLocation } from "./watcher.js";
-import { TxKeyRefusedError } from "./watcher.js";
+import { ProofRefusedError } from "./watcher.js";
 
 const DUMMY = 0;
 const MONERO = 2;
@@ -48,12 +54,13 @@ const bob = new NodeSigner(new Uint8Array(32).fill(2));
 const txidOf = (n: number) => new Uint8Array(32).fill(n);
 /** A tx key: a canonical scalar (little-endian, below the group order), as get_tx_key gives. */
 const txKeyOf = (b: number) => Uint8Array.from([...new Uint8Array(31).fill(b), 0x01]);
-const txKeyHex = (b: number) => toHex(txKeyOf(b));
-const TXKEY = txKeyOf(0x42);
-const WRONG_TXKEY = txKeyOf(0x43);
+/** The claim proof a wallet makes from tx key `b` for (txid, claim key), as the API takes it. */
+const proofOf = (txid: Uint8Array, claimKey: Uint8Array, b = 0x42) =>
+  claimProof({ federationAddress: ADDRESS, txid, txKey: txKeyOf(b), claimKey });
+const proofHex = (txid: string, claimKey: Uint8Array, b = 0x42) => toHex(proofOf(fromHex(txid), claimKey, b));
 
 const valid = (amount: bigint, txHeight: number): Verdict => ({ valid: true, amount, txHeight });
-const invalid = (reason: "nothing_received" | "below_minimum" | "bad_tx_key"): Verdict => ({
+const invalid = (reason: "nothing_received" | "below_minimum" | "bad_proof"): Verdict => ({
   valid: false,
   reason,
 });
@@ -111,8 +118,8 @@ function federation(config: MoneroConfig = CONFIG) {
   /** Every guardian reports `h` (an honest chain at height h). */
   const heights = (...hs: number[]) =>
     block(hs.map((h, from) => ({ from, item: { kind: "height", height: h } })));
-  const claim = (from: number, txid: Uint8Array, claimKey: Uint8Array, txKey = TXKEY) =>
-    block([{ from, item: { kind: "claim", txid, claimKey, txKey } }]);
+  const claim = (from: number, txid: Uint8Array, claimKey: Uint8Array, proof = proofOf(txid, claimKey)) =>
+    block([{ from, item: { kind: "claim", txid, claimKey, proof } }]);
   const attest = (txid: Uint8Array, round: number, verdicts: readonly [number, Verdict][]) =>
     block(verdicts.map(([from, verdict]) => ({ from, item: { kind: "attest", txid, round, verdict } })));
   const submit = (tx: Transaction) => block([], [tx]).events[0]!.status;
@@ -209,8 +216,14 @@ describe("claims", () => {
     const txid = txidOf(1);
     // Two claims in one block: guardian 1's bundle comes after guardian 0's.
     f.block([
-      { from: 1, item: { kind: "claim", txid, claimKey: bob.publicKey, txKey: TXKEY } },
-      { from: 0, item: { kind: "claim", txid, claimKey: alice.publicKey, txKey: TXKEY } },
+      {
+        from: 1,
+        item: { kind: "claim", txid, claimKey: bob.publicKey, proof: proofOf(txid, bob.publicKey) },
+      },
+      {
+        from: 0,
+        item: { kind: "claim", txid, claimKey: alice.publicKey, proof: proofOf(txid, alice.publicKey) },
+      },
     ]);
     const d = f.deposit(txid);
     expect(d).toMatchObject({ state: "open", round: 1, claimKey: toHex(alice.publicKey), claimedBy: 0 });
@@ -220,9 +233,9 @@ describe("claims", () => {
     // The same claim again (another guardian proposed it too) changes nothing.
     f.claim(2, txid, alice.publicKey);
     expect(f.deposit(txid).refusedClaims).toHaveLength(1);
-    // Same key, another tx key: refused as well (the open claim is settled first).
-    f.claim(3, txid, alice.publicKey, WRONG_TXKEY);
-    expect(f.deposit(txid).refusedClaims[1]).toMatchObject({ reason: "other_tx_key" });
+    // Same key, another proof: refused as well (the open claim is settled first).
+    f.claim(3, txid, alice.publicKey, proofOf(txid, alice.publicKey, 0x43));
+    expect(f.deposit(txid).refusedClaims[1]).toMatchObject({ reason: "other_proof" });
   });
 
   it("lists a few refused claims and only counts the rest (a spammer cannot grow the state)", () => {
@@ -334,14 +347,14 @@ describe("attestations", () => {
     const f = federation();
     f.heights(100, 100, 100, 100);
     const txid = txidOf(1);
-    f.claim(0, txid, bob.publicKey, WRONG_TXKEY);
+    f.claim(0, txid, bob.publicKey, proofOf(txid, bob.publicKey, 0x43));
     f.attest(txid, 1, [
       [0, invalid("nothing_received")],
       [1, invalid("nothing_received")],
       [2, invalid("nothing_received")],
     ]);
     expect(f.deposit(txid)).toMatchObject({ state: "rejected", closedReason: "nothing_received" });
-    f.claim(1, txid, alice.publicKey, TXKEY);
+    f.claim(1, txid, alice.publicKey);
     expect(f.deposit(txid)).toMatchObject({ state: "open", round: 2, attestations: [] });
     // Guardian 3's verdict on round 1 arrives late: refused, it does not count for round 2.
     const r = f.attest(txid, 1, [[3, invalid("nothing_received")]]);
@@ -370,21 +383,25 @@ describe("attestations", () => {
       Uint8Array.of(...encodeMoneroItem({ kind: "height", height: 5 }), 0), // trailing byte
       Uint8Array.of(0x03, ...txid, 0, 0, 0, 1, 0, ...new Uint8Array(8), 0, 0, 0, 0, 0, 0, 0, 1), // zero amount
       Uint8Array.of(0x03, ...txid, 0, 0, 0, 1, 77), // unknown reason
-      Uint8Array.of(0x02, ...txidOf(9), ...alice.publicKey, 0), // tx key of 0 parts
+      Uint8Array.of(0x08, ...txidOf(9), ...alice.publicKey, 0), // a proof of 0 parts
+      Uint8Array.of(0x08, ...txidOf(9), ...alice.publicKey, 1, ...new Uint8Array(95)), // a part cut short
+      // The retired claim that carried the tx key in clear: an unknown kind now.
+      Uint8Array.of(0x02, ...txidOf(9), ...alice.publicKey, 1, ...txKeyOf(0x42)),
     ];
     const r = f.block(bad.map((item) => ({ from: 3, item })));
     expect(r.moduleItemErrors).toBe(bad.length);
-    // Well-formed but refused: a claim key off the curve, a tx key that is not a canonical scalar
-    // (it would crash wallet-rpc), an attestation of an unknown claim.
+    // Well-formed but refused: a claim key off the curve, a proof whose scalars are not canonical
+    // (never sent to a wallet-rpc), an attestation of an unknown claim.
+    const good = proofOf(txidOf(8), alice.publicKey);
     const r2 = f.block([
-      { from: 3, item: { kind: "claim", txid: txidOf(8), claimKey: offCurve, txKey: TXKEY } },
+      { from: 3, item: { kind: "claim", txid: txidOf(8), claimKey: offCurve, proof: good } },
       {
         from: 3,
         item: {
           kind: "claim",
           txid: txidOf(8),
           claimKey: alice.publicKey,
-          txKey: new Uint8Array(32).fill(0xff),
+          proof: Uint8Array.from([...good.subarray(0, 64), ...new Uint8Array(32).fill(0xff)]),
         },
       },
       { from: 3, item: { kind: "attest", txid: txidOf(7), round: 1, verdict: valid(5n, 5) } },
@@ -521,13 +538,20 @@ describe("deposit input", () => {
   });
 });
 
-const REFUSED_KEY = txKeyHex(0x77);
+const VIEW_KEY = standardAddressViewKey(ADDRESS);
 
-/** A chain a test moves by hand: the watcher's view of one guardian's monerod and wallet-rpc. */
+/**
+ * A chain a test moves by hand: the watcher's view of one guardian's monerod and wallet-rpc. Each
+ * transaction has its tx key (byte b of txKeyOf) and what the federation's address received;
+ * `proven` checks a proof's first part for real (R = r·G), as check_tx_proof does.
+ */
 class FakeChain implements ChainSource {
   height_ = 100;
   failures = 0;
-  readonly txs = new Map<string, { location: TxLocation; received: Map<string, bigint> }>();
+  readonly txs = new Map<
+    string,
+    { location: TxLocation; txKey?: number; received: bigint; refuse?: boolean }
+  >();
   height(): Promise<number> {
     if (this.failures > 0) {
       this.failures--;
@@ -538,10 +562,26 @@ class FakeChain implements ChainSource {
   transaction(txid: string): Promise<{ found: false } | TxLocation> {
     return Promise.resolve(this.txs.get(txid)?.location ?? { found: false });
   }
-  received(txid: string, txKey: string, address: string): Promise<bigint> {
+  proven(
+    txid: string,
+    proof: string,
+    message: string,
+    address: string,
+  ): Promise<{ good: boolean; received: bigint }> {
     if (address !== ADDRESS) throw new Error("the watcher must ask about the federation's address");
-    if (txKey === REFUSED_KEY) return Promise.reject(new TxKeyRefusedError("bad key"));
-    return Promise.resolve(this.txs.get(txid)?.received.get(txKey) ?? 0n);
+    const tx = this.txs.get(txid);
+    if (tx?.refuse)
+      return Promise.reject(new ProofRefusedError("Signature size mismatch with additional tx pubkeys"));
+    const R = ed25519.Point.BASE.multiply(
+      BigInt(`0x${toHex(txKeyOf(tx?.txKey ?? 0x42).reverse())}`),
+    ).toBytes();
+    const good = checkTxProofPart(
+      txProofPrefixHash(fromHex(txid), message),
+      R,
+      VIEW_KEY,
+      fromHex(proof).subarray(0, 96),
+    );
+    return Promise.resolve({ good, received: good ? (tx?.received ?? 0n) : 0n });
   }
 }
 
@@ -585,28 +625,25 @@ describe("the background watcher and proposals (a fake chain)", () => {
   it("reports its node's height, proposes API claims, and attests a deposit once it is confirmations deep", async () => {
     const w = watchingFederation();
     const txid = "ab".repeat(32);
-    const txKey = txKeyHex(0x42);
-    w.chain.txs.set(txid, { location: { found: true, inPool: true }, received: new Map([[txKey, 5000n]]) });
+    const proof = proofHex(txid, alice.publicKey);
+    w.chain.txs.set(txid, { location: { found: true, inPool: true }, received: 5000n });
     await w.monero.chainWatcher!.poll();
     expect(w.wakes.length).toBe(1);
     // Heights from the others too, so that a height is agreed.
     const heights = (h: number) =>
       [0, 2].map((from) => ({ from, item: { kind: "height" as const, height: h } }));
     w.round(heights(100));
-    expect(w.post({ txid, txKey, claimKey: toHex(alice.publicKey) })).toEqual({ txid, state: "queued" });
+    expect(w.post({ txid, proof, claimKey: toHex(alice.publicKey) })).toEqual({ txid, state: "queued" });
     expect(w.round()).toBe(1); // the claim
     expect(w.view(fromHex(txid))).toMatchObject({ state: "open", claimedBy: 1 });
     // Posting it again: consensus already bound it.
-    expect(w.post({ txid, txKey, claimKey: toHex(alice.publicKey) })).toEqual({ txid, state: "already" });
+    expect(w.post({ txid, proof, claimKey: toHex(alice.publicKey) })).toEqual({ txid, state: "already" });
     // In the pool: the amount is known, no verdict yet.
     expect(w.round()).toBe(0);
     await w.monero.chainWatcher!.poll();
     expect(w.round()).toBe(0);
     // Mined in block 100; 3 confirmations at block count 103.
-    w.chain.txs.set(txid, {
-      location: { found: true, inPool: false, blockHeight: 100 },
-      received: new Map([[txKey, 5000n]]),
-    });
+    w.chain.txs.set(txid, { location: { found: true, inPool: false, blockHeight: 100 }, received: 5000n });
     w.chain.height_ = 102;
     await w.monero.chainWatcher!.poll();
     expect(w.round()).toBe(1); // only the new height
@@ -621,22 +658,35 @@ describe("the background watcher and proposals (a fake chain)", () => {
     expect(w.logs.some((l) => l.event === "deposit_verified")).toBe(true);
   });
 
-  it("says invalid at once (even in the pool) for a wrong key, another recipient, too little, or a refused key", async () => {
+  it("says invalid at once (even in the pool) for another recipient, too little, a wrong tx key, a refused proof, or a copied proof", async () => {
     const w = watchingFederation();
-    const cases: [string, string, bigint, string][] = [
-      ["01".repeat(32), txKeyHex(0x42), 0n, "nothing_received"],
-      ["02".repeat(32), txKeyHex(0x42), 999n, "below_minimum"],
-      ["03".repeat(32), REFUSED_KEY, 0n, "bad_tx_key"],
+    const me = toHex(alice.publicKey);
+    const cases: [string, { txKey?: number; received: bigint; refuse?: boolean }, string, string][] = [
+      ["01".repeat(32), { received: 0n }, proofHex("01".repeat(32), alice.publicKey), "nothing_received"],
+      ["02".repeat(32), { received: 999n }, proofHex("02".repeat(32), alice.publicKey), "below_minimum"],
+      // A proof made from another tx key than the transaction's.
+      [
+        "03".repeat(32),
+        { txKey: 0x55, received: 5000n },
+        proofHex("03".repeat(32), alice.publicKey),
+        "bad_proof",
+      ],
+      // wallet2 refused the proof itself (its part count is not the transaction's key count).
+      [
+        "07".repeat(32),
+        { received: 5000n, refuse: true },
+        proofHex("07".repeat(32), alice.publicKey),
+        "bad_proof",
+      ],
+      // Front-running: Bob's good proof for his key, copied into a claim for Alice's key.
+      ["08".repeat(32), { received: 5000n }, proofHex("08".repeat(32), bob.publicKey), "bad_proof"],
     ];
-    for (const [txid, txKey, amount] of cases) {
-      w.chain.txs.set(txid, {
-        location: { found: true, inPool: true },
-        received: new Map([[txKey, amount]]),
-      });
-      w.post({ txid, txKey, claimKey: toHex(alice.publicKey) });
+    for (const [txid, tx, proof] of cases) {
+      w.chain.txs.set(txid, { location: { found: true, inPool: true }, ...tx });
+      w.post({ txid, proof, claimKey: me });
     }
     // An unknown txid gets no verdict (it may still be relayed): it expires instead.
-    w.post({ txid: "04".repeat(32), txKey: txKeyHex(0x42), claimKey: toHex(alice.publicKey) });
+    w.post({ txid: "04".repeat(32), proof: proofHex("04".repeat(32), alice.publicKey), claimKey: me });
     w.round();
     w.round(); // the watcher learns what is wanted
     await w.monero.chainWatcher!.poll();
@@ -646,29 +696,63 @@ describe("the background watcher and proposals (a fake chain)", () => {
     expect(w.view(fromHex("04".repeat(32))).attestations).toEqual([]);
   });
 
+  it("front-running: a Byzantine guardian's claim with a copied proof under its own key is attested bad_proof and released; the owner's claim credits the owner", async () => {
+    const w = watchingFederation();
+    const txid = "09".repeat(32);
+    const id = fromHex(txid);
+    w.chain.txs.set(txid, { location: { found: true, inPool: false, blockHeight: 90 }, received: 5000n });
+    const aliceProof = proofHex(txid, alice.publicKey);
+    const others = (item: MoneroItem) => [0, 2].map((from) => ({ from, item }));
+    await w.monero.chainWatcher!.poll();
+    w.round(others({ kind: "height", height: 100 }));
+    // Guardian 3 saw Alice's claim (txid, her key, her proof) and gets its own ordered first.
+    w.round([
+      { from: 3, item: { kind: "claim", txid: id, claimKey: bob.publicKey, proof: fromHex(aliceProof) } },
+    ]);
+    expect(w.view(id)).toMatchObject({ state: "open", claimKey: toHex(bob.publicKey), claimedBy: 3 });
+    // While it is open, Alice's claim is refused here (409); her wallet posts again once it is released.
+    expect(() => w.post({ txid, proof: aliceProof, claimKey: toHex(alice.publicKey) })).toThrow(
+      /another key/,
+    );
+    w.round(); // the watcher learns what is wanted
+    await w.monero.chainWatcher!.poll();
+    // This guardian's wallet-rpc check (check_tx_proof for Bob's message) fails: bad_proof, as at the others.
+    w.round(others({ kind: "attest", txid: id, round: 1, verdict: invalid("bad_proof") }));
+    expect(w.view(id)).toMatchObject({ state: "rejected", closedReason: "bad_proof" });
+    expect(w.view(id).attestations).toContainEqual({ guardian: 1, verdict: "bad_proof" });
+    // Released: Alice's claim binds and is credited to her key.
+    expect(w.post({ txid, proof: aliceProof, claimKey: toHex(alice.publicKey) })).toEqual({
+      txid,
+      state: "queued",
+    });
+    w.round();
+    expect(w.view(id)).toMatchObject({ state: "open", round: 2, claimKey: toHex(alice.publicKey) });
+    w.round();
+    await w.monero.chainWatcher!.poll();
+    w.round(others({ kind: "attest", txid: id, round: 2, verdict: valid(5000n, 90) }));
+    expect(w.view(id)).toMatchObject({ state: "credited", amount: "5000", claimKey: toHex(alice.publicKey) });
+  });
+
   it("backs off a claim its node keeps refusing, without stalling the height or the other claims", async () => {
     const w = watchingFederation();
     const troubled = "05".repeat(32);
     const fine = "06".repeat(32);
     for (const txid of [troubled, fine])
-      w.chain.txs.set(txid, {
-        location: { found: true, inPool: true },
-        received: new Map([[txKeyHex(0x42), 0n]]),
-      });
-    const received = w.chain.received.bind(w.chain);
-    w.chain.received = (txid, txKey, address) =>
+      w.chain.txs.set(txid, { location: { found: true, inPool: true }, received: 0n });
+    const proven = w.chain.proven.bind(w.chain);
+    w.chain.proven = (txid, proof, message, address) =>
       txid === troubled
         ? Promise.reject(
             new MoneroRpcError({
               url: "http://wallet",
-              method: "check_tx_key",
+              method: "check_tx_proof",
               rpcCode: -1,
-              rpcMessage: "odd",
+              rpcMessage: "Failed to get transaction from daemon",
             }),
           )
-        : received(txid, txKey, address);
+        : proven(txid, proof, message, address);
     for (const txid of [troubled, fine])
-      w.post({ txid, txKey: txKeyHex(0x42), claimKey: toHex(alice.publicKey) });
+      w.post({ txid, proof: proofHex(txid, alice.publicKey), claimKey: toHex(alice.publicKey) });
     w.round();
     w.round();
     w.chain.height_ = 120;
@@ -682,9 +766,12 @@ describe("the background watcher and proposals (a fake chain)", () => {
     });
   });
 
-  it("validates claims at the API: form, claim key, and a txid bound to another key", () => {
+  it("validates claims at the API: form, claim key, proof bytes, and a txid bound to another key", () => {
     const w = watchingFederation();
     const txid = "cd".repeat(32);
+    const proof = proofHex(txid, alice.publicKey);
+    const part = (at: number, bytes: string) =>
+      proof.slice(0, at * 2) + bytes + proof.slice(at * 2 + bytes.length);
     const bad = (body: unknown) => {
       try {
         w.post(body);
@@ -693,28 +780,25 @@ describe("the background watcher and proposals (a fake chain)", () => {
       }
       return undefined;
     };
-    expect(
-      bad({ txid: "CD".repeat(32), txKey: txKeyHex(0x42), claimKey: toHex(alice.publicKey) }),
-    ).toBeInstanceOf(InvalidRequestError);
-    expect(bad({ txid, txKey: "42".repeat(31), claimKey: toHex(alice.publicKey) })).toBeInstanceOf(
-      InvalidRequestError,
-    );
-    expect(bad({ txid, txKey: txKeyHex(0x42), claimKey: "ff".repeat(32) })).toBeInstanceOf(
-      InvalidRequestError,
-    );
-    // Not a canonical scalar: wallet-rpc 0.18 crashes on such a key, so it never gets past the API.
-    expect(bad({ txid, txKey: "ff".repeat(32), claimKey: toHex(alice.publicKey) })).toBeInstanceOf(
-      InvalidRequestError,
-    );
-    expect(bad({ txid, txKey: "00".repeat(32), claimKey: toHex(alice.publicKey) })).toBeInstanceOf(
-      InvalidRequestError,
-    );
-    expect(bad({ txid, txKey: txKeyHex(0x42), claimKey: toHex(alice.publicKey), extra: 1 })).toBeInstanceOf(
-      InvalidRequestError,
-    );
-    w.post({ txid, txKey: txKeyHex(0x42), claimKey: toHex(alice.publicKey) });
+    const me = toHex(alice.publicKey);
+    expect(bad({ txid: "CD".repeat(32), proof, claimKey: me })).toBeInstanceOf(InvalidRequestError);
+    expect(bad({ txid, proof: proof.slice(2), claimKey: me })).toBeInstanceOf(InvalidRequestError);
+    expect(bad({ txid, proof, claimKey: "ff".repeat(32) })).toBeInstanceOf(InvalidRequestError);
+    // The tx key itself is not a claim any more (the old request form).
+    expect(bad({ txid, txKey: toHex(txKeyOf(0x42)), claimKey: me })).toBeInstanceOf(InvalidRequestError);
+    // Bytes no honest proof has never get past the API: D off the curve, D of small order, c or s
+    // not below the group order.
+    for (const broken of [
+      part(0, "ff".repeat(31) + "7f"),
+      part(0, "00".repeat(32)),
+      part(32, "ff".repeat(32)),
+      part(64, "ff".repeat(32)),
+    ])
+      expect(bad({ txid, proof: broken, claimKey: me })).toBeInstanceOf(InvalidRequestError);
+    expect(bad({ txid, proof, claimKey: me, extra: 1 })).toBeInstanceOf(InvalidRequestError);
+    w.post({ txid, proof, claimKey: me });
     w.round();
-    const taken = bad({ txid, txKey: txKeyHex(0x42), claimKey: toHex(bob.publicKey) });
+    const taken = bad({ txid, proof: proofHex(txid, bob.publicKey), claimKey: toHex(bob.publicKey) });
     expect(taken).toBeInstanceOf(ConclaveError);
     expect(taken).toMatchObject({ code: "already_claimed", status: 409 });
   });

@@ -1,5 +1,7 @@
 // Server half of the Monero custody module, first slice: the agreed chain height, and deposits
-// proven by proof of payment (txid + tx key) that become transaction inputs (e.g. into e-cash).
+// proven by a payment proof bound to the claim key (txid + OutProofV2 for claimProofMessage(claimKey),
+// made from the tx key in the user's wallet: the tx key never reaches a guardian) that become
+// transaction inputs (e.g. into e-cash).
 //
 // Deterministic part (consensus items, inputs, audit): a function of the ordered history alone.
 //   Height{h}   from guardian g: g's latest report (monotonic: a lower one changes nothing). The
@@ -43,20 +45,38 @@ import type {
 import type { z } from "zod";
 import { ClaimRequestSchema, SEALED_CLAIM_PURPOSE, SealedClaimRequestSchema } from "./api.js";
 import { sha256 } from "@conclave/core-server";
-import type { AttestationView, ClaimAnswer, DepositView, HeightView, ReservesView } from "./api.js";
+import type {
+  AttestationView,
+  ClaimAnswer,
+  DepositView,
+  HeightView,
+  PayoutTerms,
+  ReservesView,
+} from "./api.js";
 import {
   MONERO_KIND,
+  agreedFeeRate,
   agreedHeight,
   agreementThreshold,
   confirmationsAt,
   decodeMoneroInput,
   decodeMoneroItem,
   encodeMoneroItem,
-  isCanonicalTxKey,
+  feeRateChanged,
+  claimProofMessage,
+  isClaimProofShape,
+  isWellFormedClaimProof,
   isEd25519PublicKey,
 } from "./common.js";
 import type { MoneroConfig, MoneroItem, Verdict } from "./common.js";
-import { PAYOUT_ITEM_TAGS, chunksOf, decodePayoutItem, encodePayoutItem } from "./payout-common.js";
+import {
+  FEE_OVERPAY_FACTOR_MAX,
+  PAYOUT_ITEM_TAGS,
+  chunksOf,
+  decodePayoutItem,
+  encodePayoutItem,
+  payoutFee,
+} from "./payout-common.js";
 import type { PayoutItem, PayoutOutcome } from "./payout-common.js";
 import { PayoutSigner } from "./payout-watcher.js";
 import type { PayoutWallet } from "./payout-watcher.js";
@@ -100,7 +120,7 @@ export interface MoneroBackground {
 interface QueuedClaim {
   readonly txid: Uint8Array;
   readonly claimKey: Uint8Array;
-  readonly txKey: Uint8Array;
+  readonly proof: Uint8Array;
   readonly queuedAtMs: number;
 }
 
@@ -173,7 +193,7 @@ export class MoneroServerModule implements ServerModule {
         method: "POST",
         path: "claims",
         summary:
-          "Claim a deposit by proof of payment: { txid, txKey, claimKey } -> { txid, state }; the first claim ordered binds claimKey",
+          "Claim a deposit by a payment proof bound to the claim key: { txid, claimKey, proof } (OutProofV2 parts for the message conclave-claim-v1:<claimKey>) -> { txid, state }; the first claim ordered binds claimKey",
         handle: ({ body, db }): ClaimAnswer => this.postClaim(body, db),
       },
       {
@@ -202,6 +222,13 @@ export class MoneroServerModule implements ServerModule {
         summary:
           "This guardian's view of the reserves: its multisig wallet's balance (confirmed, unlocked, locked) against what is owed (e-cash backing + credited deposits): ok, short, stale or unknown",
         handle: ({ db }): ReservesView => this.reservesView(db),
+      },
+      {
+        method: "GET",
+        path: "payouts/terms",
+        summary:
+          "What a payout costs now: { minimum, fee, feeMax, feeRate, feeBytes, feeMin, reportedFeeRates, agreedHeight }; fee = max(feeMin, ⌈feeRate × feeBytes⌉) at the agreed fee rate (piconero per byte)",
+        handle: ({ db }): PayoutTerms => this.payoutTerms(db),
       },
       {
         method: "GET",
@@ -306,6 +333,9 @@ export class MoneroServerModule implements ServerModule {
     const nodeHeight = this.watcher?.nodeHeight;
     if (nodeHeight !== undefined && nodeHeight > (state.reportedHeight(self) ?? -1))
       items.push({ kind: "height", height: nodeHeight });
+    const nodeFeeRate = this.watcher?.nodeFeeRate;
+    if (nodeFeeRate !== undefined && feeRateChanged(state.reportedFeeRate(self), nodeFeeRate))
+      items.push({ kind: "fee_rate", perByte: nodeFeeRate });
 
     const now = this.now();
     for (const [id, q] of this.queue) {
@@ -313,7 +343,7 @@ export class MoneroServerModule implements ServerModule {
       const ordered = rec !== undefined && rec.state !== "rejected" && rec.state !== "expired";
       if (ordered || now - q.queuedAtMs > CLAIM_QUEUE_TTL_MS) this.queue.delete(id);
       else if (items.length < ITEMS_PER_PROPOSAL_MAX)
-        items.push({ kind: "claim", txid: q.txid, claimKey: q.claimKey, txKey: q.txKey });
+        items.push({ kind: "claim", txid: q.txid, claimKey: q.claimKey, proof: q.proof });
     }
 
     if (this.watcher) {
@@ -323,7 +353,12 @@ export class MoneroServerModule implements ServerModule {
         const rec = state.deposit(txid);
         if (!rec || rec.state !== "open" || state.attestation(txid, self)) continue;
         const hex = toHex(txid);
-        wanted.push({ txid: hex, round: rec.round, txKey: toHex(rec.txKey) });
+        wanted.push({
+          txid: hex,
+          round: rec.round,
+          proof: toHex(rec.proof),
+          message: claimProofMessage(rec.claimKey),
+        });
         const verdict = this.watcher.verdict(hex, rec.round);
         if (verdict && items.length < ITEMS_PER_PROPOSAL_MAX)
           items.push({ kind: "attest", txid, round: rec.round, verdict });
@@ -395,14 +430,26 @@ export class MoneroServerModule implements ServerModule {
       case "height":
         return this.onHeight(db, state, peer, item.height);
       case "claim":
-        return this.onClaim(state, peer, item.txid, item.claimKey, item.txKey);
+        return this.onClaim(state, peer, item.txid, item.claimKey, item.proof);
       case "attest":
         return this.onAttest(state, peer, item.txid, item.round, item.verdict);
       case "address_request":
         return this.subaddresses.onRequest(db, peer, item.claimKey, item.signature);
       case "subaddress_seen":
         return this.subaddresses.onSeen(db, peer, item);
+      case "fee_rate":
+        return this.onFeeRate(state, peer, item.perByte);
     }
+  }
+
+  /** Guardian g's latest fee rate; the agreed rate is agreedFeeRate of every guardian's latest. */
+  private onFeeRate(state: MoneroStateWriter, peer: number, perByte: number): ModuleResult<void> {
+    if (state.reportedFeeRate(peer) === perByte) return ok(undefined); // a resubmission
+    state.setReportedFeeRate(peer, perByte);
+    const rates = state.reportedFeeRates(this.config.guardians).map((r) => r ?? 0);
+    const agreed = agreedFeeRate(rates, this.config.guardians);
+    if (agreed !== state.agreedFeeRate()) state.setAgreedFeeRate(agreed);
+    return ok(undefined);
   }
 
   private onHeight(db: WriteTx, state: MoneroStateWriter, peer: number, height: number): ModuleResult<void> {
@@ -458,18 +505,25 @@ export class MoneroServerModule implements ServerModule {
     peer: number,
     txid: Uint8Array,
     claimKey: Uint8Array,
-    txKey: Uint8Array,
+    proof: Uint8Array,
   ): ModuleResult<void> {
     if (!isEd25519PublicKey(claimKey))
       return fail("invalid_claim_key", "the claim key is not an Ed25519 public key", { peer });
-    if (!isCanonicalTxKey(txKey))
-      return fail("invalid_tx_key", "the tx key is not a canonical scalar (nor several)", { peer });
+    // Only the cheap checks in consensus (common.ts isClaimProofShape); the watcher checks the points.
+    if (!isClaimProofShape(proof))
+      return fail(
+        "invalid_proof",
+        "the claim proof's c or s is not a canonical scalar (or its size is wrong)",
+        {
+          peer,
+        },
+      );
     const rec = state.deposit(txid);
     if (rec && rec.state !== "rejected" && rec.state !== "expired") {
       const sameKey = equalBytes(rec.claimKey, claimKey);
-      if (sameKey && equalBytes(rec.txKey, txKey)) return ok(undefined); // the same claim, again
+      if (sameKey && equalBytes(rec.proof, proof)) return ok(undefined); // the same claim, again
       const reason: RefusalReason = sameKey
-        ? "other_tx_key"
+        ? "other_proof"
         : rec.state === "open"
           ? "already_claimed"
           : "already_credited";
@@ -487,7 +541,7 @@ export class MoneroServerModule implements ServerModule {
         { peer },
       );
     if (rec) {
-      // A new round after a rejection or expiry: the old verdicts were about another tx key.
+      // A new round after a rejection or expiry: the old verdicts were about another claim.
       state.clearAttestations(txid);
       state.setClosed(rec.closedAt, txid, false);
     }
@@ -495,7 +549,7 @@ export class MoneroServerModule implements ServerModule {
       state: "open",
       round: (rec?.round ?? 0) + 1,
       claimKey,
-      txKey,
+      proof,
       claimedBy: peer,
       claimedAt: state.agreedHeight(),
       amount: 0n,
@@ -608,9 +662,27 @@ export class MoneroServerModule implements ServerModule {
     return ok({ amount: rec.amount, fee: 0n, signers: [rec.claimKey] });
   }
 
-  /** A payout: validated (address, network, minimum), queued, and its amount + fee reserve leave the assets. */
+  /** A payout: validated (address, network, minimum, fee at the agreed rate), queued; amount + fee leave the assets. */
   processOutput(db: WriteTx, output: TxOutput, outPoint: OutPoint): ModuleResult<OutputMeta> {
-    return this.payouts.processOutput(db, output, outPoint);
+    return this.payouts.processOutput(db, output, outPoint, new MoneroState(db).agreedFeeRate());
+  }
+
+  /** GET payouts/terms: the quote a client pays (consensus state: t guardians give the same). */
+  payoutTerms(db: ReadTx): PayoutTerms {
+    const state = new MoneroState(db);
+    const feeRate = state.agreedFeeRate();
+    const fee = payoutFee(this.config, feeRate);
+    return {
+      minimum: this.config.payoutMinPiconero.toString(),
+      ...(fee === undefined
+        ? {}
+        : { fee: fee.toString(), feeMax: (fee * FEE_OVERPAY_FACTOR_MAX).toString() }),
+      feeRate,
+      feeBytes: this.config.payoutFeeBytes,
+      feeMin: this.config.payoutFeeMinPiconero.toString(),
+      reportedFeeRates: state.reportedFeeRates(this.config.guardians).map((r) => r ?? null),
+      agreedHeight: state.agreedHeight(),
+    };
   }
 
   outputOutcome(db: ReadTx, outPoint: OutPoint): unknown {
@@ -618,8 +690,8 @@ export class MoneroServerModule implements ServerModule {
   }
 
   /**
-   * Assets: Σ deposits spent into the federation − Σ (payout + fee reserve) accepted. The Monero fee
-   * actually paid is at most the reserves (the signers' check), so the wallet holds at least this.
+   * Assets: Σ deposits spent into the federation − Σ (payout + fee paid) accepted. The Monero fee
+   * actually paid is at most the batch's payout fees (the signers' check), so the wallet holds at least this.
    */
   audit(db: ReadTx): Audit {
     const owed = this.owed(db);
@@ -820,7 +892,7 @@ export class MoneroServerModule implements ServerModule {
 
   private postClaim(body: unknown, db: ReadTx): ClaimAnswer {
     const req = parseBody(ClaimRequestSchema, body);
-    return this.takeClaim(fromHex(req.txid), fromHex(req.claimKey), fromHex(req.txKey), db);
+    return this.takeClaim(fromHex(req.txid), fromHex(req.claimKey), fromHex(req.proof), db);
   }
 
   /**
@@ -844,29 +916,29 @@ export class MoneroServerModule implements ServerModule {
       throw new InvalidRequestError("the sealed message opened but holds no deposit claim", {
         bytes: plaintext.length,
       });
-    return this.takeClaim(item.txid, item.claimKey, item.txKey, db);
+    return this.takeClaim(item.txid, item.claimKey, item.proof, db);
   }
 
   /** A claim from either endpoint: the same checks, the same queue, the same consensus item. */
-  private takeClaim(txid: Uint8Array, claimKey: Uint8Array, txKey: Uint8Array, db: ReadTx): ClaimAnswer {
+  private takeClaim(txid: Uint8Array, claimKey: Uint8Array, proof: Uint8Array, db: ReadTx): ClaimAnswer {
     const req = { txid: toHex(txid) };
     if (!isEd25519PublicKey(claimKey))
       throw new InvalidRequestError("claimKey is not an Ed25519 public key", { claimKey: toHex(claimKey) });
-    if (!isCanonicalTxKey(txKey))
+    if (!isWellFormedClaimProof(proof))
       throw new InvalidRequestError(
-        "txKey is not a Monero tx key (each 32-byte part must be a scalar below the group order): check that it was copied whole",
+        "proof is not a claim proof (per part: D a prime-order curve point, c and s scalars below the group order); make it with the wallet's claimProof",
       );
     const self = this.context?.self;
     if (self === undefined) throw new UnavailableError("this guardian's monero module is not running yet");
     const state = new MoneroState(db);
     const rec = state.deposit(txid);
     if (rec && rec.state !== "rejected" && rec.state !== "expired") {
-      if (equalBytes(rec.claimKey, claimKey) && equalBytes(rec.txKey, txKey))
+      if (equalBytes(rec.claimKey, claimKey) && equalBytes(rec.proof, proof))
         return { txid: req.txid, state: "already" };
       throw new ConclaveError(
         "already_claimed",
         equalBytes(rec.claimKey, claimKey)
-          ? `deposit ${req.txid} is already claimed by this key with another tx key`
+          ? `deposit ${req.txid} is already claimed by this key with another proof`
           : `deposit ${req.txid} is already claimed by another key (${rec.state})`,
         { status: 409, details: { txid: req.txid, state: rec.state } },
       );
@@ -882,7 +954,7 @@ export class MoneroServerModule implements ServerModule {
           "this guardian has too many claims in flight; retry later or at another guardian",
         );
     }
-    this.queue.set(id, { txid, claimKey, txKey, queuedAtMs: this.now() });
+    this.queue.set(id, { txid, claimKey, proof, queuedAtMs: this.now() });
     this.context?.wake();
     return { txid: req.txid, state: "queued" };
   }

@@ -9,8 +9,11 @@
 //   0x06 | proposer u16 | txid (32)     -> ()                     open claims, by the guardian that proposed them
 //   0x07                                -> deposited u64 | count u64               spent deposits (the audit)
 //   0x08 | closedAt u64 | txid (32)     -> ()                     rejected / expired claims, pruned in order
+//   0x12 | guardian u16                 -> perByte u64            latest fee rate each guardian reported
+//   0x13                                -> perByte u64            the agreed fee rate (absent: none yet)
 import { Reader, Writer } from "@conclave/core-common";
 import type { ReadTx, WriteTx } from "@conclave/core-server";
+import { TX_PROOF_PART_BYTES } from "@conclave/monero/tx-proof";
 import { INVALID_REASONS, TX_KEY_PARTS_MAX } from "./common.js";
 import type { InvalidReason, Verdict } from "./common.js";
 
@@ -24,6 +27,8 @@ const K_TOTALS = 0x07;
 const K_CLOSED = 0x08;
 /** Σ amounts of deposits in state "credited" (kept by putDeposit); 0x09.. are payouts.ts's keys. */
 const K_CREDITED = 0x1f;
+const K_FEE_REPORT = 0x12;
+const K_FEE_AGREED = 0x13;
 
 export const STATE_CODES = { open: 1, credited: 2, spent: 3, rejected: 4, expired: 5 } as const;
 export type RecordState = keyof typeof STATE_CODES;
@@ -38,8 +43,8 @@ const CLOSE_BY_CODE = new Map<number, CloseReason>(
   Object.entries(CLOSE_CODES).map(([k, v]) => [v, k as CloseReason]),
 );
 
-/** Why consensus refused a later claim of a txid. */
-export const REFUSAL_CODES = { already_claimed: 1, already_credited: 2, other_tx_key: 3 } as const;
+/** Why consensus refused a later claim of a txid (other_proof: the bound key, another proof). */
+export const REFUSAL_CODES = { already_claimed: 1, already_credited: 2, other_proof: 3 } as const;
 export type RefusalReason = keyof typeof REFUSAL_CODES;
 const REFUSAL_BY_CODE = new Map<number, RefusalReason>(
   Object.entries(REFUSAL_CODES).map(([k, v]) => [v, k as RefusalReason]),
@@ -52,7 +57,8 @@ export interface DepositRecord {
   /** 1 for the first claim of this txid; a new claim after a rejection or expiry increments it. */
   readonly round: number;
   readonly claimKey: Uint8Array;
-  readonly txKey: Uint8Array;
+  /** The claim's payment proof (OutProofV2 parts, 96 bytes each): what guardians check. Never a tx key. */
+  readonly proof: Uint8Array;
   readonly claimedBy: number;
   readonly claimedAt: number;
   /** Credited and spent: the attested amount and block. */
@@ -103,8 +109,8 @@ function encodeRecord(d: DepositRecord): Uint8Array {
     .u8(STATE_CODES[d.state])
     .u32(d.round)
     .fixed(d.claimKey, 32)
-    .u8(d.txKey.length / 32)
-    .raw(d.txKey)
+    .u8(d.proof.length / TX_PROOF_PART_BYTES)
+    .raw(d.proof)
     .u16(d.claimedBy)
     .u64(d.claimedAt)
     .u64big(d.amount)
@@ -123,7 +129,7 @@ function decodeRecord(bytes: Uint8Array): DepositRecord {
   const parts = r.u8();
   if (!state || parts < 1 || parts > TX_KEY_PARTS_MAX)
     throw new Error("monero state: corrupt deposit record");
-  const txKey = r.fixed(parts * 32);
+  const proof = r.fixed(parts * TX_PROOF_PART_BYTES);
   const claimedBy = r.u16();
   const claimedAt = r.u64();
   const amount = r.u64big();
@@ -136,7 +142,7 @@ function decodeRecord(bytes: Uint8Array): DepositRecord {
     state,
     round,
     claimKey,
-    txKey,
+    proof,
     claimedBy,
     claimedAt,
     amount,
@@ -162,6 +168,22 @@ export class MoneroState {
 
   agreedHeight(): number {
     const v = this.db.get(Uint8Array.of(K_AGREED));
+    return v ? new Reader(v).u64() : 0;
+  }
+
+  /** The latest fee rate (piconero per byte) guardian g reported. */
+  reportedFeeRate(guardian: number): number | undefined {
+    const v = this.db.get(bytesKey(K_FEE_REPORT, { u16: guardian }));
+    return v ? new Reader(v).u64() : undefined;
+  }
+
+  reportedFeeRates(n: number): (number | undefined)[] {
+    return Array.from({ length: n }, (_, i) => this.reportedFeeRate(i));
+  }
+
+  /** The agreed fee rate (piconero per byte), 0 until 2f + 1 guardians reported one. */
+  agreedFeeRate(): number {
+    const v = this.db.get(Uint8Array.of(K_FEE_AGREED));
     return v ? new Reader(v).u64() : 0;
   }
 
@@ -245,6 +267,14 @@ export class MoneroStateWriter extends MoneroState {
 
   setAgreedHeight(height: number): void {
     this.w.put(Uint8Array.of(K_AGREED), new Writer().u64(height).finish());
+  }
+
+  setReportedFeeRate(guardian: number, perByte: number): void {
+    this.w.put(bytesKey(K_FEE_REPORT, { u16: guardian }), new Writer().u64(perByte).finish());
+  }
+
+  setAgreedFeeRate(perByte: number): void {
+    this.w.put(Uint8Array.of(K_FEE_AGREED), new Writer().u64(perByte).finish());
   }
 
   /** Writes a record, keeping Σ credited-and-unspent amounts as records enter and leave "credited". */

@@ -11,6 +11,7 @@ import { DummyServerModule, buildTransaction, coinOutput } from "@conclave/modul
 import { encodeAddress } from "@conclave/monero";
 import { depositInput, subaddressDepositInput } from "./client.js";
 import {
+  claimProof,
   decodeMoneroInput,
   decodeMoneroItem,
   encodeMoneroItem,
@@ -320,7 +321,8 @@ describe("subaddress deposits", () => {
     const f = setup();
     f.block([0, 1, 2].map((from) => ({ from, item: seen(T1, 1, 5000n, 97) })));
     const txKey = Uint8Array.from([...new Uint8Array(31).fill(0x42), 0x01]);
-    f.block([{ from: 0, item: { kind: "claim", txid: T1, claimKey: bob.publicKey, txKey } }]);
+    const proof = claimProof({ federationAddress: ADDRESS, txid: T1, txKey, claimKey: bob.publicKey });
+    f.block([{ from: 0, item: { kind: "claim", txid: T1, claimKey: bob.publicKey, proof } }]);
     // check_tx_key with the primary address finds nothing in a payment to a subaddress (measured).
     f.block(
       [0, 1, 2].map((from) => ({

@@ -2,12 +2,13 @@
 // wallet-rpc, outside consensus, and turns what it sees into verdicts that enter consensus only as
 // this guardian's proposals (Height, Attest). Nothing here decides anything: t guardians must agree.
 //
-// A verdict on a claim (txid, tx key) against the federation's address:
+// A verdict on a claim (txid, claim key, proof) against the federation's address:
 //   - the transaction is unknown to this node: no verdict yet (it may still be relayed); the claim
 //     expires if t guardians never settle it;
-//   - check_tx_key finds nothing received (a wrong key or another recipient), less than the minimum,
-//     or refuses the key: Invalid at once (the amount is a function of the txid and the key, the
-//     transaction's content cannot change, so this is final even in the pool);
+//   - check_tx_proof(txid, address, proof, claimProofMessage(claimKey)) says the proof is not good
+//     (a wrong tx key, or a proof made for another claim key: a copied one), or good with nothing
+//     received (another recipient), or less than the minimum: Invalid at once (the answer is a
+//     function of the transaction, the proof and the message, so it is final even in the pool);
 //   - otherwise Valid{amount, txHeight} once the transaction is `confirmations` deep on this node
 //     (not merely in a block): an attestation says "buried deep on my node", so a shallow reorg that
 //     moves or drops the transaction before t guardians attest cannot credit a stale height.
@@ -27,7 +28,8 @@ import {
   WalletRpc,
   WalletRpcErrorCode,
 } from "@conclave/monero";
-import { isCanonicalTxKey } from "./common.js";
+import { outProofText } from "@conclave/monero/tx-proof";
+import { FEE_PER_BYTE_MAX, isWellFormedClaimProof } from "./common.js";
 import type { Verdict } from "./common.js";
 
 /** What the watcher needs from the chain: this guardian's own monerod and wallet-rpc. */
@@ -36,8 +38,19 @@ export interface ChainSource {
   height(): Promise<number>;
   /** Where the node sees a transaction: unknown, in the pool, or in the block at `blockHeight`. */
   transaction(txid: string): Promise<{ readonly found: false } | TxLocation>;
-  /** check_tx_key against `address`: how much `address` received in `txid`. */
-  received(txid: string, txKey: string, address: string): Promise<bigint>;
+  /**
+   * check_tx_proof against `address` with the claim's proof (OutProofV2 parts, hex) and message:
+   * whether the proof is good and how much `address` received in `txid`. Throws ProofRefusedError
+   * when the wallet refuses the proof itself (its part count does not match the transaction's keys).
+   */
+  proven(
+    txid: string,
+    proof: string,
+    message: string,
+    address: string,
+  ): Promise<{ readonly good: boolean; readonly received: bigint }>;
+  /** get_fee_estimate: piconero per byte (without it, this guardian reports no fee rate). */
+  feeRate?(): Promise<bigint>;
 }
 
 /** An incoming transfer to subaddress (0, index), as this guardian's wallet sees it. */
@@ -66,10 +79,17 @@ export type TxLocation =
   | { readonly found: true; readonly inPool: true }
   | { readonly found: true; readonly inPool: false; readonly blockHeight: number };
 
-/** The wallet refused the key itself (not an RPC or network failure): a final verdict, not a retry. */
-export class TxKeyRefusedError extends Error {
-  override readonly name = "TxKeyRefusedError";
+/** The wallet refused the proof itself (not an RPC or network failure): a final verdict, not a retry. */
+export class ProofRefusedError extends Error {
+  override readonly name = "ProofRefusedError";
 }
+
+/**
+ * wallet2::check_tx_proof's own refusals of a proof's text (after our checks, only "Signature size
+ * mismatch with additional tx pubkeys": a part count that is not the transaction's key count), and
+ * "Tx pubkey was not found". Anything else (e.g. "Failed to get transaction from daemon") is retried.
+ */
+const PROOF_REFUSALS = /signature|tx pubkey was not found/i;
 
 /** The real chain: a guardian's monerod and monero-wallet-rpc (any open wallet can run check_tx_key). */
 export class RpcChainSource implements ChainSource, SubaddressSource {
@@ -85,6 +105,15 @@ export class RpcChainSource implements ChainSource, SubaddressSource {
     return (await this.daemon.getHeight()).height;
   }
 
+  /**
+   * get_fee_estimate's `fee`: the lowest priority's piconero per byte, the rate a transfer at the
+   * default priority pays when the pool is not congested (its fee is then rounded up to a multiple of
+   * quantization_mask, 10^4 piconero: noise next to the 3000-byte margin of payoutFeeBytes).
+   */
+  async feeRate(): Promise<bigint> {
+    return (await this.daemon.getFeeEstimate()).feePerByte;
+  }
+
   async transaction(txid: string): Promise<{ readonly found: false } | TxLocation> {
     const r = await this.daemon.getTransactions([txid]);
     const tx = r.found.find((t) => t.txid === txid);
@@ -93,18 +122,23 @@ export class RpcChainSource implements ChainSource, SubaddressSource {
     return { found: true, inPool: false, blockHeight: tx.blockHeight };
   }
 
-  async received(txid: string, txKey: string, address: string): Promise<bigint> {
-    // Consensus never orders such a key; this guard keeps wallet-rpc alive whatever happens above.
-    if (!/^[0-9a-f]+$/.test(txKey) || !isCanonicalTxKey(Uint8Array.from(Buffer.from(txKey, "hex"))))
-      throw new TxKeyRefusedError("not a canonical tx key");
+  async proven(
+    txid: string,
+    proof: string,
+    message: string,
+    address: string,
+  ): Promise<{ readonly good: boolean; readonly received: bigint }> {
+    // Consensus never orders a malformed proof; this guard keeps wallet-rpc away from one whatever
+    // happens above (0.18 crashed on malformed secrets before: docs/monero.md, Traps).
+    const bytes = /^([0-9a-f]{192})+$/.test(proof) ? Uint8Array.from(Buffer.from(proof, "hex")) : undefined;
+    if (!bytes || !isWellFormedClaimProof(bytes))
+      throw new ProofRefusedError("not a well-formed claim proof");
     try {
-      return (await this.wallet.checkTxKey({ txid, txKey, address })).received;
+      const r = await this.wallet.checkTxProof({ txid, address, signature: outProofText(bytes), message });
+      return { good: r.good, received: r.received };
     } catch (e) {
-      if (
-        MoneroRpcError.hasCode(e, WalletRpcErrorCode.WrongKey) ||
-        MoneroRpcError.hasCode(e, WalletRpcErrorCode.BadHex)
-      )
-        throw new TxKeyRefusedError(e.rpcMessage);
+      if (MoneroRpcError.hasCode(e, WalletRpcErrorCode.UnknownError) && PROOF_REFUSALS.test(e.rpcMessage))
+        throw new ProofRefusedError(e.rpcMessage);
       throw e;
     }
   }
@@ -161,11 +195,14 @@ export interface WatcherOptions {
   readonly subaddresses?: SubaddressSource;
 }
 
-/** One claim this guardian has yet to attest: what consensus ordered (txid, round, tx key). */
+/** One claim this guardian has yet to attest: what consensus ordered (txid, round, proof and its message). */
 export interface WantedClaim {
   readonly txid: string;
   readonly round: number;
-  readonly txKey: string;
+  /** The claim's proof parts, hex. */
+  readonly proof: string;
+  /** claimProofMessage(claim key). */
+  readonly message: string;
 }
 
 /** Claims checked per poll, so that a burst of claims cannot starve the height updates. */
@@ -177,7 +214,7 @@ export const WANTED_MAX = 8192;
 
 interface Work {
   readonly claim: WantedClaim;
-  /** Known once check_tx_key answered (positive and at least the minimum). */
+  /** Known once check_tx_proof answered (good, positive and at least the minimum). */
   received?: bigint;
   verdict?: Verdict;
   /** Errors the nodes answered about this claim in a row, and when to try it again (ms). */
@@ -193,6 +230,8 @@ function isClaimError(e: unknown): boolean {
 export class ChainWatcher {
   /** This node's block count (undefined until the first successful poll). */
   nodeHeight: number | undefined;
+  /** This node's fee estimate, piconero per byte (undefined until read, or when out of range). */
+  nodeFeeRate: number | undefined;
   /** Subaddress deposits (undefined without a SubaddressSource). */
   readonly subaddresses: SubaddressWatcher | undefined;
   private readonly work = new Map<string, Work>();
@@ -200,6 +239,7 @@ export class ChainWatcher {
   private running: Promise<void> | undefined;
   private stopped = false;
   private failures = 0;
+  private feeRateRefused = false;
   /** Claims checked least recently first. */
   private cursor = 0;
 
@@ -259,6 +299,7 @@ export class ChainWatcher {
       this.nodeHeight = height;
       changed = true;
     }
+    if (chain.feeRate && (await this.pollFeeRate(chain.feeRate.bind(chain)))) changed = true;
     const now = this.now();
     const pending = [...this.work.values()].filter((w) => w.verdict === undefined && w.retryAtMs <= now);
     const start = pending.length === 0 ? 0 : this.cursor % pending.length;
@@ -291,19 +332,37 @@ export class ChainWatcher {
     if (changed) this.options.onChange();
   }
 
+  /** Reads the node's fee estimate; true when it changed. A value no item can carry is logged, not kept. */
+  private async pollFeeRate(read: () => Promise<bigint>): Promise<boolean> {
+    const perByte = await read();
+    const inRange = perByte >= 1n && perByte <= BigInt(FEE_PER_BYTE_MAX);
+    if (!inRange && !this.feeRateRefused)
+      this.options.log("fee_rate_refused", { perByte: perByte.toString(), max: FEE_PER_BYTE_MAX });
+    this.feeRateRefused = !inRange;
+    const next = inRange ? Number(perByte) : undefined;
+    if (next === this.nodeFeeRate) return false;
+    this.nodeFeeRate = next;
+    return true;
+  }
+
   /** Advances one claim; true when it got a verdict. */
   private async check(w: Work, height: number): Promise<boolean> {
     const { chain, address, confirmations, depositMin } = this.options;
-    const { txid, txKey } = w.claim;
+    const { txid, proof, message } = w.claim;
     const where = await chain.transaction(txid);
     if (!where.found) return false;
     if (w.received === undefined) {
       let received: bigint;
       try {
-        received = await chain.received(txid, txKey, address);
+        const checked = await chain.proven(txid, proof, message, address);
+        if (!checked.good) {
+          w.verdict = { valid: false, reason: "bad_proof" };
+          return true;
+        }
+        received = checked.received;
       } catch (e) {
-        if (!(e instanceof TxKeyRefusedError)) throw e;
-        w.verdict = { valid: false, reason: "bad_tx_key" };
+        if (!(e instanceof ProofRefusedError)) throw e;
+        w.verdict = { valid: false, reason: "bad_proof" };
         return true;
       }
       if (received === 0n) {

@@ -5,7 +5,10 @@
 // guardian processes, a block mined every second. The user pays the federation's multisig address,
 // the wallet SDK claims the deposit into notes, then withdraws part of it to the user's address:
 // the user's wallet receives exactly that amount, and the outcome's tx key proves it
-// (check_tx_key). A withdrawal to an invalid address is refused at submission, nothing lost.
+// (check_tx_key). A withdrawal to an invalid address is refused at submission, nothing lost. The
+// fee: every guardian quotes the same terms (GET payouts/terms), the rate its monerod's
+// get_fee_estimate gives, fee = max(floor, ⌈rate × bytes⌉); the wallet pays exactly that, and the
+// Monero fee the transaction actually paid is at most it (measured figures are printed).
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TransactionRejectedError } from "@conclave/core-common";
@@ -15,9 +18,8 @@ import { parseXmr } from "@conclave/monero";
 import type { WalletRpc } from "@conclave/monero";
 import { nodeWallets } from "@conclave/wallet/node";
 import type { Wallet, WithdrawProgress } from "@conclave/wallet/node";
-import { ReservesViewSchema } from "./api.js";
-import { parseMoneroConfig } from "./factory.js";
-import type { ReservesView } from "./api.js";
+import { PayoutTermsSchema, ReservesViewSchema } from "./api.js";
+import type { PayoutTerms, ReservesView } from "./api.js";
 
 const N = 4;
 const DEPOSIT = parseXmr("2");
@@ -29,6 +31,9 @@ let userAddress = "";
 let federationAddress = "";
 let wallet: Wallet | undefined;
 const timings: Record<string, number> = {};
+/** What the withdrawal paid as its Monero fee (the quote), for the reserves check. */
+let moneroFeePaid: bigint | undefined;
+const figures: Record<string, string | number> = {};
 let lapStart = Date.now();
 const lap = (name: string) => {
   timings[name] = Date.now() - lapStart;
@@ -50,6 +55,7 @@ afterAll(async () => {
   const failures = fed?.miner.failures ?? [];
   await fed?.stop();
   console.log(`monero withdraw e2e timings (ms): ${JSON.stringify(timings)}`);
+  console.log(`monero withdraw fee figures: ${JSON.stringify(figures)}`);
   if (failures.length > 0) console.log(`mining failures: ${failures.slice(-5).join("; ")}`);
 });
 
@@ -90,9 +96,39 @@ describe("withdraw to a Monero address (real monerod, the real ceremony's 3-of-4
     expect(after.pendingOperations).toBe(0);
   }, 60_000);
 
+  it("every guardian quotes the same terms: the rate its monerod estimates, fee = max(floor, rate × bytes)", async () => {
+    const estimate = await fed!.regtest.daemon.rpc.getFeeEstimate();
+    figures["feeEstimate"] = estimate.feePerByte.toString();
+    figures["quantizationMask"] = String(estimate.quantizationMask);
+    let quotes: PayoutTerms[] = [];
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      quotes = await Promise.all(
+        Array.from({ length: N }, async (_, i) =>
+          PayoutTermsSchema.parse(
+            await (await fetch(`${fed!.apiUrl(i)}/v1/modules/monero/payouts/terms`)).json(),
+          ),
+        ),
+      );
+      if (quotes.every((q) => q.fee !== undefined && q.feeRate === quotes[0]!.feeRate)) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const q = quotes[0]!;
+    // One monerod serves every guardian here: each reported its estimate, so it is the agreed rate.
+    expect(q.reportedFeeRates).toEqual(Array(N).fill(Number(estimate.feePerByte)));
+    expect(q.feeRate).toBe(Number(estimate.feePerByte));
+    const atRate = BigInt(q.feeRate) * BigInt(q.feeBytes);
+    const floor = BigInt(q.feeMin);
+    expect(BigInt(q.fee!)).toBe(atRate > floor ? atRate : floor);
+    expect(BigInt(q.feeMax!)).toBe(BigInt(q.fee!) * 10n);
+    for (const other of quotes) expect({ ...other, agreedHeight: 0 }).toEqual({ ...q, agreedHeight: 0 });
+    figures["quotedFee"] = q.fee!;
+  }, 60_000);
+
   it("withdraws part of it: the user's wallet receives exactly that amount, and the tx key proves it", async () => {
     lapStart = Date.now();
     const before = (await wallet!.info()).balance;
+    const estimate = await fed!.regtest.daemon.rpc.getFeeEstimate();
     const progress: WithdrawProgress[] = [];
     const r = await wallet!.withdraw(userAddress, WITHDRAWAL, {
       pollMs: 250,
@@ -102,6 +138,23 @@ describe("withdraw to a Monero address (real monerod, the real ceremony's 3-of-4
     lap("withdrawal confirmed");
     expect(r.amount).toBe(WITHDRAWAL);
     expect(r.moneroTxid).toMatch(/^[0-9a-f]{64}$/);
+    // The wallet paid exactly the quote: ⌈agreed rate × bytes⌉ (above the floor at regtest's rate).
+    expect(r.feeRate).toBe(Number(estimate.feePerByte));
+    const atRate = BigInt(r.feeRate) * 3000n;
+    expect(r.moneroFee).toBe(atRate > 60_000_000n ? atRate : 60_000_000n);
+    expect(r.fee).toBeGreaterThanOrEqual(r.moneroFee); // plus the mint's fee per note spent (0 in dev)
+    moneroFeePaid = r.moneroFee;
+    // The Monero transaction's own fee (a guardian's wallet's outgoing transfer) is at most the fee charged.
+    const [tx] = (await fed!.regtest.daemon.rpc.getTransactions([r.moneroTxid])).found;
+    const out = (await fed!.guardianWallets[0]!.getTransferByTxid(r.moneroTxid)).find(
+      (t) => t.type === "out" || t.type === "pending",
+    );
+    const actualFee = out?.fee ?? (await user.getTransferByTxid(r.moneroTxid))[0]!.fee;
+    expect(actualFee).toBeGreaterThan(0n);
+    expect(actualFee).toBeLessThanOrEqual(r.moneroFee);
+    figures["paidMoneroFee"] = actualFee.toString();
+    figures["txBytes"] = tx ? tx.hex.length / 2 : -1;
+    figures["feeOverRate"] = Number(actualFee / estimate.feePerByte);
     expect(progress.at(-1)?.stage).toBe("confirmed");
     expect(new Set(progress.map((p) => p.stage)).has("submitted")).toBe(true);
     // The notes paid the amount and the fees; the change came back as notes.
@@ -129,10 +182,9 @@ describe("withdraw to a Monero address (real monerod, the real ceremony's 3-of-4
   }, 200_000);
 
   it("every guardian's multisig wallet holds at least what the federation owes (reserves)", async () => {
-    const entry = fed!.config.modules.find((m) => m.kind === "monero");
-    const reserve = parseMoneroConfig(entry!.config).payoutFeePiconero;
-    // The deposit was spent into e-cash; the payout and its fee reserve left the module's assets.
-    const owed = DEPOSIT - WITHDRAWAL - reserve;
+    expect(moneroFeePaid).toBeDefined();
+    // The deposit was spent into e-cash; the payout and the fee it paid left the module's assets.
+    const owed = DEPOSIT - WITHDRAWAL - moneroFeePaid!;
     for (let i = 0; i < N; i++) {
       let view: ReservesView | undefined;
       const deadline = Date.now() + 60_000;
@@ -146,7 +198,7 @@ describe("withdraw to a Monero address (real monerod, the real ceremony's 3-of-4
       expect(BigInt(view!.ecashBacking)).toBe(owed);
       expect(BigInt(view!.credited)).toBe(0n);
       expect(BigInt(view!.required)).toBe(owed);
-      // The wallet spent the payout and a Monero fee no larger than the reserve: what is left covers it.
+      // The wallet spent the payout and a Monero fee no larger than the fee charged: what is left covers it.
       const balance = BigInt(view!.wallet!.balance);
       expect(balance).toBeGreaterThanOrEqual(owed);
       expect(balance).toBeLessThanOrEqual(DEPOSIT - WITHDRAWAL);

@@ -11,6 +11,7 @@ export type { JsonIn } from "./json.js";
 export * from "./multisig.js";
 export * from "./multisig-ceremony.js";
 export { RESPONSE_BYTES_MAX, RpcTransport } from "./rpc.js";
+export * from "./tx-proof.js";
 export type { CallOptions, RpcClientOptions } from "./rpc.js";
 export * from "./wallet-cli.js";
 export * from "./wallet-rpc.js";

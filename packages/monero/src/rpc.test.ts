@@ -127,6 +127,32 @@ describe("Monero RPC amounts", () => {
     expect(b.perSubaddress[0]).toMatchObject({ balance: 18446744073709551615n, unspentOutputs: 2 });
   });
 
+  it("reads check_tx_proof's unset fields (a proof not good) and a wrapped confirmation count as 0", async () => {
+    const answer = (good: boolean, confirmations: string) =>
+      reply(
+        `{"id":"0","jsonrpc":"2.0","result":{"good":${good},"received":140737488355328,` +
+          `"confirmations":${confirmations},"in_pool":true}}`,
+      );
+    const args = { txid: "00".repeat(32), address: "x", signature: "OutProofV2", message: "m" };
+    fake.handle(answer(false, "18446603336221196287"));
+    expect(await new WalletRpc(url).checkTxProof(args)).toEqual({
+      good: false,
+      received: 0n,
+      confirmations: 0,
+      inPool: false,
+    });
+    fake.handle(answer(true, "3"));
+    expect(await new WalletRpc(url).checkTxProof(args)).toEqual({
+      good: true,
+      received: 140737488355328n,
+      confirmations: 3,
+      inPool: true,
+    });
+    // The wallet's cached daemon height one block behind the transaction's: 0 − 1 in uint64.
+    fake.handle(answer(true, "18446744073709551615"));
+    expect(await new WalletRpc(url).checkTxProof(args)).toMatchObject({ good: true, confirmations: 0 });
+  });
+
   it("sends transfer amounts as bare integers, exact above 2^53", async () => {
     fake.handle(
       reply(

@@ -232,14 +232,20 @@ const CheckTxKeySchema = z
   .object({ received: u64, confirmations: uint, in_pool: z.boolean() })
   .transform((r) => ({ received: r.received, confirmations: r.confirmations, inPool: r.in_pool }));
 
+/**
+ * check_tx_proof's `confirmations` is wallet-rpc's cached daemon height minus the block's, in uint64:
+ * measured in the deposit end-to-end test, good proofs came back with 2^64 − 1 … 2^64 − 27 (the cache
+ * lagging a block just mined: the difference wrapped). Such a value is reported as 0 (callers that need
+ * depth ask monerod). When the proof is not good, wallet2 never sets received / confirmations /
+ * in_pool: reported as 0 / false whatever they hold.
+ */
 const CheckTxProofSchema = z
-  .object({ good: z.boolean(), received: u64, confirmations: uint, in_pool: z.boolean() })
-  .transform((r) => ({
-    good: r.good,
-    received: r.received,
-    confirmations: r.confirmations,
-    inPool: r.in_pool,
-  }));
+  .object({ good: z.boolean(), received: u64, confirmations: u64, in_pool: z.boolean() })
+  .transform((r) => {
+    if (!r.good) return { good: false, received: 0n, confirmations: 0, inPool: false };
+    const confirmations = r.confirmations <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(r.confirmations) : 0;
+    return { good: true, received: r.received, confirmations, inPool: r.in_pool };
+  });
 
 const IsMultisigSchema = z.object({
   multisig: z.boolean(),

@@ -16,6 +16,8 @@ const WORKSPACE: Record<string, string> = {
   "@conclave/module-mint/browser": join(root, "modules/mint/src/browser.ts"),
   "@conclave/module-dummy/browser": join(root, "modules/dummy/src/browser.ts"),
   "@conclave/module-monero/browser": join(root, "modules/monero/src/browser.ts"),
+  // Claim proofs (OutProofV2) are made in the wallet from the tx key: @noble only.
+  "@conclave/monero/tx-proof": join(root, "packages/monero/src/tx-proof.ts"),
 };
 /** Browser-ready third-party packages the wallet may load. */
 const ALLOWED_PACKAGES = [
@@ -33,7 +35,12 @@ const ALLOWED_PACKAGES = [
 /** Files only the Node entry loads. */
 const NODE_ONLY = ["node.ts", "lmdb-db.ts", "node-crypto.ts"];
 /** Reachable files of other packages that use Buffer in functions the wallet never calls. */
-const NODE_GLOBALS_TOLERATED = new Set(["packages/core-common/src/setup/codes.ts"]);
+const NODE_GLOBALS_TOLERATED = new Set([
+  "packages/core-common/src/setup/codes.ts",
+  // Reached through tx-proof.ts → address.ts (the federation address's view key): "process" only
+  // in error message text ("is the Monero process running?").
+  "packages/monero/src/errors.ts",
+]);
 
 function specifiers(source: string): string[] {
   const found: string[] = [];

@@ -18,6 +18,7 @@ import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeInvite, federationId, toHex } from "@conclave/core-common";
 import type { openSealed, sealTo } from "@conclave/core-common";
+import { claimProof } from "@conclave/module-monero/browser";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import type { FederationConfig } from "@conclave/core-common";
 import { sha256 } from "@noble/hashes/sha2.js";
@@ -43,6 +44,7 @@ interface PageGlobals {
   conclave?: typeof WalletLib;
   wallet?: Wallet;
   seal?: { sealTo: typeof sealTo; openSealed: typeof openSealed };
+  claim?: { claimProof: typeof claimProof };
 }
 
 /**
@@ -90,10 +92,12 @@ function inviteOf(config: FederationConfig): string {
 async function bundlePage(outdir: string): Promise<Metafile> {
   const result = await build({
     stdin: {
-      // The seal primitives too (sealClaim's HPKE from @hpke/*), to show they run in the browser.
+      // The seal primitives too (sealClaim's HPKE from @hpke/*) and the claim proof (OutProofV2 from
+      // the tx key), to show they run in the browser.
       contents:
         'import * as conclave from "./index.js";\nimport { sealTo, openSealed } from "@conclave/core-common";\n' +
-        "Object.assign(globalThis, { conclave, seal: { sealTo, openSealed } });\n",
+        'import { claimProof } from "@conclave/module-monero/browser";\n' +
+        "Object.assign(globalThis, { conclave, seal: { sealTo, openSealed }, claim: { claimProof } });\n",
       resolveDir: here,
       sourcefile: "browser-page.ts",
       loader: "ts",
@@ -246,6 +250,38 @@ describe("the browser bundle", () => {
       { seed: Array.from(seed), publicKey: Array.from(publicKey) },
     );
     expect(opened).toEqual({ back: [1, 2, 3], refused: "unsealable" });
+  });
+
+  it("makes a deposit claim's payment proof in Chromium, the same bytes as in Node (the tx key stays in the page)", async () => {
+    const args = {
+      // The Monero general fund's address (a standard mainnet address).
+      federationAddress:
+        "44AFFq5kSiGBoZ4NMDwYtN18obc8AemS33DBLWs3H7otXft3XjrpDtQGv7SqSsaBYBb98uNbr2VBBEt7f2wfn3RVGQBEP3A",
+      txid: Array.from(new Uint8Array(32).fill(0xab)),
+      // Two tx key parts (a main key and an additional one): canonical scalars.
+      txKey: [...new Uint8Array(31).fill(0x42), 0x01, ...new Uint8Array(31).fill(0x43), 0x02],
+      claimKey: Array.from(ed25519.getPublicKey(new Uint8Array(32).fill(9))),
+    };
+    const inPage = await page.evaluate(
+      (a) =>
+        Array.from(
+          (globalThis as PageGlobals).claim!.claimProof({
+            federationAddress: a.federationAddress,
+            txid: Uint8Array.from(a.txid),
+            txKey: Uint8Array.from(a.txKey),
+            claimKey: Uint8Array.from(a.claimKey),
+          }),
+        ),
+      args,
+    );
+    const inNode = claimProof({
+      federationAddress: args.federationAddress,
+      txid: Uint8Array.from(args.txid),
+      txKey: Uint8Array.from(args.txKey),
+      claimKey: Uint8Array.from(args.claimKey),
+    });
+    expect(inPage).toHaveLength(2 * 96);
+    expect(inPage).toEqual(Array.from(inNode));
   });
 });
 

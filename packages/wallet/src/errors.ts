@@ -25,6 +25,7 @@ const STATUS: Record<WalletErrorCode, number> = {
   unknown_guardian: 400,
   unknown_claim: 404,
   invalid_address: 400,
+  fee_rate_unknown: 503,
   withdraw_timeout: 504,
 };
 

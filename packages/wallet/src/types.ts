@@ -220,8 +220,12 @@ export interface WithdrawResult {
   readonly txKey: string;
   /** Paid to the address. */
   readonly amount: bigint;
-  /** Charged on top: the mint's fee per spent note and the federation's Monero fee reserve. */
+  /** Charged on top: the mint's fee per spent note and the payout's Monero fee (`moneroFee`). */
   readonly fee: bigint;
+  /** The payout's Monero fee: the federation's quote (GET payouts/terms) at the agreed fee rate. */
+  readonly moneroFee: bigint;
+  /** The agreed fee rate the quote used, piconero per byte (from the guardians' own monerods). */
+  readonly feeRate: number;
 }
 
 /** The wallet operations (one joined federation per wallet database). */
@@ -317,6 +321,7 @@ export type WalletErrorCode =
   | "unknown_guardian" // sealClaim to a guardian index the federation does not have
   | "unknown_claim" // waitDeposit of a txid this wallet has no pending claim of
   | "invalid_address" // a withdrawal address that is not 1 to 106 base58 characters
+  | "fee_rate_unknown" // withdraw before the guardians agreed on a Monero fee rate (nothing was spent)
   | "withdraw_timeout"; // the payout was not confirmed when the wait ended (it goes on at the federation)
 
 /** How the Node entry opens wallets (one directory = one embedded database = one wallet). */

@@ -64,13 +64,14 @@ import {
   MONERO_KIND,
   sealClaim as sealMoneroClaim,
   PayoutOutcomeSchema,
+  PayoutTermsSchema,
   TxKeyHexSchema,
+  claimProof,
   depositInput,
   encodePayoutOutput,
   isCanonicalTxKey,
-  moneroConfigSchema,
 } from "@conclave/module-monero/browser";
-import type { PayoutOutcome } from "@conclave/module-monero/browser";
+import type { PayoutOutcome, PayoutTerms } from "@conclave/module-monero/browser";
 import type { DepositView } from "@conclave/module-monero/browser";
 import {
   SubaddressAnswerSchema,
@@ -190,6 +191,7 @@ const SUBADDRESSES_PATH = "/v1/modules/monero/subaddresses";
 const subaddressPath = (claimKey: string) => `${SUBADDRESSES_PATH}/${claimKey}`;
 const subaddressSeenPath = (claimKey: string) => `${SUBADDRESSES_PATH}/${claimKey}/seen`;
 const payoutPath = (txid: string, index: number) => `/v1/modules/monero/payouts/${txid}/${index}`;
+const PAYOUT_TERMS_PATH = "/v1/modules/monero/payouts/terms";
 /** How long a deposit claim waits for the federation by default (confirmations take 20 min on mainnet). */
 export const DEPOSIT_WAIT_MS_DEFAULT = 6 * 60 * 60 * 1000;
 /** Confirmed withdrawals listed by info() (all are kept: `withdrawals()` lists them all). */
@@ -278,18 +280,9 @@ function moneroOf(config: FederationConfig): { readonly instanceId: number } | u
   return entry ? { instanceId: entry.instanceId } : undefined;
 }
 
-/** The Monero module's payout terms, or undefined when its config does not parse. */
-function payoutTermsOf(
-  config: FederationConfig,
-): { readonly feeReserve: bigint; readonly minimum: bigint } | undefined {
-  const entry = config.modules.find((m) => m.kind === MONERO_KIND);
-  const parsed = entry && moneroConfigSchema.safeParse(entry.config);
-  if (!parsed?.success) return undefined;
-  return {
-    feeReserve: BigInt(parsed.data.payoutFeePiconero),
-    minimum: BigInt(parsed.data.payoutMinPiconero),
-  };
-}
+/** Two payout quotes agree when they charge the same (the agreed height and reports may move meanwhile). */
+const sameTerms = (a: PayoutTerms, b: PayoutTerms): boolean =>
+  a.minimum === b.minimum && a.fee === b.fee && a.feeRate === b.feeRate;
 
 function dummyOf(config: FederationConfig): DummyView | undefined {
   const entry = config.modules.find((m) => m.kind === "dummy");
@@ -907,7 +900,7 @@ export class Wallet implements WalletApi {
       instanceId: monero.instanceId,
       txid: fromHex(txid),
       claimKey: this.claimKeyOf(claim),
-      txKey: fromHex(txKey),
+      proof: this.claimProofOf(claim),
     });
     return { txid, guardian, guardianName: entry.name, sealed };
   }
@@ -1053,9 +1046,34 @@ export class Wallet implements WalletApi {
     return this.options.crypto.ed25519PublicKey(this.keys.claimSeed(claim.index));
   }
 
+  /**
+   * The claim's payment proof, made here from the tx key (which never leaves this wallet): Monero's
+   * OutProofV2 of the txid to the federation's address for a message naming the claim key, so that a
+   * guardian who sees it cannot claim the deposit for its own key. Deterministic: posting the claim
+   * again sends the same bytes.
+   */
+  private claimProofOf(claim: ClaimRecord): Uint8Array {
+    const federationAddress = moneroAddressOf(this.config);
+    if (federationAddress === undefined)
+      throw new WalletError(
+        "no_monero_module",
+        "this federation's config names no Monero address to prove a payment to",
+      );
+    return claimProof({
+      federationAddress,
+      txid: fromHex(claim.txid),
+      txKey: fromHex(claim.txKey),
+      claimKey: this.claimKeyOf(claim),
+    });
+  }
+
   /** Posts the claim to every guardian; returns how many took it (throws when none did). */
   private async postClaim(client: FederationClient, claim: ClaimRecord): Promise<number> {
-    const body = { txid: claim.txid, txKey: claim.txKey, claimKey: toHex(this.claimKeyOf(claim)) };
+    const body = {
+      txid: claim.txid,
+      claimKey: toHex(this.claimKeyOf(claim)),
+      proof: toHex(this.claimProofOf(claim)),
+    };
     const answers = await client.postEach(CLAIMS_PATH, body, ClaimAnswerSchema);
     const took = answers.filter((a) => a.ok).length;
     if (took > 0) return took;
@@ -1436,29 +1454,42 @@ export class Wallet implements WalletApi {
     const monero = moneroOf(this.config);
     if (!monero)
       throw new WalletError("no_monero_module", "this federation runs no Monero module: it makes no payouts");
-    const terms = payoutTermsOf(this.config);
-    if (!terms) throw new Error("the federation's Monero module config does not parse");
     const to = address.trim();
-    let payload: Uint8Array;
     try {
-      payload = encodePayoutOutput(to);
+      encodePayoutOutput(to, 1n); // the address's form only: the fee comes with the quote below
     } catch (e) {
       throw new WalletError("invalid_address", `not a Monero address: ${errorText(e)}`, {
         address: to.slice(0, 120),
       });
     }
+    const client = await this.client();
+    let terms = await this.payoutTerms(client);
     if (typeof amount !== "bigint" || amount < terms.minimum)
       throw new WalletError(
         "invalid_amount",
         `the federation pays out at least ${terms.minimum} per withdrawal, not ${String(amount)}`,
         { amount: String(amount), minimum: terms.minimum.toString() },
       );
-    const { result, output } = await this.mutex.run(async () => {
-      const op = await this.prepareWithdraw(monero.instanceId, to, amount, terms.feeReserve, payload);
-      return { result: await this.execute(op), output: op.payout?.output ?? 0 };
-    });
+    // The fee is fixed when consensus orders the transaction: a rate that rose since the quote makes
+    // the guardians refuse it (fee_too_low), the notes come back (settleRejected), and one retry at
+    // the new quote follows. A rate that fell costs at most the difference (at most 10x is accepted).
+    let sent: { result: ReissueResult; output: number } | undefined;
+    for (let attempt = 0; !sent; attempt++) {
+      const fee = terms.fee;
+      try {
+        sent = await this.mutex.run(async () => {
+          const payload = encodePayoutOutput(to, fee);
+          const op = await this.prepareWithdraw(monero.instanceId, to, amount, fee, payload);
+          return { result: await this.execute(op), output: op.payout?.output ?? 0 };
+        });
+      } catch (e) {
+        if (attempt > 0 || !(e instanceof ConclaveError) || e.code !== "fee_too_low") throw e;
+        this.warn(`the Monero fee rate rose since the quote (${errorText(e)}): quoting again`);
+        terms = await this.payoutTerms(client);
+      }
+    }
+    const { result, output } = sent;
     const report = progressReporter(options.onProgress);
-    const client = await this.client();
     const pollMs = options.pollMs ?? 1000;
     const deadline = this.now() + (options.timeoutMs ?? WITHDRAW_WAIT_MS_DEFAULT);
     for (;;) {
@@ -1473,6 +1504,8 @@ export class Wallet implements WalletApi {
             txKey: outcome.txKey,
             amount,
             fee: result.fee,
+            moneroFee: terms.fee,
+            feeRate: terms.feeRate,
           };
       }
       if (this.now() >= deadline)
@@ -1527,26 +1560,26 @@ export class Wallet implements WalletApi {
     });
   }
 
-  /** Notes covering amount + fee reserve + the mint's fees; change notes first, the payout last. */
+  /** Notes covering amount + the payout's Monero fee + the mint's fees; change notes first, the payout last. */
   private async prepareWithdraw(
     module: number,
     address: string,
     amount: bigint,
-    feeReserve: bigint,
+    moneroFee: bigint,
     payload: Uint8Array,
   ): Promise<PendingOp> {
     const fee = this.mint.config.feePerInput;
     const notes = await this.loadNotes();
     const holdings = holdingsOf(notes.map((n) => n.denominationLog2));
-    const needed = amount + feeReserve;
+    const needed = amount + moneroFee;
     const inputs = coverValue(holdings, needed, fee, this.inputsMax());
     if (!inputs) {
       const balance = sumOf(notes.map((n) => n.denominationLog2));
       throw new WalletError(
         "insufficient_funds",
-        `the wallet holds ${balance}; withdrawing ${amount} needs ${needed} (with the federation's Monero fee reserve of ` +
-          `${feeReserve}) plus the mint's fee of ${fee} per note spent`,
-        { balance: balance.toString(), amount: amount.toString(), feeReserve: feeReserve.toString() },
+        `the wallet holds ${balance}; withdrawing ${amount} needs ${needed} (with the payout's Monero fee of ` +
+          `${moneroFee} at the agreed fee rate) plus the mint's fee of ${fee} per note spent`,
+        { balance: balance.toString(), amount: amount.toString(), moneroFee: moneroFee.toString() },
       );
     }
     const change = decompose(
@@ -1565,6 +1598,31 @@ export class Wallet implements WalletApi {
       extra: [{ module, amount, payload }],
       payout: { output: change.notes.length, address, amount: amount.toString() },
     });
+  }
+
+  /**
+   * GET payouts/terms as t guardians agree: the minimum and the fee a payout pays now (consensus
+   * state). Asked a few times when they disagree (one may be a block behind).
+   */
+  private async payoutTerms(
+    client: FederationClient,
+  ): Promise<{ minimum: bigint; fee: bigint; feeRate: number }> {
+    let terms: PayoutTerms | undefined;
+    for (let tries = 0; !terms; tries++) {
+      try {
+        terms = (await client.queryConsensus(PAYOUT_TERMS_PATH, PayoutTermsSchema, sameTerms)).value;
+      } catch (e) {
+        if (!(e instanceof NoQuorumError) || tries >= 4) throw e;
+        await sleep(500);
+      }
+    }
+    if (terms.fee === undefined)
+      throw new WalletError(
+        "fee_rate_unknown",
+        "the guardians have not agreed on a Monero fee rate yet (their nodes report it when they start): retry in a minute",
+        { reportedFeeRates: terms.reportedFeeRates },
+      );
+    return { minimum: BigInt(terms.minimum), fee: BigInt(terms.fee), feeRate: terms.feeRate };
   }
 
   /** The payout's outcome as t guardians agree, or undefined while they do not (one is a block behind). */
@@ -2481,8 +2539,8 @@ function rejectionText(reason: string | undefined): string {
       return "the transaction pays nothing to the federation's address with this tx key (a wrong tx key, or a payment to another address)";
     case "below_minimum":
       return "the deposit is below the federation's minimum";
-    case "bad_tx_key":
-      return "the tx key is not a key of this transaction";
+    case "bad_proof":
+      return "the payment proof does not hold for this transaction, the federation's address and this claim key (a wrong tx key, or a proof copied from someone else's claim)";
     default:
       return reason ?? "refused";
   }
