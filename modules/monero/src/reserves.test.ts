@@ -4,7 +4,12 @@
 // report exactly as get_balance does, and whose loss (the process stopped) must not crash anything.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MemoryKv } from "@conclave/core-server";
-import { ensureMoneroInstalled, mineBlocks, startRegtest } from "@conclave/testing-monero";
+import {
+  BLOCKS_BEFORE_FIRST_TRANSFER,
+  ensureMoneroInstalled,
+  mineBlocks,
+  startRegtest,
+} from "@conclave/testing-monero";
 import type { Regtest } from "@conclave/testing-monero";
 import { ReservesMonitor, RpcReservesSource, compareReserves } from "./reserves.js";
 import type { Owed, WalletReserves } from "./reserves.js";
@@ -17,11 +22,18 @@ const owed = (ecashBacking: bigint, credited: bigint, agreedHeight = 100, confir
   agreedHeight,
   walletHeightMin: agreedHeight - confirmations + 1,
 });
-const wallet = (balance: bigint, unlocked: bigint, height = 100, importNeeded = false) => ({
+const wallet = (
+  balance: bigint,
+  unlocked: bigint,
+  height = 100,
+  importNeeded = false,
+  pendingOutgoing = 0,
+) => ({
   balance,
   unlocked,
   height,
   importNeeded,
+  pendingOutgoing,
   checkedAtMs: 1_000,
 });
 
@@ -48,6 +60,12 @@ describe("compareReserves: the wallet must hold e-cash backing + credited deposi
     expect(r.state).toBe("stale");
     expect(r.detail).toContain("scanned 110 blocks; every credited deposit is in the first 111");
     expect(compareReserves(owed(700n, 300n, 120), wallet(10n, 10n, 111)).state).toBe("short");
+  });
+
+  it("judges nothing while a transaction the wallet submitted is unmined (its change is not counted yet)", () => {
+    const r = compareReserves(owed(700n, 300n), wallet(10n, 10n, 100, false, 1));
+    expect(r.state).toBe("stale");
+    expect(r.detail).toContain("1 transaction(s) this wallet submitted are not mined yet");
   });
 
   it("is unknown before the first read, and says why when the wallet could not be read", () => {
@@ -111,8 +129,9 @@ describe("ReservesMonitor against a real monero-wallet-rpc on regtest", () => {
     net = await startRegtest({ walletRpcs: 1 });
     const w = net.walletRpcs[0]!.rpc;
     await w.createWallet({ filename: "reserves", password: "" });
-    // 70 blocks: the first 10 coinbase outputs are unlocked (60 blocks), the rest locked.
-    await mineBlocks(net.daemon.rpc, 70, (await w.getAddress()).address);
+    // 80 blocks: the first 20 coinbase outputs are unlocked (60 blocks), the rest locked; enough
+    // outputs on the chain for a transfer's ring of 16.
+    await mineBlocks(net.daemon.rpc, BLOCKS_BEFORE_FIRST_TRANSFER, (await w.getAddress()).address);
     await w.refresh();
     balance = (await w.getBalance()).balance;
   }, 120_000);
@@ -121,7 +140,7 @@ describe("ReservesMonitor against a real monero-wallet-rpc on regtest", () => {
     await net?.stop();
   }, 60_000);
 
-  it("reads get_balance exactly (confirmed, unlocked and locked) and the wallet's scanned height", async () => {
+  it("counts the outputs the wallet holds (confirmed, unlocked and locked) as get_balance does, and its scanned height", async () => {
     const source = new RpcReservesSource(net!.walletRpcs[0]!.url);
     const r: WalletReserves = await source.read();
     const direct = await net!.walletRpcs[0]!.rpc.getBalance();
@@ -132,7 +151,29 @@ describe("ReservesMonitor against a real monero-wallet-rpc on regtest", () => {
     expect(r.unlocked).toBeLessThan(r.balance); // the younger coinbase outputs are still locked
     expect(r.height).toBe((await net!.daemon.rpc.getHeight()).height);
     expect(r.importNeeded).toBe(false);
+    expect(r.pendingOutgoing).toBe(0);
   });
+
+  it("while its own transfer is in the pool: the spent input is gone, the change not in yet, and it says so; once mined, all counts", async () => {
+    const w = net!.walletRpcs[0]!.rpc;
+    const self = (await w.getAddress()).address;
+    const sent = await w.transfer({ destinations: [{ address: self, amount: 1_000_000_000_000n }] });
+    const source = new RpcReservesSource(net!.walletRpcs[0]!.url);
+    const inPool = await source.read();
+    expect(inPool.pendingOutgoing).toBe(1);
+    // get_balance already counts the pending change; the outputs held do not.
+    expect(inPool.balance).toBeLessThan((await w.getBalance()).balance);
+    expect(compareReserves(owed(1n, 0n, 1), { ...inPool, checkedAtMs: 0 }).state).toBe("stale");
+    await mineBlocks(net!.daemon.rpc, 1, self);
+    const mined = await source.read();
+    expect(mined.pendingOutgoing).toBe(0);
+    const direct = await w.getBalance();
+    expect(mined.balance).toBe(direct.balance);
+    // Paying itself cost only the fee; the block mined to it added its reward.
+    const reward = (await net!.daemon.rpc.getLastBlockHeader()).reward;
+    expect(mined.balance).toBe(balance - sent.fee + reward);
+    balance = mined.balance; // what the next case owes against
+  }, 60_000);
 
   it("logs ok, then short when more is owed than the wallet holds, then recovered; a lost wallet-rpc is reported, never thrown", async () => {
     const logs: { event: string; fields: Record<string, unknown> }[] = [];

@@ -29,6 +29,8 @@ export interface WalletReserves {
   readonly height: number;
   /** The wallet knows some of its outputs' key images are missing (its balance may be too high). */
   readonly importNeeded: boolean;
+  /** Transactions this wallet submitted that are not mined yet (their change is not counted yet). */
+  readonly pendingOutgoing: number;
 }
 
 /** Where the figures come from: this guardian's own wallet-rpc. */
@@ -43,11 +45,29 @@ export class RpcReservesSource implements ReservesSource {
     this.wallet = new WalletRpc({ url: walletRpcUrl, timeoutMs: 30_000 });
   }
 
+  /**
+   * The outputs the wallet holds (incoming_transfers "available": received in a block, not spent),
+   * not get_balance: get_balance adds the change of the wallet's own unmined transactions, and a
+   * guardian whose submit_multisig came after the transaction was mined keeps that change as
+   * "pending" while it also holds the mined change output (seen here: a balance of exactly twice the
+   * change). While a transaction of its own is unmined, its inputs are gone and its change not yet
+   * in: pendingOutgoing says so and nothing is judged.
+   */
   async read(): Promise<WalletReserves> {
     await this.wallet.refresh();
+    const outputs = await this.wallet.incomingTransfers({ transferType: "available" });
+    const transfers = await this.wallet.getTransfers({ out: true, pending: true });
+    const mined = new Set(transfers.out.map((t) => t.txid));
+    const pendingOutgoing = transfers.pending.filter((t) => !mined.has(t.txid)).length;
     const b = await this.wallet.getBalance();
     const height = await this.wallet.getHeight();
-    return { balance: b.balance, unlocked: b.unlockedBalance, height, importNeeded: b.multisigImportNeeded };
+    let balance = 0n;
+    let unlocked = 0n;
+    for (const o of outputs) {
+      balance += o.amount;
+      if (o.unlocked) unlocked += o.amount;
+    }
+    return { balance, unlocked, height, importNeeded: b.multisigImportNeeded, pendingOutgoing };
   }
 }
 
@@ -91,6 +111,15 @@ export function compareReserves(
     };
   const view = { ...wallet, locked: wallet.balance - wallet.unlocked };
   const surplus = wallet.balance - required;
+  if (wallet.pendingOutgoing > 0)
+    return {
+      state: "stale",
+      detail: `${wallet.pendingOutgoing} transaction(s) this wallet submitted are not mined yet: their change counts once they are`,
+      required,
+      owed,
+      wallet: view,
+      surplus,
+    };
   if (wallet.height < owed.walletHeightMin)
     return {
       state: "stale",
