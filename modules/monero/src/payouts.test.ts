@@ -293,7 +293,7 @@ const code = (s: { state: string; error?: { code: string } }) =>
   s.state === "rejected" ? s.error?.code : "accepted";
 
 describe("payout outputs", () => {
-  it("refuses a bad address, another network's, an integrated one, a too small amount, with clear codes; nothing moves", () => {
+  it("refuses a bad address, another network's, an integrated one, the federation's own, a too small amount, with clear codes; nothing moves", () => {
     const f = federation();
     f.heights(300);
     f.credit(txidOf(1), 100_000n);
@@ -314,6 +314,10 @@ describe("payout outputs", () => {
       f.payoutTx(txidOf(1), 100_000n, [{ address: addr("testnet", "standard", 20), amount: 5000n }]),
     );
     expect(wrongNetwork.state === "rejected" && wrongNetwork.error.message).toContain("testnet address");
+    // The federation's own deposit address: the user's notes would be gone for nothing.
+    const own = f.submit(f.payoutTx(txidOf(1), 100_000n, [{ address: FEDERATION, amount: 5000n }]));
+    expect(code(own)).toBe("invalid_address");
+    expect(own.state === "rejected" && own.error.message).toContain("the federation's own deposit address");
     // A malformed payload.
     const bad = buildTransaction(
       [depositInput(MONERO, 100_000n, txidOf(1))],

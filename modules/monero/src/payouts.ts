@@ -429,7 +429,19 @@ export class Payouts {
     try {
       // Integrated addresses carry a payment id, which the pre-signing check cannot compare
       // (describe_transfer reports the standard address): refused, with the reason.
-      parseAddress(address, this.config.network, ["standard", "subaddress"]);
+      const to = parseAddress(address, this.config.network, ["standard", "subaddress"]);
+      // A payout to the federation's own address would only move coins inside its wallet while the
+      // user's notes are gone: a mistake (pasting the deposit address), refused before it costs.
+      const own = parseAddress(this.config.address, this.config.network);
+      if (
+        to.kind === "standard" &&
+        toHex(to.publicSpendKey) === toHex(own.publicSpendKey) &&
+        toHex(to.publicViewKey) === toHex(own.publicViewKey)
+      )
+        return fail(
+          "invalid_address",
+          `cannot pay ${shortAddress(address)}: that is the federation's own deposit address (withdraw to a wallet of yours)`,
+        );
     } catch (e) {
       if (!(e instanceof MoneroAddressError)) throw e;
       return fail("invalid_address", `cannot pay ${shortAddress(address)}: ${e.message}`, {
