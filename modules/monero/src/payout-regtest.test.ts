@@ -393,6 +393,8 @@ describe("payouts from a real 3-of-4 multisig wallet (monerod regtest, four guar
   it("a guardian restarted in the middle of the signing rounds resumes its part; the user is paid exactly once", async () => {
     const dep = await f.deposit(parseXmr("1"));
     const pay = parseXmr("0.2");
+    // The earlier cases' payouts to this wallet must be in `before` (refresh first).
+    await user.refresh();
     const before = (await user.getBalance()).balance;
     const tx = f.payoutTx(dep, parseXmr("1"), pay);
     expect(f.block([], [tx]).events[0]!.status.state).toBe("accepted");

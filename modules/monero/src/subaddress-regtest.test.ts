@@ -13,7 +13,7 @@ import { NodeSigner, sha256 } from "@conclave/core-server";
 import { startMoneroFederation } from "@conclave/guardiand";
 import type { MoneroFederation } from "@conclave/guardiand";
 import { buildTransaction, coinOutput } from "@conclave/module-dummy";
-import { parseXmr } from "@conclave/monero";
+import { MoneroRpcError, parseXmr } from "@conclave/monero";
 import { nodeWallets } from "@conclave/wallet/node";
 import type { SubaddressDepositProgress, Wallet } from "@conclave/wallet/node";
 import { SubaddressViewSchema } from "./api.js";
@@ -94,7 +94,17 @@ describe("subaddress deposits (real monerod, the ceremony's 3-of-4 multisig, 4 g
     expect(aliceAddress.index).not.toBe(bobAddress.index);
     expect(aliceAddress.address).not.toBe(federation().address);
     for (const w of federation().guardianWallets) {
-      const got = await w.getAddress({ addressIndices: [aliceAddress.index, bobAddress.index] });
+      // t guardians agreed on the addresses; the last one may still be creating them in its wallet.
+      const deadline = Date.now() + 30_000;
+      let got: Awaited<ReturnType<typeof w.getAddress>> | undefined;
+      while (!got) {
+        try {
+          got = await w.getAddress({ addressIndices: [aliceAddress.index, bobAddress.index] });
+        } catch (e) {
+          if (!(e instanceof MoneroRpcError && e.rpcCode === -15) || Date.now() > deadline) throw e;
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      }
       expect(got.addresses.map((a) => a.address)).toEqual([aliceAddress.address, bobAddress.address]);
       expect((await w.validateAddress({ address: aliceAddress.address })).subaddress).toBe(true);
     }
