@@ -19,7 +19,7 @@
 // disjoint outputs (check_tx_key with the primary address does not see subaddress outputs, measured),
 // so one output is never credited twice and a transaction paying two users' subaddresses credits each.
 //
-// Keys in the module's key space (after state.ts's 0x01..0x08, payouts.ts's 0x09..0x11, 0x1f):
+// Keys in the module's key space (after state.ts's 0x01..0x08, 0x12, 0x13 and 0x1f, payouts.ts's 0x09..0x11):
 //   0x20 | claimKey (32)                      -> index u32 | requestedBy u16 | assignedAt u64
 //   0x21 | index u32                          -> claimKey (32)
 //   0x22                                      -> assigned count u32
