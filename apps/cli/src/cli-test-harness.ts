@@ -22,12 +22,21 @@ export interface CliRunOptions {
 }
 
 export function runConclave(args: readonly string[], options: CliRunOptions = {}): Promise<CliRun> {
+  return runTsScript(MAIN, args, options);
+}
+
+/** Any TypeScript entry point of the repository run the same way (`npm run demo:pay` is one). */
+export function runTsScript(
+  script: string,
+  args: readonly string[],
+  options: CliRunOptions = {},
+): Promise<CliRun> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (v !== undefined && k !== "CONCLAVE_WALLET_DIR" && k !== "CONCLAVE_MNEMONIC") env[k] = v;
   }
   Object.assign(env, options.env ?? {});
-  const child = spawn(process.execPath, ["--import", "tsx", MAIN, ...args], {
+  const child = spawn(process.execPath, ["--import", "tsx", script, ...args], {
     cwd: REPO_ROOT,
     env,
     stdio: ["pipe", "pipe", "pipe"],

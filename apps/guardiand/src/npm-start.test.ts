@@ -13,7 +13,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WalletRpc, parseXmr } from "@conclave/monero";
-import { runConclave } from "../../cli/src/cli-test-harness.js";
+import { runConclave, runTsScript } from "../../cli/src/cli-test-harness.js";
 import type { CliRun } from "../../cli/src/cli-test-harness.js";
 
 const SRC = dirname(fileURLToPath(import.meta.url));
@@ -53,22 +53,7 @@ async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<
 }
 
 function tsx(script: string, args: readonly string[], timeoutMs = 120_000): Promise<CliRun> {
-  const child = spawn(process.execPath, ["--import", "tsx", join(SRC, script), ...args], {
-    cwd: REPO_ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (c: Buffer) => (stdout += c.toString("utf8")));
-  child.stderr.on("data", (c: Buffer) => (stderr += c.toString("utf8")));
-  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-  return new Promise((resolve, reject) => {
-    child.once("error", reject);
-    child.once("close", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
+  return runTsScript(join(SRC, script), args, { timeoutMs });
 }
 
 function json<T>(r: CliRun): T {

@@ -24,6 +24,7 @@ import {
 } from "@conclave/monero";
 import { fromHex, toHex } from "@conclave/core-common";
 import type { PayoutDuty } from "./payouts.js";
+import { PollLoop } from "./poll-loop.js";
 
 /** What the payout signer needs from this guardian's wallet-rpc (the multisig wallet) and monerod. */
 export interface PayoutWallet {
@@ -144,23 +145,32 @@ const RESULTS_MAX = 64;
 export class PayoutSigner {
   private duty: PayoutDuty | undefined;
   private readonly results = new Map<string, PayoutResult>();
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = true;
-  private failures = 0;
+  private readonly loop: PollLoop;
 
-  constructor(private readonly options: PayoutSignerOptions) {}
-
-  start(): void {
-    this.stopped = false;
-    this.schedule(0);
+  constructor(private readonly options: PayoutSignerOptions) {
+    this.loop = new PollLoop(() => this.work(), {
+      pollMs: options.pollMs,
+      backoffExponentMax: 8,
+      backoffMaxMs: 30_000,
+      onFailure: (e, failures, retryInMs) => {
+        // Logged at 1, 2, 4, 8, ... failures in a row.
+        if ((failures & (failures - 1)) === 0)
+          options.log("payout_step_failed", {
+            duty: this.duty ? dutyKey(this.duty) : undefined,
+            error: e instanceof Error ? e.message : String(e),
+            failures,
+            retryInMs,
+          });
+      },
+    });
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.running;
+  start(): void {
+    this.loop.start();
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** What the consensus state says this guardian must do now (undefined: nothing). */
@@ -268,29 +278,5 @@ export class PayoutSigner {
         return { kind: "seen", txHeight: at, txKey: fromHex(txKey) };
       }
     }
-  }
-
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.work().then(
-        () => {
-          this.failures = 0;
-          this.schedule(this.options.pollMs);
-        },
-        (e: unknown) => {
-          this.failures++;
-          const delay = Math.min(this.options.pollMs * 2 ** Math.min(this.failures, 8), 30_000);
-          if ((this.failures & (this.failures - 1)) === 0)
-            this.options.log("payout_step_failed", {
-              duty: this.duty ? dutyKey(this.duty) : undefined,
-              error: e instanceof Error ? e.message : String(e),
-              failures: this.failures,
-              retryInMs: delay,
-            });
-          this.schedule(delay);
-        },
-      );
-    }, ms);
   }
 }

@@ -49,6 +49,7 @@ import {
   payoutFee,
 } from "./payout-common.js";
 import type { PayoutItem, PayoutOutcome } from "./payout-common.js";
+import { moduleKey } from "./state.js";
 
 const K_PAYOUT = 0x09;
 const K_OUTPOINT = 0x0a;
@@ -106,17 +107,7 @@ export interface BatchRecord {
   readonly accused: readonly number[];
 }
 
-const key = (...parts: (number | Uint8Array | { u16: number } | { u32: number } | { u64: number })[]) => {
-  const w = new Writer();
-  for (const p of parts) {
-    if (typeof p === "number") w.u8(p);
-    else if (p instanceof Uint8Array) w.raw(p);
-    else if ("u16" in p) w.u16(p.u16);
-    else if ("u32" in p) w.u32(p.u32);
-    else w.u64(p.u64);
-  }
-  return w.finish();
-};
+const key = moduleKey;
 
 function encodePayout(p: PayoutRecord): Uint8Array {
   const addr = new TextEncoder().encode(p.address);

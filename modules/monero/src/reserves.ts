@@ -19,6 +19,7 @@
 // wallet, and wallet-rpc says `multisig_import_needed` when it knows its view is incomplete: that
 // is reported with the figures. A shortfall is logged once when it appears and once when it clears.
 import { WalletRpc } from "@conclave/monero";
+import { PollLoop } from "./poll-loop.js";
 
 /** The wallet's figures at one moment. */
 export interface WalletReserves {
@@ -56,9 +57,12 @@ export class RpcReservesSource implements ReservesSource {
   async read(): Promise<WalletReserves> {
     await this.wallet.refresh();
     const outputs = await this.wallet.incomingTransfers({ transferType: "available" });
-    const transfers = await this.wallet.getTransfers({ out: true, pending: true });
-    const mined = new Set(transfers.out.map((t) => t.txid));
-    const pendingOutgoing = transfers.pending.filter((t) => !mined.has(t.txid)).length;
+    // Only the pending ones are looked up (not the whole outgoing history, which grows with every payout).
+    let pendingOutgoing = 0;
+    for (const t of (await this.wallet.getTransfers({ pending: true })).pending) {
+      const mined = (await this.wallet.getTransferByTxid(t.txid)).some((e) => e.type === "out");
+      if (!mined) pendingOutgoing++;
+    }
     const b = await this.wallet.getBalance();
     const height = await this.wallet.getHeight();
     let balance = 0n;
@@ -166,23 +170,25 @@ export class ReservesMonitor {
   private snapshot: (WalletReserves & { readonly checkedAtMs: number }) | undefined;
   private lastError: string | undefined;
   private lastJudged: "ok" | "short" | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = false;
   private readonly now: () => number;
+  /** poll() never throws, so the loop never backs off. */
+  private readonly loop: PollLoop;
 
   constructor(private readonly options: ReservesMonitorOptions) {
     this.now = options.now ?? Date.now;
+    this.loop = new PollLoop(() => this.poll(), {
+      pollMs: options.pollMs,
+      backoffExponentMax: 0,
+      backoffMaxMs: options.pollMs,
+    });
   }
 
   start(): void {
-    this.schedule(0);
+    this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** One read and comparison (tests call it directly). Never throws. */
@@ -217,16 +223,5 @@ export class ReservesMonitor {
     if (r.state === "short") this.options.log("reserves_short", fields);
     else this.options.log(this.lastJudged === "short" ? "reserves_recovered" : "reserves_ok", fields);
     this.lastJudged = r.state;
-  }
-
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.poll().finally(() => {
-        this.running = undefined;
-        this.schedule(this.options.pollMs);
-      });
-    }, ms);
-    this.timer.unref?.();
   }
 }

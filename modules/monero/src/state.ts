@@ -70,16 +70,20 @@ export interface DepositRecord {
   readonly refusedCount: number;
 }
 
-const bytesKey = (...parts: (number | Uint8Array | { u16: number } | { u64: number })[]): Uint8Array => {
+/** A key in the module's key space: a number is one byte, bytes go as they are, the rest big-endian. */
+export type KeyPart = number | Uint8Array | { u16: number } | { u32: number } | { u64: number };
+
+export function moduleKey(...parts: KeyPart[]): Uint8Array {
   const w = new Writer();
   for (const p of parts) {
     if (typeof p === "number") w.u8(p);
     else if (p instanceof Uint8Array) w.raw(p);
     else if ("u16" in p) w.u16(p.u16);
+    else if ("u32" in p) w.u32(p.u32);
     else w.u64(p.u64);
   }
   return w.finish();
-};
+}
 
 export function encodeVerdict(v: Verdict): Uint8Array {
   const w = new Writer();
@@ -158,7 +162,7 @@ export class MoneroState {
   constructor(private readonly db: ReadTx) {}
 
   reportedHeight(guardian: number): number | undefined {
-    const v = this.db.get(bytesKey(K_HEIGHT, { u16: guardian }));
+    const v = this.db.get(moduleKey(K_HEIGHT, { u16: guardian }));
     return v ? new Reader(v).u64() : undefined;
   }
 
@@ -173,7 +177,7 @@ export class MoneroState {
 
   /** The latest fee rate (piconero per byte) guardian g reported. */
   reportedFeeRate(guardian: number): number | undefined {
-    const v = this.db.get(bytesKey(K_FEE_REPORT, { u16: guardian }));
+    const v = this.db.get(moduleKey(K_FEE_REPORT, { u16: guardian }));
     return v ? new Reader(v).u64() : undefined;
   }
 
@@ -188,12 +192,12 @@ export class MoneroState {
   }
 
   deposit(txid: Uint8Array): DepositRecord | undefined {
-    const v = this.db.get(bytesKey(K_DEPOSIT, txid));
+    const v = this.db.get(moduleKey(K_DEPOSIT, txid));
     return v ? decodeRecord(v) : undefined;
   }
 
   attestations(txid: Uint8Array): { guardian: number; verdict: Verdict }[] {
-    const prefix = bytesKey(K_ATTEST, txid);
+    const prefix = moduleKey(K_ATTEST, txid);
     const out: { guardian: number; verdict: Verdict }[] = [];
     for (const [k, v] of this.db.scan(prefix)) {
       out.push({ guardian: new Reader(k.subarray(prefix.length)).u16(), verdict: decodeVerdict(v) });
@@ -202,13 +206,13 @@ export class MoneroState {
   }
 
   attestation(txid: Uint8Array, guardian: number): Verdict | undefined {
-    const v = this.db.get(bytesKey(K_ATTEST, txid, { u16: guardian }));
+    const v = this.db.get(moduleKey(K_ATTEST, txid, { u16: guardian }));
     return v ? decodeVerdict(v) : undefined;
   }
 
   refusedClaims(txid: Uint8Array): { claimKey: Uint8Array; guardian: number; reason: RefusalReason }[] {
     const out: { claimKey: Uint8Array; guardian: number; reason: RefusalReason }[] = [];
-    for (const [, v] of this.db.scan(bytesKey(K_REFUSED, txid))) {
+    for (const [, v] of this.db.scan(moduleKey(K_REFUSED, txid))) {
       const r = new Reader(v);
       const claimKey = r.fixed(32);
       const guardian = r.u16();
@@ -220,7 +224,7 @@ export class MoneroState {
 
   /** Open claims, in key order (by proposer, then txid); `proposer` narrows to one guardian's. */
   *openClaims(proposer?: number): Iterable<{ proposer: number; txid: Uint8Array }> {
-    const prefix = proposer === undefined ? Uint8Array.of(K_OPEN) : bytesKey(K_OPEN, { u16: proposer });
+    const prefix = proposer === undefined ? Uint8Array.of(K_OPEN) : moduleKey(K_OPEN, { u16: proposer });
     for (const [k] of this.db.scan(prefix)) {
       const r = new Reader(k.subarray(1));
       yield { proposer: r.u16(), txid: r.fixed(32) };
@@ -262,7 +266,7 @@ export class MoneroStateWriter extends MoneroState {
   }
 
   setReportedHeight(guardian: number, height: number): void {
-    this.w.put(bytesKey(K_HEIGHT, { u16: guardian }), new Writer().u64(height).finish());
+    this.w.put(moduleKey(K_HEIGHT, { u16: guardian }), new Writer().u64(height).finish());
   }
 
   setAgreedHeight(height: number): void {
@@ -270,7 +274,7 @@ export class MoneroStateWriter extends MoneroState {
   }
 
   setReportedFeeRate(guardian: number, perByte: number): void {
-    this.w.put(bytesKey(K_FEE_REPORT, { u16: guardian }), new Writer().u64(perByte).finish());
+    this.w.put(moduleKey(K_FEE_REPORT, { u16: guardian }), new Writer().u64(perByte).finish());
   }
 
   setAgreedFeeRate(perByte: number): void {
@@ -287,7 +291,7 @@ export class MoneroStateWriter extends MoneroState {
         Uint8Array.of(K_CREDITED),
         new Writer().u64big(this.creditedOutstanding() - was + now).finish(),
       );
-    this.w.put(bytesKey(K_DEPOSIT, txid), encodeRecord(d));
+    this.w.put(moduleKey(K_DEPOSIT, txid), encodeRecord(d));
   }
 
   /** Moves Σ credited-and-unspent by `delta` (subaddress deposits keep it here too: subaddresses.ts). */
@@ -296,11 +300,11 @@ export class MoneroStateWriter extends MoneroState {
   }
 
   putAttestation(txid: Uint8Array, guardian: number, v: Verdict): void {
-    this.w.put(bytesKey(K_ATTEST, txid, { u16: guardian }), encodeVerdict(v));
+    this.w.put(moduleKey(K_ATTEST, txid, { u16: guardian }), encodeVerdict(v));
   }
 
   clearAttestations(txid: Uint8Array): void {
-    for (const [k] of [...this.w.scan(bytesKey(K_ATTEST, txid))]) this.w.delete(k);
+    for (const [k] of [...this.w.scan(moduleKey(K_ATTEST, txid))]) this.w.delete(k);
   }
 
   addRefusedClaim(
@@ -311,28 +315,28 @@ export class MoneroStateWriter extends MoneroState {
     reason: RefusalReason,
   ): void {
     this.w.put(
-      bytesKey(K_REFUSED, txid, { u16: index }),
+      moduleKey(K_REFUSED, txid, { u16: index }),
       new Writer().fixed(claimKey, 32).u16(guardian).u8(REFUSAL_CODES[reason]).finish(),
     );
   }
 
   setOpen(proposer: number, txid: Uint8Array, open: boolean): void {
-    const key = bytesKey(K_OPEN, { u16: proposer }, txid);
+    const key = moduleKey(K_OPEN, { u16: proposer }, txid);
     if (open) this.w.put(key, new Uint8Array());
     else this.w.delete(key);
   }
 
   setClosed(closedAt: number, txid: Uint8Array, closed: boolean): void {
-    const key = bytesKey(K_CLOSED, { u64: closedAt }, txid);
+    const key = moduleKey(K_CLOSED, { u64: closedAt }, txid);
     if (closed) this.w.put(key, new Uint8Array());
     else this.w.delete(key);
   }
 
   /** Forgets a closed claim entirely (its record, attestations and refusals). */
   prune(txid: Uint8Array, closedAt: number): void {
-    this.w.delete(bytesKey(K_DEPOSIT, txid));
+    this.w.delete(moduleKey(K_DEPOSIT, txid));
     this.clearAttestations(txid);
-    for (const [k] of [...this.w.scan(bytesKey(K_REFUSED, txid))]) this.w.delete(k);
+    for (const [k] of [...this.w.scan(moduleKey(K_REFUSED, txid))]) this.w.delete(k);
     this.setClosed(closedAt, txid, false);
   }
 

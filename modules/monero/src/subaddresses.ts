@@ -34,7 +34,7 @@ import type { InputMeta, ModuleResult, ReadTx, WriteTx } from "@conclave/core-se
 import { NodeVerifier, fail, ok } from "@conclave/core-server";
 import { confirmationsAt, isEd25519PublicKey, subaddressRequestMessage } from "./common.js";
 import type { MoneroConfig } from "./common.js";
-import { MoneroState, MoneroStateWriter } from "./state.js";
+import { MoneroState, MoneroStateWriter, moduleKey } from "./state.js";
 
 const K_BY_KEY = 0x20;
 const K_BY_INDEX = 0x21;
@@ -74,17 +74,7 @@ export interface SubaddressBinding {
   readonly assignedAt: number;
 }
 
-const key = (...parts: (number | Uint8Array | { u16: number } | { u32: number } | { u64: number })[]) => {
-  const w = new Writer();
-  for (const p of parts) {
-    if (typeof p === "number") w.u8(p);
-    else if (p instanceof Uint8Array) w.raw(p);
-    else if ("u16" in p) w.u16(p.u16);
-    else if ("u32" in p) w.u32(p.u32);
-    else w.u64(p.u64);
-  }
-  return w.finish();
-};
+const key = moduleKey;
 
 function encodeSubDeposit(d: SubDeposit): Uint8Array {
   return new Writer().u8(STATE_CODES[d.state]).u64big(d.amount).u64(d.txHeight).u64(d.firstAt).finish();

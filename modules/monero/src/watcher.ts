@@ -31,6 +31,7 @@ import {
 import { outProofText } from "@conclave/monero/tx-proof";
 import { FEE_PER_BYTE_MAX, isWellFormedClaimProof } from "./common.js";
 import type { Verdict } from "./common.js";
+import { PollLoop } from "./poll-loop.js";
 
 /** What the watcher needs from the chain: this guardian's own monerod and wallet-rpc. */
 export interface ChainSource {
@@ -235,10 +236,9 @@ export class ChainWatcher {
   /** Subaddress deposits (undefined without a SubaddressSource). */
   readonly subaddresses: SubaddressWatcher | undefined;
   private readonly work = new Map<string, Work>();
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  private readonly loop: PollLoop;
+  /** Set by stop(): a poll in flight gives up between claims. */
   private stopped = false;
-  private failures = 0;
   private feeRateRefused = false;
   /** Claims checked least recently first. */
   private cursor = 0;
@@ -250,25 +250,26 @@ export class ChainWatcher {
     this.subaddresses = options.subaddresses
       ? new SubaddressWatcher(options.subaddresses, options.confirmations, options.depositMin, options.log)
       : undefined;
+    this.loop = new PollLoop(() => this.poll(), {
+      pollMs: options.pollMs,
+      backoffExponentMax: 16,
+      backoffMaxMs: options.backoffMaxMs ?? 60_000,
+      stopWaitMs: STOP_WAIT_MS,
+      onRecovered: (after) => options.log("rpc_recovered", { after }),
+      onFailure: (e, failures, retryInMs) =>
+        options.log("rpc_failed", { error: e instanceof Error ? e.message : String(e), failures, retryInMs }),
+    });
   }
 
   start(): void {
     this.stopped = false;
-    this.schedule(0);
+    this.loop.start();
   }
 
   /** Stops polling; waits for a poll in flight at most STOP_WAIT_MS (a hung node must not hold up a shutdown). */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    let timer: NodeJS.Timeout | undefined;
-    const bound = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, STOP_WAIT_MS);
-      timer.unref();
-    });
-    await Promise.race([this.running, bound]);
-    clearTimeout(timer);
+    await this.loop.stop();
   }
 
   /**
@@ -384,32 +385,6 @@ export class ChainWatcher {
       height,
     });
     return true;
-  }
-
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.poll().then(
-        () => {
-          if (this.failures > 0) this.options.log("rpc_recovered", { after: this.failures });
-          this.failures = 0;
-          this.schedule(this.options.pollMs);
-        },
-        (e: unknown) => {
-          this.failures++;
-          const delay = Math.min(
-            this.options.pollMs * 2 ** Math.min(this.failures, 16),
-            this.options.backoffMaxMs ?? 60_000,
-          );
-          this.options.log("rpc_failed", {
-            error: e instanceof Error ? e.message : String(e),
-            failures: this.failures,
-            retryInMs: delay,
-          });
-          this.schedule(delay);
-        },
-      );
-    }, ms);
   }
 }
 

@@ -1520,20 +1520,18 @@ export class Wallet implements WalletApi {
     }
   }
 
-  withdrawals(options: { readonly refresh?: boolean } = {}): Promise<WithdrawalInfo[]> {
-    return (async () => {
-      if (options.refresh) {
-        const client = await this.client();
-        for (const w of await this.withdrawalRecords()) {
-          if (w.state === "confirmed") continue;
-          // Not accepted yet (its operation is pending: resume() resubmits it): nothing to ask.
-          if (w.state === "submitting" && (await this.db.get(P_OP + w.txid))) continue;
-          const outcome = await this.payoutView(client, w.txid, w.output);
-          if (outcome) await this.noteWithdrawal(w.txid, outcome);
-        }
+  async withdrawals(options: { readonly refresh?: boolean } = {}): Promise<WithdrawalInfo[]> {
+    if (options.refresh) {
+      const client = await this.client();
+      for (const w of await this.withdrawalRecords()) {
+        if (w.state === "confirmed") continue;
+        // Not accepted yet (its operation is pending: resume() resubmits it): nothing to ask.
+        if (w.state === "submitting" && (await this.db.get(P_OP + w.txid))) continue;
+        const outcome = await this.payoutView(client, w.txid, w.output);
+        if (outcome) await this.noteWithdrawal(w.txid, outcome);
       }
-      return (await this.withdrawalRecords()).map(withdrawalInfoOf);
-    })();
+    }
+    return (await this.withdrawalRecords()).map(withdrawalInfoOf);
   }
 
   private async withdrawalRecords(): Promise<WithdrawalRecord[]> {
