@@ -20,6 +20,12 @@ export interface ConsensusLimits {
   readonly itemsQueuedMax: number;
   /** Messages buffered per peer for heights above ours. */
   readonly futureMessagesPerPeerMax: number;
+  /**
+   * Bytes buffered per peer for heights above ours. At least one proposal of the largest valid
+   * block must fit (validateConsensusConfig checks it), so an honest proposer one height ahead of
+   * us is always heard; a Byzantine one gets no more memory than this out of us.
+   */
+  readonly futureBytesPerPeerMax: number;
   /** How many heights above ours we buffer at all. */
   readonly futureHeightsMax: number;
   /** Rounds above ours for which votes are stored; higher rounds only count for round skipping. */
@@ -28,6 +34,16 @@ export interface ConsensusLimits {
   readonly decisionsPerCatchUpMax: number;
   /** Signed sessions sent to a lagging peer per catch-up reply. */
   readonly sessionsPerCatchUpMax: number;
+  /**
+   * Bytes of one catch-up reply. Checked before each message is read from the store; the first
+   * message of a reply is always sent (it is at most messageBytesMax), so catch-up never stalls.
+   */
+  readonly bytesPerCatchUpMax: number;
+  /**
+   * Signed catch-up messages (decisions, signed sessions) kept ready to send, so that a peer asking
+   * again and again for the same history costs no store reads, encoding or signing.
+   */
+  readonly catchUpCacheBytesMax: number;
   /** Signature verifications remembered (by digest) to skip re-verifying relayed bundles. */
   readonly verifiedCacheEntriesMax: number;
 }
@@ -74,10 +90,14 @@ export const DEFAULT_LIMITS: ConsensusLimits = {
   bundlesPerOriginPerBlockMax: 2,
   itemsQueuedMax: 100_000,
   futureMessagesPerPeerMax: 512,
+  // Above blockBytesMax at N = 64 (8.4 MB), so one largest honest proposal always fits.
+  futureBytesPerPeerMax: 16 * 1024 * 1024,
   futureHeightsMax: 4,
   roundsAheadMax: 16,
   decisionsPerCatchUpMax: 64,
   sessionsPerCatchUpMax: 4,
+  bytesPerCatchUpMax: 8 * 1024 * 1024,
+  catchUpCacheBytesMax: 32 * 1024 * 1024,
   verifiedCacheEntriesMax: 8192,
 };
 
@@ -101,6 +121,18 @@ export function quorumThreshold(n: number): number {
   return n - faultTolerance(n);
 }
 
+/**
+ * The largest block decodeBlock accepts: n * bundlesPerOriginPerBlockMax bundle envelopes of at most
+ * bundleBytesMax, each with a u32 length, after height u64 | prevBlockId | count u32. A proposal
+ * carrying a larger block can never be valid, whoever signed it.
+ */
+export function blockBytesMax(n: number, limits: ConsensusLimits): number {
+  return 8 + 32 + 4 + n * limits.bundlesPerOriginPerBlockMax * (4 + limits.bundleBytesMax);
+}
+
+/** Envelope bytes around a proposal's block: header, height, rounds, length prefix, signature. */
+export const PROPOSAL_OVERHEAD_BYTES = 4 + 8 + 4 + 4 + 4 + 64;
+
 export function validateConsensusConfig(config: ConsensusConfig): void {
   const n = config.publicKeys.length;
   if (n < 1 || n > 64) throw new RangeError(`a federation has 1..64 guardians, not ${n}`);
@@ -119,4 +151,10 @@ export function validateConsensusConfig(config: ConsensusConfig): void {
     );
   }
   if (l.itemBytesMax + 16 > l.bundleBytesMax) throw new RangeError("bundleBytesMax must hold one item");
+  const proposalBytesWorst = blockBytesMax(n, l) + PROPOSAL_OVERHEAD_BYTES;
+  if (l.futureBytesPerPeerMax < proposalBytesWorst) {
+    throw new RangeError(
+      `futureBytesPerPeerMax ${l.futureBytesPerPeerMax} cannot hold a proposal of ${proposalBytesWorst} bytes`,
+    );
+  }
 }

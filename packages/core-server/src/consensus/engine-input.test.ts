@@ -45,7 +45,10 @@ describe("consensus engine input validation", () => {
       e.receive(1, copy, 1);
     }
     const c = e.counters;
-    expect(c.malformed + c.badSignature + c.unexpected).toBe(valid.length * 8);
+    // A flipped bit in the height that lands beyond futureHeightsMax is dropped as "future" before
+    // its signature is checked; every other flip fails decoding, the link check or the signature.
+    expect(c.malformed + c.badSignature + c.unexpected + c.future).toBe(valid.length * 8);
+    expect(e.futureBuffered(1).messages).toBe(0);
     expect(e.drainOutput().evidence).toHaveLength(0);
   });
 

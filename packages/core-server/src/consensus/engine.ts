@@ -8,7 +8,7 @@
 // a socket, the disk or a random source: `now` is passed in, signing is deterministic Ed25519.
 import { bytesEqual, toHex } from "@conclave/core-common";
 import type { Hash, Signer, Verifier } from "@conclave/core-common";
-import { quorumThreshold, faultTolerance, validateConsensusConfig } from "./config.js";
+import { blockBytesMax, faultTolerance, quorumThreshold, validateConsensusConfig } from "./config.js";
 import type { ConsensusConfig } from "./config.js";
 import {
   MessageType,
@@ -114,6 +114,33 @@ class VoteSet {
   }
 }
 
+/** A message for a height above ours, kept until we reach that height. */
+interface FutureMessage {
+  readonly height: number;
+  readonly envelope: Envelope;
+  readonly bytes: Uint8Array;
+}
+
+/**
+ * One peer's future messages, bounded in count (futureMessagesPerPeerMax) and bytes
+ * (futureBytesPerPeerMax). `signatures` refuses byte-identical copies (rebroadcasts; Ed25519 is
+ * deterministic, so one message has one signature); `proposals` keeps one proposal per slot, and
+ * `accused` the slots for which a second, conflicting proposal was already reported.
+ */
+interface FutureBuffer {
+  messages: FutureMessage[];
+  bytes: number;
+  readonly signatures: Set<string>;
+  readonly proposals: Map<string, FutureMessage>;
+  readonly accused: Set<string>;
+}
+
+function emptyFutureBuffer(): FutureBuffer {
+  return { messages: [], bytes: 0, signatures: new Set(), proposals: new Map(), accused: new Set() };
+}
+
+const slotKey = (height: number, round: number): string => `${height}/${round}`;
+
 interface Timer {
   readonly deadline: number;
   readonly kind: "propose" | "prevote" | "precommit";
@@ -180,8 +207,8 @@ export class ConsensusEngine {
   private timers: Timer[] = [];
   private readonly validityCache = new Map<string, boolean>();
 
-  // Messages for heights above ours, per sender (bounded).
-  private readonly future: Map<number, { height: number; envelope: Envelope; bytes: Uint8Array }[]>;
+  // Messages for heights above ours, per sender, bounded in count and bytes per sender.
+  private readonly future = new Map<number, FutureBuffer>();
 
   // Bundles: pending per origin, keyed by seq; own queue and in-flight bundles.
   private readonly pending: Map<number, PendingBundle>[];
@@ -236,7 +263,6 @@ export class ConsensusEngine {
     this.sessionsSigned = chain.sessionsSigned;
     this.sessionBlockIds = [...restored.sessionBlockIds];
     this.maxRoundBySender = new Array<number>(this.n).fill(-1);
-    this.future = new Map();
     this.pending = Array.from({ length: this.n }, () => new Map<number, PendingBundle>());
 
     this.nextOwnSeq = this.originSeq[self]! + 1;
@@ -312,6 +338,12 @@ export class ConsensusEngine {
       originSeq: [...this.originSeq],
       sessionsSigned: this.sessionsSigned,
     };
+  }
+
+  /** What one peer has buffered for heights above ours (for metrics and tests). */
+  futureBuffered(peer: number): { readonly messages: number; readonly bytes: number } {
+    const b = this.future.get(peer);
+    return { messages: b?.messages.length ?? 0, bytes: b?.bytes ?? 0 };
   }
 
   /** The earliest instant at which tick() has work to do. */
@@ -418,7 +450,7 @@ export class ConsensusEngine {
           this.helpIfBehind(env.sender, b.vote.height);
           return true;
         }
-        if (b.vote.height !== this.height) return false;
+        if (b.vote.height > this.height) return this.refuseFuture(env, bytes, b.vote.height, b.vote.round);
         const set = (b.type === MessageType.Prevote ? this.prevotes : this.precommits).get(b.vote.round);
         const existing = set?.bySender.get(env.sender);
         if (existing && bytesEqual(existing.envelope, bytes)) {
@@ -433,7 +465,10 @@ export class ConsensusEngine {
           this.helpIfBehind(env.sender, b.proposal.height);
           return true;
         }
-        const existing = b.proposal.height === this.height ? this.proposals.get(b.proposal.round) : undefined;
+        if (b.proposal.height > this.height) {
+          return this.refuseFuture(env, bytes, b.proposal.height, b.proposal.round);
+        }
+        const existing = this.proposals.get(b.proposal.round);
         if (existing && bytesEqual(existing.envelope, bytes)) {
           this.drop("duplicate");
           return true;
@@ -666,23 +701,114 @@ export class ConsensusEngine {
     this.send(peer, this.envelope({ type: MessageType.Status, status: this.statusBody() }));
   }
 
-  private bufferFuture(env: Envelope, bytes: Uint8Array, h: number): void {
-    if (h > this.height + this.config.limits.futureHeightsMax) {
+  /**
+   * Admission of a message for a height above ours, decided before its signature is verified (the
+   * most expensive step) and before it takes any memory. True (and counted) when it is refused.
+   * Everything is keyed by the sender, which is the link it came on (relayed envelopes are refused
+   * for future heights), so one peer can fill only its own budget.
+   */
+  private refuseFuture(env: Envelope, bytes: Uint8Array, height: number, round: number): boolean {
+    const limits = this.config.limits;
+    if (height > this.height + limits.futureHeightsMax) {
       this.drop("future");
       this.sendStatusTo(env.sender);
-      return;
+      return true;
     }
-    let list = this.future.get(env.sender);
-    if (!list) {
-      list = [];
-      this.future.set(env.sender, list);
+    const b = env.body;
+    if (b.type === MessageType.Proposal) {
+      // Only the slot's proposer may propose, and proposer() is a function of (height, round)
+      // alone, so a proposal from anyone else is useless now and later.
+      if (env.sender !== this.proposer(height, round)) {
+        this.drop("wrongProposer");
+        return true;
+      }
+      // A proposal for a round we would not store on reaching its height, or with a block larger
+      // than any valid one, would only take memory. (Votes of far rounds stay: they are small,
+      // and count for round skipping [L55].)
+      if (round > limits.roundsAheadMax) {
+        this.drop("future");
+        return true;
+      }
+      if (b.proposal.block.length > blockBytesMax(this.n, limits)) {
+        this.drop("invalidBlock");
+        return true;
+      }
     }
-    if (list.length >= this.config.limits.futureMessagesPerPeerMax) {
+    const buf = this.future.get(env.sender) ?? emptyFutureBuffer();
+    if (buf.signatures.has(toHex(env.signature))) {
+      this.drop("duplicate");
+      return true;
+    }
+    if (b.type === MessageType.Proposal) {
+      const slot = slotKey(height, round);
+      const first = buf.proposals.get(slot);
+      // One proposal per (peer, height, round) is buffered. A second one with another block is
+      // let through to signature verification once, to be reported as evidence (bufferFuture);
+      // anything else for the slot is refused here.
+      if (first !== undefined && (buf.accused.has(slot) || !this.conflicts(first, b.proposal.block))) {
+        this.drop("duplicate");
+        return true;
+      }
+      if (first !== undefined) return false;
+    }
+    if (buf.messages.length >= limits.futureMessagesPerPeerMax) {
       this.drop("futureBufferFull");
+      return true;
+    }
+    if (buf.bytes + bytes.length > limits.futureBytesPerPeerMax) {
+      this.drop("futureBytesFull");
+      return true;
+    }
+    return false;
+  }
+
+  private conflicts(first: FutureMessage, block: Uint8Array): boolean {
+    const b = first.envelope.body;
+    if (b.type !== MessageType.Proposal) throw new Error("a buffered proposal slot holds a vote (bug)");
+    return !bytesEqual(b.proposal.block, block);
+  }
+
+  /** Keeps a message admitted by refuseFuture (its signature is verified by now). */
+  private bufferFuture(env: Envelope, bytes: Uint8Array, h: number): void {
+    let buf = this.future.get(env.sender);
+    if (!buf) {
+      buf = emptyFutureBuffer();
+      this.future.set(env.sender, buf);
+    }
+    const b = env.body;
+    const first =
+      b.type === MessageType.Proposal ? buf.proposals.get(slotKey(h, b.proposal.round)) : undefined;
+    if (b.type === MessageType.Proposal && first !== undefined) {
+      buf.accused.add(slotKey(h, b.proposal.round));
+      this.counters.evidence++;
+      this.out.evidence.push({
+        kind: "equivocation",
+        sender: env.sender,
+        what: "proposal",
+        height: h,
+        round: b.proposal.round,
+        first: first.bytes,
+        second: bytes,
+      });
       return;
     }
-    list.push({ height: h, envelope: env, bytes });
+    const limits = this.config.limits;
+    if (
+      buf.messages.length >= limits.futureMessagesPerPeerMax ||
+      buf.bytes + bytes.length > limits.futureBytesPerPeerMax
+    ) {
+      throw new Error("a future message was buffered beyond its sender's budget (bug)");
+    }
+    this.addFuture(buf, { height: h, envelope: env, bytes });
     this.sendStatusTo(env.sender);
+  }
+
+  private addFuture(buf: FutureBuffer, m: FutureMessage): void {
+    buf.messages.push(m);
+    buf.bytes += m.bytes.length;
+    buf.signatures.add(toHex(m.envelope.signature));
+    const b = m.envelope.body;
+    if (b.type === MessageType.Proposal) buf.proposals.set(slotKey(m.height, b.proposal.round), m);
   }
 
   // ---------------------------------------------------------------- Tendermint rules
@@ -1024,11 +1150,14 @@ export class ConsensusEngine {
   }
 
   private replayFuture(): void {
-    const ready: { envelope: Envelope; bytes: Uint8Array }[] = [];
-    for (const [sender, list] of this.future) {
-      const keep = list.filter((m) => m.height > this.height);
-      for (const m of list) if (m.height === this.height) ready.push(m);
-      if (keep.length > 0) this.future.set(sender, keep);
+    const ready: FutureMessage[] = [];
+    for (const [sender, buf] of this.future) {
+      const keep = emptyFutureBuffer();
+      for (const m of buf.messages) {
+        if (m.height === this.height) ready.push(m);
+        else if (m.height > this.height) this.addFuture(keep, m);
+      }
+      if (keep.messages.length > 0) this.future.set(sender, keep);
       else this.future.delete(sender);
     }
     for (const m of ready) this.onConsensusMessage(m.envelope, m.bytes);

@@ -4,7 +4,7 @@
 // enforces the write-ahead rule: state is persisted before any message that depends on it leaves.
 import { ConsensusEngine } from "./engine.js";
 import type { EngineCrypto } from "./engine.js";
-import type { ConsensusConfig } from "./config.js";
+import type { ConsensusConfig, ConsensusLimits } from "./config.js";
 import { MessageType, encodeEnvelope } from "./messages.js";
 import type { ConsensusStore } from "./store.js";
 import type { CatchUpRequest, Commit, Evidence, SessionRecord } from "./types.js";
@@ -21,9 +21,76 @@ export interface ReplicaHooks {
   onBundled?(seq: number, items: readonly Uint8Array[]): void;
 }
 
+/**
+ * Signed catch-up messages by what they carry ("s<session>", "d<height>"), least recently used
+ * first, within a byte budget. A decided block and a signed session never change once stored, and
+ * signing is deterministic, so a cached envelope is exactly what signing again would produce.
+ * `null` remembers a session too large for one message (it travels as decisions).
+ */
+class CatchUpCache {
+  private readonly entries = new Map<string, Uint8Array | null>();
+  private bytes = 0;
+
+  constructor(private readonly bytesMax: number) {}
+
+  get(key: string): Uint8Array | null | undefined {
+    const v = this.entries.get(key);
+    if (v === undefined) return undefined;
+    this.entries.delete(key);
+    this.entries.set(key, v);
+    return v;
+  }
+
+  set(key: string, value: Uint8Array | null): void {
+    const cost = CatchUpCache.cost(value);
+    if (cost > this.bytesMax) return;
+    this.entries.set(key, value);
+    this.bytes += cost;
+    for (const [k, v] of this.entries) {
+      if (this.bytes <= this.bytesMax) break;
+      this.entries.delete(k);
+      this.bytes -= CatchUpCache.cost(v);
+    }
+  }
+
+  /** Bytes plus a fixed charge per entry, so that many small entries are bounded too. */
+  private static cost(value: Uint8Array | null): number {
+    return (value?.length ?? 0) + 64;
+  }
+}
+
+/** What one catch-up reply has used of its budget (ConsensusLimits: *PerCatchUpMax). */
+class ReplyBudget {
+  sessions = 0;
+  decisions = 0;
+  private bytes = 0;
+  private messages = 0;
+
+  constructor(private readonly limits: ConsensusLimits) {}
+
+  /** The first message always fits (it is at most messageBytesMax), so catch-up never stalls. */
+  fits(bytes: number): boolean {
+    return this.messages === 0 || this.bytes + bytes <= this.limits.bytesPerCatchUpMax;
+  }
+
+  spend(bytes: number): void {
+    this.messages++;
+    this.bytes += bytes;
+  }
+}
+
+type Served = "sent" | "tooLarge" | "unavailable" | "overBudget";
+
 export class Replica {
   readonly engine: ConsensusEngine;
-  readonly counters = { catchUpDecisionsSent: 0, catchUpSessionsSent: 0, persistBatches: 0 };
+  readonly counters = {
+    catchUpDecisionsSent: 0,
+    catchUpSessionsSent: 0,
+    /** Catch-up messages read from the store, encoded and signed (the rest came from the cache). */
+    catchUpMessagesSigned: 0,
+    persistBatches: 0,
+  };
+  private readonly catchUpCache: CatchUpCache;
 
   constructor(
     private readonly config: ConsensusConfig,
@@ -34,6 +101,7 @@ export class Replica {
     private readonly hooks: ReplicaHooks,
     now: number,
   ) {
+    this.catchUpCache = new CatchUpCache(config.limits.catchUpCacheBytesMax);
     const restored = store.load(config.publicKeys.length, self, config.heightsPerSession);
     this.engine = new ConsensusEngine(config, crypto, self, restored, now);
     this.flush();
@@ -81,62 +149,102 @@ export class Replica {
     for (const b of out.bundled) this.hooks.onBundled?.(b.seq, b.items);
   }
 
-  /** Answer a lagging peer from our store: signed sessions where we have them, else decisions. */
+  /**
+   * Answer a lagging peer from our store: signed sessions where we have them, else decisions. The
+   * engine asks at most once per peer per catchUpMs, whatever the peer claims; each reply stays
+   * within sessionsPerCatchUpMax, decisionsPerCatchUpMax and bytesPerCatchUpMax, checked before a
+   * message is signed; and a message signed once is served from the cache afterwards, so a peer
+   * repeating the same claim costs neither store reads nor signatures.
+   */
   private serveCatchUp(req: CatchUpRequest): void {
     const k = this.config.heightsPerSession;
     const limits = this.config.limits;
     const status = this.engine.status;
-    // Signatures for sessions whose blocks the peer already has.
-    let sent = 0;
+    const budget = new ReplyBudget(limits);
+    // Signatures for sessions whose blocks the peer already has. Every session looked at counts,
+    // sent or not, so a claim that reaches far back is not a loop over all our history.
     for (let s = req.sessionsSigned; s < status.sessionsSigned && (s + 1) * k <= req.height; s++) {
-      if (sent >= limits.sessionsPerCatchUpMax) return;
-      if (this.sendSession(req.peer, s)) sent++;
+      if (budget.sessions >= limits.sessionsPerCatchUpMax) return;
+      budget.sessions++;
+      if (this.serveSession(req.peer, s, budget) === "overBudget") return;
     }
     // Blocks the peer lacks.
     let height = req.height;
-    while (height < status.height && sent < limits.sessionsPerCatchUpMax) {
+    while (height < status.height && budget.sessions < limits.sessionsPerCatchUpMax) {
       const s = Math.floor(height / k);
-      if (!this.store.session(s) || !this.sendSession(req.peer, s)) break;
-      sent++;
+      budget.sessions++;
+      const served = this.serveSession(req.peer, s, budget);
+      if (served === "overBudget") return;
+      if (served !== "sent") break;
       height = (s + 1) * k;
     }
-    for (let i = 0; height < status.height && i < limits.decisionsPerCatchUpMax; i++, height++) {
-      const d = this.store.decided(height);
-      if (!d || d.certificate.length === 0) return;
-      this.net.send(
-        req.peer,
-        this.sign({
-          type: MessageType.Decision,
-          decision: { height, round: d.round, block: d.block, precommits: d.certificate },
-        }),
-      );
-      this.counters.catchUpDecisionsSent++;
+    for (; height < status.height && budget.decisions < limits.decisionsPerCatchUpMax; height++) {
+      budget.decisions++;
+      if (this.serveDecision(req.peer, height, budget) !== "sent") return;
     }
   }
 
-  private sendSession(peer: number, session: number): boolean {
-    const record = this.store.session(session);
-    if (!record) return false;
-    const k = this.config.heightsPerSession;
-    const blocks: Uint8Array[] = [];
-    let bytes = 0;
-    for (let h = session * k; h < (session + 1) * k; h++) {
-      const d = this.store.decided(h);
-      if (!d) return false;
-      bytes += d.block.length + 4;
-      blocks.push(d.block);
-    }
-    // A session too large for one message travels as decisions (which then have certificates).
-    if (bytes + 1024 + record.signatures.length * 66 > this.config.limits.messageBytesMax) return false;
-    this.net.send(
-      peer,
-      this.sign({
+  private serveSession(peer: number, session: number, budget: ReplyBudget): Served {
+    const key = `s${session}`;
+    let bytes = this.catchUpCache.get(key);
+    if (bytes === null) return "tooLarge";
+    if (bytes === undefined) {
+      const record = this.store.session(session);
+      if (!record) return "unavailable";
+      const k = this.config.heightsPerSession;
+      const blocks: Uint8Array[] = [];
+      let size = 1024 + record.signatures.length * 66;
+      for (let h = session * k; h < (session + 1) * k; h++) {
+        const d = this.store.decided(h);
+        if (!d) return "unavailable";
+        size += d.block.length + 4;
+        blocks.push(d.block);
+      }
+      // A session too large for one message travels as decisions (which then have certificates).
+      if (size > this.config.limits.messageBytesMax) {
+        this.catchUpCache.set(key, null);
+        return "tooLarge";
+      }
+      if (!budget.fits(size)) return "overBudget";
+      bytes = this.sign({
         type: MessageType.SignedSession,
         signedSession: { session, blocks, signatures: record.signatures },
-      }),
-    );
+      });
+      this.counters.catchUpMessagesSigned++;
+      this.catchUpCache.set(key, bytes);
+    } else if (!budget.fits(bytes.length)) {
+      return "overBudget";
+    }
+    budget.spend(bytes.length);
+    this.net.send(peer, bytes);
     this.counters.catchUpSessionsSent++;
-    return true;
+    return "sent";
+  }
+
+  private serveDecision(peer: number, height: number, budget: ReplyBudget): Served {
+    const key = `d${height}`;
+    let bytes = this.catchUpCache.get(key);
+    if (bytes === null) return "unavailable";
+    if (bytes === undefined) {
+      const d = this.store.decided(height);
+      // A block learned inside a signed session has no certificate of its own to send.
+      if (!d || d.certificate.length === 0) return "unavailable";
+      let size = 1024 + d.block.length;
+      for (const p of d.certificate) size += p.length + 4;
+      if (!budget.fits(size)) return "overBudget";
+      bytes = this.sign({
+        type: MessageType.Decision,
+        decision: { height, round: d.round, block: d.block, precommits: d.certificate },
+      });
+      this.counters.catchUpMessagesSigned++;
+      this.catchUpCache.set(key, bytes);
+    } else if (!budget.fits(bytes.length)) {
+      return "overBudget";
+    }
+    budget.spend(bytes.length);
+    this.net.send(peer, bytes);
+    this.counters.catchUpDecisionsSent++;
+    return "sent";
   }
 
   private sign(body: Parameters<ConsensusEngine["envelope"]>[0]): Uint8Array {

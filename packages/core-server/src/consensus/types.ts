@@ -150,6 +150,7 @@ export const DROP_REASONS = [
   "stale",
   "future",
   "futureBufferFull",
+  "futureBytesFull",
   "duplicate",
   "wrongProposer",
   "invalidBlock",
