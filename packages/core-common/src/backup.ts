@@ -13,8 +13,12 @@ import { Writer } from "./codec.js";
 import type { Hash } from "./crypto.js";
 import { utf8 } from "./bytes.js";
 
-/** Largest backup ciphertext a guardian stores (about 49,000 notes at the wallet's 85 bytes each). */
-export const BACKUP_CIPHERTEXT_BYTES_MAX = 4 * 1024 * 1024;
+/**
+ * Largest backup ciphertext a guardian stores: about 1,540 notes at the wallet's 85 bytes each, 24
+ * times the at most 64 notes (one per power of two) a combined wallet holds. Small on purpose: every
+ * byte of it is a byte anyone with a fresh key can make a guardian keep.
+ */
+export const BACKUP_CIPHERTEXT_BYTES_MAX = 128 * 1024;
 /** A POST /v1/backups body (or a GET answer): base64 of the largest ciphertext plus the envelope. */
 export const BACKUP_REQUEST_BYTES_MAX = Math.ceil((BACKUP_CIPHERTEXT_BYTES_MAX * 4) / 3) + 4096;
 

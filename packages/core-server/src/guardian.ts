@@ -20,7 +20,8 @@ import type { ServerModule } from "./federation/module.js";
 import { sealOpener } from "./federation/unseal.js";
 import type { TxStatus } from "./federation/processor.js";
 import type { StoreDurability } from "./storage/lmdb-consensus-store.js";
-import { BackupStore } from "./storage/backup-store.js";
+import { BackupStore, backupStorePath } from "./storage/backup-store.js";
+import type { BackupStoreLimits } from "./storage/backup-store.js";
 
 export const VERSION = "0.1.0";
 
@@ -46,6 +47,8 @@ export interface GuardianOptions {
   /** Per module instance id, this guardian's own settings for the module (guardian.local.json). */
   readonly moduleLocal?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
   readonly durability?: StoreDurability;
+  /** Client backups: kept in their own LMDB environment (DATA_DIR/client-backups). */
+  readonly backupLimits?: BackupStoreLimits;
   readonly log?: LogFn;
   /** How often module consensus proposals are polled. */
   readonly moduleProposalMs?: number;
@@ -159,7 +162,13 @@ export class Guardian implements GuardianBackend {
           }),
       },
     });
-    this.backups = new BackupStore(this.node.store.root, this.node.config.federationId, new NodeVerifier());
+    // Their own environment, not the consensus one: a flood of backups cannot fill or slow it.
+    this.backups = BackupStore.open(
+      backupStorePath(options.dataDir),
+      this.node.config.federationId,
+      new NodeVerifier(),
+      options.backupLimits,
+    );
     const n = this.node.config.publicKeys.length;
     this.node.store.onDecided = (decided, db) => {
       if (this.halted) throw new Error(`guardian halted: ${this.halted}`);
@@ -208,6 +217,7 @@ export class Guardian implements GuardianBackend {
     if (this.moduleTimer) clearInterval(this.moduleTimer);
     await Promise.all(this.processor.modules.map((m) => m.stop?.() ?? Promise.resolve()));
     await this.node.stop();
+    await this.backups.close();
   }
 
   /** Fedimint's rule: a guardian whose audit fails stops taking part, loudly, rather than go on. */

@@ -51,7 +51,7 @@ describe("encrypted backup", () => {
     expect(decodeSnapshot(other)).toBeUndefined();
   });
 
-  it("fits at least 12,000 notes under the guardians' 1 MiB ciphertext limit", () => {
-    expect(BACKUP_NOTES_MAX).toBeGreaterThanOrEqual(12_000);
+  it("fits at least 1,500 notes under the guardians' 128 KiB ciphertext limit", () => {
+    expect(BACKUP_NOTES_MAX).toBeGreaterThanOrEqual(1_500);
   });
 });

@@ -1,12 +1,24 @@
 // Client backups kept by this guardian (Fedimint's encrypted client backups): outside consensus,
-// in the guardian's own LMDB environment. Each guardian's copy is its own; a client uploads to all
-// and restores from whichever copies it can read.
+// in an LMDB environment of their own (its own file, its own growth), never in the consensus
+// database. Each guardian's copy is its own; a client uploads to all and restores from whichever
+// copies it can read.
 //
 // The record is opaque ciphertext signed by its owner's key (`id`): only the owner can replace it,
-// and only with a higher version. Storage is bounded in records and bytes, so that nobody can fill
-// the guardian's disk through this door (the API's rate limit bounds how fast one can try).
+// and only with a higher version. One record per key, at most BACKUP_CIPHERTEXT_BYTES_MAX
+// (core-common) each. Anyone can make keys, so the store is bounded in records and bytes and, when
+// full, makes room by evicting the least recently written records that have not been written for
+// `staleAfterMs`: a record its owner rewrites within that period is never evicted, however many
+// records others upload; a flood fills the store only for as long as its sender keeps rewriting
+// every one of its records (docs/federation-core.md, "Client backups").
+//
+//   records   id(32)                -> version u64 | writtenAtMs u64 | signature(64) | ciphertext
+//   byWrite   writtenAtMs u64 | id  -> (empty)      the eviction order
+//   meta      0x00                  -> records u32 | bytes u64
+import { join } from "node:path";
+import { open } from "lmdb";
 import type { Database, RootDatabase } from "lmdb";
 import {
+  BACKUP_CIPHERTEXT_BYTES_MAX,
   backupSigningBytes,
   fromHex,
   InvalidRequestError,
@@ -20,14 +32,24 @@ import { sha256 } from "../node-crypto.js";
 export interface BackupStoreLimits {
   /** Most backups (distinct ids) this guardian keeps. */
   readonly recordsMax: number;
-  /** Most ciphertext bytes kept over all backups. */
+  /** Most record bytes (ciphertext and a 80-byte header each) kept over all backups. */
   readonly bytesMax: number;
+  /** A record not rewritten for this long may be evicted to make room for another. */
+  readonly staleAfterMs: number;
 }
+
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 export const DEFAULT_BACKUP_STORE_LIMITS: BackupStoreLimits = {
   recordsMax: 1_000_000,
-  bytesMax: 8 * 1024 * 1024 * 1024,
+  bytesMax: 4 * 1024 * 1024 * 1024,
+  staleAfterMs: 180 * DAY_MS,
 };
+
+/** Where a guardian keeps its backup environment: a directory beside the consensus database's files. */
+export function backupStorePath(dataDir: string): string {
+  return join(dataDir, "client-backups");
+}
 
 /** 409: the guardian already holds this backup at the same or a higher version. */
 export class StaleBackupError extends ConclaveError {
@@ -41,43 +63,75 @@ export class StaleBackupError extends ConclaveError {
   }
 }
 
-const TOTALS_KEY = Buffer.from([0xff]);
+const TOTALS_KEY = Buffer.from([0]);
+// version u64 | writtenAtMs u64 | signature (64) | ciphertext
+const HEADER_BYTES = 8 + 8 + 64;
+const ID_BYTES = 32;
 
 export class BackupStore {
-  private readonly db: Database<Buffer, Buffer>;
-  private records = 0;
+  private readonly records: Database<Buffer, Buffer>;
+  private readonly byWrite: Database<Buffer, Buffer>;
+  private readonly meta: Database<Buffer, Buffer>;
+  private count = 0;
   private bytes = 0;
 
-  constructor(
-    root: RootDatabase<Buffer, string>,
+  /**
+   * Opens (creating it if needed) the store's own LMDB environment at `path`, a directory that
+   * must not be the consensus database's: filling this one cannot fill or slow that one.
+   */
+  static open(
+    path: string,
+    federationId: Uint8Array,
+    verifier: Verifier,
+    limits: BackupStoreLimits = DEFAULT_BACKUP_STORE_LIMITS,
+    now: () => number = Date.now,
+  ): BackupStore {
+    const env = open<Buffer, Buffer>({ path, encoding: "binary", keyEncoding: "binary", maxDbs: 4 });
+    return new BackupStore(env, federationId, verifier, limits, now);
+  }
+
+  private constructor(
+    private readonly env: RootDatabase<Buffer, Buffer>,
     private readonly federationId: Uint8Array,
     private readonly verifier: Verifier,
-    private readonly limits: BackupStoreLimits = DEFAULT_BACKUP_STORE_LIMITS,
+    private readonly limits: BackupStoreLimits,
+    private readonly now: () => number,
   ) {
-    this.db = root.openDB<Buffer, Buffer>({
-      name: "client-backups",
-      encoding: "binary",
-      keyEncoding: "binary",
-    });
-    const totals = this.db.get(TOTALS_KEY);
+    const binary = { encoding: "binary", keyEncoding: "binary" } as const;
+    this.records = env.openDB<Buffer, Buffer>({ name: "backups", ...binary });
+    this.byWrite = env.openDB<Buffer, Buffer>({ name: "backups-by-write", ...binary });
+    this.meta = env.openDB<Buffer, Buffer>({ name: "backups-meta", ...binary });
+    const totals = this.meta.get(TOTALS_KEY);
     if (totals) {
-      this.records = totals.readUInt32BE(0);
+      this.count = totals.readUInt32BE(0);
       this.bytes = Number(totals.readBigUInt64BE(4));
     }
   }
 
+  /** Records and record bytes held now. */
+  get usage(): { readonly records: number; readonly bytes: number } {
+    return { records: this.count, bytes: this.bytes };
+  }
+
   get(id: string): BackupRecord | undefined {
     if (!/^[0-9a-f]{64}$/.test(id)) return undefined;
-    const v = this.db.get(Buffer.from(id, "hex"));
+    const v = this.records.get(Buffer.from(id, "hex"));
     return v === undefined ? undefined : decodeRecord(id, v);
   }
 
-  /** Checks the owner's signature and the version, then stores durably before answering. */
+  /**
+   * Checks the owner's signature and the version, makes room by evicting stale records if the
+   * store is full, then stores durably before answering.
+   */
   async put(record: BackupRecord): Promise<BackupStored> {
     const id = fromHex(record.id);
     const ciphertext = new Uint8Array(Buffer.from(record.ciphertext, "base64"));
     if (Buffer.from(ciphertext).toString("base64") !== record.ciphertext)
       throw new InvalidRequestError("the backup ciphertext is not canonical base64");
+    if (ciphertext.length > BACKUP_CIPHERTEXT_BYTES_MAX)
+      throw new InvalidRequestError(
+        `a backup holds at most ${BACKUP_CIPHERTEXT_BYTES_MAX} bytes of ciphertext, this one ${ciphertext.length}`,
+      );
     const message = backupSigningBytes(sha256, this.federationId, id, record.version, ciphertext);
     if (!this.verifier.verify(id, message, fromHex(record.signature)))
       throw new InvalidRequestError(
@@ -85,36 +139,90 @@ export class BackupStore {
         { reason: "bad_signature" },
       );
     const key = Buffer.from(id);
-    await this.db.transaction(() => {
-      const old = this.db.get(key);
-      const oldBytes = old ? old.length - HEADER_BYTES : 0;
+    const writtenAt = Math.max(0, Math.floor(this.now()));
+    const value = encodeRecord(record.version, writtenAt, fromHex(record.signature), ciphertext);
+    await this.env.transaction(() => {
+      const old = this.records.get(key);
       if (old) {
         const stored = Number(old.readBigUInt64BE(0));
         if (stored >= record.version) throw new StaleBackupError(stored, record.version);
-      } else if (this.records >= this.limits.recordsMax)
-        throw new UnavailableError("this guardian stores no more new backups (record limit reached)");
-      const bytes = this.bytes - oldBytes + ciphertext.length;
-      if (bytes > this.limits.bytesMax)
-        throw new UnavailableError("this guardian stores no more backup bytes (limit reached)");
-      void this.db.put(key, encodeRecord(record.version, fromHex(record.signature), ciphertext));
-      this.records += old ? 0 : 1;
+      }
+      let count = this.count + (old ? 0 : 1);
+      let bytes = this.bytes - (old?.length ?? 0) + value.length;
+      if (count > this.limits.recordsMax || bytes > this.limits.bytesMax) {
+        const victims = this.staleVictims(key, writtenAt, count, bytes);
+        for (const v of victims) {
+          void this.records.remove(v.id);
+          void this.byWrite.remove(writeKey(v.writtenAt, v.id));
+          count -= 1;
+          bytes -= v.bytes;
+        }
+        if (count > this.limits.recordsMax || bytes > this.limits.bytesMax)
+          throw new UnavailableError(
+            "this guardian's backup storage is full of backups written recently; it frees room as they go unrefreshed. Your other guardians may have room: a backup needs t of them",
+            { staleAfterMs: this.limits.staleAfterMs },
+          );
+      }
+      if (old) void this.byWrite.remove(writeKey(Number(old.readBigUInt64BE(8)), key));
+      void this.records.put(key, value);
+      void this.byWrite.put(writeKey(writtenAt, key), Buffer.alloc(0));
+      this.count = count;
       this.bytes = bytes;
       const totals = Buffer.alloc(12);
-      totals.writeUInt32BE(this.records, 0);
-      totals.writeBigUInt64BE(BigInt(this.bytes), 4);
-      void this.db.put(TOTALS_KEY, totals);
+      totals.writeUInt32BE(count, 0);
+      totals.writeBigUInt64BE(BigInt(bytes), 4);
+      void this.meta.put(TOTALS_KEY, totals);
     });
     return { stored: true, version: record.version };
   }
+
+  /**
+   * The least recently written records not written for `staleAfterMs`, oldest first, until the
+   * store would fit (or none is left). Never the record being written.
+   */
+  private staleVictims(
+    key: Buffer,
+    now: number,
+    count: number,
+    bytes: number,
+  ): { id: Buffer; writtenAt: number; bytes: number }[] {
+    const victims: { id: Buffer; writtenAt: number; bytes: number }[] = [];
+    const end = writeKey(Math.max(0, now - this.limits.staleAfterMs), Buffer.alloc(0));
+    for (const k of this.byWrite.getKeys({ end })) {
+      if (count <= this.limits.recordsMax && bytes <= this.limits.bytesMax) break;
+      const victim = Buffer.from(k.subarray(8));
+      if (victim.length !== ID_BYTES || victim.equals(key)) continue;
+      const v = this.records.get(victim);
+      if (!v) continue;
+      victims.push({ id: victim, writtenAt: Number(k.readBigUInt64BE(0)), bytes: v.length });
+      count -= 1;
+      bytes -= v.length;
+    }
+    return victims;
+  }
+
+  async close(): Promise<void> {
+    await this.env.close();
+  }
 }
 
-// version u64 | signature (64) | ciphertext
-const HEADER_BYTES = 8 + 64;
+function writeKey(writtenAt: number, id: Uint8Array): Buffer {
+  const b = Buffer.alloc(8 + id.length);
+  b.writeBigUInt64BE(BigInt(writtenAt), 0);
+  b.set(id, 8);
+  return b;
+}
 
-function encodeRecord(version: number, signature: Uint8Array, ciphertext: Uint8Array): Buffer {
+function encodeRecord(
+  version: number,
+  writtenAt: number,
+  signature: Uint8Array,
+  ciphertext: Uint8Array,
+): Buffer {
   const b = Buffer.alloc(HEADER_BYTES + ciphertext.length);
   b.writeBigUInt64BE(BigInt(version), 0);
-  b.set(signature, 8);
+  b.writeBigUInt64BE(BigInt(writtenAt), 8);
+  b.set(signature, 16);
   b.set(ciphertext, HEADER_BYTES);
   return b;
 }
@@ -123,7 +231,7 @@ function decodeRecord(id: string, v: Buffer): BackupRecord {
   return {
     id,
     version: Number(v.readBigUInt64BE(0)),
-    signature: toHex(v.subarray(8, HEADER_BYTES)),
+    signature: toHex(v.subarray(16, HEADER_BYTES)),
     ciphertext: v.subarray(HEADER_BYTES).toString("base64"),
   };
 }
