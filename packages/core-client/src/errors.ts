@@ -85,7 +85,7 @@ export class FederationMismatchError extends ConclaveError {
   }
 }
 
-/** No guardian served a session that verifies (t signatures over the session's blocks). */
+/** No guardian served a session that verifies (t signatures over the session's header). */
 export class SessionUnavailableError extends ConclaveError {
   override readonly name = "SessionUnavailableError";
   readonly answers: readonly AnswerSummary[];

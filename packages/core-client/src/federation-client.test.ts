@@ -19,16 +19,7 @@ import {
   transactionId,
 } from "@conclave/core-common";
 import type { FederationConfig, Transaction } from "@conclave/core-common";
-import {
-  DEFAULT_LIMITS,
-  NodeSigner,
-  NodeVerifier,
-  consensusConfigOf,
-  decodeBlock,
-  encodeBlock,
-  sha256,
-  verifySignedSession,
-} from "@conclave/core-server";
+import { NodeSigner, sha256 } from "@conclave/core-server";
 import { buildTransaction, coinOutput, faucetInput, spendInput } from "@conclave/module-dummy";
 import {
   freePort,
@@ -40,13 +31,7 @@ import {
 import type { GuardianProcess, LocalFederationFiles } from "../../../apps/guardiand/src/index.js";
 import { FederationMismatchError } from "./errors.js";
 import { FederationClient } from "./federation-client.js";
-import {
-  blockId,
-  sessionFromView,
-  sessionHash,
-  sessionSigningBytes,
-  verifySession,
-} from "./session-verify.js";
+import { sessionFromView, sessionHash, sessionSigningBytes, verifySession } from "./session-verify.js";
 import { GuardianHttp } from "./transport.js";
 import { SessionViewSchema, TxStatusViewSchema } from "./wire.js";
 import type { SessionView } from "./wire.js";
@@ -289,32 +274,59 @@ describe("FederationClient against four real guardians", () => {
     }
   });
 
-  it("verifies real sessions as core-server's verifier does, and refuses tampered copies of them", async () => {
+  it("serves the public session headers and signatures only: no block, so none of a transaction's contents", async () => {
+    const client = await FederationClient.join(invite);
+    // A transaction whose bytes name a key nobody else uses: its output's owner.
+    const dave = new NodeSigner(new Uint8Array(32).fill(4));
+    const tx = faucetTx(dave, 4242n);
+    await client.submitTransaction(encodeTransaction(tx));
+    const final = await client.awaitTransaction(txidOf(tx), { timeoutMs: 20_000 });
+    expect(final.value.state).toBe("accepted");
+    const height = final.value.state === "accepted" ? final.value.height : -1;
+    const session = Math.floor(height / files.config.consensus.heightsPerSession);
+    await waitForSessions(client, session + 1, [0, 1, 2, 3]);
+
+    const secrets = [toHex(dave.publicKey), toHex(encodeTransaction(tx)), txidOf(tx)];
+    for (const g of client.guardians) {
+      const res = await fetch(`${g.url}/v1/sessions/${session}`);
+      expect(res.status).toBe(200);
+      const text = await res.text();
+      expect(Object.keys(JSON.parse(text) as object).sort()).toEqual([
+        "blockIds",
+        "session",
+        "sessionHash",
+        "signatures",
+      ]);
+      for (const secret of secrets) expect(text).not.toContain(secret);
+    }
+    // What is served is still enough to check: t signatures over the hash of the block ids.
+    const verified = await client.session(session);
+    expect(verified.skipped).toEqual([]);
+    expect(verified.signers.length).toBeGreaterThanOrEqual(3);
+    expect(verified.blockIds).toHaveLength(files.config.consensus.heightsPerSession);
+  });
+
+  it("refuses tampered copies of real session headers", async () => {
     const client = await FederationClient.join(invite);
     await waitForSessions(client, 2, [0, 1, 2, 3]);
-    const consensus = consensusConfigOf(files.config);
-    const crypto = { verifier: new NodeVerifier(), hash: sha256 };
     const s0 = await client.session(0);
-    const s1 = await client.session(1, { previousBlockId: s0.blockIds.at(-1)! });
-    expect(s0.skipped).toEqual([]);
-    for (const [s, prev] of [
-      [s0, undefined],
-      [s1, s0.blockIds.at(-1)],
-    ] as const) {
-      expect(verifySignedSession(consensus, s, s.blocks, crypto, prev)).toEqual({ ok: true });
-      expect(s.signers.length).toBeGreaterThanOrEqual(3);
-    }
-
+    const s1 = await client.session(1);
     const trust = clientTrust(client);
-    const wrongPrev = new Uint8Array(32).fill(5);
-    const fewer = { ...s1, signatures: s1.signatures.slice(0, 2) };
-    for (const [bad, prev] of [
-      [fewer, undefined],
-      [s1, wrongPrev],
-      [{ ...s1, sessionHash: s0.sessionHash }, undefined],
+    expect(verifySession(trust, s1, 1)).toMatchObject({ ok: true });
+    const otherId = (() => {
+      const ids = [...s1.blockIds];
+      ids[0] = s0.blockIds[0]!;
+      return ids;
+    })();
+    for (const [bad, reason] of [
+      [{ ...s1, signatures: s1.signatures.slice(0, 2) }, /2 valid guardian signatures, 3 needed/],
+      [{ ...s1, sessionHash: s0.sessionHash }, /hash does not match/],
+      [{ ...s1, blockIds: otherId }, /hash does not match/],
+      [{ ...s0, session: 1 }, /hash does not match/],
     ] as const) {
-      expect(verifySession(trust, bad, 1, prev).ok).toBe(false);
-      expect(verifySignedSession(consensus, bad, bad.blocks, crypto, prev).ok).toBe(false);
+      const check = verifySession(trust, bad, 1);
+      expect(check.ok).toBe(false);
+      expect(!check.ok && check.reason).toMatch(reason);
     }
     await expect(client.session(10_000)).rejects.toMatchObject({ code: "session_unavailable" });
   });
@@ -351,16 +363,12 @@ function clientTrust(client: FederationClient) {
 }
 
 /**
- * A session with a block added to (a bundle appended to its last block), ids and hash recomputed,
- * and "signatures" of the guardians made with the liar's own key: all it can do without t keys.
+ * A session with a block id changed, the hash recomputed, and "signatures" of the guardians made
+ * with the liar's own key: all it can do without t keys.
  */
 function forge(real: SessionView): SessionView {
   const s = sessionFromView(real);
-  const lastIndex = s.blocks.length - 1;
-  const last = decodeBlock(s.blocks[lastIndex]!, DEFAULT_LIMITS, 4);
-  const forgedLast = encodeBlock({ ...last, bundles: [...last.bundles, new Uint8Array([1, 2, 3])] });
-  const blocks = [...s.blocks.slice(0, lastIndex), forgedLast];
-  const ids = blocks.map(blockId);
+  const ids = [...s.blockIds.slice(0, -1), sha256(s.blockIds.at(-1)!)];
   const fid = federationId(files.config, sha256);
   const hash = sessionHash(fid, s.session, ids);
   const signature = toHex(liarKey.sign(sessionSigningBytes(fid, s.session, hash)));
@@ -369,7 +377,6 @@ function forge(real: SessionView): SessionView {
     sessionHash: toHex(hash),
     blockIds: ids.map(toHex),
     signatures: [0, 1, 2, 3].map((signer) => ({ signer, signature })),
-    blocks: blocks.map(toHex),
   };
 }
 

@@ -8,7 +8,7 @@
 //   submit          one guardian taking the transaction is enough to get it proposed; t guardians
 //                   refusing it with the same code is a refusal.
 //   awaitTransaction  t guardians must report the same final state (same outcomes, or same code).
-//   session         t valid signatures of the federation's guardians over the served blocks.
+//   session         t valid signatures of the federation's guardians over the served header.
 //   queryConsensus  t guardians must answer the same value.
 // Answers are counted per guardian address from the invite: the client trusts the invite's URLs to
 // reach distinct guardians (use https so that nobody on the way can answer for them).
@@ -81,10 +81,8 @@ export interface AwaitOptions extends CallOptions {
   readonly timeoutMs?: number;
 }
 
-export interface SessionOptions extends CallOptions {
-  /** Id of the last block of the session before: the session must extend it. */
-  readonly previousBlockId?: Uint8Array;
-}
+/** A session is checked on its own (its header and t signatures): see session-verify.ts. */
+export type SessionOptions = CallOptions;
 
 /** A guardian as the client reaches it: its index in the federation, its name and API address. */
 export interface GuardianInfo {
@@ -485,8 +483,9 @@ export class FederationClient {
   }
 
   /**
-   * A signed session, verified here: asks guardians one after another until one serves a copy with
-   * t valid guardian signatures over the hash of its blocks. Guardians whose copy does not verify
+   * A signed session's header, verified here: asks guardians one after another until one serves a
+   * copy with t valid guardian signatures over the hash of its block ids (the blocks themselves are
+   * not public). Guardians whose copy does not verify
    * are skipped and named in `skipped`.
    */
   async session(index: number, options: SessionOptions = {}): Promise<VerifiedSession> {
@@ -508,7 +507,7 @@ export class FederationClient {
         skip(describeError(asConclaveError(e)));
         continue;
       }
-      const check = verifySession(this.trust, signed, index, options.previousBlockId);
+      const check = verifySession(this.trust, signed, index);
       if (!check.ok) {
         skip(`served a session that does not verify: ${check.reason}`);
         continue;

@@ -4,7 +4,7 @@
 //   const client = await FederationClient.join(inviteCode);
 //   const { txid } = await client.submitTransaction(encodeTransaction(tx));
 //   const { value } = await client.awaitTransaction(txid);   // accepted or rejected, per t guardians
-//   const session = await client.session(0);                 // verified: t signatures over its blocks
+//   const session = await client.session(0);                 // verified: t signatures over its header
 export * from "./errors.js";
 export * from "./federation-client.js";
 export * from "./invite.js";

@@ -14,7 +14,7 @@ export interface TransportLimits {
 }
 
 export interface ClientLimits extends TransportLimits {
-  /** Largest signed-session answer: a session carries its blocks (hex), so it gets its own bound. */
+  /** Largest signed-session answer: a header (k block ids) and at most one signature per guardian. */
   readonly sessionResponseBytesMax: number;
   /** Guardians in one invite (the invite format allows 64). */
   readonly guardiansMax: number;
@@ -45,9 +45,9 @@ export const DEFAULT_CLIENT_LIMITS: ClientLimits = {
   backoffBaseMs: 100,
   backoffMaxMs: 2_000,
   responseBytesMax: 1024 * 1024,
-  // A session of 16 heights, each block holding two 256 KiB bundles of 64 guardians, as hex, is
-  // far larger; real sessions are small. A guardian serving more is skipped, not trusted.
-  sessionResponseBytesMax: 64 * 1024 * 1024,
+  // 4,096 block ids (the config's most heights per session) and 64 signatures, as hex in JSON,
+  // take under 300 KiB. A guardian serving more is skipped, not trusted.
+  sessionResponseBytesMax: 512 * 1024,
   guardiansMax: 64,
   requestsInFlightMax: 64,
   pollWaitMsMax: 25_000,

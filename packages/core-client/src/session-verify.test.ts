@@ -1,5 +1,6 @@
 // The client's session check (noble, browser-safe) against core-server's (node:crypto): the same
-// encodings byte for byte, and the same verdict on valid and tampered sessions. Real sessions from
+// encodings byte for byte, and the same verdict on valid and tampered session headers (the client
+// sees no blocks; core-server's check is given the real ones). Real sessions from
 // running guardians are checked the same way in federation-client.test.ts.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -41,6 +42,9 @@ describe("session encodings", () => {
   });
 });
 
+/** A session header with the blocks it names: the guardians hold both, the public the header only. */
+type Signed = SignedSession & { readonly blocks: readonly Uint8Array[] };
+
 /** A federation of n guardians with fixed keys, and a session of it signed by `signers`. */
 function federation(n: number, k: number) {
   const keys = Array.from({ length: n }, (_, i) => new NodeSigner(new Uint8Array(32).fill(i + 1)));
@@ -58,7 +62,7 @@ function federation(n: number, k: number) {
     heightsPerSession: k,
     threshold: quorumThreshold(n),
   };
-  const sign = (session: number, prev: Uint8Array, signers: readonly number[]): SignedSession => {
+  const sign = (session: number, prev: Uint8Array, signers: readonly number[]): Signed => {
     const blocks: Uint8Array[] = [];
     let p = prev;
     for (let i = 0; i < k; i++) {
@@ -82,18 +86,11 @@ function federation(n: number, k: number) {
 /** Both verdicts, so that a test can require them to agree. */
 function verdicts(
   fed: ReturnType<typeof federation>,
-  s: SignedSession,
+  s: Signed,
   index: number,
-  prev?: Uint8Array,
 ): { client: boolean; server: boolean; reason: string } {
-  const client = verifySession(fed.trust, s, index, prev);
-  const server = verifySignedSession(
-    fed.config,
-    s,
-    s.blocks,
-    { verifier: new NodeVerifier(), hash: sha256 },
-    prev,
-  );
+  const client = verifySession(fed.trust, s, index);
+  const server = verifySignedSession(fed.config, s, s.blocks, { verifier: new NodeVerifier(), hash: sha256 });
   return { client: client.ok, server: server.ok, reason: client.ok ? "" : client.reason };
 }
 
@@ -105,7 +102,6 @@ describe("verifySession", () => {
   it("accepts a session signed by t guardians, naming them, as core-server does", () => {
     expect(verifySession(fed.trust, good, 2)).toEqual({ ok: true, signers: [0, 1, 3] });
     expect(verdicts(fed, good, 2)).toEqual({ client: true, server: true, reason: "" });
-    expect(verdicts(fed, good, 2, genesis)).toMatchObject({ client: true, server: true });
   });
 
   const flip = (b: Uint8Array, at: number) => {
@@ -114,7 +110,7 @@ describe("verifySession", () => {
     return c;
   };
   const outsider = new NodeSigner(new Uint8Array(32).fill(99));
-  const tampered: [string, SignedSession, RegExp][] = [
+  const tampered: [string, Signed, RegExp][] = [
     ["signed by t - 1 guardians", fed.sign(2, genesis, [0, 1]), /2 valid guardian signatures, 3 needed/],
     [
       "one guardian's signature repeated t times",
@@ -136,23 +132,16 @@ describe("verifySession", () => {
       /2 valid/,
     ],
     [
-      "a changed last block, ids and hash recomputed",
+      "a changed block id, hash recomputed",
       (() => {
-        // The last block: no later block names its id, so only the signatures can tell.
-        const last = good.blocks[2]!;
-        const blocks = [...good.blocks.slice(0, 2), flip(last, last.length - 1)];
-        const blockIds = blocks.map(blockId);
-        return { ...good, blocks, blockIds, sessionHash: sessionHash(fed.trust.federationId, 2, blockIds) };
+        const blockIds = [...good.blockIds.slice(0, 2), flip(good.blockIds[2]!, 31)];
+        return { ...good, blockIds, sessionHash: sessionHash(fed.trust.federationId, 2, blockIds) };
       })(),
       /valid guardian signatures/,
     ],
-    [
-      "a changed block, ids kept",
-      { ...good, blocks: [flip(good.blocks[1]!, 50), ...good.blocks.slice(2)] },
-      /blocks/,
-    ],
     ["a changed session hash", { ...good, sessionHash: flip(good.sessionHash, 0) }, /hash does not match/],
-    ["blocks out of order", { ...good, blocks: [...good.blocks].reverse() }, /does not match its id/],
+    ["block ids out of order", { ...good, blockIds: [...good.blockIds].reverse() }, /hash does not match/],
+    ["a block id left out", { ...good, blockIds: good.blockIds.slice(0, 2) }, /names 3 block ids, got 2/],
     [
       "a signer index beyond the federation",
       { ...good, signatures: [{ signer: 9, signature: good.signatures[0]!.signature }] },
@@ -166,18 +155,15 @@ describe("verifySession", () => {
     expect(v.reason).toMatch(reason);
   });
 
-  it("refuses a session that is not the one asked for, or does not extend the given block", () => {
+  it("refuses a session that is not the one asked for", () => {
     expect(verifySession(fed.trust, good, 3)).toEqual({
       ok: false,
       reason: "asked for session 3, got session 2",
     });
-    const v = verdicts(fed, good, 2, new Uint8Array(32).fill(1));
-    expect(v).toMatchObject({ client: false, server: false });
-    expect(v.reason).toMatch(/does not extend the chain/);
   });
 
   it("verifies at most one signature per guardian, however many are sent", () => {
-    const padded: SignedSession = {
+    const padded: Signed = {
       ...good,
       signatures: [
         ...Array.from({ length: 1000 }, () => ({ signer: 2, signature: new Uint8Array(64) })),

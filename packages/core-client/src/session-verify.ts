@@ -1,24 +1,23 @@
-// Checking a signed session without trusting whoever served it, in the browser too: the same check
-// as core-server's `verifySignedSession`, with @noble instead of node:crypto. The encodings are the
-// guardians' own (core-common `session-encoding.ts`), with @noble's sha256 passed in:
+// Checking a signed session without trusting whoever served it, in the browser too: the header part
+// of core-server's `verifySignedSession`, with @noble instead of node:crypto. A guardian serves the
+// public a session's header and signatures only (invariant 9: the blocks carry payout addresses, tx
+// keys, multisig exports and transaction sets, and travel only between guardians). The encodings
+// are the guardians' own (core-common `session-encoding.ts`), with @noble's sha256 passed in:
 //
 //   block id      = sha256("conclave/consensus/block/v1" | block bytes)
 //   session hash  = sha256("conclave/consensus/session/v1" | federationId(32) | session u64 |
 //                          count u32 | block id(32) ...)
 //   signed bytes  = "conclave/consensus/session/v1" | federationId(32) | session u64 | session hash(32)
-//   block header  = height u64 | previous block id(32) | count u32 | (u32 length | bundle) ...
+//
+// t signatures over the hash prove the block ids: at least t − f ≥ f + 1 of the signers are honest,
+// and an honest guardian signs one session per index, so two different headers for one index
+// cannot both verify. That also makes each session extend the one before (honest guardians only
+// decide blocks that do), which the client cannot check itself without the blocks.
 //
 // session-verify.test.ts checks both implementations agree, on random values and on real sessions.
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { sha256 } from "@noble/hashes/sha2.js";
-import {
-  Reader,
-  blockIdOf,
-  bytesEqual,
-  fromHex,
-  sessionHashOf,
-  sessionSigningBytes,
-} from "@conclave/core-common";
+import { blockIdOf, bytesEqual, fromHex, sessionHashOf, sessionSigningBytes } from "@conclave/core-common";
 import type { SessionView } from "./wire.js";
 
 const ID_BYTES = 32;
@@ -39,7 +38,6 @@ export interface SignedSession {
   readonly sessionHash: Uint8Array;
   readonly blockIds: readonly Uint8Array[];
   readonly signatures: readonly { readonly signer: number; readonly signature: Uint8Array }[];
-  readonly blocks: readonly Uint8Array[];
 }
 
 export type SessionCheck =
@@ -60,22 +58,6 @@ export function sessionHash(
 
 export { sessionSigningBytes };
 
-/**
- * The header of a block (height and the id it extends). The bundles are only walked over, with
- * their lengths checked against the block's own size, not against the guardians' limits: t
- * signatures already prove the block was decided, so a stricter client would only break on a
- * guardian upgrade that raises a limit.
- */
-export function readBlockHeader(block: Uint8Array): { height: number; prevBlockId: Uint8Array } {
-  const r = new Reader(block);
-  const height = r.u64();
-  const prevBlockId = r.fixed(ID_BYTES);
-  const count = r.count(r.remaining / 4);
-  for (let i = 0; i < count; i++) r.bytes(r.remaining);
-  r.end();
-  return { height, prevBlockId };
-}
-
 /** The hex of a served session as bytes; throws on malformed hex or wrong lengths. */
 export function sessionFromView(view: SessionView): SignedSession {
   const fixed = (hex: string, bytes: number, what: string): Uint8Array => {
@@ -91,7 +73,6 @@ export function sessionFromView(view: SessionView): SignedSession {
       signer: s.signer,
       signature: fixed(s.signature, SIGNATURE_BYTES, "a signature"),
     })),
-    blocks: view.blocks.map((b) => fromHex(b)),
   };
 }
 
@@ -105,42 +86,18 @@ function verifyEd25519(publicKey: Uint8Array, message: Uint8Array, signature: Ui
 }
 
 /**
- * A session is proven when its blocks have the right heights and chain to each other, its hash is
- * the hash of those blocks, and at least t distinct guardians of the federation signed that hash.
- * With `previousBlockId` (the last block of the session before), the first block must extend it too.
+ * A session is proven when it names k block ids, its hash is the hash of those ids, and at least t
+ * distinct guardians of the federation signed that hash.
  */
-export function verifySession(
-  trust: SessionTrust,
-  s: SignedSession,
-  expectedIndex: number,
-  previousBlockId?: Uint8Array,
-): SessionCheck {
+export function verifySession(trust: SessionTrust, s: SignedSession, expectedIndex: number): SessionCheck {
   const k = trust.heightsPerSession;
   if (s.session !== expectedIndex)
     return { ok: false, reason: `asked for session ${expectedIndex}, got session ${s.session}` };
-  if (s.blocks.length !== k)
-    return { ok: false, reason: `a session has ${k} blocks, got ${s.blocks.length}` };
   if (s.blockIds.length !== k)
     return { ok: false, reason: `a session names ${k} block ids, got ${s.blockIds.length}` };
-  const ids = s.blocks.map(blockId);
-  let prev = previousBlockId;
-  for (let i = 0; i < k; i++) {
-    if (!bytesEqual(ids[i]!, s.blockIds[i]!))
-      return { ok: false, reason: `block ${i} does not match its id` };
-    let header;
-    try {
-      header = readBlockHeader(s.blocks[i]!);
-    } catch (e) {
-      return { ok: false, reason: `block ${i} is malformed: ${e instanceof Error ? e.message : String(e)}` };
-    }
-    if (header.height !== s.session * k + i) return { ok: false, reason: `block ${i} has the wrong height` };
-    if (prev && !bytesEqual(header.prevBlockId, prev))
-      return { ok: false, reason: `block ${i} does not extend the chain` };
-    prev = ids[i]!;
-  }
-  const hash = sessionHash(trust.federationId, s.session, ids);
+  const hash = sessionHash(trust.federationId, s.session, s.blockIds);
   if (!bytesEqual(hash, s.sessionHash))
-    return { ok: false, reason: "the session hash does not match its blocks" };
+    return { ok: false, reason: "the session hash does not match its block ids" };
   const signing = sessionSigningBytes(trust.federationId, s.session, hash);
   const signers = new Set<number>();
   // One verification per guardian at most: a server padding the list with bad signatures cannot

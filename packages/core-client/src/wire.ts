@@ -64,6 +64,5 @@ export const SessionViewSchema = z.object({
   sessionHash: hex32,
   blockIds: z.array(hex32).readonly(),
   signatures: z.array(z.object({ signer: uint, signature: hex })).readonly(),
-  blocks: z.array(hex).readonly(),
 });
 export type SessionView = z.output<typeof SessionViewSchema>;

@@ -350,19 +350,12 @@ export class Guardian implements GuardianBackend {
   session(index: number): SessionView | undefined {
     const record = this.node.store.session(index);
     if (!record) return undefined;
-    const k = this.node.config.heightsPerSession;
-    const blocks: string[] = [];
-    for (let h = index * k; h < (index + 1) * k; h++) {
-      const d = this.node.store.decided(h);
-      if (!d) return undefined;
-      blocks.push(toHex(d.block));
-    }
+    // The header and signatures only (invariant 9): the blocks stay between the guardians.
     return {
       session: record.session,
       sessionHash: toHex(record.sessionHash),
       blockIds: record.blockIds.map(toHex),
       signatures: record.signatures.map((s) => ({ signer: s.signer, signature: toHex(s.signature) })),
-      blocks,
     };
   }
 

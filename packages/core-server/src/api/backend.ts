@@ -40,13 +40,17 @@ export interface GuardianStatusView {
   readonly version: string;
 }
 
+/**
+ * What the public sees of a signed session: its header (the ids of its blocks and the hash over
+ * them) and the guardians' signatures, enough to check that t guardians signed it. Never the blocks:
+ * they carry every transaction and consensus item (payout addresses, tx keys, multisig exports,
+ * transaction sets); guardians catch up on them over their authenticated links (replica.ts).
+ */
 export interface SessionView {
   readonly session: number;
   readonly sessionHash: string;
   readonly blockIds: readonly string[];
   readonly signatures: readonly { readonly signer: number; readonly signature: string }[];
-  /** Hex of each block, so the caller can verify the session itself (verifySignedSession). */
-  readonly blocks: readonly string[];
 }
 
 export interface AuditView {

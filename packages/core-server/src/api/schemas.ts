@@ -114,16 +114,18 @@ export const FederationViewSchema = z.object({
 
 export const SessionCountSchema = z.object({ count: z.number().int() });
 
-export const SessionViewSchema = z.object({
-  session: z.number().int(),
-  sessionHash: z.string(),
-  blockIds: z.array(z.string()).readonly(),
-  signatures: z.array(z.object({ signer: z.number().int(), signature: z.string() })).readonly(),
-  blocks: z
-    .array(z.string())
-    .readonly()
-    .describe("Hex of each block, so that a client can verify the session itself."),
-});
+export const SessionViewSchema = z
+  .object({
+    session: z.number().int(),
+    sessionHash: z
+      .string()
+      .describe("sha256 over the federation id, the session index and its block ids, hex."),
+    blockIds: z.array(z.string()).readonly(),
+    signatures: z.array(z.object({ signer: z.number().int(), signature: z.string() })).readonly(),
+  })
+  .describe(
+    "A session's header and the guardians' signatures over its hash: enough to check that t guardians signed it. The blocks themselves are not public (they travel only between guardians).",
+  );
 
 export const AuditViewSchema = z.object({
   modules: z

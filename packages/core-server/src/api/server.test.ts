@@ -103,11 +103,19 @@ describe("guardian API: reads, transactions, errors", () => {
       status: 200,
       body: { state: "accepted" },
     });
-    // The session it was ordered in is served with its block.
+    // The session it was ordered in is served as its header and signatures, never its block: the
+    // transaction's bytes (here its owner's key; a payout's address, tx key or tx set) stay inside.
     const last = s.backend.sessionCount() - 1;
     const session = await call(`${s.url}/v1/sessions/${last}`);
     expect(session).toMatchObject({ status: 200, body: { session: last } });
-    expect((session.body as { blocks: string[] }).blocks[0]).toContain(txHex(tx));
+    expect(Object.keys(session.body as object).sort()).toEqual([
+      "blockIds",
+      "session",
+      "sessionHash",
+      "signatures",
+    ]);
+    expect(JSON.stringify(session.body)).not.toContain(txHex(tx));
+    expect(JSON.stringify(session.body)).not.toContain(Buffer.from(alice.publicKey).toString("hex"));
     expect(await call(`${s.url}/v1/sessions/${last + 1}`)).toMatchObject({
       status: 404,
       body: { code: "not_found" },

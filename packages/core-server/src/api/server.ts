@@ -406,7 +406,8 @@ export class ApiServer {
         method: "get",
         path: "/v1/sessions/:index",
         operationId: "getSession",
-        summary: "A signed session with its blocks, to verify without trusting this guardian",
+        summary:
+          "A signed session's header (block ids, session hash) and its guardian signatures, to verify without trusting this guardian; never its blocks",
         tag: "sessions",
         params: SessionIndexParamsSchema,
         responses: {
@@ -420,7 +421,9 @@ export class ApiServer {
             throw new NotFoundError(`session ${index} is not signed yet (${b.sessionCount()} are)`, {
               sessions: b.sessionCount(),
             });
-          return json(200, session);
+          // Field by field, so that nothing a backend adds to a session reaches the public.
+          const { session: i, sessionHash, blockIds, signatures } = session;
+          return json(200, { session: i, sessionHash, blockIds, signatures });
         },
       },
       {

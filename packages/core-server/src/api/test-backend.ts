@@ -120,7 +120,6 @@ export class TestBackend implements GuardianBackend {
       sessionHash: toHex(hash),
       blockIds: [toHex(hash)],
       signatures: [{ signer: 0, signature: toHex(this.guardianKey.sign(hash)) }],
-      blocks: [toHex(block)],
     });
     this.height++;
     for (const e of outcome.events) {
