@@ -183,6 +183,39 @@ export const ReservesViewSchema = z.strictObject({
     .string()
     .regex(/^-?\d{1,20}$/)
     .optional(),
+  /**
+   * The reserves agreed in consensus (the same at every guardian): each guardian's latest wallet
+   * report, the figure f liars cannot move, and the state the module acts on (short: payouts and
+   * deposit spends are refused with reserves_short). docs/monero.md, "Reserves agreed in consensus".
+   */
+  agreed: z.strictObject({
+    state: z.enum(["ok", "short", "unknown"]),
+    detail: z.string(),
+    required: amount,
+    /** The agreed balance (locked included), absent while fewer than 2f + 1 reports are fresh. */
+    balance: amount.optional(),
+    unlocked: amount.optional(),
+    /** agreed balance − required; negative when short. */
+    surplus: z
+      .string()
+      .regex(/^-?\d{1,20}$/)
+      .optional(),
+    freshReports: z.number().int().min(0),
+    freshReportsMin: z.number().int().min(1),
+    /** Per guardian (index order): its latest report, or null for none. */
+    reports: z.array(
+      z
+        .strictObject({
+          balance: amount,
+          unlocked: amount,
+          locked: amount,
+          walletHeight: z.number().int().min(0),
+          /** Whether it counts now (its wallet scanned the newest credited deposit and it is recent). */
+          fresh: z.boolean(),
+        })
+        .nullable(),
+    ),
+  }),
 });
 export type ReservesView = z.infer<typeof ReservesViewSchema>;
 

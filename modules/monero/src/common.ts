@@ -17,6 +17,12 @@
 //   0x12 FeeRate | perByte u64                                this guardian's monerod's get_fee_estimate
 //                                                              (piconero per byte), proposed when it moves
 //                                                              by > 10%; the agreed rate: agreedFeeRate
+//   0x13 Reserves | balance u64 | unlocked u64 | walletHeight u64
+//                                                              what this guardian's share of the multisig
+//                                                              wallet holds (outputs in blocks, unspent;
+//                                                              unlocked ≤ balance) after scanning
+//                                                              walletHeight blocks; the agreed figure:
+//                                                              agreedReserves (docs/monero.md, Reserves)
 // Transaction inputs:
 //   0x01 Deposit | txid (32)                                   spend a credited, confirmed deposit
 //   0x02 SubaddressDeposit | txid (32) | index u32             the same for a subaddress deposit
@@ -47,6 +53,7 @@ export const INPUT_DEPOSIT = 0x01;
 export const ITEM_ADDRESS_REQUEST = 0x10;
 export const ITEM_SUBADDRESS_SEEN = 0x11;
 export const ITEM_FEE_RATE = 0x12;
+export const ITEM_RESERVES = 0x13;
 export const INPUT_SUBADDRESS_DEPOSIT = 0x02;
 export const SIGNATURE_BYTES = 64;
 /** Subaddress minor indexes (account 0) are 1..SUBADDRESS_INDEX_MAX; 0 is the primary address. */
@@ -106,7 +113,15 @@ export type MoneroItem =
       readonly amount: bigint;
       readonly txHeight: number;
     }
-  | { readonly kind: "fee_rate"; readonly perByte: number };
+  | { readonly kind: "fee_rate"; readonly perByte: number }
+  | {
+      readonly kind: "reserves";
+      /** Every unspent output in a block, locked or not (piconero). */
+      readonly balance: bigint;
+      readonly unlocked: bigint;
+      /** The wallet's block count when it was read (how far it had scanned). */
+      readonly walletHeight: number;
+    };
 
 export function encodeMoneroItem(item: MoneroItem): Uint8Array {
   const w = new Writer();
@@ -141,6 +156,8 @@ export function encodeMoneroItem(item: MoneroItem): Uint8Array {
         .finish();
     case "fee_rate":
       return w.u8(ITEM_FEE_RATE).u64(item.perByte).finish();
+    case "reserves":
+      return w.u8(ITEM_RESERVES).u64big(item.balance).u64big(item.unlocked).u64(item.walletHeight).finish();
   }
 }
 
@@ -198,6 +215,14 @@ export function decodeMoneroItem(bytes: Uint8Array): MoneroItem {
     if (perByte < 1 || perByte > FEE_PER_BYTE_MAX)
       throw new CodecError(`a fee rate is 1 to ${FEE_PER_BYTE_MAX} piconero per byte, not ${perByte}`);
     item = { kind: "fee_rate", perByte };
+  } else if (tag === ITEM_RESERVES) {
+    const balance = r.u64big();
+    const unlocked = r.u64big();
+    const walletHeight = r.u64();
+    if (unlocked > balance) throw new CodecError(`unlocked ${unlocked} is above the balance ${balance}`);
+    if (walletHeight > HEIGHT_MAX)
+      throw new CodecError(`wallet height ${walletHeight} is above ${HEIGHT_MAX}`);
+    item = { kind: "reserves", balance, unlocked, walletHeight };
   } else throw new CodecError(`unknown monero item kind ${tag}`);
   r.end();
   return item;
@@ -372,6 +397,39 @@ export function agreedHeight(reported: readonly number[], n: number): number {
  */
 export function agreedFeeRate(reported: readonly number[], n: number): number {
   return agreedReport(reported, n);
+}
+
+/**
+ * The reserves figure the federation agrees on, from the reports that count now ("fresh": see
+ * reservesFresh; undefined for the others). The agreedReport rule generalised to fewer than n
+ * reports: with m ≥ 2f + 1 of them, sorted descending, position p = min(2f, m − f − 1). At least
+ * p + 1 ≥ f + 1 reports are at or above it (at least one honest one) and at least m − p ≥ f + 1 at or
+ * below it (at least one honest one): f liars can push it neither above the highest honest report
+ * nor below the lowest. With all n reports (n ≥ 3f + 1) it is agreedReport's position 2f. With fewer
+ * than 2f + 1 fresh reports there is no figure (undefined: "unknown", nothing is paused).
+ */
+export function agreedReserves(reported: readonly (bigint | undefined)[], n: number): bigint | undefined {
+  const f = faultTolerance(n);
+  const fresh = reported.slice(0, n).filter((r): r is bigint => r !== undefined);
+  if (fresh.length < 2 * f + 1) return undefined;
+  fresh.sort((a, b) => (a > b ? -1 : a < b ? 1 : 0));
+  return fresh[Math.min(2 * f, fresh.length - f - 1)];
+}
+
+/**
+ * Whether a reserves report made after scanning `walletHeight` blocks counts at agreed height
+ * `agreedHeight`: the wallet must hold every credited deposit (it scanned the block of the newest
+ * one, `creditedTxHeightMax`), and the report must be recent (it scanned at least
+ * agreedHeight − confirmations + 1 blocks, so a guardian that stopped reporting, a crashed one
+ * whose last report predates a theft, drops out after `confirmations` agreed blocks).
+ */
+export function reservesFresh(
+  walletHeight: number,
+  agreedHeight: number,
+  confirmations: number,
+  creditedTxHeightMax: number,
+): boolean {
+  return walletHeight >= agreedHeight - confirmations + 1 && walletHeight > creditedTxHeightMax;
 }
 
 /** A guardian proposes a new fee rate when its node's differs from its last ordered one by more than this. */

@@ -163,6 +163,8 @@ export interface ReservesMonitorOptions {
   readonly owed: () => Owed | undefined;
   readonly log: (event: string, fields: Record<string, unknown>) => void;
   readonly now?: () => number;
+  /** Called after every successful read (the module asks for its proposal: a report may be due). */
+  readonly onRead?: () => void;
 }
 
 /** Reads the wallet every pollMs and logs when the comparison turns short, and when it recovers. */
@@ -197,10 +199,21 @@ export class ReservesMonitor {
       const r = await this.options.source.read();
       this.snapshot = { ...r, checkedAtMs: this.now() };
       this.lastError = undefined;
+      this.options.onRead?.();
     } catch (e) {
       this.lastError = e instanceof Error ? e.message : String(e);
     }
     this.note();
+  }
+
+  /**
+   * The latest read this guardian may report to consensus (the Reserves item): none while the last
+   * read failed or while a transaction this wallet submitted is unmined (its inputs are gone, its
+   * change is not in yet: an honest guardian does not report a figure it knows is incomplete).
+   */
+  reportable(): WalletReserves | undefined {
+    if (this.lastError !== undefined || !this.snapshot || this.snapshot.pendingOutgoing > 0) return undefined;
+    return this.snapshot;
   }
 
   /** The comparison against the given owed figures (the API passes the current state's). */

@@ -63,6 +63,7 @@ import {
   decodeMoneroItem,
   encodeMoneroItem,
   feeRateChanged,
+  reservesFresh,
   claimProofMessage,
   isClaimProofShape,
   isWellFormedClaimProof,
@@ -89,6 +90,8 @@ import { SubaddressRequestSchema } from "./api.js";
 import type { SubaddressAnswer, SubaddressDepositView, SubaddressSeenView, SubaddressView } from "./api.js";
 import { SUBADDRESS_DEPOSITS_LISTED_MAX, SubaddressState, Subaddresses } from "./subaddresses.js";
 import { ReservesMonitor } from "./reserves.js";
+import { agreeReserves, reservesReportDue, reservesShort } from "./reserves-agreement.js";
+import type { AgreedReserves } from "./reserves-agreement.js";
 import type { Owed, ReservesReport, ReservesSource } from "./reserves.js";
 
 /** Claims this guardian holds for proposing at once (the API refuses more: 503, try another guardian). */
@@ -170,6 +173,8 @@ export class MoneroServerModule implements ServerModule {
   private reservesMonitor: ReservesMonitor | undefined;
   /** What is owed as of the latest audit (after every block): the reserves monitor compares against it. */
   private owedCache: Owed | undefined;
+  /** The agreed reserves state at the latest audit: a pause is logged once when it starts and once when it ends. */
+  private agreedReservesState: AgreedReserves["state"] | undefined;
   readonly payouts: Payouts;
   private readonly queue = new Map<string, QueuedClaim>();
   readonly subaddresses: Subaddresses;
@@ -220,7 +225,7 @@ export class MoneroServerModule implements ServerModule {
         method: "GET",
         path: "reserves",
         summary:
-          "This guardian's view of the reserves: its multisig wallet's balance (confirmed, unlocked, locked) against what is owed (e-cash backing + credited deposits): ok, short, stale or unknown",
+          "The reserves: this guardian's own view (its multisig wallet's balance, confirmed, unlocked, locked, against what is owed: e-cash backing + credited deposits: ok, short, stale or unknown) and the figure agreed in consensus from every guardian's report (agreed: ok, short (payouts and deposit spends paused) or unknown)",
         handle: ({ db }): ReservesView => this.reservesView(db),
       },
       {
@@ -298,6 +303,7 @@ export class MoneroServerModule implements ServerModule {
         pollMs: this.background.reservesPollMs ?? 30_000,
         owed: () => this.owedCache,
         log: context.log,
+        onRead: () => context.wake(),
       });
     if (this.background.autoPoll !== false) {
       this.watcher.start();
@@ -336,6 +342,8 @@ export class MoneroServerModule implements ServerModule {
     const nodeFeeRate = this.watcher?.nodeFeeRate;
     if (nodeFeeRate !== undefined && feeRateChanged(state.reportedFeeRate(self), nodeFeeRate))
       items.push({ kind: "fee_rate", perByte: nodeFeeRate });
+    const reserves = this.reservesProposal(state, self);
+    if (reserves) items.push(reserves);
 
     const now = this.now();
     for (const [id, q] of this.queue) {
@@ -439,7 +447,61 @@ export class MoneroServerModule implements ServerModule {
         return this.subaddresses.onSeen(db, peer, item);
       case "fee_rate":
         return this.onFeeRate(state, peer, item.perByte);
+      case "reserves":
+        return this.onReserves(state, peer, item);
     }
+  }
+
+  /** Guardian g's latest wallet report (reserves-agreement.ts); its wallet height never goes back. */
+  private onReserves(
+    state: MoneroStateWriter,
+    peer: number,
+    item: Extract<MoneroItem, { kind: "reserves" }>,
+  ): ModuleResult<void> {
+    const previous = state.reportedReserves(peer);
+    if (previous && item.walletHeight < previous.walletHeight)
+      return fail(
+        "stale_reserves",
+        `guardian ${peer} reported its wallet at ${previous.walletHeight} blocks already, not ${item.walletHeight}`,
+        { peer },
+      );
+    const { balance, unlocked, walletHeight } = item;
+    state.setReportedReserves(peer, { balance, unlocked, walletHeight });
+    return ok(undefined);
+  }
+
+  /** This guardian's wallet report, when reserves-agreement.ts's reservesReportDue says one is due. */
+  private reservesProposal(state: MoneroState, self: number): MoneroItem | undefined {
+    const wallet = this.reservesMonitor?.reportable();
+    if (!wallet) return undefined;
+    const last = state.reportedReserves(self);
+    const lastFresh =
+      last !== undefined &&
+      reservesFresh(
+        last.walletHeight,
+        state.agreedHeight(),
+        this.config.confirmations,
+        state.creditedTxHeightMax(),
+      );
+    if (!reservesReportDue(last, wallet, lastFresh, this.config.confirmations)) return undefined;
+    return {
+      kind: "reserves",
+      balance: wallet.balance,
+      unlocked: wallet.unlocked,
+      walletHeight: wallet.height,
+    };
+  }
+
+  /** The agreed reserves (consensus state only) against what is owed now. */
+  agreedReserves(db: ReadTx): AgreedReserves {
+    const owed = this.owed(db);
+    return agreeReserves(new MoneroState(db), this.config, owed.ecashBacking + owed.credited);
+  }
+
+  /** The agreed reserves when they are short (payouts and deposit spends are refused), else undefined. */
+  private reservesPause(db: ReadTx): AgreedReserves | undefined {
+    const a = this.agreedReserves(db);
+    return a.state === "short" ? a : undefined;
   }
 
   /** Guardian g's latest fee rate; the agreed rate is agreedFeeRate of every guardian's latest. */
@@ -618,6 +680,9 @@ export class MoneroServerModule implements ServerModule {
   // ---- transactions ----------------------------------------------------------------------------
 
   processInput(db: WriteTx, input: TxInput): ModuleResult<InputMeta> {
+    // Reserves agreed short: no e-cash is issued against Monero until they recover (reserves-agreement.ts).
+    const paused = this.reservesPause(db);
+    if (paused) return reservesShort(paused, "spending a Monero deposit into e-cash");
     let txid: Uint8Array;
     try {
       const decoded = decodeMoneroInput(input.payload);
@@ -664,6 +729,9 @@ export class MoneroServerModule implements ServerModule {
 
   /** A payout: validated (address, network, minimum, fee at the agreed rate), queued; amount + fee leave the assets. */
   processOutput(db: WriteTx, output: TxOutput, outPoint: OutPoint): ModuleResult<OutputMeta> {
+    // Reserves agreed short: no new payout until they recover (batches accepted before keep being paid).
+    const paused = this.reservesPause(db);
+    if (paused) return reservesShort(paused, "a payout");
     return this.payouts.processOutput(db, output, outPoint, new MoneroState(db).agreedFeeRate());
   }
 
@@ -696,7 +764,24 @@ export class MoneroServerModule implements ServerModule {
   audit(db: ReadTx): Audit {
     const owed = this.owed(db);
     this.owedCache = owed;
+    this.noteAgreedReserves(db);
     return { assets: owed.ecashBacking, liabilities: 0n };
+  }
+
+  /** Logs once when the agreed reserves turn short (the pause starts) and once when they stop being short. */
+  private noteAgreedReserves(db: ReadTx): void {
+    const a = this.agreedReserves(db);
+    const before = this.agreedReservesState;
+    this.agreedReservesState = a.state;
+    if ((a.state === "short") === (before === "short")) return;
+    const fields = {
+      state: a.state,
+      detail: a.detail,
+      required: a.required.toString(),
+      agreed: a.agreed?.toString(),
+      freshReports: a.freshReports,
+    };
+    this.context?.log(a.state === "short" ? "reserves_pause_started" : "reserves_pause_ended", fields);
   }
 
   /** What the multisig wallet must hold (reserves.ts): the audit's assets plus credited, unspent deposits. */
@@ -748,6 +833,33 @@ export class MoneroServerModule implements ServerModule {
           }
         : {}),
       ...(r.surplus === undefined ? {} : { surplus: r.surplus.toString() }),
+      agreed: this.agreedReservesView(db),
+    };
+  }
+
+  private agreedReservesView(db: ReadTx): ReservesView["agreed"] {
+    const a = this.agreedReserves(db);
+    return {
+      state: a.state,
+      detail: a.detail,
+      required: a.required.toString(),
+      ...(a.agreed === undefined
+        ? {}
+        : { balance: a.agreed.toString(), surplus: (a.agreed - a.required).toString() }),
+      ...(a.agreedUnlocked === undefined ? {} : { unlocked: a.agreedUnlocked.toString() }),
+      freshReports: a.freshReports,
+      freshReportsMin: a.freshReportsMin,
+      reports: a.reports.map((r) =>
+        r
+          ? {
+              balance: r.balance.toString(),
+              unlocked: r.unlocked.toString(),
+              locked: (r.balance - r.unlocked).toString(),
+              walletHeight: r.walletHeight,
+              fresh: r.fresh,
+            }
+          : null,
+      ),
     };
   }
 

@@ -11,6 +11,14 @@
 //   0x08 | closedAt u64 | txid (32)     -> ()                     rejected / expired claims, pruned in order
 //   0x12 | guardian u16                 -> perByte u64            latest fee rate each guardian reported
 //   0x13                                -> perByte u64            the agreed fee rate (absent: none yet)
+//   0x30 | guardian u16                 -> balance u64 | unlocked u64 | walletHeight u64
+//                                                                 latest reserves each guardian reported
+//   0x31                                -> txHeight u64           the newest block holding a credited deposit
+//                                                                 (a reserves report counts once its wallet
+//                                                                 scanned it: common.ts reservesFresh)
+//   0x1e | txid (32)                    -> ()                     a Monero transaction the federation sent
+//                                                                 (a payout batch's agreed txid): never a deposit
+//   0x1f                                -> credited u128          Σ credited, unspent deposits (u64 still read)
 import { Reader, Writer } from "@conclave/core-common";
 import type { ReadTx, WriteTx } from "@conclave/core-server";
 import { TX_PROOF_PART_BYTES } from "@conclave/monero/tx-proof";
@@ -29,6 +37,16 @@ const K_CLOSED = 0x08;
 const K_CREDITED = 0x1f;
 const K_FEE_REPORT = 0x12;
 const K_FEE_AGREED = 0x13;
+/** Reserves reports and the credited-deposit mark (0x30, 0x31: after subaddresses.ts's 0x20..0x28). */
+const K_RESERVES_REPORT = 0x30;
+const K_CREDITED_HEIGHT_MAX = 0x31;
+
+/** A guardian's reserves report as ordered (common.ts Reserves item). */
+export interface ReservesReportRecord {
+  readonly balance: bigint;
+  readonly unlocked: bigint;
+  readonly walletHeight: number;
+}
 
 export const STATE_CODES = { open: 1, credited: 2, spent: 3, rejected: 4, expired: 5 } as const;
 export type RecordState = keyof typeof STATE_CODES;
@@ -191,6 +209,24 @@ export class MoneroState {
     return v ? new Reader(v).u64() : 0;
   }
 
+  /** Guardian g's latest reserves report. */
+  reportedReserves(guardian: number): ReservesReportRecord | undefined {
+    const v = this.db.get(moduleKey(K_RESERVES_REPORT, { u16: guardian }));
+    if (!v) return undefined;
+    const r = new Reader(v);
+    return { balance: r.u64big(), unlocked: r.u64big(), walletHeight: r.u64() };
+  }
+
+  reportedReservesAll(n: number): (ReservesReportRecord | undefined)[] {
+    return Array.from({ length: n }, (_, i) => this.reportedReserves(i));
+  }
+
+  /** The newest block (height) holding a deposit that was ever credited; 0 for none. */
+  creditedTxHeightMax(): number {
+    const v = this.db.get(Uint8Array.of(K_CREDITED_HEIGHT_MAX));
+    return v ? new Reader(v).u64() : 0;
+  }
+
   deposit(txid: Uint8Array): DepositRecord | undefined {
     const v = this.db.get(moduleKey(K_DEPOSIT, txid));
     return v ? decodeRecord(v) : undefined;
@@ -281,9 +317,23 @@ export class MoneroStateWriter extends MoneroState {
     this.w.put(Uint8Array.of(K_FEE_AGREED), new Writer().u64(perByte).finish());
   }
 
+  setReportedReserves(guardian: number, r: ReservesReportRecord): void {
+    this.w.put(
+      moduleKey(K_RESERVES_REPORT, { u16: guardian }),
+      new Writer().u64big(r.balance).u64big(r.unlocked).u64(r.walletHeight).finish(),
+    );
+  }
+
+  /** Raises the credited-deposit mark to txHeight (reserves reports from wallets below it stop counting). */
+  private noteCreditedAt(txHeight: number): void {
+    if (txHeight > this.creditedTxHeightMax())
+      this.w.put(Uint8Array.of(K_CREDITED_HEIGHT_MAX), new Writer().u64(txHeight).finish());
+  }
+
   /** Writes a record, keeping Σ credited-and-unspent amounts as records enter and leave "credited". */
   putDeposit(txid: Uint8Array, d: DepositRecord): void {
     const before = this.deposit(txid);
+    if (d.state === "credited" && before?.state !== "credited") this.noteCreditedAt(d.txHeight);
     const was = before?.state === "credited" ? before.amount : 0n;
     const now = d.state === "credited" ? d.amount : 0n;
     if (was !== now)
@@ -296,6 +346,9 @@ export class MoneroStateWriter extends MoneroState {
 
   /** Moves Σ credited-and-unspent by `delta` (subaddress deposits keep it here too: subaddresses.ts). */
   addCreditedOutstanding(delta: bigint): void {
+    // A credit whose block this call does not know (subaddresses.ts): the agreed height's top block
+    // stands in for it (a deposit is credited `confirmations` deep on t guardians' nodes).
+    if (delta > 0n) this.noteCreditedAt(this.agreedHeight());
     this.w.put(Uint8Array.of(K_CREDITED), new Writer().u64big(this.creditedOutstanding() + delta).finish());
   }
 
