@@ -487,8 +487,16 @@ export const moneroConfigSchema = z.strictObject({
   payoutFeeMinPiconero: decimal.default("60000000"),
   /** Payouts in one Monero transaction (Monero allows 16 outputs, one is the change). */
   payoutBatchMax: z.number().int().min(1).max(15).default(8),
-  /** A signing round that does not progress within this many agreed blocks moves to the next attempt. */
+  /**
+   * A signing turn that does not progress within this many agreed blocks passes to another
+   * participant (or, at the creator's turn and in export, to a fresh attempt).
+   */
   payoutRoundBlocks: z.number().int().min(1).max(10_000).default(20),
+  /**
+   * Signing starts when every guardian outside the excluded set exported, or when t did and this
+   * many agreed blocks passed: every exporter can then stand in for a signer that fails.
+   */
+  payoutExportWaitBlocks: z.number().int().min(0).max(10_000).default(2),
   /** Blocks deep (its own block counts) before a payout's transaction is attested as confirmed. */
   payoutConfirmations: z.number().int().min(1).max(10_000).default(10),
   /**
@@ -516,6 +524,7 @@ export interface MoneroConfig {
   readonly payoutFeeMinPiconero: bigint;
   readonly payoutBatchMax: number;
   readonly payoutRoundBlocks: number;
+  readonly payoutExportWaitBlocks: number;
   readonly payoutConfirmations: number;
   readonly subaddressesMax: number;
   readonly subaddressesPerGuardianPerWindowMax: number;

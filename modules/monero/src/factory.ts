@@ -42,6 +42,7 @@ export function parseMoneroConfig(config: Record<string, unknown>): MoneroConfig
     payoutFeeMinPiconero: BigInt(c.payoutFeeMinPiconero),
     payoutBatchMax: c.payoutBatchMax,
     payoutRoundBlocks: c.payoutRoundBlocks,
+    payoutExportWaitBlocks: c.payoutExportWaitBlocks,
     payoutConfirmations: c.payoutConfirmations,
     subaddressesMax: c.subaddressesMax,
     subaddressesPerGuardianPerWindowMax: c.subaddressesPerGuardianPerWindowMax,

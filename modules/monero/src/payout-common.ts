@@ -138,8 +138,8 @@ export function encodePayoutItem(item: PayoutItem): Uint8Array {
       return w.u8(ITEM_FAULT).u64(item.batch).u32(item.attempt).u8(item.slot).finish();
     case "seen": {
       const parts = item.txKey.length / 32;
-      if (!Number.isInteger(parts) || parts < 1 || parts > TX_KEY_PARTS_MAX)
-        throw new CodecError("a tx key is 1 to 17 parts of 32 bytes");
+      if (!Number.isInteger(parts) || parts < 0 || parts > TX_KEY_PARTS_MAX)
+        throw new CodecError("a tx key is 0 to 17 parts of 32 bytes");
       w.u8(ITEM_SEEN).u64(item.batch).u32(item.attempt).u64(item.txHeight).u8(parts);
       return w.fixed(item.txKey, item.txKey.length).finish();
     }
@@ -171,8 +171,8 @@ export function decodePayoutItem(bytes: Uint8Array): PayoutItem {
   } else if (tag === ITEM_SEEN) {
     const txHeight = r.u64();
     const parts = r.u8();
-    if (parts < 1 || parts > TX_KEY_PARTS_MAX)
-      throw new CodecError(`a tx key has 1 to 17 parts, not ${parts}`);
+    // 0 parts: no wallet of this guardian's submitted the transaction that paid (docs/monero.md).
+    if (parts > TX_KEY_PARTS_MAX) throw new CodecError(`a tx key has 0 to 17 parts, not ${parts}`);
     item = { kind: "seen", batch, attempt, txHeight, txKey: r.fixed(parts * 32) };
   } else throw new CodecError(`unknown monero payout item kind ${tag}`);
   r.end();

@@ -36,14 +36,28 @@ export interface PayoutWallet {
   create(
     destinations: readonly { address: string; amount: bigint }[],
   ): Promise<{ txset: string; fee: bigint }>;
-  /** Throws MoneroMultisigError when the set pays anything but exactly this (pre-signing check). */
+  /**
+   * Throws MoneroMultisigError when the set pays anything but exactly this (pre-signing check), or,
+   * given the creator's set `root`, when it is not the same transaction (inputs total, change, fee,
+   * tx public keys in extra).
+   */
   check(
     txset: string,
-    expected: { destinations: readonly { address: string; amount: bigint }[]; feeMax: bigint },
+    expected: {
+      destinations: readonly { address: string; amount: bigint }[];
+      feeMax: bigint;
+      root?: string;
+    },
   ): Promise<void>;
-  sign(txset: string): Promise<string>;
+  /** sign_multisig: the new set, and whether this signature completed the transaction. */
+  sign(txset: string): Promise<{ txset: string; complete: boolean }>;
   /** submit_multisig: the transaction id. */
   submit(txset: string): Promise<string>;
+  /**
+   * After this wallet's node refused the final set: the id of a transaction this wallet saw spend
+   * the set's inputs (another completion of the same set, broadcast first), if any.
+   */
+  spentBy(txset: string): Promise<string | undefined>;
   /** get_tx_key: the wallet that submitted a multisig transaction stores its key (measured). */
   txKey(txid: string): Promise<string>;
   /** Where this guardian's monerod sees the transaction: block height, 0 in the pool, undefined unknown. */
@@ -84,16 +98,54 @@ export class RpcPayoutWallet implements PayoutWallet {
 
   async check(
     txset: string,
-    expected: { destinations: readonly { address: string; amount: bigint }[]; feeMax: bigint },
+    expected: {
+      destinations: readonly { address: string; amount: bigint }[];
+      feeMax: bigint;
+      root?: string;
+    },
   ): Promise<void> {
-    await multisigCheckTransfer(this.wallet, txset, {
-      ...expected,
+    const d = await multisigCheckTransfer(this.wallet, txset, {
+      destinations: expected.destinations,
+      feeMax: expected.feeMax,
       changeAddress: this.params.multisigAddress,
     });
+    if (expected.root === undefined || expected.root === txset) return;
+    // wallet-rpc shows no key images of a multisig set; what it shows of the creator's set and of
+    // this one must agree: the inputs' total, the change, the fee and the tx public keys (extra: a
+    // fresh transfer has fresh ones). A signer that swapped in a transaction of its own is refused.
+    const [root] = await this.wallet.describeTransfer({ multisigTxset: expected.root });
+    if (
+      !root ||
+      root.amountIn !== d.amountIn ||
+      root.changeAmount !== d.changeAmount ||
+      root.fee !== d.fee ||
+      root.extra !== d.extra
+    )
+      throw new MoneroMultisigError("the set is not the creator's transaction", {
+        amountIn: String(d.amountIn),
+        rootAmountIn: String(root?.amountIn),
+      });
   }
 
-  async sign(txset: string): Promise<string> {
-    return (await multisigSign(this.wallet, txset)).txset;
+  async sign(txset: string): Promise<{ txset: string; complete: boolean }> {
+    const r = await multisigSign(this.wallet, txset);
+    return { txset: r.txset, complete: r.txids.length > 0 };
+  }
+
+  async spentBy(txset: string): Promise<string | undefined> {
+    const [d] = await this.wallet.describeTransfer({ multisigTxset: txset });
+    if (!d) return undefined;
+    await this.wallet.refresh();
+    const paid = d.recipients.reduce((a, r) => a + r.amount, 0n);
+    const t = await this.wallet.getTransfers({ in: false, failed: false });
+    // Every completion of a set has the same outputs and fee; the wallet knows the inputs' key
+    // images (it imported every participant's export for this attempt), so it lists a transaction
+    // that spent them as its own outgoing one even though it never submitted it.
+    const found = [...t.out, ...t.pending, ...t.pool].filter(
+      (x) => x.fee === d.fee && (x.amount === paid || x.amount === d.amountIn - d.changeAmount - d.fee),
+    );
+    const txids = [...new Set(found.map((x) => x.txid))];
+    return txids.length === 1 ? txids[0] : undefined;
   }
 
   async submit(txset: string): Promise<string> {
@@ -133,10 +185,20 @@ export interface PayoutSignerOptions {
   readonly pollMs: number;
   readonly log: (event: string, fields: Record<string, unknown>) => void;
   readonly onChange: () => void;
+  /** TEST ONLY (payout-byzantine.ts): what a Byzantine last signer does with its completed set. */
+  readonly byzantine?: ByzantineLastSigner;
+}
+
+/** A test-only misbehaviour of the last signer (refused outside dev federations: factory.ts). */
+export interface ByzantineLastSigner {
+  /** Given the completed final set: what to propose instead (undefined: stay silent). */
+  lastSigned(duty: PayoutDuty, completed: string): PayoutResult | undefined;
 }
 
 export function dutyKey(d: PayoutDuty): string {
-  return d.kind === "sign" ? `sign:${d.batch}:${d.attempt}:${d.slot}` : `${d.kind}:${d.batch}:${d.attempt}`;
+  if (d.kind === "sign") return `sign:${d.batch}:${d.attempt}:${d.slot}:${d.lineage.join(",")}`;
+  if (d.kind === "submit") return `submit:${d.batch}:${d.attempt}:${d.lineage.join(",")}`;
+  return `${d.kind}:${d.batch}:${d.attempt}`;
 }
 
 /** Results remembered (a few attempts' worth; older ones are dropped). */
@@ -222,7 +284,11 @@ export class PayoutSigner {
         }
         const txset = duty.txset ? toHex(duty.txset) : "";
         try {
-          await wallet.check(txset, { destinations: duty.destinations, feeMax: duty.feeMax });
+          await wallet.check(txset, {
+            destinations: duty.destinations,
+            feeMax: duty.feeMax,
+            ...(duty.root ? { root: toHex(duty.root) } : {}),
+          });
         } catch (e) {
           if (
             !(e instanceof MoneroMultisigError) &&
@@ -236,8 +302,9 @@ export class PayoutSigner {
           });
           return { kind: "fault", slot: duty.slot - 1 };
         }
+        let signed: { txset: string; complete: boolean };
         try {
-          return { kind: "blob", slot: duty.slot, blob: fromHex(await wallet.sign(txset)) };
+          signed = await wallet.sign(txset);
         } catch (e) {
           // A set that parses and pays the batch but does not sign (a false signature share, or
           // built on other exports than the ones ordered): the previous signer's fault.
@@ -250,14 +317,33 @@ export class PayoutSigner {
           }
           throw e;
         }
+        if (duty.last !== signed.complete) {
+          // The last signature must complete the transaction and no other may: the previous set
+          // carried another number of signatures than the slots say (a swapped-in set).
+          this.options.log("payout_set_refused", {
+            batch: duty.batch,
+            slot: duty.slot - 1,
+            error: `signature ${duty.slot + 1} of ${this.options.threshold} ${signed.complete ? "completed" : "did not complete"} the transaction`,
+          });
+          return { kind: "fault", slot: duty.slot - 1 };
+        }
+        if (this.options.byzantine && duty.last) return this.options.byzantine.lastSigned(duty, signed.txset);
+        return { kind: "blob", slot: duty.slot, blob: fromHex(signed.txset) };
       }
       case "submit":
         try {
           return { kind: "txid", txid: fromHex(await wallet.submit(toHex(duty.txset))) };
         } catch (e) {
           if (!(e instanceof MoneroRpcError) && !(e instanceof MoneroMultisigError)) throw e;
-          this.options.log("payout_submit_refused", { batch: duty.batch, error: String(e) });
-          return { kind: "fault", slot: this.options.threshold };
+          // Refused: a garbage final set, or another completion of the same set was broadcast first
+          // (a last signer that kept one): then this wallet sees that transaction spend the inputs.
+          const spentBy = await wallet.spentBy(toHex(duty.txset)).catch(() => undefined);
+          this.options.log("payout_submit_refused", {
+            batch: duty.batch,
+            error: String(e),
+            ...(spentBy ? { spentBy } : {}),
+          });
+          return spentBy ? { kind: "txid", txid: fromHex(spentBy) } : { kind: "fault", slot: this.options.threshold };
         }
       case "confirm": {
         const at = await wallet.location(duty.txid);
@@ -272,8 +358,16 @@ export class PayoutSigner {
           // This wallet did not submit it (its guardian voted, then its wallet-rpc restarted):
           // resubmitting stores the key again (a resubmission returns the same txid, measured).
           if (!duty.txset) throw e;
-          await wallet.submit(toHex(duty.txset));
-          txKey = await wallet.txKey(duty.txid);
+          try {
+            await wallet.submit(toHex(duty.txset));
+            txKey = await wallet.txKey(duty.txid);
+          } catch (e2) {
+            if (!(e2 instanceof MoneroRpcError) && !(e2 instanceof MoneroMultisigError)) throw e2;
+            // The batch was paid by a completion none of this guardian's wallets submitted (a
+            // withheld one, broadcast by its signer): attest it without a tx key.
+            this.options.log("payout_tx_key_unknown", { batch: duty.batch, txid: duty.txid });
+            return { kind: "seen", txHeight: at, txKey: new Uint8Array(0) };
+          }
         }
         return { kind: "seen", txHeight: at, txKey: fromHex(txKey) };
       }

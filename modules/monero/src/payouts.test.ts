@@ -7,7 +7,7 @@ import { encodeConsensusItem, toHex } from "@conclave/core-common";
 import type { Transaction } from "@conclave/core-common";
 import { FederationProcessor, MemoryKv, NodeSigner, NodeVerifier, sha256 } from "@conclave/core-server";
 import { DummyServerModule, buildTransaction, coinOutput } from "@conclave/module-dummy";
-import { MoneroMultisigError, encodeAddress } from "@conclave/monero";
+import { MoneroMultisigError, MoneroRpcError, encodeAddress } from "@conclave/monero";
 import { depositInput } from "./client.js";
 import { agreedFeeRate, claimProof, decodeMoneroItem, encodeMoneroItem, feeRateChanged } from "./common.js";
 import type { MoneroConfig, MoneroItem } from "./common.js";
@@ -22,7 +22,8 @@ import {
   payoutFee,
 } from "./payout-common.js";
 import type { PayoutItem, PayoutOutcome } from "./payout-common.js";
-import type { PayoutWallet } from "./payout-watcher.js";
+import type { ByzantineLastSigner, PayoutResult, PayoutWallet } from "./payout-watcher.js";
+import type { PayoutDuty } from "./payouts.js";
 import { MoneroServerModule } from "./server.js";
 
 const DUMMY = 0;
@@ -60,7 +61,14 @@ const alice = new NodeSigner(new Uint8Array(32).fill(1));
 const txidOf = (n: number) => new Uint8Array(32).fill(n);
 const TXKEY = Uint8Array.from([...new Uint8Array(31).fill(0x42), 0x01]);
 
-/** A fake share of the multisig wallet: sets are text, a signature is "|g<i>", the txid a hash. */
+/**
+ * A fake share of the multisig wallet that keeps Monero's rules that matter here. A set is text:
+ * "destinations;fee=50;tx=<id>|g<i>|g<j>...": `tx` names the created transaction, i.e. its inputs
+ * (each `create` takes inputs no other transaction took: the worst case, a creator free to choose),
+ * a signature appends "|g<i>", and the txid hashes the whole set, so two completions of one
+ * transaction have different txids and the same inputs. The chain refuses a completion whose inputs
+ * another mined one spent (a double spend), as monerod did when two guardians completed one set.
+ */
 class FakeWallet implements PayoutWallet {
   calls: string[] = [];
   silent = false;
@@ -69,7 +77,14 @@ class FakeWallet implements PayoutWallet {
   submitted = new Map<string, number>();
   constructor(
     readonly g: number,
-    readonly chain: { height: number; mined: Map<string, number>; submits: Map<string, number> },
+    readonly chain: {
+      height: number;
+      mined: Map<string, number>;
+      submits: Map<string, number>;
+      /** transaction (inputs) id -> the txid that spent them */
+      spent: Map<string, string>;
+      created: number;
+    },
   ) {}
   private hold(): Promise<never> | undefined {
     return this.silent ? new Promise<never>(() => {}) : undefined;
@@ -81,42 +96,57 @@ class FakeWallet implements PayoutWallet {
   }
   async importInfos(infos: readonly string[]): Promise<void> {
     await this.hold();
-    if (infos.length !== T - 1) throw new Error("import needs t - 1 infos");
+    if (infos.length < T - 1) throw new Error("import needs at least t - 1 infos");
     this.calls.push("import");
   }
   async create(destinations: readonly { address: string; amount: bigint }[]) {
     await this.hold();
     this.calls.push("create");
     const pays = this.garbage ? [{ address: addr("mainnet", "standard", 99), amount: 1n }] : destinations;
-    const text = `${pays.map((d) => `${d.address}:${d.amount}`).join(",")};fee=50|g${this.g}`;
+    const id = `t${++this.chain.created}`;
+    const text = `${pays.map((d) => `${d.address}:${d.amount}`).join(",")};fee=50;tx=${id}|g${this.g}`;
     return { txset: toHex(new TextEncoder().encode(text)), fee: 50n };
   }
-  async check(txset: string, expected: { destinations: readonly { address: string; amount: bigint }[] }) {
+  async check(
+    txset: string,
+    expected: { destinations: readonly { address: string; amount: bigint }[]; root?: string },
+  ) {
     await this.hold();
     this.calls.push("check");
-    const text = new TextDecoder().decode(Buffer.from(txset, "hex"));
+    const text = setText(txset);
     const want = expected.destinations.map((d) => `${d.address}:${d.amount}`).join(",");
     if (!text.startsWith(`${want};`))
       throw new MoneroMultisigError("the transaction does not pay what was agreed");
+    if (expected.root !== undefined && setTx(expected.root) !== setTx(txset))
+      throw new MoneroMultisigError("the set is not the creator's transaction");
   }
-  async sign(txset: string): Promise<string> {
+  async sign(txset: string): Promise<{ txset: string; complete: boolean }> {
     await this.hold();
     this.calls.push("sign");
-    return txset + toHex(new TextEncoder().encode(`|g${this.g}`));
+    const signed = txset + toHex(new TextEncoder().encode(`|g${this.g}`));
+    return { txset: signed, complete: signatures(signed) === T };
   }
   async submit(txset: string): Promise<string> {
     await this.hold();
     this.calls.push("submit");
-    const signatures = new TextDecoder().decode(Buffer.from(txset, "hex")).split("|").length - 1;
-    if (signatures !== T) throw new MoneroMultisigError(`${signatures} signatures`);
+    if (signatures(txset) !== T) throw new MoneroMultisigError(`${signatures(txset)} signatures`);
     const txid = toHex(sha256(Buffer.from(txset, "hex")));
+    const spentBy = this.chain.spent.get(setTx(txset));
+    if (spentBy !== undefined && spentBy !== txid) throw new MoneroMultisigError("double spend");
+    this.chain.spent.set(setTx(txset), txid);
     this.chain.submits.set(txid, (this.chain.submits.get(txid) ?? 0) + 1);
     if (!this.chain.mined.has(txid)) this.chain.mined.set(txid, this.chain.height);
     this.submitted.set(txid, 1);
     return txid;
   }
+  spentBy(txset: string): Promise<string | undefined> {
+    return Promise.resolve(this.chain.spent.get(setTx(txset)));
+  }
   txKey(txid: string): Promise<string> {
-    if (!this.submitted.has(txid)) return Promise.reject(new Error("no tx key"));
+    if (!this.submitted.has(txid))
+      return Promise.reject(
+        new MoneroRpcError({ url: "fake", method: "get_tx_key", rpcCode: -24, rpcMessage: "no tx key" }),
+      );
     return Promise.resolve(toHex(TXKEY));
   }
   location(txid: string): Promise<number | undefined> {
@@ -127,11 +157,44 @@ class FakeWallet implements PayoutWallet {
   }
 }
 
+const setText = (txset: string) => new TextDecoder().decode(Buffer.from(txset, "hex"));
+const signatures = (txset: string) => setText(txset).split("|").length - 1;
+const setTx = (txset: string) => /;tx=(t\d+)/.exec(setText(txset))?.[1] ?? "";
+
+/**
+ * A Byzantine last signer (what conclaved's test-only flag does, payout-byzantine.ts): it keeps the
+ * completed transaction and, per `mode`, stays silent, accuses the previous signer, or publishes a
+ * garbage final set.
+ */
+class KeepingLastSigner implements ByzantineLastSigner {
+  kept: string[] = [];
+  constructor(readonly mode: "silent" | "accuse" | "garbage") {}
+  lastSigned(duty: PayoutDuty, completed: string): PayoutResult | undefined {
+    this.kept.push(completed);
+    if (duty.kind !== "sign") return undefined;
+    if (this.mode === "accuse") return { kind: "fault", slot: duty.slot - 1 };
+    if (this.mode === "garbage") return { kind: "blob", slot: duty.slot, blob: new Uint8Array([1, 2, 3]) };
+    return undefined;
+  }
+}
+
 /** Four guardians in memory; each reports fee rate `rate` first (null: none, no agreed rate yet). */
-function federation(config: MoneroConfig = CONFIG, rate: number | null = RATE) {
-  const chain = { height: 100, mined: new Map<string, number>(), submits: new Map<string, number>() };
+function federation(
+  config: MoneroConfig = CONFIG,
+  rate: number | null = RATE,
+  byzantineAt: Record<number, KeepingLastSigner> = {},
+) {
+  const chain = {
+    height: 100,
+    mined: new Map<string, number>(),
+    submits: new Map<string, number>(),
+    spent: new Map<string, string>(),
+    created: 0,
+  };
+  const byzantine = new Map<number, KeepingLastSigner>(Object.entries(byzantineAt).map(([g, b]) => [Number(g), b]));
   const guardians = Array.from({ length: N }, (_, g) => {
     const wallet = new FakeWallet(g, chain);
+    const keeper = byzantine.get(g);
     const monero = new MoneroServerModule(MONERO, config, {
       chain: {
         height: () => Promise.resolve(chain.height),
@@ -141,6 +204,7 @@ function federation(config: MoneroConfig = CONFIG, rate: number | null = RATE) {
       pollMs: 1000,
       autoPoll: false,
       payoutWallet: wallet,
+      ...(keeper ? { payoutByzantine: keeper } : {}),
     });
     monero.start({ self: g, wake: () => {}, log: () => {} });
     const dummy = new DummyServerModule(DUMMY, { faucetAmountMax: 10n ** 15n, feePerInput: 0n });
@@ -372,8 +436,8 @@ describe("payout outputs", () => {
 });
 
 describe("payout signing rounds", () => {
-  const setup = () => {
-    const f = federation();
+  const setup = (byzantineAt: Record<number, KeepingLastSigner> = {}) => {
+    const f = federation(CONFIG, RATE, byzantineAt);
     f.heights(300);
     f.credit(txidOf(1), 1_000_000n);
     const tx = f.payoutTx(txidOf(1), 1_000_000n, [
@@ -391,6 +455,11 @@ describe("payout signing rounds", () => {
     await f.round(); // exports: batch 1 starts with the oldest payoutBatchMax (2) payouts
     expect(f.outcome(tx, 0)).toMatchObject({ state: "signing", batch: 1, attempt: 0 });
     expect(f.outcome(tx, 2)).toMatchObject({ state: "queued", batch: 0 });
+    // Three of four exported: signing waits payoutExportWaitBlocks (2) for the fourth.
+    f.heights(301);
+    expect(f.outcome(tx, 0)!.round).toMatch(/^exporting/);
+    f.heights(302);
+    expect(f.outcome(tx, 0)!.round).toBe("signatures: 0 of 3");
     for (let i = 0; i < 3; i++) await f.round(); // creator, then two signers
     await f.round(); // submit votes
     const submitted = f.outcome(tx, 0)!;
@@ -398,21 +467,23 @@ describe("payout signing rounds", () => {
     expect(submitted.moneroTxid).toMatch(/^[0-9a-f]{64}$/);
     await f.round(); // not deep enough yet
     expect(f.outcome(tx, 0)!.state).toBe("submitted");
-    f.heights(302);
+    f.heights(304);
     await f.round();
     const confirmed = f.outcome(tx, 1)!;
     expect(confirmed).toMatchObject({
       state: "confirmed",
       moneroTxid: submitted.moneroTxid,
       txKey: toHex(TXKEY),
-      txHeight: 300,
+      txHeight: 302,
       confirmations: 2,
     });
     // Every guardian that was up submitted (idempotent); one transaction.
     expect([...f.chain.submits.keys()]).toEqual([submitted.moneroTxid]);
     // The next batch takes the third payout.
-    for (let i = 0; i < 6; i++) await f.round();
-    f.heights(305);
+    await f.round();
+    f.heights(306);
+    for (let i = 0; i < 4; i++) await f.round();
+    f.heights(308);
     await f.round();
     expect(f.outcome(tx, 2)).toMatchObject({ state: "confirmed", batch: 2 });
     expect(f.chain.submits.size).toBe(2);
@@ -421,7 +492,7 @@ describe("payout signing rounds", () => {
 
   it("a silent creator is replaced after payoutRoundBlocks agreed blocks; the next attempt excludes it", async () => {
     const { f, tx } = setup();
-    await f.round(); // four exports: participants 0, 1, 2; creator (batch 1 + attempt 0) mod 3 = 1
+    await f.round(); // four exports: participants 0..3; creator (batch 1 + attempt 0) mod 4 = 1
     const creator = 1;
     f.guardians[creator]!.wallet.silent = true;
     await f.round();
@@ -431,7 +502,7 @@ describe("payout signing rounds", () => {
     expect(f.outcome(tx, 0)!.attempt).toBe(0);
     f.heights(303); // 3 blocks after the round began
     expect(f.outcome(tx, 0)).toMatchObject({ state: "signing", attempt: 1 });
-    // Attempt 1 runs without guardian 1 (it is blamed; guardian 3 takes its place).
+    // Attempt 1 runs without guardian 1 (it is blamed: excluded).
     for (let i = 0; i < 6; i++) await f.round();
     expect(f.outcome(tx, 0)!.state).toBe("submitted");
     expect(f.guardians[creator]!.wallet.calls.filter((c) => c === "create")).toHaveLength(0);
@@ -440,25 +511,113 @@ describe("payout signing rounds", () => {
     expect(f.outcome(tx, 0)!.state).toBe("confirmed");
   });
 
-  it("the last signer's turn never times out: a withheld fully signed set can never pay the batch twice", async () => {
-    const { f, tx } = setup();
-    await f.round(); // exports: participants 0, 1, 2; creator 1; signing order 1, 2, 0
-    const last = 0;
-    f.guardians[last]!.wallet.silent = true;
-    for (let i = 0; i < 3; i++) await f.round(); // creator and the second signer; the last is silent
-    expect(f.outcome(tx, 0)).toMatchObject({ state: "signing", attempt: 0 });
-    f.heights(340); // far past payoutRoundBlocks
+  // The double payout of the review (issue 10, item 2) and the freeze (item 3). With four
+  // exporters, the creator is guardian 1 and the signing order 1, 2, 3, 0: guardian 3 signs last.
+  const LAST = 3;
+  /** Rounds until guardian 3 has completed the transaction (and kept it). */
+  const toLastSlot = async (f: ReturnType<typeof federation>, tx: Transaction) => {
+    await f.round(); // exports
+    await f.round(); // creator
+    await f.round(); // second signer
+    await f.round(); // the last signer completes the transaction and keeps it
+    return f.outcome(tx, 0);
+  };
+  /** Only one transaction was ever created and its inputs were spent once. */
+  const expectOneTransaction = (f: ReturnType<typeof federation>) => {
+    expect(f.chain.created).toBe(1);
+    expect(f.chain.spent.size).toBe(1);
+  };
+
+  it("a last signer that keeps its completed transaction and stays silent is passed over: another participant completes the same transaction, and the kept one is refused as a double spend", async () => {
+    const keeper = new KeepingLastSigner("silent");
+    const { f, tx } = setup({ [LAST]: keeper });
+    expect(await toLastSlot(f, tx)).toMatchObject({ state: "signing", attempt: 0, round: "signatures: 2 of 3" });
+    expect(keeper.kept).toHaveLength(1);
+    f.heights(303); // payoutRoundBlocks after the last slot opened: guardian 0 stands in
     await f.round();
-    expect(f.outcome(tx, 0)).toMatchObject({ state: "signing", attempt: 0 });
-    expect(f.chain.submits.size).toBe(0);
-    // When it signs, the one transaction of attempt 0 is paid, once.
-    f.guardians[last]!.wallet.silent = false;
+    await f.round();
+    const paid = f.outcome(tx, 0)!;
+    expect(paid).toMatchObject({ state: "submitted", attempt: 0 });
+    f.heights(305);
+    await f.round();
+    expect(f.outcome(tx, 0)).toMatchObject({ state: "confirmed", moneroTxid: paid.moneroTxid });
+    // The Byzantine guardian broadcasts what it kept: the inputs are spent, monerod refuses it.
+    await expect(f.guardians[LAST]!.wallet.submit(keeper.kept[0]!)).rejects.toThrow("double spend");
+    expectOneTransaction(f);
+  });
+
+  it("a last signer that keeps its completed transaction and accuses the previous signer cannot start a second transaction: the slot goes back to another participant on the same one", async () => {
+    const keeper = new KeepingLastSigner("accuse");
+    const { f, tx } = setup({ [LAST]: keeper });
+    await toLastSlot(f, tx);
+    expect(keeper.kept).toHaveLength(1);
+    expect(f.outcome(tx, 0)).toMatchObject({ state: "signing", attempt: 0, round: "signatures: 1 of 3" });
     for (let i = 0; i < 3; i++) await f.round();
-    expect(f.outcome(tx, 0)!.state).toBe("submitted");
-    f.heights(345);
+    expect(f.outcome(tx, 0)).toMatchObject({ state: "submitted", attempt: 0 });
+    f.heights(302);
     await f.round();
     expect(f.outcome(tx, 0)!.state).toBe("confirmed");
-    expect(f.chain.submits.size).toBe(1);
+    await expect(f.guardians[LAST]!.wallet.submit(keeper.kept[0]!)).rejects.toThrow("double spend");
+    expectOneTransaction(f);
+  });
+
+  it("a last signer that keeps its completed transaction and publishes a garbage final set: t refusals send the last slot to another participant on the same transaction", async () => {
+    const keeper = new KeepingLastSigner("garbage");
+    const { f, tx } = setup({ [LAST]: keeper });
+    await toLastSlot(f, tx);
+    expect(f.outcome(tx, 0)!.round).toBe("submitting: 3 of 3 signatures");
+    await f.round(); // every node refuses the garbage: Fault(t) votes
+    expect(f.outcome(tx, 0)).toMatchObject({ state: "signing", attempt: 0, round: "signatures: 2 of 3" });
+    await f.round(); // guardian 0 completes
+    await f.round(); // votes
+    expect(f.outcome(tx, 0)).toMatchObject({ state: "submitted", attempt: 0 });
+    f.heights(302);
+    await f.round();
+    expect(f.outcome(tx, 0)!.state).toBe("confirmed");
+    await expect(f.guardians[LAST]!.wallet.submit(keeper.kept[0]!)).rejects.toThrow("double spend");
+    expectOneTransaction(f);
+  });
+
+  it("the kept completion broadcast first pays the batch: the others' completion is a double spend, they vote the txid their wallets saw spend the inputs, and the batch is confirmed once, without a tx key", async () => {
+    const keeper = new KeepingLastSigner("silent");
+    const { f, tx } = setup({ [LAST]: keeper });
+    await toLastSlot(f, tx);
+    const broadcast = await f.guardians[LAST]!.wallet.submit(keeper.kept[0]!);
+    f.heights(303); // guardian 0 stands in and completes: its node refuses it
+    await f.round();
+    await f.round();
+    expect(f.outcome(tx, 0)).toMatchObject({ state: "submitted", moneroTxid: broadcast });
+    f.heights(305);
+    await f.round();
+    const confirmed = f.outcome(tx, 0)!;
+    expect(confirmed).toMatchObject({ state: "confirmed", moneroTxid: broadcast, txHeight: 300 });
+    expect(confirmed.txKey).toBeUndefined();
+    expectOneTransaction(f);
+    // The next batch is not frozen behind it.
+    await f.round();
+    f.heights(307);
+    for (let i = 0; i < 4; i++) await f.round();
+    expect(f.outcome(tx, 2)).toMatchObject({ state: "submitted", batch: 2 });
+  });
+
+  it("with one guardian silent in any signing role, a batch is confirmed within payoutRoundBlocks + t + 3 agreed blocks of its exports", async () => {
+    const blocksTaken: Record<number, number> = {};
+    for (const silent of [1, 2, 3, 0]) {
+      const { f, tx } = setup();
+      await f.round(); // exports: order 1, 2, 3, 0
+      f.guardians[silent]!.wallet.silent = true;
+      let blocks = 0;
+      while (f.outcome(tx, 0)!.state !== "confirmed" && blocks < 50) {
+        blocks++;
+        f.heights(300 + blocks);
+        await f.round();
+      }
+      blocksTaken[silent] = blocks;
+      expect(f.outcome(tx, 0)!.state).toBe("confirmed");
+      expect(f.chain.spent.size).toBe(1);
+    }
+    console.log(`payout: agreed blocks from exports to confirmed, by silent guardian: ${JSON.stringify(blocksTaken)}`);
+    for (const b of Object.values(blocksTaken)) expect(b).toBeLessThanOrEqual(CONFIG.payoutRoundBlocks + T + 3);
   });
 
   it("a Byzantine creator's garbage transaction set is refused by the next signer and skipped; the batch pays once", async () => {

@@ -14,26 +14,47 @@
 //
 // A batch: the oldest payoutBatchMax queued payouts when the first export of the next batch number
 // is ordered (so payouts that arrive while the watchers export join it). One batch in flight.
-// Attempt a of a batch:
-//   export  every guardian's watcher proposes its export_multisig_info (slot 0xff). When t
-//           guardians outside the excluded set have one, they are the participants P (by index):
-//           the creator is P[(batch + a) mod t], the signing order is P rotated to start at it.
-//   sign    order[s] proposes the transaction set after s + 1 signatures (slot s): the creator
-//           imports the others' exports and creates the transfer, each next signer imports, checks
-//           the set (pays exactly the batch, change to the federation, fee within the reserves) and
-//           signs. A signer whose check refuses the previous set proposes Fault(slot s − 1).
+//
+// ONE TRANSACTION PER ATTEMPT, SIGNED BY WHOEVER IS THERE (the double-payout and freeze fix).
+// A Monero multisig transaction set built by a creator that imported the exports of every
+// participant carries a signing attempt for every group of t participants that includes the
+// creator (wallet2 `transfer`; measured on 0.18: a set signed by the creator and one signer was
+// completed by either of the two remaining guardians, two different txids with the same inputs, and
+// monerod refused the second as a double spend). So a set signed by s guardians can be finished by
+// any t - s of the participants that have not signed it, and every way of finishing it spends the
+// same key images: at most one of them is ever mined. The rounds use that:
+//   export  every guardian's watcher proposes its export_multisig_info (slot 0xff). The participants
+//           P are the exporters outside the excluded set, once all of them exported, or at least t
+//           and payoutExportWaitBlocks passed. The creator is P[(batch + a) mod |P|]; `order` is P
+//           rotated to start at it.
+//   sign    slot s is filled by the *designated* signer: the first guardian of `order` that has not
+//           signed this attempt's lineage and was not passed over. It imports every other
+//           participant's export, checks the previous set (pays exactly the batch, change to the
+//           federation, fee within what the payouts paid, and the same transaction as the creator's
+//           set: same inputs total, change, fee and tx public keys) and signs. A silent designated
+//           signer is passed over after payoutRoundBlocks and the next participant signs the same
+//           set; a signer that refuses the previous set (Fault) sends the slot back to another
+//           participant. The last slot is no exception: a last signer that withholds a completed
+//           transaction, or publishes garbage, is replaced, and whichever completion is mined, the
+//           others are double spends.
 //   submit  once t signatures are in, every guardian submits the final set (idempotent: measured,
-//           a resubmission returns the same txid, even once mined) and votes its txid (or Fault(t)
-//           if its node refuses it). t equal votes fix the txid ("submitted").
+//           a resubmission returns the same txid, even once mined) and votes its txid, or the txid
+//           its wallet saw spend the set's inputs (a withheld completion broadcast first), or
+//           Fault(t) if its node refuses it. t equal votes fix the txid ("submitted"); t faults pass
+//           over the last signer and send the last slot to another participant.
 //   seen    each guardian attests the txid once it is payoutConfirmations deep on its own node,
 //           with the tx key its wallet stored when it submitted; t equal (txHeight, txKey) confirm
 //           the batch and the next one may start.
-// Timeouts in agreed blocks (payoutRoundBlocks): an export or sign round that does not progress
-// moves to attempt a + 1, blaming whoever's turn it was — except the last signer's turn, which never
-// times out (a new attempt could let a withheld fully signed set pay the batch twice). A Fault blames the accused and the accuser
-// (one of them lies or is broken); the excluded set is the f guardians with the most blame, so a
-// liar that keeps accusing is excluded after two disputes. Nothing times out once the transaction
-// set is fully signed (the transaction may be on its way): only t Fault(t) votes retry then.
+// A new attempt (fresh exports, a new creator, possibly other inputs) is started only while no
+// coalition of f guardians could still finish the abandoned set: at most s + 1 signatures exist on
+// it (s ordered, one in flight), so it is safe iff s + 1 + f < t (always at the creator's turn, as
+// 1 + f < N - f for N >= 3f + 1). Fresh exports also replace every honest wallet's nonces, so no honest
+// guardian can sign the abandoned set any more. Past that point the attempt is never abandoned: a
+// slot whose candidates are all passed over starts again from the first (a slow honest guardian
+// gets another turn); with at most f faulty guardians, f + 1 honest participants remain for every
+// slot. Blame, per batch: a timed-out turn blames its guardian; a Fault blames the accused and
+// counts an accusation for the accuser; the excluded set of the next attempt is the f guardians with
+// the most blame. Why this is exactly once and within what bound: docs/monero.md, "Exactly once".
 import { Reader, Writer, toHex } from "@conclave/core-common";
 import type { TxOutput } from "@conclave/core-common";
 import { fail, ok, sha256 } from "@conclave/core-server";
@@ -49,7 +70,7 @@ import {
   payoutFee,
 } from "./payout-common.js";
 import type { PayoutItem, PayoutOutcome } from "./payout-common.js";
-import { moduleKey } from "./state.js";
+import { markOwnTransaction, moduleKey, readU128, writeU128 } from "./state.js";
 
 const K_PAYOUT = 0x09;
 const K_OUTPOINT = 0x0a;
@@ -97,8 +118,12 @@ export interface BatchRecord {
   readonly phaseHeight: number;
   /** Signing order of this attempt (participants rotated to start at the creator); empty in export. */
   readonly order: readonly number[];
-  /** Signatures in (slots complete) during sign. */
+  /** Signatures in (slots complete): signers.length. */
   readonly step: number;
+  /** Who filled slots 0, 1, ... of this attempt's transaction (the lineage), in order. */
+  readonly signers: readonly number[];
+  /** Participants passed over in this attempt (timed out, or their set was refused). */
+  readonly passed: readonly number[];
   readonly txid?: Uint8Array;
   readonly txHeight: number;
   readonly txKey?: Uint8Array;
@@ -141,7 +166,11 @@ function encodeBatch(b: BatchRecord): Uint8Array {
     .u64(b.phaseHeight)
     .u8(b.order.length);
   for (const g of b.order) w.u16(g);
-  w.u8(b.step).u8(b.txid ? 1 : 0);
+  w.u8(b.signers.length);
+  for (const g of b.signers) w.u16(g);
+  w.u8(b.passed.length);
+  for (const g of b.passed) w.u16(g);
+  w.u8(b.txid ? 1 : 0);
   if (b.txid) w.fixed(b.txid, 32);
   w.u64(b.txHeight).u8(b.txKey ? b.txKey.length / 32 : 0);
   if (b.txKey) w.raw(b.txKey);
@@ -159,7 +188,8 @@ function decodeBatch(bytes: Uint8Array): BatchRecord {
   if (!phase) throw new Error("monero state: corrupt batch record");
   const phaseHeight = r.u64();
   const order = Array.from({ length: r.u8() }, () => r.u16());
-  const step = r.u8();
+  const signers = Array.from({ length: r.u8() }, () => r.u16());
+  const passed = Array.from({ length: r.u8() }, () => r.u16());
   const txid = r.u8() === 1 ? r.fixed(32) : undefined;
   const txHeight = r.u64();
   const parts = r.u8();
@@ -179,7 +209,9 @@ function decodeBatch(bytes: Uint8Array): BatchRecord {
     phase,
     phaseHeight,
     order,
-    step,
+    step: signers.length,
+    signers,
+    passed,
     ...(txid ? { txid } : {}),
     txHeight,
     ...(txKey ? { txKey } : {}),
@@ -204,7 +236,8 @@ export class PayoutStore {
       firstQueued: r.u64(),
       nextBatch: r.u64(),
       current: r.u64(),
-      paidOut: r.u64big(),
+      // u128 (a 40-byte record is the older u64 format): a cumulative sum can pass 2^64 piconero.
+      paidOut: v.length === 40 ? r.u64big() : readU128(r),
     };
   }
 
@@ -296,16 +329,8 @@ class PayoutStoreWriter extends PayoutStore {
     super(w);
   }
   setCounters(c: PayoutCounters): void {
-    this.w.put(
-      Uint8Array.of(K_COUNTERS),
-      new Writer()
-        .u64(c.nextSeq)
-        .u64(c.firstQueued)
-        .u64(c.nextBatch)
-        .u64(c.current)
-        .u64big(c.paidOut)
-        .finish(),
-    );
+    const w = new Writer().u64(c.nextSeq).u64(c.firstQueued).u64(c.nextBatch).u64(c.current);
+    this.w.put(Uint8Array.of(K_COUNTERS), writeU128(w, c.paidOut).finish());
   }
   putPayout(seq: number, p: PayoutRecord): void {
     this.w.put(key(K_PAYOUT, { u64: seq }), encodePayout(p));
@@ -347,6 +372,10 @@ class PayoutStoreWriter extends PayoutStore {
   putSeen(batch: number, g: number, txHeight: number, txKey: Uint8Array): void {
     this.w.put(key(K_SEEN, { u64: batch }, { u16: g }), new Writer().u64(txHeight).raw(txKey).finish());
   }
+  /** Forgets the submit votes of the batch (its final set was refused: another one comes). */
+  clearVotes(batch: number): void {
+    for (const [full] of [...this.w.scan(key(K_VOTE, { u64: batch }))]) this.w.delete(full);
+  }
   /** Forgets everything of the batch's current attempt (chunks, blobs, votes, attestations). */
   clearAttempt(batch: number): void {
     for (const k of BATCH_SCOPED)
@@ -367,12 +396,23 @@ export type PayoutDuty =
       readonly othersExports: readonly Uint8Array[];
       /** The previous slot's transaction set (slot > 0). */
       readonly txset?: Uint8Array;
+      /** The creator's set (slot > 1): the previous set must be the same transaction. */
+      readonly root?: Uint8Array;
+      /** Who signed the lineage so far: a new lineage (after a refusal) is a new duty. */
+      readonly lineage: readonly number[];
       readonly destinations: readonly { address: string; amount: bigint }[];
       readonly feeMax: bigint;
       /** This guardian signs last: its set is the final one. */
       readonly last: boolean;
     }
-  | { readonly kind: "submit"; readonly batch: number; readonly attempt: number; readonly txset: Uint8Array }
+  | {
+      readonly kind: "submit";
+      readonly batch: number;
+      readonly attempt: number;
+      readonly txset: Uint8Array;
+      /** Who signed it: a final set from another last signer is a new duty. */
+      readonly lineage: readonly number[];
+    }
   | {
       readonly kind: "confirm";
       readonly batch: number;
@@ -553,7 +593,7 @@ export class Payouts {
       case "chunk":
         return this.onChunk(store, item, b, peer, agreedHeight);
       case "txid":
-        return this.onTxid(store, item.batch, b, peer, item.txid);
+        return this.onTxid(db, store, item.batch, b, peer, item.txid);
       case "fault":
         return this.onFault(store, item.batch, b, peer, item.slot, agreedHeight);
       case "seen":
@@ -585,6 +625,8 @@ export class Payouts {
       phaseHeight: agreedHeight,
       order: [],
       step: 0,
+      signers: [],
+      passed: [],
       txHeight: 0,
       blamed: new Array<number>(this.n).fill(0),
       accused: new Array<number>(this.n).fill(0),
@@ -614,12 +656,17 @@ export class Payouts {
       if (b.phase === "export")
         return fail("not_your_turn", `batch ${batch} is not signing yet (slot ${slot})`, { peer });
       if (b.phase !== "sign" || slot < b.step) return ok(undefined); // late duplicate
-      if (slot > b.step || b.order[slot] !== peer)
+      if (slot > b.step || this.designated(b) !== peer)
         return fail("not_your_turn", `slot ${slot} of batch ${batch} is not guardian ${peer}'s to fill`, {
           peer,
         });
     }
-    if (store.blob(batch, slot, peer)) return ok(undefined);
+    if (store.blob(batch, slot, peer)) {
+      // A guardian designated again for a slot it filled before the lineage was sent back: its set
+      // of then is in the state already (it could not sign the same set twice anyway).
+      if (slot !== SLOT_EXPORT) this.advance(store, batch, b, peer, agreedHeight);
+      return ok(undefined);
+    }
     const header = store.blobHeader(batch, slot, peer);
     if (header && (header.total !== item.total || !equalBytes(header.digest, item.digest)))
       return fail("conflicting_blob", `guardian ${peer} sent two different blobs for slot ${slot}`, { peer });
@@ -642,17 +689,43 @@ export class Payouts {
         peer,
       });
     store.completeBlob(batch, slot, peer, blob);
-    if (slot === SLOT_EXPORT) this.maybeStartSigning(store, batch, b, agreedHeight);
-    else {
-      const step = slot + 1;
-      store.putBatch(batch, {
-        ...b,
-        step,
-        phase: step === this.t ? "submit" : "sign",
-        phaseHeight: agreedHeight,
-      });
-    }
+    if (slot === SLOT_EXPORT) this.maybeStartSigning(store, batch, b, agreedHeight, false);
+    else this.advance(store, batch, b, peer, agreedHeight);
     return ok(undefined);
+  }
+
+  /** `peer`'s set fills the current slot: one more signature on the lineage. */
+  private advance(
+    store: PayoutStoreWriter,
+    batch: number,
+    b: BatchRecord,
+    peer: number,
+    agreedHeight: number,
+  ) {
+    const signers = [...b.signers, peer];
+    store.putBatch(batch, {
+      ...b,
+      signers,
+      step: signers.length,
+      phase: signers.length === this.t ? "submit" : "sign",
+      phaseHeight: agreedHeight,
+    });
+  }
+
+  /**
+   * Who fills the current slot: the first participant in signing order that has not signed this
+   * attempt's transaction and was not passed over (undefined: every candidate was).
+   */
+  designated(b: BatchRecord): number | undefined {
+    return b.order.find((g) => !b.signers.includes(g) && !b.passed.includes(g));
+  }
+
+  /**
+   * May the batch drop its current transaction set for a fresh one? Only if no f guardians could
+   * still finish it: at most step + 1 signatures exist (the ordered ones and one in flight).
+   */
+  private canAbandon(b: BatchRecord): boolean {
+    return b.step + 1 + this.f < this.t;
   }
 
   /** The f guardians with the most blame in this batch (none with none). */
@@ -667,19 +740,34 @@ export class Payouts {
     return new Set(scored.slice(0, this.f).map((s) => s.g));
   }
 
+  /**
+   * The participants are every exporter outside the excluded set, once all of them exported, or at
+   * least t of them and `waited` (payoutExportWaitBlocks passed): the creator imports all their
+   * exports, so that any of them can stand in for a signer that fails.
+   */
   private maybeStartSigning(
     store: PayoutStoreWriter,
     batch: number,
     b: BatchRecord,
     agreedHeight: number,
-  ): void {
+    waited: boolean,
+  ): boolean {
     const excluded = this.excluded(b);
     const ready = store.blobOwners(batch, SLOT_EXPORT).filter((g) => !excluded.has(g));
-    if (ready.length < this.t) return;
-    const participants = ready.slice(0, this.t);
-    const creator = (batch + b.attempt) % this.t;
-    const order = [...participants.slice(creator), ...participants.slice(0, creator)];
-    store.putBatch(batch, { ...b, phase: "sign", order, step: 0, phaseHeight: agreedHeight });
+    if (ready.length < this.t) return false;
+    if (ready.length < this.n - excluded.size && !waited) return false;
+    const creator = (batch + b.attempt) % ready.length;
+    const order = [...ready.slice(creator), ...ready.slice(0, creator)];
+    store.putBatch(batch, {
+      ...b,
+      phase: "sign",
+      order,
+      step: 0,
+      signers: [],
+      passed: [],
+      phaseHeight: agreedHeight,
+    });
+    return true;
   }
 
   private nextAttempt(
@@ -702,6 +790,8 @@ export class Payouts {
       phaseHeight: agreedHeight,
       order: [],
       step: 0,
+      signers: [],
+      passed: [],
       txHeight: 0,
       blamed,
       accused,
@@ -709,6 +799,7 @@ export class Payouts {
   }
 
   private onTxid(
+    db: WriteTx,
     store: PayoutStoreWriter,
     batch: number,
     b: BatchRecord,
@@ -724,7 +815,11 @@ export class Payouts {
     store.putVote(batch, peer, { txid });
     if (!b.txid) {
       const same = store.votes(batch).filter((v) => "txid" in v.vote && equalBytes(v.vote.txid, txid)).length;
-      if (same >= this.t) store.putBatch(batch, { ...b, txid });
+      if (same >= this.t) {
+        store.putBatch(batch, { ...b, txid });
+        // Invariant 7: a transaction the federation sent is never a deposit (state.ts, docs/monero.md).
+        markOwnTransaction(db, txid);
+      }
     }
     return ok(undefined);
   }
@@ -743,21 +838,64 @@ export class Payouts {
         return fail("already_voted", `guardian ${peer} already voted on batch ${batch}`, { peer });
       store.putVote(batch, peer, { fault: true });
       const faults = store.votes(batch).filter((v) => "fault" in v.vote).length;
-      if (faults >= this.t)
-        this.nextAttempt(store, batch, b, agreedHeight, { blamed: b.order[this.t - 1] ?? 0 });
+      if (faults >= this.t) {
+        // t guardians' nodes refused the final set: its signer published garbage (or a set that does
+        // not complete). Another participant signs the set before it; any completion the last signer
+        // kept spends the same inputs.
+        const last = b.signers[this.t - 1];
+        store.clearVotes(batch);
+        this.sendBack(store, batch, b, this.t - 1, last, undefined, agreedHeight);
+      }
       return ok(undefined);
     }
     // A signer refuses the previous set: only the guardian whose turn it is may say so.
-    if (b.phase !== "sign" || slot + 1 !== b.step || b.order[b.step] !== peer)
+    if (b.phase !== "sign" || slot + 1 !== b.step || this.designated(b) !== peer)
       return fail("stale_fault", `guardian ${peer} cannot refuse slot ${slot} of batch ${batch} now`, {
         peer,
       });
-    const accusedGuardian = b.order[slot];
-    this.nextAttempt(store, batch, b, agreedHeight, {
-      ...(accusedGuardian === undefined ? {} : { blamed: accusedGuardian }),
-      accuser: peer,
-    });
+    this.sendBack(store, batch, b, slot, b.signers[slot], peer, agreedHeight);
     return ok(undefined);
+  }
+
+  /**
+   * The set of `slot` (by `accused`) is refused: at the creator's slot the attempt starts afresh
+   * (only the creator signed it: safe); otherwise the slot goes to another participant, on the
+   * same transaction (the set before it).
+   */
+  private sendBack(
+    store: PayoutStoreWriter,
+    batch: number,
+    b: BatchRecord,
+    slot: number,
+    accused: number | undefined,
+    accuser: number | undefined,
+    agreedHeight: number,
+  ): void {
+    const blame = {
+      ...(accused === undefined ? {} : { blamed: accused }),
+      ...(accuser === undefined ? {} : { accuser }),
+    };
+    if (slot === 0) {
+      this.nextAttempt(store, batch, b, agreedHeight, blame);
+      return;
+    }
+    const blamed = [...b.blamed];
+    const accusations = [...b.accused];
+    if (accused !== undefined) blamed[accused] = (blamed[accused] ?? 0) + 1;
+    if (accuser !== undefined) accusations[accuser] = (accusations[accuser] ?? 0) + 1;
+    const signers = b.signers.slice(0, slot);
+    const passed = accused === undefined || b.passed.includes(accused) ? b.passed : [...b.passed, accused];
+    const back: BatchRecord = {
+      ...b,
+      phase: "sign",
+      signers,
+      step: signers.length,
+      passed,
+      phaseHeight: agreedHeight,
+      blamed,
+      accused: accusations,
+    };
+    store.putBatch(batch, this.designated(back) === undefined ? { ...back, passed: [] } : back);
   }
 
   private onSeen(
@@ -781,7 +919,9 @@ export class Payouts {
       .filter((s) => s.txHeight === txHeight && equalBytes(s.txKey, txKey)).length;
     if (same < this.t) return ok(undefined);
     store.clearAttempt(batch);
-    store.putBatch(batch, { ...b, phase: "done", txHeight, txKey });
+    // An empty tx key: the transaction that paid the batch was not submitted by any of these wallets
+    // (a withheld completion broadcast by its signer); the outcome then has the txid alone.
+    store.putBatch(batch, { ...b, phase: "done", txHeight, ...(txKey.length > 0 ? { txKey } : {}) });
     const c = store.counters();
     store.setCounters({ ...c, current: 0 });
     return ok(undefined);
@@ -794,15 +934,33 @@ export class Payouts {
     if (current === 0) return;
     const b = store.batch(current);
     if (!b || (b.phase !== "export" && b.phase !== "sign")) return;
+    if (b.phase === "export") {
+      if (
+        agreedHeight >= b.phaseHeight + this.config.payoutExportWaitBlocks &&
+        this.maybeStartSigning(store, current, b, agreedHeight, true)
+      )
+        return;
+      if (agreedHeight >= b.phaseHeight + this.config.payoutRoundBlocks)
+        this.nextAttempt(store, current, b, agreedHeight, { reset: true });
+      return;
+    }
     if (agreedHeight < b.phaseHeight + this.config.payoutRoundBlocks) return;
-    // The last signer's turn never times out: it holds a set signed by t − 1, and its own signature
-    // completes a valid transaction that it could broadcast at any time. A new attempt would build
-    // another transaction from possibly other inputs, and a Byzantine last signer could then get
-    // both mined: the batch paid twice. A silent last signer stalls the batch (liveness) instead;
-    // a retry that spends the same inputs would lift that (future work, docs/monero.md).
-    if (b.phase === "sign" && b.step === this.t - 1) return;
-    if (b.phase === "export") this.nextAttempt(store, current, b, agreedHeight, { reset: true });
-    else this.nextAttempt(store, current, b, agreedHeight, { blamed: b.order[b.step] ?? 0 });
+    const late = this.designated(b);
+    if (b.step === 0 || (late === undefined && this.canAbandon(b))) {
+      this.nextAttempt(store, current, b, agreedHeight, late === undefined ? {} : { blamed: late });
+      return;
+    }
+    // Pass the silent signer over: the next participant signs the same set. Every completion of it
+    // spends the same inputs, so one that the silent guardian keeps can never be mined beside it.
+    const blamed = [...b.blamed];
+    if (late !== undefined) blamed[late] = (blamed[late] ?? 0) + 1;
+    const passed = late === undefined ? b.passed : [...b.passed, late];
+    const next: BatchRecord = { ...b, passed, blamed, phaseHeight: agreedHeight };
+    if (this.designated(next) !== undefined) store.putBatch(current, next);
+    else if (this.canAbandon(next)) this.nextAttempt(store, current, next, agreedHeight, {});
+    // Every candidate was passed over and the set may be finished by someone: start the round of
+    // candidates again (a slow honest guardian gets another turn), never a second transaction.
+    else store.putBatch(current, { ...next, passed: [] });
   }
 
   // ---- what this guardian's watcher does next --------------------------------------------------
@@ -822,12 +980,15 @@ export class Payouts {
           ? undefined
           : { kind: "export", batch, attempt };
       case "sign": {
-        if (b.order[b.step] !== self) return undefined;
+        if (this.designated(b) !== self) return undefined;
         const othersExports = b.order
           .filter((g) => g !== self)
           .map((g) => store.blob(batch, SLOT_EXPORT, g))
           .filter((x): x is Uint8Array => x !== undefined);
-        const txset = b.step > 0 ? store.blob(batch, b.step - 1, b.order[b.step - 1] ?? -1) : undefined;
+        const previous = b.signers[b.step - 1];
+        const txset = previous === undefined ? undefined : store.blob(batch, b.step - 1, previous);
+        const creator = b.signers[0];
+        const root = b.step > 1 && creator !== undefined ? store.blob(batch, 0, creator) : undefined;
         const payouts = store.payoutsOf(b);
         return {
           kind: "sign",
@@ -836,20 +997,22 @@ export class Payouts {
           slot: b.step,
           othersExports,
           ...(txset ? { txset } : {}),
+          ...(root ? { root } : {}),
+          lineage: b.signers,
           destinations: payouts.map((p) => ({ address: p.address, amount: p.amount })),
           feeMax: payouts.reduce((a, p) => a + p.fee, 0n),
           last: b.step === this.t - 1,
         };
       }
       case "submit": {
-        const last = b.order[this.t - 1];
+        const last = b.signers[this.t - 1];
         const txset = last === undefined ? undefined : store.blob(batch, this.t - 1, last);
         if (b.txid)
           return store.seen(batch, self)
             ? undefined
             : { kind: "confirm", batch, attempt, txid: toHex(b.txid), ...(txset ? { txset } : {}) };
         if (store.vote(batch, self)) return undefined;
-        return txset ? { kind: "submit", batch, attempt, txset } : undefined;
+        return txset ? { kind: "submit", batch, attempt, txset, lineage: b.signers } : undefined;
       }
       case "done":
         return undefined;

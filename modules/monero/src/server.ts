@@ -80,6 +80,7 @@ import {
 } from "./payout-common.js";
 import type { PayoutItem, PayoutOutcome } from "./payout-common.js";
 import { PayoutSigner } from "./payout-watcher.js";
+import type { ByzantineLastSigner } from "./payout-watcher.js";
 import type { PayoutWallet } from "./payout-watcher.js";
 import { Payouts } from "./payouts.js";
 import { MoneroState, MoneroStateWriter, REFUSED_LISTED_MAX, sameVerdict } from "./state.js";
@@ -118,6 +119,8 @@ export interface MoneroBackground {
   readonly reserves?: ReservesSource;
   /** How often the reserves are read (default 30 s). */
   readonly reservesPollMs?: number;
+  /** TEST ONLY: this guardian misbehaves as a last signer (payout-byzantine.ts; dev federations only). */
+  readonly payoutByzantine?: ByzantineLastSigner;
 }
 
 interface QueuedClaim {
@@ -164,7 +167,8 @@ function verdictView(guardian: number, v: Verdict): AttestationView {
 
 export class MoneroServerModule implements ServerModule {
   readonly kind = MONERO_KIND;
-  readonly testOnly = false;
+  /** A guardian made to misbehave for a test is refused outside a dev federation (guardian.ts). */
+  readonly testOnly: boolean;
   readonly api: readonly ModuleApiEndpoint[];
   private readonly t: number;
   private context: ModuleContext | undefined;
@@ -190,6 +194,7 @@ export class MoneroServerModule implements ServerModule {
     private readonly background?: MoneroBackground,
     private readonly now: () => number = Date.now,
   ) {
+    this.testOnly = background?.payoutByzantine !== undefined;
     this.t = agreementThreshold(config.guardians);
     this.payouts = new Payouts(config);
     this.subaddresses = new Subaddresses(config, this.t);
@@ -296,6 +301,7 @@ export class MoneroServerModule implements ServerModule {
         pollMs: this.background.pollMs,
         log: context.log,
         onChange: () => context.wake(),
+        ...(this.background.payoutByzantine ? { byzantine: this.background.payoutByzantine } : {}),
       });
     if (this.background.reserves)
       this.reservesMonitor = new ReservesMonitor({
