@@ -1,5 +1,6 @@
 export * from "./common.js";
 export * from "./payout-common.js";
+export * from "./payout-status.js";
 export * from "./api.js";
 export * from "./client.js";
 export * from "./sealed-claim.js";

@@ -79,6 +79,8 @@ import {
   payoutFee,
 } from "./payout-common.js";
 import type { PayoutItem, PayoutOutcome } from "./payout-common.js";
+import { payoutStatusOf } from "./payout-status.js";
+import type { PayoutStatus } from "./payout-status.js";
 import { PayoutSigner } from "./payout-watcher.js";
 import type { ByzantineLastSigner } from "./payout-watcher.js";
 import type { PayoutWallet } from "./payout-watcher.js";
@@ -244,8 +246,8 @@ export class MoneroServerModule implements ServerModule {
         method: "GET",
         path: "payouts/:txid/:index",
         summary:
-          "A payout output's outcome (federation transaction id and output index): queued, signing (round), submitted {moneroTxid}, confirmed {moneroTxid, txKey, confirmations}",
-        handle: ({ params, db }): PayoutOutcome => this.payoutView(db, params),
+          "A payout output's status, for the user who made the transaction (federation transaction id and output index): queued, signing (round), submitted {moneroTxid}, confirmed {moneroTxid, txKey, confirmations}; never the destination address or amount (payout-status.ts)",
+        handle: ({ params, db }): PayoutStatus => payoutStatusOf(this.payoutView(db, params)),
       },
       {
         method: "POST",
@@ -760,7 +762,8 @@ export class MoneroServerModule implements ServerModule {
   }
 
   outputOutcome(db: ReadTx, outPoint: OutPoint): unknown {
-    return this.payouts.outcome(db, outPoint, new MoneroState(db).agreedHeight());
+    const outcome = this.payouts.outcome(db, outPoint, new MoneroState(db).agreedHeight());
+    return outcome && payoutStatusOf(outcome);
   }
 
   /**

@@ -63,7 +63,7 @@ import {
   DepositViewSchema,
   MONERO_KIND,
   sealClaim as sealMoneroClaim,
-  PayoutOutcomeSchema,
+  PayoutStatusSchema,
   PayoutTermsSchema,
   TxKeyHexSchema,
   claimProof,
@@ -71,7 +71,7 @@ import {
   encodePayoutOutput,
   isCanonicalTxKey,
 } from "@conclave/module-monero/browser";
-import type { PayoutOutcome, PayoutTerms } from "@conclave/module-monero/browser";
+import type { PayoutStatus, PayoutTerms } from "@conclave/module-monero/browser";
 import type { DepositView } from "@conclave/module-monero/browser";
 import {
   SubaddressAnswerSchema,
@@ -1541,7 +1541,7 @@ export class Wallet implements WalletApi {
   }
 
   /** Saves what the guardians now say of a withdrawal's payout (only when it changed). */
-  private async noteWithdrawal(txid: string, outcome: PayoutOutcome): Promise<void> {
+  private async noteWithdrawal(txid: string, outcome: PayoutStatus): Promise<void> {
     await this.mutex.run(async () => {
       const raw = await this.db.get(P_WITHDRAWAL + txid);
       if (!raw) return;
@@ -1628,9 +1628,9 @@ export class Wallet implements WalletApi {
     client: FederationClient,
     txid: string,
     output: number,
-  ): Promise<PayoutOutcome | undefined> {
+  ): Promise<PayoutStatus | undefined> {
     try {
-      return (await client.queryConsensus(payoutPath(txid, output), PayoutOutcomeSchema)).value;
+      return (await client.queryConsensus(payoutPath(txid, output), PayoutStatusSchema)).value;
     } catch (e) {
       if (e instanceof NoQuorumError) return undefined;
       throw e;
@@ -2610,7 +2610,7 @@ function withdrawalInfoOf(w: WithdrawalRecord): WithdrawalInfo {
   };
 }
 
-function withdrawProgressOf(txid: string, outcome: PayoutOutcome): WithdrawProgress {
+function withdrawProgressOf(txid: string, outcome: PayoutStatus): WithdrawProgress {
   const base = {
     txid,
     stage: outcome.state,
