@@ -85,6 +85,11 @@ export const INVALID_REASONS = {
    * key's message: a wrong tx key, or a proof copied from another claim (front-running).
    */
   bad_proof: 3,
+  /**
+   * The transaction spends the federation's own outputs (a payout: its change, or a payment to one of
+   * its own addresses): the federation sent it, so nothing in it is money received (invariant 7).
+   */
+  own_transaction: 4,
 } as const;
 export type InvalidReason = keyof typeof INVALID_REASONS;
 const REASON_BY_CODE = new Map<number, InvalidReason>(

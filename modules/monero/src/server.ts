@@ -69,7 +69,7 @@ import {
   isWellFormedClaimProof,
   isEd25519PublicKey,
 } from "./common.js";
-import type { MoneroConfig, MoneroItem, Verdict } from "./common.js";
+import type { InvalidReason, MoneroConfig, MoneroItem, Verdict } from "./common.js";
 import {
   FEE_OVERPAY_FACTOR_MAX,
   PAYOUT_ITEM_TAGS,
@@ -159,6 +159,11 @@ function claimKeyParam(params: Record<string, string>): Uint8Array {
       claimKey: claimKey.slice(0, 80),
     });
   return fromHex(claimKey);
+}
+
+/** Why a claim of one of the federation's own transactions is refused (API and consensus). */
+export function ownTransactionMessage(txid: string): string {
+  return `Monero transaction ${txid} was sent by the federation itself (a payout): its outputs, the change included, are not a deposit`;
 }
 
 function verdictView(guardian: number, v: Verdict): AttestationView {
@@ -588,6 +593,10 @@ export class MoneroServerModule implements ServerModule {
           peer,
         },
       );
+    // Invariant 7: a payout's transaction (its change, a payment to the federation's own address) is
+    // never a deposit, whatever proof comes with it (the payout's tx key proves its change received).
+    if (state.isOwnTransaction(txid))
+      return fail("own_transaction", ownTransactionMessage(toHex(txid)), { peer, txid: toHex(txid) });
     const rec = state.deposit(txid);
     if (rec && rec.state !== "rejected" && rec.state !== "expired") {
       const sameKey = equalBytes(rec.claimKey, claimKey);
@@ -658,6 +667,11 @@ export class MoneroServerModule implements ServerModule {
 
   /** Credits the deposit when t guardians agree it is valid, rejects it when t say it is not. */
   private settle(state: MoneroStateWriter, txid: Uint8Array, rec: DepositRecord): void {
+    if (state.isOwnTransaction(txid)) {
+      // Claimed before consensus agreed it is a payout's: no verdict can credit it; closed at once.
+      this.close(state, txid, rec, "own_transaction");
+      return;
+    }
     const all = state.attestations(txid);
     const invalid = all.filter((a) => !a.verdict.valid);
     for (const a of all) {
@@ -678,11 +692,16 @@ export class MoneroServerModule implements ServerModule {
       const first = invalid[0]!.verdict;
       let reason = first.valid ? "nothing_received" : first.reason;
       for (const [r, c] of counts) if (c > (counts.get(reason) ?? 0)) reason = r as typeof reason;
-      const agreed = state.agreedHeight();
-      state.putDeposit(txid, { ...rec, state: "rejected", closedAt: agreed, closedReason: reason });
-      state.setOpen(rec.claimedBy, txid, false);
-      state.setClosed(agreed, txid, true);
+      this.close(state, txid, rec, reason);
     }
+  }
+
+  /** Rejects an open claim (releasing the txid) for `reason`. */
+  private close(state: MoneroStateWriter, txid: Uint8Array, rec: DepositRecord, reason: InvalidReason): void {
+    const agreed = state.agreedHeight();
+    state.putDeposit(txid, { ...rec, state: "rejected", closedAt: agreed, closedReason: reason });
+    state.setOpen(rec.claimedBy, txid, false);
+    state.setClosed(agreed, txid, true);
   }
 
   // ---- transactions ----------------------------------------------------------------------------
@@ -1052,6 +1071,11 @@ export class MoneroServerModule implements ServerModule {
     const self = this.context?.self;
     if (self === undefined) throw new UnavailableError("this guardian's monero module is not running yet");
     const state = new MoneroState(db);
+    if (state.isOwnTransaction(txid))
+      throw new ConclaveError("own_transaction", ownTransactionMessage(req.txid), {
+        status: 400,
+        details: { txid: req.txid },
+      });
     const rec = state.deposit(txid);
     if (rec && rec.state !== "rejected" && rec.state !== "expired") {
       if (equalBytes(rec.claimKey, claimKey) && equalBytes(rec.proof, proof))

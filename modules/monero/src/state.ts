@@ -7,7 +7,9 @@
 //   0x04 | txid (32) | guardian u16     -> verdict                one attestation per guardian per round
 //   0x05 | txid (32) | index u16        -> claimKey | guardian u16 | reason u8    refused claims (listed few)
 //   0x06 | proposer u16 | txid (32)     -> ()                     open claims, by the guardian that proposed them
-//   0x07                                -> deposited u64 | count u64               spent deposits (the audit)
+//   0x07                                -> deposited u128 | count u64              spent deposits (the audit;
+//                                                                                 16-byte records of the
+//                                                                                 u64 format still read)
 //   0x08 | closedAt u64 | txid (32)     -> ()                     rejected / expired claims, pruned in order
 //   0x12 | guardian u16                 -> perByte u64            latest fee rate each guardian reported
 //   0x13                                -> perByte u64            the agreed fee rate (absent: none yet)
@@ -35,6 +37,8 @@ const K_TOTALS = 0x07;
 const K_CLOSED = 0x08;
 /** Σ amounts of deposits in state "credited" (kept by putDeposit); 0x09.. are payouts.ts's keys. */
 const K_CREDITED = 0x1f;
+/** Monero transactions the federation itself sent (markOwnTransaction). */
+const K_OWN_TX = 0x1e;
 const K_FEE_REPORT = 0x12;
 const K_FEE_AGREED = 0x13;
 /** Reserves reports and the credited-deposit mark (0x30, 0x31: after subaddresses.ts's 0x20..0x28). */
@@ -69,6 +73,31 @@ const REFUSAL_BY_CODE = new Map<number, RefusalReason>(
 );
 /** Refused claims listed per txid (the rest are only counted): a spammer cannot grow the state. */
 export const REFUSED_LISTED_MAX = 8;
+
+const U64_MOD = 1n << 64n;
+/** Cumulative sums of amounts (u64 each) are u128: 2^64 piconero (18.4 million XMR) is reachable volume. */
+export const U128_MAX = (1n << 128n) - 1n;
+
+/** Writes a cumulative sum as u128 (big-endian, two u64 halves); a negative or larger one is a bug. */
+export function writeU128(w: Writer, v: bigint): Writer {
+  if (v < 0n || v > U128_MAX) throw new Error(`monero state: sum ${v} is outside u128`);
+  return w.u64big(v / U64_MOD).u64big(v % U64_MOD);
+}
+
+export function readU128(r: Reader): bigint {
+  return r.u64big() * U64_MOD + r.u64big();
+}
+
+/**
+ * A cumulative sum stored as u128, or (a record written before sums were u128) as u64: told apart by
+ * the record's length, so a state written by the older format keeps reading.
+ */
+function readSum(bytes: Uint8Array): bigint {
+  const r = new Reader(bytes);
+  const v = bytes.length === 8 ? r.u64big() : readU128(r);
+  r.end();
+  return v;
+}
 
 export interface DepositRecord {
   readonly state: RecordState;
@@ -285,15 +314,33 @@ export class MoneroState {
   /** Σ amounts credited to claim keys and not yet spent into the federation (owed to the depositors). */
   creditedOutstanding(): bigint {
     const v = this.db.get(Uint8Array.of(K_CREDITED));
-    return v ? new Reader(v).u64big() : 0n;
+    return v ? readSum(v) : 0n;
   }
 
+  /** deposited: u128 (a 16-byte record is the older u64 | u64 format). */
   totals(): { deposited: bigint; count: bigint } {
     const v = this.db.get(Uint8Array.of(K_TOTALS));
     if (!v) return { deposited: 0n, count: 0n };
     const r = new Reader(v);
-    return { deposited: r.u64big(), count: r.u64big() };
+    const deposited = v.length === 16 ? r.u64big() : readU128(r);
+    const count = r.u64big();
+    r.end();
+    return { deposited, count };
   }
+
+  /** True when the federation agreed it sent Monero transaction `txid` (it can never be a deposit). */
+  isOwnTransaction(txid: Uint8Array): boolean {
+    return this.db.get(moduleKey(K_OWN_TX, txid)) !== undefined;
+  }
+}
+
+/**
+ * Records that the federation sent Monero transaction `txid` (invariant 7: nothing it sent counts as
+ * money received). Called where consensus agrees on a payout batch's txid (payouts.ts onTxid, t equal
+ * votes); the claim and subaddress paths refuse such a txid. Idempotent.
+ */
+export function markOwnTransaction(db: WriteTx, txid: Uint8Array): void {
+  db.put(moduleKey(K_OWN_TX, txid), new Uint8Array());
 }
 
 export class MoneroStateWriter extends MoneroState {
@@ -339,7 +386,7 @@ export class MoneroStateWriter extends MoneroState {
     if (was !== now)
       this.w.put(
         Uint8Array.of(K_CREDITED),
-        new Writer().u64big(this.creditedOutstanding() - was + now).finish(),
+        writeU128(new Writer(), this.creditedOutstanding() - was + now).finish(),
       );
     this.w.put(moduleKey(K_DEPOSIT, txid), encodeRecord(d));
   }
@@ -349,7 +396,10 @@ export class MoneroStateWriter extends MoneroState {
     // A credit whose block this call does not know (subaddresses.ts): the agreed height's top block
     // stands in for it (a deposit is credited `confirmations` deep on t guardians' nodes).
     if (delta > 0n) this.noteCreditedAt(this.agreedHeight());
-    this.w.put(Uint8Array.of(K_CREDITED), new Writer().u64big(this.creditedOutstanding() + delta).finish());
+    this.w.put(
+      Uint8Array.of(K_CREDITED),
+      writeU128(new Writer(), this.creditedOutstanding() + delta).finish(),
+    );
   }
 
   putAttestation(txid: Uint8Array, guardian: number, v: Verdict): void {
@@ -394,6 +444,6 @@ export class MoneroStateWriter extends MoneroState {
   }
 
   setTotals(t: { deposited: bigint; count: bigint }): void {
-    this.w.put(Uint8Array.of(K_TOTALS), new Writer().u64big(t.deposited).u64big(t.count).finish());
+    this.w.put(Uint8Array.of(K_TOTALS), writeU128(new Writer(), t.deposited).u64big(t.count).finish());
   }
 }

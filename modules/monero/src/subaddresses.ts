@@ -285,6 +285,13 @@ export class Subaddresses {
     const { txid, index, amount, txHeight } = seen;
     const subs = new SubaddressStateWriter(db);
     const where = `${toHex(txid)} at subaddress ${index}`;
+    // Invariant 7: a payout's transaction paying one of the federation's subaddresses is no deposit.
+    if (new MoneroState(db).isOwnTransaction(txid))
+      return fail(
+        "own_transaction",
+        `Monero transaction ${toHex(txid)} was sent by the federation itself (a payout): not a deposit`,
+        { peer, txid: toHex(txid) },
+      );
     if (index > subs.count())
       return fail("unknown_subaddress", `subaddress ${index} is not assigned (${subs.count()} are)`, {
         peer,

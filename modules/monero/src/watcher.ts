@@ -32,6 +32,7 @@ import { outProofText } from "@conclave/monero/tx-proof";
 import { FEE_PER_BYTE_MAX, isWellFormedClaimProof } from "./common.js";
 import type { Verdict } from "./common.js";
 import { PollLoop } from "./poll-loop.js";
+import { txKeyImages } from "./tx-inputs.js";
 
 /** What the watcher needs from the chain: this guardian's own monerod and wallet-rpc. */
 export interface ChainSource {
@@ -52,7 +53,19 @@ export interface ChainSource {
   ): Promise<{ readonly good: boolean; readonly received: bigint }>;
   /** get_fee_estimate: piconero per byte (without it, this guardian reports no fee rate). */
   feeRate?(): Promise<bigint>;
+  /**
+   * Whether the federation's wallet sent `txid` (it spends the wallet's outputs): such a transaction
+   * is never a deposit, whatever a proof says of its outputs (invariant 7). Without it, only the
+   * consensus state's record of payout txids protects this guardian.
+   */
+  ownTransaction?(txid: string): Promise<OwnTransactionCheck>;
 }
+
+/** How this guardian's own nodes tell that the federation's wallet sent a transaction. */
+export type OwnTransactionCheck =
+  | { readonly own: false }
+  /** wallet: the wallet lists it as sent (out, pending, failed); key_image: it spends an output of the wallet. */
+  | { readonly own: true; readonly by: "wallet" | "key_image" };
 
 /** An incoming transfer to subaddress (0, index), as this guardian's wallet sees it. */
 export interface IncomingToSubaddress {
@@ -62,6 +75,8 @@ export interface IncomingToSubaddress {
   readonly amount: bigint;
   /** The block holding it; undefined while in the pool. */
   readonly txHeight: number | undefined;
+  /** The wallet itself sent the transaction (a payout paying the federation's own subaddress): never a deposit. */
+  readonly sent?: boolean;
 }
 
 /** This guardian's share of the federation's wallet, for subaddress deposits (account 0). */
@@ -72,8 +87,14 @@ export interface SubaddressSource {
   createSubaddresses(count: number): Promise<number>;
   /** The addresses of subaddresses (0, index). */
   subaddresses(indexes: readonly number[]): Promise<Map<number, string>>;
-  /** Scans new blocks, then lists incoming transfers of account 0: in the pool, and in blocks above minHeight. */
+  /**
+   * Scans new blocks, then lists incoming transfers of account 0: in the pool, and in blocks above
+   * minHeight; those of a transaction the wallet itself sent (a payout's change, or a payout to one
+   * of the federation's own subaddresses) marked `sent`.
+   */
   incoming(minHeight: number): Promise<IncomingToSubaddress[]>;
+  /** As ChainSource.ownTransaction: checked once more before a transfer is attested. */
+  ownTransaction?(txid: string): Promise<OwnTransactionCheck>;
 }
 
 export type TxLocation =
@@ -91,6 +112,9 @@ export class ProofRefusedError extends Error {
  * "Tx pubkey was not found". Anything else (e.g. "Failed to get transaction from daemon") is retried.
  */
 const PROOF_REFUSALS = /signature|tx pubkey was not found/i;
+
+/** get_transfers / get_transfer_by_txid types of a transfer the wallet sent. */
+const SENT_TYPES = new Set(["out", "pending", "failed"]);
 
 /** The real chain: a guardian's monerod and monero-wallet-rpc (any open wallet can run check_tx_key). */
 export class RpcChainSource implements ChainSource, SubaddressSource {
@@ -144,6 +168,33 @@ export class RpcChainSource implements ChainSource, SubaddressSource {
     }
   }
 
+  /**
+   * Invariant 7 at this guardian: the federation's wallet sent `txid` when its wallet lists it as an
+   * outgoing transfer (out, pending or failed: every guardian submits each payout's final set, which
+   * records it), or when one of the transaction's key images (read from monerod's copy of it) is the
+   * key image of an output of the wallet (a multisig wallet knows those after import_multisig_info:
+   * this covers a transaction a guardian did not submit itself, e.g. one a Byzantine signer completed
+   * privately and broadcast). docs/monero.md, "Nothing the federation sent is a deposit".
+   */
+  async ownTransaction(txid: string): Promise<OwnTransactionCheck> {
+    await this.wallet.refresh();
+    try {
+      const mine = await this.wallet.getTransferByTxid(txid);
+      if (mine.some((t) => SENT_TYPES.has(t.type))) return { own: true, by: "wallet" };
+    } catch (e) {
+      // -8: the wallet has no transfer in it (it neither sent nor received anything there).
+      if (!MoneroRpcError.hasCode(e, WalletRpcErrorCode.WrongTxid)) throw e;
+    }
+    const r = await this.daemon.getTransactions([txid]);
+    const tx = r.found.find((t) => t.txid === txid);
+    if (!tx) return { own: false };
+    const images = txKeyImages(tx.hex);
+    if (images.length === 0) return { own: false };
+    const outputs = await this.wallet.incomingTransfers({ transferType: "all" });
+    const known = new Set(outputs.map((o) => o.keyImage).filter((k): k is string => k !== undefined));
+    return images.some((k) => known.has(k)) ? { own: true, by: "key_image" } : { own: false };
+  }
+
   async subaddressCount(): Promise<number> {
     return (await this.wallet.getAddress({ accountIndex: 0 })).addresses.length;
   }
@@ -162,13 +213,16 @@ export class RpcChainSource implements ChainSource, SubaddressSource {
     await this.wallet.refresh();
     const r = await this.wallet.getTransfers({
       in: true,
-      out: false,
-      pending: false,
-      failed: false,
+      out: true,
+      pending: true,
+      failed: true,
       pool: true,
       accountIndex: 0,
       minHeight,
     });
+    // A transaction the wallet sent (a payout) that pays the wallet: its change, or a payout to one
+    // of the federation's own subaddresses. Never a deposit (invariant 7).
+    const sent = new Set([...r.out, ...r.pending, ...r.failed].map((t) => t.txid));
     return [...r.in, ...r.pool]
       .filter((t) => t.subaddrIndex.major === 0)
       .map((t) => ({
@@ -176,6 +230,7 @@ export class RpcChainSource implements ChainSource, SubaddressSource {
         index: t.subaddrIndex.minor,
         amount: t.amount,
         txHeight: t.type === "pool" || t.height === 0 ? undefined : t.height,
+        ...(sent.has(t.txid) ? { sent: true } : {}),
       }));
   }
 }
@@ -377,6 +432,15 @@ export class ChainWatcher {
       w.received = received;
     }
     if (where.inPool || height - where.blockHeight < confirmations) return false;
+    // Asked at depth, not before: by then this guardian's wallet has seen the transaction in a block
+    // (and recorded its own payout's set as sent). An own transaction's proof is good (the payout's tx
+    // key proves its change received), so this is the check that refuses it here.
+    const own = await chain.ownTransaction?.(txid);
+    if (own?.own) {
+      w.verdict = { valid: false, reason: "own_transaction" };
+      this.options.log("own_transaction_claimed", { txid, by: own.by });
+      return true;
+    }
     w.verdict = { valid: true, amount: w.received, txHeight: where.blockHeight };
     this.options.log("deposit_verified", {
       txid,
@@ -418,6 +482,8 @@ export class SubaddressWatcher {
   private readonly wantedAddresses = new Set<number>();
   private scanFrom = 0;
   private readonly found = new Map<string, FoundDeposit>();
+  /** Transactions the wallet sent (never attested), so that each is checked once. */
+  private readonly own = new Set<string>();
   private seen = new Map<number, IncomingToSubaddress[]>();
 
   constructor(
@@ -453,6 +519,14 @@ export class SubaddressWatcher {
     this.found.delete(`${d.txid}:${d.index}`);
   }
 
+  /** A transfer of a transaction the federation's wallet sent: never attested, logged once. */
+  private setAsideOwn(t: IncomingToSubaddress, by: string): void {
+    if (this.own.has(t.txid)) return;
+    if (this.own.size >= FOUND_MAX) this.own.clear();
+    this.own.add(t.txid);
+    this.log("own_transaction_ignored", { txid: t.txid, index: t.index, amount: t.amount.toString(), by });
+  }
+
   /** One poll; true when something new can be proposed. RPC failures throw (the loop backs off). */
   async poll(height: number): Promise<boolean> {
     if (this.assigned === 0) return false;
@@ -475,6 +549,10 @@ export class SubaddressWatcher {
     const seen = new Map<number, IncomingToSubaddress[]>();
     for (const t of await this.source.incoming(this.scanFrom)) {
       if (t.index < 1 || t.index > this.assigned) continue;
+      if (t.sent || this.own.has(t.txid)) {
+        this.setAsideOwn(t, "wallet");
+        continue;
+      }
       const list = seen.get(t.index) ?? [];
       if (list.length < SUBADDRESSES_PER_CALL_MAX) list.push(t);
       seen.set(t.index, list);
@@ -487,6 +565,13 @@ export class SubaddressWatcher {
         this.found.size >= FOUND_MAX
       )
         continue;
+      // Checked once more at depth: a payout this guardian's wallet did not submit (it was down, or a
+      // Byzantine signer broadcast it privately) is recognised by its key images.
+      const own = await this.source.ownTransaction?.(t.txid);
+      if (own?.own) {
+        this.setAsideOwn(t, own.by);
+        continue;
+      }
       this.found.set(id, { txid: t.txid, index: t.index, amount: t.amount, txHeight: t.txHeight });
       this.log("subaddress_deposit_seen", {
         txid: t.txid,
