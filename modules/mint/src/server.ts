@@ -203,12 +203,15 @@ export class MintServerModule implements ServerModule {
   }
 
   /**
-   * A transaction's notes: at most notesPerTxMax, each signed by the federation. One multi-pairing
-   * over all of them (one Miller loop per denomination, one final exponentiation); only if it fails
-   * are they checked one by one, to name the bad note (malformed_note for a signature that is not
-   * a point, invalid_note otherwise).
+   * The cheap part of checking a transaction's notes (how many, whether they decode, known
+   * denominations), which the core runs before any signature or pairing work.
    */
-  verifyInputs(inputs: readonly TxInput[]): ModuleResult<void> {
+  precheckInputs(inputs: readonly TxInput[]): ModuleResult<void> {
+    const notes = this.keyedNotes(inputs);
+    return notes.ok ? ok(undefined) : notes;
+  }
+
+  private keyedNotes(inputs: readonly TxInput[]): ModuleResult<KeyedNote[]> {
     if (inputs.length > this.config.notesPerTxMax)
       return fail(
         "too_many_notes",
@@ -224,6 +227,20 @@ export class MintServerModule implements ServerModule {
       if (!k) return fail("unknown_denomination", `no denomination 2^${log2}`, { input: i });
       notes.push({ publicKey: k.key.publicKey, nonce: spendKey, signature });
     }
+    return ok(notes);
+  }
+
+  /**
+   * A transaction's notes: at most notesPerTxMax, each signed by the federation. One multi-pairing
+   * over all of them (one Miller loop per denomination, one final exponentiation); only if it fails
+   * are they checked one by one, to name the bad note (malformed_note for a signature that is not
+   * a point, invalid_note otherwise). The cheap checks of precheckInputs are repeated here (they
+   * cost nothing next to a pairing), so that this stays correct when called alone.
+   */
+  verifyInputs(inputs: readonly TxInput[]): ModuleResult<void> {
+    const keyed = this.keyedNotes(inputs);
+    if (!keyed.ok) return keyed;
+    const notes = keyed.value;
     if (this.tbs.verifyKeyedNotesBatch(notes, batchRng)) return ok(undefined);
     for (const [i, note] of notes.entries()) {
       const point = this.tbs.checkG1Point("note signature", note.signature);

@@ -177,6 +177,16 @@ export class Guardian implements GuardianBackend {
       this.counters.malformedItems += outcome.malformedItems;
       this.counters.moduleItemErrors += outcome.moduleItemErrors;
       for (const e of outcome.events) {
+        if (!e.final) {
+          // Not recorded: the txid stays open for the correctly signed copy. An honest guardian
+          // checks signatures before it proposes, so the proposer of this copy is faulty.
+          this.log("consensus.bad_signature_copy", {
+            origin: e.origin,
+            txid: e.txid,
+            height: decided.height,
+          });
+          continue;
+        }
         if (e.status.state === "accepted") this.counters.txAccepted++;
         else this.counters.txRejected++;
         this.pendingEvents.push({ txid: e.txid });

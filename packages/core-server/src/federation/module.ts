@@ -85,6 +85,12 @@ export interface ServerModule {
   processConsensusItem(db: WriteTx, payload: Uint8Array, peer: number): ModuleResult<void>;
   processInput(db: WriteTx, input: TxInput): ModuleResult<InputMeta>;
   /**
+   * Optional: this module's cheap stateless checks of its inputs of one transaction (how many,
+   * whether they decode), run before any state lookup, signature or verifyInputs, so that a
+   * transaction breaking a limit costs almost nothing. Same error conventions as verifyInputs.
+   */
+  precheckInputs?(inputs: readonly TxInput[]): ModuleResult<void>;
+  /**
    * Optional: the checks of this module's inputs of one transaction that need no state, all at
    * once (the mint verifies a transaction's notes with one batched pairing check). The processor
    * calls it after processInput accepted each of them and before the transaction can be accepted,
