@@ -422,11 +422,25 @@ export function agreedReserves(reported: readonly (bigint | undefined)[], n: num
 }
 
 /**
+ * A reserves report counts for this many agreed blocks after the block count its wallet had scanned
+ * (or `confirmations`, if larger): long enough for a guardian reading its wallet every few seconds
+ * to stay counted between reads, short enough that a guardian that stopped reporting (a crashed one,
+ * whose last report may predate a theft) drops out. 20 blocks: 40 minutes on mainnet, 20 s on a
+ * regtest mining a block a second.
+ */
+export const RESERVES_REPORT_BLOCKS = 20;
+
+/** The agreed blocks a reserves report counts for (RESERVES_REPORT_BLOCKS, or confirmations if larger). */
+export function reservesReportBlocks(confirmations: number): number {
+  return Math.max(RESERVES_REPORT_BLOCKS, confirmations);
+}
+
+/**
  * Whether a reserves report made after scanning `walletHeight` blocks counts at agreed height
  * `agreedHeight`: the wallet must hold every credited deposit (it scanned the block of the newest
- * one, `creditedTxHeightMax`), and the report must be recent (it scanned at least
- * agreedHeight − confirmations + 1 blocks, so a guardian that stopped reporting, a crashed one
- * whose last report predates a theft, drops out after `confirmations` agreed blocks).
+ * one, `creditedTxHeightMax`: a wallet that has not cannot hold it, and would make the federation
+ * look short), and the report must be recent (it scanned at least agreedHeight −
+ * reservesReportBlocks(confirmations) + 1 blocks).
  */
 export function reservesFresh(
   walletHeight: number,
@@ -434,7 +448,10 @@ export function reservesFresh(
   confirmations: number,
   creditedTxHeightMax: number,
 ): boolean {
-  return walletHeight >= agreedHeight - confirmations + 1 && walletHeight > creditedTxHeightMax;
+  return (
+    walletHeight >= agreedHeight - reservesReportBlocks(confirmations) + 1 &&
+    walletHeight > creditedTxHeightMax
+  );
 }
 
 /** A guardian proposes a new fee rate when its node's differs from its last ordered one by more than this. */

@@ -247,8 +247,11 @@ describe("the agreed reserves figure", () => {
     expect(reservesReportDue(undefined, w(10n, 100), false, 10)).toBe(true);
     expect(reservesReportDue(last, w(10n, 100), true, 10)).toBe(false);
     expect(reservesReportDue(last, w(11n, 100), true, 10)).toBe(true);
-    expect(reservesReportDue(last, w(10n, 104), true, 10)).toBe(false);
-    expect(reservesReportDue(last, w(10n, 105), true, 10)).toBe(true);
+    // Every half of the 20 blocks a report counts for (or of confirmations, if larger).
+    expect(reservesReportDue(last, w(10n, 109), true, 10)).toBe(false);
+    expect(reservesReportDue(last, w(10n, 110), true, 10)).toBe(true);
+    expect(reservesReportDue(last, w(10n, 124), true, 50)).toBe(false);
+    expect(reservesReportDue(last, w(10n, 125), true, 50)).toBe(true);
     expect(reservesReportDue(last, w(10n, 101), false, 10)).toBe(true);
     expect(reservesReportDue(last, w(11n, 99), false, 10)).toBe(false);
   });
@@ -292,6 +295,11 @@ describe("the pause while the agreed reserves are short", () => {
       details: { required: "150000", agreed: "120000" },
     });
     expect(f.submit(f.spendDeposit(txidOf(2), 50_000n))).toMatchObject({ code: "reserves_short" });
+    const metrics = f.guardians[2]!.monero.metrics(f.mdb(2));
+    expect(metrics).toContain('conclave_monero_reserves_paused{instance="2"} 1');
+    expect(metrics).toContain('conclave_monero_reserves_state{instance="2",state="short"} 1');
+    expect(metrics).toContain('conclave_monero_reserves_agreed_piconero{instance="2"} 120000');
+    expect(metrics).toContain('conclave_monero_reserves_required_piconero{instance="2"} 150000');
     const started = f.logs.filter((l) => l.event === "reserves_pause_started");
     expect(started.map((l) => l.guardian)).toEqual([0, 1, 2, 3]);
     expect(started[0]!.fields).toMatchObject({ required: "150000", agreed: "120000" });
@@ -312,6 +320,9 @@ describe("the pause while the agreed reserves are short", () => {
     expect(f.logs.filter((l) => l.event === "reserves_pause_ended").map((l) => l.guardian)).toEqual([
       0, 1, 2, 3,
     ]);
+    expect(f.guardians[0]!.monero.metrics(f.mdb(0))).toContain(
+      'conclave_monero_reserves_paused{instance="2"} 0',
+    );
     expect(f.submit(f.payout(20_000n))).toEqual({ code: "accepted" });
     expect(f.submit(f.spendDeposit(txidOf(2), 50_000n))).toEqual({ code: "accepted" });
     // The payout left what is owed: 150 000 − 20 000 − its fee.
@@ -336,7 +347,7 @@ describe("the pause while the agreed reserves are short", () => {
     const f = federation();
     f.heights(100);
     f.credit(txidOf(1), 100_000n, 99);
-    // Recent (99 >= 100 − 3 + 1) but read before the deposit's block 99 was scanned: they lack it, and
+    // Recent (99 >= 100 − 20 + 1) but read before the deposit's block 99 was scanned: they lack it, and
     // must not make the federation look short.
     f.report([
       { balance: 0n, walletHeight: 99 },
@@ -364,10 +375,10 @@ describe("the pause while the agreed reserves are short", () => {
     );
     expect(f.agreed().reports[2]).toMatchObject({ balance: "1", walletHeight: 100 });
     // The agreed height moves on and nobody reports again: a report counts while its wallet scanned at
-    // least agreedHeight − confirmations + 1 blocks. At 102: still (100 >= 100); at 103 none: unknown, resumed.
-    f.heights(102);
+    // least agreedHeight − 20 + 1 blocks. At 119: still (100 >= 100); at 120 none: unknown, resumed.
+    f.heights(119);
     expect(f.agreed()).toMatchObject({ state: "short", freshReports: 3 });
-    f.heights(103);
+    f.heights(120);
     expect(f.agreed()).toMatchObject({ state: "unknown", freshReports: 0 });
     expect(f.submit(f.payout(5000n))).toEqual({ code: "accepted" });
     expect(f.logs.filter((l) => l.event === "reserves_pause_ended")).toHaveLength(4);

@@ -8,8 +8,8 @@
 //
 // Which reports count ("fresh", common.ts reservesFresh): the wallet scanned the block of the newest
 // credited deposit (so a report read before a deposit arrived cannot make the federation look short
-// once the deposit is credited), and it is at most `confirmations` agreed blocks old (a guardian that
-// stopped reporting drops out). With fewer than 2f + 1 fresh reports there is no figure: "unknown",
+// once the deposit is credited), and it is at most RESERVES_REPORT_BLOCKS (20) agreed blocks old, or
+// `confirmations` if larger (a guardian that stopped reporting drops out). With fewer than 2f + 1 fresh reports there is no figure: "unknown",
 // nothing is paused (a federation that cannot agree on its wallet does not stop on a guess).
 //
 // What honest reports legitimately differ by: refresh lag (a block or two: the wallet of one guardian
@@ -23,7 +23,7 @@
 // above the figure, so one such wallet cannot hide a shortfall the others see.
 import { fail } from "@conclave/core-server";
 import type { ModuleResult } from "@conclave/core-server";
-import { agreedReserves, faultTolerance, reservesFresh } from "./common.js";
+import { agreedReserves, faultTolerance, reservesFresh, reservesReportBlocks } from "./common.js";
 import type { MoneroConfig } from "./common.js";
 import type { MoneroState, ReservesReportRecord } from "./state.js";
 import type { WalletReserves } from "./reserves.js";
@@ -77,7 +77,7 @@ export function agreeReserves(state: MoneroState, config: MoneroConfig, required
       state: "unknown",
       detail:
         `${freshReports} of the ${freshReportsMin} fresh wallet reports needed (a report counts once its wallet ` +
-        `scanned block ${mark} and at least ${Math.max(0, agreedHeight - config.confirmations + 1)} blocks): nothing is paused`,
+        `scanned block ${mark} and at least ${Math.max(0, agreedHeight - reservesReportBlocks(config.confirmations) + 1)} blocks): nothing is paused`,
     };
   if (agreed < required)
     return {
@@ -108,7 +108,7 @@ export function reservesShort<T>(a: AgreedReserves, what: string): ModuleResult<
 /**
  * Whether a guardian proposes a new report, given its last ordered one and its wallet now (a read
  * with no own transaction pending): at first; when the balance or the unlocked part changed; and as
- * its wallet scans on, before the last report goes stale (every ⌈confirmations / 2⌉ blocks, and at
+ * its wallet scans on, before the last report goes stale (every half of reservesReportBlocks, and at
  * once when the last one no longer counts). Never with a lower wallet height (consensus refuses it).
  */
 export function reservesReportDue(
@@ -117,9 +117,10 @@ export function reservesReportDue(
   lastFresh: boolean,
   confirmations: number,
 ): boolean {
+  const refreshBlocks = Math.ceil(reservesReportBlocks(confirmations) / 2);
   if (!last) return true;
   if (wallet.height < last.walletHeight) return false;
   if (wallet.balance !== last.balance || wallet.unlocked !== last.unlocked) return true;
   if (wallet.height === last.walletHeight) return false;
-  return !lastFresh || wallet.height >= last.walletHeight + Math.max(1, Math.ceil(confirmations / 2));
+  return !lastFresh || wallet.height >= last.walletHeight + refreshBlocks;
 }

@@ -796,6 +796,30 @@ export class MoneroServerModule implements ServerModule {
     return { assets: owed.ecashBacking, liabilities: 0n };
   }
 
+  /** Prometheus: the agreed reserves, what is owed, and whether payouts and deposit spends are paused. */
+  metrics(db: ReadTx): string {
+    const a = this.agreedReserves(db);
+    const l = `instance="${this.instanceId}"`;
+    return [
+      "# HELP conclave_monero_reserves_paused 1 while the agreed reserves are below what is owed (payouts and deposit spends refused)",
+      "# TYPE conclave_monero_reserves_paused gauge",
+      `conclave_monero_reserves_paused{${l}} ${a.state === "short" ? 1 : 0}`,
+      "# HELP conclave_monero_reserves_state the agreed reserves' state (1 for the current one)",
+      "# TYPE conclave_monero_reserves_state gauge",
+      ...(["ok", "short", "unknown"] as const).map(
+        (s) => `conclave_monero_reserves_state{${l},state="${s}"} ${a.state === s ? 1 : 0}`,
+      ),
+      "# HELP conclave_monero_reserves_required_piconero what the multisig wallet must hold: e-cash backing + credited deposits",
+      "# TYPE conclave_monero_reserves_required_piconero gauge",
+      `conclave_monero_reserves_required_piconero{${l}} ${a.required}`,
+      "# HELP conclave_monero_reserves_agreed_piconero the balance the guardians' wallet reports agree on (absent while unknown)",
+      "# TYPE conclave_monero_reserves_agreed_piconero gauge",
+      ...(a.agreed === undefined ? [] : [`conclave_monero_reserves_agreed_piconero{${l}} ${a.agreed}`]),
+      "# TYPE conclave_monero_reserves_fresh_reports gauge",
+      `conclave_monero_reserves_fresh_reports{${l}} ${a.freshReports}`,
+    ].join("\n");
+  }
+
   /** Logs once when the agreed reserves turn short (the pause starts) and once when they stop being short. */
   private noteAgreedReserves(db: ReadTx): void {
     const a = this.agreedReserves(db);

@@ -103,6 +103,11 @@ export interface ServerModule {
   /** What the client gets for an accepted output (JSON), if anything yet. */
   outputOutcome(db: ReadTx, outPoint: OutPoint): unknown;
   audit(db: ReadTx): Audit;
+  /**
+   * Optional: this module's own Prometheus metrics (exposition lines, `# TYPE` included), appended to
+   * the guardian's GET /metrics, e.g. the monero module's agreed reserves and whether it is paused.
+   */
+  metrics?(db: ReadTx): string;
   readonly api: readonly ModuleApiEndpoint[];
   /**
    * Optional background work outside consensus (watching this guardian's own chain node). What it
