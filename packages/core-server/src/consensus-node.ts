@@ -139,6 +139,17 @@ export class ConsensusNode {
     return this.replica?.engine.status;
   }
 
+  /** Per peer, the messages and bytes its engine holds for heights above ours (metrics). */
+  futureBuffered(): { peer: number; messages: number; bytes: number }[] {
+    const engine = this.replica?.engine;
+    if (!engine) return [];
+    const out: { peer: number; messages: number; bytes: number }[] = [];
+    for (let peer = 0; peer < this.config.publicKeys.length; peer++) {
+      if (peer !== this.self) out.push({ peer, ...engine.futureBuffered(peer) });
+    }
+    return out;
+  }
+
   get counters(): Record<string, number> {
     return { ...(this.replica?.engine.counters ?? {}), ...(this.replica?.counters ?? {}) };
   }

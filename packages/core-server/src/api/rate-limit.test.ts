@@ -15,6 +15,22 @@ describe("token buckets", () => {
     expect([b.take("a"), b.take("a"), b.take("a")]).toEqual([0, 0, 250]);
   });
 
+  it("charges a cost known only afterwards, into debt, and lets work start again once it is paid back", () => {
+    let now = 0;
+    const b = new TokenBuckets({ perSecond: 50, burst: 100, now: () => now });
+    expect(b.waitMs("a")).toBe(0); // an unknown client starts with a full burst
+    b.charge("a", 80);
+    expect(b.waitMs("a")).toBe(0); // 20 left: the next check may start
+    b.charge("a", 120);
+    expect(b.waitMs("a")).toBe(2000); // 100 in debt at 50 a second
+    expect(b.waitMs("b")).toBe(0);
+    now += 1999;
+    expect(b.waitMs("a")).toBeGreaterThan(0);
+    now += 2;
+    expect(b.waitMs("a")).toBe(0);
+    expect(() => b.charge("a", -1)).toThrow(TypeError);
+  });
+
   it("tracks a bounded number of clients, forgetting full buckets first", () => {
     let now = 0;
     const b = new TokenBuckets({ perSecond: 1, burst: 1, now: () => now, keysMax: 3 });

@@ -44,6 +44,36 @@ export class TokenBuckets {
     return Math.max(1, Math.ceil(((1 - b.tokens) * 1000) / this.options.perSecond));
   }
 
+  /**
+   * For a cost known only afterwards (milliseconds of verification): 0 when `key` has a positive
+   * balance, so that the work may start, otherwise how many milliseconds until it has one. Takes
+   * nothing; `charge` takes the cost once it is known.
+   */
+  waitMs(key: string): number {
+    const b = this.buckets.get(key);
+    if (!b) return 0;
+    this.refill(b, this.options.now());
+    return b.tokens > 0 ? 0 : Math.max(1, Math.ceil((-b.tokens * 1000) / this.options.perSecond));
+  }
+
+  /**
+   * Takes `cost` tokens from `key`, going into debt if need be: a debt is paid back by refill before
+   * `waitMs` lets the key start work again, so over time a key gets no more than `perSecond`.
+   */
+  charge(key: string, cost: number): void {
+    if (!(cost >= 0)) throw new TypeError(`a charge must be a non-negative number, got ${cost}`);
+    const now = this.options.now();
+    let b = this.buckets.get(key);
+    if (!b) {
+      if (this.buckets.size >= this.keysMax) this.evict(now);
+      b = { tokens: this.options.burst, at: now };
+      this.buckets.set(key, b);
+    } else {
+      this.refill(b, now);
+    }
+    b.tokens -= cost;
+  }
+
   get size(): number {
     return this.buckets.size;
   }

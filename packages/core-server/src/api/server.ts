@@ -64,6 +64,20 @@ export interface ApiLimits {
   readonly wsBufferedBytesMax: number;
   /** Admin password checks (scrypt) running at once; beyond it, 429. */
   readonly adminChecksInFlightMax: number;
+  /**
+   * Milliseconds per second that checking one client's transactions (POST /v1/transactions:
+   * signatures, pairings) may take on the thread that also runs consensus, sustained (a share of
+   * that thread: 50 is 5%)...
+   */
+  readonly verifyMsPerSecondPerIpMax: number;
+  /** ...and burst. A client over its budget gets 429 before its body is read. */
+  readonly verifyMsBurstPerIpMax: number;
+  /**
+   * The same over all clients together, so that many addresses cannot take the thread either:
+   * beyond it, 503 for everyone until the budget refills; consensus keeps the rest.
+   */
+  readonly verifyMsPerSecondMax: number;
+  readonly verifyMsBurstMax: number;
 }
 
 export const DEFAULT_API_LIMITS: ApiLimits = {
@@ -79,6 +93,12 @@ export const DEFAULT_API_LIMITS: ApiLimits = {
   wsMessageBytesMax: 4 * 1024,
   wsBufferedBytesMax: 1024 * 1024,
   adminChecksInFlightMax: 2,
+  // An honest wallet's reissue of a few notes checks in a few ms: 50 ms/s is several a second, and a
+  // burst of 500 ms takes a 200-note transaction at once. 300 ms/s for everyone leaves 70% to consensus.
+  verifyMsPerSecondPerIpMax: 50,
+  verifyMsBurstPerIpMax: 500,
+  verifyMsPerSecondMax: 300,
+  verifyMsBurstMax: 1000,
 };
 
 export type ApiLog = (event: string, fields: Record<string, unknown>) => void;
@@ -169,6 +189,10 @@ export class ApiServer {
   private readonly app = new Hono<Env>();
   private readonly backend: GuardianBackend;
   private readonly buckets: TokenBuckets;
+  /** Milliseconds of transaction checking per client, and over all clients (key ""). */
+  private readonly verifyBudget: TokenBuckets;
+  private readonly verifyBudgetTotal: TokenBuckets;
+  private readonly clock: () => number;
   private readonly adminHash: AdminPasswordHash | undefined;
   private readonly log: ApiLog;
   private readonly routes: readonly RouteSpec[];
@@ -190,9 +214,20 @@ export class ApiServer {
     this.adminHash =
       options.adminPasswordHash === undefined ? undefined : parseAdminPasswordHash(options.adminPasswordHash);
     const clock = options.clock ?? (() => performance.now());
+    this.clock = clock;
     this.buckets = new TokenBuckets({
       perSecond: this.limits.requestsPerSecondPerIpMax,
       burst: this.limits.requestsBurstPerIpMax,
+      now: clock,
+    });
+    this.verifyBudget = new TokenBuckets({
+      perSecond: this.limits.verifyMsPerSecondPerIpMax,
+      burst: this.limits.verifyMsBurstPerIpMax,
+      now: clock,
+    });
+    this.verifyBudgetTotal = new TokenBuckets({
+      perSecond: this.limits.verifyMsPerSecondMax,
+      burst: this.limits.verifyMsBurstMax,
       now: clock,
     });
     const modules = this.backend.modules();
@@ -316,16 +351,32 @@ export class ApiServer {
           200: { description: "Already final.", content: "TxStatusView" },
           202: { description: "Proposed to consensus.", content: "TxStatusView" },
           422: { description: "Refused; the code says why (spent_input, bad_signature, unbalanced...)." },
-          503: { description: "The guardian cannot take transactions now (halted, queue full)." },
+          429: {
+            description: "This client's request rate or transaction-checking budget is used up; retry later.",
+          },
+          503: {
+            description:
+              "The guardian cannot take transactions now (halted, queue full, all clients' checking budget used up).",
+          },
         },
         handle: async (c) => {
-          const body = parse(
-            SubmitTransactionRequestSchema,
-            await readJsonBody(c.env.incoming, this.limits.requestBodyBytesMax),
-            "request body",
-          );
-          const status = b.submitTransaction(fromHex(body.transaction));
-          return json(status.state === "proposed" ? 202 : 200, status);
+          const client = clientKey(remoteAddress(c));
+          this.checkVerifyBudget(client); // before reading a body that would be refused anyway
+          const raw = await readJsonBody(c.env.incoming, this.limits.requestBodyBytesMax);
+          // Again, now that other requests of this client may have been charged while its body was
+          // read: from here to the charge the work is synchronous on this thread (no other request
+          // runs in between), and its duration is the CPU it took from consensus.
+          this.checkVerifyBudget(client);
+          const started = this.clock();
+          try {
+            const body = parse(SubmitTransactionRequestSchema, raw, "request body");
+            const status = b.submitTransaction(fromHex(body.transaction));
+            return json(status.state === "proposed" ? 202 : 200, status);
+          } finally {
+            const spentMs = Math.max(0, this.clock() - started);
+            this.verifyBudget.charge(client, spentMs);
+            this.verifyBudgetTotal.charge("", spentMs);
+          }
         },
       },
       {
@@ -592,6 +643,25 @@ export class ApiServer {
       request.removeEventListener("abort", onClientGone);
       this.waits.delete(controller);
       this.metrics.waitsInFlight = this.waits.size;
+    }
+  }
+
+  /**
+   * Before a transaction is read: refuses a client that used up its checking budget (429), or any
+   * client while all clients together did (503). The cost is charged after the check, when known.
+   */
+  private checkVerifyBudget(client: string): void {
+    const waitMs = this.verifyBudget.waitMs(client);
+    if (waitMs > 0) {
+      this.metrics.rejected("verifyMsPerSecondPerIpMax");
+      throw new RateLimitedError(waitMs);
+    }
+    const totalWaitMs = this.verifyBudgetTotal.waitMs("");
+    if (totalWaitMs > 0) {
+      this.metrics.rejected("verifyMsPerSecondMax");
+      throw new UnavailableError("this guardian is busy checking transactions; retry shortly", {
+        retryAfterMs: totalWaitMs,
+      });
     }
   }
 
