@@ -439,8 +439,8 @@ export class Guardian implements GuardianBackend {
     }));
   }
 
-  storeBackup(record: BackupRecord): Promise<BackupStored> {
-    return this.backups.put(record);
+  storeBackup(record: BackupRecord, client: string): Promise<BackupStored> {
+    return this.backups.put(record, client);
   }
 
   backup(id: string): BackupRecord | undefined {

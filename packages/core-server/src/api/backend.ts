@@ -93,9 +93,10 @@ export interface GuardianBackend {
   }[];
   /**
    * Stores a client's encrypted backup (outside consensus) once its owner's signature verifies and
-   * its version is newer than the stored one (StaleBackupError, 409, otherwise).
+   * its version is newer than the stored one (StaleBackupError, 409, otherwise). `client` is the
+   * uploader's rate-limit key (IPv4 address or IPv6 /64): new keys are admitted per client network.
    */
-  storeBackup(record: BackupRecord): Promise<BackupStored>;
+  storeBackup(record: BackupRecord, client: string): Promise<BackupStored>;
   backup(id: string): BackupRecord | undefined;
   /** Graceful shutdown of the whole guardian (admin). */
   shutdown(): Promise<void>;

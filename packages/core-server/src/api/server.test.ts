@@ -5,6 +5,7 @@ import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import WebSocket from "ws";
 import { buildTransaction, coinOutput, spendInput } from "@conclave/module-dummy";
+import type { BackupRecord, BackupStored } from "@conclave/core-common";
 import { NodeSigner, sha256 } from "../node-crypto.js";
 import { hashAdminPassword } from "./admin-password.js";
 import { ApiServer, DEFAULT_API_LIMITS } from "./server.js";
@@ -418,6 +419,34 @@ describe("guardian API: rate limiting", () => {
         /conclave_api_limit_rejections_total\{limit="requestsPerSecondPerIpMax"\} 2/,
       );
       expect((await call(`${s.url}/v1/status`)).status).toBe(429);
+    } finally {
+      await s.api.close();
+    }
+  });
+});
+
+describe("guardian API: backups", () => {
+  it("hands the store the uploader's rate-limit key, so that new backup keys are counted per client network", async () => {
+    const clients: string[] = [];
+    class RecordingBackend extends TestBackend {
+      override storeBackup(record: BackupRecord, client: string): Promise<BackupStored> {
+        clients.push(client);
+        return Promise.resolve({ stored: true, version: record.version });
+      }
+    }
+    const s = await startApi({}, new RecordingBackend());
+    try {
+      const record: BackupRecord = {
+        id: "ab".repeat(32),
+        version: 1,
+        ciphertext: "AQID",
+        signature: "cd".repeat(64),
+      };
+      expect(await post(`${s.url}/v1/backups`, record)).toMatchObject({
+        status: 200,
+        body: { stored: true },
+      });
+      expect(clients).toEqual(["127.0.0.1"]);
     } finally {
       await s.api.close();
     }

@@ -415,7 +415,8 @@ export class ApiServer {
           200: { description: "Stored.", content: "BackupStored" },
           400: { description: "Malformed, or the signature does not verify." },
           409: { description: "This guardian holds the same or a newer version (stale_backup)." },
-          503: { description: "The guardian's backup storage is full." },
+          429: { description: "This client's network added its quota of new backup keys today." },
+          503: { description: "The guardian's backup storage is full of recently written backups." },
         },
         handle: async (c) => {
           const record = parse(
@@ -423,7 +424,7 @@ export class ApiServer {
             await readJsonBody(c.env.incoming, BACKUP_REQUEST_BYTES_MAX),
             "request body",
           );
-          return json(200, await b.storeBackup(record));
+          return json(200, await b.storeBackup(record, clientKey(remoteAddress(c))));
         },
       },
       {

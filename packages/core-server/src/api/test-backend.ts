@@ -269,7 +269,7 @@ export class TestBackend implements GuardianBackend {
     ];
   }
 
-  storeBackup(): Promise<BackupStored> {
+  storeBackup(_record: BackupRecord, _client: string): Promise<BackupStored> {
     return Promise.reject(
       new UnavailableError("the test backend keeps no backups (the guardian's BackupStore does)"),
     );

@@ -98,7 +98,12 @@ describe("BackupStore", () => {
   });
 
   it("refuses a new backup while full of recently written ones (unavailable, 503), evicting none of them", async () => {
-    const s = openStore({ recordsMax: 2, bytesMax: 1_000, staleAfterMs: 30 * DAY_MS });
+    const s = openStore({
+      recordsMax: 2,
+      bytesMax: 1_000,
+      staleAfterMs: 30 * DAY_MS,
+      newKeysPerClientPerDay: 1_000,
+    });
     await s.put(backupOf(attackerKey(1), 1, new Uint8Array(8)));
     await s.put(backupOf(attackerKey(2), 1, new Uint8Array(8)));
     clock += 29 * DAY_MS;
@@ -110,7 +115,12 @@ describe("BackupStore", () => {
     expect(s.get(toHex(attackerKey(2).publicKey))).toBeDefined();
     expect(s.get(toHex(attackerKey(3).publicKey))).toBeUndefined();
     // Bytes too: a record that would take the store past bytesMax waits for stale room the same way.
-    const bytesFull = openStoreAt("bytes", { recordsMax: 10, bytesMax: 200, staleAfterMs: 30 * DAY_MS });
+    const bytesFull = openStoreAt("bytes", {
+      recordsMax: 10,
+      bytesMax: 200,
+      staleAfterMs: 30 * DAY_MS,
+      newKeysPerClientPerDay: 1_000,
+    });
     await bytesFull.put(backupOf(attackerKey(1), 1, new Uint8Array(100)));
     await expect(bytesFull.put(backupOf(attackerKey(2), 1, new Uint8Array(100)))).rejects.toMatchObject({
       code: "unavailable",
@@ -119,7 +129,12 @@ describe("BackupStore", () => {
   });
 
   it("a flood of new keys fills the store but never evicts a backup its owner rewrites within staleAfterMs, whose larger rewrite is still accepted", async () => {
-    const s = openStore({ recordsMax: 20, bytesMax: 20 * 200, staleAfterMs: 30 * DAY_MS });
+    const s = openStore({
+      recordsMax: 20,
+      bytesMax: 20 * 200,
+      staleAfterMs: 30 * DAY_MS,
+      newKeysPerClientPerDay: 1_000,
+    });
     await s.put(record(1, new Uint8Array(16)));
     // Attacker: more fresh keys than the store takes, each with a backup of its own, all rewritten
     // every 10 days to keep them fresh, for 120 days.
@@ -155,7 +170,12 @@ describe("BackupStore", () => {
   });
 
   it("once a flood goes unrefreshed for staleAfterMs, a real user's new backup is accepted: the least recently written go first", async () => {
-    const s = openStore({ recordsMax: 10, bytesMax: 10_000, staleAfterMs: 30 * DAY_MS });
+    const s = openStore({
+      recordsMax: 10,
+      bytesMax: 10_000,
+      staleAfterMs: 30 * DAY_MS,
+      newKeysPerClientPerDay: 1_000,
+    });
     for (let i = 0; i < 10; i++) {
       await s.put(backupOf(attackerKey(i), 1, new Uint8Array(32)));
       clock += 1000;
@@ -172,11 +192,37 @@ describe("BackupStore", () => {
     expect(s.usage).toEqual({ records: 10, bytes: 9 * (80 + 32) + 80 + 64 });
     // The counts survive a reopen, and the eviction order with them.
     await s.close();
-    const reopened = openStore({ recordsMax: 10, bytesMax: 10_000, staleAfterMs: 30 * DAY_MS });
+    const reopened = openStore({
+      recordsMax: 10,
+      bytesMax: 10_000,
+      staleAfterMs: 30 * DAY_MS,
+      newKeysPerClientPerDay: 1_000,
+    });
     expect(reopened.usage).toEqual({ records: 10, bytes: 9 * (80 + 32) + 80 + 64 });
     await reopened.put(backupOf(stranger, 1, new Uint8Array(8)));
     expect(reopened.get(toHex(attackerKey(2).publicKey))).toBeUndefined();
     expect(reopened.get(toHex(attackerKey(3).publicKey))).toBeDefined();
+  });
+
+  it("admits newKeysPerClientPerDay new keys per client network (IPv4 address, IPv6 /48) per day; rewrites of held keys are not counted", async () => {
+    const s = openStore({ ...DEFAULT_BACKUP_STORE_LIMITS, newKeysPerClientPerDay: 3 });
+    const v6 = (n: number) => `2001:db8:7:${n}::/64`;
+    for (let i = 0; i < 3; i++) await s.put(backupOf(attackerKey(i), 1, new Uint8Array(8)), v6(i));
+    // A fourth key from another /64 of the same /48: refused, 429, with when to retry.
+    await expect(s.put(backupOf(attackerKey(3), 1, new Uint8Array(8)), v6(99))).rejects.toMatchObject({
+      code: "rate_limited",
+      status: 429,
+    });
+    expect(s.get(toHex(attackerKey(3).publicKey))).toBeUndefined();
+    // Rewrites of keys already held, and new keys from other networks, go on.
+    await s.put(backupOf(attackerKey(0), 2, new Uint8Array(8)), v6(0));
+    await s.put(record(1, new Uint8Array(8)), "192.0.2.1");
+    await s.put(backupOf(attackerKey(4), 1, new Uint8Array(8)), "2001:db8:8:1::/64");
+    // A day later the network's quota is back.
+    clock += DAY_MS;
+    await expect(s.put(backupOf(attackerKey(3), 1, new Uint8Array(8)), v6(99))).resolves.toMatchObject({
+      stored: true,
+    });
   });
 
   it("keeps backups in an LMDB environment of their own: a flood leaves the consensus database's files as they were", async () => {

@@ -9,7 +9,9 @@
 // full, makes room by evicting the least recently written records that have not been written for
 // `staleAfterMs`: a record its owner rewrites within that period is never evicted, however many
 // records others upload; a flood fills the store only for as long as its sender keeps rewriting
-// every one of its records (docs/federation-core.md, "Client backups").
+// every one of its records. New keys are admitted at `newKeysPerClientPerDay` per client network
+// (an IPv4 address, an IPv6 /48), so filling the store takes addresses in proportion to its size
+// (docs/federation-core.md, "Client backups").
 //
 //   records   id(32)                -> version u64 | writtenAtMs u64 | signature(64) | ciphertext
 //   byWrite   writtenAtMs u64 | id  -> (empty)      the eviction order
@@ -22,12 +24,14 @@ import {
   backupSigningBytes,
   fromHex,
   InvalidRequestError,
+  RateLimitedError,
   toHex,
   UnavailableError,
 } from "@conclave/core-common";
 import type { BackupRecord, BackupStored, Verifier } from "@conclave/core-common";
 import { ConclaveError } from "@conclave/core-common";
 import { sha256 } from "../node-crypto.js";
+import { TokenBuckets } from "../api/rate-limit.js";
 
 export interface BackupStoreLimits {
   /** Most backups (distinct ids) this guardian keeps. */
@@ -36,6 +40,11 @@ export interface BackupStoreLimits {
   readonly bytesMax: number;
   /** A record not rewritten for this long may be evicted to make room for another. */
   readonly staleAfterMs: number;
+  /**
+   * Backups of keys this guardian does not hold yet that one client network (an IPv4 address, an
+   * IPv6 /48) may add per day, at once or spread out. A wallet adds one key in its lifetime.
+   */
+  readonly newKeysPerClientPerDay: number;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -44,6 +53,7 @@ export const DEFAULT_BACKUP_STORE_LIMITS: BackupStoreLimits = {
   recordsMax: 1_000_000,
   bytesMax: 4 * 1024 * 1024 * 1024,
   staleAfterMs: 180 * DAY_MS,
+  newKeysPerClientPerDay: 16,
 };
 
 /** Where a guardian keeps its backup environment: a directory beside the consensus database's files. */
@@ -74,6 +84,7 @@ export class BackupStore {
   private readonly meta: Database<Buffer, Buffer>;
   private count = 0;
   private bytes = 0;
+  private readonly newKeys: TokenBuckets;
 
   /**
    * Opens (creating it if needed) the store's own LMDB environment at `path`, a directory that
@@ -101,6 +112,11 @@ export class BackupStore {
     this.records = env.openDB<Buffer, Buffer>({ name: "backups", ...binary });
     this.byWrite = env.openDB<Buffer, Buffer>({ name: "backups-by-write", ...binary });
     this.meta = env.openDB<Buffer, Buffer>({ name: "backups-meta", ...binary });
+    this.newKeys = new TokenBuckets({
+      perSecond: limits.newKeysPerClientPerDay / (DAY_MS / 1000),
+      burst: limits.newKeysPerClientPerDay,
+      now,
+    });
     const totals = this.meta.get(TOTALS_KEY);
     if (totals) {
       this.count = totals.readUInt32BE(0);
@@ -120,10 +136,12 @@ export class BackupStore {
   }
 
   /**
-   * Checks the owner's signature and the version, makes room by evicting stale records if the
-   * store is full, then stores durably before answering.
+   * Checks the owner's signature and the version, takes one of the client's new-key tokens if the
+   * key is new here (`client`: the API's rate-limit key of the uploader, api/rate-limit.ts
+   * `clientKey`), makes room by evicting stale records if the store is full, then stores durably
+   * before answering.
    */
-  async put(record: BackupRecord): Promise<BackupStored> {
+  async put(record: BackupRecord, client?: string): Promise<BackupStored> {
     const id = fromHex(record.id);
     const ciphertext = new Uint8Array(Buffer.from(record.ciphertext, "base64"));
     if (Buffer.from(ciphertext).toString("base64") !== record.ciphertext)
@@ -139,6 +157,10 @@ export class BackupStore {
         { reason: "bad_signature" },
       );
     const key = Buffer.from(id);
+    if (client !== undefined && this.records.get(key) === undefined) {
+      const waitMs = this.newKeys.take(clientNetwork(client));
+      if (waitMs > 0) throw new RateLimitedError(waitMs);
+    }
     const writtenAt = Math.max(0, Math.floor(this.now()));
     const value = encodeRecord(record.version, writtenAt, fromHex(record.signature), ciphertext);
     await this.env.transaction(() => {
@@ -204,6 +226,15 @@ export class BackupStore {
   async close(): Promise<void> {
     await this.env.close();
   }
+}
+
+/**
+ * The network a client's new keys are counted against: the API's key as is for IPv4, the /48 of its
+ * IPv6 /64 (a site is usually given a /48, so /64s are as cheap to its holder as ports).
+ */
+function clientNetwork(client: string): string {
+  if (!client.endsWith("::/64")) return client;
+  return `${client.split(":").slice(0, 3).join(":")}::/48`;
 }
 
 function writeKey(writtenAt: number, id: Uint8Array): Buffer {
