@@ -74,6 +74,8 @@ class FakeWallet implements PayoutWallet {
   silent = false;
   /** Byzantine: creates a set that pays someone else. */
   garbage = false;
+  /** Byzantine: "signs" by publishing bytes that are no set. */
+  garbageSign = false;
   submitted = new Map<string, number>();
   constructor(
     readonly g: number,
@@ -123,6 +125,7 @@ class FakeWallet implements PayoutWallet {
   async sign(txset: string): Promise<{ txset: string; complete: boolean }> {
     await this.hold();
     this.calls.push("sign");
+    if (this.garbageSign) return { txset: toHex(new TextEncoder().encode("garbage")), complete: false };
     const signed = txset + toHex(new TextEncoder().encode(`|g${this.g}`));
     return { txset: signed, complete: signatures(signed) === T };
   }
@@ -551,13 +554,32 @@ describe("payout signing rounds", () => {
     const { f, tx } = setup({ [LAST]: keeper });
     await toLastSlot(f, tx);
     expect(keeper.kept).toHaveLength(1);
-    expect(f.outcome(tx, 0)).toMatchObject({ state: "signing", attempt: 0, round: "signatures: 1 of 3" });
-    for (let i = 0; i < 3; i++) await f.round();
+    // One refusal may be a lie: the accuser is passed over, the next participant checks the same set.
+    expect(f.outcome(tx, 0)).toMatchObject({ state: "signing", attempt: 0, round: "signatures: 2 of 3" });
+    for (let i = 0; i < 2; i++) await f.round();
     expect(f.outcome(tx, 0)).toMatchObject({ state: "submitted", attempt: 0 });
     f.heights(302);
     await f.round();
     expect(f.outcome(tx, 0)!.state).toBe("confirmed");
     await expect(f.guardians[LAST]!.wallet.submit(keeper.kept[0]!)).rejects.toThrow("double spend");
+    expectOneTransaction(f);
+  });
+
+  it("a middle signer that publishes a garbage set: f + 1 refusals send its slot to another participant on the same transaction; paid once", async () => {
+    const { f, tx } = setup();
+    f.guardians[2]!.wallet.garbageSign = true; // slot 1 of the order 1, 2, 3, 0
+    await f.round(); // exports
+    await f.round(); // creator
+    await f.round(); // guardian 2's garbage
+    await f.round(); // guardian 3 refuses: passed over
+    expect(f.outcome(tx, 0)).toMatchObject({ state: "signing", attempt: 0, round: "signatures: 2 of 3" });
+    await f.round(); // guardian 0 refuses too: slot 1 goes back, guardian 2 passed over
+    expect(f.outcome(tx, 0)).toMatchObject({ state: "signing", attempt: 0, round: "signatures: 1 of 3" });
+    for (let i = 0; i < 3; i++) await f.round(); // guardian 3 signs slot 1, guardian 0 completes, votes
+    expect(f.outcome(tx, 0)).toMatchObject({ state: "submitted", attempt: 0 });
+    f.heights(302);
+    await f.round();
+    expect(f.outcome(tx, 0)!.state).toBe("confirmed");
     expectOneTransaction(f);
   });
 
@@ -625,7 +647,9 @@ describe("payout signing rounds", () => {
     f.guardians[1]!.wallet.garbage = true; // the creator of attempt 0
     await f.round(); // exports
     await f.round(); // the garbage set
-    await f.round(); // the next signer refuses it: Fault(slot 0), attempt 1
+    await f.round(); // the next signer refuses it: Fault(slot 0); one refusal may be a lie
+    expect(f.outcome(tx, 0)).toMatchObject({ state: "signing", attempt: 0 });
+    await f.round(); // the one after refuses it too: f + 1 refusals, attempt 1
     expect(f.outcome(tx, 0)).toMatchObject({ state: "signing", attempt: 1 });
     for (let i = 0; i < 6; i++) await f.round();
     expect(f.outcome(tx, 0)!.state).toBe("submitted");

@@ -122,8 +122,12 @@ export interface BatchRecord {
   readonly step: number;
   /** Who filled slots 0, 1, ... of this attempt's transaction (the lineage), in order. */
   readonly signers: readonly number[];
-  /** Participants passed over in this attempt (timed out, or their set was refused). */
+  /** Participants passed over in this attempt (timed out, or refused a set others did not). */
   readonly passed: readonly number[];
+  /** Who refused the current slot's input set (the set of slot step - 1), by Fault. */
+  readonly refusers: readonly number[];
+  /** The most signatures the attempt's transaction ever had in the state (a slot sent back keeps them). */
+  readonly signedMax: number;
   readonly txid?: Uint8Array;
   readonly txHeight: number;
   readonly txKey?: Uint8Array;
@@ -170,6 +174,9 @@ function encodeBatch(b: BatchRecord): Uint8Array {
   for (const g of b.signers) w.u16(g);
   w.u8(b.passed.length);
   for (const g of b.passed) w.u16(g);
+  w.u8(b.refusers.length);
+  for (const g of b.refusers) w.u16(g);
+  w.u8(b.signedMax);
   w.u8(b.txid ? 1 : 0);
   if (b.txid) w.fixed(b.txid, 32);
   w.u64(b.txHeight).u8(b.txKey ? b.txKey.length / 32 : 0);
@@ -190,6 +197,8 @@ function decodeBatch(bytes: Uint8Array): BatchRecord {
   const order = Array.from({ length: r.u8() }, () => r.u16());
   const signers = Array.from({ length: r.u8() }, () => r.u16());
   const passed = Array.from({ length: r.u8() }, () => r.u16());
+  const refusers = Array.from({ length: r.u8() }, () => r.u16());
+  const signedMax = r.u8();
   const txid = r.u8() === 1 ? r.fixed(32) : undefined;
   const txHeight = r.u64();
   const parts = r.u8();
@@ -212,6 +221,8 @@ function decodeBatch(bytes: Uint8Array): BatchRecord {
     step: signers.length,
     signers,
     passed,
+    refusers,
+    signedMax,
     ...(txid ? { txid } : {}),
     txHeight,
     ...(txKey ? { txKey } : {}),
@@ -627,6 +638,8 @@ export class Payouts {
       step: 0,
       signers: [],
       passed: [],
+      refusers: [],
+      signedMax: 0,
       txHeight: 0,
       blamed: new Array<number>(this.n).fill(0),
       accused: new Array<number>(this.n).fill(0),
@@ -707,6 +720,8 @@ export class Payouts {
       ...b,
       signers,
       step: signers.length,
+      signedMax: Math.max(b.signedMax, signers.length),
+      refusers: [],
       phase: signers.length === this.t ? "submit" : "sign",
       phaseHeight: agreedHeight,
     });
@@ -721,11 +736,12 @@ export class Payouts {
   }
 
   /**
-   * May the batch drop its current transaction set for a fresh one? Only if no f guardians could
-   * still finish it: at most step + 1 signatures exist (the ordered ones and one in flight).
+   * May the batch drop its current transaction for a fresh one? Only if no f guardians could still
+   * finish it. Signatures on it: at most the most the state ever held (a slot sent back does not
+   * unsign it) or the current step + 1 (one in flight), whichever is more.
    */
   private canAbandon(b: BatchRecord): boolean {
-    return b.step + 1 + this.f < this.t;
+    return Math.max(b.signedMax, b.step + 1) + this.f < this.t;
   }
 
   /** The f guardians with the most blame in this batch (none with none). */
@@ -765,6 +781,8 @@ export class Payouts {
       step: 0,
       signers: [],
       passed: [],
+      refusers: [],
+      signedMax: 0,
       phaseHeight: agreedHeight,
     });
     return true;
@@ -792,6 +810,8 @@ export class Payouts {
       step: 0,
       signers: [],
       passed: [],
+      refusers: [],
+      signedMax: 0,
       txHeight: 0,
       blamed,
       accused,
@@ -839,12 +859,11 @@ export class Payouts {
       store.putVote(batch, peer, { fault: true });
       const faults = store.votes(batch).filter((v) => "fault" in v.vote).length;
       if (faults >= this.t) {
-        // t guardians' nodes refused the final set: its signer published garbage (or a set that does
-        // not complete). Another participant signs the set before it; any completion the last signer
-        // kept spends the same inputs.
-        const last = b.signers[this.t - 1];
+        // t guardians' nodes refused the final set (at least f + 1 honest ones): its signer
+        // published garbage or a set that does not complete. Another participant signs the set
+        // before it; any completion the last signer kept spends the same inputs.
         store.clearVotes(batch);
-        this.sendBack(store, batch, b, this.t - 1, last, undefined, agreedHeight);
+        this.sendBack(store, batch, b, agreedHeight);
       }
       return ok(undefined);
     }
@@ -853,49 +872,79 @@ export class Payouts {
       return fail("stale_fault", `guardian ${peer} cannot refuse slot ${slot} of batch ${batch} now`, {
         peer,
       });
-    this.sendBack(store, batch, b, slot, b.signers[slot], peer, agreedHeight);
+    const accused = [...b.accused];
+    accused[peer] = (accused[peer] ?? 0) + 1;
+    const refusers = [...b.refusers, peer];
+    if (refusers.length > this.f) {
+      // f + 1 guardians refused it: at least one honest guardian did, the set is bad.
+      this.sendBack(store, batch, { ...b, accused, refusers }, agreedHeight);
+      return ok(undefined);
+    }
+    // One refusal may be a lie (a Byzantine signer that kept a completion and accuses the set it
+    // completed): the refuser is passed over and the next participant checks the same set. Sending
+    // the slot back at once would cost an honest signer its turn on this transaction for good (a
+    // wallet signs a transaction's inputs once), and f such lies could leave too few signers.
+    this.passOver(store, batch, { ...b, accused, refusers }, peer, agreedHeight);
     return ok(undefined);
   }
 
   /**
-   * The set of `slot` (by `accused`) is refused: at the creator's slot the attempt starts afresh
-   * (only the creator signed it: safe); otherwise the slot goes to another participant, on the
-   * same transaction (the set before it).
+   * The set of slot step − 1 is bad (f + 1 refusals, or t nodes refused the final set): at the
+   * creator's slot the attempt starts afresh when that is safe; otherwise the slot goes to another
+   * participant, on the same transaction (the set before it). Its signer is blamed and passed over;
+   * those who refused it were right and may sign again.
    */
-  private sendBack(
-    store: PayoutStoreWriter,
-    batch: number,
-    b: BatchRecord,
-    slot: number,
-    accused: number | undefined,
-    accuser: number | undefined,
-    agreedHeight: number,
-  ): void {
-    const blame = {
-      ...(accused === undefined ? {} : { blamed: accused }),
-      ...(accuser === undefined ? {} : { accuser }),
-    };
+  private sendBack(store: PayoutStoreWriter, batch: number, b: BatchRecord, agreedHeight: number): void {
+    const slot = b.step - 1;
+    const guilty = b.signers[slot];
+    const blamed = [...b.blamed];
+    if (guilty !== undefined) blamed[guilty] = (blamed[guilty] ?? 0) + 1;
     if (slot === 0) {
-      this.nextAttempt(store, batch, b, agreedHeight, blame);
+      // No signature in flight here: the refusers did not sign (an honest one cannot have), and the
+      // next signer is not chosen yet; so the creator's set has at most signedMax signatures.
+      if (Math.max(b.signedMax, b.step) + this.f < this.t) {
+        this.nextAttempt(store, batch, { ...b, blamed }, agreedHeight, {});
+        return;
+      }
+      // Someone signed the creator's set after all: it cannot be dropped. Keep going on it.
+      this.passOver(store, batch, { ...b, blamed, refusers: [] }, undefined, agreedHeight);
       return;
     }
-    const blamed = [...b.blamed];
-    const accusations = [...b.accused];
-    if (accused !== undefined) blamed[accused] = (blamed[accused] ?? 0) + 1;
-    if (accuser !== undefined) accusations[accuser] = (accusations[accuser] ?? 0) + 1;
     const signers = b.signers.slice(0, slot);
-    const passed = accused === undefined || b.passed.includes(accused) ? b.passed : [...b.passed, accused];
+    const passed = [
+      ...b.passed.filter((g) => !b.refusers.includes(g)),
+      ...(guilty === undefined ? [] : [guilty]),
+    ];
     const back: BatchRecord = {
       ...b,
       phase: "sign",
       signers,
       step: signers.length,
       passed,
+      refusers: [],
       phaseHeight: agreedHeight,
       blamed,
-      accused: accusations,
     };
     store.putBatch(batch, this.designated(back) === undefined ? { ...back, passed: [] } : back);
+  }
+
+  /**
+   * `g` (if any) is passed over for the current slot; the next participant takes it. With none left,
+   * a fresh attempt if that is safe, or else the round of candidates starts again (a slow honest
+   * guardian gets another turn): never a second transaction.
+   */
+  private passOver(
+    store: PayoutStoreWriter,
+    batch: number,
+    b: BatchRecord,
+    g: number | undefined,
+    agreedHeight: number,
+  ): void {
+    const passed = g === undefined || b.passed.includes(g) ? b.passed : [...b.passed, g];
+    const next: BatchRecord = { ...b, passed, phaseHeight: agreedHeight };
+    if (this.designated(next) !== undefined) store.putBatch(batch, next);
+    else if (this.canAbandon(next)) this.nextAttempt(store, batch, next, agreedHeight, {});
+    else store.putBatch(batch, { ...next, passed: [] });
   }
 
   private onSeen(
@@ -946,7 +995,8 @@ export class Payouts {
     }
     if (agreedHeight < b.phaseHeight + this.config.payoutRoundBlocks) return;
     const late = this.designated(b);
-    if (b.step === 0 || (late === undefined && this.canAbandon(b))) {
+    if (b.step === 0 && this.canAbandon(b)) {
+      // The creator is silent: only it can have signed its set; a fresh attempt without it.
       this.nextAttempt(store, current, b, agreedHeight, late === undefined ? {} : { blamed: late });
       return;
     }
@@ -954,13 +1004,7 @@ export class Payouts {
     // spends the same inputs, so one that the silent guardian keeps can never be mined beside it.
     const blamed = [...b.blamed];
     if (late !== undefined) blamed[late] = (blamed[late] ?? 0) + 1;
-    const passed = late === undefined ? b.passed : [...b.passed, late];
-    const next: BatchRecord = { ...b, passed, blamed, phaseHeight: agreedHeight };
-    if (this.designated(next) !== undefined) store.putBatch(current, next);
-    else if (this.canAbandon(next)) this.nextAttempt(store, current, next, agreedHeight, {});
-    // Every candidate was passed over and the set may be finished by someone: start the round of
-    // candidates again (a slow honest guardian gets another turn), never a second transaction.
-    else store.putBatch(current, { ...next, passed: [] });
+    this.passOver(store, current, { ...b, blamed }, late, agreedHeight);
   }
 
   // ---- what this guardian's watcher does next --------------------------------------------------
