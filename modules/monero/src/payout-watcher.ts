@@ -343,7 +343,9 @@ export class PayoutSigner {
             error: String(e),
             ...(spentBy ? { spentBy } : {}),
           });
-          return spentBy ? { kind: "txid", txid: fromHex(spentBy) } : { kind: "fault", slot: this.options.threshold };
+          return spentBy
+            ? { kind: "txid", txid: fromHex(spentBy) }
+            : { kind: "fault", slot: this.options.threshold };
         }
       case "confirm": {
         const at = await wallet.location(duty.txid);

@@ -194,7 +194,9 @@ function federation(
     spent: new Map<string, string>(),
     created: 0,
   };
-  const byzantine = new Map<number, KeepingLastSigner>(Object.entries(byzantineAt).map(([g, b]) => [Number(g), b]));
+  const byzantine = new Map<number, KeepingLastSigner>(
+    Object.entries(byzantineAt).map(([g, b]) => [Number(g), b]),
+  );
   const guardians = Array.from({ length: N }, (_, g) => {
     const wallet = new FakeWallet(g, chain);
     const keeper = byzantine.get(g);
@@ -534,7 +536,11 @@ describe("payout signing rounds", () => {
   it("a last signer that keeps its completed transaction and stays silent is passed over: another participant completes the same transaction, and the kept one is refused as a double spend", async () => {
     const keeper = new KeepingLastSigner("silent");
     const { f, tx } = setup({ [LAST]: keeper });
-    expect(await toLastSlot(f, tx)).toMatchObject({ state: "signing", attempt: 0, round: "signatures: 2 of 3" });
+    expect(await toLastSlot(f, tx)).toMatchObject({
+      state: "signing",
+      attempt: 0,
+      round: "signatures: 2 of 3",
+    });
     expect(keeper.kept).toHaveLength(1);
     f.heights(303); // payoutRoundBlocks after the last slot opened: guardian 0 stands in
     await f.round();
@@ -638,8 +644,11 @@ describe("payout signing rounds", () => {
       expect(f.outcome(tx, 0)!.state).toBe("confirmed");
       expect(f.chain.spent.size).toBe(1);
     }
-    console.log(`payout: agreed blocks from exports to confirmed, by silent guardian: ${JSON.stringify(blocksTaken)}`);
-    for (const b of Object.values(blocksTaken)) expect(b).toBeLessThanOrEqual(CONFIG.payoutRoundBlocks + T + 3);
+    console.log(
+      `payout: agreed blocks from exports to confirmed, by silent guardian: ${JSON.stringify(blocksTaken)}`,
+    );
+    for (const b of Object.values(blocksTaken))
+      expect(b).toBeLessThanOrEqual(CONFIG.payoutRoundBlocks + T + 3);
   });
 
   it("a Byzantine creator's garbage transaction set is refused by the next signer and skipped; the batch pays once", async () => {
