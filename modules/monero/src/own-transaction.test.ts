@@ -178,14 +178,14 @@ describe("consensus: a txid the federation agreed it sent is never a deposit", (
     ]);
   });
 
-  it("the API refuses a claim of it with own_transaction (400), saying why", () => {
+  it("the API refuses a claim of it with own_transaction (400), saying why", async () => {
     const f = federation();
     f.heights(100);
     f.agreeSent(txidOf(9));
     const post = f.guardians[0]!.monero.api.find((e) => e.path === "claims")!;
     let error: unknown;
     try {
-      post.handle({
+      await post.handle({
         params: {},
         db: f.mdb(),
         body: {

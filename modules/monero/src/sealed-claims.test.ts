@@ -124,7 +124,7 @@ describe("POST sealed-claims", () => {
     const sealed = await sealedTo(2);
     expect(await g.postSealed({ sealed })).toEqual({ txid: toHex(txid), state: "queued" });
     const clear = guardianModule(2);
-    clear.postClear({ txid: toHex(txid), proof: toHex(proof), claimKey: toHex(claimKey) });
+    await clear.postClear({ txid: toHex(txid), proof: toHex(proof), claimKey: toHex(claimKey) });
     expect(g.proposal()).toEqual(clear.proposal());
     expect(g.proposal()).toContain(toHex(encodeMoneroItem({ kind: "claim", txid, claimKey, proof })));
     g.order();

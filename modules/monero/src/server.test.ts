@@ -617,7 +617,15 @@ function watchingFederation() {
     return own.length;
   };
   const view = (txid: Uint8Array) => monero.depositView(p.moduleReadDb(db, MONERO), txid);
-  const post = (body: unknown) => monero.api[0]!.handle({ params: {}, body, db: p.moduleReadDb(db, MONERO) });
+  const post = (body: unknown, client?: string) =>
+    Promise.resolve(
+      monero.api[0]!.handle({
+        params: {},
+        body,
+        db: p.moduleReadDb(db, MONERO),
+        ...(client === undefined ? {} : { client }),
+      }),
+    );
   return { chain, monero, round, view, post, wakes, logs };
 }
 
@@ -633,11 +641,17 @@ describe("the background watcher and proposals (a fake chain)", () => {
     const heights = (h: number) =>
       [0, 2].map((from) => ({ from, item: { kind: "height" as const, height: h } }));
     w.round(heights(100));
-    expect(w.post({ txid, proof, claimKey: toHex(alice.publicKey) })).toEqual({ txid, state: "queued" });
+    expect(await w.post({ txid, proof, claimKey: toHex(alice.publicKey) })).toEqual({
+      txid,
+      state: "queued",
+    });
     expect(w.round()).toBe(1); // the claim
     expect(w.view(fromHex(txid))).toMatchObject({ state: "open", claimedBy: 1 });
     // Posting it again: consensus already bound it.
-    expect(w.post({ txid, proof, claimKey: toHex(alice.publicKey) })).toEqual({ txid, state: "already" });
+    expect(await w.post({ txid, proof, claimKey: toHex(alice.publicKey) })).toEqual({
+      txid,
+      state: "already",
+    });
     // In the pool: the amount is known, no verdict yet.
     expect(w.round()).toBe(0);
     await w.monero.chainWatcher!.poll();
@@ -660,7 +674,6 @@ describe("the background watcher and proposals (a fake chain)", () => {
 
   it("says invalid at once (even in the pool) for another recipient, too little, a wrong tx key, a refused proof, or a copied proof", async () => {
     const w = watchingFederation();
-    const me = toHex(alice.publicKey);
     const cases: [string, { txKey?: number; received: bigint; refuse?: boolean }, string, string][] = [
       ["01".repeat(32), { received: 0n }, proofHex("01".repeat(32), alice.publicKey), "nothing_received"],
       ["02".repeat(32), { received: 999n }, proofHex("02".repeat(32), alice.publicKey), "below_minimum"],
@@ -681,13 +694,17 @@ describe("the background watcher and proposals (a fake chain)", () => {
       // Front-running: Bob's good proof for his key, copied into a claim for Alice's key.
       ["08".repeat(32), { received: 5000n }, proofHex("08".repeat(32), bob.publicKey), "bad_proof"],
     ];
-    for (const [txid, tx, proof] of cases) {
-      w.chain.txs.set(txid, { location: { found: true, inPool: true }, ...tx });
-      w.post({ txid, proof, claimKey: me });
-    }
+    // Ordered by another guardian (this one's API refuses such claims: "deposit intake" below).
+    const ordered = (txid: string, proof: string) => ({
+      from: 0,
+      item: { kind: "claim" as const, txid: fromHex(txid), claimKey: alice.publicKey, proof: fromHex(proof) },
+    });
+    for (const [txid, tx] of cases) w.chain.txs.set(txid, { location: { found: true, inPool: true }, ...tx });
     // An unknown txid gets no verdict (it may still be relayed): it expires instead.
-    w.post({ txid: "04".repeat(32), proof: proofHex("04".repeat(32), alice.publicKey), claimKey: me });
-    w.round();
+    w.round([
+      ...cases.map(([txid, , proof]) => ordered(txid, proof)),
+      ordered("04".repeat(32), proofHex("04".repeat(32), alice.publicKey)),
+    ]);
     w.round(); // the watcher learns what is wanted
     await w.monero.chainWatcher!.poll();
     w.round();
@@ -711,7 +728,7 @@ describe("the background watcher and proposals (a fake chain)", () => {
     ]);
     expect(w.view(id)).toMatchObject({ state: "open", claimKey: toHex(bob.publicKey), claimedBy: 3 });
     // While it is open, Alice's claim is refused here (409); her wallet posts again once it is released.
-    expect(() => w.post({ txid, proof: aliceProof, claimKey: toHex(alice.publicKey) })).toThrow(
+    await expect(w.post({ txid, proof: aliceProof, claimKey: toHex(alice.publicKey) })).rejects.toThrow(
       /another key/,
     );
     w.round(); // the watcher learns what is wanted
@@ -721,7 +738,7 @@ describe("the background watcher and proposals (a fake chain)", () => {
     expect(w.view(id)).toMatchObject({ state: "rejected", closedReason: "bad_proof" });
     expect(w.view(id).attestations).toContainEqual({ guardian: 1, verdict: "bad_proof" });
     // Released: Alice's claim binds and is credited to her key.
-    expect(w.post({ txid, proof: aliceProof, claimKey: toHex(alice.publicKey) })).toEqual({
+    expect(await w.post({ txid, proof: aliceProof, claimKey: toHex(alice.publicKey) })).toEqual({
       txid,
       state: "queued",
     });
@@ -751,9 +768,17 @@ describe("the background watcher and proposals (a fake chain)", () => {
             }),
           )
         : proven(txid, proof, message, address);
-    for (const txid of [troubled, fine])
-      w.post({ txid, proof: proofHex(txid, alice.publicKey), claimKey: toHex(alice.publicKey) });
-    w.round();
+    w.round(
+      [troubled, fine].map((txid) => ({
+        from: 0,
+        item: {
+          kind: "claim" as const,
+          txid: fromHex(txid),
+          claimKey: alice.publicKey,
+          proof: proofOf(fromHex(txid), alice.publicKey),
+        },
+      })),
+    );
     w.round();
     w.chain.height_ = 120;
     await w.monero.chainWatcher!.poll();
@@ -766,26 +791,29 @@ describe("the background watcher and proposals (a fake chain)", () => {
     });
   });
 
-  it("validates claims at the API: form, claim key, proof bytes, and a txid bound to another key", () => {
+  it("validates claims at the API: form, claim key, proof bytes, and a txid bound to another key", async () => {
     const w = watchingFederation();
     const txid = "cd".repeat(32);
+    w.chain.txs.set(txid, { location: { found: true, inPool: true }, received: 5000n });
     const proof = proofHex(txid, alice.publicKey);
     const part = (at: number, bytes: string) =>
       proof.slice(0, at * 2) + bytes + proof.slice(at * 2 + bytes.length);
-    const bad = (body: unknown) => {
+    const bad = async (body: unknown) => {
       try {
-        w.post(body);
+        await w.post(body);
       } catch (e) {
         return e;
       }
       return undefined;
     };
     const me = toHex(alice.publicKey);
-    expect(bad({ txid: "CD".repeat(32), proof, claimKey: me })).toBeInstanceOf(InvalidRequestError);
-    expect(bad({ txid, proof: proof.slice(2), claimKey: me })).toBeInstanceOf(InvalidRequestError);
-    expect(bad({ txid, proof, claimKey: "ff".repeat(32) })).toBeInstanceOf(InvalidRequestError);
+    expect(await bad({ txid: "CD".repeat(32), proof, claimKey: me })).toBeInstanceOf(InvalidRequestError);
+    expect(await bad({ txid, proof: proof.slice(2), claimKey: me })).toBeInstanceOf(InvalidRequestError);
+    expect(await bad({ txid, proof, claimKey: "ff".repeat(32) })).toBeInstanceOf(InvalidRequestError);
     // The tx key itself is not a claim any more (the old request form).
-    expect(bad({ txid, txKey: toHex(txKeyOf(0x42)), claimKey: me })).toBeInstanceOf(InvalidRequestError);
+    expect(await bad({ txid, txKey: toHex(txKeyOf(0x42)), claimKey: me })).toBeInstanceOf(
+      InvalidRequestError,
+    );
     // Bytes no honest proof has never get past the API: D off the curve, D of small order, c or s
     // not below the group order.
     for (const broken of [
@@ -794,11 +822,15 @@ describe("the background watcher and proposals (a fake chain)", () => {
       part(32, "ff".repeat(32)),
       part(64, "ff".repeat(32)),
     ])
-      expect(bad({ txid, proof: broken, claimKey: me })).toBeInstanceOf(InvalidRequestError);
-    expect(bad({ txid, proof, claimKey: me, extra: 1 })).toBeInstanceOf(InvalidRequestError);
-    w.post({ txid, proof, claimKey: me });
+      expect(await bad({ txid, proof: broken, claimKey: me })).toBeInstanceOf(InvalidRequestError);
+    expect(await bad({ txid, proof, claimKey: me, extra: 1 })).toBeInstanceOf(InvalidRequestError);
+    await w.post({ txid, proof, claimKey: me });
     w.round();
-    const taken = bad({ txid, proof: proofHex(txid, bob.publicKey), claimKey: toHex(bob.publicKey) });
+    const taken = await bad({
+      txid,
+      proof: proofHex(txid, bob.publicKey),
+      claimKey: toHex(bob.publicKey),
+    });
     expect(taken).toBeInstanceOf(ConclaveError);
     expect(taken).toMatchObject({ code: "already_claimed", status: 409 });
   });

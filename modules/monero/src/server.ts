@@ -88,6 +88,7 @@ import { Payouts } from "./payouts.js";
 import { MoneroState, MoneroStateWriter, REFUSED_LISTED_MAX, sameVerdict } from "./state.js";
 import type { DepositRecord, RefusalReason } from "./state.js";
 import { ChainWatcher } from "./watcher.js";
+import { AddressRequestBounds, ClaimChecks } from "./intake.js";
 import type { ChainSource, SubaddressSource } from "./watcher.js";
 import { SubaddressRequestSchema } from "./api.js";
 import type { SubaddressAnswer, SubaddressDepositView, SubaddressSeenView, SubaddressView } from "./api.js";
@@ -188,6 +189,10 @@ export class MoneroServerModule implements ServerModule {
   private agreedReservesState: AgreedReserves["state"] | undefined;
   readonly payouts: Payouts;
   private readonly queue = new Map<string, QueuedClaim>();
+  /** Claims posted to the API are checked against this guardian's own nodes first (intake.ts). */
+  private readonly claimChecks: ClaimChecks;
+  /** New address requests per client per window (intake.ts). */
+  private readonly addressRequests: AddressRequestBounds;
   readonly subaddresses: Subaddresses;
   /** Address requests this guardian's API took, until consensus binds their key (or they age out). */
   private readonly addressQueue = new Map<
@@ -205,20 +210,27 @@ export class MoneroServerModule implements ServerModule {
     this.t = agreementThreshold(config.guardians);
     this.payouts = new Payouts(config);
     this.subaddresses = new Subaddresses(config, this.t);
+    this.claimChecks = new ClaimChecks({
+      chain: () => (this.watcher ? this.background?.chain : undefined),
+      address: config.address,
+      depositMin: config.depositMinPiconero,
+      now: () => this.now(),
+    });
+    this.addressRequests = new AddressRequestBounds();
     this.api = [
       {
         method: "POST",
         path: "claims",
         summary:
           "Claim a deposit by a payment proof bound to the claim key: { txid, claimKey, proof } (OutProofV2 parts for the message conclave-claim-v1:<claimKey>) -> { txid, state }; the first claim ordered binds claimKey",
-        handle: ({ body, db }): ClaimAnswer => this.postClaim(body, db),
+        handle: ({ body, db, client }): Promise<ClaimAnswer> => this.postClaim(body, db, client),
       },
       {
         method: "POST",
         path: "sealed-claims",
         summary:
           "Claim a deposit with a claim sealed to this guardian (csealed1..., HPKE to its identity key), from any relay: { sealed } -> { txid, state }; refused, naming the right guardian, if sealed to another",
-        handle: ({ body, db }): Promise<ClaimAnswer> => this.postSealedClaim(body, db),
+        handle: ({ body, db, client }): Promise<ClaimAnswer> => this.postSealedClaim(body, db, client),
       },
       {
         method: "GET",
@@ -259,7 +271,7 @@ export class MoneroServerModule implements ServerModule {
         path: "subaddresses",
         summary:
           "Ask for the deposit subaddress of a claim key: { claimKey, signature } -> { state: queued | assigned, index, address }; the same key always gets the same subaddress",
-        handle: ({ body, db }): SubaddressAnswer => this.postSubaddress(body, db),
+        handle: ({ body, db, client }): SubaddressAnswer => this.postSubaddress(body, db, client),
       },
       {
         method: "GET",
@@ -954,7 +966,7 @@ export class MoneroServerModule implements ServerModule {
     return items;
   }
 
-  private postSubaddress(body: unknown, db: ReadTx): SubaddressAnswer {
+  private postSubaddress(body: unknown, db: ReadTx, client?: string): SubaddressAnswer {
     const req = parseBody(SubaddressRequestSchema, body);
     const claimKey = fromHex(req.claimKey);
     if (!isEd25519PublicKey(claimKey))
@@ -978,6 +990,9 @@ export class MoneroServerModule implements ServerModule {
       };
     }
     if (!this.addressQueue.has(req.claimKey)) {
+      // A new key: counted against the client's own bound first (issue 10, item 6), so that one
+      // client cannot fill this guardian's window budget for everyone.
+      this.addressRequests.take(client, this.subaddresses.window(new MoneroState(db).agreedHeight()));
       const refused = this.subaddresses.refusal(db, self);
       if (refused?.code === "subaddresses_exhausted")
         throw new ConclaveError(refused.code, refused.message, { status: 409 });
@@ -1054,9 +1069,9 @@ export class MoneroServerModule implements ServerModule {
     };
   }
 
-  private postClaim(body: unknown, db: ReadTx): ClaimAnswer {
+  private postClaim(body: unknown, db: ReadTx, client?: string): Promise<ClaimAnswer> {
     const req = parseBody(ClaimRequestSchema, body);
-    return this.takeClaim(fromHex(req.txid), fromHex(req.claimKey), fromHex(req.proof), db);
+    return this.takeClaim(fromHex(req.txid), fromHex(req.claimKey), fromHex(req.proof), db, client);
   }
 
   /**
@@ -1064,7 +1079,7 @@ export class MoneroServerModule implements ServerModule {
    * guardian's unseal capability (it refuses, naming the right guardian, what is sealed to another),
    * then taken exactly as POST claims takes a claim in clear.
    */
-  private async postSealedClaim(body: unknown, db: ReadTx): Promise<ClaimAnswer> {
+  private async postSealedClaim(body: unknown, db: ReadTx, client?: string): Promise<ClaimAnswer> {
     const req = parseBody(SealedClaimRequestSchema, body);
     const sealed = decodeSealed(req.sealed);
     const unseal = this.context?.unseal;
@@ -1080,11 +1095,17 @@ export class MoneroServerModule implements ServerModule {
       throw new InvalidRequestError("the sealed message opened but holds no deposit claim", {
         bytes: plaintext.length,
       });
-    return this.takeClaim(item.txid, item.claimKey, item.proof, db);
+    return this.takeClaim(item.txid, item.claimKey, item.proof, db, client);
   }
 
   /** A claim from either endpoint: the same checks, the same queue, the same consensus item. */
-  private takeClaim(txid: Uint8Array, claimKey: Uint8Array, proof: Uint8Array, db: ReadTx): ClaimAnswer {
+  private async takeClaim(
+    txid: Uint8Array,
+    claimKey: Uint8Array,
+    proof: Uint8Array,
+    db: ReadTx,
+    client?: string,
+  ): Promise<ClaimAnswer> {
     const req = { txid: toHex(txid) };
     if (!isEd25519PublicKey(claimKey))
       throw new InvalidRequestError("claimKey is not an Ed25519 public key", { claimKey: toHex(claimKey) });
@@ -1122,6 +1143,8 @@ export class MoneroServerModule implements ServerModule {
         throw new UnavailableError(
           "this guardian has too many claims in flight; retry later or at another guardian",
         );
+      // Only a claim its own nodes find real takes a place in this guardian's budget (issue 10, item 6).
+      await this.claimChecks.check({ txid, claimKey, proof }, client);
     }
     this.queue.set(id, { txid, claimKey, proof, queuedAtMs: this.now() });
     this.context?.wake();

@@ -586,7 +586,10 @@ export class ApiServer {
                 : undefined;
             // A module endpoint validates its own body (the contract says so) and reads through a
             // read-only view; whatever it throws goes through onError like everything else.
-            const result: unknown = await Promise.resolve(endpoint.handle({ params, body, db: m.db() }));
+            const client = clientKey(remoteAddress(c));
+            const result: unknown = await Promise.resolve(
+              endpoint.handle({ params, body, db: m.db(), client }),
+            );
             return json(200, result);
           },
         });

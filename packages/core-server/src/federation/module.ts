@@ -54,8 +54,12 @@ export interface ModuleApiEndpoint {
   /** Path below /v1/modules/<module name>/ */
   readonly path: string;
   readonly summary: string;
-  /** Validates its own body (the core passes untrusted JSON) and returns JSON or throws a ConclaveError. */
-  handle(request: { params: Record<string, string>; body: unknown; db: ReadTx }): unknown;
+  /**
+   * Validates its own body (the core passes untrusted JSON) and returns JSON or throws a ConclaveError.
+   * `client` is the caller's rate-limit key (its IP address, an IPv6 /64; absent outside HTTP), for a
+   * module's own per-client bounds.
+   */
+  handle(request: { params: Record<string, string>; body: unknown; db: ReadTx; client?: string }): unknown;
 }
 
 /** What the guardian gives a module that works in the background (e.g. watching a chain). */
