@@ -300,6 +300,9 @@ describe("the pause while the agreed reserves are short", () => {
     expect(metrics).toContain('conclave_monero_reserves_state{instance="2",state="short"} 1');
     expect(metrics).toContain('conclave_monero_reserves_agreed_piconero{instance="2"} 120000');
     expect(metrics).toContain('conclave_monero_reserves_required_piconero{instance="2"} 150000');
+    expect(f.guardians[1]!.monero.alerts(f.mdb(1))).toEqual([
+      { code: "reserves_short", message: expect.stringMatching(/30000 less than the 150000 owed/) as string },
+    ]);
     const started = f.logs.filter((l) => l.event === "reserves_pause_started");
     expect(started.map((l) => l.guardian)).toEqual([0, 1, 2, 3]);
     expect(started[0]!.fields).toMatchObject({ required: "150000", agreed: "120000" });

@@ -33,6 +33,7 @@ import { fail, ok } from "@conclave/core-server";
 import type {
   Audit,
   InputMeta,
+  ModuleAlert,
   ModuleApiEndpoint,
   ModuleContext,
   ModuleResult,
@@ -806,6 +807,12 @@ export class MoneroServerModule implements ServerModule {
     this.owedCache = owed;
     this.noteAgreedReserves(db);
     return { assets: owed.ecashBacking, liabilities: 0n };
+  }
+
+  /** GET /v1/status: payouts and deposit spends paused while the agreed reserves are short. */
+  alerts(db: ReadTx): ModuleAlert[] {
+    const a = this.agreedReserves(db);
+    return a.state === "short" ? [{ code: "reserves_short", message: a.detail }] : [];
   }
 
   /** Prometheus: the agreed reserves, what is owed, and whether payouts and deposit spends are paused. */

@@ -288,6 +288,16 @@ export class Guardian implements GuardianBackend {
       mempoolItems: this.mempool.size,
       halted: this.halted,
       version: VERSION,
+      alerts: this.processor.modules.flatMap((m) =>
+        (m.alerts?.(this.processor.moduleReadDb(this.node.store.stateReader, m.instanceId)) ?? []).map(
+          (a) => ({
+            module: m.kind,
+            instanceId: m.instanceId,
+            code: a.code,
+            message: a.message,
+          }),
+        ),
+      ),
     };
   }
 

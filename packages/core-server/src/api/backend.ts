@@ -38,6 +38,13 @@ export interface GuardianStatusView {
   /** Set when the guardian stopped processing (audit failure): the reason, loudly. */
   readonly halted: string | null;
   readonly version: string;
+  /** What the modules report now (ServerModule.alerts), e.g. the monero module's reserves_short pause. */
+  readonly alerts: readonly {
+    readonly module: string;
+    readonly instanceId: number;
+    readonly code: string;
+    readonly message: string;
+  }[];
 }
 
 /**

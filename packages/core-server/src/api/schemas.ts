@@ -105,6 +105,12 @@ export const GuardianStatusViewSchema = z.object({
   mempoolItems: z.number().int(),
   halted: z.string().nullable().describe("Why the guardian stopped processing, or null."),
   version: z.string(),
+  alerts: z
+    .array(
+      z.object({ module: z.string(), instanceId: z.number().int(), code: z.string(), message: z.string() }),
+    )
+    .readonly()
+    .describe("What the modules report now, e.g. monero payouts paused (reserves_short); usually empty."),
 });
 
 export const FederationViewSchema = z.object({

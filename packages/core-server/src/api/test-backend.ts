@@ -83,6 +83,7 @@ export class TestBackend implements GuardianBackend {
       mempoolItems: this.proposed.size,
       halted: this.halted,
       version: "test",
+      alerts: [],
     };
   }
 

@@ -49,6 +49,12 @@ export interface Audit {
   readonly liabilities: bigint;
 }
 
+/** A condition a module reports in the guardian's status: a stable code and what it means. */
+export interface ModuleAlert {
+  readonly code: string;
+  readonly message: string;
+}
+
 export interface ModuleApiEndpoint {
   readonly method: "GET" | "POST";
   /** Path below /v1/modules/<module name>/ */
@@ -112,6 +118,11 @@ export interface ServerModule {
    * the guardian's GET /metrics, e.g. the monero module's agreed reserves and whether it is paused.
    */
   metrics?(db: ReadTx): string;
+  /**
+   * Optional: what operators must see in the guardian's GET /v1/status now (consensus state only),
+   * e.g. the monero module's payouts paused while its agreed reserves are short. Usually none.
+   */
+  alerts?(db: ReadTx): readonly ModuleAlert[];
   readonly api: readonly ModuleApiEndpoint[];
   /**
    * Optional background work outside consensus (watching this guardian's own chain node). What it
