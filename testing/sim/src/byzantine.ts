@@ -464,6 +464,20 @@ export class ByzantineGuardian {
     const height = ahead ? s.height + rng.range(1, limits.futureHeightsMax + 3) : s.height;
     const round = ahead ? rng.range(0, 5) : s.round + rng.range(1, limits.roundsAheadMax + 10);
     const id = rng.chance(0.5) ? NIL_ID : rng.bytes(32);
+    if (ahead && type === MessageType.Precommit && id !== NIL_ID) {
+      // A proposal for that future slot instead, of a junk block up to messageBytesMax: it must be
+      // dropped unless this guardian is the slot's proposer, and then stay within its byte budget.
+      // Built from the values drawn above with no draw of its own, so every seed keeps its random
+      // stream (not its outcome: the forking seeds in simulator.test.ts moved when this was added).
+      const size = Math.floor((id[0]! / 256) * limits.messageBytesMax * 0.9);
+      this.inject(
+        this.sign({
+          type: MessageType.Proposal,
+          proposal: { height, round, validRound: -1, block: new Uint8Array(size).fill(id[1]!) },
+        }),
+      );
+      return;
+    }
     this.inject(this.sign({ type, vote: { height, round, blockId: id } }));
   }
 

@@ -40,6 +40,13 @@ export const SIM_LIMITS: Partial<ConsensusLimits> = {
   messageBytesMax: 1024 * 1024,
   itemBytesMax: 1024,
   bundleBytesMax: 16 * 1024,
+  // Per-peer budgets near their smallest valid values, so that the simulator shows honest guardians
+  // still converge when future buffers fill (one largest proposal fits at N = 16: 524,548 bytes),
+  // catch-up replies are cut short and the catch-up cache evicts.
+  futureBytesPerPeerMax: 600 * 1024,
+  futureMessagesPerPeerMax: 64,
+  bytesPerCatchUpMax: 64 * 1024,
+  catchUpCacheBytesMax: 256 * 1024,
 };
 
 export const NODES_MIN = 4;
