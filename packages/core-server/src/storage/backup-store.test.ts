@@ -103,6 +103,7 @@ describe("BackupStore", () => {
       bytesMax: 1_000,
       staleAfterMs: 30 * DAY_MS,
       newKeysPerClientPerDay: 1_000,
+      writeBytesPerClientPerHour: 1024 ** 3,
     });
     await s.put(backupOf(attackerKey(1), 1, new Uint8Array(8)));
     await s.put(backupOf(attackerKey(2), 1, new Uint8Array(8)));
@@ -120,6 +121,7 @@ describe("BackupStore", () => {
       bytesMax: 200,
       staleAfterMs: 30 * DAY_MS,
       newKeysPerClientPerDay: 1_000,
+      writeBytesPerClientPerHour: 1024 ** 3,
     });
     await bytesFull.put(backupOf(attackerKey(1), 1, new Uint8Array(100)));
     await expect(bytesFull.put(backupOf(attackerKey(2), 1, new Uint8Array(100)))).rejects.toMatchObject({
@@ -134,6 +136,7 @@ describe("BackupStore", () => {
       bytesMax: 20 * 200,
       staleAfterMs: 30 * DAY_MS,
       newKeysPerClientPerDay: 1_000,
+      writeBytesPerClientPerHour: 1024 ** 3,
     });
     await s.put(record(1, new Uint8Array(16)));
     // Attacker: more fresh keys than the store takes, each with a backup of its own, all rewritten
@@ -175,6 +178,7 @@ describe("BackupStore", () => {
       bytesMax: 10_000,
       staleAfterMs: 30 * DAY_MS,
       newKeysPerClientPerDay: 1_000,
+      writeBytesPerClientPerHour: 1024 ** 3,
     });
     for (let i = 0; i < 10; i++) {
       await s.put(backupOf(attackerKey(i), 1, new Uint8Array(32)));
@@ -197,6 +201,7 @@ describe("BackupStore", () => {
       bytesMax: 10_000,
       staleAfterMs: 30 * DAY_MS,
       newKeysPerClientPerDay: 1_000,
+      writeBytesPerClientPerHour: 1024 ** 3,
     });
     expect(reopened.usage).toEqual({ records: 10, bytes: 9 * (80 + 32) + 80 + 64 });
     await reopened.put(backupOf(stranger, 1, new Uint8Array(8)));
@@ -223,6 +228,22 @@ describe("BackupStore", () => {
     await expect(s.put(backupOf(attackerKey(3), 1, new Uint8Array(8)), v6(99))).resolves.toMatchObject({
       stored: true,
     });
+  });
+
+  it("bounds the bytes each client network writes per hour (a page at least per write), answering 429 beyond", async () => {
+    const s = openStore({ ...DEFAULT_BACKUP_STORE_LIMITS, writeBytesPerClientPerHour: 3 * 4096 });
+    const net = "198.51.100.7";
+    // Three small rewrites cost a page each: the hour's budget.
+    for (let v = 1; v <= 3; v++) await s.put(record(v, new Uint8Array(10)), net);
+    await expect(s.put(record(4, new Uint8Array(10)), net)).rejects.toMatchObject({
+      code: "rate_limited",
+      status: 429,
+    });
+    expect(s.get(toHex(owner.publicKey))?.version).toBe(3);
+    // Another network is not held back; this one writes again once its budget refilled.
+    await s.put(backupOf(attackerKey(1), 1, new Uint8Array(10)), "198.51.100.8");
+    clock += 20 * 60 * 1000;
+    await expect(s.put(record(4, new Uint8Array(10)), net)).resolves.toMatchObject({ stored: true });
   });
 
   it("keeps backups in an LMDB environment of their own: a flood leaves the consensus database's files as they were", async () => {

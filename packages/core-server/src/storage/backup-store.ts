@@ -10,7 +10,9 @@
 // `staleAfterMs`: a record its owner rewrites within that period is never evicted, however many
 // records others upload; a flood fills the store only for as long as its sender keeps rewriting
 // every one of its records. New keys are admitted at `newKeysPerClientPerDay` per client network
-// (an IPv4 address, an IPv6 /48), so filling the store takes addresses in proportion to its size
+// (an IPv4 address, an IPv6 /48), so filling the store takes addresses in proportion to its size,
+// and each network's writes are bounded in bytes (`writeBytesPerClientPerHour`, a page at least per
+// write), so that rewrites cannot keep the disk that consensus fsyncs to busy
 // (docs/federation-core.md, "Client backups").
 //
 //   records   id(32)                -> version u64 | writtenAtMs u64 | signature(64) | ciphertext
@@ -45,6 +47,11 @@ export interface BackupStoreLimits {
    * IPv6 /48) may add per day, at once or spread out. A wallet adds one key in its lifetime.
    */
   readonly newKeysPerClientPerDay: number;
+  /**
+   * Bytes one client network may write per hour, at once or spread out; every write counts as
+   * PAGE_BYTES at least (each is an fsync and a page, whatever its size).
+   */
+  readonly writeBytesPerClientPerHour: number;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -54,6 +61,7 @@ export const DEFAULT_BACKUP_STORE_LIMITS: BackupStoreLimits = {
   bytesMax: 4 * 1024 * 1024 * 1024,
   staleAfterMs: 180 * DAY_MS,
   newKeysPerClientPerDay: 16,
+  writeBytesPerClientPerHour: 4 * 1024 * 1024,
 };
 
 /** Where a guardian keeps its backup environment: a directory beside the consensus database's files. */
@@ -77,6 +85,8 @@ const TOTALS_KEY = Buffer.from([0]);
 // version u64 | writtenAtMs u64 | signature (64) | ciphertext
 const HEADER_BYTES = 8 + 8 + 64;
 const ID_BYTES = 32;
+/** What a write costs at least, against `writeBytesPerClientPerHour`: one LMDB page. */
+const PAGE_BYTES = 4096;
 
 export class BackupStore {
   private readonly records: Database<Buffer, Buffer>;
@@ -85,6 +95,7 @@ export class BackupStore {
   private count = 0;
   private bytes = 0;
   private readonly newKeys: TokenBuckets;
+  private readonly writes: TokenBuckets;
 
   /**
    * Opens (creating it if needed) the store's own LMDB environment at `path`, a directory that
@@ -115,6 +126,11 @@ export class BackupStore {
     this.newKeys = new TokenBuckets({
       perSecond: limits.newKeysPerClientPerDay / (DAY_MS / 1000),
       burst: limits.newKeysPerClientPerDay,
+      now,
+    });
+    this.writes = new TokenBuckets({
+      perSecond: limits.writeBytesPerClientPerHour / 3600,
+      burst: limits.writeBytesPerClientPerHour,
       now,
     });
     const totals = this.meta.get(TOTALS_KEY);
@@ -157,9 +173,14 @@ export class BackupStore {
         { reason: "bad_signature" },
       );
     const key = Buffer.from(id);
-    if (client !== undefined && this.records.get(key) === undefined) {
-      const waitMs = this.newKeys.take(clientNetwork(client));
-      if (waitMs > 0) throw new RateLimitedError(waitMs);
+    const network = client === undefined ? undefined : clientNetwork(client);
+    if (network !== undefined) {
+      const writeWaitMs = this.writes.waitMs(network);
+      if (writeWaitMs > 0) throw new RateLimitedError(writeWaitMs);
+      if (this.records.get(key) === undefined) {
+        const waitMs = this.newKeys.take(network);
+        if (waitMs > 0) throw new RateLimitedError(waitMs);
+      }
     }
     const writtenAt = Math.max(0, Math.floor(this.now()));
     const value = encodeRecord(record.version, writtenAt, fromHex(record.signature), ciphertext);
@@ -195,6 +216,7 @@ export class BackupStore {
       totals.writeBigUInt64BE(BigInt(bytes), 4);
       void this.meta.put(TOTALS_KEY, totals);
     });
+    if (network !== undefined) this.writes.charge(network, Math.max(value.length, PAGE_BYTES));
     return { stored: true, version: record.version };
   }
 
