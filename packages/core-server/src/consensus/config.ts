@@ -40,6 +40,13 @@ export interface ConsensusLimits {
    */
   readonly bytesPerCatchUpMax: number;
   /**
+   * Catch-up bytes sent to one peer per second, over many replies (a token bucket holding at most
+   * bytesPerCatchUpMax): what a peer that keeps claiming to be behind can cost in bandwidth, and in
+   * signing when it asks for history not in the cache. A reply goes only while the peer's bucket is
+   * not empty; it may overdraw it by its first message, which later replies then wait for.
+   */
+  readonly catchUpBytesPerSecondPerPeerMax: number;
+  /**
    * Signed catch-up messages (decisions, signed sessions) kept ready to send, so that a peer asking
    * again and again for the same history costs no store reads, encoding or signing.
    */
@@ -97,6 +104,7 @@ export const DEFAULT_LIMITS: ConsensusLimits = {
   decisionsPerCatchUpMax: 64,
   sessionsPerCatchUpMax: 4,
   bytesPerCatchUpMax: 8 * 1024 * 1024,
+  catchUpBytesPerSecondPerPeerMax: 16 * 1024 * 1024,
   catchUpCacheBytesMax: 32 * 1024 * 1024,
   verifiedCacheEntriesMax: 8192,
 };

@@ -691,7 +691,12 @@ export class ConsensusEngine {
     const last = this.lastCatchUpAt.get(peer) ?? -Infinity;
     if (this.now < last + this.config.timeouts.catchUpMs) return;
     this.lastCatchUpAt.set(peer, this.now);
-    this.out.catchUp.push({ peer, height, sessionsSigned: Math.min(sessionsSigned, this.sessionsSigned) });
+    this.out.catchUp.push({
+      peer,
+      height,
+      sessionsSigned: Math.min(sessionsSigned, this.sessionsSigned),
+      at: this.now,
+    });
   }
 
   private sendStatusTo(peer: number): void {

@@ -97,11 +97,17 @@ function flood(h: ReturnType<typeof history>, ms: number, statuses: number) {
     if (i < statuses) h.replica.receive(1, status, t);
     h.replica.tick(t);
   }
-  const catchUp = h.sentBy0
-    .filter((m) => m.to === 1)
-    .map((m) => decodeEnvelope(m.bytes, h.fed.config.limits, N).body.type)
-    .filter((t) => t === MessageType.SignedSession || t === MessageType.Decision);
-  return { signs: h.signer0.calls - signsBefore, reads: h.reads.count - readsBefore, catchUp };
+  const sent = h.sentBy0.filter((m) => {
+    const t = decodeEnvelope(m.bytes, h.fed.config.limits, N).body.type;
+    return m.to === 1 && (t === MessageType.SignedSession || t === MessageType.Decision);
+  });
+  return {
+    signs: h.signer0.calls - signsBefore,
+    reads: h.reads.count - readsBefore,
+    catchUp: sent.map((m) => decodeEnvelope(m.bytes, h.fed.config.limits, N).body.type),
+    catchUpBytes: sent.reduce((sum, m) => sum + m.bytes.length, 0),
+    largest: Math.max(0, ...sent.map((m) => m.bytes.length)),
+  };
 }
 
 describe("serving catch-up to a peer that claims to be behind", () => {
@@ -123,6 +129,18 @@ describe("serving catch-up to a peer that claims to be behind", () => {
     const r = flood(h, 10, 1);
     expect(r.catchUp).toEqual([MessageType.SignedSession]);
     expect(h.replica.counters.catchUpMessagesSigned).toBe(1);
+  });
+
+  it("sends a peer that keeps claiming height 0 no more catch-up bytes than its allowance per second", () => {
+    const ratePerSec = 2_000;
+    const burst = 3_000;
+    const h = history({ catchUpBytesPerSecondPerPeerMax: ratePerSec, bytesPerCatchUpMax: burst });
+    const r = flood(h, 4_000, 400);
+    // The bucket starts full, refills for 4 s, and the last reply may overdraw it by one message.
+    expect(r.catchUpBytes).toBeGreaterThan(0);
+    expect(r.catchUpBytes).toBeLessThanOrEqual(burst + 4 * ratePerSec + r.largest);
+    // Without the allowance it would have been 80 replies of the whole history.
+    expect(h.replica.counters.catchUpRepliesDeferred).toBeGreaterThan(40);
   });
 
   it("lets a restarted guardian catch up when every reply carries a single message", () => {

@@ -59,18 +59,41 @@ class CatchUpCache {
   }
 }
 
+/**
+ * Per peer, the catch-up bytes it may still be sent: a token bucket refilled at
+ * catchUpBytesPerSecondPerPeerMax on the engine's clock, holding at most bytesPerCatchUpMax.
+ * Keyed by guardian index, so it holds at most n entries.
+ */
+class CatchUpAllowance {
+  private readonly byPeer = new Map<number, { bytes: number; at: number }>();
+
+  constructor(private readonly limits: ConsensusLimits) {}
+
+  /** Bytes the peer may be sent at `now`; at most zero means none until the bucket refills. */
+  available(peer: number, now: number): number {
+    const e = this.byPeer.get(peer);
+    if (!e) return this.limits.bytesPerCatchUpMax;
+    const refill = (Math.max(0, now - e.at) * this.limits.catchUpBytesPerSecondPerPeerMax) / 1000;
+    return Math.min(this.limits.bytesPerCatchUpMax, e.bytes + refill);
+  }
+
+  spend(peer: number, now: number, available: number, spent: number): void {
+    this.byPeer.set(peer, { bytes: available - spent, at: now });
+  }
+}
+
 /** What one catch-up reply has used of its budget (ConsensusLimits: *PerCatchUpMax). */
 class ReplyBudget {
   sessions = 0;
   decisions = 0;
-  private bytes = 0;
+  bytes = 0;
   private messages = 0;
 
-  constructor(private readonly limits: ConsensusLimits) {}
+  constructor(private readonly bytesMax: number) {}
 
   /** The first message always fits (it is at most messageBytesMax), so catch-up never stalls. */
   fits(bytes: number): boolean {
-    return this.messages === 0 || this.bytes + bytes <= this.limits.bytesPerCatchUpMax;
+    return this.messages === 0 || this.bytes + bytes <= this.bytesMax;
   }
 
   spend(bytes: number): void {
@@ -88,9 +111,12 @@ export class Replica {
     catchUpSessionsSent: 0,
     /** Catch-up messages read from the store, encoded and signed (the rest came from the cache). */
     catchUpMessagesSigned: 0,
+    /** Catch-up replies not sent because the peer's byte allowance was used up. */
+    catchUpRepliesDeferred: 0,
     persistBatches: 0,
   };
   private readonly catchUpCache: CatchUpCache;
+  private readonly catchUpAllowance: CatchUpAllowance;
 
   constructor(
     private readonly config: ConsensusConfig,
@@ -102,6 +128,7 @@ export class Replica {
     now: number,
   ) {
     this.catchUpCache = new CatchUpCache(config.limits.catchUpCacheBytesMax);
+    this.catchUpAllowance = new CatchUpAllowance(config.limits);
     const restored = store.load(config.publicKeys.length, self, config.heightsPerSession);
     this.engine = new ConsensusEngine(config, crypto, self, restored, now);
     this.flush();
@@ -152,15 +179,26 @@ export class Replica {
   /**
    * Answer a lagging peer from our store: signed sessions where we have them, else decisions. The
    * engine asks at most once per peer per catchUpMs, whatever the peer claims; each reply stays
-   * within sessionsPerCatchUpMax, decisionsPerCatchUpMax and bytesPerCatchUpMax, checked before a
-   * message is signed; and a message signed once is served from the cache afterwards, so a peer
-   * repeating the same claim costs neither store reads nor signatures.
+   * within sessionsPerCatchUpMax, decisionsPerCatchUpMax, bytesPerCatchUpMax and the peer's byte
+   * allowance (catchUpBytesPerSecondPerPeerMax), checked before a message is signed; and a message
+   * signed once is served from the cache afterwards, so a peer repeating the same claim costs
+   * neither store reads nor signatures.
    */
   private serveCatchUp(req: CatchUpRequest): void {
+    const available = this.catchUpAllowance.available(req.peer, req.at);
+    if (available <= 0) {
+      this.counters.catchUpRepliesDeferred++;
+      return;
+    }
+    const budget = new ReplyBudget(available);
+    this.serveWithin(req, budget);
+    this.catchUpAllowance.spend(req.peer, req.at, available, budget.bytes);
+  }
+
+  private serveWithin(req: CatchUpRequest, budget: ReplyBudget): void {
     const k = this.config.heightsPerSession;
     const limits = this.config.limits;
     const status = this.engine.status;
-    const budget = new ReplyBudget(limits);
     // Signatures for sessions whose blocks the peer already has. Every session looked at counts,
     // sent or not, so a claim that reaches far back is not a loop over all our history.
     for (let s = req.sessionsSigned; s < status.sessionsSigned && (s + 1) * k <= req.height; s++) {

@@ -93,6 +93,8 @@ export interface CatchUpRequest {
   readonly peer: number;
   readonly height: number;
   readonly sessionsSigned: number;
+  /** The engine's clock when it asked (the driver's byte rate per peer is measured on it). */
+  readonly at: number;
 }
 
 export interface Output {
