@@ -109,7 +109,7 @@ export type DepositState = (typeof DEPOSIT_STATES)[number];
 
 export const AttestationViewSchema = z.strictObject({
   guardian: z.number().int().min(0),
-  /** "valid", or why not: nothing_received, below_minimum, bad_proof. */
+  /** "valid", or why not: nothing_received, below_minimum, bad_proof, own_transaction. */
   verdict: z.string(),
   amount: amount.optional(),
   txHeight: z.number().int().min(0).optional(),

@@ -2539,6 +2539,8 @@ function rejectionText(reason: string | undefined): string {
       return "the deposit is below the federation's minimum";
     case "bad_proof":
       return "the payment proof does not hold for this transaction, the federation's address and this claim key (a wrong tx key, or a proof copied from someone else's claim)";
+    case "own_transaction":
+      return "the federation sent this transaction itself (a payout): its change, or a payment to one of its own addresses, is not a deposit";
     default:
       return reason ?? "refused";
   }
