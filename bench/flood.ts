@@ -15,7 +15,7 @@
 //
 //   npm run bench:flood [-- --nodes 4 --seconds 20 --rate 200 --notes 200 --inflight 64]
 import { request } from "node:http";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -53,10 +53,37 @@ const MINT = 1;
 const FLOODER = "127.0.0.1";
 const PROBER = "127.0.0.2";
 const PROBE_WAIT_MS = 30_000;
+/** Probe submissions answered 429/503 and retried (after 100 ms). */
+let probeRetries = 0;
 
 function percentile(xs: readonly number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+function cpuSeconds(pid: number): number {
+  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks, 100 per second on Linux
+}
+
+/** Measures the guardians' and this process's CPU over a phase, in cores (CPU seconds per second). */
+function cpuMeter(guardians: readonly GuardianProcess[]): () => string {
+  const pids = guardians.map((g) => g.child.pid!);
+  const g0 = pids.map(cpuSeconds);
+  const self0 = process.cpuUsage();
+  const t0 = performance.now();
+  return () => {
+    const s = (performance.now() - t0) / 1000;
+    const each = pids.map((pid, i) => (cpuSeconds(pid) - g0[i]!) / s);
+    const self = process.cpuUsage(self0);
+    return (
+      `guardians' CPU ${each.map((c) => c.toFixed(2)).join(" + ")} cores, ` +
+      `bench process (flooder and prober) ${((self.user + self.system) / 1e6 / s).toFixed(2)} cores`
+    );
+  };
 }
 
 /** One HTTP request from a chosen source address; resolves with the status and body. */
@@ -64,7 +91,7 @@ function call(
   url: string,
   localAddress: string,
   method: "GET" | "POST",
-  body?: string,
+  body?: string | Buffer,
 ): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(
@@ -101,7 +128,17 @@ async function probe(api: string): Promise<number> {
   );
   const t0 = performance.now();
   const body = JSON.stringify({ transaction: toHex(encodeTransaction(tx)) });
-  const r = await call(`${api}/v1/transactions`, PROBER, "POST", body);
+  let r = await call(`${api}/v1/transactions`, PROBER, "POST", body);
+  // A guardian whose checking budget for all clients is used up answers 503: the client retries,
+  // and the wait counts in its latency.
+  for (
+    ;
+    r.status === 503 || r.status === 429;
+    r = await call(`${api}/v1/transactions`, PROBER, "POST", body)
+  ) {
+    probeRetries++;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
   if (r.status !== 202) throw new Error(`probe submit answered ${r.status}: ${r.body}`);
   const w = await call(`${api}/v1/transactions/${txidHex(tx, sha256)}?wait=${PROBE_WAIT_MS}`, PROBER, "GET");
   const state = (JSON.parse(w.body) as { state: string }).state;
@@ -111,7 +148,7 @@ async function probe(api: string): Promise<number> {
 }
 
 /** `count` balanced transactions of NOTES fake 2^0 notes each, signed by their spend keys. */
-function floodTransactions(count: number): string[] {
+function floodTransactions(count: number): Buffer[] {
   const notes = Array.from({ length: NOTES }, () => prepareNote(0));
   const signers = notes.map((n) => new NodeSigner(n.spendSeed));
   const inputs = notes.map((n) => ({
@@ -120,7 +157,7 @@ function floodTransactions(count: number): string[] {
     // A valid G1 point (the note's own blinded message) where the federation's signature should be.
     payload: encodeMintInput({ denominationLog2: 0, spendKey: n.spendKey, signature: n.blindedMessage }),
   }));
-  const out: string[] = [];
+  const out: Buffer[] = [];
   for (let i = 0; i < count; i++) {
     const tx: Transaction = buildTransaction(
       inputs,
@@ -128,7 +165,7 @@ function floodTransactions(count: number): string[] {
       signers,
       sha256,
     );
-    out.push(JSON.stringify({ transaction: toHex(encodeTransaction(tx)) }));
+    out.push(Buffer.from(JSON.stringify({ transaction: toHex(encodeTransaction(tx)) })));
   }
   return out;
 }
@@ -147,7 +184,7 @@ interface Flood {
 }
 
 /** RATE requests per second to each guardian from 127.0.0.1, at most INFLIGHT_MAX pending each. */
-function flood(apis: readonly string[], bodies: readonly string[]): Flood {
+function flood(apis: readonly string[], bodies: readonly Buffer[]): Flood {
   const answers = new Map<string, number>();
   const count = (k: string) => answers.set(k, (answers.get(k) ?? 0) + 1);
   const inflight = apis.map(() => 0);
@@ -209,7 +246,8 @@ function line(what: string, all: readonly number[]): string {
   return (
     `${what}: ${xs.length} probes accepted, commit latency p50 ${percentile(xs, 50).toFixed(1)} ms, ` +
     `p99 ${percentile(xs, 99).toFixed(1)} ms, max ${Math.max(...xs).toFixed(1)} ms` +
-    (late > 0 ? `; ${late} not accepted within ${PROBE_WAIT_MS / 1000} s` : "")
+    (late > 0 ? `; ${late} not accepted within ${PROBE_WAIT_MS / 1000} s` : "") +
+    (probeRetries > 0 ? `; ${probeRetries} submissions retried after 429/503` : "")
   );
 }
 
@@ -230,17 +268,23 @@ try {
     `signed ${bodies.length} flood transactions (${bodies[0]!.length} bytes of JSON each) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
   );
   for (let i = 0; i < 20; i++) await probe(apis[i % N]!); // warm-up
+  let cpu = cpuMeter(guardians);
   console.log(line("no load", await probeFor(apis, SECONDS)));
+  console.log(`  ${cpu()}`);
+  probeRetries = 0;
   const f = flood(apis, bodies);
   let loaded: number[];
   try {
     await new Promise((r) => setTimeout(r, 1000)); // let the flood reach its rate
+    cpu = cpuMeter(guardians);
     loaded = await probeFor(apis, SECONDS);
   } finally {
     flooding = false;
   }
+  const cpuLoaded = cpu();
   const answers = await f.stop();
   console.log(line(`one address flooding at ${RATE} req/s per guardian`, loaded));
+  console.log(`  ${cpuLoaded}`);
   console.log(
     `flood answers: ${[...answers.entries()]
       .sort((a, b) => b[1] - a[1])

@@ -1,6 +1,6 @@
 // The CPU budget of POST /v1/transactions (issue 10, item 5): checking a client's transactions may
 // take at most verifyMsPerSecondPerIpMax of the thread that runs consensus, and all clients together
-// at most verifyMsPerSecondMax. The clock is fake and every check "costs" a fixed number of its
+// at most verifyMsPerSecondMax. The clock is fake and every check "takes" a fixed number of its
 // milliseconds, so nothing here depends on how fast the machine is.
 import { request } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
