@@ -87,6 +87,9 @@ describe("federation core with guardian processes", () => {
     const metrics = await (await fetch(`${apis[1]}/metrics`)).text();
     expect(metrics).toMatch(/^conclave_transaction_final_seconds_count 1$/m);
     expect(metrics).toMatch(/^conclave_transactions_total\{result="accepted"\} 1$/m);
+    // The client backup store (its own LMDB environment) is open and counted: empty here.
+    expect(metrics).toMatch(/^conclave_backups_records 0$/m);
+    expect(metrics).toMatch(/^conclave_backups_bytes 0$/m);
 
     gs[2]!.child.kill("SIGKILL");
     await gs[2]!.exited;

@@ -415,6 +415,10 @@ export class Guardian implements GuardianBackend {
       `conclave_mempool_items ${s.mempoolItems}`,
       "# TYPE conclave_halted gauge",
       `conclave_halted ${s.halted ? 1 : 0}`,
+      "# TYPE conclave_backups_records gauge",
+      `conclave_backups_records ${this.backups.usage.records}`,
+      "# TYPE conclave_backups_bytes gauge",
+      `conclave_backups_bytes ${this.backups.usage.bytes}`,
       ...this.acceptLatency.exposition(
         "conclave_transaction_final_seconds",
         "from submission at this guardian to accepted or rejected",
