@@ -131,7 +131,7 @@ try {
     if (accepted === undefined || submitted === undefined) throw new Error("no progress reported");
     if (!(await submitted.known))
       throw new Error(`monerod does not know payout transaction ${submitted.moneroTxid}`);
-    const proof = await user.checkTxKey({ txid: r.moneroTxid, txKey: r.txKey, address: userAddress });
+    const proof = await user.checkTxKey({ txid: r.moneroTxid, txKey: r.txKey ?? "", address: userAddress });
     if (proof.received !== PAYOUT) throw new Error(`payout ${k}: check_tx_key proves ${proof.received}`);
     const out = (await fed.guardianWallets[0]!.getTransferByTxid(r.moneroTxid)).find(
       (t) => t.type === "out" || t.type === "pending",

@@ -123,6 +123,7 @@ export function writeMoneroLocal(
   daemonUrl: string,
   walletRpcUrls: readonly string[],
   pollMs: number,
+  extra?: (index: number) => Readonly<Record<string, unknown>>,
 ): void {
   dirs.forEach((d, i) => {
     // The reserves check reads (and refreshes) the wallet: often enough to see a payout within seconds.
@@ -131,6 +132,7 @@ export function writeMoneroLocal(
       walletRpcUrl: walletRpcUrls[i]!,
       pollMs,
       reservesPollMs: Math.max(2_000, pollMs * 4),
+      ...extra?.(i),
     };
     writeFileSync(
       join(d, "guardian.local.json"),
@@ -149,6 +151,11 @@ export interface MoneroFederationOptions {
   readonly pollMs?: number;
   /** Mine a block to the user every this many ms once the guardians run (default 1000; 0: never by itself). */
   readonly blockEveryMs?: number;
+  /**
+   * More of guardian i's monero settings in guardian.local.json (`guardian-i`), e.g. the test-only
+   * `testByzantinePayout`.
+   */
+  readonly moneroLocal?: (index: number) => Readonly<Record<string, unknown>>;
   /** Each guardian process's options, e.g. `{quiet: false, onLine}` to read its module events. */
   readonly guardianOptions?: (index: number) => StartOptions;
   /** Prefix of the temporary directory. */
@@ -255,6 +262,7 @@ export async function startMoneroFederation(
       regtest.daemon.url,
       regtest.walletRpcs.slice(0, n).map((w) => w.url),
       options.pollMs ?? 500,
+      options.moneroLocal,
     );
     const config = parseFederationConfig(JSON.parse(readFileSync(join(dirs[0]!, "federation.json"), "utf8")));
     const address = config.modules.find((m) => m.kind === "monero")?.config["address"];

@@ -563,5 +563,10 @@ export const moneroLocalSchema = z.strictObject({
   pollMs: z.number().int().min(50).max(600_000).default(2_000),
   /** How often this guardian reads its multisig wallet's balance for the reserves check. */
   reservesPollMs: z.number().int().min(100).max(3_600_000).default(30_000),
+  /**
+   * TEST ONLY: this guardian misbehaves as a payout's last signer (payout-byzantine.ts). A module
+   * with it is test-only: a production federation refuses to start it.
+   */
+  testByzantinePayout: z.enum(["silent", "accuse", "garbage"]).optional(),
 });
 export type MoneroLocal = z.output<typeof moneroLocalSchema>;

@@ -3,6 +3,7 @@
 import { parseAddress } from "@conclave/monero";
 import type { ServerModule } from "@conclave/core-server";
 import { agreementThreshold, moneroConfigSchema, moneroLocalSchema } from "./common.js";
+import { KeepingLastSigner } from "./payout-byzantine.js";
 import { RpcPayoutWallet } from "./payout-watcher.js";
 import type { MoneroConfig, MoneroLocal } from "./common.js";
 import { MoneroServerModule } from "./server.js";
@@ -90,6 +91,7 @@ export function moneroModuleFactory(
           }),
           reserves: new RpcReservesSource(l.walletRpcUrl),
           reservesPollMs: l.reservesPollMs,
+          ...(l.testByzantinePayout ? { payoutByzantine: new KeepingLastSigner(l.testByzantinePayout) } : {}),
         }
       : undefined,
   );

@@ -127,12 +127,12 @@ describe("nothing the federation sent is a deposit (real monerod, the ceremony's
     lap("deposit claimed");
     const w = await wallet!.withdraw(userAddress, WITHDRAWAL, { pollMs: 250, timeoutMs: 180_000 });
     withdrawn += w.amount + w.moneroFee;
-    payout = { txid: w.moneroTxid, txKey: w.txKey };
+    payout = { txid: w.moneroTxid, txKey: w.txKey ?? "" };
     lap("withdrawal confirmed");
     // The payout's tx key proves what the federation's own address got back in it: the change.
     const change = await user.checkTxKey({
       txid: w.moneroTxid,
-      txKey: w.txKey,
+      txKey: w.txKey ?? "",
       address: federation().address,
     });
     figures["payoutChangeProven"] = change.received.toString();

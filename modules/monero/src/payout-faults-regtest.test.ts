@@ -122,7 +122,7 @@ async function checkAudit(): Promise<void> {
  * and the outcome's tx key proves it.
  */
 async function expectPaidOnce(r: WithdrawResult): Promise<void> {
-  const proof = await user.checkTxKey({ txid: r.moneroTxid, txKey: r.txKey, address: userAddress });
+  const proof = await user.checkTxKey({ txid: r.moneroTxid, txKey: r.txKey ?? "", address: userAddress });
   expect(proof.received).toBe(r.amount);
   expect(proof.confirmations).toBeGreaterThanOrEqual(1);
   await user.refresh();
@@ -167,9 +167,9 @@ describe("payouts under faults (real monerod, the ceremony's 3-of-4 multisig, 4 
     onGuardianLine = (g, line) => {
       if (victim || !line.includes('"module.monero.payout_step"')) return;
       const { duty } = JSON.parse(line) as { duty?: string };
-      // sign:batch:attempt:1 — the second signer has just signed the creator's set; its signed set
+      // sign:batch:attempt:1:lineage — the second signer has just signed the creator's set; its signed set
       // is in its memory on its way into consensus. Kill it now.
-      if (!duty || !/^sign:\d+:\d+:1$/.test(duty)) return;
+      if (!duty || !/^sign:\d+:\d+:1:/.test(duty)) return;
       victim = { guardian: g, duty };
       // process.kill(pid, "SIGKILL") at once (before this callback returns); awaited below.
       void federation().killGuardian(g);

@@ -192,7 +192,11 @@ export interface PayoutSignerOptions {
 /** A test-only misbehaviour of the last signer (refused outside dev federations: factory.ts). */
 export interface ByzantineLastSigner {
   /** Given the completed final set: what to propose instead (undefined: stay silent). */
-  lastSigned(duty: PayoutDuty, completed: string): PayoutResult | undefined;
+  lastSigned(
+    duty: PayoutDuty,
+    completed: string,
+    log: (event: string, fields: Record<string, unknown>) => void,
+  ): PayoutResult | undefined;
 }
 
 export function dutyKey(d: PayoutDuty): string {
@@ -201,12 +205,20 @@ export function dutyKey(d: PayoutDuty): string {
   return `${d.kind}:${d.batch}:${d.attempt}`;
 }
 
+/**
+ * Blocks of its own node a guardian waits, after its node refused a final set, for the transaction
+ * that spent the set's inputs to show in its wallet before it calls the set bad (Fault).
+ */
+export const SUBMIT_REFUSAL_BLOCKS = 2;
+
 /** Results remembered (a few attempts' worth; older ones are dropped). */
 const RESULTS_MAX = 64;
 
 export class PayoutSigner {
   private duty: PayoutDuty | undefined;
   private readonly results = new Map<string, PayoutResult>();
+  /** Submit duties refused by this node: its block count at the first refusal. */
+  private readonly refusedAt = new Map<string, number>();
   private readonly loop: PollLoop;
 
   constructor(private readonly options: PayoutSignerOptions) {
@@ -327,7 +339,7 @@ export class PayoutSigner {
           });
           return { kind: "fault", slot: duty.slot - 1 };
         }
-        if (this.options.byzantine && duty.last) return this.options.byzantine.lastSigned(duty, signed.txset);
+        if (this.options.byzantine && duty.last) return this.options.byzantine.lastSigned(duty, signed.txset, this.options.log);
         return { kind: "blob", slot: duty.slot, blob: fromHex(signed.txset) };
       }
       case "submit":
@@ -338,14 +350,21 @@ export class PayoutSigner {
           // Refused: a garbage final set, or another completion of the same set was broadcast first
           // (a last signer that kept one): then this wallet sees that transaction spend the inputs.
           const spentBy = await wallet.spentBy(toHex(duty.txset)).catch(() => undefined);
-          this.options.log("payout_submit_refused", {
-            batch: duty.batch,
-            error: String(e),
-            ...(spentBy ? { spentBy } : {}),
-          });
-          return spentBy
-            ? { kind: "txid", txid: fromHex(spentBy) }
-            : { kind: "fault", slot: this.options.threshold };
+          if (spentBy) {
+            this.options.log("payout_submit_refused", { batch: duty.batch, error: String(e), spentBy });
+            return { kind: "txid", txid: fromHex(spentBy) };
+          }
+          // A completion broadcast first may still be in the pool, where this wallet does not see
+          // it as its own spend: refuse the set only once the refusal outlasted
+          // SUBMIT_REFUSAL_BLOCKS of its own node's blocks (it would be mined by then).
+          const key = dutyKey(duty);
+          const height = await wallet.height();
+          const first = this.refusedAt.get(key) ?? height;
+          this.refusedAt.set(key, first);
+          if (height < first + SUBMIT_REFUSAL_BLOCKS) return undefined;
+          this.refusedAt.delete(key);
+          this.options.log("payout_submit_refused", { batch: duty.batch, error: String(e) });
+          return { kind: "fault", slot: this.options.threshold };
         }
       case "confirm": {
         const at = await wallet.location(duty.txid);

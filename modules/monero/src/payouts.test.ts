@@ -22,8 +22,8 @@ import {
   payoutFee,
 } from "./payout-common.js";
 import type { PayoutItem, PayoutOutcome } from "./payout-common.js";
-import type { ByzantineLastSigner, PayoutResult, PayoutWallet } from "./payout-watcher.js";
-import type { PayoutDuty } from "./payouts.js";
+import { KeepingLastSigner } from "./payout-byzantine.js";
+import type { PayoutWallet } from "./payout-watcher.js";
 import { MoneroServerModule } from "./server.js";
 
 const DUMMY = 0;
@@ -163,23 +163,6 @@ class FakeWallet implements PayoutWallet {
 const setText = (txset: string) => new TextDecoder().decode(Buffer.from(txset, "hex"));
 const signatures = (txset: string) => setText(txset).split("|").length - 1;
 const setTx = (txset: string) => /;tx=(t\d+)/.exec(setText(txset))?.[1] ?? "";
-
-/**
- * A Byzantine last signer (what conclaved's test-only flag does, payout-byzantine.ts): it keeps the
- * completed transaction and, per `mode`, stays silent, accuses the previous signer, or publishes a
- * garbage final set.
- */
-class KeepingLastSigner implements ByzantineLastSigner {
-  kept: string[] = [];
-  constructor(readonly mode: "silent" | "accuse" | "garbage") {}
-  lastSigned(duty: PayoutDuty, completed: string): PayoutResult | undefined {
-    this.kept.push(completed);
-    if (duty.kind !== "sign") return undefined;
-    if (this.mode === "accuse") return { kind: "fault", slot: duty.slot - 1 };
-    if (this.mode === "garbage") return { kind: "blob", slot: duty.slot, blob: new Uint8Array([1, 2, 3]) };
-    return undefined;
-  }
-}
 
 /** Four guardians in memory; each reports fee rate `rate` first (null: none, no agreed rate yet). */
 function federation(
@@ -594,12 +577,15 @@ describe("payout signing rounds", () => {
     const { f, tx } = setup({ [LAST]: keeper });
     await toLastSlot(f, tx);
     expect(f.outcome(tx, 0)!.round).toBe("submitting: 3 of 3 signatures");
-    await f.round(); // every node refuses the garbage: Fault(t) votes
+    await f.round(); // every node refuses the garbage; each waits for a spend to show in its wallet
+    expect(f.outcome(tx, 0)!.round).toBe("submitting: 3 of 3 signatures");
+    f.heights(302); // SUBMIT_REFUSAL_BLOCKS later nothing did: Fault(t) votes
+    await f.round();
     expect(f.outcome(tx, 0)).toMatchObject({ state: "signing", attempt: 0, round: "signatures: 2 of 3" });
     await f.round(); // guardian 0 completes
     await f.round(); // votes
     expect(f.outcome(tx, 0)).toMatchObject({ state: "submitted", attempt: 0 });
-    f.heights(302);
+    f.heights(304);
     await f.round();
     expect(f.outcome(tx, 0)!.state).toBe("confirmed");
     await expect(f.guardians[LAST]!.wallet.submit(keeper.kept[0]!)).rejects.toThrow("double spend");

@@ -217,7 +217,12 @@ export interface WithdrawResult {
   /** The federation transaction (notes in, change notes and the payout out). */
   readonly txid: string;
   readonly moneroTxid: string;
-  readonly txKey: string;
+  /**
+   * Absent only when the transaction that paid was broadcast by a guardian outside the protocol (a
+   * Byzantine last signer's kept completion of the same set): no honest guardian's wallet stored
+   * its key. The payment itself is on chain (`moneroTxid`); docs/monero.md, "Exactly once".
+   */
+  readonly txKey?: string;
   /** Paid to the address. */
   readonly amount: bigint;
   /** Charged on top: the mint's fee per spent note and the payout's Monero fee (`moneroFee`). */

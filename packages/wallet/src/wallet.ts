@@ -1497,11 +1497,11 @@ export class Wallet implements WalletApi {
       if (outcome) {
         await this.noteWithdrawal(result.txid, outcome);
         report(withdrawProgressOf(result.txid, outcome));
-        if (outcome.state === "confirmed" && outcome.moneroTxid && outcome.txKey)
+        if (outcome.state === "confirmed" && outcome.moneroTxid)
           return {
             txid: result.txid,
             moneroTxid: outcome.moneroTxid,
-            txKey: outcome.txKey,
+            ...(outcome.txKey ? { txKey: outcome.txKey } : {}),
             amount,
             fee: result.fee,
             moneroFee: terms.fee,
