@@ -158,6 +158,10 @@ export class BackupStore {
    * before answering.
    */
   async put(record: BackupRecord, client?: string): Promise<BackupStored> {
+    const network = client === undefined ? undefined : clientNetwork(client);
+    // Before any hashing or verifying: a network over its write budget costs no CPU either.
+    const writeWaitMs = network === undefined ? 0 : this.writes.waitMs(network);
+    if (writeWaitMs > 0) throw new RateLimitedError(writeWaitMs);
     const id = fromHex(record.id);
     const ciphertext = new Uint8Array(Buffer.from(record.ciphertext, "base64"));
     if (Buffer.from(ciphertext).toString("base64") !== record.ciphertext)
@@ -173,14 +177,9 @@ export class BackupStore {
         { reason: "bad_signature" },
       );
     const key = Buffer.from(id);
-    const network = client === undefined ? undefined : clientNetwork(client);
-    if (network !== undefined) {
-      const writeWaitMs = this.writes.waitMs(network);
-      if (writeWaitMs > 0) throw new RateLimitedError(writeWaitMs);
-      if (this.records.get(key) === undefined) {
-        const waitMs = this.newKeys.take(network);
-        if (waitMs > 0) throw new RateLimitedError(waitMs);
-      }
+    if (network !== undefined && this.records.get(key) === undefined) {
+      const waitMs = this.newKeys.take(network);
+      if (waitMs > 0) throw new RateLimitedError(waitMs);
     }
     const writtenAt = Math.max(0, Math.floor(this.now()));
     const value = encodeRecord(record.version, writtenAt, fromHex(record.signature), ciphertext);
