@@ -18,6 +18,10 @@
 // images); every guardian submits each payout's final set, which marks the inputs spent in its own
 // wallet, and wallet-rpc says `multisig_import_needed` when it knows its view is incomplete: that
 // is reported with the figures. A shortfall is logged once when it appears and once when it clears.
+//
+// This is one guardian's view. Each guardian also proposes its reads to consensus (the Reserves
+// item, `reportable`), and the federation acts on the figure agreed from all of them
+// (reserves-agreement.ts): payouts and deposit spends pause while it is below what is owed.
 import { WalletRpc } from "@conclave/monero";
 import { PollLoop } from "./poll-loop.js";
 
