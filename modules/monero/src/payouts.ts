@@ -398,6 +398,13 @@ class PayoutStoreWriter extends PayoutStore {
 export type PayoutDuty =
   | { readonly kind: "export"; readonly batch: number; readonly attempt: number }
   | {
+      /** A participant whose turn has not come: import the others' exports now, not on its turn. */
+      readonly kind: "import";
+      readonly batch: number;
+      readonly attempt: number;
+      readonly othersExports: readonly Uint8Array[];
+    }
+  | {
       readonly kind: "sign";
       readonly batch: number;
       readonly attempt: number;
@@ -1024,11 +1031,14 @@ export class Payouts {
           ? undefined
           : { kind: "export", batch, attempt };
       case "sign": {
-        if (this.designated(b) !== self) return undefined;
         const othersExports = b.order
           .filter((g) => g !== self)
           .map((g) => store.blob(batch, SLOT_EXPORT, g))
           .filter((x): x is Uint8Array => x !== undefined);
+        if (this.designated(b) !== self)
+          return b.order.includes(self) && !b.signers.includes(self)
+            ? { kind: "import", batch, attempt, othersExports }
+            : undefined;
         const previous = b.signers[b.step - 1];
         const txset = previous === undefined ? undefined : store.blob(batch, b.step - 1, previous);
         const creator = b.signers[0];
