@@ -332,6 +332,21 @@ describe("the pause while the agreed reserves are short", () => {
     expect(f.agreed()).toMatchObject({ state: "ok", required: String(150_000n - 20_000n - FEE) });
   });
 
+  it("a payout accepted before the shortfall is still paid: the pause refuses new payouts, its batch's signing goes on", () => {
+    const f = federation();
+    f.heights(100);
+    f.credit(txidOf(1), 100_000n, 60);
+    f.report([0, 1, 2, 3].map(() => ({ balance: 100_000n, walletHeight: 100 })));
+    expect(f.submit(f.payout(20_000n))).toEqual({ code: "accepted" });
+    // Money leaves behind the federation's back: short now.
+    f.report([0, 1, 2, 3].map(() => ({ balance: 50_000n, walletHeight: 101 })));
+    expect(f.agreed()).toMatchObject({ state: "short" });
+    expect(f.submit(f.payout(20_000n))).toMatchObject({ code: "reserves_short" });
+    // The accepted payout's batch: every guardian's duty is still to export for it (the rounds run).
+    for (const [g, guardian] of f.guardians.entries())
+      expect(guardian.monero.payouts.duty(f.mdb(g), g)).toEqual({ kind: "export", batch: 1, attempt: 0 });
+  });
+
   it("f liars reporting 0 cannot pause a federation whose honest wallets hold enough", () => {
     const f = federation();
     f.heights(100);
