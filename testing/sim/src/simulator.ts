@@ -42,10 +42,12 @@ export const SIM_LIMITS: Partial<ConsensusLimits> = {
   bundleBytesMax: 16 * 1024,
   // Per-peer budgets near their smallest valid values, so that the simulator shows honest guardians
   // still converge when future buffers fill (one largest proposal fits at N = 16: 524,548 bytes),
-  // catch-up replies are cut short and the catch-up cache evicts.
+  // catch-up replies are cut short, each peer's catch-up bytes are rate-limited (a block of
+  // 512 KiB at N = 16 takes 4 s of one peer's allowance) and the catch-up cache evicts.
   futureBytesPerPeerMax: 600 * 1024,
   futureMessagesPerPeerMax: 64,
   bytesPerCatchUpMax: 64 * 1024,
+  catchUpBytesPerSecondPerPeerMax: 128 * 1024,
   catchUpCacheBytesMax: 256 * 1024,
 };
 
