@@ -429,6 +429,15 @@ export class Guardian implements GuardianBackend {
       "# TYPE conclave_consensus_messages_total counter",
     ];
     for (const [k, v] of Object.entries(c)) lines.push(`conclave_consensus_messages_total{kind="${k}"} ${v}`);
+    const future = this.node.futureBuffered();
+    lines.push("# TYPE conclave_consensus_future_buffered_bytes gauge");
+    for (const b of future) {
+      lines.push(`conclave_consensus_future_buffered_bytes{peer="${b.peer}"} ${b.bytes}`);
+    }
+    lines.push("# TYPE conclave_consensus_future_buffered_messages gauge");
+    for (const b of future) {
+      lines.push(`conclave_consensus_future_buffered_messages{peer="${b.peer}"} ${b.messages}`);
+    }
     const audit = this.audit();
     lines.push("# TYPE conclave_module_assets gauge", "# TYPE conclave_module_liabilities gauge");
     for (const m of audit.modules) {
