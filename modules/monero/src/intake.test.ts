@@ -63,8 +63,14 @@ class Nodes implements ChainSource {
     if (this.down) return Promise.reject(new Error("connect ECONNREFUSED 127.0.0.1:18081"));
     return Promise.resolve(this.txs.has(txid) ? { found: true, inPool: true } : { found: false });
   }
+  /** check_tx_proof calls that fail as wallet-rpc 0.18 sometimes does for a transaction being mined. */
+  flaky = 0;
   async proven(txid: string): Promise<{ good: boolean; received: bigint }> {
     this.calls++;
+    if (this.flaky > 0) {
+      this.flaky--;
+      throw new Error("check_tx_proof failed: Failed to get transaction from daemon (code -1 UnknownError)");
+    }
     const hold = this.hold;
     if (hold) await new Promise<void>((r) => hold.push(r));
     const tx = this.txs.get(txid)!;
@@ -185,6 +191,18 @@ describe("claims are checked against the guardian's own nodes before they take a
     const down = await g.refusal(g.post("claims", claimBody(txidHex(800)), "203.0.113.50"));
     expect(down).toMatchObject({ status: 503 });
     expect(down.message).toMatch(/could not check the claim/);
+  });
+});
+
+describe("a transient wallet-rpc failure", () => {
+  it("is asked again once (a transaction moving into a block), so the claim is still taken; twice in a row is 503", async () => {
+    const g = guardian();
+    g.nodes.txs.set(txidHex(1), { received: 5000n });
+    g.nodes.flaky = 1;
+    expect(await g.post("claims", claimBody(txidHex(1)))).toMatchObject({ state: "queued" });
+    g.nodes.txs.set(txidHex(2), { received: 5000n });
+    g.nodes.flaky = 2;
+    expect(await g.refusal(g.post("claims", claimBody(txidHex(2))))).toMatchObject({ status: 503 });
   });
 });
 

@@ -27,6 +27,8 @@ export const CLAIM_CHECKS_PER_CLIENT_PER_MINUTE_MAX = 30;
 export const CLAIM_CHECKS_IN_FLIGHT_MAX = 4;
 /** New subaddress requests one client may make per window of subaddressWindowBlocks agreed blocks. */
 export const ADDRESS_REQUESTS_PER_CLIENT_PER_WINDOW_MAX = 16;
+/** A check_tx_proof that failed for another reason than the proof is asked again once after this long. */
+const RETRY_MS = 400;
 /** Clients remembered by a per-client bound (the oldest half is forgotten when full). */
 export const CLIENTS_REMEMBERED_MAX = 16_384;
 
@@ -116,12 +118,15 @@ export class ClaimChecks {
           { status: 404, details: { txid } },
         );
       try {
-        const r = await chain.proven(
-          txid,
-          toHex(claim.proof),
-          claimProofMessage(claim.claimKey),
-          this.options.address,
-        );
+        const prove = () =>
+          chain.proven(txid, toHex(claim.proof), claimProofMessage(claim.claimKey), this.options.address);
+        // wallet-rpc answers "Failed to get transaction from daemon" now and then for a transaction
+        // moving from the pool into a block (docs/monero.md, Traps): asked again once, 400 ms later.
+        const r = await prove().catch(async (e: unknown) => {
+          if (e instanceof ProofRefusedError) throw e;
+          await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+          return prove();
+        });
         if (!r.good) reason = "bad_proof";
         else if (r.received === 0n) reason = "nothing_received";
         else if (r.received < this.options.depositMin) reason = "below_minimum";
