@@ -33,6 +33,8 @@ let wallet: Wallet | undefined;
 const timings: Record<string, number> = {};
 /** What the withdrawal paid as its Monero fee (the quote), for the reserves check. */
 let moneroFeePaid: bigint | undefined;
+/** The withdrawal's ids and proof, for the check of what the public sees. */
+let withdrawn: { txid: string; moneroTxid: string; txKey: string } | undefined;
 const figures: Record<string, string | number> = {};
 let lapStart = Date.now();
 const lap = (name: string) => {
@@ -144,6 +146,7 @@ describe("withdraw to a Monero address (real monerod, the real ceremony's 3-of-4
     expect(r.moneroFee).toBe(atRate > 60_000_000n ? atRate : 60_000_000n);
     expect(r.fee).toBeGreaterThanOrEqual(r.moneroFee); // plus the mint's fee per note spent (0 in dev)
     moneroFeePaid = r.moneroFee;
+    withdrawn = { txid: r.txid, moneroTxid: r.moneroTxid, txKey: r.txKey ?? "" };
     // The Monero transaction's own fee (a guardian's wallet's outgoing transfer) is at most the fee charged.
     const [tx] = (await fed!.regtest.daemon.rpc.getTransactions([r.moneroTxid])).found;
     const out = (await fed!.guardianWallets[0]!.getTransferByTxid(r.moneroTxid)).find(
@@ -180,6 +183,41 @@ describe("withdraw to a Monero address (real monerod, the real ceremony's 3-of-4
     ]);
     expect((await wallet!.info()).withdrawals?.map((w) => w.state)).toEqual(["confirmed"]);
   }, 200_000);
+
+  it("the public sees no payout's address, tx key or transaction set in any session, and the payout's status names no address (invariant 9)", async () => {
+    expect(withdrawn).toBeDefined();
+    const hexOf = (text: string) => Buffer.from(text, "utf8").toString("hex");
+    // In a block: the payout output's address (UTF-8), the Seen item's tx key and Monero txid,
+    // the transaction's own bytes (its id is over them); the sets' chunks are in the blocks too.
+    const secrets = [
+      userAddress,
+      hexOf(userAddress),
+      withdrawn!.txKey,
+      withdrawn!.moneroTxid,
+      withdrawn!.txid,
+    ].filter((secret) => secret !== "");
+    for (let i = 0; i < N; i++) {
+      const count = ((await (await fetch(`${fed!.apiUrl(i)}/v1/sessions/count`)).json()) as { count: number })
+        .count;
+      expect(count).toBeGreaterThan(0);
+      for (let s = 0; s < count; s++) {
+        const res = await fetch(`${fed!.apiUrl(i)}/v1/sessions/${s}`);
+        expect(res.status).toBe(200);
+        const text = await res.text();
+        expect(Object.keys(JSON.parse(text) as object).sort()).toEqual([
+          "blockIds",
+          "session",
+          "sessionHash",
+          "signatures",
+        ]);
+        for (const secret of secrets) expect(text, `guardian ${i} session ${s}`).not.toContain(secret);
+      }
+    }
+    // The user's own transaction's outcome, by the id only it holds: the proof, not the address.
+    const status = await (await fetch(`${fed!.apiUrl(0)}/v1/transactions/${withdrawn!.txid}`)).text();
+    expect(status).toContain(withdrawn!.moneroTxid);
+    expect(status).not.toContain(userAddress);
+  }, 120_000);
 
   it("every guardian's multisig wallet holds at least what the federation owes (reserves)", async () => {
     expect(moneroFeePaid).toBeDefined();
