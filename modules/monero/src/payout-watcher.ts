@@ -217,6 +217,8 @@ const RESULTS_MAX = 64;
 export class PayoutSigner {
   private duty: PayoutDuty | undefined;
   private readonly results = new Map<string, PayoutResult>();
+  /** TEST ONLY: what a Byzantine last signer decided, by duty. */
+  private readonly byzantineDone = new Map<string, PayoutResult | undefined>();
   /** The attempt whose exports this wallet imported ("batch:attempt"). */
   private imported: string | undefined;
   /** Submit duties refused by this node: its block count at the first refusal. */
@@ -296,6 +298,9 @@ export class PayoutSigner {
         await this.importOnce(duty);
         return undefined;
       case "sign": {
+        // TEST ONLY: a Byzantine last signer signs once and then sticks to what it decided.
+        if (this.options.byzantine && duty.last && this.byzantineDone.has(dutyKey(duty)))
+          return this.byzantineDone.get(dutyKey(duty));
         await this.importOnce(duty);
         if (duty.slot === 0) {
           const created = await wallet.create(duty.destinations);
@@ -354,8 +359,11 @@ export class PayoutSigner {
           });
           return { kind: "fault", slot: duty.slot - 1 };
         }
-        if (this.options.byzantine && duty.last)
-          return this.options.byzantine.lastSigned(duty, signed.txset, this.options.log);
+        if (this.options.byzantine && duty.last) {
+          const decided = this.options.byzantine.lastSigned(duty, signed.txset, this.options.log);
+          this.byzantineDone.set(dutyKey(duty), decided);
+          return decided;
+        }
         return { kind: "blob", slot: duty.slot, blob: fromHex(signed.txset) };
       }
       case "submit":

@@ -124,6 +124,12 @@ export interface BatchRecord {
   readonly signers: readonly number[];
   /** Participants passed over in this attempt (timed out, or refused a set others did not). */
   readonly passed: readonly number[];
+  /**
+   * Participants whose signature on this attempt's transaction was sent back: their wallets spent
+   * their nonces on it (a wallet signs a transaction's inputs once, `-35` after), so they never sign
+   * it again, even when the round of candidates starts over.
+   */
+  readonly spent: readonly number[];
   /** Who refused the current slot's input set (the set of slot step - 1), by Fault. */
   readonly refusers: readonly number[];
   /** The most signatures the attempt's transaction ever had in the state (a slot sent back keeps them). */
@@ -174,6 +180,8 @@ function encodeBatch(b: BatchRecord): Uint8Array {
   for (const g of b.signers) w.u16(g);
   w.u8(b.passed.length);
   for (const g of b.passed) w.u16(g);
+  w.u8(b.spent.length);
+  for (const g of b.spent) w.u16(g);
   w.u8(b.refusers.length);
   for (const g of b.refusers) w.u16(g);
   w.u8(b.signedMax);
@@ -197,6 +205,7 @@ function decodeBatch(bytes: Uint8Array): BatchRecord {
   const order = Array.from({ length: r.u8() }, () => r.u16());
   const signers = Array.from({ length: r.u8() }, () => r.u16());
   const passed = Array.from({ length: r.u8() }, () => r.u16());
+  const spent = Array.from({ length: r.u8() }, () => r.u16());
   const refusers = Array.from({ length: r.u8() }, () => r.u16());
   const signedMax = r.u8();
   const txid = r.u8() === 1 ? r.fixed(32) : undefined;
@@ -221,6 +230,7 @@ function decodeBatch(bytes: Uint8Array): BatchRecord {
     step: signers.length,
     signers,
     passed,
+    spent,
     refusers,
     signedMax,
     ...(txid ? { txid } : {}),
@@ -645,6 +655,7 @@ export class Payouts {
       step: 0,
       signers: [],
       passed: [],
+      spent: [],
       refusers: [],
       signedMax: 0,
       txHeight: 0,
@@ -739,7 +750,7 @@ export class Payouts {
    * attempt's transaction and was not passed over (undefined: every candidate was).
    */
   designated(b: BatchRecord): number | undefined {
-    return b.order.find((g) => !b.signers.includes(g) && !b.passed.includes(g));
+    return b.order.find((g) => !b.signers.includes(g) && !b.passed.includes(g) && !b.spent.includes(g));
   }
 
   /**
@@ -788,6 +799,7 @@ export class Payouts {
       step: 0,
       signers: [],
       passed: [],
+      spent: [],
       refusers: [],
       signedMax: 0,
       phaseHeight: agreedHeight,
@@ -817,6 +829,7 @@ export class Payouts {
       step: 0,
       signers: [],
       passed: [],
+      spent: [],
       refusers: [],
       signedMax: 0,
       txHeight: 0,
@@ -918,6 +931,7 @@ export class Payouts {
       return;
     }
     const signers = b.signers.slice(0, slot);
+    const spent = guilty === undefined || b.spent.includes(guilty) ? b.spent : [...b.spent, guilty];
     const passed = [
       ...b.passed.filter((g) => !b.refusers.includes(g)),
       ...(guilty === undefined ? [] : [guilty]),
@@ -928,6 +942,7 @@ export class Payouts {
       signers,
       step: signers.length,
       passed,
+      spent,
       refusers: [],
       phaseHeight: agreedHeight,
       blamed,
