@@ -568,5 +568,12 @@ export const moneroLocalSchema = z.strictObject({
    * with it is test-only: a production federation refuses to start it.
    */
   testByzantinePayout: z.enum(["silent", "accuse", "garbage"]).optional(),
+  /**
+   * TEST ONLY: the wallet open in walletRpcUrl is not this guardian's share of the federation's
+   * wallet (a test whose deposit address is another, plain wallet's: it checks claims only), so its
+   * balance is not the federation's: the guardian reads and reports no reserves. A module with it
+   * is test-only: a production federation refuses to start it.
+   */
+  testWalletNotFederation: z.literal(true).optional(),
 });
 export type MoneroLocal = z.output<typeof moneroLocalSchema>;

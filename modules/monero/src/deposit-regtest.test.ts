@@ -9,7 +9,10 @@
 //
 // The federation's deposit address is a plain wallet's (guardian 0's): the 3-of-4 multisig address
 // costs ~25-55 s more here (enable-multisig-experimental through monero-wallet-cli on each wallet)
-// and changes nothing that deposits do; it comes with payouts.
+// and changes nothing that deposits do; it comes with payouts. So the reserves agreed in consensus
+// (reserves-agreement.ts) are reported by guardian 0 alone: the others' wallets only check claims,
+// hold nothing of the federation's and run with the test-only `testWalletNotFederation` (no reserves
+// report). One fresh report of the 2f + 1 needed: no agreed figure ("unknown"), nothing paused.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -298,9 +301,15 @@ beforeAll(async () => {
     },
   ]);
   // Each guardian's own settings: the shared monerod (regtest has one chain) and its own wallet-rpc.
+  // Only guardian 0's wallet is the federation's: the others report no reserves (see the file comment).
   files.dataDirs.forEach((d, i) => {
     mkdirSync(d, { recursive: true });
-    const local = { daemonUrl: net!.daemon.url, walletRpcUrl: rpcs[i]!.url, pollMs: 200 };
+    const local = {
+      daemonUrl: net!.daemon.url,
+      walletRpcUrl: rpcs[i]!.url,
+      pollMs: 200,
+      ...(i === 0 ? {} : { testWalletNotFederation: true }),
+    };
     writeFileSync(join(d, "guardian.local.json"), JSON.stringify({ modules: { [MONERO]: local } }));
   });
   for (let i = 0; i < GUARDIANS; i++)

@@ -89,8 +89,10 @@ export function moneroModuleFactory(
             total: c.guardians,
             multisigAddress: c.address,
           }),
-          reserves: new RpcReservesSource(l.walletRpcUrl),
-          reservesPollMs: l.reservesPollMs,
+          // Its balance is the federation's reserves, unless a test says the wallet is not a share.
+          ...(l.testWalletNotFederation
+            ? { testWalletNotFederation: true }
+            : { reserves: new RpcReservesSource(l.walletRpcUrl), reservesPollMs: l.reservesPollMs }),
           ...(l.testByzantinePayout ? { payoutByzantine: new KeepingLastSigner(l.testByzantinePayout) } : {}),
         }
       : undefined,

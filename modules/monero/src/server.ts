@@ -125,6 +125,11 @@ export interface MoneroBackground {
   readonly reservesPollMs?: number;
   /** TEST ONLY: this guardian misbehaves as a last signer (payout-byzantine.ts; dev federations only). */
   readonly payoutByzantine?: ByzantineLastSigner;
+  /**
+   * TEST ONLY: this guardian's wallet is not its share of the federation's wallet, so the module has
+   * no `reserves` source (factory.ts, `testWalletNotFederation`; dev federations only).
+   */
+  readonly testWalletNotFederation?: boolean;
 }
 
 interface QueuedClaim {
@@ -176,7 +181,7 @@ function verdictView(guardian: number, v: Verdict): AttestationView {
 
 export class MoneroServerModule implements ServerModule {
   readonly kind = MONERO_KIND;
-  /** A guardian made to misbehave for a test is refused outside a dev federation (guardian.ts). */
+  /** A guardian made to misbehave, or set up short of a share, for a test is refused outside a dev federation (guardian.ts). */
   readonly testOnly: boolean;
   readonly api: readonly ModuleApiEndpoint[];
   private readonly t: number;
@@ -207,7 +212,7 @@ export class MoneroServerModule implements ServerModule {
     private readonly background?: MoneroBackground,
     private readonly now: () => number = Date.now,
   ) {
-    this.testOnly = background?.payoutByzantine !== undefined;
+    this.testOnly = background?.payoutByzantine !== undefined || background?.testWalletNotFederation === true;
     this.t = agreementThreshold(config.guardians);
     this.payouts = new Payouts(config);
     this.subaddresses = new Subaddresses(config, this.t);
