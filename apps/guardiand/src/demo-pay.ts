@@ -9,6 +9,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { WalletRpc, formatXmr, parseAddress, parseXmr } from "@conclave/monero";
+import { payStallSafe } from "./monero-federation.js";
 
 export const DemoMoneroSchema = z.strictObject({
   daemonUrl: z.string().url(),
@@ -59,22 +60,22 @@ async function main(): Promise<void> {
   writeFileSync(pause, String(process.pid));
   let sent;
   try {
-    await wallet.refresh();
-    sent = await wallet.transfer({ destinations: [{ address: to ?? state.federationAddress, amount }] });
+    // A stalled transfer is waited out and not paid twice (payStallSafe).
+    sent = await payStallSafe(wallet, to ?? state.federationAddress, [amount]);
   } finally {
     rmSync(pause, { force: true });
   }
-  if (sent.txid === undefined) throw new Error("the demo wallet gave no txid (is it a multisig wallet?)");
+  const fee = (await wallet.getTransferByTxid(sent.txid)).find((t) => t.type !== "in")?.fee ?? 0n;
   if (to !== undefined) {
     process.stdout.write(
-      `Paid ${formatXmr(amount)} XMR (fee ${formatXmr(sent.fee)}) to ${to.slice(0, 12)}…\n  txid    ${sent.txid}\n` +
+      `Paid ${formatXmr(amount)} XMR (fee ${formatXmr(fee)}) to ${to.slice(0, 12)}…\n  txid    ${sent.txid}\n` +
         `No tx key is needed for a deposit subaddress: the guardians see the payment themselves.\n`,
     );
     return;
   }
-  const txKey = sent.txKey ?? (await wallet.getTxKey(sent.txid));
+  const txKey = sent.txKey;
   process.stdout.write(
-    `Paid ${formatXmr(amount)} XMR (fee ${formatXmr(sent.fee)}) to the federation ${state.federationAddress.slice(0, 12)}…\n` +
+    `Paid ${formatXmr(amount)} XMR (fee ${formatXmr(fee)}) to the federation ${state.federationAddress.slice(0, 12)}…\n` +
       `  txid    ${sent.txid}\n  tx key  ${txKey}\n` +
       `Claim it (it confirms after 2 blocks; npm start mines one every few seconds):\n` +
       `  conclave --data .tmp/alice claim --txid ${sent.txid} --tx-key ${txKey}\n` +

@@ -328,7 +328,7 @@ export async function startMoneroFederation(
  * outgoing transaction the stalled call made if there is one, and pay again (twice at most) only if
  * there is none. Only userPay spends from the user's wallet, so a new outgoing txid is this payment.
  */
-async function payStallSafe(
+export async function payStallSafe(
   user: WalletRpc,
   to: string,
   amounts: readonly bigint[],
