@@ -204,6 +204,9 @@ export interface MoneroFederation {
   stop(): Promise<void>;
 }
 
+/** Blocks mined beyond BLOCKS_BEFORE_FIRST_TRANSFER before the user's first payment (decoys). */
+const EXTRA_DECOY_BLOCKS = 60;
+
 /** See the file comment. If any step fails, what started is stopped and the error thrown. */
 export async function startMoneroFederation(
   options: MoneroFederationOptions = {},
@@ -242,8 +245,12 @@ export async function startMoneroFederation(
     );
     const user = regtest.walletRpcs[n]!.rpc;
     const userAddress = (await user.getAddress()).address;
-    await mineBlocks(regtest.daemon.rpc, BLOCKS_BEFORE_FIRST_TRANSFER, userAddress);
-    lap(`monerod, ${n + 1} wallet-rpc and wallets, ${BLOCKS_BEFORE_FIRST_TRANSFER} blocks`);
+    // More than the minimum: a transfer needs 15 unlocked decoys (coinbase unlocks after 60 blocks),
+    // and with only BLOCKS_BEFORE_FIRST_TRANSFER the user's first payment, made with the miner
+    // paused, sometimes got no answer for minutes (three full test runs each lost a file to it).
+    const blocks = BLOCKS_BEFORE_FIRST_TRANSFER + EXTRA_DECOY_BLOCKS;
+    await mineBlocks(regtest.daemon.rpc, blocks, userAddress);
+    lap(`monerod, ${n + 1} wallet-rpc and wallets, ${blocks} blocks`);
 
     await runLocalCeremony({
       root,

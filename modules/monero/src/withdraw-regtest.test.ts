@@ -1,6 +1,6 @@
 // A withdrawal end to end against real Monero software, set up as `npm start` does
 // (startMoneroFederation, apps/guardiand/src/monero-federation.ts): monerod in regtest, a monero-wallet-rpc per guardian and one for the
-// user, 80 blocks mined to the user, the real key ceremony in four `conclaved setup run` processes
+// user, 140 blocks mined to the user, the real key ceremony in four `conclaved setup run` processes
 // (DKG, the mint's keys, and the 3-of-4 multisig rounds between the guardians' wallets), then four
 // guardian processes, a block mined every second. The user pays the federation's multisig address,
 // the wallet SDK claims the deposit into notes, then withdraws part of it to the user's address:
