@@ -101,7 +101,9 @@ async function startMonero(fresh: boolean): Promise<Regtest> {
   );
   if (fresh) {
     const demo = (await regtest.walletRpcs[n]!.rpc.getAddress()).address;
-    await mineBlocks(regtest.daemon.rpc, BLOCKS_BEFORE_FIRST_TRANSFER, demo);
+    // 60 more than the minimum: the demo wallet's first payment needs 15 unlocked decoys (see
+    // startMoneroFederation's EXTRA_DECOY_BLOCKS; with 80 it sometimes got no answer for minutes).
+    await mineBlocks(regtest.daemon.rpc, BLOCKS_BEFORE_FIRST_TRANSFER + 60, demo);
   }
   return regtest;
 }
