@@ -13,3 +13,4 @@ export * from "./quorum.js";
 export * from "./session-verify.js";
 export * from "./transport.js";
 export * from "./wire.js";
+export * from "./client/index.js";
