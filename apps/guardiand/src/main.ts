@@ -131,19 +131,24 @@ async function run(argv: readonly string[]): Promise<void> {
   process.on("disconnect", () => stop("parent-disconnected"));
 }
 
+const USAGE =
+  "usage: conclaved setup init|run ... | conclaved run --data DIR\n" +
+  "  setup init --data DIR --name NAME --p2p HOST:PORT --api URL\n" +
+  "  setup run  --data DIR --codes C1,C2,... --federation-name NAME [--environment dev] [--dummy-module] [--mint [--mint-fee-per-note P]]\n" +
+  "             [--modules FILE (JSON [{instanceId, kind, config}])] [--local FILE (this guardian's settings, e.g. its Monero wallet)]\n" +
+  "  run        --data DIR [--config F --secret F --local F] [--durability fsync|os-buffered]\n";
+
 async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
+  if (command === "--help" || command === "-h" || command === "help") {
+    process.stdout.write(`conclaved: the guardian daemon of a Conclave federation\n\n${USAGE}`);
+    return;
+  }
   if (command === "setup") return setupMain(rest);
   if (command === "run") return run(rest);
   // Without a command: the flags of `run` (kept for scripts written before subcommands).
   if (command?.startsWith("--")) return run(process.argv.slice(2));
-  process.stderr.write(
-    "usage: conclaved setup init|run ... | conclaved run --data DIR\n" +
-      "  setup init --data DIR --name NAME --p2p HOST:PORT --api URL\n" +
-      "  setup run  --data DIR --codes C1,C2,... --federation-name NAME [--environment dev] [--dummy-module] [--mint [--mint-fee-per-note P]]\n" +
-      "             [--modules FILE (JSON [{instanceId, kind, config}])] [--local FILE (this guardian's settings, e.g. its Monero wallet)]\n" +
-      "  run        --data DIR [--config F --secret F --local F] [--durability fsync|os-buffered]\n",
-  );
+  process.stderr.write(USAGE);
   process.exit(2);
 }
 
