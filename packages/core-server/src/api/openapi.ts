@@ -22,6 +22,8 @@ export interface OperationDoc {
   readonly admin?: boolean;
   readonly params?: z.ZodObject<Record<string, z.ZodType>>;
   readonly query?: z.ZodObject<Record<string, z.ZodType>>;
+  /** Request headers the operation needs (beyond Content-Type and Authorization). */
+  readonly headers?: z.ZodObject<Record<string, z.ZodType>>;
   readonly body?: ComponentName | "json";
   readonly responses: Readonly<Record<number, ResponseDoc>>;
 }
@@ -54,7 +56,7 @@ function componentSchemas(): Record<string, Json> {
 
 function parameters(
   schema: z.ZodObject<Record<string, z.ZodType>> | undefined,
-  where: "path" | "query",
+  where: "path" | "query" | "header",
 ): Json[] {
   if (!schema) return [];
   return Object.entries(schema.shape).map(([name, field]) => {
@@ -81,7 +83,9 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: "Malformed request (invalid_request): the message says which field and why.",
   401: "Missing or wrong admin password (unauthorized).",
   404: "Not found (not_found).",
+  408: "The request body did not arrive within bodyReceiveMsMax (request_timeout); the connection is closed.",
   413: "Request body larger than requestBodyBytesMax (payload_too_large).",
+  415: "The request body is not declared as Content-Type: application/json (unsupported_media_type).",
   422: "The transaction or request was refused; the code says why (spent_input, bad_signature, unbalanced...).",
   429: "Rate limited (rate_limited): retry after the Retry-After header's seconds.",
   500: "Internal error (internal): a bug in the guardian, logged there.",
@@ -96,7 +100,7 @@ function operation(op: OperationDoc): Json {
   }
   const errors = new Set<number>([429, 500]);
   if (op.params || op.query || op.body) errors.add(400);
-  if (op.body) errors.add(413);
+  if (op.body) for (const status of [408, 413, 415]) errors.add(status);
   if (op.admin) errors.add(401);
   for (const status of errors) {
     responses[String(status)] ??= {
@@ -113,7 +117,11 @@ function operation(op: OperationDoc): Json {
     summary: op.summary,
     ...(op.description === undefined ? {} : { description: op.description }),
     tags: [op.tag],
-    parameters: [...parameters(op.params, "path"), ...parameters(op.query, "query")],
+    parameters: [
+      ...parameters(op.params, "path"),
+      ...parameters(op.query, "query"),
+      ...parameters(op.headers, "header"),
+    ],
     ...(body ? { requestBody: { required: true, content: body } } : {}),
     responses,
     ...(op.admin ? { security: [{ [ADMIN_SCHEME]: [] }] } : {}),

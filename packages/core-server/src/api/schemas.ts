@@ -58,6 +58,14 @@ export const SessionIndexParamsSchema = z.object({
   index: decimalParam("a session index", 15).describe("Session index, from 0."),
 });
 
+/** The headers of a WebSocket upgrade (RFC 6455 4.1), as documented for GET /v1/ws. */
+export const WsUpgradeHeadersSchema = z.object({
+  Upgrade: z.literal("websocket").describe("websocket (case-insensitive)."),
+  Connection: z.string().describe("Contains the token Upgrade."),
+  "Sec-WebSocket-Key": z.string().describe("16 random bytes, base64."),
+  "Sec-WebSocket-Version": z.literal("13"),
+});
+
 export const ModuleParamsSchema = z.record(
   z.string(),
   z.string().max(512, "a path parameter is at most 512 characters"),

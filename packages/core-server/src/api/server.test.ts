@@ -215,6 +215,7 @@ describe("guardian API: reads, transactions, errors", () => {
     }
     const notUtf8 = await call(`${s.url}/v1/transactions`, {
       method: "POST",
+      headers: { "content-type": "application/json" },
       body: new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]),
     });
     expect(notUtf8).toMatchObject({ status: 400, body: { message: matching(/UTF-8/) } });
@@ -250,6 +251,7 @@ describe("guardian API: reads, transactions, errors", () => {
     });
     const streamed = await call(`${s.url}/v1/transactions`, {
       method: "POST",
+      headers: { "content-type": "application/json" },
       body: stream,
       duplex: "half",
     });
@@ -257,7 +259,8 @@ describe("guardian API: reads, transactions, errors", () => {
 
     // Over a raw socket too, lying about nothing but sending far more than allowed.
     const status = await new Promise<number>((resolve, reject) => {
-      const req = httpRequest(`${s.url}/v1/transactions`, { method: "POST" }, (res) => {
+      const post = { method: "POST", headers: { "content-type": "application/json" } };
+      const req = httpRequest(`${s.url}/v1/transactions`, post, (res) => {
         res.resume();
         resolve(res.statusCode ?? 0);
       });
@@ -546,7 +549,7 @@ describe("guardian API: clients that go away, hostile WebSocket clients, shutdow
     await new Promise<void>((resolve) => {
       const req = httpRequest(`${s.url}/v1/transactions`, {
         method: "POST",
-        headers: { "content-length": "1000" },
+        headers: { "content-length": "1000", "content-type": "application/json" },
       });
       req.on("error", () => resolve());
       req.write('{"transaction": "00', () => {

@@ -36,15 +36,21 @@ import {
   SubmitTransactionRequestSchema,
   TxidParamsSchema,
   WaitQuerySchema,
+  WsUpgradeHeadersSchema,
 } from "./schemas.js";
-import { readJsonBody } from "./request-body.js";
-import { WS_PATH, WsHub } from "./websocket.js";
+import { RequestTimeoutError, readJsonBody } from "./request-body.js";
+import { UpgradeRequiredError, WS_PATH, WsHub } from "./websocket.js";
 
 export const API_VERSION = "1";
 
 export interface ApiLimits {
   /** Largest request body; larger ones get 413 before they are read in full. */
   readonly requestBodyBytesMax: number;
+  /**
+   * Longest time a request body may take to arrive once its headers are in (a body shorter than its
+   * Content-Length, or a trickle): then 408 and the connection is closed.
+   */
+  readonly bodyReceiveMsMax: number;
   /** Token bucket per client (IPv4 address or IPv6 /64): sustained rate... */
   readonly requestsPerSecondPerIpMax: number;
   /** ...and burst. WebSocket upgrades and messages draw from the same bucket. */
@@ -82,6 +88,9 @@ export interface ApiLimits {
 
 export const DEFAULT_API_LIMITS: ApiLimits = {
   requestBodyBytesMax: 128 * 1024,
+  // 128 KiB (a backup's 175 KB) in 5 s is 35 KB/s at worst; an honest client sends its body right
+  // behind its headers.
+  bodyReceiveMsMax: 5_000,
   requestsPerSecondPerIpMax: 200,
   requestsBurstPerIpMax: 400,
   waitTimeoutMsMax: 60_000,
@@ -235,9 +244,7 @@ export class ApiServer {
     const modules = this.backend.modules();
     this.moduleNames = new Set(modules.map((m) => m.name));
     this.routes = [...this.coreRoutes(), ...this.moduleRoutes(modules)];
-    this.openApiText = JSON.stringify(
-      buildOpenApiDocument([...this.routes, ...this.extraDocs()], { version: API_VERSION }),
-    );
+    this.openApiText = JSON.stringify(buildOpenApiDocument(this.routes, { version: API_VERSION }));
     this.configureApp();
   }
 
@@ -364,7 +371,7 @@ export class ApiServer {
         handle: async (c) => {
           const client = clientKey(remoteAddress(c));
           this.checkVerifyBudget(client); // before reading a body that would be refused anyway
-          const raw = await readJsonBody(c.env.incoming, this.limits.requestBodyBytesMax);
+          const raw = await readJsonBody(c.env.incoming, this.bodyLimits(this.limits.requestBodyBytesMax));
           // Again, now that other requests of this client may have been charged while its body was
           // read. From here to the charge the work is synchronous: for as long as it takes, nothing
           // else runs on this thread, consensus included. That elapsed time, not the CPU time, is
@@ -424,7 +431,7 @@ export class ApiServer {
         handle: async (c) => {
           const record = parse(
             BackupRecordSchema,
-            await readJsonBody(c.env.incoming, BACKUP_REQUEST_BYTES_MAX),
+            await readJsonBody(c.env.incoming, this.bodyLimits(BACKUP_REQUEST_BYTES_MAX)),
             "request body",
           );
           return json(200, await b.storeBackup(record, clientKey(remoteAddress(c))));
@@ -526,6 +533,27 @@ export class ApiServer {
       },
       {
         method: "get",
+        path: WS_PATH,
+        operationId: "transactionStatusSocket",
+        summary: "WebSocket: subscribe to transaction status changes",
+        description:
+          "A WebSocket upgrade (RFC 6455), not a plain GET: send Upgrade: websocket, then WsClientMessage " +
+          "text frames; the server sends WsServerMessage frames: an acknowledgement, the current status " +
+          "after subscribing (when known), every change. A GET without the upgrade gets 426.",
+        tag: "transactions",
+        headers: WsUpgradeHeadersSchema,
+        responses: {
+          101: { description: "Switching to the WebSocket protocol." },
+          426: { description: "A plain GET: this path only upgrades to WebSocket (upgrade_required)." },
+          503: { description: "Too many WebSocket connections." },
+        },
+        // Reached only without an Upgrade header: node hands upgrades to the WsHub ('upgrade' event).
+        handle: () => {
+          throw new UpgradeRequiredError();
+        },
+      },
+      {
+        method: "get",
         path: "/metrics",
         operationId: "getMetrics",
         summary: "Prometheus metrics: the guardian's and the API's own",
@@ -585,7 +613,7 @@ export class ApiServer {
             const params = parse(ModuleParamsSchema, c.req.param(), "path");
             const body =
               endpoint.method === "POST"
-                ? await readJsonBody(c.env.incoming, this.limits.requestBodyBytesMax)
+                ? await readJsonBody(c.env.incoming, this.bodyLimits(this.limits.requestBodyBytesMax))
                 : undefined;
             // A module endpoint validates its own body (the contract says so) and reads through a
             // read-only view; whatever it throws goes through onError like everything else.
@@ -599,26 +627,6 @@ export class ApiServer {
       }
     }
     return routes;
-  }
-
-  /** Documentation for what is not a hono route: the WebSocket endpoint. */
-  private extraDocs(): OperationDoc[] {
-    return [
-      {
-        method: "get",
-        path: WS_PATH,
-        operationId: "transactionStatusSocket",
-        summary: "WebSocket: subscribe to transaction status changes",
-        description:
-          "Upgrade to WebSocket, then send WsClientMessage text frames; the server sends WsServerMessage " +
-          "frames: an acknowledgement, the current status after subscribing (when known), every change.",
-        tag: "transactions",
-        responses: {
-          101: { description: "Switching to the WebSocket protocol." },
-          503: { description: "Too many WebSocket connections." },
-        },
-      },
-    ];
   }
 
   // ---- behaviour shared by the routes -------------------------------------------------------------
@@ -651,6 +659,10 @@ export class ApiServer {
       this.waits.delete(controller);
       this.metrics.waitsInFlight = this.waits.size;
     }
+  }
+
+  private bodyLimits(bytesMax: number): { bytesMax: number; receiveMsMax: number } {
+    return { bytesMax, receiveMsMax: this.limits.bodyReceiveMsMax };
   }
 
   /**
@@ -718,6 +730,12 @@ export class ApiServer {
       if (e instanceof RateLimitedError && typeof retryAfterMs === "number")
         headers["retry-after"] = String(Math.max(1, Math.ceil(retryAfterMs / 1000)));
       if (e instanceof UnauthorizedError) headers["www-authenticate"] = 'Bearer realm="conclave-admin"';
+      // The rest of the body may still come: the connection cannot carry another request.
+      if (e instanceof RequestTimeoutError) headers["connection"] = "close";
+      if (e instanceof UpgradeRequiredError) {
+        headers["upgrade"] = "websocket";
+        headers["connection"] = "upgrade";
+      }
       return json(e.status, e.toBody(), headers);
     }
     if (e instanceof HTTPException && e.status < 500) {

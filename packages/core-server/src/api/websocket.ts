@@ -26,6 +26,18 @@ import type { WsServerMessage } from "./schemas.js";
 
 export const WS_PATH = "/v1/ws";
 
+/** A plain request (no Upgrade: websocket) to the WebSocket path: 426, with Upgrade: websocket. */
+export class UpgradeRequiredError extends ConclaveError {
+  override readonly name = "UpgradeRequiredError";
+  constructor() {
+    super(
+      "upgrade_required",
+      `${WS_PATH} is a WebSocket endpoint: connect with a WebSocket client (Upgrade: websocket)`,
+      { status: 426 },
+    );
+  }
+}
+
 export interface WsLimits {
   readonly wsConnectionsMax: number;
   readonly wsConnectionsPerIpMax: number;
