@@ -1,0 +1,378 @@
+// One guardian's share of the federation's multisig wallet on the simulated Monero chain: its node
+// (monero-node.ts: ChainSource, SubaddressSource, ReservesSource) plus the PayoutWallet of
+// payout-watcher.ts (exportInfo, importInfos, create, check, sign, submit, spentBy, txKey,
+// location, height), so the real PayoutSigner runs on it unchanged.
+//
+// The multisig rules kept (measured on monero 0.18: MEASURED.md, docs/monero.md "Exactly once"):
+//   - export_multisig_info gives fresh nonces: a set built on an older export of a signer cannot be
+//     signed by it (-35, "stale data"); exports list the outputs the exporter holds (its partial key
+//     images), and a creator spends only outputs every imported export covers;
+//   - transfer needs an import since this share's latest export (-16 otherwise: "a fresh
+//     export/import before every spend"); it needs unlocked outputs (-37 while the funds are locked:
+//     change 10 blocks, coinbase 60), enough money (-17);
+//   - the set carries a signing attempt for every group of t participants that includes the creator:
+//     any participant the set names (the creator and every export it imported) may add a signature;
+//     a wallet signs a transaction's inputs once per export (its nonces are then wiped: -35 for the
+//     same set again or any other branch of it);
+//   - the t-th signature completes it; different completions have different txids and the same key
+//     images, so monerod refuses the second (-36 "transaction was rejected by daemon");
+//   - submit_multisig of the same completion again returns the same txid (also once mined); the
+//     wallet that submitted stores the tx key (get_tx_key), the creator alone does not (-24);
+//   - a corrupted set: -34; fewer than t signatures at submission: -33;
+//   - a wallet knows its outputs' key images only after importing the others' exports: it sees
+//     them spent (and a transaction spending them as its own) only then, or when it submitted it.
+import { MoneroMultisigError, WalletRpcErrorCode } from "@conclave/monero";
+import type { PayoutWallet } from "@conclave/module-monero";
+import type { Rng } from "../rng.js";
+import type { Scheduler } from "./chain.js";
+import { SPENDABLE_AGE_BLOCKS, txWeightBytes } from "./monero-chain.js";
+import type { MoneroChain, SimTransaction } from "./monero-chain.js";
+import { SimMoneroNode } from "./monero-node.js";
+import type { WalletOutput } from "./monero-node.js";
+import {
+  decodeExport,
+  decodeSet,
+  encodeExport,
+  encodeSet,
+  setCore,
+  shortKeyImage as short,
+} from "./monero-sets.js";
+import type { SetBody } from "./monero-sets.js";
+
+interface Imported {
+  readonly epochs: Map<number, number>;
+  /** Key images (short) of the outputs every imported export covers. */
+  readonly covered: Set<string>;
+  /** This share's export epoch when it imported. */
+  readonly ownEpoch: number;
+}
+
+export class SimMoneroShare extends SimMoneroNode implements PayoutWallet {
+  private exportEpoch = 0;
+  private imported: Imported | undefined;
+  /** Key images this share has used its nonces on since its latest export. */
+  private usedNonces = new Set<string>();
+
+  // ---- PayoutWallet -------------------------------------------------------------------------
+
+  exportInfo(): Promise<string> {
+    return this.walletCall("export_multisig_info", () => {
+      this.exportEpoch++;
+      this.usedNonces = new Set();
+      const outs = this.outputs()
+        .filter((o) => o.height !== undefined && !o.spent)
+        .map((o) => short(o.output.keyImage));
+      this.chain.trace.add(`share ${this.g} export ${this.exportEpoch} (${outs.length} outputs)`);
+      return encodeExport({ g: this.g, epoch: this.exportEpoch, outs });
+    });
+  }
+
+  importInfos(infos: readonly string[]): Promise<void> {
+    const { threshold, total } = this.options;
+    if (infos.length < threshold - 1 || infos.length > total - 1)
+      return Promise.reject(
+        new MoneroMultisigError(
+          `import_multisig_info needs ${threshold - 1}..${total - 1} others' exports, got ${infos.length}`,
+        ),
+      );
+    return this.walletCall("import_multisig_info", () => {
+      const parsed = infos.map(decodeExport);
+      const seen = new Set<number>();
+      for (const e of parsed) {
+        if (!e || e.g === this.g || e.g < 0 || e.g >= total || seen.has(e.g))
+          throw this.rpcError(
+            "import_multisig_info",
+            WalletRpcErrorCode.BadMultisigInfo,
+            "Failed to import multisig info",
+          );
+        seen.add(e.g);
+      }
+      const exports = parsed.filter((e) => e !== undefined);
+      const mine = this.outputs().filter((o) => o.height !== undefined);
+      const covered = new Set(
+        mine.map((o) => short(o.output.keyImage)).filter((k) => exports.every((e) => e.outs.includes(k))),
+      );
+      for (const k of covered) this.knownKeyImages.add(k);
+      this.imported = {
+        epochs: new Map(exports.map((e) => [e.g, e.epoch])),
+        covered,
+        ownEpoch: this.exportEpoch,
+      };
+      this.chain.trace.add(
+        `share ${this.g} import [${exports.map((e) => `${e.g}.${e.epoch}`).join(" ")}] covers ${covered.size}`,
+      );
+    });
+  }
+
+  create(
+    destinations: readonly { address: string; amount: bigint }[],
+  ): Promise<{ txset: string; fee: bigint }> {
+    return this.walletCall("transfer", () => {
+      const imp = this.imported;
+      const outputs = this.outputs();
+      // A spend of an output the import covered makes the import stale: a fresh round is needed.
+      const staleImport = outputs.some((o) => o.spent && imp?.covered.has(short(o.output.keyImage)));
+      if (!imp || imp.ownEpoch !== this.exportEpoch || this.exportEpoch === 0 || staleImport)
+        throw this.rpcError(
+          "transfer",
+          WalletRpcErrorCode.TxNotPossible,
+          "multisig export/import needed before a transfer",
+        );
+      const need = destinations.reduce((a, d) => a + d.amount, 0n);
+      const usable = outputs.filter(
+        (o) =>
+          o.height !== undefined &&
+          !o.spent &&
+          imp.covered.has(short(o.output.keyImage)) &&
+          !this.usedNonces.has(o.output.keyImage),
+      );
+      const spendable = usable.filter((o) => this.unlocked(o));
+      // Oldest first (wallet2 prefers older outputs; the decoys are not modelled).
+      spendable.sort((a, b) => a.height! - b.height! || a.output.id.localeCompare(b.output.id));
+      const chosen: WalletOutput[] = [];
+      let amountIn = 0n;
+      let fee = 0n;
+      for (const o of spendable) {
+        chosen.push(o);
+        amountIn += o.output.amount;
+        fee = BigInt(txWeightBytes(chosen.length, destinations.length + 1)) * this.chain.feePerByte;
+        if (amountIn >= need + fee) break;
+      }
+      if (chosen.length === 0 || amountIn < need + fee) {
+        const all = usable.reduce((a, o) => a + o.output.amount, 0n);
+        if (all >= need + fee)
+          throw this.rpcError(
+            "transfer",
+            WalletRpcErrorCode.NotEnoughUnlockedMoney,
+            "not enough unlocked money",
+          );
+        throw this.rpcError("transfer", WalletRpcErrorCode.NotEnoughMoney, "not enough money");
+      }
+      const key = this.chain.freshTxKey();
+      const keyImages = chosen.map((o) => o.output.keyImage);
+      for (const ki of keyImages) this.usedNonces.add(ki);
+      const body: SetBody = {
+        creator: this.g,
+        epochs: [[this.g, this.exportEpoch], ...[...imp.epochs].sort((a, b) => a[0] - b[0])],
+        keyImages,
+        amountIn: amountIn.toString(),
+        destinations: destinations.map((d) => ({ address: d.address, amount: d.amount.toString() })),
+        change: (amountIn - need - fee).toString(),
+        fee: fee.toString(),
+        txKey: key.txKey,
+        txPublicKey: key.txPublicKey,
+        sigs: [],
+      };
+      const signed: SetBody = { ...body, sigs: [[this.g, this.chain.signatureOf(this.g, setCore(body))]] };
+      this.chain.trace.add(
+        `share ${this.g} create ${setCore(body).slice(0, 8)} in ${chosen.length} fee ${fee}`,
+      );
+      return { txset: encodeSet(signed), fee };
+    });
+  }
+
+  check(
+    txset: string,
+    expected: { destinations: readonly { address: string; amount: bigint }[]; feeMax: bigint; root?: string },
+  ): Promise<void> {
+    if (txset.length === 0) return Promise.reject(new MoneroMultisigError("transaction set of 0 characters"));
+    return this.walletCall(
+      "describe_transfer",
+      () => {
+        const d = decodeSet(txset);
+        if (!d)
+          throw this.rpcError(
+            "describe_transfer",
+            WalletRpcErrorCode.BadMultisigTxData,
+            "Failed to parse multisig tx set",
+          );
+        const key = (x: { address: string; amount: bigint | string }) => `${x.address}:${x.amount}`;
+        const want = expected.destinations.map(key).sort();
+        const got = d.destinations.map(key).sort();
+        if (want.length !== got.length || want.some((w, i) => w !== got[i]))
+          throw new MoneroMultisigError("the transaction does not pay what was agreed", { want, got });
+        if (BigInt(d.fee) > expected.feeMax)
+          throw new MoneroMultisigError(`fee ${d.fee} exceeds ${expected.feeMax}`, { fee: d.fee });
+        if (expected.root === undefined || expected.root === txset) return;
+        const root = decodeSet(expected.root);
+        if (
+          !root ||
+          root.amountIn !== d.amountIn ||
+          root.change !== d.change ||
+          root.fee !== d.fee ||
+          root.txPublicKey !== d.txPublicKey
+        )
+          throw new MoneroMultisigError("the set is not the creator's transaction", { amountIn: d.amountIn });
+      },
+      false,
+    );
+  }
+
+  sign(txset: string): Promise<{ txset: string; complete: boolean }> {
+    return this.walletCall("sign_multisig", () => {
+      const d = decodeSet(txset);
+      if (!d)
+        throw this.rpcError(
+          "sign_multisig",
+          WalletRpcErrorCode.BadMultisigTxData,
+          "Failed to parse multisig tx set",
+        );
+      const stale = (why: string) => {
+        this.chain.trace.add(`share ${this.g} sign refused: ${why}`);
+        return this.rpcError(
+          "sign_multisig",
+          WalletRpcErrorCode.MultisigSignature,
+          `Failed to sign multisig tx: stale data (${why})`,
+        );
+      };
+      const epoch = d.epochs.find(([g]) => g === this.g)?.[1];
+      if (epoch === undefined) throw stale("this wallet's export is not in the set");
+      if (epoch !== this.exportEpoch) throw stale("built on an older export of this wallet");
+      if (!this.imported || this.imported.ownEpoch !== this.exportEpoch)
+        throw stale("no import since this wallet's export");
+      if (d.sigs.some(([g]) => g === this.g) || d.keyImages.some((ki) => this.usedNonces.has(ki)))
+        throw stale("this wallet already signed these inputs");
+      const mine = new Set(this.outputs().map((o) => o.output.keyImage));
+      if (d.keyImages.some((ki) => !mine.has(ki))) throw stale("an input is not an output of this wallet");
+      for (const ki of d.keyImages) this.usedNonces.add(ki);
+      const sigs: [number, string][] = [...d.sigs, [this.g, this.chain.signatureOf(this.g, setCore(d))]];
+      const complete = new Set(sigs.map(([g]) => g)).size >= this.options.threshold;
+      this.chain.trace.add(`share ${this.g} sign ${setCore(d).slice(0, 8)} (${sigs.length})`);
+      return { txset: encodeSet({ ...d, sigs }), complete };
+    });
+  }
+
+  /** The transaction a complete set makes (the simulator's monerod builds it from the set). */
+  private transactionOf(d: SetBody): SimTransaction {
+    const outs = [
+      ...d.destinations.map((x) => ({ owner: this.chain.ownerOf(x.address), amount: BigInt(x.amount) })),
+      ...(BigInt(d.change) > 0n
+        ? [{ owner: { kind: "federation" as const, index: 0 }, amount: BigInt(d.change) }]
+        : []),
+    ];
+    return this.chain.makeTx(
+      d.keyImages,
+      outs,
+      BigInt(d.fee),
+      true,
+      SPENDABLE_AGE_BLOCKS,
+      { txKey: d.txKey, txPublicKey: d.txPublicKey },
+      d.sigs.map(([g, s]) => `${g}.${s}`).join(","),
+    );
+  }
+
+  submit(txset: string): Promise<string> {
+    return this.walletCall("submit_multisig", () => {
+      const d = decodeSet(txset);
+      if (!d)
+        throw this.rpcError(
+          "submit_multisig",
+          WalletRpcErrorCode.BadMultisigTxData,
+          "Failed to parse multisig tx set",
+        );
+      const signers = new Set(d.sigs.map(([g]) => g));
+      if (signers.size < this.options.threshold)
+        throw this.rpcError(
+          "submit_multisig",
+          WalletRpcErrorCode.ThresholdNotReached,
+          "Not enough signers signed this transaction.",
+        );
+      const core = setCore(d);
+      const participants = new Set(d.epochs.map(([g]) => g));
+      const forged = d.sigs.some(([g, s]) => !participants.has(g) || s !== this.chain.signatureOf(g, core));
+      const tx = this.transactionOf(d);
+      if (forged) {
+        this.chain.trace.add(`share ${this.g} submit ${tx.txid.slice(0, 8)} refused: bad signatures`);
+        throw this.rpcError(
+          "submit_multisig",
+          WalletRpcErrorCode.MultisigSubmission,
+          "Failed to submit multisig tx: transaction was rejected by daemon",
+        );
+      }
+      try {
+        this.chain.submit(tx);
+      } catch (e) {
+        this.chain.trace.add(
+          `share ${this.g} submit ${tx.txid.slice(0, 8)} refused: ${(e as Error).message}`,
+        );
+        throw this.rpcError(
+          "submit_multisig",
+          WalletRpcErrorCode.MultisigSubmission,
+          "Failed to submit multisig tx: transaction was rejected by daemon",
+        );
+      }
+      this.sent.add(tx.txid);
+      this.txKeys.set(tx.txid, d.txKey);
+      return tx.txid;
+    });
+  }
+
+  spentBy(txset: string): Promise<string | undefined> {
+    return this.walletCall("get_transfers", () => {
+      const d = decodeSet(txset);
+      if (!d) return undefined;
+      const found = new Set<string>();
+      // Mined ones only: a spend still in the pool is not listed as this wallet's (payout-watcher.ts).
+      for (const { tx, height } of this.chain.visible(this.view)) {
+        if (height === undefined) continue;
+        if (
+          tx.fee === BigInt(d.fee) &&
+          tx.keyImages.some((ki) => d.keyImages.includes(ki) && this.isOwn(tx).own)
+        )
+          found.add(tx.txid);
+      }
+      return found.size === 1 ? [...found][0] : undefined;
+    });
+  }
+
+  txKey(txid: string): Promise<string> {
+    return this.walletCall(
+      "get_tx_key",
+      () => {
+        const k = this.txKeys.get(txid);
+        if (k === undefined)
+          throw this.rpcError(
+            "get_tx_key",
+            WalletRpcErrorCode.NoTxKey,
+            "No tx secret key is stored for this tx",
+          );
+        return k;
+      },
+      false,
+    );
+  }
+
+  location(txid: string): Promise<number | undefined> {
+    return this.daemonCall("get_transactions", () => {
+      const w = this.chain.where(txid, this.view);
+      return w.where === "unknown" ? undefined : w.where === "pool" ? 0 : w.height;
+    });
+  }
+
+  /** TEST ONLY: forgets the stored tx keys (a wallet-rpc restarted after submitting). */
+  forgetTxKeys(): void {
+    this.txKeys.clear();
+  }
+}
+
+/** One share per guardian on one chain: what simfed hands each guardian's MoneroServerModule. */
+export function simMoneroShares(args: {
+  chain: MoneroChain;
+  guardians: number;
+  threshold: number;
+  scheduler: Scheduler;
+  rng: Rng;
+}): SimMoneroShare[] {
+  return Array.from(
+    { length: args.guardians },
+    (_, g) =>
+      new SimMoneroShare({
+        chain: args.chain,
+        guardian: g,
+        threshold: args.threshold,
+        total: args.guardians,
+        scheduler: args.scheduler,
+        rng: args.rng.fork(),
+      }),
+  );
+}
