@@ -120,6 +120,8 @@ export function moneroHarness(options: HarnessOptions) {
       await scheduler
         .settle(x.monero.chainWatcher!.poll())
         .catch((e: unknown) => logs.push(`${x.g} poll failed ${String(e)}`));
+      // The reserves monitor's read never throws (it keeps the error for its report).
+      await scheduler.settle(x.monero.reserves!.poll());
       await scheduler
         .settle(x.monero.payoutSigner!.work())
         .catch((e: unknown) => logs.push(`${x.g} work failed ${String(e)}`));
@@ -166,6 +168,18 @@ export function moneroHarness(options: HarnessOptions) {
 
   const txidOf = (tx: Transaction) => toHex(transactionId(tx, sha256));
 
+  /** POST claims at guardian g (the real intake: ClaimChecks against g's node), settled through the scheduler. */
+  const postClaim = (g: number, claim: { txid: string; proof: Uint8Array }, client = "client-1") => {
+    const endpoint = guardians[g]!.monero.api.find((e) => e.method === "POST" && e.path === "claims")!;
+    const answer = endpoint.handle({
+      params: {},
+      body: { txid: claim.txid, claimKey: toHex(alice.publicKey), proof: toHex(claim.proof) },
+      db: mdb(g),
+      client,
+    }) as Promise<unknown>;
+    return scheduler.settle(answer);
+  };
+
   return {
     n,
     t,
@@ -182,6 +196,7 @@ export function moneroHarness(options: HarnessOptions) {
     depositByProof,
     payoutTx,
     txidOf,
+    postClaim,
     alice,
   };
 }
