@@ -20,7 +20,9 @@ import type { Rng } from "@conclave/core-common/threshold";
 import { nobleTbs } from "@conclave/core-common/tbs";
 import { blstTbs } from "@conclave/tbs-native";
 import { FederationProcessor, MemoryKv, NodeSigner, NodeVerifier, sha256 } from "@conclave/core-server";
+import { moduleOpenApiDocument } from "@conclave/core-server";
 import type { ModuleError, ProcessedEvent } from "@conclave/core-server";
+import { openApiProblems } from "@conclave/core-server/openapi-check";
 import { DummyServerModule, faucetInput } from "@conclave/module-dummy";
 import {
   buildTransaction,
@@ -389,6 +391,19 @@ describe("mint API: spent and issued queries", () => {
     const endpoint = g.mint.api.find((e) => e.path === path)!;
     return endpoint.handle({ params: {}, body, db: g.p.moduleReadDb(g.db, MINT) });
   };
+
+  it("declares its endpoints' schemas, so that /openapi.json documents their bodies and answers", async () => {
+    const doc = moduleOpenApiDocument("mint", federation().guardians[0]!.mint.api, { version: "1" });
+    expect(await openApiProblems(doc)).toEqual([]);
+    const paths = doc["paths"] as Record<string, Record<string, { requestBody: { content: unknown } }>>;
+    expect(Object.keys(paths).sort()).toEqual([
+      "/v1/modules/mint/notes/issued",
+      "/v1/modules/mint/notes/spent",
+    ]);
+    expect(paths["/v1/modules/mint/notes/spent"]!["post"]!.requestBody.content).toMatchObject({
+      "application/json": { schema: { required: ["nonces"], properties: { nonces: { maxItems: 1000 } } } },
+    });
+  });
 
   it("answers which nonces are spent, in order, the same at every guardian", () => {
     const f = federation();

@@ -38,7 +38,7 @@ import type {
   ServerModule,
   WriteTx,
 } from "@conclave/core-server";
-import { IssuedQuerySchema, SpentQuerySchema } from "./api.js";
+import { IssuedAnswerSchema, IssuedQuerySchema, SpentAnswerSchema, SpentQuerySchema } from "./api.js";
 import type { IssuedAnswer, SpentAnswer } from "./api.js";
 import { MINT_KIND, decodeMintInput, decodeMintOutput, denominationAmount } from "./common.js";
 import type { DenominationKey, MintConfig, MintInput } from "./common.js";
@@ -127,6 +127,8 @@ export class MintServerModule implements ServerModule {
       {
         method: "POST",
         path: "notes/spent",
+        body: SpentQuerySchema,
+        response: SpentAnswerSchema,
         summary: "Which notes (by nonce, the spend key) are spent: { nonces } -> { spent }",
         handle: ({ body, db }): SpentAnswer => {
           const { nonces } = parseQuery(SpentQuerySchema, body);
@@ -136,6 +138,8 @@ export class MintServerModule implements ServerModule {
       {
         method: "POST",
         path: "notes/issued",
+        body: IssuedQuerySchema,
+        response: IssuedAnswerSchema,
         summary:
           "For each blinded message the federation signed: its output, denomination and this guardian's blind share",
         handle: ({ body, db }): IssuedAnswer => {

@@ -12,12 +12,33 @@
 //   GET  height                        -> HeightView      consensus state: t guardians agree
 //   GET  deposits/:txid                -> DepositView     consensus state: t guardians agree
 //   GET  payouts/terms                 -> PayoutTerms     consensus state: t guardians agree
+//   GET  reserves                      -> ReservesView    this guardian's wallet and the agreed figure
+//   GET  payouts/:txid/:index          -> PayoutStatus    consensus state (payout-status.ts)
+// Each endpoint declares these schemas (server.ts), and /openapi.json publishes them.
 import { z } from "zod";
 
 export const hexBytes = (bytes: number) =>
   z.string().regex(new RegExp(`^[0-9a-f]{${bytes * 2}}$`), `${bytes} bytes as lowercase hex`);
 
 const amount = z.string().regex(/^\d{1,20}$/, "an amount in piconero, as a decimal string");
+
+// ---- path parameters (documentation: the server half checks them the same way) -------------------
+
+export const MoneroTxidParamsSchema = z.object({
+  txid: hexBytes(32).describe("The Monero transaction id."),
+});
+
+export const PayoutParamsSchema = z.object({
+  txid: hexBytes(32).describe("The federation transaction id whose output is the payout."),
+  index: z
+    .string()
+    .regex(/^[0-9]{1,5}$/, "an output index from 0 to 65535")
+    .describe("The payout's output index in that transaction (0 to 65535)."),
+});
+
+export const ClaimKeyParamsSchema = z.object({
+  claimKey: hexBytes(32).describe("The claim key (Ed25519 public key)."),
+});
 
 /** get_tx_key's answer: one 32-byte key, or several (additional keys for subaddress outputs). */
 export const TxKeyHexSchema = z

@@ -13,7 +13,9 @@ import {
 } from "@conclave/core-common";
 import type { Transaction } from "@conclave/core-common";
 import { FederationProcessor, MemoryKv, NodeSigner, NodeVerifier, sha256 } from "@conclave/core-server";
+import { moduleOpenApiDocument } from "@conclave/core-server";
 import type { ModuleContext, ProcessedEvent } from "@conclave/core-server";
+import { openApiProblems } from "@conclave/core-server/openapi-check";
 import { DummyServerModule, buildTransaction, coinOutput } from "@conclave/module-dummy";
 import {
   MoneroRpcError,
@@ -147,6 +149,33 @@ function federation(config: MoneroConfig = CONFIG) {
   };
   return { guardians, block, mdb, deposit, agreed, heights, claim, attest, submit, depositTx, audit, credit };
 }
+
+describe("monero API document", () => {
+  it("declares every endpoint's path parameters, body and answer, so that /openapi.json documents them", async () => {
+    const doc = moduleOpenApiDocument("monero", new MoneroServerModule(MONERO, CONFIG).api, { version: "1" });
+    expect(await openApiProblems(doc)).toEqual([]);
+    const paths = doc["paths"] as Record<string, Record<string, { parameters: { name: string }[] }>>;
+    expect(Object.keys(paths).sort()).toEqual(
+      [
+        "claims",
+        "sealed-claims",
+        "height",
+        "deposits/{txid}",
+        "reserves",
+        "payouts/terms",
+        "payouts/{txid}/{index}",
+        "subaddresses",
+        "subaddresses/{claimKey}",
+        "subaddresses/{claimKey}/seen",
+      ]
+        .map((p) => `/v1/modules/monero/${p}`)
+        .sort(),
+    );
+    expect(paths["/v1/modules/monero/payouts/{txid}/{index}"]!["get"]!.parameters.map((p) => p.name)).toEqual(
+      ["txid", "index"],
+    );
+  });
+});
 
 describe("agreed height", () => {
   it("is a height at least f+1 honest guardians reached, whatever f liars report (property, n = 4..16)", () => {

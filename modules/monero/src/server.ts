@@ -44,7 +44,22 @@ import type {
   WriteTx,
 } from "@conclave/core-server";
 import type { z } from "zod";
-import { ClaimRequestSchema, SEALED_CLAIM_PURPOSE, SealedClaimRequestSchema } from "./api.js";
+import {
+  ClaimAnswerSchema,
+  ClaimKeyParamsSchema,
+  ClaimRequestSchema,
+  DepositViewSchema,
+  HeightViewSchema,
+  MoneroTxidParamsSchema,
+  PayoutParamsSchema,
+  PayoutTermsSchema,
+  ReservesViewSchema,
+  SEALED_CLAIM_PURPOSE,
+  SealedClaimRequestSchema,
+  SubaddressAnswerSchema,
+  SubaddressSeenViewSchema,
+  SubaddressViewSchema,
+} from "./api.js";
 import { sha256 } from "@conclave/core-server";
 import type {
   AttestationView,
@@ -80,7 +95,7 @@ import {
   payoutFee,
 } from "./payout-common.js";
 import type { PayoutItem, PayoutOutcome } from "./payout-common.js";
-import { payoutStatusOf } from "./payout-status.js";
+import { PayoutStatusSchema, payoutStatusOf } from "./payout-status.js";
 import type { PayoutStatus } from "./payout-status.js";
 import { PayoutSigner } from "./payout-watcher.js";
 import type { ByzantineLastSigner } from "./payout-watcher.js";
@@ -227,6 +242,8 @@ export class MoneroServerModule implements ServerModule {
       {
         method: "POST",
         path: "claims",
+        body: ClaimRequestSchema,
+        response: ClaimAnswerSchema,
         summary:
           "Claim a deposit by a payment proof bound to the claim key: { txid, claimKey, proof } (OutProofV2 parts for the message conclave-claim-v1:<claimKey>) -> { txid, state }; the first claim ordered binds claimKey",
         handle: ({ body, db, client }): Promise<ClaimAnswer> => this.postClaim(body, db, client),
@@ -234,6 +251,8 @@ export class MoneroServerModule implements ServerModule {
       {
         method: "POST",
         path: "sealed-claims",
+        body: SealedClaimRequestSchema,
+        response: ClaimAnswerSchema,
         summary:
           "Claim a deposit with a claim sealed to this guardian (csealed1..., HPKE to its identity key), from any relay: { sealed } -> { txid, state }; refused, naming the right guardian, if sealed to another",
         handle: ({ body, db, client }): Promise<ClaimAnswer> => this.postSealedClaim(body, db, client),
@@ -241,12 +260,15 @@ export class MoneroServerModule implements ServerModule {
       {
         method: "GET",
         path: "height",
+        response: HeightViewSchema,
         summary: "The agreed Monero chain height (block count) and each guardian's latest report",
         handle: ({ db }): HeightView => this.heightView(db),
       },
       {
         method: "GET",
         path: "deposits/:txid",
+        params: MoneroTxidParamsSchema,
+        response: DepositViewSchema,
         summary:
           "A deposit's claim, attestations, credited amount, confirmations at the agreed height, and whether it is spendable or spent",
         handle: ({ params, db }): DepositView => this.depositView(db, txidParam(params)),
@@ -254,6 +276,7 @@ export class MoneroServerModule implements ServerModule {
       {
         method: "GET",
         path: "reserves",
+        response: ReservesViewSchema,
         summary:
           "The reserves: this guardian's own view (its multisig wallet's balance, confirmed, unlocked, locked, against what is owed: e-cash backing + credited deposits: ok, short, stale or unknown) and the figure agreed in consensus from every guardian's report (agreed: ok, short (payouts and deposit spends paused) or unknown)",
         handle: ({ db }): ReservesView => this.reservesView(db),
@@ -261,6 +284,7 @@ export class MoneroServerModule implements ServerModule {
       {
         method: "GET",
         path: "payouts/terms",
+        response: PayoutTermsSchema,
         summary:
           "What a payout costs now: { minimum, fee, feeMax, feeRate, feeBytes, feeMin, reportedFeeRates, agreedHeight }; fee = max(feeMin, ⌈feeRate × feeBytes⌉) at the agreed fee rate (piconero per byte)",
         handle: ({ db }): PayoutTerms => this.payoutTerms(db),
@@ -268,6 +292,8 @@ export class MoneroServerModule implements ServerModule {
       {
         method: "GET",
         path: "payouts/:txid/:index",
+        params: PayoutParamsSchema,
+        response: PayoutStatusSchema,
         summary:
           "A payout output's status, for the user who made the transaction (federation transaction id and output index): queued, signing (round), submitted {moneroTxid}, confirmed {moneroTxid, txKey, confirmations}; never the destination address or amount (payout-status.ts)",
         handle: ({ params, db }): PayoutStatus => payoutStatusOf(this.payoutView(db, params)),
@@ -275,6 +301,8 @@ export class MoneroServerModule implements ServerModule {
       {
         method: "POST",
         path: "subaddresses",
+        body: SubaddressRequestSchema,
+        response: SubaddressAnswerSchema,
         summary:
           "Ask for the deposit subaddress of a claim key: { claimKey, signature } -> { state: queued | assigned, index, address }; the same key always gets the same subaddress",
         handle: ({ body, db, client }): SubaddressAnswer => this.postSubaddress(body, db, client),
@@ -282,6 +310,8 @@ export class MoneroServerModule implements ServerModule {
       {
         method: "GET",
         path: "subaddresses/:claimKey",
+        params: ClaimKeyParamsSchema,
+        response: SubaddressViewSchema,
         summary:
           "A claim key's deposit subaddress (index, address) and the deposits to it: pending (attestations), credited, spent, confirmations at the agreed height, spendable",
         handle: ({ params, db }): SubaddressView => this.subaddressView(db, claimKeyParam(params)),
@@ -289,6 +319,8 @@ export class MoneroServerModule implements ServerModule {
       {
         method: "GET",
         path: "subaddresses/:claimKey/seen",
+        params: ClaimKeyParamsSchema,
+        response: SubaddressSeenViewSchema,
         summary:
           "Transfers to a claim key's subaddress that this guardian's own wallet sees (in the pool, confirmations on its node): progress only, not consensus",
         handle: ({ params, db }): SubaddressSeenView => this.subaddressSeenView(db, claimKeyParam(params)),

@@ -19,3 +19,4 @@ export {
 } from "./schemas.js";
 export type { WsServerMessage } from "./schemas.js";
 export { WS_PATH } from "./websocket.js";
+export { moduleOpenApiDocument } from "./openapi.js";

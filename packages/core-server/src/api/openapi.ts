@@ -4,11 +4,14 @@
 import { z } from "zod";
 import { COMPONENT_SCHEMAS } from "./schemas.js";
 import type { ComponentName } from "./schemas.js";
+import type { ModuleApiEndpoint } from "../federation/module.js";
+
+/** A component schema for application/json, "text" for text/plain, or a schema of its own (a module's). */
+type ContentDoc = ComponentName | "text" | z.ZodType;
 
 export interface ResponseDoc {
   readonly description: string;
-  /** A component schema for application/json, or "text" for text/plain, or "json" for any JSON. */
-  readonly content?: ComponentName | "text" | "json";
+  readonly content?: ContentDoc;
 }
 
 export interface OperationDoc {
@@ -24,7 +27,7 @@ export interface OperationDoc {
   readonly query?: z.ZodObject<Record<string, z.ZodType>>;
   /** Request headers the operation needs (beyond Content-Type and Authorization). */
   readonly headers?: z.ZodObject<Record<string, z.ZodType>>;
-  readonly body?: ComponentName | "json";
+  readonly body?: ComponentName | z.ZodType;
   readonly responses: Readonly<Record<number, ResponseDoc>>;
 }
 
@@ -72,11 +75,13 @@ function parameters(
   });
 }
 
-function content(c: ResponseDoc["content"]): Json | undefined {
+function content(c: ContentDoc | undefined): Json | undefined {
   if (c === undefined) return undefined;
   if (c === "text") return { "text/plain": { schema: { type: "string" } } };
-  if (c === "json") return { "application/json": { schema: {} } };
-  return { "application/json": { schema: ref(c) } };
+  if (typeof c === "string") return { "application/json": { schema: ref(c) } };
+  // Inline: a module's schemas have no cycles, so zod writes no $defs (whose #/$defs references
+  // would not resolve inside an OpenAPI document).
+  return { "application/json": { schema: withoutMeta(z.toJSONSchema(c, { io: "input" })) } };
 }
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
@@ -159,4 +164,47 @@ export function buildOpenApiDocument(ops: readonly OperationDoc[], info: { versi
       },
     },
   };
+}
+
+/**
+ * A module endpoint as an operation: under /v1/modules/<name>/, with the path parameters, body and
+ * answer schemas the module declares. Throws on a module's bug that the document would hide: a name
+ * that is not URL-safe, or path parameters that differ from the declared ones.
+ */
+export function moduleOperationDoc(name: string, endpoint: ModuleApiEndpoint, i: number): OperationDoc {
+  if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(name))
+    throw new Error(`module name ${JSON.stringify(name)} is not a URL-safe lowercase name`);
+  const path = `/v1/modules/${name}/${endpoint.path.replace(/^\/+/, "")}`;
+  const inPath = [...path.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => m[1]!).sort();
+  const declared = Object.keys(endpoint.params?.shape ?? {}).sort();
+  if (inPath.join(",") !== declared.join(","))
+    throw new Error(
+      `module endpoint ${path} declares path parameters [${declared.join(", ")}] but its path has [${inPath.join(", ")}]`,
+    );
+  return {
+    method: endpoint.method === "GET" ? "get" : "post",
+    path,
+    operationId: `module_${name}_${i}`,
+    summary: endpoint.summary,
+    tag: `module ${name}`,
+    ...(endpoint.params ? { params: endpoint.params } : {}),
+    ...(endpoint.method === "POST" ? { body: endpoint.body } : {}),
+    responses: {
+      200: { description: "The module's answer.", content: endpoint.response },
+      404: { description: "Not found." },
+      422: { description: "Refused by the module; the code says why." },
+    },
+  };
+}
+
+/** The OpenAPI document of one module's endpoints alone, as a guardian running it publishes them. */
+export function moduleOpenApiDocument(
+  name: string,
+  endpoints: readonly ModuleApiEndpoint[],
+  info: { version: string },
+): Json {
+  return buildOpenApiDocument(
+    endpoints.map((e, i) => moduleOperationDoc(name, e, i)),
+    info,
+  );
 }

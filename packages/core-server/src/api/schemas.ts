@@ -165,6 +165,15 @@ export const ApiStatusSchema = z.object({
 
 export const AdminStatusSchema = z.object({ guardian: GuardianStatusViewSchema, api: ApiStatusSchema });
 
+export const OpenApiDocumentSchema = z
+  .object({
+    openapi: z.string(),
+    info: z.object({ title: z.string(), version: z.string() }),
+    paths: z.record(z.string(), z.record(z.string(), z.unknown())),
+    components: z.record(z.string(), z.unknown()),
+  })
+  .describe("An OpenAPI 3.1 document (https://spec.openapis.org/oas/v3.1.0).");
+
 export const AcceptedForShutdownSchema = z.object({ shuttingDown: z.literal(true) });
 
 // ---- WebSocket messages -------------------------------------------------------------------------
@@ -209,6 +218,7 @@ export const COMPONENT_SCHEMAS = {
   AuditView: AuditViewSchema,
   AdminStatus: AdminStatusSchema,
   ShutdownAccepted: AcceptedForShutdownSchema,
+  OpenApiDocument: OpenApiDocumentSchema,
   WsClientMessage: WsClientMessageSchema,
   WsServerMessage: WsServerMessageSchema,
 } as const;

@@ -26,7 +26,7 @@ import { parseAdminPasswordHash, verifyAdminPassword } from "./admin-password.js
 import type { AdminPasswordHash } from "./admin-password.js";
 import type { GuardianBackend, TxStatusView } from "./backend.js";
 import { ApiMetrics } from "./metrics.js";
-import { buildOpenApiDocument } from "./openapi.js";
+import { buildOpenApiDocument, moduleOperationDoc } from "./openapi.js";
 import type { OperationDoc } from "./openapi.js";
 import { TokenBuckets, clientKey } from "./rate-limit.js";
 import {
@@ -574,7 +574,7 @@ export class ApiServer {
         operationId: "getOpenApi",
         summary: "This document",
         tag: "meta",
-        responses: { 200: { description: "OpenAPI 3.1.", content: "json" } },
+        responses: { 200: { description: "OpenAPI 3.1.", content: "OpenApiDocument" } },
         handle: () =>
           new Response(this.openApiText, { headers: { "content-type": "application/json; charset=utf-8" } }),
       },
@@ -593,22 +593,9 @@ export class ApiServer {
   private moduleRoutes(modules: ReturnType<GuardianBackend["modules"]>): RouteSpec[] {
     const routes: RouteSpec[] = [];
     for (const m of modules) {
-      if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(m.name))
-        throw new Error(`module name ${JSON.stringify(m.name)} is not a URL-safe lowercase name`);
       for (const [i, endpoint] of m.endpoints.entries()) {
-        const sub = endpoint.path.replace(/^\/+/, "");
         routes.push({
-          method: endpoint.method === "GET" ? "get" : "post",
-          path: `/v1/modules/${m.name}/${sub}`,
-          operationId: `module_${m.name}_${i}`,
-          summary: endpoint.summary,
-          tag: `module ${m.name}`,
-          ...(endpoint.method === "POST" ? { body: "json" as const } : {}),
-          responses: {
-            200: { description: "The module's answer.", content: "json" },
-            404: { description: "Not found." },
-            422: { description: "Refused by the module; the code says why." },
-          },
+          ...moduleOperationDoc(m.name, endpoint, i),
           handle: async (c) => {
             const params = parse(ModuleParamsSchema, c.req.param(), "path");
             const body =

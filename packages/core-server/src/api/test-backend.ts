@@ -50,6 +50,8 @@ const CoinParams = z.object({
   index: z.string().regex(/^[0-9]{1,9}$/),
 });
 const EchoBody = z.strictObject({ message: z.string().max(100) });
+const CoinAnswer = z.object({ amount: z.string(), owner: z.string(), spent: z.boolean() });
+const EchoAnswer = z.object({ echoed: z.string(), amount: z.string() });
 
 export class TestBackend implements GuardianBackend {
   readonly db = new MemoryKv();
@@ -229,6 +231,8 @@ export class TestBackend implements GuardianBackend {
       {
         method: "GET",
         path: "coins/:txid/:index",
+        params: CoinParams,
+        response: CoinAnswer,
         summary: "A coin: its amount, owner and whether it is spent",
         handle: ({ params, db }) => {
           const p = CoinParams.safeParse(params);
@@ -244,6 +248,8 @@ export class TestBackend implements GuardianBackend {
       {
         method: "POST",
         path: "echo",
+        body: EchoBody,
+        response: EchoAnswer,
         summary: "Echo a short message (tests body validation)",
         handle: ({ body }) => {
           const b = EchoBody.safeParse(body);
@@ -254,6 +260,7 @@ export class TestBackend implements GuardianBackend {
       {
         method: "GET",
         path: "broken",
+        response: z.object({}),
         summary: "Always fails with a bug (tests the 500 path)",
         handle: () => {
           throw new Error("a bug in the module: secret internal detail");

@@ -2,6 +2,7 @@
 // ServerModule, in TypeScript). A module gets a database transaction scoped to its own key space
 // and never a clock, a socket or a random source: everything it decides must be a function of
 // the ordered consensus history, so that every honest guardian decides the same.
+import type { z } from "zod";
 import type { TxInput, TxOutput } from "@conclave/core-common";
 import type { ReadTx, WriteTx } from "../db/kv.js";
 import type { Unseal } from "./unseal.js";
@@ -55,18 +56,36 @@ export interface ModuleAlert {
   readonly message: string;
 }
 
-export interface ModuleApiEndpoint {
-  readonly method: "GET" | "POST";
-  /** Path below /v1/modules/<module name>/ */
+interface ModuleApiEndpointBase {
+  /** Path below /v1/modules/<module name>/, with `:name` for each path parameter. */
   readonly path: string;
   readonly summary: string;
   /**
-   * Validates its own body (the core passes untrusted JSON) and returns JSON or throws a ConclaveError.
-   * `client` is the caller's rate-limit key (its IP address, an IPv6 /64; absent outside HTTP), for a
-   * module's own per-client bounds.
+   * One string schema per `:name` in `path`, no more, no fewer (the API server refuses to start
+   * otherwise), with the constraints `handle` checks. Published in /openapi.json.
+   */
+  readonly params?: z.ZodObject<Record<string, z.ZodType>>;
+  /** What `handle` returns (the 200 answer's JSON), published in /openapi.json. */
+  readonly response: z.ZodType;
+  /**
+   * Validates its own params and body (the core passes untrusted JSON; `body` is the schema to
+   * validate it with) and returns JSON or throws a ConclaveError. `client` is the caller's rate-limit
+   * key (its IP address, an IPv6 /64; absent outside HTTP), for a module's own per-client bounds.
    */
   handle(request: { params: Record<string, string>; body: unknown; db: ReadTx; client?: string }): unknown;
 }
+
+/**
+ * An HTTP endpoint of a module, under /v1/modules/<module name>/. It declares its schemas (zod) so
+ * that /openapi.json documents it like a core route: path parameters, request body, answer.
+ */
+export type ModuleApiEndpoint =
+  | (ModuleApiEndpointBase & { readonly method: "GET" })
+  | (ModuleApiEndpointBase & {
+      readonly method: "POST";
+      /** The JSON body's schema (the one `handle` validates with). */
+      readonly body: z.ZodType;
+    });
 
 /** What the guardian gives a module that works in the background (e.g. watching a chain). */
 export interface ModuleContext {
