@@ -16,7 +16,7 @@ import {
   encodeMoneroItem,
   parseMoneroConfig,
 } from "@conclave/module-monero";
-import type { MoneroConfig } from "@conclave/module-monero";
+import type { ByzantineLastSigner, MoneroConfig } from "@conclave/module-monero";
 import { encodePayoutOutput } from "@conclave/module-monero";
 import { Rng } from "../rng.js";
 import { ManualScheduler } from "./chain.js";
@@ -33,6 +33,8 @@ export interface HarnessOptions {
   readonly seed: number;
   readonly guardians?: number;
   readonly config?: Partial<Record<string, unknown>>;
+  /** TEST ONLY: a guardian's misbehaviour as a last signer (the module's own hook). */
+  readonly byzantine?: Readonly<Record<number, ByzantineLastSigner>>;
 }
 
 export function moneroHarness(options: HarnessOptions) {
@@ -70,6 +72,7 @@ export function moneroHarness(options: HarnessOptions) {
         reserves: share,
         pollMs: 1000,
         autoPoll: false,
+        ...(options.byzantine?.[g] ? { payoutByzantine: options.byzantine[g] } : {}),
       },
       () => scheduler.now(),
     );
