@@ -115,6 +115,11 @@ export class MintServerModule implements ServerModule {
     readonly config: MintConfig,
     private readonly secretShares: readonly bigint[],
     readonly tbs: TbsBackend = nobleTbs,
+    /**
+     * Runs the precomputation of an accepted output's blind share off the request's path. The
+     * deterministic simulator passes its own (it runs N guardians in one process on simulated time).
+     */
+    private readonly defer: (fn: () => void) => void = (fn) => void setImmediate(fn),
   ) {
     if (config.keys.length !== config.denominationsLog2.length)
       throw new RangeError("the mint needs one key per denomination");
@@ -291,7 +296,7 @@ export class MintServerModule implements ServerModule {
     if (!point.ok) return fail("invalid_blinded_message", point.error.message, { tbsCode: point.error.code });
     db.put(blinded, new Writer().fixed(outPoint.txid, 32).u32(outPoint.index).finish());
     db.put(outputKey(outPoint), new Writer().u8(log2).fixed(blindedMessage, 48).finish());
-    setImmediate(() => this.shareFor(log2, blindedMessage));
+    this.defer(() => this.shareFor(log2, blindedMessage));
     const c = readCounts(db, log2);
     writeCounts(db, log2, { issued: c.issued + 1n, redeemed: c.redeemed });
     return ok({ amount: denominationAmount(log2), fee: 0n });

@@ -410,6 +410,11 @@ export class ByzantineGuardian {
     return out;
   }
 
+  /** Items an application's Byzantine strategy wants in this guardian's own bundles. */
+  submitItems(items: readonly Uint8Array[]): void {
+    this.guard(() => this.replica?.submit(items, this.local()));
+  }
+
   // ---------------------------------------------------------------- injections
 
   private submitOwnItems(): void {

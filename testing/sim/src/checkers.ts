@@ -25,6 +25,12 @@ export interface CheckerContext {
   readonly threshold: number;
   readonly verifier: Verifier;
   readonly hash: Hash;
+  /**
+   * An application's items may be committed more than once (a client's transaction given to two
+   * guardians, equal module items from two guardians): the application ignores the later copies,
+   * so only the consensus workload's items are checked for repeats.
+   */
+  readonly itemsMayRepeat?: boolean;
 }
 
 /** The injective text form of an item (latin1: one character per byte). */
@@ -82,10 +88,14 @@ export class Checkers {
     else this.dropped++;
   }
 
-  /** A client gave this item to this honest guardian. */
-  noteGiven(origin: number, key: string): void {
+  /**
+   * A client gave this item to this honest guardian. Items of the consensus workload must be
+   * committed everywhere after the heal; an application's items (`workload` false) need not be
+   * (its clients resubmit what a crashed guardian lost, and check their own outcomes).
+   */
+  noteGiven(origin: number, key: string, workload = true): void {
     this.given.get(origin)?.add(key);
-    this.workload.add(key);
+    if (workload) this.workload.add(key);
   }
 
   /** Heights committed by a guardian, as it reported them. */
@@ -154,6 +164,7 @@ export class Checkers {
       for (const item of b.items) {
         const key = itemKey(item);
         const before = seen.get(key);
+        if (before !== undefined && this.ctx.itemsMayRepeat === true && !this.workload.has(key)) continue;
         if (before !== undefined) {
           this.violation(
             `guardian ${g} committed item ${quote(key)} twice (heights ${before} and ${commit.height})`,

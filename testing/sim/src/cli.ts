@@ -1,13 +1,16 @@
 // npm run sim -- [--seeds K [--from S] | --seed S] [--nodes N] [--byzantine B] [--quorum-delta D]
-//                [--safety-ms MS] [--jobs J] [--verbose]
+//                [--safety-ms MS] [--jobs J] [--consensus-only] [--verbose]
 // Runs the deterministic simulator over many seeds (or one), prints a line now and then, every
-// violation with the command that replays it, and a summary. Exit code 1 on any violation.
+// violation with the command that replays it, and a summary. Exit code 1 on any violation. By
+// default every run is the whole federation (processor, modules, wallets, money checkers; see
+// federation/); --consensus-only runs the engines alone, as the simulator did before.
 // Wall-clock time is read here only, to report the simulator's speed; never inside a run.
 import { fork } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { faultTolerance } from "./consensus.js";
+import { federationApplication } from "./federation/app.js";
 import {
   LIVENESS_BOUND_MS,
   NODES_MAX,
@@ -29,6 +32,7 @@ const USAGE = `usage: npm run sim -- [options]
   --quorum-delta D  deliberate bug: engines use a quorum of t + D (the checkers must catch it)
   --safety-ms MS    length of the safety phase in simulated ms, up to ${SAFETY_MS_MAX} (default: drawn per seed)
   --jobs J          processes running seeds in parallel (default: one per CPU)
+  --consensus-only  run the consensus engines alone (no processor, modules, wallets or money checkers)
   --verbose         print every run and, for one seed, its fault timeline and full result`;
 
 interface CliArgs {
@@ -41,12 +45,20 @@ interface CliArgs {
   safetyMs?: number;
   jobs: number;
   verbose: boolean;
+  consensusOnly: boolean;
 }
 
 class UsageError extends Error {}
 
 function parseArgs(argv: readonly string[]): CliArgs {
-  const args: CliArgs = { seeds: 100, from: 1, single: false, jobs: availableParallelism(), verbose: false };
+  const args: CliArgs = {
+    seeds: 100,
+    from: 1,
+    single: false,
+    jobs: availableParallelism(),
+    verbose: false,
+    consensusOnly: false,
+  };
   const integer = (flag: string, value: string | undefined, min: number, max: number): number => {
     if (value === undefined || !/^-?\d+$/.test(value)) throw new UsageError(`${flag} needs an integer`);
     const v = Number(value);
@@ -95,6 +107,9 @@ function parseArgs(argv: readonly string[]): CliArgs {
       case "--verbose":
         args.verbose = true;
         break;
+      case "--consensus-only":
+        args.consensusOnly = true;
+        break;
       case "--help":
       case "-h":
         console.log(USAGE);
@@ -133,6 +148,10 @@ function summaryLine(r: SimResult): string {
     `seed ${r.seed} n=${r.nodes} b=${r.byzantine} k=${r.heightsPerSession}: ${r.heights} heights, ` +
     `${r.rounds} rounds, ${r.items.submitted} items, ${r.faults.crashes} crashes, ` +
     `${r.faults.partitions} partitions, loss ${(r.faults.links.lossRate * 100).toFixed(0)}%, ${converged}` +
+    (r.application["opsDone"] !== undefined
+      ? `; federation: ${r.application["accepted"]} transactions accepted, ${r.application["opsDone"]} wallet operations, ` +
+        `${r.application["notesIssued"]} notes issued, ${r.application["doubleSpends"]} double spends`
+      : "") +
     (r.violations.length > 0 ? `, ${r.violations.length} VIOLATIONS` : "")
   );
 }
@@ -140,6 +159,7 @@ function summaryLine(r: SimResult): string {
 /** Runs the seeds on `jobs` child processes; results come back in any order. */
 async function runParallel(
   requests: readonly SimOptions[],
+  federation: boolean,
   jobs: number,
   onResult: (seed: number, r: SimResult | Error) => void,
 ): Promise<void> {
@@ -157,7 +177,7 @@ async function runParallel(
           return;
         }
         pending = options.seed;
-        const request: WorkerRequest = { options };
+        const request: WorkerRequest = { options, federation };
         child.send(request);
       };
       child.on("message", (m: WorkerReply) => {
@@ -207,7 +227,8 @@ async function main(): Promise<number> {
       console.log(
         `seed ${options.seed}: THE SIMULATOR THREW (a bug in the simulator, not the engine)\n${r.message}`,
       );
-      console.log(`  replay: ${replayCommand(options)}`);
+      const app = args.consensusOnly ? {} : { application: federationApplication() };
+      console.log(`  replay: ${replayCommand({ ...options, ...app })}`);
       return;
     }
     totals.heights += r.heights;
@@ -232,7 +253,8 @@ async function main(): Promise<number> {
   if (jobs <= 1) {
     requests.forEach((options, i) => {
       const log = args.single && args.verbose ? (line: string) => console.log(`  ${line}`) : undefined;
-      const r = runSimulation(log === undefined ? options : { ...options, log });
+      const app = args.consensusOnly ? {} : { application: federationApplication() };
+      const r = runSimulation({ ...options, ...app, ...(log === undefined ? {} : { log }) });
       report(options, r, i);
       if (args.single && args.verbose) console.log(JSON.stringify(r, null, 2));
     });
@@ -240,7 +262,7 @@ async function main(): Promise<number> {
     // Print in seed order, whatever order the workers finish in.
     const done = new Map<number, SimResult | Error>();
     let printed = 0;
-    await runParallel(requests, jobs, (seed, r) => {
+    await runParallel(requests, !args.consensusOnly, jobs, (seed, r) => {
       done.set(seed, r);
       for (let s = args.from + printed; done.has(s); s = args.from + printed) {
         report(requests[printed]!, done.get(s)!, printed);
@@ -260,7 +282,9 @@ async function main(): Promise<number> {
   );
   console.log(
     `speed: ${(totals.runs / wallS).toFixed(2)} seeds/s, ` +
-      `${(totals.rounds / wallS).toFixed(0)} simulated rounds per wall-clock second`,
+      `${(totals.rounds / wallS).toFixed(0)} simulated rounds per wall-clock second, ` +
+      `${(totals.simulatedMs / 1000 / wallS).toFixed(1)} simulated s per wall-clock second, ` +
+      `${(totals.heights / Math.max(1, totals.runs)).toFixed(1)} heights per seed`,
   );
   console.log(`wall time: ${wallS.toFixed(1)} s`);
   return totals.failing > 0 ? 1 : 0;

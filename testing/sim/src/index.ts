@@ -6,3 +6,4 @@ export * from "./network.js";
 export * from "./queue.js";
 export * from "./rng.js";
 export * from "./simulator.js";
+export * from "./application.js";

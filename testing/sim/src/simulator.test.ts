@@ -67,7 +67,7 @@ describe("the checkers catch a deliberate safety bug", () => {
       expect(forks.length).toBeGreaterThan(0);
       for (const v of r.violations) expect(v.startsWith(`seed ${run.seed}: `)).toBe(true);
       expect(r.replay).toBe(
-        `npm run sim -- --seed ${run.seed} --nodes ${run.nodes} --byzantine ${run.byzantine} --quorum-delta -1 --safety-ms 4000`,
+        `npm run sim -- --seed ${run.seed} --nodes ${run.nodes} --byzantine ${run.byzantine} --consensus-only --quorum-delta -1 --safety-ms 4000`,
       );
     });
   }

@@ -7,6 +7,7 @@
 // violation. Then the network heals (no loss, no partition, delay <= 26 ms), every crashed honest
 // guardian restarts, Byzantine guardians keep misbehaving, and every item a client submitted must
 // be committed by every honest guardian within LIVENESS_BOUND_MS of simulated time.
+import type { SimApplication, SimApplicationFactory, SimHost } from "./application.js";
 import { ByzantineGuardian, Coalition, drawByzantineProfile } from "./byzantine.js";
 import type { ByzantineStats } from "./byzantine.js";
 import { Checkers, itemKey } from "./checkers.js";
@@ -64,6 +65,8 @@ export interface SimOptions {
   readonly safetyMs?: number;
   /** Receives a line per notable event (crashes, partitions, phase changes) when given. */
   readonly log?: (line: string) => void;
+  /** An application run on every honest guardian (the federation); none: consensus only. */
+  readonly application?: SimApplicationFactory;
 }
 
 export interface SimResult {
@@ -113,6 +116,8 @@ export interface SimResult {
   }[];
   /** Digest of every delivery and of the committed chain: equal seeds, equal hashes. */
   readonly traceHash: string;
+  /** The application's own figures (empty without one). */
+  readonly application: Readonly<Record<string, number>>;
 }
 
 /** N for a seed when the caller does not fix it: drawn from its own stream, so --nodes N replays it. */
@@ -121,9 +126,11 @@ export function nodesForSeed(seed: number, byzantine = 0): number {
 }
 
 export function replayCommand(
-  o: Pick<SimOptions, "seed" | "nodes" | "byzantine" | "quorumDelta" | "safetyMs">,
+  o: Pick<SimOptions, "seed" | "nodes" | "byzantine" | "quorumDelta" | "safetyMs" | "application">,
 ): string {
   let cmd = `npm run sim -- --seed ${o.seed} --nodes ${o.nodes} --byzantine ${o.byzantine}`;
+  // The CLI runs the whole federation unless told otherwise.
+  if (o.application === undefined) cmd += " --consensus-only";
   if (o.quorumDelta !== undefined && o.quorumDelta !== 0) cmd += ` --quorum-delta ${o.quorumDelta}`;
   if (o.safetyMs !== undefined) cmd += ` --safety-ms ${o.safetyMs}`;
   return cmd;
@@ -152,7 +159,8 @@ type SimEvent =
   | { readonly kind: "restart"; readonly node: number }
   | { readonly kind: "partition" }
   | { readonly kind: "healPartition" }
-  | { readonly kind: "liveness" };
+  | { readonly kind: "liveness" }
+  | { readonly kind: "app"; readonly fn: () => void };
 
 interface WorkItem {
   readonly bytes: Uint8Array;
@@ -226,6 +234,7 @@ class Simulation {
   };
   private readonly honestCounters: Record<string, number> = {};
   private readonly log: ((line: string) => void) | undefined;
+  private readonly app: SimApplication | undefined;
 
   constructor(private readonly options: SimOptions) {
     const { seed, nodes: n, byzantine: b } = options;
@@ -280,6 +289,7 @@ class Simulation {
       threshold: n - faultTolerance(n),
       verifier: this.verifier,
       hash: sha256,
+      itemsMayRepeat: options.application !== undefined,
     });
     this.stores = Array.from({ length: n }, (_, i) => new SimDisk(i, this.k));
     this.replicas = new Array<Replica | null>(n).fill(null);
@@ -303,7 +313,35 @@ class Simulation {
       };
       this.byzantine.set(i, new ByzantineGuardian(deps));
     }
+    this.app = options.application?.(this.host());
     for (const g of this.honest) this.start(g);
+  }
+
+  private host(): SimHost {
+    return {
+      seed: this.seed,
+      n: this.n,
+      honest: this.honest,
+      byzantine: this.byzIndices,
+      config: this.config,
+      verifier: this.verifier,
+      now: () => this.now,
+      phase: () => this.phase,
+      disk: (g) => this.stores[g]!,
+      up: (g) => this.replicas[g] !== null && !this.crashBudget.has(g),
+      submit: (g, items) => {
+        let taken = 0;
+        for (const item of items) this.checkers.noteGiven(g, itemKey(item), false);
+        this.step(g, "submit", (r) => {
+          taken = r.submit(items, this.local(g));
+        });
+        return taken;
+      },
+      submitByzantine: (g, items) => this.byzantine.get(g)?.submitItems(items),
+      schedule: (atMs, fn) => this.events.push(Math.max(this.now, Math.round(atMs)), { kind: "app", fn }),
+      violation: (what) => this.checkers.violation(what),
+      note: (line) => this.note(line),
+    };
   }
 
   run(): SimResult {
@@ -397,6 +435,10 @@ class Simulation {
       case "liveness":
         this.startLiveness();
         return;
+      case "app":
+        e.fn();
+        if (this.phase === "liveness") this.convergenceDirty = true;
+        return;
     }
   }
 
@@ -470,6 +512,7 @@ class Simulation {
       this.net.setUp(g, false);
       return;
     }
+    this.app?.started(g);
     if (this.now > 0) {
       this.faultStats.restarts++;
       this.note(`t=${this.now} guardian ${g} restarts from its store at height ${this.stores[g]!.height}`);
@@ -498,6 +541,7 @@ class Simulation {
     // Frames it took in but had not yet persisted are lost with it (nothing was sent for them).
     this.unflushed.delete(g);
     this.net.setUp(g, false);
+    if (r !== null && r !== undefined) this.app?.stopped(g);
     if (why === "failed") this.failed[g] = true;
     const down = this.downMs.get(g);
     this.downMs.delete(g);
@@ -579,6 +623,7 @@ class Simulation {
     }
     for (const g of this.honest) if (this.replicas[g] === null) this.start(g);
     this.targetHeight = Math.max(0, ...this.honest.map((g) => this.checkers.height(g)));
+    this.app?.liveness();
     this.note(
       `t=${this.now} liveness phase: network healed, all honest guardians up, target height ${this.targetHeight}, ` +
         `${this.items.size} items`,
@@ -593,7 +638,7 @@ class Simulation {
       if (this.checkers.height(g) < this.targetHeight) return false;
       if (this.checkers.workloadCommittedBy(g) < this.items.size) return false;
     }
-    return true;
+    return this.app?.settled() ?? true;
   }
 
   // ---------------------------------------------------------------- workload
@@ -650,6 +695,7 @@ class Simulation {
       this.note(`t=${this.now} guardian ${g} commits height ${commit.height} [${bundles}]`);
     }
     this.checkers.onCommit(g, commit);
+    this.app?.committed(g, commit);
     if (this.phase === "liveness") this.convergenceDirty = true;
   }
 
@@ -657,6 +703,7 @@ class Simulation {
 
   private finish(): SimResult {
     if (this.convergedAt === null) this.reportLiveness();
+    this.app?.finish();
     for (const g of this.honest) {
       const r = this.replicas[g];
       if (r !== null && r !== undefined) this.addCounters(r);
@@ -720,6 +767,7 @@ class Simulation {
         };
       }),
       traceHash: `${this.net.traceHash()}-${top.slice(0, 16)}`,
+      application: this.app?.stats() ?? {},
     };
   }
 

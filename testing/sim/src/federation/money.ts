@@ -1,0 +1,198 @@
+// The money checkers, run after every block at every honest guardian. They keep their own ledger
+// of what the committed transactions did (decoded from the block, independently of the modules'
+// bookkeeping) and compare it with what the modules report:
+//   - assets >= liabilities (the processor's audit, the federation's sum);
+//   - conservation: liabilities = deposits credited - value that left through accepted
+//     transactions (their inputs minus their outputs: fees and overpayments);
+//   - the dummy module's assets equal the deposits its accepted faucet inputs credited;
+//   - no note (mint nonce) is spent by two accepted transactions;
+//   - equal federation-state hashes across honest guardians at equal heights.
+// Each guardian's ledger is indexed by height, so that a guardian that lost its last blocks to a
+// power cut and processes them again is checked again from there.
+import { decodeConsensusItem, toHex, transactionId } from "@conclave/core-common";
+import type { Transaction } from "@conclave/core-common";
+import { decodeDummyInput } from "@conclave/module-dummy";
+import { decodeMintInput } from "@conclave/module-mint";
+import type { BlockOutcome, FederationProcessor, ReadTx } from "@conclave/core-server";
+import { sha256 } from "../consensus.js";
+import { DUMMY_ID, MINT_ID } from "./setup.js";
+
+interface Entry {
+  /** Totals after this height: deposits credited, value that left through accepted transactions. */
+  readonly deposits: bigint;
+  readonly left: bigint;
+}
+
+export interface MoneyTotals {
+  accepted: number;
+  rejected: number;
+  badSignatureCopies: number;
+  malformedItems: number;
+  moduleItemErrors: number;
+  deposits: bigint;
+  notesSpent: number;
+  checks: number;
+}
+
+export class MoneyCheckers {
+  private readonly ledgers: Entry[][];
+  /** Per guardian: note nonce (hex) -> height of the accepted transaction that spent it. */
+  private readonly spent: Map<string, number>[];
+  /** The first state hash an honest guardian reported at each height, and who. */
+  private readonly hashes = new Map<number, { hash: string; by: number }>();
+  readonly totals: MoneyTotals = {
+    accepted: 0,
+    rejected: 0,
+    badSignatureCopies: 0,
+    malformedItems: 0,
+    moduleItemErrors: 0,
+    deposits: 0n,
+    notesSpent: 0,
+    checks: 0,
+  };
+
+  constructor(
+    n: number,
+    private readonly violation: (what: string) => void,
+  ) {
+    this.ledgers = Array.from({ length: n }, () => []);
+    this.spent = Array.from({ length: n }, () => new Map<string, number>());
+  }
+
+  /** Inside guardian g's block transaction: record what the block's accepted transactions did. */
+  onBlock(
+    g: number,
+    height: number,
+    bundles: readonly { origin: number; items: readonly Uint8Array[] }[],
+    outcome: BlockOutcome,
+    processor: FederationProcessor,
+  ): void {
+    const txs = new Map<string, Transaction>();
+    for (const b of bundles) {
+      for (const bytes of b.items) {
+        try {
+          const item = decodeConsensusItem(bytes, processor.limits);
+          if (item.kind === "transaction") txs.set(toHex(transactionId(item.tx, sha256)), item.tx);
+        } catch {
+          // Garbage from a Byzantine guardian; the processor counts it as malformed.
+        }
+      }
+    }
+    const ledger = this.ledgers[g]!;
+    ledger.length = height;
+    const before = height === 0 ? { deposits: 0n, left: 0n } : ledger[height - 1];
+    if (before === undefined) {
+      this.violation(
+        `guardian ${g} processed height ${height} without having processed height ${height - 1}`,
+      );
+      return;
+    }
+    let { deposits, left } = before;
+    this.totals.malformedItems += outcome.malformedItems;
+    this.totals.moduleItemErrors += outcome.moduleItemErrors;
+    for (const e of outcome.events) {
+      if (!e.final) {
+        this.totals.badSignatureCopies++;
+        continue;
+      }
+      if (e.status.state !== "accepted") {
+        this.totals.rejected++;
+        continue;
+      }
+      this.totals.accepted++;
+      const tx = txs.get(e.txid);
+      if (tx === undefined) {
+        this.violation(
+          `guardian ${g} accepted transaction ${e.txid.slice(0, 12)} at height ${height}, which is not in the block`,
+        );
+        continue;
+      }
+      const inputs = tx.inputs.reduce((a, i) => a + i.amount, 0n);
+      const outputs = tx.outputs.reduce((a, o) => a + o.amount, 0n);
+      if (inputs < outputs + e.status.fee) {
+        this.violation(
+          `guardian ${g} accepted transaction ${e.txid.slice(0, 12)} at height ${height} whose inputs ${inputs} ` +
+            `are less than its outputs ${outputs} plus fee ${e.status.fee}`,
+        );
+      }
+      left += inputs - outputs;
+      for (const input of tx.inputs) {
+        if (input.module === DUMMY_ID) {
+          if (decodeDummyInput(input.payload).kind === "faucet") {
+            deposits += input.amount;
+          }
+        } else if (input.module === MINT_ID) {
+          const nonce = toHex(decodeMintInput(input.payload).spendKey);
+          const at = this.spent[g]!.get(nonce);
+          if (at !== undefined && at < height) {
+            this.violation(
+              `guardian ${g} accepted note ${nonce.slice(0, 12)} twice: at height ${at} and again at height ${height} ` +
+                `(transaction ${e.txid.slice(0, 12)})`,
+            );
+          }
+          this.spent[g]!.set(nonce, height);
+          this.totals.notesSpent++;
+        }
+      }
+    }
+    ledger[height] = { deposits, left };
+  }
+
+  /** After guardian g processed `height` (its state as of that block): audit and state against its ledger and the others. */
+  afterBlock(g: number, height: number, state: ReadTx, processor: FederationProcessor): void {
+    this.totals.checks++;
+    const entry = this.ledgers[g]![height];
+    if (entry === undefined) {
+      this.violation(`guardian ${g} committed height ${height} without processing it`);
+      return;
+    }
+    const audit = processor.audit(state);
+    const at = `guardian ${g} at height ${height}`;
+    if (audit.liabilities > audit.assets)
+      this.violation(`${at}: liabilities ${audit.liabilities} exceed assets ${audit.assets}`);
+    const expected = entry.deposits - entry.left;
+    if (audit.liabilities !== expected) {
+      const detail = audit.modules
+        .map((m) => `${m.kind} ${m.audit.assets}/${m.audit.liabilities}`)
+        .join(", ");
+      this.violation(
+        `${at}: conservation broken: liabilities ${audit.liabilities}, but deposits ${entry.deposits} - ` +
+          `value left ${entry.left} = ${expected} (assets/liabilities: ${detail})`,
+      );
+    }
+    const dummy = audit.modules.find((m) => m.instanceId === DUMMY_ID);
+    if (dummy !== undefined && dummy.audit.assets !== entry.deposits)
+      this.violation(
+        `${at}: the dummy module reports assets ${dummy.audit.assets}, deposits credited are ${entry.deposits}`,
+      );
+    if (entry.deposits > this.totals.deposits) this.totals.deposits = entry.deposits;
+    const hash = stateHash(state);
+    const first = this.hashes.get(height);
+    if (first === undefined) this.hashes.set(height, { hash, by: g });
+    else if (first.hash !== hash)
+      this.violation(
+        `${at}: federation state hash ${hash.slice(0, 12)} differs from guardian ${first.by}'s ${first.hash.slice(0, 12)}`,
+      );
+  }
+}
+
+/** A digest of the whole federation state (core statuses and every module's store), in key order. */
+export function stateHash(db: ReadTx): string {
+  const parts: Uint8Array[] = [];
+  let bytes = 0;
+  for (const [k, v] of db.scan(new Uint8Array())) {
+    const head = new Uint8Array(8);
+    const view = new DataView(head.buffer);
+    view.setUint32(0, k.length);
+    view.setUint32(4, v.length);
+    parts.push(head, k, v);
+    bytes += 8 + k.length + v.length;
+  }
+  const all = new Uint8Array(bytes);
+  let offset = 0;
+  for (const p of parts) {
+    all.set(p, offset);
+    offset += p.length;
+  }
+  return toHex(sha256(all));
+}

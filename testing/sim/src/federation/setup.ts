@@ -1,0 +1,219 @@
+// The simulated federation's modules: the real dummy and mint server modules, configured the way a
+// dev federation's config would configure them, with the mint's threshold keys from a
+// deterministic trusted dealer (one polynomial per denomination, from a fixed seed per federation
+// size). The key ceremony (DKG) is tested on its own (core-common threshold/dkg.test.ts); a dealer
+// gives the same shape of keys (t-of-n Shamir shares and their G2 commitments) at a fraction of the
+// cost, and the mint never sees the difference.
+import { Writer, toHex, utf8 } from "@conclave/core-common";
+import type { TbsBackend } from "@conclave/core-common/tbs";
+import {
+  commitPolynomial,
+  encodeG2,
+  evaluatePolynomial,
+  federationThreshold,
+  publicKeyShare,
+  randomPolynomial,
+} from "@conclave/core-common/threshold";
+import type { Rng } from "@conclave/core-common/threshold";
+import { DummyServerModule } from "@conclave/module-dummy";
+import type { TxInput, TxOutput } from "@conclave/core-common";
+import type { InputMeta, ModuleResult, OutPoint, OutputMeta, WriteTx } from "@conclave/core-server";
+import { MintServerModule, decodeMintInput, mintModuleSetup, parseMintConfig } from "@conclave/module-mint";
+import type { MintConfig } from "@conclave/module-mint";
+import { blstTbs } from "@conclave/tbs-native";
+import { sha256 } from "../consensus.js";
+
+export const DUMMY_ID = 0;
+export const MINT_ID = 1;
+/** Denominations 2^0 .. 2^12 base units. */
+export const DENOMINATIONS_LOG2: readonly number[] = Array.from({ length: 13 }, (_, i) => i);
+export const MINT_FEE_PER_INPUT = 1n;
+export const DUMMY_FEE_PER_INPUT = 2n;
+export const FAUCET_AMOUNT_MAX = 8_000n;
+/** Notes one transaction may spend or issue; small enough that a transaction fits a simulator item. */
+export const NOTES_PER_TX_MAX = 4;
+
+/** sha256 in counter mode: the dealer's and the clients' reproducible randomness. */
+export function seededBytes(label: string): Rng {
+  let counter = 0;
+  const prefix = utf8.encode(label);
+  return (bytes: number) => {
+    const out = new Uint8Array(bytes);
+    for (let offset = 0; offset < bytes; offset += 32) {
+      const block = sha256(new Writer().raw(prefix).u32(counter++).finish());
+      out.set(block.subarray(0, Math.min(32, bytes - offset)), offset);
+    }
+    return out;
+  };
+}
+
+export interface MintKeys {
+  readonly threshold: number;
+  readonly config: MintConfig;
+  /** secretShares[g][i]: guardian g's share of denomination DENOMINATIONS_LOG2[i]'s key. */
+  readonly secretShares: readonly (readonly bigint[])[];
+}
+
+const dealt = new Map<number, MintKeys>();
+
+/** The dealer's keys for a federation of n (cached: the same for every seed at this size). */
+export function mintKeys(n: number): MintKeys {
+  let keys = dealt.get(n);
+  if (keys !== undefined) return keys;
+  const t = federationThreshold(n);
+  const rng = seededBytes(`sim-mint-dealer-${n}`);
+  const polys = DENOMINATIONS_LOG2.map(() => randomPolynomial(t, rng));
+  const keysHex = polys.map((poly) => {
+    const commitments = commitPolynomial(poly);
+    return {
+      publicKey: toHex(encodeG2(commitments[0]!)),
+      publicKeyShares: Array.from({ length: n }, (_, i) => toHex(encodeG2(publicKeyShare(commitments, i)))),
+    };
+  });
+  const config = mintModuleSetup.finish(
+    {
+      denominationsLog2: [...DENOMINATIONS_LOG2],
+      feePerInput: MINT_FEE_PER_INPUT.toString(),
+      notesPerTxMax: NOTES_PER_TX_MAX,
+    },
+    keysHex,
+  );
+  keys = {
+    threshold: t,
+    config: parseMintConfig(config),
+    secretShares: Array.from({ length: n }, (_, g) => polys.map((poly) => evaluatePolynomial(poly, g))),
+  };
+  dealt.set(n, keys);
+  return keys;
+}
+
+/** Entries a memo cache keeps before it starts over (bounds memory on long runs). */
+const MEMO_ENTRIES_MAX = 100_000;
+
+function memo<T>(cache: Map<string, T>, key: string, compute: () => T): T {
+  const known = cache.get(key);
+  if (known !== undefined) return known;
+  const value = compute();
+  if (cache.size >= MEMO_ENTRIES_MAX) cache.clear();
+  cache.set(key, value);
+  return value;
+}
+
+/**
+ * The native blst backend with its pure functions memoized across the simulated guardians, as the
+ * simulator's MemoVerifier does for Ed25519: N guardians in one process would otherwise check the
+ * same notes N times. Every answer is still a real computation on exactly those bytes. The batch
+ * check draws random coefficients; its answer for a valid batch is always true and for an invalid
+ * one false except with probability 2^-64, so remembering it changes nothing.
+ */
+export function memoTbs(inner: TbsBackend = blstTbs): TbsBackend & { readonly calls: { misses: number } } {
+  const points = new Map<string, ReturnType<TbsBackend["checkG1Point"]>>();
+  const shares = new Map<string, ReturnType<TbsBackend["signBlindShare"]>>();
+  const shareChecks = new Map<string, boolean>();
+  const notes = new Map<string, boolean>();
+  const calls = { misses: 0 };
+  const miss =
+    <T>(f: () => T) =>
+    () => {
+      calls.misses++;
+      return f();
+    };
+  return {
+    ...inner,
+    name: `memo-${inner.name}`,
+    calls,
+    checkG1Point: (what, bytes) =>
+      memo(
+        points,
+        `${what}:${toHex(bytes)}`,
+        miss(() => inner.checkG1Point(what, bytes)),
+      ),
+    signBlindShare: (secret, message) =>
+      memo(
+        shares,
+        `${secret.toString(16)}:${toHex(message)}`,
+        miss(() => inner.signBlindShare(secret, message)),
+      ),
+    verifyBlindShare: (pk, message, share) =>
+      memo(
+        shareChecks,
+        `${toHex(pk)}:${toHex(message)}:${toHex(share)}`,
+        miss(() => inner.verifyBlindShare(pk, message, share)),
+      ),
+    verifyNote: (pk, nonce, signature) =>
+      memo(
+        notes,
+        `1:${toHex(pk)}:${toHex(nonce)}:${toHex(signature)}`,
+        miss(() => inner.verifyNote(pk, nonce, signature)),
+      ),
+    verifyKeyedNotesBatch: (batch, rng) =>
+      memo(
+        notes,
+        `n:${batch.map((b) => `${toHex(b.publicKey)}:${toHex(b.nonce)}:${toHex(b.signature)}`).join(",")}`,
+        miss(() => inner.verifyKeyedNotesBatch(batch, rng)),
+      ),
+  };
+}
+
+/** One process-wide backend: its caches serve every run (the functions are pure). */
+export const simTbs = memoTbs();
+
+/**
+ * Deliberate bugs, for the tests that prove the money checkers catch them. They live here, in the
+ * simulator's wrappers around the real modules, and only the test harness turns them on:
+ *   mint-forgets-spent   the mint accepts a note whose nonce it already marked spent;
+ *   mint-uncounted-note  the mint issues a transaction's second note without counting it.
+ */
+export type ModuleBug = "mint-forgets-spent" | "mint-uncounted-note";
+
+class BuggyMint extends MintServerModule {
+  constructor(
+    private readonly bug: ModuleBug,
+    ...args: ConstructorParameters<typeof MintServerModule>
+  ) {
+    super(...args);
+  }
+
+  override processInput(db: WriteTx, input: TxInput): ModuleResult<InputMeta> {
+    if (this.bug === "mint-forgets-spent") {
+      try {
+        db.delete(Uint8Array.of(0x02, ...decodeMintInput(input.payload).spendKey));
+      } catch {
+        // Undecodable: the real check refuses it below.
+      }
+    }
+    return super.processInput(db, input);
+  }
+
+  override processOutput(db: WriteTx, output: TxOutput, outPoint: OutPoint): ModuleResult<OutputMeta> {
+    const r = super.processOutput(db, output, outPoint);
+    if (this.bug === "mint-uncounted-note" && r.ok && outPoint.index === 1) {
+      const log2 = output.payload[0]!;
+      const key = Uint8Array.of(0x04, log2);
+      const v = db.get(key)!;
+      const issued = new DataView(v.buffer, v.byteOffset).getBigUint64(0);
+      const out = v.slice();
+      new DataView(out.buffer).setBigUint64(0, issued - 1n);
+      db.put(key, out);
+    }
+    return r;
+  }
+}
+
+/** The modules one guardian runs, built fresh at each (re)start, as the daemon does. */
+export function guardianModules(
+  n: number,
+  g: number,
+  bug?: ModuleBug,
+): { dummy: DummyServerModule; mint: MintServerModule } {
+  const keys = mintKeys(n);
+  // No background precomputation of shares: a share is computed when a client asks for it.
+  const args = [MINT_ID, keys.config, keys.secretShares[g]!, simTbs, () => {}] as const;
+  return {
+    dummy: new DummyServerModule(DUMMY_ID, {
+      faucetAmountMax: FAUCET_AMOUNT_MAX,
+      feePerInput: DUMMY_FEE_PER_INPUT,
+    }),
+    mint: bug === undefined ? new MintServerModule(...args) : new BuggyMint(bug, ...args),
+  };
+}
