@@ -140,6 +140,11 @@ export function runSimulation(options: SimOptions): SimResult {
   return new Simulation(options).run();
 }
 
+/** runSimulation for an application whose work is asynchronous (see Simulation.runAsync). */
+export function runSimulationAsync(options: SimOptions): Promise<SimResult> {
+  return new Simulation(options).runAsync();
+}
+
 /** Keys and base configs by federation size: deterministic, and costly enough to make once per process. */
 const federations = new Map<number, TestFederation>();
 
@@ -235,6 +240,8 @@ class Simulation {
   private readonly honestCounters: Record<string, number> = {};
   private readonly log: ((line: string) => void) | undefined;
   private readonly app: SimApplication | undefined;
+  /** An application event ran since the last time its promise continuations were let run. */
+  private appRan = false;
 
   constructor(private readonly options: SimOptions) {
     const { seed, nodes: n, byzantine: b } = options;
@@ -345,6 +352,32 @@ class Simulation {
   }
 
   run(): SimResult {
+    const end = this.begin();
+    while (this.advance(end)) {
+      // Nothing between events: a synchronous run.
+    }
+    return this.finish();
+  }
+
+  /**
+   * The same run for an application with asynchronous work (a module's pollers awaiting its
+   * simulated chain node): after each application event, the promise continuations it made
+   * runnable run before the next event. Continuations carry no time, so the order of events, and
+   * the run, stay a function of the seed.
+   */
+  async runAsync(): Promise<SimResult> {
+    const end = this.begin();
+    while (this.advance(end)) {
+      if (this.appRan) {
+        this.appRan = false;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    }
+    return this.finish();
+  }
+
+  /** Schedules the first events; returns the simulated time at which the run ends at the latest. */
+  private begin(): number {
     this.note(
       `seed ${this.seed}: n=${this.n} byzantine=[${this.byzIndices.join(",")}] k=${this.k} ` +
         `safety=${this.safetyMs}ms links=${JSON.stringify(this.plan.links)}`,
@@ -360,31 +393,32 @@ class Simulation {
       });
     }
     this.events.push(this.safetyMs, { kind: "liveness" });
-    const end = this.safetyMs + LIVENESS_BOUND_MS;
+    return this.safetyMs + LIVENESS_BOUND_MS;
+  }
 
-    for (;;) {
-      const tn = this.net.nextTime();
-      const te = this.events.peekTime();
-      const t = Math.min(tn, te);
-      // Group commit: frames delivered at one instant are flushed once, before time moves on.
-      if (t > this.now && this.unflushed.size > 0) this.flushAll();
-      if (t > end) break;
-      this.now = t;
-      if (tn <= te) {
-        const d = this.net.step();
-        if (d !== undefined) this.deliver(d);
-      } else {
-        this.handle(this.events.pop()!.value);
-      }
-      if (this.convergenceDirty) {
-        this.convergenceDirty = false;
-        if (this.converged()) {
-          this.convergedAt = this.now;
-          break;
-        }
+  /** One delivery or event; false when the run is over (past `end`, or converged). */
+  private advance(end: number): boolean {
+    const tn = this.net.nextTime();
+    const te = this.events.peekTime();
+    const t = Math.min(tn, te);
+    // Group commit: frames delivered at one instant are flushed once, before time moves on.
+    if (t > this.now && this.unflushed.size > 0) this.flushAll();
+    if (t > end) return false;
+    this.now = t;
+    if (tn <= te) {
+      const d = this.net.step();
+      if (d !== undefined) this.deliver(d);
+    } else {
+      this.handle(this.events.pop()!.value);
+    }
+    if (this.convergenceDirty) {
+      this.convergenceDirty = false;
+      if (this.converged()) {
+        this.convergedAt = this.now;
+        return false;
       }
     }
-    return this.finish();
+    return true;
   }
 
   // ---------------------------------------------------------------- events
@@ -436,6 +470,7 @@ class Simulation {
         this.startLiveness();
         return;
       case "app":
+        this.appRan = true;
         e.fn();
         if (this.phase === "liveness") this.convergenceDirty = true;
         return;

@@ -4,7 +4,7 @@
 // after every block at every honest guardian. Then the proof that the checkers catch deliberate
 // module bugs, and determinism.
 import { describe, expect, it } from "vitest";
-import { runSimulation } from "../simulator.js";
+import { runSimulation, runSimulationAsync } from "../simulator.js";
 import type { SimOptions, SimResult } from "../simulator.js";
 import { faultTolerance } from "../consensus.js";
 import { federationApplication } from "./app.js";
@@ -68,6 +68,15 @@ describe("the whole federation on the simulator", () => {
     const b = run(o);
     expect(b.traceHash).toBe(a.traceHash);
     expect(b.application).toEqual(a.application);
+  });
+
+  it("runs the same seed to the same result with the asynchronous loop (for modules that await)", async () => {
+    const o = federationPlan(3)[1]!;
+    const a = run(o);
+    const b = await runSimulationAsync({ ...o, application: federationApplication() });
+    expect(b.traceHash).toBe(a.traceHash);
+    expect(b.application).toEqual(a.application);
+    expect(b.violations).toEqual(a.violations);
   });
 });
 
