@@ -10,6 +10,7 @@ import {
 import { Rng } from "../rng.js";
 import { ManualScheduler } from "./chain.js";
 import { MoneroChain, simAddress } from "./monero-chain.js";
+import { depositViolations, payoutViolations } from "./monero-checks.js";
 import { simMoneroShares } from "./monero-wallet.js";
 
 const USER = simAddress("mainnet", "standard", "user-1");
@@ -141,6 +142,54 @@ describe("simulated multisig shares", () => {
     }
     expect(chain.height()).toBe(minedAt + 10);
     expect(await code(shares[0]!.create(small))).toBe("ok");
+  });
+
+  it("a coinbase-like output unlocks after 60 blocks", async () => {
+    const { chain, shares, round, code } = setup(5);
+    chain.pay([{ address: chain.federationAddress, amount: 5n * XMR }], { coinbase: true });
+    chain.mine();
+    const at = chain.height() - 1;
+    await round();
+    const small = [{ address: USER, amount: XMR }];
+    while (chain.height() < at + 60) {
+      expect(await code(shares[0]!.create(small))).toBe(WalletRpcErrorCode.NotEnoughUnlockedMoney);
+      chain.mine();
+    }
+    expect(await code(shares[0]!.create(small))).toBe("ok");
+  });
+
+  it("the money checks see a payout paid twice and deposits that are not real", async () => {
+    const { chain, shares, s, round } = setup(6);
+    const dep = chain.payFederation(5n * XMR);
+    for (let i = 0; i < 11; i++) chain.mine();
+    await round();
+    const x = await s(shares[0]!.create(pay));
+    const done = await s(shares[2]!.sign((await s(shares[1]!.sign(x.txset))).txset));
+    const txid = await s(shares[2]!.submit(done.txset));
+    chain.mine();
+    const payout = { address: USER, amount: 2n * XMR, moneroTxid: txid };
+    expect(payoutViolations(chain, [payout])).toEqual([]);
+    expect(depositViolations(chain, [{ txid: dep.txid, index: 0, amount: 5n * XMR }])).toEqual([]);
+    // Someone pays the same address and amount again (a second payment of one payout).
+    chain.pay([{ address: USER, amount: 2n * XMR }]);
+    expect(payoutViolations(chain, [payout], { pool: true })).toHaveLength(1);
+    expect(payoutViolations(chain, [payout])).toEqual([]);
+    chain.mine();
+    expect(payoutViolations(chain, [payout])).toHaveLength(1);
+    // The payout's change credited as a deposit; a deposit credited twice or for more than it paid.
+    expect(depositViolations(chain, [{ txid, index: 0, amount: 1n }])).toEqual([
+      `deposit ${txid.slice(0, 8)} index 0 credited but sent by the federation itself`,
+    ]);
+    const twice = { txid: dep.txid, index: 0, amount: 5n * XMR };
+    expect(depositViolations(chain, [twice, twice])).toHaveLength(1);
+    expect(depositViolations(chain, [{ ...twice, amount: 6n * XMR }])).toHaveLength(1);
+    // A deposit a deep reorg took away.
+    const late = chain.payFederation(XMR);
+    chain.mine();
+    chain.reorg(1, { drop: [late.txid] });
+    expect(depositViolations(chain, [{ txid: late.txid, index: 0, amount: XMR }])).toEqual([
+      `deposit ${late.txid.slice(0, 8)} index 0 credited but not in the canonical chain`,
+    ]);
   });
 
   it("node faults: a down daemon refuses connections, a slow one times out, a lagging one sees the pool", async () => {

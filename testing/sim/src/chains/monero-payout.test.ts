@@ -61,6 +61,13 @@ describe("the monero module on the simulated chain", () => {
     // The down guardian's share signed nothing; the others did their parts.
     expect(h.shares[3]!.calls.get("sign_multisig") ?? 0).toBe(0);
     expect(rounds).toBeLessThan(80);
+    // The reserves monitors read the shares: every guardian that is up holds at least what is owed,
+    // the balance the chain's god view gives (a participant imported every export: it sees the spend).
+    for (const g of [0, 1, 2]) {
+      const r = h.guardians[g]!.monero.reservesView(h.mdb(g));
+      expect(r.state).toBe("ok");
+      expect(r.wallet?.balance).toBe(h.chain.federationBalance().toString());
+    }
     // More rounds change nothing: still paid once.
     await run(h, 10);
     expect(h.chain.paymentsTo(USER, amount, { pool: true })).toHaveLength(1);

@@ -1,0 +1,8 @@
+// Simulated external chains for the whole-federation simulation: the generic parts (chain.ts), the
+// Monero chain, each guardian's node and multisig share, and the money checkers' questions.
+export * from "./chain.js";
+export * from "./monero-chain.js";
+export * from "./monero-checks.js";
+export * from "./monero-node.js";
+export * from "./monero-sets.js";
+export * from "./monero-wallet.js";
