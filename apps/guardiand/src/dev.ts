@@ -7,9 +7,14 @@
 // wallets into one t-of-n multisig wallet whose address is the federation's deposit address; a
 // block is mined every few seconds so that deposits confirm.
 //
+// Restarting without --fresh reopens everything: the regtest chain (monerod --keep-fakechain), the
+// wallets and the federation. A guardian that dies (kill -9) leaves the others running (they
+// tolerate f = ⌊(n−1)/3⌋ down); npm start prints the command that brings it back. Each guardian's
+// log is DIR/logs/guardian-N.log.
+//
 //   npm start [-- --guardians 4 --dir .tmp/local-federation --fresh --no-monero --block-seconds 5]
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { encodeInvite, parseFederationConfig } from "@conclave/core-common";
@@ -50,6 +55,9 @@ if (!Number.isInteger(n) || n < 1 || n > 16) {
 const root = resolve(values.dir);
 if (values.fresh) rmSync(root, { recursive: true, force: true });
 const dirs = Array.from({ length: n }, (_, i) => join(root, `guardian-${i}`));
+const logDir = join(root, "logs");
+const logOf = (i: number): string => join(logDir, `guardian-${i}.log`);
+const f = Math.floor((n - 1) / 3);
 
 /**
  * `demo:pay` holds this file while the demo wallet builds its transfer: wallet-rpc 0.18's transfer
@@ -90,7 +98,14 @@ async function stopAll(code: number): Promise<never> {
 async function startMonero(fresh: boolean): Promise<Regtest> {
   ensureMoneroInstalled();
   console.log("Monero regtest: monerod and a monero-wallet-rpc per guardian…");
-  const regtest = await startRegtest({ walletRpcs: n + 1, dir: join(root, "monero"), keepDir: true });
+  // keepChain: monerod --regtest deletes its chain at start unless told to keep it, while the
+  // guardians (and their wallets) remember the height they agreed on.
+  const regtest = await startRegtest({
+    walletRpcs: n + 1,
+    dir: join(root, "monero"),
+    keepDir: true,
+    keepChain: true,
+  });
   const names = [...dirs.map((_, i) => `guardian-${i}`), "demo"];
   await Promise.all(
     regtest.walletRpcs.map((w, i) =>
@@ -171,7 +186,9 @@ try {
       });
     }, blockSeconds * 1000);
   }
-  for (let i = 0; i < n; i++) guardians.push(await startGuardianFromDir(dirs[i]!, i));
+  mkdirSync(logDir, { recursive: true });
+  for (let i = 0; i < n; i++)
+    guardians.push(await startGuardianFromDir(dirs[i]!, i, { quiet: false, logFile: logOf(i) }));
   await waitConnected(guardians);
 } catch (e) {
   process.stderr.write(
@@ -187,12 +204,14 @@ console.log(
 );
 console.log(`\nInvite code (give it to users):\n  ${invite}\n`);
 config.guardians.forEach((g, i) => {
-  const dir = dirs[Number(g.name.replace("guardian-", ""))]!;
+  const ordinal = Number(g.name.replace("guardian-", ""));
+  const dir = dirs[ordinal]!;
   const password = readFileSync(join(dir, "admin-password.dev.txt"), "utf8");
   console.log(
-    `  ${g.name}: API ${g.api?.url}  admin password ${password}  (index ${i}, key ${g.publicKey.slice(0, 12)}…)`,
+    `  ${g.name}: API ${g.api?.url}  admin password ${password}  (index ${i}, key ${g.publicKey.slice(0, 12)}…, pid ${guardians[ordinal]?.child.pid})`,
   );
 });
+console.log(`\nLogs: ${join(logDir, "guardian-N.log")} (one JSON line per event; tail -f one)`);
 const api = config.guardians[0]!.api?.url ?? "";
 console.log(`\nTry:\n  curl ${api}/v1/status\n  curl ${api}/openapi.json`);
 if (net) {
@@ -206,24 +225,39 @@ if (net) {
 }
 console.log("Ctrl-C stops every guardian" + (net ? ", monerod and the wallets.\n" : ".\n"));
 
+const down = new Set<number>();
 report = setInterval(() => {
-  void Promise.all(guardians.map((g) => g.request<StatusReply>({ cmd: "status" }))).then(
-    (s) => {
-      const line = s.map(
-        (x, i) => `g${i} h=${x.status.height} s=${x.status.sessionsSigned} peers=${x.connected}`,
-      );
-      console.log(`[${new Date().toISOString()}] ${line.join("  ")}`);
-    },
+  void Promise.all(
+    guardians.map((g) =>
+      down.has(g.index)
+        ? Promise.resolve(`g${g.index} down`)
+        : g
+            .request<StatusReply>({ cmd: "status" })
+            .then(
+              (x) => `g${g.index} h=${x.status.height} s=${x.status.sessionsSigned} peers=${x.connected}`,
+            ),
+    ),
+  ).then(
+    (line) => console.log(`[${new Date().toISOString()}] ${line.join("  ")}`),
     (e: unknown) => {
       if (!stopping) console.log(`status failed: ${String(e)}`);
     },
   );
 }, 30_000);
-for (const g of guardians) {
-  void g.exited.then((code) => {
-    if (stopping) return;
-    console.log(`guardian ${g.index} exited (${code}); stopping the federation`);
-    clearInterval(report);
-    void stopAll(1);
-  });
+/** A guardian that died leaves the others running: say so, and how to bring it back. */
+function onGuardianExit(g: GuardianProcess, code: number | null): void {
+  if (stopping) return;
+  down.add(g.index);
+  const how = g.child.signalCode ? `was killed (${g.child.signalCode})` : `exited with code ${code}`;
+  const left = n - down.size;
+  const verdict =
+    down.size <= f
+      ? `The other ${left} keep serving: ${n} guardians tolerate ${f} down.`
+      : `Only ${left} of ${n} are left: the federation cannot agree on anything until ${down.size - f} come back.`;
+  console.log(
+    `\nguardian-${g.index} ${how}; its log: ${logOf(g.index)}\n${verdict}${net ? " monerod and the wallets keep running." : ""}\n` +
+      `Bring it back (from the repository root, in another terminal; Ctrl-C there stops it):\n` +
+      `  npx conclaved run --data ${dirs[g.index]} >> ${logOf(g.index)} 2>&1\n`,
+  );
 }
+for (const g of guardians) void g.exited.then((code) => onGuardianExit(g, code));

@@ -2,6 +2,7 @@
 // control channel. Used by the benchmark, the process-level tests and the local federation.
 import { fork } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
+import { createWriteStream } from "node:fs";
 import type { LocalFederationFiles } from "./local-federation.js";
 
 import { buildGuardianBundle } from "./build.js";
@@ -16,6 +17,8 @@ export interface GuardianProcess {
 
 export interface StartOptions {
   quiet?: boolean;
+  /** Append the guardian's stdout and stderr to this file (created if missing). */
+  logFile?: string;
   onLine?: (line: string) => void;
   durability?: "fsync" | "os-buffered";
 }
@@ -80,8 +83,18 @@ async function startGuardianProcess(
   });
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   let buffered = "";
+  const log = options.logFile === undefined ? undefined : createWriteStream(options.logFile, { flags: "a" });
+  if (log) {
+    child.stderr?.on("data", (c: Buffer) => log.write(c));
+    // 'close' comes after the last output; a log that cannot be written must not stop the caller.
+    child.once("close", () => log.end());
+    log.once("error", (e) =>
+      process.stderr.write(`guardian ${index}: log ${options.logFile}: ${e.message}\n`),
+    );
+  }
   const ready = new Promise<void>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
+      log?.write(chunk);
       buffered += chunk.toString("utf8");
       let nl: number;
       while ((nl = buffered.indexOf("\n")) >= 0) {

@@ -5,97 +5,53 @@
 // with no tx key, claim a payment to the federation's address by txid + tx key, withdraw back to
 // the demo wallet (check_tx_key proves it), list the withdrawal, read the guardians' reserves. Ctrl-C
 // (SIGINT) must stop every process npm start started: none may be left holding the directory.
-import { spawn } from "node:child_process";
-import type { ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WalletRpc, parseXmr } from "@conclave/monero";
 import { runConclave, runTsScript } from "../../cli/src/cli-test-harness.js";
 import type { CliRun } from "../../cli/src/cli-test-harness.js";
-
-const SRC = dirname(fileURLToPath(import.meta.url));
-const REPO_ROOT = join(SRC, "..", "..", "..");
+import {
+  SRC,
+  demoState as demoStateOf,
+  json,
+  killProcessesUsing,
+  processesUsing,
+  startDev,
+} from "./npm-start-harness.js";
+import type { DevFederation } from "./npm-start-harness.js";
 
 const root = mkdtempSync(join(tmpdir(), "conclave-npm-start-"));
 const fedDir = join(root, "fed");
 const alice = join(root, "alice");
-let start: ChildProcess | undefined;
+let dev: DevFederation | undefined;
 let out = "";
 let invite = "";
 let apiUrl = "";
 
-/** Processes whose command line names this test's directory (npm start's children, if any are left). */
-function processesUsing(dir: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      const cmd = readFileSync(`/proc/${entry}/cmdline`, "utf8");
-      if (cmd.includes(dir)) pids.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return pids;
-}
-
 async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n--- npm start said:\n${out}`);
-    await new Promise((r) => setTimeout(r, 1000));
-  }
+  return dev!.waitFor(what, timeoutMs, probe);
 }
 
 function tsx(script: string, args: readonly string[], timeoutMs = 120_000): Promise<CliRun> {
   return runTsScript(join(SRC, script), args, { timeoutMs });
 }
 
-function json<T>(r: CliRun): T {
-  if (r.code !== 0) throw new Error(`exit ${r.code}: ${r.stderr}`);
-  return JSON.parse(r.stdout) as T;
-}
-
-const demoState = () =>
-  JSON.parse(readFileSync(join(fedDir, "monero.json"), "utf8")) as {
-    demoWalletRpcUrl: string;
-    federationAddress: string;
-  };
+const demoState = () => demoStateOf(fedDir);
 
 beforeAll(async () => {
-  start = spawn(
-    process.execPath,
-    ["--import", "tsx", join(SRC, "dev.ts"), "--dir", fedDir, "--fresh", "--block-seconds", "2"],
-    { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  start.stdout?.on("data", (c: Buffer) => (out += c.toString("utf8")));
-  start.stderr?.on("data", (c: Buffer) => (out += c.toString("utf8")));
-  await waitFor("npm start to print its instructions", 300_000, () => {
-    if (start?.exitCode !== null) throw new Error(`npm start exited ${start?.exitCode}:\n${out}`);
-    return Promise.resolve(out.includes("Ctrl-C stops every guardian") ? true : undefined);
-  });
+  dev = startDev(["--dir", fedDir, "--fresh", "--block-seconds", "2"]);
+  await dev.ready(300_000);
+  out = dev.output();
   invite = /conclave1:\S+/.exec(out)?.[0] ?? "";
   apiUrl = /API (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1] ?? "";
 }, 330_000);
 
 afterAll(async () => {
-  if (start && start.exitCode === null) {
-    start.kill("SIGINT");
-    await new Promise((r) => setTimeout(r, 30_000));
-  }
+  if (dev && dev.child.exitCode === null) await dev.stop(30_000);
   // Whatever is still there is a failure reported by the last test; don't leave it running.
-  for (const pid of processesUsing(root)) {
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
+  killProcessesUsing(root);
   rmSync(root, { recursive: true, force: true });
 }, 60_000);
 
@@ -175,10 +131,7 @@ describe("the README walkthrough against `npm start` (separate processes, real m
   }, 90_000);
 
   it("Ctrl-C (SIGINT) stops npm start and every process it started", async () => {
-    start!.kill("SIGINT");
-    const code = await waitFor("npm start to exit", 60_000, () =>
-      Promise.resolve(start!.exitCode === null && start!.signalCode === null ? undefined : start!.exitCode),
-    );
+    const code = await dev!.stop(60_000);
     expect(code).toBe(0);
     expect(processesUsing(root)).toEqual([]);
   }, 90_000);

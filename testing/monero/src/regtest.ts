@@ -70,6 +70,8 @@ export async function startMonerod(options: {
   dataDir: string;
   binary?: string;
   readyTimeoutMs?: number;
+  /** Keep the chain already in dataDir (monerod --regtest deletes it at start without --keep-fakechain). */
+  keepChain?: boolean;
 }): Promise<MonerodHandle> {
   mkdirSync(options.dataDir, { recursive: true });
   let lastError: unknown;
@@ -99,6 +101,7 @@ export async function startMonerod(options: {
       "0",
       "--log-file",
       join(options.dataDir, "monerod-internal.log"),
+      ...(options.keepChain === true ? ["--keep-fakechain"] : []),
     ];
     const proc = startProcess(
       "monerod",
@@ -256,6 +259,8 @@ export async function startRegtest(options: {
   walletRpcs: number;
   dir?: string;
   keepDir?: boolean;
+  /** Reopen the chain a previous run left in dir (see startMonerod). */
+  keepChain?: boolean;
 }): Promise<Regtest> {
   const dir = options.dir ?? makeTempDir();
   const started: { stop(): Promise<void> }[] = [];
@@ -268,7 +273,10 @@ export async function startRegtest(options: {
       if (options.keepDir !== true) removeDir(dir);
     })());
   try {
-    const daemon = await startMonerod({ dataDir: join(dir, "monerod") });
+    const daemon = await startMonerod({
+      dataDir: join(dir, "monerod"),
+      ...(options.keepChain === true ? { keepChain: true } : {}),
+    });
     started.push(daemon);
     const walletRpcs = await Promise.all(
       Array.from({ length: options.walletRpcs }, async (_, i) => {
