@@ -118,7 +118,8 @@ async function startMonero(fresh: boolean): Promise<Regtest> {
     const demo = (await regtest.walletRpcs[n]!.rpc.getAddress()).address;
     // 60 more than the minimum: the demo wallet's first payment needs 15 unlocked decoys (see
     // startMoneroFederation's EXTRA_DECOY_BLOCKS; with 80 it sometimes got no answer for minutes).
-    await mineBlocks(regtest.daemon.rpc, BLOCKS_BEFORE_FIRST_TRANSFER + 60, demo);
+    // 10 blocks per call: on a loaded machine a call of 40 got no answer within its 60 s.
+    await mineBlocks(regtest.daemon.rpc, BLOCKS_BEFORE_FIRST_TRANSFER + 60, demo, 10);
   }
   return regtest;
 }
