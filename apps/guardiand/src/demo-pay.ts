@@ -8,8 +8,7 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { WalletRpc, formatXmr, parseAddress, parseXmr } from "@conclave/monero";
-import { payStallSafe } from "./monero-federation.js";
+import { WalletRpc, formatXmr, parseAddress, parseXmr, payStallSafe } from "@conclave/monero";
 
 export const DemoMoneroSchema = z.strictObject({
   daemonUrl: z.string().url(),

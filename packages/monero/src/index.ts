@@ -10,6 +10,7 @@ export { hex32, parseJsonExact, quoteUnsafeIntegers, stringifyJson, u64, uint } 
 export type { JsonIn } from "./json.js";
 export * from "./multisig.js";
 export * from "./multisig-ceremony.js";
+export { payStallSafe } from "./pay-stall-safe.js";
 export { RESPONSE_BYTES_MAX, RpcTransport } from "./rpc.js";
 export * from "./tx-proof.js";
 export type { CallOptions, RpcClientOptions } from "./rpc.js";
