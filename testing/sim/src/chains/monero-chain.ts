@@ -138,6 +138,8 @@ export class MoneroChain implements SimulatedChain {
   private pool: string[] = [];
   /** txid -> block index, for the canonical chain. */
   private readonly minedAt = new Map<string, number>();
+  /** The canonical chain's transactions in order (so a node's scan skips empty blocks). */
+  private readonly chainTxs: { readonly txid: string; readonly height: number }[] = [];
   /** key image -> txid spending it in the canonical chain. */
   private readonly spentInChain = new Map<string, string>();
   /** output id -> output, for outputs of canonical blocks and pool transactions. */
@@ -212,6 +214,10 @@ export class MoneroChain implements SimulatedChain {
    */
   reorg(depth: number, options: { drop?: readonly string[] } = {}): void {
     if (depth < 1 || depth >= this.blocks.length) throw new RangeError(`reorg depth ${depth}`);
+    // Only an outside user's payment can be double-spent by a fork (the shares never sign twice).
+    for (const txid of options.drop ?? [])
+      if (this.txs.get(txid)?.fromFederation)
+        throw new RangeError(`reorg: ${txid.slice(0, 8)} is the federation's`);
     const undone: string[] = [];
     for (let i = 0; i < depth; i++) {
       const b = this.blocks.pop()!;
@@ -396,11 +402,14 @@ export class MoneroChain implements SimulatedChain {
 
   private applyMined(tx: SimTransaction, height: number): void {
     this.minedAt.set(tx.txid, height);
+    this.chainTxs.push({ txid: tx.txid, height });
     for (const ki of tx.keyImages) this.spentInChain.set(ki, tx.txid);
   }
 
   private unapplyMined(tx: SimTransaction): void {
     this.minedAt.delete(tx.txid);
+    // Undone newest first (reorg), so it is the last entry.
+    if (this.chainTxs.at(-1)?.txid === tx.txid) this.chainTxs.pop();
     for (const ki of tx.keyImages) if (this.spentInChain.get(ki) === tx.txid) this.spentInChain.delete(ki);
   }
 
@@ -441,11 +450,8 @@ export class MoneroChain implements SimulatedChain {
 
   /** Transactions a node with `viewCount` blocks sees, blocks first (by height), then the pool. */
   *visible(viewCount: number): Iterable<{ tx: SimTransaction; height: number | undefined }> {
-    const n = Math.min(viewCount, this.blocks.length);
-    for (let h = 0; h < n; h++)
-      for (const txid of this.blocks[h]!.txids) yield { tx: this.txs.get(txid)!, height: h };
-    for (let h = n; h < this.blocks.length; h++)
-      for (const txid of this.blocks[h]!.txids) yield { tx: this.txs.get(txid)!, height: undefined };
+    for (const { txid, height } of this.chainTxs)
+      yield { tx: this.txs.get(txid)!, height: height < viewCount ? height : undefined };
     for (const txid of this.pool) yield { tx: this.txs.get(txid)!, height: undefined };
   }
 

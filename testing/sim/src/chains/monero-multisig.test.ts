@@ -74,6 +74,9 @@ describe("simulated multisig shares", () => {
     expect(chain.paymentsTo(USER, 2n * XMR, { pool: true })).toEqual([
       { txid: txidA, height: chain.height() - 1 },
     ]);
+    // A fork cannot double-spend the federation's own transaction (its shares never sign twice).
+    expect(() => chain.reorg(1, { drop: [txidA] })).toThrow(/federation/);
+    expect(chain.minedHeight(txidA)).toBe(chain.height() - 1);
     // The creator alone has no tx key for it (-24); a wallet that submitted has.
     expect(await code(shares[1]!.txKey(txidA))).toBe(WalletRpcErrorCode.NoTxKey);
     expect(await s(shares[2]!.txKey(txidA))).toBe(chain.transaction(txidA)!.txKey);
