@@ -16,6 +16,10 @@ const WORKSPACE: Record<string, string> = {
   "@conclave/module-mint/browser": join(root, "modules/mint/src/browser.ts"),
   "@conclave/module-dummy/browser": join(root, "modules/dummy/src/browser.ts"),
   "@conclave/module-monero/browser": join(root, "modules/monero/src/browser.ts"),
+  // The client halves the wallet is built with (browser-safe, like the core).
+  "@conclave/module-mint/client": join(root, "modules/mint/src/client/index.ts"),
+  "@conclave/module-dummy/client": join(root, "modules/dummy/src/client/index.ts"),
+  "@conclave/module-monero/client": join(root, "modules/monero/src/client/index.ts"),
   // Claim proofs (OutProofV2) are made in the wallet from the tx key: @noble only.
   "@conclave/monero/tx-proof": join(root, "packages/monero/src/tx-proof.ts"),
 };

@@ -2,7 +2,7 @@
 // NodeWalletEntry shape of types.ts over any client database.
 import type { ClientDb } from "./db.js";
 import { checkMnemonic, newMnemonic } from "./keys.js";
-import { relaySealedClaim } from "./relay.js";
+import { relaySealedClaim } from "@conclave/module-monero/client";
 import type { NodeWalletEntry, RestoreResult } from "./types.js";
 import { Wallet } from "./wallet.js";
 import type { WalletOptions } from "./wallet.js";

@@ -13,8 +13,13 @@ import type { WalletOptions } from "./wallet.js";
 export * from "./types.js";
 export { WalletError } from "./errors.js";
 export { newMnemonic, checkMnemonic, federationRoot, WalletKeys } from "./keys.js";
-export { NOTES_PREFIX, NOTES_PER_STRING_MAX, decodeNoteString, encodeNoteString } from "./note-string.js";
-export type { BearerNote, NoteString } from "./note-string.js";
+export {
+  NOTES_PREFIX,
+  NOTES_PER_STRING_MAX,
+  decodeNoteString,
+  encodeNoteString,
+} from "@conclave/module-mint/client";
+export type { BearerNote, NoteString } from "@conclave/module-mint/client";
 export { MemoryClientDb, scanPrefix } from "./db.js";
 export type { ClientDb, DbOp } from "./db.js";
 export { IndexedDbClientDb } from "./indexeddb-db.js";
@@ -23,7 +28,7 @@ export type { WalletCrypto } from "./crypto.js";
 export { Wallet, RESTORE_GAP_DEFAULT } from "./wallet.js";
 export type { WalletHooks, WalletOptions } from "./wallet.js";
 export { walletEntry } from "./entry.js";
-export { relaySealedClaim, SEALED_CLAIMS_PATH } from "./relay.js";
+export { relaySealedClaim, SEALED_CLAIMS_PATH } from "@conclave/module-monero/client";
 export type { WalletEntry } from "./entry.js";
 
 /** Wallets in the browser: IndexedDB databases by name, noble cryptography. */

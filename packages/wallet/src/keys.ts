@@ -24,23 +24,17 @@
 // Note indexes i come from one counter per wallet, persisted before a note with that index is
 // blinded for a transaction, so a blinded message is never reused after a crash. Claim indexes j
 // come from a second counter, persisted with the claim before it is sent to any guardian.
-import { expand, hkdf } from "@noble/hashes/hkdf.js";
+import { hkdf } from "@noble/hashes/hkdf.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { generateMnemonic, mnemonicToSeed, validateMnemonic } from "@scure/bip39";
 import { wordlist } from "@scure/bip39/wordlists/english.js";
-import { Writer, utf8 } from "@conclave/core-common";
-import type { Rng } from "@conclave/core-common/threshold";
+import { utf8 } from "@conclave/core-common";
+import { MintKeys, ROOT_BYTES } from "@conclave/module-mint/client";
+import { claimSeed } from "@conclave/module-monero/client";
 import { WalletError } from "./errors.js";
 
 export const WALLET_INFO = "conclave/wallet/v1";
-const LABEL_SPEND = utf8.encode("conclave/wallet/v1/note/spend");
-const LABEL_BLIND = utf8.encode("conclave/wallet/v1/note/blind");
-const LABEL_BACKUP_KEY = utf8.encode("conclave/wallet/v1/backup/encryption");
-const LABEL_BACKUP_ID = utf8.encode("conclave/wallet/v1/backup/id");
-const LABEL_CLAIM = utf8.encode("conclave/wallet/v1/deposit/claim");
-export const ROOT_BYTES = 32;
-/** Largest note index (the backup stores indexes as u32). */
-export const NOTE_INDEX_MAX = 0xffff_ffff;
+export { ROOT_BYTES, NOTE_INDEX_MAX } from "@conclave/module-mint/client";
 
 /** A fresh mnemonic: 12 words (128 bits) by default, or 24 (256 bits). */
 export function newMnemonic(words: 12 | 24 = 12): string {
@@ -85,39 +79,13 @@ export async function federationRoot(mnemonic: string, federationId: Uint8Array)
   return hkdf(sha256, seed, federationId, utf8.encode(WALLET_INFO), ROOT_BYTES);
 }
 
-function labelled(label: Uint8Array, index: number): Uint8Array {
-  if (!Number.isSafeInteger(index) || index < 0 || index > NOTE_INDEX_MAX)
-    throw new RangeError(`note index out of range: ${index}`);
-  return new Writer().raw(label).u64(index).finish();
-}
-
-/** A wallet's secrets, derived from its federation root. */
-export class WalletKeys {
-  readonly backupKey: Uint8Array;
-  readonly backupIdSeed: Uint8Array;
-
-  constructor(private readonly root: Uint8Array) {
-    if (root.length !== ROOT_BYTES) throw new TypeError(`a wallet root is ${ROOT_BYTES} bytes`);
-    this.backupKey = expand(sha256, root, LABEL_BACKUP_KEY, 32);
-    this.backupIdSeed = expand(sha256, root, LABEL_BACKUP_ID, 32);
-  }
-
-  spendSeed(index: number): Uint8Array {
-    return expand(sha256, this.root, labelled(LABEL_SPEND, index), 32);
-  }
-
+/**
+ * A wallet's secrets, derived from its federation root: the mint half's (MintKeys) and the Monero
+ * half's claim seeds, each computed by its own half; here for the tests and tools that want them all.
+ */
+export class WalletKeys extends MintKeys {
   /** Ed25519 seed of deposit claim `index` (its public key is the claim key). */
   claimSeed(index: number): Uint8Array {
-    return expand(sha256, this.root, labelled(LABEL_CLAIM, index), 32);
-  }
-
-  /** The deterministic "random" source whose draws make note `index`'s blinding key. */
-  blindingRng(index: number): Rng {
-    const base = labelled(LABEL_BLIND, index);
-    let draw = 0;
-    return (n) => {
-      const info = new Writer().raw(base).u32(draw++).finish();
-      return expand(sha256, this.root, info, n);
-    };
+    return claimSeed(this.root, index);
   }
 }

@@ -8,13 +8,56 @@
 // guardian answers is trusted alone: shares are verified against the guardian's public key share,
 // states need t guardians agreeing.
 
-/** One denomination's notes in the wallet. */
-export interface DenominationHolding {
-  readonly denominationLog2: number;
-  /** 2^denominationLog2, decimal string. */
-  readonly amount: string;
-  readonly count: number;
-}
+import type {
+  DenominationHolding,
+  ReissueResult,
+  SpendResult,
+  ValidateResult,
+  BackupResult,
+  RestoreResult,
+} from "@conclave/module-mint/client";
+import type {
+  ClaimDepositOptions,
+  ClaimDepositResult,
+  DepositAddressOptions,
+  DepositAddressResult,
+  DepositProof,
+  ReceiveDepositsOptions,
+  ReceiveDepositsResult,
+  RelayResult,
+  SealClaimRequest,
+  SealClaimResult,
+  WithdrawalInfo,
+  WithdrawOptions,
+  WithdrawResult,
+} from "@conclave/module-monero/client";
+
+export type {
+  DenominationHolding,
+  ReissueResult,
+  SpendResult,
+  ValidateResult,
+  BackupResult,
+  RestoreResult,
+} from "@conclave/module-mint/client";
+export type {
+  ClaimDepositOptions,
+  ClaimDepositResult,
+  DepositAddressOptions,
+  DepositAddressResult,
+  DepositProgress,
+  DepositProof,
+  ReceiveDepositsOptions,
+  ReceiveDepositsResult,
+  RelayResult,
+  SealClaimRequest,
+  SealClaimResult,
+  SubaddressDepositProgress,
+  WithdrawalInfo,
+  WithdrawOptions,
+  WithdrawProgress,
+  WithdrawResult,
+} from "@conclave/module-monero/client";
 
 export interface WalletInfo {
   readonly federationId: string;
@@ -41,196 +84,6 @@ export interface WalletInfo {
   readonly pendingDeposits?: readonly { readonly txid: string; readonly createdAtMs: number }[];
   /** Withdrawals, newest first: every one not yet confirmed and the latest confirmed ones. */
   readonly withdrawals?: readonly WithdrawalInfo[];
-}
-
-/** A withdrawal as the wallet last saw it; `withdrawals({ refresh: true })` asks the guardians again. */
-export interface WithdrawalInfo {
-  /** The federation transaction that spent the notes into the payout. */
-  readonly txid: string;
-  readonly address: string;
-  readonly amount: bigint;
-  /** submitting: the federation has not accepted the transaction yet (`resume()` resubmits it). */
-  readonly state: "submitting" | "queued" | "signing" | "submitted" | "confirmed";
-  readonly moneroTxid?: string;
-  /** Once confirmed: `check_tx_key(moneroTxid, txKey, address)` proves the payment. */
-  readonly txKey?: string;
-  readonly createdAtMs: number;
-  readonly updatedAtMs: number;
-}
-
-/** What `spend` gives: a string another user passes to `reissue`. */
-export interface SpendResult {
-  readonly id: string;
-  readonly amount: bigint;
-  readonly notes: string;
-}
-
-export interface ReissueResult {
-  /** The (last) transaction; "" when there was nothing to do (split or combine already satisfied). */
-  readonly txid: string;
-  /** Every transaction, in order, when the operation took more than one (notesPerTxMax). */
-  readonly txids?: readonly string[];
-  /** Value received into fresh notes (inputs minus fees). */
-  readonly amount: bigint;
-  readonly fee: bigint;
-  readonly notesIssued: number;
-}
-
-/** Offline validation of a note string: federation, encoding and the federation's signatures. */
-export interface ValidateResult {
-  readonly federationId: string;
-  readonly amount: bigint;
-  readonly notes: readonly {
-    readonly denominationLog2: number;
-    readonly nonce: string;
-    readonly valid: boolean;
-  }[];
-  /** Present only when asked to check online: t guardians' answer per note. */
-  readonly spent?: readonly boolean[];
-}
-
-export interface BackupResult {
-  readonly version: number;
-  readonly notes: number;
-  readonly bytes: number;
-  /** Guardians that stored it (at least t, or the call throws). */
-  readonly storedBy: readonly number[];
-}
-
-export interface RestoreResult {
-  /** Unspent notes recovered, and their value. */
-  readonly notes: number;
-  readonly amount: bigint;
-  /** Of them, from the encrypted backup / found by re-deriving nonces past it. */
-  readonly fromBackup: number;
-  readonly fromScan: number;
-  /** Notes in the backup that the guardians report spent (dropped). */
-  readonly spentDropped: number;
-  readonly backupVersion?: number;
-  readonly elapsedMs: number;
-  /**
-   * Where the time went: joining (config, keys), downloading and opening the backup, asking which
-   * backed-up notes are spent, scanning past the backup (with its spent check; it runs at the same
-   * time as the backup's spent check), writing the database.
-   */
-  readonly phasesMs?: {
-    readonly join: number;
-    readonly backup: number;
-    readonly spent: number;
-    readonly scan: number;
-    readonly write: number;
-  };
-}
-
-/** A proof of payment to the federation's Monero address: what the sender's wallet shows. */
-export interface DepositProof {
-  /** The Monero transaction id (64 hex characters). */
-  readonly txid: string;
-  /** Its tx key (`get_tx_key` / the wallet's "tx key"): 64 hex characters, or several such keys joined. */
-  readonly txKey: string;
-}
-
-/** A deposit claim to seal to one guardian instead of posting it in clear (sealClaim). */
-export interface SealClaimRequest extends DepositProof {
-  /** The guardian (index) to seal it to; default: one picked at random. */
-  readonly guardian?: number;
-}
-
-/** A claim sealed to one guardian: hand `sealed` to any relay (`conclave relay`), then waitDeposit. */
-export interface SealClaimResult {
-  readonly txid: string;
-  readonly guardian: number;
-  readonly guardianName: string;
-  /** `csealed1…`: only that guardian can open it. */
-  readonly sealed: string;
-}
-
-/** What a guardian answered to a relayed sealed claim. */
-export interface RelayResult {
-  readonly txid: string;
-  readonly guardian: number;
-  /** queued: the guardian will propose it; already: consensus already bound this claim. */
-  readonly state: "queued" | "already";
-}
-
-/** Where a deposit claim stands, as t guardians agree (reported when it changes). */
-export interface DepositProgress {
-  readonly txid: string;
-  /**
-   * claimed: guardians took the claim; waiting: the claim is not ordered yet, or another claim of
-   * this txid is open; verifying: guardians check it against their own nodes (attestations);
-   * confirming: credited, waiting for confirmations at the agreed height; issuing: notes are being
-   * issued; done.
-   */
-  readonly stage: "claimed" | "waiting" | "verifying" | "confirming" | "issuing" | "done";
-  readonly message: string;
-  readonly attestations?: number;
-  readonly attestationsRequired?: number;
-  readonly confirmations?: number;
-  readonly confirmationsRequired?: number;
-  readonly amount?: bigint;
-}
-
-export interface ClaimDepositOptions {
-  readonly onProgress?: (progress: DepositProgress) => void;
-  /** Between two looks at the guardians' state (default 1 s). */
-  readonly pollMs?: number;
-  /** Give up waiting after this long (default 6 h); the claim stays pending and a new call continues it. */
-  readonly timeoutMs?: number;
-}
-
-/** A deposit turned into notes. */
-export interface ClaimDepositResult extends ReissueResult {
-  /** The Monero transaction that paid the federation. */
-  readonly depositTxid: string;
-  /** Notes could not carry the part of the deposit below the smallest note (kept by the federation). */
-  readonly dust: bigint;
-}
-
-/** Where a withdrawal's Monero payout stands, as t guardians agree (reported when it changes). */
-export interface WithdrawProgress {
-  /** The federation transaction that spent the notes into the payout. */
-  readonly txid: string;
-  /**
-   * queued: waiting for its batch; signing: the guardians' wallets sign the Monero transaction in
-   * turn; submitted: on its way into a block (moneroTxid known); confirmed: deep enough (tx key known).
-   */
-  readonly stage: "queued" | "signing" | "submitted" | "confirmed";
-  readonly message: string;
-  readonly moneroTxid?: string;
-  readonly confirmations?: number;
-}
-
-export interface WithdrawOptions {
-  readonly onProgress?: (progress: WithdrawProgress) => void;
-  /** Between two looks at the guardians' state (default 1 s). */
-  readonly pollMs?: number;
-  /**
-   * Give up waiting after this long (default 6 h). The notes are spent by then: the payout goes on
-   * at the federation, and GET /v1/modules/monero/payouts/:txid/:index shows it.
-   */
-  readonly timeoutMs?: number;
-}
-
-/** A confirmed withdrawal: `check_tx_key(moneroTxid, txKey, address)` proves the payment. */
-export interface WithdrawResult {
-  /** The federation transaction (notes in, change notes and the payout out). */
-  readonly txid: string;
-  readonly moneroTxid: string;
-  /**
-   * Absent only when the transaction that paid was broadcast by a guardian outside the protocol (a
-   * Byzantine last signer's kept completion of the same set): no honest guardian's wallet stored
-   * its key. The payment itself is on chain (`moneroTxid`); docs/monero.md, "Exactly once".
-   */
-  readonly txKey?: string;
-  /** Paid to the address. */
-  readonly amount: bigint;
-  /** Charged on top: the mint's fee per spent note and the payout's Monero fee (`moneroFee`). */
-  readonly fee: bigint;
-  /** The payout's Monero fee: the federation's quote (GET payouts/terms) at the agreed fee rate. */
-  readonly moneroFee: bigint;
-  /** The agreed fee rate the quote used, piconero per byte (from the guardians' own monerods). */
-  readonly feeRate: number;
 }
 
 /** The wallet operations (one joined federation per wallet database). */
@@ -346,53 +199,4 @@ export interface NodeWalletEntry {
     invite: string,
     mnemonic: string,
   ): Promise<{ wallet: WalletApi; result: RestoreResult }>;
-}
-
-export interface DepositAddressOptions {
-  /** Between two looks at the guardians' state (default 500 ms). */
-  readonly pollMs?: number;
-  /** Give up waiting for t guardians to agree on the address after this long (default 2 min). */
-  readonly timeoutMs?: number;
-}
-
-export interface DepositAddressResult {
-  /** The subaddress to pay (account 0 of the federation's multisig wallet). */
-  readonly address: string;
-  /** Its minor index in the federation's wallet. */
-  readonly index: number;
-  /** The claim key bound to it (hex): only this wallet can spend what it receives. */
-  readonly claimKey: string;
-}
-
-/** Where payments to a deposit subaddress stand (reported when it changes). */
-export interface SubaddressDepositProgress {
-  /**
-   * waiting: nothing paid yet; seen: in the pool of a guardian's node; confirming: k of K confirmations
-   * (a guardian's node, then the agreed height); verifying: n of t guardians attested it; credited;
-   * issuing: notes are being issued; done.
-   */
-  readonly stage: "waiting" | "seen" | "confirming" | "verifying" | "credited" | "issuing" | "done";
-  readonly message: string;
-  readonly txid?: string;
-  readonly amount?: bigint;
-  readonly confirmations?: number;
-  readonly confirmationsRequired?: number;
-  readonly attestations?: number;
-  readonly attestationsRequired?: number;
-}
-
-export interface ReceiveDepositsOptions {
-  readonly onProgress?: (progress: SubaddressDepositProgress) => void;
-  /** Between two looks at the guardians' state (default 1 s). */
-  readonly pollMs?: number;
-  /** Give up waiting after this long (default 6 h); what arrives later is issued by a new call or resume(). */
-  readonly timeoutMs?: number;
-}
-
-export interface ReceiveDepositsResult {
-  readonly address: string;
-  /** Each payment turned into notes by this call. */
-  readonly deposits: readonly { readonly txid: string; readonly amount: bigint; readonly dust: bigint }[];
-  /** Σ notes issued. */
-  readonly amount: bigint;
 }

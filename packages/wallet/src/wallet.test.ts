@@ -17,13 +17,13 @@ import {
   writeLocalFederation,
 } from "../../../apps/guardiand/src/index.js";
 import type { GuardianProcess, LocalFederationFiles } from "../../../apps/guardiand/src/index.js";
-import { BACKUP_NOTES_MAX, encodeSnapshot, encryptBackup } from "./backup.js";
+import { BACKUP_NOTES_MAX, encodeSnapshot, encryptBackup } from "@conclave/module-mint/client";
 import { webRandom } from "./crypto.js";
 import { WalletError } from "./errors.js";
 import { WalletKeys, federationRoot, newMnemonic } from "./keys.js";
-import { decodeNoteString, encodeNoteString } from "./note-string.js";
+import { decodeNoteString, encodeNoteString } from "@conclave/module-mint/client";
 import { nodeWallets } from "./node.js";
-import { base64Encode } from "./base64.js";
+import { base64Encode } from "@conclave/core-common";
 import { backupSigningBytes } from "@conclave/core-common";
 import { nodeCrypto } from "./node-crypto.js";
 import type { Wallet } from "./wallet.js";

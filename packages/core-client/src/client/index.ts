@@ -6,3 +6,4 @@ export * from "./db.js";
 export * from "./json.js";
 export * from "./operations.js";
 export * from "./secrets.js";
+export * from "./errors.js";

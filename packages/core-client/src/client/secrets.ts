@@ -23,3 +23,13 @@ export function moduleSecret(root: Uint8Array, instanceId: number, kind: string)
   const info = new Writer().raw(LABEL_MODULE).u16(instanceId).raw(utf8.encode(kind)).finish();
   return expand(sha256, root, info, MODULE_SECRET_BYTES);
 }
+
+/** Largest index a half may derive a key for (backups store note indexes as u32). */
+export const KEY_INDEX_MAX = 0xffff_ffff;
+
+/** `label | u64be(index)`: the HKDF info of a half's index-th key of one kind. */
+export function labelled(label: Uint8Array, index: number): Uint8Array {
+  if (!Number.isSafeInteger(index) || index < 0 || index > KEY_INDEX_MAX)
+    throw new RangeError(`note index out of range: ${index}`);
+  return new Writer().raw(label).u64(index).finish();
+}

@@ -4,7 +4,7 @@
 import { GuardianHttp } from "@conclave/core-client";
 import type { ClientOptions } from "@conclave/core-client";
 import { decodeSealed } from "@conclave/core-common";
-import { ClaimAnswerSchema } from "@conclave/module-monero/browser";
+import { ClaimAnswerSchema } from "../api.js";
 import type { RelayResult } from "./types.js";
 
 export const SEALED_CLAIMS_PATH = "/v1/modules/monero/sealed-claims";

@@ -12,7 +12,7 @@
 import { sha256 } from "@noble/hashes/sha2.js";
 import { Reader, Writer, bytesEqual, toHex, utf8 } from "@conclave/core-common";
 import { base64UrlDecode, base64UrlEncode } from "./base64.js";
-import { WalletError } from "./errors.js";
+import { ClientError as WalletError } from "@conclave/core-client";
 
 export const NOTES_PREFIX = "cnotes1";
 export const NOTES_VERSION = 1;

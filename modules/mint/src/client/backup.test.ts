@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { decodeSnapshot, decryptBackup, encodeSnapshot, encryptBackup, BACKUP_NOTES_MAX } from "./backup.js";
 import type { BackupSnapshot } from "./backup.js";
-import { webRandom } from "./crypto.js";
+import { webRandom } from "../../../../packages/wallet/src/crypto.js";
 
 const KEY = new Uint8Array(32).fill(9);
 const FED = new Uint8Array(32).fill(1);

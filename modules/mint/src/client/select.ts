@@ -4,7 +4,7 @@
 // fit in what is left finds an exact subset whenever one exists, and with the fewest notes: notes
 // smaller than 2^k that sum to at least 2^k always contain a subset summing to exactly 2^k, so a
 // solution that skips an available 2^k note can swap some smaller notes for it.
-import { denominationAmount } from "@conclave/module-mint/browser";
+import { denominationAmount } from "../common.js";
 
 /** Counts of notes per denominationLog2. */
 export type Holdings = ReadonlyMap<number, number>;

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { Writer, concatBytes, toHex, utf8 } from "@conclave/core-common";
 import { base64UrlDecode, base64UrlEncode } from "./base64.js";
-import { WalletError } from "./errors.js";
+import { WalletError } from "@conclave/core-client";
 import { NOTES_PER_STRING_MAX, NOTES_PREFIX, decodeNoteString, encodeNoteString } from "./note-string.js";
 import type { NoteString } from "./note-string.js";
 

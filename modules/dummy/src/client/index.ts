@@ -1,0 +1,86 @@
+// @conclave/module-dummy/client: the test-only dummy module's client half, the dev faucet. It prints
+// fresh notes through the mint half's interface (a faucet input of this module, notes out), in as
+// many transactions as the faucet's limit and the mint's notes per transaction need.
+import { ClientError } from "@conclave/core-client";
+import type {
+  ClientContext,
+  ClientModule,
+  ClientModuleFactory,
+  ClientModuleInit,
+} from "@conclave/core-client";
+import type { TxInput } from "@conclave/core-common";
+import { denominationAmount } from "@conclave/module-mint/browser";
+import { mergeResults } from "@conclave/module-mint/client";
+import type { MintClient, ReissueResult } from "@conclave/module-mint/client";
+import { z } from "zod";
+import { DUMMY_KIND, encodeDummyInput } from "../common.js";
+
+const dummyConfigSchema = z.object({
+  faucetAmountMax: z.string().regex(/^\d{1,20}$/),
+  feePerInput: z.string().regex(/^\d{1,20}$/),
+});
+
+export class DummyClient implements ClientModule {
+  readonly kind = DUMMY_KIND;
+  readonly instanceId: number;
+  private readonly ctx: ClientContext;
+
+  constructor(
+    init: ClientModuleInit,
+    private readonly faucetAmountMax: bigint,
+    private readonly feePerInput: bigint,
+  ) {
+    this.instanceId = init.instanceId;
+    this.ctx = init.context;
+  }
+
+  /** Issues `amount` in fresh notes from the faucet. */
+  devFaucet(amount: bigint): Promise<ReissueResult> {
+    return this.ctx.run(async () => {
+      const mint = this.ctx.module<MintClient>("mint");
+      if (!mint) throw new Error("the faucet needs the mint half (the federation runs no mint)");
+      mint.checkAmount(amount);
+      const results: ReissueResult[] = [];
+      let chunk: number[] = [];
+      let chunkValue = 0n;
+      const flush = async () => {
+        if (chunk.length === 0) return;
+        const faucet: TxInput = {
+          module: this.instanceId,
+          amount: chunkValue + this.feePerInput,
+          payload: encodeDummyInput({ kind: "faucet", nonce: this.ctx.random(16) }),
+        };
+        results.push(await mint.issueLocked("faucet", { inputs: [faucet], outputs: chunk }));
+        chunk = [];
+        chunkValue = 0n;
+      };
+      for (const log2 of mint.decompose(amount).notes) {
+        const d = denominationAmount(log2);
+        if (d + this.feePerInput > this.faucetAmountMax)
+          throw new ClientError(
+            "invalid_amount",
+            `the faucet gives at most ${this.faucetAmountMax} per transaction`,
+          );
+        if (chunk.length >= mint.outputsMax() || chunkValue + d + this.feePerInput > this.faucetAmountMax)
+          await flush();
+        chunk.push(log2);
+        chunkValue += d;
+      }
+      await flush();
+      return mergeResults(results);
+    });
+  }
+}
+
+/** The faucet's client half: only in dev federations (and with a config it reads). */
+export function dummyClientFactory(): ClientModuleFactory<DummyClient> {
+  return {
+    kind: DUMMY_KIND,
+    init: (init) => {
+      if (init.federation.environment !== "dev") return undefined;
+      const parsed = dummyConfigSchema.safeParse(init.config);
+      if (!parsed.success) return undefined;
+      return new DummyClient(init, BigInt(parsed.data.faucetAmountMax), BigInt(parsed.data.feePerInput));
+    },
+  };
+}

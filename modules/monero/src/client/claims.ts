@@ -1,0 +1,365 @@
+// The Monero half's deposit claims: a payment to the federation's address, proven with its tx key
+// and bound to a claim key derived from the mnemonic. The claim is written down first (its claim
+// index included), posted to every guardian (or sealed to one, for a relay), watched until t
+// guardians agree it is credited and confirmed, then turned into notes through the mint half.
+import { del, put, scanPrefix } from "@conclave/core-client";
+import type { FederationClient } from "@conclave/core-client";
+import { decodeSealed, fromHex, toHex } from "@conclave/core-common";
+import { sleep } from "@conclave/core-client";
+import { ClaimAnswerSchema, DepositViewSchema } from "../api.js";
+import type { DepositView } from "../api.js";
+import { claimProof } from "../common.js";
+import { depositInput } from "../client.js";
+import { sealClaim as sealMoneroClaim } from "../sealed-claim.js";
+import {
+  CLAIMS_PATH,
+  CLAIM_REPOST_MS,
+  DEPOSIT_WAIT_MS_DEFAULT,
+  MoneroPart,
+  checkDepositProof,
+  depositPath,
+  errorText,
+  moneroError,
+  progressOf,
+  progressReporter,
+  randomIndex,
+  rejectionText,
+  xmrText,
+} from "./config.js";
+import { SEALED_CLAIMS_PATH } from "./relay.js";
+import { K_CLAIM_COUNTER, P_CLAIM } from "./store.js";
+import type { ClaimRecord } from "./store.js";
+import { json, parseJson } from "@conclave/core-client";
+import { KEY_INDEX_MAX as NOTE_INDEX_MAX } from "@conclave/core-client";
+import type {
+  ClaimDepositOptions,
+  ClaimDepositResult,
+  DepositProof,
+  RelayResult,
+  SealClaimRequest,
+  SealClaimResult,
+} from "./types.js";
+
+export class MoneroClaims extends MoneroPart {
+  /** The claims not yet turned into notes. */
+  async records(): Promise<ClaimRecord[]> {
+    return (await scanPrefix(this.db, P_CLAIM)).map(([, v]) => parseJson<ClaimRecord>(v));
+  }
+
+  /** One look at each pending deposit claim: posted again, and turned into notes if spendable now. */
+  async resume(): Promise<number> {
+    let finished = 0;
+    for (const [, raw] of await scanPrefix(this.db, P_CLAIM)) {
+      const claim = parseJson<ClaimRecord>(raw);
+      try {
+        const client = await this.ctx.client();
+        if (claim.sealedTo === undefined) await this.postClaim(client, claim);
+        const view = await this.depositView(client, claim.txid);
+        if (view && this.claimOutcome(claim, view) === "spendable") {
+          await this.issueDeposit(claim, view);
+          finished++;
+        }
+      } catch (e) {
+        if (!(await this.db.get(P_CLAIM + claim.txid))) finished++;
+        this.ctx.warn(`deposit claim ${claim.txid}: ${errorText(e)}`);
+      }
+    }
+    return finished;
+  }
+
+  // ---- Monero deposits -------------------------------------------------------------------------
+
+  /**
+   * Claims a deposit and waits for it outside the wallet's lock (it can take many blocks): only
+   * writing the claim and issuing the notes take the lock.
+   */
+  async claimDeposit(proof: DepositProof, options: ClaimDepositOptions = {}): Promise<ClaimDepositResult> {
+    const { txid, txKey } = checkDepositProof(proof);
+    const claim = await this.ctx.run(() => this.recordClaim(txid, txKey));
+    return this.awaitClaim(claim, options);
+  }
+
+  /**
+   * Seals the claim to one guardian instead of posting it: the claim is written down first (claim key
+   * index included, marked sealed so that nothing sends it in clear), then sealed for the relay.
+   */
+  async sealClaim(request: SealClaimRequest): Promise<SealClaimResult> {
+    const { txid, txKey } = checkDepositProof(request);
+    const n = this.federation.guardians.length;
+    const guardian = request.guardian ?? randomIndex(this.crypto.random, n);
+    const entry = Number.isInteger(guardian) ? this.federation.guardians[guardian] : undefined;
+    if (!entry)
+      throw moneroError(
+        "unknown_guardian",
+        `guardian ${guardian} is not one of this federation's guardians (0 to ${n - 1}; \`conclave info\` lists them)`,
+        { guardian, guardians: n },
+      );
+    const claim = await this.ctx.run(() => this.recordClaim(txid, txKey, guardian));
+    const sealed = await sealMoneroClaim({
+      guardianPublicKey: fromHex(entry.publicKey),
+      guardian,
+      federationId: this.federationIdBytes,
+      instanceId: this.instanceId,
+      txid: fromHex(txid),
+      claimKey: this.claimKeyOf(claim),
+      proof: this.claimProofOf(claim),
+    });
+    return { txid, guardian, guardianName: entry.name, sealed };
+  }
+
+  async waitDeposit(txid: string, options: ClaimDepositOptions = {}): Promise<ClaimDepositResult> {
+    const id = txid.trim().toLowerCase();
+    const raw = /^[0-9a-f]{64}$/.test(id) ? await this.ctx.run(() => this.db.get(P_CLAIM + id)) : undefined;
+    if (!raw)
+      throw moneroError(
+        "unknown_claim",
+        `this wallet has no pending claim of deposit ${txid.slice(0, 100)}: either it was turned into notes ` +
+          "already (resume does that; see the balance) or it was never claimed here (claim it, or seal it, first)",
+        { txid: txid.slice(0, 100) },
+      );
+    return this.awaitClaim(parseJson<ClaimRecord>(raw), options);
+  }
+
+  async relaySealed(sealed: string): Promise<RelayResult> {
+    const s = decodeSealed(sealed);
+    if (toHex(s.federationId) !== this.federationId)
+      throw moneroError(
+        "wrong_federation",
+        `this sealed claim is for federation ${toHex(s.federationId).slice(0, 16)}…, not this wallet's ` +
+          `(${this.federationId.slice(0, 16)}…); relay it with --url <the guardian's API URL>`,
+        { federationId: toHex(s.federationId) },
+      );
+    const client = await this.ctx.client();
+    if (s.guardian >= client.guardians.length)
+      throw moneroError(
+        "unknown_guardian",
+        `this sealed claim is for guardian ${s.guardian}, which this federation does not have`,
+        { guardian: s.guardian },
+      );
+    const [answer] = await client.postEach(SEALED_CLAIMS_PATH, { sealed }, ClaimAnswerSchema, {
+      guardians: [s.guardian],
+    });
+    if (!answer) throw new Error("postEach answered for no guardian");
+    if (!answer.ok) throw answer.error;
+    return { txid: answer.value.txid, guardian: s.guardian, state: answer.value.state };
+  }
+
+  /**
+   * Waits for a recorded claim outside the wallet's lock (it can take many blocks), posting it in
+   * clear unless it is sealed, then issues the notes (under the lock).
+   */
+  private async awaitClaim(claim: ClaimRecord, options: ClaimDepositOptions): Promise<ClaimDepositResult> {
+    const txid = claim.txid;
+    const sealed = claim.sealedTo !== undefined;
+    const report = progressReporter(options.onProgress);
+    const client = await this.ctx.client();
+    const pollMs = options.pollMs ?? 1000;
+    const deadline = this.ctx.now() + (options.timeoutMs ?? DEPOSIT_WAIT_MS_DEFAULT);
+    let postedAt = this.ctx.now();
+    if (!sealed) {
+      const taken = await this.postClaim(client, claim);
+      report({
+        txid,
+        stage: "claimed",
+        message: `claim taken by ${taken} of ${client.guardians.length} guardians`,
+      });
+    }
+    let spendable: DepositView | undefined;
+    while (!spendable) {
+      const view = await this.depositView(client, txid);
+      if (view) {
+        const outcome = this.claimOutcome(claim, view);
+        if (outcome === "spendable") {
+          spendable = view;
+          break;
+        }
+        if (!sealed && outcome === "repost" && this.ctx.now() - postedAt >= CLAIM_REPOST_MS) {
+          postedAt = this.ctx.now();
+          await this.postClaim(client, claim);
+        }
+        report(progressOf(view, claim, client.t));
+      }
+      if (this.ctx.now() >= deadline)
+        throw moneroError(
+          "deposit_timeout",
+          `deposit ${txid} is not spendable yet${view ? ` (${progressOf(view, claim, client.t).message})` : ""}; ` +
+            (sealed
+              ? `the claim stays pending: relay the sealed claim to guardian ${claim.sealedTo} if it has not arrived, then wait again`
+              : "the claim stays pending: run the claim again (or resume) later"),
+          { txid },
+        );
+      await sleep(pollMs);
+    }
+    report({ txid, stage: "issuing", message: "issuing notes" });
+    const result = await this.issueDeposit(claim, spendable);
+    report({ txid, stage: "done", message: `received ${xmrText(result.amount)}`, amount: result.amount });
+    return result;
+  }
+
+  /**
+   * The claim of `txid`, written down with a fresh claim index unless one with this tx key exists
+   * (then it continues). A corrected tx key gets a fresh claim key too: the federation may hold an
+   * open claim of the old (wrong) key bound to the old claim key; once it is rejected, the txid is
+   * released and the new claim, under another key, is posted again.
+   */
+  private async recordClaim(txid: string, txKey: string, sealedTo?: number): Promise<ClaimRecord> {
+    const raw = await this.db.get(P_CLAIM + txid);
+    if (raw) {
+      const existing = parseJson<ClaimRecord>(raw);
+      if (existing.txKey === txKey) {
+        // Same claim (same key); sealed now, or claimed in clear after sealing: the latest choice counts.
+        if (existing.sealedTo === sealedTo) return existing;
+        const { sealedTo: _old, ...rest } = existing;
+        const updated: ClaimRecord = sealedTo === undefined ? rest : { ...rest, sealedTo };
+        await this.db.write([put(P_CLAIM + txid, json(updated))]);
+        return updated;
+      }
+    }
+    const counterRaw = await this.db.get(K_CLAIM_COUNTER);
+    const index = counterRaw ? parseJson<{ next: number }>(counterRaw).next : 0;
+    if (index > NOTE_INDEX_MAX) throw new Error("the wallet ran out of claim indexes");
+    const claim: ClaimRecord = {
+      txid,
+      txKey,
+      index,
+      createdAtMs: this.ctx.now(),
+      ...(sealedTo === undefined ? {} : { sealedTo }),
+    };
+    await this.db.write([put(K_CLAIM_COUNTER, json({ next: index + 1 })), put(P_CLAIM + txid, json(claim))]);
+    return claim;
+  }
+
+  private claimKeyOf(claim: ClaimRecord): Uint8Array {
+    return this.crypto.ed25519PublicKey(this.claimSeed(claim.index));
+  }
+
+  /**
+   * The claim's payment proof, made here from the tx key (which never leaves this wallet): Monero's
+   * OutProofV2 of the txid to the federation's address for a message naming the claim key, so that a
+   * guardian who sees it cannot claim the deposit for its own key. Deterministic: posting the claim
+   * again sends the same bytes.
+   */
+  private claimProofOf(claim: ClaimRecord): Uint8Array {
+    const federationAddress = this.address;
+    if (federationAddress === undefined)
+      throw moneroError(
+        "no_monero_module",
+        "this federation's config names no Monero address to prove a payment to",
+      );
+    return claimProof({
+      federationAddress,
+      txid: fromHex(claim.txid),
+      txKey: fromHex(claim.txKey),
+      claimKey: this.claimKeyOf(claim),
+    });
+  }
+
+  /** Posts the claim to every guardian; returns how many took it (throws when none did). */
+  private async postClaim(client: FederationClient, claim: ClaimRecord): Promise<number> {
+    const body = {
+      txid: claim.txid,
+      claimKey: toHex(this.claimKeyOf(claim)),
+      proof: toHex(this.claimProofOf(claim)),
+    };
+    const answers = await client.postEach(CLAIMS_PATH, body, ClaimAnswerSchema);
+    const took = answers.filter((a) => a.ok).length;
+    if (took > 0) return took;
+    // Bound to another key already: what the deposit's state says next tells the user.
+    if (answers.some((a) => !a.ok && a.error.code === "already_claimed")) return 0;
+    const refusal = answers.find((a) => !a.ok && a.error.status === 400);
+    if (refusal && !refusal.ok) {
+      // The claim itself is wrong: nothing to resume.
+      await this.dropClaim(claim);
+      throw refusal.error;
+    }
+    throw moneroError(
+      "claim_not_taken",
+      `no guardian took the claim of ${claim.txid} (${answers
+        .map((a) => (a.ok ? "" : `guardian ${a.guardian}: ${a.error.message}`))
+        .join("; ")}); it stays pending: run the claim again later`,
+      { txid: claim.txid },
+    );
+  }
+
+  /**
+   * What the agreed state means for this wallet's claim: spendable (issue the notes), wait, repost
+   * (the claim is not ordered, or the txid was released); a deposit bound to another key or a
+   * rejected claim of ours throws (and the claim is dropped).
+   */
+  private claimOutcome(claim: ClaimRecord, view: DepositView): "spendable" | "wait" | "repost" {
+    const mine = view.claimKey === toHex(this.claimKeyOf(claim));
+    switch (view.state) {
+      case "unclaimed":
+        return "repost";
+      case "open":
+        return mine ? "wait" : "repost";
+      case "credited":
+      case "spent":
+        if (mine && view.state === "credited") return view.spendable ? "spendable" : "wait";
+        this.forgetClaim(claim);
+        throw moneroError(
+          "deposit_claimed",
+          mine
+            ? `deposit ${claim.txid} was already turned into notes with this wallet's key`
+            : `deposit ${claim.txid} was claimed first by another key (someone else holding its tx key); ` +
+                "this wallet cannot receive it",
+          { txid: claim.txid, state: view.state },
+        );
+      case "rejected":
+      case "expired":
+        if (!mine) return "repost";
+        this.forgetClaim(claim);
+        throw moneroError(
+          "deposit_rejected",
+          view.state === "expired"
+            ? `the claim of ${claim.txid} expired: not enough guardians could verify it in time ` +
+                "(is the transaction mined, and sent to the federation's address?); claim it again"
+            : `the guardians refused the claim of ${claim.txid}: ${rejectionText(view.closedReason)}`,
+          { txid: claim.txid, reason: view.closedReason ?? view.state },
+        );
+    }
+  }
+
+  private async dropClaim(claim: ClaimRecord): Promise<void> {
+    await this.ctx.run(async () => {
+      // Only this record (a newer claim of the txid, with another tx key, stays).
+      const raw = await this.db.get(P_CLAIM + claim.txid);
+      if (raw && parseJson<ClaimRecord>(raw).index === claim.index)
+        await this.db.write([del(P_CLAIM + claim.txid)]);
+    });
+  }
+
+  /** Drops a claim the federation settled against it, in the background of the error it throws. */
+  private forgetClaim(claim: ClaimRecord): void {
+    this.dropClaim(claim).catch((e: unknown) =>
+      this.ctx.warn(`could not drop claim ${claim.txid}: ${errorText(e)}`),
+    );
+  }
+
+  /** One transaction: the deposit as input (signed by the claim key), fresh notes of its amount. */
+  private issueDeposit(claim: ClaimRecord, view: DepositView): Promise<ClaimDepositResult> {
+    return this.ctx.run(async () => {
+      // Finished meanwhile (a concurrent call or resume).
+      if (!(await this.db.get(P_CLAIM + claim.txid)))
+        throw moneroError("deposit_claimed", `deposit ${claim.txid} was already turned into notes`, {
+          txid: claim.txid,
+        });
+      const amount = BigInt(view.amount ?? "0");
+      const { notes, dust } = this.depositNotes(amount);
+      const seed = this.claimSeed(claim.index);
+      const input = depositInput(this.instanceId, amount, fromHex(claim.txid));
+      // The claim leaves its table in the transaction's own write, and comes back if it is refused.
+      const r = await this.mint().issueLocked("deposit", {
+        inputs: [input],
+        signers: [this.crypto.ed25519Signer(seed, this.claimKeyOf(claim))],
+        outputs: notes,
+        attach: { claim: { ...claim } },
+        writes: () => [del(P_CLAIM + claim.txid)],
+      });
+      return { ...r, depositTxid: claim.txid, dust };
+    });
+  }
+  private depositView(client: FederationClient, txid: string): Promise<DepositView | undefined> {
+    return this.agreed(client, depositPath(txid), DepositViewSchema);
+  }
+}
