@@ -18,7 +18,7 @@
 // Cashu's ceil(ppk * inputs / 1000) needs the transaction's input count, which the ServerModule
 // contract does not give processInput (it sees one input, without the txid); a per-input absolute
 // fee is exact, additive, and reported per input as the contract expects. Issuing is free.
-import { Reader, Writer } from "@conclave/core-common";
+import { Reader, Writer, fromHex } from "@conclave/core-common";
 import { z } from "zod";
 
 export const MINT_KIND = "mint";
@@ -118,4 +118,17 @@ export interface MintConfig {
   readonly notesPerTxMax: number;
   /** Aligned with denominationsLog2. */
   readonly keys: readonly DenominationKey[];
+}
+
+/** The config of a parsed config entry (the guardian's factory and the client half read it alike). */
+export function mintConfigOf(c: MintConfigJson): MintConfig {
+  return {
+    denominationsLog2: c.denominationsLog2,
+    feePerInput: BigInt(c.feePerInput),
+    notesPerTxMax: c.notesPerTxMax,
+    keys: c.keys.map((k) => ({
+      publicKey: fromHex(k.publicKey),
+      publicKeyShares: k.publicKeyShares.map(fromHex),
+    })),
+  };
 }

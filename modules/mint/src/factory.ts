@@ -1,23 +1,13 @@
-import { fromHex } from "@conclave/core-common";
 import { nobleTbs } from "@conclave/core-common/tbs";
 import type { TbsBackend } from "@conclave/core-common/tbs";
 import { Fr } from "@conclave/core-common/threshold";
-import { mintConfigSchema } from "./common.js";
+import { mintConfigOf, mintConfigSchema } from "./common.js";
 import type { MintConfig } from "./common.js";
 import { MintServerModule } from "./server.js";
 
 /** Parses the mint's federation-config entry (validated: config comes from a file). */
 export function parseMintConfig(config: Record<string, unknown>): MintConfig {
-  const c = mintConfigSchema.parse(config);
-  return {
-    denominationsLog2: c.denominationsLog2,
-    feePerInput: BigInt(c.feePerInput),
-    notesPerTxMax: c.notesPerTxMax,
-    keys: c.keys.map((k) => ({
-      publicKey: fromHex(k.publicKey),
-      publicKeyShares: k.publicKeyShares.map(fromHex),
-    })),
-  };
+  return mintConfigOf(mintConfigSchema.parse(config));
 }
 
 /** A mint factory whose modules compute with `tbs` (the guardian passes the native blst backend). */

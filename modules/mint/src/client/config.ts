@@ -2,10 +2,10 @@
 // cryptography it needs, its errors, and small helpers over results and notes.
 import { clientErrors } from "@conclave/core-client";
 import type { Signer } from "@conclave/core-common";
-import { ConclaveError, fromHex } from "@conclave/core-common";
+import { ConclaveError } from "@conclave/core-common";
 import type { TbsBackend } from "@conclave/core-common/tbs";
 import type { Rng } from "@conclave/core-common/threshold";
-import { denominationAmount, mintConfigSchema } from "../common.js";
+import { denominationAmount, mintConfigOf, mintConfigSchema } from "../common.js";
 import type { MintConfig } from "../common.js";
 import type { OwnNote } from "./store.js";
 import type { ReissueResult } from "./types.js";
@@ -55,16 +55,7 @@ export function parseMintConfig(raw: Readonly<Record<string, unknown>>): MintCon
         status: 502,
       },
     );
-  const c = parsed.data;
-  return {
-    denominationsLog2: c.denominationsLog2,
-    feePerInput: BigInt(c.feePerInput),
-    notesPerTxMax: c.notesPerTxMax,
-    keys: c.keys.map((k) => ({
-      publicKey: fromHex(k.publicKey),
-      publicKeyShares: k.publicKeyShares.map(fromHex),
-    })),
-  };
+  return mintConfigOf(parsed.data);
 }
 
 /** A guardian refused for good: a 4xx that is not a rate limit (422: the transaction's own fault). */

@@ -309,13 +309,7 @@ export class MintClient implements ClientModule {
 
   reissue(notesText: string): Promise<ReissueResult> {
     return this.ctx.run(async () => {
-      const decoded = decodeNoteString(notesText);
-      if (decoded.federationId !== this.federationId)
-        throw mintError(
-          "wrong_federation",
-          `these notes belong to federation ${decoded.federationId}, this wallet to ${this.federationId}`,
-          { federationId: decoded.federationId },
-        );
+      const decoded = this.decodeOwn(notesText);
       const foreign = decoded.notes.map((n) => this.foreignNote(n));
       const seen = new Set<string>();
       foreign.forEach((n, i) => {
@@ -440,13 +434,7 @@ export class MintClient implements ClientModule {
 
   validate(notesText: string, options: { online?: boolean } = {}): Promise<ValidateResult> {
     return this.ctx.run(async () => {
-      const decoded = decodeNoteString(notesText);
-      if (decoded.federationId !== this.federationId)
-        throw mintError(
-          "wrong_federation",
-          `these notes belong to federation ${decoded.federationId}, this wallet to ${this.federationId}`,
-          { federationId: decoded.federationId },
-        );
+      const decoded = this.decodeOwn(notesText);
       const notes = decoded.notes.map((n) => ({
         denominationLog2: n.denominationLog2,
         nonce: this.crypto.ed25519PublicKey(n.spendSeed),
@@ -522,6 +510,18 @@ export class MintClient implements ClientModule {
       );
     }
     return this.txs.prepare("change", { own: pickNotes(notes, plan.inputs), outputs: plan.outputs });
+  }
+
+  /** A note string of this wallet's federation (wrong_federation otherwise). */
+  private decodeOwn(notesText: string): ReturnType<typeof decodeNoteString> {
+    const decoded = decodeNoteString(notesText);
+    if (decoded.federationId !== this.federationId)
+      throw mintError(
+        "wrong_federation",
+        `these notes belong to federation ${decoded.federationId}, this wallet to ${this.federationId}`,
+        { federationId: decoded.federationId },
+      );
+    return decoded;
   }
 
   private foreignNote(n: BearerNote): ForeignNoteJson {
