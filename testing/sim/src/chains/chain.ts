@@ -16,6 +16,23 @@ export interface Scheduler {
 }
 
 /**
+ * A Scheduler over a clock that schedules at absolute times (the simulator's SimHost:
+ * `schedule(atMs, fn)`), so that a chain's answers go through the run's one event queue.
+ */
+export function schedulerAt(host: {
+  now(): number;
+  schedule(atMs: number, fn: () => void): void;
+}): Scheduler {
+  return {
+    now: () => host.now(),
+    schedule: (delayMs, fn) => {
+      if (!(delayMs >= 0)) throw new RangeError(`delay must be >= 0 ms: ${delayMs}`);
+      host.schedule(host.now() + delayMs, fn);
+    },
+  };
+}
+
+/**
  * A scheduler of its own, for tests and for a simulator that has none: an event queue and a clock
  * that jumps to the next event. Promise continuations run between events (settle() drains them),
  * so an async caller sees each answer before the next event fires.

@@ -8,7 +8,7 @@ import {
   WalletRpcErrorCode,
 } from "@conclave/monero";
 import { Rng } from "../rng.js";
-import { ManualScheduler } from "./chain.js";
+import { ManualScheduler, schedulerAt } from "./chain.js";
 import { MoneroChain, simAddress } from "./monero-chain.js";
 import { depositViolations, payoutViolations } from "./monero-checks.js";
 import { simMoneroShares } from "./monero-wallet.js";
@@ -193,6 +193,22 @@ describe("simulated multisig shares", () => {
     expect(depositViolations(chain, [{ txid: late.txid, index: 0, amount: XMR }])).toEqual([
       `deposit ${late.txid.slice(0, 8)} index 0 credited but not in the canonical chain`,
     ]);
+  });
+
+  it("answers through a host that schedules at absolute times (the simulator's SimHost)", async () => {
+    const inner = new ManualScheduler();
+    const host = {
+      now: () => inner.now(),
+      schedule: (atMs: number, fn: () => void) => inner.schedule(atMs - inner.now(), fn),
+    };
+    const scheduler = schedulerAt(host);
+    const chain = new MoneroChain({ rng: new Rng(7), guardians: N, confirmations: 4 });
+    const [share] = simMoneroShares({ chain, guardians: N, threshold: T, scheduler, rng: new Rng(8) });
+    chain.faults(0).latencyMs = 250;
+    await inner.runUntil(1_000);
+    const answer = share!.height();
+    expect(await inner.settle(answer)).toBe(chain.height());
+    expect(inner.now()).toBe(1_250);
   });
 
   it("node faults: a down daemon refuses connections, a slow one times out, a lagging one sees the pool", async () => {
