@@ -118,8 +118,6 @@ export interface BatchRecord {
   readonly phaseHeight: number;
   /** Signing order of this attempt (participants rotated to start at the creator); empty in export. */
   readonly order: readonly number[];
-  /** Signatures in (slots complete): signers.length. */
-  readonly step: number;
   /** Who filled slots 0, 1, ... of this attempt's transaction (the lineage), in order. */
   readonly signers: readonly number[];
   /** Participants passed over in this attempt (timed out, or refused a set others did not). */
@@ -141,6 +139,9 @@ export interface BatchRecord {
   readonly blamed: readonly number[];
   readonly accused: readonly number[];
 }
+
+/** A batch's step: signatures in (slots complete), which is who filled them: signers.length. */
+const stepOf = (b: BatchRecord): number => b.signers.length;
 
 const key = moduleKey;
 
@@ -227,7 +228,6 @@ function decodeBatch(bytes: Uint8Array): BatchRecord {
     phase,
     phaseHeight,
     order,
-    step: signers.length,
     signers,
     passed,
     spent,
@@ -577,7 +577,12 @@ export class Payouts {
           round: `exporting multisig info: ${store.blobOwners(p.batch, SLOT_EXPORT).length} of ${this.t} guardians`,
         };
       case "sign":
-        return { ...base, state: "signing", attempt: b.attempt, round: `signatures: ${b.step} of ${this.t}` };
+        return {
+          ...base,
+          state: "signing",
+          attempt: b.attempt,
+          round: `signatures: ${stepOf(b)} of ${this.t}`,
+        };
       case "submit":
         return b.txid
           ? { ...base, state: "submitted", attempt: b.attempt, moneroTxid: toHex(b.txid) }
@@ -652,7 +657,6 @@ export class Payouts {
       phase: "export",
       phaseHeight: agreedHeight,
       order: [],
-      step: 0,
       signers: [],
       passed: [],
       spent: [],
@@ -686,8 +690,8 @@ export class Payouts {
         return fail("malformed_item", `slot ${slot} of a ${this.t}-signature batch`, { peer });
       if (b.phase === "export")
         return fail("not_your_turn", `batch ${batch} is not signing yet (slot ${slot})`, { peer });
-      if (b.phase !== "sign" || slot < b.step) return ok(undefined); // late duplicate
-      if (slot > b.step || this.designated(b) !== peer)
+      if (b.phase !== "sign" || slot < stepOf(b)) return ok(undefined); // late duplicate
+      if (slot > stepOf(b) || this.designated(b) !== peer)
         return fail("not_your_turn", `slot ${slot} of batch ${batch} is not guardian ${peer}'s to fill`, {
           peer,
         });
@@ -737,7 +741,6 @@ export class Payouts {
     store.putBatch(batch, {
       ...b,
       signers,
-      step: signers.length,
       signedMax: Math.max(b.signedMax, signers.length),
       refusers: [],
       phase: signers.length === this.t ? "submit" : "sign",
@@ -759,7 +762,7 @@ export class Payouts {
    * unsign it) or the current step + 1 (one in flight), whichever is more.
    */
   private canAbandon(b: BatchRecord): boolean {
-    return Math.max(b.signedMax, b.step + 1) + this.f < this.t;
+    return Math.max(b.signedMax, stepOf(b) + 1) + this.f < this.t;
   }
 
   /** The f guardians with the most blame in this batch (none with none). */
@@ -796,7 +799,6 @@ export class Payouts {
       ...b,
       phase: "sign",
       order,
-      step: 0,
       signers: [],
       passed: [],
       spent: [],
@@ -826,7 +828,6 @@ export class Payouts {
       phase: "export",
       phaseHeight: agreedHeight,
       order: [],
-      step: 0,
       signers: [],
       passed: [],
       spent: [],
@@ -888,7 +889,7 @@ export class Payouts {
       return ok(undefined);
     }
     // A signer refuses the previous set: only the guardian whose turn it is may say so.
-    if (b.phase !== "sign" || slot + 1 !== b.step || this.designated(b) !== peer)
+    if (b.phase !== "sign" || slot + 1 !== stepOf(b) || this.designated(b) !== peer)
       return fail("stale_fault", `guardian ${peer} cannot refuse slot ${slot} of batch ${batch} now`, {
         peer,
       });
@@ -915,14 +916,14 @@ export class Payouts {
    * those who refused it were right and may sign again.
    */
   private sendBack(store: PayoutStoreWriter, batch: number, b: BatchRecord, agreedHeight: number): void {
-    const slot = b.step - 1;
+    const slot = stepOf(b) - 1;
     const guilty = b.signers[slot];
     const blamed = [...b.blamed];
     if (guilty !== undefined) blamed[guilty] = (blamed[guilty] ?? 0) + 1;
     if (slot === 0) {
       // No signature in flight here: the refusers did not sign (an honest one cannot have), and the
       // next signer is not chosen yet; so the creator's set has at most signedMax signatures.
-      if (Math.max(b.signedMax, b.step) + this.f < this.t) {
+      if (Math.max(b.signedMax, stepOf(b)) + this.f < this.t) {
         this.nextAttempt(store, batch, { ...b, blamed }, agreedHeight, {});
         return;
       }
@@ -940,7 +941,6 @@ export class Payouts {
       ...b,
       phase: "sign",
       signers,
-      step: signers.length,
       passed,
       spent,
       refusers: [],
@@ -1017,7 +1017,7 @@ export class Payouts {
     }
     if (agreedHeight < b.phaseHeight + this.config.payoutRoundBlocks) return;
     const late = this.designated(b);
-    if (b.step === 0 && this.canAbandon(b)) {
+    if (stepOf(b) === 0 && this.canAbandon(b)) {
       // The creator is silent: only it can have signed its set; a fresh attempt without it.
       this.nextAttempt(store, current, b, agreedHeight, late === undefined ? {} : { blamed: late });
       return;
@@ -1054,23 +1054,23 @@ export class Payouts {
           return b.order.includes(self) && !b.signers.includes(self)
             ? { kind: "import", batch, attempt, othersExports }
             : undefined;
-        const previous = b.signers[b.step - 1];
-        const txset = previous === undefined ? undefined : store.blob(batch, b.step - 1, previous);
+        const previous = b.signers[stepOf(b) - 1];
+        const txset = previous === undefined ? undefined : store.blob(batch, stepOf(b) - 1, previous);
         const creator = b.signers[0];
-        const root = b.step > 1 && creator !== undefined ? store.blob(batch, 0, creator) : undefined;
+        const root = stepOf(b) > 1 && creator !== undefined ? store.blob(batch, 0, creator) : undefined;
         const payouts = store.payoutsOf(b);
         return {
           kind: "sign",
           batch,
           attempt,
-          slot: b.step,
+          slot: stepOf(b),
           othersExports,
           ...(txset ? { txset } : {}),
           ...(root ? { root } : {}),
           lineage: b.signers,
           destinations: payouts.map((p) => ({ address: p.address, amount: p.amount })),
           feeMax: payouts.reduce((a, p) => a + p.fee, 0n),
-          last: b.step === this.t - 1,
+          last: stepOf(b) === this.t - 1,
         };
       }
       case "submit": {
