@@ -1,53 +1,23 @@
 // The test-only Byzantine last signer can never run in a production federation: a guardian whose
 // local settings ask for it builds a test-only module, which the guardian refuses outside "dev".
 import { describe, expect, it } from "vitest";
-import { parseFederationConfig } from "@conclave/core-common";
-import { ModuleConfigError, instantiateModules } from "@conclave/core-server";
-import { MoneroConfigError, moneroModuleFactory, parseMoneroLocal } from "./factory.js";
-
-// A standard mainnet address (the Monero project's donation address).
-const ADDRESS =
-  "44AFFq5kSiGBoZ4NMDwYtN18obc8AemS33DBLWs3H7otXft3XjrpDtQGv7SqSsaBYBb98uNbr2VBBEt7f2wfn3RVGQBEP3A";
-const local = { daemonUrl: "http://127.0.0.1:1", walletRpcUrl: "http://127.0.0.1:2" };
-
-function federation(environment: "production" | "dev") {
-  return parseFederationConfig({
-    version: 1,
-    name: "test",
-    environment,
-    guardians: Array.from({ length: 4 }, (_, i) => ({
-      name: `guardian-${i}`,
-      publicKey: String(i + 1).padStart(64, "0"),
-      p2p: { host: "127.0.0.1", port: 30000 + i },
-    })),
-    consensus: { heightsPerSession: 16 },
-    modules: [
-      { instanceId: 2, kind: "monero", config: { network: "mainnet", address: ADDRESS, guardians: 4 } },
-    ],
-  });
-}
+import { ModuleConfigError } from "@conclave/core-server";
+import { MoneroConfigError, parseMoneroLocal } from "./factory.js";
+import { LOCAL, buildWithLocal } from "./factory-fixtures.js";
 
 describe("the test-only Byzantine last signer (testByzantinePayout)", () => {
   it("is refused by a production federation and loads only in a dev one", () => {
-    const byzantine = { "2": { ...local, testByzantinePayout: "silent" } };
-    const build = (environment: "production" | "dev") =>
-      instantiateModules(federation(environment), { monero: moneroModuleFactory }, {}, byzantine);
-    expect(() => build("production")).toThrow(ModuleConfigError);
-    expect(() => build("production")).toThrow(/test-only and refused in a production federation/);
-    expect(build("dev")[0]!.testOnly).toBe(true);
-    // An honest guardian's module is not test-only: it loads anywhere.
-    const honest = instantiateModules(
-      federation("production"),
-      { monero: moneroModuleFactory },
-      {},
-      {
-        "2": local,
-      },
+    const byzantine = { ...LOCAL, testByzantinePayout: "silent" };
+    expect(() => buildWithLocal("production", byzantine)).toThrow(ModuleConfigError);
+    expect(() => buildWithLocal("production", byzantine)).toThrow(
+      /test-only and refused in a production federation/,
     );
-    expect(honest[0]!.testOnly).toBe(false);
+    expect(buildWithLocal("dev", byzantine)[0]!.testOnly).toBe(true);
+    // An honest guardian's module is not test-only: it loads anywhere.
+    expect(buildWithLocal("production", LOCAL)[0]!.testOnly).toBe(false);
   });
 
   it("takes only the modes it knows", () => {
-    expect(() => parseMoneroLocal({ ...local, testByzantinePayout: "steal" })).toThrow(MoneroConfigError);
+    expect(() => parseMoneroLocal({ ...LOCAL, testByzantinePayout: "steal" })).toThrow(MoneroConfigError);
   });
 });
