@@ -18,6 +18,8 @@ import {
   sessionSigningBytes,
 } from "./consensus.js";
 import type { Block, Body, ConsensusConfig, EngineCrypto, Envelope } from "./consensus.js";
+import { byzantineFaults } from "./lock-attacks.js";
+import type { LockAttacker } from "./lock-attacks.js";
 import type { SimNetwork } from "./network.js";
 import type { Rng } from "./rng.js";
 
@@ -134,6 +136,8 @@ export interface ByzantineDeps {
   readonly coalition: Coalition;
   /** Simulated time (for the network) and this guardian's local clock reading (for its engine). */
   readonly clock: { now(): number; local(node: number): number };
+  /** Attacks aimed at locks (lock-attacks.ts), when this guardian makes them. */
+  readonly lockAttacks?: LockAttacker;
 }
 
 export interface ByzantineStats {
@@ -144,6 +148,10 @@ export interface ByzantineStats {
   equivocations: number;
   corrupted: number;
   injected: number;
+  /** Lock attacks (lock-attacks.ts): restarts with amnesia, swapped prevotes, fake validRounds. */
+  amnesias: number;
+  lockViolations: number;
+  fakeValidRounds: number;
 }
 
 const SEEN_MAX = 64;
@@ -151,7 +159,7 @@ const SEEN_MAX = 64;
 const junkFrames = new Map<number, Uint8Array>();
 
 export class ByzantineGuardian {
-  readonly stats: ByzantineStats = {
+  private readonly own = {
     engineErrors: 0,
     sent: 0,
     suppressed: 0,
@@ -159,6 +167,7 @@ export class ByzantineGuardian {
     corrupted: 0,
     injected: 0,
   };
+  private readonly engineConfig: ConsensusConfig;
   private replica: Replica | null = null;
   private readonly store: MemoryConsensusStore;
   private readonly others: number[];
@@ -174,7 +183,22 @@ export class ByzantineGuardian {
     this.others = Array.from({ length: this.n }, (_, i) => i).filter((i) => i !== deps.index);
     this.store = new MemoryConsensusStore(deps.index, deps.config.heightsPerSession);
     this.lastTick = deps.clock.now();
+    const attacks = deps.lockAttacks;
+    this.engineConfig =
+      attacks === undefined
+        ? deps.config
+        : { ...deps.config, faultInjection: byzantineFaults(attacks.profile, deps.config.faultInjection) };
     this.start();
+  }
+
+  get stats(): ByzantineStats {
+    const lock = this.deps.lockAttacks?.stats;
+    return {
+      ...this.own,
+      amnesias: lock?.amnesias ?? 0,
+      lockViolations: lock?.lockViolations ?? 0,
+      fakeValidRounds: lock?.fakeValidRounds ?? 0,
+    };
   }
 
   get index(): number {
@@ -189,6 +213,7 @@ export class ByzantineGuardian {
   receive(from: number, bytes: Uint8Array): void {
     this.remember(bytes);
     this.observe(bytes);
+    this.deps.lockAttacks?.observe(bytes);
     this.guard(() => this.replica?.receive(from, bytes, this.local()));
   }
 
@@ -196,6 +221,8 @@ export class ByzantineGuardian {
     const now = this.deps.clock.now();
     const dt = Math.max(0, now - this.lastTick);
     this.lastTick = now;
+    // Amnesia: a restart whose engine ignores the round state in its store (engineConfig).
+    if (this.deps.lockAttacks?.amnesiaDue(dt) === true) this.start();
     this.guard(() => this.replica?.tick(this.local()));
     const p = this.deps.profile;
     const rng = this.deps.rng;
@@ -222,7 +249,7 @@ export class ByzantineGuardian {
   private start(): void {
     try {
       this.replica = new Replica(
-        this.deps.config,
+        this.engineConfig,
         this.deps.crypto,
         this.deps.index,
         this.store,
@@ -236,7 +263,7 @@ export class ByzantineGuardian {
     } catch {
       // Its store is in a state its own engine refuses (it equivocated itself into a corner):
       // it carries on without an engine, injecting junk only.
-      this.stats.engineErrors++;
+      this.own.engineErrors++;
       this.replica = null;
     }
   }
@@ -246,7 +273,7 @@ export class ByzantineGuardian {
     try {
       fn();
     } catch {
-      this.stats.engineErrors++;
+      this.own.engineErrors++;
       this.start();
     }
   }
@@ -263,18 +290,21 @@ export class ByzantineGuardian {
 
   // ---------------------------------------------------------------- the output filter
 
-  private emit(targets: readonly number[], bytes: Uint8Array): void {
+  private emit(targets: readonly number[], frame: Uint8Array): void {
     const p = this.deps.profile;
     const rng = this.deps.rng;
     if (p.mute || this.deps.clock.now() < this.silentUntil) {
-      this.stats.suppressed += targets.length;
+      this.own.suppressed += targets.length;
       return;
     }
+    const attacks = this.deps.lockAttacks;
+    attacks?.observe(frame);
+    const bytes = attacks === undefined ? frame : attacks.rewrite(frame);
     this.remember(bytes);
     if (targets.length > 1 && rng.chance(p.equivocateRate) && this.equivocate(targets, bytes)) return;
     for (const to of targets) {
       if (rng.chance(p.dropRate)) {
-        this.stats.suppressed++;
+        this.own.suppressed++;
         continue;
       }
       let out = bytes;
@@ -381,7 +411,7 @@ export class ByzantineGuardian {
   }
 
   private sendSplit(targets: readonly number[], slot: string, a: Uint8Array, b: Uint8Array): void {
-    this.stats.equivocations++;
+    this.own.equivocations++;
     const half = this.deps.coalition.half(slot);
     for (const to of targets) {
       this.send(to, half.has(to) ? b : a);
@@ -395,7 +425,7 @@ export class ByzantineGuardian {
     if (out.length === 0) return out;
     const at = out.length - 1 - this.deps.rng.int(Math.min(64, out.length));
     out[at] = out[at]! ^ (1 << this.deps.rng.int(8));
-    this.stats.corrupted++;
+    this.own.corrupted++;
     return out;
   }
 
@@ -406,7 +436,7 @@ export class ByzantineGuardian {
     const claimed = this.deps.rng.pick(this.others);
     out[2] = claimed >> 8;
     out[3] = claimed & 0xff;
-    this.stats.corrupted++;
+    this.own.corrupted++;
     return out;
   }
 
@@ -612,7 +642,7 @@ export class ByzantineGuardian {
 
   private inject(frame: Uint8Array): void {
     if (this.deps.profile.mute || this.deps.clock.now() < this.silentUntil) return;
-    this.stats.injected++;
+    this.own.injected++;
     if (this.deps.rng.chance(0.5)) {
       for (const to of this.others) this.send(to, frame);
     } else {
@@ -623,7 +653,7 @@ export class ByzantineGuardian {
   // ---------------------------------------------------------------- plumbing
 
   private send(to: number, bytes: Uint8Array): void {
-    this.stats.sent++;
+    this.own.sent++;
     this.deps.net.send(this.deps.index, to, bytes, this.deps.clock.now());
   }
 

@@ -1,5 +1,5 @@
 // npm run sim -- [--seeds K [--from S] | --seed S] [--nodes N] [--byzantine B] [--quorum-delta D]
-//                [--safety-ms MS] [--jobs J] [--consensus-only] [--verbose]
+//                [--bug NAME]... [--safety-ms MS] [--jobs J] [--consensus-only] [--verbose]
 // Runs the deterministic simulator over many seeds (or one), prints a line now and then, every
 // violation with the command that replays it, and a summary. Exit code 1 on any violation. By
 // default every run is the whole federation (processor, modules, wallets, money checkers; see
@@ -14,13 +14,14 @@ import { federationApplication } from "./federation/app.js";
 import {
   LIVENESS_BOUND_MS,
   NODES_MAX,
+  SIM_BUGS,
   NODES_MIN,
   SAFETY_MS_MAX,
   nodesForSeed,
   replayCommand,
   runSimulation,
 } from "./simulator.js";
-import type { SimOptions, SimResult } from "./simulator.js";
+import type { SimBug, SimOptions, SimResult } from "./simulator.js";
 import type { WorkerReply, WorkerRequest } from "./worker.js";
 
 const USAGE = `usage: npm run sim -- [options]
@@ -30,6 +31,7 @@ const USAGE = `usage: npm run sim -- [options]
   --nodes N         guardians per run (default: drawn per seed from ${NODES_MIN}..${NODES_MAX})
   --byzantine B     Byzantine guardians per run (default: f = floor((N-1)/3))
   --quorum-delta D  deliberate bug: engines use a quorum of t + D (the checkers must catch it)
+  --bug NAME        deliberate bug in every engine, repeatable: ${SIM_BUGS.join(", ")}
   --safety-ms MS    length of the safety phase in simulated ms, up to ${SAFETY_MS_MAX} (default: drawn per seed)
   --jobs J          processes running seeds in parallel (default: one per CPU)
   --consensus-only  run the consensus engines alone (no processor, modules, wallets or money checkers)
@@ -42,6 +44,7 @@ interface CliArgs {
   nodes?: number;
   byzantine?: number;
   quorumDelta?: number;
+  bugs: SimBug[];
   safetyMs?: number;
   jobs: number;
   verbose: boolean;
@@ -58,6 +61,7 @@ function parseArgs(argv: readonly string[]): CliArgs {
     jobs: availableParallelism(),
     verbose: false,
     consensusOnly: false,
+    bugs: [],
   };
   const integer = (flag: string, value: string | undefined, min: number, max: number): number => {
     if (value === undefined || !/^-?\d+$/.test(value)) throw new UsageError(`${flag} needs an integer`);
@@ -96,6 +100,13 @@ function parseArgs(argv: readonly string[]): CliArgs {
         args.quorumDelta = integer(flag, value, -64, 64);
         i++;
         break;
+      case "--bug": {
+        const bug = SIM_BUGS.find((b) => b === value);
+        if (bug === undefined) throw new UsageError(`--bug needs one of ${SIM_BUGS.join(", ")}`);
+        if (!args.bugs.includes(bug)) args.bugs.push(bug);
+        i++;
+        break;
+      }
       case "--safety-ms":
         args.safetyMs = integer(flag, value, 0, SAFETY_MS_MAX);
         i++;
@@ -137,6 +148,7 @@ function optionsFor(seed: number, args: CliArgs): SimOptions {
     nodes,
     byzantine: args.byzantine ?? faultTolerance(nodes),
     ...(args.quorumDelta !== undefined ? { quorumDelta: args.quorumDelta } : {}),
+    ...(args.bugs.length > 0 ? { bugs: args.bugs } : {}),
     ...(args.safetyMs !== undefined ? { safetyMs: args.safetyMs } : {}),
   };
 }
@@ -217,7 +229,18 @@ async function main(): Promise<number> {
   const every = args.verbose ? 1 : Math.max(1, Math.round(args.seeds / 20));
   const started = performance.now();
   let lastPrint = started;
-  const totals = { runs: 0, failing: 0, violations: 0, heights: 0, rounds: 0, simulatedMs: 0, worst: 0 };
+  const totals = {
+    runs: 0,
+    failing: 0,
+    violations: 0,
+    heights: 0,
+    rounds: 0,
+    simulatedMs: 0,
+    worst: 0,
+    worstWaitHeights: 0,
+    censorshipBound: 0,
+    futureBytesPerPeer: 0,
+  };
 
   const report = (options: SimOptions, r: SimResult | Error, index: number): void => {
     totals.runs++;
@@ -235,6 +258,9 @@ async function main(): Promise<number> {
     totals.rounds += r.rounds;
     totals.simulatedMs += r.simulatedMs;
     totals.worst = Math.max(totals.worst, r.convergedAfterMs ?? 0);
+    totals.worstWaitHeights = Math.max(totals.worstWaitHeights, r.bounds.worstWaitHeights);
+    totals.censorshipBound = Math.max(totals.censorshipBound, r.bounds.censorshipBoundHeights);
+    totals.futureBytesPerPeer = Math.max(totals.futureBytesPerPeer, r.bounds.memoryPeak.futureBytesPerPeer);
     const now = performance.now();
     if (r.violations.length > 0) {
       totals.failing++;
@@ -279,6 +305,11 @@ async function main(): Promise<number> {
     `simulated heights: ${totals.heights}, simulated rounds: ${totals.rounds}, ` +
       `simulated time: ${(totals.simulatedMs / 1000).toFixed(0)} s, ` +
       `worst convergence after heal: ${totals.worst} ms (bound ${LIVENESS_BOUND_MS} ms)`,
+  );
+  console.log(
+    `heights per seed: ${(totals.heights / Math.max(1, totals.runs)).toFixed(1)}, ` +
+      `worst censorship wait: ${totals.worstWaitHeights} heights (bound ${totals.censorshipBound}), ` +
+      `largest future buffer of one peer: ${totals.futureBytesPerPeer} bytes`,
   );
   console.log(
     `speed: ${(totals.runs / wallS).toFixed(2)} seeds/s, ` +

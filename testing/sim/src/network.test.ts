@@ -126,3 +126,36 @@ describe("simulated network", () => {
     expect(latest - 100).toBeLessThanOrEqual(HEALED_LINKS.delayMinMs + HEALED_LINKS.jitterMs);
   });
 });
+
+describe("hold-then-release", () => {
+  it("delivers everything sent to a held guardian at the release instant, in sending order; others on time", () => {
+    const net = new SimNetwork(3, new Rng(9, "network"), HEALED_LINKS);
+    net.hold(1, 500);
+    for (let t = 0; t < 10; t++) {
+      net.send(0, 1, new Uint8Array([t]), t * 10);
+      net.send(0, 2, new Uint8Array([t]), t * 10);
+    }
+    net.send(2, 1, new Uint8Array([99]), 600); // after the release: on time
+    const to1: Delivery[] = [];
+    const to2: Delivery[] = [];
+    while (net.nextTime() < Infinity) {
+      const d = net.step()!;
+      (d.to === 1 ? to1 : to2).push(d);
+    }
+    expect(to1.slice(0, 10).map((d) => [d.time, d.bytes[0]])).toEqual(
+      Array.from({ length: 10 }, (_, t) => [500, t]),
+    );
+    expect(to1[10]!.time).toBeGreaterThan(600);
+    expect(to1[10]!.time).toBeLessThanOrEqual(626);
+    expect(to2.every((d) => d.time <= d.bytes[0]! * 10 + 26)).toBe(true);
+    expect(net.stats.held).toBe(10);
+  });
+
+  it("stops holding new messages after releaseHolds", () => {
+    const net = new SimNetwork(2, new Rng(9, "network"), HEALED_LINKS);
+    net.hold(1, 10_000);
+    net.releaseHolds();
+    net.send(0, 1, new Uint8Array([1]), 0);
+    expect(net.nextTime()).toBeLessThanOrEqual(26);
+  });
+});

@@ -58,6 +58,8 @@ export interface NetworkStats {
   duplicated: number;
   /** Arrived at a crashed guardian, which receives nothing. */
   toDown: number;
+  /** Held back for a guardian under a hold-then-release attack (see hold). */
+  held: number;
 }
 
 /** What of a frame enters the trace hash besides its length (see mixTrace). */
@@ -73,7 +75,17 @@ export class SimNetwork {
   private faults: LinkFaults;
   private traceA = 0x811c9dc5;
   private traceB = 0x2545f491;
-  readonly stats: NetworkStats = { sent: 0, delivered: 0, lost: 0, cut: 0, duplicated: 0, toDown: 0 };
+  readonly stats: NetworkStats = {
+    sent: 0,
+    delivered: 0,
+    lost: 0,
+    cut: 0,
+    duplicated: 0,
+    toDown: 0,
+    held: 0,
+  };
+  /** Per receiver: messages to it are held until this instant, then released all at once. */
+  private readonly heldUntil: number[];
 
   constructor(
     readonly n: number,
@@ -81,6 +93,7 @@ export class SimNetwork {
     faults: LinkFaults,
   ) {
     this.up = new Array<boolean>(n).fill(true);
+    this.heldUntil = new Array<number>(n).fill(0);
     this.faults = faults;
   }
 
@@ -106,6 +119,21 @@ export class SimNetwork {
     this.groups = null;
   }
 
+  /**
+   * Hold-then-release, aimed at one guardian: every message to it that would arrive before `until`
+   * arrives at `until` instead, all at once and in the order they were sent. The guardian hears
+   * nothing for a while (its timeouts fire, it votes nil, moves rounds), then a burst of stale
+   * proposals and votes, mixed with fresh ones, at the worst moment for its locks.
+   */
+  hold(to: number, until: number): void {
+    this.heldUntil[to] = Math.max(this.heldUntil[to]!, until);
+  }
+
+  /** No new holds: messages already held still arrive at their release instant. */
+  releaseHolds(): void {
+    this.heldUntil.fill(0);
+  }
+
   get partitioned(): boolean {
     return this.groups !== null;
   }
@@ -119,9 +147,13 @@ export class SimNetwork {
     return this.up[node]!;
   }
 
+  /** Sees every frame handed to a link, before loss or a partition (the simulator's checkers). */
+  onSend: ((from: number, bytes: Uint8Array) => void) | undefined;
+
   send(from: number, to: number, bytes: Uint8Array, now: number): void {
     if (from === to) throw new RangeError(`guardian ${from} sends to itself`);
     this.stats.sent++;
+    this.onSend?.(from, bytes);
     if (this.isCut(from, to)) {
       this.stats.cut++;
       return;
@@ -130,10 +162,10 @@ export class SimNetwork {
       this.stats.lost++;
       return;
     }
-    this.queue.push(now + this.delay(), { from, to, bytes });
+    this.queue.push(this.arrival(to, now + this.delay()), { from, to, bytes });
     if (this.rng.chance(this.faults.duplicateRate)) {
       this.stats.duplicated++;
-      this.queue.push(now + this.delay(), { from, to, bytes });
+      this.queue.push(this.arrival(to, now + this.delay()), { from, to, bytes });
     }
   }
 
@@ -169,6 +201,13 @@ export class SimNetwork {
     return (
       (this.traceA >>> 0).toString(16).padStart(8, "0") + (this.traceB >>> 0).toString(16).padStart(8, "0")
     );
+  }
+
+  private arrival(to: number, at: number): number {
+    const held = this.heldUntil[to]!;
+    if (held <= at) return at;
+    this.stats.held++;
+    return held;
   }
 
   private delay(): number {

@@ -26,6 +26,16 @@ describe("simulator sweep, N = 4..16", () => {
     expect(totals.partitions).toBeGreaterThan(50);
     expect(totals.byzantineEquivocations).toBeGreaterThan(1_000);
     expect(totals.byzantineInjected).toBeGreaterThan(1_000);
+    // The attacks on locks were made, and the lock checkers had work to judge.
+    expect(totals.amnesias).toBeGreaterThan(50);
+    expect(totals.lockViolations).toBeGreaterThan(50);
+    expect(totals.fakeValidRounds).toBeGreaterThan(50);
+    expect(totals.holds).toBeGreaterThan(100);
+    expect(totals.precommitsJustified).toBeGreaterThan(1_000);
+    expect(totals.lockedPrevotesChecked).toBeGreaterThan(0);
+    // The censorship and memory checkers saw real waits and real buffers (each within its bound).
+    expect(totals.worstWaitHeights).toBeGreaterThan(1);
+    expect(totals.futureBytesPerPeer).toBeGreaterThan(0);
     for (const counter of [
       "wrongProposer",
       "invalidBlock",
@@ -57,8 +67,8 @@ describe("the checkers catch a deliberate safety bug", () => {
     { seed: 3, nodes: 4, byzantine: 1 },
     { seed: 21, nodes: 5, byzantine: 1 },
     { seed: 18, nodes: 7, byzantine: 2 },
-    { seed: 25, nodes: 7, byzantine: 2 },
-    { seed: 30, nodes: 10, byzantine: 3 },
+    { seed: 26, nodes: 7, byzantine: 2 },
+    { seed: 21, nodes: 10, byzantine: 3 },
   ];
   for (const run of FORKING) {
     it(`reports a fork at seed ${run.seed}, N = ${run.nodes}, with a quorum of t - 1, and names the seed`, () => {

@@ -9,16 +9,28 @@
 // be committed by every honest guardian within LIVENESS_BOUND_MS of simulated time.
 import type { SimApplication, SimApplicationFactory, SimHost } from "./application.js";
 import { ByzantineGuardian, Coalition, drawByzantineProfile } from "./byzantine.js";
+import { LockAttacker, drawLockAttackProfile } from "./lock-attacks.js";
 import type { ByzantineStats } from "./byzantine.js";
+import { BoundCheckers } from "./bound-checkers.js";
+import type { BoundStats } from "./bound-checkers.js";
 import { Checkers, itemKey } from "./checkers.js";
 import { Replica, faultTolerance, sha256, testFederation } from "./consensus.js";
-import type { Commit, ConsensusConfig, ConsensusLimits, EngineCrypto, TestFederation } from "./consensus.js";
+import type {
+  Commit,
+  ConsensusConfig,
+  ConsensusLimits,
+  EngineCrypto,
+  FaultInjection,
+  TestFederation,
+} from "./consensus.js";
 import { SimDisk } from "./disk.js";
 import { MemoSigner, MemoVerifier } from "./memo-verifier.js";
 import { HEALED_LINKS, SimNetwork, drawLinkFaults } from "./network.js";
 import type { Delivery, LinkFaults, NetworkStats } from "./network.js";
 import { EventQueue } from "./queue.js";
 import { Rng } from "./rng.js";
+import { SigningCheckers } from "./signing-checkers.js";
+import type { SigningStats } from "./signing-checkers.js";
 
 /**
  * After the network heals, every submitted item must be committed by every honest guardian within
@@ -55,12 +67,21 @@ export const SIM_LIMITS: Partial<ConsensusLimits> = {
 export const NODES_MIN = 4;
 export const NODES_MAX = 16;
 
+/**
+ * Deliberate bugs in every engine of the run (ConsensusConfig.faultInjection), for proving that the
+ * checkers catch them; docs/simulator.md has the table of bugs and the seeds that catch each.
+ */
+export type SimBug = keyof Omit<FaultInjection, "quorumDelta">;
+export const SIM_BUGS: readonly SimBug[] = ["ignoreLock", "skipVoteSync", "forgetRoundOnRestart"];
+
 export interface SimOptions {
   readonly seed: number;
   readonly nodes: number;
   readonly byzantine: number;
   /** A deliberate bug: the engines use a quorum of t + quorumDelta (checkers still use t). */
   readonly quorumDelta?: number;
+  /** Deliberate bugs switched on in every engine (test harness only). */
+  readonly bugs?: readonly SimBug[];
   /** Length of the safety phase in simulated ms; drawn from the seed when absent. */
   readonly safetyMs?: number;
   /** Receives a line per notable event (crashes, partitions, phase changes) when given. */
@@ -75,6 +96,7 @@ export interface SimResult {
   readonly byzantine: number;
   readonly byzantineIndices: readonly number[];
   readonly quorumDelta: number;
+  readonly bugs: readonly SimBug[];
   readonly heightsPerSession: number;
   readonly safetyMs: number;
   /** The command line that replays this run. */
@@ -100,6 +122,8 @@ export interface SimResult {
     commitsLost: number;
     restarts: number;
     partitions: number;
+    /** Hold-then-release attacks on honest guardians' incoming links. */
+    holds: number;
   };
   readonly network: NetworkStats;
   /** Honest engines' counters (drops by reason, evidence...), summed over guardians and restarts. */
@@ -114,6 +138,10 @@ export interface SimResult {
     /** Its last persisted Tendermint round state (honest guardians only). */
     readonly locked: { lockedRound: number; validRound: number } | null;
   }[];
+  /** What the signing checkers looked at (slots, proofs of lock). */
+  readonly signing: SigningStats;
+  /** Censorship waits and memory peaks (see bound-checkers.ts). */
+  readonly bounds: BoundStats & { readonly censorshipBoundHeights: number };
   /** Digest of every delivery and of the committed chain: equal seeds, equal hashes. */
   readonly traceHash: string;
   /** The application's own figures (empty without one). */
@@ -126,12 +154,13 @@ export function nodesForSeed(seed: number, byzantine = 0): number {
 }
 
 export function replayCommand(
-  o: Pick<SimOptions, "seed" | "nodes" | "byzantine" | "quorumDelta" | "safetyMs" | "application">,
+  o: Pick<SimOptions, "seed" | "nodes" | "byzantine" | "quorumDelta" | "safetyMs" | "application" | "bugs">,
 ): string {
   let cmd = `npm run sim -- --seed ${o.seed} --nodes ${o.nodes} --byzantine ${o.byzantine}`;
   // The CLI runs the whole federation unless told otherwise.
   if (o.application === undefined) cmd += " --consensus-only";
   if (o.quorumDelta !== undefined && o.quorumDelta !== 0) cmd += ` --quorum-delta ${o.quorumDelta}`;
+  for (const bug of o.bugs ?? []) cmd += ` --bug ${bug}`;
   if (o.safetyMs !== undefined) cmd += ` --safety-ms ${o.safetyMs}`;
   return cmd;
 }
@@ -164,6 +193,7 @@ type SimEvent =
   | { readonly kind: "restart"; readonly node: number }
   | { readonly kind: "partition" }
   | { readonly kind: "healPartition" }
+  | { readonly kind: "hold" }
   | { readonly kind: "liveness" }
   | { readonly kind: "app"; readonly fn: () => void };
 
@@ -184,6 +214,8 @@ interface FaultPlan {
   readonly submitGapMs: number;
   /** Honest guardians take in all frames of one instant before one flush, as the daemon does. */
   readonly groupCommit: boolean;
+  /** Mean gap between two hold-then-release attacks on an honest guardian (Infinity: none). */
+  readonly holdGapMs: number;
 }
 
 class Simulation {
@@ -199,6 +231,8 @@ class Simulation {
   private readonly net: SimNetwork;
   private readonly events = new EventQueue<SimEvent>();
   private readonly checkers: Checkers;
+  private readonly signing: SigningCheckers;
+  private readonly bounds: BoundCheckers;
   private readonly stores: SimDisk[];
   private readonly replicas: (Replica | null)[];
   /** Honest guardians that threw: stopped for good (the exception is already a violation). */
@@ -207,6 +241,8 @@ class Simulation {
   private readonly plan: FaultPlan;
   private readonly rngFaults: Rng;
   private readonly rngLoad: Rng;
+  /** Its own stream, so that the faults drawn before holds were added keep their values. */
+  private readonly rngHolds: Rng;
   private readonly tickMs: number[];
   private readonly clockRate: number[];
   private readonly clockOffset: number[];
@@ -236,6 +272,7 @@ class Simulation {
     commitsLost: 0,
     restarts: 0,
     partitions: 0,
+    holds: 0,
   };
   private readonly honestCounters: Record<string, number> = {};
   private readonly log: ((line: string) => void) | undefined;
@@ -259,10 +296,14 @@ class Simulation {
     const setup = new Rng(seed, "setup");
     const fed = federation(n);
     const quorumDelta = options.quorumDelta ?? 0;
+    const faultInjection: FaultInjection = {
+      ...(quorumDelta !== 0 ? { quorumDelta } : {}),
+      ...Object.fromEntries((options.bugs ?? []).map((bug) => [bug, true])),
+    };
     this.config = {
       ...fed.config,
       heightsPerSession: setup.pick([1, 2, 3, 4, 5, 8]),
-      ...(quorumDelta !== 0 ? { faultInjection: { quorumDelta } } : {}),
+      ...(Object.keys(faultInjection).length > 0 ? { faultInjection } : {}),
     };
     this.k = this.config.heightsPerSession;
     this.safetyMs = options.safetyMs ?? setup.range(SAFETY_MS_RANGE.min, SAFETY_MS_RANGE.max);
@@ -277,6 +318,12 @@ class Simulation {
       submitGapMs: setup.between(10, 250),
       groupCommit: setup.chance(0.5),
       powerCutRate: setup.between(0, 0.5),
+      holdGapMs: Infinity,
+    };
+    this.rngHolds = new Rng(seed, "holds");
+    this.plan = {
+      ...this.plan,
+      holdGapMs: this.rngHolds.chance(0.4) ? Infinity : this.rngHolds.between(500, 6_000),
     };
     this.tickMs = Array.from({ length: n }, () => setup.range(2, 25));
     this.clockRate = Array.from({ length: n }, () => setup.between(0.97, 1.03));
@@ -298,6 +345,19 @@ class Simulation {
       hash: sha256,
       itemsMayRepeat: options.application !== undefined,
     });
+    const violation = (what: string): void => this.checkers.violation(what);
+    this.signing = new SigningCheckers({
+      config: this.config,
+      honest: this.honest,
+      threshold: n - faultTolerance(n),
+      verifier: this.verifier,
+      hash: sha256,
+      violation,
+    });
+    this.bounds = new BoundCheckers(this.config, violation);
+    this.net.onSend = (from, bytes) => {
+      if (this.byzantine.has(from)) this.signing.byzantineSent(bytes);
+    };
     this.stores = Array.from({ length: n }, (_, i) => new SimDisk(i, this.k));
     this.replicas = new Array<Replica | null>(n).fill(null);
     this.failed = new Array<boolean>(n).fill(false);
@@ -308,6 +368,14 @@ class Simulation {
     for (const i of this.byzIndices) {
       const rng = new Rng(seed, `byzantine-${i}`);
       const profile = drawByzantineProfile(rng);
+      const lockRng = new Rng(seed, `lock-attacks-${i}`);
+      const lockAttacks = new LockAttacker(
+        i,
+        this.config,
+        this.crypto[i]!,
+        lockRng,
+        drawLockAttackProfile(lockRng),
+      );
       const deps = {
         index: i,
         config: this.config,
@@ -317,6 +385,7 @@ class Simulation {
         profile,
         coalition,
         clock,
+        lockAttacks,
       };
       this.byzantine.set(i, new ByzantineGuardian(deps));
     }
@@ -392,6 +461,9 @@ class Simulation {
         kind: "partition",
       });
     }
+    if (Number.isFinite(this.plan.holdGapMs)) {
+      this.events.push(Math.round(this.rngHolds.exponential(this.plan.holdGapMs)), { kind: "hold" });
+    }
     this.events.push(this.safetyMs, { kind: "liveness" });
     return this.safetyMs + LIVENESS_BOUND_MS;
   }
@@ -428,7 +500,12 @@ class Simulation {
       case "tick": {
         const b = this.byzantine.get(e.node);
         if (b !== undefined) b.tick();
-        else this.step(e.node, "tick", (r) => r.tick(this.local(e.node)));
+        else {
+          this.step(e.node, "tick", (r) => r.tick(this.local(e.node)));
+          const r = this.replicas[e.node];
+          if (r !== null && r !== undefined)
+            this.bounds.memory(e.node, r.engine.memoryUse, r.catchUpCacheBytes);
+        }
         this.events.push(this.now + this.tickMs[e.node]!, e);
         return;
       }
@@ -466,6 +543,21 @@ class Simulation {
           },
         );
         return;
+      case "hold": {
+        if (this.phase !== "safety") return;
+        const g = this.rngHolds.pick(this.honest);
+        const lasts = this.rngHolds.chance(0.7)
+          ? this.rngHolds.range(50, 1_000)
+          : this.rngHolds.range(1_000, 4_000);
+        this.net.hold(g, this.now + lasts);
+        this.faultStats.holds++;
+        this.note(`t=${this.now} messages to guardian ${g} held for ${lasts}ms, then released at once`);
+        this.events.push(
+          this.now + Math.max(1, Math.round(this.rngHolds.exponential(this.plan.holdGapMs))),
+          e,
+        );
+        return;
+      }
       case "liveness":
         this.startLiveness();
         return;
@@ -529,14 +621,19 @@ class Simulation {
         g,
         this.stores[g]!,
         {
-          send: (to, bytes) => this.transmit(g, to, bytes),
+          send: (to, bytes) => {
+            this.signing.honestSent(g, bytes);
+            this.transmit(g, to, bytes);
+          },
           broadcast: (bytes) => {
+            this.signing.honestSent(g, bytes);
             for (let to = 0; to < this.n; to++) if (to !== g) this.transmit(g, to, bytes);
           },
         },
         {
           onCommit: (c) => this.onCommit(g, c),
           onBundled: (seq, items) => this.onBundled(g, seq, items),
+          onEvidence: (e) => this.signing.evidence(g, e),
         },
         this.local(g),
       );
@@ -652,6 +749,7 @@ class Simulation {
     this.livenessAt = this.now;
     this.net.setFaults(HEALED_LINKS);
     this.net.healPartition();
+    this.net.releaseHolds();
     for (const g of this.honest) {
       // A guardian told to crash mid-flush crashes now, so that it restarts below with the others.
       if (this.crashBudget.has(g)) this.stop(g, "crashed");
@@ -659,6 +757,7 @@ class Simulation {
     for (const g of this.honest) if (this.replicas[g] === null) this.start(g);
     this.targetHeight = Math.max(0, ...this.honest.map((g) => this.checkers.height(g)));
     this.app?.liveness();
+    this.bounds.heal(this.now);
     this.note(
       `t=${this.now} liveness phase: network healed, all honest guardians up, target height ${this.targetHeight}, ` +
         `${this.items.size} items`,
@@ -715,6 +814,7 @@ class Simulation {
       const keys = items.map((i) => itemKey(i).split(".").slice(0, 2).join("."));
       this.note(`t=${this.now} guardian ${g} acknowledges bundle ${seq}: ${keys.join(" ")}`);
     }
+    this.bounds.bundled(items, (key) => this.items.has(key), this.now);
     for (const bytes of items) {
       const key = itemKey(bytes);
       const item = this.items.get(key);
@@ -730,6 +830,7 @@ class Simulation {
       this.note(`t=${this.now} guardian ${g} commits height ${commit.height} [${bundles}]`);
     }
     this.checkers.onCommit(g, commit);
+    this.bounds.commit(commit, this.now);
     this.app?.committed(g, commit);
     if (this.phase === "liveness") this.convergenceDirty = true;
   }
@@ -739,6 +840,7 @@ class Simulation {
   private finish(): SimResult {
     if (this.convergedAt === null) this.reportLiveness();
     this.app?.finish();
+    this.bounds.finish();
     for (const g of this.honest) {
       const r = this.replicas[g];
       if (r !== null && r !== undefined) this.addCounters(r);
@@ -758,6 +860,9 @@ class Simulation {
       equivocations: 0,
       corrupted: 0,
       injected: 0,
+      amnesias: 0,
+      lockViolations: 0,
+      fakeValidRounds: 0,
     };
     for (const b of this.byzantine.values()) {
       for (const key of Object.keys(byzantineStats) as (keyof ByzantineStats)[])
@@ -770,6 +875,7 @@ class Simulation {
       byzantine: this.byzIndices.length,
       byzantineIndices: this.byzIndices,
       quorumDelta: this.options.quorumDelta ?? 0,
+      bugs: [...(this.options.bugs ?? [])],
       heightsPerSession: this.k,
       safetyMs: this.safetyMs,
       replay: replayCommand(this.options),
@@ -801,6 +907,12 @@ class Simulation {
           locked: this.byzantine.has(i) ? null : this.lockOf(i),
         };
       }),
+      signing: { ...this.signing.stats },
+      bounds: {
+        ...this.bounds.stats,
+        memoryPeak: { ...this.bounds.stats.memoryPeak },
+        censorshipBoundHeights: this.bounds.boundHeights,
+      },
       traceHash: `${this.net.traceHash()}-${top.slice(0, 16)}`,
       application: this.app?.stats() ?? {},
     };

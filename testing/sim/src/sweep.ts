@@ -21,6 +21,17 @@ export interface SweepTotals {
   byzantineEquivocations: number;
   byzantineInjected: number;
   byzantineCorrupted: number;
+  /** Lock attacks made (lock-attacks.ts) and hold-then-release attacks on honest guardians. */
+  amnesias: number;
+  lockViolations: number;
+  fakeValidRounds: number;
+  holds: number;
+  /** What the signing checkers judged: honest precommits' proofs of lock, prevotes against a lock. */
+  precommitsJustified: number;
+  lockedPrevotesChecked: number;
+  /** Most heights an available item waited (censorship bound), largest future buffer of one peer. */
+  worstWaitHeights: number;
+  futureBytesPerPeer: number;
 }
 
 export function emptyTotals(): SweepTotals {
@@ -39,6 +50,14 @@ export function emptyTotals(): SweepTotals {
     byzantineEquivocations: 0,
     byzantineInjected: 0,
     byzantineCorrupted: 0,
+    amnesias: 0,
+    lockViolations: 0,
+    fakeValidRounds: 0,
+    holds: 0,
+    precommitsJustified: 0,
+    lockedPrevotesChecked: 0,
+    worstWaitHeights: 0,
+    futureBytesPerPeer: 0,
   };
 }
 
@@ -85,4 +104,12 @@ function add(t: SweepTotals, r: SimResult): void {
   t.byzantineEquivocations += r.byzantineStats.equivocations;
   t.byzantineInjected += r.byzantineStats.injected;
   t.byzantineCorrupted += r.byzantineStats.corrupted;
+  t.amnesias += r.byzantineStats.amnesias;
+  t.lockViolations += r.byzantineStats.lockViolations;
+  t.fakeValidRounds += r.byzantineStats.fakeValidRounds;
+  t.holds += r.faults.holds;
+  t.precommitsJustified += r.signing.precommitsJustified;
+  t.lockedPrevotesChecked += r.signing.lockedPrevotesChecked;
+  t.worstWaitHeights = Math.max(t.worstWaitHeights, r.bounds.worstWaitHeights);
+  t.futureBytesPerPeer = Math.max(t.futureBytesPerPeer, r.bounds.memoryPeak.futureBytesPerPeer);
 }

@@ -79,10 +79,23 @@ export interface ConsensusConfig {
   readonly timeouts: ConsensusTimeouts;
   readonly limits: ConsensusLimits;
   /**
-   * Deliberate bugs, for proving that the simulator's checkers catch real violations.
-   * Never set outside tests: a guardian's config loader refuses it.
+   * Deliberate bugs, for proving that the simulator's checkers catch real violations. Only the
+   * test harness sets it (testing/sim, engine tests); the daemon builds its config field by field
+   * (consensusConfigOf) and never copies it, so no guardian config file can reach it.
    */
-  readonly faultInjection?: { readonly quorumDelta?: number };
+  readonly faultInjection?: FaultInjection;
+}
+
+/** The deliberate bugs of `ConsensusConfig.faultInjection` (docs/simulator.md lists what catches each). */
+export interface FaultInjection {
+  /** Quorum of t + quorumDelta instead of t. */
+  readonly quorumDelta?: number;
+  /** Prevote for any valid proposal, whatever block this guardian is locked on ([L22], [L28] without the lock). */
+  readonly ignoreLock?: boolean;
+  /** Votes and proposals do not ask for a synchronous write before they are sent (no fsync). */
+  readonly skipVoteSync?: boolean;
+  /** A restarted engine ignores its persisted round state (round, step, lock, sent messages). */
+  readonly forgetRoundOnRestart?: boolean;
 }
 
 export const DEFAULT_LIMITS: ConsensusLimits = {

@@ -42,6 +42,34 @@ export interface EngineCrypto {
   readonly hash: Hash;
 }
 
+/** What `ConsensusEngine.memoryUse` reports; the largest per-peer or per-origin figure where there are several. */
+export interface EngineMemoryUse {
+  /** Peers with messages buffered for future heights (at most n - 1). */
+  readonly futurePeers: number;
+  /** At most limits.futureMessagesPerPeerMax and limits.futureBytesPerPeerMax. */
+  readonly futureMessagesPerPeer: number;
+  readonly futureBytesPerPeer: number;
+  /** At most limits.verifiedCacheEntriesMax. */
+  readonly verifiedCacheEntries: number;
+  /** Proposals, vote sets and validity results of this height: at most one per round up to round + roundsAheadMax. */
+  readonly validityCacheEntries: number;
+  readonly proposalRounds: number;
+  readonly voteRounds: number;
+  readonly round: number;
+  /** At most limits.bundlesPendingPerOriginMax. */
+  readonly pendingBundlesPerOrigin: number;
+  /** Sessions whose signatures are being collected (at most UNSIGNED_SESSIONS_TRACKED_MAX + 2). */
+  readonly sessionsTracked: number;
+  /** At most limits.itemsQueuedMax and limits.bundlesInFlightMax. */
+  readonly ownQueued: number;
+  readonly ownInFlight: number;
+  /** Per-peer rate-limit timestamps (at most n). */
+  readonly peersTimed: number;
+}
+
+/** Unsigned sessions an engine collects signatures for, beyond which the oldest are dropped. */
+export const UNSIGNED_SESSIONS_TRACKED_MAX = 8;
+
 interface ProposalRecord {
   readonly envelope: Uint8Array;
   readonly blockBytes: Uint8Array;
@@ -163,7 +191,6 @@ interface SessionSigState {
 }
 
 const NIL_HEX = toHex(NIL_ID);
-const UNSIGNED_SESSIONS_TRACKED_MAX = 8;
 
 export class ConsensusEngine {
   readonly n: number;
@@ -176,6 +203,9 @@ export class ConsensusEngine {
   private readonly config: ConsensusConfig;
   private readonly crypto: EngineCrypto;
   private now = 0;
+  /** Deliberate bugs (config.faultInjection; test harness only). */
+  private readonly bugIgnoreLock: boolean;
+  private readonly bugSkipVoteSync: boolean;
 
   // Chain state (durable through "decided" ops).
   private height: number;
@@ -243,6 +273,8 @@ export class ConsensusEngine {
     this.n = config.publicKeys.length;
     this.f = faultTolerance(this.n);
     this.q = quorumThreshold(this.n) + (config.faultInjection?.quorumDelta ?? 0);
+    this.bugIgnoreLock = config.faultInjection?.ignoreLock === true;
+    this.bugSkipVoteSync = config.faultInjection?.skipVoteSync === true;
     if (self < 0 || self >= this.n)
       throw new RangeError(`self index ${self} outside federation of ${this.n}`);
     if (!bytesEqual(config.publicKeys[self]!, crypto.signer.publicKey)) {
@@ -277,7 +309,7 @@ export class ConsensusEngine {
     }
     for (const s of restored.unsignedSessions) this.completeSession(s.session, s.blockIds);
 
-    const snap = restored.round;
+    const snap = config.faultInjection?.forgetRoundOnRestart === true ? null : restored.round;
     if (snap && snap.height === this.height) {
       this.restoreRound(snap);
     } else {
@@ -344,6 +376,36 @@ export class ConsensusEngine {
   futureBuffered(peer: number): { readonly messages: number; readonly bytes: number } {
     const b = this.future.get(peer);
     return { messages: b?.messages.length ?? 0, bytes: b?.bytes ?? 0 };
+  }
+
+  /**
+   * The sizes of everything this engine keeps that a peer can make grow, each against its bound
+   * (for the simulator's memory checker and for metrics). O(n); allocates nothing per entry.
+   */
+  get memoryUse(): EngineMemoryUse {
+    let futureMessages = 0;
+    let futureBytes = 0;
+    for (const b of this.future.values()) {
+      futureMessages = Math.max(futureMessages, b.messages.length);
+      futureBytes = Math.max(futureBytes, b.bytes);
+    }
+    let pendingBundles = 0;
+    for (const p of this.pending) pendingBundles = Math.max(pendingBundles, p.size);
+    return {
+      futurePeers: this.future.size,
+      futureMessagesPerPeer: futureMessages,
+      futureBytesPerPeer: futureBytes,
+      verifiedCacheEntries: this.verifiedCache.size,
+      validityCacheEntries: this.validityCache.size,
+      proposalRounds: this.proposals.size,
+      voteRounds: Math.max(this.prevotes.size, this.precommits.size),
+      round: this.round,
+      pendingBundlesPerOrigin: pendingBundles,
+      sessionsTracked: this.sessions.size,
+      ownQueued: this.ownQueue.length,
+      ownInFlight: this.ownInFlight.size,
+      peersTimed: Math.max(this.lastCatchUpAt.size, this.lastStatusToPeerAt.size),
+    };
   }
 
   /** The earliest instant at which tick() has work to do. */
@@ -855,7 +917,8 @@ export class ConsensusEngine {
       if (proposal.validRound === -1) {
         // [L22]
         const ok =
-          this.isValid(proposal) && (this.lockedRound === -1 || this.lockedIdHex() === proposal.idHex);
+          this.isValid(proposal) &&
+          (this.lockedRound === -1 || this.lockedIdHex() === proposal.idHex || this.bugIgnoreLock);
         this.castVote(MessageType.Prevote, r, ok ? proposal.blockId : NIL_ID);
         this.step = Step.Prevote;
         return true;
@@ -864,7 +927,8 @@ export class ConsensusEngine {
       if (vr < r && (this.prevotes.get(vr)?.count(proposal.idHex) ?? 0) >= this.q) {
         // [L28]
         const ok =
-          this.isValid(proposal) && (this.lockedRound <= vr || this.lockedIdHex() === proposal.idHex);
+          this.isValid(proposal) &&
+          (this.lockedRound <= vr || this.lockedIdHex() === proposal.idHex || this.bugIgnoreLock);
         this.castVote(MessageType.Prevote, r, ok ? proposal.blockId : NIL_ID);
         this.step = Step.Prevote;
         return true;
@@ -978,7 +1042,7 @@ export class ConsensusEngine {
     });
     this.sent.push(bytes);
     this.roundDirty = true;
-    this.out.syncRequired = true;
+    if (!this.bugSkipVoteSync) this.out.syncRequired = true;
     this.broadcast(bytes);
   }
 
@@ -1020,7 +1084,7 @@ export class ConsensusEngine {
     set.add(this.self, { idHex: toHex(id), envelope: bytes }, true);
     this.sent.push(bytes);
     this.roundDirty = true;
-    this.out.syncRequired = true;
+    if (!this.bugSkipVoteSync) this.out.syncRequired = true;
     this.broadcast(bytes);
   }
 

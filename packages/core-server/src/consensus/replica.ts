@@ -33,6 +33,11 @@ class CatchUpCache {
 
   constructor(private readonly bytesMax: number) {}
 
+  /** What the cache holds, in its own cost measure (at most bytesMax). */
+  get size(): number {
+    return this.bytes;
+  }
+
   get(key: string): Uint8Array | null | undefined {
     const v = this.entries.get(key);
     if (v === undefined) return undefined;
@@ -132,6 +137,11 @@ export class Replica {
     const restored = store.load(config.publicKeys.length, self, config.heightsPerSession);
     this.engine = new ConsensusEngine(config, crypto, self, restored, now);
     this.flush();
+  }
+
+  /** Bytes held by the catch-up cache (at most limits.catchUpCacheBytesMax), for the memory checker. */
+  get catchUpCacheBytes(): number {
+    return this.catchUpCache.size;
   }
 
   receive(from: number, bytes: Uint8Array, now: number): void {
