@@ -62,6 +62,15 @@ describe("the whole federation on the simulator", () => {
     expect(at("moneyChecks")).toBeGreaterThan(heights);
   });
 
+  it("finishes a wallet's notes when Byzantine guardians spoil its blind shares (seed 5, N = 7, 2 Byzantine)", () => {
+    // Found by `npm run sim -- --seeds 20 --nodes 7 --byzantine 2`: the wallet never asked an honest
+    // guardian again after dropping a Byzantine share, and waited forever on a silent Byzantine one.
+    const r = run({ seed: 5, nodes: 7, byzantine: 2 });
+    expect(r.violations).toEqual([]);
+    expect(r.convergedAfterMs).not.toBeNull();
+    expect(r.application["badShares"]).toBeGreaterThan(0);
+  });
+
   it("replays a seed exactly", () => {
     const o = federationPlan(3)[2]!;
     const a = run(o);

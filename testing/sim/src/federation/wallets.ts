@@ -111,7 +111,6 @@ interface Volatile {
   accepted: boolean;
   readonly rejectedBy: Set<number>;
   readonly shares: Map<number, Map<number, Uint8Array>>;
-  readonly asked: Set<number>;
 }
 
 const POLL_MS = { min: 60, max: 400 } as const;
@@ -418,17 +417,22 @@ export class Wallet {
   private collectShares(op: Op): void {
     const v = this.volatile;
     const t = this.api.threshold;
-    const candidates = Array.from({ length: this.api.n }, (_, g) => g).filter((g) => !v.asked.has(g));
-    if (candidates.length === 0) v.asked.clear();
-    const g = candidates.length === 0 ? this.rng.int(this.api.n) : this.rng.pick(candidates);
-    let answered = false;
+    // Any guardian some unfinished note still lacks a share from: a share dropped as bad frees its
+    // note's slot, and a guardian asked before may be the one it needs now (found by seed 5, N = 7:
+    // a wallet that never asked a guardian again waited forever on a silent Byzantine one).
+    const lacking = Array.from({ length: this.api.n }, (_, g) => g).filter((g) =>
+      op.issues.some((i) => {
+        const have = v.shares.get(i.index);
+        return have === undefined || (have.size < t && !have.has(g));
+      }),
+    );
+    const g = this.rng.pick(lacking.length > 0 ? lacking : [this.rng.int(this.api.n)]);
     for (const issue of op.issues) {
       const have = v.shares.get(issue.index) ?? new Map<number, Uint8Array>();
       v.shares.set(issue.index, have);
       if (have.size >= t) continue;
       const hex = this.api.blindShare(g, op.txid, issue.index);
       if (hex === undefined) continue;
-      answered = true;
       let share: Uint8Array;
       try {
         share = fromHex(hex);
@@ -438,7 +442,6 @@ export class Wallet {
       }
       have.set(g, share);
     }
-    if (answered) v.asked.add(g);
     for (const issue of op.issues) if ((v.shares.get(issue.index)?.size ?? 0) < t) return;
     const finished: SpendableNote[] = [];
     for (const issue of op.issues) {
@@ -502,7 +505,7 @@ export class Wallet {
 }
 
 function freshVolatile(): Volatile {
-  return { lastSubmitAt: -1, accepted: false, rejectedBy: new Set(), shares: new Map(), asked: new Set() };
+  return { lastSubmitAt: -1, accepted: false, rejectedBy: new Set(), shares: new Map() };
 }
 
 function noteValue(notes: readonly SpendableNote[]): bigint {
