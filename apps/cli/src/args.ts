@@ -1,6 +1,14 @@
 // The command line, parsed and validated with node:util parseArgs before anything touches the
 // wallet. Global options may come before or after the command. Every mistake is a UsageError
 // (exit 2) that names the command whose --help shows the right form.
+//
+// Libraries weighed (issue 12): the tokenizing is a library's already, Node's own parseArgs (no
+// dependency). commander 15 would add subcommands and help, but it exits the process and prints its
+// own error and help formats unless each is overridden, and knows no amounts; the command table
+// (commands-spec.ts) with parseArgs keeps exit 2, one-line errors naming the command's --help and
+// "did you mean" as the CLI tests pin them. citty 0.2 (still 0.x) offers the same with fewer
+// hooks. So this file keeps parseArgs plus the table: what it writes by hand is the per-command
+// validation (amounts, counts, note sources) that neither library does.
 import { parseArgs } from "node:util";
 import { parseAmountArg, parseCountArg, parseDenominationArg } from "./amount-arg.js";
 import { COMMANDS, GLOBAL_OPTIONS, commandSpec } from "./commands-spec.js";

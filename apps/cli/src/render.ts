@@ -50,6 +50,10 @@ export function depositAddressLines(r: DepositAddressResult, waiting: boolean): 
   ];
 }
 
+// cli-progress (3.12) was weighed for this bar: it draws to a TTY stream it owns, redraws on a timer,
+// and takes its text from a format string; here one line carries the stage, the bar and the
+// guardians' message, goes through CliIo (so tests and --json read it) and is redrawn only when the
+// progress event changes. Ten lines by hand do that; the library would need a stream adapter.
 const BAR_WIDTH = 20;
 
 /**

@@ -413,4 +413,21 @@ describe("wallet against four real guardians", () => {
     expect((await rejection(alice.wallet.claimDeposit({ txid, txKey }))).code).toBe("no_monero_module");
     expect((await alice.wallet.info()).pendingDeposits).toBeUndefined();
   });
+
+  it("logs every transaction in the operation log: kind, module, state and result, a refusal as failed", async () => {
+    const dave = await newWallet();
+    const erin = await newWallet();
+    await dave.wallet.devFaucet(4n * U);
+    const spent = await dave.wallet.spend(2n * U);
+    await erin.wallet.reissue(spent.notes);
+    await expect(dave.wallet.reissue(spent.notes)).rejects.toThrow(/already redeemed/);
+    const log = await dave.wallet.operations();
+    expect(log.map((o) => [o.module, o.kind, o.state])).toEqual([
+      ["mint", "faucet", "done"],
+      ["mint", "change", "done"],
+      ["mint", "reissue", "failed"],
+    ]);
+    expect(log[0]!.result).toMatchObject({ amount: (4n * U).toString(), notesIssued: 1 });
+    expect(log[2]!.error).toMatchObject({ code: "spent_input" });
+  });
 });

@@ -6,7 +6,12 @@
 // Opening finishes what a crash interrupted (the core's resume, through each half's own code); a
 // database written by the single-class wallet opens unchanged (schema 1, same keys, same secrets).
 import { ClientCore } from "@conclave/core-client";
-import type { ClientCoreOptions, ClientModuleFactory, ClientOptions } from "@conclave/core-client";
+import type {
+  ClientCoreOptions,
+  ClientModuleFactory,
+  ClientOptions,
+  OperationRecord,
+} from "@conclave/core-client";
 import { decodeInviteCode } from "@conclave/core-client";
 import { fromHex } from "@conclave/core-common";
 import type { FederationConfig } from "@conclave/core-common";
@@ -259,6 +264,11 @@ export class Wallet implements WalletApi {
 
   backup(): Promise<BackupResult> {
     return this.mint.backup();
+  }
+
+  /** The operation log, oldest first: every transaction with its module, kind, state and result. */
+  operations(): Promise<OperationRecord[]> {
+    return this.core.operations.list();
   }
 
   /** Finishes what a crash interrupted, through each half (core.resume); returns how many finished. */

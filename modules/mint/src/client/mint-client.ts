@@ -10,6 +10,7 @@ import type {
   ClientModuleFactory,
   ClientModuleInit,
   DbOp,
+  OperationRecord,
 } from "@conclave/core-client";
 import { del, put, scanPrefix } from "@conclave/core-client";
 import { ConclaveError, TransactionRejectedError, fromHex, toHex } from "@conclave/core-common";
@@ -255,6 +256,19 @@ export class MintClient implements ClientModule {
       }
       return finished;
     });
+  }
+
+  /**
+   * A pending log entry of a mint transaction: `resume()` already ran it this round (its pending
+   * transaction is in `op/`), so nothing more here; an entry whose transaction is gone is closed.
+   */
+  async resumeOperation(entry: OperationRecord): Promise<void> {
+    const txid =
+      typeof entry.meta === "object" && entry.meta !== null && "txid" in entry.meta
+        ? entry.meta["txid"]
+        : undefined;
+    if (typeof txid === "string" && (await this.isPending(txid))) return;
+    await this.ctx.operations.fail(entry, new Error("its pending transaction is gone"));
   }
 
   // ---- the mint's own operations -----------------------------------------------------------------

@@ -74,6 +74,8 @@ export interface PendingOp {
   }[];
   /** For a cancel: the outgoing entry being taken back. */
   readonly outgoing?: OutgoingRecord;
+  /** Its entry in the client core's operation log (absent in transactions written before it). */
+  readonly operationId?: string;
   /** Another half's fields (see the top of this file). */
   readonly [attachment: string]: unknown;
 }

@@ -288,9 +288,13 @@ export class MintTransactions {
     }));
     outputs.push(...(parts.extra ?? []));
     const tx = buildTransaction(inputs, outputs, signers, sha256, this.crypto.random(32));
+    const txid = txidHex(tx, sha256);
+    // The operation log's entry, in the same write (transactions written before the log have none).
+    const logged = this.ctx.operations.startOp(this.instanceId, "mint", kind, { txid });
     const op: PendingOp = {
-      txid: txidHex(tx, sha256),
+      txid,
       kind,
+      operationId: logged.record.id,
       createdAtMs: this.ctx.now(),
       tx: toHex(encodeTransaction(tx)),
       ownInputs: own.map(noteToJson),
@@ -302,6 +306,7 @@ export class MintTransactions {
     await this.db.write([
       put(K_COUNTER, json({ next: first + prepared.length })),
       put(P_OP + op.txid, json(op)),
+      logged.op,
       ...(parts.writes?.(op) ?? []),
       ...own.map((n) => del(noteKey(n.denominationLog2, n.nonce))),
       ...(parts.outgoingRest
@@ -383,10 +388,25 @@ export class MintTransactions {
               : "valid shares",
         })),
       );
-    const ops: DbOp[] = [...notes.notes.map(notePut), del(P_OP + op.txid)];
-    await this.db.write(ops);
     const issued = sumOf(notes.notes.map((n) => n.denominationLog2));
-    return { txid: op.txid, amount: issued, fee, notesIssued: notes.notes.length };
+    const result = { txid: op.txid, amount: issued, fee, notesIssued: notes.notes.length };
+    const entry = op.operationId ? await this.ctx.operations.get(op.operationId) : undefined;
+    const ops: DbOp[] = [
+      ...notes.notes.map(notePut),
+      del(P_OP + op.txid),
+      ...(entry
+        ? [
+            this.ctx.operations.finishOp(entry, {
+              txid: op.txid,
+              amount: issued.toString(),
+              fee: fee.toString(),
+              notesIssued: notes.notes.length,
+            }),
+          ]
+        : []),
+    ];
+    await this.db.write(ops);
+    return result;
   }
 
   /**
@@ -543,10 +563,14 @@ export class MintTransactions {
           })),
         });
     }
+    const entry = op.operationId ? await this.ctx.operations.get(op.operationId) : undefined;
+    const refusal =
+      error instanceof TransactionRejectedError
+        ? new TransactionRejectedError(error.code, message, details)
+        : error;
+    if (entry) ops.push(this.ctx.operations.failOp(entry, refusal));
     await this.db.write(ops);
-    throw error instanceof TransactionRejectedError
-      ? new TransactionRejectedError(error.code, message, details)
-      : error;
+    throw refusal;
   }
 
   async loadNotes(): Promise<OwnNote[]> {
