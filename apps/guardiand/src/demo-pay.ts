@@ -3,7 +3,9 @@
 // prove the payment, with the `conclave claim` command that turns it into e-cash.
 //
 //   npm run demo:pay -- 1.5 [--dir .tmp/local-federation]
-//   npm run demo:pay -- 1.5 --to <address>   pays another address (a wallet's `conclave deposit` subaddress)
+//   npm run demo:pay -- 1.5 --to <address>   pays another address: a wallet's `conclave deposit`
+//                                            subaddress (no tx key needed), or a standard address
+//                                            (prints the tx key that proves the payment)
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -43,10 +45,11 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const to = values.to?.trim();
+  let toSubaddress = false;
   if (to !== undefined) {
     try {
       // Regtest uses mainnet addresses; a standard address or a subaddress (a deposit subaddress).
-      parseAddress(to, "mainnet", ["standard", "subaddress"]);
+      toSubaddress = parseAddress(to, "mainnet", ["standard", "subaddress"]).kind === "subaddress";
     } catch (e) {
       process.stderr.write(`--to: ${e instanceof Error ? e.message : String(e)}\n`);
       process.exit(2);
@@ -65,7 +68,7 @@ async function main(): Promise<void> {
     rmSync(pause, { force: true });
   }
   const fee = (await wallet.getTransferByTxid(sent.txid)).find((t) => t.type !== "in")?.fee ?? 0n;
-  if (to !== undefined) {
+  if (to !== undefined && toSubaddress) {
     process.stdout.write(
       `Paid ${formatXmr(amount)} XMR (fee ${formatXmr(fee)}) to ${to.slice(0, 12)}…\n  txid    ${sent.txid}\n` +
         `No tx key is needed for a deposit subaddress: the guardians see the payment themselves.\n`,
@@ -73,6 +76,15 @@ async function main(): Promise<void> {
     return;
   }
   const txKey = sent.txKey;
+  if (to !== undefined && to !== state.federationAddress) {
+    // A standard address: the tx key is what proves the payment to its owner (check_tx_key).
+    process.stdout.write(
+      `Paid ${formatXmr(amount)} XMR (fee ${formatXmr(fee)}) to ${to.slice(0, 12)}…\n` +
+        `  txid    ${sent.txid}\n  tx key  ${txKey}\n` +
+        `Proof of payment: check_tx_key ${sent.txid} ${txKey} ${to}\n`,
+    );
+    return;
+  }
   process.stdout.write(
     `Paid ${formatXmr(amount)} XMR (fee ${formatXmr(fee)}) to the federation ${state.federationAddress.slice(0, 12)}…\n` +
       `  txid    ${sent.txid}\n  tx key  ${txKey}\n` +

@@ -14,7 +14,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type { ChildProcess } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { encodeInvite, encodeSetupCode, parseFederationConfig } from "@conclave/core-common";
+import { encodeInvite, encodeSetupCode, parseFederationConfig, toHex } from "@conclave/core-common";
+import { ed25519PublicKeyOf, generateEd25519Seed } from "@conclave/core-server";
 import type { FederationConfig } from "@conclave/core-common";
 import { payStallSafe } from "@conclave/monero";
 import type { WalletRpc } from "@conclave/monero";
@@ -62,6 +63,14 @@ export async function runLocalCeremony(options: {
   readonly children?: ChildProcess[];
 }): Promise<void> {
   const { root, dirs, monero } = options;
+  // The ceremony numbers guardians by public key (orderCodes): keys are made first and handed out
+  // in that order, so that guardian-i (dirs[i], wallet guardian-i) is index i of the federation.
+  const keys = dirs
+    .map(() => {
+      const seed = generateEd25519Seed();
+      return { seed, publicKey: toHex(ed25519PublicKeyOf(seed)) };
+    })
+    .sort((a, b) => (a.publicKey < b.publicKey ? -1 : a.publicKey > b.publicKey ? 1 : 0));
   const codes: string[] = [];
   for (let i = 0; i < dirs.length; i++)
     codes.push(
@@ -71,6 +80,7 @@ export async function runLocalCeremony(options: {
           `guardian-${i}`,
           `127.0.0.1:${await freePort()}`,
           `http://127.0.0.1:${await freePort()}`,
+          keys[i]!.seed,
         ),
       ),
     );

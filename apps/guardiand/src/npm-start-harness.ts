@@ -111,3 +111,29 @@ export interface DemoState {
 export function demoState(fedDir: string): DemoState {
   return JSON.parse(readFileSync(join(fedDir, "monero.json"), "utf8")) as DemoState;
 }
+
+/** The CLI as a running process (from its sources, as runConclave), with its output so far. */
+export interface RunningCli {
+  readonly child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the exit code. */
+  readonly exited: Promise<number | null>;
+}
+
+export function startConclave(args: readonly string[]): RunningCli {
+  const env = { ...process.env };
+  delete env["CONCLAVE_WALLET_DIR"];
+  delete env["CONCLAVE_MNEMONIC"];
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", join(REPO_ROOT, "apps", "cli", "src", "main.ts"), ...args],
+    { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let out = "";
+  let err = "";
+  child.stdout?.on("data", (c: Buffer) => (out += c.toString("utf8")));
+  child.stderr?.on("data", (c: Buffer) => (err += c.toString("utf8")));
+  const exited = new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
+  return { child, stdout: () => out, stderr: () => err, exited };
+}

@@ -18,6 +18,7 @@ import {
   json,
   killProcessesUsing,
   processesUsing,
+  startConclave,
   startDev,
 } from "./npm-start-harness.js";
 import type { DevFederation } from "./npm-start-harness.js";
@@ -63,26 +64,40 @@ describe("the README walkthrough against `npm start` (separate processes, real m
     expect(out).toMatch(/3-of-4 multisig deposit address/);
   });
 
+  it("guardian names match their indices (guardian-i is index i of the federation)", () => {
+    for (let i = 0; i < 4; i++)
+      expect(out).toMatch(new RegExp(`\\n  guardian-${i}: API \\S+ .*\\(index ${i},`));
+  });
+
   it("conclave join, then deposit to a subaddress with no tx key: the payment becomes notes", async () => {
     expect((await runConclave(["--data", alice, "join", invite])).code).toBe(0);
-    const address = json<{ address: string }>(
-      await runConclave(["--json", "--data", alice, "deposit", "--no-wait"]),
-    ).address;
-    expect(address).toMatch(/^8/);
+    // `conclave --json deposit` waits: the address, then one progress line per change, on stderr.
+    const cli = startConclave(["--json", "--data", alice, "deposit"]);
+    const address = await waitFor("the deposit subaddress", 60_000, () =>
+      Promise.resolve(/"address":"(8\w+)"/.exec(cli.stderr())?.[1]),
+    );
     const paid = await tsx("demo-pay.ts", ["1.5", "--to", address, "--dir", fedDir]);
     expect(paid.code, paid.stderr).toBe(0);
-    const balance = await waitFor("the subaddress deposit to become notes", 120_000, async () => {
-      await runConclave(["--data", alice, "resume"]);
-      const b = BigInt(
-        json<{ balance: string }>(await runConclave(["--json", "--data", alice, "balance"])).balance,
-      );
-      return b > 0n ? b : undefined;
-    });
+    expect(paid.stdout).toContain("No tx key is needed for a deposit subaddress");
+    const timer = setTimeout(() => cli.child.kill("SIGKILL"), 150_000);
+    expect(await cli.exited, cli.stderr()).toBe(0);
+    clearTimeout(timer);
+    const messages = cli
+      .stderr()
+      .split("\n")
+      .filter((l) => l.startsWith('{"progress"'))
+      .map((l) => (JSON.parse(l) as { progress: { message: string } }).progress.message);
+    expect(messages).toContain("received 1.5 XMR");
+    for (const m of messages) expect(m).not.toContain("XMR XMR");
+    const balance = BigInt(
+      json<{ balance: string }>(await runConclave(["--json", "--data", alice, "balance"])).balance,
+    );
     expect(balance).toBe(parseXmr("1.5"));
-  }, 180_000);
+  }, 210_000);
 
   it("a payment to the federation's address is claimed with its txid and tx key", async () => {
-    const paid = await tsx("demo-pay.ts", ["0.75", "--dir", fedDir]);
+    // The address given as --to (a standard address): the tx key is printed as without --to.
+    const paid = await tsx("demo-pay.ts", ["0.75", "--to", demoState().federationAddress, "--dir", fedDir]);
     expect(paid.code, paid.stderr).toBe(0);
     const txid = /txid\s+([0-9a-f]{64})/.exec(paid.stdout)?.[1];
     const txKey = /tx key\s+([0-9a-f]{64,})/.exec(paid.stdout)?.[1];
@@ -97,7 +112,39 @@ describe("the README walkthrough against `npm start` (separate processes, real m
       json<{ balance: string }>(await runConclave(["--json", "--data", alice, "balance"])).balance,
     );
     expect(b).toBe(parseXmr("2.25"));
+    // Claimed again by the same wallet: refused, saying it is already this wallet's.
+    const again = await runConclave(["--data", alice, "claim", "--txid", txid!, "--tx-key", txKey!], {
+      timeoutMs: 150_000,
+    });
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toContain("already credited to this wallet");
+    expect(again.stderr).not.toContain("another key");
+  }, 300_000);
+
+  it("demo:pay --to a standard address prints the tx key that proves the payment", async () => {
+    const demo = new WalletRpc({ url: demoState().demoWalletRpcUrl });
+    const own = (await demo.getAddress()).address;
+    const paid = await tsx("demo-pay.ts", ["0.1", "--to", own, "--dir", fedDir]);
+    expect(paid.code, paid.stderr).toBe(0);
+    const txid = /txid\s+([0-9a-f]{64})/.exec(paid.stdout)?.[1];
+    const txKey = /tx key\s+([0-9a-f]{64,})/.exec(paid.stdout)?.[1];
+    expect(txKey, paid.stdout).toBeDefined();
+    expect(paid.stdout).toContain(`check_tx_key ${txid} ${txKey} ${own}`);
   }, 180_000);
+
+  it("a withdrawal to the federation's own address is refused in words, nothing spent", async () => {
+    const before = json<{ balance: string }>(
+      await runConclave(["--json", "--data", alice, "balance"]),
+    ).balance;
+    const r = await runConclave(["--data", alice, "withdraw", demoState().federationAddress, "0.25"]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("the federation's own deposit address");
+    expect(r.stderr).not.toMatch(/output \d+/);
+    const after = json<{ balance: string }>(
+      await runConclave(["--json", "--data", alice, "balance"]),
+    ).balance;
+    expect(after).toBe(before);
+  }, 120_000);
 
   it("withdraw back to the demo wallet: confirmed, proven by check_tx_key, listed by `withdrawals`", async () => {
     const demo = new WalletRpc({ url: demoState().demoWalletRpcUrl });

@@ -80,7 +80,14 @@ function parseHostPort(text: string): { host: string; port: number } {
   return { host: m[1]!, port };
 }
 
-export function setupInit(dataDir: string, name: string, p2p: string, api: string): SetupCode {
+/** `secretSeed`: this guardian's key if it has none yet (default: a fresh random one). */
+export function setupInit(
+  dataDir: string,
+  name: string,
+  p2p: string,
+  api: string,
+  secretSeed: Uint8Array = generateEd25519Seed(),
+): SetupCode {
   mkdirSync(dataDir, { recursive: true });
   const path = identityPath(dataDir);
   let identity: Identity;
@@ -88,7 +95,7 @@ export function setupInit(dataDir: string, name: string, p2p: string, api: strin
     identity = identitySchema.parse(JSON.parse(readFileSync(path, "utf8")));
   } else {
     identity = identitySchema.parse({
-      secretSeed: toHex(generateEd25519Seed()),
+      secretSeed: toHex(secretSeed),
       name,
       p2p: parseHostPort(p2p),
       api,

@@ -234,6 +234,19 @@ export class MoneroClaims extends MoneroPart {
   }
 
   /**
+   * Whether `claimKey` is this wallet's key of an earlier claim (index below `below`): a claim of
+   * a deposit this wallet already received gets a fresh index, so its key differs from the one the
+   * deposit is bound to. Only on that refusal path, one derivation per earlier claim.
+   */
+  private isEarlierClaimKey(claimKey: string | undefined, below: number): boolean {
+    if (claimKey === undefined) return false;
+    for (let i = 0; i < below; i++) {
+      if (toHex(this.crypto.ed25519PublicKey(this.claimSeed(i))) === claimKey) return true;
+    }
+    return false;
+  }
+
+  /**
    * The claim's payment proof, made here from the tx key (which never leaves this wallet): Monero's
    * OutProofV2 of the txid to the federation's address for a message naming the claim key, so that a
    * guardian who sees it cannot claim the deposit for its own key. Deterministic: posting the claim
@@ -299,8 +312,9 @@ export class MoneroClaims extends MoneroPart {
         this.forgetClaim(claim);
         throw moneroError(
           "deposit_claimed",
-          mine
-            ? `deposit ${claim.txid} was already turned into notes with this wallet's key`
+          mine || this.isEarlierClaimKey(view.claimKey, claim.index)
+            ? `deposit ${claim.txid} is already credited to this wallet: an earlier claim of it ` +
+                "turned it into notes (they are in your balance, or were spent since)"
             : `deposit ${claim.txid} was claimed first by another key (someone else holding its tx key); ` +
                 "this wallet cannot receive it",
           { txid: claim.txid, state: view.state },

@@ -206,7 +206,7 @@ export function progressOf(view: DepositView, claim: ClaimRecord, t: number): De
 export function xmrText(piconero: bigint | string | undefined): string {
   if (piconero === undefined) return "?";
   try {
-    return `${formatXmr(BigInt(piconero))} XMR`;
+    return formatXmr(BigInt(piconero)); // "1.5 XMR": core-common's formatXmr names the unit
   } catch {
     return `${String(piconero)} piconero`;
   }

@@ -42,6 +42,15 @@ export class MoneroWithdrawals extends MoneroPart {
         address: to.slice(0, 120),
       });
     }
+    // The guardians refuse it too, but only after the notes are spent into the transaction and in
+    // terms of its outputs ("output 17: ..."): say it here, before anything is spent.
+    if (to === this.address)
+      throw moneroError(
+        "invalid_address",
+        "that is the federation's own deposit address: withdraw to an address of a wallet of yours " +
+          "(nothing was spent)",
+        { address: to.slice(0, 120) },
+      );
     const client = await this.ctx.client();
     let terms = await this.payoutTerms(client);
     if (typeof amount !== "bigint" || amount < terms.minimum)
