@@ -614,7 +614,7 @@ class FakeChain implements ChainSource {
   }
 }
 
-function watchingFederation() {
+function watchingFederation(now?: () => number) {
   const chain = new FakeChain();
   const wakes: number[] = [];
   const logs: { event: string; fields: Record<string, unknown> }[] = [];
@@ -622,6 +622,7 @@ function watchingFederation() {
     MONERO,
     { ...CONFIG, openClaimsPerGuardianMax: 16 },
     { chain, pollMs: 1000, autoPoll: false },
+    now,
   );
   const context: ModuleContext = {
     self: 1,
@@ -818,6 +819,55 @@ describe("the background watcher and proposals (a fake chain)", () => {
     expect(w.logs.find((l) => l.event === "claim_check_failed")).toMatchObject({
       fields: { txid: troubled, failures: 1, retryInMs: 2000 },
     });
+  });
+
+  it("retries a claim its node refused on the module's own clock (the `now` it was given), not the wall clock", async () => {
+    // The simulator (testing/sim) runs the module on simulated time: a retry timed by Date.now came
+    // at a wall-clock moment, so a seed did not replay and a refused claim waited on real seconds.
+    let clock = 1_000_000;
+    const w = watchingFederation(() => clock);
+    const txid = "0a".repeat(32);
+    w.chain.txs.set(txid, { location: { found: true, inPool: true }, received: 0n });
+    const proven = w.chain.proven.bind(w.chain);
+    let refuse = true;
+    w.chain.proven = (t, proof, message, address) =>
+      refuse
+        ? Promise.reject(
+            new MoneroRpcError({
+              url: "http://wallet",
+              method: "check_tx_proof",
+              rpcCode: -1,
+              rpcMessage: "Failed to get transaction from daemon",
+            }),
+          )
+        : proven(t, proof, message, address);
+    w.round([
+      {
+        from: 0,
+        item: {
+          kind: "claim",
+          txid: fromHex(txid),
+          claimKey: alice.publicKey,
+          proof: proofOf(fromHex(txid), alice.publicKey),
+        },
+      },
+    ]);
+    w.round();
+    await w.monero.chainWatcher!.poll();
+    expect(w.logs.find((l) => l.event === "claim_check_failed")).toMatchObject({
+      fields: { retryInMs: 2000 },
+    });
+    refuse = false;
+    // Not yet due on the module's clock: not asked again.
+    clock += 1_999;
+    await w.monero.chainWatcher!.poll();
+    w.round();
+    expect(w.view(fromHex(txid)).attestations).toEqual([]);
+    // Due on the module's clock (no wall-clock time has passed): asked again, and attested.
+    clock += 1;
+    await w.monero.chainWatcher!.poll();
+    w.round();
+    expect(w.view(fromHex(txid)).attestations).toEqual([{ guardian: 1, verdict: "nothing_received" }]);
   });
 
   it("validates claims at the API: form, claim key, proof bytes, and a txid bound to another key", async () => {

@@ -349,6 +349,9 @@ export class MoneroServerModule implements ServerModule {
       ...(this.background.backoffMaxMs === undefined ? {} : { backoffMaxMs: this.background.backoffMaxMs }),
       log: context.log,
       onChange: () => context.wake(),
+      // The module's clock, not the watcher's Date.now default: a claim's retry backoff runs on it
+      // (the simulator's clock in testing/sim; a wall clock read there made a seed replay differently).
+      now: () => this.now(),
     });
     if (this.background.payoutWallet)
       this.signer = new PayoutSigner({
@@ -365,6 +368,7 @@ export class MoneroServerModule implements ServerModule {
         source: this.background.reserves,
         pollMs: this.background.reservesPollMs ?? 30_000,
         owed: () => this.owedCache,
+        now: () => this.now(),
         log: context.log,
         onRead: () => context.wake(),
       });

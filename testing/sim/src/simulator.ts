@@ -88,6 +88,11 @@ export interface SimOptions {
   readonly log?: (line: string) => void;
   /** An application run on every honest guardian (the federation); none: consensus only. */
   readonly application?: SimApplicationFactory;
+  /**
+   * Consensus item size limit, bytes (SIM_LIMITS' 1024 when absent). The monero module's payout
+   * chunks (a signed transaction set is about 1 KiB in the simulation) need more.
+   */
+  readonly itemBytesMax?: number;
 }
 
 export interface SimResult {
@@ -175,13 +180,15 @@ export function runSimulationAsync(options: SimOptions): Promise<SimResult> {
 }
 
 /** Keys and base configs by federation size: deterministic, and costly enough to make once per process. */
-const federations = new Map<number, TestFederation>();
+const federations = new Map<string, TestFederation>();
 
-function federation(n: number): TestFederation {
-  let fed = federations.get(n);
+function federation(n: number, itemBytesMax?: number): TestFederation {
+  const key = `${n}:${itemBytesMax ?? ""}`;
+  let fed = federations.get(key);
   if (fed === undefined) {
-    fed = testFederation(n, { label: `sim-${n}`, limits: SIM_LIMITS });
-    federations.set(n, fed);
+    const limits = itemBytesMax === undefined ? SIM_LIMITS : { ...SIM_LIMITS, itemBytesMax };
+    fed = testFederation(n, { label: `sim-${n}`, limits });
+    federations.set(key, fed);
   }
   return fed;
 }
@@ -294,7 +301,7 @@ class Simulation {
     this.n = n;
     this.log = options.log;
     const setup = new Rng(seed, "setup");
-    const fed = federation(n);
+    const fed = federation(n, options.itemBytesMax);
     const quorumDelta = options.quorumDelta ?? 0;
     const faultInjection: FaultInjection = {
       ...(quorumDelta !== 0 ? { quorumDelta } : {}),

@@ -22,6 +22,8 @@ import type { SimApplication, SimApplicationFactory, SimHost } from "../applicat
 import { MoneyCheckers } from "./money.js";
 import { guardianModules, mintKeys, simTbs } from "./setup.js";
 import type { ModuleBug } from "./setup.js";
+import { MoneroWorld } from "./monero.js";
+import type { MoneroServerModule } from "@conclave/module-monero";
 import { Wallet, emptyWalletStats } from "./wallets.js";
 import type { Contest, FederationApi, StatusAnswer } from "./wallets.js";
 
@@ -33,6 +35,10 @@ export interface FederationOptions {
   readonly wallets?: number;
   /** A deliberate bug in every honest guardian's modules (tests of the checkers only). */
   readonly bug?: ModuleBug;
+  /** Runs the monero module too, on a simulated Monero chain, with XMR users (federation/monero.ts). */
+  readonly monero?: boolean;
+  /** The monero module's payoutRoundBlocks (monero.ts PAYOUT_ROUND_BLOCKS when absent). */
+  readonly payoutRoundBlocks?: number;
 }
 
 /** What a Byzantine guardian does at the module level, drawn per guardian from the seed. */
@@ -53,10 +59,18 @@ class GuardianProcess {
   readonly processor: FederationProcessor;
   readonly modules: readonly ServerModule[];
   readonly lastProposal = new Map<number, string>();
+  readonly monero: MoneroServerModule | undefined;
 
-  constructor(n: number, g: number, host: SimHost, bug: ModuleBug | undefined) {
+  constructor(
+    n: number,
+    g: number,
+    host: SimHost,
+    bug: ModuleBug | undefined,
+    world: MoneroWorld | undefined,
+  ) {
     const { dummy, mint } = guardianModules(n, g, bug);
-    this.modules = [dummy, mint];
+    this.monero = world?.module(g);
+    this.modules = this.monero === undefined ? [dummy, mint] : [dummy, mint, this.monero];
     this.processor = new FederationProcessor(this.modules, { verifier: host.verifier, hash: sha256 });
   }
 }
@@ -83,6 +97,7 @@ class FederationApp implements SimApplication, FederationApi {
   >();
   private readonly byzStats = { dropped: 0, malleated: 0, lies: 0, garbageShares: 0, flood: 0 };
   private readonly honestSet: ReadonlySet<number>;
+  private readonly xmr: MoneroWorld | undefined;
 
   constructor(
     private readonly host: SimHost,
@@ -131,12 +146,13 @@ class FederationApp implements SimApplication, FederationApi {
       if (profile.floodPerSec > 0) this.floodLoop(b);
     }
     for (const w of this.wallets) host.schedule(rng.range(0, 200), () => w.start());
+    this.xmr = options.monero === true ? new MoneroWorld(host, this, options.payoutRoundBlocks) : undefined;
   }
 
   // ---------------------------------------------------------------- the guardians' processes
 
   started(g: number): void {
-    const proc = new GuardianProcess(this.n, g, this.host, this.options.bug);
+    const proc = new GuardianProcess(this.n, g, this.host, this.options.bug, this.xmr);
     this.procs[g] = proc;
     const generation = ++this.generation[g]!;
     this.host.disk(g).onDecided = (decided, db) => this.processDecided(g, proc, decided, db);
@@ -146,6 +162,7 @@ class FederationApp implements SimApplication, FederationApi {
       this.host.schedule(this.host.now() + MODULE_PROPOSAL_MS, poll);
     };
     this.host.schedule(this.host.now() + MODULE_PROPOSAL_MS, poll);
+    this.xmr?.started(g, () => this.generation[g] === generation);
   }
 
   stopped(g: number): void {
@@ -165,7 +182,11 @@ class FederationApp implements SimApplication, FederationApi {
     this.money.onBlock(g, decided.height, bundles, outcome, proc.processor);
     // Here, not at the commit report: a guardian catching up commits several blocks in one store
     // transaction and reports them after it, when the state is already the last one's.
-    this.money.afterBlock(g, decided.height, db, proc.processor);
+    const xmrLedger = this.money.afterBlock(g, decided.height, db, proc.processor);
+    if (this.xmr !== undefined && xmrLedger !== undefined)
+      this.xmr.afterBlock(g, decided.height, db, proc.processor, proc.monero, xmrLedger, (what) =>
+        this.host.violation(what),
+      );
     if (outcome.auditFailure !== undefined)
       this.host.violation(`guardian ${g} would halt at height ${decided.height}: ${outcome.auditFailure}`);
   }
@@ -177,10 +198,14 @@ class FederationApp implements SimApplication, FederationApi {
       const key = items.map(toHex).join(",");
       if (items.length === 0 || proc.lastProposal.get(m.instanceId) === key) continue;
       proc.lastProposal.set(m.instanceId, key);
-      this.host.submit(
-        g,
-        items.map((payload) => encodeConsensusItem({ kind: "module", module: m.instanceId, payload })),
+      const encoded = items.map((payload) =>
+        encodeConsensusItem({ kind: "module", module: m.instanceId, payload }),
       );
+      const taken = this.host.submit(g, encoded);
+      if (taken < encoded.length)
+        this.host.note(
+          `guardian ${g} module ${m.instanceId}: ${taken} of ${encoded.length} items taken (bytes ${encoded.map((e) => e.length).join(",")})`,
+        );
     }
   }
 
@@ -190,10 +215,11 @@ class FederationApp implements SimApplication, FederationApi {
 
   liveness(): void {
     for (const w of this.wallets) w.resume();
+    this.xmr?.heal();
   }
 
   settled(): boolean {
-    return this.wallets.every((w) => w.settled);
+    return this.wallets.every((w) => w.settled) && (this.xmr?.settled() ?? true);
   }
 
   finish(): void {
@@ -206,6 +232,7 @@ class FederationApp implements SimApplication, FederationApi {
       else if (c.accepted + c.rejected === 2 && c.accepted === 0)
         this.host.violation(`double spend by ${c.label}: both transactions rejected`);
     }
+    this.xmr?.finish();
   }
 
   stats(): Readonly<Record<string, number>> {
@@ -226,6 +253,7 @@ class FederationApp implements SimApplication, FederationApi {
       byzGarbageShares: this.byzStats.garbageShares,
       byzFlood: this.byzStats.flood,
       tbsMisses: simTbs.calls.misses,
+      ...(this.xmr?.statsRecord() ?? {}),
     };
   }
 
@@ -253,6 +281,12 @@ class FederationApp implements SimApplication, FederationApi {
 
   note(line: string): void {
     this.host.note(line);
+  }
+
+  /** Honest guardian g's processor and monero module, if its process runs (federation/monero.ts). */
+  moneroAt(g: number): { processor: FederationProcessor; monero: MoneroServerModule } | undefined {
+    const proc = this.live(g);
+    return proc?.monero === undefined ? undefined : { processor: proc.processor, monero: proc.monero };
   }
 
   /** An honest guardian's process, if it runs. */

@@ -2,8 +2,11 @@
 // of what the committed transactions did (decoded from the block, independently of the modules'
 // bookkeeping) and compare it with what the modules report:
 //   - assets >= liabilities (the processor's audit, the federation's sum);
-//   - conservation: liabilities = deposits credited - value that left through accepted
-//     transactions (their inputs minus their outputs: fees and overpayments);
+//   - conservation: liabilities = deposits credited (faucet inputs, XMR deposit inputs) - value that
+//     left through accepted transactions (their inputs minus their outputs: fees and overpayments;
+//     and payout outputs, which leave as XMR);
+//   - XMR: the ledger's deposits spent minus payouts and their fees, returned for the monero
+//     module's audit (federation/monero.ts compares);
 //   - the dummy module's assets equal the deposits its accepted faucet inputs credited;
 //   - no note (mint nonce) is spent by two accepted transactions;
 //   - equal federation-state hashes across honest guardians at equal heights.
@@ -15,12 +18,17 @@ import { decodeDummyInput } from "@conclave/module-dummy";
 import { decodeMintInput } from "@conclave/module-mint";
 import type { BlockOutcome, FederationProcessor, ReadTx } from "@conclave/core-server";
 import { sha256 } from "../consensus.js";
-import { DUMMY_ID, MINT_ID } from "./setup.js";
+import { decodePayoutOutput } from "@conclave/module-monero";
+import { DUMMY_ID, MINT_ID, MONERO_ID } from "./setup.js";
 
 interface Entry {
   /** Totals after this height: deposits credited, value that left through accepted transactions. */
   readonly deposits: bigint;
   readonly left: bigint;
+  /** XMR deposits spent into the federation minus payouts and their fees (the monero module's assets). */
+  readonly xmr: bigint;
+  /** Dummy faucet deposits (the dummy module's assets). */
+  readonly faucet: bigint;
 }
 
 export interface MoneyTotals {
@@ -30,6 +38,8 @@ export interface MoneyTotals {
   malformedItems: number;
   moduleItemErrors: number;
   deposits: bigint;
+  /** Dummy faucet deposits only (the dummy module's assets). */
+  faucet: bigint;
   notesSpent: number;
   checks: number;
 }
@@ -47,6 +57,7 @@ export class MoneyCheckers {
     malformedItems: 0,
     moduleItemErrors: 0,
     deposits: 0n,
+    faucet: 0n,
     notesSpent: 0,
     checks: 0,
   };
@@ -80,14 +91,14 @@ export class MoneyCheckers {
     }
     const ledger = this.ledgers[g]!;
     ledger.length = height;
-    const before = height === 0 ? { deposits: 0n, left: 0n } : ledger[height - 1];
+    const before = height === 0 ? { deposits: 0n, left: 0n, xmr: 0n, faucet: 0n } : ledger[height - 1];
     if (before === undefined) {
       this.violation(
         `guardian ${g} processed height ${height} without having processed height ${height - 1}`,
       );
       return;
     }
-    let { deposits, left } = before;
+    let { deposits, left, xmr, faucet } = before;
     this.totals.malformedItems += outcome.malformedItems;
     this.totals.moduleItemErrors += outcome.moduleItemErrors;
     for (const e of outcome.events) {
@@ -116,10 +127,20 @@ export class MoneyCheckers {
         );
       }
       left += inputs - outputs;
+      for (const output of tx.outputs) {
+        if (output.module !== MONERO_ID) continue;
+        // A payout leaves the federation: its amount is no liability, it and its fee leave the XMR held.
+        left += output.amount;
+        xmr -= output.amount + decodePayoutOutput(output.payload).fee;
+      }
       for (const input of tx.inputs) {
-        if (input.module === DUMMY_ID) {
+        if (input.module === MONERO_ID) {
+          deposits += input.amount;
+          xmr += input.amount;
+        } else if (input.module === DUMMY_ID) {
           if (decodeDummyInput(input.payload).kind === "faucet") {
             deposits += input.amount;
+            faucet += input.amount;
           }
         } else if (input.module === MINT_ID) {
           const nonce = toHex(decodeMintInput(input.payload).spendKey);
@@ -135,16 +156,16 @@ export class MoneyCheckers {
         }
       }
     }
-    ledger[height] = { deposits, left };
+    ledger[height] = { deposits, left, xmr, faucet };
   }
 
   /** After guardian g processed `height` (its state as of that block): audit and state against its ledger and the others. */
-  afterBlock(g: number, height: number, state: ReadTx, processor: FederationProcessor): void {
+  afterBlock(g: number, height: number, state: ReadTx, processor: FederationProcessor): bigint | undefined {
     this.totals.checks++;
     const entry = this.ledgers[g]![height];
     if (entry === undefined) {
       this.violation(`guardian ${g} committed height ${height} without processing it`);
-      return;
+      return undefined;
     }
     const audit = processor.audit(state);
     const at = `guardian ${g} at height ${height}`;
@@ -161,9 +182,9 @@ export class MoneyCheckers {
       );
     }
     const dummy = audit.modules.find((m) => m.instanceId === DUMMY_ID);
-    if (dummy !== undefined && dummy.audit.assets !== entry.deposits)
+    if (dummy !== undefined && dummy.audit.assets !== entry.faucet)
       this.violation(
-        `${at}: the dummy module reports assets ${dummy.audit.assets}, deposits credited are ${entry.deposits}`,
+        `${at}: the dummy module reports assets ${dummy.audit.assets}, deposits credited are ${entry.faucet}`,
       );
     if (entry.deposits > this.totals.deposits) this.totals.deposits = entry.deposits;
     const hash = stateHash(state);
@@ -173,6 +194,7 @@ export class MoneyCheckers {
       this.violation(
         `${at}: federation state hash ${hash.slice(0, 12)} differs from guardian ${first.by}'s ${first.hash.slice(0, 12)}`,
       );
+    return entry.xmr;
   }
 }
 

@@ -25,6 +25,8 @@ import { sha256 } from "../consensus.js";
 
 export const DUMMY_ID = 0;
 export const MINT_ID = 1;
+/** The monero module's instance id, when the simulation runs it (federation/monero.ts). */
+export const MONERO_ID = 2;
 /** Denominations 2^0 .. 2^12 base units. */
 export const DENOMINATIONS_LOG2: readonly number[] = Array.from({ length: 13 }, (_, i) => i);
 export const MINT_FEE_PER_INPUT = 1n;

@@ -1,0 +1,551 @@
+// The monero module in the whole-federation simulation (issue 11): one seed-driven MoneroChain,
+// every honest guardian's real MoneroServerModule on its own SimMoneroShare (config from
+// parseMoneroConfig, as guardiand's factory parses it), its watcher, reserves monitor and payout
+// signer driven by simulated-time calls (autoPoll off: no real timers); blocks at exponential gaps
+// with reorgs below the confirmation depth, node faults per guardian during the safety phase,
+// healed at the liveness phase. XMR users deposit by proof through the real claim intake, spend the
+// credited deposit into a payout to their own address (the rest into a dummy coin), and wait for it
+// to be confirmed. Money checks after every block at every honest guardian: deposits credited only
+// if really paid to the federation by someone else, payouts paid at most once on the chain, and the
+// module's audit assets equal the XMR the checker saw enter (deposit inputs) minus what it saw leave
+// (payout outputs and their fees).
+import { toHex, transactionId } from "@conclave/core-common";
+import type { Transaction } from "@conclave/core-common";
+import type { FederationProcessor, ReadTx } from "@conclave/core-server";
+import { NodeSigner } from "@conclave/core-server";
+import { buildTransaction, coinOutput } from "@conclave/module-dummy";
+import {
+  MoneroServerModule,
+  MoneroState,
+  PayoutStore,
+  agreementThreshold,
+  claimProof,
+  depositInput,
+  encodePayoutOutput,
+  parseMoneroConfig,
+  payoutFee,
+} from "@conclave/module-monero";
+import type { MoneroConfig } from "@conclave/module-monero";
+import { sha256 } from "../consensus.js";
+import { Rng } from "../rng.js";
+import type { SimHost } from "../application.js";
+import { BlockProducer, NodeFaultDriver, schedulerAt } from "../chains/chain.js";
+import { MoneroChain, simAddress } from "../chains/monero-chain.js";
+import { simMoneroShares } from "../chains/monero-wallet.js";
+import type { SimMoneroShare } from "../chains/monero-wallet.js";
+import { depositViolations, payoutViolations } from "../chains/monero-checks.js";
+import type { DepositCredited, PayoutClaimed } from "../chains/monero-checks.js";
+import { DUMMY_ID, MONERO_ID } from "./setup.js";
+import type { StatusAnswer } from "./wallets.js";
+
+const XMR = 10n ** 12n;
+/** How often a guardian's background steps run (the module's pollMs in the simulation). */
+const MONERO_POLL_MS = 1_000;
+/** Mean simulated ms between Monero blocks: fast, so that confirmations fit the liveness bound. */
+const MEAN_BLOCK_MS = 500;
+/** Confirmations a deposit and a payout need (the chain's finality depth: reorgs stay below it). */
+const CONFIRMATIONS = 4;
+/**
+ * Blocks a payout round waits for a participant before passing over it (default): about 10 s at
+ * MEAN_BLOCK_MS, well above an honest guardian's step (a poll every MONERO_POLL_MS, then a
+ * consensus block of 1-2 s). At 8 blocks (about 4 s) honest signers are passed over, and seed 4
+ * (N = 5, one Byzantine) freezes a batch: docs/simulator.md, "Found by the simulation".
+ */
+export const PAYOUT_ROUND_BLOCKS = 20;
+/** How often an XMR user looks at its deposit or payout again. */
+const USER_STEP_MS = 700;
+/** Module-level deposit record key (state.ts K_DEPOSIT): the checker lists every deposit record. */
+const K_DEPOSIT = 0x03;
+
+/** What the monero world needs of the federation application. */
+export interface MoneroHostApi {
+  submit(g: number, tx: Transaction): StatusAnswer | { state: "proposed" } | undefined;
+  status(g: number, txid: string): StatusAnswer | undefined;
+  /** Honest guardian g's process, if it runs: its processor and its monero module. */
+  moneroAt(g: number): { processor: FederationProcessor; monero: MoneroServerModule } | undefined;
+}
+
+export interface MoneroStats {
+  xmrDeposits: number;
+  xmrCredited: number;
+  /** Withdrawals (deposit spends into a payout) accepted. */
+  xmrWithdrawals: number;
+  xmrPaid: number;
+  xmrClaimsRefused: number;
+  xmrSpendRetries: number;
+  xmrStepFailures: number;
+  xmrChecks: number;
+  xmrReorgs: number;
+  xmrFaultEpisodes: number;
+  /** Longest time from the heal (or acceptance, if later) to a payout's confirmation, ms. */
+  xmrPayoutAfterHealMsMax: number;
+}
+
+/** One XMR user: deposits by proof, spends the credit into a payout, waits for it to be confirmed. */
+class XmrUser {
+  private readonly signer: NodeSigner;
+  readonly address: string;
+  private step: "pay" | "claim" | "credit" | "spend" | "wait" | "done" = "pay";
+  private deposit: { txid: string; txidBytes: Uint8Array; txKey: Uint8Array; amount: bigint } | undefined;
+  private spend: { tx: Transaction; txid: string; acceptedAt?: number } | undefined;
+  private rounds: number;
+
+  constructor(
+    readonly id: number,
+    private readonly world: MoneroWorld,
+    private readonly rng: Rng,
+  ) {
+    this.signer = new NodeSigner(rng.bytes(32));
+    this.address = simAddress("mainnet", "standard", `sim-user-${world.seed}-${id}`);
+    this.rounds = rng.range(1, 2);
+  }
+
+  get settled(): boolean {
+    return this.step === "done";
+  }
+
+  describe(): string {
+    return `xmr user ${this.id} at step ${this.step}${this.deposit ? ` (deposit ${this.deposit.txid.slice(0, 8)})` : ""}`;
+  }
+
+  start(): void {
+    this.world.host.schedule(this.world.host.now() + this.rng.range(0, 1_000), () => this.tick());
+  }
+
+  private later(): void {
+    this.world.host.schedule(this.world.host.now() + USER_STEP_MS, () => this.tick());
+  }
+
+  private tick(): void {
+    if (this.step === "done") return;
+    void this.act().finally(() => {
+      if (this.step !== "done") this.later();
+    });
+  }
+
+  private async act(): Promise<void> {
+    const w = this.world;
+    switch (this.step) {
+      case "pay": {
+        const amount = BigInt(this.rng.range(1, 9)) * (XMR / 10n);
+        const paid = w.chain.payFederation(amount);
+        this.deposit = {
+          txid: paid.txid,
+          txidBytes: Uint8Array.from(Buffer.from(paid.txid, "hex")),
+          txKey: paid.txKey,
+          amount,
+        };
+        w.stats.xmrDeposits++;
+        this.step = "claim";
+        return;
+      }
+      case "claim": {
+        const d = this.deposit!;
+        // The claim intake retries a failed proof check once on a real 400 ms timer (intake.ts):
+        // the user posts only to a guardian whose node is healthy and sees the payment mined.
+        const g = w.healthyGuardian(this.rng, d.txid);
+        if (g === undefined) return;
+        const at = w.app.moneroAt(g);
+        if (at === undefined) return;
+        const proof = claimProof({
+          federationAddress: w.chain.federationAddress,
+          txid: d.txidBytes,
+          txKey: d.txKey,
+          claimKey: this.signer.publicKey,
+        });
+        const endpoint = at.monero.api.find((e) => e.method === "POST" && e.path === "claims")!;
+        try {
+          await endpoint.handle({
+            params: {},
+            body: { txid: d.txid, claimKey: toHex(this.signer.publicKey), proof: toHex(proof) },
+            db: at.processor.moduleReadDb(w.host.disk(g).state, MONERO_ID),
+            client: `xmr-user-${this.id}`,
+          });
+          this.step = "credit";
+        } catch {
+          w.stats.xmrClaimsRefused++;
+        }
+        return;
+      }
+      case "credit": {
+        const view = w.depositView(this.rng, this.deposit!.txidBytes);
+        if (view === undefined) return;
+        if (view.state === "rejected" || view.state === "expired" || view.state === "unclaimed") {
+          // Released (a reorg took the payment away for a while, or the claim aged out): claim again.
+          this.step = "claim";
+          return;
+        }
+        if (view.spendable) {
+          w.stats.xmrCredited++;
+          this.step = "spend";
+        }
+        return;
+      }
+      case "spend":
+        this.trySpend();
+        return;
+      case "wait": {
+        const s = this.spend!;
+        if (s.acceptedAt === undefined) {
+          this.followSpend();
+          return;
+        }
+        const outcome = w.payoutState(this.rng, s.txid);
+        if (outcome === "confirmed") {
+          w.stats.xmrPaid++;
+          const from = Math.max(s.acceptedAt, w.healedAt ?? Infinity);
+          if (Number.isFinite(from))
+            w.stats.xmrPayoutAfterHealMsMax = Math.max(w.stats.xmrPayoutAfterHealMsMax, w.host.now() - from);
+          this.step = --this.rounds > 0 ? "pay" : "done";
+          this.deposit = undefined;
+          this.spend = undefined;
+        }
+        return;
+      }
+      case "done":
+        return;
+    }
+  }
+
+  /** Spends the whole credited deposit: a payout to the user's own address, the rest into a dummy coin. */
+  private trySpend(): void {
+    const w = this.world;
+    const d = this.deposit!;
+    const feeRate = w.agreedFeeRate(this.rng);
+    if (feeRate === undefined) return;
+    const fee = payoutFee(w.config, feeRate);
+    if (fee === undefined || fee * 2n >= d.amount) return;
+    const amount = ((d.amount - fee) * BigInt(this.rng.range(50, 100))) / 100n;
+    const rest = d.amount - amount - fee;
+    const tx = buildTransaction(
+      [depositInput(MONERO_ID, d.amount, d.txidBytes)],
+      [
+        { module: MONERO_ID, amount, payload: encodePayoutOutput(this.address, fee) },
+        ...(rest > 0n ? [coinOutput(DUMMY_ID, rest, this.signer.publicKey)] : []),
+      ],
+      [this.signer],
+      sha256,
+      this.rng.bytes(32),
+    );
+    this.spend = { tx, txid: toHex(transactionId(tx, sha256)) };
+    this.step = "wait";
+    this.followSpend();
+  }
+
+  /** Submits the spend to a random honest guardian; a rejection starts over with a fresh transaction. */
+  private followSpend(): void {
+    const w = this.world;
+    const s = this.spend!;
+    const g = this.rng.pick(w.host.honest);
+    const status = w.app.status(g, s.txid);
+    if (status?.state === "accepted") {
+      s.acceptedAt = w.host.now();
+      w.noteWithdrawal();
+      return;
+    }
+    if (status?.state === "rejected") {
+      // Honest guardians only: a rejection is the state's answer (not yet spendable at the agreed
+      // height, reserves paused, fee rate moved): build a fresh transaction.
+      w.stats.xmrSpendRetries++;
+      this.step = "spend";
+      return;
+    }
+    const answer = w.app.submit(g, s.tx);
+    if (answer?.state === "rejected") {
+      w.stats.xmrSpendRetries++;
+      this.step = "spend";
+    }
+  }
+}
+
+/** The chain, the shares, the users and the XMR money checkers of one simulated federation. */
+export class MoneroWorld {
+  readonly chain: MoneroChain;
+  readonly config: MoneroConfig;
+  readonly shares: readonly SimMoneroShare[];
+  readonly seed: number;
+  readonly stats: MoneroStats = {
+    xmrDeposits: 0,
+    xmrCredited: 0,
+    xmrWithdrawals: 0,
+    xmrPaid: 0,
+    xmrClaimsRefused: 0,
+    xmrSpendRetries: 0,
+    xmrStepFailures: 0,
+    xmrChecks: 0,
+    xmrReorgs: 0,
+    xmrFaultEpisodes: 0,
+    xmrPayoutAfterHealMsMax: 0,
+  };
+  healedAt: number | undefined;
+  private readonly producer: BlockProducer;
+  private readonly faults: NodeFaultDriver;
+  private readonly users: XmrUser[] = [];
+  /** Per guardian, a pump running its background steps (one at a time), by process generation. */
+  private readonly busy = new Set<number>();
+
+  constructor(
+    readonly host: SimHost,
+    readonly app: MoneroHostApi,
+    payoutRoundBlocks = PAYOUT_ROUND_BLOCKS,
+  ) {
+    this.seed = host.seed;
+    const rng = new Rng(host.seed, "monero");
+    const scheduler = schedulerAt(host);
+    this.chain = new MoneroChain({
+      rng: rng.fork(),
+      guardians: host.n,
+      confirmations: CONFIRMATIONS,
+      startHeight: 100,
+      now: () => host.now(),
+    });
+    this.config = parseMoneroConfig({
+      network: "mainnet",
+      address: this.chain.federationAddress,
+      guardians: host.n,
+      confirmations: CONFIRMATIONS,
+      payoutBatchMax: 4,
+      payoutRoundBlocks,
+      payoutConfirmations: CONFIRMATIONS,
+    });
+    this.shares = simMoneroShares({
+      chain: this.chain,
+      guardians: host.n,
+      threshold: agreementThreshold(host.n),
+      scheduler,
+      rng: rng.fork(),
+    });
+    this.producer = new BlockProducer(this.chain, scheduler, rng.fork(), {
+      meanBlockMs: MEAN_BLOCK_MS,
+      reorgProbability: 0.05,
+      reorgDepthMax: CONFIRMATIONS - 2,
+    });
+    this.faults = new NodeFaultDriver(this.chain, scheduler, rng.fork(), host.honest, {
+      gapMs: 4_000,
+      durationMsMax: 3_000,
+      lagBlocksMax: 3,
+      slowProbability: 0.2,
+      slowMs: 20_000,
+    });
+    this.producer.start();
+    this.faults.start();
+    const users = rng.range(1, 3);
+    for (let i = 0; i < users; i++)
+      this.users.push(new XmrUser(i, this, new Rng(host.seed, `xmr-user-${i}`)));
+    for (const u of this.users) u.start();
+  }
+
+  /** Guardian g's monero module, built fresh at each (re)start on its share (its wallet survives). */
+  module(g: number): MoneroServerModule {
+    const m = new MoneroServerModule(
+      MONERO_ID,
+      this.config,
+      {
+        chain: this.shares[g]!,
+        subaddresses: this.shares[g]!,
+        payoutWallet: this.shares[g]!,
+        reserves: this.shares[g]!,
+        pollMs: MONERO_POLL_MS,
+        autoPoll: false,
+      },
+      () => this.host.now(),
+    );
+    m.start({
+      self: g,
+      wake: () => {},
+      log: (event, fields) =>
+        this.host.note(
+          `xmr ${g} ${event} ${JSON.stringify(fields, (_, x: unknown) => (typeof x === "bigint" ? x.toString() : x)).slice(0, 300)}`,
+        ),
+    });
+    return m;
+  }
+
+  /** Runs guardian g's watcher, reserves monitor and payout signer every MONERO_POLL_MS while `alive`. */
+  started(g: number, alive: () => boolean): void {
+    const pump = (): void => {
+      if (!alive()) return;
+      this.host.schedule(this.host.now() + MONERO_POLL_MS, pump);
+      const at = this.app.moneroAt(g);
+      if (at === undefined || this.busy.has(g)) return;
+      this.busy.add(g);
+      void this.steps(g, at, alive).finally(() => this.busy.delete(g));
+    };
+    this.host.schedule(this.host.now() + MONERO_POLL_MS, pump);
+  }
+
+  private async steps(
+    g: number,
+    at: { processor: FederationProcessor; monero: MoneroServerModule },
+    alive: () => boolean,
+  ): Promise<void> {
+    const db = (): ReadTx => at.processor.moduleReadDb(this.host.disk(g).state, MONERO_ID);
+    const m = at.monero;
+    // The proposal sets the signer's duty and the watcher's wanted claims (as the daemon's loop does).
+    m.consensusProposal(db());
+    await m.chainWatcher!.poll().catch((e: unknown) => {
+      this.stats.xmrStepFailures++;
+      this.host.note(`xmr ${g} poll failed: ${String(e)}`);
+    });
+    if (!alive()) return;
+    await m.reserves!.poll();
+    if (!alive()) return;
+    m.consensusProposal(db());
+    await m.payoutSigner!.work().catch((e: unknown) => {
+      this.stats.xmrStepFailures++;
+      this.host.note(`xmr ${g} payout step failed: ${String(e)}`);
+    });
+  }
+
+  /** The network healed: node faults end. */
+  heal(): void {
+    this.healedAt = this.host.now();
+    this.faults.heal();
+  }
+
+  settled(): boolean {
+    return this.users.every((u) => u.settled);
+  }
+
+  finish(): void {
+    for (const u of this.users)
+      if (!u.settled)
+        this.host.violation(
+          `liveness: ${u.describe()}, not finished within the liveness bound after the heal (${this.payoutProgress()})`,
+        );
+    this.producer.stop();
+  }
+
+  statsRecord(): Record<string, number> {
+    this.stats.xmrReorgs = [...this.producer.reorgs.values()].reduce((a, b) => a + b, 0);
+    this.stats.xmrFaultEpisodes = [...this.faults.episodes.values()].reduce((a, b) => a + b, 0);
+    return { ...this.stats };
+  }
+
+  /** The current payout batch at the first honest guardian that runs: for a liveness violation's text. */
+  private payoutProgress(): string {
+    for (const g of this.host.honest) {
+      const at = this.app.moneroAt(g);
+      if (at === undefined) continue;
+      const store = new PayoutStore(at.processor.moduleReadDb(this.host.disk(g).state, MONERO_ID));
+      const c = store.counters();
+      const b = c.current === 0 ? undefined : store.batch(c.current);
+      const agreed = new MoneroState(
+        at.processor.moduleReadDb(this.host.disk(g).state, MONERO_ID),
+      ).agreedHeight();
+      return (
+        `guardian ${g}: agreed height ${agreed}, chain ${this.chain.height()}, payouts ${c.nextSeq}, batch ${c.current}` +
+        (b === undefined
+          ? ""
+          : ` ${b.phase} attempt ${b.attempt} since ${b.phaseHeight} order [${b.order.join(",")}] signers [${b.signers.join(",")}] passed [${b.passed.join(",")}] spent [${b.spent.join(",")}]` +
+            `; duties ${this.host.honest.map((h) => `${h}: ${this.dutyOf(h)}`).join(", ")}`)
+      );
+    }
+    return "no honest guardian runs";
+  }
+
+  private dutyOf(g: number): string {
+    const at = this.app.moneroAt(g);
+    if (at === undefined) return "down";
+    const d = at.monero.payouts.duty(at.processor.moduleReadDb(this.host.disk(g).state, MONERO_ID), g);
+    return d === undefined
+      ? "none"
+      : JSON.stringify(d, (_, x: unknown) =>
+          x instanceof Uint8Array ? x.length : typeof x === "bigint" ? x.toString() : x,
+        ).slice(0, 160);
+  }
+
+  noteWithdrawal(): void {
+    this.stats.xmrWithdrawals++;
+  }
+
+  /** An honest guardian that is up, whose node is healthy and has the txid mined; undefined if none. */
+  healthyGuardian(rng: Rng, txid: string): number | undefined {
+    if (!this.chain.depositTruth(txid, 0).mined) return undefined;
+    const ok = this.host.honest.filter((g) => {
+      const f = this.chain.faults(g);
+      return (
+        this.host.up(g) && !f.daemonDown && !f.walletDown && f.lagBlocks === 0 && f.slowProbability === 0
+      );
+    });
+    return ok.length === 0 ? undefined : rng.pick(ok);
+  }
+
+  private anyState(rng: Rng): { g: number; db: ReadTx; monero: MoneroServerModule } | undefined {
+    const g = rng.pick(this.host.honest);
+    const at = this.app.moneroAt(g);
+    if (at === undefined) return undefined;
+    return { g, db: at.processor.moduleReadDb(this.host.disk(g).state, MONERO_ID), monero: at.monero };
+  }
+
+  depositView(rng: Rng, txid: Uint8Array) {
+    const s = this.anyState(rng);
+    return s === undefined ? undefined : s.monero.depositView(s.db, txid);
+  }
+
+  payoutState(rng: Rng, txid: string): string | undefined {
+    const s = this.anyState(rng);
+    return s === undefined ? undefined : s.monero.payoutView(s.db, { txid, index: "0" }).state;
+  }
+
+  agreedFeeRate(rng: Rng): number | undefined {
+    const s = this.anyState(rng);
+    if (s === undefined) return undefined;
+    const rate = new MoneroState(s.db).agreedFeeRate();
+    return rate > 0 ? rate : undefined;
+  }
+
+  // ---------------------------------------------------------------- the XMR money checkers
+
+  /**
+   * After guardian g processed `height`: every credited deposit really paid to the federation by
+   * someone else and credited once; every accepted payout paid at most once on the chain (pool
+   * included) and, once confirmed, by the txid consensus confirmed; the module's audit assets equal
+   * the XMR deposits spent into the federation minus payouts and their fees, from the checker's own
+   * ledger.
+   */
+  afterBlock(
+    g: number,
+    height: number,
+    state: ReadTx,
+    processor: FederationProcessor,
+    monero: MoneroServerModule | undefined,
+    xmrLedger: bigint,
+    violation: (what: string) => void,
+  ): void {
+    if (monero === undefined) return;
+    this.stats.xmrChecks++;
+    const db = processor.moduleReadDb(state, MONERO_ID);
+    const at = `guardian ${g} at height ${height}`;
+    const records = new MoneroState(db);
+    const credited: DepositCredited[] = [];
+    for (const [k] of db.scan(Uint8Array.of(K_DEPOSIT))) {
+      if (k.length !== 33) continue;
+      const txid = k.subarray(1);
+      const d = records.deposit(txid);
+      if (d !== undefined && (d.state === "credited" || d.state === "spent"))
+        credited.push({ txid: toHex(txid), index: 0, amount: d.amount });
+    }
+    for (const v of depositViolations(this.chain, credited)) violation(`${at}: ${v}`);
+    const store = new PayoutStore(db);
+    const payouts: PayoutClaimed[] = [];
+    for (let seq = 0; seq < store.counters().nextSeq; seq++) {
+      const p = store.payout(seq)!;
+      const view = monero.payoutView(db, { txid: toHex(p.txid), index: String(p.index) });
+      payouts.push({
+        address: p.address,
+        amount: p.amount,
+        ...(view.state === "confirmed" && view.moneroTxid !== undefined
+          ? { moneroTxid: view.moneroTxid }
+          : {}),
+      });
+    }
+    for (const v of payoutViolations(this.chain, payouts, { pool: true })) violation(`${at}: ${v}`);
+    const audit = monero.audit(db);
+    if (audit.assets !== xmrLedger)
+      violation(
+        `${at}: XMR conservation broken: the monero module's assets are ${audit.assets}, ` +
+          `deposits spent minus payouts and fees are ${xmrLedger}`,
+      );
+  }
+}
