@@ -11,8 +11,10 @@
 // validation (amounts, counts, note sources) that neither library does.
 import { parseArgs } from "node:util";
 import { parseAmountArg, parseCountArg, parseDenominationArg } from "./amount-arg.js";
-import { COMMANDS, GLOBAL_OPTIONS, commandSpec } from "./commands-spec.js";
-import type { CommandSpec, OptionSpec } from "./commands-spec.js";
+import { CommandUsageError } from "@conclave/wallet/commands";
+import type { CommandInput, CommandInputNames, CommandParsers } from "@conclave/wallet/commands";
+import { BUILT_IN, GLOBAL_OPTIONS } from "./commands-spec.js";
+import type { CommandSpec, CommandTable, OptionSpec } from "./commands-spec.js";
 import { UsageError } from "./usage-error.js";
 
 export interface GlobalOptions {
@@ -22,41 +24,33 @@ export interface GlobalOptions {
 }
 
 /** Where a note string comes from. */
-export type NotesSource =
-  | { readonly kind: "text"; readonly text: string }
-  | { readonly kind: "stdin" }
-  | { readonly kind: "file"; readonly path: string };
+export type NotesSource = CommandInput;
 
 /** "-" means stdin; absent means: not given on the command line. */
 export type MnemonicSource = { readonly kind: "words"; readonly words: string } | { readonly kind: "stdin" };
 
-export type Command =
+/** The CLI's own commands. */
+export type CoreCommand =
   | { readonly name: "help"; readonly topic?: string }
   | { readonly name: "join"; readonly invite: string; readonly mnemonic?: MnemonicSource }
-  | { readonly name: "info" }
-  | { readonly name: "dev-faucet"; readonly amount: bigint }
-  | { readonly name: "spend"; readonly amount: bigint }
-  | { readonly name: "cancel"; readonly spendId: string }
-  | { readonly name: "reissue"; readonly notes: NotesSource }
-  | { readonly name: "split"; readonly denominationLog2: number; readonly count: number }
-  | { readonly name: "combine" }
-  | { readonly name: "validate"; readonly notes: NotesSource; readonly online: boolean }
-  | { readonly name: "backup" }
   | { readonly name: "restore"; readonly invite: string; readonly mnemonic?: MnemonicSource }
-  | {
-      readonly name: "claim";
-      readonly txid: string;
-      readonly txKey: string;
-      /** --seal: print the claim sealed to one guardian (for `relay`) instead of posting it. */
-      readonly seal?: { readonly guardian?: number };
-    }
-  | { readonly name: "claim"; readonly wait: string }
-  | { readonly name: "relay"; readonly sealed: NotesSource; readonly url?: string }
-  | { readonly name: "withdraw"; readonly address: string; readonly amount: bigint }
-  | { readonly name: "deposit"; readonly wait: boolean }
+  | { readonly name: "info" }
   | { readonly name: "balance" }
-  | { readonly name: "withdrawals" }
   | { readonly name: "resume" };
+
+/** A half's command: its name and what the half's `parse` made of the command line. */
+export interface HalfCommandLine {
+  readonly name: string;
+  readonly [field: string]: unknown;
+}
+
+export type Command = CoreCommand | HalfCommandLine;
+
+const CORE_NAMES: ReadonlySet<string> = new Set(["help", "join", "restore", "info", "balance", "resume"]);
+
+export function isCoreCommand(command: Command): command is CoreCommand {
+  return CORE_NAMES.has(command.name);
+}
 
 export interface Invocation {
   readonly global: GlobalOptions;
@@ -91,7 +85,7 @@ function commandIndex(argv: readonly string[]): number {
   return -1;
 }
 
-export function parseInvocation(argv: readonly string[]): Invocation {
+export function parseInvocation(argv: readonly string[], table: CommandTable = BUILT_IN): Invocation {
   for (const a of argv) {
     if (a.length > ARG_CHARS_MAX) {
       throw new UsageError(`an argument is longer than ${ARG_CHARS_MAX} characters; pass it with @FILE or -`);
@@ -113,14 +107,14 @@ export function parseInvocation(argv: readonly string[]): Invocation {
   const word = argv[at]!;
   if (word === "help") {
     const topic = argv[at + 1];
-    if (topic !== undefined && !commandSpec(topic)) throw new UsageError(`unknown command "${topic}"`);
+    if (topic !== undefined && !table.spec(topic)) throw new UsageError(`unknown command "${topic}"`);
     return {
       global: globalsOf(pre.values),
       command: topic === undefined ? { name: "help" } : { name: "help", topic },
     };
   }
-  const spec = commandSpec(word);
-  if (!spec) throw new UsageError(unknownCommandMessage(word));
+  const spec = table.spec(word);
+  if (!spec) throw new UsageError(unknownCommandMessage(word, table));
   const rest = parse(
     argv.slice(at + 1),
     { ...toParseArgs(GLOBAL_OPTIONS), ...toParseArgs(spec.options) },
@@ -131,7 +125,7 @@ export function parseInvocation(argv: readonly string[]): Invocation {
   if (rest.values["help"] === true || pre.values["help"] === true) {
     return { global, command: { name: "help", topic: spec.name } };
   }
-  return { global, command: buildCommand(spec, rest.positionals, rest.values) };
+  return { global, command: buildCommand(spec, rest.positionals, rest.values, table) };
 }
 
 type Values = Record<string, string | boolean | undefined>;
@@ -167,10 +161,10 @@ function globalsOf(values: Values): GlobalOptions {
   return typeof data === "string" ? { ...base, data } : base;
 }
 
-function unknownCommandMessage(word: string): string {
-  const ranked = COMMANDS.map((c) => ({ name: c.name, d: editDistance(word, c.name) })).sort(
-    (a, b) => a.d - b.d,
-  );
+function unknownCommandMessage(word: string, table: CommandTable): string {
+  const ranked = table.all
+    .map((c) => ({ name: c.name, d: editDistance(word, c.name) }))
+    .sort((a, b) => a.d - b.d);
   const close = ranked[0] !== undefined && ranked[0].d <= 2 ? ranked[0].name : undefined;
   return `unknown command "${word}"${close ? ` (did you mean "${close}"?)` : ""}`;
 }
@@ -189,7 +183,12 @@ function editDistance(a: string, b: string): number {
   return previous[b.length]!;
 }
 
-function buildCommand(spec: CommandSpec, positionals: readonly string[], values: Values): Command {
+function buildCommand(
+  spec: CommandSpec,
+  positionals: readonly string[],
+  values: Values,
+  table: CommandTable,
+): Command {
   const required = spec.args.filter((a) => !a.endsWith("?"));
   if (positionals.length < required.length) {
     const missing = required.slice(positionals.length).map((a) => a.toUpperCase());
@@ -207,10 +206,13 @@ function buildCommand(spec: CommandSpec, positionals: readonly string[], values:
       return f();
     } catch (e) {
       if (e instanceof UsageError && e.command === undefined) throw new UsageError(e.message, spec.name);
+      if (e instanceof CommandUsageError) throw new UsageError(e.message, spec.name);
       throw e;
     }
   };
   return withCommand((): Command => {
+    const half = table.half(spec.name);
+    if (half) return { name: half.name, ...half.parse(positionals, values, PARSERS) };
     switch (spec.name) {
       case "join":
       case "restore": {
@@ -218,109 +220,23 @@ function buildCommand(spec: CommandSpec, positionals: readonly string[], values:
         const mnemonic = mnemonicOption(values["mnemonic"]);
         return mnemonic === undefined ? { name: spec.name, invite } : { name: spec.name, invite, mnemonic };
       }
-      case "deposit":
-        return { name: "deposit", wait: values["no-wait"] !== true };
       case "balance":
-      case "withdrawals":
       case "info":
-      case "combine":
-      case "backup":
       case "resume":
         return { name: spec.name };
-      case "dev-faucet":
-      case "spend":
-        return { name: spec.name, amount: parseAmountArg(p(0)) };
-      case "cancel":
-        return { name: "cancel", spendId: nonEmpty(p(0), "SPEND-ID") };
-      case "reissue":
-        return { name: "reissue", notes: notesSource(p(0)) };
-      case "validate":
-        return { name: "validate", notes: notesSource(p(0)), online: values["online"] === true };
-      case "split":
-        return { name: "split", denominationLog2: parseDenominationArg(p(0)), count: parseCountArg(p(1)) };
-      case "claim":
-        return claimCommand(values);
-      case "relay": {
-        const url = urlOption(values["url"]);
-        const sealed = notesSource(p(0), SEALED_INPUT);
-        return url === undefined ? { name: "relay", sealed } : { name: "relay", sealed, url };
-      }
-      case "withdraw":
-        return { name: "withdraw", address: moneroAddress(p(0)), amount: parseAmountArg(p(1)) };
       default:
         throw new Error(`command table and parser disagree on "${spec.name}"`);
     }
   });
 }
 
-const TXID_FORM = /^[0-9a-fA-F]{64}$/;
-
-/** claim --txid --tx-key [--seal [--guardian N]], or claim --wait TXID. */
-function claimCommand(values: Values): Command {
-  const given = (name: string) => values[name] !== undefined && values[name] !== false;
-  if (given("wait")) {
-    const clash = ["txid", "tx-key", "seal", "guardian"].find(given);
-    if (clash) throw new UsageError(`--wait finishes a claim already made: leave out --${clash}`);
-    return {
-      name: "claim",
-      wait: hexOption(values["wait"], "--wait", TXID_FORM, "a txid: 64 hex characters"),
-    };
-  }
-  if (given("guardian") && !given("seal")) throw new UsageError("--guardian goes with --seal");
-  const proof = {
-    txid: hexOption(values["txid"], "--txid", TXID_FORM, "64 hex characters"),
-    txKey: hexOption(
-      values["tx-key"],
-      "--tx-key",
-      /^([0-9a-fA-F]{64}){1,17}$/,
-      "64 hex characters (or several such keys joined)",
-    ),
-  };
-  if (!given("seal")) return { name: "claim", ...proof };
-  const g = values["guardian"];
-  if (g === undefined) return { name: "claim", ...proof, seal: {} };
-  if (typeof g !== "string" || !/^\d{1,2}$/.test(g.trim()))
-    throw new UsageError("--guardian is a guardian's index (0, 1, 2, ...; `conclave info` lists them)");
-  return { name: "claim", ...proof, seal: { guardian: Number(g.trim()) } };
-}
-
-function urlOption(value: string | boolean | undefined): string | undefined {
-  if (typeof value !== "string") return undefined;
-  const v = value.trim();
-  let url: URL | undefined;
-  try {
-    url = new URL(v);
-  } catch {
-    url = undefined;
-  }
-  if (!url || (url.protocol !== "http:" && url.protocol !== "https:"))
-    throw new UsageError(`--url is a guardian's API URL (http:// or https://), not "${v.slice(0, 60)}"`);
-  return v;
-}
-
-function hexOption(
-  value: string | boolean | undefined,
-  flag: string,
-  form: RegExp,
-  formText: string,
-): string {
-  if (typeof value !== "string" || value.trim() === "") throw new UsageError(`missing ${flag}`);
-  const v = value.trim().toLowerCase();
-  if (!form.test(v)) throw new UsageError(`${flag} is ${formText}`);
-  return v;
-}
-
-/** A Monero address's form (base58, 95 or 106 characters); the guardians check the rest. */
-function moneroAddress(text: string): string {
-  const a = nonEmpty(text, "ADDRESS");
-  if (!/^[1-9A-HJ-NP-Za-km-z]{95}$|^[1-9A-HJ-NP-Za-km-z]{106}$/.test(a))
-    throw new UsageError(
-      `ADDRESS is a Monero address: 95 base58 characters (106 for an integrated address), not ${
-        a.length > 40 ? `"${a.slice(0, 40)}…"` : `"${a}"`
-      }`,
-    );
-  return a;
-}
+/** The argument forms the CLI parses for the halves' commands. */
+const PARSERS: CommandParsers = {
+  amount: parseAmountArg,
+  count: parseCountArg,
+  denomination: parseDenominationArg,
+  input: (text, names) => notesSource(text, names),
+};
 
 function nonEmpty(text: string, what: string): string {
   const t = text.trim();
@@ -337,16 +253,20 @@ function mnemonicOption(value: string | boolean | undefined): MnemonicSource | u
 }
 
 /** What a text-or-stdin-or-@FILE argument is called in messages. */
-export interface InputNames {
-  readonly arg: string;
-  readonly thing: string;
-  readonly file: string;
-}
+export type InputNames = CommandInputNames;
 
 const NOTES_INPUT: InputNames = { arg: "NOTES", thing: "note string", file: "notes.txt" };
-const SEALED_INPUT: InputNames = { arg: "SEALED", thing: "sealed claim", file: "claim.txt" };
+
+/** The names of each stdin or file input, for the prompt and messages when the CLI reads it. */
+export const INPUT_NAMES = new WeakMap<NotesSource, InputNames>();
 
 export function notesSource(arg: string, names: InputNames = NOTES_INPUT): NotesSource {
+  const source = sourceOf(arg, names);
+  INPUT_NAMES.set(source, names);
+  return source;
+}
+
+function sourceOf(arg: string, names: InputNames): NotesSource {
   if (arg === "-") return { kind: "stdin" };
   if (arg.startsWith("@")) {
     const path = arg.slice(1);

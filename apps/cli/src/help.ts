@@ -1,6 +1,6 @@
 // `conclave --help` and `conclave <command> --help`, generated from the command table.
-import { COMMANDS, GLOBAL_OPTIONS, commandSpec } from "./commands-spec.js";
-import type { CommandSpec, OptionSpec } from "./commands-spec.js";
+import { BUILT_IN, GLOBAL_OPTIONS } from "./commands-spec.js";
+import type { CommandSpec, CommandTable, OptionSpec } from "./commands-spec.js";
 
 function optionLine(name: string, o: OptionSpec): string {
   const flag = `${o.short ? `-${o.short}, ` : "    "}--${name}${o.type === "string" ? ` <${o.value ?? "value"}>` : ""}`;
@@ -17,15 +17,15 @@ function usageOf(spec: CommandSpec): string {
   return ["conclave [options]", spec.name, ...args, ...options].join(" ");
 }
 
-export function generalHelp(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
+export function generalHelp(table: CommandTable = BUILT_IN): string {
+  const width = Math.max(...table.all.map((c) => c.name.length)) + 2;
   return [
     "conclave: the command-line e-cash wallet of a Conclave federation",
     "",
     "Usage: conclave [--data <dir>] [--json] <command> [arguments]",
     "",
     "Commands:",
-    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)} ${c.summary}`),
+    ...table.all.map((c) => `  ${c.name.padEnd(width)} ${c.summary}`),
     "",
     "Options (before or after the command):",
     ...Object.entries(GLOBAL_OPTIONS).map(([n, o]) => optionLine(n, o)),
@@ -37,9 +37,9 @@ export function generalHelp(): string {
   ].join("\n");
 }
 
-export function commandHelp(name: string): string {
-  const spec = commandSpec(name);
-  if (!spec) return generalHelp();
+export function commandHelp(name: string, table: CommandTable = BUILT_IN): string {
+  const spec = table.spec(name);
+  if (!spec) return generalHelp(table);
   const options = Object.entries(spec.options);
   return [
     `Usage: ${usageOf(spec)}`,

@@ -1,43 +1,27 @@
 // One invocation: parse, open the wallet of the data directory, run the command, print the result.
 // Returns the exit code: 0 done, 1 the operation failed, 2 the command line was wrong, 130 Ctrl-C.
 import { ConclaveError, ConfigError, decodeInvite } from "@conclave/core-common";
-import { parseInvocation } from "./args.js";
-import type { Command, GlobalOptions, MnemonicSource, NotesSource } from "./args.js";
-import { commandSpec } from "./commands-spec.js";
+import { INPUT_NAMES, isCoreCommand, parseInvocation } from "./args.js";
+import type {
+  Command,
+  CoreCommand,
+  GlobalOptions,
+  HalfCommandLine,
+  MnemonicSource,
+  NotesSource,
+} from "./args.js";
+import { BUILT_IN, commandTable } from "./commands-spec.js";
+import type { CommandTable } from "./commands-spec.js";
 import { isEmptyDir, resolveDataDir } from "./data-dir.js";
-import {
-  CliError,
-  EXIT_FAILED,
-  EXIT_INTERRUPTED,
-  EXIT_OK,
-  EXIT_USAGE,
-  bigintReplacer,
-  reportError,
-} from "./errors.js";
+import { CliError, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, bigintReplacer, reportError } from "./errors.js";
 import { commandHelp, generalHelp } from "./help.js";
 import type { CliIo } from "./io.js";
 import { InputTooLargeError } from "./io.js";
-import {
-  amountText,
-  backupLines,
-  claimLines,
-  depositAddressLines,
-  depositProgressLine,
-  infoLines,
-  joinLines,
-  receivedLines,
-  reissueLines,
-  relayLines,
-  restoreLines,
-  sealNotice,
-  spendNotice,
-  subaddressProgressLine,
-  validateLines,
-  withdrawLines,
-  withdrawalsLines,
-  withdrawProgressLine,
-} from "./render.js";
-import type { DepositProgress, NodeWalletEntry, WalletApi } from "@conclave/wallet";
+import { GENERIC, PRESENTATIONS } from "./presentations.js";
+import type { Output, ShowContext } from "./presentations.js";
+import { amountText, infoLines, joinLines, relayLines, restoreLines } from "./render.js";
+import type { NodeWalletEntry, WalletApi } from "@conclave/wallet";
+import type { CommandInput, WalletCommand } from "@conclave/wallet/commands";
 
 /** Largest note string or mnemonic read from stdin or a file. */
 export const INPUT_BYTES_MAX = 4 * 1024 * 1024;
@@ -48,42 +32,36 @@ export const INPUT_BYTES_MAX = 4 * 1024 * 1024;
  */
 export type WalletEntryLoader = (onWarning: (message: string) => void) => Promise<NodeWalletEntry>;
 
-interface Output {
-  /** --json: this value, bigints as strings. */
-  readonly json: unknown;
-  /** Human mode: these lines on stdout. */
-  readonly lines: readonly string[];
-  /** Human mode: these lines on stderr (notices that must not mix with piped output). */
-  readonly notices?: readonly string[];
-  /** Human mode: stdout exactly this, instead of lines (the note string of `spend`). */
-  readonly raw?: string;
-  readonly exitCode?: number;
-}
-
+/**
+ * `halves`: the commands of the client halves this CLI is built with (default: the wallet's
+ * built-in halves); the CLI adds its own (join, restore, info, balance, resume).
+ */
 export async function runCli(
   argv: readonly string[],
   io: CliIo,
   loadEntry: WalletEntryLoader,
+  halves?: readonly WalletCommand[],
 ): Promise<number> {
+  const table = halves === undefined ? BUILT_IN : commandTable(halves);
   let global: GlobalOptions = { json: argv.includes("--json"), verbose: argv.includes("--verbose") };
   let stopInterrupt = () => {};
   if (argv.length === 0) {
-    io.stderr(generalHelp());
+    io.stderr(generalHelp(table));
     return EXIT_USAGE;
   }
   try {
-    const invocation = parseInvocation(argv);
+    const invocation = parseInvocation(argv, table);
     global = invocation.global;
     const { command } = invocation;
-    if (command.name === "help") {
-      io.stdout(command.topic === undefined ? generalHelp() : commandHelp(command.topic));
+    if (isCoreCommand(command) && command.name === "help") {
+      io.stdout(command.topic === undefined ? generalHelp(table) : commandHelp(command.topic, table));
       return EXIT_OK;
     }
     const dir = resolveDataDir(global.data, io.env, io.homeDir);
     let walletStarted = false;
     stopInterrupt = io.onInterrupt(() => {
       io.stderr(
-        walletStarted ? interruptedMessage(command, dir) : "\ninterrupted before anything was done\n",
+        walletStarted ? interruptedMessage(command, dir, table) : "\ninterrupted before anything was done\n",
       );
       io.exit(EXIT_INTERRUPTED);
     });
@@ -93,7 +71,7 @@ export async function runCli(
       walletStarted = true;
       return loadEntry(onWarning);
     };
-    const output = await execute(command, dir, io, load, global);
+    const output = await execute(command, dir, io, load, global, table);
     print(output, global, io);
     return output.exitCode ?? EXIT_OK;
   } catch (e) {
@@ -103,7 +81,7 @@ export async function runCli(
   }
 }
 
-function interruptedMessage(command: Command, dir: string): string {
+function interruptedMessage(command: Command, dir: string, table: CommandTable): string {
   const withData = dataFlag(dir);
   if (command.name === "join" || command.name === "restore") {
     return (
@@ -111,7 +89,7 @@ function interruptedMessage(command: Command, dir: string): string {
       `(see \`conclave${withData} info\`)\n`
     );
   }
-  if (commandSpec(command.name)?.movesNotes === true) {
+  if (table.spec(command.name)?.movesNotes === true) {
     return (
       `\ninterrupted: nothing is lost, the wallet recorded the operation before contacting the guardians; ` +
       `run \`conclave${withData} resume\` to finish it\n`
@@ -135,12 +113,57 @@ function print(output: Output, global: GlobalOptions, io: CliIo): void {
 }
 
 async function execute(
-  command: Exclude<Command, { name: "help" }>,
+  command: Command,
   dir: string,
   io: CliIo,
   loadEntry: () => Promise<NodeWalletEntry>,
   global: GlobalOptions,
+  table: CommandTable,
 ): Promise<Output> {
+  if (isCoreCommand(command)) {
+    const out = await executeCore(command, dir, io, loadEntry, global);
+    if (out !== undefined) return out;
+  }
+  if (command.name === "relay" && typeof command["url"] === "string") {
+    // A relay needs no wallet: the sealed claim names its guardian, --url says where it is.
+    const sealed = await readNotes(command["sealed"] as NotesSource, io, "sealed claim");
+    const r = await (await loadEntry()).relaySealed(command["url"], sealed);
+    return { json: r, lines: relayLines(r) };
+  }
+  if (isEmptyDir(dir)) {
+    throw new CliError(
+      "not_joined",
+      `there is no wallet in ${dir}${command.name === "relay" ? " (to relay without one, give the guardian's --url)" : ""}`,
+      { dir },
+    );
+  }
+  // Input first: a wallet operation starts only once everything it needs has been read.
+  const inputs = new Map<CommandInput, string>();
+  for (const value of Object.values(command)) {
+    if (!isInput(value)) continue;
+    inputs.set(value, await readNotes(value, io, INPUT_NAMES.get(value)?.thing));
+  }
+  const entry = await loadEntry();
+  const wallet = await entry.openWallet(dir);
+  return withWallet(wallet, (w) =>
+    isCoreCommand(command)
+      ? operateCore(command, w)
+      : operateHalf(command, table, w, inputs, { io, global, dataFlag: dataFlag(dir) }),
+  );
+}
+
+function isInput(value: unknown): value is CommandInput {
+  return typeof value === "object" && value !== null && INPUT_NAMES.has(value as CommandInput);
+}
+
+/** join and restore: they create the wallet. Undefined: the command opens an existing one. */
+async function executeCore(
+  command: CoreCommand,
+  dir: string,
+  io: CliIo,
+  loadEntry: () => Promise<NodeWalletEntry>,
+  global: GlobalOptions,
+): Promise<Output | undefined> {
   switch (command.name) {
     case "join": {
       checkInvite(command.invite);
@@ -187,31 +210,8 @@ async function execute(
       });
     }
     default:
-      break;
+      return undefined;
   }
-  if (command.name === "relay" && command.url !== undefined) {
-    // A relay needs no wallet: the sealed claim names its guardian, --url says where it is.
-    const sealed = await readNotes(command.sealed, io, "sealed claim");
-    const r = await (await loadEntry()).relaySealed(command.url, sealed);
-    return { json: r, lines: relayLines(r) };
-  }
-  if (isEmptyDir(dir)) {
-    throw new CliError(
-      "not_joined",
-      `there is no wallet in ${dir}${command.name === "relay" ? " (to relay without one, give the guardian's --url)" : ""}`,
-      { dir },
-    );
-  }
-  // Input first: a wallet operation starts only once everything it needs has been read.
-  const input =
-    "notes" in command
-      ? await readNotes(command.notes, io)
-      : "sealed" in command
-        ? await readNotes(command.sealed, io, "sealed claim")
-        : "";
-  const entry = await loadEntry();
-  const wallet = await entry.openWallet(dir);
-  return withWallet(wallet, (w) => operate(command, w, input, io, global, dir));
 }
 
 /** A damaged or mistyped invite is caught here, before the wallet touches the directory. */
@@ -232,15 +232,8 @@ async function withWallet<T>(wallet: WalletApi, f: (w: WalletApi) => Promise<T>)
   }
 }
 
-/** `notes`: the note string of reissue and validate (or the sealed claim of relay), already read. */
-async function operate(
-  command: Exclude<Command, { name: "help" | "join" | "restore" }>,
-  w: WalletApi,
-  notes: string,
-  io: CliIo,
-  global: GlobalOptions,
-  dir: string,
-): Promise<Output> {
+/** info, balance, resume: the wallet as a whole. */
+async function operateCore(command: CoreCommand, w: WalletApi): Promise<Output> {
   switch (command.name) {
     case "info": {
       const info = await w.info();
@@ -250,127 +243,6 @@ async function operate(
       const info = await w.info();
       return { json: { balance: info.balance }, lines: [`Balance: ${amountText(info.balance)}`] };
     }
-    case "deposit": {
-      const address = await w.depositAddress();
-      if (!command.wait) return { json: address, lines: depositAddressLines(address, false) };
-      if (global.json) io.stderr(JSON.stringify({ address }) + "\n");
-      else for (const line of depositAddressLines(address, true)) io.stdout(line + "\n");
-      // A bar redrawn in place on a terminal; one line per change otherwise; JSON lines with --json.
-      const tty = io.stdoutIsTty === true && !global.json;
-      let drawn = false;
-      const r = await w.receiveDeposits(address.address, {
-        onProgress: (p) => {
-          if (global.json) io.stderr(JSON.stringify({ progress: p }, bigintReplacer) + "\n");
-          else if (tty) {
-            io.stdout(`\r\x1b[2K${subaddressProgressLine(p)}`);
-            drawn = true;
-          } else io.stdout(subaddressProgressLine(p) + "\n");
-        },
-      });
-      if (drawn) io.stdout("\n");
-      const balance = (await w.info()).balance;
-      return { json: { ...r, balance }, lines: receivedLines(r, balance) };
-    }
-    case "dev-faucet": {
-      const r = await explainAmount(w, command.amount, () => w.devFaucet(command.amount));
-      return { json: r, lines: reissueLines("Got from the dev faucet", r) };
-    }
-    case "spend": {
-      const r = await explainAmount(w, command.amount, () => w.spend(command.amount));
-      return { json: r, lines: [], raw: `${r.notes}\n`, notices: spendNotice(r) };
-    }
-    case "cancel": {
-      const r = await w.cancel(command.spendId);
-      return { json: r, lines: reissueLines(`Cancelled spend ${command.spendId}: took back`, r) };
-    }
-    case "reissue": {
-      const r = await w.reissue(notes);
-      return { json: r, lines: reissueLines("Received", r) };
-    }
-    case "split": {
-      const r = await w.split(command.denominationLog2, command.count);
-      return {
-        json: r,
-        lines: reissueLines(
-          "Split: reissued",
-          r,
-          `Nothing to do: the wallet already holds ${command.count} or more notes of 2^${command.denominationLog2}.`,
-        ),
-      };
-    }
-    case "combine": {
-      const r = await w.combine();
-      return {
-        json: r,
-        lines: reissueLines(
-          "Combined: reissued",
-          r,
-          "Nothing to do: the notes are already as few as they can be.",
-        ),
-      };
-    }
-    case "validate": {
-      const r = await w.validate(notes, { online: command.online });
-      const invalid = r.notes.filter((n) => !n.valid).length;
-      const spent = (r.spent ?? []).filter((s) => s).length;
-      const verdict =
-        invalid > 0
-          ? `error [invalid_note]: ${invalid} of ${r.notes.length} notes do not verify; do not accept this note string`
-          : spent > 0
-            ? `error [spent_input]: ${spent} of ${r.notes.length} notes are already spent; do not accept this note string`
-            : undefined;
-      const tail =
-        verdict === undefined ? [r.spent ? "All notes valid and unspent." : "All notes valid."] : [];
-      return {
-        json: r,
-        lines: [...validateLines(r), ...tail],
-        ...(verdict === undefined ? {} : { notices: [verdict], exitCode: EXIT_FAILED }),
-      };
-    }
-    case "backup": {
-      const r = await w.backup();
-      return { json: r, lines: backupLines(r) };
-    }
-    case "claim": {
-      // Progress as it happens: stdout lines, or JSON lines on stderr with --json (stdout keeps
-      // one JSON document, the result).
-      const progress = {
-        onProgress: (p: DepositProgress) =>
-          global.json
-            ? io.stderr(JSON.stringify({ progress: p }, bigintReplacer) + "\n")
-            : io.stdout(depositProgressLine(p) + "\n"),
-      };
-      if ("wait" in command) {
-        const r = await w.waitDeposit(command.wait, progress);
-        return { json: r, lines: claimLines(r) };
-      }
-      const proof = { txid: command.txid, txKey: command.txKey };
-      if (command.seal) {
-        const r = await w.sealClaim(
-          command.seal.guardian === undefined ? proof : { ...proof, guardian: command.seal.guardian },
-        );
-        return { json: r, lines: [], raw: `${r.sealed}\n`, notices: sealNotice(r, dataFlag(dir)) };
-      }
-      const r = await w.claimDeposit(proof, progress);
-      return { json: r, lines: claimLines(r) };
-    }
-    case "relay": {
-      const r = await w.relaySealed(notes);
-      return { json: r, lines: relayLines(r) };
-    }
-    case "withdrawals": {
-      const list = await w.withdrawals({ refresh: true });
-      return { json: { withdrawals: list }, lines: withdrawalsLines(list) };
-    }
-    case "withdraw": {
-      const r = await w.withdraw(command.address, command.amount, {
-        onProgress: (p) =>
-          global.json
-            ? io.stderr(JSON.stringify({ progress: p }, bigintReplacer) + "\n")
-            : io.stdout(withdrawProgressLine(p) + "\n"),
-      });
-      return { json: r, lines: withdrawLines(r, command.address) };
-    }
     case "resume": {
       const finished = await w.resume();
       return {
@@ -378,7 +250,40 @@ async function operate(
         lines: [finished === 0 ? "Nothing to resume." : `Finished ${finished} pending operation(s).`],
       };
     }
+    default:
+      throw new Error(`"${command.name}" is not a command of an open wallet`);
   }
+}
+
+/** A half's command: its handler against the wallet, its events and result shown by its presentation. */
+async function operateHalf(
+  command: HalfCommandLine,
+  table: CommandTable,
+  w: WalletApi,
+  inputs: ReadonlyMap<CommandInput, string>,
+  show: Omit<ShowContext, "w" | "command">,
+): Promise<Output> {
+  const half = table.half(command.name);
+  if (!half) throw new Error(`no half runs "${command.name}"`);
+  const presentation = PRESENTATIONS[command.name] ?? GENERIC;
+  const x: ShowContext = { ...show, w, command };
+  const { name: _name, ...args } = command;
+  const run = () =>
+    half.run(w, args, {
+      inputText: (input) => {
+        const text = inputs.get(input);
+        if (text === undefined) throw new Error("an input the CLI did not read");
+        return text;
+      },
+      emit: (e) => (presentation.event ?? GENERIC.event)?.(e, x),
+    });
+  const amount = args["amount"];
+  const result =
+    presentation.explainAmount === true && typeof amount === "bigint"
+      ? await explainAmount(w, amount, run)
+      : await run();
+  presentation.end?.(x);
+  return presentation.output(result, x);
 }
 
 /**

@@ -1,8 +1,9 @@
 // @conclave/module-dummy/client: the test-only dummy module's client half, the dev faucet. It prints
 // fresh notes through the mint half's interface (a faucet input of this module, notes out), in as
 // many transactions as the faucet's limit and the mint's notes per transaction need.
-import { ClientError } from "@conclave/core-client";
+import { ClientError, clientCommand } from "@conclave/core-client";
 import type {
+  ClientCommand,
   ClientContext,
   ClientModule,
   ClientModuleFactory,
@@ -84,3 +85,26 @@ export function dummyClientFactory(): ClientModuleFactory<DummyClient> {
     },
   };
 }
+
+/** What the faucet's command needs of the wallet (the wallet facade provides it). */
+export interface DummyCommandApi {
+  devFaucet(amount: bigint): Promise<ReissueResult>;
+}
+
+/** The faucet's command for a command-line front end (the contract: core-client commands.ts). */
+export const dummyCommands: readonly ClientCommand<DummyCommandApi>[] = [
+  clientCommand({
+    name: "dev-faucet",
+    args: ["amount"],
+    options: {},
+    summary: "get free notes from a dev federation's test-only faucet",
+    details: [
+      "Only a dev federation (like `npm start`'s) runs the faucet; a real one refuses.",
+      'Amounts: XMR with up to 12 decimals ("0.25") or base units with a "p" suffix ("250000000000p").',
+    ],
+    examples: ["conclave dev-faucet 1.5", "conclave dev-faucet 1000000p"],
+    movesNotes: true,
+    parse: (p, _v, parsers) => ({ amount: parsers.amount(p[0]!) }),
+    run: (api: DummyCommandApi, a) => api.devFaucet(a.amount),
+  }),
+];

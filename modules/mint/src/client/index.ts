@@ -10,3 +10,4 @@ export * from "./select.js";
 export * from "./store.js";
 export * from "./transactions.js";
 export type * from "./types.js";
+export * from "./commands.js";

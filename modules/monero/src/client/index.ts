@@ -7,3 +7,4 @@ export * from "./monero-client.js";
 export * from "./relay.js";
 export * from "./store.js";
 export type * from "./types.js";
+export * from "./commands.js";
