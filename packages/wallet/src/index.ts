@@ -28,6 +28,8 @@ export type { WalletCrypto } from "./crypto.js";
 export { Wallet, RESTORE_GAP_DEFAULT } from "./wallet.js";
 export type { WalletHooks, WalletOptions } from "./wallet.js";
 export { walletEntry } from "./entry.js";
+export { walletCommands } from "./commands.js";
+export type { WalletCommand } from "./commands.js";
 export { relaySealedClaim, SEALED_CLAIMS_PATH } from "@conclave/module-monero/client";
 export type { WalletEntry } from "./entry.js";
 
