@@ -1,5 +1,5 @@
 // npm run sim -- [--seeds K [--from S] | --seed S] [--nodes N] [--byzantine B] [--quorum-delta D]
-//                [--bug NAME]... [--safety-ms MS] [--jobs J] [--consensus-only] [--verbose]
+//                [--bug NAME]... [--safety-ms MS] [--jobs J] [--consensus-only] [--monero] [--verbose]
 // Runs the deterministic simulator over many seeds (or one), prints a line now and then, every
 // violation with the command that replays it, and a summary. Exit code 1 on any violation. By
 // default every run is the whole federation (processor, modules, wallets, money checkers; see
@@ -20,7 +20,9 @@ import {
   nodesForSeed,
   replayCommand,
   runSimulation,
+  runSimulationAsync,
 } from "./simulator.js";
+import { MONERO_ITEM_BYTES_MAX } from "./federation/monero.js";
 import type { SimBug, SimOptions, SimResult } from "./simulator.js";
 import type { WorkerReply, WorkerRequest } from "./worker.js";
 
@@ -35,6 +37,7 @@ const USAGE = `usage: npm run sim -- [options]
   --safety-ms MS    length of the safety phase in simulated ms, up to ${SAFETY_MS_MAX} (default: drawn per seed)
   --jobs J          processes running seeds in parallel (default: one per CPU)
   --consensus-only  run the consensus engines alone (no processor, modules, wallets or money checkers)
+  --monero          the federation with the monero module on a simulated Monero chain (one job)
   --verbose         print every run and, for one seed, its fault timeline and full result`;
 
 interface CliArgs {
@@ -49,6 +52,7 @@ interface CliArgs {
   jobs: number;
   verbose: boolean;
   consensusOnly: boolean;
+  monero: boolean;
 }
 
 class UsageError extends Error {}
@@ -61,6 +65,7 @@ function parseArgs(argv: readonly string[]): CliArgs {
     jobs: availableParallelism(),
     verbose: false,
     consensusOnly: false,
+    monero: false,
     bugs: [],
   };
   const integer = (flag: string, value: string | undefined, min: number, max: number): number => {
@@ -120,6 +125,9 @@ function parseArgs(argv: readonly string[]): CliArgs {
         break;
       case "--consensus-only":
         args.consensusOnly = true;
+        break;
+      case "--monero":
+        args.monero = true;
         break;
       case "--help":
       case "-h":
@@ -275,8 +283,19 @@ async function main(): Promise<number> {
   };
 
   const requests = Array.from({ length: args.seeds }, (_, i) => optionsFor(args.from + i, args));
-  const jobs = Math.min(args.jobs, args.seeds);
-  if (jobs <= 1) {
+  const jobs = args.monero ? 1 : Math.min(args.jobs, args.seeds);
+  if (args.monero) {
+    if (args.consensusOnly) throw new Error("--monero runs the federation: not with --consensus-only");
+    // The monero module's pollers await its simulated nodes: the asynchronous loop, in this process.
+    for (const [i, options] of requests.entries()) {
+      const r = await runSimulationAsync({
+        ...options,
+        itemBytesMax: MONERO_ITEM_BYTES_MAX,
+        application: federationApplication({ monero: true }),
+      });
+      report(options, { ...r, replay: `${r.replay} --monero` }, i);
+    }
+  } else if (jobs <= 1) {
     requests.forEach((options, i) => {
       const log = args.single && args.verbose ? (line: string) => console.log(`  ${line}`) : undefined;
       const app = args.consensusOnly ? {} : { application: federationApplication() };

@@ -7,9 +7,7 @@ import { describe, expect, it } from "vitest";
 import { runSimulationAsync } from "../simulator.js";
 import type { SimOptions, SimResult } from "../simulator.js";
 import { federationApplication } from "./app.js";
-
-/** A signed payout set is about 1 KiB in the simulation: above SIM_LIMITS' 1024-byte items. */
-const ITEM_BYTES_MAX = 8 * 1024;
+import { MONERO_ITEM_BYTES_MAX } from "./monero.js";
 
 /** Seeds of the sweep: N = 4 and 5, no or one Byzantine guardian, safety phases of 3-5 s. */
 export function moneroPlan(count: number, from = 1): SimOptions[] {
@@ -18,7 +16,7 @@ export function moneroPlan(count: number, from = 1): SimOptions[] {
     nodes: 4 + (i % 2),
     byzantine: (i >> 1) % 2,
     safetyMs: 3_000 + (i % 3) * 1_000,
-    itemBytesMax: ITEM_BYTES_MAX,
+    itemBytesMax: MONERO_ITEM_BYTES_MAX,
   }));
 }
 

@@ -41,6 +41,11 @@ import { DUMMY_ID, MONERO_ID } from "./setup.js";
 import type { StatusAnswer } from "./wallets.js";
 
 const XMR = 10n ** 12n;
+/**
+ * Consensus item size limit for runs with the monero module (SimOptions.itemBytesMax): a signed
+ * payout set is about 1 KiB in the simulation, above SIM_LIMITS' 1024-byte items.
+ */
+export const MONERO_ITEM_BYTES_MAX = 8 * 1024;
 /** How often a guardian's background steps run (the module's pollMs in the simulation). */
 const MONERO_POLL_MS = 1_000;
 /** Mean simulated ms between Monero blocks: fast, so that confirmations fit the liveness bound. */
