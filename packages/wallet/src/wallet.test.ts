@@ -142,6 +142,31 @@ describe("wallet against four real guardians", () => {
     expect(await balance(bob.wallet)).toBe(received.amount);
   });
 
+  it("streams the faucet's operation: a progress event per transaction, then done; a refusal ends it failed", async () => {
+    const w = await newWallet();
+    // 4095 U = 3 x 2^30 + 2^20..2^29: 13 notes, 12 per transaction at most, so two transactions.
+    const amount = 4095n * U;
+    const events = [];
+    for await (const e of w.wallet.devFaucetOperation(amount)) events.push(e);
+    expect(events.map((e) => e.type)).toEqual(["progress", "progress", "done"]);
+    expect(events.slice(0, 2).map((e) => (e.type === "progress" ? e.progress.transactions : 0))).toEqual([
+      1, 2,
+    ]);
+    const first = events[0]!.type === "progress" ? events[0]!.progress.issued : 0n;
+    expect(first).toBeGreaterThan(0n);
+    expect(first).toBeLessThan(amount);
+    expect(events[1]).toMatchObject({ type: "progress", progress: { issued: amount, amount } });
+    expect(events[2]).toMatchObject({ type: "done", result: { amount, notesIssued: 13 } });
+    expect(await balance(w.wallet)).toBe(amount);
+
+    const refused = w.wallet.devFaucetOperation(U + 1n); // not a multiple of the smallest note
+    const ends = [];
+    for await (const e of refused) ends.push(e);
+    expect(ends.map((e) => e.type)).toEqual(["failed"]);
+    await expect(refused.result).rejects.toMatchObject({ code: "invalid_amount" });
+    expect(await balance(w.wallet)).toBe(amount);
+  });
+
   it("refuses a second redemption of the same notes with spent_input, and nothing is lost", async () => {
     const carol = await newWallet();
     const before = await balance(bob.wallet);

@@ -5,18 +5,19 @@
 //
 // Opening finishes what a crash interrupted (the core's resume, through each half's own code); a
 // database written by the single-class wallet opens unchanged (schema 1, same keys, same secrets).
-import { ClientCore } from "@conclave/core-client";
+import { ClientCore, startOperation } from "@conclave/core-client";
 import type {
   ClientCoreOptions,
   ClientModuleFactory,
   ClientOptions,
   OperationRecord,
+  OperationStream,
 } from "@conclave/core-client";
 import { decodeInviteCode } from "@conclave/core-client";
 import { fromHex } from "@conclave/core-common";
 import type { FederationConfig } from "@conclave/core-common";
 import { dummyClientFactory } from "@conclave/module-dummy/client";
-import type { DummyClient } from "@conclave/module-dummy/client";
+import type { DummyClient, FaucetProgress } from "@conclave/module-dummy/client";
 import {
   MintClient,
   mintClientFactory,
@@ -227,15 +228,21 @@ export class Wallet implements WalletApi {
   }
 
   devFaucet(amount: bigint): Promise<ReissueResult> {
+    return this.devFaucetOperation(amount).result;
+  }
+
+  /** devFaucet as its operation's event stream (a progress event per faucet transaction). */
+  devFaucetOperation(amount: bigint): OperationStream<FaucetProgress, ReissueResult> {
     const dummy = this.core.module<DummyClient>("dummy");
-    if (!dummy)
-      return Promise.reject(
+    if (dummy) return dummy.devFaucetOperation(amount);
+    return startOperation(() =>
+      Promise.reject(
         new WalletError(
           "not_dev_federation",
           "this federation has no test faucet (only dev federations run the test-only dummy module)",
         ),
-      );
-    return dummy.devFaucet(amount);
+      ),
+    );
   }
 
   spend(amount: bigint): Promise<SpendResult> {

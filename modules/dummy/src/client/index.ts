@@ -1,8 +1,9 @@
 // @conclave/module-dummy/client: the test-only dummy module's client half, the dev faucet. It prints
 // fresh notes through the mint half's interface (a faucet input of this module, notes out), in as
 // many transactions as the faucet's limit and the mint's notes per transaction need.
-import { ClientError, clientCommand } from "@conclave/core-client";
+import { ClientError, clientCommand, progressOf, startOperation } from "@conclave/core-client";
 import type {
+  OperationStream,
   ClientCommand,
   ClientContext,
   ClientModule,
@@ -21,6 +22,15 @@ const dummyConfigSchema = z.object({
   feePerInput: z.string().regex(/^\d{1,20}$/),
 });
 
+/** The faucet's progress: what it issued so far, after each of its transactions. */
+export interface FaucetProgress {
+  readonly stage: "issued";
+  readonly message: string;
+  readonly issued: bigint;
+  readonly amount: bigint;
+  readonly transactions: number;
+}
+
 export class DummyClient implements ClientModule {
   readonly kind = DUMMY_KIND;
   readonly instanceId: number;
@@ -36,7 +46,16 @@ export class DummyClient implements ClientModule {
   }
 
   /** Issues `amount` in fresh notes from the faucet. */
-  devFaucet(amount: bigint): Promise<ReissueResult> {
+  devFaucet(amount: bigint, onProgress?: (p: FaucetProgress) => void): Promise<ReissueResult> {
+    return progressOf(this.devFaucetOperation(amount), onProgress);
+  }
+
+  /** `devFaucet` as a stream: a progress event per faucet transaction settled, then the result. */
+  devFaucetOperation(amount: bigint): OperationStream<FaucetProgress, ReissueResult> {
+    return startOperation((progress) => this.faucet(amount, progress));
+  }
+
+  private faucet(amount: bigint, progress: (p: FaucetProgress) => void): Promise<ReissueResult> {
     return this.ctx.run(async () => {
       const mint = this.ctx.module<MintClient>("mint");
       if (!mint) throw new Error("the faucet needs the mint half (the federation runs no mint)");
@@ -44,6 +63,7 @@ export class DummyClient implements ClientModule {
       const results: ReissueResult[] = [];
       let chunk: number[] = [];
       let chunkValue = 0n;
+      let issued = 0n;
       const flush = async () => {
         if (chunk.length === 0) return;
         const faucet: TxInput = {
@@ -51,7 +71,16 @@ export class DummyClient implements ClientModule {
           amount: chunkValue + this.feePerInput,
           payload: encodeDummyInput({ kind: "faucet", nonce: this.ctx.random(16) }),
         };
-        results.push(await mint.issueLocked("faucet", { inputs: [faucet], outputs: chunk }));
+        const r = await mint.issueLocked("faucet", { inputs: [faucet], outputs: chunk });
+        results.push(r);
+        issued += r.amount;
+        progress({
+          stage: "issued",
+          message: `issued ${issued} of ${amount} in ${results.length} transaction(s)`,
+          issued,
+          amount,
+          transactions: results.length,
+        });
         chunk = [];
         chunkValue = 0n;
       };

@@ -3,7 +3,8 @@
 // deposit, payLocked for a withdrawal); what a refused transaction undoes on this side (a claim
 // back in its table, a withdrawal's record dropped) the mint hands back through onRejected.
 import type { ClientModule, ClientModuleFactory, ClientModuleInit, DbOp } from "@conclave/core-client";
-import { del, json, put } from "@conclave/core-client";
+import { del, json, progressOf, put, startOperation } from "@conclave/core-client";
+import type { OperationStream } from "@conclave/core-client";
 import type { MintClient, PendingOp } from "@conclave/module-mint/client";
 import { MoneroClaims } from "./claims.js";
 import { INFO_CONFIRMED_WITHDRAWALS_MAX, withdrawalInfoOf } from "./config.js";
@@ -16,13 +17,16 @@ import type {
   ClaimDepositResult,
   DepositAddressOptions,
   DepositAddressResult,
+  DepositProgress,
   DepositProof,
   ReceiveDepositsOptions,
   ReceiveDepositsResult,
   RelayResult,
   SealClaimRequest,
   SealClaimResult,
+  SubaddressDepositProgress,
   WithdrawOptions,
+  WithdrawProgress,
   WithdrawResult,
   WithdrawalInfo,
 } from "./types.js";
@@ -60,16 +64,36 @@ export class MoneroClient implements ClientModule {
       ?.onRejected((op, spentInput) => this.undoRejected(op, spentInput));
   }
 
+  /** Claims a deposit by proof of payment: its progress, then the notes (or the failure). */
+  claimDepositOperation(
+    proof: DepositProof,
+    options: Omit<ClaimDepositOptions, "onProgress"> = {},
+  ): OperationStream<DepositProgress, ClaimDepositResult> {
+    return startOperation((onProgress) => this.claims.claimDeposit(proof, { ...options, onProgress }));
+  }
+
+  /** `claimDepositOperation` with its progress as a callback. */
   claimDeposit(proof: DepositProof, options: ClaimDepositOptions = {}): Promise<ClaimDepositResult> {
-    return this.claims.claimDeposit(proof, options);
+    const { onProgress, ...rest } = options;
+    return progressOf(this.claimDepositOperation(proof, rest), onProgress);
   }
 
   sealClaim(request: SealClaimRequest): Promise<SealClaimResult> {
     return this.claims.sealClaim(request);
   }
 
+  /** Waits for a pending claim of `txid` and turns it into notes: progress, then the result. */
+  waitDepositOperation(
+    txid: string,
+    options: Omit<ClaimDepositOptions, "onProgress"> = {},
+  ): OperationStream<DepositProgress, ClaimDepositResult> {
+    return startOperation((onProgress) => this.claims.waitDeposit(txid, { ...options, onProgress }));
+  }
+
+  /** `waitDepositOperation` with its progress as a callback. */
   waitDeposit(txid: string, options: ClaimDepositOptions = {}): Promise<ClaimDepositResult> {
-    return this.claims.waitDeposit(txid, options);
+    const { onProgress, ...rest } = options;
+    return progressOf(this.waitDepositOperation(txid, rest), onProgress);
   }
 
   relaySealed(sealed: string): Promise<RelayResult> {
@@ -80,12 +104,35 @@ export class MoneroClient implements ClientModule {
     return this.subaddresses.depositAddress(options);
   }
 
-  receiveDeposits(address: string, options: ReceiveDepositsOptions = {}): Promise<ReceiveDepositsResult> {
-    return this.subaddresses.receiveDeposits(address, options);
+  /** Waits for payments to a deposit subaddress and issues them: progress, then the result. */
+  receiveDepositsOperation(
+    address: string,
+    options: Omit<ReceiveDepositsOptions, "onProgress"> = {},
+  ): OperationStream<SubaddressDepositProgress, ReceiveDepositsResult> {
+    return startOperation((onProgress) =>
+      this.subaddresses.receiveDeposits(address, { ...options, onProgress }),
+    );
   }
 
+  /** `receiveDepositsOperation` with its progress as a callback. */
+  receiveDeposits(address: string, options: ReceiveDepositsOptions = {}): Promise<ReceiveDepositsResult> {
+    const { onProgress, ...rest } = options;
+    return progressOf(this.receiveDepositsOperation(address, rest), onProgress);
+  }
+
+  /** Pays `amount` to a Monero address: the payout's progress, then its result (or the refusal). */
+  withdrawOperation(
+    address: string,
+    amount: bigint,
+    options: Omit<WithdrawOptions, "onProgress"> = {},
+  ): OperationStream<WithdrawProgress, WithdrawResult> {
+    return startOperation((onProgress) => this.payouts.withdraw(address, amount, { ...options, onProgress }));
+  }
+
+  /** `withdrawOperation` with its progress as a callback. */
   withdraw(address: string, amount: bigint, options: WithdrawOptions = {}): Promise<WithdrawResult> {
-    return this.payouts.withdraw(address, amount, options);
+    const { onProgress, ...rest } = options;
+    return progressOf(this.withdrawOperation(address, amount, rest), onProgress);
   }
 
   withdrawals(options: { readonly refresh?: boolean } = {}): Promise<WithdrawalInfo[]> {

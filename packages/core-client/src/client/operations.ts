@@ -202,3 +202,23 @@ export class OperationStream<P, R> implements AsyncIterable<OperationEvent<P, R>
     if (e.type !== "progress") this.listeners.clear();
   }
 }
+
+/**
+ * Starts an operation as a stream: `f` gets the stream's `progress` and runs from the next
+ * microtask on (so whoever holds the stream subscribes before the first event), and its result or
+ * error ends the stream (`done` or `failed`; the failure reaches `result` and the listeners, never
+ * an unhandled rejection).
+ */
+export function startOperation<P, R>(f: (progress: (p: P) => void) => Promise<R>): OperationStream<P, R> {
+  const stream = new OperationStream<P, R>();
+  queueMicrotask(() => {
+    stream.run(() => f((p) => stream.progress(p))).catch(() => undefined);
+  });
+  return stream;
+}
+
+/** An operation's result, its progress events handed to `onProgress` (the callback form of a stream). */
+export function progressOf<P, R>(stream: OperationStream<P, R>, onProgress?: (p: P) => void): Promise<R> {
+  if (onProgress) stream.subscribe((e) => (e.type === "progress" ? onProgress(e.progress) : undefined));
+  return stream.result;
+}
