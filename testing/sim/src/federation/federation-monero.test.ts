@@ -44,7 +44,7 @@ describe("the whole federation with the monero module on a simulated Monero chai
     expect(violations).toEqual([]);
   });
 
-  it("exercised deposits by proof, payouts, reorgs, node faults, Byzantine heights and fee rates and the checkers on the way", () => {
+  it("exercised deposits by proof, payouts, reorgs, node faults, Byzantine heights, fee rates and change claims, and the checkers on the way", () => {
     expect(runs).toBe(SEEDS);
     const at = (k: string): number => totals[k] ?? 0;
     expect(at("xmrDeposits")).toBeGreaterThanOrEqual(SEEDS);
@@ -57,6 +57,10 @@ describe("the whole federation with the monero module on a simulated Monero chai
     // Byzantine guardians reported false heights and fee rates (the checkers keep the agreed values
     // within the honest reports).
     expect(at("xmrByzLies")).toBeGreaterThan(0);
+    // Byzantine guardians claimed payouts' change by the payout's tx key; none was credited (the
+    // deposit checker reports a credited one as sent by the federation itself).
+    expect(at("xmrByzChangeClaims")).toBeGreaterThan(0);
+    expect(at("xmrChangeClaim_credited") + at("xmrChangeClaim_spent")).toBe(0);
     // The payouts were confirmed within the liveness bound after the heal (60 s).
     expect(at("xmrPayoutAfterHealMsMax")).toBeGreaterThan(0);
     expect(at("xmrPayoutAfterHealMsMax")).toBeLessThanOrEqual(60_000);

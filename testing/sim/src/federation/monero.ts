@@ -86,6 +86,8 @@ export interface MoneroStats {
   xmrFaultEpisodes: number;
   /** False chain heights and fee rates Byzantine guardians put in their bundles. */
   xmrByzLies: number;
+  /** Claims of a payout's change (the federation's own transaction) Byzantine guardians made. */
+  xmrByzChangeClaims: number;
   /** Longest time from the heal (or acceptance, if later) to a payout's confirmation, ms. */
   xmrPayoutAfterHealMsMax: number;
 }
@@ -288,6 +290,7 @@ export class MoneroWorld {
     xmrReorgs: 0,
     xmrFaultEpisodes: 0,
     xmrByzLies: 0,
+    xmrByzChangeClaims: 0,
     xmrPayoutAfterHealMsMax: 0,
   };
   healedAt: number | undefined;
@@ -296,6 +299,8 @@ export class MoneroWorld {
   private readonly users: XmrUser[] = [];
   /** Per guardian, a pump running its background steps (one at a time), by process generation. */
   private readonly busy = new Set<number>();
+  /** Payout txids Byzantine guardians claimed as deposits. */
+  private readonly changeClaims = new Set<string>();
 
   constructor(
     readonly host: SimHost,
@@ -357,20 +362,41 @@ export class MoneroWorld {
   private byzantineReports(b: number, rng: Rng): void {
     const height = rng.pick(["high", "low", "none"] as const);
     const fee = rng.pick(["high", "low", "none"] as const);
-    if (height === "none" && fee === "none") return;
+    // The custody issue's attack: a participant that submitted a payout holds its tx key, whose
+    // proof shows the change received at the federation's address; it claims the change as a
+    // deposit of its own, as soon as the payout is in the pool.
+    const claimChange = rng.chance(0.7);
+    const claimKey = new NodeSigner(rng.bytes(32)).publicKey;
+    const claimed = this.changeClaims;
+    if (height === "none" && fee === "none" && !claimChange) return;
     const lie = (): void => {
       const items: Uint8Array[] = [];
+      if (claimChange)
+        for (const { tx } of this.chain.visible(this.chain.height())) {
+          if (!tx.fromFederation || claimed.has(tx.txid)) continue;
+          claimed.add(tx.txid);
+          const txid = Uint8Array.from(Buffer.from(tx.txid, "hex"));
+          const proof = claimProof({
+            federationAddress: this.chain.federationAddress,
+            txid,
+            txKey: Uint8Array.from(Buffer.from(tx.txKey, "hex")),
+            claimKey,
+          });
+          items.push(encodeMoneroItem({ kind: "claim", txid, claimKey, proof }));
+          this.stats.xmrByzChangeClaims++;
+        }
       if (height !== "none")
         items.push(
           encodeMoneroItem({ kind: "height", height: height === "high" ? this.chain.height() + 1_000 : 1 }),
         );
       if (fee !== "none")
         items.push(encodeMoneroItem({ kind: "fee_rate", perByte: fee === "high" ? FEE_PER_BYTE_MAX : 1 }));
-      this.stats.xmrByzLies += items.length;
-      this.host.submitByzantine(
-        b,
-        items.map((payload) => encodeConsensusItem({ kind: "module", module: MONERO_ID, payload })),
-      );
+      this.stats.xmrByzLies += (height === "none" ? 0 : 1) + (fee === "none" ? 0 : 1);
+      if (items.length > 0)
+        this.host.submitByzantine(
+          b,
+          items.map((payload) => encodeConsensusItem({ kind: "module", module: MONERO_ID, payload })),
+        );
       this.host.schedule(this.host.now() + MONERO_POLL_MS, lie);
     };
     this.host.schedule(rng.range(0, MONERO_POLL_MS), lie);
@@ -458,9 +484,23 @@ export class MoneroWorld {
   }
 
   statsRecord(): Record<string, number> {
+    // Where the Byzantine claims of payouts' change stand at the end, at the first honest guardian
+    // that runs (a credited one is a violation of the deposit checker already).
+    const states: Record<string, number> = {};
+    const g = this.host.honest.find((h) => this.app.moneroAt(h) !== undefined);
+    const at = g === undefined ? undefined : this.app.moneroAt(g);
+    if (g !== undefined && at !== undefined)
+      for (const txid of this.changeClaims) {
+        const state = at.monero.depositView(
+          at.processor.moduleReadDb(this.host.disk(g).state, MONERO_ID),
+          Uint8Array.from(Buffer.from(txid, "hex")),
+        ).state;
+        const k = `xmrChangeClaim_${state}`;
+        states[k] = (states[k] ?? 0) + 1;
+      }
     this.stats.xmrReorgs = [...this.producer.reorgs.values()].reduce((a, b) => a + b, 0);
     this.stats.xmrFaultEpisodes = [...this.faults.episodes.values()].reduce((a, b) => a + b, 0);
-    return { ...this.stats };
+    return { ...this.stats, ...states };
   }
 
   /**
