@@ -23,6 +23,7 @@ import { MoneyCheckers } from "./money.js";
 import { guardianModules, mintKeys, simTbs } from "./setup.js";
 import type { ModuleBug } from "./setup.js";
 import { MoneroWorld } from "./monero.js";
+import type { MoneroBug } from "./monero.js";
 import type { MoneroServerModule } from "@conclave/module-monero";
 import { Wallet, emptyWalletStats } from "./wallets.js";
 import type { Contest, FederationApi, StatusAnswer } from "./wallets.js";
@@ -39,6 +40,8 @@ export interface FederationOptions {
   readonly monero?: boolean;
   /** The monero module's payoutRoundBlocks (monero.ts PAYOUT_ROUND_BLOCKS when absent). */
   readonly payoutRoundBlocks?: number;
+  /** A deliberate bug in every honest guardian's monero module (tests of the checkers only). */
+  readonly moneroBug?: MoneroBug;
 }
 
 /** What a Byzantine guardian does at the module level, drawn per guardian from the seed. */
@@ -146,7 +149,10 @@ class FederationApp implements SimApplication, FederationApi {
       if (profile.floodPerSec > 0) this.floodLoop(b);
     }
     for (const w of this.wallets) host.schedule(rng.range(0, 200), () => w.start());
-    this.xmr = options.monero === true ? new MoneroWorld(host, this, options.payoutRoundBlocks) : undefined;
+    this.xmr =
+      options.monero === true
+        ? new MoneroWorld(host, this, options.payoutRoundBlocks, options.moneroBug)
+        : undefined;
   }
 
   // ---------------------------------------------------------------- the guardians' processes

@@ -75,3 +75,24 @@ describe("the whole federation with the monero module on a simulated Monero chai
     expect(b.application).toEqual(a.application);
   });
 });
+
+describe("the XMR money checkers catch a deliberate monero bug", () => {
+  // monero-credits-own-payout (monero.ts, a wrapper: nothing in the module reads it): the guardians
+  // forget the payouts they sent, so a Byzantine claim of a payout's change is credited.
+  // Seeds-to-catch: the first seed of moneroPlan whose run reports it.
+  it("monero-credits-own-payout is caught by the deposit checker", async () => {
+    let seeds = 0;
+    let found: string | undefined;
+    for (const o of moneroPlan(12)) {
+      seeds++;
+      const r = await runSimulationAsync({
+        ...o,
+        application: federationApplication({ monero: true, moneroBug: "monero-credits-own-payout" }),
+      });
+      found = r.violations.find((v) => /credited but sent by the federation itself/.test(v));
+      if (found !== undefined) break;
+    }
+    expect(found, "monero-credits-own-payout not caught in 12 seeds").toBeDefined();
+    console.log(`monero-credits-own-payout: caught at seed ${seeds} of the plan: ${found}`);
+  });
+});

@@ -28,6 +28,7 @@ import {
   payoutFee,
 } from "@conclave/module-monero";
 import type { MoneroConfig } from "@conclave/module-monero";
+import type { ModuleResult, WriteTx } from "@conclave/core-server";
 import { sha256 } from "../consensus.js";
 import { Rng } from "../rng.js";
 import type { SimHost } from "../application.js";
@@ -63,6 +64,24 @@ export const PAYOUT_ROUND_BLOCKS = 20;
 const USER_STEP_MS = 700;
 /** Module-level deposit record key (state.ts K_DEPOSIT): the checker lists every deposit record. */
 const K_DEPOSIT = 0x03;
+
+/**
+ * Deliberate bug (tests of the checkers only; nothing in the module reads it):
+ *   monero-credits-own-payout  the guardian forgets that it sent a payout: consensus drops its
+ *     own-transaction marks (state.ts K_OWN_TX, 0x1e) after every item, and the watcher's wallet
+ *     check `ownTransaction` answers "not ours", so a claim of a payout's change can be credited.
+ */
+export type MoneroBug = "monero-credits-own-payout";
+
+const K_OWN_TX = 0x1e;
+
+class ForgetfulMonero extends MoneroServerModule {
+  override processConsensusItem(db: WriteTx, payload: Uint8Array, peer: number): ModuleResult<void> {
+    const r = super.processConsensusItem(db, payload, peer);
+    for (const [k] of [...db.scan(Uint8Array.of(K_OWN_TX))]) db.delete(k);
+    return r;
+  }
+}
 
 /** What the monero world needs of the federation application. */
 export interface MoneroHostApi {
@@ -306,6 +325,7 @@ export class MoneroWorld {
     readonly host: SimHost,
     readonly app: MoneroHostApi,
     payoutRoundBlocks = PAYOUT_ROUND_BLOCKS,
+    private readonly bug?: MoneroBug,
   ) {
     this.seed = host.seed;
     const rng = new Rng(host.seed, "monero");
@@ -404,11 +424,19 @@ export class MoneroWorld {
 
   /** Guardian g's monero module, built fresh at each (re)start on its share (its wallet survives). */
   module(g: number): MoneroServerModule {
-    const m = new MoneroServerModule(
+    const share = this.shares[g]!;
+    const chain =
+      this.bug === "monero-credits-own-payout"
+        ? Object.assign(Object.create(share) as SimMoneroShare, {
+            ownTransaction: () => Promise.resolve({ own: false as const }),
+          })
+        : share;
+    const Module = this.bug === "monero-credits-own-payout" ? ForgetfulMonero : MoneroServerModule;
+    const m = new Module(
       MONERO_ID,
       this.config,
       {
-        chain: this.shares[g]!,
+        chain,
         subaddresses: this.shares[g]!,
         payoutWallet: this.shares[g]!,
         reserves: this.shares[g]!,
