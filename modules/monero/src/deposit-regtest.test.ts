@@ -33,6 +33,7 @@ import {
 } from "@conclave/core-common";
 import type { TxOutput } from "@conclave/core-common";
 import { FederationClient, NoQuorumError } from "@conclave/core-client";
+import type { OperationRecord } from "@conclave/core-client";
 import { NodeSigner, sha256 } from "@conclave/core-server";
 import {
   DEV_MODULES_WITH_MINT,
@@ -254,6 +255,13 @@ async function checkAudit(): Promise<void> {
   }
 }
 
+/** The wallet's operation log entries of claims of `txid`, oldest first. */
+async function claimEntries(txid: string): Promise<OperationRecord[]> {
+  return (await wallet.operations()).filter(
+    (o) => o.kind === "claim" && JSON.stringify(o.meta).includes(`"txid":"${txid}"`),
+  );
+}
+
 async function refusal(p: Promise<unknown>): Promise<ConclaveError> {
   const e: unknown = await p.then(
     () => undefined,
@@ -393,6 +401,19 @@ describe("Monero deposits into e-cash (real monerod, 4 guardian processes, the w
     const v = await view(first.txid);
     expect(v).toMatchObject({ state: "spent", spent: true, amount: amount.toString() });
     expect(v.attestations.filter((a) => a.verdict === "valid").length).toBeGreaterThanOrEqual(3);
+    // The operation log: the claim's entry, ended done in the write that issued the notes.
+    expect(await claimEntries(first.txid)).toMatchObject([
+      {
+        module: "monero",
+        state: "done",
+        result: {
+          depositTxid: first.txid,
+          transaction: result.txid,
+          amount: amount.toString(),
+          state: "credited",
+        },
+      },
+    ]);
     deposited += amount;
     ecash += amount;
     await checkAudit();
@@ -401,6 +422,7 @@ describe("Monero deposits into e-cash (real monerod, 4 guardian processes, the w
 
   it("refuses a wrong tx key (bad_proof at every guardian's API), and the right key still claims the deposit afterwards", async () => {
     ticker.start();
+    await ticker.stop(); // the deposit stays unconfirmed until this test mines
     const amount = parseXmr("0.25");
     const paid = await pay(federationAddress, amount);
     // A typo'd tx key (not a scalar) is caught by the wallet before it makes a proof; a garbage proof
@@ -434,10 +456,42 @@ describe("Monero deposits into e-cash (real monerod, 4 guardian processes, the w
     expect(r.amount).toBe(amount);
     expect((await wallet.info()).balance).toBe(before + amount);
     expect(await view(paid.txid)).toMatchObject({ state: "spent", round: 1 });
+    // Two entries in the log: the wrong key's claim failed (dropped), the right one's done.
+    expect(await claimEntries(paid.txid)).toMatchObject([
+      { state: "failed", error: { code: "bad_proof" } },
+      { state: "done", result: { depositTxid: paid.txid, amount: amount.toString() } },
+    ]);
     deposited += amount;
     ecash += amount;
     await checkAudit();
     lap("wrong tx key, then the right one");
+  });
+
+  it("credits a claim left pending between its creation and crediting exactly once, through resume()", async () => {
+    await ticker.stop(); // the deposit stays unconfirmed until this test mines
+    const amount = parseXmr("0.25");
+    const paid = await pay(federationAddress, amount);
+    const before = (await wallet.info()).balance;
+    // The claim is written and posted, then the caller stops waiting: the wallet holds what a crash
+    // at that point leaves (the claim in claim/, its log entry pending), and nothing is credited.
+    const stopped = await refusal(wallet.claimDeposit(paid, { pollMs: 100, timeoutMs: 2_000 }));
+    expect(stopped.code).toBe("deposit_timeout");
+    expect(await claimEntries(paid.txid)).toMatchObject([{ state: "pending" }]);
+    await ticker.mine(CONFIRMATIONS);
+    await waitFor("the deposit to be spendable", async () =>
+      (await view(paid.txid)).spendable ? true : undefined,
+    );
+    expect(await wallet.resume()).toBeGreaterThanOrEqual(1);
+    expect(await wallet.resume()).toBe(0);
+    expect((await wallet.info()).balance).toBe(before + amount);
+    expect(await claimEntries(paid.txid)).toMatchObject([
+      { state: "done", result: { depositTxid: paid.txid, amount: amount.toString() } },
+    ]);
+    deposited += amount;
+    ecash += amount;
+    await checkAudit();
+    lap("claim left pending -> resume credits it once");
+    ticker.start();
   });
 
   it("refuses a payment to another address, even with its right tx key", async () => {

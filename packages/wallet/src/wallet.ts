@@ -127,9 +127,13 @@ export class Wallet implements WalletApi {
   static async open(db: ClientDb, options: WalletOptions): Promise<Wallet> {
     const core = await ClientCore.open(db, walletFactories(options), coreOptions(options));
     const wallet = Wallet.of(core);
+    // A pending Monero claim waits on blocks (hours): opening does not post it again (as before the
+    // claims were logged); `resume()` and waitDeposit do.
     const pending =
       (await wallet.mint.pendingLocked()).length > 0 ||
-      (await core.operations.list({ state: "pending" })).length > 0;
+      (await core.operations.list({ state: "pending" })).some(
+        (op) => !(op.module === "monero" && op.kind === "claim"),
+      );
     if (pending) {
       try {
         await wallet.resume();

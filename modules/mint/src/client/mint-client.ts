@@ -64,7 +64,7 @@ import type {
   PendingOp,
 } from "./store.js";
 import { MintTransactions } from "./transactions.js";
-import type { MintTransactionOptions, RejectionHook } from "./transactions.js";
+import type { AcceptanceHook, MintTransactionOptions, RejectionHook } from "./transactions.js";
 import type {
   BackupResult,
   DenominationHolding,
@@ -239,6 +239,11 @@ export class MintClient implements ClientModule {
   /** Registers another half's undo for refused transactions it attached to. */
   onRejected(hook: RejectionHook): void {
     this.txs.onRejected(hook);
+  }
+
+  /** Registers another half's writes for accepted transactions it attached to (in the settling write). */
+  onAccepted(hook: AcceptanceHook): void {
+    this.txs.onAccepted(hook);
   }
 
   /** Settles every pending transaction (a crash, or guardians unreachable); returns how many. */

@@ -79,7 +79,17 @@ export interface MintTransactionOptions {
 }
 
 /** What another half undoes when a transaction it attached to is refused (ops in the same write). */
-export type RejectionHook = (op: PendingOp, spentInput: boolean) => readonly DbOp[];
+export type RejectionHook = (
+  op: PendingOp,
+  spentInput: boolean,
+  error: Error,
+) => readonly DbOp[] | Promise<readonly DbOp[]>;
+
+/** What another half writes when a transaction it attached to is accepted (ops in the settling write). */
+export type AcceptanceHook = (
+  op: PendingOp,
+  result: ReissueResult,
+) => readonly DbOp[] | Promise<readonly DbOp[]>;
 
 /** A note being issued to this wallet: everything re-derives from its index. */
 interface PreparedNote {
@@ -94,6 +104,7 @@ export class MintTransactions {
   /** Notes derived for transactions being prepared, until they settle (derivation costs ~1 ms each). */
   private readonly prepared = new Map<number, PreparedNote>();
   private readonly rejectionHooks: RejectionHook[] = [];
+  private readonly acceptanceHooks: AcceptanceHook[] = [];
   private readonly crypto: MintCrypto;
 
   constructor(
@@ -111,6 +122,11 @@ export class MintTransactions {
   /** Another half's undo for refused transactions it attached to. */
   onRejected(hook: RejectionHook): void {
     this.rejectionHooks.push(hook);
+  }
+
+  /** Another half's writes for accepted transactions it attached to (its operation log entry ended). */
+  onAccepted(hook: AcceptanceHook): void {
+    this.acceptanceHooks.push(hook);
   }
 
   /** The mint counts notes per transaction on each side (inputs and outputs). */
@@ -405,6 +421,7 @@ export class MintTransactions {
           ]
         : []),
     ];
+    for (const hook of this.acceptanceHooks) ops.push(...(await hook(op, result)));
     await this.db.write(ops);
     return result;
   }
@@ -522,7 +539,7 @@ export class MintTransactions {
     }
     const ops: DbOp[] = [del(P_OP + op.txid)];
     // What other halves undo with it (a withdrawal's record, a deposit's claim), in the same write.
-    for (const hook of this.rejectionHooks) ops.push(...hook(op, spentInput));
+    for (const hook of this.rejectionHooks) ops.push(...(await hook(op, spentInput, error)));
     let message = error.message;
     const details: Record<string, unknown> = { ...error.details, txid: op.txid };
     if (op.kind === "cancel" && op.outgoing) {

@@ -3,7 +3,7 @@
 // index included), posted to every guardian (or sealed to one, for a relay), watched until t
 // guardians agree it is credited and confirmed, then turned into notes through the mint half.
 import { del, put, scanPrefix } from "@conclave/core-client";
-import type { FederationClient } from "@conclave/core-client";
+import type { DbOp, FederationClient, OperationRecord } from "@conclave/core-client";
 import { decodeSealed, fromHex, toHex } from "@conclave/core-common";
 import { sleep } from "@conclave/core-client";
 import { ClaimAnswerSchema, DepositViewSchema } from "../api.js";
@@ -27,7 +27,7 @@ import {
   xmrText,
 } from "./config.js";
 import { SEALED_CLAIMS_PATH } from "./relay.js";
-import { K_CLAIM_COUNTER, P_CLAIM } from "./store.js";
+import { K_CLAIM_COUNTER, MONERO_KIND, P_CLAIM } from "./store.js";
 import type { ClaimRecord } from "./store.js";
 import { json, parseJson } from "@conclave/core-client";
 import { KEY_INDEX_MAX as NOTE_INDEX_MAX } from "@conclave/core-client";
@@ -48,6 +48,7 @@ export class MoneroClaims extends MoneroPart {
 
   /** One look at each pending deposit claim: posted again, and turned into notes if spendable now. */
   async resume(): Promise<number> {
+    await this.ctx.run(() => this.backfillLog());
     let finished = 0;
     for (const [, raw] of await scanPrefix(this.db, P_CLAIM)) {
       const claim = parseJson<ClaimRecord>(raw);
@@ -65,6 +66,29 @@ export class MoneroClaims extends MoneroPart {
       }
     }
     return finished;
+  }
+
+  /**
+   * Claims written before the operation log get their entry (pending), all in one write, so that
+   * the log lists every claim this wallet holds.
+   */
+  private async backfillLog(): Promise<void> {
+    const ops: DbOp[] = [];
+    for (const [, raw] of await scanPrefix(this.db, P_CLAIM)) {
+      const claim = parseJson<ClaimRecord>(raw);
+      if (claim.operationId !== undefined) continue;
+      const logged = this.logClaim(claim.txid, claim.sealedTo);
+      ops.push(logged.op, put(P_CLAIM + claim.txid, json({ ...claim, operationId: logged.record.id })));
+    }
+    if (ops.length > 0) await this.db.write(ops);
+  }
+
+  /** The claim's log entry: what a user needs to know of it (never its tx key). */
+  private logClaim(txid: string, sealedTo: number | undefined): { record: OperationRecord; op: DbOp } {
+    return this.ctx.operations.startOp(this.instanceId, MONERO_KIND, "claim", {
+      txid,
+      ...(sealedTo === undefined ? {} : { sealedTo }),
+    });
   }
 
   // ---- Monero deposits -------------------------------------------------------------------------
@@ -208,24 +232,34 @@ export class MoneroClaims extends MoneroPart {
       const existing = parseJson<ClaimRecord>(raw);
       if (existing.txKey === txKey) {
         // Same claim (same key); sealed now, or claimed in clear after sealing: the latest choice counts.
-        if (existing.sealedTo === sealedTo) return existing;
+        if (existing.sealedTo === sealedTo && existing.operationId !== undefined) return existing;
         const { sealedTo: _old, ...rest } = existing;
         const updated: ClaimRecord = sealedTo === undefined ? rest : { ...rest, sealedTo };
-        await this.db.write([put(P_CLAIM + txid, json(updated))]);
-        return updated;
+        // A claim from before the log gets its entry here (or in resume).
+        const logged = updated.operationId === undefined ? this.logClaim(txid, sealedTo) : undefined;
+        const withId: ClaimRecord = logged ? { ...updated, operationId: logged.record.id } : updated;
+        await this.db.write([put(P_CLAIM + txid, json(withId)), ...(logged ? [logged.op] : [])]);
+        return withId;
       }
     }
     const counterRaw = await this.db.get(K_CLAIM_COUNTER);
     const index = counterRaw ? parseJson<{ next: number }>(counterRaw).next : 0;
     if (index > NOTE_INDEX_MAX) throw new Error("the wallet ran out of claim indexes");
+    // The operation log's entry, in the claim's own write.
+    const logged = this.logClaim(txid, sealedTo);
     const claim: ClaimRecord = {
       txid,
       txKey,
       index,
       createdAtMs: this.ctx.now(),
       ...(sealedTo === undefined ? {} : { sealedTo }),
+      operationId: logged.record.id,
     };
-    await this.db.write([put(K_CLAIM_COUNTER, json({ next: index + 1 })), put(P_CLAIM + txid, json(claim))]);
+    await this.db.write([
+      put(K_CLAIM_COUNTER, json({ next: index + 1 })),
+      put(P_CLAIM + txid, json(claim)),
+      logged.op,
+    ]);
     return claim;
   }
 
@@ -282,7 +316,7 @@ export class MoneroClaims extends MoneroPart {
     const refusal = answers.find((a) => !a.ok && a.error.status === 400);
     if (refusal && !refusal.ok) {
       // The claim itself is wrong: nothing to resume.
-      await this.dropClaim(claim);
+      await this.dropClaim(claim, refusal.error);
       throw refusal.error;
     }
     throw moneroError(
@@ -309,45 +343,57 @@ export class MoneroClaims extends MoneroPart {
       case "credited":
       case "spent":
         if (mine && view.state === "credited") return view.spendable ? "spendable" : "wait";
-        this.forgetClaim(claim);
-        throw moneroError(
-          "deposit_claimed",
-          mine || this.isEarlierClaimKey(view.claimKey, claim.index)
-            ? `deposit ${claim.txid} is already credited to this wallet: an earlier claim of it ` +
-                "turned it into notes (they are in your balance, or were spent since)"
-            : `deposit ${claim.txid} was claimed first by another key (someone else holding its tx key); ` +
-                "this wallet cannot receive it",
-          { txid: claim.txid, state: view.state },
+        throw this.forgetClaim(
+          claim,
+          moneroError(
+            "deposit_claimed",
+            mine || this.isEarlierClaimKey(view.claimKey, claim.index)
+              ? `deposit ${claim.txid} is already credited to this wallet: an earlier claim of it ` +
+                  "turned it into notes (they are in your balance, or were spent since)"
+              : `deposit ${claim.txid} was claimed first by another key (someone else holding its tx key); ` +
+                  "this wallet cannot receive it",
+            { txid: claim.txid, state: view.state },
+          ),
         );
       case "rejected":
       case "expired":
         if (!mine) return "repost";
-        this.forgetClaim(claim);
-        throw moneroError(
-          "deposit_rejected",
-          view.state === "expired"
-            ? `the claim of ${claim.txid} expired: not enough guardians could verify it in time ` +
-                "(is the transaction mined, and sent to the federation's address?); claim it again"
-            : `the guardians refused the claim of ${claim.txid}: ${rejectionText(view.closedReason)}`,
-          { txid: claim.txid, reason: view.closedReason ?? view.state },
+        throw this.forgetClaim(
+          claim,
+          moneroError(
+            "deposit_rejected",
+            view.state === "expired"
+              ? `the claim of ${claim.txid} expired: not enough guardians could verify it in time ` +
+                  "(is the transaction mined, and sent to the federation's address?); claim it again"
+              : `the guardians refused the claim of ${claim.txid}: ${rejectionText(view.closedReason)}`,
+            { txid: claim.txid, reason: view.closedReason ?? view.state },
+          ),
         );
     }
   }
 
-  private async dropClaim(claim: ClaimRecord): Promise<void> {
+  /** Drops the claim and ends its log entry failed (with `reason`), in one write. */
+  private async dropClaim(claim: ClaimRecord, reason: Error): Promise<void> {
     await this.ctx.run(async () => {
       // Only this record (a newer claim of the txid, with another tx key, stays).
       const raw = await this.db.get(P_CLAIM + claim.txid);
-      if (raw && parseJson<ClaimRecord>(raw).index === claim.index)
-        await this.db.write([del(P_CLAIM + claim.txid)]);
+      if (!raw) return;
+      const stored = parseJson<ClaimRecord>(raw);
+      if (stored.index !== claim.index) return;
+      const entry = stored.operationId ? await this.ctx.operations.get(stored.operationId) : undefined;
+      await this.db.write([
+        del(P_CLAIM + claim.txid),
+        ...(entry?.state === "pending" ? [this.ctx.operations.failOp(entry, reason)] : []),
+      ]);
     });
   }
 
-  /** Drops a claim the federation settled against it, in the background of the error it throws. */
-  private forgetClaim(claim: ClaimRecord): void {
-    this.dropClaim(claim).catch((e: unknown) =>
+  /** Drops a claim the federation settled against it, in the background; returns the error to throw. */
+  private forgetClaim(claim: ClaimRecord, reason: Error): Error {
+    this.dropClaim(claim, reason).catch((e: unknown) =>
       this.ctx.warn(`could not drop claim ${claim.txid}: ${errorText(e)}`),
     );
+    return reason;
   }
 
   /** One transaction: the deposit as input (signed by the claim key), fresh notes of its amount. */

@@ -2,16 +2,23 @@
 // subaddresses and withdrawals. Value moves through the mint half's interface (issueLocked for a
 // deposit, payLocked for a withdrawal); what a refused transaction undoes on this side (a claim
 // back in its table, a withdrawal's record dropped) the mint hands back through onRejected.
-import type { ClientModule, ClientModuleFactory, ClientModuleInit, DbOp } from "@conclave/core-client";
+import type {
+  ClientContext,
+  ClientModule,
+  ClientModuleFactory,
+  ClientModuleInit,
+  DbOp,
+  OperationRecord,
+} from "@conclave/core-client";
 import { del, json, progressOf, put, startOperation } from "@conclave/core-client";
 import type { OperationStream } from "@conclave/core-client";
-import type { MintClient, PendingOp } from "@conclave/module-mint/client";
+import type { MintClient, PendingOp, ReissueResult } from "@conclave/module-mint/client";
 import { MoneroClaims } from "./claims.js";
 import { INFO_CONFIRMED_WITHDRAWALS_MAX, withdrawalInfoOf } from "./config.js";
 import type { MoneroCrypto } from "./config.js";
 import { P_CLAIM, P_WITHDRAWAL } from "./store.js";
 import type { ClaimRecord } from "./store.js";
-import { MoneroSubaddresses } from "./subaddresses.js";
+import { MoneroSubaddresses, subaddressDepositOf } from "./subaddresses.js";
 import type {
   ClaimDepositOptions,
   ClaimDepositResult,
@@ -53,15 +60,33 @@ export class MoneroClient implements ClientModule {
   private readonly claims: MoneroClaims;
   private readonly subaddresses: MoneroSubaddresses;
   private readonly payouts: MoneroWithdrawals;
+  private readonly ctx: ClientContext;
 
   constructor(init: ClientModuleInit, crypto: MoneroCrypto) {
     this.instanceId = init.instanceId;
     this.claims = new MoneroClaims(init, crypto);
     this.subaddresses = new MoneroSubaddresses(init, crypto);
     this.payouts = new MoneroWithdrawals(init, crypto);
-    init.context
-      .module<MintClient>("mint")
-      ?.onRejected((op, spentInput) => this.undoRejected(op, spentInput));
+    this.ctx = init.context;
+    const mint = init.context.module<MintClient>("mint");
+    mint?.onRejected((op, spentInput, error) => this.undoRejected(op, spentInput, error));
+    mint?.onAccepted((op, result) => this.endAccepted(op, result));
+  }
+
+  /**
+   * A pending log entry of a claim or a subaddress deposit: `resume()` already ran the work this
+   * round (the claim in `claim/`, the deposit's transaction through the mint), so an entry whose
+   * claim or transaction is still there stays pending; one whose work is gone is closed failed.
+   */
+  async resumeOperation(entry: OperationRecord): Promise<void> {
+    const pending = await this.ctx.module<MintClient>("mint")?.pendingLocked();
+    const carried = (pending ?? []).some(
+      (op) => claimOf(op)?.operationId === entry.id || subaddressDepositOf(op)?.operationId === entry.id,
+    );
+    if (carried) return;
+    if (entry.kind === "claim" && (await this.claims.records()).some((c) => c.operationId === entry.id))
+      return;
+    await this.ctx.operations.fail(entry, new Error(`its ${entry.kind} is gone from this wallet`));
   }
 
   /** Claims a deposit by proof of payment: its progress, then the notes (or the failure). */
@@ -160,13 +185,43 @@ export class MoneroClient implements ClientModule {
     };
   }
 
-  /** A refused withdrawal paid nothing: its record goes; a refused deposit's claim comes back. */
-  private undoRejected(op: PendingOp, spentInput: boolean): DbOp[] {
+  /**
+   * A refused withdrawal paid nothing: its record goes; a refused deposit's claim comes back (its log
+   * entry stays pending), unless the deposit was spent already (then its entry fails, as does a
+   * refused subaddress deposit's: a new look at the subaddress issues it under a new entry).
+   */
+  private async undoRejected(op: PendingOp, spentInput: boolean, error: Error): Promise<DbOp[]> {
     const ops: DbOp[] = [];
     if (op["payout"] !== undefined) ops.push(del(P_WITHDRAWAL + op.txid));
     const claim = claimOf(op);
     if (claim && !spentInput) ops.push(put(P_CLAIM + claim.txid, json(claim)));
+    const ended = claim && !spentInput ? undefined : await this.loggedEntry(op);
+    if (ended) ops.push(this.ctx.operations.failOp(ended, error));
     return ops;
+  }
+
+  /** A deposit's notes are issued: its claim's or subaddress payment's entry ends done, in that write. */
+  private async endAccepted(op: PendingOp, result: ReissueResult): Promise<DbOp[]> {
+    const entry = await this.loggedEntry(op);
+    if (!entry) return [];
+    const deposit = claimOf(op)?.txid ?? subaddressDepositOf(op)?.txid;
+    return [
+      this.ctx.operations.finishOp(entry, {
+        depositTxid: deposit ?? null,
+        transaction: op.txid,
+        amount: result.amount.toString(),
+        fee: result.fee.toString(),
+        notesIssued: result.notesIssued,
+        state: "credited",
+      }),
+    ];
+  }
+
+  /** The pending log entry of the claim or subaddress deposit `op` carries, if any. */
+  private async loggedEntry(op: PendingOp): Promise<OperationRecord | undefined> {
+    const id = claimOf(op)?.operationId ?? subaddressDepositOf(op)?.operationId;
+    const entry = id === undefined ? undefined : await this.ctx.operations.get(id);
+    return entry?.state === "pending" ? entry : undefined;
   }
 }
 

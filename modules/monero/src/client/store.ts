@@ -7,7 +7,11 @@
 //   withdrawal/<txid>         WithdrawalRecord (JSON)          a withdrawal, kept after it is confirmed
 //
 // The mint's pending transaction of a deposit carries the ClaimRecord (`claim`) or the subaddress
-// deposit (`subaddressDeposit`); that of a withdrawal, its payout (`payout`).
+// deposit (`subaddressDeposit`, with its log entry's `operationId`); that of a withdrawal, its payout
+// (`payout`).
+
+/** The module name of the Monero half's operation log entries ("claim", "subaddress-deposit"). */
+export const MONERO_KIND = "monero";
 
 export const K_CLAIM_COUNTER = "claim-counter";
 export const P_CLAIM = "claim/";
@@ -24,6 +28,12 @@ export interface ClaimRecord {
   readonly createdAtMs: number;
   /** Sealed to this guardian (sealClaim): a relay delivers it; the wallet never posts it in clear. */
   readonly sealedTo?: number;
+  /**
+   * Its entry in the operation log (`oplog/<id>`, module monero, kind "claim"): written with the
+   * claim, ended done when its notes are issued, failed when it is dropped. Claims written before the
+   * log have none until `resume()` backfills it.
+   */
+  readonly operationId?: string;
 }
 
 /** A deposit subaddress: written (claim index) before it is requested, kept for later payments. */

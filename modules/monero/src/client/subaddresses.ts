@@ -23,7 +23,7 @@ import {
   sumBig,
   xmrText,
 } from "./config.js";
-import { K_CLAIM_COUNTER, P_SUBADDR } from "./store.js";
+import { K_CLAIM_COUNTER, MONERO_KIND, P_SUBADDR } from "./store.js";
 import type { SubaddressRecord } from "./store.js";
 import { KEY_INDEX_MAX as NOTE_INDEX_MAX } from "@conclave/core-client";
 import type {
@@ -35,12 +35,15 @@ import type {
 } from "./types.js";
 
 /** The subaddress deposit a pending mint transaction spends, if it is one. */
-function subaddressDepositOf(op: PendingOp): { txid: string; index: number } | undefined {
+/** The subaddress deposit a pending deposit transaction carries (and its log entry, if written with one). */
+export function subaddressDepositOf(
+  op: PendingOp,
+): { txid: string; index: number; operationId?: string } | undefined {
   const d = op["subaddressDeposit"];
   if (d === null || typeof d !== "object" || !("txid" in d) || !("index" in d)) return undefined;
-  return typeof d.txid === "string" && typeof d.index === "number"
-    ? { txid: d.txid, index: d.index }
-    : undefined;
+  if (typeof d.txid !== "string" || typeof d.index !== "number") return undefined;
+  const id = "operationId" in d && typeof d.operationId === "string" ? d.operationId : undefined;
+  return { txid: d.txid, index: d.index, ...(id === undefined ? {} : { operationId: id }) };
 }
 
 export class MoneroSubaddresses extends MoneroPart {
@@ -245,11 +248,19 @@ export class MoneroSubaddresses extends MoneroPart {
       const amount = BigInt(d.amount ?? "0");
       const { notes, dust } = this.depositNotes(amount);
       const seed = this.claimSeed(record.index);
+      // The payment's operation log entry, written with the deposit's pending transaction; the
+      // mint's settling write ends it (MoneroClient's onAccepted / onRejected hooks).
+      const logged = this.ctx.operations.startOp(this.instanceId, MONERO_KIND, "subaddress-deposit", {
+        txid: d.txid,
+        address: record.address ?? null,
+        subaddressIndex: index,
+      });
       const r = await this.mint().issueLocked("deposit", {
         inputs: [subaddressDepositInput(this.instanceId, amount, fromHex(d.txid), index)],
         signers: [this.crypto.ed25519Signer(seed, fromHex(record.claimKey))],
         outputs: notes,
-        attach: { subaddressDeposit: { txid: d.txid, index } },
+        attach: { subaddressDeposit: { txid: d.txid, index, operationId: logged.record.id } },
+        writes: () => [logged.op],
       });
       return { ...r, dust };
     });
