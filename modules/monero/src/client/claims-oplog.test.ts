@@ -79,10 +79,31 @@ describe("Monero claims in the operation log", () => {
     // The same claim again (sealed to the same guardian): no second entry.
     await wallet.sealClaim({ txid, txKey, guardian: 2 });
     expect(await wallet.operations()).toHaveLength(1);
+    // Sealed to another guardian: the same entry shows it.
+    await wallet.sealClaim({ txid, txKey, guardian: 1 });
+    expect(await wallet.operations()).toMatchObject([
+      { id: ops[0]!.id, state: "pending", meta: { txid, sealedTo: 1 } },
+    ]);
+    // A corrected tx key replaces the claim: the old entry fails in that write, a new one is pending.
+    const corrected = "43".repeat(31) + "01";
+    await wallet.sealClaim({ txid, txKey: corrected, guardian: 1 });
+    const after = await wallet.operations();
+    expect(after).toMatchObject([
+      {
+        id: ops[0]!.id,
+        state: "failed",
+        error: { message: "replaced by a claim of the same txid with another tx key" },
+      },
+      { kind: "claim", state: "pending", meta: { txid, sealedTo: 1 } },
+    ]);
+    expect(JSON.stringify(after)).not.toContain(corrected);
     // Reopening does not post the claim (no resume for a waiting claim); the entry stays pending.
     const reopened = await openWallet(db);
     expect(reopened.warnings).toEqual([]);
-    expect(await reopened.operations()).toMatchObject([{ id: ops[0]!.id, state: "pending" }]);
+    expect(await reopened.operations()).toMatchObject([
+      { state: "failed" },
+      { id: after[1]!.id, state: "pending" },
+    ]);
   });
 
   it("lists a claim written before the log once resume backfills its entry, and the wallet still opens", async () => {

@@ -83,6 +83,12 @@ export class MoneroClaims extends MoneroPart {
     if (ops.length > 0) await this.db.write(ops);
   }
 
+  /** The claim's log entry while it is pending (none for a claim written before the log). */
+  private async pendingEntry(claim: ClaimRecord): Promise<OperationRecord | undefined> {
+    const entry = claim.operationId ? await this.ctx.operations.get(claim.operationId) : undefined;
+    return entry?.state === "pending" ? entry : undefined;
+  }
+
   /** The claim's log entry: what a user needs to know of it (never its tx key). */
   private logClaim(txid: string, sealedTo: number | undefined): { record: OperationRecord; op: DbOp } {
     return this.ctx.operations.startOp(this.instanceId, MONERO_KIND, "claim", {
@@ -235,13 +241,18 @@ export class MoneroClaims extends MoneroPart {
         if (existing.sealedTo === sealedTo && existing.operationId !== undefined) return existing;
         const { sealedTo: _old, ...rest } = existing;
         const updated: ClaimRecord = sealedTo === undefined ? rest : { ...rest, sealedTo };
-        // A claim from before the log gets its entry here (or in resume).
-        const logged = updated.operationId === undefined ? this.logClaim(txid, sealedTo) : undefined;
-        const withId: ClaimRecord = logged ? { ...updated, operationId: logged.record.id } : updated;
-        await this.db.write([put(P_CLAIM + txid, json(withId)), ...(logged ? [logged.op] : [])]);
+        // Its entry shows the latest choice; a claim from before the log gets one here (or in resume).
+        const entry = await this.pendingEntry(updated);
+        const logged = entry
+          ? this.ctx.operations.updateOp(entry, { txid, ...(sealedTo === undefined ? {} : { sealedTo }) })
+          : this.logClaim(txid, sealedTo);
+        const withId: ClaimRecord = { ...updated, operationId: logged.record.id };
+        await this.db.write([put(P_CLAIM + txid, json(withId)), logged.op]);
         return withId;
       }
     }
+    // A claim of this txid under another tx key is replaced below: its entry ends failed in that write.
+    const replaced = raw ? await this.pendingEntry(parseJson<ClaimRecord>(raw)) : undefined;
     const counterRaw = await this.db.get(K_CLAIM_COUNTER);
     const index = counterRaw ? parseJson<{ next: number }>(counterRaw).next : 0;
     if (index > NOTE_INDEX_MAX) throw new Error("the wallet ran out of claim indexes");
@@ -259,6 +270,14 @@ export class MoneroClaims extends MoneroPart {
       put(K_CLAIM_COUNTER, json({ next: index + 1 })),
       put(P_CLAIM + txid, json(claim)),
       logged.op,
+      ...(replaced
+        ? [
+            this.ctx.operations.failOp(
+              replaced,
+              new Error("replaced by a claim of the same txid with another tx key"),
+            ),
+          ]
+        : []),
     ]);
     return claim;
   }
@@ -380,10 +399,10 @@ export class MoneroClaims extends MoneroPart {
       if (!raw) return;
       const stored = parseJson<ClaimRecord>(raw);
       if (stored.index !== claim.index) return;
-      const entry = stored.operationId ? await this.ctx.operations.get(stored.operationId) : undefined;
+      const entry = await this.pendingEntry(stored);
       await this.db.write([
         del(P_CLAIM + claim.txid),
-        ...(entry?.state === "pending" ? [this.ctx.operations.failOp(entry, reason)] : []),
+        ...(entry ? [this.ctx.operations.failOp(entry, reason)] : []),
       ]);
     });
   }
