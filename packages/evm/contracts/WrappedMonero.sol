@@ -1,0 +1,378 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.37;
+
+import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+
+/// @title Wrapped Monero (wXMR), minted by t-of-n Conclave guardian signatures, burned back to Monero.
+/// @notice Amounts are piconero (12 decimals) everywhere: balances, limits, caps and the minimum burn
+///         (wPOKT wrote its limits in 18-decimal units for a 6-decimal token; there is one unit here).
+///         The rules and the incidents behind each are in docs/bridge.md.
+contract WrappedMonero is ERC20, EIP712 {
+    /// @notice What t guardians of set `setIndex` sign for one mint (EIP-712 type `Mint`).
+    struct Mint {
+        address recipient;
+        uint256 amount;
+        bytes32 depositId;
+        uint64 deadline;
+        uint32 setIndex;
+    }
+
+    /// @notice Limits, all in piconero (or seconds): set at deploy and by t signatures (`setLimits`).
+    struct Limits {
+        uint128 rateCapacity; // leaky bucket size
+        uint128 ratePerSecond; // bucket refill
+        uint128 singleMintCap; // a mint above this waits `mintDelay` seconds, cancellable
+        uint64 mintDelay;
+        uint128 minBurn;
+    }
+
+    /// @notice A mint above the single-mint cap, waiting for its delay.
+    struct Pending {
+        address recipient;
+        uint64 executeAfter;
+        uint256 amount;
+    }
+
+    bytes32 public constant MINT_TYPEHASH =
+        keccak256("Mint(address recipient,uint256 amount,bytes32 depositId,uint64 deadline,uint32 setIndex)");
+    bytes32 public constant ROTATE_TYPEHASH = keccak256("Rotate(address[] guardians,uint8 threshold,uint32 setIndex)");
+    bytes32 public constant PAUSE_TYPEHASH = keccak256("Pause(uint64 nonce)");
+    bytes32 public constant UNPAUSE_TYPEHASH = keccak256("Unpause(uint64 nonce)");
+    bytes32 public constant CANCEL_TYPEHASH = keccak256("Cancel(bytes32 depositId)");
+    bytes32 public constant SET_LIMITS_TYPEHASH =
+        keccak256(
+            "SetLimits(uint128 rateCapacity,uint128 ratePerSecond,uint128 singleMintCap,uint64 mintDelay,uint128 minBurn,uint64 nonce)"
+        );
+
+    /// @notice Guardians per set: the threshold is a uint8, so a set has at most 255 members.
+    uint256 public constant GUARDIANS_MAX = 255;
+
+    /// @notice Seconds the previous set stays valid for mints after a rotation.
+    uint64 public immutable gracePeriod;
+
+    // One slot, read by every mint: pause flag, current set, end of the previous set's grace.
+    bool public paused;
+    uint32 private _setIndex;
+    uint64 public previousSetValidUntil;
+
+    // One slot, written by every mint: the bucket's level at `bucketUpdated`.
+    uint192 private _bucketLevel;
+    uint64 private _bucketUpdated;
+
+    Limits private _limits;
+
+    uint64 public burnCount;
+
+    mapping(uint32 => address[]) private _guardians;
+    mapping(uint32 => uint8) private _threshold;
+    mapping(uint32 => mapping(address => bool)) public isGuardian;
+
+    /// @notice Every deposit id ever minted, queued or cancelled: never usable again.
+    mapping(bytes32 => bool) public depositUsed;
+    mapping(bytes32 => Pending) public pending;
+    mapping(uint64 => bool) public pauseNonceUsed;
+    mapping(uint64 => bool) public unpauseNonceUsed;
+    mapping(uint64 => bool) public limitsNonceUsed;
+
+    event Minted(bytes32 indexed depositId, address indexed recipient, uint256 amount);
+    event MintDelayed(bytes32 indexed depositId, address indexed recipient, uint256 amount, uint64 executeAfter);
+    event MintCancelled(bytes32 indexed depositId);
+    /// @notice kind 0: destination is a Monero address (ASCII); kind 1: a 32-byte claim key.
+    event Burned(uint64 indexed burnId, address indexed from, uint256 amount, uint8 kind, bytes destination);
+    event GuardianSetRotated(uint32 indexed setIndex, address[] guardians, uint8 threshold);
+    event PausedBy(address indexed guardian);
+    event Unpaused(uint64 nonce);
+    event LimitsSet(Limits limits);
+
+    error Paused();
+    error NotPaused();
+    error Expired();
+    error ZeroDepositId();
+    error ZeroAmount();
+    error ZeroRecipient();
+    error DepositUsed(bytes32 depositId);
+    error UnknownSet(uint32 setIndex);
+    error SetExpired(uint32 setIndex);
+    error NotEnoughSignatures(uint256 got, uint256 need);
+    error SignerNotGuardian(address signer);
+    error DuplicateSigner(address signer);
+    error SignersNotAscending();
+    error NotGuardian(address caller);
+    error RateLimited(uint256 available);
+    error NoPendingMint(bytes32 depositId);
+    error TooEarly(uint64 executeAfter);
+    error BurnTooSmall();
+    error BadMoneroAddress();
+    error BadClaimKey();
+    error BadGuardianSet();
+    error BadThreshold();
+    error BadLimits();
+    error NonceUsed(uint64 nonce);
+
+    constructor(
+        address[] memory guardians_,
+        uint8 threshold_,
+        Limits memory limits_,
+        uint64 gracePeriod_
+    ) ERC20("Wrapped Monero", "wXMR") EIP712("Conclave wXMR", "1") {
+        gracePeriod = gracePeriod_;
+        // Set 0 never exists: a zeroed struct must not name a valid set (Nomad's zero root).
+        _installSet(1, guardians_, threshold_);
+        _setIndex = 1;
+        _setLimits(limits_);
+        _bucketLevel = limits_.rateCapacity;
+        _bucketUpdated = uint64(block.timestamp);
+    }
+
+    // ---------------------------------------------------------------- ERC-20
+
+    function decimals() public pure override returns (uint8) {
+        return 12;
+    }
+
+    // ---------------------------------------------------------------- mint
+
+    /// @notice Mints `m.amount` to `m.recipient` with t signatures of set `m.setIndex`; anyone may call.
+    ///         Above the single-mint cap the mint is queued for `mintDelay` seconds instead.
+    function mint(Mint calldata m, bytes[] calldata signatures) external {
+        if (paused) revert Paused();
+        if (m.deadline < block.timestamp) revert Expired();
+        if (m.depositId == bytes32(0)) revert ZeroDepositId();
+        if (depositUsed[m.depositId]) revert DepositUsed(m.depositId);
+        if (m.amount == 0) revert ZeroAmount();
+        if (m.recipient == address(0)) revert ZeroRecipient();
+        _requireMintSet(m.setIndex);
+        _verify(_hashTypedDataV4(keccak256(abi.encode(MINT_TYPEHASH, m))), m.setIndex, signatures);
+
+        // Marked before anything else happens (no external calls here, but the rule stays).
+        depositUsed[m.depositId] = true;
+        if (m.amount > _limits.singleMintCap) {
+            uint64 executeAfter = uint64(block.timestamp) + _limits.mintDelay;
+            pending[m.depositId] = Pending(m.recipient, executeAfter, m.amount);
+            emit MintDelayed(m.depositId, m.recipient, m.amount, executeAfter);
+            return;
+        }
+        _consumeRate(m.amount);
+        _mint(m.recipient, m.amount);
+        emit Minted(m.depositId, m.recipient, m.amount);
+    }
+
+    /// @notice Completes a queued mint after its delay; anyone may call. Still rate-limited.
+    function executeDelayed(bytes32 depositId) external {
+        if (paused) revert Paused();
+        Pending memory p = pending[depositId];
+        if (p.recipient == address(0)) revert NoPendingMint(depositId);
+        if (block.timestamp < p.executeAfter) revert TooEarly(p.executeAfter);
+        delete pending[depositId];
+        _consumeRate(p.amount);
+        _mint(p.recipient, p.amount);
+        emit Minted(depositId, p.recipient, p.amount);
+    }
+
+    /// @notice Any guardian of the current set cancels a queued mint (the deposit id stays used).
+    function cancelDelayed(bytes32 depositId) external {
+        if (!isGuardian[_setIndex][msg.sender]) revert NotGuardian(msg.sender);
+        _cancel(depositId);
+    }
+
+    /// @notice The same with one current guardian's signature over `Cancel(depositId)`, sent by anyone.
+    function cancelDelayedSigned(bytes32 depositId, bytes calldata signature) external {
+        address signer = ECDSA.recover(_hashTypedDataV4(keccak256(abi.encode(CANCEL_TYPEHASH, depositId))), signature);
+        if (!isGuardian[_setIndex][signer]) revert SignerNotGuardian(signer);
+        _cancel(depositId);
+    }
+
+    // ---------------------------------------------------------------- burn
+
+    /// @notice Burns `amount` for a payout to `moneroAddress` (95 or 106 base58 characters: a
+    ///         standard or integrated address; the federation checks checksum and network and
+    ///         refunds an invalid one).
+    function burn(uint256 amount, string calldata moneroAddress) external returns (uint64 burnId) {
+        bytes calldata a = bytes(moneroAddress);
+        if (a.length != 95 && a.length != 106) revert BadMoneroAddress();
+        for (uint256 i = 0; i < a.length; ++i) {
+            if ((BASE58_ALPHABET_BITS >> uint8(a[i])) & 1 == 0) revert BadMoneroAddress();
+        }
+        return _burnFor(amount, 0, a);
+    }
+
+    /// @notice Burns `amount` into e-cash that the holder of `claimKey` redeems from the federation.
+    function burnToClaim(uint256 amount, bytes32 claimKey) external returns (uint64 burnId) {
+        if (claimKey == bytes32(0)) revert BadClaimKey();
+        return _burnFor(amount, 1, abi.encodePacked(claimKey));
+    }
+
+    // Bit c is set for each base58 character c ("1-9", "A-H", "J-N", "P-Z", "a-k", "m-z"); computed
+    // and checked against the alphabet in packages/evm/src/wrapped-monero.test.ts. A byte >= 128
+    // shifts every bit out, so it reads as 0 (rejected).
+    uint256 private constant BASE58_ALPHABET_BITS = 0x7ffeffe07ff7dfe03fe000000000000;
+
+    // ---------------------------------------------------------------- guardian set
+
+    function setIndex() external view returns (uint32) {
+        return _setIndex;
+    }
+
+    function guardians(uint32 index) external view returns (address[] memory) {
+        return _guardians[index];
+    }
+
+    function threshold(uint32 index) external view returns (uint8) {
+        return _threshold[index];
+    }
+
+    function limits() external view returns (Limits memory) {
+        return _limits;
+    }
+
+    /// @notice The bucket's level now (what one mint may take).
+    function rateAvailable() public view returns (uint256) {
+        uint256 level = uint256(_bucketLevel) +
+            (block.timestamp - uint256(_bucketUpdated)) *
+            uint256(_limits.ratePerSecond);
+        return level > _limits.rateCapacity ? _limits.rateCapacity : level;
+    }
+
+    /// @notice Replaces the guardian set, signed by t of the current set over
+    ///         `Rotate(guardians, threshold, setIndex + 1)`; the old set mints for `gracePeriod` more.
+    function rotate(address[] calldata newGuardians, uint8 newThreshold, bytes[] calldata signatures) external {
+        uint32 current = _setIndex;
+        uint32 next = current + 1;
+        bytes32 structHash = keccak256(
+            abi.encode(ROTATE_TYPEHASH, keccak256(abi.encodePacked(newGuardians)), newThreshold, next)
+        );
+        _verify(_hashTypedDataV4(structHash), current, signatures);
+        _installSet(next, newGuardians, newThreshold);
+        _setIndex = next;
+        previousSetValidUntil = uint64(block.timestamp) + gracePeriod;
+        emit GuardianSetRotated(next, newGuardians, newThreshold);
+    }
+
+    /// @notice New limits, signed by t of the current set with a never-used nonce.
+    function setLimits(Limits calldata l, uint64 nonce, bytes[] calldata signatures) external {
+        if (limitsNonceUsed[nonce]) revert NonceUsed(nonce);
+        bytes32 structHash = keccak256(
+            abi.encode(
+                SET_LIMITS_TYPEHASH,
+                l.rateCapacity,
+                l.ratePerSecond,
+                l.singleMintCap,
+                l.mintDelay,
+                l.minBurn,
+                nonce
+            )
+        );
+        _verify(_hashTypedDataV4(structHash), _setIndex, signatures);
+        limitsNonceUsed[nonce] = true;
+        // Settle the bucket under the old rate before the new one applies.
+        uint256 level = rateAvailable();
+        _setLimits(l);
+        _bucketLevel = uint192(level > l.rateCapacity ? l.rateCapacity : level);
+        _bucketUpdated = uint64(block.timestamp);
+    }
+
+    // ---------------------------------------------------------------- pause
+
+    /// @notice Any one guardian of the current set stops mints and burns.
+    function pause() external {
+        if (!isGuardian[_setIndex][msg.sender]) revert NotGuardian(msg.sender);
+        _pause(msg.sender);
+    }
+
+    /// @notice The same with one current guardian's signature over `Pause(nonce)`, sent by anyone.
+    function pauseSigned(uint64 nonce, bytes calldata signature) external {
+        if (pauseNonceUsed[nonce]) revert NonceUsed(nonce);
+        address signer = ECDSA.recover(_hashTypedDataV4(keccak256(abi.encode(PAUSE_TYPEHASH, nonce))), signature);
+        if (!isGuardian[_setIndex][signer]) revert SignerNotGuardian(signer);
+        pauseNonceUsed[nonce] = true;
+        _pause(signer);
+    }
+
+    /// @notice t signatures of the current set over `Unpause(nonce)`; a nonce works once.
+    function unpause(uint64 nonce, bytes[] calldata signatures) external {
+        if (!paused) revert NotPaused();
+        if (unpauseNonceUsed[nonce]) revert NonceUsed(nonce);
+        _verify(_hashTypedDataV4(keccak256(abi.encode(UNPAUSE_TYPEHASH, nonce))), _setIndex, signatures);
+        unpauseNonceUsed[nonce] = true;
+        paused = false;
+        emit Unpaused(nonce);
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    /// @dev Every signature must recover (OZ ECDSA: no malleable s, no invalid v, never address(0))
+    ///      to a member of `index`, in strictly ascending address order, so none counts twice.
+    function _verify(bytes32 digest, uint32 index, bytes[] calldata signatures) private view {
+        uint256 need = _threshold[index];
+        if (need == 0) revert UnknownSet(index);
+        if (signatures.length < need) revert NotEnoughSignatures(signatures.length, need);
+        mapping(address => bool) storage members = isGuardian[index];
+        address previous = address(0);
+        for (uint256 i = 0; i < signatures.length; ++i) {
+            address signer = ECDSA.recover(digest, signatures[i]);
+            if (signer == previous) revert DuplicateSigner(signer);
+            if (signer < previous) revert SignersNotAscending();
+            if (!members[signer]) revert SignerNotGuardian(signer);
+            previous = signer;
+        }
+    }
+
+    function _requireMintSet(uint32 index) private view {
+        uint32 current = _setIndex;
+        if (index == current) return;
+        if (index == 0 || index > current) revert UnknownSet(index);
+        if (index + 1 < current || block.timestamp > previousSetValidUntil) revert SetExpired(index);
+    }
+
+    function _installSet(uint32 index, address[] memory members, uint8 t) private {
+        if (members.length == 0 || members.length > GUARDIANS_MAX) revert BadGuardianSet();
+        if (t == 0 || t > members.length) revert BadThreshold();
+        address previous = address(0);
+        for (uint256 i = 0; i < members.length; ++i) {
+            // Strictly ascending from 0: no zero member, no duplicate.
+            if (members[i] <= previous) revert BadGuardianSet();
+            isGuardian[index][members[i]] = true;
+            previous = members[i];
+        }
+        _guardians[index] = members;
+        _threshold[index] = t;
+    }
+
+    function _setLimits(Limits memory l) private {
+        // A mint at or under the cap must fit an empty-then-refilled bucket, or it could never run.
+        if (l.rateCapacity == 0 || l.ratePerSecond == 0 || l.singleMintCap > l.rateCapacity || l.minBurn == 0) {
+            revert BadLimits();
+        }
+        _limits = l;
+        emit LimitsSet(l);
+    }
+
+    function _consumeRate(uint256 amount) private {
+        uint256 available = rateAvailable();
+        if (amount > available) revert RateLimited(available);
+        _bucketLevel = uint192(available - amount);
+        _bucketUpdated = uint64(block.timestamp);
+    }
+
+    function _cancel(bytes32 depositId) private {
+        if (pending[depositId].recipient == address(0)) revert NoPendingMint(depositId);
+        delete pending[depositId];
+        emit MintCancelled(depositId);
+    }
+
+    function _pause(address guardian) private {
+        if (paused) revert Paused();
+        paused = true;
+        emit PausedBy(guardian);
+    }
+
+    function _burnFor(uint256 amount, uint8 kind, bytes memory destination) private returns (uint64 burnId) {
+        if (paused) revert Paused();
+        if (amount < _limits.minBurn) revert BurnTooSmall();
+        _burn(msg.sender, amount);
+        burnId = ++burnCount;
+        emit Burned(burnId, msg.sender, amount, kind, destination);
+    }
+}

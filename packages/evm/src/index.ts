@@ -1,0 +1,3 @@
+export { wrappedMoneroAbi, wrappedMoneroBytecode } from "./generated/wrapped-monero.js";
+export * from "./typed-data.js";
+export * from "./anvil.js";
