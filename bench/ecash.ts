@@ -25,8 +25,8 @@ import {
 } from "@conclave/guardiand";
 import type { GuardianProcess } from "@conclave/guardiand";
 import { blstTbs } from "@conclave/tbs-native";
-import { joinWallet, restoreWallet } from "@conclave/wallet/node";
-import type { WalletApi } from "@conclave/wallet";
+import { joinWallet, restoreWallet } from "@conclave/wallet-standard/node";
+import type { WalletApi } from "@conclave/wallet-standard";
 import { measureCeiling } from "./ecash-ceiling.js";
 
 const { values } = parseArgs({

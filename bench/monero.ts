@@ -23,8 +23,8 @@ import { startMoneroFederation } from "@conclave/guardiand";
 import type { MoneroFederation } from "@conclave/guardiand";
 import { parseXmr } from "@conclave/monero";
 import { OUTPUT_UNLOCK_BLOCKS } from "@conclave/testing-monero";
-import { nodeWallets } from "@conclave/wallet/node";
-import type { Wallet } from "@conclave/wallet/node";
+import { nodeWallets } from "@conclave/wallet-standard/node";
+import type { Wallet } from "@conclave/wallet-standard/node";
 
 const { values } = parseArgs({
   options: { deposits: { type: "string", default: "10" }, payouts: { type: "string", default: "5" } },

@@ -11,8 +11,8 @@
 // validation (amounts, counts, note sources) that neither library does.
 import { parseArgs } from "node:util";
 import { parseAmountArg, parseCountArg, parseDenominationArg } from "./amount-arg.js";
-import { CommandUsageError } from "@conclave/wallet/commands";
-import type { CommandInput, CommandInputNames, CommandParsers } from "@conclave/wallet/commands";
+import { CommandUsageError } from "@conclave/wallet-standard/commands";
+import type { CommandInput, CommandInputNames, CommandParsers } from "@conclave/wallet-standard/commands";
 import { BUILT_IN, GLOBAL_OPTIONS } from "./commands-spec.js";
 import type { CommandSpec, CommandTable, OptionSpec } from "./commands-spec.js";
 import { UsageError } from "./usage-error.js";

@@ -2,13 +2,13 @@
 // (args.ts) and `--help` both read this table, so the help cannot drift from what is accepted.
 // The CLI's own commands (the wallet as a whole: join, restore, info, balance, resume) are here;
 // every other command comes from a client half the CLI is built with (`walletCommands` of
-// @conclave/wallet/commands: each half's `<kind>Commands`), with its parser and handler.
-import { walletCommands } from "@conclave/wallet/commands";
+// @conclave/wallet-standard/commands: each half's `<kind>Commands`), with its parser and handler.
+import { walletCommands } from "@conclave/wallet-standard/commands";
 import type {
   CommandOptionSpec,
   CommandSpec as HalfCommandSpec,
   WalletCommand,
-} from "@conclave/wallet/commands";
+} from "@conclave/wallet-standard/commands";
 
 export type OptionSpec = CommandOptionSpec;
 export type CommandSpec = HalfCommandSpec;

@@ -3,13 +3,13 @@
 //
 //   npm run conclave -- join <invite>
 //   npx tsx apps/cli/src/main.ts --data ./bob reissue - < notes.txt
-import type { NodeWalletEntry } from "@conclave/wallet";
+import type { NodeWalletEntry } from "@conclave/wallet-standard";
 import { processIo } from "./io.js";
 import { runCli } from "./run.js";
 
 // Loaded on first use: `--help` and usage errors need neither LMDB nor the native crypto.
 const loadWalletEntry = async (onWarning: (message: string) => void): Promise<NodeWalletEntry> => {
-  const { nodeWallets } = await import("@conclave/wallet/node");
+  const { nodeWallets } = await import("@conclave/wallet-standard/node");
   return nodeWallets({ onWarning });
 };
 

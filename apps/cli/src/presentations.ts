@@ -1,8 +1,8 @@
 // How the CLI shows each half's command: its events while it runs (progress, an address) and its
 // result, as lines, notices and an exit code. The halves give data (commands of
-// @conclave/wallet/commands); the terminal is this file's. A command the CLI has no presentation
+// @conclave/wallet-standard/commands); the terminal is this file's. A command the CLI has no presentation
 // for (a half it has never seen) gets the generic one: events as lines, the result as JSON.
-import type { CommandEvent } from "@conclave/wallet/commands";
+import type { CommandEvent } from "@conclave/wallet-standard/commands";
 import type {
   ClaimDepositResult,
   DepositAddressResult,
@@ -17,7 +17,7 @@ import type {
   WithdrawalInfo,
   WithdrawResult,
   BackupResult,
-} from "@conclave/wallet";
+} from "@conclave/wallet-standard";
 import type { GlobalOptions, HalfCommandLine } from "./args.js";
 import { EXIT_FAILED, bigintReplacer } from "./errors.js";
 import type { CliIo } from "./io.js";

@@ -18,7 +18,7 @@ import type {
   WithdrawalInfo,
   WithdrawProgress,
   WithdrawResult,
-} from "@conclave/wallet";
+} from "@conclave/wallet-standard";
 
 /** "0.25 XMR (250000000000p)": both units, so either can be typed back. */
 export function amountText(amount: bigint): string {

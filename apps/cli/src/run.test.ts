@@ -27,7 +27,7 @@ import type {
   WithdrawOptions,
   WithdrawalInfo,
   WithdrawResult,
-} from "@conclave/wallet";
+} from "@conclave/wallet-standard";
 
 const root = mkdtempSync(join(tmpdir(), "conclave-cli-run-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -20,8 +20,8 @@ import { InputTooLargeError } from "./io.js";
 import { GENERIC, PRESENTATIONS } from "./presentations.js";
 import type { Output, ShowContext } from "./presentations.js";
 import { amountText, infoLines, joinLines, relayLines, restoreLines } from "./render.js";
-import type { NodeWalletEntry, WalletApi } from "@conclave/wallet";
-import type { CommandInput, WalletCommand } from "@conclave/wallet/commands";
+import type { NodeWalletEntry, WalletApi } from "@conclave/wallet-standard";
+import type { CommandInput, WalletCommand } from "@conclave/wallet-standard/commands";
 
 /** Largest note string or mnemonic read from stdin or a file. */
 export const INPUT_BYTES_MAX = 4 * 1024 * 1024;

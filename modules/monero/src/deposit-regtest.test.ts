@@ -53,8 +53,8 @@ import {
   startRegtest,
 } from "@conclave/testing-monero";
 import type { Regtest } from "@conclave/testing-monero";
-import { WalletKeys, federationRoot, nodeWallets, relaySealedClaim } from "@conclave/wallet/node";
-import type { DepositProgress, Wallet } from "@conclave/wallet/node";
+import { WalletKeys, federationRoot, nodeWallets, relaySealedClaim } from "@conclave/wallet-standard/node";
+import type { DepositProgress, Wallet } from "@conclave/wallet-standard/node";
 import { DepositViewSchema } from "./api.js";
 import type { DepositView } from "./api.js";
 import { depositInput } from "./client.js";

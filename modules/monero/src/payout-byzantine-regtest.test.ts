@@ -21,8 +21,8 @@ import { guardianAudits, startMoneroFederation } from "@conclave/guardiand";
 import type { MoneroFederation } from "@conclave/guardiand";
 import { MoneroRpcError, parseXmr } from "@conclave/monero";
 import { OUTPUT_UNLOCK_BLOCKS } from "@conclave/testing-monero";
-import { nodeWallets } from "@conclave/wallet/node";
-import type { Wallet, WithdrawResult } from "@conclave/wallet/node";
+import { nodeWallets } from "@conclave/wallet-standard/node";
+import type { Wallet, WithdrawResult } from "@conclave/wallet-standard/node";
 import type { ByzantinePayoutMode } from "./payout-byzantine.js";
 
 const N = 4;

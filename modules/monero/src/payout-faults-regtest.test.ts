@@ -19,8 +19,8 @@ import { guardianAudits, startMoneroFederation } from "@conclave/guardiand";
 import type { AuditReply, MoneroFederation } from "@conclave/guardiand";
 import { parseXmr } from "@conclave/monero";
 import type { WalletRpc } from "@conclave/monero";
-import { nodeWallets } from "@conclave/wallet/node";
-import type { Wallet, WithdrawProgress, WithdrawResult } from "@conclave/wallet/node";
+import { nodeWallets } from "@conclave/wallet-standard/node";
+import type { Wallet, WithdrawProgress, WithdrawResult } from "@conclave/wallet-standard/node";
 
 const N = 4;
 const MINT = 1;

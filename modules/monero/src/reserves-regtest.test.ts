@@ -15,8 +15,8 @@ import { TransactionRejectedError } from "@conclave/core-common";
 import { startMoneroFederation } from "@conclave/guardiand";
 import type { MoneroFederation } from "@conclave/guardiand";
 import { parseXmr, spendMultisig } from "@conclave/monero";
-import { nodeWallets } from "@conclave/wallet/node";
-import type { Wallet } from "@conclave/wallet/node";
+import { nodeWallets } from "@conclave/wallet-standard/node";
+import type { Wallet } from "@conclave/wallet-standard/node";
 import { ReservesViewSchema } from "./api.js";
 import type { ReservesView } from "./api.js";
 

@@ -16,8 +16,8 @@ import { startMoneroFederation } from "@conclave/guardiand";
 import type { MoneroFederation } from "@conclave/guardiand";
 import { parseXmr } from "@conclave/monero";
 import type { WalletRpc } from "@conclave/monero";
-import { nodeWallets } from "@conclave/wallet/node";
-import type { Wallet, WithdrawProgress } from "@conclave/wallet/node";
+import { nodeWallets } from "@conclave/wallet-standard/node";
+import type { Wallet, WithdrawProgress } from "@conclave/wallet-standard/node";
 import { PayoutTermsSchema, ReservesViewSchema } from "./api.js";
 import type { PayoutTerms, ReservesView } from "./api.js";
 

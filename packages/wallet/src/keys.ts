@@ -29,12 +29,11 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { generateMnemonic, mnemonicToSeed, validateMnemonic } from "@scure/bip39";
 import { wordlist } from "@scure/bip39/wordlists/english.js";
 import { utf8 } from "@conclave/core-common";
-import { MintKeys, ROOT_BYTES } from "@conclave/module-mint/client";
-import { claimSeed } from "@conclave/module-monero/client";
+import { ROOT_BYTES } from "@conclave/core-client";
 import { WalletError } from "./errors.js";
 
 export const WALLET_INFO = "conclave/wallet/v1";
-export { ROOT_BYTES, NOTE_INDEX_MAX } from "@conclave/module-mint/client";
+export { ROOT_BYTES } from "@conclave/core-client";
 
 /** A fresh mnemonic: 12 words (128 bits) by default, or 24 (256 bits). */
 export function newMnemonic(words: 12 | 24 = 12): string {
@@ -77,15 +76,4 @@ export async function federationRoot(mnemonic: string, federationId: Uint8Array)
   if (federationId.length !== 32) throw new TypeError("a federation id is 32 bytes");
   const seed = await mnemonicToSeed(normalized, "");
   return hkdf(sha256, seed, federationId, utf8.encode(WALLET_INFO), ROOT_BYTES);
-}
-
-/**
- * A wallet's secrets, derived from its federation root: the mint half's (MintKeys) and the Monero
- * half's claim seeds, each computed by its own half; here for the tests and tools that want them all.
- */
-export class WalletKeys extends MintKeys {
-  /** Ed25519 seed of deposit claim `index` (its public key is the claim key). */
-  claimSeed(index: number): Uint8Array {
-    return claimSeed(this.root, index);
-  }
 }

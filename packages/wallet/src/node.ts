@@ -1,24 +1,6 @@
-// @conclave/wallet/node: the wallet in Node. One directory = one LMDB database = one wallet;
-// Ed25519 signing on node:crypto and the blind signatures on native blst.
-import { walletEntry } from "./entry.js";
-import { LmdbClientDb } from "./lmdb-db.js";
-import { nodeCrypto } from "./node-crypto.js";
-import type { NodeWalletEntry } from "./types.js";
-import type { WalletOptions } from "./wallet.js";
-
+// @conclave/wallet/node: the browser entry plus what only Node has: the embedded LMDB database (one
+// directory = one database = one wallet) and Ed25519 on node:crypto with the blind signatures on
+// native blst.
 export * from "./index.js";
 export { LmdbClientDb } from "./lmdb-db.js";
 export { nodeCrypto } from "./node-crypto.js";
-
-/** Node wallets with options (client limits, hooks, restore gap). */
-export function nodeWallets(options: Partial<WalletOptions> = {}) {
-  return walletEntry((dir) => Promise.resolve(LmdbClientDb.open(dir)), { crypto: nodeCrypto, ...options });
-}
-
-const defaults = nodeWallets();
-export const joinWallet: NodeWalletEntry["joinWallet"] = (dir, invite, options) =>
-  defaults.joinWallet(dir, invite, options);
-export const openWallet: NodeWalletEntry["openWallet"] = (dir) => defaults.openWallet(dir);
-export const relaySealed: NodeWalletEntry["relaySealed"] = (url, sealed) => defaults.relaySealed(url, sealed);
-export const restoreWallet: NodeWalletEntry["restoreWallet"] = (dir, invite, mnemonic) =>
-  defaults.restoreWallet(dir, invite, mnemonic);

@@ -6,7 +6,7 @@
 //   backupIdSeed   = HKDF-Expand(root, "conclave/wallet/v1/backup/id", 32)
 import { expand } from "@noble/hashes/hkdf.js";
 import { sha256 } from "@noble/hashes/sha2.js";
-import { labelled } from "@conclave/core-client";
+import { ROOT_BYTES, labelled } from "@conclave/core-client";
 import { Writer, utf8 } from "@conclave/core-common";
 import type { Rng } from "@conclave/core-common/threshold";
 
@@ -14,8 +14,7 @@ const LABEL_SPEND = utf8.encode("conclave/wallet/v1/note/spend");
 const LABEL_BLIND = utf8.encode("conclave/wallet/v1/note/blind");
 const LABEL_BACKUP_KEY = utf8.encode("conclave/wallet/v1/backup/encryption");
 const LABEL_BACKUP_ID = utf8.encode("conclave/wallet/v1/backup/id");
-export const ROOT_BYTES = 32;
-export { KEY_INDEX_MAX as NOTE_INDEX_MAX } from "@conclave/core-client";
+export { KEY_INDEX_MAX as NOTE_INDEX_MAX, ROOT_BYTES } from "@conclave/core-client";
 
 export class MintKeys {
   readonly backupKey: Uint8Array;

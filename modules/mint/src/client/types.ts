@@ -1,4 +1,4 @@
-// The mint client half's results (re-exported by @conclave/wallet's types.ts).
+// The mint client half's results (re-exported by @conclave/wallet-standard's types.ts).
 
 /** One denomination's notes in the wallet. */
 export interface DenominationHolding {

@@ -13,7 +13,7 @@ import type { FederationConfig } from "@conclave/core-common";
 import { sha256 } from "@conclave/core-server";
 import { MINT_PARAMS_XMR, writeLocalFederation } from "@conclave/guardiand";
 import { encodeAddress } from "@conclave/monero";
-import { MemoryClientDb, Wallet, nodeCrypto } from "@conclave/wallet/node";
+import { MemoryClientDb, Wallet, nodeCrypto } from "@conclave/wallet-standard/node";
 import { del, json, put } from "@conclave/core-client";
 import { P_CLAIM } from "./store.js";
 import type { ClaimRecord } from "./store.js";

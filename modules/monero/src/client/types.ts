@@ -1,4 +1,4 @@
-// The Monero client half's options, progress and results (re-exported by @conclave/wallet's types.ts).
+// The Monero client half's options, progress and results (re-exported by @conclave/wallet-standard's types.ts).
 import type { ReissueResult } from "@conclave/module-mint/client";
 
 /** A withdrawal as the wallet last saw it; `withdrawals({ refresh: true })` asks the guardians again. */

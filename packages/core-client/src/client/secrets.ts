@@ -15,9 +15,11 @@ import { Writer, utf8 } from "@conclave/core-common";
 
 const LABEL_MODULE = utf8.encode("conclave/client/v1/module");
 export const MODULE_SECRET_BYTES = 32;
+/** A federation root's size (the wallet derives it from the mnemonic and the federation id). */
+export const ROOT_BYTES = 32;
 
 export function moduleSecret(root: Uint8Array, instanceId: number, kind: string): Uint8Array {
-  if (root.length !== 32) throw new TypeError("a federation root is 32 bytes");
+  if (root.length !== ROOT_BYTES) throw new TypeError(`a federation root is ${ROOT_BYTES} bytes`);
   if (!Number.isInteger(instanceId) || instanceId < 0 || instanceId > 0xffff)
     throw new RangeError(`module instance id out of range: ${instanceId}`);
   const info = new Writer().raw(LABEL_MODULE).u16(instanceId).raw(utf8.encode(kind)).finish();

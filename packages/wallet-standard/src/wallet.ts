@@ -1,6 +1,6 @@
-// The wallet: the client core (@conclave/core-client) with the client halves of the mint, the
-// Monero module and the dev faucet, behind the API the CLI, the web page and the tests program
-// against (types.ts WalletApi). It keeps no state of its own and knows no transaction: each call
+// The standard wallet: the client core (@conclave/core-client) with the client halves of the mint,
+// the Monero module and the dev faucet (`walletFactories`: the one place that lists them), behind the
+// API the CLI, the web page and the tests program against (types.ts WalletApi). It keeps no state of its own and knows no transaction: each call
 // goes to the half that owns it (docs/client-architecture.md).
 //
 // Opening finishes what a crash interrupted (the core's resume, through each half's own code); a
@@ -28,10 +28,8 @@ import {
 import type { MintHooks } from "@conclave/module-mint/client";
 import { moneroClientFactory, moneroError } from "@conclave/module-monero/client";
 import type { MoneroClient } from "@conclave/module-monero/client";
-import type { WalletCrypto } from "./crypto.js";
-import type { ClientDb } from "./db.js";
-import { WalletError } from "./errors.js";
-import { federationRoot } from "./keys.js";
+import { WalletError, federationRoot } from "@conclave/wallet";
+import type { ClientDb, WalletCrypto } from "@conclave/wallet";
 import type {
   BackupResult,
   ClaimDepositOptions,

@@ -1,5 +1,6 @@
-// The wallet's browser entry (index.ts) must load nothing from Node and no native package: this
-// walks its import graph through the workspace packages it uses, to the third-party packages.
+// The standard wallet's browser entry (index.ts) must load nothing from Node and no native package:
+// this walks its import graph through the workspace packages it uses (@conclave/wallet and the
+// client halves included), to the third-party packages.
 import { readFileSync, readdirSync } from "node:fs";
 import { builtinModules } from "node:module";
 import { dirname, join, relative, resolve } from "node:path";
@@ -13,6 +14,8 @@ const WORKSPACE: Record<string, string> = {
   "@conclave/core-common/tbs": join(root, "packages/core-common/src/tbs/index.ts"),
   "@conclave/core-common/threshold": join(root, "packages/core-common/src/threshold/index.ts"),
   "@conclave/core-client": join(root, "packages/core-client/src/index.ts"),
+  // What every wallet needs (databases, crypto, mnemonic), whatever halves it is built with.
+  "@conclave/wallet": join(root, "packages/wallet/src/index.ts"),
   "@conclave/module-mint/browser": join(root, "modules/mint/src/browser.ts"),
   "@conclave/module-dummy/browser": join(root, "modules/dummy/src/browser.ts"),
   "@conclave/module-monero/browser": join(root, "modules/monero/src/browser.ts"),
@@ -36,8 +39,11 @@ const ALLOWED_PACKAGES = [
   "@hpke/dhkem-x25519",
   "@hpke/chacha20poly1305",
 ];
-/** Files only the Node entry loads. */
-const NODE_ONLY = ["node.ts", "lmdb-db.ts", "node-crypto.ts"];
+/** The wallet's two packages, and the files of each that only the Node entry loads. */
+const PACKAGES: Readonly<Record<string, readonly string[]>> = {
+  "packages/wallet-standard/src": ["node.ts"],
+  "packages/wallet/src": ["node.ts", "lmdb-db.ts", "node-crypto.ts"],
+};
 /** Reachable files of other packages that use Buffer in functions the wallet never calls. */
 const NODE_GLOBALS_TOLERATED = new Set([
   "packages/core-common/src/setup/codes.ts",
@@ -80,7 +86,7 @@ function walk(entry: string) {
   return { files: [...seen].map((f) => relative(root, f)), packages, forbidden };
 }
 
-describe("browser safety of @conclave/wallet", () => {
+describe("browser safety of @conclave/wallet-standard (and @conclave/wallet)", () => {
   const graph = walk(join(here, "index.ts"));
 
   it("loads no Node module and no workspace package beyond the browser-safe entries", () => {
@@ -104,10 +110,12 @@ describe("browser safety of @conclave/wallet", () => {
   });
 
   it("reaches every source file of the wallet except the Node-only ones", () => {
-    const sources = readdirSync(here)
-      .filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts") && !NODE_ONLY.includes(f))
-      .map((f) => `packages/wallet/src/${f}`);
-    for (const s of sources) expect(graph.files).toContain(s);
-    for (const f of NODE_ONLY) expect(graph.files).not.toContain(`packages/wallet/src/${f}`);
+    for (const [dir, nodeOnly] of Object.entries(PACKAGES)) {
+      const sources = readdirSync(join(root, dir))
+        .filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts") && !nodeOnly.includes(f))
+        .map((f) => `${dir}/${f}`);
+      for (const s of sources) expect(graph.files).toContain(s);
+      for (const f of nodeOnly) expect(graph.files).not.toContain(`${dir}/${f}`);
+    }
   });
 });

@@ -18,14 +18,13 @@ import {
 } from "../../../apps/guardiand/src/index.js";
 import type { GuardianProcess, LocalFederationFiles } from "../../../apps/guardiand/src/index.js";
 import { BACKUP_NOTES_MAX, encodeSnapshot, encryptBackup } from "@conclave/module-mint/client";
-import { webRandom } from "./crypto.js";
-import { WalletError } from "./errors.js";
+import { WalletError, webRandom } from "@conclave/wallet";
 import { WalletKeys, federationRoot, newMnemonic } from "./keys.js";
 import { decodeNoteString, encodeNoteString } from "@conclave/module-mint/client";
 import { nodeWallets } from "./node.js";
 import { base64Encode } from "@conclave/core-common";
 import { backupSigningBytes } from "@conclave/core-common";
-import { nodeCrypto } from "./node-crypto.js";
+import { nodeCrypto } from "@conclave/wallet/node";
 import type { Wallet } from "./wallet.js";
 
 const U = 1n << 20n; // the smallest note

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { toHex } from "@conclave/core-common";
 import { nobleTbs } from "@conclave/core-common/tbs";
 import { blstTbs } from "@conclave/tbs-native";
-import { WalletError } from "./errors.js";
+import { WalletError } from "@conclave/wallet";
 import { WalletKeys, checkMnemonic, federationRoot, newMnemonic } from "./keys.js";
 
 const MNEMONIC = "legal winner thank year wave sausage worth useful legal winner thank yellow";
