@@ -20,12 +20,14 @@ contract WrappedMonero is ERC20, EIP712 {
     }
 
     /// @notice Limits, all in piconero (or seconds): set at deploy and by t signatures (`setLimits`).
+    ///         uint96 holds 7.9e16 XMR: far above any supply, and small enough to pack the slots a
+    ///         mint reads (see the storage layout below).
     struct Limits {
-        uint128 rateCapacity; // leaky bucket size
-        uint128 ratePerSecond; // bucket refill
-        uint128 singleMintCap; // a mint above this waits `mintDelay` seconds, cancellable
+        uint96 rateCapacity; // leaky bucket size
+        uint96 ratePerSecond; // bucket refill
+        uint96 singleMintCap; // a mint above this waits `mintDelay` seconds, cancellable
         uint64 mintDelay;
-        uint128 minBurn;
+        uint96 minBurn;
     }
 
     /// @notice A mint above the single-mint cap, waiting for its delay.
@@ -43,7 +45,7 @@ contract WrappedMonero is ERC20, EIP712 {
     bytes32 public constant CANCEL_TYPEHASH = keccak256("Cancel(bytes32 depositId)");
     bytes32 public constant SET_LIMITS_TYPEHASH =
         keccak256(
-            "SetLimits(uint128 rateCapacity,uint128 ratePerSecond,uint128 singleMintCap,uint64 mintDelay,uint128 minBurn,uint64 nonce)"
+            "SetLimits(uint96 rateCapacity,uint96 ratePerSecond,uint96 singleMintCap,uint64 mintDelay,uint96 minBurn,uint64 nonce)"
         );
 
     /// @notice Guardians per set: the threshold is a uint8, so a set has at most 255 members.
@@ -52,17 +54,22 @@ contract WrappedMonero is ERC20, EIP712 {
     /// @notice Seconds the previous set stays valid for mints after a rotation.
     uint64 public immutable gracePeriod;
 
-    // One slot, read by every mint: pause flag, current set, end of the previous set's grace.
+    // Storage layout: a mint reads three packed slots besides the mappings (each cold slot costs
+    // 2,100 gas): the first, the second, and the third, which it also writes.
     bool public paused;
     uint32 private _setIndex;
     uint64 public previousSetValidUntil;
+    uint8 private _currentThreshold; // == _threshold[_setIndex]
 
-    // One slot, written by every mint: the bucket's level at `bucketUpdated`.
-    uint192 private _bucketLevel;
+    uint96 private _rateCapacity;
+    uint96 private _ratePerSecond;
+    uint64 private _mintDelay;
+
+    uint96 private _singleMintCap;
+    uint96 private _bucketLevel; // the bucket's level at `_bucketUpdated`
     uint64 private _bucketUpdated;
 
-    Limits private _limits;
-
+    uint96 private _minBurn;
     uint64 public burnCount;
 
     mapping(uint32 => address[]) private _guardians;
@@ -121,6 +128,7 @@ contract WrappedMonero is ERC20, EIP712 {
         // Set 0 never exists: a zeroed struct must not name a valid set (Nomad's zero root).
         _installSet(1, guardians_, threshold_);
         _setIndex = 1;
+        _currentThreshold = threshold_;
         _setLimits(limits_);
         _bucketLevel = limits_.rateCapacity;
         _bucketUpdated = uint64(block.timestamp);
@@ -148,8 +156,8 @@ contract WrappedMonero is ERC20, EIP712 {
 
         // Marked before anything else happens (no external calls here, but the rule stays).
         depositUsed[m.depositId] = true;
-        if (m.amount > _limits.singleMintCap) {
-            uint64 executeAfter = uint64(block.timestamp) + _limits.mintDelay;
+        if (m.amount > _singleMintCap) {
+            uint64 executeAfter = uint64(block.timestamp) + _mintDelay;
             pending[m.depositId] = Pending(m.recipient, executeAfter, m.amount);
             emit MintDelayed(m.depositId, m.recipient, m.amount, executeAfter);
             return;
@@ -224,15 +232,13 @@ contract WrappedMonero is ERC20, EIP712 {
     }
 
     function limits() external view returns (Limits memory) {
-        return _limits;
+        return Limits(_rateCapacity, _ratePerSecond, _singleMintCap, _mintDelay, _minBurn);
     }
 
     /// @notice The bucket's level now (what one mint may take).
     function rateAvailable() public view returns (uint256) {
-        uint256 level = uint256(_bucketLevel) +
-            (block.timestamp - uint256(_bucketUpdated)) *
-            uint256(_limits.ratePerSecond);
-        return level > _limits.rateCapacity ? _limits.rateCapacity : level;
+        uint256 level = uint256(_bucketLevel) + (block.timestamp - uint256(_bucketUpdated)) * uint256(_ratePerSecond);
+        return level > _rateCapacity ? _rateCapacity : level;
     }
 
     /// @notice Replaces the guardian set, signed by t of the current set over
@@ -246,6 +252,7 @@ contract WrappedMonero is ERC20, EIP712 {
         _verify(_hashTypedDataV4(structHash), current, signatures);
         _installSet(next, newGuardians, newThreshold);
         _setIndex = next;
+        _currentThreshold = newThreshold;
         previousSetValidUntil = uint64(block.timestamp) + gracePeriod;
         emit GuardianSetRotated(next, newGuardians, newThreshold);
     }
@@ -269,7 +276,7 @@ contract WrappedMonero is ERC20, EIP712 {
         // Settle the bucket under the old rate before the new one applies.
         uint256 level = rateAvailable();
         _setLimits(l);
-        _bucketLevel = uint192(level > l.rateCapacity ? l.rateCapacity : level);
+        _bucketLevel = uint96(level > l.rateCapacity ? l.rateCapacity : level);
         _bucketUpdated = uint64(block.timestamp);
     }
 
@@ -305,7 +312,7 @@ contract WrappedMonero is ERC20, EIP712 {
     /// @dev Every signature must recover (OZ ECDSA: no malleable s, no invalid v, never address(0))
     ///      to a member of `index`, in strictly ascending address order, so none counts twice.
     function _verify(bytes32 digest, uint32 index, bytes[] calldata signatures) private view {
-        uint256 need = _threshold[index];
+        uint256 need = index == _setIndex ? _currentThreshold : _threshold[index];
         if (need == 0) revert UnknownSet(index);
         if (signatures.length < need) revert NotEnoughSignatures(signatures.length, need);
         mapping(address => bool) storage members = isGuardian[index];
@@ -345,14 +352,16 @@ contract WrappedMonero is ERC20, EIP712 {
         if (l.rateCapacity == 0 || l.ratePerSecond == 0 || l.singleMintCap > l.rateCapacity || l.minBurn == 0) {
             revert BadLimits();
         }
-        _limits = l;
+        (_rateCapacity, _ratePerSecond, _mintDelay) = (l.rateCapacity, l.ratePerSecond, l.mintDelay);
+        _singleMintCap = l.singleMintCap;
+        _minBurn = l.minBurn;
         emit LimitsSet(l);
     }
 
     function _consumeRate(uint256 amount) private {
         uint256 available = rateAvailable();
         if (amount > available) revert RateLimited(available);
-        _bucketLevel = uint192(available - amount);
+        _bucketLevel = uint96(available - amount);
         _bucketUpdated = uint64(block.timestamp);
     }
 
@@ -370,7 +379,7 @@ contract WrappedMonero is ERC20, EIP712 {
 
     function _burnFor(uint256 amount, uint8 kind, bytes memory destination) private returns (uint64 burnId) {
         if (paused) revert Paused();
-        if (amount < _limits.minBurn) revert BurnTooSmall();
+        if (amount < _minBurn) revert BurnTooSmall();
         _burn(msg.sender, amount);
         burnId = ++burnCount;
         emit Burned(burnId, msg.sender, amount, kind, destination);

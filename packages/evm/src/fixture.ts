@@ -1,8 +1,16 @@
 // A deployed WrappedMonero on a real anvil with n guardian keys, for tests and benchmarks: the keys
 // are derived from a label (deterministic, test-only), the contract is deployed from anvil's first
 // dev account, and `send` submits a call and returns its receipt.
-import { BaseError, ContractFunctionRevertedError, getContract, keccak256, toHex } from "viem";
-import type { Address, Hex, PrivateKeyAccount, TransactionReceipt } from "viem";
+import {
+  BaseError,
+  ContractFunctionRevertedError,
+  createWalletClient,
+  getContract,
+  http,
+  keccak256,
+  toHex,
+} from "viem";
+import type { Address, Hex, LocalAccount, PrivateKeyAccount, TransactionReceipt } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { deployWrappedMonero, startAnvil } from "./anvil.js";
 import type { Anvil, StartAnvilOptions } from "./anvil.js";
@@ -91,7 +99,32 @@ function fixtureOf(anvil: Anvil, address: Address, guardians: PrivateKeyAccount[
     await anvil.testClient.mine({ blocks: 1 });
   }
 
-  return { anvil, address, contract, domain, guardians, threshold, receipt, now, mintMessage, mint, advance };
+  /** The contract as `account` sends it (funded with 1 ETH for gas). */
+  async function as(account: LocalAccount) {
+    await anvil.testClient.setBalance({ address: account.address, value: 10n ** 18n });
+    const wallet = createWalletClient({
+      account,
+      chain: anvil.chain,
+      transport: http(anvil.rpcUrl),
+      pollingInterval: 50,
+    });
+    return getContract({ address, abi: wrappedMoneroAbi, client: { public: anvil.publicClient, wallet } });
+  }
+
+  return {
+    anvil,
+    address,
+    contract,
+    domain,
+    guardians,
+    threshold,
+    receipt,
+    now,
+    mintMessage,
+    mint,
+    advance,
+    as,
+  };
 }
 export type WxmrFixture = ReturnType<typeof fixtureOf>;
 

@@ -42,11 +42,11 @@ export const cancelTypes = { Cancel: [{ name: "depositId", type: "bytes32" }] } 
 
 export const setLimitsTypes = {
   SetLimits: [
-    { name: "rateCapacity", type: "uint128" },
-    { name: "ratePerSecond", type: "uint128" },
-    { name: "singleMintCap", type: "uint128" },
+    { name: "rateCapacity", type: "uint96" },
+    { name: "ratePerSecond", type: "uint96" },
+    { name: "singleMintCap", type: "uint96" },
     { name: "mintDelay", type: "uint64" },
-    { name: "minBurn", type: "uint128" },
+    { name: "minBurn", type: "uint96" },
     { name: "nonce", type: "uint64" },
   ],
 } as const;
