@@ -16,7 +16,7 @@ import type { LogFn } from "./consensus-node.js";
 import { blockBundles } from "./consensus/block-content.js";
 import { NodeVerifier, sha256 } from "./node-crypto.js";
 import { FederationProcessor, auditView, outputOutcomes } from "./federation/processor.js";
-import type { ServerModule } from "./federation/module.js";
+import type { ModuleContext, ServerModule } from "./federation/module.js";
 import { sealOpener } from "./federation/unseal.js";
 import type { TxStatus } from "./federation/processor.js";
 import type { StoreDurability } from "./storage/lmdb-consensus-store.js";
@@ -196,6 +196,8 @@ export class Guardian implements GuardianBackend {
   }
 
   async start(): Promise<void> {
+    // A module that finds its external systems unlike the config refuses the guardian's start.
+    for (const m of this.processor.modules) await m.preflight?.(this.moduleContext(m, () => {}));
     await this.node.start();
     this.moduleTimer = setInterval(() => this.proposeModuleItems(), this.options.moduleProposalMs ?? 1000);
     let woken = false;
@@ -207,20 +209,23 @@ export class Guardian implements GuardianBackend {
         this.proposeModuleItems();
       });
     };
-    for (const m of this.processor.modules)
-      m.start?.({
-        log: (event, fields) =>
-          this.log(`module.${m.kind}.${event}`, { instanceId: m.instanceId, ...fields }),
-        wake,
+    for (const m of this.processor.modules) m.start?.(this.moduleContext(m, wake));
+  }
+
+  private moduleContext(m: ServerModule, wake: () => void): ModuleContext {
+    return {
+      log: (event, fields) => this.log(`module.${m.kind}.${event}`, { instanceId: m.instanceId, ...fields }),
+      wake,
+      self: this.node.self,
+      federationId: this.node.config.federationId,
+      unseal: sealOpener({
+        federation: this.options.federation,
+        federationId: this.node.config.federationId,
         self: this.node.self,
-        unseal: sealOpener({
-          federation: this.options.federation,
-          federationId: this.node.config.federationId,
-          self: this.node.self,
-          secretSeed: this.options.secretSeed,
-          instanceId: m.instanceId,
-        }),
-      });
+        secretSeed: this.options.secretSeed,
+        instanceId: m.instanceId,
+      }),
+    };
   }
 
   async stop(): Promise<void> {

@@ -100,6 +100,8 @@ export interface ModuleContext {
    * The guardian's secret never reaches the module. Absent where no guardian runs the module (tests).
    */
   readonly unseal?: Unseal;
+  /** The federation id (what a module binds into ids it signs, e.g. the bridge's deposit ids). */
+  readonly federationId?: Uint8Array;
 }
 
 export interface ServerModule {
@@ -148,5 +150,10 @@ export interface ServerModule {
    * learns enters consensus only through consensusProposal, so every guardian decides the same.
    */
   start?(context: ModuleContext): void;
+  /**
+   * Optional: checks against this guardian's own external systems before the guardian runs (the
+   * bridge: chain id, contract, guardian set on its EVM node). Throws to refuse to start.
+   */
+  preflight?(context: ModuleContext): Promise<void>;
   stop?(): Promise<void>;
 }

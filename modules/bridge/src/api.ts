@@ -1,0 +1,64 @@
+// The bridge's HTTP API, under /v1/modules/bridge/ on every guardian (zod schemas: /openapi.json).
+//
+//   GET mints/:txid/:index          an accepted mint output: the EIP-712 Mint and THIS guardian's
+//                                   signature of it (a client collects t, checks each signer against
+//                                   the set, sorts by signer and calls the contract's mint)
+//   GET burns/:txHash/:logIndex     a burn's votes and, once t guardians voted it equally, what it
+//                                   became (never its destination: a Monero address is its owner's)
+//   GET chain                       each guardian's scanned EVM block and the agreed one
+import { z } from "zod";
+
+const hex = (bytes: number) =>
+  z.string().regex(new RegExp(`^0x[0-9a-fA-F]{${bytes * 2}}$`), `0x and ${bytes * 2} hex digits`);
+const decimal = z.string().regex(/^\d{1,78}$/, "a decimal integer");
+
+export const MintParamsSchema = z.strictObject({
+  txid: z.string().regex(/^[0-9a-f]{64}$/, "a federation transaction id: 64 lowercase hex characters"),
+  index: z.string().regex(/^\d{1,5}$/, "an output index"),
+});
+
+export const BurnParamsSchema = z.strictObject({
+  txHash: hex(32),
+  logIndex: z.string().regex(/^\d{1,10}$/, "a log index"),
+});
+
+export const MintSignatureSchema = z.strictObject({
+  chainId: z.number().int(),
+  contract: hex(20),
+  recipient: hex(20),
+  amount: decimal,
+  depositId: hex(32),
+  deadline: decimal,
+  setIndex: z.number().int(),
+  /** This guardian's index and EVM address, and its signature (absent where it holds no key). */
+  guardian: z.number().int(),
+  signer: hex(20).optional(),
+  signature: hex(65).optional(),
+});
+export type MintSignatureView = z.infer<typeof MintSignatureSchema>;
+
+export const BurnViewSchema = z.strictObject({
+  txHash: hex(32),
+  logIndex: z.number().int(),
+  state: z.enum(["unknown", "voting", "accepted"]),
+  votes: z.number().int(),
+  votesRequired: z.number().int(),
+  burnId: decimal.optional(),
+  from: hex(20).optional(),
+  amount: decimal.optional(),
+  kind: z.number().int().optional(),
+  settlement: z.enum(["payout_pending", "claimable", "claimed", "reminted"]).optional(),
+  reason: z.string().optional(),
+  remint: MintSignatureSchema.optional(),
+});
+export type BurnView = z.infer<typeof BurnViewSchema>;
+
+export const ChainViewSchema = z.strictObject({
+  chainId: z.number().int(),
+  contract: hex(20),
+  confirmations: z.number().int(),
+  agreedBlock: decimal,
+  agreedTimestamp: decimal,
+  scanned: z.array(z.strictObject({ block: decimal, timestamp: decimal }).nullable()),
+});
+export type ChainView = z.infer<typeof ChainViewSchema>;

@@ -1,0 +1,271 @@
+// The EVM bridge module's shared definitions: its federation config, the encodings of its output
+// (wXMR to an EVM address), its input (e-cash from a burn to a claim key) and its consensus items
+// (a guardian's scanned EVM block, a guardian's vote for a burn it saw at depth).
+//
+// Output payload:  0x01 | recipient (20)                         wXMR to an EVM address (amount in piconero)
+// Input payload:   0x01 | burn tx hash (32) | log index u32       the value of an accepted burnToClaim, signed by its claim key
+// Items:           0x01 | block u64 | timestamp u64              "I have scanned and voted every burn up to this block"
+//                  0x02 | burn                                    "I saw this Burned log at my confirmation depth"
+import { CodecError, Reader, Writer } from "@conclave/core-common";
+import { getAddress, isAddress } from "viem";
+import { z } from "zod";
+
+export const BRIDGE_KIND = "bridge";
+
+const OUTPUT_MINT = 0x01;
+const INPUT_BURN_CLAIM = 0x01;
+const ITEM_SCANNED = 0x01;
+const ITEM_BURN = 0x02;
+
+/** Burn kinds of the contract's Burned event. */
+export const BURN_TO_MONERO = 0;
+export const BURN_TO_CLAIM = 1;
+
+/** Longest destination a burn may carry that the federation keeps (a Monero address is 95 or 106 chars). */
+export const BURN_DESTINATION_BYTES_MAX = 128;
+
+export type EvmAddress = `0x${string}`;
+export type Hex32 = `0x${string}`;
+
+export interface BridgeConfig {
+  readonly chainId: number;
+  /** The WrappedMonero contract (checksummed). */
+  readonly contract: EvmAddress;
+  /** Each guardian's signing address, by guardian index (the federation's order, not sorted). */
+  readonly guardians: readonly EvmAddress[];
+  /** Signatures a mint needs on chain; the federation's t = n − f. */
+  readonly threshold: number;
+  /** The contract's guardian-set index these guardians are (the contract's first set is 1). */
+  readonly setIndex: number;
+  /** A burn counts once its block has this many confirmations (1 = the head block itself). */
+  readonly confirmations: number;
+  /** A signed mint is valid on chain until the agreed EVM time at acceptance plus this. */
+  readonly mintDeadlineSeconds: number;
+  /** Smallest mint output, in piconero. */
+  readonly mintMinPiconero: bigint;
+  /** Burns voted by a guardian that are not yet accepted (bounds what a Byzantine guardian can store). */
+  readonly openVotesPerGuardianMax: number;
+  /** The Monero network a burn's destination address must belong to. */
+  readonly moneroNetwork: "mainnet" | "testnet" | "stagenet" | "regtest";
+}
+
+const evmAddress = z
+  .string()
+  .refine((s) => isAddress(s, { strict: false }), "an EVM address (0x and 40 hex digits)")
+  .transform((s) => getAddress(s));
+const amount = z.string().regex(/^\d{1,20}$/, "an amount in piconero, as a decimal string");
+
+export const bridgeConfigSchema = z.strictObject({
+  chainId: z
+    .number()
+    .int()
+    .min(1)
+    .max(2 ** 53 - 1),
+  contract: evmAddress,
+  guardians: z.array(evmAddress).min(1).max(64),
+  threshold: z.number().int().min(1),
+  setIndex: z.number().int().min(1).max(0xffff_ffff).default(1),
+  confirmations: z.number().int().min(1).max(10_000),
+  mintDeadlineSeconds: z
+    .number()
+    .int()
+    .min(60)
+    .max(365 * 86_400),
+  mintMinPiconero: amount.default("1"),
+  openVotesPerGuardianMax: z.number().int().min(1).max(1_000_000).default(1024),
+  moneroNetwork: z.enum(["mainnet", "testnet", "stagenet", "regtest"]),
+});
+
+export class BridgeConfigError extends Error {
+  override readonly name = "BridgeConfigError";
+}
+
+/** The federation-wide config, validated (it comes from a file), with messages that name the field. */
+export function parseBridgeConfig(config: Record<string, unknown>): BridgeConfig {
+  const r = bridgeConfigSchema.safeParse(config);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new BridgeConfigError(
+      `bridge module config: ${issue ? `${issue.path.map(String).join(".") || "(root)"}: ${issue.message}` : "invalid"}`,
+    );
+  }
+  const c = r.data;
+  const lower = new Set(c.guardians.map((a) => a.toLowerCase()));
+  if (lower.size !== c.guardians.length)
+    throw new BridgeConfigError("bridge module config: guardians: two guardians share an EVM address");
+  if (c.threshold > c.guardians.length)
+    throw new BridgeConfigError(
+      `bridge module config: threshold ${c.threshold} is above the ${c.guardians.length} guardians`,
+    );
+  if (c.threshold !== agreementThreshold(c.guardians.length))
+    throw new BridgeConfigError(
+      `bridge module config: threshold must be the federation's t = n - f = ${agreementThreshold(c.guardians.length)} for ${c.guardians.length} guardians, not ${c.threshold}`,
+    );
+  return {
+    chainId: c.chainId,
+    contract: c.contract,
+    guardians: c.guardians,
+    threshold: c.threshold,
+    setIndex: c.setIndex,
+    confirmations: c.confirmations,
+    mintDeadlineSeconds: c.mintDeadlineSeconds,
+    mintMinPiconero: BigInt(c.mintMinPiconero),
+    openVotesPerGuardianMax: c.openVotesPerGuardianMax,
+    moneroNetwork: c.moneroNetwork,
+  };
+}
+
+/** The guardian set as the contract holds it: addresses in ascending numeric order. */
+export function sortedSigners(guardians: readonly EvmAddress[]): EvmAddress[] {
+  return [...guardians].sort((a, b) => {
+    const x = BigInt(a);
+    const y = BigInt(b);
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
+}
+
+export function faultTolerance(n: number): number {
+  return Math.floor((n - 1) / 3);
+}
+
+export function agreementThreshold(n: number): number {
+  return n - faultTolerance(n);
+}
+
+/**
+ * The value the guardians agree on from one report each (0 for none): sorted descending, position
+ * 2f. At least f + 1 honest reports are at or above it and at least one honest one at or below it,
+ * so f liars can move it neither above the highest honest report nor below the lowest (the monero
+ * module's agreed height, common.ts, by the same rule).
+ */
+export function agreedReport(reported: readonly bigint[], n: number): bigint {
+  const sorted = [...reported].sort((a, b) => (a > b ? -1 : a < b ? 1 : 0));
+  return sorted[2 * faultTolerance(n)] ?? 0n;
+}
+
+// ---- output ------------------------------------------------------------------------------------
+
+export function encodeMintOutput(recipient: EvmAddress): Uint8Array {
+  return new Writer().u8(OUTPUT_MINT).fixed(addressBytes(recipient), 20).finish();
+}
+
+export function decodeMintOutput(bytes: Uint8Array): { recipient: EvmAddress } {
+  const r = new Reader(bytes);
+  const tag = r.u8();
+  if (tag !== OUTPUT_MINT) throw new CodecError(`unknown bridge output kind ${tag}`);
+  const raw = r.fixed(20);
+  r.end();
+  if (raw.every((b) => b === 0)) throw new CodecError("the recipient is the zero address");
+  return { recipient: addressOf(raw) };
+}
+
+// ---- input -------------------------------------------------------------------------------------
+
+export interface BurnKey {
+  readonly txHash: Uint8Array;
+  readonly logIndex: number;
+}
+
+export function encodeBurnClaimInput(key: BurnKey): Uint8Array {
+  return new Writer().u8(INPUT_BURN_CLAIM).fixed(key.txHash, 32).u32(key.logIndex).finish();
+}
+
+export function decodeBurnClaimInput(bytes: Uint8Array): BurnKey {
+  const r = new Reader(bytes);
+  const tag = r.u8();
+  if (tag !== INPUT_BURN_CLAIM) throw new CodecError(`unknown bridge input kind ${tag}`);
+  const key = { txHash: r.fixed(32), logIndex: r.u32() };
+  r.end();
+  return key;
+}
+
+// ---- consensus items ---------------------------------------------------------------------------
+
+/** A Burned log as a guardian saw it at its confirmation depth. */
+export interface BurnSeen {
+  readonly txHash: Uint8Array;
+  readonly logIndex: number;
+  readonly blockNumber: bigint;
+  readonly burnId: bigint;
+  readonly from: EvmAddress;
+  readonly amount: bigint;
+  /** 0: burn to a Monero address, 1: burn to a claim key. */
+  readonly burnKind: number;
+  readonly destination: Uint8Array;
+}
+
+export type BridgeItem =
+  | { readonly kind: "scanned"; readonly block: bigint; readonly timestamp: bigint }
+  | ({ readonly kind: "burn" } & BurnSeen);
+
+export function encodeBurnSeen(w: Writer, b: BurnSeen): Writer {
+  return w
+    .fixed(b.txHash, 32)
+    .u32(b.logIndex)
+    .u64big(b.blockNumber)
+    .u64big(b.burnId)
+    .fixed(addressBytes(b.from), 20)
+    .u64big(b.amount)
+    .u8(b.burnKind)
+    .bytes(b.destination);
+}
+
+export function decodeBurnSeen(r: Reader): BurnSeen {
+  return {
+    txHash: r.fixed(32),
+    logIndex: r.u32(),
+    blockNumber: r.u64big(),
+    burnId: r.u64big(),
+    from: addressOf(r.fixed(20)),
+    amount: r.u64big(),
+    burnKind: r.u8(),
+    destination: r.bytes(BURN_DESTINATION_BYTES_MAX),
+  };
+}
+
+export function encodeBridgeItem(item: BridgeItem): Uint8Array {
+  if (item.kind === "scanned")
+    return new Writer().u8(ITEM_SCANNED).u64big(item.block).u64big(item.timestamp).finish();
+  return encodeBurnSeen(new Writer().u8(ITEM_BURN), item).finish();
+}
+
+export function decodeBridgeItem(bytes: Uint8Array): BridgeItem {
+  const r = new Reader(bytes);
+  const tag = r.u8();
+  let item: BridgeItem;
+  if (tag === ITEM_SCANNED) item = { kind: "scanned", block: r.u64big(), timestamp: r.u64big() };
+  else if (tag === ITEM_BURN) item = { kind: "burn", ...decodeBurnSeen(r) };
+  else throw new CodecError(`unknown bridge item kind ${tag}`);
+  r.end();
+  return item;
+}
+
+/** Two votes for one burn agree when every field is equal. */
+export function sameBurn(a: BurnSeen, b: BurnSeen): boolean {
+  return (
+    bytesEqual(a.txHash, b.txHash) &&
+    a.logIndex === b.logIndex &&
+    a.blockNumber === b.blockNumber &&
+    a.burnId === b.burnId &&
+    a.from === b.from &&
+    a.amount === b.amount &&
+    a.burnKind === b.burnKind &&
+    bytesEqual(a.destination, b.destination)
+  );
+}
+
+// ---- helpers -----------------------------------------------------------------------------------
+
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+export function addressBytes(address: EvmAddress): Uint8Array {
+  const hex = address.slice(2);
+  if (!/^[0-9a-fA-F]{40}$/.test(hex)) throw new CodecError(`not an EVM address: ${address.slice(0, 50)}`);
+  return Uint8Array.from(hex.match(/../g)!.map((h) => parseInt(h, 16)));
+}
+
+export function addressOf(bytes: Uint8Array): EvmAddress {
+  return getAddress(`0x${[...bytes].map((b) => b.toString(16).padStart(2, "0")).join("")}`);
+}

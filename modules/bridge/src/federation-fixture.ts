@@ -1,0 +1,118 @@
+// Test fixture (not shipped): N guardians' processors in memory, each with its own database and its
+// own bridge module (the real module code, with its own EVM key), all processing the same ordered
+// blocks, as the monero module's server.test.ts does. `round()` plays consensus: every guardian's
+// proposal (or what a test says a Byzantine guardian proposes) goes into one block that all process.
+import { encodeConsensusItem } from "@conclave/core-common";
+import type { Transaction } from "@conclave/core-common";
+import { FederationProcessor, MemoryKv, NodeVerifier, sha256 } from "@conclave/core-server";
+import type { BlockOutcome, ReadTx } from "@conclave/core-server";
+import { DummyServerModule } from "@conclave/module-dummy";
+import { expect } from "vitest";
+import { parseBridgeConfig } from "./common.js";
+import type { BridgeConfig, EvmAddress } from "./common.js";
+import { evmAddressOfKey } from "./eip712-mint.js";
+import { BridgeServerModule } from "./server.js";
+import type { EvmSource } from "./watcher.js";
+
+export const DUMMY = 0;
+export const BRIDGE = 3;
+export const FEDERATION_ID = new Uint8Array(32).fill(0xfe);
+
+/** Guardian i's EVM key: fixed test bytes. */
+export const evmKeyOf = (i: number): Uint8Array => new Uint8Array(32).fill(0x21 + i);
+
+export function testConfig(n: number, over: Partial<Record<string, unknown>> = {}): BridgeConfig {
+  const guardians: EvmAddress[] = Array.from({ length: n }, (_, i) => evmAddressOfKey(evmKeyOf(i)));
+  return parseBridgeConfig({
+    chainId: 31337,
+    contract: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+    guardians,
+    threshold: n - Math.floor((n - 1) / 3),
+    confirmations: 3,
+    mintDeadlineSeconds: 3600,
+    moneroNetwork: "mainnet",
+    ...over,
+  });
+}
+
+export interface FixtureGuardian {
+  readonly db: MemoryKv;
+  readonly p: FederationProcessor;
+  readonly bridge: BridgeServerModule;
+  readonly logs: { event: string; fields: Record<string, unknown> }[];
+}
+
+export function federation(
+  config: BridgeConfig,
+  options: { sources?: (i: number) => EvmSource | undefined } = {},
+) {
+  const n = config.guardians.length;
+  const guardians: FixtureGuardian[] = Array.from({ length: n }, (_, i) => {
+    const source = options.sources?.(i);
+    const bridge = new BridgeServerModule(BRIDGE, config, {
+      evmKey: evmKeyOf(i),
+      ...(source ? { source } : {}),
+      pollMs: 1000,
+      autoPoll: false,
+    });
+    const dummy = new DummyServerModule(DUMMY, { faucetAmountMax: 10n ** 15n, feePerInput: 0n });
+    const p = new FederationProcessor([dummy, bridge], { verifier: new NodeVerifier(), hash: sha256 });
+    const logs: FixtureGuardian["logs"] = [];
+    bridge.start({
+      log: (event, fields) => logs.push({ event, fields }),
+      wake: () => {},
+      self: i,
+      federationId: FEDERATION_ID,
+    });
+    return { db: new MemoryKv(), p, bridge, logs };
+  });
+  let height = 0;
+
+  /** One block: module items from their proposers and transactions (from guardian 0). */
+  const block = (
+    items: readonly { from: number; payload: Uint8Array }[],
+    txs: Transaction[] = [],
+  ): BlockOutcome => {
+    const bundles = Array.from({ length: n }, (_, origin) => ({
+      origin,
+      items: items
+        .filter((i) => i.from === origin)
+        .map((i) => encodeConsensusItem({ kind: "module", module: BRIDGE, payload: i.payload })),
+    }));
+    bundles[0]!.items.push(...txs.map((tx) => encodeConsensusItem({ kind: "transaction", tx })));
+    const results = guardians.map((g) => g.p.processBlock(g.db, height, bundles));
+    height++;
+    for (const r of results) expect(r.auditFailure).toBeUndefined();
+    for (const r of results.slice(1)) {
+      expect(r.events.map((e) => `${e.txid}:${e.status.state}`)).toEqual(
+        results[0]!.events.map((e) => `${e.txid}:${e.status.state}`),
+      );
+      expect(r.moduleItemErrors).toBe(results[0]!.moduleItemErrors);
+    }
+    return results[0]!;
+  };
+
+  const mdb = (i = 0): ReadTx => guardians[i]!.p.moduleReadDb(guardians[i]!.db, BRIDGE);
+
+  /**
+   * A consensus round: each guardian's own proposal (guardians in `silent` propose nothing,
+   * `extra` adds what a test makes a guardian propose), in one block.
+   */
+  const round = (
+    options: {
+      silent?: readonly number[];
+      extra?: { from: number; payload: Uint8Array }[];
+      txs?: Transaction[];
+    } = {},
+  ): BlockOutcome => {
+    const items: { from: number; payload: Uint8Array }[] = [];
+    guardians.forEach((g, i) => {
+      if (options.silent?.includes(i)) return;
+      for (const payload of g.bridge.consensusProposal(mdb(i))) items.push({ from: i, payload });
+    });
+    items.push(...(options.extra ?? []));
+    return block(items, options.txs ?? []);
+  };
+
+  return { guardians, block, round, mdb, n };
+}

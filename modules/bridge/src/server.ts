@@ -1,0 +1,491 @@
+// Server half of the EVM bridge module (issue 13).
+//
+// Deterministic part (a function of the ordered history alone):
+//   Output "wXMR to <address>"  accepted like any output when the agreed EVM time is known: the
+//                  mint record (recipient, amount, deadline = agreed EVM time + mintDeadlineSeconds,
+//                  set index) is consensus state; each guardian's signature of its EIP-712 Mint is
+//                  computed from it when asked (outputOutcome, GET mints/:txid/:index), like the
+//                  mint's blind shares: deterministic (RFC 6979), and no secret enters the state.
+//   scanned{block, timestamp}  guardian g's report that it voted every burn up to `block` (monotonic).
+//                  It is g's persisted last-scanned block, and the agreed EVM block and time are
+//                  position 2f of every guardian's report (f liars move them past no honest one).
+//   burn{…}        guardian g's vote for a Burned log it saw at its confirmation depth, keyed by
+//                  (tx hash, log index); one vote per guardian per key (a duplicate counts once, a
+//                  different second vote is refused). t equal votes accept the burn: f Byzantine
+//                  guardians voting a burn that never happened never reach t.
+//   accepted burn  kind 0 to a valid Monero address of the federation's network: payout_pending
+//                  (the Monero payout integration is not built yet: the value stays owed); kind 1
+//                  (claim key, an Ed25519 public key): claimable, an input of this module signed by
+//                  that key; anything else (a bad address, a claim key that is not a point): a
+//                  re-mint to the burner's EVM address.
+// Background part: the BurnWatcher reads this guardian's own EVM node.
+//
+// Audit: assets 0 (the reserve is the monero module's), liabilities = Σ signed mints − Σ accepted
+// burns + Σ accepted burns still owed. A signed mint counts until the burn of its tokens is
+// accepted, submitted or not (an unsubmitted mint past its deadline is not yet returned).
+import { InvalidRequestError, NotFoundError, fromHex, toHex } from "@conclave/core-common";
+import type { TxInput, TxOutput } from "@conclave/core-common";
+import { fail, ok } from "@conclave/core-server";
+import type {
+  Audit,
+  InputMeta,
+  ModuleApiEndpoint,
+  ModuleContext,
+  ModuleResult,
+  OutPoint,
+  OutputMeta,
+  ReadTx,
+  ServerModule,
+  WriteTx,
+} from "@conclave/core-server";
+import { parseAddress } from "@conclave/monero";
+import { ed25519 } from "@noble/curves/ed25519.js";
+import { bytesToHex } from "viem";
+import {
+  BRIDGE_KIND,
+  BURN_TO_CLAIM,
+  BURN_TO_MONERO,
+  agreedReport,
+  bytesEqual,
+  decodeBridgeItem,
+  decodeBurnClaimInput,
+  decodeMintOutput,
+  encodeBridgeItem,
+  sameBurn,
+  sortedSigners,
+} from "./common.js";
+import type { BridgeConfig, BridgeItem, BurnKey, BurnSeen } from "./common.js";
+import {
+  BurnParamsSchema,
+  BurnViewSchema,
+  ChainViewSchema,
+  MintParamsSchema,
+  MintSignatureSchema,
+} from "./api.js";
+import type { BurnView, ChainView, MintSignatureView } from "./api.js";
+import { evmAddressOfKey, outputDepositId, remintDepositId, signMint } from "./eip712-mint.js";
+import { checkChain } from "./chain-check.js";
+import { BridgeState, BridgeStateWriter } from "./state.js";
+import type { AcceptedBurn, MintRecord } from "./state.js";
+import { BurnWatcher } from "./watcher.js";
+import type { EvmSource } from "./watcher.js";
+
+/** Items in one proposal. */
+export const ITEMS_PER_PROPOSAL_MAX = 128;
+
+/** This guardian's own EVM side: its signing key and its node (guardian.local.json). */
+export interface BridgeBackground {
+  readonly evmKey: Uint8Array;
+  readonly source?: EvmSource;
+  readonly pollMs: number;
+  readonly blocksPerPollMax?: bigint;
+  /** False: the watcher does not poll by itself (tests call burnWatcher.poll()). Default true. */
+  readonly autoPoll?: boolean;
+}
+
+const keyOf = (b: { txHash: Uint8Array; logIndex: number }): BurnKey => ({
+  txHash: b.txHash,
+  logIndex: b.logIndex,
+});
+
+export class BridgeServerModule implements ServerModule {
+  readonly kind = BRIDGE_KIND;
+  readonly testOnly = false;
+  readonly api: readonly ModuleApiEndpoint[];
+  private readonly n: number;
+  private context: ModuleContext | undefined;
+  private watcher: BurnWatcher | undefined;
+
+  constructor(
+    readonly instanceId: number,
+    readonly config: BridgeConfig,
+    private readonly background?: BridgeBackground,
+  ) {
+    this.n = config.guardians.length;
+    this.api = [
+      {
+        method: "GET",
+        path: "mints/:txid/:index",
+        params: MintParamsSchema,
+        response: MintSignatureSchema,
+        summary:
+          "An accepted wXMR mint output: the EIP-712 Mint (recipient, amount, depositId, deadline, setIndex) and this guardian's signature; collect t, check each signer, sort by signer, call mint",
+        handle: ({ params, db }): MintSignatureView => {
+          const p = MintParamsSchema.safeParse(params);
+          if (!p.success)
+            throw new InvalidRequestError("a mint is named by a federation txid and an output index");
+          const outPoint = { txid: fromHex(p.data.txid), index: Number(p.data.index) };
+          const view = this.outputOutcome(db, outPoint);
+          if (!view) throw new NotFoundError(`no wXMR mint at output ${outPoint.index} of ${p.data.txid}`);
+          return view;
+        },
+      },
+      {
+        method: "GET",
+        path: "burns/:txHash/:logIndex",
+        params: BurnParamsSchema,
+        response: BurnViewSchema,
+        summary:
+          "A burn (EVM tx hash, log index): the guardians' votes and, once t agree, what it became (payout_pending, claimable, claimed, or reminted with this guardian's signature of the re-mint)",
+        handle: ({ params, db }): BurnView => {
+          const p = BurnParamsSchema.safeParse(params);
+          if (!p.success)
+            throw new InvalidRequestError("a burn is named by its EVM tx hash (0x, 64 hex) and log index");
+          return this.burnView(db, {
+            txHash: fromHex(p.data.txHash.slice(2).toLowerCase()),
+            logIndex: Number(p.data.logIndex),
+          });
+        },
+      },
+      {
+        method: "GET",
+        path: "chain",
+        response: ChainViewSchema,
+        summary: "Each guardian's scanned EVM block and timestamp, and the agreed ones",
+        handle: ({ db }): ChainView => this.chainView(db),
+      },
+    ];
+  }
+
+  // ---- background ------------------------------------------------------------------------------
+
+  /**
+   * Refuses to run (throws) when this guardian's key is not its address in the config, or its EVM
+   * node shows another chain, no contract, or another guardian set or threshold than the config.
+   */
+  async preflight(context: ModuleContext): Promise<void> {
+    const bg = this.background;
+    if (!bg) return;
+    const own = evmAddressOfKey(bg.evmKey);
+    const expected = this.config.guardians[context.self];
+    if (expected === undefined || own.toLowerCase() !== expected.toLowerCase())
+      throw new Error(
+        `bridge module: this guardian's EVM key is ${own}, but the federation config names ${expected ?? "no address"} for guardian ${context.self}`,
+      );
+    if (bg.source) await checkChain(bg.source, this.config);
+  }
+
+  start(context: ModuleContext): void {
+    this.context = context;
+    const source = this.background?.source;
+    if (!source) {
+      context.log("no_evm_node", { message: "no rpcUrl for the bridge module: this guardian votes no burn" });
+      return;
+    }
+    this.watcher = new BurnWatcher({
+      source,
+      confirmations: this.config.confirmations,
+      blocksPerPollMax: this.background.blocksPerPollMax ?? 2_000n,
+      pollMs: this.background.pollMs,
+      log: context.log,
+      onChange: () => context.wake(),
+    });
+    if (this.background.autoPoll !== false) this.watcher.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.watcher?.stop();
+  }
+
+  get burnWatcher(): BurnWatcher | undefined {
+    return this.watcher;
+  }
+
+  /**
+   * This guardian's votes for the burns its watcher found that the state does not show yet, then,
+   * once every one of them is in the state, its `scanned` report: so the state's report is a
+   * last-scanned block below which every burn this guardian saw is voted.
+   */
+  consensusProposal(db: ReadTx): Uint8Array[] {
+    const self = this.context?.self;
+    const watcher = this.watcher;
+    if (self === undefined || !watcher) return [];
+    const state = new BridgeState(db);
+    const reported = state.scanned(self);
+    watcher.setResume(reported?.block ?? 0n);
+    watcher.forget((b) => state.burn(keyOf(b)) !== undefined || state.vote(keyOf(b), self) !== undefined);
+    const { burns, block, timestamp } = watcher.findings;
+    const items: BridgeItem[] = burns.slice(0, ITEMS_PER_PROPOSAL_MAX).map((b) => ({ kind: "burn", ...b }));
+    if (burns.length === 0 && block !== undefined && block > (reported?.block ?? 0n) && timestamp > 0n)
+      items.push({ kind: "scanned", block, timestamp });
+    return items.map(encodeBridgeItem);
+  }
+
+  processConsensusItem(db: WriteTx, payload: Uint8Array, peer: number): ModuleResult<void> {
+    if (!Number.isInteger(peer) || peer < 0 || peer >= this.n)
+      return fail("unknown_guardian", `guardian ${peer} is not one of this module's ${this.n}`);
+    let item: BridgeItem;
+    try {
+      item = decodeBridgeItem(payload);
+    } catch (e) {
+      return fail("malformed_item", `not a bridge consensus item: ${(e as Error).message}`, { peer });
+    }
+    const state = new BridgeStateWriter(db);
+    if (item.kind === "scanned") {
+      const previous = state.scanned(peer);
+      // A lower report changes nothing (a resubmission, or a liar pulling the agreed block down).
+      if (previous && (item.block <= previous.block || item.timestamp < previous.timestamp))
+        return ok(undefined);
+      state.setScanned(peer, item.block, item.timestamp);
+      return ok(undefined);
+    }
+    return this.onBurnVote(state, peer, item);
+  }
+
+  private onBurnVote(state: BridgeStateWriter, peer: number, burn: BurnSeen): ModuleResult<void> {
+    const key = keyOf(burn);
+    const accepted = state.burn(key);
+    if (accepted)
+      return sameBurn(accepted.burn, burn)
+        ? ok(undefined)
+        : fail(
+            "burn_vote_differs",
+            `guardian ${peer} voted burn ${toHex(burn.txHash)}:${burn.logIndex} unlike the accepted one`,
+            { peer },
+          );
+    const previous = state.vote(key, peer);
+    if (previous)
+      return sameBurn(previous, burn)
+        ? ok(undefined) // the same vote again counts once
+        : fail(
+            "already_voted",
+            `guardian ${peer} already voted burn ${toHex(burn.txHash)}:${burn.logIndex} differently`,
+            { peer },
+          );
+    const open = state.openVotes(peer);
+    if (open >= this.config.openVotesPerGuardianMax)
+      return fail("too_many_open_votes", `guardian ${peer} has ${open} burn votes no one else confirmed`, {
+        peer,
+      });
+    state.putVote(key, peer, burn);
+    state.setOpenVotes(peer, open + 1);
+    const votes = state.votes(key);
+    const agreeing = votes.filter((v) => sameBurn(v.burn, burn)).length;
+    if (agreeing >= this.config.threshold)
+      this.accept(
+        state,
+        burn,
+        votes.map((v) => v.guardian),
+      );
+    return ok(undefined);
+  }
+
+  /** t equal votes: the burn is final; the votes go (their guardians' open counts with them). */
+  private accept(state: BridgeStateWriter, burn: BurnSeen, voters: readonly number[]): void {
+    const key = keyOf(burn);
+    for (const g of voters) {
+      state.deleteVote(key, g);
+      state.setOpenVotes(g, Math.max(0, state.openVotes(g) - 1));
+    }
+    const accepted = this.settlementOf(burn);
+    state.putBurn(key, accepted);
+    const totals = state.totals();
+    if (accepted.settlement === "reminted") {
+      const agreed = this.agreed(state);
+      state.putRemint(key, {
+        recipient: burn.from,
+        amount: burn.amount,
+        deadline: agreed.timestamp + BigInt(this.config.mintDeadlineSeconds),
+        setIndex: this.config.setIndex,
+      });
+      state.setTotals({
+        ...totals,
+        signed: totals.signed + burn.amount,
+        burned: totals.burned + burn.amount,
+      });
+    } else {
+      state.setTotals({
+        ...totals,
+        burned: totals.burned + burn.amount,
+        unsettled: totals.unsettled + burn.amount,
+      });
+    }
+  }
+
+  private settlementOf(burn: BurnSeen): AcceptedBurn {
+    if (burn.burnKind === BURN_TO_CLAIM) {
+      if (burn.destination.length === 32 && isEd25519Point(burn.destination))
+        return { burn, settlement: "claimable" };
+      return { burn, settlement: "reminted", reason: "the claim key is not an Ed25519 public key" };
+    }
+    if (burn.burnKind === BURN_TO_MONERO) {
+      const text = new TextDecoder("utf-8", { fatal: false }).decode(burn.destination);
+      try {
+        parseAddress(text, this.config.moneroNetwork);
+        return { burn, settlement: "payout_pending" };
+      } catch (e) {
+        return { burn, settlement: "reminted", reason: `not a Monero address: ${(e as Error).message}` };
+      }
+    }
+    return { burn, settlement: "reminted", reason: `unknown burn kind ${burn.burnKind}` };
+  }
+
+  /** The agreed EVM block and time: position 2f of every guardian's scanned report. */
+  agreed(state: BridgeState): { block: bigint; timestamp: bigint } {
+    const reports = Array.from({ length: this.n }, (_, g) => state.scanned(g));
+    return {
+      block: agreedReport(
+        reports.map((r) => r?.block ?? 0n),
+        this.n,
+      ),
+      timestamp: agreedReport(
+        reports.map((r) => r?.timestamp ?? 0n),
+        this.n,
+      ),
+    };
+  }
+
+  // ---- transactions ----------------------------------------------------------------------------
+
+  /** The e-cash value of an accepted burnToClaim, signed by its claim key, once. */
+  processInput(db: WriteTx, input: TxInput): ModuleResult<InputMeta> {
+    let key: BurnKey;
+    try {
+      key = decodeBurnClaimInput(input.payload);
+    } catch (e) {
+      return fail(
+        "malformed_input",
+        `a bridge input is 0x01 | burn tx hash (32) | log index u32: ${(e as Error).message}`,
+      );
+    }
+    const state = new BridgeStateWriter(db);
+    const accepted = state.burn(key);
+    const name = `${bytesToHex(key.txHash)}:${key.logIndex}`;
+    if (!accepted)
+      return fail("unknown_burn", `no accepted burn ${name}: it needs t guardians' votes at depth first`);
+    if (accepted.settlement === "claimed") return fail("spent_input", `burn ${name} was already claimed`);
+    if (accepted.settlement !== "claimable")
+      return fail("not_claimable", `burn ${name} is not a burn to a claim key (${accepted.settlement})`);
+    state.putBurn(key, { ...accepted, settlement: "claimed" });
+    const totals = state.totals();
+    state.setTotals({ ...totals, unsettled: totals.unsettled - accepted.burn.amount });
+    return ok({ amount: accepted.burn.amount, fee: 0n, signers: [accepted.burn.destination] });
+  }
+
+  processOutput(db: WriteTx, output: TxOutput, outPoint: OutPoint): ModuleResult<OutputMeta> {
+    let recipient;
+    try {
+      recipient = decodeMintOutput(output.payload).recipient;
+    } catch (e) {
+      return fail(
+        "malformed_output",
+        `a bridge output is 0x01 | EVM recipient (20): ${(e as Error).message}`,
+      );
+    }
+    if (output.amount < this.config.mintMinPiconero)
+      return fail("below_minimum", `a wXMR mint is at least ${this.config.mintMinPiconero} piconero`, {
+        mintMinPiconero: this.config.mintMinPiconero.toString(),
+      });
+    const state = new BridgeStateWriter(db);
+    const agreed = this.agreed(state);
+    if (agreed.timestamp === 0n)
+      return fail(
+        "evm_time_unknown",
+        "the guardians have not agreed on the EVM chain's time yet; retry shortly",
+      );
+    state.putMint(outPoint.txid, outPoint.index, {
+      recipient,
+      amount: output.amount,
+      deadline: agreed.timestamp + BigInt(this.config.mintDeadlineSeconds),
+      setIndex: this.config.setIndex,
+    });
+    const totals = state.totals();
+    state.setTotals({ ...totals, signed: totals.signed + output.amount });
+    return ok({ amount: output.amount, fee: 0n });
+  }
+
+  outputOutcome(db: ReadTx, outPoint: OutPoint): MintSignatureView | undefined {
+    const record = new BridgeState(db).mint(outPoint.txid, outPoint.index);
+    if (!record) return undefined;
+    return this.signed(record, (fed) => outputDepositId(fed, outPoint.txid, outPoint.index));
+  }
+
+  /** The Mint of `record` and this guardian's signature of it (none before start or without a key). */
+  private signed(
+    record: MintRecord,
+    depositIdOf: (federationId: Uint8Array) => `0x${string}`,
+  ): MintSignatureView | undefined {
+    const federationId = this.context?.federationId;
+    if (!federationId) return undefined;
+    const message = { ...record, depositId: depositIdOf(federationId) };
+    const domain = { chainId: this.config.chainId, contract: this.config.contract };
+    const key = this.background?.evmKey;
+    return {
+      chainId: this.config.chainId,
+      contract: this.config.contract,
+      recipient: record.recipient,
+      amount: record.amount.toString(),
+      depositId: message.depositId,
+      deadline: record.deadline.toString(),
+      setIndex: record.setIndex,
+      guardian: this.context?.self ?? -1,
+      ...(key ? { signer: evmAddressOfKey(key), signature: signMint(key, domain, message) } : {}),
+    };
+  }
+
+  audit(db: ReadTx): Audit {
+    const t = new BridgeState(db).totals();
+    return { assets: 0n, liabilities: t.signed - t.burned + t.unsettled };
+  }
+
+  // ---- views -----------------------------------------------------------------------------------
+
+  burnView(db: ReadTx, key: BurnKey): BurnView {
+    const state = new BridgeState(db);
+    const base = {
+      txHash: bytesToHex(key.txHash),
+      logIndex: key.logIndex,
+      votesRequired: this.config.threshold,
+    };
+    const accepted = state.burn(key);
+    if (!accepted) {
+      const votes = state.votes(key).length;
+      return { ...base, state: votes === 0 ? "unknown" : "voting", votes };
+    }
+    const b = accepted.burn;
+    const remint = state.remint(key);
+    const signed = remint && this.signed(remint, (fed) => remintDepositId(fed, key.txHash, key.logIndex));
+    return {
+      ...base,
+      state: "accepted",
+      votes: this.config.threshold,
+      burnId: b.burnId.toString(),
+      from: b.from,
+      amount: b.amount.toString(),
+      kind: b.burnKind,
+      settlement: accepted.settlement,
+      ...(accepted.reason === undefined ? {} : { reason: accepted.reason }),
+      ...(signed ? { remint: signed } : {}),
+    };
+  }
+
+  chainView(db: ReadTx): ChainView {
+    const state = new BridgeState(db);
+    const agreed = this.agreed(state);
+    return {
+      chainId: this.config.chainId,
+      contract: this.config.contract,
+      confirmations: this.config.confirmations,
+      agreedBlock: agreed.block.toString(),
+      agreedTimestamp: agreed.timestamp.toString(),
+      scanned: Array.from({ length: this.n }, (_, g) => {
+        const s = state.scanned(g);
+        return s ? { block: s.block.toString(), timestamp: s.timestamp.toString() } : null;
+      }),
+    };
+  }
+
+  /** The guardian set as the contract holds it (ascending addresses). */
+  get signers(): `0x${string}`[] {
+    return sortedSigners(this.config.guardians);
+  }
+}
+
+function isEd25519Point(bytes: Uint8Array): boolean {
+  try {
+    ed25519.Point.fromBytes(bytes);
+    return !bytesEqual(bytes, new Uint8Array(32));
+  } catch {
+    return false;
+  }
+}

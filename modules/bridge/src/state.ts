@@ -1,0 +1,172 @@
+// The bridge module's consensus state (its own key space; identical on every honest guardian: it
+// holds no secret and nothing a single guardian's node decided alone):
+//
+//   0x01 | guardian u16                    -> block u64 | timestamp u64     each guardian's scanned EVM block
+//   0x02 | txid (32) | index u32           -> MintRecord                    accepted "wXMR to <address>" outputs
+//   0x03 | burn tx hash (32) | log u32     -> AcceptedBurn                  burns t guardians voted equally
+//   0x04 | burn tx hash | log | guardian u16 -> BurnSeen                    votes for burns not yet accepted
+//   0x05 | guardian u16                    -> u32                           that guardian's votes not yet accepted
+//   0x06                                   -> signed u64 | burned u64 | unsettled u64   totals (the audit)
+//   0x07 | burn tx hash | log u32          -> MintRecord                    re-mints of burns that cannot be paid
+import { Reader, Writer } from "@conclave/core-common";
+import type { ReadTx, WriteTx } from "@conclave/core-server";
+import { addressBytes, addressOf, decodeBurnSeen, encodeBurnSeen } from "./common.js";
+import type { BurnKey, BurnSeen, EvmAddress } from "./common.js";
+
+const SCANNED = 0x01;
+const MINT = 0x02;
+const BURN = 0x03;
+const VOTE = 0x04;
+const OPEN_VOTES = 0x05;
+const TOTALS = Uint8Array.of(0x06);
+const REMINT = 0x07;
+
+export interface MintRecord {
+  readonly recipient: EvmAddress;
+  readonly amount: bigint;
+  readonly deadline: bigint;
+  readonly setIndex: number;
+}
+
+/**
+ * What an accepted burn became: a Monero payout still to be made (the payout integration is not
+ * built: the value stays owed), e-cash its claim key can take (an input of this module), taken,
+ * or a re-mint to the burner's EVM address (a destination the federation cannot pay).
+ */
+export type Settlement = "payout_pending" | "claimable" | "claimed" | "reminted";
+const SETTLEMENTS: readonly Settlement[] = ["payout_pending", "claimable", "claimed", "reminted"];
+
+export interface AcceptedBurn {
+  readonly burn: BurnSeen;
+  readonly settlement: Settlement;
+  /** Why a kind-0 burn was re-minted (its destination is not an address of the federation's network). */
+  readonly reason?: string;
+}
+
+export interface Totals {
+  /** Σ amounts of every mint the guardians sign (outputs and re-mints). */
+  readonly signed: bigint;
+  /** Σ amounts of accepted burns. */
+  readonly burned: bigint;
+  /** Σ amounts of accepted burns still owed (payout pending, claimable). */
+  readonly unsettled: bigint;
+}
+
+const burnKeyBytes = (prefix: number, key: BurnKey): Writer =>
+  new Writer().u8(prefix).fixed(key.txHash, 32).u32(key.logIndex);
+
+function encodeMint(m: MintRecord): Uint8Array {
+  return new Writer()
+    .fixed(addressBytes(m.recipient), 20)
+    .u64big(m.amount)
+    .u64big(m.deadline)
+    .u32(m.setIndex)
+    .finish();
+}
+
+function decodeMint(bytes: Uint8Array): MintRecord {
+  const r = new Reader(bytes);
+  return { recipient: addressOf(r.fixed(20)), amount: r.u64big(), deadline: r.u64big(), setIndex: r.u32() };
+}
+
+export class BridgeState {
+  constructor(protected readonly db: ReadTx) {}
+
+  scanned(guardian: number): { block: bigint; timestamp: bigint } | undefined {
+    const v = this.db.get(new Writer().u8(SCANNED).u16(guardian).finish());
+    if (!v) return undefined;
+    const r = new Reader(v);
+    return { block: r.u64big(), timestamp: r.u64big() };
+  }
+
+  mint(txid: Uint8Array, index: number): MintRecord | undefined {
+    const v = this.db.get(new Writer().u8(MINT).fixed(txid, 32).u32(index).finish());
+    return v ? decodeMint(v) : undefined;
+  }
+
+  remint(key: BurnKey): MintRecord | undefined {
+    const v = this.db.get(burnKeyBytes(REMINT, key).finish());
+    return v ? decodeMint(v) : undefined;
+  }
+
+  burn(key: BurnKey): AcceptedBurn | undefined {
+    const v = this.db.get(burnKeyBytes(BURN, key).finish());
+    if (!v) return undefined;
+    const r = new Reader(v);
+    const settlement = SETTLEMENTS[r.u8()];
+    if (!settlement) throw new Error("bridge state: unknown settlement");
+    const reason = r.u8() === 1 ? new TextDecoder().decode(r.bytes(1024)) : undefined;
+    const burn = decodeBurnSeen(r);
+    return reason === undefined ? { burn, settlement } : { burn, settlement, reason };
+  }
+
+  vote(key: BurnKey, guardian: number): BurnSeen | undefined {
+    const v = this.db.get(burnKeyBytes(VOTE, key).u16(guardian).finish());
+    return v ? decodeBurnSeen(new Reader(v)) : undefined;
+  }
+
+  votes(key: BurnKey): { guardian: number; burn: BurnSeen }[] {
+    const out = [];
+    for (const [k, v] of this.db.scan(burnKeyBytes(VOTE, key).finish())) {
+      const guardian = new Reader(k.subarray(k.length - 2)).u16();
+      out.push({ guardian, burn: decodeBurnSeen(new Reader(v)) });
+    }
+    return out;
+  }
+
+  openVotes(guardian: number): number {
+    const v = this.db.get(new Writer().u8(OPEN_VOTES).u16(guardian).finish());
+    return v ? new Reader(v).u32() : 0;
+  }
+
+  totals(): Totals {
+    const v = this.db.get(TOTALS);
+    if (!v) return { signed: 0n, burned: 0n, unsettled: 0n };
+    const r = new Reader(v);
+    return { signed: r.u64big(), burned: r.u64big(), unsettled: r.u64big() };
+  }
+}
+
+export class BridgeStateWriter extends BridgeState {
+  constructor(private readonly w: WriteTx) {
+    super(w);
+  }
+
+  setScanned(guardian: number, block: bigint, timestamp: bigint): void {
+    this.w.put(
+      new Writer().u8(SCANNED).u16(guardian).finish(),
+      new Writer().u64big(block).u64big(timestamp).finish(),
+    );
+  }
+
+  putMint(txid: Uint8Array, index: number, m: MintRecord): void {
+    this.w.put(new Writer().u8(MINT).fixed(txid, 32).u32(index).finish(), encodeMint(m));
+  }
+
+  putRemint(key: BurnKey, m: MintRecord): void {
+    this.w.put(burnKeyBytes(REMINT, key).finish(), encodeMint(m));
+  }
+
+  putBurn(key: BurnKey, accepted: AcceptedBurn): void {
+    const w = new Writer().u8(SETTLEMENTS.indexOf(accepted.settlement));
+    if (accepted.reason === undefined) w.u8(0);
+    else w.u8(1).bytes(new TextEncoder().encode(accepted.reason.slice(0, 200)));
+    this.w.put(burnKeyBytes(BURN, key).finish(), encodeBurnSeen(w, accepted.burn).finish());
+  }
+
+  putVote(key: BurnKey, guardian: number, burn: BurnSeen): void {
+    this.w.put(burnKeyBytes(VOTE, key).u16(guardian).finish(), encodeBurnSeen(new Writer(), burn).finish());
+  }
+
+  deleteVote(key: BurnKey, guardian: number): void {
+    this.w.delete(burnKeyBytes(VOTE, key).u16(guardian).finish());
+  }
+
+  setOpenVotes(guardian: number, count: number): void {
+    this.w.put(new Writer().u8(OPEN_VOTES).u16(guardian).finish(), new Writer().u32(count).finish());
+  }
+
+  setTotals(t: Totals): void {
+    this.w.put(TOTALS, new Writer().u64big(t.signed).u64big(t.burned).u64big(t.unsettled).finish());
+  }
+}

@@ -1,0 +1,213 @@
+// This guardian's view of the EVM chain: the WrappedMonero contract's Burned logs at a confirmation
+// depth, scanned forward from the block the consensus state says this guardian has scanned (its
+// persisted last-scanned block: the module's state keeps every guardian's `scanned` report, written
+// in the same database transaction as its votes, so a restart resumes exactly there and a burn is
+// never skipped nor voted twice). What it finds enters consensus only through the module's
+// consensusProposal. It never reads logs above head - confirmations + 1, so a reorg shallower than
+// the depth never shows it a burn that later disappears; removed logs are skipped all the same.
+import { createPublicClient, hexToBytes, http, parseAbi, parseAbiItem, toBytes } from "viem";
+import type { PublicClient } from "viem";
+import { BURN_DESTINATION_BYTES_MAX, addressOf, addressBytes } from "./common.js";
+import type { BurnSeen, EvmAddress } from "./common.js";
+
+/** The contract's reads and events this module needs (its fixed interface, packages/evm). */
+export const BURNED_EVENT = parseAbiItem(
+  "event Burned(uint64 indexed burnId, address indexed from, uint256 amount, uint8 kind, bytes destination)",
+);
+const READS_ABI = parseAbi([
+  "function setIndex() view returns (uint32)",
+  "function guardians(uint32 index) view returns (address[])",
+  "function threshold(uint32 index) view returns (uint256)",
+]);
+
+/** What the module asks of an EVM node (ViemEvmSource here; the simulator can plug its own chain). */
+export interface EvmSource {
+  chainId(): Promise<number>;
+  head(): Promise<bigint>;
+  blockTimestamp(block: bigint): Promise<bigint>;
+  /** Burned logs of the contract in [from, to], not removed, in chain order. */
+  burns(from: bigint, to: bigint): Promise<BurnSeen[]>;
+  /** The contract's bytecode size (0: nothing deployed there) and its current guardian set. */
+  contractState(): Promise<{
+    codeBytes: number;
+    setIndex: number;
+    guardians: EvmAddress[];
+    threshold: number;
+  }>;
+}
+
+export class ViemEvmSource implements EvmSource {
+  private readonly client: PublicClient;
+
+  constructor(
+    rpcUrl: string,
+    private readonly contract: EvmAddress,
+    timeoutMs = 10_000,
+  ) {
+    this.client = createPublicClient({ transport: http(rpcUrl, { timeout: timeoutMs, retryCount: 0 }) });
+  }
+
+  chainId(): Promise<number> {
+    return this.client.getChainId();
+  }
+
+  head(): Promise<bigint> {
+    return this.client.getBlockNumber({ cacheTime: 0 });
+  }
+
+  async blockTimestamp(block: bigint): Promise<bigint> {
+    return (await this.client.getBlock({ blockNumber: block })).timestamp;
+  }
+
+  async burns(from: bigint, to: bigint): Promise<BurnSeen[]> {
+    const logs = await this.client.getLogs({
+      address: this.contract,
+      event: BURNED_EVENT,
+      fromBlock: from,
+      toBlock: to,
+      strict: true,
+    });
+    const out: BurnSeen[] = [];
+    for (const log of logs) {
+      if (log.removed || log.transactionHash === null || log.logIndex === null || log.blockNumber === null)
+        continue;
+      const destination = hexToBytes(log.args.destination);
+      out.push({
+        txHash: hexToBytes(log.transactionHash),
+        logIndex: log.logIndex,
+        blockNumber: log.blockNumber,
+        burnId: log.args.burnId,
+        from: addressOf(addressBytes(log.args.from)),
+        amount: log.args.amount,
+        burnKind: log.args.kind,
+        // Longer than any address or claim key: kept as "no destination" (the burn is re-minted).
+        destination: destination.length > BURN_DESTINATION_BYTES_MAX ? new Uint8Array() : destination,
+      });
+    }
+    return out;
+  }
+
+  async contractState(): Promise<{
+    codeBytes: number;
+    setIndex: number;
+    guardians: EvmAddress[];
+    threshold: number;
+  }> {
+    const code = await this.client.getCode({ address: this.contract });
+    const codeBytes = code === undefined ? 0 : toBytes(code).length;
+    if (codeBytes === 0) return { codeBytes, setIndex: 0, guardians: [], threshold: 0 };
+    const read = { address: this.contract, abi: READS_ABI } as const;
+    const setIndex = await this.client.readContract({ ...read, functionName: "setIndex" });
+    const guardians = await this.client.readContract({
+      ...read,
+      functionName: "guardians",
+      args: [setIndex],
+    });
+    const threshold = await this.client.readContract({
+      ...read,
+      functionName: "threshold",
+      args: [setIndex],
+    });
+    return { codeBytes, setIndex, guardians: [...guardians], threshold: Number(threshold) };
+  }
+}
+
+export interface BurnWatcherOptions {
+  readonly source: EvmSource;
+  readonly confirmations: number;
+  /** Most blocks one poll reads logs for (keeps a getLogs call small after a long outage). */
+  readonly blocksPerPollMax: bigint;
+  readonly pollMs: number;
+  readonly log: (event: string, fields: Record<string, unknown>) => void;
+  readonly onChange: () => void;
+}
+
+/** The poll's findings: burns in (resumed-from, scannedTo], and scannedTo's timestamp. */
+export class BurnWatcher {
+  private scannedBlock: bigint | undefined;
+  private scannedTimestamp = 0n;
+  private found: BurnSeen[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = true;
+  private failures = 0;
+
+  constructor(private readonly options: BurnWatcherOptions) {}
+
+  /**
+   * Where this guardian's scan resumes: the block after the one the consensus state shows it
+   * scanned. Called by the module before every proposal; only the first call (or one past what the
+   * watcher has, which only a restored database can cause) moves the scan.
+   */
+  setResume(lastScanned: bigint): void {
+    if (this.scannedBlock === undefined || lastScanned > this.scannedBlock) {
+      this.scannedBlock = lastScanned;
+      this.scannedTimestamp = 0n;
+      this.found = this.found.filter((b) => b.blockNumber > lastScanned);
+    }
+  }
+
+  /** Burns found and not yet forgotten, and the block (with its timestamp) scanned up to. */
+  get findings(): { burns: readonly BurnSeen[]; block: bigint | undefined; timestamp: bigint } {
+    return { burns: this.found, block: this.scannedBlock, timestamp: this.scannedTimestamp };
+  }
+
+  /** Burns the consensus state shows handled (voted by this guardian, or accepted) are dropped. */
+  forget(handled: (b: BurnSeen) => boolean): void {
+    this.found = this.found.filter((b) => !handled(b));
+  }
+
+  /** One scan step: at most blocksPerPollMax blocks past the last scanned, up to the depth. */
+  async poll(): Promise<void> {
+    const from = this.scannedBlock;
+    if (from === undefined) return; // the module has not said where to resume yet
+    const head = await this.options.source.head();
+    const deep = head - BigInt(this.options.confirmations - 1);
+    if (deep <= from) return;
+    const to = deep - from > this.options.blocksPerPollMax ? from + this.options.blocksPerPollMax : deep;
+    const burns = await this.options.source.burns(from + 1n, to);
+    const timestamp = await this.options.source.blockTimestamp(to);
+    // The scan moved on while this step ran (setResume past it): drop this step's findings.
+    if (this.scannedBlock !== from) return;
+    this.found.push(...burns);
+    this.scannedBlock = to;
+    this.scannedTimestamp = timestamp;
+    if (burns.length > 0)
+      this.options.log("burns_seen", { from: String(from + 1n), to: String(to), burns: burns.length });
+    this.options.onChange();
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.poll().then(
+        () => {
+          if (this.failures > 0) this.options.log("evm_node_recovered", { failures: this.failures });
+          this.failures = 0;
+          this.schedule(this.options.pollMs);
+        },
+        (e: unknown) => {
+          this.failures++;
+          const delay = Math.min(this.options.pollMs * 2 ** Math.min(this.failures, 6), 60_000);
+          this.options.log("evm_node_failed", {
+            error: (e as Error).message,
+            failures: this.failures,
+            retryInMs: delay,
+          });
+          this.schedule(delay);
+        },
+      );
+    }, ms);
+  }
+}
