@@ -9,7 +9,8 @@
 // signTypedData (eip712-mint.test.ts checks it).
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { keccak_256 } from "@noble/hashes/sha3.js";
-import { bytesToHex, encodeAbiParameters, hashTypedData, hexToBytes, recoverAddress } from "viem";
+import { hashMint, wxmrDomain } from "@conclave/evm/typed-data";
+import { bytesToHex, encodeAbiParameters, hexToBytes, recoverAddress } from "viem";
 import { privateKeyToAddress } from "viem/accounts";
 import { sortedSigners } from "./common.js";
 import type { EvmAddress, Hex32 } from "./common.js";
@@ -54,8 +55,9 @@ export function mintTypedData(domain: MintDomain, message: MintMessage) {
   };
 }
 
+/** The digest the contract's _hashTypedDataV4 computes (@conclave/evm's hashMint: one definition). */
 export function mintDigest(domain: MintDomain, message: MintMessage): Hex32 {
-  return hashTypedData(mintTypedData(domain, message));
+  return hashMint(wxmrDomain(domain.chainId, domain.contract), { ...message });
 }
 
 /** 65 bytes r | s | v (v = 27 or 28), as OpenZeppelin's ECDSA.recover takes it. */

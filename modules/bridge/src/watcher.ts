@@ -5,20 +5,16 @@
 // never skipped nor voted twice). What it finds enters consensus only through the module's
 // consensusProposal. It never reads logs above head - confirmations + 1, so a reorg shallower than
 // the depth never shows it a burn that later disappears; removed logs are skipped all the same.
-import { createPublicClient, hexToBytes, http, parseAbi, parseAbiItem, toBytes } from "viem";
+import { wrappedMoneroAbi } from "@conclave/evm/abi";
+import { createPublicClient, hexToBytes, http, parseAbiItem, toBytes } from "viem";
 import type { PublicClient } from "viem";
 import { BURN_DESTINATION_BYTES_MAX, addressOf, addressBytes } from "./common.js";
 import type { BurnSeen, EvmAddress } from "./common.js";
 
-/** The contract's reads and events this module needs (its fixed interface, packages/evm). */
+/** The contract's Burned event (its fixed interface, packages/evm). */
 export const BURNED_EVENT = parseAbiItem(
   "event Burned(uint64 indexed burnId, address indexed from, uint256 amount, uint8 kind, bytes destination)",
 );
-const READS_ABI = parseAbi([
-  "function setIndex() view returns (uint32)",
-  "function guardians(uint32 index) view returns (address[])",
-  "function threshold(uint32 index) view returns (uint256)",
-]);
 
 /** What the module asks of an EVM node (ViemEvmSource here; the simulator can plug its own chain). */
 export interface EvmSource {
@@ -96,7 +92,7 @@ export class ViemEvmSource implements EvmSource {
     const code = await this.client.getCode({ address: this.contract });
     const codeBytes = code === undefined ? 0 : toBytes(code).length;
     if (codeBytes === 0) return { codeBytes, setIndex: 0, guardians: [], threshold: 0 };
-    const read = { address: this.contract, abi: READS_ABI } as const;
+    const read = { address: this.contract, abi: wrappedMoneroAbi } as const;
     const setIndex = await this.client.readContract({ ...read, functionName: "setIndex" });
     const guardians = await this.client.readContract({
       ...read,

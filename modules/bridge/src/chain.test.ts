@@ -1,0 +1,266 @@
+// The bridge module against a real EVM chain: anvil (@conclave/evm's anvil.ts, stopped by PID)
+// with the WrappedMonero contract deployed for four guardians (t = 3). Each guardian's module reads
+// anvil through its own ViemEvmSource (guardian 3's node is down where a test says so); consensus
+// is four in-memory processors fed the same blocks (federation-fixture.ts).
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ed25519 } from "@noble/curves/ed25519.js";
+import { buildTransaction, fromHex } from "@conclave/core-common";
+import { sha256 } from "@conclave/core-server";
+import type { ModuleContext } from "@conclave/core-server";
+import { deployWrappedMonero, startAnvil } from "@conclave/evm";
+import type { Anvil } from "@conclave/evm";
+import { wrappedMoneroAbi } from "@conclave/evm/abi";
+import { faucetInput } from "@conclave/module-dummy";
+import { parseEventLogs } from "viem";
+import type { TransactionReceipt } from "viem";
+import { encodeAddress } from "@conclave/monero";
+import { encodeBridgeItem, encodeMintOutput } from "./common.js";
+import type { BridgeConfig, BurnSeen } from "./common.js";
+import { asHex, collectMintSignatures, signMint } from "./eip712-mint.js";
+import { BRIDGE, DUMMY, evmKeyOf, federation, testConfig } from "./federation-fixture.js";
+import { BridgeServerModule } from "./server.js";
+import { ViemEvmSource } from "./watcher.js";
+
+const N = 4;
+const MONERO_ADDRESS = encodeAddress({
+  network: "mainnet",
+  kind: "standard",
+  publicSpendKey: ed25519.getPublicKey(new Uint8Array(32).fill(7)),
+  publicViewKey: ed25519.getPublicKey(new Uint8Array(32).fill(8)),
+});
+
+let anvil: Anvil;
+let config: BridgeConfig;
+
+beforeAll(async () => {
+  anvil = await startAnvil({ accounts: 3 });
+  const guardians = testConfig(N).guardians;
+  const deployed = await deployWrappedMonero(anvil, { guardians, threshold: 3 });
+  config = testConfig(N, { contract: deployed.address, chainId: anvil.chain.id });
+});
+
+afterAll(async () => {
+  await anvil?.stop();
+});
+
+const context = (self: number): ModuleContext => ({ log: () => {}, wake: () => {}, self });
+
+async function rpc(method: string, params: unknown[]): Promise<unknown> {
+  const res = await fetch(anvil.rpcUrl, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+  });
+  const body = (await res.json()) as { result?: unknown; error?: { message: string } };
+  if (body.error) throw new Error(`${method}: ${body.error.message}`);
+  return body.result;
+}
+
+describe("bridge start check (real anvil)", () => {
+  const moduleWith = (c: BridgeConfig, key = evmKeyOf(0)) =>
+    new BridgeServerModule(BRIDGE, c, {
+      evmKey: key,
+      source: new ViemEvmSource(anvil.rpcUrl, c.contract),
+      pollMs: 1000,
+    });
+
+  it("runs when chain id, contract, guardian set and threshold on chain equal the config", async () => {
+    await expect(moduleWith(config).preflight(context(0))).resolves.toBeUndefined();
+  });
+
+  it("refuses another chain id, no contract, another set, another threshold, or a key not its own", async () => {
+    await expect(moduleWith({ ...config, chainId: 1 }).preflight(context(0))).rejects.toThrow(
+      /EVM node is on chain 31337, the federation config says 1/,
+    );
+    await expect(
+      moduleWith({ ...config, contract: "0x000000000000000000000000000000000000dEaD" }).preflight(context(0)),
+    ).rejects.toThrow(/no contract at 0x000000000000000000000000000000000000dEaD/);
+    // The same keys but one guardian replaced: the set on chain differs.
+    const otherSet = testConfig(N, { contract: config.contract, chainId: config.chainId });
+    const replaced = {
+      ...otherSet,
+      guardians: [...otherSet.guardians.slice(0, 3), testConfig(5).guardians[4]!],
+    };
+    await expect(moduleWith(replaced).preflight(context(0))).rejects.toThrow(/guardian set 1 is \[/);
+    // A contract deployed for the same set with threshold 2.
+    const t2 = await deployWrappedMonero(anvil, { guardians: config.guardians, threshold: 2 });
+    await expect(moduleWith({ ...config, contract: t2.address }).preflight(context(0))).rejects.toThrow(
+      /threshold is 2, the config's 3/,
+    );
+    await expect(moduleWith(config, evmKeyOf(1)).preflight(context(0))).rejects.toThrow(
+      /this guardian's EVM key is 0x[0-9a-fA-F]{40}, but the federation config names/,
+    );
+  });
+});
+
+describe("bridge mints and burns (real anvil)", () => {
+  const user = () => anvil.accounts[1]!;
+  // Guardian 3's EVM node is down (nothing listens on port 9): it votes no burn, reports no block.
+  const fed = () =>
+    federation(config, {
+      sources: (i) =>
+        new ViemEvmSource(i === 3 ? "http://127.0.0.1:9" : anvil.rpcUrl, config.contract, 2_000),
+    });
+  let f: ReturnType<typeof fed>;
+  beforeAll(async () => {
+    f = fed();
+    // A few blocks past the deployments, so that the guardians have blocks at depth to report.
+    await anvil.testClient.mine({ blocks: 5 });
+  });
+
+  /** Every guardian's watcher polls its node (a node that is down fails that guardian's poll only). */
+  const pollAll = async (): Promise<number> => {
+    const results = await Promise.allSettled(f.guardians.map((g) => g.bridge.burnWatcher!.poll()));
+    return results.filter((r) => r.status === "rejected").length;
+  };
+  const settle = async (rounds = 3) => {
+    for (let i = 0; i < rounds; i++) {
+      await pollAll();
+      f.round();
+    }
+  };
+
+  it("signs an accepted output; t good signatures, sorted by signer, mint on chain; a Byzantine signature is skipped", async () => {
+    await settle();
+    expect(BigInt(f.guardians[0]!.bridge.chainView(f.mdb()).agreedTimestamp)).toBeGreaterThan(0n);
+    const amount = 3_000_000_000_000n; // 3 XMR
+    const tx = buildTransaction(
+      [faucetInput(DUMMY, amount)],
+      [{ module: BRIDGE, amount, payload: encodeMintOutput(user().address) }],
+      [],
+      sha256,
+    );
+    const out = f.block([], [tx]);
+    expect(out.events[0]!.status.state).toBe("accepted");
+    const txid = fromHex(out.events[0]!.txid);
+    const views = f.guardians.map((g, i) => g.bridge.outputOutcome(f.mdb(i), { txid, index: 0 })!);
+    const v = views[0]!;
+    const message = {
+      recipient: user().address,
+      amount,
+      depositId: asHex(v.depositId),
+      deadline: BigInt(v.deadline),
+      setIndex: v.setIndex,
+    };
+    const domain = { chainId: config.chainId, contract: config.contract };
+    // Guardian 1 is Byzantine: its answer carries a signature by a key outside the set.
+    const answers = views.map((x) => ({ guardian: x.guardian, signature: x.signature! }));
+    answers[1] = { guardian: 1, signature: signMint(new Uint8Array(32).fill(0x55), domain, message) };
+    const collected = await collectMintSignatures(
+      domain,
+      message,
+      config.guardians,
+      config.threshold,
+      answers,
+    );
+    expect(collected.bad).toEqual([1]);
+    const hash = await anvil.walletClient.writeContract({
+      address: config.contract,
+      abi: wrappedMoneroAbi,
+      functionName: "mint",
+      args: [message, collected.signatures],
+    });
+    const receipt = await anvil.publicClient.waitForTransactionReceipt({ hash });
+    expect(receipt.status).toBe("success");
+    const balance = await anvil.publicClient.readContract({
+      address: config.contract,
+      abi: wrappedMoneroAbi,
+      functionName: "balanceOf",
+      args: [user().address],
+    });
+    expect(balance).toBe(amount);
+  });
+
+  it("votes a burn only at depth; a reorg below the depth removes it unvoted; t votes accept it with one node down", async () => {
+    const burnOnce = async () => {
+      const hash = await anvil.walletClient.writeContract({
+        account: user(),
+        address: config.contract,
+        abi: wrappedMoneroAbi,
+        functionName: "burn",
+        args: [1_000_000_000_000n, MONERO_ADDRESS],
+      });
+      return anvil.publicClient.waitForTransactionReceipt({ hash });
+    };
+    // The Burned log's index in its transaction (the ERC-20 Transfer to zero comes first).
+    const view = (receipt: TransactionReceipt) => {
+      const [burned] = parseEventLogs({ abi: wrappedMoneroAbi, eventName: "Burned", logs: receipt.logs });
+      return f.guardians[0]!.bridge.burnView(f.mdb(), {
+        txHash: fromHex(receipt.transactionHash.slice(2)),
+        logIndex: burned!.logIndex,
+      });
+    };
+
+    // Mined, 1 confirmation of 3: no guardian votes it.
+    const first = await burnOnce();
+    await settle();
+    expect(view(first)).toMatchObject({ state: "unknown", votes: 0 });
+    // The block is reorged out (depth 1 < 3 confirmations) and the chain grows past the depth.
+    await rpc("anvil_reorg", [1, []]);
+    expect(
+      await anvil.publicClient.getTransactionReceipt({ hash: first.transactionHash }).catch(() => null),
+    ).toBeNull();
+    await anvil.testClient.mine({ blocks: 4 });
+    await settle();
+    expect(view(first)).toMatchObject({ state: "unknown", votes: 0 });
+
+    // A burn that stays: seen at depth by guardians 0-2 (3's node is down), accepted.
+    const second = await burnOnce();
+    await settle();
+    expect(view(second)).toMatchObject({ state: "unknown" });
+    await anvil.testClient.mine({ blocks: 2 });
+    expect(await pollAll()).toBe(1); // guardian 3's node is down
+    f.round();
+    expect(view(second)).toMatchObject({
+      state: "accepted",
+      settlement: "payout_pending",
+      amount: "1000000000000",
+      from: user().address,
+    });
+    // The guardians' persisted last-scanned blocks (consensus state) passed the burn; 3 has none.
+    await settle(2);
+    const scanned = f.guardians[0]!.bridge.chainView(f.mdb()).scanned;
+    for (const s of scanned.slice(0, 3)) expect(BigInt(s!.block)).toBeGreaterThanOrEqual(second.blockNumber);
+    expect(scanned[3]).toBeNull();
+  });
+
+  it("never accepts a burn voted only by the Byzantine guardian (f), however often it votes", () => {
+    const invented: BurnSeen = {
+      txHash: new Uint8Array(32).fill(0x99),
+      logIndex: 0,
+      blockNumber: 3n,
+      burnId: 77n,
+      from: user().address,
+      amount: 10n ** 15n,
+      burnKind: 0,
+      destination: new TextEncoder().encode(MONERO_ADDRESS),
+    };
+    const payload = encodeBridgeItem({ kind: "burn", ...invented });
+    for (let i = 0; i < 3; i++)
+      f.round({
+        extra: [
+          { from: 3, payload },
+          { from: 3, payload },
+        ],
+      });
+    expect(f.guardians[2]!.bridge.burnView(f.mdb(2), invented)).toMatchObject({ state: "voting", votes: 1 });
+  });
+
+  it("a guardian restarted on its database resumes from its persisted last-scanned block and votes nothing twice", async () => {
+    const g = f.guardians[0]!;
+    const before = g.bridge.chainView(f.mdb()).scanned[0]!;
+    const restarted = new BridgeServerModule(BRIDGE, config, {
+      evmKey: evmKeyOf(0),
+      source: new ViemEvmSource(anvil.rpcUrl, config.contract),
+      pollMs: 1000,
+      autoPoll: false,
+    });
+    restarted.start({ ...context(0), federationId: new Uint8Array(32) });
+    expect(restarted.consensusProposal(f.mdb())).toEqual([]);
+    expect(restarted.burnWatcher!.findings.block).toBe(BigInt(before.block));
+    await restarted.burnWatcher!.poll();
+    // Only blocks after the persisted one are read: no burn is found again.
+    expect(restarted.burnWatcher!.findings.burns).toEqual([]);
+    await restarted.stop();
+  });
+});
