@@ -120,7 +120,7 @@ describe("bridge mints and burns (real anvil)", () => {
     }
   };
 
-  it("signs an accepted output; t good signatures, sorted by signer, mint on chain; a Byzantine signature is skipped", async () => {
+  it("signs an accepted output; t good signatures, sorted by signer, mint on chain; a Byzantine signature is skipped; a replay is refused", async () => {
     await settle();
     expect(BigInt(f.guardians[0]!.bridge.chainView(f.mdb()).agreedTimestamp)).toBeGreaterThan(0n);
     const amount = 3_000_000_000_000n; // 3 XMR
@@ -169,6 +169,15 @@ describe("bridge mints and burns (real anvil)", () => {
       args: [user().address],
     });
     expect(balance).toBe(amount);
+    // The same signatures again (a replay, by anyone): the deposit id is used, the contract refuses.
+    await expect(
+      anvil.walletClient.writeContract({
+        address: config.contract,
+        abi: wrappedMoneroAbi,
+        functionName: "mint",
+        args: [message, collected.signatures],
+      }),
+    ).rejects.toThrow(/DepositUsed/);
   });
 
   it("votes a burn only at depth; a reorg below the depth removes it unvoted; t votes accept it with one node down", async () => {
