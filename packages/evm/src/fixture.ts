@@ -61,7 +61,12 @@ function fixtureOf(anvil: Anvil, address: Address, guardians: PrivateKeyAccount[
   /** Waits for a sent transaction and fails if it reverted. */
   async function receipt(hash: Promise<Hex>): Promise<TransactionReceipt> {
     const r = await anvil.publicClient.waitForTransactionReceipt({ hash: await hash });
-    if (r.status !== "success") throw new Error(`transaction ${r.transactionHash} reverted`);
+    if (r.status !== "success") {
+      const tx = await anvil.publicClient.getTransaction({ hash: r.transactionHash });
+      throw new Error(
+        `transaction ${r.transactionHash} reverted (gas used ${r.gasUsed} of ${tx.gas}, block ${r.blockNumber})`,
+      );
+    }
     return r;
   }
 

@@ -293,6 +293,22 @@ describe("rate limit (leaky bucket in piconero)", () => {
     expect(await f.contract.read.rateAvailable()).toBe(10n * XMR);
   });
 
+  it("costs the same gas whether the bucket is full or not: a mint sent with the gas estimated a block earlier succeeds", async () => {
+    const t1 = (await f.now()) + 10n;
+    await f.anvil.testClient.setNextBlockTimestamp({ timestamp: t1 });
+    await f.mint(await f.mintMessage(holder, XMR));
+    const m = await f.mintMessage(holder, XMR / 2n, { deadline: t1 + 10_000_000n });
+    const sigs = await signMint(f.guardians.slice(0, 2), f.domain, m);
+    // Estimated while the bucket is 0.999 XMR short of full...
+    await f.anvil.testClient.setNextBlockTimestamp({ timestamp: t1 + 1n });
+    const gas = await f.contract.estimateGas.mint([m, sigs], { account: f.anvil.accounts[0]! });
+    // ...and mined once it has refilled to the capacity, with exactly that gas.
+    await f.anvil.testClient.setNextBlockTimestamp({ timestamp: t1 + 1_000_000n });
+    const r = await f.receipt(f.contract.write.mint([m, sigs], { gas }));
+    expect(r.gasUsed).toBeLessThanOrEqual(gas);
+    expect(await f.contract.read.balanceOf([holder])).toBe(XMR + XMR / 2n);
+  });
+
   it("counts in piconero: the 10 XMR bucket is 10 * 10^12 units of the 12-decimal token (wPOKT's unit bug)", async () => {
     const limits = await f.contract.read.limits();
     expect(limits.rateCapacity).toBe(10_000_000_000_000n);
