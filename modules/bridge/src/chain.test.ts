@@ -11,13 +11,22 @@ import { deployWrappedMonero, startAnvil } from "@conclave/evm";
 import type { Anvil } from "@conclave/evm";
 import { wrappedMoneroAbi } from "@conclave/evm/abi";
 import { faucetInput } from "@conclave/module-dummy";
+import { finishNote, noteInput, noteOutput, noteSigner, prepareNote } from "@conclave/module-mint";
 import { parseEventLogs } from "viem";
 import type { TransactionReceipt } from "viem";
 import { encodeAddress } from "@conclave/monero";
 import { encodeBridgeItem, encodeMintOutput } from "./common.js";
 import type { BridgeConfig, BurnSeen } from "./common.js";
 import { asHex, collectMintSignatures, signMint } from "./eip712-mint.js";
-import { BRIDGE, DUMMY, evmKeyOf, federation, testConfig } from "./federation-fixture.js";
+import {
+  BRIDGE,
+  DUMMY,
+  MINT,
+  MINT_DENOMINATIONS,
+  evmKeyOf,
+  federation,
+  testConfig,
+} from "./federation-fixture.js";
 import { BridgeServerModule } from "./server.js";
 import { ViemEvmSource } from "./watcher.js";
 
@@ -120,14 +129,38 @@ describe("bridge mints and burns (real anvil)", () => {
     }
   };
 
-  it("signs an accepted output; t good signatures, sorted by signer, mint on chain; a Byzantine signature is skipped; a replay is refused", async () => {
+  it("e-cash notes -> mint output; each guardian signs it; t good signatures, sorted by signer, mint on chain; a Byzantine signature is skipped; a replay is refused", async () => {
     await settle();
     expect(BigInt(f.guardians[0]!.bridge.chainView(f.mdb()).agreedTimestamp)).toBeGreaterThan(0n);
-    const amount = 3_000_000_000_000n; // 3 XMR
-    const tx = buildTransaction(
+    // E-cash first: a faucet coin becomes two notes of 2^41 piconero (each guardian's blind share,
+    // t of them combined and unblinded by the client code of the mint module).
+    const pending = [prepareNote(41), prepareNote(41)];
+    const amount = 2n * 2n ** 41n; // 4.398 XMR
+    const issue = buildTransaction(
       [faucetInput(DUMMY, amount)],
-      [{ module: BRIDGE, amount, payload: encodeMintOutput(user().address) }],
+      pending.map((p) => noteOutput(MINT, p)),
       [],
+      sha256,
+    );
+    const issued = f.block([], [issue]);
+    expect(issued.events[0]!.status.state).toBe("accepted");
+    const issueTxid = fromHex(issued.events[0]!.txid);
+    const notes = pending.map((p, index) => {
+      const shares = f.guardians.map((g, i) => ({
+        guardian: i,
+        blindShare: g.mint.outputOutcome(g.p.moduleReadDb(g.db, MINT), { txid: issueTxid, index })!
+          .blindShare,
+      }));
+      const key = f.mintConfig.keys[MINT_DENOMINATIONS.indexOf(41)]!;
+      const note = finishNote(p, key, config.threshold, shares);
+      if (!note.ok) throw new Error(note.error.message);
+      return note.value;
+    });
+    // Notes -> "wXMR to <address>" in one federation transaction.
+    const tx = buildTransaction(
+      notes.map((note) => noteInput(MINT, note)),
+      [{ module: BRIDGE, amount, payload: encodeMintOutput(user().address) }],
+      notes.map(noteSigner),
       sha256,
     );
     const out = f.block([], [tx]);

@@ -2,11 +2,22 @@
 // own bridge module (the real module code, with its own EVM key), all processing the same ordered
 // blocks, as the monero module's server.test.ts does. `round()` plays consensus: every guardian's
 // proposal (or what a test says a Byzantine guardian proposes) goes into one block that all process.
+import { randomBytes } from "node:crypto";
 import { encodeConsensusItem } from "@conclave/core-common";
 import type { Transaction } from "@conclave/core-common";
 import { FederationProcessor, MemoryKv, NodeVerifier, sha256 } from "@conclave/core-server";
 import type { BlockOutcome, ReadTx } from "@conclave/core-server";
+import { toHex } from "@conclave/core-common";
+import {
+  commitPolynomial,
+  encodeG2,
+  evaluatePolynomial,
+  publicKeyShare,
+  randomPolynomial,
+} from "@conclave/core-common/threshold";
 import { DummyServerModule } from "@conclave/module-dummy";
+import { mintModuleFactory, mintModuleSetup, parseMintConfig } from "@conclave/module-mint";
+import type { MintConfig, MintServerModule } from "@conclave/module-mint";
 import { expect } from "vitest";
 import { parseBridgeConfig } from "./common.js";
 import type { BridgeConfig, EvmAddress } from "./common.js";
@@ -15,7 +26,38 @@ import { BridgeServerModule } from "./server.js";
 import type { EvmSource } from "./watcher.js";
 
 export const DUMMY = 0;
+export const MINT = 1;
 export const BRIDGE = 3;
+/** The e-cash denominations of the fixture's mint: 2^38..2^41 piconero (0.27 to 2.2 XMR). */
+export const MINT_DENOMINATIONS = [38, 39, 40, 41];
+
+/**
+ * The fixture's mint keys from a trusted dealer (a test stands in for the DKG, as the mint's own
+ * server.test.ts does): one degree t-1 polynomial per denomination.
+ */
+function dealtMint(
+  n: number,
+  t: number,
+): { config: MintConfig; raw: Record<string, unknown>; shares: (g: number) => bigint[] } {
+  const rng = (k: number): Uint8Array => new Uint8Array(randomBytes(k));
+  const polys = MINT_DENOMINATIONS.map(() => randomPolynomial(t, rng));
+  const keys = polys.map((poly) => {
+    const commitments = commitPolynomial(poly);
+    return {
+      publicKey: toHex(encodeG2(commitments[0]!)),
+      publicKeyShares: Array.from({ length: n }, (_, i) => toHex(encodeG2(publicKeyShare(commitments, i)))),
+    };
+  });
+  const raw = mintModuleSetup.finish(
+    { denominationsLog2: MINT_DENOMINATIONS, feePerInput: "0", notesPerTxMax: 8 },
+    keys,
+  );
+  return {
+    config: parseMintConfig(raw),
+    raw,
+    shares: (g) => polys.map((poly) => evaluatePolynomial(poly, g)),
+  };
+}
 export const FEDERATION_ID = new Uint8Array(32).fill(0xfe);
 
 /** Guardian i's EVM key: fixed test bytes. */
@@ -39,6 +81,7 @@ export interface FixtureGuardian {
   readonly db: MemoryKv;
   readonly p: FederationProcessor;
   readonly bridge: BridgeServerModule;
+  readonly mint: MintServerModule;
   readonly logs: { event: string; fields: Record<string, unknown> }[];
 }
 
@@ -47,6 +90,7 @@ export function federation(
   options: { sources?: (i: number) => EvmSource | undefined } = {},
 ) {
   const n = config.guardians.length;
+  const mint = dealtMint(n, config.threshold);
   const guardians: FixtureGuardian[] = Array.from({ length: n }, (_, i) => {
     const source = options.sources?.(i);
     const bridge = new BridgeServerModule(BRIDGE, config, {
@@ -56,7 +100,8 @@ export function federation(
       autoPoll: false,
     });
     const dummy = new DummyServerModule(DUMMY, { faucetAmountMax: 10n ** 15n, feePerInput: 0n });
-    const p = new FederationProcessor([dummy, bridge], { verifier: new NodeVerifier(), hash: sha256 });
+    const notes = mintModuleFactory(MINT, mint.raw, mint.shares(i));
+    const p = new FederationProcessor([dummy, notes, bridge], { verifier: new NodeVerifier(), hash: sha256 });
     const logs: FixtureGuardian["logs"] = [];
     bridge.start({
       log: (event, fields) => logs.push({ event, fields }),
@@ -64,7 +109,7 @@ export function federation(
       self: i,
       federationId: FEDERATION_ID,
     });
-    return { db: new MemoryKv(), p, bridge, logs };
+    return { db: new MemoryKv(), p, bridge, mint: notes, logs };
   });
   let height = 0;
 
@@ -114,5 +159,5 @@ export function federation(
     return block(items, options.txs ?? []);
   };
 
-  return { guardians, block, round, mdb, n };
+  return { guardians, block, round, mdb, n, mintConfig: mint.config };
 }
