@@ -103,6 +103,48 @@ export function decodePayoutOutput(bytes: Uint8Array): { readonly address: strin
   return { address: new TextDecoder().decode(raw), fee };
 }
 
+/**
+ * The creator's blob (slot 0) of a batch started by this version: the key images of the inputs its
+ * `transfer` spent (wallet-rpc's spent_key_images), then the transaction set:
+ *   "conclave-inputs1" (16 bytes) | count u16 | key image (32) × count | txset
+ * Consensus keeps them so that every later attempt of the batch spends only from them (every two
+ * attempts then share an input: at most one is ever mined; docs/monero.md "Conflicting attempts").
+ * A blob without the prefix is a set from before (a batch in flight at the upgrade: old rules).
+ */
+const CREATOR_SET_MAGIC = new TextEncoder().encode("conclave-inputs1");
+export const KEY_IMAGE_BYTES = 32;
+
+export function encodeCreatorSet(keyImages: readonly Uint8Array[], txset: Uint8Array): Uint8Array {
+  if (keyImages.length === 0 || keyImages.length > 0xffff)
+    throw new CodecError(`a transaction spends 1 to 65535 inputs, not ${keyImages.length}`);
+  const w = new Writer().raw(CREATOR_SET_MAGIC).u16(keyImages.length);
+  for (const k of keyImages) w.fixed(k, KEY_IMAGE_BYTES);
+  return w.raw(txset).finish();
+}
+
+/** The creator's key images and set, or undefined for a blob without them (or a malformed one). */
+export function decodeCreatorSet(
+  blob: Uint8Array,
+): { readonly keyImages: Uint8Array[]; readonly txset: Uint8Array } | undefined {
+  const m = CREATOR_SET_MAGIC;
+  if (blob.length < m.length + 2 || m.some((b, i) => blob[i] !== b)) return undefined;
+  const r = new Reader(blob.subarray(m.length));
+  try {
+    const count = r.u16();
+    const keyImages = Array.from({ length: count }, () => r.fixed(KEY_IMAGE_BYTES));
+    const txset = blob.slice(m.length + 2 + count * KEY_IMAGE_BYTES);
+    return count > 0 && txset.length > 0 ? { keyImages, txset } : undefined;
+  } catch (e) {
+    if (e instanceof CodecError) return undefined;
+    throw e;
+  }
+}
+
+/** The transaction set inside a slot's blob (slot 0 may carry the creator's key images first). */
+export function txsetOfBlob(slot: number, blob: Uint8Array): Uint8Array {
+  return slot === 0 ? (decodeCreatorSet(blob)?.txset ?? blob) : blob;
+}
+
 export type PayoutItem =
   | {
       readonly kind: "chunk";

@@ -23,6 +23,7 @@ import {
   multisigSubmit,
 } from "@conclave/monero";
 import { fromHex, toHex } from "@conclave/core-common";
+import { encodeCreatorSet } from "./payout-common.js";
 import type { PayoutDuty } from "./payouts.js";
 import { PollLoop } from "./poll-loop.js";
 
@@ -32,14 +33,20 @@ export interface PayoutWallet {
   exportInfo(): Promise<string>;
   /** import_multisig_info of the others' exports. */
   importInfos(infos: readonly string[]): Promise<void>;
-  /** transfer: the creator's transaction set (hex) and its fee. */
+  /**
+   * transfer: the creator's transaction set (hex), its fee and the key images of its inputs (hex).
+   * With `only`, the transaction spends only outputs with these key images: every other output is
+   * frozen for the transfer and thawed after it (docs/monero.md, "Conflicting attempts").
+   */
   create(
     destinations: readonly { address: string; amount: bigint }[],
-  ): Promise<{ txset: string; fee: bigint }>;
+    only?: readonly string[],
+  ): Promise<{ txset: string; fee: bigint; keyImages: readonly string[] }>;
   /**
    * Throws MoneroMultisigError when the set pays anything but exactly this (pre-signing check), or,
    * given the creator's set `root`, when it is not the same transaction (inputs total, change, fee,
-   * tx public keys in extra).
+   * tx public keys in extra), or, given `keyImages` (what the creator said the set spends), when they
+   * are not unspent outputs of this wallet whose amounts add up to the set's inputs total.
    */
   check(
     txset: string,
@@ -47,6 +54,7 @@ export interface PayoutWallet {
       destinations: readonly { address: string; amount: bigint }[];
       feeMax: bigint;
       root?: string;
+      keyImages?: readonly string[];
     },
   ): Promise<void>;
   /** sign_multisig: the new set, and whether this signature completed the transaction. */
@@ -64,6 +72,14 @@ export interface PayoutWallet {
   location(txid: string): Promise<number | undefined>;
   /** monerod's block count. */
   height(): Promise<number>;
+}
+
+/** wallet-rpc said the wallet cannot pay: not enough (unlocked) money. */
+function isShortOfMoney(e: unknown): boolean {
+  return (
+    MoneroRpcError.hasCode(e, WalletRpcErrorCode.NotEnoughMoney) ||
+    MoneroRpcError.hasCode(e, WalletRpcErrorCode.NotEnoughUnlockedMoney)
+  );
 }
 
 /** The real wallet: this guardian's monero-wallet-rpc with its multisig wallet open, and its monerod. */
@@ -90,10 +106,59 @@ export class RpcPayoutWallet implements PayoutWallet {
     await multisigImportInfo(this.wallet, this.params, infos);
   }
 
-  create(
+  async create(
     destinations: readonly { address: string; amount: bigint }[],
-  ): Promise<{ txset: string; fee: bigint }> {
-    return multisigCreateTransfer(this.wallet, destinations);
+    only?: readonly string[],
+  ): Promise<{ txset: string; fee: bigint; keyImages: readonly string[] }> {
+    if (only === undefined) {
+      try {
+        return await this.transferOnce(destinations);
+      } catch (e) {
+        // Outputs left frozen by a create that did not finish (the process died between freeze
+        // and thaw) must not starve this one: thaw them and try once more.
+        if (!isShortOfMoney(e) || (await this.setFrozen(undefined)).thawed === 0) throw e;
+        return this.transferOnce(destinations);
+      }
+    }
+    // wallet-rpc has no input selection for `transfer`, but wallet2 never selects a frozen output
+    // (measured): freeze every output outside `only` for the transfer, thaw them after.
+    const allowed = new Set(only);
+    const { frozen } = await this.setFrozen(allowed);
+    try {
+      const created = await this.transferOnce(destinations);
+      if (created.keyImages.some((k) => !allowed.has(k)))
+        throw new MoneroMultisigError("transfer spent an output outside the attempt's inputs");
+      return created;
+    } finally {
+      for (const k of frozen) await this.wallet.thaw(k);
+    }
+  }
+
+  /** Freezes every unspent output outside `allowed` (undefined: none) and thaws the other frozen ones. */
+  private async setFrozen(
+    allowed: ReadonlySet<string> | undefined,
+  ): Promise<{ frozen: string[]; thawed: number }> {
+    const outputs = await this.wallet.incomingTransfers({ transferType: "available" });
+    const frozen: string[] = [];
+    let thawed = 0;
+    for (const o of outputs) {
+      if (o.keyImage === undefined) continue;
+      if (allowed !== undefined && !allowed.has(o.keyImage)) {
+        await this.wallet.freeze(o.keyImage);
+        frozen.push(o.keyImage);
+      } else if (o.frozen) {
+        await this.wallet.thaw(o.keyImage);
+        thawed++;
+      }
+    }
+    return { frozen, thawed };
+  }
+
+  private async transferOnce(
+    destinations: readonly { address: string; amount: bigint }[],
+  ): Promise<{ txset: string; fee: bigint; keyImages: readonly string[] }> {
+    const created = await multisigCreateTransfer(this.wallet, destinations);
+    return { txset: created.txset, fee: created.fee, keyImages: created.keyImages };
   }
 
   async check(
@@ -102,6 +167,7 @@ export class RpcPayoutWallet implements PayoutWallet {
       destinations: readonly { address: string; amount: bigint }[];
       feeMax: bigint;
       root?: string;
+      keyImages?: readonly string[];
     },
   ): Promise<void> {
     const d = await multisigCheckTransfer(this.wallet, txset, {
@@ -109,6 +175,25 @@ export class RpcPayoutWallet implements PayoutWallet {
       feeMax: expected.feeMax,
       changeAddress: this.params.multisigAddress,
     });
+    if (expected.keyImages !== undefined) {
+      // wallet-rpc shows no key images of a set (describe_transfer), so the creator's list is
+      // checked against what it can see: each an output of this wallet (key images are known after
+      // the import; spent or not: a completion of this set broadcast first spent them), all
+      // distinct, their amounts adding up to the set's inputs total.
+      const claimed = expected.keyImages;
+      const mine = new Map(
+        (await this.wallet.incomingTransfers({ transferType: "all" })).flatMap((o) =>
+          o.keyImage === undefined ? [] : [[o.keyImage, o.amount] as const],
+        ),
+      );
+      const total = claimed.reduce((a, k) => a + (mine.get(k) ?? -(2n ** 70n)), 0n);
+      if (claimed.length === 0 || new Set(claimed).size !== claimed.length || total !== d.amountIn)
+        throw new MoneroMultisigError("the set's inputs are not the outputs its creator named", {
+          amountIn: String(d.amountIn),
+          named: claimed.length,
+          namedTotal: String(total),
+        });
+    }
     if (expected.root === undefined || expected.root === txset) return;
     // wallet-rpc shows no key images of a multisig set; what it shows of the creator's set and of
     // this one must agree: the inputs' total, the change, the fee and the tx public keys (extra: a
@@ -303,7 +388,7 @@ export class PayoutSigner {
           return this.byzantineDone.get(dutyKey(duty));
         await this.importOnce(duty);
         if (duty.slot === 0) {
-          const created = await wallet.create(duty.destinations);
+          const created = await wallet.create(duty.destinations, duty.only?.map(toHex));
           if (created.fee > duty.feeMax) {
             // An honest creator never proposes what the signers will refuse: the round times out.
             this.options.log("payout_fee_above_reserve", {
@@ -312,7 +397,12 @@ export class PayoutSigner {
             });
             return undefined;
           }
-          return { kind: "blob", slot: 0, blob: fromHex(created.txset) };
+          // The blob names the inputs: consensus binds later attempts of the batch to them.
+          return {
+            kind: "blob",
+            slot: 0,
+            blob: encodeCreatorSet(created.keyImages.map(fromHex), fromHex(created.txset)),
+          };
         }
         const txset = duty.txset ? toHex(duty.txset) : "";
         try {
@@ -320,6 +410,7 @@ export class PayoutSigner {
             destinations: duty.destinations,
             feeMax: duty.feeMax,
             ...(duty.root ? { root: toHex(duty.root) } : {}),
+            ...(duty.keyImages ? { keyImages: duty.keyImages.map(toHex) } : {}),
           });
         } catch (e) {
           if (

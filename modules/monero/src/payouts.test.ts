@@ -86,6 +86,8 @@ class FakeWallet implements PayoutWallet {
       /** transaction (inputs) id -> the txid that spent them */
       spent: Map<string, string>;
       created: number;
+      /** key image (hex) -> the inputs id it belongs to */
+      inputsOf: Map<string, string>;
     },
   ) {}
   private hold(): Promise<never> | undefined {
@@ -101,17 +103,24 @@ class FakeWallet implements PayoutWallet {
     if (infos.length < T - 1) throw new Error("import needs at least t - 1 infos");
     this.calls.push("import");
   }
-  async create(destinations: readonly { address: string; amount: bigint }[]) {
+  async create(destinations: readonly { address: string; amount: bigint }[], only?: readonly string[]) {
     await this.hold();
     this.calls.push("create");
     const pays = this.garbage ? [{ address: addr("mainnet", "standard", 99), amount: 1n }] : destinations;
-    const id = `t${++this.chain.created}`;
+    // With `only` (a later attempt bound to an earlier one's inputs): the same inputs again.
+    const id =
+      only?.[0] !== undefined ? (this.chain.inputsOf.get(only[0]) ?? "none") : `t${++this.chain.created}`;
+    this.chain.inputsOf.set(keyImageOf(id), id);
     const text = `${pays.map((d) => `${d.address}:${d.amount}`).join(",")};fee=50;tx=${id}|g${this.g}`;
-    return { txset: toHex(new TextEncoder().encode(text)), fee: 50n };
+    return { txset: toHex(new TextEncoder().encode(text)), fee: 50n, keyImages: [keyImageOf(id)] };
   }
   async check(
     txset: string,
-    expected: { destinations: readonly { address: string; amount: bigint }[]; root?: string },
+    expected: {
+      destinations: readonly { address: string; amount: bigint }[];
+      root?: string;
+      keyImages?: readonly string[];
+    },
   ) {
     await this.hold();
     this.calls.push("check");
@@ -119,6 +128,8 @@ class FakeWallet implements PayoutWallet {
     const want = expected.destinations.map((d) => `${d.address}:${d.amount}`).join(",");
     if (!text.startsWith(`${want};`))
       throw new MoneroMultisigError("the transaction does not pay what was agreed");
+    if (expected.keyImages !== undefined && expected.keyImages.join() !== keyImageOf(setTx(txset)))
+      throw new MoneroMultisigError("the set's inputs are not the outputs its creator named");
     if (expected.root !== undefined && setTx(expected.root) !== setTx(txset))
       throw new MoneroMultisigError("the set is not the creator's transaction");
   }
@@ -163,6 +174,8 @@ class FakeWallet implements PayoutWallet {
 const setText = (txset: string) => new TextDecoder().decode(Buffer.from(txset, "hex"));
 const signatures = (txset: string) => setText(txset).split("|").length - 1;
 const setTx = (txset: string) => /;tx=(t\d+)/.exec(setText(txset))?.[1] ?? "";
+/** The fake's key image of a transaction's inputs (one per transaction). */
+const keyImageOf = (id: string) => toHex(sha256(new TextEncoder().encode(`inputs ${id}`)));
 
 /** Four guardians in memory; each reports fee rate `rate` first (null: none, no agreed rate yet). */
 function federation(
@@ -176,6 +189,7 @@ function federation(
     submits: new Map<string, number>(),
     spent: new Map<string, string>(),
     created: 0,
+    inputsOf: new Map<string, string>(),
   };
   const byzantine = new Map<number, KeepingLastSigner>(
     Object.entries(byzantineAt).map(([g, b]) => [Number(g), b]),

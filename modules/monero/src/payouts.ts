@@ -65,9 +65,12 @@ import type { MoneroConfig } from "./common.js";
 import {
   DIGEST_BYTES,
   FEE_OVERPAY_FACTOR_MAX,
+  KEY_IMAGE_BYTES,
   SLOT_EXPORT,
+  decodeCreatorSet,
   decodePayoutOutput,
   payoutFee,
+  txsetOfBlob,
 } from "./payout-common.js";
 import type { PayoutItem, PayoutOutcome } from "./payout-common.js";
 import { markOwnTransaction, moduleKey, readU128, writeU128 } from "./state.js";
@@ -138,7 +141,24 @@ export interface BatchRecord {
   /** Per guardian, within this batch: times blamed (turn timed out, accused) and accusations made. */
   readonly blamed: readonly number[];
   readonly accused: readonly number[];
+  /**
+   * Conflicting attempts (batches started by this version; false for a batch in flight at the
+   * upgrade, which keeps the old rules): the creator's blob names its inputs' key images, and a new
+   * attempt may be started whenever the current one is stuck, since it conflicts with every earlier one.
+   */
+  readonly v2: boolean;
+  /**
+   * Key images the current attempt's transaction must spend only from (empty: any). Set from an
+   * abandoned attempt's creator's inputs when that attempt could still be finished; each new bound
+   * is within the previous one, so any two attempts' transactions share an input.
+   */
+  readonly bound: readonly Uint8Array[];
+  /** Times the current slot's candidates started again from the first (v2: once, then a new attempt). */
+  readonly restarts: number;
 }
+
+/** Marks the conflicting-attempts section at the end of a batch record (absent: an older record). */
+const BATCH_V2 = 0xc1;
 
 /** A batch's step: signatures in (slots complete), which is who filled them: signers.length. */
 const stepOf = (b: BatchRecord): number => b.signers.length;
@@ -192,6 +212,11 @@ function encodeBatch(b: BatchRecord): Uint8Array {
   if (b.txKey) w.raw(b.txKey);
   w.u8(b.blamed.length);
   for (let g = 0; g < b.blamed.length; g++) w.u16(b.blamed[g] ?? 0).u16(b.accused[g] ?? 0);
+  if (b.v2) {
+    w.u8(BATCH_V2).u16(b.bound.length);
+    for (const k of b.bound) w.fixed(k, KEY_IMAGE_BYTES);
+    w.u8(Math.min(b.restarts, 0xff));
+  }
   return w.finish();
 }
 
@@ -220,6 +245,15 @@ function decodeBatch(bytes: Uint8Array): BatchRecord {
     blamed.push(r.u16());
     accused.push(r.u16());
   }
+  // A record written before conflicting attempts ends here: its batch keeps the old rules.
+  const v2 = r.remaining > 0;
+  const bound: Uint8Array[] = [];
+  if (v2) {
+    if (r.u8() !== BATCH_V2) throw new Error("monero state: corrupt batch record");
+    const count = r.u16();
+    for (let i = 0; i < count; i++) bound.push(r.fixed(KEY_IMAGE_BYTES));
+  }
+  const restarts = v2 ? r.u8() : 0;
   r.end();
   return {
     first,
@@ -238,6 +272,9 @@ function decodeBatch(bytes: Uint8Array): BatchRecord {
     ...(txKey ? { txKey } : {}),
     blamed,
     accused,
+    v2,
+    bound,
+    restarts,
   };
 }
 
@@ -432,6 +469,10 @@ export type PayoutDuty =
       readonly feeMax: bigint;
       /** This guardian signs last: its set is the final one. */
       readonly last: boolean;
+      /** Slot 0: the transaction spends only outputs with these key images (none: any). */
+      readonly only?: readonly Uint8Array[];
+      /** Slot > 0: the inputs the creator named (its blob), checked against the set. */
+      readonly keyImages?: readonly Uint8Array[];
     }
   | {
       readonly kind: "submit";
@@ -665,6 +706,9 @@ export class Payouts {
       txHeight: 0,
       blamed: new Array<number>(this.n).fill(0),
       accused: new Array<number>(this.n).fill(0),
+      v2: true,
+      bound: [],
+      restarts: 0,
     });
     store.setCounters({
       ...c,
@@ -723,10 +767,32 @@ export class Payouts {
       return fail("bad_digest", `guardian ${peer}'s chunks of slot ${slot} do not hash to their digest`, {
         peer,
       });
+    if (slot === 0 && b.v2) {
+      const refused = this.refuseInputs(b, blob);
+      if (refused) return fail("bad_inputs", `guardian ${peer}'s transaction set: ${refused}`, { peer });
+    }
     store.completeBlob(batch, slot, peer, blob);
     if (slot === SLOT_EXPORT) this.maybeStartSigning(store, batch, b, agreedHeight, false);
     else this.advance(store, batch, b, peer, agreedHeight);
     return ok(undefined);
+  }
+
+  /**
+   * Why the creator's blob cannot stand (undefined: it can): it must name its inputs' key images,
+   * distinct, and within the attempt's bound. That they are the set's real inputs each signer checks
+   * with its wallet before signing (payout-watcher.ts); consensus cannot see inside a set.
+   */
+  private refuseInputs(b: BatchRecord, blob: Uint8Array): string | undefined {
+    const creator = decodeCreatorSet(blob);
+    if (!creator) return "it does not name its inputs' key images";
+    const hex = creator.keyImages.map(toHex);
+    if (new Set(hex).size !== hex.length) return "it names an input twice";
+    if (b.bound.length === 0) return undefined;
+    const bound = new Set(b.bound.map(toHex));
+    const outside = hex.find((k) => !bound.has(k));
+    return outside === undefined
+      ? undefined
+      : `input ${outside.slice(0, 16)} is not one of the inputs an earlier attempt of this batch may still spend`;
   }
 
   /** `peer`'s set fills the current slot: one more signature on the lineage. */
@@ -765,6 +831,22 @@ export class Payouts {
     return Math.max(b.signedMax, stepOf(b) + 1) + this.f < this.t;
   }
 
+  /**
+   * The bound of the attempt after `b`. If f guardians could still finish b's transaction (at most
+   * max(signedMax, step + inFlight) signatures on it, plus theirs), the next transaction must spend
+   * only from its inputs, so that the two can never both be mined. Then at least one of those
+   * signatures is an honest guardian's (signatures ≥ t − f > f), who created the set or checked its
+   * inputs against its wallet: the named inputs are real. Otherwise the bound stays as it was.
+   */
+  private nextBound(store: PayoutStore, batch: number, b: BatchRecord, inFlight: boolean): Uint8Array[] {
+    if (!b.v2) return [];
+    const creator = b.order[0];
+    const blob = creator === undefined ? undefined : store.blob(batch, 0, creator);
+    const named = blob ? decodeCreatorSet(blob)?.keyImages : undefined;
+    const signatures = Math.max(b.signedMax, stepOf(b) + (inFlight ? 1 : 0));
+    return named && signatures + this.f >= this.t ? named.map((k) => k.slice()) : [...b.bound];
+  }
+
   /** The f guardians with the most blame in this batch (none with none). */
   excluded(b: BatchRecord): Set<number> {
     const scored = Array.from({ length: this.n }, (_, g) => ({
@@ -790,9 +872,15 @@ export class Payouts {
     waited: boolean,
   ): boolean {
     const excluded = this.excluded(b);
-    const ready = store.blobOwners(batch, SLOT_EXPORT).filter((g) => !excluded.has(g));
-    if (ready.length < this.t) return false;
-    if (ready.length < this.n - excluded.size && !waited) return false;
+    const exporters = store.blobOwners(batch, SLOT_EXPORT);
+    let ready = exporters.filter((g) => !excluded.has(g));
+    if (ready.length < this.t) {
+      // Blame is a guess (an honest guardian that was slow, or refused a set its wallet had already
+      // signed, is blamed like a silent one): when the others cannot make t, the excluded exporters
+      // take part after all, rather than the round timing out for want of them.
+      if (!waited || exporters.length < this.t) return false;
+      ready = exporters;
+    } else if (ready.length < this.n - excluded.size && !waited) return false;
     const creator = (batch + b.attempt) % ready.length;
     const order = [...ready.slice(creator), ...ready.slice(0, creator)];
     store.putBatch(batch, {
@@ -804,6 +892,7 @@ export class Payouts {
       spent: [],
       refusers: [],
       signedMax: 0,
+      restarts: 0,
       phaseHeight: agreedHeight,
     });
     return true;
@@ -814,8 +903,9 @@ export class Payouts {
     batch: number,
     b: BatchRecord,
     agreedHeight: number,
-    blame: { blamed?: number; accuser?: number; reset?: boolean },
+    blame: { blamed?: number; accuser?: number; reset?: boolean; inFlight?: boolean },
   ): void {
+    const bound = this.nextBound(store, batch, b, blame.inFlight ?? true);
     const blamed = blame.reset ? new Array<number>(this.n).fill(0) : [...b.blamed];
     const accused = blame.reset ? new Array<number>(this.n).fill(0) : [...b.accused];
     if (blame.blamed !== undefined) blamed[blame.blamed] = (blamed[blame.blamed] ?? 0) + 1;
@@ -836,6 +926,8 @@ export class Payouts {
       txHeight: 0,
       blamed,
       accused,
+      bound,
+      restarts: 0,
     });
   }
 
@@ -923,8 +1015,8 @@ export class Payouts {
     if (slot === 0) {
       // No signature in flight here: the refusers did not sign (an honest one cannot have), and the
       // next signer is not chosen yet; so the creator's set has at most signedMax signatures.
-      if (Math.max(b.signedMax, stepOf(b)) + this.f < this.t) {
-        this.nextAttempt(store, batch, { ...b, blamed }, agreedHeight, {});
+      if (b.v2 || Math.max(b.signedMax, stepOf(b)) + this.f < this.t) {
+        this.nextAttempt(store, batch, { ...b, blamed }, agreedHeight, { inFlight: false });
         return;
       }
       // Someone signed the creator's set after all: it cannot be dropped. Keep going on it.
@@ -964,9 +1056,25 @@ export class Payouts {
   ): void {
     const passed = g === undefined || b.passed.includes(g) ? b.passed : [...b.passed, g];
     const next: BatchRecord = { ...b, passed, phaseHeight: agreedHeight };
-    if (this.designated(next) !== undefined) store.putBatch(batch, next);
-    else if (this.canAbandon(next)) this.nextAttempt(store, batch, next, agreedHeight, {});
-    else store.putBatch(batch, { ...next, passed: [] });
+    if (this.designated(next) !== undefined) {
+      store.putBatch(batch, next);
+      return;
+    }
+    if (this.canAbandon(next)) {
+      this.nextAttempt(store, batch, next, agreedHeight, {});
+      return;
+    }
+    const again: BatchRecord = { ...next, passed: [], restarts: next.restarts + 1 };
+    // Conflicting attempts: a new attempt spends only from this one's inputs while this one could
+    // still be finished (nextBound), so it may be started even now. First the candidates get one
+    // more turn (a slow honest guardian may still sign this set, or complete the copy a silent
+    // signer kept and broadcast); when none is left (every one spent its nonces on another branch,
+    // the freeze the simulator found), or after that turn, a new attempt.
+    if (next.v2 && (next.restarts >= 1 || this.designated(again) === undefined)) {
+      this.nextAttempt(store, batch, next, agreedHeight, {});
+      return;
+    }
+    store.putBatch(batch, again);
   }
 
   private onSeen(
@@ -1042,9 +1150,8 @@ export class Payouts {
     const { attempt } = b;
     switch (b.phase) {
       case "export":
-        return store.blob(batch, SLOT_EXPORT, self) || this.excluded(b).has(self)
-          ? undefined
-          : { kind: "export", batch, attempt };
+        // Excluded guardians export too: they stand in when the others are fewer than t.
+        return store.blob(batch, SLOT_EXPORT, self) ? undefined : { kind: "export", batch, attempt };
       case "sign": {
         const othersExports = b.order
           .filter((g) => g !== self)
@@ -1055,9 +1162,12 @@ export class Payouts {
             ? { kind: "import", batch, attempt, othersExports }
             : undefined;
         const previous = b.signers[stepOf(b) - 1];
-        const txset = previous === undefined ? undefined : store.blob(batch, stepOf(b) - 1, previous);
+        const previousBlob = previous === undefined ? undefined : store.blob(batch, stepOf(b) - 1, previous);
+        const txset = previousBlob && txsetOfBlob(stepOf(b) - 1, previousBlob);
         const creator = b.signers[0];
-        const root = stepOf(b) > 1 && creator !== undefined ? store.blob(batch, 0, creator) : undefined;
+        const rootBlob = creator === undefined ? undefined : store.blob(batch, 0, creator);
+        const root = stepOf(b) > 1 && rootBlob ? txsetOfBlob(0, rootBlob) : undefined;
+        const keyImages = rootBlob && decodeCreatorSet(rootBlob)?.keyImages;
         const payouts = store.payoutsOf(b);
         return {
           kind: "sign",
@@ -1071,11 +1181,14 @@ export class Payouts {
           destinations: payouts.map((p) => ({ address: p.address, amount: p.amount })),
           feeMax: payouts.reduce((a, p) => a + p.fee, 0n),
           last: stepOf(b) === this.t - 1,
+          ...(stepOf(b) === 0 && b.bound.length > 0 ? { only: b.bound } : {}),
+          ...(stepOf(b) > 0 && keyImages ? { keyImages } : {}),
         };
       }
       case "submit": {
         const last = b.signers[this.t - 1];
-        const txset = last === undefined ? undefined : store.blob(batch, this.t - 1, last);
+        const lastBlob = last === undefined ? undefined : store.blob(batch, this.t - 1, last);
+        const txset = lastBlob && txsetOfBlob(this.t - 1, lastBlob);
         if (b.txid)
           return store.seen(batch, self)
             ? undefined

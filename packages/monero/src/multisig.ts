@@ -198,7 +198,7 @@ export async function multisigImportInfo(
 export async function multisigCreateTransfer(
   wallet: WalletRpc,
   destinations: readonly Destination[],
-): Promise<{ txset: string; amount: bigint; fee: bigint }> {
+): Promise<{ txset: string; amount: bigint; fee: bigint; keyImages: string[] }> {
   if (destinations.length === 0) throw new MoneroMultisigError("a transfer needs at least one destination");
   const r = await wallet.transfer({ destinations });
   if (r.multisigTxset === undefined) {
@@ -206,7 +206,7 @@ export async function multisigCreateTransfer(
       `${wallet.url}: transfer returned no multisig_txset: is this a multisig wallet?`,
     );
   }
-  return { txset: r.multisigTxset, amount: r.amount, fee: r.fee };
+  return { txset: r.multisigTxset, amount: r.amount, fee: r.fee, keyImages: r.spentKeyImages };
 }
 
 /**

@@ -112,6 +112,7 @@ const TransferResultSchema = z
     tx_metadata: z.string().optional(),
     multisig_txset: z.string().optional(),
     unsigned_txset: z.string().optional(),
+    spent_key_images: z.object({ key_images: z.array(z.string()) }).optional(),
   })
   .transform((r) => ({
     /** Undefined for a multisig wallet: the transaction exists only once signed (see multisigTxset). */
@@ -126,6 +127,12 @@ const TransferResultSchema = z
     /** For a multisig wallet: the partially signed transaction set to pass to sign_multisig. */
     multisigTxset: noneIfEmpty(r.multisig_txset),
     unsignedTxset: noneIfEmpty(r.unsigned_txset),
+    /**
+     * The key images of the transaction's inputs (wallet-rpc 0.18 reads them from the built
+     * transaction; a multisig creator that imported the others' exports gives the real ones:
+     * measured, docs/monero.md "Conflicting attempts").
+     */
+    spentKeyImages: r.spent_key_images?.key_images ?? [],
   }));
 export type TransferResult = z.output<typeof TransferResultSchema>;
 
@@ -540,6 +547,23 @@ export class WalletRpc {
       { transfer_type: args.transferType ?? "all", account_index: args.accountIndex ?? 0 },
       IncomingTransfersSchema,
     );
+  }
+
+  /**
+   * freeze / thaw / frozen (by key image): a frozen output is never chosen by `transfer` (wallet2's
+   * input selection skips it); signing does not look at it (sign_multisig signs a set spending a
+   * frozen output: measured). A multisig wallet knows key images once it imported the others' exports.
+   */
+  async freeze(keyImage: string): Promise<void> {
+    await this.call("freeze", { key_image: keyImage }, z.object({}).passthrough());
+  }
+
+  async thaw(keyImage: string): Promise<void> {
+    await this.call("thaw", { key_image: keyImage }, z.object({}).passthrough());
+  }
+
+  async frozen(keyImage: string): Promise<boolean> {
+    return (await this.call("frozen", { key_image: keyImage }, z.object({ frozen: z.boolean() }))).frozen;
   }
 
   // -- payment proofs -----------------------------------------------------------------------------

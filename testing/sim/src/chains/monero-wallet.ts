@@ -18,10 +18,15 @@
 //     images, so monerod refuses the second (-36 "transaction was rejected by daemon");
 //   - submit_multisig of the same completion again returns the same txid (also once mined); the
 //     wallet that submitted stores the tx key (get_tx_key), the creator alone does not (-24);
+//   - freeze / thaw (by key image, known after an import): `transfer` never selects a frozen output;
+//     sign_multisig does not look at it (it signs a set spending an output frozen in its own wallet);
+//     `transfer` answers the key images of the inputs it spent (spent_key_images); describe_transfer
+//     shows no key images, only the inputs' total (measured on 0.18, docs/monero.md "Conflicting
+//     attempts"), so a signer checks the creator's named inputs by their amounts alone;
 //   - a corrupted set: -34; fewer than t signatures at submission: -33;
 //   - a wallet knows its outputs' key images only after importing the others' exports: it sees
 //     them spent (and a transaction spending them as its own) only then, or when it submitted it.
-import { MoneroMultisigError, WalletRpcErrorCode } from "@conclave/monero";
+import { MoneroMultisigError, MoneroRpcError, WalletRpcErrorCode } from "@conclave/monero";
 import type { PayoutWallet } from "@conclave/module-monero";
 import type { Rng } from "../rng.js";
 import type { Scheduler } from "./chain.js";
@@ -52,6 +57,41 @@ export class SimMoneroShare extends SimMoneroNode implements PayoutWallet {
   private imported: Imported | undefined;
   /** Key images this share has used its nonces on since its latest export. */
   private usedNonces = new Set<string>();
+  /** Frozen outputs (key images): wallet2 keeps them in the wallet file, across restarts. */
+  private readonly frozenKeyImages = new Set<string>();
+
+  /** wallet-rpc's freeze / thaw: by a key image this wallet knows (-1 otherwise). */
+  freeze(keyImage: string, frozen = true): Promise<void> {
+    return this.walletCall(
+      frozen ? "freeze" : "thaw",
+      () => {
+        if (
+          !this.outputs().some(
+            (o) => o.output.keyImage === keyImage && this.knownKeyImages.has(short(keyImage)),
+          )
+        )
+          throw this.rpcError(
+            frozen ? "freeze" : "thaw",
+            WalletRpcErrorCode.UnknownError,
+            "Key image not found",
+          );
+        if (frozen) this.frozenKeyImages.add(keyImage);
+        else this.frozenKeyImages.delete(keyImage);
+      },
+      false,
+    );
+  }
+
+  /** incoming_transfers "available": unspent outputs in blocks whose key image this wallet knows, with their frozen flag. */
+  private available(): { keyImage: string; amount: bigint; frozen: boolean }[] {
+    return this.outputs()
+      .filter((o) => o.height !== undefined && !o.spent && this.knownKeyImages.has(short(o.output.keyImage)))
+      .map((o) => ({
+        keyImage: o.output.keyImage,
+        amount: o.output.amount,
+        frozen: this.frozenKeyImages.has(o.output.keyImage),
+      }));
+  }
 
   // ---- PayoutWallet -------------------------------------------------------------------------
 
@@ -104,9 +144,55 @@ export class SimMoneroShare extends SimMoneroNode implements PayoutWallet {
     });
   }
 
-  create(
+  /** As RpcPayoutWallet.create: with `only`, every other output is frozen for the transfer and thawed after. */
+  async create(
     destinations: readonly { address: string; amount: bigint }[],
-  ): Promise<{ txset: string; fee: bigint }> {
+    only?: readonly string[],
+  ): Promise<{ txset: string; fee: bigint; keyImages: readonly string[] }> {
+    if (only === undefined) {
+      try {
+        return await this.transfer(destinations);
+      } catch (e) {
+        const short =
+          MoneroRpcError.hasCode(e, WalletRpcErrorCode.NotEnoughMoney) ||
+          MoneroRpcError.hasCode(e, WalletRpcErrorCode.NotEnoughUnlockedMoney);
+        if (!short || (await this.setFrozen(undefined)).thawed === 0) throw e;
+        return this.transfer(destinations);
+      }
+    }
+    const allowed = new Set(only);
+    const { frozen } = await this.setFrozen(allowed);
+    try {
+      const created = await this.transfer(destinations);
+      if (created.keyImages.some((k) => !allowed.has(k)))
+        throw new MoneroMultisigError("transfer spent an output outside the attempt's inputs");
+      return created;
+    } finally {
+      for (const k of frozen) await this.freeze(k, false);
+    }
+  }
+
+  private async setFrozen(
+    allowed: ReadonlySet<string> | undefined,
+  ): Promise<{ frozen: string[]; thawed: number }> {
+    const outputs = await this.walletCall("incoming_transfers", () => this.available());
+    const frozen: string[] = [];
+    let thawed = 0;
+    for (const o of outputs) {
+      if (allowed !== undefined && !allowed.has(o.keyImage)) {
+        await this.freeze(o.keyImage);
+        frozen.push(o.keyImage);
+      } else if (o.frozen) {
+        await this.freeze(o.keyImage, false);
+        thawed++;
+      }
+    }
+    return { frozen, thawed };
+  }
+
+  private transfer(
+    destinations: readonly { address: string; amount: bigint }[],
+  ): Promise<{ txset: string; fee: bigint; keyImages: readonly string[] }> {
     return this.walletCall("transfer", () => {
       const imp = this.imported;
       const outputs = this.outputs();
@@ -124,7 +210,8 @@ export class SimMoneroShare extends SimMoneroNode implements PayoutWallet {
           o.height !== undefined &&
           !o.spent &&
           imp.covered.has(short(o.output.keyImage)) &&
-          !this.usedNonces.has(o.output.keyImage),
+          !this.usedNonces.has(o.output.keyImage) &&
+          !this.frozenKeyImages.has(o.output.keyImage),
       );
       const spendable = usable.filter((o) => this.unlocked(o));
       // Oldest first (wallet2 prefers older outputs; the decoys are not modelled).
@@ -167,13 +254,18 @@ export class SimMoneroShare extends SimMoneroNode implements PayoutWallet {
       this.chain.trace.add(
         `share ${this.g} create ${setCore(body).slice(0, 8)} in ${chosen.length} fee ${fee}`,
       );
-      return { txset: encodeSet(signed), fee };
+      return { txset: encodeSet(signed), fee, keyImages };
     });
   }
 
   check(
     txset: string,
-    expected: { destinations: readonly { address: string; amount: bigint }[]; feeMax: bigint; root?: string },
+    expected: {
+      destinations: readonly { address: string; amount: bigint }[];
+      feeMax: bigint;
+      root?: string;
+      keyImages?: readonly string[];
+    },
   ): Promise<void> {
     if (txset.length === 0) return Promise.reject(new MoneroMultisigError("transaction set of 0 characters"));
     return this.walletCall(
@@ -193,6 +285,23 @@ export class SimMoneroShare extends SimMoneroNode implements PayoutWallet {
           throw new MoneroMultisigError("the transaction does not pay what was agreed", { want, got });
         if (BigInt(d.fee) > expected.feeMax)
           throw new MoneroMultisigError(`fee ${d.fee} exceeds ${expected.feeMax}`, { fee: d.fee });
+        if (expected.keyImages !== undefined) {
+          // As wallet-rpc: the set's key images are not visible (d.keyImages is the simulator's
+          // god view), only its inputs' total; the named inputs must be this wallet's outputs
+          // adding up to it.
+          // incoming_transfers "all": spent or not (a completion broadcast first spent them).
+          const mine = new Map(
+            this.outputs()
+              .filter((o) => o.height !== undefined && this.knownKeyImages.has(short(o.output.keyImage)))
+              .map((o) => [o.output.keyImage, o.output.amount]),
+          );
+          const named = expected.keyImages;
+          const total = named.reduce((a, k) => a + (mine.get(k) ?? -(2n ** 70n)), 0n);
+          if (named.length === 0 || new Set(named).size !== named.length || total !== BigInt(d.amountIn))
+            throw new MoneroMultisigError("the set's inputs are not the outputs its creator named", {
+              amountIn: d.amountIn,
+            });
+        }
         if (expected.root === undefined || expected.root === txset) return;
         const root = decodeSet(expected.root);
         if (

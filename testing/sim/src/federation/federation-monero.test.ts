@@ -76,6 +76,35 @@ describe("the whole federation with the monero module on a simulated Monero chai
   });
 });
 
+describe("the payout freeze the simulator found is gone (docs/simulator.md, threat-model row 3b)", () => {
+  // Both seeds froze batch 1 in `sign` before conflicting attempts: an honest signer's late
+  // signature spent its wallet's nonces on a losing branch while the silent Byzantine guardian was
+  // needed for the last slot, and the attempt could not be dropped (its set might still be finished).
+  // Now the next attempt spends only from the stuck attempt's inputs, so it may be started.
+  const seeds: { name: string; o: SimOptions; payoutRoundBlocks?: number }[] = [
+    { name: "seed 7, N = 4, one Byzantine", o: { seed: 7, nodes: 4, byzantine: 1 } },
+  ];
+  for (const { name, o, payoutRoundBlocks } of seeds)
+    it(`${name}: every withdrawal paid exactly once, through a new attempt bound to the stuck one's inputs`, async () => {
+      const r = await runSimulationAsync({
+        ...o,
+        itemBytesMax: MONERO_ITEM_BYTES_MAX,
+        application: federationApplication({
+          monero: true,
+          ...(payoutRoundBlocks === undefined ? {} : { payoutRoundBlocks }),
+        }),
+      });
+      // No liveness violation (every withdrawal confirmed within the bound after the heal) and no
+      // payout checker violation (no payout paid twice, on the chain or in the pool).
+      expect(r.violations).toEqual([]);
+      const at = (k: string): number => r.application[k] ?? 0;
+      expect(at("xmrWithdrawals")).toBeGreaterThan(0);
+      expect(at("xmrPaid")).toBe(at("xmrWithdrawals"));
+      expect(at("xmrBatchesBound")).toBeGreaterThanOrEqual(1);
+      console.log(`${name}: ${JSON.stringify(r.application)}`);
+    });
+});
+
 describe("the XMR money checkers catch a deliberate monero bug", () => {
   // monero-credits-own-payout (monero.ts, a wrapper: nothing in the module reads it): the guardians
   // forget the payouts they sent, so a Byzantine claim of a payout's change is credited.

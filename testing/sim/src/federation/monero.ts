@@ -526,6 +526,17 @@ export class MoneroWorld {
         const k = `xmrChangeClaim_${state}`;
         states[k] = (states[k] ?? 0) + 1;
       }
+    // Batches confirmed in a later attempt, and those of them whose attempt was bound to an
+    // earlier attempt's inputs (payouts.ts: the earlier one could still have been finished).
+    if (g !== undefined && at !== undefined) {
+      const store = new PayoutStore(at.processor.moduleReadDb(this.host.disk(g).state, MONERO_ID));
+      for (let n = 1; n < store.counters().nextBatch; n++) {
+        const b = store.batch(n);
+        if (b?.phase !== "done" || b.attempt === 0) continue;
+        states.xmrBatchesRetried = (states.xmrBatchesRetried ?? 0) + 1;
+        if (b.bound.length > 0) states.xmrBatchesBound = (states.xmrBatchesBound ?? 0) + 1;
+      }
+    }
     this.stats.xmrReorgs = [...this.producer.reorgs.values()].reduce((a, b) => a + b, 0);
     this.stats.xmrFaultEpisodes = [...this.faults.episodes.values()].reduce((a, b) => a + b, 0);
     return { ...this.stats, ...states };
