@@ -16,7 +16,9 @@ import {
   CHUNK_BYTES_MAX,
   SLOT_EXPORT,
   chunksOf,
+  decodeCreatorSet,
   decodePayoutOutput,
+  encodeCreatorSet,
   encodePayoutItem,
   encodePayoutOutput,
   payoutFee,
@@ -24,6 +26,7 @@ import {
 import type { PayoutItem, PayoutOutcome } from "./payout-common.js";
 import { KeepingLastSigner } from "./payout-byzantine.js";
 import type { PayoutWallet } from "./payout-watcher.js";
+import { PayoutStore } from "./payouts.js";
 import { MoneroServerModule } from "./server.js";
 
 const DUMMY = 0;
@@ -666,6 +669,119 @@ describe("payout signing rounds", () => {
     await f.round();
     expect(f.outcome(tx, 0)!.state).toBe("confirmed");
     expect(f.chain.submits.size).toBe(1);
+  });
+
+  // Conflicting attempts (threat-model row 3b; the freeze the whole-federation simulator found at
+  // seed 7): the last slot of attempt 0 has no candidate left that can sign (here: guardian 0 is
+  // silent and guardian 3 is too, as a guardian whose wallet spent its nonces on another branch
+  // answers nothing useful), and the set might still be finished by f guardians. Before, the
+  // candidates went round for ever; now, after one more turn, attempt 1 starts bound to attempt 0's
+  // inputs, so that both can never be mined.
+  it("a batch whose last slot has no candidate left starts a new attempt bound to the stuck attempt's inputs; paid once, the old set finished later is a double spend", async () => {
+    const { f, tx } = setup();
+    await f.round(); // exports: creator 1, order 1, 2, 3, 0
+    f.guardians[0]!.wallet.silent = true;
+    f.guardians[3]!.wallet.silent = true;
+    await f.round(); // creator 1
+    await f.round(); // guardian 2 signs: lineage [1, 2]
+    expect(f.outcome(tx, 0)).toMatchObject({ attempt: 0, round: "signatures: 2 of 3" });
+    const stuck = new PayoutStore(f.mdb()).blob(1, 1, 2)!;
+    const k0 = decodeCreatorSet(new PayoutStore(f.mdb()).blob(1, 0, 1)!)!.keyImages.map(toHex);
+    // Guardian 3 and then guardian 0 time out; the candidates get one more turn; then attempt 1.
+    for (const h of [303, 306, 309]) {
+      f.heights(h);
+      expect(f.outcome(tx, 0)!.attempt).toBe(0);
+    }
+    f.heights(312);
+    expect(f.outcome(tx, 0)).toMatchObject({ state: "signing", attempt: 1 });
+    const b = new PayoutStore(f.mdb()).batch(1)!;
+    expect(b.v2).toBe(true);
+    expect(b.bound.map(toHex)).toEqual(k0);
+    // Guardian 3 is back (0 stays silent): attempt 1 without guardian 0.
+    f.guardians[3]!.wallet.silent = false;
+    await f.round();
+    f.heights(314);
+    await f.round(); // the creator of attempt 1
+    const attempt1 = new PayoutStore(f.mdb()).batch(1)!;
+    const creator = attempt1.order[0]!;
+    expect(attempt1.order).not.toContain(0);
+    const named = decodeCreatorSet(new PayoutStore(f.mdb()).blob(1, 0, creator)!)!.keyImages.map(toHex);
+    expect(named).toEqual(k0);
+    for (let i = 0; i < 4; i++) await f.round();
+    expect(f.outcome(tx, 0)!.state).toBe("submitted");
+    f.heights(316);
+    await f.round();
+    expect(f.outcome(tx, 0)!.state).toBe("confirmed");
+    // One set of inputs was ever used (the fake's create took none other), and it was spent once.
+    expect(f.chain.created).toBe(1);
+    expect(f.chain.spent.size).toBe(1);
+    expect(f.chain.mined.size).toBe(1);
+    // Guardian 0 finishes attempt 0's set now and broadcasts it: the same inputs, refused.
+    f.guardians[0]!.wallet.silent = false;
+    const late = await f.guardians[0]!.wallet.sign(toHex(stuck));
+    expect(late.complete).toBe(true);
+    await expect(f.guardians[0]!.wallet.submit(late.txset)).rejects.toThrow(/double spend/);
+  });
+
+  it("consensus refuses a creator's set that does not name its inputs, names one twice, or names one outside the attempt's bound", async () => {
+    const { f } = setup();
+    await f.round(); // exports: creator 1
+    const post = (from: number, blob: Uint8Array, attempt = 0) =>
+      f.block([
+        {
+          from,
+          item: {
+            kind: "chunk",
+            batch: 1,
+            attempt,
+            slot: 0,
+            total: 1,
+            index: 0,
+            digest: sha256(blob),
+            data: blob,
+          },
+        },
+      ]).moduleItemErrors;
+    const set = new TextEncoder().encode("a transaction set");
+    const k = (n: number) => new Uint8Array(32).fill(n);
+    expect(post(1, set)).toBe(1);
+    expect(post(1, encodeCreatorSet([k(1), k(1)], set))).toBe(1);
+    expect(post(1, encodeCreatorSet([k(1), k(2)], set))).toBe(0);
+    // Guardian 2 signs; 3 and 0 stay silent through two turns: attempt 1, bound to k(1), k(2).
+    const signed = new TextEncoder().encode("signed once");
+    expect(
+      f.block([
+        {
+          from: 2,
+          item: {
+            kind: "chunk",
+            batch: 1,
+            attempt: 0,
+            slot: 1,
+            total: 1,
+            index: 0,
+            digest: sha256(signed),
+            data: signed,
+          },
+        },
+      ]).moduleItemErrors,
+    ).toBe(0);
+    for (const h of [303, 306, 309, 312]) f.heights(h);
+    const b = new PayoutStore(f.mdb()).batch(1)!;
+    expect(b.attempt).toBe(1);
+    expect(b.bound.map(toHex)).toEqual([toHex(k(1)), toHex(k(2))]);
+    // Attempt 1: exports of 1, 2, 3; its creator may name k(2) but not k(3).
+    f.guardians[0]!.wallet.silent = true;
+    await f.round();
+    f.heights(314);
+    const creator = new PayoutStore(f.mdb()).batch(1)!.order[0]!;
+    expect(f.guardians[creator]!.monero.payouts.duty(f.mdb(creator), creator)).toMatchObject({
+      kind: "sign",
+      slot: 0,
+      only: [k(1), k(2)],
+    });
+    expect(post(creator, encodeCreatorSet([k(2), k(3)], set), 1)).toBe(1);
+    expect(post(creator, encodeCreatorSet([k(2)], set), 1)).toBe(0);
   });
 
   it("refuses items out of turn, conflicting blobs, bad digests and stale attempts; chunked blobs reassemble", () => {
