@@ -111,6 +111,7 @@ describe("bridge mints and burns (real anvil)", () => {
         new ViemEvmSource(i === 3 ? "http://127.0.0.1:9" : anvil.rpcUrl, config.contract, 2_000),
     });
   let f: ReturnType<typeof fed>;
+  let mintOutPoint: { txid: Uint8Array; index: number } | undefined;
   beforeAll(async () => {
     f = fed();
     // A few blocks past the deployments, so that the guardians have blocks at depth to report.
@@ -166,6 +167,7 @@ describe("bridge mints and burns (real anvil)", () => {
     const out = f.block([], [tx]);
     expect(out.events[0]!.status.state).toBe("accepted");
     const txid = fromHex(out.events[0]!.txid);
+    mintOutPoint = { txid, index: 0 };
     const views = f.guardians.map((g, i) => g.bridge.outputOutcome(f.mdb(i), { txid, index: 0 })!);
     const v = views[0]!;
     const message = {
@@ -286,6 +288,44 @@ describe("bridge mints and burns (real anvil)", () => {
         ],
       });
     expect(f.guardians[2]!.bridge.burnView(f.mdb(2), invented)).toMatchObject({ state: "voting", votes: 1 });
+  });
+
+  it("the accountant: a guardian that sees more wXMR on chain than the federation signed signs nothing more and halts", async () => {
+    const g = f.guardians[0]!;
+    await g.bridge.burnWatcher!.poll();
+    expect(g.bridge.checkBooks(f.mdb())).toBeUndefined();
+    expect(g.bridge.outputOutcome(f.mdb(), mintOutPoint!)!.signature).toBeDefined();
+    // t guardian keys stolen (the test holds them): a mint for an output the federation never accepted.
+    const block = await anvil.publicClient.getBlock();
+    const stolen = {
+      recipient: user().address,
+      amount: 10n ** 12n,
+      depositId: asHex(`0x${"ab".repeat(32)}`),
+      deadline: block.timestamp + 3600n,
+      setIndex: 1,
+    };
+    const domain = { chainId: config.chainId, contract: config.contract };
+    const collected = await collectMintSignatures(
+      domain,
+      stolen,
+      config.guardians,
+      config.threshold,
+      [0, 1, 2].map((i) => ({ guardian: i, signature: signMint(evmKeyOf(i), domain, stolen) })),
+    );
+    const hash = await anvil.walletClient.writeContract({
+      address: config.contract,
+      abi: wrappedMoneroAbi,
+      functionName: "mint",
+      args: [stolen, collected.signatures],
+    });
+    expect((await anvil.publicClient.waitForTransactionReceipt({ hash })).status).toBe("success");
+    await g.bridge.burnWatcher!.poll();
+    expect(g.bridge.outputOutcome(f.mdb(), mintOutPoint!)!.signature).toBeUndefined();
+    expect(g.halts).toHaveLength(1);
+    expect(g.halts[0]).toMatch(
+      /wXMR total supply on chain \d+ exceeds the \d+ piconero the federation signed/,
+    );
+    expect(g.bridge.alerts()).toEqual([{ code: "wxmr_supply_exceeds_signed", message: g.halts[0] }]);
   });
 
   it("a guardian restarted on its database resumes from its persisted last-scanned block and votes nothing twice", async () => {

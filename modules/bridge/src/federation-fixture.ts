@@ -83,6 +83,8 @@ export interface FixtureGuardian {
   readonly bridge: BridgeServerModule;
   readonly mint: MintServerModule;
   readonly logs: { event: string; fields: Record<string, unknown> }[];
+  /** Reasons the module asked the guardian to halt for. */
+  readonly halts: string[];
 }
 
 export function federation(
@@ -103,13 +105,15 @@ export function federation(
     const notes = mintModuleFactory(MINT, mint.raw, mint.shares(i));
     const p = new FederationProcessor([dummy, notes, bridge], { verifier: new NodeVerifier(), hash: sha256 });
     const logs: FixtureGuardian["logs"] = [];
+    const halts: string[] = [];
     bridge.start({
       log: (event, fields) => logs.push({ event, fields }),
       wake: () => {},
       self: i,
       federationId: FEDERATION_ID,
+      halt: (reason) => halts.push(reason),
     });
-    return { db: new MemoryKv(), p, bridge, mint: notes, logs };
+    return { db: new MemoryKv(), p, bridge, mint: notes, logs, halts };
   });
   let height = 0;
 

@@ -95,6 +95,8 @@ export class BridgeServerModule implements ServerModule {
   private readonly n: number;
   private context: ModuleContext | undefined;
   private watcher: BurnWatcher | undefined;
+  /** Set once checkBooks found more wXMR on chain than the federation signed: nothing is signed after. */
+  private booksBroken: string | undefined;
 
   constructor(
     readonly instanceId: number,
@@ -200,6 +202,7 @@ export class BridgeServerModule implements ServerModule {
     const self = this.context?.self;
     const watcher = this.watcher;
     if (self === undefined || !watcher) return [];
+    this.checkBooks(db);
     const state = new BridgeState(db);
     const reported = state.scanned(self);
     watcher.setResume(reported?.block ?? 0n);
@@ -397,7 +400,37 @@ export class BridgeServerModule implements ServerModule {
   outputOutcome(db: ReadTx, outPoint: OutPoint): MintSignatureView | undefined {
     const record = new BridgeState(db).mint(outPoint.txid, outPoint.index);
     if (!record) return undefined;
+    this.checkBooks(db);
     return this.signed(record, (fed) => outputDepositId(fed, outPoint.txid, outPoint.index));
+  }
+
+  /**
+   * The accountant, against this guardian's own EVM node: the wXMR on chain can never exceed what
+   * the federation signed minus the burns it accepted (burns not yet accepted only lower the
+   * supply). More means a mint the federation never signed (stolen keys, a contract bug): this
+   * guardian signs nothing more and halts, as a failed audit halts it. The reserve side (Monero
+   * held >= e-cash + wXMR signed and unburned + owed burns) is the federation audit after every
+   * block, which counts this module's liabilities. Returns the reason, or undefined.
+   */
+  checkBooks(db: ReadTx): string | undefined {
+    const supply = this.watcher?.totalSupply;
+    if (supply === undefined) return undefined;
+    const t = new BridgeState(db).totals();
+    const backed = t.signed - t.burned;
+    if (supply <= backed) return undefined;
+    const reason = `wXMR total supply on chain ${supply} exceeds the ${backed} piconero the federation signed and has not seen burned: a mint it never signed`;
+    if (this.booksBroken === undefined) {
+      this.booksBroken = reason;
+      this.context?.log("books_broken", { supply: supply.toString(), backed: backed.toString() });
+      this.context?.halt?.(reason);
+    }
+    return reason;
+  }
+
+  alerts(): { code: string; message: string }[] {
+    return this.booksBroken === undefined
+      ? []
+      : [{ code: "wxmr_supply_exceeds_signed", message: this.booksBroken }];
   }
 
   /** The Mint of `record` and this guardian's signature of it (none before start or without a key). */
@@ -409,7 +442,8 @@ export class BridgeServerModule implements ServerModule {
     if (!federationId) return undefined;
     const message = { ...record, depositId: depositIdOf(federationId) };
     const domain = { chainId: this.config.chainId, contract: this.config.contract };
-    const key = this.background?.evmKey;
+    // No signature once the books are broken (checkBooks halts the guardian; this covers the meantime).
+    const key = this.booksBroken === undefined ? this.background?.evmKey : undefined;
     return {
       chainId: this.config.chainId,
       contract: this.config.contract,
@@ -444,6 +478,7 @@ export class BridgeServerModule implements ServerModule {
     }
     const b = accepted.burn;
     const remint = state.remint(key);
+    if (remint) this.checkBooks(db);
     const signed = remint && this.signed(remint, (fed) => remintDepositId(fed, key.txHash, key.logIndex));
     return {
       ...base,

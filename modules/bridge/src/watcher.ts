@@ -23,6 +23,8 @@ export interface EvmSource {
   blockTimestamp(block: bigint): Promise<bigint>;
   /** Burned logs of the contract in [from, to], not removed, in chain order. */
   burns(from: bigint, to: bigint): Promise<BurnSeen[]>;
+  /** The contract's totalSupply() at the node's head (piconero). */
+  totalSupply(): Promise<bigint>;
   /** The contract's bytecode size (0: nothing deployed there) and its current guardian set. */
   contractState(): Promise<{
     codeBytes: number;
@@ -83,6 +85,14 @@ export class ViemEvmSource implements EvmSource {
     return out;
   }
 
+  totalSupply(): Promise<bigint> {
+    return this.client.readContract({
+      address: this.contract,
+      abi: wrappedMoneroAbi,
+      functionName: "totalSupply",
+    });
+  }
+
   async contractState(): Promise<{
     codeBytes: number;
     setIndex: number;
@@ -123,6 +133,7 @@ export class BurnWatcher {
   private scannedBlock: bigint | undefined;
   private scannedTimestamp = 0n;
   private found: BurnSeen[] = [];
+  private supply: bigint | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = true;
@@ -148,6 +159,11 @@ export class BurnWatcher {
     return { burns: this.found, block: this.scannedBlock, timestamp: this.scannedTimestamp };
   }
 
+  /** wXMR total supply on chain at this guardian's node, as of its latest poll (undefined before). */
+  get totalSupply(): bigint | undefined {
+    return this.supply;
+  }
+
   /** Burns the consensus state shows handled (voted by this guardian, or accepted) are dropped. */
   forget(handled: (b: BurnSeen) => boolean): void {
     this.found = this.found.filter((b) => !handled(b));
@@ -157,6 +173,7 @@ export class BurnWatcher {
   async poll(): Promise<void> {
     const from = this.scannedBlock;
     if (from === undefined) return; // the module has not said where to resume yet
+    this.supply = await this.options.source.totalSupply();
     const head = await this.options.source.head();
     const deep = head - BigInt(this.options.confirmations - 1);
     if (deep <= from) return;

@@ -218,6 +218,7 @@ export class Guardian implements GuardianBackend {
       wake,
       self: this.node.self,
       federationId: this.node.config.federationId,
+      halt: (reason) => this.halt(`module ${m.kind}#${m.instanceId}: ${reason}`),
       unseal: sealOpener({
         federation: this.options.federation,
         federationId: this.node.config.federationId,

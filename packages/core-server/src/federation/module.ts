@@ -102,6 +102,11 @@ export interface ModuleContext {
   readonly unseal?: Unseal;
   /** The federation id (what a module binds into ids it signs, e.g. the bridge's deposit ids). */
   readonly federationId?: Uint8Array;
+  /**
+   * Stops this guardian as a failed audit does (GUARDIAN HALTED), for a module whose own check of an
+   * external system finds the books broken (the bridge: more wXMR on chain than ever signed).
+   */
+  readonly halt?: (reason: string) => void;
 }
 
 export interface ServerModule {
