@@ -20,8 +20,8 @@ contract WrappedMonero is ERC20, EIP712 {
     }
 
     /// @notice Limits, all in piconero (or seconds): set at deploy and by t signatures (`setLimits`).
-    ///         uint96 holds 7.9e16 XMR: far above any supply, and small enough to pack the slots a
-    ///         mint reads (see the storage layout below).
+    ///         Stored narrower (see the storage layout): rateCapacity, ratePerSecond and
+    ///         singleMintCap at most 2^72 - 1 piconero, mintDelay at most 2^32 - 1 seconds.
     struct Limits {
         uint96 rateCapacity; // leaky bucket size
         uint96 ratePerSecond; // bucket refill
@@ -55,21 +55,22 @@ contract WrappedMonero is ERC20, EIP712 {
     uint64 public immutable gracePeriod;
 
     // Storage layout (solc packs in declaration order; each cold slot read costs 2,100 gas): a mint
-    // reads the first three slots and writes the third; a burn reads the first and the fourth and
-    // writes the first (burnCount shares it, so the first burn pays no zero-to-nonzero write).
+    // reads the first slot and the second, and writes the second; a burn reads the first and the
+    // third and writes the first. Hence the narrow types: amounts up to 2^72 - 1 piconero (4.7e9
+    // XMR), times in uint40 seconds, the delay in uint32 seconds (setLimits checks the ranges; the
+    // ABI keeps the wider types).
     bool public paused;
     uint32 private _setIndex;
-    uint64 public previousSetValidUntil;
+    uint40 private _previousSetValidUntil;
     uint8 private _currentThreshold; // == _threshold[_setIndex]
-    uint64 private _mintDelay;
+    uint32 private _mintDelay;
     uint64 public burnCount;
+    uint72 private _rateCapacity;
 
-    uint96 private _rateCapacity;
-    uint96 private _ratePerSecond;
-
-    uint96 private _singleMintCap;
-    uint96 private _bucketLevel; // the bucket's level at `_bucketUpdated`
-    uint64 private _bucketUpdated;
+    uint72 private _singleMintCap;
+    uint72 private _bucketLevel; // the bucket's level at `_bucketUpdated`
+    uint40 private _bucketUpdated;
+    uint72 private _ratePerSecond;
 
     uint96 private _minBurn;
 
@@ -125,14 +126,15 @@ contract WrappedMonero is ERC20, EIP712 {
         Limits memory limits_,
         uint64 gracePeriod_
     ) ERC20("Wrapped Monero", "wXMR") EIP712("Conclave wXMR", "1") {
+        if (gracePeriod_ > type(uint32).max) revert BadLimits();
         gracePeriod = gracePeriod_;
         // Set 0 never exists: a zeroed struct must not name a valid set (Nomad's zero root).
         _installSet(1, guardians_, threshold_);
         _setIndex = 1;
         _currentThreshold = threshold_;
         _setLimits(limits_);
-        _bucketLevel = limits_.rateCapacity;
-        _bucketUpdated = uint64(block.timestamp);
+        _bucketLevel = uint72(limits_.rateCapacity);
+        _bucketUpdated = uint40(block.timestamp);
     }
 
     // ---------------------------------------------------------------- ERC-20
@@ -247,6 +249,11 @@ contract WrappedMonero is ERC20, EIP712 {
 
     // ---------------------------------------------------------------- guardian set
 
+    /// @notice Until when (unix seconds) the previous set may still mint.
+    function previousSetValidUntil() external view returns (uint64) {
+        return _previousSetValidUntil;
+    }
+
     function setIndex() external view returns (uint32) {
         return _setIndex;
     }
@@ -267,7 +274,7 @@ contract WrappedMonero is ERC20, EIP712 {
     function rateAvailable() public view returns (uint256 available) {
         uint256 capacity = _rateCapacity;
         unchecked {
-            // < 2^96 + 2^64 * 2^96: cannot overflow; the chain's time never goes back.
+            // < 2^72 + 2^40 * 2^72: cannot overflow; the chain's time never goes back.
             available = uint256(_bucketLevel) + (block.timestamp - uint256(_bucketUpdated)) * uint256(_ratePerSecond);
         }
         // min(available, capacity) without a branch: a mint's gas must not depend on whether the
@@ -290,7 +297,7 @@ contract WrappedMonero is ERC20, EIP712 {
         _installSet(next, newGuardians, newThreshold);
         _setIndex = next;
         _currentThreshold = newThreshold;
-        previousSetValidUntil = uint64(block.timestamp) + gracePeriod;
+        _previousSetValidUntil = uint40(block.timestamp + gracePeriod);
         emit GuardianSetRotated(next, newGuardians, newThreshold);
     }
 
@@ -313,8 +320,8 @@ contract WrappedMonero is ERC20, EIP712 {
         // Settle the bucket under the old rate before the new one applies.
         uint256 level = rateAvailable();
         _setLimits(l);
-        _bucketLevel = uint96(level > l.rateCapacity ? l.rateCapacity : level);
-        _bucketUpdated = uint64(block.timestamp);
+        _bucketLevel = uint72(level > l.rateCapacity ? l.rateCapacity : level);
+        _bucketUpdated = uint40(block.timestamp);
     }
 
     // ---------------------------------------------------------------- pause
@@ -367,7 +374,7 @@ contract WrappedMonero is ERC20, EIP712 {
         uint32 current = _setIndex;
         if (index == current) return;
         if (index == 0 || index > current) revert UnknownSet(index);
-        if (index + 1 < current || block.timestamp > previousSetValidUntil) revert SetExpired(index);
+        if (index + 1 < current || block.timestamp > _previousSetValidUntil) revert SetExpired(index);
     }
 
     function _installSet(uint32 index, address[] memory members, uint8 t) private {
@@ -386,11 +393,21 @@ contract WrappedMonero is ERC20, EIP712 {
 
     function _setLimits(Limits memory l) private {
         // A mint at or under the cap must fit an empty-then-refilled bucket, or it could never run.
-        if (l.rateCapacity == 0 || l.ratePerSecond == 0 || l.singleMintCap > l.rateCapacity || l.minBurn == 0) {
+        if (
+            l.rateCapacity == 0 ||
+            l.ratePerSecond == 0 ||
+            l.singleMintCap > l.rateCapacity ||
+            l.minBurn == 0 ||
+            l.rateCapacity > type(uint72).max ||
+            l.ratePerSecond > type(uint72).max ||
+            l.mintDelay > type(uint32).max
+        ) {
             revert BadLimits();
         }
-        (_rateCapacity, _ratePerSecond, _mintDelay) = (l.rateCapacity, l.ratePerSecond, l.mintDelay);
-        _singleMintCap = l.singleMintCap;
+        _rateCapacity = uint72(l.rateCapacity);
+        _ratePerSecond = uint72(l.ratePerSecond);
+        _singleMintCap = uint72(l.singleMintCap);
+        _mintDelay = uint32(l.mintDelay);
         _minBurn = l.minBurn;
         emit LimitsSet(l);
     }
@@ -398,8 +415,8 @@ contract WrappedMonero is ERC20, EIP712 {
     function _consumeRate(uint256 amount) private {
         uint256 available = rateAvailable();
         if (amount > available) revert RateLimited(available);
-        _bucketLevel = uint96(available - amount);
-        _bucketUpdated = uint64(block.timestamp);
+        _bucketLevel = uint72(available - amount);
+        _bucketUpdated = uint40(block.timestamp);
     }
 
     function _cancel(bytes32 depositId) private {

@@ -341,6 +341,9 @@ describe("rate limit (leaky bucket in piconero)", () => {
       { ...next, rateCapacity: 0n, singleMintCap: 0n },
       { ...next, ratePerSecond: 0n },
       { ...next, minBurn: 0n },
+      { ...next, rateCapacity: 2n ** 72n, singleMintCap: 2n ** 72n }, // beyond what is stored
+      { ...next, ratePerSecond: 2n ** 72n },
+      { ...next, mintDelay: 2n ** 32n },
     ]) {
       expect(await revertWith(f.contract.write.setLimits([bad, 2n, await sign(bad, 2n)]))).toEqual({
         errorName: "BadLimits",
