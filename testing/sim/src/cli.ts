@@ -5,10 +5,7 @@
 // default every run is the whole federation (processor, modules, wallets, money checkers; see
 // federation/); --consensus-only runs the engines alone, as the simulator did before.
 // Wall-clock time is read here only, to report the simulator's speed; never inside a run.
-import { fork } from "node:child_process";
-import type { ChildProcess } from "node:child_process";
 import { availableParallelism } from "node:os";
-import { fileURLToPath } from "node:url";
 import { faultTolerance } from "./consensus.js";
 import { federationApplication } from "./federation/app.js";
 import {
@@ -19,12 +16,11 @@ import {
   SAFETY_MS_MAX,
   nodesForSeed,
   replayCommand,
-  runSimulation,
-  runSimulationAsync,
 } from "./simulator.js";
-import { MONERO_ITEM_BYTES_MAX } from "./federation/monero.js";
 import type { SimBug, SimOptions, SimResult } from "./simulator.js";
-import type { WorkerReply, WorkerRequest } from "./worker.js";
+import { runParallel } from "./parallel.js";
+import { cpuMsOf, runSeed } from "./run-seed.js";
+import type { SimMode } from "./run-seed.js";
 
 const USAGE = `usage: npm run sim -- [options]
   --seeds K         run K seeds (default 100), starting at --from (default 1)
@@ -37,7 +33,7 @@ const USAGE = `usage: npm run sim -- [options]
   --safety-ms MS    length of the safety phase in simulated ms, up to ${SAFETY_MS_MAX} (default: drawn per seed)
   --jobs J          processes running seeds in parallel (default: one per CPU)
   --consensus-only  run the consensus engines alone (no processor, modules, wallets or money checkers)
-  --monero          the federation with the monero module on a simulated Monero chain (one job)
+  --monero          the federation with the monero module on a simulated Monero chain
   --verbose         print every run and, for one seed, its fault timeline and full result`;
 
 interface CliArgs {
@@ -138,6 +134,9 @@ function parseArgs(argv: readonly string[]): CliArgs {
         throw new UsageError(`unknown argument ${flag}`);
     }
   }
+  if (args.monero && args.consensusOnly) {
+    throw new UsageError("--monero runs the federation: not with --consensus-only");
+  }
   if (args.nodes !== undefined && args.byzantine !== undefined && args.byzantine >= args.nodes) {
     throw new UsageError("--byzantine must be below --nodes");
   }
@@ -176,44 +175,6 @@ function summaryLine(r: SimResult): string {
   );
 }
 
-/** Runs the seeds on `jobs` child processes; results come back in any order. */
-async function runParallel(
-  requests: readonly SimOptions[],
-  federation: boolean,
-  jobs: number,
-  onResult: (seed: number, r: SimResult | Error) => void,
-): Promise<void> {
-  const workerPath = fileURLToPath(new URL("./worker.ts", import.meta.url));
-  let next = 0;
-  const startWorker = (): Promise<void> =>
-    new Promise<void>((resolve, reject) => {
-      const child: ChildProcess = fork(workerPath, [], { execArgv: process.execArgv });
-      let pending: number | undefined;
-      const feed = (): void => {
-        const options = requests[next++];
-        if (options === undefined) {
-          pending = undefined;
-          child.disconnect();
-          return;
-        }
-        pending = options.seed;
-        const request: WorkerRequest = { options, federation };
-        child.send(request);
-      };
-      child.on("message", (m: WorkerReply) => {
-        onResult(m.seed, "result" in m ? m.result : new Error(m.error));
-        feed();
-      });
-      child.on("exit", (code) => {
-        if (pending !== undefined) reject(new Error(`worker exited (${code}) while running seed ${pending}`));
-        else resolve();
-      });
-      child.on("error", reject);
-      feed();
-    });
-  await Promise.all(Array.from({ length: Math.min(jobs, requests.length) }, startWorker));
-}
-
 async function main(): Promise<number> {
   let args: CliArgs;
   try {
@@ -248,6 +209,7 @@ async function main(): Promise<number> {
     worstWaitHeights: 0,
     censorshipBound: 0,
     futureBytesPerPeer: 0,
+    cpuMs: 0,
   };
 
   const report = (options: SimOptions, r: SimResult | Error, index: number): void => {
@@ -259,7 +221,7 @@ async function main(): Promise<number> {
         `seed ${options.seed}: THE SIMULATOR THREW (a bug in the simulator, not the engine)\n${r.message}`,
       );
       const app = args.consensusOnly ? {} : { application: federationApplication() };
-      console.log(`  replay: ${replayCommand({ ...options, ...app })}`);
+      console.log(`  replay: ${replayCommand({ ...options, ...app })}${args.monero ? " --monero" : ""}`);
       return;
     }
     totals.heights += r.heights;
@@ -283,32 +245,23 @@ async function main(): Promise<number> {
   };
 
   const requests = Array.from({ length: args.seeds }, (_, i) => optionsFor(args.from + i, args));
-  const jobs = args.monero ? 1 : Math.min(args.jobs, args.seeds);
-  if (args.monero) {
-    if (args.consensusOnly) throw new Error("--monero runs the federation: not with --consensus-only");
-    // The monero module's pollers await its simulated nodes: the asynchronous loop, in this process.
+  const mode: SimMode = args.monero ? "monero" : args.consensusOnly ? "consensus" : "federation";
+  const jobs = Math.min(args.jobs, args.seeds);
+  if (jobs <= 1) {
     for (const [i, options] of requests.entries()) {
-      const r = await runSimulationAsync({
-        ...options,
-        itemBytesMax: MONERO_ITEM_BYTES_MAX,
-        application: federationApplication({ monero: true }),
-      });
-      report(options, { ...r, replay: `${r.replay} --monero` }, i);
-    }
-  } else if (jobs <= 1) {
-    requests.forEach((options, i) => {
       const log = args.single && args.verbose ? (line: string) => console.log(`  ${line}`) : undefined;
-      const app = args.consensusOnly ? {} : { application: federationApplication() };
-      const r = runSimulation({ ...options, ...app, ...(log === undefined ? {} : { log }) });
+      const { value: r, cpuMs } = await cpuMsOf(() => runSeed(options, mode, log));
+      totals.cpuMs += cpuMs;
       report(options, r, i);
       if (args.single && args.verbose) console.log(JSON.stringify(r, null, 2));
-    });
+    }
   } else {
     // Print in seed order, whatever order the workers finish in.
     const done = new Map<number, SimResult | Error>();
     let printed = 0;
-    await runParallel(requests, !args.consensusOnly, jobs, (seed, r) => {
-      done.set(seed, r);
+    await runParallel(requests, mode, jobs, (options, r, cpuMs) => {
+      totals.cpuMs += cpuMs;
+      done.set(options.seed, r);
       for (let s = args.from + printed; done.has(s); s = args.from + printed) {
         report(requests[printed]!, done.get(s)!, printed);
         done.delete(s);
@@ -336,7 +289,11 @@ async function main(): Promise<number> {
       `${(totals.simulatedMs / 1000 / wallS).toFixed(1)} simulated s per wall-clock second, ` +
       `${(totals.heights / Math.max(1, totals.runs)).toFixed(1)} heights per seed`,
   );
-  console.log(`wall time: ${wallS.toFixed(1)} s`);
+  console.log(
+    `wall time: ${wallS.toFixed(1)} s; CPU time in the runs: ${(totals.cpuMs / 1000).toFixed(1)} s, ` +
+      `${(totals.cpuMs / Math.max(1, totals.runs)).toFixed(0)} ms per seed, ` +
+      `${(totals.simulatedMs / Math.max(1, totals.cpuMs)).toFixed(1)} simulated s per CPU s`,
+  );
   return totals.failing > 0 ? 1 : 0;
 }
 

@@ -1,0 +1,42 @@
+// One seed in one of the simulator's three modes; shared by the CLI, its worker processes and the
+// tests that spread seeds over processes (parallel.ts).
+import { federationApplication } from "./federation/app.js";
+import { MONERO_ITEM_BYTES_MAX } from "./federation/monero.js";
+import { runSimulation, runSimulationAsync } from "./simulator.js";
+import type { SimOptions, SimResult } from "./simulator.js";
+
+/**
+ * consensus: the engines alone; federation: the processor, dummy and mint modules, wallets and money
+ * checkers on every honest guardian; monero: the federation plus the monero module on a simulated
+ * Monero chain (its pollers await simulated nodes: the asynchronous loop).
+ */
+export type SimMode = "consensus" | "federation" | "monero";
+
+export const SIM_MODES: readonly SimMode[] = ["consensus", "federation", "monero"];
+
+/** Options a seed is sent with to another process (no functions). */
+export type SeedOptions = Omit<SimOptions, "log" | "application">;
+
+export async function runSeed(
+  options: SeedOptions,
+  mode: SimMode,
+  log?: (line: string) => void,
+): Promise<SimResult> {
+  const withLog = log === undefined ? options : { ...options, log };
+  if (mode === "consensus") return runSimulation(withLog);
+  if (mode === "federation") return runSimulation({ ...withLog, application: federationApplication() });
+  const r = await runSimulationAsync({
+    ...withLog,
+    itemBytesMax: MONERO_ITEM_BYTES_MAX,
+    application: federationApplication({ monero: true }),
+  });
+  return { ...r, replay: `${r.replay} --monero` };
+}
+
+/** CPU time (user + system, ms) this process spent in `run`: the simulator's cost, whatever the load. */
+export async function cpuMsOf<T>(run: () => Promise<T>): Promise<{ value: T; cpuMs: number }> {
+  const before = process.cpuUsage();
+  const value = await run();
+  const used = process.cpuUsage(before);
+  return { value, cpuMs: (used.user + used.system) / 1000 };
+}
