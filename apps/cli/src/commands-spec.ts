@@ -25,8 +25,12 @@ export const GLOBAL_OPTIONS = {
   help: { type: "boolean", short: "h", help: "show help" },
 } as const satisfies Record<string, OptionSpec>;
 
-/** The commands the CLI runs itself (they concern the wallet as a whole, not one module). */
-export const CORE_COMMANDS: readonly CommandSpec[] = [
+/**
+ * The commands the CLI runs itself (they concern the wallet as a whole, not one module). The help
+ * lists those of `CORE_FIRST`, then the halves' commands in the order the halves give them, then
+ * those of `CORE_LAST`.
+ */
+const CORE_FIRST: readonly CommandSpec[] = [
   {
     name: "join",
     args: ["invite"],
@@ -60,6 +64,18 @@ export const CORE_COMMANDS: readonly CommandSpec[] = [
     movesNotes: false,
   },
   {
+    name: "balance",
+    args: [],
+    options: {},
+    summary: "the wallet's balance (the short form of `info`)",
+    details: [],
+    examples: ["conclave balance", "conclave --json balance"],
+    movesNotes: false,
+  },
+];
+
+const CORE_LAST: readonly CommandSpec[] = [
+  {
     name: "restore",
     args: ["invite"],
     options: {
@@ -82,15 +98,6 @@ export const CORE_COMMANDS: readonly CommandSpec[] = [
     movesNotes: true,
   },
   {
-    name: "balance",
-    args: [],
-    options: {},
-    summary: "the wallet's balance (the short form of `info`)",
-    details: [],
-    examples: ["conclave balance", "conclave --json balance"],
-    movesNotes: false,
-  },
-  {
     name: "resume",
     args: [],
     options: {},
@@ -101,32 +108,9 @@ export const CORE_COMMANDS: readonly CommandSpec[] = [
   },
 ];
 
-export type CoreCommandName = "join" | "restore" | "info" | "balance" | "resume";
+export const CORE_COMMANDS: readonly CommandSpec[] = [...CORE_FIRST, ...CORE_LAST];
 
-/**
- * The order of today's help listing (core commands among the built-in halves' ones); a command of
- * a half not named here follows them, in the order its half gives it.
- */
-const HELP_ORDER: readonly string[] = [
-  "join",
-  "info",
-  "dev-faucet",
-  "spend",
-  "cancel",
-  "reissue",
-  "split",
-  "combine",
-  "validate",
-  "backup",
-  "restore",
-  "claim",
-  "relay",
-  "withdraw",
-  "deposit",
-  "balance",
-  "withdrawals",
-  "resume",
-];
+export type CoreCommandName = "join" | "restore" | "info" | "balance" | "resume";
 
 /** The command table: the CLI's own commands plus those of the halves it is built with. */
 export interface CommandTable {
@@ -142,14 +126,7 @@ export function commandTable(halves: readonly WalletCommand[]): CommandTable {
     if (names.has(h.name)) throw new Error(`two commands are called "${h.name}"`);
     names.add(h.name);
   }
-  const rank = (name: string) => {
-    const i = HELP_ORDER.indexOf(name);
-    return i < 0 ? HELP_ORDER.length : i;
-  };
-  const all = [...CORE_COMMANDS, ...halves]
-    .map((c, i) => ({ c, i }))
-    .sort((a, b) => rank(a.c.name) - rank(b.c.name) || a.i - b.i)
-    .map(({ c }) => c);
+  const all = [...CORE_FIRST, ...halves, ...CORE_LAST];
   return {
     all,
     half: (name) => halves.find((h) => h.name === name),

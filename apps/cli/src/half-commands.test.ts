@@ -160,6 +160,12 @@ describe("a half's own command", () => {
     expect((await cli(["--data", dir, "tpi", "1p"])).err).toContain('did you mean "tip"');
   });
 
+  it("is listed in the order the halves give their commands, between the CLI's own", () => {
+    const table = commandTable([...walletCommands, ...tipCommands]);
+    const halves = [...walletCommands, ...tipCommands].map((c) => c.name);
+    expect(table.all.map((c) => c.name)).toEqual(["join", "info", "balance", ...halves, "restore", "resume"]);
+  });
+
   it("cannot take the name of another command", () => {
     const clash = clientCommand({ ...tipCommands[0]!, name: "spend" });
     expect(() => commandTable([...walletCommands, clash])).toThrow('two commands are called "spend"');
