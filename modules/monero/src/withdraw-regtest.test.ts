@@ -93,6 +93,9 @@ describe("withdraw to a Monero address (real monerod, the real ceremony's 3-of-4
     );
     expect(e).toBeInstanceOf(TransactionRejectedError);
     expect((e as TransactionRejectedError).code).toBe("invalid_address");
+    // In the withdrawal's words, not the transaction's ("output 2: cannot pay ...").
+    expect((e as TransactionRejectedError).message).toMatch(/^the guardians refused the payout: cannot pay /);
+    expect((e as TransactionRejectedError).message).not.toMatch(/output \d/);
     const after = await wallet!.info();
     expect(after.balance).toBe(before.balance);
     expect(after.pendingOperations).toBe(0);

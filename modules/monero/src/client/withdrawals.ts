@@ -4,7 +4,7 @@
 import { json, parseJson, put, scanPrefix, sleep } from "@conclave/core-client";
 import type { FederationClient } from "@conclave/core-client";
 import { NoQuorumError } from "@conclave/core-client";
-import { ConclaveError } from "@conclave/core-common";
+import { ConclaveError, TransactionRejectedError } from "@conclave/core-common";
 import type { ReissueResult } from "@conclave/module-mint/client";
 import { PayoutTermsSchema } from "../api.js";
 import type { PayoutTerms } from "../api.js";
@@ -192,34 +192,56 @@ export class MoneroWithdrawals extends MoneroPart {
     payload: Uint8Array,
   ): Promise<{ result: ReissueResult; output: number }> {
     const needed = amount + moneroFee;
-    let output = 0;
-    const result = await this.mint().payLocked("withdraw", {
-      needed,
-      extra: [{ module: this.instanceId, amount, payload }],
-      insufficient: (balance, fee) =>
-        moneroError(
-          "insufficient_funds",
-          `the wallet holds ${balance}; withdrawing ${amount} needs ${needed} (with the payout's Monero fee of ` +
-            `${moneroFee} at the agreed fee rate) plus the mint's fee of ${fee} per note spent`,
-          { balance: balance.toString(), amount: amount.toString(), moneroFee: moneroFee.toString() },
-        ),
-      tooMuchChange: (changeNotes, outputsMax) =>
-        moneroError(
-          "invalid_amount",
-          `withdrawing ${amount} leaves change of ${changeNotes} notes, more than one transaction may issue ` +
-            `(${outputsMax}): combine first`,
-        ),
-      attach: (changeNotes) => {
-        output = changeNotes;
-        return { payout: { output, address, amount: amount.toString() } };
-      },
-      writes: (op) => [
-        put(
-          P_WITHDRAWAL + op.txid,
-          json(withdrawalRecordOf(op.txid, { output, address, amount: amount.toString() }, op.createdAtMs)),
-        ),
-      ],
-    });
+    let output = -1; // the payout's index, known once the mint has planned the change
+    const result = await this.mint()
+      .payLocked("withdraw", {
+        needed,
+        extra: [{ module: this.instanceId, amount, payload }],
+        insufficient: (balance, fee) =>
+          moneroError(
+            "insufficient_funds",
+            `the wallet holds ${balance}; withdrawing ${amount} needs ${needed} (with the payout's Monero fee of ` +
+              `${moneroFee} at the agreed fee rate) plus the mint's fee of ${fee} per note spent`,
+            { balance: balance.toString(), amount: amount.toString(), moneroFee: moneroFee.toString() },
+          ),
+        tooMuchChange: (changeNotes, outputsMax) =>
+          moneroError(
+            "invalid_amount",
+            `withdrawing ${amount} leaves change of ${changeNotes} notes, more than one transaction may issue ` +
+              `(${outputsMax}): combine first`,
+          ),
+        attach: (changeNotes) => {
+          output = changeNotes;
+          return { payout: { output, address, amount: amount.toString() } };
+        },
+        writes: (op) => [
+          put(
+            P_WITHDRAWAL + op.txid,
+            json(withdrawalRecordOf(op.txid, { output, address, amount: amount.toString() }, op.createdAtMs)),
+          ),
+        ],
+      })
+      .catch((e: unknown) => {
+        throw payoutRefusal(e, output);
+      });
     return { result, output };
   }
+}
+
+/**
+ * A refusal the guardians gave for the payout output of a withdrawal's transaction, in the words of
+ * someone who asked to withdraw: the federation names outputs by index ("output 2: cannot pay
+ * 4Ab…: that is the federation's own deposit address ..."), which tells a user nothing. The code
+ * and details stay (`details.output` included); any other error passes unchanged.
+ */
+export function payoutRefusal(e: unknown, output: number): unknown {
+  if (!(e instanceof TransactionRejectedError) || output < 0 || e.details["output"] !== output) return e;
+  const reason = e.message.startsWith(`output ${output}: `)
+    ? e.message.slice(`output ${output}: `.length)
+    : e.message;
+  return new TransactionRejectedError(
+    e.code,
+    `the guardians refused the payout: ${reason}; nothing was spent, the notes are in the wallet`,
+    e.details,
+  );
 }
