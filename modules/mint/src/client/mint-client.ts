@@ -13,12 +13,10 @@ import type {
   OperationRecord,
 } from "@conclave/core-client";
 import { del, put, scanPrefix } from "@conclave/core-client";
-import { ConclaveError, TransactionRejectedError, fromHex, toHex } from "@conclave/core-common";
+import { TransactionRejectedError, fromHex, toHex } from "@conclave/core-common";
 import type { Signer, TxInput, TxOutput } from "@conclave/core-common";
 import { denominationAmount } from "../common.js";
 import type { MintConfig } from "../common.js";
-import { BACKUP_NOTES_MAX, encodeSnapshot, encryptBackup } from "./backup.js";
-import type { BackupSnapshot } from "./backup.js";
 import {
   errorText,
   greedyPartial,
@@ -33,7 +31,7 @@ import { MintKeys } from "./keys.js";
 import { NOTES_PER_STRING_MAX, decodeNoteString, encodeNoteString } from "./note-string.js";
 import type { BearerNote } from "./note-string.js";
 import { spentOf } from "./queries.js";
-import { signBackup } from "./restore.js";
+import { storeBackup } from "./restore.js";
 import {
   coverValue,
   decompose,
@@ -479,30 +477,16 @@ export class MintClient implements ClientModule {
   }
 
   backup(): Promise<BackupResult> {
-    return this.ctx.run(async () => {
-      const client = await this.ctx.client();
-      const snapshot = await this.snapshot();
-      if (snapshot.notes.length > BACKUP_NOTES_MAX)
-        throw new ConclaveError(
-          "backup_too_large",
-          `the wallet holds ${snapshot.notes.length} notes, a backup at most ${BACKUP_NOTES_MAX}: combine notes first`,
-          { status: 400 },
-        );
-      const ciphertext = encryptBackup(
-        this.keys.backupKey,
-        this.federationIdBytes,
-        encodeSnapshot(snapshot),
-        this.crypto.random,
-      );
-      const lastRaw = await this.db.get(K_BACKUP);
-      const last = lastRaw ? parseJson<BackupMeta>(lastRaw) : undefined;
-      const atMs = this.ctx.now();
-      const version = Math.max(atMs, (last?.version ?? 0) + 1);
-      const record = signBackup(this.crypto, this.keys, this.federationIdBytes, version, ciphertext);
-      const { storedBy } = await client.uploadBackup(record);
-      await this.db.write([put(K_BACKUP, json({ version, notes: snapshot.notes.length, atMs }))]);
-      return { version, notes: snapshot.notes.length, bytes: ciphertext.length, storedBy };
-    });
+    return this.ctx.run(async () =>
+      storeBackup(await this.ctx.client(), {
+        db: this.db,
+        txs: this.txs,
+        keys: this.keys,
+        crypto: this.crypto,
+        federationId: this.federationIdBytes,
+        now: () => this.ctx.now(),
+      }),
+    );
   }
 
   private prepareChange(notes: readonly OwnNote[], amount: bigint): Promise<PendingOp> {
@@ -583,20 +567,6 @@ export class MintClient implements ClientModule {
       put(P_OUT + id, json(outgoing)),
     ]);
     return { id, amount, notes: text };
-  }
-
-  private async snapshot(): Promise<BackupSnapshot> {
-    const notes = await this.txs.loadNotes();
-    for (const [, raw] of await scanPrefix(this.db, P_OUT))
-      notes.push(...parseJson<OutgoingRecord>(raw).notes.map(noteFromJson));
-    let nextIndex = await this.txs.readCounter();
-    for (const [, raw] of await scanPrefix(this.db, P_OP)) {
-      const op = parseJson<PendingOp>(raw);
-      notes.push(...op.ownInputs.map(noteFromJson));
-      // Its outputs may get issued after the backup: the restore scan must start below them.
-      for (const o of op.outputs) nextIndex = Math.min(nextIndex, o.index);
-    }
-    return { nextIndex, notes };
   }
 }
 

@@ -1,23 +1,25 @@
-// Backup and restore of the mint half's notes: a signed, encrypted snapshot stored at the guardians,
-// and a scan that re-derives the blinded messages of note indexes past it and asks which were issued.
+// Backup and restore of the mint half's notes: a signed, encrypted snapshot stored at the guardians
+// (`storeBackup`), and a scan that re-derives the blinded messages of note indexes past it and asks
+// which were issued.
 import { sha256 } from "@noble/hashes/sha2.js";
-import { NoQuorumError, put } from "@conclave/core-client";
-import type { DbOp, FederationClient } from "@conclave/core-client";
-import { backupSigningBytes, fromHex, toHex } from "@conclave/core-common";
+import { NoQuorumError, put, scanPrefix } from "@conclave/core-client";
+import type { ClientDb, DbOp, FederationClient } from "@conclave/core-client";
+import { ConclaveError, backupSigningBytes, fromHex, toHex } from "@conclave/core-common";
 import type { BackupRecord } from "@conclave/core-common";
 import { IssuedAnswerSchema, MINT_QUERY_ITEMS_MAX } from "../api.js";
 import type { MintConfig } from "../common.js";
 import { base64Decode, base64Encode } from "./base64.js";
-import { decodeSnapshot, decryptBackup } from "./backup.js";
+import { BACKUP_NOTES_MAX, decodeSnapshot, decryptBackup, encodeSnapshot, encryptBackup } from "./backup.js";
 import type { BackupSnapshot } from "./backup.js";
 import { noMintError, parseMintConfig } from "./config.js";
 import type { MintCrypto } from "./config.js";
 import { MintKeys, NOTE_INDEX_MAX } from "./keys.js";
 import { ISSUED_PATH, spentOf } from "./queries.js";
 import { sumOf } from "./select.js";
-import { K_BACKUP, K_COUNTER, json, notePut } from "./store.js";
-import type { OwnNote } from "./store.js";
-import type { RestoreResult } from "./types.js";
+import { K_BACKUP, K_COUNTER, P_OP, P_OUT, json, noteFromJson, notePut, parseJson } from "./store.js";
+import type { BackupMeta, OutgoingRecord, OwnNote, PendingOp } from "./store.js";
+import type { MintTransactions } from "./transactions.js";
+import type { BackupResult, RestoreResult } from "./types.js";
 
 /** Consecutive indexes that t guardians report not issued before a restore scan stops. */
 export const RESTORE_GAP_DEFAULT = 100;
@@ -46,6 +48,55 @@ export function signBackup(
     ciphertext: base64Encode(ciphertext),
     signature: toHex(signature),
   };
+}
+
+/** What a backup reads of the mint half. */
+export interface BackupSource {
+  readonly db: ClientDb;
+  readonly txs: MintTransactions;
+  readonly keys: MintKeys;
+  readonly crypto: MintCrypto;
+  readonly federationId: Uint8Array;
+  readonly now: () => number;
+}
+
+/** Uploads the encrypted snapshot of every note the wallet holds or has handed out (under the lock). */
+export async function storeBackup(client: FederationClient, s: BackupSource): Promise<BackupResult> {
+  const snapshot = await snapshotOf(s);
+  if (snapshot.notes.length > BACKUP_NOTES_MAX)
+    throw new ConclaveError(
+      "backup_too_large",
+      `the wallet holds ${snapshot.notes.length} notes, a backup at most ${BACKUP_NOTES_MAX}: combine notes first`,
+      { status: 400 },
+    );
+  const ciphertext = encryptBackup(
+    s.keys.backupKey,
+    s.federationId,
+    encodeSnapshot(snapshot),
+    s.crypto.random,
+  );
+  const lastRaw = await s.db.get(K_BACKUP);
+  const last = lastRaw ? parseJson<BackupMeta>(lastRaw) : undefined;
+  const atMs = s.now();
+  const version = Math.max(atMs, (last?.version ?? 0) + 1);
+  const record = signBackup(s.crypto, s.keys, s.federationId, version, ciphertext);
+  const { storedBy } = await client.uploadBackup(record);
+  await s.db.write([put(K_BACKUP, json({ version, notes: snapshot.notes.length, atMs }))]);
+  return { version, notes: snapshot.notes.length, bytes: ciphertext.length, storedBy };
+}
+
+async function snapshotOf(s: BackupSource): Promise<BackupSnapshot> {
+  const notes = await s.txs.loadNotes();
+  for (const [, raw] of await scanPrefix(s.db, P_OUT))
+    notes.push(...parseJson<OutgoingRecord>(raw).notes.map(noteFromJson));
+  let nextIndex = await s.txs.readCounter();
+  for (const [, raw] of await scanPrefix(s.db, P_OP)) {
+    const op = parseJson<PendingOp>(raw);
+    notes.push(...op.ownInputs.map(noteFromJson));
+    // Its outputs may get issued after the backup: the restore scan must start below them.
+    for (const o of op.outputs) nextIndex = Math.min(nextIndex, o.index);
+  }
+  return { nextIndex, notes };
 }
 
 // ---- restore -------------------------------------------------------------------------------------
