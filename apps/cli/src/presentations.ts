@@ -1,23 +1,18 @@
 // How the CLI shows each half's command: its events while it runs (progress, an address) and its
 // result, as lines, notices and an exit code. The halves give data (commands of
-// @conclave/wallet-standard/commands); the terminal is this file's. A command the CLI has no presentation
-// for (a half it has never seen) gets the generic one: events as lines, the result as JSON.
-import type { CommandEvent } from "@conclave/wallet-standard/commands";
+// @conclave/wallet-standard/commands); the terminal is this file's. Each presentation gets its
+// command's own types (its result, arguments and events, from the command's declaration), so a
+// change of a half's result type is a type error here. A command the CLI has no presentation for
+// (a half it has never seen) gets the generic one: events as lines, the result as JSON.
 import type {
-  ClaimDepositResult,
-  DepositAddressResult,
-  ReceiveDepositsResult,
-  ReissueResult,
-  RelayResult,
-  SealClaimResult,
-  SpendResult,
-  SubaddressDepositProgress,
-  ValidateResult,
-  WalletApi,
-  WithdrawalInfo,
-  WithdrawResult,
-  BackupResult,
-} from "@conclave/wallet-standard";
+  CommandArgs,
+  CommandEvent,
+  CommandEventOf,
+  CommandResult,
+  ProgressEvent,
+  walletCommands,
+} from "@conclave/wallet-standard/commands";
+import type { ReissueResult, WalletApi } from "@conclave/wallet-standard";
 import type { GlobalOptions, HalfCommandLine } from "./args.js";
 import { EXIT_FAILED, bigintReplacer } from "./errors.js";
 import type { CliIo } from "./io.js";
@@ -50,72 +45,78 @@ export interface Output {
   readonly exitCode?: number;
 }
 
-export interface ShowContext {
+/** What a half's command line was parsed into (its name aside). */
+export type HalfArgs = Omit<HalfCommandLine, "name">;
+
+export interface ShowContext<A = HalfArgs> {
   readonly w: WalletApi;
   readonly io: CliIo;
   readonly global: GlobalOptions;
   /** The data directory flag for messages (` --data DIR`). */
   readonly dataFlag: string;
-  readonly command: HalfCommandLine;
+  /** What the command's `parse` made of the command line. */
+  readonly args: A;
 }
 
-export interface Presentation {
+export interface Presentation<R = unknown, A = HalfArgs, E extends CommandEvent = CommandEvent> {
   /** The wallet refuses an amount that is not a multiple of the smallest note: explain it. */
   readonly explainAmount?: boolean;
-  /** Renders an event as it happens; returns what to print once the command ends (a line end). */
-  event?(e: CommandEvent, x: ShowContext): void;
+  /** Renders an event as it happens. */
+  event?(e: E, x: ShowContext<A>): void;
   /** Called once the command ended (also when it failed), before the result is printed. */
-  end?(x: ShowContext): void;
-  output(result: unknown, x: ShowContext): Output | Promise<Output>;
+  end?(x: ShowContext<A>): void;
+  output(result: R, x: ShowContext<A>): Output | Promise<Output>;
 }
+
+type Built = (typeof walletCommands)[number];
+type BuiltName = Built["name"];
+type PresentationOf<C> = Presentation<CommandResult<C>, CommandArgs<C>, CommandEventOf<C>>;
+
+/** A presentation per built-in command, typed by that command. */
+type Presentations = {
+  readonly [N in BuiltName]?: PresentationOf<Extract<Built, { readonly name: N }>>;
+};
 
 /** Progress as it happens: stdout lines, or JSON lines on stderr with --json (stdout keeps one JSON document). */
 function progressLine<P>(line: (p: P) => string) {
-  return (e: CommandEvent, x: ShowContext): void => {
-    if (e.type !== "progress") return genericEvent(e, x);
+  return (e: ProgressEvent<P>, x: ShowContext<unknown>): void => {
     if (x.global.json) x.io.stderr(JSON.stringify({ progress: e.value }, bigintReplacer) + "\n");
-    else x.io.stdout(line(e.value as P) + "\n");
+    else x.io.stdout(line(e.value) + "\n");
   };
 }
 
-function genericEvent(e: CommandEvent, x: ShowContext): void {
+function genericEvent(e: CommandEvent, x: ShowContext<unknown>): void {
   if (x.global.json) x.io.stderr(JSON.stringify({ [e.type]: e.value }, bigintReplacer) + "\n");
   else x.io.stdout(`${e.type}: ${JSON.stringify(e.value, bigintReplacer)}\n`);
 }
 
 const reissued =
-  (verb: string, nothingToDo?: (c: HalfCommandLine) => string) =>
-  (r: unknown, x: ShowContext): Output => ({
+  <A>(verb: string, nothingToDo?: (args: A) => string) =>
+  (r: ReissueResult, x: ShowContext<A>): Output => ({
     json: r,
-    lines: reissueLines(verb, r as ReissueResult, nothingToDo?.(x.command)),
+    lines: reissueLines(verb, r, nothingToDo?.(x.args)),
   });
 
 /** Whether the deposit bar was drawn in place (a line end is due when the command ends). */
-const drawnBars = new WeakSet<ShowContext>();
+const drawnBars = new WeakSet<ShowContext<unknown>>();
 
-export const PRESENTATIONS: Readonly<Record<string, Presentation>> = {
+export const PRESENTATIONS: Presentations = {
   "dev-faucet": { explainAmount: true, output: reissued("Got from the dev faucet") },
   spend: {
     explainAmount: true,
-    output: (r) => ({
-      json: r,
-      lines: [],
-      raw: `${(r as SpendResult).notes}\n`,
-      notices: spendNotice(r as SpendResult),
-    }),
+    output: (r) => ({ json: r, lines: [], raw: `${r.notes}\n`, notices: spendNotice(r) }),
   },
   cancel: {
     output: (r, x) => ({
       json: r,
-      lines: reissueLines(`Cancelled spend ${String(x.command["spendId"])}: took back`, r as ReissueResult),
+      lines: reissueLines(`Cancelled spend ${x.args.spendId}: took back`, r),
     }),
   },
   reissue: { output: reissued("Received") },
   split: {
     output: reissued(
       "Split: reissued",
-      (c) =>
-        `Nothing to do: the wallet already holds ${String(c["count"])} or more notes of 2^${String(c["denominationLog2"])}.`,
+      (c) => `Nothing to do: the wallet already holds ${c.count} or more notes of 2^${c.denominationLog2}.`,
     ),
   },
   combine: {
@@ -125,8 +126,7 @@ export const PRESENTATIONS: Readonly<Record<string, Presentation>> = {
     ),
   },
   validate: {
-    output: (result) => {
-      const r = result as ValidateResult;
+    output: (r) => {
       const invalid = r.notes.filter((n) => !n.valid).length;
       const spent = (r.spent ?? []).filter((s) => s).length;
       const verdict =
@@ -144,34 +144,28 @@ export const PRESENTATIONS: Readonly<Record<string, Presentation>> = {
       };
     },
   },
-  backup: { output: (r) => ({ json: r, lines: backupLines(r as BackupResult) }) },
+  backup: { output: (r) => ({ json: r, lines: backupLines(r) }) },
   claim: {
     event: progressLine(depositProgressLine),
     output: (r, x) =>
-      x.command["seal"] !== undefined
-        ? {
-            json: r,
-            lines: [],
-            raw: `${(r as SealClaimResult).sealed}\n`,
-            notices: sealNotice(r as SealClaimResult, x.dataFlag),
-          }
-        : { json: r, lines: claimLines(r as ClaimDepositResult) },
+      "sealed" in r
+        ? { json: r, lines: [], raw: `${r.sealed}\n`, notices: sealNotice(r, x.dataFlag) }
+        : { json: r, lines: claimLines(r) },
   },
-  relay: { output: (r) => ({ json: r, lines: relayLines(r as RelayResult) }) },
+  relay: { output: (r) => ({ json: r, lines: relayLines(r) }) },
   withdraw: {
     event: progressLine(withdrawProgressLine),
-    output: (r, x) => ({ json: r, lines: withdrawLines(r as WithdrawResult, String(x.command["address"])) }),
+    output: (r, x) => ({ json: r, lines: withdrawLines(r, x.args.address) }),
   },
   deposit: {
     event: (e, x) => {
       if (e.type === "address") {
-        const address = e.value as DepositAddressResult;
+        const address = e.value;
         if (x.global.json) x.io.stderr(JSON.stringify({ address }) + "\n");
         else for (const line of depositAddressLines(address, true)) x.io.stdout(line + "\n");
         return;
       }
-      if (e.type !== "progress") return genericEvent(e, x);
-      const p = e.value as SubaddressDepositProgress;
+      const p = e.value;
       // A bar redrawn in place on a terminal; one line per change otherwise; JSON lines with --json.
       if (x.global.json) x.io.stderr(JSON.stringify({ progress: p }, bigintReplacer) + "\n");
       else if (x.io.stdoutIsTty === true) {
@@ -183,19 +177,24 @@ export const PRESENTATIONS: Readonly<Record<string, Presentation>> = {
       if (drawnBars.has(x)) x.io.stdout("\n");
     },
     output: async (r, x) => {
-      if (x.command["wait"] !== true)
-        return { json: r, lines: depositAddressLines(r as DepositAddressResult, false) };
+      if (!("deposits" in r)) return { json: r, lines: depositAddressLines(r, false) };
       const balance = (await x.w.info()).balance;
-      return {
-        json: { ...(r as ReceiveDepositsResult), balance },
-        lines: receivedLines(r as ReceiveDepositsResult, balance),
-      };
+      return { json: { ...r, balance }, lines: receivedLines(r, balance) };
     },
   },
   withdrawals: {
-    output: (r) => ({ json: { withdrawals: r }, lines: withdrawalsLines(r as WithdrawalInfo[]) }),
+    output: (r) => ({ json: { withdrawals: r }, lines: withdrawalsLines(r) }),
   },
 };
+
+/** The presentation of a command: its own, or the generic one. */
+export function presentationOf(name: string): Presentation {
+  return (hasPresentation(name) ? PRESENTATIONS[name] : undefined) ?? GENERIC;
+}
+
+function hasPresentation(name: string): name is BuiltName {
+  return Object.hasOwn(PRESENTATIONS, name);
+}
 
 /** A command of a half the CLI has no presentation for: events as lines, the result as JSON. */
 export const GENERIC: Presentation = {

@@ -17,7 +17,7 @@ import { CliError, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, bigintReplacer, report
 import { commandHelp, generalHelp } from "./help.js";
 import type { CliIo } from "./io.js";
 import { InputTooLargeError } from "./io.js";
-import { GENERIC, PRESENTATIONS } from "./presentations.js";
+import { GENERIC, presentationOf } from "./presentations.js";
 import type { Output, ShowContext } from "./presentations.js";
 import { amountText, infoLines, joinLines, relayLines, restoreLines } from "./render.js";
 import type { NodeWalletEntry, WalletApi } from "@conclave/wallet-standard";
@@ -261,13 +261,13 @@ async function operateHalf(
   table: CommandTable,
   w: WalletApi,
   inputs: ReadonlyMap<CommandInput, string>,
-  show: Omit<ShowContext, "w" | "command">,
+  show: Omit<ShowContext, "w" | "args">,
 ): Promise<Output> {
   const half = table.half(command.name);
   if (!half) throw new Error(`no half runs "${command.name}"`);
-  const presentation = PRESENTATIONS[command.name] ?? GENERIC;
-  const x: ShowContext = { ...show, w, command };
+  const presentation = presentationOf(command.name);
   const { name: _name, ...args } = command;
+  const x: ShowContext = { ...show, w, args };
   const run = () =>
     half.run(w, args, {
       inputText: (input) => {

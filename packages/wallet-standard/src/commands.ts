@@ -9,23 +9,30 @@ import type { WalletApi } from "./types.js";
 
 export type {
   ClientCommand,
+  CommandArgs,
   CommandContext,
   CommandEvent,
+  CommandEventOf,
   CommandInput,
   CommandInputNames,
   CommandOptionSpec,
   CommandParsers,
+  CommandResult,
   CommandSpec,
   CommandValues,
+  ProgressEvent,
 } from "@conclave/core-client";
 export { CommandUsageError, clientCommand } from "@conclave/core-client";
 
 /** A command that runs against the wallet facade. */
 export type WalletCommand = ClientCommand<WalletApi>;
 
-/** The built-in halves' commands, in the order of `walletFactories`' halves (dummy, mint, monero). */
-export const walletCommands: readonly WalletCommand[] = [
+/**
+ * The built-in halves' commands (dummy, mint, monero), each with its own types (a tuple: a front end
+ * can type its rendering of each command by name).
+ */
+export const walletCommands = [
   ...dummyCommands,
   ...mintCommands,
   ...moneroCommands,
-];
+] as const satisfies readonly WalletCommand[];

@@ -8,29 +8,11 @@
 // guardian answers is trusted alone: shares are verified against the guardian's public key share,
 // states need t guardians agreeing.
 
-import type {
-  DenominationHolding,
-  ReissueResult,
-  SpendResult,
-  ValidateResult,
-  BackupResult,
-  RestoreResult,
-} from "@conclave/module-mint/client";
-import type {
-  ClaimDepositOptions,
-  ClaimDepositResult,
-  DepositAddressOptions,
-  DepositAddressResult,
-  DepositProof,
-  ReceiveDepositsOptions,
-  ReceiveDepositsResult,
-  RelayResult,
-  SealClaimRequest,
-  SealClaimResult,
-  WithdrawalInfo,
-  WithdrawOptions,
-  WithdrawResult,
-} from "@conclave/module-monero/client";
+import type { DummyCommandApi } from "@conclave/module-dummy/client";
+import type { MintCommandApi } from "@conclave/module-mint/client";
+import type { MoneroCommandApi } from "@conclave/module-monero/client";
+import type { DenominationHolding, RestoreResult } from "@conclave/module-mint/client";
+import type { RelayResult, WithdrawalInfo } from "@conclave/module-monero/client";
 
 export type {
   DenominationHolding,
@@ -86,67 +68,13 @@ export interface WalletInfo {
   readonly withdrawals?: readonly WithdrawalInfo[];
 }
 
-/** The wallet operations (one joined federation per wallet database). */
-export interface WalletApi {
+/**
+ * The wallet operations (one joined federation per wallet database): the wallet's own (info, resume,
+ * close) and those of the standard client halves, as each half declares them for its commands (the
+ * facade passes each call on to its half).
+ */
+export interface WalletApi extends DummyCommandApi, MintCommandApi, MoneroCommandApi {
   info(): Promise<WalletInfo>;
-  /** Dev federations only (the test-only faucet module): issue `amount` in fresh notes. */
-  devFaucet(amount: bigint): Promise<ReissueResult>;
-  /** Hands out notes worth exactly `amount` (reissuing for change first if needed). */
-  spend(amount: bigint): Promise<SpendResult>;
-  /** Takes back notes handed out by `spend` (reissues them to oneself) if nobody redeemed them yet. */
-  cancel(spendId: string): Promise<ReissueResult>;
-  /** Receives a note string: redeems its notes into fresh ones of this wallet. */
-  reissue(notes: string): Promise<ReissueResult>;
-  /** Reissues own notes so that at least `count` notes of 2^denominationLog2 exist (change kept). */
-  split(denominationLog2: number, count: number): Promise<ReissueResult>;
-  /** Reissues own notes into as few notes as possible. */
-  combine(): Promise<ReissueResult>;
-  validate(notes: string, options?: { online?: boolean }): Promise<ValidateResult>;
-  backup(): Promise<BackupResult>;
-  /**
-   * Claims a Monero deposit to the federation's address by proof of payment and turns it into notes:
-   * posts the claim (bound to a claim key derived from the mnemonic) to every guardian, waits until t
-   * guardians agree it is verified and confirmed, then spends it into fresh notes. Crash-safe: the
-   * claim is written down first; calling again (or resume()) continues with the same key.
-   */
-  claimDeposit(proof: DepositProof, options?: ClaimDepositOptions): Promise<ClaimDepositResult>;
-  /**
-   * A deposit subaddress of the federation's Monero wallet for a fresh claim key (derived from the
-   * mnemonic, written down before it is used): pay it from any wallet, no tx key needed. The address
-   * is the one t guardians agree on. Pass it to receiveDeposits to wait and turn payments into notes.
-   */
-  depositAddress(options?: DepositAddressOptions): Promise<DepositAddressResult>;
-  /**
-   * Waits for payments to a subaddress from depositAddress (progress: seen in the pool, confirmations,
-   * credited, issued) and turns each credited one into notes; returns once at least one payment was
-   * issued and none is left spendable. Crash-safe: resume() issues what became spendable meanwhile.
-   */
-  receiveDeposits(address: string, options?: ReceiveDepositsOptions): Promise<ReceiveDepositsResult>;
-  /**
-   * The same claim sealed to one guardian (HPKE to its identity key) instead of posted: returns the
-   * `csealed1…` text for a relay and records the claim (its claim key derived and stored first), which
-   * the wallet never sends in clear. waitDeposit (or resume()) turns the deposit into notes once the
-   * sealed claim has reached its guardian and the deposit is confirmed.
-   */
-  sealClaim(request: SealClaimRequest): Promise<SealClaimResult>;
-  /** Waits for a pending claim of `txid` (sealed or not) and turns the deposit into notes. */
-  waitDeposit(txid: string, options?: ClaimDepositOptions): Promise<ClaimDepositResult>;
-  /** Posts a sealed claim (`csealed1…`, of this wallet's federation) to the guardian it is sealed to. */
-  relaySealed(sealed: string): Promise<RelayResult>;
-  /**
-   * Pays `amount` to a Monero address from the wallet's notes: one transaction spends notes worth
-   * the amount plus the federation's Monero fee reserve plus the mint's fees, issuing the change as
-   * fresh notes, with the payout as its last output; then waits (outside the wallet's lock) until t
-   * guardians agree the payout is confirmed. An address the guardians refuse is a
-   * TransactionRejectedError and the notes stay in the wallet.
-   */
-  withdraw(address: string, amount: bigint, options?: WithdrawOptions): Promise<WithdrawResult>;
-  /**
-   * The wallet's withdrawals, newest first; with `refresh`, each one not yet confirmed is first
-   * looked up at the guardians (t must agree), so a withdrawal whose wait was cut short (a crash, a
-   * timeout, Ctrl-C) still ends with its Monero txid and tx key.
-   */
-  withdrawals(options?: { readonly refresh?: boolean }): Promise<WithdrawalInfo[]>;
   /** Finishes or retries operations a crash interrupted. Returns how many it finished. */
   resume(): Promise<number>;
   close(): Promise<void>;

@@ -45,7 +45,7 @@ export class DummyClient implements ClientModule {
     this.ctx = init.context;
   }
 
-  /** Issues `amount` in fresh notes from the faucet. */
+  /** Dev federations only (the test-only faucet module): issue `amount` in fresh notes. */
   devFaucet(amount: bigint, onProgress?: (p: FaucetProgress) => void): Promise<ReissueResult> {
     return progressOf(this.devFaucetOperation(amount), onProgress);
   }
@@ -115,13 +115,11 @@ export function dummyClientFactory(): ClientModuleFactory<DummyClient> {
   };
 }
 
-/** What the faucet's command needs of the wallet (the wallet facade provides it). */
-export interface DummyCommandApi {
-  devFaucet(amount: bigint): Promise<ReissueResult>;
-}
+/** What the faucet's command needs of the wallet: the half's faucet (the facade passes it on). */
+export type DummyCommandApi = Pick<DummyClient, "devFaucet">;
 
 /** The faucet's command for a command-line front end (the contract: core-client commands.ts). */
-export const dummyCommands: readonly ClientCommand<DummyCommandApi>[] = [
+export const dummyCommands = [
   clientCommand({
     name: "dev-faucet",
     args: ["amount"],
@@ -136,4 +134,4 @@ export const dummyCommands: readonly ClientCommand<DummyCommandApi>[] = [
     parse: (p, _v, parsers) => ({ amount: parsers.amount(p[0]!) }),
     run: (api: DummyCommandApi, a) => api.devFaucet(a.amount),
   }),
-];
+] as const satisfies readonly ClientCommand<DummyCommandApi>[];

@@ -2,25 +2,20 @@
 // Data and handlers only; apps/cli parses, reads inputs and renders the results.
 import { CommandUsageError, clientCommand } from "@conclave/core-client";
 import type { ClientCommand } from "@conclave/core-client";
-import type { BackupResult, ReissueResult, SpendResult, ValidateResult } from "./types.js";
+import type { MintClient } from "./mint-client.js";
 
-/** What the mint's commands need of the wallet (the wallet facade provides it). */
-export interface MintCommandApi {
-  spend(amount: bigint): Promise<SpendResult>;
-  cancel(spendId: string): Promise<ReissueResult>;
-  reissue(notes: string): Promise<ReissueResult>;
-  split(denominationLog2: number, count: number): Promise<ReissueResult>;
-  combine(): Promise<ReissueResult>;
-  validate(notes: string, options?: { online?: boolean }): Promise<ValidateResult>;
-  backup(): Promise<BackupResult>;
-}
+/** What the mint's commands need of the wallet: the half's own operations (the facade passes them on). */
+export type MintCommandApi = Pick<
+  MintClient,
+  "spend" | "cancel" | "reissue" | "split" | "combine" | "validate" | "backup"
+>;
 
 const AMOUNT_FORMS =
   'Amounts: XMR with up to 12 decimals ("0.25") or base units with a "p" suffix ("250000000000p").';
 const NOTES_FORMS =
   'NOTES: the note string itself, "-" to read it from stdin, or "@FILE" to read it from a file.';
 
-export const mintCommands: readonly ClientCommand<MintCommandApi>[] = [
+export const mintCommands = [
   clientCommand({
     name: "spend",
     args: ["amount"],
@@ -113,7 +108,7 @@ export const mintCommands: readonly ClientCommand<MintCommandApi>[] = [
     parse: () => ({}),
     run: (api: MintCommandApi) => api.backup(),
   }),
-];
+] as const satisfies readonly ClientCommand<MintCommandApi>[];
 
 function nonEmpty(text: string, what: string): string {
   const t = text.trim();

@@ -276,6 +276,7 @@ export class MintClient implements ClientModule {
 
   // ---- the mint's own operations -----------------------------------------------------------------
 
+  /** Hands out notes worth exactly `amount` (reissuing for change first if needed). */
   spend(amount: bigint): Promise<SpendResult> {
     return this.ctx.run(async () => {
       this.txs.checkAmount(amount);
@@ -290,6 +291,7 @@ export class MintClient implements ClientModule {
     });
   }
 
+  /** Takes back notes handed out by `spend` (reissues them to oneself) if nobody redeemed them yet. */
   cancel(spendId: string): Promise<ReissueResult> {
     return this.ctx.run(async () => {
       const raw = /^[0-9a-f]{1,64}$/.test(spendId) ? await this.db.get(P_OUT + spendId) : undefined;
@@ -324,6 +326,7 @@ export class MintClient implements ClientModule {
     });
   }
 
+  /** Receives a note string: redeems its notes into fresh ones of this wallet. */
   reissue(notesText: string): Promise<ReissueResult> {
     return this.ctx.run(async () => {
       const decoded = this.decodeOwn(notesText);
@@ -381,6 +384,7 @@ export class MintClient implements ClientModule {
     });
   }
 
+  /** Reissues own notes so that at least `count` notes of 2^denominationLog2 exist (change kept). */
   split(denominationLog2: number, count: number): Promise<ReissueResult> {
     return this.ctx.run(async () => {
       if (!this.config.denominationsLog2.includes(denominationLog2))
@@ -426,6 +430,7 @@ export class MintClient implements ClientModule {
     });
   }
 
+  /** Reissues own notes into as few notes as possible. */
   combine(): Promise<ReissueResult> {
     return this.ctx.run(async () => {
       const results: ReissueResult[] = [];

@@ -1,34 +1,30 @@
 // The Monero half's commands for a command-line front end (the contract: core-client commands.ts).
 // Data and handlers only: progress goes out as events (`context.emit`), apps/cli renders it.
 import { CommandUsageError, clientCommand } from "@conclave/core-client";
-import type { ClientCommand, CommandValues } from "@conclave/core-client";
+import type { ClientCommand, CommandContext, CommandValues, ProgressEvent } from "@conclave/core-client";
+import type { MoneroClient } from "./monero-client.js";
 import type {
-  ClaimDepositOptions,
   ClaimDepositResult,
-  DepositAddressOptions,
   DepositAddressResult,
-  DepositProof,
-  ReceiveDepositsOptions,
+  DepositProgress,
   ReceiveDepositsResult,
-  RelayResult,
-  SealClaimRequest,
   SealClaimResult,
-  WithdrawalInfo,
-  WithdrawOptions,
-  WithdrawResult,
+  SubaddressDepositProgress,
+  WithdrawProgress,
 } from "./types.js";
 
-/** What the Monero half's commands need of the wallet (the wallet facade provides it). */
-export interface MoneroCommandApi {
-  claimDeposit(proof: DepositProof, options?: ClaimDepositOptions): Promise<ClaimDepositResult>;
-  sealClaim(request: SealClaimRequest): Promise<SealClaimResult>;
-  waitDeposit(txid: string, options?: ClaimDepositOptions): Promise<ClaimDepositResult>;
-  relaySealed(sealed: string): Promise<RelayResult>;
-  depositAddress(options?: DepositAddressOptions): Promise<DepositAddressResult>;
-  receiveDeposits(address: string, options?: ReceiveDepositsOptions): Promise<ReceiveDepositsResult>;
-  withdraw(address: string, amount: bigint, options?: WithdrawOptions): Promise<WithdrawResult>;
-  withdrawals(options?: { readonly refresh?: boolean }): Promise<WithdrawalInfo[]>;
-}
+/** What the Monero half's commands need of the wallet: the half's own operations (the facade passes them on). */
+export type MoneroCommandApi = Pick<
+  MoneroClient,
+  | "claimDeposit"
+  | "sealClaim"
+  | "waitDeposit"
+  | "relaySealed"
+  | "depositAddress"
+  | "receiveDeposits"
+  | "withdraw"
+  | "withdrawals"
+>;
 
 const AMOUNT_FORMS =
   'Amounts: XMR with up to 12 decimals ("0.25") or base units with a "p" suffix ("250000000000p").';
@@ -107,9 +103,14 @@ function moneroAddress(text: string): string {
   return a;
 }
 
+/** `deposit`'s events: the address to pay (before the wait), then the payments' progress. */
+export type DepositEvent =
+  | { readonly type: "address"; readonly value: DepositAddressResult }
+  | ProgressEvent<SubaddressDepositProgress>;
+
 const SEALED_INPUT = { arg: "SEALED", thing: "sealed claim", file: "claim.txt" };
 
-export const moneroCommands: readonly ClientCommand<MoneroCommandApi>[] = [
+export const moneroCommands = [
   clientCommand({
     name: "claim",
     args: [],
@@ -161,8 +162,12 @@ export const moneroCommands: readonly ClientCommand<MoneroCommandApi>[] = [
     ],
     movesNotes: true,
     parse: (_p, v) => claimArgs(v),
-    run: async (api: MoneroCommandApi, a, ctx): Promise<ClaimDepositResult | SealClaimResult> => {
-      const progress = { onProgress: (value: unknown) => ctx.emit({ type: "progress", value }) };
+    run: async (
+      api: MoneroCommandApi,
+      a,
+      ctx: CommandContext<ProgressEvent<DepositProgress>>,
+    ): Promise<ClaimDepositResult | SealClaimResult> => {
+      const progress = { onProgress: (value: DepositProgress) => ctx.emit({ type: "progress", value }) };
       if ("wait" in a) return api.waitDeposit(a.wait, progress);
       const proof = { txid: a.txid, txKey: a.txKey };
       if (a.seal) {
@@ -220,7 +225,7 @@ export const moneroCommands: readonly ClientCommand<MoneroCommandApi>[] = [
     examples: ["conclave withdraw 4AdUndXHHZ6cfufTMvppY6JwXNouMBzSkbLYfpAV5Usx... 0.25"],
     movesNotes: true,
     parse: (p, _v, parsers) => ({ address: moneroAddress(p[0]!), amount: parsers.amount(p[1]!) }),
-    run: (api: MoneroCommandApi, a, ctx) =>
+    run: (api: MoneroCommandApi, a, ctx: CommandContext<ProgressEvent<WithdrawProgress>>) =>
       api.withdraw(a.address, a.amount, {
         onProgress: (value) => ctx.emit({ type: "progress", value }),
       }),
@@ -246,7 +251,11 @@ export const moneroCommands: readonly ClientCommand<MoneroCommandApi>[] = [
     examples: ["conclave deposit", "conclave deposit --no-wait", "conclave --json deposit"],
     movesNotes: true,
     parse: (_p, v) => ({ wait: v["no-wait"] !== true }),
-    run: async (api: MoneroCommandApi, a, ctx): Promise<DepositAddressResult | ReceiveDepositsResult> => {
+    run: async (
+      api: MoneroCommandApi,
+      a,
+      ctx: CommandContext<DepositEvent>,
+    ): Promise<DepositAddressResult | ReceiveDepositsResult> => {
       const address = await api.depositAddress();
       if (!a.wait) return address;
       ctx.emit({ type: "address", value: address });
@@ -271,4 +280,4 @@ export const moneroCommands: readonly ClientCommand<MoneroCommandApi>[] = [
     parse: () => ({}),
     run: (api: MoneroCommandApi) => api.withdrawals({ refresh: true }),
   }),
-];
+] as const satisfies readonly ClientCommand<MoneroCommandApi>[];

@@ -97,12 +97,23 @@ export class MoneroClient implements ClientModule {
     return startOperation((onProgress) => this.claims.claimDeposit(proof, { ...options, onProgress }));
   }
 
-  /** `claimDepositOperation` with its progress as a callback. */
+  /**
+   * Claims a Monero deposit to the federation's address by proof of payment and turns it into notes:
+   * posts the claim (bound to a claim key derived from the mnemonic) to every guardian, waits until t
+   * guardians agree it is verified and confirmed, then spends it into fresh notes. Crash-safe: the
+   * claim is written down first; calling again (or resume()) continues with the same key.
+   */
   claimDeposit(proof: DepositProof, options: ClaimDepositOptions = {}): Promise<ClaimDepositResult> {
     const { onProgress, ...rest } = options;
     return progressOf(this.claimDepositOperation(proof, rest), onProgress);
   }
 
+  /**
+   * The same claim sealed to one guardian (HPKE to its identity key) instead of posted: returns the
+   * `csealed1…` text for a relay and records the claim (its claim key derived and stored first), which
+   * the wallet never sends in clear. waitDeposit (or resume()) turns the deposit into notes once the
+   * sealed claim has reached its guardian and the deposit is confirmed.
+   */
   sealClaim(request: SealClaimRequest): Promise<SealClaimResult> {
     return this.claims.sealClaim(request);
   }
@@ -115,16 +126,22 @@ export class MoneroClient implements ClientModule {
     return startOperation((onProgress) => this.claims.waitDeposit(txid, { ...options, onProgress }));
   }
 
-  /** `waitDepositOperation` with its progress as a callback. */
+  /** Waits for a pending claim of `txid` (sealed or not) and turns the deposit into notes. */
   waitDeposit(txid: string, options: ClaimDepositOptions = {}): Promise<ClaimDepositResult> {
     const { onProgress, ...rest } = options;
     return progressOf(this.waitDepositOperation(txid, rest), onProgress);
   }
 
+  /** Posts a sealed claim (`csealed1…`, of this wallet's federation) to the guardian it is sealed to. */
   relaySealed(sealed: string): Promise<RelayResult> {
     return this.claims.relaySealed(sealed);
   }
 
+  /**
+   * A deposit subaddress of the federation's Monero wallet for a fresh claim key (derived from the
+   * mnemonic, written down before it is used): pay it from any wallet, no tx key needed. The address
+   * is the one t guardians agree on. Pass it to receiveDeposits to wait and turn payments into notes.
+   */
   depositAddress(options: DepositAddressOptions = {}): Promise<DepositAddressResult> {
     return this.subaddresses.depositAddress(options);
   }
@@ -139,7 +156,11 @@ export class MoneroClient implements ClientModule {
     );
   }
 
-  /** `receiveDepositsOperation` with its progress as a callback. */
+  /**
+   * Waits for payments to a subaddress from depositAddress (progress: seen in the pool, confirmations,
+   * credited, issued) and turns each credited one into notes; returns once at least one payment was
+   * issued and none is left spendable. Crash-safe: resume() issues what became spendable meanwhile.
+   */
   receiveDeposits(address: string, options: ReceiveDepositsOptions = {}): Promise<ReceiveDepositsResult> {
     const { onProgress, ...rest } = options;
     return progressOf(this.receiveDepositsOperation(address, rest), onProgress);
@@ -154,12 +175,23 @@ export class MoneroClient implements ClientModule {
     return startOperation((onProgress) => this.payouts.withdraw(address, amount, { ...options, onProgress }));
   }
 
-  /** `withdrawOperation` with its progress as a callback. */
+  /**
+   * Pays `amount` to a Monero address from the wallet's notes: one transaction spends notes worth
+   * the amount plus the federation's Monero fee reserve plus the mint's fees, issuing the change as
+   * fresh notes, with the payout as its last output; then waits (outside the wallet's lock) until t
+   * guardians agree the payout is confirmed. An address the guardians refuse is a
+   * TransactionRejectedError and the notes stay in the wallet.
+   */
   withdraw(address: string, amount: bigint, options: WithdrawOptions = {}): Promise<WithdrawResult> {
     const { onProgress, ...rest } = options;
     return progressOf(this.withdrawOperation(address, amount, rest), onProgress);
   }
 
+  /**
+   * The wallet's withdrawals, newest first; with `refresh`, each one not yet confirmed is first
+   * looked up at the guardians (t must agree), so a withdrawal whose wait was cut short (a crash, a
+   * timeout, Ctrl-C) still ends with its Monero txid and tx key.
+   */
   withdrawals(options: { readonly refresh?: boolean } = {}): Promise<WithdrawalInfo[]> {
     return this.payouts.withdrawals(options);
   }

@@ -63,27 +63,56 @@ export interface CommandEvent {
   readonly value: unknown;
 }
 
-export interface CommandContext {
+/** The usual event: an operation's progress (its `OperationStream` progress values). */
+export interface ProgressEvent<P> extends CommandEvent {
+  readonly type: "progress";
+  readonly value: P;
+}
+
+export interface CommandContext<Event extends CommandEvent = CommandEvent> {
   /** The text of an input argument (`CommandInput`), already read by the front end. */
   inputText(input: CommandInput): string;
   /** Reports an event while the command runs (progress, an address to show before waiting). */
-  emit(event: CommandEvent): void;
+  emit(event: Event): void;
 }
 
 /**
- * A command of a client half. `Api` is what `run` needs of the wallet, declared by the half
- * structurally (the wallet facade provides it); `Args` what `parse` makes of the command line.
+ * A command of a client half. `Api` is what `run` needs of the wallet, declared by the half (the
+ * wallet facade provides it); `Args` what `parse` makes of the command line; `Result` what `run`
+ * returns and `Event` what it emits, for the front end to render (typed, so that a front end's
+ * rendering of a command gets the command's own types: apps/cli presentations.ts).
  */
-export interface ClientCommand<Api, Args extends object = object> extends CommandSpec {
+export interface ClientCommand<
+  Api,
+  Args extends object = object,
+  Result = unknown,
+  Event extends CommandEvent = CommandEvent,
+> extends CommandSpec {
   /** The command line's positionals (count already checked against `args`) and options, as `Args`. */
   parse(positionals: readonly string[], values: CommandValues, parsers: CommandParsers): Args;
   /** Runs the command; its result is the front end's to render. */
-  run(api: Api, args: Args, context: CommandContext): Promise<unknown>;
+  run(api: Api, args: Args, context: CommandContext<Event>): Promise<Result>;
 }
 
-/** Declares a command with its `Args` type inferred from `parse`. */
-export function clientCommand<Api, Args extends object>(
-  command: ClientCommand<Api, Args>,
-): ClientCommand<Api, Args> {
+/**
+ * Declares a command with its name (as a literal type), `Args`, `Result` and `Event` inferred from
+ * `name`, `parse`, `run` and the type `run` gives its context.
+ */
+export function clientCommand<
+  Api,
+  Args extends object,
+  Result,
+  const Name extends string,
+  Event extends CommandEvent = CommandEvent,
+>(
+  command: ClientCommand<Api, Args, Result, Event> & { readonly name: Name },
+): ClientCommand<Api, Args, Result, Event> & { readonly name: Name } {
   return command;
 }
+
+/** What a command's `run` returns. */
+export type CommandResult<C> = C extends ClientCommand<never, infer _A, infer R, infer _E> ? R : never;
+/** What a command's `parse` makes of the command line. */
+export type CommandArgs<C> = C extends ClientCommand<never, infer A, infer _R, infer _E> ? A : never;
+/** What a command's `run` emits. */
+export type CommandEventOf<C> = C extends ClientCommand<never, infer _A, infer _R, infer E> ? E : never;
