@@ -1,26 +1,15 @@
 // Opening standard wallets by location (a directory in Node, a database name in the browser): the
 // NodeWalletEntry shape of types.ts over any client database (@conclave/wallet's locatedWallets).
 import { locatedWallets } from "@conclave/wallet";
-import type { ClientDb } from "@conclave/wallet";
+import type { ClientDb, LocatedWallets } from "@conclave/wallet";
 import { relaySealedClaim } from "@conclave/module-monero/client";
 import type { NodeWalletEntry, RestoreResult } from "./types.js";
 import { Wallet } from "./wallet.js";
 import type { WalletOptions } from "./wallet.js";
 
 /** NodeWalletEntry, typed with the Wallet class (its extra `warnings` field included). */
-export interface WalletEntry extends NodeWalletEntry {
-  joinWallet(
-    dir: string,
-    invite: string,
-    options?: { mnemonic?: string },
-  ): Promise<{ wallet: Wallet; mnemonic: string }>;
-  openWallet(dir: string): Promise<Wallet>;
-  restoreWallet(
-    dir: string,
-    invite: string,
-    mnemonic: string,
-  ): Promise<{ wallet: Wallet; result: RestoreResult }>;
-}
+export interface WalletEntry
+  extends LocatedWallets<Wallet, RestoreResult>, Pick<NodeWalletEntry, "relaySealed"> {}
 
 /** The three ways to get a wallet, over databases that `openDb` opens by location. */
 export function walletEntry(

@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import { toHex } from "@conclave/core-common";
 import { nobleTbs } from "@conclave/core-common/tbs";
 import { blstTbs } from "@conclave/tbs-native";
-import { WalletError } from "@conclave/wallet";
-import { WalletKeys, checkMnemonic, federationRoot, newMnemonic } from "./keys.js";
+import { WalletError, checkMnemonic, federationRoot, newMnemonic } from "@conclave/wallet";
+import { WalletKeys } from "./keys.js";
 
 const MNEMONIC = "legal winner thank year wave sausage worth useful legal winner thank yellow";
 const FED_A = new Uint8Array(32).fill(0xaa);

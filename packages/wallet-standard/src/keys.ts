@@ -5,14 +5,6 @@ import { MintKeys } from "@conclave/module-mint/client";
 import { claimSeed } from "@conclave/module-monero/client";
 
 export { NOTE_INDEX_MAX } from "@conclave/module-mint/client";
-export {
-  ROOT_BYTES,
-  WALLET_INFO,
-  checkMnemonic,
-  federationRoot,
-  newMnemonic,
-  normalizeMnemonic,
-} from "@conclave/wallet";
 
 export class WalletKeys extends MintKeys {
   /** Ed25519 seed of deposit claim `index` (its public key is the claim key). */

@@ -8,6 +8,7 @@
 // guardian answers is trusted alone: shares are verified against the guardian's public key share,
 // states need t guardians agreeing.
 
+import type { LocatedWallets } from "@conclave/wallet";
 import type { DummyCommandApi } from "@conclave/module-dummy/client";
 import type { MintCommandApi } from "@conclave/module-mint/client";
 import type { MoneroCommandApi } from "@conclave/module-monero/client";
@@ -110,21 +111,11 @@ export type WalletErrorCode =
   | "fee_rate_unknown" // withdraw before the guardians agreed on a Monero fee rate (nothing was spent)
   | "withdraw_timeout"; // the payout was not confirmed when the wait ended (it goes on at the federation)
 
-/** How the Node entry opens wallets (one directory = one embedded database = one wallet). */
-export interface NodeWalletEntry {
-  /** Joins the federation of `invite` with a fresh mnemonic (returned) or the given one. */
-  joinWallet(
-    dir: string,
-    invite: string,
-    options?: { mnemonic?: string },
-  ): Promise<{ wallet: WalletApi; mnemonic: string }>;
-  openWallet(dir: string): Promise<WalletApi>;
+/**
+ * How the Node entry opens wallets (one directory = one embedded database = one wallet): join,
+ * open and restore by location (@conclave/wallet's LocatedWallets), and a relay that needs none.
+ */
+export interface NodeWalletEntry extends LocatedWallets<WalletApi, RestoreResult> {
   /** Posts a sealed claim to the guardian API at `url` (no wallet needed: what a relay runs). */
   relaySealed(url: string, sealed: string): Promise<RelayResult>;
-  /** A new wallet from the mnemonic alone: downloads the backup and scans for notes past it. */
-  restoreWallet(
-    dir: string,
-    invite: string,
-    mnemonic: string,
-  ): Promise<{ wallet: WalletApi; result: RestoreResult }>;
 }

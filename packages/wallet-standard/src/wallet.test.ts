@@ -18,8 +18,8 @@ import {
 } from "../../../apps/guardiand/src/index.js";
 import type { GuardianProcess, LocalFederationFiles } from "../../../apps/guardiand/src/index.js";
 import { BACKUP_NOTES_MAX, encodeSnapshot, encryptBackup } from "@conclave/module-mint/client";
-import { WalletError, webRandom } from "@conclave/wallet";
-import { WalletKeys, federationRoot, newMnemonic } from "./keys.js";
+import { WalletError, federationRoot, newMnemonic, webRandom } from "@conclave/wallet";
+import { WalletKeys } from "./keys.js";
 import { decodeNoteString, encodeNoteString } from "@conclave/module-mint/client";
 import { nodeWallets } from "./node.js";
 import { base64Encode } from "@conclave/core-common";
