@@ -3,8 +3,8 @@
 //
 // Domain {name "Conclave wXMR", version "1", chainId, verifyingContract}; struct
 // Mint(address recipient,uint256 amount,bytes32 depositId,uint64 deadline,uint32 setIndex): the
-// contract's fixed interface (packages/evm). The digest comes from viem's hashTypedData; the
-// signature from @noble/curves' secp256k1 (synchronous, RFC 6979 deterministic, low-s), because a
+// contract's fixed interface, defined once in @conclave/evm (typed-data.ts), whose hashMint gives
+// the digest here. The signature comes from @noble/curves' secp256k1 (synchronous, RFC 6979 deterministic, low-s), because a
 // module's outputOutcome is synchronous and viem's account signer is not: same bytes as viem's
 // signTypedData (eip712-mint.test.ts checks it).
 import { secp256k1 } from "@noble/curves/secp256k1.js";
@@ -14,19 +14,6 @@ import { bytesToHex, encodeAbiParameters, hexToBytes, recoverAddress } from "vie
 import { privateKeyToAddress } from "viem/accounts";
 import { sortedSigners } from "./common.js";
 import type { EvmAddress, Hex32 } from "./common.js";
-
-export const MINT_DOMAIN_NAME = "Conclave wXMR";
-export const MINT_DOMAIN_VERSION = "1";
-
-export const MINT_TYPES = {
-  Mint: [
-    { name: "recipient", type: "address" },
-    { name: "amount", type: "uint256" },
-    { name: "depositId", type: "bytes32" },
-    { name: "deadline", type: "uint64" },
-    { name: "setIndex", type: "uint32" },
-  ],
-} as const;
 
 export interface MintMessage {
   readonly recipient: EvmAddress;
@@ -39,20 +26,6 @@ export interface MintMessage {
 export interface MintDomain {
   readonly chainId: number;
   readonly contract: EvmAddress;
-}
-
-export function mintTypedData(domain: MintDomain, message: MintMessage) {
-  return {
-    domain: {
-      name: MINT_DOMAIN_NAME,
-      version: MINT_DOMAIN_VERSION,
-      chainId: domain.chainId,
-      verifyingContract: domain.contract,
-    },
-    types: MINT_TYPES,
-    primaryType: "Mint" as const,
-    message: { ...message },
-  };
 }
 
 /** The digest the contract's _hashTypedDataV4 computes (@conclave/evm's hashMint: one definition). */
