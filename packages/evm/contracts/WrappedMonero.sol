@@ -170,14 +170,16 @@ contract WrappedMonero is ERC20, EIP712 {
         emit Minted(m.depositId, m.recipient, m.amount);
     }
 
-    /// @notice Completes a queued mint after its delay; anyone may call. Still rate-limited.
+    /// @notice Completes a queued mint after its delay; anyone may call. It is not limited by the
+    ///         bucket (it waited `mintDelay` with any one guardian able to cancel it) but drains it:
+    ///         takes its amount, or what is left if less, so immediate mints then wait for the refill.
     function executeDelayed(bytes32 depositId) external {
         if (paused) revert Paused();
         Pending memory p = pending[depositId];
         if (p.recipient == address(0)) revert NoPendingMint(depositId);
         if (block.timestamp < p.executeAfter) revert TooEarly(p.executeAfter);
         delete pending[depositId];
-        _consumeRate(p.amount);
+        _drainRate(p.amount);
         _mint(p.recipient, p.amount);
         emit Minted(depositId, p.recipient, p.amount);
     }
@@ -416,6 +418,18 @@ contract WrappedMonero is ERC20, EIP712 {
         uint256 available = rateAvailable();
         if (amount > available) revert RateLimited(available);
         _bucketLevel = uint72(available - amount);
+        _bucketUpdated = uint40(block.timestamp);
+    }
+
+    /// @dev The bucket less min(amount, available), never reverting. Branch-free for the reason
+    ///      given in rateAvailable: whether the bucket covers the amount changes with time.
+    function _drainRate(uint256 amount) private {
+        uint256 available = rateAvailable();
+        uint256 taken;
+        assembly ("memory-safe") {
+            taken := xor(amount, mul(xor(amount, available), gt(amount, available)))
+        }
+        _bucketLevel = uint72(available - taken);
         _bucketUpdated = uint40(block.timestamp);
     }
 

@@ -393,14 +393,39 @@ describe("single-mint cap: delayed mints", () => {
     });
   });
 
-  it("still applies the rate limit when the delayed mint executes", async () => {
-    const { m, t } = await queue(6n * XMR);
-    await f.mint(await f.mintMessage(holder, 5n * XMR));
+  it("executes a queued mint of more than rateCapacity after the delay; the bucket is drained to zero", async () => {
+    const amount = LIMITS.rateCapacity + 5n * XMR; // 15 XMR: more than the bucket ever holds
+    const { m, t } = await queue(amount);
     await f.anvil.testClient.setNextBlockTimestamp({ timestamp: t + LIMITS.mintDelay });
-    const r = await revertWith(f.contract.write.executeDelayed([m.depositId]));
-    expect(r.errorName).toBe("RateLimited");
-    expect(r.args[0]).toBeLessThan(6n * XMR);
-    expect((await f.contract.read.pending([m.depositId]))[2]).toBe(6n * XMR);
+    await f.receipt(f.contract.write.executeDelayed([m.depositId]));
+    expect(await f.contract.read.balanceOf([holder])).toBe(amount);
+    expect(await f.contract.read.rateAvailable()).toBe(0n);
+    // Immediate mints then wait for the refill: 1 XMR per 1,000 s.
+    await f.anvil.testClient.setNextBlockTimestamp({ timestamp: t + LIMITS.mintDelay + 500n });
+    const small = await f.mintMessage(holder, XMR, { deadline: t + 100_000n });
+    expect(await revertWith(f.mint(small))).toEqual({ errorName: "RateLimited", args: [XMR / 2n] });
+    await f.anvil.testClient.setNextBlockTimestamp({ timestamp: t + LIMITS.mintDelay + 1_000n });
+    await f.mint(small);
+    expect(await f.contract.read.balanceOf([holder])).toBe(amount + XMR);
+  });
+
+  it("is not starved by immediate mints: it executes with the bucket below its amount, and empties it", async () => {
+    const { m, t } = await queue(6n * XMR);
+    const t1 = t + 1n;
+    await f.anvil.testClient.setNextBlockTimestamp({ timestamp: t1 });
+    await f.mint(await f.mintMessage(holder, 5n * XMR)); // 5 XMR left, less than the queued 6
+    await f.anvil.testClient.setNextBlockTimestamp({ timestamp: t + LIMITS.mintDelay });
+    await f.receipt(f.contract.write.executeDelayed([m.depositId]));
+    expect(await f.contract.read.balanceOf([holder])).toBe(11n * XMR);
+    expect(await f.contract.read.rateAvailable()).toBe(0n);
+  });
+
+  it("takes a queued mint that fits from the bucket like any other mint", async () => {
+    const { m, t } = await queue(6n * XMR);
+    await f.anvil.testClient.setNextBlockTimestamp({ timestamp: t + LIMITS.mintDelay });
+    const r = await f.receipt(f.contract.write.executeDelayed([m.depositId]));
+    // The bucket was full (10 XMR); 6 XMR taken leaves 4.
+    expect(await f.contract.read.rateAvailable({ blockNumber: r.blockNumber })).toBe(4n * XMR);
   });
 
   it("is cancelled by any current guardian (msg.sender); the deposit id stays used", async () => {
