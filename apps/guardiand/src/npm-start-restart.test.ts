@@ -3,12 +3,14 @@
 // payment still goes through), npm start says so and prints the one command that brings it back,
 // and that command does; then npm start is stopped with a withdrawal in flight and started again
 // without --fresh: the regtest chain, the wallets and the federation are the same, and the
-// withdrawal is paid. Guardians' logs are in DIR/logs.
+// withdrawal is paid. Guardians' logs are in DIR/logs; a failing run keeps DIR (its path is printed;
+// CONCLAVE_KEEP_TEST_DIRS=1 keeps it always), and a withdrawal not paid in time is reported with each
+// guardian's view of its payout and their payout steps.
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { DaemonRpc, WalletRpc, parseXmr } from "@conclave/monero";
 import { runConclave, runTsScript } from "../../cli/src/cli-test-harness.js";
 import {
@@ -46,6 +48,32 @@ const status = async (url: string) =>
 const apiOf = (name: string): string =>
   new RegExp(`${name}: API (http://127\\.0\\.0\\.1:\\d+)`).exec(dev.output())?.[1] ?? "";
 
+/**
+ * For a withdrawal that is not paid: what each guardian says of its transaction (the payout's
+ * state, batch and signing round) and its log's payout steps, restarts and stops, in time order.
+ */
+async function payoutReport(txid: string | undefined): Promise<string> {
+  const lines: string[] = [];
+  for (let i = 0; i < 4; i++) {
+    if (txid !== undefined) {
+      const url = `${apiOf(`guardian-${i}`)}/v1/transactions/${txid}`;
+      try {
+        lines.push(`guardian-${i} GET ${url}: ${(await (await fetch(url)).text()).slice(0, 2000)}`);
+      } catch (e) {
+        lines.push(`guardian-${i} GET ${url}: ${String(e)}`);
+      }
+    }
+  }
+  const logged: string[] = [];
+  for (let i = 0; i < 4; i++)
+    for (const line of readFileSync(join(fedDir, "logs", `guardian-${i}.log`), "utf8").split("\n"))
+      if (/"event":"(module\.monero\.payout\w*|guardian\.ready|guardian\.stopping)"/.test(line))
+        logged.push(`guardian-${i} ${line.slice(0, 400)}`);
+  // Each line starts with {"t":"<ISO time>": sorting by the text after the name sorts by time.
+  logged.sort((a, b) => a.slice(11).localeCompare(b.slice(11)));
+  return [...lines, "--- the guardians' payout steps, restarts and stops:", ...logged.slice(-80)].join("\n");
+}
+
 beforeAll(async () => {
   dev = startDev(["--dir", fedDir, "--fresh", "--block-seconds", "2"]);
   // A first start runs the key ceremony (48-101 s on a quiet machine, MEASURED.md); with six
@@ -54,11 +82,18 @@ beforeAll(async () => {
   invite = /conclave1:\S+/.exec(dev.output())?.[0] ?? "";
 }, 630_000);
 
+/** Set when a test failed: the directory (logs, wallets, chain) is then kept for reading. */
+let failed = false;
+afterEach((ctx) => {
+  if (ctx.task.result?.state === "fail") failed = true;
+});
+
 afterAll(async () => {
   if (broughtBack !== undefined && isAlive(broughtBack)) process.kill(-broughtBack, "SIGKILL");
   if (dev.child.exitCode === null) await dev.stop(30_000);
   killProcessesUsing(root);
-  rmSync(root, { recursive: true, force: true });
+  if (failed || process.env["CONCLAVE_KEEP_TEST_DIRS"] === "1") console.log(`kept ${root}`);
+  else rmSync(root, { recursive: true, force: true });
 }, 60_000);
 
 describe("npm start survives a guardian's crash and a restart (separate processes, real monerod)", () => {
@@ -174,12 +209,20 @@ describe("npm start survives a guardian's crash and a restart (separate processe
     expect(await balanceOf(bob)).toBe(parseXmr("0.25"));
 
     await ok(["--data", alice, "resume"], { timeoutMs: 240_000 });
-    const paid = await dev.waitFor("the withdrawal to be confirmed", 240_000, async () => {
-      const list = json<{ withdrawals: { state: string; moneroTxid?: string; txKey?: string }[] }>(
-        await ok(["--json", "--data", alice, "withdrawals"]),
-      ).withdrawals;
-      return list[0]?.state === "confirmed" ? list[0] : undefined;
-    });
+    type Listed = { txid: string; state: string; moneroTxid?: string; txKey?: string };
+    let last: Listed | undefined;
+    const paid = await dev
+      .waitFor("the withdrawal to be confirmed", 240_000, async () => {
+        last = json<{ withdrawals: Listed[] }>(await ok(["--json", "--data", alice, "withdrawals"]))
+          .withdrawals[0];
+        return last?.state === "confirmed" ? last : undefined;
+      })
+      .catch(async (e: unknown) => {
+        // Say where the payout is stuck (the guardians' logs go with the temp dir otherwise).
+        throw new Error(
+          `${String(e).slice(0, 300)}\n--- the wallet lists: ${JSON.stringify(last)}\n${await payoutReport(last?.txid)}`,
+        );
+      });
     const proof = await demoAfter.checkTxKey({
       txid: paid.moneroTxid!,
       txKey: paid.txKey!,
