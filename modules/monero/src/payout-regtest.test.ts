@@ -74,7 +74,8 @@ beforeAll(async () => {
   user = walletRpcs[N + 1]!.rpc;
   await miner.createWallet({ filename: "miner", password: "" });
   minerAddress = (await miner.getAddress()).address;
-  const mining = mineBlocks(daemon.rpc, BLOCKS_BEFORE_FIRST_TRANSFER, minerAddress);
+  // 10 blocks per call: on a loaded machine a call of 40 got no answer within its 60 s (as in dev.ts).
+  const mining = mineBlocks(daemon.rpc, BLOCKS_BEFORE_FIRST_TRANSFER, minerAddress, 10);
   void mining.catch(() => undefined);
   await Promise.all(
     guardianWallets.map((g, i) => g.createWallet({ filename: `guardian-${i}`, password: PASSWORD })),
@@ -286,6 +287,25 @@ function federation() {
       [alice],
       sha256,
     );
+  /** Guardian `g` "killed" and restarted: a new module instance on the same database and wallet. */
+  const restart = (g: number) => {
+    const guardian = guardians[g]!;
+    void guardian.monero.stop();
+    const fresh = makeModule(g);
+    const dummy = new DummyServerModule(DUMMY, { faucetAmountMax: 10n ** 15n, feePerInput: 0n });
+    guardians[g] = {
+      ...guardian,
+      monero: fresh,
+      p: new FederationProcessor([dummy, fresh], { verifier: new NodeVerifier(), hash: sha256 }),
+    };
+  };
+  /** Guardian `g`'s proposal once its signer did its job for the duty its state shows (heights left out). */
+  const proposalAfterWork = async (g: number): Promise<Uint8Array[]> => {
+    const { monero } = guardians[g]!;
+    monero.consensusProposal(mdb(g));
+    await monero.payoutSigner!.work();
+    return monero.consensusProposal(mdb(g)).filter((payload) => payload[0] !== 0x01);
+  };
   const audits = () => {
     const all = guardians.map((g) => g.p.audit(g.db));
     for (const a of all) expect(a.liabilities).toBeLessThanOrEqual(a.assets);
@@ -296,6 +316,8 @@ function federation() {
     guardians,
     block,
     round,
+    restart,
+    proposalAfterWork,
     outcome,
     finish,
     deposit,
@@ -409,16 +431,7 @@ describe("payouts from a real 3-of-4 multisig wallet (monerod regtest, four guar
       // instance on the same database (its signer's in-memory results are gone).
       if (!restarted && o.state === "signing" && o.round === "signatures: 1 of 3") {
         restarted = true;
-        for (const [g, guardian] of f.guardians.entries()) {
-          void guardian.monero.stop();
-          const fresh = f.makeModule(g);
-          const dummy = new DummyServerModule(DUMMY, { faucetAmountMax: 10n ** 15n, feePerInput: 0n });
-          f.guardians[g] = {
-            ...guardian,
-            monero: fresh,
-            p: new FederationProcessor([dummy, fresh], { verifier: new NodeVerifier(), hash: sha256 }),
-          };
-        }
+        for (let g = 0; g < N; g++) f.restart(g);
       }
     });
     expect(restarted).toBe(true);
@@ -427,6 +440,45 @@ describe("payouts from a real 3-of-4 multisig wallet (monerod regtest, four guar
     expect((await user.getTransferByTxid(done.moneroTxid!)).map((t) => t.amount)).toEqual([pay]);
     expect((await user.getBalance()).balance).toBe(before + pay);
     expect(f.audits().liabilities).toBe(0n);
+  }, 200_000);
+
+  it("with t participants, a guardian restarted after proposing its export, before its state shows it ordered, proposes that export again: its signature is not stale, the user is paid once", async () => {
+    // npm-start-restart.test.ts froze so: the restarted guardian's state was behind (the round that
+    // ordered its export was not applied yet), it exported anew (fresh nonces in its wallet), the
+    // first export was ordered all the same, and its signature of the transaction built on that
+    // export failed for good ("signature was made with stale data", -35); with guardian 3 down all
+    // three participants must sign.
+    f.guardians[3]!.down = true;
+    const dep = await f.deposit(parseXmr("1"));
+    const pay = parseXmr("0.12");
+    const tx = f.payoutTx(dep, parseXmr("1"), pay);
+    expect(f.block([], [tx]).events[0]!.status.state).toBe("accepted");
+    // The participants will be 0, 1, 2 and the creator the one at (batch + attempt) mod 3: the
+    // restarted guardian is the one after it, slot 1's signer (a creator's own nonces do not come
+    // from its export, so its stale export would not show).
+    const batch = new PayoutStore(f.mdb(0)).counters().nextBatch;
+    const restarted = (batch + 1) % 3;
+    // Each guardian that is up exports and proposes its export; the round is not ordered yet.
+    const inFlight = new Map<number, Uint8Array[]>();
+    for (const g of [0, 1, 2]) inFlight.set(g, await f.proposalAfterWork(g));
+    expect(inFlight.get(restarted)!.length).toBeGreaterThan(0);
+    // It restarts; its state still shows no export of its own: the export duty again.
+    f.restart(restarted);
+    expect(f.guardians[restarted]!.monero.payouts.duty(f.mdb(restarted), restarted)?.kind).toBe("export");
+    const again = await f.proposalAfterWork(restarted);
+    // The round from before the restart is ordered: every export in it completes.
+    f.block([...inFlight].flatMap(([from, payloads]) => payloads.map((payload) => ({ from, payload }))));
+    expect(f.outcome(tx, 0).batch).toBe(batch);
+    for (const g of [0, 1, 2]) expect(new PayoutStore(f.mdb(0)).blob(batch, 0xff, g)).toBeDefined();
+    const done = await f.finish(tx, 0);
+    expect(new PayoutStore(f.mdb(0)).batch(batch)!.signers).toEqual([0, 1, 2].map((i) => (batch + i) % 3));
+    lap("payout with t participants, one restarted between its export and its ordering");
+    // Its proposal after the restart was the same export (its wallet kept it with its nonces).
+    expect(again.map((p) => toHex(p))).toEqual(inFlight.get(restarted)!.map((p) => toHex(p)));
+    expect(done.attempt).toBe(0);
+    const proof = await user.checkTxKey({ txid: done.moneroTxid!, txKey: done.txKey!, address: userAddress });
+    expect(proof.received).toBe(pay);
+    f.guardians[3]!.down = false;
   }, 200_000);
 
   it("a Byzantine creator's set paying another address is refused by the next signers' wallets (f + 1 refusals): the creator is skipped, the user paid once", async () => {

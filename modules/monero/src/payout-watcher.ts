@@ -4,12 +4,15 @@
 // consensus shows it ordered; results enter consensus only as this guardian's proposals.
 //
 // Restarts: the state says whose turn it is, so a restarted guardian does its part of the current
-// round. Its export of an attempt is made once per process: if it crashed after proposing an export
-// that consensus has not fully ordered, its new export conflicts (first chunk binds the digest) and
-// is refused; the attempt goes on without it, or times out into a fresh attempt (fresh exports for
-// everyone: MEASURED.md, a fresh export/import before every spend). A signer that signed but died
-// before its set was ordered cannot sign that set again (wallet-rpc answers -35, measured): the round
-// times out and the next attempt skips it.
+// round. What its wallet made for a duty (an export, the creator's set, a signed set) is kept in the
+// wallet's own file (an attribute, saved by the same `store` as the nonces it used) before it is
+// proposed, and a restarted guardian proposes that blob again instead of making a new one. A second
+// export would replace the wallet's nonces while the first one, proposed before the restart, could
+// still be ordered (its chunks in a round the guardian had not applied yet): the others would then
+// build the transaction on nonces this wallet no longer has, and its signature fails for good
+// (wallet-rpc -35, "signature was made with stale data"); with t participants nobody can take its
+// place (npm-start-restart.test.ts froze so). A signer that signed before a restart cannot sign the
+// same set again either (-35, measured): it proposes the set it kept.
 import {
   DaemonRpc,
   MoneroMultisigError,
@@ -22,8 +25,9 @@ import {
   multisigSign,
   multisigSubmit,
 } from "@conclave/monero";
+import { z } from "zod";
 import { fromHex, toHex } from "@conclave/core-common";
-import { encodeCreatorSet } from "./payout-common.js";
+import { SLOT_EXPORT, encodeCreatorSet } from "./payout-common.js";
 import type { PayoutDuty } from "./payouts.js";
 import { PollLoop } from "./poll-loop.js";
 
@@ -72,6 +76,13 @@ export interface PayoutWallet {
   location(txid: string): Promise<number | undefined>;
   /** monerod's block count. */
   height(): Promise<number>;
+  /**
+   * Keeps `blob` (hex), this wallet's work for the duty named `duty`, in the wallet's file, saved
+   * together with the nonces that work used; one is kept (the latest).
+   */
+  remember(duty: string, blob: string): Promise<void>;
+  /** The blob kept for `duty`, if the one kept is for it. */
+  recall(duty: string): Promise<string | undefined>;
 }
 
 /** wallet-rpc said the wallet cannot pay: not enough (unlocked) money. */
@@ -81,6 +92,10 @@ function isShortOfMoney(e: unknown): boolean {
     MoneroRpcError.hasCode(e, WalletRpcErrorCode.NotEnoughUnlockedMoney)
   );
 }
+
+/** The wallet attribute holding the latest payout blob (`remember`): JSON { duty, blob }. */
+export const KEPT_BLOB_ATTRIBUTE = "conclave.payout.kept";
+const KeptBlobSchema = z.object({ duty: z.string(), blob: z.string() });
 
 /** The real wallet: this guardian's monero-wallet-rpc with its multisig wallet open, and its monerod. */
 export class RpcPayoutWallet implements PayoutWallet {
@@ -253,6 +268,26 @@ export class RpcPayoutWallet implements PayoutWallet {
   async height(): Promise<number> {
     return (await this.daemon.getHeight()).height;
   }
+
+  async remember(duty: string, blob: string): Promise<void> {
+    await this.wallet.setAttribute(KEPT_BLOB_ATTRIBUTE, JSON.stringify({ duty, blob }));
+    // One store: the attribute and the nonces the blob used reach the wallet's file together (a
+    // wallet-rpc killed before it saved would come back with neither).
+    await this.wallet.store();
+  }
+
+  async recall(duty: string): Promise<string | undefined> {
+    const raw = await this.wallet.getAttribute(KEPT_BLOB_ATTRIBUTE);
+    if (raw === undefined) return undefined;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      return undefined; // not ours: nothing kept
+    }
+    const kept = KeptBlobSchema.safeParse(parsed);
+    return kept.success && kept.data.duty === duty ? kept.data.blob : undefined;
+  }
 }
 
 /** A finished job: what this guardian proposes for its duty. */
@@ -349,6 +384,23 @@ export class PayoutSigner {
     this.imported = key;
   }
 
+  /**
+   * The blob this wallet made for `duty` before this process started (kept in the wallet): its
+   * nonces are spent on it, so it is proposed again, never made anew.
+   */
+  private async recalled(duty: PayoutDuty, slot: number): Promise<PayoutResult | undefined> {
+    const blob = await this.options.wallet.recall(dutyKey(duty));
+    if (blob === undefined) return undefined;
+    this.options.log("payout_step_recalled", { duty: dutyKey(duty) });
+    return { kind: "blob", slot, blob: fromHex(blob) };
+  }
+
+  /** A blob this wallet just made for `duty`: kept in the wallet before it is proposed. */
+  private async kept(duty: PayoutDuty, slot: number, blob: string): Promise<PayoutResult> {
+    await this.options.wallet.remember(dutyKey(duty), blob);
+    return { kind: "blob", slot, blob: fromHex(blob) };
+  }
+
   /** The result of `duty`, once this guardian's job for it finished. */
   result(duty: PayoutDuty): PayoutResult | undefined {
     return this.results.get(dutyKey(duty));
@@ -376,7 +428,9 @@ export class PayoutSigner {
     const { wallet } = this.options;
     switch (duty.kind) {
       case "export":
-        return { kind: "blob", slot: 0xff, blob: fromHex(await wallet.exportInfo()) };
+        return (
+          (await this.recalled(duty, SLOT_EXPORT)) ?? this.kept(duty, SLOT_EXPORT, await wallet.exportInfo())
+        );
       case "import":
         // Done while the others sign, so that this guardian's turn is only the check and the
         // signature (the import is ~1 s of wallet work: a refresh and the key images).
@@ -386,6 +440,8 @@ export class PayoutSigner {
         // TEST ONLY: a Byzantine last signer signs once and then sticks to what it decided.
         if (this.options.byzantine && duty.last && this.byzantineDone.has(dutyKey(duty)))
           return this.byzantineDone.get(dutyKey(duty));
+        const again = await this.recalled(duty, duty.slot);
+        if (again) return again;
         await this.importOnce(duty);
         if (duty.slot === 0) {
           const created = await wallet.create(duty.destinations, duty.only?.map(toHex));
@@ -398,11 +454,11 @@ export class PayoutSigner {
             return undefined;
           }
           // The blob names the inputs: consensus binds later attempts of the batch to them.
-          return {
-            kind: "blob",
-            slot: 0,
-            blob: encodeCreatorSet(created.keyImages.map(fromHex), fromHex(created.txset)),
-          };
+          return this.kept(
+            duty,
+            0,
+            toHex(encodeCreatorSet(created.keyImages.map(fromHex), fromHex(created.txset))),
+          );
         }
         const txset = duty.txset ? toHex(duty.txset) : "";
         try {
@@ -455,7 +511,7 @@ export class PayoutSigner {
           this.byzantineDone.set(dutyKey(duty), decided);
           return decided;
         }
-        return { kind: "blob", slot: duty.slot, blob: fromHex(signed.txset) };
+        return this.kept(duty, duty.slot, signed.txset);
       }
       case "submit":
         try {

@@ -93,6 +93,15 @@ class FakeWallet implements PayoutWallet {
       inputsOf: Map<string, string>;
     },
   ) {}
+  /** What `remember` kept (the wallet file's attribute: it outlives a restart of the guardian). */
+  kept: { duty: string; blob: string } | undefined;
+  remember(duty: string, blob: string): Promise<void> {
+    this.kept = { duty, blob };
+    return Promise.resolve();
+  }
+  recall(duty: string): Promise<string | undefined> {
+    return Promise.resolve(this.kept?.duty === duty ? this.kept.blob : undefined);
+  }
   private hold(): Promise<never> | undefined {
     return this.silent ? new Promise<never>(() => {}) : undefined;
   }

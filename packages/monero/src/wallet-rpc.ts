@@ -2,6 +2,7 @@
 // multisig calls. One wallet-rpc process has at most one wallet open at a time. camelCase in our
 // API, amounts bigint piconero; an empty string the server uses for "none" becomes undefined.
 import { z } from "zod";
+import { MoneroRpcError, WalletRpcErrorCode } from "./errors.js";
 import { hex32, u64, uint } from "./json.js";
 import type { JsonIn } from "./json.js";
 import { RpcTransport } from "./rpc.js";
@@ -359,6 +360,24 @@ export class WalletRpc {
 
   async store(): Promise<void> {
     await this.call("store", {}, Empty, this.slow);
+  }
+
+  /**
+   * A string kept in the open wallet's file under `key` (set_attribute; saved with the wallet's state
+   * by the next `store`, or when the wallet closes).
+   */
+  async setAttribute(key: string, value: string): Promise<void> {
+    await this.call("set_attribute", { key, value }, Empty);
+  }
+
+  /** The wallet's attribute `key`, or undefined if it has none. */
+  async getAttribute(key: string): Promise<string | undefined> {
+    try {
+      return (await this.call("get_attribute", { key }, z.object({ value: z.string() }))).value;
+    } catch (e) {
+      if (MoneroRpcError.hasCode(e, WalletRpcErrorCode.AttributeNotFound)) return undefined;
+      throw e;
+    }
   }
 
   async getVersion(): Promise<{ version: number; release: boolean }> {

@@ -458,6 +458,21 @@ export class SimMoneroShare extends SimMoneroNode implements PayoutWallet {
     });
   }
 
+  /**
+   * What `remember` kept: an attribute of the wallet's file, so it outlives the guardian's restarts
+   * as the wallet's nonces do. Answered at once (no simulated latency: a seed replays as before).
+   */
+  private kept: { readonly duty: string; readonly blob: string } | undefined;
+
+  remember(duty: string, blob: string): Promise<void> {
+    this.kept = { duty, blob };
+    return Promise.resolve();
+  }
+
+  recall(duty: string): Promise<string | undefined> {
+    return Promise.resolve(this.kept?.duty === duty ? this.kept.blob : undefined);
+  }
+
   /** TEST ONLY: forgets the stored tx keys (a wallet-rpc restarted after submitting). */
   forgetTxKeys(): void {
     this.txKeys.clear();
