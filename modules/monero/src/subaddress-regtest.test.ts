@@ -199,6 +199,18 @@ describe("subaddress deposits (real monerod, the ceremony's 3-of-4 multisig, 4 g
         spendable: false,
       }),
     ]);
+    // The payment's operation log entry: one, written with the deposit's transaction and ended done
+    // in the write that issued its notes (no tx key anywhere; the subaddress itself is not logged).
+    const monero = (await alice.operations()).filter((o) => o.module === "monero");
+    expect(monero).toMatchObject([
+      {
+        kind: "subaddress-deposit",
+        state: "done",
+        meta: { txid: aliceTxid, address: aliceAddress.address, subaddressIndex: aliceAddress.index },
+        result: { depositTxid: aliceTxid, amount: r.amount.toString(), state: "credited" },
+      },
+    ]);
+    expect((await bob.operations()).filter((o) => o.module === "monero")).toEqual([]);
     expect(await alice.resume()).toBe(0);
     expect((await alice.info()).balance).toBe(r.amount);
     // Bob's subaddress saw nothing of it.
