@@ -35,7 +35,13 @@ import { depositInput } from "./client.js";
 import { claimProof, encodeMoneroItem } from "./common.js";
 import type { MoneroConfig, MoneroItem } from "./common.js";
 import { parseMoneroConfig } from "./factory.js";
-import { chunksOf, encodePayoutItem, encodePayoutOutput, payoutFee } from "./payout-common.js";
+import {
+  chunksOf,
+  encodeCreatorSet,
+  encodePayoutItem,
+  encodePayoutOutput,
+  payoutFee,
+} from "./payout-common.js";
 import type { PayoutOutcome } from "./payout-common.js";
 import { RpcPayoutWallet } from "./payout-watcher.js";
 import { PayoutStore } from "./payouts.js";
@@ -498,7 +504,10 @@ describe("payouts from a real 3-of-4 multisig wallet (monerod regtest, four guar
         multisigAddress,
       });
       await wallet.importInfos(duty.othersExports.map(toHex));
-      const blob = fromHex((await wallet.create([{ address: minerAddress, amount: pay }])).txset);
+      // In the creator's blob format (its inputs' key images, then the set): consensus takes it; the
+      // signers' pre-signing check refuses what it pays.
+      const forged = await wallet.create([{ address: minerAddress, amount: pay }]);
+      const blob = encodeCreatorSet(forged.keyImages.map(fromHex), fromHex(forged.txset));
       const parts = chunksOf(blob);
       return parts.map((data, index) =>
         encodePayoutItem({
