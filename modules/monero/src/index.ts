@@ -11,3 +11,4 @@ export * from "./payout-watcher.js";
 export * from "./reserves.js";
 export * from "./server.js";
 export * from "./factory.js";
+export * from "./payout-inputs.js";

@@ -28,6 +28,8 @@ import {
 import { z } from "zod";
 import { fromHex, toHex } from "@conclave/core-common";
 import { SLOT_EXPORT, encodeCreatorSet } from "./payout-common.js";
+import { createWithin } from "./payout-inputs.js";
+import type { CreatedSet } from "./payout-inputs.js";
 import type { PayoutDuty } from "./payouts.js";
 import { PollLoop } from "./poll-loop.js";
 
@@ -85,14 +87,6 @@ export interface PayoutWallet {
   recall(duty: string): Promise<string | undefined>;
 }
 
-/** wallet-rpc said the wallet cannot pay: not enough (unlocked) money. */
-function isShortOfMoney(e: unknown): boolean {
-  return (
-    MoneroRpcError.hasCode(e, WalletRpcErrorCode.NotEnoughMoney) ||
-    MoneroRpcError.hasCode(e, WalletRpcErrorCode.NotEnoughUnlockedMoney)
-  );
-}
-
 /** The wallet attribute holding the latest payout blob (`remember`): JSON { duty, blob }. */
 export const KEPT_BLOB_ATTRIBUTE = "conclave.payout.kept";
 const KeptBlobSchema = z.object({ duty: z.string(), blob: z.string() });
@@ -121,59 +115,24 @@ export class RpcPayoutWallet implements PayoutWallet {
     await multisigImportInfo(this.wallet, this.params, infos);
   }
 
-  async create(
+  create(
     destinations: readonly { address: string; amount: bigint }[],
     only?: readonly string[],
-  ): Promise<{ txset: string; fee: bigint; keyImages: readonly string[] }> {
-    if (only === undefined) {
-      try {
-        return await this.transferOnce(destinations);
-      } catch (e) {
-        // Outputs left frozen by a create that did not finish (the process died between freeze
-        // and thaw) must not starve this one: thaw them and try once more.
-        if (!isShortOfMoney(e) || (await this.setFrozen(undefined)).thawed === 0) throw e;
-        return this.transferOnce(destinations);
-      }
-    }
-    // wallet-rpc has no input selection for `transfer`, but wallet2 never selects a frozen output
-    // (measured): freeze every output outside `only` for the transfer, thaw them after.
-    const allowed = new Set(only);
-    const { frozen } = await this.setFrozen(allowed);
-    try {
-      const created = await this.transferOnce(destinations);
-      if (created.keyImages.some((k) => !allowed.has(k)))
-        throw new MoneroMultisigError("transfer spent an output outside the attempt's inputs");
-      return created;
-    } finally {
-      for (const k of frozen) await this.wallet.thaw(k);
-    }
-  }
-
-  /** Freezes every unspent output outside `allowed` (undefined: none) and thaws the other frozen ones. */
-  private async setFrozen(
-    allowed: ReadonlySet<string> | undefined,
-  ): Promise<{ frozen: string[]; thawed: number }> {
-    const outputs = await this.wallet.incomingTransfers({ transferType: "available" });
-    const frozen: string[] = [];
-    let thawed = 0;
-    for (const o of outputs) {
-      if (o.keyImage === undefined) continue;
-      if (allowed !== undefined && !allowed.has(o.keyImage)) {
-        await this.wallet.freeze(o.keyImage);
-        frozen.push(o.keyImage);
-      } else if (o.frozen) {
-        await this.wallet.thaw(o.keyImage);
-        thawed++;
-      }
-    }
-    return { frozen, thawed };
-  }
-
-  private async transferOnce(
-    destinations: readonly { address: string; amount: bigint }[],
-  ): Promise<{ txset: string; fee: bigint; keyImages: readonly string[] }> {
-    const created = await multisigCreateTransfer(this.wallet, destinations);
-    return { txset: created.txset, fee: created.fee, keyImages: created.keyImages };
+  ): Promise<CreatedSet> {
+    const wallet = this.wallet;
+    return createWithin(
+      {
+        transfer: async (d) => {
+          const created = await multisigCreateTransfer(wallet, d);
+          return { txset: created.txset, fee: created.fee, keyImages: created.keyImages };
+        },
+        available: () => wallet.incomingTransfers({ transferType: "available" }),
+        freeze: (k) => wallet.freeze(k),
+        thaw: (k) => wallet.thaw(k),
+      },
+      destinations,
+      only,
+    );
   }
 
   async check(

@@ -26,8 +26,9 @@
 //   - a corrupted set: -34; fewer than t signatures at submission: -33;
 //   - a wallet knows its outputs' key images only after importing the others' exports: it sees
 //     them spent (and a transaction spending them as its own) only then, or when it submitted it.
-import { MoneroMultisigError, MoneroRpcError, WalletRpcErrorCode } from "@conclave/monero";
-import type { PayoutWallet } from "@conclave/module-monero";
+import { MoneroMultisigError, WalletRpcErrorCode } from "@conclave/monero";
+import { createWithin } from "@conclave/module-monero";
+import type { CreatedSet, PayoutWallet } from "@conclave/module-monero";
 import type { Rng } from "../rng.js";
 import type { Scheduler } from "./chain.js";
 import { SPENDABLE_AGE_BLOCKS, txWeightBytes } from "./monero-chain.js";
@@ -144,50 +145,21 @@ export class SimMoneroShare extends SimMoneroNode implements PayoutWallet {
     });
   }
 
-  /** As RpcPayoutWallet.create: with `only`, every other output is frozen for the transfer and thawed after. */
-  async create(
+  /** As RpcPayoutWallet.create: the same policy (createWithin) over this share's calls. */
+  create(
     destinations: readonly { address: string; amount: bigint }[],
     only?: readonly string[],
-  ): Promise<{ txset: string; fee: bigint; keyImages: readonly string[] }> {
-    if (only === undefined) {
-      try {
-        return await this.transfer(destinations);
-      } catch (e) {
-        const short =
-          MoneroRpcError.hasCode(e, WalletRpcErrorCode.NotEnoughMoney) ||
-          MoneroRpcError.hasCode(e, WalletRpcErrorCode.NotEnoughUnlockedMoney);
-        if (!short || (await this.setFrozen(undefined)).thawed === 0) throw e;
-        return this.transfer(destinations);
-      }
-    }
-    const allowed = new Set(only);
-    const { frozen } = await this.setFrozen(allowed);
-    try {
-      const created = await this.transfer(destinations);
-      if (created.keyImages.some((k) => !allowed.has(k)))
-        throw new MoneroMultisigError("transfer spent an output outside the attempt's inputs");
-      return created;
-    } finally {
-      for (const k of frozen) await this.freeze(k, false);
-    }
-  }
-
-  private async setFrozen(
-    allowed: ReadonlySet<string> | undefined,
-  ): Promise<{ frozen: string[]; thawed: number }> {
-    const outputs = await this.walletCall("incoming_transfers", () => this.available());
-    const frozen: string[] = [];
-    let thawed = 0;
-    for (const o of outputs) {
-      if (allowed !== undefined && !allowed.has(o.keyImage)) {
-        await this.freeze(o.keyImage);
-        frozen.push(o.keyImage);
-      } else if (o.frozen) {
-        await this.freeze(o.keyImage, false);
-        thawed++;
-      }
-    }
-    return { frozen, thawed };
+  ): Promise<CreatedSet> {
+    return createWithin(
+      {
+        transfer: (d) => this.transfer(d),
+        available: () => this.walletCall("incoming_transfers", () => this.available()),
+        freeze: (k) => this.freeze(k),
+        thaw: (k) => this.freeze(k, false),
+      },
+      destinations,
+      only,
+    );
   }
 
   private transfer(
