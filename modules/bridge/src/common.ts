@@ -6,7 +6,7 @@
 // Input payload:   0x01 | burn tx hash (32) | log index u32       the value of an accepted burnToClaim, signed by its claim key
 // Items:           0x01 | block u64 | timestamp u64              "I have scanned and voted every burn up to this block"
 //                  0x02 | burn                                    "I saw this Burned log at my confirmation depth"
-import { CodecError, Reader, Writer } from "@conclave/core-common";
+import { CodecError, Reader, Writer, bytesEqual } from "@conclave/core-common";
 import { getAddress, isAddress } from "viem";
 import { z } from "zod";
 
@@ -255,10 +255,6 @@ export function sameBurn(a: BurnSeen, b: BurnSeen): boolean {
 }
 
 // ---- helpers -----------------------------------------------------------------------------------
-
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}
 
 export function addressBytes(address: EvmAddress): Uint8Array {
   const hex = address.slice(2);

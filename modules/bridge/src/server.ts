@@ -23,7 +23,7 @@
 // Audit: assets 0 (the reserve is the monero module's), liabilities = Σ signed mints − Σ accepted
 // burns + Σ accepted burns still owed. A signed mint counts until the burn of its tokens is
 // accepted, submitted or not (an unsubmitted mint past its deadline is not yet returned).
-import { InvalidRequestError, NotFoundError, fromHex, toHex } from "@conclave/core-common";
+import { InvalidRequestError, NotFoundError, bytesEqual, fromHex, toHex } from "@conclave/core-common";
 import type { TxInput, TxOutput } from "@conclave/core-common";
 import { fail, ok } from "@conclave/core-server";
 import type {
@@ -46,7 +46,6 @@ import {
   BURN_TO_CLAIM,
   BURN_TO_MONERO,
   agreedReport,
-  bytesEqual,
   decodeBridgeItem,
   decodeBurnClaimInput,
   decodeMintOutput,
