@@ -4,6 +4,7 @@
 //   conclaved setup run  --data DIR --codes C1,C2,... --federation-name NAME  run the key ceremony
 //   conclaved run --data DIR [--durability fsync|os-buffered]                  run the guardian
 //   conclaved run --config federation.json --secret guardian.secret.json --data DIR
+//   conclaved bridge address / bridge deploy                                  the wXMR contract (bridge-deploy.ts)
 //
 // `run` serves the client API on the address of its own `api.url` in the federation config, and
 // the admin routes if DIR/admin-password.hash exists (see `hashAdminPassword`).
@@ -16,6 +17,7 @@ import { ApiServer, Guardian } from "@conclave/core-server";
 import { attachIpcControl } from "./ipc-control.js";
 import { MODULE_FACTORIES } from "./modules.js";
 import { setupMain } from "./setup-cli.js";
+import { bridgeMain } from "./bridge-deploy.js";
 
 /** guardian.local.json: `{ "modules": { "<instance id>": { ...settings } } }`. */
 const localSchema = z.strictObject({
@@ -136,7 +138,9 @@ const USAGE =
   "  setup init --data DIR --name NAME --p2p HOST:PORT --api URL\n" +
   "  setup run  --data DIR --codes C1,C2,... --federation-name NAME [--environment dev] [--dummy-module] [--mint [--mint-fee-per-note P]]\n" +
   "             [--modules FILE (JSON [{instanceId, kind, config}])] [--local FILE (this guardian's settings, e.g. its Monero wallet)]\n" +
-  "  run        --data DIR [--config F --secret F --local F] [--durability fsync|os-buffered]\n";
+  "  run        --data DIR [--config F --secret F --local F] [--durability fsync|os-buffered]\n" +
+  "  bridge address --rpc URL --deployer-key FILE   (the contract address to put in the bridge config)\n" +
+  "  bridge deploy  --data DIR --rpc URL --deployer-key FILE [--limits FILE] [--grace-seconds S] [--redeploy]\n";
 
 async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
@@ -146,6 +150,7 @@ async function main(): Promise<void> {
   }
   if (command === "setup") return setupMain(rest);
   if (command === "run") return run(rest);
+  if (command === "bridge") return bridgeMain(rest);
   // Without a command: the flags of `run` (kept for scripts written before subcommands).
   if (command?.startsWith("--")) return run(process.argv.slice(2));
   process.stderr.write(USAGE);
