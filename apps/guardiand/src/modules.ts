@@ -4,6 +4,7 @@ import { bridgeModuleFactory, bridgeModuleSetup } from "@conclave/module-bridge"
 import { dummyModuleFactory } from "@conclave/module-dummy";
 import { createMintModuleFactory, mintModuleSetup } from "@conclave/module-mint";
 import { moneroModuleFactory } from "@conclave/module-monero";
+import { relayModuleFactory } from "@conclave/module-relay";
 import { moneroMultisigExchange } from "@conclave/monero";
 import { blstTbs } from "@conclave/tbs-native";
 
@@ -17,6 +18,9 @@ export const MODULE_FACTORIES: Readonly<Record<string, ModuleFactory>> = {
   // wXMR on an EVM chain: each guardian's own EVM key and node (guardian.local.json: evmKeyFile,
   // rpcUrl); at start it refuses to run unless the contract's set and threshold equal the config.
   bridge: bridgeModuleFactory,
+  // Wallet services with no consensus (mailbox, recovery store): each guardian keeps its own copy in
+  // LMDB environments under DATA/db/modules/<instanceId>/ (docs/relay.md).
+  relay: relayModuleFactory,
 };
 
 /** Setup steps for the key ceremony, by module kind (the dummy module needs no keys). */

@@ -1,6 +1,7 @@
 // A guardian: consensus, the federation's modules and its database, behind the API backend seam.
 // Ordered items are processed inside the same LMDB transaction that records the decided block, so a
 // guardian killed at any instant restarts with consensus and module state agreeing.
+import { join } from "node:path";
 import { InvalidRequestError, TransactionRejectedError, UnavailableError } from "@conclave/core-common";
 import { decodeTransaction, encodeConsensusItem, fromHex, toHex, transactionId } from "@conclave/core-common";
 import type { BackupRecord, BackupStored, FederationConfig, Transaction } from "@conclave/core-common";
@@ -219,6 +220,7 @@ export class Guardian implements GuardianBackend {
       self: this.node.self,
       federationId: this.node.config.federationId,
       halt: (reason) => this.halt(`module ${m.kind}#${m.instanceId}: ${reason}`),
+      dataDir: join(this.options.dataDir, "modules", String(m.instanceId)),
       unseal: sealOpener({
         federation: this.options.federation,
         federationId: this.node.config.federationId,

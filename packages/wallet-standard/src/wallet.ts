@@ -28,6 +28,7 @@ import {
 import type { MintHooks } from "@conclave/module-mint/client";
 import { moneroClientFactory, moneroError } from "@conclave/module-monero/client";
 import type { MoneroClient } from "@conclave/module-monero/client";
+import { relayClientFactory } from "@conclave/module-relay/client";
 import { WalletError, federationRoot } from "@conclave/wallet";
 import type { ClientDb, WalletCrypto } from "@conclave/wallet";
 import type {
@@ -81,6 +82,7 @@ export function walletFactories(options: WalletOptions): ClientModuleFactory[] {
     }),
     moneroClientFactory({ crypto: options.crypto }),
     dummyClientFactory(),
+    relayClientFactory,
   ];
 }
 

@@ -20,3 +20,5 @@ export {
 export type { WsServerMessage } from "./schemas.js";
 export { WS_PATH } from "./websocket.js";
 export { moduleOpenApiDocument } from "./openapi.js";
+export { TokenBuckets, clientKey } from "./rate-limit.js";
+export type { TokenBucketOptions } from "./rate-limit.js";

@@ -107,6 +107,13 @@ export interface ModuleContext {
    * external system finds the books broken (the bridge: more wXMR on chain than ever signed).
    */
   readonly halt?: (reason: string) => void;
+  /**
+   * A directory of this module instance's own (DATA/db/modules/<instanceId>), for what a module keeps
+   * outside consensus at this guardian only (the relay's mailbox and recovery store). Never the
+   * consensus database: what is written here is not ordered, replicated or audited. Absent in tests
+   * that run no guardian.
+   */
+  readonly dataDir?: string;
 }
 
 export interface ServerModule {

@@ -1,0 +1,2 @@
+// The relay module's browser-safe half (no node: imports): its wire formats.
+export * from "./common.js";

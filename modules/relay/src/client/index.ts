@@ -1,0 +1,6 @@
+// @conclave/module-relay/client: the relay's client half (mailbox, contacts, recovery store, social
+// recovery), browser-safe.
+export * from "./relay-client.js";
+export * from "./contacts.js";
+export * from "./keys.js";
+export * from "./mailbox.js";

@@ -1,0 +1,453 @@
+// The relay module's client half: the mailbox (send to k of n guardians, read from all of them,
+// acknowledge), contact cards, and (recovery.ts) the recovery store. It talks to each guardian alone:
+// the relay has no consensus, so nothing here waits for t guardians to agree; instead the client
+// compares what the guardians give it (de-duplicates by hash and message id, spots a guardian that
+// drops or replays an item) and trusts only what opens with its keys.
+//
+// Keys in the client database (under the half's prefix m/<instance>/):
+//   contact/<inbox hex>   the contact's card (JSON)
+//   seen/<message id>     sentAtMs: letters already read (a guardian replaying one is caught)
+//   cards                 {"labels": [...]} the labels of the cards this wallet handed out
+import { ClientError, del, json, parseJson, put, scanPrefix } from "@conclave/core-client";
+import type {
+  ClientContext,
+  ClientDb,
+  ClientModule,
+  ClientModuleInit,
+  DbOp,
+  FederationClient,
+} from "@conclave/core-client";
+import { base64UrlDecode, base64UrlEncode, fromHex, toHex, utf8 } from "@conclave/core-common";
+import { ed25519 } from "@noble/curves/ed25519.js";
+import { sha256 } from "@noble/hashes/sha2.js";
+import {
+  AckResponseSchema,
+  ChallengeResponseSchema,
+  FetchResponseSchema,
+  PutItemResponseSchema,
+  RELAY_KIND,
+  TokensResponseSchema,
+  authArgs,
+  authSigningBytes,
+} from "../common.js";
+import type { AuthAction } from "../common.js";
+import { decodeCard, encodeCard, fingerprint, signCard } from "./contacts.js";
+import type { ContactCard } from "./contacts.js";
+import { deliverySecret, deliveryToken, relayKeys } from "./keys.js";
+import type { RelayKeys } from "./keys.js";
+import { LETTER_BODY_BYTES_MAX, MailboxFormatError, openItem, sealItem } from "./mailbox.js";
+import type { Letter, LetterKind } from "./mailbox.js";
+
+/** Pages of one guardian's inbox read per `read` at most (32 items each). */
+export const FETCH_PAGES_MAX = 8;
+const DEFAULT_CARD = "default";
+
+export interface SendResult {
+  readonly itemId: string;
+  readonly messageId: string;
+  /** Guardians that hold the item now. */
+  readonly storedAt: readonly number[];
+  /** Guardians that refused or did not answer, with why. */
+  readonly failedAt: readonly { readonly guardian: number; readonly error: string }[];
+}
+
+export interface ReceivedLetter {
+  readonly messageId: string;
+  readonly from: string;
+  /** The sender's name, if the sender is in the contacts. */
+  readonly fromName?: string;
+  readonly sentAtMs: number;
+  readonly kind: LetterKind;
+  readonly text: string;
+  /** Guardians that served it. */
+  readonly foundAt: readonly number[];
+  /** Guardians the sender wrote it to that did not serve it (dropped it, or had not got it yet). */
+  readonly missingAt: readonly number[];
+}
+
+export interface ReadResult {
+  /** New letters, oldest first (by the time their senders signed). */
+  readonly letters: readonly ReceivedLetter[];
+  /** Letters read before that a guardian served again (a replay: deleted there again). */
+  readonly replayed: readonly { readonly messageId: string; readonly guardians: readonly number[] }[];
+  /** Items that did not open or verify (forged, or garbage), by guardian. */
+  readonly unreadable: readonly { readonly guardian: number; readonly items: number }[];
+  /** Guardians that could not be read (with why). */
+  readonly failedAt: readonly { readonly guardian: number; readonly error: string }[];
+}
+
+export interface ContactView {
+  readonly name: string;
+  readonly inbox: string;
+  readonly fingerprint: string;
+  readonly address?: string;
+}
+
+const relayError = (code: string, message: string, details: Record<string, unknown> = {}) =>
+  new ClientError(code, message, details);
+
+function describe(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+export class RelayClient implements ClientModule {
+  readonly kind = RELAY_KIND;
+  readonly instanceId: number;
+  readonly keys: RelayKeys;
+  private readonly ctx: ClientContext;
+  private readonly db: ClientDb;
+  private readonly prefix: string;
+  private readonly federationId: string;
+  /** The federation's guardians: n of them, f of which may be faulty. */
+  readonly n: number;
+
+  constructor(init: ClientModuleInit) {
+    this.instanceId = init.instanceId;
+    this.keys = relayKeys(init.secret);
+    this.ctx = init.context;
+    this.db = init.db;
+    this.prefix = init.keyPrefix;
+    this.federationId = init.federationId;
+    this.n = init.federation.guardians.length;
+  }
+
+  /** Guardians that must hold an item for a send to count: f + 1, so that one of them is honest. */
+  get writeQuorum(): number {
+    return Math.floor((this.n - 1) / 3) + 1;
+  }
+
+  private path(rest: string): string {
+    return `/v1/modules/${RELAY_KIND}/${rest}`;
+  }
+
+  // ---- contacts ---------------------------------------------------------------------------------
+
+  /** This wallet's contact card (for `label`: one per contact lets the owner revoke one alone). */
+  async card(
+    name: string,
+    options: { label?: string; address?: string } = {},
+  ): Promise<{ text: string; fingerprint: string }> {
+    const label = options.label ?? DEFAULT_CARD;
+    const body = {
+      v: 1 as const,
+      name,
+      inbox: toHex(this.keys.inbox),
+      federationId: this.federationId,
+      delivery: toHex(deliverySecret(this.keys.deliveryRoot, label)),
+      ...(options.address === undefined ? {} : { address: options.address }),
+    };
+    await this.rememberLabel(label);
+    return { text: encodeCard(signCard(body, this.keys.inboxSeed)), fingerprint: fingerprint(body.inbox) };
+  }
+
+  /** Adds (or replaces) a contact from its card's text, after checking the card's signature. */
+  async addContact(text: string): Promise<ContactView> {
+    const card = decodeCard(text);
+    if (card.inbox === toHex(this.keys.inbox)) throw relayError("own_card", "that is this wallet's own card");
+    await this.db.write([put(`${this.prefix}contact/${card.inbox}`, json(card))]);
+    return view(card);
+  }
+
+  async contacts(): Promise<ContactView[]> {
+    return (await scanPrefix(this.db, `${this.prefix}contact/`)).map(([, v]) =>
+      view(parseJson<ContactCard>(v)),
+    );
+  }
+
+  private async contact(nameOrInbox: string): Promise<ContactCard> {
+    const all = (await scanPrefix(this.db, `${this.prefix}contact/`)).map(([, v]) =>
+      parseJson<ContactCard>(v),
+    );
+    const found = all.filter((c) => c.name === nameOrInbox || c.inbox === nameOrInbox);
+    if (found.length === 1) return found[0]!;
+    if (found.length > 1)
+      throw relayError(
+        "ambiguous_contact",
+        `${found.length} contacts are named ${nameOrInbox}: use the inbox id`,
+      );
+    throw relayError("unknown_contact", `no contact ${nameOrInbox}: add their card first (contact add)`, {});
+  }
+
+  private async rememberLabel(label: string): Promise<void> {
+    const raw = await this.db.get(`${this.prefix}cards`);
+    const labels = raw ? parseJson<{ labels: string[] }>(raw).labels : [];
+    if (!labels.includes(label))
+      await this.db.write([put(`${this.prefix}cards`, json({ labels: [...labels, label] }))]);
+  }
+
+  // ---- mailbox: sending --------------------------------------------------------------------------
+
+  /**
+   * Seals `text` to the contact's inbox (the sender inside the ciphertext) and writes the same item to
+   * every guardian, each with its own delivery token. At least f + 1 guardians must store it.
+   */
+  async send(to: string, text: string, kind: LetterKind = "text"): Promise<SendResult> {
+    const card = await this.contact(to);
+    if (card.federationId !== this.federationId)
+      throw relayError(
+        "other_federation",
+        "this contact's inbox is at another federation's guardians (not supported yet)",
+      );
+    const body = utf8.encode(text);
+    if (body.length > LETTER_BODY_BYTES_MAX)
+      throw relayError(
+        "letter_too_large",
+        `a letter carries at most ${LETTER_BODY_BYTES_MAX} bytes, this one ${body.length}`,
+      );
+    const guardians = Array.from({ length: this.n }, (_, g) => g);
+    const letter: Letter = {
+      sender: this.keys.inbox,
+      messageId: this.ctx.random(16),
+      sentAtMs: this.ctx.now(),
+      kind,
+      writtenTo: guardians,
+      body,
+    };
+    const item = await sealItem(fromHex(card.inbox), this.keys.inboxSeed, letter);
+    const client = await this.ctx.client();
+    const delivery = fromHex(card.delivery);
+    const answers = await Promise.all(
+      guardians.map(async (g) => {
+        const r = await client.postEach(
+          this.path(`inbox/${card.inbox}/items`),
+          { token: toHex(deliveryToken(delivery, g)), item: b64url(item) },
+          PutItemResponseSchema,
+          { guardians: [g] },
+        );
+        return r[0]!;
+      }),
+    );
+    const itemId = toHex(sha256(item));
+    const storedAt = answers.filter((a) => a.ok && a.value.id === itemId).map((a) => a.guardian);
+    const failedAt = answers.flatMap((a) =>
+      a.ok
+        ? a.value.id === itemId
+          ? []
+          : [{ guardian: a.guardian, error: "answered with another item id" }]
+        : [{ guardian: a.guardian, error: a.error.message }],
+    );
+    if (storedAt.length < this.writeQuorum)
+      throw relayError(
+        "not_delivered",
+        `only ${storedAt.length} guardians stored the item, ${this.writeQuorum} needed`,
+        { failedAt },
+      );
+    return { itemId, messageId: toHex(letter.messageId), storedAt, failedAt };
+  }
+
+  // ---- mailbox: reading --------------------------------------------------------------------------
+
+  private async signed<T>(
+    client: FederationClient,
+    g: number,
+    action: AuthAction,
+    rest: string,
+    args: readonly string[],
+    body: Record<string, unknown>,
+    schema: Parameters<FederationClient["postEach"]>[2] & { parse(v: unknown): T },
+  ): Promise<T> {
+    const [c] = await client.postEach(this.path("challenge"), {}, ChallengeResponseSchema, {
+      guardians: [g],
+    });
+    if (!c!.ok) throw c!.error;
+    const challenge = fromHex(c!.value.challenge);
+    const message = authSigningBytes(
+      sha256,
+      action,
+      this.instanceId,
+      g,
+      this.keys.inbox,
+      challenge,
+      authArgs(args),
+    );
+    const signature = toHex(ed25519.sign(message, this.keys.inboxSeed));
+    const [a] = await client.postEach(
+      this.path(`inbox/${toHex(this.keys.inbox)}/${rest}`),
+      { ...body, challenge: c!.value.challenge, signature },
+      schema,
+      { guardians: [g] },
+    );
+    if (!a!.ok) throw a!.error;
+    return a!.value as T;
+  }
+
+  /** Registers this wallet's cards' delivery tokens at every guardian (then only card holders can write). */
+  async registerTokens(): Promise<{ readonly registeredAt: readonly number[]; readonly tokens: number }> {
+    const raw = await this.db.get(`${this.prefix}cards`);
+    const labels = raw ? parseJson<{ labels: string[] }>(raw).labels : [DEFAULT_CARD];
+    const client = await this.ctx.client();
+    const registeredAt: number[] = [];
+    let tokens = 0;
+    await Promise.all(
+      Array.from({ length: this.n }, async (_, g) => {
+        const add = labels.map((l) =>
+          toHex(sha256(deliveryToken(deliverySecret(this.keys.deliveryRoot, l), g))),
+        );
+        try {
+          const r = await this.signed(
+            client,
+            g,
+            "tokens",
+            "tokens",
+            [...add, "|"],
+            { add, remove: [] },
+            TokensResponseSchema,
+          );
+          registeredAt.push(g);
+          tokens = r.tokens;
+        } catch (e) {
+          this.ctx.warn(`guardian ${g} did not register the delivery tokens: ${describe(e)}`);
+        }
+      }),
+    );
+    return { registeredAt: registeredAt.sort((a, b) => a - b), tokens };
+  }
+
+  /**
+   * Reads the inbox at every guardian, opens what opens, de-duplicates (by item hash and message id),
+   * notes which guardians lack a letter its sender wrote to them and which serve one already read,
+   * then acknowledges everything it got at the guardians that served it (they delete it).
+   */
+  async read(): Promise<ReadResult> {
+    return this.ctx.run(async () => {
+      const client = await this.ctx.client();
+      const failedAt: { guardian: number; error: string }[] = [];
+      const served = new Map<string, { item: Uint8Array; guardians: number[] }>();
+      await Promise.all(
+        Array.from({ length: this.n }, async (_, g) => {
+          try {
+            let after: string | undefined;
+            for (let page = 0; page < FETCH_PAGES_MAX; page++) {
+              const r = await this.signed(
+                client,
+                g,
+                "fetch",
+                "fetch",
+                [after ?? ""],
+                after === undefined ? {} : { after },
+                FetchResponseSchema,
+              );
+              for (const it of r.items) {
+                const bytes = fromB64url(it.item);
+                // The id is the item's hash: a guardian cannot pass one item off as another.
+                const id = toHex(sha256(bytes));
+                const entry = served.get(id) ?? { item: bytes, guardians: [] };
+                if (!entry.guardians.includes(g)) entry.guardians.push(g);
+                served.set(id, entry);
+                after = it.id;
+              }
+              if (!r.more || r.items.length === 0) break;
+            }
+          } catch (e) {
+            failedAt.push({ guardian: g, error: describe(e) });
+          }
+        }),
+      );
+      const contacts = new Map(
+        (await scanPrefix(this.db, `${this.prefix}contact/`)).map(([, v]) => {
+          const c = parseJson<ContactCard>(v);
+          return [c.inbox, c.name] as const;
+        }),
+      );
+      const unreadable = new Map<number, number>();
+      const byMessage = new Map<string, { letter: Letter; guardians: Set<number> }>();
+      const toAck = new Map<number, string[]>();
+      for (const [id, { item, guardians }] of served) {
+        for (const g of guardians) toAck.set(g, [...(toAck.get(g) ?? []), id]);
+        let letter: Letter;
+        try {
+          letter = await openItem(this.keys.inboxSeed, item);
+        } catch (e) {
+          if (!(e instanceof MailboxFormatError)) throw e;
+          for (const g of guardians) unreadable.set(g, (unreadable.get(g) ?? 0) + 1);
+          continue;
+        }
+        const mid = toHex(letter.messageId);
+        const entry = byMessage.get(mid) ?? { letter, guardians: new Set<number>() };
+        for (const g of guardians) entry.guardians.add(g);
+        byMessage.set(mid, entry);
+      }
+      const letters: ReceivedLetter[] = [];
+      const replayed: { messageId: string; guardians: number[] }[] = [];
+      const ops: DbOp[] = [];
+      for (const [mid, { letter, guardians }] of byMessage) {
+        const found = [...guardians].sort((a, b) => a - b);
+        if ((await this.db.get(`${this.prefix}seen/${mid}`)) !== undefined) {
+          replayed.push({ messageId: mid, guardians: found });
+          continue;
+        }
+        ops.push(put(`${this.prefix}seen/${mid}`, json({ sentAtMs: letter.sentAtMs })));
+        const from = toHex(letter.sender);
+        const name = contacts.get(from);
+        letters.push({
+          messageId: mid,
+          from,
+          ...(name === undefined ? {} : { fromName: name }),
+          sentAtMs: letter.sentAtMs,
+          kind: letter.kind,
+          text: utf8.decode(letter.body),
+          foundAt: found,
+          missingAt: letter.writtenTo.filter(
+            (g) => g < this.n && !guardians.has(g) && !failedAt.some((f) => f.guardian === g),
+          ),
+        });
+      }
+      // Remember what was read before deleting it anywhere: a crash between the two leaves items that
+      // the next read recognises as read (and deletes), never letters lost unread.
+      await this.db.write(ops);
+      await Promise.all(
+        [...toAck].map(async ([g, ids]) => {
+          for (let i = 0; i < ids.length; i += 64) {
+            const chunk = ids.slice(i, i + 64);
+            try {
+              await this.signed(client, g, "ack", "ack", chunk, { ids: chunk }, AckResponseSchema);
+            } catch (e) {
+              this.ctx.warn(`guardian ${g} did not delete ${chunk.length} read items: ${describe(e)}`);
+            }
+          }
+        }),
+      );
+      letters.sort((a, b) => a.sentAtMs - b.sentAtMs || (a.messageId < b.messageId ? -1 : 1));
+      return {
+        letters,
+        replayed,
+        unreadable: [...unreadable].map(([guardian, items]) => ({ guardian, items })),
+        failedAt,
+      };
+    });
+  }
+
+  /** Forgets read-message ids older than `olderThanMs` (past the guardians' hard expiry nothing replays). */
+  async pruneSeen(olderThanMs: number): Promise<number> {
+    const cutoff = this.ctx.now() - olderThanMs;
+    const old = (await scanPrefix(this.db, `${this.prefix}seen/`)).filter(
+      ([, v]) => parseJson<{ sentAtMs: number }>(v).sentAtMs < cutoff,
+    );
+    await this.db.write(old.map(([k]) => del(k)));
+    return old.length;
+  }
+}
+
+function view(card: ContactCard): ContactView {
+  return {
+    name: card.name,
+    inbox: card.inbox,
+    fingerprint: fingerprint(card.inbox),
+    ...(card.address === undefined ? {} : { address: card.address }),
+  };
+}
+
+export const b64url = base64UrlEncode;
+
+/** Decodes base64url the guardian's schema already checked (so a failure here is a broken invariant). */
+export function fromB64url(text: string): Uint8Array {
+  const r = base64UrlDecode(text);
+  if (!r.ok) throw relayError("bad_answer", `a guardian sent bad base64url at ${r.position}`);
+  return r.bytes;
+}
+
+/** The relay half's factory (for walletFactories). */
+export const relayClientFactory = {
+  kind: RELAY_KIND,
+  init: (init: ClientModuleInit): RelayClient => new RelayClient(init),
+};

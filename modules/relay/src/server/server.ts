@@ -1,0 +1,414 @@
+// Server half of the relay module: wallet services every guardian runs on its own, with no consensus
+// (docs/relay.md). It takes no part in transactions and has no consensus items; its state is this
+// guardian's own, in LMDB environments under the module's data directory (ModuleContext.dataDir):
+//   mailbox   items sealed to inbox keys (mailbox-store.ts)
+//   recovery  encrypted, versioned, padded wallet state and social-recovery records (core-server's
+//             BackupStore: one record per key, replaced only by a newer version signed by that key)
+// Every input is bounded (bytes, items per inbox, tokens per inbox, requests per client network per
+// window, per delivery token per window), and every refusal is a ConclaveError with a stable code.
+import { createPublicKey, verify as nodeVerify } from "node:crypto";
+import { join } from "node:path";
+import {
+  BackupRecordSchema,
+  BackupStoredSchema,
+  InvalidRequestError,
+  NotFoundError,
+  RateLimitedError,
+  UnavailableError,
+  fromHex,
+  toHex,
+} from "@conclave/core-common";
+import type { BackupRecord, Verifier } from "@conclave/core-common";
+import { BackupStore, DEFAULT_BACKUP_STORE_LIMITS, TokenBuckets, fail, sha256 } from "@conclave/core-server";
+import type {
+  Audit,
+  BackupStoreLimits,
+  ModuleApiEndpoint,
+  ModuleContext,
+  ModuleResult,
+  ServerModule,
+} from "@conclave/core-server";
+import type { z } from "zod";
+import {
+  AckRequestSchema,
+  AckResponseSchema,
+  ChallengeRequestSchema,
+  ChallengeResponseSchema,
+  EmptyRequestSchema,
+  FETCH_ITEMS_MAX,
+  FetchRequestSchema,
+  FetchResponseSchema,
+  InboxParamsSchema,
+  PutItemRequestSchema,
+  PutItemResponseSchema,
+  RECOVERY_CIPHERTEXT_BYTES_MAX,
+  RELAY_KIND,
+  RecoveryParamsSchema,
+  TokensRequestSchema,
+  TokensResponseSchema,
+  authArgs,
+  authSigningBytes,
+} from "../common.js";
+import type { AuthAction } from "../common.js";
+import { Challenges } from "./challenges.js";
+import type { ChallengeLimits } from "./challenges.js";
+import { DEFAULT_MAILBOX_LIMITS, MailboxStore, TokenRequiredError } from "./mailbox-store.js";
+import type { MailboxLimits } from "./mailbox-store.js";
+
+export interface RelayRateLimits {
+  /** Mailbox items one client network may send per minute, sustained... */
+  readonly itemsPerClientPerMinute: number;
+  /** ...and at once. */
+  readonly itemsBurstPerClient: number;
+  /** Items one delivery token may carry per hour (at once or spread out). */
+  readonly itemsPerTokenPerHour: number;
+  /** Challenges and signed inbox requests one client network may make per minute (and at once). */
+  readonly authPerClientPerMinute: number;
+}
+
+export interface RelayLimits extends MailboxLimits, ChallengeLimits, RelayRateLimits {
+  readonly recovery: BackupStoreLimits;
+}
+
+export const DEFAULT_RELAY_LIMITS: RelayLimits = {
+  ...DEFAULT_MAILBOX_LIMITS,
+  challengeTtlMs: 60_000,
+  challengesUsedMax: 100_000,
+  itemsPerClientPerMinute: 60,
+  itemsBurstPerClient: 120,
+  itemsPerTokenPerHour: 120,
+  authPerClientPerMinute: 120,
+  recovery: DEFAULT_BACKUP_STORE_LIMITS,
+};
+
+/** Sizes a recovery-store ciphertext may have: 1 KiB times a power of two, up to 64 KiB. */
+export function isRecoveryBucket(bytes: number): boolean {
+  for (let b = 1024; b <= RECOVERY_CIPHERTEXT_BYTES_MAX; b *= 2) if (bytes === b) return true;
+  return false;
+}
+
+export interface RelayServerOptions {
+  readonly limits?: Partial<RelayLimits>;
+  /** Milliseconds since the epoch (expiry, challenges, rate limits); tests pass their own. */
+  readonly now?: () => number;
+}
+
+/**
+ * Ed25519 verification with no key cache: inbox keys are anyone's to make, so a cache (as the
+ * consensus verifier keeps for the guardians' few keys) would grow with every key a flood names.
+ */
+const uncachedVerifier: Verifier = {
+  verify(publicKey, message, signature) {
+    if (signature.length !== 64 || publicKey.length !== 32) return false;
+    try {
+      const key = createPublicKey({
+        key: Buffer.concat([Buffer.from("302a300506032b6570032100", "hex"), publicKey]),
+        format: "der",
+        type: "spki",
+      });
+      return nodeVerify(null, message, key, signature);
+    } catch {
+      return false;
+    }
+  },
+};
+
+function parse<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const first = r.error.issues[0];
+  const at = first && first.path.length > 0 ? `${first.path.map(String).join(".")}: ` : "";
+  throw new InvalidRequestError(`invalid ${where}: ${at}${first?.message ?? "unexpected shape"}`);
+}
+
+function base64url(text: string): Uint8Array {
+  const bytes = new Uint8Array(Buffer.from(text, "base64url"));
+  if (Buffer.from(bytes).toString("base64url") !== text)
+    throw new InvalidRequestError("not canonical base64url (no padding, no stray bits)");
+  return bytes;
+}
+
+export class RelayServerModule implements ServerModule {
+  readonly kind = RELAY_KIND;
+  readonly testOnly = false;
+  readonly api: readonly ModuleApiEndpoint[];
+  readonly limits: RelayLimits;
+  private readonly now: () => number;
+  private mailboxStore: MailboxStore | undefined;
+  private recoveryStore: BackupStore | undefined;
+  private challenges: Challenges;
+  private readonly itemBuckets: TokenBuckets;
+  private readonly tokenBuckets: TokenBuckets;
+  private readonly authBuckets: TokenBuckets;
+  private self = 0;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private log: ModuleContext["log"] = () => {};
+
+  constructor(
+    readonly instanceId: number,
+    options: RelayServerOptions = {},
+  ) {
+    this.limits = { ...DEFAULT_RELAY_LIMITS, ...options.limits };
+    this.now = options.now ?? Date.now;
+    this.challenges = new Challenges(this.limits, this.now);
+    this.itemBuckets = new TokenBuckets({
+      perSecond: this.limits.itemsPerClientPerMinute / 60,
+      burst: this.limits.itemsBurstPerClient,
+      now: this.now,
+    });
+    this.tokenBuckets = new TokenBuckets({
+      perSecond: this.limits.itemsPerTokenPerHour / 3600,
+      burst: this.limits.itemsPerTokenPerHour,
+      now: this.now,
+    });
+    this.authBuckets = new TokenBuckets({
+      perSecond: this.limits.authPerClientPerMinute / 60,
+      burst: this.limits.authPerClientPerMinute,
+      now: this.now,
+    });
+    this.api = this.endpoints();
+  }
+
+  // ---- no consensus: the relay takes part in no transaction ----------------------------------------
+  consensusProposal(): Uint8Array[] {
+    return [];
+  }
+  processConsensusItem(): ModuleResult<void> {
+    return fail("no_items", "the relay module has no consensus items");
+  }
+  processInput(): ModuleResult<never> {
+    return fail("no_inputs", "the relay module takes no part in transactions");
+  }
+  processOutput(): ModuleResult<never> {
+    return fail("no_outputs", "the relay module takes no part in transactions");
+  }
+  outputOutcome(): unknown {
+    return undefined;
+  }
+  audit(): Audit {
+    return { assets: 0n, liabilities: 0n };
+  }
+
+  metrics(): string {
+    const m = this.mailboxStore?.usage ?? { items: 0, bytes: 0 };
+    const r = this.recoveryStore?.usage ?? { records: 0, bytes: 0 };
+    const i = `instance="${this.instanceId}"`;
+    return [
+      "# TYPE conclave_relay_mailbox_items gauge",
+      `conclave_relay_mailbox_items{${i}} ${m.items}`,
+      "# TYPE conclave_relay_mailbox_bytes gauge",
+      `conclave_relay_mailbox_bytes{${i}} ${m.bytes}`,
+      "# TYPE conclave_relay_recovery_records gauge",
+      `conclave_relay_recovery_records{${i}} ${r.records}`,
+      "# TYPE conclave_relay_recovery_bytes gauge",
+      `conclave_relay_recovery_bytes{${i}} ${r.bytes}`,
+    ].join("\n");
+  }
+
+  start(context: ModuleContext): void {
+    if (!context.dataDir || !context.federationId)
+      throw new Error("the relay module needs the guardian's data directory and federation id");
+    this.self = context.self;
+    this.log = context.log;
+    this.mailboxStore = MailboxStore.open(join(context.dataDir, "mailbox"), this.limits, this.now);
+    this.recoveryStore = BackupStore.open(
+      join(context.dataDir, "recovery"),
+      context.federationId,
+      uncachedVerifier,
+      this.limits.recovery,
+      this.now,
+    );
+    this.sweepTimer = setInterval(() => {
+      this.mailboxStore?.sweepExpired().then(
+        (n) => n > 0 && this.log("mailbox.expired", { items: n }),
+        (e: unknown) => this.log("mailbox.sweep-failed", { error: String(e) }),
+      );
+    }, 60_000);
+    this.sweepTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    await Promise.all([this.mailboxStore?.close(), this.recoveryStore?.close()]);
+    this.mailboxStore = undefined;
+    this.recoveryStore = undefined;
+  }
+
+  /** The mailbox store (tests and the benchmark read its usage). */
+  get mailbox(): MailboxStore {
+    if (!this.mailboxStore) throw new UnavailableError("the relay module has not started yet");
+    return this.mailboxStore;
+  }
+
+  private get recovery(): BackupStore {
+    if (!this.recoveryStore) throw new UnavailableError("the relay module has not started yet");
+    return this.recoveryStore;
+  }
+
+  private limit(buckets: TokenBuckets, key: string): void {
+    const waitMs = buckets.take(key);
+    if (waitMs > 0) throw new RateLimitedError(waitMs);
+  }
+
+  /** Checks the challenge and the inbox key's signature over this request, then burns the challenge. */
+  private authorize(
+    action: AuthAction,
+    inbox: Uint8Array,
+    body: { challenge: string; signature: string },
+    args: readonly string[],
+    client: string,
+  ): void {
+    this.limit(this.authBuckets, client);
+    const challenge = fromHex(body.challenge);
+    this.challenges.check(challenge);
+    const message = authSigningBytes(
+      sha256,
+      action,
+      this.instanceId,
+      this.self,
+      inbox,
+      challenge,
+      authArgs(args),
+    );
+    if (!uncachedVerifier.verify(inbox, message, fromHex(body.signature)))
+      throw new InvalidRequestError(
+        `the signature does not verify: sign the ${action} request with the inbox's key (this guardian's challenge, this guardian's index ${this.self})`,
+        { reason: "bad_signature" },
+      );
+    this.challenges.use(challenge);
+  }
+
+  private endpoints(): ModuleApiEndpoint[] {
+    return [
+      {
+        method: "POST",
+        path: "challenge",
+        summary: "A single-use challenge to sign with an inbox key (valid for challengeTtlMs)",
+        body: ChallengeRequestSchema,
+        response: ChallengeResponseSchema,
+        handle: ({ body, client = "unknown" }) => {
+          parse(ChallengeRequestSchema, body, "body");
+          this.limit(this.authBuckets, client);
+          const c = this.challenges.issue();
+          return { challenge: toHex(c.challenge), expiresAtMs: c.expiresAtMs };
+        },
+      },
+      {
+        method: "POST",
+        path: "inbox/:inbox/items",
+        summary: "Store an item sealed to the inbox's key (de-duplicated by hash; no receipt)",
+        params: InboxParamsSchema,
+        body: PutItemRequestSchema,
+        response: PutItemResponseSchema,
+        handle: async ({ params, body, client = "unknown" }) => {
+          // The cheapest checks first: a flooding network is refused before anything is parsed.
+          this.limit(this.itemBuckets, client);
+          const inbox = fromHex(parse(InboxParamsSchema, params, "path").inbox);
+          const b = parse(PutItemRequestSchema, body, "body");
+          const item = base64url(b.item);
+          if (this.mailbox.hasTokens(inbox)) {
+            if (b.token === undefined)
+              throw new TokenRequiredError(
+                "this inbox takes items only with a delivery token from its owner's contact card",
+              );
+            const tokenHash = sha256(fromHex(b.token));
+            if (!this.mailbox.hasToken(inbox, tokenHash))
+              throw new TokenRequiredError(
+                "this delivery token is not registered for this inbox (revoked, or for another guardian)",
+              );
+            this.limit(this.tokenBuckets, `${toHex(inbox)}:${toHex(tokenHash)}`);
+          }
+          const r = await this.mailbox.put(inbox, item);
+          return { id: toHex(r.id), stored: r.stored };
+        },
+      },
+      {
+        method: "POST",
+        path: "inbox/:inbox/fetch",
+        summary: "The inbox's items, in id order, for a signature by the inbox key over a challenge",
+        params: InboxParamsSchema,
+        body: FetchRequestSchema,
+        response: FetchResponseSchema,
+        handle: ({ params, body, client = "unknown" }) => {
+          const inbox = fromHex(parse(InboxParamsSchema, params, "path").inbox);
+          const b = parse(FetchRequestSchema, body, "body");
+          this.authorize("fetch", inbox, b, [b.after ?? ""], client);
+          const page = this.mailbox.list(
+            inbox,
+            b.after === undefined ? undefined : fromHex(b.after),
+            FETCH_ITEMS_MAX,
+          );
+          return {
+            items: page.items.map((i) => ({
+              id: toHex(i.id),
+              item: Buffer.from(i.item).toString("base64url"),
+            })),
+            more: page.more,
+          };
+        },
+      },
+      {
+        method: "POST",
+        path: "inbox/:inbox/ack",
+        summary: "Delete items the inbox's owner has read (signed by the inbox key)",
+        params: InboxParamsSchema,
+        body: AckRequestSchema,
+        response: AckResponseSchema,
+        handle: async ({ params, body, client = "unknown" }) => {
+          const inbox = fromHex(parse(InboxParamsSchema, params, "path").inbox);
+          const b = parse(AckRequestSchema, body, "body");
+          this.authorize("ack", inbox, b, b.ids, client);
+          return { deleted: await this.mailbox.delete(inbox, b.ids.map(fromHex)) };
+        },
+      },
+      {
+        method: "POST",
+        path: "inbox/:inbox/tokens",
+        summary: "Register or revoke delivery-token hashes (an inbox with any takes items only with one)",
+        params: InboxParamsSchema,
+        body: TokensRequestSchema,
+        response: TokensResponseSchema,
+        handle: async ({ params, body, client = "unknown" }) => {
+          const inbox = fromHex(parse(InboxParamsSchema, params, "path").inbox);
+          const b = parse(TokensRequestSchema, body, "body");
+          this.authorize("tokens", inbox, b, [...b.add, "|", ...b.remove], client);
+          return {
+            tokens: await this.mailbox.changeTokens(inbox, b.add.map(fromHex), b.remove.map(fromHex)),
+          };
+        },
+      },
+      {
+        method: "POST",
+        path: "recovery",
+        summary:
+          "Store a padded, encrypted recovery record (replaced only by a newer version signed by its key)",
+        body: BackupRecordSchema,
+        response: BackupStoredSchema,
+        handle: ({ body, client = "unknown" }) => {
+          const record: BackupRecord = parse(BackupRecordSchema, body, "body");
+          const bytes = Math.floor((record.ciphertext.replace(/=+$/, "").length * 3) / 4);
+          if (!isRecoveryBucket(bytes))
+            throw new InvalidRequestError(
+              `a recovery ciphertext is padded to 1 KiB times a power of two, up to ${RECOVERY_CIPHERTEXT_BYTES_MAX} bytes; this one is ${bytes}`,
+            );
+          return this.recovery.put(record, client);
+        },
+      },
+      {
+        method: "POST",
+        path: "recovery/:id/read",
+        summary: "This guardian's copy of a recovery record (the client keeps the newest that authenticates)",
+        params: RecoveryParamsSchema,
+        body: EmptyRequestSchema,
+        response: BackupRecordSchema,
+        handle: ({ params, body }) => {
+          const { id } = parse(RecoveryParamsSchema, params, "path");
+          parse(EmptyRequestSchema, body, "body");
+          const r = this.recovery.get(id);
+          if (!r) throw new NotFoundError(`this guardian holds no recovery record ${id}`);
+          return r;
+        },
+      },
+    ];
+  }
+}
