@@ -23,6 +23,7 @@ const WORKSPACE: Record<string, string> = {
   "@conclave/module-mint/client": join(root, "modules/mint/src/client/index.ts"),
   "@conclave/module-dummy/client": join(root, "modules/dummy/src/client/index.ts"),
   "@conclave/module-monero/client": join(root, "modules/monero/src/client/index.ts"),
+  "@conclave/module-relay/client": join(root, "modules/relay/src/client/index.ts"),
   // Claim proofs (OutProofV2) are made in the wallet from the tx key: @noble only.
   "@conclave/monero/tx-proof": join(root, "packages/monero/src/tx-proof.ts"),
 };
