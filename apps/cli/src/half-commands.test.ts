@@ -81,6 +81,11 @@ const walletApi: WalletApi = {
   relaySealed: unused("relaySealed"),
   withdraw: unused("withdraw"),
   withdrawals: unused("withdrawals"),
+  bridgeMint: unused("bridgeMint"),
+  bridgeSubmit: unused("bridgeSubmit"),
+  bridgeBurn: unused("bridgeBurn"),
+  bridgeRedeem: unused("bridgeRedeem"),
+  bridgeStatus: unused("bridgeStatus"),
   resume: unused("resume"),
 };
 

@@ -292,6 +292,22 @@ class FakeWallet implements WalletApi {
   withdrawals(): Promise<WithdrawalInfo[]> {
     return Promise.resolve(this.withdrawn);
   }
+  /** The bridge's commands run against real guardians and anvil (modules/bridge bridge-client.test.ts). */
+  bridgeMint(): Promise<never> {
+    return Promise.reject(new Error("the fake wallet has no bridge"));
+  }
+  bridgeSubmit(): Promise<never> {
+    return Promise.reject(new Error("the fake wallet has no bridge"));
+  }
+  bridgeBurn(): Promise<never> {
+    return Promise.reject(new Error("the fake wallet has no bridge"));
+  }
+  bridgeRedeem(): Promise<never> {
+    return Promise.reject(new Error("the fake wallet has no bridge"));
+  }
+  bridgeStatus(): Promise<never> {
+    return Promise.reject(new Error("the fake wallet has no bridge"));
+  }
   close() {
     this.closed = true;
     return Promise.resolve();

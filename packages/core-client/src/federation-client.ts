@@ -465,6 +465,28 @@ export class FederationClient {
     return [...answers].sort((a, b) => a.guardian - b.guardian);
   }
 
+  /**
+   * GETs `path` from every guardian (or the given ones) and returns every answer, each validated by
+   * `schema`: for per-guardian answers the caller checks one by one (each guardian's own signature
+   * of a wXMR mint). Waits for all of them, each bounded by the request timeout.
+   */
+  async getEach<T>(
+    path: string,
+    schema: z.ZodType<T>,
+    options: CallOptions & { readonly guardians?: readonly number[] } = {},
+  ): Promise<readonly GuardianAnswer<T>[]> {
+    checkApiPath(path);
+    const targets = options.guardians ?? this.all();
+    for (const g of targets) this.guardianHttp(g);
+    const { answers } = await fanOut(
+      targets,
+      (g, signal) => this.http[g]!.get(path, schema, { signal }),
+      () => undefined,
+      this.fanOutOptions(`GET ${path}`, false, options.signal),
+    );
+    return [...answers].sort((a, b) => a.guardian - b.guardian);
+  }
+
   /** POSTs `body` to `path` at every guardian and returns the value t of them agree on. */
   async postConsensus<T>(
     path: string,

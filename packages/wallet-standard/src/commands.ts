@@ -2,6 +2,7 @@
 // (apps/cli builds its command table and help from these; docs/client-architecture.md). Each half
 // declares what its commands need of the wallet; the Wallet facade (WalletApi) provides all of it.
 import type { ClientCommand } from "@conclave/core-client";
+import { bridgeCommands } from "@conclave/module-bridge/client";
 import { dummyCommands } from "@conclave/module-dummy/client";
 import { mintCommands } from "@conclave/module-mint/client";
 import { moneroCommands } from "@conclave/module-monero/client";
@@ -28,11 +29,12 @@ export { CommandUsageError, clientCommand } from "@conclave/core-client";
 export type WalletCommand = ClientCommand<WalletApi>;
 
 /**
- * The built-in halves' commands (dummy, mint, monero), each with its own types (a tuple: a front end
+ * The built-in halves' commands (dummy, mint, monero, bridge), each with its own types (a tuple: a front end
  * can type its rendering of each command by name).
  */
 export const walletCommands = [
   ...dummyCommands,
   ...mintCommands,
   ...moneroCommands,
+  ...bridgeCommands,
 ] as const satisfies readonly WalletCommand[];

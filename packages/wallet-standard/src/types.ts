@@ -9,6 +9,7 @@
 // states need t guardians agreeing.
 
 import type { LocatedWallets } from "@conclave/wallet";
+import type { BridgeCommandApi } from "@conclave/module-bridge/client";
 import type { DummyCommandApi } from "@conclave/module-dummy/client";
 import type { MintCommandApi } from "@conclave/module-mint/client";
 import type { MoneroCommandApi } from "@conclave/module-monero/client";
@@ -41,6 +42,19 @@ export type {
   WithdrawProgress,
   WithdrawResult,
 } from "@conclave/module-monero/client";
+export type {
+  BridgeMintOptions,
+  BridgeMintProgress,
+  BridgeMintResult,
+  BridgeStatus,
+  BurnDestination,
+  BurnOptions,
+  BurnProgress,
+  BurnResult,
+  EvmSender,
+  MintCall,
+  MintSubmission,
+} from "@conclave/module-bridge/client";
 
 export interface WalletInfo {
   readonly federationId: string;
@@ -74,7 +88,7 @@ export interface WalletInfo {
  * close) and those of the standard client halves, as each half declares them for its commands (the
  * facade passes each call on to its half).
  */
-export interface WalletApi extends DummyCommandApi, MintCommandApi, MoneroCommandApi {
+export interface WalletApi extends DummyCommandApi, MintCommandApi, MoneroCommandApi, BridgeCommandApi {
   info(): Promise<WalletInfo>;
   /** Finishes or retries operations a crash interrupted. Returns how many it finished. */
   resume(): Promise<number>;

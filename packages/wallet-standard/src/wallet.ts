@@ -16,6 +16,8 @@ import type {
 import { decodeInviteCode } from "@conclave/core-client";
 import { fromHex } from "@conclave/core-common";
 import type { FederationConfig } from "@conclave/core-common";
+import { bridgeClientFactory, bridgeError } from "@conclave/module-bridge/client";
+import type { BridgeClient } from "@conclave/module-bridge/client";
 import { dummyClientFactory } from "@conclave/module-dummy/client";
 import type { DummyClient, FaucetProgress } from "@conclave/module-dummy/client";
 import {
@@ -33,6 +35,16 @@ import { WalletError, federationRoot } from "@conclave/wallet";
 import type { ClientDb, WalletCrypto } from "@conclave/wallet";
 import type {
   BackupResult,
+  BridgeMintOptions,
+  BridgeMintProgress,
+  BridgeMintResult,
+  BridgeStatus,
+  BurnDestination,
+  BurnOptions,
+  BurnProgress,
+  BurnResult,
+  EvmSender,
+  MintSubmission,
   ClaimDepositOptions,
   ClaimDepositResult,
   DepositAddressOptions,
@@ -83,6 +95,7 @@ export function walletFactories(options: WalletOptions): ClientModuleFactory[] {
     moneroClientFactory({ crypto: options.crypto }),
     dummyClientFactory(),
     relayClientFactory,
+    bridgeClientFactory({ crypto: options.crypto }),
   ];
 }
 
@@ -330,6 +343,49 @@ export class Wallet implements WalletApi {
 
   async withdrawals(options: { readonly refresh?: boolean } = {}): Promise<WithdrawalInfo[]> {
     return (await this.core.module<MoneroClient>("monero")?.withdrawals(options)) ?? [];
+  }
+
+  // ---- the EVM bridge (wXMR) ----------------------------------------------------------------------
+
+  async bridgeMint(
+    recipient: string,
+    amount: bigint,
+    options: BridgeMintOptions & { readonly onProgress?: (p: BridgeMintProgress) => void } = {},
+  ): Promise<BridgeMintResult> {
+    return this.bridge().bridgeMint(recipient, amount, options);
+  }
+
+  async bridgeSubmit(txid: string, sender: EvmSender): Promise<MintSubmission> {
+    return this.bridge().bridgeSubmit(txid, sender);
+  }
+
+  async bridgeBurn(
+    amount: bigint,
+    to: BurnDestination,
+    options: BurnOptions & { readonly onProgress?: (p: BurnProgress) => void } = {},
+  ): Promise<BurnResult> {
+    return this.bridge().bridgeBurn(amount, to, options);
+  }
+
+  async bridgeRedeem(
+    txHash: string,
+    options: Omit<BurnOptions, "sender"> & {
+      readonly rpcUrl?: string;
+      readonly onProgress?: (p: BurnProgress) => void;
+    } = {},
+  ): Promise<BurnResult> {
+    return this.bridge().bridgeRedeem(txHash, options);
+  }
+
+  async bridgeStatus(id: string, options: { readonly rpcUrl?: string } = {}): Promise<BridgeStatus> {
+    return this.bridge().bridgeStatus(id, options);
+  }
+
+  private bridge(): BridgeClient {
+    const bridge = this.core.module<BridgeClient>("bridge");
+    if (!bridge)
+      throw bridgeError("no_bridge_module", "this federation runs no EVM bridge module: it mints no wXMR");
+    return bridge;
   }
 
   private monero(refusal: string): MoneroClient {

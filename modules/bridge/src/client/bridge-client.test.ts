@@ -1,0 +1,277 @@
+// The bridge's client half against real parts: anvil with the WrappedMonero contract, four guardian
+// processes with the bridge module (bridge-federation-fixture.ts), wallets on LMDB
+// (@conclave/wallet-standard). E-cash -> wXMR on chain; burnToClaim -> e-cash; a Byzantine
+// guardian's signature skipped; a crash between acceptance and submission resumed; bad input
+// refused before anything is spent; a burn redeemed by a wallet restored from the mnemonic.
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { nodeWallets } from "@conclave/wallet-standard/node";
+import type { WalletApi } from "@conclave/wallet-standard";
+import { wrappedMoneroAbi } from "@conclave/evm/abi";
+import { bytesToHex } from "viem";
+import { signMint } from "../eip712-mint.js";
+import { startBridgeFederation } from "./bridge-federation-fixture.js";
+import type { BridgeFederation } from "./bridge-federation-fixture.js";
+import type { EvmSender } from "./config.js";
+
+const XMR = 1_000_000_000_000n;
+let fed: BridgeFederation;
+let walletCount = 0;
+const open: WalletApi[] = [];
+const wallets = nodeWallets({ awaitTimeoutMs: 30_000 });
+
+beforeAll(async () => {
+  fed = await startBridgeFederation();
+}, 180_000);
+
+afterAll(async () => {
+  for (const w of open) await w.close().catch(() => undefined);
+  await fed?.stop();
+});
+
+const walletDir = () => join(fed.dir, `wallet-${walletCount++}`);
+
+/** anvil's funded account i: its address and an EvmSender of its key. */
+function account(i: number): { address: `0x${string}`; sender: EvmSender } {
+  const a = fed.anvil.accounts[i]!;
+  const key = a.getHdKey().privateKey;
+  if (!key) throw new Error("anvil account without a private key");
+  return { address: a.address, sender: { privateKey: bytesToHex(key), rpcUrl: fed.anvil.rpcUrl } };
+}
+
+const wxmrBalance = (address: `0x${string}`) =>
+  fed.anvil.publicClient.readContract({
+    address: fed.contract,
+    abi: wrappedMoneroAbi,
+    functionName: "balanceOf",
+    args: [address],
+  });
+
+async function funded(amount: bigint, entry = wallets) {
+  const dir = walletDir();
+  const { wallet, mnemonic } = await entry.joinWallet(dir, fed.invite);
+  open.push(wallet);
+  await wallet.devFaucet(amount);
+  return { wallet, mnemonic, dir };
+}
+
+async function rejection(p: Promise<unknown>): Promise<{ code: string; message: string }> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof Error && "code" in e && typeof e.code === "string")
+      return { code: e.code, message: e.message };
+    throw e;
+  }
+  throw new Error("expected a refusal");
+}
+
+/** A guardian's answer to GET mints/… with its signature replaced by one of a key outside the set. */
+function byzantineFetch(guardianUrl: string): typeof fetch {
+  const outsider = new Uint8Array(32).fill(0x55);
+  return async (input, init) => {
+    const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+    const res = await fetch(input, init);
+    if (!url.startsWith(guardianUrl) || !url.includes("/v1/modules/bridge/mints/") || !res.ok) return res;
+    const view = (await res.json()) as Record<string, unknown>;
+    const message = {
+      recipient: view["recipient"] as `0x${string}`,
+      amount: BigInt(view["amount"] as string),
+      depositId: view["depositId"] as `0x${string}`,
+      deadline: BigInt(view["deadline"] as string),
+      setIndex: view["setIndex"] as number,
+    };
+    const forged = signMint(
+      outsider,
+      { chainId: view["chainId"] as number, contract: view["contract"] as `0x${string}` },
+      message,
+    );
+    return new Response(JSON.stringify({ ...view, signature: forged }), {
+      status: 200,
+      headers: { "content-type": "application/json" },
+    });
+  };
+}
+
+describe("bridge client half (anvil, four guardian processes)", () => {
+  it("refuses a bad EVM address, a bad amount or a bad EVM key before anything is spent", async () => {
+    const { wallet } = await funded(2n * XMR);
+    const before = await wallet.info();
+    const opsBefore = (await wallet.operations()).length;
+    const user = account(1);
+    const lower = user.address.toLowerCase();
+    // One letter's case flipped: the EIP-55 checksum catches the typo.
+    const i = [...user.address].findIndex((c, k) => k > 1 && /[a-f]/i.test(c));
+    const c = user.address.charAt(i);
+    const swapped = c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase();
+    const flipped = user.address.slice(0, i) + swapped + user.address.slice(i + 1);
+    for (const bad of [flipped, "0x1234", "0x" + "0".repeat(40), fed.contract, "hello"]) {
+      const r = await rejection(wallet.bridgeMint(bad, XMR));
+      expect(r.code, bad).toBe("invalid_evm_address");
+      expect(r.message).toMatch(/nothing was spent/);
+    }
+    expect((await rejection(wallet.bridgeMint(lower, 0n))).code).toBe("invalid_amount");
+    expect((await rejection(wallet.bridgeMint(lower, 3n * XMR))).code).toBe("insufficient_funds");
+    expect(
+      (
+        await rejection(
+          wallet.bridgeMint(lower, XMR, { submit: { privateKey: "0x12", rpcUrl: fed.anvil.rpcUrl } }),
+        )
+      ).code,
+    ).toBe("invalid_evm_key");
+    expect(
+      (
+        await rejection(
+          wallet.bridgeMint(lower, XMR, { submit: { ...user.sender, rpcUrl: "http://127.0.0.1:9" } }),
+        )
+      ).code,
+    ).toBe("evm_failed");
+    const after = await wallet.info();
+    expect(after.balance).toBe(before.balance);
+    expect(after.pendingOperations).toBe(0);
+    expect((await wallet.operations()).length).toBe(opsBefore);
+  });
+
+  it("e-cash -> wXMR minted on chain in one federation transaction; a Byzantine guardian's signature is skipped and named; status: signed, then minted", async () => {
+    const byzantine = nodeWallets({
+      awaitTimeoutMs: 30_000,
+      client: { fetch: byzantineFetch(guardianUrl(1)) },
+    });
+    const { wallet } = await funded(3n * XMR, byzantine);
+    const user = account(1);
+    const supplyBefore = await wxmrBalance(user.address);
+    const amount = XMR + XMR / 4n;
+    const events: string[] = [];
+    const minted = await wallet.bridgeMint(user.address, amount, {
+      onProgress: (p) => events.push(p.stage),
+    });
+    expect(events).toEqual(["accepted", "signed"]);
+    expect(minted.call.badGuardians).toEqual([1]);
+    expect(minted.call.signatures).toHaveLength(3);
+    expect(minted.call.signers).toEqual(
+      [...minted.call.signers].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1)),
+    );
+    expect(minted.call).toMatchObject({ recipient: user.address, amount, contract: fed.contract });
+    expect((await wallet.info()).balance).toBe(3n * XMR - amount);
+    expect(await wallet.bridgeStatus(minted.txid, { rpcUrl: fed.anvil.rpcUrl })).toMatchObject({
+      kind: "mint",
+      state: "signed",
+    });
+    const submission = await wallet.bridgeSubmit(minted.txid, user.sender);
+    expect(submission.status).toBe("success");
+    expect(submission.gasLimit).toBeGreaterThan(submission.gasUsed);
+    expect(await wxmrBalance(user.address)).toBe(supplyBefore + amount);
+    expect(await wallet.bridgeStatus(minted.txid, { rpcUrl: fed.anvil.rpcUrl })).toMatchObject({
+      state: "minted",
+      evmTx: submission.txHash,
+    });
+    // Sent again: the contract refuses the used deposit id at the estimate; nothing is paid.
+    expect((await rejection(wallet.bridgeSubmit(minted.txid, user.sender))).message).toMatch(/DepositUsed/);
+    const op = (await wallet.operations()).find((o) => o.module === "bridge" && o.kind === "mint");
+    expect(op).toMatchObject({ state: "done", meta: { txid: minted.txid, recipient: user.address } });
+  });
+
+  it("mints with --submit in one call, then burnToClaim from that EVM key comes back as e-cash notes worth the whole burn", async () => {
+    const { wallet } = await funded(2n * XMR);
+    const user = account(2);
+    const amount = XMR / 2n;
+    const minted = await wallet.bridgeMint(user.address, amount, { submit: user.sender });
+    expect(minted.submission?.status).toBe("success");
+    expect(await wxmrBalance(user.address)).toBe(amount);
+    expect((await wallet.info()).balance).toBe(2n * XMR - amount);
+    const stages: string[] = [];
+    const burned = await wallet.bridgeBurn(
+      amount,
+      { toClaim: true },
+      {
+        sender: user.sender,
+        waitMs: 60_000,
+        onProgress: (p) => stages.push(p.stage),
+      },
+    );
+    expect(burned.redeemed?.amount).toBe(amount);
+    expect(burned.redeemed?.fee).toBe(0n);
+    expect(stages[0]).toBe("sent");
+    expect(stages).toContain("mined");
+    expect(stages.at(-1)).toBe("redeemed");
+    expect(await wxmrBalance(user.address)).toBe(0n);
+    expect((await wallet.info()).balance).toBe(2n * XMR);
+    expect(await wallet.bridgeStatus(burned.txHash!)).toMatchObject({ kind: "burn", state: "redeemed" });
+    const op = (await wallet.operations()).find((o) => o.module === "bridge" && o.kind === "burn-to-claim");
+    expect(op).toMatchObject({ state: "done", result: { amount: amount.toString() } });
+    // Redeeming it again: the guardians report it claimed, the wallet returns the first redemption.
+    const again = await wallet.bridgeRedeem(burned.txHash!, { waitMs: 5_000 });
+    expect(again.redeemed?.txid).toBe(burned.redeemed?.txid);
+    expect((await wallet.info()).balance).toBe(2n * XMR);
+  });
+
+  it("a burn printed for any EVM wallet, sent from elsewhere, is redeemed by a wallet restored from the mnemonic", async () => {
+    const { wallet, mnemonic } = await funded(XMR);
+    const user = account(3);
+    await wallet.bridgeMint(user.address, XMR / 4n, { submit: user.sender });
+    const printed = await wallet.bridgeBurn(XMR / 4n, { toClaim: true });
+    expect(printed.call).toMatchObject({ function: "burnToClaim", contract: fed.contract, claimIndex: 0 });
+    const hash = await fed.anvil.walletClient.sendTransaction({
+      account: fed.anvil.accounts[3]!,
+      to: printed.call!.contract,
+      data: printed.call!.data,
+    });
+    await fed.anvil.publicClient.waitForTransactionReceipt({ hash });
+    const { wallet: restored } = await wallets.restoreWallet(walletDir(), fed.invite, mnemonic);
+    open.push(restored);
+    const before = (await restored.info()).balance;
+    expect((await rejection(restored.bridgeRedeem(hash))).code).toBe("unknown_burn"); // no --rpc, no record
+    const r = await restored.bridgeRedeem(hash, { rpcUrl: fed.anvil.rpcUrl, waitMs: 60_000 });
+    expect(r.redeemed?.amount).toBe(XMR / 4n);
+    expect((await restored.info()).balance).toBe(before + XMR / 4n);
+  });
+
+  it("resumes after a crash between the federation's acceptance and the EVM submission: reopening collects the signatures, bridge-submit mints", async () => {
+    let crash = false;
+    const crashing = nodeWallets({
+      awaitTimeoutMs: 30_000,
+      hooks: {
+        afterSubmit: () => {
+          if (!crash) return;
+          crash = false;
+          throw new Error("simulated crash");
+        },
+      },
+    });
+    const { wallet, dir } = await funded(2n * XMR, crashing);
+    const user = account(1);
+    const before = await wxmrBalance(user.address);
+    crash = true;
+    await expect(wallet.bridgeMint(user.address, XMR, { submit: user.sender })).rejects.toThrow(
+      /simulated crash/,
+    );
+    const pending = (await wallet.operations()).find((o) => o.module === "bridge" && o.state === "pending");
+    expect(pending?.kind).toBe("mint");
+    await wallet.close();
+    const reopened = await wallets.openWallet(dir); // open resumes
+    open.push(reopened);
+    const op = (await reopened.operations()).find((o) => o.id === pending!.id);
+    expect(op?.state).toBe("done");
+    const txid = (op!.meta as { txid: string }).txid;
+    expect((await reopened.info()).balance).toBe(XMR);
+    expect(await wxmrBalance(user.address)).toBe(before);
+    const submission = await reopened.bridgeSubmit(txid, user.sender);
+    expect(submission.status).toBe("success");
+    expect(await wxmrBalance(user.address)).toBe(before + XMR);
+  });
+
+  it("reports an unsubmitted mint past its deadline as expired", async () => {
+    const { wallet } = await funded(XMR);
+    const minted = await wallet.bridgeMint(account(1).address, XMR / 8n);
+    await fed.anvil.testClient.increaseTime({ seconds: 3_700 });
+    await fed.anvil.testClient.mine({ blocks: 1 });
+    expect(await wallet.bridgeStatus(minted.txid, { rpcUrl: fed.anvil.rpcUrl })).toMatchObject({
+      state: "expired",
+    });
+    expect((await rejection(wallet.bridgeSubmit(minted.txid, account(1).sender))).message).toMatch(/Expired/);
+  });
+});
+
+function guardianUrl(i: number): string {
+  return fed.guardianUrls[i]!;
+}

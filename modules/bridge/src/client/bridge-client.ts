@@ -1,0 +1,172 @@
+// The bridge module's client half: wXMR mints funded by e-cash notes (mints.ts), burns from the
+// user's EVM key and burns to a claim key redeemed into e-cash (burns.ts), and one status call for
+// either. Value moves through the mint half's interface (payLocked for a mint's notes, issueLocked
+// for a redeemed burn); what a refused transaction undoes here comes back through onRejected.
+import { progressOf, startOperation } from "@conclave/core-client";
+import type {
+  ClientModule,
+  ClientModuleFactory,
+  ClientModuleInit,
+  DbOp,
+  OperationRecord,
+  OperationStream,
+} from "@conclave/core-client";
+import type { MintClient, PendingOp, ReissueResult } from "@conclave/module-mint/client";
+import { BridgeBurns } from "./burns.js";
+import type { BurnDestination, BurnOptions, BurnProgress, BurnResult, BurnStatus } from "./burns.js";
+import { BRIDGE_CLIENT_KIND, bridgeError } from "./config.js";
+import type { BridgeCrypto, EvmSender } from "./config.js";
+import type { MintSubmission } from "./evm.js";
+import { BridgeMints } from "./mints.js";
+import type { BridgeMintOptions, BridgeMintProgress, BridgeMintResult, MintStatus } from "./mints.js";
+
+export type BridgeStatus = MintStatus | BurnStatus;
+
+export class BridgeClient implements ClientModule {
+  readonly kind = BRIDGE_CLIENT_KIND;
+  readonly instanceId: number;
+  private readonly mints: BridgeMints;
+  private readonly burns: BridgeBurns;
+
+  constructor(init: ClientModuleInit, crypto: BridgeCrypto) {
+    this.instanceId = init.instanceId;
+    this.mints = new BridgeMints(init, crypto);
+    this.burns = new BridgeBurns(init, crypto);
+    const mint = init.context.module<MintClient>("mint");
+    mint?.onRejected((op, spentInput, error) => this.undoRejected(op, spentInput, error));
+    mint?.onAccepted((op, result) => this.endAccepted(op, result));
+  }
+
+  /** The chain and contract of the federation's wXMR. */
+  get contract(): { readonly chainId: number; readonly contract: `0x${string}` } {
+    return { chainId: this.mints.config.chainId, contract: this.mints.config.contract };
+  }
+
+  /** `bridgeMint` as its operation's stream: accepted, signed, submitted, then the result. */
+  bridgeMintOperation(
+    recipient: string,
+    amount: bigint,
+    options: BridgeMintOptions = {},
+  ): OperationStream<BridgeMintProgress, BridgeMintResult> {
+    return startOperation((progress) => this.mints.mint(recipient, amount, options, progress));
+  }
+
+  /**
+   * Mints `amount` wXMR to an EVM address from the wallet's notes: one federation transaction spends
+   * notes into change notes and the output "wXMR to <recipient>"; once t guardians accepted it, their
+   * EIP-712 signatures are collected, each checked against its guardian's config address (bad ones
+   * skipped and named), and t of them sorted by signer. Returns the ready call (anyone may send it);
+   * with `submit`, sends it from that EVM key (gas: the estimate + 20 %) and waits for the receipt.
+   * A bad address, amount or EVM key is refused before a note is spent.
+   */
+  bridgeMint(
+    recipient: string,
+    amount: bigint,
+    options: BridgeMintOptions & { readonly onProgress?: (p: BridgeMintProgress) => void } = {},
+  ): Promise<BridgeMintResult> {
+    const { onProgress, ...rest } = options;
+    return progressOf(this.bridgeMintOperation(recipient, amount, rest), onProgress);
+  }
+
+  /** Sends a signed mint of this wallet (by its federation txid) from an EVM key: after a crash or a cut-short run. */
+  bridgeSubmit(txid: string, sender: EvmSender): Promise<MintSubmission> {
+    return this.mints.submit(txid.trim().toLowerCase(), sender);
+  }
+
+  /** `bridgeBurn` as its operation's stream. */
+  bridgeBurnOperation(
+    amount: bigint,
+    to: BurnDestination,
+    options: BurnOptions = {},
+  ): OperationStream<BurnProgress, BurnResult> {
+    return startOperation((progress) => this.burns.burn(amount, to, options, progress));
+  }
+
+  /**
+   * Burns `amount` wXMR from an EVM key: to a Monero address (the federation pays it out), or to a
+   * claim key of this wallet (derived from its recovery phrase), which it then redeems into e-cash
+   * notes once t guardians accepted the burn at their depth. Without `sender`, returns the call for
+   * any EVM wallet (the claim key's index is kept: `bridgeRedeem` finds it from the burn).
+   */
+  bridgeBurn(
+    amount: bigint,
+    to: BurnDestination,
+    options: BurnOptions & { readonly onProgress?: (p: BurnProgress) => void } = {},
+  ): Promise<BurnResult> {
+    const { onProgress, ...rest } = options;
+    return progressOf(this.bridgeBurnOperation(amount, to, rest), onProgress);
+  }
+
+  /**
+   * Redeems a burn to one of this wallet's claim keys (by its EVM tx hash) into notes; a burn the
+   * wallet has no record of is read from the EVM node at `rpcUrl`.
+   */
+  bridgeRedeem(
+    txHash: string,
+    options: Omit<BurnOptions, "sender"> & {
+      readonly rpcUrl?: string;
+      readonly onProgress?: (p: BurnProgress) => void;
+    } = {},
+  ): Promise<BurnResult> {
+    const { onProgress, ...rest } = options;
+    return progressOf(
+      startOperation<BurnProgress, BurnResult>((progress) => this.burns.redeem(txHash, rest, progress)),
+      onProgress,
+    );
+  }
+
+  /**
+   * Where a mint or a burn is. `id`: a federation txid (64 hex; `TXID:OUTPUT` for another output)
+   * for a mint, an EVM tx hash (0x and 64 hex; `HASH:LOG` for another log) for a burn. From the
+   * wallet's records, the guardians (t agreeing; each mint signature checked) and, with `rpcUrl`,
+   * the chain: a mint is pending, accepted, signed, submitted, minted, failed or expired; a burn
+   * sent, mined, voting, then payout_pending, claimable, redeemed/claimed or reminted.
+   */
+  async bridgeStatus(id: string, options: { readonly rpcUrl?: string } = {}): Promise<BridgeStatus> {
+    const text = id.trim();
+    const mint = /^([0-9a-fA-F]{64})(?::(\d{1,5}))?$/.exec(text);
+    if (mint)
+      return this.mints.status(
+        mint[1]!.toLowerCase(),
+        mint[2] === undefined ? undefined : Number(mint[2]),
+        options.rpcUrl,
+      );
+    const burn = /^(0x[0-9a-fA-F]{64})(?::(\d{1,10}))?$/.exec(text);
+    if (burn)
+      return this.burns.status(
+        burn[1]!.toLowerCase(),
+        burn[2] === undefined ? undefined : Number(burn[2]),
+        options.rpcUrl,
+      );
+    throw bridgeError(
+      "unknown_mint",
+      `a bridge id is a federation txid (64 hex, a mint) or an EVM tx hash (0x and 64 hex, a burn), not "${text.slice(0, 80)}"`,
+    );
+  }
+
+  async resumeOperation(entry: OperationRecord): Promise<void> {
+    if (entry.kind === "mint") return this.mints.resumeMint(entry);
+    return this.burns.resumeBurn(entry);
+  }
+
+  private async undoRejected(op: PendingOp, spentInput: boolean, error: Error): Promise<DbOp[]> {
+    return [
+      ...(await this.mints.undoRejected(op, error)),
+      ...(await this.burns.undoRejected(op, spentInput, error)),
+    ];
+  }
+
+  private endAccepted(op: PendingOp, result: ReissueResult): Promise<DbOp[]> {
+    return this.burns.endAccepted(op, result);
+  }
+}
+
+/** The bridge's client half for a client core (its own secret: core-client secrets.ts). */
+export function bridgeClientFactory(options: {
+  readonly crypto: BridgeCrypto;
+}): ClientModuleFactory<BridgeClient> {
+  return {
+    kind: BRIDGE_CLIENT_KIND,
+    init: (init) => new BridgeClient(init, options.crypto),
+  };
+}

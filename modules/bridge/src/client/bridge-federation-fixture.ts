@@ -1,0 +1,100 @@
+// Test fixture (not shipped): a real federation with the bridge module. anvil (@conclave/evm, stopped
+// by PID) with the WrappedMonero contract deployed for four guardian EVM keys (t = 3); four guardian
+// processes on 127.0.0.1 (apps/guardiand) running the dev faucet, the mint (Monero denominations, no
+// fee) and the bridge, each reading anvil through its own guardian.local.json (evmKeyFile, rpcUrl).
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { encodeInvite, federationId, toHex } from "@conclave/core-common";
+import type { FederationConfig } from "@conclave/core-common";
+import { deployWrappedMonero, startAnvil } from "@conclave/evm";
+import type { Anvil } from "@conclave/evm";
+import {
+  DEV_MODULES_WITH_MINT,
+  startGuardian,
+  stopGuardian,
+  waitConnected,
+  writeLocalFederation,
+} from "@conclave/guardiand";
+import type { GuardianProcess } from "@conclave/guardiand";
+import { sha256 } from "@noble/hashes/sha2.js";
+import { bytesToHex } from "viem";
+import { evmAddressOfKey } from "../eip712-mint.js";
+
+export const BRIDGE_INSTANCE = 3;
+export const N = 4;
+
+/** Guardian i's EVM key: fixed test bytes. */
+export const guardianEvmKey = (i: number): Uint8Array => new Uint8Array(32).fill(0x31 + i);
+
+export interface BridgeFederation {
+  readonly anvil: Anvil;
+  readonly contract: `0x${string}`;
+  readonly invite: string;
+  readonly dir: string;
+  readonly guardians: GuardianProcess[];
+  readonly guardianUrls: readonly string[];
+  stop(): Promise<void>;
+}
+
+export async function startBridgeFederation(prefix = "bridge-client-"): Promise<BridgeFederation> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const guardians: GuardianProcess[] = [];
+  let anvil: Anvil | undefined;
+  const stop = async () => {
+    await Promise.all(guardians.map((g) => stopGuardian(g, "SIGKILL")));
+    await anvil?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    anvil = await startAnvil({ accounts: 4 });
+    const addresses = Array.from({ length: N }, (_, i) => evmAddressOfKey(guardianEvmKey(i)));
+    const contract = (await deployWrappedMonero(anvil, { guardians: addresses, threshold: 3 })).address;
+    const files = await writeLocalFederation(dir, N, { heightsPerSession: 16 }, [
+      ...DEV_MODULES_WITH_MINT,
+      {
+        instanceId: BRIDGE_INSTANCE,
+        kind: "bridge",
+        config: {
+          chainId: anvil.chain.id,
+          contract,
+          guardians: addresses,
+          threshold: 3,
+          confirmations: 1,
+          mintDeadlineSeconds: 3600,
+          moneroNetwork: "mainnet",
+        },
+      },
+    ]);
+    files.dataDirs.forEach((d, i) => {
+      mkdirSync(d, { recursive: true });
+      const keyFile = join(d, "evm-key.json");
+      writeFileSync(keyFile, JSON.stringify({ privateKey: bytesToHex(guardianEvmKey(i)) }), { mode: 0o600 });
+      writeFileSync(
+        join(d, "guardian.local.json"),
+        JSON.stringify({
+          modules: { [BRIDGE_INSTANCE]: { evmKeyFile: keyFile, rpcUrl: anvil!.rpcUrl, pollMs: 200 } },
+        }),
+        { mode: 0o600 },
+      );
+    });
+    const started = await Promise.allSettled(files.dataDirs.map((_, i) => startGuardian(files, i)));
+    for (const s of started) if (s.status === "fulfilled") guardians.push(s.value);
+    const failed = started.find((s) => s.status === "rejected");
+    if (failed) throw failed.reason;
+    await waitConnected(guardians);
+    const guardianUrls = files.config.guardians.map((g) => g.api?.url ?? "");
+    return { anvil, contract, invite: inviteOf(files.config), dir, guardians, guardianUrls, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+function inviteOf(config: FederationConfig): string {
+  return encodeInvite({
+    federationId: toHex(federationId(config, sha256)),
+    name: config.name,
+    guardians: config.guardians.map((g) => ({ name: g.name, api: g.api?.url ?? "" })),
+  });
+}

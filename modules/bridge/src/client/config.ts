@@ -1,0 +1,144 @@
+// What the bridge half's files share: its errors, API paths, records and the claim keys of
+// burnToClaim (derived from the half's secret, so that a wallet restored from its mnemonic finds
+// them again):
+//   claimSeed(j) = HKDF-Expand(secret, "conclave/bridge/v1/burn-claim" | u64be(j), 32)
+// where `secret` is the half's own (core-client secrets.ts: HKDF of the federation root with the
+// module's instance and kind). The Ed25519 public key of claimSeed(j) is the claim key of burn j.
+import { expand } from "@noble/hashes/hkdf.js";
+import { sha256 } from "@noble/hashes/sha2.js";
+import { clientErrors, labelled } from "@conclave/core-client";
+import { utf8 } from "@conclave/core-common";
+import type { Signer } from "@conclave/core-common";
+import type { Rng } from "@conclave/core-common/threshold";
+
+export const BRIDGE_CLIENT_KIND = "bridge";
+
+export const mintPath = (txid: string, index: number) => `/v1/modules/bridge/mints/${txid}/${index}`;
+export const burnPath = (txHash: string, logIndex: number) =>
+  `/v1/modules/bridge/burns/${txHash}/${logIndex}`;
+export const CHAIN_PATH = "/v1/modules/bridge/chain";
+
+/**
+ * Claim keys a wallet looks through for a burn it has no record of (a restored wallet): those below
+ * its counter and this many past it.
+ */
+export const CLAIM_KEY_GAP = 64;
+/** How long `redeem` waits for t guardians to accept a burn unless told otherwise. */
+export const BURN_WAIT_MS_DEFAULT = 30 * 60 * 1000;
+/** How long the mint waits for t good signatures after acceptance (guardians a block behind). */
+export const SIGNATURES_WAIT_MS_DEFAULT = 30_000;
+/**
+ * The gas limit a wallet sends a transaction with, in percent of the node's estimate. viem sends a
+ * local account's transaction with exactly the estimate, taken against the state of the block the
+ * node had then; the state the transaction meets when mined may cost more (another mint drained the
+ * rate bucket or queued, the recipient's balance slot was emptied by a transfer and costs 20k to
+ * fill again, a burn count slot changed), and a transaction that runs out of gas still pays for all
+ * of it. Unused gas is not charged: the margin only needs the account to hold it at the gas price.
+ */
+export const GAS_MARGIN_PERCENT = 120n;
+
+/** The bridge half's refusals, with their statuses. */
+export const bridgeError = clientErrors({
+  no_bridge_module: 400,
+  invalid_evm_address: 400,
+  invalid_amount: 400,
+  invalid_monero_address: 400,
+  invalid_evm_key: 400,
+  insufficient_funds: 400,
+  wrong_chain: 400,
+  evm_time_unknown: 503,
+  signatures_missing: 503,
+  unknown_mint: 404,
+  unknown_burn: 404,
+  not_claimable: 409,
+  burn_timeout: 504,
+  evm_failed: 502,
+  claim_key_unknown: 404,
+});
+
+/** The cryptography the bridge half needs (the wallet's WalletCrypto is one). */
+export interface BridgeCrypto {
+  ed25519PublicKey(seed: Uint8Array): Uint8Array;
+  ed25519Signer(seed: Uint8Array, publicKey?: Uint8Array): Signer;
+  readonly random: Rng;
+}
+
+const LABEL_CLAIM = utf8.encode("conclave/bridge/v1/burn-claim");
+
+export function claimSeed(secret: Uint8Array, index: number): Uint8Array {
+  return expand(sha256, secret, labelled(LABEL_CLAIM, index), 32);
+}
+
+/** An EVM key and node to sign and send with (the key is never written to the wallet). */
+export interface EvmSender {
+  /** 0x and 64 hex digits. */
+  readonly privateKey: `0x${string}`;
+  readonly rpcUrl: string;
+}
+
+/** The contract call that mints: everything `mint(Mint m, bytes[] signatures)` takes. */
+export interface MintCall {
+  readonly chainId: number;
+  readonly contract: `0x${string}`;
+  readonly recipient: `0x${string}`;
+  readonly amount: bigint;
+  readonly depositId: `0x${string}`;
+  readonly deadline: bigint;
+  readonly setIndex: number;
+  /** t signatures, in ascending order of their signers (as the contract takes them). */
+  readonly signatures: readonly `0x${string}`[];
+  readonly signers: readonly `0x${string}`[];
+  /** Guardians whose answers were skipped: a signature not by their config address, or a different mint. */
+  readonly badGuardians: readonly number[];
+}
+
+/** A wXMR mint of this wallet, by the federation transaction that funds it (`m/<i>/mint/<txid>`). */
+export interface MintRecord {
+  readonly operationId: string;
+  readonly txid: string;
+  readonly output: number;
+  readonly recipient: `0x${string}`;
+  readonly amount: string;
+  readonly createdAtMs: number;
+  /** The signed call, once t good signatures are in hand (amounts as decimal strings). */
+  readonly call?: MintCallJson;
+  /** The EVM transaction this wallet sent it with. */
+  readonly evmTx?: `0x${string}`;
+}
+
+export type MintCallJson = Omit<MintCall, "amount" | "deadline"> & {
+  readonly amount: string;
+  readonly deadline: string;
+};
+
+export const callToJson = (c: MintCall): MintCallJson => ({
+  ...c,
+  amount: c.amount.toString(),
+  deadline: c.deadline.toString(),
+});
+export const callFromJson = (c: MintCallJson): MintCall => ({
+  ...c,
+  amount: BigInt(c.amount),
+  deadline: BigInt(c.deadline),
+});
+
+/** A burn this wallet made or redeems (`m/<i>/burn/<txHash>`). */
+export interface BurnRecord {
+  readonly operationId: string;
+  readonly kind: "monero" | "claim";
+  readonly amount: string;
+  readonly createdAtMs: number;
+  /** The signed EVM transaction, written before it is sent (sending it again is harmless). */
+  readonly rawTx?: `0x${string}`;
+  readonly txHash: `0x${string}`;
+  readonly logIndex?: number;
+  /** kind "claim": the index of its claim key. */
+  readonly claimIndex?: number;
+  readonly claimKey?: string;
+  /** The EVM node it was sent through (to send it again after a crash). */
+  readonly rpcUrl?: string;
+  /** The federation transaction that redeemed it into notes. */
+  readonly redeemTxid?: string;
+}
+
+export const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));

@@ -1,0 +1,332 @@
+// wXMR mints from e-cash: one federation transaction spends notes into change notes and an output
+// "wXMR to <EVM address>" (through the mint half's payLocked); once t guardians accepted it, each
+// guardian's EIP-712 signature is collected and checked (part.ts collectCall), and the ready call is
+// returned or sent from the user's EVM key (evm.ts). Crash-safe: the operation's log entry and the
+// mint's record are written with the pending transaction; resume settles the transaction (the mint
+// half) and collects the signatures (resumeMint). The EVM key is never written down: a mint whose
+// sending was cut short is sent again with `submitMint`.
+import { del } from "@conclave/core-client";
+import type { DbOp, GuardianAnswer, OperationRecord } from "@conclave/core-client";
+import type { PendingOp } from "@conclave/module-mint/client";
+import { ChainViewSchema, MintSignatureSchema } from "../api.js";
+import type { MintSignatureView } from "../api.js";
+import { encodeMintOutput } from "../common.js";
+import { outputDepositId } from "../eip712-mint.js";
+import { fromHex } from "@conclave/core-common";
+import { CHAIN_PATH, bridgeError, callFromJson, callToJson, errorText, mintPath } from "./config.js";
+import type { EvmSender, MintCall } from "./config.js";
+import { checkChainId, mintOnChain, publicClientOf, sendMint } from "./evm.js";
+import type { MintSubmission } from "./evm.js";
+import { BridgePart, parseEvmAddress } from "./part.js";
+
+export interface BridgeMintOptions {
+  /** Send the mint from this EVM key and node (it pays the gas); without it, the call is returned. */
+  readonly submit?: EvmSender;
+  /** How long to ask for t good signatures after acceptance (default 30 s). */
+  readonly signaturesWaitMs?: number;
+}
+
+export interface BridgeMintProgress {
+  readonly stage: "accepted" | "signed" | "submitted";
+  readonly message: string;
+  readonly txid: string;
+}
+
+export interface BridgeMintResult {
+  readonly operationId: string;
+  /** The federation transaction (notes in, wXMR mint output out) and the output's index. */
+  readonly txid: string;
+  readonly output: number;
+  /** The mint's fee in notes (the mint half's fee per spent note). */
+  readonly fee: bigint;
+  readonly call: MintCall;
+  /** With `submit`: the EVM transaction and what the contract did. */
+  readonly submission?: MintSubmission;
+}
+
+export class BridgeMints extends BridgePart {
+  /** The mint attached to a pending transaction of the mint half, if any. */
+  static attached(op: PendingOp): { output: number } | undefined {
+    const a = op["bridgeMint"];
+    if (a === null || typeof a !== "object" || !("output" in a) || typeof a.output !== "number")
+      return undefined;
+    return { output: a.output };
+  }
+
+  async mint(
+    recipientText: string,
+    amount: bigint,
+    options: BridgeMintOptions,
+    progress: (p: BridgeMintProgress) => void,
+  ): Promise<BridgeMintResult> {
+    // Everything a user can get wrong is refused here, before a note is spent.
+    const recipient = parseEvmAddress(recipientText, this.config.contract);
+    if (typeof amount !== "bigint" || amount < this.config.mintMinPiconero)
+      throw bridgeError(
+        "invalid_amount",
+        `a wXMR mint is at least ${this.config.mintMinPiconero} piconero, not ${String(amount)}; nothing was spent`,
+      );
+    this.mintHalf().checkAmount(amount);
+    if (options.submit) {
+      if (!/^0x[0-9a-fA-F]{64}$/.test(options.submit.privateKey))
+        throw bridgeError("invalid_evm_key", "an EVM private key is 0x and 64 hex digits; nothing was spent");
+      await checkChainId(
+        publicClientOf(this.config.chainId, options.submit.rpcUrl),
+        this.config.chainId,
+        options.submit.rpcUrl,
+      );
+    }
+    await this.checkEvmTime();
+    let logged: OperationRecord | undefined;
+    let output = -1;
+    const paid = await this.ctx.run(() =>
+      this.mintHalf().payLocked("bridge-mint", {
+        needed: amount,
+        extra: [{ module: this.instanceId, amount, payload: encodeMintOutput(recipient) }],
+        insufficient: (balance, fee) =>
+          bridgeError(
+            "insufficient_funds",
+            `the wallet holds ${balance}; minting ${amount} wXMR needs ${amount} plus the mint's fee of ${fee} per note spent`,
+            { balance: balance.toString(), amount: amount.toString() },
+          ),
+        tooMuchChange: (changeNotes, outputsMax) =>
+          bridgeError(
+            "invalid_amount",
+            `minting ${amount} leaves change of ${changeNotes} notes, more than one transaction issues (${outputsMax}): combine first`,
+          ),
+        attach: (changeNotes) => {
+          output = changeNotes;
+          return { bridgeMint: { output } };
+        },
+        writes: (op) => {
+          const started = this.ctx.operations.startOp(this.instanceId, "bridge", "mint", {
+            txid: op.txid,
+            output,
+            recipient,
+            amount: amount.toString(),
+          });
+          logged = started.record;
+          return [
+            started.op,
+            this.putMint({
+              operationId: started.record.id,
+              txid: op.txid,
+              output,
+              recipient,
+              amount: amount.toString(),
+              createdAtMs: op.createdAtMs,
+            }),
+          ];
+        },
+      }),
+    );
+    progress({
+      stage: "accepted",
+      message: `transaction ${paid.txid} accepted by the federation`,
+      txid: paid.txid,
+    });
+    const call = await this.sign(paid.txid, options.signaturesWaitMs);
+    progress({
+      stage: "signed",
+      message: `${call.signatures.length} guardian signatures collected${call.badGuardians.length > 0 ? ` (skipped guardians ${call.badGuardians.join(", ")})` : ""}`,
+      txid: paid.txid,
+    });
+    const base = { operationId: logged?.id ?? "", txid: paid.txid, output, fee: paid.fee, call };
+    if (!options.submit) return base;
+    const submission = await this.submit(paid.txid, options.submit);
+    progress({ stage: "submitted", message: `mint sent: ${submission.txHash}`, txid: paid.txid });
+    return { ...base, submission };
+  }
+
+  /** Refuses before anything is spent while the guardians have no agreed EVM time (the output would be refused). */
+  private async checkEvmTime(): Promise<void> {
+    const client = await this.ctx.client();
+    const chain = await this.agreed(client, CHAIN_PATH, ChainViewSchema);
+    if (!chain || chain.agreedTimestamp === "0")
+      throw bridgeError(
+        "evm_time_unknown",
+        "the guardians have not agreed on the EVM chain's time yet (their nodes report it as blocks come); retry shortly; nothing was spent",
+      );
+  }
+
+  /** Collects and checks the signatures of an accepted mint, keeps the call and ends its log entry. */
+  async sign(txid: string, waitMs?: number): Promise<MintCall> {
+    const record = await this.mintRecord(txid);
+    if (!record) throw bridgeError("unknown_mint", `this wallet made no wXMR mint in transaction ${txid}`);
+    if (record.call) return callFromJson(record.call);
+    const call = await this.collectCall(txid, record.output, record.recipient, BigInt(record.amount), waitMs);
+    await this.ctx.run(async () => {
+      const current = await this.mintRecord(txid);
+      if (!current || current.call) return;
+      const entry = await this.ctx.operations.get(current.operationId);
+      await this.db.write([
+        this.putMint({ ...current, call: callToJson(call) }),
+        ...(entry && entry.state === "pending"
+          ? [
+              this.ctx.operations.finishOp(entry, {
+                txid,
+                output: current.output,
+                depositId: call.depositId,
+                deadline: call.deadline.toString(),
+                signers: [...call.signers],
+                badGuardians: [...call.badGuardians],
+              }),
+            ]
+          : []),
+      ]);
+    });
+    return call;
+  }
+
+  /** Sends a signed mint of this wallet from `sender` (again, after a crash or a refusal). */
+  async submit(txid: string, sender: EvmSender): Promise<MintSubmission> {
+    const call = await this.sign(txid);
+    const submission = await sendMint(call, sender);
+    await this.ctx.run(async () => {
+      const current = await this.mintRecord(txid);
+      if (current) await this.db.write([this.putMint({ ...current, evmTx: submission.txHash })]);
+    });
+    if (submission.status !== "success")
+      throw bridgeError("evm_failed", `the mint transaction ${submission.txHash} reverted`, {
+        txHash: submission.txHash,
+      });
+    return submission;
+  }
+
+  /**
+   * A pending mint entry after a crash: while the mint half still holds its transaction (its own
+   * resume ran first this round and could not settle it) it stays pending; once accepted, the
+   * signatures are collected and the entry ends; a transaction gone without a record is closed.
+   */
+  async resumeMint(entry: OperationRecord): Promise<void> {
+    const meta = entry.meta;
+    const txid =
+      typeof meta === "object" && meta !== null && "txid" in meta && typeof meta["txid"] === "string"
+        ? meta["txid"]
+        : undefined;
+    if (txid === undefined)
+      return this.ctx.operations.fail(entry, new Error("its entry names no transaction"));
+    if (await this.mintHalf().isPending(txid)) return;
+    if (!(await this.mintRecord(txid)))
+      return this.ctx.operations.fail(entry, new Error("its federation transaction was refused"));
+    await this.sign(txid);
+  }
+
+  /** A refused mint transaction spent nothing: its record goes and its entry fails, in that write. */
+  async undoRejected(op: PendingOp, error: Error): Promise<DbOp[]> {
+    if (!BridgeMints.attached(op)) return [];
+    const record = await this.mintRecord(op.txid);
+    if (!record) return [];
+    const entry = await this.ctx.operations.get(record.operationId);
+    return [
+      del(this.key("mint", op.txid)),
+      ...(entry && entry.state === "pending" ? [this.ctx.operations.failOp(entry, error)] : []),
+    ];
+  }
+
+  /** The life cycle of a mint: the wallet's record, the guardians' answers (t agreeing) and the chain. */
+  async status(txid: string, output: number | undefined, rpcUrl: string | undefined): Promise<MintStatus> {
+    const record = await this.mintRecord(txid);
+    const index = output ?? record?.output ?? 0;
+    const base = {
+      kind: "mint" as const,
+      txid,
+      output: index,
+      depositId: outputDepositId(this.federationIdBytes, fromHex(txid), index),
+      ...(record
+        ? { operationId: record.operationId, recipient: record.recipient, amount: record.amount }
+        : {}),
+    };
+    if (record && (await this.mintHalf().isPending(txid)))
+      return { ...base, state: "pending", message: "the federation has not decided the transaction yet" };
+    const client = await this.ctx.client();
+    const answers = await client.getEach(mintPath(txid, index), MintSignatureSchema);
+    const found = answers.filter((a) => a.ok).length;
+    if (found < this.config.threshold && !record?.call)
+      return {
+        ...base,
+        state: record ? "pending" : "unknown",
+        message: `${found} of the ${this.config.threshold} guardians needed know this mint`,
+      };
+    let call: MintCall;
+    try {
+      call = record?.call
+        ? callFromJson(record.call)
+        : await this.collectCallAnyRecipient(txid, index, answers);
+    } catch (e) {
+      return { ...base, state: "accepted", message: errorText(e) };
+    }
+    const signed = {
+      ...base,
+      recipient: call.recipient,
+      amount: call.amount.toString(),
+      deadline: call.deadline.toString(),
+      signers: [...call.signers],
+      ...(record?.evmTx ? { evmTx: record.evmTx } : {}),
+    };
+    if (!rpcUrl)
+      return {
+        ...signed,
+        state: record?.evmTx ? "submitted" : "signed",
+        message: "accepted and signed by t guardians (give an EVM node to see the chain)",
+      };
+    const chain = await mintOnChain(
+      this.config.chainId,
+      this.config.contract,
+      rpcUrl,
+      call.depositId,
+      record?.evmTx,
+    );
+    if (chain.depositUsed)
+      return {
+        ...signed,
+        state: "minted",
+        message: "the contract used this deposit id: minted (or queued above the cap)",
+      };
+    if (chain.tx === "reverted")
+      return {
+        ...signed,
+        state: "failed",
+        message: `the mint transaction ${record?.evmTx} reverted; it can be sent again`,
+      };
+    if (chain.chainTime > call.deadline)
+      return { ...signed, state: "expired", message: `not minted and past its deadline ${call.deadline}` };
+    return {
+      ...signed,
+      state: chain.tx === "unknown" ? "submitted" : "signed",
+      message: chain.tx === "unknown" ? "sent, not mined yet" : "signed, not submitted",
+    };
+  }
+
+  /** A mint of another wallet (no record): recipient and amount as t guardians state them. */
+  private async collectCallAnyRecipient(
+    txid: string,
+    index: number,
+    answers: readonly GuardianAnswer<MintSignatureView>[],
+  ): Promise<MintCall> {
+    const views = answers.flatMap((a) => (a.ok ? [a.value] : []));
+    const counts = new Map<string, number>();
+    for (const v of views)
+      counts.set(`${v.recipient}/${v.amount}`, (counts.get(`${v.recipient}/${v.amount}`) ?? 0) + 1);
+    const top = [...counts].find(([, c]) => c >= this.config.threshold);
+    if (!top) throw new Error("the guardians disagree on the mint's recipient or amount");
+    const [recipient, amount] = top[0].split("/");
+    return this.collectCall(txid, index, recipient as `0x${string}`, BigInt(amount!), 0);
+  }
+}
+
+export interface MintStatus {
+  readonly kind: "mint";
+  readonly state:
+    "unknown" | "pending" | "accepted" | "signed" | "submitted" | "minted" | "failed" | "expired";
+  readonly message: string;
+  readonly txid: string;
+  readonly output: number;
+  readonly depositId: string;
+  readonly operationId?: string;
+  readonly recipient?: string;
+  readonly amount?: string;
+  readonly deadline?: string;
+  readonly signers?: readonly string[];
+  readonly evmTx?: string;
+}
