@@ -76,6 +76,19 @@ describe("FederationClient when guardians disagree", () => {
     expect(e).toMatchObject({ code: "spent_input", message: "refused: spent_input" });
   });
 
+  it("takes a spend that a guardian behind refuses with unknown_input and a Byzantine one with spent_input", async () => {
+    // The simulator's seed 214 (testing/sim wallets.ts NOT_YET): its wallet took these two refusals
+    // for a rejection. The client needs t refusals with one code; an output of a transaction t
+    // guardians agreed on is unknown to at most 2f < t of them.
+    const proposed = () => ({
+      status: 202,
+      body: { txid: txidHex(decodeTransaction(tx), sha256), state: "proposed" },
+    });
+    const client = await join([proposed, proposed, refuse("spent_input"), refuse("unknown_input")]);
+    const r = await client.submitTransaction(tx);
+    expect(r.acceptedBy).toEqual([0, 1]);
+  });
+
   it("names what every guardian said when no guardian took it and no t refusals agree", async () => {
     const client = await join([
       refuse("spent_input"),

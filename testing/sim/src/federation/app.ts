@@ -26,7 +26,7 @@ import { MoneroWorld } from "./monero.js";
 import type { MoneroBug } from "./monero.js";
 import type { MoneroServerModule } from "@conclave/module-monero";
 import { Wallet, emptyWalletStats } from "./wallets.js";
-import type { Contest, FederationApi, StatusAnswer } from "./wallets.js";
+import type { Contest, FederationApi, StatusAnswer, SubmitAnswer } from "./wallets.js";
 
 /** How often a guardian collects its modules' consensus proposals (the daemon's moduleProposalMs). */
 const MODULE_PROPOSAL_MS = 1_000;
@@ -308,7 +308,7 @@ class FederationApp implements SimApplication, FederationApi {
   }
 
   /** As Guardian.submitTransaction: a known status, else the checks on its state, then its replica. */
-  submit(g: number, tx: Transaction): StatusAnswer | { state: "proposed" } | undefined {
+  submit(g: number, tx: Transaction): SubmitAnswer | undefined {
     const b = this.byzantine.get(g);
     if (b !== undefined) {
       this.byzantineSubmit(g, b, tx);
@@ -322,7 +322,7 @@ class FederationApp implements SimApplication, FederationApi {
     const known = this.statusAt(g, proc, txid);
     if (known.state !== "unknown") return known;
     const check = proc.processor.check(this.host.disk(g).state, decoded);
-    if (!check.ok) return { state: "rejected", code: check.error.code };
+    if (!check.ok) return { state: "refused", code: check.error.code };
     const taken = this.host.submit(g, [encodeConsensusItem({ kind: "transaction", tx: decoded })]);
     return taken === 1 ? { state: "proposed" } : undefined;
   }

@@ -71,6 +71,17 @@ describe("the whole federation on the simulator", () => {
     expect(r.application["badShares"]).toBeGreaterThan(0);
   });
 
+  it("does not take a lagging guardian's unknown_input and a Byzantine lie for a rejection (seed 214, N = 4, 1 Byzantine)", () => {
+    // Found by `npm run sim -- --seeds 2000 --nodes 4 --byzantine 1`: wallet 0 spent its new coin
+    // as soon as one guardian knew the coin's transaction accepted; guardian 3, behind, refused the
+    // spend with unknown_input, the Byzantine guardian 2 lied spent_input, and the wallet counted
+    // the two as f + 1 rejections of a valid transaction (wallets.ts NOT_YET).
+    const r = run({ seed: 214, nodes: 4, byzantine: 1 });
+    expect(r.violations).toEqual([]);
+    expect(r.convergedAfterMs).not.toBeNull();
+    expect(r.application["byzLies"]).toBeGreaterThan(0);
+  });
+
   it("replays a seed exactly", () => {
     const o = federationPlan(3)[2]!;
     const a = run(o);

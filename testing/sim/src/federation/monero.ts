@@ -39,7 +39,7 @@ import type { SimMoneroShare } from "../chains/monero-wallet.js";
 import { depositViolations, payoutViolations } from "../chains/monero-checks.js";
 import type { DepositCredited, PayoutClaimed } from "../chains/monero-checks.js";
 import { DUMMY_ID, MONERO_ID } from "./setup.js";
-import type { StatusAnswer } from "./wallets.js";
+import type { StatusAnswer, SubmitAnswer } from "./wallets.js";
 
 const XMR = 10n ** 12n;
 /**
@@ -85,7 +85,7 @@ class ForgetfulMonero extends MoneroServerModule {
 
 /** What the monero world needs of the federation application. */
 export interface MoneroHostApi {
-  submit(g: number, tx: Transaction): StatusAnswer | { state: "proposed" } | undefined;
+  submit(g: number, tx: Transaction): SubmitAnswer | undefined;
   status(g: number, txid: string): StatusAnswer | undefined;
   /** Honest guardian g's process, if it runs: its processor and its monero module. */
   moneroAt(g: number): { processor: FederationProcessor; monero: MoneroServerModule } | undefined;
@@ -284,7 +284,7 @@ class XmrUser {
       return;
     }
     const answer = w.app.submit(g, s.tx);
-    if (answer?.state === "rejected") {
+    if (answer?.state === "rejected" || answer?.state === "refused") {
       w.stats.xmrSpendRetries++;
       this.step = "spend";
     }

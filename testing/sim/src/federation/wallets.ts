@@ -8,7 +8,8 @@
 //              cheating giver also reissues them itself: a double spend, exactly one may succeed;
 //   to-coin    notes into a dummy coin; from-coin: the coin back into notes.
 // It submits to a random guardian (Byzantine ones too), polls random guardians, resubmits the same
-// transaction elsewhere when nobody knows it, takes "rejected" only from f + 1 guardians, and
+// transaction elsewhere when nobody knows it, takes "rejected" only from f + 1 guardians (counting a
+// guardian's refusal before consensus only when its state cannot change it: see NOT_YET), and
 // collects t blind shares per note, checking them and naming bad ones. It crashes now and then,
 // between writing an operation down and sending it or anywhere later, and resumes from its disk.
 import { buildTransaction, encodeConsensusItem, fromHex, toHex, transactionId } from "@conclave/core-common";
@@ -34,6 +35,26 @@ export type StatusAnswer =
   | { readonly state: "accepted" }
   | { readonly state: "rejected"; readonly code: string };
 
+/**
+ * What a guardian answers a submission: a status it knows, "proposed", or "refused": its checks on
+ * its state now failed (the API's 422 before consensus, where "rejected" is consensus's verdict).
+ */
+export type SubmitAnswer =
+  StatusAnswer | { readonly state: "proposed" } | { readonly state: "refused"; readonly code: string };
+
+/**
+ * Refusal codes a guardian's checks give that its state may still turn around: an input it does not
+ * know may come from a block it has not processed yet. Such a refusal says nothing about the
+ * transaction; the wallet asks again later. (Seed 214, N = 4, 1 Byzantine: a wallet spent its new
+ * coin as soon as one guardian knew its to-coin transaction accepted; a guardian behind it refused
+ * with unknown_input, the Byzantine one lied spent_input, and the wallet took the f + 1 refusals as
+ * a rejection of a valid transaction.) Every other code is final: an input once spent stays spent,
+ * a signature or an amount does not depend on the state. The real client cannot be led there: it
+ * spends only outputs of a transaction t guardians agreed on, so at most 2f < t guardians can refuse
+ * with unknown_input, and it needs t refusals with one code (core-client answers.ts decideSubmit).
+ */
+const NOT_YET = new Set(["unknown_input"]);
+
 export interface FederationApi {
   readonly n: number;
   /** t: blind shares needed per note. */
@@ -42,7 +63,7 @@ export interface FederationApi {
   readonly rejectionQuorum: number;
   readonly itemBytesMax: number;
   readonly keys: readonly DenominationKey[];
-  submit(g: number, tx: Transaction): StatusAnswer | { readonly state: "proposed" } | undefined;
+  submit(g: number, tx: Transaction): SubmitAnswer | undefined;
   status(g: number, txid: string): StatusAnswer | undefined;
   /** Guardian g's blind share (hex) for output `index` of an accepted transaction; undefined: none yet. */
   blindShare(g: number, txid: string, index: number): string | undefined;
@@ -109,7 +130,8 @@ export interface Contest {
 interface Volatile {
   lastSubmitAt: number;
   accepted: boolean;
-  readonly rejectedBy: Set<number>;
+  /** Guardian -> the code of its rejection or final refusal. */
+  readonly rejectedBy: Map<number, string>;
   readonly shares: Map<number, Map<number, Uint8Array>>;
 }
 
@@ -382,6 +404,14 @@ export class Wallet {
     this.volatile.lastSubmitAt = this.api.now();
     const answer = this.api.submit(g, op.tx);
     if (answer?.state === "rejected") this.rejected(g, op, answer.code);
+    else if (answer?.state === "refused") {
+      if (!NOT_YET.has(answer.code)) this.rejected(g, op, answer.code);
+      else
+        this.api.note(
+          `t=${this.api.now()} wallet ${this.index}: guardian ${g} does not know an input of ${op.kind} ` +
+            `${op.txid.slice(0, 12)} yet (${answer.code}); asks again later`,
+        );
+    }
   }
 
   private advance(op: Op): void {
@@ -399,15 +429,20 @@ export class Wallet {
 
   private rejected(g: number, op: Op, code: string): void {
     const v = this.volatile;
-    v.rejectedBy.add(g);
+    v.rejectedBy.set(g, code);
+    this.api.note(
+      `t=${this.api.now()} wallet ${this.index}: guardian ${g} rejects ${op.kind} ${op.txid.slice(0, 12)} (${code}), ` +
+        `${v.rejectedBy.size} of ${this.api.rejectionQuorum}`,
+    );
     // f + 1 guardians: at least one of them is honest.
     if (v.rejectedBy.size < this.api.rejectionQuorum) return;
     this.stats.opsRejected++;
     if (op.contest !== null) {
       op.contest.rejected++;
     } else {
+      const by = [...v.rejectedBy].map(([guardian, c]) => `guardian ${guardian}: ${c}`).join(", ");
       this.api.violation(
-        `wallet ${this.index}'s valid ${op.kind} transaction ${op.txid.slice(0, 12)} was rejected (${code})`,
+        `wallet ${this.index}'s valid ${op.kind} transaction ${op.txid.slice(0, 12)} was rejected (${by})`,
       );
     }
     // The notes it spent were spent elsewhere (or are lost to the bug just reported).
@@ -505,7 +540,7 @@ export class Wallet {
 }
 
 function freshVolatile(): Volatile {
-  return { lastSubmitAt: -1, accepted: false, rejectedBy: new Set(), shares: new Map() };
+  return { lastSubmitAt: -1, accepted: false, rejectedBy: new Map(), shares: new Map() };
 }
 
 function noteValue(notes: readonly SpendableNote[]): bigint {
