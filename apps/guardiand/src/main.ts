@@ -7,9 +7,11 @@
 //   conclaved bridge address / bridge deploy                                  the wXMR contract (bridge-deploy.ts)
 //
 // `run` serves the client API on the address of its own `api.url` in the federation config, and
-// the admin routes if DIR/admin-password.hash exists (see `hashAdminPassword`).
+// the admin routes if DIR/admin-password.hash exists (see `hashAdminPassword`), and the web page
+// (apps/web's build) at / from --web FILE or, by default, web/index.html beside the bundle.
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { fromHex, parseFederationConfig } from "@conclave/core-common";
@@ -57,6 +59,8 @@ async function run(argv: readonly string[]): Promise<void> {
       durability: { type: "string", default: "fsync" },
       "no-api": { type: "boolean", default: false },
       local: { type: "string" },
+      web: { type: "string" },
+      "no-web": { type: "boolean", default: false },
     },
   });
   if (!values.data)
@@ -98,11 +102,18 @@ async function run(argv: readonly string[]): Promise<void> {
   if (ownApi && !values["no-api"]) {
     const url = new URL(ownApi);
     const hashPath = join(values.data, "admin-password.hash");
+    // The bundle's build puts the page at dist/web/index.html (scripts/build-binaries.mjs).
+    const webPath = values.web ?? join(dirname(fileURLToPath(import.meta.url)), "web", "index.html");
+    const webPage =
+      values["no-web"] || (values.web === undefined && !existsSync(webPath))
+        ? undefined
+        : new Uint8Array(readFileSync(webPath));
     api = new ApiServer({
       backend: guardian,
       host: url.hostname,
       port: Number(url.port),
       ...(existsSync(hashPath) ? { adminPasswordHash: readFileSync(hashPath, "utf8").trim() } : {}),
+      ...(webPage ? { webPage } : {}),
       log: (event, fields) => {
         if (!quiet) log(event, fields);
       },
@@ -113,6 +124,7 @@ async function run(argv: readonly string[]): Promise<void> {
     self: node.self,
     guardians: federation.guardians.length,
     api: api ? ownApi : null,
+    web: api?.webPageSha256 ?? null,
   });
 
   let stopping = false;
@@ -139,6 +151,7 @@ const USAGE =
   "  setup run  --data DIR --codes C1,C2,... --federation-name NAME [--environment dev] [--dummy-module] [--mint [--mint-fee-per-note P]]\n" +
   "             [--modules FILE (JSON [{instanceId, kind, config}])] [--local FILE (this guardian's settings, e.g. its Monero wallet)]\n" +
   "  run        --data DIR [--config F --secret F --local F] [--durability fsync|os-buffered]\n" +
+  "             [--web FILE (the page served at /; default web/index.html beside this program) | --no-web]\n" +
   "  bridge address --rpc URL --deployer-key FILE   (the contract address to put in the bridge config)\n" +
   "  bridge deploy  --data DIR --rpc URL --deployer-key FILE [--limits FILE] [--grace-seconds S] [--redeploy]\n";
 

@@ -156,6 +156,19 @@ export const AuditViewSchema = z.object({
   liabilities: DecimalSchema,
 });
 
+export const WebPageViewSchema = z
+  .object({
+    sha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .describe("SHA-256 of the page this guardian serves at /, hex."),
+    bytes: z.number().int(),
+  })
+  .describe(
+    "The web page this guardian serves at / (one self-contained HTML file): compare its hash across guardians " +
+      "and with your own build of apps/web (docs/web.md).",
+  );
+
 export const ApiStatusSchema = z.object({
   websocketsOpen: z.number().int(),
   websocketSubscriptions: z.number().int(),
@@ -182,6 +195,10 @@ export const WsClientMessageSchema = z
   .discriminatedUnion("type", [
     z.strictObject({ type: z.literal("subscribe"), txid: TxidSchema }),
     z.strictObject({ type: z.literal("unsubscribe"), txid: TxidSchema }),
+    z
+      .strictObject({ type: z.literal("subscribe-status") })
+      .describe("This guardian's status now and at every change (one status computed per second for all)."),
+    z.strictObject({ type: z.literal("unsubscribe-status") }),
   ])
   .describe("What a client sends on /v1/ws (text frames of JSON).");
 
@@ -190,6 +207,8 @@ export const WsServerMessageSchema = z
     z.object({ type: z.literal("subscribed"), txid: TxidSchema }),
     z.object({ type: z.literal("unsubscribed"), txid: TxidSchema }),
     z.object({ type: z.literal("transaction"), status: TxStatusViewSchema }),
+    z.object({ type: z.literal("status"), status: GuardianStatusViewSchema }),
+    z.object({ type: z.literal("unsubscribed-status") }),
     z.object({
       type: z.literal("error"),
       code: z.string(),
@@ -216,6 +235,7 @@ export const COMPONENT_SCHEMAS = {
   SessionCount: SessionCountSchema,
   SessionView: SessionViewSchema,
   AuditView: AuditViewSchema,
+  WebPageView: WebPageViewSchema,
   AdminStatus: AdminStatusSchema,
   ShutdownAccepted: AcceptedForShutdownSchema,
   OpenApiDocument: OpenApiDocumentSchema,

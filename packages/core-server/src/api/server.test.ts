@@ -458,7 +458,7 @@ describe("guardian API: backups", () => {
 
 describe("guardian API: OpenAPI", () => {
   it("publishes an OpenAPI 3.1 document that lists every route and whose references resolve", async () => {
-    const s = await startApi();
+    const s = await startApi({ webPage: new TextEncoder().encode("<!doctype html>\n") });
     try {
       const r = await call(`${s.url}/openapi.json`);
       expect(r.status).toBe(200);
@@ -484,6 +484,8 @@ describe("guardian API: OpenAPI", () => {
           "GET /v1/sessions/{index}",
           "GET /v1/admin/status",
           "GET /v1/admin/audit",
+          "GET /v1/audit",
+          "GET /v1/web",
           "POST /v1/admin/shutdown",
           "POST /v1/backups",
           "GET /v1/backups/{id}",

@@ -1,6 +1,7 @@
 // The guardian's client API: HTTP + JSON (hono on node:http), WebSocket status push (ws) on the
 // same port, an OpenAPI document, Prometheus metrics. It validates and bounds every request and
 // maps errors to HTTP in one place (onError); the GuardianBackend does the work.
+import { createHash } from "node:crypto";
 import { createServer } from "node:http";
 import type { Server } from "node:http";
 import { getRequestListener } from "@hono/node-server";
@@ -129,7 +130,25 @@ export interface ApiServerOptions {
   readonly log?: ApiLog;
   /** Monotonic milliseconds, for the rate limiter (tests pass a fake one). */
   readonly clock?: () => number;
+  /**
+   * The web page (apps/web's build: one self-contained HTML file with its own content security
+   * policy), served at / with its SHA-256 at /v1/web. Without it, / answers a plain-text index.
+   */
+  readonly webPage?: Uint8Array;
 }
+
+/**
+ * Headers for the page. Its own <meta> policy (hashes of its one script and one style, nothing
+ * loaded from anywhere) is the strict one; this header adds what a <meta> policy cannot say
+ * (frame-ancestors) and applies on top of it (a browser enforces both).
+ */
+export const WEB_PAGE_HEADERS = {
+  "content-type": "text/html; charset=utf-8",
+  "content-security-policy": "frame-ancestors 'none'; base-uri 'none'; form-action 'none'; object-src 'none'",
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+  "cache-control": "no-cache",
+} as const;
 
 type Env = { Bindings: HttpBindings };
 type Ctx = Context<Env, string, object>;
@@ -149,7 +168,8 @@ const INDEX_TEXT = `Conclave guardian API v${API_VERSION}
 
   GET  /openapi.json   every route, with request and response schemas (OpenAPI 3.1)
   GET  /v1/status      this guardian's status
-  WS   ${WS_PATH}          transaction status push
+  GET  /v1/audit       assets and liabilities of every module
+  WS   ${WS_PATH}          transaction and status push
   GET  /metrics        Prometheus metrics
 `;
 
@@ -209,6 +229,7 @@ export class ApiServer {
   private readonly routes: readonly RouteSpec[];
   private readonly moduleNames: ReadonlySet<string>;
   private readonly openApiText: string;
+  private readonly web: { readonly bytes: Uint8Array; readonly sha256: string } | undefined;
   private readonly waits = new Set<AbortController>();
   private adminChecksInFlight = 0;
   private shutdownStarted = false;
@@ -241,11 +262,20 @@ export class ApiServer {
       burst: this.limits.verifyMsBurstMax,
       now: clock,
     });
+    this.web =
+      options.webPage === undefined
+        ? undefined
+        : { bytes: options.webPage, sha256: createHash("sha256").update(options.webPage).digest("hex") };
     const modules = this.backend.modules();
     this.moduleNames = new Set(modules.map((m) => m.name));
     this.routes = [...this.coreRoutes(), ...this.moduleRoutes(modules)];
     this.openApiText = JSON.stringify(buildOpenApiDocument(this.routes, { version: API_VERSION }));
     this.configureApp();
+  }
+
+  /** SHA-256 (hex) of the web page served at /, if any. */
+  get webPageSha256(): string | undefined {
+    return this.web?.sha256;
   }
 
   /** The OpenAPI document served at /openapi.json. */
@@ -490,6 +520,32 @@ export class ApiServer {
       },
       {
         method: "get",
+        path: "/v1/audit",
+        operationId: "getPublicAudit",
+        summary:
+          "Assets and liabilities of every module, as this guardian's state has them after its last block: what the federation owes (e-cash outstanding, wXMR...) beside what backs it; public, for proof of reserves",
+        tag: "federation",
+        responses: { 200: { description: "The audit.", content: "AuditView" } },
+        handle: () => json(200, b.audit()),
+      },
+      {
+        method: "get",
+        path: "/v1/web",
+        operationId: "getWebPage",
+        summary:
+          "The SHA-256 and size of the web page this guardian serves at /: compare it across guardians and with your own build",
+        tag: "meta",
+        responses: {
+          200: { description: "The page's hash.", content: "WebPageView" },
+          404: { description: "This guardian serves no web page." },
+        },
+        handle: () => {
+          if (!this.web) throw new NotFoundError("this guardian serves no web page (started without one)");
+          return json(200, { sha256: this.web.sha256, bytes: this.web.bytes.length });
+        },
+      },
+      {
+        method: "get",
         path: "/v1/admin/status",
         operationId: "getAdminStatus",
         summary: "The guardian's status and the API's own (connections, limits)",
@@ -582,10 +638,14 @@ export class ApiServer {
         method: "get",
         path: "/",
         operationId: "getIndex",
-        summary: "A short index pointing at /openapi.json",
+        summary:
+          "The web page (status, reserves, look-up) when the guardian serves one; else a short index pointing at /openapi.json",
         tag: "meta",
-        responses: { 200: { description: "Plain text.", content: "text" } },
-        handle: () => new Response(INDEX_TEXT, { headers: { "content-type": "text/plain; charset=utf-8" } }),
+        responses: { 200: { description: "HTML (the page), or plain text (the index).", content: "text" } },
+        handle: () =>
+          this.web
+            ? new Response(this.web.bytes, { headers: WEB_PAGE_HEADERS })
+            : new Response(INDEX_TEXT, { headers: { "content-type": "text/plain; charset=utf-8" } }),
       },
     ];
   }

@@ -3,6 +3,10 @@
 // A client sends {"type":"subscribe","txid":"..."} and gets {"type":"subscribed"}, the current
 // status when the guardian knows the transaction, then every status change. Subscribing to an
 // unknown transaction is allowed (subscribe first, then submit: no change can be missed).
+// {"type":"subscribe-status"} gets {"type":"status"} with the guardian's status now and after every
+// change: one timer per hub computes the status once per `statusPushMs` while anyone listens and
+// pushes it only when it changed, so a thousand open status pages cost one status() a second (the
+// web page's live view; no client polls).
 // Everything a client can drive is bounded: connections (total and per client), subscriptions per
 // connection, message size, messages per second (the HTTP rate limit's bucket), and the bytes
 // queued for a client that does not read (it is disconnected).
@@ -55,17 +59,22 @@ export interface WsHubOptions {
   readonly log: (event: string, fields: Record<string, unknown>) => void;
   /** How often to ping; a connection that did not answer the previous ping is dropped. */
   readonly heartbeatMs: number;
+  /** How often the status is computed for status subscribers (pushed only when it changed). */
+  readonly statusPushMs?: number;
 }
 
 interface Connection {
   readonly ws: WebSocket;
   readonly client: string;
   readonly subscriptions: Map<string, () => void>;
+  /** Subscribed to the status push (counts as one subscription). */
+  status: boolean;
   alive: boolean;
 }
 
 const CLOSE_GOING_AWAY = 1001;
 const CLOSE_GRACE_MS = 1000;
+const STATUS_PUSH_MS = 1000;
 
 function rawText(data: RawData): string {
   if (Buffer.isBuffer(data)) return data.toString("utf8");
@@ -91,6 +100,10 @@ export class WsHub {
   private readonly connections = new Set<Connection>();
   private readonly perClient = new Map<string, number>();
   private readonly heartbeat: NodeJS.Timeout;
+  private readonly statusSubscribers = new Set<Connection>();
+  private statusTimer: NodeJS.Timeout | undefined;
+  /** The status last pushed (JSON), to push only changes. */
+  private lastStatus = "";
   private closing = false;
 
   constructor(private readonly options: WsHubOptions) {
@@ -105,7 +118,7 @@ export class WsHub {
   }
 
   get subscriptionCount(): number {
-    let n = 0;
+    let n = this.statusSubscribers.size;
     for (const c of this.connections) n += c.subscriptions.size;
     return n;
   }
@@ -160,7 +173,7 @@ export class WsHub {
   }
 
   private accept(ws: WebSocket, client: string): void {
-    const conn: Connection = { ws, client, subscriptions: new Map(), alive: true };
+    const conn: Connection = { ws, client, subscriptions: new Map(), status: false, alive: true };
     this.connections.add(conn);
     this.perClient.set(client, (this.perClient.get(client) ?? 0) + 1);
     this.options.metrics.websocketsOpen = this.connections.size;
@@ -182,6 +195,7 @@ export class WsHub {
     if (!this.connections.delete(conn)) return;
     for (const unsubscribe of conn.subscriptions.values()) this.safely(unsubscribe);
     conn.subscriptions.clear();
+    this.unsubscribeStatus(conn);
     const n = (this.perClient.get(conn.client) ?? 1) - 1;
     if (n > 0) this.perClient.set(conn.client, n);
     else this.perClient.delete(conn.client);
@@ -225,8 +239,14 @@ export class WsHub {
       const where = issue && issue.path.length > 0 ? `${issue.path.map(String).join(".")}: ` : "";
       throw new InvalidRequestError(
         `invalid message: ${where}${issue?.message ?? "unexpected shape"} ` +
-          '(expected {"type":"subscribe"|"unsubscribe","txid":"<64 lowercase hex>"})',
+          '(expected {"type":"subscribe"|"unsubscribe","txid":"<64 lowercase hex>"} or {"type":"subscribe-status"})',
       );
+    }
+    if (r.data.type === "subscribe-status") return this.subscribeStatus(conn);
+    if (r.data.type === "unsubscribe-status") {
+      this.unsubscribeStatus(conn);
+      this.send(conn, { type: "unsubscribed-status" });
+      return;
     }
     const { txid } = r.data;
     if (r.data.type === "unsubscribe") {
@@ -238,15 +258,7 @@ export class WsHub {
       return;
     }
     if (!conn.subscriptions.has(txid)) {
-      const max = this.options.limits.wsSubscriptionsPerConnectionMax;
-      if (conn.subscriptions.size >= max) {
-        this.options.metrics.rejected("wsSubscriptionsPerConnectionMax");
-        throw new ConclaveError(
-          "too_many_subscriptions",
-          `at most ${max} subscriptions per connection; unsubscribe from finished transactions first`,
-          { status: 429, details: { limit: max } },
-        );
-      }
+      this.checkSubscriptionRoom(conn);
       // Subscribe before reading the current status: a change in between is then pushed, not lost.
       const unsubscribe = this.options.backend.subscribeTransaction(txid, (status) =>
         this.send(conn, { type: "transaction", status }),
@@ -257,6 +269,60 @@ export class WsHub {
     this.send(conn, { type: "subscribed", txid });
     const current = this.options.backend.transactionStatus(txid);
     if (current) this.send(conn, { type: "transaction", status: current });
+  }
+
+  private checkSubscriptionRoom(conn: Connection): void {
+    const max = this.options.limits.wsSubscriptionsPerConnectionMax;
+    if (conn.subscriptions.size + (conn.status ? 1 : 0) >= max) {
+      this.options.metrics.rejected("wsSubscriptionsPerConnectionMax");
+      throw new ConclaveError(
+        "too_many_subscriptions",
+        `at most ${max} subscriptions per connection; unsubscribe from finished transactions first`,
+        { status: 429, details: { limit: max } },
+      );
+    }
+  }
+
+  private subscribeStatus(conn: Connection): void {
+    if (!conn.status) {
+      this.checkSubscriptionRoom(conn);
+      conn.status = true;
+      this.statusSubscribers.add(conn);
+      this.options.metrics.websocketSubscriptions = this.subscriptionCount;
+      if (!this.statusTimer && !this.closing) {
+        this.statusTimer = setInterval(() => this.pushStatus(), this.options.statusPushMs ?? STATUS_PUSH_MS);
+        this.statusTimer.unref();
+      }
+    }
+    // The current status to this subscriber at once; later only changes, to everyone.
+    this.send(conn, { type: "status", status: this.options.backend.status() });
+  }
+
+  private unsubscribeStatus(conn: Connection): void {
+    if (!conn.status) return;
+    conn.status = false;
+    this.statusSubscribers.delete(conn);
+    this.options.metrics.websocketSubscriptions = this.subscriptionCount;
+    if (this.statusSubscribers.size === 0 && this.statusTimer) {
+      clearInterval(this.statusTimer);
+      this.statusTimer = undefined;
+      this.lastStatus = "";
+    }
+  }
+
+  private pushStatus(): void {
+    try {
+      const status = this.options.backend.status();
+      const text = JSON.stringify(status);
+      if (text === this.lastStatus) return;
+      this.lastStatus = text;
+      for (const conn of this.statusSubscribers) this.send(conn, { type: "status", status });
+    } catch (e) {
+      this.options.log("api.internal_error", {
+        where: "status push",
+        error: e instanceof Error ? e.message : String(e),
+      });
+    }
   }
 
   private send(conn: Connection, message: WsServerMessage): void {
@@ -309,6 +375,8 @@ export class WsHub {
   async close(): Promise<void> {
     this.closing = true;
     clearInterval(this.heartbeat);
+    if (this.statusTimer) clearInterval(this.statusTimer);
+    this.statusTimer = undefined;
     const open = [...this.connections];
     const closed = open.map(
       (c) =>

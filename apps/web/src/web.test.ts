@@ -1,0 +1,255 @@
+// The web page in Debian's Chromium (playwright-core) against four real guardian processes that
+// serve it at their API origins: one test per flow (the federation's status, live over WebSocket;
+// proof of reserves; look-up; the page's hash; hosted elsewhere and pointed at the guardians by an
+// invite code; keyboard and a phone-sized screen; a guardian going down). Screenshots of each page
+// at desktop and phone size go to docs/web/.
+import { createHash } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import type { Server } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stopGuardian } from "../../guardiand/src/index.js";
+import { REPO_ROOT } from "../../guardiand/src/npm-start-harness.js";
+import { buildWebPage, writeWebPage } from "../../../scripts/build-web.mjs";
+import { ensureChromiumInstalled, faucet, launchChromium, serveFile, startFederation } from "./harness.js";
+import type { TestFederation } from "./harness.js";
+
+const DESKTOP = { width: 1280, height: 900 };
+const PHONE = { width: 390, height: 844 };
+const SHOTS = join(REPO_ROOT, "docs", "web");
+
+let tmp: string;
+let fed: TestFederation;
+let browser: Browser;
+let staticServer: Server | undefined;
+const pageErrors: string[] = [];
+
+async function open(url: string, viewport = DESKTOP): Promise<Page> {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  page.on("pageerror", (e) => pageErrors.push(e.message));
+  page.on("console", (m) => {
+    if (m.type() === "error") pageErrors.push(m.text());
+  });
+  await page.goto(url);
+  return page;
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+/** The number in a guardian row's column. */
+async function cell(page: Page, guardian: number, col: string): Promise<string> {
+  return (await page.locator(`tr[data-guardian="${guardian}"] td[data-col="${col}"]`).innerText()).trim();
+}
+
+beforeAll(async () => {
+  ensureChromiumInstalled();
+  tmp = mkdtempSync(join(tmpdir(), "conclave-web-"));
+  [fed, browser] = await Promise.all([startFederation(join(tmp, "federation")), launchChromium()]);
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await fed?.stop();
+  staticServer?.close();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+describe("the web page", () => {
+  it("is built reproducibly and every guardian serves those bytes at / under a content security policy", async () => {
+    const a = await buildWebPage();
+    const b = await buildWebPage();
+    expect(Buffer.from(a.html).equals(Buffer.from(b.html))).toBe(true);
+    expect(a.sha256).toBe(createHash("sha256").update(a.html).digest("hex"));
+    for (const url of fed.urls) {
+      const r = await fetch(`${url}/`);
+      expect(r.headers.get("content-type")).toBe("text/html; charset=utf-8");
+      expect(r.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
+      const bytes = Buffer.from(await r.arrayBuffer());
+      expect(createHash("sha256").update(bytes).digest("hex")).toBe(a.sha256);
+      const web = (await (await fetch(`${url}/v1/web`)).json()) as { sha256: string; bytes: number };
+      expect(web).toEqual({ sha256: a.sha256, bytes: a.html.length });
+      // The policy inside the page allows no script or style but its own (by hash).
+      const html = bytes.toString("utf8");
+      expect(html).toMatch(/script-src 'sha256-[A-Za-z0-9+/=]+'; style-src 'sha256-[A-Za-z0-9+/=]+'/);
+      expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=/);
+    }
+  });
+
+  it("status: shows every guardian as the browser sees it, the threshold, and heights pushed live", async () => {
+    const page = await open(fed.urls[1]!);
+    await expect
+      .poll(() => page.locator("#quorum").innerText(), { timeout: 15_000 })
+      .toContain("4 of 4 guardians up");
+    await expect(page.locator("#quorum").innerText()).resolves.toContain("any 3 must agree");
+    await expect(page.locator("#federation-line").innerText()).resolves.toContain(
+      "4 guardians, any 3 must agree",
+    );
+    expect(await page.locator("#agreement").count()).toBe(1);
+    for (let i = 0; i < 4; i++) expect(await cell(page, i, "state")).toBe("up");
+    // A transaction makes new blocks: the page learns the new heights without reloading or polling.
+    const before = Number(await cell(page, 0, "height"));
+    const requests: string[] = [];
+    page.on("request", (r) => requests.push(r.url()));
+    await faucet(fed.urls[0]!, 5_000_000_000_000n);
+    await expect
+      .poll(async () => Number(await cell(page, 0, "height")), { timeout: 15_000 })
+      .toBeGreaterThan(before);
+    expect(requests.filter((u) => u.includes("/v1/status"))).toEqual([]);
+    // Every guardian serves the same page: no disagreement, and each row shows the same hash.
+    const hashes = await Promise.all([0, 1, 2, 3].map((i) => cell(page, i, "page")));
+    expect(new Set(hashes).size).toBe(1);
+    await shot(page, "status-desktop");
+    await page.setViewportSize(PHONE);
+    await shot(page, "status-phone");
+    await page.context().close();
+  });
+
+  it("reserves: what the federation owes beside what backs it, per guardian, with the commands to check", async () => {
+    const page = await open(`${fed.urls[2]!}/#/reserves`);
+    const table = page.locator("#audit");
+    await expect.poll(() => table.innerText(), { timeout: 15_000 }).toContain("mint #1");
+    await expect
+      .poll(() => page.locator("td[data-total]").allInnerTexts(), { timeout: 15_000 })
+      .toEqual([
+        expect.stringContaining("covered"),
+        expect.stringContaining("covered"),
+        expect.stringContaining("covered"),
+        expect.stringContaining("covered"),
+      ]);
+    // The faucet's 5 XMR (test 2) are owed by the dummy module at every guardian.
+    const text = await table.innerText();
+    expect(text).toContain("dummy #0");
+    expect(text).toContain("5 XMR");
+    expect(await page.getByText("curl -s").first().innerText()).toContain("/v1/audit");
+    await shot(page, "reserves-desktop");
+    await page.setViewportSize(PHONE);
+    await shot(page, "reserves-phone");
+    await page.context().close();
+  });
+
+  it("look-up: a transaction id shows its life cycle as t guardians agree; unknown ids and EVM addresses say why", async () => {
+    const txid = await faucet(fed.urls[3]!, 1_000_000_000n);
+    const page = await open(`${fed.urls[0]!}/#/lookup/`);
+    const input = page.getByLabel(
+      "Monero deposit txid, federation transaction id, EVM burn tx hash or EVM address",
+    );
+    await input.fill(txid);
+    await page.getByRole("button", { name: "Look up" }).click();
+    const result = page.locator("#lookup-result");
+    await expect.poll(() => result.innerText(), { timeout: 15_000 }).toContain("Federation transaction");
+    const text = await result.innerText();
+    expect(text).toContain("4 of 4 answering guardians agree");
+    expect(await result.locator('li[data-state="done"]').allInnerTexts()).toEqual([
+      expect.stringContaining("Submitted"),
+      expect.stringContaining("Accepted in a block"),
+    ]);
+    // Nothing private: the amount is not shown.
+    expect(text).not.toContain("1000000000");
+    expect(text).not.toContain("0.001");
+    expect(page.url()).toContain(`#/lookup/${txid}`);
+    await shot(page, "lookup-desktop");
+    await page.setViewportSize(PHONE);
+    await shot(page, "lookup-phone");
+
+    await input.fill("ab".repeat(32));
+    await page.getByRole("button", { name: "Look up" }).click();
+    await expect.poll(() => result.innerText(), { timeout: 15_000 }).toContain("Not found");
+    await input.fill("0x" + "12".repeat(20));
+    await page.getByRole("button", { name: "Look up" }).click();
+    await expect.poll(() => result.innerText(), { timeout: 15_000 }).toContain("no index by EVM address");
+    await page.context().close();
+  });
+
+  it("verify: the page hashes its own bytes and compares them with what every guardian serves", async () => {
+    const page = await open(`${fed.urls[0]!}/#/verify`);
+    const expected = (await buildWebPage()).sha256;
+    await expect.poll(() => page.locator("#own-hash").innerText(), { timeout: 15_000 }).toBe(expected);
+    await expect
+      .poll(() => page.locator("#served-hashes li").allInnerTexts(), { timeout: 15_000 })
+      .toEqual([0, 1, 2, 3].map((i) => `guardian-${i} serves ${expected} (same as this copy)`));
+    await shot(page, "verify-desktop");
+    await page.context().close();
+  });
+
+  it("hosted anywhere: the static build asks for an invite code, then talks to the guardians directly", async () => {
+    const { path } = await writeWebPage(join(tmp, "static", "index.html"));
+    const served = await serveFile(path);
+    staticServer = served.server;
+    const page = await open(served.url);
+    const input = page.getByLabel("Invite code (conclave1:…) or guardian URLs");
+    await input.fill("conclave1:garbage:00000000");
+    await page.getByRole("button", { name: "Open" }).click();
+    await expect.poll(() => page.getByRole("alert").innerText()).toContain("checksum");
+    await input.fill(fed.invite);
+    await page.getByRole("button", { name: "Open" }).click();
+    await expect
+      .poll(() => page.locator("#quorum").innerText(), { timeout: 15_000 })
+      .toContain("4 of 4 guardians up");
+    expect(await page.locator("#federation-line").innerText()).toContain("learned from the invite code");
+    await page.context().close();
+    // Or with the invite in the address, to bookmark.
+    const linked = await open(`${served.url}?invite=${encodeURIComponent(fed.invite)}#/status`);
+    await expect
+      .poll(() => linked.locator("#quorum").innerText(), { timeout: 15_000 })
+      .toContain("4 of 4 guardians up");
+    await linked.context().close();
+  });
+
+  it("keyboard and phone: every page is reachable by keyboard, labelled, and fits a phone screen", async () => {
+    const page = await open(fed.urls[0]!, PHONE);
+    await expect
+      .poll(() => page.locator("#quorum").innerText(), { timeout: 15_000 })
+      .toContain("guardians up");
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate("document.activeElement?.textContent")).toBe("Skip to content");
+    const reached: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      await page.keyboard.press("Tab");
+      reached.push(String(await page.evaluate("document.activeElement?.textContent ?? ''")));
+    }
+    expect(reached).toEqual(["Status", "Reserves", "Look up", "Verify this page"]);
+    // Back to "Look up" and open it with Enter; type an id and submit with Enter.
+    await page.keyboard.press("Shift+Tab");
+    await page.keyboard.press("Enter");
+    await expect.poll(() => page.locator("#lookup-h").count()).toBe(1);
+    await page.getByLabel(/Monero deposit txid/).focus();
+    await page.keyboard.type("0x" + "34".repeat(20));
+    await page.keyboard.press("Enter");
+    await expect.poll(() => page.locator("#lookup-result").innerText()).toContain("no index by EVM address");
+    // Nothing wider than the screen, on every page.
+    for (const route of ["#/status", "#/reserves", "#/lookup/", "#/verify"]) {
+      await page.evaluate(`location.hash = ${JSON.stringify(route)}`);
+      await page.waitForTimeout(300);
+      const width = Number(await page.evaluate("document.documentElement.scrollWidth"));
+      expect(width, route).toBeLessThanOrEqual(PHONE.width);
+    }
+    // The tables have captions and header cells; the live line is announced.
+    await page.evaluate('location.hash = "#/status"');
+    expect(await page.locator("#guardians caption").count()).toBe(1);
+    expect(await page.locator("#quorum").getAttribute("aria-live")).toBe("polite");
+    await page.context().close();
+  });
+
+  it("a guardian going down is shown as down, and the page says whether the rest can still act", async () => {
+    const page = await open(fed.urls[0]!);
+    await expect
+      .poll(() => page.locator("#quorum").innerText(), { timeout: 15_000 })
+      .toContain("4 of 4 guardians up");
+    await stopGuardian(fed.guardians[3]!, "SIGKILL");
+    await expect.poll(() => cell(page, 3, "state"), { timeout: 15_000 }).toContain("down");
+    const quorum = await page.locator("#quorum").innerText();
+    expect(quorum).toContain("3 of 4 guardians up");
+    expect(quorum).toContain("the federation can act");
+    await shot(page, "status-guardian-down-desktop");
+    await page.context().close();
+    // What the browser logs by itself: the look-ups' 404 answers (unknown ids) and the dead guardian.
+    const expected = (e: string) =>
+      e.includes("status of 404") || e.includes("net::ERR_CONNECTION_") || e.includes("WebSocket");
+    expect(pageErrors.filter((e) => !expected(e))).toEqual([]);
+  });
+});

@@ -1,0 +1,108 @@
+// What the web page needs from a guardian's API, over real HTTP and WebSocket on 127.0.0.1: the
+// status pushed over WebSocket when it changes (no client polls), the public audit for proof of
+// reserves, and the page itself at / with its SHA-256 at /v1/web.
+import { createHash } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ApiServer } from "./server.js";
+import { TestBackend, faucetTx, txHex } from "./test-backend.js";
+import { TestSocket, call, post } from "./test-client.js";
+import { NodeSigner } from "../node-crypto.js";
+
+const alice = new NodeSigner(new Uint8Array(32).fill(3));
+const PAGE = new TextEncoder().encode("<!doctype html><title>page</title>\n");
+
+async function start(webPage?: Uint8Array): Promise<{ api: ApiServer; url: string; backend: TestBackend }> {
+  const backend = new TestBackend();
+  const api = new ApiServer({
+    backend,
+    host: "127.0.0.1",
+    port: 0,
+    log: () => {},
+    limits: { wsSubscriptionsPerConnectionMax: 2 },
+    ...(webPage ? { webPage } : {}),
+  });
+  const { url } = await api.start();
+  return { api, url, backend };
+}
+
+describe("guardian API for the web page", () => {
+  let s: Awaited<ReturnType<typeof start>>;
+  beforeAll(async () => {
+    s = await start(PAGE);
+  });
+  afterAll(() => s.api.close());
+
+  it("pushes the status on subscribe-status and again when it changes, to every subscriber", async () => {
+    const ws = await TestSocket.open(`${s.url.replace("http", "ws")}/v1/ws`);
+    ws.send({ type: "subscribe-status" });
+    const first = (await ws.next()) as { type: string; status: { height: number } };
+    expect(first).toMatchObject({ type: "status", status: { guardian: 0, name: "guardian-0" } });
+    const other = await TestSocket.open(`${s.url.replace("http", "ws")}/v1/ws`);
+    other.send({ type: "subscribe-status" });
+    expect(await other.next()).toMatchObject({ type: "status", status: { height: first.status.height } });
+
+    // A block: both subscribers hear the new height without asking (a status may repeat first).
+    expect(
+      (await post(`${s.url}/v1/transactions`, { transaction: txHex(faucetTx(alice, 10n)) })).status,
+    ).toBe(202);
+    s.backend.orderProposed();
+    const newHeight = async (socket: TestSocket) => {
+      for (;;) {
+        const m = (await socket.next()) as { type: string; status: { height: number } };
+        expect(m.type).toBe("status");
+        if (m.status.height > first.status.height) return m.status.height;
+      }
+    };
+    expect(await newHeight(ws)).toBe(first.status.height + 1);
+    expect(await newHeight(other)).toBe(first.status.height + 1);
+
+    other.send({ type: "unsubscribe-status" });
+    expect(await other.next()).toEqual({ type: "unsubscribed-status" });
+    await other.close();
+    await ws.close();
+  });
+
+  it("counts the status subscription against the per-connection subscription limit", async () => {
+    const ws = await TestSocket.open(`${s.url.replace("http", "ws")}/v1/ws`);
+    ws.send({ type: "subscribe-status" });
+    expect(await ws.next()).toMatchObject({ type: "status" });
+    ws.send({ type: "subscribe", txid: "aa".repeat(32) });
+    expect(await ws.next()).toEqual({ type: "subscribed", txid: "aa".repeat(32) });
+    ws.send({ type: "subscribe", txid: "bb".repeat(32) });
+    expect(await ws.next()).toMatchObject({ type: "error", code: "too_many_subscriptions" });
+    // Subscribing to the status twice is one subscription.
+    ws.send({ type: "subscribe-status" });
+    expect(await ws.next()).toMatchObject({ type: "status" });
+    await ws.close();
+  });
+
+  it("serves the audit publicly (proof of reserves), the same as the admin route", async () => {
+    const r = await call(`${s.url}/v1/audit`);
+    expect(r.status).toBe(200);
+    expect(r.body).toEqual(s.backend.audit());
+    expect(r.headers.get("access-control-allow-origin")).toBe("*");
+  });
+
+  it("serves the page at / with its security headers, and its SHA-256 at /v1/web", async () => {
+    const page = await fetch(`${s.url}/`);
+    expect(page.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    expect(page.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
+    expect(page.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(new Uint8Array(await page.arrayBuffer())).toEqual(PAGE);
+    const sha256 = createHash("sha256").update(PAGE).digest("hex");
+    expect((await call(`${s.url}/v1/web`)).body).toEqual({ sha256, bytes: PAGE.length });
+    expect(s.api.webPageSha256).toBe(sha256);
+  });
+
+  it("without a page: / is the text index and /v1/web answers 404", async () => {
+    const bare = await start();
+    try {
+      const index = await fetch(`${bare.url}/`);
+      expect(index.headers.get("content-type")).toMatch(/^text\/plain/);
+      expect(await index.text()).toContain("/v1/audit");
+      expect(await call(`${bare.url}/v1/web`)).toMatchObject({ status: 404, body: { code: "not_found" } });
+    } finally {
+      await bare.api.close();
+    }
+  });
+});

@@ -1,0 +1,11 @@
+// Types for scripts/build-web.mjs (plain JavaScript so that it runs with node alone).
+export declare const WEB_PAGE_OUT: string;
+export interface WebPage {
+  readonly html: Uint8Array;
+  /** SHA-256 of html, hex. */
+  readonly sha256: string;
+  readonly scriptBytes: number;
+  readonly styleBytes: number;
+}
+export declare function buildWebPage(): Promise<WebPage>;
+export declare function writeWebPage(out?: string): Promise<WebPage & { readonly path: string }>;

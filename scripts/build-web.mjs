@@ -1,0 +1,105 @@
+#!/usr/bin/env node
+// Builds the web page (apps/web/page) into ONE self-contained HTML file: the script and the style
+// inline, their SHA-256 hashes in the page's own content security policy, nothing loaded from
+// anywhere. Reproducible: the same sources and dependencies give the same bytes (esbuild is
+// deterministic; no timestamps, paths or random names go in), so anyone can rebuild it and compare
+// its SHA-256 with what each guardian serves (docs/web.md).
+//
+//   node scripts/build-web.mjs        # writes apps/web/dist/index.html, prints its SHA-256 and size
+//
+// Importable: scripts/build-binaries.mjs puts the same page beside the guardian bundle
+// (apps/guardiand/dist/web/index.html), which `conclaved run` serves at /.
+import { build, transform } from "esbuild";
+import { Buffer } from "node:buffer";
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+
+const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+const PAGE_DIR = join(REPO_ROOT, "apps/web/page");
+export const WEB_PAGE_OUT = join(REPO_ROOT, "apps/web/dist/index.html");
+
+/** @param {string | Uint8Array} data */
+function sha256(data) {
+  return createHash("sha256").update(data).digest();
+}
+
+/**
+ * The page, built in memory.
+ * @returns {Promise<{ html: Uint8Array, sha256: string, scriptBytes: number, styleBytes: number }>}
+ */
+export async function buildWebPage() {
+  const result = await build({
+    entryPoints: [join(PAGE_DIR, "main.tsx")],
+    bundle: true,
+    write: false,
+    format: "iife",
+    platform: "browser",
+    target: "es2022",
+    minify: true,
+    charset: "utf8",
+    jsx: "automatic",
+    jsxImportSource: "preact",
+    tsconfig: join(PAGE_DIR, "tsconfig.json"),
+    legalComments: "eof",
+    define: { "process.env.NODE_ENV": '"production"' },
+    logLevel: "warning",
+  });
+  const script = result.outputFiles[0]?.text;
+  if (script === undefined) throw new Error("esbuild produced no script");
+  if (/<\/script/i.test(script)) throw new Error("the script contains </script: it cannot be inlined");
+  const css = await transform(readFileSync(join(PAGE_DIR, "style.css"), "utf8"), {
+    loader: "css",
+    minify: true,
+    charset: "utf8",
+  });
+  const style = css.code;
+  if (/<\/style/i.test(style)) throw new Error("the style contains </style");
+  const policy = [
+    "default-src 'none'",
+    `script-src 'sha256-${sha256(script).toString("base64")}'`,
+    `style-src 'sha256-${sha256(style).toString("base64")}'`,
+    // The guardians: any origin (a federation's guardians are on several), HTTP(S) and WebSocket.
+    "connect-src http: https: ws: wss:",
+    "img-src data:",
+    "base-uri 'none'",
+    "form-action 'none'",
+  ].join("; ");
+  const html =
+    "<!doctype html>\n" +
+    '<html lang="en">\n<head>\n<meta charset="utf-8">\n' +
+    `<meta http-equiv="Content-Security-Policy" content="${policy}">\n` +
+    '<meta name="viewport" content="width=device-width, initial-scale=1">\n' +
+    '<meta name="referrer" content="no-referrer">\n' +
+    "<title>Conclave</title>\n" +
+    `<style>${style}</style>\n</head>\n<body>\n` +
+    '<div id="app"><noscript>This page needs JavaScript: it asks every guardian directly from your browser.</noscript></div>\n' +
+    `<script>${script}</script>\n</body>\n</html>\n`;
+  const bytes = new Uint8Array(Buffer.from(html, "utf8"));
+  return {
+    html: bytes,
+    sha256: sha256(bytes).toString("hex"),
+    scriptBytes: Buffer.byteLength(script),
+    styleBytes: Buffer.byteLength(style),
+  };
+}
+
+/**
+ * Builds the page and writes it to `out` (default apps/web/dist/index.html).
+ * @param {string} [out]
+ */
+export async function writeWebPage(out = WEB_PAGE_OUT) {
+  const page = await buildWebPage();
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, page.html);
+  return { ...page, path: out };
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const page = await writeWebPage();
+  process.stdout.write(
+    `${page.sha256}  ${page.path}\n(${page.html.length} bytes: script ${page.scriptBytes}, style ${page.styleBytes})\n`,
+  );
+}
