@@ -2,7 +2,7 @@
 // serve it at their API origins: one test per flow (the federation's status, live over WebSocket;
 // proof of reserves; look-up; the page's hash; hosted elsewhere and pointed at the guardians by an
 // invite code; keyboard and a phone-sized screen; a guardian going down). Screenshots of each page
-// at desktop and phone size go to docs/web/.
+// at desktop and phone size: docs/web/ (see SHOTS_TO_DOCS).
 import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import type { Server } from "node:http";
@@ -18,7 +18,12 @@ import type { TestFederation } from "./harness.js";
 
 const DESKTOP = { width: 1280, height: 900 };
 const PHONE = { width: 390, height: 844 };
-const SHOTS = join(REPO_ROOT, "docs", "web");
+/**
+ * Screenshots go to docs/web/ only when asked (`CONCLAVE_WEB_SCREENSHOTS=1 npx vitest run
+ * apps/web/src/web.test.ts`), so that a test run leaves the repository's files alone; else to a
+ * temporary directory.
+ */
+const SHOTS_TO_DOCS = process.env["CONCLAVE_WEB_SCREENSHOTS"] === "1";
 
 let tmp: string;
 let fed: TestFederation;
@@ -38,7 +43,8 @@ async function open(url: string, viewport = DESKTOP): Promise<Page> {
 }
 
 async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  const dir = SHOTS_TO_DOCS ? join(REPO_ROOT, "docs", "web") : join(tmp, "screenshots");
+  await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
 }
 
 /** The number in a guardian row's column. */
