@@ -17,6 +17,13 @@ import type { GlobalOptions, HalfCommandLine } from "./args.js";
 import { EXIT_FAILED, bigintReplacer } from "./errors.js";
 import type { CliIo } from "./io.js";
 import {
+  bridgeMintLines,
+  bridgeProgressLine,
+  bridgeStatusLines,
+  burnLines,
+  submissionLines,
+} from "./bridge-presentations.js";
+import {
   backupLines,
   claimLines,
   depositAddressLines,
@@ -185,6 +192,20 @@ export const PRESENTATIONS: Presentations = {
   withdrawals: {
     output: (r) => ({ json: { withdrawals: r }, lines: withdrawalsLines(r) }),
   },
+  "bridge-mint": {
+    event: progressLine(bridgeProgressLine),
+    output: (r, x) => ({ json: r, lines: bridgeMintLines(r, x.dataFlag) }),
+  },
+  "bridge-submit": { output: (r) => ({ json: r, lines: submissionLines(r) }) },
+  "bridge-burn": {
+    event: progressLine(bridgeProgressLine),
+    output: (r) => ({ json: r, lines: burnLines(r) }),
+  },
+  "bridge-redeem": {
+    event: progressLine(bridgeProgressLine),
+    output: (r) => ({ json: r, lines: burnLines(r) }),
+  },
+  "bridge-status": { output: (r) => ({ json: r, lines: bridgeStatusLines(r) }) },
 };
 
 /** The presentation of a command: its own, or the generic one. */

@@ -47,7 +47,10 @@ function urlOption(value: string | boolean | undefined, flag: string): string | 
   return v;
 }
 
-/** `--evm-key-file F --rpc URL`, both or neither (`required`: both). */
+/**
+ * `--evm-key-file F --rpc URL`, both or neither (`required`: both). The key file is an input the
+ * front end reads before the command runs (so it is a top-level field of the command's arguments).
+ */
 function evmArgs(
   values: CommandValues,
   parsers: CommandParsers,
@@ -57,6 +60,7 @@ function evmArgs(
   const rpcUrl = urlOption(values["rpc"], "--rpc");
   if (typeof file !== "string" || file.trim() === "") {
     if (required) throw new CommandUsageError("--evm-key-file F and --rpc URL are needed to send it");
+    if (rpcUrl) throw new CommandUsageError("--rpc goes with --evm-key-file F (the key that sends)");
     return undefined;
   }
   if (!rpcUrl) throw new CommandUsageError("--evm-key-file goes with --rpc URL (the node that sends it)");
@@ -85,8 +89,8 @@ export function evmKeyFromText(text: string): `0x${string}` {
   return t as `0x${string}`;
 }
 
-function sender(evm: { keyFile: CommandInput; rpcUrl: string }, keyText: string): EvmSender {
-  return { privateKey: evmKeyFromText(keyText), rpcUrl: evm.rpcUrl };
+function sender(rpcUrl: string, keyText: string): EvmSender {
+  return { privateKey: evmKeyFromText(keyText), rpcUrl };
 }
 
 function evmAddressArg(text: string): string {
@@ -130,11 +134,11 @@ export const bridgeCommands = [
       const evm = evmArgs(v, parsers, v["submit"] === true);
       if (evm && v["submit"] !== true)
         throw new CommandUsageError("--evm-key-file and --rpc send the mint: add --submit");
-      return evm ? { recipient, amount, evm } : { recipient, amount };
+      return evm ? { recipient, amount, ...evm } : { recipient, amount };
     },
     run: (api: BridgeCommandApi, a, ctx: CommandContext<ProgressEvent<BridgeMintProgress>>) =>
       api.bridgeMint(a.recipient, a.amount, {
-        ...("evm" in a && a.evm ? { submit: sender(a.evm, ctx.inputText(a.evm.keyFile)) } : {}),
+        ...("keyFile" in a ? { submit: sender(a.rpcUrl, ctx.inputText(a.keyFile)) } : {}),
         onProgress: (value) => ctx.emit({ type: "progress", value }),
       }),
   }),
@@ -155,10 +159,10 @@ export const bridgeCommands = [
       const txid = p[0]!.trim().toLowerCase();
       if (!/^[0-9a-f]{64}$/.test(txid))
         throw new CommandUsageError("TXID is a federation txid: 64 hex characters");
-      return { txid, evm: evmArgs(v, parsers, true)! };
+      return { txid, ...evmArgs(v, parsers, true)! };
     },
     run: (api: BridgeCommandApi, a, ctx) =>
-      api.bridgeSubmit(a.txid, sender(a.evm, ctx.inputText(a.evm.keyFile))),
+      api.bridgeSubmit(a.txid, sender(a.rpcUrl, ctx.inputText(a.keyFile))),
   }),
   clientCommand({
     name: "bridge-status",
@@ -219,11 +223,11 @@ export const bridgeCommands = [
         throw new CommandUsageError("give either a MONERO-ADDRESS or --to-claim");
       const evm = evmArgs(v, parsers, false);
       const to = toClaim ? { toClaim: true as const } : { moneroAddress: address! };
-      return evm ? { amount, to, evm } : { amount, to };
+      return evm ? { amount, to, ...evm } : { amount, to };
     },
     run: (api: BridgeCommandApi, a, ctx: CommandContext<ProgressEvent<BurnProgress>>) =>
       api.bridgeBurn(a.amount, a.to, {
-        ...("evm" in a && a.evm ? { sender: sender(a.evm, ctx.inputText(a.evm.keyFile)) } : {}),
+        ...("keyFile" in a ? { sender: sender(a.rpcUrl, ctx.inputText(a.keyFile)) } : {}),
         onProgress: (value) => ctx.emit({ type: "progress", value }),
       }),
   }),
