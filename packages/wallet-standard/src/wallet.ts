@@ -17,7 +17,7 @@ import { decodeInviteCode } from "@conclave/core-client";
 import { fromHex } from "@conclave/core-common";
 import type { FederationConfig } from "@conclave/core-common";
 import { bridgeClientFactory, bridgeError } from "@conclave/module-bridge/client";
-import type { BridgeClient } from "@conclave/module-bridge/client";
+import type { BridgeClient, BridgeHooks } from "@conclave/module-bridge/client";
 import { dummyClientFactory } from "@conclave/module-dummy/client";
 import type { DummyClient, FaucetProgress } from "@conclave/module-dummy/client";
 import {
@@ -69,7 +69,8 @@ import type {
 export { INPUTS_PER_TX_MAX, OUTPUTS_PER_TX_MAX, RESTORE_GAP_DEFAULT } from "@conclave/module-mint/client";
 export { DEPOSIT_WAIT_MS_DEFAULT, WITHDRAW_WAIT_MS_DEFAULT } from "@conclave/module-monero/client";
 
-export type WalletHooks = MintHooks;
+/** Test hooks: a crash at a chosen step of the mint's transactions or of a bridge burn. */
+export type WalletHooks = MintHooks & BridgeHooks;
 
 export interface WalletOptions {
   readonly crypto: WalletCrypto;
@@ -95,7 +96,7 @@ export function walletFactories(options: WalletOptions): ClientModuleFactory[] {
     moneroClientFactory({ crypto: options.crypto }),
     dummyClientFactory(),
     relayClientFactory,
-    bridgeClientFactory({ crypto: options.crypto }),
+    bridgeClientFactory({ crypto: options.crypto, ...(options.hooks ? { hooks: options.hooks } : {}) }),
   ];
 }
 

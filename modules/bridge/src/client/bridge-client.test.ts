@@ -9,6 +9,8 @@ import { nodeWallets } from "@conclave/wallet-standard/node";
 import type { WalletApi } from "@conclave/wallet-standard";
 import { wrappedMoneroAbi } from "@conclave/evm/abi";
 import { bytesToHex } from "viem";
+import { ed25519 } from "@noble/curves/ed25519.js";
+import { encodeAddress } from "@conclave/monero";
 import { signMint } from "../eip712-mint.js";
 import { startBridgeFederation } from "./bridge-federation-fixture.js";
 import type { BridgeFederation } from "./bridge-federation-fixture.js";
@@ -191,7 +193,7 @@ describe("bridge client half (anvil, four guardian processes)", () => {
     );
     expect(burned.redeemed?.amount).toBe(amount);
     expect(burned.redeemed?.fee).toBe(0n);
-    expect(stages[0]).toBe("sent");
+    expect(stages[0]).toBe("signed");
     expect(stages).toContain("mined");
     expect(stages.at(-1)).toBe("redeemed");
     expect(await wxmrBalance(user.address)).toBe(0n);
@@ -258,6 +260,72 @@ describe("bridge client half (anvil, four guardian processes)", () => {
     const submission = await reopened.bridgeSubmit(txid, user.sender);
     expect(submission.status).toBe("success");
     expect(await wxmrBalance(user.address)).toBe(before + XMR);
+  });
+
+  it("burns to a Monero address: a malformed address is refused before anything is burned; a valid one is burned once, its entry done, and t guardians accept it as payout_pending", async () => {
+    const { wallet } = await funded(XMR);
+    const user = account(0);
+    await wallet.bridgeMint(user.address, XMR / 2n, { submit: user.sender });
+    const held = await wxmrBalance(user.address);
+    const bad = await rejection(
+      wallet.bridgeBurn(XMR / 2n, { moneroAddress: "4".repeat(94) }, { sender: user.sender }),
+    );
+    expect(bad.code).toBe("invalid_monero_address");
+    expect(bad.message).toMatch(/nothing was burned/);
+    expect(await wxmrBalance(user.address)).toBe(held);
+    const address = encodeAddress({
+      network: "mainnet",
+      kind: "standard",
+      publicSpendKey: ed25519.getPublicKey(new Uint8Array(32).fill(7)),
+      publicViewKey: ed25519.getPublicKey(new Uint8Array(32).fill(8)),
+    });
+    const burned = await wallet.bridgeBurn(XMR / 2n, { moneroAddress: address }, { sender: user.sender });
+    expect(burned.txHash).toMatch(/^0x[0-9a-f]{64}$/);
+    expect(await wxmrBalance(user.address)).toBe(held - XMR / 2n);
+    const op = (await wallet.operations()).find((o) => o.module === "bridge" && o.kind === "burn");
+    expect(op).toMatchObject({ state: "done", result: { txHash: burned.txHash, logIndex: burned.logIndex } });
+    let status = await wallet.bridgeStatus(burned.txHash!);
+    for (let i = 0; i < 100 && status.state !== "payout_pending"; i++) {
+      await new Promise((r) => setTimeout(r, 300));
+      status = await wallet.bridgeStatus(burned.txHash!);
+    }
+    expect(status).toMatchObject({ kind: "burn", state: "payout_pending", amount: (XMR / 2n).toString() });
+  });
+
+  it("a crash after a burn to a claim key is signed and written down, before it is sent: reopening sends the same bytes (burned once) and bridge-redeem brings the notes", async () => {
+    let crash = false;
+    const crashing = nodeWallets({
+      awaitTimeoutMs: 30_000,
+      hooks: {
+        beforeBurnSend: () => {
+          if (!crash) return;
+          crash = false;
+          throw new Error("simulated crash");
+        },
+      },
+    });
+    const { wallet, dir } = await funded(XMR, crashing);
+    const user = account(0);
+    await wallet.bridgeMint(user.address, XMR / 4n, { submit: user.sender });
+    const held = await wxmrBalance(user.address);
+    crash = true;
+    await expect(wallet.bridgeBurn(XMR / 4n, { toClaim: true }, { sender: user.sender })).rejects.toThrow(
+      /simulated crash/,
+    );
+    expect(await wxmrBalance(user.address)).toBe(held); // nothing sent yet
+    const pending = (await wallet.operations()).find((o) => o.module === "bridge" && o.state === "pending");
+    expect(pending?.kind).toBe("burn-to-claim");
+    const txHash = (pending!.meta as { txHash: string }).txHash;
+    await wallet.close();
+    const reopened = await wallets.openWallet(dir); // open resumes: the written bytes are sent
+    open.push(reopened);
+    expect(await wxmrBalance(user.address)).toBe(held - XMR / 4n);
+    const r = await reopened.bridgeRedeem(txHash, { waitMs: 60_000 });
+    expect(r.txHash).toBe(txHash);
+    expect(r.redeemed?.amount).toBe(XMR / 4n);
+    expect((await reopened.info()).balance).toBe(XMR);
+    expect(await wxmrBalance(user.address)).toBe(held - XMR / 4n);
+    expect((await reopened.operations()).find((o) => o.id === pending!.id)?.state).toBe("done");
   });
 
   it("reports an unsubmitted mint past its deadline as expired", async () => {

@@ -15,7 +15,7 @@ import type { MintClient, PendingOp, ReissueResult } from "@conclave/module-mint
 import { BridgeBurns } from "./burns.js";
 import type { BurnDestination, BurnOptions, BurnProgress, BurnResult, BurnStatus } from "./burns.js";
 import { BRIDGE_CLIENT_KIND, bridgeError } from "./config.js";
-import type { BridgeCrypto, EvmSender } from "./config.js";
+import type { BridgeCrypto, BridgeHooks, EvmSender } from "./config.js";
 import type { MintSubmission } from "./evm.js";
 import { BridgeMints } from "./mints.js";
 import type { BridgeMintOptions, BridgeMintProgress, BridgeMintResult, MintStatus } from "./mints.js";
@@ -28,10 +28,10 @@ export class BridgeClient implements ClientModule {
   private readonly mints: BridgeMints;
   private readonly burns: BridgeBurns;
 
-  constructor(init: ClientModuleInit, crypto: BridgeCrypto) {
+  constructor(init: ClientModuleInit, crypto: BridgeCrypto, hooks: BridgeHooks = {}) {
     this.instanceId = init.instanceId;
     this.mints = new BridgeMints(init, crypto);
-    this.burns = new BridgeBurns(init, crypto);
+    this.burns = new BridgeBurns(init, crypto, hooks);
     const mint = init.context.module<MintClient>("mint");
     mint?.onRejected((op, spentInput, error) => this.undoRejected(op, spentInput, error));
     mint?.onAccepted((op, result) => this.endAccepted(op, result));
@@ -164,9 +164,10 @@ export class BridgeClient implements ClientModule {
 /** The bridge's client half for a client core (its own secret: core-client secrets.ts). */
 export function bridgeClientFactory(options: {
   readonly crypto: BridgeCrypto;
+  readonly hooks?: BridgeHooks;
 }): ClientModuleFactory<BridgeClient> {
   return {
     kind: BRIDGE_CLIENT_KIND,
-    init: (init) => new BridgeClient(init, options.crypto),
+    init: (init) => new BridgeClient(init, options.crypto, options.hooks),
   };
 }

@@ -6,7 +6,7 @@
 // issueLocked). Crash-safe: the burn is signed first, and its raw bytes, hash and claim-key index are
 // written down with its log entry before it is sent; resume sends the same bytes again and goes on.
 import { json, parseJson, put, sleep } from "@conclave/core-client";
-import type { DbOp, OperationRecord } from "@conclave/core-client";
+import type { ClientModuleInit, DbOp, OperationRecord } from "@conclave/core-client";
 import { bytesToHex as toHex0x } from "viem";
 import { fromHex } from "@conclave/core-common";
 import type { PendingOp, ReissueResult } from "@conclave/module-mint/client";
@@ -14,7 +14,7 @@ import { BurnViewSchema } from "../api.js";
 import type { BurnView } from "../api.js";
 import { BURN_TO_CLAIM, encodeBurnClaimInput } from "../common.js";
 import { BURN_WAIT_MS_DEFAULT, CLAIM_KEY_GAP, bridgeError, burnPath, claimSeed } from "./config.js";
-import type { BurnRecord, EvmSender } from "./config.js";
+import type { BridgeCrypto, BridgeHooks, BurnRecord, EvmSender } from "./config.js";
 import { burnCalldata, readBurn, sendBurn, signBurn } from "./evm.js";
 import { BridgePart } from "./part.js";
 
@@ -31,7 +31,7 @@ export interface BurnOptions {
 }
 
 export interface BurnProgress {
-  readonly stage: "sent" | "mined" | "voting" | "accepted" | "redeemed";
+  readonly stage: "signed" | "mined" | "voting" | "accepted" | "redeemed";
   readonly message: string;
   readonly txHash: string;
 }
@@ -70,6 +70,14 @@ export interface Redeemed {
 const BASE58_ADDRESS = /^[1-9A-HJ-NP-Za-km-z]{95}$|^[1-9A-HJ-NP-Za-km-z]{106}$/;
 
 export class BridgeBurns extends BridgePart {
+  constructor(
+    init: ClientModuleInit,
+    crypto: BridgeCrypto,
+    private readonly hooks: BridgeHooks = {},
+  ) {
+    super(init, crypto);
+  }
+
   static attached(op: PendingOp): { txHash: string } | undefined {
     const a = op["bridgeRedeem"];
     if (a === null || typeof a !== "object" || !("txHash" in a) || typeof a.txHash !== "string")
@@ -156,10 +164,11 @@ export class BridgeBurns extends BridgePart {
     };
     await this.ctx.run(() => this.db.write([started.op, this.putBurn(record)]));
     progress({
-      stage: "sent",
+      stage: "signed",
       message: `burn ${signed.txHash} signed and written down; sending`,
       txHash: signed.txHash,
     });
+    await this.hooks.beforeBurnSend?.(signed.txHash);
     return this.continueBurn(record, options, progress);
   }
 

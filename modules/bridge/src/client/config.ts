@@ -69,6 +69,12 @@ export function claimSeed(secret: Uint8Array, index: number): Uint8Array {
   return expand(sha256, secret, labelled(LABEL_CLAIM, index), 32);
 }
 
+/** Test hooks of the bridge half (a crash at a chosen step). */
+export interface BridgeHooks {
+  /** Runs once a burn is signed and written down, before it is first sent. */
+  readonly beforeBurnSend?: (txHash: string) => void | Promise<void>;
+}
+
 /** An EVM key and node to sign and send with (the key is never written to the wallet). */
 export interface EvmSender {
   /** 0x and 64 hex digits. */
