@@ -5,11 +5,11 @@
 // mint's record are written with the pending transaction; resume settles the transaction (the mint
 // half) and collects the signatures (resumeMint). The EVM key is never written down: a mint whose
 // sending was cut short is sent again with `submitMint`.
-import { del } from "@conclave/core-client";
+import { del, sleep } from "@conclave/core-client";
 import type { DbOp, GuardianAnswer, OperationRecord } from "@conclave/core-client";
 import type { PendingOp } from "@conclave/module-mint/client";
 import { ChainViewSchema, MintSignatureSchema } from "../api.js";
-import type { MintSignatureView } from "../api.js";
+import type { ChainView, MintSignatureView } from "../api.js";
 import { encodeMintOutput } from "../common.js";
 import { outputDepositId } from "../eip712-mint.js";
 import { fromHex } from "@conclave/core-common";
@@ -141,7 +141,23 @@ export class BridgeMints extends BridgePart {
   /** Refuses before anything is spent while the guardians have no agreed EVM time (the output would be refused). */
   private async checkEvmTime(): Promise<void> {
     const client = await this.ctx.client();
-    const chain = await this.agreed(client, CHAIN_PATH, ChainViewSchema);
+    // Only "is there an agreed time, for this contract" must be the same at t guardians: the scanned
+    // reports in the view move with every EVM block, and guardians a block apart would disagree.
+    const known = (v: ChainView) => `${v.chainId}/${v.contract.toLowerCase()}/${v.agreedTimestamp !== "0"}`;
+    let chain: ChainView | undefined;
+    for (let tries = 0; !chain && tries < 5; tries++) {
+      chain = await this.agreed(client, CHAIN_PATH, ChainViewSchema, (a, b) => known(a) === known(b));
+      if (!chain) await sleep(300);
+    }
+    if (
+      chain &&
+      (chain.chainId !== this.config.chainId ||
+        chain.contract.toLowerCase() !== this.config.contract.toLowerCase())
+    )
+      throw bridgeError(
+        "wrong_chain",
+        `t guardians report contract ${chain.contract} on chain ${chain.chainId}, the federation config ${this.config.contract} on ${this.config.chainId}`,
+      );
     if (!chain || chain.agreedTimestamp === "0")
       throw bridgeError(
         "evm_time_unknown",
