@@ -37,6 +37,24 @@ export const MintSignatureSchema = z.strictObject({
 });
 export type MintSignatureView = z.infer<typeof MintSignatureSchema>;
 
+/** A burn's Monero payout (never its address): amount paid, fee deducted, and the payout's progress. */
+export const BurnPayoutSchema = z.strictObject({
+  amount: decimal,
+  fee: decimal,
+  state: z.enum(["queued", "signing", "submitted", "confirmed"]),
+  moneroTxid: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
+  /** With the burn's Monero address: check_tx_key(moneroTxid, txKey, address) proves the payment. */
+  txKey: z
+    .string()
+    .regex(/^([0-9a-f]{64}){1,17}$/)
+    .optional(),
+  confirmations: z.number().int().optional(),
+});
+export type BurnPayoutView = z.infer<typeof BurnPayoutSchema>;
+
 export const BurnViewSchema = z.strictObject({
   txHash: hex(32),
   logIndex: z.number().int(),
@@ -47,9 +65,10 @@ export const BurnViewSchema = z.strictObject({
   from: hex(20).optional(),
   amount: decimal.optional(),
   kind: z.number().int().optional(),
-  settlement: z.enum(["payout_pending", "claimable", "claimed", "reminted"]).optional(),
+  settlement: z.enum(["payout_pending", "claimable", "claimed", "reminted", "payout"]).optional(),
   reason: z.string().optional(),
   remint: MintSignatureSchema.optional(),
+  payout: BurnPayoutSchema.optional(),
 });
 export type BurnView = z.infer<typeof BurnViewSchema>;
 

@@ -15,6 +15,7 @@ import { finishNote, noteInput, noteOutput, noteSigner, prepareNote } from "@con
 import { parseEventLogs } from "viem";
 import type { TransactionReceipt } from "viem";
 import { encodeAddress } from "@conclave/monero";
+import { PayoutStore } from "@conclave/module-monero";
 import { encodeBridgeItem, encodeMintOutput } from "./common.js";
 import type { BridgeConfig, BurnSeen } from "./common.js";
 import { asHex, collectMintSignatures, signMint } from "./eip712-mint.js";
@@ -114,6 +115,7 @@ describe("bridge mints and burns (real anvil)", () => {
   let mintOutPoint: { txid: Uint8Array; index: number } | undefined;
   beforeAll(async () => {
     f = fed();
+    f.agreeFeeRate(1); // the monero module's payouts (burns to Monero addresses) need an agreed fee rate
     // A few blocks past the deployments, so that the guardians have blocks at depth to report.
     await anvil.testClient.mine({ blocks: 5 });
   });
@@ -247,6 +249,9 @@ describe("bridge mints and burns (real anvil)", () => {
     await anvil.testClient.mine({ blocks: 4 });
     await settle();
     expect(view(first)).toMatchObject({ state: "unknown", votes: 0 });
+    // Nothing was handed to the monero module for it.
+    const queued = () => new PayoutStore(f.moneroDb()).counters().nextSeq;
+    expect(queued()).toBe(0);
 
     // A burn that stays: seen at depth by guardians 0-2 (3's node is down), accepted.
     const second = await burnOnce();
@@ -257,10 +262,12 @@ describe("bridge mints and burns (real anvil)", () => {
     f.round();
     expect(view(second)).toMatchObject({
       state: "accepted",
-      settlement: "payout_pending",
+      settlement: "payout",
       amount: "1000000000000",
       from: user().address,
+      payout: { amount: "999999997000", fee: "3000", state: "queued" },
     });
+    expect(queued()).toBe(1);
     // The guardians' persisted last-scanned blocks (consensus state) passed the burn; 3 has none.
     await settle(2);
     const scanned = f.guardians[0]!.bridge.chainView(f.mdb()).scanned;

@@ -118,3 +118,19 @@ export async function collectMintSignatures(
     );
   return { signatures: signers.map((a) => good.get(a)!), signers, bad };
 }
+
+/**
+ * The bridge's name for the Monero payout of a burn (the core's PayoutRequest ref): keccak256 over
+ * the abi-encoded tag, burn tx hash and log index. Domain-separated from every deposit id and from
+ * any federation transaction id (a SHA-256), so the monero module's outpoint for it is its own.
+ */
+export function burnPayoutRef(key: { txHash: Uint8Array; logIndex: number }): Uint8Array {
+  return keccak_256(
+    hexToBytes(
+      encodeAbiParameters(
+        [{ type: "string" }, { type: "bytes32" }, { type: "uint256" }],
+        ["conclave/bridge/burn-payout/v1", bytesToHex(key.txHash), BigInt(key.logIndex)],
+      ),
+    ),
+  );
+}

@@ -18,6 +18,10 @@ import {
 import { DummyServerModule } from "@conclave/module-dummy";
 import { mintModuleFactory, mintModuleSetup, parseMintConfig } from "@conclave/module-mint";
 import type { MintConfig, MintServerModule } from "@conclave/module-mint";
+import { MoneroServerModule, encodeMoneroItem, parseMoneroConfig } from "@conclave/module-monero";
+import type { MoneroConfig } from "@conclave/module-monero";
+import { encodeAddress } from "@conclave/monero";
+import { ed25519 } from "@noble/curves/ed25519.js";
 import { expect } from "vitest";
 import { parseBridgeConfig } from "./common.js";
 import type { BridgeConfig, EvmAddress } from "./common.js";
@@ -27,7 +31,29 @@ import type { EvmSource } from "./watcher.js";
 
 export const DUMMY = 0;
 export const MINT = 1;
+export const MONERO = 2;
 export const BRIDGE = 3;
+
+/** The fixture federation's Monero address (its multisig wallet's, in a real federation). */
+export const FEDERATION_MONERO_ADDRESS = encodeAddress({
+  network: "mainnet",
+  kind: "standard",
+  publicSpendKey: ed25519.getPublicKey(new Uint8Array(32).fill(0x51)),
+  publicViewKey: ed25519.getPublicKey(new Uint8Array(32).fill(0x52)),
+});
+
+/** The fixture's monero module (payouts of burns): minimum 1,000 piconero, fee floor 100. */
+export function testMoneroConfig(n: number, over: Partial<Record<string, unknown>> = {}): MoneroConfig {
+  return parseMoneroConfig({
+    network: "mainnet",
+    address: FEDERATION_MONERO_ADDRESS,
+    guardians: n,
+    payoutMinPiconero: "1000",
+    payoutFeeBytes: 3000,
+    payoutFeeMinPiconero: "100",
+    ...over,
+  });
+}
 /** The e-cash denominations of the fixture's mint: 2^38..2^41 piconero (0.27 to 2.2 XMR). */
 export const MINT_DENOMINATIONS = [38, 39, 40, 41];
 
@@ -82,6 +108,7 @@ export interface FixtureGuardian {
   readonly p: FederationProcessor;
   readonly bridge: BridgeServerModule;
   readonly mint: MintServerModule;
+  readonly monero: MoneroServerModule;
   readonly logs: { event: string; fields: Record<string, unknown> }[];
   /** Reasons the module asked the guardian to halt for. */
   readonly halts: string[];
@@ -89,7 +116,7 @@ export interface FixtureGuardian {
 
 export function federation(
   config: BridgeConfig,
-  options: { sources?: (i: number) => EvmSource | undefined } = {},
+  options: { sources?: (i: number) => EvmSource | undefined; monero?: MoneroConfig } = {},
 ) {
   const n = config.guardians.length;
   const mint = dealtMint(n, config.threshold);
@@ -103,7 +130,11 @@ export function federation(
     });
     const dummy = new DummyServerModule(DUMMY, { faucetAmountMax: 10n ** 15n, feePerInput: 0n });
     const notes = mintModuleFactory(MINT, mint.raw, mint.shares(i));
-    const p = new FederationProcessor([dummy, notes, bridge], { verifier: new NodeVerifier(), hash: sha256 });
+    const monero = new MoneroServerModule(MONERO, options.monero ?? testMoneroConfig(n));
+    const p = new FederationProcessor([dummy, notes, monero, bridge], {
+      verifier: new NodeVerifier(),
+      hash: sha256,
+    });
     const logs: FixtureGuardian["logs"] = [];
     const halts: string[] = [];
     bridge.start({
@@ -113,20 +144,20 @@ export function federation(
       federationId: FEDERATION_ID,
       halt: (reason) => halts.push(reason),
     });
-    return { db: new MemoryKv(), p, bridge, mint: notes, logs, halts };
+    return { db: new MemoryKv(), p, bridge, mint: notes, monero, logs, halts };
   });
   let height = 0;
 
   /** One block: module items from their proposers and transactions (from guardian 0). */
   const block = (
-    items: readonly { from: number; payload: Uint8Array }[],
+    items: readonly { from: number; payload: Uint8Array; module?: number }[],
     txs: Transaction[] = [],
   ): BlockOutcome => {
     const bundles = Array.from({ length: n }, (_, origin) => ({
       origin,
       items: items
         .filter((i) => i.from === origin)
-        .map((i) => encodeConsensusItem({ kind: "module", module: BRIDGE, payload: i.payload })),
+        .map((i) => encodeConsensusItem({ kind: "module", module: i.module ?? BRIDGE, payload: i.payload })),
     }));
     bundles[0]!.items.push(...txs.map((tx) => encodeConsensusItem({ kind: "transaction", tx })));
     const results = guardians.map((g) => g.p.processBlock(g.db, height, bundles));
@@ -142,6 +173,17 @@ export function federation(
   };
 
   const mdb = (i = 0): ReadTx => guardians[i]!.p.moduleReadDb(guardians[i]!.db, BRIDGE);
+  const moneroDb = (i = 0): ReadTx => guardians[i]!.p.moduleReadDb(guardians[i]!.db, MONERO);
+
+  /** Every guardian reports Monero fee rate `perByte` (piconero per byte): the monero module agrees it. */
+  const agreeFeeRate = (perByte: number): BlockOutcome =>
+    block(
+      guardians.map((_, from) => ({
+        from,
+        module: MONERO,
+        payload: encodeMoneroItem({ kind: "fee_rate", perByte }),
+      })),
+    );
 
   /**
    * A consensus round: each guardian's own proposal (guardians in `silent` propose nothing,
@@ -163,5 +205,12 @@ export function federation(
     return block(items, options.txs ?? []);
   };
 
-  return { guardians, block, round, mdb, n, mintConfig: mint.config };
+  /** The federation's audit, the same at every guardian. */
+  const audit = () => {
+    const all = guardians.map((g) => g.p.audit(g.db));
+    for (const a of all.slice(1)) expect(a).toEqual(all[0]);
+    return all[0]!;
+  };
+
+  return { guardians, block, round, mdb, moneroDb, agreeFeeRate, audit, n, mintConfig: mint.config };
 }

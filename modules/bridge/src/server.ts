@@ -13,15 +13,19 @@
 //                  (tx hash, log index); one vote per guardian per key (a duplicate counts once, a
 //                  different second vote is refused). t equal votes accept the burn: f Byzantine
 //                  guardians voting a burn that never happened never reach t.
-//   accepted burn  kind 0 to a valid Monero address of the federation's network: payout_pending
-//                  (the Monero payout integration is not built yet: the value stays owed); kind 1
+//   accepted burn  kind 0 to a valid Monero address of the federation's network: handed over, in the
+//                  same state transition, to the monero module's payout queue (core ModuleLinks): the
+//                  Monero fee at the agreed rate is deducted from the burned amount, the rest is paid,
+//                  and the liability leaves this module as it enters the monero module's paid-out sum;
+//                  a payout the monero module refuses (below its minimum once the fee is deducted, no
+//                  agreed fee rate, reserves short, an address it does not pay) is re-minted; kind 1
 //                  (claim key, an Ed25519 public key): claimable, an input of this module signed by
 //                  that key; anything else (a bad address, a claim key that is not a point): a
 //                  re-mint to the burner's EVM address.
 // Background part: the BurnWatcher reads this guardian's own EVM node.
 //
 // Audit: assets 0 (the reserve is the monero module's), liabilities = Σ signed mints − Σ accepted
-// burns + Σ accepted burns still owed. A signed mint counts until the burn of its tokens is
+// burns + Σ accepted burns still owed (claimable; a burn handed to a payout is owed no more here). A signed mint counts until the burn of its tokens is
 // accepted, submitted or not (an unsubmitted mint past its deadline is not yet returned).
 import { InvalidRequestError, NotFoundError, bytesEqual, fromHex, toHex } from "@conclave/core-common";
 import type { TxInput, TxOutput } from "@conclave/core-common";
@@ -31,6 +35,7 @@ import type {
   InputMeta,
   ModuleApiEndpoint,
   ModuleContext,
+  ModuleLinks,
   ModuleResult,
   OutPoint,
   OutputMeta,
@@ -61,8 +66,8 @@ import {
   MintParamsSchema,
   MintSignatureSchema,
 } from "./api.js";
-import type { BurnView, ChainView, MintSignatureView } from "./api.js";
-import { evmAddressOfKey, outputDepositId, remintDepositId, signMint } from "./eip712-mint.js";
+import type { BurnPayoutView, BurnView, ChainView, MintSignatureView } from "./api.js";
+import { burnPayoutRef, evmAddressOfKey, outputDepositId, remintDepositId, signMint } from "./eip712-mint.js";
 import { checkChain } from "./chain-check.js";
 import { BridgeState, BridgeStateWriter } from "./state.js";
 import type { AcceptedBurn, MintRecord } from "./state.js";
@@ -93,6 +98,7 @@ export class BridgeServerModule implements ServerModule {
   readonly api: readonly ModuleApiEndpoint[];
   private readonly n: number;
   private context: ModuleContext | undefined;
+  private links: ModuleLinks = {};
   private watcher: BurnWatcher | undefined;
   /** Set once checkBooks found more wXMR on chain than the federation signed: nothing is signed after. */
   private booksBroken: string | undefined;
@@ -146,6 +152,11 @@ export class BridgeServerModule implements ServerModule {
         handle: ({ db }): ChainView => this.chainView(db),
       },
     ];
+  }
+
+  /** The core's links to the other modules: the monero module's payouts (module.ts, ModuleLinks). */
+  link(links: ModuleLinks): void {
+    this.links = links;
   }
 
   // ---- background ------------------------------------------------------------------------------
@@ -279,10 +290,14 @@ export class BridgeServerModule implements ServerModule {
       state.deleteVote(key, g);
       state.setOpenVotes(g, Math.max(0, state.openVotes(g) - 1));
     }
-    const accepted = this.settlementOf(burn);
+    const accepted = this.handOver(state, this.settlementOf(burn));
     state.putBurn(key, accepted);
     const totals = state.totals();
-    if (accepted.settlement === "reminted") {
+    if (accepted.settlement === "payout") {
+      // The liability leaves this module here and enters the monero module's paid-out sum in the
+      // same state transition (its assets fall by the same amount): counted once, never zero times.
+      state.setTotals({ ...totals, burned: totals.burned + burn.amount });
+    } else if (accepted.settlement === "reminted") {
       const agreed = this.agreed(state);
       state.putRemint(key, {
         recipient: burn.from,
@@ -302,6 +317,24 @@ export class BridgeServerModule implements ServerModule {
         unsettled: totals.unsettled + burn.amount,
       });
     }
+  }
+
+  /**
+   * A burn to a Monero address becomes a payout of the monero module, in this state transition: its
+   * value leaves this module's liabilities whole, the fee is deducted from it there. A refusal (or
+   * no module that pays Monero) re-mints it, as a refused withdrawal leaves the notes.
+   */
+  private handOver(state: BridgeStateWriter, accepted: AcceptedBurn): AcceptedBurn {
+    if (accepted.settlement !== "payout_pending") return accepted;
+    const { burn } = accepted;
+    const payouts = this.links.payouts;
+    if (!payouts)
+      return { burn, settlement: "reminted", reason: "this federation runs no module that pays Monero" };
+    const address = new TextDecoder().decode(burn.destination);
+    const r = payouts.request(state.tx, { ref: burnPayoutRef(keyOf(burn)), address, value: burn.amount });
+    if (!r.ok)
+      return { burn, settlement: "reminted", reason: `the Monero payout was refused: ${r.error.message}` };
+    return { burn, settlement: "payout", payout: { amount: r.value.amount, fee: r.value.fee } };
   }
 
   private settlementOf(burn: BurnSeen): AcceptedBurn {
@@ -490,6 +523,20 @@ export class BridgeServerModule implements ServerModule {
       settlement: accepted.settlement,
       ...(accepted.reason === undefined ? {} : { reason: accepted.reason }),
       ...(signed ? { remint: signed } : {}),
+      ...(accepted.payout ? { payout: this.payoutView(db, key, accepted.payout) } : {}),
+    };
+  }
+
+  /** A burn's Monero payout: what it pays, the fee deducted, and how far the monero module got. */
+  private payoutView(db: ReadTx, key: BurnKey, payout: { amount: bigint; fee: bigint }): BurnPayoutView {
+    const progress = this.links.payouts?.progress(db, burnPayoutRef(key));
+    return {
+      amount: payout.amount.toString(),
+      fee: payout.fee.toString(),
+      state: progress?.state ?? "queued",
+      ...(progress?.moneroTxid === undefined ? {} : { moneroTxid: progress.moneroTxid }),
+      ...(progress?.txKey === undefined ? {} : { txKey: progress.txKey }),
+      ...(progress?.confirmations === undefined ? {} : { confirmations: progress.confirmations }),
     };
   }
 

@@ -29,18 +29,22 @@ export interface MintRecord {
 }
 
 /**
- * What an accepted burn became: a Monero payout still to be made (the payout integration is not
- * built: the value stays owed), e-cash its claim key can take (an input of this module), taken,
- * or a re-mint to the burner's EVM address (a destination the federation cannot pay).
+ * What an accepted burn became: a Monero payout handed to the monero module (`payout`, with what it
+ * pays and the fee deducted), e-cash its claim key can take (an input of this module), taken, or a
+ * re-mint to the burner's EVM address (a destination the federation cannot pay, or a payout the
+ * monero module refused). `payout_pending` is only read from records of the version before the
+ * hand-over existed (nothing writes it now).
  */
-export type Settlement = "payout_pending" | "claimable" | "claimed" | "reminted";
-const SETTLEMENTS: readonly Settlement[] = ["payout_pending", "claimable", "claimed", "reminted"];
+export type Settlement = "payout_pending" | "claimable" | "claimed" | "reminted" | "payout";
+const SETTLEMENTS: readonly Settlement[] = ["payout_pending", "claimable", "claimed", "reminted", "payout"];
 
 export interface AcceptedBurn {
   readonly burn: BurnSeen;
   readonly settlement: Settlement;
   /** Why a kind-0 burn was re-minted (its destination is not an address of the federation's network). */
   readonly reason?: string;
+  /** `payout`: what the Monero payout pays and the fee deducted from the burn (amount + fee = burned). */
+  readonly payout?: { readonly amount: bigint; readonly fee: bigint };
 }
 
 export interface Totals {
@@ -97,7 +101,13 @@ export class BridgeState {
     if (!settlement) throw new Error("bridge state: unknown settlement");
     const reason = r.u8() === 1 ? new TextDecoder().decode(r.bytes(1024)) : undefined;
     const burn = decodeBurnSeen(r);
-    return reason === undefined ? { burn, settlement } : { burn, settlement, reason };
+    const payout = r.remaining > 0 ? { amount: r.u64big(), fee: r.u64big() } : undefined;
+    return {
+      burn,
+      settlement,
+      ...(reason === undefined ? {} : { reason }),
+      ...(payout === undefined ? {} : { payout }),
+    };
   }
 
   vote(key: BurnKey, guardian: number): BurnSeen | undefined {
@@ -132,6 +142,11 @@ export class BridgeStateWriter extends BridgeState {
     super(w);
   }
 
+  /** The module's own transaction as the core gave it (for the core's module links). */
+  get tx(): WriteTx {
+    return this.w;
+  }
+
   setScanned(guardian: number, block: bigint, timestamp: bigint): void {
     this.w.put(
       new Writer().u8(SCANNED).u16(guardian).finish(),
@@ -151,7 +166,9 @@ export class BridgeStateWriter extends BridgeState {
     const w = new Writer().u8(SETTLEMENTS.indexOf(accepted.settlement));
     if (accepted.reason === undefined) w.u8(0);
     else w.u8(1).bytes(new TextEncoder().encode(accepted.reason.slice(0, 200)));
-    this.w.put(burnKeyBytes(BURN, key).finish(), encodeBurnSeen(w, accepted.burn).finish());
+    encodeBurnSeen(w, accepted.burn);
+    if (accepted.payout) w.u64big(accepted.payout.amount).u64big(accepted.payout.fee);
+    this.w.put(burnKeyBytes(BURN, key).finish(), w.finish());
   }
 
   putVote(key: BurnKey, guardian: number, burn: BurnSeen): void {

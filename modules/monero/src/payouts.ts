@@ -526,28 +526,8 @@ export class Payouts {
         `a monero output is 0x02 | fee u64 | length u8 | address: ${(e as Error).message}`,
       );
     }
-    try {
-      // Integrated addresses carry a payment id, which the pre-signing check cannot compare
-      // (describe_transfer reports the standard address): refused, with the reason.
-      const to = parseAddress(address, this.config.network, ["standard", "subaddress"]);
-      // A payout to the federation's own address would only move coins inside its wallet while the
-      // user's notes are gone: a mistake (pasting the deposit address), refused before it costs.
-      const own = parseAddress(this.config.address, this.config.network);
-      if (
-        to.kind === "standard" &&
-        toHex(to.publicSpendKey) === toHex(own.publicSpendKey) &&
-        toHex(to.publicViewKey) === toHex(own.publicViewKey)
-      )
-        return fail(
-          "invalid_address",
-          `cannot pay ${shortAddress(address)}: that is the federation's own deposit address (withdraw to a wallet of yours)`,
-        );
-    } catch (e) {
-      if (!(e instanceof MoneroAddressError)) throw e;
-      return fail("invalid_address", `cannot pay ${shortAddress(address)}: ${e.message}`, {
-        network: this.config.network,
-      });
-    }
+    const refused = this.checkAddress(address);
+    if (refused) return refused;
     const required = payoutFee(this.config, feeRate);
     if (required === undefined)
       return fail(
@@ -574,20 +554,97 @@ export class Payouts {
       );
     if (output.amount > PICONERO_MAX - fee)
       return fail("payout_too_large", `a payout is at most ${PICONERO_MAX - fee} piconero`);
+    this.enqueue(new PayoutStoreWriter(db), outPoint, address, output.amount, fee);
+    return ok({ amount: output.amount, fee });
+  }
+
+  /**
+   * A payout asked for by another module (core ModuleLinks; the bridge pays an accepted burn): `value`
+   * leaves the asker's liabilities, the fee at the agreed rate is deducted from it and the rest is
+   * paid. Its outpoint (`requestOutPoint`) is the asker's ref and index 0xffff0000 | asker, which no
+   * transaction output has. Refused, as a value, where a withdrawal would be: a bad address, no
+   * agreed fee rate, less than the minimum once the fee is deducted, or the same ref twice.
+   */
+  requestPayout(
+    db: WriteTx,
+    outPoint: OutPoint,
+    address: string,
+    value: bigint,
+    feeRate: number,
+  ): ModuleResult<{ amount: bigint; fee: bigint }> {
+    if (!/^[1-9A-HJ-NP-Za-km-z]{1,106}$/.test(address))
+      return fail("invalid_address", "a payout address is 1 to 106 base58 characters");
+    const refused = this.checkAddress(address);
+    if (refused) return refused;
+    const fee = payoutFee(this.config, feeRate);
+    if (fee === undefined)
+      return fail("fee_rate_unknown", "the guardians have not agreed on a Monero fee rate yet");
+    const amount = value - fee;
+    if (amount < this.config.payoutMinPiconero)
+      return fail(
+        "payout_too_small",
+        `${value} piconero less the Monero fee ${fee} is below the minimum payout ${this.config.payoutMinPiconero}`,
+        {
+          value: value.toString(),
+          fee: fee.toString(),
+          minimum: this.config.payoutMinPiconero.toString(),
+        },
+      );
+    if (value > PICONERO_MAX) return fail("payout_too_large", `a payout is at most ${PICONERO_MAX} piconero`);
     const store = new PayoutStoreWriter(db);
+    if (store.seqOf(outPoint) !== undefined)
+      return fail("already_requested", "this payout was already requested (a payout is queued once)");
+    this.enqueue(store, outPoint, address, amount, fee);
+    return ok({ amount, fee });
+  }
+
+  /** A destination the federation pays: standard or subaddress of its network, not its own address. */
+  private checkAddress(address: string): ModuleResult<never> | undefined {
+    try {
+      // Integrated addresses carry a payment id, which the pre-signing check cannot compare
+      // (describe_transfer reports the standard address): refused, with the reason.
+      const to = parseAddress(address, this.config.network, ["standard", "subaddress"]);
+      // A payout to the federation's own address would only move coins inside its wallet while the
+      // user's notes are gone: a mistake (pasting the deposit address), refused before it costs.
+      const own = parseAddress(this.config.address, this.config.network);
+      if (
+        to.kind === "standard" &&
+        toHex(to.publicSpendKey) === toHex(own.publicSpendKey) &&
+        toHex(to.publicViewKey) === toHex(own.publicViewKey)
+      )
+        return fail(
+          "invalid_address",
+          `cannot pay ${shortAddress(address)}: that is the federation's own deposit address (withdraw to a wallet of yours)`,
+        );
+    } catch (e) {
+      if (!(e instanceof MoneroAddressError)) throw e;
+      return fail("invalid_address", `cannot pay ${shortAddress(address)}: ${e.message}`, {
+        network: this.config.network,
+      });
+    }
+    return undefined;
+  }
+
+  /** Queues a validated payout; amount + fee leave the module's assets. */
+  private enqueue(
+    store: PayoutStoreWriter,
+    outPoint: OutPoint,
+    address: string,
+    amount: bigint,
+    fee: bigint,
+  ): void {
     if (store.seqOf(outPoint) !== undefined) throw new Error("monero: an outpoint was paid twice");
     const c = store.counters();
     store.putPayout(c.nextSeq, {
       txid: outPoint.txid,
       index: outPoint.index,
       address,
-      amount: output.amount,
+      amount,
       fee,
       batch: 0,
     });
     store.putOutPoint(outPoint, c.nextSeq);
-    store.setCounters({ ...c, nextSeq: c.nextSeq + 1, paidOut: c.paidOut + output.amount + fee });
-    return ok({ amount: output.amount, fee });
+    store.setCounters({ ...c, nextSeq: c.nextSeq + 1, paidOut: c.paidOut + amount + fee });
   }
 
   paidOut(db: ReadTx): bigint {

@@ -39,6 +39,8 @@ import type {
   ModuleResult,
   OutPoint,
   OutputMeta,
+  PayoutProgress,
+  PayoutService,
   ReadTx,
   ServerModule,
   WriteTx,
@@ -816,6 +818,36 @@ export class MoneroServerModule implements ServerModule {
     return this.payouts.processOutput(db, output, outPoint, new MoneroState(db).agreedFeeRate());
   }
 
+  /**
+   * Payouts other modules ask for (core ModuleLinks; the bridge pays accepted burns): the fee at the
+   * agreed rate is deducted from the value, the rest queued like a withdrawal; refused while the
+   * agreed reserves are short, as withdrawals are. The payout's outpoint is `requestOutPoint`.
+   */
+  readonly payoutService: PayoutService = {
+    requestPayout: (db, from, request) => {
+      if (request.ref.length !== 32) throw new Error("monero: a payout request's ref is 32 bytes");
+      const paused = this.reservesPause(db);
+      if (paused) return reservesShort(paused, "a payout");
+      return this.payouts.requestPayout(
+        db,
+        requestOutPoint(from, request.ref),
+        request.address,
+        request.value,
+        new MoneroState(db).agreedFeeRate(),
+      );
+    },
+    payoutProgress: (db, from, ref): PayoutProgress | undefined => {
+      const o = this.payouts.outcome(db, requestOutPoint(from, ref), new MoneroState(db).agreedHeight());
+      if (!o) return undefined;
+      return {
+        state: o.state,
+        ...(o.moneroTxid === undefined ? {} : { moneroTxid: o.moneroTxid }),
+        ...(o.txKey === undefined ? {} : { txKey: o.txKey }),
+        ...(o.confirmations === undefined ? {} : { confirmations: o.confirmations }),
+      };
+    },
+  };
+
   /** GET payouts/terms: the quote a client pays (consensus state: t guardians give the same). */
   payoutTerms(db: ReadTx): PayoutTerms {
     const state = new MoneroState(db);
@@ -1274,4 +1306,13 @@ export class MoneroServerModule implements ServerModule {
       refusedClaimsNotListed: Math.max(0, rec.refusedCount - refused.length),
     };
   }
+}
+
+/**
+ * The outpoint of a payout module `from` asked for under `ref`: (ref, 0xffff0000 | from). No
+ * transaction has 4 billion outputs, and a ref is the asker's domain-separated hash, so it never
+ * names a transaction output's payout. The asker shows its progress (payoutProgress), not GET payouts.
+ */
+export function requestOutPoint(from: number, ref: Uint8Array): OutPoint {
+  return { txid: ref, index: (0xffff0000 | (from & 0xffff)) >>> 0 };
 }

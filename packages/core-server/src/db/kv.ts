@@ -89,8 +89,9 @@ export class OverlayTx implements WriteTx {
 /** A read view where every key is silently prefixed: a module's private key space. */
 export class PrefixedReadTx implements ReadTx {
   constructor(
-    private readonly reader: ReadTx,
-    protected readonly prefix: Uint8Array,
+    /** The unprefixed view (the core maps a module's view to another module's: module links). */
+    readonly reader: ReadTx,
+    readonly prefix: Uint8Array,
   ) {}
 
   protected k(key: Uint8Array): Uint8Array {
@@ -112,7 +113,8 @@ export class PrefixedReadTx implements ReadTx {
 /** The same, writable. */
 export class PrefixedTx extends PrefixedReadTx implements WriteTx {
   constructor(
-    private readonly inner: WriteTx,
+    /** The unprefixed transaction (see `reader`). */
+    readonly inner: WriteTx,
     prefix: Uint8Array,
   ) {
     super(inner, prefix);

@@ -116,6 +116,57 @@ export interface ModuleContext {
   readonly dataDir?: string;
 }
 
+/**
+ * A payout of the federation's Monero asked for by another module's state transition (the bridge:
+ * an accepted burn to a Monero address). `ref` is the asking module's own 32-byte name for it,
+ * never reused; `value` is what leaves the asker's liabilities: the paying module deducts the
+ * payout's fee from it and pays the rest, so nothing is owed twice or lost across the hand-over.
+ */
+export interface PayoutRequest {
+  readonly ref: Uint8Array;
+  readonly address: string;
+  readonly value: bigint;
+}
+
+/** A queued payout: `amount` to the address, `fee` (its share of the Monero fee); amount + fee = value. */
+export interface PayoutQueued {
+  readonly amount: bigint;
+  readonly fee: bigint;
+}
+
+/** How far a requested payout got (never its address or amount). */
+export interface PayoutProgress {
+  readonly state: "queued" | "signing" | "submitted" | "confirmed";
+  readonly moneroTxid?: string;
+  readonly txKey?: string;
+  readonly confirmations?: number;
+}
+
+/**
+ * Offered by the one module that pays out the federation's reserve (monero). The core calls it on
+ * behalf of module `from` with the payer's own key space in the caller's database transaction.
+ * A refusal is a value (the asker decides what to do instead: the bridge re-mints the burn).
+ */
+export interface PayoutService {
+  requestPayout(db: WriteTx, from: number, request: PayoutRequest): ModuleResult<PayoutQueued>;
+  payoutProgress(db: ReadTx, from: number, ref: Uint8Array): PayoutProgress | undefined;
+}
+
+/**
+ * What the core gives a module to act on another module within one state transition, the only way
+ * modules reach each other. `db` is the caller's own view, as the core handed it (a consensus item's,
+ * a transaction's, or the API's); the core maps it onto the other module's key space in the same
+ * database transaction, so an item or transaction that is refused undoes both modules' writes, and
+ * every guardian applies it at the same point of the ordered history.
+ */
+export interface ModuleLinks {
+  /** Payouts of the federation's Monero; absent when no module offers them. */
+  readonly payouts?: {
+    request(db: WriteTx, request: PayoutRequest): ModuleResult<PayoutQueued>;
+    progress(db: ReadTx, ref: Uint8Array): PayoutProgress | undefined;
+  };
+}
+
 export interface ServerModule {
   readonly kind: string;
   readonly instanceId: number;
@@ -168,4 +219,8 @@ export interface ServerModule {
    */
   preflight?(context: ModuleContext): Promise<void>;
   stop?(): Promise<void>;
+  /** Optional: this module pays out the reserve for other modules (at most one module per federation). */
+  readonly payoutService?: PayoutService;
+  /** Optional: called once by the core with this module's links to the others (ModuleLinks). */
+  link?(links: ModuleLinks): void;
 }

@@ -4,6 +4,7 @@
 import {
   Reader,
   Writer,
+  bytesEqual,
   decodeConsensusItem,
   toHex,
   transactionId,
@@ -15,7 +16,7 @@ import { DEFAULT_TRANSACTION_LIMITS } from "@conclave/core-common";
 import { OverlayTx, PrefixedReadTx, PrefixedTx } from "../db/kv.js";
 import type { ReadTx, WriteTx } from "../db/kv.js";
 import { fail, ok } from "./module.js";
-import type { Audit, ModuleError, ModuleResult, ServerModule } from "./module.js";
+import type { Audit, ModuleError, ModuleLinks, ModuleResult, ServerModule } from "./module.js";
 
 const CORE_PREFIX = Uint8Array.from([0x01]);
 const TX_STATUS = 0x01;
@@ -128,6 +129,42 @@ export class FederationProcessor {
       if (this.byId.has(m.instanceId)) throw new Error(`two modules with instance id ${m.instanceId}`);
       this.byId.set(m.instanceId, m);
     }
+    const payers = modules.filter((m) => m.payoutService !== undefined);
+    if (payers.length > 1)
+      throw new Error(
+        `modules ${payers.map((m) => m.instanceId).join(", ")} both offer payouts: a federation has one paying module`,
+      );
+    for (const m of modules) m.link?.(this.linksFor(m.instanceId, payers[0]));
+  }
+
+  /**
+   * Module `from`'s links: each call takes `from`'s own view (as the core handed it) and runs the
+   * other module on its key space in the same database transaction (module.ts, ModuleLinks).
+   */
+  private linksFor(from: number, payer: ServerModule | undefined): ModuleLinks {
+    const service = payer?.payoutService;
+    if (!payer || !service || payer.instanceId === from) return {};
+    const prefix = modulePrefix(payer.instanceId);
+    const own = modulePrefix(from);
+    const rebaseRead = (db: ReadTx): ReadTx => {
+      assert(
+        db instanceof PrefixedReadTx && bytesEqual(db.prefix, own),
+        `module ${from} used a link with a view that is not its own`,
+      );
+      return new PrefixedReadTx(db.reader, prefix);
+    };
+    return {
+      payouts: {
+        request: (db, request) => {
+          assert(
+            db instanceof PrefixedTx && bytesEqual(db.prefix, own),
+            `module ${from} used a link with a transaction that is not its own`,
+          );
+          return service.requestPayout(new PrefixedTx(db.inner, prefix), from, request);
+        },
+        progress: (db, ref) => service.payoutProgress(rebaseRead(db), from, ref),
+      },
+    };
   }
 
   module(instanceId: number): ServerModule | undefined {
@@ -135,11 +172,11 @@ export class FederationProcessor {
   }
 
   moduleDb(db: WriteTx, instanceId: number): WriteTx {
-    return new PrefixedTx(db, Uint8Array.from([MODULE_PREFIX, instanceId >> 8, instanceId & 0xff]));
+    return new PrefixedTx(db, modulePrefix(instanceId));
   }
 
   moduleReadDb(db: ReadTx, instanceId: number): ReadTx {
-    return new PrefixedReadTx(db, Uint8Array.from([MODULE_PREFIX, instanceId >> 8, instanceId & 0xff]));
+    return new PrefixedReadTx(db, modulePrefix(instanceId));
   }
 
   txStatus(db: ReadTx, txid: Uint8Array): TxStatus | undefined {
@@ -471,6 +508,10 @@ function unbalanced(inputs: bigint, outputs: bigint, fees: bigint): ModuleResult
 /** A broken invariant (a module's bug, not a client's mistake): crash loudly. */
 function assert(condition: boolean, message: string): asserts condition {
   if (!condition) throw new Error(`assertion failed: ${message}`);
+}
+
+function modulePrefix(instanceId: number): Uint8Array {
+  return Uint8Array.from([MODULE_PREFIX, instanceId >> 8, instanceId & 0xff]);
 }
 
 function statusKey(txid: Uint8Array): Uint8Array {
