@@ -462,11 +462,13 @@ export class BridgeBurns extends BridgePart {
       message:
         settlement === "payout_pending"
           ? "accepted: the federation owes the Monero payout"
-          : settlement === "claimable"
-            ? "accepted: redeemable into e-cash by its claim key (`bridge-redeem`)"
-            : settlement === "claimed"
-              ? "accepted and redeemed into e-cash"
-              : `re-minted to the burner: ${view.reason ?? ""}`,
+          : settlement === "payout"
+            ? `accepted: Monero payout of ${view.payout?.amount ?? "?"} piconero (fee ${view.payout?.fee ?? "?"}) ${view.payout?.state ?? "queued"}${view.payout?.moneroTxid ? `, Monero txid ${view.payout.moneroTxid}` : ""}`
+            : settlement === "claimable"
+              ? "accepted: redeemable into e-cash by its claim key (`bridge-redeem`)"
+              : settlement === "claimed"
+                ? "accepted and redeemed into e-cash"
+                : `re-minted to the burner: ${view.reason ?? ""}`,
     };
   }
 }
@@ -491,6 +493,7 @@ export interface BurnStatus {
     | "mined"
     | "voting"
     | "payout_pending"
+    | "payout"
     | "claimable"
     | "claimed"
     | "redeemed"
