@@ -80,14 +80,6 @@ export const TokensRequestSchema = z.strictObject({
 export const TokensResponseSchema = z.strictObject({ tokens: z.number().int().nonnegative() });
 
 export const RecoveryParamsSchema = z.strictObject({ id: hex(32, "a recovery record id (its Ed25519 key)") });
-export const RecoveryRecordSchema = z.strictObject({
-  id: hex(32, "a recovery record id"),
-  version: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
-  ciphertext: base64url(RECOVERY_CIPHERTEXT_BYTES_MAX, "ciphertext"),
-  signature: SignatureSchema,
-});
-export type RecoveryRecord = z.infer<typeof RecoveryRecordSchema>;
-export const RecoveryStoredSchema = z.strictObject({ stored: z.literal(true), version: z.number().int() });
 export const EmptyRequestSchema = z.strictObject({});
 
 export type AuthAction = "fetch" | "ack" | "tokens";

@@ -4,3 +4,6 @@ export * from "./relay-client.js";
 export * from "./contacts.js";
 export * from "./keys.js";
 export * from "./mailbox.js";
+export * from "./recovery.js";
+export * from "./social.js";
+export * from "./types.js";

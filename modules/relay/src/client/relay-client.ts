@@ -37,51 +37,33 @@ import { deliverySecret, deliveryToken, relayKeys } from "./keys.js";
 import type { RelayKeys } from "./keys.js";
 import { LETTER_BODY_BYTES_MAX, MailboxFormatError, openItem, sealItem } from "./mailbox.js";
 import type { Letter, LetterKind } from "./mailbox.js";
+import {
+  downloadRecords,
+  mergeWrites,
+  newestCopy,
+  openRecovery,
+  recoveryError,
+  sealRecovery,
+  signRecord,
+  snapshotEntries,
+  uploadRecord,
+} from "./recovery.js";
+import type { RecoveryRestoreResult, RecoveryStoreResult } from "./recovery.js";
+import { encodeShard, setKeys, splitSecret, tombstone } from "./social.js";
+import { encodeQR } from "@paulmillr/qr";
+import type {
+  ContactView,
+  Holder,
+  ReadResult,
+  ReceivedLetter,
+  SendResult,
+  SocialRecord,
+  SocialSetupResult,
+} from "./types.js";
 
 /** Pages of one guardian's inbox read per `read` at most (32 items each). */
 export const FETCH_PAGES_MAX = 8;
 const DEFAULT_CARD = "default";
-
-export interface SendResult {
-  readonly itemId: string;
-  readonly messageId: string;
-  /** Guardians that hold the item now. */
-  readonly storedAt: readonly number[];
-  /** Guardians that refused or did not answer, with why. */
-  readonly failedAt: readonly { readonly guardian: number; readonly error: string }[];
-}
-
-export interface ReceivedLetter {
-  readonly messageId: string;
-  readonly from: string;
-  /** The sender's name, if the sender is in the contacts. */
-  readonly fromName?: string;
-  readonly sentAtMs: number;
-  readonly kind: LetterKind;
-  readonly text: string;
-  /** Guardians that served it. */
-  readonly foundAt: readonly number[];
-  /** Guardians the sender wrote it to that did not serve it (dropped it, or had not got it yet). */
-  readonly missingAt: readonly number[];
-}
-
-export interface ReadResult {
-  /** New letters, oldest first (by the time their senders signed). */
-  readonly letters: readonly ReceivedLetter[];
-  /** Letters read before that a guardian served again (a replay: deleted there again). */
-  readonly replayed: readonly { readonly messageId: string; readonly guardians: readonly number[] }[];
-  /** Items that did not open or verify (forged, or garbage), by guardian. */
-  readonly unreadable: readonly { readonly guardian: number; readonly items: number }[];
-  /** Guardians that could not be read (with why). */
-  readonly failedAt: readonly { readonly guardian: number; readonly error: string }[];
-}
-
-export interface ContactView {
-  readonly name: string;
-  readonly inbox: string;
-  readonly fingerprint: string;
-  readonly address?: string;
-}
 
 const relayError = (code: string, message: string, details: Record<string, unknown> = {}) =>
   new ClientError(code, message, details);
@@ -415,6 +397,163 @@ export class RelayClient implements ClientModule {
         failedAt,
       };
     });
+  }
+
+  // ---- recovery store ----------------------------------------------------------------------------
+
+  /**
+   * Encrypts the wallet's state (recovery.ts: counters, operation log, pending work, claims,
+   * subaddresses, withdrawals, contacts), padded to a size class, and stores it as a new version at
+   * every guardian. At least f + 1 must store it.
+   */
+  async storeRecovery(): Promise<RecoveryStoreResult> {
+    return this.ctx.run(async () => {
+      const entries = await snapshotEntries(this.db, this.prefix);
+      const last = await this.db.get(`${this.prefix}recovery`);
+      const lastVersion = last ? parseJson<{ version: number }>(last).version : 0;
+      const version = Math.max(Math.floor(this.ctx.now()), lastVersion + 1);
+      const ciphertext = await sealRecovery(
+        entries,
+        this.keys.recoveryKey,
+        this.keys.recoveryId,
+        version,
+        this.ctx.random(24),
+      );
+      const record = signRecord(fromHex(this.federationId), this.keys.recoverySignSeed, version, ciphertext);
+      const { storedBy, failedAt } = await uploadRecord(await this.ctx.client(), record);
+      if (storedBy.length < this.writeQuorum)
+        throw recoveryError(
+          "not_stored",
+          `only ${storedBy.length} guardians stored the recovery record, ${this.writeQuorum} needed`,
+          {
+            failedAt,
+          },
+        );
+      await this.db.write([put(`${this.prefix}recovery`, json({ version, storedBy }))]);
+      return { version, bytes: ciphertext.length, entries: entries.length, storedBy, failedAt };
+    });
+  }
+
+  /**
+   * Fetches every guardian's copy of this wallet's recovery record, keeps the newest version that
+   * verifies and decrypts, and merges it into the wallet (counters only go up; nothing the wallet
+   * holds is overwritten). Run `resume` afterwards to finish restored pending work.
+   */
+  async restoreRecovery(): Promise<RecoveryRestoreResult> {
+    return this.ctx.run(async () => {
+      const copies = await downloadRecords(await this.ctx.client(), toHex(this.keys.recoveryId));
+      const best = await newestCopy(fromHex(this.federationId), copies, (ciphertext, version) =>
+        openRecovery(ciphertext, this.keys.recoveryKey, this.keys.recoveryId, version),
+      );
+      if (!best)
+        throw recoveryError(
+          "no_recovery_record",
+          "no guardian holds a recovery record of this wallet that verifies",
+          {},
+        );
+      const ops = await mergeWrites(this.db, best.value);
+      await this.db.write([
+        ...ops,
+        put(`${this.prefix}recovery`, json({ version: best.version, storedBy: best.from })),
+      ]);
+      return {
+        version: best.version,
+        from: best.from,
+        older: best.older,
+        forged: best.forged,
+        restored: ops.length,
+      };
+    });
+  }
+
+  // ---- social recovery ---------------------------------------------------------------------------
+
+  /**
+   * Splits a fresh data key among `holders` (t of them recover), stores `secret` (the wallet's
+   * mnemonic) encrypted under it at every guardian, keeps the device's shard here, sends each
+   * friend's shard to their inbox (a `shard` letter) and returns the offline shards as text and QR
+   * code. A set made before is re-keyed: its record at the guardians becomes a tombstone, so its
+   * shards recover nothing any more.
+   */
+  async socialSetup(
+    secret: Uint8Array,
+    threshold: number,
+    holders: readonly Holder[],
+  ): Promise<SocialSetupResult> {
+    const kinds = holders.map((h) => h.kind);
+    const devices = kinds.filter((k) => k === "device").length;
+    if (devices > 1) throw recoveryError("bad_holders", "one device shard at most");
+    for (const h of holders) if (h.kind === "friend") await this.contact(h.contact);
+    const fed = fromHex(this.federationId);
+    const version = Math.floor(this.ctx.now());
+    const set = await splitSecret(fed, secret, threshold, kinds, (n) => this.ctx.random(n), version);
+    const client = await this.ctx.client();
+    const { storedBy, failedAt } = await uploadRecord(client, set.record);
+    if (storedBy.length < this.writeQuorum)
+      throw recoveryError(
+        "not_stored",
+        `only ${storedBy.length} guardians stored the shard set's record, ${this.writeQuorum} needed`,
+        {
+          failedAt,
+        },
+      );
+    const previous = await this.db.get(`${this.prefix}social`);
+    let revokedPrevious = false;
+    if (previous) {
+      const p = parseJson<SocialRecord>(previous);
+      const dead = await tombstone(
+        fed,
+        fromHex(p.signSeed),
+        fromHex(p.key),
+        Math.max(version, p.version + 1),
+        (n) => this.ctx.random(n),
+      );
+      revokedPrevious = (await uploadRecord(client, dead)).storedBy.length >= this.writeQuorum;
+      if (!revokedPrevious)
+        this.ctx.warn(
+          "the previous shard set's record could not be replaced at enough guardians: run setup again",
+        );
+    }
+    const keys = setKeys(set.dataKey);
+    const texts = set.shards.map(encodeShard);
+    const record: SocialRecord = {
+      setId: toHex(set.setId),
+      threshold,
+      total: holders.length,
+      version,
+      signSeed: toHex(keys.signSeed),
+      key: toHex(keys.key),
+      ...(devices === 1 ? { deviceShard: texts[kinds.indexOf("device")]! } : {}),
+    };
+    await this.db.write([put(`${this.prefix}social`, json(record))]);
+    const friends: SocialSetupResult["friends"][number][] = [];
+    for (const [i, h] of holders.entries()) {
+      if (h.kind !== "friend") continue;
+      try {
+        const sent = await this.send(h.contact, texts[i]!, "shard");
+        friends.push({ contact: h.contact, storedAt: sent.storedAt });
+      } catch (e) {
+        friends.push({ contact: h.contact, storedAt: [], error: describe(e) });
+      }
+    }
+    const offline = holders.flatMap((h, i) =>
+      h.kind === "offline" ? [{ text: texts[i]!, qr: encodeQR(texts[i]!, "ascii", { ecc: "medium" }) }] : [],
+    );
+    return {
+      setId: record.setId,
+      threshold,
+      total: holders.length,
+      storedBy,
+      friends,
+      offline,
+      revokedPrevious,
+    };
+  }
+
+  /** This device's shard of the current set (to show alongside others when recovering). */
+  async deviceShard(): Promise<string | undefined> {
+    const raw = await this.db.get(`${this.prefix}social`);
+    return raw ? parseJson<SocialRecord>(raw).deviceShard : undefined;
   }
 
   /** Forgets read-message ids older than `olderThanMs` (past the guardians' hard expiry nothing replays). */
