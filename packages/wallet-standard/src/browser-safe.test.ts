@@ -45,6 +45,10 @@ const ALLOWED_PACKAGES = [
   "@hpke/chacha20poly1305",
   // The bridge half's EVM calls (the web's standard EVM library; browser.test.ts loads it in Chromium).
   "viem",
+  // The relay half's social recovery: Shamir over GF(2^8) (its browser build draws randomness from
+  // crypto.getRandomValues) and QR codes for printed shards (pure TypeScript).
+  "shamir-secret-sharing",
+  "@paulmillr/qr",
 ];
 /** The wallet's two packages, and the files of each that only the Node entry loads. */
 const PACKAGES: Readonly<Record<string, readonly string[]>> = {
