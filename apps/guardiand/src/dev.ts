@@ -214,6 +214,9 @@ config.guardians.forEach((g, i) => {
 });
 console.log(`\nLogs: ${join(logDir, "guardian-N.log")} (one JSON line per event; tail -f one)`);
 const api = config.guardians[0]!.api?.url ?? "";
+console.log(
+  `\nWeb page (status, proof of reserves, look-up; every guardian serves it at its API URL):\n  ${api}/`,
+);
 console.log(`\nTry:\n  curl ${api}/v1/status\n  curl ${api}/openapi.json`);
 if (net) {
   const monero = config.modules.find((m) => m.kind === "monero");

@@ -21,6 +21,8 @@ export interface StartOptions {
   logFile?: string;
   onLine?: (line: string) => void;
   durability?: "fsync" | "os-buffered";
+  /** More arguments for `conclaved run` (e.g. `--web FILE`). */
+  runArgs?: readonly string[];
 }
 
 /** A guardian of a dev federation made by writeLocalFederation (files named explicitly). */
@@ -65,6 +67,7 @@ async function startGuardianProcess(
       "--ipc-control",
       ...(options.quiet === false ? [] : ["--quiet"]),
       ...(options.durability ? ["--durability", options.durability] : []),
+      ...(options.runArgs ?? []),
     ],
     {
       // CONCLAVE_GUARDIAN_NODE_ARGS: extra Node flags for profiling, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p".

@@ -22,6 +22,7 @@ import {
   startDev,
 } from "./npm-start-harness.js";
 import type { DevFederation } from "./npm-start-harness.js";
+import { ensureChromiumInstalled, launchChromium } from "../../web/src/harness.js";
 
 const root = mkdtempSync(join(tmpdir(), "conclave-npm-start-"));
 const fedDir = join(root, "fed");
@@ -30,6 +31,9 @@ let dev: DevFederation | undefined;
 let out = "";
 let invite = "";
 let apiUrl = "";
+let pageUrl = "";
+/** The payment claimed by txid + tx key, for the web page's look-up. */
+let claimedTxid = "";
 
 async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
   return dev!.waitFor(what, timeoutMs, probe);
@@ -49,6 +53,7 @@ beforeAll(async () => {
   out = dev.output();
   invite = /conclave1:\S+/.exec(out)?.[0] ?? "";
   apiUrl = /API (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1] ?? "";
+  pageUrl = /Web page [^\n]*\n\s+(http:\S+)/.exec(out)?.[1] ?? "";
 }, 630_000);
 
 afterAll(async () => {
@@ -121,6 +126,7 @@ describe("the README walkthrough against `npm start` (separate processes, real m
     expect(again.code).not.toBe(0);
     expect(again.stderr).toContain("already credited to this wallet");
     expect(again.stderr).not.toContain("another key");
+    claimedTxid = txid!;
   }, 300_000);
 
   it("demo:pay --to a standard address prints the tx key that proves the payment", async () => {
@@ -178,6 +184,42 @@ describe("the README walkthrough against `npm start` (separate processes, real m
     expect(view.state).toBe("ok");
     expect(BigInt(view.wallet!.balance)).toBeGreaterThanOrEqual(BigInt(view.required));
   }, 90_000);
+
+  it("the web page at the printed URL: each guardian's view of the multisig wallet, the claimed deposit's life cycle", async () => {
+    expect(pageUrl).toBe(`${apiUrl}/`);
+    expect(claimedTxid).toMatch(/^[0-9a-f]{64}$/);
+    ensureChromiumInstalled();
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      await page.goto(`${pageUrl}#/reserves`);
+      // Every guardian's own wallet share reports a balance, and its verdict is ok.
+      const wallets = page.locator("#wallets tbody tr");
+      await waitFor("the page's wallet table", 60_000, async () =>
+        (await wallets.count()) === 4 &&
+        (await wallets.allInnerTexts()).every((t) => /XMR[\s\S]*\bok\b/.test(t))
+          ? true
+          : undefined,
+      );
+      await page.goto(`${pageUrl}#/lookup/${claimedTxid}`);
+      await page.getByRole("button", { name: "Look up" }).click();
+      const result = page.locator("#lookup-result");
+      await waitFor("the deposit's life cycle", 60_000, async () =>
+        (await result.innerText()).includes("Monero deposit") ? true : undefined,
+      );
+      const done = await result.locator('li[data-state="done"]').allInnerTexts();
+      expect(done).toEqual([
+        expect.stringContaining("Claimed"),
+        expect.stringContaining("Checked by the guardians"),
+        expect.stringContaining("Confirmed on the Monero chain"),
+        expect.stringContaining("Turned into e-cash"),
+      ]);
+      // Nothing private: not the amount (0.75 XMR), not the claim key.
+      expect(await result.innerText()).not.toMatch(/0\.75|750000000000/);
+    } finally {
+      await browser.close();
+    }
+  }, 180_000);
 
   it("Ctrl-C (SIGINT) stops npm start and every process it started", async () => {
     const code = await dev!.stop(60_000);

@@ -41,13 +41,63 @@ interface GuardianReserves {
 
 const REFRESH_MIN_MS = 5_000;
 
+const DECIMAL = /^-?[0-9]{1,30}$/;
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+const decimalOrAbsent = (v: unknown) => v === undefined || (typeof v === "string" && DECIMAL.test(v));
+
+/**
+ * Checks the fields the page computes with (amounts go through BigInt): a guardian's malformed
+ * answer becomes that guardian's error in its column instead of breaking the page.
+ */
+function isAudit(v: unknown): v is Audit {
+  return (
+    isRecord(v) &&
+    typeof v["assets"] === "string" &&
+    DECIMAL.test(v["assets"]) &&
+    typeof v["liabilities"] === "string" &&
+    DECIMAL.test(v["liabilities"]) &&
+    Array.isArray(v["modules"]) &&
+    v["modules"].every(
+      (m) =>
+        isRecord(m) &&
+        typeof m["instanceId"] === "number" &&
+        typeof m["kind"] === "string" &&
+        typeof m["assets"] === "string" &&
+        DECIMAL.test(m["assets"]) &&
+        typeof m["liabilities"] === "string" &&
+        DECIMAL.test(m["liabilities"]),
+    )
+  );
+}
+
+function checkAudit(v: unknown): Audit {
+  if (!isAudit(v)) throw new Error("its audit answer is malformed");
+  return v;
+}
+
+function isMoneroReserves(v: unknown): v is MoneroReserves {
+  if (!isRecord(v) || typeof v["state"] !== "string" || !isRecord(v["agreed"])) return false;
+  const wallet = v["wallet"];
+  return (
+    decimalOrAbsent(v["required"]) &&
+    typeof v["agreed"]["state"] === "string" &&
+    decimalOrAbsent(v["agreed"]["balance"]) &&
+    (wallet === undefined ||
+      (isRecord(wallet) && decimalOrAbsent(wallet["balance"]) && decimalOrAbsent(wallet["unlocked"])))
+  );
+}
+
+function checkMonero(v: unknown): MoneroReserves | undefined {
+  return isMoneroReserves(v) ? v : undefined;
+}
+
 async function load(url: string): Promise<GuardianReserves> {
   try {
-    const audit = (await getJson(url, "/v1/audit")) as Audit;
+    const audit = checkAudit(await getJson(url, "/v1/audit"));
     const kinds = new Set(audit.modules.map((m) => m.kind));
     const monero = kinds.has("monero")
-      ? ((await getJson(url, "/v1/modules/monero/reserves").catch(() => undefined)) as
-          MoneroReserves | undefined)
+      ? checkMonero(await getJson(url, "/v1/modules/monero/reserves").catch(() => undefined))
       : undefined;
     const bridge = kinds.has("bridge")
       ? ((await getJson(url, "/v1/modules/bridge/chain").catch(() => undefined)) as BridgeChain | undefined)

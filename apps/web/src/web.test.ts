@@ -4,13 +4,13 @@
 // invite code; keyboard and a phone-sized screen; a guardian going down). Screenshots of each page
 // at desktop and phone size: docs/web/ (see SHOTS_TO_DOCS).
 import { createHash } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { stopGuardian } from "../../guardiand/src/index.js";
+import { startGuardian, stopGuardian } from "../../guardiand/src/index.js";
 import { REPO_ROOT } from "../../guardiand/src/npm-start-harness.js";
 import { buildWebPage, writeWebPage } from "../../../scripts/build-web.mjs";
 import { ensureChromiumInstalled, faucet, launchChromium, serveFile, startFederation } from "./harness.js";
@@ -241,17 +241,39 @@ describe("the web page", () => {
     await page.context().close();
   });
 
-  it("a guardian going down is shown as down, and the page says whether the rest can still act", async () => {
+  it("a guardian going down is shown as down; back with another page, the disagreement is shown as such", async () => {
     const page = await open(fed.urls[0]!);
     await expect
       .poll(() => page.locator("#quorum").innerText(), { timeout: 15_000 })
       .toContain("4 of 4 guardians up");
+    expect(await page.locator("#disagreements").count()).toBe(0);
     await stopGuardian(fed.guardians[3]!, "SIGKILL");
     await expect.poll(() => cell(page, 3, "state"), { timeout: 15_000 }).toContain("down");
     const quorum = await page.locator("#quorum").innerText();
     expect(quorum).toContain("3 of 4 guardians up");
     expect(quorum).toContain("the federation can act");
     await shot(page, "status-guardian-down-desktop");
+    // Guardian 3 comes back serving an altered page: the page reconnects by itself (2 s, doubling)
+    // and names the guardian whose page differs.
+    const altered = join(tmp, "altered.html");
+    writeFileSync(altered, "<!doctype html><title>not the real page</title>\n");
+    const alteredHash = createHash("sha256").update(readFileSync(altered)).digest("hex");
+    fed.guardians[3] = await startGuardian(fed.files, 3, { runArgs: ["--web", altered] });
+    await expect.poll(() => cell(page, 3, "state"), { timeout: 40_000 }).toBe("up");
+    await expect
+      .poll(
+        () =>
+          page
+            .locator("#disagreements")
+            .innerText()
+            .catch(() => ""),
+        { timeout: 15_000 },
+      )
+      .toContain("Guardians serve different pages");
+    const text = await page.locator("#disagreements").innerText();
+    expect(text).toContain(`${alteredHash.slice(0, 16)}… (guardian-3)`);
+    expect(text).toContain("(guardian-0, guardian-1, guardian-2)");
+    await shot(page, "status-disagreement-desktop");
     await page.context().close();
     // What the browser logs by itself: the look-ups' 404 answers (unknown ids) and the dead guardian.
     const expected = (e: string) =>
