@@ -44,7 +44,7 @@ describe("the whole federation with the monero module on a simulated Monero chai
     expect(violations).toEqual([]);
   });
 
-  it("exercised deposits by proof, payouts, reorgs, node faults, Byzantine heights, fee rates and change claims, and the checkers on the way", () => {
+  it("exercised deposits by proof, payouts, reorgs, node faults, Byzantine heights, fee rates, change claims, false attestations and false payout votes, and the checkers on the way", () => {
     expect(runs).toBe(SEEDS);
     const at = (k: string): number => totals[k] ?? 0;
     expect(at("xmrDeposits")).toBeGreaterThanOrEqual(SEEDS);
@@ -61,6 +61,12 @@ describe("the whole federation with the monero module on a simulated Monero chai
     // deposit checker reports a credited one as sent by the federation itself).
     expect(at("xmrByzChangeClaims")).toBeGreaterThan(0);
     expect(at("xmrChangeClaim_credited") + at("xmrChangeClaim_spent")).toBe(0);
+    // Byzantine guardians attested open claims as paid twice what the chain pays, each verdict t
+    // times in one bundle; none was credited (the deposit checker compares with the chain).
+    expect(at("xmrByzFalseAttests")).toBeGreaterThan(0);
+    // And voted falsely in the payout rounds (faults out of turn, made-up txids and confirmations);
+    // every withdrawal was still paid exactly once within the bound (the checks above).
+    expect(at("xmrByzFalseVotes")).toBeGreaterThan(0);
     // The payouts were confirmed within the liveness bound after the heal (60 s).
     expect(at("xmrPayoutAfterHealMsMax")).toBeGreaterThan(0);
     expect(at("xmrPayoutAfterHealMsMax")).toBeLessThanOrEqual(60_000);
@@ -123,5 +129,28 @@ describe("the XMR money checkers catch a deliberate monero bug", () => {
     }
     expect(found, "monero-credits-own-payout not caught in 12 seeds").toBeDefined();
     console.log(`monero-credits-own-payout: caught at seed ${seeds} of the plan: ${found}`);
+  });
+
+  // monero-attestation-per-message (monero.ts, a wrapper): a guardian's repeated attestation counts
+  // as another verdict, so a Byzantine guardian's false verdict sent t times credits the deposit at
+  // twice what the chain pays. Only seeds with a Byzantine guardian can show it (moneroPlan: 3, 4,
+  // 7, 8, ...); seeds-to-catch counts those.
+  it("monero-attestation-per-message is caught by the deposit checker", async () => {
+    let seeds = 0;
+    let found: string | undefined;
+    for (const o of moneroPlan(12).filter((p) => (p.byzantine ?? 0) > 0)) {
+      seeds++;
+      const r = await runSimulationAsync({
+        ...o,
+        application: federationApplication({ monero: true, moneroBug: "monero-attestation-per-message" }),
+      });
+      found = r.violations.find((v) => /credited \d+, the chain pays \d+/.test(v));
+      if (found !== undefined) break;
+    }
+    expect(
+      found,
+      "monero-attestation-per-message not caught in 6 seeds with a Byzantine guardian",
+    ).toBeDefined();
+    console.log(`monero-attestation-per-message: caught at Byzantine seed ${seeds} of the plan: ${found}`);
   });
 });

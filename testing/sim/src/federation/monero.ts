@@ -17,12 +17,15 @@ import { buildTransaction, coinOutput } from "@conclave/module-dummy";
 import {
   MoneroServerModule,
   MoneroState,
+  PAYOUT_ITEM_TAGS,
   PayoutStore,
   agreementThreshold,
   claimProof,
+  decodeMoneroItem,
   FEE_PER_BYTE_MAX,
   depositInput,
   encodeMoneroItem,
+  encodePayoutItem,
   encodePayoutOutput,
   parseMoneroConfig,
   payoutFee,
@@ -66,12 +69,39 @@ const USER_STEP_MS = 700;
 const K_DEPOSIT = 0x03;
 
 /**
- * Deliberate bug (tests of the checkers only; nothing in the module reads it):
+ * Deliberate bugs (tests of the checkers only; nothing in the module reads them):
  *   monero-credits-own-payout  the guardian forgets that it sent a payout: consensus drops its
  *     own-transaction marks (state.ts K_OWN_TX, 0x1e) after every item, and the watcher's wallet
  *     check `ownTransaction` answers "not ours", so a claim of a payout's change can be credited.
+ *   monero-attestation-per-message  deposit attestations are counted per message, not per
+ *     guardian: a guardian's repeated attestation of an open claim counts as one more verdict
+ *     (booked to a guardian that has not attested yet), so one guardian's verdict sent t times
+ *     credits the deposit.
  */
-export type MoneroBug = "monero-credits-own-payout";
+export type MoneroBug = "monero-credits-own-payout" | "monero-attestation-per-message";
+
+/** monero-attestation-per-message: a repeated attestation is booked to the next guardian without one. */
+class PerMessageAttestations extends MoneroServerModule {
+  override processConsensusItem(db: WriteTx, payload: Uint8Array, peer: number): ModuleResult<void> {
+    const tag = payload[0];
+    if (tag === undefined || PAYOUT_ITEM_TAGS.has(tag)) return super.processConsensusItem(db, payload, peer);
+    let txid: Uint8Array | undefined;
+    try {
+      const item = decodeMoneroItem(payload);
+      if (item.kind === "attest") txid = item.txid;
+    } catch {
+      // Not a monero item: the module's own answer.
+    }
+    const state = new MoneroState(db);
+    if (txid !== undefined && state.deposit(txid)?.state === "open" && state.attestation(txid, peer)) {
+      const free = Array.from({ length: this.config.guardians }, (_, g) => g).find(
+        (g) => state.attestation(txid, g) === undefined,
+      );
+      if (free !== undefined) return super.processConsensusItem(db, payload, free);
+    }
+    return super.processConsensusItem(db, payload, peer);
+  }
+}
 
 const K_OWN_TX = 0x1e;
 
@@ -107,6 +137,10 @@ export interface MoneroStats {
   xmrByzLies: number;
   /** Claims of a payout's change (the federation's own transaction) Byzantine guardians made. */
   xmrByzChangeClaims: number;
+  /** False attestations Byzantine guardians sent (each sent t times in one bundle). */
+  xmrByzFalseAttests: number;
+  /** False payout votes Byzantine guardians sent: fault accusations, txids, confirmations. */
+  xmrByzFalseVotes: number;
   /** Longest time from the heal (or acceptance, if later) to a payout's confirmation, ms. */
   xmrPayoutAfterHealMsMax: number;
 }
@@ -310,6 +344,8 @@ export class MoneroWorld {
     xmrFaultEpisodes: 0,
     xmrByzLies: 0,
     xmrByzChangeClaims: 0,
+    xmrByzFalseAttests: 0,
+    xmrByzFalseVotes: 0,
     xmrPayoutAfterHealMsMax: 0,
   };
   healedAt: number | undefined;
@@ -372,6 +408,92 @@ export class MoneroWorld {
       this.users.push(new XmrUser(i, this, new Rng(host.seed, `xmr-user-${i}`)));
     for (const u of this.users) u.start();
     for (const b of host.byzantine) this.byzantineReports(b, new Rng(host.seed, `xmr-byzantine-${b}`));
+    // Streams of their own: a strategy added later leaves every earlier draw of a seed as it was.
+    for (const b of host.byzantine) this.byzantineAttests(b, new Rng(host.seed, `xmr-byzantine-attest-${b}`));
+    for (const b of host.byzantine)
+      this.byzantinePayoutVotes(b, new Rng(host.seed, `xmr-byzantine-votes-${b}`));
+  }
+
+  /**
+   * A Byzantine guardian's false votes in the payout rounds (60% of them), once per batch attempt,
+   * phase and step it sees: a fault accusation against the set before the current slot and against
+   * the final set (slot t), a txid vote for a transaction that does not exist, and a confirmation
+   * ("seen") at a made-up height with a made-up tx key. One guardian's vote counts once, a fault
+   * from a guardian whose turn it is not is refused, and none of them can reach t.
+   */
+  private byzantinePayoutVotes(b: number, rng: Rng): void {
+    if (!rng.chance(0.6)) return;
+    const t = agreementThreshold(this.host.n);
+    const sent = new Set<string>();
+    const step = (): void => {
+      this.host.schedule(this.host.now() + MONERO_POLL_MS, step);
+      const s = this.anyState(rng);
+      if (s === undefined) return;
+      const store = new PayoutStore(s.db);
+      const batch = store.counters().current;
+      const rec = batch === 0 ? undefined : store.batch(batch);
+      if (rec === undefined || (rec.phase !== "sign" && rec.phase !== "submit")) return;
+      const key = `${batch}:${rec.attempt}:${rec.phase}:${rec.signers.length}`;
+      if (sent.has(key)) return;
+      sent.add(key);
+      const { attempt } = rec;
+      const votes = [
+        ...(rec.signers.length > 0
+          ? [encodePayoutItem({ kind: "fault", batch, attempt, slot: rec.signers.length - 1 })]
+          : []),
+        encodePayoutItem({ kind: "fault", batch, attempt, slot: t }),
+        encodePayoutItem({ kind: "txid", batch, attempt, txid: rng.bytes(32) }),
+        encodePayoutItem({
+          kind: "seen",
+          batch,
+          attempt,
+          txHeight: Math.max(1, this.chain.height() + rng.range(-3, 3)),
+          txKey: rng.bytes(32),
+        }),
+      ];
+      this.stats.xmrByzFalseVotes += votes.length;
+      this.host.submitByzantine(
+        b,
+        votes.map((payload) => encodeConsensusItem({ kind: "module", module: MONERO_ID, payload })),
+      );
+    };
+    this.host.schedule(rng.range(0, MONERO_POLL_MS), step);
+  }
+
+  /**
+   * A Byzantine guardian's false attestations (60% of them): every open claim it sees (the
+   * adversary reads an honest guardian's state) gets a Valid verdict for twice what the chain pays
+   * (1 XMR if nothing), confirmed long ago, sent t times in one bundle. One guardian, one verdict:
+   * the repeats must count for nothing, and f false verdicts never reach t.
+   */
+  private byzantineAttests(b: number, rng: Rng): void {
+    if (!rng.chance(0.6)) return;
+    const t = agreementThreshold(this.host.n);
+    const sent = new Set<string>();
+    const step = (): void => {
+      this.host.schedule(this.host.now() + MONERO_POLL_MS, step);
+      const s = this.anyState(rng);
+      if (s === undefined) return;
+      const records = new MoneroState(s.db);
+      const txHeight = Math.max(1, records.agreedHeight() - 10 * CONFIRMATIONS);
+      const items: Uint8Array[] = [];
+      for (const [k] of s.db.scan(Uint8Array.of(K_DEPOSIT))) {
+        if (k.length !== 33) continue;
+        const txid = k.subarray(1);
+        const rec = records.deposit(txid);
+        const key = `${toHex(txid)}:${rec?.round ?? 0}`;
+        if (rec?.state !== "open" || sent.has(key)) continue;
+        sent.add(key);
+        const paid = this.chain.depositTruth(toHex(txid), 0).amount;
+        const verdict = { valid: true as const, amount: paid > 0n ? 2n * paid : XMR, txHeight };
+        const attest = encodeMoneroItem({ kind: "attest", txid: txid.slice(), round: rec.round, verdict });
+        for (let i = 0; i < t; i++)
+          items.push(encodeConsensusItem({ kind: "module", module: MONERO_ID, payload: attest }));
+        this.stats.xmrByzFalseAttests++;
+      }
+      if (items.length > 0) this.host.submitByzantine(b, items);
+    };
+    this.host.schedule(rng.range(0, MONERO_POLL_MS), step);
   }
 
   /**
@@ -431,7 +553,12 @@ export class MoneroWorld {
             ownTransaction: () => Promise.resolve({ own: false as const }),
           })
         : share;
-    const Module = this.bug === "monero-credits-own-payout" ? ForgetfulMonero : MoneroServerModule;
+    const Module =
+      this.bug === "monero-credits-own-payout"
+        ? ForgetfulMonero
+        : this.bug === "monero-attestation-per-message"
+          ? PerMessageAttestations
+          : MoneroServerModule;
     const m = new Module(
       MONERO_ID,
       this.config,
