@@ -2,7 +2,7 @@
 // wXMR contract, four guardian processes with the bridge module (confirmations 1, watchers polling
 // every 200 ms), one wallet on LMDB. Per round: e-cash -> signed mint call (one federation
 // transaction, then each guardian's EIP-712 signature collected and checked), the mint sent and
-// mined (viem, gas = estimate + 20 %), and burnToClaim -> notes (burn signed and mined, t guardians'
+// mined (viem, gas = estimate + 50 %), and burnToClaim -> notes (burn signed and mined, t guardians'
 // votes at depth, the redeeming federation transaction). Prints each round and the medians.
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -39,7 +39,7 @@ export function castMintLine(c: MintCall): string {
 export function submissionLines(s: MintSubmission): string[] {
   return [
     `${s.delayed ? "Queued (above the single-mint cap: executeDelayed after the delay)" : "Minted"}: EVM transaction ${s.txHash}`,
-    `  block ${s.blockNumber}, gas used ${s.gasUsed} of the limit ${s.gasLimit} (estimate + 20 %)`,
+    `  block ${s.blockNumber}, gas used ${s.gasUsed} of the limit ${s.gasLimit} (estimate + 50 %)`,
   ];
 }
 

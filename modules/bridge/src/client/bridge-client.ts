@@ -56,7 +56,7 @@ export class BridgeClient implements ClientModule {
    * notes into change notes and the output "wXMR to <recipient>"; once t guardians accepted it, their
    * EIP-712 signatures are collected, each checked against its guardian's config address (bad ones
    * skipped and named), and t of them sorted by signer. Returns the ready call (anyone may send it);
-   * with `submit`, sends it from that EVM key (gas: the estimate + 20 %) and waits for the receipt.
+   * with `submit`, sends it from that EVM key (gas: the estimate + 50 %) and waits for the receipt.
    * A bad address, amount or EVM key is refused before a note is spent.
    */
   bridgeMint(

@@ -117,7 +117,7 @@ export const bridgeCommands = [
       "signature, keeps only those by the guardian's configured address (a bad one is skipped and",
       "named), and prints the contract call: recipient, amount, depositId, deadline, setIndex and t",
       "signatures sorted by signer. Anyone may send it before the deadline (the sender pays the gas).",
-      "With --submit it is sent from --evm-key-file through --rpc (gas limit: the estimate + 20 %).",
+      "With --submit it is sent from --evm-key-file through --rpc (gas limit: the estimate + 50 %).",
       "A bad address (wrong EIP-55 checksum, zero, the contract) or amount is refused before anything",
       "is spent. Interrupted, `conclave resume` collects the signatures and `bridge-submit` sends it.",
       KEY_FILE,
@@ -149,7 +149,7 @@ export const bridgeCommands = [
     summary: "send a signed wXMR mint of this wallet (by its federation txid) from an EVM key",
     details: [
       "For a `bridge-mint` run without --submit, or cut short before sending: collects the signatures",
-      "if needed and sends the mint (gas limit: the estimate + 20 %). A mint already on chain is",
+      "if needed and sends the mint (gas limit: the estimate + 50 %). A mint already on chain is",
       "refused by the contract (DepositUsed) before anything is paid.",
       KEY_FILE,
     ],
