@@ -7,12 +7,20 @@
 // wallets into one t-of-n multisig wallet whose address is the federation's deposit address; a
 // block is mined every few seconds so that deposits confirm.
 //
+// With the EVM bridge (the default): anvil (foundry's dev chain, from npm) on 127.0.0.1, its state
+// in DIR/evm; the bridge module's config names the contract address anvil's first dev account
+// creates next (`conclaved bridge address`), the ceremony adds the guardians' EVM addresses, and
+// the contract is deployed for that set (`conclaved bridge deploy`; on a restart only verified). Every
+// guardian runs the bridge module against anvil, and refuses to start unless the contract holds its
+// set. npm start prints the RPC URL, chain id, contract and a funded dev account.
+//
 // Restarting without --fresh reopens everything: the regtest chain (monerod --keep-fakechain), the
 // wallets and the federation. A guardian that dies (kill -9) leaves the others running (they
 // tolerate f = ⌊(n−1)/3⌋ down); npm start prints the command that brings it back. Each guardian's
 // log is DIR/logs/guardian-N.log.
 //
-//   npm start [-- --guardians 4 --dir .tmp/local-federation --fresh --no-monero --block-seconds 5]
+//   npm start [-- --guardians 4 --dir .tmp/local-federation --fresh --no-monero --block-seconds 5
+//                 --no-bridge --evm-block-seconds 1]
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -22,7 +30,20 @@ import { hashAdminPassword } from "@conclave/core-server";
 import { startGuardianFromDir, stopGuardian, waitConnected } from "./guardian-processes.js";
 import type { GuardianProcess, StatusReply } from "./guardian-processes.js";
 import type { DemoMonero } from "./demo-pay.js";
-import { DEV_WALLET_PASSWORD, runLocalCeremony, writeMoneroLocal } from "./monero-federation.js";
+import {
+  DEV_MONERO_CONFIG,
+  DEV_WALLET_PASSWORD,
+  runLocalCeremony,
+  writeBridgeLocal,
+  writeMoneroLocal,
+} from "./monero-federation.js";
+import { ANVIL_MNEMONIC, startAnvil } from "@conclave/evm";
+import type { Anvil } from "@conclave/evm";
+import { bytesToHex } from "viem";
+import type { Hex } from "viem";
+import { mnemonicToAccount } from "viem/accounts";
+import { deployBridge, nextContractAddress } from "./bridge-deploy.js";
+import type { BridgeDeploymentRecord } from "./bridge-deploy.js";
 import {
   BLOCKS_BEFORE_FIRST_TRANSFER,
   ensureMoneroInstalled,
@@ -39,8 +60,16 @@ const { values } = parseArgs({
     fresh: { type: "boolean", default: false },
     "no-monero": { type: "boolean", default: false },
     "block-seconds": { type: "string", default: "5" },
+    "no-bridge": { type: "boolean", default: false },
+    "evm-block-seconds": { type: "string", default: "1" },
   },
 });
+const startedAt = Date.now();
+const evmBlockSeconds = Number(values["evm-block-seconds"]);
+if (!Number.isInteger(evmBlockSeconds) || evmBlockSeconds < 1 || evmBlockSeconds > 600) {
+  process.stderr.write("--evm-block-seconds takes a whole number from 1 to 600\n");
+  process.exit(2);
+}
 const withMonero = !values["no-monero"];
 const blockSeconds = Number(values["block-seconds"]);
 if (!(blockSeconds >= 1 && blockSeconds <= 600)) {
@@ -77,6 +106,11 @@ function miningPaused(): boolean {
 
 const guardians: GuardianProcess[] = [];
 let net: Regtest | undefined;
+let anvil: Anvil | undefined;
+/** anvil's first dev account deploys the contract; the second is the user's to try with. */
+const deployer = mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: 0 });
+const user = mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: 1 });
+const privateKeyOf = (account: typeof deployer): Hex => bytesToHex(account.getHdKey().privateKey!);
 let miner: NodeJS.Timeout | undefined;
 let stopping = false;
 let report: NodeJS.Timeout | undefined = undefined;
@@ -86,7 +120,7 @@ async function stopAll(code: number): Promise<never> {
   if (report) clearInterval(report);
   if (miner) clearInterval(miner);
   await Promise.all(guardians.map((g) => stopGuardian(g)));
-  await net?.stop();
+  await Promise.all([net?.stop(), anvil?.stop()]);
   process.exit(code);
 }
 
@@ -132,11 +166,47 @@ function addressOf(config: Record<string, unknown> | undefined): string {
   return typeof address === "string" ? address : "";
 }
 
+/**
+ * anvil with its chain kept in DIR/evm/state.json (loaded at start, written every 5 s and on stop),
+ * so that a restart finds the contract, balances and burns the guardians remember.
+ */
+async function startEvm(): Promise<Anvil> {
+  console.log(`EVM: anvil on 127.0.0.1, a block every ${evmBlockSeconds} s…`);
+  const dir = join(root, "evm");
+  return startAnvil({
+    dir,
+    accounts: 2,
+    blockTimeSeconds: evmBlockSeconds,
+    args: ["--state", join(dir, "state.json"), "--state-interval", "5"],
+  });
+}
+
+/** The bridge module's config before the ceremony: the contract is the deployer's next creation. */
+async function bridgeConfigBeforeCeremony(rpcUrl: string): Promise<Record<string, unknown>> {
+  const next = await nextContractAddress(rpcUrl, deployer.address);
+  return {
+    chainId: next.chainId,
+    contract: next.contract,
+    setIndex: 1,
+    confirmations: 2,
+    mintDeadlineSeconds: 3600,
+    moneroNetwork: DEV_MONERO_CONFIG["network"],
+  };
+}
+
+function federationHasBridge(): boolean {
+  const path = join(dirs[0]!, "federation.json");
+  if (!existsSync(path)) return false;
+  return parseFederationConfig(JSON.parse(readFileSync(path, "utf8"))).modules.some(
+    (m) => m.kind === "bridge",
+  );
+}
+
 function hasFederation(): boolean {
   return dirs.every((d) => existsSync(join(d, "federation.json")));
 }
 
-async function ceremony(): Promise<void> {
+async function ceremony(bridge: Record<string, unknown> | undefined): Promise<void> {
   if (hasFederation()) return;
   console.log(`Key ceremony: ${n} guardians exchange setup codes and run the DKG over TLS…`);
   const started = Date.now();
@@ -146,6 +216,7 @@ async function ceremony(): Promise<void> {
     ...(net
       ? { monero: { walletRpcs: net.walletRpcs.slice(0, n), walletPassword: DEV_WALLET_PASSWORD } }
       : {}),
+    ...(bridge ? { bridge } : {}),
   });
   console.log(`  done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   for (const d of dirs) {
@@ -156,11 +227,14 @@ async function ceremony(): Promise<void> {
   }
 }
 
+let deployment: BridgeDeploymentRecord | undefined;
 try {
   const fresh = !hasFederation();
   if (fresh) rmSync(root, { recursive: true, force: true });
+  const withBridge = fresh ? !values["no-bridge"] : federationHasBridge();
   if (withMonero) net = await startMonero(fresh);
-  await ceremony();
+  if (withBridge) anvil = await startEvm();
+  await ceremony(fresh && anvil ? await bridgeConfigBeforeCeremony(anvil.rpcUrl) : undefined);
   if (net) {
     writeMoneroLocal(
       dirs,
@@ -186,6 +260,31 @@ try {
         if (!stopping) console.log(`mining failed: ${String(e)}`);
       });
     }, blockSeconds * 1000);
+  }
+  if (anvil) {
+    // On a restart this only verifies the contract (anvil reloaded its state).
+    const { record, deployed } = await deployBridge({
+      dataDir: dirs[0]!,
+      rpcUrl: anvil.rpcUrl,
+      deployerKey: privateKeyOf(deployer),
+    });
+    deployment = record;
+    console.log(`wXMR contract ${deployed ? "deployed" : "verified"} at ${record.contract}`);
+    writeBridgeLocal(dirs, anvil.rpcUrl, 500);
+    writeFileSync(
+      join(root, "evm.json"),
+      JSON.stringify(
+        {
+          rpcUrl: anvil.rpcUrl,
+          chainId: record.chainId,
+          contract: record.contract,
+          account: user.address,
+          privateKey: privateKeyOf(user),
+        },
+        null,
+        2,
+      ),
+    );
   }
   mkdirSync(logDir, { recursive: true });
   for (let i = 0; i < n; i++)
@@ -227,7 +326,21 @@ if (net) {
       `  npm run demo:pay -- 1.5        (prints the txid and tx key for \`conclave claim\`)`,
   );
 }
-console.log("Ctrl-C stops every guardian" + (net ? ", monerod and the wallets.\n" : ".\n"));
+if (anvil && deployment) {
+  const t = deployment.threshold;
+  console.log(
+    `\nEVM bridge (anvil): RPC ${anvil.rpcUrl}  chain id ${deployment.chainId}  a block every ${evmBlockSeconds} s\n` +
+      `  wXMR contract ${deployment.contract} (WrappedMonero, 12 decimals; guardian set ${deployment.setIndex}: ${t}-of-${deployment.guardians.length})\n` +
+      `  a funded dev account to try with (anvil's dev mnemonic: never a real key):\n` +
+      `    address     ${user.address}\n    private key ${privateKeyOf(user)}\n` +
+      `  npx cast call ${deployment.contract} "totalSupply()(uint256)" --rpc-url ${anvil.rpcUrl}`,
+  );
+}
+console.log(`\nStarted in ${((Date.now() - startedAt) / 1000).toFixed(1)} s.`);
+const stopped = ["every guardian", ...(net ? ["monerod and the wallets"] : []), ...(anvil ? ["anvil"] : [])];
+console.log(
+  `Ctrl-C stops ${stopped.slice(0, -1).join(", ")}${stopped.length > 1 ? " and " : ""}${stopped.at(-1)}.\n`,
+);
 
 const down = new Set<number>();
 report = setInterval(() => {

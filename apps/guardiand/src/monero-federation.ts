@@ -10,7 +10,7 @@
 // Everything it starts is stopped by stop() by its own PID, and its directory removed. Guardians can
 // be stopped, killed (`kill -9`) and started again from their data directories (stopGuardian,
 // killGuardian, startGuardian).
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type { ChildProcess } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -34,6 +34,10 @@ import { inviteOf, setupInit } from "./setup-cli.js";
 
 /** The monero module's instance id in a dev federation (dummy 0, mint 1, monero 2). */
 export const MONERO_INSTANCE = 2;
+/** The bridge module's instance id in a dev federation with the EVM bridge (npm start). */
+export const BRIDGE_INSTANCE = 3;
+/** Where each guardian of a dev federation keeps its EVM signing key (made in the ceremony). */
+export const EVM_KEY_FILE = "evm-key.json";
 export const DEV_WALLET_PASSWORD = "dev-wallet-password";
 /** The monero module's config in dev federations; the ceremony adds `address` and `guardians`. */
 export const DEV_MONERO_CONFIG: Readonly<Record<string, unknown>> = {
@@ -60,9 +64,15 @@ export async function runLocalCeremony(options: {
   readonly root: string;
   readonly dirs: readonly string[];
   readonly monero?: CeremonyMonero;
+  /**
+   * The bridge module's config before the exchange (chain id, contract address fixed in advance,
+   * depths…); the ceremony adds the guardians' EVM addresses and t. Each guardian's key is made in
+   * DIR/evm-key.json.
+   */
+  readonly bridge?: Readonly<Record<string, unknown>>;
   readonly children?: ChildProcess[];
 }): Promise<void> {
-  const { root, dirs, monero } = options;
+  const { root, dirs, monero, bridge } = options;
   // The ceremony numbers guardians by public key (orderCodes): keys are made first and handed out
   // in that order, so that guardian-i (dirs[i], wallet guardian-i) is index i of the federation.
   const keys = dirs
@@ -84,25 +94,28 @@ export async function runLocalCeremony(options: {
         ),
       ),
     );
-  const modulesFile = join(root, "monero-module.json");
-  if (monero)
-    writeFileSync(
-      modulesFile,
-      JSON.stringify([
-        { instanceId: MONERO_INSTANCE, kind: "monero", config: { ...DEV_MONERO_CONFIG, ...monero.config } },
-      ]),
-    );
-  const moneroArgs = (i: number): string[] => {
+  const modulesFile = join(root, "ceremony-modules.json");
+  const entries = [
+    ...(monero
+      ? [{ instanceId: MONERO_INSTANCE, kind: "monero", config: { ...DEV_MONERO_CONFIG, ...monero.config } }]
+      : []),
+    ...(bridge ? [{ instanceId: BRIDGE_INSTANCE, kind: "bridge", config: bridge }] : []),
+  ];
+  if (entries.length > 0) writeFileSync(modulesFile, JSON.stringify(entries));
+  const moduleArgs = (i: number): string[] => {
+    if (entries.length === 0) return [];
+    const settings: Record<string, Record<string, unknown>> = {};
     const w = monero?.walletRpcs[i];
-    if (!monero || !w) return [];
+    if (monero && w)
+      settings[MONERO_INSTANCE] = {
+        walletRpcUrl: w.url,
+        walletName: `guardian-${i}`,
+        walletPassword: monero.walletPassword,
+        walletDir: w.walletDir,
+      };
+    if (bridge) settings[BRIDGE_INSTANCE] = { evmKeyFile: join(dirs[i]!, EVM_KEY_FILE) };
     const localFile = join(dirs[i]!, "setup-local.json");
-    const settings = {
-      walletRpcUrl: w.url,
-      walletName: `guardian-${i}`,
-      walletPassword: monero.walletPassword,
-      walletDir: w.walletDir,
-    };
-    writeFileSync(localFile, JSON.stringify({ modules: { [MONERO_INSTANCE]: settings } }), { mode: 0o600 });
+    writeFileSync(localFile, JSON.stringify({ modules: settings }), { mode: 0o600 });
     return ["--modules", modulesFile, "--local", localFile];
   };
   await Promise.all(
@@ -120,7 +133,7 @@ export async function runLocalCeremony(options: {
         "dev",
         "--dummy-module",
         "--mint",
-        ...moneroArgs(i),
+        ...moduleArgs(i),
       ]);
       options.children?.push(run.child);
       return run.done;
@@ -151,6 +164,21 @@ export function writeMoneroLocal(
       { mode: 0o600 },
     );
   });
+}
+
+/**
+ * Adds each guardian's bridge settings (its EVM key file and node) to its guardian.local.json,
+ * keeping the other modules' settings.
+ */
+export function writeBridgeLocal(dirs: readonly string[], rpcUrl: string, pollMs: number): void {
+  for (const d of dirs) {
+    const path = join(d, "guardian.local.json");
+    const local = existsSync(path)
+      ? (JSON.parse(readFileSync(path, "utf8")) as { modules: Record<string, unknown> })
+      : { modules: {} };
+    local.modules[BRIDGE_INSTANCE] = { evmKeyFile: join(d, EVM_KEY_FILE), rpcUrl, pollMs };
+    writeFileSync(path, JSON.stringify(local, null, 2), { mode: 0o600 });
+  }
 }
 
 export interface MoneroFederationOptions {

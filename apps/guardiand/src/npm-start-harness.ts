@@ -112,6 +112,20 @@ export function demoState(fedDir: string): DemoState {
   return JSON.parse(readFileSync(join(fedDir, "monero.json"), "utf8")) as DemoState;
 }
 
+/** What npm start wrote to DIR/evm.json for its anvil (the bridge's chain). */
+export interface EvmState {
+  rpcUrl: string;
+  chainId: number;
+  contract: `0x${string}`;
+  /** A funded dev account for the user, and its key (anvil's dev mnemonic). */
+  account: `0x${string}`;
+  privateKey: `0x${string}`;
+}
+
+export function evmState(fedDir: string): EvmState {
+  return JSON.parse(readFileSync(join(fedDir, "evm.json"), "utf8")) as EvmState;
+}
+
 /** The CLI as a running process (from its sources, as runConclave), with its output so far. */
 export interface RunningCli {
   readonly child: ChildProcess;

@@ -1,20 +1,27 @@
 // The README's walkthrough as a newcomer runs it: `npm start` (apps/guardiand/src/dev.ts) as its own
-// process — monerod in regtest, a wallet-rpc per guardian and a demo wallet, the real key ceremony
-// making the 3-of-4 multisig address, four guardian processes, a block mined every 2 s — then the
+// process — monerod in regtest, a wallet-rpc per guardian and a demo wallet, anvil with the wXMR
+// contract deployed for the ceremony's EVM set, the real key ceremony making the 3-of-4 multisig
+// address, four guardian processes with the bridge module, a block mined every 2 s — then the
 // CLI and `demo:pay` as separate processes: join with the printed invite, deposit to a subaddress
 // with no tx key, claim a payment to the federation's address by txid + tx key, withdraw back to
 // the demo wallet (check_tx_key proves it), list the withdrawal, read the guardians' reserves. Ctrl-C
 // (SIGINT) must stop every process npm start started: none may be left holding the directory.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WalletRpc, parseXmr } from "@conclave/monero";
+import { parseFederationConfig } from "@conclave/core-common";
+import { wrappedMoneroAbi } from "@conclave/evm";
+import { parseBridgeConfig, sortedSigners } from "@conclave/module-bridge";
+import type { ChainView } from "@conclave/module-bridge";
+import { createPublicClient, http } from "viem";
 import { runConclave, runTsScript } from "../../cli/src/cli-test-harness.js";
 import type { CliRun } from "../../cli/src/cli-test-harness.js";
 import {
   SRC,
   demoState as demoStateOf,
+  evmState as evmStateOf,
   json,
   killProcessesUsing,
   processesUsing,
@@ -70,6 +77,45 @@ describe("the README walkthrough against `npm start` (separate processes, real m
     expect(out).toContain(demoState().federationAddress);
     expect(out).toMatch(/3-of-4 multisig deposit address/);
   });
+
+  it("npm start runs the EVM bridge on anvil: every guardian's bridge module answers and scans, the contract holds the config's set", async () => {
+    const evm = evmStateOf(fedDir);
+    expect(out).toContain(`EVM bridge (anvil): RPC ${evm.rpcUrl}  chain id 31337`);
+    expect(out).toContain(`wXMR contract ${evm.contract}`);
+    expect(out).toContain(`address     ${evm.account}`);
+    expect(out).toContain(`private key ${evm.privateKey}`);
+    const config = parseFederationConfig(
+      JSON.parse(readFileSync(join(fedDir, "guardian-0", "federation.json"), "utf8")),
+    );
+    const bridge = parseBridgeConfig(config.modules.find((m) => m.kind === "bridge")!.config);
+    expect(bridge.contract).toBe(evm.contract);
+    expect(bridge.chainId).toBe(31337);
+    expect(bridge.threshold).toBe(3);
+    const chain = createPublicClient({ transport: http(evm.rpcUrl) });
+    const read = { address: evm.contract, abi: wrappedMoneroAbi } as const;
+    expect(await chain.readContract({ ...read, functionName: "setIndex" })).toBe(bridge.setIndex);
+    expect(await chain.readContract({ ...read, functionName: "guardians", args: [bridge.setIndex] })).toEqual(
+      sortedSigners(bridge.guardians),
+    );
+    expect(
+      Number(await chain.readContract({ ...read, functionName: "threshold", args: [bridge.setIndex] })),
+    ).toBe(3);
+    // Each guardian's own API: its bridge module serves, and every guardian's watcher has reported
+    // a scanned anvil block into consensus.
+    for (const g of config.guardians) {
+      const view = await waitFor(
+        `${g.name}'s bridge to show every guardian's scanned block`,
+        60_000,
+        async () => {
+          const v = (await (await fetch(`${g.api!.url}/v1/modules/bridge/chain`)).json()) as ChainView;
+          return v.scanned.every((s) => s !== null) && BigInt(v.agreedBlock) > 0n ? v : undefined;
+        },
+      );
+      expect(view.chainId).toBe(31337);
+      expect(view.contract).toBe(evm.contract);
+      expect(view.scanned).toHaveLength(4);
+    }
+  }, 300_000);
 
   it("guardian names match their indices (guardian-i is index i of the federation)", () => {
     for (let i = 0; i < 4; i++)

@@ -3,7 +3,7 @@
 // temp directory (anvil otherwise writes to ~/.foundry), stopped by PID. Returns viem clients.
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -36,6 +36,11 @@ export interface StartAnvilOptions {
   blockTimeSeconds?: number;
   /** Extra command-line arguments. */
   args?: readonly string[];
+  /**
+   * anvil's directory (its --cache-path and HOME), kept after stop (npm start keeps its chain state
+   * there); default: a new temp directory, removed by stop.
+   */
+  dir?: string;
 }
 
 /** The path of the anvil binary inside the installed platform package. */
@@ -72,7 +77,7 @@ export interface Anvil extends AnvilClients {
   chain: Chain;
   /** The funded dev accounts (the wallet client sends from the first). */
   accounts: HDAccount[];
-  /** Stops anvil (SIGTERM, then SIGKILL after 5 s) and removes its temp directory. */
+  /** Stops anvil (SIGTERM, then SIGKILL after 5 s) and removes its temp directory (not options.dir). */
   stop(): Promise<void>;
 }
 
@@ -80,7 +85,12 @@ export interface Anvil extends AnvilClients {
 export async function startAnvil(options: StartAnvilOptions = {}): Promise<Anvil> {
   const chainId = options.chainId ?? ANVIL_CHAIN_ID;
   const accountCount = options.accounts ?? 10;
-  const dir = mkdtempSync(join(tmpdir(), "conclave-anvil-"));
+  const keepDir = options.dir !== undefined;
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), "conclave-anvil-"));
+  if (keepDir) mkdirSync(dir, { recursive: true });
+  const removeDir = () => {
+    if (!keepDir) rmSync(dir, { recursive: true, force: true });
+  };
   const args = [
     "--host",
     "127.0.0.1",
@@ -103,7 +113,7 @@ export async function startAnvil(options: StartAnvilOptions = {}): Promise<Anvil
   });
   const pid = child.pid;
   if (pid === undefined) {
-    rmSync(dir, { recursive: true, force: true });
+    removeDir();
     throw new Error("anvil did not start (no pid)");
   }
   // If this process exits without stop(), do not leave anvil behind.
@@ -115,7 +125,7 @@ export async function startAnvil(options: StartAnvilOptions = {}): Promise<Anvil
   } catch (e) {
     process.removeListener("exit", onExit);
     await killChild(child);
-    rmSync(dir, { recursive: true, force: true });
+    removeDir();
     throw e;
   }
   const rpcUrl = `http://127.0.0.1:${port}`;
@@ -144,7 +154,7 @@ export async function startAnvil(options: StartAnvilOptions = {}): Promise<Anvil
       stopped ??= (async () => {
         process.removeListener("exit", onExit);
         await killChild(child);
-        rmSync(dir, { recursive: true, force: true });
+        removeDir();
       })();
       return stopped;
     },
