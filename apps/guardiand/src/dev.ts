@@ -20,7 +20,7 @@
 // log is DIR/logs/guardian-N.log.
 //
 //   npm start [-- --guardians 4 --dir .tmp/local-federation --fresh --no-monero --block-seconds 5
-//                 --no-bridge --evm-block-seconds 1]
+//                 --no-bridge --evm-block-seconds 5]
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -61,7 +61,7 @@ const { values } = parseArgs({
     "no-monero": { type: "boolean", default: false },
     "block-seconds": { type: "string", default: "5" },
     "no-bridge": { type: "boolean", default: false },
-    "evm-block-seconds": { type: "string", default: "1" },
+    "evm-block-seconds": { type: "string", default: "5" },
   },
 });
 const startedAt = Date.now();
@@ -107,6 +107,7 @@ function miningPaused(): boolean {
 const guardians: GuardianProcess[] = [];
 let net: Regtest | undefined;
 let anvil: Anvil | undefined;
+let evmMiner: NodeJS.Timeout | undefined;
 /** anvil's first dev account deploys the contract; the second is the user's to try with. */
 const deployer = mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: 0 });
 const user = mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: 1 });
@@ -119,6 +120,7 @@ async function stopAll(code: number): Promise<never> {
   stopping = true;
   if (report) clearInterval(report);
   if (miner) clearInterval(miner);
+  if (evmMiner) clearInterval(evmMiner);
   await Promise.all(guardians.map((g) => stopGuardian(g)));
   await Promise.all([net?.stop(), anvil?.stop()]);
   process.exit(code);
@@ -168,15 +170,17 @@ function addressOf(config: Record<string, unknown> | undefined): string {
 
 /**
  * anvil with its chain kept in DIR/evm/state.json (loaded at start, written every 5 s and on stop),
- * so that a restart finds the contract, balances and burns the guardians remember.
+ * so that a restart finds the contract, balances and burns the guardians remember. It mines each
+ * transaction at once (automine), and npm start mines an empty block every --evm-block-seconds so
+ * that burns reach the guardians' depth: each new block makes every guardian report it in
+ * consensus, so a block a second would keep the four guardians ordering items all the time.
  */
 async function startEvm(): Promise<Anvil> {
-  console.log(`EVM: anvil on 127.0.0.1, a block every ${evmBlockSeconds} s…`);
+  console.log(`EVM: anvil on 127.0.0.1…`);
   const dir = join(root, "evm");
   return startAnvil({
     dir,
     accounts: 2,
-    blockTimeSeconds: evmBlockSeconds,
     args: ["--state", join(dir, "state.json"), "--state-interval", "5"],
   });
 }
@@ -271,6 +275,12 @@ try {
     deployment = record;
     console.log(`wXMR contract ${deployed ? "deployed" : "verified"} at ${record.contract}`);
     writeBridgeLocal(dirs, anvil.rpcUrl, 500);
+    const chain = anvil;
+    evmMiner = setInterval(() => {
+      chain.testClient.mine({ blocks: 1 }).catch((e: unknown) => {
+        if (!stopping) console.log(`EVM mining failed: ${String(e)}`);
+      });
+    }, evmBlockSeconds * 1000);
     writeFileSync(
       join(root, "evm.json"),
       JSON.stringify(
@@ -329,7 +339,7 @@ if (net) {
 if (anvil && deployment) {
   const t = deployment.threshold;
   console.log(
-    `\nEVM bridge (anvil): RPC ${anvil.rpcUrl}  chain id ${deployment.chainId}  a block every ${evmBlockSeconds} s\n` +
+    `\nEVM bridge (anvil): RPC ${anvil.rpcUrl}  chain id ${deployment.chainId}  a block per transaction and every ${evmBlockSeconds} s\n` +
       `  wXMR contract ${deployment.contract} (WrappedMonero, 12 decimals; guardian set ${deployment.setIndex}: ${t}-of-${deployment.guardians.length})\n` +
       `  a funded dev account to try with (anvil's dev mnemonic: never a real key):\n` +
       `    address     ${user.address}\n    private key ${privateKeyOf(user)}\n` +
