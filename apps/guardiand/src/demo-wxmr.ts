@@ -3,7 +3,8 @@
 // into "wXMR to <evm address>", t guardians' EIP-712 signatures are gathered from their APIs, and the
 // contract's `mint` is sent from npm start's funded dev account (anyone may send it; the recipient
 // need not pay the gas). Prints the federation txid, the mint transaction and the same mint as a
-// `cast send` command. A dev tool until the wallet's `conclave bridge mint` is there.
+// `cast send` command. A dev tool working from a note string; from a wallet, `conclave bridge-mint`
+// (the bridge's client half) does the same.
 //
 //   npm run demo:wxmr -- @notes.txt 0x7099… [--dir .tmp/local-federation] [--no-send]
 import { readFileSync } from "node:fs";

@@ -1,5 +1,5 @@
 // E-cash notes -> wXMR, written out from the modules' own functions (dev tools and the bridge bench;
-// the wallet's `conclave bridge mint` is the client half's): the notes of a note string are spent in
+// a wallet's `conclave bridge-mint` is the client half's): the notes of a note string are spent in
 // one federation transaction whose single output is "wXMR to <EVM address>"; each guardian answers
 // GET /v1/modules/bridge/mints/:txid/0 with its EIP-712 signature once the output is accepted in its
 // state; t good ones (each checked against the guardian's address in the config), sorted by signer,
