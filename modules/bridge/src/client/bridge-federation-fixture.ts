@@ -20,6 +20,7 @@ import type { GuardianProcess } from "@conclave/guardiand";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "viem";
 import { evmAddressOfKey } from "../eip712-mint.js";
+import { CHAIN_PATH } from "./config.js";
 
 export const BRIDGE_INSTANCE = 3;
 export const N = 4;
@@ -35,6 +36,40 @@ export interface BridgeFederation {
   readonly guardians: GuardianProcess[];
   readonly guardianUrls: readonly string[];
   stop(): Promise<void>;
+}
+
+/**
+ * Waits until every guardian's bridge view has an agreed EVM time. Until then a mint output is
+ * refused (`evm_time_unknown`, nothing spent), so a test that starts earlier races the guardians'
+ * first `scanned` reports (CI at 14:44 on 2026-12-06: three mint tests failed that way).
+ */
+async function waitEvmTimeAgreed(guardianUrls: readonly string[], timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const agreed = async (url: string): Promise<boolean> => {
+    try {
+      const res = await fetch(url + CHAIN_PATH);
+      if (!res.ok) return false;
+      const view: unknown = await res.json();
+      return (
+        typeof view === "object" &&
+        view !== null &&
+        "agreedTimestamp" in view &&
+        typeof view.agreedTimestamp === "string" &&
+        view.agreedTimestamp !== "0"
+      );
+    } catch {
+      return false;
+    }
+  };
+  for (;;) {
+    const answers = await Promise.all(guardianUrls.map(agreed));
+    if (answers.every(Boolean)) return;
+    if (Date.now() > deadline)
+      throw new Error(
+        `no agreed EVM time at guardians ${answers.flatMap((a, i) => (a ? [] : [i])).join(", ")}`,
+      );
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }
 
 export async function startBridgeFederation(prefix = "bridge-client-"): Promise<BridgeFederation> {
@@ -84,6 +119,7 @@ export async function startBridgeFederation(prefix = "bridge-client-"): Promise<
     if (failed) throw failed.reason;
     await waitConnected(guardians);
     const guardianUrls = files.config.guardians.map((g) => g.api?.url ?? "");
+    await waitEvmTimeAgreed(guardianUrls);
     return { anvil, contract, invite: inviteOf(files.config), dir, guardians, guardianUrls, stop };
   } catch (e) {
     await stop();
