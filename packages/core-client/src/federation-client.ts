@@ -453,16 +453,9 @@ export class FederationClient {
     schema: z.ZodType<T>,
     options: CallOptions & { readonly guardians?: readonly number[] } = {},
   ): Promise<readonly GuardianAnswer<T>[]> {
-    checkApiPath(path);
-    const targets = options.guardians ?? this.all();
-    for (const g of targets) this.guardianHttp(g);
-    const { answers } = await fanOut(
-      targets,
-      (g, signal) => this.http[g]!.post(path, body, schema, { signal }),
-      () => undefined,
-      this.fanOutOptions(`POST ${path}`, false, options.signal),
+    return this.each(`POST ${path}`, path, options, (g, signal) =>
+      this.http[g]!.post(path, body, schema, { signal }),
     );
-    return [...answers].sort((a, b) => a.guardian - b.guardian);
   }
 
   /**
@@ -475,14 +468,26 @@ export class FederationClient {
     schema: z.ZodType<T>,
     options: CallOptions & { readonly guardians?: readonly number[] } = {},
   ): Promise<readonly GuardianAnswer<T>[]> {
+    return this.each(`GET ${path}`, path, options, (g, signal) =>
+      this.http[g]!.get(path, schema, { signal }),
+    );
+  }
+
+  /** One request to every guardian (or the given ones); every answer, in guardian order. */
+  private async each<T>(
+    label: string,
+    path: string,
+    options: CallOptions & { readonly guardians?: readonly number[] },
+    request: (guardian: number, signal: AbortSignal) => Promise<T>,
+  ): Promise<readonly GuardianAnswer<T>[]> {
     checkApiPath(path);
     const targets = options.guardians ?? this.all();
     for (const g of targets) this.guardianHttp(g);
     const { answers } = await fanOut(
       targets,
-      (g, signal) => this.http[g]!.get(path, schema, { signal }),
+      request,
       () => undefined,
-      this.fanOutOptions(`GET ${path}`, false, options.signal),
+      this.fanOutOptions(label, false, options.signal),
     );
     return [...answers].sort((a, b) => a.guardian - b.guardian);
   }
