@@ -10,6 +10,7 @@
 //             8 blinded-message point checks, 8 blind signature shares;
 //   client    one batched check of each of t guardians' 8 shares, 8 Lagrange combinations of t
 //             shares, 8 unblindings, one batched check of the 8 new notes.
+import { quorumThreshold } from "@conclave/core-common";
 import { randomBytes } from "node:crypto";
 import { NodeSigner, NodeVerifier, sha256 } from "@conclave/core-server";
 import type { TbsBackend } from "@conclave/core-common/tbs";
@@ -30,7 +31,7 @@ export interface CeilingResult {
 }
 
 export function measureCeiling(tbs: TbsBackend, n: number, seconds: number, notes = 8): CeilingResult {
-  const t = n - Math.floor((n - 1) / 3);
+  const t = quorumThreshold(n);
   const poly = randomPolynomial(t, rng);
   const commitments = commitPolynomial(poly);
   const pk = encodeG2(commitments[0]!);

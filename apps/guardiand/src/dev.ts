@@ -25,7 +25,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { encodeInvite, parseFederationConfig } from "@conclave/core-common";
+import { encodeInvite, parseFederationConfig, faultTolerance, quorumThreshold } from "@conclave/core-common";
 import { hashAdminPassword } from "@conclave/core-server";
 import { startGuardianFromDir, stopGuardian, waitConnected } from "./guardian-processes.js";
 import type { GuardianProcess, StatusReply } from "./guardian-processes.js";
@@ -86,7 +86,7 @@ if (values.fresh) rmSync(root, { recursive: true, force: true });
 const dirs = Array.from({ length: n }, (_, i) => join(root, `guardian-${i}`));
 const logDir = join(root, "logs");
 const logOf = (i: number): string => join(logDir, `guardian-${i}.log`);
-const f = Math.floor((n - 1) / 3);
+const f = faultTolerance(n);
 
 /**
  * `demo:pay` holds this file while the demo wallet builds its transfer: wallet-rpc 0.18's transfer
@@ -310,7 +310,7 @@ try {
 const config = parseFederationConfig(JSON.parse(readFileSync(join(dirs[0]!, "federation.json"), "utf8")));
 const invite = encodeInvite(inviteOf(config));
 console.log(
-  `\nConclave local federation "${config.name}": ${n} guardians on 127.0.0.1, any ${n - Math.floor((n - 1) / 3)} can act`,
+  `\nConclave local federation "${config.name}": ${n} guardians on 127.0.0.1, any ${quorumThreshold(n)} can act`,
 );
 console.log(`\nInvite code (give it to users):\n  ${invite}\n`);
 config.guardians.forEach((g, i) => {
@@ -330,7 +330,7 @@ console.log(`\nTry:\n  curl ${api}/v1/status\n  curl ${api}/openapi.json`);
 if (net) {
   const monero = config.modules.find((m) => m.kind === "monero");
   console.log(
-    `\nMonero (regtest): the federation's ${n - Math.floor((n - 1) / 3)}-of-${n} multisig deposit address is\n` +
+    `\nMonero (regtest): the federation's ${quorumThreshold(n)}-of-${n} multisig deposit address is\n` +
       `  ${addressOf(monero?.config)}\n` +
       `monerod ${net.daemon.url}; a block every ${blockSeconds} s; a demo wallet with mined coins pays it:\n` +
       `  npm run demo:pay -- 1.5        (prints the txid and tx key for \`conclave claim\`)`,

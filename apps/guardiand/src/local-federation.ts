@@ -4,7 +4,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { toHex } from "@conclave/core-common";
+import { toHex, quorumThreshold } from "@conclave/core-common";
 import type { FederationConfig } from "@conclave/core-common";
 import {
   commitPolynomial,
@@ -51,7 +51,7 @@ function dealModuleKeys(
   modules: FederationConfig["modules"],
   n: number,
 ): { modules: FederationConfig["modules"]; shares: Record<string, string[]>[] } {
-  const threshold = n - Math.floor((n - 1) / 3);
+  const threshold = quorumThreshold(n);
   const rng = (bytes: number) => new Uint8Array(randomBytes(bytes));
   const shares: Record<string, string[]>[] = Array.from({ length: n }, () => ({}));
   const dealt = modules.map((m) => {

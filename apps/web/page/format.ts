@@ -72,7 +72,7 @@ export function decodeInvite(text: string): Invite {
   };
 }
 
-/** t = n − ⌊(n − 1)/3⌋: how many guardians must agree. */
+/** t = n − ⌊(n − 1)/3⌋: how many guardians must agree (core-common's quorumThreshold; the page does not bundle core-common). */
 export function thresholdOf(n: number): number {
   return n - Math.floor((n - 1) / 3);
 }

@@ -6,7 +6,14 @@
 // Input payload:   0x01 | burn tx hash (32) | log index u32       the value of an accepted burnToClaim, signed by its claim key
 // Items:           0x01 | block u64 | timestamp u64              "I have scanned and voted every burn up to this block"
 //                  0x02 | burn                                    "I saw this Burned log at my confirmation depth"
-import { CodecError, Reader, Writer, bytesEqual } from "@conclave/core-common";
+import {
+  CodecError,
+  Reader,
+  Writer,
+  bytesEqual,
+  faultTolerance,
+  quorumThreshold,
+} from "@conclave/core-common";
 import { getAddress, isAddress } from "viem";
 import { z } from "zod";
 
@@ -97,9 +104,9 @@ export function parseBridgeConfig(config: Record<string, unknown>): BridgeConfig
     throw new BridgeConfigError(
       `bridge module config: threshold ${c.threshold} is above the ${c.guardians.length} guardians`,
     );
-  if (c.threshold !== agreementThreshold(c.guardians.length))
+  if (c.threshold !== quorumThreshold(c.guardians.length))
     throw new BridgeConfigError(
-      `bridge module config: threshold must be the federation's t = n - f = ${agreementThreshold(c.guardians.length)} for ${c.guardians.length} guardians, not ${c.threshold}`,
+      `bridge module config: threshold must be the federation's t = n - f = ${quorumThreshold(c.guardians.length)} for ${c.guardians.length} guardians, not ${c.threshold}`,
     );
   return {
     chainId: c.chainId,
@@ -124,13 +131,7 @@ export function sortedSigners(guardians: readonly EvmAddress[]): EvmAddress[] {
   });
 }
 
-export function faultTolerance(n: number): number {
-  return Math.floor((n - 1) / 3);
-}
-
-export function agreementThreshold(n: number): number {
-  return n - faultTolerance(n);
-}
+export { faultTolerance, quorumThreshold };
 
 /**
  * The value the guardians agree on from one report each (0 for none): sorted descending, position

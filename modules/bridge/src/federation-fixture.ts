@@ -3,7 +3,7 @@
 // blocks, as the monero module's server.test.ts does. `round()` plays consensus: every guardian's
 // proposal (or what a test says a Byzantine guardian proposes) goes into one block that all process.
 import { randomBytes } from "node:crypto";
-import { encodeConsensusItem } from "@conclave/core-common";
+import { encodeConsensusItem, quorumThreshold } from "@conclave/core-common";
 import type { Transaction } from "@conclave/core-common";
 import { FederationProcessor, MemoryKv, NodeVerifier, sha256 } from "@conclave/core-server";
 import type { BlockOutcome, ReadTx } from "@conclave/core-server";
@@ -95,7 +95,7 @@ export function testConfig(n: number, over: Partial<Record<string, unknown>> = {
     chainId: 31337,
     contract: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
     guardians,
-    threshold: n - Math.floor((n - 1) / 3),
+    threshold: quorumThreshold(n),
     confirmations: 3,
     mintDeadlineSeconds: 3600,
     moneroNetwork: "mainnet",

@@ -33,7 +33,7 @@
 // count H: H − txHeight (the tx in the top block has 1, as wallets show it). A deposit is confirmed
 // when agreedHeight − txHeight >= confirmations, i.e. topHeight >= txHeight + confirmations − 1.
 import { ed25519 } from "@noble/curves/ed25519.js";
-import { CodecError, Reader, Writer, toHex } from "@conclave/core-common";
+import { CodecError, Reader, Writer, toHex, faultTolerance, quorumThreshold } from "@conclave/core-common";
 import {
   TX_PROOF_PART_BYTES,
   isCanonicalScalar,
@@ -365,15 +365,7 @@ export function isEd25519PublicKey(key: Uint8Array): boolean {
   }
 }
 
-/** Guardians that may lie: f = ⌊(n − 1) / 3⌋. */
-export function faultTolerance(n: number): number {
-  return Math.floor((n - 1) / 3);
-}
-
-/** Guardians that must agree: t = n − f. */
-export function agreementThreshold(n: number): number {
-  return n - faultTolerance(n);
-}
+export { faultTolerance, quorumThreshold };
 
 /**
  * The value the federation agrees on from one report per guardian: sort every guardian's latest

@@ -2,7 +2,7 @@
 // (guardian.local.json). Both come from files: validated here, with messages that name the field.
 import { parseAddress } from "@conclave/monero";
 import type { ServerModule } from "@conclave/core-server";
-import { agreementThreshold, moneroConfigSchema, moneroLocalSchema } from "./common.js";
+import { quorumThreshold, moneroConfigSchema, moneroLocalSchema } from "./common.js";
 import { KeepingLastSigner } from "./payout-byzantine.js";
 import { RpcPayoutWallet } from "./payout-watcher.js";
 import type { MoneroConfig, MoneroLocal } from "./common.js";
@@ -85,7 +85,7 @@ export function moneroModuleFactory(
           pollMs: l.pollMs,
           // The wallet open in wallet-rpc is this guardian's share of the multisig wallet.
           payoutWallet: new RpcPayoutWallet(l.walletRpcUrl, l.daemonUrl, {
-            threshold: agreementThreshold(c.guardians),
+            threshold: quorumThreshold(c.guardians),
             total: c.guardians,
             multisigAddress: c.address,
           }),

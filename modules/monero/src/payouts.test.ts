@@ -9,7 +9,14 @@ import { FederationProcessor, MemoryKv, NodeSigner, NodeVerifier, sha256 } from 
 import { DummyServerModule, buildTransaction, coinOutput } from "@conclave/module-dummy";
 import { MoneroMultisigError, MoneroRpcError, encodeAddress } from "@conclave/monero";
 import { depositInput } from "./client.js";
-import { agreedFeeRate, claimProof, decodeMoneroItem, encodeMoneroItem, feeRateChanged } from "./common.js";
+import {
+  agreedFeeRate,
+  claimProof,
+  faultTolerance,
+  decodeMoneroItem,
+  encodeMoneroItem,
+  feeRateChanged,
+} from "./common.js";
 import type { MoneroConfig, MoneroItem } from "./common.js";
 import { parseMoneroConfig } from "./factory.js";
 import {
@@ -850,7 +857,7 @@ describe("the agreed fee rate", () => {
     // A liar alone cannot create a rate: with two honest reports and a liar's, it is an honest one.
     expect(agreedFeeRate([10 ** 9, 100, 110], 4)).toBe(100);
     for (let n = 4; n <= 16; n++) {
-      const f = Math.floor((n - 1) / 3);
+      const f = faultTolerance(n);
       const honest = Array.from({ length: n - f }, (_, i) => 1000 + 37 * ((i * 7 + n) % 11));
       const lo = Math.min(...honest);
       const hi = Math.max(...honest);

@@ -60,7 +60,7 @@ import type { TxOutput } from "@conclave/core-common";
 import { fail, ok, sha256 } from "@conclave/core-server";
 import type { ModuleResult, OutPoint, OutputMeta, ReadTx, WriteTx } from "@conclave/core-server";
 import { MoneroAddressError, PICONERO_MAX, parseAddress } from "@conclave/monero";
-import { agreementThreshold, faultTolerance } from "./common.js";
+import { quorumThreshold, faultTolerance } from "./common.js";
 import type { MoneroConfig } from "./common.js";
 import {
   DIGEST_BYTES,
@@ -499,7 +499,7 @@ export class Payouts {
 
   constructor(private readonly config: MoneroConfig) {
     this.n = config.guardians;
-    this.t = agreementThreshold(config.guardians);
+    this.t = quorumThreshold(config.guardians);
     this.f = faultTolerance(config.guardians);
   }
 

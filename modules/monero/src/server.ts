@@ -75,7 +75,7 @@ import {
   MONERO_KIND,
   agreedFeeRate,
   agreedHeight,
-  agreementThreshold,
+  quorumThreshold,
   confirmationsAt,
   decodeMoneroInput,
   decodeMoneroItem,
@@ -230,7 +230,7 @@ export class MoneroServerModule implements ServerModule {
     private readonly now: () => number = Date.now,
   ) {
     this.testOnly = background?.payoutByzantine !== undefined || background?.testWalletNotFederation === true;
-    this.t = agreementThreshold(config.guardians);
+    this.t = quorumThreshold(config.guardians);
     this.payouts = new Payouts(config);
     this.subaddresses = new Subaddresses(config, this.t);
     this.claimChecks = new ClaimChecks({

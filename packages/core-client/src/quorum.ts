@@ -4,13 +4,7 @@
 import type { ConclaveError } from "@conclave/core-common";
 import { RequestAbortedError, asConclaveError } from "./errors.js";
 
-export function faultTolerance(n: number): number {
-  return Math.floor((n - 1) / 3);
-}
-
-export function quorumThreshold(n: number): number {
-  return n - faultTolerance(n);
-}
+export { faultTolerance, quorumThreshold } from "@conclave/core-common";
 
 /** What one guardian answered (or the error it gave, or that reaching it gave). */
 export type GuardianAnswer<T> =

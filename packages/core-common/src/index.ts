@@ -10,3 +10,4 @@ export * from "./setup/codes.js";
 export * from "./session-encoding.js";
 export * from "./backup.js";
 export * from "./seal.js";
+export * from "./quorum.js";

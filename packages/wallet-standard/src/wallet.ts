@@ -14,7 +14,7 @@ import type {
   OperationStream,
 } from "@conclave/core-client";
 import { decodeInviteCode } from "@conclave/core-client";
-import { fromHex } from "@conclave/core-common";
+import { fromHex, quorumThreshold } from "@conclave/core-common";
 import type { FederationConfig } from "@conclave/core-common";
 import { bridgeClientFactory, bridgeError } from "@conclave/module-bridge/client";
 import type { BridgeClient, BridgeHooks } from "@conclave/module-bridge/client";
@@ -232,7 +232,7 @@ export class Wallet implements WalletApi {
         federationId: this.core.federationId,
         federationName: this.core.config.name,
         guardians,
-        threshold: n - Math.floor((n - 1) / 3),
+        threshold: quorumThreshold(n),
         balance: mint.balance,
         notes: mint.notes,
         outgoing: mint.outgoing,

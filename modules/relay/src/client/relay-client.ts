@@ -17,7 +17,14 @@ import type {
   DbOp,
   FederationClient,
 } from "@conclave/core-client";
-import { base64UrlDecode, base64UrlEncode, fromHex, toHex, utf8 } from "@conclave/core-common";
+import {
+  base64UrlDecode,
+  base64UrlEncode,
+  fromHex,
+  toHex,
+  utf8,
+  faultTolerance,
+} from "@conclave/core-common";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import {
@@ -95,7 +102,7 @@ export class RelayClient implements ClientModule {
 
   /** Guardians that must hold an item for a send to count: f + 1, so that one of them is honest. */
   get writeQuorum(): number {
-    return Math.floor((this.n - 1) / 3) + 1;
+    return faultTolerance(this.n) + 1;
   }
 
   private path(rest: string): string {

@@ -10,7 +10,7 @@ import {
   verifySignature,
   type PartialSignature,
 } from "./bls.js";
-import { federationThreshold } from "./dkg.js";
+import { quorumThreshold } from "../quorum.js";
 import { evaluatePolynomial, interpolateG1, randomPolynomial } from "./poly.js";
 import { decodeG1, encodeG1, encodeG2, g2Mul } from "./shares.js";
 import { Ceremony, seededRng } from "./test-ceremony.js";
@@ -45,7 +45,7 @@ describe("hash to G1", () => {
 describe("threshold BLS signatures", () => {
   // A trusted dealer, for speed: the ceremony's own keys are exercised at the end.
   const n = 7;
-  const t = federationThreshold(n);
+  const t = quorumThreshold(n);
   const poly = randomPolynomial(t, seededRng("bls"));
   const publicKey = encodeG2(g2Mul(poly[0]!));
   const publicKeyShares = Array.from({ length: n }, (_, i) => encodeG2(g2Mul(evaluatePolynomial(poly, i))));

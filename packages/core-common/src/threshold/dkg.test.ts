@@ -2,7 +2,8 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { toHex } from "../bytes.js";
 import { encodeDkgMessage, type DkgMessage } from "./dkg-messages.js";
-import { Dkg, DkgSnapshotError, federationThreshold, type DkgResult } from "./dkg.js";
+import { quorumThreshold } from "../quorum.js";
+import { Dkg, DkgSnapshotError, type DkgResult } from "./dkg.js";
 import { Fr, interpolateScalars, randomPolynomial } from "./poly.js";
 import { commitPolynomial, decodeG2, encodeG2, g2Mul } from "./shares.js";
 import { Ceremony, seededRng, sentMessages, type Tamper } from "./test-ceremony.js";
@@ -39,7 +40,7 @@ function expectConsistentKeys(results: readonly DkgResult[], t: number): void {
 describe("key ceremony with honest guardians", () => {
   for (const n of [1, 4, 7]) {
     it(`completes with n = ${n} and gives every guardian the same public keys`, () => {
-      const t = federationThreshold(n);
+      const t = quorumThreshold(n);
       const results = new Ceremony({ n, t, keyCount: 2, seed: `honest-${n}` }).run().results();
       expectConsistentKeys(results, t);
       expect(results[0]!.qualified).toEqual([...Array(n).keys()]);
@@ -56,7 +57,7 @@ describe("key ceremony with honest guardians", () => {
   });
 
   it("derives the threshold t = n - floor((n - 1) / 3)", () => {
-    expect([1, 2, 3, 4, 5, 7, 10].map(federationThreshold)).toEqual([1, 2, 3, 3, 4, 5, 7]);
+    expect([1, 2, 3, 4, 5, 7, 10].map(quorumThreshold)).toEqual([1, 2, 3, 3, 4, 5, 7]);
   });
 });
 

@@ -98,11 +98,6 @@ export interface DkgConfig {
   readonly rng: Rng;
 }
 
-/** The threshold the federation uses: all but f = floor((n - 1) / 3) guardians. */
-export function federationThreshold(n: number): number {
-  return n - Math.floor((n - 1) / 3);
-}
-
 export interface DkgKey {
   /** The aggregate public key, a compressed G2 point (96 bytes). */
   readonly publicKey: Uint8Array;

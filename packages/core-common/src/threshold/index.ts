@@ -55,7 +55,6 @@ export {
 export {
   Dkg,
   DkgSnapshotError,
-  federationThreshold,
   type Disqualification,
   type DkgConfig,
   type DkgFailure,
@@ -80,3 +79,4 @@ export {
   type PartialSignature,
   type RejectedPartial,
 } from "./bls.js";
+export { quorumThreshold } from "../quorum.js";

@@ -132,15 +132,7 @@ export const DEFAULT_TIMEOUTS: ConsensusTimeouts = {
   catchUpMs: 50,
 };
 
-/** f: the number of guardians that may be Byzantine. */
-export function faultTolerance(n: number): number {
-  return Math.floor((n - 1) / 3);
-}
-
-/** t = n - f: the quorum. Two quorums intersect in n - 2f >= f + 1 guardians, one of them honest. */
-export function quorumThreshold(n: number): number {
-  return n - faultTolerance(n);
-}
+export { faultTolerance, quorumThreshold } from "@conclave/core-common";
 
 /**
  * The largest block decodeBlock accepts: n * bundlesPerOriginPerBlockMax bundle envelopes of at most

@@ -35,7 +35,7 @@ import {
 import { join } from "node:path";
 import { canonicalJson, fromHex, toHex, utf8 } from "@conclave/core-common";
 import type { FederationConfig, SetupCode } from "@conclave/core-common";
-import { Dkg, encodeDkgMessage, federationThreshold } from "@conclave/core-common/threshold";
+import { Dkg, encodeDkgMessage, quorumThreshold } from "@conclave/core-common/threshold";
 import type { DkgOutput, DkgResult } from "@conclave/core-common/threshold";
 import { ed25519PublicKeyOf, sha256 } from "../node-crypto.js";
 import { PeerLinks } from "../p2p/index.js";
@@ -247,7 +247,7 @@ export async function runCeremony(options: CeremonyOptions): Promise<CeremonyRes
     ? Dkg.restore(JSON.parse(snapshotText), (k) => new Uint8Array(randomBytes(k)))
     : new Dkg({
         n,
-        t: federationThreshold(n),
+        t: quorumThreshold(n),
         self,
         keyCount: 1 + moduleKeyRanges(options.params.modules, setups).reduce((a, r) => a + r.count, 0),
         rng: (k) => new Uint8Array(randomBytes(k)),
@@ -279,7 +279,7 @@ export async function runCeremony(options: CeremonyOptions): Promise<CeremonyRes
     {
       statePath: files.exchange,
       self,
-      threshold: federationThreshold(n),
+      threshold: quorumThreshold(n),
       names: codes.map((c) => c.name),
       local: options.local?.modules ?? {},
       send: (to, bytes) => (to === "all" ? links.broadcast(bytes) : void links.send(to, bytes)),

@@ -10,7 +10,7 @@ import type { BlockOutcome } from "@conclave/core-server";
 import { DummyServerModule, buildTransaction, coinOutput } from "@conclave/module-dummy";
 import {
   MoneroServerModule,
-  agreementThreshold,
+  quorumThreshold,
   claimProof,
   depositInput,
   encodeMoneroItem,
@@ -39,7 +39,7 @@ export interface HarnessOptions {
 
 export function moneroHarness(options: HarnessOptions) {
   const n = options.guardians ?? 4;
-  const t = agreementThreshold(n);
+  const t = quorumThreshold(n);
   const rng = new Rng(options.seed, "monero-chain");
   const scheduler = new ManualScheduler();
   const chain = new MoneroChain({

@@ -19,7 +19,7 @@ import {
   MoneroState,
   PAYOUT_ITEM_TAGS,
   PayoutStore,
-  agreementThreshold,
+  quorumThreshold,
   claimProof,
   decodeMoneroItem,
   FEE_PER_BYTE_MAX,
@@ -385,7 +385,7 @@ export class MoneroWorld {
     this.shares = simMoneroShares({
       chain: this.chain,
       guardians: host.n,
-      threshold: agreementThreshold(host.n),
+      threshold: quorumThreshold(host.n),
       scheduler,
       rng: rng.fork(),
     });
@@ -423,7 +423,7 @@ export class MoneroWorld {
    */
   private byzantinePayoutVotes(b: number, rng: Rng): void {
     if (!rng.chance(0.6)) return;
-    const t = agreementThreshold(this.host.n);
+    const t = quorumThreshold(this.host.n);
     const sent = new Set<string>();
     const step = (): void => {
       this.host.schedule(this.host.now() + MONERO_POLL_MS, step);
@@ -468,7 +468,7 @@ export class MoneroWorld {
    */
   private byzantineAttests(b: number, rng: Rng): void {
     if (!rng.chance(0.6)) return;
-    const t = agreementThreshold(this.host.n);
+    const t = quorumThreshold(this.host.n);
     const sent = new Set<string>();
     const step = (): void => {
       this.host.schedule(this.host.now() + MONERO_POLL_MS, step);

@@ -10,7 +10,7 @@ import {
   commitPolynomial,
   encodeG2,
   evaluatePolynomial,
-  federationThreshold,
+  quorumThreshold,
   publicKeyShare,
   randomPolynomial,
 } from "@conclave/core-common/threshold";
@@ -62,7 +62,7 @@ const dealt = new Map<number, MintKeys>();
 export function mintKeys(n: number): MintKeys {
   let keys = dealt.get(n);
   if (keys !== undefined) return keys;
-  const t = federationThreshold(n);
+  const t = quorumThreshold(n);
   const rng = seededBytes(`sim-mint-dealer-${n}`);
   const polys = DENOMINATIONS_LOG2.map(() => randomPolynomial(t, rng));
   const keysHex = polys.map((poly) => {
