@@ -6,6 +6,7 @@
 //   GET burns/:txHash/:logIndex     a burn's votes and, once t guardians voted it equally, what it
 //                                   became (never its destination: a Monero address is its owner's)
 //   GET chain                       each guardian's scanned EVM block and the agreed one
+import { hex32, txKeyHex } from "@conclave/monero";
 import { z } from "zod";
 
 const hex = (bytes: number) =>
@@ -42,15 +43,9 @@ export const BurnPayoutSchema = z.strictObject({
   amount: decimal,
   fee: decimal,
   state: z.enum(["queued", "signing", "submitted", "confirmed"]),
-  moneroTxid: z
-    .string()
-    .regex(/^[0-9a-f]{64}$/)
-    .optional(),
+  moneroTxid: hex32.optional(),
   /** With the burn's Monero address: check_tx_key(moneroTxid, txKey, address) proves the payment. */
-  txKey: z
-    .string()
-    .regex(/^([0-9a-f]{64}){1,17}$/)
-    .optional(),
+  txKey: txKeyHex.optional(),
   confirmations: z.number().int().optional(),
 });
 export type BurnPayoutView = z.infer<typeof BurnPayoutSchema>;

@@ -15,6 +15,7 @@
 //   GET  reserves                      -> ReservesView    this guardian's wallet and the agreed figure
 //   GET  payouts/:txid/:index          -> PayoutStatus    consensus state (payout-status.ts)
 // Each endpoint declares these schemas (server.ts), and /openapi.json publishes them.
+import { txKeyHex } from "@conclave/monero";
 import { z } from "zod";
 
 export const hexBytes = (bytes: number) =>
@@ -41,9 +42,7 @@ export const ClaimKeyParamsSchema = z.object({
 });
 
 /** get_tx_key's answer: one 32-byte key, or several (additional keys for subaddress outputs). */
-export const TxKeyHexSchema = z
-  .string()
-  .regex(/^([0-9a-f]{64}){1,17}$/, "a tx key: 64 lowercase hex characters (or up to 17 such keys joined)");
+export const TxKeyHexSchema = txKeyHex;
 
 /** A claim's payment proof: per tx key part, D | c | s (96 bytes, 192 hex characters); common.ts claimProof. */
 export const ClaimProofHexSchema = z

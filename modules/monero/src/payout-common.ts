@@ -19,6 +19,7 @@
 //                 the batch's txid is `confirmations` deep on my node, in block txHeight; its tx key
 //                 (the submitter's wallet stores it: measured, see docs/monero.md)
 import { CodecError, Reader, Writer } from "@conclave/core-common";
+import { hex32, txKeyHex } from "@conclave/monero";
 import { z } from "zod";
 import { TX_KEY_PARTS_MAX } from "./common.js";
 import type { MoneroConfig } from "./common.js";
@@ -257,15 +258,9 @@ export const PayoutOutcomeSchema = z.strictObject({
   attempt: z.number().int().min(0).optional(),
   round: z.string().optional(),
   /** Submitted and confirmed: the Monero transaction id. */
-  moneroTxid: z
-    .string()
-    .regex(/^[0-9a-f]{64}$/)
-    .optional(),
+  moneroTxid: hex32.optional(),
   /** Confirmed: the tx key (check_tx_key(moneroTxid, txKey, address) proves the payment). */
-  txKey: z
-    .string()
-    .regex(/^([0-9a-f]{64}){1,17}$/)
-    .optional(),
+  txKey: txKeyHex.optional(),
   txHeight: z.number().int().min(0).optional(),
   confirmations: z.number().int().min(0).optional(),
 });

@@ -6,7 +6,7 @@ export * from "./amount.js";
 export { base58Decode, base58Encode } from "./base58.js";
 export * from "./daemon-rpc.js";
 export * from "./errors.js";
-export { hex32, parseJsonExact, quoteUnsafeIntegers, stringifyJson, u64, uint } from "./json.js";
+export { hex32, parseJsonExact, quoteUnsafeIntegers, stringifyJson, txKeyHex, u64, uint } from "./json.js";
 export type { JsonIn } from "./json.js";
 export * from "./multisig.js";
 export * from "./multisig-ceremony.js";

@@ -112,3 +112,12 @@ export const uint = z.number().int().nonnegative();
 
 /** 32-byte hashes and keys as 64 lowercase hex characters. */
 export const hex32 = z.string().regex(/^[0-9a-f]{64}$/, "expected 64 lowercase hex characters");
+
+/**
+ * A tx key as get_tx_key returns it: one 32-byte key, or the main key and one additional key per
+ * subaddress output joined (at most 17 parts: 16 outputs + 1). check_tx_key(txid, txKey, address)
+ * proves a payment with it.
+ */
+export const txKeyHex = z
+  .string()
+  .regex(/^([0-9a-f]{64}){1,17}$/, "a tx key: 64 lowercase hex characters (or up to 17 such keys joined)");
