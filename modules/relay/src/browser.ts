@@ -1,2 +1,3 @@
 // The relay module's browser-safe half (no node: imports): its wire formats.
 export * from "./common.js";
+export * from "./watch-common.js";

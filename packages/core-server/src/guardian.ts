@@ -2,7 +2,12 @@
 // Ordered items are processed inside the same LMDB transaction that records the decided block, so a
 // guardian killed at any instant restarts with consensus and module state agreeing.
 import { join } from "node:path";
-import { InvalidRequestError, TransactionRejectedError, UnavailableError } from "@conclave/core-common";
+import {
+  InvalidRequestError,
+  NotFoundError,
+  TransactionRejectedError,
+  UnavailableError,
+} from "@conclave/core-common";
 import { decodeTransaction, encodeConsensusItem, fromHex, toHex, transactionId } from "@conclave/core-common";
 import type { BackupRecord, BackupStored, FederationConfig, Transaction } from "@conclave/core-common";
 import type {
@@ -17,7 +22,7 @@ import type { LogFn } from "./consensus-node.js";
 import { blockBundles } from "./consensus/block-content.js";
 import { NodeVerifier, sha256 } from "./node-crypto.js";
 import { FederationProcessor, auditView, outputOutcomes } from "./federation/processor.js";
-import type { ModuleContext, ServerModule } from "./federation/module.js";
+import type { ModuleContext, ServerModule, WatchHandle, WatchState } from "./federation/module.js";
 import { sealOpener } from "./federation/unseal.js";
 import type { TxStatus } from "./federation/processor.js";
 import type { StoreDurability } from "./storage/lmdb-consensus-store.js";
@@ -221,6 +226,7 @@ export class Guardian implements GuardianBackend {
       federationId: this.node.config.federationId,
       halt: (reason) => this.halt(`module ${m.kind}#${m.instanceId}: ${reason}`),
       dataDir: join(this.options.dataDir, "modules", String(m.instanceId)),
+      watch: (kind, key, listener) => this.watch(kind, key, listener),
       unseal: sealOpener({
         federation: this.options.federation,
         federationId: this.node.config.federationId,
@@ -229,6 +235,33 @@ export class Guardian implements GuardianBackend {
         instanceId: m.instanceId,
       }),
     };
+  }
+
+  /**
+   * A watch for the relay: "tx" is a transaction's status with its outcomes (this guardian's view, as
+   * GET /v1/transactions/:txid answers); any other kind goes to the module that offers it.
+   */
+  private watch(kind: string, key: string, listener: (state: WatchState) => void): WatchHandle {
+    if (kind === "tx") {
+      if (!/^[0-9a-f]{64}$/.test(key))
+        throw new InvalidRequestError("a tx watch's key is a transaction id: 64 lowercase hex digits");
+      const unsubscribe = this.subscribeTransaction(key, (s) => listener({ ...s }));
+      return {
+        current: () => {
+          const s = this.transactionStatus(key);
+          return Promise.resolve(s === undefined ? undefined : { ...s });
+        },
+        unsubscribe,
+      };
+    }
+    const source = this.processor.modules.find((m) => m.watchable?.watchKinds.includes(kind))?.watchable;
+    if (!source) {
+      const kinds = ["tx", ...this.processor.modules.flatMap((m) => m.watchable?.watchKinds ?? [])];
+      throw new NotFoundError(
+        `nothing to watch of kind "${kind}" at this guardian (kinds: ${kinds.join(", ")})`,
+      );
+    }
+    return source.watch(kind, key, listener);
   }
 
   async stop(): Promise<void> {
@@ -466,6 +499,7 @@ export class Guardian implements GuardianBackend {
       name: m.kind,
       instanceId: m.instanceId,
       endpoints: m.api,
+      ...(m.socket ? { socket: m.socket } : {}),
       db: () => this.processor.moduleReadDb(this.node.store.stateReader, m.instanceId),
     }));
   }

@@ -7,3 +7,4 @@ export * from "./mailbox.js";
 export * from "./recovery.js";
 export * from "./social.js";
 export * from "./types.js";
+export * from "./watch.js";

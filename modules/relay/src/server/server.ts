@@ -27,6 +27,7 @@ import type {
   ModuleContext,
   ModuleResult,
   ServerModule,
+  WatchFn,
 } from "@conclave/core-server";
 import type { z } from "zod";
 import {
@@ -54,6 +55,7 @@ import { Challenges } from "./challenges.js";
 import type { ChallengeLimits } from "./challenges.js";
 import { DEFAULT_MAILBOX_LIMITS, MailboxStore, TokenRequiredError } from "./mailbox-store.js";
 import type { MailboxLimits } from "./mailbox-store.js";
+import { WatchSockets } from "./watch-socket.js";
 
 export interface RelayRateLimits {
   /** Mailbox items one client network may send per minute, sustained... */
@@ -143,6 +145,9 @@ export class RelayServerModule implements ServerModule {
   private self = 0;
   private sweepTimer: NodeJS.Timeout | undefined;
   private log: ModuleContext["log"] = () => {};
+  private watchFn: WatchFn | undefined;
+  /** Watches over WebSocket at /v1/modules/relay/ws (watch-socket.ts). */
+  readonly socket: WatchSockets;
 
   constructor(
     readonly instanceId: number,
@@ -166,6 +171,10 @@ export class RelayServerModule implements ServerModule {
       burst: this.limits.authPerClientPerMinute,
       now: this.now,
     });
+    this.socket = new WatchSockets(
+      () => this.watchFn,
+      (event, fields) => this.log(event, fields),
+    );
     this.api = this.endpoints();
   }
 
@@ -202,6 +211,10 @@ export class RelayServerModule implements ServerModule {
       `conclave_relay_recovery_records{${i}} ${r.records}`,
       "# TYPE conclave_relay_recovery_bytes gauge",
       `conclave_relay_recovery_bytes{${i}} ${r.bytes}`,
+      "# TYPE conclave_relay_watch_sockets gauge",
+      `conclave_relay_watch_sockets{${i}} ${this.socket.sessions.size}`,
+      "# TYPE conclave_relay_watch_socket_watches gauge",
+      `conclave_relay_watch_socket_watches{${i}} ${this.socket.watchCount}`,
     ].join("\n");
   }
 
@@ -210,6 +223,7 @@ export class RelayServerModule implements ServerModule {
       throw new Error("the relay module needs the guardian's data directory and federation id");
     this.self = context.self;
     this.log = context.log;
+    this.watchFn = context.watch;
     this.mailboxStore = MailboxStore.open(join(context.dataDir, "mailbox"), this.limits, this.now);
     this.recoveryStore = BackupStore.open(
       join(context.dataDir, "recovery"),

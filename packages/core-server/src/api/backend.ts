@@ -3,7 +3,7 @@
 // narrow lets the API be tested on its own and keeps HTTP concerns out of the core.
 import type { BackupRecord, BackupStored } from "@conclave/core-common";
 import type { ReadTx } from "../db/kv.js";
-import type { ModuleApiEndpoint } from "../federation/module.js";
+import type { ModuleApiEndpoint, ModuleSocketHandler } from "../federation/module.js";
 
 export type TxStatusView =
   | { readonly txid: string; readonly state: "proposed" }
@@ -97,6 +97,8 @@ export interface GuardianBackend {
     readonly instanceId: number;
     readonly endpoints: readonly ModuleApiEndpoint[];
     readonly db: () => ReadTx;
+    /** The module's WebSocket endpoint (/v1/modules/<name>/ws), if it has one. */
+    readonly socket?: ModuleSocketHandler;
   }[];
   /**
    * Stores a client's encrypted backup (outside consensus) once its owner's signature verifies and

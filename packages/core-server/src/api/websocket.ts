@@ -10,6 +10,8 @@
 // Everything a client can drive is bounded: connections (total and per client), subscriptions per
 // connection, message size, messages per second (the HTTP rate limit's bucket), and the bytes
 // queued for a client that does not read (it is disconnected).
+// A module may have a WebSocket endpoint of its own at /v1/modules/<name>/ws (the relay's watches):
+// the same connection bounds, rate limit and keep-alive; the module sees parsed JSON messages only.
 import { STATUS_CODES } from "node:http";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
@@ -22,6 +24,7 @@ import {
   RateLimitedError,
   UnavailableError,
 } from "@conclave/core-common";
+import type { ModuleSocketHandler, ModuleSocketSession } from "../federation/module.js";
 import type { GuardianBackend } from "./backend.js";
 import type { ApiMetrics } from "./metrics.js";
 import { clientKey } from "./rate-limit.js";
@@ -70,7 +73,11 @@ interface Connection {
   /** Subscribed to the status push (counts as one subscription). */
   status: boolean;
   alive: boolean;
+  /** A connection to a module's endpoint: its messages go to the module. */
+  session?: ModuleSocketSession;
 }
+
+const MODULE_WS_PATH = /^\/v1\/modules\/([a-z0-9-]{1,32})\/ws$/;
 
 const CLOSE_GOING_AWAY = 1001;
 const CLOSE_GRACE_MS = 1000;
@@ -105,8 +112,12 @@ export class WsHub {
   /** The status last pushed (JSON), to push only changes. */
   private lastStatus = "";
   private closing = false;
+  private readonly moduleSockets: ReadonlyMap<string, ModuleSocketHandler>;
 
   constructor(private readonly options: WsHubOptions) {
+    this.moduleSockets = new Map(
+      options.backend.modules().flatMap((m) => (m.socket ? [[m.name, m.socket] as const] : [])),
+    );
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: options.limits.wsMessageBytesMax,
@@ -137,11 +148,13 @@ export class WsHub {
       refuseUpgrade(socket, error, headers);
     };
     try {
-      const path = (request.url ?? "").split("?")[0];
-      if (path !== WS_PATH)
+      const path = (request.url ?? "").split("?")[0] ?? "";
+      const moduleName = MODULE_WS_PATH.exec(path)?.[1];
+      const moduleSocket = moduleName === undefined ? undefined : this.moduleSockets.get(moduleName);
+      if (path !== WS_PATH && !moduleSocket)
         return refuse(new NotFoundError(`no WebSocket endpoint at this path; use ${WS_PATH}`));
       if (request.headers.upgrade?.toLowerCase() !== "websocket")
-        return refuse(new InvalidRequestError(`${WS_PATH} only upgrades to WebSocket`));
+        return refuse(new InvalidRequestError(`${path} only upgrades to WebSocket`));
       const client = clientKey(request.socket.remoteAddress);
       const waitMs = this.options.rateLimit(client);
       if (waitMs > 0)
@@ -165,15 +178,27 @@ export class WsHub {
         );
       // ws completes a valid handshake synchronously, so `accept` counts the connection before the
       // next upgrade is looked at; an invalid one is answered by ws and never counted.
-      this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, client));
+      this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, client, moduleSocket));
     } catch (e) {
       this.options.log("api.ws_upgrade_failed", { error: e instanceof Error ? e.message : String(e) });
       socket.destroy();
     }
   }
 
-  private accept(ws: WebSocket, client: string): void {
+  private accept(ws: WebSocket, client: string, moduleSocket?: ModuleSocketHandler): void {
     const conn: Connection = { ws, client, subscriptions: new Map(), status: false, alive: true };
+    if (moduleSocket) {
+      try {
+        conn.session = moduleSocket.open({
+          client,
+          send: (message) => this.sendRaw(conn, message),
+        });
+      } catch (e) {
+        this.options.log("api.internal_error", { where: "module socket open", error: String(e) });
+        ws.terminate();
+        return;
+      }
+    }
     this.connections.add(conn);
     this.perClient.set(client, (this.perClient.get(client) ?? 0) + 1);
     this.options.metrics.websocketsOpen = this.connections.size;
@@ -193,6 +218,7 @@ export class WsHub {
 
   private onClose(conn: Connection): void {
     if (!this.connections.delete(conn)) return;
+    if (conn.session) this.safely(() => conn.session?.close());
     for (const unsubscribe of conn.subscriptions.values()) this.safely(unsubscribe);
     conn.subscriptions.clear();
     this.unsubscribeStatus(conn);
@@ -207,17 +233,21 @@ export class WsHub {
     try {
       this.handleMessage(conn, data, isBinary);
     } catch (e) {
-      if (e instanceof ConclaveError) {
-        this.send(conn, { type: "error", ...e.toBody() });
-        return;
-      }
-      this.options.log("api.internal_error", {
-        where: "websocket",
-        error: e instanceof Error ? e.message : String(e),
-        stack: e instanceof Error ? e.stack : undefined,
-      });
-      this.send(conn, { type: "error", code: "internal", message: "internal error" });
+      this.answerError(conn, e);
     }
+  }
+
+  private answerError(conn: Connection, e: unknown): void {
+    if (e instanceof ConclaveError) {
+      this.send(conn, { type: "error", ...e.toBody() });
+      return;
+    }
+    this.options.log("api.internal_error", {
+      where: "websocket",
+      error: e instanceof Error ? e.message : String(e),
+      stack: e instanceof Error ? e.stack : undefined,
+    });
+    this.send(conn, { type: "error", code: "internal", message: "internal error" });
   }
 
   private handleMessage(conn: Connection, data: RawData, isBinary: boolean): void {
@@ -232,6 +262,11 @@ export class WsHub {
       parsed = JSON.parse(rawText(data));
     } catch {
       throw new InvalidRequestError('a message is JSON: {"type":"subscribe","txid":"<64 hex>"}');
+    }
+    if (conn.session) {
+      const pending = conn.session.message(parsed);
+      if (pending) pending.catch((e: unknown) => this.answerError(conn, e));
+      return;
     }
     const r = WsClientMessageSchema.safeParse(parsed);
     if (!r.success) {
@@ -326,6 +361,10 @@ export class WsHub {
   }
 
   private send(conn: Connection, message: WsServerMessage): void {
+    this.sendRaw(conn, message);
+  }
+
+  private sendRaw(conn: Connection, message: Readonly<Record<string, unknown>>): void {
     const { ws } = conn;
     if (ws.readyState !== WebSocket.OPEN) return;
     if (ws.bufferedAmount > this.options.limits.wsBufferedBytesMax) {

@@ -114,6 +114,56 @@ export interface ModuleContext {
    * that run no guardian.
    */
   readonly dataDir?: string;
+  /**
+   * Watches a state this guardian knows (a transaction's status and outcomes: kind "tx"; others from
+   * the module that offers the kind, e.g. monero's "monero-tx"), for the relay's watch and push.
+   * Throws NotFoundError for a kind nobody offers, InvalidRequestError for a key the source refuses.
+   */
+  readonly watch?: WatchFn;
+}
+
+/** What a watched thing is now (JSON); sources report the whole state at every change. */
+export type WatchState = Readonly<Record<string, unknown>>;
+
+/** A watch on one (kind, key): its state now (read after subscribing: no change falls in between). */
+export interface WatchHandle {
+  current(): Promise<WatchState | undefined>;
+  unsubscribe(): void;
+}
+
+export type WatchFn = (kind: string, key: string, listener: (state: WatchState) => void) => WatchHandle;
+
+/**
+ * States a module knows outside consensus or from it, that a client may wait for (the relay's watch
+ * and push): one module per kind. Cheap to subscribe to; the module bounds what one watch costs it.
+ */
+export interface WatchSource {
+  readonly watchKinds: readonly string[];
+  watch: WatchFn;
+}
+
+/** A WebSocket connection to a module (/v1/modules/<name>/ws), as the API hands it to the module. */
+export interface ModuleSocketPeer {
+  /** The client's rate-limit key (IPv4 address, IPv6 /64). */
+  readonly client: string;
+  /** Sends one JSON text frame (dropped once the connection is closed). */
+  send(message: Readonly<Record<string, unknown>>): void;
+}
+
+/** One open connection's handler; `message` gets each parsed JSON text frame. */
+export interface ModuleSocketSession {
+  /** Throws (or rejects with) a ConclaveError to answer an error frame; the connection stays open. */
+  message(value: unknown): void | Promise<void>;
+  close(): void;
+}
+
+/**
+ * A module's WebSocket endpoint. The API keeps the connection (upgrade, per-client and total
+ * connection limits, message size, rate limit, ping/pong keep-alive, slow-reader cut-off) and hands the
+ * module only parsed messages.
+ */
+export interface ModuleSocketHandler {
+  open(peer: ModuleSocketPeer): ModuleSocketSession;
 }
 
 /**
@@ -223,4 +273,8 @@ export interface ServerModule {
   readonly payoutService?: PayoutService;
   /** Optional: called once by the core with this module's links to the others (ModuleLinks). */
   link?(links: ModuleLinks): void;
+  /** Optional: states this module lets clients watch (WatchSource), reached through ModuleContext.watch. */
+  readonly watchable?: WatchSource;
+  /** Optional: a WebSocket endpoint at /v1/modules/<kind>/ws (ModuleSocketHandler). */
+  readonly socket?: ModuleSocketHandler;
 }
