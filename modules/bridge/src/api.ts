@@ -5,6 +5,7 @@
 //                                   the set, sorts by signer and calls the contract's mint)
 //   GET burns/:txHash/:logIndex     a burn's votes and, once t guardians voted it equally, what it
 //                                   became (never its destination: a Monero address is its owner's)
+//                                   and, for a refundable (0x02) output, whether it was returned
 //   GET chain                       each guardian's scanned EVM block and the agreed one
 import { hex32, txKeyHex } from "@conclave/monero";
 import { z } from "zod";
@@ -23,6 +24,21 @@ export const BurnParamsSchema = z.strictObject({
   logIndex: z.string().regex(/^\d{1,10}$/, "a log index"),
 });
 
+/**
+ * A refundable (0x02) mint's return: `open` until its deadline is below the agreed EVM time, then
+ * `due` while the guardians vote (each reads depositUsed at its depth block past the deadline),
+ * then what t equal votes decided: `returnable` (input 0x02 signed by the refund key is worth the
+ * amount), `refunded` (that input was spent) or `minted` (the deposit id was used on chain).
+ */
+export const MintExpirySchema = z.strictObject({
+  state: z.enum(["open", "due", "returnable", "refunded", "minted"]),
+  refundKey: hex(32),
+  votesUnused: z.number().int(),
+  votesUsed: z.number().int(),
+  votesRequired: z.number().int(),
+});
+export type MintExpiryView = z.infer<typeof MintExpirySchema>;
+
 export const MintSignatureSchema = z.strictObject({
   chainId: z.number().int(),
   contract: hex(20),
@@ -34,7 +50,10 @@ export const MintSignatureSchema = z.strictObject({
   /** This guardian's index and EVM address, and its signature (absent where it holds no key). */
   guardian: z.number().int(),
   signer: hex(20).optional(),
+  /** Absent also once the mint is returned (it can never be minted: the contract refuses it, Expired). */
   signature: hex(65).optional(),
+  /** Only for a 0x02 output (with a refund key): its return, as this guardian's state shows it. */
+  expiry: MintExpirySchema.optional(),
 });
 export type MintSignatureView = z.infer<typeof MintSignatureSchema>;
 

@@ -2,10 +2,13 @@
 // (wXMR to an EVM address), its input (e-cash from a burn to a claim key) and its consensus items
 // (a guardian's scanned EVM block, a guardian's vote for a burn it saw at depth).
 //
-// Output payload:  0x01 | recipient (20)                         wXMR to an EVM address (amount in piconero)
+// Output payload:  0x01 | recipient (20)                         wXMR to an EVM address (amount in piconero), never returned
+//                  0x02 | recipient (20) | refundKey (32)        the same, returned as input 0x02 to refundKey when it expires unminted
 // Input payload:   0x01 | burn tx hash (32) | log index u32       the value of an accepted burnToClaim, signed by its claim key
+//                  0x02 | txid (32) | output index u32           the value of a returned (expired, never minted) mint, signed by its refund key
 // Items:           0x01 | block u64 | timestamp u64              "I have scanned and voted every burn up to this block"
 //                  0x02 | burn                                    "I saw this Burned log at my confirmation depth"
+//                  0x03 | txid (32) | index u32 | used u8         "at my depth block, past the mint's deadline, its deposit id is (not) used"
 import {
   CodecError,
   Reader,
@@ -20,9 +23,12 @@ import { z } from "zod";
 export const BRIDGE_KIND = "bridge";
 
 const OUTPUT_MINT = 0x01;
+const OUTPUT_MINT_REFUNDABLE = 0x02;
 const INPUT_BURN_CLAIM = 0x01;
+const INPUT_REFUND = 0x02;
 const ITEM_SCANNED = 0x01;
 const ITEM_BURN = 0x02;
+const ITEM_EXPIRY = 0x03;
 
 /** Burn kinds of the contract's Burned event. */
 export const BURN_TO_MONERO = 0;
@@ -146,18 +152,30 @@ export function agreedReport(reported: readonly bigint[], n: number): bigint {
 
 // ---- output ------------------------------------------------------------------------------------
 
-export function encodeMintOutput(recipient: EvmAddress): Uint8Array {
-  return new Writer().u8(OUTPUT_MINT).fixed(addressBytes(recipient), 20).finish();
+/**
+ * "wXMR to `recipient`". With `refundKey` (an Ed25519 public key of whoever funds the output), the
+ * 0x02 form: if the mint is never submitted and t guardians see it unminted past its deadline at
+ * their depth, its value becomes input 0x02 that this key signs. Without it, the 0x01 form, which is
+ * never returned.
+ */
+export function encodeMintOutput(recipient: EvmAddress, refundKey?: Uint8Array): Uint8Array {
+  const w = new Writer()
+    .u8(refundKey ? OUTPUT_MINT_REFUNDABLE : OUTPUT_MINT)
+    .fixed(addressBytes(recipient), 20);
+  if (refundKey) w.fixed(refundKey, 32);
+  return w.finish();
 }
 
-export function decodeMintOutput(bytes: Uint8Array): { recipient: EvmAddress } {
+export function decodeMintOutput(bytes: Uint8Array): { recipient: EvmAddress; refundKey?: Uint8Array } {
   const r = new Reader(bytes);
   const tag = r.u8();
-  if (tag !== OUTPUT_MINT) throw new CodecError(`unknown bridge output kind ${tag}`);
+  if (tag !== OUTPUT_MINT && tag !== OUTPUT_MINT_REFUNDABLE)
+    throw new CodecError(`unknown bridge output kind ${tag}`);
   const raw = r.fixed(20);
+  const refundKey = tag === OUTPUT_MINT_REFUNDABLE ? r.fixed(32) : undefined;
   r.end();
   if (raw.every((b) => b === 0)) throw new CodecError("the recipient is the zero address");
-  return { recipient: addressOf(raw) };
+  return { recipient: addressOf(raw), ...(refundKey ? { refundKey } : {}) };
 }
 
 // ---- input -------------------------------------------------------------------------------------
@@ -172,12 +190,35 @@ export function encodeBurnClaimInput(key: BurnKey): Uint8Array {
 }
 
 export function decodeBurnClaimInput(bytes: Uint8Array): BurnKey {
+  const input = decodeBridgeInput(bytes);
+  if (input.kind !== "burn-claim") throw new CodecError(`not a burn-claim input`);
+  return input.key;
+}
+
+/** A mint output (federation txid and output index). */
+export interface MintKey {
+  readonly txid: Uint8Array;
+  readonly index: number;
+}
+
+/** Input 0x02: the value of a returned mint, signed by the refund key its output named. */
+export function encodeRefundInput(key: MintKey): Uint8Array {
+  return new Writer().u8(INPUT_REFUND).fixed(key.txid, 32).u32(key.index).finish();
+}
+
+export type BridgeInput =
+  { readonly kind: "burn-claim"; readonly key: BurnKey } | { readonly kind: "refund"; readonly key: MintKey };
+
+export function decodeBridgeInput(bytes: Uint8Array): BridgeInput {
   const r = new Reader(bytes);
   const tag = r.u8();
-  if (tag !== INPUT_BURN_CLAIM) throw new CodecError(`unknown bridge input kind ${tag}`);
-  const key = { txHash: r.fixed(32), logIndex: r.u32() };
+  let input: BridgeInput;
+  if (tag === INPUT_BURN_CLAIM)
+    input = { kind: "burn-claim", key: { txHash: r.fixed(32), logIndex: r.u32() } };
+  else if (tag === INPUT_REFUND) input = { kind: "refund", key: { txid: r.fixed(32), index: r.u32() } };
+  else throw new CodecError(`unknown bridge input kind ${tag}`);
   r.end();
-  return key;
+  return input;
 }
 
 // ---- consensus items ---------------------------------------------------------------------------
@@ -195,9 +236,15 @@ export interface BurnSeen {
   readonly destination: Uint8Array;
 }
 
+/** A guardian's vote on an expired mint: at its depth block, past the deadline, is the deposit id used? */
+export interface ExpirySeen extends MintKey {
+  readonly used: boolean;
+}
+
 export type BridgeItem =
   | { readonly kind: "scanned"; readonly block: bigint; readonly timestamp: bigint }
-  | ({ readonly kind: "burn" } & BurnSeen);
+  | ({ readonly kind: "burn" } & BurnSeen)
+  | ({ readonly kind: "expiry" } & ExpirySeen);
 
 export function encodeBurnSeen(w: Writer, b: BurnSeen): Writer {
   return w
@@ -227,6 +274,13 @@ export function decodeBurnSeen(r: Reader): BurnSeen {
 export function encodeBridgeItem(item: BridgeItem): Uint8Array {
   if (item.kind === "scanned")
     return new Writer().u8(ITEM_SCANNED).u64big(item.block).u64big(item.timestamp).finish();
+  if (item.kind === "expiry")
+    return new Writer()
+      .u8(ITEM_EXPIRY)
+      .fixed(item.txid, 32)
+      .u32(item.index)
+      .u8(item.used ? 1 : 0)
+      .finish();
   return encodeBurnSeen(new Writer().u8(ITEM_BURN), item).finish();
 }
 
@@ -236,7 +290,13 @@ export function decodeBridgeItem(bytes: Uint8Array): BridgeItem {
   let item: BridgeItem;
   if (tag === ITEM_SCANNED) item = { kind: "scanned", block: r.u64big(), timestamp: r.u64big() };
   else if (tag === ITEM_BURN) item = { kind: "burn", ...decodeBurnSeen(r) };
-  else throw new CodecError(`unknown bridge item kind ${tag}`);
+  else if (tag === ITEM_EXPIRY) {
+    const txid = r.fixed(32);
+    const index = r.u32();
+    const used = r.u8();
+    if (used > 1) throw new CodecError(`an expiry vote's "used" is 0 or 1, not ${used}`);
+    item = { kind: "expiry", txid, index, used: used === 1 };
+  } else throw new CodecError(`unknown bridge item kind ${tag}`);
   r.end();
   return item;
 }

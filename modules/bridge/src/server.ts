@@ -22,11 +22,19 @@
 //                  (claim key, an Ed25519 public key): claimable, an input of this module signed by
 //                  that key; anything else (a bad address, a claim key that is not a point): a
 //                  re-mint to the burner's EVM address.
+//   expiry{txid, index, used}  guardian g's vote on a refundable (0x02) mint whose deadline is below
+//                  the agreed EVM time: at g's depth block, whose timestamp is past the deadline, the
+//                  contract's depositUsed(depositId) is `used`. One vote per guardian per mint (each
+//                  guardian's queue of mints to vote on, by deadline, bounds its work); t equal votes
+//                  decide: unused -> returnable (input 0x02 signed by the output's refund key is worth
+//                  the amount, once), used -> minted. f liars reach t neither way.
 // Background part: the BurnWatcher reads this guardian's own EVM node.
 //
 // Audit: assets 0 (the reserve is the monero module's), liabilities = Σ signed mints − Σ accepted
-// burns + Σ accepted burns still owed (claimable; a burn handed to a payout is owed no more here). A signed mint counts until the burn of its tokens is
-// accepted, submitted or not (an unsubmitted mint past its deadline is not yet returned).
+// burns + Σ accepted burns still owed (claimable; a burn handed to a payout is owed no more here)
+// + Σ returned mints not yet refunded. A signed mint counts in Σ signed until the burn of its tokens
+// is accepted, submitted or not, or until t guardians see it expired unminted: then it moves from
+// Σ signed to Σ returnable, and leaves when its refund input is spent (into notes, the mint's).
 import { InvalidRequestError, NotFoundError, bytesEqual, fromHex, toHex } from "@conclave/core-common";
 import type { TxInput, TxOutput } from "@conclave/core-common";
 import { fail, ok } from "@conclave/core-server";
@@ -51,14 +59,14 @@ import {
   BURN_TO_CLAIM,
   BURN_TO_MONERO,
   agreedReport,
+  decodeBridgeInput,
   decodeBridgeItem,
-  decodeBurnClaimInput,
   decodeMintOutput,
   encodeBridgeItem,
   sameBurn,
   sortedSigners,
 } from "./common.js";
-import type { BridgeConfig, BridgeItem, BurnKey, BurnSeen } from "./common.js";
+import type { BridgeConfig, BridgeItem, BurnKey, BurnSeen, ExpirySeen, MintKey } from "./common.js";
 import {
   BurnParamsSchema,
   BurnViewSchema,
@@ -66,12 +74,12 @@ import {
   MintParamsSchema,
   MintSignatureSchema,
 } from "./api.js";
-import type { BurnPayoutView, BurnView, ChainView, MintSignatureView } from "./api.js";
+import type { BurnPayoutView, BurnView, ChainView, MintExpiryView, MintSignatureView } from "./api.js";
 import { burnPayoutRef, evmAddressOfKey, outputDepositId, remintDepositId, signMint } from "./eip712-mint.js";
 import { checkChain } from "./chain-check.js";
 import { BridgeState, BridgeStateWriter } from "./state.js";
 import type { AcceptedBurn, MintRecord } from "./state.js";
-import { BurnWatcher } from "./watcher.js";
+import { BurnWatcher, EXPIRY_CHECKS_PER_POLL_MAX } from "./watcher.js";
 import type { EvmSource } from "./watcher.js";
 
 /** Items in one proposal. */
@@ -221,7 +229,28 @@ export class BridgeServerModule implements ServerModule {
     const items: BridgeItem[] = burns.slice(0, ITEMS_PER_PROPOSAL_MAX).map((b) => ({ kind: "burn", ...b }));
     if (burns.length === 0 && block !== undefined && block > (reported?.block ?? 0n) && timestamp > 0n)
       items.push({ kind: "scanned", block, timestamp });
+    items.push(...this.expiryVotes(state, self, watcher));
     return items.map(encodeBridgeItem);
+  }
+
+  /**
+   * This guardian's votes on refundable mints past the agreed EVM time that it has not voted on (its
+   * own queue in the state, by deadline, at most EXPIRY_CHECKS_PER_POLL_MAX): the watcher reads each
+   * one's depositUsed at its depth block once that block's timestamp is past the deadline.
+   */
+  private expiryVotes(state: BridgeState, self: number, watcher: BurnWatcher): BridgeItem[] {
+    const federationId = this.context?.federationId;
+    if (!federationId) return [];
+    const due = state.dueMints(self, this.agreed(state).timestamp, EXPIRY_CHECKS_PER_POLL_MAX);
+    watcher.wantExpiries(
+      due.map((m) => ({ ...m, depositId: outputDepositId(federationId, m.txid, m.index) })),
+    );
+    return watcher.expiryFindings.map(({ check, used }) => ({
+      kind: "expiry",
+      txid: check.txid,
+      index: check.index,
+      used,
+    }));
   }
 
   processConsensusItem(db: WriteTx, payload: Uint8Array, peer: number): ModuleResult<void> {
@@ -242,7 +271,68 @@ export class BridgeServerModule implements ServerModule {
       state.setScanned(peer, item.block, item.timestamp);
       return ok(undefined);
     }
+    if (item.kind === "expiry") return this.onExpiryVote(state, peer, item);
     return this.onBurnVote(state, peer, item);
+  }
+
+  /**
+   * A guardian's vote on a refundable mint past the agreed EVM time. Costs the state one lookup of
+   * the mint, at most n of its votes, and one write; a vote no rule allows is refused with its
+   * reason (an error of that guardian, counted, nothing stored). t equal votes decide, once.
+   */
+  private onExpiryVote(state: BridgeStateWriter, peer: number, vote: ExpirySeen): ModuleResult<void> {
+    const key: MintKey = { txid: vote.txid, index: vote.index };
+    const name = `${toHex(vote.txid)}:${vote.index}`;
+    const record = state.mint(vote.txid, vote.index);
+    if (!record)
+      return fail("unknown_mint", `guardian ${peer} voted on mint ${name}, which does not exist`, { peer });
+    if (!record.refundKey)
+      return fail("not_refundable", `guardian ${peer} voted on mint ${name}, which names no refund key`, {
+        peer,
+      });
+    const outcome = state.expiryOutcome(key);
+    if (outcome !== undefined)
+      return (outcome === "minted") === vote.used
+        ? ok(undefined) // a late vote that agrees with the decision
+        : fail(
+            "expiry_vote_differs",
+            `guardian ${peer} voted mint ${name} unlike the decision (${outcome})`,
+            {
+              peer,
+            },
+          );
+    const agreed = this.agreed(state).timestamp;
+    if (record.deadline >= agreed)
+      return fail(
+        "expiry_not_due",
+        `guardian ${peer} voted on mint ${name} before its deadline ${record.deadline} is below the agreed EVM time ${agreed}`,
+        { peer },
+      );
+    const votes = state.expiryVotes(key);
+    const previous = votes.find((v) => v.guardian === peer);
+    if (previous)
+      return previous.used === vote.used
+        ? ok(undefined) // the same vote again counts once
+        : fail("already_voted", `guardian ${peer} already voted on mint ${name} differently`, { peer });
+    state.putExpiryVote(key, peer, vote.used);
+    state.deleteDue(peer, record.deadline, key);
+    votes.push({ guardian: peer, used: vote.used });
+    if (votes.filter((v) => v.used === vote.used).length < this.config.threshold) return ok(undefined);
+    // Decided: the votes and every guardian's queue entry go.
+    for (const v of votes) state.deleteExpiryVote(key, v.guardian);
+    for (let g = 0; g < this.n; g++) state.deleteDue(g, record.deadline, key);
+    state.setExpiryOutcome(key, vote.used ? "minted" : "returnable");
+    if (!vote.used) {
+      // It can never be on chain: it leaves Σ signed (which also tightens checkBooks' bound) and is
+      // owed to its refund key instead.
+      const totals = state.totals();
+      state.setTotals({
+        ...totals,
+        signed: totals.signed - record.amount,
+        returnable: totals.returnable + record.amount,
+      });
+    }
+    return ok(undefined);
   }
 
   private onBurnVote(state: BridgeStateWriter, peer: number, burn: BurnSeen): ModuleResult<void> {
@@ -372,18 +462,24 @@ export class BridgeServerModule implements ServerModule {
 
   // ---- transactions ----------------------------------------------------------------------------
 
-  /** The e-cash value of an accepted burnToClaim, signed by its claim key, once. */
+  /**
+   * Input 0x01: the e-cash value of an accepted burnToClaim, signed by its claim key, once.
+   * Input 0x02: the value of a returned mint (t guardians saw it unminted past its deadline), signed
+   * by the refund key its output named, once.
+   */
   processInput(db: WriteTx, input: TxInput): ModuleResult<InputMeta> {
-    let key: BurnKey;
+    let decoded;
     try {
-      key = decodeBurnClaimInput(input.payload);
+      decoded = decodeBridgeInput(input.payload);
     } catch (e) {
       return fail(
         "malformed_input",
-        `a bridge input is 0x01 | burn tx hash (32) | log index u32: ${(e as Error).message}`,
+        `a bridge input is 0x01 | burn tx hash (32) | log index u32, or 0x02 | txid (32) | output index u32: ${(e as Error).message}`,
       );
     }
     const state = new BridgeStateWriter(db);
+    if (decoded.kind === "refund") return this.spendRefund(state, decoded.key);
+    const key = decoded.key;
     const accepted = state.burn(key);
     const name = `${bytesToHex(key.txHash)}:${key.logIndex}`;
     if (!accepted)
@@ -397,16 +493,48 @@ export class BridgeServerModule implements ServerModule {
     return ok({ amount: accepted.burn.amount, fee: 0n, signers: [accepted.burn.destination] });
   }
 
+  /** A returned mint's value, whole (no fee), to whoever signs with its refund key; then refunded. */
+  private spendRefund(state: BridgeStateWriter, key: MintKey): ModuleResult<InputMeta> {
+    const name = `${toHex(key.txid)}:${key.index}`;
+    const record = state.mint(key.txid, key.index);
+    if (!record) return fail("unknown_mint", `no wXMR mint output ${name}`);
+    if (!record.refundKey)
+      return fail(
+        "not_refundable",
+        `mint ${name} names no refund key (output form 0x01): it is never returned`,
+      );
+    const outcome = state.expiryOutcome(key);
+    if (outcome === "refunded") return fail("spent_input", `mint ${name} was already refunded`);
+    if (outcome === "minted")
+      return fail("not_returnable", `mint ${name} was minted on chain (t guardians saw its deposit id used)`);
+    if (outcome === undefined)
+      return fail(
+        "not_returnable",
+        `mint ${name} is not returned: t guardians must first see it unminted at their depth past its deadline ${record.deadline}`,
+        { deadline: record.deadline.toString() },
+      );
+    state.setExpiryOutcome(key, "refunded");
+    const totals = state.totals();
+    state.setTotals({ ...totals, returnable: totals.returnable - record.amount });
+    return ok({ amount: record.amount, fee: 0n, signers: [record.refundKey] });
+  }
+
   processOutput(db: WriteTx, output: TxOutput, outPoint: OutPoint): ModuleResult<OutputMeta> {
-    let recipient;
+    let decoded;
     try {
-      recipient = decodeMintOutput(output.payload).recipient;
+      decoded = decodeMintOutput(output.payload);
     } catch (e) {
       return fail(
         "malformed_output",
-        `a bridge output is 0x01 | EVM recipient (20): ${(e as Error).message}`,
+        `a bridge output is 0x01 | EVM recipient (20), or 0x02 | EVM recipient (20) | refund key (32): ${(e as Error).message}`,
       );
     }
+    const { recipient, refundKey } = decoded;
+    if (refundKey && !isEd25519Point(refundKey))
+      return fail(
+        "malformed_output",
+        "the refund key is not an Ed25519 public key (nothing could sign its return)",
+      );
     if (output.amount < this.config.mintMinPiconero)
       return fail("below_minimum", `a wXMR mint is at least ${this.config.mintMinPiconero} piconero`, {
         mintMinPiconero: this.config.mintMinPiconero.toString(),
@@ -418,22 +546,43 @@ export class BridgeServerModule implements ServerModule {
         "evm_time_unknown",
         "the guardians have not agreed on the EVM chain's time yet; retry shortly",
       );
+    const deadline = agreed.timestamp + BigInt(this.config.mintDeadlineSeconds);
     state.putMint(outPoint.txid, outPoint.index, {
       recipient,
       amount: output.amount,
-      deadline: agreed.timestamp + BigInt(this.config.mintDeadlineSeconds),
+      deadline,
       setIndex: this.config.setIndex,
+      ...(refundKey ? { refundKey } : {}),
     });
+    // Every guardian's queue of mints to vote on once the agreed EVM time passes the deadline.
+    if (refundKey) state.putDue(this.n, deadline, outPoint);
     const totals = state.totals();
     state.setTotals({ ...totals, signed: totals.signed + output.amount });
     return ok({ amount: output.amount, fee: 0n });
   }
 
   outputOutcome(db: ReadTx, outPoint: OutPoint): MintSignatureView | undefined {
-    const record = new BridgeState(db).mint(outPoint.txid, outPoint.index);
+    const state = new BridgeState(db);
+    const record = state.mint(outPoint.txid, outPoint.index);
     if (!record) return undefined;
     this.checkBooks(db);
-    return this.signed(record, (fed) => outputDepositId(fed, outPoint.txid, outPoint.index));
+    const expiry = record.refundKey ? this.expiryView(state, outPoint, record) : undefined;
+    // A returned mint is never signed again (the contract would refuse it, Expired, all the same).
+    const returned = expiry?.state === "returnable" || expiry?.state === "refunded";
+    const view = this.signed(record, (fed) => outputDepositId(fed, outPoint.txid, outPoint.index), !returned);
+    return view && expiry ? { ...view, expiry } : view;
+  }
+
+  private expiryView(state: BridgeState, key: MintKey, record: MintRecord): MintExpiryView {
+    const outcome = state.expiryOutcome(key);
+    const votes = state.expiryVotes(key);
+    return {
+      state: outcome ?? (record.deadline < this.agreed(state).timestamp ? "due" : "open"),
+      refundKey: bytesToHex(record.refundKey!),
+      votesUnused: votes.filter((v) => !v.used).length,
+      votesUsed: votes.filter((v) => v.used).length,
+      votesRequired: this.config.threshold,
+    };
   }
 
   /**
@@ -469,13 +618,20 @@ export class BridgeServerModule implements ServerModule {
   private signed(
     record: MintRecord,
     depositIdOf: (federationId: Uint8Array) => `0x${string}`,
+    sign = true,
   ): MintSignatureView | undefined {
     const federationId = this.context?.federationId;
     if (!federationId) return undefined;
-    const message = { ...record, depositId: depositIdOf(federationId) };
+    const message = {
+      recipient: record.recipient,
+      amount: record.amount,
+      depositId: depositIdOf(federationId),
+      deadline: record.deadline,
+      setIndex: record.setIndex,
+    };
     const domain = { chainId: this.config.chainId, contract: this.config.contract };
     // No signature once the books are broken (checkBooks halts the guardian; this covers the meantime).
-    const key = this.booksBroken === undefined ? this.background?.evmKey : undefined;
+    const key = this.booksBroken === undefined && sign ? this.background?.evmKey : undefined;
     return {
       chainId: this.config.chainId,
       contract: this.config.contract,
@@ -491,7 +647,7 @@ export class BridgeServerModule implements ServerModule {
 
   audit(db: ReadTx): Audit {
     const t = new BridgeState(db).totals();
-    return { assets: 0n, liabilities: t.signed - t.burned + t.unsettled };
+    return { assets: 0n, liabilities: t.signed - t.burned + t.unsettled + t.returnable };
   }
 
   // ---- views -----------------------------------------------------------------------------------

@@ -6,12 +6,15 @@
 //   0x03 | burn tx hash (32) | log u32     -> AcceptedBurn                  burns t guardians voted equally
 //   0x04 | burn tx hash | log | guardian u16 -> BurnSeen                    votes for burns not yet accepted
 //   0x05 | guardian u16                    -> u32                           that guardian's votes not yet accepted
-//   0x06                                   -> signed u64 | burned u64 | unsettled u64   totals (the audit)
+//   0x06                                   -> signed u64 | burned u64 | unsettled u64 [| returnable u64]   totals (the audit)
 //   0x07 | burn tx hash | log u32          -> MintRecord                    re-mints of burns that cannot be paid
+//   0x08 | guardian u16 | deadline u64 | txid | index u32 -> ()             refundable mints that guardian has not voted on, by deadline
+//   0x09 | txid | index u32 | guardian u16 -> used u8                       expiry votes of mints not yet decided
+//   0x0a | txid | index u32                -> ExpiryOutcome u8              decided: returnable, refunded or minted
 import { Reader, Writer } from "@conclave/core-common";
 import type { ReadTx, WriteTx } from "@conclave/core-server";
 import { addressBytes, addressOf, decodeBurnSeen, encodeBurnSeen } from "./common.js";
-import type { BurnKey, BurnSeen, EvmAddress } from "./common.js";
+import type { BurnKey, BurnSeen, EvmAddress, MintKey } from "./common.js";
 
 const SCANNED = 0x01;
 const MINT = 0x02;
@@ -20,13 +23,26 @@ const VOTE = 0x04;
 const OPEN_VOTES = 0x05;
 const TOTALS = Uint8Array.of(0x06);
 const REMINT = 0x07;
+const EXPIRY_DUE = 0x08;
+const EXPIRY_VOTE = 0x09;
+const EXPIRY_OUTCOME = 0x0a;
 
 export interface MintRecord {
   readonly recipient: EvmAddress;
   readonly amount: bigint;
   readonly deadline: bigint;
   readonly setIndex: number;
+  /** The 0x02 output's refund key (Ed25519): the mint is returned to it if it expires unminted. */
+  readonly refundKey?: Uint8Array;
 }
+
+/**
+ * What t equal expiry votes decided for a refundable mint: `returnable` (its deposit id unused at
+ * depth past the deadline: input 0x02 is worth its amount), `refunded` (that input was spent), or
+ * `minted` (its deposit id was used: minted, or queued above the cap).
+ */
+export type ExpiryOutcome = "returnable" | "refunded" | "minted";
+const OUTCOMES: readonly ExpiryOutcome[] = ["returnable", "refunded", "minted"];
 
 /**
  * What an accepted burn became: a Monero payout handed to the monero module (`payout`, with what it
@@ -54,24 +70,39 @@ export interface Totals {
   readonly burned: bigint;
   /** Σ amounts of accepted burns still owed (payout pending, claimable). */
   readonly unsettled: bigint;
+  /** Σ amounts of returned mints (t guardians saw them unminted past the deadline) not yet refunded. */
+  readonly returnable: bigint;
 }
 
 const burnKeyBytes = (prefix: number, key: BurnKey): Writer =>
   new Writer().u8(prefix).fixed(key.txHash, 32).u32(key.logIndex);
 
 function encodeMint(m: MintRecord): Uint8Array {
-  return new Writer()
+  const w = new Writer()
     .fixed(addressBytes(m.recipient), 20)
     .u64big(m.amount)
     .u64big(m.deadline)
-    .u32(m.setIndex)
-    .finish();
+    .u32(m.setIndex);
+  if (m.refundKey) w.fixed(m.refundKey, 32);
+  return w.finish();
 }
 
 function decodeMint(bytes: Uint8Array): MintRecord {
   const r = new Reader(bytes);
-  return { recipient: addressOf(r.fixed(20)), amount: r.u64big(), deadline: r.u64big(), setIndex: r.u32() };
+  const m = {
+    recipient: addressOf(r.fixed(20)),
+    amount: r.u64big(),
+    deadline: r.u64big(),
+    setIndex: r.u32(),
+  };
+  return r.remaining > 0 ? { ...m, refundKey: r.fixed(32) } : m;
 }
+
+const mintKeyBytes = (prefix: number, key: MintKey): Writer =>
+  new Writer().u8(prefix).fixed(key.txid, 32).u32(key.index);
+
+const dueKey = (guardian: number, deadline: bigint, key: MintKey): Uint8Array =>
+  new Writer().u8(EXPIRY_DUE).u16(guardian).u64big(deadline).fixed(key.txid, 32).u32(key.index).finish();
 
 export class BridgeState {
   constructor(protected readonly db: ReadTx) {}
@@ -131,9 +162,44 @@ export class BridgeState {
 
   totals(): Totals {
     const v = this.db.get(TOTALS);
-    if (!v) return { signed: 0n, burned: 0n, unsettled: 0n };
+    if (!v) return { signed: 0n, burned: 0n, unsettled: 0n, returnable: 0n };
     const r = new Reader(v);
-    return { signed: r.u64big(), burned: r.u64big(), unsettled: r.u64big() };
+    const t = { signed: r.u64big(), burned: r.u64big(), unsettled: r.u64big() };
+    return { ...t, returnable: r.remaining > 0 ? r.u64big() : 0n };
+  }
+
+  /**
+   * Refundable mints guardian `guardian` has not voted on whose deadline is below `before`, in
+   * deadline order, at most `max` (its own queue: the scan reads only what it still has to vote on).
+   */
+  dueMints(guardian: number, before: bigint, max: number): (MintKey & { deadline: bigint })[] {
+    const out: (MintKey & { deadline: bigint })[] = [];
+    for (const [k] of this.db.scan(new Writer().u8(EXPIRY_DUE).u16(guardian).finish())) {
+      const r = new Reader(k.subarray(3));
+      const deadline = r.u64big();
+      if (deadline >= before || out.length >= max) break;
+      out.push({ deadline, txid: r.fixed(32), index: r.u32() });
+    }
+    return out;
+  }
+
+  isDue(guardian: number, deadline: bigint, key: MintKey): boolean {
+    return this.db.get(dueKey(guardian, deadline, key)) !== undefined;
+  }
+
+  expiryVotes(key: MintKey): { guardian: number; used: boolean }[] {
+    const out = [];
+    for (const [k, v] of this.db.scan(mintKeyBytes(EXPIRY_VOTE, key).finish()))
+      out.push({ guardian: new Reader(k.subarray(k.length - 2)).u16(), used: v[0] === 1 });
+    return out;
+  }
+
+  expiryOutcome(key: MintKey): ExpiryOutcome | undefined {
+    const v = this.db.get(mintKeyBytes(EXPIRY_OUTCOME, key).finish());
+    if (!v) return undefined;
+    const outcome = OUTCOMES[v[0]!];
+    if (!outcome) throw new Error("bridge state: unknown expiry outcome");
+    return outcome;
   }
 }
 
@@ -184,6 +250,30 @@ export class BridgeStateWriter extends BridgeState {
   }
 
   setTotals(t: Totals): void {
-    this.w.put(TOTALS, new Writer().u64big(t.signed).u64big(t.burned).u64big(t.unsettled).finish());
+    this.w.put(
+      TOTALS,
+      new Writer().u64big(t.signed).u64big(t.burned).u64big(t.unsettled).u64big(t.returnable).finish(),
+    );
+  }
+
+  /** A refundable mint enters every guardian's queue of mints to vote on once past its deadline. */
+  putDue(guardians: number, deadline: bigint, key: MintKey): void {
+    for (let g = 0; g < guardians; g++) this.w.put(dueKey(g, deadline, key), new Uint8Array());
+  }
+
+  deleteDue(guardian: number, deadline: bigint, key: MintKey): void {
+    this.w.delete(dueKey(guardian, deadline, key));
+  }
+
+  putExpiryVote(key: MintKey, guardian: number, used: boolean): void {
+    this.w.put(mintKeyBytes(EXPIRY_VOTE, key).u16(guardian).finish(), Uint8Array.of(used ? 1 : 0));
+  }
+
+  deleteExpiryVote(key: MintKey, guardian: number): void {
+    this.w.delete(mintKeyBytes(EXPIRY_VOTE, key).u16(guardian).finish());
+  }
+
+  setExpiryOutcome(key: MintKey, outcome: ExpiryOutcome): void {
+    this.w.put(mintKeyBytes(EXPIRY_OUTCOME, key).finish(), Uint8Array.of(OUTCOMES.indexOf(outcome)));
   }
 }

@@ -5,6 +5,12 @@
 // never skipped nor voted twice). What it finds enters consensus only through the module's
 // consensusProposal. It never reads logs above head - confirmations + 1, so a reorg shallower than
 // the depth never shows it a burn that later disappears; removed logs are skipped all the same.
+//
+// It also answers, for the refundable mints the module asks about (expiry checks), whether the
+// contract's depositUsed(depositId) is set at its last-scanned block (at depth), once that block's
+// timestamp is past the mint's deadline: the contract refuses a mint whose deadline is below the
+// block's timestamp, and timestamps never decrease, so that answer can no longer change (short of a
+// reorg deeper than the depth).
 import { wrappedMoneroAbi } from "@conclave/evm/abi";
 import { createPublicClient, hexToBytes, http, parseAbiItem, toBytes } from "viem";
 import type { PublicClient } from "viem";
@@ -25,6 +31,8 @@ export interface EvmSource {
   burns(from: bigint, to: bigint): Promise<BurnSeen[]>;
   /** The contract's totalSupply() at the node's head (piconero). */
   totalSupply(): Promise<bigint>;
+  /** The contract's depositUsed(depositId) in the state after block `block`. */
+  depositUsed(depositId: `0x${string}`, block: bigint): Promise<boolean>;
   /** The contract's bytecode size (0: nothing deployed there) and its current guardian set. */
   contractState(): Promise<{
     codeBytes: number;
@@ -93,6 +101,16 @@ export class ViemEvmSource implements EvmSource {
     });
   }
 
+  depositUsed(depositId: `0x${string}`, block: bigint): Promise<boolean> {
+    return this.client.readContract({
+      address: this.contract,
+      abi: wrappedMoneroAbi,
+      functionName: "depositUsed",
+      args: [depositId],
+      blockNumber: block,
+    });
+  }
+
   async contractState(): Promise<{
     codeBytes: number;
     setIndex: number;
@@ -128,8 +146,25 @@ export interface BurnWatcherOptions {
   readonly onChange: () => void;
 }
 
+/** A refundable mint past the agreed EVM time the module wants this guardian's vote on. */
+export interface ExpiryCheck {
+  readonly txid: Uint8Array;
+  readonly index: number;
+  readonly deadline: bigint;
+  readonly depositId: `0x${string}`;
+}
+
+/** Expiry checks read per poll (each one eth_call); the rest wait for the next poll. */
+export const EXPIRY_CHECKS_PER_POLL_MAX = 64;
+
+const expiryName = (c: { txid: Uint8Array; index: number }): string =>
+  `${[...c.txid].map((b) => b.toString(16).padStart(2, "0")).join("")}:${c.index}`;
+
 /** The poll's findings: burns in (resumed-from, scannedTo], and scannedTo's timestamp. */
 export class BurnWatcher {
+  private wanted: readonly ExpiryCheck[] = [];
+  /** Answers to expiry checks: the deposit id's use at a depth block past the deadline. */
+  private expiries = new Map<string, { check: ExpiryCheck; used: boolean; block: bigint }>();
   private scannedBlock: bigint | undefined;
   private scannedTimestamp = 0n;
   private found: BurnSeen[] = [];
@@ -164,6 +199,24 @@ export class BurnWatcher {
     return this.supply;
   }
 
+  /**
+   * The refundable mints the module wants this guardian's expiry vote on (in deadline order, past
+   * the agreed EVM time, not voted by it yet). Answers for mints no longer wanted are dropped.
+   */
+  wantExpiries(checks: readonly ExpiryCheck[]): void {
+    this.wanted = checks;
+    const keep = new Set(checks.map(expiryName));
+    for (const name of [...this.expiries.keys()]) if (!keep.has(name)) this.expiries.delete(name);
+  }
+
+  /** Answers for wanted mints, in the order they were asked for. */
+  get expiryFindings(): { check: ExpiryCheck; used: boolean; block: bigint }[] {
+    return this.wanted.flatMap((c) => {
+      const found = this.expiries.get(expiryName(c));
+      return found ? [found] : [];
+    });
+  }
+
   /** Burns the consensus state shows handled (voted by this guardian, or accepted) are dropped. */
   forget(handled: (b: BurnSeen) => boolean): void {
     this.found = this.found.filter((b) => !handled(b));
@@ -176,7 +229,7 @@ export class BurnWatcher {
     this.supply = await this.options.source.totalSupply();
     const head = await this.options.source.head();
     const deep = head - BigInt(this.options.confirmations - 1);
-    if (deep <= from) return;
+    if (deep <= from) return this.checkExpiries();
     const to = deep - from > this.options.blocksPerPollMax ? from + this.options.blocksPerPollMax : deep;
     const burns = await this.options.source.burns(from + 1n, to);
     const timestamp = await this.options.source.blockTimestamp(to);
@@ -187,6 +240,28 @@ export class BurnWatcher {
     this.scannedTimestamp = timestamp;
     if (burns.length > 0)
       this.options.log("burns_seen", { from: String(from + 1n), to: String(to), burns: burns.length });
+    await this.checkExpiries();
+    this.options.onChange();
+  }
+
+  /**
+   * Reads depositUsed at the last-scanned block (at depth) for wanted mints whose deadline is below
+   * that block's timestamp: no later block can mint them (Expired), so the answer is final.
+   */
+  private async checkExpiries(): Promise<void> {
+    const block = this.scannedBlock;
+    const timestamp = this.scannedTimestamp;
+    if (block === undefined || timestamp === 0n) return;
+    const todo = this.wanted
+      .filter((c) => c.deadline < timestamp && !this.expiries.has(expiryName(c)))
+      .slice(0, EXPIRY_CHECKS_PER_POLL_MAX);
+    if (todo.length === 0) return;
+    for (const check of todo) {
+      const used = await this.options.source.depositUsed(check.depositId, block);
+      if (this.scannedBlock !== block) return; // moved by setResume meanwhile: the next poll reads again
+      this.expiries.set(expiryName(check), { check, used, block });
+    }
+    this.options.log("expiries_checked", { block: String(block), mints: todo.length });
     this.options.onChange();
   }
 
