@@ -4,7 +4,7 @@
 // recovery records) while its process stays honest. Wallets are the client core with the relay half.
 import { createServer, request as httpRequest } from "node:http";
 import type { IncomingMessage, Server } from "node:http";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
@@ -100,8 +100,14 @@ function startProxy(fed: RelayFederation, target: URL, port: number): Promise<Se
   return new Promise((resolve) => server.listen(port, "127.0.0.1", () => resolve(server)));
 }
 
-export async function startRelayFederation(prefix: string): Promise<RelayFederation> {
+export async function startRelayFederation(
+  prefix: string,
+  options: { readonly relayLocal?: Readonly<Record<string, unknown>> } = {},
+): Promise<RelayFederation> {
   const dir = mkdtempSync(join(tmpdir(), prefix));
+  // Each guardian's own relay settings (guardian.local.json), e.g. outboundAllowedOrigins for tests.
+  const localPath = join(dir, "guardian.local.json");
+  writeFileSync(localPath, JSON.stringify({ modules: { [RELAY]: options.relayLocal ?? {} } }));
   const files = await writeLocalFederation(dir, 4, undefined, [
     ...DEV_MODULES,
     { instanceId: RELAY, kind: "relay", config: {} },
@@ -114,7 +120,8 @@ export async function startRelayFederation(prefix: string): Promise<RelayFederat
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    for (let i = 0; i < 4; i++) guardians.push(await startGuardian(files, i, { quiet: true }));
+    for (let i = 0; i < 4; i++)
+      guardians.push(await startGuardian(files, i, { quiet: true, runArgs: ["--local", localPath] }));
     await waitConnected(guardians);
     const port = await freePort();
     const invite = encodeInvite({

@@ -5,3 +5,5 @@ export * from "./server/mailbox-store.js";
 export * from "./server/challenges.js";
 export * from "./watch-common.js";
 export * from "./server/watch-socket.js";
+export * from "./server/outbound.js";
+export * from "./server/push.js";

@@ -56,6 +56,9 @@ import type { ChallengeLimits } from "./challenges.js";
 import { DEFAULT_MAILBOX_LIMITS, MailboxStore, TokenRequiredError } from "./mailbox-store.js";
 import type { MailboxLimits } from "./mailbox-store.js";
 import { WatchSockets } from "./watch-socket.js";
+import { DEFAULT_PUSH_LIMITS, PushRegistrations } from "./push.js";
+import type { PushLimits, VapidKeys } from "./push.js";
+import { loadVapidKeys, watchEndpoints } from "./watch-routes.js";
 
 export interface RelayRateLimits {
   /** Mailbox items one client network may send per minute, sustained... */
@@ -70,6 +73,7 @@ export interface RelayRateLimits {
 
 export interface RelayLimits extends MailboxLimits, ChallengeLimits, RelayRateLimits {
   readonly recovery: BackupStoreLimits;
+  readonly push: PushLimits;
 }
 
 export const DEFAULT_RELAY_LIMITS: RelayLimits = {
@@ -81,6 +85,7 @@ export const DEFAULT_RELAY_LIMITS: RelayLimits = {
   itemsPerTokenPerHour: 120,
   authPerClientPerMinute: 120,
   recovery: DEFAULT_BACKUP_STORE_LIMITS,
+  push: DEFAULT_PUSH_LIMITS,
 };
 
 /** Sizes a recovery-store ciphertext may have: 1 KiB times a power of two, up to 64 KiB. */
@@ -93,6 +98,13 @@ export interface RelayServerOptions {
   readonly limits?: Partial<RelayLimits>;
   /** Milliseconds since the epoch (expiry, challenges, rate limits); tests pass their own. */
   readonly now?: () => number;
+  /**
+   * Origins exempt from the outbound address checks (webhooks, push services), from this guardian's
+   * own settings (guardian.local.json `outboundAllowedOrigins`): e.g. its operator's push gateway.
+   */
+  readonly outboundAllowedOrigins?: readonly string[];
+  /** The VAPID subject (RFC 8292 2.1: mailto: or https:), guardian.local.json `vapidSubject`. */
+  readonly vapidSubject?: string;
 }
 
 /**
@@ -148,6 +160,9 @@ export class RelayServerModule implements ServerModule {
   private watchFn: WatchFn | undefined;
   /** Watches over WebSocket at /v1/modules/relay/ws (watch-socket.ts). */
   readonly socket: WatchSockets;
+  /** Webhook and Web Push registrations (push.ts). */
+  readonly push: PushRegistrations;
+  private vapid: VapidKeys | undefined;
 
   constructor(
     readonly instanceId: number,
@@ -175,7 +190,33 @@ export class RelayServerModule implements ServerModule {
       () => this.watchFn,
       (event, fields) => this.log(event, fields),
     );
-    this.api = this.endpoints();
+    const watch = () => this.socket.source();
+    this.push = new PushRegistrations({
+      limits: { ...DEFAULT_PUSH_LIMITS, ...options.limits?.push },
+      policy: { allowedOrigins: options.outboundAllowedOrigins ?? [] },
+      vapid: () => this.vapidKeys,
+      watch,
+      guardian: () => this.self,
+      now: this.now,
+      log: (event, fields) => this.log(event, fields),
+    });
+    this.vapidSubject = options.vapidSubject ?? "mailto:relay@conclave.invalid";
+    this.api = [
+      ...this.endpoints(),
+      ...watchEndpoints(
+        () => this.push,
+        () => this.vapidKeys,
+        watch,
+        this.now,
+      ),
+    ];
+  }
+
+  private readonly vapidSubject: string;
+
+  private get vapidKeys(): VapidKeys {
+    if (!this.vapid) throw new UnavailableError("the relay module has not started yet");
+    return this.vapid;
   }
 
   // ---- no consensus: the relay takes part in no transaction ----------------------------------------
@@ -215,6 +256,12 @@ export class RelayServerModule implements ServerModule {
       `conclave_relay_watch_sockets{${i}} ${this.socket.sessions.size}`,
       "# TYPE conclave_relay_watch_socket_watches gauge",
       `conclave_relay_watch_socket_watches{${i}} ${this.socket.watchCount}`,
+      "# TYPE conclave_relay_push_registrations gauge",
+      `conclave_relay_push_registrations{${i}} ${this.push.size}`,
+      "# TYPE conclave_relay_push_deliveries_total counter",
+      ...Object.entries(this.push.counters).map(
+        ([k, v]) => `conclave_relay_push_deliveries_total{${i},result="${k}"} ${v}`,
+      ),
     ].join("\n");
   }
 
@@ -224,6 +271,7 @@ export class RelayServerModule implements ServerModule {
     this.self = context.self;
     this.log = context.log;
     this.watchFn = context.watch;
+    this.vapid = loadVapidKeys(context.dataDir, this.vapidSubject);
     this.mailboxStore = MailboxStore.open(join(context.dataDir, "mailbox"), this.limits, this.now);
     this.recoveryStore = BackupStore.open(
       join(context.dataDir, "recovery"),
@@ -243,6 +291,7 @@ export class RelayServerModule implements ServerModule {
 
   async stop(): Promise<void> {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.push.close();
     await Promise.all([this.mailboxStore?.close(), this.recoveryStore?.close()]);
     this.mailboxStore = undefined;
     this.recoveryStore = undefined;
