@@ -6,6 +6,7 @@
 //   apps/guardiand/dist/conclaved.mjs       the guardian       (bin `conclaved`, apps/guardiand/bin/conclaved.mjs)
 //   apps/guardiand/dist/package.json        the guardian's runtime dependencies, exact versions
 //   apps/guardiand/dist/web/index.html      the web page the guardian serves at / (scripts/build-web.mjs)
+//   apps/guardiand/dist/web/wallet.html     the wallet page it serves at /wallet
 //
 // The root package's `prepare` script runs it after `npm ci` / `npm install` (npm runs the root
 // project's own lifecycle scripts; dependencies' install scripts stay off). Native and optional
@@ -21,7 +22,7 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { writeWebPage } from "./build-web.mjs";
+import { writeWalletPage, writeWebPage } from "./build-web.mjs";
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -104,6 +105,7 @@ export async function buildConclaved() {
   };
   writeFileSync(join(dirname(CONCLAVED_BUNDLE), "package.json"), JSON.stringify(pkg, null, 2) + "\n");
   await writeWebPage(join(dirname(CONCLAVED_BUNDLE), "web", "index.html"));
+  await writeWalletPage(join(dirname(CONCLAVED_BUNDLE), "web", "wallet.html"));
   return CONCLAVED_BUNDLE;
 }
 

@@ -1,5 +1,6 @@
 // Types for scripts/build-web.mjs (plain JavaScript so that it runs with node alone).
 export declare const WEB_PAGE_OUT: string;
+export declare const WALLET_PAGE_OUT: string;
 export interface WebPage {
   readonly html: Uint8Array;
   /** SHA-256 of html, hex. */
@@ -9,3 +10,5 @@ export interface WebPage {
 }
 export declare function buildWebPage(): Promise<WebPage>;
 export declare function writeWebPage(out?: string): Promise<WebPage & { readonly path: string }>;
+export declare function buildWalletPage(): Promise<WebPage>;
+export declare function writeWalletPage(out?: string): Promise<WebPage & { readonly path: string }>;

@@ -20,6 +20,23 @@ import { fileURLToPath } from "node:url";
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const PAGE_DIR = join(REPO_ROOT, "apps/web/page");
 export const WEB_PAGE_OUT = join(REPO_ROOT, "apps/web/dist/index.html");
+export const WALLET_PAGE_OUT = join(REPO_ROOT, "apps/web/dist/wallet.html");
+
+/** The two pages: the status page (main.tsx) and the wallet (wallet.tsx), each one HTML file. */
+const PAGES = {
+  web: {
+    entry: "main.tsx",
+    styles: ["style.css"],
+    title: "Conclave",
+    noscript: "This page needs JavaScript: it asks every guardian directly from your browser.",
+  },
+  wallet: {
+    entry: "wallet.tsx",
+    styles: ["style.css", "wallet/wallet.css"],
+    title: "Conclave wallet",
+    noscript: "The wallet needs JavaScript: it keeps your notes in this browser and talks to the guardians.",
+  },
+};
 
 /** @param {string | Uint8Array} data */
 function sha256(data) {
@@ -27,12 +44,25 @@ function sha256(data) {
 }
 
 /**
- * The page, built in memory.
+ * The status page, built in memory.
  * @returns {Promise<{ html: Uint8Array, sha256: string, scriptBytes: number, styleBytes: number }>}
  */
-export async function buildWebPage() {
+export function buildWebPage() {
+  return buildPage(PAGES.web);
+}
+
+/**
+ * The wallet page, built in memory (its own file: the wallet SDK is ~25 times the status page).
+ * @returns {Promise<{ html: Uint8Array, sha256: string, scriptBytes: number, styleBytes: number }>}
+ */
+export function buildWalletPage() {
+  return buildPage(PAGES.wallet);
+}
+
+/** @param {{ entry: string, styles: string[], title: string, noscript: string }} spec */
+async function buildPage(spec) {
   const result = await build({
-    entryPoints: [join(PAGE_DIR, "main.tsx")],
+    entryPoints: [join(PAGE_DIR, spec.entry)],
     bundle: true,
     write: false,
     format: "iife",
@@ -50,7 +80,8 @@ export async function buildWebPage() {
   const script = result.outputFiles[0]?.text;
   if (script === undefined) throw new Error("esbuild produced no script");
   if (/<\/script/i.test(script)) throw new Error("the script contains </script: it cannot be inlined");
-  const css = await transform(readFileSync(join(PAGE_DIR, "style.css"), "utf8"), {
+  const sheets = spec.styles.map((f) => readFileSync(join(PAGE_DIR, f), "utf8"));
+  const css = await transform(sheets.join("\n"), {
     loader: "css",
     minify: true,
     charset: "utf8",
@@ -73,9 +104,9 @@ export async function buildWebPage() {
     `<meta http-equiv="Content-Security-Policy" content="${policy}">\n` +
     '<meta name="viewport" content="width=device-width, initial-scale=1">\n' +
     '<meta name="referrer" content="no-referrer">\n' +
-    "<title>Conclave</title>\n" +
+    `<title>${spec.title}</title>\n` +
     `<style>${style}</style>\n</head>\n<body>\n` +
-    '<div id="app"><noscript>This page needs JavaScript: it asks every guardian directly from your browser.</noscript></div>\n' +
+    `<div id="app"><noscript>${spec.noscript}</noscript></div>\n` +
     `<script>${script}</script>\n</body>\n</html>\n`;
   const bytes = new Uint8Array(Buffer.from(html, "utf8"));
   return {
@@ -87,7 +118,7 @@ export async function buildWebPage() {
 }
 
 /**
- * Builds the page and writes it to `out` (default apps/web/dist/index.html).
+ * Builds the status page and writes it to `out` (default apps/web/dist/index.html).
  * @param {string} [out]
  */
 export async function writeWebPage(out = WEB_PAGE_OUT) {
@@ -97,9 +128,21 @@ export async function writeWebPage(out = WEB_PAGE_OUT) {
   return { ...page, path: out };
 }
 
+/**
+ * Builds the wallet page and writes it to `out` (default apps/web/dist/wallet.html; a guardian
+ * serves wallet.html beside its index.html at /wallet).
+ * @param {string} [out]
+ */
+export async function writeWalletPage(out = WALLET_PAGE_OUT) {
+  const page = await buildWalletPage();
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, page.html);
+  return { ...page, path: out };
+}
+
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const page = await writeWebPage();
-  process.stdout.write(
-    `${page.sha256}  ${page.path}\n(${page.html.length} bytes: script ${page.scriptBytes}, style ${page.styleBytes})\n`,
-  );
+  for (const page of [await writeWebPage(), await writeWalletPage()])
+    process.stdout.write(
+      `${page.sha256}  ${page.path}\n(${page.html.length} bytes: script ${page.scriptBytes}, style ${page.styleBytes})\n`,
+    );
 }

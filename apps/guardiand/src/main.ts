@@ -108,12 +108,17 @@ async function run(argv: readonly string[]): Promise<void> {
       values["no-web"] || (values.web === undefined && !existsSync(webPath))
         ? undefined
         : new Uint8Array(readFileSync(webPath));
+    // The wallet page beside it (wallet.html), served at /wallet.
+    const walletPath = join(dirname(webPath), "wallet.html");
+    const walletPage =
+      webPage === undefined || !existsSync(walletPath) ? undefined : new Uint8Array(readFileSync(walletPath));
     api = new ApiServer({
       backend: guardian,
       host: url.hostname,
       port: Number(url.port),
       ...(existsSync(hashPath) ? { adminPasswordHash: readFileSync(hashPath, "utf8").trim() } : {}),
       ...(webPage ? { webPage } : {}),
+      ...(walletPage ? { walletPage } : {}),
       log: (event, fields) => {
         if (!quiet) log(event, fields);
       },

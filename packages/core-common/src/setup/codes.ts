@@ -5,12 +5,14 @@ import { z } from "zod";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { ConfigError } from "../federation-config.js";
 import { toHex } from "../bytes.js";
+import { base64UrlDecode, base64UrlEncode } from "../base64.js";
 
 const SETUP_PREFIX = "conclave-setup1";
 const INVITE_PREFIX = "conclave1";
 
+// No Buffer: the wallet page builds invite codes in the browser.
 function b64url(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString("base64url");
+  return base64UrlEncode(bytes);
 }
 
 function checksum(text: string): string {
@@ -32,7 +34,9 @@ function unpack(prefix: string, code: string, what: string): unknown {
     throw new ConfigError(`the ${what} is damaged (checksum mismatch): copy it again`);
   }
   try {
-    return JSON.parse(Buffer.from(parts[1]!, "base64url").toString("utf8"));
+    const decoded = base64UrlDecode(parts[1]!);
+    if (!decoded.ok) throw new Error(decoded.reason);
+    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(decoded.bytes));
   } catch {
     throw new ConfigError(`the ${what} does not decode`);
   }

@@ -163,6 +163,10 @@ export const WebPageViewSchema = z
       .regex(/^[0-9a-f]{64}$/)
       .describe("SHA-256 of the page this guardian serves at /, hex."),
     bytes: z.number().int(),
+    wallet: z
+      .object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), bytes: z.number().int() })
+      .optional()
+      .describe("The wallet page this guardian serves at /wallet, when it serves one."),
   })
   .describe(
     "The web page this guardian serves at / (one self-contained HTML file): compare its hash across guardians " +

@@ -10,8 +10,12 @@ import { NodeSigner } from "../node-crypto.js";
 
 const alice = new NodeSigner(new Uint8Array(32).fill(3));
 const PAGE = new TextEncoder().encode("<!doctype html><title>page</title>\n");
+const WALLET = new TextEncoder().encode("<!doctype html><title>wallet</title>\n");
 
-async function start(webPage?: Uint8Array): Promise<{ api: ApiServer; url: string; backend: TestBackend }> {
+async function start(
+  webPage?: Uint8Array,
+  walletPage?: Uint8Array,
+): Promise<{ api: ApiServer; url: string; backend: TestBackend }> {
   const backend = new TestBackend();
   const api = new ApiServer({
     backend,
@@ -20,6 +24,7 @@ async function start(webPage?: Uint8Array): Promise<{ api: ApiServer; url: strin
     log: () => {},
     limits: { wsSubscriptionsPerConnectionMax: 2 },
     ...(webPage ? { webPage } : {}),
+    ...(walletPage ? { walletPage } : {}),
   });
   const { url } = await api.start();
   return { api, url, backend };
@@ -92,6 +97,25 @@ describe("guardian API for the web page", () => {
     const sha256 = createHash("sha256").update(PAGE).digest("hex");
     expect((await call(`${s.url}/v1/web`)).body).toEqual({ sha256, bytes: PAGE.length });
     expect(s.api.webPageSha256).toBe(sha256);
+  });
+
+  it("serves the wallet page at /wallet with the same headers, its SHA-256 in /v1/web's wallet", async () => {
+    const both = await start(PAGE, WALLET);
+    try {
+      const page = await fetch(`${both.url}/wallet`);
+      expect(page.headers.get("content-type")).toBe("text/html; charset=utf-8");
+      expect(page.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
+      expect(new Uint8Array(await page.arrayBuffer())).toEqual(WALLET);
+      expect((await call(`${both.url}/v1/web`)).body).toEqual({
+        sha256: createHash("sha256").update(PAGE).digest("hex"),
+        bytes: PAGE.length,
+        wallet: { sha256: createHash("sha256").update(WALLET).digest("hex"), bytes: WALLET.length },
+      });
+      // The guardian above serves no wallet page: 404, not the status page.
+      expect(await call(`${s.url}/wallet`)).toMatchObject({ status: 404, body: { code: "not_found" } });
+    } finally {
+      await both.api.close();
+    }
   });
 
   it("without a page: / is the text index and /v1/web answers 404", async () => {

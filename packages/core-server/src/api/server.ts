@@ -135,6 +135,11 @@ export interface ApiServerOptions {
    * policy), served at / with its SHA-256 at /v1/web. Without it, / answers a plain-text index.
    */
   readonly webPage?: Uint8Array;
+  /**
+   * The wallet page (apps/web's second build, one HTML file like the first), served at /wallet with
+   * its SHA-256 in /v1/web's `wallet`. A page of its own so that the status page stays small.
+   */
+  readonly walletPage?: Uint8Array;
 }
 
 /**
@@ -230,6 +235,7 @@ export class ApiServer {
   private readonly moduleNames: ReadonlySet<string>;
   private readonly openApiText: string;
   private readonly web: { readonly bytes: Uint8Array; readonly sha256: string } | undefined;
+  private readonly wallet: { readonly bytes: Uint8Array; readonly sha256: string } | undefined;
   private readonly waits = new Set<AbortController>();
   private adminChecksInFlight = 0;
   private shutdownStarted = false;
@@ -266,6 +272,13 @@ export class ApiServer {
       options.webPage === undefined
         ? undefined
         : { bytes: options.webPage, sha256: createHash("sha256").update(options.webPage).digest("hex") };
+    this.wallet =
+      options.walletPage === undefined
+        ? undefined
+        : {
+            bytes: options.walletPage,
+            sha256: createHash("sha256").update(options.walletPage).digest("hex"),
+          };
     const modules = this.backend.modules();
     this.moduleNames = new Set(modules.map((m) => m.name));
     this.routes = [...this.coreRoutes(), ...this.moduleRoutes(modules)];
@@ -541,7 +554,13 @@ export class ApiServer {
         },
         handle: () => {
           if (!this.web) throw new NotFoundError("this guardian serves no web page (started without one)");
-          return json(200, { sha256: this.web.sha256, bytes: this.web.bytes.length });
+          return json(200, {
+            sha256: this.web.sha256,
+            bytes: this.web.bytes.length,
+            ...(this.wallet
+              ? { wallet: { sha256: this.wallet.sha256, bytes: this.wallet.bytes.length } }
+              : {}),
+          });
         },
       },
       {
@@ -646,6 +665,23 @@ export class ApiServer {
           this.web
             ? new Response(this.web.bytes, { headers: WEB_PAGE_HEADERS })
             : new Response(INDEX_TEXT, { headers: { "content-type": "text/plain; charset=utf-8" } }),
+      },
+      {
+        method: "get",
+        path: "/wallet",
+        operationId: "getWalletPage",
+        summary:
+          "The wallet page (join, balance, send and receive e-cash, deposit and withdraw; kept in the browser) when the guardian serves one",
+        tag: "meta",
+        responses: {
+          200: { description: "HTML (the wallet page).", content: "text" },
+          404: { description: "This guardian serves no wallet page." },
+        },
+        handle: () => {
+          if (!this.wallet)
+            throw new NotFoundError("this guardian serves no wallet page (started without one)");
+          return new Response(this.wallet.bytes, { headers: WEB_PAGE_HEADERS });
+        },
       },
     ];
   }
