@@ -7,7 +7,7 @@
 //                                   became (never its destination: a Monero address is its owner's)
 //                                   and, for a refundable (0x02) output, whether it was returned
 //   GET chain                       each guardian's scanned EVM block and the agreed one
-import { hex32, txKeyHex } from "@conclave/monero";
+import { hex32, txKeyHex } from "@conclave/monero/json"; // not the index: it holds Node-only files, and this is in the browser wallet
 import { z } from "zod";
 
 const hex = (bytes: number) =>

@@ -15,7 +15,7 @@
 //   GET  reserves                      -> ReservesView    this guardian's wallet and the agreed figure
 //   GET  payouts/:txid/:index          -> PayoutStatus    consensus state (payout-status.ts)
 // Each endpoint declares these schemas (server.ts), and /openapi.json publishes them.
-import { txKeyHex } from "@conclave/monero";
+import { txKeyHex } from "@conclave/monero/json"; // not the index: it holds Node-only files, and this is in the browser wallet
 import { z } from "zod";
 
 export const hexBytes = (bytes: number) =>

@@ -19,7 +19,7 @@
 //                 the batch's txid is `confirmations` deep on my node, in block txHeight; its tx key
 //                 (the submitter's wallet stores it: measured, see docs/monero.md)
 import { CodecError, Reader, Writer } from "@conclave/core-common";
-import { hex32, txKeyHex } from "@conclave/monero";
+import { hex32, txKeyHex } from "@conclave/monero/json"; // not the index: it holds Node-only files, and this is in the browser wallet
 import { z } from "zod";
 import { TX_KEY_PARTS_MAX } from "./common.js";
 import type { MoneroConfig } from "./common.js";
