@@ -35,7 +35,7 @@
 // + Σ returned mints not yet refunded. A signed mint counts in Σ signed until the burn of its tokens
 // is accepted, submitted or not, or until t guardians see it expired unminted: then it moves from
 // Σ signed to Σ returnable, and leaves when its refund input is spent (into notes, the mint's).
-import { InvalidRequestError, NotFoundError, bytesEqual, fromHex, toHex } from "@conclave/core-common";
+import { InvalidRequestError, NotFoundError, fromHex, toHex } from "@conclave/core-common";
 import type { TxInput, TxOutput } from "@conclave/core-common";
 import { fail, ok } from "@conclave/core-server";
 import type {
@@ -431,7 +431,12 @@ export class BridgeServerModule implements ServerModule {
     if (burn.burnKind === BURN_TO_CLAIM) {
       if (burn.destination.length === 32 && isEd25519Point(burn.destination))
         return { burn, settlement: "claimable" };
-      return { burn, settlement: "reminted", reason: "the claim key is not an Ed25519 public key" };
+      return {
+        burn,
+        settlement: "reminted",
+        reason:
+          "the claim key is not an Ed25519 public key of prime order (of small order anyone could sign for it)",
+      };
     }
     if (burn.burnKind === BURN_TO_MONERO) {
       const text = new TextDecoder("utf-8", { fatal: false }).decode(burn.destination);
@@ -533,7 +538,7 @@ export class BridgeServerModule implements ServerModule {
     if (refundKey && !isEd25519Point(refundKey))
       return fail(
         "malformed_output",
-        "the refund key is not an Ed25519 public key (nothing could sign its return)",
+        "the refund key is not an Ed25519 public key of prime order (nothing could sign its return, or anyone could)",
       );
     if (output.amount < this.config.mintMinPiconero)
       return fail("below_minimum", `a wXMR mint is at least ${this.config.mintMinPiconero} piconero`, {
@@ -718,10 +723,18 @@ export class BridgeServerModule implements ServerModule {
   }
 }
 
+/**
+ * A key that only its owner can sign for: a canonical Ed25519 point of the prime-order subgroup, not
+ * of small order. A small-order key (the identity 01 00…00, the all-zero bytes, five more) lets
+ * anyone sign: k·A is a small-order point for every k, and for the identity s·B = R + k·A holds
+ * with R = B, s = 1 whatever the message (node:crypto's cofactorless verification accepts it), so
+ * a refund or claim to it is anyone's. A key with a torsion part (a·B + T) fails its owner's
+ * signatures 7 times in 8: the value would be stuck. Both are refused.
+ */
 function isEd25519Point(bytes: Uint8Array): boolean {
   try {
-    ed25519.Point.fromBytes(bytes);
-    return !bytesEqual(bytes, new Uint8Array(32));
+    const point = ed25519.Point.fromBytes(bytes);
+    return !point.isSmallOrder() && point.isTorsionFree();
   } catch {
     return false;
   }
