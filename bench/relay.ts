@@ -6,7 +6,7 @@
 //      formats the mint and the core write: see `walletState`);
 //   3. the time to recover a secret from 3 shards of a 3-of-5 set: decode, combine, fetch the set's
 //      record from the guardian, verify and decrypt.
-// Push latency is not measured: watch and push are not built (docs/relay.md).
+// Push latency: npm run bench:relay-push (bench/relay-push.ts).
 //
 //   npm run bench:relay [-- --items 3000 --concurrency 32 --recoveries 20]
 import { mkdtempSync, rmSync } from "node:fs";
