@@ -6,16 +6,15 @@
 // style). XMR -> multisig deposit -> wXMR minted on anvil with t signatures -> burn(amount, the
 // user's Monero address) -> t votes at depth -> Monero payout of amount − fee -> the user's wallet
 // receives it, proven with check_tx_key.
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeConsensusItem, fromHex } from "@conclave/core-common";
-import type { Transaction } from "@conclave/core-common";
+import type { Transaction, TxOutput } from "@conclave/core-common";
 import { FederationProcessor, MemoryKv, NodeSigner, NodeVerifier, sha256 } from "@conclave/core-server";
 import { buildTransaction } from "@conclave/core-common";
 import { deployWrappedMonero, startAnvil } from "@conclave/evm";
 import type { Anvil } from "@conclave/evm";
 import { wrappedMoneroAbi } from "@conclave/evm/abi";
-import { DummyServerModule } from "@conclave/module-dummy";
+import { DummyServerModule, coinOutput } from "@conclave/module-dummy";
 import {
   MoneroServerModule,
   RpcPayoutWallet,
@@ -26,21 +25,13 @@ import {
   payoutFee,
 } from "@conclave/module-monero";
 import type { MoneroItem } from "@conclave/module-monero";
+import { parseXmr } from "@conclave/monero";
+import type { WalletRpc } from "@conclave/monero";
 import {
-  enableMultisigExperimental,
-  multisigExchange,
-  multisigMake,
-  multisigPrepare,
-  othersOf,
-  parseXmr,
-} from "@conclave/monero";
-import type { KexStepResult, WalletRpc } from "@conclave/monero";
-import {
-  BLOCKS_BEFORE_FIRST_TRANSFER,
   OUTPUT_UNLOCK_BLOCKS,
   ensureMoneroInstalled,
+  startMultisigRegtest,
   mineBlocks,
-  startRegtest,
 } from "@conclave/testing-monero";
 import type { Regtest } from "@conclave/testing-monero";
 import { parseEventLogs } from "viem";
@@ -53,14 +44,13 @@ import { ViemEvmSource } from "./watcher.js";
 
 const N = 4;
 const T = 3;
-const PASSWORD = "regtest-password";
 const DEPOSIT = parseXmr("2");
 const BURN = parseXmr("0.5");
 const alice = new NodeSigner(new Uint8Array(32).fill(1));
+const mallory = new NodeSigner(new Uint8Array(32).fill(2));
 
 let net: Regtest | undefined;
 let anvil: Anvil | undefined;
-let guardianWallets: WalletRpc[] = [];
 let miner: WalletRpc;
 let user: WalletRpc;
 let minerAddress = "";
@@ -86,40 +76,10 @@ beforeAll(async () => {
     confirmations: 2,
     moneroNetwork: "mainnet",
   });
-  net = await startRegtest({ walletRpcs: N + 2 });
-  const { daemon, walletRpcs } = net;
-  guardianWallets = walletRpcs.slice(0, N).map((w) => w.rpc);
-  miner = walletRpcs[N]!.rpc;
-  user = walletRpcs[N + 1]!.rpc;
-  await miner.createWallet({ filename: "miner", password: "" });
-  minerAddress = (await miner.getAddress()).address;
-  await Promise.all(
-    guardianWallets.map((g, i) => g.createWallet({ filename: `guardian-${i}`, password: PASSWORD })),
-  );
-  await user.createWallet({ filename: "user", password: "" });
-  userAddress = (await user.getAddress()).address;
-  await Promise.all(guardianWallets.map((g) => g.closeWallet()));
-  await Promise.all(
-    walletRpcs
-      .slice(0, N)
-      .map((w, i) => enableMultisigExperimental(join(w.walletDir, `guardian-${i}`), PASSWORD)),
-  );
-  await Promise.all(
-    guardianWallets.map((g, i) => g.openWallet({ filename: `guardian-${i}`, password: PASSWORD })),
-  );
-  const params = { threshold: T, total: N, password: PASSWORD };
-  const prepared = await Promise.all(guardianWallets.map((g) => multisigPrepare(g)));
-  let round: KexStepResult[] = await Promise.all(
-    guardianWallets.map((g, i) => multisigMake(g, params, othersOf(prepared, i))),
-  );
-  while (!round.every((r) => r.ready)) {
-    const m = round.map((r) => r.message ?? "");
-    round = await Promise.all(guardianWallets.map((g, i) => multisigExchange(g, params, othersOf(m, i))));
-  }
-  multisigAddress = (await guardianWallets[0]!.getAddress()).address;
-  // Batches of 10 blocks, after the wallets are made: at load 25 a batch of 10 mined beside four
-  // wallet creations got no answer within the client's 60 s (a call of 40 failed so in dev.ts).
-  await mineBlocks(daemon.rpc, BLOCKS_BEFORE_FIRST_TRANSFER, minerAddress, 10);
+  ({ net, miner, minerAddress, user, userAddress, multisigAddress } = await startMultisigRegtest({
+    threshold: T,
+    total: N,
+  }));
   lap("anvil and contract, regtest, wallets, 3-of-4 multisig, 80 blocks");
 }, 400_000);
 
@@ -214,6 +174,18 @@ function federation() {
       ),
     );
   };
+  /**
+   * Bridge rounds until every guardian agrees an EVM time (a mint output needs one). A chain with
+   * burns on it takes more than one: a guardian reports a block scanned only once its votes up to
+   * it are in the state.
+   */
+  const agreeEvmTime = async () => {
+    for (let i = 0; i < 5; i++) {
+      await bridgeRound();
+      if (guardians.every((g, from) => g.bridge.chainView(mdb(from, BRIDGE)).agreedTimestamp !== "0")) return;
+    }
+    throw new Error("no agreed EVM time after 5 bridge rounds");
+  };
   /** Each guardian's payout duty: its proposal, its signer's job, its proposal again (heights left out). */
   const moneroRound = async () => {
     const items: { from: number; module: number; payload: Uint8Array }[] = [];
@@ -230,7 +202,71 @@ function federation() {
     for (const a of all.slice(1)) expect(a).toEqual(all[0]);
     return all[0]!;
   };
-  return { guardians, block, mdb, reportHeight, reportFeeRate, bridgeRound, moneroRound, audit };
+  /** The miner pays `amount` to the multisig address; mined in one block (not reported). */
+  const pay = async (amount: bigint) => {
+    await miner.refresh();
+    const sent = await miner.transfer({ destinations: [{ address: multisigAddress, amount }] });
+    await mineBlocks(daemon.rpc, 1, minerAddress);
+    const txHeight = (await daemon.rpc.getTransactions([sent.txid!])).found[0]!.blockHeight!;
+    return { txid: fromHex(sent.txid!), txKey: fromHex(sent.txKey!), txHeight, amount };
+  };
+  /** The deposit claimed for `owner`'s key and attested valid by guardians 0, 1, 2 (credited). */
+  const credit = (
+    d: { txid: Uint8Array; txKey: Uint8Array; txHeight: number; amount: bigint },
+    owner: NodeSigner,
+  ) => {
+    const proof = claimProof({
+      federationAddress: multisigAddress,
+      txid: d.txid,
+      txKey: d.txKey,
+      claimKey: owner.publicKey,
+    });
+    block([
+      {
+        from: 0,
+        module: MONERO,
+        payload: encodeMoneroItem({ kind: "claim", txid: d.txid, claimKey: owner.publicKey, proof }),
+      },
+    ]);
+    block(
+      [0, 1, 2].map((from) => ({
+        from,
+        module: MONERO,
+        payload: encodeMoneroItem({
+          kind: "attest",
+          txid: d.txid,
+          round: 1,
+          verdict: { valid: true, amount: d.amount, txHeight: d.txHeight },
+        }),
+      })),
+    );
+  };
+  /** One transaction: the deposit in (signed by `signer`), `outputs` out; its status at guardian 0. */
+  const spend = (txid: Uint8Array, amount: bigint, outputs: TxOutput[], signer: NodeSigner) => {
+    const tx = buildTransaction([depositInput(MONERO, amount, txid)], outputs, [signer], sha256);
+    const event = block([], [tx]).events[0]!;
+    return event;
+  };
+  const depositState = (txid: Uint8Array) => {
+    const all = guardians.map((g, i) => g.monero.depositView(mdb(i, MONERO), txid).state);
+    for (const x of all.slice(1)) expect(x).toEqual(all[0]);
+    return all[0];
+  };
+  return {
+    guardians,
+    block,
+    mdb,
+    reportHeight,
+    reportFeeRate,
+    bridgeRound,
+    agreeEvmTime,
+    moneroRound,
+    audit,
+    pay,
+    credit,
+    spend,
+    depositState,
+  };
 }
 
 describe("a burn paid in Monero (anvil + monerod regtest, 3-of-4 multisig)", () => {
@@ -365,5 +401,104 @@ describe("a burn paid in Monero (anvil + monerod regtest, 3-of-4 multisig)", () 
       args: [evmUser.address],
     });
     expect(balance).toBe(DEPOSIT - BURN);
+    lap("paid, checked");
+
+    // The payout's tx key proves its change received at the federation's own address. Claimed by
+    // anyone (here with the key of someone who wants wXMR for it), it never becomes a deposit, so it
+    // can fund no mint: the claim item is refused in consensus (invariant 7: nothing the federation
+    // sent counts as received), and an input of it is unknown.
+    const books = f.audit();
+    const ownTxid = fromHex(paid.moneroTxid!);
+    const ownProof = claimProof({
+      federationAddress: multisigAddress,
+      txid: ownTxid,
+      txKey: fromHex(paid.txKey!),
+      claimKey: mallory.publicKey,
+    });
+    const claimed = f.block([
+      {
+        from: 1,
+        module: MONERO,
+        payload: encodeMoneroItem({
+          kind: "claim",
+          txid: ownTxid,
+          claimKey: mallory.publicKey,
+          proof: ownProof,
+        }),
+      },
+    ]);
+    expect(claimed.moduleItemErrors).toBe(1);
+    expect(f.depositState(ownTxid)).toBe("unclaimed");
+    const change = DEPOSIT - BURN;
+    const mintChange = f.spend(
+      ownTxid,
+      change,
+      [{ module: BRIDGE, amount: change, payload: encodeMintOutput(evmUser.address) }],
+      mallory,
+    );
+    expect(mintChange.status).toMatchObject({ state: "rejected", error: { code: "unknown_deposit" } });
+    expect(f.audit()).toEqual(books);
+  }, 400_000);
+
+  it("a deposit straight into a wXMR mint: refused below its depth, above its amount and for another key's claim, with nothing spent; then minted once, never again into a mint or into coins", async () => {
+    const f = federation();
+    const { daemon } = net!;
+    const evmUser = anvil!.accounts[2]!;
+    await f.reportHeight();
+    await anvil!.testClient.mine({ blocks: 3 });
+    await f.agreeEvmTime();
+    const mintOut = (amount: bigint) => [
+      { module: BRIDGE, amount, payload: encodeMintOutput(evmUser.address) },
+    ];
+    const signedBefore = f.audit();
+    // Credited (t attestations), but the agreed height is still the one before its block: no
+    // confirmation yet. Spending it is refused and leaves it credited.
+    const d = await f.pay(DEPOSIT);
+    f.credit(d, alice);
+    expect(f.depositState(d.txid)).toBe("credited");
+    const early = f.spend(d.txid, DEPOSIT, mintOut(DEPOSIT), alice);
+    expect(early.status).toMatchObject({ state: "rejected", error: { code: "deposit_unconfirmed" } });
+    expect(f.depositState(d.txid)).toBe("credited");
+    await mineBlocks(daemon.rpc, 1, minerAddress);
+    await f.reportHeight();
+    // Someone else's deposit: the input must be signed by the claim key it was credited to. Mallory's
+    // signature does not verify for it; the copy is refused without a final verdict (the txid stays
+    // open for a correctly signed copy) and nothing is spent.
+    const stolen = f.spend(d.txid, DEPOSIT, mintOut(DEPOSIT), mallory);
+    expect(stolen.status.state).toBe("rejected");
+    expect(stolen.final).toBe(false);
+    expect(f.depositState(d.txid)).toBe("credited");
+    // More wXMR than the deposit: unbalanced (the deposit input and the mint output charge no fee).
+    const tooMuch = f.spend(d.txid, DEPOSIT, mintOut(DEPOSIT + 1n), alice);
+    expect(tooMuch.status).toMatchObject({ state: "rejected", error: { code: "unbalanced" } });
+    // An input that declares more than the deposit is worth.
+    const inflated = f.spend(d.txid, DEPOSIT + 1n, mintOut(DEPOSIT + 1n), alice);
+    expect(inflated.status).toMatchObject({ state: "rejected", error: { code: "amount_mismatch" } });
+    expect(f.depositState(d.txid)).toBe("credited");
+    expect(f.audit()).toEqual(signedBefore);
+    // No refused attempt left a mint any guardian would sign.
+    for (const attempt of [early, stolen, tooMuch, inflated])
+      for (const g of f.guardians.keys())
+        expect(
+          f.guardians[g]!.bridge.outputOutcome(f.mdb(g, BRIDGE), { txid: fromHex(attempt.txid), index: 0 }),
+        ).toBeUndefined();
+
+    // The owner's mint of exactly the deposit: accepted, signed by every guardian.
+    const minted = f.spend(d.txid, DEPOSIT, mintOut(DEPOSIT), alice);
+    expect(minted.status).toMatchObject({ state: "accepted" });
+    expect(f.depositState(d.txid)).toBe("spent");
+    const outPoint = { txid: fromHex(minted.txid), index: 0 };
+    for (const g of f.guardians.keys())
+      expect(f.guardians[g]!.bridge.outputOutcome(f.mdb(g, BRIDGE), outPoint)).toMatchObject({
+        recipient: evmUser.address,
+        amount: DEPOSIT.toString(),
+      });
+    const afterMint = f.audit();
+    // The same deposit again: into a second mint, or into coins (the dummy module's e-cash here).
+    const again = f.spend(d.txid, DEPOSIT, mintOut(DEPOSIT), alice);
+    expect(again.status).toMatchObject({ state: "rejected", error: { code: "spent_input" } });
+    const coins = f.spend(d.txid, DEPOSIT, [coinOutput(DUMMY, DEPOSIT, alice.publicKey)], alice);
+    expect(coins.status).toMatchObject({ state: "rejected", error: { code: "spent_input" } });
+    expect(f.audit()).toEqual(afterMint);
   }, 400_000);
 });

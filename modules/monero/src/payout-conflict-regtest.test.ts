@@ -15,39 +15,26 @@
 // frozen output is not chosen by transfer; sign_multisig signs a set spending an output frozen in
 // the signer's own wallet (so freezing guards the creator only, and the signers check the named
 // inputs by their amounts).
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MoneroMultisigError, MoneroRpcError, WalletRpcErrorCode, parseXmr } from "@conclave/monero";
+import type { WalletRpc } from "@conclave/monero";
 import {
-  MoneroMultisigError,
-  MoneroRpcError,
-  WalletRpcErrorCode,
-  enableMultisigExperimental,
-  multisigExchange,
-  multisigMake,
-  multisigPrepare,
-  othersOf,
-  parseXmr,
-} from "@conclave/monero";
-import type { KexStepResult, WalletRpc } from "@conclave/monero";
-import {
-  BLOCKS_BEFORE_FIRST_TRANSFER,
   OUTPUT_UNLOCK_BLOCKS,
   ensureMoneroInstalled,
+  startMultisigRegtest,
   mineBlocks,
-  startRegtest,
 } from "@conclave/testing-monero";
 import type { Regtest } from "@conclave/testing-monero";
 import { RpcPayoutWallet } from "./payout-watcher.js";
 
 const N = 4;
 const T = 3;
-const PASSWORD = "regtest-password";
 const PAY = parseXmr("0.5");
 /** Fee bound of the pre-signing check: generous (the fee rules are payouts.test.ts's). */
 const FEE_MAX = parseXmr("0.01");
 
 let net: Regtest | undefined;
-let wallets: WalletRpc[] = [];
+let wallets: readonly WalletRpc[] = [];
 let shares: RpcPayoutWallet[] = [];
 let miner: WalletRpc;
 let user: WalletRpc;
@@ -64,38 +51,16 @@ const lap = (name: string) => {
 beforeAll(async () => {
   ensureMoneroInstalled();
   t0 = Date.now();
-  net = await startRegtest({ walletRpcs: N + 2 });
+  ({
+    net,
+    guardianWallets: wallets,
+    miner,
+    minerAddress,
+    user,
+    userAddress,
+    multisigAddress,
+  } = await startMultisigRegtest({ threshold: T, total: N }));
   const { daemon, walletRpcs } = net;
-  wallets = walletRpcs.slice(0, N).map((w) => w.rpc);
-  miner = walletRpcs[N]!.rpc;
-  user = walletRpcs[N + 1]!.rpc;
-  await miner.createWallet({ filename: "miner", password: "" });
-  minerAddress = (await miner.getAddress()).address;
-  // Batches of 10 blocks: under load (15-20 on the shared 2 cores) generateblocks of 40 beside four
-  // wallet creations went past the client's 60 s (3 set-ups of 4 failed so).
-  const mining = mineBlocks(daemon.rpc, BLOCKS_BEFORE_FIRST_TRANSFER, minerAddress, 10);
-  void mining.catch(() => undefined);
-  await Promise.all(wallets.map((g, i) => g.createWallet({ filename: `guardian-${i}`, password: PASSWORD })));
-  await user.createWallet({ filename: "user", password: "" });
-  userAddress = (await user.getAddress()).address;
-  await Promise.all(wallets.map((g) => g.closeWallet()));
-  await Promise.all(
-    walletRpcs
-      .slice(0, N)
-      .map((w, i) => enableMultisigExperimental(join(w.walletDir, `guardian-${i}`), PASSWORD)),
-  );
-  await Promise.all(wallets.map((g, i) => g.openWallet({ filename: `guardian-${i}`, password: PASSWORD })));
-  const params = { threshold: T, total: N, password: PASSWORD };
-  const prepared = await Promise.all(wallets.map((g) => multisigPrepare(g)));
-  let round: KexStepResult[] = await Promise.all(
-    wallets.map((g, i) => multisigMake(g, params, othersOf(prepared, i))),
-  );
-  while (!round.every((r) => r.ready)) {
-    const m = round.map((r) => r.message ?? "");
-    round = await Promise.all(wallets.map((g, i) => multisigExchange(g, params, othersOf(m, i))));
-  }
-  multisigAddress = (await wallets[0]!.getAddress()).address;
-  await mining;
   shares = walletRpcs
     .slice(0, N)
     .map((w) => new RpcPayoutWallet(w.url, daemon.url, { threshold: T, total: N, multisigAddress }));

@@ -6,29 +6,18 @@
 // credited, a transaction pays it out to the user, and the user's wallet receives it; the outcome's
 // tx key proves it (check_tx_key). Then with guardian 3 down, and with a guardian "restarted" (a new
 // module instance on the same database: its in-memory results gone) in the middle of the signing.
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeConsensusItem, fromHex, toHex, transactionId } from "@conclave/core-common";
 import type { Transaction } from "@conclave/core-common";
 import { FederationProcessor, MemoryKv, NodeSigner, NodeVerifier, sha256 } from "@conclave/core-server";
 import { DummyServerModule, buildTransaction, coinOutput } from "@conclave/module-dummy";
+import { decodeAddress, encodeAddress, parseXmr } from "@conclave/monero";
+import type { WalletRpc } from "@conclave/monero";
 import {
-  decodeAddress,
-  encodeAddress,
-  enableMultisigExperimental,
-  multisigExchange,
-  multisigMake,
-  multisigPrepare,
-  othersOf,
-  parseXmr,
-} from "@conclave/monero";
-import type { KexStepResult, WalletRpc } from "@conclave/monero";
-import {
-  BLOCKS_BEFORE_FIRST_TRANSFER,
   OUTPUT_UNLOCK_BLOCKS,
   ensureMoneroInstalled,
+  startMultisigRegtest,
   mineBlocks,
-  startRegtest,
 } from "@conclave/testing-monero";
 import type { Regtest } from "@conclave/testing-monero";
 import { depositInput } from "./client.js";
@@ -52,12 +41,11 @@ const N = 4;
 const T = 3;
 const DUMMY = 0;
 const MONERO = 2;
-const PASSWORD = "regtest-password";
 const DEPOSIT = parseXmr("2");
 const alice = new NodeSigner(new Uint8Array(32).fill(1));
 
 let net: Regtest | undefined;
-let guardianWallets: WalletRpc[] = [];
+let guardianWallets: readonly WalletRpc[] = [];
 let miner: WalletRpc;
 let user: WalletRpc;
 let minerAddress = "";
@@ -73,42 +61,15 @@ const lap = (name: string) => {
 beforeAll(async () => {
   ensureMoneroInstalled();
   t0 = Date.now();
-  net = await startRegtest({ walletRpcs: N + 2 });
-  const { daemon, walletRpcs } = net;
-  guardianWallets = walletRpcs.slice(0, N).map((w) => w.rpc);
-  miner = walletRpcs[N]!.rpc;
-  user = walletRpcs[N + 1]!.rpc;
-  await miner.createWallet({ filename: "miner", password: "" });
-  minerAddress = (await miner.getAddress()).address;
-  // 10 blocks per call: on a loaded machine a call of 40 got no answer within its 60 s (as in dev.ts).
-  const mining = mineBlocks(daemon.rpc, BLOCKS_BEFORE_FIRST_TRANSFER, minerAddress, 10);
-  void mining.catch(() => undefined);
-  await Promise.all(
-    guardianWallets.map((g, i) => g.createWallet({ filename: `guardian-${i}`, password: PASSWORD })),
-  );
-  await user.createWallet({ filename: "user", password: "" });
-  userAddress = (await user.getAddress()).address;
-  // enable-multisig-experimental first (close, wallet-cli, open), then the setup steps.
-  await Promise.all(guardianWallets.map((g) => g.closeWallet()));
-  await Promise.all(
-    walletRpcs
-      .slice(0, N)
-      .map((w, i) => enableMultisigExperimental(join(w.walletDir, `guardian-${i}`), PASSWORD)),
-  );
-  await Promise.all(
-    guardianWallets.map((g, i) => g.openWallet({ filename: `guardian-${i}`, password: PASSWORD })),
-  );
-  const params = { threshold: T, total: N, password: PASSWORD };
-  const prepared = await Promise.all(guardianWallets.map((g) => multisigPrepare(g)));
-  let round: KexStepResult[] = await Promise.all(
-    guardianWallets.map((g, i) => multisigMake(g, params, othersOf(prepared, i))),
-  );
-  while (!round.every((r) => r.ready)) {
-    const m = round.map((r) => r.message ?? "");
-    round = await Promise.all(guardianWallets.map((g, i) => multisigExchange(g, params, othersOf(m, i))));
-  }
-  multisigAddress = (await guardianWallets[0]!.getAddress()).address;
-  await mining;
+  ({
+    net,
+    guardianWallets: guardianWallets,
+    miner,
+    minerAddress,
+    user,
+    userAddress,
+    multisigAddress,
+  } = await startMultisigRegtest({ threshold: T, total: N }));
   lap("regtest, wallets, 3-of-4 multisig, 80 blocks");
 }, 300_000);
 
