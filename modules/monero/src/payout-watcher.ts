@@ -15,6 +15,7 @@
 // same set again either (-35, measured): it proposes the set it kept.
 import {
   DaemonRpc,
+  TXIDS_PER_CALL_MAX,
   MoneroMultisigError,
   MoneroRpcError,
   WalletRpc,
@@ -29,6 +30,7 @@ import { z } from "zod";
 import { fromHex, toHex } from "@conclave/core-common";
 import { SLOT_EXPORT, encodeCreatorSet } from "./payout-common.js";
 import { createWithin } from "./payout-inputs.js";
+import { txKeyImages } from "./tx-inputs.js";
 import type { CreatedSet } from "./payout-inputs.js";
 import type { PayoutDuty } from "./payouts.js";
 import { PollLoop } from "./poll-loop.js";
@@ -72,6 +74,12 @@ export interface PayoutWallet {
    * the set's inputs (another completion of the same set, broadcast first), if any.
    */
   spentBy(txset: string): Promise<string | undefined>;
+  /**
+   * The id of the mined transaction this wallet knows as its own that spent any of these outputs
+   * (key images, hex), if exactly one did: a completion of an earlier attempt of the batch,
+   * broadcast late by the signer that kept it.
+   */
+  spenderOf(keyImages: readonly string[]): Promise<string | undefined>;
   /** get_tx_key: the wallet that submitted a multisig transaction stores its key (measured). */
   txKey(txid: string): Promise<string>;
   /** Where this guardian's monerod sees the transaction: block height, 0 in the pool, undefined unknown. */
@@ -207,6 +215,22 @@ export class RpcPayoutWallet implements PayoutWallet {
     return txids.length === 1 ? txids[0] : undefined;
   }
 
+  async spenderOf(keyImages: readonly string[]): Promise<string | undefined> {
+    await this.wallet.refresh();
+    const wanted = new Set(keyImages);
+    // wallet-rpc lists a mined transaction that spent this wallet's outputs as an outgoing one (it
+    // knows their key images from the imports) but shows no inputs: monerod's hex shows them.
+    const out = (await this.wallet.getTransfers({ in: false, pending: false, failed: false, pool: false }))
+      .out;
+    const txids = [...new Set(out.map((x) => x.txid))].slice(-TXIDS_PER_CALL_MAX);
+    if (txids.length === 0) return undefined;
+    const { found } = await this.daemon.getTransactions(txids);
+    const spenders = found
+      .filter((tx) => !tx.inPool && txKeyImages(tx.hex).some((k) => wanted.has(k)))
+      .map((tx) => tx.txid);
+    return spenders.length === 1 ? spenders[0] : undefined;
+  }
+
   async submit(txset: string): Promise<string> {
     const [txid] = await multisigSubmit(this.wallet, txset);
     if (txid === undefined) throw new MoneroMultisigError("submit_multisig returned no txid");
@@ -279,6 +303,7 @@ export interface ByzantineLastSigner {
 }
 
 export function dutyKey(d: PayoutDuty): string {
+  if (d.kind === "import" && d.bound) return `import:${d.batch}:${d.attempt}:bound`;
   if (d.kind === "sign") return `sign:${d.batch}:${d.attempt}:${d.slot}:${d.lineage.join(",")}`;
   if (d.kind === "submit") return `submit:${d.batch}:${d.attempt}:${d.lineage.join(",")}`;
   return `${d.kind}:${d.batch}:${d.attempt}`;
@@ -360,6 +385,17 @@ export class PayoutSigner {
     return { kind: "blob", slot, blob: fromHex(blob) };
   }
 
+  /**
+   * The vote for a bound attempt whose inputs (`bound`) are spent: the txid of the mined
+   * transaction this wallet saw spend them (undefined: none, or its node cannot tell yet).
+   */
+  private async paidBy(duty: PayoutDuty, bound: readonly Uint8Array[]): Promise<PayoutResult | undefined> {
+    const txid = await this.options.wallet.spenderOf(bound.map(toHex));
+    if (txid === undefined) return undefined;
+    this.options.log("payout_paid_earlier", { batch: duty.batch, attempt: duty.attempt, txid });
+    return { kind: "txid", txid: fromHex(txid) };
+  }
+
   /** The result of `duty`, once this guardian's job for it finished. */
   result(duty: PayoutDuty): PayoutResult | undefined {
     return this.results.get(dutyKey(duty));
@@ -394,7 +430,9 @@ export class PayoutSigner {
         // Done while the others sign, so that this guardian's turn is only the check and the
         // signature (the import is ~1 s of wallet work: a refresh and the key images).
         await this.importOnce(duty);
-        return undefined;
+        return duty.bound ? this.paidBy(duty, duty.bound) : undefined;
+      case "paid":
+        return this.paidBy(duty, duty.bound);
       case "sign": {
         // TEST ONLY: a Byzantine last signer signs once and then sticks to what it decided.
         if (this.options.byzantine && duty.last && this.byzantineDone.has(dutyKey(duty)))
@@ -403,6 +441,10 @@ export class PayoutSigner {
         if (again) return again;
         await this.importOnce(duty);
         if (duty.slot === 0) {
+          // A bound attempt: its inputs may be spent already, by the late broadcast of a kept
+          // completion of the earlier attempt; then that transaction paid the batch.
+          const paid = duty.only ? await this.paidBy(duty, duty.only) : undefined;
+          if (paid) return paid;
           const created = await wallet.create(duty.destinations, duty.only?.map(toHex));
           if (created.fee > duty.feeMax) {
             // An honest creator never proposes what the signers will refuse: the round times out.
@@ -479,7 +521,12 @@ export class PayoutSigner {
           if (!(e instanceof MoneroRpcError) && !(e instanceof MoneroMultisigError)) throw e;
           // Refused: a garbage final set, or another completion of the same set was broadcast first
           // (a last signer that kept one): then this wallet sees that transaction spend the inputs.
-          const spentBy = await wallet.spentBy(toHex(duty.txset)).catch(() => undefined);
+          // The set's creator named its inputs: a completion of an earlier attempt of the batch,
+          // broadcast late, spent them (its fee may differ from this set's, so spentBy misses it).
+          const keyImages = duty.keyImages;
+          const spentBy =
+            (await wallet.spentBy(toHex(duty.txset)).catch(() => undefined)) ??
+            (keyImages ? await wallet.spenderOf(keyImages.map(toHex)).catch(() => undefined) : undefined);
           if (spentBy) {
             this.options.log("payout_submit_refused", { batch: duty.batch, error: String(e), spentBy });
             return { kind: "txid", txid: fromHex(spentBy) };
@@ -508,7 +555,12 @@ export class PayoutSigner {
           if (!MoneroRpcError.hasCode(e, WalletRpcErrorCode.NoTxKey)) throw e;
           // This wallet did not submit it (its guardian voted, then its wallet-rpc restarted):
           // resubmitting stores the key again (a resubmission returns the same txid, measured).
-          if (!duty.txset) throw e;
+          if (!duty.txset) {
+            // No final set in this attempt: the batch was paid by a completion of an earlier one
+            // that its keeper broadcast (`paidBy`); none of this guardian's wallets submitted it.
+            this.options.log("payout_tx_key_unknown", { batch: duty.batch, txid: duty.txid });
+            return { kind: "seen", txHeight: at, txKey: new Uint8Array(0) };
+          }
           try {
             await wallet.submit(toHex(duty.txset));
             txKey = await wallet.txKey(duty.txid);

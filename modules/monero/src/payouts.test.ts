@@ -129,6 +129,15 @@ class FakeWallet implements PayoutWallet {
     // With `only` (a later attempt bound to an earlier one's inputs): the same inputs again.
     const id =
       only?.[0] !== undefined ? (this.chain.inputsOf.get(only[0]) ?? "none") : `t${++this.chain.created}`;
+    // Bound to inputs a mined transaction spent: wallet-rpc finds nothing to spend (every other
+    // output frozen for the transfer).
+    if (only !== undefined && this.chain.spent.has(id))
+      throw new MoneroRpcError({
+        url: "fake",
+        method: "transfer",
+        rpcCode: -17,
+        rpcMessage: "not enough money",
+      });
     this.chain.inputsOf.set(keyImageOf(id), id);
     const text = `${pays.map((d) => `${d.address}:${d.amount}`).join(",")};fee=50;tx=${id}|g${this.g}`;
     return { txset: toHex(new TextEncoder().encode(text)), fee: 50n, keyImages: [keyImageOf(id)] };
@@ -174,6 +183,12 @@ class FakeWallet implements PayoutWallet {
   }
   spentBy(txset: string): Promise<string | undefined> {
     return Promise.resolve(this.chain.spent.get(setTx(txset)));
+  }
+  spenderOf(keyImages: readonly string[]): Promise<string | undefined> {
+    const ids = new Set(keyImages.map((k) => this.chain.inputsOf.get(k)));
+    const spenders = new Set([...ids].flatMap((id) => (id === undefined ? [] : [this.chain.spent.get(id)])));
+    spenders.delete(undefined);
+    return Promise.resolve(spenders.size === 1 ? [...spenders][0] : undefined);
   }
   txKey(txid: string): Promise<string> {
     if (!this.submitted.has(txid))
@@ -737,6 +752,40 @@ describe("payout signing rounds", () => {
     const late = await f.guardians[0]!.wallet.sign(toHex(stuck));
     expect(late.complete).toBe(true);
     await expect(f.guardians[0]!.wallet.submit(late.txset)).rejects.toThrow(/double spend/);
+  });
+
+  it("a completion of the stuck attempt broadcast after a bound attempt started pays the batch: the bound creator cannot create, every guardian votes the txid its wallet saw spend the bound inputs, confirmed once without a tx key", async () => {
+    // Found by the whole-federation simulator (testing/sim, seed 8, N = 4, one Byzantine guardian
+    // that keeps its completion and broadcasts it once the federation moved on): before, the
+    // creator's transfer failed (not enough money) at every attempt, and the batch stayed in
+    // `sign` for good, every later withdrawal behind it.
+    const { f, tx } = setup();
+    await f.round(); // exports: creator 1, order 1, 2, 3, 0
+    f.guardians[0]!.wallet.silent = true;
+    f.guardians[3]!.wallet.silent = true;
+    await f.round(); // creator 1
+    await f.round(); // guardian 2 signs: lineage [1, 2]
+    const stuck = new PayoutStore(f.mdb()).blob(1, 1, 2)!;
+    for (const h of [303, 306, 309, 312]) f.heights(h);
+    expect(f.outcome(tx, 0)).toMatchObject({ state: "signing", attempt: 1 });
+    expect(new PayoutStore(f.mdb()).batch(1)!.bound.length).toBe(1);
+    f.guardians[3]!.wallet.silent = false;
+    await f.round(); // exports of attempt 1 (without guardian 0)
+    // Guardian 0 finishes attempt 0's set now and broadcasts it: mined, it pays the batch.
+    f.guardians[0]!.wallet.silent = false;
+    const late = await f.guardians[0]!.wallet.sign(toHex(stuck));
+    const kept = await f.guardians[0]!.wallet.submit(late.txset);
+    f.guardians[0]!.wallet.silent = true;
+    f.heights(314);
+    await f.round(); // the creator finds its bound inputs spent; guardians 1, 2, 3 vote the txid
+    expect(f.outcome(tx, 0)).toMatchObject({ state: "submitted", moneroTxid: kept });
+    await f.round(); // mined at 312, 2 confirmations at 314: attested without a tx key
+    const confirmed = f.outcome(tx, 0)!;
+    expect(confirmed).toMatchObject({ state: "confirmed", moneroTxid: kept });
+    expect(confirmed.txKey).toBeUndefined();
+    expect(f.chain.created).toBe(1);
+    expect(f.chain.mined.size).toBe(1);
+    expect(f.chain.spent.size).toBe(1);
   });
 
   it("consensus refuses a creator's set that does not name its inputs, names one twice, or names one outside the attempt's bound", async () => {

@@ -450,6 +450,19 @@ export type PayoutDuty =
       readonly batch: number;
       readonly attempt: number;
       readonly othersExports: readonly Uint8Array[];
+      /**
+       * A bound attempt before its creator's set: the inputs an earlier attempt may have spent. A
+       * mined transaction this wallet sees spend them is a completion of that attempt, broadcast
+       * by its keeper: it paid the batch, and this guardian votes its txid.
+       */
+      readonly bound?: readonly Uint8Array[];
+    }
+  | {
+      /** No part in this attempt, which is bound and has no creator's set yet: as `import.bound`. */
+      readonly kind: "paid";
+      readonly batch: number;
+      readonly attempt: number;
+      readonly bound: readonly Uint8Array[];
     }
   | {
       readonly kind: "sign";
@@ -481,6 +494,8 @@ export type PayoutDuty =
       readonly txset: Uint8Array;
       /** Who signed it: a final set from another last signer is a new duty. */
       readonly lineage: readonly number[];
+      /** The inputs its creator named: a mined transaction spending them paid the batch. */
+      readonly keyImages?: readonly Uint8Array[];
     }
   | {
       readonly kind: "confirm";
@@ -996,7 +1011,12 @@ export class Payouts {
     peer: number,
     txid: Uint8Array,
   ): ModuleResult<void> {
-    if (b.phase !== "submit") return fail("not_submitting", `batch ${batch} is not fully signed`, { peer });
+    // A bound attempt before its creator's set takes txid votes too: the bound inputs were spent
+    // by a completion of an earlier attempt broadcast late (payout-watcher.ts `paidBy`); t equal
+    // votes (at least t - f honest wallets saw it mined) make it the batch's transaction.
+    const paidEarlier = b.phase === "sign" && b.v2 && stepOf(b) === 0 && b.bound.length > 0;
+    if (b.phase !== "submit" && !paidEarlier)
+      return fail("not_submitting", `batch ${batch} is not fully signed`, { peer });
     const previous = store.vote(batch, peer);
     if (previous)
       return "txid" in previous && equalBytes(previous.txid, txid)
@@ -1006,7 +1026,7 @@ export class Payouts {
     if (!b.txid) {
       const same = store.votes(batch).filter((v) => "txid" in v.vote && equalBytes(v.vote.txid, txid)).length;
       if (same >= this.t) {
-        store.putBatch(batch, { ...b, txid });
+        store.putBatch(batch, { ...b, txid, phase: "submit" });
         // Invariant 7: a transaction the federation sent is never a deposit (state.ts, docs/monero.md).
         markOwnTransaction(db, txid);
       }
@@ -1214,10 +1234,15 @@ export class Payouts {
           .filter((g) => g !== self)
           .map((g) => store.blob(batch, SLOT_EXPORT, g))
           .filter((x): x is Uint8Array => x !== undefined);
-        if (this.designated(b) !== self)
-          return b.order.includes(self) && !b.signers.includes(self)
-            ? { kind: "import", batch, attempt, othersExports }
-            : undefined;
+        // Bound and without a creator's set yet: the bound inputs may already be spent by a
+        // completion of the earlier attempt that its keeper broadcast late (then no set can be
+        // created: every guardian looks for that transaction and votes its txid).
+        const bound = b.v2 && stepOf(b) === 0 && b.bound.length > 0 ? b.bound : undefined;
+        if (this.designated(b) !== self) {
+          if (b.order.includes(self) && !b.signers.includes(self))
+            return { kind: "import", batch, attempt, othersExports, ...(bound ? { bound } : {}) };
+          return bound && !store.vote(batch, self) ? { kind: "paid", batch, attempt, bound } : undefined;
+        }
         const previous = b.signers[stepOf(b) - 1];
         const previousBlob = previous === undefined ? undefined : store.blob(batch, stepOf(b) - 1, previous);
         const txset = previousBlob && txsetOfBlob(stepOf(b) - 1, previousBlob);
@@ -1251,7 +1276,12 @@ export class Payouts {
             ? undefined
             : { kind: "confirm", batch, attempt, txid: toHex(b.txid), ...(txset ? { txset } : {}) };
         if (store.vote(batch, self)) return undefined;
-        return txset ? { kind: "submit", batch, attempt, txset, lineage: b.signers } : undefined;
+        const creator = b.signers[0];
+        const rootBlob = creator === undefined ? undefined : store.blob(batch, 0, creator);
+        const keyImages = rootBlob && decodeCreatorSet(rootBlob)?.keyImages;
+        return txset
+          ? { kind: "submit", batch, attempt, txset, lineage: b.signers, ...(keyImages ? { keyImages } : {}) }
+          : undefined;
       }
       case "done":
         return undefined;

@@ -1,5 +1,5 @@
 // npm run sim -- [--seeds K [--from S] | --seed S] [--nodes N] [--byzantine B] [--quorum-delta D]
-//                [--bug NAME]... [--safety-ms MS] [--jobs J] [--consensus-only] [--monero] [--verbose]
+//                [--bug NAME]... [--safety-ms MS] [--jobs J] [--consensus-only] [--monero] [--monero-classic] [--verbose]
 // Runs the deterministic simulator over many seeds (or one), prints a line now and then, every
 // violation with the command that replays it, and a summary. Exit code 1 on any violation. By
 // default every run is the whole federation (processor, modules, wallets, money checkers; see
@@ -34,6 +34,7 @@ const USAGE = `usage: npm run sim -- [options]
   --jobs J          processes running seeds in parallel (default: one per CPU)
   --consensus-only  run the consensus engines alone (no processor, modules, wallets or money checkers)
   --monero          the federation with the monero module on a simulated Monero chain
+  --monero-classic  --monero without the Byzantine payout participants and the holder (older seeds replay)
   --verbose         print every run and, for one seed, its fault timeline and full result`;
 
 interface CliArgs {
@@ -49,6 +50,7 @@ interface CliArgs {
   verbose: boolean;
   consensusOnly: boolean;
   monero: boolean;
+  moneroClassic: boolean;
 }
 
 class UsageError extends Error {}
@@ -62,6 +64,7 @@ function parseArgs(argv: readonly string[]): CliArgs {
     verbose: false,
     consensusOnly: false,
     monero: false,
+    moneroClassic: false,
     bugs: [],
   };
   const integer = (flag: string, value: string | undefined, min: number, max: number): number => {
@@ -121,6 +124,10 @@ function parseArgs(argv: readonly string[]): CliArgs {
         break;
       case "--consensus-only":
         args.consensusOnly = true;
+        break;
+      case "--monero-classic":
+        args.moneroClassic = true;
+        args.monero = true;
         break;
       case "--monero":
         args.monero = true;
@@ -221,7 +228,9 @@ async function main(): Promise<number> {
         `seed ${options.seed}: THE SIMULATOR THREW (a bug in the simulator, not the engine)\n${r.message}`,
       );
       const app = args.consensusOnly ? {} : { application: federationApplication() };
-      console.log(`  replay: ${replayCommand({ ...options, ...app })}${args.monero ? " --monero" : ""}`);
+      console.log(
+        `  replay: ${replayCommand({ ...options, ...app })}${args.monero ? (args.moneroClassic ? " --monero-classic" : " --monero") : ""}`,
+      );
       return;
     }
     totals.heights += r.heights;
@@ -245,7 +254,13 @@ async function main(): Promise<number> {
   };
 
   const requests = Array.from({ length: args.seeds }, (_, i) => optionsFor(args.from + i, args));
-  const mode: SimMode = args.monero ? "monero" : args.consensusOnly ? "consensus" : "federation";
+  const mode: SimMode = args.moneroClassic
+    ? "monero-classic"
+    : args.monero
+      ? "monero"
+      : args.consensusOnly
+        ? "consensus"
+        : "federation";
   const jobs = Math.min(args.jobs, args.seeds);
   if (jobs <= 1) {
     for (const [i, options] of requests.entries()) {

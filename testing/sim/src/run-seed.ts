@@ -8,11 +8,12 @@ import type { SimOptions, SimResult } from "./simulator.js";
 /**
  * consensus: the engines alone; federation: the processor, dummy and mint modules, wallets and money
  * checkers on every honest guardian; monero: the federation plus the monero module on a simulated
- * Monero chain (its pollers await simulated nodes: the asynchronous loop).
+ * Monero chain (its pollers await simulated nodes: the asynchronous loop); monero-classic: the same
+ * without the Byzantine payout participants and the holder (seeds found before them replay exactly).
  */
-export type SimMode = "consensus" | "federation" | "monero";
+export type SimMode = "consensus" | "federation" | "monero" | "monero-classic";
 
-export const SIM_MODES: readonly SimMode[] = ["consensus", "federation", "monero"];
+export const SIM_MODES: readonly SimMode[] = ["consensus", "federation", "monero", "monero-classic"];
 
 /** Options a seed is sent with to another process (no functions). */
 export type SeedOptions = Omit<SimOptions, "log" | "application">;
@@ -28,9 +29,9 @@ export async function runSeed(
   const r = await runSimulationAsync({
     ...withLog,
     itemBytesMax: MONERO_ITEM_BYTES_MAX,
-    application: federationApplication({ monero: true }),
+    application: federationApplication({ monero: true, moneroClassic: mode === "monero-classic" }),
   });
-  return { ...r, replay: `${r.replay} --monero` };
+  return { ...r, replay: `${r.replay} --${mode}` };
 }
 
 /** CPU time (user + system, ms) this process spent in `run`: the simulator's cost, whatever the load. */

@@ -406,6 +406,19 @@ export class SimMoneroShare extends SimMoneroNode implements PayoutWallet {
     });
   }
 
+  /** As RpcPayoutWallet.spenderOf: a mined transaction the wallet knows as its own that spent any of these. */
+  spenderOf(keyImages: readonly string[]): Promise<string | undefined> {
+    return this.walletCall("get_transfers", () => {
+      const wanted = new Set(keyImages);
+      const found = new Set<string>();
+      for (const { tx, height } of this.chain.visible(this.view)) {
+        if (height === undefined) continue;
+        if (tx.keyImages.some((ki) => wanted.has(ki)) && this.isOwn(tx).own) found.add(tx.txid);
+      }
+      return found.size === 1 ? [...found][0] : undefined;
+    });
+  }
+
   txKey(txid: string): Promise<string> {
     return this.walletCall(
       "get_tx_key",

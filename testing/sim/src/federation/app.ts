@@ -42,6 +42,8 @@ export interface FederationOptions {
   readonly payoutRoundBlocks?: number;
   /** A deliberate bug in every honest guardian's monero module (tests of the checkers only). */
   readonly moneroBug?: MoneroBug;
+  /** The monero world without the Byzantine payout participants and the holder (monero.ts `classic`). */
+  readonly moneroClassic?: boolean;
 }
 
 /** What a Byzantine guardian does at the module level, drawn per guardian from the seed. */
@@ -151,7 +153,7 @@ class FederationApp implements SimApplication, FederationApi {
     for (const w of this.wallets) host.schedule(rng.range(0, 200), () => w.start());
     this.xmr =
       options.monero === true
-        ? new MoneroWorld(host, this, options.payoutRoundBlocks, options.moneroBug)
+        ? new MoneroWorld(host, this, options.payoutRoundBlocks, options.moneroBug, options.moneroClassic)
         : undefined;
   }
 

@@ -30,19 +30,17 @@ describe("the whole federation with the monero module on a simulated Monero chai
   const totals: Record<string, number> = {};
   let runs = 0;
 
-  it(`finds no violation in ${SEEDS} seeds (N = 4, 5; Byzantine 0, 1)`, async () => {
-    const violations: string[] = [];
-    for (const o of moneroPlan(SEEDS)) {
+  // One test per seed (N = 4, 5; Byzantine 0, 1): a seed is 5-15 s of CPU since the Byzantine
+  // payout participants and the holder, one test for all six outlasted the 120 s timeout at load 20.
+  for (const o of moneroPlan(SEEDS))
+    it(`finds no violation at seed ${o.seed} (N = ${o.nodes}, Byzantine ${o.byzantine})`, async () => {
       const r = await run(o);
       runs++;
       for (const [k, v] of Object.entries(r.application)) {
         totals[k] = k.endsWith("Max") ? Math.max(totals[k] ?? 0, v) : (totals[k] ?? 0) + v;
       }
-      for (const v of r.violations)
-        violations.push(`${v}\n  seed ${o.seed} nodes ${o.nodes} byzantine ${o.byzantine}`);
-    }
-    expect(violations).toEqual([]);
-  });
+      expect(r.violations).toEqual([]);
+    });
 
   it("exercised deposits by proof, payouts, reorgs, node faults, Byzantine heights, fee rates, change claims, false attestations and false payout votes, and the checkers on the way", () => {
     expect(runs).toBe(SEEDS);
@@ -95,8 +93,11 @@ describe("the payout freeze the simulator found is gone (docs/simulator.md, thre
       const r = await runSimulationAsync({
         ...o,
         itemBytesMax: MONERO_ITEM_BYTES_MAX,
+        // The world seed 7 was found in (no Byzantine payout participant, no holder: their own
+        // streams, so the seed replays as it did): the Byzantine guardian is silent in the rounds.
         application: federationApplication({
           monero: true,
+          moneroClassic: true,
           ...(payoutRoundBlocks === undefined ? {} : { payoutRoundBlocks }),
         }),
       });
@@ -111,7 +112,78 @@ describe("the payout freeze the simulator found is gone (docs/simulator.md, thre
     });
 });
 
+describe("a Byzantine guardian keeps a completed payout transaction and broadcasts it after the federation moved on (threat-model row 3c)", () => {
+  // The Byzantine guardian takes part in the payout rounds with its own share (monero-byzantine.ts):
+  // it completes the stuck attempt's set privately (or keeps its completion as the last signer) and
+  // broadcasts it once the batch is at a later attempt, bound to the stuck one's inputs. The kept
+  // transaction is mined and pays the batch; before the fix the bound attempt's creator found its
+  // inputs spent and could not create, and the batch stayed in `sign` (both seeds: a liveness
+  // violation, every withdrawal unpaid). Now every guardian votes the txid its wallet saw spend the
+  // bound inputs, and the batch is confirmed with it.
+  for (const seed of [16, 18])
+    it(`seed ${seed}, N = 4, one Byzantine: the late broadcast pays the batch once, every withdrawal confirmed`, async () => {
+      const r = await runSimulationAsync({
+        seed,
+        nodes: 4,
+        byzantine: 1,
+        itemBytesMax: MONERO_ITEM_BYTES_MAX,
+        application: federationApplication({ monero: true }),
+      });
+      // No payout paid twice (the payout checker, pool included), none unpaid (liveness).
+      expect(r.violations).toEqual([]);
+      const at = (k: string): number => r.application[k] ?? 0;
+      expect(at("xmrByzKept")).toBeGreaterThanOrEqual(1);
+      expect(at("xmrByzLateAccepted")).toBeGreaterThanOrEqual(1);
+      expect(at("xmrBatchesBound")).toBeGreaterThanOrEqual(1);
+      expect(at("xmrWithdrawals")).toBeGreaterThan(0);
+      expect(at("xmrPaid")).toBe(at("xmrWithdrawals"));
+      console.log(`late broadcast, seed ${seed}: ${JSON.stringify(r.application)}`);
+    });
+});
+
+describe("false accusations from a signing guardian", () => {
+  // Seeds whose Byzantine guardian is an accuser (monero-byzantine.ts `accuse`, drawn from its
+  // stream): on each of its turns it accuses the honest previous signer's set instead of signing,
+  // and the final set in the submit round. The accused are blamed (and may be excluded from the next
+  // attempt), yet every withdrawal is paid once, within the withdrawal bound after the heal.
+  for (const seed of [6, 11, 13])
+    it(`seed ${seed}, N = 4, one Byzantine accuser: every withdrawal paid once within the bound`, async () => {
+      const r = await runSimulationAsync({
+        seed,
+        nodes: 4,
+        byzantine: 1,
+        itemBytesMax: MONERO_ITEM_BYTES_MAX,
+        application: federationApplication({ monero: true }),
+      });
+      expect(r.violations).toEqual([]);
+      const at = (k: string): number => r.application[k] ?? 0;
+      expect(at("xmrByzAccusations")).toBeGreaterThanOrEqual(1);
+      expect(at("xmrWithdrawals")).toBeGreaterThan(0);
+      expect(at("xmrPaid")).toBe(at("xmrWithdrawals"));
+      expect(at("xmrPayoutAfterHealMsMax")).toBeLessThanOrEqual(60_000);
+      console.log(`accuser, seed ${seed}: ${JSON.stringify(r.application)}`);
+    });
+});
+
 describe("the XMR money checkers catch a deliberate monero bug", () => {
+  // monero-unbound-attempt (monero.ts): "a new payout attempt is started without reusing a
+  // conflicting input" (Payouts.nextBound answers no bound). Under the late-broadcast strategy the
+  // new attempt spends the holder's outputs while the kept transaction spends the old inputs: the
+  // batch is paid twice. Seed 16 is the first of seeds 1..19 (N = 4, one Byzantine) that shows it
+  // (seed 18 the second); without the bug it passes (the test above).
+  it("monero-unbound-attempt is caught by the payout checker: paid twice", async () => {
+    const r = await runSimulationAsync({
+      seed: 16,
+      nodes: 4,
+      byzantine: 1,
+      itemBytesMax: MONERO_ITEM_BYTES_MAX,
+      application: federationApplication({ monero: true, moneroBug: "monero-unbound-attempt" }),
+    });
+    const found = r.violations.find((v) => /1 accepted, paid 2 times/.test(v));
+    expect(found, "monero-unbound-attempt not caught at seed 16").toBeDefined();
+    console.log(`monero-unbound-attempt: caught at seed 16: ${found}`);
+  });
+
   // monero-credits-own-payout (monero.ts, a wrapper: nothing in the module reads it): the guardians
   // forget the payouts they sent, so a Byzantine claim of a payout's change is credited.
   // Seeds-to-catch: the first seed of moneroPlan whose run reports it.

@@ -42,6 +42,8 @@ import type { SimMoneroShare } from "../chains/monero-wallet.js";
 import { depositViolations, payoutViolations } from "../chains/monero-checks.js";
 import type { DepositCredited, PayoutClaimed } from "../chains/monero-checks.js";
 import { DUMMY_ID, MONERO_ID } from "./setup.js";
+import { ByzantinePayoutParticipant } from "./monero-byzantine.js";
+import type { ByzantinePayoutStats } from "./monero-byzantine.js";
 import type { StatusAnswer, SubmitAnswer } from "./wallets.js";
 
 const XMR = 10n ** 12n;
@@ -77,8 +79,13 @@ const K_DEPOSIT = 0x03;
  *     guardian: a guardian's repeated attestation of an open claim counts as one more verdict
  *     (booked to a guardian that has not attested yet), so one guardian's verdict sent t times
  *     credits the deposit.
+ *   monero-unbound-attempt  "a new payout attempt is started without reusing a conflicting input":
+ *     Payouts.nextBound answers no bound, so an attempt started after one that could still be
+ *     finished may spend other inputs; a completion of the old one broadcast later pays the batch
+ *     a second time.
  */
-export type MoneroBug = "monero-credits-own-payout" | "monero-attestation-per-message";
+export type MoneroBug =
+  "monero-credits-own-payout" | "monero-attestation-per-message" | "monero-unbound-attempt";
 
 /** monero-attestation-per-message: a repeated attestation is booked to the next guardian without one. */
 class PerMessageAttestations extends MoneroServerModule {
@@ -121,7 +128,7 @@ export interface MoneroHostApi {
   moneroAt(g: number): { processor: FederationProcessor; monero: MoneroServerModule } | undefined;
 }
 
-export interface MoneroStats {
+export interface MoneroStats extends ByzantinePayoutStats {
   xmrDeposits: number;
   xmrCredited: number;
   /** Withdrawals (deposit spends into a payout) accepted. */
@@ -158,6 +165,8 @@ class XmrUser {
     readonly id: number,
     private readonly world: MoneroWorld,
     private readonly rng: Rng,
+    /** A holder: deposits this much, is credited and keeps it (the federation's spare reserves). */
+    private readonly holds?: bigint,
   ) {
     this.signer = new NodeSigner(rng.bytes(32));
     this.address = simAddress("mainnet", "standard", `sim-user-${world.seed}-${id}`);
@@ -194,7 +203,7 @@ class XmrUser {
     const w = this.world;
     switch (this.step) {
       case "pay": {
-        const amount = BigInt(this.rng.range(1, 9)) * (XMR / 10n);
+        const amount = this.holds ?? BigInt(this.rng.range(1, 9)) * (XMR / 10n);
         const paid = w.chain.payFederation(amount);
         this.deposit = {
           txid: paid.txid,
@@ -244,7 +253,7 @@ class XmrUser {
         }
         if (view.spendable) {
           w.stats.xmrCredited++;
-          this.step = "spend";
+          this.step = this.holds === undefined ? "spend" : "done";
         }
         return;
       }
@@ -346,6 +355,11 @@ export class MoneroWorld {
     xmrByzChangeClaims: 0,
     xmrByzFalseAttests: 0,
     xmrByzFalseVotes: 0,
+    xmrByzKept: 0,
+    xmrByzLateBroadcasts: 0,
+    xmrByzLateAccepted: 0,
+    xmrByzPayoutItems: 0,
+    xmrByzAccusations: 0,
     xmrPayoutAfterHealMsMax: 0,
   };
   healedAt: number | undefined;
@@ -362,6 +376,11 @@ export class MoneroWorld {
     readonly app: MoneroHostApi,
     payoutRoundBlocks = PAYOUT_ROUND_BLOCKS,
     private readonly bug?: MoneroBug,
+    /**
+     * The world as before the Byzantine payout participants and the holder (their own streams):
+     * seeds found before them (seed 7's freeze) replay exactly.
+     */
+    classic = false,
   ) {
     this.seed = host.seed;
     const rng = new Rng(host.seed, "monero");
@@ -406,12 +425,47 @@ export class MoneroWorld {
     const users = rng.range(1, 3);
     for (let i = 0; i < users; i++)
       this.users.push(new XmrUser(i, this, new Rng(host.seed, `xmr-user-${i}`)));
+    // A holder (its own stream): 3 XMR deposited and kept, so the wallet holds more than the
+    // withdrawals in flight, as a real federation's does (users holding e-cash). An attempt that
+    // spent other inputs than an earlier finishable one could then pay a batch twice.
+    if (!classic) this.users.push(new XmrUser(users, this, new Rng(host.seed, "xmr-holder"), 3n * XMR));
     for (const u of this.users) u.start();
     for (const b of host.byzantine) this.byzantineReports(b, new Rng(host.seed, `xmr-byzantine-${b}`));
     // Streams of their own: a strategy added later leaves every earlier draw of a seed as it was.
     for (const b of host.byzantine) this.byzantineAttests(b, new Rng(host.seed, `xmr-byzantine-attest-${b}`));
     for (const b of host.byzantine)
       this.byzantinePayoutVotes(b, new Rng(host.seed, `xmr-byzantine-votes-${b}`));
+    if (!classic)
+      for (const b of host.byzantine)
+        this.byzantineSigner(b, new Rng(host.seed, `xmr-byzantine-signer-${b}`));
+  }
+
+  /**
+   * A Byzantine guardian that takes part in the payout rounds with its own share (60% of them,
+   * monero-byzantine.ts): it exports, imports and signs as an honest one would, but as the last
+   * signer it keeps the completed transaction (silent, or accusing the previous signer), and (70%)
+   * completes any set of t - 1 signatures in the state privately, out of turn; it broadcasts what it
+   * kept once the federation has moved on to another attempt. And (40%) it accuses falsely: the
+   * previous signer's set on each of its turns, the final set when submitting.
+   */
+  private byzantineSigner(b: number, rng: Rng): void {
+    if (!rng.chance(0.6)) return;
+    const mode = rng.pick(["silent", "accuse"] as const);
+    const privately = rng.chance(0.7);
+    const accuser = rng.chance(0.4);
+    new ByzantinePayoutParticipant(
+      this.host,
+      b,
+      this.shares[b]!,
+      this.config,
+      rng,
+      mode,
+      MONERO_POLL_MS,
+      (r) => this.anyState(r)?.db,
+      this.stats,
+      privately,
+      accuser,
+    ).start();
   }
 
   /**
@@ -572,6 +626,9 @@ export class MoneroWorld {
       },
       () => this.host.now(),
     );
+    if (this.bug === "monero-unbound-attempt")
+      // The harness replaces the module's private rule on this instance only: no bound, ever.
+      Object.defineProperty(m.payouts, "nextBound", { value: () => [] });
     m.start({
       self: g,
       wake: () => {},
