@@ -36,7 +36,8 @@ export type CoreCommand =
   | { readonly name: "restore"; readonly invite: string; readonly mnemonic?: MnemonicSource }
   | { readonly name: "info" }
   | { readonly name: "balance" }
-  | { readonly name: "resume" };
+  | { readonly name: "resume" }
+  | { readonly name: "recovery-recover"; readonly invite: string; readonly shards: NotesSource };
 
 /** A half's command: its name and what the half's `parse` made of the command line. */
 export interface HalfCommandLine {
@@ -46,7 +47,15 @@ export interface HalfCommandLine {
 
 export type Command = CoreCommand | HalfCommandLine;
 
-const CORE_NAMES: ReadonlySet<string> = new Set(["help", "join", "restore", "info", "balance", "resume"]);
+const CORE_NAMES: ReadonlySet<string> = new Set([
+  "help",
+  "join",
+  "restore",
+  "info",
+  "balance",
+  "resume",
+  "recovery-recover",
+]);
 
 export function isCoreCommand(command: Command): command is CoreCommand {
   return CORE_NAMES.has(command.name);
@@ -91,7 +100,7 @@ export function parseInvocation(argv: readonly string[], table: CommandTable = B
       throw new UsageError(`an argument is longer than ${ARG_CHARS_MAX} characters; pass it with @FILE or -`);
     }
   }
-  const at = commandIndex(argv);
+  let at = commandIndex(argv);
   const before = at < 0 ? argv : argv.slice(0, at);
   const pre = parse(
     before.filter((a) => a !== "--"),
@@ -104,9 +113,10 @@ export function parseInvocation(argv: readonly string[], table: CommandTable = B
     if (pre.values["help"] === true) return { global, command: { name: "help" } };
     throw new UsageError("no command given");
   }
-  const word = argv[at]!;
+  const word = twoWords(argv, at, table);
+  if (word !== argv[at]) at++;
   if (word === "help") {
-    const topic = argv[at + 1];
+    const topic = argv[at + 1] === undefined ? undefined : twoWords(argv, at + 1, table);
     if (topic !== undefined && !table.spec(topic)) throw new UsageError(`unknown command "${topic}"`);
     return {
       global: globalsOf(pre.values),
@@ -126,6 +136,22 @@ export function parseInvocation(argv: readonly string[], table: CommandTable = B
     return { global, command: { name: "help", topic: spec.name } };
   }
   return { global, command: buildCommand(spec, rest.positionals, rest.values, table) };
+}
+
+/**
+ * Two-word commands (`inbox send`, `recovery setup`) are declared as `inbox-send`, `recovery-setup`:
+ * the word at `at` joined to the next one when that names a command and the word alone does not.
+ */
+function twoWords(argv: readonly string[], at: number, table: CommandTable): string {
+  const word = argv[at]!;
+  const next = argv[at + 1];
+  if (next === undefined || table.spec(word)) return word;
+  return table.spec(`${word}-${next}`) ? `${word}-${next}` : word;
+}
+
+/** The second words of a two-word command group (`inbox` -> send, read), for its usage error. */
+function groupWords(word: string, table: CommandTable): string[] {
+  return table.all.filter((c) => c.name.startsWith(`${word}-`)).map((c) => c.name.slice(word.length + 1));
 }
 
 type Values = Record<string, string | boolean | undefined>;
@@ -162,6 +188,8 @@ function globalsOf(values: Values): GlobalOptions {
 }
 
 function unknownCommandMessage(word: string, table: CommandTable): string {
+  const group = groupWords(word, table);
+  if (group.length > 0) return `"${word}" is followed by one of: ${group.join(", ")}`;
   const ranked = table.all
     .map((c) => ({ name: c.name, d: editDistance(word, c.name) }))
     .sort((a, b) => a.d - b.d);
@@ -224,6 +252,12 @@ function buildCommand(
       case "info":
       case "resume":
         return { name: spec.name };
+      case "recovery-recover":
+        return {
+          name: spec.name,
+          invite: nonEmpty(p(0), "INVITE"),
+          shards: notesSource(p(1), { arg: "SHARDS", thing: "recovery shards", file: "shards.txt" }),
+        };
       default:
         throw new Error(`command table and parser disagree on "${spec.name}"`);
     }

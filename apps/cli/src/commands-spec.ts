@@ -76,6 +76,24 @@ const CORE_FIRST: readonly CommandSpec[] = [
 
 const CORE_LAST: readonly CommandSpec[] = [
   {
+    name: "recovery-recover",
+    args: ["invite", "shards"],
+    options: {},
+    summary: "recover a wallet on a new device from t recovery shards (into an empty data directory)",
+    details: [
+      "SHARDS: the shard texts (cshard1...) separated by spaces, commas or new lines; - reads them",
+      "from stdin, @FILE from a file. Shards of two sets, or a forged one, are refused and named. The",
+      "recovery phrase they give is printed once (write it down); the wallet is restored from it (notes),",
+      "then its state (counters, operation log, contacts) from the guardians' recovery store.",
+      "Shards are made by `conclave recovery setup` (and `recovery add`).",
+    ],
+    examples: [
+      "conclave --data ./new recovery recover conclave1:AbC... @shards.txt",
+      "conclave --data ./new recovery recover conclave1:AbC... - < shards.txt",
+    ],
+    movesNotes: true,
+  },
+  {
     name: "restore",
     args: ["invite"],
     options: {
@@ -110,7 +128,7 @@ const CORE_LAST: readonly CommandSpec[] = [
 
 export const CORE_COMMANDS: readonly CommandSpec[] = [...CORE_FIRST, ...CORE_LAST];
 
-export type CoreCommandName = "join" | "restore" | "info" | "balance" | "resume";
+export type CoreCommandName = "join" | "restore" | "info" | "balance" | "resume" | "recovery-recover";
 
 /** The command table: the CLI's own commands plus those of the halves it is built with. */
 export interface CommandTable {

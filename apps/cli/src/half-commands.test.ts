@@ -86,6 +86,15 @@ const walletApi: WalletApi = {
   bridgeBurn: unused("bridgeBurn"),
   bridgeRedeem: unused("bridgeRedeem"),
   bridgeStatus: unused("bridgeStatus"),
+  contactCard: unused("contactCard"),
+  addContact: unused("addContact"),
+  contacts: unused("contacts"),
+  sendLetter: unused("sendLetter"),
+  readInbox: unused("readInbox"),
+  recoverySetup: unused("recoverySetup"),
+  recoveryAdd: unused("recoveryAdd"),
+  storeState: unused("storeState"),
+  restoreState: unused("restoreState"),
   resume: unused("resume"),
 };
 
@@ -94,6 +103,7 @@ const entry: NodeWalletEntry = {
   joinWallet: () => Promise.reject(new Error("not in this test")),
   restoreWallet: () => Promise.reject(new Error("not in this test")),
   relaySealed: () => Promise.reject(new Error("not in this test")),
+  recoverSecret: () => Promise.reject(new Error("not in this test")),
 };
 
 async function cli(argv: string[], commands: readonly ClientCommand<WalletApi>[] = halves) {
@@ -168,7 +178,15 @@ describe("a half's own command", () => {
   it("is listed in the order the halves give their commands, between the CLI's own", () => {
     const table = commandTable([...walletCommands, ...tipCommands]);
     const halves = [...walletCommands, ...tipCommands].map((c) => c.name);
-    expect(table.all.map((c) => c.name)).toEqual(["join", "info", "balance", ...halves, "restore", "resume"]);
+    expect(table.all.map((c) => c.name)).toEqual([
+      "join",
+      "info",
+      "balance",
+      ...halves,
+      "recovery-recover",
+      "restore",
+      "resume",
+    ]);
   });
 
   it("cannot take the name of another command", () => {

@@ -24,6 +24,15 @@ import {
   submissionLines,
 } from "./bridge-presentations.js";
 import {
+  cardLines,
+  contactLines,
+  contactsLines,
+  readLines,
+  sentLines,
+  setupLines,
+  socialProgressLine,
+} from "./relay-presentations.js";
+import {
   backupLines,
   claimLines,
   depositAddressLines,
@@ -206,6 +215,22 @@ export const PRESENTATIONS: Presentations = {
     output: (r) => ({ json: r, lines: burnLines(r) }),
   },
   "bridge-status": { output: (r) => ({ json: r, lines: bridgeStatusLines(r) }) },
+  "contact-show": { output: (r) => ({ json: r, lines: cardLines(r) }) },
+  "contact-add": { output: (r) => ({ json: r, lines: contactLines(r, true) }) },
+  "contact-list": { output: (r) => ({ json: { contacts: r }, lines: contactsLines(r) }) },
+  "inbox-send": { output: (r, x) => ({ json: r, lines: sentLines(r, x.args.to) }) },
+  "inbox-read": {
+    event: progressLine((p) => `Reading the inbox at ${p.guardians} guardians…`),
+    output: (r) => ({ json: r, lines: readLines(r) }),
+  },
+  "recovery-setup": {
+    event: progressLine(socialProgressLine),
+    output: (r) => ({ json: r, lines: setupLines(r) }),
+  },
+  "recovery-add": {
+    event: progressLine(socialProgressLine),
+    output: (r) => ({ json: r, lines: setupLines(r) }),
+  },
 };
 
 /** The presentation of a command: its own, or the generic one. */

@@ -308,6 +308,34 @@ class FakeWallet implements WalletApi {
   bridgeStatus(): Promise<never> {
     return Promise.reject(new Error("the fake wallet has no bridge"));
   }
+  /** The relay's commands run against real guardian processes (cli-relay.test.ts). */
+  contactCard(): Promise<never> {
+    return Promise.reject(new Error("the fake wallet has no relay"));
+  }
+  addContact(): Promise<never> {
+    return Promise.reject(new Error("the fake wallet has no relay"));
+  }
+  contacts(): Promise<never> {
+    return Promise.reject(new Error("the fake wallet has no relay"));
+  }
+  sendLetter(): Promise<never> {
+    return Promise.reject(new Error("the fake wallet has no relay"));
+  }
+  readInbox(): Promise<never> {
+    return Promise.reject(new Error("the fake wallet has no relay"));
+  }
+  recoverySetup(): Promise<never> {
+    return Promise.reject(new Error("the fake wallet has no relay"));
+  }
+  recoveryAdd(): Promise<never> {
+    return Promise.reject(new Error("the fake wallet has no relay"));
+  }
+  storeState(): Promise<never> {
+    return Promise.reject(new Error("the fake wallet has no relay"));
+  }
+  restoreState(): Promise<never> {
+    return Promise.reject(new Error("the fake wallet has no relay"));
+  }
   close() {
     this.closed = true;
     return Promise.resolve();
@@ -337,6 +365,9 @@ class FakeEntry implements NodeWalletEntry {
   relaySealed(url: string, sealed: string): Promise<RelayResult> {
     this.relayedTo.push({ url, sealed });
     return Promise.resolve({ txid: "5e".repeat(32), guardian: 1, state: "already" });
+  }
+  recoverSecret(): Promise<never> {
+    return Promise.reject(new Error("the fake entry recovers nothing"));
   }
   restoreWallet(dir: string, _invite: string, mnemonic: string) {
     if (this.wallets.has(dir)) return Promise.reject(walletError("already_joined", `${dir} holds a wallet`));

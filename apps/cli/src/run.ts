@@ -18,6 +18,7 @@ import { commandHelp, generalHelp } from "./help.js";
 import type { CliIo } from "./io.js";
 import { InputTooLargeError } from "./io.js";
 import { GENERIC, presentationOf } from "./presentations.js";
+import { recoverLines } from "./relay-presentations.js";
 import type { Output, ShowContext } from "./presentations.js";
 import { amountText, infoLines, joinLines, relayLines, restoreLines } from "./render.js";
 import type { NodeWalletEntry, WalletApi } from "@conclave/wallet-standard";
@@ -209,9 +210,64 @@ async function executeCore(
         };
       });
     }
+    case "recovery-recover":
+      return recover(command, dir, io, loadEntry);
     default:
       return undefined;
   }
+}
+
+/**
+ * `recovery recover`: the shards give the recovery phrase (the guardians hold it encrypted under
+ * their data key), the wallet is restored from the phrase, then its state from the recovery store.
+ */
+async function recover(
+  command: Extract<CoreCommand, { name: "recovery-recover" }>,
+  dir: string,
+  io: CliIo,
+  loadEntry: () => Promise<NodeWalletEntry>,
+): Promise<Output> {
+  checkInvite(command.invite);
+  if (!isEmptyDir(dir))
+    throw new CliError("already_joined", `${dir} already holds a wallet: recover into an empty directory`, {
+      dir,
+    });
+  const shards = (await readNotes(command.shards, io, "recovery shards"))
+    .split(/[\s,]+/)
+    .filter((t) => t !== "");
+  const entry = await loadEntry();
+  io.stderr(`Combining ${shards.length} shards and fetching their record from the guardians…\n`);
+  const secret = await entry.recoverSecret(command.invite, shards);
+  io.stderr(`Recovered the phrase; restoring the wallet's notes…\n`);
+  const restored = await entry.restoreWallet(dir, command.invite, secret.mnemonic);
+  return withWallet(restored.wallet, async (w) => {
+    io.stderr(`Restoring the wallet's state from the recovery store…\n`);
+    const notices: string[] = [];
+    let state: Awaited<ReturnType<WalletApi["restoreState"]>> | undefined;
+    try {
+      state = await w.restoreState();
+    } catch (e) {
+      notices.push(`note: no wallet state restored: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    const info = await w.info();
+    const { secret: _bytes, mnemonic, ...shown } = secret;
+    const json = {
+      dataDir: dir,
+      mnemonic,
+      recovery: shown,
+      ...restored.result,
+      ...(state ? { state } : {}),
+      balance: info.balance,
+    };
+    return {
+      json,
+      lines: recoverLines(mnemonic, shown, state, dir, [
+        ...restoreLines(restored.result),
+        `Balance: ${amountText(info.balance)}`,
+      ]),
+      notices,
+    };
+  });
 }
 
 /** A damaged or mistyped invite is caught here, before the wallet touches the directory. */

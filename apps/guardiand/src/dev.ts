@@ -221,6 +221,8 @@ async function ceremony(bridge: Record<string, unknown> | undefined): Promise<vo
       ? { monero: { walletRpcs: net.walletRpcs.slice(0, n), walletPassword: DEV_WALLET_PASSWORD } }
       : {}),
     ...(bridge ? { bridge } : {}),
+    // Wallet services at every guardian (docs/relay.md): `conclave contact|inbox|recovery`.
+    relay: true,
   });
   console.log(`  done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   for (const d of dirs) {
@@ -346,6 +348,11 @@ if (anvil && deployment) {
       `  npx cast call ${deployment.contract} "totalSupply()(uint256)" --rpc-url ${anvil.rpcUrl}`,
   );
 }
+if (config.modules.some((m) => m.kind === "relay"))
+  console.log(
+    `\nWallet services (relay module: contacts by QR, an end-to-end-encrypted mailbox, social recovery):\n` +
+      `  conclave contact show --name alice   conclave inbox send bob "hi"   conclave recovery setup --help`,
+  );
 console.log(`\nStarted in ${((Date.now() - startedAt) / 1000).toFixed(1)} s.`);
 const stopped = ["every guardian", ...(net ? ["monerod and the wallets"] : []), ...(anvil ? ["anvil"] : [])];
 console.log(

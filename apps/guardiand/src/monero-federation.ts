@@ -36,6 +36,8 @@ import { inviteOf, setupInit } from "./setup-cli.js";
 export const MONERO_INSTANCE = 2;
 /** The bridge module's instance id in a dev federation with the EVM bridge (npm start). */
 export const BRIDGE_INSTANCE = 3;
+/** The relay module's instance id in `npm start`'s federation (mailbox, recovery: docs/relay.md). */
+export const RELAY_INSTANCE = 4;
 /** Where each guardian of a dev federation keeps its EVM signing key (made in the ceremony). */
 export const EVM_KEY_FILE = "evm-key.json";
 export const DEV_WALLET_PASSWORD = "dev-wallet-password";
@@ -70,6 +72,8 @@ export async function runLocalCeremony(options: {
    * DIR/evm-key.json.
    */
   readonly bridge?: Readonly<Record<string, unknown>>;
+  /** Adds the relay module (instance RELAY_INSTANCE): contacts, mailbox, recovery store. */
+  readonly relay?: boolean;
   readonly children?: ChildProcess[];
 }): Promise<void> {
   const { root, dirs, monero, bridge } = options;
@@ -100,6 +104,7 @@ export async function runLocalCeremony(options: {
       ? [{ instanceId: MONERO_INSTANCE, kind: "monero", config: { ...DEV_MONERO_CONFIG, ...monero.config } }]
       : []),
     ...(bridge ? [{ instanceId: BRIDGE_INSTANCE, kind: "bridge", config: bridge }] : []),
+    ...(options.relay === true ? [{ instanceId: RELAY_INSTANCE, kind: "relay", config: {} }] : []),
   ];
   if (entries.length > 0) writeFileSync(modulesFile, JSON.stringify(entries));
   const moduleArgs = (i: number): string[] => {

@@ -117,6 +117,24 @@ describe("the README walkthrough against `npm start` (separate processes, real m
     }
   }, 300_000);
 
+  it("npm start runs the relay at every guardian: each answers a mailbox challenge", async () => {
+    expect(out).toContain("Wallet services (relay module");
+    const config = parseFederationConfig(
+      JSON.parse(readFileSync(join(fedDir, "guardian-0", "federation.json"), "utf8")),
+    );
+    const relay = config.modules.find((m) => m.kind === "relay");
+    expect(relay?.instanceId).toBe(4);
+    for (const g of config.guardians) {
+      const r = await fetch(`${g.api!.url}/v1/modules/relay/challenge`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{}",
+      });
+      expect(r.status).toBe(200);
+      expect(((await r.json()) as { challenge: string }).challenge).toMatch(/^[0-9a-f]{80}$/);
+    }
+  });
+
   it("guardian names match their indices (guardian-i is index i of the federation)", () => {
     for (let i = 0; i < 4; i++)
       expect(out).toMatch(new RegExp(`\\n  guardian-${i}: API \\S+ .*\\(index ${i},`));

@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
-import { encodeInvite, federationId, toHex } from "@conclave/core-common";
+import { concatBytes, encodeInvite, federationId, fromHex, toHex } from "@conclave/core-common";
+import { sealPiece } from "@conclave/module-relay";
 import { ClientCore, MemoryClientDb } from "@conclave/core-client";
 import { sha256 } from "@conclave/core-server";
 import { relayClientFactory } from "@conclave/module-relay/client";
@@ -20,7 +21,17 @@ import type { LocalFederationFiles } from "./local-federation.js";
 
 export const RELAY = 1;
 export const BYZANTINE = 3;
-export type ProxyMode = "honest" | "drop-writes" | "replay" | "reverse" | "forge-recovery" | "old-recovery";
+export type ProxyMode =
+  | "honest"
+  | "drop-writes"
+  | "replay"
+  | "reverse"
+  | "forge-recovery"
+  | "old-recovery"
+  // Escrowed pieces of the federation's shard (escrow.ts): guardian BYZANTINE hands its piece out at
+  // once, ignoring the delay and any cancel ("early-escrow"), or hands out a made-up piece ("forge-escrow").
+  | "early-escrow"
+  | "forge-escrow";
 
 export interface RelayFederation {
   readonly files: LocalFederationFiles;
@@ -31,6 +42,10 @@ export interface RelayFederation {
   readonly recorded: { id: string; item: string }[];
   /** Recovery records it served (what a rolling-back guardian keeps), by id. */
   readonly recoveryServed: Map<string, string>;
+  /** Escrow deposits that passed through it (the piece is plaintext to its guardian), by set id. */
+  readonly escrowDeposits: Map<string, Record<string, unknown>>;
+  /** Release requests that passed through it: request id -> temporary key. */
+  readonly escrowRequests: Map<string, string>;
   wallet(root?: Uint8Array): Promise<{ relay: RelayClient; core: ClientCore }>;
   /** POSTs straight to guardian g's relay routes (no client), with the HTTP status. */
   post(g: number, path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
@@ -73,6 +88,29 @@ function startProxy(fed: RelayFederation, target: URL, port: number): Promise<Se
     void (async () => {
       const body = await readBody(req);
       const path = req.url ?? "/";
+      const escrow = /\/escrow\/([0-9a-f]{32})\/(deposit|request|collect)$/.exec(path);
+      if (escrow) {
+        const sent = JSON.parse(body.toString()) as { piece?: string; requestId?: string; tempKey?: string };
+        if (escrow[2] === "deposit" && sent.piece) fed.escrowDeposits.set(escrow[1]!, { ...sent });
+        if (escrow[2] === "request" && sent.requestId && sent.tempKey)
+          fed.escrowRequests.set(sent.requestId, sent.tempKey);
+        const tempKey = sent.requestId === undefined ? undefined : fed.escrowRequests.get(sent.requestId);
+        const own = fed.escrowDeposits.get(escrow[1]!)?.["piece"];
+        if (
+          escrow[2] === "collect" &&
+          tempKey &&
+          typeof own === "string" &&
+          (fed.mode === "early-escrow" || fed.mode === "forge-escrow")
+        ) {
+          const setId = fromHex(escrow[1]!);
+          const piece =
+            fed.mode === "early-escrow" ? fromHex(own) : concatBytes(setId, new Uint8Array(randomBytes(66)));
+          const sealed = await sealPiece(fromHex(tempKey), setId, fromHex(sent.requestId!), BYZANTINE, piece);
+          res.writeHead(200, { "content-type": "application/json" });
+          res.end(JSON.stringify({ sealed: Buffer.from(sealed).toString("base64url") }));
+          return;
+        }
+      }
       if (fed.mode === "drop-writes" && /\/inbox\/[0-9a-f]{64}\/items$/.test(path)) {
         // Says it stored the item, stores nothing.
         const sent = JSON.parse(body.toString()) as { item: string };
@@ -102,7 +140,11 @@ function startProxy(fed: RelayFederation, target: URL, port: number): Promise<Se
 
 export async function startRelayFederation(
   prefix: string,
-  options: { readonly relayLocal?: Readonly<Record<string, unknown>> } = {},
+  options: {
+    readonly relayLocal?: Readonly<Record<string, unknown>>;
+    /** The relay's federation config (e.g. escrowDelayMsMin for tests). */
+    readonly relayConfig?: Record<string, unknown>;
+  } = {},
 ): Promise<RelayFederation> {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   // Each guardian's own relay settings (guardian.local.json), e.g. outboundAllowedOrigins for tests.
@@ -110,7 +152,7 @@ export async function startRelayFederation(
   writeFileSync(localPath, JSON.stringify({ modules: { [RELAY]: options.relayLocal ?? {} } }));
   const files = await writeLocalFederation(dir, 4, undefined, [
     ...DEV_MODULES,
-    { instanceId: RELAY, kind: "relay", config: {} },
+    { instanceId: RELAY, kind: "relay", config: options.relayConfig ?? {} },
   ]);
   const guardians: GuardianProcess[] = [];
   let proxy: Server | undefined;
@@ -138,6 +180,8 @@ export async function startRelayFederation(
       mode: "honest",
       recorded: [],
       recoveryServed: new Map(),
+      escrowDeposits: new Map(),
+      escrowRequests: new Map(),
       async wallet(root = new Uint8Array(randomBytes(32))) {
         const core = await ClientCore.create(
           new MemoryClientDb(),

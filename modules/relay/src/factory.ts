@@ -1,9 +1,10 @@
 import { z } from "zod";
 import { RelayServerModule } from "./server/server.js";
 
-// The relay needs no federation-wide settings today; the entry is an empty object so that a later
-// field (e.g. a postage price) is an explicit config change, and unknown fields are refused.
-const configSchema = z.strictObject({});
+// The relay's federation-wide settings; unknown fields are refused. `escrowDelayMsMin`: the shortest
+// delay before a guardian releases its piece of a federation-held shard (default 1 day; dev and
+// tests lower it).
+const configSchema = z.strictObject({ escrowDelayMsMin: z.number().int().min(0).optional() });
 
 // This guardian's own settings (guardian.local.json), all optional: origins its webhooks and push
 // requests may reach although they are not public https addresses (its operator's push gateway), and
@@ -23,9 +24,10 @@ export function relayModuleFactory(
   _shares: readonly bigint[] = [],
   local: Readonly<Record<string, unknown>> = {},
 ): RelayServerModule {
-  configSchema.parse(config);
+  const c = configSchema.parse(config);
   const l = localSchema.parse(local);
   return new RelayServerModule(instanceId, {
+    ...(c.escrowDelayMsMin === undefined ? {} : { limits: { escrowDelayMsMin: c.escrowDelayMsMin } }),
     ...(l.outboundAllowedOrigins
       ? { outboundAllowedOrigins: l.outboundAllowedOrigins.map((u) => new URL(u).origin) }
       : {}),

@@ -7,3 +7,5 @@ export * from "./watch-common.js";
 export * from "./server/watch-socket.js";
 export * from "./server/outbound.js";
 export * from "./server/push.js";
+export * from "./escrow.js";
+export * from "./server/escrow-store.js";

@@ -6,6 +6,7 @@ import { bridgeCommands } from "@conclave/module-bridge/client";
 import { dummyCommands } from "@conclave/module-dummy/client";
 import { mintCommands } from "@conclave/module-mint/client";
 import { moneroCommands } from "@conclave/module-monero/client";
+import { relayCommands } from "@conclave/module-relay/client";
 import type { WalletApi } from "./types.js";
 
 export type {
@@ -29,7 +30,7 @@ export { CommandUsageError, clientCommand } from "@conclave/core-client";
 export type WalletCommand = ClientCommand<WalletApi>;
 
 /**
- * The built-in halves' commands (dummy, mint, monero, bridge), each with its own types (a tuple: a front end
+ * The built-in halves' commands (dummy, mint, monero, bridge, relay), each with its own types (a tuple: a front end
  * can type its rendering of each command by name).
  */
 export const walletCommands = [
@@ -37,4 +38,5 @@ export const walletCommands = [
   ...mintCommands,
   ...moneroCommands,
   ...bridgeCommands,
+  ...relayCommands,
 ] as const satisfies readonly WalletCommand[];

@@ -2,14 +2,17 @@
 // NodeWalletEntry shape of types.ts over any client database (@conclave/wallet's locatedWallets).
 import { locatedWallets } from "@conclave/wallet";
 import type { ClientDb, LocatedWallets } from "@conclave/wallet";
+import { ClientCore } from "@conclave/core-client";
+import { utf8 } from "@conclave/core-common";
 import { relaySealedClaim } from "@conclave/module-monero/client";
+import { recoverSecret } from "@conclave/module-relay/client";
 import type { NodeWalletEntry, RestoreResult } from "./types.js";
 import { Wallet } from "./wallet.js";
 import type { WalletOptions } from "./wallet.js";
 
 /** NodeWalletEntry, typed with the Wallet class (its extra `warnings` field included). */
 export interface WalletEntry
-  extends LocatedWallets<Wallet, RestoreResult>, Pick<NodeWalletEntry, "relaySealed"> {}
+  extends LocatedWallets<Wallet, RestoreResult>, Pick<NodeWalletEntry, "relaySealed" | "recoverSecret"> {}
 
 /** The three ways to get a wallet, over databases that `openDb` opens by location. */
 export function walletEntry(
@@ -24,6 +27,11 @@ export function walletEntry(
     }),
     relaySealed(url, sealed) {
       return relaySealedClaim(url, sealed, options.client);
+    },
+    async recoverSecret(invite, shards) {
+      const client = await ClientCore.join(invite, options.client ? { client: options.client } : {});
+      const r = await recoverSecret(client, shards);
+      return { ...r, mnemonic: utf8.decode(r.secret) };
     },
   };
 }

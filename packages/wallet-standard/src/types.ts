@@ -13,6 +13,12 @@ import type { BridgeCommandApi } from "@conclave/module-bridge/client";
 import type { DummyCommandApi } from "@conclave/module-dummy/client";
 import type { MintCommandApi } from "@conclave/module-mint/client";
 import type { MoneroCommandApi } from "@conclave/module-monero/client";
+import type {
+  RecoveredSecret,
+  RecoveryRestoreResult,
+  RecoveryStoreResult,
+  RelayCommandApi,
+} from "@conclave/module-relay/client";
 import type { DenominationHolding, RestoreResult } from "@conclave/module-mint/client";
 import type { RelayResult, WithdrawalInfo } from "@conclave/module-monero/client";
 
@@ -42,6 +48,19 @@ export type {
   WithdrawProgress,
   WithdrawResult,
 } from "@conclave/module-monero/client";
+export type {
+  ContactCardResult,
+  ContactView,
+  Holder,
+  InboxProgress,
+  ReadResult,
+  RecoveredSecret,
+  RecoveryRestoreResult,
+  RecoveryStoreResult,
+  RecoverySetupResult,
+  SendResult,
+  SocialProgress,
+} from "@conclave/module-relay/client";
 export type {
   BridgeMintOptions,
   BridgeMintProgress,
@@ -88,8 +107,13 @@ export interface WalletInfo {
  * close) and those of the standard client halves, as each half declares them for its commands (the
  * facade passes each call on to its half).
  */
-export interface WalletApi extends DummyCommandApi, MintCommandApi, MoneroCommandApi, BridgeCommandApi {
+export interface WalletApi
+  extends DummyCommandApi, MintCommandApi, MoneroCommandApi, BridgeCommandApi, RelayCommandApi {
   info(): Promise<WalletInfo>;
+  /** Stores the wallet's state (counters, operation log, pending work, contacts) encrypted at every guardian. */
+  storeState(): Promise<RecoveryStoreResult>;
+  /** Merges the newest stored state into the wallet (counters only go up; nothing is overwritten). */
+  restoreState(): Promise<RecoveryRestoreResult>;
   /** Finishes or retries operations a crash interrupted. Returns how many it finished. */
   resume(): Promise<number>;
   close(): Promise<void>;
@@ -132,4 +156,9 @@ export type WalletErrorCode =
 export interface NodeWalletEntry extends LocatedWallets<WalletApi, RestoreResult> {
   /** Posts a sealed claim to the guardian API at `url` (no wallet needed: what a relay runs). */
   relaySealed(url: string, sealed: string): Promise<RelayResult>;
+  /**
+   * Social recovery on a new device (no wallet): combines the shard texts, fetches their set's record
+   * from the guardians of `invite` and opens the recovery phrase it holds (then restore from it).
+   */
+  recoverSecret(invite: string, shards: readonly string[]): Promise<RecoveredSecret & { mnemonic: string }>;
 }

@@ -14,7 +14,7 @@ import type {
   OperationStream,
 } from "@conclave/core-client";
 import { decodeInviteCode } from "@conclave/core-client";
-import { fromHex, quorumThreshold } from "@conclave/core-common";
+import { fromHex, quorumThreshold, toHex, utf8 } from "@conclave/core-common";
 import type { FederationConfig } from "@conclave/core-common";
 import { bridgeClientFactory, bridgeError } from "@conclave/module-bridge/client";
 import type { BridgeClient, BridgeHooks } from "@conclave/module-bridge/client";
@@ -31,7 +31,8 @@ import type { MintHooks } from "@conclave/module-mint/client";
 import { moneroClientFactory, moneroError } from "@conclave/module-monero/client";
 import type { MoneroClient } from "@conclave/module-monero/client";
 import { relayClientFactory } from "@conclave/module-relay/client";
-import { WalletError, federationRoot } from "@conclave/wallet";
+import type { RelayClient } from "@conclave/module-relay/client";
+import { WalletError, federationRoot, normalizeMnemonic } from "@conclave/wallet";
 import type { ClientDb, WalletCrypto } from "@conclave/wallet";
 import type {
   BackupResult,
@@ -43,6 +44,16 @@ import type {
   BurnOptions,
   BurnProgress,
   BurnResult,
+  ContactCardResult,
+  ContactView,
+  Holder,
+  InboxProgress,
+  ReadResult,
+  RecoveryRestoreResult,
+  RecoveryStoreResult,
+  RecoverySetupResult,
+  SendResult,
+  SocialProgress,
   EvmSender,
   MintSubmission,
   ClaimDepositOptions,
@@ -380,6 +391,96 @@ export class Wallet implements WalletApi {
 
   async bridgeStatus(id: string, options: { readonly rpcUrl?: string } = {}): Promise<BridgeStatus> {
     return this.bridge().bridgeStatus(id, options);
+  }
+
+  // ---- the relay: contacts, mailbox, recovery ----------------------------------------------------
+
+  async contactCard(
+    name: string,
+    options: { label?: string; address?: string } = {},
+  ): Promise<ContactCardResult> {
+    return this.relay().card(name, options);
+  }
+
+  async addContact(card: string): Promise<ContactView> {
+    return this.relay().addContact(card);
+  }
+
+  async contacts(): Promise<ContactView[]> {
+    return this.relay().contacts();
+  }
+
+  async sendLetter(to: string, text: string): Promise<SendResult> {
+    return this.relay().send(to, text);
+  }
+
+  async readInbox(options: { onProgress?: (p: InboxProgress) => void } = {}): Promise<ReadResult> {
+    const relay = this.relay();
+    options.onProgress?.({ step: "reading", guardians: relay.n });
+    return relay.read();
+  }
+
+  async recoverySetup(
+    mnemonic: string,
+    threshold: number,
+    holders: readonly Holder[],
+    options: { onProgress?: (p: SocialProgress) => void } = {},
+  ): Promise<RecoverySetupResult> {
+    const relay = this.relay();
+    const secret = await this.ownMnemonic(mnemonic);
+    return this.withState(await relay.socialSetup(secret, threshold, holders, options));
+  }
+
+  async recoveryAdd(
+    mnemonic: string,
+    threshold: number,
+    added: readonly Holder[],
+    options: { onProgress?: (p: SocialProgress) => void } = {},
+  ): Promise<RecoverySetupResult> {
+    const relay = this.relay();
+    const secret = await this.ownMnemonic(mnemonic);
+    return this.withState(await relay.socialAdd(secret, threshold, added, options));
+  }
+
+  async storeState(): Promise<RecoveryStoreResult> {
+    return this.relay().storeRecovery();
+  }
+
+  async restoreState(): Promise<RecoveryRestoreResult> {
+    return this.relay().restoreRecovery();
+  }
+
+  /** The shards recover the phrase: refuse one that is not this wallet's (it would restore another). */
+  private async ownMnemonic(mnemonic: string): Promise<Uint8Array> {
+    const root = await federationRoot(mnemonic, fromHex(this.core.federationId));
+    if (toHex(root) !== this.core.record.root)
+      throw new WalletError(
+        "wrong_mnemonic",
+        "that recovery phrase is not this wallet's: the shards would recover another wallet",
+      );
+    return utf8.encode(normalizeMnemonic(mnemonic));
+  }
+
+  /** The shard set is made: store the wallet's state too (a failure there is a warning, not a loss). */
+  private async withState(
+    set: Awaited<ReturnType<RelayClient["socialSetup"]>>,
+  ): Promise<RecoverySetupResult> {
+    try {
+      return { ...set, stateStoredBy: (await this.relay().storeRecovery()).storedBy };
+    } catch (e) {
+      this.core.warn(`the wallet's state was not stored: ${e instanceof Error ? e.message : String(e)}`);
+      return { ...set, stateStoredBy: [] };
+    }
+  }
+
+  private relay(): RelayClient {
+    const relay = this.core.module<RelayClient>("relay");
+    if (!relay)
+      throw new WalletError(
+        "no_relay_module",
+        "this federation runs no relay module: no mailbox or recovery",
+      );
+    return relay;
   }
 
   private bridge(): BridgeClient {

@@ -1,7 +1,7 @@
 // Contact cards: what two people exchange (by QR code or as text) to write to each other's inbox.
 // A card names the inbox key, the federation whose guardians hold the inbox, a delivery secret (from
 // which the holder derives a different token for every guardian), optionally a Monero address or an
-// e-cash receiving key, and is signed by the inbox key. Its fingerprint is what two people compare.
+// e-cash receiving key, the guardians' API URLs, and is signed by the inbox key. Its fingerprint is what two people compare.
 //
 //   text = "ccard1" + base64url(UTF-8 JSON of the card)
 import { ed25519 } from "@noble/curves/ed25519.js";
@@ -11,7 +11,7 @@ import { ClientError } from "@conclave/core-client";
 import { z } from "zod";
 
 export const CARD_PREFIX = "ccard1";
-export const CARD_CHARS_MAX = 2048;
+export const CARD_CHARS_MAX = 6144;
 
 const hex = (bytes: number) => z.string().regex(new RegExp(`^[0-9a-f]{${bytes * 2}}$`));
 
@@ -22,6 +22,8 @@ const CardBodySchema = z.strictObject({
   federationId: hex(32),
   delivery: hex(16),
   address: z.string().max(200).optional(),
+  /** The guardians' API URLs, so that a holder of the card knows where the inbox is. */
+  guardians: z.array(z.string().max(160)).max(16).optional(),
 });
 export type CardBody = z.infer<typeof CardBodySchema>;
 const CardSchema = CardBodySchema.extend({ sig: hex(64) });
@@ -36,6 +38,7 @@ function signingBytes(body: CardBody): Uint8Array {
     federationId: body.federationId,
     delivery: body.delivery,
     ...(body.address === undefined ? {} : { address: body.address }),
+    ...(body.guardians === undefined ? {} : { guardians: body.guardians }),
   };
   return utf8.encode(`conclave/relay/card/v1|${JSON.stringify(ordered)}`);
 }

@@ -8,3 +8,5 @@ export * from "./recovery.js";
 export * from "./social.js";
 export * from "./types.js";
 export * from "./watch.js";
+export * from "./commands.js";
+export * from "./escrow.js";

@@ -57,6 +57,8 @@ import {
 } from "./recovery.js";
 import type { RecoveryRestoreResult, RecoveryStoreResult } from "./recovery.js";
 import { encodeShard, setKeys, splitSecret, tombstone } from "./social.js";
+import { cancelRequests, depositFederationShard, escrowStatus, withdrawFederationShard } from "./escrow.js";
+import type { CancelResult } from "./escrow.js";
 import { encodeQR } from "@paulmillr/qr";
 import type {
   ContactView,
@@ -64,6 +66,7 @@ import type {
   ReadResult,
   ReceivedLetter,
   SendResult,
+  SocialProgress,
   SocialRecord,
   SocialSetupResult,
 } from "./types.js";
@@ -89,6 +92,8 @@ export class RelayClient implements ClientModule {
   private readonly federationId: string;
   /** The federation's guardians: n of them, f of which may be faulty. */
   readonly n: number;
+  /** The guardians' API URLs (those the federation config names), for contact cards. */
+  private readonly guardianUrls: readonly string[];
 
   constructor(init: ClientModuleInit) {
     this.instanceId = init.instanceId;
@@ -98,6 +103,7 @@ export class RelayClient implements ClientModule {
     this.prefix = init.keyPrefix;
     this.federationId = init.federationId;
     this.n = init.federation.guardians.length;
+    this.guardianUrls = init.federation.guardians.flatMap((g) => (g.api ? [g.api.url] : []));
   }
 
   /** Guardians that must hold an item for a send to count: f + 1, so that one of them is honest. */
@@ -115,7 +121,7 @@ export class RelayClient implements ClientModule {
   async card(
     name: string,
     options: { label?: string; address?: string } = {},
-  ): Promise<{ text: string; fingerprint: string }> {
+  ): Promise<{ name: string; label: string; text: string; fingerprint: string; qr: string }> {
     const label = options.label ?? DEFAULT_CARD;
     const body = {
       v: 1 as const,
@@ -124,9 +130,12 @@ export class RelayClient implements ClientModule {
       federationId: this.federationId,
       delivery: toHex(deliverySecret(this.keys.deliveryRoot, label)),
       ...(options.address === undefined ? {} : { address: options.address }),
+      ...(this.guardianUrls.length === 0 ? {} : { guardians: [...this.guardianUrls] }),
     };
     await this.rememberLabel(label);
-    return { text: encodeCard(signCard(body, this.keys.inboxSeed)), fingerprint: fingerprint(body.inbox) };
+    const text = encodeCard(signCard(body, this.keys.inboxSeed));
+    const qr = encodeQR(text, "ascii", { ecc: "low" });
+    return { name, label, text, fingerprint: fingerprint(body.inbox), qr };
   }
 
   /** Adds (or replaces) a contact from its card's text, after checking the card's signature. */
@@ -486,14 +495,19 @@ export class RelayClient implements ClientModule {
     secret: Uint8Array,
     threshold: number,
     holders: readonly Holder[],
+    options: { readonly onProgress?: (p: SocialProgress) => void } = {},
   ): Promise<SocialSetupResult> {
+    const progress = options.onProgress ?? (() => {});
     const kinds = holders.map((h) => h.kind);
     const devices = kinds.filter((k) => k === "device").length;
     if (devices > 1) throw recoveryError("bad_holders", "one device shard at most");
+    if (kinds.filter((k) => k === "federation").length > 1)
+      throw recoveryError("bad_holders", "one federation shard at most");
     for (const h of holders) if (h.kind === "friend") await this.contact(h.contact);
     const fed = fromHex(this.federationId);
     const version = Math.floor(this.ctx.now());
     const set = await splitSecret(fed, secret, threshold, kinds, (n) => this.ctx.random(n), version);
+    progress({ step: "split", threshold, total: holders.length });
     const client = await this.ctx.client();
     const { storedBy, failedAt } = await uploadRecord(client, set.record);
     if (storedBy.length < this.writeQuorum)
@@ -504,6 +518,17 @@ export class RelayClient implements ClientModule {
           failedAt,
         },
       );
+    progress({ step: "stored", guardians: storedBy });
+    const texts = set.shards.map(encodeShard);
+    let federationAt: number[] | undefined;
+    const fi = holders.findIndex((h) => h.kind === "federation");
+    const fh = holders[fi];
+    if (fh?.kind === "federation") {
+      federationAt = (
+        await depositFederationShard(client, this.keys.inboxSeed, set.setId, texts[fi]!, fh.delayMs, version)
+      ).storedAt;
+      progress({ step: "federation", guardians: federationAt });
+    }
     const previous = await this.db.get(`${this.prefix}social`);
     let revokedPrevious = false;
     if (previous) {
@@ -516,13 +541,22 @@ export class RelayClient implements ClientModule {
         (n) => this.ctx.random(n),
       );
       revokedPrevious = (await uploadRecord(client, dead)).storedBy.length >= this.writeQuorum;
+      if (p.holders?.some((h) => h.kind === "federation")) {
+        const w = await withdrawFederationShard(
+          client,
+          this.keys.inboxSeed,
+          fromHex(p.setId),
+          Math.max(version, p.version + 1),
+        );
+        revokedPrevious &&= w.storedAt.length >= this.writeQuorum;
+      }
+      progress({ step: "revoked", previousSetId: p.setId, ok: revokedPrevious });
       if (!revokedPrevious)
         this.ctx.warn(
           "the previous shard set's record could not be replaced at enough guardians: run setup again",
         );
     }
     const keys = setKeys(set.dataKey);
-    const texts = set.shards.map(encodeShard);
     const record: SocialRecord = {
       setId: toHex(set.setId),
       threshold,
@@ -531,6 +565,7 @@ export class RelayClient implements ClientModule {
       signSeed: toHex(keys.signSeed),
       key: toHex(keys.key),
       ...(devices === 1 ? { deviceShard: texts[kinds.indexOf("device")]! } : {}),
+      holders,
     };
     await this.db.write([put(`${this.prefix}social`, json(record))]);
     const friends: SocialSetupResult["friends"][number][] = [];
@@ -539,8 +574,10 @@ export class RelayClient implements ClientModule {
       try {
         const sent = await this.send(h.contact, texts[i]!, "shard");
         friends.push({ contact: h.contact, storedAt: sent.storedAt });
+        progress({ step: "friend", contact: h.contact, ok: true });
       } catch (e) {
         friends.push({ contact: h.contact, storedAt: [], error: describe(e) });
+        progress({ step: "friend", contact: h.contact, ok: false });
       }
     }
     const offline = holders.flatMap((h, i) =>
@@ -554,7 +591,46 @@ export class RelayClient implements ClientModule {
       friends,
       offline,
       revokedPrevious,
+      ...(federationAt === undefined ? {} : { federationAt }),
     };
+  }
+
+  /**
+   * Grows the current shard set: its holders plus `added`, `threshold` of them recover (2-of-3 to
+   * 3-of-5). Re-keys (socialSetup): the old set's shards recover nothing afterwards.
+   */
+  async socialAdd(
+    secret: Uint8Array,
+    threshold: number,
+    added: readonly Holder[],
+    options: { readonly onProgress?: (p: SocialProgress) => void } = {},
+  ): Promise<SocialSetupResult> {
+    const raw = await this.db.get(`${this.prefix}social`);
+    if (!raw) throw recoveryError("no_shard_set", "this wallet has no shard set yet: set one up first");
+    const holders = parseJson<SocialRecord>(raw).holders;
+    if (!holders)
+      throw recoveryError("no_shard_set", "the shard set predates the holders list: set up a new one");
+    return this.socialSetup(secret, threshold, [...holders, ...added], options);
+  }
+
+  /** Release requests for the current set's federation shard, as every guardian sees them. */
+  async recoveryRequests(): Promise<Awaited<ReturnType<typeof escrowStatus>>> {
+    const set = await this.socialSet();
+    if (!set) throw recoveryError("no_shard_set", "this wallet has no shard set");
+    return escrowStatus(await this.ctx.client(), fromHex(set.setId));
+  }
+
+  /** Cancels every open release request of the current set's federation shard, at every guardian. */
+  async cancelRecoveryRequests(): Promise<CancelResult> {
+    const set = await this.socialSet();
+    if (!set) throw recoveryError("no_shard_set", "this wallet has no shard set");
+    return cancelRequests(await this.ctx.client(), this.keys.inboxSeed, fromHex(set.setId));
+  }
+
+  /** The current shard set: its id, t, n and holders (undefined: none set up). */
+  async socialSet(): Promise<SocialRecord | undefined> {
+    const raw = await this.db.get(`${this.prefix}social`);
+    return raw ? parseJson<SocialRecord>(raw) : undefined;
   }
 
   /** This device's shard of the current set (to show alongside others when recovering). */

@@ -47,7 +47,9 @@ export interface ContactView {
 export type Holder =
   | { readonly kind: "device" }
   | { readonly kind: "friend"; readonly contact: string }
-  | { readonly kind: "offline" };
+  | { readonly kind: "offline" }
+  /** The federation: its guardians release it (t of them) only after `delayMs`, unless the owner cancels. */
+  | { readonly kind: "federation"; readonly delayMs: number };
 
 /** What the device keeps of its shard set (the signing seed and key let it replace the record). */
 export interface SocialRecord {
@@ -58,7 +60,17 @@ export interface SocialRecord {
   readonly signSeed: string;
   readonly key: string;
   readonly deviceShard?: string;
+  /** Who holds the set's shards (for growing it: `socialAdd`). Sets made before this field: absent. */
+  readonly holders?: readonly Holder[];
 }
+
+/** Where social recovery is, for a front end to show while it waits on guardians and friends. */
+export type SocialProgress =
+  | { readonly step: "split"; readonly threshold: number; readonly total: number }
+  | { readonly step: "stored"; readonly guardians: readonly number[] }
+  | { readonly step: "revoked"; readonly previousSetId: string; readonly ok: boolean }
+  | { readonly step: "friend"; readonly contact: string; readonly ok: boolean }
+  | { readonly step: "federation"; readonly guardians: readonly number[] };
 
 export interface SocialSetupResult {
   readonly setId: string;
@@ -73,6 +85,8 @@ export interface SocialSetupResult {
   }[];
   /** Printable shards: the text and its QR code (text art, for a terminal or a printer). */
   readonly offline: readonly { readonly text: string; readonly qr: string }[];
+  /** Guardians that keep a piece of the federation's shard (none without a federation holder). */
+  readonly federationAt?: readonly number[];
   /** Whether a previous set was re-keyed away (its record replaced by a tombstone). */
   readonly revokedPrevious: boolean;
 }

@@ -53,6 +53,20 @@ import {
 import type { AuthAction } from "../common.js";
 import { Challenges } from "./challenges.js";
 import type { ChallengeLimits } from "./challenges.js";
+import {
+  CancelRequestSchema,
+  CancelResponseSchema,
+  CollectRequestSchema,
+  CollectResponseSchema,
+  DepositRequestSchema,
+  DepositResponseSchema,
+  EscrowParamsSchema,
+  EscrowStatusSchema,
+  ReleaseRequestSchema,
+  RequestResponseSchema,
+} from "../escrow.js";
+import { DEFAULT_ESCROW_LIMITS, EscrowStore } from "./escrow-store.js";
+import type { EscrowLimits } from "./escrow-store.js";
 import { DEFAULT_MAILBOX_LIMITS, MailboxStore, TokenRequiredError } from "./mailbox-store.js";
 import type { MailboxLimits } from "./mailbox-store.js";
 import { WatchSockets } from "./watch-socket.js";
@@ -71,13 +85,14 @@ export interface RelayRateLimits {
   readonly authPerClientPerMinute: number;
 }
 
-export interface RelayLimits extends MailboxLimits, ChallengeLimits, RelayRateLimits {
+export interface RelayLimits extends MailboxLimits, ChallengeLimits, RelayRateLimits, EscrowLimits {
   readonly recovery: BackupStoreLimits;
   readonly push: PushLimits;
 }
 
 export const DEFAULT_RELAY_LIMITS: RelayLimits = {
   ...DEFAULT_MAILBOX_LIMITS,
+  ...DEFAULT_ESCROW_LIMITS,
   challengeTtlMs: 60_000,
   challengesUsedMax: 100_000,
   itemsPerClientPerMinute: 60,
@@ -150,6 +165,7 @@ export class RelayServerModule implements ServerModule {
   private readonly now: () => number;
   private mailboxStore: MailboxStore | undefined;
   private recoveryStore: BackupStore | undefined;
+  private escrowStore: EscrowStore | undefined;
   private challenges: Challenges;
   private readonly itemBuckets: TokenBuckets;
   private readonly tokenBuckets: TokenBuckets;
@@ -280,6 +296,7 @@ export class RelayServerModule implements ServerModule {
       this.limits.recovery,
       this.now,
     );
+    this.escrowStore = EscrowStore.open(join(context.dataDir, "escrow"), this.limits, this.now);
     this.sweepTimer = setInterval(() => {
       this.mailboxStore?.sweepExpired().then(
         (n) => n > 0 && this.log("mailbox.expired", { items: n }),
@@ -292,9 +309,10 @@ export class RelayServerModule implements ServerModule {
   async stop(): Promise<void> {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.push.close();
-    await Promise.all([this.mailboxStore?.close(), this.recoveryStore?.close()]);
+    await Promise.all([this.mailboxStore?.close(), this.recoveryStore?.close(), this.escrowStore?.close()]);
     this.mailboxStore = undefined;
     this.recoveryStore = undefined;
+    this.escrowStore = undefined;
   }
 
   /** The mailbox store (tests and the benchmark read its usage). */
@@ -306,6 +324,99 @@ export class RelayServerModule implements ServerModule {
   private get recovery(): BackupStore {
     if (!this.recoveryStore) throw new UnavailableError("the relay module has not started yet");
     return this.recoveryStore;
+  }
+
+  private get escrow(): EscrowStore {
+    if (!this.escrowStore) throw new UnavailableError("the relay module has not started yet");
+    return this.escrowStore;
+  }
+
+  /** The federation-held shard's routes (escrow-store.ts): every one limited per client network. */
+  private escrowEndpoints(): ModuleApiEndpoint[] {
+    const setIdOf = (params: unknown, client: string) => {
+      this.limit(this.authBuckets, client);
+      return fromHex(parse(EscrowParamsSchema, params, "path").setId);
+    };
+    return [
+      {
+        method: "POST",
+        path: "escrow/:setId/deposit",
+        summary: "Keep this guardian's piece of a federation-held recovery shard (signed by its owner)",
+        params: EscrowParamsSchema,
+        body: DepositRequestSchema,
+        response: DepositResponseSchema,
+        handle: ({ params, body, client = "unknown" }) => {
+          const setId = setIdOf(params, client);
+          return this.escrow.deposit(
+            this.instanceId,
+            this.self,
+            setId,
+            parse(DepositRequestSchema, body, "body"),
+          );
+        },
+      },
+      {
+        method: "POST",
+        path: "escrow/:setId/request",
+        summary: "Ask for this guardian's piece, sealed to a temporary key, after the owner's delay",
+        params: EscrowParamsSchema,
+        body: ReleaseRequestSchema,
+        response: RequestResponseSchema,
+        handle: async ({ params, body, client = "unknown" }) => {
+          const setId = setIdOf(params, client);
+          const b = parse(ReleaseRequestSchema, body, "body");
+          const r = await this.escrow.request(setId, b.requestId, b.tempKey);
+          this.log("escrow.requested", {
+            setId: toHex(setId),
+            requestId: b.requestId,
+            releaseAtMs: r.releaseAtMs,
+          });
+          return r;
+        },
+      },
+      {
+        method: "POST",
+        path: "escrow/:setId/cancel",
+        summary: "Cancel a release request (signed by the owner's key for this guardian and request)",
+        params: EscrowParamsSchema,
+        body: CancelRequestSchema,
+        response: CancelResponseSchema,
+        handle: async ({ params, body, client = "unknown" }) => {
+          const setId = setIdOf(params, client);
+          const b = parse(CancelRequestSchema, body, "body");
+          return {
+            cancelled: await this.escrow.cancel(this.instanceId, this.self, setId, b.requestId, b.signature),
+          };
+        },
+      },
+      {
+        method: "POST",
+        path: "escrow/:setId/collect",
+        summary: "The piece sealed to the request's temporary key (425 before the delay, 410 cancelled)",
+        params: EscrowParamsSchema,
+        body: CollectRequestSchema,
+        response: CollectResponseSchema,
+        handle: async ({ params, body, client = "unknown" }) => {
+          const setId = setIdOf(params, client);
+          const b = parse(CollectRequestSchema, body, "body");
+          const sealed = await this.escrow.collect(this.self, setId, b.requestId);
+          return { sealed: Buffer.from(sealed).toString("base64url") };
+        },
+      },
+      {
+        method: "POST",
+        path: "escrow/:setId/status",
+        summary: "The deposit's owner key, delay and release requests (what its owner needs to cancel)",
+        params: EscrowParamsSchema,
+        body: EmptyRequestSchema,
+        response: EscrowStatusSchema,
+        handle: ({ params, body, client = "unknown" }) => {
+          const setId = setIdOf(params, client);
+          parse(EmptyRequestSchema, body, "body");
+          return this.escrow.status(setId);
+        },
+      },
+    ];
   }
 
   private limit(buckets: TokenBuckets, key: string): void {
@@ -343,6 +454,7 @@ export class RelayServerModule implements ServerModule {
 
   private endpoints(): ModuleApiEndpoint[] {
     return [
+      ...this.escrowEndpoints(),
       {
         method: "POST",
         path: "challenge",
