@@ -170,6 +170,14 @@ describe("conflicting attempts on a real 3-of-4 multisig wallet (monerod regtest
     await mineBlocks(daemon.rpc, 1, minerAddress);
     lap("attempt 1: created from attempt 0's inputs, signed, submitted, mined");
 
+    // spenderOf, the wallet call behind the txid votes that settle a bound attempt whose inputs
+    // another completion spent (docs/monero.md "A kept completion broadcast late"): every
+    // guardian's wallet, the one that kept out of attempt 1 included, names the mined transaction
+    // that spent attempt 0's inputs, and none for a key image no transaction spent.
+    for (const g of [0, 1, 2, 3]) expect(await shares[g]!.spenderOf(k0)).toBe(paid);
+    expect(await shares[0]!.spenderOf(["11".repeat(32)])).toBeUndefined();
+    lap("spenderOf at every guardian");
+
     // ---- the Byzantine guardian finishes attempt 0's branch A now and broadcasts it.
     const late = await shares[0]!.sign(branchA.txset);
     expect(late.complete).toBe(true);
