@@ -6,6 +6,7 @@ import type {
   BurnResult,
   MintCall,
   MintSubmission,
+  RefundResult,
 } from "@conclave/wallet-standard";
 import { amountText } from "./render.js";
 
@@ -83,6 +84,13 @@ export function burnLines(r: BurnResult): string[] {
   ];
 }
 
+export function refundLines(r: RefundResult): string[] {
+  return [
+    `Returned the expired mint ${r.txid}:${r.output}: ${amountText(r.amount)} into ${r.notesIssued} new notes` +
+      `${r.fee > 0n ? `, fee ${amountText(r.fee)}` : ""} (transaction ${r.refundTxid})`,
+  ];
+}
+
 export function bridgeStatusLines(s: BridgeStatus): string[] {
   if (s.kind === "mint")
     return [
@@ -94,6 +102,7 @@ export function bridgeStatusLines(s: BridgeStatus): string[] {
         ? [`  deadline   ${s.deadline} (${new Date(Number(s.deadline) * 1000).toISOString()})`]
         : []),
       ...(s.evmTx ? [`  sent in    ${s.evmTx}`] : []),
+      ...(s.refundTxid ? [`  refunded in ${s.refundTxid}`] : []),
     ];
   return [
     `burn ${s.txHash}${s.logIndex === undefined ? "" : `:${s.logIndex}`}: ${s.state} (${s.message})`,

@@ -1,7 +1,8 @@
 // The bridge commands as a user runs them: the CLI as a process against four real guardian
 // processes with the bridge module and anvil with the wXMR contract (modules/bridge's
 // bridge-federation-fixture.ts): e-cash -> wXMR with --submit (balance checked on chain), the
-// status, a burn to a claim key redeemed back into notes, and bad input refused with nothing spent.
+// status, a burn to a claim key redeemed back into notes, a mint left unsent past its deadline
+// refunded into notes, and bad input refused with nothing spent.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -142,6 +143,27 @@ describe("conclave bridge-* against anvil and four guardian processes", () => {
       const sent = await ok(["bridge-submit", txid!, "--evm-key-file", keyFile, "--rpc", fed.anvil.rpcUrl]);
       expect(sent.stdout).toMatch(/Minted: EVM transaction 0x[0-9a-f]{64}/);
       expect(await wxmr()).toBe(250_000_000_000n);
+    },
+    PROCESS_STEPS_MS,
+  );
+
+  it(
+    "a mint left unsent past its deadline: bridge-refund waits until t guardians return it and brings it back as notes; bridge-status says refunded",
+    async () => {
+      const before = BigInt(await balance());
+      const r = await ok(["bridge-mint", user, "0.25"]);
+      const txid = /\(transaction ([0-9a-f]{64}), output \d+/.exec(r.stdout)?.[1];
+      expect(txid).toBeDefined();
+      expect(BigInt(await balance())).toBe(before - 250_000_000_000n);
+      await fed.anvil.testClient.increaseTime({ seconds: 3_700 });
+      await fed.anvil.testClient.mine({ blocks: 1 });
+      const refunded = await ok(["bridge-refund", txid!]);
+      expect(refunded.stdout).toContain(`Returned the expired mint ${txid}:`);
+      expect(refunded.stdout).toContain("0.25 XMR (250000000000p)");
+      expect(BigInt(await balance())).toBe(before);
+      const status = await ok(["bridge-status", txid!, "--rpc", fed.anvil.rpcUrl]);
+      expect(status.stdout).toMatch(new RegExp(`^mint ${txid}:\\d+: refunded`));
+      expect(status.stdout).toContain("refunded in ");
     },
     PROCESS_STEPS_MS,
   );

@@ -85,6 +85,7 @@ const walletApi: WalletApi = {
   bridgeSubmit: unused("bridgeSubmit"),
   bridgeBurn: unused("bridgeBurn"),
   bridgeRedeem: unused("bridgeRedeem"),
+  bridgeRefund: unused("bridgeRefund"),
   bridgeStatus: unused("bridgeStatus"),
   contactCard: unused("contactCard"),
   addContact: unused("addContact"),

@@ -20,6 +20,7 @@ import {
   bridgeMintLines,
   bridgeProgressLine,
   bridgeStatusLines,
+  refundLines,
   burnLines,
   submissionLines,
 } from "./bridge-presentations.js";
@@ -213,6 +214,10 @@ export const PRESENTATIONS: Presentations = {
   "bridge-redeem": {
     event: progressLine(bridgeProgressLine),
     output: (r) => ({ json: r, lines: burnLines(r) }),
+  },
+  "bridge-refund": {
+    event: progressLine(bridgeProgressLine),
+    output: (r) => ({ json: r, lines: refundLines(r) }),
   },
   "bridge-status": { output: (r) => ({ json: r, lines: bridgeStatusLines(r) }) },
   "contact-show": { output: (r) => ({ json: r, lines: cardLines(r) }) },

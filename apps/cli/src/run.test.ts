@@ -305,6 +305,9 @@ class FakeWallet implements WalletApi {
   bridgeRedeem(): Promise<never> {
     return Promise.reject(new Error("the fake wallet has no bridge"));
   }
+  bridgeRefund(): Promise<never> {
+    return Promise.reject(new Error("the fake wallet has no bridge"));
+  }
   bridgeStatus(): Promise<never> {
     return Promise.reject(new Error("the fake wallet has no bridge"));
   }

@@ -73,6 +73,9 @@ export type {
   EvmSender,
   MintCall,
   MintSubmission,
+  RefundOptions,
+  RefundProgress,
+  RefundResult,
 } from "@conclave/module-bridge/client";
 
 export interface WalletInfo {

@@ -56,6 +56,9 @@ import type {
   SocialProgress,
   EvmSender,
   MintSubmission,
+  RefundOptions,
+  RefundProgress,
+  RefundResult,
   ClaimDepositOptions,
   ClaimDepositResult,
   DepositAddressOptions,
@@ -387,6 +390,14 @@ export class Wallet implements WalletApi {
     } = {},
   ): Promise<BurnResult> {
     return this.bridge().bridgeRedeem(txHash, options);
+  }
+
+  /** Takes an expired, unminted wXMR mint of this wallet back as e-cash (BridgeClient.bridgeRefund). */
+  async bridgeRefund(
+    txid: string,
+    options: RefundOptions & { readonly onProgress?: (p: RefundProgress) => void } = {},
+  ): Promise<RefundResult> {
+    return this.bridge().bridgeRefund(txid, options);
   }
 
   async bridgeStatus(id: string, options: { readonly rpcUrl?: string } = {}): Promise<BridgeStatus> {

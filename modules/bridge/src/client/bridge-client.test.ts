@@ -330,15 +330,45 @@ describe("bridge client half (anvil, four guardian processes)", () => {
     expect((await reopened.operations()).find((o) => o.id === pending!.id)?.state).toBe("done");
   });
 
-  it("reports an unsubmitted mint past its deadline as expired", async () => {
+  it("an unsubmitted mint past its deadline: expired, then returned by t guardians at their depth and refunded into notes worth the whole amount, once; the signed mint reverts Expired", async () => {
     const { wallet } = await funded(XMR);
     const minted = await wallet.bridgeMint(account(1).address, XMR / 8n);
-    await fed.anvil.testClient.increaseTime({ seconds: 3_700 });
-    await fed.anvil.testClient.mine({ blocks: 1 });
-    expect(await wallet.bridgeStatus(minted.txid, { rpcUrl: fed.anvil.rpcUrl })).toMatchObject({
-      state: "expired",
-    });
+    const spent = (await wallet.info()).balance;
+    // Guardians 2 and 3 are stopped (SIGSTOP, by PID): no t guardians can decide anything, so the
+    // status below is the chain's (past the deadline, not minted) before any return.
+    const paused = fed.guardians.slice(2).map((g) => g.child.pid!);
+    for (const pid of paused) process.kill(pid, "SIGSTOP");
+    try {
+      await fed.anvil.testClient.increaseTime({ seconds: 3_700 });
+      await fed.anvil.testClient.mine({ blocks: 1 });
+      const expired = await wallet.bridgeStatus(minted.txid, { rpcUrl: fed.anvil.rpcUrl });
+      expect(expired).toMatchObject({ state: "expired" });
+      expect(expired.message).toMatch(/bridge-refund/);
+    } finally {
+      for (const pid of paused) process.kill(pid, "SIGCONT");
+    }
     expect((await rejection(wallet.bridgeSubmit(minted.txid, account(1).sender))).message).toMatch(/Expired/);
+    const stages: string[] = [];
+    const refunded = await wallet.bridgeRefund(minted.txid, {
+      waitMs: 120_000,
+      onProgress: (p) => stages.push(p.stage),
+    });
+    expect(refunded).toMatchObject({ txid: minted.txid, output: minted.output, amount: XMR / 8n, fee: 0n });
+    expect(stages).toContain("returnable");
+    expect(stages.at(-1)).toBe("refunded");
+    expect((await wallet.info()).balance).toBe(spent + XMR / 8n);
+    expect(await wallet.bridgeStatus(minted.txid)).toMatchObject({
+      state: "refunded",
+      refundTxid: refunded.refundTxid,
+    });
+    expect((await wallet.operations()).find((o) => o.id === refunded.operationId)?.state).toBe("done");
+    // Asked again: the same refund is reported, nothing is paid twice.
+    const again = await wallet.bridgeRefund(minted.txid, { waitMs: 0 });
+    expect(again.refundTxid).toBe(refunded.refundTxid);
+    expect((await wallet.info()).balance).toBe(spent + XMR / 8n);
+    // Another wallet has no refund key for it.
+    const { wallet: other } = await funded(XMR);
+    expect((await rejection(other.bridgeRefund(minted.txid, { waitMs: 0 }))).code).toBe("unknown_mint");
   });
 });
 

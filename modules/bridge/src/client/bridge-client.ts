@@ -19,6 +19,8 @@ import type { BridgeCrypto, BridgeHooks, EvmSender } from "./config.js";
 import type { MintSubmission } from "./evm.js";
 import { BridgeMints } from "./mints.js";
 import type { BridgeMintOptions, BridgeMintProgress, BridgeMintResult, MintStatus } from "./mints.js";
+import { BridgeRefunds } from "./refunds.js";
+import type { RefundOptions, RefundProgress, RefundResult } from "./refunds.js";
 
 export type BridgeStatus = MintStatus | BurnStatus;
 
@@ -27,11 +29,13 @@ export class BridgeClient implements ClientModule {
   readonly instanceId: number;
   private readonly mints: BridgeMints;
   private readonly burns: BridgeBurns;
+  private readonly refunds: BridgeRefunds;
 
   constructor(init: ClientModuleInit, crypto: BridgeCrypto, hooks: BridgeHooks = {}) {
     this.instanceId = init.instanceId;
     this.mints = new BridgeMints(init, crypto);
     this.burns = new BridgeBurns(init, crypto, hooks);
+    this.refunds = new BridgeRefunds(init, crypto);
     const mint = init.context.module<MintClient>("mint");
     mint?.onRejected((op, spentInput, error) => this.undoRejected(op, spentInput, error));
     mint?.onAccepted((op, result) => this.endAccepted(op, result));
@@ -116,10 +120,29 @@ export class BridgeClient implements ClientModule {
   }
 
   /**
+   * Takes back, as e-cash notes worth the whole amount, a wXMR mint of this wallet (by its federation
+   * txid) that nobody submitted before its deadline: waits until t guardians saw it unminted at their
+   * confirmation depth past the deadline (`bridgeStatus` says `returnable`), then spends it with the
+   * output's refund key. Refused for a mint that was minted, already refunded, or made without a
+   * refund key.
+   */
+  bridgeRefund(
+    txid: string,
+    options: RefundOptions & { readonly onProgress?: (p: RefundProgress) => void } = {},
+  ): Promise<RefundResult> {
+    const { onProgress, ...rest } = options;
+    return progressOf(
+      startOperation<RefundProgress, RefundResult>((progress) => this.refunds.refund(txid, rest, progress)),
+      onProgress,
+    );
+  }
+
+  /**
    * Where a mint or a burn is. `id`: a federation txid (64 hex; `TXID:OUTPUT` for another output)
    * for a mint, an EVM tx hash (0x and 64 hex; `HASH:LOG` for another log) for a burn. From the
    * wallet's records, the guardians (t agreeing; each mint signature checked) and, with `rpcUrl`,
-   * the chain: a mint is pending, accepted, signed, submitted, minted, failed or expired; a burn
+   * the chain: a mint is pending, accepted, signed, submitted, minted, failed, expired, returnable
+   * (expired and returned by t guardians: `bridgeRefund`) or refunded; a burn
    * sent, mined, voting, then payout_pending, claimable, redeemed/claimed or reminted.
    */
   async bridgeStatus(id: string, options: { readonly rpcUrl?: string } = {}): Promise<BridgeStatus> {
@@ -146,6 +169,7 @@ export class BridgeClient implements ClientModule {
 
   async resumeOperation(entry: OperationRecord): Promise<void> {
     if (entry.kind === "mint") return this.mints.resumeMint(entry);
+    if (entry.kind === "refund") return this.refunds.resumeRefund(entry);
     return this.burns.resumeBurn(entry);
   }
 
@@ -153,11 +177,12 @@ export class BridgeClient implements ClientModule {
     return [
       ...(await this.mints.undoRejected(op, error)),
       ...(await this.burns.undoRejected(op, spentInput, error)),
+      ...(await this.refunds.undoRejected(op, error)),
     ];
   }
 
-  private endAccepted(op: PendingOp, result: ReissueResult): Promise<DbOp[]> {
-    return this.burns.endAccepted(op, result);
+  private async endAccepted(op: PendingOp, result: ReissueResult): Promise<DbOp[]> {
+    return [...(await this.burns.endAccepted(op, result)), ...(await this.refunds.endAccepted(op, result))];
   }
 }
 

@@ -13,11 +13,12 @@ import type { BridgeClient } from "./bridge-client.js";
 import type { BurnProgress } from "./burns.js";
 import type { EvmSender } from "./config.js";
 import type { BridgeMintProgress } from "./mints.js";
+import type { RefundProgress } from "./refunds.js";
 
 /** What the bridge's commands need of the wallet: the half's own operations (the facade passes them on). */
 export type BridgeCommandApi = Pick<
   BridgeClient,
-  "bridgeMint" | "bridgeSubmit" | "bridgeBurn" | "bridgeRedeem" | "bridgeStatus"
+  "bridgeMint" | "bridgeSubmit" | "bridgeBurn" | "bridgeRedeem" | "bridgeRefund" | "bridgeStatus"
 >;
 
 const AMOUNT_FORMS =
@@ -258,5 +259,27 @@ export const bridgeCommands = [
         ...("rpcUrl" in a ? { rpcUrl: a.rpcUrl } : {}),
         onProgress: (value) => ctx.emit({ type: "progress", value }),
       }),
+  }),
+  clientCommand({
+    name: "bridge-refund",
+    args: ["txid"],
+    options: {},
+    summary: "take back as e-cash a wXMR mint of this wallet that expired unsubmitted",
+    details: [
+      "A mint nobody submitted before its deadline is returned by the guardians once t of them saw",
+      "its deposit id unused at their confirmation depth past the deadline (`bridge-status` says",
+      "returnable); this waits for that, then spends it with the mint's refund key (derived from",
+      "the recovery phrase) into notes worth the whole amount. After that the signed mint reverts.",
+    ],
+    examples: ["conclave bridge-refund 3f2a..."],
+    movesNotes: true,
+    parse: (p) => {
+      const txid = p[0]!.trim();
+      if (!/^[0-9a-fA-F]{64}$/.test(txid))
+        throw new CommandUsageError("TXID is the federation transaction of the mint: 64 hex digits");
+      return { txid };
+    },
+    run: (api: BridgeCommandApi, a, ctx: CommandContext<ProgressEvent<RefundProgress>>) =>
+      api.bridgeRefund(a.txid, { onProgress: (value) => ctx.emit({ type: "progress", value }) }),
   }),
 ] as const satisfies readonly ClientCommand<BridgeCommandApi>[];

@@ -2,8 +2,11 @@
 // burnToClaim (derived from the half's secret, so that a wallet restored from its mnemonic finds
 // them again):
 //   claimSeed(j) = HKDF-Expand(secret, "conclave/bridge/v1/burn-claim" | u64be(j), 32)
+//   refundSeed(j) = HKDF-Expand(secret, "conclave/bridge/v1/mint-refund" | u64be(j), 32)
 // where `secret` is the half's own (core-client secrets.ts: HKDF of the federation root with the
-// module's instance and kind). The Ed25519 public key of claimSeed(j) is the claim key of burn j.
+// module's instance and kind). The Ed25519 public key of claimSeed(j) is the claim key of burn j;
+// that of refundSeed(j) the refund key of the wallet's j-th mint output (0x02 form), which takes the
+// mint's value back as e-cash if it expires unminted.
 import { expand } from "@noble/hashes/hkdf.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { clientErrors, labelled } from "@conclave/core-client";
@@ -56,6 +59,8 @@ export const bridgeError = clientErrors({
   burn_timeout: 504,
   evm_failed: 502,
   claim_key_unknown: 404,
+  not_returnable: 409,
+  refund_timeout: 504,
 });
 
 /** The cryptography the bridge half needs (the wallet's WalletCrypto is one). */
@@ -70,6 +75,15 @@ const LABEL_CLAIM = utf8.encode("conclave/bridge/v1/burn-claim");
 export function claimSeed(secret: Uint8Array, index: number): Uint8Array {
   return expand(sha256, secret, labelled(LABEL_CLAIM, index), 32);
 }
+
+const LABEL_REFUND = utf8.encode("conclave/bridge/v1/mint-refund");
+
+export function refundSeed(secret: Uint8Array, index: number): Uint8Array {
+  return expand(sha256, secret, labelled(LABEL_REFUND, index), 32);
+}
+
+/** How long `bridge-refund` waits for t guardians to decide an expired mint returned unless told otherwise. */
+export const REFUND_WAIT_MS_DEFAULT = 10 * 60 * 1000;
 
 /** Test hooks of the bridge half (a crash at a chosen step). */
 export interface BridgeHooks {
@@ -112,6 +126,11 @@ export interface MintRecord {
   readonly call?: MintCallJson;
   /** The EVM transaction this wallet sent it with. */
   readonly evmTx?: `0x${string}`;
+  /** The index of the output's refund key (refundSeed): absent on mints made before the 0x02 form. */
+  readonly refundIndex?: number;
+  /** The federation transaction that spends the returned mint into notes, and its log entry. */
+  readonly refundTxid?: string;
+  readonly refundOperationId?: string;
 }
 
 export type MintCallJson = Omit<MintCall, "amount" | "deadline"> & {

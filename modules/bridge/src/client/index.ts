@@ -6,5 +6,6 @@ export * from "./bridge-client.js";
 export * from "./burns.js";
 export * from "./evm.js";
 export * from "./mints.js";
+export * from "./refunds.js";
 export { parseEvmAddress } from "./part.js";
 export * from "./commands.js";

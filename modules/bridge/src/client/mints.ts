@@ -9,7 +9,7 @@ import { del, sleep } from "@conclave/core-client";
 import type { DbOp, GuardianAnswer, OperationRecord } from "@conclave/core-client";
 import type { PendingOp } from "@conclave/module-mint/client";
 import { ChainViewSchema, MintSignatureSchema } from "../api.js";
-import type { ChainView, MintSignatureView } from "../api.js";
+import type { ChainView, MintExpiryView, MintSignatureView } from "../api.js";
 import { encodeMintOutput } from "../common.js";
 import { outputDepositId } from "../eip712-mint.js";
 import { fromHex } from "@conclave/core-common";
@@ -77,12 +77,16 @@ export class BridgeMints extends BridgePart {
       );
     }
     await this.checkEvmTime();
+    // The 0x02 form: if nobody submits the mint before its deadline, the guardians return its value
+    // to this key as e-cash (`bridge-refund`).
+    const refundIndex = await this.reserveRefundIndex();
+    const refundKey = this.refundKey(refundIndex);
     let logged: OperationRecord | undefined;
     let output = -1;
     const paid = await this.ctx.run(() =>
       this.mintHalf().payLocked("bridge-mint", {
         needed: amount,
-        extra: [{ module: this.instanceId, amount, payload: encodeMintOutput(recipient) }],
+        extra: [{ module: this.instanceId, amount, payload: encodeMintOutput(recipient, refundKey) }],
         insufficient: (balance, fee) =>
           bridgeError(
             "insufficient_funds",
@@ -115,6 +119,7 @@ export class BridgeMints extends BridgePart {
               recipient,
               amount: amount.toString(),
               createdAtMs: op.createdAtMs,
+              refundIndex,
             }),
           ];
         },
@@ -258,6 +263,19 @@ export class BridgeMints extends BridgePart {
     const client = await this.ctx.client();
     const answers = await client.getEach(mintPath(txid, index), MintSignatureSchema);
     const found = answers.filter((a) => a.ok).length;
+    const returned = agreedExpiry(answers, this.config.threshold);
+    if (returned === "returnable" || returned === "refunded") {
+      const mine = record?.refundTxid !== undefined && !(await this.mintHalf().isPending(record.refundTxid));
+      return {
+        ...base,
+        state: returned === "refunded" ? "refunded" : "returnable",
+        message:
+          returned === "refunded"
+            ? `expired unminted and returned as e-cash${mine ? ` to this wallet (transaction ${record.refundTxid})` : ""}`
+            : `expired unminted: t guardians saw its deposit id unused at depth past the deadline; \`bridge-refund ${txid}\` takes it back as e-cash`,
+        ...(record?.refundTxid ? { refundTxid: record.refundTxid } : {}),
+      };
+    }
     if (found < this.config.threshold && !record?.call)
       return {
         ...base,
@@ -306,7 +324,15 @@ export class BridgeMints extends BridgePart {
         message: `the mint transaction ${record?.evmTx} reverted; it can be sent again`,
       };
     if (chain.chainTime > call.deadline)
-      return { ...signed, state: "expired", message: `not minted and past its deadline ${call.deadline}` };
+      return {
+        ...signed,
+        state: "expired",
+        message: `not minted and past its deadline ${call.deadline}; ${
+          record?.refundIndex !== undefined
+            ? `the guardians return it once the deadline is past at their confirmation depth, then \`bridge-refund ${txid}\` takes it back as e-cash`
+            : "made without a refund key, it is not returned"
+        }`,
+      };
     return {
       ...signed,
       state: chain.tx === "unknown" ? "submitted" : "signed",
@@ -331,10 +357,30 @@ export class BridgeMints extends BridgePart {
   }
 }
 
+/** The expiry state at least t guardians' answers carry, if any. */
+export function agreedExpiry(
+  answers: readonly GuardianAnswer<MintSignatureView>[],
+  t: number,
+): MintExpiryView["state"] | undefined {
+  const counts = new Map<MintExpiryView["state"], number>();
+  for (const a of answers)
+    if (a.ok && a.value.expiry) counts.set(a.value.expiry.state, (counts.get(a.value.expiry.state) ?? 0) + 1);
+  return [...counts].find(([, c]) => c >= t)?.[0];
+}
+
 export interface MintStatus {
   readonly kind: "mint";
   readonly state:
-    "unknown" | "pending" | "accepted" | "signed" | "submitted" | "minted" | "failed" | "expired";
+    | "unknown"
+    | "pending"
+    | "accepted"
+    | "signed"
+    | "submitted"
+    | "minted"
+    | "failed"
+    | "expired"
+    | "returnable"
+    | "refunded";
   readonly message: string;
   readonly txid: string;
   readonly output: number;
@@ -345,4 +391,6 @@ export interface MintStatus {
   readonly deadline?: string;
   readonly signers?: readonly string[];
   readonly evmTx?: string;
+  /** The federation transaction that took a returned mint back as e-cash (this wallet's). */
+  readonly refundTxid?: string;
 }

@@ -11,7 +11,7 @@ import type { MintSignatureView } from "../api.js";
 import { parseBridgeConfig } from "../common.js";
 import type { BridgeConfig } from "../common.js";
 import { collectMintSignatures, outputDepositId } from "../eip712-mint.js";
-import { SIGNATURES_WAIT_MS_DEFAULT, bridgeError, errorText, mintPath } from "./config.js";
+import { SIGNATURES_WAIT_MS_DEFAULT, bridgeError, errorText, mintPath, refundSeed } from "./config.js";
 import type { BridgeCrypto, BurnRecord, MintCall, MintRecord } from "./config.js";
 
 type Hex = `0x${string}`;
@@ -44,13 +44,28 @@ export abstract class BridgePart {
     return mint;
   }
 
-  protected key(kind: "mint" | "burn" | "claim-counter", id = ""): string {
+  protected key(kind: "mint" | "burn" | "claim-counter" | "refund-counter", id = ""): string {
     return `${this.prefix}${kind}${id === "" ? "" : `/${id}`}`;
   }
 
   async mintRecord(txid: string): Promise<MintRecord | undefined> {
     const raw = await this.db.get(this.key("mint", txid));
     return raw ? parseJson<MintRecord>(raw) : undefined;
+  }
+
+  /** The Ed25519 public key of the wallet's j-th refund key. */
+  protected refundKey(index: number): Uint8Array {
+    return this.crypto.ed25519PublicKey(refundSeed(this.secret, index));
+  }
+
+  /** Reserves the next refund-key index (written before the key is used anywhere). */
+  protected reserveRefundIndex(): Promise<number> {
+    return this.ctx.run(async () => {
+      const raw = await this.db.get(this.key("refund-counter"));
+      const next = raw ? parseJson<{ next: number }>(raw).next : 0;
+      await this.db.write([put(this.key("refund-counter"), json({ next: next + 1 }))]);
+      return next;
+    });
   }
 
   protected putMint(r: MintRecord) {
