@@ -30,6 +30,8 @@ const WORKSPACE: Record<string, string> = {
   "@conclave/evm/typed-data": join(root, "packages/evm/src/typed-data.ts"),
   // Claim proofs (OutProofV2) are made in the wallet from the tx key: @noble only.
   "@conclave/monero/tx-proof": join(root, "packages/monero/src/tx-proof.ts"),
+  // The Monero JSON schemas (hex32, txKeyHex) the module and bridge API schemas share: zod only.
+  "@conclave/monero/json": join(root, "packages/monero/src/json.ts"),
 };
 /** Browser-ready third-party packages the wallet may load. */
 const ALLOWED_PACKAGES = [
