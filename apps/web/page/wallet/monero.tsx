@@ -324,7 +324,7 @@ export function WithdrawView({ wallet, info, refresh }: ViewProps) {
               <div>
                 <dt>Tx key</dt>
                 <dd>
-                  <code>{done.txKey}</code>
+                  <code id="withdraw-txkey">{done.txKey}</code>
                 </dd>
               </div>
             ) : null}
