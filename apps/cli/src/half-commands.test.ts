@@ -97,6 +97,7 @@ const walletApi: WalletApi = {
   storeState: unused("storeState"),
   restoreState: unused("restoreState"),
   resume: unused("resume"),
+  watchUntil: unused("watchUntil"),
 };
 
 const entry: NodeWalletEntry = {

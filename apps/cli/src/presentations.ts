@@ -236,7 +236,29 @@ export const PRESENTATIONS: Presentations = {
     event: progressLine(socialProgressLine),
     output: (r) => ({ json: r, lines: setupLines(r) }),
   },
+  watch: {
+    event: progressLine(
+      (p) => `guardian ${p.guardian}: ${p.kind} ${p.key.slice(0, 16)}… ${watchStateText(p.state)}`,
+    ),
+    output: (r) => ({
+      json: r,
+      lines: [`${r.kind} ${r.key}: ${watchStateText(r.state)} (guardian ${r.guardian})`],
+    }),
+  },
 };
+
+/** A watched state in a line: a transaction's state and height, else its JSON. */
+function watchStateText(state: Readonly<Record<string, unknown>>): string {
+  if (typeof state["state"] === "string")
+    return [
+      state["state"],
+      typeof state["height"] === "number" ? `at height ${state["height"]}` : "",
+      typeof state["error"] === "object" && state["error"] !== null ? JSON.stringify(state["error"]) : "",
+    ]
+      .filter((s) => s !== "")
+      .join(" ");
+  return JSON.stringify(state);
+}
 
 /** The presentation of a command: its own, or the generic one. */
 export function presentationOf(name: string): Presentation {

@@ -339,6 +339,9 @@ class FakeWallet implements WalletApi {
   restoreState(): Promise<never> {
     return Promise.reject(new Error("the fake wallet has no relay"));
   }
+  watchUntil(): Promise<never> {
+    return Promise.reject(new Error("the fake wallet has no relay"));
+  }
   close() {
     this.closed = true;
     return Promise.resolve();

@@ -10,7 +10,8 @@ import type { Transaction } from "@conclave/core-common";
 import { NodeSigner, sha256 } from "@conclave/core-server";
 import { buildTransaction, coinOutput, faucetInput } from "@conclave/module-dummy";
 import { WATCHES_PER_CONNECTION_MAX } from "@conclave/module-relay";
-import { WatchClient, spreadGroups } from "@conclave/module-relay/client";
+import { WatchClient, relayWatchCommands, spreadGroups, watchUntilWith } from "@conclave/module-relay/client";
+import type { WatchProgress } from "@conclave/module-relay/client";
 import type { WatchEvent, WatchUpdate, WebSocketLike } from "@conclave/module-relay/client";
 import { freePort } from "./local-federation.js";
 import { startRelayFederation } from "./relay-fixture.js";
@@ -221,6 +222,37 @@ describe("watches over WebSocket at four guardian processes", () => {
       client.close();
       for (const c of silent.clients) c.terminate();
       await new Promise((r) => silent.close(r));
+    }
+  });
+
+  it("the watch command (conclave watch tx TXID) reports every update as progress and ends at the final state", async () => {
+    const [watch] = relayWatchCommands;
+    const parsers = {
+      amount: () => 0n,
+      count: (t: string) => Number(t),
+      denomination: () => 0,
+      input: () => ({ kind: "stdin" as const }),
+    };
+    expect(() => watch.parse(["tx", "nothex"], {}, parsers)).toThrow(/64 lowercase hex/);
+    expect(() => watch.parse(["Bad Kind", "x"], {}, parsers)).toThrow(/KIND/);
+    const client = new WatchClient({ guardians: apis, connect, spreadKey: new Uint8Array(32).fill(4) });
+    try {
+      const { tx, txid } = faucetTx();
+      const args = watch.parse(["tx", txid], { copies: "2" }, parsers);
+      expect(args).toEqual({ target: { kind: "tx", key: txid }, first: false, copies: 2 });
+      const events: WatchProgress[] = [];
+      const api = { watchUntil: watchUntilWith.bind(null, client) };
+      const running = watch.run(api, args, { emit: (e) => events.push(e), inputText: () => "" });
+      await new Promise((r) => setTimeout(r, 200));
+      await submit(0, tx);
+      const result = await running;
+      expect(result).toMatchObject({ kind: "tx", key: txid, state: { state: "accepted" } });
+      expect(events.at(-1)).toMatchObject({
+        type: "progress",
+        value: { key: txid, state: { state: "accepted" } },
+      });
+    } finally {
+      client.close();
     }
   });
 });

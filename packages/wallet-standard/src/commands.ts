@@ -7,6 +7,7 @@ import { dummyCommands } from "@conclave/module-dummy/client";
 import { mintCommands } from "@conclave/module-mint/client";
 import { moneroCommands } from "@conclave/module-monero/client";
 import { relayCommands } from "@conclave/module-relay/client";
+import { relayWatchCommands } from "@conclave/module-relay/client";
 import type { WalletApi } from "./types.js";
 
 export type {
@@ -30,7 +31,7 @@ export { CommandUsageError, clientCommand } from "@conclave/core-client";
 export type WalletCommand = ClientCommand<WalletApi>;
 
 /**
- * The built-in halves' commands (dummy, mint, monero, bridge, relay), each with its own types (a tuple: a front end
+ * The built-in halves' commands (dummy, mint, monero, bridge, relay with its watch), each with its own types (a tuple: a front end
  * can type its rendering of each command by name).
  */
 export const walletCommands = [
@@ -39,4 +40,5 @@ export const walletCommands = [
   ...moneroCommands,
   ...bridgeCommands,
   ...relayCommands,
+  ...relayWatchCommands,
 ] as const satisfies readonly WalletCommand[];

@@ -1,6 +1,7 @@
 // @conclave/wallet-standard/node: the standard wallet in Node. One directory = one LMDB database =
 // one wallet; Ed25519 signing on node:crypto and the blind signatures on native blst.
 import { LmdbClientDb, nodeCrypto } from "@conclave/wallet/node";
+import { WebSocket } from "ws";
 import { walletEntry } from "./entry.js";
 import type { NodeWalletEntry } from "./types.js";
 import type { WalletOptions } from "./wallet.js";
@@ -10,7 +11,12 @@ export { LmdbClientDb, nodeCrypto } from "@conclave/wallet/node";
 
 /** Node wallets with options (client limits, hooks, restore gap). */
 export function nodeWallets(options: Partial<WalletOptions> = {}) {
-  return walletEntry((dir) => Promise.resolve(LmdbClientDb.open(dir)), { crypto: nodeCrypto, ...options });
+  // Node 20 has no global WebSocket: watches use `ws`.
+  return walletEntry((dir) => Promise.resolve(LmdbClientDb.open(dir)), {
+    crypto: nodeCrypto,
+    webSocket: (url) => new WebSocket(url),
+    ...options,
+  });
 }
 
 const defaults = nodeWallets();

@@ -21,6 +21,7 @@ import type {
 } from "@conclave/module-relay/client";
 import type { DenominationHolding, RestoreResult } from "@conclave/module-mint/client";
 import type { RelayResult, WithdrawalInfo } from "@conclave/module-monero/client";
+import type { WatchCommandApi } from "@conclave/module-relay/client";
 
 export type {
   DenominationHolding,
@@ -111,7 +112,13 @@ export interface WalletInfo {
  * facade passes each call on to its half).
  */
 export interface WalletApi
-  extends DummyCommandApi, MintCommandApi, MoneroCommandApi, BridgeCommandApi, RelayCommandApi {
+  extends
+    DummyCommandApi,
+    MintCommandApi,
+    MoneroCommandApi,
+    BridgeCommandApi,
+    RelayCommandApi,
+    WatchCommandApi {
   info(): Promise<WalletInfo>;
   /** Stores the wallet's state (counters, operation log, pending work, contacts) encrypted at every guardian. */
   storeState(): Promise<RecoveryStoreResult>;

@@ -30,9 +30,20 @@ import {
 import type { MintHooks } from "@conclave/module-mint/client";
 import { moneroClientFactory, moneroError } from "@conclave/module-monero/client";
 import type { MoneroClient } from "@conclave/module-monero/client";
-import { relayClientFactory } from "@conclave/module-relay/client";
-import type { RelayClient } from "@conclave/module-relay/client";
 import { WalletError, federationRoot, normalizeMnemonic } from "@conclave/wallet";
+import {
+  WatchClient,
+  relayClientFactory,
+  spreadKeyFrom,
+  watchUntilWith,
+} from "@conclave/module-relay/client";
+import type {
+  RelayClient,
+  WatchOptions,
+  WatchTarget,
+  WatchUpdate,
+  WebSocketFactory,
+} from "@conclave/module-relay/client";
 import type { ClientDb, WalletCrypto } from "@conclave/wallet";
 import type {
   BackupResult,
@@ -97,6 +108,8 @@ export interface WalletOptions {
   /** Where warnings go besides `Wallet.warnings` (a guardian sent a bad share...). */
   readonly onWarning?: (message: string) => void;
   readonly now?: () => number;
+  /** Opens a WebSocket for watches (default: the runtime's WebSocket; the Node entry passes `ws`). */
+  readonly webSocket?: WebSocketFactory;
 }
 
 /** The client halves a wallet is built with, in the order the core resumes them. */
@@ -143,10 +156,38 @@ export class Wallet implements WalletApi {
     return this.core.warnings;
   }
 
-  private static of(core: ClientCore): Wallet {
+  private webSocket: WebSocketFactory | undefined;
+  private watcher: WatchClient | undefined;
+
+  private static of(core: ClientCore, options: WalletOptions): Wallet {
     const mint = core.module<MintClient>("mint");
     if (!mint) throw noMintError();
-    return new Wallet(core, mint);
+    const w = new Wallet(core, mint);
+    w.webSocket = options.webSocket;
+    return w;
+  }
+
+  /**
+   * Waits for a watched state over WebSocket at the guardians the watch is spread to (by a key from
+   * the wallet's relay secret: the same guardians every time), calling `onUpdate` with the state now
+   * and every change; resolves at the first update `options.done` accepts (default: a final state).
+   */
+  async watchUntil(
+    target: WatchTarget,
+    options: WatchOptions,
+    onUpdate: (u: WatchUpdate) => void,
+  ): Promise<WatchUpdate> {
+    const relay = this.core.module<RelayClient>("relay");
+    if (!relay)
+      throw new WalletError("no_relay_module", "this federation runs no relay module: nothing to watch with");
+    const client = await this.core.client();
+    this.watcher ??= new WatchClient({
+      guardians: client.guardians.map((g) => g.url),
+      spreadKey: spreadKeyFrom(relay.keys.inboxSeed),
+      copies: options.copies ?? 1,
+      ...(this.webSocket ? { connect: this.webSocket } : {}),
+    });
+    return watchUntilWith(this.watcher, target, options, onUpdate);
   }
 
   // ---- opening ---------------------------------------------------------------------------------
@@ -154,7 +195,7 @@ export class Wallet implements WalletApi {
   /** Opens the wallet in `db` and finishes what a crash interrupted (errors stay in `warnings`). */
   static async open(db: ClientDb, options: WalletOptions): Promise<Wallet> {
     const core = await ClientCore.open(db, walletFactories(options), coreOptions(options));
-    const wallet = Wallet.of(core);
+    const wallet = Wallet.of(core, options);
     // A pending Monero claim waits on blocks (hours): opening does not post it again (as before the
     // claims were logged); `resume()` and waitDeposit do.
     const pending =
@@ -185,7 +226,7 @@ export class Wallet implements WalletApi {
       coreOptions(options),
       MintClient.createOps(0),
     );
-    return Wallet.of(core);
+    return Wallet.of(core, options);
   }
 
   /**
@@ -224,7 +265,7 @@ export class Wallet implements WalletApi {
       elapsedMs: now() - started,
       phasesMs: { join: joinMs, ...found.phasesMs, write: now() - writeStarted },
     };
-    return { wallet: Wallet.of(core), result };
+    return { wallet: Wallet.of(core, options), result };
   }
 
   // ---- the API ---------------------------------------------------------------------------------
@@ -316,6 +357,7 @@ export class Wallet implements WalletApi {
   }
 
   close(): Promise<void> {
+    this.watcher?.close();
     return this.core.close();
   }
 

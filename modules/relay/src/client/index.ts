@@ -10,3 +10,4 @@ export * from "./types.js";
 export * from "./watch.js";
 export * from "./commands.js";
 export * from "./escrow.js";
+export * from "./watch-commands.js";

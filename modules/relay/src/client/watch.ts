@@ -388,3 +388,4 @@ export async function watchStates(
 export function spreadKeyFrom(secret: Uint8Array): Uint8Array {
   return hmac(sha256, secret, utf8.encode("conclave/relay/spread-key/v1"));
 }
+export type { WatchTarget, PushSubscriptionJson } from "../watch-common.js";
