@@ -1,6 +1,7 @@
 // Small pure helpers: amounts (bigint piconero, never floats), invite codes, short ids.
-import { sha256 } from "@noble/hashes/sha2.js";
-import { bytesToHex } from "@noble/hashes/utils.js";
+// SHA-256 from viem (its @noble/hashes), which the page bundles for the wXMR contract anyway: the
+// page's own @noble/hashes copy would be a second one (7.5 KB).
+import { sha256 } from "viem";
 
 const PICONERO_PER_XMR = 1_000_000_000_000n;
 
@@ -19,7 +20,7 @@ export function shortHex(hex: string, chars = 12): string {
 }
 
 export function sha256Hex(bytes: Uint8Array): string {
-  return bytesToHex(sha256(bytes));
+  return sha256(bytes).slice(2);
 }
 
 export interface InviteGuardian {

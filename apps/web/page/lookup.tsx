@@ -4,6 +4,8 @@
 import { useState } from "preact/hooks";
 import { getJson, HttpError } from "./guardians.js";
 import type { FederationInfo } from "./guardians.js";
+import { MintFinding, lookUpMint } from "./mint.js";
+import type { MintLookup } from "./mint.js";
 
 type Answer = { ok: true; value: Record<string, unknown> } | { ok: false; status: number; message: string };
 
@@ -167,11 +169,15 @@ function burnFinding(
   };
 }
 
+export interface LookupResult {
+  readonly findings: Finding[];
+  readonly note?: string;
+  /** A wXMR mint (TXID:OUTPUT), with its own view and submit button. */
+  readonly mint?: MintLookup;
+}
+
 /** Asks every guardian about `id` and returns what t of them agree on. */
-export async function lookUp(
-  fed: FederationInfo,
-  raw: string,
-): Promise<{ findings: Finding[]; note?: string }> {
+export async function lookUp(fed: FederationInfo, raw: string): Promise<LookupResult> {
   const id = raw.trim();
   const urls = fed.guardians.map((g) => g.url);
   const t = fed.threshold;
@@ -190,10 +196,17 @@ export async function lookUp(
     const f = a ? burnFinding(a, answers.filter((x) => x.ok).length) : undefined;
     return f ? { findings: [f] } : { findings: [], note: notFound(answers, t) };
   }
+  const mint = /^([0-9a-fA-F]{64}):(\d{1,5})$/.exec(id);
+  if (mint) {
+    if (fed.modules !== undefined && !fed.modules.includes("bridge"))
+      return { findings: [], note: "This federation runs no bridge: it has no wXMR mints." };
+    const m = await lookUpMint(fed, mint[1]!.toLowerCase(), Number(mint[2]));
+    return typeof m === "string" ? { findings: [], note: m } : { findings: [], mint: m };
+  }
   if (!/^[0-9a-fA-F]{64}$/.test(id))
     return {
       findings: [],
-      note: "Enter a Monero deposit txid or federation transaction id (64 hex), an EVM burn tx hash (0x + 64 hex, optionally :logIndex) or an EVM address (0x + 40 hex).",
+      note: "Enter a Monero deposit txid or federation transaction id (64 hex), a wXMR mint (transaction id:output), an EVM burn tx hash (0x + 64 hex, optionally :logIndex) or an EVM address (0x + 40 hex).",
     };
   const hex = id.toLowerCase();
   const runs = (kind: string) => fed.modules === undefined || fed.modules.includes(kind);
@@ -223,7 +236,7 @@ function notFound(answers: readonly Answer[], t: number): string {
 export function LookupView({ fed, initial }: { fed: FederationInfo; initial: string }) {
   const [query, setQuery] = useState(initial);
   const [busy, setBusy] = useState(false);
-  const [result, setResult] = useState<{ findings: Finding[]; note?: string } | undefined>(undefined);
+  const [result, setResult] = useState<LookupResult | undefined>(undefined);
   const submit = (e: Event) => {
     e.preventDefault();
     setBusy(true);
@@ -256,6 +269,7 @@ export function LookupView({ fed, initial }: { fed: FederationInfo; initial: str
       </form>
       <div id="lookup-result" aria-live="polite">
         {result?.note ? <p class="muted">{result.note}</p> : null}
+        {result?.mint ? <MintFinding fed={fed} m={result.mint} /> : null}
         {result?.findings.map((f) => (
           <article key={f.what} class="finding">
             <h3>{f.what}</h3>

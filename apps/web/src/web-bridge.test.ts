@@ -1,0 +1,297 @@
+// The page's bridge views in Debian's Chromium against real parts: anvil with the WrappedMonero
+// contract and four guardian processes running the bridge module (bridge-federation-fixture.ts),
+// each serving the page. A wallet (LMDB, the real client) spends e-cash into a wXMR mint output; the
+// page looks the mint up, checks the guardians' signatures and submits it through an injected
+// EIP-1193 provider backed by an anvil account (it signs locally with that account's key and sends
+// the raw transaction to anvil, as a browser wallet does).
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { nodeWallets } from "@conclave/wallet-standard/node";
+import type { WalletApi } from "@conclave/wallet-standard";
+import { wrappedMoneroAbi } from "@conclave/evm/abi";
+import type { Hex } from "viem";
+import { startBridgeFederation } from "../../../modules/bridge/src/client/bridge-federation-fixture.js";
+import type { BridgeFederation } from "../../../modules/bridge/src/client/bridge-federation-fixture.js";
+import { REPO_ROOT } from "../../guardiand/src/npm-start-harness.js";
+import { ensureChromiumInstalled, launchChromium } from "./harness.js";
+
+const XMR = 1_000_000_000_000n;
+const DESKTOP = { width: 1280, height: 900 };
+const PHONE = { width: 390, height: 844 };
+const SHOTS_TO_DOCS = process.env["CONCLAVE_WEB_SCREENSHOTS"] === "1";
+const LOOKUP_LABEL = /Monero deposit txid/;
+
+let tmp: string;
+let fed: BridgeFederation;
+let browser: Browser;
+let wallet: WalletApi;
+const pageErrors: string[] = [];
+const wallets = nodeWallets({ awaitTimeoutMs: 30_000 });
+
+beforeAll(async () => {
+  ensureChromiumInstalled();
+  tmp = mkdtempSync(join(tmpdir(), "conclave-web-bridge-"));
+  [fed, browser] = await Promise.all([startBridgeFederation("web-bridge-"), launchChromium()]);
+  wallet = (await wallets.joinWallet(join(tmp, "wallet"), fed.invite)).wallet;
+  await wallet.devFaucet(10n * XMR);
+}, 180_000);
+
+afterAll(async () => {
+  await wallet?.close().catch(() => undefined);
+  await browser?.close();
+  await fed?.stop();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+/** The revert data somewhere in a viem error's cause chain (what a browser wallet passes on as error.data). */
+function revertDataOf(e: unknown): string | undefined {
+  for (let x: unknown = e, i = 0; typeof x === "object" && x !== null && i < 8; i++) {
+    if ("data" in x && typeof x.data === "string" && x.data.startsWith("0x")) return x.data;
+    x = "cause" in x ? x.cause : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * A page with window.ethereum: an EIP-1193 provider backed by anvil account `account`. Requests go
+ * to this process (exposeFunction): accounts are that account; eth_sendTransaction is signed with
+ * its key here and sent raw; everything else is forwarded to anvil. Errors keep code and revert data.
+ */
+async function openWithWallet(url: string, account: number | undefined, viewport = DESKTOP): Promise<Page> {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  page.on("pageerror", (e) => pageErrors.push(e.message));
+  if (account !== undefined) {
+    const acct = fed.anvil.accounts[account]!;
+    await page.exposeFunction("__anvilWallet", async (method: string, params: unknown[]) => {
+      try {
+        if (method === "eth_requestAccounts" || method === "eth_accounts") return { result: [acct.address] };
+        if (method === "eth_sendTransaction") {
+          const tx = params[0] as { to: Hex; data: Hex; gas: Hex };
+          const hash = await fed.anvil.walletClient.sendTransaction({
+            account: acct,
+            chain: fed.anvil.chain,
+            to: tx.to,
+            data: tx.data,
+            gas: BigInt(tx.gas),
+          });
+          return { result: hash };
+        }
+        const result: unknown = await fed.anvil.publicClient.request({
+          method: method as "eth_call",
+          params: params as never,
+        });
+        return { result };
+      } catch (e) {
+        return {
+          error: {
+            code: -32000,
+            message: e instanceof Error ? e.message.split("\n")[0] : String(e),
+            data: revertDataOf(e),
+          },
+        };
+      }
+    });
+    await page.addInitScript(() => {
+      type Answer = { result?: unknown; error?: { code: number; message: string; data?: string } };
+      Reflect.set(globalThis, "ethereum", {
+        request: async ({ method, params }: { method: string; params?: unknown[] }) => {
+          const send = Reflect.get(globalThis, "__anvilWallet") as (
+            m: string,
+            p: unknown[],
+          ) => Promise<Answer>;
+          const r = await send(method, params ?? []);
+          if (r.error) throw Object.assign(new Error(r.error.message), r.error);
+          return r.result;
+        },
+      });
+    });
+  }
+  await page.goto(url);
+  return page;
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  const dir = SHOTS_TO_DOCS ? join(REPO_ROOT, "docs", "web") : join(tmp, "screenshots");
+  await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
+}
+
+async function lookUp(page: Page, id: string): Promise<void> {
+  await page.getByLabel(LOOKUP_LABEL).fill(id);
+  await page.getByRole("button", { name: "Look up" }).click();
+}
+
+const mintState = (page: Page) =>
+  page
+    .locator("#mint-state")
+    .innerText()
+    .catch(() => "");
+
+const balanceOf = (address: Hex) =>
+  fed.anvil.publicClient.readContract({
+    address: fed.contract,
+    abi: wrappedMoneroAbi,
+    functionName: "balanceOf",
+    args: [address],
+  });
+
+describe("the page's bridge views (anvil, four guardian processes)", () => {
+  it("a mint signed by t guardians is submitted with the user's EVM wallet (EIP-1193) and minted on anvil", async () => {
+    const recipient = fed.anvil.accounts[1]!.address;
+    const amount = XMR + XMR / 4n;
+    const minted = await wallet.bridgeMint(recipient, amount);
+    const id = `${minted.txid}:${minted.output}`;
+
+    // Without an EVM wallet: the signatures and what to run, no button.
+    const bare = await openWithWallet(`${fed.guardianUrls[0]!}/#/lookup/`, undefined);
+    await lookUp(bare, id);
+    await expect.poll(() => mintState(bare), { timeout: 20_000 }).toBe("signed");
+    const bareText = await bare.locator("#mint-finding").innerText();
+    expect(bareText).toContain("4 good signatures (3 needed)");
+    expect(bareText).toContain("no EVM wallet in this browser");
+    expect(bareText).toContain(`cast call ${fed.contract} "depositUsed(bytes32)(bool)"`);
+    expect(await bare.locator("#mint-submit").count()).toBe(0);
+    await bare.context().close();
+
+    const page = await openWithWallet(`${fed.guardianUrls[2]!}/#/lookup/`, 1);
+    await lookUp(page, id);
+    await expect.poll(() => mintState(page), { timeout: 20_000 }).toBe("signed");
+    const finding = page.locator("#mint-finding");
+    expect(await finding.innerText()).toContain(`Submitting mints 1.25 wXMR to ${recipient}`);
+    await shot(page, "mint-signed-desktop");
+    const before = await balanceOf(recipient);
+    await page.getByRole("button", { name: "Submit with your EVM wallet" }).click();
+    await expect
+      .poll(
+        () =>
+          page
+            .locator("#mint-tx")
+            .innerText()
+            .catch(() => ""),
+        { timeout: 30_000 },
+      )
+      .toContain("succeeded");
+    expect(await balanceOf(recipient)).toBe(before + amount);
+    await expect.poll(() => mintState(page), { timeout: 10_000 }).toBe("minted");
+    expect(await finding.locator('li[data-state="done"]').count()).toBe(4);
+    expect(await page.locator("#mint-submit").count()).toBe(0);
+    await shot(page, "mint-minted-desktop");
+    await page.setViewportSize(PHONE);
+    await shot(page, "mint-minted-phone");
+    await page.context().close();
+
+    // Looked up again later: minted, read from the chain through the wallet; nothing to submit.
+    const again = await openWithWallet(`${fed.guardianUrls[3]!}/#/lookup/`, 2);
+    await lookUp(again, id);
+    await expect.poll(() => mintState(again), { timeout: 20_000 }).toBe("minted");
+    expect(await again.locator("#mint-submit").count()).toBe(0);
+    await again.context().close();
+  });
+
+  it("a mint transaction that reverts on chain is shown as failed", async () => {
+    const recipient = fed.anvil.accounts[2]!.address;
+    const minted = await wallet.bridgeMint(recipient, XMR / 2n);
+    const id = `${minted.txid}:${minted.output}`;
+    const page = await openWithWallet(`${fed.guardianUrls[1]!}/#/lookup/`, 1);
+    await lookUp(page, id);
+    await expect.poll(() => mintState(page), { timeout: 20_000 }).toBe("signed");
+    // The page's transaction waits in anvil's pool; the same mint sent by someone else with a
+    // higher tip goes first in that block, so the page's one reverts (DepositUsed).
+    await fed.anvil.testClient.setAutomine(false);
+    try {
+      await page.getByRole("button", { name: "Submit with your EVM wallet" }).click();
+      await expect
+        .poll(
+          () =>
+            page
+              .locator("#mint-tx")
+              .innerText()
+              .catch(() => ""),
+          { timeout: 30_000 },
+        )
+        .toContain("waiting to be mined");
+      const r = await fetchCall(minted.txid, minted.output);
+      await fed.anvil.walletClient.writeContract({
+        account: fed.anvil.accounts[3]!,
+        chain: fed.anvil.chain,
+        address: fed.contract,
+        abi: wrappedMoneroAbi,
+        functionName: "mint",
+        args: [r.message, r.signatures],
+        gas: 300_000n,
+        maxPriorityFeePerGas: 50_000_000_000n,
+        maxFeePerGas: 100_000_000_000n,
+      });
+      await fed.anvil.testClient.mine({ blocks: 1 });
+    } finally {
+      await fed.anvil.testClient.setAutomine(true);
+    }
+    await expect
+      .poll(
+        () =>
+          page
+            .locator("#mint-tx")
+            .innerText()
+            .catch(() => ""),
+        { timeout: 30_000 },
+      )
+      .toContain("failed (reverted)");
+    // The mint itself happened (by the other transaction): the page says both.
+    await expect.poll(() => mintState(page), { timeout: 10_000 }).toBe("minted");
+    expect(await balanceOf(recipient)).toBe(XMR / 2n);
+    await shot(page, "mint-failed-desktop");
+    await page.context().close();
+  });
+
+  it("a mint not submitted by its deadline is shown as expired, with no button", async () => {
+    const minted = await wallet.bridgeMint(fed.anvil.accounts[3]!.address, XMR / 4n);
+    const id = `${minted.txid}:${minted.output}`;
+    // An hour and a minute later on the chain (the fixture's mints have a 3,600 s deadline).
+    await fed.anvil.testClient.increaseTime({ seconds: 3_660 });
+    await fed.anvil.testClient.mine({ blocks: 1 });
+    const page = await openWithWallet(`${fed.guardianUrls[0]!}/#/lookup/`, 1);
+    await lookUp(page, id);
+    await expect.poll(() => mintState(page), { timeout: 20_000 }).toBe("expired");
+    expect(await page.locator("#mint-submit").count()).toBe(0);
+    expect(await page.locator('#mint-finding li[data-state="failed"]').allInnerTexts()).toEqual([
+      expect.stringContaining("Submitted to the EVM chain"),
+      expect.stringContaining("Expired"),
+    ]);
+    await shot(page, "mint-expired-desktop");
+    await page.context().close();
+    expect(pageErrors).toEqual([]);
+  });
+});
+
+/** The mint call as the guardians sign it: t signatures from their API, sorted by signer (as the contract takes them). */
+async function fetchCall(txid: string, output: number) {
+  const views = await Promise.all(
+    fed.guardianUrls.map(
+      async (u) =>
+        (await (await fetch(`${u}/v1/modules/bridge/mints/${txid}/${output}`)).json()) as {
+          recipient: Hex;
+          amount: string;
+          depositId: Hex;
+          deadline: string;
+          setIndex: number;
+          signer: Hex;
+          signature: Hex;
+        },
+    ),
+  );
+  const sorted = views.sort((a, b) => (BigInt(a.signer) < BigInt(b.signer) ? -1 : 1)).slice(0, 3);
+  const v = sorted[0]!;
+  return {
+    message: {
+      recipient: v.recipient,
+      amount: BigInt(v.amount),
+      depositId: v.depositId,
+      deadline: BigInt(v.deadline),
+      setIndex: v.setIndex,
+    },
+    signatures: sorted.map((s) => s.signature),
+  };
+}
