@@ -2,6 +2,7 @@
 // answers, one WebSocket per guardian for its status, pushed by the guardian when it changes), never
 // one guardian's word for another's. Nothing here polls: a guardian that goes down is retried with
 // a growing delay (2 s doubling to 30 s).
+import { federationIdOf } from "./federation-id.js";
 import { thresholdOf } from "./format.js";
 import type { Invite } from "./format.js";
 
@@ -28,6 +29,11 @@ export interface GuardianView {
   readonly status?: GuardianStatus;
   /** The federation id it reports (GET /v1/federation). */
   readonly federationId?: string;
+  /**
+   * Whether the config it serves hashes to the federation id it reports (federation-id.ts), or why
+   * it cannot be hashed.
+   */
+  readonly configHashes?: true | string;
   /** SHA-256 of the page it serves (GET /v1/web), or null when it serves none. */
   readonly pageSha256?: string | null;
   readonly error?: string;
@@ -90,6 +96,13 @@ export function federationFromConfig(view: unknown, source: string): FederationI
   const guardians = config?.["guardians"];
   if (!v || typeof v["federationId"] !== "string" || !config || !Array.isArray(guardians))
     throw new Error("the answer is not a federation config");
+  // The id names the config (its guardians' keys and modules): a config that hashes to another id
+  // is not the federation it claims to be.
+  const computed = federationIdOf(config);
+  if (computed !== v["federationId"])
+    throw new Error(
+      `the guardian's config hashes to ${computed}, not to the federation id it states (${v["federationId"]})`,
+    );
   const list = guardians.map((g, i) => {
     const r = record(g);
     const url = record(r?.["api"])?.["url"];
@@ -223,7 +236,16 @@ export class FederationWatch {
     const url = this.views[i]!.url;
     try {
       const fed = record(await getJson(url, "/v1/federation"));
-      if (typeof fed?.["federationId"] === "string") this.update(i, { federationId: fed["federationId"] });
+      if (typeof fed?.["federationId"] === "string") {
+        let configHashes: true | string;
+        try {
+          const computed = federationIdOf(fed["config"]);
+          configHashes = computed === fed["federationId"] ? true : `its config hashes to ${computed}`;
+        } catch (e) {
+          configHashes = e instanceof Error ? e.message : String(e);
+        }
+        this.update(i, { federationId: fed["federationId"], configHashes });
+      }
     } catch (e) {
       this.update(i, { error: e instanceof Error ? e.message : String(e) });
     }

@@ -211,6 +211,9 @@ function App() {
     };
   }, [fed]);
 
+  const confirmed = views.filter(
+    (v) => fed !== undefined && v.federationId === fed.federationId && v.configHashes === true,
+  ).length;
   const height = useMemo(() => (fed ? heightReachedBy(views, fed.threshold) : undefined), [fed, views]);
   const tabs: [Route["page"], string, string][] = [
     ["status", "#/status", "Status"],
@@ -228,7 +231,11 @@ function App() {
         {fed ? (
           <p class="muted small" id="federation-line">
             Federation {shortHex(fed.federationId, 16)} · {fed.guardians.length} guardians, any{" "}
-            {fed.threshold} must agree · learned from {fed.source}
+            {fed.threshold} must agree · learned from {fed.source} ·{" "}
+            <span id="federation-verified" class={confirmed >= fed.threshold ? "ok" : "bad"}>
+              {confirmed} of {fed.guardians.length} guardians serve a config that hashes to this id
+              {confirmed >= fed.threshold ? "" : ` (${fed.threshold} needed)`}
+            </span>
           </p>
         ) : null}
         <nav aria-label="Pages">

@@ -192,14 +192,18 @@ export function MintFinding({ fed, m }: { fed: FederationInfo; m: MintLookup }) 
       label: "Submitted to the EVM chain",
       state: submitted ? "done" : expired ? "failed" : signed ? "current" : "todo",
       ...(sending.kind === "sent" || sending.kind === "mined"
-        ? { detail: `transaction ${sending.hash}` }
+        ? { detail: `your transaction ${shortHex(sending.hash, 18)}` }
         : {}),
     },
     {
       label: minted ? "Minted" : failed ? "Failed" : expired ? "Expired" : "Minted",
       state: minted ? "done" : failed || expired ? "failed" : "todo",
       ...(minted
-        ? { detail: "the contract has used this deposit id" }
+        ? {
+            detail: failed
+              ? "the contract has used this deposit id: another transaction minted it"
+              : "the contract has used this deposit id",
+          }
         : failed
           ? {
               detail: `transaction ${sending.kind === "mined" ? sending.hash : ""} reverted in block ${sending.kind === "mined" ? sending.block : ""}`,

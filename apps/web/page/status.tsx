@@ -20,6 +20,9 @@ export function disagreements(fed: FederationInfo, views: readonly GuardianView[
       lines.push(
         `${names(g.guardians)} report${g.guardians.length === 1 ? "s" : ""} another federation id: ${shortHex(g.value, 16)}`,
       );
+  for (const v of views)
+    if (typeof v.configHashes === "string")
+      lines.push(`${v.name} serves a config that is not the one its federation id names: ${v.configHashes}`);
   const versions = groupBy(views, (v) => (v.state === "up" ? v.status?.version : undefined));
   if (versions.length > 1)
     lines.push(

@@ -5,6 +5,8 @@
 // EIP-1193 provider backed by an anvil account (it signs locally with that account's key and sends
 // the raw transaction to anvil, as a browser wallet does).
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
@@ -154,6 +156,9 @@ describe("the page's bridge views (anvil, four guardian processes)", () => {
     expect(bareText).toContain("no EVM wallet in this browser");
     expect(bareText).toContain(`cast call ${fed.contract} "depositUsed(bytes32)(bool)"`);
     expect(await bare.locator("#mint-submit").count()).toBe(0);
+    expect(await bare.locator("#federation-verified").innerText()).toBe(
+      "4 of 4 guardians serve a config that hashes to this id",
+    );
     await bare.context().close();
 
     const page = await openWithWallet(`${fed.guardianUrls[2]!}/#/lookup/`, 1);
@@ -244,6 +249,42 @@ describe("the page's bridge views (anvil, four guardian processes)", () => {
     expect(await balanceOf(recipient)).toBe(XMR / 2n);
     await shot(page, "mint-failed-desktop");
     await page.context().close();
+  });
+
+  it("a guardian whose config does not hash to the federation id it states is refused", async () => {
+    // A server that answers like guardian 0 but states another wXMR contract under the same id.
+    const real = (await (await fetch(`${fed.guardianUrls[0]!}/v1/federation`)).json()) as {
+      federationId: string;
+      config: { modules: { kind: string; config: Record<string, unknown> }[] };
+    };
+    const lie = structuredClone(real);
+    lie.config.modules.find((m) => m.kind === "bridge")!.config["contract"] = "0x" + "66".repeat(20);
+    const server = createServer((req, res) => {
+      res.writeHead(200, { "content-type": "application/json", "access-control-allow-origin": "*" });
+      res.end(JSON.stringify(req.url === "/v1/federation" ? lie : {}));
+    });
+    await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+    try {
+      const liar = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const page = await openWithWallet(
+        `${fed.guardianUrls[0]!}/?guardians=${encodeURIComponent(liar)}`,
+        undefined,
+      );
+      await expect
+        .poll(
+          () =>
+            page
+              .getByRole("alert")
+              .innerText()
+              .catch(() => ""),
+          { timeout: 15_000 },
+        )
+        .toContain("not to the federation id it states");
+      expect(await page.locator("#federation-line").count()).toBe(0);
+      await page.context().close();
+    } finally {
+      server.close();
+    }
   });
 
   it("a mint not submitted by its deadline is shown as expired, with no button", async () => {
