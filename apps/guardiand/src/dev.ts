@@ -328,6 +328,9 @@ const api = config.guardians[0]!.api?.url ?? "";
 console.log(
   `\nWeb page (status, proof of reserves, look-up; every guardian serves it at its API URL):\n  ${api}/`,
 );
+console.log(
+  `\nWallet page (create or restore a wallet, send and receive notes, deposit and withdraw; kept in your browser):\n  ${api}/wallet`,
+);
 console.log(`\nTry:\n  curl ${api}/v1/status\n  curl ${api}/openapi.json`);
 if (net) {
   const monero = config.modules.find((m) => m.kind === "monero");

@@ -6,6 +6,7 @@
 // with no tx key, claim a payment to the federation's address by txid + tx key, withdraw back to
 // the demo wallet (check_tx_key proves it), list the withdrawal, read the guardians' reserves. Ctrl-C
 // (SIGINT) must stop every process npm start started: none may be left holding the directory.
+import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -39,6 +40,7 @@ let out = "";
 let invite = "";
 let apiUrl = "";
 let pageUrl = "";
+let walletUrl = "";
 /** The payment claimed by txid + tx key, for the web page's look-up. */
 let claimedTxid = "";
 
@@ -61,6 +63,7 @@ beforeAll(async () => {
   invite = /conclave1:\S+/.exec(out)?.[0] ?? "";
   apiUrl = /API (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1] ?? "";
   pageUrl = /Web page [^\n]*\n\s+(http:\S+)/.exec(out)?.[1] ?? "";
+  walletUrl = /Wallet page [^\n]*\n\s+(http:\S+)/.exec(out)?.[1] ?? "";
 }, 630_000);
 
 afterAll(async () => {
@@ -280,6 +283,13 @@ describe("the README walkthrough against `npm start` (separate processes, real m
       ]);
       // Nothing private: not the amount (0.75 XMR), not the claim key.
       expect(await result.innerText()).not.toMatch(/0\.75|750000000000/);
+      // The wallet page at its printed URL: the bytes whose hash the guardian states in /v1/web.
+      expect(walletUrl).toBe(`${apiUrl}/wallet`);
+      const wallet = await fetch(walletUrl);
+      expect(wallet.headers.get("content-type")).toBe("text/html; charset=utf-8");
+      const walletBytes = Buffer.from(await wallet.arrayBuffer());
+      const stated = (await (await fetch(`${apiUrl}/v1/web`)).json()) as { wallet?: { sha256: string } };
+      expect(createHash("sha256").update(walletBytes).digest("hex")).toBe(stated.wallet?.sha256);
     } finally {
       await browser.close();
     }

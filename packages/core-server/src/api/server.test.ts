@@ -458,7 +458,10 @@ describe("guardian API: backups", () => {
 
 describe("guardian API: OpenAPI", () => {
   it("publishes an OpenAPI 3.1 document that lists every route and whose references resolve", async () => {
-    const s = await startApi({ webPage: new TextEncoder().encode("<!doctype html>\n") });
+    const s = await startApi({
+      webPage: new TextEncoder().encode("<!doctype html>\n"),
+      walletPage: new TextEncoder().encode("<!doctype html>\n<title>wallet</title>\n"),
+    });
     try {
       const r = await call(`${s.url}/openapi.json`);
       expect(r.status).toBe(200);
@@ -474,6 +477,7 @@ describe("guardian API: OpenAPI", () => {
       expect(operations.sort()).toEqual(
         [
           "GET /",
+          "GET /wallet",
           "GET /metrics",
           "GET /openapi.json",
           "GET /v1/federation",
