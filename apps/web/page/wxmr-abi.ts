@@ -32,7 +32,7 @@ export const wxmrAbi = [
     type: "function",
   },
   {
-    inputs: [{ internalType: "bytes32", name: "", type: "bytes32" }],
+    inputs: [{ internalType: "bytes32", name: "depositId", type: "bytes32" }],
     name: "depositUsed",
     outputs: [{ internalType: "bool", name: "", type: "bool" }],
     stateMutability: "view",

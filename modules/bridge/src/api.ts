@@ -26,9 +26,11 @@ export const BurnParamsSchema = z.strictObject({
 
 /**
  * A refundable (0x02) mint's return: `open` until its deadline is below the agreed EVM time, then
- * `due` while the guardians vote (each reads depositUsed at its depth block past the deadline),
+ * `due` while the guardians vote (each reads depositStatus at its depth block past the deadline;
+ * a mint queued above the cap is voted only once it can no longer be cancelled),
  * then what t equal votes decided: `returnable` (input 0x02 signed by the refund key is worth the
- * amount), `refunded` (that input was spent) or `minted` (the deposit id was used on chain).
+ * amount), `refunded` (that input was spent) or `minted` (minted on chain, or queued past the
+ * time a cancel is possible).
  */
 export const MintExpirySchema = z.strictObject({
   state: z.enum(["open", "due", "returnable", "refunded", "minted"]),

@@ -24,8 +24,10 @@
 //                  re-mint to the burner's EVM address.
 //   expiry{txid, index, used}  guardian g's vote on a refundable (0x02) mint whose deadline is below
 //                  the agreed EVM time: at g's depth block, whose timestamp is past the deadline, the
-//                  contract's depositUsed(depositId) is `used`. One vote per guardian per mint (each
-//                  guardian's queue of mints to vote on, by deadline, bounds its work); t equal votes
+//                  contract's depositStatus(depositId) is minted, or queued past the time a guardian
+//                  may cancel it (`used`), or unused or cancelled (not `used`; watcher.ts). One vote
+//                  per guardian per mint (each guardian's queue of mints to vote on, by deadline,
+//                  bounds its work); t equal votes
 //                  decide: unused -> returnable (input 0x02 signed by the output's refund key is worth
 //                  the amount, once), used -> minted. f liars reach t neither way.
 // Background part: the BurnWatcher reads this guardian's own EVM node.
@@ -236,7 +238,7 @@ export class BridgeServerModule implements ServerModule {
   /**
    * This guardian's votes on refundable mints past the agreed EVM time that it has not voted on (its
    * own queue in the state, by deadline, at most EXPIRY_CHECKS_PER_POLL_MAX): the watcher reads each
-   * one's depositUsed at its depth block once that block's timestamp is past the deadline.
+   * one's depositStatus at its depth block once that block's timestamp is past the deadline.
    */
   private expiryVotes(state: BridgeState, self: number, watcher: BurnWatcher): BridgeItem[] {
     const federationId = this.context?.federationId;

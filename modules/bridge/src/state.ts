@@ -39,7 +39,8 @@ export interface MintRecord {
 /**
  * What t equal expiry votes decided for a refundable mint: `returnable` (its deposit id unused at
  * depth past the deadline: input 0x02 is worth its amount), `refunded` (that input was spent), or
- * `minted` (its deposit id was used: minted, or queued above the cap).
+ * `minted` (minted on chain, or queued above the cap past the time a guardian may cancel it; a
+ * cancelled one is `returnable`).
  */
 export type ExpiryOutcome = "returnable" | "refunded" | "minted";
 const OUTCOMES: readonly ExpiryOutcome[] = ["returnable", "refunded", "minted"];

@@ -7,10 +7,15 @@
 // the depth never shows it a burn that later disappears; removed logs are skipped all the same.
 //
 // It also answers, for the refundable mints the module asks about (expiry checks), whether the
-// contract's depositUsed(depositId) is set at its last-scanned block (at depth), once that block's
-// timestamp is past the mint's deadline: the contract refuses a mint whose deadline is below the
-// block's timestamp, and timestamps never decrease, so that answer can no longer change (short of a
-// reorg deeper than the depth).
+// mint can still come to exist on chain, from the contract's depositStatus(depositId) at its
+// last-scanned block (at depth), once that block's timestamp T is past the mint's deadline. The
+// contract refuses a mint whose deadline is below the block's timestamp, and timestamps never
+// decrease, so at T: unused stays unused, and a queued mint (above the single-mint cap) can be
+// cancelled only while T < its executeAfter. Hence the vote: unused or cancelled -> `used` false
+// (it never mints: returned); minted, or queued with T >= executeAfter (only executeDelayed can
+// follow, by anyone) -> `used` true; queued with T < executeAfter -> no vote yet (one guardian may
+// still cancel it: threat-model row 12z). Each answer is final short of a reorg deeper than the
+// depth; state at a block is read, not logs, so a cancel reorged out above the depth is never seen.
 import { wrappedMoneroAbi } from "@conclave/evm/abi";
 import { createPublicClient, hexToBytes, http, parseAbiItem, toBytes } from "viem";
 import type { PublicClient } from "viem";
@@ -31,8 +36,8 @@ export interface EvmSource {
   burns(from: bigint, to: bigint): Promise<BurnSeen[]>;
   /** The contract's totalSupply() at the node's head (piconero). */
   totalSupply(): Promise<bigint>;
-  /** The contract's depositUsed(depositId) in the state after block `block`. */
-  depositUsed(depositId: `0x${string}`, block: bigint): Promise<boolean>;
+  /** The contract's depositStatus(depositId) in the state after block `block`. */
+  depositStatus(depositId: `0x${string}`, block: bigint): Promise<DepositStatus>;
   /** The contract's bytecode size (0: nothing deployed there) and its current guardian set. */
   contractState(): Promise<{
     codeBytes: number;
@@ -40,6 +45,14 @@ export interface EvmSource {
     guardians: EvmAddress[];
     threshold: number;
   }>;
+}
+
+/** What became of a deposit id on chain (the contract's DEPOSIT_* constants, in order). */
+export const DEPOSIT_STATUSES = ["unused", "minted", "queued", "cancelled"] as const;
+export interface DepositStatus {
+  readonly status: (typeof DEPOSIT_STATUSES)[number];
+  /** For `queued`: from when anyone may execute it, and until when a guardian may cancel it. */
+  readonly executeAfter: bigint;
 }
 
 export class ViemEvmSource implements EvmSource {
@@ -101,14 +114,17 @@ export class ViemEvmSource implements EvmSource {
     });
   }
 
-  depositUsed(depositId: `0x${string}`, block: bigint): Promise<boolean> {
-    return this.client.readContract({
+  async depositStatus(depositId: `0x${string}`, block: bigint): Promise<DepositStatus> {
+    const [code, executeAfter] = await this.client.readContract({
       address: this.contract,
       abi: wrappedMoneroAbi,
-      functionName: "depositUsed",
+      functionName: "depositStatus",
       args: [depositId],
       blockNumber: block,
     });
+    const status = DEPOSIT_STATUSES[code];
+    if (status === undefined) throw new Error(`depositStatus ${code} is none the contract defines`);
+    return { status, executeAfter };
   }
 
   async contractState(): Promise<{
@@ -165,6 +181,8 @@ export class BurnWatcher {
   private wanted: readonly ExpiryCheck[] = [];
   /** Answers to expiry checks: the deposit id's use at a depth block past the deadline. */
   private expiries = new Map<string, { check: ExpiryCheck; used: boolean; block: bigint }>();
+  /** Mints read queued within their delay: not read again before the depth block reaches executeAfter. */
+  private queuedUntil = new Map<string, bigint>();
   private scannedBlock: bigint | undefined;
   private scannedTimestamp = 0n;
   private found: BurnSeen[] = [];
@@ -207,6 +225,7 @@ export class BurnWatcher {
     this.wanted = checks;
     const keep = new Set(checks.map(expiryName));
     for (const name of [...this.expiries.keys()]) if (!keep.has(name)) this.expiries.delete(name);
+    for (const name of [...this.queuedUntil.keys()]) if (!keep.has(name)) this.queuedUntil.delete(name);
   }
 
   /** Answers for wanted mints, in the order they were asked for. */
@@ -245,21 +264,36 @@ export class BurnWatcher {
   }
 
   /**
-   * Reads depositUsed at the last-scanned block (at depth) for wanted mints whose deadline is below
-   * that block's timestamp: no later block can mint them (Expired), so the answer is final.
+   * Reads depositStatus at the last-scanned block (at depth) for wanted mints whose deadline is below
+   * that block's timestamp: no later block can mint them (Expired), and a queued one is answered
+   * only once that timestamp reaches its executeAfter (no cancel after), so every answer is final.
    */
   private async checkExpiries(): Promise<void> {
     const block = this.scannedBlock;
     const timestamp = this.scannedTimestamp;
     if (block === undefined || timestamp === 0n) return;
     const todo = this.wanted
-      .filter((c) => c.deadline < timestamp && !this.expiries.has(expiryName(c)))
+      .filter((c) => {
+        const name = expiryName(c);
+        return (
+          c.deadline < timestamp &&
+          !this.expiries.has(name) &&
+          (this.queuedUntil.get(name) ?? 0n) <= timestamp
+        );
+      })
       .slice(0, EXPIRY_CHECKS_PER_POLL_MAX);
     if (todo.length === 0) return;
     for (const check of todo) {
-      const used = await this.options.source.depositUsed(check.depositId, block);
+      const { status, executeAfter } = await this.options.source.depositStatus(check.depositId, block);
       if (this.scannedBlock !== block) return; // moved by setResume meanwhile: the next poll reads again
-      this.expiries.set(expiryName(check), { check, used, block });
+      const name = expiryName(check);
+      if (status === "queued" && timestamp < executeAfter) {
+        // Any one guardian may still cancel it: no vote until the depth block reaches executeAfter.
+        this.queuedUntil.set(name, executeAfter);
+        continue;
+      }
+      this.queuedUntil.delete(name);
+      this.expiries.set(name, { check, used: status === "minted" || status === "queued", block });
     }
     this.options.log("expiries_checked", { block: String(block), mints: todo.length });
     this.options.onChange();

@@ -30,6 +30,22 @@ contract WrappedMonero is ERC20, EIP712 {
         uint96 minBurn;
     }
 
+    /// @notice What became of a deposit id. `Used` is a mint done or queued (a queued one has a
+    ///         `pending` record until it is executed); `Cancelled` a queued mint a guardian cancelled
+    ///         within its delay: it never mints, and the federation's guardians read it (at a block of
+    ///         their confirmation depth) to return the value of the mint it signed (docs/bridge.md).
+    enum DepositState {
+        Unused,
+        Used,
+        Cancelled
+    }
+
+    /// @notice `depositStatus` as one number: what a guardian reads at its depth block.
+    uint8 public constant DEPOSIT_UNUSED = 0;
+    uint8 public constant DEPOSIT_MINTED = 1;
+    uint8 public constant DEPOSIT_QUEUED = 2;
+    uint8 public constant DEPOSIT_CANCELLED = 3;
+
     /// @notice A mint above the single-mint cap, waiting for its delay.
     struct Pending {
         address recipient;
@@ -79,7 +95,7 @@ contract WrappedMonero is ERC20, EIP712 {
     mapping(uint32 => mapping(address => bool)) public isGuardian;
 
     /// @notice Every deposit id ever minted, queued or cancelled: never usable again.
-    mapping(bytes32 => bool) public depositUsed;
+    mapping(bytes32 => DepositState) private _depositState;
     mapping(bytes32 => Pending) public pending;
     mapping(uint64 => bool) public pauseNonceUsed;
     mapping(uint64 => bool) public unpauseNonceUsed;
@@ -112,6 +128,7 @@ contract WrappedMonero is ERC20, EIP712 {
     error RateLimited(uint256 available);
     error NoPendingMint(bytes32 depositId);
     error TooEarly(uint64 executeAfter);
+    error CancelTooLate(uint64 executeAfter);
     error BurnTooSmall();
     error BadMoneroAddress();
     error BadClaimKey();
@@ -151,14 +168,14 @@ contract WrappedMonero is ERC20, EIP712 {
         if (paused) revert Paused();
         if (m.deadline < block.timestamp) revert Expired();
         if (m.depositId == bytes32(0)) revert ZeroDepositId();
-        if (depositUsed[m.depositId]) revert DepositUsed(m.depositId);
+        if (_depositState[m.depositId] != DepositState.Unused) revert DepositUsed(m.depositId);
         if (m.amount == 0) revert ZeroAmount();
         if (m.recipient == address(0)) revert ZeroRecipient();
         _requireMintSet(m.setIndex);
         _verify(_hashTypedDataV4(keccak256(abi.encode(MINT_TYPEHASH, m))), m.setIndex, signatures);
 
         // Marked before anything else happens (no external calls here, but the rule stays).
-        depositUsed[m.depositId] = true;
+        _depositState[m.depositId] = DepositState.Used;
         if (m.amount > _singleMintCap) {
             uint64 executeAfter = uint64(block.timestamp) + _mintDelay;
             pending[m.depositId] = Pending(m.recipient, executeAfter, m.amount);
@@ -184,7 +201,25 @@ contract WrappedMonero is ERC20, EIP712 {
         emit Minted(depositId, p.recipient, p.amount);
     }
 
-    /// @notice Any guardian of the current set cancels a queued mint (the deposit id stays used).
+    /// @notice Whether a deposit id was ever minted, queued or cancelled (then no mint takes it).
+    function depositUsed(bytes32 depositId) external view returns (bool) {
+        return _depositState[depositId] != DepositState.Unused;
+    }
+
+    /// @notice DEPOSIT_UNUSED, DEPOSIT_MINTED, DEPOSIT_QUEUED (with the time it may execute from, and
+    ///         until which it may be cancelled) or DEPOSIT_CANCELLED. Past its deadline an unused id
+    ///         stays unused, and a queued one at or past `executeAfter` can only be executed: read at
+    ///         a block with such a timestamp, only a queued mint within its delay can still change.
+    function depositStatus(bytes32 depositId) external view returns (uint8 status, uint64 executeAfter) {
+        DepositState s = _depositState[depositId];
+        if (s == DepositState.Unused) return (DEPOSIT_UNUSED, 0);
+        if (s == DepositState.Cancelled) return (DEPOSIT_CANCELLED, 0);
+        executeAfter = pending[depositId].executeAfter;
+        return (executeAfter == 0 ? DEPOSIT_MINTED : DEPOSIT_QUEUED, executeAfter);
+    }
+
+    /// @notice Any guardian of the current set cancels a queued mint within its delay (the deposit id
+    ///         stays used, as cancelled).
     function cancelDelayed(bytes32 depositId) external {
         if (!isGuardian[_setIndex][msg.sender]) revert NotGuardian(msg.sender);
         _cancel(depositId);
@@ -433,9 +468,15 @@ contract WrappedMonero is ERC20, EIP712 {
         _bucketUpdated = uint40(block.timestamp);
     }
 
+    /// @dev Only within the delay: from `executeAfter` on anyone may execute the mint, so a later
+    ///      cancel would protect nothing, and a queued mint past its delay must be as final for the
+    ///      guardians' expiry votes as an executed one (docs/bridge.md, threat-model row 12z).
     function _cancel(bytes32 depositId) private {
-        if (pending[depositId].recipient == address(0)) revert NoPendingMint(depositId);
+        Pending memory p = pending[depositId];
+        if (p.recipient == address(0)) revert NoPendingMint(depositId);
+        if (block.timestamp >= p.executeAfter) revert CancelTooLate(p.executeAfter);
         delete pending[depositId];
+        _depositState[depositId] = DepositState.Cancelled;
         emit MintCancelled(depositId);
     }
 

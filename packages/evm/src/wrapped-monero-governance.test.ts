@@ -363,6 +363,9 @@ describe("single-mint cap: delayed mints", () => {
   }
 
   it("queues a mint above the cap (MintDelayed, nothing minted), executes it after the delay by anyone", async () => {
+    const unused = await f.mintMessage(holder, 6n * XMR);
+    expect(await f.contract.read.depositStatus([unused.depositId])).toEqual([0, 0n]);
+    expect(await f.contract.read.depositUsed([unused.depositId])).toBe(false);
     const { m, ev, t } = await queue();
     expect(ev?.args).toEqual({
       depositId: m.depositId,
@@ -373,6 +376,7 @@ describe("single-mint cap: delayed mints", () => {
     expect(await f.contract.read.balanceOf([holder])).toBe(0n);
     expect(await f.contract.read.pending([m.depositId])).toEqual([holder, t + LIMITS.mintDelay, 6n * XMR]);
     expect(await f.contract.read.depositUsed([m.depositId])).toBe(true);
+    expect(await f.contract.read.depositStatus([m.depositId])).toEqual([2, t + LIMITS.mintDelay]);
     expect(await revertWith(f.mint(m))).toEqual({ errorName: "DepositUsed", args: [m.depositId] });
     await f.anvil.testClient.setNextBlockTimestamp({ timestamp: t + LIMITS.mintDelay - 1n });
     expect(await revertWith(f.contract.write.executeDelayed([m.depositId]))).toEqual({
@@ -387,10 +391,15 @@ describe("single-mint cap: delayed mints", () => {
       amount: 6n * XMR,
     });
     expect(await f.contract.read.balanceOf([holder])).toBe(6n * XMR);
+    expect(await f.contract.read.depositStatus([m.depositId])).toEqual([1, 0n]);
     expect(await revertWith(f.contract.write.executeDelayed([m.depositId]))).toEqual({
       errorName: "NoPendingMint",
       args: [m.depositId],
     });
+    // A mint at or below the cap is minted at once: status minted, nothing queued.
+    const small = await f.mintMessage(holder, XMR);
+    await f.mint(small);
+    expect(await f.contract.read.depositStatus([small.depositId])).toEqual([1, 0n]);
   });
 
   it("executes a queued mint of more than rateCapacity after the delay; the bucket is drained to zero", async () => {
@@ -428,7 +437,7 @@ describe("single-mint cap: delayed mints", () => {
     expect(await f.contract.read.rateAvailable({ blockNumber: r.blockNumber })).toBe(4n * XMR);
   });
 
-  it("is cancelled by any current guardian (msg.sender); the deposit id stays used", async () => {
+  it("is cancelled by any current guardian (msg.sender); the deposit id stays used, as cancelled", async () => {
     const { m } = await queue();
     expect(await revertWith((await f.as(outsider)).write.cancelDelayed([m.depositId]))).toEqual({
       errorName: "NotGuardian",
@@ -438,6 +447,9 @@ describe("single-mint cap: delayed mints", () => {
     expect(
       parseEventLogs({ abi: wrappedMoneroAbi, logs: r.logs, eventName: "MintCancelled" })[0]?.args,
     ).toEqual({ depositId: m.depositId });
+    // Cancelled, not minted: what the guardians read at depth to return a refundable mint's value.
+    expect(await f.contract.read.depositStatus([m.depositId])).toEqual([3, 0n]);
+    expect(await f.contract.read.depositUsed([m.depositId])).toBe(true);
     await f.advance(LIMITS.mintDelay);
     expect(await revertWith(f.contract.write.executeDelayed([m.depositId]))).toEqual({
       errorName: "NoPendingMint",
@@ -468,5 +480,33 @@ describe("single-mint cap: delayed mints", () => {
       errorName: "NoPendingMint",
       args: [m.depositId],
     });
+    expect(await f.contract.read.depositStatus([m.depositId])).toEqual([3, 0n]);
+  });
+
+  it("is cancelled only within its delay: from executeAfter on both cancels revert CancelTooLate and the mint can only be executed", async () => {
+    const { m, t } = await queue();
+    const executeAfter = t + LIMITS.mintDelay;
+    const sig = await f.guardians[0]!.signTypedData(cancelTypedData(f.domain, m.depositId));
+    const guardian = await f.as(f.guardians[1]!);
+    await f.anvil.testClient.setNextBlockTimestamp({ timestamp: executeAfter });
+    await f.anvil.testClient.mine({ blocks: 1 });
+    expect(await revertWith(guardian.write.cancelDelayed([m.depositId]))).toEqual({
+      errorName: "CancelTooLate",
+      args: [executeAfter],
+    });
+    expect(await revertWith(f.contract.write.cancelDelayedSigned([m.depositId, sig]))).toEqual({
+      errorName: "CancelTooLate",
+      args: [executeAfter],
+    });
+    expect(await f.contract.read.depositStatus([m.depositId])).toEqual([2, executeAfter]);
+    await f.receipt((await f.as(outsider)).write.executeDelayed([m.depositId]));
+    expect(await f.contract.read.depositStatus([m.depositId])).toEqual([1, 0n]);
+    expect(await f.contract.read.balanceOf([holder])).toBe(6n * XMR);
+
+    // One second before executeAfter a guardian still cancels.
+    const second = await queue();
+    await f.anvil.testClient.setNextBlockTimestamp({ timestamp: second.t + LIMITS.mintDelay - 1n });
+    await f.receipt(guardian.write.cancelDelayed([second.m.depositId]));
+    expect(await f.contract.read.depositStatus([second.m.depositId])).toEqual([3, 0n]);
   });
 });
