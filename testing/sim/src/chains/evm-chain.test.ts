@@ -130,6 +130,7 @@ describe("the simulated WrappedMonero contract", () => {
     for (let i = 0; i < 5; i++) c.mine();
     expect(run(c, BOB, { kind: "executeDelayed", depositId: big.depositId })).toBe("ok");
     expect(c.balanceOf(ALICE)).toBe(6_000n);
+    expect(c.depositStatus(big.depositId)).toEqual({ status: "minted", executeAfter: 0n });
     const other = message(c, 5_500n);
     expect(run(c, BOB, { kind: "mint", mint: other, signatures: sigs(other, [0, 1, 2]) })).toBe("ok");
     expect(run(c, BOB, { kind: "cancelDelayed", depositId: other.depositId })).toBe("NotGuardian");
@@ -137,7 +138,14 @@ describe("the simulated WrappedMonero contract", () => {
     expect(c.pendingTotal()).toBe(0n);
     // Cancelled: its deposit id stays used, nothing was minted (threat-model row 12z).
     expect(c.depositUsed(other.depositId)).toBe(true);
+    expect(c.depositStatus(other.depositId)).toEqual({ status: "cancelled", executeAfter: 0n });
     expect(run(c, BOB, { kind: "executeDelayed", depositId: other.depositId })).toBe("NoPendingMint");
+    // From executeAfter on, no guardian cancels it any more (the contract's CancelTooLate).
+    const late = message(c, 5_500n);
+    expect(run(c, BOB, { kind: "mint", mint: late, signatures: sigs(late, [0, 1, 2]) })).toBe("ok");
+    expect(c.depositStatus(late.depositId).status).toBe("queued");
+    for (let i = 0; i < 5; i++) c.mine();
+    expect(run(c, ADDRESSES[2]!, { kind: "cancelDelayed", depositId: late.depositId })).toBe("CancelTooLate");
     // The bucket (10,000, 10 per second) was drained by the executed 6,000 a few blocks ago.
     const a = message(c, 3_000n);
     const b = message(c, 3_000n);

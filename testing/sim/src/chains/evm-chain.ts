@@ -21,7 +21,14 @@
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { mintDigest, sortedSigners } from "@conclave/module-bridge";
-import type { BurnSeen, EvmAddress, EvmSource, Hex32, MintMessage } from "@conclave/module-bridge";
+import type {
+  BurnSeen,
+  DepositStatus,
+  EvmAddress,
+  EvmSource,
+  Hex32,
+  MintMessage,
+} from "@conclave/module-bridge";
 import { bytesToHex, getAddress, hexToBytes } from "viem";
 import type { Rng } from "../rng.js";
 import { HEALTHY_NODE, SimEndpoint, Trace } from "./chain.js";
@@ -114,6 +121,8 @@ interface WxmrState {
   supply: bigint;
   readonly depositUsed: Set<Hex32>;
   readonly pending: Map<Hex32, { recipient: EvmAddress; executeAfter: bigint; amount: bigint }>;
+  /** Deposit ids of queued mints a guardian cancelled (the contract's DepositState.Cancelled). */
+  readonly cancelled: Set<Hex32>;
   burnCount: bigint;
   bucketLevel: bigint;
   bucketUpdated: bigint;
@@ -138,6 +147,7 @@ function copyState(s: WxmrState): WxmrState {
     supply: s.supply,
     depositUsed: new Set(s.depositUsed),
     pending: new Map(s.pending),
+    cancelled: new Set(s.cancelled),
     burnCount: s.burnCount,
     bucketLevel: s.bucketLevel,
     bucketUpdated: s.bucketUpdated,
@@ -219,6 +229,7 @@ export class SimEvmChain implements SimulatedChain {
         supply: 0n,
         depositUsed: new Set(),
         pending: new Map(),
+        cancelled: new Set(),
         burnCount: 0n,
         bucketLevel: options.limits.rateCapacity,
         bucketUpdated: timestamp,
@@ -352,6 +363,15 @@ export class SimEvmChain implements SimulatedChain {
     return this.blocks[block]!.state.depositUsed.has(depositId);
   }
 
+  /** The contract's depositStatus(depositId) after block `block`. */
+  depositStatus(depositId: Hex32, block = this.blocks.length - 1): DepositStatus {
+    const s = this.blocks[block]!.state;
+    if (!s.depositUsed.has(depositId)) return { status: "unused", executeAfter: 0n };
+    if (s.cancelled.has(depositId)) return { status: "cancelled", executeAfter: 0n };
+    const p = s.pending.get(depositId);
+    return p ? { status: "queued", executeAfter: p.executeAfter } : { status: "minted", executeAfter: 0n };
+  }
+
   /** Canonical logs in blocks [from, to], in chain order. */
   logs(from = 0, to = this.blocks.length - 1): PlacedLog[] {
     const out: PlacedLog[] = [];
@@ -402,8 +422,14 @@ export class SimEvmChain implements SimulatedChain {
       }
       case "cancelDelayed":
         if (!this.members.has(tx.from.toLowerCase())) throw new Revert("NotGuardian");
-        if (!s.pending.has(c.depositId)) throw new Revert("NoPendingMint");
+        {
+          const p = s.pending.get(c.depositId);
+          if (!p) throw new Revert("NoPendingMint");
+          // The contract cancels only within the delay (threat-model row 12z).
+          if (timestamp >= p.executeAfter) throw new Revert("CancelTooLate");
+        }
         s.pending.delete(c.depositId);
+        s.cancelled.add(c.depositId);
         logs.push({ event: "MintCancelled", depositId: c.depositId });
         return;
       case "burn": {
@@ -553,8 +579,8 @@ export class SimEvmSource implements EvmSource {
     return this.endpoint.call("eth_call", () => this.chain.totalSupply(this.viewHead()));
   }
 
-  depositUsed(depositId: `0x${string}`, block: bigint): Promise<boolean> {
-    return this.endpoint.call("eth_call", () => this.chain.depositUsed(depositId, this.known(block)));
+  depositStatus(depositId: `0x${string}`, block: bigint): Promise<DepositStatus> {
+    return this.endpoint.call("eth_call", () => this.chain.depositStatus(depositId, this.known(block)));
   }
 
   contractState(): Promise<{
