@@ -32,6 +32,8 @@ export interface MintLookup {
   readonly call: MintCall;
   /** The EVM time at least t guardians have passed (their agreed block's timestamp), if known. */
   readonly guardianTime?: bigint;
+  /** A refundable mint's return state that at least t guardians report (returnable, refunded, …). */
+  readonly expiry?: string;
 }
 
 const settle = <T,>(p: Promise<T>): Promise<T | undefined> => p.catch(() => undefined);
@@ -88,6 +90,9 @@ export async function lookUpMint(
     .map(BigInt)
     .sort((a, b) => (a < b ? 1 : -1));
   const guardianTime = times.length >= fed.threshold ? times[fed.threshold - 1] : undefined;
+  const expiryCounts = new Map<string, number>();
+  for (const v of views) if (v?.expiry) expiryCounts.set(v.expiry, (expiryCounts.get(v.expiry) ?? 0) + 1);
+  const expiry = [...expiryCounts].find(([, n]) => n >= fed.threshold)?.[0];
   return {
     txid,
     index,
@@ -97,6 +102,7 @@ export async function lookUpMint(
     agreeing: found.agreeing,
     call: found.call,
     ...(guardianTime !== undefined ? { guardianTime } : {}),
+    ...(expiry !== undefined ? { expiry } : {}),
   };
 }
 
@@ -146,19 +152,25 @@ export function MintFinding({ fed, m }: { fed: FederationInfo; m: MintLookup }) 
   const expired = !minted && now !== undefined && now > m.call.deadline;
   const failed = sending.kind === "mined" && !sending.ok;
   const submitted = sending.kind === "sent" || sending.kind === "mined" || minted;
-  const state = minted
-    ? "minted"
-    : failed
-      ? "failed"
-      : expired
-        ? chain?.kind === "read"
-          ? "expired"
-          : "past its deadline"
-        : submitted
-          ? "submitted"
-          : signed
-            ? "signed"
-            : "signing";
+  // A refundable mint the guardians decided was never minted: its value goes back as e-cash.
+  const returned = m.expiry === "returnable" || m.expiry === "refunded";
+  const state = returned
+    ? m.expiry === "refunded"
+      ? "expired, refunded"
+      : "expired, refundable"
+    : minted
+      ? "minted"
+      : failed
+        ? "failed"
+        : expired
+          ? chain?.kind === "read"
+            ? "expired"
+            : "past its deadline"
+          : submitted
+            ? "submitted"
+            : signed
+              ? "signed"
+              : "signing";
 
   const submit = () => {
     const p = injectedProvider();
@@ -185,8 +197,10 @@ export function MintFinding({ fed, m }: { fed: FederationInfo; m: MintLookup }) 
     },
     {
       label: "Signed by the guardians",
-      state: signed ? "done" : "current",
-      detail: `${m.call.good} good signatures (${t} needed)${m.call.bad.length > 0 ? `; bad: ${m.call.bad.map((g) => fed.guardians[g]?.name ?? g).join(", ")}` : ""}`,
+      state: signed || returned ? "done" : "current",
+      detail: returned
+        ? "the guardians withdraw their signatures once it is returned"
+        : `${m.call.good} good signatures (${t} needed)${m.call.bad.length > 0 ? `; bad: ${m.call.bad.map((g) => fed.guardians[g]?.name ?? g).join(", ")}` : ""}`,
     },
     {
       label: "Submitted to the EVM chain",
@@ -215,7 +229,14 @@ export function MintFinding({ fed, m }: { fed: FederationInfo; m: MintLookup }) 
             : {}),
     },
   ];
+  if (returned)
+    steps.push({
+      label: m.expiry === "refunded" ? "Refunded as e-cash" : "Refundable",
+      state: m.expiry === "refunded" ? "done" : "current",
+      detail: `${fed.threshold} guardians read on chain that it was never minted; the wallet holding its refund key takes the value back as e-cash`,
+    });
   const canSubmit =
+    !returned &&
     signed &&
     !minted &&
     !expired &&

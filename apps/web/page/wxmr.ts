@@ -71,12 +71,18 @@ export interface MintView {
   readonly setIndex: number;
   readonly guardian: number;
   readonly signature?: Hex;
+  /**
+   * A refundable (0x02) mint's return as this guardian's state has it (the bridge API's
+   * MintExpirySchema): open, due (past the deadline, being voted), returnable, refunded or minted.
+   */
+  readonly expiry?: string;
 }
 
 export function parseMintView(v: unknown): MintView | undefined {
   const r = rec(v);
   if (!r) return undefined;
   const { chainId, contract, recipient, amount, depositId, deadline, setIndex, guardian, signature } = r;
+  const expiry = rec(r["expiry"])?.["state"];
   if (
     typeof chainId !== "number" ||
     !isAddress(contract) ||
@@ -103,6 +109,7 @@ export function parseMintView(v: unknown): MintView | undefined {
     ...(typeof signature === "string" && /^0x[0-9a-fA-F]{130}$/.test(signature)
       ? { signature: signature as Hex }
       : {}),
+    ...(typeof expiry === "string" ? { expiry } : {}),
   };
 }
 

@@ -4,8 +4,9 @@
 // page looks the mint up, checks the guardians' signatures and submits it through an injected
 // EIP-1193 provider backed by an anvil account (it signs locally with that account's key and sends
 // the raw transaction to anvil, as a browser wallet does).
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,10 +16,18 @@ import { nodeWallets } from "@conclave/wallet-standard/node";
 import type { WalletApi } from "@conclave/wallet-standard";
 import { wrappedMoneroAbi } from "@conclave/evm/abi";
 import type { Hex } from "viem";
-import { startBridgeFederation } from "../../../modules/bridge/src/client/bridge-federation-fixture.js";
+import { encodeTransaction } from "@conclave/core-common";
+import type { Transaction } from "@conclave/core-common";
+import { sha256 } from "@conclave/core-server";
+import { buildTransaction, faucetInput } from "@conclave/module-dummy";
+import { encodeMintOutput } from "../../../modules/bridge/src/common.js";
+import {
+  BRIDGE_INSTANCE,
+  startBridgeFederation,
+} from "../../../modules/bridge/src/client/bridge-federation-fixture.js";
 import type { BridgeFederation } from "../../../modules/bridge/src/client/bridge-federation-fixture.js";
 import { REPO_ROOT } from "../../guardiand/src/npm-start-harness.js";
-import { ensureChromiumInstalled, launchChromium } from "./harness.js";
+import { ensureChromiumInstalled, launchChromium, serveFile } from "./harness.js";
 
 const XMR = 1_000_000_000_000n;
 const DESKTOP = { width: 1280, height: 900 };
@@ -31,6 +40,7 @@ let fed: BridgeFederation;
 let browser: Browser;
 let wallet: WalletApi;
 const pageErrors: string[] = [];
+const staticHosts: Server[] = [];
 const wallets = nodeWallets({ awaitTimeoutMs: 30_000 });
 
 beforeAll(async () => {
@@ -42,6 +52,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
+  for (const s of staticHosts) s.close();
   await wallet?.close().catch(() => undefined);
   await browser?.close();
   await fed?.stop();
@@ -266,10 +277,13 @@ describe("the page's bridge views (anvil, four guardian processes)", () => {
     await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
     try {
       const liar = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      const page = await openWithWallet(
-        `${fed.guardianUrls[0]!}/?guardians=${encodeURIComponent(liar)}`,
-        undefined,
-      );
+      // The page as a static host serves it (a guardian's copy may connect only to its own
+      // federation's guardians: its connect-src header would refuse the liar before its answer).
+      const file = join(tmp, "page.html");
+      writeFileSync(file, Buffer.from(await (await fetch(`${fed.guardianUrls[0]!}/`)).arrayBuffer()));
+      const host = await serveFile(file);
+      staticHosts.push(host.server);
+      const page = await openWithWallet(`${host.url}?guardians=${encodeURIComponent(liar)}`, undefined);
       await expect
         .poll(
           () =>
@@ -287,14 +301,30 @@ describe("the page's bridge views (anvil, four guardian processes)", () => {
     }
   });
 
-  it("a mint not submitted by its deadline is shown as expired, with no button", async () => {
+  it("a mint not submitted by its deadline is shown as expired, with no button; a refundable one as refundable once t guardians vote it unminted, then refunded", async () => {
+    // The wallet's mint output is the refundable (0x02) form, its refund key kept by the wallet.
     const minted = await wallet.bridgeMint(fed.anvil.accounts[3]!.address, XMR / 4n);
-    const id = `${minted.txid}:${minted.output}`;
+    const refundable = `${minted.txid}:${minted.output}`;
+    // A plain (0x01) mint output, without a refund key, paid by the dev faucet: it can only expire.
+    const plain = await submitTransaction(
+      buildTransaction(
+        [faucetInput(0, XMR / 8n)],
+        [
+          {
+            module: BRIDGE_INSTANCE,
+            amount: XMR / 8n,
+            payload: encodeMintOutput(fed.anvil.accounts[3]!.address),
+          },
+        ],
+        [],
+        sha256,
+      ),
+    );
     // An hour and a minute later on the chain (the fixture's mints have a 3,600 s deadline).
     await fed.anvil.testClient.increaseTime({ seconds: 3_660 });
     await fed.anvil.testClient.mine({ blocks: 1 });
     const page = await openWithWallet(`${fed.guardianUrls[0]!}/#/lookup/`, 1);
-    await lookUp(page, id);
+    await lookUp(page, `${plain}:0`);
     await expect.poll(() => mintState(page), { timeout: 20_000 }).toBe("expired");
     expect(await page.locator("#mint-submit").count()).toBe(0);
     expect(await page.locator('#mint-finding li[data-state="failed"]').allInnerTexts()).toEqual([
@@ -302,10 +332,59 @@ describe("the page's bridge views (anvil, four guardian processes)", () => {
       expect.stringContaining("Expired"),
     ]);
     await shot(page, "mint-expired-desktop");
+
+    // The refundable one: the guardians read depositUsed at their depth block past the deadline
+    // and vote; t equal "unused" votes make it returnable (more blocks so that depth passes it).
+    await fed.anvil.testClient.mine({ blocks: 3 });
+    const expiryStates = async () =>
+      Promise.all(
+        fed.guardianUrls.map(async (u) => {
+          const r = await fetch(`${u}/v1/modules/bridge/mints/${minted.txid}/${minted.output}`);
+          return r.ok ? ((await r.json()) as { expiry?: { state: string } }).expiry?.state : undefined;
+        }),
+      );
+    await expect
+      .poll(async () => (await expiryStates()).filter((x) => x === "returnable").length, { timeout: 60_000 })
+      .toBeGreaterThanOrEqual(3);
+    await lookUp(page, refundable);
+    await expect.poll(() => mintState(page), { timeout: 20_000 }).toBe("expired, refundable");
+    expect(await page.locator("#mint-submit").count()).toBe(0);
+    const text = await page.locator("#mint-finding").innerText();
+    expect(text).toContain("Refundable");
+    expect(text).toContain("the wallet holding its refund key takes the value back as e-cash");
+    await shot(page, "mint-refundable-desktop");
+
+    // The wallet takes it back as e-cash: the look-up shows it refunded.
+    await wallet.bridgeRefund(minted.txid);
+    await expect
+      .poll(async () => (await expiryStates()).filter((x) => x === "refunded").length, { timeout: 60_000 })
+      .toBeGreaterThanOrEqual(3);
+    await lookUp(page, refundable);
+    await expect.poll(() => mintState(page), { timeout: 20_000 }).toBe("expired, refunded");
+    expect(await page.locator('#mint-finding li[data-state="done"]').last().innerText()).toContain(
+      "Refunded as e-cash",
+    );
     await page.context().close();
     expect(pageErrors).toEqual([]);
   });
 });
+
+/** Submits a federation transaction at guardian 0; resolves with its txid once accepted. */
+async function submitTransaction(tx: Transaction): Promise<string> {
+  const url = fed.guardianUrls[0]!;
+  const r = await fetch(`${url}/v1/transactions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ transaction: Buffer.from(encodeTransaction(tx)).toString("hex") }),
+  });
+  const body = (await r.json()) as { txid: string };
+  if (r.status >= 300) throw new Error(`refused: ${JSON.stringify(body)}`);
+  const done = (await (await fetch(`${url}/v1/transactions/${body.txid}?wait=20000`)).json()) as {
+    state: string;
+  };
+  if (done.state !== "accepted") throw new Error(`transaction ${body.txid} is ${done.state}`);
+  return body.txid;
+}
 
 /** The mint call as the guardians sign it: t signatures from their API, sorted by signer (as the contract takes them). */
 async function fetchCall(txid: string, output: number) {

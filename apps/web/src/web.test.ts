@@ -5,7 +5,9 @@
 // at desktop and phone size: docs/web/ (see SHOTS_TO_DOCS).
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
 import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
@@ -88,6 +90,49 @@ describe("the web page", () => {
       const html = bytes.toString("utf8");
       expect(html).toMatch(/script-src 'sha256-[A-Za-z0-9+/=]+'; style-src 'sha256-[A-Za-z0-9+/=]+'/);
       expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=/);
+    }
+  });
+
+  it("the page a guardian serves connects to its federation's guardians and nowhere else (connect-src)", async () => {
+    // A server outside the federation that counts what reaches it.
+    let reached = 0;
+    const outside = createServer((_req, res) => {
+      reached++;
+      res.writeHead(200, { "access-control-allow-origin": "*" }).end("{}");
+    });
+    await new Promise<void>((ok) => outside.listen(0, "127.0.0.1", ok));
+    const outsideUrl = `http://127.0.0.1:${(outside.address() as AddressInfo).port}/`;
+    const r = await fetch(`${fed.urls[0]!}/`);
+    const policy = r.headers.get("content-security-policy") ?? "";
+    for (const url of fed.urls) {
+      const { host } = new URL(url);
+      expect(policy).toContain(`http://${host}`);
+      expect(policy).toContain(`ws://${host}`);
+    }
+    // Its own context without the page-error listener: the refusal is logged as a console error.
+    const context = await browser.newContext({ viewport: DESKTOP });
+    try {
+      const page = await context.newPage();
+      await page.goto(fed.urls[0]!);
+      await expect
+        .poll(() => page.locator("#quorum").innerText(), { timeout: 15_000 })
+        .toContain("4 of 4 guardians up");
+      // A string: the test's TypeScript has no DOM types (the page's code has them).
+      const result: unknown = await page.evaluate(`(async () => {
+        const violations = [];
+        document.addEventListener("securitypolicyviolation", (e) => violations.push(e.effectiveDirective));
+        const fetched = await fetch(${JSON.stringify(outsideUrl)}).then(() => "fetched", () => "refused");
+        await new Promise((ok) => setTimeout(ok, 100));
+        return { fetched, violations };
+      })()`);
+      expect(result).toEqual({ fetched: "refused", violations: ["connect-src"] });
+      expect(reached).toBe(0);
+      // The same server is reachable from outside the page: the refusal was the policy's.
+      expect((await fetch(outsideUrl)).status).toBe(200);
+      expect(reached).toBe(1);
+    } finally {
+      await context.close();
+      outside.close();
     }
   });
 

@@ -3,7 +3,7 @@
 // reserves, and the page itself at / with its SHA-256 at /v1/web.
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ApiServer } from "./server.js";
+import { ApiServer, guardianConnectSources } from "./server.js";
 import { TestBackend, faucetTx, txHex } from "./test-backend.js";
 import { TestSocket, call, post } from "./test-client.js";
 import { NodeSigner } from "../node-crypto.js";
@@ -97,6 +97,33 @@ describe("guardian API for the web page", () => {
     const sha256 = createHash("sha256").update(PAGE).digest("hex");
     expect((await call(`${s.url}/v1/web`)).body).toEqual({ sha256, bytes: PAGE.length });
     expect(s.api.webPageSha256).toBe(sha256);
+  });
+
+  it("limits the page's connections to its own origin and the federation's guardians (connect-src)", async () => {
+    const page = await fetch(`${s.url}/`);
+    // The test backend's config names no guardian: only the page's own origin.
+    expect(page.headers.get("content-security-policy")).toBe(
+      "frame-ancestors 'none'; base-uri 'none'; form-action 'none'; object-src 'none'; connect-src 'self'",
+    );
+    expect(
+      guardianConnectSources({
+        guardians: [
+          { api: { url: "http://127.0.0.1:8001/" } },
+          { api: { url: "https://g1.example.org/api" } },
+          { api: { url: "not a url" } },
+          { api: { url: "javascript:alert(1)" } },
+          { api: {} },
+          "junk",
+        ],
+      }),
+    ).toEqual([
+      "'self'",
+      "http://127.0.0.1:8001",
+      "ws://127.0.0.1:8001",
+      "https://g1.example.org",
+      "wss://g1.example.org",
+    ]);
+    expect(guardianConnectSources(undefined)).toEqual(["'self'"]);
   });
 
   it("serves the wallet page at /wallet with the same headers, its SHA-256 in /v1/web's wallet", async () => {

@@ -155,6 +155,46 @@ export const WEB_PAGE_HEADERS = {
   "cache-control": "no-cache",
 } as const;
 
+/**
+ * The origins the status page may connect to: its own ('self') and each guardian's API URL in the
+ * federation config, as HTTP(S) and as WebSocket (a CSP source with the http: scheme does not cover
+ * ws:). A URL that does not parse, or is not http(s), is left out (the page cannot reach it).
+ */
+export function guardianConnectSources(config: unknown): string[] {
+  const guardians =
+    typeof config === "object" && config !== null && "guardians" in config ? config.guardians : undefined;
+  const out = new Set<string>(["'self'"]);
+  if (!Array.isArray(guardians)) return [...out];
+  for (const g of guardians as unknown[]) {
+    const api = typeof g === "object" && g !== null && "api" in g ? g.api : undefined;
+    const url = typeof api === "object" && api !== null && "url" in api ? api.url : undefined;
+    if (typeof url !== "string") continue;
+    let u: URL;
+    try {
+      u = new URL(url);
+    } catch {
+      continue;
+    }
+    if (u.protocol !== "http:" && u.protocol !== "https:") continue;
+    out.add(u.origin);
+    out.add(`${u.protocol === "https:" ? "wss:" : "ws:"}//${u.host}`);
+  }
+  return [...out];
+}
+
+/**
+ * Headers for the status page served by a guardian: WEB_PAGE_HEADERS plus `connect-src` limited to
+ * this federation's guardians. The page's own <meta> policy allows any http(s)/ws(s) origin (the same
+ * file is hosted anywhere and learns the guardians at run time, so its bytes cannot name them); a
+ * browser enforces both policies, so the page a guardian serves reaches only the guardians.
+ */
+export function statusPageHeaders(config: unknown): Record<string, string> {
+  return {
+    ...WEB_PAGE_HEADERS,
+    "content-security-policy": `${WEB_PAGE_HEADERS["content-security-policy"]}; connect-src ${guardianConnectSources(config).join(" ")}`,
+  };
+}
+
 type Env = { Bindings: HttpBindings };
 type Ctx = Context<Env, string, object>;
 
@@ -663,7 +703,7 @@ export class ApiServer {
         responses: { 200: { description: "HTML (the page), or plain text (the index).", content: "text" } },
         handle: () =>
           this.web
-            ? new Response(this.web.bytes, { headers: WEB_PAGE_HEADERS })
+            ? new Response(this.web.bytes, { headers: statusPageHeaders(this.backend.federation().config) })
             : new Response(INDEX_TEXT, { headers: { "content-type": "text/plain; charset=utf-8" } }),
       },
       {
