@@ -7,6 +7,9 @@
 //                                   became (never its destination: a Monero address is its owner's)
 //                                   and, for a refundable (0x02) output, whether it was returned
 //   GET chain                       each guardian's scanned EVM block and the agreed one
+//   GET supply                      what the bridge owes (its totals) beside the wXMR supply THIS
+//                                   guardian's node reads at its depth block (the status page's
+//                                   proof of reserves compares it across guardians)
 import { hex32, txKeyHex } from "@conclave/monero/json"; // not the index: it holds Node-only files, and this is in the browser wallet
 import { z } from "zod";
 
@@ -97,3 +100,31 @@ export const ChainViewSchema = z.strictObject({
   scanned: z.array(z.strictObject({ block: decimal, timestamp: decimal }).nullable()),
 });
 export type ChainView = z.infer<typeof ChainViewSchema>;
+
+/**
+ * GET supply: the bridge's totals in the consensus state (the same at every guardian at the same
+ * height) and this guardian's own reading of the chain. `outstanding` = signed − burned is wXMR on
+ * chain or signed and not (yet) minted; `unsubmitted` = outstanding − totalSupply is the part not on
+ * chain (signed and not submitted, or expired unminted and not yet voted returnable). Burns in blocks
+ * past the agreed one that the totals do not count yet make it larger for a while; a negative figure
+ * would be wXMR the federation never signed (the accountant halts on it).
+ */
+export const SupplyViewSchema = z.strictObject({
+  guardian: z.number().int(),
+  chainId: z.number().int(),
+  contract: hex(20),
+  signed: decimal,
+  burned: decimal,
+  /** Accepted burns still owed here (claimable), and returned mints not refunded yet. */
+  unsettled: decimal,
+  returnable: decimal,
+  outstanding: z.string().regex(/^-?\d{1,78}$/),
+  agreedBlock: decimal,
+  /** This guardian's node: totalSupply() after its depth block; absent without a node or before its first poll. */
+  chain: z.strictObject({ block: decimal, totalSupply: decimal }).optional(),
+  unsubmitted: z
+    .string()
+    .regex(/^-?\d{1,78}$/)
+    .optional(),
+});
+export type SupplyView = z.infer<typeof SupplyViewSchema>;

@@ -15,7 +15,7 @@ import { finishNote, noteInput, noteOutput, noteSigner, prepareNote } from "@con
 import { parseEventLogs } from "viem";
 import type { TransactionReceipt } from "viem";
 import { encodeAddress } from "@conclave/monero";
-import { PayoutStore } from "@conclave/module-monero";
+import { PayoutStore, pendingPayouts } from "@conclave/module-monero";
 import { encodeBridgeItem, encodeMintOutput } from "./common.js";
 import type { BridgeConfig, BurnSeen } from "./common.js";
 import { asHex, collectMintSignatures, signMint } from "./eip712-mint.js";
@@ -295,6 +295,49 @@ describe("bridge mints and burns (real anvil)", () => {
         ],
       });
     expect(f.guardians[2]!.bridge.burnView(f.mdb(2), invented)).toMatchObject({ state: "voting", votes: 1 });
+  });
+
+  it("GET supply: the totals beside the supply each guardian reads at its depth block; a signed, unsubmitted mint is the difference; the burn's payout is pending in the monero module", async () => {
+    const g = f.guardians[0]!;
+    await g.bridge.burnWatcher!.poll();
+    const before = g.bridge.supplyView(f.mdb());
+    const onChain = (block: bigint) =>
+      anvil.publicClient.readContract({
+        address: config.contract,
+        abi: wrappedMoneroAbi,
+        functionName: "totalSupply",
+        blockNumber: block,
+      });
+    // Its depth block is head − confirmations + 1, and the figure is the contract's at that block.
+    const head = await anvil.publicClient.getBlockNumber();
+    expect(BigInt(before.chain!.block)).toBe(head - BigInt(config.confirmations - 1));
+    expect(BigInt(before.chain!.totalSupply)).toBe(await onChain(BigInt(before.chain!.block)));
+    // The mint of 2 × 2^41 piconero was submitted and 1 XMR of it burned: nothing signed is off chain.
+    expect(before).toMatchObject({
+      guardian: 0,
+      signed: String(2n * 2n ** 41n),
+      burned: "1000000000000",
+      outstanding: String(2n * 2n ** 41n - 1_000_000_000_000n),
+      chain: { totalSupply: String(2n * 2n ** 41n - 1_000_000_000_000n) },
+      unsubmitted: "0",
+    });
+    // A mint output the guardians sign and nobody submits: signed − burned − supply is its amount.
+    const half = 500_000_000_000n;
+    const tx = buildTransaction(
+      [faucetInput(DUMMY, half)],
+      [{ module: BRIDGE, amount: half, payload: encodeMintOutput(user().address) }],
+      [],
+      sha256,
+    );
+    expect(f.block([], [tx]).events[0]!.status.state).toBe("accepted");
+    await g.bridge.burnWatcher!.poll();
+    const after = g.bridge.supplyView(f.mdb());
+    expect(after).toMatchObject({ signed: String(2n * 2n ** 41n + half), unsubmitted: String(half) });
+    // Every guardian's totals are the same (consensus state); guardian 3 has no node: no chain figure.
+    for (const i of [1, 2]) expect(f.guardians[i]!.bridge.supplyView(f.mdb(i)).signed).toBe(after.signed);
+    expect(f.guardians[3]!.bridge.supplyView(f.mdb(3)).chain).toBeUndefined();
+    // The burn's payout was handed to the monero module and is not confirmed: pending there.
+    expect(pendingPayouts(f.moneroDb())).toEqual({ count: 1, amount: 1_000_000_000_000n, summed: 1 });
   });
 
   it("the accountant: a guardian that sees more wXMR on chain than the federation signed signs nothing more and halts", async () => {

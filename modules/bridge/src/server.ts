@@ -75,8 +75,16 @@ import {
   ChainViewSchema,
   MintParamsSchema,
   MintSignatureSchema,
+  SupplyViewSchema,
 } from "./api.js";
-import type { BurnPayoutView, BurnView, ChainView, MintExpiryView, MintSignatureView } from "./api.js";
+import type {
+  BurnPayoutView,
+  BurnView,
+  ChainView,
+  MintExpiryView,
+  MintSignatureView,
+  SupplyView,
+} from "./api.js";
 import { burnPayoutRef, evmAddressOfKey, outputDepositId, remintDepositId, signMint } from "./eip712-mint.js";
 import { checkChain } from "./chain-check.js";
 import { BridgeState, BridgeStateWriter } from "./state.js";
@@ -160,6 +168,14 @@ export class BridgeServerModule implements ServerModule {
         response: ChainViewSchema,
         summary: "Each guardian's scanned EVM block and timestamp, and the agreed ones",
         handle: ({ db }): ChainView => this.chainView(db),
+      },
+      {
+        method: "GET",
+        path: "supply",
+        response: SupplyViewSchema,
+        summary:
+          "What the bridge owes (Σ signed, burned, owed burns, returnable mints) beside the wXMR totalSupply this guardian's node reads at its depth block; unsubmitted = signed − burned − supply",
+        handle: ({ db }): SupplyView => this.supplyView(db),
       },
     ];
   }
@@ -716,6 +732,30 @@ export class BridgeServerModule implements ServerModule {
         const s = state.scanned(g);
         return s ? { block: s.block.toString(), timestamp: s.timestamp.toString() } : null;
       }),
+    };
+  }
+
+  supplyView(db: ReadTx): SupplyView {
+    const state = new BridgeState(db);
+    const t = state.totals();
+    const outstanding = t.signed - t.burned;
+    const deep = this.watcher?.totalSupplyAtDepth;
+    return {
+      guardian: this.context?.self ?? -1,
+      chainId: this.config.chainId,
+      contract: this.config.contract,
+      signed: t.signed.toString(),
+      burned: t.burned.toString(),
+      unsettled: t.unsettled.toString(),
+      returnable: t.returnable.toString(),
+      outstanding: outstanding.toString(),
+      agreedBlock: this.agreed(state).block.toString(),
+      ...(deep
+        ? {
+            chain: { block: deep.block.toString(), totalSupply: deep.supply.toString() },
+            unsubmitted: (outstanding - deep.supply).toString(),
+          }
+        : {}),
     };
   }
 

@@ -34,8 +34,8 @@ export interface EvmSource {
   blockTimestamp(block: bigint): Promise<bigint>;
   /** Burned logs of the contract in [from, to], not removed, in chain order. */
   burns(from: bigint, to: bigint): Promise<BurnSeen[]>;
-  /** The contract's totalSupply() at the node's head (piconero). */
-  totalSupply(): Promise<bigint>;
+  /** The contract's totalSupply() at the node's head, or after block `block` when given (piconero). */
+  totalSupply(block?: bigint): Promise<bigint>;
   /** The contract's depositStatus(depositId) in the state after block `block`. */
   depositStatus(depositId: `0x${string}`, block: bigint): Promise<DepositStatus>;
   /** The contract's bytecode size (0: nothing deployed there) and its current guardian set. */
@@ -106,11 +106,12 @@ export class ViemEvmSource implements EvmSource {
     return out;
   }
 
-  totalSupply(): Promise<bigint> {
+  totalSupply(block?: bigint): Promise<bigint> {
     return this.client.readContract({
       address: this.contract,
       abi: wrappedMoneroAbi,
       functionName: "totalSupply",
+      ...(block === undefined ? {} : { blockNumber: block }),
     });
   }
 
@@ -187,6 +188,7 @@ export class BurnWatcher {
   private scannedTimestamp = 0n;
   private found: BurnSeen[] = [];
   private supply: bigint | undefined;
+  private supplyDeep: { block: bigint; supply: bigint } | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = true;
@@ -215,6 +217,15 @@ export class BurnWatcher {
   /** wXMR total supply on chain at this guardian's node, as of its latest poll (undefined before). */
   get totalSupply(): bigint | undefined {
     return this.supply;
+  }
+
+  /**
+   * wXMR total supply at this guardian's depth block (head − confirmations + 1) as of its latest
+   * poll: the figure the status page compares across guardians (a reorg shallower than the depth
+   * does not move it; the head figure above is for the accountant, which must see a mint at once).
+   */
+  get totalSupplyAtDepth(): { block: bigint; supply: bigint } | undefined {
+    return this.supplyDeep;
   }
 
   /**
@@ -248,6 +259,17 @@ export class BurnWatcher {
     this.supply = await this.options.source.totalSupply();
     const head = await this.options.source.head();
     const deep = head - BigInt(this.options.confirmations - 1);
+    if (deep >= 0n && deep !== this.supplyDeep?.block) {
+      try {
+        this.supplyDeep = { block: deep, supply: await this.options.source.totalSupply(deep) };
+      } catch (e) {
+        // Before the contract existed at that block (a fresh chain): no figure yet, the scan goes on.
+        this.options.log("supply_unread", {
+          block: String(deep),
+          message: e instanceof Error ? e.message : String(e),
+        });
+      }
+    }
     if (deep <= from) return this.checkExpiries();
     const to = deep - from > this.options.blocksPerPollMax ? from + this.options.blocksPerPollMax : deep;
     const burns = await this.options.source.burns(from + 1n, to);

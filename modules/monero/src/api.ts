@@ -188,6 +188,17 @@ export const ReservesViewSchema = z.strictObject({
   /** Σ deposits credited to claim keys, not yet spent. */
   credited: amount,
   agreedHeight: z.number().int().min(0),
+  /**
+   * Payouts accepted and not confirmed yet (queued, signing, submitted: Monero withdrawals and wXMR
+   * burns handed to a payout): no longer in `ecashBacking`, still in the wallet until their
+   * transaction leaves it. `amount` is Σ (amount + fee) of the oldest `summed` of the `count`
+   * (a request reads a bounded number of records; summed < count only for a queue that long).
+   */
+  pendingPayouts: z.strictObject({
+    count: z.number().int().min(0),
+    amount,
+    summed: z.number().int().min(0),
+  }),
   wallet: z
     .strictObject({
       balance: amount,

@@ -75,6 +75,9 @@ import {
 import type { PayoutItem, PayoutOutcome } from "./payout-common.js";
 import { markOwnTransaction, moduleKey, readU128, writeU128 } from "./state.js";
 
+/** Pending payout records one GET reserves sums at most (Payouts.pending). */
+export const PENDING_PAYOUTS_SUMMED_MAX = 1_000;
+
 const K_PAYOUT = 0x09;
 const K_OUTPOINT = 0x0a;
 const K_COUNTERS = 0x0b;
@@ -507,6 +510,28 @@ export type PayoutDuty =
     };
 
 /** The deterministic payout rules of one module instance. */
+/**
+ * Payouts accepted and not yet confirmed (the batch in flight, then the queue): still in the
+ * multisig wallet until their transaction leaves it, though `paidOut` already counts them. The sum
+ * (amount + fee, as paidOut counts) reads at most PENDING_PAYOUTS_SUMMED_MAX records, oldest first,
+ * so that a request costs a bounded number of reads however long the queue; `summed` says how many
+ * it covers (less than `count` only then).
+ */
+export function pendingPayouts(db: ReadTx): { count: number; amount: bigint; summed: number } {
+  const store = new PayoutStore(db);
+  const c = store.counters();
+  const inFlight = c.current === 0 ? undefined : store.batch(c.current);
+  const from = inFlight ? inFlight.first : c.firstQueued;
+  const count = Math.max(0, c.nextSeq - from);
+  let amount = 0n;
+  let summed = 0;
+  for (let seq = from; seq < c.nextSeq && summed < PENDING_PAYOUTS_SUMMED_MAX; seq++, summed++) {
+    const p = store.payout(seq);
+    if (p) amount += p.amount + p.fee;
+  }
+  return { count, amount, summed };
+}
+
 export class Payouts {
   private readonly n: number;
   private readonly t: number;
@@ -664,6 +689,11 @@ export class Payouts {
 
   paidOut(db: ReadTx): bigint {
     return new PayoutStore(db).counters().paidOut;
+  }
+
+  /** Payouts accepted and not yet confirmed (pendingPayouts). */
+  pending(db: ReadTx): { count: number; amount: bigint; summed: number } {
+    return pendingPayouts(db);
   }
 
   outcome(db: ReadTx, outPoint: OutPoint, agreedHeight: number): PayoutOutcome | undefined {

@@ -949,6 +949,7 @@ export class MoneroServerModule implements ServerModule {
 
   reservesView(db: ReadTx): ReservesView {
     const owed = this.owed(db);
+    const pending = this.payouts.pending(db);
     const r: ReservesReport = this.reservesMonitor
       ? this.reservesMonitor.report(owed)
       : {
@@ -964,6 +965,7 @@ export class MoneroServerModule implements ServerModule {
       ecashBacking: owed.ecashBacking.toString(),
       credited: owed.credited.toString(),
       agreedHeight: owed.agreedHeight,
+      pendingPayouts: { count: pending.count, amount: pending.amount.toString(), summed: pending.summed },
       ...(r.wallet
         ? {
             wallet: {

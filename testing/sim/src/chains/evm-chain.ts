@@ -575,8 +575,10 @@ export class SimEvmSource implements EvmSource {
     return this.endpoint.call("eth_getLogs", () => this.chain.burns(this.known(from), this.known(to)));
   }
 
-  totalSupply(): Promise<bigint> {
-    return this.endpoint.call("eth_call", () => this.chain.totalSupply(this.viewHead()));
+  totalSupply(block?: bigint): Promise<bigint> {
+    return this.endpoint.call("eth_call", () =>
+      this.chain.totalSupply(block === undefined ? this.viewHead() : this.known(block)),
+    );
   }
 
   depositStatus(depositId: `0x${string}`, block: bigint): Promise<DepositStatus> {
