@@ -11,5 +11,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // A regtest template cache per run: multisig wallets and mined chains built once, copied per file.
+    globalSetup: ["testing/monero/src/vitest-global-setup.ts"],
   },
 });

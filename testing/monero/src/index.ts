@@ -4,3 +4,4 @@ export * from "./miner.js";
 export * from "./processes.js";
 export * from "./regtest.js";
 export * from "./multisig.js";
+export * from "./template.js";
