@@ -47,6 +47,8 @@ export interface RelayFederation {
   /** Release requests that passed through it: request id -> temporary key. */
   readonly escrowRequests: Map<string, string>;
   wallet(root?: Uint8Array): Promise<{ relay: RelayClient; core: ClientCore }>;
+  /** Stops guardian g's process (SIGTERM) and starts it again on the same data directory. */
+  restart(g: number): Promise<void>;
   /** POSTs straight to guardian g's relay routes (no client), with the HTTP status. */
   post(g: number, path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
   stop(): Promise<void>;
@@ -197,6 +199,11 @@ export async function startRelayFederation(
           body: JSON.stringify(body),
         });
         return { status: r.status, body: (await r.json()) as Record<string, unknown> };
+      },
+      async restart(g) {
+        await stopGuardian(guardians[g]!);
+        guardians[g] = await startGuardian(files, g, { quiet: true, runArgs: ["--local", localPath] });
+        await waitConnected(guardians);
       },
       stop,
     };

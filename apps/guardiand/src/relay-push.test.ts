@@ -13,7 +13,9 @@ import { encodeTransaction, toHex, transactionId } from "@conclave/core-common";
 import type { Transaction } from "@conclave/core-common";
 import { NodeSigner, sha256 } from "@conclave/core-server";
 import { buildTransaction, coinOutput, faucetInput } from "@conclave/module-dummy";
-import { WAKE_PAYLOAD, WAKE_TOPIC } from "@conclave/module-relay";
+import { FederationClient } from "@conclave/core-client";
+import { ESCROW_WATCH_KIND, WAKE_PAYLOAD, WAKE_TOPIC } from "@conclave/module-relay";
+import { collectFederationShard, requestFederationShard, watchStates } from "@conclave/module-relay/client";
 import { freePort } from "./local-federation.js";
 import { startRelayFederation } from "./relay-fixture.js";
 import type { RelayFederation } from "./relay-fixture.js";
@@ -100,6 +102,14 @@ async function until<T>(what: string, f: () => T | undefined): Promise<T> {
   for (let i = 0; i < 600; i++) {
     const v = f();
     if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+async function untilAsync(what: string, f: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    if (await f().catch(() => false)) return;
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`timed out waiting for ${what}`);
@@ -403,6 +413,60 @@ describe("Web Push through a push-service stand-in", () => {
     expect(hits.filter((h) => h.path === "/push/gone")).toHaveLength(1);
   });
 
+  it("keeps push and webhook registrations across a guardian restart (its LMDB): a change after the restart wakes the device", async () => {
+    const g = 2;
+    const ua = userAgent("/push/restart");
+    const a = faucetTx();
+    const b = faucetTx();
+    const push = await post(g, "watch/push", {
+      subscription: ua.subscription,
+      watches: [{ kind: "tx", key: a.txid }],
+    });
+    expect(push.status).toBe(200);
+    const hook = await post(g, "watch/webhooks", {
+      url: `${origin}/hook/restart`,
+      watches: [{ kind: "tx", key: b.txid }],
+    });
+    expect(hook.status).toBe(200);
+    const registrations = async () => {
+      const m = await (await fetch(`${apis[g]}/metrics`)).text();
+      return Number(/conclave_relay_push_registrations\{instance="1"\} (\d+)/.exec(m)?.[1] ?? -1);
+    };
+    const before = await registrations();
+    expect(before).toBeGreaterThanOrEqual(2);
+    await fed.restart(g);
+    // Reloaded from the guardian's database once its modules started.
+    await untilAsync("the registrations reloaded", async () => (await registrations()) === before);
+    await submitAccepted(a.tx, a.txid);
+    const wake = await until("a wake-up after the restart", () =>
+      hits.find((h) => h.path === "/push/restart"),
+    );
+    expect(decrypt(wake.body, ua).toString()).toBe(WAKE_PAYLOAD);
+    await submitAccepted(b.tx, b.txid);
+    const delivered = await until("the webhook after the restart", () =>
+      hits.find((h) => h.path === "/hook/restart" && h.body.toString().includes('"accepted"')),
+    );
+    expect(
+      new Webhook(String(hook.body["secret"])).verify(
+        delivered.body.toString(),
+        delivered.headers as Record<string, string>,
+      ),
+    ).toMatchObject({
+      registration: hook.body["id"],
+      guardian: g,
+      key: b.txid,
+      state: { state: "accepted" },
+    });
+    // Deleting with the secret issued before the restart still works, and the delete is stored too.
+    const del = await post(g, `watch/registrations/${String(push.body["id"])}/delete`, {
+      secret: push.body["secret"],
+    });
+    expect(del).toMatchObject({ status: 200, body: { deleted: true } });
+    await post(g, `watch/registrations/${String(hook.body["id"])}/delete`, { secret: hook.body["secret"] });
+    await fed.restart(g);
+    await untilAsync("the deletes kept", async () => (await registrations()) === before - 2);
+  });
+
   it("refuses a push subscription with a wrong key (not on P-256, compressed, short auth)", async () => {
     const ua = userAgent("/push/bad");
     const watches = [{ kind: "tx", key: "ef".repeat(32) }];
@@ -428,5 +492,53 @@ describe("Web Push through a push-service stand-in", () => {
       watches,
     });
     expect(r).toMatchObject({ status: 400, body: { details: { reason: "address_refused" } } });
+  });
+
+  it("a stranger's request for the federation's shard wakes the owner's devices at every guardian; the owner cancels and nothing is released", async () => {
+    const { relay: owner } = await fed.wallet();
+    const secret = new TextEncoder().encode("owner's seed words");
+    const setup = await owner.socialSetup(secret, 2, [
+      { kind: "device" },
+      { kind: "federation", delayMs: 24 * 3600 * 1000 },
+      { kind: "offline" },
+    ]);
+    const agents = [0, 1, 2, 3].map((g) => userAgent(`/push/owner-${g}`));
+    const regs = await owner.alertRecoveryRequests({ push: (g) => agents[g]!.subscription });
+    expect(regs.map((r) => r.guardian)).toEqual([0, 1, 2, 3]);
+    expect(await owner.recoveryWatch()).toEqual({ kind: ESCROW_WATCH_KIND, key: setup.setId });
+    const wakes = (g: number) => hits.filter((h) => h.path === `/push/owner-${g}`);
+    expect([0, 1, 2, 3].map((g) => wakes(g).length)).toEqual([0, 0, 0, 0]);
+
+    // The stranger holds the printed shard (it names the set) and asks the federation for its piece.
+    const client = await FederationClient.join(fed.invite);
+    const theft = await requestFederationShard(client, setup.offline[0]!.text, (n) =>
+      crypto.getRandomValues(new Uint8Array(n)),
+    );
+    expect(theft.releases.map((r) => r.guardian)).toEqual([0, 1, 2, 3]);
+    // Every guardian wakes the owner's device it holds a subscription of: the same content-free wake-up.
+    for (const g of [0, 1, 2, 3]) {
+      const w = await until(`guardian ${g}'s wake-up`, () => wakes(g)[0]);
+      expect(decrypt(w.body, agents[g]!).toString()).toBe(WAKE_PAYLOAD);
+    }
+    // Woken, the device asks what changed: an open request it did not make.
+    const states = await watchStates(client, 0, [await owner.recoveryWatch()]);
+    expect(states[0]!.state).toMatchObject({
+      state: "held",
+      requests: [{ requestId: theft.requestId, cancelled: false }],
+    });
+    const cancel = await owner.cancelRecoveryRequests();
+    expect(cancel.cancelled.map((c) => c.guardian).sort()).toEqual([0, 1, 2, 3]);
+    const after = await collectFederationShard(client, theft);
+    expect(after).toMatchObject({ cancelledAt: [0, 1, 2, 3], piecesFrom: [], pending: [] });
+    expect(after.shard).toBeUndefined();
+  });
+
+  it("refuses a recovery-escrow watch on a malformed set id; an unknown set's state is none", async () => {
+    const bad = await post(0, "watch/states", { watches: [{ kind: ESCROW_WATCH_KIND, key: "not-a-set" }] });
+    expect(bad).toMatchObject({ status: 400, body: { code: "invalid_request" } });
+    const unknown = await post(0, "watch/states", {
+      watches: [{ kind: ESCROW_WATCH_KIND, key: "ab".repeat(16) }],
+    });
+    expect(unknown).toMatchObject({ status: 200, body: { states: [{ state: { state: "none" } }] } });
   });
 });

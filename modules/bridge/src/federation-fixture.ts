@@ -137,14 +137,16 @@ export function federation(
     });
     const logs: FixtureGuardian["logs"] = [];
     const halts: string[] = [];
+    const db = new MemoryKv();
     bridge.start({
       log: (event, fields) => logs.push({ event, fields }),
       wake: () => {},
       self: i,
       federationId: FEDERATION_ID,
       halt: (reason) => halts.push(reason),
+      readState: () => p.moduleReadDb(db, BRIDGE),
     });
-    return { db: new MemoryKv(), p, bridge, mint: notes, monero, logs, halts };
+    return { db, p, bridge, mint: notes, monero, logs, halts };
   });
   let height = 0;
 
@@ -162,6 +164,8 @@ export function federation(
     bundles[0]!.items.push(...txs.map((tx) => encodeConsensusItem({ kind: "transaction", tx })));
     const results = guardians.map((g) => g.p.processBlock(g.db, height, bundles));
     height++;
+    // As the guardian does after each commit (guardian.ts deliverEvents): watches re-read.
+    for (const g of guardians) g.bridge.committed();
     for (const r of results) expect(r.auditFailure).toBeUndefined();
     for (const r of results.slice(1)) {
       expect(r.events.map((e) => `${e.txid}:${e.status.state}`)).toEqual(

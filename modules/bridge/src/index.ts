@@ -7,3 +7,4 @@ export * from "./chain-check.js";
 export * from "./keys.js";
 export * from "./server.js";
 export * from "./factory.js";
+export * from "./watch.js";

@@ -90,6 +90,7 @@ import { checkChain } from "./chain-check.js";
 import { BridgeState, BridgeStateWriter } from "./state.js";
 import type { AcceptedBurn, MintRecord } from "./state.js";
 import { BurnWatcher, EXPIRY_CHECKS_PER_POLL_MAX } from "./watcher.js";
+import { BridgeWatches } from "./watch.js";
 import type { EvmSource } from "./watcher.js";
 
 /** Items in one proposal. */
@@ -118,6 +119,8 @@ export class BridgeServerModule implements ServerModule {
   private context: ModuleContext | undefined;
   private links: ModuleLinks = {};
   private watcher: BurnWatcher | undefined;
+  /** wxmr-mint and wxmr-burn watches (watch.ts), re-read after every committed block. */
+  readonly watchable: BridgeWatches;
   /** Set once checkBooks found more wXMR on chain than the federation signed: nothing is signed after. */
   private booksBroken: string | undefined;
 
@@ -127,6 +130,10 @@ export class BridgeServerModule implements ServerModule {
     private readonly background?: BridgeBackground,
   ) {
     this.n = config.guardians.length;
+    this.watchable = new BridgeWatches({
+      mint: (db, key) => this.mintView(db, key, false),
+      burn: (db, key) => this.burnView(db, key, false),
+    });
     this.api = [
       {
         method: "GET",
@@ -205,6 +212,7 @@ export class BridgeServerModule implements ServerModule {
 
   start(context: ModuleContext): void {
     this.context = context;
+    if (context.readState) this.watchable.start(context.readState);
     const source = this.background?.source;
     if (!source) {
       context.log("no_evm_node", { message: "no rpcUrl for the bridge module: this guardian votes no burn" });
@@ -585,6 +593,11 @@ export class BridgeServerModule implements ServerModule {
   }
 
   outputOutcome(db: ReadTx, outPoint: OutPoint): MintSignatureView | undefined {
+    return this.mintView(db, outPoint, true);
+  }
+
+  /** A mint's view; `sign` false leaves this guardian's signature out (a watch's state: no signing per block). */
+  mintView(db: ReadTx, outPoint: MintKey, sign: boolean): MintSignatureView | undefined {
     const state = new BridgeState(db);
     const record = state.mint(outPoint.txid, outPoint.index);
     if (!record) return undefined;
@@ -592,7 +605,11 @@ export class BridgeServerModule implements ServerModule {
     const expiry = record.refundKey ? this.expiryView(state, outPoint, record) : undefined;
     // A returned mint is never signed again (the contract would refuse it, Expired, all the same).
     const returned = expiry?.state === "returnable" || expiry?.state === "refunded";
-    const view = this.signed(record, (fed) => outputDepositId(fed, outPoint.txid, outPoint.index), !returned);
+    const view = this.signed(
+      record,
+      (fed) => outputDepositId(fed, outPoint.txid, outPoint.index),
+      sign && !returned,
+    );
     return view && expiry ? { ...view, expiry } : view;
   }
 
@@ -668,6 +685,11 @@ export class BridgeServerModule implements ServerModule {
     };
   }
 
+  /** After each committed block: watched mints and burns whose view changed are told (never rejects). */
+  committed(): void {
+    if (this.watchable.size > 0) void this.watchable.refresh();
+  }
+
   audit(db: ReadTx): Audit {
     const t = new BridgeState(db).totals();
     return { assets: 0n, liabilities: t.signed - t.burned + t.unsettled + t.returnable };
@@ -675,7 +697,8 @@ export class BridgeServerModule implements ServerModule {
 
   // ---- views -----------------------------------------------------------------------------------
 
-  burnView(db: ReadTx, key: BurnKey): BurnView {
+  /** A burn's view; `sign` false leaves out this guardian's signature of a re-mint (a watch's state). */
+  burnView(db: ReadTx, key: BurnKey, sign = true): BurnView {
     const state = new BridgeState(db);
     const base = {
       txHash: bytesToHex(key.txHash),
@@ -690,7 +713,8 @@ export class BridgeServerModule implements ServerModule {
     const b = accepted.burn;
     const remint = state.remint(key);
     if (remint) this.checkBooks(db);
-    const signed = remint && this.signed(remint, (fed) => remintDepositId(fed, key.txHash, key.logIndex));
+    const signed =
+      remint && this.signed(remint, (fed) => remintDepositId(fed, key.txHash, key.logIndex), sign);
     return {
       ...base,
       state: "accepted",

@@ -12,3 +12,4 @@ export * from "./reserves.js";
 export * from "./server.js";
 export * from "./factory.js";
 export * from "./payout-inputs.js";
+export * from "./tx-watch.js";

@@ -106,6 +106,7 @@ import { Payouts } from "./payouts.js";
 import { MoneroState, MoneroStateWriter, REFUSED_LISTED_MAX, sameVerdict } from "./state.js";
 import type { DepositRecord, RefusalReason } from "./state.js";
 import { ChainWatcher } from "./watcher.js";
+import { MoneroTxWatches, depthSource } from "./tx-watch.js";
 import { AddressRequestBounds, ClaimChecks } from "./intake.js";
 import type { ChainSource, SubaddressSource } from "./watcher.js";
 import { SubaddressRequestSchema } from "./api.js";
@@ -223,12 +224,20 @@ export class MoneroServerModule implements ServerModule {
     { claimKey: Uint8Array; signature: Uint8Array; queuedAtMs: number }
   >();
 
+  /** The monero-tx watch: a txid's depth on this guardian's own monerod (tx-watch.ts). */
+  readonly watchable: MoneroTxWatches;
+
   constructor(
     readonly instanceId: number,
     readonly config: MoneroConfig,
     private readonly background?: MoneroBackground,
     private readonly now: () => number = Date.now,
   ) {
+    this.watchable = new MoneroTxWatches(
+      background ? depthSource(background.chain) : undefined,
+      background?.pollMs ?? 1000,
+      (event, fields) => this.context?.log(event, fields),
+    );
     this.testOnly = background?.payoutByzantine !== undefined || background?.testWalletNotFederation === true;
     this.t = quorumThreshold(config.guardians);
     this.payouts = new Payouts(config);
@@ -374,6 +383,8 @@ export class MoneroServerModule implements ServerModule {
         log: context.log,
         onRead: () => context.wake(),
       });
+    // The monero-tx watch polls by itself even in tests that drive the chain watcher by hand.
+    this.watchable.start();
     if (this.background.autoPoll !== false) {
       this.watcher.start();
       this.signer?.start();
@@ -382,6 +393,7 @@ export class MoneroServerModule implements ServerModule {
   }
 
   async stop(): Promise<void> {
+    this.watchable.stop();
     await Promise.all([this.watcher?.stop(), this.signer?.stop(), this.reservesMonitor?.stop()]);
   }
 

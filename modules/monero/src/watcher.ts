@@ -25,6 +25,7 @@ import {
   DaemonRpc,
   MoneroRpcError,
   MoneroStatusError,
+  TXIDS_PER_CALL_MAX,
   WalletRpc,
   WalletRpcErrorCode,
 } from "@conclave/monero";
@@ -145,6 +146,23 @@ export class RpcChainSource implements ChainSource, SubaddressSource {
     if (!tx) return { found: false };
     if (tx.inPool || tx.blockHeight === undefined) return { found: true, inPool: true };
     return { found: true, inPool: false, blockHeight: tx.blockHeight };
+  }
+
+  /** transaction() for many txids: one get_transactions call per 100 (the monero-tx watch, tx-watch.ts). */
+  async transactions(txids: readonly string[]): Promise<Map<string, { readonly found: false } | TxLocation>> {
+    const out = new Map<string, { readonly found: false } | TxLocation>();
+    for (let i = 0; i < txids.length; i += TXIDS_PER_CALL_MAX) {
+      const r = await this.daemon.getTransactions(txids.slice(i, i + TXIDS_PER_CALL_MAX));
+      for (const tx of r.found)
+        out.set(
+          tx.txid,
+          tx.inPool || tx.blockHeight === undefined
+            ? { found: true, inPool: true }
+            : { found: true, inPool: false, blockHeight: tx.blockHeight },
+        );
+    }
+    for (const t of txids) if (!out.has(t)) out.set(t, { found: false });
+    return out;
   }
 
   async proven(

@@ -25,6 +25,9 @@ export const ESCROW_REQUESTS_MAX = 8;
 const hex = (bytes: number, what: string) =>
   z.string().regex(new RegExp(`^[0-9a-f]{${bytes * 2}}$`), `${what}: ${bytes} bytes as lowercase hex`);
 
+/** The watch kind of a shard set's release requests at a guardian (key: the set id): the owner is woken by a request. */
+export const ESCROW_WATCH_KIND = "recovery-escrow";
+
 export const EscrowParamsSchema = z.strictObject({ setId: hex(16, "a shard set id") });
 
 export const DepositRequestSchema = z.strictObject({

@@ -227,6 +227,7 @@ export class Guardian implements GuardianBackend {
       halt: (reason) => this.halt(`module ${m.kind}#${m.instanceId}: ${reason}`),
       dataDir: join(this.options.dataDir, "modules", String(m.instanceId)),
       watch: (kind, key, listener) => this.watch(kind, key, listener),
+      readState: () => this.processor.moduleReadDb(this.node.store.stateReader, m.instanceId),
       unseal: sealOpener({
         federation: this.options.federation,
         federationId: this.node.config.federationId,
@@ -289,6 +290,15 @@ export class Guardian implements GuardianBackend {
       const view = this.transactionStatus(e.txid);
       if (!view) continue;
       for (const l of this.listeners.get(e.txid) ?? []) l(view);
+    }
+    for (const m of this.processor.modules) {
+      if (!m.committed) continue;
+      try {
+        m.committed(this.processor.moduleReadDb(this.node.store.stateReader, m.instanceId));
+      } catch (e) {
+        // Outside consensus: a watcher's failure is logged, never the guardian's.
+        this.log(`module.${m.kind}.committed-failed`, { instanceId: m.instanceId, error: String(e) });
+      }
     }
   }
 

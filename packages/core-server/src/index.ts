@@ -7,6 +7,7 @@ export * from "./storage/lmdb-consensus-store.js";
 export * from "./storage/backup-store.js";
 export * from "./db/kv.js";
 export * from "./federation/module.js";
+export * from "./federation/keyed-watches.js";
 export * from "./federation/unseal.js";
 export * from "./federation/processor.js";
 export * from "./guardian.js";

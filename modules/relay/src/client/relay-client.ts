@@ -59,6 +59,10 @@ import type { RecoveryRestoreResult, RecoveryStoreResult } from "./recovery.js";
 import { encodeShard, setKeys, splitSecret, tombstone } from "./social.js";
 import { cancelRequests, depositFederationShard, escrowStatus, withdrawFederationShard } from "./escrow.js";
 import type { CancelResult } from "./escrow.js";
+import { ESCROW_WATCH_KIND } from "../escrow.js";
+import type { PushSubscriptionJson, WatchTarget } from "../watch-common.js";
+import { registerPush, registerWebhook, vapidKey } from "./watch.js";
+import type { Registration } from "./watch.js";
 import { encodeQR } from "@paulmillr/qr";
 import type {
   ContactView,
@@ -625,6 +629,46 @@ export class RelayClient implements ClientModule {
     const set = await this.socialSet();
     if (!set) throw recoveryError("no_shard_set", "this wallet has no shard set");
     return cancelRequests(await this.ctx.client(), this.keys.inboxSeed, fromHex(set.setId));
+  }
+
+  /** The watch of the current set's release requests (kind recovery-escrow, key the set id). */
+  async recoveryWatch(): Promise<WatchTarget> {
+    const set = await this.socialSet();
+    if (!set) throw recoveryError("no_shard_set", "this wallet has no shard set");
+    return { kind: ESCROW_WATCH_KIND, key: set.setId };
+  }
+
+  /**
+   * Has every guardian wake this device when anyone asks the federation for its shard (or the owner
+   * cancels): a webhook, or one push subscription per guardian made with that guardian's VAPID key.
+   * The wake-up says nothing; the device then reads recoveryRequests() and cancels what it did not
+   * ask for, within the delay. Registrations live ttlSeconds (at most 7 days): renew them.
+   */
+  async alertRecoveryRequests(
+    to:
+      | { readonly webhook: string }
+      | {
+          readonly push: (
+            guardian: number,
+            vapidKey: string,
+          ) => PushSubscriptionJson | Promise<PushSubscriptionJson>;
+        },
+    ttlSeconds?: number,
+  ): Promise<Registration[]> {
+    const target = await this.recoveryWatch();
+    const client = await this.ctx.client();
+    const all = Array.from({ length: this.n }, (_, g) => g);
+    if ("webhook" in to)
+      return registerWebhook(client, to.webhook, [target], {
+        spreadKey: new Uint8Array(32),
+        copies: this.n,
+        ...(ttlSeconds ? { ttlSeconds } : {}),
+      });
+    return Promise.all(
+      all.map(async (g) =>
+        registerPush(client, g, await to.push(g, await vapidKey(client, g)), [target], ttlSeconds),
+      ),
+    );
   }
 
   /** The current shard set: its id, t, n and holders (undefined: none set up). */

@@ -1,5 +1,6 @@
-// Webhooks and Web Push registrations at one guardian (no consensus; kept in memory: a guardian that
-// restarts forgets them, and clients renew: see docs/relay.md).
+// Webhooks and Web Push registrations at one guardian (no consensus; in memory while it runs, and in
+// its own LMDB environment (registration-store.ts) so that a restart forgets none: reloaded at start,
+// a webhook then told each watch's state now again, as at registration).
 //
 // Webhook: on every change of a watched state, a POST of {type:"state", registration, guardian, kind,
 // key, state} to the client's URL, signed with Standard Webhooks headers (webhook-id, -timestamp,
@@ -22,6 +23,7 @@ import webpush from "web-push";
 import { WAKE_PAYLOAD, WAKE_TOPIC } from "../watch-common.js";
 import type { PushSubscriptionJson, Registered, WatchTarget, WebhookBody } from "../watch-common.js";
 import { checkDestination, postTo } from "./outbound.js";
+import type { RegistrationStore, StoredRegistration } from "./registration-store.js";
 import type { OutboundPolicy } from "./outbound.js";
 
 export interface PushLimits {
@@ -76,6 +78,7 @@ interface Registration {
   readonly client: string;
   readonly target: Target;
   readonly expiresAtMs: number;
+  readonly watches: readonly WatchTarget[];
   readonly handles: WatchHandle[];
   /** Webhook events waiting, in order. */
   readonly queue: WebhookEvent[];
@@ -122,6 +125,7 @@ export class PushRegistrations {
   private readonly buckets: TokenBuckets;
   private readonly timers = new Set<NodeJS.Timeout>();
   private closed = false;
+  private store: RegistrationStore | undefined;
   readonly counters: PushCounters = { delivered: 0, failed: 0, dropped: 0, expired: 0 };
   private readonly sweep: NodeJS.Timeout;
 
@@ -164,14 +168,80 @@ export class PushRegistrations {
     this.admit(client);
     await checkDestination(url, this.options.policy);
     const r = this.add(client, { kind: "webhook", url }, watches, ttlSeconds);
-    // NUT-17's rule for webhooks too: the state now first (what the guardian knows), then changes.
+    await this.persist(r);
+    this.sendCurrent(r);
+    return { id: r.id, secret: r.secret, expiresAtMs: r.expiresAtMs };
+  }
+
+  /** NUT-17's rule for webhooks too: the state now first (what the guardian knows), then changes. */
+  private sendCurrent(r: Registration): void {
     r.handles.forEach((h, i) => {
       h.current().then(
-        (s) => s && this.changed(r, watches[i]!, s),
+        (s) => s && this.changed(r, r.watches[i]!, s),
         (e: unknown) => this.options.log("watch.source-failed", { error: String(e) }),
       );
     });
-    return { id: r.id, secret: r.secret, expiresAtMs: r.expiresAtMs };
+  }
+
+  /** Writes a new registration to the store (if any); undoes it if the write fails. */
+  private async persist(r: Registration): Promise<void> {
+    if (!this.store) return;
+    try {
+      await this.store.put({
+        id: r.id,
+        secret: r.secret,
+        client: r.client,
+        target: r.target,
+        watches: r.watches.map((w) => ({ kind: w.kind, key: w.key })),
+        expiresAtMs: r.expiresAtMs,
+      });
+    } catch (e) {
+      this.remove(r);
+      throw e;
+    }
+  }
+
+  /**
+   * Keeps registrations in `store` from now on and runs again the live ones it holds (after a
+   * restart). An expired one, one over the bounds, or one whose watch its source now refuses is
+   * deleted. Returns how many run again.
+   */
+  async restore(store: RegistrationStore): Promise<number> {
+    this.store = store;
+    const { records, damaged } = store.all();
+    if (damaged.length > 0) this.options.log("watch.registrations-damaged", { ids: damaged });
+    let restored = 0;
+    for (const rec of records) {
+      const reason = this.restoreOne(rec);
+      if (reason === undefined) {
+        restored++;
+        continue;
+      }
+      this.options.log("watch.registration-dropped", { registration: rec.id, reason });
+      await store.delete(rec.id);
+    }
+    for (const id of damaged) await store.delete(id);
+    return restored;
+  }
+
+  private restoreOne(rec: StoredRegistration): string | undefined {
+    const l = this.options.limits;
+    if (rec.expiresAtMs <= this.options.now()) return "expired";
+    if (this.registrations.has(rec.id)) return "duplicate";
+    if ((this.perClient.get(rec.client) ?? 0) >= l.registrationsPerClientMax) return "client bound";
+    if (this.registrations.size >= l.registrationsMax) return "guardian bound";
+    let r: Registration;
+    try {
+      r = this.add(rec.client, rec.target, rec.watches, 0, {
+        id: rec.id,
+        secret: rec.secret,
+        expiresAtMs: rec.expiresAtMs,
+      });
+    } catch (e) {
+      return e instanceof Error ? e.message : String(e);
+    }
+    if (r.target.kind === "webhook") this.sendCurrent(r);
+    return undefined;
   }
 
   /** Registers a push subscription (keys and endpoint checked); wake-ups follow changes only. */
@@ -185,6 +255,7 @@ export class PushRegistrations {
     checkPushKeys(subscription);
     await checkDestination(subscription.endpoint, this.options.policy);
     const r = this.add(client, { kind: "push", subscription }, watches, ttlSeconds);
+    await this.persist(r);
     return { id: r.id, secret: r.secret, expiresAtMs: r.expiresAtMs };
   }
 
@@ -221,13 +292,15 @@ export class PushRegistrations {
     target: Target,
     watches: readonly WatchTarget[],
     ttlSeconds: number,
+    stored?: { readonly id: string; readonly secret: string; readonly expiresAtMs: number },
   ): Registration {
     const r: Registration = {
-      id: randomBytes(16).toString("hex"),
-      secret: `whsec_${randomBytes(32).toString("base64")}`,
+      id: stored?.id ?? randomBytes(16).toString("hex"),
+      secret: stored?.secret ?? `whsec_${randomBytes(32).toString("base64")}`,
       client,
       target,
-      expiresAtMs: this.options.now() + ttlSeconds * 1000,
+      expiresAtMs: stored?.expiresAtMs ?? this.options.now() + ttlSeconds * 1000,
+      watches,
       handles: [],
       queue: [],
       busy: false,
@@ -245,9 +318,15 @@ export class PushRegistrations {
     return r;
   }
 
-  private remove(r: Registration): void {
+  private remove(r: Registration, forget = true): void {
     if (!this.registrations.delete(r.id)) return;
     for (const h of r.handles) h.unsubscribe();
+    if (forget && this.store)
+      this.store
+        .delete(r.id)
+        .catch((e: unknown) =>
+          this.options.log("watch.registration-delete-failed", { registration: r.id, error: String(e) }),
+        );
     const n = (this.perClient.get(r.client) ?? 1) - 1;
     if (n > 0) this.perClient.set(r.client, n);
     else this.perClient.delete(r.client);
@@ -385,6 +464,8 @@ export class PushRegistrations {
     clearInterval(this.sweep);
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
-    for (const r of [...this.registrations.values()]) this.remove(r);
+    // Closing is not deleting: the store keeps them for the next start.
+    for (const r of [...this.registrations.values()]) this.remove(r, false);
+    this.store = undefined;
   }
 }

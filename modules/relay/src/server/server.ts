@@ -19,7 +19,14 @@ import {
   toHex,
 } from "@conclave/core-common";
 import type { BackupRecord, Verifier } from "@conclave/core-common";
-import { BackupStore, DEFAULT_BACKUP_STORE_LIMITS, TokenBuckets, fail, sha256 } from "@conclave/core-server";
+import {
+  BackupStore,
+  DEFAULT_BACKUP_STORE_LIMITS,
+  KeyedWatches,
+  TokenBuckets,
+  fail,
+  sha256,
+} from "@conclave/core-server";
 import type {
   Audit,
   BackupStoreLimits,
@@ -28,6 +35,7 @@ import type {
   ModuleResult,
   ServerModule,
   WatchFn,
+  WatchSource,
 } from "@conclave/core-server";
 import type { z } from "zod";
 import {
@@ -54,6 +62,7 @@ import type { AuthAction } from "../common.js";
 import { Challenges } from "./challenges.js";
 import type { ChallengeLimits } from "./challenges.js";
 import {
+  ESCROW_WATCH_KIND,
   CancelRequestSchema,
   CancelResponseSchema,
   CollectRequestSchema,
@@ -72,6 +81,7 @@ import type { MailboxLimits } from "./mailbox-store.js";
 import { WatchSockets } from "./watch-socket.js";
 import { DEFAULT_PUSH_LIMITS, PushRegistrations } from "./push.js";
 import type { PushLimits, VapidKeys } from "./push.js";
+import { RegistrationStore } from "./registration-store.js";
 import { loadVapidKeys, watchEndpoints } from "./watch-routes.js";
 
 export interface RelayRateLimits {
@@ -166,6 +176,7 @@ export class RelayServerModule implements ServerModule {
   private mailboxStore: MailboxStore | undefined;
   private recoveryStore: BackupStore | undefined;
   private escrowStore: EscrowStore | undefined;
+  private registrationStore: RegistrationStore | undefined;
   private challenges: Challenges;
   private readonly itemBuckets: TokenBuckets;
   private readonly tokenBuckets: TokenBuckets;
@@ -179,6 +190,13 @@ export class RelayServerModule implements ServerModule {
   /** Webhook and Web Push registrations (push.ts). */
   readonly push: PushRegistrations;
   private vapid: VapidKeys | undefined;
+  /**
+   * The recovery-escrow watch: a shard set's release requests as this guardian holds them (the public
+   * escrow status), told at once when a request is made or cancelled, so that the owner's devices,
+   * registered for push or webhook, wake within the delay and can cancel (docs/relay.md).
+   */
+  readonly watchable: WatchSource;
+  private readonly escrowWatches: KeyedWatches;
 
   constructor(
     readonly instanceId: number,
@@ -217,6 +235,21 @@ export class RelayServerModule implements ServerModule {
       log: (event, fields) => this.log(event, fields),
     });
     this.vapidSubject = options.vapidSubject ?? "mailto:relay@conclave.invalid";
+    this.escrowWatches = new KeyedWatches({
+      read: (keys) => Promise.resolve(new Map(keys.map((k) => [k, this.escrowState(k)] as const))),
+      keysMax: this.limits.escrowDepositsMax,
+      what: "shard sets",
+      log: (event, fields) => this.log(event, fields),
+    });
+    this.watchable = {
+      watchKinds: [ESCROW_WATCH_KIND],
+      watch: (kind, key, listener) => {
+        if (kind !== ESCROW_WATCH_KIND)
+          throw new NotFoundError(`the relay offers no watch of kind "${kind}"`);
+        parse(EscrowParamsSchema, { setId: key }, "recovery-escrow key (a shard set id)");
+        return this.escrowWatches.watch(key, listener);
+      },
+    };
     this.api = [
       ...this.endpoints(),
       ...watchEndpoints(
@@ -297,6 +330,17 @@ export class RelayServerModule implements ServerModule {
       this.now,
     );
     this.escrowStore = EscrowStore.open(join(context.dataDir, "escrow"), this.limits, this.now);
+    const registrations = RegistrationStore.open(join(context.dataDir, "registrations"));
+    this.registrationStore = registrations;
+    // After every module's start (the guardian starts them in one loop): a registration may watch a
+    // kind another module offers, which that module serves once started.
+    setImmediate(() => {
+      if (this.registrationStore !== registrations) return;
+      this.push.restore(registrations).then(
+        (n) => this.log("watch.registrations-restored", { registrations: n }),
+        (e: unknown) => this.log("watch.registrations-restore-failed", { error: String(e) }),
+      );
+    });
     this.sweepTimer = setInterval(() => {
       this.mailboxStore?.sweepExpired().then(
         (n) => n > 0 && this.log("mailbox.expired", { items: n }),
@@ -309,7 +353,13 @@ export class RelayServerModule implements ServerModule {
   async stop(): Promise<void> {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.push.close();
-    await Promise.all([this.mailboxStore?.close(), this.recoveryStore?.close(), this.escrowStore?.close()]);
+    await Promise.all([
+      this.mailboxStore?.close(),
+      this.recoveryStore?.close(),
+      this.escrowStore?.close(),
+      this.registrationStore?.close(),
+    ]);
+    this.registrationStore = undefined;
     this.mailboxStore = undefined;
     this.recoveryStore = undefined;
     this.escrowStore = undefined;
@@ -345,14 +395,16 @@ export class RelayServerModule implements ServerModule {
         params: EscrowParamsSchema,
         body: DepositRequestSchema,
         response: DepositResponseSchema,
-        handle: ({ params, body, client = "unknown" }) => {
+        handle: async ({ params, body, client = "unknown" }) => {
           const setId = setIdOf(params, client);
-          return this.escrow.deposit(
+          const r = await this.escrow.deposit(
             this.instanceId,
             this.self,
             setId,
             parse(DepositRequestSchema, body, "body"),
           );
+          if (r.stored) this.escrowChanged();
+          return r;
         },
       },
       {
@@ -371,6 +423,7 @@ export class RelayServerModule implements ServerModule {
             requestId: b.requestId,
             releaseAtMs: r.releaseAtMs,
           });
+          this.escrowChanged();
           return r;
         },
       },
@@ -384,9 +437,15 @@ export class RelayServerModule implements ServerModule {
         handle: async ({ params, body, client = "unknown" }) => {
           const setId = setIdOf(params, client);
           const b = parse(CancelRequestSchema, body, "body");
-          return {
-            cancelled: await this.escrow.cancel(this.instanceId, this.self, setId, b.requestId, b.signature),
-          };
+          const cancelled = await this.escrow.cancel(
+            this.instanceId,
+            this.self,
+            setId,
+            b.requestId,
+            b.signature,
+          );
+          if (cancelled) this.escrowChanged();
+          return { cancelled };
         },
       },
       {
@@ -417,6 +476,22 @@ export class RelayServerModule implements ServerModule {
         },
       },
     ];
+  }
+
+  /** A shard set's escrow status at this guardian, for its watch ({ state: "none" }: no deposit here). */
+  private escrowState(setId: string): Record<string, unknown> {
+    if (!this.escrowStore) return { state: "none" };
+    try {
+      return { state: "held", ...this.escrowStore.status(fromHex(setId)) };
+    } catch (e) {
+      if (e instanceof NotFoundError) return { state: "none" };
+      throw e;
+    }
+  }
+
+  /** Tells the watchers of shard sets what changed (after a deposit, request or cancel). */
+  private escrowChanged(): void {
+    if (this.escrowWatches.size > 0) void this.escrowWatches.refresh();
   }
 
   private limit(buckets: TokenBuckets, key: string): void {

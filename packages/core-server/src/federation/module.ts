@@ -120,6 +120,11 @@ export interface ModuleContext {
    * Throws NotFoundError for a kind nobody offers, InvalidRequestError for a key the source refuses.
    */
   readonly watch?: WatchFn;
+  /**
+   * This module's view of the consensus state as last committed (read-only), for a module that serves
+   * watches of its agreed state (the bridge's mints and burns) outside a request.
+   */
+  readonly readState?: () => ReadTx;
 }
 
 /** What a watched thing is now (JSON); sources report the whole state at every change. */
@@ -275,6 +280,12 @@ export interface ServerModule {
   link?(links: ModuleLinks): void;
   /** Optional: states this module lets clients watch (WatchSource), reached through ModuleContext.watch. */
   readonly watchable?: WatchSource;
+  /**
+   * Optional: called after each decided block is committed (outside consensus: its result is this
+   * guardian's own), with this module's view of the new state; e.g. a watchable module re-reads what
+   * is watched and tells the listeners of what changed.
+   */
+  committed?(db: ReadTx): void;
   /** Optional: a WebSocket endpoint at /v1/modules/<kind>/ws (ModuleSocketHandler). */
   readonly socket?: ModuleSocketHandler;
 }
