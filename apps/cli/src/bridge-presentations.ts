@@ -4,6 +4,7 @@ import type {
   BridgeMintResult,
   BridgeStatus,
   BurnResult,
+  FindMintsResult,
   MintCall,
   MintSubmission,
   RefundResult,
@@ -41,6 +42,18 @@ export function submissionLines(s: MintSubmission): string[] {
   return [
     `${s.delayed ? "Queued (above the single-mint cap: executeDelayed after the delay)" : "Minted"}: EVM transaction ${s.txHash}`,
     `  block ${s.blockNumber}, gas used ${s.gasUsed} of the limit ${s.gasLimit} (estimate + 50 %)`,
+  ];
+}
+
+/** A deposit's claim sealed for a wXMR mint: what to do next (the sealed text itself goes to stdout). */
+export function sealedMintNotice(
+  r: { readonly txid: string; readonly guardian: number; readonly guardianName: string },
+  dataFlag: string,
+): string[] {
+  return [
+    `Claim of deposit ${r.txid} sealed to guardian ${r.guardian} (${r.guardianName}) for a wXMR mint; nothing was sent.`,
+    "Relay it (from any machine): conclave relay <the csealed1... text>",
+    `Then: conclave${dataFlag} bridge-mint <the same EVM address> --from-deposit ${r.txid}`,
   ];
 }
 
@@ -88,6 +101,20 @@ export function refundLines(r: RefundResult): string[] {
   return [
     `Returned the expired mint ${r.txid}:${r.output}: ${amountText(r.amount)} into ${r.notesIssued} new notes` +
       `${r.fee > 0n ? `, fee ${amountText(r.fee)}` : ""} (transaction ${r.refundTxid})`,
+  ];
+}
+
+/** `bridge-refund --find`: the refundable mints the guardians know by this wallet's refund keys. */
+export function foundMintsLines(r: FindMintsResult, dataFlag: string): string[] {
+  if (r.mints.length === 0)
+    return [`No refundable wXMR mint names any of this wallet's first ${r.keysScanned} refund keys.`];
+  return [
+    `${r.mints.length} refundable wXMR mint${r.mints.length === 1 ? "" : "s"} of this wallet (refund keys 0 to ${r.keysScanned - 1} asked):`,
+    ...r.mints.map(
+      (m) =>
+        `  ${m.txid}:${m.output}  ${amountText(m.amount)} to ${m.recipient}  refund key ${m.refundIndex}${m.known ? "" : "  (found)"}`,
+    ),
+    `Where each stands: conclave${dataFlag} bridge-status TXID; an expired one comes back with conclave${dataFlag} bridge-refund TXID`,
   ];
 }
 

@@ -18,6 +18,8 @@ import { EXIT_FAILED, bigintReplacer } from "./errors.js";
 import type { CliIo } from "./io.js";
 import {
   bridgeMintLines,
+  sealedMintNotice,
+  foundMintsLines,
   bridgeProgressLine,
   bridgeStatusLines,
   refundLines,
@@ -204,7 +206,10 @@ export const PRESENTATIONS: Presentations = {
   },
   "bridge-mint": {
     event: progressLine(bridgeProgressLine),
-    output: (r, x) => ({ json: r, lines: bridgeMintLines(r, x.dataFlag) }),
+    output: (r, x) =>
+      "sealed" in r
+        ? { json: r, lines: [], raw: `${r.sealed}\n`, notices: sealedMintNotice(r, x.dataFlag) }
+        : { json: r, lines: bridgeMintLines(r, x.dataFlag) },
   },
   "bridge-submit": { output: (r) => ({ json: r, lines: submissionLines(r) }) },
   "bridge-burn": {
@@ -217,7 +222,8 @@ export const PRESENTATIONS: Presentations = {
   },
   "bridge-refund": {
     event: progressLine(bridgeProgressLine),
-    output: (r) => ({ json: r, lines: refundLines(r) }),
+    output: (r, x) =>
+      "mints" in r ? { json: r, lines: foundMintsLines(r, x.dataFlag) } : { json: r, lines: refundLines(r) },
   },
   "bridge-status": { output: (r) => ({ json: r, lines: bridgeStatusLines(r) }) },
   "contact-show": { output: (r) => ({ json: r, lines: cardLines(r) }) },

@@ -296,6 +296,12 @@ class FakeWallet implements WalletApi {
   bridgeMint(): Promise<never> {
     return Promise.reject(new Error("the fake wallet has no bridge"));
   }
+  bridgeMintFromDeposit(): Promise<never> {
+    return Promise.reject(new Error("the fake wallet has no bridge"));
+  }
+  bridgeSealDepositMint(): Promise<never> {
+    return Promise.reject(new Error("the fake wallet has no bridge"));
+  }
   bridgeSubmit(): Promise<never> {
     return Promise.reject(new Error("the fake wallet has no bridge"));
   }
@@ -306,6 +312,9 @@ class FakeWallet implements WalletApi {
     return Promise.reject(new Error("the fake wallet has no bridge"));
   }
   bridgeRefund(): Promise<never> {
+    return Promise.reject(new Error("the fake wallet has no bridge"));
+  }
+  bridgeFindMints(): Promise<never> {
     return Promise.reject(new Error("the fake wallet has no bridge"));
   }
   bridgeStatus(): Promise<never> {

@@ -10,6 +10,8 @@
 //   GET supply                      what the bridge owes (its totals) beside the wXMR supply THIS
 //                                   guardian's node reads at its depth block (the status page's
 //                                   proof of reserves compares it across guardians)
+//   GET refunds/:refundKey          the refundable (0x02) mint outputs that name this refund key
+//                                   (a wallet restored from its recovery phrase finds its own mints)
 import { hex32, txKeyHex } from "@conclave/monero/json"; // not the index: it holds Node-only files, and this is in the browser wallet
 import { z } from "zod";
 
@@ -26,6 +28,26 @@ export const BurnParamsSchema = z.strictObject({
   txHash: hex(32),
   logIndex: z.string().regex(/^\d{1,10}$/, "a log index"),
 });
+
+export const RefundKeyParamsSchema = z.strictObject({
+  refundKey: z.string().regex(/^[0-9a-f]{64}$/, "a refund key: 64 lowercase hex characters"),
+});
+
+/** At most this many mints are listed for one refund key (a wallet uses each key for one mint). */
+export const REFUND_KEY_MINTS_MAX = 16;
+
+/** The refundable mint outputs naming one refund key, in (txid, index) order; `more`: the list was cut. */
+export const RefundKeyMintsSchema = z.strictObject({
+  refundKey: z.string().regex(/^[0-9a-f]{64}$/),
+  mints: z.array(
+    z.strictObject({
+      txid: z.string().regex(/^[0-9a-f]{64}$/),
+      index: z.number().int(),
+    }),
+  ),
+  more: z.boolean(),
+});
+export type RefundKeyMintsView = z.infer<typeof RefundKeyMintsSchema>;
 
 /**
  * A refundable (0x02) mint's return: `open` until its deadline is below the agreed EVM time, then

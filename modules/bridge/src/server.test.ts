@@ -75,7 +75,7 @@ describe("bridge: API", () => {
     });
     expect(await openApiProblems(doc)).toEqual([]);
     expect(Object.keys(doc["paths"] as object).sort()).toEqual(
-      ["burns/{txHash}/{logIndex}", "chain", "mints/{txid}/{index}", "supply"]
+      ["burns/{txHash}/{logIndex}", "chain", "mints/{txid}/{index}", "refunds/{refundKey}", "supply"]
         .map((p) => `/v1/modules/bridge/${p}`)
         .sort(),
     );

@@ -76,6 +76,9 @@ import {
   MintParamsSchema,
   MintSignatureSchema,
   SupplyViewSchema,
+  REFUND_KEY_MINTS_MAX,
+  RefundKeyMintsSchema,
+  RefundKeyParamsSchema,
 } from "./api.js";
 import type {
   BurnPayoutView,
@@ -84,6 +87,7 @@ import type {
   MintExpiryView,
   MintSignatureView,
   SupplyView,
+  RefundKeyMintsView,
 } from "./api.js";
 import { burnPayoutRef, evmAddressOfKey, outputDepositId, remintDepositId, signMint } from "./eip712-mint.js";
 import { checkChain } from "./chain-check.js";
@@ -167,6 +171,26 @@ export class BridgeServerModule implements ServerModule {
             txHash: fromHex(p.data.txHash.slice(2).toLowerCase()),
             logIndex: Number(p.data.logIndex),
           });
+        },
+      },
+      {
+        method: "GET",
+        path: "refunds/:refundKey",
+        params: RefundKeyParamsSchema,
+        response: RefundKeyMintsSchema,
+        summary: `The refundable (0x02) wXMR mint outputs naming this refund key (Ed25519, hex), at most ${REFUND_KEY_MINTS_MAX}: a wallet restored from its recovery phrase finds its own mints with t equal answers`,
+        handle: ({ params, db }): RefundKeyMintsView => {
+          const p = RefundKeyParamsSchema.safeParse(params);
+          if (!p.success) throw new InvalidRequestError("a refund key is 64 lowercase hex characters");
+          const found = new BridgeState(db).mintsByRefundKey(
+            fromHex(p.data.refundKey),
+            REFUND_KEY_MINTS_MAX + 1,
+          );
+          return {
+            refundKey: p.data.refundKey,
+            mints: found.slice(0, REFUND_KEY_MINTS_MAX).map((m) => ({ txid: toHex(m.txid), index: m.index })),
+            more: found.length > REFUND_KEY_MINTS_MAX,
+          };
         },
       },
       {
@@ -586,7 +610,10 @@ export class BridgeServerModule implements ServerModule {
       ...(refundKey ? { refundKey } : {}),
     });
     // Every guardian's queue of mints to vote on once the agreed EVM time passes the deadline.
-    if (refundKey) state.putDue(this.n, deadline, outPoint);
+    if (refundKey) {
+      state.putDue(this.n, deadline, outPoint);
+      state.putByRefundKey(refundKey, outPoint);
+    }
     const totals = state.totals();
     state.setTotals({ ...totals, signed: totals.signed + output.amount });
     return ok({ amount: output.amount, fee: 0n });

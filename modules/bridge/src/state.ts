@@ -11,6 +11,7 @@
 //   0x08 | guardian u16 | deadline u64 | txid | index u32 -> ()             refundable mints that guardian has not voted on, by deadline
 //   0x09 | txid | index u32 | guardian u16 -> used u8                       expiry votes of mints not yet decided
 //   0x0a | txid | index u32                -> ExpiryOutcome u8              decided: returnable, refunded or minted
+//   0x0b | refund key (32) | txid | index u32 -> ()                         refundable mints by their refund key
 import { Reader, Writer } from "@conclave/core-common";
 import type { ReadTx, WriteTx } from "@conclave/core-server";
 import { addressBytes, addressOf, decodeBurnSeen, encodeBurnSeen } from "./common.js";
@@ -26,6 +27,7 @@ const REMINT = 0x07;
 const EXPIRY_DUE = 0x08;
 const EXPIRY_VOTE = 0x09;
 const EXPIRY_OUTCOME = 0x0a;
+const BY_REFUND_KEY = 0x0b;
 
 export interface MintRecord {
   readonly recipient: EvmAddress;
@@ -195,6 +197,20 @@ export class BridgeState {
     return out;
   }
 
+  /**
+   * The refundable mints whose output names `refundKey`, in (txid, index) order, at most `max` (a
+   * wallet restored from its recovery phrase finds its mints by its refund keys).
+   */
+  mintsByRefundKey(refundKey: Uint8Array, max: number): MintKey[] {
+    const out: MintKey[] = [];
+    for (const [k] of this.db.scan(new Writer().u8(BY_REFUND_KEY).fixed(refundKey, 32).finish())) {
+      if (out.length >= max) break;
+      const r = new Reader(k.subarray(33));
+      out.push({ txid: r.fixed(32), index: r.u32() });
+    }
+    return out;
+  }
+
   expiryOutcome(key: MintKey): ExpiryOutcome | undefined {
     const v = this.db.get(mintKeyBytes(EXPIRY_OUTCOME, key).finish());
     if (!v) return undefined;
@@ -260,6 +276,14 @@ export class BridgeStateWriter extends BridgeState {
   /** A refundable mint enters every guardian's queue of mints to vote on once past its deadline. */
   putDue(guardians: number, deadline: bigint, key: MintKey): void {
     for (let g = 0; g < guardians; g++) this.w.put(dueKey(g, deadline, key), new Uint8Array());
+  }
+
+  /** A refundable mint, found again by its refund key (mintsByRefundKey). */
+  putByRefundKey(refundKey: Uint8Array, key: MintKey): void {
+    this.w.put(
+      new Writer().u8(BY_REFUND_KEY).fixed(refundKey, 32).fixed(key.txid, 32).u32(key.index).finish(),
+      new Uint8Array(),
+    );
   }
 
   deleteDue(guardian: number, deadline: bigint, key: MintKey): void {

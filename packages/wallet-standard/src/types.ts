@@ -64,6 +64,9 @@ export type {
 } from "@conclave/module-relay/client";
 export type {
   BridgeMintOptions,
+  DepositMintOptions,
+  DepositSource,
+  SealedDepositMint,
   BridgeMintProgress,
   BridgeMintResult,
   BridgeStatus,
@@ -77,6 +80,9 @@ export type {
   RefundOptions,
   RefundProgress,
   RefundResult,
+  FindMintsOptions,
+  FindMintsResult,
+  FoundMint,
 } from "@conclave/module-bridge/client";
 
 export interface WalletInfo {

@@ -48,6 +48,9 @@ import type { ClientDb, WalletCrypto } from "@conclave/wallet";
 import type {
   BackupResult,
   BridgeMintOptions,
+  DepositMintOptions,
+  DepositSource,
+  SealedDepositMint,
   BridgeMintProgress,
   BridgeMintResult,
   BridgeStatus,
@@ -70,6 +73,8 @@ import type {
   RefundOptions,
   RefundProgress,
   RefundResult,
+  FindMintsOptions,
+  FindMintsResult,
   ClaimDepositOptions,
   ClaimDepositResult,
   DepositAddressOptions,
@@ -412,6 +417,21 @@ export class Wallet implements WalletApi {
     return this.bridge().bridgeMint(recipient, amount, options);
   }
 
+  async bridgeMintFromDeposit(
+    recipient: string,
+    deposit: DepositSource,
+    options: DepositMintOptions & { readonly onProgress?: (p: BridgeMintProgress) => void } = {},
+  ): Promise<BridgeMintResult> {
+    return this.bridge().bridgeMintFromDeposit(recipient, deposit, options);
+  }
+
+  async bridgeSealDepositMint(
+    recipient: string,
+    request: { readonly txid: string; readonly txKey: string; readonly guardian?: number },
+  ): Promise<SealedDepositMint> {
+    return this.bridge().bridgeSealDepositMint(recipient, request);
+  }
+
   async bridgeSubmit(txid: string, sender: EvmSender): Promise<MintSubmission> {
     return this.bridge().bridgeSubmit(txid, sender);
   }
@@ -440,6 +460,11 @@ export class Wallet implements WalletApi {
     options: RefundOptions & { readonly onProgress?: (p: RefundProgress) => void } = {},
   ): Promise<RefundResult> {
     return this.bridge().bridgeRefund(txid, options);
+  }
+
+  /** This wallet's refundable mints found by its refund keys (BridgeClient.bridgeFindMints). */
+  async bridgeFindMints(options: FindMintsOptions = {}): Promise<FindMintsResult> {
+    return this.bridge().bridgeFindMints(options);
   }
 
   async bridgeStatus(id: string, options: { readonly rpcUrl?: string } = {}): Promise<BridgeStatus> {

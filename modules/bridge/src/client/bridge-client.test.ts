@@ -370,6 +370,56 @@ describe("bridge client half (anvil, four guardian processes)", () => {
     const { wallet: other } = await funded(XMR);
     expect((await rejection(other.bridgeRefund(minted.txid, { waitMs: 0 }))).code).toBe("unknown_mint");
   });
+
+  it("a wallet restored from its recovery phrase on another device finds its refundable mints by its refund keys (t guardians answer) and takes an expired one back, once", async () => {
+    const { wallet, mnemonic } = await funded(XMR);
+    const user = account(2);
+    const unsent = await wallet.bridgeMint(user.address, XMR / 8n); // refund key 0
+    const sent = await wallet.bridgeMint(user.address, XMR / 16n, { submit: user.sender }); // refund key 1
+    const kept = (await wallet.info()).balance;
+    // Each guardian answers which refundable mints name a refund key (only those).
+    const finder = await wallets.restoreWallet(walletDir(), fed.invite, mnemonic);
+    open.push(finder.wallet);
+    const found = await finder.wallet.bridgeFindMints({ gap: 3 });
+    expect(found.mints.map((m) => [m.txid, m.output, m.amount, m.refundIndex, m.known])).toEqual([
+      [unsent.txid, unsent.output, XMR / 8n, 0, false],
+      [sent.txid, sent.output, XMR / 16n, 1, false],
+    ]);
+    expect(found.mints.every((m) => m.recipient === user.address)).toBe(true);
+    expect(found.keysScanned).toBe(5); // keys 0 and 1 name a mint, then 3 in a row name none
+    // The restored wallet's next mint takes a fresh refund key (2), never one of the found ones.
+    await finder.wallet.devFaucet(XMR);
+    const third = await finder.wallet.bridgeMint(user.address, XMR / 32n);
+    expect(
+      (await finder.wallet.bridgeFindMints({ gap: 3 })).mints.map((m) => [m.txid, m.refundIndex, m.known]),
+    ).toEqual([
+      [unsent.txid, 0, true],
+      [sent.txid, 1, true],
+      [third.txid, 2, true],
+    ]);
+    // Past the deadline: another restored wallet, with no record and no search first, refunds by txid.
+    await fed.anvil.testClient.increaseTime({ seconds: 3_700 });
+    await fed.anvil.testClient.mine({ blocks: 1 });
+    const { wallet: restored } = await wallets.restoreWallet(walletDir(), fed.invite, mnemonic);
+    open.push(restored);
+    const before = (await restored.info()).balance;
+    const refunded = await restored.bridgeRefund(unsent.txid, { waitMs: 120_000 });
+    expect(refunded).toMatchObject({ txid: unsent.txid, output: unsent.output, amount: XMR / 8n, fee: 0n });
+    expect((await restored.info()).balance).toBe(before + XMR / 8n);
+    expect(await restored.bridgeStatus(unsent.txid)).toMatchObject({ state: "refunded" });
+    // The minted one is not returned; the first device cannot take the refunded one again.
+    expect((await rejection(restored.bridgeRefund(sent.txid, { waitMs: 120_000 }))).code).toBe(
+      "not_returnable",
+    );
+    expect((await rejection(wallet.bridgeRefund(unsent.txid, { waitMs: 0 }))).message).toMatch(
+      /already refunded/,
+    );
+    expect((await wallet.info()).balance).toBe(kept);
+    // A malformed refund key is refused by the guardian's API; an unused one names nothing.
+    expect((await fetch(`${guardianUrl(0)}/v1/modules/bridge/refunds/xyz`)).status).toBe(400);
+    const none = await fetch(`${guardianUrl(0)}/v1/modules/bridge/refunds/${"ab".repeat(32)}`);
+    expect(await none.json()).toEqual({ refundKey: "ab".repeat(32), mints: [], more: false });
+  });
 });
 
 function guardianUrl(i: number): string {

@@ -17,23 +17,25 @@ import type { BurnDestination, BurnOptions, BurnProgress, BurnResult, BurnStatus
 import { BRIDGE_CLIENT_KIND, bridgeError } from "./config.js";
 import type { BridgeCrypto, BridgeHooks, EvmSender } from "./config.js";
 import type { MintSubmission } from "./evm.js";
-import { BridgeMints } from "./mints.js";
+import { BridgeDepositMints } from "./deposit-mints.js";
+import type { DepositMintOptions, DepositSource, SealedDepositMint } from "./deposit-mints.js";
 import type { BridgeMintOptions, BridgeMintProgress, BridgeMintResult, MintStatus } from "./mints.js";
 import { BridgeRefunds } from "./refunds.js";
 import type { RefundOptions, RefundProgress, RefundResult } from "./refunds.js";
+import type { FindMintsOptions, FindMintsResult } from "./recover.js";
 
 export type BridgeStatus = MintStatus | BurnStatus;
 
 export class BridgeClient implements ClientModule {
   readonly kind = BRIDGE_CLIENT_KIND;
   readonly instanceId: number;
-  private readonly mints: BridgeMints;
+  private readonly mints: BridgeDepositMints;
   private readonly burns: BridgeBurns;
   private readonly refunds: BridgeRefunds;
 
   constructor(init: ClientModuleInit, crypto: BridgeCrypto, hooks: BridgeHooks = {}) {
     this.instanceId = init.instanceId;
-    this.mints = new BridgeMints(init, crypto);
+    this.mints = new BridgeDepositMints(init, crypto);
     this.burns = new BridgeBurns(init, crypto, hooks);
     this.refunds = new BridgeRefunds(init, crypto);
     const mint = init.context.module<MintClient>("mint");
@@ -70,6 +72,45 @@ export class BridgeClient implements ClientModule {
   ): Promise<BridgeMintResult> {
     const { onProgress, ...rest } = options;
     return progressOf(this.bridgeMintOperation(recipient, amount, rest), onProgress);
+  }
+
+  /** `bridgeMintFromDeposit` as its operation's stream: deposit, accepted, signed, submitted, then the result. */
+  bridgeMintFromDepositOperation(
+    recipient: string,
+    deposit: DepositSource,
+    options: DepositMintOptions = {},
+  ): OperationStream<BridgeMintProgress, BridgeMintResult> {
+    return startOperation((progress) => this.mints.mintFromDeposit(recipient, deposit, options, progress));
+  }
+
+  /**
+   * Mints a whole Monero deposit as wXMR to an EVM address, without e-cash in between (the Secret
+   * Monero Bridge flow): `deposit` is a txid and its tx key (claimed here, bound to a claim key from
+   * the mnemonic), or the txid alone of this wallet's pending claim (one sealed to a guardian with
+   * `bridgeSealDepositMint` and relayed). Once t guardians agree the deposit is credited and
+   * confirmed, one federation transaction spends it into "wXMR to <recipient>" worth all of it (no
+   * fee on either side); then as bridgeMint: signatures, and with `submit` the mint on chain.
+   * Crash-safe: resume() continues the claim into the same output and collects the signatures. A
+   * deposit below the wXMR minimum becomes notes (refused here with `invalid_amount`).
+   */
+  bridgeMintFromDeposit(
+    recipient: string,
+    deposit: DepositSource,
+    options: DepositMintOptions & { readonly onProgress?: (p: BridgeMintProgress) => void } = {},
+  ): Promise<BridgeMintResult> {
+    const { onProgress, ...rest } = options;
+    return progressOf(this.bridgeMintFromDepositOperation(recipient, deposit, rest), onProgress);
+  }
+
+  /**
+   * Seals the claim of a Monero deposit to one guardian (for a relay: `conclave relay`) and marks it
+   * to be minted as wXMR to `recipient`; `bridgeMintFromDeposit(recipient, {txid})` then waits for it.
+   */
+  bridgeSealDepositMint(
+    recipient: string,
+    request: { readonly txid: string; readonly txKey: string; readonly guardian?: number },
+  ): Promise<SealedDepositMint> {
+    return this.mints.sealDepositMint(recipient, request);
   }
 
   /** Sends a signed mint of this wallet (by its federation txid) from an EVM key: after a crash or a cut-short run. */
@@ -138,6 +179,16 @@ export class BridgeClient implements ClientModule {
   }
 
   /**
+   * The refundable mints of this wallet found at the guardians by its refund keys (derived from the
+   * recovery phrase, index by index until `gap` in a row name none; t equal answers each): a
+   * wallet restored on a new device gets a record of each, so that `bridgeRefund` and
+   * `bridgeStatus` work on them. `bridgeRefund` of a txid the wallet does not know does this first.
+   */
+  bridgeFindMints(options: FindMintsOptions = {}): Promise<FindMintsResult> {
+    return this.refunds.findMints(options);
+  }
+
+  /**
    * Where a mint or a burn is. `id`: a federation txid (64 hex; `TXID:OUTPUT` for another output)
    * for a mint, an EVM tx hash (0x and 64 hex; `HASH:LOG` for another log) for a burn. From the
    * wallet's records, the guardians (t agreeing; each mint signature checked) and, with `rpcUrl`,
@@ -182,7 +233,11 @@ export class BridgeClient implements ClientModule {
   }
 
   private async endAccepted(op: PendingOp, result: ReissueResult): Promise<DbOp[]> {
-    return [...(await this.burns.endAccepted(op, result)), ...(await this.refunds.endAccepted(op, result))];
+    return [
+      ...(await this.mints.endAcceptedDeposit(op)),
+      ...(await this.burns.endAccepted(op, result)),
+      ...(await this.refunds.endAccepted(op, result)),
+    ];
   }
 }
 

@@ -2,6 +2,9 @@
 // by PID) with the WrappedMonero contract deployed for four guardian EVM keys (t = 3); four guardian
 // processes on 127.0.0.1 (apps/guardiand) running the dev faucet, the mint (Monero denominations, no
 // fee) and the bridge, each reading anvil through its own guardian.local.json (evmKeyFile, rpcUrl).
+// With `monero` (a 3-of-4 multisig wallet on monerod regtest, testing-monero's startMultisigRegtest,
+// started and stopped by the caller) also the monero module (instance 2) for that wallet, each guardian
+// watching the chain through monerod and its own share's wallet-rpc: no key ceremony.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,12 +20,14 @@ import {
   writeLocalFederation,
 } from "@conclave/guardiand";
 import type { GuardianProcess } from "@conclave/guardiand";
+import type { MultisigRegtest } from "@conclave/testing-monero";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "viem";
 import { evmAddressOfKey } from "../eip712-mint.js";
 import { CHAIN_PATH } from "./config.js";
 
 export const BRIDGE_INSTANCE = 3;
+export const MONERO_INSTANCE = 2;
 export const N = 4;
 
 /** Guardian i's EVM key: fixed test bytes. */
@@ -72,7 +77,11 @@ async function waitEvmTimeAgreed(guardianUrls: readonly string[], timeoutMs = 12
   }
 }
 
-export async function startBridgeFederation(prefix = "bridge-client-"): Promise<BridgeFederation> {
+export async function startBridgeFederation(
+  prefix = "bridge-client-",
+  options: { readonly monero?: MultisigRegtest } = {},
+): Promise<BridgeFederation> {
+  const monero = options.monero;
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const guardians: GuardianProcess[] = [];
   let anvil: Anvil | undefined;
@@ -87,6 +96,22 @@ export async function startBridgeFederation(prefix = "bridge-client-"): Promise<
     const contract = (await deployWrappedMonero(anvil, { guardians: addresses, threshold: 3 })).address;
     const files = await writeLocalFederation(dir, N, { heightsPerSession: 16 }, [
       ...DEV_MODULES_WITH_MINT,
+      ...(monero
+        ? [
+            {
+              instanceId: MONERO_INSTANCE,
+              kind: "monero",
+              config: {
+                network: "mainnet",
+                address: monero.multisigAddress,
+                guardians: N,
+                confirmations: 1,
+                depositMinPiconero: "1000000",
+                payoutConfirmations: 1,
+              },
+            },
+          ]
+        : []),
       {
         instanceId: BRIDGE_INSTANCE,
         kind: "bridge",
@@ -108,7 +133,19 @@ export async function startBridgeFederation(prefix = "bridge-client-"): Promise<
       writeFileSync(
         join(d, "guardian.local.json"),
         JSON.stringify({
-          modules: { [BRIDGE_INSTANCE]: { evmKeyFile: keyFile, rpcUrl: anvil!.rpcUrl, pollMs: 200 } },
+          modules: {
+            [BRIDGE_INSTANCE]: { evmKeyFile: keyFile, rpcUrl: anvil!.rpcUrl, pollMs: 200 },
+            ...(monero
+              ? {
+                  [MONERO_INSTANCE]: {
+                    daemonUrl: monero.net.daemon.url,
+                    walletRpcUrl: monero.net.walletRpcs[i]!.url,
+                    pollMs: 300,
+                    reservesPollMs: 2_000,
+                  },
+                }
+              : {}),
+          },
         }),
         { mode: 0o600 },
       );

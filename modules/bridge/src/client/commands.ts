@@ -12,13 +12,23 @@ import type {
 import type { BridgeClient } from "./bridge-client.js";
 import type { BurnProgress } from "./burns.js";
 import type { EvmSender } from "./config.js";
-import type { BridgeMintProgress } from "./mints.js";
-import type { RefundProgress } from "./refunds.js";
+import type { SealedDepositMint } from "./deposit-mints.js";
+import type { BridgeMintProgress, BridgeMintResult } from "./mints.js";
+import type { FindMintsResult } from "./recover.js";
+import type { RefundProgress, RefundResult } from "./refunds.js";
 
 /** What the bridge's commands need of the wallet: the half's own operations (the facade passes them on). */
 export type BridgeCommandApi = Pick<
   BridgeClient,
-  "bridgeMint" | "bridgeSubmit" | "bridgeBurn" | "bridgeRedeem" | "bridgeRefund" | "bridgeStatus"
+  | "bridgeMint"
+  | "bridgeMintFromDeposit"
+  | "bridgeSealDepositMint"
+  | "bridgeSubmit"
+  | "bridgeBurn"
+  | "bridgeRedeem"
+  | "bridgeRefund"
+  | "bridgeFindMints"
+  | "bridgeStatus"
 >;
 
 const AMOUNT_FORMS =
@@ -106,12 +116,32 @@ function evmAddressArg(text: string): string {
 export const bridgeCommands = [
   clientCommand({
     name: "bridge-mint",
-    args: ["evm-address", "amount"],
+    args: ["evm-address", "amount?"],
     options: {
       submit: { type: "boolean", help: "send the mint from --evm-key-file through --rpc (pays the gas)" },
       ...evmOptions,
+      "from-deposit": {
+        type: "string",
+        value: "txid",
+        help: "mint the whole of this Monero deposit to the federation (no e-cash in between)",
+      },
+      "tx-key": {
+        type: "string",
+        value: "hex",
+        help: "with --from-deposit: the deposit's tx key (without it: this wallet's pending claim)",
+      },
+      seal: {
+        type: "boolean",
+        help: "with --from-deposit and --tx-key: print the claim sealed to one guardian (for `conclave relay`)",
+      },
+      guardian: {
+        type: "string",
+        value: "n",
+        help: "with --seal: the guardian to seal it to (default: random)",
+      },
     },
-    summary: "turn AMOUNT of e-cash into wXMR at EVM-ADDRESS (one federation transaction)",
+    summary:
+      "turn AMOUNT of e-cash, or a whole Monero deposit, into wXMR at EVM-ADDRESS (one federation transaction)",
     details: [
       "Spends notes worth AMOUNT (plus the mint's fee per note; change comes back as notes) into the",
       'output "wXMR to EVM-ADDRESS". Once t guardians accepted it, collects each guardian\'s EIP-712',
@@ -121,27 +151,75 @@ export const bridgeCommands = [
       "With --submit it is sent from --evm-key-file through --rpc (gas limit: the estimate + 50 %).",
       "A bad address (wrong EIP-55 checksum, zero, the contract) or amount is refused before anything",
       "is spent. Interrupted, `conclave resume` collects the signatures and `bridge-submit` sends it.",
+      "",
+      "--from-deposit TXID --tx-key K (no AMOUNT): straight from a Monero payment to the federation's",
+      "address. The claim is made as `claim` makes it (the tx key never leaves this machine); once t",
+      "guardians agree the deposit is credited and confirmed, one transaction spends all of it into the",
+      '"wXMR to EVM-ADDRESS" output (no fee on either side), never into notes. --seal prints the claim',
+      "sealed to one guardian instead (relay it with `conclave relay`), then `bridge-mint EVM-ADDRESS",
+      "--from-deposit TXID` (no tx key) waits for it and mints. A deposit below the wXMR minimum",
+      "becomes notes. Interrupted, `resume` continues it into the same output.",
       KEY_FILE,
       AMOUNT_FORMS,
     ],
     examples: [
       "conclave bridge-mint 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 0.5",
       "conclave bridge-mint 0x7099...79C8 0.5 --submit --evm-key-file key.txt --rpc http://127.0.0.1:8545",
+      "conclave bridge-mint 0x7099...79C8 --from-deposit 5e3f... --tx-key 9a1c... --submit --evm-key-file key.txt --rpc URL",
+      "conclave bridge-mint 0x7099...79C8 --from-deposit 5e3f... --tx-key 9a1c... --seal > claim.txt",
     ],
     movesNotes: true,
     parse: (p, v, parsers) => {
       const recipient = evmAddressArg(p[0]!);
-      const amount = parsers.amount(p[1]!);
       const evm = evmArgs(v, parsers, v["submit"] === true);
       if (evm && v["submit"] !== true)
         throw new CommandUsageError("--evm-key-file and --rpc send the mint: add --submit");
-      return evm ? { recipient, amount, ...evm } : { recipient, amount };
+      const fromDeposit = v["from-deposit"];
+      const txKeyValue = v["tx-key"];
+      const txKey = typeof txKeyValue === "string" ? txKeyValue.trim() : undefined;
+      const seal = v["seal"] === true;
+      const guardianText = v["guardian"];
+      if (typeof fromDeposit !== "string") {
+        if (txKey !== undefined || seal || guardianText !== undefined)
+          throw new CommandUsageError("--tx-key, --seal and --guardian go with --from-deposit TXID");
+        if (p[1] === undefined)
+          throw new CommandUsageError("give AMOUNT (of e-cash), or --from-deposit TXID");
+        const amount = parsers.amount(p[1]);
+        return evm ? { recipient, amount, ...evm } : { recipient, amount };
+      }
+      if (p[1] !== undefined)
+        throw new CommandUsageError("--from-deposit mints the whole deposit: give no AMOUNT");
+      const txid = fromDeposit.trim().toLowerCase();
+      if (!/^[0-9a-f]{64}$/.test(txid))
+        throw new CommandUsageError("--from-deposit is a Monero txid: 64 hex characters");
+      if (guardianText !== undefined && !seal) throw new CommandUsageError("--guardian goes with --seal");
+      if (seal) {
+        if (txKey === undefined) throw new CommandUsageError("--seal needs the deposit's --tx-key");
+        if (evm) throw new CommandUsageError("--seal sends nothing: mint after relaying, without --seal");
+        let guardian: number | undefined;
+        if (typeof guardianText === "string") {
+          if (!/^\d{1,3}$/.test(guardianText.trim()))
+            throw new CommandUsageError("--guardian is a guardian's index (0, 1, ...)");
+          guardian = Number(guardianText.trim());
+        }
+        return { recipient, seal: { txid, txKey, ...(guardian === undefined ? {} : { guardian }) } };
+      }
+      const deposit = { txid, ...(txKey === undefined ? {} : { txKey }) };
+      return evm ? { recipient, deposit, ...evm } : { recipient, deposit };
     },
-    run: (api: BridgeCommandApi, a, ctx: CommandContext<ProgressEvent<BridgeMintProgress>>) =>
-      api.bridgeMint(a.recipient, a.amount, {
+    run: (
+      api: BridgeCommandApi,
+      a,
+      ctx: CommandContext<ProgressEvent<BridgeMintProgress>>,
+    ): Promise<BridgeMintResult | SealedDepositMint> => {
+      if ("seal" in a) return api.bridgeSealDepositMint(a.recipient, a.seal);
+      const options = {
         ...("keyFile" in a ? { submit: sender(a.rpcUrl, ctx.inputText(a.keyFile)) } : {}),
-        onProgress: (value) => ctx.emit({ type: "progress", value }),
-      }),
+        onProgress: (value: BridgeMintProgress) => ctx.emit({ type: "progress", value }),
+      };
+      if ("deposit" in a) return api.bridgeMintFromDeposit(a.recipient, a.deposit, options);
+      return api.bridgeMint(a.recipient, a.amount, options);
+    },
   }),
   clientCommand({
     name: "bridge-submit",
@@ -262,24 +340,45 @@ export const bridgeCommands = [
   }),
   clientCommand({
     name: "bridge-refund",
-    args: ["txid"],
-    options: {},
+    args: ["txid?"],
+    options: {
+      find: {
+        type: "boolean",
+        help: "list this wallet's refundable mints the guardians know by its refund keys (after a restore), without a TXID",
+      },
+    },
     summary: "take back as e-cash a wXMR mint of this wallet that expired unsubmitted",
     details: [
       "A mint nobody submitted before its deadline is returned by the guardians once t of them saw",
       "its deposit id unused at their confirmation depth past the deadline (`bridge-status` says",
       "returnable); this waits for that, then spends it with the mint's refund key (derived from",
       "the recovery phrase) into notes worth the whole amount. After that the signed mint reverts.",
+      "",
+      "A wallet restored from its recovery phrase on another device has no record of its mints: it",
+      "finds them by its refund keys (t guardians answer which mints name each key). --find lists",
+      "them; `bridge-refund TXID` of a mint the wallet does not know looks for it the same way first.",
     ],
-    examples: ["conclave bridge-refund 3f2a..."],
+    examples: ["conclave bridge-refund 3f2a...", "conclave bridge-refund --find"],
     movesNotes: true,
-    parse: (p) => {
-      const txid = p[0]!.trim();
+    parse: (p, v) => {
+      if (v["find"] === true) {
+        if (p[0] !== undefined) throw new CommandUsageError("--find lists the mints: give no TXID");
+        return { find: true as const };
+      }
+      if (p[0] === undefined)
+        throw new CommandUsageError("give TXID (the mint's federation transaction), or --find");
+      const txid = p[0].trim();
       if (!/^[0-9a-fA-F]{64}$/.test(txid))
         throw new CommandUsageError("TXID is the federation transaction of the mint: 64 hex digits");
       return { txid };
     },
-    run: (api: BridgeCommandApi, a, ctx: CommandContext<ProgressEvent<RefundProgress>>) =>
-      api.bridgeRefund(a.txid, { onProgress: (value) => ctx.emit({ type: "progress", value }) }),
+    run: (
+      api: BridgeCommandApi,
+      a,
+      ctx: CommandContext<ProgressEvent<RefundProgress>>,
+    ): Promise<RefundResult | FindMintsResult> =>
+      "find" in a
+        ? api.bridgeFindMints()
+        : api.bridgeRefund(a.txid, { onProgress: (value) => ctx.emit({ type: "progress", value }) }),
   }),
 ] as const satisfies readonly ClientCommand<BridgeCommandApi>[];

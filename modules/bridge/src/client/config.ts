@@ -45,6 +45,7 @@ export const GAS_MARGIN_PERCENT = 150n;
 /** The bridge half's refusals, with their statuses. */
 export const bridgeError = clientErrors({
   no_bridge_module: 400,
+  no_monero_module: 400,
   invalid_evm_address: 400,
   invalid_amount: 400,
   invalid_monero_address: 400,
@@ -61,6 +62,7 @@ export const bridgeError = clientErrors({
   claim_key_unknown: 404,
   not_returnable: 409,
   refund_timeout: 504,
+  guardians_disagree: 503,
 });
 
 /** The cryptography the bridge half needs (the wallet's WalletCrypto is one). */
@@ -122,6 +124,8 @@ export interface MintRecord {
   readonly recipient: `0x${string}`;
   readonly amount: string;
   readonly createdAtMs: number;
+  /** The Monero deposit that funded it (a mint straight from a deposit), hex. */
+  readonly depositTxid?: string;
   /** The signed call, once t good signatures are in hand (amounts as decimal strings). */
   readonly call?: MintCallJson;
   /** The EVM transaction this wallet sent it with. */

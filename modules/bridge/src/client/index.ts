@@ -7,5 +7,7 @@ export * from "./burns.js";
 export * from "./evm.js";
 export * from "./mints.js";
 export * from "./refunds.js";
+export * from "./recover.js";
+export type { DepositMintOptions, DepositSource, SealedDepositMint } from "./deposit-mints.js";
 export { parseEvmAddress } from "./part.js";
 export * from "./commands.js";

@@ -27,14 +27,15 @@ export interface BridgeMintOptions {
 }
 
 export interface BridgeMintProgress {
-  readonly stage: "accepted" | "signed" | "submitted";
+  /** deposit: a Monero deposit being credited (txid: the Monero txid); then the federation transaction's. */
+  readonly stage: "deposit" | "accepted" | "signed" | "submitted";
   readonly message: string;
   readonly txid: string;
 }
 
 export interface BridgeMintResult {
   readonly operationId: string;
-  /** The federation transaction (notes in, wXMR mint output out) and the output's index. */
+  /** The federation transaction (notes or a Monero deposit in, wXMR mint output out) and the output's index. */
   readonly txid: string;
   readonly output: number;
   /** The mint's fee in notes (the mint half's fee per spent note). */
@@ -67,21 +68,12 @@ export class BridgeMints extends BridgePart {
         `a wXMR mint is at least ${this.config.mintMinPiconero} piconero, not ${String(amount)}; nothing was spent`,
       );
     this.mintHalf().checkAmount(amount);
-    if (options.submit) {
-      if (!/^0x[0-9a-fA-F]{64}$/.test(options.submit.privateKey))
-        throw bridgeError("invalid_evm_key", "an EVM private key is 0x and 64 hex digits; nothing was spent");
-      await checkChainId(
-        publicClientOf(this.config.chainId, options.submit.rpcUrl),
-        this.config.chainId,
-        options.submit.rpcUrl,
-      );
-    }
+    await this.checkSender(options.submit);
     await this.checkEvmTime();
     // The 0x02 form: if nobody submits the mint before its deadline, the guardians return its value
     // to this key as e-cash (`bridge-refund`).
     const refundIndex = await this.reserveRefundIndex();
     const refundKey = this.refundKey(refundIndex);
-    let logged: OperationRecord | undefined;
     let output = -1;
     const paid = await this.ctx.run(() =>
       this.mintHalf().payLocked("bridge-mint", {
@@ -109,7 +101,6 @@ export class BridgeMints extends BridgePart {
             recipient,
             amount: amount.toString(),
           });
-          logged = started.record;
           return [
             started.op,
             this.putMint({
@@ -125,26 +116,45 @@ export class BridgeMints extends BridgePart {
         },
       }),
     );
-    progress({
-      stage: "accepted",
-      message: `transaction ${paid.txid} accepted by the federation`,
-      txid: paid.txid,
-    });
-    const call = await this.sign(paid.txid, options.signaturesWaitMs);
+    return this.finishMint(paid.txid, options, progress, paid.fee);
+  }
+
+  /** An accepted mint of this wallet: its signatures collected and, with `submit`, sent. */
+  protected async finishMint(
+    txid: string,
+    options: BridgeMintOptions,
+    progress: (p: BridgeMintProgress) => void,
+    fee = 0n,
+  ): Promise<BridgeMintResult> {
+    progress({ stage: "accepted", message: `transaction ${txid} accepted by the federation`, txid });
+    const call = await this.sign(txid, options.signaturesWaitMs);
     progress({
       stage: "signed",
       message: `${call.signatures.length} guardian signatures collected${call.badGuardians.length > 0 ? ` (skipped guardians ${call.badGuardians.join(", ")})` : ""}`,
-      txid: paid.txid,
+      txid,
     });
-    const base = { operationId: logged?.id ?? "", txid: paid.txid, output, fee: paid.fee, call };
+    const record = await this.mintRecord(txid);
+    const base = { operationId: record?.operationId ?? "", txid, output: record?.output ?? 0, fee, call };
     if (!options.submit) return base;
-    const submission = await this.submit(paid.txid, options.submit);
-    progress({ stage: "submitted", message: `mint sent: ${submission.txHash}`, txid: paid.txid });
+    const submission = await this.submit(txid, options.submit);
+    progress({ stage: "submitted", message: `mint sent: ${submission.txHash}`, txid });
     return { ...base, submission };
   }
 
+  /** A malformed EVM key, or a node of another chain, is refused before anything is spent. */
+  protected async checkSender(submit: EvmSender | undefined): Promise<void> {
+    if (!submit) return;
+    if (!/^0x[0-9a-fA-F]{64}$/.test(submit.privateKey))
+      throw bridgeError("invalid_evm_key", "an EVM private key is 0x and 64 hex digits; nothing was spent");
+    await checkChainId(
+      publicClientOf(this.config.chainId, submit.rpcUrl),
+      this.config.chainId,
+      submit.rpcUrl,
+    );
+  }
+
   /** Refuses before anything is spent while the guardians have no agreed EVM time (the output would be refused). */
-  private async checkEvmTime(): Promise<void> {
+  protected async checkEvmTime(): Promise<void> {
     const client = await this.ctx.client();
     // Only "is there an agreed time, for this contract" must be the same at t guardians: the scanned
     // reports in the view move with every EVM block, and guardians a block apart would disagree.

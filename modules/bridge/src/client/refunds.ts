@@ -5,7 +5,9 @@
 // module's input `0x02 | txid | output index`, signed by the refund key, into fresh notes worth the
 // whole amount (the mint half's issueLocked). Crash-safe like a redeemed burn: the refund's log entry
 // and the mint record's refund txid are written with the pending transaction; the mint half settles
-// it and the entry ends in its acceptance (or rejection) write.
+// it and the entry ends in its acceptance (or rejection) write. A mint this wallet has no record of
+// (restored from the recovery phrase on another device) is first looked for by its refund keys
+// (recover.ts).
 import { sleep } from "@conclave/core-client";
 import type { DbOp, OperationRecord } from "@conclave/core-client";
 import { fromHex } from "@conclave/core-common";
@@ -14,7 +16,7 @@ import { MintSignatureSchema } from "../api.js";
 import { encodeRefundInput } from "../common.js";
 import { REFUND_WAIT_MS_DEFAULT, bridgeError, mintPath, refundSeed } from "./config.js";
 import { agreedExpiry } from "./mints.js";
-import { BridgePart } from "./part.js";
+import { BridgeMintFinder } from "./recover.js";
 
 export interface RefundOptions {
   /** How long to wait for t guardians to decide the mint returned (default 10 min). */
@@ -40,7 +42,7 @@ export interface RefundResult {
   readonly notesIssued: number;
 }
 
-export class BridgeRefunds extends BridgePart {
+export class BridgeRefunds extends BridgeMintFinder {
   static attached(op: PendingOp): { txid: string } | undefined {
     const a = op["bridgeRefund"];
     if (a === null || typeof a !== "object" || !("txid" in a) || typeof a.txid !== "string") return undefined;
@@ -62,8 +64,17 @@ export class BridgeRefunds extends BridgePart {
         "unknown_mint",
         `a mint is named by its federation txid (64 hex), not "${txidText.slice(0, 80)}"`,
       );
-    const record = await this.mintRecord(txid);
-    if (!record) throw bridgeError("unknown_mint", `this wallet made no wXMR mint in transaction ${txid}`);
+    // A wallet restored from its recovery phrase has no record yet: its refund keys find it.
+    let record = await this.mintRecord(txid);
+    if (!record) {
+      await this.findMints();
+      record = await this.mintRecord(txid);
+    }
+    if (!record)
+      throw bridgeError(
+        "unknown_mint",
+        `this wallet made no wXMR mint in transaction ${txid} (none of its refund keys names one there)`,
+      );
     if (record.refundIndex === undefined)
       throw bridgeError(
         "not_returnable",

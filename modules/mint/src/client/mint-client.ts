@@ -175,13 +175,17 @@ export class MintClient implements ClientModule {
 
   // ---- for other halves (call under the client's lock) -------------------------------------------
 
-  /** One transaction: `inputs` of another half (signed by `signers`) into fresh notes of `outputs`. */
+  /**
+   * One transaction: `inputs` of another half (signed by `signers`) into fresh notes of `outputs`
+   * and, after them, `extra` outputs of other modules (a deposit straight into a wXMR mint).
+   */
   async issueLocked(
     kind: string,
     parts: {
       readonly inputs: readonly TxInput[];
       readonly signers?: readonly Signer[];
       readonly outputs: readonly number[];
+      readonly extra?: readonly TxOutput[];
       readonly attach?: Attachments;
       readonly writes?: (op: PendingOp) => readonly DbOp[];
     },

@@ -28,7 +28,7 @@ import {
 } from "./config.js";
 import { SEALED_CLAIMS_PATH } from "./relay.js";
 import { K_CLAIM_COUNTER, MONERO_KIND, P_CLAIM } from "./store.js";
-import type { ClaimRecord } from "./store.js";
+import type { ClaimRecord, DepositInto } from "./store.js";
 import { json, parseJson } from "@conclave/core-client";
 import { KEY_INDEX_MAX as NOTE_INDEX_MAX } from "@conclave/core-client";
 import type {
@@ -113,7 +113,7 @@ export class MoneroClaims extends MoneroPart {
    * Seals the claim to one guardian instead of posting it: the claim is written down first (claim key
    * index included, marked sealed so that nothing sends it in clear), then sealed for the relay.
    */
-  async sealClaim(request: SealClaimRequest): Promise<SealClaimResult> {
+  async sealClaim(request: SealClaimRequest, into?: DepositInto): Promise<SealClaimResult> {
     const { txid, txKey } = checkDepositProof(request);
     const n = this.federation.guardians.length;
     const guardian = request.guardian ?? randomIndex(this.crypto.random, n);
@@ -124,7 +124,13 @@ export class MoneroClaims extends MoneroPart {
         `guardian ${guardian} is not one of this federation's guardians (0 to ${n - 1}; \`conclave info\` lists them)`,
         { guardian, guardians: n },
       );
-    const claim = await this.ctx.run(() => this.recordClaim(txid, txKey, guardian));
+    const claim = await this.ctx.run(async () => {
+      const recorded = await this.recordClaim(txid, txKey, guardian);
+      if (!into) return recorded;
+      // Spent into another half's output once credited (a wXMR mint), whoever waits for it.
+      await this.db.write([put(P_CLAIM + txid, json({ ...recorded, into }))]);
+      return { ...recorded, into };
+    });
     const sealed = await sealMoneroClaim({
       guardianPublicKey: fromHex(entry.publicKey),
       guardian,
@@ -138,16 +144,7 @@ export class MoneroClaims extends MoneroPart {
   }
 
   async waitDeposit(txid: string, options: ClaimDepositOptions = {}): Promise<ClaimDepositResult> {
-    const id = txid.trim().toLowerCase();
-    const raw = /^[0-9a-f]{64}$/.test(id) ? await this.ctx.run(() => this.db.get(P_CLAIM + id)) : undefined;
-    if (!raw)
-      throw moneroError(
-        "unknown_claim",
-        `this wallet has no pending claim of deposit ${txid.slice(0, 100)}: either it was turned into notes ` +
-          "already (resume does that; see the balance) or it was never claimed here (claim it, or seal it, first)",
-        { txid: txid.slice(0, 100) },
-      );
-    return this.awaitClaim(parseJson<ClaimRecord>(raw), options);
+    return this.awaitClaim(await this.ctx.run(() => this.pendingClaim(txid)), options);
   }
 
   async relaySealed(sealed: string): Promise<RelayResult> {
@@ -415,28 +412,73 @@ export class MoneroClaims extends MoneroPart {
     return reason;
   }
 
-  /** One transaction: the deposit as input (signed by the claim key), fresh notes of its amount. */
+  /**
+   * One transaction: the deposit as input (signed by the claim key), fresh notes of its amount, or,
+   * when the claim names another half's output (`into`), that output worth the whole deposit.
+   */
   private issueDeposit(claim: ClaimRecord, view: DepositView): Promise<ClaimDepositResult> {
     return this.ctx.run(async () => {
-      // Finished meanwhile (a concurrent call or resume).
-      if (!(await this.db.get(P_CLAIM + claim.txid)))
+      // Finished meanwhile (a concurrent call or resume); the stored record is the latest choice.
+      const raw = await this.db.get(P_CLAIM + claim.txid);
+      if (!raw)
         throw moneroError("deposit_claimed", `deposit ${claim.txid} was already turned into notes`, {
           txid: claim.txid,
         });
+      const current = parseJson<ClaimRecord>(raw);
       const amount = BigInt(view.amount ?? "0");
-      const { notes, dust } = this.depositNotes(amount);
-      const seed = this.claimSeed(claim.index);
-      const input = depositInput(this.instanceId, amount, fromHex(claim.txid));
+      const into = current.into && amount >= BigInt(current.into.amountMin) ? current.into : undefined;
+      const { notes, dust } = into ? { notes: [], dust: 0n } : this.depositNotes(amount);
+      const seed = this.claimSeed(current.index);
+      const input = depositInput(this.instanceId, amount, fromHex(current.txid));
       // The claim leaves its table in the transaction's own write, and comes back if it is refused.
       const r = await this.mint().issueLocked("deposit", {
         inputs: [input],
-        signers: [this.crypto.ed25519Signer(seed, this.claimKeyOf(claim))],
+        signers: [this.crypto.ed25519Signer(seed, this.claimKeyOf(current))],
         outputs: notes,
-        attach: { claim: { ...claim } },
-        writes: () => [del(P_CLAIM + claim.txid)],
+        ...(into ? { extra: [{ module: into.module, amount, payload: fromHex(into.payload) }] } : {}),
+        attach: { claim: { ...current }, ...into?.attach },
+        writes: () => [del(P_CLAIM + current.txid)],
       });
-      return { ...r, depositTxid: claim.txid, dust };
+      return { ...r, depositTxid: current.txid, dust, ...(into ? { into: { amount } } : {}) };
     });
+  }
+
+  /**
+   * Claims a deposit (with its tx key, or the pending claim of `txid`, sealed or not) to be spent
+   * into another half's output instead of notes (`into`), then waits for it as claimDeposit does.
+   * A claim already turned into notes is gone: `unknown_claim`.
+   */
+  async claimDepositInto(
+    deposit: { readonly txid: string; readonly txKey?: string },
+    into: DepositInto,
+    options: ClaimDepositOptions = {},
+  ): Promise<ClaimDepositResult> {
+    const claim = await this.ctx.run(async () => {
+      let base: ClaimRecord;
+      if (deposit.txKey === undefined) base = await this.pendingClaim(deposit.txid);
+      else {
+        const { txid, txKey } = checkDepositProof({ txid: deposit.txid, txKey: deposit.txKey });
+        base = await this.recordClaim(txid, txKey);
+      }
+      const withInto: ClaimRecord = { ...base, into };
+      await this.db.write([put(P_CLAIM + base.txid, json(withInto))]);
+      return withInto;
+    });
+    return this.awaitClaim(claim, options);
+  }
+
+  /** This wallet's pending claim of `txid`, or `unknown_claim`. */
+  private async pendingClaim(txid: string): Promise<ClaimRecord> {
+    const id = txid.trim().toLowerCase();
+    const raw = /^[0-9a-f]{64}$/.test(id) ? await this.db.get(P_CLAIM + id) : undefined;
+    if (!raw)
+      throw moneroError(
+        "unknown_claim",
+        `this wallet has no pending claim of deposit ${txid.slice(0, 100)}: either it was turned into notes ` +
+          "already (resume does that; see the balance) or it was never claimed here (claim it, or seal it, first)",
+        { txid: txid.slice(0, 100) },
+      );
+    return parseJson<ClaimRecord>(raw);
   }
   private depositView(client: FederationClient, txid: string): Promise<DepositView | undefined> {
     return this.agreed(client, depositPath(txid), DepositViewSchema);

@@ -17,7 +17,7 @@ import { MoneroClaims } from "./claims.js";
 import { INFO_CONFIRMED_WITHDRAWALS_MAX, withdrawalInfoOf } from "./config.js";
 import type { MoneroCrypto } from "./config.js";
 import { P_CLAIM, P_WITHDRAWAL } from "./store.js";
-import type { ClaimRecord } from "./store.js";
+import type { ClaimRecord, DepositInto } from "./store.js";
 import { MoneroSubaddresses, subaddressDepositOf } from "./subaddresses.js";
 import type {
   ClaimDepositOptions,
@@ -116,6 +116,25 @@ export class MoneroClient implements ClientModule {
    */
   sealClaim(request: SealClaimRequest): Promise<SealClaimResult> {
     return this.claims.sealClaim(request);
+  }
+
+  /**
+   * Claims a deposit (with its tx key, or this wallet's pending claim of `txid`, sealed or not) to be
+   * spent, once t guardians agree it is credited and confirmed, into another half's output worth the
+   * whole deposit instead of notes (`into`: a wXMR mint). A deposit below `into.amountMin` becomes
+   * notes. Crash-safe as claimDeposit: resume() continues it, into the same output.
+   */
+  claimDepositInto(
+    deposit: { readonly txid: string; readonly txKey?: string },
+    into: DepositInto,
+    options: ClaimDepositOptions = {},
+  ): Promise<ClaimDepositResult> {
+    return this.claims.claimDepositInto(deposit, into, options);
+  }
+
+  /** sealClaim for a deposit to be spent into another half's output (claimDepositInto's `into`). */
+  sealClaimInto(request: SealClaimRequest, into: DepositInto): Promise<SealClaimResult> {
+    return this.claims.sealClaim(request, into);
   }
 
   /** Waits for a pending claim of `txid` and turns it into notes: progress, then the result. */

@@ -34,7 +34,24 @@ export interface ClaimRecord {
    * log have none until `resume()` backfills it.
    */
   readonly operationId?: string;
+  /** Spent into this output of another half instead of notes (a wXMR mint: the bridge half's). */
+  readonly into?: DepositInto;
 }
+
+/**
+ * Where a claimed deposit goes instead of notes: one output of another module worth the whole
+ * deposit (the deposit input and, for a wXMR mint, the output charge no fee), chosen by another half.
+ */
+export type DepositInto = {
+  /** The module instance of the output. */
+  readonly module: number;
+  /** The output's payload (hex). */
+  readonly payload: string;
+  /** A deposit below this (piconero, decimal) becomes notes instead: the output would be refused. */
+  readonly amountMin: string;
+  /** Fields the other half reads in the pending transaction when it settles (its onAccepted). */
+  readonly attach: { readonly [field: string]: string | number | null };
+};
 
 /** A deposit subaddress: written (claim index) before it is requested, kept for later payments. */
 export interface SubaddressRecord {

@@ -79,6 +79,8 @@ export interface ClaimDepositResult extends ReissueResult {
   readonly depositTxid: string;
   /** Notes could not carry the part of the deposit below the smallest note (kept by the federation). */
   readonly dust: bigint;
+  /** Spent into another half's output (the claim's `into`) instead of notes: that output's amount. */
+  readonly into?: { readonly amount: bigint };
 }
 
 /** Where a withdrawal's Monero payout stands, as t guardians agree (reported when it changes). */
