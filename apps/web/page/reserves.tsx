@@ -5,6 +5,8 @@ import { useEffect, useState } from "preact/hooks";
 import { formatXmr } from "./format.js";
 import { getJson, groupBy } from "./guardians.js";
 import type { FederationInfo, GuardianView } from "./guardians.js";
+import { OwedView, parseSupply } from "./owed.js";
+import type { BridgeSupply, OwedSource } from "./owed.js";
 
 interface AuditModule {
   instanceId: number;
@@ -24,6 +26,7 @@ interface MoneroReserves {
   ecashBacking: string;
   credited: string;
   agreedHeight: number;
+  pendingPayouts?: { count: number; amount: string; summed: number };
   wallet?: { balance: string; unlocked: string; locked: string; height: number; checkedAt: string };
   agreed: { state: string; detail: string; required: string; balance?: string };
 }
@@ -36,6 +39,7 @@ interface GuardianReserves {
   audit?: Audit;
   monero?: MoneroReserves;
   bridge?: BridgeChain;
+  supply?: BridgeSupply;
   error?: string;
 }
 
@@ -81,8 +85,15 @@ function isMoneroReserves(v: unknown): v is MoneroReserves {
   const wallet = v["wallet"];
   return (
     decimalOrAbsent(v["required"]) &&
+    decimalOrAbsent(v["credited"]) &&
     typeof v["agreed"]["state"] === "string" &&
     decimalOrAbsent(v["agreed"]["balance"]) &&
+    (v["pendingPayouts"] === undefined ||
+      (isRecord(v["pendingPayouts"]) &&
+        typeof v["pendingPayouts"]["count"] === "number" &&
+        typeof v["pendingPayouts"]["summed"] === "number" &&
+        typeof v["pendingPayouts"]["amount"] === "string" &&
+        DECIMAL.test(v["pendingPayouts"]["amount"]))) &&
     (wallet === undefined ||
       (isRecord(wallet) && decimalOrAbsent(wallet["balance"]) && decimalOrAbsent(wallet["unlocked"])))
   );
@@ -102,10 +113,29 @@ async function load(url: string): Promise<GuardianReserves> {
     const bridge = kinds.has("bridge")
       ? ((await getJson(url, "/v1/modules/bridge/chain").catch(() => undefined)) as BridgeChain | undefined)
       : undefined;
-    return { audit, ...(monero ? { monero } : {}), ...(bridge ? { bridge } : {}) };
+    const supply = kinds.has("bridge")
+      ? parseSupply(await getJson(url, "/v1/modules/bridge/supply").catch(() => undefined))
+      : undefined;
+    return {
+      audit,
+      ...(monero ? { monero } : {}),
+      ...(bridge ? { bridge } : {}),
+      ...(supply ? { supply } : {}),
+    };
   } catch (e) {
     return { error: e instanceof Error ? e.message : String(e) };
   }
+}
+
+function owedSource(d: GuardianReserves | undefined): OwedSource | undefined {
+  if (!d?.audit) return undefined;
+  return {
+    modules: d.audit.modules,
+    ...(d.monero ? { credited: d.monero.credited } : {}),
+    ...(d.monero?.pendingPayouts ? { pendingPayouts: d.monero.pendingPayouts } : {}),
+    ...(d.monero?.wallet ? { walletBalance: d.monero.wallet.balance } : {}),
+    ...(d.supply ? { supply: d.supply } : {}),
+  };
 }
 
 function Amount({ v }: { v: string | undefined }) {
@@ -152,6 +182,10 @@ export function ReservesView({
         block that assets cover liabilities and stops if they do not.
       </p>
       {data.length === 0 ? <p class="muted">Asking every guardian…</p> : null}
+      {data.length > 0 ? (
+        <OwedView fed={fed} views={views} sources={data.map(owedSource)} height={height} />
+      ) : null}
+      <h3>Assets and liabilities per module</h3>
       {auditGroups.length > 1 ? (
         <p class="alert" role="alert">
           Guardians report different books (they may be a block apart; this updates with every block).
@@ -289,13 +323,23 @@ export function ReservesView({
         <li hidden={!hasMonero}>
           The Monero held: your own deposit's confirmations with <code>check_tx_key</code> or{" "}
           <code>check_tx_proof</code> in <code>monero-wallet-rpc</code> against your own node; a guardian's
-          view of the wallet is its <code>get_balance</code> on its share, shown above per guardian.
+          view of the wallet is its <code>get_balance</code> on its share, shown above per guardian. With{" "}
+          <code>monero-wallet-cli</code> on your own wallet: <code>check_tx_key TXID TX_KEY ADDRESS</code>{" "}
+          proves a payout you received (the wallet page gives its txid and tx key), <code>get_tx_proof</code>{" "}
+          / <code>check_tx_proof</code> a deposit you sent; pending payouts are in{" "}
+          <code>curl -s {firstUrl}/v1/modules/monero/reserves</code> (<code>pendingPayouts</code>).
         </li>
         {bridge ? (
           <li>
             wXMR issued, read from the chain:{" "}
             <code>cast call {bridge.contract} "totalSupply()(uint256)" --rpc-url YOUR_NODE</code> (chain{" "}
-            {bridge.chainId}); it must not exceed the bridge module's liability above.
+            {bridge.chainId}); at a guardian's depth block, as the table shows it:{" "}
+            <code>… --block BLOCK</code>. Signed and not on the chain = signed − burned − that supply, from{" "}
+            <code>curl -s {firstUrl}/v1/modules/bridge/supply</code>; each mint's state:{" "}
+            <code>
+              cast call {bridge.contract} "depositUsed(bytes32)(bool)" DEPOSIT_ID --rpc-url YOUR_NODE
+            </code>
+            .
           </li>
         ) : null}
       </ol>

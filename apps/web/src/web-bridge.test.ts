@@ -30,6 +30,12 @@ import { REPO_ROOT } from "../../guardiand/src/npm-start-harness.js";
 import { ensureChromiumInstalled, launchChromium, serveFile } from "./harness.js";
 
 const XMR = 1_000_000_000_000n;
+
+/** Piconero as the page writes it ("1.75 XMR"; every digit kept). */
+function xmr(v: bigint): string {
+  const frac = (v % XMR).toString().padStart(12, "0").replace(/0+$/, "");
+  return `${v / XMR}${frac === "" ? "" : `.${frac}`} XMR`;
+}
 const DESKTOP = { width: 1280, height: 900 };
 const PHONE = { width: 390, height: 844 };
 const SHOTS_TO_DOCS = process.env["CONCLAVE_WEB_SCREENSHOTS"] === "1";
@@ -365,6 +371,106 @@ describe("the page's bridge views (anvil, four guardian processes)", () => {
       "Refunded as e-cash",
     );
     await page.context().close();
+    expect(pageErrors).toEqual([]);
+  });
+  it("reserves: every figure per guardian and whether t agree, the wXMR supply read by the user's EVM wallet; a guardian reporting another supply is shown as a disagreement", async () => {
+    // Past the depth of every block: each guardian's depth block sees the same supply.
+    await fed.anvil.testClient.mine({ blocks: 4 });
+    const supply = await fed.anvil.publicClient.readContract({
+      address: fed.contract,
+      abi: wrappedMoneroAbi,
+      functionName: "totalSupply",
+    });
+    const views = async () =>
+      Promise.all(
+        fed.guardianUrls.map(
+          async (u) =>
+            (await (await fetch(`${u}/v1/modules/bridge/supply`)).json()) as {
+              chain?: { totalSupply: string };
+              unsubmitted?: string;
+            },
+        ),
+      );
+    await expect
+      .poll(async () => (await views()).filter((v) => v.chain?.totalSupply === String(supply)).length, {
+        timeout: 60_000,
+      })
+      .toBe(4);
+    const unsubmitted = BigInt((await views())[0]!.unsubmitted!);
+    // The plain mint of the expiry test was signed and never submitted: it is still owed.
+    expect(unsubmitted).toBeGreaterThanOrEqual(XMR / 8n);
+
+    const page = await openWithWallet(`${fed.guardianUrls[1]!}/#/reserves`, 1);
+    const agreedCell = (row: string) =>
+      page
+        .locator(`#owed tr[data-row="${row}"] td[data-agreed]`)
+        .innerText()
+        .catch(() => "");
+    await expect.poll(() => agreedCell("wxmr-supply"), { timeout: 30_000 }).toBe(`yes: ${xmr(supply)}`);
+    expect(await agreedCell("wxmr-unsubmitted")).toBe(`yes: ${xmr(unsubmitted)}`);
+    expect(await agreedCell("ecash")).toMatch(/^yes: /);
+    expect(await page.locator("#owed td[data-differs]").count()).toBe(0);
+    await expect
+      .poll(() => page.locator("#wallet-supply").innerText(), { timeout: 20_000 })
+      .toBe(
+        `The wXMR supply read by your own EVM wallet (its latest block): ${xmr(supply)}, the same as 3 guardians report.`,
+      );
+    expect(await page.getByText("cast call").first().innerText()).toContain('"totalSupply()(uint256)"');
+    await shot(page, "reserves-bridge-desktop");
+    await page.setViewportSize(PHONE);
+    await shot(page, "reserves-bridge-phone");
+    await page.context().close();
+
+    // Guardian 3 as a proxy that adds 1 XMR to the supply it reports (its config names the proxy as
+    // guardian 3's URL: URLs are outside the federation id). The page opens as a static copy.
+    const real3 = fed.guardianUrls[3]!;
+    let proxyUrl = "";
+    const proxy = createServer((req, res) => {
+      void (async () => {
+        const upstream = await fetch(`${real3}${req.url ?? "/"}`);
+        let body = await upstream.text();
+        if (req.url === "/v1/federation") {
+          const v = JSON.parse(body) as { config: { guardians: { api: { url: string } }[] } };
+          v.config.guardians[3]!.api.url = proxyUrl;
+          body = JSON.stringify(v);
+        } else if (req.url === "/v1/modules/bridge/supply") {
+          const v = JSON.parse(body) as { chain: { totalSupply: string }; unsubmitted: string };
+          v.chain.totalSupply = String(BigInt(v.chain.totalSupply) + XMR);
+          v.unsubmitted = String(BigInt(v.unsubmitted) - XMR);
+          body = JSON.stringify(v);
+        }
+        res.writeHead(upstream.status, {
+          "content-type": upstream.headers.get("content-type") ?? "application/json",
+          "access-control-allow-origin": "*",
+        });
+        res.end(body);
+      })().catch(() => res.writeHead(502).end());
+    });
+    await new Promise<void>((ok) => proxy.listen(0, "127.0.0.1", ok));
+    staticHosts.push(proxy);
+    proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    const file = join(tmp, "page-reserves.html");
+    writeFileSync(file, Buffer.from(await (await fetch(`${fed.guardianUrls[0]!}/`)).arrayBuffer()));
+    const host = await serveFile(file);
+    staticHosts.push(host.server);
+    const odd = await openWithWallet(`${host.url}?guardians=${encodeURIComponent(proxyUrl)}#/reserves`, 1);
+    const alert = odd.locator("#owed-disagreements");
+    await expect.poll(() => alert.innerText().catch(() => ""), { timeout: 30_000 }).toContain("wXMR supply");
+    expect(await alert.innerText()).toContain(`reports ${xmr(supply + XMR)}, 3 others ${xmr(supply)}`);
+    const differing = odd.locator("#owed td[data-differs]");
+    const differingGuardians = await Promise.all(
+      Array.from({ length: await differing.count() }, (_, k) =>
+        differing.nth(k).getAttribute("data-guardian"),
+      ),
+    );
+    // Its supply and, with it, its signed-but-unsubmitted figure; its total is unchanged.
+    expect(differingGuardians).toEqual(["3", "3"]);
+    // Three still agree: the figure stands, the odd one is named.
+    await expect
+      .poll(() => odd.locator('#owed tr[data-row="wxmr-supply"] td[data-agreed]').innerText())
+      .toBe(`yes: ${xmr(supply)}`);
+    await shot(odd, "reserves-disagreement-desktop");
+    await odd.context().close();
     expect(pageErrors).toEqual([]);
   });
 });
