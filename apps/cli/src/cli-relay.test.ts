@@ -7,6 +7,7 @@
 //
 // Each CLI run is a fresh `node --import tsx` process; with six helpers' runs on two cores one took
 // over 60 s (2026-12-06 16:40, load 20-25), so runs here get 110 s and each test makes few of them.
+import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -26,6 +27,8 @@ import type { CliRun } from "./cli-test-harness.js";
 
 let root: string;
 let invite: string;
+let apiUrls: string[] = [];
+const guardianUrls = (): string[] => apiUrls;
 const guardians: GuardianProcess[] = [];
 /** A valid BIP-39 phrase that is no wallet's here. */
 const OTHER_PHRASE =
@@ -38,6 +41,7 @@ beforeAll(async () => {
     { instanceId: 2, kind: "relay", config: {} },
   ]);
   invite = encodeInvite(inviteOf(files.config));
+  apiUrls = files.config.guardians.map((g) => g.api!.url);
   const started = await Promise.allSettled([0, 1, 2, 3].map((i) => startGuardian(files, i, { quiet: true })));
   for (const s of started) if (s.status === "fulfilled") guardians.push(s.value);
   const failed = started.find((s) => s.status === "rejected");
@@ -198,4 +202,40 @@ describe("conclave contact, inbox and recovery against four guardian processes",
     );
     expect(recovered.mnemonic).toBe(bobPhrase);
   }, 240_000);
+
+  it("the federation's shard from the command line: carol's set has one; a stranger's request shows in recovery requests and recovery cancel stops it", async () => {
+    const carolPhrase = (await json<{ mnemonic: string }>("carol", ["join", invite])).mnemonic;
+    const set = await json<{ setId: string; federationAt: number[] }>(
+      "carol",
+      ["recovery", "setup", "-t", "2", "--offline", "1", "--federation-delay-hours", "24"],
+      carolPhrase,
+    );
+    expect(set.federationAt).toEqual([0, 1, 2, 3]);
+    // A stranger (who found the printed shard: it names the set) asks every guardian for its piece.
+    const requestId = randomBytes(16).toString("hex");
+    const der = generateKeyPairSync("ed25519").publicKey.export({ type: "spki", format: "der" });
+    const tempKey = der.subarray(der.length - 32).toString("hex");
+    const urls = guardianUrls();
+    const escrow = (g: number, what: string, body: unknown) =>
+      fetch(`${urls[g]}/v1/modules/relay/escrow/${set.setId}/${what}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    for (const g of [0, 1, 2, 3])
+      expect((await escrow(g, "request", { requestId, tempKey })).status).toBe(200);
+    const seen = await json<{
+      statuses: { guardian: number; status: { requests: { requestId: string; cancelled: boolean }[] } }[];
+    }>("carol", ["recovery", "requests"]);
+    expect(seen.statuses.map((s) => s.status.requests.map((q) => [q.requestId, q.cancelled]))).toEqual(
+      Array.from({ length: 4 }, () => [[requestId, false]]),
+    );
+    const cancel = await json<{ cancelled: { guardian: number; requestId: string }[] }>("carol", [
+      "recovery",
+      "cancel",
+    ]);
+    expect(cancel.cancelled.map((c) => c.guardian).sort()).toEqual([0, 1, 2, 3]);
+    // Nothing is released: every guardian answers 410 to the stranger, now and after any delay.
+    for (const g of [0, 1, 2, 3]) expect((await escrow(g, "collect", { requestId })).status).toBe(410);
+  }, 480_000);
 });

@@ -97,6 +97,8 @@ const walletApi: WalletApi = {
   readInbox: unused("readInbox"),
   recoverySetup: unused("recoverySetup"),
   recoveryAdd: unused("recoveryAdd"),
+  recoveryRequests: unused("recoveryRequests"),
+  cancelRecoveryRequests: unused("cancelRecoveryRequests"),
   storeState: unused("storeState"),
   restoreState: unused("restoreState"),
   resume: unused("resume"),

@@ -342,6 +342,12 @@ class FakeWallet implements WalletApi {
   recoveryAdd(): Promise<never> {
     return Promise.reject(new Error("the fake wallet has no relay"));
   }
+  recoveryRequests(): Promise<never> {
+    return Promise.reject(new Error("the fake wallet has no relay"));
+  }
+  cancelRecoveryRequests(): Promise<never> {
+    return Promise.reject(new Error("the fake wallet has no relay"));
+  }
   storeState(): Promise<never> {
     return Promise.reject(new Error("the fake wallet has no relay"));
   }

@@ -520,6 +520,14 @@ export class Wallet implements WalletApi {
     return this.withState(await relay.socialAdd(secret, threshold, added, options));
   }
 
+  recoveryRequests(): ReturnType<RelayClient["recoveryRequests"]> {
+    return this.relay().recoveryRequests();
+  }
+
+  cancelRecoveryRequests(): ReturnType<RelayClient["cancelRecoveryRequests"]> {
+    return this.relay().cancelRecoveryRequests();
+  }
+
   async storeState(): Promise<RecoveryStoreResult> {
     return this.relay().storeRecovery();
   }

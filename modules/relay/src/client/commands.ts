@@ -6,6 +6,7 @@
 // (apps/cli), through the wallet entry's `recoverSecret`.
 import { CommandUsageError, clientCommand } from "@conclave/core-client";
 import type { ClientCommand, CommandContext, CommandValues, ProgressEvent } from "@conclave/core-client";
+import type { CancelResult, escrowStatus } from "./escrow.js";
 import type {
   ContactView,
   Holder,
@@ -51,7 +52,14 @@ export interface RelayCommandApi {
     added: readonly Holder[],
     options?: { onProgress?: (p: SocialProgress) => void },
   ): Promise<RecoverySetupResult>;
+  /** Release requests for the current set's federation shard, at every guardian. */
+  recoveryRequests(): Promise<RecoveryRequestsResult>;
+  /** Cancels every open release request of the current set's federation shard, at every guardian. */
+  cancelRecoveryRequests(): Promise<CancelResult>;
 }
+
+/** Every guardian's view of the set's federation-shard release requests (`recovery requests`). */
+export type RecoveryRequestsResult = Awaited<ReturnType<typeof escrowStatus>>;
 
 export type InboxProgress = { readonly step: "reading"; readonly guardians: number };
 
@@ -81,8 +89,17 @@ function holdersOf(values: CommandValues, withDevice: boolean): Holder[] {
           .filter((f) => f !== "")
       : [];
   const offline = countOption(values, "offline", 0);
+  const hours = values["federation-delay-hours"];
+  let federation: Holder[] = [];
+  if (typeof hours === "string") {
+    const h = /^\d{1,4}$/.test(hours.trim()) ? Number(hours.trim()) : NaN;
+    if (!Number.isInteger(h) || h < 1)
+      throw new CommandUsageError("--federation-delay-hours is a whole number of hours (1 to 9999)");
+    federation = [{ kind: "federation", delayMs: h * 3_600_000 }];
+  }
   return [
     ...(withDevice ? [{ kind: "device" as const }] : []),
+    ...federation,
     ...friends.map((contact) => ({ kind: "friend" as const, contact })),
     ...Array.from({ length: offline }, () => ({ kind: "offline" as const })),
   ];
@@ -96,6 +113,11 @@ const holderOptions = {
     help: "contacts that each get a shard by the mailbox, comma-separated",
   },
   offline: { type: "string", value: "n", help: "printed shards (text and QR code) to keep offline" },
+  "federation-delay-hours": {
+    type: "string",
+    value: "h",
+    help: "the federation holds a shard, released to a requester only H hours after the request unless you cancel",
+  },
   mnemonic: {
     type: "string",
     value: "words|-|@file",
@@ -261,5 +283,33 @@ export const relayCommands = [
       api.recoveryAdd(ctx.inputText(a.mnemonic), a.threshold, a.added, {
         onProgress: (value) => ctx.emit({ type: "progress", value }),
       }),
+  }),
+  clientCommand({
+    name: "recovery-requests",
+    args: [],
+    options: {},
+    summary: "who asked the federation for its shard: release requests at every guardian",
+    details: [
+      "Requests for the current set's federation shard as each guardian holds them, with when each",
+      "guardian would release its piece. Cancel those you did not make (recovery cancel) before then.",
+    ],
+    examples: ["conclave recovery requests", "conclave --json recovery requests"],
+    movesNotes: false,
+    parse: () => ({}),
+    run: (api: RelayCommandApi) => api.recoveryRequests(),
+  }),
+  clientCommand({
+    name: "recovery-cancel",
+    args: [],
+    options: {},
+    summary: "cancel every open request for the federation's shard, at every guardian",
+    details: [
+      "Each cancel is signed by this wallet's key for one guardian and one request; cancelled at f + 1",
+      "guardians, a request can never gather the t pieces it needs.",
+    ],
+    examples: ["conclave recovery cancel"],
+    movesNotes: false,
+    parse: () => ({}),
+    run: (api: RelayCommandApi) => api.cancelRecoveryRequests(),
   }),
 ] as const satisfies readonly ClientCommand<RelayCommandApi>[];
