@@ -26,6 +26,7 @@ import { asHex, collectMintSignatures } from "./eip712-mint.js";
 import { BRIDGE, DUMMY, evmKeyOf, federation, testConfig } from "./federation-fixture.js";
 import { BridgeState } from "./state.js";
 import { ViemEvmSource } from "./watcher.js";
+import { mintOnChain } from "./client/evm.js";
 
 const N = 4;
 const AMOUNT = 2n ** 41n;
@@ -140,6 +141,9 @@ const depositStatus = (m: Signed) =>
     args: [m.message.depositId],
   });
 
+const onChain = (m: Signed) =>
+  mintOnChain(config.chainId, config.contract, anvil.rpcUrl, m.message.depositId, undefined);
+
 /** The chain's time past the mint's deadline, with the depth block (3 confirmations) past it too. */
 async function pastDeadline(m: Signed): Promise<void> {
   await anvil.testClient.setNextBlockTimestamp({ timestamp: m.message.deadline + 10n });
@@ -157,6 +161,8 @@ describe("a refundable mint above the single-mint cap (real anvil, threat-model 
     const cancel = await anvil.publicClient.waitForTransactionReceipt({ hash: await cancelBy(3, m) });
     expect(cancel.status).toBe("success");
     expect(await depositStatus(m)).toEqual([3, 0n]);
+    // What the wallet's bridge-status reads (it says "failed: a guardian cancelled it…").
+    expect(await onChain(m)).toMatchObject({ deposit: "cancelled" });
 
     await pastDeadline(m);
     // It also lies in consensus: "used" (minted) for this mint, every round.
@@ -197,6 +203,7 @@ describe("a refundable mint above the single-mint cap (real anvil, threat-model 
     const m = await mintOutput(owner.publicKey);
     const executeAfter = await queue(m);
     expect(executeAfter - m.message.deadline).toBeGreaterThan(1_000n);
+    expect(await onChain(m)).toMatchObject({ deposit: "queued", executeAfter });
 
     await pastDeadline(m);
     await settle(4);
@@ -248,6 +255,7 @@ describe("a refundable mint above the single-mint cap (real anvil, threat-model 
       args: [m.message.depositId],
     });
     expect((await anvil.publicClient.waitForTransactionReceipt({ hash })).status).toBe("success");
+    expect(await onChain(m)).toMatchObject({ deposit: "minted", executeAfter: 0n });
     expect(
       await anvil.publicClient.readContract({
         address: config.contract,

@@ -270,27 +270,41 @@ export async function readBurn(
   return burnLogsOf(contract, receipt);
 }
 
-/** What the chain says of a mint: its deposit id used (minted, queued or cancelled), its transaction, the time. */
+/** The contract's depositStatus codes, in order (WrappedMonero.sol DEPOSIT_*). */
+const DEPOSIT_STATUS = ["unused", "minted", "queued", "cancelled"] as const;
+
+/**
+ * What the chain says of a mint: its deposit id's status (unused, minted, queued above the cap with
+ * the time it may execute from, or cancelled by a guardian), its transaction, the time.
+ */
 export async function mintOnChain(
   chainId: number,
   contract: Hex,
   rpcUrl: string,
   depositId: Hex,
   evmTx: Hex | undefined,
-): Promise<{ depositUsed: boolean; tx?: "success" | "reverted" | "unknown"; chainTime: bigint }> {
+): Promise<{
+  deposit: (typeof DEPOSIT_STATUS)[number];
+  executeAfter: bigint;
+  tx?: "success" | "reverted" | "unknown";
+  chainTime: bigint;
+}> {
   const client = publicClientOf(chainId, rpcUrl);
   await checkChainId(client, chainId, rpcUrl);
-  const depositUsed = await client.readContract({
+  const [code, executeAfter] = await client.readContract({
     address: contract,
     abi: wrappedMoneroAbi,
-    functionName: "depositUsed",
+    functionName: "depositStatus",
     args: [depositId],
   });
+  const deposit = DEPOSIT_STATUS[code];
+  if (deposit === undefined)
+    throw new Error(`the contract's depositStatus ${code} is none this wallet knows`);
   const block = await client.getBlock();
   let tx: "success" | "reverted" | "unknown" | undefined;
   if (evmTx) {
     const r = await client.getTransactionReceipt({ hash: evmTx }).catch(() => undefined);
     tx = r ? r.status : "unknown";
   }
-  return { depositUsed, ...(tx ? { tx } : {}), chainTime: block.timestamp };
+  return { deposit, executeAfter, ...(tx ? { tx } : {}), chainTime: block.timestamp };
 }

@@ -282,7 +282,7 @@ export class BridgeMints extends BridgePart {
         message:
           returned === "refunded"
             ? `expired unminted and returned as e-cash${mine ? ` to this wallet (transaction ${record.refundTxid})` : ""}`
-            : `expired unminted: t guardians saw its deposit id unused at depth past the deadline; \`bridge-refund ${txid}\` takes it back as e-cash`,
+            : `expired unminted: t guardians saw at depth past the deadline that it never mints (unsubmitted, or cancelled while queued); \`bridge-refund ${txid}\` takes it back as e-cash`,
         ...(record?.refundTxid ? { refundTxid: record.refundTxid } : {}),
       };
     }
@@ -321,11 +321,22 @@ export class BridgeMints extends BridgePart {
       call.depositId,
       record?.evmTx,
     );
-    if (chain.depositUsed)
+    if (chain.deposit === "minted") return { ...signed, state: "minted", message: "the contract minted it" };
+    if (chain.deposit === "queued")
       return {
         ...signed,
-        state: "minted",
-        message: "the contract used this deposit id: minted (or queued above the cap)",
+        state: "submitted",
+        message: `queued above the contract's single-mint cap: anyone may call executeDelayed from ${chain.executeAfter} (unix seconds); until then any one guardian may cancel it`,
+      };
+    if (chain.deposit === "cancelled")
+      return {
+        ...signed,
+        state: "failed",
+        message: `a guardian cancelled it while it was queued above the single-mint cap: it never mints; ${
+          record?.refundIndex !== undefined
+            ? `the guardians return it once its deadline ${call.deadline} is past at their confirmation depth, then \`bridge-refund ${txid}\` takes it back as e-cash`
+            : "made without a refund key, it is not returned"
+        }`,
       };
     if (chain.tx === "reverted")
       return {
