@@ -1,5 +1,5 @@
 // npm run sim -- [--seeds K [--from S] | --seed S] [--nodes N] [--byzantine B] [--quorum-delta D]
-//                [--bug NAME]... [--safety-ms MS] [--jobs J] [--consensus-only] [--monero] [--monero-classic] [--verbose]
+//                [--bug NAME]... [--safety-ms MS] [--jobs J] [--consensus-only] [--monero] [--monero-classic] [--evm] [--verbose]
 // Runs the deterministic simulator over many seeds (or one), prints a line now and then, every
 // violation with the command that replays it, and a summary. Exit code 1 on any violation. By
 // default every run is the whole federation (processor, modules, wallets, money checkers; see
@@ -35,6 +35,7 @@ const USAGE = `usage: npm run sim -- [options]
   --consensus-only  run the consensus engines alone (no processor, modules, wallets or money checkers)
   --monero          the federation with the monero module on a simulated Monero chain
   --monero-classic  --monero without the Byzantine payout participants and the holder (older seeds replay)
+  --evm             the federation with the bridge module on a simulated EVM chain (not with --monero yet)
   --verbose         print every run and, for one seed, its fault timeline and full result`;
 
 interface CliArgs {
@@ -51,6 +52,7 @@ interface CliArgs {
   consensusOnly: boolean;
   monero: boolean;
   moneroClassic: boolean;
+  evm: boolean;
 }
 
 class UsageError extends Error {}
@@ -65,6 +67,7 @@ function parseArgs(argv: readonly string[]): CliArgs {
     consensusOnly: false,
     monero: false,
     moneroClassic: false,
+    evm: false,
     bugs: [],
   };
   const integer = (flag: string, value: string | undefined, min: number, max: number): number => {
@@ -132,6 +135,9 @@ function parseArgs(argv: readonly string[]): CliArgs {
       case "--monero":
         args.monero = true;
         break;
+      case "--evm":
+        args.evm = true;
+        break;
       case "--help":
       case "-h":
         console.log(USAGE);
@@ -140,6 +146,11 @@ function parseArgs(argv: readonly string[]): CliArgs {
       default:
         throw new UsageError(`unknown argument ${flag}`);
     }
+  }
+  if (args.evm && (args.consensusOnly || args.monero)) {
+    throw new UsageError(
+      "--evm runs the federation with the bridge: not with --consensus-only or --monero (yet)",
+    );
   }
   if (args.monero && args.consensusOnly) {
     throw new UsageError("--monero runs the federation: not with --consensus-only");
@@ -229,7 +240,7 @@ async function main(): Promise<number> {
       );
       const app = args.consensusOnly ? {} : { application: federationApplication() };
       console.log(
-        `  replay: ${replayCommand({ ...options, ...app })}${args.monero ? (args.moneroClassic ? " --monero-classic" : " --monero") : ""}`,
+        `  replay: ${replayCommand({ ...options, ...app })}${args.monero ? (args.moneroClassic ? " --monero-classic" : " --monero") : args.evm ? " --evm" : ""}`,
       );
       return;
     }
@@ -258,9 +269,11 @@ async function main(): Promise<number> {
     ? "monero-classic"
     : args.monero
       ? "monero"
-      : args.consensusOnly
-        ? "consensus"
-        : "federation";
+      : args.evm
+        ? "evm"
+        : args.consensusOnly
+          ? "consensus"
+          : "federation";
   const jobs = Math.min(args.jobs, args.seeds);
   if (jobs <= 1) {
     for (const [i, options] of requests.entries()) {

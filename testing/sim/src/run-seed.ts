@@ -9,11 +9,12 @@ import type { SimOptions, SimResult } from "./simulator.js";
  * consensus: the engines alone; federation: the processor, dummy and mint modules, wallets and money
  * checkers on every honest guardian; monero: the federation plus the monero module on a simulated
  * Monero chain (its pollers await simulated nodes: the asynchronous loop); monero-classic: the same
- * without the Byzantine payout participants and the holder (seeds found before them replay exactly).
+ * without the Byzantine payout participants and the holder (seeds found before them replay exactly);
+ * evm: the federation plus the bridge module on a simulated EVM chain (federation/bridge.ts).
  */
-export type SimMode = "consensus" | "federation" | "monero" | "monero-classic";
+export type SimMode = "consensus" | "federation" | "monero" | "monero-classic" | "evm";
 
-export const SIM_MODES: readonly SimMode[] = ["consensus", "federation", "monero", "monero-classic"];
+export const SIM_MODES: readonly SimMode[] = ["consensus", "federation", "monero", "monero-classic", "evm"];
 
 /** Options a seed is sent with to another process (no functions). */
 export type SeedOptions = Omit<SimOptions, "log" | "application">;
@@ -26,6 +27,10 @@ export async function runSeed(
   const withLog = log === undefined ? options : { ...options, log };
   if (mode === "consensus") return runSimulation(withLog);
   if (mode === "federation") return runSimulation({ ...withLog, application: federationApplication() });
+  if (mode === "evm") {
+    const r = await runSimulationAsync({ ...withLog, application: federationApplication({ evm: true }) });
+    return { ...r, replay: `${r.replay} --evm` };
+  }
   const r = await runSimulationAsync({
     ...withLog,
     itemBytesMax: MONERO_ITEM_BYTES_MAX,

@@ -25,6 +25,9 @@ import type { ModuleBug } from "./setup.js";
 import { MoneroWorld } from "./monero.js";
 import type { MoneroBug } from "./monero.js";
 import type { MoneroServerModule } from "@conclave/module-monero";
+import type { BridgeServerModule } from "@conclave/module-bridge";
+import { BridgeWorld } from "./bridge.js";
+import type { BridgeBug } from "./bridge.js";
 import { Wallet, emptyWalletStats } from "./wallets.js";
 import type { Contest, FederationApi, StatusAnswer, SubmitAnswer } from "./wallets.js";
 
@@ -44,6 +47,10 @@ export interface FederationOptions {
   readonly moneroBug?: MoneroBug;
   /** The monero world without the Byzantine payout participants and the holder (monero.ts `classic`). */
   readonly moneroClassic?: boolean;
+  /** Runs the bridge module too, on a simulated EVM chain, with bridge users (federation/bridge.ts). */
+  readonly evm?: boolean;
+  /** A deliberate bug in every honest guardian's bridge module (tests of the checkers only). */
+  readonly bridgeBug?: BridgeBug;
 }
 
 /** What a Byzantine guardian does at the module level, drawn per guardian from the seed. */
@@ -65,6 +72,7 @@ class GuardianProcess {
   readonly modules: readonly ServerModule[];
   readonly lastProposal = new Map<number, string>();
   readonly monero: MoneroServerModule | undefined;
+  readonly bridge: BridgeServerModule | undefined;
 
   constructor(
     n: number,
@@ -72,10 +80,17 @@ class GuardianProcess {
     host: SimHost,
     bug: ModuleBug | undefined,
     world: MoneroWorld | undefined,
+    evm: BridgeWorld | undefined,
   ) {
     const { dummy, mint } = guardianModules(n, g, bug);
     this.monero = world?.module(g);
-    this.modules = this.monero === undefined ? [dummy, mint] : [dummy, mint, this.monero];
+    this.bridge = evm?.module(g);
+    this.modules = [
+      dummy,
+      mint,
+      ...(this.monero === undefined ? [] : [this.monero]),
+      ...(this.bridge === undefined ? [] : [this.bridge]),
+    ];
     this.processor = new FederationProcessor(this.modules, { verifier: host.verifier, hash: sha256 });
   }
 }
@@ -103,6 +118,7 @@ class FederationApp implements SimApplication, FederationApi {
   private readonly byzStats = { dropped: 0, malleated: 0, lies: 0, garbageShares: 0, flood: 0 };
   private readonly honestSet: ReadonlySet<number>;
   private readonly xmr: MoneroWorld | undefined;
+  private readonly evm: BridgeWorld | undefined;
 
   constructor(
     private readonly host: SimHost,
@@ -155,12 +171,17 @@ class FederationApp implements SimApplication, FederationApi {
       options.monero === true
         ? new MoneroWorld(host, this, options.payoutRoundBlocks, options.moneroBug, options.moneroClassic)
         : undefined;
+    if (options.evm === true && options.monero === true)
+      // A burn to a Monero address becomes a payout of the monero module in a consensus item, which
+      // the money checkers' ledger (money.ts) does not account for yet: not simulated together.
+      throw new Error("the simulation runs the bridge without the monero module for now");
+    this.evm = options.evm === true ? new BridgeWorld(host, this, options.bridgeBug) : undefined;
   }
 
   // ---------------------------------------------------------------- the guardians' processes
 
   started(g: number): void {
-    const proc = new GuardianProcess(this.n, g, this.host, this.options.bug, this.xmr);
+    const proc = new GuardianProcess(this.n, g, this.host, this.options.bug, this.xmr, this.evm);
     this.procs[g] = proc;
     const generation = ++this.generation[g]!;
     this.host.disk(g).onDecided = (decided, db) => this.processDecided(g, proc, decided, db);
@@ -171,6 +192,7 @@ class FederationApp implements SimApplication, FederationApi {
     };
     this.host.schedule(this.host.now() + MODULE_PROPOSAL_MS, poll);
     this.xmr?.started(g, () => this.generation[g] === generation);
+    this.evm?.started(g, () => this.generation[g] === generation);
   }
 
   stopped(g: number): void {
@@ -194,6 +216,16 @@ class FederationApp implements SimApplication, FederationApi {
     if (this.xmr !== undefined && xmrLedger !== undefined)
       this.xmr.afterBlock(g, decided.height, db, proc.processor, proc.monero, xmrLedger, (what) =>
         this.host.violation(what),
+      );
+    if (this.evm !== undefined && xmrLedger !== undefined)
+      this.evm.afterBlock(
+        g,
+        decided.height,
+        db,
+        proc.processor,
+        proc.bridge,
+        this.money.bridgeOutputs(g, decided.height),
+        (what) => this.host.violation(what),
       );
     if (outcome.auditFailure !== undefined)
       this.host.violation(`guardian ${g} would halt at height ${decided.height}: ${outcome.auditFailure}`);
@@ -224,10 +256,13 @@ class FederationApp implements SimApplication, FederationApi {
   liveness(): void {
     for (const w of this.wallets) w.resume();
     this.xmr?.heal();
+    this.evm?.heal();
   }
 
   settled(): boolean {
-    return this.wallets.every((w) => w.settled) && (this.xmr?.settled() ?? true);
+    return (
+      this.wallets.every((w) => w.settled) && (this.xmr?.settled() ?? true) && (this.evm?.settled() ?? true)
+    );
   }
 
   finish(): void {
@@ -241,6 +276,7 @@ class FederationApp implements SimApplication, FederationApi {
         this.host.violation(`double spend by ${c.label}: both transactions rejected`);
     }
     this.xmr?.finish();
+    this.evm?.finish();
   }
 
   stats(): Readonly<Record<string, number>> {
@@ -262,6 +298,7 @@ class FederationApp implements SimApplication, FederationApi {
       byzFlood: this.byzStats.flood,
       tbsMisses: simTbs.calls.misses,
       ...(this.xmr?.statsRecord() ?? {}),
+      ...(this.evm?.statsRecord() ?? {}),
     };
   }
 
@@ -295,6 +332,12 @@ class FederationApp implements SimApplication, FederationApi {
   moneroAt(g: number): { processor: FederationProcessor; monero: MoneroServerModule } | undefined {
     const proc = this.live(g);
     return proc?.monero === undefined ? undefined : { processor: proc.processor, monero: proc.monero };
+  }
+
+  /** Honest guardian g's processor and bridge module, if its process runs (federation/bridge.ts). */
+  bridgeAt(g: number): { processor: FederationProcessor; bridge: BridgeServerModule } | undefined {
+    const proc = this.live(g);
+    return proc?.bridge === undefined ? undefined : { processor: proc.processor, bridge: proc.bridge };
   }
 
   /** An honest guardian's process, if it runs. */

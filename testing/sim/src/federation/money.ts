@@ -19,7 +19,7 @@ import { decodeMintInput } from "@conclave/module-mint";
 import type { BlockOutcome, FederationProcessor, ReadTx } from "@conclave/core-server";
 import { sha256 } from "../consensus.js";
 import { decodePayoutOutput } from "@conclave/module-monero";
-import { DUMMY_ID, MINT_ID, MONERO_ID } from "./setup.js";
+import { BRIDGE_ID, DUMMY_ID, MINT_ID, MONERO_ID } from "./setup.js";
 
 /** Items whose decoding the checker remembers before it starts over (bounds memory on long runs). */
 const DECODED_ENTRIES_MAX = 50_000;
@@ -32,6 +32,8 @@ interface Entry {
   readonly xmr: bigint;
   /** Dummy faucet deposits (the dummy module's assets). */
   readonly faucet: bigint;
+  /** Σ amounts of accepted outputs to the bridge module (wXMR mints the federation signs). */
+  readonly bridgeOut: bigint;
 }
 
 export interface MoneyTotals {
@@ -51,6 +53,8 @@ export class MoneyCheckers {
   private readonly ledgers: Entry[][];
   /** Per guardian: note nonce (hex) -> height of the accepted transaction that spent it. */
   private readonly spent: Map<string, number>[];
+  /** Per guardian: bridge input (a burn claimed, a mint refunded; hex payload) -> height spent. */
+  private readonly bridgeSpent: Map<string, number>[];
   /**
    * The checker's decoding of each item, by its bytes: every honest guardian commits the same items,
    * and decoding is a pure function of them (garbage: null). Bounded like the simulator's other memos.
@@ -76,6 +80,7 @@ export class MoneyCheckers {
   ) {
     this.ledgers = Array.from({ length: n }, () => []);
     this.spent = Array.from({ length: n }, () => new Map<string, number>());
+    this.bridgeSpent = Array.from({ length: n }, () => new Map<string, number>());
   }
 
   /** Inside guardian g's block transaction: record what the block's accepted transactions did. */
@@ -109,14 +114,15 @@ export class MoneyCheckers {
     }
     const ledger = this.ledgers[g]!;
     ledger.length = height;
-    const before = height === 0 ? { deposits: 0n, left: 0n, xmr: 0n, faucet: 0n } : ledger[height - 1];
+    const before =
+      height === 0 ? { deposits: 0n, left: 0n, xmr: 0n, faucet: 0n, bridgeOut: 0n } : ledger[height - 1];
     if (before === undefined) {
       this.violation(
         `guardian ${g} processed height ${height} without having processed height ${height - 1}`,
       );
       return;
     }
-    let { deposits, left, xmr, faucet } = before;
+    let { deposits, left, xmr, faucet, bridgeOut } = before;
     this.totals.malformedItems += outcome.malformedItems;
     this.totals.moduleItemErrors += outcome.moduleItemErrors;
     for (const e of outcome.events) {
@@ -146,6 +152,7 @@ export class MoneyCheckers {
       }
       left += inputs - outputs;
       for (const output of tx.outputs) {
+        if (output.module === BRIDGE_ID) bridgeOut += output.amount;
         if (output.module !== MONERO_ID) continue;
         // A payout leaves the federation: its amount is no liability, it and its fee leave the XMR held.
         left += output.amount;
@@ -160,6 +167,15 @@ export class MoneyCheckers {
             deposits += input.amount;
             faucet += input.amount;
           }
+        } else if (input.module === BRIDGE_ID) {
+          // A burn's e-cash claimed or a returned mint refunded: each once.
+          const key = toHex(input.payload);
+          const at = this.bridgeSpent[g]!.get(key);
+          if (at !== undefined && at < height)
+            this.violation(
+              `guardian ${g} accepted bridge input ${key.slice(0, 16)} twice: at height ${at} and again at height ${height}`,
+            );
+          this.bridgeSpent[g]!.set(key, height);
         } else if (input.module === MINT_ID) {
           const nonce = toHex(decodeMintInput(input.payload).spendKey);
           const at = this.spent[g]!.get(nonce);
@@ -174,7 +190,12 @@ export class MoneyCheckers {
         }
       }
     }
-    ledger[height] = { deposits, left, xmr, faucet };
+    ledger[height] = { deposits, left, xmr, faucet, bridgeOut };
+  }
+
+  /** Σ amounts of bridge outputs accepted up to `height` at guardian g (0 if not processed). */
+  bridgeOutputs(g: number, height: number): bigint {
+    return this.ledgers[g]![height]?.bridgeOut ?? 0n;
   }
 
   /** After guardian g processed `height` (its state as of that block): audit and state against its ledger and the others. */

@@ -27,6 +27,10 @@ export const DUMMY_ID = 0;
 export const MINT_ID = 1;
 /** The monero module's instance id, when the simulation runs it (federation/monero.ts). */
 export const MONERO_ID = 2;
+/** The bridge module's instance id, when the simulation runs it (federation/bridge.ts). */
+export const BRIDGE_ID = 3;
+/** How often a guardian's bridge watcher polls its EVM node (the module's pollMs in the simulation). */
+export const BRIDGE_POLL_MS = 1_000;
 /** Denominations 2^0 .. 2^12 base units. */
 export const DENOMINATIONS_LOG2: readonly number[] = Array.from({ length: 13 }, (_, i) => i);
 export const MINT_FEE_PER_INPUT = 1n;
@@ -87,6 +91,11 @@ export function mintKeys(n: number): MintKeys {
   };
   dealt.set(n, keys);
   return keys;
+}
+
+/** Guardian g's EVM signing key for the bridge (fixed per federation size: the simulated key ceremony). */
+export function evmKey(n: number, g: number): Uint8Array {
+  return sha256(utf8.encode(`sim-evm-guardian-${n}-${g}`));
 }
 
 /** Entries a memo cache keeps before it starts over (bounds memory on long runs). */

@@ -1,0 +1,274 @@
+// Byzantine guardians at the bridge level, and the bridge's deliberate bugs (tests of the checkers).
+//
+// A Byzantine guardian (its profile drawn from the seed, its own stream) runs no bridge module; it
+// reads the chain and an honest guardian's state as an adversary could, and every BRIDGE_POLL_MS:
+//   - reports a false scanned block and timestamp (far above the chain's, or at 1);
+//   - votes burns that never happened, real burns with twice the amount, and real burns with its
+//     own claim key as the destination, t times in one bundle, again at every step;
+//   - votes on due refundable mints the opposite of what the chain shows, the same way;
+//   - answers a user's request for its mint signature with a signature by its real key of the mint
+//     to its own address, of twice the amount, or with garbage;
+//   - submits accepted mints to the chain itself with t honest guardians' public signatures, before
+//     their users do (or instead of users who meant never to submit and take them back);
+//   - cancels every delayed mint (above singleMintCap) it sees queued on the chain (threat model 12z:
+//     the value is frozen, neither minted nor returned; the users count it, the checkers do not
+//     call it a violation because the federation still holds and owes it).
+import { encodeConsensusItem, toHex } from "@conclave/core-common";
+import type { ModuleResult, WriteTx } from "@conclave/core-server";
+import {
+  BridgeServerModule,
+  BridgeState,
+  BURN_TO_CLAIM,
+  decodeBridgeItem,
+  encodeBridgeItem,
+  evmAddressOfKey,
+  outputDepositId,
+  quorumThreshold,
+  sameBurn,
+  signMint,
+} from "@conclave/module-bridge";
+import type { BridgeItem, EvmAddress, GuardianSignature, MintSignatureView } from "@conclave/module-bridge";
+import { bytesToHex } from "viem";
+import type { Rng } from "../rng.js";
+import type { BridgeWorld } from "./bridge.js";
+import { BRIDGE_ID, BRIDGE_POLL_MS, evmKey } from "./setup.js";
+
+/**
+ * Deliberate bugs (tests of the checkers only; only the harness turns them on):
+ *   bridge-burn-vote-twice      one guardian's repeated vote for a burn counts as the vote of a
+ *                               guardian that has not voted (booked to it), so one voter sent t
+ *                               times accepts a burn;
+ *   bridge-refund-ignores-used  an expiry vote's "used" is read as "unused": a mint is returned
+ *                               without checking depositUsed, minted or not;
+ *   bridge-credit-before-depth  the watchers read burns at the head (1 confirmation), not at depth.
+ */
+export type BridgeBug =
+  "bridge-burn-vote-twice" | "bridge-refund-ignores-used" | "bridge-credit-before-depth";
+
+class BurnVoteTwice extends BridgeServerModule {
+  override processConsensusItem(db: WriteTx, payload: Uint8Array, peer: number): ModuleResult<void> {
+    let item: BridgeItem | undefined;
+    try {
+      item = decodeBridgeItem(payload);
+    } catch {
+      item = undefined;
+    }
+    if (item?.kind === "burn") {
+      const state = new BridgeState(db);
+      const key = { txHash: item.txHash, logIndex: item.logIndex };
+      const previous = state.vote(key, peer);
+      if (previous && sameBurn(previous, item)) {
+        const free = this.config.guardians.findIndex((_, g) => state.vote(key, g) === undefined);
+        if (free >= 0) return super.processConsensusItem(db, payload, free);
+      }
+    }
+    return super.processConsensusItem(db, payload, peer);
+  }
+}
+
+class RefundIgnoresUsed extends BridgeServerModule {
+  override processConsensusItem(db: WriteTx, payload: Uint8Array, peer: number): ModuleResult<void> {
+    try {
+      const item = decodeBridgeItem(payload);
+      if (item.kind === "expiry" && item.used)
+        return super.processConsensusItem(db, encodeBridgeItem({ ...item, used: false }), peer);
+    } catch {
+      // Not a bridge item: the module's own answer below.
+    }
+    return super.processConsensusItem(db, payload, peer);
+  }
+}
+
+export function bridgeModuleClass(bug: BridgeBug | undefined): typeof BridgeServerModule {
+  if (bug === "bridge-burn-vote-twice") return BurnVoteTwice;
+  if (bug === "bridge-refund-ignores-used") return RefundIgnoresUsed;
+  return BridgeServerModule;
+}
+
+/** False votes a Byzantine guardian keeps sending. */
+const LIES_KEPT = 12;
+
+interface Profile {
+  readonly scanned: "high" | "low" | "none";
+  readonly falseBurns: boolean;
+  readonly falseExpiries: boolean;
+  readonly badSignature: "other-recipient" | "other-amount" | "garbage" | "none";
+  readonly frontRun: boolean;
+  readonly cancel: boolean;
+}
+
+export class ByzantineBridge {
+  readonly profile: Profile;
+  readonly address: EvmAddress;
+  private readonly key: Uint8Array;
+  private readonly claimKey: Uint8Array;
+  private readonly sent = new Set<string>();
+  /**
+   * The false votes made so far (the latest LIES_KEPT), sent again at every step: a bundle's
+   * repeated items count once anyway, and a vote repeated across blocks is what a module that
+   * counts one guardian's vote twice would take for another guardian's.
+   */
+  private lies: BridgeItem[] = [];
+
+  constructor(
+    private readonly b: number,
+    private readonly world: BridgeWorld,
+    private readonly rng: Rng,
+  ) {
+    this.profile = {
+      scanned: rng.pick(["high", "low", "none"] as const),
+      falseBurns: rng.chance(0.6),
+      falseExpiries: rng.chance(0.6),
+      badSignature: rng.pick(["other-recipient", "other-amount", "garbage", "none"] as const),
+      frontRun: rng.chance(0.5),
+      cancel: rng.chance(0.5),
+    };
+    this.key = evmKey(world.host.n, b);
+    this.address = evmAddressOfKey(this.key);
+    // Its own Ed25519-looking claim key: a burn voted to it would be e-cash it could take.
+    this.claimKey = rng.bytes(32);
+  }
+
+  start(): void {
+    const step = (): void => {
+      this.world.host.schedule(this.world.host.now() + BRIDGE_POLL_MS, step);
+      this.step();
+    };
+    this.world.host.schedule(this.rng.range(0, BRIDGE_POLL_MS), step);
+  }
+
+  private once(key: string): boolean {
+    if (this.sent.has(key)) return false;
+    this.sent.add(key);
+    return true;
+  }
+
+  private step(): void {
+    const w = this.world;
+    const chain = w.chain;
+    const items: Uint8Array[] = [];
+    const repeat = (item: BridgeItem): void => {
+      this.lies.push(item);
+      if (this.lies.length > LIES_KEPT) this.lies.shift();
+    };
+    if (this.profile.scanned !== "none") {
+      const high = this.profile.scanned === "high";
+      items.push(
+        encodeBridgeItem({
+          kind: "scanned",
+          block: high ? BigInt(chain.height() + 1_000) : 1n,
+          timestamp: high ? chain.head().timestamp + 1_000_000n : 1n,
+        }),
+      );
+      w.stats.evmByzScannedLies++;
+    }
+    if (this.profile.falseBurns) {
+      for (const real of chain.burns(0, w.depthBlock())) {
+        if (!this.once(`burn:${toHex(real.txHash)}:${real.logIndex}`)) continue;
+        repeat({ kind: "burn", ...real, amount: real.amount * 2n });
+        repeat({ kind: "burn", ...real, burnKind: BURN_TO_CLAIM, destination: this.claimKey });
+        repeat({
+          kind: "burn",
+          ...real,
+          txHash: this.rng.bytes(32),
+          logIndex: this.rng.int(4),
+          burnId: real.burnId + 1_000n,
+          from: this.address,
+          burnKind: BURN_TO_CLAIM,
+          destination: this.claimKey,
+        });
+        w.stats.evmByzBurnVotes += 3;
+      }
+    }
+    const s = w.anyState(this.rng);
+    if (s !== undefined && this.profile.falseExpiries) {
+      const state = new BridgeState(s.db);
+      for (const due of state.dueMints(this.b, s.bridge.agreed(state).timestamp, 16)) {
+        if (!this.once(`expiry:${toHex(due.txid)}:${due.index}`)) continue;
+        const used = chain.depositUsed(outputDepositId(w.federationId, due.txid, due.index));
+        repeat({ kind: "expiry", txid: due.txid, index: due.index, used: !used });
+        w.stats.evmByzExpiryVotes++;
+      }
+    }
+    // Each false vote t times in one bundle, and again at every step.
+    const t = quorumThreshold(w.host.n);
+    for (const lie of this.lies) for (let i = 0; i < t; i++) items.push(encodeBridgeItem(lie));
+    if (items.length > 0)
+      w.host.submitByzantine(
+        this.b,
+        items.map((payload) => encodeConsensusItem({ kind: "module", module: BRIDGE_ID, payload })),
+      );
+    if (s !== undefined && this.profile.frontRun) this.frontRun(s.db);
+    if (this.profile.cancel)
+      for (const l of chain.logs()) {
+        if (l.event !== "MintDelayed" || chain.pendingMint(l.depositId) === undefined) continue;
+        if (!this.once(`cancel:${l.depositId}`)) continue;
+        chain.send(this.address, { kind: "cancelDelayed", depositId: l.depositId });
+        w.stats.evmByzCancels++;
+      }
+  }
+
+  /** Accepted mint outputs, submitted with t honest guardians' public signatures (half of them). */
+  private frontRun(db: Parameters<BridgeServerModule["outputOutcome"]>[0]): void {
+    const w = this.world;
+    const t = quorumThreshold(w.host.n);
+    for (const [k] of db.scan(Uint8Array.of(0x02))) {
+      if (k.length !== 37) continue;
+      const outPoint = {
+        txid: k.slice(1, 33),
+        index: new DataView(k.buffer, k.byteOffset + 33).getUint32(0),
+      };
+      if (!this.once(`front:${toHex(outPoint.txid)}:${outPoint.index}`) || !this.rng.chance(0.5)) continue;
+      const views: MintSignatureView[] = [];
+      for (const h of w.host.honest) {
+        const at = w.app.bridgeAt(h);
+        const view = at?.bridge.outputOutcome(
+          at.processor.moduleReadDb(w.host.disk(h).state, BRIDGE_ID),
+          outPoint,
+        );
+        if (view?.signature !== undefined && view.signer !== undefined) views.push(view);
+      }
+      if (views.length < t) continue;
+      const first = views[0]!;
+      const ordered = views
+        .map((v) => ({ a: BigInt(v.signer!), s: v.signature as `0x${string}` }))
+        .sort((x, y) => (x.a < y.a ? -1 : 1))
+        .slice(0, t);
+      w.chain.send(this.address, {
+        kind: "mint",
+        mint: {
+          recipient: first.recipient as EvmAddress,
+          amount: BigInt(first.amount),
+          depositId: first.depositId as `0x${string}`,
+          deadline: BigInt(first.deadline),
+          setIndex: first.setIndex,
+        },
+        signatures: ordered.map((o) => o.s),
+      });
+      w.stats.evmByzFrontRuns++;
+    }
+  }
+
+  /** What this guardian answers a user asking for its signature of `honest` (an honest view). */
+  signature(honest: MintSignatureView): GuardianSignature | undefined {
+    const mode = this.profile.badSignature;
+    if (mode === "none") return undefined;
+    this.world.stats.evmByzBadSignatures++;
+    if (mode === "garbage") return { guardian: this.b, signature: bytesToHex(this.rng.bytes(65)) };
+    const message = {
+      recipient: mode === "other-recipient" ? this.address : (honest.recipient as EvmAddress),
+      amount: BigInt(honest.amount) * (mode === "other-amount" ? 2n : 1n),
+      depositId: honest.depositId as `0x${string}`,
+      deadline: BigInt(honest.deadline),
+      setIndex: honest.setIndex,
+    };
+    return {
+      guardian: this.b,
+      signature: signMint(
+        this.key,
+        { chainId: this.world.config.chainId, contract: this.world.config.contract },
+        message,
+      ),
+    };
+  }
+}

@@ -1,0 +1,412 @@
+// Simulated bridge users (issue 11). Each one, from its own stream of the seed:
+//   fund     faucet money (a dummy-module deposit) into a "wXMR to <its EVM address>" output,
+//            refundable (0x02, with a refund key) 80% of the time;
+//   sign     asks every guardian for its signature of the accepted mint (Byzantine ones answer with
+//            signatures of other mints or garbage), keeps those that recover to the guardian's
+//            address, sends mint(m, t signatures sorted by signer) to the chain; a mint above the
+//            single-mint cap is queued, executed after the delay (or cancelled by a Byzantine
+//            guardian: frozen, threat model 12z);
+//   abandon  (35% of refundable mints) never submits; once t guardians saw it unminted past its
+//            deadline, spends input 0x02 signed by the refund key into a dummy coin. A Byzantine
+//            guardian that submitted it first (public signatures) makes it minted instead;
+//   burn     burns its wXMR to a claim key (its own Ed25519 key), a Monero address of the
+//            federation's network, or of another network; a claimable burn is claimed into a coin
+//            (input 0x01 signed by the claim key), a re-minted one is signed and minted again.
+// It reads state only from honest guardians (as a client deciding on t answers would), and acts on
+// a chain receipt only once it is at the watchers' depth.
+import { buildTransaction, fromHex, toHex, transactionId } from "@conclave/core-common";
+import type { Transaction } from "@conclave/core-common";
+import { coinOutput, faucetInput } from "@conclave/module-dummy";
+import {
+  encodeBurnClaimInput,
+  encodeMintOutput,
+  encodeRefundInput,
+  evmAddressOfKey,
+  mintDigest,
+} from "@conclave/module-bridge";
+import type {
+  BurnKey,
+  EvmAddress,
+  Hex32,
+  MintKey,
+  MintMessage,
+  MintSignatureView,
+} from "@conclave/module-bridge";
+import { hexToBytes } from "viem";
+import { NodeSigner, sha256 } from "../consensus.js";
+import type { Rng } from "../rng.js";
+import { recoverSigner } from "../chains/evm-chain.js";
+import { simAddress } from "../chains/monero-chain.js";
+import { BRIDGE_ID, DUMMY_FEE_PER_INPUT, DUMMY_ID } from "./setup.js";
+import type { BridgeWorld } from "./bridge.js";
+
+const USER_STEP_MS = 700;
+
+type Job =
+  { readonly kind: "output"; readonly key: MintKey } | { readonly kind: "remint"; readonly key: BurnKey };
+
+type Step =
+  | "fund"
+  | "funding"
+  | "sign"
+  | "onchain"
+  | "delayed"
+  | "abandon"
+  | "refunding"
+  | "burn"
+  | "burning"
+  | "settle-burn"
+  | "claiming"
+  | "done";
+
+export class BridgeUser {
+  private readonly signer: NodeSigner;
+  readonly evm: EvmAddress;
+  private step: Step = "fund";
+  private readonly refundable: boolean;
+  private readonly submits: boolean;
+  private readonly amount: bigint;
+  private job: Job | undefined;
+  private tx: { tx: Transaction; txid: string } | undefined;
+  private mintTx: { hash: Hex32; message: MintMessage } | undefined;
+  private executeTx: Hex32 | undefined;
+  private burnTx: Hex32 | undefined;
+  private burn: (BurnKey & { amount: bigint }) | undefined;
+  private reminted = false;
+  private delayCounted = false;
+  private outcome = "";
+
+  constructor(
+    readonly id: number,
+    private readonly world: BridgeWorld,
+    private readonly rng: Rng,
+  ) {
+    this.signer = new NodeSigner(rng.bytes(32));
+    this.evm = evmAddressOfKey(rng.bytes(32));
+    this.refundable = rng.chance(0.8);
+    this.submits = !this.refundable || !rng.chance(0.35);
+    this.amount = BigInt(rng.range(500, 7_990));
+  }
+
+  get settled(): boolean {
+    return this.step === "done";
+  }
+
+  describe(): string {
+    return `bridge user ${this.id} at step ${this.step} (${this.refundable ? "refundable" : "plain"}, ${this.submits ? "submits" : "abandons"}, ${this.amount})`;
+  }
+
+  start(): void {
+    this.world.host.schedule(this.world.host.now() + this.rng.range(0, 1_000), () => this.tick());
+  }
+
+  private tick(): void {
+    if (this.step === "done") return;
+    this.act();
+    if (!this.settled) this.world.host.schedule(this.world.host.now() + USER_STEP_MS, () => this.tick());
+  }
+
+  private done(outcome: string): void {
+    this.outcome = outcome;
+    this.step = "done";
+    this.world.host.note(`evm user ${this.id} done: ${outcome}`);
+  }
+
+  private act(): void {
+    const w = this.world;
+    switch (this.step) {
+      case "fund": {
+        const tx = buildTransaction(
+          [faucetInput(DUMMY_ID, this.amount + DUMMY_FEE_PER_INPUT, this.rng.bytes(16))],
+          [
+            {
+              module: BRIDGE_ID,
+              amount: this.amount,
+              payload: encodeMintOutput(this.evm, this.refundable ? this.signer.publicKey : undefined),
+            },
+          ],
+          [],
+          sha256,
+          this.rng.bytes(32),
+        );
+        this.tx = { tx, txid: toHex(transactionId(tx, sha256)) };
+        this.step = "funding";
+        return;
+      }
+      case "funding":
+        return this.follow(() => {
+          const key = { txid: fromHex(this.tx!.txid), index: 0 };
+          this.job = { kind: "output", key };
+          if (this.refundable) w.refundable.push(key);
+          w.stats.evmMintOutputs++;
+          if (this.submits) this.step = "sign";
+          else {
+            w.stats.evmAbandoned++;
+            this.step = "abandon";
+          }
+        }, "fund");
+      case "sign":
+        return this.sign();
+      case "onchain":
+        return this.onChain();
+      case "delayed":
+        return this.delayed();
+      case "abandon": {
+        const view = this.honestView();
+        const state = view?.expiry?.state;
+        if (state === "minted") {
+          // A Byzantine guardian submitted it with the public signatures: it is on the chain.
+          w.stats.evmFrontRun++;
+          this.mintTx = { hash: "0x", message: messageOf(view!) };
+          this.step = "delayed";
+          return;
+        }
+        if (state !== "returnable") return;
+        const key = (this.job as { key: MintKey }).key;
+        const tx = buildTransaction(
+          [{ module: BRIDGE_ID, amount: this.amount, payload: encodeRefundInput(key) }],
+          [coinOutput(DUMMY_ID, this.amount, this.signer.publicKey)],
+          [this.signer],
+          sha256,
+          this.rng.bytes(32),
+        );
+        this.tx = { tx, txid: toHex(transactionId(tx, sha256)) };
+        this.step = "refunding";
+        return;
+      }
+      case "refunding":
+        return this.follow(() => {
+          w.stats.evmRefunded++;
+          this.done("refunded");
+        }, "abandon");
+      case "burn": {
+        const balance = w.chain.balanceOf(this.evm, Math.max(0, w.depthBlock()));
+        if (balance < 2n) return this.done("holds nothing to burn");
+        const amount = this.rng.chance(0.5) ? balance : balance / 2n;
+        const kind = this.rng.pick(["claim", "monero", "other-network"] as const);
+        if (kind === "claim") {
+          w.stats.evmBurnsToClaim++;
+          this.burnTx = w.chain.send(this.evm, {
+            kind: "burnToClaim",
+            amount,
+            claimKey: this.signer.publicKey,
+          });
+        } else {
+          w.stats.evmBurnsToMonero++;
+          const network = kind === "monero" ? "mainnet" : "testnet";
+          const address = simAddress(network, "standard", `evm-user-${w.host.seed}-${this.id}`);
+          this.burnTx = w.chain.send(this.evm, { kind: "burn", amount, moneroAddress: address });
+        }
+        this.step = "burning";
+        return;
+      }
+      case "burning": {
+        const r = this.deepReceipt(this.burnTx!);
+        if (r === undefined) return;
+        const log = r.logs.find((l) => l.event === "Burned");
+        if (r.error !== undefined || log === undefined || log.event !== "Burned") {
+          w.host.violation(`bridge user ${this.id}: its burn reverted (${r.error ?? "no Burned log"})`);
+          return this.done("burn reverted");
+        }
+        this.burn = { txHash: hexToBytes(log.txHash), logIndex: log.logIndex, amount: log.amount };
+        this.step = "settle-burn";
+        return;
+      }
+      case "settle-burn": {
+        const s = w.anyState(this.rng);
+        if (s === undefined) return;
+        const view = s.bridge.burnView(s.db, this.burn!);
+        if (view.state !== "accepted") return;
+        if (view.settlement === "claimable") {
+          const tx = buildTransaction(
+            [{ module: BRIDGE_ID, amount: this.burn!.amount, payload: encodeBurnClaimInput(this.burn!) }],
+            [coinOutput(DUMMY_ID, this.burn!.amount, this.signer.publicKey)],
+            [this.signer],
+            sha256,
+            this.rng.bytes(32),
+          );
+          this.tx = { tx, txid: toHex(transactionId(tx, sha256)) };
+          this.step = "claiming";
+        } else if (view.settlement === "reminted") {
+          w.stats.evmReminted++;
+          this.reminted = true;
+          this.job = { kind: "remint", key: this.burn! };
+          this.step = "sign";
+        } else this.done(`burn settled as ${view.settlement ?? "?"}`);
+        return;
+      }
+      case "claiming":
+        return this.follow(() => {
+          w.stats.evmClaimed++;
+          this.done("claimed");
+        }, "settle-burn");
+      case "done":
+        return;
+    }
+  }
+
+  /** The mint's view at a random honest guardian (undefined: none runs, or no signature yet). */
+  private honestView(): MintSignatureView | undefined {
+    const s = this.world.anyState(this.rng);
+    if (s === undefined || this.job === undefined) return undefined;
+    if (this.job.kind === "output") return s.bridge.outputOutcome(s.db, this.job.key);
+    return s.bridge.burnView(s.db, this.job.key).remint;
+  }
+
+  /**
+   * Asks every guardian for its signature, keeps the ones that recover to that guardian's address
+   * (eip712-mint.ts collectMintSignatures does the same with viem's async recovery; here the
+   * chain's synchronous one, so the run stays a function of the seed), sends t of them sorted.
+   */
+  private sign(): void {
+    const w = this.world;
+    const honest = this.honestView();
+    if (honest === undefined || honest.signature === undefined) {
+      if (honest?.expiry?.state === "returnable" || honest?.expiry?.state === "refunded")
+        this.step = "abandon";
+      return;
+    }
+    const message = messageOf(honest);
+    if (w.chain.head().timestamp > message.deadline) {
+      w.stats.evmDeadlineMissed++;
+      if (this.job?.kind === "output" && this.refundable) {
+        this.step = "abandon";
+        return;
+      }
+      return this.done("missed the deadline of a mint that is never returned");
+    }
+    const digest = hexToBytes(
+      mintDigest({ chainId: w.config.chainId, contract: w.config.contract }, message),
+    );
+    const good = new Map<string, `0x${string}`>();
+    for (let g = 0; g < w.host.n; g++) {
+      let signature: string | undefined;
+      const byz = w.byzantine.get(g);
+      if (byz !== undefined) signature = byz.signature(honest)?.signature;
+      else {
+        const at = w.app.bridgeAt(g);
+        if (at === undefined) continue;
+        const db = at.processor.moduleReadDb(w.host.disk(g).state, BRIDGE_ID);
+        const view =
+          this.job!.kind === "output"
+            ? at.bridge.outputOutcome(db, this.job!.key)
+            : at.bridge.burnView(db, this.job!.key).remint;
+        signature = view?.signature;
+      }
+      if (signature === undefined) continue;
+      const signer = /^0x[0-9a-fA-F]{130}$/.test(signature)
+        ? recoverSigner(digest, hexToBytes(signature as `0x${string}`))
+        : undefined;
+      const expected = w.config.guardians[g]!;
+      if (signer === undefined || signer.toLowerCase() !== expected.toLowerCase()) {
+        w.stats.evmBadSignaturesSkipped++;
+        continue;
+      }
+      good.set(expected, signature as `0x${string}`);
+    }
+    if (good.size < w.config.threshold) return;
+    const signatures = [...good.entries()]
+      .sort(([a], [b]) => (BigInt(a) < BigInt(b) ? -1 : 1))
+      .slice(0, w.config.threshold)
+      .map(([, s]) => s);
+    this.mintTx = { hash: w.chain.send(this.evm, { kind: "mint", mint: message, signatures }), message };
+    // A new mint (a re-mint after an output's): its own delay and execution.
+    this.executeTx = undefined;
+    this.delayCounted = false;
+    w.stats.evmMintsSubmitted++;
+    this.step = "onchain";
+  }
+
+  private onChain(): void {
+    const w = this.world;
+    const r = this.deepReceipt(this.mintTx!.hash);
+    if (r === undefined) return;
+    if (r.error === undefined || r.error === "DepositUsed") {
+      if (r.error === "DepositUsed") w.stats.evmFrontRun++;
+      this.step = "delayed";
+      return this.delayed();
+    }
+    if (r.error === "Expired") {
+      if (this.job?.kind === "output" && this.refundable) {
+        this.step = "abandon";
+        return;
+      }
+      return this.done("its mint expired before it was mined; it is never returned");
+    }
+    if (r.error === "RateLimited") {
+      w.stats.evmUserRetries++;
+      this.step = "sign";
+      return;
+    }
+    w.host.violation(`bridge user ${this.id}: a mint with t good signatures reverted: ${r.error}`);
+    this.done(`mint reverted ${r.error}`);
+  }
+
+  /** After the mint is in a block at depth (ours or an attacker's): queued, minted or cancelled. */
+  private delayed(): void {
+    const w = this.world;
+    const id = this.mintTx!.message.depositId;
+    const deep = Math.max(0, w.depthBlock());
+    const logs = w.chain.logs(0, deep).filter((l) => "depositId" in l && l.depositId === id);
+    if (logs.some((l) => l.event === "Minted")) {
+      w.stats.evmMinted++;
+      if (logs.some((l) => l.event === "MintDelayed")) w.stats.evmDelayedExecuted++;
+      if (this.reminted) return this.done("re-minted");
+      this.step = "burn";
+      return;
+    }
+    if (logs.some((l) => l.event === "MintCancelled")) {
+      w.stats.evmFrozenByCancel++;
+      return this.done("delayed mint cancelled by a guardian: frozen (threat model 12z)");
+    }
+    const queued = logs.find((l) => l.event === "MintDelayed");
+    if (queued === undefined || queued.event !== "MintDelayed") return;
+    if (!this.delayCounted) {
+      this.delayCounted = true;
+      w.stats.evmDelayed++;
+    }
+    if (w.chain.head().timestamp < queued.executeAfter) return;
+    const pendingTx = this.executeTx === undefined ? undefined : w.chain.receipt(this.executeTx);
+    if (this.executeTx === undefined || (pendingTx !== undefined && pendingTx.error !== undefined))
+      this.executeTx = w.chain.send(this.evm, { kind: "executeDelayed", depositId: id });
+  }
+
+  /** A receipt whose block is at the watchers' depth (undefined: not yet, or reorged out meanwhile). */
+  private deepReceipt(hash: Hex32) {
+    const r = this.world.chain.receipt(hash);
+    return r !== undefined && r.block <= this.world.depthBlock() ? r : undefined;
+  }
+
+  /** Submits a federation transaction to a random honest guardian until it is accepted. */
+  private follow(accepted: () => void, retry: Step): void {
+    const w = this.world;
+    const t = this.tx!;
+    const g = this.rng.pick(w.host.honest);
+    const status = w.app.status(g, t.txid);
+    if (status?.state === "accepted") return accepted();
+    if (status?.state === "rejected") {
+      w.stats.evmUserRetries++;
+      this.step = retry;
+      return;
+    }
+    const answer = w.app.submit(g, t.tx);
+    if (answer?.state === "rejected" || answer?.state === "refused") {
+      w.stats.evmUserRetries++;
+      this.step = retry;
+    }
+  }
+
+  get result(): string {
+    return this.outcome;
+  }
+}
+
+function messageOf(view: MintSignatureView): MintMessage {
+  return {
+    recipient: view.recipient as EvmAddress,
+    amount: BigInt(view.amount),
+    depositId: view.depositId as Hex32,
+    deadline: BigInt(view.deadline),
+    setIndex: view.setIndex,
+  };
+}

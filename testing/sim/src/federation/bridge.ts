@@ -1,0 +1,480 @@
+// The bridge module in the whole-federation simulation (issue 11): one seed-driven SimEvmChain with
+// the WrappedMonero rules (chains/evm-chain.ts), every honest guardian's real BridgeServerModule
+// with its own secp256k1 key and its own EVM node (SimEvmSource: lag, outages, slow answers until
+// the heal), its BurnWatcher polled on simulated time (autoPoll off); blocks at exponential gaps
+// with reorgs below the watchers' depth. Bridge users (bridge-users.ts) mint wXMR from faucet
+// deposits (the dummy module's), submit the mint with t signatures they check, or never submit it
+// and take it back once expired, burn to a claim key and claim the e-cash, burn to a Monero address
+// (re-minted: this federation runs no module that pays Monero unless --monero) and mint the re-mint.
+// Byzantine guardians lie at the bridge level (bridge-byzantine.ts).
+//
+// Money checks after every block at every honest guardian (afterBlock):
+//   - every accepted burn is a Burned log of the canonical chain with equal fields, at the
+//     confirmation depth when first seen accepted; no burn id accepted under two keys (paid twice);
+//   - a mint decided returnable or refunded has its deposit id unused on the chain, one decided
+//     minted has it used (no mint both minted and refunded);
+//   - at the most advanced honest guardian: every Minted / MintDelayed log names a deposit id the
+//     federation signed, for that recipient and amount, at most once; wXMR supply + delayed mints
+//     on the chain <= what the federation signed (the checker's ledger of accepted mint outputs,
+//     plus re-mints) - accepted burns - returned mints; and reserves (assets) >= e-cash outstanding
+//     (liabilities of the other modules) + wXMR on the chain + owed burns and returns.
+// (Each bridge input spent at most once, and conservation of everything, are money.ts's.)
+import { toHex } from "@conclave/core-common";
+import type { Transaction } from "@conclave/core-common";
+import type { FederationProcessor, ReadTx } from "@conclave/core-server";
+import {
+  BridgeState,
+  outputDepositId,
+  parseBridgeConfig,
+  quorumThreshold,
+  remintDepositId,
+  sameBurn,
+  evmAddressOfKey,
+} from "@conclave/module-bridge";
+import type {
+  BridgeConfig,
+  BurnSeen,
+  EvmAddress,
+  Hex32,
+  MintKey,
+  BridgeServerModule,
+} from "@conclave/module-bridge";
+import { keccak_256 } from "@noble/hashes/sha3.js";
+import { getAddress } from "viem";
+import { Rng } from "../rng.js";
+import type { SimHost } from "../application.js";
+import { BlockProducer, NodeFaultDriver, schedulerAt } from "../chains/chain.js";
+import type { Scheduler } from "../chains/chain.js";
+import { SimEvmChain } from "../chains/evm-chain.js";
+import type { StatusAnswer, SubmitAnswer } from "./wallets.js";
+import { BRIDGE_ID, BRIDGE_POLL_MS, evmKey } from "./setup.js";
+import { BridgeUser } from "./bridge-users.js";
+import { ByzantineBridge, bridgeModuleClass } from "./bridge-byzantine.js";
+import type { BridgeBug } from "./bridge-byzantine.js";
+
+export type { BridgeBug } from "./bridge-byzantine.js";
+
+/** The watchers' confirmation depth; the chain's reorgs stay below it (at most depth - 1 blocks). */
+export const EVM_CONFIRMATIONS = 4;
+/** Mean simulated ms between EVM blocks. */
+const MEAN_BLOCK_MS = 400;
+/**
+ * Seconds between EVM block timestamps: 12, as Ethereum's slots. The chain's clock runs ~30 times
+ * faster than simulated time (a block every ~400 ms), so a mint's deadline passes within a run.
+ */
+const SECONDS_PER_BLOCK = 12;
+/**
+ * A signed mint's validity: 75 blocks, about 30 s of simulated time. The agreed EVM time it counts
+ * from trails the head by the depth, a poll and a consensus block or two (~10 blocks, more while
+ * consensus is slow); at 300 s (25 blocks) users missed deadlines they were given (seed 1, N = 4),
+ * at 600 s still often (seed 2, N = 4, one Byzantine: a partition until 6 s).
+ */
+export const MINT_DEADLINE_SECONDS = 900;
+const CHAIN_ID = 31337;
+const CONTRACT = getAddress("0x00000000000000000000000000000000000c1a4e");
+/** Above this a mint waits MINT_DELAY_SECONDS on chain (cancellable by any guardian). */
+export const SINGLE_MINT_CAP = 5_000n;
+const MINT_DELAY_SECONDS = 36n;
+
+/** What the bridge world needs of the federation application. */
+export interface BridgeHostApi {
+  submit(g: number, tx: Transaction): SubmitAnswer | undefined;
+  status(g: number, txid: string): StatusAnswer | undefined;
+  /** Honest guardian g's processor and bridge module, if its process runs. */
+  bridgeAt(g: number): { processor: FederationProcessor; bridge: BridgeServerModule } | undefined;
+}
+
+export interface BridgeStats {
+  evmUsers: number;
+  evmMintOutputs: number;
+  evmMintsSubmitted: number;
+  evmMinted: number;
+  evmDelayed: number;
+  evmDelayedExecuted: number;
+  evmFrozenByCancel: number;
+  evmFrontRun: number;
+  evmAbandoned: number;
+  /** Mints whose users had t signatures only after the deadline (then returned, if refundable). */
+  evmDeadlineMissed: number;
+  evmRefunded: number;
+  evmBurnsToClaim: number;
+  evmBurnsToMonero: number;
+  evmClaimed: number;
+  evmReminted: number;
+  evmBadSignaturesSkipped: number;
+  evmUserRetries: number;
+  evmPollFailures: number;
+  evmChecks: number;
+  evmReorgs: number;
+  evmFaultEpisodes: number;
+  evmByzScannedLies: number;
+  evmByzBurnVotes: number;
+  evmByzExpiryVotes: number;
+  evmByzBadSignatures: number;
+  evmByzFrontRuns: number;
+  evmByzCancels: number;
+  evmAcceptedBurns: number;
+  evmRefundableMints: number;
+}
+
+const emptyStats = (): BridgeStats => ({
+  evmUsers: 0,
+  evmMintOutputs: 0,
+  evmMintsSubmitted: 0,
+  evmMinted: 0,
+  evmDelayed: 0,
+  evmDelayedExecuted: 0,
+  evmFrozenByCancel: 0,
+  evmFrontRun: 0,
+  evmAbandoned: 0,
+  evmDeadlineMissed: 0,
+  evmRefunded: 0,
+  evmBurnsToClaim: 0,
+  evmBurnsToMonero: 0,
+  evmClaimed: 0,
+  evmReminted: 0,
+  evmBadSignaturesSkipped: 0,
+  evmUserRetries: 0,
+  evmPollFailures: 0,
+  evmChecks: 0,
+  evmReorgs: 0,
+  evmFaultEpisodes: 0,
+  evmByzScannedLies: 0,
+  evmByzBurnVotes: 0,
+  evmByzExpiryVotes: 0,
+  evmByzBadSignatures: 0,
+  evmByzFrontRuns: 0,
+  evmByzCancels: 0,
+  evmAcceptedBurns: 0,
+  evmRefundableMints: 0,
+});
+
+const keyName = (txHash: Uint8Array, logIndex: number): string => `${toHex(txHash)}:${logIndex}`;
+
+export class BridgeWorld {
+  readonly chain: SimEvmChain;
+  readonly config: BridgeConfig;
+  readonly federationId: Uint8Array;
+  readonly scheduler: Scheduler;
+  readonly stats: BridgeStats = emptyStats();
+  readonly users: BridgeUser[] = [];
+  readonly byzantine = new Map<number, ByzantineBridge>();
+  healedAt: number | undefined;
+  private readonly producer: BlockProducer;
+  private readonly faults: NodeFaultDriver;
+  private readonly busy = new Set<number>();
+  private readonly nodeRngs: Rng[];
+  /** Burns the checker has seen accepted (and checked at depth then). */
+  private readonly acceptedSeen = new Set<string>();
+  /** The highest height any honest guardian processed: the supply checks run there. */
+  private leadHeight = -1;
+  private canonical: { head: string; burns: Map<string, BurnSeen> } | undefined;
+  /** Accepted refundable mint outputs: each must be decided (minted or returned) after its deadline. */
+  readonly refundable: MintKey[] = [];
+
+  constructor(
+    readonly host: SimHost,
+    readonly app: BridgeHostApi,
+    private readonly bug?: BridgeBug,
+  ) {
+    const rng = new Rng(host.seed, "evm");
+    this.scheduler = schedulerAt(host);
+    const n = host.n;
+    const threshold = quorumThreshold(n);
+    const guardians = Array.from({ length: n }, (_, g) => evmAddressOfKey(evmKey(n, g)));
+    this.config = parseBridgeConfig({
+      chainId: CHAIN_ID,
+      contract: CONTRACT,
+      guardians,
+      threshold,
+      confirmations: EVM_CONFIRMATIONS,
+      mintDeadlineSeconds: MINT_DEADLINE_SECONDS,
+      openVotesPerGuardianMax: 256,
+      moneroNetwork: "mainnet",
+    });
+    this.federationId = keccak_256(new TextEncoder().encode(`sim-federation-${n}`));
+    this.chain = new SimEvmChain({
+      rng: rng.fork(),
+      guardians: n,
+      chainId: CHAIN_ID,
+      contract: CONTRACT,
+      signers: guardians,
+      threshold,
+      limits: {
+        rateCapacity: 1_000_000n,
+        ratePerSecond: 1_000n,
+        singleMintCap: SINGLE_MINT_CAP,
+        mintDelay: MINT_DELAY_SECONDS,
+        minBurn: 2n,
+      },
+      confirmations: EVM_CONFIRMATIONS,
+      secondsPerBlock: SECONDS_PER_BLOCK,
+    });
+    this.nodeRngs = Array.from({ length: n }, () => rng.fork());
+    this.producer = new BlockProducer(this.chain, this.scheduler, rng.fork(), {
+      meanBlockMs: MEAN_BLOCK_MS,
+      reorgProbability: 0.05,
+      reorgDepthMax: EVM_CONFIRMATIONS - 1,
+    });
+    this.faults = new NodeFaultDriver(this.chain, this.scheduler, rng.fork(), host.honest, {
+      gapMs: 4_000,
+      durationMsMax: 3_000,
+      lagBlocksMax: 3,
+      slowProbability: 0.2,
+      slowMs: 20_000,
+    });
+    this.producer.start();
+    this.faults.start();
+    const users = rng.range(1, 3);
+    for (let i = 0; i < users; i++)
+      this.users.push(new BridgeUser(i, this, new Rng(host.seed, `evm-user-${i}`)));
+    this.stats.evmUsers = users;
+    for (const u of this.users) u.start();
+    for (const b of host.byzantine) {
+      const byz = new ByzantineBridge(b, this, new Rng(host.seed, `evm-byzantine-${b}`));
+      this.byzantine.set(b, byz);
+      byz.start();
+    }
+  }
+
+  /** Guardian g's bridge module, built fresh at each (re)start with its key and its node. */
+  module(g: number): BridgeServerModule {
+    const Module = bridgeModuleClass(this.bug);
+    const config =
+      this.bug === "bridge-credit-before-depth" ? { ...this.config, confirmations: 1 } : this.config;
+    const m = new Module(BRIDGE_ID, config, {
+      evmKey: evmKey(this.host.n, g),
+      source: this.chain.source(g, this.scheduler, this.nodeRngs[g]!),
+      pollMs: BRIDGE_POLL_MS,
+      autoPoll: false,
+    });
+    m.start({
+      self: g,
+      federationId: this.federationId,
+      wake: () => {},
+      halt: (reason) => this.host.violation(`guardian ${g} halts: ${reason}`),
+      log: (event, fields) =>
+        this.host.note(
+          `evm ${g} ${event} ${JSON.stringify(fields, (_, x: unknown) => (typeof x === "bigint" ? x.toString() : x)).slice(0, 200)}`,
+        ),
+    });
+    return m;
+  }
+
+  /** Polls guardian g's watcher every BRIDGE_POLL_MS while `alive` (one poll at a time). */
+  started(g: number, alive: () => boolean): void {
+    const pump = (): void => {
+      if (!alive()) return;
+      this.host.schedule(this.host.now() + BRIDGE_POLL_MS, pump);
+      const at = this.app.bridgeAt(g);
+      const watcher = at?.bridge.burnWatcher;
+      if (at === undefined || watcher === undefined || this.busy.has(g)) return;
+      this.busy.add(g);
+      // The proposal sets where the scan resumes and the expiry checks wanted (as the daemon's loop).
+      at.bridge.consensusProposal(at.processor.moduleReadDb(this.host.disk(g).state, BRIDGE_ID));
+      void watcher
+        .poll()
+        .catch((e: unknown) => {
+          this.stats.evmPollFailures++;
+          this.host.note(`evm ${g} poll failed: ${String(e).slice(0, 120)}`);
+        })
+        .finally(() => this.busy.delete(g));
+    };
+    this.host.schedule(this.host.now() + BRIDGE_POLL_MS, pump);
+  }
+
+  heal(): void {
+    this.healedAt = this.host.now();
+    this.faults.heal();
+  }
+
+  settled(): boolean {
+    return this.users.every((u) => u.settled) && this.undecided().length === 0;
+  }
+
+  /** Refundable mints no decision (minted or returned) is known for, at the first honest guardian that runs. */
+  private undecided(): MintKey[] {
+    const g = this.host.honest.find((h) => this.app.bridgeAt(h) !== undefined);
+    const at = g === undefined ? undefined : this.app.bridgeAt(g);
+    if (g === undefined || at === undefined) return this.refundable;
+    const state = new BridgeState(at.processor.moduleReadDb(this.host.disk(g).state, BRIDGE_ID));
+    return this.refundable.filter((k) => state.expiryOutcome(k) === undefined);
+  }
+
+  finish(): void {
+    for (const u of this.users)
+      if (!u.settled)
+        this.host.violation(
+          `liveness: ${u.describe()}, not finished within the liveness bound after the heal`,
+        );
+    for (const k of this.undecided())
+      this.host.violation(
+        `liveness: refundable mint ${toHex(k.txid).slice(0, 12)}:${k.index} neither decided minted nor returned within the liveness bound after the heal`,
+      );
+    this.producer.stop();
+  }
+
+  statsRecord(): Record<string, number> {
+    this.stats.evmReorgs = [...this.producer.reorgs.values()].reduce((a, b) => a + b, 0);
+    this.stats.evmFaultEpisodes = [...this.faults.episodes.values()].reduce((a, b) => a + b, 0);
+    this.stats.evmAcceptedBurns = this.acceptedSeen.size;
+    this.stats.evmRefundableMints = this.refundable.length;
+    return { ...this.stats };
+  }
+
+  // ---------------------------------------------------------------- what users and attackers read
+
+  /** A random honest guardian's bridge state, if its process runs. */
+  anyState(rng: Rng): { g: number; db: ReadTx; bridge: BridgeServerModule } | undefined {
+    const g = rng.pick(this.host.honest);
+    const at = this.app.bridgeAt(g);
+    if (at === undefined) return undefined;
+    return { g, db: at.processor.moduleReadDb(this.host.disk(g).state, BRIDGE_ID), bridge: at.bridge };
+  }
+
+  /** A head at least `confirmations` deep on the canonical chain: block numbers at or below are final. */
+  depthBlock(): number {
+    return this.chain.height() - EVM_CONFIRMATIONS;
+  }
+
+  // ---------------------------------------------------------------- the bridge money checkers
+
+  private canonicalBurns(): Map<string, BurnSeen> {
+    const head = this.chain.head().hash;
+    if (this.canonical?.head !== head) {
+      const burns = new Map<string, BurnSeen>();
+      for (const b of this.chain.burns(0, this.chain.height() - 1))
+        burns.set(keyName(b.txHash, b.logIndex), b);
+      this.canonical = { head, burns };
+    }
+    return this.canonical.burns;
+  }
+
+  afterBlock(
+    g: number,
+    height: number,
+    state: ReadTx,
+    processor: FederationProcessor,
+    bridge: BridgeServerModule | undefined,
+    mintOutputs: bigint,
+    violation: (what: string) => void,
+  ): void {
+    if (bridge === undefined) return;
+    this.stats.evmChecks++;
+    const db = processor.moduleReadDb(state, BRIDGE_ID);
+    const at = `guardian ${g} at height ${height}`;
+    const records = new BridgeState(db);
+    const canonical = this.canonicalBurns();
+    // Accepted burns: real, at depth when first seen, one key per burn id.
+    let burned = 0n;
+    const byBurnId = new Map<bigint, string>();
+    for (const [k] of db.scan(Uint8Array.of(0x03))) {
+      if (k.length !== 37) continue;
+      const key = {
+        txHash: k.subarray(1, 33),
+        logIndex: new DataView(k.buffer, k.byteOffset + 33).getUint32(0),
+      };
+      const accepted = records.burn(key)!;
+      const name = keyName(key.txHash, key.logIndex);
+      const real = canonical.get(name);
+      burned += accepted.burn.amount;
+      if (real === undefined || !sameBurn(real, accepted.burn))
+        violation(
+          `${at}: accepted burn ${name.slice(0, 16)} (amount ${accepted.burn.amount}, burn id ${accepted.burn.burnId}) ` +
+            (real === undefined
+              ? "is no Burned log of the chain"
+              : `differs from the chain's (amount ${real.amount})`),
+        );
+      if (!this.acceptedSeen.has(name)) {
+        this.acceptedSeen.add(name);
+        // First seen accepted: its block must be at the depth on the canonical chain (an honest
+        // guardian's node shows a prefix of it, and t votes hold at least one honest one).
+        if (real !== undefined && Number(accepted.burn.blockNumber) > this.depthBlock())
+          violation(
+            `${at}: burn ${name.slice(0, 16)} in block ${accepted.burn.blockNumber} accepted before its depth (head ${this.chain.height() - 1}, ${EVM_CONFIRMATIONS} confirmations)`,
+          );
+      }
+      const other = byBurnId.get(accepted.burn.burnId);
+      if (other !== undefined && real !== undefined)
+        violation(
+          `${at}: burn id ${accepted.burn.burnId} accepted twice (${other.slice(0, 16)} and ${name.slice(0, 16)})`,
+        );
+      byBurnId.set(accepted.burn.burnId, name);
+    }
+    // Expiry decisions against the chain.
+    let returned = 0n;
+    for (const [k] of db.scan(Uint8Array.of(0x0a))) {
+      if (k.length !== 37) continue;
+      const txid = k.subarray(1, 33);
+      const index = new DataView(k.buffer, k.byteOffset + 33).getUint32(0);
+      const outcome = records.expiryOutcome({ txid, index });
+      const depositId = outputDepositId(this.federationId, txid, index);
+      const used = this.chain.depositUsed(depositId);
+      if ((outcome === "returnable" || outcome === "refunded") && used)
+        violation(
+          `${at}: mint ${toHex(txid).slice(0, 12)}:${index} was ${outcome} and its deposit id is used on the chain: minted and returned`,
+        );
+      if (outcome === "minted" && !used)
+        violation(
+          `${at}: mint ${toHex(txid).slice(0, 12)}:${index} decided minted, its deposit id unused on the chain`,
+        );
+      if (outcome !== "minted") returned += records.mint(txid, index)?.amount ?? 0n;
+    }
+    if (height < this.leadHeight) return;
+    this.leadHeight = height;
+    // What the federation signed, by deposit id: accepted mint outputs and re-mints.
+    const signed = new Map<Hex32, { recipient: EvmAddress; amount: bigint }>();
+    let reminted = 0n;
+    for (const [k] of db.scan(Uint8Array.of(0x02))) {
+      if (k.length !== 37) continue;
+      const txid = k.subarray(1, 33);
+      const index = new DataView(k.buffer, k.byteOffset + 33).getUint32(0);
+      const r = records.mint(txid, index)!;
+      signed.set(outputDepositId(this.federationId, txid, index), {
+        recipient: r.recipient,
+        amount: r.amount,
+      });
+    }
+    for (const [k] of db.scan(Uint8Array.of(0x07))) {
+      if (k.length !== 37) continue;
+      const txHash = k.subarray(1, 33);
+      const logIndex = new DataView(k.buffer, k.byteOffset + 33).getUint32(0);
+      const r = records.remint({ txHash, logIndex })!;
+      reminted += r.amount;
+      signed.set(remintDepositId(this.federationId, txHash, logIndex), {
+        recipient: r.recipient,
+        amount: r.amount,
+      });
+    }
+    const mintedIds = new Map<Hex32, { delayed: number; minted: number }>();
+    for (const l of this.chain.logs()) {
+      if (l.event !== "MintDelayed" && l.event !== "Minted") continue;
+      const s = signed.get(l.depositId);
+      if (s === undefined || s.recipient !== l.recipient || s.amount !== l.amount)
+        violation(
+          `${at}: ${l.event} on the chain for deposit id ${l.depositId.slice(0, 12)} (${l.amount} to ${l.recipient.slice(0, 10)}) that the federation never signed so`,
+        );
+      const count = mintedIds.get(l.depositId) ?? { delayed: 0, minted: 0 };
+      if (l.event === "MintDelayed") count.delayed++;
+      else count.minted++;
+      mintedIds.set(l.depositId, count);
+    }
+    for (const [id, count] of mintedIds)
+      if (count.delayed > 1 || count.minted > 1)
+        violation(`${at}: deposit id ${id.slice(0, 12)} minted more than once on the chain`);
+    const onChain = this.chain.totalSupply() + this.chain.pendingTotal();
+    const backed = mintOutputs + reminted - burned - returned;
+    if (onChain > backed)
+      violation(
+        `${at}: wXMR on the chain ${onChain} (supply ${this.chain.totalSupply()}, delayed ${this.chain.pendingTotal()}) exceeds what the federation signed and has not seen burned or returned: ${backed}`,
+      );
+    const audit = processor.audit(state);
+    const mine = audit.modules.find((m) => m.instanceId === BRIDGE_ID)?.audit.liabilities ?? 0n;
+    const t = records.totals();
+    const owed = audit.liabilities - mine + onChain + t.unsettled + t.returnable;
+    if (audit.assets < owed)
+      violation(
+        `${at}: reserves ${audit.assets} below e-cash ${audit.liabilities - mine} + wXMR on the chain ${onChain} + owed burns ${t.unsettled} + returns ${t.returnable}`,
+      );
+  }
+}
