@@ -402,6 +402,8 @@ export class BridgeWorld {
       byBurnId.set(accepted.burn.burnId, name);
     }
     // Expiry decisions against the chain.
+    const mintedIds = new Set<Hex32>();
+    for (const l of this.chain.logs()) if (l.event === "Minted") mintedIds.add(l.depositId);
     let returned = 0n;
     for (const [k] of db.scan(Uint8Array.of(0x0a))) {
       if (k.length !== 37) continue;
@@ -410,7 +412,10 @@ export class BridgeWorld {
       const outcome = records.expiryOutcome({ txid, index });
       const depositId = outputDepositId(this.federationId, txid, index);
       const used = this.chain.depositUsed(depositId);
-      if ((outcome === "returnable" || outcome === "refunded") && used)
+      // Since 3e0d993 a delayed mint a guardian cancelled is returned (its deposit id stays used):
+      // minted means a Minted log or a mint still queued on the chain.
+      const minted = mintedIds.has(depositId) || this.chain.pendingMint(depositId) !== undefined;
+      if ((outcome === "returnable" || outcome === "refunded") && minted)
         violation(
           `${at}: mint ${toHex(txid).slice(0, 12)}:${index} was ${outcome} and its deposit id is used on the chain: minted and returned`,
         );
@@ -446,7 +451,7 @@ export class BridgeWorld {
         amount: r.amount,
       });
     }
-    const mintedIds = new Map<Hex32, { delayed: number; minted: number }>();
+    const mintCounts = new Map<Hex32, { delayed: number; minted: number }>();
     for (const l of this.chain.logs()) {
       if (l.event !== "MintDelayed" && l.event !== "Minted") continue;
       const s = signed.get(l.depositId);
@@ -454,12 +459,12 @@ export class BridgeWorld {
         violation(
           `${at}: ${l.event} on the chain for deposit id ${l.depositId.slice(0, 12)} (${l.amount} to ${l.recipient.slice(0, 10)}) that the federation never signed so`,
         );
-      const count = mintedIds.get(l.depositId) ?? { delayed: 0, minted: 0 };
+      const count = mintCounts.get(l.depositId) ?? { delayed: 0, minted: 0 };
       if (l.event === "MintDelayed") count.delayed++;
       else count.minted++;
-      mintedIds.set(l.depositId, count);
+      mintCounts.set(l.depositId, count);
     }
-    for (const [id, count] of mintedIds)
+    for (const [id, count] of mintCounts)
       if (count.delayed > 1 || count.minted > 1)
         violation(`${at}: deposit id ${id.slice(0, 12)} minted more than once on the chain`);
     const onChain = this.chain.totalSupply() + this.chain.pendingTotal();

@@ -26,10 +26,10 @@ function run(o: SimOptions, bridgeBug?: BridgeBug): Promise<SimResult> {
 }
 
 /**
- * Seeds 2..6. Seed 1 (N = 4, one Byzantine) shows a violation after the rebase onto 3e0d993 that is
- * not explained yet: "mint 5fbbd0aeff50:0 was returnable and its deposit id is used on the chain:
- * minted and returned" (docs/simulator.md, open findings); replay: npm run sim -- --seed 1 --nodes 4
- * --byzantine 1 --evm.
+ * Seeds 2..6. Seed 1 (N = 4, one Byzantine) reported "minted and returned" for a delayed mint its
+ * Byzantine guardian cancelled: since 3e0d993 the module returns a cancelled mint (threat model
+ * 12z), and the checker now calls a mint minted only with a Minted log or still queued; seed 1
+ * passes again (npm run sim -- --seed 1 --nodes 4 --byzantine 1 --evm).
  */
 const FIRST_SEED = 2;
 const SEEDS = 5;
