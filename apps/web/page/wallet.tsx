@@ -1,6 +1,7 @@
 // The Conclave wallet page (served by every guardian at /wallet, or hosted anywhere): join a
 // federation with an invite code, create a wallet or restore one from its recovery phrase, see the
-// balance, send and receive e-cash notes as text and QR code, deposit and withdraw XMR, back up.
+// balance, send and receive e-cash notes as text and QR code, deposit and withdraw XMR, mint and
+// burn wXMR with an injected EVM wallet, back up.
 // Everything is kept in this browser (the SDK's IndexedDB store); every answer from the guardians
 // goes through the SDK's FederationClient, which trusts only what t of them agree on, so any one
 // guardian's copy of the page works the same.
@@ -14,6 +15,7 @@ import { DepositView, WithdrawView, closeDepositWatch } from "./wallet/monero.js
 import { BalanceView, ReceiveView, SendView } from "./wallet/notes.js";
 import { forgetWallet, openStoredWallet } from "./wallet/session.js";
 import { PhraseView, RestoredNote, SetupView } from "./wallet/setup.js";
+import { WxmrPanel } from "./wallet/wxmr.js";
 
 const VIEWS = [
   ["balance", "Balance"],
@@ -21,6 +23,7 @@ const VIEWS = [
   ["receive", "Receive"],
   ["deposit", "Deposit XMR"],
   ["withdraw", "Withdraw XMR"],
+  ["wxmr", "wXMR"],
   ["backup", "Backup"],
 ] as const;
 type ViewName = (typeof VIEWS)[number][0];
@@ -165,6 +168,8 @@ function App() {
               <DepositView {...props} />
             ) : view === "withdraw" ? (
               <WithdrawView {...props} />
+            ) : view === "wxmr" ? (
+              <WxmrPanel {...props} />
             ) : view === "backup" ? (
               <BackupView {...props} onForget={forget} />
             ) : (

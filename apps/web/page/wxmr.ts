@@ -171,31 +171,7 @@ export async function mintCallOf(
     return {
       disagree: `${best.length} guardians name deposit id ${m.depositId}, this page computes ${depositId}`,
     };
-  const digest = hashTypedData({
-    domain: {
-      name: "Conclave wXMR",
-      version: "1",
-      chainId: bridge.chainId,
-      verifyingContract: bridge.contract,
-    },
-    types: {
-      Mint: [
-        { name: "recipient", type: "address" },
-        { name: "amount", type: "uint256" },
-        { name: "depositId", type: "bytes32" },
-        { name: "deadline", type: "uint64" },
-        { name: "setIndex", type: "uint32" },
-      ],
-    },
-    primaryType: "Mint",
-    message: {
-      recipient: m.recipient,
-      amount: m.amount,
-      depositId: m.depositId,
-      deadline: m.deadline,
-      setIndex: m.setIndex,
-    },
-  });
+  const digest = mintDigest(bridge, m);
   const good = new Map<Address, Hex>();
   const bad: number[] = [];
   for (const v of views) {
@@ -224,6 +200,44 @@ export async function mintCallOf(
   };
 }
 
+/** The EIP-712 digest the guardians sign for a mint (domain "Conclave wXMR" v1, the bridge's chain and contract). */
+export function mintDigest(
+  bridge: BridgeInfo,
+  m: {
+    readonly recipient: Address;
+    readonly amount: bigint;
+    readonly depositId: Hex;
+    readonly deadline: bigint;
+    readonly setIndex: number;
+  },
+): Hex {
+  return hashTypedData({
+    domain: {
+      name: "Conclave wXMR",
+      version: "1",
+      chainId: bridge.chainId,
+      verifyingContract: bridge.contract,
+    },
+    types: {
+      Mint: [
+        { name: "recipient", type: "address" },
+        { name: "amount", type: "uint256" },
+        { name: "depositId", type: "bytes32" },
+        { name: "deadline", type: "uint64" },
+        { name: "setIndex", type: "uint32" },
+      ],
+    },
+    primaryType: "Mint",
+    message: {
+      recipient: m.recipient,
+      amount: m.amount,
+      depositId: m.depositId,
+      deadline: m.deadline,
+      setIndex: m.setIndex,
+    },
+  });
+}
+
 export function mintCalldata(call: MintCall): Hex {
   return encodeFunctionData({
     abi: wxmrAbi,
@@ -248,7 +262,8 @@ export interface Eip1193Provider {
 }
 
 export function injectedProvider(): Eip1193Provider | undefined {
-  const eth: unknown = "ethereum" in window ? window.ethereum : undefined;
+  // globalThis, not window: this file is also type-checked without the DOM (the Node tests import it).
+  const eth: unknown = Reflect.get(globalThis, "ethereum");
   return typeof eth === "object" && eth !== null && "request" in eth && typeof eth.request === "function"
     ? (eth as Eip1193Provider)
     : undefined;
@@ -319,12 +334,10 @@ export async function latestTimestamp(p: Eip1193Provider): Promise<bigint> {
 }
 
 /**
- * Sends the mint from the wallet's first account: asks for the account, checks the chain, estimates
- * (a mint the contract would refuse fails here, with its error name, and costs nothing), and sends
- * with the estimate + 50 % as gas limit (the bridge client's margin: a recipient slot emptied
- * between the estimate and the block costs up to 38 % more; unused gas is not charged).
+ * The wallet's first account, once it is on the federation's chain (asks the user to connect).
+ * Throws when the wallet gives no account or is on another chain than the bridge config says.
  */
-export async function sendMint(p: Eip1193Provider, bridge: BridgeInfo, mint: MintCall): Promise<Hex> {
+export async function connectedAccount(p: Eip1193Provider, bridge: BridgeInfo): Promise<Address> {
   const accounts = await p.request({ method: "eth_requestAccounts" });
   const from: unknown = Array.isArray(accounts) ? (accounts as unknown[])[0] : undefined;
   if (!isAddress(from)) throw new Error("the EVM wallet gave no account");
@@ -333,7 +346,18 @@ export async function sendMint(p: Eip1193Provider, bridge: BridgeInfo, mint: Min
     throw new Error(
       `the EVM wallet is on chain ${chainId}; the federation's contract is on chain ${bridge.chainId}`,
     );
-  const tx = { from, to: bridge.contract, data: mintCalldata(mint) };
+  return getAddress(from);
+}
+
+/**
+ * Sends `data` to the contract from the wallet's first account: checks the chain, estimates (a call
+ * the contract would refuse fails here, with its error name, and costs nothing), and sends with the
+ * estimate + 50 % as gas limit (the bridge client's margin: a recipient slot emptied between the
+ * estimate and the block costs up to 38 % more; unused gas is not charged).
+ */
+export async function sendCall(p: Eip1193Provider, bridge: BridgeInfo, data: Hex): Promise<Hex> {
+  const from = await connectedAccount(p, bridge);
+  const tx = { from, to: bridge.contract, data };
   const estimate = await p.request({ method: "eth_estimateGas", params: [tx] });
   if (typeof estimate !== "string") throw new Error("eth_estimateGas: not hex");
   const gas = (hexToBigInt(estimate as Hex) * 3n) / 2n;
@@ -341,6 +365,11 @@ export async function sendMint(p: Eip1193Provider, bridge: BridgeInfo, mint: Min
   if (typeof hash !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(hash))
     throw new Error("the EVM wallet returned no transaction hash");
   return hash as Hex;
+}
+
+/** Sends the mint from the wallet's first account (sendCall). */
+export function sendMint(p: Eip1193Provider, bridge: BridgeInfo, mint: MintCall): Promise<Hex> {
+  return sendCall(p, bridge, mintCalldata(mint));
 }
 
 /** The transaction's receipt status once mined: true (success) or false (reverted); polls every second. */

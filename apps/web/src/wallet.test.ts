@@ -194,15 +194,16 @@ describe("the wallet page", () => {
       "Receive",
       "Deposit XMR",
       "Withdraw XMR",
+      "wXMR",
       "Backup",
       "Federation status",
     ]);
     // Enter on "Send" opens it, its heading focused.
-    for (let i = 0; i < 5; i++) await page.keyboard.press("Shift+Tab");
+    for (let i = 0; i < 6; i++) await page.keyboard.press("Shift+Tab");
     expect(await page.evaluate("document.activeElement?.textContent")).toBe("Send");
     await page.keyboard.press("Enter");
     await expect.poll(() => page.evaluate("document.activeElement?.id")).toBe("send-h");
-    for (const view of ["balance", "send", "receive", "deposit", "withdraw", "backup"]) {
+    for (const view of ["balance", "send", "receive", "deposit", "withdraw", "wxmr", "backup"]) {
       await page.evaluate(`location.hash = "#/${view}"`);
       await expect.poll(() => page.locator(`#${view}-h`).count()).toBe(1);
       const width = Number(await page.evaluate("document.documentElement.scrollWidth"));

@@ -63,6 +63,7 @@ export type {
   SocialProgress,
 } from "@conclave/module-relay/client";
 export type {
+  BridgeConfigView,
   BridgeMintOptions,
   DepositMintOptions,
   DepositSource,
@@ -73,9 +74,14 @@ export type {
   BurnDestination,
   BurnOptions,
   BurnProgress,
+  BurnCall,
   BurnResult,
+  Eip1193Requester,
+  EvmRpc,
   EvmSender,
   MintCall,
+  MintStatus,
+  BurnStatus,
   MintSubmission,
   RefundOptions,
   RefundProgress,

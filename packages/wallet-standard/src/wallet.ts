@@ -47,6 +47,7 @@ import type {
 import type { ClientDb, WalletCrypto } from "@conclave/wallet";
 import type {
   BackupResult,
+  BridgeConfigView,
   BridgeMintOptions,
   DepositMintOptions,
   DepositSource,
@@ -68,7 +69,9 @@ import type {
   RecoverySetupResult,
   SendResult,
   SocialProgress,
+  EvmRpc,
   EvmSender,
+  MintCall,
   MintSubmission,
   RefundOptions,
   RefundProgress,
@@ -436,6 +439,11 @@ export class Wallet implements WalletApi {
     return this.bridge().bridgeSubmit(txid, sender);
   }
 
+  /** The signed call of a mint of this wallet, for any EVM wallet to send (BridgeClient.bridgeMintCall). */
+  async bridgeMintCall(txid: string): Promise<MintCall> {
+    return this.bridge().bridgeMintCall(txid);
+  }
+
   async bridgeBurn(
     amount: bigint,
     to: BurnDestination,
@@ -447,7 +455,7 @@ export class Wallet implements WalletApi {
   async bridgeRedeem(
     txHash: string,
     options: Omit<BurnOptions, "sender"> & {
-      readonly rpcUrl?: string;
+      readonly rpcUrl?: EvmRpc;
       readonly onProgress?: (p: BurnProgress) => void;
     } = {},
   ): Promise<BurnResult> {
@@ -467,8 +475,13 @@ export class Wallet implements WalletApi {
     return this.bridge().bridgeFindMints(options);
   }
 
-  async bridgeStatus(id: string, options: { readonly rpcUrl?: string } = {}): Promise<BridgeStatus> {
+  async bridgeStatus(id: string, options: { readonly rpcUrl?: EvmRpc } = {}): Promise<BridgeStatus> {
     return this.bridge().bridgeStatus(id, options);
+  }
+
+  /** The federation's wXMR chain, contract, guardian EVM addresses and threshold; undefined without a bridge. */
+  bridgeConfig(): BridgeConfigView | undefined {
+    return this.core.module<BridgeClient>("bridge")?.bridgeConfig;
   }
 
   // ---- the relay: contacts, mailbox, recovery ----------------------------------------------------

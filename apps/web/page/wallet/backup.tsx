@@ -2,29 +2,21 @@
 // the recovery phrase), and removing the wallet from this browser (to restore it elsewhere, or here).
 import { useState } from "preact/hooks";
 import type { BackupResult } from "@conclave/wallet-standard";
-import { errorText } from "./amount.js";
+import { ActionStatus, useAction } from "./amount-form.js";
 import type { ViewProps } from "./notes.js";
 
 export function BackupView({ wallet, info, refresh, onForget }: ViewProps & { onForget: () => void }) {
-  const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState("");
   const [done, setDone] = useState<BackupResult | undefined>(undefined);
   const [sure, setSure] = useState(false);
-  const backup = () => {
-    setProblem("");
-    setBusy(true);
-    wallet.backup().then(
+  const action = useAction();
+  const backup = () =>
+    action.run(
+      () => wallet.backup(),
       (r) => {
         setDone(r);
-        setBusy(false);
         refresh();
       },
-      (e: unknown) => {
-        setProblem(errorText(e));
-        setBusy(false);
-      },
     );
-  };
   const last = info.lastBackup;
   return (
     <section aria-labelledby="backup-h">
@@ -40,25 +32,16 @@ export function BackupView({ wallet, info, refresh, onForget }: ViewProps & { on
           ? `Last backup: version ${last.version}, ${last.notes} notes, ${new Date(last.atMs).toLocaleString()}.`
           : "No backup made from this browser yet."}
       </p>
-      <button type="button" id="backup-now" onClick={backup} disabled={busy}>
+      <button type="button" id="backup-now" onClick={backup} disabled={action.busy}>
         Back up now
       </button>
-      {busy ? (
-        <p class="muted" role="status">
-          Encrypting and storing the backup at the guardians…
-        </p>
-      ) : null}
       {done ? (
         <p class="ok" role="status" id="backup-done">
           Backup version {done.version} stored by {done.storedBy.length} guardians ({done.notes} notes,{" "}
           {done.bytes} bytes).
         </p>
       ) : null}
-      {problem ? (
-        <p class="bad" role="alert">
-          {problem}
-        </p>
-      ) : null}
+      <ActionStatus action={action} busyText="Encrypting and storing the backup at the guardians…" />
       <h3>Restore</h3>
       <p>
         To restore, open this page where there is no wallet (another browser, or after removing this one

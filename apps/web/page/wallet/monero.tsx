@@ -8,7 +8,8 @@ import type {
   WithdrawResult,
 } from "@conclave/wallet-standard";
 import { formatXmr } from "../format.js";
-import { errorText, parseXmr } from "./amount.js";
+import { errorText } from "./amount.js";
+import { AmountForm } from "./amount-form.js";
 import { CopyText } from "./notes.js";
 import type { ViewProps } from "./notes.js";
 import { QrCode } from "./qr.js";
@@ -215,36 +216,16 @@ const WITHDRAW_STAGES: Record<WithdrawProgress["stage"], string> = {
 
 export function WithdrawView({ wallet, info, refresh }: ViewProps) {
   const [address, setAddress] = useState("");
-  const [amount, setAmount] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState("");
   const [progress, setProgress] = useState<WithdrawProgress | undefined>(undefined);
   const [done, setDone] = useState<WithdrawResult | undefined>(undefined);
-  const submit = (e: Event) => {
-    e.preventDefault();
-    setProblem("");
+  const withdraw = async (amount: bigint) => {
     setDone(undefined);
     setProgress(undefined);
-    let value: bigint;
     try {
-      value = parseXmr(amount);
-    } catch (x) {
-      setProblem(errorText(x));
-      return;
+      setDone(await wallet.withdraw(address.trim(), amount, { onProgress: setProgress }));
+    } finally {
+      refresh();
     }
-    setBusy(true);
-    wallet.withdraw(address.trim(), value, { onProgress: setProgress }).then(
-      (r) => {
-        setDone(r);
-        setBusy(false);
-        refresh();
-      },
-      (x: unknown) => {
-        setProblem(errorText(x));
-        setBusy(false);
-        refresh();
-      },
-    );
   };
   return (
     <section aria-labelledby="withdraw-h">
@@ -253,31 +234,23 @@ export function WithdrawView({ wallet, info, refresh }: ViewProps) {
         The federation pays XMR from its multisig wallet to your address; your notes pay for it, with the
         mint's fee and the Monero network fee on top. Available: {formatXmr(info.balance)}.
       </p>
-      <form onSubmit={submit}>
+      <AmountForm
+        id="withdraw-amount"
+        submitLabel="Withdraw"
+        busyText={progress ? "The payout is under way…" : "Spending notes into the payout…"}
+        onAmount={withdraw}
+      >
         <label for="withdraw-address">Monero address</label>
         <input
           id="withdraw-address"
+          class="wide"
           autocomplete="off"
           spellcheck={false}
           value={address}
           onInput={(e) => setAddress(e.currentTarget.value)}
           required
         />
-        <label for="withdraw-amount">Amount (XMR)</label>
-        <div class="row">
-          <input
-            id="withdraw-amount"
-            inputMode="decimal"
-            autocomplete="off"
-            value={amount}
-            onInput={(e) => setAmount(e.currentTarget.value)}
-            required
-          />
-          <button type="submit" disabled={busy}>
-            Withdraw
-          </button>
-        </div>
-      </form>
+      </AmountForm>
       {progress && !done ? (
         <div class="progress" role="status" aria-live="polite" id="withdraw-progress">
           <p>
@@ -297,15 +270,6 @@ export function WithdrawView({ wallet, info, refresh }: ViewProps) {
             })}
           </ol>
         </div>
-      ) : busy ? (
-        <p class="muted" role="status">
-          Spending notes into the payout…
-        </p>
-      ) : null}
-      {problem ? (
-        <p class="bad" role="alert">
-          {problem}
-        </p>
       ) : null}
       {done ? (
         <div class="result ok" role="status" id="withdraw-done">

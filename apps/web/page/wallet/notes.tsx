@@ -2,9 +2,9 @@
 import { useCallback, useState } from "preact/hooks";
 import type { SpendResult, Wallet, WalletInfo } from "@conclave/wallet-standard";
 import { formatXmr, shortHex } from "../format.js";
-import { errorText, parseXmr } from "./amount.js";
+import { errorText } from "./amount.js";
+import { ActionStatus, AmountForm, useAction } from "./amount-form.js";
 import { QrCode, QrReader } from "./qr.js";
-import { WxmrPanel } from "./wxmr.js";
 
 export interface ViewProps {
   readonly wallet: Wallet;
@@ -93,7 +93,6 @@ export function BalanceView({ wallet, info, refresh }: ViewProps) {
         </p>
       ) : null}
       <Problem text={problem} />
-      <WxmrPanel wallet={wallet} info={info} refresh={refresh} />
     </section>
   );
 }
@@ -122,32 +121,11 @@ export function CopyText({ text, id, label }: { text: string; id: string; label:
 }
 
 export function SendView({ wallet, info, refresh }: ViewProps) {
-  const [amount, setAmount] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState("");
   const [sent, setSent] = useState<SpendResult | undefined>(undefined);
-  const submit = (e: Event) => {
-    e.preventDefault();
-    setProblem("");
-    let value: bigint;
-    try {
-      value = parseXmr(amount);
-    } catch (x) {
-      setProblem(errorText(x));
-      return;
-    }
-    setBusy(true);
-    wallet.spend(value).then(
-      (r) => {
-        setSent(r);
-        setBusy(false);
-        refresh();
-      },
-      (x: unknown) => {
-        setProblem(errorText(x));
-        setBusy(false);
-      },
-    );
+  const send = async (amount: bigint) => {
+    setSent(undefined);
+    setSent(await wallet.spend(amount));
+    refresh();
   };
   return (
     <section aria-labelledby="send-h">
@@ -157,28 +135,12 @@ export function SendView({ wallet, info, refresh }: ViewProps) {
         code. Whoever receives them first owns them: send them over a private channel. Available:{" "}
         {formatXmr(info.balance)}.
       </p>
-      <form onSubmit={submit}>
-        <label for="send-amount">Amount (XMR)</label>
-        <div class="row">
-          <input
-            id="send-amount"
-            inputMode="decimal"
-            autocomplete="off"
-            value={amount}
-            onInput={(e) => setAmount(e.currentTarget.value)}
-            required
-          />
-          <button type="submit" disabled={busy}>
-            Create notes
-          </button>
-        </div>
-      </form>
-      {busy ? (
-        <p class="muted" role="status">
-          Preparing notes of that amount (exchanging notes with the guardians if needed)…
-        </p>
-      ) : null}
-      <Problem text={problem} />
+      <AmountForm
+        id="send-amount"
+        submitLabel="Create notes"
+        busyText="Preparing notes of that amount (exchanging notes with the guardians if needed)…"
+        onAmount={send}
+      />
       {sent ? (
         <div class="result" role="status" aria-live="polite">
           <p class="ok">{formatXmr(sent.amount)} ready to send:</p>
@@ -198,28 +160,22 @@ export function SendView({ wallet, info, refresh }: ViewProps) {
 
 export function ReceiveView({ wallet, refresh }: ViewProps) {
   const [text, setText] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState("");
   const [got, setGot] = useState<bigint | undefined>(undefined);
+  const action = useAction();
+  const { run } = action;
   const receive = useCallback(
     (notes: string) => {
-      setProblem("");
       setGot(undefined);
-      setBusy(true);
-      wallet.reissue(notes.trim()).then(
+      run(
+        () => wallet.reissue(notes.trim()),
         (r) => {
           setGot(r.amount);
           setText("");
-          setBusy(false);
           refresh();
-        },
-        (x: unknown) => {
-          setProblem(errorText(x));
-          setBusy(false);
         },
       );
     },
-    [wallet, refresh],
+    [wallet, refresh, run],
   );
   const onScanned = useCallback(
     (t: string) => {
@@ -252,18 +208,13 @@ export function ReceiveView({ wallet, refresh }: ViewProps) {
           required
         />
         <div class="row">
-          <button type="submit" disabled={busy}>
+          <button type="submit" disabled={action.busy}>
             Receive
           </button>
         </div>
       </form>
       <QrReader onText={onScanned} idPrefix="receive" />
-      {busy ? (
-        <p class="muted" role="status">
-          Exchanging the notes at the guardians…
-        </p>
-      ) : null}
-      <Problem text={problem} />
+      <ActionStatus action={action} busyText="Exchanging the notes at the guardians…" />
       {got !== undefined ? (
         <p class="ok" role="status" id="received">
           Received {formatXmr(got)} (after the mint's fee).

@@ -3,7 +3,7 @@
 import { useEffect, useState } from "preact/hooks";
 import type { RestoreResult, Wallet } from "@conclave/wallet-standard";
 import { formatXmr } from "../format.js";
-import { errorText } from "./amount.js";
+import { ActionStatus, useAction } from "./amount-form.js";
 import { createWallet, restoreWallet, suggestedInvite } from "./session.js";
 
 export function SetupView({
@@ -15,8 +15,8 @@ export function SetupView({
   const [suggested, setSuggested] = useState(false);
   const [mode, setMode] = useState<"create" | "restore">("create");
   const [phrase, setPhrase] = useState("");
-  const [busy, setBusy] = useState("");
-  const [problem, setProblem] = useState("");
+  const action = useAction();
+  const [busyText, setBusyText] = useState("");
 
   useEffect(() => {
     suggestedInvite().then(
@@ -31,24 +31,17 @@ export function SetupView({
 
   const submit = (e: Event) => {
     e.preventDefault();
-    setProblem("");
     if (mode === "create") {
-      setBusy("Asking every guardian for the federation…");
-      createWallet(invite).then(
+      setBusyText("Asking every guardian for the federation…");
+      action.run(
+        () => createWallet(invite),
         ({ wallet, mnemonic }) => onWallet(wallet, { mnemonic }),
-        (x: unknown) => {
-          setProblem(errorText(x));
-          setBusy("");
-        },
       );
     } else {
-      setBusy("Restoring: reading your backup and looking for your notes at the guardians…");
-      restoreWallet(invite, phrase).then(
+      setBusyText("Restoring: reading your backup and looking for your notes at the guardians…");
+      action.run(
+        () => restoreWallet(invite, phrase),
         ({ wallet, result }) => onWallet(wallet, { restored: result }),
-        (x: unknown) => {
-          setProblem(errorText(x));
-          setBusy("");
-        },
       );
     }
   };
@@ -110,20 +103,11 @@ export function SetupView({
         </>
       ) : null}
       <div class="row">
-        <button type="submit" id="setup-submit" disabled={busy !== ""}>
+        <button type="submit" id="setup-submit" disabled={action.busy}>
           {mode === "create" ? "Create wallet" : "Restore wallet"}
         </button>
       </div>
-      {busy ? (
-        <p class="muted" role="status">
-          {busy}
-        </p>
-      ) : null}
-      {problem ? (
-        <p class="bad" role="alert">
-          {problem}
-        </p>
-      ) : null}
+      <ActionStatus action={action} busyText={busyText} />
     </form>
   );
 }

@@ -15,8 +15,8 @@ import type { MintClient, PendingOp, ReissueResult } from "@conclave/module-mint
 import { BridgeBurns } from "./burns.js";
 import type { BurnDestination, BurnOptions, BurnProgress, BurnResult, BurnStatus } from "./burns.js";
 import { BRIDGE_CLIENT_KIND, bridgeError } from "./config.js";
-import type { BridgeCrypto, BridgeHooks, EvmSender } from "./config.js";
-import type { MintSubmission } from "./evm.js";
+import type { BridgeCrypto, BridgeHooks, EvmSender, MintCall } from "./config.js";
+import type { EvmRpc, MintSubmission } from "./evm.js";
 import { BridgeDepositMints } from "./deposit-mints.js";
 import type { DepositMintOptions, DepositSource, SealedDepositMint } from "./deposit-mints.js";
 import type { BridgeMintOptions, BridgeMintProgress, BridgeMintResult, MintStatus } from "./mints.js";
@@ -25,6 +25,16 @@ import type { RefundOptions, RefundProgress, RefundResult } from "./refunds.js";
 import type { FindMintsOptions, FindMintsResult } from "./recover.js";
 
 export type BridgeStatus = MintStatus | BurnStatus;
+
+/** What a wallet's user interface needs of the bridge config: chain, contract, signer set, minimum. */
+export interface BridgeConfigView {
+  readonly chainId: number;
+  readonly contract: `0x${string}`;
+  /** The guardians' EVM addresses, by guardian index. */
+  readonly guardians: readonly `0x${string}`[];
+  readonly threshold: number;
+  readonly mintMinPiconero: bigint;
+}
 
 export class BridgeClient implements ClientModule {
   readonly kind = BRIDGE_CLIENT_KIND;
@@ -46,6 +56,18 @@ export class BridgeClient implements ClientModule {
   /** The chain and contract of the federation's wXMR. */
   get contract(): { readonly chainId: number; readonly contract: `0x${string}` } {
     return { chainId: this.mints.config.chainId, contract: this.mints.config.contract };
+  }
+
+  /** The bridge config of the wallet's federation config (t guardians served it at join). */
+  get bridgeConfig(): BridgeConfigView {
+    const c = this.mints.config;
+    return {
+      chainId: c.chainId,
+      contract: c.contract,
+      guardians: [...c.guardians],
+      threshold: c.threshold,
+      mintMinPiconero: c.mintMinPiconero,
+    };
   }
 
   /** `bridgeMint` as its operation's stream: accepted, signed, submitted, then the result. */
@@ -118,6 +140,15 @@ export class BridgeClient implements ClientModule {
     return this.mints.submit(txid.trim().toLowerCase(), sender);
   }
 
+  /**
+   * The signed call of a mint of this wallet (by its federation txid), for any EVM wallet to send:
+   * kept since its signatures were collected, else collected now (each checked against its
+   * guardian's config address).
+   */
+  bridgeMintCall(txid: string): Promise<MintCall> {
+    return this.mints.sign(txid.trim().toLowerCase());
+  }
+
   /** `bridgeBurn` as its operation's stream. */
   bridgeBurnOperation(
     amount: bigint,
@@ -149,7 +180,7 @@ export class BridgeClient implements ClientModule {
   bridgeRedeem(
     txHash: string,
     options: Omit<BurnOptions, "sender"> & {
-      readonly rpcUrl?: string;
+      readonly rpcUrl?: EvmRpc;
       readonly onProgress?: (p: BurnProgress) => void;
     } = {},
   ): Promise<BurnResult> {
@@ -196,7 +227,7 @@ export class BridgeClient implements ClientModule {
    * (expired and returned by t guardians: `bridgeRefund`) or refunded; a burn
    * sent, mined, voting, then payout_pending, claimable, redeemed/claimed or reminted.
    */
-  async bridgeStatus(id: string, options: { readonly rpcUrl?: string } = {}): Promise<BridgeStatus> {
+  async bridgeStatus(id: string, options: { readonly rpcUrl?: EvmRpc } = {}): Promise<BridgeStatus> {
     const text = id.trim();
     const mint = /^([0-9a-fA-F]{64})(?::(\d{1,5}))?$/.exec(text);
     if (mint)

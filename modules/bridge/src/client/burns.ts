@@ -16,6 +16,7 @@ import { BURN_TO_CLAIM, encodeBurnClaimInput } from "../common.js";
 import { BURN_WAIT_MS_DEFAULT, CLAIM_KEY_GAP, bridgeError, burnPath, claimSeed } from "./config.js";
 import type { BridgeCrypto, BridgeHooks, BurnRecord, EvmSender } from "./config.js";
 import { burnCalldata, readBurn, sendBurn, signBurn } from "./evm.js";
+import type { EvmRpc } from "./evm.js";
 import { BridgePart } from "./part.js";
 
 type Hex = `0x${string}`;
@@ -210,7 +211,7 @@ export class BridgeBurns extends BridgePart {
    */
   async redeem(
     txHashText: string,
-    options: Omit<BurnOptions, "sender"> & { readonly rpcUrl?: string },
+    options: Omit<BurnOptions, "sender"> & { readonly rpcUrl?: EvmRpc },
     progress: (p: BurnProgress) => void,
   ): Promise<BurnResult> {
     const txHash = txHashText.trim().toLowerCase();
@@ -230,7 +231,7 @@ export class BridgeBurns extends BridgePart {
   }
 
   /** Reads a burn from the chain and finds its claim key among this wallet's; writes its record and entry. */
-  private async adoptBurn(txHash: Hex, rpcUrl: string | undefined): Promise<BurnRecord> {
+  private async adoptBurn(txHash: Hex, rpcUrl: EvmRpc | undefined): Promise<BurnRecord> {
     if (!rpcUrl)
       throw bridgeError(
         "unknown_burn",
@@ -408,7 +409,7 @@ export class BridgeBurns extends BridgePart {
   async status(
     txHash: string,
     logIndexGiven: number | undefined,
-    rpcUrl: string | undefined,
+    rpcUrl: EvmRpc | undefined,
   ): Promise<BurnStatus> {
     const record = await this.burnRecord(txHash);
     let logIndex = logIndexGiven ?? record?.logIndex;

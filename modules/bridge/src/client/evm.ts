@@ -7,6 +7,7 @@ import {
   ContractFunctionRevertedError,
   createPublicClient,
   createWalletClient,
+  custom,
   defineChain,
   encodeFunctionData,
   http,
@@ -43,36 +44,51 @@ export interface BurnLog {
   readonly destination: Hex;
 }
 
-function chainOf(chainId: number, rpcUrl: string): Chain {
+/** An EIP-1193 provider: a browser's injected EVM wallet (window.ethereum). */
+export interface Eip1193Requester {
+  request(args: { readonly method: string; readonly params?: readonly unknown[] }): Promise<unknown>;
+}
+
+/**
+ * The EVM node the wallet reads the chain from: a JSON-RPC URL (the CLI's --rpc), or an EIP-1193
+ * provider (the wallet page reads through the user's browser wallet, whose node URL it never sees).
+ */
+export type EvmRpc = string | Eip1193Requester;
+
+function rpcName(rpc: EvmRpc): string {
+  return typeof rpc === "string" ? `the EVM node at ${rpc}` : "the EVM wallet's node";
+}
+
+function chainOf(chainId: number, rpc: EvmRpc): Chain {
   return defineChain({
     id: chainId,
     name: `chain ${chainId}`,
     nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-    rpcUrls: { default: { http: [rpcUrl] } },
+    rpcUrls: { default: { http: typeof rpc === "string" ? [rpc] : [] } },
   });
 }
 
-export function publicClientOf(chainId: number, rpcUrl: string): PublicClient {
+export function publicClientOf(chainId: number, rpc: EvmRpc): PublicClient {
   // Receipts are polled every 250 ms (viem's default of 4 s is one block on mainnet, slow on a dev chain).
   return createPublicClient({
-    chain: chainOf(chainId, rpcUrl),
-    transport: http(rpcUrl),
+    chain: chainOf(chainId, rpc),
+    transport: typeof rpc === "string" ? http(rpc) : custom(rpc),
     pollingInterval: 250,
   });
 }
 
 /** Refuses a node of another chain than the federation's contract (before anything is signed). */
-export async function checkChainId(client: PublicClient, chainId: number, rpcUrl: string): Promise<void> {
+export async function checkChainId(client: PublicClient, chainId: number, rpc: EvmRpc): Promise<void> {
   let actual: number;
   try {
     actual = await client.getChainId();
   } catch (e) {
-    throw bridgeError("evm_failed", `the EVM node at ${rpcUrl} does not answer: ${errorText(e)}`);
+    throw bridgeError("evm_failed", `${rpcName(rpc)} does not answer: ${errorText(e)}`);
   }
   if (actual !== chainId)
     throw bridgeError(
       "wrong_chain",
-      `the EVM node at ${rpcUrl} is on chain ${actual}; the federation's wXMR contract is on chain ${chainId}`,
+      `${rpcName(rpc)} is on chain ${actual}; the federation's wXMR contract is on chain ${chainId}`,
       { chainId, actual },
     );
 }
@@ -253,14 +269,9 @@ export function burnLogsOf(
 }
 
 /** A burn transaction's Burned logs, read from the node (a burn made by another wallet or before a restore). */
-export async function readBurn(
-  chainId: number,
-  contract: Hex,
-  rpcUrl: string,
-  txHash: Hex,
-): Promise<BurnLog[]> {
-  const client = publicClientOf(chainId, rpcUrl);
-  await checkChainId(client, chainId, rpcUrl);
+export async function readBurn(chainId: number, contract: Hex, rpc: EvmRpc, txHash: Hex): Promise<BurnLog[]> {
+  const client = publicClientOf(chainId, rpc);
+  await checkChainId(client, chainId, rpc);
   let receipt;
   try {
     receipt = await client.getTransactionReceipt({ hash: txHash });
@@ -280,7 +291,7 @@ const DEPOSIT_STATUS = ["unused", "minted", "queued", "cancelled"] as const;
 export async function mintOnChain(
   chainId: number,
   contract: Hex,
-  rpcUrl: string,
+  rpc: EvmRpc,
   depositId: Hex,
   evmTx: Hex | undefined,
 ): Promise<{
@@ -289,8 +300,8 @@ export async function mintOnChain(
   tx?: "success" | "reverted" | "unknown";
   chainTime: bigint;
 }> {
-  const client = publicClientOf(chainId, rpcUrl);
-  await checkChainId(client, chainId, rpcUrl);
+  const client = publicClientOf(chainId, rpc);
+  await checkChainId(client, chainId, rpc);
   const [code, executeAfter] = await client.readContract({
     address: contract,
     abi: wrappedMoneroAbi,

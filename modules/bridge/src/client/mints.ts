@@ -16,7 +16,7 @@ import { fromHex } from "@conclave/core-common";
 import { CHAIN_PATH, bridgeError, callFromJson, callToJson, errorText, mintPath } from "./config.js";
 import type { EvmSender, MintCall } from "./config.js";
 import { checkChainId, mintOnChain, publicClientOf, sendMint } from "./evm.js";
-import type { MintSubmission } from "./evm.js";
+import type { EvmRpc, MintSubmission } from "./evm.js";
 import { BridgePart, parseEvmAddress } from "./part.js";
 
 export interface BridgeMintOptions {
@@ -256,7 +256,7 @@ export class BridgeMints extends BridgePart {
   }
 
   /** The life cycle of a mint: the wallet's record, the guardians' answers (t agreeing) and the chain. */
-  async status(txid: string, output: number | undefined, rpcUrl: string | undefined): Promise<MintStatus> {
+  async status(txid: string, output: number | undefined, rpcUrl: EvmRpc | undefined): Promise<MintStatus> {
     const record = await this.mintRecord(txid);
     const index = output ?? record?.output ?? 0;
     const base = {
@@ -348,6 +348,7 @@ export class BridgeMints extends BridgePart {
       return {
         ...signed,
         state: "expired",
+        refundable: record?.refundIndex !== undefined,
         message: `not minted and past its deadline ${call.deadline}; ${
           record?.refundIndex !== undefined
             ? `the guardians return it once the deadline is past at their confirmation depth, then \`bridge-refund ${txid}\` takes it back as e-cash`
@@ -412,6 +413,8 @@ export interface MintStatus {
   readonly deadline?: string;
   readonly signers?: readonly string[];
   readonly evmTx?: string;
+  /** Expired: true when this wallet holds the mint's refund key (the guardians return it, `bridgeRefund` takes it). */
+  readonly refundable?: boolean;
   /** The federation transaction that took a returned mint back as e-cash (this wallet's). */
   readonly refundTxid?: string;
 }
