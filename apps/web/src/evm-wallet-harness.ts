@@ -1,8 +1,8 @@
 // An injected EVM wallet for browser tests: window.ethereum, an EIP-1193 provider backed by an
 // anvil account. Requests go to the test process (exposeFunction): the accounts are that account;
 // eth_sendTransaction is signed with its key here and sent raw (as a browser wallet does);
-// everything else is forwarded to anvil. Errors keep their code and the revert data. The same
-// provider as web-bridge.test.ts's, for the wallet page's wXMR tests.
+// everything else is forwarded to anvil. Errors keep their code and the revert data. Used by
+// web-bridge.test.ts and the wallet page's wXMR tests.
 import type { Page } from "playwright-core";
 import type { Hex } from "viem";
 import type { BridgeFederation } from "../../../modules/bridge/src/client/bridge-federation-fixture.js";

@@ -27,6 +27,7 @@ import {
 } from "../../../modules/bridge/src/client/bridge-federation-fixture.js";
 import type { BridgeFederation } from "../../../modules/bridge/src/client/bridge-federation-fixture.js";
 import { REPO_ROOT } from "../../guardiand/src/npm-start-harness.js";
+import { installAnvilWallet } from "./evm-wallet-harness.js";
 import { ensureChromiumInstalled, launchChromium, serveFile } from "./harness.js";
 
 const XMR = 1_000_000_000_000n;
@@ -65,70 +66,15 @@ afterAll(async () => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-/** The revert data somewhere in a viem error's cause chain (what a browser wallet passes on as error.data). */
-function revertDataOf(e: unknown): string | undefined {
-  for (let x: unknown = e, i = 0; typeof x === "object" && x !== null && i < 8; i++) {
-    if ("data" in x && typeof x.data === "string" && x.data.startsWith("0x")) return x.data;
-    x = "cause" in x ? x.cause : undefined;
-  }
-  return undefined;
-}
-
 /**
- * A page with window.ethereum: an EIP-1193 provider backed by anvil account `account`. Requests go
- * to this process (exposeFunction): accounts are that account; eth_sendTransaction is signed with
- * its key here and sent raw; everything else is forwarded to anvil. Errors keep code and revert data.
+ * A page with window.ethereum: an EIP-1193 provider backed by anvil account `account`
+ * (evm-wallet-harness.ts installAnvilWallet).
  */
 async function openWithWallet(url: string, account: number | undefined, viewport = DESKTOP): Promise<Page> {
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
   page.on("pageerror", (e) => pageErrors.push(e.message));
-  if (account !== undefined) {
-    const acct = fed.anvil.accounts[account]!;
-    await page.exposeFunction("__anvilWallet", async (method: string, params: unknown[]) => {
-      try {
-        if (method === "eth_requestAccounts" || method === "eth_accounts") return { result: [acct.address] };
-        if (method === "eth_sendTransaction") {
-          const tx = params[0] as { to: Hex; data: Hex; gas: Hex };
-          const hash = await fed.anvil.walletClient.sendTransaction({
-            account: acct,
-            chain: fed.anvil.chain,
-            to: tx.to,
-            data: tx.data,
-            gas: BigInt(tx.gas),
-          });
-          return { result: hash };
-        }
-        const result: unknown = await fed.anvil.publicClient.request({
-          method: method as "eth_call",
-          params: params as never,
-        });
-        return { result };
-      } catch (e) {
-        return {
-          error: {
-            code: -32000,
-            message: e instanceof Error ? e.message.split("\n")[0] : String(e),
-            data: revertDataOf(e),
-          },
-        };
-      }
-    });
-    await page.addInitScript(() => {
-      type Answer = { result?: unknown; error?: { code: number; message: string; data?: string } };
-      Reflect.set(globalThis, "ethereum", {
-        request: async ({ method, params }: { method: string; params?: unknown[] }) => {
-          const send = Reflect.get(globalThis, "__anvilWallet") as (
-            m: string,
-            p: unknown[],
-          ) => Promise<Answer>;
-          const r = await send(method, params ?? []);
-          if (r.error) throw Object.assign(new Error(r.error.message), r.error);
-          return r.result;
-        },
-      });
-    });
-  }
+  if (account !== undefined) await installAnvilWallet(page, fed, account);
   await page.goto(url);
   return page;
 }
