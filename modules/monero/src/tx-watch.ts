@@ -2,8 +2,8 @@
 // depth on THIS guardian's own monerod, by txid alone: no view key, no wallet. Each guardian answers
 // from its own node (no consensus): a client that wants more than one node's word watches at several.
 //   state  { txid, state: "unknown" | "pool" | "block", confirmations, blockHeight? }
-// confirmations is monerod's block count minus the block's height (1 in the newest block), 0 in the
-// pool or unknown, and stops at MONERO_TX_CONFIRMATIONS_TOLD_MAX so that a deep transaction's state
+// confirmations is monerod's block count minus the block's height (1 in the newest block, never less
+// in a block), 0 in the pool or unknown, and stops at MONERO_TX_CONFIRMATIONS_TOLD_MAX so that a deep transaction's state
 // stops changing. The watched txids are read every pollMs while any is watched: one get_height and
 // get_transactions calls of at most 100 txids each (TxDepthSource). Distinct txids per guardian are
 // bounded (MONERO_TX_WATCH_KEYS_MAX).
@@ -51,7 +51,8 @@ export function txDepthState(
     txid,
     state: "block",
     blockHeight: at.blockHeight,
-    confirmations: Math.min(Math.max(height - at.blockHeight, 0), MONERO_TX_CONFIRMATIONS_TOLD_MAX),
+    // In a block is at least 1 confirmation, whatever a node behind its own answer says of its height.
+    confirmations: Math.min(Math.max(height - at.blockHeight, 1), MONERO_TX_CONFIRMATIONS_TOLD_MAX),
   };
 }
 
@@ -68,10 +69,13 @@ export class MoneroTxWatches implements WatchSource {
     this.watches = new KeyedWatches({
       read: async (keys) => {
         const s = this.source!;
-        const height = await s.height();
+        // Transactions first, then the height: a block mined between the two calls then only adds
+        // a confirmation. Read the other way round, a transaction found in a block the height did
+        // not count yet was told in a block with 0 confirmations (CI failure of 91fe165).
         const found = new Map<string, { readonly found: false } | TxLocation>();
         for (let i = 0; i < keys.length; i += 100)
           for (const [k, v] of await s.transactions(keys.slice(i, i + 100))) found.set(k, v);
+        const height = await s.height();
         return new Map(keys.map((k) => [k, txDepthState(k, height, found.get(k))] as const));
       },
       keysMax: MONERO_TX_WATCH_KEYS_MAX,
