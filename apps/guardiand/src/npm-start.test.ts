@@ -6,6 +6,7 @@
 // with no tx key, claim a payment to the federation's address by txid + tx key, withdraw back to
 // the demo wallet (check_tx_key proves it), list the withdrawal, read the guardians' reserves. Ctrl-C
 // (SIGINT) must stop every process npm start started: none may be left holding the directory.
+import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -20,6 +21,7 @@ import { createPublicClient, http } from "viem";
 import { runConclave, runTsScript } from "../../cli/src/cli-test-harness.js";
 import type { CliRun } from "../../cli/src/cli-test-harness.js";
 import {
+  REPO_ROOT,
   SRC,
   demoState as demoStateOf,
   evmState as evmStateOf,
@@ -294,6 +296,104 @@ describe("the README walkthrough against `npm start` (separate processes, real m
       await browser.close();
     }
   }, 180_000);
+
+  it("the README's wXMR walkthrough: cast, a Monero deposit minted straight to wXMR, a burn paid in Monero", async () => {
+    const evm = evmStateOf(fedDir);
+    const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
+    const from = readme.indexOf("### wXMR");
+    const section = readme.slice(from, readme.indexOf("`npm start -- --guardians 7`", from));
+    const lines = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((m) =>
+      m[1]!.split("\n").filter((l) => l.trim() !== "" && !l.startsWith("#")),
+    );
+    // The values the README hard-codes are what npm start printed (anvil's dev mnemonic, nonce 0).
+    const assigned = Object.fromEntries(
+      lines.flatMap((l) => {
+        const m = /^([A-Z_]+)=(\S+)/.exec(l);
+        return m ? [[m[1]!, m[2]!]] : [];
+      }),
+    );
+    expect(assigned["WXMR"]).toBe(evm.contract);
+    expect(assigned["ME"]).toBe(evm.account);
+    expect(assigned["KEY"]).toBe(evm.privateKey);
+    const demo = new WalletRpc({ url: demoState().demoWalletRpcUrl });
+    const moneroAddress = (await demo.getAddress()).address;
+    const env = {
+      ...process.env,
+      RPC: evm.rpcUrl,
+      WXMR: evm.contract,
+      ME: evm.account,
+      KEY: evm.privateKey,
+      MONERO_ADDRESS: moneroAddress,
+    };
+    // Each line as the README has it, run by bash from the repository root; only the paths under
+    // .tmp/ are this test's, demo:pay is told npm start's directory, and the placeholders the reader
+    // copies from earlier output (TXID, TXKEY, BURNTX) are filled from that output.
+    const sh = (line: string, timeoutMs = 240_000) =>
+      new Promise<{ code: number | null; out: string }>((resolve) => {
+        execFile("bash", ["-c", line], { cwd: REPO_ROOT, env, timeout: timeoutMs }, (error, stdout, stderr) =>
+          resolve({
+            code: error ? (typeof error.code === "number" ? error.code : 1) : 0,
+            out: stdout + stderr,
+          }),
+        );
+      });
+    const filled: Record<string, string> = {};
+    let ran = 0;
+    for (const line of lines) {
+      if (/^[A-Z_]+=/.test(line)) continue;
+      const expected = /#\s+(\d[^:]*?)(:|$)/.exec(line)?.[1]?.trim();
+      let command = line
+        .replaceAll(".tmp/alice", alice)
+        .replaceAll(".tmp/evm-key.txt", join(root, "evm-key.txt"))
+        .replace(/\bTXID\b/, filled["TXID"] ?? "TXID")
+        .replace(/\bTXKEY\b/, filled["TXKEY"] ?? "TXKEY")
+        .replace(/\bBURNTX\b/, filled["BURNTX"] ?? "BURNTX");
+      if (line.startsWith("npm run demo:pay -- "))
+        command = `${command.replace(/\s+#.*$/, "")} --dir ${fedDir}`;
+      if (line.includes("bridge-status")) {
+        // The payout takes the guardians' rounds: the reader runs it again until it is confirmed.
+        const status = await waitFor("the burn's Monero payout to be confirmed", 240_000, async () => {
+          const r = await sh(command, 60_000);
+          expect(r.code, `${line}\n${r.out}`).toBe(0);
+          return /payout \(accepted: Monero payout of \d+ piconero \(fee \d+\) confirmed, Monero txid [0-9a-f]{64}/.test(
+            r.out,
+          )
+            ? r.out
+            : undefined;
+        });
+        const moneroTxid = /Monero txid ([0-9a-f]{64})/.exec(status)![1]!;
+        const paid = BigInt(/Monero payout of (\d+) piconero/.exec(status)![1]!);
+        await demo.refresh();
+        expect((await demo.getTransferByTxid(moneroTxid)).map((t) => t.amount)).toEqual([paid]);
+        expect(paid).toBeLessThan(parseXmr("0.5"));
+        ran++;
+        continue;
+      }
+      const r = await sh(command);
+      expect(r.code, `${line}\n${r.out}`).toBe(0);
+      ran++;
+      if (expected !== undefined) expect(r.out.trim(), line).toBe(expected);
+      if (line.includes('"guardians(uint32)(address[])"')) {
+        const config = parseFederationConfig(
+          JSON.parse(readFileSync(join(fedDir, "guardian-0", "federation.json"), "utf8")),
+        );
+        const bridge = parseBridgeConfig(config.modules.find((m) => m.kind === "bridge")!.config);
+        expect(r.out.trim()).toBe(`[${sortedSigners(bridge.guardians).join(", ")}]`);
+      }
+      if (line.startsWith("npm run demo:pay")) {
+        filled["TXID"] = /txid\s+([0-9a-f]{64})/.exec(r.out)?.[1] ?? "";
+        filled["TXKEY"] = /tx key\s+([0-9a-f]{64,})/.exec(r.out)?.[1] ?? "";
+        expect(filled["TXKEY"]).not.toBe("");
+      }
+      if (line.includes("bridge-mint")) {
+        expect(r.out).toMatch(/submitted\s+mint sent: 0x[0-9a-f]{64}/);
+        expect(r.out).toContain("wXMR mint of 1 XMR (1000000000000p) accepted and signed by 3 guardians");
+      }
+      if (line.includes("bridge-burn")) filled["BURNTX"] = /burn (0x[0-9a-f]{64})/.exec(r.out)?.[1] ?? "";
+    }
+    expect(filled["BURNTX"]).toMatch(/^0x/);
+    expect(ran).toBe(lines.filter((l) => !/^[A-Z_]+=/.test(l)).length);
+  }, 900_000);
 
   it("Ctrl-C (SIGINT) stops npm start and every process it started", async () => {
     const code = await dev!.stop(60_000);
