@@ -5,6 +5,7 @@ import { BridgeConfigError, parseBridgeConfig } from "./common.js";
 import { readEvmKey } from "./keys.js";
 import { BridgeServerModule } from "./server.js";
 import { ViemEvmSource } from "./watcher.js";
+import { ViemMintLogSource } from "./lookup-index.js";
 
 const localSchema = z.strictObject({
   evmKeyFile: z.string().min(1),
@@ -30,7 +31,12 @@ export function bridgeModuleFactory(
   const l = r.data;
   return new BridgeServerModule(instanceId, c, {
     evmKey: readEvmKey(l.evmKeyFile),
-    ...(l.rpcUrl ? { source: new ViemEvmSource(l.rpcUrl, c.contract) } : {}),
+    ...(l.rpcUrl
+      ? {
+          source: new ViemEvmSource(l.rpcUrl, c.contract),
+          mintLogs: new ViemMintLogSource(l.rpcUrl, c.contract),
+        }
+      : {}),
     pollMs: l.pollMs,
   });
 }

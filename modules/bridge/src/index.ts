@@ -8,3 +8,6 @@ export * from "./keys.js";
 export * from "./server.js";
 export * from "./factory.js";
 export * from "./watch.js";
+export * from "./lookup-api.js";
+export * from "./lookup-index.js";
+export * from "./lookup.js";

@@ -75,7 +75,20 @@ describe("bridge: API", () => {
     });
     expect(await openApiProblems(doc)).toEqual([]);
     expect(Object.keys(doc["paths"] as object).sort()).toEqual(
-      ["burns/{txHash}/{logIndex}", "chain", "mints/{txid}/{index}", "refunds/{refundKey}", "supply"]
+      [
+        "burns/{txHash}/{logIndex}",
+        "chain",
+        "mints/{txid}/{index}",
+        "refunds/{refundKey}",
+        "supply",
+        "lookup/tx/{txid}",
+        "lookup/tx/{txid}/after/{cursor}",
+        "lookup/deposit/{depositId}",
+        "lookup/burns/{txHash}",
+        "lookup/burns/{txHash}/after/{cursor}",
+        "lookup/address/{address}",
+        "lookup/address/{address}/after/{cursor}",
+      ]
         .map((p) => `/v1/modules/bridge/${p}`)
         .sort(),
     );

@@ -95,6 +95,9 @@ import { BridgeState, BridgeStateWriter } from "./state.js";
 import type { AcceptedBurn, MintRecord } from "./state.js";
 import { BurnWatcher, EXPIRY_CHECKS_PER_POLL_MAX } from "./watcher.js";
 import { BridgeWatches } from "./watch.js";
+import { MintLogIndex, indexBurnByAddress, indexOutputDeposit, indexRemintDeposit } from "./lookup-index.js";
+import type { MintLogSource } from "./lookup-index.js";
+import { lookupEndpoints } from "./lookup.js";
 import type { EvmSource } from "./watcher.js";
 
 /** Items in one proposal. */
@@ -108,6 +111,8 @@ export interface BridgeBackground {
   readonly blocksPerPollMax?: bigint;
   /** False: the watcher does not poll by itself (tests call burnWatcher.poll()). Default true. */
   readonly autoPoll?: boolean;
+  /** This guardian's node for the look-up index of mint logs (lookup-index.ts); none: no such index. */
+  readonly mintLogs?: MintLogSource;
 }
 
 const keyOf = (b: { txHash: Uint8Array; logIndex: number }): BurnKey => ({
@@ -123,6 +128,8 @@ export class BridgeServerModule implements ServerModule {
   private context: ModuleContext | undefined;
   private links: ModuleLinks = {};
   private watcher: BurnWatcher | undefined;
+  /** Mint logs by recipient for GET lookup/address (lookup-index.ts). */
+  private mintLogIndex: MintLogIndex | undefined;
   /** wxmr-mint and wxmr-burn watches (watch.ts), re-read after every committed block. */
   readonly watchable: BridgeWatches;
   /** Set once checkBooks found more wXMR on chain than the federation signed: nothing is signed after. */
@@ -208,6 +215,11 @@ export class BridgeServerModule implements ServerModule {
           "What the bridge owes (Σ signed, burned, owed burns, returnable mints) beside the wXMR totalSupply this guardian's node reads at its depth block; unsubmitted = signed − burned − supply",
         handle: ({ db }): SupplyView => this.supplyView(db),
       },
+      ...lookupEndpoints({
+        mintView: (db, key, sign) => this.mintView(db, key, sign),
+        burnView: (db, key, sign) => this.burnView(db, key, sign),
+        mintLogs: () => this.mintLogIndex,
+      }),
     ];
   }
 
@@ -251,10 +263,26 @@ export class BridgeServerModule implements ServerModule {
       onChange: () => context.wake(),
     });
     if (this.background.autoPoll !== false) this.watcher.start();
+    if (this.background.mintLogs) {
+      this.mintLogIndex = new MintLogIndex({
+        source: this.background.mintLogs,
+        confirmations: this.config.confirmations,
+        blocksPerPollMax: this.background.blocksPerPollMax ?? 2_000n,
+        pollMs: this.background.pollMs,
+        log: context.log,
+      });
+      if (this.background.autoPoll !== false) this.mintLogIndex.start();
+    }
   }
 
   async stop(): Promise<void> {
     await this.watcher?.stop();
+    await this.mintLogIndex?.stop();
+  }
+
+  /** The look-up index of mint logs (undefined without a node for it); tests call its poll(). */
+  get mintLogs(): MintLogIndex | undefined {
+    return this.mintLogIndex;
   }
 
   get burnWatcher(): BurnWatcher | undefined {
@@ -432,6 +460,7 @@ export class BridgeServerModule implements ServerModule {
     }
     const accepted = this.handOver(state, this.settlementOf(burn));
     state.putBurn(key, accepted);
+    indexBurnByAddress(state.tx, burn.from, key);
     const totals = state.totals();
     if (accepted.settlement === "payout") {
       // The liability leaves this module here and enters the monero module's paid-out sum in the
@@ -445,6 +474,9 @@ export class BridgeServerModule implements ServerModule {
         deadline: agreed.timestamp + BigInt(this.config.mintDeadlineSeconds),
         setIndex: this.config.setIndex,
       });
+      const federationId = this.context?.federationId;
+      if (federationId)
+        indexRemintDeposit(state.tx, remintDepositId(federationId, key.txHash, key.logIndex), key);
       state.setTotals({
         ...totals,
         signed: totals.signed + burn.amount,
@@ -609,6 +641,9 @@ export class BridgeServerModule implements ServerModule {
       setIndex: this.config.setIndex,
       ...(refundKey ? { refundKey } : {}),
     });
+    const federationId = this.context?.federationId;
+    if (federationId)
+      indexOutputDeposit(state.tx, outputDepositId(federationId, outPoint.txid, outPoint.index), outPoint);
     // Every guardian's queue of mints to vote on once the agreed EVM time passes the deadline.
     if (refundKey) {
       state.putDue(this.n, deadline, outPoint);
