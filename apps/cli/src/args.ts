@@ -37,7 +37,15 @@ export type CoreCommand =
   | { readonly name: "info" }
   | { readonly name: "balance" }
   | { readonly name: "resume" }
-  | { readonly name: "recovery-recover"; readonly invite: string; readonly shards: NotesSource };
+  | {
+      readonly name: "recovery-recover";
+      readonly invite: string;
+      readonly shards: NotesSource;
+      /** Also the federation's shard: request it (or collect the request this directory keeps). */
+      readonly federation: boolean;
+      /** Wait for the federation's release instead of ending with "pending". */
+      readonly wait: boolean;
+    };
 
 /** A half's command: its name and what the half's `parse` made of the command line. */
 export interface HalfCommandLine {
@@ -257,6 +265,8 @@ function buildCommand(
           name: spec.name,
           invite: nonEmpty(p(0), "INVITE"),
           shards: notesSource(p(1), { arg: "SHARDS", thing: "recovery shards", file: "shards.txt" }),
+          federation: values["federation"] === true,
+          wait: values["wait"] === true,
         };
       default:
         throw new Error(`command table and parser disagree on "${spec.name}"`);

@@ -78,7 +78,13 @@ const CORE_LAST: readonly CommandSpec[] = [
   {
     name: "recovery-recover",
     args: ["invite", "shards"],
-    options: {},
+    options: {
+      federation: {
+        type: "boolean",
+        help: "also get the federation's shard: ask the guardians (first run), collect it (later runs)",
+      },
+      wait: { type: "boolean", help: "with --federation: wait for the release, showing how long remains" },
+    },
     summary: "recover a wallet on a new device from t recovery shards (into an empty data directory)",
     details: [
       "SHARDS: the shard texts (cshard1...) separated by spaces, commas or new lines; - reads them",
@@ -86,10 +92,17 @@ const CORE_LAST: readonly CommandSpec[] = [
       "recovery phrase they give is printed once (write it down); the wallet is restored from it (notes),",
       "then its state (counters, operation log, contacts) from the guardians' recovery store.",
       "Shards are made by `conclave recovery setup` (and `recovery add`).",
+      "--federation: the federation's shard is one of them. The first run asks every guardian for its",
+      "piece, sealed to a temporary key kept in the data directory (federation-request.json, mode 0600);",
+      "each guardian releases it after the owner's delay unless the owner cancels (`recovery cancel`).",
+      "Without --wait the command then ends with exit code 75 and says when to run it again; with --wait",
+      "it shows how long remains and goes on once t guardians released. Give the other shards (a",
+      "friend's, a printed one) each time. A cancelled request is forgotten (exit 1, request_cancelled).",
     ],
     examples: [
       "conclave --data ./new recovery recover conclave1:AbC... @shards.txt",
       "conclave --data ./new recovery recover conclave1:AbC... - < shards.txt",
+      "conclave --data ./new recovery recover conclave1:AbC... cshard1... --federation --wait",
     ],
     movesNotes: true,
   },

@@ -17,8 +17,11 @@ export function resolveDataDir(
   return resolve(expanded);
 }
 
-/** Nothing in the directory yet (or no directory): certainly no wallet, so don't open one. */
-export function isEmptyDir(dir: string): boolean {
+/**
+ * Nothing in the directory yet (or no directory): certainly no wallet, so don't open one. `besides`:
+ * file names that may be there (a recovery's pending federation request).
+ */
+export function isEmptyDir(dir: string, besides: readonly string[] = []): boolean {
   if (!existsSync(dir)) return true;
-  return statSync(dir).isDirectory() && readdirSync(dir).length === 0;
+  return statSync(dir).isDirectory() && readdirSync(dir).every((f) => besides.includes(f));
 }

@@ -7,6 +7,8 @@ import { UsageError } from "./usage-error.js";
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
+/** Not done yet, run again later (sysexits EX_TEMPFAIL): a federation shard not released yet. */
+export const EXIT_PENDING = 75;
 /** 128 + SIGINT, as shells report a Ctrl-C. */
 export const EXIT_INTERRUPTED = 130;
 
@@ -42,6 +44,8 @@ const HINTS: Readonly<Record<string, string>> = {
   federation_mismatch: "check the invite code with whoever gave it to you",
   invalid_invite: "copy the invite code again in full from the federation's guardians",
   unreadable_input: "check the file name, or pass the note string directly or with -",
+  request_cancelled:
+    "the wallet's owner cancelled this request and nothing was released; running the command again asks anew",
 };
 
 const ALL_UNREACHABLE_HINT =

@@ -111,6 +111,8 @@ const entry: NodeWalletEntry = {
   restoreWallet: () => Promise.reject(new Error("not in this test")),
   relaySealed: () => Promise.reject(new Error("not in this test")),
   recoverSecret: () => Promise.reject(new Error("not in this test")),
+  requestFederationShard: () => Promise.reject(new Error("not in this test")),
+  waitFederationShard: () => Promise.reject(new Error("not in this test")),
 };
 
 async function cli(argv: string[], commands: readonly ClientCommand<WalletApi>[] = halves) {

@@ -390,6 +390,12 @@ class FakeEntry implements NodeWalletEntry {
   recoverSecret(): Promise<never> {
     return Promise.reject(new Error("the fake entry recovers nothing"));
   }
+  requestFederationShard(): Promise<never> {
+    return Promise.reject(new Error("the fake entry asks no guardian"));
+  }
+  waitFederationShard(): Promise<never> {
+    return Promise.reject(new Error("the fake entry asks no guardian"));
+  }
   restoreWallet(dir: string, _invite: string, mnemonic: string) {
     if (this.wallets.has(dir)) return Promise.reject(walletError("already_joined", `${dir} holds a wallet`));
     this.restoredWith = mnemonic;

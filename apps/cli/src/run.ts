@@ -18,6 +18,7 @@ import { commandHelp, generalHelp } from "./help.js";
 import type { CliIo } from "./io.js";
 import { InputTooLargeError } from "./io.js";
 import { GENERIC, presentationOf } from "./presentations.js";
+import { REQUEST_FILE, federationShard, forgetRequest } from "./federation-shard.js";
 import { recoverLines } from "./relay-presentations.js";
 import type { Output, ShowContext } from "./presentations.js";
 import { amountText, infoLines, joinLines, relayLines, restoreLines } from "./render.js";
@@ -88,6 +89,12 @@ function interruptedMessage(command: Command, dir: string, table: CommandTable):
     return (
       `\ninterrupted: run the same command again; if it says already_joined, the wallet was created ` +
       `(see \`conclave${withData} info\`)\n`
+    );
+  }
+  if (command.name === "recovery-recover") {
+    return (
+      `\ninterrupted: run the same command again (a request for the federation's shard stays in ${dir} ` +
+      `until the wallet is recovered)\n`
     );
   }
   if (table.spec(command.name)?.movesNotes === true) {
@@ -211,7 +218,7 @@ async function executeCore(
       });
     }
     case "recovery-recover":
-      return recover(command, dir, io, loadEntry);
+      return recover(command, dir, io, loadEntry, global.json);
     default:
       return undefined;
   }
@@ -226,9 +233,10 @@ async function recover(
   dir: string,
   io: CliIo,
   loadEntry: () => Promise<NodeWalletEntry>,
+  json: boolean,
 ): Promise<Output> {
   checkInvite(command.invite);
-  if (!isEmptyDir(dir))
+  if (!isEmptyDir(dir, command.federation ? [REQUEST_FILE] : []))
     throw new CliError("already_joined", `${dir} already holds a wallet: recover into an empty directory`, {
       dir,
     });
@@ -236,10 +244,17 @@ async function recover(
     .split(/[\s,]+/)
     .filter((t) => t !== "");
   const entry = await loadEntry();
+  if (command.federation) {
+    const got = await federationShard(command, dir, shards[0]!, io, json, entry);
+    if (got.kind === "pending") return got.output;
+    shards.push(got.shard);
+  }
   io.stderr(`Combining ${shards.length} shards and fetching their record from the guardians…\n`);
   const secret = await entry.recoverSecret(command.invite, shards);
   io.stderr(`Recovered the phrase; restoring the wallet's notes…\n`);
   const restored = await entry.restoreWallet(dir, command.invite, secret.mnemonic);
+  // The temporary key did its work: nothing else may open the pieces it was sent.
+  if (command.federation) forgetRequest(dir);
   return withWallet(restored.wallet, async (w) => {
     io.stderr(`Restoring the wallet's state from the recovery store…\n`);
     const notices: string[] = [];

@@ -14,6 +14,9 @@ import type { DummyCommandApi } from "@conclave/module-dummy/client";
 import type { MintCommandApi } from "@conclave/module-mint/client";
 import type { MoneroCommandApi } from "@conclave/module-monero/client";
 import type {
+  FederationRequest,
+  FederationWaitProgress,
+  FederationWaitResult,
   RecoveredSecret,
   RecoveryRestoreResult,
   RecoveryStoreResult,
@@ -50,8 +53,12 @@ export type {
   WithdrawResult,
 } from "@conclave/module-monero/client";
 export type {
+  CollectResult,
   ContactCardResult,
   ContactView,
+  FederationRequest,
+  FederationWaitProgress,
+  FederationWaitResult,
   Holder,
   InboxProgress,
   ReadResult,
@@ -183,4 +190,21 @@ export interface NodeWalletEntry extends LocatedWallets<WalletApi, RestoreResult
    * from the guardians of `invite` and opens the recovery phrase it holds (then restore from it).
    */
   recoverSecret(invite: string, shards: readonly string[]): Promise<RecoveredSecret & { mnemonic: string }>;
+  /**
+   * A new device asks every guardian of `invite` for its piece of the federation's shard of the set
+   * that `shard` (any shard of it) names, sealed to a fresh temporary key: keep the result secret
+   * until the shard is collected (it holds that key). Each guardian releases after the owner's delay
+   * unless the owner cancels.
+   */
+  requestFederationShard(invite: string, shard: string): Promise<FederationRequest>;
+  /**
+   * Collects the federation's shard: with `wait`, waits out the delays (progress: pieces out, when the
+   * t-th is due); without, answers after one round (the shard, or when it is due). Refuses with
+   * `request_cancelled` once the owner's cancels leave fewer than t guardians to release.
+   */
+  waitFederationShard(
+    invite: string,
+    request: FederationRequest,
+    options: { wait: boolean; onProgress?: (p: FederationWaitProgress) => void },
+  ): Promise<FederationWaitResult>;
 }

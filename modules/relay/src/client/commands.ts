@@ -79,6 +79,22 @@ function countOption(values: CommandValues, name: string, fallback: number): num
   return n;
 }
 
+const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/**
+ * `--federation-delay 90s|15m|24h|2d`: one number and one unit (written here: the four units need no
+ * library). The guardians refuse a delay below their own minimum (a day unless configured).
+ */
+function durationMs(text: string): number {
+  const m = /^(\d{1,6})([smhd])$/.exec(text.trim());
+  const ms = m ? Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS] : NaN;
+  if (!(ms >= 1000 && ms <= 30 * UNIT_MS.d))
+    throw new CommandUsageError(
+      "--federation-delay is a number and a unit s, m, h or d (1s to 30d), e.g. 24h",
+    );
+  return ms;
+}
+
 /** `--friends a,b --offline N` (and the device unless `--no-device`) as shard holders. */
 function holdersOf(values: CommandValues, withDevice: boolean): Holder[] {
   const friends =
@@ -90,13 +106,17 @@ function holdersOf(values: CommandValues, withDevice: boolean): Holder[] {
       : [];
   const offline = countOption(values, "offline", 0);
   const hours = values["federation-delay-hours"];
+  const delay = values["federation-delay"];
   let federation: Holder[] = [];
+  if (typeof hours === "string" && typeof delay === "string")
+    throw new CommandUsageError("give --federation-delay or --federation-delay-hours, not both");
   if (typeof hours === "string") {
     const h = /^\d{1,4}$/.test(hours.trim()) ? Number(hours.trim()) : NaN;
     if (!Number.isInteger(h) || h < 1)
       throw new CommandUsageError("--federation-delay-hours is a whole number of hours (1 to 9999)");
     federation = [{ kind: "federation", delayMs: h * 3_600_000 }];
   }
+  if (typeof delay === "string") federation = [{ kind: "federation", delayMs: durationMs(delay) }];
   return [
     ...(withDevice ? [{ kind: "device" as const }] : []),
     ...federation,
@@ -117,6 +137,11 @@ const holderOptions = {
     type: "string",
     value: "h",
     help: "the federation holds a shard, released to a requester only H hours after the request unless you cancel",
+  },
+  "federation-delay": {
+    type: "string",
+    value: "duration",
+    help: "the same with a unit: 90s, 15m, 24h, 2d (the guardians' minimum applies, a day by default)",
   },
   mnemonic: {
     type: "string",

@@ -393,3 +393,93 @@ export async function combinePieces(
   // No t pieces give a shard of this set: at least one is forged (with exactly t, which one is unknown).
   return { fits: [], forged: pieces.map((p) => p.guardian) };
 }
+
+/** Progress of waitFederationShard: how many pieces are out and when the t-th is due. */
+export interface FederationWaitProgress {
+  readonly step: "waiting";
+  /** Pieces that opened and fit so far, and how many are needed (t). */
+  readonly released: number;
+  readonly needed: number;
+  /** When t guardians will have released (the t-th earliest release time still possible); absent if unknown. */
+  readonly readyAtMs?: number;
+  readonly pending: CollectResult["pending"];
+  readonly cancelledAt: readonly number[];
+  readonly failedAt: readonly Failed[];
+}
+
+/**
+ * When the t-th piece is due: the pieces already out count as now, then the pending guardians'
+ * release times in order. Undefined if fewer than t can still come.
+ */
+export function federationReadyAtMs(r: CollectResult, t: number, nowMs: number): number | undefined {
+  const times = [
+    ...r.piecesFrom.map(() => nowMs),
+    ...r.pending.flatMap((p) => (p.releaseAtMs === undefined ? [] : [p.releaseAtMs])).sort((a, b) => a - b),
+  ];
+  return times.length >= t ? Math.max(nowMs, times[t - 1]!) : undefined;
+}
+
+/** What waitFederationShard ends with: the shard, or (with `wait: false`) where the release stands. */
+export type FederationWaitResult = CollectResult & {
+  readonly needed: number;
+  /** When t guardians will have released (absent once the shard is out, or if unknown). */
+  readonly readyAtMs?: number;
+};
+
+/**
+ * Collects the federation's shard, waiting out the guardians' delays: asks once, then (with `wait`,
+ * the default) again when the t-th piece is due, at least every `pollMsMax` (so a guardian that comes
+ * back is noticed); with `wait: false` it returns after the first answer, shard or not. Refuses with
+ * `request_cancelled` once the owner cancelled at so many guardians that t pieces cannot come, and
+ * with `federation_shard_unavailable` when fewer than t pieces can still come and no guardian that
+ * could release says "not yet".
+ */
+export async function waitFederationShard(
+  client: FederationClient,
+  request: FederationRequest,
+  options: {
+    readonly wait?: boolean;
+    readonly onProgress?: (p: FederationWaitProgress) => void;
+    readonly pollMsMax?: number;
+    readonly now?: () => number;
+    readonly sleep?: (ms: number) => Promise<void>;
+  } = {},
+): Promise<FederationWaitResult> {
+  const n = client.config.guardians.length;
+  const t = quorumThreshold(n);
+  const now = options.now ?? Date.now;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((done) => setTimeout(done, ms)));
+  const pollMsMax = options.pollMsMax ?? 60_000;
+  for (;;) {
+    const r = await collectFederationShard(client, request);
+    if (r.shard !== undefined) return { ...r, needed: t };
+    if (n - r.cancelledAt.length < t)
+      throw escrowError(
+        "request_cancelled",
+        `the owner cancelled this request at guardians ${r.cancelledAt.join(", ")}: the federation's shard will not be released to it`,
+        { cancelledAt: r.cancelledAt },
+      );
+    if (r.pending.length === 0 && r.failedAt.length === 0)
+      throw escrowError(
+        "federation_shard_unavailable",
+        `only ${r.piecesFrom.length} guardians released a piece that fits (${t} needed)`,
+        { piecesFrom: r.piecesFrom, forgedAt: r.forgedAt, cancelledAt: r.cancelledAt },
+      );
+    const at = now();
+    const readyAtMs = federationReadyAtMs(r, t, at);
+    const result = { ...r, needed: t, ...(readyAtMs === undefined ? {} : { readyAtMs }) };
+    if (options.wait === false) return result;
+    options.onProgress?.({
+      step: "waiting",
+      released: r.piecesFrom.length,
+      needed: t,
+      ...(readyAtMs === undefined ? {} : { readyAtMs }),
+      pending: r.pending,
+      cancelledAt: r.cancelledAt,
+      failedAt: r.failedAt,
+    });
+    // Wake just after the t-th release (each guardian's clock may be a little behind ours).
+    const waitMs = readyAtMs === undefined ? pollMsMax : readyAtMs - at + 250;
+    await sleep(Math.min(pollMsMax, Math.max(250, waitMs)));
+  }
+}
