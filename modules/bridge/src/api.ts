@@ -66,6 +66,23 @@ export const MintExpirySchema = z.strictObject({
 });
 export type MintExpiryView = z.infer<typeof MintExpirySchema>;
 
+/**
+ * A mint without refund key (a 0x01 output, or the re-mint of a burn): expired unminted, it is
+ * re-issued. `attempt` is the issue signed now (0: the first; n: the n-th re-issue, with its own
+ * deadline and deposit id; earlier ones can never mint); `state` `open` until its deadline is below
+ * the agreed EVM time, `due` while the guardians vote on it, `minted` once t saw it minted.
+ * `firstDepositId`: attempt 0's deposit id, from which each attempt's is derived.
+ */
+export const MintReissueSchema = z.strictObject({
+  attempt: z.number().int(),
+  state: z.enum(["open", "due", "minted"]),
+  firstDepositId: hex(32),
+  votesUnused: z.number().int(),
+  votesUsed: z.number().int(),
+  votesRequired: z.number().int(),
+});
+export type MintReissueView = z.infer<typeof MintReissueSchema>;
+
 export const MintSignatureSchema = z.strictObject({
   chainId: z.number().int(),
   contract: hex(20),
@@ -81,6 +98,8 @@ export const MintSignatureSchema = z.strictObject({
   signature: hex(65).optional(),
   /** Only for a 0x02 output (with a refund key): its return, as this guardian's state shows it. */
   expiry: MintExpirySchema.optional(),
+  /** Only for a mint without refund key: which issue this is (the message above is that issue's). */
+  reissue: MintReissueSchema.optional(),
 });
 export type MintSignatureView = z.infer<typeof MintSignatureSchema>;
 

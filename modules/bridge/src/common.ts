@@ -2,13 +2,15 @@
 // (wXMR to an EVM address), its input (e-cash from a burn to a claim key) and its consensus items
 // (a guardian's scanned EVM block, a guardian's vote for a burn it saw at depth).
 //
-// Output payload:  0x01 | recipient (20)                         wXMR to an EVM address (amount in piconero), never returned
+// Output payload:  0x01 | recipient (20)                         wXMR to an EVM address (amount in piconero), re-issued when it expires unminted
 //                  0x02 | recipient (20) | refundKey (32)        the same, returned as input 0x02 to refundKey when it expires unminted
 // Input payload:   0x01 | burn tx hash (32) | log index u32       the value of an accepted burnToClaim, signed by its claim key
 //                  0x02 | txid (32) | output index u32           the value of a returned (expired, never minted) mint, signed by its refund key
 // Items:           0x01 | block u64 | timestamp u64              "I have scanned and voted every burn up to this block"
 //                  0x02 | burn                                    "I saw this Burned log at my confirmation depth"
 //                  0x03 | txid (32) | index u32 | used u8         "at my depth block, past the mint's deadline, its deposit id is (not) used"
+//                  0x04 | source u8 | id (32) | index u32 | attempt u32 | used u8   the same for attempt `attempt` of a
+//                         re-issuable mint (source 0: a 0x01 output, id = txid; 1: a re-mint, id = burn tx hash, index = log index)
 import {
   CodecError,
   Reader,
@@ -29,6 +31,7 @@ const INPUT_REFUND = 0x02;
 const ITEM_SCANNED = 0x01;
 const ITEM_BURN = 0x02;
 const ITEM_EXPIRY = 0x03;
+const ITEM_EXPIRY_ATTEMPT = 0x04;
 
 /** Burn kinds of the contract's Burned event. */
 export const BURN_TO_MONERO = 0;
@@ -155,8 +158,8 @@ export function agreedReport(reported: readonly bigint[], n: number): bigint {
 /**
  * "wXMR to `recipient`". With `refundKey` (an Ed25519 public key of whoever funds the output), the
  * 0x02 form: if the mint is never submitted and t guardians see it unminted past its deadline at
- * their depth, its value becomes input 0x02 that this key signs. Without it, the 0x01 form, which is
- * never returned.
+ * their depth, its value becomes input 0x02 that this key signs. Without it, the 0x01 form: expired
+ * unminted, it is re-issued to the same recipient (a fresh deadline and deposit id; server.ts).
  */
 export function encodeMintOutput(recipient: EvmAddress, refundKey?: Uint8Array): Uint8Array {
   const w = new Writer()
@@ -236,9 +239,15 @@ export interface BurnSeen {
   readonly destination: Uint8Array;
 }
 
-/** A guardian's vote on an expired mint: at its depth block, past the deadline, is the deposit id used? */
+/**
+ * A guardian's vote on an expired mint: at its depth block, past the deadline, is the deposit id used?
+ * `remint`: the mint is the re-mint of burn (txid = its tx hash, index = its log index), not an
+ * output. `attempt`: which issue of a re-issuable mint (0, the first, when absent).
+ */
 export interface ExpirySeen extends MintKey {
   readonly used: boolean;
+  readonly remint?: boolean;
+  readonly attempt?: number;
 }
 
 export type BridgeItem =
@@ -274,6 +283,15 @@ export function decodeBurnSeen(r: Reader): BurnSeen {
 export function encodeBridgeItem(item: BridgeItem): Uint8Array {
   if (item.kind === "scanned")
     return new Writer().u8(ITEM_SCANNED).u64big(item.block).u64big(item.timestamp).finish();
+  if (item.kind === "expiry" && (item.remint === true || (item.attempt ?? 0) > 0))
+    return new Writer()
+      .u8(ITEM_EXPIRY_ATTEMPT)
+      .u8(item.remint === true ? 1 : 0)
+      .fixed(item.txid, 32)
+      .u32(item.index)
+      .u32(item.attempt ?? 0)
+      .u8(item.used ? 1 : 0)
+      .finish();
   if (item.kind === "expiry")
     return new Writer()
       .u8(ITEM_EXPIRY)
@@ -296,6 +314,16 @@ export function decodeBridgeItem(bytes: Uint8Array): BridgeItem {
     const used = r.u8();
     if (used > 1) throw new CodecError(`an expiry vote's "used" is 0 or 1, not ${used}`);
     item = { kind: "expiry", txid, index, used: used === 1 };
+  } else if (tag === ITEM_EXPIRY_ATTEMPT) {
+    const source = r.u8();
+    if (source > 1)
+      throw new CodecError(`an expiry vote's source is 0 (output) or 1 (re-mint), not ${source}`);
+    const txid = r.fixed(32);
+    const index = r.u32();
+    const attempt = r.u32();
+    const used = r.u8();
+    if (used > 1) throw new CodecError(`an expiry vote's "used" is 0 or 1, not ${used}`);
+    item = { kind: "expiry", txid, index, used: used === 1, remint: source === 1, attempt };
   } else throw new CodecError(`unknown bridge item kind ${tag}`);
   r.end();
   return item;

@@ -61,6 +61,21 @@ export function remintDepositId(federationId: Uint8Array, burnTxHash: Uint8Array
   return depositIdOf("conclave/bridge/remint/v1", federationId, burnTxHash, logIndex);
 }
 
+/**
+ * The deposit id of re-issue `attempt` (1, 2, …) of a mint whose first deposit id is `first` (an
+ * output's or a re-mint's): keccak256(abi.encode("conclave/bridge/reissue/v1", first, attempt)).
+ * Its own tag and layout keep it apart from every first id (tag "mint/v1" or "remint/v1") and every
+ * other attempt, short of a keccak collision; `attempt` 0 is the first id itself.
+ */
+export function reissueDepositId(first: Hex32, attempt: number): Hex32 {
+  if (attempt === 0) return first;
+  const encoded = encodeAbiParameters(
+    [{ type: "string" }, { type: "bytes32" }, { type: "uint32" }],
+    ["conclave/bridge/reissue/v1", first, attempt],
+  );
+  return bytesToHex(keccak_256(hexToBytes(encoded)));
+}
+
 function depositIdOf(tag: string, federationId: Uint8Array, id: Uint8Array, index: number): Hex32 {
   const encoded = encodeAbiParameters(
     [{ type: "string" }, { type: "bytes32" }, { type: "bytes32" }, { type: "uint32" }],

@@ -8,13 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildTransaction, fromHex } from "@conclave/core-common";
 import { NodeSigner, sha256 } from "@conclave/core-server";
-import {
-  PICONERO_PER_XMR,
-  cancelTypedData,
-  deployWrappedMonero,
-  startAnvil,
-  wxmrDomain,
-} from "@conclave/evm";
+import { PICONERO_PER_XMR, cancelTypedData, wxmrDomain } from "@conclave/evm";
 import type { Anvil } from "@conclave/evm";
 import { wrappedMoneroAbi } from "@conclave/evm/abi";
 import { coinOutput, faucetInput } from "@conclave/module-dummy";
@@ -22,26 +16,23 @@ import { privateKeyToAccount } from "viem/accounts";
 import { bytesToHex, parseEventLogs } from "viem";
 import { encodeBridgeItem, encodeMintOutput, encodeRefundInput } from "./common.js";
 import type { BridgeConfig, MintKey } from "./common.js";
-import { asHex, collectMintSignatures } from "./eip712-mint.js";
-import { BRIDGE, DUMMY, evmKeyOf, federation, testConfig } from "./federation-fixture.js";
+import { BRIDGE, DUMMY, anvilFederation, evmKeyOf } from "./federation-fixture.js";
+import type { AnvilFederation, Federation } from "./federation-fixture.js";
 import { BridgeState } from "./state.js";
-import { ViemEvmSource } from "./watcher.js";
 import { mintOnChain } from "./client/evm.js";
 
 const N = 4;
 const AMOUNT = 2n ** 41n;
 const MINT_DELAY = 7_200n;
 
+let fed: AnvilFederation;
 let anvil: Anvil;
 let config: BridgeConfig;
-let f: ReturnType<typeof federation>;
+let f: Federation;
 
 beforeAll(async () => {
-  anvil = await startAnvil({ accounts: 3 });
-  const guardians = testConfig(N).guardians;
-  const deployed = await deployWrappedMonero(anvil, {
-    guardians,
-    threshold: 3,
+  fed = await anvilFederation({
+    n: N,
     limits: {
       rateCapacity: 1_000n * PICONERO_PER_XMR,
       ratePerSecond: PICONERO_PER_XMR,
@@ -50,25 +41,16 @@ beforeAll(async () => {
       minBurn: PICONERO_PER_XMR / 1_000n,
     },
   });
-  config = testConfig(N, { contract: deployed.address, chainId: anvil.chain.id, confirmations: 3 });
-  f = federation(config, { sources: () => new ViemEvmSource(anvil.rpcUrl, config.contract, 5_000) });
-  await anvil.testClient.mine({ blocks: 5 });
-  await settle();
+  ({ anvil, config, f } = fed);
 });
 
 afterAll(async () => {
-  await anvil?.stop();
+  await fed?.stop();
 });
 
 const user = () => anvil.accounts[1]!;
 const domain = () => wxmrDomain(config.chainId, config.contract);
-
-async function settle(rounds = 3, options: Parameters<typeof f.round>[0] = {}): Promise<void> {
-  for (let i = 0; i < rounds; i++) {
-    await Promise.all(f.guardians.map((g) => g.bridge.burnWatcher!.poll()));
-    f.round(options);
-  }
-}
+const settle = (...args: Parameters<AnvilFederation["settle"]>) => fed.settle(...args);
 
 /** One accepted refundable mint output, its signed Mint and t signatures. */
 async function mintOutput(refundKey: Uint8Array) {
@@ -81,23 +63,9 @@ async function mintOutput(refundKey: Uint8Array) {
   const out = f.block([], [tx]);
   expect(out.events[0]!.status.state).toBe("accepted");
   const key: MintKey = { txid: fromHex(out.events[0]!.txid), index: 0 };
-  const views = f.guardians.map((g, i) => g.bridge.outputOutcome(f.mdb(i), key)!);
-  const v = views[0]!;
-  const message = {
-    recipient: user().address,
-    amount: AMOUNT,
-    depositId: asHex(v.depositId),
-    deadline: BigInt(v.deadline),
-    setIndex: v.setIndex,
-  };
-  const collected = await collectMintSignatures(
-    { chainId: config.chainId, contract: config.contract },
-    message,
-    config.guardians,
-    config.threshold,
-    views.map((x) => ({ guardian: x.guardian, signature: x.signature! })),
-  );
-  return { key, message, signatures: collected.signatures };
+  const signed = await fed.collect(f.guardians.map((g, i) => g.bridge.outputOutcome(f.mdb(i), key)!));
+  expect(signed.message).toMatchObject({ recipient: user().address, amount: AMOUNT });
+  return { key, ...signed };
 }
 
 type Signed = Awaited<ReturnType<typeof mintOutput>>;
@@ -132,7 +100,7 @@ async function cancelBy(g: number, m: Signed) {
 }
 
 const expiryAt = (m: Signed, g = 0) => f.guardians[g]!.bridge.outputOutcome(f.mdb(g), m.key)!.expiry!;
-const blockTime = async () => (await anvil.publicClient.getBlock()).timestamp;
+const blockTime = () => fed.blockTime();
 const depositStatus = (m: Signed) =>
   anvil.publicClient.readContract({
     address: config.contract,

@@ -7,7 +7,9 @@ import { buildTransaction, fromHex } from "@conclave/core-common";
 import { NodeSigner, sha256 } from "@conclave/core-server";
 import { coinOutput, faucetInput } from "@conclave/module-dummy";
 import { encodeBridgeItem, encodeMintOutput, encodeRefundInput } from "./common.js";
-import { BRIDGE, DUMMY, federation, testConfig } from "./federation-fixture.js";
+import { FEDERATION_ID, BRIDGE, DUMMY, federation, testConfig } from "./federation-fixture.js";
+import { asHex, outputDepositId, reissueDepositId } from "./eip712-mint.js";
+import { REISSUE_DEADLINE_SECONDS_MAX, reissueWindowSeconds } from "./server.js";
 import { BridgeState } from "./state.js";
 
 const N = 4;
@@ -21,9 +23,9 @@ const scanned = (from: number, block: bigint, timestamp: bigint) => ({
   from,
   payload: encodeBridgeItem({ kind: "scanned", block, timestamp }),
 });
-const expiry = (from: number, key: { txid: Uint8Array; index: number }, used: boolean) => ({
+const expiry = (from: number, key: { txid: Uint8Array; index: number }, used: boolean, attempt?: number) => ({
   from,
-  payload: encodeBridgeItem({ kind: "expiry", ...key, used }),
+  payload: encodeBridgeItem({ kind: "expiry", ...key, used, ...(attempt === undefined ? {} : { attempt }) }),
 });
 
 /** A federation at agreed EVM time T0 with one refundable mint and one 0x01 mint, both funded by the faucet. */
@@ -82,13 +84,15 @@ describe("bridge: return of an expired, unsubmitted mint (consensus rules)", () 
     expect(codes(fed.block([], [bad]))).toEqual(["malformed_output"]);
     expect(view(0).expiry).toMatchObject({ state: "open", votesUnused: 0, votesUsed: 0, votesRequired: 3 });
     expect(view(2).expiry).toBeUndefined();
-    // Not due before the agreed time passes the deadline; then every guardian has both in its queue.
+    expect(view(2).reissue).toMatchObject({ attempt: 0, state: "open" });
+    // Not due before the agreed time passes the deadline; then every guardian has all three in its
+    // queue (the 0x01 one is re-issued when t vote it unused, not returned).
     expect(state().dueMints(1, DEADLINE, 64)).toEqual([]);
     expect(
       state()
         .dueMints(1, DEADLINE + 1n, 64)
         .map((m) => m.index),
-    ).toEqual([0, 1]);
+    ).toEqual([0, 1, 2]);
     expect(state().isDue(3, DEADLINE, a)).toBe(true);
   });
 
@@ -147,7 +151,7 @@ describe("bridge: return of an expired, unsubmitted mint (consensus rules)", () 
     expect(view(0).expiry!.state).toBe("minted");
   });
 
-  it("refuses, as the sending guardian's error with nothing stored: an early vote, an unknown mint, a mint without refund key, a changed vote; a repeat counts once", () => {
+  it("refuses, as the sending guardian's error with nothing stored: an early vote, an unknown mint, an attempt that does not exist, a changed vote; a repeat counts once", () => {
     const { fed, pastDeadline, view, txid, a, plain } = withMints();
     const errors = (items: { from: number; payload: Uint8Array }[]) => fed.block(items).moduleItemErrors;
     expect(errors([expiry(3, a, false)])).toBe(1); // expiry_not_due: the agreed time is not past the deadline
@@ -155,7 +159,9 @@ describe("bridge: return of an expired, unsubmitted mint (consensus rules)", () 
     pastDeadline();
     expect(errors([expiry(3, { txid, index: 7 }, false)])).toBe(1); // unknown_mint
     expect(errors([expiry(3, { txid: new Uint8Array(32).fill(1), index: 0 }, false)])).toBe(1);
-    expect(errors([expiry(3, plain, false)])).toBe(1); // not_refundable: the 0x01 form
+    expect(errors([expiry(3, plain, false, 1)])).toBe(1); // unknown_attempt: the 0x01 mint is at attempt 0
+    expect(errors([expiry(3, a, false, 1)])).toBe(1); // unknown_attempt: a refundable mint has only attempt 0
+    expect(view(2).reissue).toMatchObject({ state: "due", votesUnused: 0 });
     expect(errors([expiry(3, a, false), expiry(3, a, false)])).toBe(0);
     expect(errors([expiry(3, a, true)])).toBe(1); // already_voted, differently
     expect(view(0).expiry).toMatchObject({ state: "due", votesUnused: 1, votesUsed: 0 });
@@ -165,8 +171,12 @@ describe("bridge: return of an expired, unsubmitted mint (consensus rules)", () 
       g.bridge.processConsensusItem(db, encodeBridgeItem({ kind: "expiry", ...a, used: true }), 3),
     ).toMatchObject({ ok: false, error: { code: "already_voted" } });
     expect(
-      g.bridge.processConsensusItem(db, encodeBridgeItem({ kind: "expiry", ...plain, used: false }), 2),
-    ).toMatchObject({ ok: false, error: { code: "not_refundable" } });
+      g.bridge.processConsensusItem(
+        db,
+        encodeBridgeItem({ kind: "expiry", ...plain, used: false, attempt: 3 }),
+        2,
+      ),
+    ).toMatchObject({ ok: false, error: { code: "unknown_attempt" } });
     // A "used" byte other than 0 or 1 does not decode.
     const garbled = encodeBridgeItem({ kind: "expiry", ...a, used: true });
     garbled[garbled.length - 1] = 2;
@@ -174,5 +184,55 @@ describe("bridge: return of an expired, unsubmitted mint (consensus rules)", () 
       ok: false,
       error: { code: "malformed_item" },
     });
+  });
+
+  it("re-issues a 0x01 mint attempt after attempt while t vote it unused: each a fresh deposit id (never an earlier one), a window doubling up to REISSUE_DEADLINE_SECONDS_MAX, Σ signed and the audit unchanged; the decided attempt's signature is never given again; t 'used' end it", () => {
+    const { fed, view, state, plain } = withMints();
+    const before = fed.audit();
+    const totals = state().totals();
+    const ids = [view(2).depositId];
+    expect(ids[0]).toBe(outputDepositId(FEDERATION_ID, plain.txid, plain.index));
+    let deadline = DEADLINE;
+    let time = DEADLINE;
+    for (let attempt = 0; attempt < 4; attempt++) {
+      time = deadline + 12n;
+      fed.block([0, 1, 2, 3].map((g) => scanned(g, 400n + BigInt(attempt) * 10n, time)));
+      expect(view(2).reissue).toMatchObject({ attempt, state: "due" });
+      fed.block([0, 1, 2].map((g) => expiry(g, plain, false, attempt)));
+      const next = view(2);
+      expect(next.reissue).toMatchObject({ attempt: attempt + 1, state: "open", votesUnused: 0 });
+      expect(BigInt(next.deadline)).toBe(time + reissueWindowSeconds(3600, attempt + 1));
+      expect(next.depositId).toBe(reissueDepositId(asHex(ids[0]!), attempt + 1));
+      expect(ids).not.toContain(next.depositId);
+      ids.push(next.depositId);
+      // Every guardian's signature is of the new issue; the old one's message is gone.
+      for (const g of [0, 1, 2, 3]) expect(view(2, g)).toMatchObject({ depositId: next.depositId });
+      // Guardian 3's late vote on the decided attempt: "unused" agrees, "used" is its error.
+      expect(fed.block([expiry(3, plain, false, attempt)]).moduleItemErrors).toBe(0);
+      expect(fed.block([expiry(3, plain, true, attempt)]).moduleItemErrors).toBe(1);
+      deadline = BigInt(next.deadline);
+    }
+    expect(state().totals()).toEqual(totals);
+    expect(fed.audit()).toEqual(before);
+    // The window: 2, 4, 8, 16 × 3,600 s, then capped.
+    expect([1, 2, 3, 4].map((k) => reissueWindowSeconds(3600, k))).toEqual([
+      7_200n,
+      14_400n,
+      28_800n,
+      57_600n,
+    ]);
+    expect(reissueWindowSeconds(3600, 10)).toBe(BigInt(REISSUE_DEADLINE_SECONDS_MAX));
+    expect(reissueWindowSeconds(3600, 1_000_000)).toBe(BigInt(REISSUE_DEADLINE_SECONDS_MAX));
+    // Attempt 4 minted on chain: t "used" votes end it; no attempt 5, out of every queue.
+    fed.block([0, 1, 2, 3].map((g) => scanned(g, 500n, deadline + 12n)));
+    fed.block([0, 1, 2].map((g) => expiry(g, plain, true, 4)));
+    expect(view(2).reissue).toMatchObject({ attempt: 4, state: "minted" });
+    for (const g of [0, 1, 2, 3])
+      expect(
+        state(g)
+          .dueMints(g, 2n ** 63n, 64)
+          .map((m) => m.index),
+      ).not.toContain(2);
+    expect(state().totals()).toEqual(totals);
   });
 });

@@ -1,53 +1,40 @@
 // The return of an expired, unsubmitted mint against a real EVM chain: anvil (@conclave/evm's
 // anvil.ts, stopped by PID) with the WrappedMonero contract for four guardians (t = 3,
 // confirmations 3). Each guardian's module reads anvil through its own ViemEvmSource (its watcher
-// reads depositUsed at its depth block); consensus is four in-memory processors fed the same blocks
-// (federation-fixture.ts), with the real mint module issuing the refund's e-cash notes.
+// reads depositStatus at its depth block); consensus is four in-memory processors fed the same blocks
+// (federation-fixture.ts anvilFederation), with the real mint module issuing the refund's e-cash notes.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildTransaction, fromHex } from "@conclave/core-common";
 import { NodeSigner, sha256 } from "@conclave/core-server";
-import { deployWrappedMonero, startAnvil } from "@conclave/evm";
 import type { Anvil } from "@conclave/evm";
 import { wrappedMoneroAbi } from "@conclave/evm/abi";
 import { faucetInput } from "@conclave/module-dummy";
 import { finishNote, noteOutput, prepareNote } from "@conclave/module-mint";
 import { encodeBridgeItem, encodeMintOutput, encodeRefundInput } from "./common.js";
 import type { BridgeConfig, MintKey } from "./common.js";
-import { asHex, collectMintSignatures } from "./eip712-mint.js";
-import { BRIDGE, DUMMY, MINT, MINT_DENOMINATIONS, federation, testConfig } from "./federation-fixture.js";
+import { BRIDGE, DUMMY, MINT, MINT_DENOMINATIONS, anvilFederation } from "./federation-fixture.js";
+import type { AnvilFederation, Federation } from "./federation-fixture.js";
 import { BridgeState } from "./state.js";
-import { ViemEvmSource } from "./watcher.js";
 
 const N = 4;
 const AMOUNT = 2n ** 41n; // one e-cash note of the fixture's largest denomination
 
+let fed: AnvilFederation;
 let anvil: Anvil;
 let config: BridgeConfig;
-let f: ReturnType<typeof federation>;
+let f: Federation;
 
 beforeAll(async () => {
-  anvil = await startAnvil({ accounts: 3 });
-  const guardians = testConfig(N).guardians;
-  const deployed = await deployWrappedMonero(anvil, { guardians, threshold: 3 });
-  config = testConfig(N, { contract: deployed.address, chainId: anvil.chain.id, confirmations: 3 });
-  f = federation(config, { sources: () => new ViemEvmSource(anvil.rpcUrl, config.contract, 5_000) });
-  await anvil.testClient.mine({ blocks: 5 });
-  await settle();
+  fed = await anvilFederation({ n: N });
+  ({ anvil, config, f } = fed);
 });
 
 afterAll(async () => {
-  await anvil?.stop();
+  await fed?.stop();
 });
 
 const user = () => anvil.accounts[1]!;
-
-/** Every guardian's watcher polls anvil, then a consensus round; `options` as the fixture's round. */
-async function settle(rounds = 3, options: Parameters<typeof f.round>[0] = {}): Promise<void> {
-  for (let i = 0; i < rounds; i++) {
-    await Promise.all(f.guardians.map((g) => g.bridge.burnWatcher!.poll()));
-    f.round(options);
-  }
-}
+const settle = (...args: Parameters<AnvilFederation["settle"]>) => fed.settle(...args);
 
 /** Refundable mint outputs funded by the faucet, accepted; their signed calls (t signatures, sorted). */
 async function mintOutputs(count: number, refundKey: Uint8Array) {
@@ -64,27 +51,12 @@ async function mintOutputs(count: number, refundKey: Uint8Array) {
   const out = f.block([], [tx]);
   expect(out.events[0]!.status.state).toBe("accepted");
   const txid = fromHex(out.events[0]!.txid);
-  const domain = { chainId: config.chainId, contract: config.contract };
   return Promise.all(
     Array.from({ length: count }, async (_, index) => {
-      const views = f.guardians.map((g, i) => g.bridge.outputOutcome(f.mdb(i), { txid, index })!);
-      const v = views[0]!;
-      const message = {
-        recipient: user().address,
-        amount: AMOUNT,
-        depositId: asHex(v.depositId),
-        deadline: BigInt(v.deadline),
-        setIndex: v.setIndex,
-      };
-      const collected = await collectMintSignatures(
-        domain,
-        message,
-        config.guardians,
-        config.threshold,
-        views.map((x) => ({ guardian: x.guardian, signature: x.signature! })),
-      );
       const key: MintKey = { txid, index };
-      return { key, message, signatures: collected.signatures };
+      const signed = await fed.collect(f.guardians.map((g, i) => g.bridge.outputOutcome(f.mdb(i), key)!));
+      expect(signed.message).toMatchObject({ recipient: user().address, amount: AMOUNT });
+      return { key, ...signed };
     }),
   );
 }
@@ -103,7 +75,7 @@ const submit = (m: Signed) =>
 /** What guardian g's state shows for the mint's return. */
 const expiryAt = (m: Signed, g = 0) => f.guardians[g]!.bridge.outputOutcome(f.mdb(g), m.key)!.expiry!;
 
-const blockTime = async () => (await anvil.publicClient.getBlock()).timestamp;
+const blockTime = () => fed.blockTime();
 
 describe("return of an expired, unsubmitted mint (real anvil)", () => {
   it("a mint submitted in the block whose timestamp equals its deadline is minted and never returned; an unsubmitted one is returned only once its deadline is past at depth, its late submission reverts Expired, and its refund key alone turns it into one e-cash note, once", async () => {

@@ -2,6 +2,8 @@
 // own bridge module (the real module code, with its own EVM key), all processing the same ordered
 // blocks, as the monero module's server.test.ts does. `round()` plays consensus: every guardian's
 // proposal (or what a test says a Byzantine guardian proposes) goes into one block that all process.
+// `anvilFederation()`: the same federation, each guardian's watcher reading a real anvil (stopped by
+// PID in `stop()`) with the WrappedMonero contract deployed for its set.
 import { randomBytes } from "node:crypto";
 import { encodeConsensusItem, quorumThreshold } from "@conclave/core-common";
 import type { Transaction } from "@conclave/core-common";
@@ -23,10 +25,15 @@ import type { MoneroConfig } from "@conclave/module-monero";
 import { encodeAddress } from "@conclave/monero";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { expect } from "vitest";
+import { deployWrappedMonero, startAnvil } from "@conclave/evm";
+import type { Anvil, WxmrLimits } from "@conclave/evm";
+import type { MintSignatureView } from "./api.js";
 import { parseBridgeConfig } from "./common.js";
 import type { BridgeConfig, EvmAddress } from "./common.js";
-import { evmAddressOfKey } from "./eip712-mint.js";
+import { asHex, collectMintSignatures, evmAddressOfKey } from "./eip712-mint.js";
+import type { MintMessage } from "./eip712-mint.js";
 import { BridgeServerModule } from "./server.js";
+import { ViemEvmSource } from "./watcher.js";
 import type { EvmSource } from "./watcher.js";
 
 export const DUMMY = 0;
@@ -217,4 +224,87 @@ export function federation(
   };
 
   return { guardians, block, round, mdb, moneroDb, agreeFeeRate, audit, n, mintConfig: mint.config };
+}
+
+export type Federation = ReturnType<typeof federation>;
+export type RoundOptions = Parameters<Federation["round"]>[0];
+
+/** A signed Mint as a client holds it: the message and t signatures sorted by signer. */
+export interface SignedMint {
+  readonly message: MintMessage;
+  readonly signatures: `0x${string}`[];
+}
+
+export interface AnvilFederation {
+  readonly anvil: Anvil;
+  readonly config: BridgeConfig;
+  readonly f: Federation;
+  /** Every guardian's watcher polls anvil, then a consensus round; `rounds` times. */
+  settle(rounds?: number, options?: RoundOptions): Promise<void>;
+  /** The chain's latest block timestamp. */
+  blockTime(): Promise<bigint>;
+  /** What a client does with every guardian's view of one mint: the message t agree on, t good signatures. */
+  collect(views: readonly MintSignatureView[]): Promise<SignedMint>;
+  stop(): Promise<void>;
+}
+
+/**
+ * N guardians (t = n − f, confirmations 3, deadline 3,600 s) in memory, each watcher on its own
+ * ViemEvmSource to one anvil with the contract deployed for their set (`limits`: the contract's,
+ * DEV_LIMITS by default); 5 blocks mined and 3 rounds played, so the EVM time is agreed.
+ */
+export async function anvilFederation(
+  options: { n?: number; limits?: WxmrLimits } = {},
+): Promise<AnvilFederation> {
+  const n = options.n ?? 4;
+  const anvil = await startAnvil({ accounts: 3 });
+  try {
+    const guardians = testConfig(n).guardians;
+    const deployed = await deployWrappedMonero(anvil, {
+      guardians,
+      threshold: quorumThreshold(n),
+      ...(options.limits ? { limits: options.limits } : {}),
+    });
+    const config = testConfig(n, { contract: deployed.address, chainId: anvil.chain.id, confirmations: 3 });
+    const f = federation(config, { sources: () => new ViemEvmSource(anvil.rpcUrl, config.contract, 5_000) });
+    const settle = async (rounds = 3, round: RoundOptions = {}): Promise<void> => {
+      for (let i = 0; i < rounds; i++) {
+        await Promise.all(f.guardians.map((g) => g.bridge.burnWatcher!.poll()));
+        f.round(round);
+      }
+    };
+    await anvil.testClient.mine({ blocks: 5 });
+    await settle();
+    return {
+      anvil,
+      config,
+      f,
+      settle,
+      blockTime: async () => (await anvil.publicClient.getBlock()).timestamp,
+      collect: async (views) => {
+        const v = views[0]!;
+        const message: MintMessage = {
+          recipient: asHex(v.recipient),
+          amount: BigInt(v.amount),
+          depositId: asHex(v.depositId),
+          deadline: BigInt(v.deadline),
+          setIndex: v.setIndex,
+        };
+        const collected = await collectMintSignatures(
+          { chainId: config.chainId, contract: config.contract },
+          message,
+          config.guardians,
+          config.threshold,
+          views.flatMap((x) =>
+            x.signature === undefined ? [] : [{ guardian: x.guardian, signature: x.signature }],
+          ),
+        );
+        return { message, signatures: collected.signatures };
+      },
+      stop: () => anvil.stop(),
+    };
+  } catch (e) {
+    await anvil.stop();
+    throw e;
+  }
 }

@@ -1,7 +1,7 @@
 // The look-up indexes of the bridge module (lookup.ts serves them).
 //
 // In the consensus state (written in the same transition as the record they point to, so every
-// guardian holds the same index; its own prefixes, beside state.ts's 0x01..0x0b):
+// guardian holds the same index; its own prefixes, beside state.ts's 0x01..0x0b and 0x10..0x11):
 //   0x0c | deposit id (32)                       -> 0 | txid (32) | index u32       a mint output
 //                                                   1 | burn tx hash (32) | log u32  a burn's re-mint
 //   0x0d | burner (20) | tx hash (32) | log u32  -> ()                              accepted burns by address

@@ -30,6 +30,12 @@
 //                  bounds its work); t equal votes
 //                  decide: unused -> returnable (input 0x02 signed by the output's refund key is worth
 //                  the amount, once), used -> minted. f liars reach t neither way.
+//                  A mint without refund key (a 0x01 output, or the re-mint of a burn) is voted the
+//                  same way, attempt by attempt: t "unused" re-issue it (attempt + 1: a fresh deadline,
+//                  a deposit id derived from the first and the attempt, the current set index; the
+//                  value stays in Σ signed, owed once), t "used" decide it minted. A re-issue's window
+//                  doubles per attempt up to REISSUE_DEADLINE_SECONDS_MAX, so one mint costs at most
+//                  one vote round per window.
 // Background part: the BurnWatcher reads this guardian's own EVM node.
 //
 // Audit: assets 0 (the reserve is the monero module's), liabilities = Σ signed mints − Σ accepted
@@ -68,7 +74,7 @@ import {
   sameBurn,
   sortedSigners,
 } from "./common.js";
-import type { BridgeConfig, BridgeItem, BurnKey, BurnSeen, ExpirySeen, MintKey } from "./common.js";
+import type { BridgeConfig, BridgeItem, BurnKey, BurnSeen, ExpirySeen, Hex32, MintKey } from "./common.js";
 import {
   BurnParamsSchema,
   BurnViewSchema,
@@ -85,14 +91,22 @@ import type {
   BurnView,
   ChainView,
   MintExpiryView,
+  MintReissueView,
   MintSignatureView,
   SupplyView,
   RefundKeyMintsView,
 } from "./api.js";
-import { burnPayoutRef, evmAddressOfKey, outputDepositId, remintDepositId, signMint } from "./eip712-mint.js";
+import {
+  burnPayoutRef,
+  evmAddressOfKey,
+  outputDepositId,
+  reissueDepositId,
+  remintDepositId,
+  signMint,
+} from "./eip712-mint.js";
 import { checkChain } from "./chain-check.js";
 import { BridgeState, BridgeStateWriter } from "./state.js";
-import type { AcceptedBurn, MintRecord } from "./state.js";
+import type { AcceptedBurn, MintRecord, MintRef, Reissue } from "./state.js";
 import { BurnWatcher, EXPIRY_CHECKS_PER_POLL_MAX } from "./watcher.js";
 import { BridgeWatches } from "./watch.js";
 import { MintLogIndex, indexBurnByAddress, indexOutputDeposit, indexRemintDeposit } from "./lookup-index.js";
@@ -102,6 +116,16 @@ import type { EvmSource } from "./watcher.js";
 
 /** Items in one proposal. */
 export const ITEMS_PER_PROPOSAL_MAX = 128;
+
+/** A re-issue's window (deadline − agreed time) doubles per attempt up to this (30 days), or mintDeadlineSeconds if longer. */
+export const REISSUE_DEADLINE_SECONDS_MAX = 30 * 86_400;
+
+/** How long attempt `attempt` of a re-issuable mint stays valid: mintDeadlineSeconds × 2^attempt, bounded. */
+export function reissueWindowSeconds(mintDeadlineSeconds: number, attempt: number): bigint {
+  const cap = BigInt(Math.max(REISSUE_DEADLINE_SECONDS_MAX, mintDeadlineSeconds));
+  const window = BigInt(mintDeadlineSeconds) << BigInt(Math.min(attempt, 40));
+  return window < cap ? window : cap;
+}
 
 /** This guardian's own EVM side: its signing key and its node (guardian.local.json). */
 export interface BridgeBackground {
@@ -321,14 +345,28 @@ export class BridgeServerModule implements ServerModule {
     if (!federationId) return [];
     const due = state.dueMints(self, this.agreed(state).timestamp, EXPIRY_CHECKS_PER_POLL_MAX);
     watcher.wantExpiries(
-      due.map((m) => ({ ...m, depositId: outputDepositId(federationId, m.txid, m.index) })),
+      due.map((m) => {
+        if (m.remint !== true && state.mint(m.txid, m.index)?.refundKey)
+          return { ...m, depositId: outputDepositId(federationId, m.txid, m.index) };
+        const attempt = state.reissue(m)?.attempt ?? 0;
+        return { ...m, attempt, depositId: reissueDepositId(this.firstDepositId(federationId, m), attempt) };
+      }),
     );
     return watcher.expiryFindings.map(({ check, used }) => ({
       kind: "expiry",
       txid: check.txid,
       index: check.index,
       used,
+      ...(check.remint === true ? { remint: true } : {}),
+      ...(check.attempt === undefined ? {} : { attempt: check.attempt }),
     }));
+  }
+
+  /** Attempt 0's deposit id of a re-issuable mint (a 0x01 output's, or a re-mint's). */
+  private firstDepositId(federationId: Uint8Array, ref: MintRef): Hex32 {
+    return ref.remint === true
+      ? remintDepositId(federationId, ref.txid, ref.index)
+      : outputDepositId(federationId, ref.txid, ref.index);
   }
 
   processConsensusItem(db: WriteTx, payload: Uint8Array, peer: number): ModuleResult<void> {
@@ -360,14 +398,22 @@ export class BridgeServerModule implements ServerModule {
    */
   private onExpiryVote(state: BridgeStateWriter, peer: number, vote: ExpirySeen): ModuleResult<void> {
     const key: MintKey = { txid: vote.txid, index: vote.index };
-    const name = `${toHex(vote.txid)}:${vote.index}`;
-    const record = state.mint(vote.txid, vote.index);
+    const name = `${vote.remint === true ? "re-mint " : ""}${toHex(vote.txid)}:${vote.index}`;
+    const record =
+      vote.remint === true
+        ? state.remint({ txHash: vote.txid, logIndex: vote.index })
+        : state.mint(vote.txid, vote.index);
     if (!record)
       return fail("unknown_mint", `guardian ${peer} voted on mint ${name}, which does not exist`, { peer });
-    if (!record.refundKey)
-      return fail("not_refundable", `guardian ${peer} voted on mint ${name}, which names no refund key`, {
-        peer,
-      });
+    if (!record.refundKey) return this.onReissueVote(state, peer, vote, record, name);
+    if ((vote.attempt ?? 0) !== 0)
+      return fail(
+        "unknown_attempt",
+        `guardian ${peer} voted on attempt ${vote.attempt} of refundable mint ${name}`,
+        {
+          peer,
+        },
+      );
     const outcome = state.expiryOutcome(key);
     if (outcome !== undefined)
       return (outcome === "minted") === vote.used
@@ -411,6 +457,105 @@ export class BridgeServerModule implements ServerModule {
       });
     }
     return ok(undefined);
+  }
+
+  /**
+   * A vote on attempt `vote.attempt` of a mint without refund key (a 0x01 output or a re-mint). Only
+   * the current attempt is voted on: a vote on an earlier one is a late vote (ignored if "unused",
+   * the decision that re-issued it; else `expiry_vote_differs`), a later one is `unknown_attempt`.
+   * t equal votes decide: "used" -> minted for good; "unused" -> re-issued: attempt + 1, deadline =
+   * agreed EVM time + its window, this config's set index, back in every guardian's queue. Σ signed
+   * is unchanged (the same value, owed once, signed under another deposit id).
+   */
+  private onReissueVote(
+    state: BridgeStateWriter,
+    peer: number,
+    vote: ExpirySeen,
+    record: MintRecord,
+    name: string,
+  ): ModuleResult<void> {
+    const ref: MintRef = {
+      txid: vote.txid,
+      index: vote.index,
+      ...(vote.remint === true ? { remint: true } : {}),
+    };
+    const current = this.currentIssue(state, ref, record);
+    const attempt = vote.attempt ?? 0;
+    if (attempt > current.attempt)
+      return fail(
+        "unknown_attempt",
+        `guardian ${peer} voted on attempt ${attempt} of mint ${name}, whose current attempt is ${current.attempt}`,
+        { peer },
+      );
+    if (current.minted || attempt < current.attempt) {
+      // Decided already: attempt < current was decided unused (re-issued), the current one minted.
+      const agrees = attempt < current.attempt ? !vote.used : vote.used;
+      return agrees
+        ? ok(undefined)
+        : fail(
+            "expiry_vote_differs",
+            `guardian ${peer} voted attempt ${attempt} of mint ${name} unlike the decision`,
+            {
+              peer,
+            },
+          );
+    }
+    const agreed = this.agreed(state).timestamp;
+    if (current.deadline >= agreed)
+      return fail(
+        "expiry_not_due",
+        `guardian ${peer} voted on attempt ${attempt} of mint ${name} before its deadline ${current.deadline} is below the agreed EVM time ${agreed}`,
+        { peer },
+      );
+    const votes = state.reissueVotes(ref);
+    const previous = votes.find((v) => v.guardian === peer);
+    if (previous)
+      return previous.used === vote.used
+        ? ok(undefined)
+        : fail(
+            "already_voted",
+            `guardian ${peer} already voted on attempt ${attempt} of mint ${name} differently`,
+            {
+              peer,
+            },
+          );
+    state.putReissueVote(ref, peer, vote.used);
+    state.deleteDue(peer, current.deadline, ref);
+    votes.push({ guardian: peer, used: vote.used });
+    if (votes.filter((v) => v.used === vote.used).length < this.config.threshold) return ok(undefined);
+    for (const v of votes) state.deleteReissueVote(ref, v.guardian);
+    for (let g = 0; g < this.n; g++) state.deleteDue(g, current.deadline, ref);
+    if (vote.used) {
+      state.putReissue(ref, { ...current, minted: true });
+      return ok(undefined);
+    }
+    // Never minted, and it never can be (its deadline is past at t guardians' depth blocks, its
+    // deposit id unused or cancelled there): the next attempt is signed instead.
+    const next = current.attempt + 1;
+    const deadline = agreed + reissueWindowSeconds(this.config.mintDeadlineSeconds, next);
+    state.putReissue(ref, { attempt: next, deadline, setIndex: this.config.setIndex, minted: false });
+    state.putDue(this.n, deadline, ref);
+    // GET lookup/deposit/:depositId finds the mint by the new id too.
+    const federationId = this.context?.federationId;
+    if (federationId) {
+      const depositId = reissueDepositId(this.firstDepositId(federationId, ref), next);
+      if (ref.remint === true)
+        indexRemintDeposit(state.tx, depositId, { txHash: ref.txid, logIndex: ref.index });
+      else indexOutputDeposit(state.tx, depositId, ref);
+    }
+    return ok(undefined);
+  }
+
+  /** The issue of a re-issuable mint signed now: attempt 0 (the record's) until t guardians decide it. */
+  private currentIssue(state: BridgeState, ref: MintRef, record: MintRecord): Reissue {
+    return (
+      state.reissue(ref) ?? {
+        attempt: 0,
+        deadline: record.deadline,
+        setIndex: record.setIndex,
+        minted: false,
+      }
+    );
   }
 
   private onBurnVote(state: BridgeStateWriter, peer: number, burn: BurnSeen): ModuleResult<void> {
@@ -468,15 +613,18 @@ export class BridgeServerModule implements ServerModule {
       state.setTotals({ ...totals, burned: totals.burned + burn.amount });
     } else if (accepted.settlement === "reminted") {
       const agreed = this.agreed(state);
+      const deadline = agreed.timestamp + BigInt(this.config.mintDeadlineSeconds);
       state.putRemint(key, {
         recipient: burn.from,
         amount: burn.amount,
-        deadline: agreed.timestamp + BigInt(this.config.mintDeadlineSeconds),
+        deadline,
         setIndex: this.config.setIndex,
       });
       const federationId = this.context?.federationId;
       if (federationId)
         indexRemintDeposit(state.tx, remintDepositId(federationId, key.txHash, key.logIndex), key);
+      // Unsubmitted past its deadline, it is re-issued (onReissueVote).
+      state.putDue(this.n, deadline, { txid: key.txHash, index: key.logIndex, remint: true });
       state.setTotals({
         ...totals,
         signed: totals.signed + burn.amount,
@@ -644,11 +792,10 @@ export class BridgeServerModule implements ServerModule {
     const federationId = this.context?.federationId;
     if (federationId)
       indexOutputDeposit(state.tx, outputDepositId(federationId, outPoint.txid, outPoint.index), outPoint);
-    // Every guardian's queue of mints to vote on once the agreed EVM time passes the deadline.
-    if (refundKey) {
-      state.putDue(this.n, deadline, outPoint);
-      state.putByRefundKey(refundKey, outPoint);
-    }
+    // Every guardian's queue of mints to vote on once the agreed EVM time passes the deadline:
+    // a refundable one is then returned, a 0x01 one re-issued.
+    state.putDue(this.n, deadline, outPoint);
+    if (refundKey) state.putByRefundKey(refundKey, outPoint);
     const totals = state.totals();
     state.setTotals({ ...totals, signed: totals.signed + output.amount });
     return ok({ amount: output.amount, fee: 0n });
@@ -664,15 +811,48 @@ export class BridgeServerModule implements ServerModule {
     const record = state.mint(outPoint.txid, outPoint.index);
     if (!record) return undefined;
     this.checkBooks(db);
-    const expiry = record.refundKey ? this.expiryView(state, outPoint, record) : undefined;
+    if (!record.refundKey) return this.reissuableView(state, outPoint, record, sign);
+    const expiry = this.expiryView(state, outPoint, record);
     // A returned mint is never signed again (the contract would refuse it, Expired, all the same).
-    const returned = expiry?.state === "returnable" || expiry?.state === "refunded";
+    const returned = expiry.state === "returnable" || expiry.state === "refunded";
     const view = this.signed(
       record,
       (fed) => outputDepositId(fed, outPoint.txid, outPoint.index),
       sign && !returned,
     );
-    return view && expiry ? { ...view, expiry } : view;
+    return view ? { ...view, expiry } : view;
+  }
+
+  /**
+   * A mint without refund key (0x01 output, or a re-mint with `ref.remint`): the Mint of its current
+   * attempt (deadline, set index and deposit id of that issue) and this guardian's signature of it;
+   * earlier attempts are never signed again.
+   */
+  private reissuableView(
+    state: BridgeState,
+    ref: MintRef,
+    record: MintRecord,
+    sign: boolean,
+  ): MintSignatureView | undefined {
+    const current = this.currentIssue(state, ref, record);
+    const issue: MintRecord = { ...record, deadline: current.deadline, setIndex: current.setIndex };
+    const view = this.signed(
+      issue,
+      (fed) => reissueDepositId(this.firstDepositId(fed, ref), current.attempt),
+      sign,
+    );
+    const federationId = this.context?.federationId;
+    if (!view || !federationId) return view;
+    const votes = current.minted ? [] : state.reissueVotes(ref);
+    const reissue: MintReissueView = {
+      attempt: current.attempt,
+      state: current.minted ? "minted" : current.deadline < this.agreed(state).timestamp ? "due" : "open",
+      firstDepositId: this.firstDepositId(federationId, ref),
+      votesUnused: votes.filter((v) => !v.used).length,
+      votesUsed: votes.filter((v) => v.used).length,
+      votesRequired: this.config.threshold,
+    };
+    return { ...view, reissue };
   }
 
   private expiryView(state: BridgeState, key: MintKey, record: MintRecord): MintExpiryView {
@@ -776,7 +956,8 @@ export class BridgeServerModule implements ServerModule {
     const remint = state.remint(key);
     if (remint) this.checkBooks(db);
     const signed =
-      remint && this.signed(remint, (fed) => remintDepositId(fed, key.txHash, key.logIndex), sign);
+      remint &&
+      this.reissuableView(state, { txid: key.txHash, index: key.logIndex, remint: true }, remint, sign);
     return {
       ...base,
       state: "accepted",

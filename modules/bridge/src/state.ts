@@ -8,10 +8,14 @@
 //   0x05 | guardian u16                    -> u32                           that guardian's votes not yet accepted
 //   0x06                                   -> signed u64 | burned u64 | unsettled u64 [| returnable u64]   totals (the audit)
 //   0x07 | burn tx hash | log u32          -> MintRecord                    re-mints of burns that cannot be paid
-//   0x08 | guardian u16 | deadline u64 | txid | index u32 -> ()             refundable mints that guardian has not voted on, by deadline
+//   0x08 | guardian u16 | deadline u64 | txid | index u32 [| 0x01] -> ()    mints that guardian has not voted on, by deadline
+//                                                                            (refundable and 0x01 outputs; 0x01 at the end: a re-mint, burn key)
 //   0x09 | txid | index u32 | guardian u16 -> used u8                       expiry votes of mints not yet decided
 //   0x0a | txid | index u32                -> ExpiryOutcome u8              decided: returnable, refunded or minted
 //   0x0b | refund key (32) | txid | index u32 -> ()                         refundable mints by their refund key
+//   0x10 | source u8 | id | index u32      -> Reissue                       a re-issuable mint (0x01 output: source 0, id = txid;
+//                                                                            re-mint: 1, burn key) once decided: its current attempt, or minted
+//   0x11 | source u8 | id | index u32 | guardian u16 -> used u8             votes on a re-issuable mint's current attempt
 import { Reader, Writer } from "@conclave/core-common";
 import type { ReadTx, WriteTx } from "@conclave/core-server";
 import { addressBytes, addressOf, decodeBurnSeen, encodeBurnSeen } from "./common.js";
@@ -28,6 +32,30 @@ const EXPIRY_DUE = 0x08;
 const EXPIRY_VOTE = 0x09;
 const EXPIRY_OUTCOME = 0x0a;
 const BY_REFUND_KEY = 0x0b;
+// 0x0c..0x0e are lookup-index.ts's.
+const REISSUE = 0x10;
+const REISSUE_VOTE = 0x11;
+
+/**
+ * A mint the guardians sign that has no refund key: a 0x01 output (txid, index) or, with `remint`,
+ * the re-mint of a burn (its tx hash, log index). Expired unminted, it is re-issued.
+ */
+export interface MintRef extends MintKey {
+  readonly remint?: boolean;
+}
+
+/**
+ * Where a re-issuable mint stands once t guardians decided an attempt: `attempt` (1, 2, …) is signed
+ * now with this deadline and set index (the earlier attempts can never mint: their deadlines are past
+ * and their deposit ids unused at depth), or `minted` (attempt `attempt` was minted on chain).
+ * Absent: attempt 0, the record's own deadline and set index, undecided.
+ */
+export interface Reissue {
+  readonly attempt: number;
+  readonly deadline: bigint;
+  readonly setIndex: number;
+  readonly minted: boolean;
+}
 
 export interface MintRecord {
   readonly recipient: EvmAddress;
@@ -104,8 +132,18 @@ function decodeMint(bytes: Uint8Array): MintRecord {
 const mintKeyBytes = (prefix: number, key: MintKey): Writer =>
   new Writer().u8(prefix).fixed(key.txid, 32).u32(key.index);
 
-const dueKey = (guardian: number, deadline: bigint, key: MintKey): Uint8Array =>
-  new Writer().u8(EXPIRY_DUE).u16(guardian).u64big(deadline).fixed(key.txid, 32).u32(key.index).finish();
+const dueKey = (guardian: number, deadline: bigint, key: MintRef): Uint8Array => {
+  const w = new Writer().u8(EXPIRY_DUE).u16(guardian).u64big(deadline).fixed(key.txid, 32).u32(key.index);
+  if (key.remint === true) w.u8(1);
+  return w.finish();
+};
+
+const refBytes = (prefix: number, ref: MintRef): Writer =>
+  new Writer()
+    .u8(prefix)
+    .u8(ref.remint === true ? 1 : 0)
+    .fixed(ref.txid, 32)
+    .u32(ref.index);
 
 export class BridgeState {
   constructor(protected readonly db: ReadTx) {}
@@ -175,19 +213,36 @@ export class BridgeState {
    * Refundable mints guardian `guardian` has not voted on whose deadline is below `before`, in
    * deadline order, at most `max` (its own queue: the scan reads only what it still has to vote on).
    */
-  dueMints(guardian: number, before: bigint, max: number): (MintKey & { deadline: bigint })[] {
-    const out: (MintKey & { deadline: bigint })[] = [];
+  dueMints(guardian: number, before: bigint, max: number): (MintRef & { deadline: bigint })[] {
+    const out: (MintRef & { deadline: bigint })[] = [];
     for (const [k] of this.db.scan(new Writer().u8(EXPIRY_DUE).u16(guardian).finish())) {
       const r = new Reader(k.subarray(3));
       const deadline = r.u64big();
       if (deadline >= before || out.length >= max) break;
-      out.push({ deadline, txid: r.fixed(32), index: r.u32() });
+      const txid = r.fixed(32);
+      const index = r.u32();
+      out.push(r.remaining > 0 ? { deadline, txid, index, remint: true } : { deadline, txid, index });
     }
     return out;
   }
 
-  isDue(guardian: number, deadline: bigint, key: MintKey): boolean {
+  isDue(guardian: number, deadline: bigint, key: MintRef): boolean {
     return this.db.get(dueKey(guardian, deadline, key)) !== undefined;
+  }
+
+  reissue(ref: MintRef): Reissue | undefined {
+    const v = this.db.get(refBytes(REISSUE, ref).finish());
+    if (!v) return undefined;
+    const r = new Reader(v);
+    return { attempt: r.u32(), deadline: r.u64big(), setIndex: r.u32(), minted: r.u8() === 1 };
+  }
+
+  /** Votes on a re-issuable mint's current attempt. */
+  reissueVotes(ref: MintRef): { guardian: number; used: boolean }[] {
+    const out = [];
+    for (const [k, v] of this.db.scan(refBytes(REISSUE_VOTE, ref).finish()))
+      out.push({ guardian: new Reader(k.subarray(k.length - 2)).u16(), used: v[0] === 1 });
+    return out;
   }
 
   expiryVotes(key: MintKey): { guardian: number; used: boolean }[] {
@@ -273,8 +328,8 @@ export class BridgeStateWriter extends BridgeState {
     );
   }
 
-  /** A refundable mint enters every guardian's queue of mints to vote on once past its deadline. */
-  putDue(guardians: number, deadline: bigint, key: MintKey): void {
+  /** A mint enters every guardian's queue of mints to vote on once past its deadline. */
+  putDue(guardians: number, deadline: bigint, key: MintRef): void {
     for (let g = 0; g < guardians; g++) this.w.put(dueKey(g, deadline, key), new Uint8Array());
   }
 
@@ -286,8 +341,28 @@ export class BridgeStateWriter extends BridgeState {
     );
   }
 
-  deleteDue(guardian: number, deadline: bigint, key: MintKey): void {
+  deleteDue(guardian: number, deadline: bigint, key: MintRef): void {
     this.w.delete(dueKey(guardian, deadline, key));
+  }
+
+  putReissue(ref: MintRef, r: Reissue): void {
+    this.w.put(
+      refBytes(REISSUE, ref).finish(),
+      new Writer()
+        .u32(r.attempt)
+        .u64big(r.deadline)
+        .u32(r.setIndex)
+        .u8(r.minted ? 1 : 0)
+        .finish(),
+    );
+  }
+
+  putReissueVote(ref: MintRef, guardian: number, used: boolean): void {
+    this.w.put(refBytes(REISSUE_VOTE, ref).u16(guardian).finish(), Uint8Array.of(used ? 1 : 0));
+  }
+
+  deleteReissueVote(ref: MintRef, guardian: number): void {
+    this.w.delete(refBytes(REISSUE_VOTE, ref).u16(guardian).finish());
   }
 
   putExpiryVote(key: MintKey, guardian: number, used: boolean): void {

@@ -163,19 +163,24 @@ export interface BurnWatcherOptions {
   readonly onChange: () => void;
 }
 
-/** A refundable mint past the agreed EVM time the module wants this guardian's vote on. */
+/**
+ * A mint past the agreed EVM time the module wants this guardian's vote on: a refundable output, or
+ * attempt `attempt` of a re-issuable one (`remint`: txid and index are the burn's key). Answers are
+ * kept by deposit id, which differs between attempts.
+ */
 export interface ExpiryCheck {
   readonly txid: Uint8Array;
   readonly index: number;
   readonly deadline: bigint;
   readonly depositId: `0x${string}`;
+  readonly remint?: boolean;
+  readonly attempt?: number;
 }
 
 /** Expiry checks read per poll (each one eth_call); the rest wait for the next poll. */
 export const EXPIRY_CHECKS_PER_POLL_MAX = 64;
 
-const expiryName = (c: { txid: Uint8Array; index: number }): string =>
-  `${[...c.txid].map((b) => b.toString(16).padStart(2, "0")).join("")}:${c.index}`;
+const expiryName = (c: ExpiryCheck): string => c.depositId;
 
 /** The poll's findings: burns in (resumed-from, scannedTo], and scannedTo's timestamp. */
 export class BurnWatcher {
