@@ -73,6 +73,8 @@ export class BridgeUser {
   private burnTx: Hex32 | undefined;
   private burn: (BurnKey & { amount: bigint }) | undefined;
   private reminted = false;
+  /** The deadline whose miss was counted (a mint without refund key waits for its re-issue). */
+  private missed: bigint | undefined;
   private delayCounted = false;
   private outcome = "";
 
@@ -268,12 +270,19 @@ export class BridgeUser {
     }
     const message = messageOf(honest);
     if (w.chain.head().timestamp > message.deadline) {
-      w.stats.evmDeadlineMissed++;
+      if (this.missed !== message.deadline) w.stats.evmDeadlineMissed++;
+      this.missed = message.deadline;
       if (this.job?.kind === "output" && this.refundable) {
         this.step = "abandon";
         return;
       }
-      return this.done("missed the deadline of a mint that is never returned");
+      // A 0x01 output or a re-mint: t guardians re-issue it once they see it unminted at depth past
+      // its deadline (a new deadline and deposit id); the next view is that issue.
+      return;
+    }
+    if ((honest.reissue?.attempt ?? 0) > 0 && this.missed !== undefined) {
+      w.stats.evmReissuedSubmitted++;
+      this.missed = undefined;
     }
     const digest = hexToBytes(
       mintDigest({ chainId: w.config.chainId, contract: w.config.contract }, message),
@@ -331,7 +340,9 @@ export class BridgeUser {
         this.step = "abandon";
         return;
       }
-      return this.done("its mint expired before it was mined; it is never returned");
+      // Not mined before its deadline: it is re-issued (above); sign that issue.
+      this.step = "sign";
+      return;
     }
     if (r.error === "RateLimited") {
       w.stats.evmUserRetries++;

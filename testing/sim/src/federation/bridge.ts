@@ -14,7 +14,9 @@
 //   - a mint decided returnable or refunded has its deposit id unused on the chain, one decided
 //     minted has it used (no mint both minted and refunded);
 //   - at the most advanced honest guardian: every Minted / MintDelayed log names a deposit id the
-//     federation signed, for that recipient and amount, at most once; wXMR supply + delayed mints
+//     federation signed, for that recipient and amount, at most once, and at most one of the deposit
+//     ids of one value (a 0x01 output's or re-mint's first id and its re-issues) on the chain
+//     (no value minted twice through a re-issue); wXMR supply + delayed mints
 //     on the chain <= what the federation signed (the checker's ledger of accepted mint outputs,
 //     plus re-mints) - accepted burns - returned mints; and reserves (assets) >= e-cash outstanding
 //     (liabilities of the other modules) + wXMR on the chain + owed burns and returns.
@@ -27,6 +29,7 @@ import {
   outputDepositId,
   parseBridgeConfig,
   quorumThreshold,
+  reissueDepositId,
   remintDepositId,
   sameBurn,
   evmAddressOfKey,
@@ -96,6 +99,8 @@ export interface BridgeStats {
   evmAbandoned: number;
   /** Mints whose users had t signatures only after the deadline (then returned, if refundable). */
   evmDeadlineMissed: number;
+  /** Mints without refund key submitted again after their re-issue (a new deadline and deposit id). */
+  evmReissuedSubmitted: number;
   evmRefunded: number;
   evmBurnsToClaim: number;
   evmBurnsToMonero: number;
@@ -128,6 +133,7 @@ const emptyStats = (): BridgeStats => ({
   evmFrontRun: 0,
   evmAbandoned: 0,
   evmDeadlineMissed: 0,
+  evmReissuedSubmitted: 0,
   evmRefunded: 0,
   evmBurnsToClaim: 0,
   evmBurnsToMonero: 0,
@@ -428,17 +434,20 @@ export class BridgeWorld {
     if (height < this.leadHeight) return;
     this.leadHeight = height;
     // What the federation signed, by deposit id: accepted mint outputs and re-mints.
-    const signed = new Map<Hex32, { recipient: EvmAddress; amount: bigint }>();
+    const signed = new Map<Hex32, { recipient: EvmAddress; amount: bigint; value: string }>();
     let reminted = 0n;
+    // A mint without refund key is signed under its first deposit id and, once re-issued, under
+    // the id of each attempt up to the current one: all of them are one value.
+    const issues = (first: Hex32, attempt: number, r: { recipient: EvmAddress; amount: bigint }): void => {
+      for (let a = 0; a <= attempt; a++) signed.set(reissueDepositId(first, a), { ...r, value: first });
+    };
     for (const [k] of db.scan(Uint8Array.of(0x02))) {
       if (k.length !== 37) continue;
       const txid = k.subarray(1, 33);
       const index = new DataView(k.buffer, k.byteOffset + 33).getUint32(0);
       const r = records.mint(txid, index)!;
-      signed.set(outputDepositId(this.federationId, txid, index), {
-        recipient: r.recipient,
-        amount: r.amount,
-      });
+      const attempt = r.refundKey ? 0 : (records.reissue({ txid, index })?.attempt ?? 0);
+      issues(outputDepositId(this.federationId, txid, index), attempt, r);
     }
     for (const [k] of db.scan(Uint8Array.of(0x07))) {
       if (k.length !== 37) continue;
@@ -446,10 +455,8 @@ export class BridgeWorld {
       const logIndex = new DataView(k.buffer, k.byteOffset + 33).getUint32(0);
       const r = records.remint({ txHash, logIndex })!;
       reminted += r.amount;
-      signed.set(remintDepositId(this.federationId, txHash, logIndex), {
-        recipient: r.recipient,
-        amount: r.amount,
-      });
+      const attempt = records.reissue({ txid: txHash, index: logIndex, remint: true })?.attempt ?? 0;
+      issues(remintDepositId(this.federationId, txHash, logIndex), attempt, r);
     }
     const mintCounts = new Map<Hex32, { delayed: number; minted: number }>();
     for (const l of this.chain.logs()) {
@@ -464,9 +471,19 @@ export class BridgeWorld {
       else count.minted++;
       mintCounts.set(l.depositId, count);
     }
-    for (const [id, count] of mintCounts)
+    const valuesOnChain = new Map<string, Hex32>();
+    for (const [id, count] of mintCounts) {
       if (count.delayed > 1 || count.minted > 1)
         violation(`${at}: deposit id ${id.slice(0, 12)} minted more than once on the chain`);
+      const value = signed.get(id)?.value;
+      if (value === undefined) continue;
+      const other = valuesOnChain.get(value);
+      if (other !== undefined && other !== id)
+        violation(
+          `${at}: one signed value minted under two deposit ids (${other.slice(0, 12)} and ${id.slice(0, 12)}): a re-issue and its predecessor both on the chain`,
+        );
+      valuesOnChain.set(value, id);
+    }
     const onChain = this.chain.totalSupply() + this.chain.pendingTotal();
     const backed = mintOutputs + reminted - burned - returned;
     if (onChain > backed)
