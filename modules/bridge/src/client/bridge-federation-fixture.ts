@@ -28,6 +28,8 @@ import { CHAIN_PATH } from "./config.js";
 
 export const BRIDGE_INSTANCE = 3;
 export const MONERO_INSTANCE = 2;
+/** With `relay`: the relay module (watches of wxmr-mint, wxmr-burn and monero-tx over its socket). */
+export const RELAY_INSTANCE = 4;
 export const N = 4;
 
 /** Guardian i's EVM key: fixed test bytes. */
@@ -79,7 +81,7 @@ async function waitEvmTimeAgreed(guardianUrls: readonly string[], timeoutMs = 12
 
 export async function startBridgeFederation(
   prefix = "bridge-client-",
-  options: { readonly monero?: MultisigRegtest } = {},
+  options: { readonly monero?: MultisigRegtest; readonly relay?: boolean } = {},
 ): Promise<BridgeFederation> {
   const monero = options.monero;
   const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -125,6 +127,7 @@ export async function startBridgeFederation(
           moneroNetwork: "mainnet",
         },
       },
+      ...(options.relay ? [{ instanceId: RELAY_INSTANCE, kind: "relay", config: {} }] : []),
     ]);
     files.dataDirs.forEach((d, i) => {
       mkdirSync(d, { recursive: true });
