@@ -44,26 +44,14 @@ import { deliverySecret, deliveryToken, relayKeys } from "./keys.js";
 import type { RelayKeys } from "./keys.js";
 import { LETTER_BODY_BYTES_MAX, MailboxFormatError, openItem, sealItem } from "./mailbox.js";
 import type { Letter, LetterKind } from "./mailbox.js";
-import {
-  downloadRecords,
-  mergeWrites,
-  newestCopy,
-  openRecovery,
-  recoveryError,
-  sealRecovery,
-  signRecord,
-  snapshotEntries,
-  uploadRecord,
-} from "./recovery.js";
 import type { RecoveryRestoreResult, RecoveryStoreResult } from "./recovery.js";
-import { encodeShard, setKeys, splitSecret, tombstone } from "./social.js";
-import { cancelRequests, depositFederationShard, escrowStatus, withdrawFederationShard } from "./escrow.js";
 import type { CancelResult } from "./escrow.js";
-import { ESCROW_WATCH_KIND } from "../escrow.js";
-import type { PushSubscriptionJson, WatchTarget } from "../watch-common.js";
-import { registerPush, registerWebhook, vapidKey } from "./watch.js";
-import type { Registration } from "./watch.js";
+import type { WatchTarget } from "../watch-common.js";
 import { encodeQR } from "@paulmillr/qr";
+import type { escrowStatus } from "./escrow.js";
+import * as owner from "./recovery-owner.js";
+import type { OwnerParts } from "./recovery-owner.js";
+import type { Registration } from "./watch.js";
 import type {
   ContactView,
   Holder,
@@ -419,39 +407,15 @@ export class RelayClient implements ClientModule {
     });
   }
 
-  // ---- recovery store ----------------------------------------------------------------------------
+  // ---- recovery store (recovery-owner.ts) -------------------------------------------------------
 
   /**
    * Encrypts the wallet's state (recovery.ts: counters, operation log, pending work, claims,
    * subaddresses, withdrawals, contacts), padded to a size class, and stores it as a new version at
    * every guardian. At least f + 1 must store it.
    */
-  async storeRecovery(): Promise<RecoveryStoreResult> {
-    return this.ctx.run(async () => {
-      const entries = await snapshotEntries(this.db, this.prefix);
-      const last = await this.db.get(`${this.prefix}recovery`);
-      const lastVersion = last ? parseJson<{ version: number }>(last).version : 0;
-      const version = Math.max(Math.floor(this.ctx.now()), lastVersion + 1);
-      const ciphertext = await sealRecovery(
-        entries,
-        this.keys.recoveryKey,
-        this.keys.recoveryId,
-        version,
-        this.ctx.random(24),
-      );
-      const record = signRecord(fromHex(this.federationId), this.keys.recoverySignSeed, version, ciphertext);
-      const { storedBy, failedAt } = await uploadRecord(await this.ctx.client(), record);
-      if (storedBy.length < this.writeQuorum)
-        throw recoveryError(
-          "not_stored",
-          `only ${storedBy.length} guardians stored the recovery record, ${this.writeQuorum} needed`,
-          {
-            failedAt,
-          },
-        );
-      await this.db.write([put(`${this.prefix}recovery`, json({ version, storedBy }))]);
-      return { version, bytes: ciphertext.length, entries: entries.length, storedBy, failedAt };
-    });
+  storeRecovery(): Promise<RecoveryStoreResult> {
+    return owner.storeRecovery(this.owner());
   }
 
   /**
@@ -459,34 +423,25 @@ export class RelayClient implements ClientModule {
    * verifies and decrypts, and merges it into the wallet (counters only go up; nothing the wallet
    * holds is overwritten). Run `resume` afterwards to finish restored pending work.
    */
-  async restoreRecovery(): Promise<RecoveryRestoreResult> {
-    return this.ctx.run(async () => {
-      const copies = await downloadRecords(await this.ctx.client(), toHex(this.keys.recoveryId));
-      const best = await newestCopy(fromHex(this.federationId), copies, (ciphertext, version) =>
-        openRecovery(ciphertext, this.keys.recoveryKey, this.keys.recoveryId, version),
-      );
-      if (!best)
-        throw recoveryError(
-          "no_recovery_record",
-          "no guardian holds a recovery record of this wallet that verifies",
-          {},
-        );
-      const ops = await mergeWrites(this.db, best.value);
-      await this.db.write([
-        ...ops,
-        put(`${this.prefix}recovery`, json({ version: best.version, storedBy: best.from })),
-      ]);
-      return {
-        version: best.version,
-        from: best.from,
-        older: best.older,
-        forged: best.forged,
-        restored: ops.length,
-      };
-    });
+  restoreRecovery(): Promise<RecoveryRestoreResult> {
+    return owner.restoreRecovery(this.owner());
   }
 
-  // ---- social recovery ---------------------------------------------------------------------------
+  // ---- social recovery (recovery-owner.ts) ---------------------------------------------------------
+
+  private owner(): OwnerParts {
+    return {
+      ctx: this.ctx,
+      db: this.db,
+      prefix: this.prefix,
+      federationId: this.federationId,
+      keys: this.keys,
+      n: this.n,
+      writeQuorum: this.writeQuorum,
+      contact: (nameOrInbox) => this.contact(nameOrInbox),
+      send: (to, text, kind) => this.send(to, text, kind),
+    };
+  }
 
   /**
    * Splits a fresh data key among `holders` (t of them recover), stores `secret` (the wallet's
@@ -495,147 +450,41 @@ export class RelayClient implements ClientModule {
    * code. A set made before is re-keyed: its record at the guardians becomes a tombstone, so its
    * shards recover nothing any more.
    */
-  async socialSetup(
+  socialSetup(
     secret: Uint8Array,
     threshold: number,
     holders: readonly Holder[],
     options: { readonly onProgress?: (p: SocialProgress) => void } = {},
   ): Promise<SocialSetupResult> {
-    const progress = options.onProgress ?? (() => {});
-    const kinds = holders.map((h) => h.kind);
-    const devices = kinds.filter((k) => k === "device").length;
-    if (devices > 1) throw recoveryError("bad_holders", "one device shard at most");
-    if (kinds.filter((k) => k === "federation").length > 1)
-      throw recoveryError("bad_holders", "one federation shard at most");
-    for (const h of holders) if (h.kind === "friend") await this.contact(h.contact);
-    const fed = fromHex(this.federationId);
-    const version = Math.floor(this.ctx.now());
-    const set = await splitSecret(fed, secret, threshold, kinds, (n) => this.ctx.random(n), version);
-    progress({ step: "split", threshold, total: holders.length });
-    const client = await this.ctx.client();
-    const { storedBy, failedAt } = await uploadRecord(client, set.record);
-    if (storedBy.length < this.writeQuorum)
-      throw recoveryError(
-        "not_stored",
-        `only ${storedBy.length} guardians stored the shard set's record, ${this.writeQuorum} needed`,
-        {
-          failedAt,
-        },
-      );
-    progress({ step: "stored", guardians: storedBy });
-    const texts = set.shards.map(encodeShard);
-    let federationAt: number[] | undefined;
-    const fi = holders.findIndex((h) => h.kind === "federation");
-    const fh = holders[fi];
-    if (fh?.kind === "federation") {
-      federationAt = (
-        await depositFederationShard(client, this.keys.inboxSeed, set.setId, texts[fi]!, fh.delayMs, version)
-      ).storedAt;
-      progress({ step: "federation", guardians: federationAt });
-    }
-    const previous = await this.db.get(`${this.prefix}social`);
-    let revokedPrevious = false;
-    if (previous) {
-      const p = parseJson<SocialRecord>(previous);
-      const dead = await tombstone(
-        fed,
-        fromHex(p.signSeed),
-        fromHex(p.key),
-        Math.max(version, p.version + 1),
-        (n) => this.ctx.random(n),
-      );
-      revokedPrevious = (await uploadRecord(client, dead)).storedBy.length >= this.writeQuorum;
-      if (p.holders?.some((h) => h.kind === "federation")) {
-        const w = await withdrawFederationShard(
-          client,
-          this.keys.inboxSeed,
-          fromHex(p.setId),
-          Math.max(version, p.version + 1),
-        );
-        revokedPrevious &&= w.storedAt.length >= this.writeQuorum;
-      }
-      progress({ step: "revoked", previousSetId: p.setId, ok: revokedPrevious });
-      if (!revokedPrevious)
-        this.ctx.warn(
-          "the previous shard set's record could not be replaced at enough guardians: run setup again",
-        );
-    }
-    const keys = setKeys(set.dataKey);
-    const record: SocialRecord = {
-      setId: toHex(set.setId),
-      threshold,
-      total: holders.length,
-      version,
-      signSeed: toHex(keys.signSeed),
-      key: toHex(keys.key),
-      ...(devices === 1 ? { deviceShard: texts[kinds.indexOf("device")]! } : {}),
-      holders,
-    };
-    await this.db.write([put(`${this.prefix}social`, json(record))]);
-    const friends: SocialSetupResult["friends"][number][] = [];
-    for (const [i, h] of holders.entries()) {
-      if (h.kind !== "friend") continue;
-      try {
-        const sent = await this.send(h.contact, texts[i]!, "shard");
-        friends.push({ contact: h.contact, storedAt: sent.storedAt });
-        progress({ step: "friend", contact: h.contact, ok: true });
-      } catch (e) {
-        friends.push({ contact: h.contact, storedAt: [], error: describe(e) });
-        progress({ step: "friend", contact: h.contact, ok: false });
-      }
-    }
-    const offline = holders.flatMap((h, i) =>
-      h.kind === "offline" ? [{ text: texts[i]!, qr: encodeQR(texts[i]!, "ascii", { ecc: "medium" }) }] : [],
-    );
-    return {
-      setId: record.setId,
-      threshold,
-      total: holders.length,
-      storedBy,
-      friends,
-      offline,
-      revokedPrevious,
-      ...(federationAt === undefined ? {} : { federationAt }),
-    };
+    return owner.socialSetup(this.owner(), secret, threshold, holders, options);
   }
 
   /**
    * Grows the current shard set: its holders plus `added`, `threshold` of them recover (2-of-3 to
    * 3-of-5). Re-keys (socialSetup): the old set's shards recover nothing afterwards.
    */
-  async socialAdd(
+  socialAdd(
     secret: Uint8Array,
     threshold: number,
     added: readonly Holder[],
     options: { readonly onProgress?: (p: SocialProgress) => void } = {},
   ): Promise<SocialSetupResult> {
-    const raw = await this.db.get(`${this.prefix}social`);
-    if (!raw) throw recoveryError("no_shard_set", "this wallet has no shard set yet: set one up first");
-    const holders = parseJson<SocialRecord>(raw).holders;
-    if (!holders)
-      throw recoveryError("no_shard_set", "the shard set predates the holders list: set up a new one");
-    return this.socialSetup(secret, threshold, [...holders, ...added], options);
+    return owner.socialAdd(this.owner(), secret, threshold, added, options);
   }
 
   /** Release requests for the current set's federation shard, as every guardian sees them. */
-  async recoveryRequests(): Promise<Awaited<ReturnType<typeof escrowStatus>>> {
-    const set = await this.socialSet();
-    if (!set) throw recoveryError("no_shard_set", "this wallet has no shard set");
-    return escrowStatus(await this.ctx.client(), fromHex(set.setId));
+  recoveryRequests(): Promise<Awaited<ReturnType<typeof escrowStatus>>> {
+    return owner.recoveryRequests(this.owner());
   }
 
   /** Cancels every open release request of the current set's federation shard, at every guardian. */
-  async cancelRecoveryRequests(): Promise<CancelResult> {
-    const set = await this.socialSet();
-    if (!set) throw recoveryError("no_shard_set", "this wallet has no shard set");
-    return cancelRequests(await this.ctx.client(), this.keys.inboxSeed, fromHex(set.setId));
+  cancelRecoveryRequests(): Promise<CancelResult> {
+    return owner.cancelRecoveryRequests(this.owner());
   }
 
   /** The watch of the current set's release requests (kind recovery-escrow, key the set id). */
-  async recoveryWatch(): Promise<WatchTarget> {
-    const set = await this.socialSet();
-    if (!set) throw recoveryError("no_shard_set", "this wallet has no shard set");
-    return { kind: ESCROW_WATCH_KIND, key: set.setId };
+  recoveryWatch(): Promise<WatchTarget> {
+    return owner.recoveryWatch(this.owner());
   }
 
   /**
@@ -644,43 +493,21 @@ export class RelayClient implements ClientModule {
    * The wake-up says nothing; the device then reads recoveryRequests() and cancels what it did not
    * ask for, within the delay. Registrations live ttlSeconds (at most 7 days): renew them.
    */
-  async alertRecoveryRequests(
-    to:
-      | { readonly webhook: string }
-      | {
-          readonly push: (
-            guardian: number,
-            vapidKey: string,
-          ) => PushSubscriptionJson | Promise<PushSubscriptionJson>;
-        },
+  alertRecoveryRequests(
+    to: Parameters<typeof owner.alertRecoveryRequests>[1],
     ttlSeconds?: number,
   ): Promise<Registration[]> {
-    const target = await this.recoveryWatch();
-    const client = await this.ctx.client();
-    const all = Array.from({ length: this.n }, (_, g) => g);
-    if ("webhook" in to)
-      return registerWebhook(client, to.webhook, [target], {
-        spreadKey: new Uint8Array(32),
-        copies: this.n,
-        ...(ttlSeconds ? { ttlSeconds } : {}),
-      });
-    return Promise.all(
-      all.map(async (g) =>
-        registerPush(client, g, await to.push(g, await vapidKey(client, g)), [target], ttlSeconds),
-      ),
-    );
+    return owner.alertRecoveryRequests(this.owner(), to, ttlSeconds);
   }
 
   /** The current shard set: its id, t, n and holders (undefined: none set up). */
-  async socialSet(): Promise<SocialRecord | undefined> {
-    const raw = await this.db.get(`${this.prefix}social`);
-    return raw ? parseJson<SocialRecord>(raw) : undefined;
+  socialSet(): Promise<SocialRecord | undefined> {
+    return owner.socialSet(this.owner());
   }
 
   /** This device's shard of the current set (to show alongside others when recovering). */
-  async deviceShard(): Promise<string | undefined> {
-    const raw = await this.db.get(`${this.prefix}social`);
-    return raw ? parseJson<SocialRecord>(raw).deviceShard : undefined;
+  deviceShard(): Promise<string | undefined> {
+    return owner.deviceShard(this.owner());
   }
 
   /** Forgets read-message ids older than `olderThanMs` (past the guardians' hard expiry nothing replays). */

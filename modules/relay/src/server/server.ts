@@ -37,7 +37,6 @@ import type {
   WatchFn,
   WatchSource,
 } from "@conclave/core-server";
-import type { z } from "zod";
 import {
   AckRequestSchema,
   AckResponseSchema,
@@ -61,19 +60,7 @@ import {
 import type { AuthAction } from "../common.js";
 import { Challenges } from "./challenges.js";
 import type { ChallengeLimits } from "./challenges.js";
-import {
-  ESCROW_WATCH_KIND,
-  CancelRequestSchema,
-  CancelResponseSchema,
-  CollectRequestSchema,
-  CollectResponseSchema,
-  DepositRequestSchema,
-  DepositResponseSchema,
-  EscrowParamsSchema,
-  EscrowStatusSchema,
-  ReleaseRequestSchema,
-  RequestResponseSchema,
-} from "../escrow.js";
+import { ESCROW_WATCH_KIND, EscrowParamsSchema } from "../escrow.js";
 import { DEFAULT_ESCROW_LIMITS, EscrowStore } from "./escrow-store.js";
 import type { EscrowLimits } from "./escrow-store.js";
 import { DEFAULT_MAILBOX_LIMITS, MailboxStore, TokenRequiredError } from "./mailbox-store.js";
@@ -83,6 +70,7 @@ import { DEFAULT_PUSH_LIMITS, PushRegistrations } from "./push.js";
 import type { PushLimits, VapidKeys } from "./push.js";
 import { RegistrationStore } from "./registration-store.js";
 import { loadVapidKeys, watchEndpoints } from "./watch-routes.js";
+import { escrowEndpoints, parse } from "./escrow-routes.js";
 
 export interface RelayRateLimits {
   /** Mailbox items one client network may send per minute, sustained... */
@@ -151,14 +139,6 @@ const uncachedVerifier: Verifier = {
     }
   },
 };
-
-function parse<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
-  const r = schema.safeParse(value);
-  if (r.success) return r.data;
-  const first = r.error.issues[0];
-  const at = first && first.path.length > 0 ? `${first.path.map(String).join(".")}: ` : "";
-  throw new InvalidRequestError(`invalid ${where}: ${at}${first?.message ?? "unexpected shape"}`);
-}
 
 function base64url(text: string): Uint8Array {
   const bytes = new Uint8Array(Buffer.from(text, "base64url"));
@@ -381,101 +361,16 @@ export class RelayServerModule implements ServerModule {
     return this.escrowStore;
   }
 
-  /** The federation-held shard's routes (escrow-store.ts): every one limited per client network. */
+  /** The federation-held shard's routes (escrow-routes.ts): every one limited per client network. */
   private escrowEndpoints(): ModuleApiEndpoint[] {
-    const setIdOf = (params: unknown, client: string) => {
-      this.limit(this.authBuckets, client);
-      return fromHex(parse(EscrowParamsSchema, params, "path").setId);
-    };
-    return [
-      {
-        method: "POST",
-        path: "escrow/:setId/deposit",
-        summary: "Keep this guardian's piece of a federation-held recovery shard (signed by its owner)",
-        params: EscrowParamsSchema,
-        body: DepositRequestSchema,
-        response: DepositResponseSchema,
-        handle: async ({ params, body, client = "unknown" }) => {
-          const setId = setIdOf(params, client);
-          const r = await this.escrow.deposit(
-            this.instanceId,
-            this.self,
-            setId,
-            parse(DepositRequestSchema, body, "body"),
-          );
-          if (r.stored) this.escrowChanged();
-          return r;
-        },
-      },
-      {
-        method: "POST",
-        path: "escrow/:setId/request",
-        summary: "Ask for this guardian's piece, sealed to a temporary key, after the owner's delay",
-        params: EscrowParamsSchema,
-        body: ReleaseRequestSchema,
-        response: RequestResponseSchema,
-        handle: async ({ params, body, client = "unknown" }) => {
-          const setId = setIdOf(params, client);
-          const b = parse(ReleaseRequestSchema, body, "body");
-          const r = await this.escrow.request(setId, b.requestId, b.tempKey);
-          this.log("escrow.requested", {
-            setId: toHex(setId),
-            requestId: b.requestId,
-            releaseAtMs: r.releaseAtMs,
-          });
-          this.escrowChanged();
-          return r;
-        },
-      },
-      {
-        method: "POST",
-        path: "escrow/:setId/cancel",
-        summary: "Cancel a release request (signed by the owner's key for this guardian and request)",
-        params: EscrowParamsSchema,
-        body: CancelRequestSchema,
-        response: CancelResponseSchema,
-        handle: async ({ params, body, client = "unknown" }) => {
-          const setId = setIdOf(params, client);
-          const b = parse(CancelRequestSchema, body, "body");
-          const cancelled = await this.escrow.cancel(
-            this.instanceId,
-            this.self,
-            setId,
-            b.requestId,
-            b.signature,
-          );
-          if (cancelled) this.escrowChanged();
-          return { cancelled };
-        },
-      },
-      {
-        method: "POST",
-        path: "escrow/:setId/collect",
-        summary: "The piece sealed to the request's temporary key (425 before the delay, 410 cancelled)",
-        params: EscrowParamsSchema,
-        body: CollectRequestSchema,
-        response: CollectResponseSchema,
-        handle: async ({ params, body, client = "unknown" }) => {
-          const setId = setIdOf(params, client);
-          const b = parse(CollectRequestSchema, body, "body");
-          const sealed = await this.escrow.collect(this.self, setId, b.requestId);
-          return { sealed: Buffer.from(sealed).toString("base64url") };
-        },
-      },
-      {
-        method: "POST",
-        path: "escrow/:setId/status",
-        summary: "The deposit's owner key, delay and release requests (what its owner needs to cancel)",
-        params: EscrowParamsSchema,
-        body: EmptyRequestSchema,
-        response: EscrowStatusSchema,
-        handle: ({ params, body, client = "unknown" }) => {
-          const setId = setIdOf(params, client);
-          parse(EmptyRequestSchema, body, "body");
-          return this.escrow.status(setId);
-        },
-      },
-    ];
+    return escrowEndpoints({
+      instanceId: this.instanceId,
+      self: () => this.self,
+      escrow: () => this.escrow,
+      limit: (client) => this.limit(this.authBuckets, client),
+      log: (event, fields) => this.log(event, fields),
+      changed: () => this.escrowChanged(),
+    });
   }
 
   /** A shard set's escrow status at this guardian, for its watch ({ state: "none" }: no deposit here). */
