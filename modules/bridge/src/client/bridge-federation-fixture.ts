@@ -4,7 +4,9 @@
 // fee) and the bridge, each reading anvil through its own guardian.local.json (evmKeyFile, rpcUrl).
 // With `monero` (a 3-of-4 multisig wallet on monerod regtest, testing-monero's startMultisigRegtest,
 // started and stopped by the caller) also the monero module (instance 2) for that wallet, each guardian
-// watching the chain through monerod and its own share's wallet-rpc: no key ceremony.
+// watching the chain through monerod and its own share's wallet-rpc: no key ceremony. The depths
+// (Monero `confirmations` / `payoutConfirmations`, the bridge's `confirmations`) default to 1 and
+// may be set per caller (bench/bridge-monero.ts measures with 2).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -79,9 +81,20 @@ async function waitEvmTimeAgreed(guardianUrls: readonly string[], timeoutMs = 12
   }
 }
 
+export interface BridgeFederationOptions {
+  readonly monero?: MultisigRegtest;
+  readonly relay?: boolean;
+  /** Blocks deep (its own block counts) before a Monero deposit is spendable (default 1). */
+  readonly moneroConfirmations?: number;
+  /** Blocks deep before a payout is attested confirmed (default 1). */
+  readonly payoutConfirmations?: number;
+  /** EVM blocks deep before a burn is voted (default 1). */
+  readonly bridgeConfirmations?: number;
+}
+
 export async function startBridgeFederation(
   prefix = "bridge-client-",
-  options: { readonly monero?: MultisigRegtest; readonly relay?: boolean } = {},
+  options: BridgeFederationOptions = {},
 ): Promise<BridgeFederation> {
   const monero = options.monero;
   const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -107,9 +120,9 @@ export async function startBridgeFederation(
                 network: "mainnet",
                 address: monero.multisigAddress,
                 guardians: N,
-                confirmations: 1,
+                confirmations: options.moneroConfirmations ?? 1,
                 depositMinPiconero: "1000000",
-                payoutConfirmations: 1,
+                payoutConfirmations: options.payoutConfirmations ?? 1,
               },
             },
           ]
@@ -122,7 +135,7 @@ export async function startBridgeFederation(
           contract,
           guardians: addresses,
           threshold: 3,
-          confirmations: 1,
+          confirmations: options.bridgeConfirmations ?? 1,
           mintDeadlineSeconds: 3600,
           moneroNetwork: "mainnet",
         },
