@@ -109,6 +109,10 @@ export async function startBridgeFederation(
     anvil = await startAnvil({ accounts: 4 });
     const addresses = Array.from({ length: N }, (_, i) => evmAddressOfKey(guardianEvmKey(i)));
     const contract = (await deployWrappedMonero(anvil, { guardians: addresses, threshold: 3 })).address;
+    // anvil mines only when sent a transaction: at a depth above 1 the guardians agree no EVM time
+    // until blocks follow the deployment's.
+    const bridgeConfirmations = options.bridgeConfirmations ?? 1;
+    if (bridgeConfirmations > 1) await anvil.testClient.mine({ blocks: bridgeConfirmations });
     const files = await writeLocalFederation(dir, N, { heightsPerSession: 16 }, [
       ...DEV_MODULES_WITH_MINT,
       ...(monero
@@ -135,7 +139,7 @@ export async function startBridgeFederation(
           contract,
           guardians: addresses,
           threshold: 3,
-          confirmations: options.bridgeConfirmations ?? 1,
+          confirmations: bridgeConfirmations,
           mintDeadlineSeconds: 3600,
           moneroNetwork: "mainnet",
         },
