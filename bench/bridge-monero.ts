@@ -98,6 +98,7 @@ function marks() {
   const m = new Map<string, number>();
   return {
     mark: (name: string, at = performance.now()) => void (m.has(name) ? undefined : m.set(name, at)),
+    seen: (name: string): number | undefined => m.get(name),
     at: (name: string): number => {
       const v = m.get(name);
       if (v === undefined) throw new Error(`never reached: ${name}`);
@@ -242,7 +243,7 @@ try {
     console.log(
       `deposit ${k}: paid -> mined ${ms(row.toMined)}, mined -> at depth ${ms(row.toDepth)} | at depth -> ` +
         `spendable ${ms(row.toSpendable)} -> accepted ${ms(row.toAccepted)} -> t signatures checked ` +
-        `${ms(row.toSigned)} (federation ${ms(row.federation)}; ${credited}) ` | mint mined ${ms(row.mintMined)}; ${minted.call.amount} piconero minted of ${DEPOSIT} ` +
+        `${ms(row.toSigned)} (federation ${ms(row.federation)}; ${credited}) | mint mined ${ms(row.mintMined)}; ${minted.call.amount} piconero minted of ${DEPOSIT} ` +
         `(fee ${minted.fee}); load ${load()}`,
     );
   }
