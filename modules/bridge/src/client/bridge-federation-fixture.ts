@@ -83,6 +83,7 @@ async function waitEvmTimeAgreed(guardianUrls: readonly string[], timeoutMs = 12
 
 export interface BridgeFederationOptions {
   readonly monero?: MultisigRegtest;
+  /** Also the relay module (RELAY_INSTANCE). */
   readonly relay?: boolean;
   /** Blocks deep (its own block counts) before a Monero deposit is spendable (default 1). */
   readonly moneroConfirmations?: number;
