@@ -1,5 +1,5 @@
 // npm run sim -- [--seeds K [--from S] | --seed S] [--nodes N] [--byzantine B] [--quorum-delta D]
-//                [--bug NAME]... [--safety-ms MS] [--jobs J] [--consensus-only] [--monero] [--monero-classic] [--evm] [--verbose]
+//                [--bug NAME]... [--safety-ms MS] [--jobs J] [--consensus-only] [--monero] [--monero-classic] [--monero-notes] [--monero-garbage] [--evm] [--verbose]
 // Runs the deterministic simulator over many seeds (or one), prints a line now and then, every
 // violation with the command that replays it, and a summary. Exit code 1 on any violation. By
 // default every run is the whole federation (processor, modules, wallets, money checkers; see
@@ -35,6 +35,8 @@ const USAGE = `usage: npm run sim -- [options]
   --consensus-only  run the consensus engines alone (no processor, modules, wallets or money checkers)
   --monero          the federation with the monero module on a simulated Monero chain
   --monero-classic  --monero without the Byzantine payout participants and the holder (older seeds replay)
+  --monero-notes    --monero with XMR note users: subaddress deposits into e-cash notes (xmr-notes.ts)
+  --monero-garbage  --monero with a garbage last signer drawn for Byzantine guardians that are no payout participant
   --evm             the federation with the bridge module on a simulated EVM chain (not with --monero yet)
   --verbose         print every run and, for one seed, its fault timeline and full result`;
 
@@ -52,6 +54,8 @@ interface CliArgs {
   consensusOnly: boolean;
   monero: boolean;
   moneroClassic: boolean;
+  moneroNotes: boolean;
+  moneroGarbage: boolean;
   evm: boolean;
 }
 
@@ -67,6 +71,8 @@ function parseArgs(argv: readonly string[]): CliArgs {
     consensusOnly: false,
     monero: false,
     moneroClassic: false,
+    moneroNotes: false,
+    moneroGarbage: false,
     evm: false,
     bugs: [],
   };
@@ -134,6 +140,14 @@ function parseArgs(argv: readonly string[]): CliArgs {
         break;
       case "--monero":
         args.monero = true;
+        break;
+      case "--monero-notes":
+        args.monero = true;
+        args.moneroNotes = true;
+        break;
+      case "--monero-garbage":
+        args.monero = true;
+        args.moneroGarbage = true;
         break;
       case "--evm":
         args.evm = true;
@@ -240,7 +254,7 @@ async function main(): Promise<number> {
       );
       const app = args.consensusOnly ? {} : { application: federationApplication() };
       console.log(
-        `  replay: ${replayCommand({ ...options, ...app })}${args.monero ? (args.moneroClassic ? " --monero-classic" : " --monero") : args.evm ? " --evm" : ""}`,
+        `  replay: ${replayCommand({ ...options, ...app })}${args.monero ? (args.moneroClassic ? " --monero-classic" : args.moneroNotes ? " --monero-notes" : args.moneroGarbage ? " --monero-garbage" : " --monero") : args.evm ? " --evm" : ""}`,
       );
       return;
     }
@@ -267,13 +281,17 @@ async function main(): Promise<number> {
   const requests = Array.from({ length: args.seeds }, (_, i) => optionsFor(args.from + i, args));
   const mode: SimMode = args.moneroClassic
     ? "monero-classic"
-    : args.monero
-      ? "monero"
-      : args.evm
-        ? "evm"
-        : args.consensusOnly
-          ? "consensus"
-          : "federation";
+    : args.moneroNotes
+      ? "monero-notes"
+      : args.moneroGarbage
+        ? "monero-garbage"
+        : args.monero
+          ? "monero"
+          : args.evm
+            ? "evm"
+            : args.consensusOnly
+              ? "consensus"
+              : "federation";
   const jobs = Math.min(args.jobs, args.seeds);
   if (jobs <= 1) {
     for (const [i, options] of requests.entries()) {

@@ -10,11 +10,23 @@ import type { SimOptions, SimResult } from "./simulator.js";
  * checkers on every honest guardian; monero: the federation plus the monero module on a simulated
  * Monero chain (its pollers await simulated nodes: the asynchronous loop); monero-classic: the same
  * without the Byzantine payout participants and the holder (seeds found before them replay exactly);
+ * monero-garbage: monero plus a garbage last signer drawn for Byzantine guardians that are no
+ * payout participant (monero.ts `garbage: "drawn"`);
+ * monero-notes: monero plus XMR note users (subaddress deposits into e-cash notes, xmr-notes.ts);
  * evm: the federation plus the bridge module on a simulated EVM chain (federation/bridge.ts).
  */
-export type SimMode = "consensus" | "federation" | "monero" | "monero-classic" | "evm";
+export type SimMode =
+  "consensus" | "federation" | "monero" | "monero-classic" | "monero-notes" | "monero-garbage" | "evm";
 
-export const SIM_MODES: readonly SimMode[] = ["consensus", "federation", "monero", "monero-classic", "evm"];
+export const SIM_MODES: readonly SimMode[] = [
+  "consensus",
+  "federation",
+  "monero",
+  "monero-classic",
+  "monero-notes",
+  "monero-garbage",
+  "evm",
+];
 
 /** Options a seed is sent with to another process (no functions). */
 export type SeedOptions = Omit<SimOptions, "log" | "application">;
@@ -34,7 +46,12 @@ export async function runSeed(
   const r = await runSimulationAsync({
     ...withLog,
     itemBytesMax: MONERO_ITEM_BYTES_MAX,
-    application: federationApplication({ monero: true, moneroClassic: mode === "monero-classic" }),
+    application: federationApplication({
+      monero: true,
+      moneroClassic: mode === "monero-classic",
+      moneroNotes: mode === "monero-notes",
+      ...(mode === "monero-garbage" ? { moneroGarbage: "drawn" as const } : {}),
+    }),
   });
   return { ...r, replay: `${r.replay} --${mode}` };
 }

@@ -47,6 +47,10 @@ export interface FederationOptions {
   readonly moneroBug?: MoneroBug;
   /** The monero world without the Byzantine payout participants and the holder (monero.ts `classic`). */
   readonly moneroClassic?: boolean;
+  /** Garbage last signers in the monero world (monero.ts `garbage`): "only" them, or "drawn" among the others. */
+  readonly moneroGarbage?: "drawn" | "only";
+  /** The monero world with XMR note users: subaddress deposits into e-cash notes (xmr-notes.ts). */
+  readonly moneroNotes?: boolean;
   /** Runs the bridge module too, on a simulated EVM chain, with bridge users (federation/bridge.ts). */
   readonly evm?: boolean;
   /** A deliberate bug in every honest guardian's bridge module (tests of the checkers only). */
@@ -169,7 +173,21 @@ class FederationApp implements SimApplication, FederationApi {
     for (const w of this.wallets) host.schedule(rng.range(0, 200), () => w.start());
     this.xmr =
       options.monero === true
-        ? new MoneroWorld(host, this, options.payoutRoundBlocks, options.moneroBug, options.moneroClassic)
+        ? new MoneroWorld(
+            host,
+            this,
+            options.payoutRoundBlocks,
+            options.moneroBug,
+            options.moneroClassic,
+            options.moneroGarbage ?? "off",
+            options.moneroNotes === true
+              ? {
+                  walletCount: this.wallets.length,
+                  issueFrom: (w, inputs, signers, value) =>
+                    this.wallets[w]?.issueFrom(inputs, signers, value) ?? false,
+                }
+              : undefined,
+          )
         : undefined;
     if (options.evm === true && options.monero === true)
       // A burn to a Monero address becomes a payout of the monero module in a consensus item, which

@@ -40,24 +40,40 @@ export interface ByzantinePayoutStats {
   xmrByzPayoutItems: number;
   /** False accusations from a signing guardian: Fault(s - 1) on its turn, Fault(t) when submitting. */
   xmrByzAccusations: number;
+  /** Garbage final sets a Byzantine last signer proposed (mode garbage). */
+  xmrByzGarbageSets: number;
 }
 
-export type KeepMode = "silent" | "accuse";
+export type KeepMode = "silent" | "accuse" | "garbage";
 
-/** What the last signer does with its completed set: keeps it, and stays silent or accuses. */
+/**
+ * What the last signer does with its completed set: keeps it, and stays silent, accuses the
+ * previous signer, or (garbage, as modules/monero payout-byzantine.ts) proposes bytes that are no
+ * transaction set as its final set: the submitters' nodes refuse it, and their Fault(t) votes pass
+ * it over.
+ */
 class Keeper implements ByzantineLastSigner {
   readonly kept: { batch: number; attempt: number; txset: string; broadcast: boolean }[] = [];
 
   constructor(
     readonly mode: KeepMode,
     private readonly onKept: () => void,
+    private readonly onGarbage: () => void,
   ) {}
 
   lastSigned(duty: PayoutDuty, completed: string): PayoutResult | undefined {
     if (duty.kind !== "sign") return undefined;
     this.kept.push({ batch: duty.batch, attempt: duty.attempt, txset: completed, broadcast: false });
     this.onKept();
-    return this.mode === "accuse" ? { kind: "fault", slot: duty.slot - 1 } : undefined;
+    switch (this.mode) {
+      case "silent":
+        return undefined;
+      case "accuse":
+        return { kind: "fault", slot: duty.slot - 1 };
+      case "garbage":
+        this.onGarbage();
+        return { kind: "blob", slot: duty.slot, blob: new TextEncoder().encode(`garbage ${duty.batch}`) };
+    }
   }
 }
 
@@ -86,10 +102,16 @@ export class ByzantinePayoutParticipant {
     /** Accuses the previous signer on each of its turns, and the final set in the submit round. */
     private readonly accuser: boolean,
   ) {
-    this.keeper = new Keeper(mode, () => {
-      this.stats.xmrByzKept++;
-      host.note(`xmr byzantine ${b} kept a completed payout transaction (${mode})`);
-    });
+    this.keeper = new Keeper(
+      mode,
+      () => {
+        this.stats.xmrByzKept++;
+        host.note(`xmr byzantine ${b} kept a completed payout transaction (${mode})`);
+      },
+      () => {
+        this.stats.xmrByzGarbageSets++;
+      },
+    );
     this.module = new MoneroServerModule(
       MONERO_ID,
       config,

@@ -22,6 +22,7 @@ import {
   quorumThreshold,
   claimProof,
   decodeMoneroItem,
+  decodePayoutItem,
   FEE_PER_BYTE_MAX,
   depositInput,
   encodeMoneroItem,
@@ -43,6 +44,9 @@ import { depositViolations, payoutViolations } from "../chains/monero-checks.js"
 import type { DepositCredited, PayoutClaimed } from "../chains/monero-checks.js";
 import { DUMMY_ID, MONERO_ID } from "./setup.js";
 import { ByzantinePayoutParticipant } from "./monero-byzantine.js";
+import { XmrNoteUser, emptyXmrNoteStats } from "./xmr-notes.js";
+import type { NoteFunding, XmrNoteStats } from "./xmr-notes.js";
+import { SubaddressState } from "../../../../modules/monero/src/subaddresses.js";
 import type { ByzantinePayoutStats } from "./monero-byzantine.js";
 import type { StatusAnswer, SubmitAnswer } from "./wallets.js";
 
@@ -85,7 +89,60 @@ const K_DEPOSIT = 0x03;
  *     a second time.
  */
 export type MoneroBug =
-  "monero-credits-own-payout" | "monero-attestation-per-message" | "monero-unbound-attempt";
+  | "monero-credits-own-payout"
+  | "monero-attestation-per-message"
+  | "monero-unbound-attempt"
+  | "monero-refusal-unvoted"
+  | "monero-sighting-per-message";
+
+/**
+ * monero-sighting-per-message: "count one guardian's subaddress sighting twice": a guardian's
+ * repeated `subaddress_seen` of a pending deposit is booked as the sighting of a guardian that has
+ * not reported it yet, so a Byzantine guardian's false sighting sent t times credits the deposit.
+ */
+class PerMessageSightings extends MoneroServerModule {
+  override processConsensusItem(db: WriteTx, payload: Uint8Array, peer: number): ModuleResult<void> {
+    const tag = payload[0];
+    if (tag === undefined || PAYOUT_ITEM_TAGS.has(tag)) return super.processConsensusItem(db, payload, peer);
+    let seen: { txid: Uint8Array; index: number } | undefined;
+    try {
+      const item = decodeMoneroItem(payload);
+      if (item.kind === "subaddress_seen") seen = { txid: item.txid, index: item.index };
+    } catch {
+      // Not a monero item: the module's own answer.
+    }
+    if (seen !== undefined) {
+      const subs = new SubaddressState(db);
+      if (subs.attestation(seen.txid, seen.index, peer) !== undefined) {
+        const free = Array.from({ length: this.config.guardians }, (_, g) => g).find(
+          (g) => subs.attestation(seen.txid, seen.index, g) === undefined,
+        );
+        if (free !== undefined) return super.processConsensusItem(db, payload, free);
+      }
+    }
+    return super.processConsensusItem(db, payload, peer);
+  }
+}
+
+/**
+ * monero-refusal-unvoted: "a guardian whose node refuses the final set waits instead of voting the
+ * refusal": its Fault(t) votes never leave it (filtered from its consensus proposals), so a garbage
+ * final set is never passed over and the batch stays in `submit` (no round timeout there).
+ */
+class RefusalUnvoted extends MoneroServerModule {
+  override consensusProposal(db: ReadTx): Uint8Array[] {
+    const t = quorumThreshold(this.config.guardians);
+    return super.consensusProposal(db).filter((p) => {
+      if (p[0] === undefined || !PAYOUT_ITEM_TAGS.has(p[0])) return true;
+      try {
+        const item = decodePayoutItem(p);
+        return !(item.kind === "fault" && item.slot === t);
+      } catch {
+        return true;
+      }
+    });
+  }
+}
 
 /** monero-attestation-per-message: a repeated attestation is booked to the next guardian without one. */
 class PerMessageAttestations extends MoneroServerModule {
@@ -128,7 +185,7 @@ export interface MoneroHostApi {
   moneroAt(g: number): { processor: FederationProcessor; monero: MoneroServerModule } | undefined;
 }
 
-export interface MoneroStats extends ByzantinePayoutStats {
+export interface MoneroStats extends ByzantinePayoutStats, XmrNoteStats {
   xmrDeposits: number;
   xmrCredited: number;
   /** Withdrawals (deposit spends into a payout) accepted. */
@@ -148,6 +205,10 @@ export interface MoneroStats extends ByzantinePayoutStats {
   xmrByzFalseAttests: number;
   /** False payout votes Byzantine guardians sent: fault accusations, txids, confirmations. */
   xmrByzFalseVotes: number;
+  /** False subaddress sightings Byzantine guardians sent (twice the amount, t times in one bundle). */
+  xmrByzFalseSightings: number;
+  /** Final sets an honest guardian's node refused with nothing spending their inputs (its Fault(t)). */
+  xmrSubmitRefusals: number;
   /** Longest time from the heal (or acceptance, if later) to a payout's confirmation, ms. */
   xmrPayoutAfterHealMsMax: number;
 }
@@ -360,12 +421,17 @@ export class MoneroWorld {
     xmrByzLateAccepted: 0,
     xmrByzPayoutItems: 0,
     xmrByzAccusations: 0,
+    xmrByzGarbageSets: 0,
+    xmrSubmitRefusals: 0,
+    xmrByzFalseSightings: 0,
+    ...emptyXmrNoteStats(),
     xmrPayoutAfterHealMsMax: 0,
   };
   healedAt: number | undefined;
   private readonly producer: BlockProducer;
   private readonly faults: NodeFaultDriver;
   private readonly users: XmrUser[] = [];
+  private readonly noteUsers: XmrNoteUser[] = [];
   /** Per guardian, a pump running its background steps (one at a time), by process generation. */
   private readonly busy = new Set<number>();
   /** Payout txids Byzantine guardians claimed as deposits. */
@@ -381,6 +447,17 @@ export class MoneroWorld {
      * seeds found before them (seed 7's freeze) replay exactly.
      */
     classic = false,
+    /**
+     * The garbage last signer (garbageSigner): "only": every Byzantine guardian is one and nothing
+     * else in the payout rounds (no false payout votes, no other participant), its own fixed-seed
+     * world (federation-monero-garbage.test.ts), where the garbage final set gets in often;
+     * "drawn": the ordinary world plus a garbage signer drawn for 80% of the Byzantine guardians
+     * that are no participant (`--monero-garbage`; it changes those seeds' worlds, so it is not the
+     * default: seed 3 of moneroPlan freezes there, docs/simulator.md); "off": neither.
+     */
+    garbage: "off" | "drawn" | "only" = "off",
+    /** XMR note users (xmr-notes.ts), funding these e-cash wallets: the `moneroNotes` world. */
+    notes?: NoteFunding,
   ) {
     this.seed = host.seed;
     const rng = new Rng(host.seed, "monero");
@@ -433,11 +510,27 @@ export class MoneroWorld {
     for (const b of host.byzantine) this.byzantineReports(b, new Rng(host.seed, `xmr-byzantine-${b}`));
     // Streams of their own: a strategy added later leaves every earlier draw of a seed as it was.
     for (const b of host.byzantine) this.byzantineAttests(b, new Rng(host.seed, `xmr-byzantine-attest-${b}`));
+    if (notes !== undefined) {
+      // Streams of their own: the world without them is unchanged.
+      const count = new Rng(host.seed, "xmr-notes").range(1, 3);
+      for (let i = 0; i < count; i++)
+        this.noteUsers.push(
+          new XmrNoteUser(i, this, notes, new Rng(host.seed, `xmr-note-user-${i}`), this.stats),
+        );
+      for (const u of this.noteUsers) u.start();
+      for (const b of host.byzantine)
+        this.byzantineSightings(b, new Rng(host.seed, `xmr-byzantine-sightings-${b}`));
+    }
+    if (garbage === "only") {
+      for (const b of host.byzantine)
+        this.garbageSigner(b, new Rng(host.seed, `xmr-byzantine-garbage-${b}`), 1);
+      return;
+    }
     for (const b of host.byzantine)
       this.byzantinePayoutVotes(b, new Rng(host.seed, `xmr-byzantine-votes-${b}`));
     if (!classic)
       for (const b of host.byzantine)
-        this.byzantineSigner(b, new Rng(host.seed, `xmr-byzantine-signer-${b}`));
+        this.byzantineSigner(b, new Rng(host.seed, `xmr-byzantine-signer-${b}`), garbage === "drawn");
   }
 
   /**
@@ -448,8 +541,11 @@ export class MoneroWorld {
    * kept once the federation has moved on to another attempt. And (40%) it accuses falsely: the
    * previous signer's set on each of its turns, the final set when submitting.
    */
-  private byzantineSigner(b: number, rng: Rng): void {
-    if (!rng.chance(0.6)) return;
+  private byzantineSigner(b: number, rng: Rng, garbage: boolean): void {
+    if (!rng.chance(0.6)) {
+      if (garbage) this.garbageSigner(b, new Rng(this.host.seed, `xmr-byzantine-garbage-${b}`));
+      return;
+    }
     const mode = rng.pick(["silent", "accuse"] as const);
     const privately = rng.chance(0.7);
     const accuser = rng.chance(0.4);
@@ -466,6 +562,71 @@ export class MoneroWorld {
       privately,
       accuser,
     ).start();
+  }
+
+  /**
+   * A Byzantine guardian that is no participant above (its own stream, so that the seeds drawn
+   * before keep their worlds): 80% of them take part in the payout rounds as a last signer that
+   * keeps its completion and proposes garbage as the final set (modules/monero payout-byzantine.ts
+   * `garbage`). Every submitter's node refuses it; their Fault(t) votes pass the last signer over
+   * and another participant completes the set; the kept completion, broadcast once the federation
+   * moved on, is a double spend of the batch's inputs.
+   */
+  private garbageSigner(b: number, rng: Rng, probability = 0.8): void {
+    if (!rng.chance(probability)) return;
+    new ByzantinePayoutParticipant(
+      this.host,
+      b,
+      this.shares[b]!,
+      this.config,
+      rng,
+      "garbage",
+      MONERO_POLL_MS,
+      (r) => this.anyState(r)?.db,
+      this.stats,
+      false,
+      false,
+    ).start();
+  }
+
+  /**
+   * A Byzantine guardian's false subaddress sightings (the notes world): every payment to an
+   * assigned subaddress it sees in the chain (god view, pool included) gets a `subaddress_seen` for
+   * twice what it pays, confirmed long ago, sent t times in one bundle. One guardian's sighting
+   * counts once; f false ones never reach t.
+   */
+  private byzantineSightings(b: number, rng: Rng): void {
+    const t = quorumThreshold(this.host.n);
+    const sent = new Set<string>();
+    const step = (): void => {
+      this.host.schedule(this.host.now() + MONERO_POLL_MS, step);
+      const s = this.anyState(rng);
+      if (s === undefined) return;
+      const assigned = new SubaddressState(s.db).count();
+      const txHeight = Math.max(1, new MoneroState(s.db).agreedHeight() - 10 * CONFIRMATIONS);
+      const items: Uint8Array[] = [];
+      for (const { tx } of this.chain.visible(this.chain.height())) {
+        if (tx.fromFederation) continue;
+        for (let index = 1; index <= assigned; index++) {
+          const paid = this.chain.depositTruth(tx.txid, index).amount;
+          const key = `${tx.txid}:${index}`;
+          if (paid === 0n || sent.has(key)) continue;
+          sent.add(key);
+          const seen = encodeMoneroItem({
+            kind: "subaddress_seen",
+            txid: Uint8Array.from(Buffer.from(tx.txid, "hex")),
+            index,
+            amount: 2n * paid,
+            txHeight,
+          });
+          for (let i = 0; i < t; i++)
+            items.push(encodeConsensusItem({ kind: "module", module: MONERO_ID, payload: seen }));
+          this.stats.xmrByzFalseSightings++;
+        }
+      }
+      if (items.length > 0) this.host.submitByzantine(b, items);
+    };
+    this.host.schedule(rng.range(0, MONERO_POLL_MS), step);
   }
 
   /**
@@ -612,7 +773,11 @@ export class MoneroWorld {
         ? ForgetfulMonero
         : this.bug === "monero-attestation-per-message"
           ? PerMessageAttestations
-          : MoneroServerModule;
+          : this.bug === "monero-refusal-unvoted"
+            ? RefusalUnvoted
+            : this.bug === "monero-sighting-per-message"
+              ? PerMessageSightings
+              : MoneroServerModule;
     const m = new Module(
       MONERO_ID,
       this.config,
@@ -632,10 +797,14 @@ export class MoneroWorld {
     m.start({
       self: g,
       wake: () => {},
-      log: (event, fields) =>
+      log: (event, fields) => {
+        // An honest node refused a final set and nothing spent its inputs: the Fault(t) vote.
+        if (event === "payout_submit_refused" && fields["spentBy"] === undefined)
+          this.stats.xmrSubmitRefusals++;
         this.host.note(
           `xmr ${g} ${event} ${JSON.stringify(fields, (_, x: unknown) => (typeof x === "bigint" ? x.toString() : x)).slice(0, 300)}`,
-        ),
+        );
+      },
     });
     return m;
   }
@@ -683,10 +852,15 @@ export class MoneroWorld {
   }
 
   settled(): boolean {
-    return this.users.every((u) => u.settled);
+    return this.users.every((u) => u.settled) && this.noteUsers.every((u) => u.settled);
   }
 
   finish(): void {
+    for (const u of this.noteUsers)
+      if (!u.settled)
+        this.host.violation(
+          `liveness: ${u.describe()}, not finished within the liveness bound after the heal`,
+        );
     for (const u of this.users)
       if (!u.settled)
         this.host.violation(
@@ -848,6 +1022,15 @@ export class MoneroWorld {
       const d = records.deposit(txid);
       if (d !== undefined && (d.state === "credited" || d.state === "spent"))
         credited.push({ txid: toHex(txid), index: 0, amount: d.amount });
+    }
+    // Subaddress deposits (each assigned subaddress's, by (txid, index)).
+    const subs = new SubaddressState(db);
+    for (let index = 1; index <= subs.count(); index++) {
+      const claimKey = subs.claimKeyOf(index);
+      if (claimKey === undefined) continue;
+      for (const d of monero.subaddressView(db, claimKey).deposits)
+        if ((d.state === "credited" || d.state === "spent") && d.amount !== undefined)
+          credited.push({ txid: d.txid, index, amount: BigInt(d.amount) });
     }
     for (const v of depositViolations(this.chain, credited)) violation(`${at}: ${v}`);
     const store = new PayoutStore(db);

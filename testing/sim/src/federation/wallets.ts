@@ -193,6 +193,19 @@ export class Wallet {
     this.loop(++this.generation);
   }
 
+  /**
+   * An issue funded from outside (an XMR note user's credited subaddress deposit, xmr-notes.ts):
+   * `inputs`, signed by `signers`, into notes worth up to `value` (the rest below the smallest
+   * note is donated). False while the wallet is down or busy: the caller tries again later.
+   */
+  issueFrom(inputs: TxInput[], signers: Signer[], value: bigint): boolean {
+    if (!this.up || this.op !== null) return false;
+    const denoms = split(value);
+    if (denoms.length === 0) return false;
+    this.begin("issue", inputs, [], signers, null, denoms, null, null);
+    return this.op !== null;
+  }
+
   receive(notes: SpendableNote[], contest: Contest | null): void {
     this.incoming.push({ notes, contest });
   }
