@@ -60,7 +60,8 @@ export function sealedMintNotice(
 export function bridgeMintLines(r: BridgeMintResult, dataFlag: string): string[] {
   return [
     `wXMR mint of ${amountText(r.call.amount)} accepted and signed by ${r.call.signatures.length} guardians` +
-      ` (transaction ${r.txid}, output ${r.output}${r.fee > 0n ? `, mint fee ${amountText(r.fee)}` : ""})`,
+      ` (transaction ${r.txid}, output ${r.output}${r.fee > 0n ? `, mint fee ${amountText(r.fee)}` : ""}` +
+      `${r.federationFee > 0n ? `, paid to the federation for a refundable mint ${amountText(r.federationFee)}` : ""})`,
     ...callLines(r.call),
     ...(r.submission
       ? submissionLines(r.submission)

@@ -107,9 +107,11 @@ describe("conclave bridge-* against anvil and four guardian processes", () => {
         fed.anvil.rpcUrl,
       ]);
       expect(minted.stdout).toContain("accepted and signed by 3 guardians");
+      // The federation's fee for the refundable mint (its config's default, 0.0001 XMR) is printed.
+      expect(minted.stdout).toContain("paid to the federation for a refundable mint 0.0001 XMR");
       expect(minted.stdout).toMatch(/Minted: EVM transaction 0x[0-9a-f]{64}/);
       expect(await wxmr()).toBe(500_000_000_000n);
-      expect(await balance()).toBe("1500000000000");
+      expect(await balance()).toBe("1499900000000");
       const txid = /\(transaction ([0-9a-f]{64}), output \d+/.exec(minted.stdout)?.[1];
       expect(txid).toBeDefined();
       const status = await ok(["bridge-status", txid!, "--rpc", fed.anvil.rpcUrl]);
@@ -126,7 +128,7 @@ describe("conclave bridge-* against anvil and four guardian processes", () => {
       ]);
       expect(burned.stdout).toContain("Redeemed 0.5 XMR (500000000000p)");
       expect(await wxmr()).toBe(0n);
-      expect(await balance()).toBe("2000000000000");
+      expect(await balance()).toBe("1999900000000");
     },
     PROCESS_STEPS_MS,
   );
@@ -154,13 +156,14 @@ describe("conclave bridge-* against anvil and four guardian processes", () => {
       const r = await ok(["bridge-mint", user, "0.25"]);
       const txid = /\(transaction ([0-9a-f]{64}), output \d+/.exec(r.stdout)?.[1];
       expect(txid).toBeDefined();
-      expect(BigInt(await balance())).toBe(before - 250_000_000_000n);
+      expect(BigInt(await balance())).toBe(before - 250_000_000_000n - 100_000_000n);
       await fed.anvil.testClient.increaseTime({ seconds: 3_700 });
       await fed.anvil.testClient.mine({ blocks: 1 });
       const refunded = await ok(["bridge-refund", txid!]);
       expect(refunded.stdout).toContain(`Returned the expired mint ${txid}:`);
       expect(refunded.stdout).toContain("0.25 XMR (250000000000p)");
-      expect(BigInt(await balance())).toBe(before);
+      // The amount comes back; the federation's fee for the refundable mint does not.
+      expect(BigInt(await balance())).toBe(before - 100_000_000n);
       const status = await ok(["bridge-status", txid!, "--rpc", fed.anvil.rpcUrl]);
       expect(status.stdout).toMatch(new RegExp(`^mint ${txid}:\\d+: refunded`));
       expect(status.stdout).toContain("refunded in ");

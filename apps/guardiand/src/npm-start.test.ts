@@ -387,7 +387,9 @@ describe("the README walkthrough against `npm start` (separate processes, real m
       }
       if (line.includes("bridge-mint")) {
         expect(r.out).toMatch(/submitted\s+mint sent: 0x[0-9a-f]{64}/);
-        expect(r.out).toContain("wXMR mint of 1 XMR (1000000000000p) accepted and signed by 3 guardians");
+        // The deposit less the federation's fee for a refundable mint (0.0001 XMR, the default).
+        expect(r.out).toContain("wXMR mint of 0.9999 XMR (999900000000p) accepted and signed by 3 guardians");
+        expect(r.out).toContain("paid to the federation for a refundable mint 0.0001 XMR");
       }
       if (line.includes("bridge-burn")) filled["BURNTX"] = /burn (0x[0-9a-f]{64})/.exec(r.out)?.[1] ?? "";
     }

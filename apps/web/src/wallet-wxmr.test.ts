@@ -110,6 +110,8 @@ describe("the wallet page's wXMR (anvil, four guardian processes, an injected EV
     await page.getByLabel("Amount to mint").fill("1.25");
     await page.getByLabel("Amount to mint").press("Enter");
     await expect.poll(text("#mint-made"), { timeout: 60_000 }).toContain("1.25 wXMR signed by 3 guardians");
+    // The federation's fee for the refundable (0x02) output (its config's default), shown and paid.
+    expect(await text("#mint-made")()).toContain("paid to the federation for a refundable mint 0.0001 XMR");
     const row = page.locator("#mints li").first();
     await expect.poll(() => row.getAttribute("data-state"), { timeout: 30_000 }).toBe("signed");
     expect(await row.innerText()).toContain("Signed: ready to submit with your EVM wallet");
@@ -124,7 +126,7 @@ describe("the wallet page's wXMR (anvil, four guardian processes, an injected EV
     expect(await page.locator("#mints button").count()).toBe(0);
     await shotBoth(page, "wallet-wxmr-minted", tmp);
     await page.evaluate('location.hash = "#/balance"');
-    await expect.poll(() => balanceOf(page), { timeout: 15_000 }).toBe("2.75 XMR");
+    await expect.poll(() => balanceOf(page), { timeout: 15_000 }).toBe("2.7499 XMR");
   });
 
   it("burn to e-cash: burnToClaim from the EVM wallet with a claim key of this wallet; voted, accepted, redeemed into notes", async () => {
@@ -139,7 +141,7 @@ describe("the wallet page's wXMR (anvil, four guardian processes, an injected EV
     await expect.poll(text("#wxmr-balance"), { timeout: 15_000 }).toBe("0.75 wXMR");
     await shotBoth(page, "wallet-wxmr-burned", tmp);
     await page.evaluate('location.hash = "#/balance"');
-    await expect.poll(() => balanceOf(page), { timeout: 15_000 }).toBe("3.25 XMR");
+    await expect.poll(() => balanceOf(page), { timeout: 15_000 }).toBe("3.2499 XMR");
   });
 
   it("burn to a Monero address: a malformed address burns nothing; a valid one is burned and accepted by t guardians at their depth", async () => {
@@ -200,7 +202,7 @@ describe("the wallet page's wXMR (anvil, four guardian processes, an injected EV
 
   it("refund: a mint left unsubmitted past its deadline shows 'expired, refundable' and its button takes it back into e-cash", async () => {
     await page.evaluate('location.hash = "#/balance"');
-    await expect.poll(() => balanceOf(page), { timeout: 15_000 }).toBe("3.25 XMR");
+    await expect.poll(() => balanceOf(page), { timeout: 15_000 }).toBe("3.2499 XMR");
     await openWxmr();
     await page.getByLabel("Amount to mint").fill("0.125");
     await page.getByRole("button", { name: "Mint wXMR" }).click();
@@ -220,7 +222,8 @@ describe("the wallet page's wXMR (anvil, four guardian processes, an injected EV
     await expect.poll(() => row.getAttribute("data-state"), { timeout: 15_000 }).toBe("refunded");
     expect(await wxmrOf(account())).toBe(XMR / 2n);
     await page.evaluate('location.hash = "#/balance"');
-    await expect.poll(() => balanceOf(page), { timeout: 15_000 }).toBe("3.25 XMR");
+    // The amount came back; the federation's fee for the refundable mint did not.
+    await expect.poll(() => balanceOf(page), { timeout: 15_000 }).toBe("3.2498 XMR");
     expect(pageErrors).toEqual([]);
   });
 });

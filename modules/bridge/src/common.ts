@@ -59,11 +59,26 @@ export interface BridgeConfig {
   readonly mintDeadlineSeconds: number;
   /** Smallest mint output, in piconero. */
   readonly mintMinPiconero: bigint;
+  /**
+   * Smallest refundable (0x02) mint output, in piconero. Each one costs every guardian a record kept
+   * for good, a queue entry, an eth_call and an expiry vote through consensus (threat-model 12w).
+   */
+  readonly refundableMintMinPiconero: bigint;
+  /**
+   * What each refundable (0x02) mint output pays the federation, in piconero, on top of its amount
+   * (the transaction's inputs cover both; the fee is no one's liability: the federation's surplus).
+   */
+  readonly refundableMintFeePiconero: bigint;
   /** Burns voted by a guardian that are not yet accepted (bounds what a Byzantine guardian can store). */
   readonly openVotesPerGuardianMax: number;
   /** The Monero network a burn's destination address must belong to. */
   readonly moneroNetwork: "mainnet" | "testnet" | "stagenet" | "regtest";
 }
+
+/** 0.001 XMR: a refundable mint below it is refused (`below_minimum`). */
+export const REFUNDABLE_MINT_MIN_PICONERO_DEFAULT = 1_000_000_000n;
+/** 0.0001 XMR per refundable mint output, paid to the federation (about a Monero payout's fee). */
+export const REFUNDABLE_MINT_FEE_PICONERO_DEFAULT = 100_000_000n;
 
 const evmAddress = z
   .string()
@@ -88,6 +103,8 @@ export const bridgeConfigSchema = z.strictObject({
     .min(60)
     .max(365 * 86_400),
   mintMinPiconero: amount.default("1"),
+  refundableMintMinPiconero: amount.default(REFUNDABLE_MINT_MIN_PICONERO_DEFAULT.toString()),
+  refundableMintFeePiconero: amount.default(REFUNDABLE_MINT_FEE_PICONERO_DEFAULT.toString()),
   openVotesPerGuardianMax: z.number().int().min(1).max(1_000_000).default(1024),
   moneroNetwork: z.enum(["mainnet", "testnet", "stagenet", "regtest"]),
 });
@@ -126,6 +143,8 @@ export function parseBridgeConfig(config: Record<string, unknown>): BridgeConfig
     confirmations: c.confirmations,
     mintDeadlineSeconds: c.mintDeadlineSeconds,
     mintMinPiconero: BigInt(c.mintMinPiconero),
+    refundableMintMinPiconero: BigInt(c.refundableMintMinPiconero),
+    refundableMintFeePiconero: BigInt(c.refundableMintFeePiconero),
     openVotesPerGuardianMax: c.openVotesPerGuardianMax,
     moneroNetwork: c.moneroNetwork,
   };

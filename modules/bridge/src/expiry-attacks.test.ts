@@ -9,6 +9,8 @@ import { NodeSigner, NodeVerifier, sha256 } from "@conclave/core-server";
 import { coinOutput, faucetInput } from "@conclave/module-dummy";
 import {
   BURN_TO_CLAIM,
+  REFUNDABLE_MINT_FEE_PICONERO_DEFAULT,
+  REFUNDABLE_MINT_MIN_PICONERO_DEFAULT,
   encodeBridgeItem,
   encodeBurnClaimInput,
   encodeMintOutput,
@@ -225,5 +227,68 @@ describe("bridge: attacks on the return of an unsubmitted mint", () => {
     expect(codes(fed.block([], [again]))).toEqual(["accepted"]);
     expect(state().totals()).toMatchObject({ signed: AMOUNT, returnable: AMOUNT });
     expect(fed.audit()).toEqual(before);
+  });
+
+  it("makes a refundable output cost its sender, not the guardians: 256 outputs of 1 piconero are refused below_minimum, an output without the federation's fee unbalanced, with nothing stored; paid for, the fee is the federation's", () => {
+    const MIN = REFUNDABLE_MINT_MIN_PICONERO_DEFAULT;
+    const FEE = REFUNDABLE_MINT_FEE_PICONERO_DEFAULT;
+    // The defaults, as a federation config that names neither gets them.
+    const config = testConfig(N, { refundableMintFeePiconero: undefined });
+    expect(config).toMatchObject({ refundableMintMinPiconero: MIN, refundableMintFeePiconero: FEE });
+    expect(MIN).toBeGreaterThan(1n);
+    expect(FEE).toBeGreaterThan(0n);
+    const fed = federation(config);
+    fed.block([0, 1, 2, 3].map((g) => scanned(g, 20n, T0)));
+    const owner = new NodeSigner(new Uint8Array(32).fill(0x54));
+    const refundable = (amounts: bigint[], funding: bigint, refundKey = owner.publicKey) =>
+      buildTransaction(
+        [faucetInput(DUMMY, funding)],
+        amounts.map((amount) => ({
+          module: BRIDGE,
+          amount,
+          payload: encodeMintOutput(RECIPIENT, refundKey),
+        })),
+        [],
+        sha256,
+      );
+    const state = (g = 0) => new BridgeState(fed.mdb(g));
+    const nothingStored = (txid: Uint8Array, outputs: number) => {
+      for (let g = 0; g < N; g++) {
+        for (let i = 0; i < outputs; i++) expect(state(g).mint(txid, i)).toBeUndefined();
+        expect(state(g).dueMints(g, 2n ** 63n, 1_000)).toEqual([]);
+        expect(state(g).totals()).toEqual({ signed: 0n, burned: 0n, unsettled: 0n, returnable: 0n });
+      }
+    };
+    const audit0 = fed.audit();
+
+    // The flood: 256 outputs of 1 piconero, funded with their fees too. Refused, with the minimum named.
+    const flood = refundable(Array<bigint>(256).fill(1n), 256n * (1n + FEE));
+    const out = fed.block([], [flood]);
+    expect(codes(out)).toEqual(["below_minimum"]);
+    const refused = out.events[0]!.status;
+    expect(refused.state === "rejected" && refused.error.message).toContain(`at least ${MIN} piconero`);
+    expect(refused.state === "rejected" && refused.error.message).toContain(`${FEE} piconero on top`);
+    nothingStored(fromHex(out.events[0]!.txid), 256);
+    // At the minimum but without the fee: the inputs do not cover output + fee.
+    const unpaid = fed.block([], [refundable([MIN, MIN], 2n * MIN + FEE)]);
+    expect(codes(unpaid)).toEqual(["unbalanced"]);
+    nothingStored(fromHex(unpaid.events[0]!.txid), 2);
+    expect(fed.audit()).toEqual(audit0);
+
+    // Paid for: accepted; the transaction's fee is one FEE per refundable output; the bridge owes the
+    // amounts only, so the fees are no one's liability (the federation's).
+    const paid = fed.block([], [refundable([MIN, MIN], 2n * (MIN + FEE))]);
+    expect(codes(paid)).toEqual(["accepted"]);
+    expect(paid.events[0]!.status).toMatchObject({ state: "accepted", fee: 2n * FEE });
+    expect(state().totals()).toMatchObject({ signed: 2n * MIN });
+    expect(fed.guardians[0]!.bridge.audit(fed.mdb())).toEqual({ assets: 0n, liabilities: 2n * MIN });
+    // The 0x01 form (never returned, no queue entry, no vote) keeps its own minimum and no fee.
+    const plain = buildTransaction(
+      [faucetInput(DUMMY, 1n)],
+      [{ module: BRIDGE, amount: 1n, payload: encodeMintOutput(RECIPIENT) }],
+      [],
+      sha256,
+    );
+    expect(codes(fed.block([], [plain]))).toEqual(["accepted"]);
   });
 });

@@ -774,6 +774,20 @@ export class BridgeServerModule implements ServerModule {
       return fail("below_minimum", `a wXMR mint is at least ${this.config.mintMinPiconero} piconero`, {
         mintMinPiconero: this.config.mintMinPiconero.toString(),
       });
+    // A refundable output costs every guardian a record, a queue entry, an eth_call and a vote
+    // (threat-model 12w): it has its own minimum and pays the federation a fee on top of its amount,
+    // which the core's balance check makes the transaction's inputs cover.
+    const { refundableMintMinPiconero: refundableMin, refundableMintFeePiconero: refundableFee } =
+      this.config;
+    if (refundKey && output.amount < refundableMin)
+      return fail(
+        "below_minimum",
+        `a refundable wXMR mint (output form 0x02) is at least ${refundableMin} piconero and pays the federation ${refundableFee} piconero on top`,
+        {
+          refundableMintMinPiconero: refundableMin.toString(),
+          refundableMintFeePiconero: refundableFee.toString(),
+        },
+      );
     const state = new BridgeStateWriter(db);
     const agreed = this.agreed(state);
     if (agreed.timestamp === 0n)
@@ -798,7 +812,7 @@ export class BridgeServerModule implements ServerModule {
     if (refundKey) state.putByRefundKey(refundKey, outPoint);
     const totals = state.totals();
     state.setTotals({ ...totals, signed: totals.signed + output.amount });
-    return ok({ amount: output.amount, fee: 0n });
+    return ok({ amount: output.amount, fee: refundKey ? refundableFee : 0n });
   }
 
   outputOutcome(db: ReadTx, outPoint: OutPoint): MintSignatureView | undefined {

@@ -50,11 +50,11 @@ describe("bridge watches: wxmr-mint and wxmr-burn", () => {
     const fed = withAgreedTime();
     const g = fed.guardians[1]!.bridge;
     const tx = buildTransaction(
-      [faucetInput(DUMMY, 7_000n)],
+      [faucetInput(DUMMY, 7_000_000_000n)],
       [
         {
           module: BRIDGE,
-          amount: 7_000n,
+          amount: 7_000_000_000n,
           payload: encodeMintOutput(RECIPIENT, ed25519.getPublicKey(new Uint8Array(32).fill(3))),
         },
       ],
@@ -72,7 +72,7 @@ describe("bridge watches: wxmr-mint and wxmr-burn", () => {
     expect(told[0]).toMatchObject({
       state: "open",
       recipient: RECIPIENT,
-      amount: "7000",
+      amount: "7000000000",
       deadline: "1003600",
       guardian: 1,
     });

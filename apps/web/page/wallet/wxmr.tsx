@@ -146,8 +146,9 @@ function MintForm({ wallet, info, refresh, evm, onMinted }: WxmrProps & { onMint
       <h3>Mint wXMR from e-cash</h3>
       <p class="muted small">
         One federation transaction spends notes worth the amount (available: {formatXmr(info.balance)}) into a
-        mint to <code>{evm.account}</code>. The guardians sign it; you submit it below with your EVM wallet
-        (it pays the gas). Not submitted before its deadline, it comes back to this wallet as e-cash.
+        mint to <code>{evm.account}</code>, plus the federation&apos;s fee for a refundable mint. The
+        guardians sign it; you submit it below with your EVM wallet (it pays the gas). Not submitted before
+        its deadline, the amount comes back to this wallet as e-cash (the fee does not).
       </p>
       <AmountForm
         id="mint-amount"
@@ -159,7 +160,8 @@ function MintForm({ wallet, info, refresh, evm, onMinted }: WxmrProps & { onMint
       {made ? (
         <p class="ok" role="status" id="mint-made">
           {formatWxmr(made.call.amount)} signed by {made.call.signatures.length} guardians (transaction{" "}
-          {shortHex(made.txid, 16)}): submit it in the list below.
+          {shortHex(made.txid, 16)}; paid to the federation for a refundable mint{" "}
+          {formatXmr(made.federationFee)}): submit it in the list below.
         </p>
       ) : null}
     </>

@@ -11,12 +11,15 @@ import { wrappedMoneroAbi } from "@conclave/evm/abi";
 import { bytesToHex } from "viem";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { encodeAddress } from "@conclave/monero";
+import { REFUNDABLE_MINT_FEE_PICONERO_DEFAULT, REFUNDABLE_MINT_MIN_PICONERO_DEFAULT } from "../common.js";
 import { signMint } from "../eip712-mint.js";
 import { startBridgeFederation } from "./bridge-federation-fixture.js";
 import type { BridgeFederation } from "./bridge-federation-fixture.js";
 import type { EvmSender } from "./config.js";
 
 const XMR = 1_000_000_000_000n;
+/** The federation's fee per refundable mint output (its config names none: the default). */
+const FEE = REFUNDABLE_MINT_FEE_PICONERO_DEFAULT;
 let fed: BridgeFederation;
 let walletCount = 0;
 const open: WalletApi[] = [];
@@ -113,7 +116,16 @@ describe("bridge client half (anvil, four guardian processes)", () => {
       expect(r.message).toMatch(/nothing was spent/);
     }
     expect((await rejection(wallet.bridgeMint(lower, 0n))).code).toBe("invalid_amount");
+    // Below the refundable form's minimum (threat-model 12w): refused with the minimum and the fee.
+    const small = await rejection(wallet.bridgeMint(lower, REFUNDABLE_MINT_MIN_PICONERO_DEFAULT - 1n));
+    expect(small.code).toBe("invalid_amount");
+    expect(small.message).toContain(`at least ${REFUNDABLE_MINT_MIN_PICONERO_DEFAULT} piconero`);
+    expect(small.message).toContain(`pays the federation ${FEE} piconero`);
     expect((await rejection(wallet.bridgeMint(lower, 3n * XMR))).code).toBe("insufficient_funds");
+    // The whole balance: the federation's fee does not fit on top, and the error says so.
+    const whole = await rejection(wallet.bridgeMint(lower, 2n * XMR));
+    expect(whole.code).toBe("insufficient_funds");
+    expect(whole.message).toContain(`plus ${FEE} paid to the federation`);
     expect(
       (
         await rejection(
@@ -154,7 +166,9 @@ describe("bridge client half (anvil, four guardian processes)", () => {
       [...minted.call.signers].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1)),
     );
     expect(minted.call).toMatchObject({ recipient: user.address, amount, contract: fed.contract });
-    expect((await wallet.info()).balance).toBe(3n * XMR - amount);
+    // The refundable output's fee is paid by the notes, on top of the amount, and reported.
+    expect(minted.federationFee).toBe(FEE);
+    expect((await wallet.info()).balance).toBe(3n * XMR - amount - FEE);
     expect(await wallet.bridgeStatus(minted.txid, { rpcUrl: fed.anvil.rpcUrl })).toMatchObject({
       kind: "mint",
       state: "signed",
@@ -180,7 +194,7 @@ describe("bridge client half (anvil, four guardian processes)", () => {
     const minted = await wallet.bridgeMint(user.address, amount, { submit: user.sender });
     expect(minted.submission?.status).toBe("success");
     expect(await wxmrBalance(user.address)).toBe(amount);
-    expect((await wallet.info()).balance).toBe(2n * XMR - amount);
+    expect((await wallet.info()).balance).toBe(2n * XMR - amount - FEE);
     const stages: string[] = [];
     const burned = await wallet.bridgeBurn(
       amount,
@@ -197,14 +211,14 @@ describe("bridge client half (anvil, four guardian processes)", () => {
     expect(stages).toContain("mined");
     expect(stages.at(-1)).toBe("redeemed");
     expect(await wxmrBalance(user.address)).toBe(0n);
-    expect((await wallet.info()).balance).toBe(2n * XMR);
+    expect((await wallet.info()).balance).toBe(2n * XMR - FEE);
     expect(await wallet.bridgeStatus(burned.txHash!)).toMatchObject({ kind: "burn", state: "redeemed" });
     const op = (await wallet.operations()).find((o) => o.module === "bridge" && o.kind === "burn-to-claim");
     expect(op).toMatchObject({ state: "done", result: { amount: amount.toString() } });
     // Redeeming it again: the guardians report it claimed, the wallet returns the first redemption.
     const again = await wallet.bridgeRedeem(burned.txHash!, { waitMs: 5_000 });
     expect(again.redeemed?.txid).toBe(burned.redeemed?.txid);
-    expect((await wallet.info()).balance).toBe(2n * XMR);
+    expect((await wallet.info()).balance).toBe(2n * XMR - FEE);
   });
 
   it("a burn printed for any EVM wallet, sent from elsewhere, is redeemed by a wallet restored from the mnemonic", async () => {
@@ -255,7 +269,7 @@ describe("bridge client half (anvil, four guardian processes)", () => {
     const op = (await reopened.operations()).find((o) => o.id === pending!.id);
     expect(op?.state).toBe("done");
     const txid = (op!.meta as { txid: string }).txid;
-    expect((await reopened.info()).balance).toBe(XMR);
+    expect((await reopened.info()).balance).toBe(XMR - FEE);
     expect(await wxmrBalance(user.address)).toBe(before);
     const submission = await reopened.bridgeSubmit(txid, user.sender);
     expect(submission.status).toBe("success");
@@ -325,7 +339,7 @@ describe("bridge client half (anvil, four guardian processes)", () => {
     const r = await reopened.bridgeRedeem(txHash, { waitMs: 60_000 });
     expect(r.txHash).toBe(txHash);
     expect(r.redeemed?.amount).toBe(XMR / 4n);
-    expect((await reopened.info()).balance).toBe(XMR);
+    expect((await reopened.info()).balance).toBe(XMR - FEE);
     expect(await wxmrBalance(user.address)).toBe(held - XMR / 4n);
     expect((await reopened.operations()).find((o) => o.id === pending!.id)?.state).toBe("done");
   });
@@ -334,6 +348,7 @@ describe("bridge client half (anvil, four guardian processes)", () => {
     const { wallet } = await funded(XMR);
     const minted = await wallet.bridgeMint(account(1).address, XMR / 8n);
     const spent = (await wallet.info()).balance;
+    expect(spent).toBe(XMR - XMR / 8n - FEE); // the fee is the federation's: not returned below
     // Guardians 2 and 3 are stopped (SIGSTOP, by PID): no t guardians can decide anything, so the
     // status below is the chain's (past the deadline, not minted) before any return.
     const paused = fed.guardians.slice(2).map((g) => g.child.pid!);

@@ -123,7 +123,7 @@ export const bridgeCommands = [
       "from-deposit": {
         type: "string",
         value: "txid",
-        help: "mint the whole of this Monero deposit to the federation (no e-cash in between)",
+        help: "mint this Monero deposit to the federation, less the refundable mint's fee (no e-cash in between)",
       },
       "tx-key": {
         type: "string",
@@ -143,8 +143,9 @@ export const bridgeCommands = [
     summary:
       "turn AMOUNT of e-cash, or a whole Monero deposit, into wXMR at EVM-ADDRESS (one federation transaction)",
     details: [
-      "Spends notes worth AMOUNT (plus the mint's fee per note; change comes back as notes) into the",
-      'output "wXMR to EVM-ADDRESS". Once t guardians accepted it, collects each guardian\'s EIP-712',
+      "Spends notes worth AMOUNT (plus the mint's fee per note and the federation's fee for a",
+      "refundable mint, refundableMintFeePiconero in its config, both printed; change comes back as",
+      'notes) into the output "wXMR to EVM-ADDRESS". Once t guardians accepted it, collects each guardian\'s EIP-712',
       "signature, keeps only those by the guardian's configured address (a bad one is skipped and",
       "named), and prints the contract call: recipient, amount, depositId, deadline, setIndex and t",
       "signatures sorted by signer. Anyone may send it before the deadline (the sender pays the gas).",
@@ -154,11 +155,12 @@ export const bridgeCommands = [
       "",
       "--from-deposit TXID --tx-key K (no AMOUNT): straight from a Monero payment to the federation's",
       "address. The claim is made as `claim` makes it (the tx key never leaves this machine); once t",
-      "guardians agree the deposit is credited and confirmed, one transaction spends all of it into the",
-      '"wXMR to EVM-ADDRESS" output (no fee on either side), never into notes. --seal prints the claim',
-      "sealed to one guardian instead (relay it with `conclave relay`), then `bridge-mint EVM-ADDRESS",
-      "--from-deposit TXID` (no tx key) waits for it and mints. A deposit below the wXMR minimum",
-      "becomes notes. Interrupted, `resume` continues it into the same output.",
+      "guardians agree the deposit is credited and confirmed, one transaction spends it into the",
+      '"wXMR to EVM-ADDRESS" output worth the deposit less the federation\'s fee for a refundable mint',
+      "(printed), never into notes. --seal prints the claim sealed to one guardian instead (relay it",
+      "with `conclave relay`), then `bridge-mint EVM-ADDRESS --from-deposit TXID` (no tx key) waits for",
+      "it and mints. A deposit below the refundable mint's minimum plus that fee becomes notes.",
+      "Interrupted, `resume` continues it into the same output.",
       KEY_FILE,
       AMOUNT_FORMS,
     ],
@@ -188,7 +190,9 @@ export const bridgeCommands = [
         return evm ? { recipient, amount, ...evm } : { recipient, amount };
       }
       if (p[1] !== undefined)
-        throw new CommandUsageError("--from-deposit mints the whole deposit: give no AMOUNT");
+        throw new CommandUsageError(
+          "--from-deposit mints the deposit (less the refundable mint's fee): give no AMOUNT",
+        );
       const txid = fromDeposit.trim().toLowerCase();
       if (!/^[0-9a-f]{64}$/.test(txid))
         throw new CommandUsageError("--from-deposit is a Monero txid: 64 hex characters");

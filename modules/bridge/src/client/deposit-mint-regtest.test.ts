@@ -4,8 +4,10 @@
 // (bridge-federation-fixture.ts; no key ceremony), wallets on LMDB. A plain Monero wallet (the
 // miner's) pays the federation's address; the SDK's bridgeMintFromDeposit and the CLI's `bridge-mint
 // --from-deposit` (also with `--seal` and `conclave relay`) turn that payment into one refundable
-// (0x02) mint output worth all of it, submitted to anvil, the balance read on chain; a wallet cut
-// off after the federation accepted the mint, before it had the signatures, finishes on reopening.
+// (0x02) mint output worth the deposit less the federation's fee for that form (its config's
+// refundableMintFeePiconero, 0.0001 XMR by default; threat-model 12w), submitted to anvil, the
+// balance read on chain; a deposit below the minimum + fee becomes notes; a wallet cut off after the
+// federation accepted the mint, before it had the signatures, finishes on reopening.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -20,6 +22,10 @@ import type { CliRun } from "../../../../apps/cli/src/cli-test-harness.js";
 import { startBridgeFederation } from "./bridge-federation-fixture.js";
 import type { BridgeFederation } from "./bridge-federation-fixture.js";
 import type { EvmSender } from "./config.js";
+import { REFUNDABLE_MINT_FEE_PICONERO_DEFAULT, REFUNDABLE_MINT_MIN_PICONERO_DEFAULT } from "../common.js";
+
+/** What each refundable mint output pays the federation (the fixture's config keeps the default). */
+const FEE = REFUNDABLE_MINT_FEE_PICONERO_DEFAULT;
 
 let ms: MultisigRegtest | undefined;
 let fed: BridgeFederation | undefined;
@@ -67,8 +73,10 @@ const wxmr = (owner: `0x${string}`) =>
   });
 
 /** The miner's plain Monero wallet pays the federation's multisig address: txid and tx key. */
-const pay = (xmr: string) =>
-  blocks!.paused(() => payStallSafe(ms!.miner, ms!.multisigAddress, [parseXmr(xmr)]));
+const pay = (xmr: string | bigint) =>
+  blocks!.paused(() =>
+    payStallSafe(ms!.miner, ms!.multisigAddress, [typeof xmr === "bigint" ? xmr : parseXmr(xmr)]),
+  );
 
 /** Every guardian's view of a mint output names a refund key: the refundable 0x02 form. */
 async function expectRefundable(txid: string, output: number): Promise<void> {
@@ -81,7 +89,7 @@ async function expectRefundable(txid: string, output: number): Promise<void> {
 }
 
 describe("wXMR from a Monero deposit, client half (monerod regtest, anvil, four guardian processes)", () => {
-  it("the SDK: a payment to the federation's address is minted whole as wXMR (one refundable output, no e-cash in between), submitted to anvil; the same deposit cannot mint twice", async () => {
+  it("the SDK: a payment to the federation's address is minted as wXMR less the refundable mint's fee (one refundable output, no e-cash in between), submitted to anvil; the same deposit cannot mint twice", async () => {
     const { wallet } = await nodeWallets().joinWallet(join(fed!.dir, "sdk-wallet"), fed!.invite);
     try {
       const user = account(1);
@@ -96,10 +104,12 @@ describe("wXMR from a Monero deposit, client half (monerod regtest, anvil, four 
       expect(stages).toContain("deposit");
       expect(stages.slice(-3)).toEqual(["accepted", "signed", "submitted"]);
       expect(minted.submission?.status).toBe("success");
-      expect(minted.call).toMatchObject({ recipient: user.address, amount: parseXmr("0.6") });
+      // The output is the deposit less the federation's fee for the refundable form, reported.
+      expect(minted.call).toMatchObject({ recipient: user.address, amount: parseXmr("0.6") - FEE });
       expect(minted.call.signatures).toHaveLength(3);
       expect(minted.fee).toBe(0n);
-      expect(await wxmr(user.address)).toBe(before + parseXmr("0.6"));
+      expect(minted.federationFee).toBe(FEE);
+      expect(await wxmr(user.address)).toBe(before + parseXmr("0.6") - FEE);
       expect((await wallet.info()).balance).toBe(0n);
       await expectRefundable(minted.txid, minted.output);
       expect((await wallet.bridgeStatus(minted.txid, { rpcUrl: fed!.anvil.rpcUrl })).state).toBe("minted");
@@ -109,8 +119,35 @@ describe("wXMR from a Monero deposit, client half (monerod regtest, anvil, four 
       await expect(wallet.bridgeMintFromDeposit(user.address, { txid })).rejects.toMatchObject({
         code: "unknown_claim",
       });
-      expect(await wxmr(user.address)).toBe(before + parseXmr("0.6"));
+      expect(await wxmr(user.address)).toBe(before + parseXmr("0.6") - FEE);
       expect((await wallet.info()).balance).toBe(0n);
+    } finally {
+      await wallet.close();
+    }
+  }, 400_000);
+
+  it("a deposit of exactly the refundable minimum + fee is minted at the minimum; one a piconero short of it becomes notes, refused invalid_amount naming the minimum, with nothing minted", async () => {
+    const { wallet } = await nodeWallets().joinWallet(join(fed!.dir, "sdk-wallet-min"), fed!.invite);
+    try {
+      const user = account(4);
+      const MIN = REFUNDABLE_MINT_MIN_PICONERO_DEFAULT;
+      const before = await wxmr(user.address);
+      const atMinimum = await pay(MIN + FEE);
+      const minted = await wallet.bridgeMintFromDeposit(user.address, atMinimum, { submit: user.sender });
+      expect(minted.call.amount).toBe(MIN);
+      expect(minted.federationFee).toBe(FEE);
+      expect(await wxmr(user.address)).toBe(before + MIN);
+      expect((await wallet.info()).balance).toBe(0n);
+      const short = MIN + FEE - 1n;
+      const below = await pay(short);
+      await expect(
+        wallet.bridgeMintFromDeposit(user.address, below, { submit: user.sender }),
+      ).rejects.toMatchObject({ code: "invalid_amount", details: { minimum: (MIN + FEE).toString() } });
+      expect(await wxmr(user.address)).toBe(before + MIN);
+      // It became notes: the deposit less what the smallest note cannot carry.
+      const balance = (await wallet.info()).balance;
+      expect(balance).toBeGreaterThan(0n);
+      expect(balance).toBeLessThanOrEqual(short);
     } finally {
       await wallet.close();
     }
@@ -151,9 +188,9 @@ describe("wXMR from a Monero deposit, client half (monerod regtest, anvil, four 
       expect((await reopened.bridgeStatus(mintTxid)).state).toBe("signed");
       const submission = await reopened.bridgeSubmit(mintTxid, user.sender);
       expect(submission.status).toBe("success");
-      expect(await wxmr(user.address)).toBe(before + parseXmr("0.4"));
+      expect(await wxmr(user.address)).toBe(before + parseXmr("0.4") - FEE);
       await expect(reopened.bridgeSubmit(mintTxid, user.sender)).rejects.toThrow(/DepositUsed/);
-      expect(await wxmr(user.address)).toBe(before + parseXmr("0.4"));
+      expect(await wxmr(user.address)).toBe(before + parseXmr("0.4") - FEE);
       expect((await reopened.info()).balance).toBe(0n);
     } finally {
       await reopened.close();
@@ -191,9 +228,10 @@ describe("wXMR from a Monero deposit, client half (monerod regtest, anvil, four 
       ...evm,
     ]);
     expect(minted.stdout).toContain(
-      "wXMR mint of 0.3 XMR (300000000000p) accepted and signed by 3 guardians",
+      "wXMR mint of 0.2999 XMR (299900000000p) accepted and signed by 3 guardians",
     );
-    expect(await wxmr(user.address)).toBe(before + parseXmr("0.3"));
+    expect(minted.stdout).toContain("paid to the federation for a refundable mint 0.0001 XMR");
+    expect(await wxmr(user.address)).toBe(before + parseXmr("0.3") - FEE);
     // Sealed to guardian 1, relayed by anyone, then waited for and minted.
     const second = await pay("0.2");
     const sealed = await ok([
@@ -219,8 +257,8 @@ describe("wXMR from a Monero deposit, client half (monerod regtest, anvil, four 
       "--submit",
       ...evm,
     ]);
-    expect(fromSealed.stdout).toContain("wXMR mint of 0.2 XMR (200000000000p)");
-    expect(await wxmr(user.address)).toBe(before + parseXmr("0.5"));
+    expect(fromSealed.stdout).toContain("wXMR mint of 0.1999 XMR (199900000000p)");
+    expect(await wxmr(user.address)).toBe(before + parseXmr("0.5") - 2n * FEE);
     expect((JSON.parse((await ok(["--json", "info"])).stdout) as { balance: string }).balance).toBe("0");
   }, 600_000);
 });

@@ -1,11 +1,13 @@
 // wXMR straight from a Monero deposit (the Secret Monero Bridge flow): the deposit's claim (with its
 // tx key, or a claim sealed to one guardian) is written down in the Monero half with an `into`: once
 // t guardians agree the deposit is credited and confirmed, the Monero half spends it in one
-// federation transaction into the output "wXMR to <EVM address>" worth the whole deposit (the
-// deposit input and the mint output charge no fee), never into notes. The user never holds e-cash.
+// federation transaction into the output "wXMR to <EVM address>" worth the deposit less the fee a
+// refundable (0x02) output pays the federation (`refundableMintFeePiconero`, threat-model 12w; the
+// deposit input charges none), never into notes. The user never holds e-cash.
 // When that transaction is accepted, this half writes the mint's record and log entry in the mint
 // half's settling write (endAcceptedDeposit), so a crash after it is resumed like any mint (the
-// signatures collected, `bridge-submit` sends it). A deposit below the wXMR minimum becomes notes.
+// signatures collected, `bridge-submit` sends it). A deposit below the refundable mint's minimum plus
+// that fee becomes notes.
 import { decodeTransaction, fromHex, toHex } from "@conclave/core-common";
 import type { ClientModule, DbOp } from "@conclave/core-client";
 import type { PendingOp } from "@conclave/module-mint/client";
@@ -32,6 +34,7 @@ interface DepositInto {
   readonly module: number;
   readonly payload: string;
   readonly amountMin: string;
+  readonly fee: string;
   readonly attach: { readonly [field: string]: string | number | null };
 }
 interface MoneroDeposits extends ClientModule {
@@ -46,7 +49,7 @@ interface MoneroDeposits extends ClientModule {
   ): Promise<{
     readonly txid: string;
     readonly depositTxid: string;
-    readonly into?: { readonly amount: bigint };
+    readonly into?: { readonly amount: bigint; readonly fee: bigint };
   }>;
   sealClaimInto(
     request: { readonly txid: string; readonly txKey: string; readonly guardian?: number },
@@ -86,16 +89,24 @@ export class BridgeDepositMints extends BridgeMints {
   /**
    * The mint output a deposit is spent into: the refundable 0x02 form, as mints from notes, so that
    * a mint nobody submits before its deadline comes back as e-cash to this wallet's refund key
-   * `refundIndex` (reserved before the key is used anywhere).
+   * `refundIndex` (reserved before the key is used anywhere). The output pays the federation its
+   * fee out of the deposit (there are no notes to pay it from): it is worth deposit − fee, and a
+   * deposit below the refundable minimum + fee becomes notes.
    */
   private async into(recipient: Hex): Promise<DepositInto> {
     const refundIndex = await this.reserveRefundIndex();
     return {
       module: this.instanceId,
       payload: toHex(encodeMintOutput(recipient, this.refundKey(refundIndex))),
-      amountMin: this.config.mintMinPiconero.toString(),
+      amountMin: this.depositMinimum().toString(),
+      fee: this.config.refundableMintFeePiconero.toString(),
       attach: { [ATTACH]: recipient, [ATTACH_REFUND]: refundIndex },
     };
+  }
+
+  /** The smallest deposit that is minted rather than turned into notes: the minimum output + fee. */
+  private depositMinimum(): bigint {
+    return this.refundableMinimum() + this.config.refundableMintFeePiconero;
   }
 
   /**
@@ -109,9 +120,8 @@ export class BridgeDepositMints extends BridgeMints {
     options: DepositMintOptions,
     progress: (p: BridgeMintProgress) => void,
   ): Promise<BridgeMintResult> {
-    const recipient = parseEvmAddress(recipientText, this.config.contract);
-    await this.checkSender(options.submit);
-    await this.checkEvmTime();
+    // The amount is the deposit's, known once t guardians credit it: the Monero half compares it.
+    const recipient = await this.openMint(recipientText, options.submit);
     const monero = this.moneroHalf();
     const claimed = await monero.claimDepositInto(deposit, await this.into(recipient), {
       onProgress: (p) => progress({ stage: "deposit", message: p.message, txid: p.txid }),
@@ -121,11 +131,17 @@ export class BridgeDepositMints extends BridgeMints {
     if (!claimed.into)
       throw bridgeError(
         "invalid_amount",
-        `deposit ${claimed.depositTxid} is below the wXMR minimum of ${this.config.mintMinPiconero} piconero: ` +
-          `it became notes instead (transaction ${claimed.txid}; see the balance)`,
-        { depositTxid: claimed.depositTxid, txid: claimed.txid },
+        `deposit ${claimed.depositTxid} is below the wXMR minimum from a deposit, ${this.depositMinimum()} piconero ` +
+          `(a refundable mint of at least ${this.refundableMinimum()} plus ${this.config.refundableMintFeePiconero} ` +
+          `paid to the federation): it became notes instead (transaction ${claimed.txid}; see the balance)`,
+        {
+          depositTxid: claimed.depositTxid,
+          txid: claimed.txid,
+          minimum: this.depositMinimum().toString(),
+        },
       );
-    return this.finishMint(claimed.txid, options, progress);
+    // The deposit input pays no fee and no notes are spent: the only fee is the output's.
+    return this.finishMint(claimed.txid, options, progress, { fee: 0n, federationFee: claimed.into.fee });
   }
 
   /**

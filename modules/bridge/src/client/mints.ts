@@ -19,6 +19,8 @@ import { checkChainId, mintOnChain, publicClientOf, sendMint } from "./evm.js";
 import type { EvmRpc, MintSubmission } from "./evm.js";
 import { BridgePart, parseEvmAddress } from "./part.js";
 
+type Hex = `0x${string}`;
+
 export interface BridgeMintOptions {
   /** Send the mint from this EVM key and node (it pays the gas); without it, the call is returned. */
   readonly submit?: EvmSender;
@@ -40,6 +42,12 @@ export interface BridgeMintResult {
   readonly output: number;
   /** The mint's fee in notes (the mint half's fee per spent note). */
   readonly fee: bigint;
+  /**
+   * What the refundable (0x02) mint output paid the federation on top of the amount (the federation
+   * config's `refundableMintFeePiconero`; threat-model 12w). The notes spent cover amount + fee +
+   * this; a return after the deadline gives back the amount, not this.
+   */
+  readonly federationFee: bigint;
   readonly call: MintCall;
   /** With `submit`: the EVM transaction and what the contract did. */
   readonly submission?: MintSubmission;
@@ -61,15 +69,8 @@ export class BridgeMints extends BridgePart {
     progress: (p: BridgeMintProgress) => void,
   ): Promise<BridgeMintResult> {
     // Everything a user can get wrong is refused here, before a note is spent.
-    const recipient = parseEvmAddress(recipientText, this.config.contract);
-    if (typeof amount !== "bigint" || amount < this.config.mintMinPiconero)
-      throw bridgeError(
-        "invalid_amount",
-        `a wXMR mint is at least ${this.config.mintMinPiconero} piconero, not ${String(amount)}; nothing was spent`,
-      );
-    this.mintHalf().checkAmount(amount);
-    await this.checkSender(options.submit);
-    await this.checkEvmTime();
+    const recipient = await this.openMint(recipientText, options.submit, amount);
+    const federationFee = this.config.refundableMintFeePiconero;
     // The 0x02 form: if nobody submits the mint before its deadline, the guardians return its value
     // to this key as e-cash (`bridge-refund`).
     const refundIndex = await this.reserveRefundIndex();
@@ -77,13 +78,18 @@ export class BridgeMints extends BridgePart {
     let output = -1;
     const paid = await this.ctx.run(() =>
       this.mintHalf().payLocked("bridge-mint", {
-        needed: amount,
+        // The federation's fee for the refundable output is paid by the notes, on top of the amount.
+        needed: amount + federationFee,
         extra: [{ module: this.instanceId, amount, payload: encodeMintOutput(recipient, refundKey) }],
         insufficient: (balance, fee) =>
           bridgeError(
             "insufficient_funds",
-            `the wallet holds ${balance}; minting ${amount} wXMR needs ${amount} plus the mint's fee of ${fee} per note spent`,
-            { balance: balance.toString(), amount: amount.toString() },
+            `the wallet holds ${balance}; minting ${amount} wXMR needs ${amount}, plus ${federationFee} paid to the federation for the refundable mint, plus the mint's fee of ${fee} per note spent`,
+            {
+              balance: balance.toString(),
+              amount: amount.toString(),
+              federationFee: federationFee.toString(),
+            },
           ),
         tooMuchChange: (changeNotes, outputsMax) =>
           bridgeError(
@@ -116,7 +122,45 @@ export class BridgeMints extends BridgePart {
         },
       }),
     );
-    return this.finishMint(paid.txid, options, progress, paid.fee);
+    return this.finishMint(paid.txid, options, progress, { fee: paid.fee, federationFee });
+  }
+
+  /**
+   * The smallest amount of a mint output this wallet makes: the refundable (0x02) form's minimum,
+   * or the plain minimum if the federation set that higher. The output pays the federation
+   * `refundableMintFeePiconero` on top (threat-model 12w).
+   */
+  protected refundableMinimum(): bigint {
+    const { mintMinPiconero, refundableMintMinPiconero } = this.config;
+    return refundableMintMinPiconero > mintMinPiconero ? refundableMintMinPiconero : mintMinPiconero;
+  }
+
+  /**
+   * The checks every mint opens with (from notes or from a Monero deposit), before anything is spent
+   * or claimed: the recipient parsed (not zero, not the contract), the amount when it is known (the
+   * refundable minimum, the mint half's amount rules), the EVM key and node if the mint is to be
+   * sent, and an EVM time agreed by t guardians (the output would be refused without one).
+   */
+  protected async openMint(
+    recipientText: string,
+    submit: EvmSender | undefined,
+    amount?: bigint,
+  ): Promise<Hex> {
+    const recipient = parseEvmAddress(recipientText, this.config.contract);
+    if (amount !== undefined) {
+      const minimum = this.refundableMinimum();
+      const federationFee = this.config.refundableMintFeePiconero;
+      if (typeof amount !== "bigint" || amount < minimum)
+        throw bridgeError(
+          "invalid_amount",
+          `a wXMR mint is at least ${minimum} piconero (and pays the federation ${federationFee} piconero), not ${String(amount)}; nothing was spent`,
+          { minimum: minimum.toString(), federationFee: federationFee.toString() },
+        );
+      this.mintHalf().checkAmount(amount);
+    }
+    await this.checkSender(submit);
+    await this.checkEvmTime();
+    return recipient;
   }
 
   /** An accepted mint of this wallet: its signatures collected and, with `submit`, sent. */
@@ -124,9 +168,13 @@ export class BridgeMints extends BridgePart {
     txid: string,
     options: BridgeMintOptions,
     progress: (p: BridgeMintProgress) => void,
-    fee = 0n,
+    fees: { readonly fee: bigint; readonly federationFee: bigint },
   ): Promise<BridgeMintResult> {
-    progress({ stage: "accepted", message: `transaction ${txid} accepted by the federation`, txid });
+    progress({
+      stage: "accepted",
+      message: `transaction ${txid} accepted by the federation (fees: ${fees.fee} for the notes spent, ${fees.federationFee} to the federation for the refundable mint)`,
+      txid,
+    });
     const call = await this.sign(txid, options.signaturesWaitMs);
     progress({
       stage: "signed",
@@ -134,7 +182,13 @@ export class BridgeMints extends BridgePart {
       txid,
     });
     const record = await this.mintRecord(txid);
-    const base = { operationId: record?.operationId ?? "", txid, output: record?.output ?? 0, fee, call };
+    const base = {
+      operationId: record?.operationId ?? "",
+      txid,
+      output: record?.output ?? 0,
+      ...fees,
+      call,
+    };
     if (!options.submit) return base;
     const submission = await this.submit(txid, options.submit);
     progress({ stage: "submitted", message: `mint sent: ${submission.txHash}`, txid });
@@ -142,7 +196,7 @@ export class BridgeMints extends BridgePart {
   }
 
   /** A malformed EVM key, or a node of another chain, is refused before anything is spent. */
-  protected async checkSender(submit: EvmSender | undefined): Promise<void> {
+  private async checkSender(submit: EvmSender | undefined): Promise<void> {
     if (!submit) return;
     if (!/^0x[0-9a-fA-F]{64}$/.test(submit.privateKey))
       throw bridgeError("invalid_evm_key", "an EVM private key is 0x and 64 hex digits; nothing was spent");
@@ -154,7 +208,7 @@ export class BridgeMints extends BridgePart {
   }
 
   /** Refuses before anything is spent while the guardians have no agreed EVM time (the output would be refused). */
-  protected async checkEvmTime(): Promise<void> {
+  private async checkEvmTime(): Promise<void> {
     const client = await this.ctx.client();
     // Only "is there an agreed time, for this contract" must be the same at t guardians: the scanned
     // reports in the view move with every EVM block, and guardians a block apart would disagree.

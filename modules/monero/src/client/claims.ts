@@ -414,7 +414,8 @@ export class MoneroClaims extends MoneroPart {
 
   /**
    * One transaction: the deposit as input (signed by the claim key), fresh notes of its amount, or,
-   * when the claim names another half's output (`into`), that output worth the whole deposit.
+   * when the claim names another half's output (`into`), that output worth the deposit less the fee
+   * the output pays the federation (`into.fee`; the transaction's fee is then exactly that).
    */
   private issueDeposit(claim: ClaimRecord, view: DepositView): Promise<ClaimDepositResult> {
     return this.ctx.run(async () => {
@@ -426,7 +427,11 @@ export class MoneroClaims extends MoneroPart {
         });
       const current = parseJson<ClaimRecord>(raw);
       const amount = BigInt(view.amount ?? "0");
-      const into = current.into && amount >= BigInt(current.into.amountMin) ? current.into : undefined;
+      const intoFee = BigInt(current.into?.fee ?? "0");
+      const into =
+        current.into && amount >= BigInt(current.into.amountMin) && amount > intoFee
+          ? current.into
+          : undefined;
       const { notes, dust } = into ? { notes: [], dust: 0n } : this.depositNotes(amount);
       const seed = this.claimSeed(current.index);
       const input = depositInput(this.instanceId, amount, fromHex(current.txid));
@@ -435,11 +440,18 @@ export class MoneroClaims extends MoneroPart {
         inputs: [input],
         signers: [this.crypto.ed25519Signer(seed, this.claimKeyOf(current))],
         outputs: notes,
-        ...(into ? { extra: [{ module: into.module, amount, payload: fromHex(into.payload) }] } : {}),
+        ...(into
+          ? { extra: [{ module: into.module, amount: amount - intoFee, payload: fromHex(into.payload) }] }
+          : {}),
         attach: { claim: { ...current }, ...into?.attach },
         writes: () => [del(P_CLAIM + current.txid)],
       });
-      return { ...r, depositTxid: current.txid, dust, ...(into ? { into: { amount } } : {}) };
+      return {
+        ...r,
+        depositTxid: current.txid,
+        dust,
+        ...(into ? { into: { amount: amount - intoFee, fee: intoFee } } : {}),
+      };
     });
   }
 

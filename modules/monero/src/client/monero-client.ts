@@ -121,8 +121,9 @@ export class MoneroClient implements ClientModule {
   /**
    * Claims a deposit (with its tx key, or this wallet's pending claim of `txid`, sealed or not) to be
    * spent, once t guardians agree it is credited and confirmed, into another half's output worth the
-   * whole deposit instead of notes (`into`: a wXMR mint). A deposit below `into.amountMin` becomes
-   * notes. Crash-safe as claimDeposit: resume() continues it, into the same output.
+   * deposit less `into.fee` (what that output pays the federation) instead of notes (`into`: a wXMR
+   * mint). A deposit below `into.amountMin` becomes notes. Crash-safe as claimDeposit: resume()
+   * continues it, into the same output.
    */
   claimDepositInto(
     deposit: { readonly txid: string; readonly txKey?: string },

@@ -39,16 +39,26 @@ export interface ClaimRecord {
 }
 
 /**
- * Where a claimed deposit goes instead of notes: one output of another module worth the whole
- * deposit (the deposit input and, for a wXMR mint, the output charge no fee), chosen by another half.
+ * Where a claimed deposit goes instead of notes: one output of another module worth the deposit
+ * less the fee that output pays the federation (`fee`; the deposit input charges none), chosen by
+ * another half.
  */
 export type DepositInto = {
   /** The module instance of the output. */
   readonly module: number;
   /** The output's payload (hex). */
   readonly payload: string;
-  /** A deposit below this (piconero, decimal) becomes notes instead: the output would be refused. */
+  /**
+   * A deposit below this (piconero, decimal; the output's minimum plus `fee`) becomes notes
+   * instead: the output would be refused.
+   */
   readonly amountMin: string;
+  /**
+   * What the output pays the federation (piconero, decimal), taken from the deposit: the output is
+   * worth deposit − fee (a wXMR refundable mint's `refundableMintFeePiconero`, threat-model 12w).
+   * Absent in claims written before it: 0.
+   */
+  readonly fee?: string;
   /** Fields the other half reads in the pending transaction when it settles (its onAccepted). */
   readonly attach: { readonly [field: string]: string | number | null };
 };

@@ -79,8 +79,11 @@ export interface ClaimDepositResult extends ReissueResult {
   readonly depositTxid: string;
   /** Notes could not carry the part of the deposit below the smallest note (kept by the federation). */
   readonly dust: bigint;
-  /** Spent into another half's output (the claim's `into`) instead of notes: that output's amount. */
-  readonly into?: { readonly amount: bigint };
+  /**
+   * Spent into another half's output (the claim's `into`) instead of notes: that output's amount
+   * (the deposit less `fee`) and what it paid the federation.
+   */
+  readonly into?: { readonly amount: bigint; readonly fee: bigint };
 }
 
 /** Where a withdrawal's Monero payout stands, as t guardians agree (reported when it changes). */

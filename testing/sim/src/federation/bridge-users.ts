@@ -37,7 +37,7 @@ import { NodeSigner, sha256 } from "../consensus.js";
 import type { Rng } from "../rng.js";
 import { recoverSigner } from "../chains/evm-chain.js";
 import { simAddress } from "../chains/monero-chain.js";
-import { BRIDGE_ID, DUMMY_FEE_PER_INPUT, DUMMY_ID } from "./setup.js";
+import { BRIDGE_ID, DUMMY_FEE_PER_INPUT, DUMMY_ID, REFUNDABLE_MINT_FEE_SIM } from "./setup.js";
 import type { BridgeWorld } from "./bridge.js";
 
 const USER_STEP_MS = 700;
@@ -119,7 +119,14 @@ export class BridgeUser {
     switch (this.step) {
       case "fund": {
         const tx = buildTransaction(
-          [faucetInput(DUMMY_ID, this.amount + DUMMY_FEE_PER_INPUT, this.rng.bytes(16))],
+          [
+            faucetInput(
+              DUMMY_ID,
+              // A refundable output pays the federation its fee on top of the amount (12w).
+              this.amount + DUMMY_FEE_PER_INPUT + (this.refundable ? REFUNDABLE_MINT_FEE_SIM : 0n),
+              this.rng.bytes(16),
+            ),
+          ],
           [
             {
               module: BRIDGE_ID,

@@ -50,7 +50,13 @@ import { BlockProducer, NodeFaultDriver, schedulerAt } from "../chains/chain.js"
 import type { Scheduler } from "../chains/chain.js";
 import { SimEvmChain } from "../chains/evm-chain.js";
 import type { StatusAnswer, SubmitAnswer } from "./wallets.js";
-import { BRIDGE_ID, BRIDGE_POLL_MS, evmKey } from "./setup.js";
+import {
+  BRIDGE_ID,
+  BRIDGE_POLL_MS,
+  REFUNDABLE_MINT_FEE_SIM,
+  REFUNDABLE_MINT_MIN_SIM,
+  evmKey,
+} from "./setup.js";
 import { BridgeUser } from "./bridge-users.js";
 import { ByzantineBridge, bridgeModuleClass } from "./bridge-byzantine.js";
 import type { BridgeBug } from "./bridge-byzantine.js";
@@ -197,6 +203,10 @@ export class BridgeWorld {
       mintDeadlineSeconds: MINT_DEADLINE_SECONDS,
       openVotesPerGuardianMax: 256,
       moneroNetwork: "mainnet",
+      // At the sim's scale (mints of 500..7,990 piconero): a refundable output's own minimum and the
+      // fee it pays the federation (threat-model 12w); the users fund amount + fee.
+      refundableMintMinPiconero: REFUNDABLE_MINT_MIN_SIM.toString(),
+      refundableMintFeePiconero: REFUNDABLE_MINT_FEE_SIM.toString(),
     });
     this.federationId = keccak_256(new TextEncoder().encode(`sim-federation-${n}`));
     this.chain = new SimEvmChain({

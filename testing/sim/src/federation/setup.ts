@@ -35,6 +35,12 @@ export const BRIDGE_POLL_MS = 1_000;
 export const DENOMINATIONS_LOG2: readonly number[] = Array.from({ length: 13 }, (_, i) => i);
 export const MINT_FEE_PER_INPUT = 1n;
 export const DUMMY_FEE_PER_INPUT = 2n;
+/**
+ * A refundable (0x02) wXMR mint's minimum and the fee it pays the federation (threat-model 12w), at
+ * the sim's scale (its mints are 500..7,990 piconero; the module's defaults are 10⁹ and 10⁸).
+ */
+export const REFUNDABLE_MINT_MIN_SIM = 500n;
+export const REFUNDABLE_MINT_FEE_SIM = 20n;
 export const FAUCET_AMOUNT_MAX = 8_000n;
 /** Notes one transaction may spend or issue; small enough that a transaction fits a simulator item. */
 export const NOTES_PER_TX_MAX = 4;
