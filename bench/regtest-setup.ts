@@ -1,26 +1,22 @@
 // npm run bench:regtest-setup: where a regtest test file's set-up time goes. Times each phase of
-// what startMultisigRegtest (testing/monero/src/multisig.ts) does — monerod start, wallet-rpc starts,
-// wallet creation, enable-multisig-experimental, the 3-of-4 key exchange rounds, mining in batches —
+// what startMultisigRegtest (testing/monero/src/multisig.ts) does, by calling that file's own phase
+// functions — monerod start, wallet-rpc starts, wallet creation, prepare (which turns on
+// enable-multisig-experimental), the 3-of-4 key exchange rounds, mining in batches —
 // plus what test bodies wait on: one block mined and seen by a wallet refresh, and mining to an
 // unlock window. Prints one line per phase (ms) and a JSON summary. Everything started is stopped by
 // PID and its directory removed.
 import { join } from "node:path";
 import { loadavg } from "node:os";
 import {
-  enableMultisigExperimental,
-  multisigExchange,
-  multisigMake,
-  multisigPrepare,
-  othersOf,
-} from "@conclave/monero";
-import type { KexStepResult } from "@conclave/monero";
-import {
   BLOCKS_BEFORE_FIRST_TRANSFER,
-  MULTISIG_PASSWORD,
   OUTPUT_UNLOCK_BLOCKS,
+  createGuardianWallets,
   ensureMoneroInstalled,
+  exchangeGuardianWallets,
+  makeGuardianWallets,
   makeTempDir,
   mineBlocks,
+  prepareGuardianWallets,
   removeDir,
   startMonerod,
   startWalletRpc,
@@ -63,31 +59,15 @@ async function main(): Promise<void> {
     await miner.createWallet({ filename: "miner", password: "" });
     const minerAddress = (await miner.getAddress()).address;
     lap("1 wallet created (miner)");
-    await Promise.all(
-      guardians.map((g, i) => g.createWallet({ filename: `guardian-${i}`, password: MULTISIG_PASSWORD })),
-    );
+    await createGuardianWallets(guardians);
     lap(`${N} wallets created at once`);
-    await Promise.all(guardians.map((g) => g.closeWallet()));
-    await Promise.all(
-      wallets
-        .slice(0, N)
-        .map((w, i) => enableMultisigExperimental(join(w.walletDir, `guardian-${i}`), MULTISIG_PASSWORD)),
-    );
-    await Promise.all(
-      guardians.map((g, i) => g.openWallet({ filename: `guardian-${i}`, password: MULTISIG_PASSWORD })),
-    );
-    lap("enable-multisig-experimental (close, wallet-cli, open) x4");
-    const params = { threshold: T, total: N, password: MULTISIG_PASSWORD };
-    const prepared = await Promise.all(guardians.map((g) => multisigPrepare(g)));
-    lap("prepare_multisig x4");
-    let round: KexStepResult[] = await Promise.all(
-      guardians.map((g, i) => multisigMake(g, params, othersOf(prepared, i))),
-    );
+    const prepared = await prepareGuardianWallets(guardians);
+    lap(`prepare_multisig with enable_multisig_experimental x${N}`);
+    let round = await makeGuardianWallets(guardians, T, prepared);
     lap("make_multisig x4");
     let rounds = 0;
     while (!round.every((r) => r.ready)) {
-      const m = round.map((r) => r.message ?? "");
-      round = await Promise.all(guardians.map((g, i) => multisigExchange(g, params, othersOf(m, i))));
+      round = await exchangeGuardianWallets(guardians, T, round);
       rounds++;
       lap(`exchange_multisig_keys round ${rounds} x4`);
     }

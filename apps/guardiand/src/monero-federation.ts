@@ -116,7 +116,6 @@ export async function runLocalCeremony(options: {
         walletRpcUrl: w.url,
         walletName: `guardian-${i}`,
         walletPassword: monero.walletPassword,
-        walletDir: w.walletDir,
       };
     if (bridge) settings[BRIDGE_INSTANCE] = { evmKeyFile: join(dirs[i]!, EVM_KEY_FILE) };
     const localFile = join(dirs[i]!, "setup-local.json");

@@ -1,8 +1,8 @@
 // The key ceremony's Monero multisig step against real software: monerod in regtest, four
 // monero-wallet-rpc processes (one fresh wallet each) and four `conclaved setup run` processes, each
 // pointed at its own wallet-rpc by --local. The guardians' wallets become one 3-of-4 multisig wallet
-// through the ceremony's links (prepare, make, two exchange rounds, with enable-multisig-experimental
-// set through monero-wallet-cli first) and its address lands in every guardian's federation.json.
+// through the ceremony's links (prepare, which turns on enable-multisig-experimental, make, two
+// exchange rounds) and its address lands in every guardian's federation.json.
 // Installs monero first when it is missing (scripts/ensure-system-packages.mjs).
 import type { ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -70,7 +70,6 @@ describe("key ceremony with a Monero module (real monerod, monero-wallet-rpc and
         walletRpcUrl: w.url,
         walletName: `guardian-${i}`,
         walletPassword: PASSWORD,
-        walletDir: w.walletDir,
       };
       writeFileSync(path, JSON.stringify({ modules: { [String(INSTANCE)]: settings } }), { mode: 0o600 });
       return path;

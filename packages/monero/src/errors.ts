@@ -77,8 +77,10 @@ const CODE_NAMES = new Map<number, string>(Object.entries(WalletRpcErrorCode).ma
 const HINTS = new Map<number, string>([
   [
     WalletRpcErrorCode.Disabled,
-    "multisig is experimental in Monero 0.18 and disabled in this wallet: close it in wallet-rpc, run " +
-      "enableMultisigExperimental() (monero-wallet-cli set enable-multisig-experimental 1), open it again",
+    "multisig is experimental in Monero 0.18 and disabled in this wallet: before make_multisig, " +
+      "prepare_multisig with enable_multisig_experimental turns it on (multisigPrepare does); after it, close " +
+      "the wallet in wallet-rpc, run enableMultisigExperimental() (monero-wallet-cli set " +
+      "enable-multisig-experimental 1), open it again",
   ],
   [
     WalletRpcErrorCode.NotOpen,

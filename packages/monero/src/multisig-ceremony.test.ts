@@ -20,7 +20,12 @@ beforeAll(async () => {
   fake = await startFakeRpcServer();
   ctx = (over = {}) => ({
     config: { network: "mainnet", confirmations: 2 },
-    local: { walletRpcUrl: fake.url, walletName: "g0", walletPassword: "pw", walletDir: "/tmp/wallets" },
+    local: {
+      walletRpcUrl: fake.url,
+      walletName: "g0",
+      walletPassword: "pw",
+      walletDir: "/nonexistent/wallets",
+    },
     self: 0,
     guardians: 4,
     threshold: 3,
@@ -47,12 +52,36 @@ describe("Monero multisig exchange of the key ceremony", () => {
     expect(() => parseMoneroSetupLocal(undefined, 2)).toThrow(/instance 2\) needs this guardian's wallet/);
     const good = { walletRpcUrl: "http://127.0.0.1:1", walletName: "w", walletPassword: "", walletDir: "/w" };
     expect(parseMoneroSetupLocal(good)).toEqual(good);
+    // walletDir (for monero-wallet-cli, no longer run) may be left out.
+    const { walletDir: _unused, ...withoutDir } = good;
+    expect(parseMoneroSetupLocal(withoutDir)).toEqual(withoutDir);
     expect(() => parseMoneroSetupLocal({ ...good, walletDir: "relative" })).toThrow(
       /walletDir: an absolute path/,
     );
     expect(() => parseMoneroSetupLocal({ ...good, walletName: "../x" })).toThrow(/walletName/);
     expect(() => parseMoneroSetupLocal({ ...good, walletPassword: "a\nb" })).toThrow(/line breaks/);
     expect(() => parseMoneroSetupLocal({ ...good, pollMs: 5 })).toThrow(MoneroMultisigError);
+  });
+
+  it("round 0 turns on enable-multisig-experimental with prepare_multisig's flag (no monero-wallet-cli, no close and reopen), and again right before make_multisig", async () => {
+    fake.handle(
+      jsonRpcResults({
+        open_wallet: "{}",
+        is_multisig: `{"multisig":false,"ready":false,"threshold":0,"total":0}`,
+        prepare_multisig: `{"multisig_info":"${MSG(0)}"}`,
+        make_multisig: `{"address":"","multisig_info":"${MSG(9)}"}`,
+      }),
+    );
+    fake.received.length = 0;
+    const exchange = moneroMultisigExchange();
+    expect(await exchange.start(ctx())).toBe(MSG(0));
+    expect(methods()).toEqual(["open_wallet", "is_multisig", "prepare_multisig"]);
+    fake.received.length = 0;
+    expect(await exchange.step(ctx(), 0, [MSG(0), MSG(1), MSG(2), MSG(3)])).toEqual({ message: MSG(9) });
+    expect(methods()).toEqual(["is_multisig", "prepare_multisig", "make_multisig", "is_multisig"]);
+    const params = fake.received.map((b) => (JSON.parse(b) as { params: Record<string, unknown> }).params);
+    expect(params[1]).toEqual({ enable_multisig_experimental: true });
+    expect(params[2]).toMatchObject({ multisig_info: [MSG(1), MSG(2), MSG(3)], threshold: 3 });
   });
 
   it("never runs make_multisig on a wallet that is already multisig (an interrupted earlier run): it says to replace the wallet", async () => {

@@ -2,10 +2,11 @@
 // setup/exchange.ts): each guardian drives its own monero-wallet-rpc through the setup steps of
 // multisig.ts, and the ceremony carries the messages between guardians over its TLS links.
 //
-//   round 0: close the wallet in wallet-rpc, set enable-multisig-experimental with
-//            monero-wallet-cli (0.18 refuses exchange_multisig_keys otherwise: -48), open it again,
-//            check it is not multisig yet, prepare_multisig -> message 0
-//   round 0 complete: make_multisig(t, others' messages 0) -> message 1
+//   round 0: open the wallet, check it is not multisig yet, prepare_multisig with
+//            enable_multisig_experimental (0.18 refuses exchange_multisig_keys otherwise: -48) -> message 0
+//   round 0 complete: prepare_multisig's flag again (a wallet-rpc or guardian restarted since round 0
+//            reopened the wallet from its file, without the setting), make_multisig(t, others'
+//            messages 0), which writes the setting into the keys file -> message 1
 //   round r >= 1 complete: exchange_multisig_keys(others' messages r) -> message r + 1, until
 //            is_multisig says ready (N - M + 1 exchange rounds): the result { address, guardians }
 //
@@ -17,11 +18,11 @@
 //
 // This file does not import core-server (packages/monero stays a leaf library): the object below
 // matches core-server's ModuleExchange interface structurally.
-import { isAbsolute, join } from "node:path";
+import { isAbsolute } from "node:path";
 import { z } from "zod";
 import { parseAddress } from "./address.js";
 import type { MoneroNetwork } from "./address.js";
-import { MoneroMultisigError, MoneroRpcError, WalletRpcErrorCode } from "./errors.js";
+import { MoneroMultisigError } from "./errors.js";
 import {
   KEX_MESSAGE_CHARS_MAX,
   multisigExchange,
@@ -31,7 +32,6 @@ import {
   othersOf,
 } from "./multisig.js";
 import type { KexStepResult, MultisigParams } from "./multisig.js";
-import { enableMultisigExperimental } from "./wallet-cli.js";
 import { WalletRpc } from "./wallet-rpc.js";
 
 /** This guardian's settings for the ceremony (`setup run --local FILE`, under the module's instance id). */
@@ -49,11 +49,12 @@ export const moneroSetupLocalSchema = z.strictObject({
     .max(1024)
     .regex(/^[^\r\n]*$/, "no line breaks (monero-wallet-cli reads it from stdin)"),
   /**
-   * The wallet-rpc's --wallet-dir, as this machine sees it: monero-wallet-cli opens the wallet file
-   * there to set enable-multisig-experimental (wallet-rpc 0.18 cannot).
+   * Accepted and not used any more: the wallet-rpc's --wallet-dir, where monero-wallet-cli used to
+   * open the wallet file to set enable-multisig-experimental (prepare_multisig's flag does it now).
+   * Kept so that local files written for earlier versions still load.
    */
-  walletDir: z.string().min(1).refine(isAbsolute, "an absolute path"),
-  /** Default "monero-wallet-cli" on PATH. */
+  walletDir: z.string().min(1).refine(isAbsolute, "an absolute path").optional(),
+  /** Accepted and not used any more (see walletDir). */
   walletCliPath: z.string().min(1).optional(),
 });
 export type MoneroSetupLocal = z.output<typeof moneroSetupLocalSchema>;
@@ -89,16 +90,11 @@ export interface MoneroMultisigExchange {
   checkMessage(round: number, message: string): string | undefined;
 }
 
-export interface MoneroMultisigExchangeOptions {
-  /** Passed to enableMultisigExperimental (tests: a longer time limit on a busy machine). */
-  readonly cliTimeoutMs?: number;
-}
-
 export function parseMoneroSetupLocal(local: unknown, instanceId?: number): MoneroSetupLocal {
   if (local === undefined) {
     throw new MoneroMultisigError(
       `the Monero module${instanceId === undefined ? "" : ` (instance ${instanceId})`} needs this guardian's wallet: ` +
-        `give "setup run" --local FILE with {"modules": {"<instance id>": {walletRpcUrl, walletName, walletPassword, walletDir}}}`,
+        `give "setup run" --local FILE with {"modules": {"<instance id>": {walletRpcUrl, walletName, walletPassword}}}`,
     );
   }
   const parsed = moneroSetupLocalSchema.safeParse(local);
@@ -121,7 +117,7 @@ function networkOf(config: Readonly<Record<string, unknown>>): MoneroNetwork {
 }
 
 /** The ceremony step that turns every guardian's fresh wallet into one t-of-N multisig wallet. */
-export function moneroMultisigExchange(options: MoneroMultisigExchangeOptions = {}): MoneroMultisigExchange {
+export function moneroMultisigExchange(): MoneroMultisigExchange {
   // Wallets opened by this process: after a restart the wallet-rpc may have another wallet open (or
   // none), so the first call of a process opens ours; later calls trust it (an open costs seconds).
   const opened = new Set<string>();
@@ -133,7 +129,7 @@ export function moneroMultisigExchange(options: MoneroMultisigExchangeOptions = 
     return {
       wallet: new WalletRpc(local.walletRpcUrl),
       local,
-      key: `${local.walletRpcUrl}|${local.walletDir}|${local.walletName}`,
+      key: `${local.walletRpcUrl}|${local.walletName}`,
     };
   };
 
@@ -172,22 +168,11 @@ export function moneroMultisigExchange(options: MoneroMultisigExchangeOptions = 
       networkOf(ctx.config);
       multisigExchangeRounds(ctx.threshold, ctx.guardians); // refuses an unsupported t-of-N early
       const { wallet, local, key } = connect(ctx);
-      // monero-wallet-cli needs the wallet file to itself: close whatever wallet-rpc has open (saved).
-      try {
-        await wallet.closeWallet();
-      } catch (e) {
-        if (!MoneroRpcError.hasCode(e, WalletRpcErrorCode.NotOpen)) throw e;
-      }
-      opened.delete(key);
-      ctx.log("monero.enable-multisig-experimental", { wallet: local.walletName });
-      await enableMultisigExperimental(
-        join(local.walletDir, local.walletName),
-        local.walletPassword,
-        local.walletCliPath,
-        options.cliTimeoutMs === undefined ? {} : { timeoutMs: options.cliTimeoutMs },
-      );
       await ensureOpen(wallet, local, key);
       // Refuses a wallet that is already multisig: the ceremony needs a fresh one per guardian.
+      // prepare_multisig's flag turns on enable-multisig-experimental: no monero-wallet-cli run and
+      // no close and reopen, each of which cost a 4096-bit RSA key (docs/monero.md "Traps").
+      ctx.log("monero.enable-multisig-experimental", { wallet: local.walletName });
       return multisigPrepare(wallet);
     },
 
@@ -215,6 +200,9 @@ export function moneroMultisigExchange(options: MoneroMultisigExchangeOptions = 
               `and its message was not recorded; it cannot be run again: replace the wallet with a fresh one and start the ceremony over`,
           );
         }
+        // The setting lives in memory until make_multisig writes the keys file: set it again in case
+        // this wallet was reopened since round 0 (one cheap call; prepare changes nothing else).
+        await wallet.prepareMultisig({ enableMultisigExperimental: true });
         r = await multisigMake(wallet, paramsOf(ctx, local), others);
       } else {
         // The last exchange of an interrupted run may have happened: the wallet then says ready.

@@ -9,7 +9,8 @@
 // Spend: every participant exports its multisig info, each signer imports the others' (a fresh round
 // before every spend: a spend after an old import fails with -16, a second tx from one round with -35
 // "stale data"); one signer builds the transaction, M - 1 others check and sign it in turn; the last
-// one submits. Needs enable-multisig-experimental in every wallet (wallet-cli.ts).
+// one submits. Needs enable-multisig-experimental in every wallet: multisigPrepare turns it on
+// (prepare_multisig's flag); wallet-cli.ts sets it in a wallet that is already half-way.
 import type { Destination } from "./wallet-rpc.js";
 import type { TransferDescription, WalletRpc } from "./wallet-rpc.js";
 import { MoneroMultisigError } from "./errors.js";
@@ -95,11 +96,19 @@ function checkPeerMessages(
 
 // -- setup --------------------------------------------------------------------------------------
 
-/** Setup step 0 (each participant): this wallet's first key exchange message. */
-export async function multisigPrepare(wallet: WalletRpc): Promise<string> {
+/**
+ * Setup step 0 (each participant): this wallet's first key exchange message. It also turns on
+ * enable-multisig-experimental in the wallet (prepare_multisig's own flag, wallet-rpc 0.18), unless
+ * `enableMultisigExperimental` is false: no monero-wallet-cli run, no close and reopen (each of
+ * those generates a 4096-bit RSA key, docs/monero.md "Traps").
+ */
+export async function multisigPrepare(
+  wallet: WalletRpc,
+  options: { enableMultisigExperimental?: boolean } = {},
+): Promise<string> {
   const status = await wallet.isMultisig();
   if (status.multisig) throw new MoneroMultisigError(`${wallet.url}: the wallet is already multisig`);
-  return wallet.prepareMultisig();
+  return wallet.prepareMultisig({ enableMultisigExperimental: options.enableMultisigExperimental ?? true });
 }
 
 /** Setup step 1 (each participant): make_multisig with the others' prepare messages. */
@@ -137,8 +146,8 @@ export async function multisigExchange(
 }
 
 /**
- * Runs the whole setup over `wallets` (participant i = wallets[i], each with a fresh wallet open that
- * has enable-multisig-experimental). Returns the shared address and the number of exchange rounds.
+ * Runs the whole setup over `wallets` (participant i = wallets[i], each with a fresh wallet open).
+ * Returns the shared address and the number of exchange rounds.
  */
 export async function setupMultisig(
   wallets: readonly WalletRpc[],

@@ -1,10 +1,17 @@
-// Drives monero-wallet-cli for the one thing wallet-rpc 0.18 cannot do: turning on
-// enable-multisig-experimental (without it exchange_multisig_keys fails with -48 "disabled"). The
-// wallet must not be open in a wallet-rpc at the same time: close it there first, open it again after.
+// Drives monero-wallet-cli to turn on enable-multisig-experimental in a wallet that passed
+// make_multisig without it (without it exchange_multisig_keys fails with -48 "disabled"). A fresh
+// wallet does not need it: prepare_multisig's enable_multisig_experimental flag does the same through
+// wallet-rpc (multisigPrepare; the key ceremony uses that). The wallet must not be open in a
+// wallet-rpc at the same time: close it there first, open it again after.
 //
 // Measured traps: the CLI exits 0 when `set` fails ("Error: invalid password"), so the output is
 // read; `set` asks for the password again, so it goes in twice on stdin (never on the command line,
-// where `ps` would show it); each run generates an RSA certificate (1-14 s of CPU).
+// where `ps` would show it). Each run generates a 4096-bit RSA key and certificate (1-27 s, by load):
+// every wallet load sets up the wallet's MMS Bitmessage client with SSL "autodetect"
+// (wallet2::make_basic -> message_transporter::set_options -> epee ssl_options_t::create_context ->
+// create_rsa_ssl_certificate, Monero 0.18.0.0), and no option turns that off. `--daemon-ssl
+// disabled` saves a second one, for the daemon client (counted in the CLI's log: 2 -> 1); this run is
+// --offline, so it talks to no daemon.
 import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";

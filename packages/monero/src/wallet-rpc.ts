@@ -646,9 +646,19 @@ export class WalletRpc {
     return this.call("is_multisig", {}, IsMultisigSchema);
   }
 
-  /** Round 0 of the key exchange: this wallet's first message. */
-  async prepareMultisig(): Promise<string> {
-    const r = await this.call("prepare_multisig", {}, z.object({ multisig_info: z.string() }), this.slow);
+  /**
+   * Round 0 of the key exchange: this wallet's first message. With `enableMultisigExperimental`
+   * wallet-rpc 0.18 also turns on the wallet's enable-multisig-experimental setting (in memory;
+   * make_multisig writes it into the keys file), which exchange_multisig_keys and every later
+   * multisig call need (-48 otherwise). It works only before make_multisig.
+   */
+  async prepareMultisig(args: { enableMultisigExperimental?: boolean } = {}): Promise<string> {
+    const r = await this.call(
+      "prepare_multisig",
+      { enable_multisig_experimental: args.enableMultisigExperimental ?? false },
+      z.object({ multisig_info: z.string() }),
+      this.slow,
+    );
     return r.multisig_info;
   }
 

@@ -75,7 +75,7 @@ let depositTxid = "";
 let depositTxKey = "";
 
 describe("Monero 3-of-4 multisig on regtest (real monerod and monero-wallet-rpc)", () => {
-  it("four guardian wallets become one 3-of-4 multisig wallet after enable-multisig-experimental; all report the same address", async () => {
+  it("four guardian wallets become one 3-of-4 multisig wallet (enable-multisig-experimental by prepare_multisig's flag, or by monero-wallet-cli for a wallet prepared without it); all report the same address", async () => {
     const { daemon, walletRpcs } = regtest();
     guardians = walletRpcs.slice(0, GUARDIANS).map((w) => w.rpc);
     miner = walletRpcs[GUARDIANS]!.rpc;
@@ -94,7 +94,10 @@ describe("Monero 3-of-4 multisig on regtest (real monerod and monero-wallet-rpc)
     lap("create wallets");
 
     const params = { threshold: THRESHOLD, total: GUARDIANS, password: PASSWORD };
-    const prepared = await Promise.all(guardians.map((g) => multisigPrepare(g)));
+    // Guardian 0 prepares without the flag that turns on enable-multisig-experimental; 1-3 with it.
+    const prepared = await Promise.all(
+      guardians.map((g, i) => multisigPrepare(g, { enableMultisigExperimental: i !== 0 })),
+    );
     let round: KexStepResult[] = await Promise.all(
       guardians.map((g, i) => multisigMake(g, params, othersOf(prepared, i))),
     );
@@ -108,17 +111,12 @@ describe("Monero 3-of-4 multisig on regtest (real monerod and monero-wallet-rpc)
     expect(MoneroRpcError.hasCode(refused, WalletRpcErrorCode.Disabled)).toBe(true);
     expect((refused as MoneroRpcError).message).toContain("enableMultisigExperimental");
 
-    // Close in wallet-rpc, set the option with monero-wallet-cli, open again.
-    await Promise.all(guardians.map((g) => g.closeWallet()));
-    await Promise.all(
-      walletRpcs
-        .slice(0, GUARDIANS)
-        .map((w, i) => enableMultisigExperimental(join(w.walletDir, `guardian-${i}`), PASSWORD)),
-    );
-    await Promise.all(
-      guardians.map((g, i) => g.openWallet({ filename: `guardian-${i}`, password: PASSWORD })),
-    );
-    lap("enable-multisig-experimental (close, wallet-cli, open)");
+    // Past make_multisig prepare's flag is refused ("already multisig"): close guardian 0's wallet in
+    // wallet-rpc, set the option with monero-wallet-cli, open it again.
+    await guardians[0]!.closeWallet();
+    await enableMultisigExperimental(join(walletRpcs[0]!.walletDir, "guardian-0"), PASSWORD);
+    await guardians[0]!.openWallet({ filename: "guardian-0", password: PASSWORD });
+    lap("enable-multisig-experimental in guardian 0 (close, wallet-cli, open)");
 
     let rounds = 0;
     while (!round.every((r) => r.ready)) {
@@ -139,7 +137,7 @@ describe("Monero 3-of-4 multisig on regtest (real monerod and monero-wallet-rpc)
 
     await mining;
     lap("finish mining 80 blocks");
-  }, 300_000); // wallet creation and wallet-cli runs are CPU-bound RSA key generation: slow on a busy machine
+  }, 300_000); // each wallet creation, open and wallet-cli run generates an RSA key: slow on a busy machine
 
   it("a deposit to the multisig address is proven by check_tx_key with the sender's tx key; a wrong key proves 0", async () => {
     const { daemon } = regtest();

@@ -1,16 +1,9 @@
 // A t-of-n multisig wallet on a fresh regtest network, made the way the key ceremony makes it
-// (enable-multisig-experimental, prepare, make, exchange until ready), with a miner and a user
+// (prepare with enable-multisig-experimental, make, exchange until ready), with a miner and a user
 // wallet beside it: the set-up shared by the payout and burn-payout regtest tests. In a test run
 // (REGTEST_CACHE_ENV, template.ts) it is made once and each file gets a copy: its own monerod and
 // wallet-rpcs on its own copy of the chain and wallet files.
-import { join } from "node:path";
-import {
-  enableMultisigExperimental,
-  multisigExchange,
-  multisigMake,
-  multisigPrepare,
-  othersOf,
-} from "@conclave/monero";
+import { multisigExchange, multisigMake, multisigPrepare, othersOf } from "@conclave/monero";
 import type { KexStepResult, WalletRpc } from "@conclave/monero";
 import { BLOCKS_BEFORE_FIRST_TRANSFER, makeTempDir, mineBlocks, removeDir, startRegtest } from "./regtest.js";
 import type { Regtest } from "./regtest.js";
@@ -39,6 +32,45 @@ function walletFiles(total: number): { filename: string; password: string }[] {
   ];
 }
 
+// The phases of the set-up, exported so that bench/regtest-setup.ts times these same steps.
+
+/** Creates guardian wallets `guardian-<i>` (password MULTISIG_PASSWORD), one per wallet-rpc, at once. */
+export async function createGuardianWallets(guardianWallets: readonly WalletRpc[]): Promise<void> {
+  await Promise.all(
+    guardianWallets.map((g, i) => g.createWallet({ filename: `guardian-${i}`, password: MULTISIG_PASSWORD })),
+  );
+}
+
+/**
+ * prepare_multisig in every guardian wallet, with enable-multisig-experimental turned on by its flag
+ * (multisigPrepare): before, each wallet was closed, set by monero-wallet-cli and opened again, three
+ * RSA key generations per wallet (docs/benchmarks.md "Suite time").
+ */
+export function prepareGuardianWallets(guardianWallets: readonly WalletRpc[]): Promise<string[]> {
+  return Promise.all(guardianWallets.map((g) => multisigPrepare(g)));
+}
+
+/** make_multisig in every guardian wallet with the others' prepare messages. */
+export function makeGuardianWallets(
+  guardianWallets: readonly WalletRpc[],
+  threshold: number,
+  prepared: readonly string[],
+): Promise<KexStepResult[]> {
+  const params = { threshold, total: guardianWallets.length, password: MULTISIG_PASSWORD };
+  return Promise.all(guardianWallets.map((g, i) => multisigMake(g, params, othersOf(prepared, i))));
+}
+
+/** One exchange_multisig_keys round in every guardian wallet with the others' previous messages. */
+export function exchangeGuardianWallets(
+  guardianWallets: readonly WalletRpc[],
+  threshold: number,
+  previous: readonly KexStepResult[],
+): Promise<KexStepResult[]> {
+  const params = { threshold, total: guardianWallets.length, password: MULTISIG_PASSWORD };
+  const m = previous.map((r) => r.message ?? "");
+  return Promise.all(guardianWallets.map((g, i) => multisigExchange(g, params, othersOf(m, i))));
+}
+
 /**
  * Makes the wallets and the multisig wallet on `net` (fresh wallet-rpcs, no wallet open) and mines
  * BLOCKS_BEFORE_FIRST_TRANSFER blocks to the miner.
@@ -50,29 +82,12 @@ async function makeMultisigWallets(net: Regtest, threshold: number, total: numbe
   const user = walletRpcs[total + 1]!.rpc;
   await miner.createWallet({ filename: "miner", password: "" });
   const minerAddress = (await miner.getAddress()).address;
-  await Promise.all(
-    guardianWallets.map((g, i) => g.createWallet({ filename: `guardian-${i}`, password: MULTISIG_PASSWORD })),
-  );
+  await createGuardianWallets(guardianWallets);
   await user.createWallet({ filename: "user", password: "" });
-  // enable-multisig-experimental first (close, wallet-cli, open), then the setup steps.
-  await Promise.all(guardianWallets.map((g) => g.closeWallet()));
-  await Promise.all(
-    walletRpcs
-      .slice(0, total)
-      .map((w, i) => enableMultisigExperimental(join(w.walletDir, `guardian-${i}`), MULTISIG_PASSWORD)),
-  );
-  await Promise.all(
-    guardianWallets.map((g, i) => g.openWallet({ filename: `guardian-${i}`, password: MULTISIG_PASSWORD })),
-  );
-  const params = { threshold, total, password: MULTISIG_PASSWORD };
-  const prepared = await Promise.all(guardianWallets.map((g) => multisigPrepare(g)));
-  let round: KexStepResult[] = await Promise.all(
-    guardianWallets.map((g, i) => multisigMake(g, params, othersOf(prepared, i))),
-  );
-  while (!round.every((r) => r.ready)) {
-    const m = round.map((r) => r.message ?? "");
-    round = await Promise.all(guardianWallets.map((g, i) => multisigExchange(g, params, othersOf(m, i))));
-  }
+  const prepared = await prepareGuardianWallets(guardianWallets);
+  let round = await makeGuardianWallets(guardianWallets, threshold, prepared);
+  while (!round.every((r) => r.ready))
+    round = await exchangeGuardianWallets(guardianWallets, threshold, round);
   await mineBlocks(daemon.rpc, BLOCKS_BEFORE_FIRST_TRANSFER, minerAddress, 10);
 }
 
