@@ -13,5 +13,8 @@ export default defineConfig({
     pool: "forks",
     // A regtest template cache per run: multisig wallets and mined chains built once, copied per file.
     globalSetup: ["testing/monero/src/vitest-global-setup.ts"],
+    // Stops by PID what the regtest harness started in a file and did not stop (a set-up that threw
+    // or timed out): testing/monero/src/started.ts.
+    setupFiles: ["testing/monero/src/vitest-setup.ts"],
   },
 });

@@ -4,6 +4,7 @@
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { openSync, closeSync, readFileSync } from "node:fs";
+import { recordStarted } from "./started.js";
 
 export interface ManagedProcess {
   readonly name: string;
@@ -57,7 +58,7 @@ export function startProcess(
       return "(no log)";
     }
   };
-  return {
+  const proc: ManagedProcess = {
     name,
     pid,
     logFile,
@@ -78,6 +79,10 @@ export function startProcess(
       return stopping;
     },
   };
+  // Recorded before anyone waits for it to be ready: stoppable by PID even if the set-up never
+  // returns a handle (started.ts).
+  recordStarted(proc, exited);
+  return proc;
 }
 
 function signalPid(pid: number, signal: NodeJS.Signals): void {
