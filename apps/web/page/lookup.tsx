@@ -6,6 +6,8 @@ import { getJson, HttpError } from "./guardians.js";
 import type { FederationInfo } from "./guardians.js";
 import { MintFinding, lookUpMint } from "./mint.js";
 import type { MintLookup } from "./mint.js";
+import { agreedAnswer, lookUpAddress, lookUpHash, lookUpTxMints } from "./lookup-bridge.js";
+import type { BridgeLookup } from "./lookup-bridge.js";
 
 type Answer = { ok: true; value: Record<string, unknown> } | { ok: false; status: number; message: string };
 
@@ -37,22 +39,7 @@ async function ask(url: string, path: string): Promise<Answer> {
 }
 
 /** The public fields an answer is compared on (per-guardian fields such as `guardian` left out). */
-function agreed(
-  answers: readonly Answer[],
-  pick: (v: Record<string, unknown>) => unknown,
-  t: number,
-): { value: Record<string, unknown>; count: number } | undefined {
-  const groups = new Map<string, { value: Record<string, unknown>; count: number }>();
-  for (const a of answers) {
-    if (!a.ok) continue;
-    const key = JSON.stringify(pick(a.value));
-    const g = groups.get(key);
-    if (g) g.count++;
-    else groups.set(key, { value: a.value, count: 1 });
-  }
-  const best = [...groups.values()].sort((a, b) => b.count - a.count)[0];
-  return best && best.count >= t ? best : undefined;
-}
+const agreed = agreedAnswer;
 
 const num = (v: unknown): number => (typeof v === "number" ? v : 0);
 const str = (v: unknown): string => (typeof v === "string" ? v : "");
@@ -174,6 +161,29 @@ export interface LookupResult {
   readonly note?: string;
   /** A wXMR mint (TXID:OUTPUT), with its own view and submit button. */
   readonly mint?: MintLookup;
+  /** Ids to look up next (a transaction's outputs, an address's mints and burns). */
+  readonly ids?: readonly string[];
+}
+
+/** A bridge look-up's result, with its single mint (if any) looked up in full. */
+async function withMint(fed: FederationInfo, b: BridgeLookup, t: number): Promise<LookupResult> {
+  const notes = b.note ? [b.note] : [];
+  if (b.differ)
+    notes.unshift(
+      `Not trusted: fewer than ${t} guardians give the same answer (the guardians' answers differ).`,
+    );
+  let mint: MintLookup | undefined;
+  if (b.mint) {
+    const m = await lookUpMint(fed, b.mint.txid, b.mint.index);
+    if (typeof m === "string") notes.push(m);
+    else mint = m;
+  }
+  return {
+    findings: b.findings,
+    ids: b.ids,
+    ...(mint ? { mint } : {}),
+    ...(notes.length > 0 ? { note: notes.join(" ") } : {}),
+  };
 }
 
 /** Asks every guardian about `id` and returns what t of them agree on. */
@@ -181,15 +191,25 @@ export async function lookUp(fed: FederationInfo, raw: string): Promise<LookupRe
   const id = raw.trim();
   const urls = fed.guardians.map((g) => g.url);
   const t = fed.threshold;
-  if (/^0x[0-9a-fA-F]{40}$/.test(id))
-    return {
-      findings: [],
-      note: "Guardians keep no index by EVM address (it would tie a person's mints together for anyone to see). Look up the burn's EVM transaction hash, or the federation transaction id of your mint.",
-    };
+  const bridgeRuns = fed.modules === undefined || fed.modules.includes("bridge");
+  if (/^0x[0-9a-fA-F]{40}$/.test(id)) {
+    if (!bridgeRuns) return { findings: [], note: "This federation runs no bridge: it has no wXMR." };
+    const r = await withMint(fed, await lookUpAddress(fed, ask, id.toLowerCase()), t);
+    return r.findings.length > 0 || r.note ? r : { ...r, note: notFound([], t) };
+  }
   const burn = /^(0x[0-9a-fA-F]{64})(?::(\d{1,6}))?$/.exec(id);
   if (burn) {
     if (fed.modules !== undefined && !fed.modules.includes("bridge"))
       return { findings: [], note: "This federation runs no bridge: it has no wXMR burns." };
+    if (burn[2] === undefined) {
+      const r = await withMint(fed, await lookUpHash(fed, ask, burn[1]!.toLowerCase()), t);
+      return r.findings.length > 0 || r.mint || r.note
+        ? r
+        : {
+            ...r,
+            note: "Not found: no burn in this EVM transaction and no mint with this deposit id is known to the guardians (yet).",
+          };
+    }
     const path = `/v1/modules/bridge/burns/${burn[1]!.toLowerCase()}/${burn[2] ?? "0"}`;
     const answers = await Promise.all(urls.map((u) => ask(u, path)));
     const a = agreed(answers, (v) => ({ ...v, remint: undefined }), t);
@@ -211,9 +231,10 @@ export async function lookUp(fed: FederationInfo, raw: string): Promise<LookupRe
   const hex = id.toLowerCase();
   const runs = (kind: string) => fed.modules === undefined || fed.modules.includes(kind);
   const none: Answer[] = [];
-  const [txAnswers, depositAnswers] = await Promise.all([
+  const [txAnswers, depositAnswers, txMints] = await Promise.all([
     Promise.all(urls.map((u) => ask(u, `/v1/transactions/${hex}`))),
     runs("monero") ? Promise.all(urls.map((u) => ask(u, `/v1/modules/monero/deposits/${hex}`))) : none,
+    runs("bridge") ? lookUpTxMints(fed, ask, hex) : undefined,
   ]);
   const findings: Finding[] = [];
   const tx = agreed(txAnswers, (v) => ({ state: v["state"], height: v["height"], error: v["error"] }), t);
@@ -221,8 +242,16 @@ export async function lookUp(fed: FederationInfo, raw: string): Promise<LookupRe
   const dep = agreed(depositAnswers, (v) => ({ ...v, attestations: undefined, refusedClaims: undefined }), t);
   const df = dep ? depositFinding(dep, depositAnswers.filter((x) => x.ok).length) : undefined;
   if (df) findings.push(df);
-  return findings.length > 0
-    ? { findings }
+  const mints = txMints ? await withMint(fed, txMints, t) : undefined;
+  if (mints) findings.push(...mints.findings);
+  const result: LookupResult = {
+    findings,
+    ...(mints?.mint ? { mint: mints.mint } : {}),
+    ...(mints?.ids && mints.ids.length > 0 ? { ids: mints.ids } : {}),
+    ...(mints?.note ? { note: mints.note } : {}),
+  };
+  return findings.length > 0 || result.mint
+    ? result
     : { findings: [], note: notFound([...txAnswers, ...depositAnswers], t) };
 }
 
@@ -237,21 +266,24 @@ export function LookupView({ fed, initial }: { fed: FederationInfo; initial: str
   const [query, setQuery] = useState(initial);
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<LookupResult | undefined>(undefined);
-  const submit = (e: Event) => {
-    e.preventDefault();
+  const run = (q: string) => {
     setBusy(true);
-    history.replaceState(null, "", `#/lookup/${encodeURIComponent(query.trim())}`);
-    void lookUp(fed, query).then((r) => {
+    history.replaceState(null, "", `#/lookup/${encodeURIComponent(q.trim())}`);
+    void lookUp(fed, q).then((r) => {
       setResult(r);
       setBusy(false);
     });
+  };
+  const submit = (e: Event) => {
+    e.preventDefault();
+    run(query);
   };
   return (
     <section aria-labelledby="lookup-h">
       <h2 id="lookup-h">Look up</h2>
       <form onSubmit={submit} class="lookup">
         <label for="lookup-id">
-          Monero deposit txid, federation transaction id, EVM burn tx hash or EVM address
+          Monero deposit txid, federation transaction id, deposit id, EVM burn tx hash or EVM address
         </label>
         <div class="row">
           <input
@@ -269,7 +301,9 @@ export function LookupView({ fed, initial }: { fed: FederationInfo; initial: str
       </form>
       <div id="lookup-result" aria-live="polite">
         {result?.note ? <p class="muted">{result.note}</p> : null}
-        {result?.mint ? <MintFinding fed={fed} m={result.mint} /> : null}
+        {result?.mint ? (
+          <MintFinding key={`${result.mint.txid}:${result.mint.index}`} fed={fed} m={result.mint} />
+        ) : null}
         {result?.findings.map((f) => (
           <article key={f.what} class="finding">
             <h3>{f.what}</h3>
@@ -295,6 +329,24 @@ export function LookupView({ fed, initial }: { fed: FederationInfo; initial: str
             </dl>
           </article>
         ))}
+        {result?.ids && result.ids.length > 0 ? (
+          <ul class="lookup-ids" aria-label="Look up next">
+            {result.ids.map((next) => (
+              <li key={next}>
+                <button
+                  type="button"
+                  class="link"
+                  onClick={() => {
+                    setQuery(next);
+                    run(next);
+                  }}
+                >
+                  Look up {next}
+                </button>
+              </li>
+            ))}
+          </ul>
+        ) : null}
       </div>
     </section>
   );

@@ -192,7 +192,7 @@ describe("the web page", () => {
     const txid = await faucet(fed.urls[3]!, 1_000_000_000n);
     const page = await open(`${fed.urls[0]!}/#/lookup/`);
     const input = page.getByLabel(
-      "Monero deposit txid, federation transaction id, EVM burn tx hash or EVM address",
+      "Monero deposit txid, federation transaction id, deposit id, EVM burn tx hash or EVM address",
     );
     await input.fill(txid);
     await page.getByRole("button", { name: "Look up" }).click();
@@ -217,7 +217,7 @@ describe("the web page", () => {
     await expect.poll(() => result.innerText(), { timeout: 15_000 }).toContain("Not found");
     await input.fill("0x" + "12".repeat(20));
     await page.getByRole("button", { name: "Look up" }).click();
-    await expect.poll(() => result.innerText(), { timeout: 15_000 }).toContain("no index by EVM address");
+    await expect.poll(() => result.innerText(), { timeout: 15_000 }).toContain("runs no bridge");
     await page.context().close();
   });
 
@@ -276,7 +276,7 @@ describe("the web page", () => {
     await page.getByLabel(/Monero deposit txid/).focus();
     await page.keyboard.type("0x" + "34".repeat(20));
     await page.keyboard.press("Enter");
-    await expect.poll(() => page.locator("#lookup-result").innerText()).toContain("no index by EVM address");
+    await expect.poll(() => page.locator("#lookup-result").innerText()).toContain("runs no bridge");
     // Nothing wider than the screen, on every page.
     for (const route of ["#/status", "#/reserves", "#/lookup/", "#/verify"]) {
       await page.evaluate(`location.hash = ${JSON.stringify(route)}`);

@@ -11,3 +11,4 @@ export * from "./recover.js";
 export type { DepositMintOptions, DepositSource, SealedDepositMint } from "./deposit-mints.js";
 export { parseEvmAddress } from "./part.js";
 export * from "./commands.js";
+export * from "./lookup.js";
