@@ -16,12 +16,23 @@ function revertDataOf(e: unknown): string | undefined {
   return undefined;
 }
 
-/** Installs the provider of anvil account `account` in `page` (before its scripts run: call before goto). */
-export async function installAnvilWallet(page: Page, fed: BridgeFederation, account: number): Promise<void> {
+/**
+ * Installs the provider of anvil account `account` in `page` (before its scripts run: call before
+ * goto). `chainId`: the chain id the wallet states (eth_chainId), as a wallet switched to another
+ * network would; everything else still goes to anvil.
+ */
+export async function installAnvilWallet(
+  page: Page,
+  fed: BridgeFederation,
+  account: number,
+  options: { readonly chainId?: number } = {},
+): Promise<void> {
   const acct = fed.anvil.accounts[account]!;
   await page.exposeFunction("__anvilWallet", async (method: string, params: unknown[]) => {
     try {
       if (method === "eth_requestAccounts" || method === "eth_accounts") return { result: [acct.address] };
+      if (method === "eth_chainId" && options.chainId !== undefined)
+        return { result: `0x${options.chainId.toString(16)}` };
       if (method === "eth_sendTransaction") {
         const tx = params[0] as { to: Hex; data: Hex; gas: Hex };
         const hash = await fed.anvil.walletClient.sendTransaction({

@@ -226,4 +226,29 @@ describe("the wallet page's wXMR (anvil, four guardian processes, an injected EV
     await expect.poll(() => balanceOf(page), { timeout: 15_000 }).toBe("3.2498 XMR");
     expect(pageErrors).toEqual([]);
   });
+
+  it("an EVM wallet on another chain is refused: no account taken, nothing to mint or burn, the chains named", async () => {
+    // Another guardian's copy of the page (another origin: a wallet of its own), with an injected
+    // wallet that states chain 1 while the bridge's contract is on anvil's chain.
+    const context = await browser.newContext({ viewport: DESKTOP });
+    const other = await context.newPage();
+    other.on("pageerror", (e) => pageErrors.push(e.message));
+    await installAnvilWallet(other, fed, ACCOUNT, { chainId: 1 });
+    await other.goto(`${fed.guardianUrls[1]!}/wallet`);
+    await expect.poll(() => other.locator("#invite").inputValue(), { timeout: 15_000 }).toBe(fed.invite);
+    await createInPage(other);
+    await other.evaluate('location.hash = "#/wxmr"');
+    await other.getByRole("button", { name: "Connect your EVM wallet" }).click();
+    const alert = other.getByRole("alert");
+    await expect
+      .poll(() => alert.allInnerTexts().then((t) => t.join(" ")), { timeout: 15_000 })
+      .toContain(`the EVM wallet is on chain 1; the federation's contract is on chain ${fed.anvil.chain.id}`);
+    expect(await other.locator("#evm-account").count()).toBe(0);
+    expect(await other.getByLabel("Amount to mint").count()).toBe(0);
+    expect(await other.getByLabel("Amount to burn").count()).toBe(0);
+    expect(await other.getByRole("button", { name: "Connect your EVM wallet" }).count()).toBe(1);
+    await shotBoth(other, "wallet-wxmr-wrong-chain", tmp);
+    await context.close();
+    expect(pageErrors).toEqual([]);
+  });
 });
