@@ -15,6 +15,7 @@
 // deposit id. Bounded: MINT_LOGS_MAX entries in all (about 200 bytes each: 20 MB at most), at most
 // MINTS_PER_ADDRESS_MAX per address; past a bound new logs are not indexed and answers say so.
 import { Reader, Writer } from "@conclave/core-common";
+import { PollLoop } from "@conclave/core-server";
 import type { ReadTx, WriteTx } from "@conclave/core-server";
 import { createPublicClient, hexToBytes, http, parseAbiItem } from "viem";
 import type { PublicClient } from "viem";
@@ -233,12 +234,19 @@ export class MintLogIndex {
   private scannedTo = -1n;
   private deep = -1n;
   private dropped = 0;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = true;
-  private failures = 0;
+  private readonly loop: PollLoop;
 
-  constructor(private readonly options: MintLogIndexOptions) {}
+  constructor(private readonly options: MintLogIndexOptions) {
+    this.loop = new PollLoop(() => this.poll(), {
+      pollMs: options.pollMs,
+      // Catching up: the next step at once; at the depth: the poll interval.
+      nextMs: () => (this.scanned.atDepth ? options.pollMs : 0),
+      backoffExponentMax: 6,
+      backoffMaxMs: 60_000,
+      onFailure: (e, _failures, retryInMs) =>
+        options.log("mint_logs_failed", { error: (e as Error).message, retryInMs }),
+    });
+  }
 
   /** The block read up to (undefined before the first step), and whether that is this node's depth. */
   get scanned(): { block: bigint | undefined; atDepth: boolean; full: boolean } {
@@ -300,32 +308,10 @@ export class MintLogIndex {
   }
 
   start(): void {
-    this.stopped = false;
-    this.schedule(0);
+    this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
-  }
-
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.poll().then(
-        () => {
-          this.failures = 0;
-          // Catching up: the next step at once; at the depth: the poll interval.
-          this.schedule(this.scanned.atDepth ? this.options.pollMs : 0);
-        },
-        (e: unknown) => {
-          this.failures++;
-          const delay = Math.min(this.options.pollMs * 2 ** Math.min(this.failures, 6), 60_000);
-          this.options.log("mint_logs_failed", { error: (e as Error).message, retryInMs: delay });
-          this.schedule(delay);
-        },
-      );
-    }, ms);
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 }

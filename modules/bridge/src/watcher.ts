@@ -16,6 +16,7 @@
 // follow, by anyone) -> `used` true; queued with T < executeAfter -> no vote yet (one guardian may
 // still cancel it: threat-model row 12z). Each answer is final short of a reorg deeper than the
 // depth; state at a block is read, not logs, so a cancel reorged out above the depth is never seen.
+import { PollLoop } from "@conclave/core-server";
 import { wrappedMoneroAbi } from "@conclave/evm/abi";
 import { createPublicClient, hexToBytes, http, parseAbiItem, toBytes } from "viem";
 import type { PublicClient } from "viem";
@@ -194,12 +195,18 @@ export class BurnWatcher {
   private found: BurnSeen[] = [];
   private supply: bigint | undefined;
   private supplyDeep: { block: bigint; supply: bigint } | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = true;
-  private failures = 0;
+  private readonly loop: PollLoop;
 
-  constructor(private readonly options: BurnWatcherOptions) {}
+  constructor(private readonly options: BurnWatcherOptions) {
+    this.loop = new PollLoop(() => this.poll(), {
+      pollMs: options.pollMs,
+      backoffExponentMax: 6,
+      backoffMaxMs: 60_000,
+      onFailure: (e, failures, retryInMs) =>
+        options.log("evm_node_failed", { error: (e as Error).message, failures, retryInMs }),
+      onRecovered: (failures) => options.log("evm_node_recovered", { failures }),
+    });
+  }
 
   /**
    * Where this guardian's scan resumes: the block after the one the consensus state shows it
@@ -327,36 +334,10 @@ export class BurnWatcher {
   }
 
   start(): void {
-    this.stopped = false;
-    this.schedule(0);
+    this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
-  }
-
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.poll().then(
-        () => {
-          if (this.failures > 0) this.options.log("evm_node_recovered", { failures: this.failures });
-          this.failures = 0;
-          this.schedule(this.options.pollMs);
-        },
-        (e: unknown) => {
-          this.failures++;
-          const delay = Math.min(this.options.pollMs * 2 ** Math.min(this.failures, 6), 60_000);
-          this.options.log("evm_node_failed", {
-            error: (e as Error).message,
-            failures: this.failures,
-            retryInMs: delay,
-          });
-          this.schedule(delay);
-        },
-      );
-    }, ms);
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 }

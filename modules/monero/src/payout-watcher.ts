@@ -26,6 +26,7 @@ import {
   multisigSign,
   multisigSubmit,
 } from "@conclave/monero";
+import { PollLoop } from "@conclave/core-server";
 import { z } from "zod";
 import { fromHex, toHex } from "@conclave/core-common";
 import { SLOT_EXPORT, encodeCreatorSet } from "./payout-common.js";
@@ -33,7 +34,6 @@ import { createWithin } from "./payout-inputs.js";
 import { txKeyImages } from "./tx-inputs.js";
 import type { CreatedSet } from "./payout-inputs.js";
 import type { PayoutDuty } from "./payouts.js";
-import { PollLoop } from "./poll-loop.js";
 
 /** What the payout signer needs from this guardian's wallet-rpc (the multisig wallet) and monerod. */
 export interface PayoutWallet {

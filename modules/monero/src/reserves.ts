@@ -22,8 +22,8 @@
 // This is one guardian's view. Each guardian also proposes its reads to consensus (the Reserves
 // item, `reportable`), and the federation acts on the figure agreed from all of them
 // (reserves-agreement.ts): payouts and deposit spends pause while it is below what is owed.
+import { PollLoop } from "@conclave/core-server";
 import { WalletRpc } from "@conclave/monero";
-import { PollLoop } from "./poll-loop.js";
 
 /** The wallet's figures at one moment. */
 export interface WalletReserves {

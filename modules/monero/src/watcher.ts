@@ -29,10 +29,10 @@ import {
   WalletRpc,
   WalletRpcErrorCode,
 } from "@conclave/monero";
+import { PollLoop } from "@conclave/core-server";
 import { outProofText } from "@conclave/monero/tx-proof";
 import { FEE_PER_BYTE_MAX, isWellFormedClaimProof } from "./common.js";
 import type { Verdict } from "./common.js";
-import { PollLoop } from "./poll-loop.js";
 import { txKeyImages } from "./tx-inputs.js";
 
 /** What the watcher needs from the chain: this guardian's own monerod and wallet-rpc. */

@@ -14,3 +14,4 @@ export * from "./guardian.js";
 export * from "./setup/ceremony.js";
 export * from "./setup/exchange.js";
 export * from "./api/index.js";
+export * from "./federation/poll-loop.js";

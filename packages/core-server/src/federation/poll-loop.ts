@@ -1,5 +1,6 @@
-// One background loop for the module's pollers (the chain watcher, the payout signer, the reserves
-// monitor): run a step, wait pollMs, again; after a failed step wait pollMs × 2^failures (capped),
+// One background loop for the modules' pollers (the monero module's chain watcher, payout signer and
+// reserves monitor; the bridge's EVM watcher and mint-log index): run a step, wait pollMs (or what
+// nextMs says: 0 while catching up), again; after a failed step wait pollMs × 2^failures (capped),
 // and say so through the callbacks. stop() clears the timer and waits for a step in flight.
 
 export interface PollLoopOptions {
@@ -12,6 +13,8 @@ export interface PollLoopOptions {
   readonly onFailure?: (error: unknown, failures: number, retryInMs: number) => void;
   /** After a step succeeds following `failures` failed ones. */
   readonly onRecovered?: (failures: number) => void;
+  /** The wait after a step that succeeded (default pollMs): e.g. 0 while a scan is catching up. */
+  readonly nextMs?: () => number;
   /** stop() waits at most this long for a step in flight (a hung node must not hold up a shutdown). */
   readonly stopWaitMs?: number;
 }
@@ -61,7 +64,7 @@ export class PollLoop {
         () => {
           if (this.failures > 0) this.options.onRecovered?.(this.failures);
           this.failures = 0;
-          this.schedule(this.options.pollMs);
+          this.schedule(this.options.nextMs?.() ?? this.options.pollMs);
         },
         (e: unknown) => {
           this.failures++;
