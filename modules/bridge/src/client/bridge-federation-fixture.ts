@@ -107,7 +107,8 @@ export async function startBridgeFederation(
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    anvil = await startAnvil({ accounts: 4 });
+    // Five funded accounts: deposit-mint-regtest gives each of its cases its own (0..4).
+    anvil = await startAnvil({ accounts: 5 });
     const addresses = Array.from({ length: N }, (_, i) => evmAddressOfKey(guardianEvmKey(i)));
     const contract = (await deployWrappedMonero(anvil, { guardians: addresses, threshold: 3 })).address;
     // anvil mines only when sent a transaction: at a depth above 1 the guardians agree no EVM time
