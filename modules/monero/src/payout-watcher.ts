@@ -80,6 +80,12 @@ export interface PayoutWallet {
    * broadcast late by the signer that kept it.
    */
   spenderOf(keyImages: readonly string[]): Promise<string | undefined>;
+  /**
+   * Of `txids` (other guardians' votes), the one this guardian's monerod shows mined and spending
+   * any of these key images (hex), if exactly one: no wallet knowledge needed (threat model 3d: a
+   * wallet that learned the inputs' key images after the spend does not list it as its own).
+   */
+  minedSpenderAmong(txids: readonly string[], keyImages: readonly string[]): Promise<string | undefined>;
   /** get_tx_key: the wallet that submitted a multisig transaction stores its key (measured). */
   txKey(txid: string): Promise<string>;
   /** Where this guardian's monerod sees the transaction: block height, 0 in the pool, undefined unknown. */
@@ -225,6 +231,19 @@ export class RpcPayoutWallet implements PayoutWallet {
     const txids = [...new Set(out.map((x) => x.txid))].slice(-TXIDS_PER_CALL_MAX);
     if (txids.length === 0) return undefined;
     const { found } = await this.daemon.getTransactions(txids);
+    const spenders = found
+      .filter((tx) => !tx.inPool && txKeyImages(tx.hex).some((k) => wanted.has(k)))
+      .map((tx) => tx.txid);
+    return spenders.length === 1 ? spenders[0] : undefined;
+  }
+
+  async minedSpenderAmong(
+    txids: readonly string[],
+    keyImages: readonly string[],
+  ): Promise<string | undefined> {
+    if (txids.length === 0) return undefined;
+    const wanted = new Set(keyImages);
+    const { found } = await this.daemon.getTransactions(txids.slice(0, TXIDS_PER_CALL_MAX));
     const spenders = found
       .filter((tx) => !tx.inPool && txKeyImages(tx.hex).some((k) => wanted.has(k)))
       .map((tx) => tx.txid);
@@ -390,7 +409,14 @@ export class PayoutSigner {
    * transaction this wallet saw spend them (undefined: none, or its node cannot tell yet).
    */
   private async paidBy(duty: PayoutDuty, bound: readonly Uint8Array[]): Promise<PayoutResult | undefined> {
-    const txid = await this.options.wallet.spenderOf(bound.map(toHex));
+    const { wallet } = this.options;
+    const keyImages = bound.map(toHex);
+    // Its own wallet first; else the txids other guardians voted, checked on its own node against
+    // the agreed bound key images (a wallet that learned them after the spend cannot name it: 3d).
+    const voted = "voted" in duty && duty.voted ? duty.voted.map(toHex) : [];
+    const txid =
+      (await wallet.spenderOf(keyImages)) ??
+      (voted.length > 0 ? await wallet.minedSpenderAmong(voted, keyImages) : undefined);
     if (txid === undefined) return undefined;
     this.options.log("payout_paid_earlier", { batch: duty.batch, attempt: duty.attempt, txid });
     return { kind: "txid", txid: fromHex(txid) };

@@ -3,7 +3,7 @@
 // each guardian's PayoutSigner over a fake multisig wallet. Every guardian must decide the same.
 import { describe, expect, it } from "vitest";
 import { ed25519 } from "@noble/curves/ed25519.js";
-import { encodeConsensusItem, toHex } from "@conclave/core-common";
+import { encodeConsensusItem, fromHex, toHex } from "@conclave/core-common";
 import type { Transaction } from "@conclave/core-common";
 import { FederationProcessor, MemoryKv, NodeSigner, NodeVerifier, sha256 } from "@conclave/core-server";
 import { DummyServerModule, buildTransaction, coinOutput } from "@conclave/module-dummy";
@@ -86,6 +86,8 @@ class FakeWallet implements PayoutWallet {
   garbage = false;
   /** Byzantine: "signs" by publishing bytes that are no set. */
   garbageSign = false;
+  /** Its wallet cannot name a spender (it learned the key images after the spend): threat model 3d. */
+  blind = false;
   submitted = new Map<string, number>();
   constructor(
     readonly g: number,
@@ -185,10 +187,17 @@ class FakeWallet implements PayoutWallet {
     return Promise.resolve(this.chain.spent.get(setTx(txset)));
   }
   spenderOf(keyImages: readonly string[]): Promise<string | undefined> {
+    if (this.blind) return Promise.resolve(undefined);
     const ids = new Set(keyImages.map((k) => this.chain.inputsOf.get(k)));
     const spenders = new Set([...ids].flatMap((id) => (id === undefined ? [] : [this.chain.spent.get(id)])));
     spenders.delete(undefined);
     return Promise.resolve(spenders.size === 1 ? [...spenders][0] : undefined);
+  }
+  minedSpenderAmong(txids: readonly string[], keyImages: readonly string[]): Promise<string | undefined> {
+    const ids = new Set(keyImages.map((k) => this.chain.inputsOf.get(k)));
+    const spenders = new Set([...ids].flatMap((id) => (id === undefined ? [] : [this.chain.spent.get(id)])));
+    const found = txids.filter((t) => spenders.has(t) && this.chain.mined.has(t));
+    return Promise.resolve(found.length === 1 ? found[0] : undefined);
   }
   txKey(txid: string): Promise<string> {
     if (!this.submitted.has(txid))
@@ -350,13 +359,19 @@ function federation(
     for (const v of views.slice(1)) expect(v).toEqual(views[0]);
     return views[0];
   };
+  /** Steps that threw in a round run with `tolerateStepErrors` (the poll loop retries them). */
+  const stepErrors: { g: number; message: string }[] = [];
   /** Every guardian that is up: its signer works, then its proposal goes into one block. */
-  const round = async () => {
+  const round = async (tolerateStepErrors = false) => {
     const items: { from: number; item: Uint8Array }[] = [];
     for (const [from, g] of guardians.entries()) {
       if (g.down) continue;
       g.monero.consensusProposal(mdb(from)); // sets the duty
-      if (!g.wallet.silent) await g.monero.payoutSigner!.work();
+      if (!g.wallet.silent)
+        await g.monero.payoutSigner!.work().catch((e: unknown) => {
+          if (!tolerateStepErrors) throw e;
+          stepErrors.push({ g: from, message: (e as Error).message });
+        });
       for (const item of g.monero.consensusProposal(mdb(from))) {
         // Height reports are driven by `heights` in these tests.
         if (item[0] === 0x01) continue;
@@ -379,6 +394,7 @@ function federation(
     submit,
     outcome,
     round,
+    stepErrors,
   };
 }
 
@@ -784,6 +800,44 @@ describe("payout signing rounds", () => {
     expect(confirmed).toMatchObject({ state: "confirmed", moneroTxid: kept });
     expect(confirmed.txKey).toBeUndefined();
     expect(f.chain.created).toBe(1);
+    expect(f.chain.mined.size).toBe(1);
+    expect(f.chain.spent.size).toBe(1);
+  });
+
+  it("the same with a bound creator whose wallet cannot name the spender: it checks the txid the others voted on its own node and votes it (threat model 3d)", async () => {
+    // Found by the whole-federation simulator (`npm run sim -- --seed 3 --nodes 4 --byzantine 1
+    // --monero-garbage`): the creator's wallet learned the bound inputs' key images after the kept
+    // completion spent them, so wallet-rpc did not list it as outgoing; with the keeper silent only
+    // 2 of t = 3 votes came and the batch stayed in `sign` for good.
+    const { f, tx } = setup();
+    await f.round(); // exports: creator 1, order 1, 2, 3, 0
+    f.guardians[0]!.wallet.silent = true;
+    f.guardians[3]!.wallet.silent = true;
+    await f.round(); // creator 1
+    await f.round(); // guardian 2 signs: lineage [1, 2]
+    const stuck = new PayoutStore(f.mdb()).blob(1, 1, 2)!;
+    for (const h of [303, 306, 309, 312]) f.heights(h);
+    f.guardians[3]!.wallet.silent = false;
+    await f.round(); // exports of attempt 1 (without guardian 0)
+    const b = new PayoutStore(f.mdb()).batch(1)!;
+    expect(b.order).not.toContain(0);
+    const creator = b.order[0]!;
+    f.guardians[creator]!.wallet.blind = true;
+    f.guardians[0]!.wallet.silent = false;
+    const late = await f.guardians[0]!.wallet.sign(toHex(stuck));
+    const kept = await f.guardians[0]!.wallet.submit(late.txset);
+    f.guardians[0]!.wallet.silent = true;
+    f.heights(314);
+    // The two others vote the txid their wallets saw; the blind creator's transfer fails (its bound
+    // inputs are spent), as every try did before.
+    await f.round(true);
+    expect(f.stepErrors.map((e) => e.g)).toEqual([creator]);
+    expect(f.stepErrors[0]!.message).toMatch(/not enough money/);
+    await f.round(); // the creator checks their txid on its node: mined, spends a bound input
+    expect(new PayoutStore(f.mdb()).vote(1, creator)).toEqual({ txid: fromHex(kept) });
+    expect(f.outcome(tx, 0)).toMatchObject({ state: "submitted", moneroTxid: kept });
+    await f.round();
+    expect(f.outcome(tx, 0)).toMatchObject({ state: "confirmed", moneroTxid: kept });
     expect(f.chain.mined.size).toBe(1);
     expect(f.chain.spent.size).toBe(1);
   });

@@ -459,6 +459,8 @@ export type PayoutDuty =
        * by its keeper: it paid the batch, and this guardian votes its txid.
        */
       readonly bound?: readonly Uint8Array[];
+      /** With `bound`: the distinct txids other guardians voted for the batch (at most n − 1). */
+      readonly voted?: readonly Uint8Array[];
     }
   | {
       /** No part in this attempt, which is bound and has no creator's set yet: as `import.bound`. */
@@ -466,6 +468,7 @@ export type PayoutDuty =
       readonly batch: number;
       readonly attempt: number;
       readonly bound: readonly Uint8Array[];
+      readonly voted?: readonly Uint8Array[];
     }
   | {
       readonly kind: "sign";
@@ -487,6 +490,8 @@ export type PayoutDuty =
       readonly last: boolean;
       /** Slot 0: the transaction spends only outputs with these key images (none: any). */
       readonly only?: readonly Uint8Array[];
+      /** With `only`: the distinct txids other guardians voted for the batch (as `import.voted`). */
+      readonly voted?: readonly Uint8Array[];
       /** Slot > 0: the inputs the creator named (its blob), checked against the set. */
       readonly keyImages?: readonly Uint8Array[];
     }
@@ -1268,10 +1273,21 @@ export class Payouts {
         // completion of the earlier attempt that its keeper broadcast late (then no set can be
         // created: every guardian looks for that transaction and votes its txid).
         const bound = b.v2 && stepOf(b) === 0 && b.bound.length > 0 ? b.bound : undefined;
+        // The txids the others voted: each guardian checks them on its own node (threat model 3d).
+        const voted = bound ? votedByOthers(store, batch, self) : [];
+        const withVoted = voted.length > 0 ? { voted } : {};
         if (this.designated(b) !== self) {
           if (b.order.includes(self) && !b.signers.includes(self))
-            return { kind: "import", batch, attempt, othersExports, ...(bound ? { bound } : {}) };
-          return bound && !store.vote(batch, self) ? { kind: "paid", batch, attempt, bound } : undefined;
+            return {
+              kind: "import",
+              batch,
+              attempt,
+              othersExports,
+              ...(bound ? { bound, ...withVoted } : {}),
+            };
+          return bound && !store.vote(batch, self)
+            ? { kind: "paid", batch, attempt, bound, ...withVoted }
+            : undefined;
         }
         const previous = b.signers[stepOf(b) - 1];
         const previousBlob = previous === undefined ? undefined : store.blob(batch, stepOf(b) - 1, previous);
@@ -1293,7 +1309,7 @@ export class Payouts {
           destinations: payouts.map((p) => ({ address: p.address, amount: p.amount })),
           feeMax: payouts.reduce((a, p) => a + p.fee, 0n),
           last: stepOf(b) === this.t - 1,
-          ...(stepOf(b) === 0 && b.bound.length > 0 ? { only: b.bound } : {}),
+          ...(stepOf(b) === 0 && b.bound.length > 0 ? { only: b.bound, ...withVoted } : {}),
           ...(stepOf(b) > 0 && keyImages ? { keyImages } : {}),
         };
       }
@@ -1324,6 +1340,15 @@ export class Payouts {
     if (store.blob(batch, slot, self)) return [];
     return Array.from({ length: total }, (_, i) => i).filter((i) => !store.hasChunk(batch, slot, self, i));
   }
+}
+
+/** The distinct txids the guardians other than `self` voted for `batch` (one vote each: at most n − 1). */
+function votedByOthers(store: PayoutStore, batch: number, self: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (const { guardian, vote } of store.votes(batch))
+    if (guardian !== self && "txid" in vote && !out.some((t) => equalBytes(t, vote.txid)))
+      out.push(vote.txid);
+  return out;
 }
 
 function shortAddress(a: string): string {

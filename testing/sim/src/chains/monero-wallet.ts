@@ -419,6 +419,22 @@ export class SimMoneroShare extends SimMoneroNode implements PayoutWallet {
     });
   }
 
+  /** As RpcPayoutWallet.minedSpenderAmong: its daemon's view only (get_transactions), no wallet knowledge. */
+  minedSpenderAmong(txids: readonly string[], keyImages: readonly string[]): Promise<string | undefined> {
+    return this.daemonCall("get_transactions", () => {
+      const wanted = new Set(keyImages);
+      const found = txids.filter((txid) => {
+        const tx = this.chain.transaction(txid);
+        return (
+          tx !== undefined &&
+          this.chain.where(txid, this.view).where === "block" &&
+          tx.keyImages.some((ki) => wanted.has(ki))
+        );
+      });
+      return found.length === 1 ? found[0] : undefined;
+    });
+  }
+
   txKey(txid: string): Promise<string> {
     return this.walletCall(
       "get_tx_key",

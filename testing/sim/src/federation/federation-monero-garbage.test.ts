@@ -58,6 +58,28 @@ describe("a Byzantine last signer proposes garbage as the final set (payout-byza
       expect(r.application["xmrByzGarbageSets"] ?? 0).toBe(0);
     });
 
+  // Threat model 3d, found here and fixed: seed 3 of the "drawn" garbage world (`npm run sim -- --seed 3
+  // --nodes 4 --byzantine 1 --monero-garbage --safety-ms 5000`). The Byzantine guardian's kept
+  // completion of batch 1 is mined after attempt 1 was bound to its inputs; the bound creator's wallet
+  // learned the inputs' key images after the spend and cannot name it, so only 2 of t = 3 txid votes
+  // came and 3 withdrawals stayed unpaid. Now the creator checks the txid the others voted on its own
+  // node and votes it.
+  it("seed 3 (drawn world): a kept completion mined late is voted by a creator whose wallet cannot name it; every withdrawal paid once", async () => {
+    const r = await runSimulationAsync({
+      seed: 3,
+      nodes: 4,
+      byzantine: 1,
+      safetyMs: 5000,
+      itemBytesMax: MONERO_ITEM_BYTES_MAX,
+      application: federationApplication({ monero: true, moneroGarbage: "drawn" }),
+    });
+    expect(r.violations).toEqual([]);
+    const at = (k: string): number => r.application[k] ?? 0;
+    expect(at("xmrByzLateAccepted")).toBeGreaterThanOrEqual(1);
+    expect(at("xmrWithdrawals")).toBeGreaterThan(0);
+    expect(at("xmrPaid")).toBe(at("xmrWithdrawals"));
+  });
+
   // monero-refusal-unvoted (monero.ts RefusalUnvoted, a wrapper): the honest guardians' Fault(t)
   // votes never leave them, so the garbage final set is never passed over and the batch stays in
   // `submit`: the liveness checker reports the withdrawals unpaid after the heal. Seeds-to-catch:
