@@ -16,6 +16,7 @@ import {
   outputDepositId,
   parseMintView,
   providerErrorText,
+  reissueDepositId,
   sendMint,
   waitMined,
 } from "./wxmr.js";
@@ -34,6 +35,8 @@ export interface MintLookup {
   readonly guardianTime?: bigint;
   /** A refundable mint's return state that at least t guardians report (returnable, refunded, …). */
   readonly expiry?: string;
+  /** The re-issue attempt t guardians sign (0: the first issue; docs/bridge.md "Re-issue"). */
+  readonly attempt: number;
 }
 
 const settle = <T,>(p: Promise<T>): Promise<T | undefined> => p.catch(() => undefined);
@@ -69,14 +72,21 @@ export async function lookUpMint(
     Promise.all(fed.guardians.map((g) => settle(getJson(g.url, path)))),
     Promise.all(fed.guardians.map((g) => settle(getJson(g.url, "/v1/modules/bridge/chain")))),
   ]);
-  const views = answers.map((a, i) => {
+  const all = answers.map((a, i) => {
     const v = parseMintView(a);
     // An answer counts as the guardian's own only under its own index.
     return v && v.guardian === i ? v : undefined;
   });
-  const depositId = outputDepositId(fed.federationId, txid, index);
+  // An expired mint without refund key is re-issued under a fresh deposit id (the page computes it
+  // from the output's and the attempt): the attempt t guardians sign, and only their answers.
+  const attempts = new Map<number, number>();
+  for (const v of all)
+    if (v) attempts.set(v.reissueAttempt ?? 0, (attempts.get(v.reissueAttempt ?? 0) ?? 0) + 1);
+  const attempt = [...attempts].sort((a, b) => b[1] - a[1] || b[0] - a[0])[0]?.[0] ?? 0;
+  const views = all.map((v) => (v && (v.reissueAttempt ?? 0) === attempt ? v : undefined));
+  const depositId = reissueDepositId(outputDepositId(fed.federationId, txid, index), attempt);
   const found = await mintCallOf(bridge, depositId, views);
-  const answered = views.filter((v) => v).length;
+  const answered = all.filter((v) => v).length;
   if (!found)
     return answered === 0
       ? "No guardian knows a wXMR mint at this output (not accepted yet, or not a mint output)."
@@ -101,6 +111,7 @@ export async function lookUpMint(
     answered,
     agreeing: found.agreeing,
     call: found.call,
+    attempt,
     ...(guardianTime !== undefined ? { guardianTime } : {}),
     ...(expiry !== undefined ? { expiry } : {}),
   };
@@ -267,6 +278,15 @@ export function MintFinding({ fed, m }: { fed: FederationInfo; m: MintLookup }) 
           <dt>Deadline</dt>
           <dd>{when(m.call.deadline)}</dd>
         </div>
+        {m.attempt > 0 && (
+          <div>
+            <dt>Re-issued</dt>
+            <dd id="mint-reissued">
+              attempt {m.attempt}: the earlier signatures expired unminted, so the guardians signed it again
+              under a new deposit id and deadline
+            </dd>
+          </div>
+        )}
         <div>
           <dt>Deposit id</dt>
           <dd>

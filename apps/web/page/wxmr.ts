@@ -76,6 +76,8 @@ export interface MintView {
    * MintExpirySchema): open, due (past the deadline, being voted), returnable, refunded or minted.
    */
   readonly expiry?: string;
+  /** The re-issue attempt this guardian signs (bridge API `reissue.attempt`; absent: 0). */
+  readonly reissueAttempt?: number;
 }
 
 export function parseMintView(v: unknown): MintView | undefined {
@@ -83,6 +85,7 @@ export function parseMintView(v: unknown): MintView | undefined {
   if (!r) return undefined;
   const { chainId, contract, recipient, amount, depositId, deadline, setIndex, guardian, signature } = r;
   const expiry = rec(r["expiry"])?.["state"];
+  const attempt = rec(r["reissue"])?.["attempt"];
   if (
     typeof chainId !== "number" ||
     !isAddress(contract) ||
@@ -110,6 +113,9 @@ export function parseMintView(v: unknown): MintView | undefined {
       ? { signature: signature as Hex }
       : {}),
     ...(typeof expiry === "string" ? { expiry } : {}),
+    ...(typeof attempt === "number" && Number.isInteger(attempt) && attempt > 0 && attempt < 2 ** 32
+      ? { reissueAttempt: attempt }
+      : {}),
   };
 }
 
@@ -123,6 +129,20 @@ export function outputDepositId(federationId: string, txid: string, index: numbe
     encodeAbiParameters(
       [{ type: "string" }, { type: "bytes32" }, { type: "bytes32" }, { type: "uint32" }],
       ["conclave/bridge/mint/v1", `0x${federationId}`, `0x${txid}`, index],
+    ),
+  );
+}
+
+/**
+ * The deposit id of re-issue `attempt` of a mint whose first deposit id is `first`: the same
+ * keccak256 as the bridge module's reissueDepositId (eip712-mint.ts); attempt 0 is `first`.
+ */
+export function reissueDepositId(first: Hex, attempt: number): Hex {
+  if (attempt === 0) return first;
+  return keccak256(
+    encodeAbiParameters(
+      [{ type: "string" }, { type: "bytes32" }, { type: "uint32" }],
+      ["conclave/bridge/reissue/v1", first, attempt],
     ),
   );
 }
