@@ -770,12 +770,16 @@ describe("payout signing rounds", () => {
     await expect(f.guardians[0]!.wallet.submit(late.txset)).rejects.toThrow(/double spend/);
   });
 
-  it("a completion of the stuck attempt broadcast after a bound attempt started pays the batch: the bound creator cannot create, every guardian votes the txid its wallet saw spend the bound inputs, confirmed once without a tx key", async () => {
-    // Found by the whole-federation simulator (testing/sim, seed 8, N = 4, one Byzantine guardian
-    // that keeps its completion and broadcasts it once the federation moved on): before, the
-    // creator's transfer failed (not enough money) at every attempt, and the batch stayed in
-    // `sign` for good, every later withdrawal behind it.
-    const { f, tx } = setup();
+  /**
+   * Row 3c's scene: guardians 0 and 3 silent, attempt 0's set signed by 1 and 2 gets stuck; attempt
+   * 1 is bound to its inputs (exports without guardian 0); `beforeBroadcast` sees attempt 1's batch
+   * record; then guardian 0 completes attempt 0's set and broadcasts it: mined at 312, height 314.
+   */
+  async function keptCompletionMinedLate(
+    f: ReturnType<typeof setup>["f"],
+    tx: Parameters<ReturnType<typeof setup>["f"]["outcome"]>[0],
+    beforeBroadcast?: (b: NonNullable<ReturnType<PayoutStore["batch"]>>) => void,
+  ): Promise<string> {
     await f.round(); // exports: creator 1, order 1, 2, 3, 0
     f.guardians[0]!.wallet.silent = true;
     f.guardians[3]!.wallet.silent = true;
@@ -787,12 +791,23 @@ describe("payout signing rounds", () => {
     expect(new PayoutStore(f.mdb()).batch(1)!.bound.length).toBe(1);
     f.guardians[3]!.wallet.silent = false;
     await f.round(); // exports of attempt 1 (without guardian 0)
+    beforeBroadcast?.(new PayoutStore(f.mdb()).batch(1)!);
     // Guardian 0 finishes attempt 0's set now and broadcasts it: mined, it pays the batch.
     f.guardians[0]!.wallet.silent = false;
     const late = await f.guardians[0]!.wallet.sign(toHex(stuck));
     const kept = await f.guardians[0]!.wallet.submit(late.txset);
     f.guardians[0]!.wallet.silent = true;
     f.heights(314);
+    return kept;
+  }
+
+  it("a completion of the stuck attempt broadcast after a bound attempt started pays the batch: the bound creator cannot create, every guardian votes the txid its wallet saw spend the bound inputs, confirmed once without a tx key", async () => {
+    // Found by the whole-federation simulator (testing/sim, seed 8, N = 4, one Byzantine guardian
+    // that keeps its completion and broadcasts it once the federation moved on): before, the
+    // creator's transfer failed (not enough money) at every attempt, and the batch stayed in
+    // `sign` for good, every later withdrawal behind it.
+    const { f, tx } = setup();
+    const kept = await keptCompletionMinedLate(f, tx);
     await f.round(); // the creator finds its bound inputs spent; guardians 1, 2, 3 vote the txid
     expect(f.outcome(tx, 0)).toMatchObject({ state: "submitted", moneroTxid: kept });
     await f.round(); // mined at 312, 2 confirmations at 314: attested without a tx key
@@ -810,24 +825,12 @@ describe("payout signing rounds", () => {
     // completion spent them, so wallet-rpc did not list it as outgoing; with the keeper silent only
     // 2 of t = 3 votes came and the batch stayed in `sign` for good.
     const { f, tx } = setup();
-    await f.round(); // exports: creator 1, order 1, 2, 3, 0
-    f.guardians[0]!.wallet.silent = true;
-    f.guardians[3]!.wallet.silent = true;
-    await f.round(); // creator 1
-    await f.round(); // guardian 2 signs: lineage [1, 2]
-    const stuck = new PayoutStore(f.mdb()).blob(1, 1, 2)!;
-    for (const h of [303, 306, 309, 312]) f.heights(h);
-    f.guardians[3]!.wallet.silent = false;
-    await f.round(); // exports of attempt 1 (without guardian 0)
-    const b = new PayoutStore(f.mdb()).batch(1)!;
-    expect(b.order).not.toContain(0);
-    const creator = b.order[0]!;
-    f.guardians[creator]!.wallet.blind = true;
-    f.guardians[0]!.wallet.silent = false;
-    const late = await f.guardians[0]!.wallet.sign(toHex(stuck));
-    const kept = await f.guardians[0]!.wallet.submit(late.txset);
-    f.guardians[0]!.wallet.silent = true;
-    f.heights(314);
+    let creator = -1;
+    const kept = await keptCompletionMinedLate(f, tx, (b) => {
+      expect(b.order).not.toContain(0);
+      creator = b.order[0]!;
+      f.guardians[creator]!.wallet.blind = true;
+    });
     // The two others vote the txid their wallets saw; the blind creator's transfer fails (its bound
     // inputs are spent), as every try did before.
     await f.round(true);
