@@ -7,6 +7,8 @@ export interface WebPage {
   readonly sha256: string;
   readonly scriptBytes: number;
   readonly styleBytes: number;
+  /** Each source file's bytes in the minified script (esbuild's metafile), heaviest first; paths relative to the repository. */
+  readonly modules: readonly { readonly path: string; readonly bytes: number }[];
 }
 export declare function buildWebPage(): Promise<WebPage>;
 export declare function writeWebPage(out?: string): Promise<WebPage & { readonly path: string }>;

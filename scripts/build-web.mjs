@@ -13,7 +13,7 @@ import { build, transform } from "esbuild";
 import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 
@@ -76,6 +76,7 @@ async function buildPage(spec) {
     legalComments: "eof",
     define: { "process.env.NODE_ENV": '"production"' },
     logLevel: "warning",
+    metafile: true,
   });
   const script = result.outputFiles[0]?.text;
   if (script === undefined) throw new Error("esbuild produced no script");
@@ -114,7 +115,26 @@ async function buildPage(spec) {
     sha256: sha256(bytes).toString("hex"),
     scriptBytes: Buffer.byteLength(script),
     styleBytes: Buffer.byteLength(style),
+    modules: modulesOf(result.metafile),
   };
+}
+
+/**
+ * What each source file weighs in the minified script (esbuild's metafile, `bytesInOutput`), heaviest
+ * first, paths relative to the repository (`node_modules/...` for dependencies).
+ * @param {import("esbuild").Metafile} metafile
+ * @returns {{ path: string, bytes: number }[]}
+ */
+function modulesOf(metafile) {
+  const output = Object.values(metafile.outputs)[0];
+  if (output === undefined) return [];
+  return Object.entries(output.inputs)
+    .map(([path, { bytesInOutput }]) => ({
+      path: relative(REPO_ROOT, resolve(process.cwd(), path)),
+      bytes: bytesInOutput,
+    }))
+    .filter((m) => m.bytes > 0)
+    .sort((a, b) => b.bytes - a.bytes || (a.path < b.path ? -1 : 1));
 }
 
 /**

@@ -9,13 +9,13 @@ import {
   encodeAbiParameters,
   encodeFunctionData,
   getAddress,
-  hashTypedData,
   hexToBigInt,
   keccak256,
   numberToHex,
   recoverAddress,
 } from "viem";
 import type { Address, Hex } from "viem";
+import { hashMint, wxmrDomain } from "@conclave/evm/typed-data";
 import { wxmrAbi } from "./wxmr-abi.js";
 
 export { wxmrAbi };
@@ -220,7 +220,12 @@ export async function mintCallOf(
   };
 }
 
-/** The EIP-712 digest the guardians sign for a mint (domain "Conclave wXMR" v1, the bridge's chain and contract). */
+/**
+ * The EIP-712 digest the guardians sign for a mint: @conclave/evm's hashMint (domain "Conclave wXMR"
+ * v1, the bridge's chain and contract; the Mint struct of WrappedMonero.sol), the one definition the
+ * guardians (modules/bridge/src/eip712-mint.ts) and the contract's tests use. viem only: nothing of
+ * Node comes with it (wxmr-abi.test.ts compares the digest with the bridge module's).
+ */
 export function mintDigest(
   bridge: BridgeInfo,
   m: {
@@ -231,30 +236,12 @@ export function mintDigest(
     readonly setIndex: number;
   },
 ): Hex {
-  return hashTypedData({
-    domain: {
-      name: "Conclave wXMR",
-      version: "1",
-      chainId: bridge.chainId,
-      verifyingContract: bridge.contract,
-    },
-    types: {
-      Mint: [
-        { name: "recipient", type: "address" },
-        { name: "amount", type: "uint256" },
-        { name: "depositId", type: "bytes32" },
-        { name: "deadline", type: "uint64" },
-        { name: "setIndex", type: "uint32" },
-      ],
-    },
-    primaryType: "Mint",
-    message: {
-      recipient: m.recipient,
-      amount: m.amount,
-      depositId: m.depositId,
-      deadline: m.deadline,
-      setIndex: m.setIndex,
-    },
+  return hashMint(wxmrDomain(bridge.chainId, bridge.contract), {
+    recipient: m.recipient,
+    amount: m.amount,
+    depositId: m.depositId,
+    deadline: m.deadline,
+    setIndex: m.setIndex,
   });
 }
 
