@@ -146,13 +146,16 @@ export async function startRelayFederation(
     readonly relayLocal?: Readonly<Record<string, unknown>>;
     /** The relay's federation config (e.g. escrowDelayMsMin for tests). */
     readonly relayConfig?: Record<string, unknown>;
+    /** Guardians (default 4); with fewer than BYZANTINE + 1 there is no proxy and no Byzantine one. */
+    readonly guardians?: number;
   } = {},
 ): Promise<RelayFederation> {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   // Each guardian's own relay settings (guardian.local.json), e.g. outboundAllowedOrigins for tests.
   const localPath = join(dir, "guardian.local.json");
   writeFileSync(localPath, JSON.stringify({ modules: { [RELAY]: options.relayLocal ?? {} } }));
-  const files = await writeLocalFederation(dir, 4, undefined, [
+  const n = options.guardians ?? 4;
+  const files = await writeLocalFederation(dir, n, undefined, [
     ...DEV_MODULES,
     { instanceId: RELAY, kind: "relay", config: options.relayConfig ?? {} },
   ]);
@@ -164,7 +167,7 @@ export async function startRelayFederation(
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    for (let i = 0; i < 4; i++)
+    for (let i = 0; i < n; i++)
       guardians.push(await startGuardian(files, i, { quiet: true, runArgs: ["--local", localPath] }));
     await waitConnected(guardians);
     const port = await freePort();
@@ -173,7 +176,7 @@ export async function startRelayFederation(
       name: "relay-test",
       guardians: files.config.guardians.map((g, i) => ({
         name: g.name,
-        api: i === BYZANTINE ? `http://127.0.0.1:${port}` : g.api!.url,
+        api: i === BYZANTINE && n > BYZANTINE ? `http://127.0.0.1:${port}` : g.api!.url,
       })),
     });
     const fed: RelayFederation = {
@@ -207,7 +210,8 @@ export async function startRelayFederation(
       },
       stop,
     };
-    proxy = await startProxy(fed, new URL(files.config.guardians[BYZANTINE]!.api!.url), port);
+    if (n > BYZANTINE)
+      proxy = await startProxy(fed, new URL(files.config.guardians[BYZANTINE]!.api!.url), port);
     return fed;
   } catch (e) {
     await stop();

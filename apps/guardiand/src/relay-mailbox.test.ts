@@ -10,7 +10,7 @@ import { toHex } from "@conclave/core-common";
 import { sha256 } from "@conclave/core-server";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { authArgs, authSigningBytes } from "@conclave/module-relay";
-import { b64url, sealItem } from "@conclave/module-relay/client";
+import { b64url, decodeCard, encodeCard, sealItem, signCard } from "@conclave/module-relay/client";
 import type { RelayClient } from "@conclave/module-relay/client";
 import { BYZANTINE, RELAY, startRelayFederation } from "./relay-fixture.js";
 import type { RelayFederation } from "./relay-fixture.js";
@@ -205,5 +205,64 @@ describe("the mailbox at four guardian processes", () => {
     expect(answers.filter((s) => s !== 200 && s !== 429)).toEqual([]);
     const limited = await post(2, `inbox/${inbox}/items`, { item: b64url(new Uint8Array(512)) });
     expect(limited).toMatchObject({ status: 429, body: { code: "rate_limited" } });
+  });
+});
+
+describe("a contact at another federation (one guardian process of its own)", () => {
+  let other: RelayFederation;
+
+  beforeAll(async () => {
+    other = await startRelayFederation("relay-mailbox-other-", { guardians: 1 });
+  }, 120_000);
+
+  afterAll(async () => {
+    await other?.stop();
+  });
+
+  it("writes to the guardians the contact's card names, with their delivery tokens, and the reply comes back", async () => {
+    fed.mode = "honest";
+    const alice = (await fed.wallet()).relay;
+    const carol = (await other.wallet()).relay;
+    // Carol's inbox takes items only with a token of a card she gave out: the token alice shows must be
+    // the one for carol's guardian 0, not for alice's own guardian 0.
+    await carol.card("carol");
+    expect((await carol.registerTokens()).registeredAt).toEqual([0]);
+    await alice.addContact((await carol.card("carol")).text);
+    const sent = await alice.send("carol", "hello across federations");
+    expect(sent.storedAt).toEqual([0]);
+    const read = await carol.read();
+    expect(read.letters).toHaveLength(1);
+    expect(read.letters[0]).toMatchObject({
+      text: "hello across federations",
+      from: toHex(alice.keys.inbox),
+      foundAt: [0],
+      missingAt: [],
+    });
+    await carol.addContact((await alice.card("alice")).text);
+    const reply = await carol.send("alice", "hello back");
+    expect(reply.storedAt).toEqual([0, 1, 2, 3]);
+    expect((await alice.read()).letters.map((l) => l.text)).toEqual(["hello back"]);
+  });
+
+  it("refuses a card whose guardians serve another federation than the one it names, and sends nothing", async () => {
+    const alice = (await fed.wallet()).relay;
+    const carol = (await other.wallet()).relay;
+    const real = decodeCard((await carol.card("carol")).text);
+    // Signed by carol's own key (a stale or mistaken card, or one a phisher got her to sign): her
+    // federation's id with the URLs of alice's federation's guardians.
+    const { sig: _sig, ...body } = real;
+    const crossed = signCard(
+      { ...body, guardians: fed.files.config.guardians.map((g) => g.api!.url) },
+      carol.keys.inboxSeed,
+    );
+    await alice.addContact(encodeCard(crossed));
+    await expect(alice.send("carol", "to the wrong guardians")).rejects.toMatchObject({
+      code: "other_federation_unreachable",
+    });
+    // A card of another federation that names no guardians cannot be reached at all.
+    const { guardians: _g, ...bare } = body;
+    await alice.addContact(encodeCard(signCard(bare, carol.keys.inboxSeed)));
+    await expect(alice.send("carol", "nowhere")).rejects.toMatchObject({ code: "other_federation" });
+    expect((await carol.read()).letters).toEqual([]);
   });
 });

@@ -18,6 +18,7 @@ import type {
   FederationClient,
 } from "@conclave/core-client";
 import {
+  encodeInvite,
   base64UrlDecode,
   base64UrlEncode,
   fromHex,
@@ -95,7 +96,10 @@ export class RelayClient implements ClientModule {
     this.prefix = init.keyPrefix;
     this.federationId = init.federationId;
     this.n = init.federation.guardians.length;
-    this.guardianUrls = init.federation.guardians.flatMap((g) => (g.api ? [g.api.url] : []));
+    // All of them in federation order, or none: a card's i-th URL is guardian i (delivery tokens differ
+    // per guardian), so a list with a gap would send each token to the wrong guardian.
+    const urls = init.federation.guardians.flatMap((g) => (g.api ? [g.api.url] : []));
+    this.guardianUrls = urls.length === this.n ? urls : [];
   }
 
   /** Guardians that must hold an item for a send to count: f + 1, so that one of them is honest. */
@@ -173,18 +177,15 @@ export class RelayClient implements ClientModule {
    */
   async send(to: string, text: string, kind: LetterKind = "text"): Promise<SendResult> {
     const card = await this.contact(to);
-    if (card.federationId !== this.federationId)
-      throw relayError(
-        "other_federation",
-        "this contact's inbox is at another federation's guardians (not supported yet)",
-      );
     const body = utf8.encode(text);
     if (body.length > LETTER_BODY_BYTES_MAX)
       throw relayError(
         "letter_too_large",
         `a letter carries at most ${LETTER_BODY_BYTES_MAX} bytes, this one ${body.length}`,
       );
-    const guardians = Array.from({ length: this.n }, (_, g) => g);
+    const { client, n } = await this.inboxFederation(card);
+    const writeQuorum = faultTolerance(n) + 1;
+    const guardians = Array.from({ length: n }, (_, g) => g);
     const letter: Letter = {
       sender: this.keys.inbox,
       messageId: this.ctx.random(16),
@@ -194,7 +195,6 @@ export class RelayClient implements ClientModule {
       body,
     };
     const item = await sealItem(fromHex(card.inbox), this.keys.inboxSeed, letter);
-    const client = await this.ctx.client();
     const delivery = fromHex(card.delivery);
     const answers = await Promise.all(
       guardians.map(async (g) => {
@@ -216,13 +216,49 @@ export class RelayClient implements ClientModule {
           : [{ guardian: a.guardian, error: "answered with another item id" }]
         : [{ guardian: a.guardian, error: a.error.message }],
     );
-    if (storedAt.length < this.writeQuorum)
+    if (storedAt.length < writeQuorum)
       throw relayError(
         "not_delivered",
-        `only ${storedAt.length} guardians stored the item, ${this.writeQuorum} needed`,
+        `only ${storedAt.length} guardians stored the item, ${writeQuorum} needed`,
         { failedAt },
       );
     return { itemId, messageId: toHex(letter.messageId), storedAt, failedAt };
+  }
+
+  /**
+   * The guardians that hold a contact's inbox: this federation's, or, for a contact at another
+   * federation, those its card names. The card is signed by the contact's inbox key, and the other
+   * federation is joined as this wallet joins its own: its config must hash to the card's federation
+   * id (so the URLs cannot stand in for another federation's guardians) and run a relay module.
+   */
+  private async inboxFederation(card: ContactCard): Promise<{ client: FederationClient; n: number }> {
+    if (card.federationId === this.federationId) return { client: await this.ctx.client(), n: this.n };
+    const urls = card.guardians ?? [];
+    if (urls.length === 0)
+      throw relayError(
+        "other_federation",
+        "this contact's inbox is at another federation and its card names no guardians to reach it",
+      );
+    const invite = encodeInvite({
+      federationId: card.federationId,
+      name: `inbox of ${card.name}`.slice(0, 64),
+      guardians: urls.map((api, g) => ({ name: `guardian ${g}`, api })),
+    });
+    let client: FederationClient;
+    try {
+      client = await this.ctx.otherFederation(invite);
+    } catch (e) {
+      throw relayError(
+        "other_federation_unreachable",
+        `the guardians on ${card.name}'s card did not serve federation ${card.federationId.slice(0, 16)}…: ${describe(e)}`,
+      );
+    }
+    if (!client.config.modules.some((m) => m.kind === RELAY_KIND))
+      throw relayError(
+        "other_federation_no_relay",
+        `${card.name}'s federation runs no relay module: its guardians keep no mailboxes`,
+      );
+    return { client, n: client.n };
   }
 
   // ---- mailbox: reading --------------------------------------------------------------------------

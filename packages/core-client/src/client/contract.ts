@@ -12,6 +12,12 @@ export interface ClientContext {
   /** The federation client (joined lazily from the stored invite; a failed join is retried). */
   client(): Promise<FederationClient>;
   /**
+   * Another federation's client, joined from `invite` (its config checked against the invite's
+   * federation id, as for this wallet's own), with this wallet's transport options; kept for reuse.
+   * For halves that write to another federation's guardians (a letter to a contact there).
+   */
+  otherFederation(invite: string): Promise<FederationClient>;
+  /**
    * The client's one lock: everything that reads and then writes the database runs under it. Not
    * re-entrant: a half calls another half's `...Locked` methods from inside its own `run`.
    */

@@ -57,6 +57,9 @@ export class Mutex {
   }
 }
 
+/** Other federations' clients a wallet keeps joined at once (the oldest is dropped beyond). */
+const OTHER_FEDERATIONS_MAX = 8;
+
 const webRandom = (n: number): Uint8Array => globalThis.crypto.getRandomValues(new Uint8Array(n));
 
 export class ClientCore implements ClientContext {
@@ -67,6 +70,8 @@ export class ClientCore implements ClientContext {
   private readonly mutex = new Mutex();
   private readonly halves: ClientModule[] = [];
   private clientPromise: Promise<FederationClient> | undefined;
+  /** Other federations joined (otherFederation), by invite; at most OTHER_FEDERATIONS_MAX kept. */
+  private readonly others = new Map<string, Promise<FederationClient>>();
 
   private constructor(
     readonly db: ClientDb,
@@ -164,6 +169,20 @@ export class ClientCore implements ClientContext {
     // A failed join is retried at the next call (the guardians may have been unreachable).
     p.catch(() => {
       if (this.clientPromise === p) this.clientPromise = undefined;
+    });
+    return p;
+  }
+
+  otherFederation(invite: string): Promise<FederationClient> {
+    const key = invite.trim();
+    const known = this.others.get(key);
+    if (known) return known;
+    const p = ClientCore.join(key, this.options);
+    if (this.others.size >= OTHER_FEDERATIONS_MAX) this.others.delete(this.others.keys().next().value!);
+    this.others.set(key, p);
+    // A failed join is not kept: the next call tries again.
+    p.catch(() => {
+      if (this.others.get(key) === p) this.others.delete(key);
     });
     return p;
   }
