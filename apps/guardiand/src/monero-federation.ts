@@ -203,6 +203,8 @@ export interface MoneroFederationOptions {
   readonly guardianOptions?: (index: number) => StartOptions;
   /** Prefix of the temporary directory. */
   readonly prefix?: string;
+  /** Adds the relay module (instance RELAY_INSTANCE: watch and push, mailbox, recovery store). */
+  readonly relay?: boolean;
 }
 
 export interface MoneroFederation {
@@ -299,6 +301,7 @@ export async function startMoneroFederation(
       root,
       dirs,
       children: ceremonyChildren,
+      ...(options.relay === true ? { relay: true } : {}),
       monero: {
         ...(options.moneroConfig ? { config: options.moneroConfig } : {}),
         walletRpcs: regtest.walletRpcs.slice(0, n),
