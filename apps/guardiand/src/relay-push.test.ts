@@ -4,7 +4,7 @@
 // (RFC 8292) against the guardian's key and decrypts each message with the subscription's keys
 // (RFC 8291, written here independently of web-push). The guardians allow this one origin
 // (outboundAllowedOrigins); every other loopback, private or own address is refused (SSRF).
-import { createECDH, createHmac, createDecipheriv, createPublicKey, randomBytes, verify } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 import type { IncomingMessage, Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -17,6 +17,12 @@ import { FederationClient } from "@conclave/core-client";
 import { ESCROW_WATCH_KIND, WAKE_PAYLOAD, WAKE_TOPIC } from "@conclave/module-relay";
 import { collectFederationShard, requestFederationShard, watchStates } from "@conclave/module-relay/client";
 import { freePort } from "./local-federation.js";
+import {
+  b64u,
+  checkVapid as checkVapidAt,
+  decrypt,
+  userAgent as userAgentAt,
+} from "./push-service-stand-in.js";
 import { startRelayFederation } from "./relay-fixture.js";
 import type { RelayFederation } from "./relay-fixture.js";
 
@@ -69,7 +75,12 @@ beforeAll(async () => {
   });
   await listen(receiver, port);
   fed = await startRelayFederation("relay-push-", {
-    relayLocal: { outboundAllowedOrigins: [origin], vapidSubject: "mailto:ops@example.org" },
+    // No cover wake-ups here (their own test is relay-push-cover.test.ts): these count real ones.
+    relayLocal: {
+      outboundAllowedOrigins: [origin],
+      vapidSubject: "mailto:ops@example.org",
+      coverWakeupsPerDay: 0,
+    },
   });
   apis = fed.files.config.guardians.map((g) => g.api!.url);
 }, 120_000);
@@ -117,78 +128,11 @@ async function untilAsync(what: string, f: () => Promise<boolean>): Promise<void
 
 const post = (g: number, path: string, body: unknown) => fed.post(g, path, body);
 
-// ---- the push service's side: VAPID check and RFC 8291 decryption ------------------------------------
+// ---- the push service's side: VAPID check and RFC 8291 decryption (push-service-stand-in.ts) --------
 
-function b64u(b: Uint8Array): string {
-  return Buffer.from(b).toString("base64url");
-}
-
-function hmac(key: Uint8Array, data: Uint8Array): Buffer {
-  return createHmac("sha256", key).update(data).digest();
-}
-
-/** RFC 8292: `vapid t=<JWT>, k=<key>`; the JWT signed (ES256) by k, for this origin, expiring within 24 h. */
-function checkVapid(headers: IncomingMessage["headers"], expectedKey: string): Record<string, unknown> {
-  const m = /^vapid t=([^,]+), k=(.+)$/.exec(String(headers.authorization));
-  if (!m) throw new Error(`no VAPID authorization: ${headers.authorization}`);
-  const [h, p, s] = m[1]!.split(".");
-  const k = Buffer.from(m[2]!, "base64url");
-  expect(m[2]).toBe(expectedKey);
-  const key = createPublicKey({
-    key: { kty: "EC", crv: "P-256", x: b64u(k.subarray(1, 33)), y: b64u(k.subarray(33, 65)) },
-    format: "jwk",
-  });
-  const ok = verify(
-    "sha256",
-    Buffer.from(`${h}.${p}`),
-    { key, dsaEncoding: "ieee-p1363" },
-    Buffer.from(s!, "base64url"),
-  );
-  if (!ok) throw new Error("the VAPID JWT's signature does not verify");
-  expect(JSON.parse(Buffer.from(h!, "base64url").toString())).toMatchObject({ alg: "ES256" });
-  const claims = JSON.parse(Buffer.from(p!, "base64url").toString()) as Record<string, unknown>;
-  const now = Date.now() / 1000;
-  expect(claims["aud"]).toBe(origin);
-  expect(claims["exp"]).toBeGreaterThan(now);
-  expect(claims["exp"]).toBeLessThanOrEqual(now + 24 * 3600);
-  expect(claims["sub"]).toBe("mailto:ops@example.org");
-  return claims;
-}
-
-/** RFC 8291 section 3 and RFC 8188: one aes128gcm record, decrypted with the user agent's keys. */
-function decrypt(body: Buffer, ua: { ecdh: ReturnType<typeof createECDH>; auth: Buffer }): Buffer {
-  const salt = body.subarray(0, 16);
-  const idlen = body[20]!;
-  const asPublic = body.subarray(21, 21 + idlen);
-  const ciphertext = body.subarray(21 + idlen);
-  const secret = ua.ecdh.computeSecret(asPublic);
-  const info = Buffer.concat([Buffer.from("WebPush: info\0"), ua.ecdh.getPublicKey(), asPublic]);
-  const ikm = hmac(hmac(ua.auth, secret), Buffer.concat([info, Buffer.from([1])]));
-  const prk = hmac(salt, ikm);
-  const cek = hmac(prk, Buffer.from("Content-Encoding: aes128gcm\0\x01")).subarray(0, 16);
-  const nonce = hmac(prk, Buffer.from("Content-Encoding: nonce\0\x01")).subarray(0, 12);
-  const d = createDecipheriv("aes-128-gcm", cek, nonce);
-  d.setAuthTag(ciphertext.subarray(ciphertext.length - 16));
-  const padded = Buffer.concat([d.update(ciphertext.subarray(0, ciphertext.length - 16)), d.final()]);
-  let end = padded.length - 1;
-  while (end >= 0 && padded[end] === 0) end--;
-  expect(padded[end]).toBe(2); // the last record's delimiter
-  return padded.subarray(0, end);
-}
-
-function userAgent(path: string) {
-  const ecdh = createECDH("prime256v1");
-  ecdh.generateKeys();
-  const auth = randomBytes(16);
-  return {
-    ecdh,
-    auth,
-    subscription: {
-      endpoint: `${origin}${path}`,
-      keys: { p256dh: b64u(ecdh.getPublicKey()), auth: b64u(auth) },
-    },
-  };
-}
+const checkVapid = (headers: IncomingMessage["headers"], expectedKey: string) =>
+  checkVapidAt(headers, expectedKey, origin, "mailto:ops@example.org");
+const userAgent = (path: string) => userAgentAt(origin, path);
 
 describe("webhooks", () => {
   it("POSTs each watched change, signed with the registration's secret, the current state first", async () => {

@@ -12,6 +12,12 @@
 // web-push, VAPID RFC 8292, Topic so that an undelivered wake-up is replaced): the push service
 // learns that something changed for this subscription, never what. Changes while a wake-up is in
 // flight make one more wake-up, not one each. 404/410 from the push service drops the registration.
+// Cover wake-ups: every push registration is also woken at random times (a Poisson process of
+// `coverWakeupsPerDay`: exponentially distributed gaps, drawn from a CSPRNG), through the same path as
+// a real wake-up (same payload, headers, Topic, TTL, retries, 404/410 handling), so that the push
+// service cannot tell from a wake-up's timing that something happened. Their cost is bounded: at most
+// registrationsMax registrations get them, and at most `coverWakeupsPerMinuteMax` are sent per minute
+// by the whole guardian (a due one over the cap is skipped and its next time drawn).
 // Both: URLs are checked against SSRF (outbound.ts) at registration and at every delivery.
 import { randomBytes } from "node:crypto";
 import { ConclaveError, InvalidRequestError, NotFoundError, RateLimitedError } from "@conclave/core-common";
@@ -43,6 +49,12 @@ export interface PushLimits {
   readonly outboundTimeoutMs: number;
   /** TTL of a wake-up at the push service (RFC 8030 5.2). */
   readonly pushTtlSeconds: number;
+  /** Mean cover wake-ups per push registration per day (0: none). guardian.local.json `coverWakeupsPerDay`. */
+  readonly coverWakeupsPerDay: number;
+  /** Cover wake-ups this guardian sends per minute at most, over all registrations (and at once). */
+  readonly coverWakeupsPerMinuteMax: number;
+  /** How often due cover wake-ups are looked for. */
+  readonly coverTickMs: number;
 }
 
 export const DEFAULT_PUSH_LIMITS: PushLimits = {
@@ -54,7 +66,16 @@ export const DEFAULT_PUSH_LIMITS: PushLimits = {
   queueMax: 32,
   outboundTimeoutMs: 5000,
   pushTtlSeconds: 24 * 3600,
+  // 4 a day: with 10,000 registrations ~28 a minute on average, under the cap.
+  coverWakeupsPerDay: 4,
+  coverWakeupsPerMinuteMax: 60,
+  coverTickMs: 10_000,
 };
+
+/** A uniform number in [0, 1) from the CSPRNG (48 bits): cover times must not be predictable. */
+export function secureRandom(): number {
+  return randomBytes(6).readUIntBE(0, 6) / 2 ** 48;
+}
 
 export interface VapidKeys {
   readonly publicKey: string;
@@ -85,6 +106,8 @@ interface Registration {
   busy: boolean;
   /** Push: a change arrived while a wake-up was in flight. */
   again: boolean;
+  /** Push: when its next cover wake-up is due (ms since the epoch; none when cover is off). */
+  coverAtMs: number | undefined;
 }
 
 export interface PushCounters {
@@ -92,6 +115,10 @@ export interface PushCounters {
   failed: number;
   dropped: number;
   expired: number;
+  /** Cover wake-ups started (each then counts as delivered, failed... as a real one). */
+  cover: number;
+  /** Cover wake-ups due but not sent: over coverWakeupsPerMinuteMax. */
+  cover_skipped: number;
 }
 
 function b64urlBytes(text: string, what: string): Uint8Array {
@@ -123,10 +150,19 @@ export class PushRegistrations {
   private readonly registrations = new Map<string, Registration>();
   private readonly perClient = new Map<string, number>();
   private readonly buckets: TokenBuckets;
+  private readonly coverBucket: TokenBuckets;
+  private readonly coverTimer: NodeJS.Timeout | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
   private closed = false;
   private store: RegistrationStore | undefined;
-  readonly counters: PushCounters = { delivered: 0, failed: 0, dropped: 0, expired: 0 };
+  readonly counters: PushCounters = {
+    delivered: 0,
+    failed: 0,
+    dropped: 0,
+    expired: 0,
+    cover: 0,
+    cover_skipped: 0,
+  };
   private readonly sweep: NodeJS.Timeout;
 
   constructor(
@@ -138,6 +174,10 @@ export class PushRegistrations {
       readonly guardian: () => number;
       readonly now: () => number;
       readonly log: (event: string, fields: Record<string, unknown>) => void;
+      /** Uniform in [0, 1) (cover wake-up times); default secureRandom. Tests pass their own. */
+      readonly random?: () => number;
+      /** false: no timer looks for due cover wake-ups (tests call coverTick). Default true. */
+      readonly coverTimer?: boolean;
     },
   ) {
     const l = options.limits;
@@ -148,6 +188,47 @@ export class PushRegistrations {
     });
     this.sweep = setInterval(() => this.expire(), 60_000);
     this.sweep.unref();
+    this.coverBucket = new TokenBuckets({
+      perSecond: Math.max(l.coverWakeupsPerMinuteMax, 1) / 60,
+      burst: Math.max(l.coverWakeupsPerMinuteMax, 1),
+      now: options.now,
+    });
+    if (l.coverWakeupsPerDay > 0 && options.coverTimer !== false) {
+      this.coverTimer = setInterval(() => this.coverTick(), l.coverTickMs);
+      this.coverTimer.unref();
+    }
+  }
+
+  /** When the next cover wake-up after `from` is due: an exponentially distributed gap. */
+  private nextCoverAt(from: number): number | undefined {
+    const perDay = this.options.limits.coverWakeupsPerDay;
+    if (!(perDay > 0) || !(this.options.limits.coverWakeupsPerMinuteMax > 0)) return undefined;
+    const u = (this.options.random ?? secureRandom)();
+    return from - Math.log(1 - u) * (86_400_000 / perDay);
+  }
+
+  /**
+   * Starts the cover wake-ups now due (each registration's next one drawn at once), within the
+   * guardian's per-minute cap. Runs every coverTickMs; tests call it with their own clock.
+   */
+  coverTick(): void {
+    if (this.closed) return;
+    const now = this.options.now();
+    for (const r of [...this.registrations.values()]) {
+      if (r.coverAtMs === undefined || r.coverAtMs > now || r.expiresAtMs <= now) continue;
+      r.coverAtMs = this.nextCoverAt(now);
+      if (this.coverBucket.take("cover") > 0) {
+        this.counters.cover_skipped++;
+        continue;
+      }
+      this.counters.cover++;
+      this.wake(r);
+    }
+  }
+
+  /** When a push registration's next cover wake-up is due (tests). */
+  coverDueAt(id: string): number | undefined {
+    return this.registrations.get(id)?.coverAtMs;
   }
 
   get size(): number {
@@ -305,6 +386,7 @@ export class PushRegistrations {
       queue: [],
       busy: false,
       again: false,
+      coverAtMs: target.kind === "push" ? this.nextCoverAt(this.options.now()) : undefined,
     };
     const watch = this.options.watch();
     try {
@@ -344,8 +426,7 @@ export class PushRegistrations {
   private changed(r: Registration, w: WatchTarget, state: WatchState): void {
     if (this.closed || !this.registrations.has(r.id)) return;
     if (r.target.kind === "push") {
-      if (r.busy) r.again = true;
-      else void this.deliver(r, undefined, 1);
+      this.wake(r);
       return;
     }
     r.queue.push({
@@ -364,6 +445,12 @@ export class PushRegistrations {
       this.counters.dropped++;
     }
     if (!r.busy) void this.deliver(r, r.queue.shift(), 1);
+  }
+
+  /** A push registration's wake-up, real or cover: one path, so the two cannot be told apart. */
+  private wake(r: Registration): void {
+    if (r.busy) r.again = true;
+    else void this.deliver(r, undefined, 1);
   }
 
   private later(ms: number, f: () => void): void {
@@ -462,6 +549,7 @@ export class PushRegistrations {
   close(): void {
     this.closed = true;
     clearInterval(this.sweep);
+    if (this.coverTimer) clearInterval(this.coverTimer);
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     // Closing is not deleting: the store keeps them for the next start.
