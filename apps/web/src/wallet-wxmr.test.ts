@@ -144,23 +144,24 @@ describe("the wallet page's wXMR (anvil, four guardian processes, an injected EV
     await expect.poll(() => balanceOf(page), { timeout: 15_000 }).toBe("3.2499 XMR");
   });
 
-  it("burn to a Monero address: a malformed address burns nothing; a valid one is burned and accepted by t guardians at their depth", async () => {
+  it("burn to a Monero address: a malformed address is refused at its field and burns nothing; a valid one is burned and accepted by t guardians at their depth", async () => {
     await openWxmr();
     await page.getByLabel("A Monero address").check();
     await page.getByLabel("Monero address", { exact: true }).fill("4".repeat(94));
     await page.getByLabel("Amount to burn").fill("0.25");
     await page.getByRole("button", { name: "Burn wXMR" }).click();
+    // The address field (MoneroAddressField) names the problem and blocks the form: no call is built.
     await expect
       .poll(
         () =>
           page
-            .getByRole("alert")
-            .first()
+            .locator("#burn-address-problem")
             .innerText()
             .catch(() => ""),
         { timeout: 15_000 },
       )
-      .toContain("nothing was burned");
+      .toBe("Not a Monero address: 94 characters (a Monero address has 95, or 106 if integrated).");
+    expect(await page.locator("#burn-progress").count()).toBe(0);
     expect(await wxmrOf(account())).toBe(XMR / 2n + XMR / 4n);
 
     const address = encodeAddress({

@@ -479,6 +479,18 @@ export class Wallet implements WalletApi {
     return this.bridge().bridgeStatus(id, options);
   }
 
+  /**
+   * The Monero network whose addresses this federation pays to: the Monero module's config (regtest
+   * states "mainnet"), else the bridge config's `moneroNetwork` (a burn's Monero address); undefined
+   * with neither module.
+   */
+  moneroNetwork(): "mainnet" | "stagenet" | "testnet" | "regtest" | undefined {
+    return (
+      this.core.module<MoneroClient>("monero")?.network ??
+      this.core.module<BridgeClient>("bridge")?.moneroNetwork
+    );
+  }
+
   /** The federation's wXMR chain, contract, guardian EVM addresses and threshold; undefined without a bridge. */
   bridgeConfig(): BridgeConfigView | undefined {
     return this.core.module<BridgeClient>("bridge")?.bridgeConfig;

@@ -87,6 +87,16 @@ export function AmountForm({
   const action = useAction();
   const submit = (e: Event) => {
     e.preventDefault();
+    // The fields before the amount check themselves (MoneroAddressField's setCustomValidity): the
+    // first invalid one gets the focus and shows its own message (its "invalid" event), instead of
+    // the browser's bubble over it; nothing runs.
+    const form = e.currentTarget as HTMLFormElement;
+    for (const field of Array.from(form.elements))
+      if ((field instanceof HTMLInputElement || field instanceof HTMLTextAreaElement) && field.id !== id)
+        if (!field.checkValidity()) {
+          field.focus();
+          return;
+        }
     let amount: bigint;
     try {
       amount = parseXmr(text);
@@ -98,7 +108,7 @@ export function AmountForm({
   };
   return (
     <>
-      <form onSubmit={submit}>
+      <form onSubmit={submit} noValidate>
         {children}
         <label for={id}>{label}</label>
         <div class="row">

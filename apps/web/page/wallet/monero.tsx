@@ -10,6 +10,7 @@ import type {
 import { formatXmr } from "../format.js";
 import { errorText } from "./amount.js";
 import { AmountForm } from "./amount-form.js";
+import { MoneroAddressField } from "./monero-address.js";
 import { CopyText } from "./notes.js";
 import type { ViewProps } from "./notes.js";
 import { QrCode } from "./qr.js";
@@ -240,15 +241,11 @@ export function WithdrawView({ wallet, info, refresh }: ViewProps) {
         busyText={progress ? "The payout is under way…" : "Spending notes into the payout…"}
         onAmount={withdraw}
       >
-        <label for="withdraw-address">Monero address</label>
-        <input
+        <MoneroAddressField
           id="withdraw-address"
-          class="wide"
-          autocomplete="off"
-          spellcheck={false}
           value={address}
-          onInput={(e) => setAddress(e.currentTarget.value)}
-          required
+          onValue={setAddress}
+          network={wallet.moneroNetwork()}
         />
       </AmountForm>
       {progress && !done ? (

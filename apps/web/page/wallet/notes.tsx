@@ -213,7 +213,7 @@ export function ReceiveView({ wallet, refresh }: ViewProps) {
           </button>
         </div>
       </form>
-      <QrReader onText={onScanned} idPrefix="receive" />
+      <QrReader onText={onScanned} idPrefix="receive" what="the notes" />
       <ActionStatus action={action} busyText="Exchanging the notes at the guardians…" />
       {got !== undefined ? (
         <p class="ok" role="status" id="received">

@@ -55,14 +55,41 @@ async function decodeFile(file: File): Promise<string> {
   return decodePixels(g.getImageData(0, 0, bitmap.width, bitmap.height));
 }
 
+/** What the user is told when the camera does not start, by the DOMException's name. */
+export function cameraProblem(e: unknown): string {
+  const name = e instanceof DOMException || e instanceof Error ? e.name : "";
+  switch (name) {
+    case "NotAllowedError":
+    case "SecurityError":
+      return "The camera is not allowed (permission denied): allow it in the browser's site settings, or paste the text or read a picture instead.";
+    case "NotFoundError":
+    case "OverconstrainedError":
+      return "No camera found on this device: paste the text or read a picture of the QR code instead.";
+    case "NotReadableError":
+    case "AbortError":
+      return "The camera is in use by another program or could not be opened: close it there, or paste the text or read a picture instead.";
+    default:
+      return `The camera did not start (${e instanceof Error ? e.message : String(e)}): paste the text or read a picture instead.`;
+  }
+}
+
 /**
  * Reads a QR code from a picture (a file or a phone's photo) or, where the browser has one, the
- * camera; calls `onText` with what it holds.
+ * camera; calls `onText` with what it holds. `what` names the content in the labels ("the notes").
  */
-export function QrReader({ onText, idPrefix }: { onText: (text: string) => void; idPrefix: string }) {
+export function QrReader({
+  onText,
+  idPrefix,
+  what = "a QR code",
+}: {
+  onText: (text: string) => void;
+  idPrefix: string;
+  what?: string;
+}) {
   const [problem, setProblem] = useState("");
   const [scanning, setScanning] = useState(false);
   const video = useRef<HTMLVideoElement>(null);
+  // Browsers offer getUserMedia only in a secure context (https, or http on localhost).
   const hasCamera = typeof navigator.mediaDevices?.getUserMedia === "function";
 
   useEffect(() => {
@@ -73,7 +100,7 @@ export function QrReader({ onText, idPrefix }: { onText: (text: string) => void;
     const canvas = document.createElement("canvas");
     const tick = () => {
       const v = video.current;
-      const g = canvas.getContext("2d");
+      const g = canvas.getContext("2d", { willReadFrequently: true });
       if (stopped || !v || !g) return;
       if (v.videoWidth > 0) {
         canvas.width = v.videoWidth;
@@ -90,16 +117,21 @@ export function QrReader({ onText, idPrefix }: { onText: (text: string) => void;
       }
       timer = window.setTimeout(tick, 250);
     };
+    setProblem("");
     navigator.mediaDevices
       .getUserMedia({ video: { facingMode: "environment" } })
       .then((s) => {
         stream = s;
-        if (stopped || !video.current) return;
+        if (stopped || !video.current) {
+          s.getTracks().forEach((t) => t.stop());
+          return;
+        }
         video.current.srcObject = s;
         return video.current.play().then(tick);
       })
       .catch((e: unknown) => {
-        setProblem(`the camera did not start: ${e instanceof Error ? e.message : String(e)}`);
+        if (stopped) return;
+        setProblem(cameraProblem(e));
         setScanning(false);
       });
     return () => {
@@ -115,28 +147,43 @@ export function QrReader({ onText, idPrefix }: { onText: (text: string) => void;
     if (!file) return;
     setProblem("");
     decodeFile(file).then(onText, () =>
-      setProblem("no QR code found in that picture: try a sharper or closer one"),
+      setProblem("No QR code found in that picture: try a sharper or closer one, or paste the text."),
     );
     input.value = "";
   };
 
   return (
     <div class="qr-reader">
-      <label for={`${idPrefix}-picture`}>Read a QR code from a picture</label>
+      <label for={`${idPrefix}-picture`}>Read {what} from a picture of a QR code</label>
       <input id={`${idPrefix}-picture`} type="file" accept="image/*" onChange={onFile} />
       {hasCamera ? (
         <button
           type="button"
           class="secondary"
+          id={`${idPrefix}-scan`}
           onClick={() => setScanning(!scanning)}
           aria-pressed={scanning}
         >
-          {scanning ? "Stop the camera" : "Scan with the camera"}
+          {scanning ? "Stop the camera" : `Scan ${what} with the camera`}
         </button>
+      ) : (
+        <p class="muted small" id={`${idPrefix}-no-camera`}>
+          This browser offers no camera to this page (it needs https or localhost): paste the text or read a
+          picture instead.
+        </p>
+      )}
+      {scanning ? (
+        <video
+          ref={video}
+          class="camera"
+          id={`${idPrefix}-camera`}
+          muted
+          playsInline
+          aria-label={`Camera view: hold ${what} in front of it`}
+        />
       ) : null}
-      {scanning ? <video ref={video} class="camera" muted playsInline aria-label="Camera view" /> : null}
       {problem ? (
-        <p class="bad" role="alert">
+        <p class="bad" role="alert" id={`${idPrefix}-camera-problem`}>
           {problem}
         </p>
       ) : null}

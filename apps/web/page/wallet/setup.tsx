@@ -1,9 +1,10 @@
 // No wallet in this browser yet: join a federation with an invite code (a new recovery phrase) or
 // restore one from its recovery phrase.
-import { useEffect, useState } from "preact/hooks";
+import { useCallback, useEffect, useState } from "preact/hooks";
 import type { RestoreResult, Wallet } from "@conclave/wallet-standard";
 import { formatXmr } from "../format.js";
 import { ActionStatus, useAction } from "./amount-form.js";
+import { QrReader } from "./qr.js";
 import { createWallet, restoreWallet, suggestedInvite } from "./session.js";
 
 export function SetupView({
@@ -27,6 +28,12 @@ export function SetupView({
       },
       () => undefined,
     );
+  }, []);
+
+  // A scanned invite replaces the suggestion: it is the code the user was given.
+  const onInviteScanned = useCallback((text: string) => {
+    setInvite(text.trim());
+    setSuggested(false);
   }, []);
 
   const submit = (e: Event) => {
@@ -86,8 +93,9 @@ export function SetupView({
       <p id="invite-help" class="muted small">
         {suggested
           ? "Filled in from the guardian that served this page. Compare it with the invite code you were given: the wallet checks it with every guardian it names and trusts only what enough of them agree on."
-          : "Paste the invite code (conclave1:…) you were given."}
+          : "Paste the invite code (conclave1:…) you were given, or scan its QR code."}
       </p>
+      <QrReader onText={onInviteScanned} idPrefix="invite" what="an invite code" />
       {mode === "restore" ? (
         <>
           <label for="phrase">Recovery phrase</label>

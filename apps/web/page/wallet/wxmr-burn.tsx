@@ -9,6 +9,7 @@ import type { Hex } from "viem";
 import { formatXmr, shortHex } from "../format.js";
 import { providerErrorText, sendCall, waitMined } from "../wxmr.js";
 import { AmountForm } from "./amount-form.js";
+import { MoneroAddressField } from "./monero-address.js";
 import type { WxmrProps } from "./wxmr.js";
 import { burnedLog, formatWxmr } from "./wxmr-chain.js";
 
@@ -153,18 +154,12 @@ export function BurnForm({ wallet, refresh, bridge, evm, readBalance }: WxmrProp
           </label>
         </fieldset>
         {to === "monero" ? (
-          <>
-            <label for="burn-address">Monero address</label>
-            <input
-              id="burn-address"
-              class="wide"
-              autocomplete="off"
-              spellcheck={false}
-              value={address}
-              onInput={(e) => setAddress(e.currentTarget.value)}
-              required
-            />
-          </>
+          <MoneroAddressField
+            id="burn-address"
+            value={address}
+            onValue={setAddress}
+            network={wallet.moneroNetwork()}
+          />
         ) : null}
       </AmountForm>
       {life ? <BurnLife life={life} /> : null}

@@ -58,6 +58,11 @@ export class BridgeClient implements ClientModule {
     return { chainId: this.mints.config.chainId, contract: this.mints.config.contract };
   }
 
+  /** The Monero network a burn's Monero address must be of (the bridge config's). */
+  get moneroNetwork(): "mainnet" | "testnet" | "stagenet" | "regtest" {
+    return this.mints.config.moneroNetwork;
+  }
+
   /** The bridge config of the wallet's federation config (t guardians served it at join). */
   get bridgeConfig(): BridgeConfigView {
     const c = this.mints.config;

@@ -61,9 +61,17 @@ export class MoneroClient implements ClientModule {
   private readonly subaddresses: MoneroSubaddresses;
   private readonly payouts: MoneroWithdrawals;
   private readonly ctx: ClientContext;
+  /**
+   * The Monero network of the federation's config (t guardians served it at join; regtest states
+   * "mainnet"), or undefined when the config names none: what a withdrawal address must be of.
+   */
+  readonly network: "mainnet" | "stagenet" | "testnet" | undefined;
 
   constructor(init: ClientModuleInit, crypto: MoneroCrypto) {
     this.instanceId = init.instanceId;
+    const network = init.config["network"];
+    this.network =
+      network === "mainnet" || network === "stagenet" || network === "testnet" ? network : undefined;
     this.claims = new MoneroClaims(init, crypto);
     this.subaddresses = new MoneroSubaddresses(init, crypto);
     this.payouts = new MoneroWithdrawals(init, crypto);
