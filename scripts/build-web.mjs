@@ -59,6 +59,33 @@ export function buildWalletPage() {
   return buildPage(PAGES.wallet);
 }
 
+/**
+ * zod's `locales` namespace (`z.locales`, `core.locales`): its error messages in 64 languages, 194 KB
+ * of the wallet's minified script, kept whole because the SDK imports `z` as one namespace object.
+ * Nothing here reads another language (zod configures English itself, from locales/en.js): the
+ * namespace is bundled with English only.
+ * @type {import("esbuild").Plugin}
+ */
+const zodEnglishOnly = {
+  name: "zod-english-only",
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]node_modules[\\/]zod[\\/]v4[\\/]/.test(args.importer)
+        ? {
+            path: "locales",
+            namespace: "zod-english-only",
+            pluginData: join(dirname(args.importer), "../locales"),
+          }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: "zod-english-only" }, (args) => ({
+      contents: 'export { default as en } from "./en.js";\n',
+      resolveDir: String(args.pluginData),
+      loader: "js",
+    }));
+  },
+};
+
 /** @param {{ entry: string, styles: string[], title: string, noscript: string }} spec */
 async function buildPage(spec) {
   const result = await build({
@@ -77,6 +104,7 @@ async function buildPage(spec) {
     define: { "process.env.NODE_ENV": '"production"' },
     logLevel: "warning",
     metafile: true,
+    plugins: [zodEnglishOnly],
   });
   const script = result.outputFiles[0]?.text;
   if (script === undefined) throw new Error("esbuild produced no script");

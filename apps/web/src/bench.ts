@@ -46,6 +46,32 @@ export const WALLET_BUDGET = {
   readyMsMax: 6000,
 } as const;
 
+/**
+ * A bundled file's package: the last `node_modules/<name>` (or `@scope/name`) in its path, so that a
+ * nested copy (viem's own @noble/curves) counts as "viem > @noble/curves"; the workspace's own files
+ * by their package directory (packages/x, modules/x, apps/web/page).
+ */
+export function packageOfModule(path: string): string {
+  const parts = path.split("/");
+  const owners: string[] = [];
+  for (let i = 0; i < parts.length; i++)
+    if (parts[i] === "node_modules" && parts[i + 1] !== undefined)
+      owners.push(parts[i + 1]!.startsWith("@") ? `${parts[i + 1]}/${parts[i + 2]}` : parts[i + 1]!);
+  if (owners.length > 0) return owners.join(" > ");
+  return parts[0] === "apps" ? parts.slice(0, 3).join("/") : parts.slice(0, 2).join("/");
+}
+
+/** The heaviest packages of a page's script (esbuild metafile), as "name bytes" lines. */
+function heaviest(modules: readonly { path: string; bytes: number }[], count: number): string {
+  const by = new Map<string, number>();
+  for (const m of modules) by.set(packageOfModule(m.path), (by.get(packageOfModule(m.path)) ?? 0) + m.bytes);
+  return [...by]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, count)
+    .map(([name, bytes]) => `  ${name.padEnd(40)} ${String(bytes).padStart(8)} bytes`)
+    .join("\n");
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
@@ -73,6 +99,9 @@ const walletGzip = gzipSync(wallet.html, { level: 9 }).length;
 console.log(`wallet page ${wallet.sha256}`);
 console.log(
   `wallet size        ${wallet.html.length} bytes (script ${wallet.scriptBytes}, style ${wallet.styleBytes}), gzip -9 ${walletGzip} bytes`,
+);
+console.log(
+  `wallet script by package (esbuild metafile, minified bytes), heaviest first:\n${heaviest(wallet.modules, 16)}`,
 );
 
 ensureChromiumInstalled();
