@@ -7,8 +7,15 @@
 // counts: the hop from a real push service to the phone is not ours to measure). The change's moment is when the guardian's own transaction listener sees "accepted"
 // (in-process, the same clock); the wake-up's is when the client has the message (WebSocket: the
 // SDK's callback; webhook: the verified body; push: the stand-in has the request).
+// `monero-tx` (the monero module's watch, tx-watch.ts): the same guardian runs the monero module's watch
+// over monerod in regtest (no multisig: only the watch, reading monerod every `pollMs`, the guardian's
+// default 2,000 ms unless --monero-poll-ms). A coinbase txid is watched over the WebSocket; each round
+// mines one block (generateblocks) and times to the SDK's callback with the new depth, from the call
+// (an upper bound: it includes making the block) and from monerod's answer (a lower bound: the block
+// was in before the answer, and a poll may already have seen it). The latency is bounded by the poll:
+// about pollMs / 2 on average.
 //
-//   npm run bench:relay-push [-- --rounds 30]
+//   npm run bench:relay-push [-- --rounds 30] [--monero-rounds 20] [--monero-poll-ms 2000] [--no-monero]
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
@@ -29,20 +36,56 @@ import {
   sha256,
 } from "@conclave/core-server";
 import { buildTransaction, coinOutput, dummyModuleFactory, faucetInput } from "@conclave/module-dummy";
+import {
+  MONERO_TX_CONFIRMATIONS_TOLD_MAX,
+  MoneroServerModule,
+  RpcChainSource,
+  parseMoneroConfig,
+} from "@conclave/module-monero";
 import { relayModuleFactory } from "@conclave/module-relay";
+import { ensureMoneroInstalled, mineBlocks, startRegtest } from "@conclave/testing-monero";
+import type { Regtest } from "@conclave/testing-monero";
 import { WatchClient } from "@conclave/module-relay/client";
 
-const { values } = parseArgs({ options: { rounds: { type: "string", default: "30" } } });
+const { values } = parseArgs({
+  options: {
+    rounds: { type: "string", default: "30" },
+    "monero-rounds": { type: "string", default: "20" },
+    "monero-poll-ms": { type: "string", default: "2000" },
+    "no-monero": { type: "boolean", default: false },
+  },
+});
 const ROUNDS = Number(values.rounds);
+const MONERO_ROUNDS = values["no-monero"] ? 0 : Number(values["monero-rounds"]);
+const MONERO_POLL_MS = Number(values["monero-poll-ms"]);
 
-function stats(xs: number[]): string {
+function stats(xs: number[], withMin = false): string {
   const s = [...xs].sort((a, b) => a - b);
   const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))]!.toFixed(1);
-  return `median ${q(0.5)} ms, p95 ${q(0.95)} ms, max ${s[s.length - 1]!.toFixed(1)} ms`;
+  const min = withMin ? `min ${s[0]!.toFixed(1)} ms, ` : "";
+  return `${min}median ${q(0.5)} ms, p95 ${q(0.95)} ms, max ${s[s.length - 1]!.toFixed(1)} ms`;
 }
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "bench-relay-push-"));
+  let net: Regtest | undefined;
+  let moneroAddress = "";
+  if (MONERO_ROUNDS > 0) {
+    ensureMoneroInstalled();
+    net = await startRegtest({ walletRpcs: 1, dir: join(dir, "monero") });
+    await net.walletRpcs[0]!.rpc.createWallet({ filename: "bench", password: "" });
+    moneroAddress = (await net.walletRpcs[0]!.rpc.getAddress()).address;
+    await mineBlocks(net.daemon.rpc, 3, moneroAddress);
+  }
+  try {
+    await measure(dir, net, moneroAddress);
+  } finally {
+    await net?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function measure(dir: string, net: Regtest | undefined, moneroAddress: string): Promise<void> {
   const seed = generateEd25519Seed();
   const apiPort = await freePort();
   const hookPort = await freePort();
@@ -63,6 +106,15 @@ async function main(): Promise<void> {
     modules: [
       { instanceId: 0, kind: "dummy", config: { faucetAmountMax: "1000000", feePerInput: "0" } },
       { instanceId: 1, kind: "relay", config: {} },
+      ...(net
+        ? [
+            {
+              instanceId: 2,
+              kind: "monero",
+              config: { network: "mainnet", address: moneroAddress, guardians: 1 },
+            },
+          ]
+        : []),
     ],
   };
   const guardian = new Guardian({
@@ -72,7 +124,18 @@ async function main(): Promise<void> {
     moduleFactories: {
       dummy: dummyModuleFactory,
       relay: (id, config, shares, local) =>
-        relayModuleFactory(id, config, shares, { ...local, outboundAllowedOrigins: [origin] }),
+        relayModuleFactory(id, config, shares, {
+          ...local,
+          outboundAllowedOrigins: [origin],
+          coverWakeupsPerDay: 0,
+        }),
+      // Only the monero-tx watch over monerod (autoPoll false: no chain watcher, no payouts).
+      monero: (id, config) =>
+        new MoneroServerModule(id, parseMoneroConfig(config), {
+          chain: new RpcChainSource(net!.daemon.url, net!.walletRpcs[0]!.url),
+          pollMs: MONERO_POLL_MS,
+          autoPoll: false,
+        }),
     },
   });
   await guardian.start();
@@ -163,13 +226,54 @@ async function main(): Promise<void> {
     console.log(`  WebSocket watch (SDK callback):         ${stats(lat.ws)}`);
     console.log(`  webhook (signature verified):          ${stats(lat.hook)}`);
     console.log(`  Web Push wake-up (at the push service):${stats(lat.push)}`);
+    if (net) {
+      const m = await moneroRounds(ws, net, moneroAddress);
+      console.log(
+        `monero-tx watch, monerod block -> client (WebSocket), ${m.fromCall.length} blocks, poll ${MONERO_POLL_MS} ms:`,
+      );
+      console.log(`  from the generateblocks call:   ${stats(m.fromCall, true)}`);
+      console.log(`  from monerod's answer:          ${stats(m.fromAnswer, true)}`);
+    }
   } finally {
     ws.close();
     await new Promise((r) => receiver.close(r));
     await api.close();
     await guardian.stop();
-    rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** A coinbase txid watched over the WebSocket; per round one block mined, timed to the new depth told. */
+async function moneroRounds(
+  ws: WatchClient,
+  net: Regtest,
+  address: string,
+): Promise<{ fromCall: number[]; fromAnswer: number[] }> {
+  const txid = (await net.daemon.rpc.getLastBlockHeader()).minerTxHash;
+  if (!txid) throw new Error("monerod named no coinbase txid");
+  let depth = 0;
+  let toldAt = 0;
+  const w = ws.watch({ kind: "monero-tx", key: txid }, (u) => {
+    depth = Number(u.state["confirmations"]);
+    toldAt = performance.now();
+  });
+  const out = { fromCall: [] as number[], fromAnswer: [] as number[] };
+  try {
+    while (depth === 0) await new Promise((r) => setTimeout(r, 10));
+    for (let round = 0; round < MONERO_ROUNDS && depth < MONERO_TX_CONFIRMATIONS_TOLD_MAX; round++) {
+      const before = depth;
+      const calledAt = performance.now();
+      await mineBlocks(net.daemon.rpc, 1, address);
+      const minedAt = performance.now();
+      while (depth === before) await new Promise((r) => setTimeout(r, 2));
+      out.fromCall.push(toldAt - calledAt);
+      out.fromAnswer.push(toldAt - minedAt);
+      // Off the poll's phase: the next block comes at a random point of the poll interval.
+      await new Promise((r) => setTimeout(r, Math.random() * MONERO_POLL_MS));
+    }
+  } finally {
+    w.stop();
+  }
+  return out;
 }
 
 await main();
