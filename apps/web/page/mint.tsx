@@ -164,11 +164,13 @@ export function MintFinding({ fed, m }: { fed: FederationInfo; m: MintLookup }) 
   const failed = sending.kind === "mined" && !sending.ok;
   const submitted = sending.kind === "sent" || sending.kind === "mined" || minted;
   // A refundable mint the guardians decided was never minted: its value goes back as e-cash.
-  const returned = m.expiry === "returnable" || m.expiry === "refunded";
+  const returned = m.expiry === "returnable" || m.expiry === "refunded" || m.expiry === "paid_out";
   const state = returned
     ? m.expiry === "refunded"
       ? "expired, refunded"
-      : "expired, refundable"
+      : m.expiry === "paid_out"
+        ? "expired, paid back in Monero"
+        : "expired, refundable"
     : minted
       ? "minted"
       : failed
@@ -240,7 +242,13 @@ export function MintFinding({ fed, m }: { fed: FederationInfo; m: MintLookup }) 
             : {}),
     },
   ];
-  if (returned)
+  if (m.expiry === "paid_out")
+    steps.push({
+      label: "Paid back in Monero",
+      state: "done",
+      detail: `${fed.threshold} guardians read on chain that it was never minted and paid its value back to the Monero refund address given with the deposit (not shown here), less the Monero fee`,
+    });
+  else if (returned)
     steps.push({
       label: m.expiry === "refunded" ? "Refunded as e-cash" : "Refundable",
       state: m.expiry === "refunded" ? "done" : "current",

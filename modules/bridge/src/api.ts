@@ -54,12 +54,19 @@ export type RefundKeyMintsView = z.infer<typeof RefundKeyMintsSchema>;
  * `due` while the guardians vote (each reads depositStatus at its depth block past the deadline;
  * a mint queued above the cap is voted only once it can no longer be cancelled),
  * then what t equal votes decided: `returnable` (input 0x02 signed by the refund key is worth the
- * amount), `refunded` (that input was spent) or `minted` (minted on chain, or queued past the
+ * amount), `refunded` (that input was spent), `paid_out` (a 0x03 output's value handed to the monero
+ * module's payouts, to the refund address it named) or `minted` (minted on chain, or queued past the
  * time a cancel is possible).
  */
 export const MintExpirySchema = z.strictObject({
-  state: z.enum(["open", "due", "returnable", "refunded", "minted"]),
+  state: z.enum(["open", "due", "returnable", "refunded", "minted", "paid_out"]),
   refundKey: hex(32),
+  /** A 0x03 output: returned, it is paid back in Monero to the refund address it named (never shown). */
+  refundInMonero: z.literal(true).optional(),
+  /** `paid_out`: the Monero payout of the returned mint (amount + fee = the mint), and how far it got. */
+  get payout() {
+    return BurnPayoutSchema.optional();
+  },
   votesUnused: z.number().int(),
   votesUsed: z.number().int(),
   votesRequired: z.number().int(),

@@ -4,6 +4,9 @@
 //
 // Output payload:  0x01 | recipient (20)                         wXMR to an EVM address (amount in piconero), re-issued when it expires unminted
 //                  0x02 | recipient (20) | refundKey (32)        the same, returned as input 0x02 to refundKey when it expires unminted
+//                  0x03 | recipient (20) | refundKey (32) | u8 len | refund address (ASCII)
+//                                                                the same, paid back in Monero to the refund address when it expires
+//                                                                unminted (input 0x02 to refundKey if the payout is refused)
 // Input payload:   0x01 | burn tx hash (32) | log index u32       the value of an accepted burnToClaim, signed by its claim key
 //                  0x02 | txid (32) | output index u32           the value of a returned (expired, never minted) mint, signed by its refund key
 // Items:           0x01 | block u64 | timestamp u64              "I have scanned and voted every burn up to this block"
@@ -26,6 +29,9 @@ export const BRIDGE_KIND = "bridge";
 
 const OUTPUT_MINT = 0x01;
 const OUTPUT_MINT_REFUNDABLE = 0x02;
+const OUTPUT_MINT_REFUND_MONERO = 0x03;
+/** Longest refund address an output may name (a Monero address is 95, an integrated one 106 chars). */
+export const REFUND_ADDRESS_CHARS_MAX = 106;
 const INPUT_BURN_CLAIM = 0x01;
 const INPUT_REFUND = 0x02;
 const ITEM_SCANNED = 0x01;
@@ -177,28 +183,67 @@ export function agreedReport(reported: readonly bigint[], n: number): bigint {
 /**
  * "wXMR to `recipient`". With `refundKey` (an Ed25519 public key of whoever funds the output), the
  * 0x02 form: if the mint is never submitted and t guardians see it unminted past its deadline at
- * their depth, its value becomes input 0x02 that this key signs. Without it, the 0x01 form: expired
- * unminted, it is re-issued to the same recipient (a fresh deadline and deposit id; server.ts).
+ * their depth, its value becomes input 0x02 that this key signs. With `refundKey` and
+ * `refundAddress` too, the 0x03 form: such a mint is paid back in Monero to `refundAddress` by the
+ * federation, with no client involved (the input to `refundKey` if the payout is refused). Without
+ * either, the 0x01 form: expired unminted, it is re-issued to the same recipient (a fresh deadline
+ * and deposit id; server.ts).
  */
-export function encodeMintOutput(recipient: EvmAddress, refundKey?: Uint8Array): Uint8Array {
-  const w = new Writer()
-    .u8(refundKey ? OUTPUT_MINT_REFUNDABLE : OUTPUT_MINT)
-    .fixed(addressBytes(recipient), 20);
+export function encodeMintOutput(
+  recipient: EvmAddress,
+  refundKey?: Uint8Array,
+  refundAddress?: string,
+): Uint8Array {
+  if (refundAddress !== undefined && !refundKey)
+    throw new CodecError("a Monero refund address needs a refund key as well (form 0x03)");
+  const tag =
+    refundAddress !== undefined
+      ? OUTPUT_MINT_REFUND_MONERO
+      : refundKey
+        ? OUTPUT_MINT_REFUNDABLE
+        : OUTPUT_MINT;
+  const w = new Writer().u8(tag).fixed(addressBytes(recipient), 20);
   if (refundKey) w.fixed(refundKey, 32);
+  if (refundAddress !== undefined) {
+    const bytes = new TextEncoder().encode(refundAddress);
+    if (bytes.length === 0 || bytes.length > REFUND_ADDRESS_CHARS_MAX)
+      throw new CodecError(`a refund address is 1 to ${REFUND_ADDRESS_CHARS_MAX} characters`);
+    w.u8(bytes.length).fixed(bytes, bytes.length);
+  }
   return w.finish();
 }
 
-export function decodeMintOutput(bytes: Uint8Array): { recipient: EvmAddress; refundKey?: Uint8Array } {
+export function decodeMintOutput(bytes: Uint8Array): {
+  recipient: EvmAddress;
+  refundKey?: Uint8Array;
+  refundAddress?: string;
+} {
   const r = new Reader(bytes);
   const tag = r.u8();
-  if (tag !== OUTPUT_MINT && tag !== OUTPUT_MINT_REFUNDABLE)
+  if (tag !== OUTPUT_MINT && tag !== OUTPUT_MINT_REFUNDABLE && tag !== OUTPUT_MINT_REFUND_MONERO)
     throw new CodecError(`unknown bridge output kind ${tag}`);
   const raw = r.fixed(20);
-  const refundKey = tag === OUTPUT_MINT_REFUNDABLE ? r.fixed(32) : undefined;
+  const refundKey = tag === OUTPUT_MINT ? undefined : r.fixed(32);
+  let refundAddress: string | undefined;
+  if (tag === OUTPUT_MINT_REFUND_MONERO) {
+    const length = r.u8();
+    if (length === 0 || length > REFUND_ADDRESS_CHARS_MAX)
+      throw new CodecError(`a refund address is 1 to ${REFUND_ADDRESS_CHARS_MAX} characters`);
+    const text = r.fixed(length);
+    // Base58 only: the address is shown to its owner and handed to monero-wallet-rpc as text.
+    if (!text.every((c) => BASE58.includes(c))) throw new CodecError("the refund address is not base58");
+    refundAddress = new TextDecoder().decode(text);
+  }
   r.end();
   if (raw.every((b) => b === 0)) throw new CodecError("the recipient is the zero address");
-  return { recipient: addressOf(raw), ...(refundKey ? { refundKey } : {}) };
+  return {
+    recipient: addressOf(raw),
+    ...(refundKey ? { refundKey } : {}),
+    ...(refundAddress !== undefined ? { refundAddress } : {}),
+  };
 }
+
+const BASE58 = new TextEncoder().encode("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz");
 
 // ---- input -------------------------------------------------------------------------------------
 

@@ -139,6 +139,21 @@ export async function collectMintSignatures(
  * the abi-encoded tag, burn tx hash and log index. Domain-separated from every deposit id and from
  * any federation transaction id (a SHA-256), so the monero module's outpoint for it is its own.
  */
+/**
+ * The monero module's payout ref of a 0x03 mint paid back to its refund address: one payout per mint
+ * output, ever (the monero module refuses a second request under one ref).
+ */
+export function mintRefundPayoutRef(key: { txid: Uint8Array; index: number }): Uint8Array {
+  return keccak_256(
+    hexToBytes(
+      encodeAbiParameters(
+        [{ type: "string" }, { type: "bytes32" }, { type: "uint256" }],
+        ["conclave/bridge/mint-refund-payout/v1", bytesToHex(key.txid), BigInt(key.index)],
+      ),
+    ),
+  );
+}
+
 export function burnPayoutRef(key: { txHash: Uint8Array; logIndex: number }): Uint8Array {
   return keccak_256(
     hexToBytes(

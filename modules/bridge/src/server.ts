@@ -98,6 +98,7 @@ import type {
 } from "./api.js";
 import {
   burnPayoutRef,
+  mintRefundPayoutRef,
   evmAddressOfKey,
   outputDepositId,
   reissueDepositId,
@@ -445,17 +446,27 @@ export class BridgeServerModule implements ServerModule {
     // Decided: the votes and every guardian's queue entry go.
     for (const v of votes) state.deleteExpiryVote(key, v.guardian);
     for (let g = 0; g < this.n; g++) state.deleteDue(g, record.deadline, key);
-    state.setExpiryOutcome(key, vote.used ? "minted" : "returnable");
-    if (!vote.used) {
-      // It can never be on chain: it leaves Σ signed (which also tightens checkBooks' bound) and is
-      // owed to its refund key instead.
-      const totals = state.totals();
-      state.setTotals({
-        ...totals,
-        signed: totals.signed - record.amount,
-        returnable: totals.returnable + record.amount,
-      });
+    if (vote.used) {
+      state.setExpiryOutcome(key, "minted");
+      return ok(undefined);
     }
+    // It can never be on chain: it leaves Σ signed (which also tightens checkBooks' bound) and is
+    // owed instead: paid back in Monero to a 0x03 output's refund address, in this state transition
+    // (the liability moves to the monero module's payouts, as a burn's does), or, for a 0x02 output
+    // or a payout the monero module refuses, to the refund key as input 0x02.
+    const totals = state.totals();
+    const payout = this.refundInMonero(state, key, record);
+    if (payout) {
+      state.setPaidOut(key, payout);
+      state.setTotals({ ...totals, signed: totals.signed - record.amount });
+      return ok(undefined);
+    }
+    state.setExpiryOutcome(key, "returnable");
+    state.setTotals({
+      ...totals,
+      signed: totals.signed - record.amount,
+      returnable: totals.returnable + record.amount,
+    });
     return ok(undefined);
   }
 
@@ -640,6 +651,27 @@ export class BridgeServerModule implements ServerModule {
   }
 
   /**
+   * A 0x03 mint decided unminted is paid back to its refund address by the monero module, in this
+   * state transition: the whole amount, the Monero fee deducted there (so only what the federation
+   * received for the output, less the fees, goes back). Undefined for a 0x02 mint, with no module
+   * that pays Monero, or when the monero module refuses (e.g. below its minimum once the fee is
+   * deducted): the mint is then returnable to its refund key, so the value is never stuck.
+   */
+  private refundInMonero(
+    state: BridgeStateWriter,
+    key: MintKey,
+    record: MintRecord,
+  ): { amount: bigint; fee: bigint } | undefined {
+    if (record.refundAddress === undefined || !this.links.payouts) return undefined;
+    const r = this.links.payouts.request(state.tx, {
+      ref: mintRefundPayoutRef(key),
+      address: record.refundAddress,
+      value: record.amount,
+    });
+    return r.ok ? { amount: r.value.amount, fee: r.value.fee } : undefined;
+  }
+
+  /**
    * A burn to a Monero address becomes a payout of the monero module, in this state transition: its
    * value leaves this module's liabilities whole, the fee is deducted from it there. A refusal (or
    * no module that pays Monero) re-mints it, as a refused withdrawal leaves the notes.
@@ -740,6 +772,11 @@ export class BridgeServerModule implements ServerModule {
       );
     const outcome = state.expiryOutcome(key);
     if (outcome === "refunded") return fail("spent_input", `mint ${name} was already refunded`);
+    if (outcome === "paid_out")
+      return fail(
+        "not_returnable",
+        `mint ${name} was paid back in Monero to the refund address its output named`,
+      );
     if (outcome === "minted")
       return fail("not_returnable", `mint ${name} was minted on chain (t guardians saw its deposit id used)`);
     if (outcome === undefined)
@@ -761,10 +798,22 @@ export class BridgeServerModule implements ServerModule {
     } catch (e) {
       return fail(
         "malformed_output",
-        `a bridge output is 0x01 | EVM recipient (20), or 0x02 | EVM recipient (20) | refund key (32): ${(e as Error).message}`,
+        `a bridge output is 0x01 | EVM recipient (20), 0x02 | EVM recipient (20) | refund key (32), or 0x03 | EVM recipient (20) | refund key (32) | u8 length | Monero refund address: ${(e as Error).message}`,
       );
     }
-    const { recipient, refundKey } = decoded;
+    const { recipient, refundKey, refundAddress } = decoded;
+    if (refundAddress !== undefined) {
+      // Checked at acceptance, so that the refund can be paid when it is due: an address of this
+      // federation's network (checksum, network byte), not integrated (a payout carries no payment id).
+      try {
+        parseAddress(refundAddress, this.config.moneroNetwork, ["standard", "subaddress"]);
+      } catch (e) {
+        return fail(
+          "malformed_output",
+          `the refund address is not a standard address or subaddress of this federation's Monero network: ${(e as Error).message}`,
+        );
+      }
+    }
     if (refundKey && !isEd25519Point(refundKey))
       return fail(
         "malformed_output",
@@ -802,6 +851,7 @@ export class BridgeServerModule implements ServerModule {
       deadline,
       setIndex: this.config.setIndex,
       ...(refundKey ? { refundKey } : {}),
+      ...(refundAddress !== undefined ? { refundAddress } : {}),
     });
     const federationId = this.context?.federationId;
     if (federationId)
@@ -826,9 +876,10 @@ export class BridgeServerModule implements ServerModule {
     if (!record) return undefined;
     this.checkBooks(db);
     if (!record.refundKey) return this.reissuableView(state, outPoint, record, sign);
-    const expiry = this.expiryView(state, outPoint, record);
+    const expiry = this.expiryView(db, state, outPoint, record);
     // A returned mint is never signed again (the contract would refuse it, Expired, all the same).
-    const returned = expiry.state === "returnable" || expiry.state === "refunded";
+    const returned =
+      expiry.state === "returnable" || expiry.state === "refunded" || expiry.state === "paid_out";
     const view = this.signed(
       record,
       (fed) => outputDepositId(fed, outPoint.txid, outPoint.index),
@@ -869,12 +920,28 @@ export class BridgeServerModule implements ServerModule {
     return { ...view, reissue };
   }
 
-  private expiryView(state: BridgeState, key: MintKey, record: MintRecord): MintExpiryView {
+  private expiryView(db: ReadTx, state: BridgeState, key: MintKey, record: MintRecord): MintExpiryView {
     const outcome = state.expiryOutcome(key);
     const votes = state.expiryVotes(key);
+    const paid = state.refundPayout(key);
+    // Never the refund address: only its owner knows it (the view says where the payout got).
+    const progress = paid ? this.links.payouts?.progress(db, mintRefundPayoutRef(key)) : undefined;
     return {
       state: outcome ?? (record.deadline < this.agreed(state).timestamp ? "due" : "open"),
       refundKey: bytesToHex(record.refundKey!),
+      ...(record.refundAddress !== undefined ? { refundInMonero: true } : {}),
+      ...(paid
+        ? {
+            payout: {
+              amount: paid.amount.toString(),
+              fee: paid.fee.toString(),
+              state: progress?.state ?? "queued",
+              ...(progress?.moneroTxid ? { moneroTxid: progress.moneroTxid } : {}),
+              ...(progress?.txKey ? { txKey: progress.txKey } : {}),
+              ...(progress?.confirmations !== undefined ? { confirmations: progress.confirmations } : {}),
+            },
+          }
+        : {}),
       votesUnused: votes.filter((v) => !v.used).length,
       votesUsed: votes.filter((v) => v.used).length,
       votesRequired: this.config.threshold,

@@ -11,7 +11,8 @@
 //   0x08 | guardian u16 | deadline u64 | txid | index u32 [| 0x01] -> ()    mints that guardian has not voted on, by deadline
 //                                                                            (refundable and 0x01 outputs; 0x01 at the end: a re-mint, burn key)
 //   0x09 | txid | index u32 | guardian u16 -> used u8                       expiry votes of mints not yet decided
-//   0x0a | txid | index u32                -> ExpiryOutcome u8              decided: returnable, refunded or minted
+//   0x0a | txid | index u32                -> ExpiryOutcome u8 [| amount u64 | fee u64]   decided: returnable, refunded, minted
+//                                                                            or paid_out (a 0x03 mint's Monero payout: what it pays, the fee)
 //   0x0b | refund key (32) | txid | index u32 -> ()                         refundable mints by their refund key
 //   0x10 | source u8 | id | index u32      -> Reissue                       a re-issuable mint (0x01 output: source 0, id = txid;
 //                                                                            re-mint: 1, burn key) once decided: its current attempt, or minted
@@ -64,6 +65,8 @@ export interface MintRecord {
   readonly setIndex: number;
   /** The 0x02 output's refund key (Ed25519): the mint is returned to it if it expires unminted. */
   readonly refundKey?: Uint8Array;
+  /** The 0x03 output's Monero refund address: an expired unminted mint is paid back there. */
+  readonly refundAddress?: string;
 }
 
 /**
@@ -72,8 +75,10 @@ export interface MintRecord {
  * `minted` (minted on chain, or queued above the cap past the time a guardian may cancel it; a
  * cancelled one is `returnable`).
  */
-export type ExpiryOutcome = "returnable" | "refunded" | "minted";
-const OUTCOMES: readonly ExpiryOutcome[] = ["returnable", "refunded", "minted"];
+export type ExpiryOutcome = "returnable" | "refunded" | "minted" | "paid_out";
+// Stored by index: new outcomes go at the end. `paid_out`: a 0x03 mint handed to the monero module's
+// payouts (the value carries what the payout pays and the fee deducted).
+const OUTCOMES: readonly ExpiryOutcome[] = ["returnable", "refunded", "minted", "paid_out"];
 
 /**
  * What an accepted burn became: a Monero payout handed to the monero module (`payout`, with what it
@@ -115,6 +120,10 @@ function encodeMint(m: MintRecord): Uint8Array {
     .u64big(m.deadline)
     .u32(m.setIndex);
   if (m.refundKey) w.fixed(m.refundKey, 32);
+  if (m.refundKey && m.refundAddress !== undefined) {
+    const a = new TextEncoder().encode(m.refundAddress);
+    w.u8(a.length).fixed(a, a.length);
+  }
   return w.finish();
 }
 
@@ -126,7 +135,12 @@ function decodeMint(bytes: Uint8Array): MintRecord {
     deadline: r.u64big(),
     setIndex: r.u32(),
   };
-  return r.remaining > 0 ? { ...m, refundKey: r.fixed(32) } : m;
+  if (r.remaining === 0) return m;
+  const refundKey = r.fixed(32);
+  if (r.remaining === 0) return { ...m, refundKey };
+  const refundAddress = new TextDecoder().decode(r.fixed(r.u8()));
+  r.end();
+  return { ...m, refundKey, refundAddress };
 }
 
 const mintKeyBytes = (prefix: number, key: MintKey): Writer =>
@@ -273,6 +287,14 @@ export class BridgeState {
     if (!outcome) throw new Error("bridge state: unknown expiry outcome");
     return outcome;
   }
+
+  /** What the Monero payout of a `paid_out` mint pays and the fee deducted (amount + fee = the mint). */
+  refundPayout(key: MintKey): { amount: bigint; fee: bigint } | undefined {
+    const v = this.db.get(mintKeyBytes(EXPIRY_OUTCOME, key).finish());
+    if (!v || OUTCOMES[v[0]!] !== "paid_out") return undefined;
+    const r = new Reader(v.subarray(1));
+    return { amount: r.u64big(), fee: r.u64big() };
+  }
 }
 
 export class BridgeStateWriter extends BridgeState {
@@ -373,7 +395,14 @@ export class BridgeStateWriter extends BridgeState {
     this.w.delete(mintKeyBytes(EXPIRY_VOTE, key).u16(guardian).finish());
   }
 
-  setExpiryOutcome(key: MintKey, outcome: ExpiryOutcome): void {
+  setExpiryOutcome(key: MintKey, outcome: Exclude<ExpiryOutcome, "paid_out">): void {
     this.w.put(mintKeyBytes(EXPIRY_OUTCOME, key).finish(), Uint8Array.of(OUTCOMES.indexOf(outcome)));
+  }
+
+  setPaidOut(key: MintKey, payout: { amount: bigint; fee: bigint }): void {
+    this.w.put(
+      mintKeyBytes(EXPIRY_OUTCOME, key).finish(),
+      new Writer().u8(OUTCOMES.indexOf("paid_out")).u64big(payout.amount).u64big(payout.fee).finish(),
+    );
   }
 }

@@ -430,7 +430,12 @@ export class Wallet implements WalletApi {
 
   async bridgeSealDepositMint(
     recipient: string,
-    request: { readonly txid: string; readonly txKey: string; readonly guardian?: number },
+    request: {
+      readonly txid: string;
+      readonly txKey: string;
+      readonly guardian?: number;
+      readonly refundTo?: string;
+    },
   ): Promise<SealedDepositMint> {
     return this.bridge().bridgeSealDepositMint(recipient, request);
   }

@@ -242,6 +242,7 @@ const MINT_STATES: Record<MintStatus["state"], string> = {
   expired: "Expired",
   returnable: "Expired, refundable: the guardians returned it",
   refunded: "Refunded into e-cash",
+  paid_out: "Expired: paid back in Monero to the refund address given with the deposit",
 };
 
 function stateText(s: MintStatus): string {

@@ -135,7 +135,12 @@ export class BridgeClient implements ClientModule {
    */
   bridgeSealDepositMint(
     recipient: string,
-    request: { readonly txid: string; readonly txKey: string; readonly guardian?: number },
+    request: {
+      readonly txid: string;
+      readonly txKey: string;
+      readonly guardian?: number;
+      readonly refundTo?: string;
+    },
   ): Promise<SealedDepositMint> {
     return this.mints.sealDepositMint(recipient, request);
   }

@@ -139,6 +139,11 @@ export const bridgeCommands = [
         value: "n",
         help: "with --seal: the guardian to seal it to (default: random)",
       },
+      "refund-to": {
+        type: "string",
+        value: "monero-address",
+        help: "with --from-deposit: if the mint never happens, the federation pays it back here in Monero",
+      },
     },
     summary:
       "turn AMOUNT of e-cash, or a whole Monero deposit, into wXMR at EVM-ADDRESS (one federation transaction)",
@@ -160,6 +165,9 @@ export const bridgeCommands = [
       "(printed), never into notes. --seal prints the claim sealed to one guardian instead (relay it",
       "with `conclave relay`), then `bridge-mint EVM-ADDRESS --from-deposit TXID` (no tx key) waits for",
       "it and mints. A deposit below the refundable mint's minimum plus that fee becomes notes.",
+      "--refund-to MONERO-ADDRESS: if the mint is never minted (not sent by its deadline, the contract",
+      "paused, a mint above the cap cancelled), t guardians pay it back to this address in Monero, less",
+      "the Monero fee, with no wallet involved; without it, it comes back as e-cash (`bridge-refund`).",
       "Interrupted, `resume` continues it into the same output.",
       KEY_FILE,
       AMOUNT_FORMS,
@@ -181,9 +189,17 @@ export const bridgeCommands = [
       const txKey = typeof txKeyValue === "string" ? txKeyValue.trim() : undefined;
       const seal = v["seal"] === true;
       const guardianText = v["guardian"];
+      const refundText = v["refund-to"];
+      const refundTo = typeof refundText === "string" ? refundText.trim() : undefined;
+      if (refundTo !== undefined && !/^[1-9A-HJ-NP-Za-km-z]{95}$/.test(refundTo))
+        throw new CommandUsageError(
+          "--refund-to is a Monero standard address or subaddress: 95 base58 characters",
+        );
       if (typeof fromDeposit !== "string") {
-        if (txKey !== undefined || seal || guardianText !== undefined)
-          throw new CommandUsageError("--tx-key, --seal and --guardian go with --from-deposit TXID");
+        if (txKey !== undefined || seal || guardianText !== undefined || refundTo !== undefined)
+          throw new CommandUsageError(
+            "--tx-key, --seal, --guardian and --refund-to go with --from-deposit TXID",
+          );
         if (p[1] === undefined)
           throw new CommandUsageError("give AMOUNT (of e-cash), or --from-deposit TXID");
         const amount = parsers.amount(p[1]);
@@ -206,10 +222,19 @@ export const bridgeCommands = [
             throw new CommandUsageError("--guardian is a guardian's index (0, 1, ...)");
           guardian = Number(guardianText.trim());
         }
-        return { recipient, seal: { txid, txKey, ...(guardian === undefined ? {} : { guardian }) } };
+        return {
+          recipient,
+          seal: {
+            txid,
+            txKey,
+            ...(guardian === undefined ? {} : { guardian }),
+            ...(refundTo === undefined ? {} : { refundTo }),
+          },
+        };
       }
       const deposit = { txid, ...(txKey === undefined ? {} : { txKey }) };
-      return evm ? { recipient, deposit, ...evm } : { recipient, deposit };
+      const refund = refundTo === undefined ? {} : { refundTo };
+      return evm ? { recipient, deposit, ...refund, ...evm } : { recipient, deposit, ...refund };
     },
     run: (
       api: BridgeCommandApi,
@@ -219,6 +244,7 @@ export const bridgeCommands = [
       if ("seal" in a) return api.bridgeSealDepositMint(a.recipient, a.seal);
       const options = {
         ...("keyFile" in a ? { submit: sender(a.rpcUrl, ctx.inputText(a.keyFile)) } : {}),
+        ...("refundTo" in a && a.refundTo !== undefined ? { refundTo: a.refundTo } : {}),
         onProgress: (value: BridgeMintProgress) => ctx.emit({ type: "progress", value }),
       };
       if ("deposit" in a) return api.bridgeMintFromDeposit(a.recipient, a.deposit, options);

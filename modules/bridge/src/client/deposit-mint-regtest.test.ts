@@ -261,4 +261,73 @@ describe("wXMR from a Monero deposit, client half (monerod regtest, anvil, four 
     expect(await wxmr(user.address)).toBe(before + parseXmr("0.5") - 2n * FEE);
     expect((JSON.parse((await ok(["--json", "info"])).stdout) as { balance: string }).balance).toBe("0");
   }, 600_000);
+
+  // Last in the file: it moves anvil's clock past every mint's deadline.
+  it("--refund-to: a deposit's mint nobody submits is paid back in Monero to the refund address by t guardians, less the Monero fee (check_tx_key); a bad refund address is refused before the deposit is claimed", async () => {
+    const { wallet } = await nodeWallets().joinWallet(join(fed!.dir, "sdk-wallet-refund"), fed!.invite);
+    try {
+      const user = account(1);
+      const { txid, txKey } = await pay("0.3");
+      // An address with a changed first character: its checksum fails, refused before any claim.
+      await expect(
+        wallet.bridgeMintFromDeposit(
+          user.address,
+          { txid, txKey },
+          { refundTo: "5" + ms!.userAddress.slice(1) },
+        ),
+      ).rejects.toMatchObject({ code: "invalid_monero_address" });
+      const minted = await wallet.bridgeMintFromDeposit(
+        user.address,
+        { txid, txKey },
+        { refundTo: ms!.userAddress },
+      );
+      const amount = parseXmr("0.3") - FEE;
+      expect(minted.call).toMatchObject({ recipient: user.address, amount });
+      expect(minted.submission).toBeUndefined();
+      // Nobody submits it: past its deadline on chain, at the guardians' depth.
+      await fed!.anvil.testClient.increaseTime({ seconds: 3_700 });
+      await fed!.anvil.testClient.mine({ blocks: 4 });
+      const mintStatus = async () => {
+        const s = await wallet.bridgeStatus(minted.txid);
+        if (s.kind !== "mint") throw new Error(`not a mint: ${s.kind}`);
+        return s;
+      };
+      let status = await mintStatus();
+      for (
+        let i = 0;
+        i < 300 && (status.state !== "paid_out" || status.refundPayout?.state !== "confirmed");
+        i++
+      ) {
+        await new Promise((r) => setTimeout(r, 1_000));
+        if (i % 10 === 9) await fed!.anvil.testClient.mine({ blocks: 1 });
+        status = await mintStatus();
+      }
+      expect(status.state).toBe("paid_out");
+      const payout = status.refundPayout!;
+      expect(payout.state).toBe("confirmed");
+      expect(BigInt(payout.amount) + BigInt(payout.fee)).toBe(amount);
+      // On the Monero chain: the refund address received exactly what the guardians say.
+      const proof = await ms!.miner.checkTxKey({
+        txid: payout.moneroTxid!,
+        txKey: payout.txKey!,
+        address: ms!.userAddress,
+      });
+      expect(proof.received).toBe(BigInt(payout.amount));
+      // The same value can no longer come back as e-cash, nor be minted.
+      await expect(wallet.bridgeRefund(minted.txid, { waitMs: 5_000 })).rejects.toMatchObject({
+        code: "not_returnable",
+      });
+      await expect(wallet.bridgeSubmit(minted.txid, user.sender)).rejects.toThrow(/Expired/);
+      // Nobody but its owner is shown the refund address.
+      for (const url of fed!.guardianUrls) {
+        const text = await (
+          await fetch(`${url}/v1/modules/bridge/mints/${minted.txid}/${minted.output}`)
+        ).text();
+        expect(text).toContain("paid_out");
+        expect(text).not.toContain(ms!.userAddress);
+      }
+    } finally {
+      await wallet.close();
+    }
+  }, 600_000);
 });

@@ -11,6 +11,7 @@
 import { decodeTransaction, fromHex, toHex } from "@conclave/core-common";
 import type { ClientModule, DbOp } from "@conclave/core-client";
 import type { PendingOp } from "@conclave/module-mint/client";
+import { parseAddress } from "@conclave/monero/address";
 import { decodeMintOutput, encodeMintOutput } from "../common.js";
 import { bridgeError } from "./config.js";
 import { BridgeMints } from "./mints.js";
@@ -66,6 +67,14 @@ export interface SealedDepositMint {
 }
 
 export interface DepositMintOptions extends BridgeMintOptions {
+  /**
+   * A Monero address (standard or subaddress of the federation's network) to pay the mint back to,
+   * by the federation with no client involved, if it is never minted (not submitted by its deadline,
+   * the contract paused, a mint above the cap cancelled): the 0x03 output form. Without it, the value
+   * comes back as e-cash to this wallet's refund key (`bridge-refund`). Taken when the claim is
+   * written (a pending claim keeps the output it was written with).
+   */
+  readonly refundTo?: string;
   /** How long to wait for the deposit to be credited and confirmed (the Monero half's default: 6 h). */
   readonly depositTimeoutMs?: number;
   readonly pollMs?: number;
@@ -93,15 +102,33 @@ export class BridgeDepositMints extends BridgeMints {
    * fee out of the deposit (there are no notes to pay it from): it is worth deposit − fee, and a
    * deposit below the refundable minimum + fee becomes notes.
    */
-  private async into(recipient: Hex): Promise<DepositInto> {
+  private async into(recipient: Hex, refundTo?: string): Promise<DepositInto> {
+    const refundAddress = refundTo === undefined ? undefined : this.refundAddress(refundTo);
     const refundIndex = await this.reserveRefundIndex();
     return {
       module: this.instanceId,
-      payload: toHex(encodeMintOutput(recipient, this.refundKey(refundIndex))),
+      payload: toHex(encodeMintOutput(recipient, this.refundKey(refundIndex), refundAddress)),
       amountMin: this.depositMinimum().toString(),
       fee: this.config.refundableMintFeePiconero.toString(),
       attach: { [ATTACH]: recipient, [ATTACH_REFUND]: refundIndex },
     };
+  }
+
+  /**
+   * A refund address checked as the guardians check it (checksum, network, standard or subaddress),
+   * before anything is written: refused here, not by t guardians after the deposit is claimed.
+   */
+  private refundAddress(text: string): string {
+    const address = text.trim();
+    try {
+      parseAddress(address, this.config.moneroNetwork, ["standard", "subaddress"]);
+    } catch (e) {
+      throw bridgeError(
+        "invalid_monero_address",
+        `the refund address is not a standard address or subaddress of this federation's Monero network (${this.config.moneroNetwork}): ${e instanceof Error ? e.message : String(e)}`,
+      );
+    }
+    return address;
   }
 
   /** The smallest deposit that is minted rather than turned into notes: the minimum output + fee. */
@@ -123,7 +150,7 @@ export class BridgeDepositMints extends BridgeMints {
     // The amount is the deposit's, known once t guardians credit it: the Monero half compares it.
     const recipient = await this.openMint(recipientText, options.submit);
     const monero = this.moneroHalf();
-    const claimed = await monero.claimDepositInto(deposit, await this.into(recipient), {
+    const claimed = await monero.claimDepositInto(deposit, await this.into(recipient, options.refundTo), {
       onProgress: (p) => progress({ stage: "deposit", message: p.message, txid: p.txid }),
       ...(options.depositTimeoutMs === undefined ? {} : { timeoutMs: options.depositTimeoutMs }),
       ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
@@ -150,11 +177,17 @@ export class BridgeDepositMints extends BridgeMints {
    */
   async sealDepositMint(
     recipientText: string,
-    request: { readonly txid: string; readonly txKey: string; readonly guardian?: number },
+    request: {
+      readonly txid: string;
+      readonly txKey: string;
+      readonly guardian?: number;
+      readonly refundTo?: string;
+    },
   ): Promise<SealedDepositMint> {
     const recipient = parseEvmAddress(recipientText, this.config.contract);
     const monero = this.moneroHalf();
-    return monero.sealClaimInto(request, await this.into(recipient));
+    const { refundTo, ...claim } = request;
+    return monero.sealClaimInto(claim, await this.into(recipient, refundTo));
   }
 
   /**

@@ -9,7 +9,7 @@ import { del, sleep } from "@conclave/core-client";
 import type { DbOp, GuardianAnswer, OperationRecord } from "@conclave/core-client";
 import type { PendingOp } from "@conclave/module-mint/client";
 import { ChainViewSchema, MintSignatureSchema } from "../api.js";
-import type { ChainView, MintExpiryView, MintSignatureView } from "../api.js";
+import type { BurnPayoutView, ChainView, MintExpiryView, MintSignatureView } from "../api.js";
 import { encodeMintOutput } from "../common.js";
 import { outputDepositId } from "../eip712-mint.js";
 import { fromHex } from "@conclave/core-common";
@@ -328,6 +328,20 @@ export class BridgeMints extends BridgePart {
     const answers = await client.getEach(mintPath(txid, index), MintSignatureSchema);
     const found = answers.filter((a) => a.ok).length;
     const returned = agreedExpiry(answers, this.config.threshold);
+    if (returned === "paid_out") {
+      // The payout's progress as t guardians tell it (they may be a block apart: the most common).
+      const progress = agreedPayout(answers, this.config.threshold);
+      return {
+        ...base,
+        state: "paid_out",
+        message:
+          "expired unminted: the federation pays it back in Monero to the refund address given with the deposit" +
+          (progress
+            ? ` (${progress.amount} piconero after the Monero fee ${progress.fee}; payout ${progress.state}${progress.moneroTxid ? `, Monero tx ${progress.moneroTxid}` : ""})`
+            : ""),
+        ...(progress ? { refundPayout: progress } : {}),
+      };
+    }
     if (returned === "returnable" || returned === "refunded") {
       const mine = record?.refundTxid !== undefined && !(await this.mintHalf().isPending(record.refundTxid));
       return {
@@ -444,6 +458,23 @@ export function agreedExpiry(
   return [...counts].find(([, c]) => c >= t)?.[0];
 }
 
+/** The payout of a `paid_out` mint that t guardians tell alike, if any. */
+function agreedPayout(
+  answers: readonly GuardianAnswer<MintSignatureView>[],
+  t: number,
+): BurnPayoutView | undefined {
+  const counts = new Map<string, { view: BurnPayoutView; count: number }>();
+  for (const a of answers) {
+    const payout = a.ok ? a.value.expiry?.payout : undefined;
+    if (!payout) continue;
+    const key = JSON.stringify(payout);
+    const entry = counts.get(key) ?? { view: payout, count: 0 };
+    entry.count++;
+    counts.set(key, entry);
+  }
+  return [...counts.values()].find((e) => e.count >= t)?.view;
+}
+
 export interface MintStatus {
   readonly kind: "mint";
   readonly state:
@@ -456,7 +487,8 @@ export interface MintStatus {
     | "failed"
     | "expired"
     | "returnable"
-    | "refunded";
+    | "refunded"
+    | "paid_out";
   readonly message: string;
   readonly txid: string;
   readonly output: number;
@@ -471,4 +503,9 @@ export interface MintStatus {
   readonly refundable?: boolean;
   /** The federation transaction that took a returned mint back as e-cash (this wallet's). */
   readonly refundTxid?: string;
+  /**
+   * `paid_out`: the Monero payout to the refund address (0x03 output), as t guardians tell it; with
+   * the refund address, check_tx_key(moneroTxid, txKey, address) proves it.
+   */
+  readonly refundPayout?: BurnPayoutView;
 }

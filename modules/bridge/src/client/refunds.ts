@@ -101,6 +101,11 @@ export class BridgeRefunds extends BridgeMintFinder {
         last = said;
       }
       if (state === "returnable") break;
+      if (state === "paid_out")
+        throw bridgeError(
+          "not_returnable",
+          `the mint of ${txid} is paid back in Monero to the refund address given with its deposit, not as e-cash: \`bridge-status ${txid}\` shows the payout`,
+        );
       if (state === "refunded") {
         const entry = record.refundOperationId
           ? await this.ctx.operations.get(record.refundOperationId)
