@@ -28,7 +28,10 @@
 // (federation) | -> mined -> at depth (chain) | -> attested confirmed (federation). Every payout is
 // checked with check_tx_key at the user's address.
 //
-//   npm run bench:bridge-monero [-- --rounds 3]
+// With --logs DIR, each guardian's log (every event with its ISO time: consensus commits, the payout
+// signer's steps `module.monero.payout_step`) is kept in DIR/guardian-<i>.log for a per-step look.
+//
+//   npm run bench:bridge-monero [-- --rounds 3] [--logs DIR]
 import { loadavg, cpus } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -50,7 +53,9 @@ import type { Anvil } from "@conclave/evm";
 import { startBridgeFederation } from "../modules/bridge/src/client/bridge-federation-fixture.js";
 import type { BridgeFederation } from "../modules/bridge/src/client/bridge-federation-fixture.js";
 
-const { values } = parseArgs({ options: { rounds: { type: "string", default: "3" } } });
+const { values } = parseArgs({
+  options: { rounds: { type: "string", default: "3" }, logs: { type: "string" } },
+});
 const ROUNDS = Number(values.rounds);
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error("--rounds takes a whole number >= 1");
 const MONERO_CONFIRMATIONS = 2;
@@ -65,6 +70,8 @@ const BURN = parseXmr("0.1");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const load = () => loadavg()[0]!.toFixed(1);
 const ms = (x: number) => `${x.toFixed(0)} ms`;
+/** A performance.now() reading as wall-clock ISO time (to line up with the guardians' logs). */
+const iso = (at: number) => new Date(performance.timeOrigin + at).toISOString();
 const stats = (xs: readonly number[]): string => {
   const s = [...xs].sort((a, b) => a - b);
   return `median ${ms(s[Math.floor(s.length / 2)]!)} (min ${ms(s[0]!)}, max ${ms(s.at(-1)!)})`;
@@ -151,6 +158,7 @@ try {
     moneroConfirmations: MONERO_CONFIRMATIONS,
     payoutConfirmations: PAYOUT_CONFIRMATIONS,
     bridgeConfirmations: EVM_CONFIRMATIONS,
+    ...(values.logs === undefined ? {} : { guardianLogDir: values.logs }),
   });
   const { anvil } = fed;
   const daemon = regtest.net.daemon.rpc;
@@ -244,12 +252,22 @@ try {
       `deposit ${k}: paid -> mined ${ms(row.toMined)}, mined -> at depth ${ms(row.toDepth)} | at depth -> ` +
         `spendable ${ms(row.toSpendable)} -> accepted ${ms(row.toAccepted)} -> t signatures checked ` +
         `${ms(row.toSigned)} (federation ${ms(row.federation)}; ${credited}) | mint mined ${ms(row.mintMined)}; ${minted.call.amount} piconero minted of ${DEPOSIT} ` +
-        `(fee ${minted.fee}); load ${load()}`,
+        `(fee ${minted.fee}); depth at ${iso(deepAt)}; load ${load()}`,
     );
   }
 
   // 2. Burn -> Monero payout. The deposits' outputs unlocked first.
-  await blocks.paused(() => blocks!.mine(OUTPUT_UNLOCK_BLOCKS));
+  // In calls of 5 tolerant of a timed-out call, as the set-up (a call of 10 got no answer within
+  // 60 s at load 43-51): the chain's height says how many are left.
+  const unlocked = (await daemon.getHeight()).height + OUTPUT_UNLOCK_BLOCKS;
+  await blocks.paused(async () => {
+    for (let tries = 0; (await daemon.getHeight()).height < unlocked; tries++) {
+      if (tries > 20) throw new Error(`${OUTPUT_UNLOCK_BLOCKS} blocks not mined in 20 calls`);
+      await blocks!.mine(5).catch((e: unknown) => {
+        if (!(e instanceof MoneroTimeoutError)) throw e;
+      });
+    }
+  });
   const b = {
     toDepth: [] as number[],
     toAccepted: [] as number[],
@@ -327,7 +345,7 @@ try {
       `burn ${k}: mined -> at depth ${ms(row.toDepth)} | at depth -> accepted ${ms(row.toAccepted)} -> payout ` +
         `submitted ${ms(row.toSubmitted)} (federation ${ms(row.federation)}) | -> Monero block ` +
         `${ms(row.toMoneroMined)} -> at depth ${ms(row.toMoneroDepth)} | -> confirmed ${ms(row.toConfirmed)}; ` +
-        `paid ${payout.amount} (fee ${payout.fee}) in ${payout.moneroTxid}; load ${load()}`,
+        `paid ${payout.amount} (fee ${payout.fee}) in ${payout.moneroTxid}; accepted at ${iso(m.at("accepted"))}; load ${load()}`,
     );
   }
 

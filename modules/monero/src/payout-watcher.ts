@@ -374,9 +374,15 @@ export class PayoutSigner {
     return this.loop.stop();
   }
 
-  /** What the consensus state says this guardian must do now (undefined: nothing). */
+  /**
+   * What the consensus state says this guardian must do now (undefined: nothing). A new duty
+   * without a result starts work at once instead of at the next poll (each turn of a signing round
+   * passes through here: up to pollMs per turn otherwise); a duty seen before does not.
+   */
   setDuty(duty: PayoutDuty | undefined): void {
+    const fresh = duty !== undefined && (this.duty === undefined || dutyKey(this.duty) !== dutyKey(duty));
     this.duty = duty;
+    if (fresh && !this.results.has(dutyKey(duty))) this.loop.poke();
   }
 
   /** Imports the other participants' exports once per attempt (early, or on its turn). */

@@ -351,12 +351,18 @@ export class ChainWatcher {
    */
   setWanted(claims: readonly WantedClaim[]): void {
     const keep = new Set<string>();
+    let added = false;
     for (const c of claims.slice(0, WANTED_MAX)) {
       const id = `${c.txid}:${c.round}`;
       keep.add(id);
-      if (!this.work.has(id)) this.work.set(id, { claim: c, failures: 0, retryAtMs: 0 });
+      if (this.work.has(id)) continue;
+      this.work.set(id, { claim: c, failures: 0, retryAtMs: 0 });
+      added = true;
     }
     for (const id of [...this.work.keys()]) if (!keep.has(id)) this.work.delete(id);
+    // A claim consensus just ordered is checked now, not at the next poll (one poke per change of
+    // the wanted set, which only consensus changes; a poll checks at most CLAIMS_PER_POLL_MAX).
+    if (added) this.loop.poke();
   }
 
   /** This guardian's verdict on a claim, once it has one. */

@@ -56,7 +56,10 @@ export interface GuardianOptions {
   /** Client backups: kept in their own LMDB environment (DATA_DIR/client-backups). */
   readonly backupLimits?: BackupStoreLimits;
   readonly log?: LogFn;
-  /** How often module consensus proposals are polled. */
+  /**
+   * How often module consensus proposals are polled (besides right after each commit and when a
+   * module wakes the guardian).
+   */
   readonly moduleProposalMs?: number;
   readonly onShutdownRequested?: () => void;
 }
@@ -137,6 +140,8 @@ export class Guardian implements GuardianBackend {
   private readonly pendingEvents: { txid: string }[] = [];
   private halted: string | null = null;
   private moduleTimer: NodeJS.Timeout | undefined;
+  /** A proposal collection is queued (setImmediate): wakes and commits coalesce into one. */
+  private moduleWakeQueued = false;
   private readonly lastModuleProposal = new Map<number, string>();
   private readonly log: LogFn;
   private readonly backups: BackupStore;
@@ -158,7 +163,13 @@ export class Guardian implements GuardianBackend {
       log: this.log,
       ...(options.durability ? { durability: options.durability } : {}),
       hooks: {
-        onCommit: () => this.deliverEvents(),
+        onCommit: () => {
+          this.deliverEvents();
+          // A commit can give a module something to propose (a payout signer's turn, a claim to
+          // check, a vote that depended on the state): collected now, not at the next timer tick.
+          // One collection per commit at most (coalesced with wakes); blocks are consensus-bound.
+          this.wakeModules();
+        },
         onEvidence: (e) =>
           this.log("consensus.evidence", {
             sender: e.sender,
@@ -206,16 +217,17 @@ export class Guardian implements GuardianBackend {
     for (const m of this.processor.modules) await m.preflight?.(this.moduleContext(m, () => {}));
     await this.node.start();
     this.moduleTimer = setInterval(() => this.proposeModuleItems(), this.options.moduleProposalMs ?? 1000);
-    let woken = false;
-    const wake = () => {
-      if (woken) return;
-      woken = true;
-      setImmediate(() => {
-        woken = false;
-        this.proposeModuleItems();
-      });
-    };
-    for (const m of this.processor.modules) m.start?.(this.moduleContext(m, wake));
+    for (const m of this.processor.modules) m.start?.(this.moduleContext(m, () => this.wakeModules()));
+  }
+
+  /** Collects the modules' proposals on the next turn of the event loop (once however often asked). */
+  private wakeModules(): void {
+    if (this.moduleWakeQueued || this.moduleTimer === undefined) return;
+    this.moduleWakeQueued = true;
+    setImmediate(() => {
+      this.moduleWakeQueued = false;
+      if (this.moduleTimer !== undefined) this.proposeModuleItems();
+    });
   }
 
   private moduleContext(m: ServerModule, wake: () => void): ModuleContext {
@@ -267,6 +279,7 @@ export class Guardian implements GuardianBackend {
 
   async stop(): Promise<void> {
     if (this.moduleTimer) clearInterval(this.moduleTimer);
+    this.moduleTimer = undefined;
     await Promise.all(this.processor.modules.map((m) => m.stop?.() ?? Promise.resolve()));
     await this.node.stop();
     await this.backups.close();

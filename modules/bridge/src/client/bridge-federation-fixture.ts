@@ -91,6 +91,11 @@ export interface BridgeFederationOptions {
   readonly payoutConfirmations?: number;
   /** EVM blocks deep before a burn is voted (default 1). */
   readonly bridgeConfirmations?: number;
+  /**
+   * Keep each guardian's log (every event, with its time) in DIR/guardian-<i>.log, e.g. for a
+   * bench's per-step breakdown; quiet guardians otherwise.
+   */
+  readonly guardianLogDir?: string;
 }
 
 export async function startBridgeFederation(
@@ -172,7 +177,17 @@ export async function startBridgeFederation(
         { mode: 0o600 },
       );
     });
-    const started = await Promise.allSettled(files.dataDirs.map((_, i) => startGuardian(files, i)));
+    const logDir = options.guardianLogDir;
+    if (logDir !== undefined) mkdirSync(logDir, { recursive: true });
+    const started = await Promise.allSettled(
+      files.dataDirs.map((_, i) =>
+        startGuardian(
+          files,
+          i,
+          logDir === undefined ? {} : { quiet: false, logFile: join(logDir, `guardian-${i}.log`) },
+        ),
+      ),
+    );
     for (const s of started) if (s.status === "fulfilled") guardians.push(s.value);
     const failed = started.find((s) => s.status === "rejected");
     if (failed) throw failed.reason;

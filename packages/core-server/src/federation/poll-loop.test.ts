@@ -3,7 +3,7 @@
 // failures pollMs × 2^failures capped, the recovery is told once, and stop() waits for a step in
 // flight and runs no step after it. Short real timers; what is asserted is the order of events and
 // the waits the loop computed, never how long anything took.
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { PollLoop } from "./poll-loop.js";
 
 describe("PollLoop", () => {
@@ -73,5 +73,59 @@ describe("PollLoop", () => {
     release();
     await stopping;
     expect(finished).toBe(true);
+  });
+
+  it("poke() runs the step now, once more after a step in flight, never during a back-off or after stop", async () => {
+    vi.useFakeTimers();
+    try {
+      const steps: string[] = [];
+      let release: (() => void) | undefined;
+      let fail = false;
+      const loop = new PollLoop(
+        () => {
+          steps.push(fail ? "failed" : "step");
+          if (fail) return Promise.reject(new Error("node down"));
+          if (steps.length === 2) return new Promise<void>((r) => (release = r));
+          return Promise.resolve();
+        },
+        { pollMs: 60_000, backoffExponentMax: 4, backoffMaxMs: 600_000 },
+      );
+      loop.poke(); // before start: nothing
+      await vi.advanceTimersByTimeAsync(0);
+      expect(steps).toEqual([]);
+      loop.start();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(steps).toEqual(["step"]);
+      // Waiting out pollMs (60 s) would be the next step; a poke runs it now.
+      loop.poke();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(steps).toEqual(["step", "step"]);
+      // Pokes during that (still running) step coalesce into one step right after it.
+      loop.poke();
+      loop.poke();
+      loop.poke();
+      release!();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(steps).toEqual(["step", "step", "step"]);
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(steps).toHaveLength(3);
+      // A failing node: the back-off (2 min after one failure) is not cut short by pokes.
+      fail = true;
+      loop.poke();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(steps).toEqual(["step", "step", "step", "failed"]);
+      loop.poke();
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(steps).toHaveLength(4);
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(steps).toHaveLength(5);
+      fail = false;
+      await loop.stop();
+      loop.poke();
+      await vi.advanceTimersByTimeAsync(600_000);
+      expect(steps).toHaveLength(5);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

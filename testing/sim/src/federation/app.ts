@@ -31,7 +31,10 @@ import type { BridgeBug } from "./bridge.js";
 import { Wallet, emptyWalletStats } from "./wallets.js";
 import type { Contest, FederationApi, StatusAnswer, SubmitAnswer } from "./wallets.js";
 
-/** How often a guardian collects its modules' consensus proposals (the daemon's moduleProposalMs). */
+/**
+ * How often a guardian collects its modules' consensus proposals (the daemon's moduleProposalMs);
+ * as the daemon, it also collects them right after each commit (`committed`).
+ */
 const MODULE_PROPOSAL_MS = 1_000;
 
 export interface FederationOptions {
@@ -111,6 +114,8 @@ class FederationApp implements SimApplication, FederationApi {
   readonly keys;
   private readonly procs: (GuardianProcess | null)[];
   private readonly generation: number[];
+  /** A proposal collection after a commit is scheduled for guardian g. */
+  private readonly commitProposalQueued: boolean[];
   private readonly money: MoneyCheckers;
   private readonly wallets: Wallet[] = [];
   private readonly walletStats = emptyWalletStats();
@@ -136,6 +141,7 @@ class FederationApp implements SimApplication, FederationApi {
     this.keys = keys.config.keys;
     this.procs = new Array<GuardianProcess | null>(this.n).fill(null);
     this.generation = new Array<number>(this.n).fill(0);
+    this.commitProposalQueued = new Array<boolean>(this.n).fill(false);
     this.honestSet = new Set(host.honest);
     this.money = new MoneyCheckers(this.n, (what) => host.violation(what));
     const rng = new Rng(host.seed, "wallets");
@@ -267,8 +273,18 @@ class FederationApp implements SimApplication, FederationApi {
     }
   }
 
-  committed(): void {
-    // The money checkers run inside the block's transaction (processDecided).
+  committed(g: number): void {
+    // The money checkers run inside the block's transaction (processDecided). As the daemon
+    // (guardian.ts onCommit): the modules' proposals are collected on the next turn, once for
+    // however many commits came at once (a catch-up).
+    const proc = this.procs[g];
+    if (!proc || this.commitProposalQueued[g]) return;
+    this.commitProposalQueued[g] = true;
+    const generation = this.generation[g];
+    this.host.schedule(this.host.now(), () => {
+      this.commitProposalQueued[g] = false;
+      if (this.generation[g] === generation) this.proposeModuleItems(g, proc);
+    });
   }
 
   liveness(): void {

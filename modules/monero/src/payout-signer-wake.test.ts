@@ -1,0 +1,67 @@
+// The payout signer starts a new duty when consensus hands it over (setDuty, called by the module's
+// proposal right after each commit), not at its next poll: every turn of a signing round passed
+// through that wait (issue 13's burn -> payout latency). A duty it has seen, or finished, starts no
+// extra work. Fake timers: the poll is 60 s, so a step within it can only come from setDuty.
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { PayoutSigner } from "./payout-watcher.js";
+import type { PayoutWallet } from "./payout-watcher.js";
+
+function fakeWallet(calls: string[]): PayoutWallet {
+  const unused = (name: string) => () => Promise.reject(new Error(`${name} is not used here`));
+  return {
+    exportInfo: () => {
+      calls.push("export");
+      return Promise.resolve("ab");
+    },
+    recall: () => Promise.resolve(undefined),
+    remember: () => Promise.resolve(),
+    importInfos: unused("importInfos"),
+    create: unused("create"),
+    check: unused("check"),
+    sign: unused("sign"),
+    submit: unused("submit"),
+    spentBy: unused("spentBy"),
+    spenderOf: unused("spenderOf"),
+    minedSpenderAmong: unused("minedSpenderAmong"),
+    txKey: unused("txKey"),
+    location: unused("location"),
+    height: unused("height"),
+  };
+}
+
+describe("PayoutSigner wakes on a new duty", () => {
+  beforeEach(() => void vi.useFakeTimers());
+  afterEach(() => void vi.useRealTimers());
+
+  it("does a new duty's work at once, and nothing more for a duty it has seen or done", async () => {
+    const calls: string[] = [];
+    const changes: number[] = [];
+    const signer = new PayoutSigner({
+      wallet: fakeWallet(calls),
+      threshold: 3,
+      confirmations: 1,
+      pollMs: 60_000,
+      log: () => {},
+      onChange: () => changes.push(calls.length),
+    });
+    signer.start();
+    await vi.advanceTimersByTimeAsync(0); // the first poll: no duty yet
+    expect(calls).toEqual([]);
+    const duty = { kind: "export", batch: 1, attempt: 0 } as const;
+    signer.setDuty(duty);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls).toEqual(["export"]);
+    expect(signer.result(duty)?.kind).toBe("blob");
+    expect(changes).toEqual([1]);
+    // The same duty again (every proposal sets it): no new step, no second export.
+    signer.setDuty(duty);
+    signer.setDuty(duty);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls).toEqual(["export"]);
+    // The next attempt's export: at once again.
+    signer.setDuty({ kind: "export", batch: 1, attempt: 1 });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls).toEqual(["export", "export"]);
+    await signer.stop();
+  });
+});
