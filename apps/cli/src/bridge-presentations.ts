@@ -115,6 +115,11 @@ export function foundMintsLines(r: FindMintsResult, dataFlag: string): string[] 
       (m) =>
         `  ${m.txid}:${m.output}  ${amountText(m.amount)} to ${m.recipient}  refund key ${m.refundIndex}${m.known ? "" : "  (found)"}`,
     ),
+    ...r.flooded.map(
+      (f) =>
+        `Refund key ${f.refundIndex} is named by ${f.entries} mints${f.full ? " (the most one key lists: further ones are refused)" : ""}: ` +
+        "this wallet made one, the others were made by someone who read the key off it; any of them left unminted past its deadline comes back to this wallet",
+    ),
     `Where each stands: conclave${dataFlag} bridge-status TXID; an expired one comes back with conclave${dataFlag} bridge-refund TXID`,
   ];
 }

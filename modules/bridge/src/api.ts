@@ -10,8 +10,9 @@
 //   GET supply                      what the bridge owes (its totals) beside the wXMR supply THIS
 //                                   guardian's node reads at its depth block (the status page's
 //                                   proof of reserves compares it across guardians)
-//   GET refunds/:refundKey          the refundable (0x02) mint outputs that name this refund key
-//                                   (a wallet restored from its recovery phrase finds its own mints)
+//   GET refunds/:refundKey[/page/:page]  the refundable (0x02) mint outputs that name this refund
+//                                   key, 256 a page in acceptance order (a wallet restored from its
+//                                   recovery phrase finds its own mints)
 import { hex32, txKeyHex } from "@conclave/monero/json"; // not the index: it holds Node-only files, and this is in the browser wallet
 import { z } from "zod";
 
@@ -33,19 +34,39 @@ export const RefundKeyParamsSchema = z.strictObject({
   refundKey: z.string().regex(/^[0-9a-f]{64}$/, "a refund key: 64 lowercase hex characters"),
 });
 
-/** At most this many mints are listed for one refund key (a wallet uses each key for one mint). */
-export const REFUND_KEY_MINTS_MAX = 16;
+export const RefundKeyPageParamsSchema = z.strictObject({
+  refundKey: RefundKeyParamsSchema.shape.refundKey,
+  page: z.string().regex(/^\d{1,5}$/, "a page number"),
+});
 
-/** The refundable mint outputs naming one refund key, in (txid, index) order; `more`: the list was cut. */
+/** Entries in one page of a refund key's mints (threat model 12zf). */
+export const REFUND_KEY_PAGE_ENTRIES = 256;
+/**
+ * Pages one refund key has at most: REFUND_KEY_PAGES_MAX × REFUND_KEY_PAGE_ENTRIES (16,384) mints
+ * name one key, and a further output naming it is refused (`refund_key_full`). A wallet names each
+ * key in one mint; the rest are someone else's outputs naming a public key (docs/bridge.md).
+ */
+export const REFUND_KEY_PAGES_MAX = 64;
+
+/**
+ * One page of the refundable mint outputs naming a refund key, in the order the federation accepted
+ * them (entries page × 256 to page × 256 + 255). A full page never changes; the search walks pages
+ * until one is not full.
+ */
 export const RefundKeyMintsSchema = z.strictObject({
   refundKey: z.string().regex(/^[0-9a-f]{64}$/),
-  mints: z.array(
-    z.strictObject({
-      txid: z.string().regex(/^[0-9a-f]{64}$/),
-      index: z.number().int(),
-    }),
-  ),
-  more: z.boolean(),
+  page: z.number().int().min(0),
+  mints: z
+    .array(
+      z.strictObject({
+        txid: z.string().regex(/^[0-9a-f]{64}$/),
+        index: z.number().int(),
+        /** The mint's EVM recipient and amount (piconero), as the accepted output named them. */
+        recipient: hex(20),
+        amount: decimal,
+      }),
+    )
+    .max(REFUND_KEY_PAGE_ENTRIES),
 });
 export type RefundKeyMintsView = z.infer<typeof RefundKeyMintsSchema>;
 

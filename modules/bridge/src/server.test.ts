@@ -80,6 +80,7 @@ describe("bridge: API", () => {
         "chain",
         "mints/{txid}/{index}",
         "refunds/{refundKey}",
+        "refunds/{refundKey}/page/{page}",
         "supply",
         "lookup/tx/{txid}",
         "lookup/tx/{txid}/after/{cursor}",

@@ -82,8 +82,10 @@ import {
   MintParamsSchema,
   MintSignatureSchema,
   SupplyViewSchema,
-  REFUND_KEY_MINTS_MAX,
+  REFUND_KEY_PAGES_MAX,
+  REFUND_KEY_PAGE_ENTRIES,
   RefundKeyMintsSchema,
+  RefundKeyPageParamsSchema,
   RefundKeyParamsSchema,
 } from "./api.js";
 import type {
@@ -106,7 +108,7 @@ import {
   signMint,
 } from "./eip712-mint.js";
 import { checkChain } from "./chain-check.js";
-import { BridgeState, BridgeStateWriter } from "./state.js";
+import { BridgeState, BridgeStateWriter, REFUND_KEY_ENTRIES_MAX } from "./state.js";
 import type { AcceptedBurn, MintRecord, MintRef, Reissue } from "./state.js";
 import { BurnWatcher, EXPIRY_CHECKS_PER_POLL_MAX } from "./watcher.js";
 import { BridgeWatches } from "./watch.js";
@@ -210,19 +212,29 @@ export class BridgeServerModule implements ServerModule {
         path: "refunds/:refundKey",
         params: RefundKeyParamsSchema,
         response: RefundKeyMintsSchema,
-        summary: `The refundable (0x02) wXMR mint outputs naming this refund key (Ed25519, hex), at most ${REFUND_KEY_MINTS_MAX}: a wallet restored from its recovery phrase finds its own mints with t equal answers`,
+        summary: `The refundable (0x02) wXMR mint outputs naming this refund key (Ed25519, hex): page 0 of refunds/:refundKey/page/:page (${REFUND_KEY_PAGE_ENTRIES} a page, in acceptance order)`,
         handle: ({ params, db }): RefundKeyMintsView => {
           const p = RefundKeyParamsSchema.safeParse(params);
           if (!p.success) throw new InvalidRequestError("a refund key is 64 lowercase hex characters");
-          const found = new BridgeState(db).mintsByRefundKey(
-            fromHex(p.data.refundKey),
-            REFUND_KEY_MINTS_MAX + 1,
-          );
-          return {
-            refundKey: p.data.refundKey,
-            mints: found.slice(0, REFUND_KEY_MINTS_MAX).map((m) => ({ txid: toHex(m.txid), index: m.index })),
-            more: found.length > REFUND_KEY_MINTS_MAX,
-          };
+          return refundKeyPage(db, p.data.refundKey, 0);
+        },
+      },
+      {
+        method: "GET",
+        path: "refunds/:refundKey/page/:page",
+        params: RefundKeyPageParamsSchema,
+        response: RefundKeyMintsSchema,
+        summary: `Page N of the refundable (0x02) wXMR mint outputs naming this refund key: entries N × ${REFUND_KEY_PAGE_ENTRIES} on, in the order the federation accepted them (a full page never changes; at most ${REFUND_KEY_PAGES_MAX} pages). A wallet restored from its recovery phrase walks them with t equal answers a page`,
+        handle: ({ params, db }): RefundKeyMintsView => {
+          const p = RefundKeyPageParamsSchema.safeParse(params);
+          if (!p.success)
+            throw new InvalidRequestError("a refund key is 64 lowercase hex characters, a page a number");
+          const page = Number(p.data.page);
+          if (page >= REFUND_KEY_PAGES_MAX)
+            throw new InvalidRequestError(
+              `a refund key lists at most ${REFUND_KEY_PAGES_MAX} pages (0 to ${REFUND_KEY_PAGES_MAX - 1}): outputs past them are refused`,
+            );
+          return refundKeyPage(db, p.data.refundKey, page);
         },
       },
       {
@@ -814,7 +826,10 @@ export class BridgeServerModule implements ServerModule {
         );
       }
     }
-    if (refundKey && !isEd25519Point(refundKey))
+    // A key the index lists already passed this check when its first output was accepted: a flood of
+    // outputs naming one key (threat model 12zf) costs the guardians no point check each.
+    const listed = refundKey ? new BridgeState(db).refundKeyEntries(refundKey) : 0;
+    if (refundKey && listed === 0 && !isEd25519Point(refundKey))
       return fail(
         "malformed_output",
         "the refund key is not an Ed25519 public key of prime order (nothing could sign its return, or anyone could)",
@@ -838,6 +853,15 @@ export class BridgeServerModule implements ServerModule {
         },
       );
     const state = new BridgeStateWriter(db);
+    // A refund key lists at most REFUND_KEY_ENTRIES_MAX mints (threat model 12zf): a wallet names each
+    // key once, before the key is public, so its own mint is among the first; the rest were made by
+    // someone who read the key off that mint, each paying the fee above. Past the bound: refused.
+    if (refundKey && listed >= REFUND_KEY_ENTRIES_MAX)
+      return fail(
+        "refund_key_full",
+        `${REFUND_KEY_ENTRIES_MAX} refundable mints name this refund key already (the most one key lists): a wallet uses a fresh refund key for each mint`,
+        { refundKeyEntriesMax: REFUND_KEY_ENTRIES_MAX.toString() },
+      );
     const agreed = this.agreed(state);
     if (agreed.timestamp === 0n)
       return fail(
@@ -1128,4 +1152,28 @@ function isEd25519Point(bytes: Uint8Array): boolean {
   } catch {
     return false;
   }
+}
+
+/** Page `page` of the refundable mints naming `refundKeyHex`, with each one's recipient and amount. */
+function refundKeyPage(db: ReadTx, refundKeyHex: string, page: number): RefundKeyMintsView {
+  const state = new BridgeState(db);
+  const keys = state.mintsByRefundKey(
+    fromHex(refundKeyHex),
+    page * REFUND_KEY_PAGE_ENTRIES,
+    REFUND_KEY_PAGE_ENTRIES,
+  );
+  return {
+    refundKey: refundKeyHex,
+    page,
+    mints: keys.map((k) => {
+      const record = state.mint(k.txid, k.index);
+      if (!record) throw new Error("bridge state: a refund-key entry without its mint record");
+      return {
+        txid: toHex(k.txid),
+        index: k.index,
+        recipient: record.recipient,
+        amount: record.amount.toString(),
+      };
+    }),
+  };
 }

@@ -13,14 +13,21 @@
 //   0x09 | txid | index u32 | guardian u16 -> used u8                       expiry votes of mints not yet decided
 //   0x0a | txid | index u32                -> ExpiryOutcome u8 [| amount u64 | fee u64]   decided: returnable, refunded, minted
 //                                                                            or paid_out (a 0x03 mint's Monero payout: what it pays, the fee)
-//   0x0b | refund key (32) | txid | index u32 -> ()                         refundable mints by their refund key
+//   0x0b | refund key (32) | txid | index u32 -> ()                         refundable mints by their refund key, in txid
+//                                                                            order: the layout before 12zf, only read and
+//                                                                            moved to 0x12 (see refundKeyEntries)
 //   0x10 | source u8 | id | index u32      -> Reissue                       a re-issuable mint (0x01 output: source 0, id = txid;
 //                                                                            re-mint: 1, burn key) once decided: its current attempt, or minted
 //   0x11 | source u8 | id | index u32 | guardian u16 -> used u8             votes on a re-issuable mint's current attempt
+//   0x12 | refund key (32) | position u32  -> txid | index u32              refundable mints by their refund key, in
+//                                                                            acceptance order (position 0, 1, …; at most
+//                                                                            REFUND_KEY_PAGES_MAX × REFUND_KEY_PAGE_ENTRIES)
+//   0x13 | refund key (32)                 -> u32                           how many 0x12 entries that key has
 import { Reader, Writer } from "@conclave/core-common";
 import type { ReadTx, WriteTx } from "@conclave/core-server";
 import { addressBytes, addressOf, decodeBurnSeen, encodeBurnSeen } from "./common.js";
 import type { BurnKey, BurnSeen, EvmAddress, MintKey } from "./common.js";
+import { REFUND_KEY_PAGES_MAX, REFUND_KEY_PAGE_ENTRIES } from "./api.js";
 
 const SCANNED = 0x01;
 const MINT = 0x02;
@@ -36,6 +43,18 @@ const BY_REFUND_KEY = 0x0b;
 // 0x0c..0x0e are lookup-index.ts's.
 const REISSUE = 0x10;
 const REISSUE_VOTE = 0x11;
+const REFUND_ENTRY = 0x12;
+const REFUND_ENTRIES = 0x13;
+
+/** Mints one refund key lists at most (api.ts: REFUND_KEY_PAGES_MAX pages of REFUND_KEY_PAGE_ENTRIES). */
+export const REFUND_KEY_ENTRIES_MAX = REFUND_KEY_PAGES_MAX * REFUND_KEY_PAGE_ENTRIES;
+
+const refundEntryKey = (refundKey: Uint8Array, position: number): Uint8Array =>
+  new Writer().u8(REFUND_ENTRY).fixed(refundKey, 32).u32(position).finish();
+const refundEntriesKey = (refundKey: Uint8Array): Uint8Array =>
+  new Writer().u8(REFUND_ENTRIES).fixed(refundKey, 32).finish();
+const legacyPrefix = (refundKey: Uint8Array): Uint8Array =>
+  new Writer().u8(BY_REFUND_KEY).fixed(refundKey, 32).finish();
 
 /**
  * A mint the guardians sign that has no refund key: a 0x01 output (txid, index) or, with `remint`,
@@ -267,14 +286,40 @@ export class BridgeState {
   }
 
   /**
-   * The refundable mints whose output names `refundKey`, in (txid, index) order, at most `max` (a
-   * wallet restored from its recovery phrase finds its mints by its refund keys).
+   * How many refundable mints name `refundKey` in the index (at most REFUND_KEY_ENTRIES_MAX). A key
+   * whose mints were all accepted before the acceptance-order index existed has no count yet: its
+   * entries are the old layout's (0x0b, txid order), counted here.
    */
-  mintsByRefundKey(refundKey: Uint8Array, max: number): MintKey[] {
+  refundKeyEntries(refundKey: Uint8Array): number {
+    const v = this.db.get(refundEntriesKey(refundKey));
+    if (v) return new Reader(v).u32();
+    let legacy = 0;
+    for (const _ of this.db.scan(legacyPrefix(refundKey))) legacy++;
+    return legacy;
+  }
+
+  /**
+   * Entries `from` to `from + count − 1` of the refundable mints naming `refundKey`, in acceptance
+   * order (a wallet restored from its recovery phrase finds its mints by its refund keys). Reads
+   * `count` records (a key never moved to the 0x12 layout: its old entries in txid order, skipped to
+   * `from`).
+   */
+  mintsByRefundKey(refundKey: Uint8Array, from: number, count: number): MintKey[] {
     const out: MintKey[] = [];
-    for (const [k] of this.db.scan(new Writer().u8(BY_REFUND_KEY).fixed(refundKey, 32).finish())) {
-      if (out.length >= max) break;
-      const r = new Reader(k.subarray(33));
+    if (this.db.get(refundEntriesKey(refundKey)) === undefined) {
+      let i = 0;
+      for (const [k] of this.db.scan(legacyPrefix(refundKey))) {
+        if (out.length >= count) break;
+        if (i++ < from) continue;
+        const r = new Reader(k.subarray(33));
+        out.push({ txid: r.fixed(32), index: r.u32() });
+      }
+      return out;
+    }
+    for (let position = from; out.length < count; position++) {
+      const v = this.db.get(refundEntryKey(refundKey, position));
+      if (!v) break;
+      const r = new Reader(v);
       out.push({ txid: r.fixed(32), index: r.u32() });
     }
     return out;
@@ -355,12 +400,26 @@ export class BridgeStateWriter extends BridgeState {
     for (let g = 0; g < guardians; g++) this.w.put(dueKey(g, deadline, key), new Uint8Array());
   }
 
-  /** A refundable mint, found again by its refund key (mintsByRefundKey). */
+  /**
+   * A refundable mint, found again by its refund key (mintsByRefundKey) at the next position. The
+   * caller refuses the output first when the key has REFUND_KEY_ENTRIES_MAX (refundKeyEntries). A
+   * key with only entries of the old layout (0x0b, before 12zf) has them moved first, in their txid
+   * order, to positions 0, 1, …: every guardian moves the same entries in the same transition, so
+   * the state stays equal everywhere.
+   */
   putByRefundKey(refundKey: Uint8Array, key: MintKey): void {
-    this.w.put(
-      new Writer().u8(BY_REFUND_KEY).fixed(refundKey, 32).fixed(key.txid, 32).u32(key.index).finish(),
-      new Uint8Array(),
-    );
+    let count = this.refundKeyEntries(refundKey);
+    if (this.w.get(refundEntriesKey(refundKey)) === undefined && count > 0) {
+      const legacy = [...this.w.scan(legacyPrefix(refundKey))].map(([k]) => k);
+      count = 0;
+      for (const k of legacy) {
+        this.w.delete(k);
+        if (count < REFUND_KEY_ENTRIES_MAX) this.w.put(refundEntryKey(refundKey, count++), k.subarray(33));
+      }
+    }
+    if (count >= REFUND_KEY_ENTRIES_MAX) throw new Error("bridge state: refund key full (refused before)");
+    this.w.put(refundEntryKey(refundKey, count), new Writer().fixed(key.txid, 32).u32(key.index).finish());
+    this.w.put(refundEntriesKey(refundKey), new Writer().u32(count + 1).finish());
   }
 
   deleteDue(guardian: number, deadline: bigint, key: MintRef): void {

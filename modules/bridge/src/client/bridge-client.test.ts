@@ -13,6 +13,11 @@ import { ed25519 } from "@noble/curves/ed25519.js";
 import { encodeAddress } from "@conclave/monero";
 import { REFUNDABLE_MINT_FEE_PICONERO_DEFAULT, REFUNDABLE_MINT_MIN_PICONERO_DEFAULT } from "../common.js";
 import { signMint } from "../eip712-mint.js";
+import { encodeMintOutput } from "../common.js";
+import { FederationClient } from "@conclave/core-client";
+import { buildTransaction, encodeTransaction, fromHex, toHex, txidHex } from "@conclave/core-common";
+import { faucetInput } from "@conclave/module-dummy";
+import { sha256 } from "@noble/hashes/sha2.js";
 import { startBridgeFederation } from "./bridge-federation-fixture.js";
 import type { BridgeFederation } from "./bridge-federation-fixture.js";
 import type { EvmSender } from "./config.js";
@@ -433,7 +438,73 @@ describe("bridge client half (anvil, four guardian processes)", () => {
     // A malformed refund key is refused by the guardian's API; an unused one names nothing.
     expect((await fetch(`${guardianUrl(0)}/v1/modules/bridge/refunds/xyz`)).status).toBe(400);
     const none = await fetch(`${guardianUrl(0)}/v1/modules/bridge/refunds/${"ab".repeat(32)}`);
-    expect(await none.json()).toEqual({ refundKey: "ab".repeat(32), mints: [], more: false });
+    expect(await none.json()).toEqual({ refundKey: "ab".repeat(32), page: 0, mints: [] });
+    const page5 = await fetch(`${guardianUrl(0)}/v1/modules/bridge/refunds/${"ab".repeat(32)}/page/5`);
+    expect(await page5.json()).toEqual({ refundKey: "ab".repeat(32), page: 5, mints: [] });
+    // Past the last page a key may have (64 pages of 256): refused.
+    expect(
+      (await fetch(`${guardianUrl(0)}/v1/modules/bridge/refunds/${"ab".repeat(32)}/page/64`)).status,
+    ).toBe(400);
+  });
+
+  it("threat model 12zf: a restored wallet finds its mint behind 16 decoys with smaller txids naming its refund key, then behind 300 (two pages, each agreed by t guardians)", async () => {
+    const { wallet, mnemonic } = await funded(XMR);
+    const user = account(3);
+    const own = await wallet.bridgeMint(user.address, XMR / 8n); // refund key 0
+    // The refund key is public: any guardian's GET mints/:txid/:index names it.
+    const view = (await (
+      await fetch(`${guardianUrl(0)}/v1/modules/bridge/mints/${own.txid}/${own.output}`)
+    ).json()) as { expiry: { refundKey: string } };
+    const refundKey = fromHex(view.expiry.refundKey.slice(2));
+    const attacker = await FederationClient.join(fed.invite);
+    const decoys = (count: number) => {
+      const min = REFUNDABLE_MINT_MIN_PICONERO_DEFAULT;
+      return buildTransaction(
+        [faucetInput(0, BigInt(count) * (min + FEE))],
+        Array.from({ length: count }, () => ({
+          module: 3,
+          amount: min,
+          payload: encodeMintOutput(account(1).address, refundKey),
+        })),
+        [],
+        sha256,
+      );
+    };
+    // 16 decoys in a transaction whose txid sorts before the victim's (the faucet nonce is random).
+    let first = decoys(16);
+    while (txidHex(first, sha256) >= own.txid) first = decoys(16);
+    await attacker.submitTransaction(encodeTransaction(first));
+    const restored = async () => {
+      const r = await wallets.restoreWallet(walletDir(), fed.invite, mnemonic);
+      open.push(r.wallet);
+      return r.wallet;
+    };
+    /** Until guardian 3 (the last to learn of it, maybe) lists `length` entries on page `page`. */
+    const waitEntries = async (page: number, length: number) => {
+      const url = `${guardianUrl(3)}/v1/modules/bridge/refunds/${toHex(refundKey)}/page/${page}`;
+      for (let i = 0; i < 120; i++) {
+        const r = await fetch(url).catch(() => undefined);
+        if (r?.ok && ((await r.json()) as { mints: unknown[] }).mints.length >= length) return;
+        await new Promise((done) => setTimeout(done, 500));
+      }
+    };
+    await waitEntries(0, 17);
+    const behind16 = await (await restored()).bridgeFindMints({ gap: 2 });
+    expect(behind16.mints.map((m) => m.txid)).toContain(own.txid);
+    expect(behind16.mints[0]).toMatchObject({
+      txid: own.txid,
+      output: own.output,
+      amount: XMR / 8n,
+      refundIndex: 0,
+    });
+    expect(behind16.flooded).toEqual([{ refundIndex: 0, entries: 17, full: false }]);
+    // 300 more (a transaction has at most 256 outputs: two).
+    for (const tx of [decoys(150), decoys(150)]) await attacker.submitTransaction(encodeTransaction(tx));
+    await waitEntries(1, 317 - 256);
+    const behind316 = await (await restored()).bridgeFindMints({ gap: 2 });
+    expect(behind316.mints[0]).toMatchObject({ txid: own.txid, output: own.output, refundIndex: 0 });
+    expect(behind316.mints).toHaveLength(317);
+    expect(behind316.flooded).toEqual([{ refundIndex: 0, entries: 317, full: false }]);
   });
 });
 

@@ -1,18 +1,21 @@
 // Refundable mints found again without the wallet's own records. Every mint output of a wallet names
 // one of its refund keys, refundSeed(secret, j) for j = 0, 1, 2, … (config.ts), and the secret comes
 // from the recovery phrase: a wallet restored on a new device derives the same keys. It asks the
-// guardians which refundable mints name each key (GET refunds/:refundKey, t equal answers), key by
-// key until `gap` keys in a row name none, and writes a mint record for each one it did not know
-// (recipient and amount as t guardians state them), so that `bridge-refund TXID` and `bridge-status`
-// work as on the device that made them. The refund-key counter moves past the keys found, so that
-// new mints never reuse a key.
+// guardians which refundable mints name each key (GET refunds/:refundKey/page/:page, 256 a page in
+// the order the federation accepted them, t equal answers a page), page by page until one is not
+// full, key by key until `gap` keys in a row name none, and writes a mint record for each one it did
+// not know (recipient and amount as t guardians state them in the page), so that `bridge-refund TXID`
+// and `bridge-status` work as on the device that made them. Anyone can name a key once it is public
+// (threat model 12zf): its own mint, accepted before, is on page 0, whatever came after; a key with
+// more than one mint is reported as `flooded`. The refund-key counter moves past the keys found, so
+// that new mints never reuse a key.
 import { NoQuorumError, json, parseJson, put, sleep } from "@conclave/core-client";
 import type { FederationClient } from "@conclave/core-client";
 import { toHex } from "@conclave/core-common";
 import { getAddress } from "viem";
-import { MintSignatureSchema, RefundKeyMintsSchema } from "../api.js";
+import { REFUND_KEY_PAGES_MAX, REFUND_KEY_PAGE_ENTRIES, RefundKeyMintsSchema } from "../api.js";
 import type { RefundKeyMintsView } from "../api.js";
-import { bridgeError, mintPath } from "./config.js";
+import { bridgeError } from "./config.js";
 import type { MintRecord } from "./config.js";
 import { BridgePart } from "./part.js";
 
@@ -21,7 +24,8 @@ export const REFUND_KEYS_GAP_DEFAULT = 20;
 /** The search never goes past this refund-key index (a bound on the requests one search makes). */
 export const REFUND_KEY_INDEX_MAX = 100_000;
 
-export const refundKeyPath = (refundKeyHex: string) => `/v1/modules/bridge/refunds/${refundKeyHex}`;
+export const refundKeyPath = (refundKeyHex: string, page = 0) =>
+  `/v1/modules/bridge/refunds/${refundKeyHex}/page/${page}`;
 
 export interface FindMintsOptions {
   /** Stop after this many refund keys in a row that name no mint (default 20). */
@@ -38,8 +42,21 @@ export interface FoundMint {
   readonly known: boolean;
 }
 
+/**
+ * A refund key that more than one mint names: the wallet made one, the others were made by someone
+ * who read the key off it (threat model 12zf; each one left unminted past its deadline is returned
+ * to this key). `full`: it has the most one key lists, and further outputs naming it are refused.
+ */
+export interface FloodedKey {
+  readonly refundIndex: number;
+  readonly entries: number;
+  readonly full: boolean;
+}
+
 export interface FindMintsResult {
   readonly mints: readonly FoundMint[];
+  /** The keys more than one mint names. */
+  readonly flooded: readonly FloodedKey[];
   /** Refund keys asked about (indices 0 to keysScanned − 1). */
   readonly keysScanned: number;
 }
@@ -52,17 +69,24 @@ export abstract class BridgeMintFinder extends BridgePart {
       throw bridgeError("invalid_amount", `the gap is a number of refund keys from 1 to 1000, not ${gap}`);
     const client = await this.ctx.client();
     const found: FoundMint[] = [];
+    const flooded: FloodedKey[] = [];
     let empty = 0;
     let j = 0;
     for (; empty < gap && j <= REFUND_KEY_INDEX_MAX; j++) {
       const key = this.refundKey(j);
-      const view = await this.agreedMints(client, toHex(key));
-      if (view.mints.length === 0) {
+      const entries = await this.agreedEntries(client, toHex(key));
+      if (entries.length === 0) {
         empty++;
         continue;
       }
       empty = 0;
-      for (const m of view.mints) found.push(await this.recordFound(client, m.txid, m.index, j, toHex(key)));
+      if (entries.length > 1)
+        flooded.push({
+          refundIndex: j,
+          entries: entries.length,
+          full: entries.length >= REFUND_KEY_PAGES_MAX * REFUND_KEY_PAGE_ENTRIES,
+        });
+      for (const m of entries) found.push(await this.recordFound(m, j));
     }
     if (found.length > 0) {
       const next = Math.max(...found.map((m) => m.refundIndex)) + 1;
@@ -72,15 +96,37 @@ export abstract class BridgeMintFinder extends BridgePart {
         if (current < next) await this.db.write([put(this.key("refund-counter"), json({ next }))]);
       });
     }
-    return { mints: found, keysScanned: j };
+    return { mints: found, flooded, keysScanned: j };
   }
 
-  /** What t guardians answer for one refund key (asked again a few times while they differ by a block). */
-  private async agreedMints(client: FederationClient, refundKeyHex: string): Promise<RefundKeyMintsView> {
+  /** Every mint naming one refund key: its pages, each as t guardians answer it, until one is not full. */
+  private async agreedEntries(client: FederationClient, refundKeyHex: string): Promise<RefundKeyMint[]> {
+    const out: RefundKeyMint[] = [];
+    for (let page = 0; page < REFUND_KEY_PAGES_MAX; page++) {
+      const view = await this.agreedPage(client, refundKeyHex, page);
+      out.push(...view.mints);
+      if (view.mints.length < REFUND_KEY_PAGE_ENTRIES) break;
+    }
+    return out;
+  }
+
+  /** What t guardians answer for one page (asked again a few times while they differ by a block). */
+  private async agreedPage(
+    client: FederationClient,
+    refundKeyHex: string,
+    page: number,
+  ): Promise<RefundKeyMintsView> {
     let lastError = "";
     for (let tries = 0; tries < 5; tries++) {
       try {
-        return (await client.queryConsensus(refundKeyPath(refundKeyHex), RefundKeyMintsSchema)).value;
+        const view = (await client.queryConsensus(refundKeyPath(refundKeyHex, page), RefundKeyMintsSchema))
+          .value;
+        if (view.refundKey !== refundKeyHex || view.page !== page)
+          throw bridgeError(
+            "guardians_disagree",
+            `t guardians answered for refund key ${view.refundKey} page ${view.page}, not ${refundKeyHex} page ${page}`,
+          );
+        return view;
       } catch (e) {
         if (!(e instanceof NoQuorumError)) throw e;
         lastError = e.message;
@@ -89,22 +135,17 @@ export abstract class BridgeMintFinder extends BridgePart {
     }
     throw bridgeError(
       "guardians_disagree",
-      `no ${this.config.threshold} guardians gave the same list of mints for refund key ${refundKeyHex}: ${lastError}`,
-      { refundKey: refundKeyHex },
+      `no ${this.config.threshold} guardians gave the same page ${page} of mints for refund key ${refundKeyHex}: ${lastError}`,
+      { refundKey: refundKeyHex, page },
     );
   }
 
   /**
    * One mint found by its refund key: the wallet's record if it has one, else a new record with the
-   * recipient and amount t guardians state for that output (each answer naming this refund key).
+   * recipient and amount t guardians stated for it in the page.
    */
-  private async recordFound(
-    client: FederationClient,
-    txid: string,
-    output: number,
-    refundIndex: number,
-    refundKeyHex: string,
-  ): Promise<FoundMint> {
+  private async recordFound(m: RefundKeyMint, refundIndex: number): Promise<FoundMint> {
+    const { txid, index: output } = m;
     const known = await this.mintRecord(txid);
     if (known && known.output === output)
       return {
@@ -115,33 +156,21 @@ export abstract class BridgeMintFinder extends BridgePart {
         refundIndex,
         known: true,
       };
-    const answers = await client.getEach(mintPath(txid, output), MintSignatureSchema);
-    const counts = new Map<string, number>();
-    for (const a of answers) {
-      if (!a.ok || a.value.expiry?.refundKey.toLowerCase() !== `0x${refundKeyHex}`) continue;
-      const k = `${getAddress(a.value.recipient)}/${a.value.amount}`;
-      counts.set(k, (counts.get(k) ?? 0) + 1);
-    }
-    const agreed = [...counts].find(([, c]) => c >= this.config.threshold)?.[0];
-    if (!agreed)
-      throw bridgeError(
-        "guardians_disagree",
-        `no ${this.config.threshold} guardians state the same recipient and amount for the mint ${txid}:${output}`,
-        { txid, output },
-      );
-    const [recipient, amount] = agreed.split("/") as [`0x${string}`, string];
+    const recipient = getAddress(m.recipient);
     const record: MintRecord = {
       operationId: "",
       txid,
       output,
       recipient,
-      amount,
+      amount: m.amount,
       createdAtMs: this.ctx.now(),
       refundIndex,
     };
     await this.ctx.run(async () => {
       if (!(await this.mintRecord(txid))) await this.db.write([this.putMint(record)]);
     });
-    return { txid, output, recipient, amount: BigInt(amount), refundIndex, known: false };
+    return { txid, output, recipient, amount: BigInt(m.amount), refundIndex, known: false };
   }
 }
+
+type RefundKeyMint = RefundKeyMintsView["mints"][number];
