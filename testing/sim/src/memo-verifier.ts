@@ -2,8 +2,13 @@
 // verifies each vote once; in the simulator all N of them share a CPU and would verify the same
 // signature N-1 times. So one verifier is shared, with a cache keyed by public key, message digest
 // and signature: every answer is still the result of a real node:crypto verification of exactly
-// those bytes. Signers are memoized the same way: Ed25519 is deterministic, and an idle guardian
-// signs the same heartbeat again and again.
+// those bytes, or of a real signing: a (public key, message, signature) triple that MemoSigner's
+// node:crypto Ed25519 signing produced with that public key's secret key verifies (Ed25519 is
+// correct and deterministic), so the verifier answers true for it without verifying again.
+// Anything else (a made-up or corrupted signature, another guardian's signature under a claimed
+// sender, a digest the verifier computed differently from the signer) is a different triple and
+// is verified for real. Signers are memoized the same way: Ed25519 is deterministic, and an idle
+// guardian signs the same heartbeat again and again.
 import { NodeSigner, NodeVerifier, sha256 } from "./consensus.js";
 import type { Signer } from "@conclave/core-common";
 
@@ -20,6 +25,16 @@ function messageKey(message: Uint8Array): string {
   return latin1(message.length <= MESSAGE_KEY_BYTES_MAX ? message : sha256(message));
 }
 
+function tripleKey(publicKey: Uint8Array, signature: Uint8Array, messageKeyOf: string): string {
+  return latin1(publicKey) + latin1(signature) + messageKeyOf;
+}
+
+/**
+ * Triples a MemoSigner signed in this process (keys as tripleKey's): valid by construction, for
+ * every run in the process (bounded like the caches; an entry lost to a clear is verified for real).
+ */
+const signedTriples = new Set<string>();
+
 export class MemoVerifier extends NodeVerifier {
   private readonly cache = new Map<string, boolean>();
   hits = 0;
@@ -28,8 +43,8 @@ export class MemoVerifier extends NodeVerifier {
   override verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
     if (signature.length !== 64 || publicKey.length !== 32)
       return super.verify(publicKey, message, signature);
-    const key = latin1(publicKey) + latin1(signature) + messageKey(message);
-    const known = this.cache.get(key);
+    const key = tripleKey(publicKey, signature, messageKey(message));
+    const known = this.cache.get(key) ?? (signedTriples.has(key) ? true : undefined);
     if (known !== undefined) {
       this.hits++;
       return known;
@@ -68,6 +83,8 @@ export class MemoSigner implements Signer {
     const signature = this.inner.sign(message);
     if (this.cache.size >= CACHE_ENTRIES_MAX) this.cache.clear();
     this.cache.set(key, signature.slice());
+    if (signedTriples.size >= CACHE_ENTRIES_MAX) signedTriples.clear();
+    signedTriples.add(tripleKey(this.publicKey, signature, key));
     return signature;
   }
 }
