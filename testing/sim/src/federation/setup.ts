@@ -99,7 +99,8 @@ export function mintKeys(n: number): MintKeys {
   // computing the valid one (memoTbs).
   for (const [i, key] of keys.config.keys.entries()) {
     simTbs.knowSecret(key.publicKey, polys[i]![0]!);
-    for (const [g, share] of key.publicKeyShares.entries()) simTbs.knowSecret(share, keys.secretShares[g]![i]!);
+    for (const [g, share] of key.publicKeyShares.entries())
+      simTbs.knowSecret(share, keys.secretShares[g]![i]!);
   }
   dealt.set(n, keys);
   return keys;
@@ -133,9 +134,10 @@ function memo<T>(cache: Map<string, T>, key: string, compute: () => T): T {
  * answered by computing the one valid signature instead of two pairings: BLS signatures are unique,
  * so a blind share verifies under a key share exactly when it is that share's secret times the
  * blinded message, and a note exactly when it is the key's secret times the nonce hashed to G1, in
- * canonical encoding (what the real check decodes and requires). Equal bytes answer true; any other
- * bytes (a Byzantine guardian's garbage, a share for another message) get the real pairing check.
- * A key's secret is trusted only after the real check agreed once (`probed`).
+ * canonical encoding (the real check decodes the signature and requires it in the subgroup and
+ * canonically encoded, so it is true for those bytes and false for any other: a Byzantine
+ * guardian's garbage, a share for another message, a combination with a bad share). A key's
+ * secret is trusted once the real check agreed on a valid signature under it (`probed`).
  */
 export function memoTbs(inner: TbsBackend = blstTbs): TbsBackend & {
   readonly calls: { misses: number };
@@ -159,7 +161,11 @@ export function memoTbs(inner: TbsBackend = blstTbs): TbsBackend & {
       `${secret.toString(16)}:${toHex(message)}`,
       miss(() => inner.signBlindShare(secret, message)),
     );
-  /** `expected()` is the one valid signature under `publicKey`, or undefined; else the real check. */
+  /**
+   * The check of `signature` under `publicKey` by comparing it with `expected`, the one valid
+   * signature, when the dealer's secret for the key is known; else `real()`. The first check under
+   * a key also runs `real()` and requires the same answer (so the secret is the key's).
+   */
   const checkBySecret = (
     publicKey: Uint8Array,
     signature: Uint8Array,
@@ -169,15 +175,14 @@ export function memoTbs(inner: TbsBackend = blstTbs): TbsBackend & {
     const known = secrets.get(toHex(publicKey));
     if (known === undefined) return real();
     const valid = expected(known.secret);
-    if (!valid.ok || !bytesEqual(valid.value, signature)) return real();
+    const ok = valid.ok && bytesEqual(valid.value, signature);
     if (!known.probed) {
-      if (!real()) {
-        secrets.delete(toHex(publicKey));
-        return false;
-      }
-      known.probed = true;
+      if (real() !== ok)
+        throw new Error(`memoTbs: the dealer's secret for ${toHex(publicKey)} is not the key's`);
+      // A match proves the secret is the key's: e(s·M, G2) = e(M, PK) means PK = s·G2.
+      known.probed = ok;
     }
-    return true;
+    return ok;
   };
   return {
     ...inner,
