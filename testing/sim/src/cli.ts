@@ -37,7 +37,8 @@ const USAGE = `usage: npm run sim -- [options]
   --monero-classic  --monero without the Byzantine payout participants and the holder (older seeds replay)
   --monero-notes    --monero with XMR note users: subaddress deposits into e-cash notes (xmr-notes.ts)
   --monero-garbage  --monero with a garbage last signer drawn for Byzantine guardians that are no payout participant
-  --evm             the federation with the bridge module on a simulated EVM chain (not with --monero yet)
+  --evm             the federation with the bridge module on a simulated EVM chain; with --monero both:
+                    mints funded by XMR deposits, burns to a Monero address paid from the multisig wallet
   --verbose         print every run and, for one seed, its fault timeline and full result`;
 
 interface CliArgs {
@@ -161,10 +162,11 @@ function parseArgs(argv: readonly string[]): CliArgs {
         throw new UsageError(`unknown argument ${flag}`);
     }
   }
-  if (args.evm && (args.consensusOnly || args.monero)) {
-    throw new UsageError(
-      "--evm runs the federation with the bridge: not with --consensus-only or --monero (yet)",
-    );
+  if (args.evm && args.consensusOnly) {
+    throw new UsageError("--evm runs the federation with the bridge: not with --consensus-only");
+  }
+  if (args.evm && (args.moneroClassic || args.moneroNotes || args.moneroGarbage)) {
+    throw new UsageError("--evm goes with --monero only, not with another monero world (yet)");
   }
   if (args.monero && args.consensusOnly) {
     throw new UsageError("--monero runs the federation: not with --consensus-only");
@@ -254,7 +256,7 @@ async function main(): Promise<number> {
       );
       const app = args.consensusOnly ? {} : { application: federationApplication() };
       console.log(
-        `  replay: ${replayCommand({ ...options, ...app })}${args.monero ? (args.moneroClassic ? " --monero-classic" : args.moneroNotes ? " --monero-notes" : args.moneroGarbage ? " --monero-garbage" : " --monero") : args.evm ? " --evm" : ""}`,
+        `  replay: ${replayCommand({ ...options, ...app })}${args.evm && args.monero ? " --evm --monero" : args.monero ? (args.moneroClassic ? " --monero-classic" : args.moneroNotes ? " --monero-notes" : args.moneroGarbage ? " --monero-garbage" : " --monero") : args.evm ? " --evm" : ""}`,
       );
       return;
     }
@@ -279,19 +281,22 @@ async function main(): Promise<number> {
   };
 
   const requests = Array.from({ length: args.seeds }, (_, i) => optionsFor(args.from + i, args));
-  const mode: SimMode = args.moneroClassic
-    ? "monero-classic"
-    : args.moneroNotes
-      ? "monero-notes"
-      : args.moneroGarbage
-        ? "monero-garbage"
-        : args.monero
-          ? "monero"
-          : args.evm
-            ? "evm"
-            : args.consensusOnly
-              ? "consensus"
-              : "federation";
+  const mode: SimMode =
+    args.evm && args.monero
+      ? "evm-monero"
+      : args.moneroClassic
+        ? "monero-classic"
+        : args.moneroNotes
+          ? "monero-notes"
+          : args.moneroGarbage
+            ? "monero-garbage"
+            : args.monero
+              ? "monero"
+              : args.evm
+                ? "evm"
+                : args.consensusOnly
+                  ? "consensus"
+                  : "federation";
   const jobs = Math.min(args.jobs, args.seeds);
   if (jobs <= 1) {
     for (const [i, options] of requests.entries()) {

@@ -13,10 +13,18 @@ import type { SimOptions, SimResult } from "./simulator.js";
  * monero-garbage: monero plus a garbage last signer drawn for Byzantine guardians that are no
  * payout participant (monero.ts `garbage: "drawn"`);
  * monero-notes: monero plus XMR note users (subaddress deposits into e-cash notes, xmr-notes.ts);
- * evm: the federation plus the bridge module on a simulated EVM chain (federation/bridge.ts).
+ * evm: the federation plus the bridge module on a simulated EVM chain (federation/bridge.ts);
+ * evm-monero: both worlds in one run (burns paid in Monero, mints funded by XMR deposits).
  */
 export type SimMode =
-  "consensus" | "federation" | "monero" | "monero-classic" | "monero-notes" | "monero-garbage" | "evm";
+  | "consensus"
+  | "federation"
+  | "monero"
+  | "monero-classic"
+  | "monero-notes"
+  | "monero-garbage"
+  | "evm"
+  | "evm-monero";
 
 export const SIM_MODES: readonly SimMode[] = [
   "consensus",
@@ -26,6 +34,7 @@ export const SIM_MODES: readonly SimMode[] = [
   "monero-notes",
   "monero-garbage",
   "evm",
+  "evm-monero",
 ];
 
 /** Options a seed is sent with to another process (no functions). */
@@ -42,6 +51,14 @@ export async function runSeed(
   if (mode === "evm") {
     const r = await runSimulationAsync({ ...withLog, application: federationApplication({ evm: true }) });
     return { ...r, replay: `${r.replay} --evm` };
+  }
+  if (mode === "evm-monero") {
+    const r = await runSimulationAsync({
+      ...withLog,
+      itemBytesMax: MONERO_ITEM_BYTES_MAX,
+      application: federationApplication({ evm: true, monero: true }),
+    });
+    return { ...r, replay: `${r.replay} --evm --monero` };
   }
   const r = await runSimulationAsync({
     ...withLog,

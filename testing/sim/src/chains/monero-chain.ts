@@ -516,6 +516,14 @@ export class MoneroChain implements SimulatedChain {
     return sum;
   }
 
+  /** Σ fees of the federation's own transactions in the canonical chain (what its payouts cost the wallet). */
+  federationFeesPaid(): bigint {
+    let sum = 0n;
+    for (const { tx, height } of this.visible(this.blocks.length))
+      if (height !== undefined && tx.fromFederation) sum += tx.fee;
+    return sum;
+  }
+
   /** For the share's signature check at submission (the simulator's stand-in for CLSAG verification). */
   signatureOf(guardian: number, core: string): string {
     const secret = this.shareSecrets[guardian];

@@ -193,13 +193,13 @@ class FederationApp implements SimApplication, FederationApi {
                     this.wallets[w]?.issueFrom(inputs, signers, value) ?? false,
                 }
               : undefined,
+            // Beside the bridge: fees and payout minimum at the bridge's sizes (monero.ts `combined`).
+            options.evm === true,
           )
         : undefined;
-    if (options.evm === true && options.monero === true)
-      // A burn to a Monero address becomes a payout of the monero module in a consensus item, which
-      // the money checkers' ledger (money.ts) does not account for yet: not simulated together.
-      throw new Error("the simulation runs the bridge without the monero module for now");
-    this.evm = options.evm === true ? new BridgeWorld(host, this, options.bridgeBug) : undefined;
+    // With both, a burn to a Monero address becomes a payout of the monero module (core ModuleLinks:
+    // the processor links the modules), paid from the simulated multisig wallet; money.ts counts it.
+    this.evm = options.evm === true ? new BridgeWorld(host, this, options.bridgeBug, this.xmr) : undefined;
   }
 
   // ---------------------------------------------------------------- the guardians' processes

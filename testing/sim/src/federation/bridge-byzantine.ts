@@ -14,7 +14,7 @@
 //     the value is frozen, neither minted nor returned; the users count it, the checkers do not
 //     call it a violation because the federation still holds and owes it).
 import { encodeConsensusItem, toHex } from "@conclave/core-common";
-import type { ModuleResult, WriteTx } from "@conclave/core-server";
+import type { ModuleLinks, ModuleResult, WriteTx } from "@conclave/core-server";
 import {
   BridgeServerModule,
   BridgeState,
@@ -41,9 +41,37 @@ import { BRIDGE_ID, BRIDGE_POLL_MS, evmKey } from "./setup.js";
  *   bridge-refund-ignores-used  an expiry vote's "used" is read as "unused": a mint is returned
  *                               without checking depositUsed, minted or not;
  *   bridge-credit-before-depth  the watchers read burns at the head (1 confirmation), not at depth.
+ *   bridge-burn-paid-twice      (with the monero module) a burn to a Monero address is handed to
+ *                               the monero module's payout queue twice, under its ref and a second
+ *                               ref: the burn is paid twice in Monero.
  */
 export type BridgeBug =
-  "bridge-burn-vote-twice" | "bridge-refund-ignores-used" | "bridge-credit-before-depth";
+  | "bridge-burn-vote-twice"
+  | "bridge-refund-ignores-used"
+  | "bridge-credit-before-depth"
+  | "bridge-burn-paid-twice";
+
+class BurnPaidTwice extends BridgeServerModule {
+  override link(links: ModuleLinks): void {
+    const payouts = links.payouts;
+    if (payouts === undefined) return super.link(links);
+    super.link({
+      ...links,
+      payouts: {
+        ...payouts,
+        request: (db, request) => {
+          const first = payouts.request(db, request);
+          if (first.ok) {
+            const ref = request.ref.slice();
+            ref[0] = ref[0]! ^ 1;
+            payouts.request(db, { ...request, ref });
+          }
+          return first;
+        },
+      },
+    });
+  }
+}
 
 class BurnVoteTwice extends BridgeServerModule {
   override processConsensusItem(db: WriteTx, payload: Uint8Array, peer: number): ModuleResult<void> {
@@ -82,6 +110,7 @@ class RefundIgnoresUsed extends BridgeServerModule {
 export function bridgeModuleClass(bug: BridgeBug | undefined): typeof BridgeServerModule {
   if (bug === "bridge-burn-vote-twice") return BurnVoteTwice;
   if (bug === "bridge-refund-ignores-used") return RefundIgnoresUsed;
+  if (bug === "bridge-burn-paid-twice") return BurnPaidTwice;
   return BridgeServerModule;
 }
 

@@ -37,7 +37,8 @@ import { NodeSigner, sha256 } from "../consensus.js";
 import type { Rng } from "../rng.js";
 import { recoverSigner } from "../chains/evm-chain.js";
 import { simAddress } from "../chains/monero-chain.js";
-import { BRIDGE_ID, DUMMY_FEE_PER_INPUT, DUMMY_ID, REFUNDABLE_MINT_FEE_SIM } from "./setup.js";
+import { depositInput } from "@conclave/module-monero";
+import { BRIDGE_ID, DUMMY_FEE_PER_INPUT, DUMMY_ID, MONERO_ID, REFUNDABLE_MINT_FEE_SIM } from "./setup.js";
 import type { BridgeWorld } from "./bridge.js";
 
 const USER_STEP_MS = 700;
@@ -47,6 +48,8 @@ type Job =
 
 type Step =
   | "fund"
+  | "xmr-claim"
+  | "xmr-credit"
   | "funding"
   | "sign"
   | "onchain"
@@ -57,6 +60,8 @@ type Step =
   | "burning"
   | "settle-burn"
   | "claiming"
+  | "payout"
+  | "payout-claim"
   | "done";
 
 export class BridgeUser {
@@ -77,6 +82,12 @@ export class BridgeUser {
   private missed: bigint | undefined;
   private delayCounted = false;
   private outcome = "";
+  /** With the monero module: the XMR deposit (by proof) that funds the mint output. */
+  private deposit: { txid: string; txidBytes: Uint8Array; txKey: Uint8Array; amount: bigint } | undefined;
+  /** A claim by proof in flight (the intake answers through the simulated node). */
+  private claiming = false;
+  /** The confirmed Monero payout of this user's burn: txid and tx key, which it tries to claim. */
+  private paid: { txid: string; txKey: string } | undefined;
 
   constructor(
     readonly id: number,
@@ -118,6 +129,7 @@ export class BridgeUser {
     const w = this.world;
     switch (this.step) {
       case "fund": {
+        if (w.xmr !== undefined) return this.fundByXmr();
         const tx = buildTransaction(
           [
             faucetInput(
@@ -142,18 +154,25 @@ export class BridgeUser {
         this.step = "funding";
         return;
       }
+      case "xmr-claim":
+      case "xmr-credit":
+        return this.fundByXmr();
       case "funding":
-        return this.follow(() => {
-          const key = { txid: fromHex(this.tx!.txid), index: 0 };
-          this.job = { kind: "output", key };
-          if (this.refundable) w.refundable.push(key);
-          w.stats.evmMintOutputs++;
-          if (this.submits) this.step = "sign";
-          else {
-            w.stats.evmAbandoned++;
-            this.step = "abandon";
-          }
-        }, "fund");
+        return this.follow(
+          () => {
+            const key = { txid: fromHex(this.tx!.txid), index: 0 };
+            this.job = { kind: "output", key };
+            if (this.refundable) w.refundable.push(key);
+            w.stats.evmMintOutputs++;
+            if (w.xmr !== undefined) w.stats.evmXmrFunded++;
+            if (this.submits) this.step = "sign";
+            else {
+              w.stats.evmAbandoned++;
+              this.step = "abandon";
+            }
+          },
+          w.xmr === undefined ? "fund" : "xmr-credit",
+        );
       case "sign":
         return this.sign();
       case "onchain":
@@ -191,8 +210,11 @@ export class BridgeUser {
       case "burn": {
         const balance = w.chain.balanceOf(this.evm, Math.max(0, w.depthBlock()));
         if (balance < 2n) return this.done("holds nothing to burn");
-        const amount = this.rng.chance(0.5) ? balance : balance / 2n;
+        const part = this.rng.chance(0.5) ? balance : balance / 2n;
         const kind = this.rng.pick(["claim", "monero", "other-network"] as const);
+        // Beside the monero module a burn to a Monero address burns everything: a payout pays the
+        // burn less a fee of 3,000 piconero and at least 500 (monero.ts `combined`), else it is re-minted.
+        const amount = w.xmr !== undefined && kind === "monero" ? balance : part;
         if (kind === "claim") {
           w.stats.evmBurnsToClaim++;
           this.burnTx = w.chain.send(this.evm, {
@@ -241,9 +263,24 @@ export class BridgeUser {
           this.reminted = true;
           this.job = { kind: "remint", key: this.burn! };
           this.step = "sign";
-        } else this.done(`burn settled as ${view.settlement ?? "?"}`);
+        } else if (view.settlement === "payout" && w.xmr !== undefined) this.step = "payout";
+        else this.done(`burn settled as ${view.settlement ?? "?"}`);
         return;
       }
+      case "payout": {
+        // Paid from the multisig wallet: wait until t guardians confirm it (the withdrawal bound).
+        const s = w.anyState(this.rng);
+        if (s === undefined) return;
+        const payout = s.bridge.burnView(s.db, this.burn!).payout;
+        if (payout?.state !== "confirmed" || payout.moneroTxid === undefined || payout.txKey === undefined)
+          return;
+        w.stats.evmBurnsPaidXmr++;
+        this.paid = { txid: payout.moneroTxid, txKey: payout.txKey };
+        this.step = "payout-claim";
+        return;
+      }
+      case "payout-claim":
+        return this.claimPayout();
       case "claiming":
         return this.follow(() => {
           w.stats.evmClaimed++;
@@ -252,6 +289,89 @@ export class BridgeUser {
       case "done":
         return;
     }
+  }
+
+  /**
+   * With the monero module: pays the federation's primary address the mint's amount (and the
+   * refundable output's fee) on the Monero chain, claims it by proof (txid + tx key) through a
+   * guardian's claim intake, and once it is spendable spends deposit input 0x01 (signed by the claim
+   * key) into the "wXMR to <address>" output: an XMR deposit minted to wXMR.
+   */
+  private fundByXmr(): void {
+    const w = this.world;
+    const xmr = w.xmr!;
+    const value = this.amount + (this.refundable ? REFUNDABLE_MINT_FEE_SIM : 0n);
+    if (this.step === "fund" && this.deposit === undefined) {
+      const paid = xmr.chain.payFederation(value);
+      this.deposit = { txid: paid.txid, txidBytes: fromHex(paid.txid), txKey: paid.txKey, amount: value };
+      this.step = "xmr-claim";
+      return;
+    }
+    if (this.step === "xmr-claim") {
+      if (this.claiming) return;
+      this.claiming = true;
+      void xmr
+        .claimByProof(this.rng, this.deposit!, this.signer.publicKey, `evm-user-${this.id}`)
+        .then((r) => {
+          if (r === "posted" && this.step === "xmr-claim") this.step = "xmr-credit";
+        })
+        .finally(() => {
+          this.claiming = false;
+        });
+      return;
+    }
+    const view = xmr.depositState(this.rng, this.deposit!.txidBytes);
+    if (view === undefined) return;
+    if (view.state === "rejected" || view.state === "expired" || view.state === "unclaimed") {
+      this.step = "xmr-claim";
+      return;
+    }
+    if (!view.spendable) return;
+    const d = this.deposit!;
+    const tx = buildTransaction(
+      [depositInput(MONERO_ID, d.amount, d.txidBytes)],
+      [
+        {
+          module: BRIDGE_ID,
+          amount: this.amount,
+          payload: encodeMintOutput(this.evm, this.refundable ? this.signer.publicKey : undefined),
+        },
+      ],
+      [this.signer],
+      sha256,
+      this.rng.bytes(32),
+    );
+    this.tx = { tx, txid: toHex(transactionId(tx, sha256)) };
+    this.step = "funding";
+  }
+
+  /**
+   * A paid user tries to turn its payout into a deposit: it claims the payout's transaction by proof
+   * with the tx key the guardians published (the proof shows the change the federation's address
+   * received). The federation sent it, so it must never be credited (the deposit checker).
+   */
+  private claimPayout(): void {
+    const w = this.world;
+    const xmr = w.xmr!;
+    if (this.claiming) return;
+    const p = this.paid!;
+    this.claiming = true;
+    void xmr
+      .claimByProof(
+        this.rng,
+        { txid: p.txid, txidBytes: fromHex(p.txid), txKey: fromHex(p.txKey) },
+        this.signer.publicKey,
+        `evm-user-${this.id}`,
+      )
+      .then((r) => {
+        if (r === "unavailable" || this.step !== "payout-claim") return;
+        w.stats.evmPayoutClaims++;
+        xmr.payoutClaims.add(p.txid);
+        this.done(`paid in Monero (its claim of the payout ${r})`);
+      })
+      .finally(() => {
+        this.claiming = false;
+      });
   }
 
   /** The mint's view at a random honest guardian (undefined: none runs, or no signature yet). */

@@ -26,6 +26,7 @@ import type { Transaction } from "@conclave/core-common";
 import type { FederationProcessor, ReadTx } from "@conclave/core-server";
 import {
   BridgeState,
+  burnPayoutRef,
   outputDepositId,
   parseBridgeConfig,
   quorumThreshold,
@@ -59,6 +60,10 @@ import {
 } from "./setup.js";
 import { BridgeUser } from "./bridge-users.js";
 import { ByzantineBridge, bridgeModuleClass } from "./bridge-byzantine.js";
+import { PayoutStore, requestOutPoint } from "@conclave/module-monero";
+import type { MoneroWorld } from "./monero.js";
+import { REQUESTED_PAYOUT_INDEX_MIN } from "./money.js";
+import { MONERO_ID } from "./setup.js";
 import type { BridgeBug } from "./bridge-byzantine.js";
 
 export type { BridgeBug } from "./bridge-byzantine.js";
@@ -126,6 +131,12 @@ export interface BridgeStats {
   evmByzCancels: number;
   evmAcceptedBurns: number;
   evmRefundableMints: number;
+  /** With the monero module: mint outputs funded by an XMR deposit claimed by proof (accepted). */
+  evmXmrFunded: number;
+  /** With the monero module: burns paid in Monero (the user saw the payout confirmed). */
+  evmBurnsPaidXmr: number;
+  /** With the monero module: a paid user's claim of its payout (change included) as a deposit. */
+  evmPayoutClaims: number;
 }
 
 const emptyStats = (): BridgeStats => ({
@@ -159,6 +170,9 @@ const emptyStats = (): BridgeStats => ({
   evmByzCancels: 0,
   evmAcceptedBurns: 0,
   evmRefundableMints: 0,
+  evmXmrFunded: 0,
+  evmBurnsPaidXmr: 0,
+  evmPayoutClaims: 0,
 });
 
 const keyName = (txHash: Uint8Array, logIndex: number): string => `${toHex(txHash)}:${logIndex}`;
@@ -188,6 +202,11 @@ export class BridgeWorld {
     readonly host: SimHost,
     readonly app: BridgeHostApi,
     private readonly bug?: BridgeBug,
+    /**
+     * The monero world beside it (`--evm --monero`): users fund mints by XMR deposits claimed by
+     * proof, burns to a Monero address of its network are paid from the simulated multisig wallet.
+     */
+    readonly xmr?: MoneroWorld,
   ) {
     const rng = new Rng(host.seed, "evm");
     this.scheduler = schedulerAt(host);
@@ -417,6 +436,7 @@ export class BridgeWorld {
         );
       byBurnId.set(accepted.burn.burnId, name);
     }
+    if (this.xmr !== undefined) this.checkPayouts(processor, state, records, at, violation);
     // Expiry decisions against the chain.
     const mintedIds = new Set<Hex32>();
     for (const l of this.chain.logs()) if (l.event === "Minted") mintedIds.add(l.depositId);
@@ -508,5 +528,55 @@ export class BridgeWorld {
       violation(
         `${at}: reserves ${audit.assets} below e-cash ${audit.liabilities - mine} + wXMR on the chain ${onChain} + owed burns ${t.unsettled} + returns ${t.returnable}`,
       );
+  }
+
+  /**
+   * With the monero module: every burn accepted as a payout is one payout of the monero module, under
+   * its ref (burnPayoutRef), to the burn's address, paying its amount less the fee and no more; and
+   * every payout the bridge asked for is such a burn's (a burn paid at most once). That each payout is
+   * paid at most once on the chain is the monero world's payout checker's.
+   */
+  private checkPayouts(
+    processor: FederationProcessor,
+    state: ReadTx,
+    records: BridgeState,
+    at: string,
+    violation: (what: string) => void,
+  ): void {
+    const store = new PayoutStore(processor.moduleReadDb(state, MONERO_ID));
+    const refs = new Set<string>();
+    for (const [k] of processor.moduleReadDb(state, BRIDGE_ID).scan(Uint8Array.of(0x03))) {
+      if (k.length !== 37) continue;
+      const key = {
+        txHash: k.subarray(1, 33),
+        logIndex: new DataView(k.buffer, k.byteOffset + 33).getUint32(0),
+      };
+      const accepted = records.burn(key)!;
+      if (accepted.settlement !== "payout") continue;
+      const name = keyName(key.txHash, key.logIndex).slice(0, 16);
+      const ref = burnPayoutRef(key);
+      refs.add(toHex(ref));
+      const seq = store.seqOf(requestOutPoint(BRIDGE_ID, ref));
+      const p = seq === undefined ? undefined : store.payout(seq);
+      const address = new TextDecoder().decode(accepted.burn.destination);
+      if (p === undefined)
+        violation(`${at}: burn ${name} accepted as a payout, which the monero module never queued`);
+      else if (
+        p.address !== address ||
+        p.amount + p.fee !== accepted.burn.amount ||
+        p.amount !== accepted.payout?.amount
+      )
+        violation(
+          `${at}: burn ${name} of ${accepted.burn.amount} queued as a payout of ${p.amount} + fee ${p.fee}${p.address === address ? "" : " to another address"}`,
+        );
+    }
+    for (let seq = 0; seq < store.counters().nextSeq; seq++) {
+      const p = store.payout(seq)!;
+      if (p.index !== (REQUESTED_PAYOUT_INDEX_MIN | BRIDGE_ID) >>> 0) continue;
+      if (!refs.has(toHex(p.txid)))
+        violation(
+          `${at}: payout ${seq} (${p.amount} + fee ${p.fee}) asked for by the bridge for no burn it accepted as a payout: a burn paid twice`,
+        );
+    }
   }
 }

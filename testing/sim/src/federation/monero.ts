@@ -211,6 +211,8 @@ export interface MoneroStats extends ByzantinePayoutStats, XmrNoteStats {
   xmrSubmitRefusals: number;
   /** Longest time from the heal (or acceptance, if later) to a payout's confirmation, ms. */
   xmrPayoutAfterHealMsMax: number;
+  /** The most the chain's fees of the federation's transactions exceeded the fees its payouts were charged. */
+  xmrFeeShortfall: number;
 }
 
 /** One XMR user: deposits by proof, spends the credit into a payout, waits for it to be confirmed. */
@@ -278,30 +280,8 @@ class XmrUser {
       }
       case "claim": {
         const d = this.deposit!;
-        // The claim intake retries a failed proof check once on a real 400 ms timer (intake.ts):
-        // the user posts only to a guardian whose node is healthy and sees the payment mined.
-        const g = w.healthyGuardian(this.rng, d.txid);
-        if (g === undefined) return;
-        const at = w.app.moneroAt(g);
-        if (at === undefined) return;
-        const proof = claimProof({
-          federationAddress: w.chain.federationAddress,
-          txid: d.txidBytes,
-          txKey: d.txKey,
-          claimKey: this.signer.publicKey,
-        });
-        const endpoint = at.monero.api.find((e) => e.method === "POST" && e.path === "claims")!;
-        try {
-          await endpoint.handle({
-            params: {},
-            body: { txid: d.txid, claimKey: toHex(this.signer.publicKey), proof: toHex(proof) },
-            db: at.processor.moduleReadDb(w.host.disk(g).state, MONERO_ID),
-            client: `xmr-user-${this.id}`,
-          });
-          this.step = "credit";
-        } catch {
-          w.stats.xmrClaimsRefused++;
-        }
+        const r = await w.claimByProof(this.rng, d, this.signer.publicKey, `xmr-user-${this.id}`);
+        if (r === "posted") this.step = "credit";
         return;
       }
       case "credit": {
@@ -426,6 +406,7 @@ export class MoneroWorld {
     xmrByzFalseSightings: 0,
     ...emptyXmrNoteStats(),
     xmrPayoutAfterHealMsMax: 0,
+    xmrFeeShortfall: 0,
   };
   healedAt: number | undefined;
   private readonly producer: BlockProducer;
@@ -436,6 +417,8 @@ export class MoneroWorld {
   private readonly busy = new Set<number>();
   /** Payout txids Byzantine guardians claimed as deposits. */
   private readonly changeClaims = new Set<string>();
+  /** Payout txids the users paid by them claimed as deposits (bridge-users.ts, the burn's payout). */
+  readonly payoutClaims = new Set<string>();
 
   constructor(
     readonly host: SimHost,
@@ -458,6 +441,12 @@ export class MoneroWorld {
     garbage: "off" | "drawn" | "only" = "off",
     /** XMR note users (xmr-notes.ts), funding these e-cash wallets: the `moneroNotes` world. */
     notes?: NoteFunding,
+    /**
+     * The world beside the bridge (`--evm --monero`, bridge.ts): the chain's fee rate is 1 piconero
+     * per byte and the payout minimum 500 piconero, so that burns of the bridge's sizes (500..8,000
+     * piconero) are paid in Monero (a payout's fee is then 3,000 piconero).
+     */
+    readonly combined = false,
   ) {
     this.seed = host.seed;
     const rng = new Rng(host.seed, "monero");
@@ -468,6 +457,7 @@ export class MoneroWorld {
       confirmations: CONFIRMATIONS,
       startHeight: 100,
       now: () => host.now(),
+      ...(combined ? { feePerByte: 1n } : {}),
     });
     this.config = parseMoneroConfig({
       network: "mainnet",
@@ -477,6 +467,7 @@ export class MoneroWorld {
       payoutBatchMax: 4,
       payoutRoundBlocks,
       payoutConfirmations: CONFIRMATIONS,
+      ...(combined ? { payoutMinPiconero: "500", payoutFeeMinPiconero: "100" } : {}),
     });
     this.shares = simMoneroShares({
       chain: this.chain,
@@ -884,6 +875,15 @@ export class MoneroWorld {
         const k = `xmrChangeClaim_${state}`;
         states[k] = (states[k] ?? 0) + 1;
       }
+    if (g !== undefined && at !== undefined)
+      for (const txid of this.payoutClaims) {
+        const state = at.monero.depositView(
+          at.processor.moduleReadDb(this.host.disk(g).state, MONERO_ID),
+          Uint8Array.from(Buffer.from(txid, "hex")),
+        ).state;
+        const k = `xmrPayoutClaim_${state}`;
+        states[k] = (states[k] ?? 0) + 1;
+      }
     // Batches confirmed in a later attempt, and those of them whose attempt was bound to an
     // earlier attempt's inputs (payouts.ts: the earlier one could still have been finished).
     if (g !== undefined && at !== undefined) {
@@ -917,6 +917,52 @@ export class MoneroWorld {
     };
     check("height", records.agreedHeight(), records.reportedHeights(this.host.n));
     check("fee rate", records.agreedFeeRate(), records.reportedFeeRates(this.host.n));
+  }
+
+  /**
+   * What the federation owes in XMR is on the chain: the monero module's e-cash backing (what backs
+   * notes, wXMR and signed mints funded by XMR: deposits spent in minus payouts and their fees) +
+   * credited deposits not yet spent + payouts accepted and not yet mined (amount) + the fees charged
+   * to every payout <= the federation's unspent outputs of the canonical chain + the fees its own
+   * transactions paid. The fees are on both sides because the charge (payoutFeeBytes x rate) and the
+   * chain's fee (weight x rate) differ: the difference is the federation's cost, not a debt (counted
+   * as xmrFeeShortfall when the chain took more). The two sides differ by what was paid to the
+   * federation and not credited (>= 0): a deposit credited for more than it paid, or a payout paid
+   * twice, makes the chain side smaller.
+   */
+  private reservesOnChain(
+    db: ReadTx,
+    monero: MoneroServerModule,
+    store: PayoutStore,
+    payouts: readonly PayoutClaimed[],
+    at: string,
+    violation: (what: string) => void,
+  ): void {
+    const owed = monero.owed(db);
+    let fees = 0n;
+    for (let seq = 0; seq < store.counters().nextSeq; seq++) fees += store.payout(seq)!.fee;
+    const groups = new Map<string, { amount: bigint; address: string; count: number }>();
+    for (const p of payouts) {
+      const k = `${p.address}:${p.amount}`;
+      const gr = groups.get(k) ?? { amount: p.amount, address: p.address, count: 0 };
+      gr.count++;
+      groups.set(k, gr);
+    }
+    let unpaid = 0n;
+    for (const gr of groups.values()) {
+      const mined = this.chain.paymentsTo(gr.address, gr.amount).length;
+      unpaid += BigInt(Math.max(0, gr.count - mined)) * gr.amount;
+    }
+    const chainFees = this.chain.federationFeesPaid();
+    const held = this.chain.federationBalance() + chainFees;
+    const due = owed.ecashBacking + owed.credited + unpaid + fees;
+    if (chainFees > fees && chainFees - fees > BigInt(this.stats.xmrFeeShortfall))
+      this.stats.xmrFeeShortfall = Number(chainFees - fees);
+    if (held < due)
+      violation(
+        `${at}: XMR owed ${due} (backing ${owed.ecashBacking} + credited ${owed.credited} + unpaid payouts ${unpaid} + fees charged ${fees}) ` +
+          `exceeds what the chain holds for the federation ${held} (unspent ${held - chainFees} + fees its transactions paid ${chainFees})`,
+      );
   }
 
   /** The current payout batch at the first honest guardian that runs: for a liveness violation's text. */
@@ -954,6 +1000,49 @@ export class MoneroWorld {
 
   noteWithdrawal(): void {
     this.stats.xmrWithdrawals++;
+  }
+
+  /**
+   * Claims a payment to the federation's primary address by proof (txid + tx key) through the real
+   * `POST claims` intake of a random honest guardian whose node is healthy and sees it mined (the
+   * intake retries a failed proof check once on a real 400 ms timer, which must not run here).
+   * "unavailable": no such guardian now; "refused": the intake refused it (counted).
+   */
+  async claimByProof(
+    rng: Rng,
+    d: { readonly txid: string; readonly txidBytes: Uint8Array; readonly txKey: Uint8Array },
+    claimKey: Uint8Array,
+    client: string,
+  ): Promise<"posted" | "refused" | "unavailable"> {
+    const g = this.healthyGuardian(rng, d.txid);
+    if (g === undefined) return "unavailable";
+    const at = this.app.moneroAt(g);
+    if (at === undefined) return "unavailable";
+    const proof = claimProof({
+      federationAddress: this.chain.federationAddress,
+      txid: d.txidBytes,
+      txKey: d.txKey,
+      claimKey,
+    });
+    const endpoint = at.monero.api.find((e) => e.method === "POST" && e.path === "claims")!;
+    try {
+      await endpoint.handle({
+        params: {},
+        body: { txid: d.txid, claimKey: toHex(claimKey), proof: toHex(proof) },
+        db: at.processor.moduleReadDb(this.host.disk(g).state, MONERO_ID),
+        client,
+      });
+      return "posted";
+    } catch {
+      this.stats.xmrClaimsRefused++;
+      return "refused";
+    }
+  }
+
+  /** A random honest guardian's view of a deposit by proof, if its process runs. */
+  depositState(rng: Rng, txid: Uint8Array): { state: string; spendable: boolean } | undefined {
+    const v = this.depositView(rng, txid);
+    return v === undefined ? undefined : { state: v.state, spendable: v.spendable === true };
   }
 
   /** An honest guardian that is up, whose node is healthy and has the txid mined; undefined if none. */
@@ -1035,9 +1124,14 @@ export class MoneroWorld {
     for (const v of depositViolations(this.chain, credited)) violation(`${at}: ${v}`);
     const store = new PayoutStore(db);
     const payouts: PayoutClaimed[] = [];
+    const agreedHeight = records.agreedHeight();
     for (let seq = 0; seq < store.counters().nextSeq; seq++) {
       const p = store.payout(seq)!;
-      const view = monero.payoutView(db, { txid: toHex(p.txid), index: String(p.index) });
+      // The outcome, not the API's payoutView: a payout another module asked for (a burn's) has an
+      // outpoint index above any output's (requestOutPoint), which the API's parser refuses.
+      const view = monero.payouts.outcome(db, { txid: p.txid, index: p.index }, agreedHeight) ?? {
+        state: "queued",
+      };
       payouts.push({
         address: p.address,
         amount: p.amount,
@@ -1047,6 +1141,7 @@ export class MoneroWorld {
       });
     }
     for (const v of payoutViolations(this.chain, payouts, { pool: true })) violation(`${at}: ${v}`);
+    this.reservesOnChain(db, monero, store, payouts, at, violation);
     this.agreedWithinHonest(records, at, violation);
     const audit = monero.audit(db);
     if (audit.assets !== xmrLedger)

@@ -18,7 +18,7 @@ import { decodeDummyInput } from "@conclave/module-dummy";
 import { decodeMintInput } from "@conclave/module-mint";
 import type { BlockOutcome, FederationProcessor, ReadTx } from "@conclave/core-server";
 import { sha256 } from "../consensus.js";
-import { decodePayoutOutput } from "@conclave/module-monero";
+import { PayoutStore, decodePayoutOutput } from "@conclave/module-monero";
 import { BRIDGE_ID, DUMMY_ID, MINT_ID, MONERO_ID } from "./setup.js";
 
 /** Items whose decoding the checker remembers before it starts over (bounds memory on long runs). */
@@ -210,14 +210,18 @@ export class MoneyCheckers {
     const at = `guardian ${g} at height ${height}`;
     if (audit.liabilities > audit.assets)
       this.violation(`${at}: liabilities ${audit.liabilities} exceed assets ${audit.assets}`);
-    const expected = entry.deposits - entry.left;
+    // Payouts other modules asked for (the bridge's burns to a Monero address, core ModuleLinks): no
+    // transaction carries them, so the ledger counts them from the monero module's payout records
+    // (outpoint index 0xffff0000 | asker); federation/bridge.ts checks each against an accepted burn.
+    const requested = requestedPayouts(processor, state);
+    const expected = entry.deposits - entry.left - requested;
     if (audit.liabilities !== expected) {
       const detail = audit.modules
         .map((m) => `${m.kind} ${m.audit.assets}/${m.audit.liabilities}`)
         .join(", ");
       this.violation(
         `${at}: conservation broken: liabilities ${audit.liabilities}, but deposits ${entry.deposits} - ` +
-          `value left ${entry.left} = ${expected} (assets/liabilities: ${detail})`,
+          `value left ${entry.left}${requested > 0n ? ` - payouts asked by modules ${requested}` : ""} = ${expected} (assets/liabilities: ${detail})`,
       );
     }
     const dummy = audit.modules.find((m) => m.instanceId === DUMMY_ID);
@@ -233,8 +237,23 @@ export class MoneyCheckers {
       this.violation(
         `${at}: federation state hash ${hash.slice(0, 12)} differs from guardian ${first.by}'s ${first.hash.slice(0, 12)}`,
       );
-    return entry.xmr;
+    return entry.xmr - requested;
   }
+}
+
+/** The index of a payout another module asked for (monero server.ts requestOutPoint: 0xffff0000 | asker). */
+export const REQUESTED_PAYOUT_INDEX_MIN = 0xffff0000;
+
+/** Σ (amount + fee) of the payouts other modules asked for, as the monero module recorded them (0 without it). */
+export function requestedPayouts(processor: FederationProcessor, state: ReadTx): bigint {
+  if (!processor.modules.some((m) => m.instanceId === MONERO_ID)) return 0n;
+  const store = new PayoutStore(processor.moduleReadDb(state, MONERO_ID));
+  let sum = 0n;
+  for (let seq = 0; seq < store.counters().nextSeq; seq++) {
+    const p = store.payout(seq)!;
+    if (p.index >= REQUESTED_PAYOUT_INDEX_MIN) sum += p.amount + p.fee;
+  }
+  return sum;
 }
 
 /** A digest of the whole federation state (core statuses and every module's store), in key order. */
