@@ -27,6 +27,7 @@ import type { FederationProcessor, ReadTx } from "@conclave/core-server";
 import {
   BridgeState,
   burnPayoutRef,
+  mintRefundPayoutRef,
   outputDepositId,
   parseBridgeConfig,
   quorumThreshold,
@@ -570,12 +571,19 @@ export class BridgeWorld {
           `${at}: burn ${name} of ${accepted.burn.amount} queued as a payout of ${p.amount} + fee ${p.fee}${p.address === address ? "" : " to another address"}`,
         );
     }
+    // A 0x03 mint paid back in Monero to its refund address (outcome paid_out) is the bridge's other
+    // payout (8ec1f6e; no simulated user makes one yet).
+    for (const [k] of processor.moduleReadDb(state, BRIDGE_ID).scan(Uint8Array.of(0x0a))) {
+      if (k.length !== 37) continue;
+      const key = { txid: k.subarray(1, 33), index: new DataView(k.buffer, k.byteOffset + 33).getUint32(0) };
+      if (records.expiryOutcome(key) === "paid_out") refs.add(toHex(mintRefundPayoutRef(key)));
+    }
     for (let seq = 0; seq < store.counters().nextSeq; seq++) {
       const p = store.payout(seq)!;
       if (p.index !== (REQUESTED_PAYOUT_INDEX_MIN | BRIDGE_ID) >>> 0) continue;
       if (!refs.has(toHex(p.txid)))
         violation(
-          `${at}: payout ${seq} (${p.amount} + fee ${p.fee}) asked for by the bridge for no burn it accepted as a payout: a burn paid twice`,
+          `${at}: payout ${seq} (${p.amount} + fee ${p.fee}) asked for by the bridge for no burn it accepted as a payout (nor a mint it paid back): a burn paid twice`,
         );
     }
   }
