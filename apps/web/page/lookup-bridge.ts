@@ -31,6 +31,8 @@ export interface BridgeLookup {
   readonly mint?: { readonly txid: string; readonly index: number };
   /** Guardians answered, but fewer than t the same. */
   readonly differ?: boolean;
+  /** Guardians (indexes) whose answer differs from the one t agree on, with what was asked. */
+  readonly differing?: readonly { readonly guardian: number; readonly what: string }[];
 }
 
 /** Piconero as wXMR ("0.25 wXMR"). */
@@ -41,22 +43,29 @@ const rec = (v: unknown): Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 const list = (v: unknown): Record<string, unknown>[] => (Array.isArray(v) ? v.map(rec) : []);
 
-/** The answer t guardians give alike, compared on `pick` (per-guardian fields left out). */
+/**
+ * The answer t guardians give alike, compared on `pick` (per-guardian fields left out), and the
+ * guardians (indexes into `answers`, which are asked in guardian order) that answered otherwise.
+ */
 export function agreedAnswer(
   answers: readonly Answer[],
   pick: (v: Record<string, unknown>) => unknown,
   t: number,
-): { value: Record<string, unknown>; count: number } | undefined {
-  const groups = new Map<string, { value: Record<string, unknown>; count: number }>();
-  for (const a of answers) {
+): { value: Record<string, unknown>; count: number; differing: number[] } | undefined {
+  const groups = new Map<string, { value: Record<string, unknown>; count: number; who: number[] }>();
+  for (const [i, a] of answers.entries()) {
     if (!a.ok) continue;
     const key = JSON.stringify(pick(a.value));
     const g = groups.get(key);
-    if (g) g.count++;
-    else groups.set(key, { value: a.value, count: 1 });
+    if (g) {
+      g.count++;
+      g.who.push(i);
+    } else groups.set(key, { value: a.value, count: 1, who: [i] });
   }
   const best = [...groups.values()].sort((a, b) => b.count - a.count)[0];
-  return best && best.count >= t ? best : undefined;
+  if (!best || best.count < t) return undefined;
+  const differing = answers.flatMap((a, i) => (a.ok && !best.who.includes(i) ? [i] : []));
+  return { value: best.value, count: best.count, differing };
 }
 
 const answeredOk = (answers: readonly Answer[]): number => answers.filter((a) => a.ok).length;
@@ -128,8 +137,11 @@ export async function lookUpTxMints(
   );
   if (!a) return differ(answers) ? { findings: [], ids: [], differ: true } : undefined;
   const mints = list(a.value["mints"]);
-  if (mints.length === 1) return { findings: [], ids: [], mint: { txid, index: num(mints[0]!["index"]) } };
+  const differing = a.differing.map((guardian) => ({ guardian, what: "the wXMR mint outputs" }));
+  if (mints.length === 1)
+    return { findings: [], ids: [], differing, mint: { txid, index: num(mints[0]!["index"]) } };
   return {
+    differing,
     findings: [
       {
         what: `wXMR mint outputs of this federation transaction (${mints.length}${a.value["next"] ? " shown, more follow" : ""})`,

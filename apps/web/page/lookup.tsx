@@ -2,6 +2,7 @@
 // what anyone holding the id may see and a stranger learns nothing personal from: states, heights,
 // confirmations, signature counts; never amounts, claim keys, addresses or tx keys.
 import { useState } from "preact/hooks";
+import { shortHex } from "./format.js";
 import { getJson, HttpError } from "./guardians.js";
 import type { FederationInfo } from "./guardians.js";
 import { MintFinding, lookUpMint } from "./mint.js";
@@ -47,6 +48,7 @@ const str = (v: unknown): string => (typeof v === "string" ? v : "");
 function depositFinding(
   a: { value: Record<string, unknown>; count: number },
   answered: number,
+  spender?: { readonly mints: boolean },
 ): Finding | undefined {
   const d = a.value;
   const state = str(d["state"]);
@@ -60,6 +62,7 @@ function depositFinding(
   const confReq = num(d["confirmationsRequired"]);
   const failed = state === "rejected" || state === "expired";
   const credited = state === "credited" || state === "spent";
+  const spentIn = str(d["spentIn"]);
   const steps: Step[] = [
     { label: "Claimed", state: "done", detail: `claim round ${num(d["round"])}` },
     {
@@ -73,8 +76,9 @@ function depositFinding(
       detail: `${Math.min(conf, confReq)} of ${confReq} confirmations`,
     },
     {
-      label: "Turned into e-cash",
+      label: spender?.mints ? "Minted as wXMR by a federation transaction" : "Turned into e-cash",
       state: state === "spent" ? "done" : credited && d["spendable"] === true ? "current" : "todo",
+      ...(spentIn ? { detail: `federation transaction ${shortHex(spentIn, 16)}` } : {}),
     },
   ];
   if (failed)
@@ -94,8 +98,27 @@ function depositFinding(
       ...(typeof d["txHeight"] === "number"
         ? ([["In Monero block", String(d["txHeight"])]] as [string, string][])
         : []),
+      ...(spentIn ? ([["Spent by federation transaction", spentIn]] as [string, string][]) : []),
     ],
   };
+}
+
+/**
+ * An agreed deposit view with the confirmations and agreed height at least t of the agreeing
+ * guardians reached (their t-th highest), and whether it is spendable at those.
+ */
+function withConfirmations(
+  answers: readonly Answer[],
+  a: { value: Record<string, unknown>; count: number; differing: number[] } | undefined,
+  t: number,
+): { value: Record<string, unknown>; count: number; differing: number[] } | undefined {
+  if (!a) return undefined;
+  const mine = answers.flatMap((x, i) => (x.ok && !a.differing.includes(i) ? [x.value] : []));
+  const tth = (k: string) => mine.map((v) => num(v[k])).sort((x, y) => y - x)[t - 1] ?? 0;
+  const confirmations = tth("confirmations");
+  const spendable =
+    str(a.value["state"]) === "credited" && confirmations >= num(a.value["confirmationsRequired"]);
+  return { ...a, value: { ...a.value, confirmations, agreedHeight: tth("agreedHeight"), spendable } };
 }
 
 function txFinding(a: { value: Record<string, unknown>; count: number }, answered: number): Finding {
@@ -163,6 +186,10 @@ export interface LookupResult {
   readonly mint?: MintLookup;
   /** Ids to look up next (a transaction's outputs, an address's mints and burns). */
   readonly ids?: readonly string[];
+  /** The mint is the end of the findings' life cycle (a Monero deposit's): shown after them. */
+  readonly mintLast?: boolean;
+  /** Guardians whose answer differs from the one t agree on (not shown), and about what. */
+  readonly differing?: readonly { readonly guardian: number; readonly what: string }[];
 }
 
 /** A bridge look-up's result, with its single mint (if any) looked up in full. */
@@ -181,6 +208,7 @@ async function withMint(fed: FederationInfo, b: BridgeLookup, t: number): Promis
   return {
     findings: b.findings,
     ids: b.ids,
+    ...(b.differing && b.differing.length > 0 ? { differing: b.differing } : {}),
     ...(mint ? { mint } : {}),
     ...(notes.length > 0 ? { note: notes.join(" ") } : {}),
   };
@@ -237,18 +265,91 @@ export async function lookUp(fed: FederationInfo, raw: string): Promise<LookupRe
     runs("bridge") ? lookUpTxMints(fed, ask, hex) : undefined,
   ]);
   const findings: Finding[] = [];
-  const tx = agreed(txAnswers, (v) => ({ state: v["state"], height: v["height"], error: v["error"] }), t);
-  if (tx) findings.push(txFinding(tx, txAnswers.filter((x) => x.ok).length));
-  const dep = agreed(depositAnswers, (v) => ({ ...v, attestations: undefined, refusedClaims: undefined }), t);
-  const df = dep ? depositFinding(dep, depositAnswers.filter((x) => x.ok).length) : undefined;
+  const differing: { guardian: number; what: string }[] = [];
+  const txPick = (v: Record<string, unknown>) => ({
+    state: v["state"],
+    height: v["height"],
+    error: v["error"],
+  });
+  const tx = agreed(txAnswers, txPick, t);
+  if (tx) {
+    findings.push(txFinding(tx, txAnswers.filter((x) => x.ok).length));
+    differing.push(...tx.differing.map((guardian) => ({ guardian, what: "the federation transaction" })));
+  }
+  // Compared without what moves with each guardian's agreed Monero height (one a block behind is
+  // not a disagreement); the confirmations shown are those at least t of the agreeing ones report.
+  const dep = withConfirmations(
+    depositAnswers,
+    agreed(
+      depositAnswers,
+      (v) => ({
+        ...v,
+        attestations: undefined,
+        refusedClaims: undefined,
+        agreedHeight: undefined,
+        confirmations: undefined,
+        spendable: undefined,
+      }),
+      t,
+    ),
+    t,
+  );
+  // A claimed deposit spent by a federation transaction (its id, t agreeing): that transaction and
+  // its wXMR mint outputs (a deposit minted straight to wXMR), as if its id had been looked up.
+  const spentIn = dep && /^[0-9a-f]{64}$/.test(str(dep.value["spentIn"])) ? str(dep.value["spentIn"]) : "";
+  let spender: { finding?: Finding; mints?: BridgeLookup } | undefined;
+  if (spentIn) {
+    const [answers, m] = await Promise.all([
+      Promise.all(urls.map((u) => ask(u, `/v1/transactions/${spentIn}`))),
+      runs("bridge") ? lookUpTxMints(fed, ask, spentIn) : undefined,
+    ]);
+    const a = agreed(answers, txPick, t);
+    spender = {
+      ...(a
+        ? {
+            finding: {
+              ...txFinding(a, answers.filter((x) => x.ok).length),
+              what: "Federation transaction that spent the deposit",
+            },
+          }
+        : {}),
+      ...(m ? { mints: m } : {}),
+    };
+    if (a)
+      differing.push(
+        ...a.differing.map((guardian) => ({ guardian, what: "the transaction that spent the deposit" })),
+      );
+  }
+  const spentMints = spender?.mints !== undefined && !spender.mints.differ;
+  const df = dep
+    ? depositFinding(dep, depositAnswers.filter((x) => x.ok).length, { mints: spentMints })
+    : undefined;
   if (df) findings.push(df);
-  const mints = txMints ? await withMint(fed, txMints, t) : undefined;
-  if (mints) findings.push(...mints.findings);
+  // No deposit with this id (t say "unclaimed"): only a guardian claiming one is marked.
+  const claimsOne = (i: number) => {
+    const a = depositAnswers[i];
+    return a?.ok === true && str(a.value["state"]) !== "unclaimed";
+  };
+  if (dep)
+    differing.push(
+      ...dep.differing
+        .filter((i) => df !== undefined || claimsOne(i))
+        .map((guardian) => ({ guardian, what: "the Monero deposit" })),
+    );
+  if (spender?.finding) findings.push(spender.finding);
+  const bridgeFound = txMints ?? spender?.mints;
+  const mints = bridgeFound ? await withMint(fed, bridgeFound, t) : undefined;
+  if (mints) {
+    findings.push(...mints.findings);
+    differing.push(...(mints.differing ?? []));
+  }
   const result: LookupResult = {
     findings,
     ...(mints?.mint ? { mint: mints.mint } : {}),
     ...(mints?.ids && mints.ids.length > 0 ? { ids: mints.ids } : {}),
     ...(mints?.note ? { note: mints.note } : {}),
+    ...(differing.length > 0 ? { differing } : {}),
+    ...(txMints === undefined && spender?.mints !== undefined ? { mintLast: true } : {}),
   };
   return findings.length > 0 || result.mint
     ? result
@@ -301,7 +402,25 @@ export function LookupView({ fed, initial }: { fed: FederationInfo; initial: str
       </form>
       <div id="lookup-result" aria-live="polite">
         {result?.note ? <p class="muted">{result.note}</p> : null}
-        {result?.mint ? (
+        {result?.differing ? (
+          <div id="lookup-differing" role="alert" class="bad">
+            <p>
+              Disagreement:{" "}
+              {new Set(result.differing.map((d) => d.guardian)).size === 1 ? "a guardian" : "guardians"}{" "}
+              answered otherwise than the {fed.threshold} or more whose answer is shown here. Their answers
+              are not shown (a guardian behind the others answers an older state; a wrong one is never taken).
+            </p>
+            <ul>
+              {result.differing.map((d) => (
+                <li key={`${d.guardian}:${d.what}`} data-guardian={d.guardian}>
+                  {fed.guardians[d.guardian]?.name ?? `guardian ${d.guardian}`} (guardian {d.guardian})
+                  differs on {d.what}
+                </li>
+              ))}
+            </ul>
+          </div>
+        ) : null}
+        {result?.mint && !result.mintLast ? (
           <MintFinding key={`${result.mint.txid}:${result.mint.index}`} fed={fed} m={result.mint} />
         ) : null}
         {result?.findings.map((f) => (
@@ -329,6 +448,9 @@ export function LookupView({ fed, initial }: { fed: FederationInfo; initial: str
             </dl>
           </article>
         ))}
+        {result?.mint && result.mintLast ? (
+          <MintFinding key={`${result.mint.txid}:${result.mint.index}`} fed={fed} m={result.mint} />
+        ) : null}
         {result?.ids && result.ids.length > 0 ? (
           <ul class="lookup-ids" aria-label="Look up next">
             {result.ids.map((next) => (

@@ -168,6 +168,12 @@ export const DepositViewSchema = z.strictObject({
   /** A transaction may spend the deposit now (credited, confirmed at the agreed height, unspent). */
   spendable: z.boolean(),
   spent: z.boolean(),
+  /**
+   * Spent: the federation transaction that spent it (its id, 64 hex), which anyone holding the Monero
+   * txid may look up (e-cash notes are blind; a wXMR mint output's recipient and amount are shown to
+   * the holder of its transaction id). Absent for deposits spent before guardians kept it.
+   */
+  spentIn: hexBytes(32).optional(),
   /** Rejected or expired: why. */
   closedReason: z.string().optional(),
   /** Claims of this txid with another key (or the same key with another proof) that consensus refused. */

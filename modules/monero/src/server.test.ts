@@ -24,6 +24,7 @@ import {
   standardAddressViewKey,
   txProofPrefixHash,
 } from "@conclave/monero";
+import { DepositViewSchema } from "./api.js";
 import { depositInput } from "./client.js";
 import { agreedHeight, claimProof, encodeMoneroItem, faultTolerance } from "./common.js";
 import type { MoneroConfig, MoneroItem, Verdict } from "./common.js";
@@ -468,6 +469,22 @@ describe("deposit input", () => {
     expect(f.deposit(txid)).toMatchObject({ confirmations: 3, spendable: true });
     expect(f.submit(f.depositTx(txid, 5000n)).state).toBe("accepted");
     expect(f.deposit(txid)).toMatchObject({ state: "spent", spent: true, spendable: false });
+  });
+
+  it("a deposit spent by a transaction names it (spentIn) in its view; a refused spend names none", () => {
+    const f = federation();
+    f.heights(200, 200, 200, 200);
+    const txid = txidOf(1);
+    f.credit(txid, 5000n, 100);
+    expect(f.deposit(txid).spentIn).toBeUndefined();
+    // Refused (worth 5000, declares 6000): nothing spent, no spender named.
+    expect(f.submit(f.depositTx(txid, 6000n)).state).toBe("rejected");
+    expect(f.deposit(txid)).toMatchObject({ state: "credited" });
+    expect(f.deposit(txid).spentIn).toBeUndefined();
+    const [spend] = f.block([], [f.depositTx(txid, 5000n)]).events;
+    expect(spend!.status.state).toBe("accepted");
+    expect(f.deposit(txid)).toMatchObject({ state: "spent", spentIn: spend!.txid });
+    expect(DepositViewSchema.parse(f.deposit(txid)).spentIn).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it("is spent once: a second transaction is refused, in the same block and later, whoever signs", () => {

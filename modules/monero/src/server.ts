@@ -774,7 +774,7 @@ export class MoneroServerModule implements ServerModule {
 
   // ---- transactions ----------------------------------------------------------------------------
 
-  processInput(db: WriteTx, input: TxInput): ModuleResult<InputMeta> {
+  processInput(db: WriteTx, input: TxInput, spender: Uint8Array): ModuleResult<InputMeta> {
     // Reserves agreed short: no e-cash is issued against Monero until they recover (reserves-agreement.ts).
     const paused = this.reservesPause(db);
     if (paused) return reservesShort(paused, "spending a Monero deposit into e-cash");
@@ -817,6 +817,7 @@ export class MoneroServerModule implements ServerModule {
         { confirmations, confirmationsRequired: this.config.confirmations, agreedHeight: agreed },
       );
     state.putDeposit(txid, { ...rec, state: "spent" });
+    state.setSpentIn(txid, spender);
     const totals = state.totals();
     state.setTotals({ deposited: totals.deposited + rec.amount, count: totals.count + 1n });
     return ok({ amount: rec.amount, fee: 0n, signers: [rec.claimKey] });
@@ -1298,6 +1299,7 @@ export class MoneroServerModule implements ServerModule {
     const settled = rec.state === "credited" || rec.state === "spent";
     const confirmations = settled ? confirmationsAt(agreed, rec.txHeight) : 0;
     const refused = state.refusedClaims(txid);
+    const spentIn = rec.state === "spent" ? state.spentIn(txid) : undefined;
     return {
       ...base,
       state: rec.state,
@@ -1311,6 +1313,7 @@ export class MoneroServerModule implements ServerModule {
       confirmations,
       spendable: rec.state === "credited" && confirmations >= this.config.confirmations,
       spent: rec.state === "spent",
+      ...(spentIn === undefined ? {} : { spentIn: toHex(spentIn) }),
       ...(rec.closedReason === undefined ? {} : { closedReason: rec.closedReason }),
       refusedClaims: refused.map((r) => ({
         claimKey: toHex(r.claimKey),

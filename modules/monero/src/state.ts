@@ -21,6 +21,9 @@
 //   0x1e | txid (32)                    -> ()                     a Monero transaction the federation sent
 //                                                                 (a payout batch's agreed txid): never a deposit
 //   0x1f                                -> credited u128          Σ credited, unspent deposits (u64 still read)
+//   0x32 | txid (32)                    -> fedTxid (32)           the federation transaction that spent a
+//                                                                 claimed deposit (the look-up by Monero txid;
+//                                                                 absent for deposits spent before it was kept)
 import { Reader, Writer } from "@conclave/core-common";
 import type { ReadTx, WriteTx } from "@conclave/core-server";
 import { TX_PROOF_PART_BYTES } from "@conclave/monero/tx-proof";
@@ -44,6 +47,8 @@ const K_FEE_AGREED = 0x13;
 /** Reserves reports and the credited-deposit mark (0x30, 0x31: after subaddresses.ts's 0x20..0x28). */
 const K_RESERVES_REPORT = 0x30;
 const K_CREDITED_HEIGHT_MAX = 0x31;
+/** The federation transaction that spent a claimed deposit (0x32, after the reserves keys). */
+const K_SPENT_IN = 0x32;
 
 /** A guardian's reserves report as ordered (common.ts Reserves item). */
 export interface ReservesReportRecord {
@@ -261,6 +266,12 @@ export class MoneroState {
     return v ? decodeRecord(v) : undefined;
   }
 
+  /** The federation transaction that spent claimed deposit `txid` (none recorded: undefined). */
+  spentIn(txid: Uint8Array): Uint8Array | undefined {
+    const v = this.db.get(moduleKey(K_SPENT_IN, txid));
+    return v && v.length === 32 ? v : undefined;
+  }
+
   attestations(txid: Uint8Array): { guardian: number; verdict: Verdict }[] {
     const prefix = moduleKey(K_ATTEST, txid);
     const out: { guardian: number; verdict: Verdict }[] = [];
@@ -389,6 +400,12 @@ export class MoneroStateWriter extends MoneroState {
         writeU128(new Writer(), this.creditedOutstanding() - was + now).finish(),
       );
     this.w.put(moduleKey(K_DEPOSIT, txid), encodeRecord(d));
+  }
+
+  /** Records the federation transaction that spent claimed deposit `txid`. */
+  setSpentIn(txid: Uint8Array, fedTxid: Uint8Array): void {
+    if (fedTxid.length !== 32) throw new Error("monero state: a federation txid is 32 bytes");
+    this.w.put(moduleKey(K_SPENT_IN, txid), Uint8Array.from(fedTxid));
   }
 
   /** Moves Σ credited-and-unspent by `delta` (subaddress deposits keep it here too: subaddresses.ts). */

@@ -24,6 +24,8 @@ interface Life {
   readonly detail: string;
   readonly settled?: string;
   readonly failed?: boolean;
+  /** A burn to a Monero address: the payout t guardians report (never its address). */
+  readonly payout?: NonNullable<BurnStatus["payout"]>;
 }
 
 const STEPS: readonly Step[] = ["sent", "mined", "voting", "accepted", "settled"];
@@ -43,15 +45,11 @@ function stepText(s: Step, to: Life["to"]): string {
   }
 }
 
-/** Burn states at which the guardians decided it (the page stops following it). */
-const DECIDED: ReadonlySet<BurnStatus["state"]> = new Set([
-  "payout_pending",
-  "payout",
-  "claimable",
-  "claimed",
-  "redeemed",
-  "reminted",
-]);
+/**
+ * Burn states at which the guardians decided it (the page stops following it; a Monero payout is
+ * followed until t guardians report it confirmed).
+ */
+const DECIDED: ReadonlySet<BurnStatus["state"]> = new Set(["claimable", "claimed", "redeemed", "reminted"]);
 
 export function BurnForm({ wallet, refresh, bridge, evm, readBalance }: WxmrProps) {
   const [to, setTo] = useState<Life["to"]>("claim");
@@ -109,6 +107,27 @@ export function BurnForm({ wallet, refresh, bridge, evm, readBalance }: WxmrProp
         const s = await wallet.bridgeStatus(id, { rpcUrl: evm.provider });
         if (s.kind !== "burn") throw new Error("not a burn");
         const votes = s.votes !== undefined ? `${s.votes} of ${s.votesRequired ?? "?"} votes` : s.message;
+        if (s.state === "payout_pending" || s.state === "payout") {
+          const p = s.payout;
+          if (p?.state === "confirmed") {
+            show({
+              step: "settled",
+              detail: "",
+              payout: p,
+              settled: `${formatXmr(BigInt(p.amount))} paid out in Monero (fee ${formatXmr(BigInt(p.fee))}), confirmed on the Monero chain`,
+            });
+            return;
+          }
+          show({
+            step: "accepted",
+            ...(p ? { payout: p } : {}),
+            detail: p
+              ? `Monero payout ${p.state}${p.moneroTxid ? ` (Monero transaction ${shortHex(p.moneroTxid, 16)})` : ""}`
+              : "the federation owes the Monero payout",
+          });
+          await new Promise((ok) => setTimeout(ok, 2000));
+          continue;
+        }
         if (DECIDED.has(s.state)) {
           show({
             step: "settled",
@@ -205,6 +224,30 @@ function BurnLife({ life }: { life: Life }) {
           {life.failed ? "Not paid: " : "Done: "}
           {life.settled}
         </p>
+      ) : null}
+      {life.payout?.moneroTxid ? (
+        <dl id="burn-payout">
+          <div>
+            <dt>Monero transaction</dt>
+            <dd>
+              <code id="burn-payout-txid">{life.payout.moneroTxid}</code>
+            </dd>
+          </div>
+          {life.payout.txKey ? (
+            <div>
+              <dt>Transaction key (proves the payment to your address)</dt>
+              <dd>
+                <code id="burn-payout-txkey">{life.payout.txKey}</code>
+              </dd>
+            </div>
+          ) : null}
+          {life.payout.confirmations !== undefined ? (
+            <div>
+              <dt>Confirmations</dt>
+              <dd>{life.payout.confirmations}</dd>
+            </div>
+          ) : null}
+        </dl>
       ) : null}
     </div>
   );

@@ -11,7 +11,7 @@ import { bytesToHex as toHex0x } from "viem";
 import { fromHex } from "@conclave/core-common";
 import type { PendingOp, ReissueResult } from "@conclave/module-mint/client";
 import { BurnViewSchema } from "../api.js";
-import type { BurnView } from "../api.js";
+import type { BurnPayoutView, BurnView } from "../api.js";
 import { BURN_TO_CLAIM, encodeBurnClaimInput } from "../common.js";
 import { BURN_WAIT_MS_DEFAULT, CLAIM_KEY_GAP, bridgeError, burnPath, claimSeed } from "./config.js";
 import type { BridgeCrypto, BridgeHooks, BurnRecord, EvmSender } from "./config.js";
@@ -459,6 +459,7 @@ export class BridgeBurns extends BridgePart {
     return {
       ...withLog,
       ...votes,
+      ...(view.payout ? { payout: view.payout } : {}),
       state: settlement === "claimed" && redeemed ? "redeemed" : settlement,
       message:
         settlement === "payout_pending"
@@ -508,4 +509,6 @@ export interface BurnStatus {
   readonly votes?: number;
   readonly votesRequired?: number;
   readonly redeemTxid?: string;
+  /** Settled by a Monero payout: its amount, fee and progress (t guardians agreeing; never its address). */
+  readonly payout?: BurnPayoutView;
 }

@@ -3,7 +3,9 @@
 // index) left out of the comparison. Pages: pass the previous answer's `next` as `cursor`.
 // Browser-safe: a FederationClient and zod schemas only.
 import type { Agreement, FederationClient } from "@conclave/core-client";
+import { NoQuorumError } from "@conclave/core-client";
 import { canonicalJson } from "@conclave/core-common";
+import { z } from "zod";
 import {
   AddressViewSchema,
   DepositLookupViewSchema,
@@ -68,4 +70,53 @@ export function bridgeLookupAddress(
       canonicalJson({ m: a.mints, b: a.burns, n: a.next ?? null }) ===
       canonicalJson({ m: b.mints, b: b.burns, n: b.next ?? null }),
   );
+}
+
+/**
+ * The fields of the Monero module's deposit view (GET /v1/modules/monero/deposits/:txid) a look-up
+ * compares: its state and the federation transaction that spent it. The rest (attestations,
+ * confirmations at each guardian's agreed height) is left out: it moves with each guardian's height.
+ */
+export const MoneroDepositSpendSchema = z.object({
+  txid: z.string().regex(/^[0-9a-f]{64}$/),
+  state: z.string(),
+  spentIn: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
+});
+export type MoneroDepositSpend = z.infer<typeof MoneroDepositSpendSchema>;
+
+/** A Monero deposit txid's life cycle through to the wXMR minted from it. */
+export interface MoneroDepositLookup {
+  /** The deposit's state and spender, t guardians agreeing. */
+  readonly deposit: Agreement<MoneroDepositSpend>;
+  /**
+   * The wXMR mint outputs of the federation transaction that spent it (`deposit.value.spentIn`), t
+   * agreeing; absent when it has none t agree on (a deposit spent into e-cash notes has none).
+   */
+  readonly mints?: Agreement<TxMintsView>;
+}
+
+/**
+ * A claimed Monero deposit (its Monero txid, 64 lowercase hex) and, once a federation transaction
+ * spent it, that transaction's wXMR mint outputs: a deposit minted straight to wXMR
+ * (`bridgeMintFromDeposit`, `bridge-mint --from-deposit`) leads to its mint.
+ */
+export async function bridgeLookupMoneroDeposit(
+  client: FederationClient,
+  moneroTxid: string,
+): Promise<MoneroDepositLookup> {
+  const deposit = await client.queryConsensus(
+    `/v1/modules/monero/deposits/${moneroTxid}`,
+    MoneroDepositSpendSchema,
+  );
+  const spentIn = deposit.value.spentIn;
+  if (spentIn === undefined) return { deposit };
+  try {
+    return { deposit, mints: await bridgeLookupTx(client, spentIn) };
+  } catch (e) {
+    if (e instanceof NoQuorumError) return { deposit };
+    throw e;
+  }
 }

@@ -232,7 +232,8 @@ export interface ServerModule {
   consensusProposal(db: ReadTx): Uint8Array[];
   /** An ordered item from guardian `peer`. Errors are logged and counted, never fatal. */
   processConsensusItem(db: WriteTx, payload: Uint8Array, peer: number): ModuleResult<void>;
-  processInput(db: WriteTx, input: TxInput): ModuleResult<InputMeta>;
+  /** `txid`: the transaction spending the input (a module may record which transaction spent what). */
+  processInput(db: WriteTx, input: TxInput, txid: Uint8Array): ModuleResult<InputMeta>;
   /**
    * Optional: this module's cheap stateless checks of its inputs of one transaction (how many,
    * whether they decode), run before any state lookup, signature or verifyInputs, so that a

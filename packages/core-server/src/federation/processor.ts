@@ -319,7 +319,7 @@ export class FederationProcessor {
     const declared = declaredBalance(tx);
     if (!declared.ok) return { result: declared, ...signed };
 
-    const inputs = this.processInputs(db, tx);
+    const inputs = this.processInputs(db, tx, txid);
     if (!inputs.ok) return { result: inputs, ...signed };
     const { inputTotal, inputFees, signers } = inputs.value;
     const declaredOutputs = tx.outputs.reduce((a, o) => a + o.amount, 0n);
@@ -378,13 +378,14 @@ export class FederationProcessor {
   private processInputs(
     db: WriteTx,
     tx: Transaction,
+    txid: Uint8Array,
   ): ModuleResult<{ inputTotal: bigint; inputFees: bigint; signers: Uint8Array[] }> {
     let inputTotal = 0n;
     let inputFees = 0n;
     const signers: Uint8Array[] = [];
     for (const [i, input] of tx.inputs.entries()) {
       const m = this.byId.get(input.module)!;
-      const r = m.processInput(this.moduleDb(db, m.instanceId), input);
+      const r = m.processInput(this.moduleDb(db, m.instanceId), input, txid);
       if (!r.ok)
         return fail(r.error.code, `input ${i}: ${r.error.message}`, { ...r.error.details, input: i });
       if (r.value.amount !== input.amount) {
