@@ -18,6 +18,7 @@ function callLines(c: MintCall): string[] {
     `  amount     ${amountText(c.amount)}`,
     `  depositId  ${c.depositId}`,
     `  deadline   ${c.deadline} (${new Date(Number(c.deadline) * 1000).toISOString()})`,
+    ...(c.attempt ? [`  re-issued: attempt ${c.attempt} (first deposit id ${c.firstDepositId ?? "?"})`] : []),
     `  setIndex   ${c.setIndex}`,
     `  signatures (ascending signer):`,
     ...c.signatures.map((s, i) => `    ${c.signers[i]} ${s}`),
@@ -40,6 +41,7 @@ export function castMintLine(c: MintCall): string {
 
 export function submissionLines(s: MintSubmission): string[] {
   return [
+    ...(s.reissue ? [`${s.reissue.text}; deposit id ${s.reissue.depositId}`] : []),
     `${s.delayed ? "Queued (above the single-mint cap: executeDelayed after the delay)" : "Minted"}: EVM transaction ${s.txHash}`,
     `  block ${s.blockNumber}, gas used ${s.gasUsed} of the limit ${s.gasLimit} (estimate + 50 %)`,
   ];
@@ -128,6 +130,7 @@ export function bridgeStatusLines(s: BridgeStatus): string[] {
   if (s.kind === "mint")
     return [
       `mint ${s.txid}:${s.output}: ${s.state} (${s.message})`,
+      ...(s.reissue ? [`  ${s.reissue.text}`, `  first deposit id ${s.reissue.firstDepositId}`] : []),
       `  depositId  ${s.depositId}`,
       ...(s.recipient ? [`  recipient  ${s.recipient}`] : []),
       ...(s.amount ? [`  amount     ${amountText(BigInt(s.amount))}`] : []),
@@ -142,6 +145,18 @@ export function bridgeStatusLines(s: BridgeStatus): string[] {
     ...(s.amount ? [`  amount     ${amountText(BigInt(s.amount))}`] : []),
     ...(s.votes !== undefined ? [`  votes      ${s.votes} of ${s.votesRequired}`] : []),
     ...(s.redeemTxid ? [`  redeemed in ${s.redeemTxid}`] : []),
+    ...(s.remint
+      ? [
+          `  re-mint    ${s.remint.state}${s.remint.recipient ? ` to ${s.remint.recipient}` : ""}`,
+          ...(s.remint.reissue ? [`  ${s.remint.reissue.text}`] : []),
+          ...(s.remint.depositId ? [`  depositId  ${s.remint.depositId}`] : []),
+          ...(s.remint.deadline
+            ? [
+                `  deadline   ${s.remint.deadline} (${new Date(Number(s.remint.deadline) * 1000).toISOString()})`,
+              ]
+            : []),
+        ]
+      : []),
   ];
 }
 

@@ -20,7 +20,7 @@ import { reissueDepositId } from "./eip712-mint.js";
 import { BRIDGE, DUMMY, anvilFederation } from "./federation-fixture.js";
 import type { AnvilFederation, Federation, SignedMint } from "./federation-fixture.js";
 import { reissueWindowSeconds } from "./server.js";
-import { BridgeState } from "./state.js";
+import { BridgeState, BridgeStateWriter } from "./state.js";
 
 const N = 4;
 const AMOUNT = 2n ** 41n; // 2.2 XMR, under DEV_LIMITS' single-mint cap (100 XMR): minted at once
@@ -238,5 +238,49 @@ describe("re-issue of an expired mint without refund key (real anvil)", () => {
     expect((await anvil.publicClient.waitForTransactionReceipt({ hash: await submit(second) })).status).toBe(
       "success",
     );
+  });
+
+  it("a store written before the re-issue version (0x01 mints in no queue, no back-fill mark): the first ordered bridge item queues them alike at every guardian, and the expired mint is re-issued", async () => {
+    const key = plainMint(AMOUNT);
+    const first = await fed.collect(outputViews(key));
+    const deadline = first.message.deadline;
+    // What a version before the re-issue left: the 0x01 output in no guardian's queue, no mark.
+    for (const g of f.guardians) {
+      const tx = g.p.moduleDb(g.db, BRIDGE);
+      const w = new BridgeStateWriter(tx);
+      for (let q = 0; q < N; q++) w.deleteDue(q, deadline, key);
+      tx.delete(Uint8Array.of(0x1e));
+      expect(new BridgeState(tx).queueBackfilled()).toBe(0);
+    }
+    const queued = (i: number) =>
+      new BridgeState(f.mdb(i))
+        .dueMints(i, 2n ** 63n, 64)
+        .filter((m) => Buffer.from(m.txid).equals(Buffer.from(key.txid)));
+    for (let i = 0; i < N; i++) expect(queued(i)).toEqual([]);
+    // The next round's items: every guardian queues it for every guardian, the same keys everywhere.
+    await fed.settle(1);
+    for (let i = 0; i < N; i++) {
+      expect(queued(i)).toEqual([{ deadline, txid: key.txid, index: key.index }]);
+      expect(new BridgeState(f.mdb(i)).queueBackfilled()).toBe(1);
+      for (let q = 0; q < N; q++) expect(new BridgeState(f.mdb(i)).isDue(q, deadline, key)).toBe(true);
+    }
+    const stateOf = (i: number) =>
+      [...f.mdb(i).scan(new Uint8Array())].map(
+        ([k, v]) => `${Buffer.from(k).toString("hex")}=${Buffer.from(v).toString("hex")}`,
+      );
+    for (let i = 1; i < N; i++) expect(stateOf(i)).toEqual(stateOf(0));
+    expect(
+      f.guardians[0]!.logs.filter((l) => l.event === "expiry_queue_backfilled").map((l) => l.fields),
+    ).toEqual([{ entries: N }]);
+    // Past its deadline at depth: voted and re-issued as if it had been queued at acceptance.
+    await past(deadline);
+    await fed.settle(4);
+    for (const v of outputViews(key)) {
+      expect(v.reissue).toMatchObject({ attempt: 1, state: "open" });
+      expect(v.depositId).toBe(reissueDepositId(first.message.depositId, 1));
+    }
+    // A second pass writes nothing (the mark is there; run again, it finds every mint queued or voted).
+    const tx = f.guardians[0]!.p.moduleDb(f.guardians[0]!.db, BRIDGE);
+    expect(new BridgeStateWriter(tx).enqueueUnqueued(N)).toBe(0);
   });
 });

@@ -108,7 +108,7 @@ import {
   signMint,
 } from "./eip712-mint.js";
 import { checkChain } from "./chain-check.js";
-import { BridgeState, BridgeStateWriter, REFUND_KEY_ENTRIES_MAX } from "./state.js";
+import { BridgeState, BridgeStateWriter, QUEUE_BACKFILL_VERSION, REFUND_KEY_ENTRIES_MAX } from "./state.js";
 import type { AcceptedBurn, MintRecord, MintRef, Reissue } from "./state.js";
 import { BurnWatcher, EXPIRY_CHECKS_PER_POLL_MAX } from "./watcher.js";
 import { BridgeWatches } from "./watch.js";
@@ -392,6 +392,14 @@ export class BridgeServerModule implements ServerModule {
       return fail("malformed_item", `not a bridge consensus item: ${(e as Error).message}`, { peer });
     }
     const state = new BridgeStateWriter(db);
+    // A store written before the re-issue version has expired 0x01 mints and re-mints in no queue:
+    // the first ordered bridge item this version processes queues them, at the same height at every
+    // guardian (a write at start would not be: guardians restart at different heights, and the state
+    // is compared key by key). docs/bridge.md "Re-issue", threat model 12zk.
+    if (state.queueBackfilled() < QUEUE_BACKFILL_VERSION) {
+      const written = state.enqueueUnqueued(this.n);
+      if (written > 0) this.context?.log("expiry_queue_backfilled", { entries: written });
+    }
     if (item.kind === "scanned") {
       const previous = state.scanned(peer);
       // A lower report changes nothing (a resubmission, or a liar pulling the agreed block down).

@@ -23,6 +23,7 @@
 //                                                                            acceptance order (position 0, 1, …; at most
 //                                                                            REFUND_KEY_PAGES_MAX × REFUND_KEY_PAGE_ENTRIES)
 //   0x13 | refund key (32)                 -> u32                           how many 0x12 entries that key has
+//   0x1e                                   -> version u8                    the expiry queue was back-filled (enqueueUnqueued)
 import { Reader, Writer } from "@conclave/core-common";
 import type { ReadTx, WriteTx } from "@conclave/core-server";
 import { addressBytes, addressOf, decodeBurnSeen, encodeBurnSeen } from "./common.js";
@@ -55,6 +56,9 @@ const refundEntriesKey = (refundKey: Uint8Array): Uint8Array =>
   new Writer().u8(REFUND_ENTRIES).fixed(refundKey, 32).finish();
 const legacyPrefix = (refundKey: Uint8Array): Uint8Array =>
   new Writer().u8(BY_REFUND_KEY).fixed(refundKey, 32).finish();
+const QUEUE_BACKFILLED = 0x1e;
+/** The version of the expiry queue's back-fill a state has had (enqueueUnqueued). */
+export const QUEUE_BACKFILL_VERSION = 1;
 
 /**
  * A mint the guardians sign that has no refund key: a 0x01 output (txid, index) or, with `remint`,
@@ -270,6 +274,11 @@ export class BridgeState {
     return { attempt: r.u32(), deadline: r.u64big(), setIndex: r.u32(), minted: r.u8() === 1 };
   }
 
+  /** The back-fill version this state has had (0: none, a store written before it existed). */
+  queueBackfilled(): number {
+    return this.db.get(Uint8Array.of(QUEUE_BACKFILLED))?.[0] ?? 0;
+  }
+
   /** Votes on a re-issuable mint's current attempt. */
   reissueVotes(ref: MintRef): { guardian: number; used: boolean }[] {
     const out = [];
@@ -436,6 +445,49 @@ export class BridgeStateWriter extends BridgeState {
         .u8(r.minted ? 1 : 0)
         .finish(),
     );
+  }
+
+  /**
+   * Puts every undecided mint into the queue of each guardian that has neither voted on its current
+   * attempt nor has it queued: the queue as this version keeps it from acceptance on (a refundable
+   * mint until its return is decided; a 0x01 output or a re-mint until it is decided minted, under
+   * its current attempt's deadline). A store written before the re-issue (f500bae) has 0x01 outputs
+   * and re-mints in no queue: never voted, never re-issued. Runs inside an ordered consensus item
+   * (server.ts), so every guardian writes the same keys at the same height; on a state this version
+   * kept all along it writes nothing. Returns how many queue entries it wrote.
+   */
+  enqueueUnqueued(guardians: number): number {
+    const found: { ref: MintRef; record: MintRecord }[] = [];
+    for (const [k, v] of this.db.scan(Uint8Array.of(MINT))) {
+      const r = new Reader(k.subarray(1));
+      found.push({ ref: { txid: r.fixed(32), index: r.u32() }, record: decodeMint(v) });
+    }
+    for (const [k, v] of this.db.scan(Uint8Array.of(REMINT))) {
+      const r = new Reader(k.subarray(1));
+      found.push({ ref: { txid: r.fixed(32), index: r.u32(), remint: true }, record: decodeMint(v) });
+    }
+    let written = 0;
+    for (const { ref, record } of found) {
+      let deadline: bigint;
+      let voters: { guardian: number }[];
+      if (record.refundKey && ref.remint !== true) {
+        if (this.expiryOutcome(ref) !== undefined) continue;
+        deadline = record.deadline;
+        voters = this.expiryVotes(ref);
+      } else {
+        const current = this.reissue(ref);
+        if (current?.minted === true) continue;
+        deadline = current?.deadline ?? record.deadline;
+        voters = this.reissueVotes(ref);
+      }
+      for (let g = 0; g < guardians; g++) {
+        if (voters.some((v) => v.guardian === g) || this.isDue(g, deadline, ref)) continue;
+        this.w.put(dueKey(g, deadline, ref), new Uint8Array());
+        written++;
+      }
+    }
+    this.w.put(Uint8Array.of(QUEUE_BACKFILLED), Uint8Array.of(QUEUE_BACKFILL_VERSION));
+    return written;
   }
 
   putReissueVote(ref: MintRef, guardian: number, used: boolean): void {

@@ -145,9 +145,32 @@ export class BridgeClient implements ClientModule {
     return this.mints.sealDepositMint(recipient, request);
   }
 
-  /** Sends a signed mint of this wallet (by its federation txid) from an EVM key: after a crash or a cut-short run. */
-  bridgeSubmit(txid: string, sender: EvmSender): Promise<MintSubmission> {
-    return this.mints.submit(txid.trim().toLowerCase(), sender);
+  /**
+   * Sends a signed mint from an EVM key (it pays the gas; the wXMR goes to the mint's recipient).
+   * `id`: a federation txid (a mint of this wallet: after a crash or a cut-short run), `TXID:OUTPUT`
+   * (any mint output, this wallet's or not), or an EVM burn tx hash (`HASH:LOG` for one of several
+   * burns) whose burn the federation re-minted to its burner. Always the call t guardians sign now:
+   * an expired mint without refund key is sent under its current re-issue (`reissue` in the
+   * result), never under an earlier attempt's signatures.
+   */
+  bridgeSubmit(id: string, sender: EvmSender): Promise<MintSubmission> {
+    const text = id.trim();
+    const mint = /^([0-9a-fA-F]{64})(?::(\d{1,5}))?$/.exec(text);
+    if (mint)
+      return mint[2] === undefined
+        ? this.mints.submit(mint[1]!.toLowerCase(), sender)
+        : this.mints.submitOutput(mint[1]!.toLowerCase(), Number(mint[2]), sender);
+    const burn = /^(0x[0-9a-fA-F]{64})(?::(\d{1,10}))?$/.exec(text);
+    if (burn)
+      return this.burns.submitRemint(
+        burn[1]!.toLowerCase(),
+        burn[2] === undefined ? undefined : Number(burn[2]),
+        sender,
+      );
+    throw bridgeError(
+      "unknown_mint",
+      `a mint to send is a federation txid (64 hex; TXID:OUTPUT) or a re-minted burn's EVM tx hash (0x and 64 hex; HASH:LOG), not "${text.slice(0, 80)}"`,
+    );
   }
 
   /**

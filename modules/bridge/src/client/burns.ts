@@ -13,10 +13,19 @@ import type { PendingOp, ReissueResult } from "@conclave/module-mint/client";
 import { BurnViewSchema } from "../api.js";
 import type { BurnPayoutView, BurnView } from "../api.js";
 import { BURN_TO_CLAIM, encodeBurnClaimInput } from "../common.js";
-import { BURN_WAIT_MS_DEFAULT, CLAIM_KEY_GAP, bridgeError, burnPath, claimSeed } from "./config.js";
-import type { BridgeCrypto, BridgeHooks, BurnRecord, EvmSender } from "./config.js";
-import { burnCalldata, readBurn, sendBurn, signBurn } from "./evm.js";
-import type { EvmRpc } from "./evm.js";
+import {
+  BURN_WAIT_MS_DEFAULT,
+  CLAIM_KEY_GAP,
+  SIGNATURES_WAIT_MS_DEFAULT,
+  bridgeError,
+  burnPath,
+  claimSeed,
+  errorText,
+  reissueOf,
+} from "./config.js";
+import type { BridgeCrypto, BridgeHooks, BurnRecord, EvmSender, MintCall, ReissueInfo } from "./config.js";
+import { burnCalldata, mintOnChain, readBurn, sendBurn, sendMint, signBurn } from "./evm.js";
+import type { EvmRpc, MintSubmission } from "./evm.js";
 import { BridgePart } from "./part.js";
 
 type Hex = `0x${string}`;
@@ -456,10 +465,13 @@ export class BridgeBurns extends BridgePart {
       };
     const settlement = view.settlement ?? "payout_pending";
     const redeemed = record?.redeemTxid && !(await this.mintHalf().isPending(record.redeemTxid));
+    const remint =
+      settlement === "reminted" ? await this.remintStatus(txHash, logIndex, view, rpcUrl) : undefined;
     return {
       ...withLog,
       ...votes,
       ...(view.payout ? { payout: view.payout } : {}),
+      ...(remint ? { remint } : {}),
       state: settlement === "claimed" && redeemed ? "redeemed" : settlement,
       message:
         settlement === "payout_pending"
@@ -470,9 +482,136 @@ export class BridgeBurns extends BridgePart {
               ? "accepted: redeemable into e-cash by its claim key (`bridge-redeem`)"
               : settlement === "claimed"
                 ? "accepted and redeemed into e-cash"
-                : `re-minted to the burner: ${view.reason ?? ""}`,
+                : `re-minted to the burner: ${view.reason ?? ""}${remint ? `; ${remint.message}` : ""}`,
     };
   }
+
+  /**
+   * The re-mint of an accepted burn the federation could not pay: the call t guardians sign now
+   * (collectSignedCall: a re-issued one under the attempt they agree on, its deposit id computed
+   * here), with an EVM node where it stands on chain.
+   */
+  private async remintStatus(
+    txHash: string,
+    logIndex: number,
+    view: BurnView,
+    rpcUrl: EvmRpc | undefined,
+  ): Promise<RemintStatus> {
+    let call: MintCall;
+    try {
+      call = await this.remintCall(txHash, logIndex, view, 0);
+    } catch (e) {
+      return { state: "unsigned", message: `its signatures: ${errorText(e)}` };
+    }
+    const reissue = reissueOf(call);
+    const signed = {
+      recipient: call.recipient,
+      amount: call.amount.toString(),
+      depositId: call.depositId,
+      deadline: call.deadline.toString(),
+      signers: [...call.signers],
+      ...reissue,
+    };
+    const said = (m: string) => (reissue.reissue ? `${reissue.reissue.text}; ${m}` : m);
+    if (!rpcUrl)
+      return {
+        ...signed,
+        state: "signed",
+        message: said(`signed by t guardians to ${call.recipient} (give an EVM node to see the chain)`),
+      };
+    const chain = await mintOnChain(
+      this.config.chainId,
+      this.config.contract,
+      rpcUrl,
+      call.depositId,
+      undefined,
+    );
+    if (chain.deposit === "minted")
+      return { ...signed, state: "minted", message: said("the re-mint is minted") };
+    if (chain.deposit === "queued")
+      return {
+        ...signed,
+        state: "submitted",
+        message: said("the re-mint is queued above the single-mint cap"),
+      };
+    if (chain.chainTime > call.deadline || chain.deposit === "cancelled")
+      return {
+        ...signed,
+        state: "expired",
+        message: said(
+          "not minted and past its deadline (or cancelled): it is re-issued once t guardians see it unminted at their confirmation depth",
+        ),
+      };
+    return {
+      ...signed,
+      state: "signed",
+      message: said(`signed, not submitted: \`bridge-submit ${txHash}:${logIndex}\` sends it`),
+    };
+  }
+
+  /** The re-mint's call t guardians sign now, to the burner `view.from` for `view.amount`. */
+  private remintCall(txHash: string, logIndex: number, view: BurnView, waitMs: number): Promise<MintCall> {
+    if (view.state !== "accepted" || view.settlement !== "reminted" || !view.from || !view.amount)
+      throw bridgeError(
+        "unknown_mint",
+        `burn ${txHash}:${logIndex} is not re-minted (${view.state}${view.settlement ? `, ${view.settlement}` : ""})`,
+      );
+    return this.collectSignedCall(
+      this.remintSource(txHash, logIndex),
+      view.from as Hex,
+      BigInt(view.amount),
+      waitMs,
+    );
+  }
+
+  /**
+   * Sends the re-mint of a burn the federation could not pay (any burner's: the wXMR goes to the
+   * burner whoever pays the gas) from `sender`: the attempt t guardians sign now, never an expired
+   * one. `logIndex`: given, this wallet's record's, or read from the chain through the sender's node.
+   */
+  async submitRemint(
+    txHashText: string,
+    logIndexGiven: number | undefined,
+    sender: EvmSender,
+  ): Promise<MintSubmission> {
+    const txHash = txHashText.trim().toLowerCase();
+    let logIndex = logIndexGiven ?? (await this.burnRecord(txHash))?.logIndex;
+    if (logIndex === undefined) {
+      const logs = await readBurn(this.config.chainId, this.config.contract, sender.rpcUrl, txHash as Hex);
+      if (logs.length !== 1)
+        throw bridgeError(
+          "unknown_burn",
+          `transaction ${txHash} has ${logs.length} burns: give the one to re-mint as HASH:LOG`,
+        );
+      logIndex = logs[0]!.logIndex;
+    }
+    const client = await this.ctx.client();
+    const view = await this.agreed(client, burnPath(txHash, logIndex), BurnViewSchema, sameBurnView);
+    if (!view)
+      throw bridgeError("guardians_disagree", `no t guardians agree on burn ${txHash}:${logIndex} yet`);
+    const call = await this.remintCall(txHash, logIndex, view, SIGNATURES_WAIT_MS_DEFAULT);
+    const submission = { ...(await sendMint(call, sender)), ...reissueOf(call) };
+    if (submission.status !== "success")
+      throw bridgeError("evm_failed", `the mint transaction ${submission.txHash} reverted`, {
+        txHash: submission.txHash,
+      });
+    return submission;
+  }
+}
+
+/** A burn's re-mint (a burn the federation could not pay, minted back to its burner). */
+export interface RemintStatus {
+  /** unsigned: fewer than t good signatures of one attempt yet; with an EVM node: submitted, minted or expired. */
+  readonly state: "unsigned" | "signed" | "submitted" | "minted" | "expired";
+  readonly message: string;
+  readonly recipient?: string;
+  readonly amount?: string;
+  /** The current attempt's deposit id (computed here) and deadline. */
+  readonly depositId?: string;
+  readonly deadline?: string;
+  readonly signers?: readonly string[];
+  /** Re-issued: the attempt t guardians sign now. */
+  readonly reissue?: ReissueInfo;
 }
 
 /** Two guardians' views of a burn agree on everything but their own re-mint signatures. */
@@ -511,4 +650,6 @@ export interface BurnStatus {
   readonly redeemTxid?: string;
   /** Settled by a Monero payout: its amount, fee and progress (t guardians agreeing; never its address). */
   readonly payout?: BurnPayoutView;
+  /** Reminted: the re-mint's signed call as t guardians sign it now. */
+  readonly remint?: RemintStatus;
 }

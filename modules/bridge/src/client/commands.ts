@@ -253,25 +253,35 @@ export const bridgeCommands = [
   }),
   clientCommand({
     name: "bridge-submit",
-    args: ["txid"],
+    args: ["id"],
     options: evmOptions,
-    summary: "send a signed wXMR mint of this wallet (by its federation txid) from an EVM key",
+    summary: "send a signed wXMR mint (this wallet's, any mint output, or a burn's re-mint) from an EVM key",
     details: [
-      "For a `bridge-mint` run without --submit, or cut short before sending: collects the signatures",
-      "if needed and sends the mint (gas limit: the estimate + 50 %). A mint already on chain is",
-      "refused by the contract (DepositUsed) before anything is paid.",
+      "ID: a federation txid for a mint of this wallet (a `bridge-mint` run without --submit, or cut",
+      "short before sending), TXID:OUTPUT for any mint output, or the EVM tx hash of a burn the",
+      "federation re-minted to its burner (HASH:LOG for one of several). Collects the signatures t",
+      "guardians give now and sends the mint (gas limit: the estimate + 50 %): an expired mint without",
+      "refund key goes out under its current re-issue (attempt and deadline printed), never an",
+      "earlier one. A mint already on chain is refused by the contract (DepositUsed) before anything",
+      "is paid.",
       KEY_FILE,
     ],
-    examples: ["conclave bridge-submit 5e3f... --evm-key-file key.txt --rpc http://127.0.0.1:8545"],
+    examples: [
+      "conclave bridge-submit 5e3f... --evm-key-file key.txt --rpc http://127.0.0.1:8545",
+      "conclave bridge-submit 5e3f...:1 --evm-key-file key.txt --rpc http://127.0.0.1:8545",
+      "conclave bridge-submit 0x9a1c...:0 --evm-key-file key.txt --rpc http://127.0.0.1:8545",
+    ],
     movesNotes: false,
     parse: (p, v, parsers) => {
-      const txid = p[0]!.trim().toLowerCase();
-      if (!/^[0-9a-f]{64}$/.test(txid))
-        throw new CommandUsageError("TXID is a federation txid: 64 hex characters");
-      return { txid, ...evmArgs(v, parsers, true)! };
+      const id = p[0]!.trim();
+      if (!/^[0-9a-fA-F]{64}(:\d{1,5})?$/.test(id) && !/^0x[0-9a-fA-F]{64}(:\d{1,10})?$/.test(id))
+        throw new CommandUsageError(
+          "ID is a federation txid (64 hex; TXID:OUTPUT) or a burn's EVM tx hash (0x and 64 hex; HASH:LOG)",
+        );
+      return { id, ...evmArgs(v, parsers, true)! };
     },
     run: (api: BridgeCommandApi, a, ctx) =>
-      api.bridgeSubmit(a.txid, sender(a.rpcUrl, ctx.inputText(a.keyFile))),
+      api.bridgeSubmit(a.id, sender(a.rpcUrl, ctx.inputText(a.keyFile))),
   }),
   clientCommand({
     name: "bridge-status",
@@ -283,7 +293,9 @@ export const bridgeCommands = [
       "(0x and 64 hex; HASH:LOG for another log) for a burn. Asks the guardians (t must agree; each",
       "mint signature is checked) and, with --rpc, the chain. A mint is pending, accepted, signed,",
       "submitted, minted, failed or expired; a burn sent, mined, voting, then payout_pending,",
-      "claimable, redeemed (claimed) or reminted.",
+      "claimable, redeemed (claimed) or reminted (with the re-mint's signed call). An expired mint",
+      "without refund key is re-issued by the guardians: `re-issued: attempt K, deadline D` and the",
+      "attempt's deposit id are shown (computed here from the first; each signature checked on it).",
     ],
     examples: [
       "conclave bridge-status 5e3f...",

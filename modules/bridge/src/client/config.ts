@@ -114,6 +114,49 @@ export interface MintCall {
   readonly signers: readonly `0x${string}`[];
   /** Guardians whose answers were skipped: a signature not by their config address, or a different mint. */
   readonly badGuardians: readonly number[];
+  /**
+   * Set when the guardians sign a re-issue of an expired mint without refund key (docs/bridge.md
+   * "Re-issue"): which one (1, 2, …; absent: the first issue) and the first issue's deposit id,
+   * from which `depositId` = reissueDepositId(firstDepositId, attempt) was computed here. The
+   * earlier attempts' signatures can never mint (Expired).
+   */
+  readonly attempt?: number;
+  readonly firstDepositId?: `0x${string}`;
+}
+
+/** A re-issued mint's attempt, as results and statuses show it (docs/bridge.md "Re-issue"). */
+export interface ReissueInfo {
+  readonly attempt: number;
+  readonly deadline: string;
+  /** This attempt's deposit id (computed here) and the first issue's. */
+  readonly depositId: `0x${string}`;
+  readonly firstDepositId: `0x${string}`;
+  /** "re-issued: attempt k, deadline D (ISO time)". */
+  readonly text: string;
+}
+
+/** `{ reissue }` for a re-issued call, else nothing (spread into a result). */
+export function reissueOf(c: MintCall): { reissue?: ReissueInfo } {
+  const text = reissuedText(c);
+  if (text === undefined || !c.firstDepositId) return {};
+  return {
+    reissue: {
+      attempt: c.attempt!,
+      deadline: c.deadline.toString(),
+      depositId: c.depositId,
+      firstDepositId: c.firstDepositId,
+      text,
+    },
+  };
+}
+
+/** "re-issued: attempt k, deadline D (ISO time)" for a re-issued call, else undefined. */
+export function reissuedText(c: {
+  readonly attempt?: number;
+  readonly deadline: bigint;
+}): string | undefined {
+  if (c.attempt === undefined || c.attempt === 0) return undefined;
+  return `re-issued: attempt ${c.attempt}, deadline ${c.deadline} (${new Date(Number(c.deadline) * 1000).toISOString()})`;
 }
 
 /** A wXMR mint of this wallet, by the federation transaction that funds it (`m/<i>/mint/<txid>`). */

@@ -17,7 +17,7 @@ import {
 import type { Chain, PublicClient } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { GAS_MARGIN_PERCENT, bridgeError, errorText } from "./config.js";
-import type { EvmSender, MintCall } from "./config.js";
+import type { EvmSender, MintCall, ReissueInfo } from "./config.js";
 
 type Hex = `0x${string}`;
 
@@ -30,6 +30,8 @@ export interface MintSubmission {
   readonly gasLimit: bigint;
   /** True when the contract queued it (an amount above its single-mint cap): executeDelayed later. */
   readonly delayed: boolean;
+  /** The mint sent was a re-issue of an expired one (its attempt and deadline). */
+  readonly reissue?: ReissueInfo;
 }
 
 /** A Burned event as the chain logged it. */

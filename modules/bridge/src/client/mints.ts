@@ -13,8 +13,18 @@ import type { BurnPayoutView, ChainView, MintExpiryView, MintSignatureView } fro
 import { encodeMintOutput } from "../common.js";
 import { outputDepositId } from "../eip712-mint.js";
 import { fromHex } from "@conclave/core-common";
-import { CHAIN_PATH, bridgeError, callFromJson, callToJson, errorText, mintPath } from "./config.js";
-import type { EvmSender, MintCall } from "./config.js";
+import {
+  CHAIN_PATH,
+  SIGNATURES_WAIT_MS_DEFAULT,
+  bridgeError,
+  callFromJson,
+  callToJson,
+  errorText,
+  mintPath,
+  reissueOf,
+  reissuedText,
+} from "./config.js";
+import type { EvmSender, MintCall, MintRecord, ReissueInfo } from "./config.js";
 import { checkChainId, mintOnChain, publicClientOf, sendMint } from "./evm.js";
 import type { EvmRpc, MintSubmission } from "./evm.js";
 import { BridgePart, parseEvmAddress } from "./part.js";
@@ -178,7 +188,7 @@ export class BridgeMints extends BridgePart {
     const call = await this.sign(txid, options.signaturesWaitMs);
     progress({
       stage: "signed",
-      message: `${call.signatures.length} guardian signatures collected${call.badGuardians.length > 0 ? ` (skipped guardians ${call.badGuardians.join(", ")})` : ""}`,
+      message: `${call.signatures.length} guardian signatures collected${call.badGuardians.length > 0 ? ` (skipped guardians ${call.badGuardians.join(", ")})` : ""}${reissuedText(call) ? `; ${reissuedText(call)}` : ""}`,
       txid,
     });
     const record = await this.mintRecord(txid);
@@ -238,14 +248,30 @@ export class BridgeMints extends BridgePart {
   async sign(txid: string, waitMs?: number): Promise<MintCall> {
     const record = await this.mintRecord(txid);
     if (!record) throw bridgeError("unknown_mint", `this wallet made no wXMR mint in transaction ${txid}`);
-    if (record.call) return callFromJson(record.call);
-    const call = await this.collectCall(txid, record.output, record.recipient, BigInt(record.amount), waitMs);
+    const stored = record.call ? callFromJson(record.call) : undefined;
+    // A refundable (0x02) mint is never re-issued: its collected call stands. One without refund key
+    // (made before the 0x02 form) is re-issued once it expires unminted: the attempt t guardians sign
+    // now replaces the kept one, whose signatures can then never mint (Expired).
+    if (stored && record.refundIndex !== undefined) return stored;
+    const fresh = await this.collectCall(
+      txid,
+      record.output,
+      record.recipient,
+      BigInt(record.amount),
+      waitMs,
+    );
+    if (stored && (stored.attempt ?? 0) >= (fresh.attempt ?? 0)) return stored;
+    const call = fresh;
     await this.ctx.run(async () => {
       const current = await this.mintRecord(txid);
-      if (!current || current.call) return;
+      if (!current) return;
+      const kept = current.call ? callFromJson(current.call) : undefined;
+      if (kept && (kept.attempt ?? 0) >= (call.attempt ?? 0)) return;
       const entry = await this.ctx.operations.get(current.operationId);
+      // An EVM transaction sent with an earlier attempt's call is that attempt's, not this one's.
+      const { evmTx: _earlier, ...rest } = current;
       await this.db.write([
-        this.putMint({ ...current, call: callToJson(call) }),
+        this.putMint({ ...(kept ? rest : current), call: callToJson(call) }),
         ...(entry && entry.state === "pending"
           ? [
               this.ctx.operations.finishOp(entry, {
@@ -253,6 +279,7 @@ export class BridgeMints extends BridgePart {
                 output: current.output,
                 depositId: call.depositId,
                 deadline: call.deadline.toString(),
+                ...(call.attempt ? { attempt: call.attempt } : {}),
                 signers: [...call.signers],
                 badGuardians: [...call.badGuardians],
               }),
@@ -266,7 +293,7 @@ export class BridgeMints extends BridgePart {
   /** Sends a signed mint of this wallet from `sender` (again, after a crash or a refusal). */
   async submit(txid: string, sender: EvmSender): Promise<MintSubmission> {
     const call = await this.sign(txid);
-    const submission = await sendMint(call, sender);
+    const submission = { ...(await sendMint(call, sender)), ...reissueOf(call) };
     await this.ctx.run(async () => {
       const current = await this.mintRecord(txid);
       if (current) await this.db.write([this.putMint({ ...current, evmTx: submission.txHash })]);
@@ -362,72 +389,119 @@ export class BridgeMints extends BridgePart {
       };
     let call: MintCall;
     try {
-      call = record?.call
-        ? callFromJson(record.call)
-        : await this.collectCallAnyRecipient(txid, index, answers);
+      // A refundable (0x02) mint of this wallet keeps its collected call; any other is asked of the
+      // guardians each time: one without refund key may have been re-issued since (a new attempt,
+      // deadline and deposit id), and an earlier attempt's call is never shown as the one to send.
+      call =
+        record?.call && record.refundIndex !== undefined
+          ? callFromJson(record.call)
+          : await this.currentCall(txid, index, answers, record);
     } catch (e) {
       return { ...base, state: "accepted", message: errorText(e) };
     }
+    // The wallet's EVM transaction, if it sent this very attempt.
+    const evmTx =
+      record?.evmTx && record.call && (record.call.attempt ?? 0) === (call.attempt ?? 0)
+        ? record.evmTx
+        : undefined;
+    const reissue = reissueOf(call);
     const signed = {
       ...base,
+      depositId: call.depositId,
       recipient: call.recipient,
       amount: call.amount.toString(),
       deadline: call.deadline.toString(),
       signers: [...call.signers],
-      ...(record?.evmTx ? { evmTx: record.evmTx } : {}),
+      ...reissue,
+      ...(evmTx ? { evmTx } : {}),
     };
+    const said = (message: string) => (reissue.reissue ? `${reissue.reissue.text}; ${message}` : message);
     if (!rpcUrl)
       return {
         ...signed,
-        state: record?.evmTx ? "submitted" : "signed",
-        message: "accepted and signed by t guardians (give an EVM node to see the chain)",
+        state: evmTx ? "submitted" : "signed",
+        message: said("accepted and signed by t guardians (give an EVM node to see the chain)"),
       };
-    const chain = await mintOnChain(
-      this.config.chainId,
-      this.config.contract,
-      rpcUrl,
-      call.depositId,
-      record?.evmTx,
-    );
-    if (chain.deposit === "minted") return { ...signed, state: "minted", message: "the contract minted it" };
+    const status = await this.chainStatus(call, rpcUrl, evmTx, record, txid);
+    return { ...signed, state: status.state, message: said(status.message), ...status.extra };
+  }
+
+  /** Where a signed call stands on chain (the status of its attempt's deposit id). */
+  private async chainStatus(
+    call: MintCall,
+    rpcUrl: EvmRpc,
+    evmTx: Hex | undefined,
+    record: MintRecord | undefined,
+    txid: string,
+  ): Promise<{ state: MintStatus["state"]; message: string; extra?: { refundable: boolean } }> {
+    const chain = await mintOnChain(this.config.chainId, this.config.contract, rpcUrl, call.depositId, evmTx);
+    const refundable = record?.refundIndex !== undefined;
+    const noRefundKey =
+      "made without a refund key, it is re-issued once t guardians see it unminted past its deadline at their confirmation depth (a new attempt: `bridge-status` shows it)";
+    if (chain.deposit === "minted") return { state: "minted", message: "the contract minted it" };
     if (chain.deposit === "queued")
       return {
-        ...signed,
         state: "submitted",
         message: `queued above the contract's single-mint cap: anyone may call executeDelayed from ${chain.executeAfter} (unix seconds); until then any one guardian may cancel it`,
       };
     if (chain.deposit === "cancelled")
       return {
-        ...signed,
         state: "failed",
         message: `a guardian cancelled it while it was queued above the single-mint cap: it never mints; ${
-          record?.refundIndex !== undefined
+          refundable
             ? `the guardians return it once its deadline ${call.deadline} is past at their confirmation depth, then \`bridge-refund ${txid}\` takes it back as e-cash`
-            : "made without a refund key, it is not returned"
+            : noRefundKey
         }`,
       };
     if (chain.tx === "reverted")
-      return {
-        ...signed,
-        state: "failed",
-        message: `the mint transaction ${record?.evmTx} reverted; it can be sent again`,
-      };
+      return { state: "failed", message: `the mint transaction ${evmTx} reverted; it can be sent again` };
     if (chain.chainTime > call.deadline)
       return {
-        ...signed,
         state: "expired",
-        refundable: record?.refundIndex !== undefined,
+        extra: { refundable },
         message: `not minted and past its deadline ${call.deadline}; ${
-          record?.refundIndex !== undefined
+          refundable
             ? `the guardians return it once the deadline is past at their confirmation depth, then \`bridge-refund ${txid}\` takes it back as e-cash`
-            : "made without a refund key, it is not returned"
+            : noRefundKey
         }`,
       };
-    return {
-      ...signed,
-      state: chain.tx === "unknown" ? "submitted" : "signed",
-      message: chain.tx === "unknown" ? "sent, not mined yet" : "signed, not submitted",
-    };
+    return chain.tx === "unknown"
+      ? { state: "submitted", message: "sent, not mined yet" }
+      : { state: "signed", message: "signed, not submitted" };
+  }
+
+  /**
+   * The call t guardians sign now for output `index` of `txid` (collectSignedCall: the attempt they
+   * agree on, its deposit id computed here): recipient and amount those of this wallet's record, or
+   * for a mint of another wallet those t guardians state.
+   */
+  private async currentCall(
+    txid: string,
+    index: number,
+    answers: readonly GuardianAnswer<MintSignatureView>[],
+    record: MintRecord | undefined,
+  ): Promise<MintCall> {
+    if (record) return this.collectCall(txid, index, record.recipient, BigInt(record.amount), 0);
+    return this.collectCallAnyRecipient(txid, index, answers);
+  }
+
+  /**
+   * Sends the mint of any output `index` of `txid` from `sender`, this wallet's or not (a 0x01 mint
+   * made by another tool): the call t guardians sign now, so a re-issued mint is sent under its
+   * current attempt, never an expired one. This wallet's own mints go through `submit`.
+   */
+  async submitOutput(txid: string, index: number, sender: EvmSender): Promise<MintSubmission> {
+    const record = await this.mintRecord(txid);
+    if (record && record.output === index) return this.submit(txid, sender);
+    const client = await this.ctx.client();
+    const answers = await client.getEach(mintPath(txid, index), MintSignatureSchema);
+    const call = await this.collectCallAnyRecipient(txid, index, answers, SIGNATURES_WAIT_MS_DEFAULT);
+    const submission = { ...(await sendMint(call, sender)), ...reissueOf(call) };
+    if (submission.status !== "success")
+      throw bridgeError("evm_failed", `the mint transaction ${submission.txHash} reverted`, {
+        txHash: submission.txHash,
+      });
+    return submission;
   }
 
   /** A mint of another wallet (no record): recipient and amount as t guardians state them. */
@@ -435,15 +509,18 @@ export class BridgeMints extends BridgePart {
     txid: string,
     index: number,
     answers: readonly GuardianAnswer<MintSignatureView>[],
+    waitMs = 0,
   ): Promise<MintCall> {
     const views = answers.flatMap((a) => (a.ok ? [a.value] : []));
     const counts = new Map<string, number>();
     for (const v of views)
       counts.set(`${v.recipient}/${v.amount}`, (counts.get(`${v.recipient}/${v.amount}`) ?? 0) + 1);
     const top = [...counts].find(([, c]) => c >= this.config.threshold);
+    // (A Byzantine guardian's other recipient or amount is outvoted here; its other attempt or
+    // deposit id in collectSignedCall.)
     if (!top) throw new Error("the guardians disagree on the mint's recipient or amount");
     const [recipient, amount] = top[0].split("/");
-    return this.collectCall(txid, index, recipient as `0x${string}`, BigInt(amount!), 0);
+    return this.collectCall(txid, index, recipient as `0x${string}`, BigInt(amount!), waitMs);
   }
 }
 
@@ -508,4 +585,6 @@ export interface MintStatus {
    * the refund address, check_tx_key(moneroTxid, txKey, address) proves it.
    */
   readonly refundPayout?: BurnPayoutView;
+  /** Re-issued (an expired mint without refund key signed again): the attempt t guardians sign now. */
+  readonly reissue?: ReissueInfo;
 }

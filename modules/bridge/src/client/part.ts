@@ -6,12 +6,19 @@ import { fromHex } from "@conclave/core-common";
 import type { MintClient } from "@conclave/module-mint/client";
 import { getAddress, isAddress } from "viem";
 import type { z } from "zod";
-import { MintSignatureSchema } from "../api.js";
+import { BurnViewSchema, MintSignatureSchema } from "../api.js";
 import type { MintSignatureView } from "../api.js";
 import { parseBridgeConfig } from "../common.js";
 import type { BridgeConfig } from "../common.js";
-import { collectMintSignatures, outputDepositId } from "../eip712-mint.js";
-import { SIGNATURES_WAIT_MS_DEFAULT, bridgeError, errorText, mintPath, refundSeed } from "./config.js";
+import { collectMintSignatures, outputDepositId, reissueDepositId, remintDepositId } from "../eip712-mint.js";
+import {
+  SIGNATURES_WAIT_MS_DEFAULT,
+  bridgeError,
+  burnPath,
+  errorText,
+  mintPath,
+  refundSeed,
+} from "./config.js";
 import type { BridgeCrypto, BurnRecord, MintCall, MintRecord } from "./config.js";
 
 type Hex = `0x${string}`;
@@ -97,42 +104,99 @@ export abstract class BridgePart {
   }
 
   /**
-   * The signed mint call of output `output` of transaction `txid`: every guardian's answer, each
-   * checked here (the deposit id is computed locally, recipient and amount must be those asked for,
-   * the deadline and set index those of at least t answers, each signature must recover to that
-   * guardian's config address: collectMintSignatures). Asked again while fewer than t are good (a
-   * guardian a block behind), up to `waitMs`; then a `signatures_missing` error naming them.
+   * The signed mint call of output `output` of transaction `txid` (mintSource): collectSignedCall.
    */
-  protected async collectCall(
+  protected collectCall(
     txid: string,
     output: number,
     recipient: Hex,
     amount: bigint,
     waitMs = SIGNATURES_WAIT_MS_DEFAULT,
   ): Promise<MintCall> {
+    return this.collectSignedCall(this.outputSource(txid, output), recipient, amount, waitMs);
+  }
+
+  /** Where the guardians serve the mint of output `output` of `txid`, and its first deposit id. */
+  protected outputSource(txid: string, output: number): MintSource {
+    return {
+      name: `${txid}:${output}`,
+      first: outputDepositId(this.federationIdBytes, fromHex(txid), output),
+      fetch: async (client) =>
+        (await client.getEach(mintPath(txid, output), MintSignatureSchema)).map((a) => ({
+          guardian: a.guardian,
+          ...(a.ok ? { view: a.value } : { error: a.error.message }),
+        })),
+      retry: `\`resume\` or \`bridge-status ${txid}:${output}\` asks again`,
+    };
+  }
+
+  /** Where the guardians serve the re-mint of burn `txHash`:`logIndex` (its burn view's `remint`). */
+  protected remintSource(txHash: string, logIndex: number): MintSource {
+    return {
+      name: `re-mint of burn ${txHash}:${logIndex}`,
+      first: remintDepositId(this.federationIdBytes, fromHex(txHash.slice(2)), logIndex),
+      fetch: async (client) =>
+        (await client.getEach(burnPath(txHash, logIndex), BurnViewSchema)).map((a) => ({
+          guardian: a.guardian,
+          ...(a.ok
+            ? a.value.remint
+              ? { view: a.value.remint }
+              : {
+                  error: `no re-mint (${a.value.state}${a.value.settlement ? `, ${a.value.settlement}` : ""})`,
+                }
+            : { error: a.error.message }),
+        })),
+      retry: `\`bridge-status ${txHash}:${logIndex}\` asks again`,
+    };
+  }
+
+  /**
+   * The signed mint call of `source`: every guardian's answer, each checked here. Recipient and
+   * amount must be those asked for; the attempt (0: the first issue; k: the k-th re-issue of an
+   * expired mint without refund key, docs/bridge.md "Re-issue"), deadline and set index those of at
+   * least t answers; the deposit id is never taken from a guardian: each answer's must be
+   * reissueDepositId(first, its attempt), computed here from the first id (itself computed here);
+   * each signature must recover to that guardian's config address over that message
+   * (collectMintSignatures). An answer naming another attempt, a made-up deposit id or another
+   * guardian's index is skipped (outvoted). Asked again while fewer than t are good (a guardian a
+   * block behind), up to `waitMs`; then a `signatures_missing` error naming them.
+   */
+  protected async collectSignedCall(
+    source: MintSource,
+    recipient: Hex,
+    amount: bigint,
+    waitMs = SIGNATURES_WAIT_MS_DEFAULT,
+  ): Promise<MintCall> {
     const client = await this.ctx.client();
-    const depositId = outputDepositId(this.federationIdBytes, fromHex(txid), output);
     const domain = { chainId: this.config.chainId, contract: this.config.contract };
     const deadline = this.ctx.now() + waitMs;
     let lastError = "";
     for (;;) {
-      const answers = await client.getEach(mintPath(txid, output), MintSignatureSchema);
-      const views = answers.flatMap((a) => (a.ok ? [a.value] : []));
-      const bad = new Set<number>();
+      const answers = await source.fetch(client);
+      const views = answers.flatMap((a) => (a.view && a.view.guardian === a.guardian ? [a.view] : []));
+      const bad = new Set<number>(
+        answers.flatMap((a) => (a.view && a.view.guardian !== a.guardian ? [a.guardian] : [])),
+      );
       const message = agreedMessage(views, this.config.threshold, (v) => {
+        const attempt = attemptOf(v);
         const ok =
+          attempt !== undefined &&
           v.chainId === this.config.chainId &&
           v.contract.toLowerCase() === this.config.contract.toLowerCase() &&
           v.recipient.toLowerCase() === recipient.toLowerCase() &&
           v.amount === amount.toString() &&
-          v.depositId.toLowerCase() === depositId.toLowerCase();
+          (v.reissue === undefined ||
+            v.reissue.firstDepositId.toLowerCase() === source.first.toLowerCase()) &&
+          v.depositId.toLowerCase() === reissueDepositId(source.first, attempt).toLowerCase();
         if (!ok) bad.add(v.guardian);
         return ok;
       });
       if (message) {
+        const depositId = reissueDepositId(source.first, message.attempt);
         const signed = views.filter(
           (v) =>
             !bad.has(v.guardian) &&
+            attemptOf(v) === message.attempt &&
             v.deadline === message.deadline.toString() &&
             v.setIndex === message.setIndex &&
             v.signature !== undefined,
@@ -155,7 +219,7 @@ export abstract class BridgePart {
           const badGuardians = [...new Set([...bad, ...c.bad])].sort((a, b) => a - b);
           for (const g of badGuardians)
             this.ctx.warn(
-              `guardian ${g} gave no valid signature of the wXMR mint of ${txid}:${output}; skipped`,
+              `guardian ${g} gave no valid signature of the wXMR mint of ${source.name}; skipped`,
             );
           return {
             chainId: this.config.chainId,
@@ -168,6 +232,7 @@ export abstract class BridgePart {
             signatures: c.signatures,
             signers: c.signers,
             badGuardians,
+            ...(message.attempt > 0 ? { attempt: message.attempt, firstDepositId: source.first } : {}),
           };
         } catch (e) {
           lastError = errorText(e);
@@ -176,32 +241,59 @@ export abstract class BridgePart {
       if (this.ctx.now() >= deadline)
         throw bridgeError(
           "signatures_missing",
-          `the wXMR mint of ${txid}:${output} is accepted, but ${lastError}; ` +
-            `answers: ${answers.map((a) => `guardian ${a.guardian}: ${a.ok ? "signed" : a.error.message}`).join("; ")}. ` +
-            "`resume` or `bridge-status` asks again",
-          { txid, output },
+          `the wXMR mint of ${source.name} is accepted, but ${lastError}; ` +
+            `answers: ${answers.map((a) => `guardian ${a.guardian}: ${a.view ? `signed${attemptOf(a.view) ? ` attempt ${attemptOf(a.view)}` : ""}` : a.error}`).join("; ")}. ` +
+            source.retry,
+          { name: source.name },
         );
       await sleep(300);
     }
   }
 }
 
-/** The (deadline, setIndex) at least t of the answers that pass `valid` carry. */
+/** One guardian's answer about a mint: its view of the mint, or why there is none. */
+export interface MintAnswer {
+  readonly guardian: number;
+  readonly view?: MintSignatureView;
+  readonly error?: string;
+}
+
+/** A mint the guardians sign: its name in messages, attempt 0's deposit id, every guardian's answer. */
+export interface MintSource {
+  readonly name: string;
+  readonly first: Hex;
+  fetch(client: FederationClient): Promise<readonly MintAnswer[]>;
+  /** What to do when t good signatures are not in hand yet. */
+  readonly retry: string;
+}
+
+/**
+ * The attempt an answer names: `reissue.attempt` (0 without it); undefined for a nonsense one (not
+ * an integer below 2^32, or a re-issue named on a refundable mint, which is never re-issued).
+ */
+function attemptOf(v: MintSignatureView): number | undefined {
+  if (v.reissue === undefined) return 0;
+  const a = v.reissue.attempt;
+  if (v.expiry !== undefined || !Number.isInteger(a) || a < 0 || a >= 2 ** 32) return undefined;
+  return a;
+}
+
+/** The (attempt, deadline, setIndex) at least t of the answers that pass `valid` carry. */
 function agreedMessage(
   views: readonly MintSignatureView[],
   t: number,
   valid: (v: MintSignatureView) => boolean,
-): { deadline: bigint; setIndex: number } | undefined {
+): { attempt: number; deadline: bigint; setIndex: number } | undefined {
   const counts = new Map<string, number>();
   for (const v of views) {
     if (!valid(v)) continue;
-    const key = `${v.deadline}/${v.setIndex}`;
+    const key = `${attemptOf(v)}/${v.deadline}/${v.setIndex}`;
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   for (const [key, count] of counts)
     if (count >= t) {
-      const [deadline, setIndex] = key.split("/");
-      return { deadline: BigInt(deadline!), setIndex: Number(setIndex) };
+      const [attempt, deadline, setIndex] = key.split("/");
+      return { attempt: Number(attempt), deadline: BigInt(deadline!), setIndex: Number(setIndex) };
     }
   return undefined;
 }
