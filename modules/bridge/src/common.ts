@@ -187,7 +187,7 @@ export function agreedReport(reported: readonly bigint[], n: number): bigint {
  * `refundAddress` too, the 0x03 form: such a mint is paid back in Monero to `refundAddress` by the
  * federation, with no client involved (the input to `refundKey` if the payout is refused). Without
  * either, the 0x01 form: expired unminted, it is re-issued to the same recipient (a fresh deadline
- * and deposit id; server.ts).
+ * and deposit id; server-consensus.ts).
  */
 export function encodeMintOutput(
   recipient: EvmAddress,

@@ -453,7 +453,7 @@ export class BridgeStateWriter extends BridgeState {
    * mint until its return is decided; a 0x01 output or a re-mint until it is decided minted, under
    * its current attempt's deadline). A store written before the re-issue (f500bae) has 0x01 outputs
    * and re-mints in no queue: never voted, never re-issued. Runs inside an ordered consensus item
-   * (server.ts), so every guardian writes the same keys at the same height; on a state this version
+   * (server-consensus.ts), so every guardian writes the same keys at the same height; on a state this version
    * kept all along it writes nothing. Returns how many queue entries it wrote.
    */
   enqueueUnqueued(guardians: number): number {
