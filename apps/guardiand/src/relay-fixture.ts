@@ -16,7 +16,7 @@ import { relayClientFactory } from "@conclave/module-relay/client";
 import type { RelayClient } from "@conclave/module-relay/client";
 import { startGuardian, stopGuardian, waitConnected } from "./guardian-processes.js";
 import type { GuardianProcess } from "./guardian-processes.js";
-import { DEV_MODULES, freePort, writeLocalFederation } from "./local-federation.js";
+import { DEV_MODULES, DEV_MODULES_WITH_MINT, freePort, writeLocalFederation } from "./local-federation.js";
 import type { LocalFederationFiles } from "./local-federation.js";
 
 export const RELAY = 1;
@@ -148,16 +148,19 @@ export async function startRelayFederation(
     readonly relayConfig?: Record<string, unknown>;
     /** Guardians (default 4); with fewer than BYZANTINE + 1 there is no proxy and no Byzantine one. */
     readonly guardians?: number;
+    /** Also run the mint (instance 1; the relay is then instance 2): for the standard Wallet. */
+    readonly mint?: boolean;
   } = {},
 ): Promise<RelayFederation> {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   // Each guardian's own relay settings (guardian.local.json), e.g. outboundAllowedOrigins for tests.
   const localPath = join(dir, "guardian.local.json");
-  writeFileSync(localPath, JSON.stringify({ modules: { [RELAY]: options.relayLocal ?? {} } }));
+  const relay = options.mint ? RELAY + 1 : RELAY;
+  writeFileSync(localPath, JSON.stringify({ modules: { [relay]: options.relayLocal ?? {} } }));
   const n = options.guardians ?? 4;
   const files = await writeLocalFederation(dir, n, undefined, [
-    ...DEV_MODULES,
-    { instanceId: RELAY, kind: "relay", config: options.relayConfig ?? {} },
+    ...(options.mint ? DEV_MODULES_WITH_MINT : DEV_MODULES),
+    { instanceId: relay, kind: "relay", config: options.relayConfig ?? {} },
   ]);
   const guardians: GuardianProcess[] = [];
   let proxy: Server | undefined;

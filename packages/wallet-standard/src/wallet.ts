@@ -5,7 +5,7 @@
 //
 // Opening finishes what a crash interrupted (the core's resume, through each half's own code); a
 // database written by the single-class wallet opens unchanged (schema 1, same keys, same secrets).
-import { ClientCore, startOperation } from "@conclave/core-client";
+import { ClientCore, ObservedClientDb, startOperation } from "@conclave/core-client";
 import type {
   ClientCoreOptions,
   ClientModuleFactory,
@@ -33,11 +33,14 @@ import type { MoneroClient } from "@conclave/module-monero/client";
 import { WalletError, federationRoot, normalizeMnemonic } from "@conclave/wallet";
 import {
   WatchClient,
+  keepRecoveryFresh,
   relayClientFactory,
   spreadKeyFrom,
   watchUntilWith,
 } from "@conclave/module-relay/client";
 import type {
+  AutoRecoveryOptions,
+  RecoveryKeeper,
   RelayClient,
   WatchOptions,
   WatchTarget,
@@ -118,6 +121,12 @@ export interface WalletOptions {
   readonly now?: () => number;
   /** Opens a WebSocket for watches (default: the runtime's WebSocket; the Node entry passes `ws`). */
   readonly webSocket?: WebSocketFactory;
+  /**
+   * Keeping the recovery store's record fresh (docs/relay.md "Recovery store"): after changes it
+   * holds (debounced, bounded), and on open and resume when changed or old. On by default for a
+   * wallet that stored or restored a record; `false` turns it off.
+   */
+  readonly recoveryRefresh?: false | AutoRecoveryOptions;
 }
 
 /** The client halves a wallet is built with, in the order the core resumes them. */
@@ -166,12 +175,20 @@ export class Wallet implements WalletApi {
 
   private webSocket: WebSocketFactory | undefined;
   private watcher: WatchClient | undefined;
+  /** Keeps the recovery record fresh (undefined: no relay module, or turned off). */
+  readonly recoveryKeeper: RecoveryKeeper | undefined;
 
-  private static of(core: ClientCore, options: WalletOptions): Wallet {
+  private static of(core: ClientCore, db: ObservedClientDb, options: WalletOptions): Wallet {
     const mint = core.module<MintClient>("mint");
     if (!mint) throw noMintError();
     const w = new Wallet(core, mint);
     w.webSocket = options.webSocket;
+    const relay = core.module<RelayClient>("relay");
+    if (relay && options.recoveryRefresh !== false)
+      (w as { recoveryKeeper: RecoveryKeeper | undefined }).recoveryKeeper = keepRecoveryFresh(db, relay, {
+        ...(options.now ? { now: options.now } : {}),
+        ...options.recoveryRefresh,
+      });
     return w;
   }
 
@@ -202,8 +219,9 @@ export class Wallet implements WalletApi {
 
   /** Opens the wallet in `db` and finishes what a crash interrupted (errors stay in `warnings`). */
   static async open(db: ClientDb, options: WalletOptions): Promise<Wallet> {
-    const core = await ClientCore.open(db, walletFactories(options), coreOptions(options));
-    const wallet = Wallet.of(core, options);
+    const observed = new ObservedClientDb(db);
+    const core = await ClientCore.open(observed, walletFactories(options), coreOptions(options));
+    const wallet = Wallet.of(core, observed, options);
     // A pending Monero claim waits on blocks (hours): opening does not post it again (as before the
     // claims were logged); `resume()` and waitDeposit do.
     const pending =
@@ -218,6 +236,7 @@ export class Wallet implements WalletApi {
         core.warn(`could not resume pending operations: ${e instanceof Error ? e.message : String(e)}`);
       }
     }
+    wallet.recoveryKeeper?.opened();
     return wallet;
   }
 
@@ -227,14 +246,15 @@ export class Wallet implements WalletApi {
     const client = await ClientCore.join(invite, coreOptions(options));
     checkMint(client.config);
     const root = await federationRoot(mnemonic, fromHex(client.federationId));
+    const observed = new ObservedClientDb(db);
     const core = await ClientCore.create(
-      db,
+      observed,
       { invite, client, root },
       walletFactories(options),
       coreOptions(options),
       MintClient.createOps(0),
     );
-    return Wallet.of(core, options);
+    return Wallet.of(core, observed, options);
   }
 
   /**
@@ -261,8 +281,9 @@ export class Wallet implements WalletApi {
       ...(options.onWarning ? { onWarning: options.onWarning } : {}),
     });
     const writeStarted = now();
+    const observed = new ObservedClientDb(db);
     const core = await ClientCore.create(
-      db,
+      observed,
       { invite, client, root },
       walletFactories(options),
       coreOptions(options),
@@ -273,7 +294,7 @@ export class Wallet implements WalletApi {
       elapsedMs: now() - started,
       phasesMs: { join: joinMs, ...found.phasesMs, write: now() - writeStarted },
     };
-    return { wallet: Wallet.of(core, options), result };
+    return { wallet: Wallet.of(core, observed, options), result };
   }
 
   // ---- the API ---------------------------------------------------------------------------------
@@ -360,12 +381,15 @@ export class Wallet implements WalletApi {
   }
 
   /** Finishes what a crash interrupted, through each half (core.resume); returns how many finished. */
-  resume(): Promise<number> {
-    return this.core.resume();
+  async resume(): Promise<number> {
+    const finished = await this.core.resume();
+    this.recoveryKeeper?.opened();
+    return finished;
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
     this.watcher?.close();
+    await this.recoveryKeeper?.stop();
     return this.core.close();
   }
 

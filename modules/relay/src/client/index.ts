@@ -11,3 +11,4 @@ export * from "./watch.js";
 export * from "./commands.js";
 export * from "./escrow.js";
 export * from "./watch-commands.js";
+export * from "./recovery-keeper.js";

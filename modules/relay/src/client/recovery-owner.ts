@@ -20,6 +20,7 @@ import {
   recoveryError,
   sealRecovery,
   signRecord,
+  snapshotDigest,
   snapshotEntries,
   uploadRecord,
 } from "./recovery.js";
@@ -53,30 +54,76 @@ function describe(e: unknown): string {
  * every guardian. At least f + 1 must store it.
  */
 export async function storeRecovery(rc: OwnerParts): Promise<RecoveryStoreResult> {
+  return rc.ctx.run(async () => storeLocked(rc, await snapshotEntries(rc.db, rc.prefix)));
+}
+
+/** What the wallet keeps of its last stored (or restored) record, under `<prefix>recovery`. */
+interface LastRecord {
+  readonly version: number;
+  readonly storedBy: readonly number[];
+  /** snapshotDigest of what it holds (absent for a restored record or one stored before digests). */
+  readonly digest?: string;
+  /** When this wallet stored it (ctx.now()); absent before, when the version is the time. */
+  readonly storedAtMs?: number;
+}
+
+async function lastRecord(rc: OwnerParts): Promise<LastRecord | undefined> {
+  const last = await rc.db.get(`${rc.prefix}recovery`);
+  return last ? parseJson<LastRecord>(last) : undefined;
+}
+
+async function storeLocked(
+  rc: OwnerParts,
+  entries: readonly [string, Uint8Array][],
+): Promise<RecoveryStoreResult> {
+  const lastVersion = (await lastRecord(rc))?.version ?? 0;
+  const now = rc.ctx.now();
+  const version = Math.max(Math.floor(now), lastVersion + 1);
+  const ciphertext = await sealRecovery(
+    entries,
+    rc.keys.recoveryKey,
+    rc.keys.recoveryId,
+    version,
+    rc.ctx.random(24),
+  );
+  const record = signRecord(fromHex(rc.federationId), rc.keys.recoverySignSeed, version, ciphertext);
+  const { storedBy, failedAt } = await uploadRecord(await rc.ctx.client(), record);
+  if (storedBy.length < rc.writeQuorum)
+    throw recoveryError(
+      "not_stored",
+      `only ${storedBy.length} guardians stored the recovery record, ${rc.writeQuorum} needed`,
+      {
+        failedAt,
+      },
+    );
+  const kept: LastRecord = { version, storedBy, digest: snapshotDigest(entries), storedAtMs: now };
+  await rc.db.write([put(`${rc.prefix}recovery`, json(kept))]);
+  return { version, bytes: ciphertext.length, entries: entries.length, storedBy, failedAt };
+}
+
+/** Whether this wallet has a recovery record at the guardians (it stored or restored one). */
+export async function hasRecoveryRecord(rc: OwnerParts): Promise<boolean> {
+  return (await lastRecord(rc)) !== undefined;
+}
+
+/**
+ * Stores the wallet's state again when it differs from what the last stored record holds, or when
+ * that record was stored `maxAgeMs` ago or more (guardians evict records unwritten for 180 days);
+ * otherwise writes nothing and returns undefined. A failed store leaves the last record's digest as
+ * it was, so the next refresh tries again: the state itself is never touched.
+ */
+export async function refreshRecovery(
+  rc: OwnerParts,
+  maxAgeMs: number,
+): Promise<RecoveryStoreResult | undefined> {
   return rc.ctx.run(async () => {
     const entries = await snapshotEntries(rc.db, rc.prefix);
-    const last = await rc.db.get(`${rc.prefix}recovery`);
-    const lastVersion = last ? parseJson<{ version: number }>(last).version : 0;
-    const version = Math.max(Math.floor(rc.ctx.now()), lastVersion + 1);
-    const ciphertext = await sealRecovery(
-      entries,
-      rc.keys.recoveryKey,
-      rc.keys.recoveryId,
-      version,
-      rc.ctx.random(24),
-    );
-    const record = signRecord(fromHex(rc.federationId), rc.keys.recoverySignSeed, version, ciphertext);
-    const { storedBy, failedAt } = await uploadRecord(await rc.ctx.client(), record);
-    if (storedBy.length < rc.writeQuorum)
-      throw recoveryError(
-        "not_stored",
-        `only ${storedBy.length} guardians stored the recovery record, ${rc.writeQuorum} needed`,
-        {
-          failedAt,
-        },
-      );
-    await rc.db.write([put(`${rc.prefix}recovery`, json({ version, storedBy }))]);
-    return { version, bytes: ciphertext.length, entries: entries.length, storedBy, failedAt };
+    const last = await lastRecord(rc);
+    if (last?.digest === snapshotDigest(entries)) {
+      const age = rc.ctx.now() - (last.storedAtMs ?? last.version);
+      if (age < maxAgeMs) return undefined;
+    }
+    return storeLocked(rc, entries);
   });
 }
 

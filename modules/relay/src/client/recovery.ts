@@ -89,6 +89,26 @@ export async function snapshotEntries(db: ClientDb, ownPrefix: string): Promise<
   return out;
 }
 
+/** Whether the store keeps `key` (so that writing it changes the wallet's recovery record). */
+export function recoveryCovers(key: string, ownPrefix: string): boolean {
+  return (
+    (RECOVERY_COUNTERS as readonly string[]).includes(key) ||
+    RECOVERY_PREFIXES.some((p) => key.startsWith(p)) ||
+    key.startsWith(`${ownPrefix}contact/`) ||
+    key === `${ownPrefix}cards`
+  );
+}
+
+/**
+ * A digest of the entries (sha256 over each key and value, length-prefixed): the wallet keeps the
+ * stored record's, so that a refresh with nothing changed writes nothing.
+ */
+export function snapshotDigest(entries: readonly [string, Uint8Array][]): string {
+  const w = new Writer();
+  for (const [k, v] of entries) w.bytes(utf8.encode(k)).bytes(v);
+  return toHex(sha256(w.finish()));
+}
+
 export async function sealRecovery(
   entries: readonly [string, Uint8Array][],
   key: Uint8Array,

@@ -45,6 +45,7 @@ import { deliverySecret, deliveryToken, relayKeys } from "./keys.js";
 import type { RelayKeys } from "./keys.js";
 import { LETTER_BODY_BYTES_MAX, MailboxFormatError, openItem, sealItem } from "./mailbox.js";
 import type { Letter, LetterKind } from "./mailbox.js";
+import { recoveryCovers } from "./recovery.js";
 import type { RecoveryRestoreResult, RecoveryStoreResult } from "./recovery.js";
 import type { CancelResult } from "./escrow.js";
 import type { WatchTarget } from "../watch-common.js";
@@ -461,6 +462,24 @@ export class RelayClient implements ClientModule {
    */
   restoreRecovery(): Promise<RecoveryRestoreResult> {
     return owner.restoreRecovery(this.owner());
+  }
+
+  /**
+   * Stores the recovery record again if the wallet's state differs from what it holds or it is
+   * `maxAgeMs` old or more; otherwise writes nothing (undefined). RecoveryKeeper calls it.
+   */
+  refreshRecovery(maxAgeMs: number): Promise<RecoveryStoreResult | undefined> {
+    return owner.refreshRecovery(this.owner(), maxAgeMs);
+  }
+
+  /** Whether this wallet stored (or restored) a recovery record. */
+  hasRecoveryRecord(): Promise<boolean> {
+    return owner.hasRecoveryRecord(this.owner());
+  }
+
+  /** Whether a database write of these keys changes what the recovery record holds. */
+  recoveryCovers(keys: readonly string[]): boolean {
+    return keys.some((k) => recoveryCovers(k, this.prefix));
   }
 
   // ---- social recovery (recovery-owner.ts) ---------------------------------------------------------

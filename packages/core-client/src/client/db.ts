@@ -71,3 +71,45 @@ export class MemoryClientDb implements ClientDb {
     if (this.closed) throw new Error("the wallet database is closed");
   }
 }
+
+/**
+ * A database that tells listeners which keys each successful write touched (after it is durable):
+ * how a half learns of other halves' writes without the core knowing who listens (the recovery
+ * store's refresh, RecoveryKeeper). A listener's error is not the writer's.
+ */
+export class ObservedClientDb implements ClientDb {
+  private readonly listeners = new Set<(keys: readonly string[]) => void>();
+
+  constructor(readonly inner: ClientDb) {}
+
+  /** Calls `listener` after every successful write; returns the function that removes it. */
+  onWrite(listener: (keys: readonly string[]) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  get(key: string): Promise<Uint8Array | undefined> {
+    return this.inner.get(key);
+  }
+
+  range(start: string, end: string): Promise<[string, Uint8Array][]> {
+    return this.inner.range(start, end);
+  }
+
+  async write(ops: readonly DbOp[]): Promise<void> {
+    await this.inner.write(ops);
+    const keys = ops.map((op) => op.key);
+    for (const l of this.listeners) {
+      try {
+        l(keys);
+      } catch {
+        // the write happened; a listener's failure is its own
+      }
+    }
+  }
+
+  close(): Promise<void> {
+    this.listeners.clear();
+    return this.inner.close();
+  }
+}
