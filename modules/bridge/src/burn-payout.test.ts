@@ -5,10 +5,15 @@
 // burn-payout-regtest.test.ts runs the same hand-over to a real payout on monerod and anvil.
 import { describe, expect, it } from "vitest";
 import { ed25519 } from "@noble/curves/ed25519.js";
-import { buildTransaction } from "@conclave/core-common";
+import { buildTransaction, toHex } from "@conclave/core-common";
 import { sha256 } from "@conclave/core-server";
 import { faucetInput } from "@conclave/module-dummy";
-import { PayoutStore, requestOutPoint } from "@conclave/module-monero";
+import {
+  PayoutParamsSchema,
+  PayoutStatusSchema,
+  PayoutStore,
+  requestOutPoint,
+} from "@conclave/module-monero";
 import { encodeAddress } from "@conclave/monero";
 import { BURN_TO_MONERO, encodeBridgeItem, encodeMintOutput } from "./common.js";
 import type { BurnSeen } from "./common.js";
@@ -129,6 +134,33 @@ describe("bridge: a burn to a Monero address becomes a payout of the monero modu
       payout: { amount: "397000", fee: "3000", state: "queued" },
     });
     expect(JSON.stringify(view)).not.toContain(USER_ADDRESS);
+  });
+
+  it("GET payouts/:txid/:index of the monero module finds the burn's payout by its requestOutPoint (ref, 0xffff0000 | bridge), without address or amount; other indexes past 65535 are still refused", () => {
+    const fed = funded();
+    const b = burn();
+    fed.block([0, 1, 2].map((g) => vote(g, b)));
+    const outPoint = requestOutPoint(BRIDGE, burnPayoutRef(b));
+    const route = fed.guardians[1]!.monero.api.find(
+      (e) => e.method === "GET" && e.path === "payouts/:txid/:index",
+    )!;
+    // As the core's API serves it: the path's params checked against the route's schema (a 400
+    // otherwise), then the handler; the answer checked as a wallet checks it (strict: no address).
+    expect(route.params).toBe(PayoutParamsSchema);
+    const get = (index: number) => {
+      const params = PayoutParamsSchema.parse({ txid: toHex(outPoint.txid), index: String(index) });
+      return PayoutStatusSchema.parse(route.handle({ params, body: undefined, db: fed.moneroDb(1) }));
+    };
+    const served = get(outPoint.index);
+    expect(served).toEqual({ kind: "payout", state: "queued", fee: FEE.toString(), batch: 0 });
+    expect(JSON.stringify(served)).not.toContain(USER_ADDRESS);
+    expect(JSON.stringify(served)).not.toContain((b.amount - FEE).toString());
+    // The same progress the bridge's burn view shows.
+    expect(fed.guardians[1]!.bridge.burnView(fed.mdb(1), b).payout?.state).toBe(served.state);
+    // Another module's index under the same ref: no payout there.
+    expect(() => get((0xffff0000 | MONERO) >>> 0)).toThrow(/no payout at output/);
+    // Indexes no output and no requested payout has: refused as before.
+    for (const index of [0x10000, 0xfffeffff, 2 ** 32]) expect(() => get(index)).toThrow(/output index/);
   });
 
   it("pays a burn once: votes replayed after acceptance, the fourth guardian's late vote and a second request under the same ref add no payout", () => {

@@ -7,10 +7,15 @@
 // that every guardian decides the same and that no block fails the audit.
 import { describe, expect, it } from "vitest";
 import { ed25519 } from "@noble/curves/ed25519.js";
-import { buildTransaction, fromHex } from "@conclave/core-common";
+import { buildTransaction, fromHex, toHex } from "@conclave/core-common";
 import { NodeSigner, sha256 } from "@conclave/core-server";
 import { coinOutput, faucetInput } from "@conclave/module-dummy";
-import { PayoutStore, requestOutPoint } from "@conclave/module-monero";
+import {
+  PayoutParamsSchema,
+  PayoutStatusSchema,
+  PayoutStore,
+  requestOutPoint,
+} from "@conclave/module-monero";
 import { encodeAddress } from "@conclave/monero";
 import { decodeMintOutput, encodeBridgeItem, encodeMintOutput, encodeRefundInput } from "./common.js";
 import { mintRefundPayoutRef } from "./eip712-mint.js";
@@ -142,6 +147,15 @@ describe("bridge: a mint that cannot happen is paid back in Monero to the refund
       expect(v.signature).toBeUndefined();
       expect(JSON.stringify(v)).not.toContain(REFUND_ADDRESS);
     }
+    // The monero module's GET payouts/:txid/:index finds it by its requestOutPoint too (a 400 before:
+    // index past 65535), with neither the refund address nor the amount.
+    const route = fed.guardians[0]!.monero.api.find(
+      (e) => e.method === "GET" && e.path === "payouts/:txid/:index",
+    )!;
+    const params = PayoutParamsSchema.parse({ txid: toHex(outPoint.txid), index: String(outPoint.index) });
+    const served = PayoutStatusSchema.parse(route.handle({ params, body: undefined, db: fed.moneroDb(0) }));
+    expect(served).toMatchObject({ kind: "payout", state: "queued", fee: FEE.toString() });
+    expect(JSON.stringify(served)).not.toContain(REFUND_ADDRESS);
     // Paid once: the refund key's input is refused, and late or replayed votes add no payout.
     expect(codes(fed.block([], [refundTx()]))).toEqual(["not_returnable"]);
     fed.block([0, 1, 2, 3].map((g) => expiry(g, key, false)));

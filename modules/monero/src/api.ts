@@ -33,8 +33,10 @@ export const PayoutParamsSchema = z.object({
   txid: hexBytes(32).describe("The federation transaction id whose output is the payout."),
   index: z
     .string()
-    .regex(/^[0-9]{1,5}$/, "an output index from 0 to 65535")
-    .describe("The payout's output index in that transaction (0 to 65535)."),
+    .regex(/^[0-9]{1,10}$/, "an output index from 0 to 65535, or 0xffff0000 | module for a requested payout")
+    .describe(
+      "The payout's output index in that transaction (0 to 65535); for a payout another module asked for (a bridge burn's, a 0x03 mint's refund), 0xffff0000 | that module's instance id, with `txid` its ref (requestOutPoint).",
+    ),
 });
 
 export const ClaimKeyParamsSchema = z.object({

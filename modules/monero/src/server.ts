@@ -306,7 +306,7 @@ export class MoneroServerModule implements ServerModule {
         params: PayoutParamsSchema,
         response: PayoutStatusSchema,
         summary:
-          "A payout output's status, for the user who made the transaction (federation transaction id and output index): queued, signing (round), submitted {moneroTxid}, confirmed {moneroTxid, txKey, confirmations}; never the destination address or amount (payout-status.ts)",
+          "A payout output's status, for the user who made the transaction (federation transaction id and output index; a payout another module asked for: its ref and 0xffff0000 | module): queued, signing (round), submitted {moneroTxid}, confirmed {moneroTxid, txKey, confirmations}; never the destination address or amount (payout-status.ts)",
         handle: ({ params, db }): PayoutStatus => payoutStatusOf(this.payoutView(db, params)),
       },
       {
@@ -1249,10 +1249,11 @@ export class MoneroServerModule implements ServerModule {
   payoutView(db: ReadTx, params: Record<string, string>): PayoutOutcome {
     const txid = txidParam(params);
     const index = Number(params["index"] ?? "");
-    if (!Number.isInteger(index) || index < 0 || index > 0xffff)
-      throw new InvalidRequestError("an output index is an integer from 0 to 65535", {
-        index: String(params["index"]).slice(0, 20),
-      });
+    if (!isPayoutIndex(index))
+      throw new InvalidRequestError(
+        "an output index is an integer from 0 to 65535, or 0xffff0000 | module (4294901760 to 4294967295) for a payout another module asked for",
+        { index: String(params["index"]).slice(0, 20) },
+      );
     const outcome = this.payouts.outcome(db, { txid, index }, new MoneroState(db).agreedHeight());
     if (!outcome)
       throw new ConclaveError(
@@ -1328,8 +1329,15 @@ export class MoneroServerModule implements ServerModule {
 /**
  * The outpoint of a payout module `from` asked for under `ref`: (ref, 0xffff0000 | from). No
  * transaction has 4 billion outputs, and a ref is the asker's domain-separated hash, so it never
- * names a transaction output's payout. The asker shows its progress (payoutProgress), not GET payouts.
+ * names a transaction output's payout. The asker shows its progress (payoutProgress), and GET
+ * payouts/:ref/:index shows it as it shows any payout: no address, no amount (payout-status.ts).
  */
 export function requestOutPoint(from: number, ref: Uint8Array): OutPoint {
   return { txid: ref, index: (0xffff0000 | (from & 0xffff)) >>> 0 };
+}
+
+/** An index GET payouts/:txid/:index looks up: a transaction output's (0 to 65535) or a requested payout's. */
+function isPayoutIndex(index: number): boolean {
+  if (!Number.isInteger(index) || index < 0) return false;
+  return index <= 0xffff || (index >= 0xffff0000 && index <= 0xffffffff);
 }
