@@ -15,6 +15,9 @@
 // was in before the answer, and a poll may already have seen it). The latency is bounded by the poll:
 // about pollMs / 2 on average.
 //
+// The bridge's kinds (`wxmr-mint`, `wxmr-burn`) need anvil and four guardian processes: their own
+// bench, bench/relay-push-wxmr.ts (npm run bench:relay-push-wxmr).
+//
 //   npm run bench:relay-push [-- --rounds 30] [--monero-rounds 20] [--monero-poll-ms 2000] [--no-monero]
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
