@@ -1,5 +1,5 @@
 // npm run sim -- [--seeds K [--from S] | --seed S] [--nodes N] [--byzantine B] [--quorum-delta D]
-//                [--bug NAME]... [--safety-ms MS] [--jobs J] [--consensus-only] [--monero] [--monero-classic] [--monero-notes] [--monero-garbage] [--evm] [--verbose]
+//                [--bug NAME]... [--safety-ms MS] [--jobs J] [--consensus-only] [--monero] [--monero-classic] [--monero-notes] [--monero-garbage] [--monero-deep-reorg] [--evm] [--verbose]
 // Runs the deterministic simulator over many seeds (or one), prints a line now and then, every
 // violation with the command that replays it, and a summary. Exit code 1 on any violation. By
 // default every run is the whole federation (processor, modules, wallets, money checkers; see
@@ -37,6 +37,8 @@ const USAGE = `usage: npm run sim -- [options]
   --monero-classic  --monero without the Byzantine payout participants and the holder (older seeds replay)
   --monero-notes    --monero with XMR note users: subaddress deposits into e-cash notes (xmr-notes.ts)
   --monero-garbage  --monero with a garbage last signer drawn for Byzantine guardians that are no payout participant
+  --monero-deep-reorg  --monero with reorgs deeper than the confirmation depth: a credited deposit
+                    double-spent on a fork, a mined payout taken out of the chain (monero-deep-reorg.ts)
   --evm             the federation with the bridge module on a simulated EVM chain; with --monero both:
                     mints funded by XMR deposits, burns to a Monero address paid from the multisig wallet
   --verbose         print every run and, for one seed, its fault timeline and full result`;
@@ -57,6 +59,7 @@ interface CliArgs {
   moneroClassic: boolean;
   moneroNotes: boolean;
   moneroGarbage: boolean;
+  moneroDeepReorg: boolean;
   evm: boolean;
 }
 
@@ -74,6 +77,7 @@ function parseArgs(argv: readonly string[]): CliArgs {
     moneroClassic: false,
     moneroNotes: false,
     moneroGarbage: false,
+    moneroDeepReorg: false,
     evm: false,
     bugs: [],
   };
@@ -150,6 +154,10 @@ function parseArgs(argv: readonly string[]): CliArgs {
         args.monero = true;
         args.moneroGarbage = true;
         break;
+      case "--monero-deep-reorg":
+        args.monero = true;
+        args.moneroDeepReorg = true;
+        break;
       case "--evm":
         args.evm = true;
         break;
@@ -165,7 +173,7 @@ function parseArgs(argv: readonly string[]): CliArgs {
   if (args.evm && args.consensusOnly) {
     throw new UsageError("--evm runs the federation with the bridge: not with --consensus-only");
   }
-  if (args.evm && (args.moneroClassic || args.moneroNotes || args.moneroGarbage)) {
+  if (args.evm && (args.moneroClassic || args.moneroNotes || args.moneroGarbage || args.moneroDeepReorg)) {
     throw new UsageError("--evm goes with --monero only, not with another monero world (yet)");
   }
   if (args.monero && args.consensusOnly) {
@@ -256,7 +264,7 @@ async function main(): Promise<number> {
       );
       const app = args.consensusOnly ? {} : { application: federationApplication() };
       console.log(
-        `  replay: ${replayCommand({ ...options, ...app })}${args.evm && args.monero ? " --evm --monero" : args.monero ? (args.moneroClassic ? " --monero-classic" : args.moneroNotes ? " --monero-notes" : args.moneroGarbage ? " --monero-garbage" : " --monero") : args.evm ? " --evm" : ""}`,
+        `  replay: ${replayCommand({ ...options, ...app })}${args.evm && args.monero ? " --evm --monero" : args.monero ? (args.moneroClassic ? " --monero-classic" : args.moneroNotes ? " --monero-notes" : args.moneroGarbage ? " --monero-garbage" : args.moneroDeepReorg ? " --monero-deep-reorg" : " --monero") : args.evm ? " --evm" : ""}`,
       );
       return;
     }
@@ -290,13 +298,15 @@ async function main(): Promise<number> {
           ? "monero-notes"
           : args.moneroGarbage
             ? "monero-garbage"
-            : args.monero
-              ? "monero"
-              : args.evm
-                ? "evm"
-                : args.consensusOnly
-                  ? "consensus"
-                  : "federation";
+            : args.moneroDeepReorg
+              ? "monero-deep-reorg"
+              : args.monero
+                ? "monero"
+                : args.evm
+                  ? "evm"
+                  : args.consensusOnly
+                    ? "consensus"
+                    : "federation";
   const jobs = Math.min(args.jobs, args.seeds);
   if (jobs <= 1) {
     for (const [i, options] of requests.entries()) {

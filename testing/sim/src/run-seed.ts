@@ -12,6 +12,8 @@ import type { SimOptions, SimResult } from "./simulator.js";
  * without the Byzantine payout participants and the holder (seeds found before them replay exactly);
  * monero-garbage: monero plus a garbage last signer drawn for Byzantine guardians that are no
  * payout participant (monero.ts `garbage: "drawn"`);
+ * monero-deep-reorg: monero plus reorgs deeper than the confirmation depth (a credited deposit
+ * double-spent on a fork, a mined payout taken out of the chain: federation/monero-deep-reorg.ts);
  * monero-notes: monero plus XMR note users (subaddress deposits into e-cash notes, xmr-notes.ts);
  * evm: the federation plus the bridge module on a simulated EVM chain (federation/bridge.ts);
  * evm-monero: both worlds in one run (burns paid in Monero, mints funded by XMR deposits).
@@ -23,6 +25,7 @@ export type SimMode =
   | "monero-classic"
   | "monero-notes"
   | "monero-garbage"
+  | "monero-deep-reorg"
   | "evm"
   | "evm-monero";
 
@@ -33,6 +36,7 @@ export const SIM_MODES: readonly SimMode[] = [
   "monero-classic",
   "monero-notes",
   "monero-garbage",
+  "monero-deep-reorg",
   "evm",
   "evm-monero",
 ];
@@ -68,6 +72,7 @@ export async function runSeed(
       moneroClassic: mode === "monero-classic",
       moneroNotes: mode === "monero-notes",
       ...(mode === "monero-garbage" ? { moneroGarbage: "drawn" as const } : {}),
+      ...(mode === "monero-deep-reorg" ? { moneroDeepReorg: true } : {}),
     }),
   });
   return { ...r, replay: `${r.replay} --${mode}` };

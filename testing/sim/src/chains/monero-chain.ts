@@ -460,6 +460,18 @@ export class MoneroChain implements SimulatedChain {
     return this.byKeyImage.get(keyImage);
   }
 
+  /** The mined or pooled transaction spending this key image, if any (the checkers' god view). */
+  spenderOf(keyImage: string): string | undefined {
+    const mined = this.spentInChain.get(keyImage);
+    if (mined !== undefined) return mined;
+    return this.pool.find((t) => this.txs.get(t)!.keyImages.includes(keyImage));
+  }
+
+  /** The federation's own transactions mined at `height` or above (canonical chain), oldest first. */
+  federationTxsFrom(height: number): { txid: string; height: number }[] {
+    return this.chainTxs.filter((t) => t.height >= height && this.txs.get(t.txid)!.fromFederation);
+  }
+
   /** The block an output's transaction is in (canonical chain), if any. */
   minedHeight(txid: string): number | undefined {
     return this.minedAt.get(txid);

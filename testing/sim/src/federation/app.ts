@@ -54,6 +54,8 @@ export interface FederationOptions {
   readonly moneroGarbage?: "drawn" | "only";
   /** The monero world with XMR note users: subaddress deposits into e-cash notes (xmr-notes.ts). */
   readonly moneroNotes?: boolean;
+  /** The monero world with reorgs deeper than the confirmation depth (monero-deep-reorg.ts). */
+  readonly moneroDeepReorg?: boolean;
   /** Runs the bridge module too, on a simulated EVM chain, with bridge users (federation/bridge.ts). */
   readonly evm?: boolean;
   /** A deliberate bug in every honest guardian's bridge module (tests of the checkers only). */
@@ -195,6 +197,7 @@ class FederationApp implements SimApplication, FederationApi {
               : undefined,
             // Beside the bridge: fees and payout minimum at the bridge's sizes (monero.ts `combined`).
             options.evm === true,
+            options.moneroDeepReorg === true,
           )
         : undefined;
     // With both, a burn to a Monero address becomes a payout of the monero module (core ModuleLinks:

@@ -48,6 +48,7 @@ import { XmrNoteUser, emptyXmrNoteStats } from "./xmr-notes.js";
 import type { NoteFunding, XmrNoteStats } from "./xmr-notes.js";
 import { SubaddressState } from "../../../../modules/monero/src/subaddresses.js";
 import type { ByzantinePayoutStats } from "./monero-byzantine.js";
+import { DeepReorgs } from "./monero-deep-reorg.js";
 import type { StatusAnswer, SubmitAnswer } from "./wallets.js";
 
 const XMR = 10n ** 12n;
@@ -87,13 +88,17 @@ const K_DEPOSIT = 0x03;
  *     Payouts.nextBound answers no bound, so an attempt started after one that could still be
  *     finished may spend other inputs; a completion of the old one broadcast later pays the batch
  *     a second time.
+ *   monero-pays-while-short  "pay out while the agreed reserves are short": the module's pause
+ *     (server.ts reservesPause) never answers short, so payouts and deposit spends are accepted
+ *     after a deep reorg took a credited deposit away (the `--monero-deep-reorg` world's check).
  */
 export type MoneroBug =
   | "monero-credits-own-payout"
   | "monero-attestation-per-message"
   | "monero-unbound-attempt"
   | "monero-refusal-unvoted"
-  | "monero-sighting-per-message";
+  | "monero-sighting-per-message"
+  | "monero-pays-while-short";
 
 /**
  * monero-sighting-per-message: "count one guardian's subaddress sighting twice": a guardian's
@@ -223,6 +228,8 @@ class XmrUser {
   private deposit: { txid: string; txidBytes: Uint8Array; txKey: Uint8Array; amount: bigint } | undefined;
   private spend: { tx: Transaction; txid: string; acceptedAt?: number } | undefined;
   private rounds: number;
+  /** A deep reorg took its credited deposit away (monero-deep-reorg.ts). */
+  private dropped = false;
 
   constructor(
     readonly id: number,
@@ -241,6 +248,34 @@ class XmrUser {
 
   get settled(): boolean {
     return this.step === "done";
+  }
+
+  /**
+   * A deep reorg double-spent this holder's credited deposit back to it (monero-deep-reorg.ts): it
+   * now tries to withdraw the credit it no longer paid for, which the reserves pause must refuse.
+   */
+  withdrawAfterDrop(txid: string): void {
+    if (this.deposit?.txid !== txid) return;
+    this.dropped = true;
+    if (this.holds === undefined || this.step !== "done") return;
+    // It waits for the fork to settle (10 s): withdrawing at once races the guardians' reports, and
+    // a withdrawal accepted before they agree the reserves are short cannot be funded (the wallet
+    // lacks the deposit): its batch retries until the reserves are back (docs/simulator.md).
+    this.world.host.schedule(this.world.host.now() + 10_000, () => {
+      this.step = "spend";
+      this.tick();
+    });
+  }
+
+  /**
+   * What the reserves pause holds back: credited and trying to spend with no spend accepted, or a
+   * withdrawal of a deposit a deep reorg took away (the wallet cannot fund it while short).
+   */
+  get heldByShortfall(): boolean {
+    return (
+      this.step === "spend" ||
+      (this.step === "wait" && (this.spend?.acceptedAt === undefined || this.dropped))
+    );
   }
 
   describe(): string {
@@ -410,6 +445,13 @@ export class MoneroWorld {
   };
   healedAt: number | undefined;
   private readonly producer: BlockProducer;
+  /** The deep reorgs of the `--monero-deep-reorg` world. */
+  readonly deep: DeepReorgs | undefined = undefined;
+  /** Per honest guardian: the height, payouts counted and agreed reserves `short` at its last check. */
+  private readonly lastCheck = new Map<
+    number,
+    { height: number; payouts: number; short: boolean; agreed: bigint | undefined; required: bigint }
+  >();
   private readonly faults: NodeFaultDriver;
   private readonly users: XmrUser[] = [];
   private readonly noteUsers: XmrNoteUser[] = [];
@@ -447,6 +489,11 @@ export class MoneroWorld {
      * piconero) are paid in Monero (a payout's fee is then 3,000 piconero).
      */
     readonly combined = false,
+    /**
+     * Reorgs deeper than the confirmation depth (monero-deep-reorg.ts, `--monero-deep-reorg`): a
+     * credited deposit double-spent on a fork, a mined payout taken out of the chain.
+     */
+    deepReorg = false,
   ) {
     this.seed = host.seed;
     const rng = new Rng(host.seed, "monero");
@@ -498,6 +545,20 @@ export class MoneroWorld {
     // spent other inputs than an earlier finishable one could then pay a batch twice.
     if (!classic) this.users.push(new XmrUser(users, this, new Rng(host.seed, "xmr-holder"), 3n * XMR));
     for (const u of this.users) u.start();
+    if (deepReorg) {
+      // Its own stream: the worlds without it keep their seeds.
+      this.deep = new DeepReorgs(
+        this.chain,
+        CONFIRMATIONS,
+        (delayMs, fn) => host.schedule(host.now() + delayMs, fn),
+        new Rng(host.seed, "xmr-deep-reorg"),
+        () => this.creditedByProof(),
+        (txid) => {
+          for (const u of this.users) u.withdrawAfterDrop(txid);
+        },
+      );
+      this.deep.start();
+    }
     for (const b of host.byzantine) this.byzantineReports(b, new Rng(host.seed, `xmr-byzantine-${b}`));
     // Streams of their own: a strategy added later leaves every earlier draw of a seed as it was.
     for (const b of host.byzantine) this.byzantineAttests(b, new Rng(host.seed, `xmr-byzantine-attest-${b}`));
@@ -782,6 +843,9 @@ export class MoneroWorld {
       },
       () => this.host.now(),
     );
+    if (this.bug === "monero-pays-while-short")
+      // The harness replaces the module's private pause on this instance only: never short.
+      Object.defineProperty(m, "reservesPause", { value: () => undefined });
     if (this.bug === "monero-unbound-attempt")
       // The harness replaces the module's private rule on this instance only: no bound, ever.
       Object.defineProperty(m.payouts, "nextBound", { value: () => [] });
@@ -843,7 +907,27 @@ export class MoneroWorld {
   }
 
   settled(): boolean {
+    if (this.deep !== undefined && !this.deepSettled()) return false;
     return this.users.every((u) => u.settled) && this.noteUsers.every((u) => u.settled);
+  }
+
+  /**
+   * The deep-reorg world runs on until both deep reorgs happened and, after a deposit was taken
+   * away, the honest guardians agree the reserves are short; a user whose spend that pause holds
+   * back counts as settled then (finish checks the pause).
+   */
+  private deepSettled(): boolean {
+    const deep = this.deep!;
+    if (deep.stats.xmrDeepDepositsDropped === 0 || deep.stats.xmrDeepPayoutsRemoved === 0) return false;
+    if ([...deep.removed].some((t) => this.chain.minedHeight(t) === undefined)) return false;
+    const g = this.host.honest.find((h) => this.app.moneroAt(h) !== undefined);
+    const at = g === undefined ? undefined : this.app.moneroAt(g);
+    if (g === undefined || at === undefined) return false;
+    const short =
+      at.monero.agreedReserves(at.processor.moduleReadDb(this.host.disk(g).state, MONERO_ID)).state ===
+      "short";
+    if (!short) return false;
+    return this.users.every((u) => u.settled || u.heldByShortfall) && this.noteUsers.every((u) => u.settled);
   }
 
   finish(): void {
@@ -852,8 +936,10 @@ export class MoneroWorld {
         this.host.violation(
           `liveness: ${u.describe()}, not finished within the liveness bound after the heal`,
         );
+    const shortAtEnd = this.deep === undefined ? false : this.deepReorgEnd();
     for (const u of this.users)
-      if (!u.settled)
+      if (!u.settled && shortAtEnd && u.heldByShortfall) this.deep!.stats.xmrPausedUsers++;
+      else if (!u.settled)
         this.host.violation(
           `liveness: ${u.describe()}, not finished within the liveness bound after the heal (${this.payoutProgress()})`,
         );
@@ -897,7 +983,7 @@ export class MoneroWorld {
     }
     this.stats.xmrReorgs = [...this.producer.reorgs.values()].reduce((a, b) => a + b, 0);
     this.stats.xmrFaultEpisodes = [...this.faults.episodes.values()].reduce((a, b) => a + b, 0);
-    return { ...this.stats, ...states };
+    return { ...this.stats, ...states, ...(this.deep?.stats ?? {}) };
   }
 
   /**
@@ -954,15 +1040,117 @@ export class MoneroWorld {
       unpaid += BigInt(Math.max(0, gr.count - mined)) * gr.amount;
     }
     const chainFees = this.chain.federationFeesPaid();
-    const held = this.chain.federationBalance() + chainFees;
+    // What deep reorgs took away from credited deposits: the shortfall the federation cannot
+    // prevent (docs/monero.md: credits are not undone); the pause is checked instead (pauseHolds).
+    const taken = [...(this.deep?.dropped.values() ?? [])].reduce((a, b) => a + b, 0n);
+    const held = this.chain.federationBalance() + chainFees + taken;
     const due = owed.ecashBacking + owed.credited + unpaid + fees;
     if (chainFees > fees && chainFees - fees > BigInt(this.stats.xmrFeeShortfall))
       this.stats.xmrFeeShortfall = Number(chainFees - fees);
     if (held < due)
       violation(
         `${at}: XMR owed ${due} (backing ${owed.ecashBacking} + credited ${owed.credited} + unpaid payouts ${unpaid} + fees charged ${fees}) ` +
-          `exceeds what the chain holds for the federation ${held} (unspent ${held - chainFees} + fees its transactions paid ${chainFees})`,
+          `exceeds what the chain holds for the federation ${held} (unspent ${held - chainFees - taken} + fees its transactions paid ${chainFees} + credited deposits deep reorgs took away ${taken})`,
       );
+  }
+
+  /** Every payout consensus accepted, with the txid it confirmed, if any. */
+  private payoutsClaimed(db: ReadTx, monero: MoneroServerModule, store: PayoutStore): PayoutClaimed[] {
+    const payouts: PayoutClaimed[] = [];
+    const agreedHeight = new MoneroState(db).agreedHeight();
+    for (let seq = 0; seq < store.counters().nextSeq; seq++) {
+      const p = store.payout(seq)!;
+      // The outcome, not the API's payoutView: a payout another module asked for (a burn's) has an
+      // outpoint index above any output's (requestOutPoint), which the API's parser refuses.
+      const view = monero.payouts.outcome(db, { txid: p.txid, index: p.index }, agreedHeight) ?? {
+        state: "queued",
+      };
+      payouts.push({
+        address: p.address,
+        amount: p.amount,
+        ...(view.state === "confirmed" && view.moneroTxid !== undefined
+          ? { moneroTxid: view.moneroTxid }
+          : {}),
+      });
+    }
+    return payouts;
+  }
+
+  /** The deposits by proof consensus credited (or spent), at the first honest guardian that runs. */
+  private creditedByProof(): { txid: string; amount: bigint }[] | undefined {
+    const g = this.host.honest.find((h) => this.app.moneroAt(h) !== undefined);
+    const at = g === undefined ? undefined : this.app.moneroAt(g);
+    if (g === undefined || at === undefined) return undefined;
+    const db = at.processor.moduleReadDb(this.host.disk(g).state, MONERO_ID);
+    const records = new MoneroState(db);
+    const out: { txid: string; amount: bigint }[] = [];
+    for (const [k] of db.scan(Uint8Array.of(K_DEPOSIT))) {
+      if (k.length !== 33) continue;
+      const d = records.deposit(k.subarray(1));
+      if (d !== undefined && (d.state === "credited" || d.state === "spent"))
+        out.push({ txid: toHex(k.subarray(1)), amount: d.amount });
+    }
+    return out;
+  }
+
+  /**
+   * The pause (docs/monero.md "Reserves agreed in consensus"): no payout is accepted in a block
+   * that starts with the agreed reserves short, unless a report in it moved the agreed figure (it
+   * may have ended the shortfall before the payout). Not "short after the block" too: accepting a
+   * payout takes its amount off what is owed, which can end the shortfall on the books alone.
+   */
+  private pauseHolds(
+    g: number,
+    height: number,
+    db: ReadTx,
+    monero: MoneroServerModule,
+    store: PayoutStore,
+    at: string,
+    violation: (what: string) => void,
+  ): void {
+    const agreed = monero.agreedReserves(db);
+    const short = agreed.state === "short";
+    if (short) this.deep!.stats.xmrReservesShortChecks++;
+    const payouts = store.counters().nextSeq;
+    const last = this.lastCheck.get(g);
+    if (last?.height === height - 1 && last.short && last.agreed === agreed.agreed && payouts > last.payouts)
+      violation(
+        `${at}: ${payouts - last.payouts} payout(s) accepted while the agreed reserves are short (${last.agreed} agreed, owed ${last.required} before the block)`,
+      );
+    this.lastCheck.set(g, { height, payouts, short, agreed: agreed.agreed, required: agreed.required });
+  }
+
+  /**
+   * The deep reorgs' end checks: where the chain holds less than what is owed (a credited deposit
+   * taken away), every honest guardian that runs agrees the reserves are short; every confirmed
+   * payout, removed by a deep reorg or not, is mined in the txid consensus confirmed (not lost;
+   * paid at most once is checked after every block). Answers whether every honest guardian that
+   * runs agrees the reserves are short.
+   */
+  private deepReorgEnd(): boolean {
+    const deep = this.deep!;
+    deep.finish();
+    let running = 0;
+    let short = 0;
+    const balance = this.chain.federationBalance();
+    for (const g of this.host.honest) {
+      const at = this.app.moneroAt(g);
+      if (at === undefined) continue;
+      running++;
+      const db = at.processor.moduleReadDb(this.host.disk(g).state, MONERO_ID);
+      const agreed = at.monero.agreedReserves(db);
+      if (agreed.state === "short") short++;
+      else if (balance < agreed.required)
+        this.host.violation(
+          `deep reorg: at the end the chain holds ${balance} for the federation, ${agreed.required - balance} less than the ${agreed.required} owed, ` +
+            `but guardian ${g}'s agreed reserves are ${agreed.state} (${agreed.detail})`,
+        );
+      const payouts = this.payoutsClaimed(db, at.monero, new PayoutStore(db));
+      for (const v of payoutViolations(this.chain, payouts, { pool: true }))
+        this.host.violation(`deep reorg: guardian ${g} at the end: ${v}`);
+    }
+    deep.stats.xmrReservesShortAtEnd = running > 0 && short === running ? 1 : 0;
+    return deep.stats.xmrReservesShortAtEnd === 1;
   }
 
   /** The current payout batch at the first honest guardian that runs: for a liveness violation's text. */
@@ -1121,27 +1309,25 @@ export class MoneroWorld {
         if ((d.state === "credited" || d.state === "spent") && d.amount !== undefined)
           credited.push({ txid: d.txid, index, amount: BigInt(d.amount) });
     }
-    for (const v of depositViolations(this.chain, credited)) violation(`${at}: ${v}`);
+    const deep = this.deep;
+    for (const v of depositViolations(this.chain, credited))
+      if (
+        deep === undefined ||
+        ![...deep.dropped.keys()].some(
+          (t) => v === `deposit ${t.slice(0, 8)} index 0 credited but not in the canonical chain`,
+        )
+      )
+        violation(`${at}: ${v}`);
     const store = new PayoutStore(db);
-    const payouts: PayoutClaimed[] = [];
-    const agreedHeight = records.agreedHeight();
-    for (let seq = 0; seq < store.counters().nextSeq; seq++) {
-      const p = store.payout(seq)!;
-      // The outcome, not the API's payoutView: a payout another module asked for (a burn's) has an
-      // outpoint index above any output's (requestOutPoint), which the API's parser refuses.
-      const view = monero.payouts.outcome(db, { txid: p.txid, index: p.index }, agreedHeight) ?? {
-        state: "queued",
-      };
-      payouts.push({
-        address: p.address,
-        amount: p.amount,
-        ...(view.state === "confirmed" && view.moneroTxid !== undefined
-          ? { moneroTxid: view.moneroTxid }
-          : {}),
-      });
-    }
-    for (const v of payoutViolations(this.chain, payouts, { pool: true })) violation(`${at}: ${v}`);
+    const payouts = this.payoutsClaimed(db, monero, store);
+    for (const v of payoutViolations(this.chain, payouts, { pool: true }))
+      if (
+        deep === undefined ||
+        ![...deep.removed].some((t) => deep.remining(t) && v.includes(`confirmed as ${t.slice(0, 8)},`))
+      )
+        violation(`${at}: ${v}`);
     this.reservesOnChain(db, monero, store, payouts, at, violation);
+    if (deep !== undefined) this.pauseHolds(g, height, db, monero, store, at, violation);
     this.agreedWithinHonest(records, at, violation);
     const audit = monero.audit(db);
     if (audit.assets !== xmrLedger)

@@ -1,0 +1,75 @@
+// The whole federation with the monero module, in the world with reorgs deeper than the
+// confirmation depth (monero-deep-reorg.ts, `npm run sim -- --monero-deep-reorg`): a deposit the
+// guardians credited at depth is double-spent back to its depositor on a fork (the holder then tries
+// to withdraw it), and a mined payout is taken out of the chain (its inputs unspent again; the node
+// mines it again from its pool). What the product promises (docs/monero.md): the credit is not
+// undone, and agreed reserves `short` pause new payouts and deposit spends. Checked: no false
+// violation for the shortfall the federation cannot prevent, t guardians agree the reserves are
+// short, no payout accepted while short, the removed payout mined again once (paid once, not lost),
+// equal state hashes and no honest crash (the simulator's own checkers). And the deliberate bug
+// monero-pays-while-short (the pause never answers short) is caught.
+import { describe, expect, it } from "vitest";
+import { runSimulationAsync } from "../simulator.js";
+import type { SimResult } from "../simulator.js";
+import { federationApplication } from "./app.js";
+import { MONERO_ITEM_BYTES_MAX } from "./monero.js";
+import type { MoneroBug } from "./monero.js";
+
+function run(seed: number, moneroBug?: MoneroBug): Promise<SimResult> {
+  return runSimulationAsync({
+    seed,
+    nodes: 4,
+    byzantine: 1,
+    itemBytesMax: MONERO_ITEM_BYTES_MAX,
+    application: federationApplication({
+      monero: true,
+      moneroDeepReorg: true,
+      ...(moneroBug === undefined ? {} : { moneroBug }),
+    }),
+  });
+}
+
+/** Seeds (N = 4, one Byzantine) in which both deep reorgs happen. */
+const SEEDS_WITH_BOTH = [2, 4];
+/** A seed in which only the payout is taken out (no credited deposit was left unspent to take away). */
+const SEEDS_PAYOUT_ONLY = [1];
+
+describe("Monero reorgs deeper than the confirmation depth (monero-deep-reorg.ts)", () => {
+  for (const seed of SEEDS_WITH_BOTH)
+    it(`seed ${seed}: a credited deposit taken away pauses payouts; a removed payout is mined again once`, async () => {
+      const r = await run(seed);
+      expect(r.violations).toEqual([]);
+      const at = (k: string): number => r.application[k] ?? 0;
+      expect(at("xmrDeepDepositsDropped")).toBe(1);
+      expect(at("xmrDeepPayoutsRemoved")).toBeGreaterThanOrEqual(1);
+      expect(at("xmrDeepPayoutsRemined")).toBe(at("xmrDeepPayoutsRemoved"));
+      // Every honest guardian agrees the reserves are short at the end, and it held back the holder
+      // that tried to withdraw the credit a fork double-spent back to it.
+      expect(at("xmrReservesShortAtEnd")).toBe(1);
+      expect(at("xmrReservesShortChecks")).toBeGreaterThan(0);
+      expect(at("xmrPaid")).toBe(at("xmrWithdrawals"));
+      console.log(`deep reorgs, seed ${seed}: ${JSON.stringify(r.application)}`);
+    });
+
+  for (const seed of SEEDS_PAYOUT_ONLY)
+    it(`seed ${seed}: a removed payout is mined again once; the reserves are not short`, async () => {
+      const r = await run(seed);
+      expect(r.violations).toEqual([]);
+      const at = (k: string): number => r.application[k] ?? 0;
+      expect(at("xmrDeepPayoutsRemoved")).toBeGreaterThanOrEqual(1);
+      expect(at("xmrDeepPayoutsRemined")).toBe(at("xmrDeepPayoutsRemoved"));
+      expect(at("xmrDeepDepositsDropped")).toBe(0);
+      expect(at("xmrPaid")).toBe(at("xmrWithdrawals"));
+    });
+
+  it("a replay gives the same trace and figures", async () => {
+    const [a, b] = [await run(4), await run(4)];
+    expect(a.traceHash).toBe(b.traceHash);
+    expect(a.application).toEqual(b.application);
+  });
+
+  it("the deliberate bug monero-pays-while-short (the pause never answers short) is caught", async () => {
+    const r = await run(4, "monero-pays-while-short");
+    expect(r.violations.some((v) => v.includes("accepted while the agreed reserves are short"))).toBe(true);
+  });
+});

@@ -1,0 +1,152 @@
+// Reorgs of the simulated Monero chain deeper than the confirmation depth (issue 11: "reorgs below
+// and above the confirmation depth"), the world `--monero-deep-reorg` (monero.ts `deepReorg`; its
+// own random stream, so the other worlds' seeds do not move). Two kinds, each at most once per seed:
+//   - a deposit the guardians credited at depth is taken away: the fork double-spends it back to
+//     the depositor (MoneroChain.reorg's `drop`), picked among credited deposits whose outputs
+//     nothing spends yet (mined or pooled);
+//   - a mined federation transaction (a payout) is taken out of the chain: its inputs are unspent
+//     again, and the node re-mines it from its pool as monerod does once its inputs are unlocked.
+// What the product promises (docs/monero.md): a credit is not undone ("Reorgs deeper than
+// `confirmations` after t guardians attested are not undone"), and agreed reserves `short` pause
+// new payouts and deposit spends (reserves-agreement.ts). So the checkers expect the deposit
+// "credited but not in the canonical chain" and the shortfall it makes, and check instead that
+// the guardians agree the reserves are short, that no payout is accepted while they do, and that
+// a removed payout is mined again exactly once (paid once, not lost).
+import type { MoneroChain } from "../chains/monero-chain.js";
+import type { Rng } from "../rng.js";
+
+/** What the deep reorgs did and what the checkers saw of them. */
+export interface DeepReorgStats {
+  xmrDeepReorgs: number;
+  /** Credited deposits a deep reorg took away (double-spent by the depositor on the fork). */
+  xmrDeepDepositsDropped: number;
+  /** Federation transactions (payouts) a deep reorg took out of the chain. */
+  xmrDeepPayoutsRemoved: number;
+  /** Of those, mined again by the end of the run. */
+  xmrDeepPayoutsRemined: number;
+  /** Checks (guardian, block) at which the agreed reserves were `short`. */
+  xmrReservesShortChecks: number;
+  /** 1 when every honest guardian that runs agrees the reserves are short at the end. */
+  xmrReservesShortAtEnd: number;
+  /** Users whose deposit spend was refused until the end because the reserves are short (paused). */
+  xmrPausedUsers: number;
+}
+
+export function emptyDeepReorgStats(): DeepReorgStats {
+  return {
+    xmrDeepReorgs: 0,
+    xmrDeepDepositsDropped: 0,
+    xmrDeepPayoutsRemoved: 0,
+    xmrDeepPayoutsRemined: 0,
+    xmrReservesShortChecks: 0,
+    xmrReservesShortAtEnd: 0,
+    xmrPausedUsers: 0,
+  };
+}
+
+/** The deposits (by proof, index 0) consensus credited, as the first honest guardian that runs sees them. */
+export type CreditedDeposits = () => readonly { txid: string; amount: bigint }[] | undefined;
+
+/** Draws and makes the deep reorgs of one seed, and remembers what they took away. */
+export class DeepReorgs {
+  readonly stats = emptyDeepReorgStats();
+  /** Credited deposits taken away: txid -> the amount consensus credited. */
+  readonly dropped = new Map<string, bigint>();
+  /** Federation txids a deep reorg took out of the chain. */
+  readonly removed = new Set<string>();
+  private running = false;
+
+  constructor(
+    private readonly chain: MoneroChain,
+    private readonly confirmations: number,
+    private readonly schedule: (delayMs: number, fn: () => void) => void,
+    private readonly rng: Rng,
+    private readonly credited: CreditedDeposits,
+    /** Told the txid of each credited deposit taken away (its depositor may try to withdraw it). */
+    private readonly onDropped: (txid: string) => void = () => {},
+  ) {}
+
+  start(): void {
+    this.running = true;
+    this.schedule(this.rng.range(2_000, 6_000), () => this.step());
+  }
+
+  stop(): void {
+    this.running = false;
+  }
+
+  private step(): void {
+    if (!this.running) return;
+    const depositDone = this.stats.xmrDeepDepositsDropped > 0;
+    const payoutDone = this.stats.xmrDeepPayoutsRemoved > 0;
+    if (depositDone && payoutDone) return;
+    this.schedule(1_000, () => this.step());
+    if (!payoutDone && this.rng.chance(0.3) && this.removePayout()) return;
+    if (!depositDone && this.rng.chance(0.3)) this.dropDeposit();
+  }
+
+  /** Depth of a reorg that takes the block at `height` away: more than the confirmations. */
+  private depthFor(height: number): number {
+    return this.chain.height() - height;
+  }
+
+  /** The newest federation transaction mined deeper than the confirmation depth, taken out. */
+  private removePayout(): boolean {
+    const deep = this.chain
+      .federationTxsFrom(0)
+      .filter((t) => this.depthFor(t.height) > this.confirmations && this.depthFor(t.height) <= 40);
+    const target = deep.at(-1);
+    if (target === undefined) return false;
+    const depth = this.depthFor(target.height);
+    const before = this.chain.federationTxsFrom(target.height).map((t) => t.txid);
+    this.chain.reorg(depth);
+    this.stats.xmrDeepReorgs++;
+    for (const txid of before) {
+      this.removed.add(txid);
+      this.stats.xmrDeepPayoutsRemoved++;
+    }
+    return true;
+  }
+
+  /** A credited deposit mined deeper than the confirmation depth, whose outputs nothing spends: double-spent on a fork. */
+  private dropDeposit(): void {
+    const credited = this.credited();
+    if (credited === undefined) return;
+    const candidates = credited.filter((d) => {
+      if (this.dropped.has(d.txid)) return false;
+      const h = this.chain.minedHeight(d.txid);
+      if (h === undefined || this.depthFor(h) <= this.confirmations || this.depthFor(h) > 40) return false;
+      const tx = this.chain.transaction(d.txid);
+      if (tx === undefined || tx.fromFederation) return false;
+      return tx.outputs.every(
+        (o) => o.owner.kind !== "federation" || this.chain.spenderOf(o.keyImage) === undefined,
+      );
+    });
+    if (candidates.length === 0) return;
+    const d = this.rng.pick(candidates);
+    const h = this.chain.minedHeight(d.txid)!;
+    const federationBefore = this.chain.federationTxsFrom(h).map((t) => t.txid);
+    this.chain.reorg(this.depthFor(h), { drop: [d.txid] });
+    this.stats.xmrDeepReorgs++;
+    this.dropped.set(d.txid, d.amount);
+    this.stats.xmrDeepDepositsDropped++;
+    this.onDropped(d.txid);
+    for (const txid of federationBefore) {
+      this.removed.add(txid);
+      this.stats.xmrDeepPayoutsRemoved++;
+    }
+  }
+
+  /** Whether a "not mined" payout finding is the removed transaction still waiting in the pool. */
+  remining(txid: string): boolean {
+    return this.removed.has(txid) && this.chain.where(txid).where === "pool";
+  }
+
+  /** At the end: how many removed federation transactions are mined again. */
+  finish(): void {
+    this.stop();
+    this.stats.xmrDeepPayoutsRemined = [...this.removed].filter(
+      (t) => this.chain.minedHeight(t) !== undefined,
+    ).length;
+  }
+}
