@@ -32,6 +32,9 @@ const WORKSPACE: Record<string, string> = {
   "@conclave/monero/tx-proof": join(root, "packages/monero/src/tx-proof.ts"),
   // The Monero JSON schemas (hex32, txKeyHex) the module and bridge API schemas share: zod only.
   "@conclave/monero/json": join(root, "packages/monero/src/json.ts"),
+  // Monero address checks (checksum, network, kind): @noble only; the bridge half checks a refund
+  // address with it before claiming a deposit (8ec1f6e), as the guardians will.
+  "@conclave/monero/address": join(root, "packages/monero/src/address.ts"),
 };
 /** Browser-ready third-party packages the wallet may load. */
 const ALLOWED_PACKAGES = [
