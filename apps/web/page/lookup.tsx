@@ -103,6 +103,104 @@ function depositFinding(
   };
 }
 
+const recOf = (v: unknown): Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+const listOf = (v: unknown): Record<string, unknown>[] => (Array.isArray(v) ? v.map(recOf) : []);
+
+/** A subaddress-deposits answer without what moves with each guardian (its height, its own wallet). */
+const subaddressCore = (v: Record<string, unknown>) => ({
+  txid: v["txid"],
+  more: v["more"],
+  deposits: listOf(v["deposits"]).map((d) => ({
+    state: d["state"],
+    txHeight: d["txHeight"],
+    spentIn: d["spentIn"],
+  })),
+});
+
+/**
+ * The life cycle of a Monero transaction's deposits to the federation's per-user subaddresses (the
+ * wallet page's "Deposit XMR"): seen in the pool and on the chain by each guardian's own wallet
+ * (progress), credited when t guardians attested it, then spent. What t agree on: states, blocks,
+ * spenders; confirmations are those at least t of the agreeing guardians reach. Never the
+ * subaddress, its index, the claim key or the amount (the answer has none of them).
+ */
+function subaddressFindings(
+  answers: readonly Answer[],
+  a: { value: Record<string, unknown>; count: number; differing: number[] },
+  t: number,
+  spender?: { readonly mints: boolean },
+): Finding[] {
+  const answered = answers.filter((x) => x.ok).length;
+  const agreeing = answers.flatMap((x, i) => (x.ok && !a.differing.includes(i) ? [x.value] : []));
+  const tth = (values: number[]) => values.sort((x, y) => y - x)[t - 1] ?? 0;
+  const seen = answers.flatMap((x) =>
+    x.ok && x.value["seen"] !== undefined ? [recOf(x.value["seen"])] : [],
+  );
+  const onChain = seen.filter((x) => typeof x["txHeight"] === "number").length;
+  const seenConf = tth(seen.map((x) => num(x["confirmations"])));
+  const deposits = listOf(a.value["deposits"]);
+  const required = num(a.value["attestationsRequired"]);
+  const confReq = num(a.value["confirmationsRequired"]);
+  const agreedHeight = tth(agreeing.map((v) => num(v["agreedHeight"])));
+  // Nothing agreed yet: what the guardians' wallets see (in the pool or shallow), if any.
+  const rows: (Record<string, unknown> | undefined)[] =
+    deposits.length > 0 ? deposits : seen.length > 0 ? [undefined] : [];
+  return rows.map((d, i) => {
+    const state = d ? str(d["state"]) : "seen";
+    const credited = state === "credited" || state === "spent";
+    const conf = credited
+      ? tth(agreeing.map((v) => num(listOf(v["deposits"])[i]?.["confirmations"])))
+      : seenConf;
+    const attestations = d ? (credited ? required : num(d["attestations"])) : 0;
+    const spentIn = d ? str(d["spentIn"]) : "";
+    const steps: Step[] = [
+      {
+        label: "Seen by the guardians' Monero wallets",
+        state: credited || seen.length > 0 ? "done" : "current",
+        detail:
+          seen.length > 0
+            ? `${seen.length} of ${answered} guardians' wallets see it now${onChain < seen.length ? ` (${seen.length - onChain} in the pool)` : ""}`
+            : credited
+              ? "credited: past the guardians' recent transfers"
+              : "not yet seen by the guardians' wallets",
+      },
+      {
+        label: "Confirmed on the Monero chain",
+        state: conf >= confReq ? "done" : "current",
+        detail: `${Math.min(conf, confReq)} of ${confReq} confirmations${credited ? "" : " (on the guardians' own nodes)"}`,
+      },
+      {
+        label: "Credited: the guardians attested it",
+        state: credited ? "done" : "current",
+        detail: `${attestations} of ${required} needed attested it`,
+      },
+      {
+        label: spender?.mints ? "Minted as wXMR by a federation transaction" : "Turned into e-cash",
+        state: state === "spent" ? "done" : credited && conf >= confReq ? "current" : "todo",
+        ...(spentIn ? { detail: `federation transaction ${shortHex(spentIn, 16)}` } : {}),
+      },
+    ];
+    return {
+      what:
+        rows.length > 1
+          ? `Monero deposit to a subaddress (output ${i + 1} of ${rows.length})`
+          : "Monero deposit to a subaddress",
+      agreeing: a.count,
+      answered,
+      steps,
+      facts: [
+        ["State", state],
+        ["Agreed Monero height", String(agreedHeight)],
+        ...(d && typeof d["txHeight"] === "number"
+          ? ([["In Monero block", String(d["txHeight"])]] as [string, string][])
+          : []),
+        ...(spentIn ? ([["Spent by federation transaction", spentIn]] as [string, string][]) : []),
+      ],
+    };
+  });
+}
+
 /**
  * An agreed deposit view with the confirmations and agreed height at least t of the agreeing
  * guardians reached (their t-th highest), and whether it is spendable at those.
@@ -259,9 +357,12 @@ export async function lookUp(fed: FederationInfo, raw: string): Promise<LookupRe
   const hex = id.toLowerCase();
   const runs = (kind: string) => fed.modules === undefined || fed.modules.includes(kind);
   const none: Answer[] = [];
-  const [txAnswers, depositAnswers, txMints] = await Promise.all([
+  const [txAnswers, depositAnswers, subAnswers, txMints] = await Promise.all([
     Promise.all(urls.map((u) => ask(u, `/v1/transactions/${hex}`))),
     runs("monero") ? Promise.all(urls.map((u) => ask(u, `/v1/modules/monero/deposits/${hex}`))) : none,
+    runs("monero")
+      ? Promise.all(urls.map((u) => ask(u, `/v1/modules/monero/subaddress-deposits/${hex}`)))
+      : none,
     runs("bridge") ? lookUpTxMints(fed, ask, hex) : undefined,
   ]);
   const findings: Finding[] = [];
@@ -294,9 +395,17 @@ export async function lookUp(fed: FederationInfo, raw: string): Promise<LookupRe
     ),
     t,
   );
-  // A claimed deposit spent by a federation transaction (its id, t agreeing): that transaction and
-  // its wXMR mint outputs (a deposit minted straight to wXMR), as if its id had been looked up.
-  const spentIn = dep && /^[0-9a-f]{64}$/.test(str(dep.value["spentIn"])) ? str(dep.value["spentIn"]) : "";
+  // Deposits of this txid to per-user subaddresses (t agreeing on their states and spenders).
+  const sub = agreed(subAnswers, subaddressCore, t);
+  const subSpentIn = sub
+    ? (listOf(sub.value["deposits"])
+        .map((d) => str(d["spentIn"]))
+        .find((x) => /^[0-9a-f]{64}$/.test(x)) ?? "")
+    : "";
+  // A deposit spent by a federation transaction (its id, t agreeing): that transaction and its wXMR
+  // mint outputs (a deposit minted straight to wXMR), as if its id had been looked up.
+  const spentIn =
+    dep && /^[0-9a-f]{64}$/.test(str(dep.value["spentIn"])) ? str(dep.value["spentIn"]) : subSpentIn;
   let spender: { finding?: Finding; mints?: BridgeLookup } | undefined;
   if (spentIn) {
     const [answers, m] = await Promise.all([
@@ -325,6 +434,18 @@ export async function lookUp(fed: FederationInfo, raw: string): Promise<LookupRe
     ? depositFinding(dep, depositAnswers.filter((x) => x.ok).length, { mints: spentMints })
     : undefined;
   if (df) findings.push(df);
+  const sfs = sub ? subaddressFindings(subAnswers, sub, t, { mints: spentMints }) : [];
+  findings.push(...sfs);
+  if (sub)
+    differing.push(
+      ...sub.differing
+        .filter(
+          (i) =>
+            sfs.length > 0 ||
+            listOf(recOf(subAnswers[i]?.ok ? subAnswers[i].value : {})["deposits"]).length > 0,
+        )
+        .map((guardian) => ({ guardian, what: "the Monero deposit to a subaddress" })),
+    );
   // No deposit with this id (t say "unclaimed"): only a guardian claiming one is marked.
   const claimsOne = (i: number) => {
     const a = depositAnswers[i];
@@ -353,7 +474,7 @@ export async function lookUp(fed: FederationInfo, raw: string): Promise<LookupRe
   };
   return findings.length > 0 || result.mint
     ? result
-    : { findings: [], note: notFound([...txAnswers, ...depositAnswers], t) };
+    : { findings: [], note: notFound([...txAnswers, ...depositAnswers, ...subAnswers], t) };
 }
 
 function notFound(answers: readonly Answer[], t: number): string {

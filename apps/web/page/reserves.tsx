@@ -276,12 +276,12 @@ export function ReservesView({
               </thead>
               <tbody>
                 {withData.map(({ v, d }) => (
-                  <tr key={v.index}>
+                  <tr key={v.index} data-guardian={v.index}>
                     <th scope="row">{v.name}</th>
-                    <td>
+                    <td data-field="balance">
                       <Amount v={d?.monero?.wallet?.balance} />
                     </td>
-                    <td>
+                    <td data-field="unlocked">
                       <Amount v={d?.monero?.wallet?.unlocked} />
                     </td>
                     <td>

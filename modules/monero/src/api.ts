@@ -266,6 +266,9 @@ export type ReservesView = z.infer<typeof ReservesViewSchema>;
 //        wallet derives): t guardians agree
 //   GET  subaddresses/:claimKey/seen -> SubaddressSeenView  this guardian's own wallet (pool and
 //        shallow transfers: progress only, never a reason to credit)
+//   GET  subaddress-deposits/:txid  -> SubaddressTxView  a Monero txid's subaddress deposits for anyone
+//        holding the txid (the status page's look-up): consensus states (t guardians agree) and this
+//        guardian's own wallet's sighting; never the subaddress, its index, the claim key or the amount
 
 export const SubaddressRequestSchema = z.strictObject({
   claimKey: hexBytes(32),
@@ -313,6 +316,42 @@ export const SubaddressViewSchema = z.strictObject({
   depositsNotListed: z.number().int().min(0),
 });
 export type SubaddressView = z.infer<typeof SubaddressViewSchema>;
+
+export const SubaddressTxViewSchema = z.strictObject({
+  txid: hexBytes(32),
+  agreedHeight: z.number().int().min(0),
+  attestationsRequired: z.number().int().min(1),
+  confirmationsRequired: z.number().int().min(1),
+  /** One per subaddress output of the transaction the federation knows of, in a fixed order (at most 16). */
+  deposits: z.array(
+    z.strictObject({
+      /** pending: fewer than t guardians attested it so far; credited: t did; spent: turned into e-cash or wXMR. */
+      state: z.enum(["pending", "credited", "spent"]),
+      /** Pending: attestations so far. */
+      attestations: z.number().int().min(0),
+      /** Credited or spent: the block that holds the transaction. */
+      txHeight: z.number().int().min(0).optional(),
+      /** At the agreed height (0 until credited). */
+      confirmations: z.number().int().min(0),
+      spendable: z.boolean(),
+      /** Spent: the federation transaction that spent it (absent for deposits spent before it was kept). */
+      spentIn: hexBytes(32).optional(),
+    }),
+  ),
+  /** More outputs than listed (never, for a valid Monero transaction). */
+  more: z.boolean(),
+  /**
+   * This guardian's own wallet (progress only, not consensus): the transaction pays one of the
+   * federation's subaddresses, in the pool (no txHeight) or `confirmations` deep on its node.
+   */
+  seen: z
+    .strictObject({
+      txHeight: z.number().int().min(0).optional(),
+      confirmations: z.number().int().min(0),
+    })
+    .optional(),
+});
+export type SubaddressTxView = z.infer<typeof SubaddressTxViewSchema>;
 
 export const SubaddressSeenViewSchema = z.strictObject({
   claimKey: hexBytes(32),

@@ -168,6 +168,7 @@ describe("monero API document", () => {
         "subaddresses",
         "subaddresses/{claimKey}",
         "subaddresses/{claimKey}/seen",
+        "subaddress-deposits/{txid}",
       ]
         .map((p) => `/v1/modules/monero/${p}`)
         .sort(),

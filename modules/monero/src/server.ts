@@ -60,6 +60,7 @@ import {
   SealedClaimRequestSchema,
   SubaddressAnswerSchema,
   SubaddressSeenViewSchema,
+  SubaddressTxViewSchema,
   SubaddressViewSchema,
 } from "./api.js";
 import { sha256 } from "@conclave/core-server";
@@ -110,8 +111,19 @@ import { MoneroTxWatches, depthSource } from "./tx-watch.js";
 import { AddressRequestBounds, ClaimChecks } from "./intake.js";
 import type { ChainSource, SubaddressSource } from "./watcher.js";
 import { SubaddressRequestSchema } from "./api.js";
-import type { SubaddressAnswer, SubaddressDepositView, SubaddressSeenView, SubaddressView } from "./api.js";
-import { SUBADDRESS_DEPOSITS_LISTED_MAX, SubaddressState, Subaddresses } from "./subaddresses.js";
+import type {
+  SubaddressAnswer,
+  SubaddressDepositView,
+  SubaddressSeenView,
+  SubaddressTxView,
+  SubaddressView,
+} from "./api.js";
+import {
+  SUBADDRESS_DEPOSITS_LISTED_MAX,
+  SubaddressState,
+  Subaddresses,
+  TX_DEPOSITS_LISTED_MAX,
+} from "./subaddresses.js";
 import { ReservesMonitor } from "./reserves.js";
 import { agreeReserves, reservesReportDue, reservesShort } from "./reserves-agreement.js";
 import type { AgreedReserves } from "./reserves-agreement.js";
@@ -326,6 +338,15 @@ export class MoneroServerModule implements ServerModule {
         summary:
           "A claim key's deposit subaddress (index, address) and the deposits to it: pending (attestations), credited, spent, confirmations at the agreed height, spendable",
         handle: ({ params, db }): SubaddressView => this.subaddressView(db, claimKeyParam(params)),
+      },
+      {
+        method: "GET",
+        path: "subaddress-deposits/:txid",
+        params: MoneroTxidParamsSchema,
+        response: SubaddressTxViewSchema,
+        summary:
+          "A Monero transaction's deposits to the federation's per-user subaddresses, for anyone holding its txid: pending (attestations), credited, spent (spentIn), confirmations at the agreed height, and whether this guardian's wallet sees it (pool or depth on its node); never the subaddress, its index, the claim key or the amount",
+        handle: ({ params, db }): SubaddressTxView => this.subaddressTxView(db, txidParam(params)),
       },
       {
         method: "GET",
@@ -782,7 +803,7 @@ export class MoneroServerModule implements ServerModule {
     try {
       const decoded = decodeMoneroInput(input.payload);
       if (decoded.kind === "subaddress_deposit")
-        return this.subaddresses.processInput(db, decoded.txid, decoded.index);
+        return this.subaddresses.processInput(db, decoded.txid, decoded.index, spender);
       txid = decoded.txid;
     } catch (e) {
       return fail(
@@ -1144,6 +1165,50 @@ export class MoneroServerModule implements ServerModule {
       ...(address === undefined ? {} : { address }),
       deposits,
       depositsNotListed: total - deposits.length,
+    };
+  }
+
+  /**
+   * A Monero txid's subaddress deposits (the status page's look-up). Cost bounded: at most
+   * TX_DEPOSITS_LISTED_MAX + 1 records read and one map read of the watcher's latest poll.
+   */
+  subaddressTxView(db: ReadTx, txid: Uint8Array): SubaddressTxView {
+    const subs = new SubaddressState(db);
+    const agreed = new MoneroState(db).agreedHeight();
+    const { deposits, more } = subs.depositsOfTx(txid, TX_DEPOSITS_LISTED_MAX);
+    const hex = toHex(txid);
+    const height = this.watcher?.nodeHeight;
+    const seen = this.watcher?.subaddresses?.seenTx(hex)[0];
+    return {
+      txid: hex,
+      agreedHeight: agreed,
+      attestationsRequired: this.t,
+      confirmationsRequired: this.config.confirmations,
+      deposits: deposits.map(({ index, deposit: d }) => {
+        const settled = d.state !== "pending";
+        const confirmations = settled ? confirmationsAt(agreed, d.txHeight) : 0;
+        const spentIn = d.state === "spent" ? subs.spentIn(txid, index) : undefined;
+        return {
+          state: d.state,
+          attestations: d.state === "pending" ? subs.attestations(txid, index).length : this.t,
+          ...(settled ? { txHeight: d.txHeight } : {}),
+          confirmations,
+          spendable: d.state === "credited" && confirmations >= this.config.confirmations,
+          ...(spentIn === undefined ? {} : { spentIn: toHex(spentIn) }),
+        };
+      }),
+      more,
+      ...(seen === undefined
+        ? {}
+        : {
+            seen: {
+              ...(seen.txHeight === undefined ? {} : { txHeight: seen.txHeight }),
+              confirmations:
+                seen.txHeight === undefined || height === undefined
+                  ? 0
+                  : confirmationsAt(height, seen.txHeight),
+            },
+          }),
     };
   }
 

@@ -99,6 +99,17 @@ function federation(config: MoneroConfig = CONFIG) {
   const heights = (h: number) =>
     block(guardians.map((_, from) => ({ from, item: { kind: "height", height: h } })));
   const submit = (tx: Transaction) => block([], [tx]).events[0]!.status;
+  /** Submits `tx`; its federation txid (hex) and status. */
+  const submitted = (tx: Transaction) => {
+    const e = block([], [tx]).events[0]!;
+    return { txid: e.txid, status: e.status };
+  };
+  /** A Monero txid's look-up view as every guardian sees it (no watcher here: no `seen`). */
+  const txView = (txid: Uint8Array) => {
+    const views = guardians.map((g, i) => g.monero.subaddressTxView(mdb(i), txid));
+    for (const v of views.slice(1)) expect(v).toEqual(views[0]);
+    return views[0]!;
+  };
   const spendTx = (txid: Uint8Array, index: number, amount: bigint, signer: NodeSigner) =>
     buildTransaction(
       [subaddressDepositInput(MONERO, amount, txid, index)],
@@ -112,7 +123,7 @@ function federation(config: MoneroConfig = CONFIG) {
     return audits[0]!;
   };
   const credited = () => new MoneroState(mdb()).creditedOutstanding();
-  return { guardians, block, view, heights, submit, spendTx, audit, credited, mdb };
+  return { guardians, block, view, heights, submit, submitted, txView, spendTx, audit, credited, mdb };
 }
 
 describe("subaddress deposit codecs", () => {
@@ -317,6 +328,51 @@ describe("subaddress deposits", () => {
     expect(f.audit().assets).toBe(12_000n);
   });
 
+  it("look-up by Monero txid (GET subaddress-deposits/:txid): pending, credited, spent by the federation transaction that spent it (spentIn), per output; no index, claim key or amount", () => {
+    const f = setup();
+    expect(f.txView(T1)).toEqual({
+      txid: toHex(T1),
+      agreedHeight: 100,
+      attestationsRequired: 3,
+      confirmationsRequired: 3,
+      deposits: [],
+      more: false,
+    });
+    f.block([0, 1].flatMap((from) => [{ from, item: seen(T1, 2, 7000n, 98) }]));
+    expect(f.txView(T1).deposits).toEqual([
+      { state: "pending", attestations: 2, confirmations: 0, spendable: false },
+    ]);
+    f.block([
+      { from: 2, item: seen(T1, 2, 7000n, 98) },
+      ...[0, 1, 2].map((from) => ({ from, item: seen(T1, 1, 5000n, 98) })),
+    ]);
+    expect(f.txView(T1).deposits).toEqual([
+      { state: "credited", attestations: 3, txHeight: 98, confirmations: 2, spendable: false },
+      { state: "credited", attestations: 3, txHeight: 98, confirmations: 2, spendable: false },
+    ]);
+    f.heights(101);
+    const spent = f.submitted(f.spendTx(T1, 2, 7000n, bob));
+    expect(spent.status.state).toBe("accepted");
+    const v = f.txView(T1);
+    expect(v.deposits).toEqual([
+      { state: "credited", attestations: 3, txHeight: 98, confirmations: 3, spendable: true },
+      {
+        state: "spent",
+        attestations: 3,
+        txHeight: 98,
+        confirmations: 3,
+        spendable: false,
+        spentIn: spent.txid,
+      },
+    ]);
+    // Nothing that ties the deposit to a wallet: no subaddress index, claim key or amount.
+    const text = JSON.stringify(v);
+    expect(text).not.toMatch(/index|claimKey|amount|7000|5000/);
+    expect(text).not.toContain(toHex(bob.publicKey));
+    // Another transaction's view is empty: a look-up reads only this txid's records.
+    expect(f.txView(txidOf(0x52)).deposits).toEqual([]);
+  });
+
   it("a tx-key claim of the same txid is its own deposit (the primary address's outputs): never this one", () => {
     const f = setup();
     f.block([0, 1, 2].map((from) => ({ from, item: seen(T1, 1, 5000n, 97) })));
@@ -449,6 +505,11 @@ describe("the watcher's subaddress half (fake wallet)", () => {
     expect(await w.poll(50)).toBe(true);
     expect([...w.attestable()].map((d) => d.txid)).toEqual([tx(6)]);
     expect(w.seenAt(1).map((t) => t.txid)).toEqual([tx(1), tx(5), tx(6)]);
+    // By txid (the look-up): the pool one, a shallow one; never the primary address's or an unassigned one.
+    expect(w.seenTx(tx(1))).toEqual([{ txid: tx(1), index: 1, amount: 5000n, txHeight: undefined }]);
+    expect(w.seenTx(tx(2)).map((t) => t.txHeight)).toEqual([49]);
+    expect(w.seenTx(tx(3))).toEqual([]);
+    expect(w.seenTx(tx(4))).toEqual([]);
     expect(await w.poll(51)).toBe(false);
     expect(await w.poll(52)).toBe(true);
     expect([...w.attestable()].map((d) => d.txid)).toEqual([tx(6), tx(2)]);

@@ -29,6 +29,8 @@
 //   0x26 | g u16 | txid (32) | index u32      -> ()                             g's pending attestations
 //   0x27 | firstAt u64 | txid (32) | index u32 -> ()                            pending, by age (expiry)
 //   0x28 | index u32 | txid (32)              -> ()                             deposits of a subaddress
+//   0x29 | txid (32) | index u32              -> fedTxid (32)                   the federation transaction
+//                                                                                that spent the deposit
 import { Reader, Writer, toHex } from "@conclave/core-common";
 import type { InputMeta, ModuleResult, ReadTx, WriteTx } from "@conclave/core-server";
 import { NodeVerifier, fail, ok } from "@conclave/core-server";
@@ -45,11 +47,17 @@ const K_SEEN = 0x25;
 const K_PENDING_BY = 0x26;
 const K_PENDING_AGE = 0x27;
 const K_OF_INDEX = 0x28;
+const K_SPENT_IN = 0x29;
 
 /** Pending subaddress deposits expired per agreed-height step (the rest go at the next steps). */
 const EXPIRE_PER_STEP_MAX = 256;
 /** Deposits of one subaddress listed in its view (the rest are counted). */
 export const SUBADDRESS_DEPOSITS_LISTED_MAX = 64;
+/**
+ * Outputs of one transaction a look-up by txid lists (a Monero transaction has at most 16 outputs,
+ * so a transaction's deposits are all listed; the scan reads at most this many records + 1).
+ */
+export const TX_DEPOSITS_LISTED_MAX = 16;
 
 export type SubDepositState = "pending" | "credited" | "spent";
 const STATE_CODES: Record<SubDepositState, number> = { pending: 1, credited: 2, spent: 3 };
@@ -120,6 +128,28 @@ export class SubaddressState {
   deposit(txid: Uint8Array, index: number): SubDeposit | undefined {
     const v = this.db.get(key(K_DEPOSIT, txid, { u32: index }));
     return v ? decodeSubDeposit(v) : undefined;
+  }
+
+  /**
+   * The deposits of transaction `txid` (one per subaddress it paid), in index order, at most `max`;
+   * `more` when there are others. Reads at most max + 1 records: a look-up's cost is bounded.
+   */
+  depositsOfTx(
+    txid: Uint8Array,
+    max: number,
+  ): { deposits: { index: number; deposit: SubDeposit }[]; more: boolean } {
+    const prefix = key(K_DEPOSIT, txid);
+    const deposits: { index: number; deposit: SubDeposit }[] = [];
+    for (const [k, v] of this.db.scan(prefix)) {
+      if (deposits.length >= max) return { deposits, more: true };
+      deposits.push({ index: new Reader(k.subarray(prefix.length)).u32(), deposit: decodeSubDeposit(v) });
+    }
+    return { deposits, more: false };
+  }
+
+  /** The federation transaction that spent deposit (txid, index), for deposits spent since it is kept. */
+  spentIn(txid: Uint8Array, index: number): Uint8Array | undefined {
+    return this.db.get(key(K_SPENT_IN, txid, { u32: index }));
   }
 
   attestation(
@@ -350,7 +380,7 @@ export class Subaddresses {
     }
   }
 
-  processInput(db: WriteTx, txid: Uint8Array, index: number): ModuleResult<InputMeta> {
+  processInput(db: WriteTx, txid: Uint8Array, index: number, spender: Uint8Array): ModuleResult<InputMeta> {
     const subs = new SubaddressStateWriter(db);
     const state = new MoneroStateWriter(db);
     const where = `${toHex(txid)} to subaddress ${index}`;
@@ -372,6 +402,7 @@ export class Subaddresses {
         { confirmations, confirmationsRequired: this.config.confirmations, agreedHeight: agreed },
       );
     subs.putDeposit(txid, index, { ...rec, state: "spent" });
+    if (spender.length === 32) db.put(key(K_SPENT_IN, txid, { u32: index }), Uint8Array.from(spender));
     state.addCreditedOutstanding(-rec.amount);
     const totals = state.totals();
     state.setTotals({ deposited: totals.deposited + rec.amount, count: totals.count + 1n });

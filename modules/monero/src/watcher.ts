@@ -509,6 +509,8 @@ export class SubaddressWatcher {
   /** Transactions the wallet sent (never attested), so that each is checked once. */
   private readonly own = new Set<string>();
   private seen = new Map<number, IncomingToSubaddress[]>();
+  /** The same transfers by txid (a look-up by Monero txid: one map read). */
+  private seenByTx = new Map<string, IncomingToSubaddress[]>();
 
   constructor(
     private readonly source: SubaddressSource,
@@ -532,6 +534,11 @@ export class SubaddressWatcher {
   /** Transfers to subaddress `index` this wallet saw at its latest poll (the pool and shallow ones included). */
   seenAt(index: number): readonly IncomingToSubaddress[] {
     return this.seen.get(index) ?? [];
+  }
+
+  /** Transfers of transaction `txid` (hex) to assigned subaddresses this wallet saw at its latest poll. */
+  seenTx(txid: string): readonly IncomingToSubaddress[] {
+    return this.seenByTx.get(txid) ?? [];
   }
 
   /** Transfers deep enough to attest, until consensus settles them (forget). */
@@ -571,6 +578,7 @@ export class SubaddressWatcher {
     }
     let changed = wanted.length > 0;
     const seen = new Map<number, IncomingToSubaddress[]>();
+    const byTx = new Map<string, IncomingToSubaddress[]>();
     for (const t of await this.source.incoming(this.scanFrom)) {
       if (t.index < 1 || t.index > this.assigned) continue;
       if (t.sent || this.own.has(t.txid)) {
@@ -578,7 +586,12 @@ export class SubaddressWatcher {
         continue;
       }
       const list = seen.get(t.index) ?? [];
-      if (list.length < SUBADDRESSES_PER_CALL_MAX) list.push(t);
+      if (list.length < SUBADDRESSES_PER_CALL_MAX) {
+        list.push(t);
+        const ofTx = byTx.get(t.txid) ?? [];
+        ofTx.push(t);
+        byTx.set(t.txid, ofTx);
+      }
       seen.set(t.index, list);
       const id = `${t.txid}:${t.index}`;
       if (
@@ -607,6 +620,7 @@ export class SubaddressWatcher {
       changed = true;
     }
     this.seen = seen;
+    this.seenByTx = byTx;
     this.scanFrom = Math.max(0, height - this.confirmations - RESCAN_MARGIN_BLOCKS);
     return changed;
   }
