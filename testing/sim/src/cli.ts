@@ -1,5 +1,5 @@
 // npm run sim -- [--seeds K [--from S] | --seed S] [--nodes N] [--byzantine B] [--quorum-delta D]
-//                [--bug NAME]... [--safety-ms MS] [--jobs J] [--consensus-only] [--monero] [--monero-classic] [--monero-notes] [--monero-garbage] [--monero-deep-reorg] [--evm] [--verbose]
+//                [--bug NAME]... [--safety-ms MS] [--jobs J] [--consensus-only] [--monero] [--monero-classic] [--monero-notes] [--monero-garbage] [--monero-deep-reorg] [--monero-deep-reorg-spent] [--evm] [--verbose]
 // Runs the deterministic simulator over many seeds (or one), prints a line now and then, every
 // violation with the command that replays it, and a summary. Exit code 1 on any violation. By
 // default every run is the whole federation (processor, modules, wallets, money checkers; see
@@ -39,6 +39,7 @@ const USAGE = `usage: npm run sim -- [options]
   --monero-garbage  --monero with a garbage last signer drawn for Byzantine guardians that are no payout participant
   --monero-deep-reorg  --monero with reorgs deeper than the confirmation depth: a credited deposit
                     double-spent on a fork, a mined payout taken out of the chain (monero-deep-reorg.ts)
+  --monero-deep-reorg-spent  --monero-deep-reorg, the deposit taken one whose output a mined payout spent
   --evm             the federation with the bridge module on a simulated EVM chain; with --monero both:
                     mints funded by XMR deposits, burns to a Monero address paid from the multisig wallet
   --verbose         print every run and, for one seed, its fault timeline and full result`;
@@ -60,6 +61,7 @@ interface CliArgs {
   moneroNotes: boolean;
   moneroGarbage: boolean;
   moneroDeepReorg: boolean;
+  moneroDeepReorgSpent: boolean;
   evm: boolean;
 }
 
@@ -78,6 +80,7 @@ function parseArgs(argv: readonly string[]): CliArgs {
     moneroNotes: false,
     moneroGarbage: false,
     moneroDeepReorg: false,
+    moneroDeepReorgSpent: false,
     evm: false,
     bugs: [],
   };
@@ -157,6 +160,11 @@ function parseArgs(argv: readonly string[]): CliArgs {
       case "--monero-deep-reorg":
         args.monero = true;
         args.moneroDeepReorg = true;
+        break;
+      case "--monero-deep-reorg-spent":
+        args.monero = true;
+        args.moneroDeepReorg = true;
+        args.moneroDeepReorgSpent = true;
         break;
       case "--evm":
         args.evm = true;
@@ -264,7 +272,7 @@ async function main(): Promise<number> {
       );
       const app = args.consensusOnly ? {} : { application: federationApplication() };
       console.log(
-        `  replay: ${replayCommand({ ...options, ...app })}${args.evm && args.monero ? " --evm --monero" : args.monero ? (args.moneroClassic ? " --monero-classic" : args.moneroNotes ? " --monero-notes" : args.moneroGarbage ? " --monero-garbage" : args.moneroDeepReorg ? " --monero-deep-reorg" : " --monero") : args.evm ? " --evm" : ""}`,
+        `  replay: ${replayCommand({ ...options, ...app })}${args.evm && args.monero ? " --evm --monero" : args.monero ? (args.moneroClassic ? " --monero-classic" : args.moneroNotes ? " --monero-notes" : args.moneroGarbage ? " --monero-garbage" : args.moneroDeepReorgSpent ? " --monero-deep-reorg-spent" : args.moneroDeepReorg ? " --monero-deep-reorg" : " --monero") : args.evm ? " --evm" : ""}`,
       );
       return;
     }
@@ -298,15 +306,17 @@ async function main(): Promise<number> {
           ? "monero-notes"
           : args.moneroGarbage
             ? "monero-garbage"
-            : args.moneroDeepReorg
-              ? "monero-deep-reorg"
-              : args.monero
-                ? "monero"
-                : args.evm
-                  ? "evm"
-                  : args.consensusOnly
-                    ? "consensus"
-                    : "federation";
+            : args.moneroDeepReorgSpent
+              ? "monero-deep-reorg-spent"
+              : args.moneroDeepReorg
+                ? "monero-deep-reorg"
+                : args.monero
+                  ? "monero"
+                  : args.evm
+                    ? "evm"
+                    : args.consensusOnly
+                      ? "consensus"
+                      : "federation";
   const jobs = Math.min(args.jobs, args.seeds);
   if (jobs <= 1) {
     for (const [i, options] of requests.entries()) {

@@ -14,6 +14,7 @@ import type { SimOptions, SimResult } from "./simulator.js";
  * payout participant (monero.ts `garbage: "drawn"`);
  * monero-deep-reorg: monero plus reorgs deeper than the confirmation depth (a credited deposit
  * double-spent on a fork, a mined payout taken out of the chain: federation/monero-deep-reorg.ts);
+ * monero-deep-reorg-spent: the same, the deposit taken one whose output a mined payout spent;
  * monero-notes: monero plus XMR note users (subaddress deposits into e-cash notes, xmr-notes.ts);
  * evm: the federation plus the bridge module on a simulated EVM chain (federation/bridge.ts);
  * evm-monero: both worlds in one run (burns paid in Monero, mints funded by XMR deposits).
@@ -26,6 +27,7 @@ export type SimMode =
   | "monero-notes"
   | "monero-garbage"
   | "monero-deep-reorg"
+  | "monero-deep-reorg-spent"
   | "evm"
   | "evm-monero";
 
@@ -37,6 +39,7 @@ export const SIM_MODES: readonly SimMode[] = [
   "monero-notes",
   "monero-garbage",
   "monero-deep-reorg",
+  "monero-deep-reorg-spent",
   "evm",
   "evm-monero",
 ];
@@ -73,6 +76,7 @@ export async function runSeed(
       moneroNotes: mode === "monero-notes",
       ...(mode === "monero-garbage" ? { moneroGarbage: "drawn" as const } : {}),
       ...(mode === "monero-deep-reorg" ? { moneroDeepReorg: true } : {}),
+      ...(mode === "monero-deep-reorg-spent" ? { moneroDeepReorg: "spent" as const } : {}),
     }),
   });
   return { ...r, replay: `${r.replay} --${mode}` };

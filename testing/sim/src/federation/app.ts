@@ -55,7 +55,7 @@ export interface FederationOptions {
   /** The monero world with XMR note users: subaddress deposits into e-cash notes (xmr-notes.ts). */
   readonly moneroNotes?: boolean;
   /** The monero world with reorgs deeper than the confirmation depth (monero-deep-reorg.ts). */
-  readonly moneroDeepReorg?: boolean;
+  readonly moneroDeepReorg?: boolean | "spent";
   /** Runs the bridge module too, on a simulated EVM chain, with bridge users (federation/bridge.ts). */
   readonly evm?: boolean;
   /** A deliberate bug in every honest guardian's bridge module (tests of the checkers only). */
@@ -197,7 +197,7 @@ class FederationApp implements SimApplication, FederationApi {
               : undefined,
             // Beside the bridge: fees and payout minimum at the bridge's sizes (monero.ts `combined`).
             options.evm === true,
-            options.moneroDeepReorg === true,
+            options.moneroDeepReorg ?? false,
           )
         : undefined;
     // With both, a burn to a Monero address becomes a payout of the monero module (core ModuleLinks:

@@ -64,6 +64,13 @@ export class DeepReorgs {
     private readonly credited: CreditedDeposits,
     /** Told the txid of each credited deposit taken away (its depositor may try to withdraw it). */
     private readonly onDropped: (txid: string) => void = () => {},
+    /**
+     * "unspent": the deposit taken is one whose outputs nothing spends (up to 40 blocks deep);
+     * "spent": one whose output a mined federation transaction (a payout) spent (up to 400 blocks
+     * deep), so that payout's input vanishes with it (`--monero-deep-reorg-spent`: the finding in
+     * docs/simulator.md).
+     */
+    private readonly target: "unspent" | "spent" = "unspent",
   ) {}
 
   start(): void {
@@ -115,9 +122,16 @@ export class DeepReorgs {
     const candidates = credited.filter((d) => {
       if (this.dropped.has(d.txid)) return false;
       const h = this.chain.minedHeight(d.txid);
-      if (h === undefined || this.depthFor(h) <= this.confirmations || this.depthFor(h) > 40) return false;
+      const deepest = this.target === "spent" ? 400 : 40;
+      if (h === undefined || this.depthFor(h) <= this.confirmations || this.depthFor(h) > deepest)
+        return false;
       const tx = this.chain.transaction(d.txid);
       if (tx === undefined || tx.fromFederation) return false;
+      if (this.target === "spent")
+        return tx.outputs.some((o) => {
+          const by = o.owner.kind === "federation" ? this.chain.spenderOf(o.keyImage) : undefined;
+          return by !== undefined && this.chain.minedHeight(by) !== undefined;
+        });
       return tx.outputs.every(
         (o) => o.owner.kind !== "federation" || this.chain.spenderOf(o.keyImage) === undefined,
       );

@@ -493,7 +493,7 @@ export class MoneroWorld {
      * Reorgs deeper than the confirmation depth (monero-deep-reorg.ts, `--monero-deep-reorg`): a
      * credited deposit double-spent on a fork, a mined payout taken out of the chain.
      */
-    deepReorg = false,
+    deepReorg: boolean | "spent" = false,
   ) {
     this.seed = host.seed;
     const rng = new Rng(host.seed, "monero");
@@ -545,7 +545,7 @@ export class MoneroWorld {
     // spent other inputs than an earlier finishable one could then pay a batch twice.
     if (!classic) this.users.push(new XmrUser(users, this, new Rng(host.seed, "xmr-holder"), 3n * XMR));
     for (const u of this.users) u.start();
-    if (deepReorg) {
+    if (deepReorg !== false) {
       // Its own stream: the worlds without it keep their seeds.
       this.deep = new DeepReorgs(
         this.chain,
@@ -556,6 +556,7 @@ export class MoneroWorld {
         (txid) => {
           for (const u of this.users) u.withdrawAfterDrop(txid);
         },
+        deepReorg === "spent" ? "spent" : "unspent",
       );
       this.deep.start();
     }
