@@ -276,13 +276,26 @@ describe("the README walkthrough against `npm start` (separate processes, real m
       await waitFor("the deposit's life cycle", 60_000, async () =>
         (await result.innerText()).includes("Monero deposit") ? true : undefined,
       );
-      const done = await result.locator('li[data-state="done"]').allInnerTexts();
+      // The deposit's own steps (since 3861dbb the look-up also follows the federation transaction
+      // that spent it, shown as a second finding).
+      const deposit = result.locator("article.finding", {
+        has: page.locator("h3", { hasText: "Monero deposit" }),
+      });
+      const done = await deposit.locator('li[data-state="done"]').allInnerTexts();
       expect(done).toEqual([
         expect.stringContaining("Claimed"),
         expect.stringContaining("Checked by the guardians"),
         expect.stringContaining("Confirmed on the Monero chain"),
         expect.stringContaining("Turned into e-cash"),
       ]);
+      expect(await deposit.innerText()).toMatch(/Spent by federation transaction\s+[0-9a-f]{64}/);
+      await waitFor("the spending transaction", 60_000, async () =>
+        (await result.locator("article.finding h3").allInnerTexts()).includes(
+          "Federation transaction that spent the deposit",
+        )
+          ? true
+          : undefined,
+      );
       // Nothing private: not the amount (0.75 XMR), not the claim key.
       expect(await result.innerText()).not.toMatch(/0\.75|750000000000/);
       // The wallet page at its printed URL: the bytes whose hash the guardian states in /v1/web.
