@@ -8,12 +8,7 @@ import { ed25519 } from "@noble/curves/ed25519.js";
 import { buildTransaction, toHex } from "@conclave/core-common";
 import { sha256 } from "@conclave/core-server";
 import { faucetInput } from "@conclave/module-dummy";
-import {
-  PayoutParamsSchema,
-  PayoutStatusSchema,
-  PayoutStore,
-  requestOutPoint,
-} from "@conclave/module-monero";
+import { PayoutParamsSchema, PayoutStatusSchema, requestOutPoint } from "@conclave/module-monero";
 import { encodeAddress } from "@conclave/monero";
 import { BURN_TO_MONERO, encodeBridgeItem, encodeMintOutput } from "./common.js";
 import type { BurnSeen } from "./common.js";
@@ -23,7 +18,9 @@ import {
   DUMMY,
   FEDERATION_MONERO_ADDRESS,
   MONERO,
+  auditFigures,
   federation,
+  moneroPayouts,
   testConfig,
 } from "./federation-fixture.js";
 
@@ -78,25 +75,8 @@ function funded(feeRate = 1) {
   return fed;
 }
 
-const figures = (fed: ReturnType<typeof federation>) => {
-  const a = fed.audit();
-  const of = (id: number) => a.modules.find((m) => m.instanceId === id)!.audit;
-  return { assets: a.assets, liabilities: a.liabilities, bridge: of(BRIDGE), monero: of(MONERO) };
-};
-
-/** The monero module's payout records at guardian g (they must be the same at every guardian). */
-function payouts(fed: ReturnType<typeof federation>) {
-  const all = fed.guardians.map((_, g) => {
-    const store = new PayoutStore(fed.moneroDb(g));
-    const c = store.counters();
-    return {
-      counters: c,
-      records: Array.from({ length: c.nextSeq }, (_, s) => store.payout(s)!),
-    };
-  });
-  for (const p of all.slice(1)) expect(p).toEqual(all[0]);
-  return all[0]!;
-}
+const figures = auditFigures;
+const payouts = moneroPayouts;
 
 describe("bridge: a burn to a Monero address becomes a payout of the monero module", () => {
   it("hands the accepted burn over in the same block: fee deducted, the liability moves from bridge to monero, counted once", () => {

@@ -135,32 +135,30 @@ export async function collectMintSignatures(
 }
 
 /**
- * The bridge's name for the Monero payout of a burn (the core's PayoutRequest ref): keccak256 over
- * the abi-encoded tag, burn tx hash and log index. Domain-separated from every deposit id and from
+ * A payout ref of this module (the core's PayoutRequest ref): keccak256 over the abi-encoded tag, a
+ * 32-byte id and an index. Domain-separated by the tag from every deposit id, from each other and from
  * any federation transaction id (a SHA-256), so the monero module's outpoint for it is its own.
  */
-/**
- * The monero module's payout ref of a 0x03 mint paid back to its refund address: one payout per mint
- * output, ever (the monero module refuses a second request under one ref).
- */
-export function mintRefundPayoutRef(key: { txid: Uint8Array; index: number }): Uint8Array {
+function payoutRef(tag: string, id: Uint8Array, index: number): Uint8Array {
   return keccak_256(
     hexToBytes(
       encodeAbiParameters(
         [{ type: "string" }, { type: "bytes32" }, { type: "uint256" }],
-        ["conclave/bridge/mint-refund-payout/v1", bytesToHex(key.txid), BigInt(key.index)],
+        [tag, bytesToHex(id), BigInt(index)],
       ),
     ),
   );
 }
 
+/** The Monero payout of a burn: one per (burn tx hash, log index). */
 export function burnPayoutRef(key: { txHash: Uint8Array; logIndex: number }): Uint8Array {
-  return keccak_256(
-    hexToBytes(
-      encodeAbiParameters(
-        [{ type: "string" }, { type: "bytes32" }, { type: "uint256" }],
-        ["conclave/bridge/burn-payout/v1", bytesToHex(key.txHash), BigInt(key.logIndex)],
-      ),
-    ),
-  );
+  return payoutRef("conclave/bridge/burn-payout/v1", key.txHash, key.logIndex);
+}
+
+/**
+ * The Monero payout of a 0x03 mint paid back to its refund address: one per mint output, ever (the
+ * monero module refuses a second request under one ref).
+ */
+export function mintRefundPayoutRef(key: { txid: Uint8Array; index: number }): Uint8Array {
+  return payoutRef("conclave/bridge/mint-refund-payout/v1", key.txid, key.index);
 }

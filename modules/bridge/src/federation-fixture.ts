@@ -20,7 +20,12 @@ import {
 import { DummyServerModule } from "@conclave/module-dummy";
 import { mintModuleFactory, mintModuleSetup, parseMintConfig } from "@conclave/module-mint";
 import type { MintConfig, MintServerModule } from "@conclave/module-mint";
-import { MoneroServerModule, encodeMoneroItem, parseMoneroConfig } from "@conclave/module-monero";
+import {
+  MoneroServerModule,
+  PayoutStore,
+  encodeMoneroItem,
+  parseMoneroConfig,
+} from "@conclave/module-monero";
 import type { MoneroConfig } from "@conclave/module-monero";
 import { encodeAddress } from "@conclave/monero";
 import { ed25519 } from "@noble/curves/ed25519.js";
@@ -230,6 +235,27 @@ export function federation(
 }
 
 export type Federation = ReturnType<typeof federation>;
+
+/** The federation's audit in figures (the same at every guardian): totals and the bridge's and monero's own. */
+export function auditFigures(fed: Federation) {
+  const a = fed.audit();
+  const of = (id: number) => a.modules.find((m) => m.instanceId === id)!.audit;
+  return { assets: a.assets, liabilities: a.liabilities, bridge: of(BRIDGE), monero: of(MONERO) };
+}
+
+/** The monero module's payout counters and records, checked to be the same at every guardian. */
+export function moneroPayouts(fed: Federation) {
+  const all = fed.guardians.map((_, g) => {
+    const store = new PayoutStore(fed.moneroDb(g));
+    const c = store.counters();
+    return {
+      counters: c,
+      records: Array.from({ length: c.nextSeq }, (_, s) => store.payout(s)!),
+    };
+  });
+  for (const p of all.slice(1)) expect(p).toEqual(all[0]);
+  return all[0]!;
+}
 export type RoundOptions = Parameters<Federation["round"]>[0];
 
 /** A signed Mint as a client holds it: the message and t signatures sorted by signer. */

@@ -10,12 +10,7 @@ import { ed25519 } from "@noble/curves/ed25519.js";
 import { buildTransaction, fromHex, toHex } from "@conclave/core-common";
 import { NodeSigner, sha256 } from "@conclave/core-server";
 import { coinOutput, faucetInput } from "@conclave/module-dummy";
-import {
-  PayoutParamsSchema,
-  PayoutStatusSchema,
-  PayoutStore,
-  requestOutPoint,
-} from "@conclave/module-monero";
+import { PayoutParamsSchema, PayoutStatusSchema, requestOutPoint } from "@conclave/module-monero";
 import { encodeAddress } from "@conclave/monero";
 import { decodeMintOutput, encodeBridgeItem, encodeMintOutput, encodeRefundInput } from "./common.js";
 import { mintRefundPayoutRef } from "./eip712-mint.js";
@@ -23,8 +18,9 @@ import {
   BRIDGE,
   DUMMY,
   FEDERATION_MONERO_ADDRESS,
-  MONERO,
+  auditFigures,
   federation,
+  moneroPayouts,
   testConfig,
 } from "./federation-fixture.js";
 
@@ -73,19 +69,10 @@ function withRefundMint(address = REFUND_ADDRESS) {
   const pastDeadline = () => fed.block([0, 1, 2, 3].map((g) => scanned(g, 400n, DEADLINE + 12n)));
   const view = (g = 0) => fed.guardians[g]!.bridge.outputOutcome(fed.mdb(g), key)!;
   const figures = () => {
-    const a = fed.audit();
-    const of = (id: number) => a.modules.find((m) => m.instanceId === id)!.audit;
-    return { net: a.assets - a.liabilities, bridge: of(BRIDGE), monero: of(MONERO) };
+    const f = auditFigures(fed);
+    return { net: f.assets - f.liabilities, bridge: f.bridge, monero: f.monero };
   };
-  const payouts = () => {
-    const all = fed.guardians.map((_, g) => {
-      const store = new PayoutStore(fed.moneroDb(g));
-      const c = store.counters();
-      return Array.from({ length: c.nextSeq }, (_, s) => store.payout(s)!);
-    });
-    for (const p of all.slice(1)) expect(p).toEqual(all[0]);
-    return all[0]!;
-  };
+  const payouts = () => moneroPayouts(fed).records;
   const refundTx = () =>
     buildTransaction(
       [{ module: BRIDGE, amount: AMOUNT, payload: encodeRefundInput(key) }],
