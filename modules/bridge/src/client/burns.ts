@@ -24,7 +24,7 @@ import {
   reissueOf,
 } from "./config.js";
 import type { BridgeCrypto, BridgeHooks, BurnRecord, EvmSender, MintCall, ReissueInfo } from "./config.js";
-import { burnCalldata, mintOnChain, readBurn, sendBurn, sendMint, signBurn } from "./evm.js";
+import { burnCalldata, mintOnChain, readBurn, sendBurn, sendMintChecked, signBurn } from "./evm.js";
 import type { EvmRpc, MintSubmission } from "./evm.js";
 import { BridgePart } from "./part.js";
 
@@ -590,12 +590,7 @@ export class BridgeBurns extends BridgePart {
     if (!view)
       throw bridgeError("guardians_disagree", `no t guardians agree on burn ${txHash}:${logIndex} yet`);
     const call = await this.remintCall(txHash, logIndex, view, SIGNATURES_WAIT_MS_DEFAULT);
-    const submission = { ...(await sendMint(call, sender)), ...reissueOf(call) };
-    if (submission.status !== "success")
-      throw bridgeError("evm_failed", `the mint transaction ${submission.txHash} reverted`, {
-        txHash: submission.txHash,
-      });
-    return submission;
+    return sendMintChecked(call, sender);
   }
 }
 

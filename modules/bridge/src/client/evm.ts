@@ -16,7 +16,7 @@ import {
 } from "viem";
 import type { Chain, PublicClient } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { GAS_MARGIN_PERCENT, bridgeError, errorText } from "./config.js";
+import { GAS_MARGIN_PERCENT, bridgeError, errorText, reissueOf } from "./config.js";
 import type { EvmSender, MintCall, ReissueInfo } from "./config.js";
 
 type Hex = `0x${string}`;
@@ -114,6 +114,24 @@ export function revertText(e: unknown): string {
     return e.shortMessage;
   }
   return errorText(e);
+}
+
+/**
+ * `sendMint`, with the call's re-issue (if any) in the result; `sent` sees the submission before a
+ * reverted one is refused (`evm_failed`), so a caller can record its EVM transaction either way.
+ */
+export async function sendMintChecked(
+  call: MintCall,
+  sender: EvmSender,
+  sent?: (submission: MintSubmission) => Promise<void>,
+): Promise<MintSubmission> {
+  const submission = { ...(await sendMint(call, sender)), ...reissueOf(call) };
+  await sent?.(submission);
+  if (submission.status !== "success")
+    throw bridgeError("evm_failed", `the mint transaction ${submission.txHash} reverted`, {
+      txHash: submission.txHash,
+    });
+  return submission;
 }
 
 /**

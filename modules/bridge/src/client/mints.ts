@@ -25,7 +25,7 @@ import {
   reissuedText,
 } from "./config.js";
 import type { EvmSender, MintCall, MintRecord, ReissueInfo } from "./config.js";
-import { checkChainId, mintOnChain, publicClientOf, sendMint } from "./evm.js";
+import { checkChainId, mintOnChain, publicClientOf, sendMintChecked } from "./evm.js";
 import type { EvmRpc, MintSubmission } from "./evm.js";
 import { BridgePart, parseEvmAddress } from "./part.js";
 
@@ -293,16 +293,12 @@ export class BridgeMints extends BridgePart {
   /** Sends a signed mint of this wallet from `sender` (again, after a crash or a refusal). */
   async submit(txid: string, sender: EvmSender): Promise<MintSubmission> {
     const call = await this.sign(txid);
-    const submission = { ...(await sendMint(call, sender)), ...reissueOf(call) };
-    await this.ctx.run(async () => {
-      const current = await this.mintRecord(txid);
-      if (current) await this.db.write([this.putMint({ ...current, evmTx: submission.txHash })]);
-    });
-    if (submission.status !== "success")
-      throw bridgeError("evm_failed", `the mint transaction ${submission.txHash} reverted`, {
-        txHash: submission.txHash,
-      });
-    return submission;
+    return sendMintChecked(call, sender, (submission) =>
+      this.ctx.run(async () => {
+        const current = await this.mintRecord(txid);
+        if (current) await this.db.write([this.putMint({ ...current, evmTx: submission.txHash })]);
+      }),
+    );
   }
 
   /**
@@ -496,12 +492,7 @@ export class BridgeMints extends BridgePart {
     const client = await this.ctx.client();
     const answers = await client.getEach(mintPath(txid, index), MintSignatureSchema);
     const call = await this.collectCallAnyRecipient(txid, index, answers, SIGNATURES_WAIT_MS_DEFAULT);
-    const submission = { ...(await sendMint(call, sender)), ...reissueOf(call) };
-    if (submission.status !== "success")
-      throw bridgeError("evm_failed", `the mint transaction ${submission.txHash} reverted`, {
-        txHash: submission.txHash,
-      });
-    return submission;
+    return sendMintChecked(call, sender);
   }
 
   /** A mint of another wallet (no record): recipient and amount as t guardians state them. */
