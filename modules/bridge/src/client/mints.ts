@@ -5,7 +5,7 @@
 // mint's record are written with the pending transaction; resume settles the transaction (the mint
 // half) and collects the signatures (resumeMint). The EVM key is never written down: a mint whose
 // sending was cut short is sent again with `submitMint`.
-import { del, sleep } from "@conclave/core-client";
+import { del, groupAnswers, sameJson, sleep } from "@conclave/core-client";
 import type { DbOp, GuardianAnswer, OperationRecord } from "@conclave/core-client";
 import type { PendingOp } from "@conclave/module-mint/client";
 import { ChainViewSchema, MintSignatureSchema } from "../api.js";
@@ -531,16 +531,13 @@ function agreedPayout(
   answers: readonly GuardianAnswer<MintSignatureView>[],
   t: number,
 ): BurnPayoutView | undefined {
-  const counts = new Map<string, { view: BurnPayoutView; count: number }>();
-  for (const a of answers) {
-    const payout = a.ok ? a.value.expiry?.payout : undefined;
-    if (!payout) continue;
-    const key = JSON.stringify(payout);
-    const entry = counts.get(key) ?? { view: payout, count: 0 };
-    entry.count++;
-    counts.set(key, entry);
-  }
-  return [...counts.values()].find((e) => e.count >= t)?.view;
+  const payouts = answers.flatMap((a) =>
+    a.ok && a.value.expiry?.payout
+      ? [{ guardian: a.guardian, ok: true as const, value: a.value.expiry.payout }]
+      : [],
+  );
+  const top = groupAnswers(payouts, sameJson)[0];
+  return top && top.guardians.length >= t ? top.value : undefined;
 }
 
 export interface MintStatus {
