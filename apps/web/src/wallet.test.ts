@@ -102,7 +102,7 @@ describe("the wallet page", () => {
     await shotBoth(alice, "wallet-balance", tmp);
   });
 
-  it("send: notes as text and QR code; a second browser wallet at another guardian's page reads the QR picture", async () => {
+  it("send: notes as text (Copy puts them on the clipboard; a refused copy says so and selects them) and QR code; a second browser wallet at another guardian's page reads the QR picture", async () => {
     await alice.evaluate('location.hash = "#/send"');
     await alice.locator("#send-amount").fill("1.25");
     await alice.getByRole("button", { name: "Create notes" }).click();
@@ -111,6 +111,25 @@ describe("the wallet page", () => {
       .toMatch(/^cnotes1/);
     const notes = await alice.locator("#sent-notes").inputValue();
     expect(await alice.locator("#sent-qr").getAttribute("role")).toBe("img");
+    // Copy: with the permission, the clipboard holds the notes; a copy the browser refuses says so and
+    // selects the text for the user to copy by hand.
+    await alice.context().grantPermissions(["clipboard-read", "clipboard-write"], {
+      origin: new URL(fed.urls[1]!).origin,
+    });
+    await alice.getByRole("button", { name: "Copy" }).click();
+    await expect.poll(() => alice.getByRole("button", { name: "Copied" }).count()).toBe(1);
+    expect(await alice.evaluate("navigator.clipboard.readText()")).toBe(notes);
+    await alice.evaluate(
+      'navigator.clipboard.writeText = () => Promise.reject(new DOMException("denied", "NotAllowedError"))',
+    );
+    await alice.getByRole("button", { name: "Copied" }).click();
+    await expect.poll(() => alice.locator("#sent-notes-copy-failed").count()).toBe(1);
+    expect(await alice.locator("#sent-notes-copy-failed").innerText()).toContain("copy it yourself");
+    expect(
+      await alice.evaluate(
+        '(() => { const a = document.getElementById("sent-notes"); return a.value.slice(a.selectionStart, a.selectionEnd); })()',
+      ),
+    ).toBe(notes);
     await shotBoth(alice, "wallet-send", tmp);
     const qrPng = await alice.locator("#sent-qr").screenshot();
     await alice.evaluate('location.hash = "#/balance"');

@@ -97,9 +97,13 @@ export function BalanceView({ wallet, info, refresh }: ViewProps) {
   );
 }
 
-/** A note string or address with a copy button. */
+/**
+ * A note string or address with a copy button. A copy the browser refuses (no clipboard permission,
+ * a page not in focus) says so and selects the text, so that the user copies it by hand: the notes
+ * are worth money and a silent failure would leave the user believing they are on the clipboard.
+ */
 export function CopyText({ text, id, label }: { text: string; id: string; label: string }) {
-  const [copied, setCopied] = useState(false);
+  const [copied, setCopied] = useState<"no" | "yes" | "failed">("no");
   return (
     <div class="copy">
       <label for={id}>{label}</label>
@@ -109,13 +113,25 @@ export function CopyText({ text, id, label }: { text: string; id: string; label:
         class="secondary"
         onClick={() => {
           navigator.clipboard.writeText(text).then(
-            () => setCopied(true),
-            () => setCopied(false),
+            () => setCopied("yes"),
+            () => {
+              setCopied("failed");
+              const area = document.getElementById(id);
+              if (area instanceof HTMLTextAreaElement) {
+                area.focus();
+                area.select();
+              }
+            },
           );
         }}
       >
-        {copied ? "Copied" : "Copy"}
+        {copied === "yes" ? "Copied" : "Copy"}
       </button>
+      {copied === "failed" ? (
+        <p class="bad" role="alert" id={`${id}-copy-failed`}>
+          The browser did not allow copying: the text is selected, copy it yourself (Ctrl+C).
+        </p>
+      ) : null}
     </div>
   );
 }
