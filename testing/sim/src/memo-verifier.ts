@@ -60,10 +60,17 @@ export class MemoVerifier extends NodeVerifier {
 /** Key objects by secret seed: stateless, so shared by every run in the process. */
 const nodeSigners = new Map<string, NodeSigner>();
 
+/**
+ * Signatures by (public key, message): one cache for every MemoSigner of the process, so a
+ * guardian restarted (a new signer on the same key) and the next seed with the same keys sign
+ * nothing twice (Ed25519 is deterministic: the cached bytes are what signing again would give).
+ */
+const signatures = new Map<string, Uint8Array>();
+
 export class MemoSigner implements Signer {
   readonly publicKey: Uint8Array;
   private readonly inner: NodeSigner;
-  private readonly cache = new Map<string, Uint8Array>();
+  private readonly id: string;
 
   constructor(seed: Uint8Array) {
     const id = latin1(seed);
@@ -74,17 +81,38 @@ export class MemoSigner implements Signer {
     }
     this.inner = inner;
     this.publicKey = inner.publicKey;
+    this.id = latin1(inner.publicKey);
   }
 
   sign(message: Uint8Array): Uint8Array {
     const key = messageKey(message);
-    const known = this.cache.get(key);
+    const known = signatures.get(this.id + key);
     if (known !== undefined) return known.slice();
     const signature = this.inner.sign(message);
-    if (this.cache.size >= CACHE_ENTRIES_MAX) this.cache.clear();
-    this.cache.set(key, signature.slice());
+    if (signatures.size >= CACHE_ENTRIES_MAX) signatures.clear();
+    signatures.set(this.id + key, signature.slice());
     if (signedTriples.size >= CACHE_ENTRIES_MAX) signedTriples.clear();
     signedTriples.add(tripleKey(this.publicKey, signature, key));
     return signature;
   }
+}
+
+/** Wallets' key objects by secret seed, bounded (a wallet's note and coin keys are used twice or so). */
+const walletSigners = new Map<string, NodeSigner>();
+
+/**
+ * A wallet's Ed25519 signer for a note's or a coin's secret seed: the same NodeSigner (one key
+ * object) when the seed was seen before, so the key a wallet derived a note's public key with also
+ * signs its spend (node:crypto parses a key in about as long as it signs once). Exact: a NodeSigner
+ * is a function of its seed.
+ */
+export function walletSigner(seed: Uint8Array): NodeSigner {
+  const id = latin1(seed);
+  let signer = walletSigners.get(id);
+  if (signer === undefined) {
+    signer = new NodeSigner(seed);
+    if (walletSigners.size >= CACHE_ENTRIES_MAX / 10) walletSigners.clear();
+    walletSigners.set(id, signer);
+  }
+  return signer;
 }

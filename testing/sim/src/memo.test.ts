@@ -7,6 +7,7 @@ import { utf8 } from "@conclave/core-common";
 import { NodeVerifier, sha256 } from "./consensus.js";
 import { MemoSigner, MemoVerifier } from "./memo-verifier.js";
 import { mintKeys, memoTbs, seededBytes, simTbs } from "./federation/setup.js";
+import { Fr, lagrangeAtZero } from "@conclave/core-common/threshold";
 
 describe("MemoVerifier with MemoSigner's triples", () => {
   const a = new MemoSigner(sha256(utf8.encode("memo-test-a")));
@@ -45,6 +46,13 @@ describe("memoTbs under the dealer's keys", () => {
   const key = keys.config.keys[0]!;
   const rng = seededBytes("memo-test-rng");
 
+  /** The key's secret: the dealt shares interpolated at 0 (what the dealer's polynomial gives). */
+  function keyPolynomialSecret(): bigint {
+    const t = keys.threshold;
+    const lambdas = lagrangeAtZero(Array.from({ length: t }, (_, i) => i));
+    return lambdas.reduce((acc, l, i) => Fr.add(acc, Fr.mul(l, keys.secretShares[i]![0]!)), 0n);
+  }
+
   function scene(tbs: ReturnType<typeof memoTbs>) {
     const nonce = rng(32);
     const { blindingKey, blindedMessage } = tbs.blind(nonce, rng);
@@ -63,7 +71,7 @@ describe("memoTbs under the dealer's keys", () => {
       return unblinded.value;
     };
     const bad = { guardian: 3, share: share(3, other) };
-    return { nonce, blindedMessage, other, shares, share, note, bad };
+    return { nonce, blindingKey, blindedMessage, other, shares, share, note, bad };
   }
 
   it("gives blst's answers for valid and invalid shares and notes", () => {
@@ -108,6 +116,37 @@ describe("memoTbs under the dealer's keys", () => {
     const answers = notes.map(([nonce, sig]) => simTbs.verifyNote(key.publicKey, nonce, sig));
     expect(answers).toEqual(notes.map(([nonce, sig]) => blstTbs.verifyNote(key.publicKey, nonce, sig)));
     expect(answers).toEqual([true, false, false, false]);
+  });
+
+  it("combines and unblinds t dealt shares by the key's secret, with blst's bytes for every set of shares", () => {
+    const memo = memoTbs();
+    // Registered before the shares are signed, as mintKeys does before any guardian signs.
+    memo.knowDealing(
+      keyPolynomialSecret(),
+      keys.secretShares.map((shares) => shares[0]!),
+    );
+    const s = scene(memo);
+    const t = keys.threshold;
+    const sets = [
+      s.shares.slice(0, t), // the first t
+      s.shares.slice(n - t), // the last t
+      [...s.shares.slice(0, t - 1), s.bad], // a real share for another message: blst combines
+      [s.shares[1]!, ...s.shares.slice(0, t - 1)].slice(0, t), // a guardian twice: blst's error
+      s.shares.slice(0, t).map((x, i) => ({ guardian: (x.guardian + 1) % n, share: s.shares[i]!.share })), // wrong indices
+      s.shares, // more than t: blst takes the first t
+    ];
+    const before = memo.calls.shortcuts;
+    for (const set of sets) {
+      expect(memo.combineBlindShares(t, set)).toEqual(blstTbs.combineBlindShares(t, set));
+      const mine = memo.combineBlindShares(t, set);
+      if (mine.ok) {
+        expect(memo.unblind(mine.value, s.blindingKey)).toEqual(blstTbs.unblind(mine.value, s.blindingKey));
+      }
+    }
+    // The first two sets took the shortcut (two combinations and an unblinding each), the others were
+    // combined by blst; the last one's bytes are the first set's, so its unblinding took it too.
+    expect(memo.calls.shortcuts - before).toBe(7);
+    expect(memo.verifyNote(key.publicKey, s.nonce, s.note(s.shares.slice(0, t)))).toBe(true);
   });
 
   it("refuses a secret that is not the key's (checked against blst at the first use)", () => {

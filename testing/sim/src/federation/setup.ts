@@ -4,7 +4,7 @@
 // size). The key ceremony (DKG) is tested on its own (core-common threshold/dkg.test.ts); a dealer
 // gives the same shape of keys (t-of-n Shamir shares and their G2 commitments) at a fraction of the
 // cost, and the mint never sees the difference.
-import { Writer, toHex, utf8 } from "@conclave/core-common";
+import { Writer, fromHex, toHex, utf8 } from "@conclave/core-common";
 import type { TbsBackend } from "@conclave/core-common/tbs";
 import {
   commitPolynomial,
@@ -101,6 +101,10 @@ export function mintKeys(n: number): MintKeys {
     simTbs.knowSecret(key.publicKey, polys[i]![0]!);
     for (const [g, share] of key.publicKeyShares.entries())
       simTbs.knowSecret(share, keys.secretShares[g]![i]!);
+    simTbs.knowDealing(
+      polys[i]![0]!,
+      keys.secretShares.map((shares) => shares[i]!),
+    );
   }
   dealt.set(n, keys);
   return keys;
@@ -140,27 +144,85 @@ function memo<T>(cache: Map<string, T>, key: string, compute: () => T): T {
  * secret is trusted once the real check agreed on a valid signature under it (`probed`).
  */
 export function memoTbs(inner: TbsBackend = blstTbs): TbsBackend & {
-  readonly calls: { misses: number };
+  readonly calls: { misses: number; shortcuts: number };
   knowSecret(publicKey: Uint8Array, secret: bigint): void;
+  knowDealing(keySecret: bigint, shareSecrets: readonly bigint[]): void;
 } {
   const points = new Map<string, ReturnType<TbsBackend["checkG1Point"]>>();
   const shares = new Map<string, ReturnType<TbsBackend["signBlindShare"]>>();
   const shareChecks = new Map<string, boolean>();
   const notes = new Map<string, boolean>();
   const secrets = new Map<string, { readonly secret: bigint; probed: boolean }>();
-  const calls = { misses: 0 };
+  /** A dealer's key: its secret, and whether blst's combine and unblind agreed once under it. */
+  interface Dealing {
+    readonly keySecret: bigint;
+    combineProbed: boolean;
+    unblindProbed: boolean;
+  }
+  /** Share secret (hex) -> its dealing and guardian index. */
+  const shareSecrets = new Map<string, { readonly dealing: Dealing; readonly guardian: number }>();
+  /** Bytes signBlindShare computed under a dealt share secret -> (secret, message): s_g·M. */
+  const shareOrigins = new Map<string, { readonly secret: bigint; readonly message: string }>();
+  /** Bytes combineBlindShares computed by the shortcut -> (dealing, message): s·M. */
+  const combinedOrigins = new Map<string, { readonly dealing: Dealing; readonly message: string }>();
+  /** Blinded messages blind() made -> (nonce, blinding key): r·H(nonce). */
+  const blindOrigins = new Map<string, { readonly nonce: Uint8Array; readonly blindingKey: bigint }>();
+  /** s·H(nonce) by (s, nonce): the one valid note signature, shared by unblind and verifyNote. */
+  const noteSignatures = new Map<string, ReturnType<TbsBackend["signBlindShare"]>>();
+  const calls = { misses: 0, shortcuts: 0 };
   const miss =
     <T>(f: () => T) =>
     () => {
       calls.misses++;
       return f();
     };
+  const remember = <T>(cache: Map<string, T>, key: string, value: T): void => {
+    if (cache.size >= MEMO_ENTRIES_MAX) cache.clear();
+    cache.set(key, value);
+  };
   const signBlindShare = (secret: bigint, message: Uint8Array): ReturnType<TbsBackend["signBlindShare"]> =>
     memo(
       shares,
       `${secret.toString(16)}:${toHex(message)}`,
-      miss(() => inner.signBlindShare(secret, message)),
+      miss(() => {
+        const r = inner.signBlindShare(secret, message);
+        if (r.ok && shareSecrets.has(secret.toString(16)))
+          remember(shareOrigins, toHex(r.value), { secret, message: toHex(message) });
+        return r;
+      }),
     );
+  const noteSignature = (secret: bigint, nonce: Uint8Array): ReturnType<TbsBackend["signBlindShare"]> =>
+    memo(noteSignatures, `${secret.toString(16)}:${toHex(nonce)}`, () =>
+      inner.signBlindShare(secret, hashNoteBytes(nonce)),
+    );
+  /**
+   * combineBlindShares of exactly t shares that signBlindShare computed, under the dealt shares of
+   * one key at the guardians' own indices, for one message M: Lagrange interpolation at 0 of the
+   * dealer's polynomial gives the key's secret s, so the combination is s·M (one scalar
+   * multiplication instead of t decodes and t). Anything else, undefined: blst combines.
+   */
+  const combineByDealing = (
+    threshold: number,
+    given: readonly { guardian: number; share: Uint8Array }[],
+  ): { dealing: Dealing; message: string } | undefined => {
+    if (given.length !== threshold || threshold < 1) return undefined;
+    let dealing: Dealing | undefined;
+    let message: string | undefined;
+    const seen = new Set<number>();
+    for (const { guardian, share } of given) {
+      if (seen.has(guardian)) return undefined;
+      seen.add(guardian);
+      const origin = shareOrigins.get(toHex(share));
+      if (origin === undefined) return undefined;
+      const dealt = shareSecrets.get(origin.secret.toString(16));
+      if (dealt === undefined || dealt.guardian !== guardian) return undefined;
+      if (dealing !== undefined && (dealt.dealing !== dealing || origin.message !== message))
+        return undefined;
+      dealing = dealt.dealing;
+      message = origin.message;
+    }
+    return dealing === undefined || message === undefined ? undefined : { dealing, message };
+  };
   /**
    * The check of `signature` under `publicKey` by comparing it with `expected`, the one valid
    * signature, when the dealer's secret for the key is known; else `real()`. The first check under
@@ -191,6 +253,48 @@ export function memoTbs(inner: TbsBackend = blstTbs): TbsBackend & {
     knowSecret: (publicKey, secret) => {
       if (!secrets.has(toHex(publicKey))) secrets.set(toHex(publicKey), { secret, probed: false });
     },
+    knowDealing: (keySecret, dealtShares) => {
+      const dealing: Dealing = { keySecret, combineProbed: false, unblindProbed: false };
+      for (const [guardian, secret] of dealtShares.entries())
+        if (!shareSecrets.has(secret.toString(16)))
+          shareSecrets.set(secret.toString(16), { dealing, guardian });
+    },
+    blind: (nonce, rng) => {
+      const b = inner.blind(nonce, rng);
+      remember(blindOrigins, toHex(b.blindedMessage), { nonce: nonce.slice(), blindingKey: b.blindingKey });
+      return b;
+    },
+    combineBlindShares: (threshold, given) => {
+      const known = combineByDealing(threshold, given);
+      if (known === undefined) return inner.combineBlindShares(threshold, given);
+      calls.shortcuts++;
+      const r = signBlindShare(known.dealing.keySecret, fromHex(known.message));
+      if (!known.dealing.combineProbed) {
+        // The first combination under a key is also blst's, and must be the same bytes.
+        const real = inner.combineBlindShares(threshold, given);
+        if (!real.ok || !r.ok || !bytesEqual(real.value, r.value))
+          throw new Error("memoTbs: the dealer's combination differs from blst's");
+        known.dealing.combineProbed = true;
+      }
+      if (r.ok) remember(combinedOrigins, toHex(r.value), known);
+      return r;
+    },
+    unblind: (blindSignature, blindingKey) => {
+      // s·M with M = r·H(nonce), unblinded by that r: s·H(nonce), the note's one valid signature.
+      const combined = combinedOrigins.get(toHex(blindSignature));
+      const blinded = combined === undefined ? undefined : blindOrigins.get(combined.message);
+      if (combined === undefined || blinded === undefined || blinded.blindingKey !== blindingKey)
+        return inner.unblind(blindSignature, blindingKey);
+      calls.shortcuts++;
+      const r = noteSignature(combined.dealing.keySecret, blinded.nonce);
+      if (!combined.dealing.unblindProbed) {
+        const real = inner.unblind(blindSignature, blindingKey);
+        if (!real.ok || !r.ok || !bytesEqual(real.value, r.value))
+          throw new Error("memoTbs: the dealer's unblinded signature differs from blst's");
+        combined.dealing.unblindProbed = true;
+      }
+      return r;
+    },
     checkG1Point: (what, bytes) =>
       memo(
         points,
@@ -219,7 +323,7 @@ export function memoTbs(inner: TbsBackend = blstTbs): TbsBackend & {
           checkBySecret(
             pk,
             signature,
-            (secret) => inner.signBlindShare(secret, hashNoteBytes(nonce)),
+            (secret) => noteSignature(secret, nonce),
             () => inner.verifyNote(pk, nonce, signature),
           ),
         ),

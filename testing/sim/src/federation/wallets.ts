@@ -15,9 +15,10 @@
 import { buildTransaction, encodeConsensusItem, fromHex, toHex, transactionId } from "@conclave/core-common";
 import type { Signer, Transaction, TxInput, TxOutput } from "@conclave/core-common";
 import { coinOutput, faucetInput, spendInput } from "@conclave/module-dummy";
-import { denominationAmount, noteInput, noteOutput, noteSigner } from "@conclave/module-mint";
+import { denominationAmount, noteInput, noteOutput } from "@conclave/module-mint";
 import type { DenominationKey, PendingNote, SpendableNote } from "@conclave/module-mint";
-import { NodeSigner, sha256 } from "../consensus.js";
+import { sha256 } from "../consensus.js";
+import { walletSigner } from "../memo-verifier.js";
 import type { Rng } from "../rng.js";
 import {
   DENOMINATIONS_LOG2,
@@ -279,7 +280,7 @@ export class Wallet {
       "reissue",
       spends.map((n) => noteInput(MINT_ID, n)),
       spends,
-      spends.map(noteSigner),
+      spends.map((n) => walletSigner(n.spendSeed)),
       null,
       denoms,
       null,
@@ -295,7 +296,7 @@ export class Wallet {
       "receive",
       notes.map((n) => noteInput(MINT_ID, n)),
       [],
-      notes.map(noteSigner),
+      notes.map((n) => walletSigner(n.spendSeed)),
       null,
       denoms,
       null,
@@ -322,7 +323,7 @@ export class Wallet {
       "reissue",
       notes.map((n) => noteInput(MINT_ID, n)),
       [],
-      notes.map(noteSigner),
+      notes.map((n) => walletSigner(n.spendSeed)),
       null,
       denoms,
       null,
@@ -338,12 +339,12 @@ export class Wallet {
       return;
     }
     const seed = this.rng.bytes(32);
-    const output = coinOutput(DUMMY_ID, amount, new NodeSigner(seed).publicKey);
+    const output = coinOutput(DUMMY_ID, amount, walletSigner(seed).publicKey);
     this.begin(
       "to-coin",
       spends.map((n) => noteInput(MINT_ID, n)),
       spends,
-      spends.map(noteSigner),
+      spends.map((n) => walletSigner(n.spendSeed)),
       null,
       [],
       { output, seed },
@@ -356,7 +357,7 @@ export class Wallet {
     const denoms = split(coin.amount - DUMMY_FEE_PER_INPUT);
     if (denoms.length === 0) return;
     const input = spendInput(DUMMY_ID, coin.amount, coin.txid, coin.index);
-    this.begin("from-coin", [input], [], [new NodeSigner(coin.seed)], coin, denoms, null, null);
+    this.begin("from-coin", [input], [], [walletSigner(coin.seed)], coin, denoms, null, null);
   }
 
   private begin(
@@ -404,7 +405,7 @@ export class Wallet {
 
   private prepare(denominationLog2: number): PendingNote {
     const spendSeed = this.rng.bytes(32);
-    const spendKey = new NodeSigner(spendSeed).publicKey;
+    const spendKey = walletSigner(spendSeed).publicKey;
     const { blindingKey, blindedMessage } = simTbs.blind(spendKey, (n) => this.rng.bytes(n));
     return { denominationLog2, spendSeed, spendKey, blindingKey, blindedMessage };
   }
