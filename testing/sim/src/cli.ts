@@ -1,5 +1,5 @@
 // npm run sim -- [--seeds K [--from S] | --seed S] [--nodes N] [--byzantine B] [--quorum-delta D]
-//                [--bug NAME]... [--safety-ms MS] [--jobs J] [--consensus-only] [--monero] [--monero-classic] [--monero-notes] [--monero-garbage] [--monero-deep-reorg] [--monero-deep-reorg-spent] [--evm] [--verbose]
+//                [--bug NAME]... [--safety-ms MS] [--jobs J] [--consensus-only] [--monero] [--monero-classic] [--monero-notes] [--monero-garbage] [--monero-deep-reorg] [--monero-deep-reorg-spent] [--evm] [--progress FILE] [--verbose]
 // Runs the deterministic simulator over many seeds (or one), prints a line now and then, every
 // violation with the command that replays it, and a summary. Exit code 1 on any violation. By
 // default every run is the whole federation (processor, modules, wallets, money checkers; see
@@ -21,6 +21,8 @@ import type { SimBug, SimOptions, SimResult } from "./simulator.js";
 import { runParallel } from "./parallel.js";
 import { cpuMsOf, runSeed } from "./run-seed.js";
 import type { SimMode } from "./run-seed.js";
+import { ProgressError, ProgressFile, currentCommit, emptyFigures, seedsDone } from "./progress.js";
+import type { ProgressOptions, ProgressViolation } from "./progress.js";
 
 const USAGE = `usage: npm run sim -- [options]
   --seeds K         run K seeds (default 100), starting at --from (default 1)
@@ -42,6 +44,9 @@ const USAGE = `usage: npm run sim -- [options]
   --monero-deep-reorg-spent  --monero-deep-reorg, the deposit taken one whose output a mined payout spent
   --evm             the federation with the bridge module on a simulated EVM chain; with --monero both:
                     mints funded by XMR deposits, burns to a Monero address paid from the multisig wallet
+  --progress FILE   a long run in pieces: FILE records the commit, the options, the seed ranges done,
+                    the violations and the figures; the same command with the same FILE continues
+                    where it stopped (refused if the commit or the options differ; progress.ts)
   --verbose         print every run and, for one seed, its fault timeline and full result`;
 
 interface CliArgs {
@@ -63,6 +68,7 @@ interface CliArgs {
   moneroDeepReorg: boolean;
   moneroDeepReorgSpent: boolean;
   evm: boolean;
+  progress?: string;
 }
 
 class UsageError extends Error {}
@@ -169,6 +175,11 @@ function parseArgs(argv: readonly string[]): CliArgs {
       case "--evm":
         args.evm = true;
         break;
+      case "--progress":
+        if (value === undefined || value.startsWith("--")) throw new UsageError("--progress needs a file");
+        args.progress = value;
+        i++;
+        break;
       case "--help":
       case "-h":
         console.log(USAGE);
@@ -183,6 +194,9 @@ function parseArgs(argv: readonly string[]): CliArgs {
   }
   if (args.evm && (args.moneroClassic || args.moneroNotes || args.moneroGarbage || args.moneroDeepReorg)) {
     throw new UsageError("--evm goes with --monero only, not with another monero world (yet)");
+  }
+  if (args.progress !== undefined && args.single) {
+    throw new UsageError("--progress is for --seeds runs, not --seed");
   }
   if (args.monero && args.consensusOnly) {
     throw new UsageError("--monero runs the federation: not with --consensus-only");
@@ -245,25 +259,55 @@ async function main(): Promise<number> {
       `note: ${args.byzantine} Byzantine of ${args.nodes} is above f = ${faultTolerance(args.nodes)}: no guarantee holds`,
     );
   }
+  // Many seeds: exceptions without stack traces (the workload's undecodable items throw thousands
+  // per seed, and capturing each stack cost about 3% of a seed's CPU; nothing reads them). A
+  // failing seed's replay (--seed S) keeps them.
+  if (!args.single) Error.stackTraceLimit = 0;
   const every = args.verbose ? 1 : Math.max(1, Math.round(args.seeds / 20));
   const started = performance.now();
   let lastPrint = started;
-  const totals = {
-    runs: 0,
-    failing: 0,
-    violations: 0,
-    heights: 0,
-    rounds: 0,
-    simulatedMs: 0,
-    worst: 0,
-    worstWaitHeights: 0,
-    censorshipBound: 0,
-    futureBytesPerPeer: 0,
-    cpuMs: 0,
+  const mode = modeOf(args);
+  let progress: ProgressFile | undefined;
+  let stopHandler: ((signal: NodeJS.Signals) => void) | undefined;
+  if (args.progress !== undefined) {
+    try {
+      progress = ProgressFile.open(args.progress, currentCommit(), progressOptions(args, mode));
+    } catch (e) {
+      if (e instanceof ProgressError) {
+        console.error(`sim: refused: ${e.message}`);
+        return 2;
+      }
+      throw e;
+    }
+  }
+  // With --progress the figures go on from the pieces before (cpuMs and wallMs included).
+  const totals = progress === undefined ? emptyFigures() : { ...progress.state.figures };
+  const wallBefore = totals.wallMs;
+  const pieceRuns = { runs: 0, cpuMs: 0 };
+  const saveProgress = (): void => {
+    totals.wallMs = wallBefore + (performance.now() - started);
+    progress?.save(totals);
   };
+  if (progress !== undefined) {
+    console.log(
+      `progress: ${args.progress} at commit ${progress.state.commit}, piece ${progress.state.pieces}: ` +
+        `${progress.resumedSeeds} of ${args.seeds} seeds done before, ${progress.state.violations.length} failing`,
+    );
+    const stop = (signal: NodeJS.Signals): void => {
+      saveProgress();
+      console.log(
+        `progress: stopped by ${signal}; ${seedsDone(progress.state.done)} seeds recorded in ${args.progress}`,
+      );
+      process.exit(signal === "SIGINT" ? 130 : 143);
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+    stopHandler = stop;
+  }
 
   const report = (options: SimOptions, r: SimResult | Error, index: number): void => {
     totals.runs++;
+    pieceRuns.runs++;
     if (r instanceof Error) {
       totals.failing++;
       totals.violations++;
@@ -271,9 +315,14 @@ async function main(): Promise<number> {
         `seed ${options.seed}: THE SIMULATOR THREW (a bug in the simulator, not the engine)\n${r.message}`,
       );
       const app = args.consensusOnly ? {} : { application: federationApplication() };
-      console.log(
-        `  replay: ${replayCommand({ ...options, ...app })}${args.evm && args.monero ? " --evm --monero" : args.monero ? (args.moneroClassic ? " --monero-classic" : args.moneroNotes ? " --monero-notes" : args.moneroGarbage ? " --monero-garbage" : args.moneroDeepReorgSpent ? " --monero-deep-reorg-spent" : args.moneroDeepReorg ? " --monero-deep-reorg" : " --monero") : args.evm ? " --evm" : ""}`,
-      );
+      const replay = `${replayCommand({ ...options, ...app })}${args.evm && args.monero ? " --evm --monero" : args.monero ? (args.moneroClassic ? " --monero-classic" : args.moneroNotes ? " --monero-notes" : args.moneroGarbage ? " --monero-garbage" : args.moneroDeepReorgSpent ? " --monero-deep-reorg-spent" : args.moneroDeepReorg ? " --monero-deep-reorg" : " --monero") : args.evm ? " --evm" : ""}`;
+      console.log(`  replay: ${replay}`);
+      totals.wallMs = wallBefore + (performance.now() - started);
+      progress?.record(options.seed, totals, {
+        seed: options.seed,
+        lines: [`THE SIMULATOR THREW: ${r.message}`],
+        replay,
+      });
       return;
     }
     totals.heights += r.heights;
@@ -284,47 +333,36 @@ async function main(): Promise<number> {
     totals.censorshipBound = Math.max(totals.censorshipBound, r.bounds.censorshipBoundHeights);
     totals.futureBytesPerPeer = Math.max(totals.futureBytesPerPeer, r.bounds.memoryPeak.futureBytesPerPeer);
     const now = performance.now();
+    let violation: ProgressViolation | undefined;
     if (r.violations.length > 0) {
       totals.failing++;
       totals.violations += r.violations.length;
       console.log(summaryLine(r));
       for (const v of r.violations) console.log(`  VIOLATION ${v}`);
       console.log(`  replay: ${r.replay}`);
+      violation = { seed: r.seed, lines: r.violations, replay: r.replay };
     } else if (args.single || (index + 1) % every === 0 || now - lastPrint > 10_000) {
       console.log(summaryLine(r));
       lastPrint = now;
     }
+    totals.wallMs = wallBefore + (now - started);
+    progress?.record(options.seed, totals, violation);
   };
 
-  const requests = Array.from({ length: args.seeds }, (_, i) => optionsFor(args.from + i, args));
-  const mode: SimMode =
-    args.evm && args.monero
-      ? "evm-monero"
-      : args.moneroClassic
-        ? "monero-classic"
-        : args.moneroNotes
-          ? "monero-notes"
-          : args.moneroGarbage
-            ? "monero-garbage"
-            : args.moneroDeepReorgSpent
-              ? "monero-deep-reorg-spent"
-              : args.moneroDeepReorg
-                ? "monero-deep-reorg"
-                : args.monero
-                  ? "monero"
-                  : args.evm
-                    ? "evm"
-                    : args.consensusOnly
-                      ? "consensus"
-                      : "federation";
-  const jobs = Math.min(args.jobs, args.seeds);
+  const requests = Array.from({ length: args.seeds }, (_, i) => optionsFor(args.from + i, args)).filter(
+    (o) => progress === undefined || !progress.isDone(o.seed),
+  );
+  const jobs = Math.max(1, Math.min(args.jobs, requests.length));
   if (jobs <= 1) {
     for (const [i, options] of requests.entries()) {
       const log = args.single && args.verbose ? (line: string) => console.log(`  ${line}`) : undefined;
       const { value: r, cpuMs } = await cpuMsOf(() => runSeed(options, mode, log));
       totals.cpuMs += cpuMs;
+      pieceRuns.cpuMs += cpuMs;
       report(options, r, i);
       if (args.single && args.verbose) console.log(JSON.stringify(r, null, 2));
+      // A seed runs without yielding to the event loop: let a SIGINT or SIGTERM in between seeds.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
   } else {
     // Print in seed order, whatever order the workers finish in.
@@ -332,17 +370,32 @@ async function main(): Promise<number> {
     let printed = 0;
     await runParallel(requests, mode, jobs, (options, r, cpuMs) => {
       totals.cpuMs += cpuMs;
+      pieceRuns.cpuMs += cpuMs;
       done.set(options.seed, r);
-      for (let s = args.from + printed; done.has(s); s = args.from + printed) {
-        report(requests[printed]!, done.get(s)!, printed);
-        done.delete(s);
+      for (let o = requests[printed]; o !== undefined && done.has(o.seed); o = requests[printed]) {
+        report(o, done.get(o.seed)!, printed);
+        done.delete(o.seed);
         printed++;
       }
     });
   }
+  saveProgress();
+  if (stopHandler !== undefined) {
+    process.off("SIGINT", stopHandler);
+    process.off("SIGTERM", stopHandler);
+  }
 
   const wallS = (performance.now() - started) / 1000;
-  console.log(`seeds run: ${totals.runs} (${args.from}..${args.from + args.seeds - 1}), ${jobs} jobs`);
+  const last = args.from + args.seeds - 1;
+  if (progress === undefined) {
+    console.log(`seeds run: ${totals.runs} (${args.from}..${last}), ${jobs} jobs`);
+  } else {
+    console.log(
+      `seeds run: ${totals.runs} of ${args.from}..${last} over ${progress.state.pieces} pieces ` +
+        `(this piece ${pieceRuns.runs}, ${jobs} jobs; ranges done ${progress.state.done.map(([a, b]) => `${a}..${b}`).join(", ") || "none"})`,
+    );
+    for (const v of progress.state.violations) console.log(`  failing seed ${v.seed}: ${v.replay}`);
+  }
   console.log(`violations: ${totals.violations} in ${totals.failing} seeds`);
   console.log(
     `simulated heights: ${totals.heights}, simulated rounds: ${totals.rounds}, ` +
@@ -355,17 +408,53 @@ async function main(): Promise<number> {
       `largest future buffer of one peer: ${totals.futureBytesPerPeer} bytes`,
   );
   console.log(
-    `speed: ${(totals.runs / wallS).toFixed(2)} seeds/s, ` +
-      `${(totals.rounds / wallS).toFixed(0)} simulated rounds per wall-clock second, ` +
-      `${(totals.simulatedMs / 1000 / wallS).toFixed(1)} simulated s per wall-clock second, ` +
+    `speed: ${(pieceRuns.runs / wallS).toFixed(2)} seeds/s, ` +
+      `${(totals.rounds / (totals.wallMs / 1000)).toFixed(0)} simulated rounds per wall-clock second, ` +
+      `${(totals.simulatedMs / totals.wallMs).toFixed(1)} simulated s per wall-clock second, ` +
       `${(totals.heights / Math.max(1, totals.runs)).toFixed(1)} heights per seed`,
   );
   console.log(
-    `wall time: ${wallS.toFixed(1)} s; CPU time in the runs: ${(totals.cpuMs / 1000).toFixed(1)} s, ` +
+    `wall time: ${(totals.wallMs / 1000).toFixed(1)} s; CPU time in the runs: ${(totals.cpuMs / 1000).toFixed(1)} s, ` +
       `${(totals.cpuMs / Math.max(1, totals.runs)).toFixed(0)} ms per seed, ` +
       `${(totals.simulatedMs / Math.max(1, totals.cpuMs)).toFixed(1)} simulated s per CPU s`,
   );
   return totals.failing > 0 ? 1 : 0;
+}
+
+/** What decides every seed's run, for --progress (never --jobs or --verbose: they change nothing). */
+function progressOptions(args: CliArgs, mode: SimMode): ProgressOptions {
+  return {
+    mode,
+    from: args.from,
+    seeds: args.seeds,
+    nodes: args.nodes ?? null,
+    byzantine: args.byzantine ?? null,
+    quorumDelta: args.quorumDelta ?? null,
+    bugs: [...args.bugs],
+    safetyMs: args.safetyMs ?? null,
+  };
+}
+
+function modeOf(args: CliArgs): SimMode {
+  return args.evm && args.monero
+    ? "evm-monero"
+    : args.moneroClassic
+      ? "monero-classic"
+      : args.moneroNotes
+        ? "monero-notes"
+        : args.moneroGarbage
+          ? "monero-garbage"
+          : args.moneroDeepReorgSpent
+            ? "monero-deep-reorg-spent"
+            : args.moneroDeepReorg
+              ? "monero-deep-reorg"
+              : args.monero
+                ? "monero"
+                : args.evm
+                  ? "evm"
+                  : args.consensusOnly
+                    ? "consensus"
+                    : "federation";
 }
 
 main().then(
