@@ -5,7 +5,9 @@
 // copy when CONCLAVE_REGTEST_CACHE names a cache, built fresh otherwise), anvil with the wXMR
 // contract and four guardian processes running the mint, monero and bridge modules
 // (bridge-federation-fixture.ts), every server on 127.0.0.1; here with depth 2 on both chains
-// (Monero deposits and payouts, EVM burns) and one wallet on LMDB (the SDK).
+// (Monero deposits and payouts, EVM burns) and one wallet on LMDB (the SDK). Each guardian polls
+// monerod every 300 ms (the fixture's pollMs) and reads its block count alone every 100 ms between
+// (tipPollMs: a new block starts the poll at once).
 //
 // The script is the chains' clock. Monero: testing-monero's BlockMiner mines one block a second to
 // the user's wallet (paused while the miner's wallet builds a payment: wallet-rpc's transfer stalls
@@ -62,6 +64,8 @@ const MONERO_CONFIRMATIONS = 2;
 const PAYOUT_CONFIRMATIONS = 2;
 const EVM_CONFIRMATIONS = 2;
 const BLOCK_MS = 1000;
+/** Each guardian reads monerod's block count this often between its full polls (the module's tipPollMs). */
+const TIP_POLL_MS = 100;
 const POLL_MS = 50;
 const WAIT_MS_MAX = 10 * 60_000;
 const DEPOSIT = parseXmr("0.3");
@@ -158,6 +162,7 @@ try {
     moneroConfirmations: MONERO_CONFIRMATIONS,
     payoutConfirmations: PAYOUT_CONFIRMATIONS,
     bridgeConfirmations: EVM_CONFIRMATIONS,
+    moneroTipPollMs: TIP_POLL_MS,
     ...(values.logs === undefined ? {} : { guardianLogDir: values.logs }),
   });
   const { anvil } = fed;

@@ -553,6 +553,12 @@ export const moneroLocalSchema = z.strictObject({
   walletRpcUrl: z.url({ protocol: /^https?$/ }),
   /** How often the chain is polled. */
   pollMs: z.number().int().min(50).max(600_000).default(2_000),
+  /**
+   * How often the node's block count alone is read between polls (get_height): a new block starts
+   * a poll at once, so a deposit at its depth waits about this long for this guardian's check, not
+   * pollMs.
+   */
+  tipPollMs: z.number().int().min(20).max(600_000).default(250),
   /** How often this guardian reads its multisig wallet's balance for the reserves check. */
   reservesPollMs: z.number().int().min(100).max(3_600_000).default(30_000),
   /**

@@ -83,6 +83,7 @@ export function moneroModuleFactory(
           // The same wallet: its subaddresses are the federation's (every share derives the same ones).
           subaddresses: chain,
           pollMs: l.pollMs,
+          tipPollMs: l.tipPollMs,
           // The wallet open in wallet-rpc is this guardian's share of the multisig wallet.
           payoutWallet: new RpcPayoutWallet(l.walletRpcUrl, l.daemonUrl, {
             threshold: quorumThreshold(c.guardians),

@@ -192,6 +192,8 @@ describe("nothing the federation sent is a deposit (real monerod, the ceremony's
       const source = new RpcChainSource(regtest.daemon.url, w.url);
       const own = await source.ownTransaction(payout.txid);
       expect(own.own).toBe(true);
+      // As the watcher asks at depth (with the block: no refresh once scanned, get_transfers by height).
+      expect(await source.ownTransaction(payout.txid, deposit!.blockHeight)).toEqual(own);
       by.push(own.own ? own.by : "no");
       // What each multisig wallet knows, measured: its transfers in the payout and its outputs' key images.
       const types = (await w.rpc.getTransferByTxid(payout.txid)).map((t) => t.type);
@@ -208,6 +210,8 @@ describe("nothing the federation sent is a deposit (real monerod, the ceremony's
     // The user's deposit is not the federation's own.
     const source = new RpcChainSource(regtest.daemon.url, regtest.walletRpcs[0]!.url);
     expect(await source.ownTransaction(depositTxid)).toEqual({ own: false });
+    const [userDeposit] = (await regtest.daemon.rpc.getTransactions([depositTxid])).found;
+    expect(await source.ownTransaction(depositTxid, userDeposit!.blockHeight)).toEqual({ own: false });
   }, 60_000);
 
   it("a withdrawal to one of the federation's own deposit subaddresses is never credited as a deposit to it", async () => {

@@ -64,4 +64,44 @@ describe("PayoutSigner wakes on a new duty", () => {
     expect(calls).toEqual(["export", "export"]);
     await signer.stop();
   });
+
+  it("looks at a duty waiting for blocks (confirm) on a new block, not at its next poll", async () => {
+    const calls: string[] = [];
+    let height = 100;
+    const wallet: PayoutWallet = {
+      ...fakeWallet(calls),
+      location: () => {
+        calls.push("location");
+        return Promise.resolve(100);
+      },
+      height: () => Promise.resolve(height),
+      txKey: () => Promise.resolve("cd".repeat(32)),
+    };
+    const signer = new PayoutSigner({
+      wallet,
+      threshold: 3,
+      confirmations: 2,
+      pollMs: 60_000,
+      log: () => {},
+      onChange: () => {},
+    });
+    signer.start();
+    await vi.advanceTimersByTimeAsync(0);
+    const duty = { kind: "confirm", batch: 1, attempt: 0, txid: "ab".repeat(32) } as const;
+    signer.setDuty(duty);
+    await vi.advanceTimersByTimeAsync(0);
+    // In the block at 100, the wallet at 100: no confirmations yet.
+    expect(calls).toEqual(["location"]);
+    expect(signer.result(duty)).toBeUndefined();
+    height = 102;
+    signer.newBlock();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls).toEqual(["location", "location"]);
+    expect(signer.result(duty)?.kind).toBe("seen");
+    // Done: a new block starts no step.
+    signer.newBlock();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls).toEqual(["location", "location"]);
+    await signer.stop();
+  });
 });

@@ -385,6 +385,14 @@ export class PayoutSigner {
     if (fresh && !this.results.has(dutyKey(duty))) this.loop.poke();
   }
 
+  /**
+   * The node has a new block: a duty still without a result (e.g. a payout waiting for its depth)
+   * is looked at now rather than at the next poll. Coalesced (PollLoop.poke); nothing without a duty.
+   */
+  newBlock(): void {
+    if (this.duty !== undefined && !this.results.has(dutyKey(this.duty))) this.loop.poke();
+  }
+
   /** Imports the other participants' exports once per attempt (early, or on its turn). */
   private async importOnce(duty: { batch: number; attempt: number; othersExports: readonly Uint8Array[] }) {
     const key = `${duty.batch}:${duty.attempt}`;

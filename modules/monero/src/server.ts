@@ -142,6 +142,8 @@ const PRUNE_PER_STEP_MAX = 256;
 export interface MoneroBackground {
   readonly chain: ChainSource;
   readonly pollMs: number;
+  /** How often the node's block count alone is read between polls (ChainWatcher's `tipPollMs`). */
+  readonly tipPollMs?: number;
   readonly backoffMaxMs?: number;
   /** False: the watcher does not poll by itself (tests call chainWatcher.poll()). Default true. */
   readonly autoPoll?: boolean;
@@ -378,9 +380,12 @@ export class MoneroServerModule implements ServerModule {
       confirmations: this.config.confirmations,
       depositMin: this.config.depositMinPiconero,
       pollMs: this.background.pollMs,
+      ...(this.background.tipPollMs === undefined ? {} : { tipPollMs: this.background.tipPollMs }),
       ...(this.background.backoffMaxMs === undefined ? {} : { backoffMaxMs: this.background.backoffMaxMs }),
       log: context.log,
       onChange: () => context.wake(),
+      // A payout waiting for its depth (the confirm duty) is looked at on the new block, not at its next poll.
+      onNewBlock: () => this.signer?.newBlock(),
       // The module's clock, not the watcher's Date.now default: a claim's retry backoff runs on it
       // (the simulator's clock in testing/sim; a wall clock read there made a seed replay differently).
       now: () => this.now(),

@@ -89,6 +89,8 @@ export interface BridgeFederationOptions {
   readonly moneroConfirmations?: number;
   /** Blocks deep before a payout is attested confirmed (default 1). */
   readonly payoutConfirmations?: number;
+  /** How often each guardian reads monerod's block count between its 300 ms polls (default: the module's, 250 ms). */
+  readonly moneroTipPollMs?: number;
   /** EVM blocks deep before a burn is voted (default 1). */
   readonly bridgeConfirmations?: number;
   /**
@@ -168,6 +170,7 @@ export async function startBridgeFederation(
                     daemonUrl: monero.net.daemon.url,
                     walletRpcUrl: monero.net.walletRpcs[i]!.url,
                     pollMs: 300,
+                    ...(options.moneroTipPollMs === undefined ? {} : { tipPollMs: options.moneroTipPollMs }),
                     reservesPollMs: 2_000,
                   },
                 }
