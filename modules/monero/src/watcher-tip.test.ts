@@ -5,7 +5,7 @@
 // a verdict within it can only come from a tip poll's poke.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ChainWatcher } from "./watcher.js";
-import type { ChainSource } from "./watcher.js";
+import type { ChainSource, SubaddressSource } from "./watcher.js";
 
 const TXID = "ab".repeat(32);
 
@@ -104,6 +104,45 @@ describe("ChainWatcher tip poll", () => {
     // Backed off: 200, 400, 800, 1600 ms … so far fewer than one read per 100 ms.
     await vi.advanceTimersByTimeAsync(3_000);
     expect(state.heightReads - reads).toBeLessThan(8);
+    await w.stop();
+  });
+
+  it("proposes a verdict before the subaddress scan of the same poll is done", async () => {
+    const state = { height: 12, heightReads: 0, txReads: 0, ownChecks: 0 };
+    let release: () => void = () => {};
+    const scanning = new Promise<void>((r) => (release = r));
+    let scans = 0;
+    const subaddresses: SubaddressSource = {
+      subaddressCount: () => Promise.resolve(2),
+      createSubaddresses: (count) => Promise.resolve(2 + count),
+      subaddresses: () => Promise.resolve(new Map()),
+      // The wallet's refresh and get_transfers: held until the test lets it finish.
+      incoming: async () => {
+        scans++;
+        await scanning;
+        return [];
+      },
+    };
+    const changes: (ReturnType<ChainWatcher["verdict"]> | "scanned")[] = [];
+    const w: ChainWatcher = new ChainWatcher({
+      chain: fakeChain(state),
+      subaddresses,
+      address: "unused",
+      confirmations: 2,
+      depositMin: 1n,
+      pollMs: 60_000,
+      log: () => {},
+      onChange: () => changes.push(scans > 0 && changes.length > 0 ? "scanned" : w.verdict(TXID, 0)),
+    });
+    w.subaddresses!.setAssigned(1);
+    w.setWanted([{ txid: TXID, round: 0, proof: "00", message: "m" }]);
+    w.start();
+    await vi.advanceTimersByTimeAsync(0);
+    // The scan has started and not finished: the height and the verdict are already told.
+    expect(scans).toBe(1);
+    expect(changes).toEqual([{ valid: true, amount: 5_000n, txHeight: 10 }]);
+    release();
+    await vi.advanceTimersByTimeAsync(0);
     await w.stop();
   });
 });

@@ -467,8 +467,10 @@ export class ChainWatcher {
           });
       }
     }
-    if (this.subaddresses && !this.stopped && (await this.subaddresses.poll(height))) changed = true;
+    // Heights and verdicts are proposed now, not after the subaddress scan (a wallet refresh and
+    // get_transfers with the pool, ~150 ms here, on every poll once any subaddress is assigned).
     if (changed) this.options.onChange();
+    if (this.subaddresses && !this.stopped && (await this.subaddresses.poll(height))) this.options.onChange();
   }
 
   /** Reads the node's fee estimate; true when it changed. A value no item can carry is logged, not kept. */
@@ -518,7 +520,9 @@ export class ChainWatcher {
     // Asked at depth, not before: by then this guardian's wallet has seen the transaction in a block
     // (and recorded its own payout's set as sent). An own transaction's proof is good (the payout's tx
     // key proves its change received), so this is the check that refuses it here.
+    const ownStart = this.now();
     const own = await chain.ownTransaction?.(txid, where.blockHeight);
+    const ownCheckMs = this.now() - ownStart;
     if (own?.own) {
       w.verdict = { valid: false, reason: "own_transaction" };
       this.options.log("own_transaction_claimed", { txid, by: own.by });
@@ -530,6 +534,7 @@ export class ChainWatcher {
       amount: w.received.toString(),
       txHeight: where.blockHeight,
       height,
+      ownCheckMs,
     });
     return true;
   }
