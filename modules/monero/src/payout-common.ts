@@ -18,6 +18,12 @@
 //   0x07 Seen   | batch u64 | attempt u32 | txHeight u64 | parts u8 | txKey (32 × parts)
 //                 the batch's txid is `confirmations` deep on my node, in block txHeight; its tx key
 //                 (the submitter's wallet stores it: measured, see docs/monero.md)
+//   0x09 Gone   | batch u64 | attempt u32
+//                 the batch's agreed transaction (submitted or confirmed) is in neither my node's
+//                 chain nor its pool, and can never be mined: an input of it is spent by another
+//                 transaction of the chain or is no output any more, for payoutConfirmations of my
+//                 node's blocks in a row (t equal ones re-open the batch: docs/monero.md "Payouts a
+//                 deep reorg took away")
 import { CodecError, Reader, Writer } from "@conclave/core-common";
 import { hex32, txKeyHex } from "@conclave/monero/json"; // not the index: it holds Node-only files, and this is in the browser wallet
 import { z } from "zod";
@@ -31,6 +37,7 @@ export const ITEM_CHUNK = 0x04;
 export const ITEM_TXID = 0x05;
 export const ITEM_FAULT = 0x06;
 export const ITEM_SEEN = 0x07;
+export const ITEM_GONE = 0x09;
 
 /** The export slot of a Chunk item; slots 0..t-1 are the transaction set after 1..t signatures. */
 export const SLOT_EXPORT = 0xff;
@@ -165,9 +172,16 @@ export type PayoutItem =
       readonly attempt: number;
       readonly txHeight: number;
       readonly txKey: Uint8Array;
-    };
+    }
+  | { readonly kind: "gone"; readonly batch: number; readonly attempt: number };
 
-export const PAYOUT_ITEM_TAGS: ReadonlySet<number> = new Set([ITEM_CHUNK, ITEM_TXID, ITEM_FAULT, ITEM_SEEN]);
+export const PAYOUT_ITEM_TAGS: ReadonlySet<number> = new Set([
+  ITEM_CHUNK,
+  ITEM_TXID,
+  ITEM_FAULT,
+  ITEM_SEEN,
+  ITEM_GONE,
+]);
 
 export function encodePayoutItem(item: PayoutItem): Uint8Array {
   const w = new Writer();
@@ -186,6 +200,8 @@ export function encodePayoutItem(item: PayoutItem): Uint8Array {
       w.u8(ITEM_SEEN).u64(item.batch).u32(item.attempt).u64(item.txHeight).u8(parts);
       return w.fixed(item.txKey, item.txKey.length).finish();
     }
+    case "gone":
+      return w.u8(ITEM_GONE).u64(item.batch).u32(item.attempt).finish();
   }
 }
 
@@ -217,6 +233,8 @@ export function decodePayoutItem(bytes: Uint8Array): PayoutItem {
     // 0 parts: no wallet of this guardian's submitted the transaction that paid (docs/monero.md).
     if (parts > TX_KEY_PARTS_MAX) throw new CodecError(`a tx key has 0 to 17 parts, not ${parts}`);
     item = { kind: "seen", batch, attempt, txHeight, txKey: r.fixed(parts * 32) };
+  } else if (tag === ITEM_GONE) {
+    item = { kind: "gone", batch, attempt };
   } else throw new CodecError(`unknown monero payout item kind ${tag}`);
   r.end();
   return item;

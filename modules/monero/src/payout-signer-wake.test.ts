@@ -23,6 +23,7 @@ function fakeWallet(calls: string[]): PayoutWallet {
     spentBy: unused("spentBy"),
     spenderOf: unused("spenderOf"),
     minedSpenderAmong: unused("minedSpenderAmong"),
+    unmineable: unused("unmineable"),
     txKey: unused("txKey"),
     location: unused("location"),
     height: unused("height"),

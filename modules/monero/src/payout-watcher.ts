@@ -33,7 +33,7 @@ import { SLOT_EXPORT, encodeCreatorSet } from "./payout-common.js";
 import { createWithin } from "./payout-inputs.js";
 import { txKeyImages } from "./tx-inputs.js";
 import type { CreatedSet } from "./payout-inputs.js";
-import type { PayoutDuty } from "./payouts.js";
+import type { GoneWatch, PayoutDuty } from "./payouts.js";
 
 /** What the payout signer needs from this guardian's wallet-rpc (the multisig wallet) and monerod. */
 export interface PayoutWallet {
@@ -86,6 +86,13 @@ export interface PayoutWallet {
    * wallet that learned the inputs' key images after the spend does not list it as its own).
    */
   minedSpenderAmong(txids: readonly string[], keyImages: readonly string[]): Promise<string | undefined>;
+  /**
+   * Of these agreed payout transactions, the ids of those that can never be mined as this guardian
+   * sees it now: its monerod has the transaction in neither chain nor pool, and one of its inputs
+   * (key images, hex) is spent in the chain (by another transaction, then) or is no output of the
+   * wallet any more (the transaction that made it is gone: a deep reorg). Threat model 3e.
+   */
+  unmineable(txs: readonly { txid: string; keyImages: readonly string[] }[]): Promise<string[]>;
   /** get_tx_key: the wallet that submitted a multisig transaction stores its key (measured). */
   txKey(txid: string): Promise<string>;
   /** Where this guardian's monerod sees the transaction: block height, 0 in the pool, undefined unknown. */
@@ -250,6 +257,28 @@ export class RpcPayoutWallet implements PayoutWallet {
     return spenders.length === 1 ? spenders[0] : undefined;
   }
 
+  async unmineable(txs: readonly { txid: string; keyImages: readonly string[] }[]): Promise<string[]> {
+    const asked = txs.slice(0, TXIDS_PER_CALL_MAX);
+    if (asked.length === 0) return [];
+    const { found } = await this.daemon.getTransactions(asked.map((t) => t.txid));
+    const known = new Set(found.map((t) => t.txid));
+    const missing = asked.filter((t) => !known.has(t.txid));
+    if (missing.length === 0) return [];
+    // The wallet's outputs after a refresh (wallet2 drops the outputs of blocks a reorg took away);
+    // an output whose key image the wallet does not know makes "not among them" no evidence.
+    await this.wallet.refresh();
+    const outputs = await this.wallet.incomingTransfers({ transferType: "all" });
+    const allKnown = outputs.every((o) => o.keyImage !== undefined);
+    const mine = new Set(outputs.flatMap((o) => (o.keyImage === undefined ? [] : [o.keyImage])));
+    const images = [...new Set(missing.flatMap((t) => t.keyImages))].slice(0, TXIDS_PER_CALL_MAX);
+    const status = new Map<string, number>();
+    const answers = images.length === 0 ? [] : await this.daemon.isKeyImageSpent(images);
+    images.forEach((k, i) => status.set(k, answers[i] ?? 0));
+    return missing
+      .filter((t) => t.keyImages.some((k) => status.get(k) === 1 || (allKnown && !mine.has(k))))
+      .map((t) => t.txid);
+  }
+
   async submit(txset: string): Promise<string> {
     const [txid] = await multisigSubmit(this.wallet, txset);
     if (txid === undefined) throw new MoneroMultisigError("submit_multisig returned no txid");
@@ -346,6 +375,12 @@ export class PayoutSigner {
   private imported: string | undefined;
   /** Submit duties refused by this node: its block count at the first refusal. */
   private readonly refusedAt = new Map<string, number>();
+  /** Agreed payout transactions watched for a deep reorg (Payouts.watched), set by the proposal. */
+  private watched: readonly GoneWatch[] = [];
+  /** Watched txids its node shows unmineable: its block count when first seen so (in a row). */
+  private readonly goneSince = new Map<string, number>();
+  /** "batch:attempt" whose transaction was unmineable for `confirmations` blocks: voted Gone. */
+  private readonly goneFound = new Set<string>();
   private readonly loop: PollLoop;
 
   constructor(private readonly options: PayoutSignerOptions) {
@@ -436,6 +471,50 @@ export class PayoutSigner {
     return { kind: "txid", txid: fromHex(txid) };
   }
 
+  /** The agreed transactions to watch for a deep reorg (Payouts.watched for this guardian). */
+  setWatched(watched: readonly GoneWatch[]): void {
+    this.watched = watched;
+  }
+
+  /** The watched batches whose transaction this guardian's node showed unmineable at depth: its Gone votes. */
+  goneVotes(): { batch: number; attempt: number }[] {
+    return this.watched
+      .filter((w) => this.goneFound.has(`${w.batch}:${w.attempt}`))
+      .map(({ batch, attempt }) => ({ batch, attempt }));
+  }
+
+  /**
+   * Checks the watched transactions on this guardian's node: one that is in neither chain nor pool
+   * and can never be mined (PayoutWallet.unmineable) for `confirmations` of its node's blocks in a
+   * row gets a Gone vote. Nothing is asked while nothing is watched.
+   */
+  private async watchGone(): Promise<void> {
+    const watched = this.watched;
+    if (watched.length === 0) {
+      this.goneSince.clear();
+      return;
+    }
+    const { wallet } = this.options;
+    const gone = new Set(
+      await wallet.unmineable(watched.map((w) => ({ txid: w.txid, keyImages: w.keyImages.map(toHex) }))),
+    );
+    for (const txid of [...this.goneSince.keys()]) if (!gone.has(txid)) this.goneSince.delete(txid);
+    if (gone.size === 0) return;
+    const height = await wallet.height();
+    let changed = false;
+    for (const w of watched) {
+      if (!gone.has(w.txid)) continue;
+      const since = this.goneSince.get(w.txid) ?? height;
+      this.goneSince.set(w.txid, since);
+      const k = `${w.batch}:${w.attempt}`;
+      if (height < since + this.options.confirmations || this.goneFound.has(k)) continue;
+      this.goneFound.add(k);
+      changed = true;
+      this.options.log("payout_gone", { batch: w.batch, attempt: w.attempt, txid: w.txid, since, height });
+    }
+    if (changed) this.options.onChange();
+  }
+
   /** The result of `duty`, once this guardian's job for it finished. */
   result(duty: PayoutDuty): PayoutResult | undefined {
     return this.results.get(dutyKey(duty));
@@ -443,6 +522,10 @@ export class PayoutSigner {
 
   /** One step of work for the current duty (tests call it directly). */
   async work(): Promise<void> {
+    // Its node or wallet failing here must not hold up the round's duty (retried next poll).
+    await this.watchGone().catch((e: unknown) =>
+      this.options.log("payout_gone_check_failed", { error: e instanceof Error ? e.message : String(e) }),
+    );
     const duty = this.duty;
     if (!duty) return;
     const id = dutyKey(duty);

@@ -100,6 +100,8 @@ class FakeWallet implements PayoutWallet {
       created: number;
       /** key image (hex) -> the inputs id it belongs to */
       inputsOf: Map<string, string>;
+      /** key images (hex) of outputs a deep reorg took away (the deposit that made them is gone) */
+      gone: Set<string>;
     },
   ) {}
   /** What `remember` kept (the wallet file's attribute: it outlives a restart of the guardian). */
@@ -199,6 +201,13 @@ class FakeWallet implements PayoutWallet {
     const found = txids.filter((t) => spenders.has(t) && this.chain.mined.has(t));
     return Promise.resolve(found.length === 1 ? found[0] : undefined);
   }
+  unmineable(txs: readonly { txid: string; keyImages: readonly string[] }[]): Promise<string[]> {
+    return Promise.resolve(
+      txs
+        .filter((t) => !this.chain.mined.has(t.txid) && t.keyImages.some((k) => this.chain.gone.has(k)))
+        .map((t) => t.txid),
+    );
+  }
   txKey(txid: string): Promise<string> {
     if (!this.submitted.has(txid))
       return Promise.reject(
@@ -233,6 +242,7 @@ function federation(
     spent: new Map<string, string>(),
     created: 0,
     inputsOf: new Map<string, string>(),
+    gone: new Set<string>(),
   };
   const byzantine = new Map<number, KeepingLastSigner>(
     Object.entries(byzantineAt).map(([g, b]) => [Number(g), b]),
@@ -904,6 +914,118 @@ describe("payout signing rounds", () => {
     });
     expect(post(creator, encodeCreatorSet([k(2), k(3)], set), 1)).toBe(1);
     expect(post(creator, encodeCreatorSet([k(2)], set), 1)).toBe(0);
+  });
+
+  // Threat model 3e: a reorg deeper than the confirmation depth took away an output a confirmed
+  // batch's transaction spent (the deposit double-spent on a fork): the transaction can never be
+  // mined again. t Gone votes re-open the batch (it waits for the batch in flight), a new attempt
+  // pays it from other inputs; one guardian's Gone (a Byzantine claim about a mined payout), even
+  // sent t times, and a transaction merely missing from the nodes with its inputs intact, do not.
+  it("a confirmed batch whose transaction a deep reorg made unmineable is re-opened by t Gone votes and paid again; a Byzantine minority's Gone and a merely missing transaction re-open nothing", async () => {
+    const { f, tx } = setup();
+    await f.round(); // exports (all four): signing starts at once
+    for (let i = 0; i < 3; i++) await f.round(); // creator, two signers
+    await f.round(); // submit votes
+    const first = f.outcome(tx, 0)!;
+    expect(first).toMatchObject({ state: "submitted", batch: 1, attempt: 0 });
+    f.heights(302);
+    await f.round();
+    expect(f.outcome(tx, 0)).toMatchObject({ state: "confirmed", moneroTxid: first.moneroTxid });
+    const b1 = new PayoutStore(f.mdb()).batch(1)!;
+    expect(b1.inputs).toHaveLength(1); // the creator's named input, kept past confirmation
+    const owedBefore = f.guardians[0]!.monero.payouts.pending(f.mdb()).amount;
+    await f.round(); // batch 2 (the third payout) starts exporting
+    expect(f.outcome(tx, 2)).toMatchObject({ state: "signing", batch: 2 });
+
+    // A Byzantine guardian claims the mined batch 1 is gone, three times in one block: one vote.
+    const gone = { kind: "gone" as const, batch: 1, attempt: 0 };
+    f.block([0, 1, 2].map(() => ({ from: 3, item: gone })));
+    expect(new PayoutStore(f.mdb()).goneVoters(1)).toEqual([3]);
+    expect(f.outcome(tx, 0)).toMatchObject({ state: "confirmed", moneroTxid: first.moneroTxid });
+    // Honest guardians whose nodes show it mined vote nothing.
+    f.heights(306);
+    await f.round();
+    expect(new PayoutStore(f.mdb()).goneVoters(1)).toEqual([3]);
+
+    // Missing from the nodes but every input still there (a pool that dropped it): mineable, no vote.
+    f.chain.mined.delete(first.moneroTxid!);
+    for (const h of [307, 310]) {
+      f.heights(h);
+      await f.round();
+    }
+    expect(new PayoutStore(f.mdb()).goneVoters(1)).toEqual([3]);
+    expect(f.outcome(tx, 0)!.state).toBe("confirmed");
+
+    // The deep reorg: the output its input spent is gone. The honest guardians wait
+    // payoutConfirmations (2) of their node's blocks, then vote; t votes re-open batch 1, which
+    // waits for batch 2 (in flight) and is owed again.
+    f.chain.gone.add(toHex(b1.inputs[0]!));
+    f.heights(311);
+    await f.round();
+    expect(f.outcome(tx, 0)!.state).toBe("confirmed"); // seen gone for less than 2 blocks
+    f.heights(313);
+    await f.round();
+    const waiting = f.outcome(tx, 0)!;
+    expect(waiting).toMatchObject({ state: "signing", batch: 1, attempt: 1 });
+    expect(waiting.round).toMatch(
+      /^waiting for batch 2; Monero transaction [0-9a-f]{16}… was taken off the chain/,
+    );
+    expect(waiting.moneroTxid).toBeUndefined();
+    const reopened = new PayoutStore(f.mdb()).batch(1)!;
+    expect(reopened.phase).toBe("waiting");
+    expect(toHex(reopened.goneTxid!)).toBe(first.moneroTxid);
+    // Owed again: batch 1's two payouts (40 000 + 10 000, fees 100 each) beside batch 2's third.
+    expect(owedBefore).toBe(20_100n);
+    expect(f.guardians[0]!.monero.payouts.pending(f.mdb())).toMatchObject({ count: 3, amount: 70_300n });
+    // Late or repeated Gone votes of the old attempt change nothing.
+    f.block([{ from: 0, item: gone }]);
+    expect(new PayoutStore(f.mdb()).batch(1)!.attempt).toBe(1);
+
+    // Batch 2 finishes, then batch 1's new attempt (no bound: the old transaction can never be
+    // mined) pays from another transaction.
+    for (let h = 314; f.outcome(tx, 2)!.state !== "confirmed" && h < 340; h += 2) {
+      await f.round();
+      f.heights(h);
+    }
+    expect(f.outcome(tx, 2)!.state).toBe("confirmed");
+    for (let h = 340; f.outcome(tx, 0)!.state !== "confirmed" && h < 380; h += 2) {
+      await f.round();
+      f.heights(h);
+    }
+    const again = f.outcome(tx, 0)!;
+    expect(again).toMatchObject({ state: "confirmed", batch: 1 });
+    expect(again.attempt).toBeGreaterThanOrEqual(1); // (a turn may time out at this test's pace)
+    expect(again.moneroTxid).not.toBe(first.moneroTxid);
+    expect(f.chain.mined.has(again.moneroTxid!)).toBe(true);
+    expect(new PayoutStore(f.mdb()).batch(1)!.bound).toEqual([]);
+    expect(f.guardians[0]!.monero.payouts.pending(f.mdb()).amount).toBe(0n);
+    // Re-paying changes nothing in the audit: the payouts left the assets when they were accepted.
+    expect(f.moneroAudit()).toEqual({ assets: 1_000_000n - 70_300n, liabilities: 0n });
+  });
+
+  it("Gone votes: refused before a txid is agreed and for another attempt; a submitted batch gone is re-made at once", async () => {
+    const { f, tx } = setup();
+    await f.round(); // exports
+    const early = f.block([{ from: 0, item: { kind: "gone", batch: 1, attempt: 0 } }]);
+    expect(early.moduleItemErrors).toBe(1); // no agreed transaction yet
+    for (let i = 0; i < 3; i++) await f.round();
+    await f.round(); // submit votes
+    const first = f.outcome(tx, 0)!;
+    expect(first.state).toBe("submitted");
+    const ahead = f.block([{ from: 0, item: { kind: "gone", batch: 1, attempt: 5 } }]);
+    expect(ahead.moduleItemErrors).toBe(1);
+    // Submitted, never mined: its input taken away. t votes: attempt 1 at once, unbound.
+    f.chain.mined.delete(first.moneroTxid!);
+    f.chain.gone.add(toHex(new PayoutStore(f.mdb()).batch(1)!.inputs[0]!));
+    f.block([0, 1, 2].map((from) => ({ from, item: { kind: "gone" as const, batch: 1, attempt: 0 } })));
+    expect(f.outcome(tx, 0)).toMatchObject({ state: "signing", attempt: 1 });
+    expect(f.outcome(tx, 0)!.round).toMatch(/^exporting multisig info: 0 of 3 guardians; Monero transaction/);
+    for (let h = 301; f.outcome(tx, 0)!.state !== "confirmed" && h < 330; h += 2) {
+      await f.round();
+      f.heights(h);
+    }
+    expect(f.outcome(tx, 0)).toMatchObject({ state: "confirmed", attempt: 1 });
+    expect(f.outcome(tx, 0)!.moneroTxid).not.toBe(first.moneroTxid);
   });
 
   it("refuses items out of turn, conflicting blobs, bad digests and stale attempts; chunked blobs reassemble", () => {

@@ -11,6 +11,8 @@
 //   0x0f | batch u64 | slot u8 | g u16       -> the complete blob
 //   0x10 | batch u64 | g u16                 -> submit vote: 1 | txid (32), or 2 (my node refused it)
 //   0x11 | batch u64 | g u16                 -> seen: txHeight u64 | txKey
+//   0x14 | batch u64 | g u16                 -> gone vote (empty): the batch's transaction can never be mined
+//   0x15 | batch u64                         -> (empty) a re-opened batch waiting for the one in flight
 //
 // A batch: the oldest payoutBatchMax queued payouts when the first export of the next batch number
 // is ordered (so payouts that arrive while the watchers export join it). One batch in flight.
@@ -55,6 +57,17 @@
 // slot. Blame, per batch: a timed-out turn blames its guardian; a Fault blames the accused and
 // counts an accusation for the accuser; the excluded set of the next attempt is the f guardians with
 // the most blame. Why this is exactly once and within what bound: docs/monero.md, "Exactly once".
+//
+// PAYOUTS A DEEP REORG TOOK AWAY (threat model 3e). A reorg deeper than the confirmation depth that
+// takes away an output the batch's transaction spent (a deposit double-spent on a fork) makes that
+// transaction unmineable for good: its input is spent by another transaction or is no output any
+// more. Each guardian watches the batch's agreed transaction (submitted, or confirmed within
+// PAYOUT_GONE_WATCH_BLOCKS) and votes Gone once its node has shown it in neither chain nor pool,
+// with such an input, for payoutConfirmations of its blocks in a row. t votes (at least t - f
+// honest nodes saw it) re-open the batch: a new attempt with no bound (the old transaction, and
+// every earlier attempt's, which spend a superset of its inputs, can never be mined), funded by
+// the wallet's other outputs; a confirmed batch goes back to signing (or waits, phase "waiting",
+// while another batch is in flight) and is owed again (pendingPayouts).
 import { Reader, Writer, toHex } from "@conclave/core-common";
 import type { TxOutput } from "@conclave/core-common";
 import { fail, ok, sha256 } from "@conclave/core-server";
@@ -87,7 +100,16 @@ const K_HEADER = 0x0e;
 const K_BLOB = 0x0f;
 const K_VOTE = 0x10;
 const K_SEEN = 0x11;
-const BATCH_SCOPED = [K_CHUNK, K_HEADER, K_BLOB, K_VOTE, K_SEEN];
+const K_GONE = 0x14;
+const K_WAITING = 0x15;
+const BATCH_SCOPED = [K_CHUNK, K_HEADER, K_BLOB, K_VOTE, K_SEEN, K_GONE];
+
+/**
+ * How long after its block a confirmed batch's transaction is still watched for a deep reorg that
+ * makes it unmineable (a day of Monero blocks), and how many of the latest batches are looked at.
+ */
+export const PAYOUT_GONE_WATCH_BLOCKS = 720;
+export const PAYOUT_GONE_WATCH_BATCHES = 64;
 
 export interface PayoutRecord {
   readonly txid: Uint8Array;
@@ -112,8 +134,9 @@ export interface PayoutCounters {
   readonly paidOut: bigint;
 }
 
-export type BatchPhase = "export" | "sign" | "submit" | "done";
-const PHASES: readonly BatchPhase[] = ["export", "sign", "submit", "done"];
+/** "waiting": a confirmed batch whose transaction t guardians agreed is gone, until the batch in flight is done. */
+export type BatchPhase = "export" | "sign" | "submit" | "done" | "waiting";
+const PHASES: readonly BatchPhase[] = ["export", "sign", "submit", "done", "waiting"];
 
 export interface BatchRecord {
   readonly first: number;
@@ -158,7 +181,18 @@ export interface BatchRecord {
   readonly bound: readonly Uint8Array[];
   /** Times the current slot's candidates started again from the first (v2: once, then a new attempt). */
   readonly restarts: number;
+  /**
+   * The key images of the agreed transaction's inputs (`txid`), once it is agreed: its creator's
+   * named inputs, or the bound for a completion of an earlier attempt. Kept after the batch is
+   * confirmed, so that the guardians can tell when a deep reorg made the transaction unmineable.
+   */
+  readonly inputs: readonly Uint8Array[];
+  /** The transaction t guardians agreed is gone (attempt − 1's), while the batch is re-paid. */
+  readonly goneTxid?: Uint8Array;
 }
+
+/** Marks the agreed transaction's inputs after the conflicting-attempts section (absent: none known). */
+const BATCH_INPUTS = 0xc2;
 
 /** Marks the conflicting-attempts section at the end of a batch record (absent: an older record). */
 const BATCH_V2 = 0xc1;
@@ -219,6 +253,12 @@ function encodeBatch(b: BatchRecord): Uint8Array {
     w.u8(BATCH_V2).u16(b.bound.length);
     for (const k of b.bound) w.fixed(k, KEY_IMAGE_BYTES);
     w.u8(Math.min(b.restarts, 0xff));
+    if (b.inputs.length > 0 || b.goneTxid) {
+      w.u8(BATCH_INPUTS).u16(b.inputs.length);
+      for (const k of b.inputs) w.fixed(k, KEY_IMAGE_BYTES);
+      w.u8(b.goneTxid ? 1 : 0);
+      if (b.goneTxid) w.fixed(b.goneTxid, 32);
+    }
   }
   return w.finish();
 }
@@ -257,6 +297,14 @@ function decodeBatch(bytes: Uint8Array): BatchRecord {
     for (let i = 0; i < count; i++) bound.push(r.fixed(KEY_IMAGE_BYTES));
   }
   const restarts = v2 ? r.u8() : 0;
+  const inputs: Uint8Array[] = [];
+  let goneTxid: Uint8Array | undefined;
+  if (v2 && r.remaining > 0) {
+    if (r.u8() !== BATCH_INPUTS) throw new Error("monero state: corrupt batch record");
+    const count = r.u16();
+    for (let i = 0; i < count; i++) inputs.push(r.fixed(KEY_IMAGE_BYTES));
+    if (r.u8() === 1) goneTxid = r.fixed(32);
+  }
   r.end();
   return {
     first,
@@ -278,6 +326,8 @@ function decodeBatch(bytes: Uint8Array): BatchRecord {
     v2,
     bound,
     restarts,
+    inputs,
+    ...(goneTxid ? { goneTxid } : {}),
   };
 }
 
@@ -375,6 +425,22 @@ export class PayoutStore {
     return { txHeight: r.u64(), txKey: v.slice(8) };
   }
 
+  /** Whether guardian g voted that the batch's agreed transaction is gone (this attempt). */
+  gone(batch: number, guardian: number): boolean {
+    return this.db.get(key(K_GONE, { u64: batch }, { u16: guardian })) !== undefined;
+  }
+
+  goneVoters(batch: number): number[] {
+    const prefix = key(K_GONE, { u64: batch });
+    return [...this.db.scan(prefix)].map(([k]) => new Reader(k.subarray(prefix.length)).u16());
+  }
+
+  /** Re-opened batches waiting for the batch in flight, oldest first. */
+  waiting(): number[] {
+    const prefix = Uint8Array.of(K_WAITING);
+    return [...this.db.scan(prefix)].map(([k]) => new Reader(k.subarray(1)).u64()).sort((a, b) => a - b);
+  }
+
   seenAll(batch: number): { guardian: number; txHeight: number; txKey: Uint8Array }[] {
     const prefix = key(K_SEEN, { u64: batch });
     return [...this.db.scan(prefix)].map(([k, v]) => ({
@@ -432,6 +498,14 @@ class PayoutStoreWriter extends PayoutStore {
   }
   putSeen(batch: number, g: number, txHeight: number, txKey: Uint8Array): void {
     this.w.put(key(K_SEEN, { u64: batch }, { u16: g }), new Writer().u64(txHeight).raw(txKey).finish());
+  }
+  putGone(batch: number, g: number): void {
+    this.w.put(key(K_GONE, { u64: batch }, { u16: g }), new Uint8Array(0));
+  }
+  setWaiting(batch: number, waiting: boolean): void {
+    const k = key(K_WAITING, { u64: batch });
+    if (waiting) this.w.put(k, new Uint8Array(0));
+    else this.w.delete(k);
   }
   /** Forgets the submit votes of the batch (its final set was refused: another one comes). */
   clearVotes(batch: number): void {
@@ -525,14 +599,23 @@ export type PayoutDuty =
 export function pendingPayouts(db: ReadTx): { count: number; amount: bigint; summed: number } {
   const store = new PayoutStore(db);
   const c = store.counters();
-  const inFlight = c.current === 0 ? undefined : store.batch(c.current);
-  const from = inFlight ? inFlight.first : c.firstQueued;
-  const count = Math.max(0, c.nextSeq - from);
+  // The batch in flight and the re-opened batches waiting for it (their transaction a deep reorg
+  // made unmineable: owed again), then the queue.
+  const ranges: { from: number; to: number }[] = [];
+  for (const n of [...(c.current === 0 ? [] : [c.current]), ...store.waiting()]) {
+    const b = store.batch(n);
+    if (b) ranges.push({ from: b.first, to: b.first + b.count });
+  }
+  ranges.push({ from: c.firstQueued, to: c.nextSeq });
+  let count = 0;
   let amount = 0n;
   let summed = 0;
-  for (let seq = from; seq < c.nextSeq && summed < PENDING_PAYOUTS_SUMMED_MAX; seq++, summed++) {
-    const p = store.payout(seq);
-    if (p) amount += p.amount + p.fee;
+  for (const { from, to } of ranges) {
+    count += Math.max(0, to - from);
+    for (let seq = from; seq < to && summed < PENDING_PAYOUTS_SUMMED_MAX; seq++, summed++) {
+      const p = store.payout(seq);
+      if (p) amount += p.amount + p.fee;
+    }
   }
   return { count, amount, summed };
 }
@@ -716,20 +799,31 @@ export class Payouts {
     };
     const b = p.batch === 0 ? undefined : store.batch(p.batch);
     if (!b) return { ...base, state: "queued" };
+    // A batch re-opened after a deep reorg made its transaction unmineable says so while it is re-paid.
+    const gone = b.goneTxid
+      ? `; Monero transaction ${toHex(b.goneTxid).slice(0, 16)}… was taken off the chain by a reorg and can never be mined: paying again`
+      : "";
     switch (b.phase) {
+      case "waiting":
+        return {
+          ...base,
+          state: "signing",
+          attempt: b.attempt,
+          round: `waiting for batch ${store.counters().current}${gone}`,
+        };
       case "export":
         return {
           ...base,
           state: "signing",
           attempt: b.attempt,
-          round: `exporting multisig info: ${store.blobOwners(p.batch, SLOT_EXPORT).length} of ${this.t} guardians`,
+          round: `exporting multisig info: ${store.blobOwners(p.batch, SLOT_EXPORT).length} of ${this.t} guardians${gone}`,
         };
       case "sign":
         return {
           ...base,
           state: "signing",
           attempt: b.attempt,
-          round: `signatures: ${stepOf(b)} of ${this.t}`,
+          round: `signatures: ${stepOf(b)} of ${this.t}${gone}`,
         };
       case "submit":
         return b.txid
@@ -738,7 +832,7 @@ export class Payouts {
               ...base,
               state: "signing",
               attempt: b.attempt,
-              round: `submitting: ${this.t} of ${this.t} signatures`,
+              round: `submitting: ${this.t} of ${this.t} signatures${gone}`,
             };
       case "done":
         return {
@@ -763,7 +857,8 @@ export class Payouts {
     }
     const b = store.batch(item.batch);
     if (!b) return fail("unknown_batch", `no payout batch ${item.batch}`, { peer });
-    if (b.phase === "done") return ok(undefined); // late items of a finished batch change nothing
+    if (item.kind === "gone") return this.onGone(store, item.batch, b, peer, item.attempt, agreedHeight);
+    if (b.phase === "done" || b.phase === "waiting") return ok(undefined); // late items of a finished batch change nothing
     if (item.attempt !== b.attempt)
       return item.attempt < b.attempt
         ? ok(undefined) // a late item of an earlier attempt
@@ -778,7 +873,7 @@ export class Payouts {
       case "fault":
         return this.onFault(store, item.batch, b, peer, item.slot, agreedHeight);
       case "seen":
-        return this.onSeen(store, item.batch, b, peer, item.txHeight, item.txKey);
+        return this.onSeen(store, item.batch, b, peer, item.txHeight, item.txKey, agreedHeight);
     }
   }
 
@@ -816,6 +911,7 @@ export class Payouts {
       v2: true,
       bound: [],
       restarts: 0,
+      inputs: [],
     });
     store.setCounters({
       ...c,
@@ -1010,9 +1106,11 @@ export class Payouts {
     batch: number,
     b: BatchRecord,
     agreedHeight: number,
-    blame: { blamed?: number; accuser?: number; reset?: boolean; inFlight?: boolean },
+    blame: { blamed?: number; accuser?: number; reset?: boolean; inFlight?: boolean; gone?: Uint8Array },
   ): void {
-    const bound = this.nextBound(store, batch, b, blame.inFlight ?? true);
+    // After t guardians agreed the agreed transaction is gone, the next attempt is unbound: that
+    // transaction and every earlier attempt's (each spends a superset of its inputs) can never be mined.
+    const bound = blame.gone ? [] : this.nextBound(store, batch, b, blame.inFlight ?? true);
     const blamed = blame.reset ? new Array<number>(this.n).fill(0) : [...b.blamed];
     const accused = blame.reset ? new Array<number>(this.n).fill(0) : [...b.accused];
     if (blame.blamed !== undefined) blamed[blame.blamed] = (blamed[blame.blamed] ?? 0) + 1;
@@ -1035,6 +1133,8 @@ export class Payouts {
       accused,
       bound,
       restarts: 0,
+      inputs: [],
+      ...(blame.gone ? { goneTxid: blame.gone } : {}),
     });
   }
 
@@ -1061,7 +1161,13 @@ export class Payouts {
     if (!b.txid) {
       const same = store.votes(batch).filter((v) => "txid" in v.vote && equalBytes(v.vote.txid, txid)).length;
       if (same >= this.t) {
-        store.putBatch(batch, { ...b, txid, phase: "submit" });
+        // The transaction's inputs, kept past confirmation (a deep reorg may make it unmineable):
+        // the creator's named inputs, or, for a completion of an earlier attempt, the bound.
+        const creator = b.signers[0];
+        const rootBlob = creator === undefined ? undefined : store.blob(batch, 0, creator);
+        const named = rootBlob ? decodeCreatorSet(rootBlob)?.keyImages : undefined;
+        const inputs = (named ?? b.bound).map((k) => k.slice());
+        store.putBatch(batch, { ...b, txid, phase: "submit", inputs });
         // Invariant 7: a transaction the federation sent is never a deposit (state.ts, docs/monero.md).
         markOwnTransaction(db, txid);
       }
@@ -1196,6 +1302,7 @@ export class Payouts {
     peer: number,
     txHeight: number,
     txKey: Uint8Array,
+    agreedHeight: number,
   ): ModuleResult<void> {
     if (b.phase !== "submit" || !b.txid)
       return fail("not_submitted", `batch ${batch} has no agreed txid`, { peer });
@@ -1212,10 +1319,90 @@ export class Payouts {
     store.clearAttempt(batch);
     // An empty tx key: the transaction that paid the batch was not submitted by any of these wallets
     // (a withheld completion broadcast by its signer); the outcome then has the txid alone.
-    store.putBatch(batch, { ...b, phase: "done", txHeight, ...(txKey.length > 0 ? { txKey } : {}) });
+    const { goneTxid: _gone, ...paid } = b;
+    store.putBatch(batch, { ...paid, phase: "done", txHeight, ...(txKey.length > 0 ? { txKey } : {}) });
     const c = store.counters();
     store.setCounters({ ...c, current: 0 });
+    this.resumeWaiting(store, agreedHeight);
     return ok(undefined);
+  }
+
+  /**
+   * A Gone vote: `peer`'s node shows the batch's agreed transaction in neither chain nor pool, with
+   * an input spent by another transaction or no output any more, for payoutConfirmations of its
+   * blocks in a row (payout-watcher.ts). t votes re-open the batch: a submitted one gets a new,
+   * unbound attempt at once; a confirmed one too if no batch is in flight, else it waits for it.
+   */
+  private onGone(
+    store: PayoutStoreWriter,
+    batch: number,
+    b: BatchRecord,
+    peer: number,
+    attempt: number,
+    agreedHeight: number,
+  ): ModuleResult<void> {
+    if (attempt !== b.attempt)
+      return attempt < b.attempt
+        ? ok(undefined) // a late vote on an attempt already re-made
+        : fail("stale_attempt", `batch ${batch} is at attempt ${b.attempt}, not ${attempt}`, { peer });
+    if (b.phase === "waiting") return ok(undefined);
+    if (!b.txid || (b.phase !== "submit" && b.phase !== "done"))
+      return fail("not_submitted", `batch ${batch} has no agreed transaction to be gone`, { peer });
+    if (b.phase === "done" && agreedHeight > b.txHeight + PAYOUT_GONE_WATCH_BLOCKS)
+      return fail(
+        "not_watched",
+        `batch ${batch} was confirmed more than ${PAYOUT_GONE_WATCH_BLOCKS} blocks ago`,
+        {
+          peer,
+        },
+      );
+    if (store.gone(batch, peer)) return ok(undefined);
+    store.putGone(batch, peer);
+    if (store.goneVoters(batch).length < this.t) return ok(undefined);
+    // t guardians' nodes (at least t − f honest) saw it unmineable at depth: pay the batch again.
+    const gone = b.txid;
+    const c = store.counters();
+    if (b.phase === "done" && c.current !== 0 && c.current !== batch) {
+      store.clearAttempt(batch);
+      const { txid: _txid, txKey: _txKey, ...rest } = b;
+      store.putBatch(batch, {
+        ...rest,
+        attempt: b.attempt + 1,
+        phase: "waiting",
+        phaseHeight: agreedHeight,
+        txHeight: 0,
+        inputs: [],
+        goneTxid: gone,
+      });
+      store.setWaiting(batch, true);
+      return ok(undefined);
+    }
+    if (b.phase === "done") store.setCounters({ ...c, current: batch });
+    this.nextAttempt(store, batch, b, agreedHeight, { reset: true, gone });
+    return ok(undefined);
+  }
+
+  /** No batch in flight: the oldest re-opened batch waiting (if any) gets its new attempt now. */
+  private resumeWaiting(store: PayoutStoreWriter, agreedHeight: number): void {
+    const [next] = store.waiting();
+    if (next === undefined) return;
+    const b = store.batch(next);
+    store.setWaiting(next, false);
+    if (!b) return;
+    store.setCounters({ ...store.counters(), current: next });
+    store.putBatch(next, {
+      ...b,
+      phase: "export",
+      phaseHeight: agreedHeight,
+      order: [],
+      signers: [],
+      passed: [],
+      spent: [],
+      refusers: [],
+      signedMax: 0,
+      bound: [],
+      restarts: 0,
+    });
   }
 
   /** Timeouts: the agreed height moved. */
@@ -1330,8 +1517,30 @@ export class Payouts {
           : undefined;
       }
       case "done":
+      case "waiting":
         return undefined;
     }
+  }
+
+  /**
+   * The agreed transactions this guardian watches for a deep reorg that makes them unmineable (and
+   * has not voted Gone on yet): the batch in flight once its txid is agreed, and the latest
+   * PAYOUT_GONE_WATCH_BATCHES confirmed batches mined within PAYOUT_GONE_WATCH_BLOCKS of the agreed
+   * height. Only batches whose inputs are known (started by this version).
+   */
+  watched(db: ReadTx, self: number, agreedHeight: number): GoneWatch[] {
+    const store = new PayoutStore(db);
+    const c = store.counters();
+    const out: GoneWatch[] = [];
+    for (let n = c.nextBatch - 1; n >= 1 && n >= c.nextBatch - PAYOUT_GONE_WATCH_BATCHES; n--) {
+      const b = store.batch(n);
+      if (!b?.txid || b.inputs.length === 0) continue;
+      const confirming = b.phase === "submit" && n === c.current;
+      const recent = b.phase === "done" && agreedHeight <= b.txHeight + PAYOUT_GONE_WATCH_BLOCKS;
+      if ((!confirming && !recent) || store.gone(n, self)) continue;
+      out.push({ batch: n, attempt: b.attempt, txid: toHex(b.txid), keyImages: b.inputs });
+    }
+    return out;
   }
 
   /** Chunk indexes of this guardian's blob in `slot` that consensus has not ordered yet. */
@@ -1340,6 +1549,15 @@ export class Payouts {
     if (store.blob(batch, slot, self)) return [];
     return Array.from({ length: total }, (_, i) => i).filter((i) => !store.hasChunk(batch, slot, self, i));
   }
+}
+
+/** An agreed payout transaction a guardian watches for being made unmineable by a deep reorg. */
+export interface GoneWatch {
+  readonly batch: number;
+  readonly attempt: number;
+  readonly txid: string;
+  /** Its inputs' key images (BatchRecord.inputs). */
+  readonly keyImages: readonly Uint8Array[];
 }
 
 /** The distinct txids the guardians other than `self` voted for `batch` (one vote each: at most n − 1). */

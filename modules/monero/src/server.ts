@@ -487,9 +487,19 @@ export class MoneroServerModule implements ServerModule {
   /** This guardian's part of the current payout round, once its job for it is done. */
   private payoutProposal(db: ReadTx, self: number): PayoutItem[] {
     if (!this.signer) return [];
+    // Agreed payout transactions a deep reorg may have made unmineable (threat model 3e).
+    this.signer.setWatched(this.payouts.watched(db, self, new MoneroState(db).agreedHeight()));
+    const gone: PayoutItem[] = this.signer.goneVotes().map((v) => ({ kind: "gone", ...v }));
+    return [...gone, ...this.dutyProposal(db, self)];
+  }
+
+  /** This guardian's part of the current payout round, once its job for it is done. */
+  private dutyProposal(db: ReadTx, self: number): PayoutItem[] {
+    const signer = this.signer;
+    if (!signer) return [];
     const duty = this.payouts.duty(db, self);
-    this.signer.setDuty(duty);
-    const result = duty && this.signer.result(duty);
+    signer.setDuty(duty);
+    const result = duty && signer.result(duty);
     if (!duty || !result) return [];
     const { batch, attempt } = duty;
     switch (result.kind) {

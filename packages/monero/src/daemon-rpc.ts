@@ -101,6 +101,10 @@ const PoolHashesSchema = z
   .object({ tx_hashes: z.array(hex32).optional() })
   .transform((r) => r.tx_hashes ?? []);
 
+const KeyImagesSpentSchema = z
+  .object({ spent_status: z.array(z.union([z.literal(0), z.literal(1), z.literal(2)])) })
+  .transform((r) => r.spent_status);
+
 const FeeEstimateSchema = z
   .object({ fee: u64, quantization_mask: u64.optional(), fees: z.array(u64).optional() })
   .transform((r) => ({ feePerByte: r.fee, quantizationMask: r.quantization_mask, fees: r.fees ?? [] }));
@@ -185,6 +189,24 @@ export class DaemonRpc {
       options,
     );
     return { relayed: !(r.not_relayed ?? false) };
+  }
+
+  /**
+   * is_key_image_spent: per key image (hex), 0 unspent, 1 spent in the chain, 2 spent in the pool
+   * (at most TXIDS_PER_CALL_MAX per call, as get_transactions).
+   */
+  async isKeyImageSpent(keyImages: readonly string[], options?: CallOptions): Promise<(0 | 1 | 2)[]> {
+    if (keyImages.length > TXIDS_PER_CALL_MAX)
+      throw new RangeError(`at most ${TXIDS_PER_CALL_MAX} key images per call, got ${keyImages.length}`);
+    const status = await this.rpc.other(
+      "/is_key_image_spent",
+      { key_images: [...keyImages] },
+      KeyImagesSpentSchema,
+      options,
+    );
+    if (status.length !== keyImages.length)
+      throw new RangeError(`is_key_image_spent answered ${status.length} of ${keyImages.length} key images`);
+    return status;
   }
 
   getTransactionPoolHashes(options?: CallOptions): Promise<string[]> {

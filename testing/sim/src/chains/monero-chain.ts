@@ -467,6 +467,23 @@ export class MoneroChain implements SimulatedChain {
     return this.pool.find((t) => this.txs.get(t)!.keyImages.includes(keyImage));
   }
 
+  /**
+   * A known transaction that can never be mined on this chain as it is: in neither chain nor pool,
+   * and an input spent by another mined transaction or (a federation transaction) an output that no
+   * longer exists (the rule monerod's pool applies: evictInvalid).
+   */
+  unmineable(txid: string): boolean {
+    const tx = this.txs.get(txid);
+    if (tx === undefined || this.where(txid).where !== "unknown") return false;
+    return tx.keyImages.some((ki) => {
+      const by = this.spentInChain.get(ki);
+      if (by !== undefined && by !== txid) return true;
+      if (!tx.fromFederation) return false;
+      const out = this.byKeyImage.get(ki);
+      return out === undefined || this.where(out.txid).where === "unknown";
+    });
+  }
+
   /** The federation's own transactions mined at `height` or above (canonical chain), oldest first. */
   federationTxsFrom(height: number): { txid: string; height: number }[] {
     return this.chainTxs.filter((t) => t.height >= height && this.txs.get(t.txid)!.fromFederation);

@@ -435,6 +435,41 @@ export class SimMoneroShare extends SimMoneroNode implements PayoutWallet {
     });
   }
 
+  /**
+   * As RpcPayoutWallet.unmineable (get_transactions, is_key_image_spent, incoming_transfers): the
+   * txids its node has in neither chain (within its view) nor pool, with an input spent by another
+   * transaction mined within its view or no output of the wallet's blocks any more. Answered at once
+   * (no simulated latency, no random draw: the seeds of the worlds without deep reorgs replay as
+   * before), refused while its daemon or wallet-rpc is down.
+   */
+  unmineable(txs: readonly { txid: string; keyImages: readonly string[] }[]): Promise<string[]> {
+    const f = this.chain.faults(this.g);
+    if (f.daemonDown || f.walletDown)
+      return Promise.reject(
+        this.rpcError("get_transactions", WalletRpcErrorCode.NoDaemonConnection, "No connection to daemon"),
+      );
+    const view = this.view;
+    const mine = new Set(
+      this.outputs()
+        .filter((o) => o.height !== undefined)
+        .map((o) => o.output.keyImage),
+    );
+    const spentElsewhere = (k: string, txid: string): boolean => {
+      const by = this.chain.spenderOf(k);
+      const at = by === undefined ? undefined : this.chain.minedHeight(by);
+      return by !== undefined && by !== txid && at !== undefined && at < view;
+    };
+    return Promise.resolve(
+      txs
+        .filter(
+          (t) =>
+            this.chain.where(t.txid, view).where === "unknown" &&
+            t.keyImages.some((k) => spentElsewhere(k, t.txid) || !mine.has(k)),
+        )
+        .map((t) => t.txid),
+    );
+  }
+
   txKey(txid: string): Promise<string> {
     return this.walletCall(
       "get_tx_key",

@@ -15,7 +15,7 @@ import { federationApplication } from "./app.js";
 import { MONERO_ITEM_BYTES_MAX } from "./monero.js";
 import type { MoneroBug } from "./monero.js";
 
-function run(seed: number, moneroBug?: MoneroBug): Promise<SimResult> {
+function run(seed: number, moneroBug?: MoneroBug, spent = false): Promise<SimResult> {
   return runSimulationAsync({
     seed,
     nodes: 4,
@@ -23,7 +23,7 @@ function run(seed: number, moneroBug?: MoneroBug): Promise<SimResult> {
     itemBytesMax: MONERO_ITEM_BYTES_MAX,
     application: federationApplication({
       monero: true,
-      moneroDeepReorg: true,
+      moneroDeepReorg: spent ? "spent" : true,
       ...(moneroBug === undefined ? {} : { moneroBug }),
     }),
   });
@@ -72,4 +72,38 @@ describe("Monero reorgs deeper than the confirmation depth (monero-deep-reorg.ts
     const r = await run(4, "monero-pays-while-short");
     expect(r.violations.some((v) => v.includes("accepted while the agreed reserves are short"))).toBe(true);
   });
+
+  // The deliberate bug monero-gone-per-message (monero.ts PerMessageGone, a wrapper): a guardian's
+  // repeated Gone vote is booked to a guardian that has not voted, so the Byzantine guardian's false
+  // Gone sent t times re-opens a batch whose transaction is mined.
+  it("the deliberate bug monero-gone-per-message (one guardian's Gone counted t times) is caught", async () => {
+    const r = await run(1, "monero-gone-per-message");
+    expect(r.violations.some((v) => /re-opened as gone, but its transaction/.test(v))).toBe(true);
+    console.log(
+      `monero-gone-per-message: ${r.violations.length} violations, first: ${r.violations[0]?.slice(0, 200)}`,
+    );
+  });
+});
+
+// `--monero-deep-reorg-spent` (issue 11, threat model 3e): the deposit taken away is one whose output
+// a mined payout spent, so that payout's transaction can never be mined again. Before the fix seed 1
+// kept its batch `confirmed` under a txid not on the chain (26 violations) and seeds 2 and 3 froze
+// the batch in its confirmation phase (liveness). Now t guardians agree the transaction is gone
+// (payouts.ts onGone) and the batch is paid in a new attempt from the wallet's other outputs.
+describe("Monero deep reorg that takes away a deposit a payout spent (--monero-deep-reorg-spent)", () => {
+  for (const seed of [1, 2, 3])
+    it(`seed ${seed}: the unmineable payout is agreed gone and paid again once; no violation`, async () => {
+      const r = await run(seed, undefined, true);
+      expect(r.violations).toEqual([]);
+      const at = (k: string): number => r.application[k] ?? 0;
+      expect(at("xmrDeepDepositsDropped")).toBe(1);
+      expect(at("xmrDeepPayoutsRemoved")).toBeGreaterThanOrEqual(1);
+      // Re-paid in a new attempt (the removed transaction is never mined again), and every
+      // withdrawal paid once (paid at most once is checked after every block).
+      expect(at("xmrBatchesRetried")).toBeGreaterThanOrEqual(1);
+      expect(at("xmrPaid")).toBe(at("xmrWithdrawals"));
+      // The Byzantine guardian's false Gone votes (t times per bundle) re-opened nothing mined.
+      expect(at("xmrByzFalseGone")).toBeGreaterThan(0);
+      console.log(`deep reorg spent, seed ${seed}: ${JSON.stringify(r.application)}`);
+    });
 });

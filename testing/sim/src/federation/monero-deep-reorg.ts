@@ -156,6 +156,11 @@ export class DeepReorgs {
     return this.removed.has(txid) && this.chain.where(txid).where === "pool";
   }
 
+  /** Whether a "not mined" payout finding is a removed transaction that can never be mined (a re-opened batch pays it again). */
+  unmineable(txid: string): boolean {
+    return this.removed.has(txid) && this.chain.unmineable(txid);
+  }
+
   /** At the end: how many removed federation transactions are mined again. */
   finish(): void {
     this.stop();

@@ -15,6 +15,7 @@ import type { FederationProcessor, ReadTx } from "@conclave/core-server";
 import { NodeSigner } from "@conclave/core-server";
 import { buildTransaction, coinOutput } from "@conclave/module-dummy";
 import {
+  ITEM_GONE,
   MoneroServerModule,
   MoneroState,
   PAYOUT_ITEM_TAGS,
@@ -91,6 +92,10 @@ const K_DEPOSIT = 0x03;
  *   monero-pays-while-short  "pay out while the agreed reserves are short": the module's pause
  *     (server.ts reservesPause) never answers short, so payouts and deposit spends are accepted
  *     after a deep reorg took a credited deposit away (the `--monero-deep-reorg` world's check).
+ *   monero-gone-per-message  "count one guardian's Gone vote twice": a guardian's repeated Gone
+ *     (payout transaction unmineable) is booked to a guardian that has not voted, so a Byzantine
+ *     guardian's false Gone sent t times re-opens a confirmed batch whose transaction is mined, and
+ *     the batch is paid a second time (the deep-reorg worlds' Byzantine guardians send it).
  */
 export type MoneroBug =
   | "monero-credits-own-payout"
@@ -98,7 +103,29 @@ export type MoneroBug =
   | "monero-unbound-attempt"
   | "monero-refusal-unvoted"
   | "monero-sighting-per-message"
-  | "monero-pays-while-short";
+  | "monero-pays-while-short"
+  | "monero-gone-per-message";
+
+/** monero-gone-per-message: a repeated Gone vote is booked to the next guardian without one. */
+class PerMessageGone extends MoneroServerModule {
+  override processConsensusItem(db: WriteTx, payload: Uint8Array, peer: number): ModuleResult<void> {
+    if (payload[0] === ITEM_GONE) {
+      try {
+        const item = decodePayoutItem(payload);
+        const store = new PayoutStore(db);
+        if (item.kind === "gone" && store.gone(item.batch, peer)) {
+          const free = Array.from({ length: this.config.guardians }, (_, g) => g).find(
+            (g) => !store.gone(item.batch, g),
+          );
+          if (free !== undefined) return super.processConsensusItem(db, payload, free);
+        }
+      } catch {
+        // Not a payout item: the module's own answer.
+      }
+    }
+    return super.processConsensusItem(db, payload, peer);
+  }
+}
 
 /**
  * monero-sighting-per-message: "count one guardian's subaddress sighting twice": a guardian's
@@ -210,6 +237,8 @@ export interface MoneroStats extends ByzantinePayoutStats, XmrNoteStats {
   xmrByzFalseAttests: number;
   /** False payout votes Byzantine guardians sent: fault accusations, txids, confirmations. */
   xmrByzFalseVotes: number;
+  /** False Gone votes (a payout transaction claimed unmineable) Byzantine guardians sent (deep-reorg worlds). */
+  xmrByzFalseGone: number;
   /** False subaddress sightings Byzantine guardians sent (twice the amount, t times in one bundle). */
   xmrByzFalseSightings: number;
   /** Final sets an honest guardian's node refused with nothing spending their inputs (its Fault(t)). */
@@ -431,6 +460,7 @@ export class MoneroWorld {
     xmrByzChangeClaims: 0,
     xmrByzFalseAttests: 0,
     xmrByzFalseVotes: 0,
+    xmrByzFalseGone: 0,
     xmrByzKept: 0,
     xmrByzLateBroadcasts: 0,
     xmrByzLateAccepted: 0,
@@ -559,6 +589,8 @@ export class MoneroWorld {
         deepReorg === "spent" ? "spent" : "unspent",
       );
       this.deep.start();
+      // The deep-reorg worlds only (the others keep their seeds): false Gone votes.
+      for (const b of host.byzantine) this.byzantineGoneVotes(b);
     }
     for (const b of host.byzantine) this.byzantineReports(b, new Rng(host.seed, `xmr-byzantine-${b}`));
     // Streams of their own: a strategy added later leaves every earlier draw of a seed as it was.
@@ -729,6 +761,38 @@ export class MoneroWorld {
   }
 
   /**
+   * A Byzantine guardian's false Gone votes (the deep-reorg worlds): every agreed payout transaction
+   * it sees (the batch in flight once its txid is agreed, and every confirmed batch), mined or not,
+   * is claimed unmineable, t times in one bundle, once per batch attempt: re-opening a mined batch
+   * would pay it twice. One guardian's vote counts once; f never reach t. No random draw.
+   */
+  private byzantineGoneVotes(b: number): void {
+    const t = quorumThreshold(this.host.n);
+    const sent = new Set<string>();
+    const step = (): void => {
+      this.host.schedule(this.host.now() + MONERO_POLL_MS, step);
+      const g = this.host.honest.find((h) => this.app.moneroAt(h) !== undefined);
+      const at = g === undefined ? undefined : this.app.moneroAt(g);
+      if (g === undefined || at === undefined) return;
+      const store = new PayoutStore(at.processor.moduleReadDb(this.host.disk(g).state, MONERO_ID));
+      const items: Uint8Array[] = [];
+      for (let batch = 1; batch < store.counters().nextBatch; batch++) {
+        const rec = store.batch(batch);
+        if (rec?.txid === undefined || (rec.phase !== "submit" && rec.phase !== "done")) continue;
+        const key = `${batch}:${rec.attempt}`;
+        if (sent.has(key)) continue;
+        sent.add(key);
+        const gone = encodePayoutItem({ kind: "gone", batch, attempt: rec.attempt });
+        for (let i = 0; i < t; i++)
+          items.push(encodeConsensusItem({ kind: "module", module: MONERO_ID, payload: gone }));
+        this.stats.xmrByzFalseGone++;
+      }
+      if (items.length > 0) this.host.submitByzantine(b, items);
+    };
+    this.host.schedule(this.host.now() + MONERO_POLL_MS, step);
+  }
+
+  /**
    * A Byzantine guardian's false attestations (60% of them): every open claim it sees (the
    * adversary reads an honest guardian's state) gets a Valid verdict for twice what the chain pays
    * (1 XMR if nothing), confirmed long ago, sent t times in one bundle. One guardian, one verdict:
@@ -830,7 +894,9 @@ export class MoneroWorld {
             ? RefusalUnvoted
             : this.bug === "monero-sighting-per-message"
               ? PerMessageSightings
-              : MoneroServerModule;
+              : this.bug === "monero-gone-per-message"
+                ? PerMessageGone
+                : MoneroServerModule;
     const m = new Module(
       MONERO_ID,
       this.config,
@@ -920,6 +986,8 @@ export class MoneroWorld {
   private deepSettled(): boolean {
     const deep = this.deep!;
     if (deep.stats.xmrDeepDepositsDropped === 0 || deep.stats.xmrDeepPayoutsRemoved === 0) return false;
+    // (A removed payout that can never be mined again, an input taken away, keeps the world running
+    // to the liveness bound: its batch is paid again in a new transaction, checked at the end.)
     if ([...deep.removed].some((t) => this.chain.minedHeight(t) === undefined)) return false;
     const g = this.host.honest.find((h) => this.app.moneroAt(h) !== undefined);
     const at = g === undefined ? undefined : this.app.moneroAt(g);
@@ -1321,12 +1389,27 @@ export class MoneroWorld {
         violation(`${at}: ${v}`);
     const store = new PayoutStore(db);
     const payouts = this.payoutsClaimed(db, monero, store);
+    // A confirmed payout a deep reorg took out may wait in the pool to be mined again, or, when the
+    // reorg took an output it spent away (`--monero-deep-reorg-spent`), be unmineable until t
+    // guardians agree it is gone and re-open its batch (the end check and liveness bound that).
     for (const v of payoutViolations(this.chain, payouts, { pool: true }))
       if (
         deep === undefined ||
-        ![...deep.removed].some((t) => deep.remining(t) && v.includes(`confirmed as ${t.slice(0, 8)},`))
+        ![...deep.removed].some(
+          (t) => (deep.remining(t) || deep.unmineable(t)) && v.includes(`confirmed as ${t.slice(0, 8)},`),
+        )
       )
         violation(`${at}: ${v}`);
+    // A batch re-opened as gone: its old transaction must be in neither chain nor pool and unmineable.
+    for (let n = 1; n < store.counters().nextBatch; n++) {
+      const gone = store.batch(n)?.goneTxid;
+      if (gone === undefined) continue;
+      const txid = toHex(gone);
+      if (!this.chain.unmineable(txid))
+        violation(
+          `${at}: batch ${n} re-opened as gone, but its transaction ${txid.slice(0, 8)} is ${this.chain.where(txid).where === "unknown" ? "still mineable" : `in the ${this.chain.where(txid).where}`}`,
+        );
+    }
     this.reservesOnChain(db, monero, store, payouts, at, violation);
     if (deep !== undefined) this.pauseHolds(g, height, db, monero, store, at, violation);
     this.agreedWithinHonest(records, at, violation);
