@@ -11,8 +11,8 @@
 //   0x0f | batch u64 | slot u8 | g u16       -> the complete blob
 //   0x10 | batch u64 | g u16                 -> submit vote: 1 | txid (32), or 2 (my node refused it)
 //   0x11 | batch u64 | g u16                 -> seen: txHeight u64 | txKey
-//   0x14 | batch u64 | g u16                 -> gone vote (empty): the batch's transaction can never be mined
-//   0x15 | batch u64                         -> (empty) a re-opened batch waiting for the one in flight
+//   0x14 | batch u64 | g u16                 -> gone vote (0x01): the batch's transaction can never be mined
+//   0x15 | batch u64                         -> 0x01: a re-opened batch waiting for the one in flight
 //
 // A batch: the oldest payoutBatchMax queued payouts when the first export of the next batch number
 // is ordered (so payouts that arrive while the watchers export join it). One batch in flight.
@@ -500,11 +500,11 @@ class PayoutStoreWriter extends PayoutStore {
     this.w.put(key(K_SEEN, { u64: batch }, { u16: g }), new Writer().u64(txHeight).raw(txKey).finish());
   }
   putGone(batch: number, g: number): void {
-    this.w.put(key(K_GONE, { u64: batch }, { u16: g }), new Uint8Array(0));
+    this.w.put(key(K_GONE, { u64: batch }, { u16: g }), Uint8Array.of(1));
   }
   setWaiting(batch: number, waiting: boolean): void {
     const k = key(K_WAITING, { u64: batch });
-    if (waiting) this.w.put(k, new Uint8Array(0));
+    if (waiting) this.w.put(k, Uint8Array.of(1));
     else this.w.delete(k);
   }
   /** Forgets the submit votes of the batch (its final set was refused: another one comes). */
