@@ -1,14 +1,14 @@
 // `npm run sim -- --progress FILE`: a long run in pieces. The ranges and the refusals on their own,
 // then the CLI itself: a run stopped by SIGTERM and run again with the same file ends with the same
 // figures as the run in one piece, and a rerun with other options or at another commit is refused.
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { ProgressError, ProgressFile, addSeed, isDone, seedsDone } from "./progress.js";
+import { ProgressError, ProgressFile, addSeed, currentCommit, isDone, seedsDone } from "./progress.js";
 import type { ProgressState } from "./progress.js";
 
 const CLI = fileURLToPath(new URL("./cli.ts", import.meta.url));
@@ -105,6 +105,26 @@ describe("progress ranges and refusals", () => {
     const junk = join(dir, "junk.json");
     writeFileSync(junk, '{"not": "progress"}');
     expect(() => ProgressFile.open(junk, "abc", OPTIONS)).toThrow(/no progress file/);
+  });
+});
+
+describe("currentCommit", () => {
+  it("is HEAD, with +dirty for changed tracked files other than Markdown", () => {
+    const repo = mkdtempSync(join(dir, "repo-"));
+    const git = (...a: string[]): string => execFileSync("git", a, { cwd: repo, encoding: "utf8" }).trim();
+    git("init", "-q");
+    writeFileSync(join(repo, "a.ts"), "1\n");
+    mkdirSync(join(repo, "docs"));
+    writeFileSync(join(repo, "docs", "b.md"), "1\n");
+    git("add", ".");
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "one");
+    const head = git("rev-parse", "HEAD");
+    expect(currentCommit(repo)).toBe(head);
+    writeFileSync(join(repo, "docs", "b.md"), "2\n");
+    expect(currentCommit(repo)).toBe(head);
+    writeFileSync(join(repo, "a.ts"), "2\n");
+    expect(currentCommit(repo)).toBe(`${head}+dirty`);
+    expect(currentCommit(tmpdir())).toMatch(/^(unknown|[0-9a-f]{40}(\+dirty)?)$/);
   });
 });
 

@@ -97,17 +97,19 @@ const stateSchema = z.object({
 export class ProgressError extends Error {}
 
 /**
- * The commit the simulator runs at: `git rev-parse HEAD`, with "+dirty" when tracked files differ
- * from it (the run then depends on uncommitted changes, so a resume at another state of them
- * cannot be told apart; run long runs at a clean commit). "unknown" outside a git checkout.
+ * The commit the simulator runs at: `git rev-parse HEAD`, with "+dirty" when tracked files other
+ * than Markdown differ from it (the run then depends on uncommitted changes, so a resume at another
+ * state of them cannot be told apart; run long runs at a clean commit). Edited Markdown (the figures
+ * of the run going into docs/) changes no seed. "unknown" outside a git checkout.
  */
 export function currentCommit(cwd: string = process.cwd()): string {
   try {
     const head = execFileSync("git", ["rev-parse", "HEAD"], { cwd, encoding: "utf8" }).trim();
-    const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], {
-      cwd,
-      encoding: "utf8",
-    }).trim();
+    const dirty = execFileSync(
+      "git",
+      ["status", "--porcelain", "--untracked-files=no", "--", ":/", ":(top,exclude,glob)**/*.md"],
+      { cwd, encoding: "utf8" },
+    ).trim();
     return dirty === "" ? head : `${head}+dirty`;
   } catch {
     return "unknown";
