@@ -145,4 +145,37 @@ describe("ChainWatcher tip poll", () => {
     await vi.advanceTimersByTimeAsync(0);
     await w.stop();
   });
+
+  it("has the wallet scan the transaction's block once before the depth, then checks it at depth", async () => {
+    const state = { height: 11, heightReads: 0, txReads: 0, ownChecks: 0 };
+    const scans: number[] = [];
+    const chain: ChainSource = {
+      ...fakeChain(state),
+      scanThrough: (h) => {
+        scans.push(h);
+        return Promise.resolve();
+      },
+    };
+    const w = watcherOn(chain, 100, () => {});
+    w.setWanted([{ txid: TXID, round: 0, proof: "00", message: "m" }]);
+    w.start();
+    await vi.advanceTimersByTimeAsync(0);
+    // One confirmation of two: the block holding it is scanned now, the own check waits for depth.
+    expect(scans).toEqual([10]);
+    expect(state.ownChecks).toBe(0);
+    expect(w.verdict(TXID, 0)).toBeUndefined();
+    // Another poll at the same depth (a new claim pokes it): the first claim is not asked again,
+    // the new one (its transaction in the same block here) once.
+    w.setWanted([
+      { txid: TXID, round: 0, proof: "00", message: "m" },
+      { txid: "cd".repeat(32), round: 0, proof: "00", message: "m" },
+    ]);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(scans).toEqual([10, 10]);
+    state.height = 12;
+    await vi.advanceTimersByTimeAsync(150);
+    expect(state.ownChecks).toBeGreaterThan(0);
+    expect(w.verdict(TXID, 0)).toEqual({ valid: true, amount: 5_000n, txHeight: 10 });
+    await w.stop();
+  });
 });

@@ -60,6 +60,12 @@ export interface ChainSource {
    * consensus state's record of payout txids protects this guardian.
    */
   ownTransaction?(txid: string, txHeight?: number): Promise<OwnTransactionCheck>;
+  /**
+   * Has the wallet scan the block at `txHeight` now, if it has not yet: called once per claim when
+   * its transaction is first seen in a block short of its depth, so that ownTransaction at depth
+   * finds that block scanned and skips the refresh. A warm-up only: failures are ignored.
+   */
+  scanThrough?(txHeight: number): Promise<void>;
 }
 
 /** How this guardian's own nodes tell that the federation's wallet sent a transaction. */
@@ -200,8 +206,13 @@ export class RpcChainSource implements ChainSource, SubaddressSource {
    * read from that block and the unconfirmed ones (get_transfers without the pool, ~2 ms) instead of
    * get_transfer_by_txid (~48 ms: it updates the pool state first). Issue 13's deposit latency.
    */
+  async scanThrough(txHeight: number): Promise<void> {
+    if ((await this.wallet.getHeight()) <= txHeight) await this.wallet.refresh();
+  }
+
   async ownTransaction(txid: string, txHeight?: number): Promise<OwnTransactionCheck> {
-    if (txHeight === undefined || (await this.wallet.getHeight()) <= txHeight) await this.wallet.refresh();
+    if (txHeight === undefined) await this.wallet.refresh();
+    else await this.scanThrough(txHeight);
     if (txHeight !== undefined) {
       const r = await this.wallet.getTransfers({
         in: false,
@@ -320,6 +331,8 @@ interface Work {
   readonly claim: WantedClaim;
   /** Known once check_tx_proof answered (good, positive and at least the minimum). */
   received?: bigint;
+  /** The block the wallet was asked to scan through before the depth (ChainSource.scanThrough). */
+  scannedThrough?: number;
   verdict?: Verdict;
   /** Errors the nodes answered about this claim in a row, and when to try it again (ms). */
   failures: number;
@@ -516,7 +529,16 @@ export class ChainWatcher {
       }
       w.received = received;
     }
-    if (where.inPool || height - where.blockHeight < confirmations) return false;
+    if (where.inPool) return false;
+    if (height - where.blockHeight < confirmations) {
+      // In a block, not deep enough: the wallet scans that block now, so that the check at depth
+      // (below) needs no refresh (~100 ms of wallet-rpc time) on the block that brings it there.
+      if (w.scannedThrough !== where.blockHeight && chain.scanThrough) {
+        w.scannedThrough = where.blockHeight;
+        await chain.scanThrough(where.blockHeight).catch(() => undefined);
+      }
+      return false;
+    }
     // Asked at depth, not before: by then this guardian's wallet has seen the transaction in a block
     // (and recorded its own payout's set as sent). An own transaction's proof is good (the payout's tx
     // key proves its change received), so this is the check that refuses it here.
