@@ -20,8 +20,9 @@
 //                 (the submitter's wallet stores it: measured, see docs/monero.md)
 //   0x09 Gone   | batch u64 | attempt u32
 //                 the batch's agreed transaction (submitted or confirmed) is in neither my node's
-//                 chain nor its pool, and can never be mined: an input of it is spent by another
-//                 transaction of the chain or is no output any more, for payoutConfirmations of my
+//                 chain nor its pool, and can never be mined: an input of it is no output any more
+//                 (not "spent by another transaction": that may be another completion of the
+//                 same set, which paid the batch), for payoutConfirmations of my
 //                 node's blocks in a row (t equal ones re-open the batch: docs/monero.md "Payouts a
 //                 deep reorg took away")
 import { CodecError, Reader, Writer } from "@conclave/core-common";

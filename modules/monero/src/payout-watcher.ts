@@ -89,8 +89,9 @@ export interface PayoutWallet {
   /**
    * Of these agreed payout transactions, the ids of those that can never be mined as this guardian
    * sees it now: its monerod has the transaction in neither chain nor pool, and one of its inputs
-   * (key images, hex) is spent in the chain (by another transaction, then) or is no output of the
-   * wallet any more (the transaction that made it is gone: a deep reorg). Threat model 3e.
+   * (key images, hex) is no output of the wallet any more (the transaction that made it is gone: a
+   * deep reorg). An input spent in the chain by another transaction does not count: that one is the
+   * federation's, maybe another completion of the same set that paid the batch. Threat model 3e.
    */
   unmineable(txs: readonly { txid: string; keyImages: readonly string[] }[]): Promise<string[]>;
   /** get_tx_key: the wallet that submitted a multisig transaction stores its key (measured). */
@@ -270,13 +271,11 @@ export class RpcPayoutWallet implements PayoutWallet {
     const outputs = await this.wallet.incomingTransfers({ transferType: "all" });
     const allKnown = outputs.every((o) => o.keyImage !== undefined);
     const mine = new Set(outputs.flatMap((o) => (o.keyImage === undefined ? [] : [o.keyImage])));
-    const images = [...new Set(missing.flatMap((t) => t.keyImages))].slice(0, TXIDS_PER_CALL_MAX);
-    const status = new Map<string, number>();
-    const answers = images.length === 0 ? [] : await this.daemon.isKeyImageSpent(images);
-    images.forEach((k, i) => status.set(k, answers[i] ?? 0));
-    return missing
-      .filter((t) => t.keyImages.some((k) => status.get(k) === 1 || (allKnown && !mine.has(k))))
-      .map((t) => t.txid);
+    // An input spent in the chain is no evidence: only the federation can spend its outputs, so the
+    // spender is a transaction it signed, possibly another completion of this very set (a passed-over
+    // last signer's, mined first) that paid the batch; re-paying it would pay twice.
+    if (!allKnown) return [];
+    return missing.filter((t) => t.keyImages.some((k) => !mine.has(k))).map((t) => t.txid);
   }
 
   async submit(txset: string): Promise<string> {

@@ -60,8 +60,9 @@
 //
 // PAYOUTS A DEEP REORG TOOK AWAY (threat model 3e). A reorg deeper than the confirmation depth that
 // takes away an output the batch's transaction spent (a deposit double-spent on a fork) makes that
-// transaction unmineable for good: its input is spent by another transaction or is no output any
-// more. Each guardian watches the batch's agreed transaction (submitted, or confirmed within
+// transaction unmineable for good: its input is no output any more. (An input spent in the chain by
+// another transaction is no evidence: only the federation spends its outputs, and another completion
+// of the same set, a passed-over last signer's mined first, pays the batch.) Each guardian watches the batch's agreed transaction (submitted, or confirmed within
 // PAYOUT_GONE_WATCH_BLOCKS) and votes Gone once its node has shown it in neither chain nor pool,
 // with such an input, for payoutConfirmations of its blocks in a row. t votes (at least t - f
 // honest nodes saw it) re-open the batch: a new attempt with no bound (the old transaction, and
@@ -1329,7 +1330,7 @@ export class Payouts {
 
   /**
    * A Gone vote: `peer`'s node shows the batch's agreed transaction in neither chain nor pool, with
-   * an input spent by another transaction or no output any more, for payoutConfirmations of its
+   * an input that is no output any more, for payoutConfirmations of its
    * blocks in a row (payout-watcher.ts). t votes re-open the batch: a submitted one gets a new,
    * unbound attempt at once; a confirmed one too if no batch is in flight, else it waits for it.
    */

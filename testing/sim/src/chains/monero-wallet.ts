@@ -437,8 +437,8 @@ export class SimMoneroShare extends SimMoneroNode implements PayoutWallet {
 
   /**
    * As RpcPayoutWallet.unmineable (get_transactions, is_key_image_spent, incoming_transfers): the
-   * txids its node has in neither chain (within its view) nor pool, with an input spent by another
-   * transaction mined within its view or no output of the wallet's blocks any more. Answered at once
+   * txids its node has in neither chain (within its view) nor pool, with an input that is no output
+   * of the wallet's blocks any more. Answered at once
    * (no simulated latency, no random draw: the seeds of the worlds without deep reorgs replay as
    * before), refused while its daemon or wallet-rpc is down.
    */
@@ -454,17 +454,12 @@ export class SimMoneroShare extends SimMoneroNode implements PayoutWallet {
         .filter((o) => o.height !== undefined)
         .map((o) => o.output.keyImage),
     );
-    const spentElsewhere = (k: string, txid: string): boolean => {
-      const by = this.chain.spenderOf(k);
-      const at = by === undefined ? undefined : this.chain.minedHeight(by);
-      return by !== undefined && by !== txid && at !== undefined && at < view;
-    };
+    // (An input spent by another mined transaction is no evidence: the federation signed that one,
+    // maybe another completion of the same set that paid the batch.)
     return Promise.resolve(
       txs
         .filter(
-          (t) =>
-            this.chain.where(t.txid, view).where === "unknown" &&
-            t.keyImages.some((k) => spentElsewhere(k, t.txid) || !mine.has(k)),
+          (t) => this.chain.where(t.txid, view).where === "unknown" && t.keyImages.some((k) => !mine.has(k)),
         )
         .map((t) => t.txid),
     );
