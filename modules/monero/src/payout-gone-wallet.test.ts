@@ -23,6 +23,8 @@ interface World {
   spent: 0 | 1;
   /** The wallet's outputs' key images ("" unknown: a multisig wallet before the import). */
   outputs: string[];
+  /** monerod's block count (default 1000). */
+  height?: number;
 }
 
 const servers: { close: () => void }[] = [];
@@ -48,6 +50,7 @@ async function walletOf(world: World): Promise<RpcPayoutWallet> {
   const daemon = await serve((path, body) => {
     if (path === "/get_transactions")
       return { status: "OK", txs: [], missed_tx: body.txs_hashes as string[] }; // C2: neither chain nor pool
+    if (path === "/get_height") return { status: "OK", height: world.height ?? 1000, hash: "00".repeat(32) };
     if (path === "/is_key_image_spent")
       return {
         status: "OK",
@@ -89,6 +92,19 @@ describe("RpcPayoutWallet.unmineable: the evidence of a Gone vote", () => {
   it("an agreed transaction missing from the node whose input is no output of the wallet any more is gone (the deep reorg of 3e)", async () => {
     const w = await walletOf({ spent: 0, outputs: [OTHER_KI] });
     expect(await w.unmineable([{ txid: C2, keyImages: [KI] }])).toEqual([C2]);
+  });
+
+  it("a confirmed transaction is not gone at a node that has not reached its block (syncing) or whose wallet has no outputs (cache lost)", async () => {
+    // Failed before: [C2] both times (no height check; an empty output list passed "every key image
+    // known"), so t − f guardians recovering their nodes and wallets voted every recent batch Gone
+    // and, with f Byzantine votes, re-opened batches their transactions had paid.
+    const syncing = await walletOf({ spent: 0, outputs: [OTHER_KI], height: 400 });
+    expect(await syncing.unmineable([{ txid: C2, keyImages: [KI], txHeight: 500 }])).toEqual([]);
+    const empty = await walletOf({ spent: 0, outputs: [] });
+    expect(await empty.unmineable([{ txid: C2, keyImages: [KI], txHeight: 500 }])).toEqual([]);
+    // Past its block, with the output gone from a wallet that knows its outputs: gone.
+    const past = await walletOf({ spent: 0, outputs: [OTHER_KI], height: 501 });
+    expect(await past.unmineable([{ txid: C2, keyImages: [KI], txHeight: 500 }])).toEqual([C2]);
   });
 
   it("a transaction merely missing from the node, its input an unspent output of the wallet, is not gone", async () => {

@@ -35,6 +35,15 @@ import { txKeyImages } from "./tx-inputs.js";
 import type { CreatedSet } from "./payout-inputs.js";
 import type { GoneWatch, PayoutDuty } from "./payouts.js";
 
+/** An agreed payout transaction to check (PayoutWallet.unmineable). */
+export interface GoneCheck {
+  readonly txid: string;
+  /** Its inputs' key images (hex). */
+  readonly keyImages: readonly string[];
+  /** The block consensus agreed it was mined in (a confirmed batch); undefined while submitted. */
+  readonly txHeight?: number;
+}
+
 /** What the payout signer needs from this guardian's wallet-rpc (the multisig wallet) and monerod. */
 export interface PayoutWallet {
   /** export_multisig_info (after a refresh), hex. */
@@ -93,7 +102,7 @@ export interface PayoutWallet {
    * deep reorg). An input spent in the chain by another transaction does not count: that one is the
    * federation's, maybe another completion of the same set that paid the batch. Threat model 3e.
    */
-  unmineable(txs: readonly { txid: string; keyImages: readonly string[] }[]): Promise<string[]>;
+  unmineable(txs: readonly GoneCheck[]): Promise<string[]>;
   /** get_tx_key: the wallet that submitted a multisig transaction stores its key (measured). */
   txKey(txid: string): Promise<string>;
   /** Where this guardian's monerod sees the transaction: block height, 0 in the pool, undefined unknown. */
@@ -258,12 +267,18 @@ export class RpcPayoutWallet implements PayoutWallet {
     return spenders.length === 1 ? spenders[0] : undefined;
   }
 
-  async unmineable(txs: readonly { txid: string; keyImages: readonly string[] }[]): Promise<string[]> {
+  async unmineable(txs: readonly GoneCheck[]): Promise<string[]> {
     const asked = txs.slice(0, TXIDS_PER_CALL_MAX);
     if (asked.length === 0) return [];
     const { found } = await this.daemon.getTransactions(asked.map((t) => t.txid));
     const known = new Set(found.map((t) => t.txid));
-    const missing = asked.filter((t) => !known.has(t.txid));
+    let missing = asked.filter((t) => !known.has(t.txid));
+    // A node that has not reached the block the federation agreed the transaction was mined in (it
+    // is syncing, or behind) says nothing about it by not having it.
+    if (missing.some((t) => t.txHeight !== undefined)) {
+      const { height } = await this.daemon.getHeight();
+      missing = missing.filter((t) => t.txHeight === undefined || height > t.txHeight);
+    }
     if (missing.length === 0) return [];
     // The wallet's outputs after a refresh (wallet2 drops the outputs of blocks a reorg took away);
     // an output whose key image the wallet does not know makes "not among them" no evidence.
@@ -274,7 +289,8 @@ export class RpcPayoutWallet implements PayoutWallet {
     // An input spent in the chain is no evidence: only the federation can spend its outputs, so the
     // spender is a transaction it signed, possibly another completion of this very set (a passed-over
     // last signer's, mined first) that paid the batch; re-paying it would pay twice.
-    if (!allKnown) return [];
+    // (A wallet with no outputs at all, its cache lost or restored, knows nothing either.)
+    if (!allKnown || outputs.length === 0) return [];
     return missing.filter((t) => t.keyImages.some((k) => !mine.has(k))).map((t) => t.txid);
   }
 
@@ -495,7 +511,13 @@ export class PayoutSigner {
     }
     const { wallet } = this.options;
     const gone = new Set(
-      await wallet.unmineable(watched.map((w) => ({ txid: w.txid, keyImages: w.keyImages.map(toHex) }))),
+      await wallet.unmineable(
+        watched.map((w) => ({
+          txid: w.txid,
+          keyImages: w.keyImages.map(toHex),
+          ...(w.txHeight === undefined ? {} : { txHeight: w.txHeight }),
+        })),
+      ),
     );
     for (const txid of [...this.goneSince.keys()]) if (!gone.has(txid)) this.goneSince.delete(txid);
     if (gone.size === 0) return;

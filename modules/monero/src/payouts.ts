@@ -1539,7 +1539,13 @@ export class Payouts {
       const confirming = b.phase === "submit" && n === c.current;
       const recent = b.phase === "done" && agreedHeight <= b.txHeight + PAYOUT_GONE_WATCH_BLOCKS;
       if ((!confirming && !recent) || store.gone(n, self)) continue;
-      out.push({ batch: n, attempt: b.attempt, txid: toHex(b.txid), keyImages: b.inputs });
+      out.push({
+        batch: n,
+        attempt: b.attempt,
+        txid: toHex(b.txid),
+        keyImages: b.inputs,
+        ...(recent ? { txHeight: b.txHeight } : {}),
+      });
     }
     return out;
   }
@@ -1559,6 +1565,8 @@ export interface GoneWatch {
   readonly txid: string;
   /** Its inputs' key images (BatchRecord.inputs). */
   readonly keyImages: readonly Uint8Array[];
+  /** The block it was agreed mined in, for a confirmed batch (a node below it says nothing). */
+  readonly txHeight?: number;
 }
 
 /** The distinct txids the guardians other than `self` voted for `batch` (one vote each: at most n − 1). */

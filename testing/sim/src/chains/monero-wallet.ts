@@ -442,7 +442,9 @@ export class SimMoneroShare extends SimMoneroNode implements PayoutWallet {
    * (no simulated latency, no random draw: the seeds of the worlds without deep reorgs replay as
    * before), refused while its daemon or wallet-rpc is down.
    */
-  unmineable(txs: readonly { txid: string; keyImages: readonly string[] }[]): Promise<string[]> {
+  unmineable(
+    txs: readonly { txid: string; keyImages: readonly string[]; txHeight?: number }[],
+  ): Promise<string[]> {
     const f = this.chain.faults(this.g);
     if (f.daemonDown || f.walletDown)
       return Promise.reject(
@@ -455,11 +457,16 @@ export class SimMoneroShare extends SimMoneroNode implements PayoutWallet {
         .map((o) => o.output.keyImage),
     );
     // (An input spent by another mined transaction is no evidence: the federation signed that one,
-    // maybe another completion of the same set that paid the batch.)
+    // maybe another completion of the same set that paid the batch. A node below the block the
+    // transaction was agreed mined in, or a wallet with no outputs, says nothing.)
+    if (mine.size === 0) return Promise.resolve([]);
     return Promise.resolve(
       txs
         .filter(
-          (t) => this.chain.where(t.txid, view).where === "unknown" && t.keyImages.some((k) => !mine.has(k)),
+          (t) =>
+            (t.txHeight === undefined || view > t.txHeight) &&
+            this.chain.where(t.txid, view).where === "unknown" &&
+            t.keyImages.some((k) => !mine.has(k)),
         )
         .map((t) => t.txid),
     );
