@@ -45,3 +45,6 @@ process.on("message", (m: unknown) => {
   );
 });
 process.on("disconnect", () => process.exit(0));
+// The parent went away mid-seed (a --progress run stopped by Ctrl-C or SIGTERM): the result has
+// no one to go to, and the next piece runs the seed again.
+process.on("error", () => process.exit(0));
