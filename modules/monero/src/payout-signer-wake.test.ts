@@ -105,4 +105,37 @@ describe("PayoutSigner wakes on a new duty", () => {
     expect(calls).toEqual(["location", "location"]);
     await signer.stop();
   });
+
+  // Review of f17e24b: a Gone vote the signer found (its node showed the transaction unmineable for
+  // `confirmations` blocks) was kept in memory for good. Consensus clears Gone votes when the batch
+  // is confirmed after all (t Seen), the batch is then watched again at the same attempt, and the
+  // signer proposed its old Gone again without its node showing anything (failed before: [{1, 0}]).
+  it("proposes a Gone vote only while its node shows the transaction unmineable", async () => {
+    let height = 100;
+    let unmineable = true;
+    const txid = "c2".repeat(32);
+    const signer = new PayoutSigner({
+      wallet: {
+        ...fakeWallet([]),
+        unmineable: (txs) => Promise.resolve(unmineable ? txs.map((t) => t.txid) : []),
+        height: () => Promise.resolve(height),
+      },
+      threshold: 3,
+      confirmations: 2,
+      pollMs: 60_000,
+      log: () => {},
+      onChange: () => {},
+    });
+    signer.setWatched([{ batch: 1, attempt: 0, txid, keyImages: [] }]);
+    await signer.work();
+    expect(signer.goneVotes()).toEqual([]); // seen for less than 2 blocks
+    height = 102;
+    await signer.work();
+    expect(signer.goneVotes()).toEqual([{ batch: 1, attempt: 0 }]);
+    // Its node shows the transaction again (mined after all): no vote, now or later.
+    unmineable = false;
+    height = 110;
+    await signer.work();
+    expect(signer.goneVotes()).toEqual([]);
+  });
 });

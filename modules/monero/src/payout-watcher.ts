@@ -507,6 +507,7 @@ export class PayoutSigner {
     const watched = this.watched;
     if (watched.length === 0) {
       this.goneSince.clear();
+      this.goneFound.clear();
       return;
     }
     const { wallet } = this.options;
@@ -520,6 +521,11 @@ export class PayoutSigner {
       ),
     );
     for (const txid of [...this.goneSince.keys()]) if (!gone.has(txid)) this.goneSince.delete(txid);
+    // A vote stands only while its node still shows the transaction unmineable, and is forgotten once
+    // the batch left the watch (its vote ordered, or the batch re-made): consensus clears Gone votes
+    // when the batch is confirmed after all, and an old vote must not come back unchecked.
+    const current = new Set(watched.filter((w) => gone.has(w.txid)).map((w) => `${w.batch}:${w.attempt}`));
+    for (const k of [...this.goneFound]) if (!current.has(k)) this.goneFound.delete(k);
     if (gone.size === 0) return;
     const height = await wallet.height();
     let changed = false;
