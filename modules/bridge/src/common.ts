@@ -407,6 +407,26 @@ export function sameBurn(a: BurnSeen, b: BurnSeen): boolean {
   );
 }
 
+/**
+ * The same burn at another place: one transaction, the same burner, amount, kind and destination,
+ * another log index, and either another block or the same burn id. A reorg deeper than the
+ * watchers' depth that includes an accepted burn's transaction again elsewhere gives its log another
+ * index, so another key (tx hash, log index): without this, t watchers would vote it again and it
+ * would be accepted (and paid) twice. Two real burns of one transaction are in one block with two
+ * burn ids (the contract numbers every burn), so they stay two burns even when equal otherwise.
+ */
+export function sameBurnMoved(accepted: BurnSeen, seen: BurnSeen): boolean {
+  return (
+    bytesEqual(accepted.txHash, seen.txHash) &&
+    accepted.logIndex !== seen.logIndex &&
+    (accepted.blockNumber !== seen.blockNumber || accepted.burnId === seen.burnId) &&
+    accepted.from === seen.from &&
+    accepted.amount === seen.amount &&
+    accepted.burnKind === seen.burnKind &&
+    bytesEqual(accepted.destination, seen.destination)
+  );
+}
+
 // ---- helpers -----------------------------------------------------------------------------------
 
 export function addressBytes(address: EvmAddress): Uint8Array {

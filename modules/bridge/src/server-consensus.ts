@@ -281,6 +281,13 @@ function onBurnVote(
           `guardian ${peer} voted burn ${toHex(burn.txHash)}:${burn.logIndex} unlike the accepted one`,
           { peer },
         );
+  const moved = state.movedFrom(burn);
+  if (moved)
+    return fail(
+      "burn_moved",
+      `guardian ${peer} voted burn ${toHex(burn.txHash)}:${burn.logIndex}, the burn accepted at log ${moved.burn.logIndex} of its transaction, moved by a reorg deeper than the confirmations`,
+      { peer },
+    );
   const previous = state.vote(key, peer);
   if (previous)
     return sameBurn(previous, burn)

@@ -220,6 +220,26 @@ describe("bridge: burn votes", () => {
     expect(fed.guardians[0]!.bridge.audit(fed.mdb())).toEqual({ assets: 0n, liabilities: -5000n });
   });
 
+  it("never accepts one burn twice when a reorg deeper than the confirmations moves it to another block and log index (failed before: accepted and paid twice)", () => {
+    const fed = withAgreedTime();
+    const b = burn({ logIndex: 0, blockNumber: 10n });
+    fed.block([vote(0, b), vote(1, b), vote(2, b)]);
+    const payoutsBefore = fed.guardians[0]!.bridge.audit(fed.mdb());
+    expect(fed.guardians[0]!.bridge.burnView(fed.mdb(), b)).toMatchObject({ state: "accepted" });
+    // The same transaction included again on a fork, after another transaction's log: log index 1,
+    // block 14 (found by the simulator's --evm-deep-reorg, seeds 8 and 9). All four vote it.
+    const moved = burn({ logIndex: 1, blockNumber: 14n, burnId: 2n });
+    const r = fed.block([vote(0, moved), vote(1, moved), vote(2, moved), vote(3, moved)]);
+    expect(r.moduleItemErrors).toBe(4); // burn_moved
+    expect(fed.guardians[0]!.bridge.burnView(fed.mdb(), moved)).toMatchObject({ state: "unknown" });
+    expect(fed.guardians[0]!.bridge.audit(fed.mdb())).toEqual(payoutsBefore);
+    // Another burn of the same transaction in its block (another burn id) is a burn of its own, even
+    // when its fields are equal.
+    const second = burn({ logIndex: 1, blockNumber: 10n, burnId: 2n });
+    fed.block([vote(0, second), vote(1, second), vote(2, second)]);
+    expect(fed.guardians[0]!.bridge.burnView(fed.mdb(), second)).toMatchObject({ state: "accepted" });
+  });
+
   it("never accepts a burn that f guardians invent while the honest ones vote the real one", () => {
     const fed = withAgreedTime();
     const real = burn();
@@ -296,13 +316,16 @@ describe("bridge: burn votes", () => {
 
   it("bounds the votes no one else confirms that one guardian can store", () => {
     const fed = federation(testConfig(N, { openVotesPerGuardianMax: 2 }));
-    const out = fed.block([1, 2, 3].map((i) => vote(3, burn({ logIndex: i }))));
+    // Three burns of one transaction (each its own burn id, as the contract numbers them: equal ones
+    // with one burn id would be one burn moved by a deep reorg, refused burn_moved).
+    const nth = (i: number) => burn({ logIndex: i, burnId: BigInt(i), amount: 5_000n + BigInt(i) });
+    const out = fed.block([1, 2, 3].map((i) => vote(3, nth(i))));
     expect(out.moduleItemErrors).toBe(1);
-    expect(fed.guardians[0]!.bridge.burnView(fed.mdb(), burn({ logIndex: 3 })).state).toBe("unknown");
+    expect(fed.guardians[0]!.bridge.burnView(fed.mdb(), nth(3)).state).toBe("unknown");
     // Once the others confirm one, the liar's count goes down with it... only for real burns.
-    fed.block([0, 1].map((g) => vote(g, burn({ logIndex: 1 }))));
-    expect(fed.guardians[0]!.bridge.burnView(fed.mdb(), burn({ logIndex: 1 })).state).toBe("accepted");
-    expect(fed.block([vote(3, burn({ logIndex: 3 }))]).moduleItemErrors).toBe(0);
+    fed.block([0, 1].map((g) => vote(g, nth(1))));
+    expect(fed.guardians[0]!.bridge.burnView(fed.mdb(), nth(1)).state).toBe("accepted");
+    expect(fed.block([vote(3, nth(3))]).moduleItemErrors).toBe(0);
   });
 
   it("ignores items from an unknown guardian and garbage", () => {

@@ -224,7 +224,13 @@ export class BridgeServerModule implements ServerModule {
     const state = new BridgeState(db);
     const reported = state.scanned(self);
     watcher.setResume(reported?.block ?? 0n);
-    watcher.forget((b) => state.burn(keyOf(b)) !== undefined || state.vote(keyOf(b), self) !== undefined);
+    watcher.forget(
+      (b) =>
+        state.burn(keyOf(b)) !== undefined ||
+        state.vote(keyOf(b), self) !== undefined ||
+        // An accepted burn moved by a reorg deeper than the confirmations: never voted again.
+        state.movedFrom(b) !== undefined,
+    );
     const { burns, block, timestamp } = watcher.findings;
     const items: BridgeItem[] = burns.slice(0, ITEMS_PER_PROPOSAL_MAX).map((b) => ({ kind: "burn", ...b }));
     if (burns.length === 0 && block !== undefined && block > (reported?.block ?? 0n) && timestamp > 0n)

@@ -26,7 +26,7 @@
 //   0x1e                                   -> version u8                    the expiry queue was back-filled (enqueueUnqueued)
 import { Reader, Writer } from "@conclave/core-common";
 import type { ReadTx, WriteTx } from "@conclave/core-server";
-import { addressBytes, addressOf, decodeBurnSeen, encodeBurnSeen } from "./common.js";
+import { addressBytes, addressOf, decodeBurnSeen, encodeBurnSeen, sameBurnMoved } from "./common.js";
 import type { BurnKey, BurnSeen, EvmAddress, MintKey } from "./common.js";
 import { REFUND_KEY_PAGES_MAX, REFUND_KEY_PAGE_ENTRIES } from "./api.js";
 
@@ -200,6 +200,23 @@ export class BridgeState {
   remint(key: BurnKey): MintRecord | undefined {
     const v = this.db.get(burnKeyBytes(REMINT, key).finish());
     return v ? decodeMint(v) : undefined;
+  }
+
+  /** The burns accepted from one transaction (every log index), in log index order. */
+  burnsOfTx(txHash: Uint8Array): AcceptedBurn[] {
+    const out: AcceptedBurn[] = [];
+    for (const [k] of this.db.scan(new Writer().u8(BURN).fixed(txHash, 32).finish())) {
+      if (k.length !== 37) continue;
+      const logIndex = new DataView(k.buffer, k.byteOffset + 33).getUint32(0);
+      const accepted = this.burn({ txHash, logIndex });
+      if (accepted) out.push(accepted);
+    }
+    return out;
+  }
+
+  /** An accepted burn that `seen` is the same burn as, at another log index (common.ts sameBurnMoved). */
+  movedFrom(seen: BurnSeen): AcceptedBurn | undefined {
+    return this.burnsOfTx(seen.txHash).find((a) => sameBurnMoved(a.burn, seen));
   }
 
   burn(key: BurnKey): AcceptedBurn | undefined {

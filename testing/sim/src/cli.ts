@@ -47,6 +47,8 @@ const USAGE = `usage: npm run sim -- [options]
   --progress FILE   a long run in pieces: FILE records the commit, the options, the seed ranges done,
                     the violations and the figures; the same command with the same FILE continues
                     where it stopped (refused if the commit or the options differ; progress.ts)
+  --evm-deep-reorg  --evm --monero with EVM reorgs deeper than the watchers' depth: a mint and an
+                    accepted burn (paid in Monero if one is) left out of a fork (evm-deep-reorg.ts)
   --verbose         print every run and, for one seed, its fault timeline and full result`;
 
 interface CliArgs {
@@ -69,6 +71,7 @@ interface CliArgs {
   moneroDeepReorgSpent: boolean;
   evm: boolean;
   progress?: string;
+  evmDeepReorg: boolean;
 }
 
 class UsageError extends Error {}
@@ -88,6 +91,7 @@ function parseArgs(argv: readonly string[]): CliArgs {
     moneroDeepReorg: false,
     moneroDeepReorgSpent: false,
     evm: false,
+    evmDeepReorg: false,
     bugs: [],
   };
   const integer = (flag: string, value: string | undefined, min: number, max: number): number => {
@@ -179,6 +183,11 @@ function parseArgs(argv: readonly string[]): CliArgs {
         if (value === undefined || value.startsWith("--")) throw new UsageError("--progress needs a file");
         args.progress = value;
         i++;
+        break;
+      case "--evm-deep-reorg":
+        args.evm = true;
+        args.monero = true;
+        args.evmDeepReorg = true;
         break;
       case "--help":
       case "-h":
@@ -315,7 +324,7 @@ async function main(): Promise<number> {
         `seed ${options.seed}: THE SIMULATOR THREW (a bug in the simulator, not the engine)\n${r.message}`,
       );
       const app = args.consensusOnly ? {} : { application: federationApplication() };
-      const replay = `${replayCommand({ ...options, ...app })}${args.evm && args.monero ? " --evm --monero" : args.monero ? (args.moneroClassic ? " --monero-classic" : args.moneroNotes ? " --monero-notes" : args.moneroGarbage ? " --monero-garbage" : args.moneroDeepReorgSpent ? " --monero-deep-reorg-spent" : args.moneroDeepReorg ? " --monero-deep-reorg" : " --monero") : args.evm ? " --evm" : ""}`;
+      const replay = `${replayCommand({ ...options, ...app })}${args.evmDeepReorg ? " --evm-deep-reorg" : args.evm && args.monero ? " --evm --monero" : args.monero ? (args.moneroClassic ? " --monero-classic" : args.moneroNotes ? " --monero-notes" : args.moneroGarbage ? " --monero-garbage" : args.moneroDeepReorgSpent ? " --monero-deep-reorg-spent" : args.moneroDeepReorg ? " --monero-deep-reorg" : " --monero") : args.evm ? " --evm" : ""}`;
       console.log(`  replay: ${replay}`);
       totals.wallMs = wallBefore + (performance.now() - started);
       progress?.record(options.seed, totals, {
@@ -436,6 +445,7 @@ function progressOptions(args: CliArgs, mode: SimMode): ProgressOptions {
 }
 
 function modeOf(args: CliArgs): SimMode {
+  if (args.evmDeepReorg) return "evm-deep-reorg";
   return args.evm && args.monero
     ? "evm-monero"
     : args.moneroClassic

@@ -17,7 +17,9 @@ import type { SimOptions, SimResult } from "./simulator.js";
  * monero-deep-reorg-spent: the same, the deposit taken one whose output a mined payout spent;
  * monero-notes: monero plus XMR note users (subaddress deposits into e-cash notes, xmr-notes.ts);
  * evm: the federation plus the bridge module on a simulated EVM chain (federation/bridge.ts);
- * evm-monero: both worlds in one run (burns paid in Monero, mints funded by XMR deposits).
+ * evm-monero: both worlds in one run (burns paid in Monero, mints funded by XMR deposits);
+ * evm-deep-reorg: evm-monero plus EVM reorgs deeper than the watchers' depth (a mint and an accepted
+ * burn left out of a fork: federation/evm-deep-reorg.ts).
  */
 export type SimMode =
   | "consensus"
@@ -29,7 +31,8 @@ export type SimMode =
   | "monero-deep-reorg"
   | "monero-deep-reorg-spent"
   | "evm"
-  | "evm-monero";
+  | "evm-monero"
+  | "evm-deep-reorg";
 
 export const SIM_MODES: readonly SimMode[] = [
   "consensus",
@@ -42,6 +45,7 @@ export const SIM_MODES: readonly SimMode[] = [
   "monero-deep-reorg-spent",
   "evm",
   "evm-monero",
+  "evm-deep-reorg",
 ];
 
 /** Options a seed is sent with to another process (no functions). */
@@ -66,6 +70,14 @@ export async function runSeed(
       application: federationApplication({ evm: true, monero: true }),
     });
     return { ...r, replay: `${r.replay} --evm --monero` };
+  }
+  if (mode === "evm-deep-reorg") {
+    const r = await runSimulationAsync({
+      ...withLog,
+      itemBytesMax: MONERO_ITEM_BYTES_MAX,
+      application: federationApplication({ evm: true, monero: true, evmDeepReorg: true }),
+    });
+    return { ...r, replay: `${r.replay} --evm-deep-reorg` };
   }
   const r = await runSimulationAsync({
     ...withLog,

@@ -317,16 +317,29 @@ export class SimEvmChain implements SimulatedChain {
 
   /**
    * Replaces the top `depth` blocks by depth + 1 new ones. Their transactions go back to the
-   * mempool (first) and run again in the new first block, against the new branch's state.
+   * mempool (first) and run again in the new first block, against the new branch's state, except
+   * those in `drop`: the fork never includes them (a miner that leaves them out, a sender whose
+   * other transaction with the same nonce wins on the fork), and they are forgotten, and those in
+   * `late`, which the fork includes only in its last (new head) block, in that order.
    */
-  reorg(depth: number): void {
+  reorg(
+    depth: number,
+    options: { readonly drop?: readonly Hex32[]; readonly late?: readonly Hex32[] } = {},
+  ): void {
     if (depth < 1 || depth >= this.blocks.length) throw new RangeError(`reorg depth ${depth}`);
     const removed = this.blocks.splice(this.blocks.length - depth, depth);
     for (const b of removed) for (const r of b.receipts) this.receipts.delete(r.hash);
-    this.mempool = [...removed.flatMap((b) => b.txs), ...this.mempool];
+    const drop = new Set(options.drop ?? []);
+    const lateSet = new Set(options.late ?? []);
+    const again = removed.flatMap((b) => b.txs).filter((t) => !drop.has(t.hash));
+    const late = (options.late ?? []).flatMap((h) => again.filter((t) => t.hash === h));
+    this.mempool = [...again.filter((t) => !lateSet.has(t.hash)), ...this.mempool];
     this.forks++;
     this.trace.add(`evm reorg depth ${depth} at ${this.blocks.length + depth}`);
-    for (let i = 0; i <= depth; i++) this.mine();
+    for (let i = 0; i <= depth; i++) {
+      if (i === depth) this.mempool = [...late, ...this.mempool];
+      this.mine();
+    }
   }
 
   faults(g: number): NodeFaults {

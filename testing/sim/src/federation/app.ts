@@ -60,6 +60,8 @@ export interface FederationOptions {
   readonly evm?: boolean;
   /** A deliberate bug in every honest guardian's bridge module (tests of the checkers only). */
   readonly bridgeBug?: BridgeBug;
+  /** The bridge world with EVM reorgs deeper than the watchers' depth (evm-deep-reorg.ts). */
+  readonly evmDeepReorg?: boolean;
 }
 
 /** What a Byzantine guardian does at the module level, drawn per guardian from the seed. */
@@ -202,7 +204,10 @@ class FederationApp implements SimApplication, FederationApi {
         : undefined;
     // With both, a burn to a Monero address becomes a payout of the monero module (core ModuleLinks:
     // the processor links the modules), paid from the simulated multisig wallet; money.ts counts it.
-    this.evm = options.evm === true ? new BridgeWorld(host, this, options.bridgeBug, this.xmr) : undefined;
+    this.evm =
+      options.evm === true
+        ? new BridgeWorld(host, this, options.bridgeBug, this.xmr, options.evmDeepReorg === true)
+        : undefined;
   }
 
   // ---------------------------------------------------------------- the guardians' processes

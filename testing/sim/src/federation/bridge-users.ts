@@ -105,6 +105,11 @@ export class BridgeUser {
     return this.step === "done";
   }
 
+  /** The EVM transactions this user sent (its mint, its delayed mint's execution, its burn). */
+  evmTxs(): Hex32[] {
+    return [this.mintTx?.hash, this.executeTx, this.burnTx].filter((h): h is Hex32 => h !== undefined);
+  }
+
   describe(): string {
     return `bridge user ${this.id} at step ${this.step} (${this.refundable ? "refundable" : "plain"}, ${this.submits ? "submits" : "abandons"}, ${this.amount})`;
   }
@@ -236,6 +241,11 @@ export class BridgeUser {
         if (r === undefined) return;
         const log = r.logs.find((l) => l.event === "Burned");
         if (r.error !== undefined || log === undefined || log.event !== "Burned") {
+          // A deep reorg (--evm-deep-reorg) left out the mint that gave it the wXMR: its own loss.
+          if (this.evmTxs().some((h) => w.deep?.touched(h) === true))
+            return this.done(
+              `burn reverted after a deep reorg took its wXMR (${r.error ?? "no Burned log"})`,
+            );
           w.host.violation(`bridge user ${this.id}: its burn reverted (${r.error ?? "no Burned log"})`);
           return this.done("burn reverted");
         }

@@ -66,6 +66,7 @@ import type { MoneroWorld } from "./monero.js";
 import { REQUESTED_PAYOUT_INDEX_MIN } from "./money.js";
 import { MONERO_ID } from "./setup.js";
 import type { BridgeBug } from "./bridge-byzantine.js";
+import { EvmDeepReorgs } from "./evm-deep-reorg.js";
 
 export type { BridgeBug } from "./bridge-byzantine.js";
 
@@ -198,6 +199,8 @@ export class BridgeWorld {
   private canonical: { head: string; burns: Map<string, BurnSeen> } | undefined;
   /** Accepted refundable mint outputs: each must be decided (minted or returned) after its deadline. */
   readonly refundable: MintKey[] = [];
+  /** Reorgs deeper than the watchers' depth (`--evm-deep-reorg`, evm-deep-reorg.ts). */
+  readonly deep: EvmDeepReorgs | undefined;
 
   constructor(
     readonly host: SimHost,
@@ -208,6 +211,8 @@ export class BridgeWorld {
      * proof, burns to a Monero address of its network are paid from the simulated multisig wallet.
      */
     readonly xmr?: MoneroWorld,
+    /** Reorgs deeper than the watchers' depth: a mint and an accepted burn left out of a fork. */
+    deepReorg = false,
   ) {
     const rng = new Rng(host.seed, "evm");
     this.scheduler = schedulerAt(host);
@@ -271,6 +276,68 @@ export class BridgeWorld {
       this.byzantine.set(b, byz);
       byz.start();
     }
+    this.deep = deepReorg
+      ? new EvmDeepReorgs(this, this.chain, EVM_CONFIRMATIONS, new Rng(host.seed, "evm-deep-reorg"))
+      : undefined;
+    this.deep?.start();
+  }
+
+  /**
+   * A guardian halts (the accountant, checkBooks). After a deep reorg left an accepted burn out of
+   * the chain the supply exceeds Σ signed − Σ burned by at most the burns taken out: that halt is the
+   * product's rule at work (counted); any other halt is a violation.
+   */
+  private onHalt(g: number, reason: string): void {
+    const m = /supply on chain (\d+) exceeds the (\d+) piconero/.exec(reason);
+    const excess = m === null ? undefined : BigInt(m[1]!) - BigInt(m[2]!);
+    const at = this.app.bridgeAt(g);
+    const takenOut =
+      at === undefined ? 0n : this.takenOut(at.processor.moduleReadDb(this.host.disk(g).state, BRIDGE_ID));
+    if (this.deep !== undefined && excess !== undefined && excess <= takenOut) {
+      this.deep.stats.evmDeepHalts++;
+      this.host.note(`evm ${g} halts after a burn was taken out by a deep reorg: ${reason}`);
+      return;
+    }
+    this.host.violation(`guardian ${g} halts: ${reason}`);
+  }
+
+  /**
+   * Σ amounts of the burns this state accepted that a deep reorg took out of the chain: their
+   * transaction was left out of a fork, or moved to the fork's first block and reverted there (the
+   * mint that funded it was left out). Their wXMR is back in the chain's figures (or never left).
+   */
+  takenOut(db: ReadTx): bigint {
+    const deep = this.deep;
+    if (deep === undefined) return 0n;
+    const onChain = new Set<string>();
+    for (const b of this.canonicalBurns().values()) onChain.add(toHex(b.txHash));
+    const records = new BridgeState(db);
+    let sum = 0n;
+    for (const [k] of db.scan(Uint8Array.of(0x03))) {
+      if (k.length !== 37) continue;
+      const txHash = k.subarray(1, 33);
+      const name = toHex(txHash);
+      if (onChain.has(name) || !deep.touched(`0x${name}`)) continue;
+      sum += records.burn({ txHash, logIndex: new DataView(k.buffer, k.byteOffset + 33).getUint32(0) })!.burn
+        .amount;
+    }
+    return sum;
+  }
+
+  /** The first running honest guardian's bridge state. */
+  firstState(): { g: number; db: ReadTx; bridge: BridgeServerModule } | undefined {
+    for (const g of this.host.honest) {
+      const at = this.app.bridgeAt(g);
+      if (at !== undefined)
+        return { g, db: at.processor.moduleReadDb(this.host.disk(g).state, BRIDGE_ID), bridge: at.bridge };
+    }
+    return undefined;
+  }
+
+  /** A mint output's deposit id (of re-issue `attempt` for a 0x01 output). */
+  depositIdOf(key: MintKey, attempt = 0): Hex32 {
+    const first = outputDepositId(this.federationId, key.txid, key.index);
+    return attempt === 0 ? first : reissueDepositId(first, attempt);
   }
 
   /** Guardian g's bridge module, built fresh at each (re)start with its key and its node. */
@@ -288,7 +355,7 @@ export class BridgeWorld {
       self: g,
       federationId: this.federationId,
       wake: () => {},
-      halt: (reason) => this.host.violation(`guardian ${g} halts: ${reason}`),
+      halt: (reason) => this.onHalt(g, reason),
       log: (event, fields) =>
         this.host.note(
           `evm ${g} ${event} ${JSON.stringify(fields, (_, x: unknown) => (typeof x === "bigint" ? x.toString() : x)).slice(0, 200)}`,
@@ -307,7 +374,16 @@ export class BridgeWorld {
       if (at === undefined || watcher === undefined || this.busy.has(g)) return;
       this.busy.add(g);
       // The proposal sets where the scan resumes and the expiry checks wanted (as the daemon's loop).
-      at.bridge.consensusProposal(at.processor.moduleReadDb(this.host.disk(g).state, BRIDGE_ID));
+      const db = at.processor.moduleReadDb(this.host.disk(g).state, BRIDGE_ID);
+      const supply = watcher.totalSupply;
+      at.bridge.consensusProposal(db);
+      // The accountant's rule (checkBooks, before every proposal): a node that shows more wXMR than
+      // Σ signed − Σ burned halts the guardian, whatever the cause (after a deep reorg took a burn out).
+      const t = new BridgeState(db).totals();
+      if (supply !== undefined && supply > t.signed - t.burned && at.bridge.alerts().length === 0)
+        this.host.violation(
+          `guardian ${g}: its node shows wXMR supply ${supply} above Σ signed − Σ burned ${t.signed - t.burned}, and it proposed without halting`,
+        );
       void watcher
         .poll()
         .catch((e: unknown) => {
@@ -325,7 +401,22 @@ export class BridgeWorld {
   }
 
   settled(): boolean {
-    return this.users.every((u) => u.settled) && this.undecided().length === 0;
+    return (
+      (this.deep?.finished() ?? true) &&
+      this.users.every((u) => u.settled || this.stranded(u)) &&
+      this.undecided().length === 0
+    );
+  }
+
+  /**
+   * A user a deep reorg stranded: one of its EVM transactions was moved or left out (a burn moved
+   * below every watcher's last scanned block is never voted again; a dropped mint or burn is not on
+   * the chain), or the guardians halted after a burn was taken out (they sign no mint any more).
+   */
+  private stranded(u: BridgeUser): boolean {
+    const deep = this.deep;
+    if (deep === undefined) return false;
+    return deep.stats.evmDeepHalts > 0 || u.evmTxs().some((h) => deep.touched(h));
   }
 
   /** Refundable mints no decision (minted or returned) is known for, at the first honest guardian that runs. */
@@ -339,7 +430,10 @@ export class BridgeWorld {
 
   finish(): void {
     for (const u of this.users)
-      if (!u.settled)
+      if (!u.settled && this.stranded(u)) {
+        this.deep!.stats.evmDeepStranded++;
+        this.host.note(`${u.describe()}: stranded by a deep reorg`);
+      } else if (!u.settled)
         this.host.violation(
           `liveness: ${u.describe()}, not finished within the liveness bound after the heal`,
         );
@@ -348,6 +442,37 @@ export class BridgeWorld {
         `liveness: refundable mint ${toHex(k.txid).slice(0, 12)}:${k.index} neither decided minted nor returned within the liveness bound after the heal`,
       );
     this.producer.stop();
+    if (this.deep !== undefined) this.deepReorgEnd(this.deep);
+  }
+
+  /**
+   * At the end of a deep-reorg run, at every running honest guardian: its supply figure at depth is
+   * the chain's at that block (a supply that dropped or rose is shown as it is); the halted ones are
+   * counted (that a guardian halts when its node shows too much wXMR is checked at every proposal).
+   */
+  private deepReorgEnd(deep: EvmDeepReorgs): void {
+    deep.finish();
+    for (const g of this.host.honest) {
+      const at = this.app.bridgeAt(g);
+      if (at === undefined) continue;
+      const watcher = at.bridge.burnWatcher;
+      const deepSupply = watcher?.totalSupplyAtDepth;
+      // A figure read at a block the latest deep reorg replaced, before the watcher's next polls
+      // (BRIDGE_POLL_MS), may be the old branch's: not judged.
+      const fork = deep.lastFork;
+      const replaced =
+        fork !== undefined &&
+        this.host.now() - fork.atMs < 3 * BRIDGE_POLL_MS &&
+        Number(deepSupply?.block ?? 0) >= fork.block;
+      if (deepSupply !== undefined && Number(deepSupply.block) < this.chain.height() && !replaced) {
+        const real = this.chain.totalSupply(Number(deepSupply.block));
+        if (real !== deepSupply.supply)
+          this.host.violation(
+            `guardian ${g} shows wXMR supply ${deepSupply.supply} at block ${deepSupply.block}, the chain ${real}`,
+          );
+      }
+      if (at.bridge.alerts().length > 0) deep.stats.evmDeepHaltedAtEnd++;
+    }
   }
 
   statsRecord(): Record<string, number> {
@@ -355,7 +480,7 @@ export class BridgeWorld {
     this.stats.evmFaultEpisodes = [...this.faults.episodes.values()].reduce((a, b) => a + b, 0);
     this.stats.evmAcceptedBurns = this.acceptedSeen.size;
     this.stats.evmRefundableMints = this.refundable.length;
-    return { ...this.stats };
+    return { ...this.stats, ...(this.deep?.stats ?? {}) };
   }
 
   // ---------------------------------------------------------------- what users and attackers read
@@ -404,6 +529,7 @@ export class BridgeWorld {
     // Accepted burns: real, at depth when first seen, one key per burn id.
     let burned = 0n;
     const byBurnId = new Map<bigint, string>();
+    const byTx = new Map<string, string>();
     for (const [k] of db.scan(Uint8Array.of(0x03))) {
       if (k.length !== 37) continue;
       const key = {
@@ -414,7 +540,21 @@ export class BridgeWorld {
       const name = keyName(key.txHash, key.logIndex);
       const real = canonical.get(name);
       burned += accepted.burn.amount;
-      if (real === undefined || !sameBurn(real, accepted.burn))
+      const txName = toHex(key.txHash);
+      const otherKey = byTx.get(txName);
+      // Every simulated burn transaction emits one Burned log: two keys are one burn accepted twice
+      // (after a deep reorg moved it to another block and log index: paid twice).
+      if (otherKey !== undefined)
+        violation(
+          `${at}: burn transaction ${txName.slice(0, 12)} accepted under two keys (${otherKey.slice(0, 16)} and ${name.slice(0, 16)}): one burn accepted twice`,
+        );
+      byTx.set(txName, name);
+      if (
+        (real === undefined || !sameBurn(real, accepted.burn)) &&
+        this.deep?.touched(`0x${txName}`) === true
+      )
+        this.deep.stats.evmDeepBurnChecksExcused++;
+      else if (real === undefined || !sameBurn(real, accepted.burn))
         violation(
           `${at}: accepted burn ${name.slice(0, 16)} (amount ${accepted.burn.amount}, burn id ${accepted.burn.burnId}) ` +
             (real === undefined
@@ -431,7 +571,7 @@ export class BridgeWorld {
           );
       }
       const other = byBurnId.get(accepted.burn.burnId);
-      if (other !== undefined && real !== undefined)
+      if (other !== undefined && real !== undefined && this.deep === undefined)
         violation(
           `${at}: burn id ${accepted.burn.burnId} accepted twice (${other.slice(0, 16)} and ${name.slice(0, 16)})`,
         );
@@ -456,7 +596,7 @@ export class BridgeWorld {
         violation(
           `${at}: mint ${toHex(txid).slice(0, 12)}:${index} was ${outcome} and its deposit id is used on the chain: minted and returned`,
         );
-      if (outcome === "minted" && !used)
+      if (outcome === "minted" && !used && this.deep?.droppedMintIds.has(depositId) !== true)
         violation(
           `${at}: mint ${toHex(txid).slice(0, 12)}:${index} decided minted, its deposit id unused on the chain`,
         );
@@ -516,7 +656,10 @@ export class BridgeWorld {
       valuesOnChain.set(value, id);
     }
     const onChain = this.chain.totalSupply() + this.chain.pendingTotal();
-    const backed = mintOutputs + reminted - burned - returned;
+    // Burns a deep reorg took out of the chain are back in their burners' hands, and still counted
+    // burned: the supply may exceed the books by that much (the accountant halts, onHalt).
+    const takenOut = this.takenOut(db);
+    const backed = mintOutputs + reminted - burned - returned + takenOut;
     if (onChain > backed)
       violation(
         `${at}: wXMR on the chain ${onChain} (supply ${this.chain.totalSupply()}, delayed ${this.chain.pendingTotal()}) exceeds what the federation signed and has not seen burned or returned: ${backed}`,
@@ -525,7 +668,7 @@ export class BridgeWorld {
     const mine = audit.modules.find((m) => m.instanceId === BRIDGE_ID)?.audit.liabilities ?? 0n;
     const t = records.totals();
     const owed = audit.liabilities - mine + onChain + t.unsettled + t.returnable;
-    if (audit.assets < owed)
+    if (audit.assets + takenOut < owed)
       violation(
         `${at}: reserves ${audit.assets} below e-cash ${audit.liabilities - mine} + wXMR on the chain ${onChain} + owed burns ${t.unsettled} + returns ${t.returnable}`,
       );
