@@ -182,6 +182,21 @@ const refBytes = (prefix: number, ref: MintRef): Writer =>
     .fixed(ref.txid, 32)
     .u32(ref.index);
 
+function decodeAcceptedBurn(v: Uint8Array): AcceptedBurn {
+  const r = new Reader(v);
+  const settlement = SETTLEMENTS[r.u8()];
+  if (!settlement) throw new Error("bridge state: unknown settlement");
+  const reason = r.u8() === 1 ? new TextDecoder().decode(r.bytes(1024)) : undefined;
+  const burn = decodeBurnSeen(r);
+  const payout = r.remaining > 0 ? { amount: r.u64big(), fee: r.u64big() } : undefined;
+  return {
+    burn,
+    settlement,
+    ...(reason === undefined ? {} : { reason }),
+    ...(payout === undefined ? {} : { payout }),
+  };
+}
+
 export class BridgeState {
   constructor(protected readonly db: ReadTx) {}
 
@@ -205,12 +220,9 @@ export class BridgeState {
   /** The burns accepted from one transaction (every log index), in log index order. */
   burnsOfTx(txHash: Uint8Array): AcceptedBurn[] {
     const out: AcceptedBurn[] = [];
-    for (const [k] of this.db.scan(new Writer().u8(BURN).fixed(txHash, 32).finish())) {
-      if (k.length !== 37) continue;
-      const logIndex = new DataView(k.buffer, k.byteOffset + 33).getUint32(0);
-      const accepted = this.burn({ txHash, logIndex });
-      if (accepted) out.push(accepted);
-    }
+    // Keys 0x03 | tx hash | log u32: the scan's values are the records themselves.
+    for (const [k, v] of this.db.scan(new Writer().u8(BURN).fixed(txHash, 32).finish()))
+      if (k.length === 37) out.push(decodeAcceptedBurn(v));
     return out;
   }
 
@@ -221,19 +233,7 @@ export class BridgeState {
 
   burn(key: BurnKey): AcceptedBurn | undefined {
     const v = this.db.get(burnKeyBytes(BURN, key).finish());
-    if (!v) return undefined;
-    const r = new Reader(v);
-    const settlement = SETTLEMENTS[r.u8()];
-    if (!settlement) throw new Error("bridge state: unknown settlement");
-    const reason = r.u8() === 1 ? new TextDecoder().decode(r.bytes(1024)) : undefined;
-    const burn = decodeBurnSeen(r);
-    const payout = r.remaining > 0 ? { amount: r.u64big(), fee: r.u64big() } : undefined;
-    return {
-      burn,
-      settlement,
-      ...(reason === undefined ? {} : { reason }),
-      ...(payout === undefined ? {} : { payout }),
-    };
+    return v ? decodeAcceptedBurn(v) : undefined;
   }
 
   vote(key: BurnKey, guardian: number): BurnSeen | undefined {

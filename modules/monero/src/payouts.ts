@@ -192,6 +192,21 @@ export interface BatchRecord {
   readonly goneTxid?: Uint8Array;
 }
 
+/** The fields of a batch starting a round of exports (a new batch, a new attempt, a re-opened batch resumed). */
+function freshRound(agreedHeight: number) {
+  return {
+    phase: "export" as const,
+    phaseHeight: agreedHeight,
+    order: [],
+    signers: [],
+    passed: [],
+    spent: [],
+    refusers: [],
+    signedMax: 0,
+    restarts: 0,
+  };
+}
+
 /** Marks the agreed transaction's inputs after the conflicting-attempts section (absent: none known). */
 const BATCH_INPUTS = 0xc2;
 
@@ -898,20 +913,12 @@ export class Payouts {
       first: c.firstQueued,
       count,
       attempt: 0,
-      phase: "export",
-      phaseHeight: agreedHeight,
-      order: [],
-      signers: [],
-      passed: [],
-      spent: [],
-      refusers: [],
-      signedMax: 0,
+      ...freshRound(agreedHeight),
       txHeight: 0,
       blamed: new Array<number>(this.n).fill(0),
       accused: new Array<number>(this.n).fill(0),
       v2: true,
       bound: [],
-      restarts: 0,
       inputs: [],
     });
     store.setCounters({
@@ -1121,19 +1128,11 @@ export class Payouts {
     store.putBatch(batch, {
       ...rest,
       attempt: b.attempt + 1,
-      phase: "export",
-      phaseHeight: agreedHeight,
-      order: [],
-      signers: [],
-      passed: [],
-      spent: [],
-      refusers: [],
-      signedMax: 0,
+      ...freshRound(agreedHeight),
       txHeight: 0,
       blamed,
       accused,
       bound,
-      restarts: 0,
       inputs: [],
       ...(blame.gone ? { goneTxid: blame.gone } : {}),
     });
@@ -1391,19 +1390,7 @@ export class Payouts {
     store.setWaiting(next, false);
     if (!b) return;
     store.setCounters({ ...store.counters(), current: next });
-    store.putBatch(next, {
-      ...b,
-      phase: "export",
-      phaseHeight: agreedHeight,
-      order: [],
-      signers: [],
-      passed: [],
-      spent: [],
-      refusers: [],
-      signedMax: 0,
-      bound: [],
-      restarts: 0,
-    });
+    store.putBatch(next, { ...b, ...freshRound(agreedHeight), bound: [] });
   }
 
   /** Timeouts: the agreed height moved. */

@@ -211,9 +211,8 @@ export class RpcChainSource implements ChainSource, SubaddressSource {
   }
 
   async ownTransaction(txid: string, txHeight?: number): Promise<OwnTransactionCheck> {
-    if (txHeight === undefined) await this.wallet.refresh();
-    else await this.scanThrough(txHeight);
     if (txHeight !== undefined) {
+      await this.scanThrough(txHeight);
       const r = await this.wallet.getTransfers({
         in: false,
         out: true,
@@ -227,6 +226,7 @@ export class RpcChainSource implements ChainSource, SubaddressSource {
       if ([...r.out, ...r.pending, ...r.failed].some((t) => t.txid === txid))
         return { own: true, by: "wallet" };
     } else {
+      await this.wallet.refresh();
       try {
         const mine = await this.wallet.getTransferByTxid(txid);
         if (mine.some((t) => SENT_TYPES.has(t.type))) return { own: true, by: "wallet" };
