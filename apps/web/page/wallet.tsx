@@ -6,7 +6,7 @@
 // goes through the SDK's FederationClient, which trusts only what t of them agree on, so any one
 // guardian's copy of the page works the same.
 import { render } from "preact";
-import { useCallback, useEffect, useState } from "preact/hooks";
+import { useCallback, useEffect, useLayoutEffect, useState } from "preact/hooks";
 import type { RestoreResult, Wallet, WalletInfo } from "@conclave/wallet-standard";
 import { shortHex } from "./format.js";
 import { errorText } from "./wallet/amount.js";
@@ -44,6 +44,9 @@ function App() {
 
   useEffect(() => {
     const onHash = () => {
+      // An in-page anchor (the skip link's #main) is not a view: the view and the focus the browser
+      // gave stay.
+      if (/^#[^/]/.test(location.hash)) return;
       setView(parseView(location.hash));
       setFocusHeading(true);
     };
@@ -67,12 +70,34 @@ function App() {
   }, [wallet]);
   useEffect(refresh, [refresh]);
 
-  // After the user moves to another view (a link, creating or restoring, the phrase written down),
-  // the new view's heading takes the focus, for keyboard and screen reader users. Not on load.
+  // After the user moves to another view (a link, creating or restoring, the phrase written down,
+  // the wallet removed), the heading of the view now shown takes the focus, for keyboard and screen
+  // reader users. Not on load. The request waits (armed) until that heading is in the page (a view
+  // still reading the wallet has none yet), and focuses that heading only, not whichever one is
+  // there. In a layout effect: in the same task as the render that shows the view, so that it never
+  // lands after the user (or a test) has focused a control of that view; and a control inside
+  // <main> that has the focus when the heading would take it keeps it (the request is dropped):
+  // the view that was left is gone from the page, so that control is one of the new view's.
   const [focusHeading, setFocusHeading] = useState(false);
-  useEffect(() => {
+  const props = wallet && info ? { wallet, info, refresh } : undefined;
+  const heading = loading
+    ? undefined
+    : !wallet
+      ? "setup-h"
+      : mnemonic
+        ? "phrase-h"
+        : props
+          ? `${view}-h`
+          : undefined;
+  useLayoutEffect(() => {
     if (!focusHeading) return;
-    const h = document.querySelector<HTMLElement>("main h2");
+    const main = document.getElementById("main");
+    const active = document.activeElement;
+    if (main && active && active !== main && main.contains(active)) {
+      setFocusHeading(false);
+      return;
+    }
+    const h = heading ? document.getElementById(heading) : null;
     if (!h) return;
     setFocusHeading(false);
     h.tabIndex = -1;
@@ -97,7 +122,6 @@ function App() {
       );
   };
 
-  const props = wallet && info ? { wallet, info, refresh } : undefined;
   return (
     <>
       <a class="skip" href="#main">

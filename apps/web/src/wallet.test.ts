@@ -43,6 +43,27 @@ afterAll(async () => {
 const open = (url: string, viewport = DESKTOP, scale = 1) =>
   openPage(browser, url, pageErrors, viewport, scale);
 
+/** Two frames and a task in the page: whatever an effect scheduled after paint has run by then. */
+const FRAMES_LATER =
+  "new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r))))";
+
+/**
+ * Moves the page to `#/VIEW`. `now`: the focused element's id when the page's own hashchange
+ * listener has run (and with it the render that shows the view); `focus` (a control of the new
+ * view), if given, is focused right then, as a quick user or test would. `later`: the focused id
+ * two frames later, after anything the page does after painting.
+ */
+async function goToView(page: Page, view: string, focus = ""): Promise<{ now: string; later: string }> {
+  return page.evaluate<{ now: string; later: string }>(`new Promise((resolve) => {
+    addEventListener("hashchange", () => {
+      const now = document.activeElement?.id ?? "";
+      if (${JSON.stringify(focus)}) document.getElementById(${JSON.stringify(focus)}).focus();
+      ${FRAMES_LATER}.then(() => resolve({ now, later: document.activeElement?.id ?? "" }));
+    }, { once: true });
+    location.hash = "#/${view}";
+  })`);
+}
+
 describe("the wallet page", () => {
   let alice: Page;
   let aliceMnemonic: string;
@@ -226,9 +247,16 @@ describe("the wallet page", () => {
     expect(await page.evaluate("document.activeElement?.textContent")).toBe("Send");
     await page.keyboard.press("Enter");
     await expect.poll(() => page.evaluate("document.activeElement?.id")).toBe("send-h");
+    // The skip link (#main) moves the focus to the content and leaves the view as it is.
+    await page.getByRole("link", { name: "Skip to content" }).focus();
+    await page.keyboard.press("Enter");
+    await expect.poll(() => page.evaluate("location.hash")).toBe("#main");
+    await page.evaluate(FRAMES_LATER);
+    expect(await page.evaluate("document.activeElement?.id")).toBe("main");
+    expect(await page.locator("#send-h").count()).toBe(1);
+    // Each view's heading is focused as the view shows (not later) and keeps the focus.
     for (const view of ["balance", "send", "receive", "deposit", "withdraw", "wxmr", "backup"]) {
-      await page.evaluate(`location.hash = "#/${view}"`);
-      await expect.poll(() => page.locator(`#${view}-h`).count()).toBe(1);
+      expect(await goToView(page, view), view).toEqual({ now: `${view}-h`, later: `${view}-h` });
       const width = Number(await page.evaluate("document.documentElement.scrollWidth"));
       expect(width, view).toBeLessThanOrEqual(PHONE.width);
       // Every input and textarea has a label.
@@ -237,6 +265,13 @@ describe("the wallet page", () => {
       );
       expect(unlabelled, view).toEqual([]);
     }
+    // A control of the new view focused as soon as it shows keeps the focus, and the keys typed.
+    expect(await goToView(page, "receive", "receive-notes")).toEqual({
+      now: "receive-h",
+      later: "receive-notes",
+    });
+    await page.keyboard.type("cnotes1");
+    expect(await page.locator("#receive-notes").inputValue()).toBe("cnotes1");
     await page.context().close();
     // No script error in any test. The browser logs each 429 answer as an error: every context here
     // is 127.0.0.1, one client to the guardians' per-IP rate limit; the SDK asks again or asks
