@@ -178,7 +178,11 @@ function App() {
   const own = usePageHash();
 
   useEffect(() => {
-    const onHash = () => setRoute(parseRoute(location.hash));
+    const onHash = () => {
+      // An in-page anchor (the skip link's #main) is not a route: the page shown stays.
+      if (/^#[^/]/.test(location.hash)) return;
+      setRoute(parseRoute(location.hash));
+    };
     window.addEventListener("hashchange", onHash);
     discover().then(
       (f) => {

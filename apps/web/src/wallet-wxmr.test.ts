@@ -58,9 +58,12 @@ async function stepClasses(): Promise<(string | null)[]> {
 
 /** Opens the wXMR view and connects the EVM wallet by keyboard (Tab to the button, Enter). */
 async function openWxmr(): Promise<void> {
-  // From another view: the panel mounts afresh (its EVM connection is per visit).
+  // From another view: the panel mounts afresh (its EVM connection is per visit). The panel is gone
+  // before the next hash is set: two hash changes handled in one go would not remount it.
   await page.evaluate('location.hash = "#/balance"');
+  await expect.poll(() => page.locator("#wxmr-h").count()).toBe(0);
   await page.evaluate('location.hash = "#/wxmr"');
+  // The view's heading takes the focus in the render that shows it (wallet.tsx), before this.
   const connect = page.getByRole("button", { name: "Connect your EVM wallet" });
   await connect.focus();
   await page.keyboard.press("Enter");

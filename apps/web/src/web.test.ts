@@ -277,10 +277,24 @@ describe("the web page", () => {
     await page.keyboard.type("0x" + "34".repeat(20));
     await page.keyboard.press("Enter");
     await expect.poll(() => page.locator("#lookup-result").innerText()).toContain("runs no bridge");
-    // Nothing wider than the screen, on every page.
-    for (const route of ["#/status", "#/reserves", "#/lookup/", "#/verify"]) {
+    // The skip link (#main) moves the focus to the content and leaves the page shown as it is.
+    await page.getByRole("link", { name: "Skip to content" }).focus();
+    await page.keyboard.press("Enter");
+    await expect.poll(() => page.evaluate("location.hash")).toBe("#main");
+    await page.evaluate(
+      "new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r))))",
+    );
+    expect(await page.evaluate("document.activeElement?.id")).toBe("main");
+    expect(await page.locator("#lookup-h").count()).toBe(1);
+    // Nothing wider than the screen, on every page (measured once its heading is shown).
+    for (const [route, heading] of [
+      ["#/status", "status-h"],
+      ["#/reserves", "reserves-h"],
+      ["#/lookup/", "lookup-h"],
+      ["#/verify", "verify-h"],
+    ] as const) {
       await page.evaluate(`location.hash = ${JSON.stringify(route)}`);
-      await page.waitForTimeout(300);
+      await expect.poll(() => page.locator(`#${heading}`).count(), { timeout: 15_000 }).toBe(1);
       const width = Number(await page.evaluate("document.documentElement.scrollWidth"));
       expect(width, route).toBeLessThanOrEqual(PHONE.width);
     }
