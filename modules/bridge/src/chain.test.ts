@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { buildTransaction, fromHex } from "@conclave/core-common";
-import { sha256 } from "@conclave/core-server";
+import { MemoryKv, sha256 } from "@conclave/core-server";
 import type { ModuleContext } from "@conclave/core-server";
 import { deployWrappedMonero, startAnvil } from "@conclave/evm";
 import type { Anvil } from "@conclave/evm";
@@ -16,12 +16,13 @@ import { parseEventLogs } from "viem";
 import type { TransactionReceipt } from "viem";
 import { encodeAddress } from "@conclave/monero";
 import { PayoutStore, pendingPayouts } from "@conclave/module-monero";
-import { encodeBridgeItem, encodeMintOutput } from "./common.js";
+import { decodeBridgeItem, encodeBridgeItem, encodeMintOutput } from "./common.js";
 import type { BridgeConfig, BurnSeen } from "./common.js";
 import { asHex, collectMintSignatures, signMint } from "./eip712-mint.js";
 import {
   BRIDGE,
   DUMMY,
+  FEDERATION_ID,
   MINT,
   MINT_DENOMINATIONS,
   evmKeyOf,
@@ -340,11 +341,85 @@ describe("bridge mints and burns (real anvil)", () => {
     expect(pendingPayouts(f.moneroDb())).toEqual({ count: 1, amount: 1_000_000_000_000n, summed: 1 });
   });
 
+  it("the accountant: a guardian a block behind a mint that t others signed and the user submitted does not halt; its reading, ordered by consensus, is checked against a state that holds the mint (failed before: halted)", async () => {
+    const g = f.guardians[0]!;
+    // Guardian 0 as it was before the block that accepts the mint output (it lags that block).
+    const behind = new MemoryKv();
+    for (const [k, v] of g.db.scan(new Uint8Array())) behind.put(k, v);
+    // More than the signed mints not submitted (the slack the books allow): 10 XMR.
+    const amount = 10n * 10n ** 12n;
+    const tx = buildTransaction(
+      [faucetInput(DUMMY, amount)],
+      [{ module: BRIDGE, amount, payload: encodeMintOutput(user().address) }],
+      [],
+      sha256,
+    );
+    const out = f.block([], [tx]);
+    expect(out.events[0]!.status.state).toBe("accepted");
+    const outPoint = { txid: fromHex(out.events[0]!.txid), index: 0 };
+    // Guardians 1, 2 and 3 processed it and sign; the user submits at once.
+    const views = [1, 2, 3].map((i) => f.guardians[i]!.bridge.outputOutcome(f.mdb(i), outPoint)!);
+    const v = views[0]!;
+    const message = {
+      recipient: user().address,
+      amount,
+      depositId: asHex(v.depositId),
+      deadline: BigInt(v.deadline),
+      setIndex: v.setIndex,
+    };
+    const domain = { chainId: config.chainId, contract: config.contract };
+    const collected = await collectMintSignatures(
+      domain,
+      message,
+      config.guardians,
+      config.threshold,
+      views.map((x) => ({ guardian: x.guardian, signature: x.signature! })),
+    );
+    const hash = await anvil.walletClient.writeContract({
+      address: config.contract,
+      abi: wrappedMoneroAbi,
+      functionName: "mint",
+      args: [message, collected.signatures],
+    });
+    expect((await anvil.publicClient.waitForTransactionReceipt({ hash })).status).toBe("success");
+    // Guardian 0's module on its state of one block ago reads the supply with that mint in it.
+    const halts: string[] = [];
+    const lagging = new BridgeServerModule(BRIDGE, config, {
+      evmKey: evmKeyOf(0),
+      source: new ViemEvmSource(anvil.rpcUrl, config.contract),
+      pollMs: 1000,
+      autoPoll: false,
+    });
+    lagging.start({ ...context(0), federationId: FEDERATION_ID, halt: (reason) => halts.push(reason) });
+    const behindDb = g.p.moduleReadDb(behind, BRIDGE);
+    lagging.consensusProposal(behindDb);
+    await lagging.burnWatcher!.poll();
+    const items = lagging.consensusProposal(behindDb).map(decodeBridgeItem);
+    expect(halts).toEqual([]);
+    const check = items.find((i) => i.kind === "supply_check");
+    expect(check).toMatchObject({ kind: "supply_check" });
+    // Consensus orders the item after the mint's block: there the state holds the mint. No halt.
+    const ordered = new MemoryKv();
+    for (const [k, v2] of g.db.scan(new Uint8Array())) ordered.put(k, v2);
+    expect(lagging.processConsensusItem(g.p.moduleDb(ordered, BRIDGE), encodeBridgeItem(check!), 0).ok).toBe(
+      true,
+    );
+    expect(halts).toEqual([]);
+    expect(lagging.alerts()).toEqual([]);
+    // Judged: no check pending; the next proposal on the caught-up state has none.
+    expect(
+      lagging.consensusProposal(g.p.moduleReadDb(ordered, BRIDGE)).map(decodeBridgeItem),
+    ).not.toContainEqual(expect.objectContaining({ kind: "supply_check" }));
+    await lagging.stop();
+  });
+
   it("the accountant: a guardian that sees more wXMR on chain than the federation signed signs nothing more and halts", async () => {
     const g = f.guardians[0]!;
     await g.bridge.burnWatcher!.poll();
     expect(g.bridge.checkBooks(f.mdb())).toBeUndefined();
     expect(g.bridge.outputOutcome(f.mdb(), mintOutPoint!)!.signature).toBeDefined();
+    f.round(); // nothing to judge: no supply_check item
+    expect(g.halts).toEqual([]);
     // t guardian keys stolen (the test holds them): a mint for an output the federation never accepted.
     const block = await anvil.publicClient.getBlock();
     const stolen = {
@@ -370,6 +445,11 @@ describe("bridge mints and burns (real anvil)", () => {
     });
     expect((await anvil.publicClient.waitForTransactionReceipt({ hash })).status).toBe("success");
     await g.bridge.burnWatcher!.poll();
+    // Its reading goes into its proposal; judged where consensus orders it: halted, no signature after.
+    const proposed = g.bridge.consensusProposal(f.mdb()).map(decodeBridgeItem);
+    expect(proposed).toContainEqual(expect.objectContaining({ kind: "supply_check" }));
+    expect(g.halts).toEqual([]);
+    f.round();
     expect(g.bridge.outputOutcome(f.mdb(), mintOutPoint!)!.signature).toBeUndefined();
     expect(g.halts).toHaveLength(1);
     expect(g.halts[0]).toMatch(

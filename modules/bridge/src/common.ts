@@ -38,6 +38,7 @@ const ITEM_SCANNED = 0x01;
 const ITEM_BURN = 0x02;
 const ITEM_EXPIRY = 0x03;
 const ITEM_EXPIRY_ATTEMPT = 0x04;
+const ITEM_SUPPLY_CHECK = 0x05;
 
 /** Burn kinds of the contract's Burned event. */
 export const BURN_TO_MONERO = 0;
@@ -314,8 +315,22 @@ export interface ExpirySeen extends MintKey {
   readonly attempt?: number;
 }
 
+/**
+ * A guardian's own evidence for the accountant (server.ts checkBooks): its node's wXMR totalSupply()
+ * after EVM block `block`, and Σ burned in its state when it read it (every accepted burn then was
+ * on chain at or below `block`). Only its proposer acts on it, where consensus orders it: there its
+ * state holds every mint signed before the read, so supply + burned > Σ signed there is a mint the
+ * federation never signed. The other guardians ignore it (it changes no state).
+ */
+export interface SupplyCheck {
+  readonly block: bigint;
+  readonly supply: bigint;
+  readonly burned: bigint;
+}
+
 export type BridgeItem =
   | { readonly kind: "scanned"; readonly block: bigint; readonly timestamp: bigint }
+  | ({ readonly kind: "supply_check" } & SupplyCheck)
   | ({ readonly kind: "burn" } & BurnSeen)
   | ({ readonly kind: "expiry" } & ExpirySeen);
 
@@ -347,6 +362,13 @@ export function decodeBurnSeen(r: Reader): BurnSeen {
 export function encodeBridgeItem(item: BridgeItem): Uint8Array {
   if (item.kind === "scanned")
     return new Writer().u8(ITEM_SCANNED).u64big(item.block).u64big(item.timestamp).finish();
+  if (item.kind === "supply_check")
+    return new Writer()
+      .u8(ITEM_SUPPLY_CHECK)
+      .u64big(item.block)
+      .u64big(item.supply)
+      .u64big(item.burned)
+      .finish();
   if (item.kind === "expiry" && (item.remint === true || (item.attempt ?? 0) > 0))
     return new Writer()
       .u8(ITEM_EXPIRY_ATTEMPT)
@@ -372,6 +394,8 @@ export function decodeBridgeItem(bytes: Uint8Array): BridgeItem {
   let item: BridgeItem;
   if (tag === ITEM_SCANNED) item = { kind: "scanned", block: r.u64big(), timestamp: r.u64big() };
   else if (tag === ITEM_BURN) item = { kind: "burn", ...decodeBurnSeen(r) };
+  else if (tag === ITEM_SUPPLY_CHECK)
+    item = { kind: "supply_check", block: r.u64big(), supply: r.u64big(), burned: r.u64big() };
   else if (tag === ITEM_EXPIRY) {
     const txid = r.fixed(32);
     const index = r.u32();

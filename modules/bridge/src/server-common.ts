@@ -4,7 +4,7 @@
 import type { ModuleContext, ModuleLinks } from "@conclave/core-server";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { agreedReport } from "./common.js";
-import type { BridgeConfig, BurnKey, Hex32 } from "./common.js";
+import type { BridgeConfig, BurnKey, Hex32, SupplyCheck } from "./common.js";
 import { outputDepositId, remintDepositId } from "./eip712-mint.js";
 import type { BridgeState } from "./state.js";
 import type { MintRecord, MintRef, Reissue } from "./state.js";
@@ -33,6 +33,8 @@ export interface BridgeCore {
   links(): ModuleLinks;
   federationId(): Uint8Array | undefined;
   log(): ModuleContext["log"] | undefined;
+  /** A supply_check item in consensus order (the accountant: BridgeServerModule.checkBooks). */
+  supplyChecked?(check: SupplyCheck, state: BridgeState, peer: number): void;
 }
 
 export const keyOf = (b: { txHash: Uint8Array; logIndex: number }): BurnKey => ({

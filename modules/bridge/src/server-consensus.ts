@@ -94,6 +94,11 @@ export function processBridgeItem(
     state.setScanned(peer, item.block, item.timestamp);
     return ok(undefined);
   }
+  if (item.kind === "supply_check") {
+    // Changes no state: only its proposer judges its own node's reading against this state.
+    core.supplyChecked?.(item, state, peer);
+    return ok(undefined);
+  }
   if (item.kind === "expiry") return onExpiryVote(core, state, peer, item);
   return onBurnVote(core, state, peer, item);
 }

@@ -62,7 +62,7 @@ import type {
   WriteTx,
 } from "@conclave/core-server";
 import { BRIDGE_KIND, encodeBridgeItem, sortedSigners } from "./common.js";
-import type { BridgeConfig, BridgeItem, BurnKey, MintKey } from "./common.js";
+import type { BridgeConfig, BridgeItem, BurnKey, MintKey, SupplyCheck } from "./common.js";
 import type { BurnView, ChainView, MintSignatureView, SupplyView } from "./api.js";
 import { evmAddressOfKey } from "./eip712-mint.js";
 import { checkChain } from "./chain-check.js";
@@ -111,6 +111,11 @@ export class BridgeServerModule implements ServerModule {
   readonly watchable: BridgeWatches;
   /** Set once checkBooks found more wXMR on chain than the federation signed: nothing is signed after. */
   private booksBroken: string | undefined;
+  /**
+   * A reading of this guardian's node above its books, proposed as a supply_check item and judged
+   * where consensus orders it (checkBooks); one at a time.
+   */
+  private supplyCheck: SupplyCheck | undefined;
   /** What server-consensus.ts, server-transactions.ts and server-views.ts read of this module. */
   private readonly core: BridgeViewCore;
 
@@ -141,6 +146,7 @@ export class BridgeServerModule implements ServerModule {
       self: () => this.context?.self ?? -1,
       signingKey: () => (this.booksBroken === undefined ? this.background?.evmKey : undefined),
       checkBooks: (db) => this.checkBooks(db),
+      supplyChecked: (check, state, peer) => this.supplyChecked(check, state, peer),
       supplyAtDepth: () => this.watcher?.totalSupplyAtDepth,
     };
   }
@@ -233,6 +239,7 @@ export class BridgeServerModule implements ServerModule {
     );
     const { burns, block, timestamp } = watcher.findings;
     const items: BridgeItem[] = burns.slice(0, ITEMS_PER_PROPOSAL_MAX).map((b) => ({ kind: "burn", ...b }));
+    if (this.supplyCheck) items.push({ kind: "supply_check", ...this.supplyCheck });
     if (burns.length === 0 && block !== undefined && block > (reported?.block ?? 0n) && timestamp > 0n)
       items.push({ kind: "scanned", block, timestamp });
     items.push(...expiryVoteItems(this.core, state, self, watcher));
@@ -278,21 +285,61 @@ export class BridgeServerModule implements ServerModule {
    * supply). More means a mint the federation never signed (stolen keys, a contract bug): this
    * guardian signs nothing more and halts, as a failed audit halts it. The reserve side (Monero
    * held >= e-cash + wXMR signed and unburned + owed burns) is the federation audit after every
-   * block, which counts this module's liabilities. Returns the reason, or undefined.
+   * block, which counts this module's liabilities. Returns the reason once the books are broken.
+   *
+   * A reading above the books here is not yet proof: the user may have submitted a mint that t
+   * other guardians signed at a height this guardian has not processed yet (it lags a block; a
+   * halt then took an honest guardian out for good: found by CI). So the reading (supply S after
+   * block B, and Σ burned here, every accepted burn being on chain at or below B) is proposed as a
+   * supply_check item and judged where consensus orders it (supplyChecked): every mint on chain
+   * at B was signed after its height was decided, before the read, so before the item's height,
+   * and the state there holds it. Mints on chain at B >= S + Σ burned then; more than Σ signed
+   * there is a mint the federation never signed. A node behind the accepted burns (B below the
+   * highest accepted burn's block) tells nothing: no check until it catches up.
    */
   checkBooks(db: ReadTx): string | undefined {
-    const supply = this.watcher?.totalSupply;
-    if (supply === undefined) return undefined;
-    const t = new BridgeState(db).totals();
-    const backed = t.signed - t.burned;
-    if (supply <= backed) return undefined;
-    const reason = `wXMR total supply on chain ${supply} exceeds the ${backed} piconero the federation signed and has not seen burned: a mint it never signed`;
-    if (this.booksBroken === undefined) {
-      this.booksBroken = reason;
-      this.context?.log("books_broken", { supply: supply.toString(), backed: backed.toString() });
-      this.context?.halt?.(reason);
+    if (this.booksBroken !== undefined) return this.booksBroken;
+    const read = this.watcher?.totalSupplyAtHead;
+    if (read === undefined || this.supplyCheck !== undefined) return undefined;
+    const state = new BridgeState(db);
+    const t = state.totals();
+    if (read.supply <= t.signed - t.burned || state.highestBurnBlock() > read.block) return undefined;
+    this.supplyCheck = { block: read.block, supply: read.supply, burned: t.burned };
+    this.context?.log("supply_check", {
+      block: String(read.block),
+      supply: String(read.supply),
+      backed: String(t.signed - t.burned),
+    });
+    return undefined;
+  }
+
+  /**
+   * Its own supply_check item, where consensus ordered it: the state holds every mint signed before
+   * the reading. Another guardian's is ignored (it is that guardian's evidence of its own node).
+   */
+  private supplyChecked(check: SupplyCheck, state: BridgeState, peer: number): void {
+    if (peer !== this.context?.self || this.booksBroken !== undefined) return;
+    if (
+      this.supplyCheck !== undefined &&
+      this.supplyCheck.block === check.block &&
+      this.supplyCheck.supply === check.supply
+    )
+      this.supplyCheck = undefined;
+    const signed = state.totals().signed;
+    if (check.supply + check.burned <= signed) {
+      this.context?.log("supply_checked", { block: String(check.block), supply: String(check.supply) });
+      return;
     }
-    return reason;
+    const backed = signed - check.burned;
+    const reason = `wXMR total supply on chain ${check.supply} exceeds the ${backed} piconero the federation signed and has not seen burned: a mint it never signed (EVM block ${check.block})`;
+    this.booksBroken = reason;
+    this.context?.log("books_broken", { supply: check.supply.toString(), backed: backed.toString() });
+    this.context?.halt?.(reason);
+  }
+
+  /** A reading above the books proposed and not yet judged (checkBooks): for the simulator's checker. */
+  get supplyCheckPending(): boolean {
+    return this.supplyCheck !== undefined;
   }
 
   alerts(): { code: string; message: string }[] {

@@ -23,6 +23,7 @@
 //                                                                            acceptance order (position 0, 1, …; at most
 //                                                                            REFUND_KEY_PAGES_MAX × REFUND_KEY_PAGE_ENTRIES)
 //   0x13 | refund key (32)                 -> u32                           how many 0x12 entries that key has
+//   0x14                                   -> block u64                     the highest EVM block of an accepted burn
 //   0x1e                                   -> version u8                    the expiry queue was back-filled (enqueueUnqueued)
 import { Reader, Writer } from "@conclave/core-common";
 import type { ReadTx, WriteTx } from "@conclave/core-server";
@@ -46,6 +47,7 @@ const REISSUE = 0x10;
 const REISSUE_VOTE = 0x11;
 const REFUND_ENTRY = 0x12;
 const REFUND_ENTRIES = 0x13;
+const BURN_BLOCK_MAX = Uint8Array.of(0x14);
 
 /** Mints one refund key lists at most (api.ts: REFUND_KEY_PAGES_MAX pages of REFUND_KEY_PAGE_ENTRIES). */
 export const REFUND_KEY_ENTRIES_MAX = REFUND_KEY_PAGES_MAX * REFUND_KEY_PAGE_ENTRIES;
@@ -231,6 +233,12 @@ export class BridgeState {
     return this.burnsOfTx(seen.txHash).find((a) => sameBurnMoved(a.burn, seen));
   }
 
+  /** The highest EVM block of any accepted burn (0 before the first): the accountant's bound. */
+  highestBurnBlock(): bigint {
+    const v = this.db.get(BURN_BLOCK_MAX);
+    return v ? new Reader(v).u64big() : 0n;
+  }
+
   burn(key: BurnKey): AcceptedBurn | undefined {
     const v = this.db.get(burnKeyBytes(BURN, key).finish());
     return v ? decodeAcceptedBurn(v) : undefined;
@@ -400,6 +408,8 @@ export class BridgeStateWriter extends BridgeState {
     encodeBurnSeen(w, accepted.burn);
     if (accepted.payout) w.u64big(accepted.payout.amount).u64big(accepted.payout.fee);
     this.w.put(burnKeyBytes(BURN, key).finish(), w.finish());
+    if (accepted.burn.blockNumber > this.highestBurnBlock())
+      this.w.put(BURN_BLOCK_MAX, new Writer().u64big(accepted.burn.blockNumber).finish());
   }
 
   putVote(key: BurnKey, guardian: number, burn: BurnSeen): void {

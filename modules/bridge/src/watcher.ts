@@ -193,7 +193,7 @@ export class BurnWatcher {
   private scannedBlock: bigint | undefined;
   private scannedTimestamp = 0n;
   private found: BurnSeen[] = [];
-  private supply: bigint | undefined;
+  private supply: { block: bigint; supply: bigint } | undefined;
   private supplyDeep: { block: bigint; supply: bigint } | undefined;
   private readonly loop: PollLoop;
 
@@ -228,6 +228,11 @@ export class BurnWatcher {
 
   /** wXMR total supply on chain at this guardian's node, as of its latest poll (undefined before). */
   get totalSupply(): bigint | undefined {
+    return this.supply?.supply;
+  }
+
+  /** The same with the block it was read after (the node's head then): the accountant's reading. */
+  get totalSupplyAtHead(): { block: bigint; supply: bigint } | undefined {
     return this.supply;
   }
 
@@ -268,8 +273,9 @@ export class BurnWatcher {
   async poll(): Promise<void> {
     const from = this.scannedBlock;
     if (from === undefined) return; // the module has not said where to resume yet
-    this.supply = await this.options.source.totalSupply();
+    // The supply after a known block (the head), so that the accountant knows which burns it reflects.
     const head = await this.options.source.head();
+    this.supply = { block: head, supply: await this.options.source.totalSupply(head) };
     const deep = head - BigInt(this.options.confirmations - 1);
     if (deep >= 0n && deep !== this.supplyDeep?.block) {
       try {

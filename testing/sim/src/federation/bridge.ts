@@ -375,14 +375,22 @@ export class BridgeWorld {
       this.busy.add(g);
       // The proposal sets where the scan resumes and the expiry checks wanted (as the daemon's loop).
       const db = at.processor.moduleReadDb(this.host.disk(g).state, BRIDGE_ID);
-      const supply = watcher.totalSupply;
+      const read = watcher.totalSupplyAtHead;
       at.bridge.consensusProposal(db);
       // The accountant's rule (checkBooks, before every proposal): a node that shows more wXMR than
-      // Σ signed − Σ burned halts the guardian, whatever the cause (after a deep reorg took a burn out).
-      const t = new BridgeState(db).totals();
-      if (supply !== undefined && supply > t.signed - t.burned && at.bridge.alerts().length === 0)
+      // Σ signed − Σ burned (and is not behind the accepted burns) makes the guardian propose that
+      // reading, judged where consensus orders it (a halt if a mint is still unsigned there).
+      const state = new BridgeState(db);
+      const t = state.totals();
+      if (
+        read !== undefined &&
+        read.supply > t.signed - t.burned &&
+        state.highestBurnBlock() <= read.block &&
+        at.bridge.alerts().length === 0 &&
+        !at.bridge.supplyCheckPending
+      )
         this.host.violation(
-          `guardian ${g}: its node shows wXMR supply ${supply} above Σ signed − Σ burned ${t.signed - t.burned}, and it proposed without halting`,
+          `guardian ${g}: its node shows wXMR supply ${read.supply} above Σ signed − Σ burned ${t.signed - t.burned}, and it proposed no supply check`,
         );
       void watcher
         .poll()
