@@ -476,3 +476,63 @@ describe("bridge mints and burns (real anvil)", () => {
     await restarted.stop();
   });
 });
+
+describe("the accountant, a wXMR supply above 2^64 − 1 piconero (real anvil)", () => {
+  it("t stolen keys queue a mint of 2^64 piconero (above the single-mint cap) and anyone executes it after the delay: the guardian halts at once (no Σ signed in a state reaches it, and a supply_check item carries a u64) and its proposal still encodes (failed before: consensusProposal threw 'u64 out of range', no halt)", async () => {
+    // A contract of its own: the earlier tests' chain state and books are not touched.
+    const deployed = await deployWrappedMonero(anvil, { guardians: config.guardians, threshold: 3 });
+    const c = { ...config, contract: deployed.address };
+    const f = federation(c, { sources: () => new ViemEvmSource(anvil.rpcUrl, c.contract) });
+    const g = f.guardians[0]!;
+    g.bridge.consensusProposal(f.mdb()); // where the scan resumes
+    await g.bridge.burnWatcher!.poll();
+    expect(g.bridge.checkBooks(f.mdb())).toBeUndefined();
+    const block = await anvil.publicClient.getBlock();
+    const stolen = {
+      recipient: anvil.accounts[1]!.address,
+      amount: 2n ** 64n,
+      depositId: asHex(`0x${"cd".repeat(32)}`),
+      deadline: block.timestamp + 3600n,
+      setIndex: 1,
+    };
+    const domain = { chainId: c.chainId, contract: c.contract };
+    const collected = await collectMintSignatures(
+      domain,
+      stolen,
+      c.guardians,
+      c.threshold,
+      [0, 1, 2].map((i) => ({ guardian: i, signature: signMint(evmKeyOf(i), domain, stolen) })),
+    );
+    const queued = await anvil.walletClient.writeContract({
+      address: c.contract,
+      abi: wrappedMoneroAbi,
+      functionName: "mint",
+      args: [stolen, collected.signatures],
+    });
+    expect((await anvil.publicClient.waitForTransactionReceipt({ hash: queued })).status).toBe("success");
+    const { mintDelay } = await anvil.publicClient.readContract({
+      address: c.contract,
+      abi: wrappedMoneroAbi,
+      functionName: "limits",
+    });
+    await anvil.testClient.increaseTime({ seconds: Number(mintDelay) + 1 });
+    await anvil.testClient.mine({ blocks: 1 });
+    const executed = await anvil.walletClient.writeContract({
+      address: c.contract,
+      abi: wrappedMoneroAbi,
+      functionName: "executeDelayed",
+      args: [stolen.depositId],
+    });
+    expect((await anvil.publicClient.waitForTransactionReceipt({ hash: executed })).status).toBe("success");
+    await g.bridge.burnWatcher!.poll();
+    expect(g.bridge.burnWatcher!.totalSupplyAtHead?.supply).toBe(2n ** 64n);
+    const proposed = g.bridge.consensusProposal(f.mdb()).map(decodeBridgeItem);
+    expect(proposed).not.toContainEqual(expect.objectContaining({ kind: "supply_check" }));
+    expect(g.halts).toHaveLength(1);
+    expect(g.halts[0]).toMatch(
+      /wXMR total supply on chain 18446744073709551616 exceeds the 0 piconero the federation signed/,
+    );
+    expect(g.bridge.alerts()).toEqual([{ code: "wxmr_supply_exceeds_signed", message: g.halts[0] }]);
+    await g.bridge.stop();
+  });
+});

@@ -97,6 +97,9 @@ export interface BridgeBackground {
   readonly mintLogs?: MintLogSource;
 }
 
+/** The largest u64: no Σ signed (state.ts) and no supply_check item's supply is above it. */
+const U64_MAX = 0xffff_ffff_ffff_ffffn;
+
 export class BridgeServerModule implements ServerModule {
   readonly kind = BRIDGE_KIND;
   readonly testOnly = false;
@@ -300,9 +303,14 @@ export class BridgeServerModule implements ServerModule {
   checkBooks(db: ReadTx): string | undefined {
     if (this.booksBroken !== undefined) return this.booksBroken;
     const read = this.watcher?.totalSupplyAtHead;
-    if (read === undefined || this.supplyCheck !== undefined) return undefined;
+    if (read === undefined) return undefined;
     const state = new BridgeState(db);
     const t = state.totals();
+    // Σ signed is a u64 in every state (and a supply_check item carries the reading as one): a
+    // supply above 2^64 − 1 is a mint the federation never signed, whatever height this guardian
+    // has not processed yet, so it is judged at once (threat model 12zn).
+    if (read.supply > U64_MAX) return this.breakBooks(read.supply, t.signed - t.burned, read.block);
+    if (this.supplyCheck !== undefined) return undefined;
     if (read.supply <= t.signed - t.burned || state.highestBurnBlock() > read.block) return undefined;
     this.supplyCheck = { block: read.block, supply: read.supply, burned: t.burned };
     this.context?.log("supply_check", {
@@ -330,11 +338,16 @@ export class BridgeServerModule implements ServerModule {
       this.context?.log("supply_checked", { block: String(check.block), supply: String(check.supply) });
       return;
     }
-    const backed = signed - check.burned;
-    const reason = `wXMR total supply on chain ${check.supply} exceeds the ${backed} piconero the federation signed and has not seen burned: a mint it never signed (EVM block ${check.block})`;
+    this.breakBooks(check.supply, signed - check.burned, check.block);
+  }
+
+  /** The books are broken: nothing is signed after, the alert shows, the guardian halts. */
+  private breakBooks(supply: bigint, backed: bigint, block: bigint): string {
+    const reason = `wXMR total supply on chain ${supply} exceeds the ${backed} piconero the federation signed and has not seen burned: a mint it never signed (EVM block ${block})`;
     this.booksBroken = reason;
-    this.context?.log("books_broken", { supply: check.supply.toString(), backed: backed.toString() });
+    this.context?.log("books_broken", { supply: supply.toString(), backed: backed.toString() });
     this.context?.halt?.(reason);
+    return reason;
   }
 
   /** A reading above the books proposed and not yet judged (checkBooks): for the simulator's checker. */
