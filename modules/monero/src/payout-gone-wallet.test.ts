@@ -9,22 +9,49 @@
 // chain by another transaction, yet the batch is paid (by C1). A federation input spent in the chain
 // is spent by a transaction the federation signed: it is no evidence that the batch is unpaid. Only
 // an input that is no output any more (the deposit that made it taken away by a deep reorg) is.
+//
+// How a real multisig wallet tells that without knowing every output's key image (it learns one only
+// at import_multisig_info: the latest payout's change and later deposits are unknown): while the
+// agreed transaction is on its node, the guardian remembers, in its wallet file, the source output of
+// each of its inputs (the wallet knows their key images: it imported for the attempt); once the
+// transaction is gone it checks that source: its transaction in neither chain nor pool of a node past
+// its block, and no longer listed by a wallet that has outputs.
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { RpcPayoutWallet } from "./payout-watcher.js";
 
 const C2 = "c2".repeat(32);
+const C1 = "c1".repeat(32);
 const KI = "1a".repeat(32);
 const OTHER_KI = "2b".repeat(32);
+/** The deposit whose output C2 spends (KI), its output's public key, and its block. */
+const SRC = "5c".repeat(32);
+const SRC_KEY = "9d".repeat(32);
+const SRC_HEIGHT = 100;
+
+/** One output of the wallet (incoming_transfers). */
+interface Output {
+  /** "" unknown: a multisig wallet learns an output's key image only at import_multisig_info. */
+  keyImage: string;
+  txHash: string;
+  pubkey: string;
+  height: number;
+}
 
 interface World {
   /** is_key_image_spent's answer for KI: 0 unspent, 1 spent in the chain. */
   spent: 0 | 1;
-  /** The wallet's outputs' key images ("" unknown: a multisig wallet before the import). */
-  outputs: string[];
+  /** The wallet's outputs: a key image (its source made up), or an output in full. */
+  outputs: (string | Output)[];
   /** monerod's block count (default 1000). */
   height?: number;
+  /** The transactions monerod has in its chain or pool: txid -> hex (default none). */
+  txs?: Map<string, string>;
+  /** The wallet file's attributes (what `store` saved; a restarted wallet-rpc starts from them). */
+  file?: Map<string, string>;
+  /** The wallet-rpc methods called, in order. */
+  walletCalls?: string[];
 }
 
 const servers: { close: () => void }[] = [];
@@ -46,10 +73,33 @@ async function serve(answer: (path: string, body: Record<string, unknown>) => un
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
+/** A transaction's serialized prefix spending these key images (what tx-inputs.ts reads). */
+function txHex(keyImages: readonly string[]): string {
+  const inputs = keyImages.map((k) => `02000105${k}`).join(""); // to_key, amount 0, 1 ring member at offset 5
+  return `0200${keyImages.length.toString(16).padStart(2, "0")}${inputs}00`;
+}
+
+/** A fake monerod and a fake wallet-rpc process on `world` (a new call: wallet-rpc restarted). */
 async function walletOf(world: World): Promise<RpcPayoutWallet> {
   const daemon = await serve((path, body) => {
-    if (path === "/get_transactions")
-      return { status: "OK", txs: [], missed_tx: body.txs_hashes as string[] }; // C2: neither chain nor pool
+    if (path === "/get_transactions") {
+      const asked = body.txs_hashes as string[];
+      const txs = asked.flatMap((t) => {
+        const hex = world.txs?.get(t);
+        return hex === undefined
+          ? []
+          : [
+              {
+                tx_hash: t,
+                as_hex: hex,
+                in_pool: false,
+                double_spend_seen: false,
+                block_height: SRC_HEIGHT + 1,
+              },
+            ];
+      });
+      return { status: "OK", txs, missed_tx: asked.filter((t) => !world.txs?.has(t)) };
+    }
     if (path === "/get_height") return { status: "OK", height: world.height ?? 1000, hash: "00".repeat(32) };
     if (path === "/is_key_image_spent")
       return {
@@ -58,27 +108,79 @@ async function walletOf(world: World): Promise<RpcPayoutWallet> {
       };
     return { status: "Failed" };
   });
+  const file = (world.file ??= new Map());
+  const open = new Map(file);
   const wallet = await serve((_path, body) => {
-    const result =
-      body.method === "refresh"
-        ? { blocks_fetched: 0, received_money: false }
-        : body.method === "incoming_transfers"
-          ? {
-              transfers: world.outputs.map((k, i) => ({
-                amount: 1_000_000,
-                spent: k === KI && world.spent === 1,
-                global_index: i,
-                tx_hash: (i + 10).toString(16).padStart(2, "0").repeat(32),
-                subaddr_index: { major: 0, minor: 0 },
-                key_image: k,
-              })),
-            }
-          : undefined;
-    return result === undefined
-      ? { id: "0", jsonrpc: "2.0", error: { code: -32601, message: "Method not found" } }
-      : { id: "0", jsonrpc: "2.0", result };
+    const params = (body.params ?? {}) as Record<string, string>;
+    const ok = (result: unknown) => ({ id: "0", jsonrpc: "2.0", result });
+    (world.walletCalls ??= []).push(String(body.method));
+    switch (body.method) {
+      case "refresh":
+        return ok({ blocks_fetched: 0, received_money: false });
+      case "incoming_transfers":
+        return ok({
+          transfers: world.outputs.map((o, i) => {
+            const out: Output =
+              typeof o === "string"
+                ? {
+                    keyImage: o,
+                    txHash: (i + 10).toString(16).padStart(2, "0").repeat(32),
+                    pubkey: (i + 40).toString(16).repeat(32),
+                    height: 200,
+                  }
+                : o;
+            return {
+              amount: 1_000_000,
+              spent: out.keyImage === KI && world.spent === 1,
+              global_index: i,
+              tx_hash: out.txHash,
+              subaddr_index: { major: 0, minor: 0 },
+              key_image: out.keyImage,
+              block_height: out.height,
+              pubkey: out.pubkey,
+            };
+          }),
+        });
+      case "get_attribute": {
+        const value = open.get(params["key"] ?? "");
+        return value === undefined
+          ? { id: "0", jsonrpc: "2.0", error: { code: -45, message: "Attribute not found." } }
+          : ok({ value });
+      }
+      case "set_attribute":
+        open.set(params["key"] ?? "", params["value"] ?? "");
+        return ok({});
+      case "store":
+        for (const [k, v] of open) file.set(k, v);
+        return ok({});
+      default:
+        return { id: "0", jsonrpc: "2.0", error: { code: -32601, message: "Method not found" } };
+    }
   });
   return new RpcPayoutWallet(wallet, daemon, { threshold: 3, total: 4, multisigAddress: "unused" });
+}
+
+/** The output C2 spends, as the wallet lists it once it knows its key image (after the import). */
+const source = (keyImage = KI): Output => ({ keyImage, txHash: SRC, pubkey: SRC_KEY, height: SRC_HEIGHT });
+/** Outputs that arrived after the last export round: their key images unknown. */
+const change: Output = { keyImage: "", txHash: "3e".repeat(32), pubkey: "3f".repeat(32), height: 300 };
+const laterDeposit: Output = { keyImage: "", txHash: "4e".repeat(32), pubkey: "4f".repeat(32), height: 400 };
+
+/**
+ * The world in which C2 was seen: C2 and its source on the node, the wallet knowing KI (it imported
+ * for C2's attempt) but not the key images of the outputs that came later. Its wallet checks once.
+ */
+async function seen(): Promise<World> {
+  const world: World = {
+    spent: 0,
+    outputs: [source(), change],
+    txs: new Map([
+      [C2, txHex([KI])],
+      [SRC, txHex([OTHER_KI])],
+    ]),
+  };
+  expect(await (await walletOf(world)).unmineable([{ txid: C2, keyImages: [KI] }])).toEqual([]);
+  return world;
 }
 
 describe("RpcPayoutWallet.unmineable: the evidence of a Gone vote", () => {
@@ -110,5 +212,107 @@ describe("RpcPayoutWallet.unmineable: the evidence of a Gone vote", () => {
   it("a transaction merely missing from the node, its input an unspent output of the wallet, is not gone", async () => {
     const w = await walletOf({ spent: 0, outputs: [KI, OTHER_KI] });
     expect(await w.unmineable([{ txid: C2, keyImages: [KI] }])).toEqual([]);
+  });
+
+  it("remembers where an input came from while the transaction is on its node, and votes it gone once that output is gone although other outputs' key images are unknown (after a wallet-rpc restart too)", async () => {
+    // Failed before: [] (the wallet knows no key image of the change and of later deposits, so
+    // `unmineable` counted nothing: a real guardian almost never voted Gone).
+    const world = await seen();
+    // The deep reorg: the deposit SRC double-spent on a longer fork; C2 and SRC in neither chain nor
+    // pool; the wallet (refreshed) no longer lists SRC's output; the change's and a later deposit's
+    // key images unknown. A new wallet-rpc and payout wallet: what was learnt came from the file.
+    world.txs = new Map();
+    world.outputs = [change, laterDeposit];
+    const restarted = await walletOf(world);
+    expect(await restarted.unmineable([{ txid: C2, keyImages: [KI] }])).toEqual([C2]);
+    // Confirmed at block 500: the node past it says the same; one below it says nothing.
+    expect(await restarted.unmineable([{ txid: C2, keyImages: [KI], txHeight: 500 }])).toEqual([C2]);
+    world.height = 450;
+    expect(await (await walletOf(world)).unmineable([{ txid: C2, keyImages: [KI], txHeight: 500 }])).toEqual(
+      [],
+    );
+  });
+
+  it("no vote from the remembered source while the source output still exists: its transaction on the node, or the wallet still listing it, or the node not past its block, or an empty wallet", async () => {
+    const world = await seen();
+    world.outputs = [change, laterDeposit];
+    // C2 dropped from the node, its source still mined: C2 can still be mined (resubmitted).
+    world.txs = new Map([[SRC, txHex([OTHER_KI])]]);
+    expect(await (await walletOf(world)).unmineable([{ txid: C2, keyImages: [KI] }])).toEqual([]);
+    // SRC unknown to the node, but the wallet still lists its output (by txid, or by the output's
+    // public key under another txid: a sibling of a federation transaction has the same outputs).
+    world.txs = new Map();
+    world.outputs = [{ ...source(""), pubkey: "" }, change]; // by txid (no public key answered)
+    expect(await (await walletOf(world)).unmineable([{ txid: C2, keyImages: [KI] }])).toEqual([]);
+    world.outputs = [{ ...source(""), txHash: "77".repeat(32) }, change];
+    expect(await (await walletOf(world)).unmineable([{ txid: C2, keyImages: [KI] }])).toEqual([]);
+    // A node not past the source's block (rebuilt, syncing) says nothing about it.
+    world.outputs = [change, laterDeposit];
+    world.height = SRC_HEIGHT;
+    expect(await (await walletOf(world)).unmineable([{ txid: C2, keyImages: [KI] }])).toEqual([]);
+    // A wallet with no outputs (its cache lost) knows nothing.
+    world.height = 1000;
+    world.outputs = [];
+    expect(await (await walletOf(world)).unmineable([{ txid: C2, keyImages: [KI] }])).toEqual([]);
+    // The same world with the outputs back: gone (the cases above failed for the reasons named).
+    world.outputs = [change, laterDeposit];
+    expect(await (await walletOf(world)).unmineable([{ txid: C2, keyImages: [KI] }])).toEqual([C2]);
+  });
+
+  it("an input spent in the chain by a sibling completion is no evidence with remembered sources either: the source is still there", async () => {
+    const world = await seen();
+    // C1, the passed-over last signer's completion of the same set (KI), mined; C2 gone from the node.
+    world.spent = 1;
+    world.txs = new Map([
+      [C1, txHex([KI])],
+      [SRC, txHex([OTHER_KI])],
+    ]);
+    world.outputs = [{ ...source(), keyImage: "" }, change, laterDeposit];
+    expect(await (await walletOf(world)).unmineable([{ txid: C2, keyImages: [KI] }])).toEqual([]);
+  });
+
+  it("remembers the inputs the transaction itself spends, not the names it was watched under, and nothing of a wallet that does not know their key images", async () => {
+    // A wallet that never imported for C2's attempt (an excluded guardian): nothing learnt.
+    const world: World = {
+      spent: 0,
+      outputs: [source(""), change],
+      txs: new Map([
+        [C2, txHex([KI])],
+        [SRC, txHex([OTHER_KI])],
+      ]),
+    };
+    expect(await (await walletOf(world)).unmineable([{ txid: C2, keyImages: [KI] }])).toEqual([]);
+    world.txs = new Map();
+    world.outputs = [change, laterDeposit];
+    expect(await (await walletOf(world)).unmineable([{ txid: C2, keyImages: [KI] }])).toEqual([]);
+    // Watched under a named key image that C2 does not spend (OTHER_KI): C2's own input KI is what
+    // is remembered, and its source gone makes C2 gone.
+    const w2 = await seen();
+    w2.txs = new Map();
+    w2.outputs = [change, laterDeposit];
+    expect(await (await walletOf(w2)).unmineable([{ txid: C2, keyImages: [OTHER_KI] }])).toEqual([C2]);
+  });
+
+  it("looks a watched transaction's inputs up in the wallet once (per import), not at every poll, and saves what it learnt", async () => {
+    const world: World = {
+      spent: 0,
+      outputs: [source(), change],
+      txs: new Map([
+        [C2, txHex([KI])],
+        [SRC, txHex([OTHER_KI])],
+      ]),
+    };
+    const w = await walletOf(world);
+    expect(await w.unmineable([{ txid: C2, keyImages: [KI] }])).toEqual([]);
+    expect(world.walletCalls).toEqual([
+      "get_attribute",
+      "refresh",
+      "incoming_transfers",
+      "set_attribute",
+      "store",
+    ]);
+    world.walletCalls = [];
+    expect(await w.unmineable([{ txid: C2, keyImages: [KI] }])).toEqual([]);
+    expect(world.walletCalls).toEqual([]);
   });
 });

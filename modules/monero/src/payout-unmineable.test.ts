@@ -65,6 +65,13 @@ function answer(body: string, path: string | undefined, res: ServerResponse): vo
   }
   const { method } = JSON.parse(body) as { method: string };
   calls.push(method);
+  if (method === "get_attribute") {
+    // No input sources remembered (payout-gone-wallet.test.ts covers them).
+    res.end(
+      JSON.stringify({ id: "0", jsonrpc: "2.0", error: { code: -45, message: "Attribute not found." } }),
+    );
+    return;
+  }
   const result =
     method === "refresh"
       ? { blocks_fetched: 0, received_money: false }
@@ -95,8 +102,9 @@ describe("RpcPayoutWallet.unmineable", () => {
       { txid: MISSING_INTACT, keyImages: [K_INTACT] },
     ]);
     expect(gone).toEqual([MISSING_GONE]);
-    // One get_transactions for all; the wallet's outputs once, for the missing ones.
-    expect(calls).toEqual(["get_transactions 4", "refresh", "incoming_transfers"]);
+    // One get_transactions for all; the wallet's outputs once, for the missing ones; the remembered
+    // input sources (none here) read once. (MINED's hex is no transaction: nothing to learn of it.)
+    expect(calls).toEqual(["get_transactions 4", "refresh", "incoming_transfers", "get_attribute"]);
   });
 
   it("asks monerod nothing more while every watched transaction is on its chain or pool", async () => {

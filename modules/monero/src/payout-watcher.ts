@@ -26,6 +26,7 @@ import {
   multisigSign,
   multisigSubmit,
 } from "@conclave/monero";
+import type { DaemonTransaction, IncomingTransfer } from "@conclave/monero";
 import { PollLoop } from "@conclave/core-server";
 import { z } from "zod";
 import { fromHex, toHex } from "@conclave/core-common";
@@ -122,10 +123,51 @@ export interface PayoutWallet {
 export const KEPT_BLOB_ATTRIBUTE = "conclave.payout.kept";
 const KeptBlobSchema = z.object({ duty: z.string(), blob: z.string() });
 
+/**
+ * The wallet attribute holding where the inputs of agreed payout transactions came from
+ * (`RpcPayoutWallet.unmineable`, threat model 3e): JSON [{ tx, inputs: [{ k, src, h, pk? }] }], the
+ * payout's txid, and per input its key image, the transaction that made the output it spends, that
+ * transaction's block and the output's public key. This guardian's own memory, never consensus.
+ */
+export const INPUT_SOURCES_ATTRIBUTE = "conclave.payout.sources";
+/** Payout transactions whose input sources are remembered at most (the oldest dropped first). */
+export const INPUT_SOURCES_TXS_MAX = 128;
+/** Inputs remembered per payout transaction at most (one gone input is enough evidence). */
+export const INPUT_SOURCES_PER_TX_MAX = 16;
+const hexKey = z.string().regex(/^[0-9a-f]{64}$/);
+const InputSourcesSchema = z
+  .array(
+    z.object({
+      tx: hexKey,
+      inputs: z.array(
+        z.object({ k: hexKey, src: hexKey, h: z.number().int().nonnegative(), pk: hexKey.optional() }),
+      ),
+    }),
+  )
+  .max(INPUT_SOURCES_TXS_MAX);
+
+/** Where one input of a payout transaction came from, as this guardian's wallet listed it. */
+export interface InputSource {
+  /** The input's key image (hex). */
+  readonly keyImage: string;
+  /** The transaction that made the output it spends. */
+  readonly sourceTxid: string;
+  /** That transaction's block (on this guardian's node when it was remembered). */
+  readonly sourceHeight: number;
+  /** The output's one-time public key, where wallet-rpc answered it. */
+  readonly pubkey?: string;
+}
+
 /** The real wallet: this guardian's monero-wallet-rpc with its multisig wallet open, and its monerod. */
 export class RpcPayoutWallet implements PayoutWallet {
   private readonly wallet: WalletRpc;
   private readonly daemon: DaemonRpc;
+  /** The input sources kept in the wallet (INPUT_SOURCES_ATTRIBUTE), by payout txid; read once. */
+  private sources: Map<string, InputSource[]> | undefined;
+  /** Imports done by this process: key images change only at an import. */
+  private imports = 0;
+  /** Watched txids whose sources were looked up, and `imports` then (looked up again after an import). */
+  private readonly lookedUp = new Map<string, number>();
 
   constructor(
     walletRpcUrl: string,
@@ -144,6 +186,7 @@ export class RpcPayoutWallet implements PayoutWallet {
   async importInfos(infos: readonly string[]): Promise<void> {
     await this.wallet.refresh();
     await multisigImportInfo(this.wallet, this.params, infos);
+    this.imports++;
   }
 
   create(
@@ -272,26 +315,180 @@ export class RpcPayoutWallet implements PayoutWallet {
     if (asked.length === 0) return [];
     const { found } = await this.daemon.getTransactions(asked.map((t) => t.txid));
     const known = new Set(found.map((t) => t.txid));
+    // The wallet's outputs after a refresh (wallet2 drops the outputs of blocks a reorg took away),
+    // read at most once per check.
+    let outputs: IncomingTransfer[] | undefined;
+    const walletOutputs = async (): Promise<IncomingTransfer[]> => {
+      if (outputs === undefined) {
+        await this.wallet.refresh();
+        outputs = await this.wallet.incomingTransfers({ transferType: "all" });
+      }
+      return outputs;
+    };
+    await this.learnSources(asked, found, walletOutputs);
     let missing = asked.filter((t) => !known.has(t.txid));
     // A node that has not reached the block the federation agreed the transaction was mined in (it
     // is syncing, or behind) says nothing about it by not having it.
+    let height: number | undefined;
     if (missing.some((t) => t.txHeight !== undefined)) {
-      const { height } = await this.daemon.getHeight();
-      missing = missing.filter((t) => t.txHeight === undefined || height > t.txHeight);
+      height = (await this.daemon.getHeight()).height;
+      missing = missing.filter((t) => t.txHeight === undefined || (height ?? 0) > t.txHeight);
     }
     if (missing.length === 0) return [];
-    // The wallet's outputs after a refresh (wallet2 drops the outputs of blocks a reorg took away);
-    // an output whose key image the wallet does not know makes "not among them" no evidence.
-    await this.wallet.refresh();
-    const outputs = await this.wallet.incomingTransfers({ transferType: "all" });
-    const allKnown = outputs.every((o) => o.keyImage !== undefined);
-    const mine = new Set(outputs.flatMap((o) => (o.keyImage === undefined ? [] : [o.keyImage])));
+    const outs = await walletOutputs();
     // An input spent in the chain is no evidence: only the federation can spend its outputs, so the
     // spender is a transaction it signed, possibly another completion of this very set (a passed-over
     // last signer's, mined first) that paid the batch; re-paying it would pay twice.
-    // (A wallet with no outputs at all, its cache lost or restored, knows nothing either.)
-    if (!allKnown || outputs.length === 0) return [];
-    return missing.filter((t) => t.keyImages.some((k) => !mine.has(k))).map((t) => t.txid);
+    // A wallet with no outputs at all (its cache lost or restored) knows nothing.
+    if (outs.length === 0) return [];
+    const gone = new Set<string>();
+    // (1) Every output's key image known (rare for a multisig wallet: docs/monero.md) and an input
+    // no output of the wallet any more.
+    if (outs.every((o) => o.keyImage !== undefined)) {
+      const mine = new Set(outs.flatMap((o) => (o.keyImage === undefined ? [] : [o.keyImage])));
+      for (const t of missing) if (t.keyImages.some((k) => !mine.has(k))) gone.add(t.txid);
+    }
+    // (2) No key images needed: an input whose source output this guardian remembered (while the
+    // transaction was on its node) no longer exists: the transaction that made it is in neither
+    // chain nor pool at a node past that transaction's block, and the wallet lists no output of it
+    // (nor one with the output's public key: a sibling completion of a federation transaction has
+    // the same outputs under another txid).
+    const sources = await this.inputSources();
+    const remembered = missing
+      .filter((t) => !gone.has(t.txid))
+      .map((t) => ({ txid: t.txid, inputs: sources.get(t.txid) ?? [] }))
+      .filter((t) => t.inputs.length > 0);
+    const sourceTxids = [...new Set(remembered.flatMap((t) => t.inputs.map((i) => i.sourceTxid)))].slice(
+      0,
+      TXIDS_PER_CALL_MAX,
+    );
+    if (sourceTxids.length > 0) {
+      const present = new Set((await this.daemon.getTransactions(sourceTxids)).found.map((t) => t.txid));
+      height ??= (await this.daemon.getHeight()).height;
+      const listedTx = new Set(outs.map((o) => o.txid));
+      const listedKey = new Set(outs.flatMap((o) => (o.pubkey === undefined ? [] : [o.pubkey])));
+      const sourceGone = (i: InputSource): boolean =>
+        sourceTxids.includes(i.sourceTxid) &&
+        !present.has(i.sourceTxid) &&
+        (height ?? 0) > i.sourceHeight &&
+        !listedTx.has(i.sourceTxid) &&
+        (i.pubkey === undefined || !listedKey.has(i.pubkey));
+      for (const t of remembered) if (t.inputs.some(sourceGone)) gone.add(t.txid);
+    }
+    return missing.filter((t) => gone.has(t.txid)).map((t) => t.txid);
+  }
+
+  /**
+   * Remembers, for the watched transactions its node has (chain or pool), the source output of each
+   * input whose key image the wallet knows (its inputs read from the transaction itself, not the
+   * creator's named list): after the import of the attempt that made it, the wallet knows them, and
+   * once a deep reorg took the source away it no longer lists it. Looked up once per transaction
+   * and import; kept in the wallet's file (a guardian restarted while the batch is stuck still knows).
+   */
+  private async learnSources(
+    asked: readonly GoneCheck[],
+    found: readonly DaemonTransaction[],
+    walletOutputs: () => Promise<IncomingTransfer[]>,
+  ): Promise<void> {
+    const watched = new Set(asked.map((t) => t.txid));
+    for (const txid of [...this.lookedUp.keys()]) if (!watched.has(txid)) this.lookedUp.delete(txid);
+    // Its inputs as the transaction itself has them (a hex that does not parse: nothing to learn).
+    const parsed = found.flatMap((tx) => {
+      if (!watched.has(tx.txid) || this.lookedUp.get(tx.txid) === this.imports) return [];
+      try {
+        return [{ txid: tx.txid, images: txKeyImages(tx.hex).slice(0, INPUT_SOURCES_PER_TX_MAX) }];
+      } catch {
+        return [];
+      }
+    });
+    if (parsed.length === 0) return;
+    const sources = await this.inputSources();
+    const todo = parsed.flatMap(({ txid, images }) => {
+      const have = new Set((sources.get(txid) ?? []).map((i) => i.keyImage));
+      const wanted = images.filter((k) => !have.has(k));
+      return wanted.length === 0 ? [] : [{ txid, wanted }];
+    });
+    if (todo.length === 0) return;
+    for (const t of todo) this.lookedUp.set(t.txid, this.imports);
+    const byImage = new Map(
+      (await walletOutputs()).flatMap((o) => (o.keyImage === undefined ? [] : [[o.keyImage, o] as const])),
+    );
+    const learned = todo.flatMap((t) =>
+      t.wanted.flatMap((k) => {
+        const o = byImage.get(k);
+        return o ? [{ txid: t.txid, keyImage: k, output: o }] : [];
+      }),
+    );
+    if (learned.length === 0) return;
+    // The source's block: from the wallet, else from this node (the source is mined: only mined
+    // outputs are spent).
+    const noHeight = [
+      ...new Set(learned.filter((l) => l.output.blockHeight === undefined).map((l) => l.output.txid)),
+    ];
+    const heights = new Map<string, number>();
+    if (noHeight.length > 0)
+      for (const tx of (await this.daemon.getTransactions(noHeight.slice(0, TXIDS_PER_CALL_MAX))).found)
+        if (tx.blockHeight !== undefined) heights.set(tx.txid, tx.blockHeight);
+    let changed = false;
+    for (const l of learned) {
+      const sourceHeight = l.output.blockHeight ?? heights.get(l.output.txid);
+      if (sourceHeight === undefined) continue;
+      const inputs = sources.get(l.txid) ?? [];
+      if (inputs.some((i) => i.keyImage === l.keyImage)) continue;
+      inputs.push({
+        keyImage: l.keyImage,
+        sourceTxid: l.output.txid,
+        sourceHeight,
+        ...(l.output.pubkey === undefined ? {} : { pubkey: l.output.pubkey }),
+      });
+      sources.delete(l.txid); // re-inserted last: the newest stay
+      sources.set(l.txid, inputs);
+      changed = true;
+    }
+    if (!changed) return;
+    while (sources.size > INPUT_SOURCES_TXS_MAX) {
+      const oldest = sources.keys().next();
+      if (oldest.done) break;
+      sources.delete(oldest.value);
+    }
+    const json = [...sources].map(([tx, inputs]) => ({
+      tx,
+      inputs: inputs.map((i) => ({
+        k: i.keyImage,
+        src: i.sourceTxid,
+        h: i.sourceHeight,
+        ...(i.pubkey === undefined ? {} : { pk: i.pubkey }),
+      })),
+    }));
+    await this.wallet.setAttribute(INPUT_SOURCES_ATTRIBUTE, JSON.stringify(json));
+    await this.wallet.store();
+  }
+
+  /** The remembered input sources (INPUT_SOURCES_ATTRIBUTE), read from the wallet once per process. */
+  private async inputSources(): Promise<Map<string, InputSource[]>> {
+    if (this.sources) return this.sources;
+    const raw = await this.wallet.getAttribute(INPUT_SOURCES_ATTRIBUTE);
+    const sources = new Map<string, InputSource[]>();
+    let parsed: unknown;
+    try {
+      parsed = raw === undefined ? [] : JSON.parse(raw);
+    } catch {
+      parsed = []; // not ours: nothing remembered
+    }
+    const r = InputSourcesSchema.safeParse(parsed);
+    if (r.success)
+      for (const e of r.data)
+        sources.set(
+          e.tx,
+          e.inputs.slice(0, INPUT_SOURCES_PER_TX_MAX).map((i) => ({
+            keyImage: i.k,
+            sourceTxid: i.src,
+            sourceHeight: i.h,
+            ...(i.pk === undefined ? {} : { pubkey: i.pk }),
+          })),
+        );
+    this.sources = sources;
+    return sources;
   }
 
   async submit(txset: string): Promise<string> {

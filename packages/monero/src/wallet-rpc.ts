@@ -232,6 +232,8 @@ const IncomingTransfersSchema = z
       blockHeight: t.block_height,
       frozen: t.frozen ?? false,
       unlocked: t.unlocked ?? false,
+      /** The output's one-time public key (hex), where wallet-rpc answers it. */
+      pubkey: noneIfEmpty(t.pubkey),
     })),
   );
 export type IncomingTransfer = z.output<typeof IncomingTransfersSchema>[number];
