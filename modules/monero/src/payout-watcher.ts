@@ -102,6 +102,8 @@ export interface PayoutWallet {
    * (key images, hex) is no output of the wallet any more (the transaction that made it is gone: a
    * deep reorg). An input spent in the chain by another transaction does not count: that one is the
    * federation's, maybe another completion of the same set that paid the batch. Threat model 3e.
+   * The real wallet tells it by key images when it knows every output's, else by the inputs' source
+   * outputs it remembered while the transaction was on its node (RpcPayoutWallet).
    */
   unmineable(txs: readonly GoneCheck[]): Promise<string[]>;
   /** get_tx_key: the wallet that submitted a multisig transaction stores its key (measured). */
