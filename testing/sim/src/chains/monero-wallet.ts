@@ -436,9 +436,11 @@ export class SimMoneroShare extends SimMoneroNode implements PayoutWallet {
   }
 
   /**
-   * As RpcPayoutWallet.unmineable (get_transactions, is_key_image_spent, incoming_transfers): the
-   * txids its node has in neither chain (within its view) nor pool, with an input that is no output
-   * of the wallet's blocks any more. Answered at once
+   * As RpcPayoutWallet.unmineable (get_transactions, incoming_transfers): the txids its node has in
+   * neither chain (within its view) nor pool, with an input that is no output of the wallet's blocks
+   * any more. The real wallet tells that by key images only when it knows every output's, else by
+   * the inputs' source outputs it remembered while the transaction was on its node; this model is
+   * the ideal of both (every share knows where each input came from). Answered at once
    * (no simulated latency, no random draw: the seeds of the worlds without deep reorgs replay as
    * before), refused while its daemon or wallet-rpc is down.
    */
