@@ -315,4 +315,27 @@ describe("RpcPayoutWallet.unmineable: the evidence of a Gone vote", () => {
     expect(await w.unmineable([{ txid: C2, keyImages: [KI] }])).toEqual([]);
     expect(world.walletCalls).toEqual([]);
   });
+
+  it("a later payout that spent the change of a payout the reorg took away is gone too (its source is that payout)", async () => {
+    const P1 = "d1".repeat(32);
+    const K1 = "3c".repeat(32);
+    const changeOfC2: Output = { keyImage: K1, txHash: C2, pubkey: "8e".repeat(32), height: 150 };
+    const world: World = {
+      spent: 0,
+      outputs: [source(), changeOfC2, laterDeposit],
+      txs: new Map([
+        [C2, txHex([KI])],
+        [P1, txHex([K1])],
+        [SRC, txHex([OTHER_KI])],
+      ]),
+    };
+    const watched = [
+      { txid: C2, keyImages: [KI] },
+      { txid: P1, keyImages: [K1] },
+    ];
+    expect(await (await walletOf(world)).unmineable(watched)).toEqual([]);
+    world.txs = new Map();
+    world.outputs = [change, laterDeposit];
+    expect(await (await walletOf(world)).unmineable(watched)).toEqual([C2, P1]);
+  });
 });
