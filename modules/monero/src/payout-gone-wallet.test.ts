@@ -40,8 +40,8 @@ interface Output {
 }
 
 interface World {
-  /** is_key_image_spent's answer for KI: 0 unspent, 1 spent in the chain. */
-  spent: 0 | 1;
+  /** is_key_image_spent's answer for KI: 0 unspent, 1 spent in the chain, 2 spent in the pool. */
+  spent: 0 | 1 | 2;
   /** The wallet's outputs: a key image (its source made up), or an output in full. */
   outputs: (string | Output)[];
   /** monerod's block count (default 1000). */
@@ -207,6 +207,30 @@ describe("RpcPayoutWallet.unmineable: the evidence of a Gone vote", () => {
     // Past its block, with the output gone from a wallet that knows its outputs: gone.
     const past = await walletOf({ spent: 0, outputs: [OTHER_KI], height: 501 });
     expect(await past.unmineable([{ txid: C2, keyImages: [KI], txHeight: 500 }])).toEqual([C2]);
+  });
+
+  it("an input the node shows spent (chain or pool) is no evidence even when the wallet misnames its output (a wrong key image): the node has the last word", async () => {
+    // Failed before: [C2] both times. (1) A wallet that knows every output's key image, but whose
+    // key image for the output C2 spends is wrong (a Byzantine guardian's partial key image at the
+    // import), does not find KI among its outputs; C1, a sibling completion, spent KI in the chain
+    // and paid the batch: a Gone vote would pay it twice.
+    expect(
+      await (await walletOf({ spent: 1, outputs: [OTHER_KI] })).unmineable([{ txid: C2, keyImages: [KI] }]),
+    ).toEqual([]);
+    // (2) The remembered source is the wrong output's (a transaction a reorg took away), while the
+    // output C2 really spends is there and C1 spent it.
+    const world = await seen();
+    world.spent = 1;
+    world.txs = new Map([[C1, txHex([KI])]]);
+    world.outputs = [change, laterDeposit];
+    expect(await (await walletOf(world)).unmineable([{ txid: C2, keyImages: [KI] }])).toEqual([]);
+    // C1 in the pool only: it may be mined, no evidence either.
+    world.spent = 2;
+    world.txs = new Map();
+    expect(await (await walletOf(world)).unmineable([{ txid: C2, keyImages: [KI] }])).toEqual([]);
+    // The same with KI unspent at the node: the source is gone, and so is C2.
+    world.spent = 0;
+    expect(await (await walletOf(world)).unmineable([{ txid: C2, keyImages: [KI] }])).toEqual([C2]);
   });
 
   it("a transaction merely missing from the node, its input an unspent output of the wallet, is not gone", async () => {

@@ -103,8 +103,15 @@ describe("RpcPayoutWallet.unmineable", () => {
     ]);
     expect(gone).toEqual([MISSING_GONE]);
     // One get_transactions for all; the wallet's outputs once, for the missing ones; the remembered
-    // input sources (none here) read once. (MINED's hex is no transaction: nothing to learn of it.)
-    expect(calls).toEqual(["get_transactions 4", "refresh", "incoming_transfers", "get_attribute"]);
+    // input sources (none here) read once; the node asked about the one input cited as evidence.
+    // (MINED's hex is no transaction: nothing to learn of it.)
+    expect(calls).toEqual([
+      "get_transactions 4",
+      "refresh",
+      "incoming_transfers",
+      "get_attribute",
+      "is_key_image_spent 1",
+    ]);
   });
 
   it("asks monerod nothing more while every watched transaction is on its chain or pool", async () => {

@@ -103,7 +103,8 @@ export interface PayoutWallet {
    * deep reorg). An input spent in the chain by another transaction does not count: that one is the
    * federation's, maybe another completion of the same set that paid the batch. Threat model 3e.
    * The real wallet tells it by key images when it knows every output's, else by the inputs' source
-   * outputs it remembered while the transaction was on its node (RpcPayoutWallet).
+   * outputs it remembered while the transaction was on its node (RpcPayoutWallet); either way only
+   * an input whose key image its monerod shows unspent (neither chain nor pool) counts.
    */
   unmineable(txs: readonly GoneCheck[]): Promise<string[]>;
   /** get_tx_key: the wallet that submitted a multisig transaction stores its key (measured). */
@@ -343,12 +344,18 @@ export class RpcPayoutWallet implements PayoutWallet {
     // last signer's, mined first) that paid the batch; re-paying it would pay twice.
     // A wallet with no outputs at all (its cache lost or restored) knows nothing.
     if (outs.length === 0) return [];
-    const gone = new Set<string>();
+    // The inputs (key images) that say a transaction is gone, by txid.
+    const evidence = new Map<string, Set<string>>();
+    const cite = (txid: string, keyImage: string) => {
+      const set = evidence.get(txid) ?? new Set<string>();
+      set.add(keyImage);
+      evidence.set(txid, set);
+    };
     // (1) Every output's key image known (rare for a multisig wallet: docs/monero.md) and an input
     // no output of the wallet any more.
     if (outs.every((o) => o.keyImage !== undefined)) {
       const mine = new Set(outs.flatMap((o) => (o.keyImage === undefined ? [] : [o.keyImage])));
-      for (const t of missing) if (t.keyImages.some((k) => !mine.has(k))) gone.add(t.txid);
+      for (const t of missing) for (const k of t.keyImages) if (!mine.has(k)) cite(t.txid, k);
     }
     // (2) No key images needed: an input whose source output this guardian remembered (while the
     // transaction was on its node) no longer exists: the transaction that made it is in neither
@@ -357,7 +364,6 @@ export class RpcPayoutWallet implements PayoutWallet {
     // the same outputs under another txid).
     const sources = await this.inputSources();
     const remembered = missing
-      .filter((t) => !gone.has(t.txid))
       .map((t) => ({ txid: t.txid, inputs: sources.get(t.txid) ?? [] }))
       .filter((t) => t.inputs.length > 0);
     const sourceTxids = [...new Set(remembered.flatMap((t) => t.inputs.map((i) => i.sourceTxid)))].slice(
@@ -375,9 +381,19 @@ export class RpcPayoutWallet implements PayoutWallet {
         (height ?? 0) > i.sourceHeight &&
         !listedTx.has(i.sourceTxid) &&
         (i.pubkey === undefined || !listedKey.has(i.pubkey));
-      for (const t of remembered) if (t.inputs.some(sourceGone)) gone.add(t.txid);
+      for (const t of remembered) for (const i of t.inputs) if (sourceGone(i)) cite(t.txid, i.keyImage);
     }
-    return missing.filter((t) => gone.has(t.txid)).map((t) => t.txid);
+    if (evidence.size === 0) return [];
+    // Either kind names an input by the wallet's key image of an output; the node has the last word:
+    // an input it shows spent, in the chain or in the pool, is spent by another transaction (only
+    // the federation's keys spend it: maybe a sibling completion that paid the batch) or the wallet
+    // misnamed its output (a wrong key image: a Byzantine guardian's partial key image). No evidence.
+    const cited = [...new Set([...evidence.values()].flatMap((s) => [...s]))].slice(0, TXIDS_PER_CALL_MAX);
+    const status = await this.daemon.isKeyImageSpent(cited);
+    const unspent = new Set(cited.filter((_, i) => status[i] === 0));
+    return missing
+      .filter((t) => [...(evidence.get(t.txid) ?? [])].some((k) => unspent.has(k)))
+      .map((t) => t.txid);
   }
 
   /**
