@@ -48,6 +48,10 @@ interface World {
   height?: number;
   /** The transactions monerod has in its chain or pool: txid -> hex (default none). */
   txs?: Map<string, string>;
+  /** Those of `txs` it has in its pool, not its chain (default none). */
+  pool?: Set<string>;
+  /** is_key_image_spent's answer for key images other than KI (default 0). */
+  keyImages?: Map<string, 0 | 1 | 2>;
   /** The wallet file's attributes (what `store` saved; a restarted wallet-rpc starts from them). */
   file?: Map<string, string>;
   /** The wallet-rpc methods called, in order. */
@@ -92,7 +96,7 @@ async function walletOf(world: World): Promise<RpcPayoutWallet> {
               {
                 tx_hash: t,
                 as_hex: hex,
-                in_pool: false,
+                in_pool: world.pool?.has(t) ?? false,
                 double_spend_seen: false,
                 block_height: SRC_HEIGHT + 1,
               },
@@ -104,7 +108,9 @@ async function walletOf(world: World): Promise<RpcPayoutWallet> {
     if (path === "/is_key_image_spent")
       return {
         status: "OK",
-        spent_status: (body.key_images as string[]).map((k) => (k === KI ? world.spent : 0)),
+        spent_status: (body.key_images as string[]).map((k) =>
+          k === KI ? world.spent : (world.keyImages?.get(k) ?? 0),
+        ),
       };
     return { status: "Failed" };
   });
@@ -361,5 +367,98 @@ describe("RpcPayoutWallet.unmineable: the evidence of a Gone vote", () => {
     world.txs = new Map();
     world.outputs = [change, laterDeposit];
     expect(await (await walletOf(world)).unmineable(watched)).toEqual([C2, P1]);
+  });
+
+  describe("after a real deep reorg: monerod keeps the detached blocks' transactions in its pool", () => {
+    // Measured on monerod 0.18 in regtest (docs/monero.md): after pop_blocks the popped transactions
+    // are in the pool; one whose source transaction is gone stays there ("kept by block",
+    // last_failed_height set, blocks later still in_pool), is_key_image_spent of its input says 2.
+    // So C2 (confirmed at 500) is not missing: it waits in the pool, and so does its source, the
+    // deposit SRC, whose own input OTHER_KI the double spend spent in the new chain.
+    const DEPOSIT_INPUT = OTHER_KI;
+    async function reorged(): Promise<World> {
+      const world = await seen();
+      world.txs = new Map([
+        [C2, txHex([KI])],
+        [SRC, txHex([DEPOSIT_INPUT])],
+      ]);
+      world.pool = new Set([C2, SRC]);
+      world.spent = 2; // KI: spent in the pool, by C2 itself
+      world.keyImages = new Map([[DEPOSIT_INPUT, 1]]); // the deposit's input: spent in the chain
+      world.outputs = [change, laterDeposit]; // the wallet dropped the detached deposit's output
+      return world;
+    }
+    const confirmed = [{ txid: C2, keyImages: [KI], txHeight: 500 }];
+
+    it("a confirmed payout back in the pool whose remembered source is a double-spent deposit (in the pool, its input spent in the chain) is gone", async () => {
+      // Failed before: [] (a transaction in the pool counted as mineable: no guardian voted for the
+      // week monerod keeps it, past the 720 blocks a confirmed batch is watched).
+      const world = await reorged();
+      expect(await (await walletOf(world)).unmineable(confirmed)).toEqual([C2]);
+    });
+
+    it("not gone while the deposit may still be mined (its input unspent or spent only in the pool: a shallow reorg, both mined again), nor with the deposit in the chain, the wallet listing its output, a node below its block, or a payout not yet confirmed", async () => {
+      const world = await reorged();
+      world.keyImages = new Map([[DEPOSIT_INPUT, 2]]); // spent in the pool: by SRC itself
+      expect(await (await walletOf(world)).unmineable(confirmed)).toEqual([]);
+      world.keyImages = new Map([[DEPOSIT_INPUT, 0]]);
+      expect(await (await walletOf(world)).unmineable(confirmed)).toEqual([]);
+      world.keyImages = new Map([[DEPOSIT_INPUT, 1]]);
+      world.pool = new Set([C2]); // the deposit mined again
+      expect(await (await walletOf(world)).unmineable(confirmed)).toEqual([]);
+      world.pool = new Set([C2, SRC]);
+      world.outputs = [source(""), change]; // the wallet still lists the deposit's output
+      expect(await (await walletOf(world)).unmineable(confirmed)).toEqual([]);
+      world.outputs = [change, laterDeposit];
+      world.height = 500; // not past C2's agreed block
+      expect(await (await walletOf(world)).unmineable(confirmed)).toEqual([]);
+      world.height = 1000;
+      // In the pool and not confirmed (submitted, not yet attested at depth): a payout waiting to
+      // be mined, not one a reorg took back.
+      expect(await (await walletOf(world)).unmineable([{ txid: C2, keyImages: [KI] }])).toEqual([]);
+      // In the pool, with the source merely missing (neither chain nor pool, not double-spent): it
+      // may be broadcast again and C2 mined after it; only a missing transaction counts that.
+      world.txs = new Map([[C2, txHex([KI])]]);
+      expect(await (await walletOf(world)).unmineable(confirmed)).toEqual([]);
+      // The same world as the first test: gone.
+      expect(await (await walletOf(await reorged())).unmineable(confirmed)).toEqual([C2]);
+    });
+
+    it("an input of the pooled payout spent in the chain (a sibling completion mined) is no evidence", async () => {
+      const world = await reorged();
+      world.spent = 1;
+      expect(await (await walletOf(world)).unmineable(confirmed)).toEqual([]);
+    });
+
+    it("a later confirmed payout in the pool that spent the change of the gone one is gone with it", async () => {
+      const P1 = "d1".repeat(32);
+      const K1 = "3c".repeat(32);
+      const changeOfC2: Output = { keyImage: K1, txHash: C2, pubkey: "8e".repeat(32), height: 150 };
+      const world: World = {
+        spent: 0,
+        outputs: [source(), changeOfC2, laterDeposit],
+        txs: new Map([
+          [C2, txHex([KI])],
+          [P1, txHex([K1])],
+          [SRC, txHex([DEPOSIT_INPUT])],
+        ]),
+      };
+      const watched = [
+        { txid: C2, keyImages: [KI], txHeight: 500 },
+        { txid: P1, keyImages: [K1], txHeight: 600 },
+      ];
+      expect(await (await walletOf(world)).unmineable(watched)).toEqual([]);
+      world.pool = new Set([C2, P1, SRC]);
+      world.spent = 2;
+      world.keyImages = new Map<string, 0 | 1 | 2>([
+        [DEPOSIT_INPUT, 1],
+        [K1, 2],
+      ]);
+      world.outputs = [change, laterDeposit];
+      expect(await (await walletOf(world)).unmineable(watched)).toEqual([C2, P1]);
+      // P1 alone (C2 no longer watched): its source C2 is in the pool with its input unspent in the
+      // chain, so nothing says C2 can never be mined.
+      expect(await (await walletOf(world)).unmineable([watched[1]!])).toEqual([]);
+    });
   });
 });

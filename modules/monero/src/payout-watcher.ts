@@ -330,14 +330,24 @@ export class RpcPayoutWallet implements PayoutWallet {
     };
     await this.learnSources(asked, found, walletOutputs);
     let missing = asked.filter((t) => !known.has(t.txid));
+    // A confirmed transaction its node has in the pool only: a reorg took its block away. monerod
+    // returns a detached block's transactions to its pool and keeps them there although their
+    // inputs no longer exist ("kept by block", up to a week; measured on 0.18 in regtest,
+    // docs/monero.md), so after the deep reorg of 3e the agreed transaction is rarely missing: it
+    // waits in the pool, and so does the double-spent deposit. Such a transaction is gone only by
+    // (3) below (or by a source found gone that way).
+    const inPool = new Set(found.filter((t) => t.inPool).map((t) => t.txid));
+    let reorged = asked.filter((t) => t.txHeight !== undefined && inPool.has(t.txid));
     // A node that has not reached the block the federation agreed the transaction was mined in (it
     // is syncing, or behind) says nothing about it by not having it.
     let height: number | undefined;
-    if (missing.some((t) => t.txHeight !== undefined)) {
+    if ([...missing, ...reorged].some((t) => t.txHeight !== undefined)) {
       height = (await this.daemon.getHeight()).height;
-      missing = missing.filter((t) => t.txHeight === undefined || (height ?? 0) > t.txHeight);
+      const past = (t: GoneCheck) => t.txHeight === undefined || (height ?? 0) > t.txHeight;
+      missing = missing.filter(past);
+      reorged = reorged.filter(past);
     }
-    if (missing.length === 0) return [];
+    if (missing.length === 0 && reorged.length === 0) return [];
     const outs = await walletOutputs();
     // An input spent in the chain is no evidence: only the federation can spend its outputs, so the
     // spender is a transaction it signed, possibly another completion of this very set (a passed-over
@@ -351,49 +361,94 @@ export class RpcPayoutWallet implements PayoutWallet {
       set.add(keyImage);
       evidence.set(txid, set);
     };
+    // The node's word on key images (is_key_image_spent), each asked once.
+    const statusOf = new Map<string, 0 | 1 | 2>();
+    const askStatus = async (keyImages: readonly string[]): Promise<void> => {
+      const ask = [...new Set(keyImages)].filter((k) => !statusOf.has(k)).slice(0, TXIDS_PER_CALL_MAX);
+      if (ask.length === 0) return;
+      const status = await this.daemon.isKeyImageSpent(ask);
+      ask.forEach((k, i) => statusOf.set(k, status[i] ?? 1));
+    };
     // (1) Every output's key image known (rare for a multisig wallet: docs/monero.md) and an input
-    // no output of the wallet any more.
+    // no output of the wallet any more (a missing transaction only: a detached block's output is
+    // no output of the wallet either, yet comes back when the block's transactions are mined again).
     if (outs.every((o) => o.keyImage !== undefined)) {
       const mine = new Set(outs.flatMap((o) => (o.keyImage === undefined ? [] : [o.keyImage])));
       for (const t of missing) for (const k of t.keyImages) if (!mine.has(k)) cite(t.txid, k);
     }
-    // (2) No key images needed: an input whose source output this guardian remembered (while the
-    // transaction was on its node) no longer exists: the transaction that made it is in neither
-    // chain nor pool at a node past that transaction's block, and the wallet lists no output of it
-    // (nor one with the output's public key: a sibling completion of a federation transaction has
-    // the same outputs under another txid).
+    // No key images needed: an input whose source output this guardian remembered (while the
+    // transaction was on its node) no longer exists, at a node past the source's block, the wallet
+    // listing no output of the source (nor one with the output's public key: a sibling completion of
+    // a federation transaction has the same outputs under another txid), and the source not in the
+    // chain, and either
+    // (2) the source in neither chain nor pool, for a transaction missing itself; or
+    // (3) the source in the pool but never mineable: one of its own inputs spent in the chain,
+    //     necessarily by another transaction (the double spend of the deep reorg of 3e).
+    const candidates = [...missing, ...reorged];
+    const isMissing = new Set(missing.map((t) => t.txid));
     const sources = await this.inputSources();
-    const remembered = missing
+    const remembered = candidates
       .map((t) => ({ txid: t.txid, inputs: sources.get(t.txid) ?? [] }))
       .filter((t) => t.inputs.length > 0);
     const sourceTxids = [...new Set(remembered.flatMap((t) => t.inputs.map((i) => i.sourceTxid)))].slice(
       0,
       TXIDS_PER_CALL_MAX,
     );
+    const listedTx = new Set(outs.map((o) => o.txid));
+    const listedKey = new Set(outs.flatMap((o) => (o.pubkey === undefined ? [] : [o.pubkey])));
+    const unlisted = (i: InputSource): boolean =>
+      (height ?? 0) > i.sourceHeight &&
+      !listedTx.has(i.sourceTxid) &&
+      (i.pubkey === undefined || !listedKey.has(i.pubkey));
     if (sourceTxids.length > 0) {
-      const present = new Set((await this.daemon.getTransactions(sourceTxids)).found.map((t) => t.txid));
+      const got = (await this.daemon.getTransactions(sourceTxids)).found;
       height ??= (await this.daemon.getHeight()).height;
-      const listedTx = new Set(outs.map((o) => o.txid));
-      const listedKey = new Set(outs.flatMap((o) => (o.pubkey === undefined ? [] : [o.pubkey])));
-      const sourceGone = (i: InputSource): boolean =>
-        sourceTxids.includes(i.sourceTxid) &&
-        !present.has(i.sourceTxid) &&
-        (height ?? 0) > i.sourceHeight &&
-        !listedTx.has(i.sourceTxid) &&
-        (i.pubkey === undefined || !listedKey.has(i.pubkey));
-      for (const t of remembered) for (const i of t.inputs) if (sourceGone(i)) cite(t.txid, i.keyImage);
+      const inChain = new Set(got.filter((t) => !t.inPool).map((t) => t.txid));
+      const poolInputs = new Map(
+        got
+          .filter((t) => t.inPool)
+          .map((t) => {
+            try {
+              return [t.txid, txKeyImages(t.hex).slice(0, INPUT_SOURCES_PER_TX_MAX)] as const;
+            } catch {
+              return [t.txid, [] as string[]] as const; // a hex that does not parse: no evidence
+            }
+          }),
+      );
+      if (remembered.some((t) => t.inputs.some((i) => poolInputs.has(i.sourceTxid) && unlisted(i))))
+        await askStatus([...poolInputs.values()].flat());
+      const doubleSpent = (source: string): boolean =>
+        (poolInputs.get(source) ?? []).some((k) => statusOf.get(k) === 1);
+      for (const t of remembered)
+        for (const i of t.inputs) {
+          if (!sourceTxids.includes(i.sourceTxid) || inChain.has(i.sourceTxid) || !unlisted(i)) continue;
+          const pooled = poolInputs.has(i.sourceTxid);
+          if ((!pooled && isMissing.has(t.txid)) || (pooled && doubleSpent(i.sourceTxid)))
+            cite(t.txid, i.keyImage);
+        }
     }
-    if (evidence.size === 0) return [];
-    // Either kind names an input by the wallet's key image of an output; the node has the last word:
-    // an input it shows spent, in the chain or in the pool, is spent by another transaction (only
-    // the federation's keys spend it: maybe a sibling completion that paid the batch) or the wallet
-    // misnamed its output (a wrong key image: a Byzantine guardian's partial key image). No evidence.
-    const cited = [...new Set([...evidence.values()].flatMap((s) => [...s]))].slice(0, TXIDS_PER_CALL_MAX);
-    const status = await this.daemon.isKeyImageSpent(cited);
-    const unspent = new Set(cited.filter((_, i) => status[i] === 0));
-    return missing
-      .filter((t) => [...(evidence.get(t.txid) ?? [])].some((k) => unspent.has(k)))
-      .map((t) => t.txid);
+    // Every kind names an input by the wallet's key image of an output; the node has the last word:
+    // an input it shows spent in the chain, or in the pool by another transaction than this one,
+    // is spent by another transaction (only the federation's keys spend it: maybe a sibling
+    // completion that paid the batch) or the wallet misnamed its output (a wrong key image: a
+    // Byzantine guardian's partial key image). No evidence.
+    const counts = (t: GoneCheck): boolean =>
+      [...(evidence.get(t.txid) ?? [])].some((k) => {
+        const status = statusOf.get(k);
+        return status === 0 || (status === 2 && inPool.has(t.txid));
+      });
+    const gone = new Set<string>();
+    for (let round = 0; round <= candidates.length && evidence.size > 0; round++) {
+      await askStatus([...evidence.values()].flatMap((e) => [...e]));
+      const newly = candidates.filter((t) => !gone.has(t.txid) && counts(t));
+      if (newly.length === 0) break;
+      for (const t of newly) gone.add(t.txid);
+      // A source that is itself a watched transaction found gone (in neither chain nor pool, or
+      // never mineable): its outputs never exist. A later payout spending a gone payout's change.
+      for (const t of remembered)
+        for (const i of t.inputs) if (gone.has(i.sourceTxid) && unlisted(i)) cite(t.txid, i.keyImage);
+    }
+    return asked.filter((t) => gone.has(t.txid)).map((t) => t.txid);
   }
 
   /**

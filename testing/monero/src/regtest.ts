@@ -52,6 +52,8 @@ export interface MonerodHandle {
   readonly url: string;
   readonly pid: number;
   readonly dataDir: string;
+  /** Its p2p port on 127.0.0.1 (it listens only when started with `peers`). */
+  readonly p2pPort: number;
   readonly process: ManagedProcess;
   stop(): Promise<void>;
 }
@@ -72,14 +74,22 @@ export async function startMonerod(options: {
   readyTimeoutMs?: number;
   /** Keep the chain already in dataDir (monerod --regtest deletes it at start without --keep-fakechain). */
   keepChain?: boolean;
+  /**
+   * Peers ("127.0.0.1:port") to connect to and no others (--add-exclusive-node), listening on
+   * `p2pPort`; without it the node is --offline (the default: no p2p at all).
+   */
+  peers?: readonly string[];
+  p2pPort?: number;
 }): Promise<MonerodHandle> {
   mkdirSync(options.dataDir, { recursive: true });
   let lastError: unknown;
   for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
-    const [rpcPort, p2pPort] = [await freePort(), await freePort()];
+    const [rpcPort, p2pPort] = [await freePort(), options.p2pPort ?? (await freePort())];
     const args = [
       "--regtest",
-      "--offline",
+      ...(options.peers === undefined
+        ? ["--offline"]
+        : options.peers.flatMap((peer) => ["--add-exclusive-node", peer])),
       "--fixed-difficulty",
       "1",
       "--data-dir",
@@ -127,6 +137,7 @@ export async function startMonerod(options: {
         url,
         pid: proc.pid,
         dataDir: options.dataDir,
+        p2pPort,
         process: proc,
         stop: () => proc.stop(20_000),
       };
