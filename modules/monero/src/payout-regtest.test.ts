@@ -32,7 +32,7 @@ import {
   payoutFee,
 } from "./payout-common.js";
 import type { PayoutOutcome } from "./payout-common.js";
-import { RpcPayoutWallet } from "./payout-watcher.js";
+import { INPUT_SOURCES_ATTRIBUTE, RpcPayoutWallet } from "./payout-watcher.js";
 import { PayoutStore } from "./payouts.js";
 import type { PayoutDuty } from "./payouts.js";
 import { MoneroServerModule } from "./server.js";
@@ -323,6 +323,15 @@ describe("payouts from a real 3-of-4 multisig wallet (monerod regtest, four guar
     const rate = (await net!.daemon.rpc.getFeeEstimate()).feePerByte;
     expect(f.fee()).toBe(rate * 3000n > 60_000_000n ? rate * 3000n : 60_000_000n);
     await expectFeeWithin(done.moneroTxid!, 1, f.fee());
+    // The guardians that imported for the attempt (at least t) remembered in their multisig wallet
+    // files where the payout's input came from, the deposit: the Gone evidence of a deep reorg
+    // without key images (payout-watcher.ts, INPUT_SOURCES_ATTRIBUTE).
+    const memories = await Promise.all(
+      guardianWallets.map(async (w) => (await w.getAttribute(INPUT_SOURCES_ATTRIBUTE)) ?? ""),
+    );
+    expect(
+      memories.filter((m) => m.includes(done.moneroTxid!) && m.includes(toHex(dep))).length,
+    ).toBeGreaterThanOrEqual(3);
   }, 200_000);
 
   it("an invalid address (another network's, a typo) is refused at submission", async () => {
