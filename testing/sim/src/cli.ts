@@ -362,7 +362,9 @@ async function main(): Promise<number> {
     (o) => progress === undefined || !progress.isDone(o.seed),
   );
   const jobs = Math.max(1, Math.min(args.jobs, requests.length));
-  if (jobs <= 1) {
+  // One seed (a replay, with its log) runs here; more run in worker processes even with --jobs 1,
+  // so that a worker whose heap grew is replaced (parallel.ts WORKER_HEAP_RECYCLE_BYTES).
+  if (args.single) {
     for (const [i, options] of requests.entries()) {
       const log = args.single && args.verbose ? (line: string) => console.log(`  ${line}`) : undefined;
       const { value: r, cpuMs } = await cpuMsOf(() => runSeed(options, mode, log));

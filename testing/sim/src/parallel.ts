@@ -11,6 +11,13 @@ import type { SimResult } from "./simulator.js";
 import type { WorkerReply, WorkerRequest } from "./worker.js";
 
 const WORKER_PATH = fileURLToPath(new URL("./worker.ts", import.meta.url));
+/**
+ * A worker whose heap is above this after a seed is replaced by a fresh one (seeds are independent,
+ * so results do not change). The Monero worlds keep memory from seed to seed that this simulator
+ * has not found yet (--evm-deep-reorg: ~55 MB a seed measured; one process ran out of its 4 GB
+ * heap after ~88 seeds; docs/simulator.md "Memory"); as jest's workerIdleMemoryLimit, a bound.
+ */
+export const WORKER_HEAP_RECYCLE_BYTES = 1024 * 1024 * 1024;
 /** tsx's ESM loader by absolute URL, so the children load TypeScript whatever their cwd. */
 const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
 
@@ -24,16 +31,20 @@ export async function runParallel(
   mode: SimMode,
   jobs: number,
   onResult: (options: SeedOptions, r: SimResult | Error, cpuMs: number) => void,
-): Promise<void> {
+  heapRecycleBytes = WORKER_HEAP_RECYCLE_BYTES,
+): Promise<{ workers: number }> {
   let next = 0;
+  let workers = 0;
   const children = new Set<ChildProcess>();
   const startWorker = (): Promise<void> =>
     new Promise<void>((resolve, reject) => {
       const child = fork(WORKER_PATH, [], { execArgv: ["--import", TSX_LOADER] });
+      workers++;
       children.add(child);
       let pending: SeedOptions | undefined;
+      let recycle = false;
       const feed = (): void => {
-        const options = requests[next++];
+        const options = recycle ? undefined : requests[next++];
         pending = options;
         if (options === undefined) {
           child.disconnect();
@@ -43,14 +54,18 @@ export async function runParallel(
       };
       child.on("message", (m: WorkerReply) => {
         if (pending === undefined || m.seed !== pending.seed) return;
-        if ("result" in m) onResult(pending, m.result, m.cpuMs);
-        else onResult(pending, new Error(m.error), 0);
+        if ("result" in m) {
+          onResult(pending, m.result, m.cpuMs);
+          // Above the bound: this worker stops and a fresh one takes the next seeds.
+          recycle = m.heapBytes > heapRecycleBytes && next < requests.length;
+        } else onResult(pending, new Error(m.error), 0);
         feed();
       });
       child.on("exit", (code, signal) => {
         children.delete(child);
         if (pending !== undefined)
           reject(new Error(`worker exited (${code ?? signal}) while running seed ${pending.seed}`));
+        else if (recycle) startWorker().then(resolve, reject);
         else resolve();
       });
       child.on("error", reject);
@@ -58,6 +73,7 @@ export async function runParallel(
     });
   try {
     await Promise.all(Array.from({ length: Math.min(jobs, requests.length) }, startWorker));
+    return { workers };
   } finally {
     for (const child of children) child.kill();
   }

@@ -10,9 +10,12 @@ export interface WorkerRequest {
   readonly mode: SimMode;
 }
 
-/** cpuMs: the CPU time the seed took in the worker (for the speed figures only). */
+/**
+ * cpuMs: the CPU time the seed took in the worker (for the speed figures only); heapBytes: the
+ * worker's V8 heap after it (parallel.ts starts a fresh worker above a bound).
+ */
 export type WorkerReply =
-  | { readonly seed: number; readonly result: SimResult; readonly cpuMs: number }
+  | { readonly seed: number; readonly result: SimResult; readonly cpuMs: number; readonly heapBytes: number }
   | { readonly seed: number; readonly error: string };
 
 function isRequest(m: unknown): m is WorkerRequest {
@@ -35,7 +38,13 @@ process.on("message", (m: unknown) => {
   if (!isRequest(m)) return;
   const seed = m.options.seed;
   cpuMsOf(() => runSeed(m.options, m.mode)).then(
-    ({ value: result, cpuMs }) => process.send?.({ seed, result, cpuMs } satisfies WorkerReply),
+    ({ value: result, cpuMs }) =>
+      process.send?.({
+        seed,
+        result,
+        cpuMs,
+        heapBytes: process.memoryUsage().heapUsed,
+      } satisfies WorkerReply),
     // An exception out of a run is a bug in the simulator itself (the engines' are caught).
     (e: unknown) =>
       process.send?.({
