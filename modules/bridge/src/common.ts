@@ -326,6 +326,8 @@ export interface SupplyCheck {
   readonly block: bigint;
   readonly supply: bigint;
   readonly burned: bigint;
+  /** Σ returned ever (state.ts Totals.returnedEver) at the reading: what left Σ signed since is added back. */
+  readonly returned: bigint;
 }
 
 export type BridgeItem =
@@ -368,6 +370,7 @@ export function encodeBridgeItem(item: BridgeItem): Uint8Array {
       .u64big(item.block)
       .u64big(item.supply)
       .u64big(item.burned)
+      .u64big(item.returned)
       .finish();
   if (item.kind === "expiry" && (item.remint === true || (item.attempt ?? 0) > 0))
     return new Writer()
@@ -395,7 +398,13 @@ export function decodeBridgeItem(bytes: Uint8Array): BridgeItem {
   if (tag === ITEM_SCANNED) item = { kind: "scanned", block: r.u64big(), timestamp: r.u64big() };
   else if (tag === ITEM_BURN) item = { kind: "burn", ...decodeBurnSeen(r) };
   else if (tag === ITEM_SUPPLY_CHECK)
-    item = { kind: "supply_check", block: r.u64big(), supply: r.u64big(), burned: r.u64big() };
+    item = {
+      kind: "supply_check",
+      block: r.u64big(),
+      supply: r.u64big(),
+      burned: r.u64big(),
+      returned: r.u64big(),
+    };
   else if (tag === ITEM_EXPIRY) {
     const txid = r.fixed(32);
     const index = r.u32();

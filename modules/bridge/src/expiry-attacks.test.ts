@@ -256,7 +256,13 @@ describe("bridge: attacks on the return of an unsubmitted mint", () => {
       for (let g = 0; g < N; g++) {
         for (let i = 0; i < outputs; i++) expect(state(g).mint(txid, i)).toBeUndefined();
         expect(state(g).dueMints(g, 2n ** 63n, 1_000)).toEqual([]);
-        expect(state(g).totals()).toEqual({ signed: 0n, burned: 0n, unsettled: 0n, returnable: 0n });
+        expect(state(g).totals()).toEqual({
+          signed: 0n,
+          burned: 0n,
+          unsettled: 0n,
+          returnable: 0n,
+          returnedEver: 0n,
+        });
       }
     };
     const audit0 = fed.audit();

@@ -170,7 +170,11 @@ function onExpiryVote(
   const payout = refundInMonero(core, state, key, record);
   if (payout) {
     state.setPaidOut(key, payout);
-    state.setTotals({ ...totals, signed: totals.signed - record.amount });
+    state.setTotals({
+      ...totals,
+      signed: totals.signed - record.amount,
+      returnedEver: totals.returnedEver + record.amount,
+    });
     return ok(undefined);
   }
   state.setExpiryOutcome(key, "returnable");
@@ -178,6 +182,7 @@ function onExpiryVote(
     ...totals,
     signed: totals.signed - record.amount,
     returnable: totals.returnable + record.amount,
+    returnedEver: totals.returnedEver + record.amount,
   });
   return ok(undefined);
 }

@@ -312,7 +312,7 @@ export class BridgeServerModule implements ServerModule {
     if (read.supply > U64_MAX) return this.breakBooks(read.supply, t.signed - t.burned, read.block);
     if (this.supplyCheck !== undefined) return undefined;
     if (read.supply <= t.signed - t.burned || state.highestBurnBlock() > read.block) return undefined;
-    this.supplyCheck = { block: read.block, supply: read.supply, burned: t.burned };
+    this.supplyCheck = { block: read.block, supply: read.supply, burned: t.burned, returned: t.returnedEver };
     this.context?.log("supply_check", {
       block: String(read.block),
       supply: String(read.supply),
@@ -333,7 +333,11 @@ export class BridgeServerModule implements ServerModule {
       this.supplyCheck.supply === check.supply
     )
       this.supplyCheck = undefined;
-    const signed = state.totals().signed;
+    // Σ signed here, plus what left it since the reading: a mint returned meanwhile may have been
+    // on this node's chain at the reading's block (in a block a shallow reorg then took out) and
+    // is counted as signed, as it was then (review of d378e6f).
+    const t = state.totals();
+    const signed = t.signed + (t.returnedEver - check.returned);
     if (check.supply + check.burned <= signed) {
       this.context?.log("supply_checked", { block: String(check.block), supply: String(check.supply) });
       return;

@@ -6,7 +6,7 @@
 //   0x03 | burn tx hash (32) | log u32     -> AcceptedBurn                  burns t guardians voted equally
 //   0x04 | burn tx hash | log | guardian u16 -> BurnSeen                    votes for burns not yet accepted
 //   0x05 | guardian u16                    -> u32                           that guardian's votes not yet accepted
-//   0x06                                   -> signed u64 | burned u64 | unsettled u64 [| returnable u64]   totals (the audit)
+//   0x06                                   -> signed u64 | burned u64 | unsettled u64 [| returnable u64 [| returned ever u64]]   totals
 //   0x07 | burn tx hash | log u32          -> MintRecord                    re-mints of burns that cannot be paid
 //   0x08 | guardian u16 | deadline u64 | txid | index u32 [| 0x01] -> ()    mints that guardian has not voted on, by deadline
 //                                                                            (refundable and 0x01 outputs; 0x01 at the end: a re-mint, burn key)
@@ -133,6 +133,11 @@ export interface Totals {
   readonly unsettled: bigint;
   /** Σ amounts of returned mints (t guardians saw them unminted past the deadline) not yet refunded. */
   readonly returnable: bigint;
+  /**
+   * Σ amounts that ever left Σ signed (mints t guardians saw unminted past their deadline: returned
+   * or paid back in Monero); only grows. The accountant's supply_check carries it (server.ts).
+   */
+  readonly returnedEver: bigint;
 }
 
 const burnKeyBytes = (prefix: number, key: BurnKey): Writer =>
@@ -265,10 +270,11 @@ export class BridgeState {
 
   totals(): Totals {
     const v = this.db.get(TOTALS);
-    if (!v) return { signed: 0n, burned: 0n, unsettled: 0n, returnable: 0n };
+    if (!v) return { signed: 0n, burned: 0n, unsettled: 0n, returnable: 0n, returnedEver: 0n };
     const r = new Reader(v);
     const t = { signed: r.u64big(), burned: r.u64big(), unsettled: r.u64big() };
-    return { ...t, returnable: r.remaining > 0 ? r.u64big() : 0n };
+    const returnable = r.remaining > 0 ? r.u64big() : 0n;
+    return { ...t, returnable, returnedEver: r.remaining > 0 ? r.u64big() : 0n };
   }
 
   /**
@@ -427,7 +433,13 @@ export class BridgeStateWriter extends BridgeState {
   setTotals(t: Totals): void {
     this.w.put(
       TOTALS,
-      new Writer().u64big(t.signed).u64big(t.burned).u64big(t.unsettled).u64big(t.returnable).finish(),
+      new Writer()
+        .u64big(t.signed)
+        .u64big(t.burned)
+        .u64big(t.unsettled)
+        .u64big(t.returnable)
+        .u64big(t.returnedEver)
+        .finish(),
     );
   }
 
