@@ -30,6 +30,11 @@ export interface SimHost {
   submit(g: number, items: readonly Uint8Array[]): number;
   /** Puts items in Byzantine guardian g's own bundles. */
   submitByzantine(g: number, items: readonly Uint8Array[]): void;
+  /**
+   * Messages to guardian g that would arrive before `untilMs` arrive at `untilMs` (the network's
+   * hold, in either phase): a guardian slow to process consensus, a height behind the others.
+   */
+  lag(g: number, untilMs: number): void;
   /** Runs `fn` at simulated time `atMs` (>= now). */
   schedule(atMs: number, fn: () => void): void;
   violation(what: string): void;

@@ -421,6 +421,7 @@ class Simulation {
         return taken;
       },
       submitByzantine: (g, items) => this.byzantine.get(g)?.submitItems(items),
+      lag: (g, untilMs) => this.net.hold(g, Math.round(untilMs)),
       schedule: (atMs, fn) => this.events.push(Math.max(this.now, Math.round(atMs)), { kind: "app", fn }),
       violation: (what) => this.checkers.violation(what),
       note: (line) => this.note(line),

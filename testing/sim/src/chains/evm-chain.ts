@@ -203,6 +203,8 @@ export class SimEvmChain implements SimulatedChain {
   private readonly rng: Rng;
   private forks = 0;
   readonly secondsPerBlock: number;
+  /** Called after every send (the bridge world's automine: a block mined within a few ms, as anvil's). */
+  onSend: ((hash: Hex32) => void) | undefined;
 
   constructor(options: EvmChainOptions) {
     this.rng = options.rng;
@@ -265,6 +267,7 @@ export class SimEvmChain implements SimulatedChain {
     );
     this.mempool.push({ hash, from, call });
     this.trace.add(`evm tx ${hash.slice(0, 10)} ${call.kind} from ${from.slice(0, 8)}`);
+    this.onSend?.(hash);
     return hash;
   }
 

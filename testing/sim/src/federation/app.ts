@@ -377,6 +377,10 @@ class FederationApp implements SimApplication, FederationApi {
   }
 
   /** Honest guardian g's processor and bridge module, if its process runs (federation/bridge.ts). */
+  wake(g: number): void {
+    this.committed(g);
+  }
+
   bridgeAt(g: number): { processor: FederationProcessor; bridge: BridgeServerModule } | undefined {
     const proc = this.live(g);
     return proc?.bridge === undefined ? undefined : { processor: proc.processor, bridge: proc.bridge };

@@ -14,7 +14,7 @@
 //     the value is frozen, neither minted nor returned; the users count it, the checkers do not
 //     call it a violation because the federation still holds and owes it).
 import { encodeConsensusItem, toHex } from "@conclave/core-common";
-import type { ModuleLinks, ModuleResult, WriteTx } from "@conclave/core-server";
+import type { ModuleContext, ModuleLinks, ModuleResult, ReadTx, WriteTx } from "@conclave/core-server";
 import {
   BridgeServerModule,
   BridgeState,
@@ -44,12 +44,18 @@ import { BRIDGE_ID, BRIDGE_POLL_MS, evmKey } from "./setup.js";
  *   bridge-burn-paid-twice      (with the monero module) a burn to a Monero address is handed to
  *                               the monero module's payout queue twice, under its ref and a second
  *                               ref: the burn is paid twice in Monero.
+ *   bridge-supply-halt-at-once  the accountant before d378e6f: a reading of the node's wXMR supply
+ *                               above Σ signed − Σ burned halts the guardian at once, instead of
+ *                               being proposed (supply_check) and judged where consensus orders
+ *                               it: a guardian a height behind a mint t others signed and its user
+ *                               submitted at once halts for good.
  */
 export type BridgeBug =
   | "bridge-burn-vote-twice"
   | "bridge-refund-ignores-used"
   | "bridge-credit-before-depth"
-  | "bridge-burn-paid-twice";
+  | "bridge-burn-paid-twice"
+  | "bridge-supply-halt-at-once";
 
 class BurnPaidTwice extends BridgeServerModule {
   override link(links: ModuleLinks): void {
@@ -107,10 +113,39 @@ class RefundIgnoresUsed extends BridgeServerModule {
   }
 }
 
+/**
+ * The accountant as it was before d378e6f (server.ts checkBooks): before every proposal, a reading
+ * of this guardian's node above Σ signed − Σ burned in its state halts it at once (once), whatever
+ * height its state is at. The real rule runs too (super), so its supply_check items are proposed.
+ */
+class SupplyHaltAtOnce extends BridgeServerModule {
+  private ctx: ModuleContext | undefined;
+  private halted = false;
+
+  override start(context: ModuleContext): void {
+    this.ctx = context;
+    super.start(context);
+  }
+
+  override checkBooks(db: ReadTx): string | undefined {
+    const broken = super.checkBooks(db);
+    const read = this.burnWatcher?.totalSupplyAtHead;
+    if (broken !== undefined || this.halted || read === undefined) return broken;
+    const t = new BridgeState(db).totals();
+    const backed = t.signed - t.burned;
+    if (read.supply <= backed) return undefined;
+    this.halted = true;
+    const reason = `wXMR total supply on chain ${read.supply} exceeds the ${backed} piconero the federation signed and has not seen burned: a mint it never signed`;
+    this.ctx?.halt?.(reason);
+    return reason;
+  }
+}
+
 export function bridgeModuleClass(bug: BridgeBug | undefined): typeof BridgeServerModule {
   if (bug === "bridge-burn-vote-twice") return BurnVoteTwice;
   if (bug === "bridge-refund-ignores-used") return RefundIgnoresUsed;
   if (bug === "bridge-burn-paid-twice") return BurnPaidTwice;
+  if (bug === "bridge-supply-halt-at-once") return SupplyHaltAtOnce;
   return BridgeServerModule;
 }
 

@@ -124,6 +124,36 @@ export class BridgeUser {
     if (!this.settled) this.world.host.schedule(this.world.host.now() + USER_STEP_MS, () => this.tick());
   }
 
+  /**
+   * A guardian processed a block: a user waiting for its funding or for t signatures looks again at once (a client
+   * watching its mint, bridge.ts RaceProfile): its funding accepted, it signs at once, and submits
+   * the moment t guardians signed.
+   */
+  nudge(): void {
+    const w = this.world;
+    if (
+      this.step === "funding" &&
+      w.host.honest.some((g) => w.app.status(g, this.tx!.txid)?.state === "accepted")
+    )
+      this.funded();
+    if (this.step === "sign") this.sign();
+  }
+
+  /** The mint output's transaction was accepted: sign it, or abandon it. */
+  private funded(): void {
+    const w = this.world;
+    const key = { txid: fromHex(this.tx!.txid), index: 0 };
+    this.job = { kind: "output", key };
+    if (this.refundable) w.refundable.push(key);
+    w.stats.evmMintOutputs++;
+    if (w.xmr !== undefined) w.stats.evmXmrFunded++;
+    if (this.submits) this.step = "sign";
+    else {
+      w.stats.evmAbandoned++;
+      this.step = "abandon";
+    }
+  }
+
   private done(outcome: string): void {
     this.outcome = outcome;
     this.step = "done";
@@ -163,21 +193,7 @@ export class BridgeUser {
       case "xmr-credit":
         return this.fundByXmr();
       case "funding":
-        return this.follow(
-          () => {
-            const key = { txid: fromHex(this.tx!.txid), index: 0 };
-            this.job = { kind: "output", key };
-            if (this.refundable) w.refundable.push(key);
-            w.stats.evmMintOutputs++;
-            if (w.xmr !== undefined) w.stats.evmXmrFunded++;
-            if (this.submits) this.step = "sign";
-            else {
-              w.stats.evmAbandoned++;
-              this.step = "abandon";
-            }
-          },
-          w.xmr === undefined ? "fund" : "xmr-credit",
-        );
+        return this.follow(() => this.funded(), w.xmr === undefined ? "fund" : "xmr-credit");
       case "sign":
         return this.sign();
       case "onchain":

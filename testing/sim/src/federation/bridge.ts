@@ -98,6 +98,47 @@ export interface BridgeHostApi {
   status(g: number, txid: string): StatusAnswer | undefined;
   /** Honest guardian g's processor and bridge module, if its process runs. */
   bridgeAt(g: number): { processor: FederationProcessor; bridge: BridgeServerModule } | undefined;
+  /**
+   * A module of guardian g asks for its proposals to be collected (ModuleContext.wake: the daemon
+   * collects them on the next turn, guardian.ts wakeModules); coalesced with commits.
+   */
+  wake(g: number): void;
+}
+
+/**
+ * How a seed's world lets a mint race the guardians' processing (the bug d378e6f fixed: a guardian
+ * a height behind a mint t others signed, its user submitting at once, read a supply above its
+ * books and halted). Drawn from its own stream ("evm-race"), so the other streams draw as before;
+ * a seed without it (half of them) runs as it did before it existed. With it:
+ *   automineMs  each transaction sent is mined within this many ms (anvil's automine: at once),
+ *               besides the interval blocks;
+ *   pollMs      the watchers poll their nodes this often (the daemon's pollMs: the CI fixture's
+ *               500 ms; BRIDGE_POLL_MS without the race);
+ *   (always)    a user waiting for its funding or for signatures looks again whenever an honest
+ *               guardian processed a block (a client watching its mint) and submits the moment t
+ *               signed; a watcher's poll wakes its guardian's proposal (the daemon's
+ *               ModuleContext.wake), so the accountant judges its node's reading against its state
+ *               of that moment;
+ *   laggard     an honest guardian slow to process consensus: when the first other honest guardian
+ *               processed a height, the messages to the laggard are held for lagMs (SimHost.lag),
+ *               so it decides that height up to lagMs after the others (a loaded machine; the CI's
+ *               guardian a block behind).
+ */
+export interface RaceProfile {
+  readonly automineMs: number;
+  readonly pollMs: number;
+  readonly laggard: number;
+  readonly lagMs: number;
+}
+
+export function drawRaceProfile(rng: Rng, honest: readonly number[]): RaceProfile | undefined {
+  if (!rng.chance(0.5)) return undefined;
+  return {
+    automineMs: rng.pick([0, 0, 5, 20, 50]),
+    pollMs: rng.pick([100, 250, 500]),
+    laggard: rng.pick(honest),
+    lagMs: rng.range(300, 2_000),
+  };
 }
 
 export interface BridgeStats {
@@ -139,6 +180,12 @@ export interface BridgeStats {
   evmBurnsPaidXmr: number;
   /** With the monero module: a paid user's claim of its payout (change included) as a deposit. */
   evmPayoutClaims: number;
+  /** Blocks mined at once for a sent transaction (RaceProfile automineMs). */
+  evmAutomined: number;
+  /** Honest guardians' readings above their books proposed as supply_check items (judged in order). */
+  evmSupplyChecks: number;
+  /** Blocks after which the laggard's messages were held (RaceProfile laggard). */
+  evmLaggardHolds: number;
 }
 
 const emptyStats = (): BridgeStats => ({
@@ -175,6 +222,9 @@ const emptyStats = (): BridgeStats => ({
   evmXmrFunded: 0,
   evmBurnsPaidXmr: 0,
   evmPayoutClaims: 0,
+  evmAutomined: 0,
+  evmSupplyChecks: 0,
+  evmLaggardHolds: 0,
 });
 
 const keyName = (txHash: Uint8Array, logIndex: number): string => `${toHex(txHash)}:${logIndex}`;
@@ -201,6 +251,14 @@ export class BridgeWorld {
   readonly refundable: MintKey[] = [];
   /** Reorgs deeper than the watchers' depth (`--evm-deep-reorg`, evm-deep-reorg.ts). */
   readonly deep: EvmDeepReorgs | undefined;
+  /** How this seed lets a mint race the guardians' processing (RaceProfile; undefined: it does not). */
+  readonly race: RaceProfile | undefined;
+  /** An automine block is scheduled (one for every send within its delay). */
+  private automineQueued = false;
+  /** Users are to look again at their mints' signatures (RaceProfile). */
+  private nudgeQueued = false;
+  /** The highest height after whose first processing the laggard's messages were held. */
+  private laggedAt = -1;
 
   constructor(
     readonly host: SimHost,
@@ -264,6 +322,18 @@ export class BridgeWorld {
       slowProbability: 0.2,
       slowMs: 20_000,
     });
+    this.race = drawRaceProfile(new Rng(host.seed, "evm-race"), host.honest);
+    const automineMs = this.race?.automineMs;
+    if (automineMs !== undefined)
+      this.chain.onSend = () => {
+        if (this.automineQueued) return;
+        this.automineQueued = true;
+        this.host.schedule(this.host.now() + automineMs, () => {
+          this.automineQueued = false;
+          this.chain.mine();
+          this.stats.evmAutomined++;
+        });
+      };
     this.producer.start();
     this.faults.start();
     const users = rng.range(1, 3);
@@ -354,21 +424,26 @@ export class BridgeWorld {
     m.start({
       self: g,
       federationId: this.federationId,
-      wake: () => {},
+      wake: () => {
+        if (this.race !== undefined) this.app.wake(g);
+      },
       halt: (reason) => this.onHalt(g, reason),
-      log: (event, fields) =>
+      log: (event, fields) => {
+        if (event === "supply_check") this.stats.evmSupplyChecks++;
         this.host.note(
           `evm ${g} ${event} ${JSON.stringify(fields, (_, x: unknown) => (typeof x === "bigint" ? x.toString() : x)).slice(0, 200)}`,
-        ),
+        );
+      },
     });
     return m;
   }
 
   /** Polls guardian g's watcher every BRIDGE_POLL_MS while `alive` (one poll at a time). */
   started(g: number, alive: () => boolean): void {
+    const pollMs = this.race?.pollMs ?? BRIDGE_POLL_MS;
     const pump = (): void => {
       if (!alive()) return;
-      this.host.schedule(this.host.now() + BRIDGE_POLL_MS, pump);
+      this.host.schedule(this.host.now() + pollMs, pump);
       const at = this.app.bridgeAt(g);
       const watcher = at?.bridge.burnWatcher;
       if (at === undefined || watcher === undefined || this.busy.has(g)) return;
@@ -400,7 +475,7 @@ export class BridgeWorld {
         })
         .finally(() => this.busy.delete(g));
     };
-    this.host.schedule(this.host.now() + BRIDGE_POLL_MS, pump);
+    this.host.schedule(this.host.now() + pollMs, pump);
   }
 
   heal(): void {
@@ -519,6 +594,25 @@ export class BridgeWorld {
     return this.canonical.burns;
   }
 
+  /**
+   * RaceProfile, after honest guardian g processed a block: the laggard's next messages are held
+   * (it decides the next height lagMs after the others), and users waiting for signatures look
+   * again once the block is in the state (the next event).
+   */
+  private raceAfterBlock(g: number, height: number, race: RaceProfile): void {
+    if (g !== race.laggard && height > this.laggedAt) {
+      this.laggedAt = height;
+      this.host.lag(race.laggard, this.host.now() + race.lagMs);
+      this.stats.evmLaggardHolds++;
+    }
+    if (this.nudgeQueued) return;
+    this.nudgeQueued = true;
+    this.host.schedule(this.host.now(), () => {
+      this.nudgeQueued = false;
+      for (const u of this.users) u.nudge();
+    });
+  }
+
   afterBlock(
     g: number,
     height: number,
@@ -530,6 +624,7 @@ export class BridgeWorld {
   ): void {
     if (bridge === undefined) return;
     this.stats.evmChecks++;
+    if (this.race !== undefined) this.raceAfterBlock(g, height, this.race);
     const db = processor.moduleReadDb(state, BRIDGE_ID);
     const at = `guardian ${g} at height ${height}`;
     const records = new BridgeState(db);
