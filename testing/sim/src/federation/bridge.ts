@@ -358,7 +358,7 @@ export class BridgeWorld {
    * product's rule at work (counted); any other halt is a violation.
    */
   private onHalt(g: number, reason: string): void {
-    const m = /supply on chain (\d+) exceeds the (\d+) piconero/.exec(reason);
+    const m = /supply on chain (\d+) exceeds the (-?\d+) piconero/.exec(reason);
     const excess = m === null ? undefined : BigInt(m[1]!) - BigInt(m[2]!);
     const at = this.app.bridgeAt(g);
     const takenOut =
