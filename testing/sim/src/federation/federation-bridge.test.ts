@@ -49,6 +49,11 @@ describe("the whole federation with the bridge module on a simulated EVM chain",
       expect(r.violations).toEqual([]);
     });
 
+  it("seed 155 (N = 4, no Byzantine): a refundable user drawing 7,980 is funded within the faucet's maximum (before: 7,980 + fees 22 = 8,002 above the 8,000 maximum, refused forever: a liveness violation)", async () => {
+    const r = await run({ seed: 155, nodes: 4, byzantine: 0 });
+    expect(r.violations).toEqual([]);
+  });
+
   it("exercised mints, delayed mints, returns, claims, re-mints, reorgs, node faults and the Byzantine strategies", () => {
     expect(runs).toBe(SEEDS);
     const at = (k: string): number => totals[k] ?? 0;
