@@ -19,6 +19,7 @@ import { PayoutStore, pendingPayouts } from "@conclave/module-monero";
 import { decodeBridgeItem, encodeBridgeItem, encodeMintOutput } from "./common.js";
 import type { BridgeConfig, BurnSeen } from "./common.js";
 import { asHex, collectMintSignatures, signMint } from "./eip712-mint.js";
+import type { GuardianSignature, MintMessage } from "./eip712-mint.js";
 import {
   BRIDGE,
   DUMMY,
@@ -67,6 +68,33 @@ async function rpc(method: string, params: unknown[]): Promise<unknown> {
   if (body.error) throw new Error(`${method}: ${body.error.message}`);
   return body.result;
 }
+
+/**
+ * Sends mint(message, t of these signatures, sorted by signer) to the contract from anvil's first
+ * account; the receipt's status.
+ */
+async function sendMint(
+  c: BridgeConfig,
+  message: MintMessage,
+  answers: readonly GuardianSignature[],
+): Promise<"success" | "reverted"> {
+  const domain = { chainId: c.chainId, contract: c.contract };
+  const collected = await collectMintSignatures(domain, message, c.guardians, c.threshold, answers);
+  const hash = await anvil.walletClient.writeContract({
+    address: c.contract,
+    abi: wrappedMoneroAbi,
+    functionName: "mint",
+    args: [message, collected.signatures],
+  });
+  return (await anvil.publicClient.waitForTransactionReceipt({ hash })).status;
+}
+
+/** Signatures of `message` by guardians 0, 1 and 2: t keys stolen (the test holds them). */
+const stolenAnswers = (c: BridgeConfig, message: MintMessage) =>
+  [0, 1, 2].map((i) => ({
+    guardian: i,
+    signature: signMint(evmKeyOf(i), { chainId: c.chainId, contract: c.contract }, message),
+  }));
 
 describe("bridge start check (real anvil)", () => {
   const moduleWith = (c: BridgeConfig, key = evmKeyOf(0)) =>
@@ -368,21 +396,8 @@ describe("bridge mints and burns (real anvil)", () => {
       deadline: BigInt(v.deadline),
       setIndex: v.setIndex,
     };
-    const domain = { chainId: config.chainId, contract: config.contract };
-    const collected = await collectMintSignatures(
-      domain,
-      message,
-      config.guardians,
-      config.threshold,
-      views.map((x) => ({ guardian: x.guardian, signature: x.signature! })),
-    );
-    const hash = await anvil.walletClient.writeContract({
-      address: config.contract,
-      abi: wrappedMoneroAbi,
-      functionName: "mint",
-      args: [message, collected.signatures],
-    });
-    expect((await anvil.publicClient.waitForTransactionReceipt({ hash })).status).toBe("success");
+    const answers = views.map((x) => ({ guardian: x.guardian, signature: x.signature! }));
+    expect(await sendMint(config, message, answers)).toBe("success");
     // Guardian 0's module on its state of one block ago reads the supply with that mint in it.
     const halts: string[] = [];
     const lagging = new BridgeServerModule(BRIDGE, config, {
@@ -443,21 +458,7 @@ describe("bridge mints and burns (real anvil)", () => {
       deadline: block.timestamp + 3600n,
       setIndex: 1,
     };
-    const domain = { chainId: config.chainId, contract: config.contract };
-    const collected = await collectMintSignatures(
-      domain,
-      stolen,
-      config.guardians,
-      config.threshold,
-      [0, 1, 2].map((i) => ({ guardian: i, signature: signMint(evmKeyOf(i), domain, stolen) })),
-    );
-    const hash = await anvil.walletClient.writeContract({
-      address: config.contract,
-      abi: wrappedMoneroAbi,
-      functionName: "mint",
-      args: [stolen, collected.signatures],
-    });
-    expect((await anvil.publicClient.waitForTransactionReceipt({ hash })).status).toBe("success");
+    expect(await sendMint(config, stolen, stolenAnswers(config, stolen))).toBe("success");
     await g.bridge.burnWatcher!.poll();
     // Its reading goes into its proposal; judged where consensus orders it: halted, no signature after.
     const proposed = g.bridge.consensusProposal(f.mdb()).map(decodeBridgeItem);
@@ -509,21 +510,7 @@ describe("the accountant, a wXMR supply above 2^64 − 1 piconero (real anvil)",
       deadline: block.timestamp + 3600n,
       setIndex: 1,
     };
-    const domain = { chainId: c.chainId, contract: c.contract };
-    const collected = await collectMintSignatures(
-      domain,
-      stolen,
-      c.guardians,
-      c.threshold,
-      [0, 1, 2].map((i) => ({ guardian: i, signature: signMint(evmKeyOf(i), domain, stolen) })),
-    );
-    const queued = await anvil.walletClient.writeContract({
-      address: c.contract,
-      abi: wrappedMoneroAbi,
-      functionName: "mint",
-      args: [stolen, collected.signatures],
-    });
-    expect((await anvil.publicClient.waitForTransactionReceipt({ hash: queued })).status).toBe("success");
+    expect(await sendMint(c, stolen, stolenAnswers(c, stolen))).toBe("success");
     const { mintDelay } = await anvil.publicClient.readContract({
       address: c.contract,
       abi: wrappedMoneroAbi,
