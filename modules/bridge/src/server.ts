@@ -354,9 +354,9 @@ export class BridgeServerModule implements ServerModule {
     return reason;
   }
 
-  /** A reading above the books proposed and not yet judged (checkBooks): for the simulator's checker. */
-  get supplyCheckPending(): boolean {
-    return this.supplyCheck !== undefined;
+  /** The reading above the books proposed and not yet judged (checkBooks): for the simulator's checkers. */
+  get pendingSupplyCheck(): SupplyCheck | undefined {
+    return this.supplyCheck;
   }
 
   alerts(): { code: string; message: string }[] {

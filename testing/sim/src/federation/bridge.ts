@@ -72,6 +72,8 @@ export type { BridgeBug } from "./bridge-byzantine.js";
 
 /** The watchers' confirmation depth; the chain's reorgs stay below it (at most depth - 1 blocks). */
 export const EVM_CONFIRMATIONS = 4;
+/** A supply check waits at most this long (simulated ms) after the heal to be judged. */
+const SUPPLY_CHECK_JUDGED_MS = 20_000;
 /** Mean simulated ms between EVM blocks. */
 const MEAN_BLOCK_MS = 400;
 /**
@@ -238,6 +240,8 @@ export class BridgeWorld {
   readonly users: BridgeUser[] = [];
   readonly byzantine = new Map<number, ByzantineBridge>();
   healedAt: number | undefined;
+  /** Each guardian's supply check waiting to be judged, and since when (simulated ms). */
+  private readonly supplyCheckSince = new Map<number, { check: object; since: number }>();
   private readonly producer: BlockProducer;
   private readonly faults: NodeFaultDriver;
   private readonly busy = new Set<number>();
@@ -462,11 +466,16 @@ export class BridgeWorld {
         read.supply > t.signed - t.burned &&
         state.highestBurnBlock() <= read.block &&
         at.bridge.alerts().length === 0 &&
-        !at.bridge.supplyCheckPending
+        at.bridge.pendingSupplyCheck === undefined
       )
         this.host.violation(
           `guardian ${g}: its node shows wXMR supply ${read.supply} above Σ signed − Σ burned ${t.signed - t.burned}, and it proposed no supply check`,
         );
+      // Since when this guardian's current supply check waits to be judged (one per reading).
+      const pending = at.bridge.pendingSupplyCheck;
+      if (pending === undefined) this.supplyCheckSince.delete(g);
+      else if (this.supplyCheckSince.get(g)?.check !== pending)
+        this.supplyCheckSince.set(g, { check: pending, since: this.host.now() });
       void watcher
         .poll()
         .catch((e: unknown) => {
@@ -520,6 +529,21 @@ export class BridgeWorld {
         this.host.violation(
           `liveness: ${u.describe()}, not finished within the liveness bound after the heal`,
         );
+    // A supply check is judged where consensus orders it: after the heal, within the bound.
+    for (const [g, { since }] of this.supplyCheckSince) {
+      const at = this.app.bridgeAt(g);
+      const from = Math.max(since, this.healedAt ?? since);
+      if (
+        this.host.honest.includes(g) &&
+        at !== undefined &&
+        at.bridge.alerts().length === 0 &&
+        at.bridge.pendingSupplyCheck !== undefined &&
+        this.host.now() - from > SUPPLY_CHECK_JUDGED_MS
+      )
+        this.host.violation(
+          `liveness: guardian ${g}'s supply check (proposed at ${since} ms) was not judged within ${SUPPLY_CHECK_JUDGED_MS} ms after the heal`,
+        );
+    }
     for (const k of this.undecided())
       this.host.violation(
         `liveness: refundable mint ${toHex(k.txid).slice(0, 12)}:${k.index} neither decided minted nor returned within the liveness bound after the heal`,
