@@ -89,6 +89,19 @@ async function sendMint(
   return (await anvil.publicClient.waitForTransactionReceipt({ hash })).status;
 }
 
+/** The EIP-712 mint a guardian's view of an output signs (its recipient and amount as the test made it). */
+const mintMessageOf = (
+  v: { depositId: string; deadline: string; setIndex: number },
+  recipient: `0x${string}`,
+  amount: bigint,
+): MintMessage => ({
+  recipient,
+  amount,
+  depositId: asHex(v.depositId),
+  deadline: BigInt(v.deadline),
+  setIndex: v.setIndex,
+});
+
 /** Signatures of `message` by guardians 0, 1 and 2: t keys stolen (the test holds them). */
 const stolenAnswers = (c: BridgeConfig, message: MintMessage) =>
   [0, 1, 2].map((i) => ({
@@ -201,14 +214,7 @@ describe("bridge mints and burns (real anvil)", () => {
     const txid = fromHex(out.events[0]!.txid);
     mintOutPoint = { txid, index: 0 };
     const views = f.guardians.map((g, i) => g.bridge.outputOutcome(f.mdb(i), { txid, index: 0 })!);
-    const v = views[0]!;
-    const message = {
-      recipient: user().address,
-      amount,
-      depositId: asHex(v.depositId),
-      deadline: BigInt(v.deadline),
-      setIndex: v.setIndex,
-    };
+    const message = mintMessageOf(views[0]!, user().address, amount);
     const domain = { chainId: config.chainId, contract: config.contract };
     // Guardian 1 is Byzantine: its answer carries a signature by a key outside the set.
     const answers = views.map((x) => ({ guardian: x.guardian, signature: x.signature! }));
@@ -388,14 +394,7 @@ describe("bridge mints and burns (real anvil)", () => {
     const outPoint = { txid: fromHex(out.events[0]!.txid), index: 0 };
     // Guardians 1, 2 and 3 processed it and sign; the user submits at once.
     const views = [1, 2, 3].map((i) => f.guardians[i]!.bridge.outputOutcome(f.mdb(i), outPoint)!);
-    const v = views[0]!;
-    const message = {
-      recipient: user().address,
-      amount,
-      depositId: asHex(v.depositId),
-      deadline: BigInt(v.deadline),
-      setIndex: v.setIndex,
-    };
+    const message = mintMessageOf(views[0]!, user().address, amount);
     const answers = views.map((x) => ({ guardian: x.guardian, signature: x.signature! }));
     expect(await sendMint(config, message, answers)).toBe("success");
     // Guardian 0's module on its state of one block ago reads the supply with that mint in it.

@@ -346,19 +346,21 @@ describe("RpcPayoutWallet.unmineable: the evidence of a Gone vote", () => {
     expect(world.walletCalls).toEqual([]);
   });
 
+  /** A later payout P1 spends K1, the change of C2 (which spent the deposit SRC, whose input is `srcInput`). */
+  const P1 = "d1".repeat(32);
+  const K1 = "3c".repeat(32);
+  const changeSpentWorld = (srcInput: string): World => ({
+    spent: 0,
+    outputs: [source(), { keyImage: K1, txHash: C2, pubkey: "8e".repeat(32), height: 150 }, laterDeposit],
+    txs: new Map([
+      [C2, txHex([KI])],
+      [P1, txHex([K1])],
+      [SRC, txHex([srcInput])],
+    ]),
+  });
+
   it("a later payout that spent the change of a payout the reorg took away is gone too (its source is that payout)", async () => {
-    const P1 = "d1".repeat(32);
-    const K1 = "3c".repeat(32);
-    const changeOfC2: Output = { keyImage: K1, txHash: C2, pubkey: "8e".repeat(32), height: 150 };
-    const world: World = {
-      spent: 0,
-      outputs: [source(), changeOfC2, laterDeposit],
-      txs: new Map([
-        [C2, txHex([KI])],
-        [P1, txHex([K1])],
-        [SRC, txHex([OTHER_KI])],
-      ]),
-    };
+    const world = changeSpentWorld(OTHER_KI);
     const watched = [
       { txid: C2, keyImages: [KI] },
       { txid: P1, keyImages: [K1] },
@@ -431,18 +433,7 @@ describe("RpcPayoutWallet.unmineable: the evidence of a Gone vote", () => {
     });
 
     it("a later confirmed payout in the pool that spent the change of the gone one is gone with it", async () => {
-      const P1 = "d1".repeat(32);
-      const K1 = "3c".repeat(32);
-      const changeOfC2: Output = { keyImage: K1, txHash: C2, pubkey: "8e".repeat(32), height: 150 };
-      const world: World = {
-        spent: 0,
-        outputs: [source(), changeOfC2, laterDeposit],
-        txs: new Map([
-          [C2, txHex([KI])],
-          [P1, txHex([K1])],
-          [SRC, txHex([DEPOSIT_INPUT])],
-        ]),
-      };
+      const world = changeSpentWorld(DEPOSIT_INPUT);
       const watched = [
         { txid: C2, keyImages: [KI], txHeight: 500 },
         { txid: P1, keyImages: [K1], txHeight: 600 },

@@ -1094,18 +1094,7 @@ export class Payouts {
     } else if (ready.length < this.n - excluded.size && !waited) return false;
     const creator = (batch + b.attempt) % ready.length;
     const order = [...ready.slice(creator), ...ready.slice(0, creator)];
-    store.putBatch(batch, {
-      ...b,
-      phase: "sign",
-      order,
-      signers: [],
-      passed: [],
-      spent: [],
-      refusers: [],
-      signedMax: 0,
-      restarts: 0,
-      phaseHeight: agreedHeight,
-    });
+    store.putBatch(batch, { ...b, ...freshRound(agreedHeight), phase: "sign", order });
     return true;
   }
 
