@@ -5,221 +5,17 @@
 // default every run is the whole federation (processor, modules, wallets, money checkers; see
 // federation/); --consensus-only runs the engines alone, as the simulator did before.
 // Wall-clock time is read here only, to report the simulator's speed; never inside a run.
-import { availableParallelism } from "node:os";
 import { faultTolerance } from "./consensus.js";
 import { federationApplication } from "./federation/app.js";
-import {
-  LIVENESS_BOUND_MS,
-  NODES_MAX,
-  SIM_BUGS,
-  NODES_MIN,
-  SAFETY_MS_MAX,
-  nodesForSeed,
-  replayCommand,
-} from "./simulator.js";
-import type { SimBug, SimOptions, SimResult } from "./simulator.js";
+import { LIVENESS_BOUND_MS, nodesForSeed, replayCommand } from "./simulator.js";
+import type { SimOptions, SimResult } from "./simulator.js";
+import { USAGE, UsageError, modeFlags, parseSimArgs } from "./cli-args.js";
+import type { CliArgs } from "./cli-args.js";
 import { runParallel } from "./parallel.js";
 import { cpuMsOf, runSeed } from "./run-seed.js";
 import type { SimMode } from "./run-seed.js";
 import { ProgressError, ProgressFile, currentCommit, emptyFigures, seedsDone } from "./progress.js";
 import type { ProgressOptions, ProgressViolation } from "./progress.js";
-
-const USAGE = `usage: npm run sim -- [options]
-  --seeds K         run K seeds (default 100), starting at --from (default 1)
-  --from S          first seed of a --seeds run
-  --seed S          run one seed (replays a failure)
-  --nodes N         guardians per run (default: drawn per seed from ${NODES_MIN}..${NODES_MAX})
-  --byzantine B     Byzantine guardians per run (default: f = floor((N-1)/3))
-  --quorum-delta D  deliberate bug: engines use a quorum of t + D (the checkers must catch it)
-  --bug NAME        deliberate bug in every engine, repeatable: ${SIM_BUGS.join(", ")}
-  --safety-ms MS    length of the safety phase in simulated ms, up to ${SAFETY_MS_MAX} (default: drawn per seed)
-  --jobs J          processes running seeds in parallel (default: one per CPU)
-  --consensus-only  run the consensus engines alone (no processor, modules, wallets or money checkers)
-  --monero          the federation with the monero module on a simulated Monero chain
-  --monero-classic  --monero without the Byzantine payout participants and the holder (older seeds replay)
-  --monero-notes    --monero with XMR note users: subaddress deposits into e-cash notes (xmr-notes.ts)
-  --monero-garbage  --monero with a garbage last signer drawn for Byzantine guardians that are no payout participant
-  --monero-deep-reorg  --monero with reorgs deeper than the confirmation depth: a credited deposit
-                    double-spent on a fork, a mined payout taken out of the chain (monero-deep-reorg.ts)
-  --monero-deep-reorg-spent  --monero-deep-reorg, the deposit taken one whose output a mined payout spent
-  --evm             the federation with the bridge module on a simulated EVM chain; with --monero both:
-                    mints funded by XMR deposits, burns to a Monero address paid from the multisig wallet
-  --progress FILE   a long run in pieces: FILE records the commit, the options, the seed ranges done,
-                    the violations and the figures; the same command with the same FILE continues
-                    where it stopped (refused if the commit or the options differ; progress.ts)
-  --evm-deep-reorg  --evm --monero with EVM reorgs deeper than the watchers' depth: a mint and an
-                    accepted burn (paid in Monero if one is) left out of a fork (evm-deep-reorg.ts)
-  --verbose         print every run and, for one seed, its fault timeline and full result`;
-
-interface CliArgs {
-  seeds: number;
-  from: number;
-  single: boolean;
-  nodes?: number;
-  byzantine?: number;
-  quorumDelta?: number;
-  bugs: SimBug[];
-  safetyMs?: number;
-  jobs: number;
-  verbose: boolean;
-  consensusOnly: boolean;
-  monero: boolean;
-  moneroClassic: boolean;
-  moneroNotes: boolean;
-  moneroGarbage: boolean;
-  moneroDeepReorg: boolean;
-  moneroDeepReorgSpent: boolean;
-  evm: boolean;
-  progress?: string;
-  evmDeepReorg: boolean;
-}
-
-class UsageError extends Error {}
-
-function parseArgs(argv: readonly string[]): CliArgs {
-  const args: CliArgs = {
-    seeds: 100,
-    from: 1,
-    single: false,
-    jobs: availableParallelism(),
-    verbose: false,
-    consensusOnly: false,
-    monero: false,
-    moneroClassic: false,
-    moneroNotes: false,
-    moneroGarbage: false,
-    moneroDeepReorg: false,
-    moneroDeepReorgSpent: false,
-    evm: false,
-    evmDeepReorg: false,
-    bugs: [],
-  };
-  const integer = (flag: string, value: string | undefined, min: number, max: number): number => {
-    if (value === undefined || !/^-?\d+$/.test(value)) throw new UsageError(`${flag} needs an integer`);
-    const v = Number(value);
-    if (!Number.isSafeInteger(v) || v < min || v > max)
-      throw new UsageError(`${flag} must be in ${min}..${max}`);
-    return v;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    const value = argv[i + 1];
-    switch (flag) {
-      case "--seeds":
-        args.seeds = integer(flag, value, 1, 1e9);
-        i++;
-        break;
-      case "--from":
-        args.from = integer(flag, value, 0, Number.MAX_SAFE_INTEGER - 1e9);
-        i++;
-        break;
-      case "--seed":
-        args.from = integer(flag, value, 0, Number.MAX_SAFE_INTEGER);
-        args.seeds = 1;
-        args.single = true;
-        i++;
-        break;
-      case "--nodes":
-        args.nodes = integer(flag, value, NODES_MIN, 64);
-        i++;
-        break;
-      case "--byzantine":
-        args.byzantine = integer(flag, value, 0, 63);
-        i++;
-        break;
-      case "--quorum-delta":
-        args.quorumDelta = integer(flag, value, -64, 64);
-        i++;
-        break;
-      case "--bug": {
-        const bug = SIM_BUGS.find((b) => b === value);
-        if (bug === undefined) throw new UsageError(`--bug needs one of ${SIM_BUGS.join(", ")}`);
-        if (!args.bugs.includes(bug)) args.bugs.push(bug);
-        i++;
-        break;
-      }
-      case "--safety-ms":
-        args.safetyMs = integer(flag, value, 0, SAFETY_MS_MAX);
-        i++;
-        break;
-      case "--jobs":
-        args.jobs = integer(flag, value, 1, 256);
-        i++;
-        break;
-      case "--verbose":
-        args.verbose = true;
-        break;
-      case "--consensus-only":
-        args.consensusOnly = true;
-        break;
-      case "--monero-classic":
-        args.moneroClassic = true;
-        args.monero = true;
-        break;
-      case "--monero":
-        args.monero = true;
-        break;
-      case "--monero-notes":
-        args.monero = true;
-        args.moneroNotes = true;
-        break;
-      case "--monero-garbage":
-        args.monero = true;
-        args.moneroGarbage = true;
-        break;
-      case "--monero-deep-reorg":
-        args.monero = true;
-        args.moneroDeepReorg = true;
-        break;
-      case "--monero-deep-reorg-spent":
-        args.monero = true;
-        args.moneroDeepReorg = true;
-        args.moneroDeepReorgSpent = true;
-        break;
-      case "--evm":
-        args.evm = true;
-        break;
-      case "--progress":
-        if (value === undefined || value.startsWith("--")) throw new UsageError("--progress needs a file");
-        args.progress = value;
-        i++;
-        break;
-      case "--evm-deep-reorg":
-        args.evm = true;
-        args.monero = true;
-        args.evmDeepReorg = true;
-        break;
-      case "--help":
-      case "-h":
-        console.log(USAGE);
-        process.exit(0);
-        break;
-      default:
-        throw new UsageError(`unknown argument ${flag}`);
-    }
-  }
-  if (args.evm && args.consensusOnly) {
-    throw new UsageError("--evm runs the federation with the bridge: not with --consensus-only");
-  }
-  if (args.evm && (args.moneroClassic || args.moneroNotes || args.moneroGarbage || args.moneroDeepReorg)) {
-    throw new UsageError("--evm goes with --monero only, not with another monero world (yet)");
-  }
-  if (args.progress !== undefined && args.single) {
-    throw new UsageError("--progress is for --seeds runs, not --seed");
-  }
-  if (args.monero && args.consensusOnly) {
-    throw new UsageError("--monero runs the federation: not with --consensus-only");
-  }
-  if (args.nodes !== undefined && args.byzantine !== undefined && args.byzantine >= args.nodes) {
-    throw new UsageError("--byzantine must be below --nodes");
-  }
-  if (args.nodes === undefined && args.byzantine !== undefined && 3 * args.byzantine + 1 > NODES_MAX) {
-    throw new UsageError(
-      `--byzantine ${args.byzantine} needs --nodes (no N up to ${NODES_MAX} tolerates it)`,
-    );
-  }
-  return args;
-}
 
 function optionsFor(seed: number, args: CliArgs): SimOptions {
   const nodes = args.nodes ?? nodesForSeed(seed, args.byzantine ?? 0);
@@ -251,13 +47,17 @@ function summaryLine(r: SimResult): string {
 async function main(): Promise<number> {
   let args: CliArgs;
   try {
-    args = parseArgs(process.argv.slice(2));
+    args = parseSimArgs(process.argv.slice(2));
   } catch (e) {
     if (e instanceof UsageError) {
       console.error(`sim: ${e.message}\n${USAGE}`);
       return 2;
     }
     throw e;
+  }
+  if (args.help) {
+    console.log(USAGE);
+    return 0;
   }
   if (
     args.nodes !== undefined &&
@@ -275,7 +75,7 @@ async function main(): Promise<number> {
   const every = args.verbose ? 1 : Math.max(1, Math.round(args.seeds / 20));
   const started = performance.now();
   let lastPrint = started;
-  const mode = modeOf(args);
+  const mode = args.mode;
   let progress: ProgressFile | undefined;
   let stopHandler: ((signal: NodeJS.Signals) => void) | undefined;
   if (args.progress !== undefined) {
@@ -323,8 +123,8 @@ async function main(): Promise<number> {
       console.log(
         `seed ${options.seed}: THE SIMULATOR THREW (a bug in the simulator, not the engine)\n${r.message}`,
       );
-      const app = args.consensusOnly ? {} : { application: federationApplication() };
-      const replay = `${replayCommand({ ...options, ...app })}${args.evmDeepReorg ? " --evm-deep-reorg" : args.evm && args.monero ? " --evm --monero" : args.monero ? (args.moneroClassic ? " --monero-classic" : args.moneroNotes ? " --monero-notes" : args.moneroGarbage ? " --monero-garbage" : args.moneroDeepReorgSpent ? " --monero-deep-reorg-spent" : args.moneroDeepReorg ? " --monero-deep-reorg" : " --monero") : args.evm ? " --evm" : ""}`;
+      const app = mode === "consensus" ? {} : { application: federationApplication() };
+      const replay = `${replayCommand({ ...options, ...app })}${modeFlags(mode)}`;
       console.log(`  replay: ${replay}`);
       totals.wallMs = wallBefore + (performance.now() - started);
       progress?.record(options.seed, totals, {
@@ -444,29 +244,6 @@ function progressOptions(args: CliArgs, mode: SimMode): ProgressOptions {
     bugs: [...args.bugs],
     safetyMs: args.safetyMs ?? null,
   };
-}
-
-function modeOf(args: CliArgs): SimMode {
-  if (args.evmDeepReorg) return "evm-deep-reorg";
-  return args.evm && args.monero
-    ? "evm-monero"
-    : args.moneroClassic
-      ? "monero-classic"
-      : args.moneroNotes
-        ? "monero-notes"
-        : args.moneroGarbage
-          ? "monero-garbage"
-          : args.moneroDeepReorgSpent
-            ? "monero-deep-reorg-spent"
-            : args.moneroDeepReorg
-              ? "monero-deep-reorg"
-              : args.monero
-                ? "monero"
-                : args.evm
-                  ? "evm"
-                  : args.consensusOnly
-                    ? "consensus"
-                    : "federation";
 }
 
 main().then(
