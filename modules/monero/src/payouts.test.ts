@@ -1028,6 +1028,43 @@ describe("payout signing rounds", () => {
     expect(f.outcome(tx, 0)!.moneroTxid).not.toBe(first.moneroTxid);
   });
 
+  // Seed 48 of `--monero-deep-reorg-spent` (docs/simulator.md): the blame reset at a Gone re-open
+  // put a guardian passed over as silent in an earlier attempt of the batch back in the signing
+  // order, and the re-made attempt waited payoutRoundBlocks for its turn again.
+  it("a batch re-opened as gone keeps its blame: a guardian passed over as silent in an earlier attempt is not in the new attempt's order, which is submitted without waiting for it", async () => {
+    const { f, tx } = setup();
+    await f.round(); // four exports: creator (batch 1 + attempt 0) mod 4 = 1
+    const silent = 1;
+    f.guardians[silent]!.wallet.silent = true;
+    await f.round();
+    await f.round();
+    f.heights(303); // payoutRoundBlocks: the silent creator is blamed, attempt 1 runs without it
+    for (let i = 0; i < 6; i++) await f.round();
+    const first = f.outcome(tx, 0)!;
+    expect(first).toMatchObject({ state: "submitted", attempt: 1 });
+    // A deep reorg takes the input away: t Gone votes re-make the batch (attempt 2, unbound).
+    f.chain.mined.delete(first.moneroTxid!);
+    f.chain.gone.add(toHex(new PayoutStore(f.mdb()).batch(1)!.inputs[0]!));
+    f.block([0, 2, 3].map((from) => ({ from, item: { kind: "gone" as const, batch: 1, attempt: 1 } })));
+    expect(f.outcome(tx, 0)).toMatchObject({ state: "signing", attempt: 2 });
+    expect(new PayoutStore(f.mdb()).batch(1)!.blamed[silent]).toBe(1);
+    // The guardian is back for the exports, then silent again at its turn (as the Byzantine one was).
+    f.guardians[silent]!.wallet.silent = false;
+    await f.round(); // four exports
+    const order = new PayoutStore(f.mdb()).batch(1)!.order;
+    expect(order).toHaveLength(3);
+    expect(order).not.toContain(silent);
+    f.guardians[silent]!.wallet.silent = true;
+    // No agreed block passes: only a signing order without the silent guardian gets the batch out.
+    for (let i = 0; i < 4; i++) await f.round();
+    const again = f.outcome(tx, 0)!;
+    expect(again).toMatchObject({ state: "submitted", attempt: 2 });
+    expect(again.moneroTxid).not.toBe(first.moneroTxid);
+    f.heights(306);
+    await f.round();
+    expect(f.outcome(tx, 0)).toMatchObject({ state: "confirmed", attempt: 2, moneroTxid: again.moneroTxid });
+  });
+
   it("refuses items out of turn, conflicting blobs, bad digests and stale attempts; chunked blobs reassemble", () => {
     const { f } = setup();
     const big = new Uint8Array(CHUNK_BYTES_MAX * 2 + 10).map((_, i) => i % 251);

@@ -66,7 +66,8 @@
 // PAYOUT_GONE_WATCH_BLOCKS) and votes Gone once its node has shown it in neither chain nor pool,
 // with such an input, for payoutConfirmations of its blocks in a row. t votes (at least t - f
 // honest nodes saw it) re-open the batch: a new attempt with no bound (the old transaction, and
-// every earlier attempt's, which spend a superset of its inputs, can never be mined), funded by
+// every earlier attempt's, which spend a superset of its inputs, can never be mined), keeping the
+// batch's blame (a guardian that failed an earlier attempt stays excluded), funded by
 // the wallet's other outputs; a confirmed batch goes back to signing (or waits, phase "waiting",
 // while another batch is in flight) and is owed again (pendingPayouts).
 import { Reader, Writer, toHex } from "@conclave/core-common";
@@ -1367,7 +1368,13 @@ export class Payouts {
       return ok(undefined);
     }
     if (b.phase === "done") store.setCounters({ ...c, current: batch });
-    this.nextAttempt(store, batch, b, agreedHeight, { reset: true, gone });
+    // The blame of the batch's earlier attempts is kept (no one is blamed for the reorg): a guardian
+    // that was passed over as silent, or sent a set back, is excluded from the new attempt as from
+    // any next one, rather than holding up its signing order for payoutRoundBlocks again (seed 48
+    // of `--monero-deep-reorg-spent`: a silent Byzantine last signer of attempt 0 was last signer
+    // again in the re-made attempt 2). A re-opened batch that waits for the batch in flight keeps it
+    // too (above).
+    this.nextAttempt(store, batch, b, agreedHeight, { gone });
     return ok(undefined);
   }
 
