@@ -30,6 +30,12 @@ export interface DeepReorgStats {
   xmrReservesShortAtEnd: number;
   /** Users whose deposit spend was refused until the end because the reserves are short (paused). */
   xmrPausedUsers: number;
+  /**
+   * Users whose claim was still open at the end, its honest verdicts split by a deep reorg that
+   * moved the deposit's block after fewer than t guardians attested (docs/monero.md: the claim
+   * expires, claimExpiryBlocks, and is claimed again; not a liveness violation).
+   */
+  xmrDeepClaimsSplit: number;
 }
 
 export function emptyDeepReorgStats(): DeepReorgStats {
@@ -41,6 +47,7 @@ export function emptyDeepReorgStats(): DeepReorgStats {
     xmrReservesShortChecks: 0,
     xmrReservesShortAtEnd: 0,
     xmrPausedUsers: 0,
+    xmrDeepClaimsSplit: 0,
   };
 }
 
@@ -54,6 +61,8 @@ export class DeepReorgs {
   readonly dropped = new Map<string, bigint>();
   /** Federation txids a deep reorg took out of the chain. */
   readonly removed = new Set<string>();
+  /** Every transaction a deep reorg took out of its block: txid -> the heights it was mined at before. */
+  private readonly movedFrom = new Map<string, Set<number>>();
   private running = false;
 
   constructor(
@@ -106,6 +115,7 @@ export class DeepReorgs {
     if (target === undefined) return false;
     const depth = this.depthFor(target.height);
     const before = this.chain.federationTxsFrom(target.height).map((t) => t.txid);
+    this.noteMoved(depth);
     this.chain.reorg(depth);
     this.stats.xmrDeepReorgs++;
     for (const txid of before) {
@@ -140,6 +150,7 @@ export class DeepReorgs {
     const d = this.rng.pick(candidates);
     const h = this.chain.minedHeight(d.txid)!;
     const federationBefore = this.chain.federationTxsFrom(h).map((t) => t.txid);
+    this.noteMoved(this.depthFor(h));
     this.chain.reorg(this.depthFor(h), { drop: [d.txid] });
     this.stats.xmrDeepReorgs++;
     this.dropped.set(d.txid, d.amount);
@@ -149,6 +160,22 @@ export class DeepReorgs {
       this.removed.add(txid);
       this.stats.xmrDeepPayoutsRemoved++;
     }
+  }
+
+  /** Remembers where the top `depth` blocks' transactions were before a reorg of that depth. */
+  private noteMoved(depth: number): void {
+    const count = this.chain.height();
+    for (let h = count - depth; h < count; h++)
+      for (const txid of this.chain.block(h)?.txids ?? []) {
+        const heights = this.movedFrom.get(txid) ?? new Set<number>();
+        heights.add(h);
+        this.movedFrom.set(txid, heights);
+      }
+  }
+
+  /** Whether a deep reorg took `txid` out of the block at `height` (it was mined there before). */
+  wasMovedFrom(txid: string, height: number): boolean {
+    return this.movedFrom.get(txid)?.has(height) === true;
   }
 
   /** Whether a "not mined" payout finding is the removed transaction still waiting in the pool. */
