@@ -129,6 +129,8 @@ export class ByzantinePayoutParticipant {
       wake: () => {},
       log: (event) => host.note(`xmr byzantine ${b} ${event}`),
     });
+    // No real timer (as MoneroWorld.module: the watch's interval kept the whole run alive).
+    this.module.watchable.stop();
   }
 
   start(): void {

@@ -944,6 +944,12 @@ export class MoneroWorld {
         );
       },
     });
+    // No real timers in a simulated run: start() also starts the monero-tx watch's setInterval
+    // (tx-watch.ts, autoPoll or not), which nothing here uses and nothing stops (a crash drops the
+    // module object; the product's guardian stops its modules). Running, it kept this module, and
+    // through its context the whole run, for the rest of the process: 25-55 MB a seed of the
+    // Monero worlds (docs/simulator.md "Memory"; run-memory.test.ts).
+    m.watchable.stop();
     return m;
   }
 
