@@ -13,9 +13,9 @@ import type { WorkerReply, WorkerRequest } from "./worker.js";
 const WORKER_PATH = fileURLToPath(new URL("./worker.ts", import.meta.url));
 /**
  * A worker whose heap is above this after a seed is replaced by a fresh one (seeds are independent,
- * so results do not change). The Monero worlds keep memory from seed to seed that this simulator
- * has not found yet (--evm-deep-reorg: ~55 MB a seed measured; one process ran out of its 4 GB
- * heap after ~88 seeds; docs/simulator.md "Memory"); as jest's workerIdleMemoryLimit, a bound.
+ * so results do not change). A guard, as jest's workerIdleMemoryLimit: the Monero worlds' leak it
+ * was added for (each run kept alive by its modules' watch timers, ~25-55 MB a seed) is fixed, and
+ * the memo caches shared by a worker's runs are bounded (docs/simulator.md "Memory").
  */
 export const WORKER_HEAP_RECYCLE_BYTES = 1024 * 1024 * 1024;
 /** tsx's ESM loader by absolute URL, so the children load TypeScript whatever their cwd. */
