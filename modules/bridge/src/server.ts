@@ -100,6 +100,13 @@ export interface BridgeBackground {
 /** The largest u64: no Σ signed (state.ts) and no supply_check item's supply is above it. */
 const U64_MAX = 0xffff_ffff_ffff_ffffn;
 
+/**
+ * Readings of the node's supply below an accepted burn's block in a row before the alert
+ * `wxmr_supply_unchecked` shows (a minute at the default poll of 2 s; a node a few blocks behind the
+ * others' right after a burn is accepted is normal and brief).
+ */
+export const ACCOUNTANT_BLIND_READINGS = 30;
+
 export class BridgeServerModule implements ServerModule {
   readonly kind = BRIDGE_KIND;
   readonly testOnly = false;
@@ -119,6 +126,12 @@ export class BridgeServerModule implements ServerModule {
    * where consensus orders it (checkBooks); one at a time.
    */
   private supplyCheck: SupplyCheck | undefined;
+  /**
+   * Consecutive readings of the node's supply taken below the highest accepted burn's block (the
+   * accountant cannot judge them: checkBooks), and the latest: from ACCOUNTANT_BLIND_READINGS on,
+   * an alert says so (a node stuck or far behind, or lying about its head, leaves the books unchecked).
+   */
+  private blind: { readings: number; last: object; head: bigint; burnBlock: bigint } | undefined;
   /** What server-consensus.ts, server-transactions.ts and server-views.ts read of this module. */
   private readonly core: BridgeViewCore;
 
@@ -310,8 +323,16 @@ export class BridgeServerModule implements ServerModule {
     // supply above 2^64 − 1 is a mint the federation never signed, whatever height this guardian
     // has not processed yet, so it is judged at once (threat model 12zn).
     if (read.supply > U64_MAX) return this.breakBooks(read.supply, t.signed - t.burned, read.block);
+    const burnBlock = state.highestBurnBlock();
+    if (burnBlock > read.block) {
+      // One count per reading (a poll), however many proposals read it.
+      if (this.blind?.last !== read)
+        this.blind = { readings: (this.blind?.readings ?? 0) + 1, last: read, head: read.block, burnBlock };
+      return undefined;
+    }
+    this.blind = undefined;
     if (this.supplyCheck !== undefined) return undefined;
-    if (read.supply <= t.signed - t.burned || state.highestBurnBlock() > read.block) return undefined;
+    if (read.supply <= t.signed - t.burned) return undefined;
     this.supplyCheck = { block: read.block, supply: read.supply, burned: t.burned, returned: t.returnedEver };
     this.context?.log("supply_check", {
       block: String(read.block),
@@ -354,15 +375,28 @@ export class BridgeServerModule implements ServerModule {
     return reason;
   }
 
+  /** Why the books broke (this guardian halted and signs nothing), or undefined. */
+  get brokenBooks(): string | undefined {
+    return this.booksBroken;
+  }
+
   /** The reading above the books proposed and not yet judged (checkBooks): for the simulator's checkers. */
   get pendingSupplyCheck(): SupplyCheck | undefined {
     return this.supplyCheck;
   }
 
   alerts(): { code: string; message: string }[] {
-    return this.booksBroken === undefined
-      ? []
-      : [{ code: "wxmr_supply_exceeds_signed", message: this.booksBroken }];
+    if (this.booksBroken !== undefined)
+      return [{ code: "wxmr_supply_exceeds_signed", message: this.booksBroken }];
+    const blind = this.blind;
+    if (blind !== undefined && blind.readings >= ACCOUNTANT_BLIND_READINGS)
+      return [
+        {
+          code: "wxmr_supply_unchecked",
+          message: `the EVM node's head (block ${blind.head}) has been below block ${blind.burnBlock} of an accepted burn for ${blind.readings} readings: the wXMR supply cannot be checked against the books until the node catches up (is it stuck or on another chain?)`,
+        },
+      ];
+    return [];
   }
 
   /** After each committed block: watched mints and burns whose view changed are told (never rejects). */

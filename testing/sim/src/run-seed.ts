@@ -32,7 +32,8 @@ export type SimMode =
   | "monero-deep-reorg-spent"
   | "evm"
   | "evm-monero"
-  | "evm-deep-reorg";
+  | "evm-deep-reorg"
+  | "evm-lying-node";
 
 export const SIM_MODES: readonly SimMode[] = [
   "consensus",
@@ -46,6 +47,7 @@ export const SIM_MODES: readonly SimMode[] = [
   "evm",
   "evm-monero",
   "evm-deep-reorg",
+  "evm-lying-node",
 ];
 
 /** Options a seed is sent with to another process (no functions). */
@@ -62,6 +64,13 @@ export async function runSeed(
   if (mode === "evm") {
     const r = await runSimulationAsync({ ...withLog, application: federationApplication({ evm: true }) });
     return { ...r, replay: `${r.replay} --evm` };
+  }
+  if (mode === "evm-lying-node") {
+    const r = await runSimulationAsync({
+      ...withLog,
+      application: federationApplication({ evm: true, evmLyingNode: true }),
+    });
+    return { ...r, replay: `${r.replay} --evm-lying-node` };
   }
   if (mode === "evm-monero") {
     const r = await runSimulationAsync({

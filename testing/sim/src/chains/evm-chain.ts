@@ -564,6 +564,11 @@ export class SimEvmSource implements EvmSource {
     });
   }
 
+  /** Whose node this is. */
+  get guardian(): number {
+    return this.g;
+  }
+
   /** The node's head block number, and a block the node has (it throws past its head, as a node does). */
   private viewHead(): number {
     return this.chain.viewHeight(this.g) - 1;

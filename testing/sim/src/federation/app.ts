@@ -62,6 +62,8 @@ export interface FederationOptions {
   readonly bridgeBug?: BridgeBug;
   /** The bridge world with EVM reorgs deeper than the watchers' depth (evm-deep-reorg.ts). */
   readonly evmDeepReorg?: boolean;
+  /** The bridge world with one honest guardian's EVM node lying, when B < f (evm-liar.ts). */
+  readonly evmLyingNode?: boolean;
 }
 
 /** What a Byzantine guardian does at the module level, drawn per guardian from the seed. */
@@ -206,7 +208,14 @@ class FederationApp implements SimApplication, FederationApi {
     // the processor links the modules), paid from the simulated multisig wallet; money.ts counts it.
     this.evm =
       options.evm === true
-        ? new BridgeWorld(host, this, options.bridgeBug, this.xmr, options.evmDeepReorg === true)
+        ? new BridgeWorld(
+            host,
+            this,
+            options.bridgeBug,
+            this.xmr,
+            options.evmDeepReorg === true,
+            options.evmLyingNode === true,
+          )
         : undefined;
   }
 

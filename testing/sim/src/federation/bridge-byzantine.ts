@@ -55,7 +55,8 @@ export type BridgeBug =
   | "bridge-refund-ignores-used"
   | "bridge-credit-before-depth"
   | "bridge-burn-paid-twice"
-  | "bridge-supply-halt-at-once";
+  | "bridge-supply-halt-at-once"
+  | "bridge-no-unchecked-alert";
 
 class BurnPaidTwice extends BridgeServerModule {
   override link(links: ModuleLinks): void {
@@ -141,7 +142,19 @@ class SupplyHaltAtOnce extends BridgeServerModule {
   }
 }
 
+/**
+ * "The accountant goes blind silently": the module never shows `wxmr_supply_unchecked`, so an
+ * operator whose node is stuck below the accepted burns is never told its supply goes unchecked
+ * (the product before the alert; caught by the liar world's check, bridge.ts liarChecks).
+ */
+class NoUncheckedAlert extends BridgeServerModule {
+  override alerts(): { code: string; message: string }[] {
+    return super.alerts().filter((a) => a.code !== "wxmr_supply_unchecked");
+  }
+}
+
 export function bridgeModuleClass(bug: BridgeBug | undefined): typeof BridgeServerModule {
+  if (bug === "bridge-no-unchecked-alert") return NoUncheckedAlert;
   if (bug === "bridge-burn-vote-twice") return BurnVoteTwice;
   if (bug === "bridge-refund-ignores-used") return RefundIgnoresUsed;
   if (bug === "bridge-burn-paid-twice") return BurnPaidTwice;

@@ -21,7 +21,7 @@
 //     plus re-mints) - accepted burns - returned mints; and reserves (assets) >= e-cash outstanding
 //     (liabilities of the other modules) + wXMR on the chain + owed burns and returns.
 // (Each bridge input spent at most once, and conservation of everything, are money.ts's.)
-import { toHex } from "@conclave/core-common";
+import { faultTolerance, toHex } from "@conclave/core-common";
 import type { Transaction } from "@conclave/core-common";
 import type { FederationProcessor, ReadTx } from "@conclave/core-server";
 import {
@@ -35,6 +35,7 @@ import {
   remintDepositId,
   sameBurn,
   evmAddressOfKey,
+  ACCOUNTANT_BLIND_READINGS,
 } from "@conclave/module-bridge";
 import type {
   BridgeConfig,
@@ -43,6 +44,7 @@ import type {
   Hex32,
   MintKey,
   BridgeServerModule,
+  EvmSource,
 } from "@conclave/module-bridge";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { getAddress } from "viem";
@@ -67,6 +69,8 @@ import { REQUESTED_PAYOUT_INDEX_MIN } from "./money.js";
 import { MONERO_ID } from "./setup.js";
 import type { BridgeBug } from "./bridge-byzantine.js";
 import { EvmDeepReorgs } from "./evm-deep-reorg.js";
+import { LyingEvmSource, drawLies, emptyLiarStats } from "./evm-liar.js";
+import type { EvmLiarStats, EvmLies } from "./evm-liar.js";
 
 export type { BridgeBug } from "./bridge-byzantine.js";
 
@@ -257,6 +261,17 @@ export class BridgeWorld {
   readonly deep: EvmDeepReorgs | undefined;
   /** How this seed lets a mint race the guardians' processing (RaceProfile; undefined: it does not). */
   readonly race: RaceProfile | undefined;
+  /** The honest guardian whose EVM node lies (`--evm-lying-node`, evm-liar.ts), its lies and figures. */
+  readonly liar:
+    | {
+        g: number;
+        lies: EvmLies;
+        rng: Rng;
+        stats: EvmLiarStats;
+        /** Readings of its node taken in a row while stuck below an accepted burn (liarChecks). */
+        blind?: { readings: number; last: object } | undefined;
+      }
+    | undefined;
   /** An automine block is scheduled (one for every send within its delay). */
   private automineQueued = false;
   /** Users are to look again at their mints' signatures (RaceProfile). */
@@ -275,6 +290,8 @@ export class BridgeWorld {
     readonly xmr?: MoneroWorld,
     /** Reorgs deeper than the watchers' depth: a mint and an accepted burn left out of a fork. */
     deepReorg = false,
+    /** One honest guardian's EVM node lies (evm-liar.ts), when the Byzantine guardians leave room in f. */
+    lyingNode = false,
   ) {
     const rng = new Rng(host.seed, "evm");
     this.scheduler = schedulerAt(host);
@@ -354,6 +371,21 @@ export class BridgeWorld {
       ? new EvmDeepReorgs(this, this.chain, EVM_CONFIRMATIONS, new Rng(host.seed, "evm-deep-reorg"))
       : undefined;
     this.deep?.start();
+    if (lyingNode) {
+      const liarRng = new Rng(host.seed, "evm-liar");
+      if (host.byzantine.length < faultTolerance(n)) {
+        this.liar = {
+          g: liarRng.pick(host.honest),
+          lies: drawLies(liarRng),
+          rng: liarRng,
+          stats: emptyLiarStats(),
+        };
+        this.liar.stats.evmLiar = 1;
+        host.note(
+          `evm ${this.liar.g}'s node lies: ${JSON.stringify(this.liar.lies, (_, x: unknown) => (typeof x === "bigint" ? x.toString() : x))}`,
+        );
+      }
+    }
   }
 
   /**
@@ -367,6 +399,18 @@ export class BridgeWorld {
     const at = this.app.bridgeAt(g);
     const takenOut =
       at === undefined ? 0n : this.takenOut(at.processor.moduleReadDb(this.host.disk(g).state, BRIDGE_ID));
+    const liar = this.liar;
+    if (
+      liar?.g === g &&
+      liar.lies.supplyExcess > 0n &&
+      excess !== undefined &&
+      excess <= liar.lies.supplyExcess + takenOut
+    ) {
+      // The accountant's rule on its node's lie: it cannot tell it from a stolen mint (evm-liar.ts).
+      liar.stats.evmLiarHalts++;
+      this.host.note(`evm ${g} halts on its lying node's supply: ${reason}`);
+      return;
+    }
     if (this.deep !== undefined && excess !== undefined && excess <= takenOut) {
       this.deep.stats.evmDeepHalts++;
       this.host.note(`evm ${g} halts after a burn was taken out by a deep reorg: ${reason}`);
@@ -421,7 +465,7 @@ export class BridgeWorld {
       this.bug === "bridge-credit-before-depth" ? { ...this.config, confirmations: 1 } : this.config;
     const m = new Module(BRIDGE_ID, config, {
       evmKey: evmKey(this.host.n, g),
-      source: this.chain.source(g, this.scheduler, this.nodeRngs[g]!),
+      source: this.sourceOf(g),
       pollMs: BRIDGE_POLL_MS,
       autoPoll: false,
     });
@@ -440,6 +484,14 @@ export class BridgeWorld {
       },
     });
     return m;
+  }
+
+  /** Guardian g's EVM node: the liar's lies over its honest node's answers (evm-liar.ts). */
+  private sourceOf(g: number): EvmSource {
+    const honest = this.chain.source(g, this.scheduler, this.nodeRngs[g]!);
+    const liar = this.liar;
+    if (liar?.g !== g) return honest;
+    return new LyingEvmSource(honest, this.chain, liar.lies, liar.rng, () => this.host.now(), liar.stats);
   }
 
   /** Polls guardian g's watcher every BRIDGE_POLL_MS while `alive` (one poll at a time). */
@@ -465,12 +517,13 @@ export class BridgeWorld {
         read !== undefined &&
         read.supply > t.signed - t.burned &&
         state.highestBurnBlock() <= read.block &&
-        at.bridge.alerts().length === 0 &&
+        at.bridge.brokenBooks === undefined &&
         at.bridge.pendingSupplyCheck === undefined
       )
         this.host.violation(
           `guardian ${g}: its node shows wXMR supply ${read.supply} above Σ signed − Σ burned ${t.signed - t.burned}, and it proposed no supply check`,
         );
+      if (this.liar?.g === g) this.liarChecks(g, at.bridge, state, read);
       // Since when this guardian's current supply check waits to be judged (one per reading).
       const pending = at.bridge.pendingSupplyCheck;
       if (pending === undefined) this.supplyCheckSince.delete(g);
@@ -485,6 +538,40 @@ export class BridgeWorld {
         .finally(() => this.busy.delete(g));
     };
     this.host.schedule(this.host.now() + pollMs, pump);
+  }
+
+  /**
+   * The liar's operator must be told when its node's head is stuck below an accepted burn (the
+   * accountant cannot check the supply then): the alert `wxmr_supply_unchecked` once the module has
+   * taken ACCOUNTANT_BLIND_READINGS readings of its node's supply in a row below that burn's block,
+   * or a violation. Called at each of the liar's proposals, with the reading it was made on.
+   */
+  private liarChecks(
+    g: number,
+    bridge: BridgeServerModule,
+    state: BridgeState,
+    read: object | undefined,
+  ): void {
+    const liar = this.liar!;
+    const unchecked = bridge.alerts().some((a) => a.code === "wxmr_supply_unchecked");
+    if (unchecked && liar.stats.evmLiarBlindAlerts === 0) {
+      liar.stats.evmLiarBlindAlerts = 1;
+      this.host.note(`evm ${g} alert: ${bridge.alerts()[0]!.message}`);
+    }
+    const stuckBelow =
+      liar.lies.head === "stuck" &&
+      read !== undefined &&
+      bridge.brokenBooks === undefined &&
+      state.highestBurnBlock() > BigInt(liar.lies.headBlocks);
+    if (!stuckBelow) {
+      liar.blind = undefined;
+      return;
+    }
+    if (liar.blind?.last !== read) liar.blind = { readings: (liar.blind?.readings ?? 0) + 1, last: read };
+    if (!unchecked && liar.blind.readings === ACCOUNTANT_BLIND_READINGS + 1)
+      this.host.violation(
+        `guardian ${g}'s node is stuck at block ${liar.lies.headBlocks}, below accepted burns (block ${state.highestBurnBlock()}), for ${liar.blind.readings - 1} readings, and no alert says the supply is unchecked`,
+      );
   }
 
   heal(): void {
@@ -536,7 +623,7 @@ export class BridgeWorld {
       if (
         this.host.honest.includes(g) &&
         at !== undefined &&
-        at.bridge.alerts().length === 0 &&
+        at.bridge.brokenBooks === undefined &&
         at.bridge.pendingSupplyCheck !== undefined &&
         this.host.now() - from > SUPPLY_CHECK_JUDGED_MS
       )
@@ -578,7 +665,7 @@ export class BridgeWorld {
             `guardian ${g} shows wXMR supply ${deepSupply.supply} at block ${deepSupply.block}, the chain ${real}`,
           );
       }
-      if (at.bridge.alerts().length > 0) deep.stats.evmDeepHaltedAtEnd++;
+      if (at.bridge.brokenBooks !== undefined) deep.stats.evmDeepHaltedAtEnd++;
     }
   }
 
@@ -587,7 +674,7 @@ export class BridgeWorld {
     this.stats.evmFaultEpisodes = [...this.faults.episodes.values()].reduce((a, b) => a + b, 0);
     this.stats.evmAcceptedBurns = this.acceptedSeen.size;
     this.stats.evmRefundableMints = this.refundable.length;
-    return { ...this.stats, ...(this.deep?.stats ?? {}) };
+    return { ...this.stats, ...(this.deep?.stats ?? {}), ...(this.liar?.stats ?? {}) };
   }
 
   // ---------------------------------------------------------------- what users and attackers read
