@@ -29,6 +29,16 @@ function run(seed: number): Promise<SimResult> {
 
 describe("EVM reorgs deeper than the watchers' depth (evm-deep-reorg.ts)", () => {
   it(
+    "seed 16: an XMR user that asks a guardian not yet at its withdrawal's height ('unknown_payout') asks again (before: the exception ended the simulator process)",
+    async () => {
+      const r = await run(16);
+      expect(r.violations).toEqual([]);
+      expect(r.application["xmrPaid"] ?? 0).toBeGreaterThan(0);
+    },
+    RUN_TIMEOUT_MS,
+  );
+
+  it(
     "seed 15: a burn paid in Monero is taken out of the chain; the guardian whose node shows the wXMR back halts; a mint taken out; a burn moved",
     async () => {
       const r = await run(15);

@@ -336,9 +336,16 @@ class XmrUser {
 
   private tick(): void {
     if (this.step === "done") return;
-    void this.act().finally(() => {
-      if (this.step !== "done") this.later();
-    });
+    void this.act()
+      .catch((e: unknown) => {
+        // A bug of the simulated user (or an answer it does not expect): a violation, not a rejection
+        // lost in the event loop (before: the run went on without the user, or the CLI process ended).
+        this.world.host.violation(`THE SIMULATOR THREW: ${this.describe()}: ${String(e)}`);
+        this.step = "done";
+      })
+      .finally(() => {
+        if (this.step !== "done") this.later();
+      });
   }
 
   private async act(): Promise<void> {
