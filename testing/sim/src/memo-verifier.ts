@@ -30,10 +30,20 @@ function tripleKey(publicKey: Uint8Array, signature: Uint8Array, messageKeyOf: s
 }
 
 /**
- * Triples a MemoSigner signed in this process (keys as tripleKey's): valid by construction, for
- * every run in the process (bounded like the caches; an entry lost to a clear is verified for real).
+ * Signatures by (public key, message): one cache for every MemoSigner of the process, so a
+ * guardian restarted (a new signer on the same key) and the next seed with the same keys sign
+ * nothing twice (Ed25519 is deterministic: the cached bytes are what signing again would give).
+ * Also what MemoVerifier knows valid by construction: a (public key, message, signature) triple
+ * whose signature is the one cached for that key and message (an entry lost to a clear is verified
+ * for real). Bounded like the caches.
  */
-const signedTriples = new Set<string>();
+const signatures = new Map<string, Uint8Array>();
+
+/** Whether a MemoSigner of this process signed `messageKeyOf` under `publicKey` as `signature`. */
+function signedHere(publicKey: Uint8Array, messageKeyOf: string, signature: Uint8Array): boolean {
+  const known = signatures.get(latin1(publicKey) + messageKeyOf);
+  return known !== undefined && Buffer.compare(known, signature) === 0;
+}
 
 export class MemoVerifier extends NodeVerifier {
   private readonly cache = new Map<string, boolean>();
@@ -43,8 +53,9 @@ export class MemoVerifier extends NodeVerifier {
   override verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
     if (signature.length !== 64 || publicKey.length !== 32)
       return super.verify(publicKey, message, signature);
-    const key = tripleKey(publicKey, signature, messageKey(message));
-    const known = this.cache.get(key) ?? (signedTriples.has(key) ? true : undefined);
+    const messageKeyOf = messageKey(message);
+    const key = tripleKey(publicKey, signature, messageKeyOf);
+    const known = this.cache.get(key) ?? (signedHere(publicKey, messageKeyOf, signature) ? true : undefined);
     if (known !== undefined) {
       this.hits++;
       return known;
@@ -59,13 +70,6 @@ export class MemoVerifier extends NodeVerifier {
 
 /** Key objects by secret seed: stateless, so shared by every run in the process. */
 const nodeSigners = new Map<string, NodeSigner>();
-
-/**
- * Signatures by (public key, message): one cache for every MemoSigner of the process, so a
- * guardian restarted (a new signer on the same key) and the next seed with the same keys sign
- * nothing twice (Ed25519 is deterministic: the cached bytes are what signing again would give).
- */
-const signatures = new Map<string, Uint8Array>();
 
 export class MemoSigner implements Signer {
   readonly publicKey: Uint8Array;
@@ -91,8 +95,6 @@ export class MemoSigner implements Signer {
     const signature = this.inner.sign(message);
     if (signatures.size >= CACHE_ENTRIES_MAX) signatures.clear();
     signatures.set(this.id + key, signature.slice());
-    if (signedTriples.size >= CACHE_ENTRIES_MAX) signedTriples.clear();
-    signedTriples.add(tripleKey(this.publicKey, signature, key));
     return signature;
   }
 }
