@@ -196,7 +196,7 @@ class FederationApp implements SimApplication, FederationApi {
               ? {
                   walletCount: this.wallets.length,
                   issueFrom: (w, inputs, signers, value) =>
-                    this.wallets[w]?.issueFrom(inputs, signers, value) ?? false,
+                    this.wallets[w]?.issueFrom(inputs, signers, value) !== undefined,
                 }
               : undefined,
             // Beside the bridge: fees and payout minimum at the bridge's sizes (monero.ts `combined`).

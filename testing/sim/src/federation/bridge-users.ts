@@ -12,6 +12,15 @@
 //   burn     burns its wXMR to a claim key (its own Ed25519 key), a Monero address of the
 //            federation's network, or of another network; a claimable burn is claimed into a coin
 //            (input 0x01 signed by the claim key), a re-minted one is signed and minted again.
+// With the monero module (`--evm --monero`) users fund by an XMR deposit instead of the faucet, and
+// burns to a Monero address are paid from the multisig wallet. Notes bridge users (there only, their
+// own streams) go XMR -> notes -> wXMR -> notes -> XMR through all three modules: an XMR deposit by
+// proof into e-cash notes (their own driven wallet, wallets.ts), the notes into the mint output
+// (mint inputs, the bridge's output), t signatures and the mint; then a burn of everything to their
+// claim key, claimed into notes, and the notes withdrawn as a Monero payout. Half of them spend the
+// deposit's notes into the mint output and, from a second device at once, into a withdrawal: one
+// must be accepted, the other rejected (the winner's path goes on). Their wallets crash now and then
+// mid-operation and resume from their disk.
 // It reads state only from honest guardians (as a client deciding on t answers would), and acts on
 // a chain receipt only once it is at the watchers' depth.
 import { buildTransaction, fromHex, toHex, transactionId } from "@conclave/core-common";
@@ -37,7 +46,8 @@ import { NodeSigner, sha256 } from "../consensus.js";
 import type { Rng } from "../rng.js";
 import { recoverSigner } from "../chains/evm-chain.js";
 import { simAddress } from "../chains/monero-chain.js";
-import { depositInput } from "@conclave/module-monero";
+import { depositInput, encodePayoutOutput, payoutFee } from "@conclave/module-monero";
+import type { TxOutput } from "@conclave/core-common";
 import {
   BRIDGE_ID,
   DUMMY_FEE_PER_INPUT,
@@ -47,8 +57,16 @@ import {
   REFUNDABLE_MINT_FEE_SIM,
 } from "./setup.js";
 import type { BridgeWorld } from "./bridge.js";
+import type { Contest, Wallet } from "./wallets.js";
 
 const USER_STEP_MS = 700;
+/**
+ * A notes user looks again this often: its path crosses three modules and both chains (about 15
+ * waits), and must end, its payout confirmed, within the liveness bound after the heal (at 700 ms
+ * seed 6, N = 4, one Byzantine, safety 13 s: its withdrawal accepted 34 s after the heal, its
+ * payout still signing behind a Byzantine participant's batch at the bound).
+ */
+const NOTES_USER_STEP_MS = 300;
 
 type Job =
   { readonly kind: "output"; readonly key: MintKey } | { readonly kind: "remint"; readonly key: BurnKey };
@@ -69,7 +87,40 @@ type Step =
   | "claiming"
   | "payout"
   | "payout-claim"
+  | "notes-issue"
+  | "notes-issuing"
+  | "notes-fund"
+  | "notes-funding"
+  | "notes-claim"
+  | "notes-claiming"
+  | "notes-refunding"
+  | "withdraw"
+  | "withdrawing"
+  | "withdrawn"
   | "done";
+
+/**
+ * A notes bridge user's e-cash side (bridge.ts, the `--evm --monero` world): its driven wallet and,
+ * when it attacks, its second device, which spends the same notes into a withdrawal at once.
+ */
+export interface NotesSide {
+  readonly wallet: Wallet;
+  readonly twin: Wallet | undefined;
+  /** Its XMR deposit: four notes' worth of 2^10..2^12 (split into them, nothing donated). */
+  readonly deposit: bigint;
+  /** Its own Monero address (the withdrawals pay it). */
+  readonly address: string;
+}
+
+/** A notes user's double spend of one set of notes: into the mint output and into a withdrawal. */
+export interface NotesRace {
+  readonly contest: Contest;
+  readonly user: number;
+  readonly mint: string;
+  readonly withdraw: string;
+  readonly mintWallet: Wallet;
+  readonly withdrawWallet: Wallet;
+}
 
 export class BridgeUser {
   private readonly signer: NodeSigner;
@@ -77,7 +128,7 @@ export class BridgeUser {
   private step: Step = "fund";
   private readonly refundable: boolean;
   private readonly submits: boolean;
-  private readonly amount: bigint;
+  private amount: bigint;
   private job: Job | undefined;
   private tx: { tx: Transaction; txid: string } | undefined;
   private mintTx: { hash: Hex32; message: MintMessage } | undefined;
@@ -95,16 +146,31 @@ export class BridgeUser {
   private claiming = false;
   /** The confirmed Monero payout of this user's burn: txid and tx key, which it tries to claim. */
   private paid: { txid: string; txKey: string } | undefined;
+  /** A notes user's wallet operation in flight (its txid; the wallet tells how it ended). */
+  private noteTx: string | undefined;
+  /** A notes user's double spend (its mint output against its withdrawal). */
+  private race: NotesRace | undefined;
+  /**
+   * A notes user's accepted withdrawal (its payout is output 0) and its path: the whole one (a burn
+   * claimed into notes), a returned mint's refund, or the withdrawal that won its double spend.
+   */
+  private withdrawal: { txid: string; path: "full" | "refund" | "race"; at: number } | undefined;
+  private withdrawPath: "full" | "refund" = "full";
+  /** The step a notes user's log last named. */
+  private noted: Step | undefined;
 
   constructor(
     readonly id: number,
     private readonly world: BridgeWorld,
     private readonly rng: Rng,
+    /** A notes bridge user (`--evm --monero`): XMR -> notes -> wXMR -> notes -> XMR. */
+    private readonly notes?: NotesSide,
   ) {
     this.signer = new NodeSigner(rng.bytes(32));
     this.evm = evmAddressOfKey(rng.bytes(32));
     this.refundable = rng.chance(0.8);
-    this.submits = !this.refundable || !rng.chance(0.35);
+    // A notes user always submits its mint (its path goes through wXMR); it still draws, as the others.
+    this.submits = !this.refundable || !rng.chance(0.35) || notes !== undefined;
     // At most what the dummy faucet's one input can fund with the fees on top (FAUCET_AMOUNT_MAX):
     // a draw above it (7,979-7,990) was refused forever (seed 155, N = 4, no Byzantine guardian:
     // funding 8,002). Clamped, not redrawn, so every seed draws the same numbers as before.
@@ -117,7 +183,21 @@ export class BridgeUser {
   }
 
   get settled(): boolean {
-    return this.step === "done";
+    return (
+      this.step === "done" &&
+      (this.notes === undefined || (this.notes.wallet.settled && (this.notes.twin?.settled ?? true)))
+    );
+  }
+
+  /**
+   * A notes user whose withdrawal was accepted and whose payout is not confirmed yet: when it learned
+   * the withdrawal accepted (simulated ms), if its wallets are settled; undefined otherwise.
+   */
+  get payoutPendingSince(): number | undefined {
+    const n = this.notes;
+    if (n === undefined || this.step !== "withdrawn" || this.withdrawal === undefined) return undefined;
+    if (!n.wallet.settled || n.twin?.settled === false) return undefined;
+    return this.withdrawal.at;
   }
 
   /** The EVM transactions this user sent (its mint, its delayed mint's execution, its burn). */
@@ -126,6 +206,14 @@ export class BridgeUser {
   }
 
   describe(): string {
+    if (this.notes !== undefined) {
+      const w = this.world;
+      const payout =
+        this.withdrawal === undefined
+          ? ""
+          : `; its payout ${this.withdrawal.txid.slice(0, 12)}:0 ${w.firstMoneroState(this.withdrawal.txid) ?? "?"} (${w.xmr!.payoutProgress()})`;
+      return `notes bridge user ${this.id} at step ${this.step} (${this.refundable ? "refundable" : "plain"}, ${this.notes.twin === undefined ? "honest" : "double-spending"}, deposit ${this.notes.deposit}; ${this.notes.wallet.describe()}${this.notes.twin === undefined ? "" : `; twin ${this.notes.twin.describe()}`}${payout})`;
+    }
     return `bridge user ${this.id} at step ${this.step} (${this.refundable ? "refundable" : "plain"}, ${this.submits ? "submits" : "abandons"}, ${this.amount})`;
   }
 
@@ -134,9 +222,14 @@ export class BridgeUser {
   }
 
   private tick(): void {
-    if (this.step === "done") return;
+    if (this.settled) return;
     this.act();
-    if (!this.settled) this.world.host.schedule(this.world.host.now() + USER_STEP_MS, () => this.tick());
+    if (this.notes !== undefined && this.step !== this.noted) {
+      this.noted = this.step;
+      this.world.host.note(`t=${this.world.host.now()} notes bridge user ${this.id}: ${this.step}`);
+    }
+    const step = this.notes === undefined ? USER_STEP_MS : NOTES_USER_STEP_MS;
+    if (!this.settled) this.world.host.schedule(this.world.host.now() + step, () => this.tick());
   }
 
   /**
@@ -155,13 +248,14 @@ export class BridgeUser {
   }
 
   /** The mint output's transaction was accepted: sign it, or abandon it. */
-  private funded(): void {
+  private funded(txid = this.tx!.txid): void {
     const w = this.world;
-    const key = { txid: fromHex(this.tx!.txid), index: 0 };
+    const key = { txid: fromHex(txid), index: 0 };
     this.job = { kind: "output", key };
     if (this.refundable) w.refundable.push(key);
     w.stats.evmMintOutputs++;
-    if (w.xmr !== undefined) w.stats.evmXmrFunded++;
+    // (A notes user's output is funded by notes: evmNotesFunded.)
+    if (w.xmr !== undefined && this.notes === undefined) w.stats.evmXmrFunded++;
     if (this.submits) this.step = "sign";
     else {
       w.stats.evmAbandoned++;
@@ -227,6 +321,18 @@ export class BridgeUser {
         }
         if (state !== "returnable") return;
         const key = (this.job as { key: MintKey }).key;
+        if (this.notes !== undefined) {
+          // Back into notes (refund input 0x02, signed by the refund key), then withdrawn as Monero.
+          const txid = this.notes.wallet.issueFrom(
+            [{ module: BRIDGE_ID, amount: this.amount, payload: encodeRefundInput(key) }],
+            [this.signer],
+            this.amount,
+          );
+          if (txid === undefined) return;
+          this.noteTx = txid;
+          this.step = "notes-refunding";
+          return;
+        }
         const tx = buildTransaction(
           [{ module: BRIDGE_ID, amount: this.amount, payload: encodeRefundInput(key) }],
           [coinOutput(DUMMY_ID, this.amount, this.signer.publicKey)],
@@ -246,6 +352,17 @@ export class BridgeUser {
       case "burn": {
         const balance = w.chain.balanceOf(this.evm, Math.max(0, w.depthBlock()));
         if (balance < 2n) return this.done("holds nothing to burn");
+        if (this.notes !== undefined) {
+          // All of it to its claim key: claimed into notes, withdrawn as Monero.
+          w.stats.evmBurnsToClaim++;
+          this.burnTx = w.chain.send(this.evm, {
+            kind: "burnToClaim",
+            amount: balance,
+            claimKey: this.signer.publicKey,
+          });
+          this.step = "burning";
+          return;
+        }
         const part = this.rng.chance(0.5) ? balance : balance / 2n;
         const kind = this.rng.pick(["claim", "monero", "other-network"] as const);
         // Beside the monero module a burn to a Monero address burns everything: a payout pays the
@@ -289,6 +406,10 @@ export class BridgeUser {
         if (s === undefined) return;
         const view = s.bridge.burnView(s.db, this.burn!);
         if (view.state !== "accepted") return;
+        if (view.settlement === "claimable" && this.notes !== undefined) {
+          this.step = "notes-claim";
+          return this.notesStep();
+        }
         if (view.settlement === "claimable") {
           const tx = buildTransaction(
             [{ module: BRIDGE_ID, amount: this.burn!.amount, payload: encodeBurnClaimInput(this.burn!) }],
@@ -327,9 +448,214 @@ export class BridgeUser {
           w.stats.evmClaimed++;
           this.done("claimed");
         }, "settle-burn");
+      case "notes-issue":
+      case "notes-issuing":
+      case "notes-fund":
+      case "notes-funding":
+      case "notes-claim":
+      case "notes-claiming":
+      case "notes-refunding":
+      case "withdraw":
+      case "withdrawing":
+      case "withdrawn":
+        return this.notesStep();
       case "done":
         return;
     }
+  }
+
+  /**
+   * A notes user's steps through its wallet: the deposit into notes, the notes into the mint output
+   * (and, when it attacks, into a withdrawal at once from its second device), the burn's claim into
+   * notes (or a returned mint's refund), the notes withdrawn as a Monero payout, and that payout
+   * confirmed. Each wallet operation is written down and followed by the wallet (resubmitted,
+   * crashes resumed); the user reads how it ended.
+   */
+  private notesStep(): void {
+    const w = this.world;
+    const n = this.notes!;
+    const ended = (txid: string | undefined, wallet = n.wallet) =>
+      txid === undefined ? undefined : wallet.finished.get(txid);
+    switch (this.step) {
+      case "notes-issue": {
+        const d = this.deposit!;
+        const txid = n.wallet.issueFrom(
+          [depositInput(MONERO_ID, d.amount, d.txidBytes)],
+          [this.signer],
+          d.amount,
+        );
+        if (txid === undefined) return;
+        this.noteTx = txid;
+        this.step = "notes-issuing";
+        return;
+      }
+      case "notes-issuing": {
+        const r = ended(this.noteTx);
+        if (r === undefined) return;
+        // A rejection of a valid spend is the wallet's violation already.
+        if (r === "rejected") return this.done("its deposit into notes was rejected");
+        w.stats.evmNotesIssued++;
+        this.step = "notes-fund";
+        return this.notesStep();
+      }
+      case "notes-fund":
+        return this.notesFund();
+      case "notes-funding":
+        return this.notesFunding();
+      case "notes-claim": {
+        const b = this.burn!;
+        const txid = n.wallet.issueFrom(
+          [{ module: BRIDGE_ID, amount: b.amount, payload: encodeBurnClaimInput(b) }],
+          [this.signer],
+          b.amount,
+        );
+        if (txid === undefined) return;
+        this.noteTx = txid;
+        this.step = "notes-claiming";
+        return;
+      }
+      case "notes-claiming":
+      case "notes-refunding": {
+        const r = ended(this.noteTx);
+        if (r === undefined) return;
+        if (r === "rejected")
+          return this.done(
+            `its ${this.step === "notes-claiming" ? "claim" : "refund"} into notes was rejected`,
+          );
+        if (this.step === "notes-claiming") w.stats.evmNotesClaimed++;
+        else w.stats.evmRefunded++;
+        this.withdrawPath = this.step === "notes-claiming" ? "full" : "refund";
+        this.step = "withdraw";
+        return this.notesStep();
+      }
+      case "withdraw": {
+        const out = this.payoutOutputs();
+        if (out === undefined) return;
+        if (n.wallet.heldValue === 0n) return this.done("holds no notes to withdraw");
+        let small = false;
+        const txid = n.wallet.spendInto((value) => {
+          const o = out(value);
+          small = o === undefined;
+          return o;
+        });
+        if (small) {
+          w.stats.evmNotesTooSmall++;
+          return this.done("its notes are below the payout minimum with the fee");
+        }
+        if (txid === undefined) return;
+        this.noteTx = txid;
+        this.step = "withdrawing";
+        return;
+      }
+      case "withdrawing": {
+        const r = ended(this.noteTx);
+        if (r === undefined) return;
+        if (r === "rejected") return this.done("its withdrawal was rejected");
+        this.withdrawal = { txid: this.noteTx!, path: this.withdrawPath, at: w.host.now() };
+        this.step = "withdrawn";
+        return;
+      }
+      case "withdrawn": {
+        const p = this.withdrawal!;
+        if (w.xmr!.payoutState(this.rng, p.txid) !== "confirmed") return;
+        if (p.path === "full") {
+          w.stats.evmNotesWithdrawnXmr++;
+          return this.done("XMR -> notes -> wXMR -> notes -> XMR: withdrawn");
+        }
+        if (p.path === "refund") {
+          w.stats.evmNotesRefundWithdrawnXmr++;
+          return this.done("XMR -> notes -> a returned mint -> notes -> XMR: withdrawn");
+        }
+        w.stats.evmNotesRacePaid++;
+        return this.done("its withdrawal won the double spend: paid in Monero");
+      }
+      default:
+        return;
+    }
+  }
+
+  /** A payout of `value` less the fee at the agreed rate to the user's address (undefined: no rate agreed yet). */
+  private payoutOutputs(): ((value: bigint) => TxOutput[] | undefined) | undefined {
+    const xmr = this.world.xmr!;
+    const rate = xmr.agreedFeeRate(this.rng);
+    const fee = rate === undefined ? undefined : payoutFee(xmr.config, rate);
+    if (fee === undefined) return undefined;
+    const address = this.notes!.address;
+    return (value) =>
+      value - fee < xmr.config.payoutMinPiconero
+        ? undefined
+        : [{ module: MONERO_ID, amount: value - fee, payload: encodePayoutOutput(address, fee) }];
+  }
+
+  /**
+   * The deposit's notes into the "wXMR to <address>" output (the refundable one pays its fee on
+   * top); an attacking user's second device spends the same notes into a withdrawal at once.
+   */
+  private notesFund(): void {
+    const w = this.world;
+    const n = this.notes!;
+    const fee = this.refundable ? REFUNDABLE_MINT_FEE_SIM : 0n;
+    const refundKey = this.refundable ? this.signer.publicKey : undefined;
+    const mintOutput = (value: bigint): TxOutput[] => {
+      this.amount = value - fee;
+      return [{ module: BRIDGE_ID, amount: value - fee, payload: encodeMintOutput(this.evm, refundKey) }];
+    };
+    if (n.twin === undefined) {
+      const txid = n.wallet.spendInto(mintOutput);
+      if (txid === undefined) return;
+      this.noteTx = txid;
+      this.step = "notes-funding";
+      return;
+    }
+    // Both devices at once: wait until both are up and idle, and a payout fee is agreed.
+    const out = this.payoutOutputs();
+    if (out === undefined || !n.wallet.idle || !n.twin.idle) return;
+    const notes = n.wallet.heldNotes();
+    const contest: Contest = {
+      accepted: 0,
+      rejected: 0,
+      label: `notes bridge user ${this.id} (its notes into a mint output and a withdrawal)`,
+    };
+    const mint = n.wallet.spendInto(mintOutput, undefined, contest);
+    const withdraw = n.twin.spendInto((value) => out(value), notes, contest);
+    if (mint === undefined || withdraw === undefined) {
+      w.host.violation(`notes bridge user ${this.id}: its idle wallets did not start the double spend`);
+      return this.done("double spend not started");
+    }
+    this.race = { contest, user: this.id, mint, withdraw, mintWallet: n.wallet, withdrawWallet: n.twin };
+    w.notesRaces.push(this.race);
+    w.stats.evmNotesRaces++;
+    this.step = "notes-funding";
+  }
+
+  /** The notes' spend into the mint output accepted (signed next), or, in a race, whichever won. */
+  private notesFunding(): void {
+    const w = this.world;
+    const n = this.notes!;
+    const race = this.race;
+    if (race === undefined) {
+      const txid: string = this.noteTx!;
+      const r = n.wallet.finished.get(txid);
+      if (r === undefined) return;
+      if (r === "rejected") return this.done("its notes into the mint output were rejected");
+      w.stats.evmNotesFunded++;
+      return this.funded(txid);
+    }
+    const mint = race.mintWallet.finished.get(race.mint);
+    const withdraw = race.withdrawWallet.finished.get(race.withdraw);
+    if (mint === "accepted") {
+      w.stats.evmNotesFunded++;
+      w.stats.evmNotesRaceMintWon++;
+      return this.funded(race.mint);
+    }
+    if (withdraw === "accepted") {
+      w.stats.evmNotesRaceWithdrawWon++;
+      this.withdrawal = { txid: race.withdraw, path: "race", at: w.host.now() };
+      this.step = "withdrawn";
+      return;
+    }
+    // Both rejected: the race checker reports it (bridge.ts finish).
+    if (mint === "rejected" && withdraw === "rejected") this.done("both spends of its notes rejected");
   }
 
   /**
@@ -341,7 +667,7 @@ export class BridgeUser {
   private fundByXmr(): void {
     const w = this.world;
     const xmr = w.xmr!;
-    const value = this.amount + (this.refundable ? REFUNDABLE_MINT_FEE_SIM : 0n);
+    const value = this.notes?.deposit ?? this.amount + (this.refundable ? REFUNDABLE_MINT_FEE_SIM : 0n);
     if (this.step === "fund" && this.deposit === undefined) {
       const paid = xmr.chain.payFederation(value);
       this.deposit = { txid: paid.txid, txidBytes: fromHex(paid.txid), txKey: paid.txKey, amount: value };
@@ -368,6 +694,10 @@ export class BridgeUser {
       return;
     }
     if (!view.spendable) return;
+    if (this.notes !== undefined) {
+      this.step = "notes-issue";
+      return this.notesStep();
+    }
     const d = this.deposit!;
     const tx = buildTransaction(
       [depositInput(MONERO_ID, d.amount, d.txidBytes)],
@@ -536,6 +866,13 @@ export class BridgeUser {
     }
     if (logs.some((l) => l.event === "MintCancelled")) {
       w.stats.evmFrozenByCancel++;
+      // A notes user's refundable output is returned to its refund key (since 3e0d993, threat model
+      // 12z): taken back into notes and withdrawn. (A 0x01 one is re-issued and, above the cap,
+      // cancelled again by the same guardian: frozen, as for the other users.)
+      if (this.notes !== undefined && this.job?.kind === "output" && this.refundable) {
+        this.step = "abandon";
+        return;
+      }
       return this.done("delayed mint cancelled by a guardian: frozen (threat model 12z)");
     }
     const queued = logs.find((l) => l.event === "MintDelayed");

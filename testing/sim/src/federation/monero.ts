@@ -1302,7 +1302,7 @@ export class MoneroWorld {
   }
 
   /** The current payout batch at the first honest guardian that runs: for a liveness violation's text. */
-  private payoutProgress(): string {
+  payoutProgress(): string {
     for (const g of this.host.honest) {
       const at = this.app.moneroAt(g);
       if (at === undefined) continue;

@@ -108,7 +108,8 @@ interface Coin {
 }
 
 interface Op {
-  readonly kind: "issue" | "reissue" | "receive" | "to-coin" | "from-coin";
+  /** spend: notes into another module's outputs (a wXMR mint output, a Monero payout; spendInto). */
+  readonly kind: "issue" | "reissue" | "receive" | "to-coin" | "from-coin" | "spend";
   readonly tx: Transaction;
   readonly txid: string;
   readonly spends: readonly SpendableNote[];
@@ -145,6 +146,8 @@ export class Wallet {
   private notes: SpendableNote[] = [];
   private coins: Coin[] = [];
   private op: Op | null = null;
+  /** How each operation asked for by txid ended (issueFrom, spendInto): its owner reads it here. */
+  readonly finished = new Map<string, "accepted" | "rejected">();
   private readonly incoming: { notes: SpendableNote[]; contest: Contest | null }[] = [];
   // ------------------------------------------------ its memory
   private up = true;
@@ -160,6 +163,11 @@ export class Wallet {
       readonly opGapMs: number;
       readonly crashRate: number;
       readonly cheatRate: number;
+      /**
+       * A wallet driven by its owner (a notes bridge user, bridge-users.ts): it starts no operation
+       * of its own, only those asked for (issueFrom, spendInto).
+       */
+      readonly driven?: boolean;
     },
     private readonly stats: WalletStats,
     private readonly contests: Contest[],
@@ -197,14 +205,70 @@ export class Wallet {
   /**
    * An issue funded from outside (an XMR note user's credited subaddress deposit, xmr-notes.ts):
    * `inputs`, signed by `signers`, into notes worth up to `value` (the rest below the smallest
-   * note is donated). False while the wallet is down or busy: the caller tries again later.
+   * note is donated). Its txid, or undefined while the wallet is down or busy: the caller tries
+   * again later. How it ends is in `finished` (accepted once its notes are signed).
    */
-  issueFrom(inputs: TxInput[], signers: Signer[], value: bigint): boolean {
-    if (!this.up || this.op !== null) return false;
+  issueFrom(inputs: TxInput[], signers: Signer[], value: bigint): string | undefined {
+    if (!this.up || this.op !== null) return undefined;
     const denoms = split(value);
-    if (denoms.length === 0) return false;
+    if (denoms.length === 0) return undefined;
     this.begin("issue", inputs, [], signers, null, denoms, null, null);
-    return this.op !== null;
+    return this.current()?.txid;
+  }
+
+  /**
+   * Notes into other modules' outputs (a notes bridge user: a "wXMR to <address>" mint output, a
+   * Monero payout): `notes` (a copy handed to this wallet, its owner's second device spending them
+   * too: a double spend in `contest`), or all of its own notes (at most NOTES_PER_TX_MAX), worth
+   * `value` after the mint's fee per input, into `outputs(value)` (undefined: not now, the notes
+   * stay). Its txid, or undefined while down or busy; how it ends is in `finished`.
+   */
+  spendInto(
+    outputs: (value: bigint) => TxOutput[] | undefined,
+    notes?: readonly SpendableNote[],
+    contest: Contest | null = null,
+  ): string | undefined {
+    if (!this.up || this.op !== null) return undefined;
+    const own = notes === undefined;
+    const spends = own ? this.notes.splice(0, NOTES_PER_TX_MAX) : [...notes];
+    if (spends.length === 0) return undefined;
+    const out = outputs(noteValue(spends) - BigInt(spends.length) * MINT_FEE_PER_INPUT);
+    if (out === undefined) {
+      if (own) this.notes.unshift(...spends);
+      return undefined;
+    }
+    this.begin(
+      "spend",
+      spends.map((n) => noteInput(MINT_ID, n)),
+      own ? spends : [],
+      spends.map((n) => walletSigner(n.spendSeed)),
+      null,
+      [],
+      null,
+      contest,
+      out,
+    );
+    return this.current()?.txid;
+  }
+
+  /** The notes it holds now (a driven wallet's owner hands them to its second device). */
+  heldNotes(): readonly SpendableNote[] {
+    return [...this.notes];
+  }
+
+  /** The operation in flight (read again after `begin`, which may drop it). */
+  private current(): Op | null {
+    return this.op;
+  }
+
+  /** Up and doing nothing: an operation asked for now starts at once. */
+  get idle(): boolean {
+    return this.up && this.op === null;
+  }
+
+  /** Σ of the notes it holds. */
+  get heldValue(): bigint {
+    return noteValue(this.notes);
   }
 
   receive(notes: SpendableNote[], contest: Contest | null): void {
@@ -233,7 +297,12 @@ export class Wallet {
         this.startReceive(gift.notes, gift.contest);
         return;
       }
-      if (this.api.phase() === "safety" && this.rng.chance(POLL_MS.max / this.plan.opGapMs)) this.startOp();
+      if (
+        this.plan.driven !== true &&
+        this.api.phase() === "safety" &&
+        this.rng.chance(POLL_MS.max / this.plan.opGapMs)
+      )
+        this.startOp();
       return;
     }
     if (this.rng.chance(this.plan.crashRate / 4)) {
@@ -369,9 +438,11 @@ export class Wallet {
     denoms: readonly number[],
     coin: { output: TxOutput; seed: Uint8Array } | null,
     contest: Contest | null,
+    /** Outputs of other modules, first (spendInto). */
+    head: readonly TxOutput[] = [],
   ): void {
-    const issues = denoms.map((d, index) => ({ note: this.prepare(d), index }));
-    const outputs: TxOutput[] = issues.map((i) => noteOutput(MINT_ID, i.note));
+    const issues = denoms.map((d, i) => ({ note: this.prepare(d), index: head.length + i }));
+    const outputs: TxOutput[] = [...head, ...issues.map((i) => noteOutput(MINT_ID, i.note))];
     let coinOut: Op["coinOut"] = null;
     if (coin !== null) {
       coinOut = { index: outputs.length, amount: coin.output.amount, seed: coin.seed };
@@ -451,6 +522,7 @@ export class Wallet {
     // f + 1 guardians: at least one of them is honest.
     if (v.rejectedBy.size < this.api.rejectionQuorum) return;
     this.stats.opsRejected++;
+    this.finished.set(op.txid, "rejected");
     if (op.contest !== null) {
       op.contest.rejected++;
     } else {
@@ -547,6 +619,7 @@ export class Wallet {
       });
     }
     if (op.contest !== null) op.contest.accepted++;
+    this.finished.set(op.txid, "accepted");
     this.stats.opsDone++;
     this.op = null;
     this.volatile = freshVolatile();
