@@ -13,6 +13,17 @@
 //   - cancels every delayed mint (above singleMintCap) it sees queued on the chain (threat model 12z:
 //     the value is frozen, neither minted nor returned; the users count it, the checkers do not
 //     call it a violation because the federation still holds and owes it).
+// And in the race world (bridge.ts RaceProfile), drawn on its own stream (`evm-colluder-<b>`, so the
+// profile above, and every seed that does not draw it, run as before), half of them collude with
+// users instead of hindering them:
+//   - a colluder answers a user's request with its HONEST signature of the mint (right recipient,
+//     amount, deposit id and deadline): a user then needs t − 1 honest signatures, not t, so an
+//     honest guardian may be a height behind a mint that is already on the chain (at N = 4 with one
+//     Byzantine guardian a user otherwise needs all three honest ones);
+//   - it is the fastest submitter: after every height an honest guardian processed it reads the
+//     honest guardians' states and sends every accepted mint (output or re-mint) the moment t − 1
+//     honest guardians signed it, with its own signature as the t-th, before a lagging honest
+//     guardian has processed that height.
 import { encodeConsensusItem, toHex } from "@conclave/core-common";
 import type { ModuleContext, ModuleLinks, ModuleResult, ReadTx, WriteTx } from "@conclave/core-server";
 import {
@@ -29,7 +40,7 @@ import {
 } from "@conclave/module-bridge";
 import type { BridgeItem, EvmAddress, GuardianSignature, MintSignatureView } from "@conclave/module-bridge";
 import { bytesToHex } from "viem";
-import type { Rng } from "../rng.js";
+import { Rng } from "../rng.js";
 import type { BridgeWorld } from "./bridge.js";
 import { BRIDGE_ID, BRIDGE_POLL_MS, evmKey } from "./setup.js";
 
@@ -174,8 +185,18 @@ interface Profile {
   readonly cancel: boolean;
 }
 
+/**
+ * Whether Byzantine guardian b of a race-world seed colludes (signs users' mints honestly, submits
+ * them at once with its own signature): its own stream, so nothing else a seed draws moves.
+ */
+export function drawColluder(seed: number, b: number): boolean {
+  return new Rng(seed, `evm-colluder-${b}`).chance(0.5);
+}
+
 export class ByzantineBridge {
   readonly profile: Profile;
+  /** Signs users' mints honestly and (race world) submits them at once (drawColluder). */
+  readonly colluder: boolean;
   readonly address: EvmAddress;
   private readonly key: Uint8Array;
   private readonly claimKey: Uint8Array;
@@ -200,6 +221,8 @@ export class ByzantineBridge {
       frontRun: rng.chance(0.5),
       cancel: rng.chance(0.5),
     };
+    // Only in the race world (where an honest guardian lags): a seed without it runs as before.
+    this.colluder = world.race !== undefined && drawColluder(world.host.seed, b);
     this.key = evmKey(world.host.n, b);
     this.address = evmAddressOfKey(this.key);
     // Its own Ed25519-looking claim key: a burn voted to it would be e-cash it could take.
@@ -326,8 +349,86 @@ export class ByzantineBridge {
     }
   }
 
+  /**
+   * A colluder in the race world, after an honest guardian processed a height (bridge.ts
+   * raceAfterBlock, before the users look): every accepted mint output and re-mint that t − 1
+   * honest guardians signed goes to the chain at once with its own signature as the t-th, once per
+   * deposit id (a re-issue is a new one).
+   */
+  nudge(): void {
+    if (!this.colluder) return;
+    const w = this.world;
+    const t = quorumThreshold(w.host.n);
+    const views = new Map<string, MintSignatureView[]>();
+    const add = (view: MintSignatureView | undefined): void => {
+      if (view?.signature === undefined || view.signer === undefined) return;
+      const list = views.get(view.depositId) ?? [];
+      // One per guardian, for one message (a re-issue has another deposit id).
+      if (!list.some((v) => v.signer === view.signer)) list.push(view);
+      views.set(view.depositId, list);
+    };
+    for (const h of w.host.honest) {
+      const at = w.app.bridgeAt(h);
+      if (at === undefined) continue;
+      const db = at.processor.moduleReadDb(w.host.disk(h).state, BRIDGE_ID);
+      for (const [k] of db.scan(Uint8Array.of(0x02))) {
+        if (k.length !== 37) continue;
+        add(at.bridge.outputOutcome(db, { txid: k.slice(1, 33), index: indexOf(k) }));
+      }
+      for (const [k] of db.scan(Uint8Array.of(0x07))) {
+        if (k.length !== 37) continue;
+        add(at.bridge.burnView(db, { txHash: k.slice(1, 33), logIndex: indexOf(k) }).remint);
+      }
+    }
+    const head = w.chain.head().timestamp;
+    for (const [depositId, signed] of views) {
+      const first = signed[0]!;
+      if (signed.length < t - 1 || BigInt(first.deadline) < head) continue;
+      if (!this.once(`collude:${depositId}`)) continue;
+      const mine = this.honestSignature(first);
+      const ordered = [
+        ...signed.slice(0, t - 1).map((v) => ({ a: BigInt(v.signer!), s: v.signature as `0x${string}` })),
+        { a: BigInt(this.address), s: mine.signature as `0x${string}` },
+      ].sort((x, y) => (x.a < y.a ? -1 : 1));
+      w.chain.send(this.address, {
+        kind: "mint",
+        mint: {
+          recipient: first.recipient as EvmAddress,
+          amount: BigInt(first.amount),
+          depositId: first.depositId as `0x${string}`,
+          deadline: BigInt(first.deadline),
+          setIndex: first.setIndex,
+        },
+        signatures: ordered.map((o) => o.s),
+      });
+      w.stats.evmByzColludedMints++;
+    }
+  }
+
+  /** Its real key's signature of the mint an honest view shows (a colluder's answer). */
+  private honestSignature(honest: MintSignatureView): GuardianSignature {
+    return {
+      guardian: this.b,
+      signature: signMint(
+        this.key,
+        { chainId: this.world.config.chainId, contract: this.world.config.contract },
+        {
+          recipient: honest.recipient as EvmAddress,
+          amount: BigInt(honest.amount),
+          depositId: honest.depositId as `0x${string}`,
+          deadline: BigInt(honest.deadline),
+          setIndex: honest.setIndex,
+        },
+      ),
+    };
+  }
+
   /** What this guardian answers a user asking for its signature of `honest` (an honest view). */
   signature(honest: MintSignatureView): GuardianSignature | undefined {
+    if (this.colluder) {
+      this.world.stats.evmByzHonestSignatures++;
+      return this.honestSignature(honest);
+    }
     const mode = this.profile.badSignature;
     if (mode === "none") return undefined;
     this.world.stats.evmByzBadSignatures++;
@@ -348,4 +449,9 @@ export class ByzantineBridge {
       ),
     };
   }
+}
+
+/** The big-endian u32 after a 0x02 / 0x07 key's 32-byte hash: the output index or log index. */
+function indexOf(k: Uint8Array): number {
+  return new DataView(k.buffer, k.byteOffset + 33).getUint32(0);
 }

@@ -182,6 +182,10 @@ export interface BridgeStats {
   evmByzBadSignatures: number;
   evmByzFrontRuns: number;
   evmByzCancels: number;
+  /** A colluding Byzantine guardian's honest signatures given to users (bridge-byzantine.ts drawColluder). */
+  evmByzHonestSignatures: number;
+  /** Mints a colluding Byzantine guardian sent at once with its own signature as the t-th (race world). */
+  evmByzColludedMints: number;
   evmAcceptedBurns: number;
   evmRefundableMints: number;
   /** With the monero module: mint outputs funded by an XMR deposit claimed by proof (accepted). */
@@ -252,6 +256,8 @@ const emptyStats = (): BridgeStats => ({
   evmByzBadSignatures: 0,
   evmByzFrontRuns: 0,
   evmByzCancels: 0,
+  evmByzHonestSignatures: 0,
+  evmByzColludedMints: 0,
   evmAcceptedBurns: 0,
   evmRefundableMints: 0,
   evmXmrFunded: 0,
@@ -863,6 +869,8 @@ export class BridgeWorld {
     this.nudgeQueued = true;
     this.host.schedule(this.host.now(), () => {
       this.nudgeQueued = false;
+      // A colluding Byzantine guardian first: the fastest submitter (bridge-byzantine.ts nudge).
+      for (const byz of this.byzantine.values()) byz.nudge();
       for (const u of this.users) u.nudge();
     });
   }
