@@ -60,6 +60,11 @@ import { BRIDGE_ID, BRIDGE_POLL_MS, evmKey } from "./setup.js";
  *                               being proposed (supply_check) and judged where consensus orders
  *                               it: a guardian a height behind a mint t others signed and its user
  *                               submitted at once halts for good.
+ *   bridge-supply-check-never-halts  the accountant judges its supply check against Σ signed alone,
+ *                               the reading's Σ burned left out: with no mint the federation never
+ *                               signed on the chain it never halts, so a guardian whose node shows
+ *                               the wXMR of a burn a deep reorg took out (--evm-deep-reorg) keeps
+ *                               signing mints.
  */
 export type BridgeBug =
   | "bridge-burn-vote-twice"
@@ -67,7 +72,8 @@ export type BridgeBug =
   | "bridge-credit-before-depth"
   | "bridge-burn-paid-twice"
   | "bridge-supply-halt-at-once"
-  | "bridge-no-unchecked-alert";
+  | "bridge-no-unchecked-alert"
+  | "bridge-supply-check-never-halts";
 
 class BurnPaidTwice extends BridgeServerModule {
   override link(links: ModuleLinks): void {
@@ -164,12 +170,38 @@ class NoUncheckedAlert extends BridgeServerModule {
   }
 }
 
+/**
+ * The accountant judging its own supply check (server.ts supplyChecked) without the burns: its item
+ * is judged with the reading's Σ burned taken as 0, so a supply up to Σ signed passes, the check is
+ * cleared as judged, and the next reading above the books is proposed and passed again.
+ */
+class SupplyCheckNeverHalts extends BridgeServerModule {
+  private self: number | undefined;
+
+  override start(context: ModuleContext): void {
+    this.self = context.self;
+    super.start(context);
+  }
+
+  override processConsensusItem(db: WriteTx, payload: Uint8Array, peer: number): ModuleResult<void> {
+    try {
+      const item = decodeBridgeItem(payload);
+      if (item.kind === "supply_check" && peer === this.self)
+        return super.processConsensusItem(db, encodeBridgeItem({ ...item, burned: 0n }), peer);
+    } catch {
+      // Not a bridge item: the module's own answer below.
+    }
+    return super.processConsensusItem(db, payload, peer);
+  }
+}
+
 export function bridgeModuleClass(bug: BridgeBug | undefined): typeof BridgeServerModule {
   if (bug === "bridge-no-unchecked-alert") return NoUncheckedAlert;
   if (bug === "bridge-burn-vote-twice") return BurnVoteTwice;
   if (bug === "bridge-refund-ignores-used") return RefundIgnoresUsed;
   if (bug === "bridge-burn-paid-twice") return BurnPaidTwice;
   if (bug === "bridge-supply-halt-at-once") return SupplyHaltAtOnce;
+  if (bug === "bridge-supply-check-never-halts") return SupplyCheckNeverHalts;
   return BridgeServerModule;
 }
 

@@ -44,6 +44,7 @@ import type {
   MintKey,
   BridgeServerModule,
   EvmSource,
+  SupplyCheck,
 } from "@conclave/module-bridge";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { getAddress } from "viem";
@@ -298,6 +299,11 @@ export class BridgeWorld {
   healedAt: number | undefined;
   /** Each guardian's supply check waiting to be judged, and since when (simulated ms). */
   private readonly supplyCheckSince = new Map<number, { check: object; since: number }>();
+  /**
+   * Each guardian's latest supply check seen waiting (with its module instance: a restart forgets
+   * it). Gone without a halt, it was judged within the books (afterBlock).
+   */
+  private readonly checkSeen = new Map<number, { bridge: BridgeServerModule; check: SupplyCheck }>();
   private readonly producer: BlockProducer;
   private readonly faults: NodeFaultDriver;
   private readonly busy = new Set<number>();
@@ -598,7 +604,10 @@ export class BridgeWorld {
       },
       halt: (reason) => this.onHalt(g, reason),
       log: (event, fields) => {
-        if (event === "supply_check") this.stats.evmSupplyChecks++;
+        if (event === "supply_check") {
+          this.stats.evmSupplyChecks++;
+          this.seeSupplyCheck(g, m);
+        }
         this.host.note(
           `evm ${g} ${event} ${JSON.stringify(fields, (_, x: unknown) => (typeof x === "bigint" ? x.toString() : x)).slice(0, 200)}`,
         );
@@ -645,6 +654,7 @@ export class BridgeWorld {
           `guardian ${g}: its node shows wXMR supply ${read.supply} above Σ signed − Σ burned ${t.signed - t.burned}, and it proposed no supply check`,
         );
       if (this.liar?.g === g) this.liarChecks(g, at.bridge, state, read);
+      this.seeSupplyCheck(g, at.bridge);
       // Since when this guardian's current supply check waits to be judged (one per reading).
       const pending = at.bridge.pendingSupplyCheck;
       if (pending === undefined) this.supplyCheckSince.delete(g);
@@ -692,6 +702,41 @@ export class BridgeWorld {
     if (!unchecked && liar.blind.readings === ACCOUNTANT_BLIND_READINGS + 1)
       this.host.violation(
         `guardian ${g}'s node is stuck at block ${liar.lies.headBlocks}, below accepted burns (block ${state.highestBurnBlock()}), for ${liar.blind.readings - 1} readings, and no alert says the supply is unchecked`,
+      );
+  }
+
+  /** Remembers guardian g's supply check waiting to be judged, if any (see judgedSupplyCheck). */
+  private seeSupplyCheck(g: number, bridge: BridgeServerModule): void {
+    const check = bridge.pendingSupplyCheck;
+    if (check !== undefined) this.checkSeen.set(g, { bridge, check });
+  }
+
+  /**
+   * The accountant's rule, in every --evm world: a supply check of guardian g that is no longer
+   * waiting, while g has not halted, was judged within the books: its reading (supply S after EVM
+   * block B, Σ burned B_s and Σ returned R_s in g's state then) has S + B_s <= Σ signed + (Σ returned
+   * − R_s) in g's state after the block that judged it (server.ts supplyChecked judges at the item's
+   * place in the block; later mints and returns in the block only raise the bound here). A node that
+   * showed more wXMR than the books allow, judged without a halt, is a guardian that keeps signing:
+   * only a burn a deep reorg took out (--evm-deep-reorg) shows one without a mint never signed.
+   */
+  private judgedSupplyCheck(
+    g: number,
+    bridge: BridgeServerModule,
+    records: BridgeState,
+    at: string,
+    violation: (what: string) => void,
+  ): void {
+    const seen = this.checkSeen.get(g);
+    if (seen === undefined || (seen.bridge === bridge && bridge.pendingSupplyCheck === seen.check)) return;
+    this.checkSeen.delete(g);
+    if (seen.bridge !== bridge || bridge.brokenBooks !== undefined) return;
+    const c = seen.check;
+    const t = records.totals();
+    const signed = t.signed + (t.returnedEver - c.returned);
+    if (c.supply + c.burned > signed)
+      violation(
+        `${at}: its supply check (wXMR supply ${c.supply} after EVM block ${c.block}, Σ burned ${c.burned} then) was judged without a halt, though Σ signed is ${signed}: its node showed more wXMR than its books allow and it has not halted`,
       );
   }
 
@@ -890,6 +935,8 @@ export class BridgeWorld {
     const db = processor.moduleReadDb(state, BRIDGE_ID);
     const at = `guardian ${g} at height ${height}`;
     const records = new BridgeState(db);
+    this.judgedSupplyCheck(g, bridge, records, at, violation);
+    this.seeSupplyCheck(g, bridge);
     const canonical = this.canonicalBurns();
     // Accepted burns: real, at depth when first seen, one key per burn id.
     let burned = 0n;
@@ -1013,6 +1060,11 @@ export class BridgeWorld {
         violation(`${at}: deposit id ${id.slice(0, 12)} minted more than once on the chain`);
       const value = signed.get(id)?.value;
       if (value === undefined) continue;
+      // A delayed mint a guardian cancelled minted nothing (threat model 12z), and its value may be
+      // re-issued under another id: minted means a Minted log or still queued (as for expiries).
+      // Found when the colluding Byzantine guardian sent a re-issue of a mint it had cancelled
+      // (--evm-deep-reorg seed 1, no deep reorg in it).
+      if (count.minted === 0 && this.chain.pendingMint(id) === undefined) continue;
       const other = valuesOnChain.get(value);
       if (other !== undefined && other !== id)
         violation(

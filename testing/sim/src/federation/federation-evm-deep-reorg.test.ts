@@ -7,25 +7,35 @@
 // federation cannot prevent; no deposit id minted twice, no mint the federation never signed, no
 // burn transaction accepted under two keys (seeds 8 and 9 did before the bridge refused a moved
 // burn, burn_moved), each payout paid once; the guardians' supply figures are the chain's and every
-// guardian whose node shows too much wXMR halts.
+// guardian whose node shows too much wXMR halts: the deliberate bug bridge-supply-check-never-halts
+// (the accountant judging its supply check without the burns) is caught by that checker.
 import { describe, expect, it } from "vitest";
 import { runSimulationAsync } from "../simulator.js";
 import type { SimResult } from "../simulator.js";
 import { federationApplication } from "./app.js";
+import type { BridgeBug } from "./bridge.js";
 import { MONERO_ITEM_BYTES_MAX } from "./monero.js";
 
 /** Per seed run: a bound on waiting on the loaded 2 cores, not a timing assertion. */
 const RUN_TIMEOUT_MS = 600_000;
 
-function run(seed: number): Promise<SimResult> {
+function run(seed: number, bridgeBug?: BridgeBug): Promise<SimResult> {
   return runSimulationAsync({
     seed,
     nodes: 4,
     byzantine: 1,
     itemBytesMax: MONERO_ITEM_BYTES_MAX,
-    application: federationApplication({ evm: true, monero: true, evmDeepReorg: true }),
+    application: federationApplication({
+      evm: true,
+      monero: true,
+      evmDeepReorg: true,
+      ...(bridgeBug === undefined ? {} : { bridgeBug }),
+    }),
   });
 }
+
+/** The file's seeds in order (the tests below): seeds-to-catch is a position in it. */
+const SEEDS = [15, 96, 8, 9];
 
 describe("EVM reorgs deeper than the watchers' depth (evm-deep-reorg.ts)", () => {
   it(
@@ -82,6 +92,32 @@ describe("EVM reorgs deeper than the watchers' depth (evm-deep-reorg.ts)", () =>
       },
       RUN_TIMEOUT_MS,
     );
+
+  it(
+    "the deliberate bug bridge-supply-check-never-halts (the accountant judges its supply check against Σ signed alone) is caught: a guardian whose node shows the wXMR of a burn taken out keeps signing",
+    async () => {
+      let found: { seed: number; position: number; violation: string } | undefined;
+      for (const [i, seed] of SEEDS.entries()) {
+        const r = await run(seed, "bridge-supply-check-never-halts");
+        const v = r.violations.find((x) =>
+          /its supply check \(wXMR supply \d+ after EVM block \d+, Σ burned \d+ then\) was judged without a halt/.test(
+            x,
+          ),
+        );
+        if (v !== undefined) {
+          found = { seed, position: i + 1, violation: v };
+          // The halt the real rule makes (the seed's test above: evmDeepHalts > 0) never came.
+          expect(r.application["evmDeepHalts"] ?? 0).toBe(0);
+          break;
+        }
+      }
+      expect(found, "bridge-supply-check-never-halts not caught").toBeDefined();
+      console.log(
+        `bridge-supply-check-never-halts: caught at seed ${found!.seed} (position ${found!.position}): ${found!.violation}`,
+      );
+    },
+    RUN_TIMEOUT_MS * SEEDS.length,
+  );
 
   it(
     "a replay gives the same trace and figures",
