@@ -323,6 +323,24 @@ describe("RpcPayoutWallet.unmineable: the evidence of a Gone vote", () => {
     expect(await (await walletOf(w2)).unmineable([{ txid: C2, keyImages: [OTHER_KI] }])).toEqual([C2]);
   });
 
+  it("a completion voted before a txid is agreed (unagreed) is gone only by an input among the attempt's named ones: any guardian may vote any txid", async () => {
+    // C2 spends KI; watched as a vote for an attempt that names OTHER_KI: what C2 spends says
+    // nothing about that attempt (a Byzantine guardian may vote another transaction's txid).
+    const w1 = await seen();
+    w1.txs = new Map();
+    w1.outputs = [change, laterDeposit];
+    expect(
+      await (await walletOf(w1)).unmineable([{ txid: C2, keyImages: [OTHER_KI], unagreed: true }]),
+    ).toEqual([]);
+    // Voted for the attempt that names KI, the input whose source is gone: gone.
+    const w2 = await seen();
+    w2.txs = new Map();
+    w2.outputs = [change, laterDeposit];
+    expect(await (await walletOf(w2)).unmineable([{ txid: C2, keyImages: [KI], unagreed: true }])).toEqual([
+      C2,
+    ]);
+  });
+
   it("looks a watched transaction's inputs up in the wallet once (per import), not at every poll, and saves what it learnt", async () => {
     const world: World = {
       spent: 0,

@@ -43,6 +43,8 @@ export interface GoneCheck {
   readonly keyImages: readonly string[];
   /** The block consensus agreed it was mined in (a confirmed batch); undefined while submitted. */
   readonly txHeight?: number;
+  /** A completion voted before a txid was agreed: only inputs among `keyImages` are evidence. */
+  readonly unagreed?: boolean;
 }
 
 /** What the payout signer needs from this guardian's wallet-rpc (the multisig wallet) and monerod. */
@@ -434,6 +436,7 @@ export class RpcPayoutWallet implements PayoutWallet {
     // Byzantine guardian's partial key image). No evidence.
     const counts = (t: GoneCheck): boolean =>
       [...(evidence.get(t.txid) ?? [])].some((k) => {
+        if (t.unagreed && !t.keyImages.includes(k)) return false;
         const status = statusOf.get(k);
         return status === 0 || (status === 2 && inPool.has(t.txid));
       });
@@ -763,8 +766,13 @@ export class PayoutSigner {
 
   /** The watched batches whose transaction this guardian's node showed unmineable at depth: its Gone votes. */
   goneVotes(): { batch: number; attempt: number }[] {
+    // One vote per batch attempt (before a txid is agreed, several voted completions are watched).
+    const seen = new Set<string>();
     return this.watched
       .filter((w) => this.goneFound.has(`${w.batch}:${w.attempt}`))
+      .filter(
+        (w) => !seen.has(`${w.batch}:${w.attempt}`) && seen.add(`${w.batch}:${w.attempt}`) !== undefined,
+      )
       .map(({ batch, attempt }) => ({ batch, attempt }));
   }
 
@@ -787,6 +795,7 @@ export class PayoutSigner {
           txid: w.txid,
           keyImages: w.keyImages.map(toHex),
           ...(w.txHeight === undefined ? {} : { txHeight: w.txHeight }),
+          ...(w.unagreed ? { unagreed: true } : {}),
         })),
       ),
     );

@@ -1028,6 +1028,58 @@ describe("payout signing rounds", () => {
     expect(f.outcome(tx, 0)!.moneroTxid).not.toBe(first.moneroTxid);
   });
 
+  // Seeds 20 and 38 of `--monero-deep-reorg-spent` (docs/simulator.md): a deep reorg takes an input
+  // of the fully signed attempt away while it is submitted, before its txid is agreed: two
+  // guardians voted the txid, one node refused it (a fault), the Byzantine one votes nothing.
+  it("a fully signed attempt whose input a deep reorg took away before its txid was agreed is re-made unbound by t Gone votes per attempt (neither t txids nor t faults came)", async () => {
+    const { f, tx } = setup();
+    await f.round(); // exports
+    for (let i = 0; i < 3; i++) await f.round(); // creator, two signers
+    const signed = new PayoutStore(f.mdb()).batch(1)!;
+    expect(signed.phase).toBe("submit");
+    expect(signed.txid).toBeUndefined();
+    const completion = sha256(new TextEncoder().encode("the completion 1 and 3 submitted"));
+    f.guardians[2]!.down = true; // the Byzantine guardian votes nothing
+    f.block([
+      { from: 1, item: { kind: "txid", batch: 1, attempt: 0, txid: completion } },
+      { from: 3, item: { kind: "txid", batch: 1, attempt: 0, txid: completion } },
+      { from: 0, item: { kind: "fault", batch: 1, attempt: 0, slot: 3 } },
+    ]);
+    // Its input intact (the completion merely not on the nodes): nobody votes Gone, still stuck.
+    for (const h of [301, 303, 305]) {
+      f.heights(h);
+      await f.round();
+    }
+    expect(new PayoutStore(f.mdb()).goneVoters(1)).toEqual([]);
+    expect(f.outcome(tx, 0)).toMatchObject({ state: "signing", attempt: 0 });
+    // The deep reorg: the creator's named input (what every completion spends) is gone. A guardian's
+    // Gone sent three times is one vote; t voters (0, 1, 3, after payoutConfirmations of their
+    // blocks) re-make the attempt with no bound.
+    f.block([1, 2, 3].map(() => ({ from: 1, item: { kind: "gone" as const, batch: 1, attempt: 0 } })));
+    expect(new PayoutStore(f.mdb()).goneVoters(1)).toEqual([1]);
+    expect(new PayoutStore(f.mdb()).batch(1)!.attempt).toBe(0);
+    expect(f.chain.inputsOf.size).toBe(1); // the one set created: its named input
+    f.chain.gone.add([...f.chain.inputsOf.keys()][0]!);
+    for (let h = 306; new PayoutStore(f.mdb()).batch(1)!.attempt === 0 && h < 320; h += 1) {
+      f.heights(h);
+      await f.round();
+    }
+    const remade = new PayoutStore(f.mdb()).batch(1)!;
+    expect(remade.attempt).toBe(1);
+    expect(remade.bound).toEqual([]);
+    expect(remade.goneTxid).toBeUndefined();
+    // Paid by the new attempt (guardians 0, 1, 3), never by the lost completion.
+    for (let h = 320; f.outcome(tx, 0)!.state !== "confirmed" && h < 360; h += 2) {
+      await f.round();
+      f.heights(h);
+    }
+    const paid = f.outcome(tx, 0)!;
+    expect(paid).toMatchObject({ state: "confirmed", batch: 1 });
+    expect(paid.attempt).toBeGreaterThanOrEqual(1);
+    expect(paid.moneroTxid).not.toBe(toHex(completion));
+    expect(f.chain.mined.has(paid.moneroTxid!)).toBe(true);
+  });
+
   // Seed 48 of `--monero-deep-reorg-spent` (docs/simulator.md): the blame reset at a Gone re-open
   // put a guardian passed over as silent in an earlier attempt of the batch back in the signing
   // order, and the re-made attempt waited payoutRoundBlocks for its turn again.

@@ -11,7 +11,7 @@
 //   0x0f | batch u64 | slot u8 | g u16       -> the complete blob
 //   0x10 | batch u64 | g u16                 -> submit vote: 1 | txid (32), or 2 (my node refused it)
 //   0x11 | batch u64 | g u16                 -> seen: txHeight u64 | txKey
-//   0x14 | batch u64 | g u16                 -> gone vote (0x01): the batch's transaction can never be mined
+//   0x14 | batch u64 | g u16                 -> gone vote (0x01): the attempt's transaction can never be mined
 //   0x15 | batch u64                         -> 0x01: a re-opened batch waiting for the one in flight
 //
 // A batch: the oldest payoutBatchMax queued payouts when the first export of the next batch number
@@ -69,7 +69,10 @@
 // every earlier attempt's, which spend a superset of its inputs, can never be mined), keeping the
 // batch's blame (a guardian that failed an earlier attempt stays excluded), funded by
 // the wallet's other outputs; a confirmed batch goes back to signing (or waits, phase "waiting",
-// while another batch is in flight) and is owed again (pendingPayouts).
+// while another batch is in flight) and is owed again (pendingPayouts). Gone counts per attempt: a
+// fully signed attempt with no txid agreed yet (the reorg came while its final set was submitted:
+// neither t txids nor t faults) is watched under its creator's named inputs, which every completion
+// of it spends, a withheld one with another txid included; t votes re-make it unbound too.
 import { Reader, Writer, toHex } from "@conclave/core-common";
 import type { TxOutput } from "@conclave/core-common";
 import { fail, ok, sha256 } from "@conclave/core-server";
@@ -1104,11 +1107,20 @@ export class Payouts {
     batch: number,
     b: BatchRecord,
     agreedHeight: number,
-    blame: { blamed?: number; accuser?: number; reset?: boolean; inFlight?: boolean; gone?: Uint8Array },
+    blame: {
+      blamed?: number;
+      accuser?: number;
+      reset?: boolean;
+      inFlight?: boolean;
+      gone?: Uint8Array;
+      unbound?: boolean;
+    },
   ): void {
-    // After t guardians agreed the agreed transaction is gone, the next attempt is unbound: that
-    // transaction and every earlier attempt's (each spends a superset of its inputs) can never be mined.
-    const bound = blame.gone ? [] : this.nextBound(store, batch, b, blame.inFlight ?? true);
+    // After t guardians agreed the attempt's transaction is gone (the agreed one, or, before a txid
+    // was agreed, every completion of the attempt: they all spend its named inputs), the next attempt
+    // is unbound: that transaction and every earlier attempt's (each spends a superset of its
+    // inputs) can never be mined.
+    const bound = blame.gone || blame.unbound ? [] : this.nextBound(store, batch, b, blame.inFlight ?? true);
     const blamed = blame.reset ? new Array<number>(this.n).fill(0) : [...b.blamed];
     const accused = blame.reset ? new Array<number>(this.n).fill(0) : [...b.accused];
     if (blame.blamed !== undefined) blamed[blame.blamed] = (blamed[blame.blamed] ?? 0) + 1;
@@ -1336,7 +1348,12 @@ export class Payouts {
         ? ok(undefined) // a late vote on an attempt already re-made
         : fail("stale_attempt", `batch ${batch} is at attempt ${b.attempt}, not ${attempt}`, { peer });
     if (b.phase === "waiting") return ok(undefined);
-    if (!b.txid || (b.phase !== "submit" && b.phase !== "done"))
+    // Before a txid is agreed, a fully signed attempt (phase submit) may be gone too: its input set
+    // is fixed by its creator's named inputs, which every completion spends (seeds 20 and 38 of
+    // `--monero-deep-reorg-spent`: a deep reorg took one away while the final set was submitted).
+    const unagreed =
+      !b.txid && b.phase === "submit" && b.v2 && this.attemptInputs(store, batch, b) !== undefined;
+    if ((!b.txid && !unagreed) || (b.phase !== "submit" && b.phase !== "done"))
       return fail("not_submitted", `batch ${batch} has no agreed transaction to be gone`, { peer });
     if (b.phase === "done" && agreedHeight > b.txHeight + PAYOUT_GONE_WATCH_BLOCKS)
       return fail(
@@ -1352,7 +1369,7 @@ export class Payouts {
     // t guardians' nodes (at least t − f honest) saw it unmineable at depth: pay the batch again.
     const gone = b.txid;
     const c = store.counters();
-    if (b.phase === "done" && c.current !== 0 && c.current !== batch) {
+    if (gone && b.phase === "done" && c.current !== 0 && c.current !== batch) {
       store.clearAttempt(batch);
       const { txid: _txid, txKey: _txKey, ...rest } = b;
       store.putBatch(batch, {
@@ -1374,8 +1391,19 @@ export class Payouts {
     // of `--monero-deep-reorg-spent`: a silent Byzantine last signer of attempt 0 was last signer
     // again in the re-made attempt 2). A re-opened batch that waits for the batch in flight keeps it
     // too (above).
-    this.nextAttempt(store, batch, b, agreedHeight, { gone });
+    this.nextAttempt(store, batch, b, agreedHeight, { ...(gone ? { gone } : {}), unbound: true });
     return ok(undefined);
+  }
+
+  /**
+   * The key images every completion of the batch's current attempt spends: its creator's named
+   * inputs (checked against the set by every honest signer, at least one of the t in the lineage).
+   */
+  private attemptInputs(store: PayoutStore, batch: number, b: BatchRecord): Uint8Array[] | undefined {
+    const creator = b.signers[0];
+    const blob = creator === undefined ? undefined : store.blob(batch, 0, creator);
+    const named = blob ? decodeCreatorSet(blob)?.keyImages : undefined;
+    return named && named.length > 0 ? named : undefined;
   }
 
   /** No batch in flight: the oldest re-opened batch waiting (if any) gets its new attempt now. */
@@ -1518,6 +1546,19 @@ export class Payouts {
     const out: GoneWatch[] = [];
     for (let n = c.nextBatch - 1; n >= 1 && n >= c.nextBatch - PAYOUT_GONE_WATCH_BATCHES; n--) {
       const b = store.batch(n);
+      if (b && !b.txid && b.phase === "submit" && b.v2 && n === c.current && !store.gone(n, self)) {
+        // Fully signed, no txid agreed yet: the completions the guardians voted (its own first),
+        // each checked against the attempt's named inputs (what every completion spends).
+        const named = this.attemptInputs(store, n, b);
+        const own = store.vote(n, self);
+        const txids = [...("txid" in (own ?? {}) ? [(own as { txid: Uint8Array }).txid] : [])];
+        for (const t of votedByOthers(store, n, self))
+          if (!txids.some((x) => equalBytes(x, t))) txids.push(t);
+        if (named)
+          for (const t of txids)
+            out.push({ batch: n, attempt: b.attempt, txid: toHex(t), keyImages: named, unagreed: true });
+        continue;
+      }
       if (!b?.txid || b.inputs.length === 0) continue;
       const confirming = b.phase === "submit" && n === c.current;
       const recent = b.phase === "done" && agreedHeight <= b.txHeight + PAYOUT_GONE_WATCH_BLOCKS;
@@ -1550,6 +1591,11 @@ export interface GoneWatch {
   readonly keyImages: readonly Uint8Array[];
   /** The block it was agreed mined in, for a confirmed batch (a node below it says nothing). */
   readonly txHeight?: number;
+  /**
+   * A completion some guardian voted while no txid is agreed (any guardian may vote any txid): only
+   * the attempt's named inputs (`keyImages`) count as evidence, not the voted transaction's own.
+   */
+  readonly unagreed?: boolean;
 }
 
 /** The distinct txids the guardians other than `self` voted for `batch` (one vote each: at most n − 1). */

@@ -129,4 +129,21 @@ describe("Monero deep reorg that takes away a deposit a payout spent (--monero-d
       expect(at("xmrByzFalseGone")).toBeGreaterThan(0);
       console.log(`deep reorg spent, seed ${seed}: ${JSON.stringify(r.application)}`);
     });
+
+  // Seeds 20 and 38 (the 50-seed sweep): the reorg takes the deposit away while batch 1's final set
+  // is submitted, before its txid is agreed: two guardians voted the txid, one node refused it (a
+  // fault), the Byzantine guardian voted nothing. Before the fix the batch stayed in `submit` for good
+  // (3 liveness violations each: every withdrawal in it frozen). Now t Gone votes for the attempt
+  // (its named input no output any more) re-make it unbound (payouts.ts onGone, `unagreed` watches).
+  for (const seed of [20, 38])
+    it(`seed ${seed}: a fully signed attempt whose input is gone before its txid is agreed is re-made and paid once; no violation`, async () => {
+      const r = await run(seed, undefined, true);
+      expect(r.violations).toEqual([]);
+      const at = (k: string): number => r.application[k] ?? 0;
+      expect(at("xmrDeepDepositsDropped")).toBe(1);
+      expect(at("xmrBatchesRetried")).toBeGreaterThanOrEqual(1);
+      expect(at("xmrWithdrawals")).toBeGreaterThan(0);
+      expect(at("xmrPaid")).toBe(at("xmrWithdrawals"));
+      console.log(`deep reorg spent, seed ${seed}: ${JSON.stringify(r.application)}`);
+    });
 });
