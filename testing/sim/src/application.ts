@@ -52,6 +52,13 @@ export interface SimApplication {
   liveness(): void;
   /** Nothing the application waits for is outstanding (the run may end). */
   settled(): boolean;
+  /**
+   * Optional: a simulated time past the liveness bound the run goes on to, for work the application
+   * waits for under a bound of its own that began late (a withdrawal accepted after the heal is paid
+   * within a bound from its acceptance: federation/monero.ts withdrawalBoundMs). Consensus liveness is
+   * judged at the liveness bound all the same; the run ends there when this answers nothing later.
+   */
+  runsUntil?(): number | undefined;
   /** The run ends: report what never completed. */
   finish(): void;
   stats(): Readonly<Record<string, number>>;

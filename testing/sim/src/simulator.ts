@@ -43,6 +43,8 @@ import type { SigningStats } from "./signing-checkers.js";
  * 60 s, is about twice that; runs with default safety phases converge in under 10 s.
  */
 export const LIVENESS_BOUND_MS = 60_000;
+/** The most simulated time past the liveness bound an application may ask a run to go on (runsUntil). */
+export const EXTENSION_MS_MAX = 300_000;
 
 /** Safety phase lengths drawn from the seed when the caller gives none, and the longest allowed. */
 export const SAFETY_MS_RANGE = { min: 4_000, max: 16_000 } as const;
@@ -262,6 +264,8 @@ class Simulation {
   private now = 0;
   private phase: "safety" | "liveness" = "safety";
   private livenessAt = 0;
+  /** Consensus liveness judged at the bound, the run going on for the application (extendedUntil). */
+  private livenessJudged = false;
   private targetHeight = 0;
   private convergedAt: number | null = null;
   private convergenceDirty = false;
@@ -483,7 +487,10 @@ class Simulation {
     const t = Math.min(tn, te);
     // Group commit: frames delivered at one instant are flushed once, before time moves on.
     if (t > this.now && this.unflushed.size > 0) this.flushAll();
-    if (t > end) return false;
+    if (t > end) {
+      const until = this.extendedUntil(end);
+      if (until === undefined || t > until) return false;
+    }
     this.now = t;
     if (tn <= te) {
       const d = this.net.step();
@@ -773,6 +780,21 @@ class Simulation {
     this.convergenceDirty = true;
   }
 
+  /**
+   * Past the liveness bound (`end`): the time the application asks the run to go on to
+   * (SimApplication.runsUntil), at most EXTENSION_MS_MAX more, or undefined (the run ends). The
+   * first time, consensus liveness is judged as at the bound (heights and the workload).
+   */
+  private extendedUntil(end: number): number | undefined {
+    const until = this.app?.runsUntil?.();
+    if (until === undefined || until <= end) return undefined;
+    if (!this.livenessJudged) {
+      this.livenessJudged = true;
+      if (this.convergedAt === null) this.reportLiveness();
+    }
+    return Math.min(until, end + EXTENSION_MS_MAX);
+  }
+
   private converged(): boolean {
     if (this.phase !== "liveness") return false;
     for (const g of this.honest) {
@@ -846,7 +868,7 @@ class Simulation {
   // ---------------------------------------------------------------- the end
 
   private finish(): SimResult {
-    if (this.convergedAt === null) this.reportLiveness();
+    if (this.convergedAt === null && !this.livenessJudged) this.reportLiveness();
     this.app?.finish();
     this.bounds.finish();
     for (const g of this.honest) {

@@ -316,6 +316,13 @@ class FederationApp implements SimApplication, FederationApi {
     );
   }
 
+  /** Past the liveness bound: until the withdrawals in flight are past their own bounds (monero.ts). */
+  runsUntil(): number | undefined {
+    const a = this.xmr?.runsUntil();
+    const b = this.evm?.runsUntil();
+    return a === undefined ? b : b === undefined ? a : Math.max(a, b);
+  }
+
   finish(): void {
     const at = `within the liveness bound after the network healed`;
     for (const w of this.wallets) {

@@ -740,6 +740,17 @@ export class BridgeWorld {
       );
   }
 
+  /** Past the liveness bound: until the notes users' withdrawals in flight are past their bounds. */
+  runsUntil(): number | undefined {
+    let until: number | undefined;
+    for (const u of this.users) {
+      const pending = u.payoutPendingSince;
+      const deadline = u.settled || pending === undefined ? undefined : this.xmr?.payoutDeadline(pending);
+      if (deadline !== undefined && (until === undefined || deadline > until)) until = deadline;
+    }
+    return until;
+  }
+
   heal(): void {
     this.healedAt = this.host.now();
     this.faults.heal();
@@ -788,16 +799,15 @@ export class BridgeWorld {
         );
     }
     for (const u of this.users) {
-      // A notes user's payout still being made at the end, its withdrawal accepted after the heal, is
-      // counted, not a liveness violation: its path (a deposit credited, notes, wXMR minted and
-      // burned, notes again) puts the withdrawal late, often behind another batch, and a batch takes
-      // 10-30 s after the heal (a Byzantine participant's pass-over costs payoutRoundBlocks, about
-      // 10 s; the race profile's laggard a consensus block each round). Seed 7, N = 4, one Byzantine:
-      // accepted 1 s after the heal, batch 1 (an XMR user's) confirmed 29 s after it, its own batch
-      // still signing at the bound; seed 1: accepted 27 s after the heal. The payout checkers judge
-      // it as any payout; the XMR users' and burns' payouts keep the bound.
+      // A notes user's withdrawal is judged by the withdrawal bound from its acceptance (monero.ts
+      // withdrawalBoundMs; the run goes on to it, runsUntil), not by the 60 s after the heal alone:
+      // its path (a deposit credited, notes, wXMR minted and burned, notes again) puts the withdrawal
+      // late, often behind another batch (seed 7, N = 4, one Byzantine: accepted 1 s after the heal,
+      // batch 1 confirmed 29 s after it, its own batch still signing at 60 s). Counted only if the
+      // run's extension was capped before its deadline (EXTENSION_MS_MAX); paid late is a violation.
       const pending = u.payoutPendingSince;
-      if (!u.settled && pending !== undefined && pending >= (this.healedAt ?? Infinity)) {
+      const deadline = pending === undefined ? undefined : this.xmr?.payoutDeadline(pending);
+      if (!u.settled && deadline !== undefined && this.host.now() < deadline) {
         this.stats.evmNotesPayoutsPendingAtEnd++;
         this.host.note(`${u.describe()}: its payout still being made at the end (accepted at ${pending} ms)`);
       } else if (!u.settled && this.stranded(u)) {

@@ -39,6 +39,16 @@ const SEEDS = [15, 96, 8, 9];
 
 describe("EVM reorgs deeper than the watchers' depth (evm-deep-reorg.ts)", () => {
   it(
+    "seed 11: two XMR users' batch starts 24 s after the heal and its Byzantine last signer withholds its completion until the next attempt: paid within the withdrawal bound from acceptance (before: a liveness violation at the fixed 60 s after the heal)",
+    async () => {
+      const r = await run(11);
+      expect(r.violations).toEqual([]);
+      expect(r.application["xmrPaid"] ?? 0).toBeGreaterThanOrEqual(2);
+    },
+    RUN_TIMEOUT_MS,
+  );
+
+  it(
     "seed 16: an XMR user that asks a guardian not yet at its withdrawal's height ('unknown_payout') asks again (before: the exception ended the simulator process)",
     async () => {
       const r = await run(16);

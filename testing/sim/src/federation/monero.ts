@@ -317,6 +317,11 @@ class XmrUser {
     );
   }
 
+  /** When its withdrawal in flight was accepted (step `wait`), if one is. */
+  get withdrawalAcceptedAt(): number | undefined {
+    return this.step === "wait" ? this.spend?.acceptedAt : undefined;
+  }
+
   /** The deposit whose claim it waits to see credited (step `credit`), if any. */
   get awaitingCredit(): string | undefined {
     return this.step === "credit" ? this.deposit?.txid : undefined;
@@ -396,6 +401,11 @@ class XmrUser {
         const outcome = w.payoutState(this.rng, s.txid);
         if (outcome === "confirmed") {
           w.stats.xmrPaid++;
+          const deadline = w.payoutDeadline(s.acceptedAt);
+          if (deadline !== undefined && w.host.now() > deadline)
+            w.host.violation(
+              `liveness: ${this.describe()}: its withdrawal accepted at ${s.acceptedAt} ms was paid at ${w.host.now()} ms, past its bound (${deadline} ms)`,
+            );
           const from = Math.max(s.acceptedAt, w.healedAt ?? Infinity);
           if (Number.isFinite(from))
             w.stats.xmrPayoutAfterHealMsMax = Math.max(w.stats.xmrPayoutAfterHealMsMax, w.host.now() - from);
@@ -1000,6 +1010,44 @@ export class MoneroWorld {
   heal(): void {
     this.healedAt = this.host.now();
     this.faults.heal();
+  }
+
+  /**
+   * The bound within which a withdrawal accepted while the network is healthy is paid, from the
+   * payout rules (docs/monero.md "Payouts"): it waits at most for the batch in flight, then its own
+   * batch; each takes at most f + 1 attempts (a Byzantine participant that fails an attempt is blamed
+   * and left out of the next, and the blame is kept when a batch is re-opened), an attempt at most
+   * the export wait, t signers' rounds and the submit round (payoutRoundBlocks each), then the
+   * confirmations; in blocks of MEAN_BLOCK_MS, plus 10 s for consensus to order each step. N = 4:
+   * 2 x 2 x (2 + 4 x 20) + 4 = 332 blocks, 176 s. Before it, every world used the liveness bound
+   * alone (60 s after the heal), shorter than a batch that starts late and whose Byzantine last
+   * signer withholds its completion (--evm-deep-reorg seed 11).
+   */
+  withdrawalBoundMs(): number {
+    const t = quorumThreshold(this.host.n);
+    const f = this.host.n - t;
+    const attempt = this.config.payoutExportWaitBlocks + (t + 1) * this.config.payoutRoundBlocks;
+    return (2 * (f + 1) * attempt + this.config.payoutConfirmations) * MEAN_BLOCK_MS + 10_000;
+  }
+
+  /**
+   * When a withdrawal accepted at `acceptedAt` must be paid: withdrawalBoundMs after the later of its
+   * acceptance and the heal (undefined before the heal).
+   */
+  payoutDeadline(acceptedAt: number): number | undefined {
+    const healed = this.healedAt;
+    return healed === undefined ? undefined : Math.max(acceptedAt, healed) + this.withdrawalBoundMs();
+  }
+
+  /** The run goes on until every withdrawal in flight is past its deadline (SimApplication.runsUntil). */
+  runsUntil(): number | undefined {
+    let until: number | undefined;
+    for (const u of this.users) {
+      const at = u.withdrawalAcceptedAt;
+      const deadline = at === undefined ? undefined : this.payoutDeadline(at);
+      if (deadline !== undefined && (until === undefined || deadline > until)) until = deadline;
+    }
+    return until;
   }
 
   settled(): boolean {
