@@ -332,11 +332,24 @@ describe("RpcPayoutWallet.unmineable: the evidence of a Gone vote", () => {
     expect(
       await (await walletOf(w1)).unmineable([{ txid: C2, keyImages: [OTHER_KI], unagreed: true }]),
     ).toEqual([]);
-    // Voted for the attempt that names KI, the input whose source is gone: gone.
+    // Voted for the attempt that names KI, whose source is in neither chain nor pool: not enough for
+    // an unagreed attempt (the source may be rebroadcast by whoever holds it, its inputs unspent;
+    // review of 07aa630, finding 1), though it is for an agreed txid missing from the node.
     const w2 = await seen();
     w2.txs = new Map();
     w2.outputs = [change, laterDeposit];
-    expect(await (await walletOf(w2)).unmineable([{ txid: C2, keyImages: [KI], unagreed: true }])).toEqual([
+    expect(await (await walletOf(w2)).unmineable([{ txid: C2, keyImages: [KI], unagreed: true }])).toEqual(
+      [],
+    );
+    // The source in the pool with one of its own inputs spent in the chain by another transaction
+    // (the double spend of the deep reorg): a chain fact, gone.
+    const SRC_INPUT = "3d".repeat(32);
+    const w3 = await seen();
+    w3.txs = new Map([[SRC, txHex([SRC_INPUT])]]);
+    w3.pool = new Set([SRC]);
+    w3.keyImages = new Map([[SRC_INPUT, 1]]);
+    w3.outputs = [change, laterDeposit];
+    expect(await (await walletOf(w3)).unmineable([{ txid: C2, keyImages: [KI], unagreed: true }])).toEqual([
       C2,
     ]);
   });
@@ -469,5 +482,27 @@ describe("RpcPayoutWallet.unmineable: the evidence of a Gone vote", () => {
       // chain, so nothing says C2 can never be mined.
       expect(await (await walletOf(world)).unmineable([watched[1]!])).toEqual([]);
     });
+  });
+});
+
+// Review of 07aa630, finding 1 (failed before: unmineable answered [C2]): the unagreed watch on a node that REFUSED the final set (the voted completion
+// was never on it, so "missing" says nothing), whose named input's source was merely DETACHED by
+// the deep reorg: monerod keeps it in its pool ("kept by block"), its own input unspent, so it is
+// mined again as soon as the miner stops censoring it, and the completion (in the pool of the
+// guardian that accepted it, and in the consensus state for anyone to resubmit) with it.
+// Evidence (1) ("a missing transaction only: a detached block's output ... comes back") counts it.
+describe("RpcPayoutWallet.unmineable for an attempt whose txid is not agreed (unagreed)", () => {
+  it("does not count a named input whose source a deep reorg only detached (in the pool, its own input unspent: mined again once uncensored, and the completion with it): only a double-spent source is evidence there, else f guardians could re-make the attempt unbound and the batch be paid twice", async () => {
+    const SRC_INPUT = "3c".repeat(32); // the source's own input: unspent (no double spend)
+    const world: World = {
+      spent: 0, // KI: spent neither in chain nor pool on this node (it refused the completion)
+      outputs: [OTHER_KI], // every key image known (imported for the attempt); KI's output detached
+      txs: new Map([[SRC, txHex([SRC_INPUT])]]),
+      pool: new Set([SRC]), // the source back in the pool, mineable
+      keyImages: new Map([[SRC_INPUT, 0]]),
+    };
+    expect(await (await walletOf(world)).unmineable([{ txid: C2, keyImages: [KI], unagreed: true }])).toEqual(
+      [],
+    );
   });
 });

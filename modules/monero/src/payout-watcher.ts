@@ -356,12 +356,22 @@ export class RpcPayoutWallet implements PayoutWallet {
     // last signer's, mined first) that paid the batch; re-paying it would pay twice.
     // A wallet with no outputs at all (its cache lost or restored) knows nothing.
     if (outs.length === 0) return [];
-    // The inputs (key images) that say a transaction is gone, by txid.
+    // The inputs (key images) that say a transaction is gone, by txid; and those of them that are a
+    // chain fact, (3) below: the input's source can never be mined (one of its own inputs is spent
+    // in the chain by another transaction). Only that counts for an attempt whose txid is not agreed
+    // (`unagreed`): the node may have refused the completion, so its missing says nothing, and a
+    // source merely detached by the reorg (kept in the pool, its inputs unspent) is mined again once
+    // the miner stops censoring it, and with it the completion some other guardian holds; counting
+    // (1) or (2) there let f guardians re-make the attempt unbound and the batch be paid twice
+    // (review of 07aa630, finding 1).
     const evidence = new Map<string, Set<string>>();
-    const cite = (txid: string, keyImage: string) => {
-      const set = evidence.get(txid) ?? new Set<string>();
-      set.add(keyImage);
-      evidence.set(txid, set);
+    const chainFact = new Map<string, Set<string>>();
+    const cite = (txid: string, keyImage: string, fact = false) => {
+      for (const map of fact ? [evidence, chainFact] : [evidence]) {
+        const set = map.get(txid) ?? new Set<string>();
+        set.add(keyImage);
+        map.set(txid, set);
+      }
     };
     // The node's word on key images (is_key_image_spent), each asked once.
     const statusOf = new Map<string, 0 | 1 | 2>();
@@ -425,8 +435,8 @@ export class RpcPayoutWallet implements PayoutWallet {
         for (const i of t.inputs) {
           if (!sourceTxids.includes(i.sourceTxid) || inChain.has(i.sourceTxid) || !unlisted(i)) continue;
           const pooled = poolInputs.has(i.sourceTxid);
-          if ((!pooled && isMissing.has(t.txid)) || (pooled && doubleSpent(i.sourceTxid)))
-            cite(t.txid, i.keyImage);
+          if (pooled && doubleSpent(i.sourceTxid)) cite(t.txid, i.keyImage, true);
+          else if (!pooled && isMissing.has(t.txid)) cite(t.txid, i.keyImage);
         }
     }
     // Every kind names an input by the wallet's key image of an output; the node has the last word:
@@ -435,7 +445,7 @@ export class RpcPayoutWallet implements PayoutWallet {
     // completion that paid the batch) or the wallet misnamed its output (a wrong key image: a
     // Byzantine guardian's partial key image). No evidence.
     const counts = (t: GoneCheck): boolean =>
-      [...(evidence.get(t.txid) ?? [])].some((k) => {
+      [...((t.unagreed ? chainFact : evidence).get(t.txid) ?? [])].some((k) => {
         if (t.unagreed && !t.keyImages.includes(k)) return false;
         const status = statusOf.get(k);
         return status === 0 || (status === 2 && inPool.has(t.txid));
