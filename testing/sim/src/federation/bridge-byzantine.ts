@@ -361,22 +361,11 @@ export class ByzantineBridge {
         if (view?.signature !== undefined && view.signer !== undefined) views.push(view);
       }
       if (views.length < t) continue;
-      const first = views[0]!;
-      const ordered = views
-        .map((v) => ({ a: BigInt(v.signer!), s: v.signature as `0x${string}` }))
-        .sort((x, y) => (x.a < y.a ? -1 : 1))
-        .slice(0, t);
-      w.chain.send(this.address, {
-        kind: "mint",
-        mint: {
-          recipient: first.recipient as EvmAddress,
-          amount: BigInt(first.amount),
-          depositId: first.depositId as `0x${string}`,
-          deadline: BigInt(first.deadline),
-          setIndex: first.setIndex,
-        },
-        signatures: ordered.map((o) => o.s),
-      });
+      this.sendMint(
+        views[0]!,
+        views.map((v) => ({ a: BigInt(v.signer!), s: v.signature as `0x${string}` })),
+        t,
+      );
       w.stats.evmByzFrontRuns++;
     }
   }
@@ -418,23 +407,32 @@ export class ByzantineBridge {
       if (signed.length < t - 1 || BigInt(first.deadline) < head) continue;
       if (!this.once(`collude:${depositId}`)) continue;
       const mine = this.honestSignature(first);
-      const ordered = [
-        ...signed.slice(0, t - 1).map((v) => ({ a: BigInt(v.signer!), s: v.signature as `0x${string}` })),
-        { a: BigInt(this.address), s: mine.signature as `0x${string}` },
-      ].sort((x, y) => (x.a < y.a ? -1 : 1));
-      w.chain.send(this.address, {
-        kind: "mint",
-        mint: {
-          recipient: first.recipient as EvmAddress,
-          amount: BigInt(first.amount),
-          depositId: first.depositId as `0x${string}`,
-          deadline: BigInt(first.deadline),
-          setIndex: first.setIndex,
-        },
-        signatures: ordered.map((o) => o.s),
-      });
+      this.sendMint(
+        first,
+        [
+          ...signed.slice(0, t - 1).map((v) => ({ a: BigInt(v.signer!), s: v.signature as `0x${string}` })),
+          { a: BigInt(this.address), s: mine.signature as `0x${string}` },
+        ],
+        t,
+      );
       w.stats.evmByzColludedMints++;
     }
+  }
+
+  /** Sends mint() for the message a view shows with the first t signatures by signer address (ascending, as the contract wants). */
+  private sendMint(first: MintSignatureView, signatures: { a: bigint; s: `0x${string}` }[], t: number): void {
+    const ordered = [...signatures].sort((x, y) => (x.a < y.a ? -1 : 1)).slice(0, t);
+    this.world.chain.send(this.address, {
+      kind: "mint",
+      mint: {
+        recipient: first.recipient as EvmAddress,
+        amount: BigInt(first.amount),
+        depositId: first.depositId as `0x${string}`,
+        deadline: BigInt(first.deadline),
+        setIndex: first.setIndex,
+      },
+      signatures: ordered.map((o) => o.s),
+    });
   }
 
   /** Its real key's signature of the mint an honest view shows (a colluder's answer). */
