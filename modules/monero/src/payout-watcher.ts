@@ -777,13 +777,12 @@ export class PayoutSigner {
   /** The watched batches whose transaction this guardian's node showed unmineable at depth: its Gone votes. */
   goneVotes(): { batch: number; attempt: number }[] {
     // One vote per batch attempt (before a txid is agreed, several voted completions are watched).
-    const seen = new Set<string>();
-    return this.watched
-      .filter((w) => this.goneFound.has(`${w.batch}:${w.attempt}`))
-      .filter(
-        (w) => !seen.has(`${w.batch}:${w.attempt}`) && seen.add(`${w.batch}:${w.attempt}`) !== undefined,
-      )
-      .map(({ batch, attempt }) => ({ batch, attempt }));
+    const votes = new Map<string, { batch: number; attempt: number }>();
+    for (const { batch, attempt } of this.watched) {
+      const name = `${batch}:${attempt}`;
+      if (this.goneFound.has(name) && !votes.has(name)) votes.set(name, { batch, attempt });
+    }
+    return [...votes.values()];
   }
 
   /**

@@ -1112,7 +1112,9 @@ export class Payouts {
       accuser?: number;
       reset?: boolean;
       inFlight?: boolean;
+      /** The agreed transaction found gone (recorded); with `unbound`. */
       gone?: Uint8Array;
+      /** The next attempt spends any inputs: the attempt's transaction can never be mined (Gone). */
       unbound?: boolean;
     },
   ): void {
@@ -1120,7 +1122,7 @@ export class Payouts {
     // was agreed, every completion of the attempt: they all spend its named inputs), the next attempt
     // is unbound: that transaction and every earlier attempt's (each spends a superset of its
     // inputs) can never be mined.
-    const bound = blame.gone || blame.unbound ? [] : this.nextBound(store, batch, b, blame.inFlight ?? true);
+    const bound = blame.unbound ? [] : this.nextBound(store, batch, b, blame.inFlight ?? true);
     const blamed = blame.reset ? new Array<number>(this.n).fill(0) : [...b.blamed];
     const accused = blame.reset ? new Array<number>(this.n).fill(0) : [...b.accused];
     if (blame.blamed !== undefined) blamed[blame.blamed] = (blamed[blame.blamed] ?? 0) + 1;
@@ -1550,13 +1552,13 @@ export class Payouts {
         // Fully signed, no txid agreed yet: the completions the guardians voted (its own first),
         // each checked against the attempt's named inputs (what every completion spends).
         const named = this.attemptInputs(store, n, b);
+        if (named === undefined) continue;
         const own = store.vote(n, self);
-        const txids = [...("txid" in (own ?? {}) ? [(own as { txid: Uint8Array }).txid] : [])];
+        const txids = own !== undefined && "txid" in own ? [own.txid] : [];
         for (const t of votedByOthers(store, n, self))
           if (!txids.some((x) => equalBytes(x, t))) txids.push(t);
-        if (named)
-          for (const t of txids)
-            out.push({ batch: n, attempt: b.attempt, txid: toHex(t), keyImages: named, unagreed: true });
+        for (const t of txids)
+          out.push({ batch: n, attempt: b.attempt, txid: toHex(t), keyImages: named, unagreed: true });
         continue;
       }
       if (!b?.txid || b.inputs.length === 0) continue;

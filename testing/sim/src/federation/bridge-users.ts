@@ -558,11 +558,7 @@ export class BridgeUser {
       case "withdrawn": {
         const p = this.withdrawal!;
         if (w.xmr!.payoutState(this.rng, p.txid) !== "confirmed") return;
-        const deadline = w.xmr!.payoutDeadline(p.at);
-        if (deadline !== undefined && w.host.now() > deadline)
-          w.host.violation(
-            `liveness: ${this.describe()}: its withdrawal accepted at ${p.at} ms was paid at ${w.host.now()} ms, past its bound (${deadline} ms)`,
-          );
+        w.xmr!.paidInTime(this.describe(), p.at);
         if (p.path === "full") {
           w.stats.evmNotesWithdrawnXmr++;
           return this.done("XMR -> notes -> wXMR -> notes -> XMR: withdrawn");

@@ -742,13 +742,7 @@ export class BridgeWorld {
 
   /** Past the liveness bound: until the notes users' withdrawals in flight are past their bounds. */
   runsUntil(): number | undefined {
-    let until: number | undefined;
-    for (const u of this.users) {
-      const pending = u.payoutPendingSince;
-      const deadline = u.settled || pending === undefined ? undefined : this.xmr?.payoutDeadline(pending);
-      if (deadline !== undefined && (until === undefined || deadline > until)) until = deadline;
-    }
-    return until;
+    return this.xmr?.latestDeadline(this.users.map((u) => (u.settled ? undefined : u.payoutPendingSince)));
   }
 
   heal(): void {

@@ -401,11 +401,7 @@ class XmrUser {
         const outcome = w.payoutState(this.rng, s.txid);
         if (outcome === "confirmed") {
           w.stats.xmrPaid++;
-          const deadline = w.payoutDeadline(s.acceptedAt);
-          if (deadline !== undefined && w.host.now() > deadline)
-            w.host.violation(
-              `liveness: ${this.describe()}: its withdrawal accepted at ${s.acceptedAt} ms was paid at ${w.host.now()} ms, past its bound (${deadline} ms)`,
-            );
+          w.paidInTime(this.describe(), s.acceptedAt);
           const from = Math.max(s.acceptedAt, w.healedAt ?? Infinity);
           if (Number.isFinite(from))
             w.stats.xmrPayoutAfterHealMsMax = Math.max(w.stats.xmrPayoutAfterHealMsMax, w.host.now() - from);
@@ -1039,15 +1035,28 @@ export class MoneroWorld {
     return healed === undefined ? undefined : Math.max(acceptedAt, healed) + this.withdrawalBoundMs();
   }
 
-  /** The run goes on until every withdrawal in flight is past its deadline (SimApplication.runsUntil). */
-  runsUntil(): number | undefined {
+  /** A withdrawal accepted at `acceptedAt`, paid now: a violation past its deadline. */
+  paidInTime(who: string, acceptedAt: number): void {
+    const deadline = this.payoutDeadline(acceptedAt);
+    if (deadline !== undefined && this.host.now() > deadline)
+      this.host.violation(
+        `liveness: ${who}: its withdrawal accepted at ${acceptedAt} ms was paid at ${this.host.now()} ms, past its bound (${deadline} ms)`,
+      );
+  }
+
+  /** The latest deadline of the withdrawals in flight accepted at `acceptedAts` (undefined: none). */
+  latestDeadline(acceptedAts: Iterable<number | undefined>): number | undefined {
     let until: number | undefined;
-    for (const u of this.users) {
-      const at = u.withdrawalAcceptedAt;
+    for (const at of acceptedAts) {
       const deadline = at === undefined ? undefined : this.payoutDeadline(at);
       if (deadline !== undefined && (until === undefined || deadline > until)) until = deadline;
     }
     return until;
+  }
+
+  /** The run goes on until every withdrawal in flight is past its deadline (SimApplication.runsUntil). */
+  runsUntil(): number | undefined {
+    return this.latestDeadline(this.users.map((u) => u.withdrawalAcceptedAt));
   }
 
   settled(): boolean {
