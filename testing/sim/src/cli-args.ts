@@ -35,6 +35,8 @@ The world (at most one; default: the whole federation with the dummy and mint mo
                     mints funded by XMR deposits, burns to a Monero address paid from the multisig wallet
   --evm-deep-reorg  --evm --monero with EVM reorgs deeper than the watchers' depth: a mint and an
                     accepted burn (paid in Monero if one is) left out of a fork (evm-deep-reorg.ts)
+  --evm-deep-reorg-notes  --evm-deep-reorg with the notes bridge users, the deep reorgs aimed at
+                    their notes-funded mints and burns claimed into notes first
   --evm-lying-node  --evm with one honest guardian whose EVM node lies (phantom and inflated burns, a
                     false supply, flipped deposit statuses, a head far ahead or stuck), when
                     --byzantine leaves room below f (evm-liar.ts)`;
@@ -69,6 +71,7 @@ const WORLD_FLAGS = {
   "monero-deep-reorg-spent": "monero-deep-reorg-spent",
   evm: "evm",
   "evm-deep-reorg": "evm-deep-reorg",
+  "evm-deep-reorg-notes": "evm-deep-reorg-notes",
   "evm-lying-node": "evm-lying-node",
 } as const satisfies Record<string, SimMode>;
 

@@ -19,7 +19,9 @@ import type { SimOptions, SimResult } from "./simulator.js";
  * evm: the federation plus the bridge module on a simulated EVM chain (federation/bridge.ts);
  * evm-monero: both worlds in one run (burns paid in Monero, mints funded by XMR deposits);
  * evm-deep-reorg: evm-monero plus EVM reorgs deeper than the watchers' depth (a mint and an accepted
- * burn left out of a fork: federation/evm-deep-reorg.ts).
+ * burn left out of a fork: federation/evm-deep-reorg.ts);
+ * evm-deep-reorg-notes: evm-deep-reorg with the notes bridge users, the deep reorgs aimed at their
+ * notes-funded mints and burns claimed into notes first.
  */
 export type SimMode =
   | "consensus"
@@ -33,6 +35,7 @@ export type SimMode =
   | "evm"
   | "evm-monero"
   | "evm-deep-reorg"
+  | "evm-deep-reorg-notes"
   | "evm-lying-node";
 
 export const SIM_MODES: readonly SimMode[] = [
@@ -47,6 +50,7 @@ export const SIM_MODES: readonly SimMode[] = [
   "evm",
   "evm-monero",
   "evm-deep-reorg",
+  "evm-deep-reorg-notes",
   "evm-lying-node",
 ];
 
@@ -80,13 +84,17 @@ export async function runSeed(
     });
     return { ...r, replay: `${r.replay} --evm --monero` };
   }
-  if (mode === "evm-deep-reorg") {
+  if (mode === "evm-deep-reorg" || mode === "evm-deep-reorg-notes") {
     const r = await runSimulationAsync({
       ...withLog,
       itemBytesMax: MONERO_ITEM_BYTES_MAX,
-      application: federationApplication({ evm: true, monero: true, evmDeepReorg: true }),
+      application: federationApplication({
+        evm: true,
+        monero: true,
+        evmDeepReorg: mode === "evm-deep-reorg-notes" ? "notes" : true,
+      }),
     });
-    return { ...r, replay: `${r.replay} --evm-deep-reorg` };
+    return { ...r, replay: `${r.replay} --${mode}` };
   }
   const r = await runSimulationAsync({
     ...withLog,

@@ -60,8 +60,11 @@ export interface FederationOptions {
   readonly evm?: boolean;
   /** A deliberate bug in every honest guardian's bridge module (tests of the checkers only). */
   readonly bridgeBug?: BridgeBug;
-  /** The bridge world with EVM reorgs deeper than the watchers' depth (evm-deep-reorg.ts). */
-  readonly evmDeepReorg?: boolean;
+  /**
+   * The bridge world with EVM reorgs deeper than the watchers' depth (evm-deep-reorg.ts); "notes":
+   * with the notes bridge users too, the reorgs aimed at their mints and burns first.
+   */
+  readonly evmDeepReorg?: boolean | "notes";
   /** The bridge world with one honest guardian's EVM node lying, when B < f (evm-liar.ts). */
   readonly evmLyingNode?: boolean;
 }
@@ -213,7 +216,7 @@ class FederationApp implements SimApplication, FederationApi {
             this,
             options.bridgeBug,
             this.xmr,
-            options.evmDeepReorg === true,
+            options.evmDeepReorg ?? false,
             options.evmLyingNode === true,
           )
         : undefined;

@@ -292,6 +292,8 @@ export class BridgeWorld {
   readonly scheduler: Scheduler;
   readonly stats: BridgeStats = emptyStats();
   readonly users: BridgeUser[] = [];
+  /** The notes bridge users' EVM addresses, lower case (the notes deep-reorg world aims at them). */
+  private readonly notesAddresses = new Set<string>();
   /** The notes bridge users' double spends (one set of notes into a mint output and a withdrawal). */
   readonly notesRaces: NotesRace[] = [];
   private readonly notesWalletStats: WalletStats = emptyWalletStats();
@@ -346,8 +348,11 @@ export class BridgeWorld {
      * proof, burns to a Monero address of its network are paid from the simulated multisig wallet.
      */
     readonly xmr?: MoneroWorld,
-    /** Reorgs deeper than the watchers' depth: a mint and an accepted burn left out of a fork. */
-    deepReorg = false,
+    /**
+     * Reorgs deeper than the watchers' depth: a mint and an accepted burn left out of a fork; "notes":
+     * with the notes bridge users, whose mints and burns the reorgs aim at first.
+     */
+    deepReorg: boolean | "notes" = false,
     /** One honest guardian's EVM node lies (evm-liar.ts), when the Byzantine guardians leave room in f. */
     lyingNode = false,
   ) {
@@ -425,9 +430,16 @@ export class BridgeWorld {
       this.byzantine.set(b, byz);
       byz.start();
     }
-    this.deep = deepReorg
-      ? new EvmDeepReorgs(this, this.chain, EVM_CONFIRMATIONS, new Rng(host.seed, "evm-deep-reorg"))
-      : undefined;
+    this.deep =
+      deepReorg !== false
+        ? new EvmDeepReorgs(
+            this,
+            this.chain,
+            EVM_CONFIRMATIONS,
+            new Rng(host.seed, "evm-deep-reorg"),
+            deepReorg === "notes" ? () => this.notesAddresses : undefined,
+          )
+        : undefined;
     this.deep?.start();
     if (lyingNode) {
       const liarRng = new Rng(host.seed, "evm-liar");
@@ -444,8 +456,9 @@ export class BridgeWorld {
         );
       }
     }
-    // Not in the deep-reorg world, whose fixed seeds (8, 9, 15) keep their runs.
-    if (xmr !== undefined && !deepReorg) this.startNotesUsers();
+    // Not in the deep-reorg world, whose fixed seeds (8, 9, 15) keep their runs, but in its notes
+    // variant (--evm-deep-reorg-notes).
+    if (xmr !== undefined && deepReorg !== true) this.startNotesUsers();
   }
 
   /**
@@ -494,6 +507,7 @@ export class BridgeWorld {
       const address = simAddress("mainnet", "standard", `evm-notes-user-${host.seed}-${i}`);
       const user = new BridgeUser(id, this, r, { wallet: main, twin, deposit, address });
       this.users.push(user);
+      this.notesAddresses.add(user.evm.toLowerCase());
       main.start();
       twin?.start();
       user.start();

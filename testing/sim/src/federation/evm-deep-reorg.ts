@@ -60,6 +60,14 @@ export interface EvmDeepReorgStats {
   evmDeepHaltedAtEnd: number;
   /** Users and refundable mints stranded by the deep reorgs (not counted as liveness violations). */
   evmDeepStranded: number;
+  /** `--evm-deep-reorg-notes`: mints to a notes bridge user (funded by its notes) left out of a fork. */
+  evmDeepNotesMintsDropped: number;
+  /** ... accepted burns of a notes bridge user (to its claim key) left out of a fork. */
+  evmDeepNotesBurnsDropped: number;
+  /** ... of those, burns already claimed into notes: the notes stay, the burner holds its wXMR again. */
+  evmDeepNotesClaimedDropped: number;
+  /** ... accepted burns of a notes bridge user moved up to the fork's new head. */
+  evmDeepNotesBurnsMoved: number;
 }
 
 export function emptyEvmDeepReorgStats(): EvmDeepReorgStats {
@@ -77,6 +85,10 @@ export function emptyEvmDeepReorgStats(): EvmDeepReorgStats {
     evmDeepHalts: 0,
     evmDeepHaltedAtEnd: 0,
     evmDeepStranded: 0,
+    evmDeepNotesMintsDropped: 0,
+    evmDeepNotesBurnsDropped: 0,
+    evmDeepNotesClaimedDropped: 0,
+    evmDeepNotesBurnsMoved: 0,
   };
 }
 
@@ -116,7 +128,24 @@ export class EvmDeepReorgs {
     private readonly chain: SimEvmChain,
     private readonly confirmations: number,
     private readonly rng: Rng,
+    /**
+     * `--evm-deep-reorg-notes`: the notes bridge users' EVM addresses; a target of theirs (a mint to
+     * one, a burn by one, a claimed burn first) is preferred to any other.
+     */
+    private readonly notesUsers?: () => ReadonlySet<string>,
   ) {}
+
+  /** The candidates of a notes bridge user when there are any (the notes world), else all. */
+  private notesFirst<T>(all: T[], address: (c: T) => string): T[] {
+    const notes = this.notesUsers?.();
+    if (notes === undefined) return all;
+    const mine = all.filter((c) => notes.has(address(c).toLowerCase()));
+    return mine.length > 0 ? mine : all;
+  }
+
+  private isNotes(address: string): boolean {
+    return this.notesUsers?.().has(address.toLowerCase()) === true;
+  }
 
   start(): void {
     this.running = true;
@@ -177,7 +206,7 @@ export class EvmDeepReorgs {
   private moveBurn(): boolean {
     const s = this.world.firstState();
     if (s === undefined) return false;
-    const candidates: { hash: Hex32; block: number; logIndex: number; others: Hex32[] }[] = [];
+    const candidates: { hash: Hex32; block: number; logIndex: number; others: Hex32[]; from: string }[] = [];
     for (const [k] of s.db.scan(Uint8Array.of(0x03))) {
       if (k.length !== 37) continue;
       const hash: Hex32 = `0x${toHex(k.subarray(1, 33))}`;
@@ -191,11 +220,13 @@ export class EvmDeepReorgs {
       for (let b = r.block; b < this.chain.height(); b++)
         for (const o of this.chain.block(b)!.receipts)
           if (o.hash !== hash && o.logs.length > 0) others.push(o.hash);
-      candidates.push({ hash, block: r.block, logIndex: log.logIndex, others });
+      candidates.push({ hash, block: r.block, logIndex: log.logIndex, others, from: log.from });
     }
-    // The newest whose log index will change, else the newest (same key, another block).
-    const changes = candidates.filter((c) => c.logIndex > 0 || c.others.length > 0);
-    const pool = changes.length > 0 ? changes : candidates;
+    // The newest whose log index will change, else the newest (same key, another block); a notes
+    // user's first in the notes world.
+    const mine = this.notesFirst(candidates, (c) => c.from);
+    const changes = mine.filter((c) => c.logIndex > 0 || c.others.length > 0);
+    const pool = changes.length > 0 ? changes : mine;
     const target = pool.reduce<(typeof pool)[number] | undefined>(
       (a, c) => (a === undefined || c.block > a.block ? c : a),
       undefined,
@@ -206,6 +237,7 @@ export class EvmDeepReorgs {
     this.reorgFrom(target.block, { late });
     this.moveDone = true;
     this.stats.evmDeepBurnsMoved++;
+    if (this.isNotes(target.from)) this.stats.evmDeepNotesBurnsMoved++;
     const after = this.chain.receipt(target.hash);
     this.world.host.note(
       `evm deep reorg: accepted burn ${target.hash.slice(0, 12)} (block ${target.block}, log ${target.logIndex}) moved to block ${after?.block ?? "?"}, log ${after?.logs.find((l) => l.event === "Burned")?.logIndex ?? "?"}`,
@@ -239,8 +271,9 @@ export class EvmDeepReorgs {
           !this.dropped.has(l.txHash),
       );
     if (candidates.length === 0) return false;
-    const preferred = candidates.filter((l) => decided.has(l.depositId));
-    const target = this.rng.pick(preferred.length > 0 ? preferred : candidates);
+    const mine = this.notesFirst(candidates, (l) => l.recipient);
+    const preferred = mine.filter((l) => decided.has(l.depositId));
+    const target = this.rng.pick(preferred.length > 0 ? preferred : mine);
     const tx = this.chain.block(target.block)!.txs.find((t) => t.hash === target.txHash);
     if (tx === undefined) return false;
     this.reorgFrom(target.block, { drop: target.txHash });
@@ -248,6 +281,7 @@ export class EvmDeepReorgs {
     this.droppedMintIds.add(target.depositId);
     this.stats.evmDeepMintsDropped++;
     if (decided.has(target.depositId)) this.stats.evmDeepMintsDroppedDecided++;
+    if (this.isNotes(target.recipient)) this.stats.evmDeepNotesMintsDropped++;
     this.world.host.note(
       `evm deep reorg: mint ${target.depositId.slice(0, 12)} (${target.amount}) in block ${target.block} left out of the fork (depth ${this.chain.height() - 1 - target.block})`,
     );
@@ -272,7 +306,14 @@ export class EvmDeepReorgs {
     const healed = this.world.healedAt;
     const since = healed === undefined ? -1 : this.world.host.now() - healed;
     let paying = false;
-    const candidates: { key: BurnKey; block: number; amount: bigint; paid: boolean }[] = [];
+    const candidates: {
+      key: BurnKey;
+      block: number;
+      amount: bigint;
+      paid: boolean;
+      from: string;
+      claimed: boolean;
+    }[] = [];
     for (const [k] of s.db.scan(Uint8Array.of(0x03))) {
       if (k.length !== 37) continue;
       const key = {
@@ -291,11 +332,30 @@ export class EvmDeepReorgs {
         this.dropped.has(r.hash)
       )
         continue;
-      candidates.push({ key, block: r.block, amount: accepted.burn.amount, paid });
+      candidates.push({
+        key,
+        block: r.block,
+        amount: accepted.burn.amount,
+        paid,
+        from: accepted.burn.from,
+        claimed: accepted.settlement === "claimed",
+      });
     }
     const paid = candidates.filter((c) => c.paid);
     const anyBurn = since > (paying ? PAID_BURN_WAIT_AFTER_HEAL_MS : ANY_BURN_AFTER_HEAL_MS);
-    const pool = paid.length > 0 ? paid : anyBurn ? candidates : [];
+    // The notes world: a notes user's burn first, one already claimed into notes before that.
+    const notes = candidates.filter((c) => this.isNotes(c.from));
+    const claimed = notes.filter((c) => c.claimed);
+    const pool =
+      claimed.length > 0
+        ? claimed
+        : notes.length > 0
+          ? notes
+          : paid.length > 0
+            ? paid
+            : anyBurn
+              ? candidates
+              : [];
     if (pool.length === 0) return;
     const target = this.rng.pick(pool);
     const hash: Hex32 = `0x${toHex(target.key.txHash)}`;
@@ -303,8 +363,10 @@ export class EvmDeepReorgs {
     this.burnDone = true;
     this.stats.evmDeepBurnsDropped++;
     if (target.paid) this.stats.evmDeepBurnsDroppedPaid++;
+    if (this.isNotes(target.from)) this.stats.evmDeepNotesBurnsDropped++;
+    if (target.claimed) this.stats.evmDeepNotesClaimedDropped++;
     this.world.host.note(
-      `evm deep reorg: accepted burn ${hash.slice(0, 12)} (${target.amount}${target.paid ? ", paid in Monero" : ""}) in block ${target.block} left out of the fork`,
+      `evm deep reorg: accepted burn ${hash.slice(0, 12)} (${target.amount}${target.paid ? ", paid in Monero" : ""}${target.claimed ? ", claimed into notes" : ""}) in block ${target.block} left out of the fork`,
     );
   }
 
