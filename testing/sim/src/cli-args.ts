@@ -31,6 +31,10 @@ The world (at most one; default: the whole federation with the dummy and mint mo
   --monero-deep-reorg  --monero with reorgs deeper than the confirmation depth: a credited deposit
                     double-spent on a fork, a mined payout taken out of the chain (monero-deep-reorg.ts)
   --monero-deep-reorg-spent  --monero-deep-reorg, the deposit taken one whose output a mined payout spent
+  --monero-lying-node  --monero-notes with one honest guardian whose monerod and wallet-rpc lie (a head
+                    far ahead or stuck, false fees, phantom and inflated deposits by proof and by
+                    subaddress, false reserves, garbage or refused payout steps, payouts falsely mined
+                    or gone), when --byzantine leaves room below f (monero-liar.ts)
   --evm             the federation with the bridge module on a simulated EVM chain; with --monero both:
                     mints funded by XMR deposits, burns to a Monero address paid from the multisig wallet
   --evm-deep-reorg  --evm --monero with EVM reorgs deeper than the watchers' depth: a mint and an
@@ -69,6 +73,7 @@ const WORLD_FLAGS = {
   "monero-garbage": "monero-garbage",
   "monero-deep-reorg": "monero-deep-reorg",
   "monero-deep-reorg-spent": "monero-deep-reorg-spent",
+  "monero-lying-node": "monero-lying-node",
   evm: "evm",
   "evm-deep-reorg": "evm-deep-reorg",
   "evm-deep-reorg-notes": "evm-deep-reorg-notes",

@@ -16,6 +16,8 @@ import type { SimOptions, SimResult } from "./simulator.js";
  * double-spent on a fork, a mined payout taken out of the chain: federation/monero-deep-reorg.ts);
  * monero-deep-reorg-spent: the same, the deposit taken one whose output a mined payout spent;
  * monero-notes: monero plus XMR note users (subaddress deposits into e-cash notes, xmr-notes.ts);
+ * monero-lying-node: monero-notes plus one honest guardian whose monerod and wallet-rpc lie, when
+ * the Byzantine guardians leave room in f (federation/monero-liar.ts);
  * evm: the federation plus the bridge module on a simulated EVM chain (federation/bridge.ts);
  * evm-monero: both worlds in one run (burns paid in Monero, mints funded by XMR deposits);
  * evm-deep-reorg: evm-monero plus EVM reorgs deeper than the watchers' depth (a mint and an accepted
@@ -32,6 +34,7 @@ export type SimMode =
   | "monero-garbage"
   | "monero-deep-reorg"
   | "monero-deep-reorg-spent"
+  | "monero-lying-node"
   | "evm"
   | "evm-monero"
   | "evm-deep-reorg"
@@ -47,6 +50,7 @@ export const SIM_MODES: readonly SimMode[] = [
   "monero-garbage",
   "monero-deep-reorg",
   "monero-deep-reorg-spent",
+  "monero-lying-node",
   "evm",
   "evm-monero",
   "evm-deep-reorg",
@@ -102,7 +106,8 @@ export async function runSeed(
     application: federationApplication({
       monero: true,
       moneroClassic: mode === "monero-classic",
-      moneroNotes: mode === "monero-notes",
+      moneroNotes: mode === "monero-notes" || mode === "monero-lying-node",
+      ...(mode === "monero-lying-node" ? { moneroLyingNode: true } : {}),
       ...(mode === "monero-garbage" ? { moneroGarbage: "drawn" as const } : {}),
       ...(mode === "monero-deep-reorg" ? { moneroDeepReorg: true } : {}),
       ...(mode === "monero-deep-reorg-spent" ? { moneroDeepReorg: "spent" as const } : {}),

@@ -56,6 +56,8 @@ export interface FederationOptions {
   readonly moneroNotes?: boolean;
   /** The monero world with reorgs deeper than the confirmation depth (monero-deep-reorg.ts). */
   readonly moneroDeepReorg?: boolean | "spent";
+  /** The monero world with one honest guardian's monerod and wallet-rpc lying, when B < f (monero-liar.ts). */
+  readonly moneroLyingNode?: boolean;
   /** Runs the bridge module too, on a simulated EVM chain, with bridge users (federation/bridge.ts). */
   readonly evm?: boolean;
   /** A deliberate bug in every honest guardian's bridge module (tests of the checkers only). */
@@ -205,6 +207,7 @@ class FederationApp implements SimApplication, FederationApi {
             // Beside the bridge: fees and payout minimum at the bridge's sizes (monero.ts `combined`).
             options.evm === true,
             options.moneroDeepReorg ?? false,
+            options.moneroLyingNode === true,
           )
         : undefined;
     // With both, a burn to a Monero address becomes a payout of the monero module (core ModuleLinks:

@@ -9,7 +9,7 @@
 // if really paid to the federation by someone else, payouts paid at most once on the chain, and the
 // module's audit assets equal the XMR the checker saw enter (deposit inputs) minus what it saw leave
 // (payout outputs and their fees).
-import { encodeConsensusItem, toHex, transactionId } from "@conclave/core-common";
+import { encodeConsensusItem, faultTolerance, toHex, transactionId } from "@conclave/core-common";
 import type { Transaction } from "@conclave/core-common";
 import type { FederationProcessor, ReadTx } from "@conclave/core-server";
 import { NodeSigner } from "@conclave/core-server";
@@ -32,7 +32,7 @@ import {
   parseMoneroConfig,
   payoutFee,
 } from "@conclave/module-monero";
-import type { MoneroConfig } from "@conclave/module-monero";
+import type { DepositRecord, MoneroConfig, MoneroStateWriter } from "@conclave/module-monero";
 import type { ModuleResult, WriteTx } from "@conclave/core-server";
 import { sha256 } from "../consensus.js";
 import { Rng } from "../rng.js";
@@ -50,6 +50,8 @@ import type { NoteFunding, XmrNoteStats } from "./xmr-notes.js";
 import { SubaddressState } from "../../../../modules/monero/src/subaddresses.js";
 import type { ByzantinePayoutStats } from "./monero-byzantine.js";
 import { DeepReorgs } from "./monero-deep-reorg.js";
+import { LyingMoneroShare, drawMoneroLies, emptyMoneroLiarStats } from "./monero-liar.js";
+import type { MoneroLiarStats, MoneroLies } from "./monero-liar.js";
 import type { StatusAnswer, SubmitAnswer } from "./wallets.js";
 
 const XMR = 10n ** 12n;
@@ -102,6 +104,11 @@ const K_DEPOSIT = 0x03;
  *   monero-pays-while-short  "pay out while the agreed reserves are short": the module's pause
  *     (server.ts reservesPause) never answers short, so payouts and deposit spends are accepted
  *     after a deep reorg took a credited deposit away (the `--monero-deep-reorg` world's check).
+ *   monero-verdict-ignores-amount  "deposit attestations agree on the block alone": t valid
+ *     verdicts with the same txHeight credit the deposit, with the amount of the first of them in
+ *     guardian order, whatever the others attested (sameVerdict without its amount): one
+ *     guardian whose node inflates what a proof received credits more than was paid when it comes
+ *     first (the `--monero-lying-node` world's check, federation-monero-liar.test.ts).
  *   monero-gone-per-message  "count one guardian's Gone vote twice": a guardian's repeated Gone
  *     (payout transaction unmineable) is booked to a guardian that has not voted, so a Byzantine
  *     guardian's false Gone sent t times re-opens a confirmed batch whose transaction is mined, and
@@ -114,7 +121,49 @@ export type MoneroBug =
   | "monero-refusal-unvoted"
   | "monero-sighting-per-message"
   | "monero-pays-while-short"
-  | "monero-gone-per-message";
+  | "monero-gone-per-message"
+  | "monero-verdict-ignores-amount";
+
+/**
+ * monero-verdict-ignores-amount: the module's private `settle` (server.ts) with valid verdicts
+ * compared by txHeight alone; the rest as the product's (own transactions, t invalid ones close).
+ */
+function settleIgnoringAmount(
+  this: MoneroServerModule,
+  state: MoneroStateWriter,
+  txid: Uint8Array,
+  rec: DepositRecord,
+): void {
+  // The module's private members, read as the harness's own (the rule is the product's but one line).
+  const t = Reflect.get(this, "t") as number;
+  const closeRule = Reflect.get(this, "close") as (
+    state: MoneroStateWriter,
+    txid: Uint8Array,
+    rec: DepositRecord,
+    reason: string,
+  ) => void;
+  const self = { t, close: (...a: Parameters<typeof closeRule>) => closeRule.apply(this, a) };
+  if (state.isOwnTransaction(txid)) {
+    self.close(state, txid, rec, "own_transaction");
+    return;
+  }
+  const all = state.attestations(txid);
+  for (const a of all) {
+    const v = a.verdict;
+    if (!v.valid) continue;
+    const agreeing = all.filter((b) => b.verdict.valid && b.verdict.txHeight === v.txHeight).length;
+    if (agreeing >= self.t) {
+      state.putDeposit(txid, { ...rec, state: "credited", amount: v.amount, txHeight: v.txHeight });
+      state.setOpen(rec.claimedBy, txid, false);
+      return;
+    }
+  }
+  const invalid = all.filter((a) => !a.verdict.valid);
+  if (invalid.length >= self.t) {
+    const first = invalid[0]!.verdict;
+    self.close(state, txid, rec, first.valid ? "nothing_received" : first.reason);
+  }
+}
 
 /** monero-gone-per-message: a repeated Gone vote is booked to the next guardian without one. */
 class PerMessageGone extends MoneroServerModule {
@@ -505,6 +554,10 @@ export class MoneroWorld {
   private readonly producer: BlockProducer;
   /** The deep reorgs of the `--monero-deep-reorg` world. */
   readonly deep: DeepReorgs | undefined = undefined;
+  /** The honest guardian whose monerod and wallet-rpc lie (`--monero-lying-node`, monero-liar.ts). */
+  readonly liar:
+    { g: number; lies: MoneroLies; rng: Rng; stats: MoneroLiarStats; share: LyingMoneroShare } | undefined =
+    undefined;
   /** Per honest guardian: the height, payouts counted and agreed reserves `short` at its last check. */
   private readonly lastCheck = new Map<
     number,
@@ -552,6 +605,8 @@ export class MoneroWorld {
      * credited deposit double-spent on a fork, a mined payout taken out of the chain.
      */
     deepReorg: boolean | "spent" = false,
+    /** One honest guardian's monerod and wallet-rpc lie (monero-liar.ts), when B < f. */
+    lyingNode = false,
   ) {
     this.seed = host.seed;
     const rng = new Rng(host.seed, "monero");
@@ -621,6 +676,7 @@ export class MoneroWorld {
       // The deep-reorg worlds only (the others keep their seeds): false Gone votes.
       for (const b of host.byzantine) this.byzantineGoneVotes(b);
     }
+    if (lyingNode) this.liar = this.drawLiar();
     for (const b of host.byzantine) this.byzantineReports(b, new Rng(host.seed, `xmr-byzantine-${b}`));
     // Streams of their own: a strategy added later leaves every earlier draw of a seed as it was.
     for (const b of host.byzantine) this.byzantineAttests(b, new Rng(host.seed, `xmr-byzantine-attest-${b}`));
@@ -645,6 +701,69 @@ export class MoneroWorld {
     if (!classic)
       for (const b of host.byzantine)
         this.byzantineSigner(b, new Rng(host.seed, `xmr-byzantine-signer-${b}`), garbage === "drawn");
+  }
+
+  /**
+   * The liar of `--monero-lying-node` (monero-liar.ts), on its own stream: an honest guardian drawn
+   * when the Byzantine guardians leave room in f, its lies drawn, and an attacker who posts claims of
+   * transactions no chain has at its API (its intake checks them on its lying node) every few
+   * seconds, a few per seed.
+   */
+  private drawLiar(): NonNullable<MoneroWorld["liar"]> | undefined {
+    const host = this.host;
+    const rng = new Rng(host.seed, "xmr-liar");
+    if (host.byzantine.length >= faultTolerance(host.n)) return undefined;
+    const g = rng.pick(host.honest);
+    const lies = drawMoneroLies(rng);
+    const stats = emptyMoneroLiarStats();
+    stats.xmrLiar = 1;
+    const share = new LyingMoneroShare(
+      this.shares[g]!,
+      this.chain,
+      g,
+      lies,
+      rng.fork(),
+      stats,
+      CONFIRMATIONS,
+    );
+    host.note(`xmr ${g}'s node lies: ${JSON.stringify(lies)}`);
+    const attacker = rng.fork();
+    const claimKey = new NodeSigner(attacker.bytes(32)).publicKey;
+    let left = attacker.range(2, 5);
+    const post = (): void => {
+      if (left <= 0) return;
+      host.schedule(host.now() + attacker.range(2_000, 8_000), post);
+      const at = this.app.moneroAt(g);
+      if (at === undefined) return;
+      left--;
+      stats.xmrLiarPhantomClaims++;
+      const txid = attacker.bytes(32);
+      // A canonical scalar (below 2^252, under the group order) as the made-up tx key.
+      const txKey = attacker.bytes(32);
+      txKey[31] = txKey[31]! & 0x0f;
+      txKey[0] = txKey[0]! | 1;
+      const proof = claimProof({ federationAddress: this.chain.federationAddress, txid, txKey, claimKey });
+      const endpoint = at.monero.api.find((e) => e.method === "POST" && e.path === "claims")!;
+      void Promise.resolve()
+        .then(() =>
+          endpoint.handle({
+            params: {},
+            body: { txid: toHex(txid), claimKey: toHex(claimKey), proof: toHex(proof) },
+            db: at.processor.moduleReadDb(host.disk(g).state, MONERO_ID),
+            client: "xmr-phantom-claimer",
+          }),
+        )
+        .then(
+          () => {
+            stats.xmrLiarPhantomClaimsTaken++;
+            host.note(`xmr ${g} took the phantom claim ${toHex(txid).slice(0, 8)}`);
+          },
+          (e: unknown) =>
+            host.note(`xmr ${g} refused the phantom claim ${toHex(txid).slice(0, 8)}: ${String(e)}`),
+        );
+    };
+    host.schedule(host.now() + attacker.range(1_000, 5_000), post);
+    return { g, lies, rng, stats, share };
   }
 
   /**
@@ -907,13 +1026,16 @@ export class MoneroWorld {
 
   /** Guardian g's monero module, built fresh at each (re)start on its share (its wallet survives). */
   module(g: number): MoneroServerModule {
+    const liar = this.liar?.g === g ? this.liar.share : undefined;
     const share = this.shares[g]!;
     const chain =
-      this.bug === "monero-credits-own-payout"
-        ? Object.assign(Object.create(share) as SimMoneroShare, {
-            ownTransaction: () => Promise.resolve({ own: false as const }),
-          })
-        : share;
+      liar !== undefined
+        ? liar
+        : this.bug === "monero-credits-own-payout"
+          ? Object.assign(Object.create(share) as SimMoneroShare, {
+              ownTransaction: () => Promise.resolve({ own: false as const }),
+            })
+          : share;
     const Module =
       this.bug === "monero-credits-own-payout"
         ? ForgetfulMonero
@@ -931,9 +1053,9 @@ export class MoneroWorld {
       this.config,
       {
         chain,
-        subaddresses: this.shares[g]!,
-        payoutWallet: this.shares[g]!,
-        reserves: this.shares[g]!,
+        subaddresses: liar ?? this.shares[g]!,
+        payoutWallet: liar ?? this.shares[g]!,
+        reserves: liar ?? this.shares[g]!,
         pollMs: MONERO_POLL_MS,
         autoPoll: false,
       },
@@ -942,6 +1064,9 @@ export class MoneroWorld {
     if (this.bug === "monero-pays-while-short")
       // The harness replaces the module's private pause on this instance only: never short.
       Object.defineProperty(m, "reservesPause", { value: () => undefined });
+    if (this.bug === "monero-verdict-ignores-amount")
+      // The harness replaces the module's private rule on this instance only.
+      Object.defineProperty(m, "settle", { value: settleIgnoringAmount });
     if (this.bug === "monero-unbound-attempt")
       // The harness replaces the module's private rule on this instance only: no bound, ever.
       Object.defineProperty(m.payouts, "nextBound", { value: () => [] });
@@ -1140,7 +1265,7 @@ export class MoneroWorld {
     }
     this.stats.xmrReorgs = [...this.producer.reorgs.values()].reduce((a, b) => a + b, 0);
     this.stats.xmrFaultEpisodes = [...this.faults.episodes.values()].reduce((a, b) => a + b, 0);
-    return { ...this.stats, ...states, ...(this.deep?.stats ?? {}) };
+    return { ...this.stats, ...states, ...(this.deep?.stats ?? {}), ...(this.liar?.stats ?? {}) };
   }
 
   /**
@@ -1150,7 +1275,9 @@ export class MoneroWorld {
   private agreedWithinHonest(records: MoneroState, at: string, violation: (what: string) => void): void {
     const check = (what: string, agreed: number, reports: (number | undefined)[]): void => {
       if (agreed === 0) return;
-      const honest = this.host.honest.map((g) => reports[g]);
+      // The liar's reports are its lying node's: a faulty guardian's for this check (the agreed
+      // value must stay within the guardians whose nodes tell the truth).
+      const honest = this.host.honest.filter((g) => g !== this.liar?.g).map((g) => reports[g]);
       const known = honest.filter((r): r is number => r !== undefined);
       const max = Math.max(0, ...known);
       if (agreed > max)
