@@ -570,6 +570,8 @@ export class MoneroWorld {
   private readonly busy = new Set<number>();
   /** Payout txids Byzantine guardians claimed as deposits. */
   private readonly changeClaims = new Set<string>();
+  /** Txids no chain has whose claims the liar's intake took (monero-liar.ts): never credited. */
+  private readonly phantomClaims = new Set<string>();
   /** Payout txids the users paid by them claimed as deposits (bridge-users.ts, the burn's payout). */
   readonly payoutClaims = new Set<string>();
 
@@ -756,6 +758,7 @@ export class MoneroWorld {
         .then(
           () => {
             stats.xmrLiarPhantomClaimsTaken++;
+            this.phantomClaims.add(toHex(txid));
             host.note(`xmr ${g} took the phantom claim ${toHex(txid).slice(0, 8)}`);
           },
           (e: unknown) =>
@@ -1241,6 +1244,15 @@ export class MoneroWorld {
           Uint8Array.from(Buffer.from(txid, "hex")),
         ).state;
         const k = `xmrChangeClaim_${state}`;
+        states[k] = (states[k] ?? 0) + 1;
+      }
+    if (g !== undefined && at !== undefined)
+      for (const txid of this.phantomClaims) {
+        const state = at.monero.depositView(
+          at.processor.moduleReadDb(this.host.disk(g).state, MONERO_ID),
+          Uint8Array.from(Buffer.from(txid, "hex")),
+        ).state;
+        const k = `xmrLiarPhantomClaim_${state}`;
         states[k] = (states[k] ?? 0) + 1;
       }
     if (g !== undefined && at !== undefined)
