@@ -8,6 +8,7 @@ export * from "./state.js";
 export * from "./watcher.js";
 export * from "./payouts.js";
 export * from "./payout-watcher.js";
+export * from "./payout-gone-evidence.js";
 export * from "./reserves.js";
 export * from "./server.js";
 export * from "./factory.js";

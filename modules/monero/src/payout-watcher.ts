@@ -33,6 +33,8 @@ import { fromHex, toHex } from "@conclave/core-common";
 import { SLOT_EXPORT, encodeCreatorSet } from "./payout-common.js";
 import { createWithin } from "./payout-inputs.js";
 import { txKeyImages } from "./tx-inputs.js";
+import { goneEvidenceCounts } from "./payout-gone-evidence.js";
+import type { GoneEvidence } from "./payout-gone-evidence.js";
 import type { CreatedSet } from "./payout-inputs.js";
 import type { GoneWatch, PayoutDuty } from "./payouts.js";
 
@@ -364,10 +366,12 @@ export class RpcPayoutWallet implements PayoutWallet {
     // the miner stops censoring it, and with it the completion some other guardian holds; counting
     // (1) or (2) there let f guardians re-make the attempt unbound and the batch be paid twice
     // (review of 07aa630, finding 1).
+    // (The rule of which kind counts for which watch is goneEvidenceCounts, shared with the
+    // simulator's wallet model.)
     const evidence = new Map<string, Set<string>>();
     const chainFact = new Map<string, Set<string>>();
-    const cite = (txid: string, keyImage: string, fact = false) => {
-      for (const map of fact ? [evidence, chainFact] : [evidence]) {
+    const cite = (txid: string, keyImage: string, kind: GoneEvidence) => {
+      for (const map of goneEvidenceCounts(kind, true) ? [evidence, chainFact] : [evidence]) {
         const set = map.get(txid) ?? new Set<string>();
         set.add(keyImage);
         map.set(txid, set);
@@ -386,7 +390,7 @@ export class RpcPayoutWallet implements PayoutWallet {
     // no output of the wallet either, yet comes back when the block's transactions are mined again).
     if (outs.every((o) => o.keyImage !== undefined)) {
       const mine = new Set(outs.flatMap((o) => (o.keyImage === undefined ? [] : [o.keyImage])));
-      for (const t of missing) for (const k of t.keyImages) if (!mine.has(k)) cite(t.txid, k);
+      for (const t of missing) for (const k of t.keyImages) if (!mine.has(k)) cite(t.txid, k, "no-output");
     }
     // No key images needed: an input whose source output this guardian remembered (while the
     // transaction was on its node) no longer exists, at a node past the source's block, the wallet
@@ -435,8 +439,8 @@ export class RpcPayoutWallet implements PayoutWallet {
         for (const i of t.inputs) {
           if (!sourceTxids.includes(i.sourceTxid) || inChain.has(i.sourceTxid) || !unlisted(i)) continue;
           const pooled = poolInputs.has(i.sourceTxid);
-          if (pooled && doubleSpent(i.sourceTxid)) cite(t.txid, i.keyImage, true);
-          else if (!pooled && isMissing.has(t.txid)) cite(t.txid, i.keyImage);
+          if (pooled && doubleSpent(i.sourceTxid)) cite(t.txid, i.keyImage, "source-double-spent");
+          else if (!pooled && isMissing.has(t.txid)) cite(t.txid, i.keyImage, "source-missing");
         }
     }
     // Every kind names an input by the wallet's key image of an output; the node has the last word:
@@ -459,7 +463,8 @@ export class RpcPayoutWallet implements PayoutWallet {
       // A source that is itself a watched transaction found gone (in neither chain nor pool, or
       // never mineable): its outputs never exist. A later payout spending a gone payout's change.
       for (const t of remembered)
-        for (const i of t.inputs) if (gone.has(i.sourceTxid) && unlisted(i)) cite(t.txid, i.keyImage);
+        for (const i of t.inputs)
+          if (gone.has(i.sourceTxid) && unlisted(i)) cite(t.txid, i.keyImage, "source-gone");
     }
     return asked.filter((t) => gone.has(t.txid)).map((t) => t.txid);
   }

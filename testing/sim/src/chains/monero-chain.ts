@@ -145,6 +145,16 @@ export class MoneroChain implements SimulatedChain {
   /** output id -> output, for outputs of canonical blocks and pool transactions. */
   private readonly outputs = new Map<string, SimOutput>();
   private readonly byKeyImage = new Map<string, SimOutput>();
+  /** key image -> the transaction whose output it is (kept when the output vanishes: the wallet's memory of its inputs' sources). */
+  private readonly sourceTxOf = new Map<string, string>();
+  /** Transactions the miner leaves out of its blocks while they are here (`--monero-deep-reorg-detach`). */
+  private readonly censored = new Set<string>();
+  /**
+   * Pool transactions one guardian's node alone has (txid -> guardian): the one that submitted it
+   * before a deep reorg detached its input's source; every other node refused it (the pools are one
+   * here, monerod's are per node). Mined, it is everyone's.
+   */
+  private readonly poolOnlyAt = new Map<string, number>();
   private readonly subaddressCache = new Map<number, string>();
   private readonly subaddressIndex = new Map<string, number>();
   private readonly nodeFaults: NodeFaults[];
@@ -193,7 +203,7 @@ export class MoneroChain implements SimulatedChain {
     const rest: string[] = [];
     for (const txid of this.pool) {
       const tx = this.txs.get(txid)!;
-      if (this.validAt(tx, height + 1, true) === undefined) {
+      if (!this.censored.has(txid) && this.validAt(tx, height + 1, true) === undefined) {
         this.applyMined(tx, height);
         txids.push(txid);
       } else rest.push(txid);
@@ -212,7 +222,16 @@ export class MoneroChain implements SimulatedChain {
    * the same inputs back to their owner is mined instead); then depth + 1 blocks are mined and
    * pool transactions that no longer fit (inputs gone or spent) are evicted.
    */
-  reorg(depth: number, options: { drop?: readonly string[] } = {}): void {
+  reorg(
+    depth: number,
+    options: {
+      drop?: readonly string[];
+      /** Detached and kept out of the fork's blocks until `release` (back in the pool, inputs unspent). */
+      censor?: readonly string[];
+      /** Pool transactions only this guardian's node keeps after the reorg (the others refused them). */
+      onlyAt?: readonly (readonly [txid: string, guardian: number])[];
+    } = {},
+  ): void {
     if (depth < 1 || depth >= this.blocks.length) throw new RangeError(`reorg depth ${depth}`);
     // Only an outside user's payment can be double-spent by a fork (the shares never sign twice).
     for (const txid of options.drop ?? [])
@@ -227,6 +246,8 @@ export class MoneroChain implements SimulatedChain {
       }
     }
     const dropped = new Set(options.drop ?? []);
+    for (const txid of options.censor ?? []) this.censored.add(txid);
+    for (const [txid, g] of options.onlyAt ?? []) this.poolOnlyAt.set(txid, g);
     this.pool = [...undone, ...this.pool];
     const conflicts: string[] = [];
     for (const txid of dropped) {
@@ -241,9 +262,22 @@ export class MoneroChain implements SimulatedChain {
       );
     }
     this.pool = [...conflicts, ...this.pool.filter((t) => !conflicts.includes(t))];
-    this.trace.add(`reorg ${depth} dropped [${[...dropped].map((t) => t.slice(0, 8)).join(" ")}]`);
+    this.trace.add(
+      `reorg ${depth} dropped [${[...dropped].map((t) => t.slice(0, 8)).join(" ")}]` +
+        (options.censor?.length ? ` censored [${options.censor.map((t) => t.slice(0, 8)).join(" ")}]` : ""),
+    );
     for (let i = 0; i <= depth; i++) this.mine();
     this.evictInvalid();
+  }
+
+  /** The miner stops censoring `txid`: mined with the next block if it is valid. */
+  release(txid: string): void {
+    if (this.censored.delete(txid)) this.trace.add(`released ${txid.slice(0, 8)}`);
+  }
+
+  /** Whether the miner still leaves `txid` out of its blocks. */
+  isCensored(txid: string): boolean {
+    return this.censored.has(txid);
   }
 
   // ---- payments from outside -----------------------------------------------------------------
@@ -338,8 +372,18 @@ export class MoneroChain implements SimulatedChain {
    * a key image spent by another transaction in a block or the pool, an input that is no output
    * of the canonical chain or still locked, is refused.
    */
-  submit(tx: SimTransaction): void {
-    if (this.txs.has(tx.txid) && (this.minedAt.has(tx.txid) || this.pool.includes(tx.txid))) return;
+  submit(tx: SimTransaction, guardian?: number): void {
+    if (this.txs.has(tx.txid) && (this.minedAt.has(tx.txid) || this.pool.includes(tx.txid))) {
+      if (this.where(tx.txid, this.blocks.length, guardian).where !== "unknown") return;
+      // Only another node has it in its pool: this node judges it afresh (as below).
+      const refused = this.validAt(tx, this.blocks.length + 1, true);
+      if (refused) {
+        this.trace.add(`refused ${tx.txid.slice(0, 8)} ${refused.reason}`);
+        throw refused;
+      }
+      this.poolOnlyAt.delete(tx.txid);
+      return;
+    }
     const refused = this.validAt(tx, this.blocks.length + 1, false);
     if (refused) {
       this.trace.add(`refused ${tx.txid.slice(0, 8)} ${refused.reason}`);
@@ -347,12 +391,17 @@ export class MoneroChain implements SimulatedChain {
     }
     this.addTx(tx);
     this.trace.add(`submitted ${tx.txid.slice(0, 8)}`);
+    this.onSubmitted?.(tx, guardian);
   }
+
+  /** Told of every transaction a node newly took into the pool, and which guardian's node (a world's hook). */
+  onSubmitted: ((tx: SimTransaction, guardian: number | undefined) => void) | undefined = undefined;
 
   private addTx(tx: SimTransaction): string {
     this.txs.set(tx.txid, tx);
     this.pool.push(tx.txid);
     for (const o of tx.outputs) {
+      this.sourceTxOf.set(o.keyImage, tx.txid);
       this.outputs.set(o.id, o);
       this.byKeyImage.set(o.keyImage, o);
     }
@@ -402,6 +451,7 @@ export class MoneroChain implements SimulatedChain {
 
   private applyMined(tx: SimTransaction, height: number): void {
     this.minedAt.set(tx.txid, height);
+    this.poolOnlyAt.delete(tx.txid);
     this.chainTxs.push({ txid: tx.txid, height });
     for (const ki of tx.keyImages) this.spentInChain.set(ki, tx.txid);
   }
@@ -441,11 +491,38 @@ export class MoneroChain implements SimulatedChain {
     return this.txs.get(txid);
   }
 
-  /** Where a node that sees `viewCount` blocks finds txid (a transaction mined above its view is in its pool). */
-  where(txid: string, viewCount = this.blocks.length): TxWhere {
+  /**
+   * Where a node that sees `viewCount` blocks finds txid (a transaction mined above its view is in its
+   * pool); `guardian`'s node, for a pool transaction only one node has (`reorg` `onlyAt`).
+   */
+  where(txid: string, viewCount = this.blocks.length, guardian?: number): TxWhere {
     const at = this.minedAt.get(txid);
     if (at !== undefined) return at < viewCount ? { where: "block", height: at } : { where: "pool" };
-    return this.pool.includes(txid) ? { where: "pool" } : { where: "unknown" };
+    if (!this.pool.includes(txid)) return { where: "unknown" };
+    const only = this.poolOnlyAt.get(txid);
+    return only !== undefined && guardian !== undefined && only !== guardian
+      ? { where: "unknown" }
+      : { where: "pool" };
+  }
+
+  /** The transaction whose output has this key image (remembered after the output vanished), if any. */
+  sourceOf(keyImage: string): string | undefined {
+    return this.sourceTxOf.get(keyImage);
+  }
+
+  /**
+   * Whether `txid` is not in the chain (as a node with `viewCount` blocks sees it) and one of its own
+   * inputs is spent in that chain by another transaction: it can never be mined (a chain fact).
+   */
+  doubleSpent(txid: string, viewCount = this.blocks.length): boolean {
+    const tx = this.txs.get(txid);
+    if (tx === undefined || this.where(txid, viewCount).where === "block") return false;
+    return tx.keyImages.some((ki) => {
+      const by = this.spentInChain.get(ki);
+      if (by === undefined || by === txid) return false;
+      const at = this.minedAt.get(by);
+      return at !== undefined && at < viewCount;
+    });
   }
 
   /** Transactions a node with `viewCount` blocks sees, blocks first (by height), then the pool. */

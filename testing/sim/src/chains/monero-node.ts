@@ -172,7 +172,7 @@ export class SimMoneroNode implements ChainSource, SubaddressSource, ReservesSou
 
   transaction(txid: string): Promise<{ readonly found: false } | TxLocation> {
     return this.daemonCall("get_transactions", () => {
-      const w = this.chain.where(txid, this.view);
+      const w = this.chain.where(txid, this.view, this.g);
       if (w.where === "unknown") return { found: false as const };
       if (w.where === "pool") return { found: true as const, inPool: true as const };
       return { found: true as const, inPool: false as const, blockHeight: w.height };
@@ -194,7 +194,7 @@ export class SimMoneroNode implements ChainSource, SubaddressSource, ReservesSou
     if (!bytes || !isWellFormedClaimProof(bytes))
       return Promise.reject(new ProofRefusedError("not a well-formed claim proof"));
     return this.walletCall("check_tx_proof", () => {
-      const w = this.chain.where(txid, this.view);
+      const w = this.chain.where(txid, this.view, this.g);
       const tx = this.chain.transaction(txid);
       if (w.where === "unknown" || !tx)
         throw this.rpcError(
@@ -233,7 +233,8 @@ export class SimMoneroNode implements ChainSource, SubaddressSource, ReservesSou
   ownTransaction(txid: string): Promise<OwnTransactionCheck> {
     return this.walletCall("get_transfer_by_txid", () => {
       const tx = this.chain.transaction(txid);
-      if (!tx || this.chain.where(txid, this.view).where === "unknown") return { own: false as const };
+      if (!tx || this.chain.where(txid, this.view, this.g).where === "unknown")
+        return { own: false as const };
       return this.isOwn(tx);
     });
   }
@@ -318,7 +319,8 @@ export class SimMoneroNode implements ChainSource, SubaddressSource, ReservesSou
         if (!this.knownKeyImages.has(short(o.output.keyImage))) importNeeded = true;
       }
       let pendingOutgoing = 0;
-      for (const txid of this.sent) if (this.chain.where(txid, this.view).where === "pool") pendingOutgoing++;
+      for (const txid of this.sent)
+        if (this.chain.where(txid, this.view, this.g).where === "pool") pendingOutgoing++;
       return { balance, unlocked, height: this.view, importNeeded, pendingOutgoing };
     });
   }

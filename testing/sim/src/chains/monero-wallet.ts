@@ -27,8 +27,8 @@
 //   - a wallet knows its outputs' key images only after importing the others' exports: it sees
 //     them spent (and a transaction spending them as its own) only then, or when it submitted it.
 import { MoneroMultisigError, WalletRpcErrorCode } from "@conclave/monero";
-import { createWithin } from "@conclave/module-monero";
-import type { CreatedSet, PayoutWallet } from "@conclave/module-monero";
+import { createWithin, goneEvidenceCounts } from "@conclave/module-monero";
+import type { CreatedSet, GoneEvidence, PayoutWallet } from "@conclave/module-monero";
 import type { Rng } from "../rng.js";
 import type { Scheduler } from "./chain.js";
 import { SPENDABLE_AGE_BLOCKS, txWeightBytes } from "./monero-chain.js";
@@ -371,7 +371,7 @@ export class SimMoneroShare extends SimMoneroNode implements PayoutWallet {
         );
       }
       try {
-        this.chain.submit(tx);
+        this.chain.submit(tx, this.g);
       } catch (e) {
         this.chain.trace.add(
           `share ${this.g} submit ${tx.txid.slice(0, 8)} refused: ${(e as Error).message}`,
@@ -427,7 +427,7 @@ export class SimMoneroShare extends SimMoneroNode implements PayoutWallet {
         const tx = this.chain.transaction(txid);
         return (
           tx !== undefined &&
-          this.chain.where(txid, this.view).where === "block" &&
+          this.chain.where(txid, this.view, this.g).where === "block" &&
           tx.keyImages.some((ki) => wanted.has(ki))
         );
       });
@@ -436,16 +436,27 @@ export class SimMoneroShare extends SimMoneroNode implements PayoutWallet {
   }
 
   /**
-   * As RpcPayoutWallet.unmineable (get_transactions, incoming_transfers): the txids its node has in
-   * neither chain (within its view) nor pool, with an input that is no output of the wallet's blocks
-   * any more. The real wallet tells that by key images only when it knows every output's, else by
-   * the inputs' source outputs it remembered while the transaction was on its node; this model is
-   * the ideal of both (every share knows where each input came from). Answered at once
-   * (no simulated latency, no random draw: the seeds of the worlds without deep reorgs replay as
-   * before), refused while its daemon or wallet-rpc is down.
+   * The rule of which evidence counts (the product's goneEvidenceCounts; the deliberate bug
+   * monero-gone-unagreed-detached swaps in one that counts every kind for every watch).
+   */
+  goneRule: (evidence: GoneEvidence, unagreed: boolean) => boolean = goneEvidenceCounts;
+
+  /**
+   * As RpcPayoutWallet.unmineable (get_transactions, incoming_transfers, is_key_image_spent): the
+   * txids its node has in neither chain (within its view) nor pool, with a named input that is no
+   * output of the wallet's blocks any more and whose evidence counts by the product's rule
+   * (`goneRule`, payout-gone-evidence.ts): for an agreed txid any input that is no output (the real
+   * wallet's (1), or (2) by the remembered source), for a completion voted before a txid is agreed
+   * (`unagreed`) only an input whose source transaction is double-spent in the chain (3), not one a
+   * deep reorg merely detached (back in the pool, its own inputs unspent: mined again once
+   * uncensored). The real wallet tells these by key images only when it knows every output's, else
+   * by the inputs' source outputs it remembered while the transaction was on its node; this model is
+   * the ideal of both (every share knows where each input came from, `MoneroChain.sourceOf`).
+   * Answered at once (no simulated latency, no random draw: the seeds of the worlds without deep
+   * reorgs replay as before), refused while its daemon or wallet-rpc is down.
    */
   unmineable(
-    txs: readonly { txid: string; keyImages: readonly string[]; txHeight?: number }[],
+    txs: readonly { txid: string; keyImages: readonly string[]; txHeight?: number; unagreed?: boolean }[],
   ): Promise<string[]> {
     const f = this.chain.faults(this.g);
     if (f.daemonDown || f.walletDown)
@@ -462,13 +473,19 @@ export class SimMoneroShare extends SimMoneroNode implements PayoutWallet {
     // maybe another completion of the same set that paid the batch. A node below the block the
     // transaction was agreed mined in, or a wallet with no outputs, says nothing.)
     if (mine.size === 0) return Promise.resolve([]);
+    const evidence = (k: string): GoneEvidence => {
+      const source = this.chain.sourceOf(k);
+      if (source === undefined) return "source-missing";
+      if (this.chain.doubleSpent(source, view)) return "source-double-spent";
+      return this.chain.where(source, view, this.g).where === "unknown" ? "source-missing" : "no-output";
+    };
     return Promise.resolve(
       txs
         .filter(
           (t) =>
             (t.txHeight === undefined || view > t.txHeight) &&
-            this.chain.where(t.txid, view).where === "unknown" &&
-            t.keyImages.some((k) => !mine.has(k)),
+            this.chain.where(t.txid, view, this.g).where === "unknown" &&
+            t.keyImages.some((k) => !mine.has(k) && this.goneRule(evidence(k), t.unagreed === true)),
         )
         .map((t) => t.txid),
     );
@@ -493,7 +510,7 @@ export class SimMoneroShare extends SimMoneroNode implements PayoutWallet {
 
   location(txid: string): Promise<number | undefined> {
     return this.daemonCall("get_transactions", () => {
-      const w = this.chain.where(txid, this.view);
+      const w = this.chain.where(txid, this.view, this.g);
       return w.where === "unknown" ? undefined : w.where === "pool" ? 0 : w.height;
     });
   }
