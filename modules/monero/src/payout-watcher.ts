@@ -991,6 +991,15 @@ export class PayoutSigner {
         if (at === undefined || at === 0) return undefined;
         const height = await wallet.height();
         if (height - at < this.options.confirmations) return undefined;
+        if (!duty.txset) {
+          // No final set in this attempt: the batch was paid by a completion of an earlier one
+          // (`paidBy`). Every guardian attests it without a tx key, also one whose wallet submitted
+          // that completion itself and knows the key: t equal attestations are needed, and a
+          // silent Byzantine guardian froze the batch on one keyed against two empty ones
+          // (simulator `--monero-deep-reorg-detach` seed 1).
+          this.options.log("payout_tx_key_unknown", { batch: duty.batch, txid: duty.txid });
+          return { kind: "seen", txHeight: at, txKey: new Uint8Array(0) };
+        }
         let txKey: string;
         try {
           txKey = await wallet.txKey(duty.txid);
@@ -998,12 +1007,6 @@ export class PayoutSigner {
           if (!MoneroRpcError.hasCode(e, WalletRpcErrorCode.NoTxKey)) throw e;
           // This wallet did not submit it (its guardian voted, then its wallet-rpc restarted):
           // resubmitting stores the key again (a resubmission returns the same txid, measured).
-          if (!duty.txset) {
-            // No final set in this attempt: the batch was paid by a completion of an earlier one
-            // that its keeper broadcast (`paidBy`); none of this guardian's wallets submitted it.
-            this.options.log("payout_tx_key_unknown", { batch: duty.batch, txid: duty.txid });
-            return { kind: "seen", txHeight: at, txKey: new Uint8Array(0) };
-          }
           try {
             await wallet.submit(toHex(duty.txset));
             txKey = await wallet.txKey(duty.txid);

@@ -29,6 +29,7 @@ import {
   encodePayoutItem,
   encodePayoutOutput,
   payoutFee,
+  txsetOfBlob,
 } from "./payout-common.js";
 import type { PayoutItem, PayoutOutcome } from "./payout-common.js";
 import { KeepingLastSigner } from "./payout-byzantine.js";
@@ -1078,6 +1079,41 @@ describe("payout signing rounds", () => {
     expect(paid.attempt).toBeGreaterThanOrEqual(1);
     expect(paid.moneroTxid).not.toBe(toHex(completion));
     expect(f.chain.mined.has(paid.moneroTxid!)).toBe(true);
+  });
+
+  // `--monero-deep-reorg-detach` (docs/simulator.md): a deep reorg only DETACHED the source of a
+  // named input right after guardian 1's node took the completion (it alone has it in its pool), the
+  // miner censored the source, guardians 0 and 3's nodes refused the set (their faults), the
+  // Byzantine guardian 2 voted nothing: one txid, two faults, no Gone (the source is not
+  // double-spent). Once the miner released the source, the completion was mined; before, nothing
+  // moved the batch out of `submit` (a vote was never changed), every later withdrawal frozen.
+  it("a guardian whose node refused the final set votes the txid of a completion its node later shows mined spending the named inputs (its fault replaced): a batch split 1 txid / 2 faults by a detached, then released source is confirmed (failed before: frozen in submit)", async () => {
+    const { f, tx } = setup();
+    await f.round(); // exports
+    for (let i = 0; i < 3; i++) await f.round(); // creator, two signers
+    const store = new PayoutStore(f.mdb());
+    const signed = store.batch(1)!;
+    expect(signed.phase).toBe("submit");
+    const last = signed.signers[T - 1]!;
+    const final = toHex(txsetOfBlob(T - 1, store.blob(1, T - 1, last)!));
+    f.guardians[2]!.down = true; // the Byzantine guardian votes nothing
+    // Guardian 1's node took the completion; the others' refused it (the source detached).
+    const completion = await f.guardians[1]!.wallet.submit(final);
+    f.block([
+      { from: 1, item: { kind: "txid", batch: 1, attempt: 0, txid: fromHex(completion) } },
+      { from: 0, item: { kind: "fault", batch: 1, attempt: 0, slot: T } },
+      { from: 3, item: { kind: "fault", batch: 1, attempt: 0, slot: T } },
+    ]);
+    expect(new PayoutStore(f.mdb()).batch(1)!.txid).toBeUndefined();
+    // The completion is mined (the fake chain mines at submission): guardians 0 and 3 see it spend
+    // the named inputs and vote its txid in place of their faults; t equal txids, then confirmed.
+    for (let h = 301; f.outcome(tx, 0)!.state !== "confirmed" && h < 340; h += 2) {
+      await f.round();
+      f.heights(h);
+    }
+    const paid = f.outcome(tx, 0)!;
+    expect(paid).toMatchObject({ state: "confirmed", batch: 1, attempt: 0 });
+    expect(paid.moneroTxid).toBe(completion);
   });
 
   // Seed 48 of `--monero-deep-reorg-spent` (docs/simulator.md): the blame reset at a Gone re-open

@@ -1157,7 +1157,13 @@ export class Payouts {
     if (b.phase !== "submit" && !paidEarlier)
       return fail("not_submitting", `batch ${batch} is not fully signed`, { peer });
     const previous = store.vote(batch, peer);
-    if (previous)
+    // A guardian whose node refused the final set (its fault) may vote the txid of a completion its
+    // node later shows mined, spending the attempt's named inputs (the `paid` duty in submit): a
+    // deep reorg that only detached an input's source, censored, then released, splits the honest
+    // votes into txids and faults, and one silent Byzantine guardian froze the batch in `submit`
+    // (simulator `--monero-deep-reorg-detach`). Once: a txid vote is never changed.
+    const upgrade = previous !== undefined && "fault" in previous && b.phase === "submit" && !b.txid;
+    if (previous && !upgrade)
       return "txid" in previous && equalBytes(previous.txid, txid)
         ? ok(undefined)
         : fail("already_voted", `guardian ${peer} already voted on batch ${batch}`, { peer });
@@ -1522,10 +1528,19 @@ export class Payouts {
           return store.seen(batch, self)
             ? undefined
             : { kind: "confirm", batch, attempt, txid: toHex(b.txid), ...(txset ? { txset } : {}) };
-        if (store.vote(batch, self)) return undefined;
         const creator = b.signers[0];
         const rootBlob = creator === undefined ? undefined : store.blob(batch, 0, creator);
         const keyImages = rootBlob && decodeCreatorSet(rootBlob)?.keyImages;
+        const own = store.vote(batch, self);
+        if (own) {
+          // Its node refused the set, another guardian voted a txid: that completion may be mined
+          // after all (a deep reorg detached an input's source, then the miner released it). Its
+          // txid vote, once its node shows it mined spending the named inputs (onTxid).
+          const voted = "fault" in own && keyImages ? votedByOthers(store, batch, self) : [];
+          return voted.length > 0 && keyImages
+            ? { kind: "paid", batch, attempt, bound: keyImages, voted }
+            : undefined;
+        }
         return txset
           ? { kind: "submit", batch, attempt, txset, lineage: b.signers, ...(keyImages ? { keyImages } : {}) }
           : undefined;

@@ -35,6 +35,8 @@ The world (at most one; default: the whole federation with the dummy and mint mo
                     far ahead or stuck, false fees, phantom and inflated deposits by proof and by
                     subaddress, false reserves, garbage or refused payout steps, payouts falsely mined
                     or gone), when --byzantine leaves room below f (monero-liar.ts)
+  --monero-deep-reorg-detach  --monero with a deep reorg that only detaches a payout's input's source while
+                    the payout is in flight, censors it 10-30 s, then releases it (monero-deep-reorg.ts)
   --evm             the federation with the bridge module on a simulated EVM chain; with --monero both:
                     mints funded by XMR deposits, burns to a Monero address paid from the multisig wallet
   --evm-deep-reorg  --evm --monero with EVM reorgs deeper than the watchers' depth: a mint and an
@@ -74,6 +76,7 @@ const WORLD_FLAGS = {
   "monero-deep-reorg": "monero-deep-reorg",
   "monero-deep-reorg-spent": "monero-deep-reorg-spent",
   "monero-lying-node": "monero-lying-node",
+  "monero-deep-reorg-detach": "monero-deep-reorg-detach",
   evm: "evm",
   "evm-deep-reorg": "evm-deep-reorg",
   "evm-deep-reorg-notes": "evm-deep-reorg-notes",

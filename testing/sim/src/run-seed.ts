@@ -15,6 +15,8 @@ import type { SimOptions, SimResult } from "./simulator.js";
  * monero-deep-reorg: monero plus reorgs deeper than the confirmation depth (a credited deposit
  * double-spent on a fork, a mined payout taken out of the chain: federation/monero-deep-reorg.ts);
  * monero-deep-reorg-spent: the same, the deposit taken one whose output a mined payout spent;
+ * monero-deep-reorg-detach: monero plus a deep reorg that only detaches a payout's input's source
+ * while the payout is in flight (censored, then released; federation/monero-deep-reorg.ts);
  * monero-notes: monero plus XMR note users (subaddress deposits into e-cash notes, xmr-notes.ts);
  * monero-lying-node: monero-notes plus one honest guardian whose monerod and wallet-rpc lie, when
  * the Byzantine guardians leave room in f (federation/monero-liar.ts);
@@ -35,6 +37,7 @@ export type SimMode =
   | "monero-deep-reorg"
   | "monero-deep-reorg-spent"
   | "monero-lying-node"
+  | "monero-deep-reorg-detach"
   | "evm"
   | "evm-monero"
   | "evm-deep-reorg"
@@ -51,6 +54,7 @@ export const SIM_MODES: readonly SimMode[] = [
   "monero-deep-reorg",
   "monero-deep-reorg-spent",
   "monero-lying-node",
+  "monero-deep-reorg-detach",
   "evm",
   "evm-monero",
   "evm-deep-reorg",
@@ -111,6 +115,7 @@ export async function runSeed(
       ...(mode === "monero-garbage" ? { moneroGarbage: "drawn" as const } : {}),
       ...(mode === "monero-deep-reorg" ? { moneroDeepReorg: true } : {}),
       ...(mode === "monero-deep-reorg-spent" ? { moneroDeepReorg: "spent" as const } : {}),
+      ...(mode === "monero-deep-reorg-detach" ? { moneroDeepReorg: "detach" as const } : {}),
     }),
   });
   return { ...r, replay: `${r.replay} --${mode}` };

@@ -12,7 +12,8 @@
 // "credited but not in the canonical chain" and the shortfall it makes, and check instead that
 // the guardians agree the reserves are short, that no payout is accepted while they do, and that
 // a removed payout is mined again exactly once (paid once, not lost).
-import type { MoneroChain } from "../chains/monero-chain.js";
+import { SPENDABLE_AGE_BLOCKS } from "../chains/monero-chain.js";
+import type { MoneroChain, SimTransaction } from "../chains/monero-chain.js";
 import type { Rng } from "../rng.js";
 
 /** What the deep reorgs did and what the checkers saw of them. */
@@ -36,6 +37,19 @@ export interface DeepReorgStats {
    * expires, claimExpiryBlocks, and is claimed again; not a liveness violation).
    */
   xmrDeepClaimsSplit: number;
+  /**
+   * `--monero-deep-reorg-detach`: deep reorgs that only detached a payout's input's source (back in
+   * the pool, its inputs unspent, censored by the miner) while the payout was in flight.
+   */
+  xmrDeepDetaches: number;
+  /** Of those sources, released by the miner (mined again). */
+  xmrDeepReleases: number;
+  /** Gone votes of honest guardians seen in consensus (distinct batch, attempt, guardian; detach world). */
+  xmrHonestGoneVotes: number;
+  /** Gone votes a Byzantine guardian sent as the t-th (detach world). */
+  xmrByzHelpingGone: number;
+  /** Final sets of attempts the federation left that a Byzantine guardian broadcast late (sent; taken or not). */
+  xmrByzLateFinalSets: number;
 }
 
 export function emptyDeepReorgStats(): DeepReorgStats {
@@ -48,6 +62,11 @@ export function emptyDeepReorgStats(): DeepReorgStats {
     xmrReservesShortAtEnd: 0,
     xmrPausedUsers: 0,
     xmrDeepClaimsSplit: 0,
+    xmrDeepDetaches: 0,
+    xmrDeepReleases: 0,
+    xmrHonestGoneVotes: 0,
+    xmrByzHelpingGone: 0,
+    xmrByzLateFinalSets: 0,
   };
 }
 
@@ -64,6 +83,8 @@ export class DeepReorgs {
   /** Every transaction a deep reorg took out of its block: txid -> the heights it was mined at before. */
   private readonly movedFrom = new Map<string, Set<number>>();
   private running = false;
+  /** `detach`: the source detached and censored, and when the miner releases it (simulated ms). */
+  detached: { readonly source: string; readonly payout: string; readonly releaseAt: number } | undefined;
 
   constructor(
     private readonly chain: MoneroChain,
@@ -79,12 +100,98 @@ export class DeepReorgs {
      * deep), so that payout's input vanishes with it (`--monero-deep-reorg-spent`: the finding in
      * docs/simulator.md).
      */
-    private readonly target: "unspent" | "spent" = "unspent",
+    private readonly target: "unspent" | "spent" | "detach" = "unspent",
+    private readonly now: () => number = () => 0,
+    private readonly note: (line: string) => void = () => {},
+    /** `detach`: the guardians whose first submission may be the one caught by the reorg (the honest). */
+    private readonly honest: (g: number) => boolean = () => true,
   ) {}
 
   start(): void {
     this.running = true;
+    if (this.target === "detach") {
+      // After a quiet start, at a payout's first submission (its txid not agreed yet: one node has it).
+      const from = this.now() + this.rng.range(2_000, 6_000);
+      this.chain.onSubmitted = (tx, guardian) => {
+        if (this.running && this.detached === undefined && this.now() >= from) this.detach(tx, guardian);
+      };
+      return;
+    }
     this.schedule(this.rng.range(2_000, 6_000), () => this.step());
+  }
+
+  /**
+   * `--monero-deep-reorg-detach`: a payout just taken into the pool by one guardian's node (the first
+   * to submit its final set), one of whose inputs comes from a deposit mined deeper than the
+   * confirmation depth (up to 400 blocks): a fork that leaves the deposit out (not double-spent: it
+   * goes back to the pool, its own inputs unspent) takes the deposit's block away, and the miner
+   * censors the deposit for 10-30 s, then releases it. The payout waits in the submitter's pool
+   * alone (every other node refuses it: its input is no output of the chain) and is mined once the
+   * deposit is mined again and unlocked. Each later transaction the fork took out is mined again.
+   */
+  private detach(tx: SimTransaction, guardian: number | undefined): void {
+    if (!tx.fromFederation || guardian === undefined || !this.honest(guardian)) return;
+    const sources = [...new Set(tx.keyImages.map((k) => this.chain.sourceOf(k)))].filter((s): s is string => {
+      if (s === undefined) return false;
+      const src = this.chain.transaction(s);
+      const h = this.chain.minedHeight(s);
+      if (src === undefined || src.fromFederation || h === undefined) return false;
+      const depth = this.depthFor(h);
+      if (depth <= this.confirmations || depth > 400) return false;
+      // Nothing but this payout spends its outputs (a mined spender would go with it).
+      return src.outputs.every((o) => {
+        const by = this.chain.spenderOf(o.keyImage);
+        return by === undefined || by === tx.txid;
+      });
+    });
+    if (sources.length === 0 || !this.rng.chance(0.7)) return;
+    const source = this.rng.pick(sources);
+    const h = this.chain.minedHeight(source)!;
+    const before = this.chain.federationTxsFrom(h).map((t) => t.txid);
+    const depth = this.depthFor(h);
+    this.noteMoved(depth);
+    const releaseAt = this.now() + this.rng.range(10_000, 30_000);
+    this.detached = { source, payout: tx.txid, releaseAt };
+    this.chain.reorg(depth, { censor: [source], onlyAt: [[tx.txid, guardian]] });
+    this.stats.xmrDeepReorgs++;
+    this.stats.xmrDeepDetaches++;
+    for (const txid of before) {
+      this.removed.add(txid);
+      this.stats.xmrDeepPayoutsRemoved++;
+    }
+    this.note(
+      `xmr deep reorg ${depth}: deposit ${source.slice(0, 8)} detached and censored until ${releaseAt} ms; payout ${tx.txid.slice(0, 8)} only in guardian ${guardian}'s pool`,
+    );
+    this.schedule(releaseAt - this.now(), () => {
+      this.note(`xmr deep reorg: deposit ${source.slice(0, 8)} released`);
+      this.chain.release(source);
+      this.stats.xmrDeepReleases++;
+    });
+  }
+
+  /**
+   * `detach`: the detached source while it is out of the chain (censored, or not yet mined again)
+   * and what it pays the federation: a shortfall and a credited deposit not in the chain the
+   * federation cannot prevent for that while, as for a deposit a fork double-spent.
+   */
+  detachedOut(): { readonly txid: string; readonly amount: bigint } | undefined {
+    const d = this.detached;
+    if (d === undefined || this.chain.minedHeight(d.source) !== undefined) return undefined;
+    const amount = (this.chain.transaction(d.source)?.outputs ?? [])
+      .filter((o) => o.owner.kind === "federation")
+      .reduce((a, o) => a + o.amount, 0n);
+    return { txid: d.source, amount };
+  }
+
+  /**
+   * `detach`: whether the run may end: the source released, mined again, and far enough below the
+   * tip that a completion kept anywhere (a pool, a Byzantine guardian) had time to be mined.
+   */
+  detachSettled(): boolean {
+    const d = this.detached;
+    if (d === undefined || this.chain.isCensored(d.source)) return false;
+    const h = this.chain.minedHeight(d.source);
+    return h !== undefined && this.chain.height() >= h + SPENDABLE_AGE_BLOCKS + 2 * this.confirmations;
   }
 
   stop(): void {

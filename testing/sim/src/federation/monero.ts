@@ -31,6 +31,7 @@ import {
   encodePayoutOutput,
   parseMoneroConfig,
   payoutFee,
+  txsetOfBlob,
 } from "@conclave/module-monero";
 import type { DepositRecord, MoneroConfig, MoneroStateWriter } from "@conclave/module-monero";
 import type { ModuleResult, WriteTx } from "@conclave/core-server";
@@ -113,6 +114,11 @@ const K_DEPOSIT = 0x03;
  *     (payout transaction unmineable) is booked to a guardian that has not voted, so a Byzantine
  *     guardian's false Gone sent t times re-opens a confirmed batch whose transaction is mined, and
  *     the batch is paid a second time (the deep-reorg worlds' Byzantine guardians send it).
+ *   monero-gone-unagreed-detached  "an unagreed watch counts a detached source" (the rule before
+ *     0511462): every honest share's wallet model counts every kind of evidence for a completion
+ *     voted before a txid is agreed (SimMoneroShare.goneRule in place of the product's
+ *     goneEvidenceCounts), so a named input whose source a deep reorg merely detached counts as gone
+ *     (the `--monero-deep-reorg-detach` world's check: the batch paid twice).
  */
 export type MoneroBug =
   | "monero-credits-own-payout"
@@ -122,7 +128,8 @@ export type MoneroBug =
   | "monero-sighting-per-message"
   | "monero-pays-while-short"
   | "monero-gone-per-message"
-  | "monero-verdict-ignores-amount";
+  | "monero-verdict-ignores-amount"
+  | "monero-gone-unagreed-detached";
 
 /**
  * monero-verdict-ignores-amount: the module's private `settle` (server.ts) with valid verdicts
@@ -564,6 +571,8 @@ export class MoneroWorld {
     { height: number; payouts: number; short: boolean; agreed: bigint | undefined; required: bigint }
   >();
   private readonly faults: NodeFaultDriver;
+  /** The `--monero-deep-reorg-detach` world. */
+  private readonly deepDetach: boolean;
   private readonly users: XmrUser[] = [];
   private readonly noteUsers: XmrNoteUser[] = [];
   /** Per guardian, a pump running its background steps (one at a time), by process generation. */
@@ -606,11 +615,12 @@ export class MoneroWorld {
      * Reorgs deeper than the confirmation depth (monero-deep-reorg.ts, `--monero-deep-reorg`): a
      * credited deposit double-spent on a fork, a mined payout taken out of the chain.
      */
-    deepReorg: boolean | "spent" = false,
+    deepReorg: boolean | "spent" | "detach" = false,
     /** One honest guardian's monerod and wallet-rpc lie (monero-liar.ts), when B < f. */
     lyingNode = false,
   ) {
     this.seed = host.seed;
+    this.deepDetach = deepReorg === "detach";
     const rng = new Rng(host.seed, "monero");
     const scheduler = schedulerAt(host);
     this.chain = new MoneroChain({
@@ -639,6 +649,8 @@ export class MoneroWorld {
       scheduler,
       rng: rng.fork(),
     });
+    if (bug === "monero-gone-unagreed-detached")
+      for (const g of host.honest) this.shares[g]!.goneRule = () => true;
     this.producer = new BlockProducer(this.chain, scheduler, rng.fork(), {
       meanBlockMs: MEAN_BLOCK_MS,
       reorgProbability: 0.05,
@@ -672,11 +684,22 @@ export class MoneroWorld {
         (txid) => {
           for (const u of this.users) u.withdrawAfterDrop(txid);
         },
-        deepReorg === "spent" ? "spent" : "unspent",
+        deepReorg === "spent" || deepReorg === "detach" ? deepReorg : "unspent",
+        () => host.now(),
+        (line) => host.note(line),
+        (g) => host.honest.includes(g),
       );
       this.deep.start();
       // The deep-reorg worlds only (the others keep their seeds): false Gone votes.
       for (const b of host.byzantine) this.byzantineGoneVotes(b);
+      // The detach world: a Gone vote whenever it is the t-th, and every final set broadcast late.
+      if (deepReorg === "detach") {
+        this.watchGoneVotes();
+        for (const b of host.byzantine) {
+          this.byzantineHelpingGone(b);
+          this.byzantineLateFinalSets(b);
+        }
+      }
     }
     if (lyingNode) this.liar = this.drawLiar();
     for (const b of host.byzantine) this.byzantineReports(b, new Rng(host.seed, `xmr-byzantine-${b}`));
@@ -943,6 +966,107 @@ export class MoneroWorld {
     this.host.schedule(this.host.now() + MONERO_POLL_MS, step);
   }
 
+  /** The detach world: counts the honest guardians' Gone votes consensus ordered (no random draw). */
+  private watchGoneVotes(): void {
+    const seen = new Set<string>();
+    const step = (): void => {
+      this.host.schedule(this.host.now() + MONERO_POLL_MS, step);
+      const g = this.host.honest.find((h) => this.app.moneroAt(h) !== undefined);
+      const at = g === undefined ? undefined : this.app.moneroAt(g);
+      if (g === undefined || at === undefined) return;
+      const store = new PayoutStore(at.processor.moduleReadDb(this.host.disk(g).state, MONERO_ID));
+      for (let batch = 1; batch < store.counters().nextBatch; batch++) {
+        const rec = store.batch(batch);
+        if (rec === undefined) continue;
+        for (const v of store.goneVoters(batch)) {
+          const key = `${batch}:${rec.attempt}:${v}`;
+          if (!this.host.honest.includes(v) || seen.has(key)) continue;
+          seen.add(key);
+          this.deep!.stats.xmrHonestGoneVotes++;
+        }
+      }
+    };
+    this.host.schedule(this.host.now() + MONERO_POLL_MS, step);
+  }
+
+  /**
+   * The detach world: a Byzantine guardian votes Gone on the batch in flight (a submitted attempt,
+   * its txid agreed or not) or a recently confirmed one whenever its vote is the t-th: t − 1 others
+   * voted and it has not. Once per batch attempt; no random draw.
+   */
+  private byzantineHelpingGone(b: number): void {
+    const t = quorumThreshold(this.host.n);
+    const sent = new Set<string>();
+    const step = (): void => {
+      this.host.schedule(this.host.now() + MONERO_POLL_MS, step);
+      const g = this.host.honest.find((h) => this.app.moneroAt(h) !== undefined);
+      const at = g === undefined ? undefined : this.app.moneroAt(g);
+      if (g === undefined || at === undefined) return;
+      const store = new PayoutStore(at.processor.moduleReadDb(this.host.disk(g).state, MONERO_ID));
+      const items: Uint8Array[] = [];
+      for (let batch = 1; batch < store.counters().nextBatch; batch++) {
+        const rec = store.batch(batch);
+        if (rec === undefined || (rec.phase !== "submit" && rec.phase !== "done")) continue;
+        const key = `${batch}:${rec.attempt}`;
+        const voters = store.goneVoters(batch);
+        if (sent.has(key) || voters.includes(b) || voters.length !== t - 1) continue;
+        sent.add(key);
+        const gone = encodePayoutItem({ kind: "gone", batch, attempt: rec.attempt });
+        items.push(encodeConsensusItem({ kind: "module", module: MONERO_ID, payload: gone }));
+        this.deep!.stats.xmrByzHelpingGone++;
+      }
+      if (items.length > 0) this.host.submitByzantine(b, items);
+    };
+    this.host.schedule(this.host.now() + MONERO_POLL_MS, step);
+  }
+
+  /**
+   * The detach world: a Byzantine guardian keeps every final set it sees in consensus (the last
+   * signer's blob of a submitted attempt) and, once the federation has left that attempt (a later
+   * attempt, or the batch confirmed), broadcasts its completion through its own node every 2 s until
+   * the chain takes it or 60 tries passed: a completion held back and sent late. No random draw.
+   */
+  private byzantineLateFinalSets(b: number): void {
+    const t = quorumThreshold(this.host.n);
+    const kept = new Map<string, { batch: number; attempt: number; txset: string; tries: number }>();
+    const step = (): void => {
+      this.host.schedule(this.host.now() + 2 * MONERO_POLL_MS, step);
+      const g = this.host.honest.find((h) => this.app.moneroAt(h) !== undefined);
+      const at = g === undefined ? undefined : this.app.moneroAt(g);
+      if (g === undefined || at === undefined) return;
+      const store = new PayoutStore(at.processor.moduleReadDb(this.host.disk(g).state, MONERO_ID));
+      for (let batch = 1; batch < store.counters().nextBatch; batch++) {
+        const rec = store.batch(batch);
+        const last = rec?.signers[t - 1];
+        if (rec === undefined || last === undefined || rec.phase !== "submit") continue;
+        const key = `${batch}:${rec.attempt}`;
+        const blob = store.blob(batch, t - 1, last);
+        if (kept.has(key) || blob === undefined) continue;
+        kept.set(key, { batch, attempt: rec.attempt, txset: toHex(txsetOfBlob(t - 1, blob)), tries: 0 });
+      }
+      for (const [key, k] of kept) {
+        const rec = store.batch(k.batch);
+        if (rec === undefined || (rec.attempt === k.attempt && rec.phase !== "done")) continue;
+        if (k.tries++ >= 60) {
+          kept.delete(key);
+          continue;
+        }
+        if (k.tries === 1) this.deep!.stats.xmrByzLateFinalSets++;
+        this.shares[b]!.submit(k.txset).then(
+          (txid) => {
+            if (!kept.has(key)) return;
+            kept.delete(key);
+            this.host.note(
+              `xmr byzantine ${b} broadcast the final set of batch ${k.batch} attempt ${k.attempt} late: ${txid.slice(0, 8)} taken`,
+            );
+          },
+          () => {},
+        );
+      }
+    };
+    this.host.schedule(this.host.now() + 2 * MONERO_POLL_MS, step);
+  }
+
   /**
    * A Byzantine guardian's false attestations (60% of them): every open claim it sees (the
    * adversary reads an honest guardian's state) gets a Valid verdict for twice what the chain pays
@@ -1199,6 +1323,10 @@ export class MoneroWorld {
    */
   private deepSettled(): boolean {
     const deep = this.deep!;
+    if (deep.detached !== undefined || this.deepDetach)
+      return (
+        deep.detachSettled() && this.users.every((u) => u.settled) && this.noteUsers.every((u) => u.settled)
+      );
     if (deep.stats.xmrDeepDepositsDropped === 0 || deep.stats.xmrDeepPayoutsRemoved === 0) return false;
     // (A removed payout that can never be mined again, an input taken away, keeps the world running
     // to the liveness bound: its batch is paid again in a new transaction, checked at the end.)
@@ -1338,7 +1466,10 @@ export class MoneroWorld {
     const chainFees = this.chain.federationFeesPaid();
     // What deep reorgs took away from credited deposits: the shortfall the federation cannot
     // prevent (docs/monero.md: credits are not undone); the pause is checked instead (pauseHolds).
-    const taken = [...(this.deep?.dropped.values() ?? [])].reduce((a, b) => a + b, 0n);
+    // (And a deposit a deep reorg only detached, while it is out of the chain: detach world.)
+    const taken =
+      [...(this.deep?.dropped.values() ?? [])].reduce((a, b) => a + b, 0n) +
+      (this.deep?.detachedOut()?.amount ?? 0n);
     const held = this.chain.federationBalance() + chainFees + taken;
     const due = owed.ecashBacking + owed.credited + unpaid + fees;
     if (chainFees > fees && chainFees - fees > BigInt(this.stats.xmrFeeShortfall))
@@ -1669,7 +1800,7 @@ export class MoneroWorld {
     for (const v of depositViolations(this.chain, credited))
       if (
         deep === undefined ||
-        ![...deep.dropped.keys()].some(
+        ![...deep.dropped.keys(), ...[deep.detachedOut()?.txid ?? []].flat()].some(
           (t) => v === `deposit ${t.slice(0, 8)} index 0 credited but not in the canonical chain`,
         )
       )
