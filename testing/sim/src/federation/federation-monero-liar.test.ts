@@ -53,6 +53,7 @@ const MUST_HAPPEN = [
   "xmrLiarFalseGone",
   "xmrLiarFalseSpenders",
   "xmrLiarWrongTxKeys",
+  "xmrLiarReservesChecks",
   "xmrCredited",
   "xmrPaid",
   "xmrSubCredited",

@@ -98,6 +98,8 @@ export interface MoneroLiarStats {
   xmrLiarFalseGone: number;
   xmrLiarFalseSpenders: number;
   xmrLiarWrongTxKeys: number;
+  /** Blocks at which the agreed reserves were checked against the truthful reports (monero.ts). */
+  xmrLiarReservesChecks: number;
 }
 
 export const emptyMoneroLiarStats = (): MoneroLiarStats => ({
@@ -126,6 +128,7 @@ export const emptyMoneroLiarStats = (): MoneroLiarStats => ({
   xmrLiarFalseGone: 0,
   xmrLiarFalseSpenders: 0,
   xmrLiarWrongTxKeys: 0,
+  xmrLiarReservesChecks: 0,
 });
 
 /** What the liar's node lies about, drawn from its own stream. At least one lie is always drawn. */

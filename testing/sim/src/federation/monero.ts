@@ -1430,6 +1430,33 @@ export class MoneroWorld {
   }
 
   /**
+   * The lying-node world: the agreed reserves figure (when 2f + 1 fresh reports give one) lies within
+   * the latest reports of the guardians whose wallets tell the truth (neither the liar nor a
+   * Byzantine one): the order statistic leaves f + 1 fresh reports at or above it and f + 1 at or
+   * below, so the liar's balance x 10 or / 10 cannot move it outside them (threat model 11b, 3g).
+   */
+  private reservesWithinTruthful(
+    records: MoneroState,
+    agreed: bigint | undefined,
+    at: string,
+    violation: (what: string) => void,
+  ): void {
+    if (agreed === undefined) return;
+    const truthful = this.host.honest
+      .filter((g) => g !== this.liar?.g)
+      .map((g) => records.reportedReserves(g)?.balance)
+      .filter((b): b is bigint => b !== undefined);
+    if (truthful.length === 0) return;
+    const max = truthful.reduce((a, b) => (b > a ? b : a));
+    const min = truthful.reduce((a, b) => (b < a ? b : a));
+    this.liar!.stats.xmrLiarReservesChecks++;
+    if (agreed > max || agreed < min)
+      violation(
+        `${at}: agreed reserves ${agreed} outside the truthful guardians' reports (${min} .. ${max})`,
+      );
+  }
+
+  /**
    * What the federation owes in XMR is on the chain: the monero module's e-cash backing (what backs
    * notes, wXMR and signed mints funded by XMR: deposits spent in minus payouts and their fees) +
    * credited deposits not yet spent + payouts accepted and not yet mined (amount) + the fees charged
@@ -1831,6 +1858,8 @@ export class MoneroWorld {
     this.reservesOnChain(db, monero, store, payouts, at, violation);
     if (deep !== undefined) this.pauseHolds(g, height, db, monero, store, at, violation);
     this.agreedWithinHonest(records, at, violation);
+    if (this.liar !== undefined)
+      this.reservesWithinTruthful(records, monero.agreedReserves(db).agreed, at, violation);
     const audit = monero.audit(db);
     if (audit.assets !== xmrLedger)
       violation(
