@@ -39,6 +39,8 @@ The world (at most one; default: the whole federation with the dummy and mint mo
                     the payout is in flight, censors it 10-30 s, then releases it (monero-deep-reorg.ts)
   --evm             the federation with the bridge module on a simulated EVM chain; with --monero both:
                     mints funded by XMR deposits, burns to a Monero address paid from the multisig wallet
+  --evm-monero-refund  --evm --monero with users minting from a deposit with a Monero refund address
+                    (0x03) who never use the mint or race a late use against the refund (refund-users.ts)
   --evm-deep-reorg  --evm --monero with EVM reorgs deeper than the watchers' depth: a mint and an
                     accepted burn (paid in Monero if one is) left out of a fork (evm-deep-reorg.ts)
   --evm-deep-reorg-notes  --evm-deep-reorg with the notes bridge users, the deep reorgs aimed at
@@ -78,6 +80,7 @@ const WORLD_FLAGS = {
   "monero-lying-node": "monero-lying-node",
   "monero-deep-reorg-detach": "monero-deep-reorg-detach",
   evm: "evm",
+  "evm-monero-refund": "evm-monero-refund",
   "evm-deep-reorg": "evm-deep-reorg",
   "evm-deep-reorg-notes": "evm-deep-reorg-notes",
   "evm-lying-node": "evm-lying-node",

@@ -22,6 +22,8 @@ import type { SimOptions, SimResult } from "./simulator.js";
  * the Byzantine guardians leave room in f (federation/monero-liar.ts);
  * evm: the federation plus the bridge module on a simulated EVM chain (federation/bridge.ts);
  * evm-monero: both worlds in one run (burns paid in Monero, mints funded by XMR deposits);
+ * evm-monero-refund: evm-monero plus users minting from a deposit with a Monero refund address (0x03)
+ * who never use the mint or race a late use against the refund (federation/refund-users.ts);
  * evm-deep-reorg: evm-monero plus EVM reorgs deeper than the watchers' depth (a mint and an accepted
  * burn left out of a fork: federation/evm-deep-reorg.ts);
  * evm-deep-reorg-notes: evm-deep-reorg with the notes bridge users, the deep reorgs aimed at their
@@ -40,6 +42,7 @@ export type SimMode =
   | "monero-deep-reorg-detach"
   | "evm"
   | "evm-monero"
+  | "evm-monero-refund"
   | "evm-deep-reorg"
   | "evm-deep-reorg-notes"
   | "evm-lying-node";
@@ -57,6 +60,7 @@ export const SIM_MODES: readonly SimMode[] = [
   "monero-deep-reorg-detach",
   "evm",
   "evm-monero",
+  "evm-monero-refund",
   "evm-deep-reorg",
   "evm-deep-reorg-notes",
   "evm-lying-node",
@@ -91,6 +95,14 @@ export async function runSeed(
       application: federationApplication({ evm: true, monero: true }),
     });
     return { ...r, replay: `${r.replay} --evm --monero` };
+  }
+  if (mode === "evm-monero-refund") {
+    const r = await runSimulationAsync({
+      ...withLog,
+      itemBytesMax: MONERO_ITEM_BYTES_MAX,
+      application: federationApplication({ evm: true, monero: true, evmRefundUsers: true }),
+    });
+    return { ...r, replay: `${r.replay} --evm-monero-refund` };
   }
   if (mode === "evm-deep-reorg" || mode === "evm-deep-reorg-notes") {
     const r = await runSimulationAsync({

@@ -67,6 +67,11 @@ export interface FederationOptions {
    * with the notes bridge users too, the reorgs aimed at their mints and burns first.
    */
   readonly evmDeepReorg?: boolean | "notes";
+  /**
+   * With `monero`: users who mint from an XMR deposit with a Monero refund address (output form
+   * 0x03) and never use the mint, or race a late use against the refund (refund-users.ts).
+   */
+  readonly evmRefundUsers?: boolean;
   /** The bridge world with one honest guardian's EVM node lying, when B < f (evm-liar.ts). */
   readonly evmLyingNode?: boolean;
 }
@@ -221,6 +226,7 @@ class FederationApp implements SimApplication, FederationApi {
             this.xmr,
             options.evmDeepReorg ?? false,
             options.evmLyingNode === true,
+            options.evmRefundUsers === true,
           )
         : undefined;
   }

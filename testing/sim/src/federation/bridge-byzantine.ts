@@ -29,6 +29,7 @@ import type { ModuleContext, ModuleLinks, ModuleResult, ReadTx, WriteTx } from "
 import {
   BridgeServerModule,
   BridgeState,
+  BridgeStateWriter,
   BURN_TO_CLAIM,
   decodeBridgeItem,
   encodeBridgeItem,
@@ -65,6 +66,13 @@ import { BRIDGE_ID, BRIDGE_POLL_MS, evmKey } from "./setup.js";
  *                               signed on the chain it never halts, so a guardian whose node shows
  *                               the wXMR of a burn a deep reorg took out (--evm-deep-reorg) keeps
  *                               signing mints.
+ *   bridge-refund-keeps-signed  (with the monero module) a 0x03 mint paid back in Monero stays in
+ *                               Σ signed: the refund does not take the mint off the books, so the
+ *                               value is owed twice (as wXMR that can still come, and as the payout).
+ *   bridge-refund-first-vote    (with the monero module) a 0x03 mint is paid back in Monero on its
+ *                               first "unused" vote, booked as the votes of the guardians that have
+ *                               not voted: one false vote (a Byzantine guardian's) refunds a mint
+ *                               minted on the chain.
  */
 export type BridgeBug =
   | "bridge-burn-vote-twice"
@@ -73,7 +81,9 @@ export type BridgeBug =
   | "bridge-burn-paid-twice"
   | "bridge-supply-halt-at-once"
   | "bridge-no-unchecked-alert"
-  | "bridge-supply-check-never-halts";
+  | "bridge-supply-check-never-halts"
+  | "bridge-refund-keeps-signed"
+  | "bridge-refund-first-vote";
 
 class BurnPaidTwice extends BridgeServerModule {
   override link(links: ModuleLinks): void {
@@ -115,6 +125,49 @@ class BurnVoteTwice extends BridgeServerModule {
       }
     }
     return super.processConsensusItem(db, payload, peer);
+  }
+}
+
+/** A 0x03 mint's expiry vote, if `payload` is one: its key, and the outcome before it. */
+function refundInMoneroVote(db: WriteTx, payload: Uint8Array) {
+  let item: BridgeItem | undefined;
+  try {
+    item = decodeBridgeItem(payload);
+  } catch {
+    return undefined;
+  }
+  if (item.kind !== "expiry" || item.remint === true) return undefined;
+  const state = new BridgeStateWriter(db);
+  const record = state.mint(item.txid, item.index);
+  if (record?.refundAddress === undefined) return undefined;
+  const key = { txid: item.txid, index: item.index };
+  return { item, key, record, state, before: state.expiryOutcome(key) };
+}
+
+class RefundKeepsSigned extends BridgeServerModule {
+  override processConsensusItem(db: WriteTx, payload: Uint8Array, peer: number): ModuleResult<void> {
+    const v = refundInMoneroVote(db, payload);
+    const r = super.processConsensusItem(db, payload, peer);
+    if (v !== undefined && v.before === undefined && v.state.expiryOutcome(v.key) === "paid_out") {
+      const t = v.state.totals();
+      v.state.setTotals({ ...t, signed: t.signed + v.record.amount });
+    }
+    return r;
+  }
+}
+
+class RefundFirstVote extends BridgeServerModule {
+  override processConsensusItem(db: WriteTx, payload: Uint8Array, peer: number): ModuleResult<void> {
+    const v = refundInMoneroVote(db, payload);
+    const r = super.processConsensusItem(db, payload, peer);
+    if (v === undefined || v.item.kind !== "expiry" || v.item.used || !r.ok) return r;
+    // Booked as the "unused" votes of the guardians that have not voted, until decided.
+    for (let g = 0; g < this.config.guardians.length; g++) {
+      if (v.state.expiryOutcome(v.key) !== undefined) break;
+      if (g === peer || v.state.expiryVotes(v.key).some((x) => x.guardian === g)) continue;
+      super.processConsensusItem(db, payload, g);
+    }
+    return r;
   }
 }
 
@@ -202,6 +255,8 @@ export function bridgeModuleClass(bug: BridgeBug | undefined): typeof BridgeServ
   if (bug === "bridge-burn-paid-twice") return BurnPaidTwice;
   if (bug === "bridge-supply-halt-at-once") return SupplyHaltAtOnce;
   if (bug === "bridge-supply-check-never-halts") return SupplyCheckNeverHalts;
+  if (bug === "bridge-refund-keeps-signed") return RefundKeepsSigned;
+  if (bug === "bridge-refund-first-vote") return RefundFirstVote;
   return BridgeServerModule;
 }
 

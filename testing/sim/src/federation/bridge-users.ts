@@ -918,7 +918,7 @@ export class BridgeUser {
   }
 }
 
-function messageOf(view: MintSignatureView): MintMessage {
+export function messageOf(view: MintSignatureView): MintMessage {
   return {
     recipient: view.recipient as EvmAddress,
     amount: BigInt(view.amount),

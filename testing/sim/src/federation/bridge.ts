@@ -73,6 +73,8 @@ import { REQUESTED_PAYOUT_INDEX_MIN } from "./money.js";
 import { MONERO_ID } from "./setup.js";
 import type { BridgeBug } from "./bridge-byzantine.js";
 import { EvmDeepReorgs } from "./evm-deep-reorg.js";
+import { RefundUser, emptyRefundUserStats } from "./refund-users.js";
+import type { RefundUserStats } from "./refund-users.js";
 import { LyingEvmSource, drawLies, emptyLiarStats } from "./evm-liar.js";
 import type { EvmLiarStats, EvmLies } from "./evm-liar.js";
 
@@ -292,6 +294,9 @@ export class BridgeWorld {
   readonly scheduler: Scheduler;
   readonly stats: BridgeStats = emptyStats();
   readonly users: BridgeUser[] = [];
+  /** Users who mint from an XMR deposit with a Monero refund address (0x03; `--evm --monero`). */
+  readonly refundUsers: RefundUser[] = [];
+  private readonly refundStats: RefundUserStats = emptyRefundUserStats();
   /** The notes bridge users' EVM addresses, lower case (the notes deep-reorg world aims at them). */
   private readonly notesAddresses = new Set<string>();
   /** The notes bridge users' double spends (one set of notes into a mint output and a withdrawal). */
@@ -355,6 +360,8 @@ export class BridgeWorld {
     deepReorg: boolean | "notes" = false,
     /** One honest guardian's EVM node lies (evm-liar.ts), when the Byzantine guardians leave room in f. */
     lyingNode = false,
+    /** With the monero world: deposit-funded mints refunded in Monero (refund-users.ts). */
+    refundUsers = false,
   ) {
     const rng = new Rng(host.seed, "evm");
     this.scheduler = schedulerAt(host);
@@ -459,6 +466,25 @@ export class BridgeWorld {
     // Not in the deep-reorg world, whose fixed seeds (8, 9, 15) keep their runs, but in its notes
     // variant (--evm-deep-reorg-notes).
     if (xmr !== undefined && deepReorg !== true) this.startNotesUsers();
+    // Deposit-funded mints refunded in Monero (refund-users.ts): `--evm-monero-refund`, so that the
+    // seeds of `--evm --monero` keep their runs.
+    if (xmr !== undefined && refundUsers) this.startRefundUsers();
+  }
+
+  /** 1-2 users minting from an XMR deposit with a Monero refund address, their own streams. */
+  private startRefundUsers(): void {
+    const count = new Rng(this.host.seed, "evm-refund-users").range(1, 2);
+    this.refundStats.evmRefundXmrUsers = count;
+    for (let i = 0; i < count; i++) {
+      const u = new RefundUser(
+        200 + i,
+        this,
+        new Rng(this.host.seed, `evm-refund-user-${i}`),
+        this.refundStats,
+      );
+      this.refundUsers.push(u);
+      u.start();
+    }
   }
 
   /**
@@ -756,7 +782,10 @@ export class BridgeWorld {
 
   /** Past the liveness bound: until the notes users' withdrawals in flight are past their bounds. */
   runsUntil(): number | undefined {
-    return this.xmr?.latestDeadline(this.users.map((u) => (u.settled ? undefined : u.payoutPendingSince)));
+    return this.xmr?.latestDeadline([
+      ...this.users.map((u) => (u.settled ? undefined : u.payoutPendingSince)),
+      ...this.refundUsers.map((u) => u.payoutPendingSince),
+    ]);
   }
 
   heal(): void {
@@ -768,6 +797,7 @@ export class BridgeWorld {
     return (
       (this.deep?.finished() ?? true) &&
       this.users.every((u) => u.settled || this.stranded(u)) &&
+      this.refundUsers.every((u) => u.settled) &&
       this.undecided().length === 0
     );
   }
@@ -821,6 +851,18 @@ export class BridgeWorld {
       } else if (!u.settled && this.stranded(u)) {
         this.deep!.stats.evmDeepStranded++;
         this.host.note(`${u.describe()}: stranded by a deep reorg`);
+      } else if (!u.settled)
+        this.host.violation(
+          `liveness: ${u.describe()}, not finished within the liveness bound after the heal`,
+        );
+    }
+    for (const u of this.refundUsers) {
+      u.finish();
+      const pending = u.payoutPendingSince;
+      const deadline = pending === undefined ? undefined : this.xmr?.payoutDeadline(pending);
+      if (deadline !== undefined && this.host.now() < deadline) {
+        this.refundStats.evmRefundXmrPendingAtEnd++;
+        this.host.note(`${u.describe()}: its refund still being paid at the end (decided at ${pending} ms)`);
       } else if (!u.settled)
         this.host.violation(
           `liveness: ${u.describe()}, not finished within the liveness bound after the heal`,
@@ -886,7 +928,12 @@ export class BridgeWorld {
     this.stats.evmRefundableMints = this.refundable.length;
     this.stats.evmNotesWalletCrashes = this.notesWalletStats.crashes;
     this.stats.evmNotesWalletResubmits = this.notesWalletStats.resubmits;
-    return { ...this.stats, ...(this.deep?.stats ?? {}), ...(this.liar?.stats ?? {}) };
+    return {
+      ...this.stats,
+      ...(this.deep?.stats ?? {}),
+      ...(this.liar?.stats ?? {}),
+      ...(this.refundUsers.length > 0 ? this.refundStats : {}),
+    };
   }
 
   // ---------------------------------------------------------------- what users and attackers read
@@ -1022,7 +1069,7 @@ export class BridgeWorld {
       // Since 3e0d993 a delayed mint a guardian cancelled is returned (its deposit id stays used):
       // minted means a Minted log or a mint still queued on the chain.
       const minted = mintedIds.has(depositId) || this.chain.pendingMint(depositId) !== undefined;
-      if ((outcome === "returnable" || outcome === "refunded") && minted)
+      if ((outcome === "returnable" || outcome === "refunded" || outcome === "paid_out") && minted)
         violation(
           `${at}: mint ${toHex(txid).slice(0, 12)}:${index} was ${outcome} and its deposit id is used on the chain: minted and returned`,
         );
