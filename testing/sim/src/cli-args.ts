@@ -37,6 +37,8 @@ The world (at most one; default: the whole federation with the dummy and mint mo
                     or gone), when --byzantine leaves room below f (monero-liar.ts)
   --monero-deep-reorg-detach  --monero with a deep reorg that only detaches a payout's input's source while
                     the payout is in flight, censors it 10-30 s, then releases it (monero-deep-reorg.ts)
+  --monero-deep-reorg-signing  --monero-deep-reorg, the deposit taken one whose output the batch in
+                    flight names while it is signed (no txid agreed yet)
   --evm             the federation with the bridge module on a simulated EVM chain; with --monero both:
                     mints funded by XMR deposits, burns to a Monero address paid from the multisig wallet
   --evm-monero-refund  --evm --monero with users minting from a deposit with a Monero refund address
@@ -79,6 +81,7 @@ const WORLD_FLAGS = {
   "monero-deep-reorg-spent": "monero-deep-reorg-spent",
   "monero-lying-node": "monero-lying-node",
   "monero-deep-reorg-detach": "monero-deep-reorg-detach",
+  "monero-deep-reorg-signing": "monero-deep-reorg-signing",
   evm: "evm",
   "evm-monero-refund": "evm-monero-refund",
   "evm-deep-reorg": "evm-deep-reorg",

@@ -1,5 +1,5 @@
 // npm run sim -- [--seeds K [--from S] | --seed S] [--nodes N] [--byzantine B] [--quorum-delta D]
-//                [--bug NAME]... [--safety-ms MS] [--jobs J] [--consensus-only] [--monero] [--monero-classic] [--monero-notes] [--monero-garbage] [--monero-deep-reorg] [--monero-deep-reorg-spent] [--monero-deep-reorg-detach] [--evm] [--progress FILE] [--verbose]
+//                [--bug NAME]... [--safety-ms MS] [--jobs J] [--consensus-only] [--monero] [--monero-classic] [--monero-notes] [--monero-garbage] [--monero-deep-reorg] [--monero-deep-reorg-spent] [--monero-deep-reorg-detach] [--monero-deep-reorg-signing] [--evm] [--progress FILE] [--verbose]
 // Runs the deterministic simulator over many seeds (or one), prints a line now and then, every
 // violation with the command that replays it, and a summary. Exit code 1 on any violation. By
 // default every run is the whole federation (processor, modules, wallets, money checkers; see

@@ -17,6 +17,8 @@ import type { SimOptions, SimResult } from "./simulator.js";
  * monero-deep-reorg-spent: the same, the deposit taken one whose output a mined payout spent;
  * monero-deep-reorg-detach: monero plus a deep reorg that only detaches a payout's input's source
  * while the payout is in flight (censored, then released; federation/monero-deep-reorg.ts);
+ * monero-deep-reorg-signing: the same, the deposit taken one whose output the batch in flight names
+ * while it is being signed (no txid agreed yet);
  * monero-notes: monero plus XMR note users (subaddress deposits into e-cash notes, xmr-notes.ts);
  * monero-lying-node: monero-notes plus one honest guardian whose monerod and wallet-rpc lie, when
  * the Byzantine guardians leave room in f (federation/monero-liar.ts);
@@ -40,6 +42,7 @@ export type SimMode =
   | "monero-deep-reorg-spent"
   | "monero-lying-node"
   | "monero-deep-reorg-detach"
+  | "monero-deep-reorg-signing"
   | "evm"
   | "evm-monero"
   | "evm-monero-refund"
@@ -58,6 +61,7 @@ export const SIM_MODES: readonly SimMode[] = [
   "monero-deep-reorg-spent",
   "monero-lying-node",
   "monero-deep-reorg-detach",
+  "monero-deep-reorg-signing",
   "evm",
   "evm-monero",
   "evm-monero-refund",
@@ -128,6 +132,7 @@ export async function runSeed(
       ...(mode === "monero-deep-reorg" ? { moneroDeepReorg: true } : {}),
       ...(mode === "monero-deep-reorg-spent" ? { moneroDeepReorg: "spent" as const } : {}),
       ...(mode === "monero-deep-reorg-detach" ? { moneroDeepReorg: "detach" as const } : {}),
+      ...(mode === "monero-deep-reorg-signing" ? { moneroDeepReorg: "signing" as const } : {}),
     }),
   });
   return { ...r, replay: `${r.replay} --${mode}` };

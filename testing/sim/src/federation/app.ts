@@ -55,7 +55,7 @@ export interface FederationOptions {
   /** The monero world with XMR note users: subaddress deposits into e-cash notes (xmr-notes.ts). */
   readonly moneroNotes?: boolean;
   /** The monero world with reorgs deeper than the confirmation depth (monero-deep-reorg.ts). */
-  readonly moneroDeepReorg?: boolean | "spent" | "detach";
+  readonly moneroDeepReorg?: boolean | "spent" | "detach" | "signing";
   /** The monero world with one honest guardian's monerod and wallet-rpc lying, when B < f (monero-liar.ts). */
   readonly moneroLyingNode?: boolean;
   /** Runs the bridge module too, on a simulated EVM chain, with bridge users (federation/bridge.ts). */

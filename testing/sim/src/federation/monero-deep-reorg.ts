@@ -100,11 +100,17 @@ export class DeepReorgs {
      * deep), so that payout's input vanishes with it (`--monero-deep-reorg-spent`: the finding in
      * docs/simulator.md).
      */
-    private readonly target: "unspent" | "spent" | "detach" = "unspent",
+    private readonly target: "unspent" | "spent" | "detach" | "signing" = "unspent",
     private readonly now: () => number = () => 0,
     private readonly note: (line: string) => void = () => {},
     /** `detach`: the guardians whose first submission may be the one caught by the reorg (the honest). */
     private readonly honest: (g: number) => boolean = () => true,
+    /**
+     * "signing": the key images the batch in flight names while it is signed with no txid agreed
+     * (`--monero-deep-reorg-signing`): the deposit taken is one of whose outputs that set spends, so
+     * an input of a transaction still being signed vanishes (every later attempt is bound to it).
+     */
+    private readonly namedInFlight: () => ReadonlySet<string> = () => new Set(),
   ) {}
 
   start(): void {
@@ -115,6 +121,11 @@ export class DeepReorgs {
       this.chain.onSubmitted = (tx, guardian) => {
         if (this.running && this.detached === undefined && this.now() >= from) this.detach(tx, guardian);
       };
+      return;
+    }
+    if (this.target === "signing") {
+      // The window is a few signing rounds: looked for every 250 ms, no payout removed.
+      this.schedule(this.rng.range(2_000, 6_000), () => this.stepSigning());
       return;
     }
     this.schedule(this.rng.range(2_000, 6_000), () => this.step());
@@ -194,6 +205,12 @@ export class DeepReorgs {
     return h !== undefined && this.chain.height() >= h + SPENDABLE_AGE_BLOCKS + 2 * this.confirmations;
   }
 
+  private stepSigning(): void {
+    if (!this.running || this.stats.xmrDeepDepositsDropped > 0) return;
+    this.schedule(250, () => this.stepSigning());
+    this.dropDeposit();
+  }
+
   stop(): void {
     this.running = false;
   }
@@ -236,14 +253,22 @@ export class DeepReorgs {
   private dropDeposit(): void {
     const credited = this.credited();
     if (credited === undefined) return;
+    const named = this.target === "signing" ? this.namedInFlight() : new Set<string>();
+    if (this.target === "signing" && named.size === 0) return;
     const candidates = credited.filter((d) => {
       if (this.dropped.has(d.txid)) return false;
       const h = this.chain.minedHeight(d.txid);
-      const deepest = this.target === "spent" ? 400 : 40;
+      const deepest = this.target === "unspent" ? 40 : 400;
       if (h === undefined || this.depthFor(h) <= this.confirmations || this.depthFor(h) > deepest)
         return false;
       const tx = this.chain.transaction(d.txid);
       if (tx === undefined || tx.fromFederation) return false;
+      if (this.target === "signing")
+        return tx.outputs.some((o) => {
+          if (o.owner.kind !== "federation" || !named.has(o.keyImage)) return false;
+          const by = this.chain.spenderOf(o.keyImage);
+          return by === undefined || this.chain.minedHeight(by) === undefined;
+        });
       if (this.target === "spent")
         return tx.outputs.some((o) => {
           const by = o.owner.kind === "federation" ? this.chain.spenderOf(o.keyImage) : undefined;

@@ -9,7 +9,13 @@
 // if really paid to the federation by someone else, payouts paid at most once on the chain, and the
 // module's audit assets equal the XMR the checker saw enter (deposit inputs) minus what it saw leave
 // (payout outputs and their fees).
-import { encodeConsensusItem, faultTolerance, toHex, transactionId } from "@conclave/core-common";
+import {
+  ConclaveError,
+  encodeConsensusItem,
+  faultTolerance,
+  toHex,
+  transactionId,
+} from "@conclave/core-common";
 import type { Transaction } from "@conclave/core-common";
 import type { FederationProcessor, ReadTx } from "@conclave/core-server";
 import { NodeSigner } from "@conclave/core-server";
@@ -22,6 +28,7 @@ import {
   PayoutStore,
   quorumThreshold,
   claimProof,
+  decodeCreatorSet,
   decodeMoneroItem,
   decodePayoutItem,
   FEE_PER_BYTE_MAX,
@@ -615,7 +622,7 @@ export class MoneroWorld {
      * Reorgs deeper than the confirmation depth (monero-deep-reorg.ts, `--monero-deep-reorg`): a
      * credited deposit double-spent on a fork, a mined payout taken out of the chain.
      */
-    deepReorg: boolean | "spent" | "detach" = false,
+    deepReorg: boolean | "spent" | "detach" | "signing" = false,
     /** One honest guardian's monerod and wallet-rpc lie (monero-liar.ts), when B < f. */
     lyingNode = false,
   ) {
@@ -684,10 +691,11 @@ export class MoneroWorld {
         (txid) => {
           for (const u of this.users) u.withdrawAfterDrop(txid);
         },
-        deepReorg === "spent" || deepReorg === "detach" ? deepReorg : "unspent",
+        deepReorg === true ? "unspent" : deepReorg,
         () => host.now(),
         (line) => host.note(line),
         (g) => host.honest.includes(g),
+        () => this.namedInFlight(),
       );
       this.deep.start();
       // The deep-reorg worlds only (the others keep their seeds): false Gone votes.
@@ -938,7 +946,8 @@ export class MoneroWorld {
    * A Byzantine guardian's false Gone votes (the deep-reorg worlds): every agreed payout transaction
    * it sees (the batch in flight once its txid is agreed, and every confirmed batch), mined or not,
    * is claimed unmineable, t times in one bundle, once per batch attempt: re-opening a mined batch
-   * would pay it twice. One guardian's vote counts once; f never reach t. No random draw.
+   * would pay it twice. So is the attempt being signed or submitted before a txid is agreed. One
+   * guardian's vote counts once; f never reach t. No random draw.
    */
   private byzantineGoneVotes(b: number): void {
     const t = quorumThreshold(this.host.n);
@@ -952,8 +961,16 @@ export class MoneroWorld {
       const items: Uint8Array[] = [];
       for (let batch = 1; batch < store.counters().nextBatch; batch++) {
         const rec = store.batch(batch);
-        if (rec?.txid === undefined || (rec.phase !== "submit" && rec.phase !== "done")) continue;
-        const key = `${batch}:${rec.attempt}`;
+        if (rec === undefined) continue;
+        // The agreed transaction, and before a txid the attempt being signed or submitted (a Gone
+        // there is refused while it is signed: the creator's names are not verified).
+        const agreed = rec.txid !== undefined && (rec.phase === "submit" || rec.phase === "done");
+        const signing =
+          rec.txid === undefined &&
+          (rec.phase === "sign" || rec.phase === "submit") &&
+          rec.signers.length > 0;
+        if (!agreed && !signing) continue;
+        const key = `${batch}:${rec.attempt}:${agreed ? "agreed" : "signing"}`;
         if (sent.has(key)) continue;
         sent.add(key);
         const gone = encodePayoutItem({ kind: "gone", batch, attempt: rec.attempt });
@@ -1530,6 +1547,28 @@ export class MoneroWorld {
     return payouts;
   }
 
+  /**
+   * The key images the batch in flight names while it is signed with no txid agreed (its creator's
+   * set ordered and at least t − f signatures on it, so that a next attempt is bound to them), at
+   * the first honest guardian that runs (`--monero-deep-reorg-signing`).
+   */
+  private namedInFlight(): ReadonlySet<string> {
+    const g = this.host.honest.find((h) => this.app.moneroAt(h) !== undefined);
+    const at = g === undefined ? undefined : this.app.moneroAt(g);
+    if (g === undefined || at === undefined) return new Set();
+    const store = new PayoutStore(at.processor.moduleReadDb(this.host.disk(g).state, MONERO_ID));
+    const current = store.counters().current;
+    const b = current === 0 ? undefined : store.batch(current);
+    const t = quorumThreshold(this.host.n);
+    const creator = b?.signers[0];
+    if (b === undefined || b.txid !== undefined || creator === undefined) return new Set();
+    if ((b.phase !== "sign" && b.phase !== "submit") || b.signers.length < t - (this.host.n - t))
+      return new Set();
+    const blob = store.blob(current, 0, creator);
+    const named = blob === undefined ? undefined : decodeCreatorSet(blob)?.keyImages;
+    return new Set((named ?? []).map(toHex));
+  }
+
   /** The deposits by proof consensus credited (or spent), at the first honest guardian that runs. */
   private creditedByProof(): { txid: string; amount: bigint }[] | undefined {
     const g = this.host.honest.find((h) => this.app.moneroAt(h) !== undefined);
@@ -1771,7 +1810,7 @@ export class MoneroWorld {
     try {
       return s.monero.payoutView(s.db, { txid, index: "0" }).state;
     } catch (e) {
-      if ((e as { code?: unknown }).code === "unknown_payout") return undefined;
+      if (e instanceof ConclaveError && e.code === "unknown_payout") return undefined;
       throw e;
     }
   }
