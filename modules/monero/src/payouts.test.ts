@@ -24,6 +24,7 @@ import {
   SLOT_EXPORT,
   chunksOf,
   decodeCreatorSet,
+  decodePayoutItem,
   decodePayoutOutput,
   encodeCreatorSet,
   encodePayoutItem,
@@ -89,6 +90,11 @@ class FakeWallet implements PayoutWallet {
   garbageSign = false;
   /** Its wallet cannot name a spender (it learned the key images after the spend): threat model 3d. */
   blind = false;
+  /**
+   * Byzantine creator: names this key image as its set's input instead of the real one (an output
+   * of the same amount: what `RpcPayoutWallet.check` can verify is only the named outputs' total).
+   */
+  nameInstead: string | undefined;
   submitted = new Map<string, number>();
   constructor(
     readonly g: number,
@@ -103,6 +109,12 @@ class FakeWallet implements PayoutWallet {
       inputsOf: Map<string, string>;
       /** key images (hex) of outputs a deep reorg took away (the deposit that made them is gone) */
       gone: Set<string>;
+      /**
+       * key image (hex) -> the inputs id of the same total: the real wallet's check of a named list
+       * sees the named outputs' amounts and the set's inputs total only (docs/monero.md, "What the
+       * signers' check does not stop").
+       */
+      sameAmount: Map<string, string>;
     },
   ) {}
   /** What `remember` kept (the wallet file's attribute: it outlives a restart of the guardian). */
@@ -136,7 +148,9 @@ class FakeWallet implements PayoutWallet {
       only?.[0] !== undefined ? (this.chain.inputsOf.get(only[0]) ?? "none") : `t${++this.chain.created}`;
     // Bound to inputs a mined transaction spent: wallet-rpc finds nothing to spend (every other
     // output frozen for the transfer).
-    if (only !== undefined && this.chain.spent.has(id))
+    // Or bound to an output a deep reorg took away: the rest of the bound may not pay the batch (one
+    // input per transaction here: never).
+    if (only !== undefined && (this.chain.spent.has(id) || only.some((k) => this.chain.gone.has(k))))
       throw new MoneroRpcError({
         url: "fake",
         method: "transfer",
@@ -145,7 +159,9 @@ class FakeWallet implements PayoutWallet {
       });
     this.chain.inputsOf.set(keyImageOf(id), id);
     const text = `${pays.map((d) => `${d.address}:${d.amount}`).join(",")};fee=50;tx=${id}|g${this.g}`;
-    return { txset: toHex(new TextEncoder().encode(text)), fee: 50n, keyImages: [keyImageOf(id)] };
+    const named = this.nameInstead ?? keyImageOf(id);
+    this.nameInstead = undefined;
+    return { txset: toHex(new TextEncoder().encode(text)), fee: 50n, keyImages: [named] };
   }
   async check(
     txset: string,
@@ -161,7 +177,14 @@ class FakeWallet implements PayoutWallet {
     const want = expected.destinations.map((d) => `${d.address}:${d.amount}`).join(",");
     if (!text.startsWith(`${want};`))
       throw new MoneroMultisigError("the transaction does not pay what was agreed");
-    if (expected.keyImages !== undefined && expected.keyImages.join() !== keyImageOf(setTx(txset)))
+    if (
+      expected.keyImages !== undefined &&
+      expected.keyImages.join() !== keyImageOf(setTx(txset)) &&
+      this.chain.sameAmount.get(expected.keyImages.join()) !== setTx(txset)
+    )
+      throw new MoneroMultisigError("the set's inputs are not the outputs its creator named");
+    // A named input a deep reorg took away is no output of the wallet any more.
+    if (expected.keyImages?.some((k) => this.chain.gone.has(k)))
       throw new MoneroMultisigError("the set's inputs are not the outputs its creator named");
     if (expected.root !== undefined && setTx(expected.root) !== setTx(txset))
       throw new MoneroMultisigError("the set is not the creator's transaction");
@@ -244,6 +267,7 @@ function federation(
     created: 0,
     inputsOf: new Map<string, string>(),
     gone: new Set<string>(),
+    sameAmount: new Map<string, string>(),
   };
   const byzantine = new Map<number, KeepingLastSigner>(
     Object.entries(byzantineAt).map(([g, b]) => [Number(g), b]),
@@ -1116,6 +1140,57 @@ describe("payout signing rounds", () => {
     expect(paid.moneroTxid).toBe(completion);
   });
 
+  // Review of 45fa79b (reviewsign, 2026-12-07; that change was not landed for this): Gone on an
+  // attempt's *named* inputs while its set is signed trusts the creator's list, which the real
+  // signers' check verifies only by total (docs/monero.md, "A deep reorg that takes an input away
+  // while the set is being signed"). A Byzantine creator names an output
+  // of the same amount whose source the attacker's miner then double-spends (threat model 3e), while
+  // its set spends a live one: the honest nodes see the named input dead and vote Gone, the attempt
+  // is re-made unbound (or bound to the dead name, then the bound dropped), and the completion the
+  // last honest signer made before the reorg reached it (its chunks delayed) is still mineable.
+  it("a Byzantine creator that names a same-amount output a deep reorg then takes away cannot get its batch paid twice (the set's real inputs are live)", async () => {
+    const { f, tx } = setup();
+    // The attacker's deposit D: an output of the wallet, of the same amount as the inputs the
+    // creator's transaction (t1) will spend.
+    const named = keyImageOf("tD");
+    f.chain.inputsOf.set(named, "tD");
+    f.chain.sameAmount.set(named, "t1");
+    f.guardians[1]!.wallet.nameInstead = named; // guardian 1 (Byzantine) creates batch 1 attempt 0
+    await f.round(); // exports: creator 1, order 1, 2, 3, 0
+    await f.round(); // the creator: spends t1, names D
+    await f.round(); // guardian 2 checks (D is the wallet's, same total) and signs
+    const signing = new PayoutStore(f.mdb()).batch(1)!;
+    expect(signing).toMatchObject({ phase: "sign", attempt: 0, signers: [1, 2] });
+    // Guardian 3, the last signer, signs before the reorg reaches its node; its chunks are delayed.
+    const g3 = f.guardians[3]!;
+    g3.monero.consensusProposal(f.mdb(3));
+    await g3.monero.payoutSigner!.work();
+    const parts = g3.monero
+      .consensusProposal(f.mdb(3))
+      .filter((item) => item[0] !== 0x01)
+      .map((item) => decodePayoutItem(item))
+      .flatMap((item) => (item.kind === "chunk" && item.slot === 2 ? [item] : []))
+      .sort((a, b) => a.index - b.index);
+    expect(parts.length).toBeGreaterThan(0);
+    const completion = toHex(Uint8Array.from(parts.flatMap((p) => [...p.data])));
+    expect(signatures(completion)).toBe(T);
+    g3.down = true;
+    // The deep reorg takes D's source away; the honest nodes see the named input dead.
+    f.chain.gone.add(named);
+    for (let h = 301; f.outcome(tx, 0)!.attempt === 0 && h < 340; h++) {
+      f.heights(h);
+      await f.round(true);
+    }
+    expect(f.outcome(tx, 0)!.attempt).toBeGreaterThanOrEqual(1);
+    // The Byzantine guardian broadcasts the completion it holds: its inputs (t1) are live.
+    await f.guardians[1]!.wallet.submit(completion).catch(() => undefined);
+    for (let h = 340; f.outcome(tx, 0)!.state !== "confirmed" && h < 420; h += 1) {
+      f.heights(h);
+      await f.round(true);
+    }
+    // At most one transaction paying the batch is ever mined.
+    expect(f.chain.mined.size).toBeLessThanOrEqual(1);
+  });
   // Seed 48 of `--monero-deep-reorg-spent` (docs/simulator.md): the blame reset at a Gone re-open
   // put a guardian passed over as silent in an earlier attempt of the batch back in the signing
   // order, and the re-made attempt waited payoutRoundBlocks for its turn again.
