@@ -65,6 +65,19 @@ describe("the simulated wallet's rejection rule", () => {
     expect(w.settled).toBe(false);
   });
 
+  // Seeds 14 and 20 of `--evm --monero` (N = 4, one Byzantine): a guardian that has not credited the
+  // claimed deposit yet, or whose agreed reserves are short for a while, refuses with a code its
+  // state turns around (failed before: 1 violation each).
+  for (const code of ["deposit_not_credited", "reserves_short"])
+    it(`does not count an honest guardian's ${code} refusal with a Byzantine lie as f + 1 rejections`, () => {
+      const { api, violations, run } = scripted(code);
+      const w = wallet(api);
+      w.start();
+      run(20_000);
+      expect(violations).toEqual([]);
+      expect(w.settled).toBe(false);
+    });
+
   it("counts a final refusal (spent_input) with the lie: the rule still reaches f + 1", () => {
     const { api, violations, run } = scripted("spent_input");
     const w = wallet(api);
