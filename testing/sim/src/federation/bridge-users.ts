@@ -144,6 +144,8 @@ export class BridgeUser {
   private deposit: { txid: string; txidBytes: Uint8Array; txKey: Uint8Array; amount: bigint } | undefined;
   /** A claim by proof in flight (the intake answers through the simulated node). */
   private claiming = false;
+  /** When it learned its burn settled as a Monero payout (simulated ms): its withdrawal bound's start. */
+  private burnPayoutSeenAt: number | undefined;
   /** The confirmed Monero payout of this user's burn: txid and tx key, which it tries to claim. */
   private paid: { txid: string; txKey: string } | undefined;
   /** A notes user's wallet operation in flight (its txid; the wallet tells how it ended). */
@@ -191,9 +193,15 @@ export class BridgeUser {
 
   /**
    * A notes user whose withdrawal was accepted and whose payout is not confirmed yet: when it learned
-   * the withdrawal accepted (simulated ms), if its wallets are settled; undefined otherwise.
+   * the withdrawal accepted (simulated ms), if its wallets are settled; a user whose burn is paid in
+   * Monero, from when it learned the burn settled as a payout until it is done (its payout is judged
+   * by the withdrawal bound, not by the 60 s after the heal: seed 11 of `--evm --monero`, N = 4, one
+   * Byzantine, whose burn's payout was queued behind two batches, submitted at 127 s and not yet
+   * confirmed when the run ended, a false violation); undefined otherwise.
    */
   get payoutPendingSince(): number | undefined {
+    if (this.notes === undefined && (this.step === "payout" || this.step === "payout-claim"))
+      return this.burnPayoutSeenAt;
     const n = this.notes;
     if (n === undefined || this.step !== "withdrawn" || this.withdrawal === undefined) return undefined;
     if (!n.wallet.settled || n.twin?.settled === false) return undefined;
@@ -425,8 +433,10 @@ export class BridgeUser {
           this.reminted = true;
           this.job = { kind: "remint", key: this.burn! };
           this.step = "sign";
-        } else if (view.settlement === "payout" && w.xmr !== undefined) this.step = "payout";
-        else this.done(`burn settled as ${view.settlement ?? "?"}`);
+        } else if (view.settlement === "payout" && w.xmr !== undefined) {
+          this.step = "payout";
+          this.burnPayoutSeenAt = w.host.now();
+        } else this.done(`burn settled as ${view.settlement ?? "?"}`);
         return;
       }
       case "payout": {
