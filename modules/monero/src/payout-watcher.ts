@@ -657,6 +657,7 @@ export function dutyKey(d: PayoutDuty): string {
   if (d.kind === "import" && d.bound) return `import:${d.batch}:${d.attempt}:bound`;
   if (d.kind === "sign") return `sign:${d.batch}:${d.attempt}:${d.slot}:${d.lineage.join(",")}`;
   if (d.kind === "submit") return `submit:${d.batch}:${d.attempt}:${d.lineage.join(",")}`;
+  if (d.kind === "paid" && d.replacing) return `paid:${d.batch}:${d.attempt}:${toHex(d.replacing)}`;
   return `${d.kind}:${d.batch}:${d.attempt}`;
 }
 
@@ -874,8 +875,18 @@ export class PayoutSigner {
         // signature (the import is ~1 s of wallet work: a refresh and the key images).
         await this.importOnce(duty);
         return duty.bound ? this.paidBy(duty, duty.bound) : undefined;
-      case "paid":
-        return this.paidBy(duty, duty.bound);
+      case "paid": {
+        // Its own txid vote mined: nothing to replace (no wallet refresh while the votes come in).
+        const own = duty.replacing && (await wallet.location(toHex(duty.replacing)));
+        if (own !== undefined && own !== 0) return undefined;
+        const paid = await this.paidBy(duty, duty.bound);
+        if (!paid || paid.kind !== "txid" || !duty.replacing) return paid;
+        // Its own txid vote stands unless another spender of the named inputs is mined at depth.
+        if (toHex(paid.txid) === toHex(duty.replacing)) return undefined;
+        const at = await wallet.location(toHex(paid.txid));
+        if (at === undefined || at === 0) return undefined;
+        return (await wallet.height()) - at >= this.options.confirmations ? paid : undefined;
+      }
       case "sign": {
         // TEST ONLY: a Byzantine last signer signs once and then sticks to what it decided.
         if (this.options.byzantine && duty.last && this.byzantineDone.has(dutyKey(duty)))

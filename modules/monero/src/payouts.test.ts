@@ -1191,6 +1191,160 @@ describe("payout signing rounds", () => {
     // At most one transaction paying the batch is ever mined.
     expect(f.chain.mined.size).toBeLessThanOrEqual(1);
   });
+  // Review of 17d8cc8's change 2 (payout-watcher.ts `confirm`, no final set in the attempt): the
+  // batch is paid by a completion of an earlier attempt that an HONEST guardian's wallet submitted
+  // (it knows the tx key); the Byzantine guardian attests nothing. Before 17d8cc8 that wallet
+  // attested with its key, the two others without one: 1 keyed / 2 empty, never t equal.
+  it("a batch paid by an earlier attempt's completion that an honest guardian's wallet submitted (it knows the tx key) is confirmed without a tx key while the Byzantine guardian is silent (failed before 17d8cc8: 1 keyed / 2 empty attestations, frozen)", async () => {
+    const { f, tx } = setup();
+    const kept = await keptCompletionMinedLate(f, tx);
+    // Guardian 0's wallet submitted the completion: it knows the key. It is honest from now on;
+    // the Byzantine guardian 2 votes and attests nothing.
+    f.guardians[0]!.wallet.silent = false;
+    f.guardians[2]!.down = true;
+    expect(await f.guardians[0]!.wallet.txKey(kept)).toBe(toHex(TXKEY));
+    for (let h = 315; f.outcome(tx, 0)!.state !== "confirmed" && h < 330; h += 1) {
+      await f.round();
+      f.heights(h);
+    }
+    const store = new PayoutStore(f.mdb());
+    const paid = f.outcome(tx, 0)!;
+    expect(paid).toMatchObject({ state: "confirmed", batch: 1, moneroTxid: kept });
+    expect(paid.txKey).toBeUndefined();
+    expect(store.batch(1)!.phase).toBe("done");
+    expect(f.chain.mined.size).toBe(1);
+    expect(f.chain.spent.size).toBe(1);
+  });
+
+  // Review of 17d8cc8 (attacker: the Byzantine guardian casts the t-th fault, then is silent). The
+  // source of a named input detached (`--monero-deep-reorg-detach`): guardian 1's node took the
+  // completion C1 of final set S1, guardians 0 and 3's nodes refused S1 (faults); the Byzantine
+  // guardian 2 votes the t-th fault, S1 is sent back and signed again as S2. Once C1 is mined every
+  // honest node refuses S2 and votes C1 (spentBy), so C1 is agreed with S2 as the attempt's final
+  // set. Confirm: guardian 1's wallet submitted C1 and attests with its key; 0 and 3 do not know it,
+  // resubmit S2 (refused: C1 spent its inputs) and attest without one. 1 keyed / 2 empty, the
+  // Byzantine silent: never t equal attestations, the batch frozen in `submit` with its txid
+  // agreed (every later withdrawal behind it). 17d8cc8's change 2 covers only an attempt with no
+  // final set; now t attestations of one block confirm, the key only if f + 1 attested it.
+  it("a completion of a final set sent back by the Byzantine guardian's t-th fault, agreed as the batch's txid, is confirmed although only its submitter knows the tx key (failed before: frozen, 1 keyed / 2 empty attestations)", async () => {
+    const { f, tx } = setup();
+    await f.round(); // exports
+    for (let i = 0; i < 3; i++) await f.round(); // creator, two signers
+    const store = () => new PayoutStore(f.mdb());
+    const signed = store().batch(1)!;
+    expect(signed.phase).toBe("submit");
+    const last = signed.signers[T - 1]!;
+    const s1 = toHex(txsetOfBlob(T - 1, store().blob(1, T - 1, last)!));
+    f.guardians[2]!.down = true; // Byzantine: proposes only the items below
+    // Guardian 1's node took C1 (the fake chain mines at submission; the detach world has it in
+    // guardian 1's pool until the miner releases the source); 0 and 3's nodes refused S1 before.
+    const c1 = await f.guardians[1]!.wallet.submit(s1);
+    f.block([
+      { from: 0, item: { kind: "fault", batch: 1, attempt: 0, slot: T } },
+      { from: 3, item: { kind: "fault", batch: 1, attempt: 0, slot: T } },
+      { from: 1, item: { kind: "txid", batch: 1, attempt: 0, txid: fromHex(c1) } },
+      { from: 2, item: { kind: "fault", batch: 1, attempt: 0, slot: T } }, // the t-th fault
+    ]);
+    const back = store().batch(1)!;
+    expect(back.phase).toBe("sign"); // S1 sent back: its last signer passed over
+    expect(back.txid).toBeUndefined();
+    // The honest guardians re-sign the final set (S2), every node refuses S2 (C1 spent its
+    // inputs), each wallet names C1 as the spender: C1 agreed, S2 the attempt's final set.
+    for (let h = 301; f.outcome(tx, 0)!.state !== "confirmed" && h < 360; h += 1) {
+      await f.round();
+      f.heights(h);
+    }
+    const b = store().batch(1)!;
+    expect(b.txid && toHex(b.txid)).toBe(c1);
+    // Frozen here before: guardian 1 attested C1 with its key, 0 and 3 without one.
+    expect(f.outcome(tx, 0)).toMatchObject({ state: "confirmed", batch: 1, moneroTxid: c1 });
+    expect(f.chain.mined.size).toBe(1);
+  });
+
+  // Review of 17d8cc8 (attacker: a passed-over Byzantine last signer that kept a sibling completion
+  // K of the set before the final one, with a miner able to reorg one block). Guardian 1 submitted
+  // the final set's completion X; 0 and 3's nodes refused it (K in their pools, or a detached
+  // source: faults). X is mined: guardian 0 replaces its fault by X ("once": for good); before
+  // guardian 3 polls, the miner's one-block reorg mines K in X's place; guardian 3's node shows K
+  // mined spending the named inputs: it votes K, the Byzantine guardian too. X 2 votes, K 2 votes,
+  // no fault left: neither t txids nor t faults, and no Gone (X's input is spent in the chain by a
+  // sibling: no evidence, 3f). Before 17d8cc8 the same world froze with the Byzantine merely silent
+  // (the freeze 17d8cc8 fixed); its "once" left this one. Now guardians 0 and 1 replace X by K once
+  // their nodes show K mined at depth (payoutConfirmations).
+  it("a one-block reorg between two guardians' fault-to-txid replacements splits the votes between two sibling completions: a txid vote is replaced by the sibling its node shows mined at depth, and the batch is confirmed once by it (failed before: frozen in submit, 2 / 2 votes)", async () => {
+    for (const byzantineVotesK of [true, false]) {
+      const { f, tx } = setup();
+      await f.round(); // exports
+      for (let i = 0; i < 3; i++) await f.round(); // creator, two signers
+      const store = () => new PayoutStore(f.mdb());
+      const signed = store().batch(1)!;
+      expect(signed.phase).toBe("submit");
+      const last = signed.signers[T - 1]!;
+      const s1 = toHex(txsetOfBlob(T - 1, store().blob(1, T - 1, last)!));
+      const before = signed.signers[T - 2]!;
+      const prev = toHex(txsetOfBlob(T - 2, store().blob(1, T - 2, before)!));
+      const keeper = [0, 1, 2, 3].find((g) => !signed.signers.includes(g)) ?? 2;
+      // K: the same set completed by another last signer (a sibling: same inputs, another txid).
+      const kSet = prev + toHex(new TextEncoder().encode(`|g${keeper}`));
+      const k = toHex(sha256(Buffer.from(kSet, "hex")));
+      f.guardians[2]!.down = true; // the Byzantine guardian proposes only the items below
+      const x = await f.guardians[1]!.wallet.submit(s1); // mined at once in the fake
+      expect(k).not.toBe(x);
+      f.block([
+        { from: 0, item: { kind: "fault", batch: 1, attempt: 0, slot: T } },
+        { from: 3, item: { kind: "fault", batch: 1, attempt: 0, slot: T } },
+        { from: 1, item: { kind: "txid", batch: 1, attempt: 0, txid: fromHex(x) } },
+      ]);
+      f.guardians[3]!.down = true; // its node has not polled yet
+      await f.round(); // guardian 0 sees X mined: its fault becomes X
+      expect(store().vote(1, 0)).toEqual({ txid: fromHex(x) });
+      // The miner's one-block reorg: K in X's place.
+      f.chain.mined.delete(x);
+      f.chain.spent.set(setTx(s1), k);
+      f.chain.mined.set(k, f.chain.height);
+      f.guardians[3]!.down = false;
+      // The Byzantine guardian votes K, or nothing (then t equal votes need all three honest ones).
+      if (byzantineVotesK)
+        f.block([{ from: 2, item: { kind: "txid", batch: 1, attempt: 0, txid: fromHex(k) } }]);
+      for (let h = 301; f.outcome(tx, 0)!.state !== "confirmed" && h < 340; h += 1) {
+        await f.round();
+        f.heights(h);
+      }
+      // At 17d8cc8: guardians 0 and 1 voted X, 2 and 3 voted K, the batch stayed in `submit`.
+      // Paid once, by K (mined), and confirmed.
+      expect(f.outcome(tx, 0)).toMatchObject({ state: "confirmed", batch: 1, moneroTxid: k });
+      expect([...f.chain.mined.keys()]).toEqual([k]);
+    }
+  });
+
+  it("t attestations of one block confirm whatever key each carries; the outcome's tx key is one f + 1 attested (a Byzantine key alone never), else none", async () => {
+    const other = Uint8Array.from(new Uint8Array(32).fill(0x77));
+    for (const [keys, expected] of [
+      [[TXKEY, other, new Uint8Array(0)], undefined], // one honest key, the Byzantine's, one empty
+      [[TXKEY, other, TXKEY], toHex(TXKEY)], // two honest keys beside the Byzantine's
+      [[other, new Uint8Array(0), new Uint8Array(0)], undefined],
+    ] as const) {
+      const { f, tx } = setup();
+      await f.round(); // exports
+      for (let i = 0; i < 3; i++) await f.round(); // creator, two signers
+      await f.round(); // submitted: t equal txids
+      const b = new PayoutStore(f.mdb()).batch(1)!;
+      expect(b.txid).toBeDefined();
+      for (const g of f.guardians) g.down = true; // only the items below
+      const seen = (from: number, txKey: Uint8Array, txHeight = 300) => ({
+        from,
+        item: { kind: "seen" as const, batch: 1, attempt: 0, txHeight, txKey },
+      });
+      // A fourth attestation of another block does not count with these.
+      f.block([seen(1, keys[0]), seen(2, TXKEY, 301), seen(0, keys[1])]);
+      expect(f.outcome(tx, 0)!.state).toBe("submitted");
+      f.block([seen(3, keys[2])]);
+      const paid = f.outcome(tx, 0)!;
+      expect(paid).toMatchObject({ state: "confirmed", txHeight: 300, moneroTxid: toHex(b.txid!) });
+      expect(paid.txKey).toBe(expected);
+    }
+  });
+
   // Seed 48 of `--monero-deep-reorg-spent` (docs/simulator.md): the blame reset at a Gone re-open
   // put a guardian passed over as silent in an earlier attempt of the batch back in the signing
   // order, and the re-made attempt waited payoutRoundBlocks for its turn again.

@@ -563,6 +563,12 @@ export type PayoutDuty =
       readonly attempt: number;
       readonly bound: readonly Uint8Array[];
       readonly voted?: readonly Uint8Array[];
+      /**
+       * In `submit`, this guardian's own txid vote: replaced only by another transaction its node
+       * shows mined at depth (payoutConfirmations) spending the named inputs (a sibling completion a
+       * reorg mined in place of the one it voted).
+       */
+      readonly replacing?: Uint8Array;
     }
   | {
       readonly kind: "sign";
@@ -1161,8 +1167,16 @@ export class Payouts {
     // node later shows mined, spending the attempt's named inputs (the `paid` duty in submit): a
     // deep reorg that only detached an input's source, censored, then released, splits the honest
     // votes into txids and faults, and one silent Byzantine guardian froze the batch in `submit`
-    // (simulator `--monero-deep-reorg-detach`). Once: a txid vote is never changed.
-    const upgrade = previous !== undefined && "fault" in previous && b.phase === "submit" && !b.txid;
+    // (simulator `--monero-deep-reorg-detach`). And a txid vote may be replaced by another txid while
+    // none is agreed: an honest guardian does so only for a transaction its node shows mined at depth
+    // spending the named inputs (a one-block reorg mined a sibling completion in place of the one it
+    // voted, and "once" split the honest votes between the two for good: review of 17d8cc8). Each
+    // guardian has one vote at a time; t equal ones still need t - f honest guardians.
+    const upgrade =
+      previous !== undefined &&
+      b.phase === "submit" &&
+      !b.txid &&
+      ("fault" in previous || !equalBytes(previous.txid, txid));
     if (previous && !upgrade)
       return "txid" in previous && equalBytes(previous.txid, txid)
         ? ok(undefined)
@@ -1322,15 +1336,28 @@ export class Payouts {
         ? ok(undefined)
         : fail("already_attested", `guardian ${peer} already attested batch ${batch}`, { peer });
     store.putSeen(batch, peer, txHeight, txKey);
-    const same = store
-      .seenAll(batch)
-      .filter((s) => s.txHeight === txHeight && equalBytes(s.txKey, txKey)).length;
-    if (same < this.t) return ok(undefined);
+    // t attestations of one block confirm it, whatever tx key each carries: an honest wallet knows
+    // the key only if it submitted that very transaction, so honest attestations of one payout may
+    // differ in the key (one keyed, two empty: the submitter of a completion of a final set that was
+    // sent back, the others resubmitting the attempt's later final set in vain), and counting
+    // (block, key) pairs froze the batch with one Byzantine guardian silent (review of 17d8cc8).
+    const atHeight = store.seenAll(batch).filter((s) => s.txHeight === txHeight);
+    if (atHeight.length < this.t) return ok(undefined);
+    // The outcome's tx key: one that f + 1 of them attested (at least one honest wallet's), else none.
+    const keyed = atHeight.filter((s) => s.txKey.length > 0);
+    const agreedKey = keyed.find(
+      (s) => keyed.filter((o) => equalBytes(o.txKey, s.txKey)).length > this.f,
+    )?.txKey;
     store.clearAttempt(batch);
-    // An empty tx key: the transaction that paid the batch was not submitted by any of these wallets
-    // (a withheld completion broadcast by its signer); the outcome then has the txid alone.
+    // No agreed key: the transaction that paid the batch was submitted by fewer than f + 1 of these
+    // wallets (a withheld completion broadcast by its signer); the outcome then has the txid alone.
     const { goneTxid: _gone, ...paid } = b;
-    store.putBatch(batch, { ...paid, phase: "done", txHeight, ...(txKey.length > 0 ? { txKey } : {}) });
+    store.putBatch(batch, {
+      ...paid,
+      phase: "done",
+      txHeight,
+      ...(agreedKey ? { txKey: agreedKey.slice() } : {}),
+    });
     const c = store.counters();
     store.setCounters({ ...c, current: 0 });
     this.resumeWaiting(store, agreedHeight);
@@ -1536,10 +1563,19 @@ export class Payouts {
           // Its node refused the set, another guardian voted a txid: that completion may be mined
           // after all (a deep reorg detached an input's source, then the miner released it). Its
           // txid vote, once its node shows it mined spending the named inputs (onTxid).
-          const voted = "fault" in own && keyImages ? votedByOthers(store, batch, self) : [];
-          return voted.length > 0 && keyImages
-            ? { kind: "paid", batch, attempt, bound: keyImages, voted }
-            : undefined;
+          if (!keyImages) return undefined;
+          const voted = votedByOthers(store, batch, self);
+          if ("fault" in own)
+            return voted.length > 0 ? { kind: "paid", batch, attempt, bound: keyImages, voted } : undefined;
+          // Its txid vote: another spender of the named inputs mined at depth replaces it.
+          return {
+            kind: "paid",
+            batch,
+            attempt,
+            bound: keyImages,
+            ...(voted.length > 0 ? { voted } : {}),
+            replacing: own.txid,
+          };
         }
         return txset
           ? { kind: "submit", batch, attempt, txset, lineage: b.signers, ...(keyImages ? { keyImages } : {}) }
