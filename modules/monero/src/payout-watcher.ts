@@ -685,6 +685,8 @@ export class PayoutSigner {
   private readonly goneSince = new Map<string, number>();
   /** "batch:attempt" whose transaction was unmineable for `confirmations` blocks: voted Gone. */
   private readonly goneFound = new Set<string>();
+  /** `paid` duties: its node's block count at the last look for a spender (one look per block). */
+  private readonly paidLookedAt = new Map<string, number>();
   private readonly loop: PollLoop;
 
   constructor(private readonly options: PayoutSignerOptions) {
@@ -876,6 +878,19 @@ export class PayoutSigner {
         await this.importOnce(duty);
         return duty.bound ? this.paidBy(duty, duty.bound) : undefined;
       case "paid": {
+        // Looked for once per block of its node, not at every poll: the look is a wallet refresh
+        // and the wallet's outgoing transactions read from monerod, and a spender can only appear
+        // with a block (the regtest federation's monerod reset connections under the per-poll
+        // looks of three guardians: own-transaction-regtest.test.ts, CI at 27335a7).
+        const key = dutyKey(duty);
+        const nodeHeight = await wallet.height();
+        if (this.paidLookedAt.get(key) === nodeHeight) return undefined;
+        this.paidLookedAt.set(key, nodeHeight);
+        while (this.paidLookedAt.size > RESULTS_MAX) {
+          const oldest = this.paidLookedAt.keys().next();
+          if (oldest.done) break;
+          this.paidLookedAt.delete(oldest.value);
+        }
         // Its own txid vote mined: nothing to replace (no wallet refresh while the votes come in).
         const own = duty.replacing && (await wallet.location(toHex(duty.replacing)));
         if (own !== undefined && own !== 0) return undefined;
