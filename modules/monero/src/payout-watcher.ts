@@ -367,15 +367,12 @@ export class RpcPayoutWallet implements PayoutWallet {
     // (1) or (2) there let f guardians re-make the attempt unbound and the batch be paid twice
     // (review of 07aa630, finding 1).
     // (The rule of which kind counts for which watch is goneEvidenceCounts, shared with the
-    // simulator's wallet model.)
-    const evidence = new Map<string, Set<string>>();
-    const chainFact = new Map<string, Set<string>>();
+    // simulator's wallet model, applied in `counts` below.) By txid: each cited key image's kinds.
+    const evidence = new Map<string, Map<string, Set<GoneEvidence>>>();
     const cite = (txid: string, keyImage: string, kind: GoneEvidence) => {
-      for (const map of goneEvidenceCounts(kind, true) ? [evidence, chainFact] : [evidence]) {
-        const set = map.get(txid) ?? new Set<string>();
-        set.add(keyImage);
-        map.set(txid, set);
-      }
+      const cited = evidence.get(txid) ?? new Map<string, Set<GoneEvidence>>();
+      cited.set(keyImage, (cited.get(keyImage) ?? new Set<GoneEvidence>()).add(kind));
+      evidence.set(txid, cited);
     };
     // The node's word on key images (is_key_image_spent), each asked once.
     const statusOf = new Map<string, 0 | 1 | 2>();
@@ -449,14 +446,15 @@ export class RpcPayoutWallet implements PayoutWallet {
     // completion that paid the batch) or the wallet misnamed its output (a wrong key image: a
     // Byzantine guardian's partial key image). No evidence.
     const counts = (t: GoneCheck): boolean =>
-      [...((t.unagreed ? chainFact : evidence).get(t.txid) ?? [])].some((k) => {
+      [...(evidence.get(t.txid) ?? [])].some(([k, kinds]) => {
+        if (![...kinds].some((kind) => goneEvidenceCounts(kind, t.unagreed === true))) return false;
         if (t.unagreed && !t.keyImages.includes(k)) return false;
         const status = statusOf.get(k);
         return status === 0 || (status === 2 && inPool.has(t.txid));
       });
     const gone = new Set<string>();
     for (let round = 0; round <= candidates.length && evidence.size > 0; round++) {
-      await askStatus([...evidence.values()].flatMap((e) => [...e]));
+      await askStatus([...evidence.values()].flatMap((e) => [...e.keys()]));
       const newly = candidates.filter((t) => !gone.has(t.txid) && counts(t));
       if (newly.length === 0) break;
       for (const t of newly) gone.add(t.txid);
@@ -537,11 +535,7 @@ export class RpcPayoutWallet implements PayoutWallet {
       changed = true;
     }
     if (!changed) return;
-    while (sources.size > INPUT_SOURCES_TXS_MAX) {
-      const oldest = sources.keys().next();
-      if (oldest.done) break;
-      sources.delete(oldest.value);
-    }
+    dropOldest(sources, INPUT_SOURCES_TXS_MAX);
     const json = [...sources].map(([tx, inputs]) => ({
       tx,
       inputs: inputs.map((i) => ({
@@ -651,6 +645,15 @@ export interface ByzantineLastSigner {
     completed: string,
     log: (event: string, fields: Record<string, unknown>) => void,
   ): PayoutResult | undefined;
+}
+
+/** Drops a map's oldest entries (insertion order) until it has at most `max`. */
+function dropOldest<K, V>(map: Map<K, V>, max: number): void {
+  while (map.size > max) {
+    const oldest = map.keys().next();
+    if (oldest.done) return;
+    map.delete(oldest.value);
+  }
 }
 
 export function dutyKey(d: PayoutDuty): string {
@@ -856,11 +859,7 @@ export class PayoutSigner {
     const result = await this.run(duty);
     if (!result) return;
     this.results.set(id, result);
-    while (this.results.size > RESULTS_MAX) {
-      const oldest = this.results.keys().next();
-      if (oldest.done) break;
-      this.results.delete(oldest.value);
-    }
+    dropOldest(this.results, RESULTS_MAX);
     this.options.log("payout_step", { duty: id, result: result.kind });
     this.options.onChange();
   }
@@ -886,11 +885,7 @@ export class PayoutSigner {
         const nodeHeight = await wallet.height();
         if (this.paidLookedAt.get(key) === nodeHeight) return undefined;
         this.paidLookedAt.set(key, nodeHeight);
-        while (this.paidLookedAt.size > RESULTS_MAX) {
-          const oldest = this.paidLookedAt.keys().next();
-          if (oldest.done) break;
-          this.paidLookedAt.delete(oldest.value);
-        }
+        dropOldest(this.paidLookedAt, RESULTS_MAX);
         // Its own txid vote mined: nothing to replace (no wallet refresh while the votes come in).
         const own = duty.replacing && (await wallet.location(toHex(duty.replacing)));
         if (own !== undefined && own !== 0) return undefined;
@@ -900,7 +895,7 @@ export class PayoutSigner {
         if (toHex(paid.txid) === toHex(duty.replacing)) return undefined;
         const at = await wallet.location(toHex(paid.txid));
         if (at === undefined || at === 0) return undefined;
-        return (await wallet.height()) - at >= this.options.confirmations ? paid : undefined;
+        return nodeHeight - at >= this.options.confirmations ? paid : undefined;
       }
       case "sign": {
         // TEST ONLY: a Byzantine last signer signs once and then sticks to what it decided.

@@ -954,10 +954,9 @@ export class MoneroWorld {
     const sent = new Set<string>();
     const step = (): void => {
       this.host.schedule(this.host.now() + MONERO_POLL_MS, step);
-      const g = this.host.honest.find((h) => this.app.moneroAt(h) !== undefined);
-      const at = g === undefined ? undefined : this.app.moneroAt(g);
-      if (g === undefined || at === undefined) return;
-      const store = new PayoutStore(at.processor.moduleReadDb(this.host.disk(g).state, MONERO_ID));
+      const db = this.firstHonestDb();
+      if (db === undefined) return;
+      const store = new PayoutStore(db);
       const items: Uint8Array[] = [];
       for (let batch = 1; batch < store.counters().nextBatch; batch++) {
         const rec = store.batch(batch);
@@ -988,10 +987,9 @@ export class MoneroWorld {
     const seen = new Set<string>();
     const step = (): void => {
       this.host.schedule(this.host.now() + MONERO_POLL_MS, step);
-      const g = this.host.honest.find((h) => this.app.moneroAt(h) !== undefined);
-      const at = g === undefined ? undefined : this.app.moneroAt(g);
-      if (g === undefined || at === undefined) return;
-      const store = new PayoutStore(at.processor.moduleReadDb(this.host.disk(g).state, MONERO_ID));
+      const db = this.firstHonestDb();
+      if (db === undefined) return;
+      const store = new PayoutStore(db);
       for (let batch = 1; batch < store.counters().nextBatch; batch++) {
         const rec = store.batch(batch);
         if (rec === undefined) continue;
@@ -1016,10 +1014,9 @@ export class MoneroWorld {
     const sent = new Set<string>();
     const step = (): void => {
       this.host.schedule(this.host.now() + MONERO_POLL_MS, step);
-      const g = this.host.honest.find((h) => this.app.moneroAt(h) !== undefined);
-      const at = g === undefined ? undefined : this.app.moneroAt(g);
-      if (g === undefined || at === undefined) return;
-      const store = new PayoutStore(at.processor.moduleReadDb(this.host.disk(g).state, MONERO_ID));
+      const db = this.firstHonestDb();
+      if (db === undefined) return;
+      const store = new PayoutStore(db);
       const items: Uint8Array[] = [];
       for (let batch = 1; batch < store.counters().nextBatch; batch++) {
         const rec = store.batch(batch);
@@ -1048,10 +1045,9 @@ export class MoneroWorld {
     const kept = new Map<string, { batch: number; attempt: number; txset: string; tries: number }>();
     const step = (): void => {
       this.host.schedule(this.host.now() + 2 * MONERO_POLL_MS, step);
-      const g = this.host.honest.find((h) => this.app.moneroAt(h) !== undefined);
-      const at = g === undefined ? undefined : this.app.moneroAt(g);
-      if (g === undefined || at === undefined) return;
-      const store = new PayoutStore(at.processor.moduleReadDb(this.host.disk(g).state, MONERO_ID));
+      const db = this.firstHonestDb();
+      if (db === undefined) return;
+      const store = new PayoutStore(db);
       for (let batch = 1; batch < store.counters().nextBatch; batch++) {
         const rec = store.batch(batch);
         const last = rec?.signers[t - 1];
@@ -1553,10 +1549,9 @@ export class MoneroWorld {
    * the first honest guardian that runs (`--monero-deep-reorg-signing`).
    */
   private namedInFlight(): ReadonlySet<string> {
-    const g = this.host.honest.find((h) => this.app.moneroAt(h) !== undefined);
-    const at = g === undefined ? undefined : this.app.moneroAt(g);
-    if (g === undefined || at === undefined) return new Set();
-    const store = new PayoutStore(at.processor.moduleReadDb(this.host.disk(g).state, MONERO_ID));
+    const db = this.firstHonestDb();
+    if (db === undefined) return new Set();
+    const store = new PayoutStore(db);
     const current = store.counters().current;
     const b = current === 0 ? undefined : store.batch(current);
     const t = quorumThreshold(this.host.n);
@@ -1569,12 +1564,19 @@ export class MoneroWorld {
     return new Set((named ?? []).map(toHex));
   }
 
-  /** The deposits by proof consensus credited (or spent), at the first honest guardian that runs. */
-  private creditedByProof(): { txid: string; amount: bigint }[] | undefined {
+  /** The monero module's state at the first honest guardian that runs (the adversary's and checkers' view). */
+  private firstHonestDb(): ReadTx | undefined {
     const g = this.host.honest.find((h) => this.app.moneroAt(h) !== undefined);
     const at = g === undefined ? undefined : this.app.moneroAt(g);
-    if (g === undefined || at === undefined) return undefined;
-    const db = at.processor.moduleReadDb(this.host.disk(g).state, MONERO_ID);
+    return g === undefined || at === undefined
+      ? undefined
+      : at.processor.moduleReadDb(this.host.disk(g).state, MONERO_ID);
+  }
+
+  /** The deposits by proof consensus credited (or spent), at the first honest guardian that runs. */
+  private creditedByProof(): { txid: string; amount: bigint }[] | undefined {
+    const db = this.firstHonestDb();
+    if (db === undefined) return undefined;
     const records = new MoneroState(db);
     const out: { txid: string; amount: bigint }[] = [];
     for (const [k] of db.scan(Uint8Array.of(K_DEPOSIT))) {
