@@ -16,3 +16,9 @@ export * from "./tx-proof.js";
 export type { CallOptions, RpcClientOptions } from "./rpc.js";
 export * from "./wallet-cli.js";
 export * from "./wallet-rpc.js";
+export { cnSlowHashV0 } from "./cryptonight.js";
+export {
+  MULTISIG_TXSET_MAGIC,
+  multisigTxSetChachaKey,
+  readMultisigTxSetKeyImages,
+} from "./multisig-txset.js";

@@ -587,6 +587,14 @@ export class WalletRpc {
     return (await this.call("frozen", { key_image: keyImage }, z.object({ frozen: z.boolean() }))).frozen;
   }
 
+  /**
+   * The wallet's private view key (`query_key` "view_key"), 64 hex. Every participant of a multisig
+   * wallet holds the same one: readMultisigTxSetKeyImages decrypts a multisig set with it.
+   */
+  async queryViewKey(): Promise<string> {
+    return (await this.call("query_key", { key_type: "view_key" }, z.object({ key: hex32 }))).key;
+  }
+
   // -- payment proofs -----------------------------------------------------------------------------
 
   /** The secret key of a transaction this wallet sent (its proof of payment). */

@@ -1,0 +1,213 @@
+// Reads the key images a Monero 0.18 multisig transaction set really spends, from the set itself,
+// so that a signer need not trust the creator's word for them (wallet-rpc's describe_transfer shows
+// no key images). Follows monero v0.18 src/wallet/wallet2.cpp:
+//
+//   multisig_txset (wallet-rpc hex) = "Monero multisig unsigned tx set\001" || ciphertext
+//   ciphertext = iv (8) || chacha20(key, iv, plaintext) || signature (64)       (wallet2::encrypt,
+//                authenticated = true for encrypt_with_view_secret_key)
+//   key        = cn_slow_hash variant 0 of the 32-byte view secret key        (chacha.h
+//                generate_chacha_key, kdf_rounds 1 in wallet-rpc)
+//   signature  = Monero Schnorr signature (crypto::generate_signature) of cn_fast_hash(iv ||
+//                encrypted bytes) by the view key: wallet2::decrypt checks it with the public view
+//                key, so a wrong key is told apart from garbage here the same way
+//   plaintext  = binary_archive of multisig_tx_set: varint count, then each pending_tx
+//                (VERSION_FIELD varint, then the transaction: varint version (1..2), varint
+//                unlock_time, varint vin count, each vin a one-byte variant tag, 0x02 for
+//                txin_to_key, then varint amount, varint count + varints key_offsets, 32-byte k_image)
+//
+// Only the first pending_tx is read, up to its inputs: a set of more than one transaction is refused
+// (MoneroMultisigError). wallet-rpc's `transfer` never makes one (it answers "transaction would be
+// too large, try transfer_split" instead) and Conclave's creator always calls `transfer`; reaching a
+// second pending_tx would mean parsing the whole first one (its RingCT signatures, construction data
+// and multisig nonces), a large surface for no use. Every count is checked against the bytes left,
+// every varint as wallet2 reads it (no overflow, no trailing zero group), so a crafted set gives a
+// MoneroMultisigError, never a crash, a hang or an allocation beyond its own size. wallet2 would
+// also accept the pre-0.18 boost portable-binary format, but only with the wallet setting
+// load-deprecated-formats on (off by default): such a set is refused here.
+import { chacha20orig } from "@noble/ciphers/chacha.js";
+import { ed25519 } from "@noble/curves/ed25519.js";
+import { keccak_256 } from "@noble/hashes/sha3.js";
+import { bytesToHex } from "@noble/hashes/utils.js";
+import { cnSlowHashV0 } from "./cryptonight.js";
+import { MoneroMultisigError } from "./errors.js";
+import { TXSET_CHARS_MAX } from "./multisig.js";
+import { hashToScalar, isCanonicalScalar } from "./tx-proof.js";
+
+/** What wallet2 puts before the ciphertext of every multisig transaction set. */
+export const MULTISIG_TXSET_MAGIC = "Monero multisig unsigned tx set\u0001";
+const MAGIC_BYTES = new TextEncoder().encode(MULTISIG_TXSET_MAGIC);
+const IV_BYTES = 8;
+const SIGNATURE_BYTES = 64;
+/** cryptonote_config.h CURRENT_TRANSACTION_VERSION in 0.18. */
+const TX_VERSION_MAX = 2;
+const TXIN_TO_KEY_TAG = 0x02;
+/** The smallest txin_to_key: tag, amount, offsets count (0), k_image. */
+const TXIN_TO_KEY_MIN_BYTES = 1 + 1 + 1 + 32;
+
+function fail(message: string, details: Record<string, unknown> = {}): never {
+  throw new MoneroMultisigError(`multisig transaction set: ${message}`, details);
+}
+
+function scalarFromLe(bytes: Uint8Array): bigint {
+  let v = 0n;
+  for (let i = bytes.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]!);
+  return v;
+}
+
+function parseHex(hex: string, what: string, maxChars: number): Uint8Array {
+  if (
+    typeof hex !== "string" ||
+    hex.length % 2 !== 0 ||
+    hex.length > maxChars ||
+    !/^[0-9a-fA-F]*$/.test(hex)
+  ) {
+    fail(`${what} is not hex of at most ${maxChars / 2} bytes`);
+  }
+  return Uint8Array.from(Buffer.from(hex, "hex"));
+}
+
+const CHACHA_KEYS_MAX = 16;
+const chachaKeys = new Map<string, Uint8Array>();
+
+/**
+ * The chacha20 key wallet2 encrypts the wallet's exports with: cn_slow_hash (CryptoNight variant 0,
+ * about a second here) of the view secret key, once (kdf_rounds 1). Cached per view key.
+ */
+export function multisigTxSetChachaKey(viewKey: Uint8Array): Uint8Array {
+  const id = bytesToHex(viewKey);
+  let key = chachaKeys.get(id);
+  if (key === undefined) {
+    key = cnSlowHashV0(viewKey);
+    if (chachaKeys.size >= CHACHA_KEYS_MAX) chachaKeys.delete(chachaKeys.keys().next().value!);
+    chachaKeys.set(id, key);
+  }
+  return key;
+}
+
+/**
+ * crypto::check_signature(cn_fast_hash(signed), public view key, signature), as wallet2::decrypt
+ * calls it: c, r canonical, c non-zero, comm = c·P + r·G not the identity, Hs(hash || P || comm) = c.
+ */
+function viewKeySignatureValid(signed: Uint8Array, viewKey: Uint8Array, signature: Uint8Array): boolean {
+  const cBytes = signature.subarray(0, 32);
+  const rBytes = signature.subarray(32, 64);
+  if (!isCanonicalScalar(cBytes) || !isCanonicalScalar(rBytes)) return false;
+  const c = scalarFromLe(cBytes);
+  if (c === 0n) return false;
+  const pub = ed25519.Point.BASE.multiply(scalarFromLe(viewKey));
+  const comm = pub.multiplyUnsafe(c).add(ed25519.Point.BASE.multiplyUnsafe(scalarFromLe(rBytes)));
+  if (comm.equals(ed25519.Point.ZERO)) return false;
+  const buf = new Uint8Array(96);
+  buf.set(keccak_256(signed), 0);
+  buf.set(pub.toBytes(), 32);
+  buf.set(comm.toBytes(), 64);
+  return hashToScalar(buf) === c;
+}
+
+/** A bounded reader of wallet2's binary_archive. */
+class ArchiveReader {
+  private pos = 0;
+  constructor(private readonly bytes: Uint8Array) {}
+
+  remaining(): number {
+    return this.bytes.length - this.pos;
+  }
+
+  byte(what: string): number {
+    if (this.pos >= this.bytes.length) fail(`truncated at ${what}`);
+    return this.bytes[this.pos++]!;
+  }
+
+  blob(n: number, what: string): Uint8Array {
+    if (this.remaining() < n) fail(`truncated at ${what}`);
+    const out = this.bytes.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+
+  /**
+   * tools::read_varint for a `bits`-bit unsigned integer: refuses overflow and a zero group after the
+   * first byte, as wallet2 does; also refuses a varint cut off by the end (wallet2 would take it and
+   * fail later). The value is exact up to 2^53 and only compared beyond that.
+   */
+  varint(what: string, bits = 64): number {
+    let value = 0;
+    for (let shift = 0; ; shift += 7) {
+      const b = this.byte(what);
+      if (shift + 7 >= bits && b >= 2 ** (bits - shift)) fail(`${what}: varint overflows ${bits} bits`);
+      if (b === 0 && shift !== 0) fail(`${what}: varint has a trailing zero group`);
+      value += (b & 0x7f) * 2 ** shift;
+      if ((b & 0x80) === 0) return value;
+    }
+  }
+
+  /** A container's element count, checked against the bytes left for elements of `minBytes` each. */
+  count(what: string, minBytes: number): number {
+    const n = this.varint(what);
+    if (n * minBytes > this.remaining()) {
+      fail(`${what}: ${n} elements of at least ${minBytes} bytes in ${this.remaining()} bytes left`);
+    }
+    return n;
+  }
+}
+
+/**
+ * The key images (hex, in the order of the transaction's inputs) of each transaction in a Monero
+ * 0.18 multisig transaction set, read from the set itself: `txsetHex` as wallet-rpc returns it
+ * (`transfer`'s multisig_txset, `sign_multisig`'s tx_data_hex), `viewKeyHex` the multisig wallet's
+ * private view key (wallet-rpc `query_key` view_key, WalletRpc.queryViewKey; every participant has
+ * it). Returns one array per transaction; sets of more than one transaction are refused. Throws
+ * MoneroMultisigError for anything else: not hex, too long, wrong magic, too short, not encrypted
+ * with this view key (the ciphertext's signature fails), an unknown format, a truncated or crafted
+ * archive. The first call for a view key takes about a second (CryptoNight); later ones are fast.
+ */
+export function readMultisigTxSetKeyImages(txsetHex: string, viewKeyHex: string): string[][] {
+  const viewKey = parseHex(viewKeyHex, "the view key", 64);
+  if (viewKey.length !== 32 || !isCanonicalScalar(viewKey) || scalarFromLe(viewKey) === 0n) {
+    fail("the view key is not a canonical non-zero scalar of 32 bytes");
+  }
+  const set = parseHex(txsetHex, "the set", TXSET_CHARS_MAX);
+  if (set.length < MAGIC_BYTES.length || MAGIC_BYTES.some((b, i) => set[i] !== b)) {
+    fail("it does not start with wallet2's magic for a multisig transaction set");
+  }
+  const ciphertext = set.subarray(MAGIC_BYTES.length);
+  if (ciphertext.length < IV_BYTES + SIGNATURE_BYTES) {
+    fail(`its ciphertext has ${ciphertext.length} bytes, fewer than iv and signature`);
+  }
+  const signedPart = ciphertext.subarray(0, ciphertext.length - SIGNATURE_BYTES);
+  const signature = ciphertext.subarray(ciphertext.length - SIGNATURE_BYTES);
+  if (!viewKeySignatureValid(signedPart, viewKey, signature)) {
+    fail("it is not encrypted with this wallet's view key (its signature does not verify)");
+  }
+  const iv = ciphertext.subarray(0, IV_BYTES);
+  const plaintext = chacha20orig(
+    multisigTxSetChachaKey(viewKey),
+    iv,
+    ciphertext.subarray(IV_BYTES, ciphertext.length - SIGNATURE_BYTES),
+  );
+
+  const ar = new ArchiveReader(plaintext);
+  const ptxCount = ar.count("the pending transactions' count", 1);
+  if (ptxCount === 0) fail("it holds no transaction");
+  if (ptxCount > 1) {
+    fail(`it holds ${ptxCount} transactions; only single-transaction sets (wallet-rpc transfer) are read`, {
+      transactions: ptxCount,
+    });
+  }
+  ar.varint("the pending transaction's version", 32);
+  const txVersion = ar.varint("the transaction's version");
+  if (txVersion < 1 || txVersion > TX_VERSION_MAX) fail(`transaction version ${txVersion}`);
+  ar.varint("the transaction's unlock_time");
+  const inputs = ar.count("the transaction's inputs", TXIN_TO_KEY_MIN_BYTES);
+  if (inputs === 0) fail("the transaction has no input");
+  const keyImages: string[] = [];
+  for (let i = 0; i < inputs; i++) {
+    const tag = ar.byte(`input ${i}'s type`);
+    if (tag !== TXIN_TO_KEY_TAG) fail(`input ${i} is of type 0x${tag.toString(16)}, not txin_to_key`);
+    ar.varint(`input ${i}'s amount`);
+    const offsets = ar.count(`input ${i}'s key offsets`, 1);
+    for (let k = 0; k < offsets; k++) ar.varint(`input ${i}'s key offset ${k}`);
+    keyImages.push(bytesToHex(ar.blob(32, `input ${i}'s key image`)));
+  }
+  return [keyImages];
+}

@@ -1,0 +1,97 @@
+// readMultisigTxSetKeyImages (packages/monero multisig-txset.ts) against real Monero 0.18 sets: a
+// 3-of-4 multisig wallet on regtest (startMultisigRegtest) holds two deposits; its creator makes a
+// payout that needs both (`transfer`), and the key images read from the set with the shared view key
+// (query_key) equal the spent_key_images wallet-rpc returned for that transfer, in the set as made
+// and after a second guardian's sign_multisig; the set is refused under another wallet's view key.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  MoneroMultisigError,
+  multisigCreateTransfer,
+  multisigExportInfo,
+  multisigImportInfo,
+  multisigSign,
+  multisigSubmit,
+  othersOf,
+  parseXmr,
+  readMultisigTxSetKeyImages,
+} from "@conclave/monero";
+import type { WalletRpc } from "@conclave/monero";
+import { startMultisigRegtest } from "./multisig.js";
+import type { MultisigRegtest } from "./multisig.js";
+import { OUTPUT_UNLOCK_BLOCKS, ensureMoneroInstalled, mineBlocks, mineUntilUnlocked } from "./regtest.js";
+
+const T = 3;
+const N = 4;
+const DEPOSIT = parseXmr("1");
+const PAYOUT = parseXmr("1.5"); // more than one deposit: the transaction spends both
+
+let ms: MultisigRegtest | undefined;
+
+beforeAll(async () => {
+  ensureMoneroInstalled();
+  ms = await startMultisigRegtest({ threshold: T, total: N });
+  const { net, miner, minerAddress, multisigAddress, guardianWallets } = ms;
+  await miner.refresh();
+  for (let i = 0; i < 2; i++) {
+    await miner.transfer({ destinations: [{ address: multisigAddress, amount: DEPOSIT }] });
+    await mineBlocks(net.daemon.rpc, 1, minerAddress);
+  }
+  await mineBlocks(net.daemon.rpc, OUTPUT_UNLOCK_BLOCKS, minerAddress);
+  await mineUntilUnlocked(net.daemon.rpc, guardianWallets[0]!, {
+    amount: 2n * DEPOSIT,
+    address: minerAddress,
+    batch: 1,
+  });
+}, 600_000);
+
+afterAll(async () => {
+  await ms?.net.stop();
+});
+
+async function importAll(all: readonly WalletRpc[], signers: readonly WalletRpc[]): Promise<void> {
+  await Promise.all(all.map((w) => w.refresh()));
+  const exports = await Promise.all(all.map((w) => multisigExportInfo(w)));
+  await Promise.all(
+    signers.map((w) => multisigImportInfo(w, { threshold: T, total: N }, othersOf(exports, all.indexOf(w)))),
+  );
+}
+
+describe("reading the key images of a real multisig transaction set", () => {
+  it("equals transfer's spent_key_images, before and after sign_multisig; another view key is refused", async () => {
+    const { guardianWallets: g, userAddress, miner } = ms!;
+    const signers = [g[0]!, g[1]!, g[2]!];
+    await importAll(g, signers);
+    const created = await multisigCreateTransfer(g[0]!, [{ address: userAddress, amount: PAYOUT }]);
+    expect(created.keyImages.length).toBe(2);
+
+    const viewKeys = await Promise.all(g.map((w) => w.queryViewKey()));
+    expect(new Set(viewKeys).size).toBe(1); // every participant holds the same view key
+    const viewKey = viewKeys[0]!;
+
+    expect(readMultisigTxSetKeyImages(created.txset, viewKey)).toEqual([created.keyImages]);
+    // Another participant reads the same from the set it was handed (its own copy of the view key).
+    expect(readMultisigTxSetKeyImages(created.txset, viewKeys[2]!)).toEqual([created.keyImages]);
+
+    const signed = await multisigSign(g[1]!, created.txset);
+    expect(signed.txset).not.toBe(created.txset);
+    expect(readMultisigTxSetKeyImages(signed.txset, viewKey)).toEqual([created.keyImages]);
+
+    // The miner's wallet is another wallet: its view key does not open the set.
+    const otherViewKey = await miner.queryViewKey();
+    expect(otherViewKey).not.toBe(viewKey);
+    let refused: unknown;
+    try {
+      readMultisigTxSetKeyImages(signed.txset, otherViewKey);
+    } catch (e) {
+      refused = e;
+    }
+    expect(refused).toBeInstanceOf(MoneroMultisigError);
+    expect((refused as Error).message).toMatch(/not encrypted with this wallet's view key/);
+
+    // The set is real: the third signer completes it and it is relayed.
+    const done = await multisigSign(g[2]!, signed.txset);
+    expect(readMultisigTxSetKeyImages(done.txset, viewKey)).toEqual([created.keyImages]);
+    const txids = await multisigSubmit(g[2]!, done.txset);
+    expect(txids).toHaveLength(1);
+  }, 300_000);
+});
