@@ -20,5 +20,7 @@ export { cnSlowHashV0 } from "./cryptonight.js";
 export {
   MULTISIG_TXSET_MAGIC,
   multisigTxSetChachaKey,
+  openMultisigTxSet,
   readMultisigTxSetKeyImages,
+  sealMultisigTxSet,
 } from "./multisig-txset.js";

@@ -13,7 +13,9 @@ import { MoneroMultisigError } from "./errors.js";
 import {
   MULTISIG_TXSET_MAGIC,
   multisigTxSetChachaKey,
+  openMultisigTxSet,
   readMultisigTxSetKeyImages,
+  sealMultisigTxSet,
 } from "./multisig-txset.js";
 import { ED25519_ORDER, hashToScalar } from "./tx-proof.js";
 
@@ -142,6 +144,19 @@ describe("readMultisigTxSetKeyImages on real sets", () => {
     expect(readMultisigTxSetKeyImages(REAL.txset.toUpperCase(), REAL.viewKey.toUpperCase())).toEqual([
       REAL.keyImages,
     ]);
+  });
+
+  it("openMultisigTxSet gives their archive; sealMultisigTxSet seals it again as wallet2 does", () => {
+    const plain = openMultisigTxSet(REAL.txset, REAL.viewKey);
+    expect(plain).toEqual(realPlaintext(REAL.txset));
+    const again = sealMultisigTxSet(plain, REAL.viewKey);
+    expect(again).not.toBe(REAL.txset); // a fresh iv and signature nonce
+    expect(again.length).toBe(REAL.txset.length);
+    expect(openMultisigTxSet(again, REAL.viewKey)).toEqual(plain);
+    expect(readMultisigTxSetKeyImages(again, REAL.viewKey)).toEqual([REAL.keyImages]);
+    expect(() => openMultisigTxSet(again, REAL.otherViewKey)).toThrow(MoneroMultisigError);
+    // The test's own sealing (its own signature code) and the library's open each other's sets.
+    expect(openMultisigTxSet(seal(plain, VIEW_BYTES_REAL), REAL.viewKey)).toEqual(plain);
   });
 
   it("refuses them under another wallet's view key", () => {

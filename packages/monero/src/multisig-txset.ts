@@ -27,11 +27,11 @@
 import { chacha20orig } from "@noble/ciphers/chacha.js";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { keccak_256 } from "@noble/hashes/sha3.js";
-import { bytesToHex } from "@noble/hashes/utils.js";
+import { bytesToHex, randomBytes } from "@noble/hashes/utils.js";
 import { cnSlowHashV0 } from "./cryptonight.js";
 import { MoneroMultisigError } from "./errors.js";
 import { TXSET_CHARS_MAX } from "./multisig.js";
-import { hashToScalar, isCanonicalScalar } from "./tx-proof.js";
+import { ED25519_ORDER, hashToScalar, isCanonicalScalar } from "./tx-proof.js";
 
 /** What wallet2 puts before the ciphertext of every multisig transaction set. */
 export const MULTISIG_TXSET_MAGIC = "Monero multisig unsigned tx set\u0001";
@@ -151,21 +151,21 @@ class ArchiveReader {
   }
 }
 
-/**
- * The key images (hex, in the order of the transaction's inputs) of each transaction in a Monero
- * 0.18 multisig transaction set, read from the set itself: `txsetHex` as wallet-rpc returns it
- * (`transfer`'s multisig_txset, `sign_multisig`'s tx_data_hex), `viewKeyHex` the multisig wallet's
- * private view key (wallet-rpc `query_key` view_key, WalletRpc.queryViewKey; every participant has
- * it). Returns one array per transaction; sets of more than one transaction are refused. Throws
- * MoneroMultisigError for anything else: not hex, too long, wrong magic, too short, not encrypted
- * with this view key (the ciphertext's signature fails), an unknown format, a truncated or crafted
- * archive. The first call for a view key takes about a second (CryptoNight); later ones are fast.
- */
-export function readMultisigTxSetKeyImages(txsetHex: string, viewKeyHex: string): string[][] {
+function parseViewKey(viewKeyHex: string): Uint8Array {
   const viewKey = parseHex(viewKeyHex, "the view key", 64);
   if (viewKey.length !== 32 || !isCanonicalScalar(viewKey) || scalarFromLe(viewKey) === 0n) {
     fail("the view key is not a canonical non-zero scalar of 32 bytes");
   }
+  return viewKey;
+}
+
+/**
+ * The plaintext archive of a multisig transaction set (wallet2::parse_multisig_tx_from_str's
+ * decryption): checks the magic and the view key's signature, then chacha20. Throws
+ * MoneroMultisigError for anything else.
+ */
+export function openMultisigTxSet(txsetHex: string, viewKeyHex: string): Uint8Array {
+  const viewKey = parseViewKey(viewKeyHex);
   const set = parseHex(txsetHex, "the set", TXSET_CHARS_MAX);
   if (set.length < MAGIC_BYTES.length || MAGIC_BYTES.some((b, i) => set[i] !== b)) {
     fail("it does not start with wallet2's magic for a multisig transaction set");
@@ -180,11 +180,79 @@ export function readMultisigTxSetKeyImages(txsetHex: string, viewKeyHex: string)
     fail("it is not encrypted with this wallet's view key (its signature does not verify)");
   }
   const iv = ciphertext.subarray(0, IV_BYTES);
-  const plaintext = chacha20orig(
+  return chacha20orig(
     multisigTxSetChachaKey(viewKey),
     iv,
     ciphertext.subarray(IV_BYTES, ciphertext.length - SIGNATURE_BYTES),
   );
+}
+
+/**
+ * wallet2::save_multisig_tx's envelope around a plaintext archive (the inverse of
+ * openMultisigTxSet): magic, a random iv, chacha20, and crypto::generate_signature by the view key
+ * (k·G, c = Hs(cn_fast_hash(iv || ciphertext) || P || k·G), r = k − c·a). Anyone holding the view
+ * key, so every participant, can make a set wallet-rpc accepts: tests use it to play a Byzantine
+ * creator that edits a set.
+ */
+export function sealMultisigTxSet(plaintext: Uint8Array, viewKeyHex: string): string {
+  const viewKey = parseViewKey(viewKeyHex);
+  const a = scalarFromLe(viewKey);
+  const iv = randomBytes(IV_BYTES);
+  const body = chacha20orig(multisigTxSetChachaKey(viewKey), iv, plaintext);
+  const signed = new Uint8Array(IV_BYTES + body.length);
+  signed.set(iv, 0);
+  signed.set(body, IV_BYTES);
+  const pub = ed25519.Point.BASE.multiply(a).toBytes();
+  let c = 0n;
+  let r = 0n;
+  while (c === 0n || r === 0n) {
+    const k = scalarFromLe(randomBytes(64)) % ED25519_ORDER || 1n;
+    const buf = new Uint8Array(96);
+    buf.set(keccak_256(signed), 0);
+    buf.set(pub, 32);
+    buf.set(ed25519.Point.BASE.multiply(k).toBytes(), 64);
+    c = hashToScalar(buf);
+    r = (((k - c * a) % ED25519_ORDER) + ED25519_ORDER) % ED25519_ORDER;
+  }
+  const out = new Uint8Array(MAGIC_BYTES.length + signed.length + SIGNATURE_BYTES);
+  out.set(MAGIC_BYTES, 0);
+  out.set(signed, MAGIC_BYTES.length);
+  out.set(scalarToLe(c), MAGIC_BYTES.length + signed.length);
+  out.set(scalarToLe(r), MAGIC_BYTES.length + signed.length + 32);
+  return bytesToHex(out);
+}
+
+function scalarToLe(v: bigint): Uint8Array {
+  const out = new Uint8Array(32);
+  let x = v;
+  for (let i = 0; i < 32; i++) {
+    out[i] = Number(x & 0xffn);
+    x >>= 8n;
+  }
+  return out;
+}
+
+/**
+ * The key images (hex, in the order of the transaction's inputs) of each transaction in a Monero
+ * 0.18 multisig transaction set, read from the set's transaction (`tx.vin`): `txsetHex` as
+ * wallet-rpc returns it (`transfer`'s multisig_txset, `sign_multisig`'s tx_data_hex), `viewKeyHex`
+ * the multisig wallet's private view key (wallet-rpc `query_key` view_key, WalletRpc.queryViewKey;
+ * every participant has it). Returns one array per transaction; sets of more than one transaction
+ * are refused. Throws MoneroMultisigError for anything else: not hex, too long, wrong magic, too
+ * short, not encrypted with this view key (the ciphertext's signature fails), an unknown format, a
+ * truncated or crafted archive. The first call for a view key takes a fraction of a second
+ * (CryptoNight); later ones are fast.
+ *
+ * Which set to read: sign_multisig does not sign the `tx.vin` it receives. wallet2 rebuilds the
+ * inputs from the set's construction data (multisig_tx_builder_ringct.cpp set_tx_inputs, in
+ * sign_multisig_tx's reconstruction) and signs and saves that. A set handed over by another
+ * participant can carry a `tx.vin` that is not what gets signed (multisig-txset-regtest.test.ts
+ * shows one edited by a Byzantine creator); the set a guardian's own wallet wrote (its creator's
+ * `transfer`, or the tx_data_hex its own `sign_multisig` returned) carries exactly the inputs its
+ * wallet signed. So a signer reads the key images of the set it produced, before it passes it on.
+ */
+export function readMultisigTxSetKeyImages(txsetHex: string, viewKeyHex: string): string[][] {
+  const plaintext = openMultisigTxSet(txsetHex, viewKeyHex);
 
   const ar = new ArchiveReader(plaintext);
   const ptxCount = ar.count("the pending transactions' count", 1);

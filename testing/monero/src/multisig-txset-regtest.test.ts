@@ -3,6 +3,10 @@
 // payout that needs both (`transfer`), and the key images read from the set with the shared view key
 // (query_key) equal the spent_key_images wallet-rpc returned for that transfer, in the set as made
 // and after a second guardian's sign_multisig; the set is refused under another wallet's view key.
+// And which set to read: a Byzantine creator that edits its set's tx.vin (any participant can
+// re-seal a set: the view key is shared) gets the false key image read from the set it hands over,
+// but the honest signer's wallet signs the inputs of the construction data and writes them back, so
+// the set the signer's own sign_multisig returns reads true (and is the transaction that is relayed).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   MoneroMultisigError,
@@ -11,9 +15,11 @@ import {
   multisigImportInfo,
   multisigSign,
   multisigSubmit,
+  openMultisigTxSet,
   othersOf,
   parseXmr,
   readMultisigTxSetKeyImages,
+  sealMultisigTxSet,
 } from "@conclave/monero";
 import type { WalletRpc } from "@conclave/monero";
 import { startMultisigRegtest } from "./multisig.js";
@@ -57,7 +63,7 @@ async function importAll(all: readonly WalletRpc[], signers: readonly WalletRpc[
 }
 
 describe("reading the key images of a real multisig transaction set", () => {
-  it("equals transfer's spent_key_images, before and after sign_multisig; another view key is refused", async () => {
+  it("equals transfer's spent_key_images in the creator's set and in each signer's own output, also when the creator edited tx.vin; another view key is refused", async () => {
     const { guardianWallets: g, userAddress, miner } = ms!;
     const signers = [g[0]!, g[1]!, g[2]!];
     await importAll(g, signers);
@@ -72,8 +78,23 @@ describe("reading the key images of a real multisig transaction set", () => {
     // Another participant reads the same from the set it was handed (its own copy of the view key).
     expect(readMultisigTxSetKeyImages(created.txset, viewKeys[2]!)).toEqual([created.keyImages]);
 
-    const signed = await multisigSign(g[1]!, created.txset);
-    expect(signed.txset).not.toBe(created.txset);
+    // A Byzantine creator edits the first input's key image in its set's tx.vin and re-seals it.
+    const plain = openMultisigTxSet(created.txset, viewKey);
+    const first = Buffer.from(created.keyImages[0]!, "hex");
+    const at = Buffer.from(plain).indexOf(first); // tx.vin comes first in the archive
+    expect(at).toBeGreaterThan(0);
+    const fake = Buffer.alloc(32, 0x42);
+    const edited = Uint8Array.from(plain);
+    edited.set(fake, at);
+    const forged = sealMultisigTxSet(edited, viewKey);
+    // The set handed over reads the false key image: a received set's tx.vin is the sender's word.
+    expect(readMultisigTxSetKeyImages(forged, viewKey)).toEqual([
+      [fake.toString("hex"), ...created.keyImages.slice(1)],
+    ]);
+
+    // The honest signer's wallet rebuilds the inputs from the construction data, signs those and
+    // writes them back: the set its own sign_multisig returns reads true.
+    const signed = await multisigSign(g[1]!, forged);
     expect(readMultisigTxSetKeyImages(signed.txset, viewKey)).toEqual([created.keyImages]);
 
     // The miner's wallet is another wallet: its view key does not open the set.
