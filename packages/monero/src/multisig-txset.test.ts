@@ -14,6 +14,7 @@ import {
   MULTISIG_TXSET_MAGIC,
   multisigTxSetChachaKey,
   openMultisigTxSet,
+  readMultisigTxSetArchiveKeyImages,
   readMultisigTxSetKeyImages,
   sealMultisigTxSet,
 } from "./multisig-txset.js";
@@ -173,15 +174,49 @@ describe("readMultisigTxSetKeyImages on real sets", () => {
 });
 
 describe("readMultisigTxSetKeyImages", () => {
-  it("reads the key images of a single-transaction set in input order", () => {
-    expect(readMultisigTxSetKeyImages(seal(archive({})), VIEW_HEX)).toEqual([KI.slice(0, 2).map(bytesToHex)]);
-    expect(
-      readMultisigTxSetKeyImages(seal(archive({ keyImages: [KI[2]!, KI[0]!, KI[1]!] })), VIEW_HEX),
-    ).toEqual([[KI[2]!, KI[0]!, KI[1]!].map(bytesToHex)]);
-    // pending_tx version 0 and a version-1 transaction are parsed alike up to the inputs.
-    expect(readMultisigTxSetKeyImages(seal(archive({ ptxVersion: 0, txVersion: 1 })), VIEW_HEX)).toHaveLength(
-      1,
+  it("reads the construction data's sources (what wallet2 signs) and refuses a tx.vin that differs from them", () => {
+    const plain = realPlaintext(REAL.txset);
+    const ki0 = Buffer.from(REAL.keyImages[0]!, "hex");
+    const ki1 = Buffer.from(REAL.keyImages[1]!, "hex");
+    const inVin = Buffer.from(plain).indexOf(ki0); // tx.vin comes first
+    const inSources = Buffer.from(plain).lastIndexOf(ki0); // the source's multisig_kLRki.ki
+    expect(inVin).toBeGreaterThan(0);
+    expect(inSources).toBeGreaterThan(inVin);
+    const edit = (at: readonly number[], bytes: Uint8Array): Uint8Array => {
+      const out = Uint8Array.from(plain);
+      for (const i of at) out.set(bytes, i);
+      return out;
+    };
+    const fake = new Uint8Array(32).fill(0xff); // sorts first, as ki0 does
+    // A Byzantine sender edits tx.vin alone: what wallet2 would sign differs from what the set shows.
+    expect(() => readMultisigTxSetArchiveKeyImages(edit([inVin], fake))).toThrow(
+      /construction data's sources/,
     );
+    // ... or the sources alone.
+    expect(() => readMultisigTxSetArchiveKeyImages(edit([inSources], fake))).toThrow(
+      /construction data's sources/,
+    );
+    // ... or swaps tx.vin's order (wallet2 signs the sources sorted by key image, descending).
+    const inVin1 = Buffer.from(plain).indexOf(ki1);
+    expect(inVin1).toBeGreaterThan(inVin);
+    const vinSwapped = edit([inVin], ki1);
+    vinSwapped.set(ki0, inVin1);
+    expect(() => readMultisigTxSetArchiveKeyImages(vinSwapped)).toThrow(/construction data's sources/);
+    // Both edited alike: a consistent set of other inputs, read as such (the signer compares with the names).
+    expect(readMultisigTxSetArchiveKeyImages(edit([inVin, inSources], fake))).toEqual([
+      [bytesToHex(fake), REAL.keyImages[1]],
+    ]);
+    // The same through the envelope, sealed by the test's own code.
+    expect(refusal(seal(edit([inVin], fake), VIEW_BYTES_REAL), REAL.viewKey)).toMatch(
+      /construction data's sources/,
+    );
+  });
+
+  it("refuses a transaction of another version than RingCT's (2)", () => {
+    const plain = realPlaintext(REAL.txset);
+    const v1 = Uint8Array.from(plain);
+    v1[2] = 1; // the transaction's version (after the count and the pending_tx's version)
+    expect(() => readMultisigTxSetArchiveKeyImages(v1)).toThrow(/transaction version 1, not 2/);
   });
 
   it("refuses a set under another view key: the signature fails, nothing is parsed", () => {
@@ -232,16 +267,24 @@ describe("readMultisigTxSetKeyImages", () => {
     expect(refusal(seal(new Uint8Array([])))).toMatch(/truncated/);
   });
 
-  it("refuses the set cut at every byte of its archive", () => {
-    const plain = archive({ keyImages: KI });
-    // Everything up to the last key image's end is needed; after it the reader stops.
-    const needed = plain.length - 1 - 80;
-    for (let n = 0; n < needed; n++) {
-      expect(refusal(seal(plain.subarray(0, n)))).toMatch(/truncated|elements of at least/);
+  it("refuses a real archive cut at any byte before the end of its sources, and reads it from there on", () => {
+    const plain = realPlaintext(REAL.signedTxset);
+    let firstRead = -1;
+    for (let n = 0; n <= plain.length; n++) {
+      let read = false;
+      try {
+        expect(readMultisigTxSetArchiveKeyImages(plain.subarray(0, n))).toEqual([REAL.keyImages]);
+        read = true;
+      } catch (e) {
+        expect(e).toBeInstanceOf(MoneroMultisigError);
+        expect((e as Error).message).toMatch(/truncated|elements of at least|CLSAG/);
+      }
+      if (read && firstRead < 0) firstRead = n;
+      if (firstRead >= 0) expect(read).toBe(true); // once the sources are whole, every longer cut reads
     }
-    expect(readMultisigTxSetKeyImages(seal(plain.subarray(0, needed)), VIEW_HEX)).toEqual([
-      KI.map(bytesToHex),
-    ]);
+    // The sources end before the multisig signatures and nonces that follow them.
+    expect(firstRead).toBeGreaterThan(plain.length / 2);
+    expect(firstRead).toBeLessThan(plain.length);
   });
 
   it("never throws anything but MoneroMultisigError on random mutations of a real set, and always returns", () => {
@@ -286,12 +329,22 @@ describe("readMultisigTxSetKeyImages", () => {
         outcomes.refused++;
       }
     };
-    // Mutated plaintexts, sealed properly: they reach the parser.
+    // Mutated plaintexts, parsed directly (fast, many) and sealed properly (through the envelope).
+    for (let i = 0; i < 3000; i++) {
+      try {
+        const r = readMultisigTxSetArchiveKeyImages(mutate(plain));
+        expect(r).toHaveLength(1);
+        outcomes.read++;
+      } catch (e) {
+        expect(e).toBeInstanceOf(MoneroMultisigError);
+        outcomes.refused++;
+      }
+    }
     for (let i = 0; i < 300; i++) tally(seal(mutate(plain), VIEW_BYTES_REAL));
     // Mutated envelopes: the magic, the iv, the ciphertext, the signature.
     const sealedBytes = Uint8Array.from(Buffer.from(sealed, "hex"));
     for (let i = 0; i < 300; i++) tally(bytesToHex(mutate(sealedBytes)));
-    expect(outcomes.read + outcomes.refused).toBe(600);
-    expect(outcomes.refused).toBeGreaterThan(300);
+    expect(outcomes.read + outcomes.refused).toBe(3600);
+    expect(outcomes.refused).toBeGreaterThan(300); // most changes of the envelope break its signature
   });
 });

@@ -10,16 +10,26 @@
 //   signature  = Monero Schnorr signature (crypto::generate_signature) of cn_fast_hash(iv ||
 //                encrypted bytes) by the view key: wallet2::decrypt checks it with the public view
 //                key, so a wrong key is told apart from garbage here the same way
-//   plaintext  = binary_archive of multisig_tx_set: varint count, then each pending_tx
-//                (VERSION_FIELD varint, then the transaction: varint version (1..2), varint
-//                unlock_time, varint vin count, each vin a one-byte variant tag, 0x02 for
-//                txin_to_key, then varint amount, varint count + varints key_offsets, 32-byte k_image)
+//   plaintext  = binary_archive of multisig_tx_set (no version field of its own): varint count, then
+//                each pending_tx: VERSION_FIELD varint, the transaction (prefix: varint version 2,
+//                unlock_time, vin (tag 0x02 txin_to_key: varint amount, varint count + varint
+//                key_offsets, 32-byte k_image), vout, extra; RingCT base: type byte, varint fee,
+//                8-byte amounts, 32-byte commitments; prunable: range proofs, one CLSAG per input,
+//                pseudo-outputs), dust, fee, flags, change, selected_transfers, key_images text,
+//                tx keys, destinations, then tx_construction_data whose first field is `sources`,
+//                each with its multisig_kLRki (k, L, R, ki)
 //
-// Only the first pending_tx is read, up to its inputs: a set of more than one transaction is refused
-// (MoneroMultisigError). wallet-rpc's `transfer` never makes one (it answers "transaction would be
-// too large, try transfer_split" instead) and Conclave's creator always calls `transfer`; reaching a
-// second pending_tx would mean parsing the whole first one (its RingCT signatures, construction data
-// and multisig nonces), a large surface for no use. Every count is checked against the bytes left,
+// Which key images: wallet2's sign_multisig does not sign the tx.vin it is handed. It rebuilds the
+// inputs from the construction data's sources, sorted by key image (multisig_tx_builder_ringct.cpp
+// sort_sources, set_tx_inputs), signs that and writes it back. So the reader parses through to the
+// sources, returns their key images in that order (what an honest signer's wallet signs) and refuses
+// a set whose tx.vin differs from them (an edited set: multisig-txset-regtest.test.ts makes one).
+//
+// Only the first pending_tx is read, up to its construction data's sources: a set of more than one
+// transaction is refused (MoneroMultisigError). wallet-rpc's `transfer` never makes one (it answers
+// "transaction would be too large, try transfer_split" instead) and Conclave's creator always calls
+// `transfer`; reaching a second pending_tx would mean parsing the rest of the first one (the rest of
+// its construction data, its multisig nonces), surface for no use. Every count is checked against the bytes left,
 // every varint as wallet2 reads it (no overflow, no trailing zero group), so a crafted set gives a
 // MoneroMultisigError, never a crash, a hang or an allocation beyond its own size. wallet2 would
 // also accept the pre-0.18 boost portable-binary format, but only with the wallet setting
@@ -233,27 +243,60 @@ function scalarToLe(v: bigint): Uint8Array {
 }
 
 /**
- * The key images (hex, in the order of the transaction's inputs) of each transaction in a Monero
- * 0.18 multisig transaction set, read from the set's transaction (`tx.vin`): `txsetHex` as
- * wallet-rpc returns it (`transfer`'s multisig_txset, `sign_multisig`'s tx_data_hex), `viewKeyHex`
- * the multisig wallet's private view key (wallet-rpc `query_key` view_key, WalletRpc.queryViewKey;
- * every participant has it). Returns one array per transaction; sets of more than one transaction
- * are refused. Throws MoneroMultisigError for anything else: not hex, too long, wrong magic, too
- * short, not encrypted with this view key (the ciphertext's signature fails), an unknown format, a
- * truncated or crafted archive. The first call for a view key takes a fraction of a second
- * (CryptoNight); later ones are fast.
- *
- * Which set to read: sign_multisig does not sign the `tx.vin` it receives. wallet2 rebuilds the
- * inputs from the set's construction data (multisig_tx_builder_ringct.cpp set_tx_inputs, in
- * sign_multisig_tx's reconstruction) and signs and saves that. A set handed over by another
- * participant can carry a `tx.vin` that is not what gets signed (multisig-txset-regtest.test.ts
- * shows one edited by a Byzantine creator); the set a guardian's own wallet wrote (its creator's
- * `transfer`, or the tx_data_hex its own `sign_multisig` returned) carries exactly the inputs its
- * wallet signed. So a signer reads the key images of the set it produced, before it passes it on.
+ * The key images (hex) each transaction of a Monero 0.18 multisig transaction set spends, as
+ * wallet2's sign_multisig signs them: its construction data's sources, sorted by key image
+ * (descending), which is also the order of `tx.vin` and of wallet-rpc's `spent_key_images`. A set
+ * whose `tx.vin` differs from them is refused (edited: what it shows is not what gets signed).
+ * `txsetHex` as wallet-rpc returns it (`transfer`'s multisig_txset, `sign_multisig`'s tx_data_hex),
+ * `viewKeyHex` the multisig wallet's private view key (wallet-rpc `query_key` view_key,
+ * WalletRpc.queryViewKey; every participant has it). Returns one array per transaction; sets of
+ * more than one transaction are refused. Throws MoneroMultisigError for anything else: not hex, too
+ * long, wrong magic, too short, not encrypted with this view key (the ciphertext's signature
+ * fails), an unknown format, a truncated or crafted archive. The first call for a view key takes a
+ * fraction of a second (CryptoNight); later ones take milliseconds.
  */
 export function readMultisigTxSetKeyImages(txsetHex: string, viewKeyHex: string): string[][] {
   const plaintext = openMultisigTxSet(txsetHex, viewKeyHex);
 
+  return readMultisigTxSetArchiveKeyImages(plaintext);
+}
+
+const RCT_TYPE_CLSAG = 5;
+const RCT_TYPE_BULLETPROOF_PLUS = 6;
+
+/** cryptonote::tx_destination_entry: original (string), amount (varint), address (64), 2 flags. */
+function skipDestination(ar: ArchiveReader, what: string): void {
+  ar.blob(ar.count(`${what}'s original`, 1), `${what}'s original`);
+  ar.varint(`${what}'s amount`);
+  ar.blob(64 + 1 + 1, `${what}'s address and flags`);
+}
+
+/** A vector of 32-byte keys (rct::keyV, std::vector<crypto::public_key>): varint count, keys. */
+function skipKeys(ar: ArchiveReader, what: string): number {
+  const n = ar.count(what, 32);
+  ar.blob(32 * n, what);
+  return n;
+}
+
+/** A little-endian uint64 FIELD (fixed 8 bytes), exact below 2^53 and only compared beyond. */
+function uint64Le(ar: ArchiveReader, what: string): number {
+  const b = ar.blob(8, what);
+  let v = 0;
+  for (let i = 7; i >= 0; i--) v = v * 256 + b[i]!;
+  return v;
+}
+
+/** The smallest tx_source_entry: outputs count, real_output, keys and indices, flags, mask, kLRki. */
+const SOURCE_MIN_BYTES = 1 + 8 + 32 + 1 + 8 + 8 + 1 + 32 + 128;
+
+/**
+ * The parsing step of readMultisigTxSetKeyImages on the decrypted archive (exported for tests).
+ * Reads the first pending_tx through its transaction (prefix, RingCT base and prunable parts) and
+ * its fields up to the construction data's sources, whose key images wallet2's sign_multisig
+ * signs (it rebuilds tx.vin from them, sorted by key image, descending); refuses a set whose tx.vin
+ * is not that list.
+ */
+export function readMultisigTxSetArchiveKeyImages(plaintext: Uint8Array): string[][] {
   const ar = new ArchiveReader(plaintext);
   const ptxCount = ar.count("the pending transactions' count", 1);
   if (ptxCount === 0) fail("it holds no transaction");
@@ -263,19 +306,102 @@ export function readMultisigTxSetKeyImages(txsetHex: string, viewKeyHex: string)
     });
   }
   ar.varint("the pending transaction's version", 32);
+
+  // cryptonote::transaction, version 2 (RingCT): the prefix ...
   const txVersion = ar.varint("the transaction's version");
-  if (txVersion < 1 || txVersion > TX_VERSION_MAX) fail(`transaction version ${txVersion}`);
+  if (txVersion !== TX_VERSION_MAX) fail(`transaction version ${txVersion}, not ${TX_VERSION_MAX} (RingCT)`);
   ar.varint("the transaction's unlock_time");
   const inputs = ar.count("the transaction's inputs", TXIN_TO_KEY_MIN_BYTES);
   if (inputs === 0) fail("the transaction has no input");
-  const keyImages: string[] = [];
+  const vinKeyImages: string[] = [];
+  let mixin = 0;
   for (let i = 0; i < inputs; i++) {
     const tag = ar.byte(`input ${i}'s type`);
     if (tag !== TXIN_TO_KEY_TAG) fail(`input ${i} is of type 0x${tag.toString(16)}, not txin_to_key`);
     ar.varint(`input ${i}'s amount`);
     const offsets = ar.count(`input ${i}'s key offsets`, 1);
+    if (i === 0) {
+      if (offsets === 0) fail("input 0 has no ring member");
+      mixin = offsets - 1;
+    }
     for (let k = 0; k < offsets; k++) ar.varint(`input ${i}'s key offset ${k}`);
-    keyImages.push(bytesToHex(ar.blob(32, `input ${i}'s key image`)));
+    vinKeyImages.push(bytesToHex(ar.blob(32, `input ${i}'s key image`)));
+  }
+  const outputs = ar.count("the transaction's outputs", 1 + 1 + 32);
+  for (let o = 0; o < outputs; o++) {
+    ar.varint(`output ${o}'s amount`);
+    const tag = ar.byte(`output ${o}'s type`);
+    if (tag === 0x02) ar.blob(32, `output ${o}'s key`);
+    else if (tag === 0x03) ar.blob(33, `output ${o}'s key and view tag`);
+    else fail(`output ${o} is of type 0x${tag.toString(16)}, not txout_to_key or txout_to_tagged_key`);
+  }
+  ar.blob(ar.count("the transaction's extra", 1), "the transaction's extra");
+  // ... its RingCT signatures: the base (type, fee, ecdhInfo, outPk) ...
+  const rctType = ar.byte("the RingCT type");
+  if (rctType !== RCT_TYPE_CLSAG && rctType !== RCT_TYPE_BULLETPROOF_PLUS) {
+    fail(`RingCT type ${rctType}, not CLSAG (5) or Bulletproof+ (6)`);
+  }
+  ar.varint("the RingCT fee");
+  ar.blob(8 * outputs, "the encrypted amounts");
+  ar.blob(32 * outputs, "the output commitments");
+  // ... and the prunable part: range proofs, one CLSAG per input, pseudo-outputs.
+  const proofs = ar.varint("the range proofs' count", 32);
+  if (proofs > outputs) fail(`${proofs} range proofs for ${outputs} outputs`);
+  for (let p = 0; p < proofs; p++) {
+    // Bulletproof+: A, A1, B, r1, s1, d1, L, R; Bulletproof: A, S, T1, T2, taux, mu, L, R, a, b, t.
+    ar.blob(32 * 6, `range proof ${p}`);
+    const l = skipKeys(ar, `range proof ${p}'s L`);
+    const r = skipKeys(ar, `range proof ${p}'s R`);
+    if (l === 0 || l !== r) fail(`range proof ${p} has L and R of ${l} and ${r} keys`);
+    if (rctType === RCT_TYPE_CLSAG) ar.blob(32 * 3, `range proof ${p}'s a, b, t`);
+  }
+  if ((mixin + 3) * 32 * inputs > ar.remaining()) fail("truncated at the CLSAG signatures");
+  ar.blob((mixin + 3) * 32 * inputs, "the CLSAG signatures");
+  ar.blob(32 * inputs, "the pseudo-outputs");
+
+  // The pending_tx's own fields up to the construction data.
+  ar.blob(8 + 8 + 1, "dust, fee and dust_added_to_fee");
+  skipDestination(ar, "the change destination");
+  const selected = ar.count("selected_transfers", 1);
+  for (let i = 0; i < selected; i++) ar.varint(`selected transfer ${i}`);
+  ar.blob(ar.count("the key images text", 1), "the key images text");
+  ar.blob(32, "the tx key");
+  skipKeys(ar, "the additional tx keys");
+  const dests = ar.count("the destinations", 1 + 1 + 64 + 2);
+  for (let d = 0; d < dests; d++) skipDestination(ar, `destination ${d}`);
+
+  // tx_construction_data.sources: the inputs wallet2 signs.
+  const sources = ar.count("the construction data's sources", SOURCE_MIN_BYTES);
+  if (sources !== inputs) fail(`${sources} sources for ${inputs} inputs`);
+  const signedKeyImages: Uint8Array[] = [];
+  for (let i = 0; i < sources; i++) {
+    const members = ar.count(`source ${i}'s ring`, 1 + 1 + 1 + 64);
+    for (let m = 0; m < members; m++) {
+      if (ar.varint(`source ${i}'s ring member ${m}`) !== 2)
+        fail(`source ${i}'s ring member ${m} is not a pair`);
+      ar.varint(`source ${i}'s ring member ${m}'s index`);
+      ar.blob(64, `source ${i}'s ring member ${m}'s keys`);
+    }
+    const realOutput = uint64Le(ar, `source ${i}'s real output`);
+    if (realOutput >= members)
+      fail(`source ${i}'s real output ${realOutput} is outside its ring of ${members}`);
+    ar.blob(32, `source ${i}'s tx public key`);
+    skipKeys(ar, `source ${i}'s additional tx public keys`);
+    ar.blob(8 + 8 + 1 + 32, `source ${i}'s output index, amount, rct flag and mask`);
+    const kLRki = ar.blob(128, `source ${i}'s multisig k, L, R, ki`);
+    signedKeyImages.push(kLRki.subarray(96, 128));
+  }
+  // multisig_tx_builder_ringct.cpp sort_sources: by key image, memcmp descending.
+  signedKeyImages.sort((x, y) => Buffer.compare(y, x));
+  const keyImages = signedKeyImages.map((k) => bytesToHex(k));
+  if (keyImages.some((k, i) => k !== vinKeyImages[i])) {
+    fail(
+      "its transaction's inputs (tx.vin) are not its construction data's sources, which wallet2 signs: an edited set",
+      {
+        vin: vinKeyImages,
+        sources: keyImages,
+      },
+    );
   }
   return [keyImages];
 }
