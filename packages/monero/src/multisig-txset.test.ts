@@ -219,6 +219,24 @@ describe("readMultisigTxSetKeyImages", () => {
     expect(() => readMultisigTxSetArchiveKeyImages(v1)).toThrow(/transaction version 1, not 2/);
   });
 
+  it("refuses a RingCT type other than Bulletproof+ (6)", () => {
+    const plain = realPlaintext(REAL.txset);
+    // One byte of value 6 in the archive is the RingCT type: as 5 (CLSAG, before the v15 fork) it is refused.
+    const hits: string[] = [];
+    for (let p = 0; p < plain.length; p++) {
+      if (plain[p] !== 6) continue;
+      const t = Uint8Array.from(plain);
+      t[p] = 5;
+      try {
+        readMultisigTxSetArchiveKeyImages(t);
+      } catch (e) {
+        expect(e).toBeInstanceOf(MoneroMultisigError);
+        if (/RingCT type 5, not Bulletproof\+/.test((e as Error).message)) hits.push(String(p));
+      }
+    }
+    expect(hits).toHaveLength(1);
+  });
+
   it("refuses a set under another view key: the signature fails, nothing is parsed", () => {
     expect(refusal(seal(archive({})), OTHER_VIEW_HEX)).toMatch(/not encrypted with this wallet's view key/);
     // Encrypted and signed with another key, read with ours.

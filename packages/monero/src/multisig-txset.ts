@@ -261,7 +261,7 @@ export function readMultisigTxSetKeyImages(txsetHex: string, viewKeyHex: string)
   return readMultisigTxSetArchiveKeyImages(plaintext);
 }
 
-const RCT_TYPE_CLSAG = 5;
+/** RCTTypeBulletproofPlus: the only RingCT type monerod accepts since the v15 hard fork (2022). */
 const RCT_TYPE_BULLETPROOF_PLUS = 6;
 
 /** cryptonote::tx_destination_entry: original (string), amount (varint), address (64), 2 flags. */
@@ -338,9 +338,7 @@ export function readMultisigTxSetArchiveKeyImages(plaintext: Uint8Array): string
   ar.blob(ar.count("the transaction's extra", 1), "the transaction's extra");
   // ... its RingCT signatures: the base (type, fee, ecdhInfo, outPk) ...
   const rctType = ar.byte("the RingCT type");
-  if (rctType !== RCT_TYPE_CLSAG && rctType !== RCT_TYPE_BULLETPROOF_PLUS) {
-    fail(`RingCT type ${rctType}, not CLSAG (5) or Bulletproof+ (6)`);
-  }
+  if (rctType !== RCT_TYPE_BULLETPROOF_PLUS) fail(`RingCT type ${rctType}, not Bulletproof+ (6)`);
   ar.varint("the RingCT fee");
   ar.blob(8 * outputs, "the encrypted amounts");
   ar.blob(32 * outputs, "the output commitments");
@@ -348,12 +346,11 @@ export function readMultisigTxSetArchiveKeyImages(plaintext: Uint8Array): string
   const proofs = ar.varint("the range proofs' count", 32);
   if (proofs > outputs) fail(`${proofs} range proofs for ${outputs} outputs`);
   for (let p = 0; p < proofs; p++) {
-    // Bulletproof+: A, A1, B, r1, s1, d1, L, R; Bulletproof: A, S, T1, T2, taux, mu, L, R, a, b, t.
+    // Bulletproof+: A, A1, B, r1, s1, d1, then the vectors L and R.
     ar.blob(32 * 6, `range proof ${p}`);
     const l = skipKeys(ar, `range proof ${p}'s L`);
     const r = skipKeys(ar, `range proof ${p}'s R`);
     if (l === 0 || l !== r) fail(`range proof ${p} has L and R of ${l} and ${r} keys`);
-    if (rctType === RCT_TYPE_CLSAG) ar.blob(32 * 3, `range proof ${p}'s a, b, t`);
   }
   if ((mixin + 3) * 32 * inputs > ar.remaining()) fail("truncated at the CLSAG signatures");
   ar.blob((mixin + 3) * 32 * inputs, "the CLSAG signatures");
