@@ -15,9 +15,8 @@ const MEMORY = 1 << 21; // 2 MiB scratchpad
 const ITER = 1 << 20;
 const KECCAK_RATE = 136; // HASH_DATA_AREA
 
-if (new Uint8Array(new Uint32Array([1]).buffer)[0] !== 1) {
-  throw new Error("cryptonight.ts assumes a little-endian platform");
-}
+/** The scratchpad and Keccak state are read as native 32-bit words: little-endian only. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /** Keccak with Monero's original padding (0x01 ... 0x80) returning the whole 200-byte state. */
 function keccak1600State(data: Uint8Array): Uint32Array {
@@ -106,6 +105,7 @@ function aesPseudoRounds(b: Uint32Array, o: number, k: Uint32Array): void {
 
 /** cn_slow_hash variant 0 of `data`: 32 bytes. Takes about a second (2 MiB, 2^20 iterations). */
 export function cnSlowHashV0(data: Uint8Array): Uint8Array {
+  if (!LITTLE_ENDIAN) throw new Error("cnSlowHashV0 runs on little-endian platforms only");
   const state = keccak1600State(data); // 50 words: k = words 0..15, init = words 16..47
   const ls = new Uint32Array(MEMORY / 4);
   const text = state.slice(16, 48);
