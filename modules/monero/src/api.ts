@@ -207,6 +207,21 @@ export const ReservesViewSchema = z.strictObject({
     amount,
     summed: z.number().int().min(0),
   }),
+  /**
+   * The fee fund (consensus state, the same at every guardian; docs/monero.md "Fee top-up"): Σ fees
+   * charged to payouts, Σ Monero fees charged for confirmed batches (the most each transaction can
+   * have paid), `available` = their difference (never negative), and `topUpMax`, the most a batch's
+   * fee may exceed its payouts' fees (one payout's fee at the agreed rate). A batch whose transaction
+   * costs more than its payouts' fees + min(topUpMax, what the fund holds) waits.
+   */
+  feeFund: z
+    .strictObject({
+      charged: z.string().regex(/^\d{1,40}$/),
+      paid: z.string().regex(/^\d{1,40}$/),
+      available: z.string().regex(/^\d{1,40}$/),
+      topUpMax: amount,
+    })
+    .optional(),
   wallet: z
     .strictObject({
       balance: amount,

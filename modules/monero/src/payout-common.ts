@@ -116,33 +116,55 @@ export function decodePayoutOutput(bytes: Uint8Array): { readonly address: strin
  * The creator's blob (slot 0) of a batch started by this version: the key images of the inputs its
  * `transfer` spent (wallet-rpc's spent_key_images), then the transaction set:
  *   "conclave-inputs1" (16 bytes) | count u16 | key image (32) × count | txset
+ *   "conclave-inputs2" (16 bytes) | count u16 | key image (32) × count | fee u64 | txset
  * Consensus keeps them so that every later attempt of the batch spends only from them (every two
  * attempts then share an input: at most one is ever mined; docs/monero.md "Conflicting attempts").
- * A blob without the prefix is a set from before (a batch in flight at the upgrade: old rules).
+ * The second form also declares the transaction's Monero fee: consensus refuses it above what the
+ * batch may pay (its payouts' fees + the top-up from the fee fund, payouts.ts `feeAllowed`), every
+ * signer refuses a set whose fee is above it, and the fund is charged it when the batch is
+ * confirmed (docs/monero.md "Fee top-up"). The first form is held to the batch's payouts' fees.
+ * A blob without either prefix is a set from before (a batch in flight at the upgrade: old rules).
  */
 const CREATOR_SET_MAGIC = new TextEncoder().encode("conclave-inputs1");
+const CREATOR_SET_FEE_MAGIC = new TextEncoder().encode("conclave-inputs2");
 export const KEY_IMAGE_BYTES = 32;
 
-export function encodeCreatorSet(keyImages: readonly Uint8Array[], txset: Uint8Array): Uint8Array {
+export function encodeCreatorSet(
+  keyImages: readonly Uint8Array[],
+  txset: Uint8Array,
+  fee?: bigint,
+): Uint8Array {
   if (keyImages.length === 0 || keyImages.length > 0xffff)
     throw new CodecError(`a transaction spends 1 to 65535 inputs, not ${keyImages.length}`);
-  const w = new Writer().raw(CREATOR_SET_MAGIC).u16(keyImages.length);
+  if (fee !== undefined && (fee < 0n || fee >= 2n ** 64n))
+    throw new CodecError("a transaction's fee is 0 to 2^64 − 1 piconero");
+  const w = new Writer()
+    .raw(fee === undefined ? CREATOR_SET_MAGIC : CREATOR_SET_FEE_MAGIC)
+    .u16(keyImages.length);
   for (const k of keyImages) w.fixed(k, KEY_IMAGE_BYTES);
+  if (fee !== undefined) w.u64big(fee);
   return w.raw(txset).finish();
 }
 
-/** The creator's key images and set, or undefined for a blob without them (or a malformed one). */
+/**
+ * The creator's key images, its declared fee (the second form only) and set, or undefined for a
+ * blob without them (or a malformed one).
+ */
 export function decodeCreatorSet(
   blob: Uint8Array,
-): { readonly keyImages: Uint8Array[]; readonly txset: Uint8Array } | undefined {
-  const m = CREATOR_SET_MAGIC;
+): { readonly keyImages: Uint8Array[]; readonly txset: Uint8Array; readonly fee?: bigint } | undefined {
+  const withFee = CREATOR_SET_FEE_MAGIC.every((b, i) => blob[i] === b);
+  const m = withFee ? CREATOR_SET_FEE_MAGIC : CREATOR_SET_MAGIC;
   if (blob.length < m.length + 2 || m.some((b, i) => blob[i] !== b)) return undefined;
   const r = new Reader(blob.subarray(m.length));
   try {
     const count = r.u16();
     const keyImages = Array.from({ length: count }, () => r.fixed(KEY_IMAGE_BYTES));
-    const txset = blob.slice(m.length + 2 + count * KEY_IMAGE_BYTES);
-    return count > 0 && txset.length > 0 ? { keyImages, txset } : undefined;
+    const fee = withFee ? r.u64big() : undefined;
+    const txset = blob.slice(m.length + 2 + count * KEY_IMAGE_BYTES + (withFee ? 8 : 0));
+    return count > 0 && txset.length > 0
+      ? { keyImages, txset, ...(fee === undefined ? {} : { fee }) }
+      : undefined;
   } catch (e) {
     if (e instanceof CodecError) return undefined;
     throw e;

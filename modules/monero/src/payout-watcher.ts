@@ -913,16 +913,21 @@ export class PayoutSigner {
           if (created.fee > duty.feeMax) {
             // An honest creator never proposes what the signers will refuse: the round times out.
             this.options.log("payout_fee_above_reserve", {
+              batch: duty.batch,
+              attempt: duty.attempt,
               fee: created.fee.toString(),
               feeMax: duty.feeMax.toString(),
+              reason:
+                "the transaction's Monero fee is above its payouts' fees plus the top-up the fee fund allows (GET reserves: feeFund); the batch waits for the fund to grow or the fee to fall",
             });
             return undefined;
           }
-          // The blob names the inputs: consensus binds later attempts of the batch to them.
+          // The blob names the inputs (consensus binds later attempts of the batch to them) and the
+          // fee (consensus bounds it, the signers hold the set to it, the fee fund is charged it).
           return this.kept(
             duty,
             0,
-            toHex(encodeCreatorSet(created.keyImages.map(fromHex), fromHex(created.txset))),
+            toHex(encodeCreatorSet(created.keyImages.map(fromHex), fromHex(created.txset), created.fee)),
           );
         }
         const txset = duty.txset ? toHex(duty.txset) : "";

@@ -96,6 +96,8 @@ class FakeWallet implements PayoutWallet {
    */
   nameInstead: string | undefined;
   submitted = new Map<string, number>();
+  /** The Monero fee the transactions it creates pay (many small inputs: above the payouts' fees). */
+  createFee = 50n;
   constructor(
     readonly g: number,
     readonly chain: {
@@ -158,15 +160,16 @@ class FakeWallet implements PayoutWallet {
         rpcMessage: "not enough money",
       });
     this.chain.inputsOf.set(keyImageOf(id), id);
-    const text = `${pays.map((d) => `${d.address}:${d.amount}`).join(",")};fee=50;tx=${id}|g${this.g}`;
+    const text = `${pays.map((d) => `${d.address}:${d.amount}`).join(",")};fee=${this.createFee};tx=${id}|g${this.g}`;
     const named = this.nameInstead ?? keyImageOf(id);
     this.nameInstead = undefined;
-    return { txset: toHex(new TextEncoder().encode(text)), fee: 50n, keyImages: [named] };
+    return { txset: toHex(new TextEncoder().encode(text)), fee: this.createFee, keyImages: [named] };
   }
   async check(
     txset: string,
     expected: {
       destinations: readonly { address: string; amount: bigint }[];
+      feeMax: bigint;
       root?: string;
       keyImages?: readonly string[];
     },
@@ -177,6 +180,9 @@ class FakeWallet implements PayoutWallet {
     const want = expected.destinations.map((d) => `${d.address}:${d.amount}`).join(",");
     if (!text.startsWith(`${want};`))
       throw new MoneroMultisigError("the transaction does not pay what was agreed");
+    // As multisigCheckTransfer: a set paying more fee than the signer's bound is refused.
+    const fee = BigInt(/;fee=(\d+);/.exec(text)?.[1] ?? "0");
+    if (fee > expected.feeMax) throw new MoneroMultisigError(`fee ${fee} exceeds ${expected.feeMax}`);
     if (
       expected.keyImages !== undefined &&
       expected.keyImages.join() !== keyImageOf(setTx(txset)) &&
@@ -272,6 +278,8 @@ function federation(
   const byzantine = new Map<number, KeepingLastSigner>(
     Object.entries(byzantineAt).map(([g, b]) => [Number(g), b]),
   );
+  /** What each guardian logged (event, fields). */
+  const logs: { g: number; event: string; fields: Record<string, unknown> | undefined }[] = [];
   const guardians = Array.from({ length: N }, (_, g) => {
     const wallet = new FakeWallet(g, chain);
     const keeper = byzantine.get(g);
@@ -286,7 +294,11 @@ function federation(
       payoutWallet: wallet,
       ...(keeper ? { payoutByzantine: keeper } : {}),
     });
-    monero.start({ self: g, wake: () => {}, log: () => {} });
+    monero.start({
+      self: g,
+      wake: () => {},
+      log: (event: string, fields?: Record<string, unknown>) => logs.push({ g, event, fields }),
+    });
     const dummy = new DummyServerModule(DUMMY, { faucetAmountMax: 10n ** 15n, feePerInput: 0n });
     const p = new FederationProcessor([dummy, monero], { verifier: new NodeVerifier(), hash: sha256 });
     return { db: new MemoryKv(), p, monero, wallet, down: false };
@@ -430,6 +442,7 @@ function federation(
     outcome,
     round,
     stepErrors,
+    logs,
   };
 }
 
@@ -1670,5 +1683,158 @@ describe("payout fees at the agreed rate", () => {
     );
     expect(code(s)).toBe("malformed_output");
     expect(s.state === "rejected" && s.error.message).toContain("0x02 | fee u64");
+  });
+});
+
+describe('fee top-up from the fee fund (docs/monero.md "Fee top-up")', () => {
+  /** `n` rounds, the agreed height one block on after each (timeouts run). */
+  const rounds = async (f: ReturnType<typeof federation>, n: number) => {
+    for (let i = 0; i < n; i++) {
+      await f.round();
+      f.heights(f.chain.height + 1);
+    }
+  };
+  const fund = (f: ReturnType<typeof federation>) => {
+    const views = f.guardians.map((g, i) => g.monero.reservesView(f.mdb(i)).feeFund);
+    for (const v of views.slice(1)) expect(v).toEqual(views[0]);
+    return views[0];
+  };
+  const post = (f: ReturnType<typeof federation>, from: number, blob: Uint8Array, attempt: number) =>
+    f.block([
+      {
+        from,
+        item: {
+          kind: "chunk",
+          batch: 1,
+          attempt,
+          slot: 0,
+          total: 1,
+          index: 0,
+          digest: sha256(blob),
+          data: blob,
+        },
+      },
+    ]).moduleItemErrors;
+
+  it("a batch costing more than its payouts' fees waits while the fund cannot cover it, then is created, signed and confirmed from it; the fund is charged what it paid", async () => {
+    const f = federation();
+    f.heights(300);
+    f.credit(txidOf(1), 100_000n);
+    f.credit(txidOf(2), 100_000n);
+    // Many small inputs: every transaction the wallet builds pays 150, its payout's fee is 100.
+    for (const g of f.guardians) g.wallet.createFee = 150n;
+    const first = f.payoutTx(txidOf(1), 100_000n, [{ address: USER, amount: 5000n }]);
+    expect(code(f.submit(first))).toBe("accepted");
+    expect(fund(f)).toEqual({ charged: "100", paid: "0", available: "100", topUpMax: "100" });
+    // The fund holds only the batch's own 100: no creator proposes 150; the batch waits.
+    await rounds(f, 8);
+    const store = () => new PayoutStore(f.mdb());
+    expect(store().blobOwners(1, 0)).toEqual([]);
+    expect(f.outcome(first, 0)).toMatchObject({ state: "signing", batch: 1 });
+    const waited = f.logs.filter((l) => l.event === "payout_fee_above_reserve");
+    expect(waited.length).toBeGreaterThan(0);
+    expect(waited[0]!.fields).toMatchObject({ batch: 1, fee: "150", feeMax: "100" });
+    expect(String(waited[0]!.fields?.reason)).toMatch(/fee fund/);
+    // A second withdrawal brings its fee into the fund (200): batch 1 may pay 100 + a top-up of at
+    // most 100 (one payout's fee); its creator declares 150, the signers hold the set to it.
+    const second = f.payoutTx(txidOf(2), 100_000n, [{ address: USER_SUB, amount: 6000n }]);
+    expect(code(f.submit(second))).toBe("accepted");
+    for (let i = 0; i < 12 && f.outcome(first, 0)!.state !== "confirmed"; i++) await rounds(f, 1);
+    expect(f.outcome(first, 0)).toMatchObject({ state: "confirmed", batch: 1 });
+    expect(store().batch(1)).toMatchObject({ fee: 150n, feeAccounted: 150n });
+    expect(fund(f)).toEqual({ charged: "200", paid: "150", available: "50", topUpMax: "100" });
+    // Batch 2 (its payout's 100) may pay only what the fund holds, 50: at 150 it waits ...
+    await rounds(f, 6);
+    expect(f.outcome(second, 0)).toMatchObject({ state: "signing", batch: 2 });
+    expect(new PayoutStore(f.mdb()).blobOwners(2, 0)).toEqual([]);
+    expect(f.logs.filter((l) => l.event === "payout_fee_above_reserve").at(-1)!.fields).toMatchObject({
+      batch: 2,
+      fee: "150",
+      feeMax: "50",
+    });
+    // ... at 40 it is paid.
+    for (const g of f.guardians) g.wallet.createFee = 40n;
+    for (let i = 0; i < 12 && f.outcome(second, 0)!.state !== "confirmed"; i++) await rounds(f, 1);
+    expect(f.outcome(second, 0)).toMatchObject({ state: "confirmed", batch: 2 });
+    expect(fund(f)).toEqual({ charged: "200", paid: "190", available: "10", topUpMax: "100" });
+    // The audit: the users' notes and the module's assets are what they were (the fees left them at
+    // acceptance); the top-up came out of the fund, which never went below 0.
+    expect(f.moneroAudit().assets).toBe(200_000n - 5100n - 6100n);
+    expect(f.audit().assets - f.audit().liabilities).toBe(0n);
+    expect(f.chain.mined.size).toBe(2);
+  });
+
+  it("consensus refuses a creator's set declaring more than the payouts' fees + the cap, or more than the fund holds; a signer refuses a set paying more than its creator declared", async () => {
+    const f = federation();
+    f.heights(300);
+    f.credit(txidOf(1), 1_000_000n);
+    // Five payouts (500 in the fund); batch 1 takes two (200 of fees): it may pay 200 + 100 = 300.
+    const tx = f.payoutTx(
+      txidOf(1),
+      1_000_000n,
+      Array.from({ length: 5 }, (_, i) => ({ address: i % 2 ? USER_SUB : USER, amount: 5000n + BigInt(i) })),
+    );
+    expect(code(f.submit(tx))).toBe("accepted");
+    await f.round(); // exports: signing starts
+    const b = new PayoutStore(f.mdb()).batch(1)!;
+    const creator = b.order[0]!;
+    expect(f.guardians[creator]!.monero.payouts.duty(f.mdb(creator), creator)).toMatchObject({
+      kind: "sign",
+      slot: 0,
+      feeMax: 300n,
+    });
+    const dest = `${USER}:5000,${USER_SUB}:5001`;
+    const k = fromHex(keyImageOf("t9"));
+    f.chain.inputsOf.set(keyImageOf("t9"), "t9");
+    const set = (fee: bigint) => new TextEncoder().encode(`${dest};fee=${fee};tx=t9|g${creator}`);
+    // A Byzantine creator asking one piconero above the cap: refused by every guardian.
+    expect(post(f, creator, encodeCreatorSet([k], set(301n), 301n), 0)).toBe(1);
+    expect(new PayoutStore(f.mdb()).blobOwners(1, 0)).toEqual([]);
+    // Declaring 250 for a set that pays 290: accepted by consensus (within 300), refused by the
+    // signer, whose bound is the declared fee.
+    expect(post(f, creator, encodeCreatorSet([k], set(290n), 250n), 0)).toBe(0);
+    expect(new PayoutStore(f.mdb()).batch(1)!.fee).toBe(250n);
+    await f.round();
+    const refused = f.logs.filter((l) => l.event === "payout_set_refused");
+    expect(refused.length).toBe(1);
+    expect(String(refused[0]!.fields?.error)).toMatch(/fee 290 exceeds 250/);
+    expect(new PayoutStore(f.mdb()).batch(1)!.signers).toEqual([creator]);
+  });
+
+  it("the fund bounds a batch's fee: a set above it is refused even within the cap, and one in the first form (no fee declared) is held to the payouts' fees", async () => {
+    const f = federation();
+    f.heights(300);
+    f.credit(txidOf(1), 100_000n);
+    const tx = f.payoutTx(txidOf(1), 100_000n, [{ address: USER, amount: 5000n }]);
+    expect(code(f.submit(tx))).toBe("accepted");
+    await f.round();
+    const creator = new PayoutStore(f.mdb()).batch(1)!.order[0]!;
+    const k = new Uint8Array(32).fill(5);
+    const set = new TextEncoder().encode("a transaction set");
+    // Fund 100 = the batch's own fee: 101 is within 100 + the cap but above the fund.
+    expect(post(f, creator, encodeCreatorSet([k], set, 101n), 0)).toBe(1);
+    expect(post(f, creator, encodeCreatorSet([k], set), 0)).toBe(0);
+    const b = new PayoutStore(f.mdb()).batch(1)!;
+    expect(b.fee).toBe(100n);
+    // The next signer is held to the payouts' fees (100) for a set that declares none.
+    const next = b.order[1]!;
+    expect(f.guardians[next]!.monero.payouts.duty(f.mdb(next), next)).toMatchObject({
+      kind: "sign",
+      slot: 1,
+      feeMax: 100n,
+    });
+  });
+
+  it("the creator's set codec: the fee form round-trips, the first form has no fee", () => {
+    const k = [new Uint8Array(32).fill(1), new Uint8Array(32).fill(2)];
+    const set = new TextEncoder().encode("set");
+    expect(decodeCreatorSet(encodeCreatorSet(k, set, 6188n))).toEqual({
+      keyImages: k,
+      txset: set,
+      fee: 6188n,
+    });
+    expect(decodeCreatorSet(encodeCreatorSet(k, set))).toEqual({ keyImages: k, txset: set });
+    expect(() => encodeCreatorSet(k, set, 2n ** 64n)).toThrow();
+    expect(txsetOfBlob(0, encodeCreatorSet(k, set, 1n))).toEqual(set);
   });
 });

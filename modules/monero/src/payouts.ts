@@ -91,7 +91,14 @@ import {
   txsetOfBlob,
 } from "./payout-common.js";
 import type { PayoutItem, PayoutOutcome } from "./payout-common.js";
-import { markOwnTransaction, moduleKey, readU128, writeU128 } from "./state.js";
+import { MoneroState, markOwnTransaction, moduleKey, readU128, writeU128 } from "./state.js";
+
+/**
+ * The most a batch's Monero fee may exceed its payouts' fees, in payouts' fees at the agreed rate
+ * (payoutFee): one, so 3000 bytes by default, four more CLSAG inputs than the fees pay for. What a
+ * Byzantine creator can make the fund lose per batch it creates (docs/monero.md "Fee top-up").
+ */
+export const FEE_TOP_UP_PAYOUTS = 1n;
 
 /** Pending payout records one GET reserves sums at most (Payouts.pending). */
 export const PENDING_PAYOUTS_SUMMED_MAX = 1_000;
@@ -137,6 +144,15 @@ export interface PayoutCounters {
   readonly current: number;
   /** Σ (amount + fee paid) of every accepted payout: what left the module's assets. */
   readonly paidOut: bigint;
+  /**
+   * The fee fund (docs/monero.md "Fee top-up"): Σ fees charged to the payouts accepted from
+   * `feeSince` on, and Σ Monero fees charged to the fund by their confirmed batches (each the most
+   * its transaction can have paid). feesCharged − feesPaid is never negative.
+   */
+  readonly feesCharged: bigint;
+  readonly feesPaid: bigint;
+  /** The first payout the fund counts (a state written before the fund: the payouts after it). */
+  readonly feeSince: number;
 }
 
 /** "waiting": a confirmed batch whose transaction t guardians agreed is gone, until the batch in flight is done. */
@@ -194,6 +210,14 @@ export interface BatchRecord {
   readonly inputs: readonly Uint8Array[];
   /** The transaction t guardians agreed is gone (attempt − 1's), while the batch is re-paid. */
   readonly goneTxid?: Uint8Array;
+  /**
+   * The most Monero fee any transaction of the batch can pay: the highest fee its creators' sets
+   * declared (or, for a set in the first form, its payouts' fees), 0 before any. The signers hold
+   * each set to its own declaration, so whichever transaction is mined paid at most this.
+   */
+  readonly fee: bigint;
+  /** What the fee fund was charged for the batch so far (at its confirmation; again after a re-payment). */
+  readonly feeAccounted: bigint;
 }
 
 /** The fields of a batch starting a round of exports (a new batch, a new attempt, a re-opened batch resumed). */
@@ -213,6 +237,9 @@ function freshRound(agreedHeight: number) {
 
 /** Marks the agreed transaction's inputs after the conflicting-attempts section (absent: none known). */
 const BATCH_INPUTS = 0xc2;
+
+/** Marks the fee section after the inputs section (absent: no fee declared, none charged). */
+const BATCH_FEE = 0xc3;
 
 /** Marks the conflicting-attempts section at the end of a batch record (absent: an older record). */
 const BATCH_V2 = 0xc1;
@@ -273,12 +300,14 @@ function encodeBatch(b: BatchRecord): Uint8Array {
     w.u8(BATCH_V2).u16(b.bound.length);
     for (const k of b.bound) w.fixed(k, KEY_IMAGE_BYTES);
     w.u8(Math.min(b.restarts, 0xff));
-    if (b.inputs.length > 0 || b.goneTxid) {
+    const withFee = b.fee > 0n || b.feeAccounted > 0n;
+    if (b.inputs.length > 0 || b.goneTxid || withFee) {
       w.u8(BATCH_INPUTS).u16(b.inputs.length);
       for (const k of b.inputs) w.fixed(k, KEY_IMAGE_BYTES);
       w.u8(b.goneTxid ? 1 : 0);
       if (b.goneTxid) w.fixed(b.goneTxid, 32);
     }
+    if (withFee) w.u8(BATCH_FEE).u64big(b.fee).u64big(b.feeAccounted);
   }
   return w.finish();
 }
@@ -325,6 +354,13 @@ function decodeBatch(bytes: Uint8Array): BatchRecord {
     for (let i = 0; i < count; i++) inputs.push(r.fixed(KEY_IMAGE_BYTES));
     if (r.u8() === 1) goneTxid = r.fixed(32);
   }
+  let fee = 0n;
+  let feeAccounted = 0n;
+  if (v2 && r.remaining > 0) {
+    if (r.u8() !== BATCH_FEE) throw new Error("monero state: corrupt batch record");
+    fee = r.u64big();
+    feeAccounted = r.u64big();
+  }
   r.end();
   return {
     first,
@@ -348,6 +384,8 @@ function decodeBatch(bytes: Uint8Array): BatchRecord {
     restarts,
     inputs,
     ...(goneTxid ? { goneTxid } : {}),
+    fee,
+    feeAccounted,
   };
 }
 
@@ -360,15 +398,45 @@ export class PayoutStore {
 
   counters(): PayoutCounters {
     const v = this.db.get(Uint8Array.of(K_COUNTERS));
-    if (!v) return { nextSeq: 0, firstQueued: 0, nextBatch: 1, current: 0, paidOut: 0n };
+    if (!v)
+      return {
+        nextSeq: 0,
+        firstQueued: 0,
+        nextBatch: 1,
+        current: 0,
+        paidOut: 0n,
+        feesCharged: 0n,
+        feesPaid: 0n,
+        feeSince: 0,
+      };
     const r = new Reader(v);
+    const nextSeq = r.u64();
+    const firstQueued = r.u64();
+    const nextBatch = r.u64();
+    const current = r.u64();
+    // u128 (a 40-byte record is the older u64 format): a cumulative sum can pass 2^64 piconero.
+    const paidOut = v.length === 40 ? r.u64big() : readU128(r);
+    // A record from before the fee fund (40 or 48 bytes): the fund counts the payouts from now on.
+    if (r.remaining === 0)
+      return {
+        nextSeq,
+        firstQueued,
+        nextBatch,
+        current,
+        paidOut,
+        feesCharged: 0n,
+        feesPaid: 0n,
+        feeSince: nextSeq,
+      };
     return {
-      nextSeq: r.u64(),
-      firstQueued: r.u64(),
-      nextBatch: r.u64(),
-      current: r.u64(),
-      // u128 (a 40-byte record is the older u64 format): a cumulative sum can pass 2^64 piconero.
-      paidOut: v.length === 40 ? r.u64big() : readU128(r),
+      nextSeq,
+      firstQueued,
+      nextBatch,
+      current,
+      paidOut,
+      feesCharged: readU128(r),
+      feesPaid: readU128(r),
+      feeSince: r.u64(),
     };
   }
 
@@ -385,6 +453,11 @@ export class PayoutStore {
   batch(n: number): BatchRecord | undefined {
     const v = this.db.get(key(K_BATCH, { u64: n }));
     return v ? decodeBatch(v) : undefined;
+  }
+
+  /** The agreed Monero fee rate (piconero per byte, 0 for none yet): the top-up cap follows it. */
+  agreedFeeRate(): number {
+    return new MoneroState(this.db).agreedFeeRate();
   }
 
   payoutsOf(b: BatchRecord): PayoutRecord[] {
@@ -477,7 +550,8 @@ class PayoutStoreWriter extends PayoutStore {
   }
   setCounters(c: PayoutCounters): void {
     const w = new Writer().u64(c.nextSeq).u64(c.firstQueued).u64(c.nextBatch).u64(c.current);
-    this.w.put(Uint8Array.of(K_COUNTERS), writeU128(w, c.paidOut).finish());
+    writeU128(writeU128(writeU128(w, c.paidOut), c.feesCharged), c.feesPaid).u64(c.feeSince);
+    this.w.put(Uint8Array.of(K_COUNTERS), w.finish());
   }
   putPayout(seq: number, p: PayoutRecord): void {
     this.w.put(key(K_PAYOUT, { u64: seq }), encodePayout(p));
@@ -798,7 +872,12 @@ export class Payouts {
       batch: 0,
     });
     store.putOutPoint(outPoint, c.nextSeq);
-    store.setCounters({ ...c, nextSeq: c.nextSeq + 1, paidOut: c.paidOut + amount + fee });
+    store.setCounters({
+      ...c,
+      nextSeq: c.nextSeq + 1,
+      paidOut: c.paidOut + amount + fee,
+      feesCharged: c.feesCharged + fee,
+    });
   }
 
   paidOut(db: ReadTx): bigint {
@@ -930,6 +1009,8 @@ export class Payouts {
       v2: true,
       bound: [],
       inputs: [],
+      fee: 0n,
+      feeAccounted: 0n,
     });
     store.setCounters({
       ...c,
@@ -988,13 +1069,18 @@ export class Payouts {
       return fail("bad_digest", `guardian ${peer}'s chunks of slot ${slot} do not hash to their digest`, {
         peer,
       });
+    let signed = b;
     if (slot === 0 && b.v2) {
       const refused = this.refuseInputs(b, blob);
       if (refused) return fail("bad_inputs", `guardian ${peer}'s transaction set: ${refused}`, { peer });
+      const fee = this.creatorFee(store, b, blob);
+      if ("refused" in fee)
+        return fail("fee_above_allowed", `guardian ${peer}'s transaction set: ${fee.refused}`, { peer });
+      signed = { ...b, fee: fee.fee > b.fee ? fee.fee : b.fee };
     }
     store.completeBlob(batch, slot, peer, blob);
     if (slot === SLOT_EXPORT) this.maybeStartSigning(store, batch, b, agreedHeight, false);
-    else this.advance(store, batch, b, peer, agreedHeight);
+    else this.advance(store, batch, signed, peer, agreedHeight);
     return ok(undefined);
   }
 
@@ -1014,6 +1100,81 @@ export class Payouts {
     return outside === undefined
       ? undefined
       : `input ${outside.slice(0, 16)} is not one of the inputs an earlier attempt of this batch may still spend`;
+  }
+
+  /**
+   * What the batch's transaction may pay in Monero fee (docs/monero.md "Fee top-up"): its payouts'
+   * fees (`reserves`) plus a top-up of at most `cap` (one payout's fee at the agreed rate:
+   * FEE_TOP_UP_PAYOUTS), and never more than the fee fund holds (fees charged − fees paid, plus what
+   * the fund was already charged for this batch's transaction a deep reorg took away). A batch
+   * older than the fund pays at most its payouts' fees, as before.
+   */
+  feeAllowed(
+    store: PayoutStore,
+    b: BatchRecord,
+    reserves: bigint,
+  ): { allowed: bigint; reserves: bigint; cap: bigint; fund: bigint; counted: boolean } {
+    const c = store.counters();
+    const fund = c.feesCharged - c.feesPaid;
+    const cap = (payoutFee(this.config, store.agreedFeeRate()) ?? 0n) * FEE_TOP_UP_PAYOUTS;
+    const counted = b.first >= c.feeSince;
+    if (!counted) return { allowed: reserves, reserves, cap: 0n, fund, counted };
+    const fromFund = fund + b.feeAccounted;
+    const allowed = reserves + cap < fromFund ? reserves + cap : fromFund;
+    return { allowed, reserves, cap, fund, counted };
+  }
+
+  /**
+   * The fee bound of a creator's set (slot 0 of a v2 batch): the fee it declares, which must be
+   * within feeAllowed; a set in the first form (no fee declared) is held to the payouts' fees, which
+   * must be within it too.
+   */
+  private creatorFee(
+    store: PayoutStore,
+    b: BatchRecord,
+    blob: Uint8Array,
+  ): { fee: bigint } | { refused: string } {
+    const declared = decodeCreatorSet(blob)?.fee;
+    const reserves = store.payoutsOf(b).reduce((a, p) => a + p.fee, 0n);
+    const { allowed, cap, fund } = this.feeAllowed(store, b, reserves);
+    const fee = declared ?? reserves;
+    if (fee <= allowed) return { fee };
+    return {
+      refused:
+        `${declared === undefined ? "the payouts' fees" : "its declared fee"} ${fee} piconero exceed what the batch may pay, ${allowed} ` +
+        `(its payouts' fees ${reserves} + a top-up of at most ${cap}, within the fee fund ${fund})`,
+    };
+  }
+
+  /**
+   * What the fee fund is charged when the batch is confirmed: the most its mined transaction can
+   * have paid (`fee`; its payouts' fees for a batch older than the fund), less what the fund was
+   * already charged for it (a batch paid again after a deep reorg). Never more than the fund: every
+   * declaration was bounded by it, and only a confirmation lowers it.
+   */
+  private feeCharge(store: PayoutStore, b: BatchRecord, c: PayoutCounters): bigint {
+    let target: bigint;
+    if (b.first >= c.feeSince)
+      target = b.fee > 0n ? b.fee : store.payoutsOf(b).reduce((a, p) => a + p.fee, 0n);
+    else {
+      target = 0n;
+      for (const p of store.payoutsOf(b).slice(Math.max(0, c.feeSince - b.first))) target += p.fee;
+    }
+    const charge = target > b.feeAccounted ? target - b.feeAccounted : 0n;
+    const fund = c.feesCharged - c.feesPaid;
+    return charge < fund ? charge : fund;
+  }
+
+  /** The fee fund, for GET reserves and the metrics. */
+  feeFund(db: ReadTx): { charged: bigint; paid: bigint; fund: bigint; topUpMax: bigint } {
+    const store = new PayoutStore(db);
+    const c = store.counters();
+    return {
+      charged: c.feesCharged,
+      paid: c.feesPaid,
+      fund: c.feesCharged - c.feesPaid,
+      topUpMax: (payoutFee(this.config, store.agreedFeeRate()) ?? 0n) * FEE_TOP_UP_PAYOUTS,
+    };
   }
 
   /** `peer`'s set fills the current slot: one more signature on the lineage. */
@@ -1352,14 +1513,16 @@ export class Payouts {
     // No agreed key: the transaction that paid the batch was submitted by fewer than f + 1 of these
     // wallets (a withheld completion broadcast by its signer); the outcome then has the txid alone.
     const { goneTxid: _gone, ...paid } = b;
+    const c = store.counters();
+    const charge = this.feeCharge(store, b, c);
     store.putBatch(batch, {
       ...paid,
       phase: "done",
       txHeight,
       ...(agreedKey ? { txKey: agreedKey.slice() } : {}),
+      feeAccounted: b.feeAccounted + charge,
     });
-    const c = store.counters();
-    store.setCounters({ ...c, current: 0 });
+    store.setCounters({ ...c, current: 0, feesPaid: c.feesPaid + charge });
     this.resumeWaiting(store, agreedHeight);
     return ok(undefined);
   }
@@ -1529,8 +1692,17 @@ export class Payouts {
         const creator = b.signers[0];
         const rootBlob = creator === undefined ? undefined : store.blob(batch, 0, creator);
         const root = stepOf(b) > 1 && rootBlob ? txsetOfBlob(0, rootBlob) : undefined;
-        const keyImages = rootBlob && decodeCreatorSet(rootBlob)?.keyImages;
+        const rootSet = rootBlob && decodeCreatorSet(rootBlob);
+        const keyImages = rootSet && rootSet.keyImages;
         const payouts = store.payoutsOf(b);
+        const reserves = payouts.reduce((a, p) => a + p.fee, 0n);
+        // The creator may pay up to what the batch may pay (its payouts' fees + the top-up); a
+        // signer holds the set to what its creator declared (consensus bounded that), or, for a
+        // set in the first form, to the payouts' fees.
+        const feeMax =
+          stepOf(b) === 0
+            ? this.feeAllowed(store, b, reserves).allowed
+            : ((rootSet && rootSet.fee) ?? reserves);
         return {
           kind: "sign",
           batch,
@@ -1541,7 +1713,7 @@ export class Payouts {
           ...(root ? { root } : {}),
           lineage: b.signers,
           destinations: payouts.map((p) => ({ address: p.address, amount: p.amount })),
-          feeMax: payouts.reduce((a, p) => a + p.fee, 0n),
+          feeMax,
           last: stepOf(b) === this.t - 1,
           ...(stepOf(b) === 0 && b.bound.length > 0 ? { only: b.bound, ...withVoted } : {}),
           ...(stepOf(b) > 0 && keyImages ? { keyImages } : {}),

@@ -958,6 +958,9 @@ export class MoneroServerModule implements ServerModule {
       ...(a.agreed === undefined ? [] : [`conclave_monero_reserves_agreed_piconero{${l}} ${a.agreed}`]),
       "# TYPE conclave_monero_reserves_fresh_reports gauge",
       `conclave_monero_reserves_fresh_reports{${l}} ${a.freshReports}`,
+      "# HELP conclave_monero_fee_fund_piconero the fee fund: fees charged to payouts minus the Monero fees of confirmed batches (a batch's fee above its payouts' fees is topped up from it)",
+      "# TYPE conclave_monero_fee_fund_piconero gauge",
+      `conclave_monero_fee_fund_piconero{${l}} ${this.payouts.feeFund(db).fund}`,
     ].join("\n");
   }
 
@@ -1015,6 +1018,7 @@ export class MoneroServerModule implements ServerModule {
       credited: owed.credited.toString(),
       agreedHeight: owed.agreedHeight,
       pendingPayouts: { count: pending.count, amount: pending.amount.toString(), summed: pending.summed },
+      feeFund: this.feeFundView(db),
       ...(r.wallet
         ? {
             wallet: {
@@ -1029,6 +1033,16 @@ export class MoneroServerModule implements ServerModule {
         : {}),
       ...(r.surplus === undefined ? {} : { surplus: r.surplus.toString() }),
       agreed: this.agreedReservesView(db),
+    };
+  }
+
+  private feeFundView(db: ReadTx): NonNullable<ReservesView["feeFund"]> {
+    const f = this.payouts.feeFund(db);
+    return {
+      charged: f.charged.toString(),
+      paid: f.paid.toString(),
+      available: f.fund.toString(),
+      topUpMax: f.topUpMax.toString(),
     };
   }
 
