@@ -444,9 +444,16 @@ export class BridgeUser {
         const s = w.anyState(this.rng);
         if (s === undefined) return;
         const payout = s.bridge.burnView(s.db, this.burn!).payout;
-        if (payout?.state !== "confirmed" || payout.moneroTxid === undefined || payout.txKey === undefined)
-          return;
+        if (payout?.state !== "confirmed" || payout.moneroTxid === undefined) return;
         w.stats.evmBurnsPaidXmr++;
+        if (payout.txKey === undefined) {
+          // Paid by a completion a Byzantine signer kept and broadcast (payout_paid_earlier): no
+          // honest wallet knows its tx key, so the outcome has none (docs/monero.md) and there is
+          // no claim of it to try. Waiting for a key froze this user (seed 2 of
+          // --evm-monero-refund once the fee top-up changed its batches: a false violation).
+          this.done("paid in Monero (confirmed without a tx key: nothing to claim)");
+          return;
+        }
         this.paid = { txid: payout.moneroTxid, txKey: payout.txKey };
         this.step = "payout-claim";
         return;

@@ -320,6 +320,8 @@ export interface MoneroStats extends ByzantinePayoutStats, XmrNoteStats {
   xmrPayoutAfterHealMsMax: number;
   /** The most the chain's fees of the federation's transactions exceeded the fees its payouts were charged. */
   xmrFeeShortfall: number;
+  /** Confirmed batches whose Monero fee was topped up from the fee fund (above their payouts' fees). */
+  xmrFeeTopUps: number;
 }
 
 /** One XMR user: deposits by proof, spends the credit into a payout, waits for it to be confirmed. */
@@ -563,6 +565,7 @@ export class MoneroWorld {
     ...emptyXmrNoteStats(),
     xmrPayoutAfterHealMsMax: 0,
     xmrFeeShortfall: 0,
+    xmrFeeTopUps: 0,
   };
   healedAt: number | undefined;
   private readonly producer: BlockProducer;
@@ -1521,6 +1524,50 @@ export class MoneroWorld {
       );
   }
 
+  /** Batches counted in xmrFeeTopUps (once each, whichever guardian's state shows them first). */
+  private readonly toppedUp = new Set<number>();
+
+  /**
+   * The fee fund (docs/monero.md "Fee top-up") against the chain: each batch whose agreed
+   * transaction is in the canonical chain paid at most the fee its creators declared (what the
+   * signers were held to: a creator that declared less than its set pays, or a signer that did not
+   * check, shows here), and the fees the chain took for the confirmed batches are at most what the
+   * fund was charged for them, which is at most what the payouts were charged (the fund is never
+   * below 0: the wallet keeps every payout's amount and the backing). Only batches this state
+   * knows count, so a guardian behind sees no false shortfall.
+   */
+  private feeFundHolds(store: PayoutStore, at: string, violation: (what: string) => void): void {
+    const c = store.counters();
+    let confirmedFees = 0n;
+    for (let n = 1; n < c.nextBatch; n++) {
+      const b = store.batch(n);
+      if (b?.txid === undefined) continue;
+      const txid = toHex(b.txid);
+      const tx = this.chain.transaction(txid);
+      if (tx === undefined || this.chain.where(txid).where !== "block") continue;
+      const bound = b.fee > b.feeAccounted ? b.fee : b.feeAccounted;
+      if (tx.fee > bound)
+        violation(
+          `${at}: batch ${n}'s transaction ${txid.slice(0, 8)} paid a Monero fee of ${tx.fee}, above the ${bound} its creator declared`,
+        );
+      if (b.phase !== "done") continue;
+      confirmedFees += tx.fee;
+      const reserves = store.payoutsOf(b).reduce((a, p) => a + p.fee, 0n);
+      if (b.feeAccounted > reserves && !this.toppedUp.has(n)) {
+        this.toppedUp.add(n);
+        this.stats.xmrFeeTopUps++;
+      }
+    }
+    if (confirmedFees > c.feesPaid)
+      violation(
+        `${at}: the chain took ${confirmedFees} in fees for the confirmed batches, the fee fund was charged ${c.feesPaid} for them`,
+      );
+    if (c.feesPaid > c.feesCharged)
+      violation(
+        `${at}: the fee fund was charged ${c.feesPaid}, more than the payouts' fees ${c.feesCharged}`,
+      );
+  }
+
   /** Every payout consensus accepted, with the txid it confirmed, if any. */
   private payoutsClaimed(db: ReadTx, monero: MoneroServerModule, store: PayoutStore): PayoutClaimed[] {
     const payouts: PayoutClaimed[] = [];
@@ -1897,6 +1944,7 @@ export class MoneroWorld {
         );
     }
     this.reservesOnChain(db, monero, store, payouts, at, violation);
+    this.feeFundHolds(store, at, violation);
     if (deep !== undefined) this.pauseHolds(g, height, db, monero, store, at, violation);
     this.agreedWithinHonest(records, at, violation);
     if (this.liar !== undefined)
