@@ -14,3 +14,4 @@ export * from "./server.js";
 export * from "./factory.js";
 export * from "./payout-inputs.js";
 export * from "./tx-watch.js";
+export * from "./payout-imports.js";

@@ -39,6 +39,8 @@ export const ITEM_TXID = 0x05;
 export const ITEM_FAULT = 0x06;
 export const ITEM_SEEN = 0x07;
 export const ITEM_GONE = 0x09;
+/** The byte after a Gone item's attempt that makes it a vote on the attempt's bound. */
+const GONE_SCOPE_BOUND = 1;
 
 /** The export slot of a Chunk item; slots 0..t-1 are the transaction set after 1..t signatures. */
 export const SLOT_EXPORT = 0xff;
@@ -196,7 +198,19 @@ export type PayoutItem =
       readonly txHeight: number;
       readonly txKey: Uint8Array;
     }
-  | { readonly kind: "gone"; readonly batch: number; readonly attempt: number };
+  | {
+      readonly kind: "gone";
+      readonly batch: number;
+      readonly attempt: number;
+      /**
+       * What is gone (payouts.ts `onGone`): absent, the attempt's transaction (its agreed txid, or,
+       * before one is agreed, every completion of its creator's named inputs); "bound", an input of
+       * the attempt's bound (the inputs every earlier attempt that could still be finished spends),
+       * voted while the attempt has no creator's set. Encoded as one more byte (1), so that a vote
+       * on one can never be counted as a vote on the other.
+       */
+      readonly scope?: "bound";
+    };
 
 export const PAYOUT_ITEM_TAGS: ReadonlySet<number> = new Set([
   ITEM_CHUNK,
@@ -224,7 +238,8 @@ export function encodePayoutItem(item: PayoutItem): Uint8Array {
       return w.fixed(item.txKey, item.txKey.length).finish();
     }
     case "gone":
-      return w.u8(ITEM_GONE).u64(item.batch).u32(item.attempt).finish();
+      w.u8(ITEM_GONE).u64(item.batch).u32(item.attempt);
+      return (item.scope === "bound" ? w.u8(GONE_SCOPE_BOUND) : w).finish();
   }
 }
 
@@ -257,7 +272,13 @@ export function decodePayoutItem(bytes: Uint8Array): PayoutItem {
     if (parts > TX_KEY_PARTS_MAX) throw new CodecError(`a tx key has 0 to 17 parts, not ${parts}`);
     item = { kind: "seen", batch, attempt, txHeight, txKey: r.fixed(parts * 32) };
   } else if (tag === ITEM_GONE) {
-    item = { kind: "gone", batch, attempt };
+    if (r.remaining === 0) item = { kind: "gone", batch, attempt };
+    else {
+      const scope = r.u8();
+      // One encoding per item: the transaction's scope has no byte.
+      if (scope !== GONE_SCOPE_BOUND) throw new CodecError(`unknown gone scope ${scope}`);
+      item = { kind: "gone", batch, attempt, scope: "bound" };
+    }
   } else throw new CodecError(`unknown monero payout item kind ${tag}`);
   r.end();
   return item;

@@ -506,3 +506,79 @@ describe("RpcPayoutWallet.unmineable for an attempt whose txid is not agreed (un
     );
   });
 });
+
+// `--monero-deep-reorg-signing` (docs/simulator.md): an attempt being signed, or a bound attempt
+// with no creator's set, has no transaction on any node to read its inputs from; its named (or
+// bound) inputs are watched by their key images (GoneCheck.inputsOnly), their sources learnt from
+// the wallet while it lists them (it knows their key images after the attempt's import).
+describe("RpcPayoutWallet.unmineable for an attempt's inputs with no transaction (inputsOnly)", () => {
+  const NAMED = "inputs:1:0:named";
+  const SRC_INPUT = "3c".repeat(32); // the deposit's own input, double-spent by the deep reorg
+  const check = (txid = NAMED, keyImages = [KI]) => [{ txid, keyImages, inputsOnly: true }];
+  async function learnt(): Promise<World> {
+    const world: World = {
+      spent: 0,
+      outputs: [source(), change],
+      txs: new Map([[SRC, txHex([SRC_INPUT])]]),
+      keyImages: new Map([[SRC_INPUT, 1]]), // spent in the chain by the deposit itself
+    };
+    // The source in the chain: nothing gone; what the wallet lists of KI is remembered.
+    expect(await (await walletOf(world)).unmineable(check())).toEqual([]);
+    return world;
+  }
+  /** The deep reorg: the deposit back in the pool, its output no longer listed. */
+  function reorg(world: World, sourceInput: 0 | 1 | 2): World {
+    world.pool = new Set([SRC]);
+    world.outputs = [change, laterDeposit];
+    world.keyImages = new Map([[SRC_INPUT, sourceInput]]);
+    return world;
+  }
+
+  it("is gone once a named input's source is double-spent in the chain (after a wallet-rpc restart too), whatever name the check has (the bound of a later attempt)", async () => {
+    // Failed before: [] (an attempt with no transaction was not watched at all; its inputs are
+    // learnt from no transaction).
+    const world = reorg(await learnt(), 1);
+    expect(await (await walletOf(world)).unmineable(check())).toEqual([NAMED]);
+    expect(await (await walletOf(world)).unmineable(check("inputs:1:1:bound"))).toEqual(["inputs:1:1:bound"]);
+    // Spent in the pool by whatever (a completion kept there): it can never be mined either.
+    world.spent = 2;
+    expect(await (await walletOf(world)).unmineable(check())).toEqual([NAMED]);
+  });
+
+  it("while the sources are in the chain, a check after the first asks the wallet nothing (no refresh at every poll of signing)", async () => {
+    const world = await learnt();
+    world.walletCalls = [];
+    const wallet = await walletOf(world);
+    expect(await wallet.unmineable(check())).toEqual([]);
+    expect(await wallet.unmineable(check())).toEqual([]);
+    // The remembered sources read once per process (the attribute); no refresh, no outputs listed.
+    expect(world.walletCalls).toEqual(["get_attribute"]);
+  });
+
+  // Review of 45fa79b (reviewsign): the transactions' lookup (learnSources) forgot the lookups of
+  // every check that is no transaction, so a named or bound key image the wallet does not list (a
+  // dead input whose source was never learnt, a Byzantine creator's bogus name) cost a refresh and
+  // the whole incoming_transfers at every poll, for as long as the attempt is watched.
+  it("a watched key image the wallet does not list is looked up once per import, not at every poll", async () => {
+    const world: World = { spent: 0, outputs: [change], txs: new Map([[SRC, txHex([SRC_INPUT])]]) };
+    const wallet = await walletOf(world);
+    for (let poll = 0; poll < 3; poll++)
+      expect(await wallet.unmineable(check(NAMED, [OTHER_KI]))).toEqual([]);
+    expect(world.walletCalls?.filter((m) => m === "incoming_transfers")).toEqual(["incoming_transfers"]);
+    expect(world.walletCalls?.filter((m) => m === "refresh")).toEqual(["refresh"]);
+  });
+
+  it("is not gone while the source is only detached (its input unspent, or spent only in the pool), back in the chain, or the named input spent in the chain; nor by an input whose source it never learnt", async () => {
+    expect(await (await walletOf(reorg(await learnt(), 0))).unmineable(check())).toEqual([]);
+    expect(await (await walletOf(reorg(await learnt(), 2))).unmineable(check())).toEqual([]);
+    const back = reorg(await learnt(), 1);
+    back.pool = new Set();
+    expect(await (await walletOf(back)).unmineable(check())).toEqual([]);
+    const mined = reorg(await learnt(), 1);
+    mined.spent = 1; // a completion of the attempt mined before the reorg and still in the chain
+    expect(await (await walletOf(mined)).unmineable(check())).toEqual([]);
+    // A wallet that never listed the input (it did not import for the attempt): nothing to go by.
+    const blind: World = reorg({ spent: 0, outputs: [change], txs: new Map([[SRC, txHex([SRC_INPUT])]]) }, 1);
+    expect(await (await walletOf(blind)).unmineable(check())).toEqual([]);
+  });
+});

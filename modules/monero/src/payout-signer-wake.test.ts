@@ -19,6 +19,7 @@ function fakeWallet(calls: string[]): PayoutWallet {
     create: unused("create"),
     check: unused("check"),
     sign: unused("sign"),
+    signedKeyImages: unused("signedKeyImages"),
     submit: unused("submit"),
     spentBy: unused("spentBy"),
     spenderOf: unused("spenderOf"),

@@ -24,7 +24,10 @@ import {
   multisigCreateTransfer,
   multisigImportInfo,
   multisigSign,
+  decodeAddress,
   multisigSubmit,
+  readMultisigExport,
+  readMultisigTxSetKeyImages,
 } from "@conclave/monero";
 import type { DaemonTransaction, IncomingTransfer } from "@conclave/monero";
 import { PollLoop } from "@conclave/core-server";
@@ -32,6 +35,7 @@ import { z } from "zod";
 import { fromHex, toHex } from "@conclave/core-common";
 import { SLOT_EXPORT, encodeCreatorSet } from "./payout-common.js";
 import { createWithin } from "./payout-inputs.js";
+import { importReadable } from "./payout-imports.js";
 import { txKeyImages } from "./tx-inputs.js";
 import { goneEvidenceCounts } from "./payout-gone-evidence.js";
 import type { GoneEvidence } from "./payout-gone-evidence.js";
@@ -40,6 +44,7 @@ import type { GoneWatch, PayoutDuty } from "./payouts.js";
 
 /** An agreed payout transaction to check (PayoutWallet.unmineable). */
 export interface GoneCheck {
+  /** The transaction's id; with `inputsOnly`, the check's own name (no transaction to look up). */
   readonly txid: string;
   /** Its inputs' key images (hex). */
   readonly keyImages: readonly string[];
@@ -47,6 +52,17 @@ export interface GoneCheck {
   readonly txHeight?: number;
   /** A completion voted before a txid was agreed: only inputs among `keyImages` are evidence. */
   readonly unagreed?: boolean;
+  /**
+   * No transaction: inputs every completion of an attempt spends (its creator's named inputs, or
+   * its bound: GoneInputsWatch). Gone when one of them can never be spent, and only by a chain fact
+   * (its source double-spent in the chain), as for `unagreed`.
+   */
+  readonly inputsOnly?: boolean;
+}
+
+/** The check name of a watch with no transaction (GoneCheck.inputsOnly). */
+export function goneCheckId(w: GoneWatch): string {
+  return w.inputsOnly === undefined ? w.txid : `inputs:${w.batch}:${w.attempt}:${w.inputsOnly}`;
 }
 
 /** What the payout signer needs from this guardian's wallet-rpc (the multisig wallet) and monerod. */
@@ -81,6 +97,14 @@ export interface PayoutWallet {
   ): Promise<void>;
   /** sign_multisig: the new set, and whether this signature completed the transaction. */
   sign(txset: string): Promise<{ txset: string; complete: boolean }>;
+  /**
+   * The key images (hex) of the inputs of a set this wallet's own `sign` returned, read from the set
+   * itself (the real wallet decrypts it with the multisig wallet's view key:
+   * readMultisigTxSetKeyImages). Only a set this wallet wrote: wallet2 signs the inputs it rebuilds
+   * from the set's construction data, not the `tx.vin` a set handed over carries, so what it wrote
+   * after signing is what it signed. Throws when the set cannot be read.
+   */
+  signedKeyImages(txset: string): Promise<readonly string[]>;
   /** submit_multisig: the transaction id. */
   submit(txset: string): Promise<string>;
   /**
@@ -145,7 +169,8 @@ const hexKey = z.string().regex(/^[0-9a-f]{64}$/);
 const InputSourcesSchema = z
   .array(
     z.object({
-      tx: hexKey,
+      // A payout txid, or a GoneCheck name of an attempt's inputs (goneCheckId).
+      tx: z.string().min(1).max(80),
       inputs: z.array(
         z.object({ k: hexKey, src: hexKey, h: z.number().int().nonnegative(), pk: hexKey.optional() }),
       ),
@@ -175,6 +200,8 @@ export class RpcPayoutWallet implements PayoutWallet {
   private imports = 0;
   /** Watched txids whose sources were looked up, and `imports` then (looked up again after an import). */
   private readonly lookedUp = new Map<string, number>();
+  /** The multisig wallet's private view key (query_key), read at the first set it reads. */
+  private viewKey: string | undefined;
 
   constructor(
     walletRpcUrl: string,
@@ -192,8 +219,27 @@ export class RpcPayoutWallet implements PayoutWallet {
 
   async importInfos(infos: readonly string[]): Promise<void> {
     await this.wallet.refresh();
-    await multisigImportInfo(this.wallet, this.params, infos);
+    const viewKey = await this.queryViewKey();
+    const account = decodeAddress(this.params.multisigAddress);
+    // import_multisig_info takes the exports all or none: each is read first (payout-imports.ts).
+    await importReadable(infos, this.params.threshold, {
+      readable: (info) => {
+        try {
+          return Promise.resolve({ exporter: readMultisigExport(info, viewKey, account).signer });
+        } catch (e) {
+          if (e instanceof MoneroMultisigError) return Promise.resolve(undefined);
+          throw e;
+        }
+      },
+      importInfos: (kept) => multisigImportInfo(this.wallet, this.params, kept).then(() => undefined),
+    });
     this.imports++;
+  }
+
+  /** The multisig wallet's private view key (query_key; every participant holds it), asked once. */
+  private async queryViewKey(): Promise<string> {
+    this.viewKey ??= await this.wallet.queryViewKey();
+    return this.viewKey;
   }
 
   create(
@@ -272,6 +318,13 @@ export class RpcPayoutWallet implements PayoutWallet {
     return { txset: r.txset, complete: r.txids.length > 0 };
   }
 
+  async signedKeyImages(txset: string): Promise<readonly string[]> {
+    const [inputs, ...more] = readMultisigTxSetKeyImages(txset, await this.queryViewKey());
+    if (inputs === undefined || more.length > 0)
+      throw new MoneroMultisigError("the signed set does not hold exactly one transaction");
+    return inputs;
+  }
+
   async spentBy(txset: string): Promise<string | undefined> {
     const [d] = await this.wallet.describeTransfer({ multisigTxset: txset });
     if (!d) return undefined;
@@ -320,7 +373,10 @@ export class RpcPayoutWallet implements PayoutWallet {
   async unmineable(txs: readonly GoneCheck[]): Promise<string[]> {
     const asked = txs.slice(0, TXIDS_PER_CALL_MAX);
     if (asked.length === 0) return [];
-    const { found } = await this.daemon.getTransactions(asked.map((t) => t.txid));
+    const txChecks = asked.filter((t) => t.inputsOnly !== true);
+    const allInputChecks = asked.filter((t) => t.inputsOnly === true);
+    const { found } =
+      txChecks.length > 0 ? await this.daemon.getTransactions(txChecks.map((t) => t.txid)) : { found: [] };
     const known = new Set(found.map((t) => t.txid));
     // The wallet's outputs after a refresh (wallet2 drops the outputs of blocks a reorg took away),
     // read at most once per check.
@@ -332,8 +388,13 @@ export class RpcPayoutWallet implements PayoutWallet {
       }
       return outputs;
     };
-    await this.learnSources(asked, found, walletOutputs);
-    let missing = asked.filter((t) => !known.has(t.txid));
+    // A lookup is forgotten once its check is no longer asked (every check's, transaction or not:
+    // forgetting the inputs' checks here re-listed the wallet at every poll).
+    const names = new Set(asked.map((t) => t.txid));
+    for (const name of [...this.lookedUp.keys()]) if (!names.has(name)) this.lookedUp.delete(name);
+    await this.learnSources(txChecks, found, walletOutputs);
+    await this.learnInputSources(allInputChecks, walletOutputs);
+    let missing = txChecks.filter((t) => !known.has(t.txid));
     // A confirmed transaction its node has in the pool only: a reorg took its block away. monerod
     // returns a detached block's transactions to its pool and keeps them there although their
     // inputs no longer exist ("kept by block", up to a week; measured on 0.18 in regtest,
@@ -341,7 +402,7 @@ export class RpcPayoutWallet implements PayoutWallet {
     // waits in the pool, and so does the double-spent deposit. Such a transaction is gone only by
     // (3) below (or by a source found gone that way).
     const inPool = new Set(found.filter((t) => t.inPool).map((t) => t.txid));
-    let reorged = asked.filter((t) => t.txHeight !== undefined && inPool.has(t.txid));
+    let reorged = txChecks.filter((t) => t.txHeight !== undefined && inPool.has(t.txid));
     // A node that has not reached the block the federation agreed the transaction was mined in (it
     // is syncing, or behind) says nothing about it by not having it.
     let height: number | undefined;
@@ -351,7 +412,11 @@ export class RpcPayoutWallet implements PayoutWallet {
       missing = missing.filter(past);
       reorged = reorged.filter(past);
     }
-    if (missing.length === 0 && reorged.length === 0) return [];
+    // An attempt's inputs are checked further only while a remembered source of one of them is off
+    // its node's chain (one get_transactions; no wallet call, no refresh, at every poll of signing).
+    const inputChecks = await this.offChain(allInputChecks);
+    if (missing.length === 0 && reorged.length === 0 && inputChecks.length === 0) return [];
+    if (inputChecks.length > 0) height ??= (await this.daemon.getHeight()).height;
     const outs = await walletOutputs();
     // An input spent in the chain is no evidence: only the federation can spend its outputs, so the
     // spender is a transaction it signed, possibly another completion of this very set (a passed-over
@@ -397,11 +462,21 @@ export class RpcPayoutWallet implements PayoutWallet {
     // (2) the source in neither chain nor pool, for a transaction missing itself; or
     // (3) the source in the pool but never mineable: one of its own inputs spent in the chain,
     //     necessarily by another transaction (the double spend of the deep reorg of 3e).
-    const candidates = [...missing, ...reorged];
+    // An attempt's inputs with no transaction (`inputsOnly`) are checked by (3) alone, by the
+    // sources remembered for their key images under any name (a bound's were learned while the
+    // earlier attempt that named them was signed).
+    const candidates = [...missing, ...reorged, ...inputChecks];
     const isMissing = new Set(missing.map((t) => t.txid));
     const sources = await this.inputSources();
+    const byImage = new Map([...sources.values()].flat().map((i) => [i.keyImage, i] as const));
     const remembered = candidates
-      .map((t) => ({ txid: t.txid, inputs: sources.get(t.txid) ?? [] }))
+      .map((t) => ({
+        txid: t.txid,
+        inputs:
+          t.inputsOnly === true
+            ? t.keyImages.flatMap((k) => byImage.get(k) ?? [])
+            : (sources.get(t.txid) ?? []),
+      }))
       .filter((t) => t.inputs.length > 0);
     const sourceTxids = [...new Set(remembered.flatMap((t) => t.inputs.map((i) => i.sourceTxid)))].slice(
       0,
@@ -445,12 +520,15 @@ export class RpcPayoutWallet implements PayoutWallet {
     // is spent by another transaction (only the federation's keys spend it: maybe a sibling
     // completion that paid the batch) or the wallet misnamed its output (a wrong key image: a
     // Byzantine guardian's partial key image). No evidence.
+    // An attempt's input (`inputsOnly`) spent in the pool counts too: whatever spends it can never
+    // be mined once its source was double-spent in the chain; spent in the chain, never.
     const counts = (t: GoneCheck): boolean =>
       [...(evidence.get(t.txid) ?? [])].some(([k, kinds]) => {
-        if (![...kinds].some((kind) => goneEvidenceCounts(kind, t.unagreed === true))) return false;
-        if (t.unagreed && !t.keyImages.includes(k)) return false;
+        const strict = t.unagreed === true || t.inputsOnly === true;
+        if (![...kinds].some((kind) => goneEvidenceCounts(kind, strict))) return false;
+        if (strict && !t.keyImages.includes(k)) return false;
         const status = statusOf.get(k);
-        return status === 0 || (status === 2 && inPool.has(t.txid));
+        return status === 0 || (status === 2 && (t.inputsOnly === true || inPool.has(t.txid)));
       });
     const gone = new Set<string>();
     for (let round = 0; round <= candidates.length && evidence.size > 0; round++) {
@@ -480,7 +558,6 @@ export class RpcPayoutWallet implements PayoutWallet {
     walletOutputs: () => Promise<IncomingTransfer[]>,
   ): Promise<void> {
     const watched = new Set(asked.map((t) => t.txid));
-    for (const txid of [...this.lookedUp.keys()]) if (!watched.has(txid)) this.lookedUp.delete(txid);
     // Its inputs as the transaction itself has them (a hex that does not parse: nothing to learn).
     const parsed = found.flatMap((tx) => {
       if (!watched.has(tx.txid) || this.lookedUp.get(tx.txid) === this.imports) return [];
@@ -508,6 +585,14 @@ export class RpcPayoutWallet implements PayoutWallet {
         return o ? [{ txid: t.txid, keyImage: k, output: o }] : [];
       }),
     );
+    await this.rememberSources(learned, sources);
+  }
+
+  /** Adds learned input sources to those kept in the wallet's file (the newest kept). */
+  private async rememberSources(
+    learned: readonly { txid: string; keyImage: string; output: IncomingTransfer }[],
+    sources: Map<string, InputSource[]>,
+  ): Promise<void> {
     if (learned.length === 0) return;
     // The source's block: from the wallet, else from this node (the source is mined: only mined
     // outputs are spent).
@@ -547,6 +632,54 @@ export class RpcPayoutWallet implements PayoutWallet {
     }));
     await this.wallet.setAttribute(INPUT_SOURCES_ATTRIBUTE, JSON.stringify(json));
     await this.wallet.store();
+  }
+
+  /** The checks of an attempt's inputs with a remembered source that its node does not have in its chain. */
+  private async offChain(checks: readonly GoneCheck[]): Promise<GoneCheck[]> {
+    if (checks.length === 0) return [];
+    const byImage = new Map(
+      [...(await this.inputSources()).values()].flat().map((i) => [i.keyImage, i] as const),
+    );
+    const sourcesOf = (t: GoneCheck) => t.keyImages.flatMap((k) => byImage.get(k)?.sourceTxid ?? []);
+    const asked = [...new Set(checks.flatMap(sourcesOf))].slice(0, TXIDS_PER_CALL_MAX);
+    if (asked.length === 0) return [];
+    const inChain = new Set(
+      (await this.daemon.getTransactions(asked)).found.filter((t) => !t.inPool).map((t) => t.txid),
+    );
+    return checks.filter((t) => sourcesOf(t).some((src) => asked.includes(src) && !inChain.has(src)));
+  }
+
+  /**
+   * Remembers, for the watched inputs of attempts with no transaction (GoneCheck.inputsOnly), the
+   * source output of each key image the wallet lists (after the attempt's import it knows them),
+   * under the check's name: once a deep reorg took a source away the wallet no longer lists it.
+   * Looked up once per check and import.
+   */
+  private async learnInputSources(
+    asked: readonly GoneCheck[],
+    walletOutputs: () => Promise<IncomingTransfer[]>,
+  ): Promise<void> {
+    if (asked.length === 0) return;
+    const sources = await this.inputSources();
+    const have = new Set([...sources.values()].flat().map((i) => i.keyImage));
+    const todo = asked.filter(
+      (t) => this.lookedUp.get(t.txid) !== this.imports && t.keyImages.some((k) => !have.has(k)),
+    );
+    if (todo.length === 0) return;
+    for (const t of todo) this.lookedUp.set(t.txid, this.imports);
+    const byImage = new Map(
+      (await walletOutputs()).flatMap((o) => (o.keyImage === undefined ? [] : [[o.keyImage, o] as const])),
+    );
+    const learned = todo.flatMap((t) =>
+      t.keyImages
+        .filter((k) => !have.has(k))
+        .slice(0, INPUT_SOURCES_PER_TX_MAX)
+        .flatMap((k) => {
+          const o = byImage.get(k);
+          return o ? [{ txid: t.txid, keyImage: k, output: o }] : [];
+        }),
+    );
+    await this.rememberSources(learned, sources);
   }
 
   /** The remembered input sources (INPUT_SOURCES_ATTRIBUTE), read from the wallet once per process. */
@@ -654,6 +787,11 @@ function dropOldest<K, V>(map: Map<K, V>, max: number): void {
     if (oldest.done) return;
     map.delete(oldest.value);
   }
+}
+
+/** A Gone vote's name: its batch attempt and scope (the transaction's, or the bound's). */
+function goneName(w: GoneWatch): string {
+  return `${w.batch}:${w.attempt}${w.inputsOnly === "bound" ? ":bound" : ""}`;
 }
 
 export function dutyKey(d: PayoutDuty): string {
@@ -786,20 +924,26 @@ export class PayoutSigner {
   }
 
   /** The watched batches whose transaction this guardian's node showed unmineable at depth: its Gone votes. */
-  goneVotes(): { batch: number; attempt: number }[] {
-    // One vote per batch attempt (before a txid is agreed, several voted completions are watched).
-    const votes = new Map<string, { batch: number; attempt: number }>();
-    for (const { batch, attempt } of this.watched) {
-      const name = `${batch}:${attempt}`;
-      if (this.goneFound.has(name) && !votes.has(name)) votes.set(name, { batch, attempt });
+  goneVotes(): { batch: number; attempt: number; scope?: "bound" }[] {
+    // One vote per batch attempt and scope (before a txid is agreed, several voted completions and
+    // the named inputs are watched).
+    const votes = new Map<string, { batch: number; attempt: number; scope?: "bound" }>();
+    for (const w of this.watched) {
+      const name = goneName(w);
+      if (this.goneFound.has(name) && !votes.has(name))
+        votes.set(name, {
+          batch: w.batch,
+          attempt: w.attempt,
+          ...(w.inputsOnly === "bound" ? { scope: "bound" as const } : {}),
+        });
     }
     return [...votes.values()];
   }
 
   /**
-   * Checks the watched transactions on this guardian's node: one that is in neither chain nor pool
-   * and can never be mined (PayoutWallet.unmineable) for `confirmations` of its node's blocks in a
-   * row gets a Gone vote. Nothing is asked while nothing is watched.
+   * Checks the watched transactions (or an attempt's inputs) on this guardian's node: one that is
+   * in neither chain nor pool and can never be mined (PayoutWallet.unmineable) for `confirmations`
+   * of its node's blocks in a row gets a Gone vote. Nothing is asked while nothing is watched.
    */
   private async watchGone(): Promise<void> {
     const watched = this.watched;
@@ -812,31 +956,39 @@ export class PayoutSigner {
     const gone = new Set(
       await wallet.unmineable(
         watched.map((w) => ({
-          txid: w.txid,
+          txid: goneCheckId(w),
           keyImages: w.keyImages.map(toHex),
           ...(w.txHeight === undefined ? {} : { txHeight: w.txHeight }),
           ...(w.unagreed ? { unagreed: true } : {}),
+          ...(w.inputsOnly === undefined ? {} : { inputsOnly: true }),
         })),
       ),
     );
-    for (const txid of [...this.goneSince.keys()]) if (!gone.has(txid)) this.goneSince.delete(txid);
+    for (const id of [...this.goneSince.keys()]) if (!gone.has(id)) this.goneSince.delete(id);
     // A vote stands only while its node still shows the transaction unmineable, and is forgotten once
     // the batch left the watch (its vote ordered, or the batch re-made): consensus clears Gone votes
     // when the batch is confirmed after all, and an old vote must not come back unchecked.
-    const current = new Set(watched.filter((w) => gone.has(w.txid)).map((w) => `${w.batch}:${w.attempt}`));
+    const current = new Set(watched.filter((w) => gone.has(goneCheckId(w))).map(goneName));
     for (const k of [...this.goneFound]) if (!current.has(k)) this.goneFound.delete(k);
     if (gone.size === 0) return;
     const height = await wallet.height();
     let changed = false;
     for (const w of watched) {
-      if (!gone.has(w.txid)) continue;
-      const since = this.goneSince.get(w.txid) ?? height;
-      this.goneSince.set(w.txid, since);
-      const k = `${w.batch}:${w.attempt}`;
+      const id = goneCheckId(w);
+      if (!gone.has(id)) continue;
+      const since = this.goneSince.get(id) ?? height;
+      this.goneSince.set(id, since);
+      const k = goneName(w);
       if (height < since + this.options.confirmations || this.goneFound.has(k)) continue;
       this.goneFound.add(k);
       changed = true;
-      this.options.log("payout_gone", { batch: w.batch, attempt: w.attempt, txid: w.txid, since, height });
+      this.options.log("payout_gone", {
+        batch: w.batch,
+        attempt: w.attempt,
+        ...(w.inputsOnly === undefined ? { txid: w.txid } : { inputs: w.inputsOnly }),
+        since,
+        height,
+      });
     }
     if (changed) this.options.onChange();
   }
@@ -965,6 +1117,25 @@ export class PayoutSigner {
             return { kind: "fault", slot: duty.slot - 1 };
           }
           throw e;
+        }
+        // The names are the creator's word; what this wallet just signed is what its set spends
+        // (wallet2 rebuilt the inputs from the set's construction data). A set named with other
+        // outputs (of the same total: `check` saw no difference) is refused before its signature
+        // leaves this guardian: the bound of a later attempt and Gone on the named inputs trust the
+        // names of any set an honest guardian signed (docs/monero.md, "What makes it safe").
+        if (duty.keyImages) {
+          const spends = [...(await wallet.signedKeyImages(signed.txset))].sort();
+          const named = duty.keyImages.map(toHex).sort();
+          if (spends.length !== named.length || spends.some((k, i) => k !== named[i])) {
+            this.options.log("payout_set_refused", {
+              batch: duty.batch,
+              slot: duty.slot - 1,
+              error: "the set's inputs are not the outputs its creator named",
+              named,
+              spends,
+            });
+            return { kind: "fault", slot: duty.slot - 1 };
+          }
         }
         if (duty.last !== signed.complete) {
           // The last signature must complete the transaction and no other may: the previous set

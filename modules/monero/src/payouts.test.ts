@@ -3,7 +3,7 @@
 // each guardian's PayoutSigner over a fake multisig wallet. Every guardian must decide the same.
 import { describe, expect, it } from "vitest";
 import { ed25519 } from "@noble/curves/ed25519.js";
-import { encodeConsensusItem, fromHex, toHex } from "@conclave/core-common";
+import { CodecError, encodeConsensusItem, fromHex, toHex } from "@conclave/core-common";
 import type { Transaction } from "@conclave/core-common";
 import { FederationProcessor, MemoryKv, NodeSigner, NodeVerifier, sha256 } from "@conclave/core-server";
 import { DummyServerModule, buildTransaction, coinOutput } from "@conclave/module-dummy";
@@ -92,7 +92,8 @@ class FakeWallet implements PayoutWallet {
   blind = false;
   /**
    * Byzantine creator: names this key image as its set's input instead of the real one (an output
-   * of the same amount: what `RpcPayoutWallet.check` can verify is only the named outputs' total).
+   * of the same amount: `check` verifies the named outputs' total only; what refuses it is the read of
+   * the key images of the set a signer's own wallet signed, `signedKeyImages`).
    */
   nameInstead: string | undefined;
   submitted = new Map<string, number>();
@@ -113,8 +114,7 @@ class FakeWallet implements PayoutWallet {
       gone: Set<string>;
       /**
        * key image (hex) -> the inputs id of the same total: the real wallet's check of a named list
-       * sees the named outputs' amounts and the set's inputs total only (docs/monero.md, "What the
-       * signers' check does not stop").
+       * before signing sees the named outputs' amounts and the set's inputs total only.
        */
       sameAmount: Map<string, string>;
     },
@@ -176,6 +176,7 @@ class FakeWallet implements PayoutWallet {
   ) {
     await this.hold();
     this.calls.push("check");
+    this.checkedNames = expected.keyImages;
     const text = setText(txset);
     const want = expected.destinations.map((d) => `${d.address}:${d.amount}`).join(",");
     if (!text.startsWith(`${want};`))
@@ -194,6 +195,13 @@ class FakeWallet implements PayoutWallet {
       throw new MoneroMultisigError("the set's inputs are not the outputs its creator named");
     if (expected.root !== undefined && setTx(expected.root) !== setTx(txset))
       throw new MoneroMultisigError("the set is not the creator's transaction");
+  }
+  /** The names `check` was last given (a garbage signer's wallet vouches for them: it is Byzantine). */
+  private checkedNames: readonly string[] | undefined;
+  signedKeyImages(txset: string): Promise<readonly string[]> {
+    if (this.garbageSign && this.checkedNames) return Promise.resolve(this.checkedNames);
+    // The inputs the set's transaction really spends (the real wallet reads them from the set).
+    return Promise.resolve([keyImageOf(setTx(txset))]);
   }
   async sign(txset: string): Promise<{ txset: string; complete: boolean }> {
     await this.hold();
@@ -1153,56 +1161,36 @@ describe("payout signing rounds", () => {
     expect(paid.moneroTxid).toBe(completion);
   });
 
-  // Review of 45fa79b (reviewsign, 2026-12-07; that change was not landed for this): Gone on an
-  // attempt's *named* inputs while its set is signed trusts the creator's list, which the real
-  // signers' check verifies only by total (docs/monero.md, "A deep reorg that takes an input away
-  // while the set is being signed"). A Byzantine creator names an output
-  // of the same amount whose source the attacker's miner then double-spends (threat model 3e), while
-  // its set spends a live one: the honest nodes see the named input dead and vote Gone, the attempt
-  // is re-made unbound (or bound to the dead name, then the bound dropped), and the completion the
-  // last honest signer made before the reorg reached it (its chunks delayed) is still mineable.
-  it("a Byzantine creator that names a same-amount output a deep reorg then takes away cannot get its batch paid twice (the set's real inputs are live)", async () => {
+  // Review of 45fa79b (reviewsign, 2026-12-07): Gone on an attempt's *named* inputs while its set
+  // is signed trusts the creator's list. When the signers' check verified it only by total (all
+  // wallet-rpc shows), a Byzantine creator named an output of the same amount whose source the
+  // attacker's miner then double-spent (threat model 3e), while its set spent a live one: the honest
+  // nodes saw the named input dead and voted Gone, the attempt was re-made unbound, and the
+  // completion the last honest signer made before the reorg reached it was still mineable: paid
+  // twice (2 mined with 45fa79b alone). Now every signer reads the key images of the set its own
+  // wallet signed (RpcPayoutWallet.signedKeyImages: readMultisigTxSetKeyImages) and does not pass on
+  // a set whose inputs are not exactly the named ones.
+  it("a Byzantine creator that names a same-amount output in place of its set's real input gets no honest signature (the signed set's key images are read), so a deep reorg that then takes that output away cannot get the batch paid twice", async () => {
     const { f, tx } = setup();
     // The attacker's deposit D: an output of the wallet, of the same amount as the inputs the
     // creator's transaction (t1) will spend.
     const named = keyImageOf("tD");
     f.chain.inputsOf.set(named, "tD");
-    f.chain.sameAmount.set(named, "t1");
+    f.chain.sameAmount.set(named, "t1"); // `check` sees the named outputs' total only: it passes
     f.guardians[1]!.wallet.nameInstead = named; // guardian 1 (Byzantine) creates batch 1 attempt 0
     await f.round(); // exports: creator 1, order 1, 2, 3, 0
     await f.round(); // the creator: spends t1, names D
-    await f.round(); // guardian 2 checks (D is the wallet's, same total) and signs
-    const signing = new PayoutStore(f.mdb()).batch(1)!;
-    expect(signing).toMatchObject({ phase: "sign", attempt: 0, signers: [1, 2] });
-    // Guardian 3, the last signer, signs before the reorg reaches its node; its chunks are delayed.
-    const g3 = f.guardians[3]!;
-    g3.monero.consensusProposal(f.mdb(3));
-    await g3.monero.payoutSigner!.work();
-    const parts = g3.monero
-      .consensusProposal(f.mdb(3))
-      .filter((item) => item[0] !== 0x01)
-      .map((item) => decodePayoutItem(item))
-      .flatMap((item) => (item.kind === "chunk" && item.slot === 2 ? [item] : []))
-      .sort((a, b) => a.index - b.index);
-    expect(parts.length).toBeGreaterThan(0);
-    const completion = toHex(Uint8Array.from(parts.flatMap((p) => [...p.data])));
-    expect(signatures(completion)).toBe(T);
-    g3.down = true;
-    // The deep reorg takes D's source away; the honest nodes see the named input dead.
+    await f.round(true); // guardian 2 signs, reads what it signed (t1's key image, not D's): refused
+    expect(f.guardians[2]!.wallet.calls).toContain("sign");
+    expect(new PayoutStore(f.mdb()).batch(1)!.signers).toEqual([1]);
+    // The deep reorg takes D's source away: no set any honest guardian signed names it.
     f.chain.gone.add(named);
-    for (let h = 301; f.outcome(tx, 0)!.attempt === 0 && h < 340; h++) {
+    for (let h = 301; f.outcome(tx, 0)!.state !== "confirmed" && h < 420; h++) {
       f.heights(h);
       await f.round(true);
     }
-    expect(f.outcome(tx, 0)!.attempt).toBeGreaterThanOrEqual(1);
-    // The Byzantine guardian broadcasts the completion it holds: its inputs (t1) are live.
-    await f.guardians[1]!.wallet.submit(completion).catch(() => undefined);
-    for (let h = 340; f.outcome(tx, 0)!.state !== "confirmed" && h < 420; h += 1) {
-      f.heights(h);
-      await f.round(true);
-    }
-    // At most one transaction paying the batch is ever mined.
-    expect(f.chain.mined.size).toBeLessThanOrEqual(1);
+    expect(f.outcome(tx, 0)).toMatchObject({ state: "confirmed", batch: 1 });
+    expect(f.chain.mined.size).toBe(1);
   });
   // Review of 17d8cc8's change 2 (payout-watcher.ts `confirm`, no final set in the attempt): the
   // batch is paid by a completion of an earlier attempt that an HONEST guardian's wallet submitted
@@ -1356,6 +1344,170 @@ describe("payout signing rounds", () => {
       expect(paid).toMatchObject({ state: "confirmed", txHeight: 300, moneroTxid: toHex(b.txid!) });
       expect(paid.txKey).toBe(expected);
     }
+  });
+
+  // `--monero-deep-reorg-signing` (docs/simulator.md, 11 violations in 4 of seeds 1..6 before): a
+  // deep reorg takes the source of a named input away while the set is signed with t − f
+  // signatures on it. The signers refuse the set, the attempt is dropped, and every next attempt is
+  // bound to the dead input: no creator could ever fund a set again (the batch and every
+  // withdrawal behind it frozen). Now the guardians watch the named inputs of the attempt being
+  // signed, and the bound of an attempt with no creator's set, and vote Gone on them.
+  it("a batch whose named input a deep reorg took away while it was signed is paid once by a fresh attempt, not frozen by attempts bound to the dead input", async () => {
+    const { f, tx } = setup();
+    await f.round(); // exports
+    await f.round(); // the creator
+    await f.round(); // the second signer: t − f = 2 signatures, so a next attempt would be bound
+    const signing = new PayoutStore(f.mdb()).batch(1)!;
+    expect(signing).toMatchObject({ phase: "sign", attempt: 0 });
+    expect(signing.signers.length).toBe(2);
+    expect(f.chain.inputsOf.size).toBe(1);
+    const dead = [...f.chain.inputsOf.keys()][0]!;
+    f.chain.gone.add(dead);
+    for (let h = 301; f.outcome(tx, 0)!.state !== "confirmed" && h < 400; h += 1) {
+      f.heights(h);
+      await f.round();
+    }
+    const paid = f.outcome(tx, 0)!;
+    expect(paid).toMatchObject({ state: "confirmed", batch: 1 });
+    expect(paid.attempt).toBeGreaterThanOrEqual(1);
+    // Paid once, by a transaction that does not spend the dead input.
+    expect(f.chain.mined.size).toBe(1);
+    expect(f.chain.inputsOf.get(dead)).toBe("t1");
+    expect(f.chain.spent.has("t1")).toBe(false);
+    expect(new PayoutStore(f.mdb()).batch(1)!.bound).toEqual([]);
+  });
+
+  it("Gone on the bound: one vote per guardian, refused with no bound, once the creator's set is ordered or for a later attempt; t votes drop the bound of the attempt, which goes on; a vote on the transaction is not one on the bound", async () => {
+    const { f, tx } = setup();
+    await f.round(); // exports: creator 1, order 1, 2, 3, 0
+    const bound = (item: { from: number; attempt: number }) => ({
+      from: item.from,
+      item: { kind: "gone" as const, batch: 1, attempt: item.attempt, scope: "bound" as const },
+    });
+    // Attempt 0 has no bound: refused.
+    expect(f.block([bound({ from: 0, attempt: 0 })]).moduleItemErrors).toBe(1);
+    f.guardians[0]!.wallet.silent = true;
+    f.guardians[3]!.wallet.silent = true;
+    await f.round(); // creator 1
+    await f.round(); // guardian 2 signs: lineage [1, 2]
+    for (const h of [303, 306, 309, 312]) f.heights(h);
+    const b1 = new PayoutStore(f.mdb()).batch(1)!;
+    expect(b1).toMatchObject({ attempt: 1, phase: "export" });
+    expect(b1.bound.length).toBe(1);
+    // Guardian 1 three times, guardian 2 once, and a vote on attempt 1's transaction from 3 (it has
+    // none yet: refused); a vote for attempt 2 is ahead: refused.
+    const r = f.block([
+      bound({ from: 1, attempt: 1 }),
+      bound({ from: 1, attempt: 1 }),
+      bound({ from: 1, attempt: 1 }),
+      bound({ from: 2, attempt: 1 }),
+      { from: 3, item: { kind: "gone" as const, batch: 1, attempt: 1 } },
+      bound({ from: 3, attempt: 2 }),
+    ]);
+    expect(r.moduleItemErrors).toBe(2);
+    expect(new PayoutStore(f.mdb()).goneVoters(1, "bound")).toEqual([1, 2]);
+    expect(new PayoutStore(f.mdb()).goneVoters(1)).toEqual([]);
+    expect(new PayoutStore(f.mdb()).batch(1)!.bound.length).toBe(1);
+    // A late vote on attempt 0 changes nothing; the third voter drops the bound, same attempt.
+    expect(f.block([bound({ from: 3, attempt: 0 })]).moduleItemErrors).toBe(0);
+    expect(new PayoutStore(f.mdb()).batch(1)!.bound.length).toBe(1);
+    expect(f.block([bound({ from: 3, attempt: 1 })]).moduleItemErrors).toBe(0);
+    const dropped = new PayoutStore(f.mdb()).batch(1)!;
+    expect(dropped).toMatchObject({ attempt: 1, phase: "export", bound: [] });
+    expect(f.outcome(tx, 0)).toMatchObject({ state: "signing", attempt: 1 });
+
+    // Again, but the attempt's creator's set is ordered before the t-th vote: it may spend only the
+    // live part of the bound, so the vote is refused and the bound stays.
+    const again = setup();
+    await again.f.round();
+    again.f.guardians[0]!.wallet.silent = true;
+    again.f.guardians[3]!.wallet.silent = true;
+    await again.f.round();
+    await again.f.round();
+    for (const h of [303, 306, 309, 312]) again.f.heights(h);
+    again.f.block([bound({ from: 1, attempt: 1 }), bound({ from: 2, attempt: 1 })]);
+    again.f.guardians[3]!.wallet.silent = false;
+    for (let h = 313; new PayoutStore(again.f.mdb()).batch(1)!.signers.length === 0 && h < 330; h++) {
+      again.f.heights(h);
+      await again.f.round();
+    }
+    const set = new PayoutStore(again.f.mdb()).batch(1)!;
+    expect(set).toMatchObject({ attempt: 1, phase: "sign" });
+    expect(set.signers.length).toBeGreaterThan(0);
+    expect(again.f.block([bound({ from: 3, attempt: 1 })]).moduleItemErrors).toBe(1);
+    expect(new PayoutStore(again.f.mdb()).goneVoters(1, "bound")).toEqual([1, 2]);
+    expect(new PayoutStore(again.f.mdb()).batch(1)!.bound.length).toBe(1);
+  });
+
+  // Review of 45fa79b (reviewsign): a bound attempt before its creator's set takes txid votes (a
+  // completion of an earlier attempt seen mined, `paidBy`). An honest guardian that voted such a
+  // completion before a deep reorg took it away (with the bound input's source) kept that vote
+  // after t Gone votes dropped the bound: its vote for the attempt's own completion was refused
+  // (`already_voted`), and with the Byzantine guardian silent fewer than t txids (and no fault)
+  // could ever come: the batch stayed in `submit` for good.
+  it("dropping the bound forgets the txid votes cast on the earlier attempts' completions: the attempt's own txid is agreed with one guardian silent", async () => {
+    const { f, tx } = setup();
+    await f.round(); // exports: creator 1, order 1, 2, 3, 0
+    f.guardians[0]!.wallet.silent = true;
+    f.guardians[3]!.wallet.silent = true;
+    await f.round(); // creator 1
+    await f.round(); // guardian 2 signs: lineage [1, 2]
+    for (const h of [303, 306, 309, 312]) f.heights(h);
+    expect(new PayoutStore(f.mdb()).batch(1)!).toMatchObject({ attempt: 1, phase: "export" });
+    f.guardians[0]!.wallet.silent = false;
+    f.guardians[3]!.wallet.silent = false;
+    // Attempt 1's exports (consensus does not read them), then no creator's set yet.
+    f.block(
+      [0, 1, 2, 3].map((from) => {
+        const data = new TextEncoder().encode(`export ${from} of attempt 1`);
+        const item: PayoutItem = {
+          kind: "chunk",
+          batch: 1,
+          attempt: 1,
+          slot: SLOT_EXPORT,
+          total: 1,
+          index: 0,
+          digest: sha256(data),
+          data,
+        };
+        return { from, item };
+      }),
+    );
+    const signing = new PayoutStore(f.mdb()).batch(1)!;
+    expect(signing).toMatchObject({ attempt: 1, phase: "sign", signers: [] });
+    expect(signing.bound.length).toBe(1);
+    // Three signers in order; the fourth (excluded: blamed in attempt 0) is the Byzantine one.
+    expect(signing.order.length).toBe(3);
+    const [creator, stale, third] = signing.order as [number, number, number];
+    const byzantine = [0, 1, 2, 3].find((g) => !signing.order.includes(g))!;
+    expect(
+      f.block([{ from: stale, item: { kind: "txid", batch: 1, attempt: 1, txid: txidOf(77) } }])
+        .moduleItemErrors,
+    ).toBe(0);
+    // The deep reorg: the bound's input can never be spent; t votes drop the bound.
+    f.block(
+      [creator, stale, third].map((from) => ({
+        from,
+        item: { kind: "gone" as const, batch: 1, attempt: 1, scope: "bound" as const },
+      })),
+    );
+    expect(new PayoutStore(f.mdb()).batch(1)!).toMatchObject({ attempt: 1, phase: "sign", bound: [] });
+    f.guardians[byzantine]!.down = true; // the Byzantine guardian votes nothing from now on
+    for (let h = 313; f.outcome(tx, 0)!.state !== "confirmed" && h < 360; h++) {
+      f.heights(h);
+      await f.round(true);
+    }
+    expect(f.outcome(tx, 0)).toMatchObject({ state: "confirmed", batch: 1, attempt: 1 });
+  });
+
+  it("a Gone vote on the bound is its own item on the wire: one more byte, and no other byte is accepted", () => {
+    const tx = encodePayoutItem({ kind: "gone", batch: 7, attempt: 2 });
+    const onBound = encodePayoutItem({ kind: "gone", batch: 7, attempt: 2, scope: "bound" });
+    expect(onBound.length).toBe(tx.length + 1);
+    expect(decodePayoutItem(tx)).toEqual({ kind: "gone", batch: 7, attempt: 2 });
+    expect(decodePayoutItem(onBound)).toEqual({ kind: "gone", batch: 7, attempt: 2, scope: "bound" });
+    expect(() => decodePayoutItem(Uint8Array.of(...tx, 2))).toThrow(CodecError);
+    expect(() => decodePayoutItem(Uint8Array.of(...onBound, 1))).toThrow(CodecError);
   });
 
   // Seed 48 of `--monero-deep-reorg-spent` (docs/simulator.md): the blame reset at a Gone re-open

@@ -13,6 +13,8 @@
 //   0x11 | batch u64 | g u16                 -> seen: txHeight u64 | txKey
 //   0x14 | batch u64 | g u16                 -> gone vote (0x01): the attempt's transaction can never be mined
 //   0x15 | batch u64                         -> 0x01: a re-opened batch waiting for the one in flight
+//   0x16 | batch u64 | g u16                 -> gone vote on the bound (0x01): an input of the attempt's
+//                                               bound can never be spent
 //
 // A batch: the oldest payoutBatchMax queued payouts when the first export of the next batch number
 // is ordered (so payouts that arrive while the watchers export join it). One batch in flight.
@@ -114,7 +116,8 @@ const K_VOTE = 0x10;
 const K_SEEN = 0x11;
 const K_GONE = 0x14;
 const K_WAITING = 0x15;
-const BATCH_SCOPED = [K_CHUNK, K_HEADER, K_BLOB, K_VOTE, K_SEEN, K_GONE];
+const K_GONE_BOUND = 0x16;
+const BATCH_SCOPED = [K_CHUNK, K_HEADER, K_BLOB, K_VOTE, K_SEEN, K_GONE, K_GONE_BOUND];
 
 /**
  * How long after its block a confirmed batch's transaction is still watched for a deep reorg that
@@ -518,13 +521,16 @@ export class PayoutStore {
     return { txHeight: r.u64(), txKey: v.slice(8) };
   }
 
-  /** Whether guardian g voted that the batch's agreed transaction is gone (this attempt). */
-  gone(batch: number, guardian: number): boolean {
-    return this.db.get(key(K_GONE, { u64: batch }, { u16: guardian })) !== undefined;
+  /**
+   * Whether guardian g voted that the attempt's transaction is gone (or, scope "bound", an input of
+   * its bound), this attempt.
+   */
+  gone(batch: number, guardian: number, scope?: "bound"): boolean {
+    return this.db.get(key(goneKey(scope), { u64: batch }, { u16: guardian })) !== undefined;
   }
 
-  goneVoters(batch: number): number[] {
-    const prefix = key(K_GONE, { u64: batch });
+  goneVoters(batch: number, scope?: "bound"): number[] {
+    const prefix = key(goneKey(scope), { u64: batch });
     return [...this.db.scan(prefix)].map(([k]) => new Reader(k.subarray(prefix.length)).u16());
   }
 
@@ -542,6 +548,11 @@ export class PayoutStore {
       txKey: v.slice(8),
     }));
   }
+}
+
+/** The votes of a Gone scope are kept apart: a vote on one never counts for the other. */
+function goneKey(scope: "bound" | undefined): number {
+  return scope === "bound" ? K_GONE_BOUND : K_GONE;
 }
 
 class PayoutStoreWriter extends PayoutStore {
@@ -593,8 +604,8 @@ class PayoutStoreWriter extends PayoutStore {
   putSeen(batch: number, g: number, txHeight: number, txKey: Uint8Array): void {
     this.w.put(key(K_SEEN, { u64: batch }, { u16: g }), new Writer().u64(txHeight).raw(txKey).finish());
   }
-  putGone(batch: number, g: number): void {
-    this.w.put(key(K_GONE, { u64: batch }, { u16: g }), Uint8Array.of(1));
+  putGone(batch: number, g: number, scope?: "bound"): void {
+    this.w.put(key(goneKey(scope), { u64: batch }, { u16: g }), Uint8Array.of(1));
   }
   setWaiting(batch: number, waiting: boolean): void {
     const k = key(K_WAITING, { u64: batch });
@@ -962,7 +973,10 @@ export class Payouts {
     }
     const b = store.batch(item.batch);
     if (!b) return fail("unknown_batch", `no payout batch ${item.batch}`, { peer });
-    if (item.kind === "gone") return this.onGone(store, item.batch, b, peer, item.attempt, agreedHeight);
+    if (item.kind === "gone")
+      return item.scope === "bound"
+        ? this.onBoundGone(store, item.batch, b, peer, item.attempt, agreedHeight)
+        : this.onGone(store, item.batch, b, peer, item.attempt, agreedHeight);
     if (b.phase === "done" || b.phase === "waiting") return ok(undefined); // late items of a finished batch change nothing
     if (item.attempt !== b.attempt)
       return item.attempt < b.attempt
@@ -1546,12 +1560,17 @@ export class Payouts {
         ? ok(undefined) // a late vote on an attempt already re-made
         : fail("stale_attempt", `batch ${batch} is at attempt ${b.attempt}, not ${attempt}`, { peer });
     if (b.phase === "waiting") return ok(undefined);
-    // Before a txid is agreed, a fully signed attempt (phase submit) may be gone too: its input set
-    // is fixed by its creator's named inputs, which every completion spends (seeds 20 and 38 of
-    // `--monero-deep-reorg-spent`: a deep reorg took one away while the final set was submitted).
+    // Before a txid is agreed, an attempt whose creator's set is ordered (phase sign or submit) may
+    // be gone too: its input set is fixed by its creator's named inputs, which every completion
+    // spends (seeds 20 and 38 of `--monero-deep-reorg-spent`: a deep reorg took one away while the
+    // final set was submitted; `--monero-deep-reorg-signing`: while the set was being signed, after
+    // which the signers refuse it and every next attempt is bound to its inputs, a freeze).
     const unagreed =
-      !b.txid && b.phase === "submit" && b.v2 && this.attemptInputs(store, batch, b) !== undefined;
-    if ((!b.txid && !unagreed) || (b.phase !== "submit" && b.phase !== "done"))
+      !b.txid &&
+      (b.phase === "submit" || (b.phase === "sign" && stepOf(b) > 0)) &&
+      b.v2 &&
+      this.attemptInputs(store, batch, b) !== undefined;
+    if ((!b.txid && !unagreed) || (b.phase !== "submit" && b.phase !== "done" && !unagreed))
       return fail("not_submitted", `batch ${batch} has no agreed transaction to be gone`, { peer });
     if (b.phase === "done" && agreedHeight > b.txHeight + PAYOUT_GONE_WATCH_BLOCKS)
       return fail(
@@ -1590,6 +1609,45 @@ export class Payouts {
     // again in the re-made attempt 2). A re-opened batch that waits for the batch in flight keeps it
     // too (above).
     this.nextAttempt(store, batch, b, agreedHeight, { ...(gone ? { gone } : {}), unbound: true });
+    return ok(undefined);
+  }
+
+  /**
+   * A Gone vote on the attempt's bound: `peer`'s node shows that an input of it can never be spent
+   * (its source double-spent in the chain), while the attempt has no creator's set. Every earlier
+   * attempt that could still be finished spends all of the bound (nextBound: each later bound is a
+   * subset of an earlier attempt's named inputs), so t votes (at least t − f honest nodes) say none
+   * of them can ever be mined: the bound is dropped and this attempt's creator spends any inputs.
+   * Without that a deep reorg that took a bound input's source away froze the batch for good: no
+   * creator can fund a set from the bound, attempt after attempt (`--monero-deep-reorg-signing`).
+   * The current attempt is not re-made: it has no transaction yet, and one made under the old bound
+   * was checked against it. Votes ordered once the creator's set is (the attempt's own transaction
+   * may spend only the live part of the bound) are refused; they are cast on the set instead.
+   */
+  private onBoundGone(
+    store: PayoutStoreWriter,
+    batch: number,
+    b: BatchRecord,
+    peer: number,
+    attempt: number,
+    agreedHeight: number,
+  ): ModuleResult<void> {
+    if (attempt !== b.attempt)
+      return attempt < b.attempt
+        ? ok(undefined) // a late vote on an attempt already re-made
+        : fail("stale_attempt", `batch ${batch} is at attempt ${b.attempt}, not ${attempt}`, { peer });
+    const open = b.phase === "export" || (b.phase === "sign" && stepOf(b) === 0);
+    if (!b.v2 || b.bound.length === 0 || !open)
+      return fail("not_bound", `batch ${batch} has no bound without a creator's set to be gone`, { peer });
+    if (store.gone(batch, peer, "bound")) return ok(undefined);
+    store.putGone(batch, peer, "bound");
+    if (store.goneVoters(batch, "bound").length < this.t) return ok(undefined);
+    // A fresh round for the creator if it is on its turn: it could not fund a set before. The txid
+    // votes cast on the earlier attempts' completions (`paidEarlier`) go too: t guardians just said
+    // none of them can be mined, and a voter's stale vote would refuse its vote for this attempt's
+    // own completion (`already_voted`), fewer than t txids then coming with f guardians silent.
+    store.clearVotes(batch);
+    store.putBatch(batch, { ...b, bound: [], ...(b.phase === "sign" ? { phaseHeight: agreedHeight } : {}) });
     return ok(undefined);
   }
 
@@ -1760,8 +1818,9 @@ export class Payouts {
   }
 
   /**
-   * The agreed transactions this guardian watches for a deep reorg that makes them unmineable (and
-   * has not voted Gone on yet): the batch in flight once its txid is agreed, and the latest
+   * What this guardian watches for a deep reorg that makes it unmineable (and has not voted Gone on
+   * yet): the batch in flight (its agreed txid; before one is agreed, its creator's named inputs,
+   * and the completions the guardians voted; before a creator's set, its bound), and the latest
    * PAYOUT_GONE_WATCH_BATCHES confirmed batches mined within PAYOUT_GONE_WATCH_BLOCKS of the agreed
    * height. Only batches whose inputs are known (started by this version).
    */
@@ -1771,11 +1830,23 @@ export class Payouts {
     const out: GoneWatch[] = [];
     for (let n = c.nextBatch - 1; n >= 1 && n >= c.nextBatch - PAYOUT_GONE_WATCH_BATCHES; n--) {
       const b = store.batch(n);
+      if (b && !b.txid && b.v2 && n === c.current && (b.phase === "export" || b.phase === "sign")) {
+        const named = stepOf(b) > 0 ? this.attemptInputs(store, n, b) : undefined;
+        if (named !== undefined && !store.gone(n, self))
+          // Being signed: every completion will spend the creator's named inputs.
+          out.push({ batch: n, attempt: b.attempt, keyImages: named, inputsOnly: "named" });
+        else if (stepOf(b) === 0 && b.bound.length > 0 && !store.gone(n, self, "bound"))
+          // No creator's set: every earlier attempt that could still be finished spends the bound.
+          out.push({ batch: n, attempt: b.attempt, keyImages: b.bound, inputsOnly: "bound" });
+        continue;
+      }
       if (b && !b.txid && b.phase === "submit" && b.v2 && n === c.current && !store.gone(n, self)) {
-        // Fully signed, no txid agreed yet: the completions the guardians voted (its own first),
-        // each checked against the attempt's named inputs (what every completion spends).
+        // Fully signed, no txid agreed yet: the attempt's named inputs (what every completion
+        // spends, also when no guardian voted a txid: every node refused the final set), and the
+        // completions the guardians voted (its own first), each checked against them.
         const named = this.attemptInputs(store, n, b);
         if (named === undefined) continue;
+        out.push({ batch: n, attempt: b.attempt, keyImages: named, inputsOnly: "named" });
         const own = store.vote(n, self);
         const txids = own !== undefined && "txid" in own ? [own.txid] : [];
         for (const t of votedByOthers(store, n, self))
@@ -1807,10 +1878,28 @@ export class Payouts {
   }
 }
 
-/** An agreed payout transaction a guardian watches for being made unmineable by a deep reorg. */
-export interface GoneWatch {
+/**
+ * A payout transaction a guardian watches for being made unmineable by a deep reorg: an agreed or
+ * voted one (`txid`), or, with `inputsOnly`, the inputs every completion of the attempt spends.
+ */
+export type GoneWatch = GoneTxWatch | GoneInputsWatch;
+
+/** The inputs of a batch's attempt that has no transaction to look up (no txid agreed or voted). */
+export interface GoneInputsWatch {
   readonly batch: number;
   readonly attempt: number;
+  /** "named": its creator's named inputs; "bound": its bound (a Gone vote with scope "bound"). */
+  readonly inputsOnly: "named" | "bound";
+  readonly keyImages: readonly Uint8Array[];
+  readonly txid?: undefined;
+  readonly txHeight?: undefined;
+  readonly unagreed?: undefined;
+}
+
+export interface GoneTxWatch {
+  readonly batch: number;
+  readonly attempt: number;
+  readonly inputsOnly?: undefined;
   readonly txid: string;
   /** Its inputs' key images (BatchRecord.inputs). */
   readonly keyImages: readonly Uint8Array[];

@@ -18,9 +18,12 @@ export * from "./wallet-cli.js";
 export * from "./wallet-rpc.js";
 export { cnSlowHashV0 } from "./cryptonight.js";
 export {
+  MULTISIG_EXPORT_MAGIC,
   MULTISIG_TXSET_MAGIC,
   multisigTxSetChachaKey,
   openMultisigTxSet,
+  readMultisigExport,
   readMultisigTxSetKeyImages,
+  sealMultisigExport,
   sealMultisigTxSet,
 } from "./multisig-txset.js";

@@ -40,7 +40,7 @@ import { keccak_256 } from "@noble/hashes/sha3.js";
 import { bytesToHex, randomBytes } from "@noble/hashes/utils.js";
 import { cnSlowHashV0 } from "./cryptonight.js";
 import { MoneroMultisigError } from "./errors.js";
-import { TXSET_CHARS_MAX } from "./multisig.js";
+import { EXPORT_INFO_CHARS_MAX, TXSET_CHARS_MAX } from "./multisig.js";
 import { ED25519_ORDER, hashToScalar, isCanonicalScalar } from "./tx-proof.js";
 
 /** What wallet2 puts before the ciphertext of every multisig transaction set. */
@@ -117,19 +117,22 @@ function viewKeySignatureValid(signed: Uint8Array, viewKey: Uint8Array, signatur
 /** A bounded reader of wallet2's binary_archive. */
 class ArchiveReader {
   private pos = 0;
-  constructor(private readonly bytes: Uint8Array) {}
+  constructor(
+    private readonly bytes: Uint8Array,
+    private readonly onError: (message: string) => never = fail,
+  ) {}
 
   remaining(): number {
     return this.bytes.length - this.pos;
   }
 
   byte(what: string): number {
-    if (this.pos >= this.bytes.length) fail(`truncated at ${what}`);
+    if (this.pos >= this.bytes.length) this.onError(`truncated at ${what}`);
     return this.bytes[this.pos++]!;
   }
 
   blob(n: number, what: string): Uint8Array {
-    if (this.remaining() < n) fail(`truncated at ${what}`);
+    if (this.remaining() < n) this.onError(`truncated at ${what}`);
     const out = this.bytes.subarray(this.pos, this.pos + n);
     this.pos += n;
     return out;
@@ -144,8 +147,9 @@ class ArchiveReader {
     let value = 0;
     for (let shift = 0; ; shift += 7) {
       const b = this.byte(what);
-      if (shift + 7 >= bits && b >= 2 ** (bits - shift)) fail(`${what}: varint overflows ${bits} bits`);
-      if (b === 0 && shift !== 0) fail(`${what}: varint has a trailing zero group`);
+      if (shift + 7 >= bits && b >= 2 ** (bits - shift))
+        this.onError(`${what}: varint overflows ${bits} bits`);
+      if (b === 0 && shift !== 0) this.onError(`${what}: varint has a trailing zero group`);
       value += (b & 0x7f) * 2 ** shift;
       if ((b & 0x80) === 0) return value;
     }
@@ -155,7 +159,7 @@ class ArchiveReader {
   count(what: string, minBytes: number): number {
     const n = this.varint(what);
     if (n * minBytes > this.remaining()) {
-      fail(`${what}: ${n} elements of at least ${minBytes} bytes in ${this.remaining()} bytes left`);
+      this.onError(`${what}: ${n} elements of at least ${minBytes} bytes in ${this.remaining()} bytes left`);
     }
     return n;
   }
@@ -175,19 +179,35 @@ function parseViewKey(viewKeyHex: string): Uint8Array {
  * MoneroMultisigError for anything else.
  */
 export function openMultisigTxSet(txsetHex: string, viewKeyHex: string): Uint8Array {
+  return openEnvelope(txsetHex, viewKeyHex, MAGIC_BYTES, "the set", TXSET_CHARS_MAX, fail);
+}
+
+/**
+ * wallet2's envelope of what it encrypts with the view key (encrypt_with_view_secret_key, authenticated):
+ * `magic`, then iv, chacha20 of the plaintext, and the view key's signature of both. Returns the
+ * plaintext; `fault` throws (MoneroMultisigError) for anything else.
+ */
+function openEnvelope(
+  hex: string,
+  viewKeyHex: string,
+  magic: Uint8Array,
+  what: string,
+  maxChars: number,
+  fault: (message: string) => never,
+): Uint8Array {
   const viewKey = parseViewKey(viewKeyHex);
-  const set = parseHex(txsetHex, "the set", TXSET_CHARS_MAX);
-  if (set.length < MAGIC_BYTES.length || MAGIC_BYTES.some((b, i) => set[i] !== b)) {
-    fail("it does not start with wallet2's magic for a multisig transaction set");
+  const blob = parseHex(hex, what, maxChars);
+  if (blob.length < magic.length || magic.some((b, i) => blob[i] !== b)) {
+    fault(`it does not start with wallet2's magic for ${what}`);
   }
-  const ciphertext = set.subarray(MAGIC_BYTES.length);
+  const ciphertext = blob.subarray(magic.length);
   if (ciphertext.length < IV_BYTES + SIGNATURE_BYTES) {
-    fail(`its ciphertext has ${ciphertext.length} bytes, fewer than iv and signature`);
+    fault(`its ciphertext has ${ciphertext.length} bytes, fewer than iv and signature`);
   }
   const signedPart = ciphertext.subarray(0, ciphertext.length - SIGNATURE_BYTES);
   const signature = ciphertext.subarray(ciphertext.length - SIGNATURE_BYTES);
   if (!viewKeySignatureValid(signedPart, viewKey, signature)) {
-    fail("it is not encrypted with this wallet's view key (its signature does not verify)");
+    fault("it is not encrypted with this wallet's view key (its signature does not verify)");
   }
   const iv = ciphertext.subarray(0, IV_BYTES);
   return chacha20orig(
@@ -195,6 +215,81 @@ export function openMultisigTxSet(txsetHex: string, viewKeyHex: string): Uint8Ar
     iv,
     ciphertext.subarray(IV_BYTES, ciphertext.length - SIGNATURE_BYTES),
   );
+}
+
+/** What wallet2 puts before the ciphertext of a multisig export (export_multisig_info). */
+export const MULTISIG_EXPORT_MAGIC = "Monero multisig export\u0001";
+const EXPORT_MAGIC_BYTES = new TextEncoder().encode(MULTISIG_EXPORT_MAGIC);
+/** A multisig_info: signer (32), LR count, partial key images count (the counts at least a byte each). */
+const MULTISIG_INFO_MIN_BYTES = 32 + 1 + 1;
+
+function failExport(message: string): never {
+  throw new MoneroMultisigError(`multisig export: ${message}`);
+}
+
+/** A point wallet2 accepts in an export (rct::isInMainSubgroup): on the curve, no torsion. */
+function inMainSubgroup(bytes: Uint8Array): boolean {
+  try {
+    return ed25519.Point.fromBytes(bytes).isTorsionFree();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Reads a multisig export (wallet-rpc `export_multisig_info`) of this wallet as wallet2's
+ * import_multisig reads it before it changes anything, and answers its signer (hex) and how many
+ * outputs it covers. `exportHex` as wallet-rpc returns it: "Monero multisig export\001" then the
+ * envelope (iv, chacha20 under the CryptoNight-derived view key, the view key's signature) of a
+ * header (the wallet's public spend and view keys, the signer's public key) and a binary archive of
+ * one multisig_info per output (its signer, its L/R nonce pairs, its partial key images). Checked:
+ * the envelope, the header's keys against `account` (the multisig address's), the archive read to its
+ * last byte, every element's signer equal to the header's, every point in the main subgroup. Throws
+ * MoneroMultisigError otherwise: garbage, another wallet's, or a crafted archive that
+ * import_multisig_info would refuse. A participant whose own import fails on one export fails on all
+ * of them (the call takes them all or none); reading each first lets it import the others.
+ * Not checked (wallet2 checks them against state wallet-rpc does not show): that the signer is a
+ * member of the wallet, and the partial key images' correctness (0.18 exports carry no proof).
+ */
+export function readMultisigExport(
+  exportHex: string,
+  viewKeyHex: string,
+  account: { readonly publicSpendKey: Uint8Array; readonly publicViewKey: Uint8Array },
+): { readonly signer: string; readonly outputs: number } {
+  const plain = openEnvelope(
+    exportHex,
+    viewKeyHex,
+    EXPORT_MAGIC_BYTES,
+    "a multisig export",
+    EXPORT_INFO_CHARS_MAX,
+    failExport,
+  );
+  const ar = new ArchiveReader(plain, failExport);
+  const spend = ar.blob(32, "the public spend key");
+  const view = ar.blob(32, "the public view key");
+  const signer = ar.blob(32, "the signer");
+  const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
+  if (!same(spend, account.publicSpendKey) || !same(view, account.publicViewKey)) {
+    failExport("it is for a different account");
+  }
+  const outputs = ar.count("the outputs", MULTISIG_INFO_MIN_BYTES);
+  for (let n = 0; n < outputs; n++) {
+    if (!same(ar.blob(32, `output ${n}'s signer`), signer)) failExport(`output ${n} names another signer`);
+    const pairs = ar.count(`output ${n}'s nonces`, 64);
+    for (let i = 0; i < 2 * pairs; i++) {
+      if (!inMainSubgroup(ar.blob(32, `output ${n}'s nonce ${i}`))) {
+        failExport(`output ${n}'s nonce ${i} is not in the main subgroup`);
+      }
+    }
+    const images = ar.count(`output ${n}'s partial key images`, 32);
+    for (let i = 0; i < images; i++) {
+      if (!inMainSubgroup(ar.blob(32, `output ${n}'s partial key image ${i}`))) {
+        failExport(`output ${n}'s partial key image ${i} is not in the main subgroup`);
+      }
+    }
+  }
+  if (ar.remaining() !== 0) failExport(`${ar.remaining()} bytes after the last output`);
+  return { signer: bytesToHex(signer), outputs };
 }
 
 /**
@@ -205,6 +300,19 @@ export function openMultisigTxSet(txsetHex: string, viewKeyHex: string): Uint8Ar
  * creator that edits a set.
  */
 export function sealMultisigTxSet(plaintext: Uint8Array, viewKeyHex: string): string {
+  return sealEnvelope(plaintext, viewKeyHex, MAGIC_BYTES);
+}
+
+/**
+ * wallet2::export_multisig's envelope around a plaintext (header and archive; the inverse of the
+ * opening in readMultisigExport). As sealMultisigTxSet, any holder of the view key can make one:
+ * tests use it to play a Byzantine exporter.
+ */
+export function sealMultisigExport(plaintext: Uint8Array, viewKeyHex: string): string {
+  return sealEnvelope(plaintext, viewKeyHex, EXPORT_MAGIC_BYTES);
+}
+
+function sealEnvelope(plaintext: Uint8Array, viewKeyHex: string, magic: Uint8Array): string {
   const viewKey = parseViewKey(viewKeyHex);
   const a = scalarFromLe(viewKey);
   const iv = randomBytes(IV_BYTES);
@@ -224,11 +332,11 @@ export function sealMultisigTxSet(plaintext: Uint8Array, viewKeyHex: string): st
     c = hashToScalar(buf);
     r = (((k - c * a) % ED25519_ORDER) + ED25519_ORDER) % ED25519_ORDER;
   }
-  const out = new Uint8Array(MAGIC_BYTES.length + signed.length + SIGNATURE_BYTES);
-  out.set(MAGIC_BYTES, 0);
-  out.set(signed, MAGIC_BYTES.length);
-  out.set(scalarToLe(c), MAGIC_BYTES.length + signed.length);
-  out.set(scalarToLe(r), MAGIC_BYTES.length + signed.length + 32);
+  const out = new Uint8Array(magic.length + signed.length + SIGNATURE_BYTES);
+  out.set(magic, 0);
+  out.set(signed, magic.length);
+  out.set(scalarToLe(c), magic.length + signed.length);
+  out.set(scalarToLe(r), magic.length + signed.length + 32);
   return bytesToHex(out);
 }
 

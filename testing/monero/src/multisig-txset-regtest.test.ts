@@ -7,9 +7,14 @@
 // key is shared): the reader refuses it (tx.vin is not the construction data's sources, which
 // wallet2 signs), and indeed the honest signer's wallet signs the sources' inputs and writes them
 // back: the set its own sign_multisig returns reads true and is the transaction that is relayed.
+// And the exports (readMultisigExport): each participant's real export reads (its signer, its
+// outputs), garbage, a flipped byte or another account's keys are refused, and a guardian that reads
+// the exports first (modules/monero importReadable) imports the others' when one is garbage, where
+// wallet-rpc's import of them all is refused.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   MoneroMultisigError,
+  decodeAddress,
   multisigCreateTransfer,
   multisigExportInfo,
   multisigImportInfo,
@@ -18,6 +23,7 @@ import {
   openMultisigTxSet,
   othersOf,
   parseXmr,
+  readMultisigExport,
   readMultisigTxSetKeyImages,
   sealMultisigTxSet,
 } from "@conclave/monero";
@@ -112,5 +118,54 @@ describe("reading the key images of a real multisig transaction set", () => {
     expect(readMultisigTxSetKeyImages(done.txset, viewKey)).toEqual([created.keyImages]);
     const txids = await multisigSubmit(g[2]!, done.txset);
     expect(txids).toHaveLength(1);
+  }, 300_000);
+
+  it("reads each participant's real export (signer, outputs) and refuses garbage, a flipped byte and another account's; one garbage export among the others no longer fails the import", async () => {
+    const { guardianWallets: g, multisigAddress } = ms!;
+    await Promise.all(g.map((w) => w.refresh()));
+    const exports = await Promise.all(g.map((w) => multisigExportInfo(w)));
+    const viewKey = await g[0]!.queryViewKey();
+    const account = decodeAddress(multisigAddress);
+    const read = exports.map((e) => readMultisigExport(e, viewKey, account));
+    expect(new Set(read.map((r) => r.signer)).size).toBe(N); // one signer key per participant
+    for (const r of read) expect(r.outputs).toBeGreaterThan(0);
+
+    const refusal = (f: () => unknown): string => {
+      try {
+        f();
+      } catch (e) {
+        expect(e).toBeInstanceOf(MoneroMultisigError);
+        return (e as Error).message;
+      }
+      return "read";
+    };
+    const garbage = Buffer.from("not an export at all, 32 bytes!!").toString("hex");
+    expect(refusal(() => readMultisigExport(garbage, viewKey, account))).toMatch(/magic/);
+    const flipped = Buffer.from(exports[1]!, "hex");
+    const at = flipped.length - 80;
+    flipped.writeUInt8(flipped.readUInt8(at) ^ 0x01, at);
+    expect(refusal(() => readMultisigExport(flipped.toString("hex"), viewKey, account))).toMatch(
+      /signature does not verify/,
+    );
+    const other = { publicSpendKey: account.publicViewKey, publicViewKey: account.publicSpendKey };
+    expect(refusal(() => readMultisigExport(exports[1]!, viewKey, other))).toMatch(/different account/);
+
+    // Guardian 0's import with guardian 3's export replaced by garbage: wallet-rpc refuses them all
+    // (what every participant met before, `--monero-lying-node` seed 37); read first, the two others
+    // (t − 1) are imported.
+    const others = [exports[1]!, exports[2]!, flipped.toString("hex")];
+    let all: unknown;
+    try {
+      await multisigImportInfo(g[0]!, { threshold: T, total: N }, others);
+    } catch (e) {
+      all = e;
+    }
+    expect(all).toBeDefined();
+    // What importReadable (modules/monero payout-imports.ts) does with them: the readable ones.
+    const readable = others.filter(
+      (info) => refusal(() => readMultisigExport(info, viewKey, account)) === "read",
+    );
+    expect(readable).toEqual([exports[1], exports[2]]);
+    await expect(multisigImportInfo(g[0]!, { threshold: T, total: N }, readable)).resolves.toBeGreaterThan(0);
   }, 300_000);
 });

@@ -22,12 +22,15 @@
 //     sign_multisig does not look at it (it signs a set spending an output frozen in its own wallet);
 //     `transfer` answers the key images of the inputs it spent (spent_key_images); describe_transfer
 //     shows no key images, only the inputs' total (measured on 0.18, docs/monero.md "Conflicting
-//     attempts"), so a signer checks the creator's named inputs by their amounts alone;
+//     attempts"), so before signing a signer checks the creator's named inputs by their amounts;
+//     after signing it reads them from the set its own wallet wrote (decrypted with the shared view
+//     key: packages/monero readMultisigTxSetKeyImages; here the set's god view) and refuses to pass
+//     on a set whose inputs are not the named ones;
 //   - a corrupted set: -34; fewer than t signatures at submission: -33;
 //   - a wallet knows its outputs' key images only after importing the others' exports: it sees
 //     them spent (and a transaction spending them as its own) only then, or when it submitted it.
 import { MoneroMultisigError, WalletRpcErrorCode } from "@conclave/monero";
-import { createWithin, goneEvidenceCounts } from "@conclave/module-monero";
+import { createWithin, goneEvidenceCounts, importReadable } from "@conclave/module-monero";
 import type { CreatedSet, GoneEvidence, PayoutWallet } from "@conclave/module-monero";
 import type { Rng } from "../rng.js";
 import type { Scheduler } from "./chain.js";
@@ -108,7 +111,28 @@ export class SimMoneroShare extends SimMoneroNode implements PayoutWallet {
     });
   }
 
-  importInfos(infos: readonly string[]): Promise<void> {
+  /**
+   * As RpcPayoutWallet.importInfos: the exports it can read (importReadable; the real wallet decrypts
+   * each with the shared view key, here it decodes), at most one per exporter, then wallet-rpc's
+   * all-or-nothing import of those (importMultisigInfo).
+   */
+  async importInfos(infos: readonly string[]): Promise<void> {
+    const { total } = this.options;
+    await importReadable(infos, this.options.threshold, {
+      readable: (info) => {
+        const e = decodeExport(info);
+        return Promise.resolve(
+          e === undefined || e.g === this.g || e.g < 0 || e.g >= total
+            ? undefined
+            : { exporter: String(e.g) },
+        );
+      },
+      importInfos: (kept) => this.importMultisigInfo(kept),
+    });
+  }
+
+  /** wallet-rpc's import_multisig_info: every export or none. */
+  private importMultisigInfo(infos: readonly string[]): Promise<void> {
     const { threshold, total } = this.options;
     if (infos.length < threshold - 1 || infos.length > total - 1)
       return Promise.reject(
@@ -258,9 +282,9 @@ export class SimMoneroShare extends SimMoneroNode implements PayoutWallet {
         if (BigInt(d.fee) > expected.feeMax)
           throw new MoneroMultisigError(`fee ${d.fee} exceeds ${expected.feeMax}`, { fee: d.fee });
         if (expected.keyImages !== undefined) {
-          // As wallet-rpc: the set's key images are not visible (d.keyImages is the simulator's
-          // god view), only its inputs' total; the named inputs must be this wallet's outputs
-          // adding up to it.
+          // As wallet-rpc: the set's key images are not visible before signing (d.keyImages is the
+          // simulator's god view), only its inputs' total; the named inputs must be this wallet's
+          // outputs adding up to it. (The exact check comes after signing: signedKeyImages.)
           // incoming_transfers "all": spent or not (a completion broadcast first spent them).
           const mine = new Map(
             this.outputs()
@@ -287,6 +311,18 @@ export class SimMoneroShare extends SimMoneroNode implements PayoutWallet {
       },
       false,
     );
+  }
+
+  /**
+   * As RpcPayoutWallet.signedKeyImages (which decrypts the set with the shared view key and reads its
+   * transaction's inputs): the inputs the set spends. A set this share cannot decode is refused as
+   * the real reader refuses one it cannot read.
+   */
+  signedKeyImages(txset: string): Promise<readonly string[]> {
+    const d = decodeSet(txset);
+    return d === undefined
+      ? Promise.reject(new MoneroMultisigError("multisig transaction set: cannot be read"))
+      : Promise.resolve(d.keyImages);
   }
 
   sign(txset: string): Promise<{ txset: string; complete: boolean }> {
@@ -456,7 +492,13 @@ export class SimMoneroShare extends SimMoneroNode implements PayoutWallet {
    * reorgs replay as before), refused while its daemon or wallet-rpc is down.
    */
   unmineable(
-    txs: readonly { txid: string; keyImages: readonly string[]; txHeight?: number; unagreed?: boolean }[],
+    txs: readonly {
+      txid: string;
+      keyImages: readonly string[];
+      txHeight?: number;
+      unagreed?: boolean;
+      inputsOnly?: boolean;
+    }[],
   ): Promise<string[]> {
     const f = this.chain.faults(this.g);
     if (f.daemonDown || f.walletDown)
@@ -479,13 +521,20 @@ export class SimMoneroShare extends SimMoneroNode implements PayoutWallet {
       if (this.chain.doubleSpent(source, view)) return "source-double-spent";
       return this.chain.where(source, view, this.g).where === "unknown" ? "source-missing" : "no-output";
     };
+    // An attempt's inputs with no transaction (`inputsOnly`, the product's evidence (3) alone): an
+    // input not spent in the chain whose source can never be mined.
+    const spentInView = (k: string): boolean => {
+      const by = this.chain.spenderOf(k);
+      return by !== undefined && this.chain.where(by, view, this.g).where === "block";
+    };
     return Promise.resolve(
       txs
-        .filter(
-          (t) =>
-            (t.txHeight === undefined || view > t.txHeight) &&
-            this.chain.where(t.txid, view, this.g).where === "unknown" &&
-            t.keyImages.some((k) => !mine.has(k) && this.goneRule(evidence(k), t.unagreed === true)),
+        .filter((t) =>
+          t.inputsOnly === true
+            ? t.keyImages.some((k) => !spentInView(k) && this.goneRule(evidence(k), true))
+            : (t.txHeight === undefined || view > t.txHeight) &&
+              this.chain.where(t.txid, view, this.g).where === "unknown" &&
+              t.keyImages.some((k) => !mine.has(k) && this.goneRule(evidence(k), t.unagreed === true)),
         )
         .map((t) => t.txid),
     );

@@ -61,8 +61,10 @@ describe("Monero deep reorg that only detaches a payout's input's source (--mone
     const r = await run(5, "monero-gone-unagreed-detached");
     const at = (k: string): number => r.application[k] ?? 0;
     expect(at("xmrDeepDetaches")).toBe(1);
-    expect(at("xmrHonestGoneVotes")).toBeGreaterThan(0);
-    expect(at("xmrByzHelpingGone")).toBeGreaterThan(0);
+    // Since Gone also counts on an attempt's named inputs while its set is signed (2026-12-07), the
+    // bug's false evidence re-makes the attempt before a txid is voted, with no honest Gone vote on a
+    // completion or the Byzantine guardian's helping one needed (seeds 1, 3, 5, 6, 9, 11 and 12 of
+    // 1..12 pay twice with it; 0 violations without it).
     expect(r.violations.some((v) => /1 accepted, paid 2 times/.test(v))).toBe(true);
     console.log(
       `monero-gone-unagreed-detached: ${r.violations.length} violations, first: ${r.violations[0]?.slice(0, 200)}`,

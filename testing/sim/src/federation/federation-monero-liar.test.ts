@@ -21,10 +21,12 @@ import { MONERO_ITEM_BYTES_MAX } from "./monero.js";
  * 0.6: garbage exports, refused imports, bad signatures, false submits, false refusals, spenders,
  * tx keys; phantom transfers), 7 (a stuck head, a refused create), 8 and 10 (phantom claims taken
  * into consensus, false submits), 12 (a head far ahead, false refusals), 19 (made-up spenders of a
- * payout's inputs); at N = 7: 1 and 2.
+ * payout's inputs); since the guardians import only the exports they can read (2026-12-07) the
+ * worlds of these seeds changed, and 3 (transfers to a subaddress hidden) and 18 (refused creates)
+ * joined; at N = 7: 1 and 2.
  */
 const PLAN: SeedOptions[] = [
-  ...[6, 7, 8, 10, 12, 19].map((seed) => ({ seed, nodes: 4, byzantine: 0 })),
+  ...[3, 6, 7, 8, 10, 12, 18, 19].map((seed) => ({ seed, nodes: 4, byzantine: 0 })),
   ...[1, 2].map((seed) => ({ seed, nodes: 7, byzantine: 1 })),
 ];
 
@@ -82,6 +84,18 @@ describe("the monero world with an honest guardian whose monerod and wallet-rpc 
       0,
     );
     expect(totals["xmrLiarPhantomClaim_open"] ?? 0).toBeGreaterThan(0);
+  });
+
+  // Seed 37 (N = 4, no Byzantine; docs/simulator.md): the liar exports garbage in about half the
+  // attempts. wallet-rpc's import takes the exports all or nothing, so every other participant's
+  // import failed and the round's timeout blamed the honest guardian whose turn it was, never the
+  // exporter: batch 1 still unpaid after 11 attempts (a liveness violation before). Each guardian now
+  // imports only the exports it can read (payout-imports.ts importReadable).
+  it("seed 37: a participant that exports garbage no longer holds the batch back (its export is skipped, it is passed over)", async () => {
+    const r = await runSeed({ seed: 37, nodes: 4, byzantine: 0 }, "monero-lying-node");
+    expect(r.violations).toEqual([]);
+    expect(r.application["xmrLiarGarbageExports"] ?? 0).toBeGreaterThan(0);
+    expect(r.application["xmrPaid"]).toBe(r.application["xmrWithdrawals"]);
   });
 
   it("draws no liar when the Byzantine guardians use up f (N = 4, one Byzantine)", async () => {

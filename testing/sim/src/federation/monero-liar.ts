@@ -399,6 +399,11 @@ export class LyingMoneroShare implements ChainSource, SubaddressSource, Reserves
     return { txset: bytes.toString("hex"), complete: real.complete };
   }
 
+  /** Reads the set as it is (a garbled one it signed included: then it cannot be read). */
+  signedKeyImages(txset: string): Promise<readonly string[]> {
+    return this.inner.signedKeyImages(txset);
+  }
+
   async submit(txset: string): Promise<string> {
     if (this.payoutLie()) {
       // "Submitted", and nothing was relayed: a txid no chain has.

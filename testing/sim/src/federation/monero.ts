@@ -186,9 +186,9 @@ class PerMessageGone extends MoneroServerModule {
       try {
         const item = decodePayoutItem(payload);
         const store = new PayoutStore(db);
-        if (item.kind === "gone" && store.gone(item.batch, peer)) {
+        if (item.kind === "gone" && store.gone(item.batch, peer, item.scope)) {
           const free = Array.from({ length: this.config.guardians }, (_, g) => g).find(
-            (g) => !store.gone(item.batch, g),
+            (g) => !store.gone(item.batch, g, item.scope),
           );
           if (free !== undefined) return super.processConsensusItem(db, payload, free);
         }
@@ -949,8 +949,9 @@ export class MoneroWorld {
    * A Byzantine guardian's false Gone votes (the deep-reorg worlds): every agreed payout transaction
    * it sees (the batch in flight once its txid is agreed, and every confirmed batch), mined or not,
    * is claimed unmineable, t times in one bundle, once per batch attempt: re-opening a mined batch
-   * would pay it twice. So is the attempt being signed or submitted before a txid is agreed. One
-   * guardian's vote counts once; f never reach t. No random draw.
+   * would pay it twice. So is the attempt being signed (before a txid) and an attempt's bound
+   * (before a creator's set): dropping a live bound lets two attempts both be mined. One guardian's
+   * vote counts once; f never reach t. No random draw.
    */
   private byzantineGoneVotes(b: number): void {
     const t = quorumThreshold(this.host.n);
@@ -964,21 +965,28 @@ export class MoneroWorld {
       for (let batch = 1; batch < store.counters().nextBatch; batch++) {
         const rec = store.batch(batch);
         if (rec === undefined) continue;
-        // The agreed transaction, and before a txid the attempt being signed or submitted (a Gone
-        // there is refused while it is signed: the creator's names are not verified).
+        // The agreed transaction; before a txid, the attempt being signed (its named inputs); before
+        // a creator's set, the attempt's bound.
         const agreed = rec.txid !== undefined && (rec.phase === "submit" || rec.phase === "done");
-        const signing =
-          rec.txid === undefined &&
-          (rec.phase === "sign" || rec.phase === "submit") &&
-          rec.signers.length > 0;
-        if (!agreed && !signing) continue;
-        const key = `${batch}:${rec.attempt}:${agreed ? "agreed" : "signing"}`;
-        if (sent.has(key)) continue;
-        sent.add(key);
-        const gone = encodePayoutItem({ kind: "gone", batch, attempt: rec.attempt });
-        for (let i = 0; i < t; i++)
-          items.push(encodeConsensusItem({ kind: "module", module: MONERO_ID, payload: gone }));
-        this.stats.xmrByzFalseGone++;
+        const signing = rec.txid === undefined && (rec.phase === "sign" || rec.phase === "submit");
+        const named = agreed || (signing && rec.signers.length > 0);
+        const bound =
+          rec.bound.length > 0 &&
+          (rec.phase === "export" || (rec.phase === "sign" && rec.signers.length === 0));
+        for (const scope of [...(named ? ["tx" as const] : []), ...(bound ? ["bound" as const] : [])]) {
+          const key = `${batch}:${rec.attempt}:${scope}`;
+          if (sent.has(key)) continue;
+          sent.add(key);
+          const gone = encodePayoutItem({
+            kind: "gone",
+            batch,
+            attempt: rec.attempt,
+            ...(scope === "bound" ? { scope } : {}),
+          });
+          for (let i = 0; i < t; i++)
+            items.push(encodeConsensusItem({ kind: "module", module: MONERO_ID, payload: gone }));
+          this.stats.xmrByzFalseGone++;
+        }
       }
       if (items.length > 0) this.host.submitByzantine(b, items);
     };
