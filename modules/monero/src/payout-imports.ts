@@ -14,6 +14,34 @@
 // participant's failed step), and a creator still has t − 1 others' exports when at most f are bad
 // (N − 1 − f ≥ t − 1).
 
+import { sha256 } from "@noble/hashes/sha2.js";
+import { bytesToHex } from "@noble/hashes/utils.js";
+
+/** An export's reading: its exporter, or undefined when it cannot be read. */
+type Reading = { readonly exporter: string } | undefined;
+
+/**
+ * Readings of exports already read, by their digest, so that an import retried at every poll (its
+ * wallet-rpc call failing) does not read the same exports again (review of 4819c19). Holds at most
+ * `max` readings, the oldest dropped first.
+ */
+export class ExportReadings {
+  private readonly readings = new Map<string, Reading>();
+  constructor(private readonly max = 64) {}
+
+  async read(info: string, reader: (info: string) => Promise<Reading>): Promise<Reading> {
+    const key = bytesToHex(sha256(new TextEncoder().encode(info)));
+    if (this.readings.has(key)) return this.readings.get(key);
+    const reading = await reader(info);
+    this.readings.set(key, reading);
+    for (const oldest of this.readings.keys()) {
+      if (this.readings.size <= this.max) break;
+      this.readings.delete(oldest);
+    }
+    return reading;
+  }
+}
+
 /** What the policy needs: a reader of one export and wallet-rpc's import. */
 export interface ExportImporter {
   /**
@@ -28,18 +56,19 @@ export interface ExportImporter {
 
 /**
  * Imports the readable exports among `infos` (at most one per exporter, the first), and answers how
- * many were skipped. With fewer than `threshold − 1` readable the import fails as wallet-rpc's would
+ * many were skipped; with `readings`, an export read before is not read again. With fewer than `threshold − 1` readable the import fails as wallet-rpc's would
  * (MoneroMultisigError from `importInfos`), so that nothing is imported from a minority.
  */
 export async function importReadable(
   infos: readonly string[],
   threshold: number,
   io: ExportImporter,
+  readings?: ExportReadings,
 ): Promise<{ readonly imported: number; readonly skipped: number }> {
   const kept: string[] = [];
   const exporters = new Set<string>();
   for (const info of infos) {
-    const read = await io.readable(info);
+    const read = readings ? await readings.read(info, (i) => io.readable(i)) : await io.readable(info);
     if (read === undefined || exporters.has(read.exporter)) continue;
     exporters.add(read.exporter);
     kept.push(info);

@@ -35,7 +35,7 @@ import { z } from "zod";
 import { fromHex, toHex } from "@conclave/core-common";
 import { SLOT_EXPORT, encodeCreatorSet } from "./payout-common.js";
 import { createWithin } from "./payout-inputs.js";
-import { importReadable } from "./payout-imports.js";
+import { ExportReadings, importReadable } from "./payout-imports.js";
 import { txKeyImages } from "./tx-inputs.js";
 import { goneEvidenceCounts } from "./payout-gone-evidence.js";
 import type { GoneEvidence } from "./payout-gone-evidence.js";
@@ -200,6 +200,8 @@ export class RpcPayoutWallet implements PayoutWallet {
   private imports = 0;
   /** Watched txids whose sources were looked up, and `imports` then (looked up again after an import). */
   private readonly lookedUp = new Map<string, number>();
+  /** Exports read before (an import retried at every poll reads each once). */
+  private readonly exportReadings = new ExportReadings();
   /** The multisig wallet's private view key (query_key), read at the first set it reads. */
   private viewKey: string | undefined;
 
@@ -222,17 +224,22 @@ export class RpcPayoutWallet implements PayoutWallet {
     const viewKey = await this.queryViewKey();
     const account = decodeAddress(this.params.multisigAddress);
     // import_multisig_info takes the exports all or none: each is read first (payout-imports.ts).
-    await importReadable(infos, this.params.threshold, {
-      readable: (info) => {
-        try {
-          return Promise.resolve({ exporter: readMultisigExport(info, viewKey, account).signer });
-        } catch (e) {
-          if (e instanceof MoneroMultisigError) return Promise.resolve(undefined);
-          throw e;
-        }
+    await importReadable(
+      infos,
+      this.params.threshold,
+      {
+        readable: (info) => {
+          try {
+            return Promise.resolve({ exporter: readMultisigExport(info, viewKey, account).signer });
+          } catch (e) {
+            if (e instanceof MoneroMultisigError) return Promise.resolve(undefined);
+            throw e;
+          }
+        },
+        importInfos: (kept) => multisigImportInfo(this.wallet, this.params, kept).then(() => undefined),
       },
-      importInfos: (kept) => multisigImportInfo(this.wallet, this.params, kept).then(() => undefined),
-    });
+      this.exportReadings,
+    );
     this.imports++;
   }
 

@@ -48,18 +48,10 @@ describe("readMultisigExport", () => {
     });
   });
 
-  it("refuses what import_multisig would: another account, another element signer, a point outside the main subgroup, bytes left over, a cut archive", () => {
+  it("refuses what import_multisig would: another account, another element signer, bytes left over, a cut archive", () => {
     const seal = (p: Uint8Array) => sealMultisigExport(p, VIEW_KEY);
     expect(refusal(seal(plaintext()), { ...ACCOUNT, publicViewKey: point(99) })).toMatch(/different account/);
     expect(refusal(seal(plaintext({ signer: point(14) })))).toMatch(/names another signer/);
-    // A point of small order (the identity plus a torsion point) is not in the main subgroup.
-    const torsion = Uint8Array.from(
-      Buffer.from("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05", "hex"),
-    );
-    expect(refusal(seal(plaintext({ point: torsion })))).toMatch(/not in the main subgroup/);
-    expect(refusal(seal(plaintext({ point: new Uint8Array(32).fill(0xff) })))).toMatch(
-      /not in the main subgroup/,
-    );
     expect(refusal(seal(Uint8Array.from([...plaintext(), 0])))).toMatch(/bytes after the last output/);
     const full = plaintext();
     for (const cut of [10, 96, 97, 200, full.length - 1])
@@ -94,6 +86,24 @@ describe("readMultisigExport", () => {
       results.push(refusal(sealMultisigExport(p.subarray(0, p.length - rand(4)), VIEW_KEY)));
     }
     for (const r of results) expect(r === "read" || r.startsWith("multisig export: ")).toBe(true);
-    expect(results.filter((r) => r !== "read").length).toBeGreaterThan(200);
+    // A change inside a point reads (points are not decoded); one in a count, a signer, the header or
+    // the length does not (169 of these 300).
+    expect(results.filter((r) => r !== "read").length).toBeGreaterThan(100);
+  });
+
+  // Review of 4819c19: decoding and checking every point cost ~1 ms each on the event loop, and a
+  // crafted export of the largest size consensus takes holds ~120,000 (minutes at every read). The
+  // points are left to wallet2's import, which checks them (rct::isInMainSubgroup) in C++.
+  it("does not decode the points: an export whose nonces are no curve points, or of small order, reads (wallet2's import checks them)", () => {
+    const torsion = Uint8Array.from(
+      Buffer.from("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05", "hex"),
+    );
+    for (const p of [torsion, new Uint8Array(32).fill(0xff)])
+      expect(
+        readMultisigExport(sealMultisigExport(plaintext({ point: p }), VIEW_KEY), VIEW_KEY, ACCOUNT),
+      ).toEqual({
+        signer: Buffer.from(SIGNER).toString("hex"),
+        outputs: 3,
+      });
   });
 });
