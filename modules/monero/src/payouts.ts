@@ -250,6 +250,16 @@ const BATCH_V2 = 0xc1;
 /** A batch's step: signatures in (slots complete), which is who filled them: signers.length. */
 const stepOf = (b: BatchRecord): number => b.signers.length;
 
+/**
+ * A vote (Gone, on the transaction or on the bound) for another attempt than the batch's: a late one
+ * on an attempt already re-made is taken and ignored; one for an attempt not yet made is refused.
+ */
+function otherAttemptVote(batch: number, b: BatchRecord, peer: number, attempt: number): ModuleResult<void> {
+  return attempt < b.attempt
+    ? ok(undefined)
+    : fail("stale_attempt", `batch ${batch} is at attempt ${b.attempt}, not ${attempt}`, { peer });
+}
+
 const key = moduleKey;
 
 function encodePayout(p: PayoutRecord): Uint8Array {
@@ -1555,10 +1565,7 @@ export class Payouts {
     attempt: number,
     agreedHeight: number,
   ): ModuleResult<void> {
-    if (attempt !== b.attempt)
-      return attempt < b.attempt
-        ? ok(undefined) // a late vote on an attempt already re-made
-        : fail("stale_attempt", `batch ${batch} is at attempt ${b.attempt}, not ${attempt}`, { peer });
+    if (attempt !== b.attempt) return otherAttemptVote(batch, b, peer, attempt);
     if (b.phase === "waiting") return ok(undefined);
     // Before a txid is agreed, an attempt whose creator's set is ordered (phase sign or submit) may
     // be gone too: its input set is fixed by its creator's named inputs, which every completion
@@ -1632,10 +1639,7 @@ export class Payouts {
     attempt: number,
     agreedHeight: number,
   ): ModuleResult<void> {
-    if (attempt !== b.attempt)
-      return attempt < b.attempt
-        ? ok(undefined) // a late vote on an attempt already re-made
-        : fail("stale_attempt", `batch ${batch} is at attempt ${b.attempt}, not ${attempt}`, { peer });
+    if (attempt !== b.attempt) return otherAttemptVote(batch, b, peer, attempt);
     const open = b.phase === "export" || (b.phase === "sign" && stepOf(b) === 0);
     if (!b.v2 || b.bound.length === 0 || !open)
       return fail("not_bound", `batch ${batch} has no bound without a creator's set to be gone`, { peer });

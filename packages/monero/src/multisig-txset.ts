@@ -41,7 +41,7 @@ import { bytesToHex, randomBytes } from "@noble/hashes/utils.js";
 import { cnSlowHashV0 } from "./cryptonight.js";
 import { MoneroMultisigError } from "./errors.js";
 import { EXPORT_INFO_CHARS_MAX, TXSET_CHARS_MAX } from "./multisig.js";
-import { ED25519_ORDER, hashToScalar, isCanonicalScalar } from "./tx-proof.js";
+import { ED25519_ORDER, hashToScalar, isCanonicalScalar, scalarFromLe, scalarToLe } from "./tx-proof.js";
 
 /** What wallet2 puts before the ciphertext of every multisig transaction set. */
 export const MULTISIG_TXSET_MAGIC = "Monero multisig unsigned tx set\u0001";
@@ -56,12 +56,6 @@ const TXIN_TO_KEY_MIN_BYTES = 1 + 1 + 1 + 32;
 
 function fail(message: string, details: Record<string, unknown> = {}): never {
   throw new MoneroMultisigError(`multisig transaction set: ${message}`, details);
-}
-
-function scalarFromLe(bytes: Uint8Array): bigint {
-  let v = 0n;
-  for (let i = bytes.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]!);
-  return v;
 }
 
 function parseHex(hex: string, what: string, maxChars: number): Uint8Array {
@@ -327,16 +321,6 @@ function sealEnvelope(plaintext: Uint8Array, viewKeyHex: string, magic: Uint8Arr
   out.set(scalarToLe(c), magic.length + signed.length);
   out.set(scalarToLe(r), magic.length + signed.length + 32);
   return bytesToHex(out);
-}
-
-function scalarToLe(v: bigint): Uint8Array {
-  const out = new Uint8Array(32);
-  let x = v;
-  for (let i = 0; i < 32; i++) {
-    out[i] = Number(x & 0xffn);
-    x >>= 8n;
-  }
-  return out;
 }
 
 /**

@@ -46,13 +46,15 @@ const SIGNATURE_CHARS = 88;
 const SEP = keccak_256(new TextEncoder().encode("TXPROOF_V2"));
 const NONCE_DOMAIN = new TextEncoder().encode("conclave/monero/tx-proof-nonce/v1");
 
-function scalarFromLe(bytes: Uint8Array): bigint {
+/** A little-endian byte string as an integer (Monero's scalars and keys). */
+export function scalarFromLe(bytes: Uint8Array): bigint {
   let v = 0n;
   for (let i = bytes.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]!);
   return v;
 }
 
-function scalarToLe(v: bigint): Uint8Array {
+/** An integer below 2^256 as 32 little-endian bytes. */
+export function scalarToLe(v: bigint): Uint8Array {
   const out = new Uint8Array(32);
   let x = v;
   for (let i = 0; i < 32; i++) {
