@@ -35,7 +35,7 @@ function run(seed: number, bridgeBug?: BridgeBug): Promise<SimResult> {
 }
 
 /** The file's seeds in order (the tests below): seeds-to-catch is a position in it. */
-const SEEDS = [15, 96, 8, 9];
+const SEEDS = [15, 96, 5, 9];
 
 describe("EVM reorgs deeper than the watchers' depth (evm-deep-reorg.ts)", () => {
   it(
@@ -86,7 +86,10 @@ describe("EVM reorgs deeper than the watchers' depth (evm-deep-reorg.ts)", () =>
     RUN_TIMEOUT_MS,
   );
 
-  for (const seed of [8, 9])
+  // Seeds 8 and 9 found the bug (burn_moved). Since wallets stopped crashing mid-operation after the
+  // heal (2026-12-07) seed 8 moves no burn any more; seed 5 moves one, with the other figures below
+  // (seeds 1..40 of this world: 0 violations; a burn moved with all of them in 5, 9, 16, 17, 38).
+  for (const seed of [5, 9])
     it(
       `seed ${seed}: an accepted burn moved to another block and log index is not accepted again (before burn_moved: accepted twice)`,
       async () => {
