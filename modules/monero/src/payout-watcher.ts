@@ -475,7 +475,7 @@ export class RpcPayoutWallet implements PayoutWallet {
     const candidates = [...missing, ...reorged, ...inputChecks];
     const isMissing = new Set(missing.map((t) => t.txid));
     const sources = await this.inputSources();
-    const byImage = new Map([...sources.values()].flat().map((i) => [i.keyImage, i] as const));
+    const byImage = sourcesByKeyImage(sources);
     const remembered = candidates
       .map((t) => ({
         txid: t.txid,
@@ -644,16 +644,14 @@ export class RpcPayoutWallet implements PayoutWallet {
   /** The checks of an attempt's inputs with a remembered source that its node does not have in its chain. */
   private async offChain(checks: readonly GoneCheck[]): Promise<GoneCheck[]> {
     if (checks.length === 0) return [];
-    const byImage = new Map(
-      [...(await this.inputSources()).values()].flat().map((i) => [i.keyImage, i] as const),
-    );
+    const byImage = sourcesByKeyImage(await this.inputSources());
     const sourcesOf = (t: GoneCheck) => t.keyImages.flatMap((k) => byImage.get(k)?.sourceTxid ?? []);
-    const asked = [...new Set(checks.flatMap(sourcesOf))].slice(0, TXIDS_PER_CALL_MAX);
-    if (asked.length === 0) return [];
+    const asked = new Set([...new Set(checks.flatMap(sourcesOf))].slice(0, TXIDS_PER_CALL_MAX));
+    if (asked.size === 0) return [];
     const inChain = new Set(
-      (await this.daemon.getTransactions(asked)).found.filter((t) => !t.inPool).map((t) => t.txid),
+      (await this.daemon.getTransactions([...asked])).found.filter((t) => !t.inPool).map((t) => t.txid),
     );
-    return checks.filter((t) => sourcesOf(t).some((src) => asked.includes(src) && !inChain.has(src)));
+    return checks.filter((t) => sourcesOf(t).some((src) => asked.has(src) && !inChain.has(src)));
   }
 
   /**
@@ -668,7 +666,7 @@ export class RpcPayoutWallet implements PayoutWallet {
   ): Promise<void> {
     if (asked.length === 0) return;
     const sources = await this.inputSources();
-    const have = new Set([...sources.values()].flat().map((i) => i.keyImage));
+    const have = sourcesByKeyImage(sources);
     const todo = asked.filter(
       (t) => this.lookedUp.get(t.txid) !== this.imports && t.keyImages.some((k) => !have.has(k)),
     );
@@ -785,6 +783,11 @@ export interface ByzantineLastSigner {
     completed: string,
     log: (event: string, fields: Record<string, unknown>) => void,
   ): PayoutResult | undefined;
+}
+
+/** The remembered input sources (kept by payout txid or check name) by their key image. */
+function sourcesByKeyImage(sources: ReadonlyMap<string, readonly InputSource[]>): Map<string, InputSource> {
+  return new Map([...sources.values()].flat().map((i) => [i.keyImage, i] as const));
 }
 
 /** Drops a map's oldest entries (insertion order) until it has at most `max`. */
